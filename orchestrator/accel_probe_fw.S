@@ -5,25 +5,17 @@
  * Build (identical with gcc or clang; output is exactly 65536 bytes):
  *   gcc -c accel_probe_fw.S -o accel_probe_fw.o      # or: clang -c ...
  *   ld -Ttext=0xF0000 -e _start --oformat binary -o accel_probe_fw.bin accel_probe_fw.o
- *
  * Run:
  *   qemu-system-x86_64 -machine pc -accel kvm -nodefaults -display none -m 32 \
  *     -no-reboot -bios accel_probe_fw.bin \
  *     -device isa-debug-exit,iobase=0xf4,iosize=1 -debugcon file:stages.txt
- *
- * Result: QEMU exit status 67 ((0x21<<1)|1) and stages.txt == "RPLBFD" on
- * success; status 33 ((0x10<<1)|1) with a trailing 'X' on a failed check.
- * A stall (timeout) leaves the last stage reached in stages.txt:
- *   R real mode   P protected mode   L long mode   B #BP handled
- *   F #PF handled (on-demand mapping)   D done (arithmetic loop checked)
- *
- * Why: some nested/paravirtual KVMs (e.g. kvm-pvm) run real-mode code fine
- * but hang a Linux guest in the kernel decompressor. Each stage below mirrors
- * something arch/x86/boot/compressed/head_64.S + ident_map_64.c does.
- *
- * Layout: the image is linked at 0xF0000 (where QEMU aliases the top 64 KiB
- * of the BIOS below 1 MiB); the reset vector sits at image offset 0xFFF0.
- * All code/data is in .text and placed with .org, so no linker script needed.
+ * Result: status 67 ((0x21<<1)|1) and stages.txt "RPLBFD" = usable KVM;
+ * status 33 ((0x10<<1)|1) + 'X' = failed check; a timeout leaves the last
+ * stage reached: R real, P protected, L long mode, B #BP, F #PF, D done.
+ * Why: kvm-pvm runs real-mode code but "hangs" Linux in the decompressor;
+ * each stage mirrors arch/x86/boot/compressed/head_64.S / ident_map_64.c.
+ * Linked at 0xF0000 (QEMU's alias of the BIOS top 64 KiB); reset vector at
+ * image offset 0xFFF0; everything is in .text placed with .org.
  */
 
 #define IMG_BASE   0xF0000
@@ -39,8 +31,15 @@
 #define FLAGS      0x6000               /* counters written by the handlers */
 #define STACK_TOP  0x80000
 #define PF_ADDR    0x400000             /* 4 MiB: NOT mapped initially */
-#define LOOP_N     4096
-/* sum_{i=1..N} i*i = N(N+1)(2N+1)/6, computed by the assembler */
+/* Arithmetic loop length. Deliberately ~9M instructions, not a few thousand:
+ * a real KVM vCPU (or TCG) runs it in milliseconds, but kvm-pvm runs a
+ * non-PVM guest through KVM's instruction emulator at ~1-1.5M insn/s
+ * (measured), which is why Linux "hangs" in the decompressor; here that takes
+ * ~8 s, so the probe's timeout catches it even if int3 (stage B) gets fixed.
+ * Keep <= 1650000 so N(N+1)(2N+1) (sum of i*i, below) fits in 64 bits. */
+#ifndef LOOP_N
+#define LOOP_N     1500000
+#endif
 #define LOOP_SUM   (LOOP_N * (LOOP_N + 1) * (2 * LOOP_N + 1) / 6)
 
 .macro STAGE ch
@@ -71,7 +70,7 @@ start16:
 	movl %eax, %cr0
 	ljmpl $0x08, $start32               /* reload CS: 32-bit flat code */
 
-/* ---- Stage P: 32-bit protected mode, like the decompressor's startup_32 ---- */
+/* ---- Stage P: 32-bit protected mode, like the decompressor's startup_32 */
 	.code32
 start32:
 	movl $0x10, %eax                    /* reload every data segment */
@@ -142,7 +141,9 @@ start64:
 	movq $0, FLAGS                      /* #BP count */
 	movq $0, FLAGS + 8                  /* #PF count */
 
-	/* ---- Stage B: a software exception delivered through the IDT. ---- */
+	/* ---- Stage B: a software exception delivered through the IDT.
+	 * (On kvm-pvm this is where it dies: KVM's emulator cannot emulate INT
+	 * in 64-bit mode -> "KVM internal error. Suberror: 1", VM paused.) ---- */
 	int3
 	cmpq $1, FLAGS
 	jne fail
@@ -162,7 +163,8 @@ start64:
 	STAGE 'F'
 
 	/* ---- Stage D: plain arithmetic loop with a known answer, so a
-	 * vCPU that "runs" but computes garbage is caught too. ---- */
+	 * vCPU that "runs" but computes garbage is caught too, and one that
+	 * crawls (emulated, like kvm-pvm) overruns the probe timeout. ---- */
 	xorl %eax, %eax                     /* sum */
 	movl $1, %ecx                       /* i */
 2:	movq %rcx, %rdx
@@ -217,6 +219,8 @@ pf_handler:                             /* #PF: error code on the stack */
 	orq $0x83, %rax                     /* 2 MiB page: P+RW+PS */
 	movq %rax, PD(, %rcx, 8)
 	incq FLAGS + 8
+	cmpq $1, FLAGS + 8                  /* a re-fault means the PD write */
+	ja fail                             /* was lost: fail, don't loop */
 	popq %rcx
 	popq %rax
 	addq $8, %rsp                       /* drop the error code */
@@ -226,7 +230,7 @@ fail_handler:                           /* any other exception */
 	jmp fail
 
 /* ---- Descriptor tables (read-only, in ROM) ---- */
-	.p2align 3
+	.p2align 3, 0                        /* zero fill: gcc == clang image */
 gdt:
 	.quad 0
 	.quad 0x00CF9B000000FFFF            /* 0x08: 32-bit code, accessed */

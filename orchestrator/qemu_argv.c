@@ -179,8 +179,9 @@ static void add_devices(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 {
     arg2(a, "-device", "qemu-xhci,id=usb");
     arg2(a, "-device", "usb-tablet,bus=usb.0");
-    /* Windows has no in-box virtio-gpu driver; the standard VGA works everywhere. */
-    arg2(a, "-device", cfg->os == VM_OS_WINDOWS ? "VGA,vgamem_mb=64" : "virtio-vga");
+    /* Linux has virtio-gpu drivers; Windows has none in-box and an unknown OS
+     * may have none: the standard VGA works everywhere. */
+    arg2(a, "-device", cfg->os == VM_OS_LINUX ? "virtio-vga" : "VGA,vgamem_mb=64");
 
     g_autofree char *vnc = qemu_argv_runtime_path(env, "vnc.sock");
     QemuOpts *o = qemu_opts_new(NULL);

@@ -1,0 +1,42 @@
+/* The vmdesk command line: one function per command, each returning the
+ * process exit status (README.md, "Exit codes"). Errors are printed once, by
+ * cli_fail(), to stderr. Main thread only. */
+#pragma once
+
+#include "vm_config.h"
+#include "vm_state.h"
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+typedef int (*CliCommandFunc)(int argc, char **argv);
+
+int cli_create(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_show(int argc, char **argv);
+int cli_set(int argc, char **argv);
+int cli_delete(int argc, char **argv);
+int cli_start(int argc, char **argv);
+int cli_stop(int argc, char **argv);
+int cli_pause(int argc, char **argv);
+int cli_resume(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
+int cli_supervise(int argc, char **argv);
+
+/* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
+int cli_fail(GError *error);
+/* Parse options for command @cmd; prints usage errors. Returns false on error
+ * (*@status set). @params is the positional part shown in --help. */
+bool cli_parse(const char *cmd, const char *params, const char *summary, GOptionEntry *entries,
+               int *argc, char ***argv, int *status);
+/* Exactly @n positional arguments after the command name (argv[1..n]). */
+bool cli_expect_args(const char *cmd, int argc, int min, int max, int *status);
+
+/* Print @node as pretty JSON on stdout. */
+void cli_print_json(JsonNode *node);
+/* The JSON object for a VM (stable, documented in docs/cli.md); @full adds
+ * the whole config. */
+JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full);
+/* The absolute path of the vmdesk binary. */
+char *cli_self_exe(void);

@@ -1,0 +1,319 @@
+/* vmdesk create | list | show | set | delete */
+#include "cli.h"
+
+#include "error.h"
+#include "paths.h"
+#include "size.h"
+#include "vm_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *absolute(const char *path)
+{
+    return path ? g_canonicalize_filename(path, NULL) : NULL;
+}
+
+int cli_create(int argc, char **argv)
+{
+    g_autofree char *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
+                    *secure_boot = NULL, *kernel = NULL, *initrd = NULL, *append = NULL,
+                    *import_disk = NULL, *accel = NULL, *perf = NULL;
+    g_auto(GStrv) qemu_args = NULL, forwards = NULL;
+    int cpus = 0, rdp_port = 0;
+    gboolean tpm = FALSE;
+    GOptionEntry entries[] = {
+        {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
+        {"memory", 0, 0, G_OPTION_ARG_STRING, &memory, "RAM (default 4G)", "SIZE"},
+        {"cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "virtual CPUs (default 2)", "N"},
+        {"disk", 0, 0, G_OPTION_ARG_STRING, &disk, "new qcow2 disk size (default 64G; 0 for none)",
+         "SIZE"},
+        {"iso", 0, 0, G_OPTION_ARG_FILENAME, &iso, "CD image to boot/install from", "PATH"},
+        {"firmware", 0, 0, G_OPTION_ARG_STRING, &firmware,
+         "uefi (default) or bios (default with --kernel)", "FW"},
+        {"tpm", 0, 0, G_OPTION_ARG_NONE, &tpm, "a TPM 2.0 (swtpm); default for --os windows",
+         NULL},
+        {"secure-boot", 0, 0, G_OPTION_ARG_STRING, &secure_boot,
+         "on|off: UEFI Secure Boot with Microsoft keys (default on for windows)", "ON|OFF"},
+        {"kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "direct kernel boot: the kernel", "PATH"},
+        {"initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "direct kernel boot: the initrd", "PATH"},
+        {"append", 0, 0, G_OPTION_ARG_STRING, &append, "direct kernel boot: command line", "ARGS"},
+        {"import-disk", 0, 0, G_OPTION_ARG_FILENAME, &import_disk,
+         "convert this image (any format qemu-img reads) into the VM's disk", "PATH"},
+        {"qemu-arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &qemu_args,
+         "extra QEMU argument, appended last (repeat for more)", "ARG"},
+        {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "auto (default), kvm or tcg", "ACCEL"},
+        {"performance", 0, 0, G_OPTION_ARG_STRING, &perf, "standard (default), powersave, turbo",
+         "MODE"},
+        {"rdp-port", 0, 0, G_OPTION_ARG_INT, &rdp_port,
+         "host port forwarded to the guest's 3389 (default: a free one from 47101)", "PORT"},
+        {"forward", 0, 0, G_OPTION_ARG_STRING_ARRAY, &forwards,
+         "extra tcp forward 127.0.0.1:HOSTPORT -> guest GUESTPORT (repeat)", "HOSTPORT:GUESTPORT"},
+        {NULL}};
+    int status;
+    if (!cli_parse("create", "NAME", "Create a VM.", entries, &argc, &argv, &status) ||
+        !cli_expect_args("create", argc, 1, 1, &status))
+        return status;
+
+    GError *err = NULL;
+    const char *name = argv[1];
+    if (!vd_name_validate(name, &err))
+        return cli_fail(err);
+    g_autoptr(VmConfig) cfg = vm_config_new(name);
+    bool windows = os && !g_ascii_strcasecmp(os, "windows");
+    g_autofree char *abs_iso = absolute(iso), *abs_kernel = absolute(kernel),
+                    *abs_initrd = absolute(initrd), *abs_import = absolute(import_disk);
+    g_autofree char *cpus_s = cpus ? g_strdup_printf("%d", cpus) : NULL;
+    g_autofree char *port_s = rdp_port ? g_strdup_printf("%d", rdp_port) : NULL;
+    struct {
+        const char *key, *value;
+    } sets[] = {
+        {"os", os},
+        {"memory", memory},
+        {"cpus", cpus_s},
+        {"firmware", firmware ? firmware : kernel ? "bios" : "uefi"},
+        {"tpm", tpm || windows ? "on" : NULL},
+        {"secure-boot", secure_boot ? secure_boot : windows ? "on" : NULL},
+        {"iso", abs_iso},
+        {"kernel", abs_kernel},
+        {"initrd", abs_initrd},
+        {"append", append},
+        {"accel", accel},
+        {"performance", perf},
+        {"rdp-port", port_s},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
+        if (!sets[i].value)
+            continue;
+        g_autofree char *a = g_strdup_printf("%s=%s", sets[i].key, sets[i].value);
+        if (!vm_config_set(cfg, a, false, NULL, &err))
+            return cli_fail(err);
+    }
+    for (char **q = qemu_args; q && *q; q++) {
+        g_autofree char *a = g_strdup_printf("qemu-arg+=%s", *q);
+        if (!vm_config_set(cfg, a, false, NULL, &err))
+            return cli_fail(err);
+    }
+    for (char **f = forwards; f && *f; f++) {
+        g_autofree char *a = g_strdup_printf("forward+=%s", *f);
+        if (!vm_config_set(cfg, a, false, NULL, &err))
+            return cli_fail(err);
+    }
+    VmCreateOptions opts = {.disk_size = 64ull << 30, .import_disk = abs_import};
+    if (disk && !vd_size_parse(disk, 'G', &opts.disk_size, &err))
+        return cli_fail(err);
+    if (import_disk && disk) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--disk and --import-disk exclude each other: an imported disk keeps its size");
+        return cli_fail(err);
+    }
+    if (cfg->rdp_port) {
+        g_autofree char *owner = vm_store_port_owner(cfg->rdp_port, name);
+        if (owner) {
+            g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %u is VM \"%s\"'s already",
+                        cfg->rdp_port, owner);
+            return cli_fail(err);
+        }
+    }
+    if (!vm_store_create(cfg, &opts, &err))
+        return cli_fail(err);
+    g_autofree char *dir = vd_paths_vm_dir(name);
+    g_autofree char *mem = vd_size_format(cfg->memory);
+    printf("Created VM \"%s\" (%s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
+           vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
+           cfg->tpm ? ", TPM 2.0" : "", dir);
+    printf("RDP will be forwarded from 127.0.0.1:%u. Start it with: vmdesk start %s\n",
+           cfg->rdp_port, name);
+    return 0;
+}
+
+int cli_list(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
+                              {NULL}};
+    int status;
+    if (!cli_parse("list", NULL, "List VMs with their state and endpoints.", entries, &argc,
+                   &argv, &status) ||
+        !cli_expect_args("list", argc, 0, 0, &status))
+        return status;
+    GError *err = NULL;
+    g_auto(GStrv) names = vm_store_list(&err);
+    if (!names)
+        return cli_fail(err);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "vms");
+    json_builder_begin_array(b);
+    if (!json && *names)
+        printf("%-20s %-12s %-6s %-21s %s\n", "NAME", "STATE", "ACCEL", "RDP", "VNC");
+    for (char **n = names; *n; n++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(VmConfig) cfg = vm_store_load(*n, &e);
+        if (!cfg) {
+            fprintf(stderr, "vmdesk: warning: %s\n", e->message);
+            continue;
+        }
+        g_autoptr(VmStatus) st = vm_status_get(*n);
+        if (json) {
+            json_builder_add_value(b, cli_vm_json(cfg, st, false));
+            continue;
+        }
+        bool active = vm_state_is_active(st->state);
+        g_autofree char *vnc = vm_runtime_path(*n, "vnc.sock");
+        g_autofree char *rdp = g_strdup_printf("127.0.0.1:%u",
+                                               active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
+        printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(st->state),
+               active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    if (json) {
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        cli_print_json(root);
+    } else if (!*names) {
+        printf("No VMs yet. Create one with: vmdesk create NAME --iso PATH\n");
+    }
+    return 0;
+}
+
+int cli_show(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
+                              {NULL}};
+    int status;
+    if (!cli_parse("show", "NAME", "Show a VM's config and live state.", entries, &argc, &argv,
+                   &status) ||
+        !cli_expect_args("show", argc, 1, 1, &status))
+        return status;
+    GError *err = NULL;
+    g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
+    if (!cfg)
+        return cli_fail(err);
+    g_autoptr(VmStatus) st = vm_status_get(argv[1]);
+    g_autoptr(JsonNode) node = cli_vm_json(cfg, st, true);
+    if (json) {
+        cli_print_json(node);
+        return 0;
+    }
+    g_autofree char *mem = vd_size_format(cfg->memory);
+    g_autofree char *disk = vm_store_disk_path(cfg);
+    g_autofree char *vnc = vm_runtime_path(cfg->name, "vnc.sock");
+    g_autofree char *qmp = vm_runtime_path(cfg->name, "qmp.sock");
+    bool active = vm_state_is_active(st->state);
+    printf("name:         %s\n", cfg->name);
+    printf("state:        %s%s%s\n", vm_state_to_string(st->state), st->reason ? " — " : "",
+           st->reason ? st->reason : "");
+    if (active)
+        printf("accelerator:  %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");
+    printf("os:           %s\n", vm_os_to_string(cfg->os));
+    printf("memory:       %s\n", mem);
+    printf("cpus:         %u (performance %s)\n", cfg->cpus, vm_perf_to_string(cfg->performance));
+    printf("firmware:     %s%s%s\n", vm_firmware_to_string(cfg->firmware),
+           cfg->secure_boot ? ", Secure Boot" : "", cfg->tpm ? ", TPM 2.0" : "");
+    printf("disk:         %s\n", disk ? disk : "(none)");
+    printf("cd:           %s\n", cfg->iso ? cfg->iso : "(empty)");
+    if (cfg->kernel)
+        printf("kernel:       %s\ninitrd:       %s\nappend:       %s\n", cfg->kernel,
+               cfg->initrd ? cfg->initrd : "-", cfg->append ? cfg->append : "");
+    printf("rdp:          127.0.0.1:%u -> guest 3389\n",
+           active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
+    for (char **f = cfg->forwards; f && *f; f++)
+        printf("forward:      127.0.0.1:%s\n", *f);
+    printf("vnc:          %s%s\n", vnc, active ? "" : " (when running)");
+    printf("qmp:          %s%s\n", qmp, active ? "" : " (when running)");
+    for (char **q = cfg->qemu_args; q && *q; q++)
+        printf("qemu-arg:     %s\n", *q);
+    for (char **l = st->log_tail; l && *l; l++)
+        printf("log:          %s\n", *l);
+    return 0;
+}
+
+int cli_set(int argc, char **argv)
+{
+    int status;
+    g_autofree char *keys = g_strjoinv(", ", (char **)vm_config_keys());
+    g_autofree char *summary = g_strdup_printf(
+        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward and qemu-arg; KEY= "
+        "clears.",
+        keys);
+    if (!cli_parse("set", "NAME KEY=VALUE...", summary, NULL, &argc, &argv, &status) ||
+        !cli_expect_args("set", argc, 2, G_MAXINT, &status))
+        return status;
+    GError *err = NULL;
+    g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
+    if (!cfg)
+        return cli_fail(err);
+    g_autoptr(VmStatus) st = vm_status_get(argv[1]);
+    bool running = vm_state_is_active(st->state);
+    bool later = false;
+    for (int i = 2; i < argc; i++) {
+        bool next = false;
+        g_autofree char *a = NULL;
+        const char *eq = strchr(argv[i], '=');
+        /* Paths are stored absolute, as create stores them. */
+        if (eq && (g_str_has_prefix(argv[i], "iso=") || g_str_has_prefix(argv[i], "kernel=") ||
+                   g_str_has_prefix(argv[i], "initrd=")) && eq[1]) {
+            g_autofree char *p = absolute(eq + 1);
+            a = g_strdup_printf("%.*s=%s", (int)(eq - argv[i]), argv[i], p);
+        } else {
+            a = g_strdup(argv[i]);
+        }
+        if (!vm_config_set(cfg, a, running, &next, &err))
+            return cli_fail(err);
+        later |= next;
+        if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
+            for (char **f = cfg->forwards; f && *f; f++) {
+                g_autofree char *owner = vm_store_port_owner((unsigned)atoi(*f), cfg->name);
+                if (owner) {
+                    g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %d is VM \"%s\"'s already",
+                                atoi(*f), owner);
+                    return cli_fail(err);
+                }
+            }
+            g_autofree char *owner = vm_store_port_owner(cfg->rdp_port, cfg->name);
+            if (owner) {
+                g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %u is VM \"%s\"'s already",
+                            cfg->rdp_port, owner);
+                return cli_fail(err);
+            }
+        }
+        if (g_str_has_prefix(a, "disk=") && cfg->disk) {
+            g_autofree char *d = vm_store_disk_path(cfg);
+            g_autofree char *owner = vm_store_disk_owner(d, cfg->name);
+            if (owner) {
+                g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                            "%s is VM \"%s\"'s disk; two VMs never share a disk", d, owner);
+                return cli_fail(err);
+            }
+        }
+    }
+    if (!vm_store_save(cfg, &err))
+        return cli_fail(err);
+    if (later)
+        printf("Saved. The VM is running: the change applies at its next start.\n");
+    return 0;
+}
+
+int cli_delete(int argc, char **argv)
+{
+    gboolean keep = FALSE;
+    GOptionEntry entries[] = {
+        {"keep-disks", 0, 0, G_OPTION_ARG_NONE, &keep, "keep the disk images where they are",
+         NULL},
+        {NULL}};
+    int status;
+    if (!cli_parse("delete", "NAME", "Delete a stopped VM and its data.", entries, &argc, &argv,
+                   &status) ||
+        !cli_expect_args("delete", argc, 1, 1, &status))
+        return status;
+    GError *err = NULL;
+    g_auto(GStrv) kept = NULL;
+    if (!vm_store_delete(argv[1], keep, &kept, &err))
+        return cli_fail(err);
+    printf("Deleted VM \"%s\".\n", argv[1]);
+    for (char **k = kept; k && *k; k++)
+        printf("Kept disk: %s\n", *k);
+    return 0;
+}

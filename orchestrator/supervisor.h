@@ -1,0 +1,21 @@
+/* The per-VM supervisor (ARCHITECTURE.md, Processes): a small process that
+ * `vmdesk start` detaches, which starts swtpm and QEMU with argv arrays,
+ * holds a private QMP connection, publishes the VM's state, reaps QEMU,
+ * records why it ended and removes the VM's sockets. Nothing it started
+ * outlives it: children get PR_SET_PDEATHSIG. */
+#pragma once
+
+#include "vm_config.h"
+
+#include <stdbool.h>
+
+typedef struct {
+    const char *name;
+    VmAccel accel;            /* resolved by the starter: KVM or TCG */
+    const char *accel_reason;
+    int lock_fd;              /* the VM's lock, held; released when we exit */
+} SupervisorOptions;
+
+/* Run the supervisor in this process until QEMU has ended. Returns the exit
+ * status for the process: 0 when the VM ended normally, 1 otherwise. */
+int supervisor_main(const SupervisorOptions *opts);
