@@ -123,14 +123,15 @@ int cli_status(int argc, char **argv)
         !cli_expect_args("status", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
+    VmState want = VM_STATE_STOPPED;
+    if (wait && !vm_state_from_string(wait, &want, &err))
+        return cli_fail(err);
     g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
     if (!cfg)
         return cli_fail(err);
     g_autoptr(VmStatus) st = NULL;
     if (wait) {
-        VmState want;
-        if (!vm_state_from_string(wait, &want, &err) ||
-            !vm_wait_state(argv[1], want, timeout * 1000, &st, &err))
+        if (!vm_wait_state(argv[1], want, timeout * 1000, &st, &err))
             return cli_fail(err);
     } else {
         st = vm_status_get(argv[1]);

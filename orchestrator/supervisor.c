@@ -106,17 +106,33 @@ static void child_setup(gpointer data)
         setpriority(PRIO_PROCESS, 0, 10);
 }
 
-static GSubprocessLauncher *launcher_new(Supervisor *s, const char *log_path, bool nice)
+/* The child's stdout and stderr go to @log_path, which starts with @header. */
+static GSubprocessLauncher *launcher_new(const char *log_path, const char *header, bool nice)
 {
     GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
     g_subprocess_launcher_set_child_setup(l, child_setup, GINT_TO_POINTER(nice), NULL);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
+        if (header && write(fd, header, strlen(header)) < 0)
+            vd_warn("cannot write %s: %s", log_path, g_strerror(errno));
         g_subprocess_launcher_take_stdout_fd(l, fd);
         g_subprocess_launcher_take_stderr_fd(l, dup(fd));
     }
-    (void)s;
     return l;
+}
+
+/* Append one line of ours to a child's log, so its tail tells the story. */
+static void log_append(const char *log_path, const char *line)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *ts = g_date_time_format(now, "%F %T");
+    g_autofree char *text = g_strdup_printf("vmdesk %s: %s\n", ts, line);
+    int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (write(fd, text, strlen(text)) < 0)
+            vd_warn("cannot write %s", log_path);
+        close(fd);
+    }
 }
 
 static bool wait_for_socket(const char *path, GSubprocess *proc, int timeout_ms)
@@ -143,14 +159,13 @@ static bool start_swtpm(Supervisor *s, GError **error)
         return false;
     const char *argv[] = {"swtpm", "socket", "--tpm2", "--tpmstate", state_opt, "--ctrl",
                           ctrl_opt, "--terminate", "--flags", "startup-clear", NULL};
-    g_autoptr(GSubprocessLauncher) l = launcher_new(s, log, false);
+    g_autoptr(GSubprocessLauncher) l = launcher_new(log, NULL, false);
     s->swtpm = g_subprocess_launcher_spawnv(l, argv, error);
     if (!s->swtpm) {
         g_prefix_error(error, "cannot start swtpm for the TPM: ");
         return false;
     }
     if (!wait_for_socket(sock, s->swtpm, 5000)) {
-        g_autoptr(GStrvBuilder) unused = NULL;
         g_auto(GStrv) tail = log_tail(log, 5);
         g_autofree char *t = g_strjoinv("; ", tail);
         g_set_error(error, VD_ERROR, VD_ERROR_VM, "swtpm did not start: %s", t);
@@ -272,10 +287,14 @@ static void on_qemu_exit(GObject *src, GAsyncResult *res, gpointer data)
 {
     Supervisor *s = data;
     g_subprocess_wait_finish(G_SUBPROCESS(src), res, NULL);
+    if (!g_main_loop_is_running(s->loop))
+        return; /* a failed start: supervisor_main reports it */
     int status = g_subprocess_get_status(s->qemu);
     s->status->exit_status = status;
     g_autofree char *how = vd_describe_wait_status(status);
-    vd_info("QEMU %s", how);
+    g_autofree char *line = g_strdup_printf("QEMU (pid %d) %s", s->status->qemu_pid, how);
+    vd_info("%s", line);
+    log_append(s->qemu_log, line);
     bool clean = s->saw_shutdown || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (clean) {
         publish(s, VM_STATE_STOPPED, s->shutdown_reason ? s->shutdown_reason : "QEMU ended");
@@ -343,8 +362,9 @@ static bool start_qemu(Supervisor *s, GError **error)
 
     g_autofree char *old = g_strconcat(s->qemu_log, ".1", NULL);
     g_rename(s->qemu_log, old);
+    g_autofree char *header = g_strdup_printf("vmdesk: %s\n", line);
     g_autoptr(GSubprocessLauncher) l =
-        launcher_new(s, s->qemu_log, s->cfg->performance == VM_PERF_POWERSAVE);
+        launcher_new(s->qemu_log, header, s->cfg->performance == VM_PERF_POWERSAVE);
     g_subprocess_launcher_take_fd(l, sv[1], QMP_FD_IN_QEMU);
     s->qemu = g_subprocess_launcher_spawnv(l, (const char *const *)argv, error);
     if (!s->qemu) {
@@ -423,10 +443,15 @@ fail:
         g_subprocess_force_exit(s.qemu);
         g_subprocess_wait(s.qemu, NULL, NULL);
     }
+    if (s.qemu) {
+        s.status->exit_status = g_subprocess_get_status(s.qemu);
+        g_autofree char *how = vd_describe_wait_status(s.status->exit_status);
+        g_autofree char *line = g_strdup_printf("QEMU (pid %d) %s during start",
+                                                s.status->qemu_pid, how);
+        log_append(s.qemu_log, line);
+    }
     g_strfreev(s.status->log_tail);
     s.status->log_tail = log_tail(s.qemu_log, LOG_TAIL_LINES);
-    if (s.qemu)
-        s.status->exit_status = g_subprocess_get_status(s.qemu);
     publish(&s, VM_STATE_ERROR, err->message);
 out:
     if (s.qmp_watch)

@@ -213,8 +213,10 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
         cfg->os = (VmOs)e;
     } else if (!strcmp(key, "memory")) {
         uint64_t bytes;
-        if (!vd_size_parse(value, 'M', &bytes, error))
+        if (!vd_size_parse(value, 'M', &bytes, error)) {
+            g_prefix_error(error, "memory: ");
             return false;
+        }
         if (bytes < MEMORY_MIN || bytes % (1 << 20)) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                         "memory: %s is not a whole number of MiB of at least 64M", value);
@@ -356,6 +358,16 @@ bool vm_config_validate(const VmConfig *cfg, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "Secure Boot needs UEFI firmware: set firmware=uefi or secure-boot=off");
         return false;
+    }
+    /* QEMU cannot start with two forwards from one host port. */
+    for (char **f = cfg->forwards; f && *f; f++) {
+        for (char **g = cfg->forwards; g != f; g++) {
+            if (atoi(*g) == atoi(*f)) {
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                            "forward %s and forward %s use the same host port", *g, *f);
+                return false;
+            }
+        }
     }
     if (cfg->rdp_port) {
         for (char **f = cfg->forwards; f && *f; f++) {

@@ -1,0 +1,1 @@
+int LLVMFuzzerTestOneInput(void); int LLVMFuzzerTestOneInput(void){return 0;}

@@ -1,0 +1,437 @@
+/* unit-common: names, sizes, atomic files, private folders, exit statuses,
+ * running helper programs (common/). */
+#include "error.h"
+#include "keyfile.h"
+#include "paths.h"
+#include "size.h"
+#include "spawn.h"
+#include "test_util.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- vd_name_validate --- */
+
+static void test_name_accept(void)
+{
+    static const char *const good[] = {
+        "win11", "a.b-c_d", "A", "9front", "debian-12.5_amd64",
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv", /* 48 */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_true(vd_name_validate(good[i], &err));
+        g_assert_no_error(err);
+    }
+    g_assert_cmpuint(strlen(good[G_N_ELEMENTS(good) - 1]), ==, 48);
+}
+
+static void test_name_reject(void)
+{
+    static const struct {
+        const char *name;
+        const char *in_message; /* part of the error message */
+    } bad[] = {
+        {"", "empty"},
+        {"a/b", "slash"},
+        {"..", "\"..\""},
+        {"a..b", "\"..\""},
+        {".hidden", "start with a letter or digit"},
+        {"-x", "start with a letter or digit"},
+        {"_x", "start with a letter or digit"},
+        {"a\nb", "control character"},
+        {"a\x01" "b", "control character"},
+        {"a\x7f", "control character"},
+        {"a b", "contains ' '"},
+        {"a,b", "contains ','"},
+        {"caf\xc3\xa9", "contains"},
+        {"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw", "49 characters"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(vd_name_validate(bad[i].name, &err));
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        if (!strstr(err->message, bad[i].in_message))
+            g_error("name #%zu: message \"%s\" lacks \"%s\"", i, err->message,
+                    bad[i].in_message);
+    }
+    g_autoptr(GError) err = NULL;
+    g_assert_false(vd_name_validate(NULL, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    /* A NULL error pointer is allowed. */
+    g_assert_false(vd_name_validate("a/b", NULL));
+}
+
+/* --- vd_size_parse / vd_size_format --- */
+
+static void test_size_parse_good(void)
+{
+    static const struct {
+        const char *text;
+        char default_unit;
+        uint64_t bytes;
+    } cases[] = {
+        {"4G", 0, 4ull << 30},
+        {"512M", 0, 512ull << 20},
+        {"64GiB", 0, 64ull << 30},
+        {"64GB", 0, 64ull << 30},
+        {"1T", 0, 1ull << 40},
+        {"1t", 0, 1ull << 40},
+        {"100", 0, 100},
+        {"100", 'M', 100ull << 20},
+        {"100", 'G', 100ull << 30},
+        {"2048K", 'G', 2ull << 20},
+        {"0", 0, 0},
+        {"16777215T", 0, 16777215ull << 40}, /* largest that fits */
+        {"18446744073709551615", 0, G_MAXUINT64},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) err = NULL;
+        uint64_t b = 12345;
+        if (!vd_size_parse(cases[i].text, cases[i].default_unit, &b, &err))
+            g_error("\"%s\": %s", cases[i].text, err->message);
+        g_assert_cmpuint(b, ==, cases[i].bytes);
+    }
+}
+
+static void test_size_parse_bad(void)
+{
+    static const char *const bad[] = {
+        "", "G", "4X", "-1", "99999999999T", "16777216T", "18446744073709551616", " 4G",
+        "4 G", "4GX", "4iB", "4.5G", "0x10", "+4G", "4GiBB",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) err = NULL;
+        uint64_t b = 777;
+        if (vd_size_parse(bad[i], 0, &b, &err))
+            g_error("\"%s\" was accepted as %" G_GUINT64_FORMAT, bad[i], b);
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        g_assert_cmpuint(b, ==, 777); /* untouched on failure */
+        g_assert_nonnull(strstr(err->message, bad[i]));
+    }
+    g_autoptr(GError) err = NULL;
+    uint64_t b;
+    g_assert_false(vd_size_parse("99999999999T", 0, &b, &err));
+    g_assert_nonnull(strstr(err->message, "too large"));
+    g_clear_error(&err);
+    g_assert_false(vd_size_parse(NULL, 'M', &b, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+}
+
+static void test_size_format(void)
+{
+    static const struct {
+        uint64_t bytes;
+        const char *text;
+    } cases[] = {
+        {4ull << 30, "4G"},      {1536ull << 20, "1536M"}, {512ull << 10, "512K"},
+        {100, "100"},            {0, "0"},                 {1ull << 40, "1T"},
+        {1ull << 50, "1024T"},   {1025, "1025"},           {(4ull << 30) + 1024, "4194305K"},
+        {64ull << 30, "64G"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *s = vd_size_format(cases[i].bytes);
+        g_assert_cmpstr(s, ==, cases[i].text);
+        /* What we print, we read back. */
+        uint64_t back = 0;
+        g_assert_true(vd_size_parse(s, 0, &back, NULL));
+        g_assert_cmpuint(back, ==, cases[i].bytes);
+    }
+}
+
+/* --- vd_file_write_atomic / vd_keyfile_save --- */
+
+static unsigned file_mode(const char *path)
+{
+    struct stat st;
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    return st.st_mode & 07777;
+}
+
+static void test_write_atomic(void)
+{
+    g_autofree char *dir = tu_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "vm.conf", NULL);
+    g_autoptr(GError) err = NULL;
+    static const char data[] = "line1\nbinary\0tail";
+
+    g_assert_true(vd_file_write_atomic(path, data, sizeof(data) - 1, 0600, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(file_mode(path), ==, 0600);
+    g_autofree char *got = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpmem(got, len, data, sizeof(data) - 1);
+
+    /* Replacing a looser file: new content, and the new file is 0600. */
+    g_assert_cmpint(chmod(path, 0644), ==, 0);
+    g_assert_true(vd_file_write_atomic(path, "second", -1, 0600, &err));
+    g_assert_cmpuint(file_mode(path), ==, 0600);
+    g_clear_pointer(&got, g_free);
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpstr(got, ==, "second");
+
+    /* No temporary file is left beside it. */
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name(d))
+        n++;
+    g_dir_close(d);
+    g_assert_cmpint(n, ==, 1);
+
+    /* A folder that does not exist: an error, not a crash. */
+    g_autofree char *missing = g_build_filename(dir, "no", "such", "file", NULL);
+    g_assert_false(vd_file_write_atomic(missing, "x", 1, 0600, &err));
+    g_assert_nonnull(err);
+    g_clear_error(&err);
+
+    /* vd_keyfile_save writes 0600 too. */
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_key_file_set_string(kf, "g", "k", "v;w");
+    g_autofree char *kpath = g_build_filename(dir, "state", NULL);
+    g_assert_true(vd_keyfile_save(kf, kpath, &err));
+    g_assert_cmpuint(file_mode(kpath), ==, 0600);
+    g_autoptr(GKeyFile) back = g_key_file_new();
+    g_assert_true(g_key_file_load_from_file(back, kpath, G_KEY_FILE_NONE, NULL));
+    g_autofree char *v = g_key_file_get_string(back, "g", "k", NULL);
+    g_assert_cmpstr(v, ==, "v;w");
+    tu_rm_rf(dir);
+}
+
+/* --- vd_mkdir_private --- */
+
+static void test_mkdir_private(void)
+{
+    g_autofree char *dir = tu_tmpdir();
+    g_autoptr(GError) err = NULL;
+    mode_t old_umask = umask(022);
+
+    /* Missing parents are created; the last component gets 0700. */
+    g_autofree char *deep = g_build_filename(dir, "a", "b", "c", NULL);
+    g_assert_true(vd_mkdir_private(deep, &err));
+    g_assert_no_error(err);
+    g_assert_true(g_file_test(deep, G_FILE_TEST_IS_DIR));
+    g_assert_cmpuint(file_mode(deep), ==, 0700);
+    /* Again: an existing private folder is fine. */
+    g_assert_true(vd_mkdir_private(deep, &err));
+
+    /* An existing 0755 folder is tightened. */
+    g_autofree char *loose = g_build_filename(dir, "loose", NULL);
+    g_assert_cmpint(mkdir(loose, 0755), ==, 0);
+    g_assert_cmpint(chmod(loose, 0755), ==, 0);
+    g_assert_true(vd_mkdir_private(loose, &err));
+    g_assert_cmpuint(file_mode(loose), ==, 0700);
+
+    /* A file, or a symlink to a folder, is refused. */
+    g_autofree char *file = g_build_filename(dir, "file", NULL);
+    tu_write_file(file, "x");
+    g_assert_false(vd_mkdir_private(file, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, file));
+    g_clear_error(&err);
+    g_autofree char *link = g_build_filename(dir, "link", NULL);
+    g_assert_cmpint(symlink(loose, link), ==, 0);
+    g_assert_false(vd_mkdir_private(link, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_cmpuint(file_mode(loose), ==, 0700);
+
+    umask(old_umask);
+    tu_rm_rf(dir);
+}
+
+/* --- vd_error_exit_status --- */
+
+static void test_exit_status(void)
+{
+    static const struct {
+        int code;
+        int status;
+    } vd[] = {
+        {VD_ERROR_FAILED, 1},  {VD_ERROR_INVALID, 2},  {VD_ERROR_NOT_FOUND, 3},
+        {VD_ERROR_EXISTS, 2},  {VD_ERROR_STATE, 4},    {VD_ERROR_TIMEOUT, 5},
+        {VD_ERROR_VM, 6},      {VD_ERROR_PROTOCOL, 6}, {VD_ERROR_NO_SPACE, 7},
+        {999, 1},
+    };
+    g_assert_cmpint(vd_error_exit_status(NULL), ==, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(vd); i++) {
+        g_autoptr(GError) e = g_error_new_literal(VD_ERROR, vd[i].code, "x");
+        g_assert_cmpint(vd_error_exit_status(e), ==, vd[i].status);
+    }
+    const struct {
+        GQuark domain;
+        int code;
+        int status;
+    } other[] = {
+        {G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, 2},
+        {G_IO_ERROR, G_IO_ERROR_NO_SPACE, 7},
+        {G_FILE_ERROR, G_FILE_ERROR_NOSPC, 7},
+        {G_IO_ERROR, G_IO_ERROR_TIMED_OUT, 5},
+        {G_IO_ERROR, G_IO_ERROR_NOT_FOUND, 1},
+        {G_FILE_ERROR, G_FILE_ERROR_NOENT, 1},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(other); i++) {
+        g_autoptr(GError) e = g_error_new_literal(other[i].domain, other[i].code, "x");
+        g_assert_cmpint(vd_error_exit_status(e), ==, other[i].status);
+    }
+    g_assert_cmpuint(VD_ERROR, ==, g_quark_from_static_string("vmdesk-error-quark"));
+}
+
+/* --- vd_run / vd_run_check --- */
+
+static void test_run_status(void)
+{
+    const char *argv[] = {"sh", "-c", "exit 3", NULL};
+    VdRunResult r;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(vd_run(argv, 5000, &r, &err));
+    g_assert_no_error(err);
+    g_assert_true(WIFEXITED(r.wait_status));
+    g_assert_cmpint(WEXITSTATUS(r.wait_status), ==, 3);
+    g_assert_false(r.timed_out);
+    g_assert_cmpstr(r.output, ==, "");
+    vd_run_result_clear(&r);
+    g_assert_null(r.output);
+
+    const char *ok[] = {"true", NULL};
+    g_assert_true(vd_run(ok, 5000, &r, &err));
+    g_assert_true(WIFEXITED(r.wait_status));
+    g_assert_cmpint(WEXITSTATUS(r.wait_status), ==, 0);
+    vd_run_result_clear(&r);
+
+    const char *sig[] = {"sh", "-c", "kill -TERM $$", NULL};
+    g_assert_true(vd_run(sig, 5000, &r, &err));
+    g_assert_true(WIFSIGNALED(r.wait_status));
+    g_assert_cmpint(WTERMSIG(r.wait_status), ==, SIGTERM);
+    g_autofree char *how = vd_describe_wait_status(r.wait_status);
+    g_assert_cmpstr(how, ==, "was killed by signal 15 (Terminated)");
+    vd_run_result_clear(&r);
+}
+
+static void test_run_output(void)
+{
+    /* stdout and stderr, interleaved in the order written. */
+    const char *argv[] = {"sh", "-c", "echo out1; echo err1 >&2; echo out2", NULL};
+    VdRunResult r;
+    g_assert_true(vd_run(argv, 5000, &r, NULL));
+    g_assert_cmpstr(r.output, ==, "out1\nerr1\nout2\n");
+    vd_run_result_clear(&r);
+
+    /* stdin is /dev/null: cat ends at once with nothing. */
+    const char *cat[] = {"cat", NULL};
+    g_assert_true(vd_run(cat, 5000, &r, NULL));
+    g_assert_false(r.timed_out);
+    g_assert_cmpstr(r.output, ==, "");
+    vd_run_result_clear(&r);
+
+    /* Output is capped at 1 MiB; the child still runs to its end. */
+    const char *big[] = {"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x; exit 4", NULL};
+    g_assert_true(vd_run(big, 10000, &r, NULL));
+    g_assert_cmpuint(strlen(r.output), ==, 1u << 20);
+    g_assert_true(WIFEXITED(r.wait_status));
+    g_assert_cmpint(WEXITSTATUS(r.wait_status), ==, 4);
+    vd_run_result_clear(&r);
+
+    /* The child gets no fds of ours beyond 0-2. */
+    int fd = dup(1);
+    g_assert_cmpint(fd, >, 2);
+    g_autofree char *script = g_strdup_printf("test -e /proc/self/fd/%d && echo leaked", fd);
+    const char *fds[] = {"sh", "-c", script, NULL};
+    g_assert_true(vd_run(fds, 5000, &r, NULL));
+    g_assert_cmpstr(r.output, ==, "");
+    vd_run_result_clear(&r);
+    close(fd);
+}
+
+static void test_run_timeout(void)
+{
+    const char *argv[] = {"sleep", "10", NULL};
+    VdRunResult r;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(vd_run(argv, 300, &r, NULL));
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    g_assert_true(r.timed_out);
+    g_assert_cmpint(ms, >=, 290);
+    g_assert_cmpint(ms, <, 2000);
+    g_assert_true(WIFSIGNALED(r.wait_status));
+    g_assert_cmpint(WTERMSIG(r.wait_status), ==, SIGKILL);
+    vd_run_result_clear(&r);
+
+    g_autoptr(GError) err = NULL;
+    t0 = g_get_monotonic_time();
+    g_assert_false(vd_run_check(argv, 300, "waiting", &err));
+    g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 2000);
+    g_assert_error(err, VD_ERROR, VD_ERROR_FAILED);
+    g_assert_true(g_str_has_prefix(err->message, "waiting failed: sleep did not finish"));
+}
+
+static void test_run_missing(void)
+{
+    const char *argv[] = {"vmdesk-no-such-program-xyz", "--help", NULL};
+    VdRunResult r;
+    g_autoptr(GError) err = NULL;
+    g_assert_false(vd_run(argv, 1000, &r, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    g_assert_nonnull(strstr(err->message, "vmdesk-no-such-program-xyz"));
+    g_clear_error(&err);
+    const char *abs[] = {"/nonexistent/bin/tool", NULL};
+    g_assert_false(vd_run(abs, 1000, &r, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    g_clear_error(&err);
+    g_assert_false(vd_run_check(argv, 1000, "probing", &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+}
+
+static void test_run_check(void)
+{
+    g_autoptr(GError) err = NULL;
+    const char *ok[] = {"sh", "-c", "echo fine", NULL};
+    g_assert_true(vd_run_check(ok, 5000, "saying fine", &err));
+    g_assert_no_error(err);
+
+    const char *bad[] = {"sh", "-c", "echo first; echo 'disk full' >&2; exit 2", NULL};
+    g_assert_false(vd_run_check(bad, 5000, "qemu-img create", &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_FAILED);
+    g_assert_cmpstr(err->message, ==,
+                    "qemu-img create failed: sh exited with status 2: first\ndisk full");
+    g_clear_error(&err);
+
+    const char *quiet[] = {"false", NULL};
+    g_assert_false(vd_run_check(quiet, 5000, "false", &err));
+    g_assert_cmpstr(err->message, ==, "false failed: false exited with status 1");
+}
+
+static void test_describe_wait_status(void)
+{
+    g_autofree char *a = vd_describe_wait_status(3 << 8);
+    g_assert_cmpstr(a, ==, "exited with status 3");
+    g_autofree char *b = vd_describe_wait_status(SIGKILL);
+    g_assert_cmpstr(b, ==, "was killed by signal 9 (Killed)");
+    g_autofree char *c = vd_describe_wait_status(-1);
+    g_assert_cmpstr(c, ==, "was not reaped");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/common/name/accept", test_name_accept);
+    g_test_add_func("/common/name/reject", test_name_reject);
+    g_test_add_func("/common/size/parse-good", test_size_parse_good);
+    g_test_add_func("/common/size/parse-bad", test_size_parse_bad);
+    g_test_add_func("/common/size/format", test_size_format);
+    g_test_add_func("/common/file/write-atomic", test_write_atomic);
+    g_test_add_func("/common/file/mkdir-private", test_mkdir_private);
+    g_test_add_func("/common/error/exit-status", test_exit_status);
+    g_test_add_func("/common/run/status", test_run_status);
+    g_test_add_func("/common/run/output", test_run_output);
+    g_test_add_func("/common/run/timeout", test_run_timeout);
+    g_test_add_func("/common/run/missing", test_run_missing);
+    g_test_add_func("/common/run/check", test_run_check);
+    g_test_add_func("/common/run/describe", test_describe_wait_status);
+    return g_test_run();
+}

@@ -1,0 +1,83 @@
+#include "test_util.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+char *tu_tmpdir(void)
+{
+    g_autoptr(GError) err = NULL;
+    char *dir = g_dir_make_tmp("vdtest-XXXXXX", &err);
+    g_assert_no_error(err);
+    return dir;
+}
+
+void tu_rm_rf(const char *path)
+{
+    if (!path)
+        return;
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (d && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        const char *n;
+        while ((n = g_dir_read_name(d))) {
+            g_autofree char *p = g_build_filename(path, n, NULL);
+            tu_rm_rf(p);
+        }
+    }
+    if (d)
+        g_dir_close(d);
+    if (g_remove(path) < 0 && errno != ENOENT)
+        g_test_message("cannot remove %s: %s", path, g_strerror(errno));
+}
+
+void tu_write_file(const char *path, const char *text)
+{
+    g_autoptr(GError) err = NULL;
+    g_file_set_contents(path, text, -1, &err);
+    g_assert_no_error(err);
+}
+
+static void die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocessLauncher *tu_launcher_new(GSubprocessFlags flags)
+{
+    GSubprocessLauncher *l = g_subprocess_launcher_new(flags);
+    g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+    return l;
+}
+
+bool tu_subprocess_wait(GSubprocess *p, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    while (g_get_monotonic_time() < deadline) {
+        /* GSubprocess reaps from GLib's worker thread; the identifier goes
+         * NULL once it did. */
+        g_main_context_iteration(NULL, FALSE);
+        if (!g_subprocess_get_identifier(p))
+            break;
+        g_usleep(5000);
+    }
+    bool ended = g_subprocess_get_identifier(p) == NULL;
+    if (!ended)
+        g_subprocess_force_exit(p);
+    g_subprocess_wait(p, NULL, NULL);
+    return ended;
+}
+
+char *tu_subprocess_stderr(GSubprocess *p)
+{
+    GInputStream *in = p ? g_subprocess_get_stderr_pipe(p) : NULL;
+    if (!in)
+        return g_strdup("");
+    GString *s = g_string_new(NULL);
+    char buf[4096];
+    gssize n;
+    while ((n = g_input_stream_read(in, buf, sizeof(buf), NULL, NULL)) > 0)
+        g_string_append_len(s, buf, n);
+    return g_string_free(s, FALSE);
+}

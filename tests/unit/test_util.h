@@ -1,0 +1,28 @@
+/* Helpers shared by the unit tests: temporary folders and child processes
+ * that cannot outlive the test. Test code only; single-threaded callers. */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <stdbool.h>
+
+/* A new private folder under $TMPDIR (short path: sockets go in it).
+ * Caller removes it with tu_rm_rf() and frees the string. */
+char *tu_tmpdir(void);
+
+/* rm -rf @path (no symlink is followed). NULL is allowed. */
+void tu_rm_rf(const char *path);
+
+/* Write @text to @path, creating or truncating it; aborts the test on failure. */
+void tu_write_file(const char *path, const char *text);
+
+/* A launcher whose children get SIGKILL when the test process dies, so a
+ * failed assertion never leaves a QEMU behind. @flags as for GSubprocess. */
+GSubprocessLauncher *tu_launcher_new(GSubprocessFlags flags);
+
+/* Wait up to @timeout_ms for @p to end; SIGKILL it after that. Returns
+ * true when it ended by itself. */
+bool tu_subprocess_wait(GSubprocess *p, int timeout_ms);
+
+/* Everything left on @p's stderr pipe (NULL-safe), for failure messages. */
+char *tu_subprocess_stderr(GSubprocess *p);
