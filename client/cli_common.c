@@ -18,8 +18,9 @@ int cli_fail(GError *error)
 bool cli_parse(const char *cmd, const char *params, const char *summary, GOptionEntry *entries,
                int *argc, char ***argv, int *status)
 {
-    g_autofree char *p = g_strdup_printf("%s %s", cmd, params ? params : "");
-    g_autoptr(GOptionContext) ctx = g_option_context_new(p);
+    g_autofree char *prg = g_strdup_printf("vmdesk %s", cmd);
+    g_set_prgname(prg);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(params);
     g_option_context_set_summary(ctx, summary);
     if (entries)
         g_option_context_add_main_entries(ctx, entries, NULL);
