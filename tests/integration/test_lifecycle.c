@@ -204,6 +204,23 @@ static void test_qemu_killed(void)
     g_autofree char *st = harness_ok(&h, "status", "victim", NULL);
     g_assert_true(g_str_has_prefix(st, "ERROR: QEMU was killed by signal 9"));
     g_free(harness_ok(&h, "start", "victim", NULL));
+
+    /* The supervisor itself killed: QEMU dies with it (no orphan), and the
+     * VM reads as ERROR instead of a RUNNING that nobody watches. */
+    g_autoptr(JsonObject) again = harness_show(&h, "victim");
+    JsonObject *p2 = json_object_get_object_member(again, "process");
+    int sup_pid = (int)json_object_get_int_member(p2, "supervisor-pid");
+    qemu_pid = (int)json_object_get_int_member(p2, "qemu-pid");
+    g_assert_cmpint(sup_pid, >, 1);
+    g_assert_cmpint(kill(sup_pid, SIGKILL), ==, 0);
+    for (int i = 0; i < 100 && kill(qemu_pid, 0) == 0; i++)
+        g_usleep(50 * 1000);
+    g_assert_cmpint(kill(qemu_pid, 0), ==, -1);
+    g_autoptr(JsonObject) orphan = harness_show(&h, "victim");
+    g_assert_cmpstr(str_member(orphan, "state"), ==, "ERROR");
+    g_assert_nonnull(strstr(str_member(orphan, "reason"), "supervisor"));
+    /* And it starts again over the stale sockets. */
+    g_free(harness_ok(&h, "start", "victim", NULL));
     g_free(harness_ok(&h, "stop", "victim", "--force", NULL));
     harness_finish(&h);
 }
