@@ -12,6 +12,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static Harness *current;
+
+/* A failed assertion aborts the test: take its VMs down with it, so one
+ * failure does not leave QEMU running for the rest of the suite. */
+static void on_abort(int sig)
+{
+    if (current) {
+        g_autoptr(GArray) pids = harness_our_pids(current);
+        for (guint i = 0; i < pids->len; i++)
+            kill(g_array_index(pids, int, i), SIGKILL);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 void harness_init(Harness *h)
 {
     memset(h, 0, sizeof(*h));
@@ -26,6 +41,8 @@ void harness_init(Harness *h)
     const char *gd = g_getenv("VMDESK_TEST_GUEST_DIR");
     g_assert_nonnull(gd);
     h->guest_dir = g_strdup(gd);
+    current = h;
+    signal(SIGABRT, on_abort);
 }
 
 GArray *harness_our_pids(Harness *h)
@@ -80,6 +97,7 @@ void harness_finish(Harness *h)
         g_printerr("left behind: pid %d %s\n", pid, cmd ? cmd : "");
         kill(pid, SIGKILL);
     }
+    current = NULL;
     g_assert_cmpuint(pids->len, ==, 0);
     const char *rm[] = {"rm", "-rf", h->root, NULL};
     g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
