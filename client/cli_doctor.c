@@ -59,7 +59,7 @@ int cli_doctor(int argc, char **argv)
 {
     gboolean json = FALSE;
     GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
-                              {NULL}};
+                              G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("doctor", NULL,
                    "Check that this host can run VMs: KVM, QEMU, firmware, TPM, resources.",

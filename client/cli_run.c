@@ -33,7 +33,7 @@ int cli_start(int argc, char **argv)
          "kvm, tcg or auto for this start (default: the VM's accel setting)", "ACCEL"},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "give up after S seconds (default 120)",
          "S"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("start", "NAME", "Boot a VM; returns once QEMU runs, printing its endpoints.",
                    entries, &argc, &argv, &status) ||
@@ -62,7 +62,7 @@ int cli_stop(int argc, char **argv)
         {"force", 0, 0, G_OPTION_ARG_NONE, &force, "end QEMU now, like pulling the plug", NULL},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
          "seconds to wait for the guest to power off before forcing (default 60)", "S"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("stop", "NAME", "Shut a VM down: ACPI power-down, then force after a timeout.",
                    entries, &argc, &argv, &status) ||
@@ -116,7 +116,7 @@ int cli_status(int argc, char **argv)
          "STATE"},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "for --wait: give up after S s (default 60)",
          "S"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("status", "NAME", "Show a VM's state; optionally wait for one.", entries,
                    &argc, &argv, &status) ||
@@ -158,7 +158,7 @@ int cli_supervise(int argc, char **argv)
         {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "kvm or tcg", "A"},
         {"accel-reason", 0, 0, G_OPTION_ARG_STRING, &reason, "why", "TEXT"},
         {"lock-fd", 0, 0, G_OPTION_ARG_INT, &lock_fd, "the VM's lock, held", "FD"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("__supervise", "NAME", "Internal: the per-VM supervisor.", entries, &argc,
                    &argv, &status) ||

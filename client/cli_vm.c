@@ -49,7 +49,7 @@ int cli_create(int argc, char **argv)
          "host port forwarded to the guest's 3389 (default: a free one from 47101)", "PORT"},
         {"forward", 0, 0, G_OPTION_ARG_STRING_ARRAY, &forwards,
          "extra tcp forward 127.0.0.1:HOSTPORT -> guest GUESTPORT (repeat)", "HOSTPORT:GUESTPORT"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("create", "NAME", "Create a VM.", entries, &argc, &argv, &status) ||
         !cli_expect_args("create", argc, 1, 1, &status))
@@ -131,7 +131,7 @@ int cli_list(int argc, char **argv)
 {
     gboolean json = FALSE;
     GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
-                              {NULL}};
+                              G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("list", NULL, "List VMs with their state and endpoints.", entries, &argc,
                    &argv, &status) ||
@@ -181,7 +181,7 @@ int cli_show(int argc, char **argv)
 {
     gboolean json = FALSE;
     GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
-                              {NULL}};
+                              G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("show", "NAME", "Show a VM's config and live state.", entries, &argc, &argv,
                    &status) ||
@@ -302,7 +302,7 @@ int cli_delete(int argc, char **argv)
     GOptionEntry entries[] = {
         {"keep-disks", 0, 0, G_OPTION_ARG_NONE, &keep, "keep the disk images where they are",
          NULL},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("delete", "NAME", "Delete a stopped VM and its data.", entries, &argc, &argv,
                    &status) ||

@@ -103,6 +103,10 @@ static bool kvm_functional(const char *qemu, char **reason)
     g_autofree char *fw = g_build_filename(dir, "probe.bin", NULL);
     g_autofree char *stages = g_build_filename(dir, "stages.txt", NULL);
     g_autofree char *debugcon = g_strdup_printf("file:%s", stages);
+    /* Declared before the first goto: the cleanups must not see them
+     * uninitialized (clang refuses to compile the jump otherwise). */
+    g_autoptr(GError) err = NULL;
+    g_autofree char *seen = NULL;
     bool ok = false;
     if (!g_file_set_contents(fw, (const char *)accel_probe_fw, accel_probe_fw_len, NULL)) {
         *reason = g_strdup("cannot write the KVM probe firmware");
@@ -112,13 +116,11 @@ static bool kvm_functional(const char *qemu, char **reason)
                           "-display", "none", "-no-reboot", "-m", "32", "-bios", fw, "-device",
                           "isa-debug-exit,iobase=0xf4,iosize=1", "-debugcon", debugcon, NULL};
     VdRunResult r;
-    g_autoptr(GError) err = NULL;
     gint64 t0 = g_get_monotonic_time();
     if (!vd_run(argv, PROBE_TIMEOUT_MS, &r, &err)) {
         *reason = g_strdup_printf("cannot run the KVM probe: %s", err->message);
         goto out;
     }
-    g_autofree char *seen = NULL;
     g_file_get_contents(stages, &seen, NULL, NULL);
     int ms = (int)((g_get_monotonic_time() - t0) / 1000);
     if (r.timed_out) {

@@ -13,6 +13,7 @@
 struct QmpClient {
     int fd;
     GString *in;           /* bytes read, not yet a whole line */
+    gsize scanned;         /* leading bytes of @in known to hold no newline */
     GQueue replies;        /* JsonObject* replies (return/error) not yet claimed */
     guint64 next_id;
     char *version;
@@ -111,20 +112,113 @@ static bool fail(QmpClient *c, GError **error, int code, const char *fmt, ...)
     return false;
 }
 
+/* Typed members of a message from outside: NULL (or 0) when absent or of
+ * another type. json-glib's own getters emit a critical on a wrong type. */
+static JsonObject *member_object(JsonObject *o, const char *name)
+{
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *member_string(JsonObject *o, const char *name)
+{
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
+static gint64 member_int(JsonObject *o, const char *name)
+{
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
+               ? json_node_get_int(n)
+               : 0;
+}
+
 static void parse_greeting(QmpClient *c, JsonObject *qmp)
 {
-    JsonObject *ver = json_object_has_member(qmp, "version")
-                          ? json_object_get_object_member(qmp, "version")
-                          : NULL;
-    JsonObject *q = ver && json_object_has_member(ver, "qemu")
-                        ? json_object_get_object_member(ver, "qemu")
-                        : NULL;
-    if (q)
+    JsonObject *q = member_object(member_object(qmp, "version"), "qemu");
+    if (q) {
+        g_free(c->version);
         c->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
-                                     json_object_get_int_member_with_default(q, "major", 0),
-                                     json_object_get_int_member_with_default(q, "minor", 0),
-                                     json_object_get_int_member_with_default(q, "micro", 0));
+                                     member_int(q, "major"), member_int(q, "minor"),
+                                     member_int(q, "micro"));
+    }
     c->greeted = true;
+}
+
+/* QEMU nests its JSON a few levels deep; its own parser stops at 1024. */
+#define QMP_NESTING_MAX 1024
+
+/* The value of the 4 hex digits at @s, or -1. */
+static int hex4(const char *s)
+{
+    int v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = g_ascii_xdigit_value(s[k]);
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* json-glib 1.6 parses nested arrays and objects by recursion without a
+ * limit (a line of "[[[[..." overflows the stack), and its lexer is laxer
+ * than JSON: single-quoted strings, comments, and escapes such as a short
+ * "\u12" that swallow the closing quote, and it ignores what follows the
+ * first value. So before parsing, check the line in strict JSON terms,
+ * which all QEMU sends: strings with valid escapes and paired surrogates,
+ * no quote or slash outside strings, one value per line, and no deeper
+ * nesting than QMP_NESTING_MAX. Returns why not, or NULL. */
+static const char *check_json_line(const char *s, gsize len)
+{
+    int depth = 0;
+    bool done = false; /* the first object or array ended */
+    for (gsize i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (done && !g_ascii_isspace(ch))
+            return "a line holds more than one message";
+        if (ch == '[' || ch == '{') {
+            if (++depth > QMP_NESTING_MAX)
+                return "it is nested too deeply";
+        } else if (ch == ']' || ch == '}') {
+            done = --depth == 0;
+        } else if (ch == '\'' || ch == '/' || ch == '\0') {
+            return "it has a character outside a string that JSON does not allow there";
+        } else if (ch == '"') {
+            for (i++;; i++) {
+                if (i >= len)
+                    return "a string is not terminated";
+                ch = (unsigned char)s[i];
+                if (ch == '"')
+                    break;
+                if (ch < 0x20)
+                    return "a string contains a control character";
+                if (ch != '\\')
+                    continue;
+                if (++i >= len)
+                    return "a string is not terminated";
+                if (strchr("\"\\/bfnrt", s[i]) && s[i])
+                    continue;
+                int hi = s[i] == 'u' && len - i > 4 ? hex4(s + i + 1) : -1;
+                if (hi < 0)
+                    return "a string contains an invalid escape";
+                i += 4;
+                if (hi >= 0xdc00 && hi <= 0xdfff)
+                    return "a string contains an unpaired surrogate";
+                if (hi >= 0xd800 && hi <= 0xdbff) {
+                    int lo = len - i > 6 && s[i + 1] == '\\' && s[i + 2] == 'u' ? hex4(s + i + 3)
+                                                                                 : -1;
+                    if (lo < 0xdc00 || lo > 0xdfff)
+                        return "a string contains an unpaired surrogate";
+                    i += 6;
+                }
+            }
+        }
+    }
+    return NULL;
 }
 
 static bool handle_line(QmpClient *c, const char *line, gsize len, GError **error)
@@ -133,6 +227,9 @@ static bool handle_line(QmpClient *c, const char *line, gsize len, GError **erro
         len--;
     if (len == 0)
         return true;
+    const char *why = check_json_line(line, len);
+    if (why)
+        return fail(c, error, VD_ERROR_PROTOCOL, "QMP sent malformed JSON: %s", why);
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) perr = NULL;
     if (!json_parser_load_from_data(parser, line, (gssize)len, &perr))
@@ -174,9 +271,11 @@ bool qmp_client_feed(QmpClient *c, const char *data, size_t len, GError **error)
         return false;
     }
     g_string_append_len(c->in, data, (gssize)len);
-    gsize start = 0;
+    /* Search only the new bytes: a long line arriving in small reads must
+     * not be rescanned from its start each time. */
+    gsize start = 0, from = c->scanned;
     for (;;) {
-        const char *nl = memchr(c->in->str + start, '\n', c->in->len - start);
+        const char *nl = memchr(c->in->str + from, '\n', c->in->len - from);
         if (!nl)
             break;
         gsize end = (gsize)(nl - c->in->str);
@@ -185,9 +284,10 @@ bool qmp_client_feed(QmpClient *c, const char *data, size_t len, GError **error)
                         QMP_MESSAGE_MAX);
         if (!handle_line(c, c->in->str + start, end - start, error))
             return false;
-        start = end + 1;
+        start = from = end + 1;
     }
     g_string_erase(c->in, 0, (gssize)start);
+    c->scanned = c->in->len;
     if (c->in->len > QMP_MESSAGE_MAX)
         return fail(c, error, VD_ERROR_PROTOCOL, "QMP message larger than %u bytes",
                     QMP_MESSAGE_MAX);
@@ -275,12 +375,10 @@ static JsonObject *take_reply(QmpClient *c, const char *id)
 {
     for (GList *l = c->replies.head; l; l = l->next) {
         JsonObject *o = l->data;
-        const char *rid = json_object_has_member(o, "id")
-                              ? json_object_get_string_member_with_default(o, "id", NULL)
-                              : NULL;
         /* QEMU answers a request it could not parse without an id: with one
-         * request in flight, that answer is ours. */
-        if (!rid || g_strcmp0(rid, id) == 0) {
+         * request in flight, that answer is ours. An id that is not a
+         * string is nobody's. */
+        if (!json_object_has_member(o, "id") || g_strcmp0(member_string(o, "id"), id) == 0) {
             g_queue_delete_link(&c->replies, l);
             return o;
         }
@@ -318,14 +416,22 @@ JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args
 
     g_autoptr(JsonObject) reply = NULL;
     while (!(reply = take_reply(c, id))) {
-        if (!wait_fd(c, POLLIN, deadline, command, error) || !read_some(c, error))
+        if (!wait_fd(c, POLLIN, deadline, command, error))
             return NULL;
+        g_autoptr(GError) local = NULL;
+        if (!read_some(c, &local)) {
+            /* The reply may have come just before the end of the stream
+             * (QEMU closes the monitor right after answering quit). */
+            if ((reply = take_reply(c, id)))
+                break;
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
     }
     if (json_object_has_member(reply, "error")) {
-        JsonNode *en = json_object_get_member(reply, "error");
-        JsonObject *e = JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
-        const char *cls = e ? json_object_get_string_member_with_default(e, "class", "") : "";
-        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "") : "";
+        JsonObject *e = member_object(reply, "error");
+        const char *cls = member_string(e, "class") ? member_string(e, "class") : "";
+        const char *desc = member_string(e, "desc");
         g_set_error(error, VD_ERROR, map_error_class(cls), "QEMU refused %s: %s", command,
                     desc && *desc ? desc : cls);
         return NULL;

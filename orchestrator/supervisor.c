@@ -367,6 +367,10 @@ static bool start_qemu(Supervisor *s, GError **error)
         launcher_new(s->qemu_log, header, s->cfg->performance == VM_PERF_POWERSAVE);
     g_subprocess_launcher_take_fd(l, sv[1], QMP_FD_IN_QEMU);
     s->qemu = g_subprocess_launcher_spawnv(l, (const char *const *)argv, error);
+    /* The launcher holds our copy of QEMU's end of the socketpair: drop it,
+     * so that a QEMU that dies while starting reads as EOF at once instead
+     * of as a handshake timeout. */
+    g_clear_object(&l);
     if (!s->qemu) {
         close(sv[0]);
         g_prefix_error(error, "cannot start QEMU: ");

@@ -312,6 +312,12 @@ bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *ne
                     key, all);
         return false;
     }
+    /* The file is UTF-8 (GKeyFile): a value it cannot hold would make the
+     * saved config unreadable. */
+    if (!g_utf8_validate(value, -1, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the value is not valid UTF-8", key);
+        return false;
+    }
     if (append && info->kind != KEY_LIST) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "%s holds one value; use %s=VALUE, not +=", key, key);
@@ -426,6 +432,21 @@ VmConfig *vm_config_from_data(const char *data, gsize len, const char *origin, G
                     local->message);
         return NULL;
     }
+    /* GLib 2.74 warns about its own overwritten GError (and leaks it) when a
+     * value holds an invalid escape and ends in a lone backslash: refuse a
+     * lone trailing backslash before GKeyFile unescapes anything. */
+    g_auto(GStrv) raw_keys = g_key_file_get_keys(kf, GROUP, NULL, NULL);
+    for (char **k = raw_keys; k && *k; k++) {
+        g_autofree char *raw = g_key_file_get_value(kf, GROUP, *k, NULL);
+        gsize n = raw ? strlen(raw) : 0, slashes = 0;
+        while (slashes < n && raw[n - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "%s: the value of \"%s\" ends with a lone backslash", origin, *k);
+            return NULL;
+        }
+    }
     g_autofree char *name = g_key_file_get_string(kf, GROUP, "name", NULL);
     if (!name) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s has no [vm] name= entry", origin);
@@ -452,14 +473,16 @@ VmConfig *vm_config_from_data(const char *data, gsize len, const char *origin, G
         }
         if (info->kind == KEY_LIST) {
             g_auto(GStrv) vals = g_key_file_get_string_list(kf, GROUP, *k, NULL, &local);
-            if (!vals)
+            if (!vals || local)
                 goto bad_value;
             for (char **v = vals; *v; v++)
                 if (!list_add(list_field(cfg, *k), *k, *v, &local))
                     goto bad_value;
         } else {
+            /* GKeyFile returns a value and sets an error for an invalid
+             * escape sequence: the error wins. */
             g_autofree char *v = g_key_file_get_string(kf, GROUP, *k, &local);
-            if (!v || !set_scalar(cfg, *k, v, &local))
+            if (!v || local || !set_scalar(cfg, *k, v, &local))
                 goto bad_value;
         }
         continue;

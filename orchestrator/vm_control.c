@@ -146,7 +146,8 @@ bool vm_start(const char *name, const VmStartOptions *opts, VmStatus **status, G
 QmpClient *vm_qmp_connect(const char *name, GError **error)
 {
     if (!vm_store_exists(name)) {
-        g_autoptr(VmConfig) unused = vm_store_load(name, error);
+        /* Only for its error: "no such VM", with a hint. */
+        vm_config_free(vm_store_load(name, error));
         return NULL;
     }
     g_autoptr(VmStatus) st = vm_status_get(name);

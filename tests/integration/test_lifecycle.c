@@ -279,9 +279,13 @@ static void test_bad_input(void)
     expect_fail(&h, 2, "not a size",
                 (const char *[]){"set", "ok", "cpus=1", "memory=huge", NULL});
     g_autoptr(JsonObject) after = harness_show(&h, "ok");
-    g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(after, "config"),
-                                               "cpus"),
-                    ==, 2);
+    JsonObject *cb = json_object_get_object_member(before, "config");
+    JsonObject *ca = json_object_get_object_member(after, "config");
+    g_assert_cmpint(json_object_get_int_member(ca, "cpus"), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(ca, "cpus"), ==,
+                    json_object_get_int_member(cb, "cpus"));
+    g_assert_cmpint(json_object_get_int_member(ca, "memory-bytes"), ==,
+                    json_object_get_int_member(cb, "memory-bytes"));
 
     /* A kernel that went missing: a clear error, the VM stays STOPPED. */
     g_autofree char *gone = g_build_filename(h.root, "gone-vmlinux", NULL);

@@ -45,7 +45,7 @@ static void test_name_reject(void)
         {"-x", "start with a letter or digit"},
         {"_x", "start with a letter or digit"},
         {"a\nb", "control character"},
-        {"a\x01" "b", "control character"},
+        {"a\001b", "control character"},
         {"a\x7f", "control character"},
         {"a b", "contains ' '"},
         {"a,b", "contains ','"},

@@ -139,6 +139,10 @@ static void test_parse_bad(void)
         {"[vm]\nname=x\nkernel=/k\nappend=quiet\\nsingle\n", "append"},
         {"[vm]\nname=x\nkernel=/k\nappend=a\\tb\n", "append"},
         {"[vm]\nname=x\ndisk=a\\nb\n", "disk"},
+        {"[vm]\nname=x\niso=/srv/a\\x.iso\n", "iso"},   /* invalid escape */
+        {"[vm]\nname=x\ndisk=/a\\;b\niso=/b\n", "disk"},
+        {"[vm]\nname=x\\y\\\n", "\"name\" ends with a lone backslash"}, /* GLib warns */
+        {"[vm]\nname=x\nkernel=/k\nappend=a\\\\\\\n", "\"append\" ends"},
         {"[vm]\nname=x\nqemu-arg=-S;a\\rb\n", "qemu-arg"},
         {"[vm]\nname=x\nqemu-arg=;\n", "qemu-arg"},
         {"[vm]\nname=../etc\n", "name"},
@@ -213,6 +217,7 @@ static void test_round_trip(void)
     odd->disk_format = g_strdup("raw");
     odd->iso = g_strdup(" leading and trailing space ");
     odd->kernel = g_strdup("/boot/vmlinuz-6.1 #1");
+    odd->initrd = g_strdup("C:\\initrd\\"); /* a backslash at the end, escaped */
     odd->append = g_strdup(" root=/dev/vda1 init=/bin/sh -- \"quoted; text\" ünïcödé ✓ \\n ");
     odd->rdp_port = 65535;
     odd->forwards = g_strdupv((char *[]){"1024:1", "65534:65535", NULL});
@@ -399,6 +404,9 @@ static void test_set_bad(void)
     set_fails(c, "initrd=/boot/initrd.img", false, VD_ERROR_INVALID, "initrd needs a kernel");
     set_fails(c, "append=x\ty", false, VD_ERROR_INVALID, "control character");
     set_fails(c, "kernel=/boot/a\nb", false, VD_ERROR_INVALID, "kernel");
+    /* vm.conf is UTF-8: a value it could not hold back is refused. */
+    set_fails(c, "kernel=/boot/vmlinuz-\xff", false, VD_ERROR_INVALID, "kernel: the value is not valid UTF-8");
+    set_fails(c, "qemu-arg+=-name\xc3", false, VD_ERROR_INVALID, "qemu-arg");
     g_autoptr(VmConfig) bios = vm_config_new("bios");
     set_ok(bios, "firmware=bios");
     set_fails(bios, "secure-boot=on", false, VD_ERROR_INVALID, "Secure Boot needs UEFI");

@@ -81,3 +81,9 @@ char *tu_subprocess_stderr(GSubprocess *p)
         g_string_append_len(s, buf, n);
     return g_string_free(s, FALSE);
 }
+
+bool tu_have_program(const char *program)
+{
+    g_autofree char *path = g_find_program_in_path(program);
+    return path != NULL;
+}

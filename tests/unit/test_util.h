@@ -26,3 +26,6 @@ bool tu_subprocess_wait(GSubprocess *p, int timeout_ms);
 
 /* Everything left on @p's stderr pipe (NULL-safe), for failure messages. */
 char *tu_subprocess_stderr(GSubprocess *p);
+
+/* Is @program in PATH? */
+bool tu_have_program(const char *program);
