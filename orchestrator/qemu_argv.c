@@ -142,8 +142,12 @@ static void add_firmware(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
     g_autofree char *vars = g_build_filename(env->vm_dir, UEFI_VARS_FILE, NULL);
     blockdev(a, "fw-code", env->ovmf_code, "raw", true);
     blockdev(a, "fw-vars", vars, "raw", false);
-    if (cfg->secure_boot)
+    if (cfg->secure_boot) {
+        /* Only SMM code may write the Secure Boot variables; OVMF's SMM
+         * build does not support S3 suspend, so the chipset must not offer it. */
         arg2(a, "-global", "driver=cfi.pflash01,property=secure,value=on");
+        arg2(a, "-global", "ICH9-LPC.disable_s3=1");
+    }
 }
 
 static void add_tpm(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
