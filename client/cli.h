@@ -30,6 +30,10 @@ int cli_fail(GError *error);
  * (*@status set). @params is the positional part shown in --help. */
 bool cli_parse(const char *cmd, const char *params, const char *summary, GOptionEntry *entries,
                int *argc, char ***argv, int *status);
+/* cli_parse + cli_expect_args for commands whose one option is --json and
+ * that take exactly @nargs positional arguments. */
+bool cli_parse_json_flag(const char *cmd, const char *params, const char *summary, int nargs,
+                         int *argc, char ***argv, gboolean *json, int *status);
 /* Exactly @n positional arguments after the command name (argv[1..n]). */
 bool cli_expect_args(const char *cmd, int argc, int min, int max, int *status);
 

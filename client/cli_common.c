@@ -35,6 +35,15 @@ bool cli_parse(const char *cmd, const char *params, const char *summary, GOption
     return true;
 }
 
+bool cli_parse_json_flag(const char *cmd, const char *params, const char *summary, int nargs,
+                         int *argc, char ***argv, gboolean *json, int *status)
+{
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, json, "JSON output", NULL},
+                              G_OPTION_ENTRY_NULL};
+    return cli_parse(cmd, params, summary, entries, argc, argv, status) &&
+           cli_expect_args(cmd, *argc, nargs, nargs, status);
+}
+
 bool cli_expect_args(const char *cmd, int argc, int min, int max, int *status)
 {
     int n = argc - 1;

@@ -58,13 +58,11 @@ static char *program_version(const char *prog, const char *flag)
 int cli_doctor(int argc, char **argv)
 {
     gboolean json = FALSE;
-    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
-                              G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse("doctor", NULL,
-                   "Check that this host can run VMs: KVM, QEMU, firmware, TPM, resources.",
-                   entries, &argc, &argv, &status) ||
-        !cli_expect_args("doctor", argc, 0, 0, &status))
+    if (!cli_parse_json_flag("doctor", NULL,
+                             "Check that this host can run VMs: KVM, QEMU, firmware, TPM, "
+                             "resources.",
+                             0, &argc, &argv, &json, &status))
         return status;
     g_autoptr(JsonBuilder) b = json_builder_new();
     Doctor d = {.b = b, .json = json};

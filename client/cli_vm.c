@@ -130,12 +130,9 @@ int cli_create(int argc, char **argv)
 int cli_list(int argc, char **argv)
 {
     gboolean json = FALSE;
-    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
-                              G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse("list", NULL, "List VMs with their state and endpoints.", entries, &argc,
-                   &argv, &status) ||
-        !cli_expect_args("list", argc, 0, 0, &status))
+    if (!cli_parse_json_flag("list", NULL, "List VMs with their state and endpoints.", 0, &argc,
+                             &argv, &json, &status))
         return status;
     GError *err = NULL;
     g_auto(GStrv) names = vm_store_list(&err);
@@ -180,12 +177,9 @@ int cli_list(int argc, char **argv)
 int cli_show(int argc, char **argv)
 {
     gboolean json = FALSE;
-    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
-                              G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse("show", "NAME", "Show a VM's config and live state.", entries, &argc, &argv,
-                   &status) ||
-        !cli_expect_args("show", argc, 1, 1, &status))
+    if (!cli_parse_json_flag("show", "NAME", "Show a VM's config and live state.", 1, &argc,
+                             &argv, &json, &status))
         return status;
     GError *err = NULL;
     g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
@@ -264,20 +258,22 @@ int cli_set(int argc, char **argv)
             return cli_fail(err);
         later |= next;
         if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
+            GArray *ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
+            g_array_append_val(ports, cfg->rdp_port);
             for (char **f = cfg->forwards; f && *f; f++) {
-                g_autofree char *owner = vm_store_port_owner((unsigned)atoi(*f), cfg->name);
-                if (owner) {
-                    g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %d is VM \"%s\"'s already",
-                                atoi(*f), owner);
-                    return cli_fail(err);
-                }
+                unsigned p = (unsigned)atoi(*f);
+                g_array_append_val(ports, p);
             }
-            g_autofree char *owner = vm_store_port_owner(cfg->rdp_port, cfg->name);
-            if (owner) {
-                g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %u is VM \"%s\"'s already",
-                            cfg->rdp_port, owner);
+            for (guint k = 0; k < ports->len && !err; k++) {
+                unsigned p = g_array_index(ports, unsigned, k);
+                g_autofree char *owner = vm_store_port_owner(p, cfg->name);
+                if (owner)
+                    g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %u is VM \"%s\"'s already",
+                                p, owner);
+            }
+            g_array_unref(ports);
+            if (err)
                 return cli_fail(err);
-            }
         }
         if (g_str_has_prefix(a, "disk=") && cfg->disk) {
             g_autofree char *d = vm_store_disk_path(cfg);

@@ -10,6 +10,7 @@
  * Any GLib critical or warning aborts (a wrong-typed member must never reach
  * json-glib's checked getters). Built as a fuzzer with VMDESK_FUZZ=ON and
  * clang; replayed over tests/fuzz/corpus by unit-fuzz-replay. */
+#include "fuzz_common.h"
 #include "error.h"
 #include "qmp_client.h"
 
@@ -25,23 +26,9 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A GLib warning or critical is a bug found: abort, which libFuzzer
- * reports as a crash (GLib's own fatal path raises SIGTRAP, which it does
- * not catch). */
-static void die_on_warning(const gchar *domain, GLogLevelFlags level, const gchar *message,
-                           gpointer data)
-{
-    g_log_default_handler(domain, level, message, data);
-    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-        abort();
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    /* GSlice caches would look like leaks to LeakSanitizer. */
-    setenv("G_SLICE", "always-malloc", 1);
-    g_log_set_default_handler(die_on_warning, NULL);
-    return 0;
+    return fuzz_common_initialize();
 }
 
 /* What the handler saw, as "NAME/members;" per event. */
