@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,13 @@
 void vd_run_result_clear(VdRunResult *r)
 {
     g_clear_pointer(&r->output, g_free);
+}
+
+/* A helper must not outlive us: if we are killed mid-run (Ctrl-C is not the
+ * only way), the kernel ends it too. */
+static void child_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 bool vd_run(const char *const *argv, int timeout_ms, VdRunResult *result, GError **error)
@@ -33,7 +41,7 @@ bool vd_run(const char *const *argv, int timeout_ms, VdRunResult *result, GError
     bool ok = g_spawn_async_with_pipes_and_fds(NULL, argv, NULL,
                                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                                    G_SPAWN_STDIN_FROM_DEV_NULL,
-                                               NULL, NULL, -1, fds[1], fds[1], NULL, NULL, 0,
+                                               child_setup, NULL, -1, fds[1], fds[1], NULL, NULL, 0,
                                                &pid, NULL, NULL, NULL, &local);
     close(fds[1]);
     int out_fd = fds[0];
