@@ -82,10 +82,7 @@ static const char *status_of(QmpClient *c)
 
 static void test_real_qemu(void)
 {
-    if (!tu_have_program("qemu-system-x86_64")) {
-        g_test_skip("qemu-system-x86_64 is not installed");
-        return;
-    }
+    g_assert_true(tu_have_program("qemu-system-x86_64")); /* no skip: CI installs it */
     g_autofree char *dir = tu_tmpdir();
     g_autofree char *sock = g_build_filename(dir, "qmp.sock", NULL);
     g_autofree char *qmp_opt = g_strdup_printf("unix:%s,server=on,wait=off", sock);
