@@ -22,6 +22,9 @@ int cli_pause(int argc, char **argv);
 int cli_resume(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_doctor(int argc, char **argv);
+int cli_view(int argc, char **argv);
+int cli_connect(int argc, char **argv);
+int cli_screenshot(int argc, char **argv);
 int cli_supervise(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */

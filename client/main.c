@@ -23,6 +23,9 @@ static const Command commands[] = {
     {"pause", cli_pause, "pause NAME                    freeze the VM's CPUs"},
     {"resume", cli_resume, "resume NAME                   continue a paused VM"},
     {"status", cli_status, "status NAME [--json] [--wait STATE] [--timeout S]"},
+    {"view", cli_view, "view NAME [--fullscreen] [--scale auto|fit|1|2]  the VM in a window"},
+    {"connect", cli_connect, "connect vnc://HOST[:PORT] | vnc+unix:///PATH  any VNC server"},
+    {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png  save the picture, no window"},
     {"doctor", cli_doctor, "doctor [--json]               can this host run VMs, and how fast?"},
     {"__supervise", cli_supervise, NULL},
 };

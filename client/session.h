@@ -1,0 +1,120 @@
+/* A remote-display session: one interface, one implementation per protocol
+ * (vnc_session.c now, rdp later). A session runs its protocol library on its
+ * own thread and only posts events; the main thread owns the window and
+ * reads the framebuffer under its lock (STYLE.md, Sessions and threads).
+ *
+ * Life: session_*_create -> session_connect (starts the thread) -> events ...
+ * -> session_disconnect_start (idempotent, any time) -> wait for
+ * SESSION_EV_CLOSED -> session_destroy from the main loop. No library type
+ * (libvncclient, FreeRDP, SDL) appears here. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    SESSION_EV_CONNECTED,   /* handshake done; @w x @h is the desktop size */
+    SESSION_EV_RESIZED,     /* the desktop is now @w x @h (framebuffer reallocated) */
+    SESSION_EV_FRAME,       /* pixels changed: take them with session_take_dirty() */
+    SESSION_EV_CLIPBOARD,   /* the server's clipboard is @text (UTF-8) */
+    SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
+} SessionEventType;
+
+typedef struct {
+    SessionEventType type;
+    int w, h;
+    char *text;
+    GError *error;
+} SessionEvent;
+
+void session_event_free(SessionEvent *ev);
+
+/* The desktop's pixels: 32-bit XRGB (0x00RRGGBB in host order), @stride bytes
+ * a row. Written by the session thread, read by the main thread, both under
+ * @lock. */
+typedef struct {
+    GMutex lock;
+    uint32_t *pixels;
+    int width, height, stride;
+    /* Union of changes not yet taken, and whether an event is pending. */
+    int dirty_x0, dirty_y0, dirty_x1, dirty_y1;
+    bool frame_posted;
+    uint64_t frames;        /* updates received since the picture was complete */
+    uint64_t covered;       /* pixels received since the last resize (until complete) */
+    gint64 last_damage;     /* g_get_monotonic_time() of the last change */
+} SessionFramebuffer;
+
+typedef struct Session Session;
+
+/* Called on the session thread after an event is queued: wake the main loop. */
+typedef void (*SessionNotifyFunc)(void *data);
+
+typedef struct {
+    const char *protocol;                                   /* "vnc" */
+    bool (*connect)(Session *s, GError **error);            /* start the thread */
+    void (*disconnect_start)(Session *s);                   /* ask the thread to end */
+    void (*key)(Session *s, unsigned qnum, uint32_t keysym, bool down);
+    void (*pointer)(Session *s, int x, int y, unsigned buttons);
+    void (*clipboard)(Session *s, const char *utf8);
+    void (*finish)(Session *s);                             /* free the impl's state */
+} SessionImpl;
+
+struct Session {
+    const SessionImpl *impl;
+    void *priv;
+    GAsyncQueue *events;       /* SessionEvent* for the main thread */
+    SessionNotifyFunc notify;
+    void *notify_data;
+    SessionFramebuffer fb;
+    GThread *thread;
+};
+
+/* Pointer buttons for SessionImpl.pointer. */
+enum {
+    SESSION_BUTTON_LEFT = 1 << 0,
+    SESSION_BUTTON_MIDDLE = 1 << 1,
+    SESSION_BUTTON_RIGHT = 1 << 2,
+    SESSION_WHEEL_UP = 1 << 3,
+    SESSION_WHEEL_DOWN = 1 << 4,
+    SESSION_WHEEL_LEFT = 1 << 5,
+    SESSION_WHEEL_RIGHT = 1 << 6,
+};
+
+/* --- for the main thread --- */
+bool session_connect(Session *s, GError **error);
+void session_disconnect_start(Session *s);
+/* Joins the thread (the session must have posted CLOSED or never connected)
+ * and frees everything. Accepts NULL. */
+void session_destroy(Session *s);
+/* Next queued event or NULL; caller frees it with session_event_free. */
+SessionEvent *session_next_event(Session *s);
+/* Take the dirty rectangle (false if none). Call with fb.lock held. */
+bool session_take_dirty(Session *s, int *x, int *y, int *w, int *h);
+
+static inline void session_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
+{
+    s->impl->key(s, qnum, keysym, down);
+}
+static inline void session_pointer(Session *s, int x, int y, unsigned buttons)
+{
+    s->impl->pointer(s, x, y, buttons);
+}
+static inline void session_clipboard(Session *s, const char *utf8)
+{
+    s->impl->clipboard(s, utf8);
+}
+
+/* --- for implementations (session thread) --- */
+Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc notify,
+                       void *notify_data);
+/* Queue an event (ownership of @text and @error moves) and notify. */
+void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error);
+/* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. */
+void session_fb_resize(Session *s, int w, int h);
+/* Mark a changed rectangle; posts one FRAME event until the main thread takes
+ * it. Call with fb.lock held. */
+/* Count a finished update: frames counts only once every pixel has arrived
+ * at least once since the last resize. Call with fb.lock held. */
+void session_fb_update_done(Session *s);
+void session_fb_damage(Session *s, int x, int y, int w, int h);

@@ -1,0 +1,523 @@
+#include "window.h"
+
+#include "error.h"
+#include "keymap.h"
+#include "log.h"
+#include "vm_state.h"
+#include "vm_store.h"
+
+#include <SDL.h>
+#include <string.h>
+
+#define RECONNECT_DELAY_MS 1000
+#define STATE_POLL_MS 500
+
+typedef struct {
+    const WindowOptions *opts;
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SDL_Texture *tex;
+    int tex_w, tex_h;
+    Uint32 wake_event;
+    Session *session;
+    bool connected;          /* the current session got CONNECTED */
+    bool ever_connected;
+    bool quit;
+    bool redraw;
+    char *status;            /* shown in the title: "connection lost, reconnecting" */
+    Uint32 reconnect_at;     /* ticks; 0: none pending */
+    Uint32 close_at;         /* ticks; 0: none pending */
+    Uint32 next_state_poll;
+    char *vm_state;
+    SDL_Rect dst;            /* where the desktop is drawn, in renderer pixels */
+    unsigned buttons;
+    bool grabbed;
+    GError *fatal;
+} Win;
+
+bool window_scale_parse(const char *s, WindowScale *out, GError **error)
+{
+    static const char *const names[] = {"auto", "fit", "1", "2"};
+    for (int i = 0; i < 4; i++) {
+        if (!g_ascii_strcasecmp(s, names[i])) {
+            *out = (WindowScale)i;
+            return true;
+        }
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "--scale %s: use auto, fit, 1 or 2", s);
+    return false;
+}
+
+/* Runs on the session thread: wake the main loop (SDL_PushEvent is thread-safe). */
+static void notify(void *data)
+{
+    Win *w = data;
+    SDL_Event ev = {.type = w->wake_event};
+    SDL_PushEvent(&ev);
+}
+
+static void update_title(Win *w)
+{
+    const char *proto = w->connected ? "VNC" : NULL;
+    g_autofree char *t = g_strdup_printf(
+        "%s%s%s%s%s%s%s — vmdesk", w->opts->title, w->vm_state ? " — " : "",
+        w->vm_state ? w->vm_state : "", proto ? " — " : "", proto ? proto : "",
+        w->status ? " — " : "", w->status ? w->status : "");
+    SDL_SetWindowTitle(w->win, t);
+}
+
+static void set_status(Win *w, const char *status)
+{
+    g_free(w->status);
+    w->status = g_strdup(status);
+    update_title(w);
+}
+
+static bool start_session(Win *w, GError **error)
+{
+    w->session = vnc_session_create(w->opts->vnc, notify, w);
+    w->connected = false;
+    return session_connect(w->session, error);
+}
+
+/* Where the desktop goes in the window: aspect kept; integer factors when
+ * they fit (crisp on HiDPI), else a smooth fit. */
+static void layout(Win *w)
+{
+    int ow, oh;
+    SDL_GetRendererOutputSize(w->ren, &ow, &oh);
+    if (!w->tex_w || !w->tex_h) {
+        w->dst = (SDL_Rect){0, 0, ow, oh};
+        return;
+    }
+    double s;
+    switch (w->opts->scale) {
+    case WINDOW_SCALE_1:
+        s = 1;
+        break;
+    case WINDOW_SCALE_2:
+        s = 2;
+        break;
+    case WINDOW_SCALE_FIT:
+        s = MIN((double)ow / w->tex_w, (double)oh / w->tex_h);
+        break;
+    case WINDOW_SCALE_AUTO:
+    default:
+        s = MIN((double)ow / w->tex_w, (double)oh / w->tex_h);
+        if (s >= 1)
+            s = (int)s; /* whole pixels when the window allows it */
+        break;
+    }
+    w->dst.w = (int)(w->tex_w * s + 0.5);
+    w->dst.h = (int)(w->tex_h * s + 0.5);
+    w->dst.x = (ow - w->dst.w) / 2;
+    w->dst.y = (oh - w->dst.h) / 2;
+    bool integer = s == (int)s;
+    SDL_SetTextureScaleMode(w->tex, integer ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
+}
+
+static void fit_window_to(Win *w, int fw, int fh)
+{
+    if (SDL_GetWindowFlags(w->win) & (SDL_WINDOW_FULLSCREEN | SDL_WINDOW_MAXIMIZED))
+        return;
+    /* Renderer pixels per window unit (2 on a HiDPI display). */
+    int ww, wh, ow, oh;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    SDL_GetRendererOutputSize(w->ren, &ow, &oh);
+    double dpi = ww ? (double)ow / ww : 1;
+    int factor = w->opts->scale == WINDOW_SCALE_2 ? 2 : 1;
+    SDL_Rect usable;
+    int disp = SDL_GetWindowDisplayIndex(w->win);
+    if (SDL_GetDisplayUsableBounds(disp < 0 ? 0 : disp, &usable) != 0)
+        usable = (SDL_Rect){0, 0, 1920, 1080};
+    int want_w = (int)(fw * factor / dpi), want_h = (int)(fh * factor / dpi);
+    if (want_w > usable.w || want_h > usable.h) {
+        double s = MIN((double)usable.w * 0.95 / want_w, (double)usable.h * 0.9 / want_h);
+        want_w = (int)(want_w * s);
+        want_h = (int)(want_h * s);
+    }
+    SDL_SetWindowSize(w->win, want_w, want_h);
+}
+
+static void make_texture(Win *w, int fw, int fh)
+{
+    if (w->tex)
+        SDL_DestroyTexture(w->tex);
+    w->tex = SDL_CreateTexture(w->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING, fw, fh);
+    w->tex_w = fw;
+    w->tex_h = fh;
+    /* Everything is new: upload the whole picture. */
+    g_mutex_lock(&w->session->fb.lock);
+    if (w->session->fb.width == fw && w->session->fb.height == fh)
+        SDL_UpdateTexture(w->tex, NULL, w->session->fb.pixels, w->session->fb.stride);
+    g_mutex_unlock(&w->session->fb.lock);
+    fit_window_to(w, fw, fh);
+    layout(w);
+    w->redraw = true;
+}
+
+static void take_frame(Win *w)
+{
+    SessionFramebuffer *fb = &w->session->fb;
+    int x, y, rw, rh;
+    g_mutex_lock(&fb->lock);
+    if (w->tex && fb->width == w->tex_w && fb->height == w->tex_h &&
+        session_take_dirty(w->session, &x, &y, &rw, &rh)) {
+        SDL_Rect r = {x, y, rw, rh};
+        /* Only the dirty rectangle travels to the texture. */
+        SDL_UpdateTexture(w->tex, &r, (const uint8_t *)fb->pixels + (size_t)y * fb->stride + x * 4,
+                          fb->stride);
+        w->redraw = true;
+    } else {
+        session_take_dirty(w->session, &x, &y, &rw, &rh);
+    }
+    g_mutex_unlock(&fb->lock);
+}
+
+static void handle_session_events(Win *w)
+{
+    SessionEvent *ev;
+    while (w->session && (ev = session_next_event(w->session))) {
+        switch (ev->type) {
+        case SESSION_EV_CONNECTED:
+            w->connected = true;
+            w->ever_connected = true;
+            set_status(w, NULL);
+            make_texture(w, ev->w, ev->h);
+            break;
+        case SESSION_EV_RESIZED:
+            make_texture(w, ev->w, ev->h);
+            break;
+        case SESSION_EV_FRAME:
+            take_frame(w);
+            break;
+        case SESSION_EV_CLIPBOARD:
+            SDL_SetClipboardText(ev->text);
+            break;
+        case SESSION_EV_CLOSED: {
+            bool was = w->ever_connected;
+            if (!was && ev->error && !w->opts->vm_name) {
+                /* The first connection failed (wrong password, no server). */
+                w->fatal = g_steal_pointer(&ev->error);
+                w->quit = true;
+            } else if (!w->quit) {
+                g_autofree char *msg = g_strdup_printf(
+                    "connection lost%s%s — reconnecting", ev->error ? ": " : "",
+                    ev->error ? ev->error->message : "");
+                if (ev->error)
+                    vd_warn("%s", ev->error->message);
+                set_status(w, msg);
+                w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
+            }
+            session_event_free(ev);
+            session_destroy(w->session);
+            w->session = NULL;
+            w->connected = false;
+            w->redraw = true;
+            update_title(w);
+            continue;
+        }
+        }
+        session_event_free(ev);
+    }
+}
+
+static void render(Win *w)
+{
+    SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
+    SDL_RenderClear(w->ren);
+    if (w->tex) {
+        /* A lost connection dims the last picture until it is back. */
+        Uint8 c = w->connected ? 255 : 110;
+        SDL_SetTextureColorMod(w->tex, c, c, c);
+        SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
+    }
+    SDL_RenderPresent(w->ren);
+    w->redraw = false;
+}
+
+/* X keysyms for the keys whose SDL keycode is not already one (used by
+ * servers without QEMU's extended key events). */
+static uint32_t keysym_of(SDL_Keycode k)
+{
+    static const struct {
+        SDL_Keycode sdl;
+        uint32_t xk;
+    } map[] = {
+        {SDLK_BACKSPACE, 0xff08}, {SDLK_TAB, 0xff09},     {SDLK_RETURN, 0xff0d},
+        {SDLK_ESCAPE, 0xff1b},    {SDLK_DELETE, 0xffff},  {SDLK_HOME, 0xff50},
+        {SDLK_LEFT, 0xff51},      {SDLK_UP, 0xff52},      {SDLK_RIGHT, 0xff53},
+        {SDLK_DOWN, 0xff54},      {SDLK_PAGEUP, 0xff55},  {SDLK_PAGEDOWN, 0xff56},
+        {SDLK_END, 0xff57},       {SDLK_INSERT, 0xff63},  {SDLK_MENU, 0xff67},
+        {SDLK_APPLICATION, 0xff67}, {SDLK_PAUSE, 0xff13}, {SDLK_PRINTSCREEN, 0xff61},
+        {SDLK_SCROLLLOCK, 0xff14}, {SDLK_NUMLOCKCLEAR, 0xff7f}, {SDLK_CAPSLOCK, 0xffe5},
+        {SDLK_LSHIFT, 0xffe1},    {SDLK_RSHIFT, 0xffe2},  {SDLK_LCTRL, 0xffe3},
+        {SDLK_RCTRL, 0xffe4},     {SDLK_LALT, 0xffe9},    {SDLK_RALT, 0xfe03},
+        {SDLK_LGUI, 0xffeb},      {SDLK_RGUI, 0xffec},    {SDLK_KP_ENTER, 0xff8d},
+        {SDLK_KP_DIVIDE, 0xffaf}, {SDLK_KP_MULTIPLY, 0xffaa}, {SDLK_KP_MINUS, 0xffad},
+        {SDLK_KP_PLUS, 0xffab},   {SDLK_KP_PERIOD, 0xffae}, {SDLK_KP_0, 0xffb0},
+        {SDLK_KP_1, 0xffb1},      {SDLK_KP_2, 0xffb2},    {SDLK_KP_3, 0xffb3},
+        {SDLK_KP_4, 0xffb4},      {SDLK_KP_5, 0xffb5},    {SDLK_KP_6, 0xffb6},
+        {SDLK_KP_7, 0xffb7},      {SDLK_KP_8, 0xffb8},    {SDLK_KP_9, 0xffb9},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
+        if (map[i].sdl == k)
+            return map[i].xk;
+    if (k >= SDLK_F1 && k <= SDLK_F12)
+        return 0xffbe + (uint32_t)(k - SDLK_F1);
+    if (k > 0 && k < 0x100)
+        return (uint32_t)k; /* Latin-1 keysyms equal the code point */
+    if (k >= 0x100 && !(k & SDLK_SCANCODE_MASK))
+        return 0x01000000u | (uint32_t)k; /* Unicode keysyms */
+    return 0;
+}
+
+static void send_key(Win *w, SDL_Scancode sc, SDL_Keycode sym, bool down)
+{
+    if (w->session && w->connected)
+        session_key(w->session, keymap_sdl_to_qnum((int)sc), keysym_of(sym), down);
+}
+
+static void send_ctrl_alt_del(Win *w)
+{
+    send_key(w, SDL_SCANCODE_LCTRL, SDLK_LCTRL, true);
+    send_key(w, SDL_SCANCODE_LALT, SDLK_LALT, true);
+    send_key(w, SDL_SCANCODE_DELETE, SDLK_DELETE, true);
+    send_key(w, SDL_SCANCODE_DELETE, SDLK_DELETE, false);
+    send_key(w, SDL_SCANCODE_LALT, SDLK_LALT, false);
+    send_key(w, SDL_SCANCODE_LCTRL, SDLK_LCTRL, false);
+}
+
+static void set_grab(Win *w, bool grab)
+{
+    w->grabbed = grab;
+    SDL_SetWindowKeyboardGrab(w->win, grab ? SDL_TRUE : SDL_FALSE);
+    update_title(w);
+}
+
+/* Ctrl+Alt+F full screen, Ctrl+Alt+G release the keyboard grab,
+ * Ctrl+Alt+End sends Ctrl+Alt+Del. Returns true when the key was ours. */
+static bool hotkey(Win *w, const SDL_KeyboardEvent *k)
+{
+    SDL_Keymod m = SDL_GetModState();
+    if (!(m & KMOD_CTRL) || !(m & KMOD_ALT))
+        return false;
+    switch (k->keysym.scancode) {
+    case SDL_SCANCODE_F:
+        if (k->type == SDL_KEYDOWN) {
+            bool fs = SDL_GetWindowFlags(w->win) & SDL_WINDOW_FULLSCREEN_DESKTOP;
+            SDL_SetWindowFullscreen(w->win, fs ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
+        }
+        return true;
+    case SDL_SCANCODE_G:
+        if (k->type == SDL_KEYDOWN)
+            set_grab(w, !w->grabbed);
+        return true;
+    case SDL_SCANCODE_END:
+        if (k->type == SDL_KEYDOWN)
+            send_ctrl_alt_del(w);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Window coordinates -> desktop pixels. */
+static bool to_desktop(Win *w, int wx, int wy, int *x, int *y)
+{
+    if (!w->tex || w->dst.w <= 0 || w->dst.h <= 0)
+        return false;
+    int ww, wh, ow, oh;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    SDL_GetRendererOutputSize(w->ren, &ow, &oh);
+    double rx = ww ? (double)ow / ww : 1, ry = wh ? (double)oh / wh : 1;
+    double px = wx * rx, py = wy * ry;
+    *x = (int)((px - w->dst.x) * w->tex_w / w->dst.w);
+    *y = (int)((py - w->dst.y) * w->tex_h / w->dst.h);
+    *x = CLAMP(*x, 0, w->tex_w - 1);
+    *y = CLAMP(*y, 0, w->tex_h - 1);
+    return true;
+}
+
+static void send_pointer(Win *w, int wx, int wy, unsigned extra)
+{
+    int x, y;
+    if (w->session && w->connected && to_desktop(w, wx, wy, &x, &y))
+        session_pointer(w->session, x, y, w->buttons | extra);
+}
+
+static unsigned button_bit(Uint8 b)
+{
+    switch (b) {
+    case SDL_BUTTON_LEFT: return SESSION_BUTTON_LEFT;
+    case SDL_BUTTON_MIDDLE: return SESSION_BUTTON_MIDDLE;
+    case SDL_BUTTON_RIGHT: return SESSION_BUTTON_RIGHT;
+    default: return 0;
+    }
+}
+
+static void handle_sdl_event(Win *w, const SDL_Event *e)
+{
+    switch (e->type) {
+    case SDL_QUIT:
+        w->quit = true;
+        break;
+    case SDL_WINDOWEVENT:
+        if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
+            e->window.event == SDL_WINDOWEVENT_RESIZED) {
+            layout(w);
+            w->redraw = true;
+        } else if (e->window.event == SDL_WINDOWEVENT_EXPOSED) {
+            w->redraw = true;
+        } else if (e->window.event == SDL_WINDOWEVENT_FOCUS_LOST && w->session && w->connected) {
+            /* Keys held while focus leaves would stay down in the guest. */
+            const SDL_Scancode mods[] = {SDL_SCANCODE_LCTRL, SDL_SCANCODE_RCTRL,
+                                         SDL_SCANCODE_LALT,  SDL_SCANCODE_RALT,
+                                         SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT,
+                                         SDL_SCANCODE_LGUI,  SDL_SCANCODE_RGUI};
+            for (size_t i = 0; i < G_N_ELEMENTS(mods); i++)
+                send_key(w, mods[i], SDL_GetKeyFromScancode(mods[i]), false);
+        }
+        break;
+    case SDL_KEYDOWN:
+    case SDL_KEYUP:
+        if (!hotkey(w, &e->key))
+            send_key(w, e->key.keysym.scancode, e->key.keysym.sym, e->type == SDL_KEYDOWN);
+        break;
+    case SDL_MOUSEMOTION:
+        send_pointer(w, e->motion.x, e->motion.y, 0);
+        break;
+    case SDL_MOUSEBUTTONDOWN:
+        if (!w->grabbed)
+            set_grab(w, true);
+        w->buttons |= button_bit(e->button.button);
+        send_pointer(w, e->button.x, e->button.y, 0);
+        break;
+    case SDL_MOUSEBUTTONUP:
+        w->buttons &= ~button_bit(e->button.button);
+        send_pointer(w, e->button.x, e->button.y, 0);
+        break;
+    case SDL_MOUSEWHEEL: {
+        int mx, my;
+        SDL_GetMouseState(&mx, &my);
+        unsigned b = e->wheel.y > 0   ? SESSION_WHEEL_UP
+                     : e->wheel.y < 0 ? SESSION_WHEEL_DOWN
+                     : e->wheel.x > 0 ? SESSION_WHEEL_RIGHT
+                     : e->wheel.x < 0 ? SESSION_WHEEL_LEFT
+                                      : 0;
+        if (b)
+            send_pointer(w, mx, my, b);
+        break;
+    }
+    case SDL_CLIPBOARDUPDATE:
+        if (w->session && w->connected && SDL_HasClipboardText()) {
+            char *t = SDL_GetClipboardText();
+            session_clipboard(w->session, t);
+            SDL_free(t);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void poll_vm_state(Win *w)
+{
+    g_autoptr(VmStatus) st = vm_status_get(w->opts->vm_name);
+    const char *name = vm_state_to_string(st->state);
+    if (g_strcmp0(name, w->vm_state)) {
+        g_free(w->vm_state);
+        w->vm_state = g_strdup(name);
+        update_title(w);
+    }
+    if (!vm_state_is_active(st->state) && !w->close_at) {
+        g_autofree char *msg =
+            g_strdup_printf("the VM %s%s%s", st->state == VM_STATE_ERROR ? "failed" : "shut down",
+                            st->reason ? ": " : "", st->reason ? st->reason : "");
+        printf("%s: %s\n", w->opts->vm_name, msg);
+        set_status(w, msg);
+        w->close_at = SDL_GetTicks() + 1500;
+        w->reconnect_at = 0;
+    }
+}
+
+bool window_run(const WindowOptions *opts, GError **error)
+{
+    Win w = {.opts = opts};
+    SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
+    SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                    "cannot open a window: %s (is DISPLAY or WAYLAND_DISPLAY set?)",
+                    SDL_GetError());
+        return false;
+    }
+    w.wake_event = SDL_RegisterEvents(1);
+    Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
+    if (opts->fullscreen)
+        flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    w.win = SDL_CreateWindow(opts->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024,
+                             768, flags);
+    if (w.win)
+        w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_ACCELERATED);
+    if (w.win && !w.ren)
+        w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_SOFTWARE);
+    if (!w.win || !w.ren) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot create the window: %s",
+                    SDL_GetError());
+        if (w.win)
+            SDL_DestroyWindow(w.win);
+        SDL_Quit();
+        return false;
+    }
+    SDL_EventState(SDL_CLIPBOARDUPDATE, SDL_ENABLE);
+    update_title(&w);
+    if (opts->vm_name)
+        poll_vm_state(&w);
+    bool ok = start_session(&w, error);
+    while (ok && !w.quit) {
+        SDL_Event e;
+        if (SDL_WaitEventTimeout(&e, 100)) {
+            do {
+                if (e.type == w.wake_event)
+                    handle_session_events(&w);
+                else
+                    handle_sdl_event(&w, &e);
+            } while (!w.quit && SDL_PollEvent(&e));
+        }
+        handle_session_events(&w);
+        Uint32 now = SDL_GetTicks();
+        if (opts->vm_name && SDL_TICKS_PASSED(now, w.next_state_poll)) {
+            poll_vm_state(&w);
+            w.next_state_poll = now + STATE_POLL_MS;
+        }
+        if (w.close_at && SDL_TICKS_PASSED(now, w.close_at))
+            w.quit = true;
+        if (!w.session && w.reconnect_at && SDL_TICKS_PASSED(now, w.reconnect_at)) {
+            w.reconnect_at = 0;
+            g_autoptr(GError) err = NULL;
+            if (!start_session(&w, &err)) {
+                vd_warn("%s", err->message);
+                w.reconnect_at = now + RECONNECT_DELAY_MS;
+            }
+        }
+        if (w.redraw)
+            render(&w);
+    }
+    if (w.session) {
+        session_disconnect_start(w.session);
+        session_destroy(w.session); /* joins the thread, which ends promptly */
+    }
+    if (ok && w.fatal) {
+        g_propagate_error(error, w.fatal);
+        ok = false;
+    }
+    if (w.tex)
+        SDL_DestroyTexture(w.tex);
+    SDL_DestroyRenderer(w.ren);
+    SDL_DestroyWindow(w.win);
+    SDL_Quit();
+    g_free(w.status);
+    g_free(w.vm_state);
+    return ok;
+}

@@ -1,0 +1,26 @@
+/* The vmdesk window: one SDL2 window showing one live session, with the
+ * keyboard, mouse, clipboard and scaling users expect. Main thread only.
+ * No SDL type leaves window.c. */
+#pragma once
+
+#include "vnc_session.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef enum { WINDOW_SCALE_AUTO, WINDOW_SCALE_FIT, WINDOW_SCALE_1, WINDOW_SCALE_2 } WindowScale;
+
+bool window_scale_parse(const char *s, WindowScale *out, GError **error);
+
+typedef struct {
+    const char *title;        /* VM name or server address */
+    const char *vm_name;      /* follow this VM's state (title, close on shutdown); or NULL */
+    const VncTarget *vnc;     /* where to connect (and reconnect) */
+    bool fullscreen;
+    WindowScale scale;
+} WindowOptions;
+
+/* Open the window and run until the user closes it, the VM shuts down, or
+ * the first connection fails (then @error says why, e.g. a wrong password).
+ * A connection lost later is shown in the title and retried. */
+bool window_run(const WindowOptions *opts, GError **error);
