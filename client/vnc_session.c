@@ -104,6 +104,9 @@ static void input_free(Input *in)
 
 /* libvncclient logs through two global function pointers: route them to our
  * log, and keep the last error of this thread for the failure message. */
+static void log_info(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void log_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
 static void log_info(const char *fmt, ...)
 {
     va_list ap;

@@ -272,10 +272,33 @@ static uint32_t keysym_of(SDL_Keycode k)
     return 0;
 }
 
+/* The keysym as the host's modifiers make it. QEMU uses it to keep the
+ * guest's Caps Lock and Num Lock in step with the host ("lock-key-sync"):
+ * an unshifted 't' sent while Shift is down would make it toggle Caps Lock. */
+static uint32_t keysym_with_mods(SDL_Keycode sym)
+{
+    SDL_Keymod m = SDL_GetModState();
+    if (sym >= 'a' && sym <= 'z' && (!!(m & KMOD_SHIFT) != !!(m & KMOD_CAPS)))
+        return (uint32_t)(sym - 'a' + 'A');
+    if (!(m & KMOD_NUM)) {
+        static const struct {
+            SDL_Keycode kp;
+            uint32_t xk;
+        } nav[] = {{SDLK_KP_0, 0xff9e}, {SDLK_KP_1, 0xff9c}, {SDLK_KP_2, 0xff99},
+                   {SDLK_KP_3, 0xff9b}, {SDLK_KP_4, 0xff96}, {SDLK_KP_5, 0xff9d},
+                   {SDLK_KP_6, 0xff98}, {SDLK_KP_7, 0xff95}, {SDLK_KP_8, 0xff97},
+                   {SDLK_KP_9, 0xff9a}, {SDLK_KP_PERIOD, 0xff9f}};
+        for (size_t i = 0; i < G_N_ELEMENTS(nav); i++)
+            if (nav[i].kp == sym)
+                return nav[i].xk;
+    }
+    return keysym_of(sym);
+}
+
 static void send_key(Win *w, SDL_Scancode sc, SDL_Keycode sym, bool down)
 {
     if (w->session && w->connected)
-        session_key(w->session, keymap_sdl_to_qnum((int)sc), keysym_of(sym), down);
+        session_key(w->session, keymap_sdl_to_qnum((int)sc), keysym_with_mods(sym), down);
 }
 
 static void send_ctrl_alt_del(Win *w)
