@@ -33,7 +33,8 @@ typedef struct {
 } Vnc;
 
 static char client_tag;      /* address used as libvncclient's client-data tag */
-static GPrivate last_error = G_PRIVATE_INIT(g_free);
+static GPrivate last_error = G_PRIVATE_INIT(g_free);  /* last rfbClientErr message */
+static GPrivate last_log = G_PRIVATE_INIT(g_free);    /* last rfbClientLog message */
 
 void vnc_target_clear(VncTarget *t)
 {
@@ -111,9 +112,10 @@ static void log_info(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     vd_debug("libvncclient: %s", g_strchomp(msg));
+    g_private_replace(&last_log, msg);
 }
 
 static void log_error(const char *fmt, ...)
@@ -239,9 +241,9 @@ static void drain_wake(int fd)
         ;
 }
 
-static gpointer vnc_thread(gpointer data)
+/* Connect and hand shake; NULL with @error set on failure. */
+static rfbClient *open_client(Session *s, const char *where, GError **error)
 {
-    Session *s = data;
     Vnc *v = s->priv;
     rfbClient *c = rfbGetClient(8, 3, 4);
     /* Pixels as 0x00RRGGBB words: what the window's texture and PNGs use. */
@@ -260,38 +262,53 @@ static gpointer vnc_thread(gpointer data)
     c->GotXCutText = on_cut_text;
     c->GetPassword = on_password;
     rfbClientSetClientData(c, &client_tag, s);
-    if (v->target.socket_path) {
-        c->serverHost = strdup(v->target.socket_path);
-        c->serverPort = 0;
-    } else {
-        c->serverHost = strdup(v->target.host);
-        c->serverPort = v->target.port;
-    }
+    c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
+    c->serverPort = v->target.socket_path ? 0 : v->target.port;
     g_private_replace(&last_error, NULL);
-    g_autofree char *where = v->target.socket_path
-                                 ? g_strdup(v->target.socket_path)
-                                 : g_strdup_printf("%s:%d", v->target.host, v->target.port);
+    g_private_replace(&last_log, NULL);
     /* rfbInitClient frees the client itself when it fails. */
     if (!rfbInitClient(c, NULL, NULL)) {
         const char *why = g_private_get(&last_error);
+        if (!why)
+            why = g_private_get(&last_log);
         bool auth = why && (strstr(why, "uthentication") || strstr(why, "password"));
-        GError *e = g_error_new(VD_ERROR, auth ? VD_ERROR_INVALID : VD_ERROR_FAILED,
-                                "cannot connect to the VNC server at %s%s%s%s", where,
-                                why ? ": " : "", why ? why : "",
-                                auth ? " (wrong password?)" : "");
-        session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, e);
+        if (why && (g_str_has_prefix(why, "ConnectClientTo") || strstr(why, "Unable to connect"))) {
+            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
+                        "nothing accepts VNC connections at %s; is the server running?", where);
+            return NULL;
+        }
+        g_set_error(error, VD_ERROR, auth ? VD_ERROR_INVALID : VD_ERROR_FAILED,
+                    "cannot connect to the VNC server at %s%s%s%s", where, why ? ": " : "",
+                    why ? why : "", auth ? " (wrong password?)" : "");
         return NULL;
     }
-    v->client = c;
-    session_post(s, SESSION_EV_CONNECTED, c->width, c->height, NULL, NULL);
+    return c;
+}
 
-    GError *err = NULL;
+static void close_client(rfbClient *c)
+{
+    if (c->sock != RFB_INVALID_SOCKET)
+        close(c->sock);
+    c->sock = RFB_INVALID_SOCKET;
+    free(c->frameBuffer);
+    c->frameBuffer = NULL;
+    rfbClientCleanup(c);
+}
+
+/* Serve the connection until it ends or we are asked to stop. Returns false
+ * with @error when it broke; *@resync when it broke in a way a fresh
+ * connection mends (see below). */
+static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync, GError **error)
+{
+    Vnc *v = s->priv;
+    *resync = false;
     while (!g_atomic_int_get(&v->stop)) {
-        struct pollfd p[2] = {{.fd = c->sock, .events = POLLIN}, {.fd = v->wake_fd, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = c->sock, .events = POLLIN},
+                              {.fd = v->wake_fd, .events = POLLIN}};
         int r = c->buffered ? 1 : poll(p, 2, 500);
         if (r < 0 && errno != EINTR) {
-            err = g_error_new(VD_ERROR, VD_ERROR_FAILED, "poll: %s", g_strerror(errno));
-            break;
+            g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "poll: %s", g_strerror(errno));
+            return false;
         }
         if (p[1].revents & POLLIN)
             drain_wake(v->wake_fd);
@@ -301,22 +318,59 @@ static gpointer vnc_thread(gpointer data)
             input_free(in);
         }
         if (c->buffered || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            g_private_replace(&last_error, NULL);
             if (!HandleRFBServerMessage(c)) {
+                const char *log = g_private_get(&last_log);
                 const char *why = g_private_get(&last_error);
-                err = g_error_new(VD_ERROR, VD_ERROR_FAILED,
-                                  "the VNC connection to %s was lost%s%s", where, why ? ": " : "",
-                                  why ? why : "");
-                break;
+                if (!why && log && strstr(log, "too large"))
+                    why = log;
+                /* QEMU may send a rectangle of the new size before the
+                 * resize when the guest switches modes; libvncclient then
+                 * stops mid-message. The stream cannot be resynced, a new
+                 * connection can. */
+                *resync = why && strstr(why, "Rect too large");
+                g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                            "the VNC connection to %s was lost%s%s", where, why ? ": " : "",
+                            why ? why : "");
+                return false;
             }
         }
     }
-    v->client = NULL;
-    if (c->sock != RFB_INVALID_SOCKET)
-        close(c->sock);
-    c->sock = RFB_INVALID_SOCKET;
-    free(c->frameBuffer);
-    c->frameBuffer = NULL;
-    rfbClientCleanup(c);
+    return true;
+}
+
+static gpointer vnc_thread(gpointer data)
+{
+    Session *s = data;
+    Vnc *v = s->priv;
+    g_autofree char *where = v->target.socket_path
+                                 ? g_strdup(v->target.socket_path)
+                                 : g_strdup_printf("%s:%d", v->target.host, v->target.port);
+    GError *err = NULL;
+    int resyncs = 0;
+    gint64 window_start = g_get_monotonic_time();
+    for (;;) {
+        rfbClient *c = open_client(s, where, &err);
+        if (!c)
+            break;
+        v->client = c;
+        session_post(s, SESSION_EV_CONNECTED, c->width, c->height, NULL, NULL);
+        bool resync = false;
+        bool ok = run_client(s, c, where, &resync, &err);
+        v->client = NULL;
+        close_client(c);
+        if (ok || !resync)
+            break;
+        /* At most a few quick resyncs a minute; after that, report it. */
+        if (g_get_monotonic_time() - window_start > 60 * G_USEC_PER_SEC) {
+            window_start = g_get_monotonic_time();
+            resyncs = 0;
+        }
+        if (++resyncs > 5)
+            break;
+        vd_debug("reconnecting after: %s", err->message);
+        g_clear_error(&err);
+    }
     session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, err);
     return NULL;
 }

@@ -1,0 +1,469 @@
+/* The VNC side of the client against real servers: QEMU's own VNC server
+ * showing the test guest (unix socket and TCP), and TigerVNC's Xvnc with
+ * password authentication. The window runs under its own Xvfb; keys come
+ * from xdotool (XTEST), as from a real keyboard. */
+#include "harness.h"
+
+#include "qmp_client.h"
+#include "vnc_session.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <png.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BOOT_MS 60000
+
+typedef struct {
+    int w, h;
+    uint32_t *px; /* 0x00RRGGBB */
+} Image;
+
+static void image_clear(Image *im)
+{
+    g_free(im->px);
+    memset(im, 0, sizeof(*im));
+}
+
+static bool image_load_png(const char *path, Image *im)
+{
+    png_image p;
+    memset(&p, 0, sizeof(p));
+    p.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&p, path))
+        return false;
+    p.format = PNG_FORMAT_BGRA;
+    im->w = (int)p.width;
+    im->h = (int)p.height;
+    im->px = g_malloc0((gsize)im->w * im->h * 4);
+    if (!png_image_finish_read(&p, NULL, im->px, 0, NULL))
+        return false;
+    for (int i = 0; i < im->w * im->h; i++)
+        im->px[i] &= 0x00ffffff;
+    return true;
+}
+
+/* Pixels that differ, and their bounding box. */
+static int image_diff(const Image *a, const uint32_t *b, int *bw, int *bh)
+{
+    int n = 0, x0 = a->w, y0 = a->h, x1 = -1, y1 = -1;
+    for (int y = 0; y < a->h; y++)
+        for (int x = 0; x < a->w; x++)
+            if ((a->px[y * a->w + x] ^ b[y * a->w + x]) & 0xffffff) {
+                n++;
+                x0 = MIN(x0, x);
+                y0 = MIN(y0, y);
+                x1 = MAX(x1, x);
+                y1 = MAX(y1, y);
+            }
+    *bw = n ? x1 - x0 + 1 : 0;
+    *bh = n ? y1 - y0 + 1 : 0;
+    return n;
+}
+
+static void qmp_screendump(Harness *h, const char *vm, const char *file)
+{
+    g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", vm, "qmp.sock", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(QmpClient) c = qmp_client_connect_unix(sock, 5000, &err);
+    g_assert_no_error(err);
+    g_assert_true(qmp_client_handshake(c, 5000, &err));
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "filename", file);
+    json_object_set_string_member(args, "format", "png");
+    g_autoptr(JsonNode) r = qmp_client_execute(c, "screendump", args, 10000, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(r);
+}
+
+/* Wait until the session's picture is @w x @h, complete and quiet. */
+static void wait_settled(Session *s, int w, int h, GArray *sizes, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gint64 since = 0;
+    for (;;) {
+        SessionEvent *ev;
+        while ((ev = session_next_event(s))) {
+            if (ev->type == SESSION_EV_CLOSED)
+                g_error("the session closed: %s", ev->error ? ev->error->message : "(no error)");
+            if (ev->type == SESSION_EV_CONNECTED || ev->type == SESSION_EV_RESIZED) {
+                int wh[2] = {ev->w, ev->h};
+                if (sizes)
+                    g_array_append_vals(sizes, wh, 2);
+            }
+            session_event_free(ev);
+        }
+        g_mutex_lock(&s->fb.lock);
+        bool there = s->fb.width == w && s->fb.height == h && s->fb.frames > 0;
+        g_mutex_unlock(&s->fb.lock);
+        /* The console's cursor blinks, so the picture is never still: give
+         * the guest a moment to finish drawing once the size is right. */
+        if (there && !since)
+            since = g_get_monotonic_time();
+        if (!there)
+            since = 0;
+        if (since && g_get_monotonic_time() - since > 1500 * 1000)
+            return;
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(20 * 1000);
+    }
+}
+
+/* The client's picture equals QMP screendump of the same moment. The
+ * guest's text cursor blinks: one character cell (8x16) may differ. */
+static void assert_matches_screendump(Harness *h, const char *vm, Session *s)
+{
+    g_autofree char *dump = g_build_filename(h->root, "screendump.png", NULL);
+    int tries = 0, n = 0, bw = 0, bh = 0;
+    do {
+        qmp_screendump(h, vm, dump);
+        Image im = {0};
+        g_assert_true(image_load_png(dump, &im));
+        g_mutex_lock(&s->fb.lock);
+        g_assert_cmpint(im.w, ==, s->fb.width);
+        g_assert_cmpint(im.h, ==, s->fb.height);
+        n = image_diff(&im, s->fb.pixels, &bw, &bh);
+        g_mutex_unlock(&s->fb.lock);
+        image_clear(&im);
+        if (n)
+            g_usleep(300 * 1000); /* let an update in flight arrive */
+    } while (n && ++tries < 5);
+    g_test_message("screendump vs client: %d pixels differ (box %dx%d)", n, bw, bh);
+    g_assert_cmpint(bw, <=, 8);
+    g_assert_cmpint(bh, <=, 16);
+}
+
+static void test_qemu_unix_and_resize(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_create_guest(&h, "screen", NULL, NULL);
+    g_free(harness_ok(&h, "start", "screen", NULL));
+    /* Connect at once: SeaBIOS's text mode first, then the kernel's 1280x800. */
+    VncTarget t = {.socket_path = g_build_filename(h.root, "run", "vmdesk", "screen", "vnc.sock",
+                                                   NULL)};
+    Session *s = vnc_session_create(&t, NULL, NULL);
+    vnc_target_clear(&t);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(session_connect(s, &err));
+    g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(int));
+    wait_settled(s, 1280, 800, sizes, BOOT_MS);
+    g_assert_cmpuint(sizes->len, >=, 4); /* connected at one size, resized to another */
+    g_test_message("sizes seen: %dx%d first, %dx%d last", g_array_index(sizes, int, 0),
+                   g_array_index(sizes, int, 1), g_array_index(sizes, int, sizes->len - 2),
+                   g_array_index(sizes, int, sizes->len - 1));
+    g_assert_cmpint(g_array_index(sizes, int, 0), !=, 1280);
+    assert_matches_screendump(&h, "screen", s);
+
+    /* `vmdesk screenshot NAME` saves the same picture. */
+    g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
+    g_free(harness_ok(&h, "screenshot", "screen", shot, NULL));
+    Image im = {0};
+    g_assert_true(image_load_png(shot, &im));
+    int bw, bh;
+    g_mutex_lock(&s->fb.lock);
+    int n = image_diff(&im, s->fb.pixels, &bw, &bh);
+    g_mutex_unlock(&s->fb.lock);
+    g_assert_cmpint(bw, <=, 8);
+    g_assert_cmpint(bh, <=, 16);
+    g_test_message("screenshot vs session: %d pixels differ", n);
+    image_clear(&im);
+
+    /* A VM that goes away closes the session with a reason. */
+    g_free(harness_ok(&h, "stop", "screen", "--force", NULL));
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    bool closed = false;
+    while (!closed && g_get_monotonic_time() < deadline) {
+        SessionEvent *ev = session_next_event(s);
+        if (ev && ev->type == SESSION_EV_CLOSED) {
+            closed = true;
+            g_assert_nonnull(ev->error);
+            g_assert_nonnull(strstr(ev->error->message, "lost"));
+        }
+        session_event_free(ev);
+        if (!ev)
+            g_usleep(20 * 1000);
+    }
+    g_assert_true(closed);
+    session_destroy(s);
+    harness_finish(&h);
+}
+
+static unsigned free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_qemu_tcp(void)
+{
+    Harness h;
+    harness_init(&h);
+    unsigned port = free_tcp_port();
+    /* A second VNC server of QEMU's, on TCP (loopback only). */
+    g_autofree char *vnc = g_strdup_printf("127.0.0.1:%u,id=tcp", port - 5900);
+    const char *extra[] = {"--qemu-arg", "-vnc", "--qemu-arg", vnc, NULL};
+    g_assert_cmpuint(port, >, 5900);
+    harness_create_guest(&h, "tcp", NULL, extra);
+    g_free(harness_ok(&h, "start", "tcp", NULL));
+    g_autoptr(JsonObject) show = harness_show(&h, "tcp");
+    g_autofree char *banner = harness_read_banner(
+        (unsigned)json_object_get_int_member(json_object_get_object_member(show, "rdp"), "port"),
+        BOOT_MS);
+    g_assert_nonnull(banner);
+    VncTarget t = {.host = g_strdup("127.0.0.1"), .port = (int)port};
+    Session *s = vnc_session_create(&t, NULL, NULL);
+    vnc_target_clear(&t);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(session_connect(s, &err));
+    wait_settled(s, 1280, 800, NULL, BOOT_MS);
+    assert_matches_screendump(&h, "tcp", s);
+    session_destroy(s);
+    /* The URL form through the command line. */
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", port);
+    g_autofree char *shot = g_build_filename(h.root, "tcp.png", NULL);
+    g_free(harness_ok(&h, "screenshot", url, shot, NULL));
+    Image im = {0};
+    g_assert_true(image_load_png(shot, &im));
+    g_assert_cmpint(im.w, ==, 1280);
+    image_clear(&im);
+    g_free(harness_ok(&h, "stop", "tcp", "--force", NULL));
+    harness_finish(&h);
+}
+
+/* --- a display for the window: our own Xvfb --- */
+typedef struct {
+    GPid pid;
+    char *display;
+} Xvfb;
+
+static void xvfb_start(Xvfb *x)
+{
+    int fds[2];
+    g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, NULL));
+    g_autofree char *fdarg = g_strdup_printf("%d", fds[1]);
+    const char *argv[] = {"Xvfb", "-displayfd", fdarg, "-screen", "0", "1600x1000x24",
+                          "-nolisten", "tcp", NULL};
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+                                                   G_SPAWN_STDERR_TO_DEV_NULL |
+                                                   G_SPAWN_DO_NOT_REAP_CHILD,
+                                                   NULL, NULL, -1, -1, -1, &fds[1], &fds[1], 1,
+                                                   &x->pid, NULL, NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(fds[1]);
+    char buf[32] = {0};
+    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    close(fds[0]);
+    g_assert_cmpint(n, >, 0);
+    x->display = g_strdup_printf(":%d", atoi(buf));
+}
+
+static void xvfb_stop(Xvfb *x)
+{
+    kill(x->pid, SIGTERM);
+    waitpid(x->pid, NULL, 0);
+    g_free(x->display);
+}
+
+/* Run a program with DISPLAY set, to completion; its stdout. */
+static char *x_run(const char *display, const char *const *argv)
+{
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "DISPLAY", display, TRUE);
+    char *out = NULL;
+    int status = 0;
+    g_autoptr(GError) err = NULL;
+    g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                 NULL, &out, NULL, &status, &err);
+    g_assert_no_error(err);
+    return out;
+}
+
+/* The id of the top-level window whose title starts with @prefix, or NULL. */
+static char *x_find_window(const char *display, const char *prefix, char **title)
+{
+    const char *argv[] = {"xwininfo", "-root", "-tree", NULL};
+    g_autofree char *tree = x_run(display, argv);
+    g_auto(GStrv) lines = g_strsplit(tree ? tree : "", "\n", -1);
+    g_autofree char *needle = g_strdup_printf("\"%s", prefix);
+    for (char **l = lines; *l; l++) {
+        char *q = strstr(*l, needle);
+        if (!q)
+            continue;
+        if (title) {
+            char *end = strchr(q + 1, '"');
+            *title = g_strndup(q + 1, end ? (gsize)(end - q - 1) : strlen(q + 1));
+        }
+        return g_strndup(g_strstrip(*l), strcspn(g_strstrip(*l), " "));
+    }
+    return NULL;
+}
+
+static char *wait_window(const char *display, const char *prefix, const char *title_part,
+                         int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    while (g_get_monotonic_time() < deadline) {
+        g_autofree char *title = NULL;
+        char *id = x_find_window(display, prefix, &title);
+        if (id && (!title_part || strstr(title, title_part)))
+            return id;
+        g_free(id);
+        g_usleep(100 * 1000);
+    }
+    return NULL;
+}
+
+static void test_window_typing(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb x;
+    xvfb_start(&x);
+    harness_create_guest(&h, "keys", NULL, NULL);
+    /* `view` starts the VM itself. */
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "view", "keys", NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &view, &err));
+    g_assert_no_error(err);
+    g_autofree char *win = wait_window(x.display, "keys", "RUNNING — VNC", BOOT_MS);
+    g_assert_nonnull(win);
+    g_autoptr(JsonObject) show = harness_show(&h, "keys");
+    g_autofree char *banner = harness_read_banner(
+        (unsigned)json_object_get_int_member(json_object_get_object_member(show, "rdp"), "port"),
+        BOOT_MS);
+    g_assert_nonnull(banner);
+    g_usleep(1000 * 1000); /* the shell on tty1 prints its prompt after READY */
+
+    /* Shifted letters, digits, symbols: the guest types what we typed. */
+    const char *focus[] = {"xdotool", "windowfocus", "--sync", win, NULL};
+    g_free(x_run(x.display, focus));
+    const char *type[] = {"xdotool", "type", "--delay", "40",
+                          "echo Typed-$((6*7))_OK > /dev/ttyS0", NULL};
+    g_free(x_run(x.display, type));
+    const char *ret[] = {"xdotool", "key", "Return", NULL};
+    g_free(x_run(x.display, ret));
+    g_autofree char *serial = g_build_filename(h.root, "data", "vmdesk", "vms", "keys", "logs",
+                                               "serial.log", NULL);
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; i++) {
+        g_autofree char *log = NULL;
+        g_file_get_contents(serial, &log, NULL, NULL);
+        seen = log && strstr(log, "Typed-42_OK");
+        if (!seen)
+            g_usleep(100 * 1000);
+    }
+    g_assert_true(seen);
+
+    /* Closing the window leaves the VM running. */
+    kill(view, SIGTERM);
+    int status = 0;
+    waitpid(view, &status, 0);
+    g_autoptr(JsonObject) after = harness_show(&h, "keys");
+    g_assert_cmpstr(json_object_get_string_member(after, "state"), ==, "RUNNING");
+
+    /* When the VM shuts down, the window says so and closes. */
+    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &view, &err));
+    g_autofree char *win2 = wait_window(x.display, "keys", "VNC", 20000);
+    g_assert_nonnull(win2);
+    g_free(harness_ok(&h, "stop", "keys", NULL));
+    gint64 deadline = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
+    int r = 0;
+    while ((r = waitpid(view, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(100 * 1000);
+    g_assert_cmpint(r, ==, view);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    xvfb_stop(&x);
+    harness_finish(&h);
+}
+
+/* TigerVNC's Xvnc with VNC password authentication. */
+static void test_xvnc_password(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *pwfile = g_build_filename(h.root, "passwd", NULL);
+    g_autofree char *right = g_build_filename(h.root, "right", NULL);
+    g_autofree char *wrong = g_build_filename(h.root, "wrong", NULL);
+    g_assert_true(g_file_set_contents(right, "s3cret-pw\n", -1, NULL));
+    g_assert_true(g_file_set_contents(wrong, "not-it\n", -1, NULL));
+    /* vncpasswd -f turns the password on stdin into the obfuscated file. */
+    const char *mk[] = {"sh", "-c", "vncpasswd -f < \"$1\" > \"$2\"", "sh", right, pwfile, NULL};
+    int st = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)mk, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &st, NULL));
+    g_assert_cmpint(st, ==, 0);
+    unsigned port = free_tcp_port();
+    g_autofree char *port_s = g_strdup_printf("%u", port);
+    /* Display numbers collide less when derived from the free port. */
+    g_autofree char *disp = g_strdup_printf(":%u", 100 + port % 500);
+    const char *xvnc[] = {"Xvnc", disp, "-geometry", "800x600", "-depth", "24", "-rfbport",
+                          port_s, "-localhost", "-SecurityTypes", "VncAuth", "-PasswordFile",
+                          pwfile, "-nolisten", "tcp", NULL};
+    GPid pid;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)xvnc, h.env,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &err));
+    g_assert_no_error(err);
+    /* Xvnc listens once it is ready. */
+    for (int i = 0; i < 100; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(fd);
+        if (up)
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", port);
+    g_autofree char *shot = g_build_filename(h.root, "xvnc.png", NULL);
+    g_free(harness_ok(&h, "screenshot", url, shot, "--password-file", right, NULL));
+    Image im = {0};
+    g_assert_true(image_load_png(shot, &im));
+    g_assert_cmpint(im.w, ==, 800);
+    g_assert_cmpint(im.h, ==, 600);
+    image_clear(&im);
+
+    RunResult r = harness_vmdesk(&h, "screenshot", url, shot, "--password-file", wrong, NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_nonnull(strstr(r.err, "wrong password"));
+    g_assert_null(strstr(r.err, "not-it")); /* never the password itself */
+    run_result_clear(&r);
+    RunResult none = harness_vmdesk(&h, "screenshot", "vnc://127.0.0.1:1", shot, NULL);
+    g_assert_cmpint(none.status, !=, 0);
+    g_assert_nonnull(strstr(none.err, "nothing accepts VNC connections at 127.0.0.1:5901"));
+    run_result_clear(&none);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    harness_finish(&h);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/vnc/qemu-unix-socket-and-resolution-changes", test_qemu_unix_and_resize);
+    g_test_add_func("/vnc/qemu-tcp", test_qemu_tcp);
+    g_test_add_func("/vnc/window-typing-and-vm-shutdown", test_window_typing);
+    g_test_add_func("/vnc/xvnc-password", test_xvnc_password);
+    return g_test_run();
+}
