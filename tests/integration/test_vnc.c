@@ -394,6 +394,115 @@ static void test_window_typing(void)
     harness_finish(&h);
 }
 
+typedef struct {
+    GPid pid;
+    unsigned port;
+    char *display;
+} Xvnc;
+
+/* Start TigerVNC's Xvnc on a free loopback port; @security "None" or
+ * "VncAuth" (with @pwfile). Waits until it listens. */
+static void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile)
+{
+    x->port = free_tcp_port();
+    g_autofree char *port_s = g_strdup_printf("%u", x->port);
+    /* Display numbers collide less when derived from the free port. */
+    x->display = g_strdup_printf(":%u", 100 + x->port % 500);
+    GPtrArray *argv = g_ptr_array_new();
+    const char *base[] = {"Xvnc", x->display, "-geometry", "800x600", "-depth", "24", "-rfbport",
+                          port_s, "-localhost", "-nolisten", "tcp", "-SecurityTypes", security,
+                          NULL};
+    for (int i = 0; base[i]; i++)
+        g_ptr_array_add(argv, (char *)base[i]);
+    if (pwfile) {
+        g_ptr_array_add(argv, (char *)"-PasswordFile");
+        g_ptr_array_add(argv, (char *)pwfile);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, h->env,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &x->pid, &err));
+    g_assert_no_error(err);
+    g_ptr_array_free(argv, TRUE);
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)x->port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(fd);
+        if (!up)
+            g_usleep(100 * 1000);
+    }
+    g_assert_true(up);
+}
+
+static void xvnc_stop(Xvnc *x)
+{
+    kill(x->pid, SIGTERM);
+    waitpid(x->pid, NULL, 0);
+    g_free(x->display);
+}
+
+/* Clipboard text both ways, with a server that supports it (QEMU 7.2's VNC
+ * server needs a clipboard agent in the guest). */
+static void test_xvnc_clipboard(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvnc x;
+    xvnc_start(&h, &x, "None", NULL);
+    VncTarget t = {.host = g_strdup("127.0.0.1"), .port = (int)x.port};
+    Session *s = vnc_session_create(&t, NULL, NULL);
+    vnc_target_clear(&t);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(session_connect(s, &err));
+    wait_settled(s, 800, 600, NULL, 20000);
+
+    /* Server -> us: an X program in the server's display copies text. */
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
+    const char *copy[] = {"sh", "-c",
+                          "printf %s 'from the server: Gruesse' | xclip -selection clipboard -i",
+                          NULL};
+    int st = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)copy, env, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &st, &err));
+    g_assert_no_error(err);
+    char *got = NULL;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!got && g_get_monotonic_time() < deadline) {
+        SessionEvent *ev = session_next_event(s);
+        if (ev && ev->type == SESSION_EV_CLIPBOARD)
+            got = g_strdup(ev->text);
+        session_event_free(ev);
+        if (!ev)
+            g_usleep(20 * 1000);
+    }
+    g_assert_cmpstr(got, ==, "from the server: Gruesse");
+    g_free(got);
+
+    /* Us -> server: what a program there pastes (RFB carries Latin-1). */
+    session_clipboard(s, "from vmdesk: \xc3\x86r\xc3\xb8");
+    const char *paste[] = {"xclip", "-selection", "clipboard", "-o", NULL};
+    char *out = NULL;
+    for (int i = 0; i < 50; i++) {
+        g_free(out);
+        out = NULL;
+        g_spawn_sync(NULL, (char **)paste, env, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, &st, NULL);
+        if (out && !strcmp(out, "from vmdesk: \xc3\x86r\xc3\xb8"))
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_assert_cmpstr(out, ==, "from vmdesk: \xc3\x86r\xc3\xb8");
+    g_free(out);
+    session_destroy(s);
+    xvnc_stop(&x);
+    harness_finish(&h);
+}
+
 /* TigerVNC's Xvnc with VNC password authentication. */
 static void test_xvnc_password(void)
 {
@@ -410,31 +519,9 @@ static void test_xvnc_password(void)
     g_assert_true(g_spawn_sync(NULL, (char **)mk, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
                                NULL, &st, NULL));
     g_assert_cmpint(st, ==, 0);
-    unsigned port = free_tcp_port();
-    g_autofree char *port_s = g_strdup_printf("%u", port);
-    /* Display numbers collide less when derived from the free port. */
-    g_autofree char *disp = g_strdup_printf(":%u", 100 + port % 500);
-    const char *xvnc[] = {"Xvnc", disp, "-geometry", "800x600", "-depth", "24", "-rfbport",
-                          port_s, "-localhost", "-SecurityTypes", "VncAuth", "-PasswordFile",
-                          pwfile, "-nolisten", "tcp", NULL};
-    GPid pid;
-    g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)xvnc, h.env,
-                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                    G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &pid, &err));
-    g_assert_no_error(err);
-    /* Xvnc listens once it is ready. */
-    for (int i = 0; i < 100; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bool up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(fd);
-        if (up)
-            break;
-        g_usleep(100 * 1000);
-    }
+    Xvnc x;
+    xvnc_start(&h, &x, "VncAuth", pwfile);
+    unsigned port = x.port;
     g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", port);
     g_autofree char *shot = g_build_filename(h.root, "xvnc.png", NULL);
     g_free(harness_ok(&h, "screenshot", url, shot, "--password-file", right, NULL));
@@ -453,8 +540,7 @@ static void test_xvnc_password(void)
     g_assert_cmpint(none.status, !=, 0);
     g_assert_nonnull(strstr(none.err, "nothing accepts VNC connections at 127.0.0.1:5901"));
     run_result_clear(&none);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    xvnc_stop(&x);
     harness_finish(&h);
 }
 
@@ -465,5 +551,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vnc/qemu-tcp", test_qemu_tcp);
     g_test_add_func("/vnc/window-typing-and-vm-shutdown", test_window_typing);
     g_test_add_func("/vnc/xvnc-password", test_xvnc_password);
+    g_test_add_func("/vnc/xvnc-clipboard", test_xvnc_clipboard);
     return g_test_run();
 }
