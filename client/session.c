@@ -7,6 +7,7 @@ void session_event_free(SessionEvent *ev)
     if (!ev)
         return;
     g_free(ev->text);
+    g_free(ev->pixels);
     g_clear_error(&ev->error);
     g_free(ev);
 }
@@ -62,6 +63,20 @@ void session_post(Session *s, SessionEventType type, int w, int h, char *text, G
     ev->h = h;
     ev->text = text;
     ev->error = error;
+    g_async_queue_push(s->events, ev);
+    if (s->notify)
+        s->notify(s->notify_data);
+}
+
+void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y)
+{
+    SessionEvent *ev = g_new0(SessionEvent, 1);
+    ev->type = SESSION_EV_CURSOR;
+    ev->w = w;
+    ev->h = h;
+    ev->x = hot_x;
+    ev->y = hot_y;
+    ev->pixels = argb;
     g_async_queue_push(s->events, ev);
     if (s->notify)
         s->notify(s->notify_data);

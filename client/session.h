@@ -18,13 +18,16 @@ typedef enum {
     SESSION_EV_RESIZED,     /* the desktop is now @w x @h (framebuffer reallocated) */
     SESSION_EV_FRAME,       /* pixels changed: take them with session_take_dirty() */
     SESSION_EV_CLIPBOARD,   /* the server's clipboard is @text (UTF-8) */
+    SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y */
     SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
 } SessionEventType;
 
 typedef struct {
     SessionEventType type;
     int w, h;
+    int x, y;
     char *text;
+    uint32_t *pixels;
     GError *error;
 } SessionEvent;
 
@@ -110,6 +113,8 @@ Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc no
                        void *notify_data);
 /* Queue an event (ownership of @text and @error moves) and notify. */
 void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error);
+/* Queue a pointer shape (takes @argb: @w x @h 0xAARRGGBB words). */
+void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y);
 /* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. */
 void session_fb_resize(Session *s, int w, int h);
 /* Mark a changed rectangle; posts one FRAME event until the main thread takes

@@ -182,6 +182,21 @@ static void on_cut_text(rfbClient *c, const char *text, int len)
         session_post(session_of(c), SESSION_EV_CLIPBOARD, 0, 0, g_steal_pointer(&utf8), NULL);
 }
 
+/* The server's pointer shape (rich cursor): shown as the window's own
+ * pointer, so it moves without network lag and there is only one. */
+static void on_cursor_shape(rfbClient *c, int xhot, int yhot, int w, int h, int bpp)
+{
+    if (w <= 0 || h <= 0 || w > 512 || h > 512 || bpp != 4 || !c->rcSource)
+        return;
+    uint32_t *argb = g_new(uint32_t, (gsize)w * h);
+    const uint32_t *src = (const uint32_t *)c->rcSource;
+    for (int i = 0; i < w * h; i++) {
+        bool opaque = c->rcMask ? c->rcMask[i] != 0 : true;
+        argb[i] = opaque ? 0xff000000u | (src[i] & 0xffffff) : 0;
+    }
+    session_post_cursor(session_of(c), argb, w, h, xhot, yhot);
+}
+
 static char *on_password(rfbClient *c)
 {
     Vnc *v = session_of(c)->priv;
@@ -254,7 +269,8 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     c->appData.encodingsString = "tight zrle ultra copyrect hextile zlib corre rre raw";
     c->appData.compressLevel = 1;
     c->appData.qualityLevel = 9;
-    c->appData.useRemoteCursor = FALSE;
+    c->appData.useRemoteCursor = TRUE;
+    c->GotCursorShape = on_cursor_shape;
     c->connectTimeout = 10;
     c->MallocFrameBuffer = on_malloc_fb;
     c->GotFrameBufferUpdate = on_update;

@@ -33,6 +33,7 @@ typedef struct {
     unsigned buttons;
     bool grabbed;
     GError *fatal;
+    SDL_Cursor *cursor;      /* the server's pointer shape, or an invisible one */
 } Win;
 
 bool window_scale_parse(const char *s, WindowScale *out, GError **error)
@@ -174,6 +175,26 @@ static void take_frame(Win *w)
     g_mutex_unlock(&fb->lock);
 }
 
+/* One pointer on screen: the guest's shape when the server sends one,
+ * else none of ours (a guest that draws its pointer into the picture). */
+static void set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy)
+{
+    static uint32_t clear;
+    SDL_Surface *surf = argb ? SDL_CreateRGBSurfaceWithFormatFrom(argb, cw, ch, 32, cw * 4,
+                                                                   SDL_PIXELFORMAT_ARGB8888)
+                             : SDL_CreateRGBSurfaceWithFormatFrom(&clear, 1, 1, 32, 4,
+                                                                  SDL_PIXELFORMAT_ARGB8888);
+    SDL_Cursor *c = surf ? SDL_CreateColorCursor(surf, argb ? hx : 0, argb ? hy : 0) : NULL;
+    if (surf)
+        SDL_FreeSurface(surf);
+    if (!c)
+        return;
+    SDL_SetCursor(c);
+    if (w->cursor)
+        SDL_FreeCursor(w->cursor);
+    w->cursor = c;
+}
+
 static void handle_session_events(Win *w)
 {
     SessionEvent *ev;
@@ -193,6 +214,9 @@ static void handle_session_events(Win *w)
             break;
         case SESSION_EV_CLIPBOARD:
             SDL_SetClipboardText(ev->text);
+            break;
+        case SESSION_EV_CURSOR:
+            set_cursor(w, ev->pixels, ev->w, ev->h, ev->x, ev->y);
             break;
         case SESSION_EV_CLOSED: {
             bool was = w->ever_connected;
@@ -494,6 +518,7 @@ bool window_run(const WindowOptions *opts, GError **error)
         return false;
     }
     SDL_EventState(SDL_CLIPBOARDUPDATE, SDL_ENABLE);
+    set_cursor(&w, NULL, 0, 0, 0, 0);
     update_title(&w);
     if (opts->vm_name)
         poll_vm_state(&w);
@@ -537,6 +562,8 @@ bool window_run(const WindowOptions *opts, GError **error)
     }
     if (w.tex)
         SDL_DestroyTexture(w.tex);
+    if (w.cursor)
+        SDL_FreeCursor(w.cursor);
     SDL_DestroyRenderer(w.ren);
     SDL_DestroyWindow(w.win);
     SDL_Quit();
