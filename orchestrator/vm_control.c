@@ -15,6 +15,8 @@
 #define POLL_US (50 * 1000)
 #define QMP_TIMEOUT_MS 10000
 
+static bool wait_unlocked(const char *name, int timeout_ms);
+
 static bool check_runnable(const VmConfig *cfg, GError **error)
 {
     struct {
@@ -77,7 +79,8 @@ static void child_setsid(gpointer data)
     setsid();
 }
 
-bool vm_start(const char *name, const VmStartOptions *opts, VmStatus **status, GError **error)
+static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **status,
+                       GError **error)
 {
     g_autoptr(VmConfig) cfg = vm_store_load(name, error);
     if (!cfg)
@@ -250,5 +253,28 @@ bool vm_wait_state(const char *name, VmState want, int timeout_ms, VmStatus **st
             return false;
         }
         g_usleep(POLL_US);
+    }
+}
+
+bool vm_start(const char *name, const VmStartOptions *opts, VmStatus **status, GError **error)
+{
+    /* Another program (or another user's vmdesk) can take the RDP port
+     * between our check and QEMU's bind: QEMU then fails to set up the
+     * forward. Try again; claim_port moves to a free port. */
+    for (int attempt = 0;; attempt++) {
+        GError *local = NULL;
+        if (start_once(name, opts, status, &local))
+            return true;
+        if (attempt < 3 && g_error_matches(local, VD_ERROR, VD_ERROR_VM) &&
+            strstr(local->message, "Could not set up host forwarding rule")) {
+            vd_warn("the RDP port of VM \"%s\" was taken while it started; trying another",
+                    name);
+            g_error_free(local);
+            /* The failed supervisor still cleans up; its lock goes last. */
+            wait_unlocked(name, 10000);
+            continue;
+        }
+        g_propagate_error(error, local);
+        return false;
     }
 }

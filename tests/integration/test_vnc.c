@@ -339,10 +339,24 @@ static void test_window_typing(void)
     const char *argv[] = {g_getenv("VMDESK_BIN"), "view", "keys", NULL};
     GPid view;
     g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                &view, &err));
+    /* The window's output goes to a file, shown if the window never comes. */
+    g_autofree char *view_log = g_build_filename(h.root, "view.log", NULL);
+    int log_fd = open(view_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    g_assert_cmpint(log_fd, >=, 0);
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, -1,
+                                                   log_fd, log_fd, NULL, NULL, 0, &view, NULL,
+                                                   NULL, NULL, &err));
+    close(log_fd);
     g_assert_no_error(err);
     g_autofree char *win = wait_window(x.display, "keys", "RUNNING — VNC", BOOT_MS);
+    if (!win) {
+        g_autofree char *text = NULL, *title = NULL;
+        g_file_get_contents(view_log, &text, NULL, NULL);
+        g_autofree char *any = x_find_window(x.display, "keys", &title);
+        g_printerr("the window never showed RUNNING — VNC; its title: %s\nits output:\n%s\n",
+                   title ? title : "(no window)", text ? text : "");
+    }
     g_assert_nonnull(win);
     g_autoptr(JsonObject) show = harness_show(&h, "keys");
     g_autofree char *banner = harness_read_banner(
@@ -389,6 +403,8 @@ static void test_window_typing(void)
     while ((r = waitpid(view, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
         g_usleep(100 * 1000);
     g_assert_cmpint(r, ==, view);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        g_printerr("view ended with wait status 0x%x\n", status);
     g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     xvfb_stop(&x);
     harness_finish(&h);
