@@ -7,7 +7,8 @@
 #   OUTDIR/vmlinuz     the bzImage it was extracted from (fallback)
 #   OUTDIR/initrd.img  gzip'd newc cpio: Debian's static busybox, the kernel
 #                      modules for virtio-net on PCI + ACPI power button +
-#                      evdev, and tests/guest/init as /init
+#                      evdev + QEMU's USB tablet on xHCI (usb-tablet on
+#                      qemu-xhci), and tests/guest/init as /init
 #   OUTDIR/guest.env   shell-sourcable: KERNEL=, INITRD=, APPEND=, ...
 #   OUTDIR/debs/       the downloaded .debs (downloaded once, then reused)
 #
@@ -47,7 +48,12 @@ APPEND_DEFAULT="console=ttyS0 quiet"
 
 # Drivers the guest needs: MODULE:CONFIG_SYMBOL. Each is included (with its
 # dependencies) only when the kernel config has it =m; =y means built in.
-WANTED="virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET button:ACPI_BUTTON evdev:INPUT_EVDEV"
+# /init loads them in this order (each after its dependencies). The USB
+# tablet ones come first, so that the tablet is enumerated while the rest
+# loads; the HID drivers before xhci_pci, so that they bind as soon as the
+# tablet shows up. /init reports the tablet's left clicks on ttyS0.
+WANTED="usbhid:USB_HID hid_generic:HID_GENERIC xhci_pci:USB_XHCI_PCI"
+WANTED="$WANTED virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET button:ACPI_BUTTON evdev:INPUT_EVDEV"
 # Drivers /init loads only when a PCI device they handle is present. A
 # PVH-booted vmlinux gets no VGA text console (no boot screen_info), so tty1
 # is only visible on QEMU's standard VGA (-vga std, -device VGA,
@@ -411,6 +417,11 @@ done
     echo "GUEST_PORT=3389"
     echo "GUEST_BANNER='VMDESK-TEST-GUEST ready'"
     echo "GUEST_READY_LINE='VMDESK-GUEST-READY'"
+    echo "# On ttyS0, before the READY line when a QEMU USB Tablet is attached:"
+    echo "# VMDESK-POINTER-READY, then per left-button press of the tablet:"
+    echo "# VMDESK-POINTER <abs x> <abs y> (the tablet's 0..32767 coordinates)."
+    echo "GUEST_POINTER_READY_LINE='VMDESK-POINTER-READY'"
+    echo "GUEST_POINTER_PREFIX='VMDESK-POINTER '"
     echo "GUEST_MODULES=$(shq "${ALL_MODULES[*]:-}")"
 } >"$WORK/guest.env"
 mv -f "$WORK/guest.env" "$OUT/guest.env"

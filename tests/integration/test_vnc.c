@@ -354,8 +354,8 @@ static void test_window_typing(void)
         g_autofree char *text = NULL, *title = NULL;
         g_file_get_contents(view_log, &text, NULL, NULL);
         g_autofree char *any = x_find_window(x.display, "keys", &title);
-        g_printerr("the window never showed RUNNING — VNC; its title: %s\nits output:\n%s\n",
-                   title ? title : "(no window)", text ? text : "");
+        g_printerr("the window %s never showed RUNNING — VNC; its title: %s\nits output:\n%s\n",
+                   any ? any : "", title ? title : "(no window)", text ? text : "");
     }
     g_assert_nonnull(win);
     g_autoptr(JsonObject) show = harness_show(&h, "keys");
