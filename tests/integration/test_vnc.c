@@ -416,11 +416,12 @@ typedef struct {
     char *display;
 } Xvnc;
 
-/* Start TigerVNC's Xvnc on a free loopback port; @security "None" or
- * "VncAuth" (with @pwfile). Waits until it listens. */
-static void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile)
+/* Start TigerVNC's Xvnc on loopback @port (0: a free one); @security "None"
+ * or "VncAuth" (with @pwfile). Waits until it listens. */
+static void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile,
+                       unsigned port)
 {
-    x->port = free_tcp_port();
+    x->port = port ? port : free_tcp_port();
     g_autofree char *port_s = g_strdup_printf("%u", x->port);
     /* Display numbers collide less when derived from the free port. */
     x->display = g_strdup_printf(":%u", 100 + x->port % 500);
@@ -469,7 +470,7 @@ static void test_xvnc_clipboard(void)
     Harness h;
     harness_init(&h);
     Xvnc x;
-    xvnc_start(&h, &x, "None", NULL);
+    xvnc_start(&h, &x, "None", NULL, 0);
     VncTarget t = {.host = g_strdup("127.0.0.1"), .port = (int)x.port};
     Session *s = vnc_session_create(&t, NULL, NULL);
     vnc_target_clear(&t);
@@ -519,6 +520,53 @@ static void test_xvnc_clipboard(void)
     harness_finish(&h);
 }
 
+/* A server that goes away: the window stays, says so, and reconnects when
+ * the server is back. */
+static void test_window_reconnect(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb xv;
+    xvfb_start(&xv);
+    Xvnc x;
+    xvnc_start(&h, &x, "None", NULL, 0);
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", xv.display, TRUE);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &view, &err));
+    g_assert_no_error(err);
+    g_autofree char *w1 = wait_window(xv.display, "vnc://", "— VNC — vmdesk", 20000);
+    g_assert_nonnull(w1);
+
+    unsigned port = x.port;
+    xvnc_stop(&x);
+    g_autofree char *w2 = wait_window(xv.display, "vnc://", "connection lost", 20000);
+    g_assert_nonnull(w2);
+    g_assert_cmpint(waitpid(view, NULL, WNOHANG), ==, 0); /* still open */
+
+    /* Same port again: the window comes back by itself. */
+    Xvnc again;
+    xvnc_start(&h, &again, "None", NULL, port);
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    bool back = false;
+    while (!back && g_get_monotonic_time() < deadline) {
+        g_autofree char *title = NULL;
+        g_autofree char *id = x_find_window(xv.display, "vnc://", &title);
+        back = title && strstr(title, "— VNC — vmdesk") && !strstr(title, "connection lost");
+        if (!back)
+            g_usleep(100 * 1000);
+    }
+    g_assert_true(back);
+    kill(view, SIGTERM);
+    waitpid(view, NULL, 0);
+    xvnc_stop(&again);
+    xvfb_stop(&xv);
+    harness_finish(&h);
+}
+
 /* TigerVNC's Xvnc with VNC password authentication. */
 static void test_xvnc_password(void)
 {
@@ -536,7 +584,7 @@ static void test_xvnc_password(void)
                                NULL, &st, NULL));
     g_assert_cmpint(st, ==, 0);
     Xvnc x;
-    xvnc_start(&h, &x, "VncAuth", pwfile);
+    xvnc_start(&h, &x, "VncAuth", pwfile, 0);
     unsigned port = x.port;
     g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", port);
     g_autofree char *shot = g_build_filename(h.root, "xvnc.png", NULL);
@@ -568,5 +616,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vnc/window-typing-and-vm-shutdown", test_window_typing);
     g_test_add_func("/vnc/xvnc-password", test_xvnc_password);
     g_test_add_func("/vnc/xvnc-clipboard", test_xvnc_clipboard);
+    g_test_add_func("/vnc/window-reconnects", test_window_reconnect);
     return g_test_run();
 }
