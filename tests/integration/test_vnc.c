@@ -555,7 +555,7 @@ static void test_window_reconnect(void)
     while (!back && g_get_monotonic_time() < deadline) {
         g_autofree char *title = NULL;
         g_autofree char *id = x_find_window(xv.display, "vnc://", &title);
-        back = title && strstr(title, "— VNC — vmdesk") && !strstr(title, "connection lost");
+        back = id && title && strstr(title, "— VNC — vmdesk") && !strstr(title, "connection lost");
         if (!back)
             g_usleep(100 * 1000);
     }
