@@ -117,11 +117,6 @@ void session_fb_damage(Session *s, int x, int y, int w, int h)
         fb->dirty_x1 = MAX(fb->dirty_x1, x1);
         fb->dirty_y1 = MAX(fb->dirty_y1, y1);
     }
-    if (!fb->frame_posted) {
-        fb->frame_posted = true;
-        /* Posting takes no fb lock, so doing it under the lock is safe. */
-        session_post(s, SESSION_EV_FRAME, 0, 0, NULL, NULL);
-    }
 }
 
 bool session_take_dirty(Session *s, int *x, int *y, int *w, int *h)
@@ -145,4 +140,11 @@ void session_fb_update_done(Session *s)
      * pseudo-rectangles; a picture is complete once every pixel came. */
     if (fb->frames || fb->covered >= (uint64_t)fb->width * (uint64_t)fb->height)
         fb->frames++;
+    /* One FRAME event per complete update, not per rectangle: the window
+     * then draws whole frames (no tearing) and presents once per update. */
+    if (fb->dirty_x1 && !fb->frame_posted) {
+        fb->frame_posted = true;
+        /* Posting takes no fb lock, so doing it under the lock is safe. */
+        session_post(s, SESSION_EV_FRAME, 0, 0, NULL, NULL);
+    }
 }

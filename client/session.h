@@ -117,9 +117,9 @@ void session_post(Session *s, SessionEventType type, int w, int h, char *text, G
 void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y);
 /* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. */
 void session_fb_resize(Session *s, int w, int h);
-/* Mark a changed rectangle; posts one FRAME event until the main thread takes
- * it. Call with fb.lock held. */
-/* Count a finished update: frames counts only once every pixel has arrived
- * at least once since the last resize. Call with fb.lock held. */
-void session_fb_update_done(Session *s);
+/* Mark a changed rectangle. Call with fb.lock held. */
 void session_fb_damage(Session *s, int x, int y, int w, int h);
+/* A server update is complete: count it (frames counts only once every pixel
+ * has arrived since the last resize) and post one FRAME event if anything
+ * changed and none is pending. Call with fb.lock held. */
+void session_fb_update_done(Session *s);

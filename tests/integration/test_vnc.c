@@ -196,6 +196,55 @@ static void test_qemu_unix_and_resize(void)
     harness_finish(&h);
 }
 
+/* Wait for @needle in the VM's serial log; true if it came. */
+static bool serial_has(Harness *h, const char *vm, const char *needle, int timeout_ms)
+{
+    g_autofree char *path = g_build_filename(h->root, "data", "vmdesk", "vms", vm, "logs",
+                                             "serial.log", NULL);
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    do {
+        g_autofree char *log = NULL;
+        if (g_file_get_contents(path, &log, NULL, NULL) && strstr(log, needle))
+            return true;
+        g_usleep(100 * 1000);
+    } while (g_get_monotonic_time() < deadline);
+    return false;
+}
+
+/* Clicks land where we click: the guest's tablet reports the position
+ * (the test guest prints it on the serial console). QEMU scales VNC
+ * coordinates to its 0..32767 absolute range: x * 32767 / width. */
+static void test_qemu_pointer(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_create_guest(&h, "mouse", NULL, NULL);
+    g_free(harness_ok(&h, "start", "mouse", NULL));
+    VncTarget t = {.socket_path = g_build_filename(h.root, "run", "vmdesk", "mouse", "vnc.sock",
+                                                   NULL)};
+    Session *s = vnc_session_create(&t, NULL, NULL);
+    vnc_target_clear(&t);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(session_connect(s, &err));
+    wait_settled(s, 1280, 800, NULL, BOOT_MS);
+    g_assert_true(serial_has(&h, "mouse", "VMDESK-POINTER-READY", BOOT_MS));
+    const int clicks[][2] = {{640, 400}, {100, 700}, {1279, 0}};
+    for (size_t i = 0; i < G_N_ELEMENTS(clicks); i++) {
+        int x = clicks[i][0], y = clicks[i][1];
+        session_pointer(s, x, y, 0);
+        session_pointer(s, x, y, SESSION_BUTTON_LEFT);
+        session_pointer(s, x, y, 0);
+        g_autofree char *want = g_strdup_printf("VMDESK-POINTER %d %d\r", x * 32767 / 1280,
+                                                y * 32767 / 800);
+        g_test_message("click at %d,%d: expecting \"%.*s\"", x, y, (int)strlen(want) - 1,
+                       want);
+        g_assert_true(serial_has(&h, "mouse", want, 10000));
+    }
+    session_destroy(s);
+    g_free(harness_ok(&h, "stop", "mouse", "--force", NULL));
+    harness_finish(&h);
+}
+
 static unsigned free_tcp_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -613,6 +662,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vnc/qemu-unix-socket-and-resolution-changes", test_qemu_unix_and_resize);
     g_test_add_func("/vnc/qemu-tcp", test_qemu_tcp);
+    g_test_add_func("/vnc/qemu-pointer", test_qemu_pointer);
     g_test_add_func("/vnc/window-typing-and-vm-shutdown", test_window_typing);
     g_test_add_func("/vnc/xvnc-password", test_xvnc_password);
     g_test_add_func("/vnc/xvnc-clipboard", test_xvnc_clipboard);
