@@ -499,6 +499,17 @@ bool window_run(const WindowOptions *opts, GError **error)
                     SDL_GetError());
         return false;
     }
+    /* Without a display SDL may fall back to an invisible driver (offscreen,
+     * dummy): a window nobody sees is an error unless asked for by name. */
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (driver && (!strcmp(driver, "offscreen") || !strcmp(driver, "dummy")) &&
+        !g_getenv("SDL_VIDEODRIVER")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                    "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY do "
+                    "not lead to one); use vmdesk screenshot without a display");
+        SDL_Quit();
+        return false;
+    }
     w.wake_event = SDL_RegisterEvents(1);
     Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
     if (opts->fullscreen)

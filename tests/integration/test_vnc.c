@@ -299,26 +299,55 @@ typedef struct {
     char *display;
 } Xvfb;
 
-static void xvfb_start(Xvfb *x)
+static char *x_run(const char *display, const char *const *argv);
+
+static bool xvfb_try_start(Xvfb *x)
 {
     int fds[2];
     g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, NULL));
-    g_autofree char *fdarg = g_strdup_printf("%d", fds[1]);
-    const char *argv[] = {"Xvfb", "-displayfd", fdarg, "-screen", "0", "1600x1000x24",
+    /* Xvfb gets the pipe as fd 10. */
+    int target = 10;
+    g_assert_cmpint(fds[1], !=, target);
+    const char *argv[] = {"Xvfb", "-displayfd", "10", "-screen", "0", "1600x1000x24",
                           "-nolisten", "tcp", NULL};
     g_autoptr(GError) err = NULL;
     g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
                                                    G_SPAWN_STDERR_TO_DEV_NULL |
                                                    G_SPAWN_DO_NOT_REAP_CHILD,
-                                                   NULL, NULL, -1, -1, -1, &fds[1], &fds[1], 1,
+                                                   NULL, NULL, -1, -1, -1, &fds[1], &target, 1,
                                                    &x->pid, NULL, NULL, NULL, &err));
     g_assert_no_error(err);
     close(fds[1]);
+    /* Read through the newline: Xvfb writes the number and the newline
+     * separately, and dies if the pipe closed in between. */
     char buf[32] = {0};
-    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    size_t got = 0;
+    while (got < sizeof(buf) - 1 && !memchr(buf, '\n', got)) {
+        ssize_t n = read(fds[0], buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
     close(fds[0]);
-    g_assert_cmpint(n, >, 0);
-    x->display = g_strdup_printf(":%d", atoi(buf));
+    x->display = got > 0 ? g_strdup_printf(":%d", atoi(buf)) : NULL;
+    /* It must answer: a server that died at once is started again. */
+    const char *check[] = {"xwininfo", "-root", NULL};
+    g_autofree char *out = x->display ? x_run(x->display, check) : NULL;
+    if (out && strstr(out, "Window id"))
+        return true;
+    g_test_message("Xvfb %s did not answer; starting another", x->display ? x->display : "");
+    kill(x->pid, SIGKILL);
+    waitpid(x->pid, NULL, 0);
+    g_free(x->display);
+    return false;
+}
+
+static void xvfb_start(Xvfb *x)
+{
+    for (int i = 0; i < 5; i++)
+        if (xvfb_try_start(x))
+            return;
+    g_error("no Xvfb could be started");
 }
 
 static void xvfb_stop(Xvfb *x)
@@ -403,8 +432,12 @@ static void test_window_typing(void)
         g_autofree char *text = NULL, *title = NULL;
         g_file_get_contents(view_log, &text, NULL, NULL);
         g_autofree char *any = x_find_window(x.display, "keys", &title);
-        g_printerr("the window %s never showed RUNNING — VNC; its title: %s\nits output:\n%s\n",
-                   any ? any : "", title ? title : "(no window)", text ? text : "");
+        const char *tree_argv[] = {"xwininfo", "-root", "-tree", NULL};
+        g_autofree char *tree = x_run(x.display, tree_argv);
+        g_printerr("the window %s never showed RUNNING — VNC on %s; its title: %s\nits "
+                   "output:\n%s\nwindows:\n%s\n",
+                   any ? any : "", x.display, title ? title : "(no window)", text ? text : "",
+                   tree ? tree : "(xwininfo failed)");
     }
     g_assert_nonnull(win);
     g_autoptr(JsonObject) show = harness_show(&h, "keys");
