@@ -55,6 +55,13 @@ SessionEvent *session_next_event(Session *s)
     return g_async_queue_try_pop(s->events);
 }
 
+static void push_event(Session *s, SessionEvent *ev)
+{
+    g_async_queue_push(s->events, ev);
+    if (s->notify)
+        s->notify(s->notify_data);
+}
+
 void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error)
 {
     SessionEvent *ev = g_new0(SessionEvent, 1);
@@ -63,9 +70,7 @@ void session_post(Session *s, SessionEventType type, int w, int h, char *text, G
     ev->h = h;
     ev->text = text;
     ev->error = error;
-    g_async_queue_push(s->events, ev);
-    if (s->notify)
-        s->notify(s->notify_data);
+    push_event(s, ev);
 }
 
 void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y)
@@ -77,9 +82,7 @@ void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, in
     ev->x = hot_x;
     ev->y = hot_y;
     ev->pixels = argb;
-    g_async_queue_push(s->events, ev);
-    if (s->notify)
-        s->notify(s->notify_data);
+    push_event(s, ev);
 }
 
 void session_fb_resize(Session *s, int w, int h)

@@ -140,19 +140,28 @@ static void assert_matches_screendump(Harness *h, const char *vm, Session *s)
     g_assert_cmpint(bh, <=, 16);
 }
 
-static void test_qemu_unix_and_resize(void)
+/* Create and start test-guest VM @name, and connect a session to its VNC
+ * socket at once (so it sees the firmware's mode first). */
+static Session *start_vm_session(Harness *h, const char *name)
 {
-    Harness h;
-    harness_init(&h);
-    harness_create_guest(&h, "screen", NULL, NULL);
-    g_free(harness_ok(&h, "start", "screen", NULL));
-    /* Connect at once: SeaBIOS's text mode first, then the kernel's 1280x800. */
-    VncTarget t = {.socket_path = g_build_filename(h.root, "run", "vmdesk", "screen", "vnc.sock",
+    harness_create_guest(h, name, NULL, NULL);
+    g_free(harness_ok(h, "start", name, NULL));
+    VncTarget t = {.socket_path = g_build_filename(h->root, "run", "vmdesk", name, "vnc.sock",
                                                    NULL)};
     Session *s = vnc_session_create(&t, NULL, NULL);
     vnc_target_clear(&t);
     g_autoptr(GError) err = NULL;
     g_assert_true(session_connect(s, &err));
+    g_assert_no_error(err);
+    return s;
+}
+
+static void test_qemu_unix_and_resize(void)
+{
+    Harness h;
+    harness_init(&h);
+    /* SeaBIOS's text mode first, then the kernel's 1280x800. */
+    Session *s = start_vm_session(&h, "screen");
     g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(int));
     wait_settled(s, 1280, 800, sizes, BOOT_MS);
     g_assert_cmpuint(sizes->len, >=, 4); /* connected at one size, resized to another */
@@ -218,14 +227,7 @@ static void test_qemu_pointer(void)
 {
     Harness h;
     harness_init(&h);
-    harness_create_guest(&h, "mouse", NULL, NULL);
-    g_free(harness_ok(&h, "start", "mouse", NULL));
-    VncTarget t = {.socket_path = g_build_filename(h.root, "run", "vmdesk", "mouse", "vnc.sock",
-                                                   NULL)};
-    Session *s = vnc_session_create(&t, NULL, NULL);
-    vnc_target_clear(&t);
-    g_autoptr(GError) err = NULL;
-    g_assert_true(session_connect(s, &err));
+    Session *s = start_vm_session(&h, "mouse");
     wait_settled(s, 1280, 800, NULL, BOOT_MS);
     g_assert_true(serial_has(&h, "mouse", "VMDESK-POINTER-READY", BOOT_MS));
     const int clicks[][2] = {{640, 400}, {100, 700}, {1279, 0}};
