@@ -9,25 +9,26 @@
 typedef struct {
     const char *name;
     CliCommandFunc func;
-    const char *usage;
+    const char *synopsis; /* NULL: internal, not listed */
+    const char *summary;
 } Command;
 
 static const Command commands[] = {
-    {"create", cli_create, "create NAME [OPTIONS]        make a new VM (disk, firmware, TPM, port)"},
-    {"list", cli_list, "list [--json]                 VMs with state, accelerator and endpoints"},
-    {"show", cli_show, "show NAME [--json]            a VM's config and live state"},
-    {"set", cli_set, "set NAME KEY=VALUE...         change settings (KEY+=VALUE appends to lists)"},
-    {"delete", cli_delete, "delete NAME [--keep-disks]   remove a stopped VM"},
-    {"start", cli_start, "start NAME [--accel A]       boot the VM; returns once QEMU runs"},
-    {"stop", cli_stop, "stop NAME [--force] [--timeout S]  ACPI power-down, forced after S s"},
-    {"pause", cli_pause, "pause NAME                    freeze the VM's CPUs"},
-    {"resume", cli_resume, "resume NAME                   continue a paused VM"},
-    {"status", cli_status, "status NAME [--json] [--wait STATE] [--timeout S]"},
-    {"view", cli_view, "view NAME [--fullscreen] [--scale auto|fit|1|2]  the VM in a window"},
-    {"connect", cli_connect, "connect vnc://HOST[:PORT] | vnc+unix:///PATH  any VNC server"},
-    {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png  save the picture, no window"},
-    {"doctor", cli_doctor, "doctor [--json]               can this host run VMs, and how fast?"},
-    {"__supervise", cli_supervise, NULL},
+    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)"},
+    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints"},
+    {"show", cli_show, "show NAME [--json]", "a VM's config and live state"},
+    {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)"},
+    {"delete", cli_delete, "delete NAME [--keep-disks]", "remove a stopped VM"},
+    {"start", cli_start, "start NAME [--accel A]", "boot the VM; returns once QEMU runs"},
+    {"stop", cli_stop, "stop NAME [--force] [--timeout S]", "ACPI power-down, forced after S s"},
+    {"pause", cli_pause, "pause NAME", "freeze the VM's CPUs"},
+    {"resume", cli_resume, "resume NAME", "continue a paused VM"},
+    {"status", cli_status, "status NAME [--json] [--wait STATE]", "its state, or wait for one"},
+    {"view", cli_view, "view NAME [--fullscreen] [--scale S]", "the VM in a window (starts it)"},
+    {"connect", cli_connect, "connect vnc://HOST[:PORT]", "any VNC server in a window"},
+    {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png", "save the picture, no window"},
+    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
+    {"__supervise", cli_supervise, NULL, NULL},
 };
 
 static void usage(FILE *out)
@@ -35,8 +36,8 @@ static void usage(FILE *out)
     fprintf(out, "Usage: vmdesk COMMAND [ARGS...]\n\n"
                  "Run a virtual machine and use it from the Linux desktop.\n\nCommands:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        if (commands[i].usage)
-            fprintf(out, "  %s\n", commands[i].usage);
+        if (commands[i].synopsis)
+            fprintf(out, "  %-38s %s\n", commands[i].synopsis, commands[i].summary);
     fprintf(out, "\n`vmdesk COMMAND --help` describes a command's options.\n"
                  "Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 wrong VM "
                  "state,\n5 timeout, 6 QEMU failed, 7 not enough disk space.\n");
