@@ -2,7 +2,6 @@
 
 #include "error.h"
 #include "firmware.h"
-#include "keyfile.h"
 #include "log.h"
 #include "paths.h"
 #include "qemu_argv.h"
@@ -326,10 +325,7 @@ static bool ensure_uefi_vars(Supervisor *s, char **code, GError **error)
     if (g_file_test(vars, G_FILE_TEST_EXISTS))
         return true;
     vd_warn("%s is missing; starting from a fresh copy of %s", vars, tmpl);
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    return g_file_get_contents(tmpl, &data, &len, error) &&
-           vd_file_write_atomic(vars, data, (gssize)len, 0600, error);
+    return vm_store_copy_uefi_vars(tmpl, vars, error);
 }
 
 static bool start_qemu(Supervisor *s, GError **error)

@@ -105,8 +105,11 @@ bool vm_store_port_free(unsigned port)
     return ok;
 }
 
-char *vm_store_port_owner(unsigned port, const char *except_vm)
+/* Host port -> name of the VM whose config uses it (RDP or a forward), for
+ * every VM but @except_vm. Loads each config once. */
+static GHashTable *ports_in_use(const char *except_vm)
 {
+    GHashTable *used = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     g_auto(GStrv) names = vm_store_list(NULL);
     for (char **n = names; *n; n++) {
         if (except_vm && !strcmp(*n, except_vm))
@@ -114,13 +117,18 @@ char *vm_store_port_owner(unsigned port, const char *except_vm)
         g_autoptr(VmConfig) c = vm_store_load(*n, NULL);
         if (!c)
             continue;
-        if (c->rdp_port == port)
-            return g_strdup(*n);
+        if (c->rdp_port)
+            g_hash_table_insert(used, GUINT_TO_POINTER(c->rdp_port), g_strdup(*n));
         for (char **f = c->forwards; f && *f; f++)
-            if ((unsigned)atoi(*f) == port)
-                return g_strdup(*n);
+            g_hash_table_insert(used, GUINT_TO_POINTER((unsigned)atoi(*f)), g_strdup(*n));
     }
-    return NULL;
+    return used;
+}
+
+char *vm_store_port_owner(unsigned port, const char *except_vm)
+{
+    g_autoptr(GHashTable) used = ports_in_use(except_vm);
+    return g_strdup(g_hash_table_lookup(used, GUINT_TO_POINTER(port)));
 }
 
 char *vm_store_disk_owner(const char *disk_path, const char *except_vm)
@@ -141,9 +149,9 @@ char *vm_store_disk_owner(const char *disk_path, const char *except_vm)
 
 bool vm_store_pick_port(const char *for_vm, unsigned *port, GError **error)
 {
+    g_autoptr(GHashTable) used = ports_in_use(for_vm);
     for (unsigned p = VM_RDP_PORT_FIRST; p <= VM_RDP_PORT_LAST; p++) {
-        g_autofree char *owner = vm_store_port_owner(p, for_vm);
-        if (!owner && vm_store_port_free(p)) {
+        if (!g_hash_table_contains(used, GUINT_TO_POINTER(p)) && vm_store_port_free(p)) {
             *port = p;
             return true;
         }
@@ -152,6 +160,14 @@ bool vm_store_pick_port(const char *for_vm, unsigned *port, GError **error)
                 "no free port between %u and %u on 127.0.0.1 for RDP; delete unused VMs",
                 VM_RDP_PORT_FIRST, VM_RDP_PORT_LAST);
     return false;
+}
+
+bool vm_store_copy_uefi_vars(const char *vars_template, const char *dest, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    return g_file_get_contents(vars_template, &data, &len, error) &&
+           vd_file_write_atomic(dest, data, (gssize)len, 0600, error);
 }
 
 static bool check_file(const char *what, const char *path, GError **error)
@@ -286,13 +302,8 @@ bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
         g_free(cfg->disk_format);
         cfg->disk_format = g_strdup("qcow2");
     }
-    if (code) {
-        g_autofree char *data = NULL;
-        gsize len = 0;
-        if (!g_file_get_contents(vars, &data, &len, error) ||
-            !vd_file_write_atomic(vars_copy, data, (gssize)len, 0600, error))
-            goto fail;
-    }
+    if (code && !vm_store_copy_uefi_vars(vars, vars_copy, error))
+        goto fail;
     if (cfg->tpm && !vd_mkdir_private(tpm, error))
         goto fail;
     if (!vm_store_save(cfg, error))

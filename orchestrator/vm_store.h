@@ -34,6 +34,10 @@ char **vm_store_list(GError **error);
  * behind. @cfg->rdp_port 0 means pick one; @cfg is updated. */
 bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error);
 
+/* Give a VM its own copy of OVMF's variable store @vars_template at @dest
+ * (written atomically, 0600). */
+bool vm_store_copy_uefi_vars(const char *vars_template, const char *dest, GError **error);
+
 /* Delete a stopped VM. With @keep_disks its disk images stay where they are
  * (their paths are returned in *@kept, may be NULL). */
 bool vm_store_delete(const char *name, bool keep_disks, char ***kept, GError **error);
