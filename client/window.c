@@ -228,7 +228,13 @@ static void handle_session_events(Win *w)
                 g_autofree char *msg = g_strdup_printf(
                     "connection lost%s%s — reconnecting", ev->error ? ": " : "",
                     ev->error ? ev->error->message : "");
-                if (ev->error)
+                /* A VM that shut down closes its VNC socket: that is said once,
+                 * by poll_vm_state, not as a lost connection too. */
+                g_autoptr(VmStatus) st =
+                    w->opts->vm_name ? vm_status_get(w->opts->vm_name) : NULL;
+                bool vm_going = st && (!vm_state_is_active(st->state) ||
+                                       st->state == VM_STATE_STOPPING);
+                if (ev->error && !vm_going)
                     vd_warn("%s", ev->error->message);
                 set_status(w, msg);
                 w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
