@@ -1,5 +1,5 @@
 /* A remote-display session: one interface, one implementation per protocol
- * (vnc_session.c now, rdp later). A session runs its protocol library on its
+ * (vnc_session.c, rdp_session.c). A session runs its protocol library on its
  * own thread and only posts events; the main thread owns the window and
  * reads the framebuffer under its lock (STYLE.md, Sessions and threads).
  *
@@ -18,7 +18,9 @@ typedef enum {
     SESSION_EV_RESIZED,     /* the desktop is now @w x @h (framebuffer reallocated) */
     SESSION_EV_FRAME,       /* pixels changed: take them with session_take_dirty() */
     SESSION_EV_CLIPBOARD,   /* the server's clipboard is @text (UTF-8) */
-    SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y */
+    SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y;
+                               no @pixels: hidden, or the system's arrow when @w < 0 */
+    SESSION_EV_STATUS,      /* something the user should see (@text; NULL clears it) */
     SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
 } SessionEventType;
 
@@ -54,12 +56,14 @@ typedef struct Session Session;
 typedef void (*SessionNotifyFunc)(void *data);
 
 typedef struct {
-    const char *protocol;                                   /* "vnc" */
+    const char *protocol;                                   /* "vnc", "rdp" */
     bool (*connect)(Session *s, GError **error);            /* start the thread */
     void (*disconnect_start)(Session *s);                   /* ask the thread to end */
     void (*key)(Session *s, unsigned qnum, uint32_t keysym, bool down);
     void (*pointer)(Session *s, int x, int y, unsigned buttons);
     void (*clipboard)(Session *s, const char *utf8);
+    /* Ask the server for a @w x @h desktop at @scale_pct (NULL: cannot). */
+    void (*resize)(Session *s, int w, int h, int scale_pct);
     void (*finish)(Session *s);                             /* free the impl's state */
 } SessionImpl;
 
@@ -106,6 +110,16 @@ static inline void session_pointer(Session *s, int x, int y, unsigned buttons)
 static inline void session_clipboard(Session *s, const char *utf8)
 {
     s->impl->clipboard(s, utf8);
+}
+/* Whether the protocol can change the remote desktop's size. */
+static inline bool session_can_resize(Session *s)
+{
+    return s->impl->resize != NULL;
+}
+static inline void session_resize(Session *s, int w, int h, int scale_pct)
+{
+    if (s->impl->resize)
+        s->impl->resize(s, w, h, scale_pct);
 }
 
 /* --- for implementations (session thread) --- */

@@ -218,6 +218,9 @@ static void handle_session_events(Win *w)
         case SESSION_EV_CURSOR:
             set_cursor(w, ev->pixels, ev->w, ev->h, ev->x, ev->y);
             break;
+        case SESSION_EV_STATUS:
+            set_status(w, ev->text);
+            break;
         case SESSION_EV_CLOSED: {
             bool was = w->ever_connected;
             if (!was && ev->error && !w->opts->vm_name) {

@@ -38,6 +38,7 @@ void vm_config_free(VmConfig *cfg)
     g_free(cfg->append);
     g_strfreev(cfg->forwards);
     g_strfreev(cfg->qemu_args);
+    g_strfreev(cfg->shares);
     g_free(cfg);
 }
 
@@ -160,6 +161,20 @@ static bool validate_qemu_arg(const char *value, GError **error)
     return true;
 }
 
+/* "Z=/absolute/path": a drive letter and a host folder. */
+static bool validate_share(const char *value, GError **error)
+{
+    const char *eq = strchr(value, '=');
+    if (!eq || eq - value != 1 || !g_ascii_isalpha(value[0]) || eq[1] != '/' ||
+        has_control_chars(value)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "share: \"%s\" is not LETTER=/absolute/path, for example Z=/home/me/Documents",
+                    value);
+        return false;
+    }
+    return true;
+}
+
 typedef enum { KEY_SCALAR, KEY_LIST } KeyKind;
 
 typedef struct {
@@ -186,6 +201,7 @@ static const KeyInfo keys[] = {
     {"rdp-port", KEY_SCALAR, true},
     {"forward", KEY_LIST, true},
     {"qemu-arg", KEY_LIST, false},
+    {"share", KEY_LIST, false},
 };
 
 const char *const *vm_config_keys(void)
@@ -275,8 +291,10 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
 
 static bool list_add(char ***list, const char *key, const char *value, GError **error)
 {
-    if (!strcmp(key, "forward") ? !validate_forward(value, error)
-                                : !validate_qemu_arg(value, error))
+    bool ok = !strcmp(key, "forward")  ? validate_forward(value, error)
+              : !strcmp(key, "share") ? validate_share(value, error)
+                                      : validate_qemu_arg(value, error);
+    if (!ok)
         return false;
     GStrvBuilder *b = g_strv_builder_new();
     if (*list)
@@ -290,7 +308,9 @@ static bool list_add(char ***list, const char *key, const char *value, GError **
 
 static char ***list_field(VmConfig *cfg, const char *key)
 {
-    return !strcmp(key, "forward") ? &cfg->forwards : &cfg->qemu_args;
+    return !strcmp(key, "forward") ? &cfg->forwards
+           : !strcmp(key, "share") ? &cfg->shares
+                                   : &cfg->qemu_args;
 }
 
 bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *next_start,
@@ -420,6 +440,9 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     if (cfg->qemu_args)
         g_key_file_set_string_list(kf, GROUP, "qemu-arg", (const char *const *)cfg->qemu_args,
                                    g_strv_length(cfg->qemu_args));
+    if (cfg->shares)
+        g_key_file_set_string_list(kf, GROUP, "share", (const char *const *)cfg->shares,
+                                   g_strv_length(cfg->shares));
     return g_key_file_to_data(kf, len, NULL);
 }
 

@@ -32,6 +32,8 @@ typedef struct {
     unsigned rdp_port;    /* host side of hostfwd=tcp:127.0.0.1:PORT-:3389 */
     char **forwards;      /* extra forwards "HOSTPORT:GUESTPORT" (tcp), NULL-terminated */
     char **qemu_args;     /* extra arguments appended last, NULL-terminated */
+    char **shares;        /* host folders RDP sessions redirect: "NAME=/abs/path", NAME a
+                             drive letter (the guest maps \\tsclient\NAME to NAME:) */
 } VmConfig;
 
 VmConfig *vm_config_new(const char *name);
@@ -51,7 +53,7 @@ VmConfig *vm_config_load(const char *path, GError **error);
 char *vm_config_to_data(const VmConfig *cfg, gsize *len);
 bool vm_config_save(const VmConfig *cfg, const char *path, GError **error);
 
-/* Apply one `KEY=VALUE` (or `KEY+=VALUE` for list keys: forward, qemu-arg)
+/* Apply one `KEY=VALUE` (or `KEY+=VALUE` for list keys: forward, qemu-arg, share)
  * with the same validation create uses. @running says whether the VM runs;
  * keys that are unsafe to change then are refused with VD_ERROR_STATE.
  * On success *@next_start is set when the change applies at the next start. */

@@ -1,0 +1,39 @@
+/* The RDP session: FreeRDP 2.11 as a library (GDI rendering, GFX when the
+ * server offers it), keyboard by scancode, absolute mouse and wheel,
+ * clipboard text (cliprdr), dynamic resolution (disp), sound out and in
+ * (rdpsnd, audin through PulseAudio), redirected drives (rdpdr) and trust on
+ * first use for the server's certificate. See session.h for the life cycle
+ * and threads. */
+#pragma once
+
+#include "session.h"
+
+typedef struct {
+    char *host;
+    unsigned port;             /* default 3389 */
+    char *username;            /* NULL: the server asks (xrdp shows its login) */
+    char *password;            /* never logged, never in argv; wiped on clear */
+    char *domain;
+    /* Trust on first use: the server's SHA-256 fingerprint is pinned in
+     * @pin_file (a keyfile) under group @pin_group; a different one later
+     * is refused. */
+    char *pin_file;
+    char *pin_group;
+    char *pin_hint;            /* how to forget the pin, for the error message */
+    char **drives;             /* "NAME=PATH" redirected folders, NULL-terminated */
+    bool audio;                /* rdpsnd + audin (skipped with a warning without a sound server) */
+    bool auto_reconnect;       /* FreeRDP's reconnect after a network blip */
+    int width, height;         /* first desktop size; 0: 1024x768 */
+    int scale_pct;             /* desktop scale factor, 100..500; 0: 100 */
+} RdpTarget;
+
+void rdp_target_clear(RdpTarget *t);
+
+/* Parse "rdp://[USER@]HOST[:PORT]" ([IPv6] in brackets). */
+bool rdp_target_parse(const char *url, RdpTarget *t, GError **error);
+
+/* A session for @target (copied). Does not connect yet. */
+Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data);
+
+/* The device scale factor RDP allows (100, 140 or 180) nearest @pct. */
+unsigned rdp_device_scale(unsigned pct);
