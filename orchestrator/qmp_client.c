@@ -1,6 +1,8 @@
 #include "qmp_client.h"
 
 #include "error.h"
+#include "fd_io.h"
+#include "json_lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +14,7 @@
 
 struct QmpClient {
     int fd;
-    GString *in;           /* bytes read, not yet a whole line */
-    gsize scanned;         /* leading bytes of @in known to hold no newline */
+    JsonLines *lines;      /* framing of what QEMU sends */
     GQueue replies;        /* JsonObject* replies (return/error) not yet claimed */
     guint64 next_id;
     char *version;
@@ -24,11 +25,13 @@ struct QmpClient {
     void *event_data;
 };
 
+static bool handle_message(JsonObject *obj, void *user_data, GError **error);
+
 QmpClient *qmp_client_new_fd(int fd)
 {
     QmpClient *c = g_new0(QmpClient, 1);
     c->fd = fd;
-    c->in = g_string_new(NULL);
+    c->lines = json_lines_new("QMP", QMP_MESSAGE_MAX, handle_message, c);
     g_queue_init(&c->replies);
     c->next_id = 1;
     int flags = fcntl(fd, F_GETFL);
@@ -44,7 +47,7 @@ void qmp_client_destroy(QmpClient *c)
         return;
     if (c->fd >= 0)
         close(c->fd);
-    g_string_free(c->in, TRUE);
+    json_lines_destroy(c->lines);
     g_queue_clear_full(&c->replies, (GDestroyNotify)json_object_unref);
     g_free(c->version);
     g_clear_error(&c->broken_error);
@@ -95,171 +98,69 @@ const char *qmp_client_qemu_version(QmpClient *c)
     return c->version;
 }
 
+/* Mark the client broken with @e (taken): a stream with a framing error
+ * cannot be resynced. */
+static bool fail_with(QmpClient *c, GError **error, GError *e)
+{
+    if (!c->broken) {
+        c->broken = true;
+        c->broken_error = g_error_copy(e);
+    }
+    g_propagate_error(error, e);
+    return false;
+}
+
 static bool fail(QmpClient *c, GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
-/* Mark the client broken: a stream with a framing error cannot be resynced. */
 static bool fail(QmpClient *c, GError **error, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    if (!c->broken) {
-        c->broken = true;
-        c->broken_error = g_error_new_literal(VD_ERROR, code, msg);
-    }
-    g_set_error_literal(error, VD_ERROR, code, msg);
-    return false;
-}
-
-/* Typed members of a message from outside: NULL (or 0) when absent or of
- * another type. json-glib's own getters emit a critical on a wrong type. */
-static JsonObject *member_object(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static const char *member_string(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-               ? json_node_get_string(n)
-               : NULL;
-}
-
-static gint64 member_int(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
-               ? json_node_get_int(n)
-               : 0;
+    return fail_with(c, error, g_error_new_literal(VD_ERROR, code, msg));
 }
 
 static void parse_greeting(QmpClient *c, JsonObject *qmp)
 {
-    JsonObject *q = member_object(member_object(qmp, "version"), "qemu");
+    JsonObject *q = json_member_object(json_member_object(qmp, "version"), "qemu");
     if (q) {
+        gint64 v[3] = {0, 0, 0};
+        json_member_int(q, "major", &v[0]);
+        json_member_int(q, "minor", &v[1]);
+        json_member_int(q, "micro", &v[2]);
         g_free(c->version);
         c->version = g_strdup_printf("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
-                                     member_int(q, "major"), member_int(q, "minor"),
-                                     member_int(q, "micro"));
+                                     v[0], v[1], v[2]);
     }
     c->greeted = true;
 }
 
-/* QEMU nests its JSON a few levels deep; its own parser stops at 1024. */
-#define QMP_NESTING_MAX 1024
-
-/* The value of the 4 hex digits at @s, or -1. */
-static int hex4(const char *s)
+/* One message from QEMU (json_lines.h checked and parsed it). */
+static bool handle_message(JsonObject *obj, void *user_data, GError **error)
 {
-    int v = 0;
-    for (int k = 0; k < 4; k++) {
-        int d = g_ascii_xdigit_value(s[k]);
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* json-glib 1.6 parses nested arrays and objects by recursion without a
- * limit (a line of "[[[[..." overflows the stack), and its lexer is laxer
- * than JSON: single-quoted strings, comments, and escapes such as a short
- * "\u12" that swallow the closing quote, and it ignores what follows the
- * first value. So before parsing, check the line in strict JSON terms,
- * which all QEMU sends: strings with valid escapes and paired surrogates,
- * no quote or slash outside strings, one value per line, and no deeper
- * nesting than QMP_NESTING_MAX. Returns why not, or NULL. */
-static const char *check_json_line(const char *s, gsize len)
-{
-    int depth = 0;
-    bool done = false; /* the first object or array ended */
-    for (gsize i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (done && !g_ascii_isspace(ch))
-            return "a line holds more than one message";
-        if (ch == '[' || ch == '{') {
-            if (++depth > QMP_NESTING_MAX)
-                return "it is nested too deeply";
-        } else if (ch == ']' || ch == '}') {
-            done = --depth == 0;
-        } else if (ch == '\'' || ch == '/' || ch == '\0') {
-            return "it has a character outside a string that JSON does not allow there";
-        } else if (ch == '"') {
-            for (i++;; i++) {
-                if (i >= len)
-                    return "a string is not terminated";
-                ch = (unsigned char)s[i];
-                if (ch == '"')
-                    break;
-                if (ch < 0x20)
-                    return "a string contains a control character";
-                if (ch != '\\')
-                    continue;
-                if (++i >= len)
-                    return "a string is not terminated";
-                if (strchr("\"\\/bfnrt", s[i]) && s[i])
-                    continue;
-                int hi = s[i] == 'u' && len - i > 4 ? hex4(s + i + 1) : -1;
-                if (hi < 0)
-                    return "a string contains an invalid escape";
-                i += 4;
-                if (hi >= 0xdc00 && hi <= 0xdfff)
-                    return "a string contains an unpaired surrogate";
-                if (hi >= 0xd800 && hi <= 0xdbff) {
-                    int lo = len - i > 6 && s[i + 1] == '\\' && s[i + 2] == 'u' ? hex4(s + i + 3)
-                                                                                 : -1;
-                    if (lo < 0xdc00 || lo > 0xdfff)
-                        return "a string contains an unpaired surrogate";
-                    i += 6;
-                }
-            }
-        }
-    }
-    return NULL;
-}
-
-static bool handle_line(QmpClient *c, const char *line, gsize len, GError **error)
-{
-    while (len && (line[len - 1] == '\r' || g_ascii_isspace(line[len - 1])))
-        len--;
-    if (len == 0)
-        return true;
-    const char *why = check_json_line(line, len);
-    if (why)
-        return fail(c, error, VD_ERROR_PROTOCOL, "QMP sent malformed JSON: %s", why);
-    g_autoptr(JsonParser) parser = json_parser_new_immutable();
-    g_autoptr(GError) perr = NULL;
-    if (!json_parser_load_from_data(parser, line, (gssize)len, &perr))
-        return fail(c, error, VD_ERROR_PROTOCOL, "QMP sent malformed JSON: %s", perr->message);
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-        return fail(c, error, VD_ERROR_PROTOCOL, "QMP sent a message that is not an object");
-    JsonObject *obj = json_node_get_object(root);
-
+    QmpClient *c = user_data;
     if (json_object_has_member(obj, "QMP")) {
-        JsonNode *qmp = json_object_get_member(obj, "QMP");
-        if (!JSON_NODE_HOLDS_OBJECT(qmp))
-            return fail(c, error, VD_ERROR_PROTOCOL, "QMP greeting is malformed");
-        parse_greeting(c, json_node_get_object(qmp));
+        JsonObject *qmp = json_member_object(obj, "QMP");
+        if (!qmp) {
+            g_set_error_literal(error, VD_ERROR, VD_ERROR_PROTOCOL, "QMP greeting is malformed");
+            return false;
+        }
+        parse_greeting(c, qmp);
     } else if (json_object_has_member(obj, "event")) {
-        JsonNode *ev = json_object_get_member(obj, "event");
-        if (!JSON_NODE_HOLDS_VALUE(ev) || json_node_get_value_type(ev) != G_TYPE_STRING)
-            return fail(c, error, VD_ERROR_PROTOCOL, "QMP event without a name");
-        JsonObject *data = NULL;
-        if (json_object_has_member(obj, "data")) {
-            JsonNode *d = json_object_get_member(obj, "data");
-            if (JSON_NODE_HOLDS_OBJECT(d))
-                data = json_node_get_object(d);
+        const char *ev = json_member_string(obj, "event");
+        if (!ev) {
+            g_set_error_literal(error, VD_ERROR, VD_ERROR_PROTOCOL, "QMP event without a name");
+            return false;
         }
         if (c->event_func)
-            c->event_func(json_node_get_string(ev), data, c->event_data);
+            c->event_func(ev, json_member_object(obj, "data"), c->event_data);
     } else if (json_object_has_member(obj, "return") || json_object_has_member(obj, "error")) {
         g_queue_push_tail(&c->replies, json_object_ref(obj));
     } else {
-        return fail(c, error, VD_ERROR_PROTOCOL, "QMP sent an unknown kind of message");
+        g_set_error_literal(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                            "QMP sent an unknown kind of message");
+        return false;
     }
     return true;
 }
@@ -270,27 +171,9 @@ bool qmp_client_feed(QmpClient *c, const char *data, size_t len, GError **error)
         g_set_error_literal(error, VD_ERROR, c->broken_error->code, c->broken_error->message);
         return false;
     }
-    g_string_append_len(c->in, data, (gssize)len);
-    /* Search only the new bytes: a long line arriving in small reads must
-     * not be rescanned from its start each time. */
-    gsize start = 0, from = c->scanned;
-    for (;;) {
-        const char *nl = memchr(c->in->str + from, '\n', c->in->len - from);
-        if (!nl)
-            break;
-        gsize end = (gsize)(nl - c->in->str);
-        if (end - start > QMP_MESSAGE_MAX)
-            return fail(c, error, VD_ERROR_PROTOCOL, "QMP message larger than %u bytes",
-                        QMP_MESSAGE_MAX);
-        if (!handle_line(c, c->in->str + start, end - start, error))
-            return false;
-        start = from = end + 1;
-    }
-    g_string_erase(c->in, 0, (gssize)start);
-    c->scanned = c->in->len;
-    if (c->in->len > QMP_MESSAGE_MAX)
-        return fail(c, error, VD_ERROR_PROTOCOL, "QMP message larger than %u bytes",
-                    QMP_MESSAGE_MAX);
+    GError *local = NULL;
+    if (!json_lines_feed(c->lines, data, len, &local))
+        return fail_with(c, error, local);
     return true;
 }
 
@@ -323,40 +206,26 @@ bool qmp_client_read_events(QmpClient *c, GError **error)
 
 static bool wait_fd(QmpClient *c, short events, gint64 deadline, const char *what, GError **error)
 {
-    for (;;) {
-        gint64 left = (deadline - g_get_monotonic_time()) / 1000;
-        if (left <= 0) {
-            g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "QEMU did not answer %s in time",
-                        what);
-            return false;
-        }
-        struct pollfd p = {.fd = c->fd, .events = events};
-        int r = poll(&p, 1, (int)MIN(left, G_MAXINT));
-        if (r > 0)
-            return true;
-        if (r < 0 && errno != EINTR)
-            return fail(c, error, VD_ERROR_PROTOCOL, "poll: %s", g_strerror(errno));
+    int r = vd_fd_wait(c->fd, events, deadline);
+    if (r > 0)
+        return true;
+    if (r == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "QEMU did not answer %s in time", what);
+        return false;
     }
+    return fail(c, error, VD_ERROR_PROTOCOL, "poll: %s", g_strerror(-r));
 }
 
-static bool write_all(QmpClient *c, const char *data, gsize len, gint64 deadline, GError **error)
+static bool write_all(QmpClient *c, const char *data, gsize len, gint64 deadline,
+                      const char *what, GError **error)
 {
-    while (len) {
-        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            data += n;
-            len -= (gsize)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_fd(c, POLLOUT, deadline, "a write", error))
-                return false;
-            continue;
-        }
-        return fail(c, error, VD_ERROR_PROTOCOL, "writing QMP: %s", g_strerror(errno));
+    int e = vd_fd_send_all(c->fd, data, len, deadline);
+    if (e == ETIMEDOUT) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "QEMU did not take %s in time", what);
+        return false;
     }
+    if (e)
+        return fail(c, error, VD_ERROR_PROTOCOL, "writing QMP: %s", g_strerror(e));
     return true;
 }
 
@@ -378,7 +247,7 @@ static JsonObject *take_reply(QmpClient *c, const char *id)
         /* QEMU answers a request it could not parse without an id: with one
          * request in flight, that answer is ours. An id that is not a
          * string is nobody's. */
-        if (!json_object_has_member(o, "id") || g_strcmp0(member_string(o, "id"), id) == 0) {
+        if (!json_object_has_member(o, "id") || g_strcmp0(json_member_string(o, "id"), id) == 0) {
             g_queue_delete_link(&c->replies, l);
             return o;
         }
@@ -411,7 +280,7 @@ JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), req);
     g_autofree char *text = json_to_string(node, FALSE);
     g_autofree char *line = g_strconcat(text, "\n", NULL);
-    if (!write_all(c, line, strlen(line), deadline, error))
+    if (!write_all(c, line, strlen(line), deadline, command, error))
         return NULL;
 
     g_autoptr(JsonObject) reply = NULL;
@@ -429,9 +298,9 @@ JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args
         }
     }
     if (json_object_has_member(reply, "error")) {
-        JsonObject *e = member_object(reply, "error");
-        const char *cls = member_string(e, "class") ? member_string(e, "class") : "";
-        const char *desc = member_string(e, "desc");
+        JsonObject *e = json_member_object(reply, "error");
+        const char *cls = json_member_string(e, "class") ? json_member_string(e, "class") : "";
+        const char *desc = json_member_string(e, "desc");
         g_set_error(error, VD_ERROR, map_error_class(cls), "QEMU refused %s: %s", command,
                     desc && *desc ? desc : cls);
         return NULL;

@@ -1,0 +1,18 @@
+/* Waiting on a non-blocking file descriptor against a deadline: the one
+ * poll loop that the QMP client, the guest-agent client and the RDP probe
+ * share. Deadlines are g_get_monotonic_time() values (microseconds). Any
+ * thread; blocking for at most the time left. */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+
+/* Wait until @fd has one of @events (POLLIN, POLLOUT) or the deadline passes.
+ * Returns the revents (> 0; may be POLLERR or POLLHUP only), 0 when the
+ * deadline passed, or -errno when poll failed. EINTR is retried. */
+int vd_fd_wait(int fd, short events, gint64 deadline);
+
+/* Send all of @data on the socket @fd (non-blocking, MSG_NOSIGNAL), waiting
+ * for room until the deadline. Returns 0, ETIMEDOUT, or the errno of the
+ * failed send or poll. */
+int vd_fd_send_all(int fd, const void *data, size_t len, gint64 deadline);
