@@ -3,6 +3,7 @@
  * cli_fail(), to stderr. Main thread only. */
 #pragma once
 
+#include "rdp_session.h"
 #include "vm_config.h"
 #include "vm_state.h"
 
@@ -26,6 +27,9 @@ int cli_view(int argc, char **argv);
 int cli_connect(int argc, char **argv);
 int cli_screenshot(int argc, char **argv);
 int cli_supervise(int argc, char **argv);
+int cli_credentials(int argc, char **argv);
+int cli_share(int argc, char **argv);
+int cli_certificate(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -47,3 +51,11 @@ void cli_print_json(JsonNode *node);
 JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full);
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);
+
+/* The RDP target of VM @name: 127.0.0.1 and its forwarded port, its stored
+ * credentials, its certificate pin, shared folders and sound. */
+bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error);
+/* Pin an rdp:// target's certificate in the known-hosts file (per host:port). */
+void cli_url_rdp_pin(RdpTarget *t);
+/* First line of @path (a password): wiped from memory after copying. */
+bool cli_read_secret_file(const char *path, char **out, GError **error);

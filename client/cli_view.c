@@ -18,16 +18,6 @@
 #define SCREENSHOT_QUIET_MS 300
 #define SCREENSHOT_SETTLE_MAX_MS 3000
 
-static bool read_password_file(const char *path, char **out, GError **error)
-{
-    g_autofree char *data = NULL;
-    if (!g_file_get_contents(path, &data, NULL, error))
-        return false;
-    data[strcspn(data, "\r\n")] = 0;
-    *out = g_steal_pointer(&data);
-    return true;
-}
-
 /* The VNC target of a VM (its unix socket), starting it first if asked. */
 static bool vm_target(const char *name, bool start, VncTarget *t, GError **error)
 {
@@ -55,81 +45,150 @@ static bool vm_target(const char *name, bool start, VncTarget *t, GError **error
     return true;
 }
 
-/* A TARGET is a VM name or a vnc:// / vnc+unix:// URL. */
-static bool parse_target(const char *target, bool start_vm, VncTarget *t, GError **error)
-{
-    if (strstr(target, "://"))
-        return vnc_target_parse(target, t, error);
-    return vm_target(target, start_vm, t, error);
-}
-
 int cli_view(int argc, char **argv)
 {
     gboolean fullscreen = FALSE;
-    g_autofree char *scale = NULL;
+    g_autofree char *scale = NULL, *protocol = NULL;
     GOptionEntry entries[] = {
         {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "start in full screen (Ctrl+Alt+F)",
          NULL},
         {"scale", 0, 0, G_OPTION_ARG_STRING, &scale,
          "auto (default: whole-pixel factors when they fit), fit, 1 or 2", "SCALE"},
+        {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol,
+         "auto (default: VNC until the guest's RDP service answers, then RDP), vnc or rdp",
+         "PROTO"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("view", "NAME",
-                   "Show a VM in a window, starting it if it is stopped. Closing the window "
-                   "leaves the VM running.\nKeys: Ctrl+Alt+F full screen, Ctrl+Alt+G release the "
-                   "keyboard grab, Ctrl+Alt+End sends Ctrl+Alt+Del.",
+                   "Show a VM in a window, starting it if it is stopped: its screen over VNC "
+                   "from the first firmware picture, then its RDP desktop as soon as the "
+                   "guest's RDP service answers (and VNC again if RDP goes away). Closing the "
+                   "window leaves the VM running.\nKeys: Ctrl+Alt+F full screen, Ctrl+Alt+G "
+                   "release the keyboard grab, Ctrl+Alt+End sends Ctrl+Alt+Del.",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("view", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
     WindowOptions opts = {.title = argv[1], .vm_name = argv[1], .fullscreen = fullscreen};
-    if (scale && !window_scale_parse(scale, &opts.scale, &err))
+    if ((scale && !window_scale_parse(scale, &opts.scale, &err)) ||
+        (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)))
+        return cli_fail(err);
+    RdpTarget rdp;
+    if (!cli_vm_rdp_target(argv[1], &rdp, &err))
         return cli_fail(err);
     VncTarget t;
-    if (!vm_target(argv[1], true, &t, &err))
+    if (!vm_target(argv[1], true, &t, &err)) {
+        rdp_target_clear(&rdp);
         return cli_fail(err);
+    }
     opts.vnc = &t;
+    opts.rdp = &rdp;
     bool ok = window_run(&opts, &err);
     vnc_target_clear(&t);
+    rdp_target_clear(&rdp);
     return ok ? 0 : cli_fail(err);
+}
+
+/* --scale for connect: a window mode (auto, fit, 1, 2) or, for RDP, the
+ * desktop scale factor in percent (100..500). */
+static bool parse_connect_scale(const char *s, WindowOptions *opts, GError **error)
+{
+    char *end;
+    guint64 pct = g_ascii_strtoull(s, &end, 10);
+    if (*end == '%')
+        end++;
+    if (!*end && pct >= 100) {
+        if (pct > 500) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "--scale %s: at most 500%%", s);
+            return false;
+        }
+        opts->rdp_scale_pct = (int)pct;
+        return true;
+    }
+    return window_scale_parse(s, &opts->scale, error);
 }
 
 int cli_connect(int argc, char **argv)
 {
-    gboolean fullscreen = FALSE;
+    gboolean fullscreen = FALSE, no_audio = FALSE;
     g_autofree char *scale = NULL, *password_file = NULL;
+    g_auto(GStrv) drives = NULL;
     GOptionEntry entries[] = {
         {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "start in full screen", NULL},
-        {"scale", 0, 0, G_OPTION_ARG_STRING, &scale, "auto, fit, 1 or 2", "SCALE"},
+        {"scale", 0, 0, G_OPTION_ARG_STRING, &scale,
+         "auto, fit, 1 or 2; for RDP also the desktop scale in percent (100-500; default: the "
+         "display's)",
+         "SCALE"},
         {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
-         "read the VNC password from this file (first line)", "FILE"},
+         "read the password from this file (first line)", "FILE"},
+        {"drive", 0, 0, G_OPTION_ARG_STRING_ARRAY, &drives,
+         "RDP: redirect a host folder as drive NAME (repeat)", "NAME=PATH"},
+        {"no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "RDP: no sound out or in", NULL},
         G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse("connect", "vnc://HOST[:PORT] | vnc+unix:///PATH",
-                   "Show any VNC server in a window.", entries, &argc, &argv, &status) ||
+    if (!cli_parse("connect", "rdp://[USER@]HOST[:PORT] | vnc://HOST[:PORT] | vnc+unix:///PATH",
+                   "Show any RDP or VNC server in a window. An RDP server's certificate is "
+                   "trusted on first use and pinned; a changed one is refused.",
+                   entries, &argc, &argv, &status) ||
         !cli_expect_args("connect", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
     WindowOptions opts = {.title = argv[1], .fullscreen = fullscreen};
-    if (scale && !window_scale_parse(scale, &opts.scale, &err))
+    if (scale && !parse_connect_scale(scale, &opts, &err))
         return cli_fail(err);
-    VncTarget t;
-    if (!vnc_target_parse(argv[1], &t, &err))
-        return cli_fail(err);
-    if (password_file && !read_password_file(password_file, &t.password, &err)) {
+    bool ok;
+    if (g_str_has_prefix(argv[1], "rdp://")) {
+        RdpTarget r;
+        if (!rdp_target_parse(argv[1], &r, &err))
+            return cli_fail(err);
+        cli_url_rdp_pin(&r);
+        r.audio = !no_audio;
+        for (char **d = drives; d && *d; d++) {
+            const char *eq = strchr(*d, '=');
+            if (!eq || eq == *d || !eq[1]) {
+                rdp_target_clear(&r);
+                return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                            "--drive %s: write NAME=PATH", *d));
+            }
+            g_autofree char *path = g_canonicalize_filename(eq + 1, NULL);
+            if (!g_file_test(path, G_FILE_TEST_IS_DIR)) {
+                rdp_target_clear(&r);
+                return cli_fail(g_error_new(VD_ERROR, VD_ERROR_NOT_FOUND,
+                                            "--drive %s: %s is not a folder", *d, path));
+            }
+        }
+        r.drives = g_steal_pointer(&drives);
+        if (password_file && !cli_read_secret_file(password_file, &r.password, &err)) {
+            rdp_target_clear(&r);
+            return cli_fail(err);
+        }
+        opts.rdp = &r;
+        opts.protocol = WINDOW_PROTOCOL_RDP;
+        ok = window_run(&opts, &err);
+        rdp_target_clear(&r);
+    } else {
+        if (opts.rdp_scale_pct || drives || no_audio)
+            return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                        "--drive, --no-audio and a scale in percent are for "
+                                        "rdp:// addresses"));
+        VncTarget t;
+        if (!vnc_target_parse(argv[1], &t, &err))
+            return cli_fail(err);
+        if (password_file && !cli_read_secret_file(password_file, &t.password, &err)) {
+            vnc_target_clear(&t);
+            return cli_fail(err);
+        }
+        opts.vnc = &t;
+        opts.protocol = WINDOW_PROTOCOL_VNC;
+        ok = window_run(&opts, &err);
         vnc_target_clear(&t);
-        return cli_fail(err);
     }
-    opts.vnc = &t;
-    bool ok = window_run(&opts, &err);
-    vnc_target_clear(&t);
     return ok ? 0 : cli_fail(err);
 }
 
 /* Connect without a window, wait for the first complete frame, save it. */
-static bool screenshot(const VncTarget *t, const char *file, GError **error)
+static bool screenshot(Session *s, const char *what, const char *file, GError **error)
 {
-    Session *s = vnc_session_create(t, NULL, NULL);
     bool ok = session_connect(s, error);
     gint64 deadline = g_get_monotonic_time() + SCREENSHOT_TIMEOUT_MS * 1000;
     bool connected = false;
@@ -143,7 +202,7 @@ static bool screenshot(const VncTarget *t, const char *file, GError **error)
                 if (ev->error)
                     g_propagate_error(error, g_steal_pointer(&ev->error));
                 else
-                    g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the VNC server closed");
+                    g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the %s server closed", what);
                 ok = false;
             }
             session_event_free(ev);
@@ -164,7 +223,7 @@ static bool screenshot(const VncTarget *t, const char *file, GError **error)
             break;
         if (g_get_monotonic_time() > deadline) {
             g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
-                        "no complete picture from the VNC server within %d s",
+                        "no complete picture from the %s server within %d s", what,
                         SCREENSHOT_TIMEOUT_MS / 1000);
             ok = false;
             break;
@@ -178,29 +237,62 @@ static bool screenshot(const VncTarget *t, const char *file, GError **error)
 
 int cli_screenshot(int argc, char **argv)
 {
-    g_autofree char *password_file = NULL;
+    g_autofree char *password_file = NULL, *protocol = NULL, *size = NULL;
     GOptionEntry entries[] = {
         {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
-         "VNC password (first line of the file)", "FILE"},
+         "the password (first line of the file)", "FILE"},
+        {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol,
+         "for a VM: vnc (default) or rdp", "PROTO"},
+        {"size", 0, 0, G_OPTION_ARG_STRING, &size, "RDP: the desktop size (default 1024x768)",
+         "WxH"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("screenshot", "TARGET FILE.png",
-                   "Save what the window would show, without a display. TARGET is a running "
-                   "VM's name or a vnc:// or vnc+unix:// address.",
+                   "Save the first complete picture, without a display. TARGET is a running "
+                   "VM's name, or an rdp://, vnc:// or vnc+unix:// address.",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("screenshot", argc, 2, 2, &status))
         return status;
     GError *err = NULL;
-    VncTarget t;
-    if (!parse_target(argv[1], false, &t, &err))
+    const char *target = argv[1];
+    bool url = strstr(target, "://") != NULL;
+    WindowProtocol proto = WINDOW_PROTOCOL_VNC;
+    if (protocol && (!window_protocol_parse(protocol, &proto, &err) ||
+                     (proto == WINDOW_PROTOCOL_AUTO &&
+                      !(err = g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                          "--protocol: use vnc or rdp for a screenshot")))))
         return cli_fail(err);
-    if (password_file && !read_password_file(password_file, &t.password, &err)) {
+    if (url)
+        proto = g_str_has_prefix(target, "rdp://") ? WINDOW_PROTOCOL_RDP : WINDOW_PROTOCOL_VNC;
+    Session *s;
+    if (proto == WINDOW_PROTOCOL_RDP) {
+        RdpTarget r;
+        if (url ? !rdp_target_parse(target, &r, &err) : !cli_vm_rdp_target(target, &r, &err))
+            return cli_fail(err);
+        if (url)
+            cli_url_rdp_pin(&r);
+        r.audio = false;
+        if (size && sscanf(size, "%dx%d", &r.width, &r.height) != 2) {
+            rdp_target_clear(&r);
+            return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID, "--size %s: write WxH", size));
+        }
+        if (password_file && !cli_read_secret_file(password_file, &r.password, &err)) {
+            rdp_target_clear(&r);
+            return cli_fail(err);
+        }
+        s = rdp_session_create(&r, NULL, NULL);
+        rdp_target_clear(&r);
+    } else {
+        VncTarget t;
+        if (url ? !vnc_target_parse(target, &t, &err) : !vm_target(target, false, &t, &err))
+            return cli_fail(err);
+        if (password_file && !cli_read_secret_file(password_file, &t.password, &err)) {
+            vnc_target_clear(&t);
+            return cli_fail(err);
+        }
+        s = vnc_session_create(&t, NULL, NULL);
         vnc_target_clear(&t);
-        return cli_fail(err);
     }
-    bool ok = screenshot(&t, argv[2], &err);
-    vnc_target_clear(&t);
-    if (!ok)
-        return cli_fail(err);
-    return 0;
+    bool ok = screenshot(s, proto == WINDOW_PROTOCOL_RDP ? "RDP" : "VNC", argv[2], &err);
+    return ok ? 0 : cli_fail(err);
 }

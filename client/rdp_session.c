@@ -715,7 +715,11 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_bool(st, FreeRDP_RedirectClipboard, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_AutoReconnectionEnabled, t->auto_reconnect);
     freerdp_settings_set_uint32(st, FreeRDP_TcpConnectTimeout, CONNECT_TIMEOUT_MS);
-    freerdp_settings_set_uint32(st, FreeRDP_KeyboardLayout, freerdp_keyboard_init(0));
+    /* The host's layout: FreeRDP reads it from the X server (xprop), so only
+     * where there is one; else US English. */
+    freerdp_settings_set_uint32(st, FreeRDP_KeyboardLayout,
+                                g_getenv("DISPLAY") ? freerdp_keyboard_init(0)
+                                                    : KBD_US);
     freerdp_set_connection_type(st, CONNECTION_TYPE_LAN);
     /* FreeRDP's own certificate store is not consulted (certificates are
      * accepted per session after our pin check); point it at our folder so it

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "keymap.h"
 #include "log.h"
+#include "rdp_probe.h"
 #include "vm_state.h"
 #include "vm_store.h"
 
@@ -11,6 +12,10 @@
 
 #define RECONNECT_DELAY_MS 1000
 #define STATE_POLL_MS 500
+#define PROBE_INTERVAL_MS 300
+#define PROBE_TIMEOUT_MS 1000
+/* After RDP failed or dropped: probe again after this long. */
+#define PROBE_BACKOFF_MS 3000
 
 typedef struct {
     const WindowOptions *opts;
@@ -19,7 +24,8 @@ typedef struct {
     SDL_Texture *tex;
     int tex_w, tex_h;
     Uint32 wake_event;
-    Session *session;
+    Session *session;        /* the one on screen */
+    Session *pending;        /* RDP connecting behind VNC (auto mode) */
     bool connected;          /* the current session got CONNECTED */
     bool ever_connected;
     bool quit;
@@ -34,6 +40,15 @@ typedef struct {
     bool grabbed;
     GError *fatal;
     SDL_Cursor *cursor;      /* the server's pointer shape, or an invisible one */
+    SessionEvent *pending_cursor; /* the pending session's last pointer shape */
+    /* The readiness probe (auto mode): a thread that asks the RDP port every
+     * PROBE_INTERVAL_MS while probing is on, and wakes us when it answers. */
+    GThread *probe_thread;
+    gint probe_on;           /* atomic: probe now */
+    gint probe_ready;        /* atomic: it answered */
+    gint probe_quit;         /* atomic */
+    Uint32 probe_resume_at;  /* ticks; 0: not waiting to resume */
+    gint64 rdp_ready_at;     /* monotonic us when the probe answered */
 } Win;
 
 bool window_scale_parse(const char *s, WindowScale *out, GError **error)
@@ -57,9 +72,27 @@ static void notify(void *data)
     SDL_PushEvent(&ev);
 }
 
+bool window_protocol_parse(const char *s, WindowProtocol *out, GError **error)
+{
+    static const char *const names[] = {"auto", "vnc", "rdp"};
+    for (int i = 0; i < 3; i++) {
+        if (!g_ascii_strcasecmp(s, names[i])) {
+            *out = (WindowProtocol)i;
+            return true;
+        }
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "--protocol %s: use auto, vnc or rdp", s);
+    return false;
+}
+
+static bool is_rdp(Session *s)
+{
+    return s && !strcmp(s->impl->protocol, "rdp");
+}
+
 static void update_title(Win *w)
 {
-    const char *proto = w->connected ? "VNC" : NULL;
+    const char *proto = !w->connected ? NULL : is_rdp(w->session) ? "RDP" : "VNC";
     g_autofree char *t = g_strdup_printf(
         "%s%s%s%s%s%s%s — vmdesk", w->opts->title, w->vm_state ? " — " : "",
         w->vm_state ? w->vm_state : "", proto ? " — " : "", proto ? proto : "",
@@ -74,11 +107,69 @@ static void set_status(Win *w, const char *status)
     update_title(w);
 }
 
-static bool start_session(Win *w, GError **error)
+/* The display's scale in percent: renderer pixels per window unit (HiDPI
+ * under Wayland/macOS), else the toolkit's setting (GDK_SCALE and
+ * GDK_DPI_SCALE, which X11 desktops set), else 100. */
+static int display_scale_pct(Win *w)
 {
-    w->session = vnc_session_create(w->opts->vnc, notify, w);
+    if (w->opts->rdp_scale_pct)
+        return w->opts->rdp_scale_pct;
+    int ww, wh, ow, oh;
+    SDL_GetWindowSize(w->win, &ww, &wh);
+    SDL_GetRendererOutputSize(w->ren, &ow, &oh);
+    double s = ww > 0 ? (double)ow / ww : 1;
+    if (s <= 1.01) {
+        const char *gs = g_getenv("GDK_SCALE"), *gd = g_getenv("GDK_DPI_SCALE");
+        s = (gs ? g_ascii_strtod(gs, NULL) : 1) * (gd ? g_ascii_strtod(gd, NULL) : 1);
+    }
+    return CLAMP((int)(s * 100 + 0.5), 100, 500);
+}
+
+static Session *new_rdp_session(Win *w)
+{
+    RdpTarget t = *w->opts->rdp;
+    SDL_GetRendererOutputSize(w->ren, &t.width, &t.height);
+    t.scale_pct = display_scale_pct(w);
+    t.auto_reconnect = w->opts->protocol != WINDOW_PROTOCOL_AUTO;
+    return rdp_session_create(&t, notify, w);
+}
+
+static bool start_session(Win *w, bool rdp, GError **error)
+{
+    w->session = rdp ? new_rdp_session(w) : vnc_session_create(w->opts->vnc, notify, w);
     w->connected = false;
     return session_connect(w->session, error);
+}
+
+static void probe_set(Win *w, bool on)
+{
+    if (w->probe_thread)
+        g_atomic_int_set(&w->probe_on, on);
+}
+
+/* The probe thread: asks for an X.224 connection confirm on the RDP port
+ * every PROBE_INTERVAL_MS while probing is on (a TCP connect alone proves
+ * nothing under user networking). */
+static gpointer probe_main(gpointer data)
+{
+    Win *w = data;
+    const RdpTarget *t = w->opts->rdp;
+    while (!g_atomic_int_get(&w->probe_quit)) {
+        if (g_atomic_int_get(&w->probe_on)) {
+            RdpProbeInfo info = {0};
+            RdpProbeResult r = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS,
+                                         PROBE_TIMEOUT_MS, &info, NULL);
+            vd_debug("rdp probe %s:%u: %s (%s)", t->host, t->port,
+                     rdp_probe_result_to_string(r), info.detail ? info.detail : "");
+            rdp_probe_info_clear(&info);
+            if (r == RDP_PROBE_READY && g_atomic_int_compare_and_exchange(&w->probe_on, 1, 0)) {
+                g_atomic_int_set(&w->probe_ready, 1);
+                notify(w);
+            }
+        }
+        g_usleep(PROBE_INTERVAL_MS * 1000);
+    }
+    return NULL;
 }
 
 /* Where the desktop goes in the window: aspect kept; integer factors when
@@ -180,6 +271,16 @@ static void take_frame(Win *w)
 static void set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy)
 {
     static uint32_t clear;
+    if (!argb && cw < 0) { /* the system's arrow */
+        SDL_Cursor *arrow = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_ARROW);
+        if (arrow) {
+            SDL_SetCursor(arrow);
+            if (w->cursor)
+                SDL_FreeCursor(w->cursor);
+            w->cursor = arrow;
+        }
+        return;
+    }
     SDL_Surface *surf = argb ? SDL_CreateRGBSurfaceWithFormatFrom(argb, cw, ch, 32, cw * 4,
                                                                    SDL_PIXELFORMAT_ARGB8888)
                              : SDL_CreateRGBSurfaceWithFormatFrom(&clear, 1, 1, 32, 4,
@@ -193,6 +294,106 @@ static void set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy)
     if (w->cursor)
         SDL_FreeCursor(w->cursor);
     w->cursor = c;
+}
+
+static void render(Win *w)
+{
+    SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
+    SDL_RenderClear(w->ren);
+    if (w->tex) {
+        /* A lost connection dims the last picture until it is back. */
+        Uint8 c = w->connected ? 255 : 110;
+        SDL_SetTextureColorMod(w->tex, c, c, c);
+        SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
+    }
+    SDL_RenderPresent(w->ren);
+    w->redraw = false;
+}
+
+/* RDP on screen failed or dropped in auto mode: VNC again, and probe anew. */
+static void fall_back_to_vnc(Win *w, const char *why)
+{
+    g_autofree char *msg = g_strdup_printf("RDP %s — showing VNC", why);
+    vd_warn("%s", msg);
+    set_status(w, msg);
+    g_autoptr(GError) err = NULL;
+    if (!w->session && !start_session(w, false, &err)) {
+        vd_warn("%s", err->message);
+        w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
+    }
+    w->probe_resume_at = SDL_GetTicks() + PROBE_BACKOFF_MS;
+}
+
+/* The pending RDP session has a complete picture: show it instead of VNC.
+ * The texture is filled before anything is presented: no black frame. */
+static void swap_to_pending(Win *w)
+{
+    Session *old = w->session;
+    w->session = g_steal_pointer(&w->pending);
+    w->connected = true;
+    w->ever_connected = true;
+    int fw, fh;
+    g_mutex_lock(&w->session->fb.lock);
+    fw = w->session->fb.width;
+    fh = w->session->fb.height;
+    g_mutex_unlock(&w->session->fb.lock);
+    make_texture(w, fw, fh);
+    render(w);
+    if (w->pending_cursor) {
+        SessionEvent *c = w->pending_cursor;
+        set_cursor(w, c->pixels, c->w, c->h, c->x, c->y);
+        g_clear_pointer(&w->pending_cursor, session_event_free);
+    }
+    gint64 ms = (g_get_monotonic_time() - w->rdp_ready_at) / 1000;
+    printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
+           w->opts->title, fw, fh, ms);
+    fflush(stdout);
+    set_status(w, NULL);
+    if (old) {
+        session_disconnect_start(old);
+        session_destroy(old); /* the VNC thread ends promptly */
+    }
+    w->reconnect_at = 0;
+}
+
+static void handle_pending_events(Win *w)
+{
+    SessionEvent *ev;
+    while (w->pending && (ev = session_next_event(w->pending))) {
+        switch (ev->type) {
+        case SESSION_EV_FRAME: {
+            g_mutex_lock(&w->pending->fb.lock);
+            bool complete = w->pending->fb.frames > 0;
+            g_mutex_unlock(&w->pending->fb.lock);
+            if (complete) {
+                session_event_free(ev);
+                swap_to_pending(w);
+                return;
+            }
+            break;
+        }
+        case SESSION_EV_CURSOR:
+            g_clear_pointer(&w->pending_cursor, session_event_free);
+            w->pending_cursor = ev;
+            continue;
+        case SESSION_EV_CLIPBOARD:
+            SDL_SetClipboardText(ev->text);
+            break;
+        case SESSION_EV_CLOSED: {
+            g_autofree char *why = g_strdup_printf(
+                "failed: %s", ev->error ? ev->error->message : "the connection closed");
+            session_event_free(ev);
+            session_destroy(w->pending);
+            w->pending = NULL;
+            g_clear_pointer(&w->pending_cursor, session_event_free);
+            fall_back_to_vnc(w, why);
+            return;
+        }
+        default:
+            break;
+        }
+        session_event_free(ev);
+    }
 }
 
 static void handle_session_events(Win *w)
@@ -222,51 +423,45 @@ static void handle_session_events(Win *w)
             set_status(w, ev->text);
             break;
         case SESSION_EV_CLOSED: {
-            bool was = w->ever_connected;
-            if (!was && ev->error && !w->opts->vm_name) {
+            bool rdp = is_rdp(w->session);
+            bool auto_mode = w->opts->protocol == WINDOW_PROTOCOL_AUTO;
+            /* A VM that shut down closes its sockets: that is said once, by
+             * poll_vm_state, not as a lost connection too. */
+            g_autoptr(VmStatus) st = w->opts->vm_name ? vm_status_get(w->opts->vm_name) : NULL;
+            bool vm_going =
+                st && (!vm_state_is_active(st->state) || st->state == VM_STATE_STOPPING);
+            g_autofree char *why = g_strdup(ev->error ? ev->error->message : NULL);
+            if (!w->ever_connected && ev->error && !w->opts->vm_name) {
                 /* The first connection failed (wrong password, no server). */
                 w->fatal = g_steal_pointer(&ev->error);
                 w->quit = true;
-            } else if (!w->quit) {
-                g_autofree char *msg = g_strdup_printf(
-                    "connection lost%s%s — reconnecting", ev->error ? ": " : "",
-                    ev->error ? ev->error->message : "");
-                /* A VM that shut down closes its VNC socket: that is said once,
-                 * by poll_vm_state, not as a lost connection too. */
-                g_autoptr(VmStatus) st =
-                    w->opts->vm_name ? vm_status_get(w->opts->vm_name) : NULL;
-                bool vm_going = st && (!vm_state_is_active(st->state) ||
-                                       st->state == VM_STATE_STOPPING);
-                if (ev->error && !vm_going)
-                    vd_warn("%s", ev->error->message);
-                set_status(w, msg);
-                w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
             }
             session_event_free(ev);
             session_destroy(w->session);
             w->session = NULL;
             w->connected = false;
             w->redraw = true;
-            update_title(w);
+            if (w->quit || vm_going || w->close_at) {
+                update_title(w);
+                continue;
+            }
+            if (rdp && auto_mode) {
+                g_autofree char *msg =
+                    g_strdup_printf("connection lost%s%s", why ? ": " : "", why ? why : "");
+                fall_back_to_vnc(w, msg);
+                continue;
+            }
+            g_autofree char *msg = g_strdup_printf("connection lost%s%s — reconnecting",
+                                                   why ? ": " : "", why ? why : "");
+            if (why)
+                vd_warn("%s", why);
+            set_status(w, msg);
+            w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
             continue;
         }
         }
         session_event_free(ev);
     }
-}
-
-static void render(Win *w)
-{
-    SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
-    SDL_RenderClear(w->ren);
-    if (w->tex) {
-        /* A lost connection dims the last picture until it is back. */
-        Uint8 c = w->connected ? 255 : 110;
-        SDL_SetTextureColorMod(w->tex, c, c, c);
-        SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
-    }
-    SDL_RenderPresent(w->ren);
-    w->redraw = false;
 }
 
 /* X keysyms for the keys whose SDL keycode is not already one (used by
@@ -423,6 +618,12 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
             e->window.event == SDL_WINDOWEVENT_RESIZED) {
             layout(w);
             w->redraw = true;
+            /* RDP follows the window: a new desktop size instead of scaling. */
+            if (w->session && w->connected && session_can_resize(w->session)) {
+                int ow, oh;
+                SDL_GetRendererOutputSize(w->ren, &ow, &oh);
+                session_resize(w->session, ow, oh, display_scale_pct(w));
+            }
         } else if (e->window.event == SDL_WINDOWEVENT_EXPOSED) {
             w->redraw = true;
         } else if (e->window.event == SDL_WINDOWEVENT_FOCUS_LOST && w->session && w->connected) {
@@ -542,18 +743,26 @@ bool window_run(const WindowOptions *opts, GError **error)
     update_title(&w);
     if (opts->vm_name)
         poll_vm_state(&w);
-    bool ok = start_session(&w, error);
+    bool auto_mode = opts->protocol == WINDOW_PROTOCOL_AUTO;
+    if (auto_mode) {
+        w.probe_on = 1;
+        w.probe_thread = g_thread_new("rdp-probe", probe_main, &w);
+    }
+    bool ok = start_session(&w, opts->protocol == WINDOW_PROTOCOL_RDP, error);
     while (ok && !w.quit) {
         SDL_Event e;
         if (SDL_WaitEventTimeout(&e, 100)) {
             do {
-                if (e.type == w.wake_event)
+                if (e.type == w.wake_event) {
                     handle_session_events(&w);
-                else
+                    handle_pending_events(&w);
+                } else {
                     handle_sdl_event(&w, &e);
+                }
             } while (!w.quit && SDL_PollEvent(&e));
         }
         handle_session_events(&w);
+        handle_pending_events(&w);
         Uint32 now = SDL_GetTicks();
         if (opts->vm_name && SDL_TICKS_PASSED(now, w.next_state_poll)) {
             poll_vm_state(&w);
@@ -561,10 +770,26 @@ bool window_run(const WindowOptions *opts, GError **error)
         }
         if (w.close_at && SDL_TICKS_PASSED(now, w.close_at))
             w.quit = true;
+        if (auto_mode && g_atomic_int_compare_and_exchange(&w.probe_ready, 1, 0) && !w.close_at) {
+            /* RDP answers: connect behind the VNC picture. */
+            w.rdp_ready_at = g_get_monotonic_time();
+            set_status(&w, "RDP ready — connecting");
+            w.pending = new_rdp_session(&w);
+            g_autoptr(GError) err = NULL;
+            if (!session_connect(w.pending, &err)) {
+                session_destroy(w.pending);
+                w.pending = NULL;
+                fall_back_to_vnc(&w, err->message);
+            }
+        }
+        if (auto_mode && w.probe_resume_at && SDL_TICKS_PASSED(now, w.probe_resume_at)) {
+            w.probe_resume_at = 0;
+            probe_set(&w, true);
+        }
         if (!w.session && w.reconnect_at && SDL_TICKS_PASSED(now, w.reconnect_at)) {
             w.reconnect_at = 0;
             g_autoptr(GError) err = NULL;
-            if (!start_session(&w, &err)) {
+            if (!start_session(&w, opts->protocol == WINDOW_PROTOCOL_RDP, &err)) {
                 vd_warn("%s", err->message);
                 w.reconnect_at = now + RECONNECT_DELAY_MS;
             }
@@ -572,10 +797,18 @@ bool window_run(const WindowOptions *opts, GError **error)
         if (w.redraw)
             render(&w);
     }
-    if (w.session) {
-        session_disconnect_start(w.session);
-        session_destroy(w.session); /* joins the thread, which ends promptly */
+    if (w.probe_thread) {
+        g_atomic_int_set(&w.probe_quit, 1);
+        g_thread_join(w.probe_thread);
     }
+    Session *both[] = {w.pending, w.session};
+    for (size_t i = 0; i < G_N_ELEMENTS(both); i++) {
+        if (both[i]) {
+            session_disconnect_start(both[i]);
+            session_destroy(both[i]); /* joins the thread, which ends promptly */
+        }
+    }
+    g_clear_pointer(&w.pending_cursor, session_event_free);
     if (ok && w.fatal) {
         g_propagate_error(error, w.fatal);
         ok = false;

@@ -3,6 +3,7 @@
  * No SDL type leaves window.c. */
 #pragma once
 
+#include "rdp_session.h"
 #include "vnc_session.h"
 
 #include <glib.h>
@@ -12,12 +13,22 @@ typedef enum { WINDOW_SCALE_AUTO, WINDOW_SCALE_FIT, WINDOW_SCALE_1, WINDOW_SCALE
 
 bool window_scale_parse(const char *s, WindowScale *out, GError **error);
 
+/* auto: VNC first (firmware, boot, installer), RDP by itself once the guest's
+ * RDP service answers, VNC again if RDP drops (ARCHITECTURE.md, "The session
+ * switch"). */
+typedef enum { WINDOW_PROTOCOL_AUTO, WINDOW_PROTOCOL_VNC, WINDOW_PROTOCOL_RDP } WindowProtocol;
+
+bool window_protocol_parse(const char *s, WindowProtocol *out, GError **error);
+
 typedef struct {
     const char *title;        /* VM name or server address */
     const char *vm_name;      /* follow this VM's state (title, close on shutdown); or NULL */
-    const VncTarget *vnc;     /* where to connect (and reconnect) */
+    const VncTarget *vnc;     /* where to connect (and reconnect); NULL: no VNC */
+    const RdpTarget *rdp;     /* NULL: no RDP; its size and scale come from the window */
+    WindowProtocol protocol;  /* AUTO needs both targets */
     bool fullscreen;
     WindowScale scale;
+    int rdp_scale_pct;        /* RDP desktop scale factor; 0: the display's own */
 } WindowOptions;
 
 /* Open the window and run until the user closes it, the VM shuts down, or
