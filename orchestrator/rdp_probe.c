@@ -313,7 +313,8 @@ void rdp_probe_exchange(int fd, unsigned requested, gint64 deadline, RdpProbeInf
     rdp_probe_build_request(requested, req);
     /* A failed send (the server closed at once) is not the verdict yet: what
      * the server sent before closing is still to be read. */
-    if (vd_fd_send_all(fd, req, sizeof(req), deadline) == ETIMEDOUT) {
+    int send_err = vd_fd_send_all(fd, req, sizeof(req), deadline);
+    if (send_err == ETIMEDOUT) {
         decide(info, RDP_PROBE_TIMEOUT,
                    g_strdup("the server did not take the connection request in time"));
         return;
@@ -342,7 +343,8 @@ void rdp_probe_exchange(int fd, unsigned requested, gint64 deadline, RdpProbeInf
                 have += n > 0 ? (size_t)n : 0;
             }
         } else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
-            rdp_probe_classify(buf, have, requested, true, n < 0, &want, info);
+            rdp_probe_classify(buf, have, requested, true, n < 0 || send_err == ECONNRESET, &want,
+                               info);
             return;
         }
     }
@@ -495,6 +497,7 @@ static RdpProbeResult probe_addresses(GList *addrs, unsigned port, unsigned requ
         int fd = -1, err = 0;
         switch (connect_by(a->data, port, deadline, &fd, &err)) {
         case CONNECTED:
+            out->connected = true;
             rdp_probe_exchange(fd, requested, deadline, out);
             close(fd);
             return out->result;
@@ -517,7 +520,7 @@ static RdpProbeResult probe_addresses(GList *addrs, unsigned port, unsigned requ
         }
     }
     decide(out, RDP_PROBE_NO_SERVICE,
-           refused ? g_strdup("nothing listens (connection refused)")
+           refused ? g_strdup("connection refused: nothing listens")
                    : g_strdup_printf("cannot connect: %s", g_strerror(last_err)));
     return out->result;
 }

@@ -56,6 +56,8 @@ typedef enum {
 typedef struct {
     RdpProbeResult result;
     char *address;           /* "127.0.0.1:47101", "[::1]:3389" (the one tried last) */
+    bool connected;          /* the TCP connection was accepted (under user networking
+                              * it always is: only the answer tells) */
     /* READY */
     bool negotiated;         /* the confirm carried a Negotiation Response; false: an old
                               * server without negotiation, standard RDP security */

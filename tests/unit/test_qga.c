@@ -1,0 +1,507 @@
+/* unit-qga: the guest-agent client (orchestrator/qga_client.c) and the RDP
+ * service question (orchestrator/rdp_service.c) against a scripted fake
+ * agent on a socket pair: synchronization past stale bytes and answers,
+ * commands, guest-exec, timeouts and resynchronization, a silent channel (no
+ * agent in the guest) and EOF. The real qemu-ga is in
+ * tests/integration/test_qga.c. */
+#include "error.h"
+#include "qga_client.h"
+#include "rdp_service_priv.h"
+#include "test_util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* --- the fake agent --- */
+
+typedef struct {
+    const char *execute;   /* the command expected next */
+    const char *reply;     /* written after it; "%ID%" becomes the sync id; NULL: none */
+} Step;
+
+typedef struct {
+    int fd;
+    const Step *steps;
+    GThread *thread;
+    GPtrArray *requests;   /* each request line as received (without the newline) */
+    char *failure;         /* what went wrong in the thread, or NULL */
+    gint64 last_sync_id;
+    bool sync_byte_seen;   /* a sync request came after a 0xFF byte */
+} Agent;
+
+static char *read_line(int fd)
+{
+    GString *s = g_string_new(NULL);
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 5000) <= 0)
+            break;
+        char ch;
+        if (read(fd, &ch, 1) != 1)
+            break;
+        if (ch == '\n')
+            return g_string_free(s, FALSE);
+        g_string_append_c(s, ch);
+    }
+    g_string_free(s, TRUE);
+    return NULL;
+}
+
+static gpointer agent_main(gpointer data)
+{
+    Agent *a = data;
+    for (const Step *st = a->steps; st->execute; st++) {
+        char *line = read_line(a->fd);
+        if (!line) {
+            a->failure = g_strdup_printf("no request where %s was expected", st->execute);
+            return NULL;
+        }
+        g_ptr_array_add(a->requests, line);
+        const char *json = line;
+        bool delimited = false;
+        while (*json == '\xff') {
+            json++;
+            delimited = true;
+        }
+        g_autoptr(JsonParser) p = json_parser_new();
+        if (!json_parser_load_from_data(p, json, -1, NULL) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+            a->failure = g_strdup_printf("request is not JSON: %s", json);
+            return NULL;
+        }
+        JsonObject *req = json_node_get_object(json_parser_get_root(p));
+        const char *ex = json_object_get_string_member_with_default(req, "execute", "");
+        if (strcmp(ex, st->execute)) {
+            a->failure = g_strdup_printf("got %s where %s was expected", ex, st->execute);
+            return NULL;
+        }
+        if (!strcmp(ex, "guest-sync-delimited")) {
+            a->sync_byte_seen = delimited;
+            a->last_sync_id =
+                json_object_get_int_member(json_object_get_object_member(req, "arguments"), "id");
+        }
+        if (!st->reply)
+            continue;
+        g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, a->last_sync_id);
+        g_auto(GStrv) parts = g_strsplit(st->reply, "%ID%", -1);
+        g_autofree char *reply = g_strjoinv(id, parts);
+        size_t len = strlen(reply);
+        if (send(a->fd, reply, len, MSG_NOSIGNAL) != (ssize_t)len) {
+            a->failure = g_strdup("cannot write the reply");
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* A client and the fake agent running @steps on the other end. */
+static QgaClient *agent_start(Agent *a, const Step *steps)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    memset(a, 0, sizeof(*a));
+    a->fd = sv[1];
+    a->steps = steps;
+    a->requests = g_ptr_array_new_with_free_func(g_free);
+    a->thread = g_thread_new("fake-agent", agent_main, a);
+    return qga_client_new_fd(sv[0], NULL);
+}
+
+/* Join the agent (after the client is done or destroyed) and check it saw
+ * the whole script. */
+static void agent_finish(Agent *a)
+{
+    g_thread_join(a->thread);
+    if (a->failure)
+        g_error("fake agent: %s", a->failure);
+    close(a->fd);
+    g_ptr_array_unref(a->requests);
+}
+
+#define SYNC_OK "\xff{\"return\": %ID%}\n"
+
+static void test_sync_skips_stale(void)
+{
+    static const Step steps[] = {
+        /* An earlier client's answer, junk, a stale sync answer, then ours. */
+        {"guest-sync-delimited", "{\"return\": {}}\n\x01\x02 junk {\"retu"
+                                 "\xff{\"return\": 999}\n"
+                                 "{\"return\": {\"stale\": true}}\n" SYNC_OK},
+        {"guest-ping", "{\"return\": {}}\n"},
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-info", "{\"return\": {\"version\": \"7.2.22\"}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(qga_client_sync(c, 2000, &err));
+    g_assert_no_error(err);
+    g_assert_true(a.sync_byte_seen);
+    gint64 first_id = a.last_sync_id;
+    g_assert_cmpint(first_id, >, 0);
+    g_assert_true(qga_client_ping(c, 2000, &err));
+    g_assert_no_error(err);
+    g_assert_true(qga_client_sync(c, 2000, &err));
+    g_assert_cmpint(a.last_sync_id, !=, first_id);
+    g_autoptr(JsonNode) info = qga_client_execute(c, "guest-info", NULL, 2000, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(info), "version"), ==,
+                    "7.2.22");
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+/* The first command synchronizes by itself. */
+static void test_implicit_sync(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-ping", "{\"return\": {}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_assert_true(qga_client_ping(c, 2000, NULL));
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+static void test_exec(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-exec", "{\"return\": {\"pid\": 4242}}\n"},
+        {"guest-exec-status", "{\"return\": {\"exited\": false}}\n"},
+        {"guest-exec-status", "{\"return\": {\"exited\": true, \"exitcode\": 3, \"out-data\": "
+                              "\"aGkK\", \"err-data\": \"b29wcw==\", \"out-truncated\": true}}\n"},
+        {"guest-exec", "{\"return\": {\"pid\": 4243}}\n"},
+        {"guest-exec-status", "{\"return\": {\"exited\": true, \"signal\": 9}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    QgaExecResult r;
+    const char *argv[] = {"-c", "echo hi; echo oops >&2; exit 3", NULL};
+    g_assert_true(qga_client_exec(c, "/bin/sh", argv, 5000, &r, &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(r.pid, ==, 4242);
+    g_assert_cmpint(r.exit_code, ==, 3);
+    g_assert_cmpint(r.signal, ==, 0);
+    g_assert_cmpstr(r.out, ==, "hi\n");
+    g_assert_cmpuint(r.out_len, ==, 3);
+    g_assert_true(r.out_truncated);
+    g_assert_cmpstr(r.err, ==, "oops");
+    g_assert_false(r.err_truncated);
+    qga_exec_result_clear(&r);
+    g_assert_true(qga_client_exec(c, "/bin/true", NULL, 5000, &r, &err));
+    g_assert_cmpint(r.exit_code, ==, -1);
+    g_assert_cmpint(r.signal, ==, 9);
+    g_assert_cmpstr(r.out, ==, "");
+    qga_exec_result_clear(&r);
+    g_clear_pointer(&c, qga_client_destroy);
+
+    /* What the client asked for: path, args, captured output. */
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, g_ptr_array_index(a.requests, 1), -1, NULL));
+    JsonObject *args =
+        json_object_get_object_member(json_node_get_object(json_parser_get_root(p)), "arguments");
+    g_assert_cmpstr(json_object_get_string_member(args, "path"), ==, "/bin/sh");
+    g_assert_true(json_object_get_boolean_member(args, "capture-output"));
+    JsonArray *arg = json_object_get_array_member(args, "arg");
+    g_assert_cmpuint(json_array_get_length(arg), ==, 2);
+    g_assert_cmpstr(json_array_get_string_element(arg, 1), ==, "echo hi; echo oops >&2; exit 3");
+    agent_finish(&a);
+}
+
+static void test_refusals(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-exec", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Guest agent "
+                       "command failed, error was 'Failed to execute child process \xe2\x80\x9c"
+                       "/no/such\xe2\x80\x9d (No such file or directory)'\"}}\n"},
+        {"guest-frobnicate", "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The "
+                             "command guest-frobnicate has not been found\"}}\n"},
+        {"guest-exec", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"guest-exec has "
+                       "been disabled\"}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    QgaExecResult r;
+    g_assert_false(qga_client_exec(c, "/no/such", NULL, 2000, &r, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    g_assert_true(g_str_has_prefix(err->message, "cannot run /no/such in the guest: "));
+    g_assert_nonnull(strstr(err->message, "No such file or directory"));
+    g_clear_error(&err);
+    g_assert_null(qga_client_execute(c, "guest-frobnicate", NULL, 2000, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    g_assert_cmpstr(err->message, ==, "the guest agent refused guest-frobnicate: The command "
+                                      "guest-frobnicate has not been found");
+    g_clear_error(&err);
+    g_assert_false(qga_client_exec(c, "/bin/true", NULL, 2000, &r, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_VM);
+    g_assert_cmpstr(err->message, ==, "cannot run /bin/true in the guest: guest-exec has been "
+                                      "disabled");
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+/* A command that times out leaves its answer on the way: the next command
+ * resynchronizes first and never takes that answer for its own. */
+static void test_timeout_then_resync(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-info", NULL}, /* no answer in time */
+        {"guest-sync-delimited", "{\"return\": {\"late\": \"guest-info\"}}\n" SYNC_OK},
+        {"guest-ping", "{\"return\": {\"pong\": 1}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_null(qga_client_execute(c, "guest-info", NULL, 200, &err));
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
+    g_assert_cmpint(ms, >=, 190);
+    g_assert_cmpint(ms, <, 1000);
+    g_clear_error(&err);
+    g_autoptr(JsonNode) r = qga_client_execute(c, "guest-ping", NULL, 2000, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(json_object_get_int_member(json_node_get_object(r), "pong"), ==, 1);
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+/* QEMU's end of the channel accepts whether or not an agent runs in the
+ * guest: silence is "no guest agent", within the deadline. */
+static void test_no_agent_silence(void)
+{
+    static const Step steps[] = {{"guest-sync-delimited", NULL}, {NULL, NULL}};
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_false(qga_client_sync(c, 300, &err));
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
+    g_assert_true(g_str_has_prefix(err->message, "no guest agent answered within 300 ms"));
+    g_assert_cmpint(ms, >=, 290);
+    g_assert_cmpint(ms, <, 600);
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+static void test_eof(void)
+{
+    static const Step steps[] = {{"guest-sync-delimited", SYNC_OK}, {NULL, NULL}};
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(qga_client_sync(c, 2000, &err));
+    g_thread_join(a.thread);
+    a.thread = NULL;
+    shutdown(a.fd, SHUT_WR);
+    g_assert_false(qga_client_ping(c, 2000, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+    g_assert_nonnull(strstr(err->message, "closed the connection"));
+    g_clear_error(&err);
+    /* Broken for good, at once. */
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_false(qga_client_sync(c, 2000, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 100 * 1000);
+    close(a.fd);
+    g_ptr_array_unref(a.requests);
+}
+
+static void test_malformed(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-ping", "{'return': {}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    g_assert_false(qga_client_ping(c, 2000, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+    g_assert_true(g_str_has_prefix(err->message, "the guest agent sent malformed JSON"));
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+static void test_connect_unix(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_assert_null(qga_client_connect_unix("/nonexistent/vmdesk/qga.sock", &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    g_assert_cmpstr(err->message, ==, "no guest agent: /nonexistent/vmdesk/qga.sock does not "
+                                      "exist (is the VM running?)");
+    g_clear_error(&err);
+
+    /* A socket file with nothing behind it (its server is gone). */
+    g_autofree char *dir = tu_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "qga.sock", NULL);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    close(fd);
+    g_assert_null(qga_client_connect_unix(path, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    g_assert_true(g_str_has_prefix(err->message, "no guest agent: nothing listens on "));
+    g_clear_error(&err);
+
+    g_autofree char *longp = g_strnfill(200, 'x');
+    g_assert_null(qga_client_connect_unix(longp, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    tu_rm_rf(dir);
+}
+
+/* --- the RDP service question --- */
+
+static void test_parse_systemctl(void)
+{
+    const char *const *units = rdp_service_linux_units;
+    const char *which = NULL;
+    g_assert_cmpint(rdp_service_parse_systemctl("active\ninactive\n", units, &which), ==,
+                    RDP_SERVICE_RUNNING);
+    g_assert_cmpstr(which, ==, "xrdp");
+    g_assert_cmpint(rdp_service_parse_systemctl("inactive\nactive\n", units, &which), ==,
+                    RDP_SERVICE_RUNNING);
+    g_assert_cmpstr(which, ==, "gnome-remote-desktop");
+    g_assert_cmpint(rdp_service_parse_systemctl("inactive\ninactive\n", units, NULL), ==,
+                    RDP_SERVICE_STOPPED);
+    g_assert_cmpint(rdp_service_parse_systemctl("failed\nactivating\n", units, NULL), ==,
+                    RDP_SERVICE_STOPPED);
+    g_assert_cmpint(rdp_service_parse_systemctl("", units, NULL), ==, RDP_SERVICE_UNKNOWN);
+    g_assert_cmpint(rdp_service_parse_systemctl(NULL, units, NULL), ==, RDP_SERVICE_UNKNOWN);
+    g_assert_cmpint(rdp_service_parse_systemctl("System has not been booted with systemd as "
+                                                "init system (PID 1). Can't operate.\n",
+                                                units, NULL),
+                    ==, RDP_SERVICE_UNKNOWN);
+}
+
+#define SC_HEAD "\r\nSERVICE_NAME: TermService\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n"
+#define SC_TAIL "                                (NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\r\n" \
+                "        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n" \
+                "        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n"
+
+static void test_parse_sc_query(void)
+{
+    g_assert_cmpint(rdp_service_parse_sc_query(SC_HEAD "        STATE              : 4  RUNNING "
+                                               "\r\n" SC_TAIL),
+                    ==, RDP_SERVICE_RUNNING);
+    g_assert_cmpint(rdp_service_parse_sc_query(SC_HEAD "        STATE              : 1  STOPPED "
+                                               "\r\n" SC_TAIL),
+                    ==, RDP_SERVICE_STOPPED);
+    g_assert_cmpint(rdp_service_parse_sc_query(SC_HEAD "        STATE              : 2  "
+                                               "START_PENDING \r\n" SC_TAIL),
+                    ==, RDP_SERVICE_STOPPED);
+    g_assert_cmpint(rdp_service_parse_sc_query("[SC] EnumQueryServicesStatus:OpenService FAILED "
+                                               "1060:\r\n\r\nThe specified service does not "
+                                               "exist as an installed service.\r\n"),
+                    ==, RDP_SERVICE_UNKNOWN);
+    g_assert_cmpint(rdp_service_parse_sc_query(""), ==, RDP_SERVICE_UNKNOWN);
+}
+
+static void test_query_windows(void)
+{
+    g_autofree char *out = g_base64_encode(
+        (const guchar *)SC_HEAD "        STATE              : 4  RUNNING \r\n" SC_TAIL,
+        strlen(SC_HEAD "        STATE              : 4  RUNNING \r\n" SC_TAIL));
+    g_autofree char *status = g_strdup_printf("{\"return\": {\"exited\": true, \"exitcode\": 0, "
+                                              "\"out-data\": \"%s\"}}\n",
+                                              out);
+    const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-exec", "{\"return\": {\"pid\": 7}}\n"},
+        {"guest-exec-status", status},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    RdpServiceInfo info = {0};
+    g_assert_cmpint(rdp_service_query(c, VM_OS_WINDOWS, 2000, &info), ==, RDP_SERVICE_RUNNING);
+    g_assert_cmpstr(info.service, ==, "TermService");
+    g_assert_cmpstr(info.detail, ==, "TermService is running");
+    g_assert_cmpstr(rdp_service_state_to_string(info.state), ==, "running");
+    rdp_service_info_clear(&info);
+    g_clear_pointer(&c, qga_client_destroy);
+    g_assert_nonnull(strstr(g_ptr_array_index(a.requests, 1), "\"path\":\"sc.exe\""));
+    g_assert_nonnull(strstr(g_ptr_array_index(a.requests, 1), "[\"query\",\"TermService\"]"));
+    agent_finish(&a);
+}
+
+/* No systemd in the guest: systemctl cannot tell, pidof can. */
+static void test_query_linux_fallback(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-exec", "{\"return\": {\"pid\": 7}}\n"},
+        /* "System has not been booted with systemd..." on stderr, status 1 */
+        {"guest-exec-status", "{\"return\": {\"exited\": true, \"exitcode\": 1, \"err-data\": "
+                              "\"U3lzdGVtIGhhcyBub3QgYmVlbiBib290ZWQgd2l0aCBzeXN0ZW1kCg==\"}}\n"},
+        {"guest-exec", "{\"return\": {\"pid\": 8}}\n"},
+        {"guest-exec-status", "{\"return\": {\"exited\": true, \"exitcode\": 1}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    RdpServiceInfo info = {0};
+    g_assert_cmpint(rdp_service_query(c, VM_OS_LINUX, 2000, &info), ==, RDP_SERVICE_STOPPED);
+    g_assert_cmpstr(info.detail, ==, "no xrdp process runs");
+    g_assert_null(info.service);
+    rdp_service_info_clear(&info);
+    g_clear_pointer(&c, qga_client_destroy);
+    g_assert_nonnull(strstr(g_ptr_array_index(a.requests, 1),
+                            "\"arg\":[\"is-active\",\"xrdp\",\"gnome-remote-desktop\"]"));
+    g_assert_nonnull(strstr(g_ptr_array_index(a.requests, 3), "\"path\":\"pidof\""));
+    agent_finish(&a);
+}
+
+static void test_query_no_agent(void)
+{
+    static const Step steps[] = {{"guest-sync-delimited", NULL}, {NULL, NULL}};
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    RdpServiceInfo info = {0};
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(rdp_service_query(c, VM_OS_LINUX, 300, &info), ==, RDP_SERVICE_UNKNOWN);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 600 * 1000);
+    g_assert_true(g_str_has_prefix(info.detail, "no guest agent"));
+    rdp_service_info_clear(&info);
+    g_clear_pointer(&c, qga_client_destroy);
+    agent_finish(&a);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/qga/sync-skips-stale", test_sync_skips_stale);
+    g_test_add_func("/qga/implicit-sync", test_implicit_sync);
+    g_test_add_func("/qga/exec", test_exec);
+    g_test_add_func("/qga/refusals", test_refusals);
+    g_test_add_func("/qga/timeout-then-resync", test_timeout_then_resync);
+    g_test_add_func("/qga/no-agent-silence", test_no_agent_silence);
+    g_test_add_func("/qga/eof", test_eof);
+    g_test_add_func("/qga/malformed", test_malformed);
+    g_test_add_func("/qga/connect-unix", test_connect_unix);
+    g_test_add_func("/rdp-service/parse-systemctl", test_parse_systemctl);
+    g_test_add_func("/rdp-service/parse-sc-query", test_parse_sc_query);
+    g_test_add_func("/rdp-service/query-windows", test_query_windows);
+    g_test_add_func("/rdp-service/query-linux-fallback", test_query_linux_fallback);
+    g_test_add_func("/rdp-service/query-no-agent", test_query_no_agent);
+    return g_test_run();
+}

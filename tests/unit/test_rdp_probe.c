@@ -1,0 +1,627 @@
+/* unit-rdp-probe: the RDP readiness probe (orchestrator/rdp_probe.c): the
+ * request it sends, how it reads every kind of answer (real servers' bytes
+ * recorded from freerdp-shadow-cli 2.11 and xrdp 0.9.21), and its deadline,
+ * against fake servers on 127.0.0.1 run by threads of this test. The real
+ * RDP servers are in tests/integration/test_rdp_probe.c. */
+#include "error.h"
+#include "rdp_probe_priv.h"
+#include "test_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* --- bytes --- */
+
+static GByteArray *hex(const char *text)
+{
+    GByteArray *b = g_byte_array_new();
+    for (const char *p = text; *p;) {
+        if (g_ascii_isspace(*p)) {
+            p++;
+            continue;
+        }
+        int hi = g_ascii_xdigit_value(p[0]), lo = g_ascii_xdigit_value(p[1]);
+        g_assert_true(hi >= 0 && lo >= 0);
+        guint8 v = (guint8)(hi << 4 | lo);
+        g_byte_array_append(b, &v, 1);
+        p += 2;
+    }
+    return b;
+}
+
+static void test_request(void)
+{
+    guint8 req[RDP_PROBE_REQUEST_LEN];
+    rdp_probe_build_request(RDP_PROBE_DEFAULT_PROTOCOLS, req);
+    /* TPKT v3, 19 bytes; X.224 CR (LI 14, code E0, refs 0, class 0);
+     * RDP_NEG_REQ type 1, flags 0, length 8, protocols 0x0b (LE). */
+    g_autoptr(GByteArray) want = hex("03 00 00 13  0e e0 00 00 00 00 00  01 00 08 00 0b 00 00 00");
+    g_assert_cmpmem(req, sizeof(req), want->data, want->len);
+    rdp_probe_build_request(RDP_PROTOCOL_RDP, req);
+    g_assert_cmpmem(req + 15, 4, "\0\0\0\0", 4);
+    rdp_probe_build_request(0x12345678, req);
+    g_assert_cmpmem(req + 15, 4, "\x78\x56\x34\x12", 4);
+}
+
+/* --- classification --- */
+
+typedef struct {
+    const char *name;
+    const char *bytes;       /* hex, or text when it starts with "t:" */
+    unsigned requested;
+    RdpProbeResult result;
+    unsigned protocol;       /* READY */
+    unsigned flags;          /* READY */
+    bool negotiated;         /* READY */
+    unsigned failure_code;   /* REFUSED */
+    const char *detail_part; /* in the detail */
+} Case;
+
+#define DEF RDP_PROBE_DEFAULT_PROTOCOLS
+
+static const Case cases[] = {
+    {"shadow-tls", "030000130ed000000000000203080001000000", DEF, RDP_PROBE_READY,
+     RDP_PROTOCOL_SSL, 3, true, 0, "the server selected TLS"},
+    {"shadow-rdp", "030000130ed000000000000203080000000000", 0, RDP_PROBE_READY,
+     RDP_PROTOCOL_RDP, 3, true, 0, "standard RDP"},
+    {"xrdp-tls", "030000130ed000001234000201080001000000", DEF, RDP_PROBE_READY,
+     RDP_PROTOCOL_SSL, 1, true, 0, "TLS"},
+    {"nla", "030000130ed000001234000200080002000000", DEF, RDP_PROBE_READY,
+     RDP_PROTOCOL_HYBRID, 0, true, 0, "NLA (CredSSP)"},
+    {"nla-ex", "030000130ed000001234000200080008000000", DEF, RDP_PROBE_READY,
+     RDP_PROTOCOL_HYBRID_EX, 0, true, 0, "HYBRID_EX"},
+    {"rdstls", "030000130ed000001234000200080004000000", RDP_PROTOCOL_RDSTLS, RDP_PROBE_READY,
+     RDP_PROTOCOL_RDSTLS, 0, true, 0, "RDSTLS"},
+    {"not-asked", "030000130ed000001234000200080002000000", RDP_PROTOCOL_SSL, RDP_PROBE_READY,
+     RDP_PROTOCOL_HYBRID, 0, true, 0, "which was not asked for"},
+    {"no-negotiation", "0300000b06d00000123400", DEF, RDP_PROBE_READY, RDP_PROTOCOL_RDP, 0,
+     false, 0, "does not negotiate"},
+    {"fail-ssl-required", "030000130ed000000000000300080001000000", 0, RDP_PROBE_REFUSED, 0, 0,
+     false, 1, "the server requires TLS"},
+    {"fail-ssl-not-allowed", "030000130ed000000000000300080002000000", DEF, RDP_PROBE_REFUSED,
+     0, 0, false, 2, "only standard RDP security"},
+    {"fail-no-cert", "030000130ed000000000000300080003000000", DEF, RDP_PROBE_REFUSED, 0, 0,
+     false, 3, "no certificate"},
+    {"fail-inconsistent", "030000130ed000000000000300080004000000", DEF, RDP_PROBE_REFUSED, 0,
+     0, false, 4, "inconsistent"},
+    {"fail-hybrid-required", "030000130ed000000000000300080005000000", 1, RDP_PROBE_REFUSED, 0,
+     0, false, 5, "Network Level Authentication"},
+    {"fail-user-auth", "030000130ed000000000000300080006000000", DEF, RDP_PROBE_REFUSED, 0, 0,
+     false, 6, "client certificate"},
+    {"fail-unknown", "030000130ed000000000000300080063000000", DEF, RDP_PROBE_REFUSED, 0, 0,
+     false, 99, "failure code 99"},
+    {"x224-disconnect", "0300000b06800000000002", DEF, RDP_PROBE_REFUSED, 0, 0, false, 0,
+     "Disconnect Request, reason 2"},
+    {"x224-echoed-cr", "030000130ee000000000000100080003000000", DEF, RDP_PROBE_NOT_RDP, 0, 0,
+     false, 0, "type 0xe0"},
+    {"neg-unknown-type", "030000130ed000000000000700080001000000", DEF, RDP_PROBE_NOT_RDP, 0, 0,
+     false, 0, "unknown type 0x07"},
+    {"neg-bad-length", "030000130ed000000000000200090001000000", DEF, RDP_PROBE_NOT_RDP, 0, 0,
+     false, 0, "length 9"},
+    {"li-too-long", "0300000b20d00000123400", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
+     "malformed X.224 header"},
+    {"tpkt-too-short", "03000005ff", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0, "too short"},
+    {"tpkt-too-long", "0300ffff0ed0", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0, "65535 bytes"},
+    {"tpkt-version-2", "02000013", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0, "4 bytes 02 00 00 13"},
+    {"ssh", "t:SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false,
+     0, "\"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\" (an SSH server)"},
+    {"http", "t:HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", DEF, RDP_PROBE_NOT_RDP,
+     0, 0, false, 0, "\"HTTP/1.1 400 Bad Request\" (a web server)"},
+    {"vnc", "t:RFB 003.008\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
+     "\"RFB 003.008\" (a VNC server)"},
+    {"test-guest", "t:VMDESK-TEST-GUEST ready\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
+     "another service answered, not RDP: \"VMDESK-TEST-GUEST ready\""},
+    {"tls-alert", "15030100020232", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
+     "7 bytes 15 03 01 00 02 02 32 (a TLS server)"},
+    {"quoted", "t:say \"hi\"\tthere\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
+     "\"say \\\"hi\\\"\\tthere\""},
+};
+
+static GByteArray *case_bytes(const Case *c)
+{
+    if (g_str_has_prefix(c->bytes, "t:")) {
+        GByteArray *b = g_byte_array_new();
+        g_byte_array_append(b, (const guint8 *)c->bytes + 2, (guint)strlen(c->bytes + 2));
+        return b;
+    }
+    return hex(c->bytes);
+}
+
+static void check_case(const Case *c, const RdpProbeInfo *info)
+{
+    if (info->result != c->result || !info->detail || !strstr(info->detail, c->detail_part))
+        g_error("case %s: %s \"%s\", expected %s with \"%s\"", c->name,
+                rdp_probe_result_to_string(info->result), info->detail,
+                rdp_probe_result_to_string(c->result), c->detail_part);
+    g_assert_true(g_utf8_validate(info->detail, -1, NULL));
+    if (c->result == RDP_PROBE_READY) {
+        g_assert_cmpuint(info->protocol, ==, c->protocol);
+        g_assert_cmpuint(info->server_flags, ==, c->flags);
+        g_assert_cmpint(info->negotiated, ==, c->negotiated);
+    }
+    if (c->result == RDP_PROBE_REFUSED)
+        g_assert_cmpuint(info->failure_code, ==, c->failure_code);
+}
+
+/* Whole, then byte by byte as a slow server would send it: same verdict,
+ * decided as soon as the answer is complete, never asking beyond the cap. */
+static void test_classify(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const Case *c = &cases[i];
+        g_autoptr(GByteArray) b = case_bytes(c);
+        RdpProbeInfo info = {0};
+        size_t want = 0;
+        g_assert_true(rdp_probe_classify(b->data, b->len, c->requested, false, false, &want,
+                                         &info));
+        check_case(c, &info);
+        rdp_probe_info_clear(&info);
+
+        size_t decided_at = 0;
+        for (size_t n = 0; n <= b->len; n++) {
+            want = 0;
+            if (rdp_probe_classify(b->data, n, c->requested, false, false, &want, &info)) {
+                decided_at = n;
+                break;
+            }
+            g_assert_cmpuint(want, >, n);
+            g_assert_cmpuint(want, <=, RDP_PROBE_READ_MAX);
+        }
+        g_assert_cmpuint(decided_at, >, 0);
+        /* An answer that is not RDP is judged by its first bytes; the probe
+         * reads on a little to describe it, so only the verdict must match. */
+        if (c->result == RDP_PROBE_NOT_RDP)
+            g_assert_cmpint(info.result, ==, RDP_PROBE_NOT_RDP);
+        else
+            check_case(c, &info);
+        rdp_probe_info_clear(&info);
+    }
+}
+
+static void test_classify_closed(void)
+{
+    RdpProbeInfo info = {0};
+    size_t want = 0;
+    g_assert_true(rdp_probe_classify(NULL, 0, DEF, true, false, &want, &info));
+    g_assert_cmpint(info.result, ==, RDP_PROBE_NO_SERVICE);
+    g_assert_cmpstr(info.detail, ==, "the connection was closed without an answer");
+    g_assert_true(rdp_probe_classify(NULL, 0, DEF, true, true, &want, &info));
+    g_assert_cmpint(info.result, ==, RDP_PROBE_NO_SERVICE);
+    g_assert_cmpstr(info.detail, ==, "the connection was reset without an answer");
+    /* Half a confirm, then the end: something, but not RDP. */
+    g_autoptr(GByteArray) half = hex("030000130ed0000000");
+    g_assert_true(rdp_probe_classify(half->data, half->len, DEF, true, false, &want, &info));
+    g_assert_cmpint(info.result, ==, RDP_PROBE_NOT_RDP);
+    g_assert_nonnull(strstr(info.detail, "in the middle of its answer (9 of 19 bytes)"));
+    g_assert_true(rdp_probe_classify(half->data, 2, DEF, true, false, &want, &info));
+    g_assert_cmpint(info.result, ==, RDP_PROBE_NOT_RDP);
+    rdp_probe_info_clear(&info);
+}
+
+static void test_names(void)
+{
+    g_assert_cmpstr(rdp_probe_protocol_name(RDP_PROTOCOL_SSL), ==, "TLS");
+    g_assert_cmpstr(rdp_probe_protocol_name(RDP_PROTOCOL_RDP), ==, "standard RDP");
+    g_assert_cmpstr(rdp_probe_protocol_name(RDP_PROTOCOL_HYBRID), ==, "NLA (CredSSP)");
+    g_assert_cmpstr(rdp_probe_protocol_name(0x40), ==, "protocol 0x40");
+    g_assert_cmpstr(rdp_probe_protocol_id(RDP_PROTOCOL_HYBRID_EX), ==, "nla-ex");
+    g_assert_null(rdp_probe_protocol_id(0x40));
+    g_assert_cmpstr(rdp_probe_result_to_string(RDP_PROBE_NO_SERVICE), ==, "no-service");
+    g_assert_cmpstr(rdp_probe_result_to_string(RDP_PROBE_NOT_RDP), ==, "not-rdp");
+
+    /* Every failure code of MS-RDPBCGR 2.2.1.2.2 has its own sentence. */
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (unsigned code = 1; code <= 6; code++) {
+        char *s = rdp_probe_failure_sentence(code);
+        g_assert_true(g_str_has_prefix(s, "the server "));
+        g_assert_null(strstr(s, "code"));
+        g_assert_false(g_hash_table_contains(seen, s));
+        g_hash_table_add(seen, s);
+    }
+    g_hash_table_unref(seen);
+    g_autofree char *s1 = rdp_probe_failure_sentence(RDP_NEG_FAILURE_SSL_REQUIRED_BY_SERVER);
+    g_assert_cmpstr(s1, ==, "the server requires TLS");
+
+    unsigned p = 99;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(rdp_probe_protocols_parse("tls,nla,nla-ex", &p, &err));
+    g_assert_cmpuint(p, ==, RDP_PROBE_DEFAULT_PROTOCOLS);
+    g_assert_true(rdp_probe_protocols_parse("RDP", &p, &err));
+    g_assert_cmpuint(p, ==, 0);
+    g_assert_true(rdp_probe_protocols_parse(" tls , rdstls ", &p, &err));
+    g_assert_cmpuint(p, ==, RDP_PROTOCOL_SSL | RDP_PROTOCOL_RDSTLS);
+    g_assert_false(rdp_probe_protocols_parse("tls,ssl3", &p, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "\"ssl3\""));
+}
+
+/* --- fake servers on 127.0.0.1 --- */
+
+typedef enum {
+    FAKE_CLOSE,       /* accept, close at once */
+    FAKE_RESET,       /* accept, reset (SO_LINGER 0) */
+    FAKE_SILENT,      /* accept, read, never answer */
+    FAKE_SSH,         /* a banner on accept, like sshd */
+    FAKE_HTTP,        /* read the request, answer 400 like a web server */
+    FAKE_TRICKLE,     /* read the request, send a confirm one byte every 20 ms */
+    FAKE_FLOOD,       /* read the request, send "03 00 ff ff" and endless bytes */
+} FakeMode;
+
+typedef struct {
+    FakeMode mode;
+    int listen_fd;
+    unsigned port;
+    GThread *thread;
+    gint stop;          /* atomic: the test is done with it */
+    gsize request_len;  /* bytes of request the server read */
+    gsize sent;         /* bytes it sent */
+} Fake;
+
+static void read_request(Fake *f, int fd)
+{
+    guint8 buf[64];
+    while (f->request_len < RDP_PROBE_REQUEST_LEN) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 5000) <= 0)
+            return;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return;
+        f->request_len += (gsize)n;
+    }
+}
+
+static void send_text(Fake *f, int fd, const void *data, size_t len)
+{
+    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+    if (n > 0)
+        f->sent += (gsize)n;
+}
+
+/* Until the client closed or the test said stop (at most 10 s). */
+static void wait_for_end(Fake *f, int fd)
+{
+    for (int i = 0; i < 1000 && !g_atomic_int_get(&f->stop); i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 10) > 0) {
+            char buf[256];
+            if (read(fd, buf, sizeof(buf)) <= 0)
+                return;
+        }
+    }
+}
+
+static gpointer fake_main(gpointer data)
+{
+    Fake *f = data;
+    struct pollfd p = {.fd = f->listen_fd, .events = POLLIN};
+    if (poll(&p, 1, 10000) <= 0)
+        return NULL;
+    int fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    static const char ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+    static const char http[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    static const guint8 cc[] = {3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0,
+                                2, 1, 8, 0, 1, 0, 0, 0};
+    switch (f->mode) {
+    case FAKE_CLOSE:
+        break;
+    case FAKE_RESET: {
+        struct linger l = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+        break;
+    }
+    case FAKE_SILENT:
+        read_request(f, fd);
+        wait_for_end(f, fd);
+        break;
+    case FAKE_SSH:
+        send_text(f, fd, ssh, sizeof(ssh) - 1);
+        wait_for_end(f, fd);
+        break;
+    case FAKE_HTTP:
+        read_request(f, fd);
+        send_text(f, fd, http, sizeof(http) - 1);
+        wait_for_end(f, fd);
+        break;
+    case FAKE_TRICKLE:
+        read_request(f, fd);
+        for (size_t i = 0; i < sizeof(cc); i++) {
+            send_text(f, fd, cc + i, 1);
+            g_usleep(20000);
+        }
+        wait_for_end(f, fd);
+        break;
+    case FAKE_FLOOD: {
+        read_request(f, fd);
+        guint8 junk[4096];
+        memset(junk, 0x41, sizeof(junk));
+        memcpy(junk, "\x03\x00\xff\xff", 4);
+        /* As much as the socket takes within a second or until the client leaves. */
+        gint64 end = g_get_monotonic_time() + G_USEC_PER_SEC;
+        while (g_get_monotonic_time() < end && !g_atomic_int_get(&f->stop)) {
+            ssize_t n = send(fd, junk, sizeof(junk), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                f->sent += (gsize)n;
+            else if (n < 0 && errno != EAGAIN)
+                break;
+            else
+                g_usleep(1000);
+            memset(junk, 0x41, 4);
+        }
+        break;
+    }
+    }
+    close(fd);
+    return NULL;
+}
+
+static int listen_loopback(unsigned *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(fd, 4), ==, 0);
+    socklen_t len = sizeof(a);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void fake_start(Fake *f, FakeMode mode)
+{
+    memset(f, 0, sizeof(*f));
+    f->mode = mode;
+    f->listen_fd = listen_loopback(&f->port);
+    f->thread = g_thread_new("fake-server", fake_main, f);
+}
+
+static void fake_stop(Fake *f)
+{
+    g_atomic_int_set(&f->stop, 1);
+    /* Unblock an accept that never came. */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    connect(fd, (struct sockaddr *)&a, sizeof(a));
+    g_thread_join(f->thread);
+    close(fd);
+    close(f->listen_fd);
+}
+
+static double ms_since(gint64 t0)
+{
+    return (double)(g_get_monotonic_time() - t0) / 1000.0;
+}
+
+/* A port with nothing behind it: refused at once. */
+static void test_closed_port(void)
+{
+    unsigned port;
+    close(listen_loopback(&port));
+    RdpProbeInfo info = {0};
+    g_autoptr(GError) err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(rdp_probe("127.0.0.1", port, DEF, 2000, &info, &err), ==,
+                    RDP_PROBE_NO_SERVICE);
+    g_assert_no_error(err);
+    g_assert_cmpfloat(ms_since(t0), <, 100);
+    g_assert_false(info.connected);
+    g_assert_cmpstr(info.detail, ==, "connection refused: nothing listens");
+    g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", port);
+    g_assert_cmpstr(info.address, ==, addr);
+    g_assert_cmpint(info.elapsed_us, >, 0);
+    rdp_probe_info_clear(&info);
+    /* NULL host is 127.0.0.1; NULL info is allowed. */
+    g_assert_cmpint(rdp_probe(NULL, port, DEF, 2000, NULL, NULL), ==, RDP_PROBE_NO_SERVICE);
+}
+
+/* What user networking does when no guest service listens: accept, then
+ * close or reset. */
+static void test_accept_then_close(void)
+{
+    FakeMode modes[] = {FAKE_CLOSE, FAKE_RESET};
+    const char *details[] = {"closed", "reset"};
+    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+        Fake f;
+        fake_start(&f, modes[i]);
+        RdpProbeInfo info = {0};
+        gint64 t0 = g_get_monotonic_time();
+        RdpProbeResult r = rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, NULL);
+        double ms = ms_since(t0);
+        fake_stop(&f);
+        g_test_message("%s: %s (%s) in %.2f ms", details[i], rdp_probe_result_to_string(r),
+                       info.detail, ms);
+        g_assert_cmpint(r, ==, RDP_PROBE_NO_SERVICE);
+        g_assert_true(info.connected);
+        /* A close may still read as a reset when our request arrived after it. */
+        g_assert_true(strstr(info.detail, "without an answer"));
+        if (modes[i] == FAKE_RESET)
+            g_assert_nonnull(strstr(info.detail, "reset"));
+        g_assert_cmpfloat(ms, <, 500);
+        rdp_probe_info_clear(&info);
+    }
+}
+
+static void test_not_rdp_services(void)
+{
+    struct {
+        FakeMode mode;
+        const char *detail;
+    } t[] = {
+        {FAKE_SSH, "another service answered, not RDP: \"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\" "
+                   "(an SSH server)"},
+        {FAKE_HTTP, "another service answered, not RDP: \"HTTP/1.1 400 Bad Request\" "
+                    "(a web server)"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        Fake f;
+        fake_start(&f, t[i].mode);
+        RdpProbeInfo info = {0};
+        gint64 t0 = g_get_monotonic_time();
+        RdpProbeResult r = rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, NULL);
+        double ms = ms_since(t0);
+        fake_stop(&f);
+        g_assert_cmpint(r, ==, RDP_PROBE_NOT_RDP);
+        g_assert_cmpstr(info.detail, ==, t[i].detail);
+        g_assert_cmpfloat(ms, <, 500);
+        rdp_probe_info_clear(&info);
+    }
+}
+
+/* Accepts, reads our request, never answers: TIMEOUT right at the deadline. */
+static void test_silent_server(void)
+{
+    Fake f;
+    fake_start(&f, FAKE_SILENT);
+    RdpProbeInfo info = {0};
+    gint64 t0 = g_get_monotonic_time();
+    RdpProbeResult r = rdp_probe("127.0.0.1", f.port, DEF, 300, &info, NULL);
+    double ms = ms_since(t0);
+    fake_stop(&f);
+    g_test_message("silent: %.2f ms", ms);
+    g_assert_cmpint(r, ==, RDP_PROBE_TIMEOUT);
+    g_assert_cmpstr(info.detail, ==, "no answer in time");
+    g_assert_true(info.connected);
+    g_assert_cmpuint(f.request_len, ==, RDP_PROBE_REQUEST_LEN);
+    g_assert_cmpfloat(ms, >=, 299);
+    g_assert_cmpfloat(ms, <, 400);
+    rdp_probe_info_clear(&info);
+}
+
+/* A confirm in 19 pieces over ~380 ms: assembled, READY. The same with a
+ * deadline in the middle of it: TIMEOUT, saying the answer was begun. */
+static void test_trickle(void)
+{
+    Fake f;
+    fake_start(&f, FAKE_TRICKLE);
+    RdpProbeInfo info = {0};
+    g_assert_cmpint(rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, NULL), ==,
+                    RDP_PROBE_READY);
+    fake_stop(&f);
+    g_assert_cmpuint(info.protocol, ==, RDP_PROTOCOL_SSL);
+    g_assert_cmpuint(info.server_flags, ==, 1);
+    g_assert_cmpint(info.elapsed_us, >=, 300 * 1000);
+
+    fake_start(&f, FAKE_TRICKLE);
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(rdp_probe("127.0.0.1", f.port, DEF, 150, &info, NULL), ==,
+                    RDP_PROBE_TIMEOUT);
+    double ms = ms_since(t0);
+    fake_stop(&f);
+    g_assert_cmpstr(info.detail, ==, "the server started an answer but did not finish it in time");
+    g_assert_cmpfloat(ms, <, 250);
+    rdp_probe_info_clear(&info);
+}
+
+/* A server that never stops sending: the probe reads a header, judges it,
+ * and leaves. */
+static void test_flood(void)
+{
+    Fake f;
+    fake_start(&f, FAKE_FLOOD);
+    RdpProbeInfo info = {0};
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, NULL), ==,
+                    RDP_PROBE_NOT_RDP);
+    double ms = ms_since(t0);
+    fake_stop(&f);
+    g_assert_nonnull(strstr(info.detail, "65535 bytes"));
+    g_assert_cmpfloat(ms, <, 500);
+    rdp_probe_info_clear(&info);
+}
+
+static void test_bad_input(void)
+{
+    RdpProbeInfo info = {0};
+    g_autoptr(GError) err = NULL;
+    g_assert_cmpint(rdp_probe("127.0.0.1", 0, DEF, 100, &info, &err), ==, RDP_PROBE_ERROR);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_cmpint(rdp_probe("127.0.0.1", 70000, DEF, 100, &info, &err), ==, RDP_PROBE_ERROR);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_clear_error(&err);
+    /* A name that does not resolve: an error, or a timeout when DNS does not
+     * answer here; never longer than the deadline. */
+    gint64 t0 = g_get_monotonic_time();
+    RdpProbeResult r = rdp_probe("no-such-host.invalid", 3389, DEF, 500, &info, &err);
+    double ms = ms_since(t0);
+    g_test_message("no-such-host.invalid: %s (%s) in %.1f ms", rdp_probe_result_to_string(r),
+                   info.detail, ms);
+    g_assert_true(r == RDP_PROBE_ERROR || r == RDP_PROBE_TIMEOUT);
+    if (r == RDP_PROBE_ERROR)
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    else
+        g_assert_no_error(err);
+    g_assert_cmpfloat(ms, <, 600);
+    rdp_probe_info_clear(&info);
+}
+
+/* Names resolve; "[::1]" is an address; each address is tried while they
+ * refuse. */
+static void test_names_resolve(void)
+{
+    Fake f;
+    fake_start(&f, FAKE_SSH);
+    RdpProbeInfo info = {0};
+    g_autoptr(GError) err = NULL;
+    RdpProbeResult r = rdp_probe("localhost", f.port, DEF, 3000, &info, &err);
+    fake_stop(&f);
+    g_assert_no_error(err);
+    g_assert_cmpint(r, ==, RDP_PROBE_NOT_RDP);
+    g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", f.port);
+    g_assert_cmpstr(info.address, ==, addr);
+
+    unsigned port;
+    close(listen_loopback(&port));
+    r = rdp_probe("[::1]", port, DEF, 1000, &info, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(r, ==, RDP_PROBE_NO_SERVICE);
+    g_autofree char *addr6 = g_strdup_printf("[::1]:%u", port);
+    g_assert_cmpstr(info.address, ==, addr6);
+    rdp_probe_info_clear(&info);
+}
+
+/* The exchange on a socket pair: what the fuzz harness drives. */
+static void test_exchange_socketpair(void)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    g_autoptr(GByteArray) cc = hex("030000130ed000000000000203080002000000");
+    g_assert_cmpint(write(sv[1], cc->data, cc->len), ==, (ssize_t)cc->len);
+    RdpProbeInfo info = {0};
+    rdp_probe_exchange(sv[0], DEF, g_get_monotonic_time() + G_USEC_PER_SEC, &info);
+    g_assert_cmpint(info.result, ==, RDP_PROBE_READY);
+    g_assert_cmpuint(info.protocol, ==, RDP_PROTOCOL_HYBRID);
+    guint8 req[64];
+    g_assert_cmpint(read(sv[1], req, sizeof(req)), ==, RDP_PROBE_REQUEST_LEN);
+    close(sv[0]);
+    close(sv[1]);
+    rdp_probe_info_clear(&info);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rdp-probe/request", test_request);
+    g_test_add_func("/rdp-probe/classify", test_classify);
+    g_test_add_func("/rdp-probe/classify-closed", test_classify_closed);
+    g_test_add_func("/rdp-probe/names", test_names);
+    g_test_add_func("/rdp-probe/closed-port", test_closed_port);
+    g_test_add_func("/rdp-probe/accept-then-close", test_accept_then_close);
+    g_test_add_func("/rdp-probe/not-rdp-services", test_not_rdp_services);
+    g_test_add_func("/rdp-probe/silent-server", test_silent_server);
+    g_test_add_func("/rdp-probe/trickle", test_trickle);
+    g_test_add_func("/rdp-probe/flood", test_flood);
+    g_test_add_func("/rdp-probe/bad-input", test_bad_input);
+    g_test_add_func("/rdp-probe/names-resolve", test_names_resolve);
+    g_test_add_func("/rdp-probe/exchange-socketpair", test_exchange_socketpair);
+    return g_test_run();
+}
