@@ -1,0 +1,257 @@
+/* Redirected drives: libfreerdp-server2's rdpdr server. When the client
+ * announces a drive, the --drive-read and --drive-write operations that name
+ * it run one after another (reads first): open, read in 2 KiB pieces (or
+ * write), close. Every callback runs on the library's rdpdr thread. The
+ * library's Close and Write replies need srv_wts.c's repairs. */
+#include "srv.h"
+
+#include <string.h>
+
+#include <freerdp/channels/wtsvc.h>
+#include <freerdp/server/rdpdr.h>
+#include <winpr/nt.h>
+
+#define READ_PIECE 2048          /* a reply must fit the library's 4 KiB read buffer */
+#define READ_MAX (64 * 1024)
+
+typedef struct Job Job;
+
+struct SrvDrive {
+    RdpdrServerContext *ctx;
+    HANDLE channel;
+    GPtrArray *ops;              /* SrvDriveOp*, borrowed */
+    GPtrArray *jobs;             /* Job*, owned; rdpdr thread until the channel stops */
+};
+
+struct Job {
+    SrvDrive *drive;
+    UINT32 device_id;
+    char *device;                /* name the client announced */
+    GPtrArray *ops;              /* the SrvDriveOp* for this device, in order */
+    guint next;                  /* index into ops of the running one */
+    UINT32 file_id;
+    GByteArray *data;            /* read so far */
+};
+
+static const SrvDriveOp *job_op(Job *j)
+{
+    return g_ptr_array_index(j->ops, j->next);
+}
+
+/* Bytes as one log line: printable ASCII as is, \\ \n \r \t, else \xNN. */
+static char *escape(const guint8 *b, size_t n)
+{
+    GString *s = g_string_sized_new(n + 16);
+    for (size_t i = 0; i < n; i++) {
+        guint8 c = b[i];
+        if (c == '\\')
+            g_string_append(s, "\\\\");
+        else if (c == '\n')
+            g_string_append(s, "\\n");
+        else if (c == '\r')
+            g_string_append(s, "\\r");
+        else if (c == '\t')
+            g_string_append(s, "\\t");
+        else if (c >= 0x20 && c < 0x7F)
+            g_string_append_c(s, (char)c);
+        else
+            g_string_append_printf(s, "\\x%02x", c);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void job_start_next(Job *j);
+
+static void job_failed(Job *j, const char *what, UINT32 status)
+{
+    srv_log("rdpdr failed %s/%s %s 0x%08x", j->device, job_op(j)->path, what, status);
+}
+
+/* Close the file, then go on with the next operation (the close reply). */
+static void job_close(Job *j)
+{
+    UINT rc = j->drive->ctx->DriveCloseFile(j->drive->ctx, j, j->device_id, j->file_id);
+    if (rc != CHANNEL_RC_OK) {
+        job_failed(j, "close", rc);
+        j->next++;
+        job_start_next(j);
+    }
+}
+
+static void job_start_next(Job *j)
+{
+    RdpdrServerContext *ctx = j->drive->ctx;
+    for (; j->next < j->ops->len; j->next++) {
+        const SrvDriveOp *op = job_op(j);
+        g_autofree char *path = g_strconcat("/", op->path, NULL); /* the library makes it \ */
+        g_byte_array_set_size(j->data, 0);
+        UINT rc = op->text ? ctx->DriveOpenFile(ctx, j, j->device_id, path,
+                                                GENERIC_READ | GENERIC_WRITE, FILE_OVERWRITE_IF)
+                           : ctx->DriveOpenFile(ctx, j, j->device_id, path, GENERIC_READ,
+                                                FILE_OPEN);
+        if (rc == CHANNEL_RC_OK)
+            return;
+        job_failed(j, "open", rc);
+    }
+}
+
+static void on_open(RdpdrServerContext *ctx, void *data, UINT32 status, UINT32 device_id,
+                    UINT32 file_id)
+{
+    Job *j = data;
+    const SrvDriveOp *op = job_op(j);
+    if (status != STATUS_SUCCESS) {
+        job_failed(j, "open", status);
+        j->next++;
+        job_start_next(j);
+        return;
+    }
+    j->file_id = file_id;
+    UINT rc = op->text ? ctx->DriveWriteFile(ctx, j, device_id, file_id, op->text,
+                                             (UINT32)strlen(op->text), 0)
+                       : ctx->DriveReadFile(ctx, j, device_id, file_id, READ_PIECE, 0);
+    if (rc != CHANNEL_RC_OK) {
+        job_failed(j, op->text ? "write" : "read", rc);
+        job_close(j);
+    }
+}
+
+static void on_read(RdpdrServerContext *ctx, void *data, UINT32 status, const char *buf,
+                    UINT32 len)
+{
+    Job *j = data;
+    if (status != STATUS_SUCCESS) {
+        job_failed(j, "read", status);
+        job_close(j);
+        return;
+    }
+    if (len)
+        g_byte_array_append(j->data, (const guint8 *)buf, len);
+    if (len == READ_PIECE && j->data->len < READ_MAX &&
+        ctx->DriveReadFile(ctx, j, j->device_id, j->file_id, READ_PIECE, j->data->len) ==
+            CHANNEL_RC_OK)
+        return;
+    g_autofree char *text = escape(j->data->data, j->data->len);
+    srv_log("rdpdr read %s/%s: %s", j->device, job_op(j)->path, text);
+    job_close(j);
+}
+
+static void on_write(RdpdrServerContext *ctx, void *data, UINT32 status, UINT32 written)
+{
+    Job *j = data;
+    if (status != STATUS_SUCCESS)
+        job_failed(j, "write", status);
+    else
+        srv_log("rdpdr wrote %s/%s %u", j->device, job_op(j)->path, written);
+    job_close(j);
+}
+
+static void on_close(RdpdrServerContext *ctx, void *data, UINT32 status)
+{
+    Job *j = data;
+    if (status != STATUS_SUCCESS)
+        job_failed(j, "close", status);
+    j->next++;
+    job_start_next(j);
+}
+
+static void on_drive_create(RdpdrServerContext *ctx, UINT32 device_id, const char *name)
+{
+    SrvDrive *d = ctx->data;
+    srv_log("rdpdr device drive %s id %u", name, device_id);
+    Job *j = g_new0(Job, 1);
+    j->drive = d;
+    j->device_id = device_id;
+    j->device = g_strdup(name);
+    j->ops = g_ptr_array_new();
+    j->data = g_byte_array_new();
+    /* Reads first, then writes, each in command-line order. */
+    for (int pass = 0; pass < 2; pass++)
+        for (guint i = 0; i < d->ops->len; i++) {
+            SrvDriveOp *op = g_ptr_array_index(d->ops, i);
+            if ((op->text != NULL) == (pass == 1) && g_ascii_strcasecmp(op->drive, name) == 0)
+                g_ptr_array_add(j->ops, op);
+        }
+    g_ptr_array_add(d->jobs, j);
+    job_start_next(j);
+}
+
+static void on_drive_delete(RdpdrServerContext *ctx, UINT32 device_id)
+{
+    srv_log("rdpdr device-removed id %u", device_id);
+}
+
+/* Directory operations are not used; the library calls these regardless. */
+static void on_dir_done(RdpdrServerContext *ctx, void *data, UINT32 status)
+{
+}
+
+static void on_query_done(RdpdrServerContext *ctx, void *data, UINT32 status,
+                          FILE_DIRECTORY_INFORMATION *fdi)
+{
+}
+
+static void job_free(gpointer p)
+{
+    Job *j = p;
+    g_free(j->device);
+    g_ptr_array_unref(j->ops);
+    g_byte_array_unref(j->data);
+    g_free(j);
+}
+
+SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops)
+{
+    SrvDrive *d = g_new0(SrvDrive, 1);
+    d->ops = ops;
+    d->jobs = g_ptr_array_new_with_free_func(job_free);
+    d->ctx = rdpdr_server_context_new(vcm);
+    /* The library opens the same channel handle; watching it before the
+     * channel thread starts means no request goes out unseen. */
+    d->channel = WTSVirtualChannelOpen(vcm, WTS_CURRENT_SESSION, "rdpdr");
+    if (!d->ctx || !d->channel) {
+        srv_warn("rdpdr: cannot open the channel");
+        srv_drive_destroy(d);
+        return NULL;
+    }
+    srv_wts_watch_rdpdr(d->channel);
+    RdpdrServerContext *ctx = d->ctx;
+    ctx->data = d;
+    ctx->rdpcontext = context;
+    ctx->supportsDrives = TRUE;
+    ctx->OnDriveCreate = on_drive_create;
+    ctx->OnDriveDelete = on_drive_delete;
+    ctx->OnDriveOpenFileComplete = on_open;
+    ctx->OnDriveReadFileComplete = on_read;
+    ctx->OnDriveWriteFileComplete = on_write;
+    ctx->OnDriveCloseFileComplete = on_close;
+    ctx->OnDriveCreateDirectoryComplete = on_dir_done;
+    ctx->OnDriveDeleteDirectoryComplete = on_dir_done;
+    ctx->OnDriveDeleteFileComplete = on_dir_done;
+    ctx->OnDriveRenameFileComplete = on_dir_done;
+    ctx->OnDriveQueryDirectoryComplete = on_query_done;
+    UINT rc = ctx->Start(ctx);
+    if (rc != CHANNEL_RC_OK) {
+        srv_warn("rdpdr: the channel did not start (error %u)", rc);
+        srv_drive_destroy(d);
+        return NULL;
+    }
+    return d;
+}
+
+void srv_drive_destroy(SrvDrive *d)
+{
+    if (!d)
+        return;
+    if (d->ctx) {
+        d->ctx->Stop(d->ctx); /* joins the channel thread */
+        rdpdr_server_context_free(d->ctx);
+    }
+    if (d->channel) {
+        /* The library never closes its channel handle. */
+        srv_wts_unwatch_rdpdr(d->channel);
+        WTSVirtualChannelClose(d->channel);
+    }
+    g_ptr_array_unref(d->jobs);
+    g_free(d);
+}

@@ -1,0 +1,409 @@
+/* One client session: FreeRDP peer settings and callbacks, the session loop,
+ * input logging, the picture and benchmark frames, and the client's monitor
+ * layout through the disp dynamic channel. Everything here runs on the peer
+ * thread except on_disp_layout (the library's disp thread), which only posts
+ * the new size. Model: FreeRDP's server/Sample/sfreerdp.c. */
+#include "srv.h"
+
+#include <string.h>
+
+#include <freerdp/channels/wtsvc.h>
+#include <freerdp/constants.h>
+#include <freerdp/input.h>
+#include <freerdp/server/disp.h>
+#include <freerdp/update.h>
+#include <winpr/synch.h>
+
+#define ACK_TIMEOUT_MS 5000
+
+typedef struct {
+    rdpContext base;             /* FreeRDP's part; must come first */
+    const SrvConfig *cfg;        /* borrowed */
+    HANDLE vcm;                  /* virtual channel manager */
+    HANDLE wake;                 /* manual-reset (WinPR has no auto-reset): a layout is posted */
+    SrvPicture *picture;
+    SrvSound *sound;
+    SrvDrive *drive;
+    DispServerContext *disp;
+    bool disp_tried;
+    UINT32 disp_channel_id;      /* its dynamic channel, once opened */
+    bool active;                 /* activated and not in a resize */
+    bool redraw;                 /* send the picture again at the next turn */
+    uint32_t frame_no;           /* picture content: 0, then benchmark frames 1..N */
+    uint32_t next_frame_id;      /* surface frame marker ids */
+    bool awaiting_ack;
+    uint32_t awaited_id;
+    gint64 sent_at;              /* when the awaited frame went out */
+    bool acks_off;               /* the client stopped acknowledging: pace by TCP */
+    gint64 bench_t0;             /* first benchmark frame sent; 0: not yet */
+    bool bench_done;
+    GMutex lock;                 /* guards layout_* (disp thread) */
+    unsigned layout_w, layout_h; /* pending monitor layout; 0: none */
+} Peer;
+
+/* --- input --- */
+
+static BOOL on_sync(rdpInput *input, UINT32 flags)
+{
+    srv_log("input sync 0x%x", flags);
+    return TRUE;
+}
+
+static BOOL on_key(rdpInput *input, UINT16 flags, UINT16 code)
+{
+    const char *prefix = (flags & KBD_FLAGS_EXTENDED) ? "e0" : (flags & KBD_FLAGS_EXTENDED1) ? "e1"
+                                                                                               : "";
+    srv_log("input key 0x%s%02x %s", prefix, code & 0xFF,
+            (flags & KBD_FLAGS_RELEASE) ? "up" : "down");
+    return TRUE;
+}
+
+static BOOL on_unicode(rdpInput *input, UINT16 flags, UINT16 code)
+{
+    srv_log("input unicode 0x%04x %s", code, (flags & KBD_FLAGS_RELEASE) ? "up" : "down");
+    return TRUE;
+}
+
+static BOOL on_mouse(rdpInput *input, UINT16 flags, UINT16 x, UINT16 y)
+{
+    srv_log("input mouse %u %u 0x%04x", x, y, flags);
+    return TRUE;
+}
+
+static BOOL on_xmouse(rdpInput *input, UINT16 flags, UINT16 x, UINT16 y)
+{
+    srv_log("input xmouse %u %u 0x%04x", x, y, flags);
+    return TRUE;
+}
+
+/* --- updates the client asks for --- */
+
+static BOOL on_refresh_rect(rdpContext *context, BYTE count, const RECTANGLE_16 *areas)
+{
+    ((Peer *)context)->redraw = true;
+    return TRUE;
+}
+
+static BOOL on_suppress_output(rdpContext *context, BYTE allow, const RECTANGLE_16 *area)
+{
+    srv_log("suppress-output %s", allow ? "off" : "on");
+    if (allow)
+        ((Peer *)context)->redraw = true;
+    return TRUE;
+}
+
+static BOOL on_frame_ack(rdpContext *context, UINT32 frame_id)
+{
+    Peer *p = (Peer *)context;
+    if (p->awaiting_ack && frame_id == p->awaited_id)
+        p->awaiting_ack = false;
+    return TRUE;
+}
+
+/* --- monitor layout (disp) --- */
+
+/* disp thread: post the primary monitor's size to the peer thread. */
+static UINT on_disp_layout(DispServerContext *disp, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
+{
+    Peer *p = disp->custom;
+    const DISPLAY_CONTROL_MONITOR_LAYOUT *m = NULL;
+    for (UINT32 i = 0; i < pdu->NumMonitors; i++)
+        if (!m || (pdu->Monitors[i].Flags & DISPLAY_CONTROL_MONITOR_PRIMARY))
+            m = &pdu->Monitors[i];
+    if (!m)
+        return CHANNEL_RC_OK;
+    srv_log("disp layout %u monitors, primary %ux%u", pdu->NumMonitors, m->Width, m->Height);
+    g_mutex_lock(&p->lock);
+    p->layout_w = m->Width & ~1u; /* even widths, as Windows servers use */
+    p->layout_h = m->Height;
+    g_mutex_unlock(&p->lock);
+    SetEvent(p->wake);
+    return CHANNEL_RC_OK;
+}
+
+static BOOL on_disp_channel_id(DispServerContext *disp, UINT32 id)
+{
+    ((Peer *)disp->custom)->disp_channel_id = id;
+    return TRUE;
+}
+
+/* Peer thread, from the channel manager: the client answered a dynamic
+ * channel's creation. Caps go out once disp is really open: a client without
+ * the disp plugin refuses the channel. */
+static BOOL on_dvc_created(void *data, UINT32 id, INT32 status)
+{
+    Peer *p = data;
+    if (!p->disp || id != p->disp_channel_id)
+        return TRUE;
+    if (status < 0) {
+        srv_log("disp unavailable");
+        return TRUE;
+    }
+    UINT rc = p->disp->DisplayControlCaps(p->disp);
+    if (rc != CHANNEL_RC_OK)
+        srv_warn("disp: sending the caps failed (error %u); no resizing", rc);
+    else
+        srv_log("disp ready");
+    return TRUE;
+}
+
+static void open_disp(Peer *p)
+{
+    p->disp_tried = true;
+    p->disp = disp_server_context_new(p->vcm);
+    if (!p->disp) {
+        srv_warn("disp: cannot create the channel context");
+        return;
+    }
+    p->disp->custom = p;
+    p->disp->rdpcontext = &p->base;
+    p->disp->MaxNumMonitors = 16;
+    p->disp->MaxMonitorAreaFactorA = 8192;
+    p->disp->MaxMonitorAreaFactorB = 8192;
+    p->disp->DispMonitorLayout = on_disp_layout;
+    p->disp->ChannelIdAssigned = on_disp_channel_id;
+    UINT rc = p->disp->Open(p->disp);
+    if (rc != CHANNEL_RC_OK)
+        srv_warn("disp: the channel did not open (error %u); no resizing", rc);
+}
+
+static void apply_layout(Peer *p, freerdp_peer *client)
+{
+    g_mutex_lock(&p->lock);
+    ResetEvent(p->wake);
+    unsigned w = p->layout_w, h = p->layout_h;
+    p->layout_w = p->layout_h = 0;
+    g_mutex_unlock(&p->lock);
+    rdpSettings *st = client->settings;
+    if (!w || !h || (w == st->DesktopWidth && h == st->DesktopHeight) || !st->DesktopResize)
+        return;
+    st->DesktopWidth = w;
+    st->DesktopHeight = h;
+    srv_log("resize %ux%u", w, h);
+    /* Deactivation-reactivation; Activate runs again when the client is back. */
+    p->active = false;
+    p->awaiting_ack = false;
+    client->update->DesktopResize(client->update->context);
+}
+
+/* --- connection sequence --- */
+
+static BOOL on_capabilities(freerdp_peer *client)
+{
+    Peer *p = (Peer *)client->context;
+    rdpSettings *st = client->settings;
+    /* Sent in the Demand Active PDU; clients that can resize take it. */
+    if (p->cfg->width) {
+        st->DesktopWidth = p->cfg->width;
+        st->DesktopHeight = p->cfg->height;
+    }
+    st->ColorDepth = 32;
+    /* The tiles are compressed already; bulk compression would only cost time. */
+    st->CompressionEnabled = FALSE;
+    return TRUE;
+}
+
+static BOOL on_post_connect(freerdp_peer *client)
+{
+    Peer *p = (Peer *)client->context;
+    rdpSettings *st = client->settings;
+    srv_log("client-connected %ux%u", st->DesktopWidth, st->DesktopHeight);
+    if (st->Username && *st->Username)
+        srv_log("logon %s%s%s", st->Domain && *st->Domain ? st->Domain : "",
+                st->Domain && *st->Domain ? "\\" : "", st->Username);
+    if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpsnd"))
+        p->sound = srv_sound_create(p->vcm, &p->base, p->cfg->tone_hz, p->cfg->tone_ms);
+    if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpdr"))
+        p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops);
+    return TRUE;
+}
+
+static BOOL on_activate(freerdp_peer *client)
+{
+    Peer *p = (Peer *)client->context;
+    rdpSettings *st = client->settings;
+    srv_log("activated %ux%u %s", st->DesktopWidth, st->DesktopHeight, srv_picture_codec(client));
+    p->active = true;
+    p->redraw = true;
+    p->awaiting_ack = false;
+    return TRUE;
+}
+
+/* --- pictures and benchmark frames --- */
+
+static bool acks_expected(Peer *p, freerdp_peer *client)
+{
+    return !p->acks_off && client->settings->FrameAcknowledge > 0 &&
+           client->settings->SurfaceFrameMarkerEnabled;
+}
+
+/* Sends what is due; false when the connection failed. */
+static bool send_pictures(Peer *p, freerdp_peer *client)
+{
+    if (!p->active)
+        return true;
+    if (p->awaiting_ack) {
+        if (g_get_monotonic_time() - p->sent_at < ACK_TIMEOUT_MS * 1000)
+            return true;
+        srv_warn("no frame acknowledge in %d ms; pacing by TCP from now on", ACK_TIMEOUT_MS);
+        p->acks_off = true;
+        p->awaiting_ack = false;
+    }
+    if (!p->redraw) {
+        if (p->bench_done || p->cfg->frames == 0)
+            return true;
+        if (p->frame_no >= p->cfg->frames) {
+            /* The last frame is acknowledged (or sent, without acks). */
+            gint64 ms = (g_get_monotonic_time() - p->bench_t0) / 1000;
+            srv_log("frames-done %u %" G_GINT64_FORMAT, p->cfg->frames, ms);
+            p->bench_done = true;
+            return true;
+        }
+        if (!p->bench_t0)
+            p->bench_t0 = g_get_monotonic_time();
+        p->frame_no++;
+    }
+    p->redraw = false;
+    uint32_t id = p->next_frame_id++;
+    if (!srv_picture_send(p->picture, client, p->frame_no, id))
+        return false;
+    if (acks_expected(p, client)) {
+        p->awaiting_ack = true;
+        p->awaited_id = id;
+        p->sent_at = g_get_monotonic_time();
+    }
+    return true;
+}
+
+/* Whether send_pictures has something to do without waiting. */
+static bool pictures_due(Peer *p)
+{
+    return p->active && !p->awaiting_ack &&
+           (p->redraw || (!p->bench_done && p->cfg->frames > 0));
+}
+
+/* --- context and loop --- */
+
+static BOOL peer_context_new(freerdp_peer *client, rdpContext *context)
+{
+    Peer *p = (Peer *)context;
+    p->cfg = client->ContextExtra;
+    g_mutex_init(&p->lock);
+    p->picture = srv_picture_create();
+    p->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
+    p->vcm = WTSOpenServerA((LPSTR)client->context);
+    if (!p->wake || !p->vcm || p->vcm == INVALID_HANDLE_VALUE) {
+        p->vcm = NULL;
+        return FALSE;
+    }
+    WTSVirtualChannelManagerSetDVCCreationCallback(p->vcm, on_dvc_created, p);
+    return TRUE;
+}
+
+static void peer_context_free(freerdp_peer *client, rdpContext *context)
+{
+    Peer *p = (Peer *)context;
+    /* Channel threads first: they use the channel manager. */
+    if (p->disp)
+        disp_server_context_free(p->disp);
+    srv_sound_destroy(p->sound);
+    srv_drive_destroy(p->drive);
+    if (p->vcm)
+        WTSCloseServer(p->vcm);
+    if (p->wake)
+        CloseHandle(p->wake);
+    srv_picture_destroy(p->picture);
+    g_mutex_clear(&p->lock);
+}
+
+static void configure(freerdp_peer *client, const SrvConfig *cfg)
+{
+    rdpSettings *st = client->settings;
+    freerdp_settings_set_string(st, FreeRDP_CertificateFile, cfg->cert_file);
+    freerdp_settings_set_string(st, FreeRDP_PrivateKeyFile, cfg->key_file);
+    st->RdpSecurity = FALSE;
+    st->TlsSecurity = TRUE;
+    st->NlaSecurity = cfg->sam_file != NULL;
+    if (cfg->sam_file)
+        freerdp_settings_set_string(st, FreeRDP_NtlmSamFile, cfg->sam_file);
+    st->ColorDepth = 32;
+    st->RemoteFxCodec = TRUE;
+    st->NSCodec = FALSE;
+    st->SupportGraphicsPipeline = FALSE;
+    st->SurfaceFrameMarkerEnabled = TRUE;
+    st->FrameMarkerCommandEnabled = TRUE;
+    st->RefreshRect = TRUE;
+    st->SuppressOutput = TRUE;
+    st->DesktopResize = TRUE;
+    /* Our multifragment limit: RemoteFX frames go out whole. */
+    st->MultifragMaxRequestSize = 0xFFFFFF;
+
+    client->Capabilities = on_capabilities;
+    client->PostConnect = on_post_connect;
+    client->Activate = on_activate;
+    client->input->SynchronizeEvent = on_sync;
+    client->input->KeyboardEvent = on_key;
+    client->input->UnicodeKeyboardEvent = on_unicode;
+    client->input->MouseEvent = on_mouse;
+    client->input->ExtendedMouseEvent = on_xmouse;
+    client->update->RefreshRect = on_refresh_rect;
+    client->update->SuppressOutput = on_suppress_output;
+    client->update->SurfaceFrameAcknowledge = on_frame_ack;
+}
+
+bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
+{
+    client->ContextSize = sizeof(Peer);
+    client->ContextNew = peer_context_new;
+    client->ContextFree = peer_context_free;
+    client->ContextExtra = (void *)cfg;
+    if (!freerdp_peer_context_new(client)) {
+        srv_warn("cannot set up a session for %s", client->hostname);
+        freerdp_peer_free(client);
+        return false;
+    }
+    Peer *p = (Peer *)client->context;
+    configure(client, cfg);
+    if (!client->Initialize(client)) {
+        srv_warn("cannot start a session for %s (certificate or key unusable?)",
+                 client->hostname);
+        freerdp_peer_context_free(client);
+        freerdp_peer_free(client);
+        return false;
+    }
+
+    for (;;) {
+        HANDLE handles[40];
+        DWORD n = client->GetEventHandles(client, handles, 32);
+        if (n == 0)
+            break;
+        handles[n++] = WTSVirtualChannelManagerGetEventHandle(p->vcm);
+        handles[n++] = stop;
+        handles[n++] = p->wake;
+        DWORD timeout = INFINITE;
+        if (pictures_due(p))
+            timeout = 0;
+        else if (p->awaiting_ack)
+            timeout = 100; /* to notice a missing acknowledge */
+        if (WaitForMultipleObjects(n, handles, FALSE, timeout) == WAIT_FAILED)
+            break;
+        if (WaitForSingleObject(stop, 0) == WAIT_OBJECT_0)
+            break;
+        if (!client->CheckFileDescriptor(client))
+            break;
+        if (!WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
+            break;
+        if (!p->disp_tried && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc") &&
+            WTSVirtualChannelManagerGetDrdynvcState(p->vcm) == DRDYNVC_STATE_READY)
+            open_disp(p);
+        apply_layout(p, client);
+        if (!send_pictures(p, client))
+            break;
+    }
+
+    client->Disconnect(client);
+    freerdp_peer_context_free(client);
+    freerdp_peer_free(client);
+    srv_log("disconnected");
+    return true;
+}
