@@ -16,6 +16,9 @@
  * refreshed it, then sends the real picture: wait for the updates to settle
  * (quiet this long, or at most SCREENSHOT_SETTLE_MAX_MS after the first). */
 #define SCREENSHOT_QUIET_MS 300
+/* RDP servers that capture a screen (the shadow server, xrdp) may send a
+ * complete black picture before their first capture: settle longer. */
+#define SCREENSHOT_QUIET_RDP_MS 1000
 #define SCREENSHOT_SETTLE_MAX_MS 3000
 
 /* The VNC target of a VM (its unix socket), starting it first if asked. */
@@ -187,7 +190,8 @@ int cli_connect(int argc, char **argv)
 }
 
 /* Connect without a window, wait for the first complete frame, save it. */
-static bool screenshot(Session *s, const char *what, const char *file, GError **error)
+static bool screenshot(Session *s, const char *what, int quiet_ms, const char *file,
+                       GError **error)
 {
     bool ok = session_connect(s, error);
     gint64 deadline = g_get_monotonic_time() + SCREENSHOT_TIMEOUT_MS * 1000;
@@ -213,7 +217,7 @@ static bool screenshot(Session *s, const char *what, const char *file, GError **
         gint64 now = g_get_monotonic_time();
         if (connected && s->fb.frames > 0 && !first)
             first = now;
-        bool have = first && (now - s->fb.last_damage > SCREENSHOT_QUIET_MS * 1000 ||
+        bool have = first && (now - s->fb.last_damage > quiet_ms * 1000LL ||
                               now - first > SCREENSHOT_SETTLE_MAX_MS * 1000);
         if (have)
             ok = png_write_xrgb(file, s->fb.pixels, s->fb.width, s->fb.height, s->fb.stride,
@@ -293,6 +297,8 @@ int cli_screenshot(int argc, char **argv)
         s = vnc_session_create(&t, NULL, NULL);
         vnc_target_clear(&t);
     }
-    bool ok = screenshot(s, proto == WINDOW_PROTOCOL_RDP ? "RDP" : "VNC", argv[2], &err);
+    bool rdp = proto == WINDOW_PROTOCOL_RDP;
+    bool ok = screenshot(s, rdp ? "RDP" : "VNC", rdp ? SCREENSHOT_QUIET_RDP_MS : SCREENSHOT_QUIET_MS,
+                         argv[2], &err);
     return ok ? 0 : cli_fail(err);
 }

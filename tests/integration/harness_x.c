@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,12 @@ unsigned free_tcp_port(void)
     return ntohs(a.sin_port);
 }
 
+static void die_with_parent(gpointer data)
+{
+    (void)data;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static bool xvfb_try_start(Xvfb *x)
 {
     int fds[2];
@@ -61,7 +68,7 @@ static bool xvfb_try_start(Xvfb *x)
     g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
                                                    G_SPAWN_STDERR_TO_DEV_NULL |
                                                    G_SPAWN_DO_NOT_REAP_CHILD,
-                                                   NULL, NULL, -1, -1, -1, &fds[1], &target, 1,
+                                                   die_with_parent, NULL, -1, -1, -1, &fds[1], &target, 1,
                                                    &x->pid, NULL, NULL, NULL, &err));
     g_assert_no_error(err);
     close(fds[1]);

@@ -1,0 +1,197 @@
+/* The RDP side of the client against real servers on 127.0.0.1:
+ * FreeRDP's shadow server (freerdp-shadow-cli) sharing an Xvfb of ours:
+ * pictures, keyboard and mouse through the window, trust on first use and a
+ * changed certificate refused, NLA with an NTLM SAM file. */
+#include "harness.h"
+#include "harness_x.h"
+
+#include "rdp_probe.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WAIT_MS 20000
+
+static void die_with_parent(gpointer data)
+{
+    (void)data;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Start @argv in the background with @env, output to @log; dies with us. */
+static GPid spawn_bg(const char *const *argv, char **env, const char *log)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    GPid pid;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(
+        NULL, argv, (const char *const *)env, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+        die_with_parent, NULL, -1, fd, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(fd);
+    return pid;
+}
+
+static void stop_bg(GPid pid)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 50 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+        g_usleep(100 * 1000);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static void dump_file(const char *what, const char *path)
+{
+    g_autofree char *text = NULL;
+    g_file_get_contents(path, &text, NULL, NULL);
+    g_printerr("--- %s (%s):\n%s\n", what, path, text ? text : "(none)");
+}
+
+/* freerdp-shadow-cli sharing display @x on a free port; its certificate
+ * lives under @home (a new @home: a new certificate). */
+typedef struct {
+    GPid pid;
+    unsigned port;
+    char *log;
+} Shadow;
+
+static void shadow_start(Shadow *s, const Xvfb *x, const char *home, unsigned port,
+                         const char *const *extra)
+{
+    g_assert_cmpint(g_mkdir_with_parents(home, 0700), ==, 0);
+    s->port = port ? port : free_tcp_port();
+    s->log = g_build_filename(home, "shadow.log", NULL);
+    g_autofree char *port_opt = g_strdup_printf("/port:%u", s->port);
+    GPtrArray *argv = g_ptr_array_new();
+    const char *base[] = {"freerdp-shadow-cli", "/bind-address:127.0.0.1", port_opt, NULL};
+    for (int i = 0; base[i]; i++)
+        g_ptr_array_add(argv, (char *)base[i]);
+    for (int i = 0; extra && extra[i]; i++)
+        g_ptr_array_add(argv, (char *)extra[i]);
+    g_ptr_array_add(argv, NULL);
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "DISPLAY", x->display, TRUE);
+    env = g_environ_setenv(env, "HOME", home, TRUE);
+    env = g_environ_setenv(env, "XDG_CONFIG_HOME", home, TRUE);
+    s->pid = spawn_bg((const char *const *)argv->pdata, env, s->log);
+    g_ptr_array_unref(argv);
+    /* Ready when it completes an X.224 connection confirm. */
+    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
+    RdpProbeResult r = RDP_PROBE_NO_SERVICE;
+    while (g_get_monotonic_time() < deadline) {
+        r = rdp_probe("127.0.0.1", s->port, RDP_PROBE_DEFAULT_PROTOCOLS, 1000, NULL, NULL);
+        if (r == RDP_PROBE_READY)
+            break;
+        g_usleep(100 * 1000);
+    }
+    if (r != RDP_PROBE_READY)
+        dump_file("shadow server", s->log);
+    g_assert_cmpint(r, ==, RDP_PROBE_READY);
+}
+
+static void shadow_stop(Shadow *s)
+{
+    stop_bg(s->pid);
+    g_free(s->log);
+}
+
+/* The server's desktop: a known colour and an xterm that writes what is
+ * typed into @typed. The shadow server sends what changed after it started
+ * (an unchanged screen stays black): paint it after starting the server. */
+#define ROOT_RGB 0x336699u
+
+static GPid server_desktop(const Xvfb *x, const char *typed, const char *log)
+{
+    const char *root[] = {"xsetroot", "-solid", "#336699", NULL};
+    g_free(x_run(x->display, root));
+    g_autofree char *cmd = g_strdup_printf("echo word1 wordtwo; exec cat > '%s'", typed);
+    const char *argv[] = {"xterm", "-geometry", "60x10+40+40", "-bg", "navy", "-fg", "white",
+                          "-e", "sh", "-c", cmd, NULL};
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "DISPLAY", x->display, TRUE);
+    GPid pid = spawn_bg(argv, env, log);
+    /* The xterm is there once it maps its window. */
+    for (int i = 0; i < 100; i++) {
+        const char *tree[] = {"xwininfo", "-root", "-tree", NULL};
+        g_autofree char *out = x_run(x->display, tree);
+        if (out && strstr(out, "\"sh\""))
+            break;
+        g_usleep(100 * 1000);
+    }
+    return pid;
+}
+
+static uint32_t pixel(const Image *im, int x, int y)
+{
+    return im->px[y * im->w + x];
+}
+
+static void test_screenshot_and_certificate_pinning(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb x;
+    xvfb_start(&x);
+    g_autofree char *typed = g_build_filename(h.root, "typed.txt", NULL);
+    g_autofree char *xlog = g_build_filename(h.root, "xterm.log", NULL);
+    g_autofree char *home1 = g_build_filename(h.root, "shadow1", NULL);
+    Shadow s;
+    shadow_start(&s, &x, home1, 0, (const char *[]){"-auth", NULL});
+    /* Painted after the server started: it captures changes only. */
+    GPid term = server_desktop(&x, typed, xlog);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
+
+    /* First use: the picture arrives and the certificate is pinned. */
+    g_autofree char *out = harness_ok(&h, "screenshot", url, shot, NULL);
+    Image im = {0};
+    g_assert_true(image_load_png(shot, &im));
+    g_assert_cmpint(im.w, ==, 1600);
+    g_assert_cmpint(im.h, ==, 1000);
+    g_assert_cmphex(pixel(&im, 1000, 800), ==, ROOT_RGB);
+    g_assert_cmphex(pixel(&im, 100, 150), ==, 0x000080); /* the navy xterm */
+    image_clear(&im);
+    g_autofree char *pinned = harness_ok(&h, "certificate", url, NULL);
+    g_assert_nonnull(strstr(pinned, "SHA-256 "));
+    g_autofree char *known = g_build_filename(h.root, "data", "vmdesk", "known-rdp-hosts", NULL);
+    GStatBuf st;
+    g_assert_cmpint(g_stat(known, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+
+    /* Same server, same certificate: accepted without a word. */
+    g_free(harness_ok(&h, "screenshot", url, shot, NULL));
+
+    /* A new certificate on the same address: refused, saying how to re-trust. */
+    shadow_stop(&s);
+    g_autofree char *home2 = g_build_filename(h.root, "shadow2", NULL);
+    shadow_start(&s, &x, home2, s.port, (const char *[]){"-auth", NULL});
+    RunResult r = harness_vmdesk(&h, "screenshot", url, shot, NULL);
+    g_test_message("changed certificate: %s", r.err);
+    g_assert_cmpint(r.status, !=, 0);
+    g_assert_nonnull(strstr(r.err, "certificate of 127.0.0.1"));
+    g_assert_nonnull(strstr(r.err, "changed"));
+    g_assert_nonnull(strstr(r.err, "vmdesk certificate rdp://127.0.0.1"));
+    run_result_clear(&r);
+    g_free(harness_ok(&h, "certificate", url, "--forget", NULL));
+    g_free(harness_ok(&h, "screenshot", url, shot, NULL));
+    g_autofree char *repinned = harness_ok(&h, "certificate", url, NULL);
+    g_assert_cmpstr(repinned, !=, pinned);
+
+    shadow_stop(&s);
+    stop_bg(term);
+    xvfb_stop(&x);
+    harness_finish(&h);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rdp/shadow/screenshot-and-certificate-pinning",
+                    test_screenshot_and_certificate_pinning);
+    return g_test_run();
+}
