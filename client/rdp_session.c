@@ -4,6 +4,7 @@
 #include "error.h"
 #include "log.h"
 #include "paths.h"
+#include "rdp_probe.h"
 
 #include <freerdp/channels/channels.h>
 #include <freerdp/client/channels.h>
@@ -744,7 +745,22 @@ static GError *connect_error(Rdp *r)
                            "store them with vmdesk credentials",
                            t->host, t->port);
     switch (code) {
-    case FREERDP_ERROR_CONNECT_TRANSPORT_FAILED:
+    case FREERDP_ERROR_CONNECT_TRANSPORT_FAILED: {
+        /* A server that drops the connection during NLA (FreeRDP's own
+         * servers do on a wrong password) looks like a transport failure:
+         * tell them apart by asking it what it selects. */
+        RdpProbeInfo info = {0};
+        bool nla = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS, 1000, &info, NULL) ==
+                       RDP_PROBE_READY &&
+                   (info.protocol & (RDP_PROTOCOL_HYBRID | RDP_PROTOCOL_HYBRID_EX));
+        rdp_probe_info_clear(&info);
+        if (nla && t->username)
+            return g_error_new(VD_ERROR, VD_ERROR_PROTOCOL,
+                               "%s:%u ended the connection during network level authentication "
+                               "(NLA): it most likely refused the user name or password for %s",
+                               t->host, t->port, t->username);
+    }
+        /* fall through */
     case FREERDP_ERROR_DNS_ERROR:
     case FREERDP_ERROR_DNS_NAME_NOT_FOUND:
     case FREERDP_ERROR_CONNECT_FAILED:

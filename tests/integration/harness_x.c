@@ -55,14 +55,14 @@ static void die_with_parent(gpointer data)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-static bool xvfb_try_start(Xvfb *x)
+static bool xvfb_try_start(Xvfb *x, const char *screen)
 {
     int fds[2];
     g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, NULL));
     /* Xvfb gets the pipe as fd 10. */
     int target = 10;
     g_assert_cmpint(fds[1], !=, target);
-    const char *argv[] = {"Xvfb", "-displayfd", "10", "-screen", "0", "1600x1000x24",
+    const char *argv[] = {"Xvfb", "-displayfd", "10", "-screen", "0", screen,
                           "-nolisten", "tcp", NULL};
     g_autoptr(GError) err = NULL;
     g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
@@ -98,8 +98,13 @@ static bool xvfb_try_start(Xvfb *x)
 
 void xvfb_start(Xvfb *x)
 {
+    xvfb_start_screen(x, "1600x1000x24");
+}
+
+void xvfb_start_screen(Xvfb *x, const char *screen)
+{
     for (int i = 0; i < 5; i++)
-        if (xvfb_try_start(x))
+        if (xvfb_try_start(x, screen))
             return;
     g_error("no Xvfb could be started");
 }

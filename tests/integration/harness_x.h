@@ -25,6 +25,8 @@ typedef struct {
 
 /* Start an Xvfb (1600x1000x24) on a free display; asserts it answers. */
 void xvfb_start(Xvfb *x);
+/* ... with screen @screen ("WxHxDEPTH"). */
+void xvfb_start_screen(Xvfb *x, const char *screen);
 void xvfb_stop(Xvfb *x);
 /* Run a program with DISPLAY set, to completion; its stdout. */
 char *x_run(const char *display, const char *const *argv);

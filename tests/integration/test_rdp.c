@@ -188,10 +188,173 @@ static void test_screenshot_and_certificate_pinning(void)
     harness_finish(&h);
 }
 
+/* Start `vmdesk ARGS` on display @x in the background, output to @log. */
+static GPid vmdesk_bg(Harness *h, const Xvfb *x, const char *const *args, const char *log)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)g_getenv("VMDESK_BIN"));
+    for (int i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", x->display, TRUE);
+    GPid pid = spawn_bg((const char *const *)argv->pdata, env, log);
+    g_ptr_array_unref(argv);
+    return pid;
+}
+
+static bool file_has(const char *path, const char *needle, int timeout_ms)
+{
+    for (int i = 0; i < timeout_ms / 100; i++) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(path, &text, NULL, NULL);
+        if (text && strstr(text, needle))
+            return true;
+        g_usleep(100 * 1000);
+    }
+    return false;
+}
+
+/* Keys typed and a double click in the vmdesk window reach the server's
+ * desktop: the xterm there writes the text, and the click selects a word. */
+static void test_window_keyboard_and_mouse(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb server, client;
+    xvfb_start_screen(&server, "1024x768x24");
+    xvfb_start(&client);
+    g_autofree char *home = g_build_filename(h.root, "shadow", NULL);
+    Shadow s;
+    shadow_start(&s, &server, home, 0, (const char *[]){"-auth", NULL});
+    g_autofree char *typed = g_build_filename(h.root, "typed.txt", NULL);
+    g_autofree char *xlog = g_build_filename(h.root, "xterm.log", NULL);
+    GPid term = server_desktop(&server, typed, xlog);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    g_autofree char *log = g_build_filename(h.root, "connect.log", NULL);
+    GPid view = vmdesk_bg(&h, &client, (const char *[]){"connect", url, "--no-audio", NULL}, log);
+    g_autofree char *win = wait_window(client.display, "rdp://", "RDP", WAIT_MS);
+    if (!win)
+        dump_file("vmdesk connect", log);
+    g_assert_nonnull(win);
+    g_usleep(1500 * 1000); /* the first pictures */
+
+    /* The window shows the server's 1024x768 desktop at 1:1. */
+    const char *geo[] = {"xdotool", "getwindowgeometry", win, NULL};
+    g_autofree char *geometry = x_run(client.display, geo);
+    g_assert_nonnull(strstr(geometry, "1024x768"));
+
+    const char *focus[] = {"xdotool", "windowfocus", "--sync", win, NULL};
+    g_free(x_run(client.display, focus));
+    /* A click first, into the xterm: the window takes the keyboard grab, and
+     * the server's X (no window manager) gives focus to what is under its
+     * pointer. */
+    const char *click_out[] = {"xdotool", "mousemove", "--window", win, "200", "120", "click", "1",
+                               NULL};
+    g_free(x_run(client.display, click_out));
+    const char *type[] = {"xdotool", "type", "--delay", "30", "Typed-RDP_42!@ok", NULL};
+    g_free(x_run(client.display, type));
+    const char *ret[] = {"xdotool", "key", "Return", NULL};
+    g_free(x_run(client.display, ret));
+    if (!file_has(typed, "Typed-RDP_42!@ok\n", 10000))
+        dump_file("typed", typed);
+    g_assert_true(file_has(typed, "Typed-RDP_42!@ok\n", 100));
+
+    /* The pointer lands where it points, and a double click selects a word:
+     * the xterm's first line "word1 wordtwo" (6x13 font) at +40+40. */
+    const char *move[] = {"xdotool", "mousemove", "--window", win, "300", "150", NULL};
+    g_free(x_run(client.display, move));
+    bool at = false;
+    for (int i = 0; i < 50 && !at; i++) {
+        const char *where[] = {"xdotool", "getmouselocation", NULL};
+        g_autofree char *loc = x_run(server.display, where);
+        at = loc && g_str_has_prefix(loc, "x:300 y:150 ");
+        if (!at)
+            g_usleep(100 * 1000);
+    }
+    g_assert_true(at);
+    const char *dbl[] = {"xdotool", "mousemove", "--window", win, "100", "48", "click",
+                         "--repeat", "2", "--delay", "80", "1", NULL};
+    g_free(x_run(client.display, dbl));
+    g_autofree char *sel = NULL;
+    for (int i = 0; i < 50; i++) {
+        const char *xclip[] = {"xclip", "-o", "-selection", "primary", NULL};
+        g_free(sel);
+        sel = x_run(server.display, xclip);
+        if (sel && !strcmp(sel, "wordtwo"))
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_assert_cmpstr(sel, ==, "wordtwo");
+
+    stop_bg(view);
+    stop_bg(term);
+    shadow_stop(&s);
+    xvfb_stop(&client);
+    xvfb_stop(&server);
+    harness_finish(&h);
+}
+
+/* NLA (CredSSP): the shadow server checks an NTLM SAM file. The password
+ * reaches vmdesk through a file, never its command line. */
+static void test_nla(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb x;
+    xvfb_start_screen(&x, "800x600x24");
+    const char *hash[] = {"winpr-hash", "-u", "vmtest", "-p", "S3cret-pw", "-f", "sam", NULL};
+    g_autofree char *sam_line = x_run(x.display, hash);
+    g_assert_nonnull(strstr(sam_line, "vmtest:::"));
+    g_autofree char *home = g_build_filename(h.root, "shadow", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(home, 0700), ==, 0);
+    g_autofree char *sam = g_build_filename(home, "SAM", NULL);
+    g_assert_true(g_file_set_contents(sam, sam_line, -1, NULL));
+    g_autofree char *sam_opt = g_strdup_printf("/sam-file:%s", sam);
+    Shadow s;
+    shadow_start(&s, &x, home, 0, (const char *[]){"+auth", "/sec:nla", sam_opt, NULL});
+    /* The server picks NLA. */
+    RdpProbeInfo info = {0};
+    g_assert_cmpint(rdp_probe("127.0.0.1", s.port, RDP_PROBE_DEFAULT_PROTOCOLS, 2000, &info, NULL),
+                    ==, RDP_PROBE_READY);
+    g_assert_cmpuint(info.protocol & RDP_PROTOCOL_HYBRID, !=, 0);
+    rdp_probe_info_clear(&info);
+    const char *root[] = {"xsetroot", "-solid", "#336699", NULL};
+    g_free(x_run(x.display, root));
+
+    g_autofree char *url = g_strdup_printf("rdp://vmtest@127.0.0.1:%u", s.port);
+    g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
+    g_autofree char *good = g_build_filename(h.root, "good", NULL);
+    g_autofree char *bad = g_build_filename(h.root, "bad", NULL);
+    g_assert_true(g_file_set_contents(good, "S3cret-pw\n", -1, NULL));
+    g_assert_true(g_file_set_contents(bad, "wrong\n", -1, NULL));
+    g_free(harness_ok(&h, "screenshot", url, shot, "--password-file", good, NULL));
+    Image im = {0};
+    g_assert_true(image_load_png(shot, &im));
+    g_assert_cmphex(pixel(&im, 400, 300), ==, ROOT_RGB);
+    image_clear(&im);
+
+    RunResult r = harness_vmdesk(&h, "screenshot", url, shot, "--password-file", bad, NULL);
+    g_assert_cmpint(r.status, !=, 0);
+    g_assert_nonnull(strstr(r.err, "refused the user name or password for vmtest"));
+    run_result_clear(&r);
+    g_autofree char *nouser = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    r = harness_vmdesk(&h, "screenshot", nouser, shot, NULL);
+    g_assert_cmpint(r.status, !=, 0);
+    g_test_message("without credentials: %s", r.err);
+    g_assert_nonnull(strstr(r.err, "user name and password"));
+    run_result_clear(&r);
+
+    shadow_stop(&s);
+    xvfb_stop(&x);
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rdp/shadow/screenshot-and-certificate-pinning",
                     test_screenshot_and_certificate_pinning);
+    g_test_add_func("/rdp/shadow/window-keyboard-and-mouse", test_window_keyboard_and_mouse);
+    g_test_add_func("/rdp/shadow/nla", test_nla);
     return g_test_run();
 }
