@@ -385,7 +385,7 @@ int main(int argc, char **argv)
         {"frames", 0, 0, G_OPTION_ARG_INT, &o.frames,
          "after connect, push N full-screen frames as fast as the client acknowledges", "N"},
         {"sam", 0, 0, G_OPTION_ARG_FILENAME, &o.sam, "NTLM SAM file (turns NLA on)", "FILE"},
-        {NULL},
+        G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) oc = g_option_context_new("- an RDP server for vmdesk's tests");
     g_option_context_add_main_entries(oc, entries, NULL);

@@ -1,11 +1,11 @@
 /* Sound out: libfreerdp-server2's rdpsnd server on the static "rdpsnd"
  * channel. We offer PCM 16-bit stereo at 44.1 and 22.05 kHz; the client
  * answers with the formats it can play; we pick the first of ours it has and
- * stream a sine from a thread of ours in 20 ms blocks, each sent when it is
- * due: FreeRDP clients silently drop blocks that arrive more than two blocks
- * (plus their configured latency) ahead of playback (rdpsnd_detect_overrun).
- * "played" is logged once the client confirmed every block and the tone's
- * duration has passed. */
+ * stream a sine from a thread of ours in 100 ms blocks, each sent just before
+ * the client needs it: FreeRDP clients silently drop blocks that arrive more
+ * than two blocks (plus their configured latency) ahead of playback
+ * (rdpsnd_detect_overrun). "played" is logged once the client confirmed the
+ * last block and that block's time has passed. */
 #include "srv.h"
 
 #include <math.h>
@@ -14,7 +14,9 @@
 #include <freerdp/codec/audio.h>
 #include <freerdp/server/rdpsnd.h>
 
-#define BLOCK_MS 20
+#define BLOCK_MS 100
+#define PREROLL_MS 300              /* silence first: clients lose audio while opening their device */
+#define LEAD_MS 60                  /* how far ahead of the client's playback we send */
 /* MS-RDPEA's version from which Wave2 PDUs exist (private in FreeRDP 2). */
 #define RDPSND_VERSION_WIN_8 0x08
 
@@ -63,14 +65,19 @@ static gpointer tone_main(gpointer data)
     RdpsndServerContext *ctx = s->ctx;
     const unsigned rate = s->src.nSamplesPerSec;
     const unsigned block = rate * BLOCK_MS / 1000;
+    const uint64_t preroll = (uint64_t)rate * PREROLL_MS / 1000;
     const uint64_t tone_frames = (uint64_t)rate * s->ms / 1000;
-    const uint64_t blocks = (tone_frames + block - 1) / block;
+    const uint64_t blocks = (preroll + tone_frames + block - 1) / block;
     const bool wave2 = ctx->clientVersion >= RDPSND_VERSION_WIN_8;
     int16_t *pcm = g_new(int16_t, (size_t)block * 2);
     gint64 t0 = g_get_monotonic_time();
+    /* When the client runs out of audio, by our clock, as FreeRDP clients
+     * reckon it: after a stall of ours it starts again from now, so a late
+     * block is never followed by a burst that the client would drop. */
+    gint64 play_end = t0;
     srv_log("rdpsnd playing %u %u", s->hz, s->ms);
     for (uint64_t b = 0; b < blocks; b++) {
-        gint64 due = t0 + (gint64)(b * BLOCK_MS) * 1000;
+        gint64 due = play_end - LEAD_MS * 1000;
         g_mutex_lock(&s->lock);
         while (!s->stopping && g_get_monotonic_time() < due)
             g_cond_wait_until(&s->cond, &s->lock, due);
@@ -79,9 +86,9 @@ static gpointer tone_main(gpointer data)
         if (stop)
             break;
         for (unsigned i = 0; i < block; i++) {
-            uint64_t n = b * block + i;
+            uint64_t at = b * block + i, n = at - preroll;
             double v = 0;
-            if (n < tone_frames) {
+            if (at >= preroll && n < tone_frames) {
                 /* Half scale, 5 ms fades against clicks. */
                 double fade = MIN(1.0, MIN((double)n, (double)(tone_frames - n)) / (rate / 200.0));
                 v = 0.5 * fade * sin(2 * G_PI * s->hz * (double)n / rate);
@@ -96,14 +103,15 @@ static gpointer tone_main(gpointer data)
             g_free(pcm);
             return NULL;
         }
+        play_end = MAX(play_end, g_get_monotonic_time()) + BLOCK_MS * 1000;
         g_mutex_lock(&s->lock);
         s->last_block = (BYTE)(ctx->block_no - 1); /* the library counts after sending */
         s->any_sent = true;
         g_mutex_unlock(&s->lock);
     }
     /* Clients confirm blocks on arrival, not when heard: "played" also
-     * waits for the tone's real duration. */
-    gint64 end = t0 + (gint64)s->ms * 1000;
+     * waits until the last block has had its time. */
+    gint64 end = play_end;
     g_mutex_lock(&s->lock);
     while (!s->stopping && g_get_monotonic_time() < end)
         g_cond_wait_until(&s->cond, &s->lock, end);
