@@ -30,6 +30,7 @@ static const Command commands[] = {
     {"credentials", cli_credentials, "credentials NAME [--user U]", "the guest login RDP uses (0600)"},
     {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions"},
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
+    {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
     {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
     {"__supervise", cli_supervise, NULL, NULL},
 };

@@ -188,7 +188,7 @@ static char *describe_not_rdp(const guint8 *d, size_t len)
     GString *s = g_string_new(NULL);
     if (text) {
         g_autofree char *q = g_strescape(text, NULL);
-        g_string_printf(s, "another service answered, not RDP: \"%s\"", q);
+        g_string_printf(s, "another service answered: \"%s\"", q);
     } else {
         g_string_printf(s, "the answer is not RDP: %zu byte%s", len, len == 1 ? "" : "s");
         for (size_t i = 0; i < len && i < 16; i++)
@@ -440,7 +440,13 @@ static char *format_address(GInetAddress *a, unsigned port)
                : g_strdup_printf("%s:%u", s, port);
 }
 
-typedef enum { CONNECTED, CONNECT_REFUSED, CONNECT_TIMEOUT, CONNECT_FAILED } ConnectResult;
+typedef enum {
+    CONNECTED,
+    CONNECT_RESET,   /* accepted, then reset before we looked: the answer is "nothing" */
+    CONNECT_REFUSED,
+    CONNECT_TIMEOUT,
+    CONNECT_FAILED,
+} ConnectResult;
 
 /* A non-blocking connect to @a:@port by @deadline. *@fd is the socket when
  * CONNECTED; *@err the errno otherwise. */
@@ -481,7 +487,9 @@ static ConnectResult connect_by(GInetAddress *a, unsigned port, gint64 deadline,
     }
     *err = errno;
     close(s);
-    return *err == ECONNREFUSED ? CONNECT_REFUSED : CONNECT_FAILED;
+    return *err == ECONNREFUSED ? CONNECT_REFUSED
+           : *err == ECONNRESET ? CONNECT_RESET
+                                : CONNECT_FAILED;
 }
 
 /* Connect to each address in turn while they refuse (the deadline is
@@ -501,6 +509,12 @@ static RdpProbeResult probe_addresses(GList *addrs, unsigned port, unsigned requ
             rdp_probe_exchange(fd, requested, deadline, out);
             close(fd);
             return out->result;
+        case CONNECT_RESET: {
+            size_t want;
+            out->connected = true;
+            rdp_probe_classify(NULL, 0, requested, true, true, &want, out);
+            return out->result;
+        }
         case CONNECT_TIMEOUT:
             decide(out, RDP_PROBE_TIMEOUT, g_strdup("the connection was not accepted in time"));
             return out->result;

@@ -89,7 +89,8 @@ static RdpServiceState set(RdpServiceInfo *info, RdpServiceState state, const ch
 
 static int ms_left(gint64 deadline)
 {
-    gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+    /* Rounded up: the time left right after the call is the whole timeout. */
+    gint64 left = (deadline - g_get_monotonic_time() + 999) / 1000;
     return (int)CLAMP(left, 1, G_MAXINT);
 }
 

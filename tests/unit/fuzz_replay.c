@@ -1,5 +1,5 @@
 /* unit-fuzz-replay: every file of the fuzz corpus (tests/fuzz/corpus/NAME/)
- * through both harnesses, compiled without libFuzzer, so the corpus and the
+ * through every harness, compiled without libFuzzer, so the corpus and the
  * crashes once found stay ordinary regression tests with any compiler. The
  * harnesses abort on a broken promise; GTest makes criticals fatal too. */
 #include <glib.h>
@@ -12,8 +12,10 @@ int fuzz_qmp_initialize(int *argc, char ***argv);
 int fuzz_qmp_one_input(const uint8_t *data, size_t size);
 int fuzz_config_initialize(int *argc, char ***argv);
 int fuzz_config_one_input(const uint8_t *data, size_t size);
+int fuzz_rdp_probe_initialize(int *argc, char ***argv);
+int fuzz_rdp_probe_one_input(const uint8_t *data, size_t size);
 
-static const char *const corpora[] = {"qmp", "config"};
+static const char *const corpora[] = {"qmp", "config", "rdp-probe"};
 
 static int compare_names(gconstpointer a, gconstpointer b)
 {
@@ -30,6 +32,7 @@ static void replay_file(gconstpointer data)
     g_assert_no_error(err);
     g_assert_cmpint(fuzz_qmp_one_input((const uint8_t *)bytes, len), ==, 0);
     g_assert_cmpint(fuzz_config_one_input((const uint8_t *)bytes, len), ==, 0);
+    g_assert_cmpint(fuzz_rdp_probe_one_input((const uint8_t *)bytes, len), ==, 0);
 }
 
 /* The corpus is there: an empty folder would make this test pass vacuously. */
@@ -52,6 +55,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     fuzz_qmp_initialize(&argc, &argv);
     fuzz_config_initialize(&argc, &argv);
+    fuzz_rdp_probe_initialize(&argc, &argv);
     /* The harnesses make warnings fatal; so does GTest. Keep both. */
     g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
     g_test_add_func("/fuzz-replay/corpus-present", corpus_present);

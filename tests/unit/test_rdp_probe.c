@@ -115,7 +115,7 @@ static const Case cases[] = {
     {"vnc", "t:RFB 003.008\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
      "\"RFB 003.008\" (a VNC server)"},
     {"test-guest", "t:VMDESK-TEST-GUEST ready\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
-     "another service answered, not RDP: \"VMDESK-TEST-GUEST ready\""},
+     "another service answered: \"VMDESK-TEST-GUEST ready\""},
     {"tls-alert", "15030100020232", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
      "7 bytes 15 03 01 00 02 02 32 (a TLS server)"},
     {"quoted", "t:say \"hi\"\tthere\n", DEF, RDP_PROBE_NOT_RDP, 0, 0, false, 0,
@@ -456,9 +456,9 @@ static void test_not_rdp_services(void)
         FakeMode mode;
         const char *detail;
     } t[] = {
-        {FAKE_SSH, "another service answered, not RDP: \"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\" "
+        {FAKE_SSH, "another service answered: \"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\" "
                    "(an SSH server)"},
-        {FAKE_HTTP, "another service answered, not RDP: \"HTTP/1.1 400 Bad Request\" "
+        {FAKE_HTTP, "another service answered: \"HTTP/1.1 400 Bad Request\" "
                     "(a web server)"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
