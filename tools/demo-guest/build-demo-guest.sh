@@ -77,6 +77,7 @@ PACKAGES=(
     linux-image-amd64 initramfs-tools systemd-sysv udev dbus
     iproute2 procps less qemu-guest-agent ssl-cert
     xrdp xorgxrdp xauth icewm xterm fonts-dejavu-core xfonts-base
+    xclip x11-utils
 )
 
 OUTPUTS=(disk.qcow2 vmlinuz initrd.img password guest.env)

@@ -1,0 +1,302 @@
+/* End to end on the demo guest (Debian 12 with xrdp, built from Debian
+ * packages by tools/demo-guest): `vmdesk view` shows the boot over VNC and
+ * switches to the RDP desktop by itself, with no black frame between; the RDP
+ * desktop follows the window's size (disp); the clipboard works both ways;
+ * stopping the guest's RDP server brings VNC back, starting it again RDP.
+ * The guest side is checked through the QEMU guest agent. */
+#include "harness.h"
+#include "harness_x.h"
+
+#include "qga_client.h"
+#include "vm_store.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BOOT_MS 240000
+#define STEP_MS 30000
+
+typedef struct {
+    char *kernel, *initrd, *disk, *append, *user, *password_file;
+} DemoGuest;
+
+static char *env_value(char **lines, const char *key)
+{
+    g_autofree char *prefix = g_strdup_printf("%s=", key);
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, prefix))
+            return g_shell_unquote(*l + strlen(prefix), NULL);
+    g_error("guest.env has no %s", key);
+}
+
+static void demo_guest_load(DemoGuest *g)
+{
+    const char *dir = g_getenv("VMDESK_DEMO_GUEST_DIR");
+    g_assert_nonnull(dir);
+    g_autofree char *path = g_build_filename(dir, "guest.env", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g->kernel = env_value(lines, "KERNEL");
+    g->initrd = env_value(lines, "INITRD");
+    g->disk = env_value(lines, "DISK");
+    g->append = env_value(lines, "APPEND");
+    g->user = env_value(lines, "USER");
+    g->password_file = env_value(lines, "PASSWORD_FILE");
+}
+
+static void demo_guest_clear(DemoGuest *g)
+{
+    g_free(g->kernel);
+    g_free(g->initrd);
+    g_free(g->disk);
+    g_free(g->append);
+    g_free(g->user);
+    g_free(g->password_file);
+}
+
+static void die_with_parent(gpointer data)
+{
+    (void)data;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static char *window_title(const char *display, const char *prefix)
+{
+    g_autofree char *title = NULL;
+    g_autofree char *id = x_find_window(display, prefix, &title);
+    return id ? g_steal_pointer(&title) : NULL;
+}
+
+/* The window's picture (without decorations: there is no window manager). */
+static bool window_shot(const char *display, const char *win, const char *file, Image *im)
+{
+    const char *argv[] = {"import", "-silent", "-window", win, file, NULL};
+    g_free(x_run(display, argv));
+    return image_load_png(file, im);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (g_file_get_contents(from, &data, &len, NULL))
+        g_file_set_contents(to, data, (gssize)len, NULL);
+}
+
+static bool all_black(const Image *im)
+{
+    for (int i = 0; i < im->w * im->h; i++)
+        if (im->px[i])
+            return false;
+    return true;
+}
+
+/* Run @argv in the guest through its agent; stdout, asserting exit 0. */
+static char *guest_run(const char *agent_path, const char *const *argv)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(QgaClient) c = qga_client_connect_unix(agent_path, &err);
+    g_assert_no_error(err);
+    g_assert_true(qga_client_sync(c, 5000, &err));
+    QgaExecResult r = {0};
+    g_assert_true(qga_client_exec(c, argv[0], argv, STEP_MS, &r, &err));
+    g_assert_no_error(err);
+    if (r.exit_code != 0)
+        g_printerr("%s in the guest: exit %d, %s\n", argv[0], r.exit_code, r.err ? r.err : "");
+    g_assert_cmpint(r.exit_code, ==, 0);
+    char *out = g_strdup(r.out ? r.out : "");
+    qga_exec_result_clear(&r);
+    return out;
+}
+
+/* A shell command in the user's xrdp X session (display :10). */
+static char *guest_x(const char *agent, const char *user, const char *cmd)
+{
+    g_autofree char *script = g_strdup_printf(
+        "export DISPLAY=:10 XAUTHORITY=/home/%s/.Xauthority; %s", user, cmd);
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    return guest_run(agent, argv);
+}
+
+static char *wait_title(const char *display, const char *part, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    while (g_get_monotonic_time() < deadline) {
+        char *t = window_title(display, "demo");
+        if (t && strstr(t, part))
+            return t;
+        g_free(t);
+        g_usleep(100 * 1000);
+    }
+    return window_title(display, "demo");
+}
+
+static void test_demo_view(void)
+{
+    Harness h;
+    harness_init(&h);
+    DemoGuest g;
+    demo_guest_load(&g);
+    g_free(harness_ok(&h, "create", "demo", "--os", "linux", "--memory", "1G", "--cpus", "2",
+                      "--kernel", g.kernel, "--initrd", g.initrd, "--append", g.append,
+                      "--import-disk", g.disk, NULL));
+    g_free(harness_ok(&h, "credentials", "demo", "--user", g.user, "--password-file",
+                      g.password_file, NULL));
+    Xvfb x;
+    xvfb_start(&x);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
+    g_autofree char *log = g_build_filename(h.root, "view.log", NULL);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "view", "demo", NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                                                   NULL, -1, fd, fd, NULL, NULL, 0, &view, NULL,
+                                                   NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(fd);
+
+    /* VNC first: the boot. */
+    g_autofree char *t1 = wait_title(x.display, "— VNC", STEP_MS);
+    g_assert_nonnull(t1);
+    g_assert_nonnull(strstr(t1, "— VNC"));
+    g_autofree char *win = x_find_window(x.display, "demo", NULL);
+    g_autofree char *vnc_png = g_build_filename(h.root, "vnc.png", NULL);
+    g_autofree char *rdp_png = g_build_filename(h.root, "rdp.png", NULL);
+
+    /* Then RDP by itself. Pictures of the window all along: once it showed
+     * something, it never shows a black frame. */
+    g_autofree char *shot = g_build_filename(h.root, "frame.png", NULL);
+    gint64 deadline = g_get_monotonic_time() + (gint64)BOOT_MS * 1000;
+    bool shown = false, rdp = false;
+    int frames = 0, after_rdp = 0;
+    while (g_get_monotonic_time() < deadline && after_rdp < 10) {
+        g_autofree char *t = window_title(x.display, "demo");
+        Image im = {0};
+        if (window_shot(x.display, win, shot, &im)) {
+            frames++;
+            bool black = all_black(&im);
+            if (shown && black) {
+                g_autofree char *text = NULL;
+                g_file_get_contents(log, &text, NULL, NULL);
+                g_printerr("a black frame (title %s); the window's output:\n%s\n", t, text);
+            }
+            g_assert_false(shown && black);
+            shown = shown || !black;
+            if (!rdp && !black)
+                copy_file(shot, vnc_png); /* the last VNC picture */
+        }
+        image_clear(&im);
+        if (!shown)
+            g_usleep(200 * 1000);
+        if (t && strstr(t, "— RDP")) {
+            rdp = true;
+            after_rdp++;
+        }
+    }
+    g_test_message("%d pictures of the window taken through the switch", frames);
+    if (!rdp) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        g_printerr("no switch to RDP; the window's output:\n%s\n", text);
+    }
+    g_assert_true(rdp);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    const char *line = strstr(text, "showing RDP");
+    g_assert_nonnull(line);
+    g_test_message("switch: %.*s", (int)strcspn(line, "\n"), line);
+    g_usleep(2000 * 1000);
+    Image im = {0};
+    g_assert_true(window_shot(x.display, win, rdp_png, &im));
+    g_assert_false(all_black(&im));
+    image_clear(&im);
+    /* VMDESK_TEST_KEEP=DIR keeps both pictures, to look at. */
+    const char *keep = g_getenv("VMDESK_TEST_KEEP");
+    if (keep) {
+        g_autofree char *k1 = g_build_filename(keep, "demo-vnc.png", NULL);
+        g_autofree char *k2 = g_build_filename(keep, "demo-rdp.png", NULL);
+        copy_file(vnc_png, k1);
+        copy_file(rdp_png, k2);
+    }
+
+    g_autofree char *agent = g_build_filename(h.root, "run", "vmdesk", "demo", "qga.sock", NULL);
+    /* The desktop follows the window (disp): 1200x800 pixels. */
+    const char *size[] = {"xdotool", "windowsize", win, "1200", "800", NULL};
+    g_free(x_run(x.display, size));
+    g_autofree char *dims = NULL;
+    for (int i = 0; i < 100; i++) {
+        g_free(dims);
+        dims = guest_x(agent, g.user, "xdpyinfo | grep dimensions");
+        if (strstr(dims, "1200x800"))
+            break;
+        g_usleep(200 * 1000);
+    }
+    g_test_message("guest display: %s", g_strstrip(dims));
+    g_assert_nonnull(strstr(dims, "1200x800"));
+
+    /* Clipboard, host to guest: the window's X clipboard, read in the guest. */
+    const char *set[] = {"sh", "-c", "printf 'from the host 42' | xclip -selection clipboard", NULL};
+    g_free(x_run(x.display, set));
+    g_autofree char *in_guest = NULL;
+    for (int i = 0; i < 50; i++) {
+        g_free(in_guest);
+        in_guest = guest_x(agent, g.user, "xclip -o -selection clipboard 2>/dev/null; true");
+        if (!strcmp(in_guest, "from the host 42"))
+            break;
+        g_usleep(200 * 1000);
+    }
+    g_assert_cmpstr(in_guest, ==, "from the host 42");
+    /* ... and guest to host. */
+    g_free(guest_x(agent, g.user,
+                   "printf 'from the guest 43' | xclip -selection clipboard >/dev/null 2>&1"));
+    g_autofree char *on_host = NULL;
+    for (int i = 0; i < 50; i++) {
+        const char *get[] = {"xclip", "-o", "-selection", "clipboard", NULL};
+        g_free(on_host);
+        on_host = x_run(x.display, get);
+        if (on_host && !strcmp(on_host, "from the guest 43"))
+            break;
+        g_usleep(200 * 1000);
+    }
+    g_assert_cmpstr(on_host, ==, "from the guest 43");
+
+    /* The guest's RDP server goes away: VNC comes back, with the reason. */
+    const char *stop[] = {"/bin/systemctl", "stop", "xrdp", NULL};
+    g_free(guest_run(agent, stop));
+    g_autofree char *t3 = wait_title(x.display, "— VNC", STEP_MS);
+    g_test_message("after stopping xrdp: %s", t3);
+    g_assert_nonnull(strstr(t3, "— VNC"));
+    g_assert_nonnull(strstr(t3, "RDP connection lost"));
+    /* ... and RDP again once it is back. */
+    const char *start[] = {"/bin/systemctl", "start", "xrdp", NULL};
+    g_free(guest_run(agent, start));
+    g_autofree char *t4 = wait_title(x.display, "— RDP", STEP_MS * 2);
+    g_test_message("after starting xrdp: %s", t4);
+    g_assert_nonnull(strstr(t4, "— RDP"));
+
+    /* The VM shuts down: the window says so and closes. */
+    g_free(harness_ok(&h, "stop", "demo", "--timeout", "60", NULL));
+    int status = 0, r = 0;
+    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while ((r = waitpid(view, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(100 * 1000);
+    g_assert_cmpint(r, ==, view);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    xvfb_stop(&x);
+    demo_guest_clear(&g);
+    harness_finish(&h);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/demo/view-vnc-then-rdp", test_demo_view);
+    return g_test_run();
+}
