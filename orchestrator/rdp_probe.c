@@ -316,7 +316,7 @@ void rdp_probe_exchange(int fd, unsigned requested, gint64 deadline, RdpProbeInf
     int send_err = vd_fd_send_all(fd, req, sizeof(req), deadline);
     if (send_err == ETIMEDOUT) {
         decide(info, RDP_PROBE_TIMEOUT,
-                   g_strdup("the server did not take the connection request in time"));
+               g_strdup("the server did not take the connection request in time"));
         return;
     }
     guint8 buf[RDP_PROBE_READ_MAX];
@@ -325,13 +325,13 @@ void rdp_probe_exchange(int fd, unsigned requested, gint64 deadline, RdpProbeInf
         int r = vd_fd_wait(fd, POLLIN, deadline);
         if (r == 0) {
             decide(info, RDP_PROBE_TIMEOUT,
-                       g_strdup(have ? "the server started an answer but did not finish it in time"
-                                     : "no answer in time"));
+                   g_strdup(have ? "the server started an answer but did not finish it in time"
+                                 : "no answer in time"));
             return;
         }
         if (r < 0) {
             decide(info, RDP_PROBE_NO_SERVICE,
-                       g_strdup_printf("waiting for the answer failed: %s", g_strerror(-r)));
+                   g_strdup_printf("waiting for the answer failed: %s", g_strerror(-r)));
             return;
         }
         ssize_t n = recv(fd, buf + have, want - have, 0);

@@ -32,7 +32,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_detail(const RdpProbeInfo *info)
 {
-    if (!info->detail || !g_utf8_validate(info->detail, -1, NULL) || info->result == RDP_PROBE_ERROR)
+    if (!info->detail || !g_utf8_validate(info->detail, -1, NULL) ||
+        info->result == RDP_PROBE_ERROR)
         abort();
 }
 

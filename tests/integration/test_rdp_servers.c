@@ -177,8 +177,9 @@ static void shadow_start(Server *srv, const char *name, const char *extra)
     g_subprocess_launcher_set_stderr_file_path(l, srv->log);
     g_autofree char *port = g_strdup_printf("/port:%u", srv->port);
     g_autoptr(GError) err = NULL;
+    /* @extra may be NULL: it then ends the list. */
     srv->proc = g_subprocess_launcher_spawn(l, &err, "freerdp-shadow-cli",
-                                            "/bind-address:127.0.0.1", port, "-auth", extra, /* may be NULL */
+                                            "/bind-address:127.0.0.1", port, "-auth", extra,
                                             NULL);
     g_assert_no_error(err);
 }

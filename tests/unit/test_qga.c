@@ -393,10 +393,16 @@ static void test_parse_systemctl(void)
                     ==, RDP_SERVICE_UNKNOWN);
 }
 
-#define SC_HEAD "\r\nSERVICE_NAME: TermService\r\n        TYPE               : 20  WIN32_SHARE_PROCESS\r\n"
-#define SC_TAIL "                                (NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\r\n" \
-                "        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n" \
-                "        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n"
+/* What sc.exe query TermService prints, around its STATE line. */
+#define SC_HEAD                                                                                   \
+    "\r\nSERVICE_NAME: TermService\r\n"                                                          \
+    "        TYPE               : 20  WIN32_SHARE_PROCESS\r\n"
+#define SC_TAIL                                                                                   \
+    "                                (NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\r\n"          \
+    "        WIN32_EXIT_CODE    : 0  (0x0)\r\n"                                                    \
+    "        SERVICE_EXIT_CODE  : 0  (0x0)\r\n"                                                    \
+    "        CHECKPOINT         : 0x0\r\n"                                                         \
+    "        WAIT_HINT          : 0x0\r\n"
 
 static void test_parse_sc_query(void)
 {
