@@ -347,7 +347,7 @@ bool qga_client_exec(QgaClient *c, const char *path, const char *const *argv, in
     g_autoptr(JsonObject) args = json_object_new();
     json_object_set_string_member(args, "path", path);
     JsonArray *arg = json_array_new();
-    for (const char *const *a = argv; a && *a; a++)
+    for (const char *const *a = argv && *argv ? argv + 1 : NULL; a && *a; a++)
         json_array_add_string_element(arg, *a);
     json_object_set_array_member(args, "arg", arg);
     json_object_set_boolean_member(args, "capture-output", TRUE);

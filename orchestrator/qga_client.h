@@ -66,8 +66,10 @@ typedef struct {
 
 void qga_exec_result_clear(QgaExecResult *r);
 
-/* Run @path with arguments @argv (NULL-terminated, without argv[0]; NULL for
- * none) in the guest with guest-exec, capturing its output, and poll
+/* Run @path in the guest with guest-exec, @argv as for execv(): argv[0]
+ * names the program, the arguments follow, NULL-terminated (NULL: none; the
+ * agent cannot pass argv[0] on, the program sees @path there). Captures its
+ * output, and polls
  * guest-exec-status until it ends or @timeout_ms (for the whole) passed.
  * The exit status is the caller's to judge. Fails with VD_ERROR_NOT_FOUND
  * when the program does not exist in the guest, VD_ERROR_TIMEOUT when it did

@@ -106,9 +106,9 @@ static RdpServiceState query_linux(QgaClient *c, gint64 deadline, RdpServiceInfo
 {
     g_autoptr(GError) err = NULL;
     QgaExecResult r;
-    const char *argv[G_N_ELEMENTS(rdp_service_linux_units) + 1] = {"is-active"};
+    const char *argv[G_N_ELEMENTS(rdp_service_linux_units) + 2] = {"systemctl", "is-active"};
     for (size_t i = 0; rdp_service_linux_units[i]; i++)
-        argv[i + 1] = rdp_service_linux_units[i];
+        argv[i + 2] = rdp_service_linux_units[i];
     g_autofree char *units = g_strjoinv(", ", (char **)rdp_service_linux_units);
     if (qga_client_exec(c, "systemctl", argv, ms_left(deadline), &r, &err)) {
         const char *which = NULL;
@@ -125,7 +125,7 @@ static RdpServiceState query_linux(QgaClient *c, gint64 deadline, RdpServiceInfo
         return set(info, RDP_SERVICE_UNKNOWN, NULL, g_strdup(err->message));
     }
     g_autoptr(GError) err2 = NULL;
-    const char *pidof_argv[] = {"xrdp", NULL};
+    const char *pidof_argv[] = {"pidof", "xrdp", NULL};
     if (!qga_client_exec(c, "pidof", pidof_argv, ms_left(deadline), &r, &err2))
         return set(info, RDP_SERVICE_UNKNOWN, NULL,
                    g_strdup_printf("%s; %s", err->message, err2->message));
@@ -143,7 +143,7 @@ static RdpServiceState query_windows(QgaClient *c, gint64 deadline, RdpServiceIn
 {
     g_autoptr(GError) err = NULL;
     QgaExecResult r;
-    const char *argv[] = {"query", "TermService", NULL};
+    const char *argv[] = {"sc.exe", "query", "TermService", NULL};
     if (!qga_client_exec(c, "sc.exe", argv, ms_left(deadline), &r, &err))
         return set(info, RDP_SERVICE_UNKNOWN, NULL, g_strdup(err->message));
     RdpServiceState s = rdp_service_parse_sc_query(r.out);

@@ -145,7 +145,7 @@ static void test_sync_ping_exec(void)
     g_assert_no_error(err);
 
     QgaExecResult r;
-    const char *echo_args[] = {"hi", NULL};
+    const char *echo_args[] = {"echo", "hi", NULL};
     gint64 t0 = g_get_monotonic_time();
     g_assert_true(qga_client_exec(c, "/bin/echo", echo_args, 5000, &r, &err));
     g_assert_no_error(err);
@@ -158,7 +158,7 @@ static void test_sync_ping_exec(void)
     g_assert_cmpint(r.pid, >, 0);
     qga_exec_result_clear(&r);
 
-    const char *sh_args[] = {"-c", "printf 'a\\0b'; echo oops >&2; exit 7", NULL};
+    const char *sh_args[] = {"sh", "-c", "printf 'a\\0b'; echo oops >&2; exit 7", NULL};
     g_assert_true(qga_client_exec(c, "/bin/sh", sh_args, 5000, &r, &err));
     g_assert_no_error(err);
     g_assert_cmpint(r.exit_code, ==, 7);
@@ -166,7 +166,7 @@ static void test_sync_ping_exec(void)
     g_assert_cmpstr(r.err, ==, "oops\n");
     qga_exec_result_clear(&r);
 
-    const char *kill_args[] = {"-c", "kill -9 $$", NULL};
+    const char *kill_args[] = {"sh", "-c", "kill -9 $$", NULL};
     g_assert_true(qga_client_exec(c, "/bin/sh", kill_args, 5000, &r, &err));
     g_assert_cmpint(r.signal, ==, 9);
     qga_exec_result_clear(&r);
@@ -182,7 +182,7 @@ static void test_sync_ping_exec(void)
 
     /* A program that outlives the deadline: TIMEOUT in time; the agent
      * still answers afterwards. */
-    const char *sleep_args[] = {"1", NULL};
+    const char *sleep_args[] = {"sleep", "1", NULL};
     t0 = g_get_monotonic_time();
     g_assert_false(qga_client_exec(c, "/bin/sleep", sleep_args, 300, &r, &err));
     gint64 waited = (g_get_monotonic_time() - t0) / 1000;

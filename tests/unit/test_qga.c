@@ -187,7 +187,7 @@ static void test_exec(void)
     g_autoptr(QgaClient) c = agent_start(&a, steps);
     g_autoptr(GError) err = NULL;
     QgaExecResult r;
-    const char *argv[] = {"-c", "echo hi; echo oops >&2; exit 3", NULL};
+    const char *argv[] = {"sh", "-c", "echo hi; echo oops >&2; exit 3", NULL};
     g_assert_true(qga_client_exec(c, "/bin/sh", argv, 5000, &r, &err));
     g_assert_no_error(err);
     g_assert_cmpint(r.pid, ==, 4242);
