@@ -75,7 +75,8 @@ static SrvDriveOp *drive_op_parse(const char *arg, bool with_text, GError **erro
     const char *eq = with_text ? strchr(arg, '=') : NULL;
     if (!slash || slash == arg || (with_text && (!eq || eq < slash))) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "%s: write %s (NAME is the drive's name as the client announces it)", arg, form);
+                    "%s: write %s (NAME is the drive's name as the client announces it)", arg,
+                    form);
         return NULL;
     }
     const char *path_end = eq ? eq : arg + strlen(arg);

@@ -15,7 +15,7 @@
 #include <freerdp/server/rdpsnd.h>
 
 #define BLOCK_MS 100
-#define PREROLL_MS 300              /* silence first: clients lose audio while opening their device */
+#define PREROLL_MS 300              /* silence first: clients lose audio opening their device */
 #define LEAD_MS 60                  /* how far ahead of the client's playback we send */
 /* MS-RDPEA's version from which Wave2 PDUs exist (private in FreeRDP 2). */
 #define RDPSND_VERSION_WIN_8 0x08

@@ -42,7 +42,8 @@ static World world;
 static GSubprocess *spawn(const char *const *argv, char **env, const char *out_path,
                           const char *err_path)
 {
-    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE); /* stdin: /dev/null */
+    /* stdin: /dev/null */
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     if (env)
         g_subprocess_launcher_set_environ(l, env);
     if (out_path)
