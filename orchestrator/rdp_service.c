@@ -178,7 +178,6 @@ RdpServiceState rdp_service_query(QgaClient *c, VmOs os, int timeout_ms, RdpServ
 
 RdpServiceState rdp_service_running(const char *name, int timeout_ms, RdpServiceInfo *info)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     rdp_service_info_clear(info);
     g_autoptr(GError) err = NULL;
     g_autoptr(VmConfig) cfg = vm_store_load(name, &err);
@@ -192,5 +191,6 @@ RdpServiceState rdp_service_running(const char *name, int timeout_ms, RdpService
     g_autoptr(QgaClient) c = qga_client_connect_unix(path, &err);
     if (!c)
         return set(info, RDP_SERVICE_UNKNOWN, NULL, g_strdup(err->message));
-    return query_by(c, cfg->os, deadline, info);
+    /* The local steps above take microseconds; the deadline is the agent's. */
+    return query_by(c, cfg->os, g_get_monotonic_time() + (gint64)timeout_ms * 1000, info);
 }

@@ -42,5 +42,6 @@ RdpServiceState rdp_service_query(QgaClient *c, VmOs os, int timeout_ms, RdpServ
 /* The same for the VM @name: its OS from its config, its agent on
  * $XDG_RUNTIME_DIR/vmdesk/NAME/qga.sock. UNKNOWN with a detail starting with
  * "no guest agent" when the VM is not running or no agent answers within
- * @timeout_ms (about a second keeps a readiness loop fast). */
+ * @timeout_ms (about a second keeps a readiness loop fast; it bounds the
+ * exchange with the agent, after reading the config and connecting). */
 RdpServiceState rdp_service_running(const char *name, int timeout_ms, RdpServiceInfo *info);
