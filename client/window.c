@@ -4,6 +4,7 @@
 #include "keymap.h"
 #include "log.h"
 #include "rdp_probe.h"
+#include "rdp_service.h"
 #include "vm_state.h"
 #include "vm_store.h"
 
@@ -16,6 +17,8 @@
 #define PROBE_TIMEOUT_MS 1000
 /* After RDP failed or dropped: probe again after this long. */
 #define PROBE_BACKOFF_MS 3000
+/* The guest agent is asked less often: it runs a program in the guest. */
+#define AGENT_INTERVAL_MS 3000
 
 typedef struct {
     const WindowOptions *opts;
@@ -47,6 +50,8 @@ typedef struct {
     gint probe_on;           /* atomic: probe now */
     gint probe_ready;        /* atomic: it answered */
     gint probe_quit;         /* atomic */
+    gint agent_state;        /* atomic RdpServiceState the agent last told */
+    RdpServiceState agent_shown;
     Uint32 probe_resume_at;  /* ticks; 0: not waiting to resume */
     gint64 rdp_ready_at;     /* monotonic us when the probe answered */
 } Win;
@@ -154,7 +159,21 @@ static gpointer probe_main(gpointer data)
 {
     Win *w = data;
     const RdpTarget *t = w->opts->rdp;
+    gint64 next_agent = 0;
     while (!g_atomic_int_get(&w->probe_quit)) {
+        if (g_atomic_int_get(&w->probe_on) && w->opts->vm_name &&
+            g_get_monotonic_time() >= next_agent) {
+            /* A second opinion for the title: is the service up in the guest? */
+            RdpServiceInfo si = {0};
+            RdpServiceState st = rdp_service_running(w->opts->vm_name, 1000, &si);
+            vd_debug("guest agent: %s", si.detail ? si.detail : "");
+            rdp_service_info_clear(&si);
+            if (g_atomic_int_get(&w->agent_state) != (gint)st) {
+                g_atomic_int_set(&w->agent_state, (gint)st);
+                notify(w);
+            }
+            next_agent = g_get_monotonic_time() + AGENT_INTERVAL_MS * 1000LL;
+        }
         if (g_atomic_int_get(&w->probe_on)) {
             RdpProbeInfo info = {0};
             RdpProbeResult r = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS,
@@ -362,7 +381,11 @@ static void handle_pending_events(Win *w)
     while (w->pending && (ev = session_next_event(w->pending))) {
         switch (ev->type) {
         case SESSION_EV_FRAME: {
+            /* Taking the dirty rectangle re-arms FRAME events; the swap
+             * uploads the whole picture anyway. */
+            int dx, dy, dw, dh;
             g_mutex_lock(&w->pending->fb.lock);
+            session_take_dirty(w->pending, &dx, &dy, &dw, &dh);
             bool complete = w->pending->fb.frames > 0;
             g_mutex_unlock(&w->pending->fb.lock);
             if (complete) {
@@ -781,6 +804,14 @@ bool window_run(const WindowOptions *opts, GError **error)
                 w.pending = NULL;
                 fall_back_to_vnc(&w, err->message);
             }
+        }
+        RdpServiceState agent = (RdpServiceState)g_atomic_int_get(&w.agent_state);
+        if (auto_mode && agent != w.agent_shown && !w.pending && !is_rdp(w.session)) {
+            w.agent_shown = agent;
+            if (agent == RDP_SERVICE_RUNNING && !w.status)
+                set_status(&w, "RDP service starting");
+            else if (agent == RDP_SERVICE_STOPPED && !w.status)
+                set_status(&w, "no RDP service running in the guest");
         }
         if (auto_mode && w.probe_resume_at && SDL_TICKS_PASSED(now, w.probe_resume_at)) {
             w.probe_resume_at = 0;
