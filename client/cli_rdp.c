@@ -113,15 +113,20 @@ int cli_credentials(int argc, char **argv)
          "read the password from this file's first line (else asked, or read from standard "
          "input)",
          "FILE"},
-        {"show", 0, 0, G_OPTION_ARG_NONE, &show, "print the stored user (never the password)",
-         NULL},
-        {"forget", 0, 0, G_OPTION_ARG_NONE, &forget, "remove the stored credentials", NULL},
+        {"show", 0, 0, G_OPTION_ARG_NONE, &show,
+         "print the stored user and where the password is (never the password)", NULL},
+        {"forget", 0, 0, G_OPTION_ARG_NONE, &forget,
+         "remove the stored credentials (from the file and the secret service)", NULL},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("credentials", "NAME",
-                   "Set the user name and password vmdesk logs in with over RDP. They are "
-                   "kept in the VM's folder, readable by you only (mode 0600), and never appear "
-                   "in a command line or a log.",
+                   "Set the user name and password vmdesk logs in with over RDP. The password "
+                   "goes to the desktop's secret service (org.freedesktop.secrets: GNOME "
+                   "Keyring, KeePassXC...) when one runs on the D-Bus session bus "
+                   "(DBUS_SESSION_BUS_ADDRESS), else, like the user name, to a file in the VM's "
+                   "folder readable by you only (mode 0600); a secret service that does not "
+                   "answer within a few seconds (a locked keyring) gets a warning and the file. "
+                   "The password never appears in a command line or a log.",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("credentials", argc, 1, 1, &status))
         return status;
@@ -146,9 +151,9 @@ int cli_credentials(int argc, char **argv)
             printf("%s has no stored credentials; set them with vmdesk credentials %s\n", name,
                    name);
         } else {
-            g_autofree char *path = credentials_path(name);
+            g_autofree char *where = credentials_password_location(name, c.password_in);
             printf("user: %s%s%s\npassword: %s\nstored in: %s\n", c.domain ? c.domain : "",
-                   c.domain ? "\\" : "", c.user, c.password ? "set" : "none", path);
+                   c.domain ? "\\" : "", c.user, c.password ? "set" : "none", where);
         }
         credentials_clear(&c);
         return 0;
@@ -163,9 +168,15 @@ int cli_credentials(int argc, char **argv)
     g_autofree char *prompt = g_strdup_printf("Password for %s: ", c.user);
     bool ok = password_file ? cli_read_secret_file(password_file, &c.password, &err)
                             : (c.password = read_line(prompt, true, &err)) != NULL;
-    ok = ok && credentials_save(name, &c, &err);
-    if (ok) {
-        g_autofree char *path = credentials_path(name);
+    CredentialsStore where = CREDENTIALS_IN_FILE;
+    ok = ok && credentials_save(name, &c, &where, &err);
+    g_autofree char *path = credentials_path(name);
+    if (ok && where == CREDENTIALS_IN_SECRET_SERVICE) {
+        g_autofree char *place = credentials_password_location(name, where);
+        printf("Stored the credentials of %s for user %s: the password in %s, the user in %s "
+               "(mode 0600).\n",
+               name, c.user, place, path);
+    } else if (ok) {
         printf("Stored the credentials of %s for user %s in %s (mode 0600).\n", name, c.user,
                path);
     }
