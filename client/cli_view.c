@@ -76,12 +76,13 @@ int cli_view(int argc, char **argv)
     if ((scale && !window_scale_parse(scale, &opts.scale, &err)) ||
         (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)))
         return cli_fail(err);
-    RdpTarget rdp;
-    if (!cli_vm_rdp_target(argv[1], &rdp, &err))
-        return cli_fail(err);
+    /* Start first: the RDP port may change when the stored one was taken. */
     VncTarget t;
-    if (!vm_target(argv[1], true, &t, &err)) {
-        rdp_target_clear(&rdp);
+    if (!vm_target(argv[1], true, &t, &err))
+        return cli_fail(err);
+    RdpTarget rdp;
+    if (!cli_vm_rdp_target(argv[1], &rdp, &err)) {
+        vnc_target_clear(&t);
         return cli_fail(err);
     }
     opts.vnc = &t;

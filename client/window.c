@@ -19,6 +19,9 @@
 #define PROBE_BACKOFF_MS 3000
 /* The guest agent is asked less often: it runs a program in the guest. */
 #define AGENT_INTERVAL_MS 3000
+/* A complete but all-black RDP picture (a session whose desktop is still
+ * being drawn) does not replace VNC for this long, unless it changes. */
+#define BLACK_GRACE_MS 3000
 
 typedef struct {
     const WindowOptions *opts;
@@ -54,6 +57,7 @@ typedef struct {
     RdpServiceState agent_shown;
     Uint32 probe_resume_at;  /* ticks; 0: not waiting to resume */
     gint64 rdp_ready_at;     /* monotonic us when the probe answered */
+    Uint32 pending_black_at; /* ticks: the pending picture was complete but all black */
 } Win;
 
 bool window_scale_parse(const char *s, WindowScale *out, GError **error)
@@ -329,6 +333,8 @@ static void render(Win *w)
     w->redraw = false;
 }
 
+static void offer_clipboard(Win *w);
+
 /* RDP on screen failed or dropped in auto mode: VNC again, and probe anew. */
 static void fall_back_to_vnc(Win *w, const char *why)
 {
@@ -349,6 +355,7 @@ static void swap_to_pending(Win *w)
 {
     Session *old = w->session;
     w->session = g_steal_pointer(&w->pending);
+    w->pending_black_at = 0;
     w->connected = true;
     w->ever_connected = true;
     int fw, fh;
@@ -368,11 +375,23 @@ static void swap_to_pending(Win *w)
            w->opts->title, fw, fh, ms);
     fflush(stdout);
     set_status(w, NULL);
+    offer_clipboard(w);
     if (old) {
         session_disconnect_start(old);
         session_destroy(old); /* the VNC thread ends promptly */
     }
     w->reconnect_at = 0;
+}
+
+static bool fb_all_black(const SessionFramebuffer *fb)
+{
+    for (int y = 0; y < fb->height; y++) {
+        const uint32_t *row = (const uint32_t *)((const uint8_t *)fb->pixels + (size_t)y * fb->stride);
+        for (int x = 0; x < fb->width; x++)
+            if (row[x] & 0xffffff)
+                return false;
+    }
+    return true;
 }
 
 static void handle_pending_events(Win *w)
@@ -387,8 +406,11 @@ static void handle_pending_events(Win *w)
             g_mutex_lock(&w->pending->fb.lock);
             session_take_dirty(w->pending, &dx, &dy, &dw, &dh);
             bool complete = w->pending->fb.frames > 0;
+            bool black = complete && fb_all_black(&w->pending->fb);
             g_mutex_unlock(&w->pending->fb.lock);
-            if (complete) {
+            if (black && !w->pending_black_at)
+                w->pending_black_at = SDL_GetTicks() + BLACK_GRACE_MS;
+            if (complete && (!black || SDL_TICKS_PASSED(SDL_GetTicks(), w->pending_black_at))) {
                 session_event_free(ev);
                 swap_to_pending(w);
                 return;
@@ -408,6 +430,7 @@ static void handle_pending_events(Win *w)
             session_event_free(ev);
             session_destroy(w->pending);
             w->pending = NULL;
+            w->pending_black_at = 0;
             g_clear_pointer(&w->pending_cursor, session_event_free);
             fall_back_to_vnc(w, why);
             return;
@@ -429,8 +452,10 @@ static void handle_session_events(Win *w)
             w->ever_connected = true;
             set_status(w, NULL);
             make_texture(w, ev->w, ev->h);
+            offer_clipboard(w);
             break;
         case SESSION_EV_RESIZED:
+            vd_debug("%s desktop resized to %dx%d", w->session->impl->protocol, ev->w, ev->h);
             make_texture(w, ev->w, ev->h);
             break;
         case SESSION_EV_FRAME:
@@ -630,6 +655,16 @@ static unsigned button_bit(Uint8 b)
     }
 }
 
+/* Give the host's clipboard text to the session (it skips what it has). */
+static void offer_clipboard(Win *w)
+{
+    if (w->session && w->connected && SDL_HasClipboardText()) {
+        char *t = SDL_GetClipboardText();
+        session_clipboard(w->session, t);
+        SDL_free(t);
+    }
+}
+
 static void handle_sdl_event(Win *w, const SDL_Event *e)
 {
     switch (e->type) {
@@ -649,6 +684,10 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
             }
         } else if (e->window.event == SDL_WINDOWEVENT_EXPOSED) {
             w->redraw = true;
+        } else if (e->window.event == SDL_WINDOWEVENT_FOCUS_GAINED) {
+            /* SDL 2.26 on X11 hears of clipboard changes only when it owned
+             * the clipboard: look when the user comes back to the window. */
+            offer_clipboard(w);
         } else if (e->window.event == SDL_WINDOWEVENT_FOCUS_LOST && w->session && w->connected) {
             /* Keys held while focus leaves would stay down in the guest. */
             const SDL_Scancode mods[] = {SDL_SCANCODE_LCTRL, SDL_SCANCODE_RCTRL,
@@ -690,11 +729,7 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
         break;
     }
     case SDL_CLIPBOARDUPDATE:
-        if (w->session && w->connected && SDL_HasClipboardText()) {
-            char *t = SDL_GetClipboardText();
-            session_clipboard(w->session, t);
-            SDL_free(t);
-        }
+        offer_clipboard(w);
         break;
     default:
         break;
@@ -813,6 +848,8 @@ bool window_run(const WindowOptions *opts, GError **error)
             else if (agent == RDP_SERVICE_STOPPED && !w.status)
                 set_status(&w, "no RDP service running in the guest");
         }
+        if (w.pending && w.pending_black_at && SDL_TICKS_PASSED(now, w.pending_black_at))
+            swap_to_pending(&w); /* the RDP desktop really is black */
         if (auto_mode && w.probe_resume_at && SDL_TICKS_PASSED(now, w.probe_resume_at)) {
             w.probe_resume_at = 0;
             probe_set(&w, true);
