@@ -38,6 +38,8 @@ void harness_init(Harness *h)
     h->env = g_get_environ();
     h->env = g_environ_setenv(h->env, "XDG_DATA_HOME", data, TRUE);
     h->env = g_environ_setenv(h->env, "XDG_RUNTIME_DIR", run, TRUE);
+    /* Credentials stay in the test's folders, never in the desktop's keyring. */
+    h->env = g_environ_unsetenv(h->env, "DBUS_SESSION_BUS_ADDRESS");
     const char *gd = g_getenv("VMDESK_TEST_GUEST_DIR");
     g_assert_nonnull(gd);
     h->guest_dir = g_strdup(gd);

@@ -148,7 +148,7 @@ static void test_screenshot_and_certificate_pinning(void)
     g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
 
     /* First use: the picture arrives and the certificate is pinned. */
-    g_autofree char *out = harness_ok(&h, "screenshot", url, shot, NULL);
+    g_free(harness_ok(&h, "screenshot", url, shot, NULL));
     Image im = {0};
     g_assert_true(image_load_png(shot, &im));
     g_assert_cmpint(im.w, ==, 1600);

@@ -132,6 +132,10 @@ static void test_parse_bad(void)
         {"[vm]\nname=x\nforward=8080:0\n", "forward"},
         {"[vm]\nname=x\nforward=8080:80:1\n", "forward"},
         {"[vm]\nname=x\nforward=http:80\n", "forward"},
+        {"[vm]\nname=x\nshare=Z:/home\n", "share"},
+        {"[vm]\nname=x\nshare=ZZ=/home\n", "share"},
+        {"[vm]\nname=x\nshare=Z=relative\n", "share"},
+        {"[vm]\nname=x\nshare=1=/home\n", "share"},
         {"[vm]\nname=x\nrdp-port=47101\nforward=47101:3389\n", "forward 47101:3389"},
         {"[vm]\nname=x\nforward=8080:80;8080:81\n", "forward 8080:80"},
         {"[vm]\nname=x\nrdp-port=80\n", "rdp-port"},
@@ -345,7 +349,7 @@ static void test_set_each_key(void)
 
     /* Every key the table advertises was covered above. */
     const char *const *keys = vm_config_keys();
-    g_assert_cmpuint(g_strv_length((char **)keys), ==, 17);
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, 18);
     g_assert_true(g_strv_contains(keys, "secure-boot"));
     g_assert_true(g_strv_contains(keys, "qemu-arg"));
 }
@@ -367,6 +371,21 @@ static void test_set_lists(void)
     g_assert_null(c->forwards);
     set_ok(c, "qemu-arg=");
     g_assert_null(c->qemu_args);
+    /* Shared folders: a drive letter and an absolute path; the file keeps them. */
+    set_ok(c, "share+=Z=/home/me/Documents");
+    set_ok(c, "share+=y=/srv/a;b");
+    g_assert_cmpstrv(c->shares,
+                     ((const char *const[]){"Z=/home/me/Documents", "y=/srv/a;b", NULL}));
+    gsize len = 0;
+    g_autofree char *text = vm_config_to_data(c, &len);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VmConfig) back = vm_config_from_data(text, len, "t", &err);
+    g_assert_no_error(err);
+    g_assert_cmpstrv(back->shares, (const char *const *)c->shares);
+    set_fails(c, "share+=Z", false, VD_ERROR_INVALID, "LETTER=/absolute/path");
+    set_fails(c, "share+=Z=~/x", false, VD_ERROR_INVALID, "share");
+    set_ok(c, "share=");
+    g_assert_null(c->shares);
 
     /* += is for lists only; bad list values are refused and change nothing. */
     set_fails(c, "memory+=1G", false, VD_ERROR_INVALID, "use memory=VALUE");
