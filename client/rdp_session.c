@@ -224,6 +224,16 @@ static BOOL on_end_paint(rdpContext *ctx)
     return TRUE;
 }
 
+/* Save Session Info: Windows and xrdp send it once the user's session runs
+ * (the picture before it is the server's login or progress screen). */
+static BOOL on_save_session_info(rdpContext *ctx, UINT32 type, void *data)
+{
+    (void)data;
+    vd_debug("rdp: logon notification (type %u)", type);
+    session_post(rdp_of(ctx)->s, SESSION_EV_LOGON, 0, 0, NULL, NULL);
+    return TRUE;
+}
+
 static BOOL on_desktop_resize(rdpContext *ctx)
 {
     Rdp *r = rdp_of(ctx);
@@ -587,6 +597,7 @@ static BOOL on_post_connect(freerdp *instance)
     ctx->update->BeginPaint = on_begin_paint;
     ctx->update->EndPaint = on_end_paint;
     ctx->update->DesktopResize = on_desktop_resize;
+    ctx->update->SaveSessionInfo = on_save_session_info;
     int w = (int)ctx->gdi->width, h = (int)ctx->gdi->height;
     session_fb_resize(r->s, w, h);
     /* The first picture: everything FreeRDP has so far. */

@@ -21,6 +21,7 @@ typedef enum {
     SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y;
                                no @pixels: hidden, or the system's arrow when @w < 0 */
     SESSION_EV_STATUS,      /* something the user should see (@text; NULL clears it) */
+    SESSION_EV_LOGON,       /* the server says the user's session started (RDP) */
     SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
 } SessionEventType;
 

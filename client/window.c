@@ -19,9 +19,17 @@
 #define PROBE_BACKOFF_MS 3000
 /* The guest agent is asked less often: it runs a program in the guest. */
 #define AGENT_INTERVAL_MS 3000
-/* A complete but all-black RDP picture (a session whose desktop is still
- * being drawn) does not replace VNC for this long, unless it changes. */
-#define BLACK_GRACE_MS 3000
+/* When the RDP picture replaces VNC: once it is complete, the server has
+ * said the user's session runs (its logon notification; before it, the
+ * picture is the server's login or progress screen), it is not all black
+ * (an X session before its window manager paints) and it has been still
+ * for SETTLE_MS. Servers that never send the notification are shown
+ * NO_LOGON_MS after their first complete picture; nothing waits longer
+ * than MAX_WAIT_MS after it. */
+#define SETTLE_MS 300
+#define CLIPBOARD_POLL_MS 1500
+#define NO_LOGON_MS 5000
+#define MAX_WAIT_MS 15000
 
 typedef struct {
     const WindowOptions *opts;
@@ -47,6 +55,13 @@ typedef struct {
     GError *fatal;
     SDL_Cursor *cursor;      /* the server's pointer shape, or an invisible one */
     SessionEvent *pending_cursor; /* the pending session's last pointer shape */
+    /* The host clipboard text last given to @clip_session. SDL 2.26 on X11
+     * hears of other programs' copies only when it owned the clipboard, so
+     * it is also looked at on focus and every CLIPBOARD_POLL_MS while the
+     * window has the focus. */
+    char *clip_offered;
+    Session *clip_session;
+    Uint32 next_clip_poll;
     /* The readiness probe (auto mode): a thread that asks the RDP port every
      * PROBE_INTERVAL_MS while probing is on, and wakes us when it answers. */
     GThread *probe_thread;
@@ -57,7 +72,8 @@ typedef struct {
     RdpServiceState agent_shown;
     Uint32 probe_resume_at;  /* ticks; 0: not waiting to resume */
     gint64 rdp_ready_at;     /* monotonic us when the probe answered */
-    Uint32 pending_black_at; /* ticks: the pending picture was complete but all black */
+    bool pending_logon;      /* the pending session's server sent its logon notification */
+    gint64 pending_complete_at; /* monotonic us of its first complete picture; 0: none */
 } Win;
 
 bool window_scale_parse(const char *s, WindowScale *out, GError **error)
@@ -147,6 +163,7 @@ static bool start_session(Win *w, bool rdp, GError **error)
 {
     w->session = rdp ? new_rdp_session(w) : vnc_session_create(w->opts->vnc, notify, w);
     w->connected = false;
+    w->clip_session = NULL; /* a new session gets the clipboard anew */
     return session_connect(w->session, error);
 }
 
@@ -355,7 +372,9 @@ static void swap_to_pending(Win *w)
 {
     Session *old = w->session;
     w->session = g_steal_pointer(&w->pending);
-    w->pending_black_at = 0;
+    w->clip_session = NULL;
+    w->pending_logon = false;
+    w->pending_complete_at = 0;
     w->connected = true;
     w->ever_connected = true;
     int fw, fh;
@@ -394,6 +413,24 @@ static bool fb_all_black(const SessionFramebuffer *fb)
     return true;
 }
 
+/* Whether the pending RDP picture should replace VNC now (see SETTLE_MS). */
+static bool pending_ready(Win *w)
+{
+    if (!w->pending || !w->pending_complete_at)
+        return false;
+    gint64 now = g_get_monotonic_time();
+    gint64 waited = (now - w->pending_complete_at) / 1000;
+    if (waited >= MAX_WAIT_MS)
+        return true;
+    if (!w->pending_logon && waited < NO_LOGON_MS)
+        return false;
+    SessionFramebuffer *fb = &w->pending->fb;
+    g_mutex_lock(&fb->lock);
+    bool ready = (now - fb->last_damage) / 1000 >= SETTLE_MS && !fb_all_black(fb);
+    g_mutex_unlock(&fb->lock);
+    return ready;
+}
+
 static void handle_pending_events(Win *w)
 {
     SessionEvent *ev;
@@ -405,18 +442,14 @@ static void handle_pending_events(Win *w)
             int dx, dy, dw, dh;
             g_mutex_lock(&w->pending->fb.lock);
             session_take_dirty(w->pending, &dx, &dy, &dw, &dh);
-            bool complete = w->pending->fb.frames > 0;
-            bool black = complete && fb_all_black(&w->pending->fb);
+            if (w->pending->fb.frames > 0 && !w->pending_complete_at)
+                w->pending_complete_at = g_get_monotonic_time();
             g_mutex_unlock(&w->pending->fb.lock);
-            if (black && !w->pending_black_at)
-                w->pending_black_at = SDL_GetTicks() + BLACK_GRACE_MS;
-            if (complete && (!black || SDL_TICKS_PASSED(SDL_GetTicks(), w->pending_black_at))) {
-                session_event_free(ev);
-                swap_to_pending(w);
-                return;
-            }
             break;
         }
+        case SESSION_EV_LOGON:
+            w->pending_logon = true;
+            break;
         case SESSION_EV_CURSOR:
             g_clear_pointer(&w->pending_cursor, session_event_free);
             w->pending_cursor = ev;
@@ -430,7 +463,8 @@ static void handle_pending_events(Win *w)
             session_event_free(ev);
             session_destroy(w->pending);
             w->pending = NULL;
-            w->pending_black_at = 0;
+            w->pending_logon = false;
+            w->pending_complete_at = 0;
             g_clear_pointer(&w->pending_cursor, session_event_free);
             fall_back_to_vnc(w, why);
             return;
@@ -469,6 +503,8 @@ static void handle_session_events(Win *w)
             break;
         case SESSION_EV_STATUS:
             set_status(w, ev->text);
+            break;
+        case SESSION_EV_LOGON:
             break;
         case SESSION_EV_CLOSED: {
             bool rdp = is_rdp(w->session);
@@ -655,14 +691,19 @@ static unsigned button_bit(Uint8 b)
     }
 }
 
-/* Give the host's clipboard text to the session (it skips what it has). */
+/* Give the host's clipboard text to the session when it changed. */
 static void offer_clipboard(Win *w)
 {
-    if (w->session && w->connected && SDL_HasClipboardText()) {
-        char *t = SDL_GetClipboardText();
+    if (!w->session || !w->connected || !SDL_HasClipboardText())
+        return;
+    char *t = SDL_GetClipboardText();
+    if (t && (w->clip_session != w->session || g_strcmp0(t, w->clip_offered))) {
         session_clipboard(w->session, t);
-        SDL_free(t);
+        g_free(w->clip_offered);
+        w->clip_offered = g_strdup(t);
+        w->clip_session = w->session;
     }
+    SDL_free(t);
 }
 
 static void handle_sdl_event(Win *w, const SDL_Event *e)
@@ -848,8 +889,13 @@ bool window_run(const WindowOptions *opts, GError **error)
             else if (agent == RDP_SERVICE_STOPPED && !w.status)
                 set_status(&w, "no RDP service running in the guest");
         }
-        if (w.pending && w.pending_black_at && SDL_TICKS_PASSED(now, w.pending_black_at))
-            swap_to_pending(&w); /* the RDP desktop really is black */
+        if (pending_ready(&w))
+            swap_to_pending(&w);
+        if (SDL_TICKS_PASSED(now, w.next_clip_poll) &&
+            (SDL_GetWindowFlags(w.win) & SDL_WINDOW_INPUT_FOCUS)) {
+            offer_clipboard(&w);
+            w.next_clip_poll = now + CLIPBOARD_POLL_MS;
+        }
         if (auto_mode && w.probe_resume_at && SDL_TICKS_PASSED(now, w.probe_resume_at)) {
             w.probe_resume_at = 0;
             probe_set(&w, true);
@@ -890,5 +936,6 @@ bool window_run(const WindowOptions *opts, GError **error)
     SDL_Quit();
     g_free(w.status);
     g_free(w.vm_state);
+    g_free(w.clip_offered);
     return ok;
 }

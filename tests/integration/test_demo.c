@@ -207,7 +207,7 @@ static void test_demo_view(void)
                     copy_file(shot, k);
             }
             /* Armed by the first picture after RDP answered. */
-            armed = armed || (!black && t && (strstr(t, "RDP ready") || strstr(t, "— RDP")));
+            armed = armed || (!black && t && (strstr(t, "RDP ready") || strstr(t, "RUNNING — RDP")));
             if (!rdp && !black)
                 copy_file(shot, vnc_png); /* the last VNC picture */
         }
