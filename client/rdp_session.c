@@ -902,7 +902,8 @@ static bool run(Rdp *r, GError **error)
                 g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the RDP server ended the session: %s",
                             freerdp_get_error_info_string(info));
             else if (info)
-                g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the user logged off");
+                g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                            "the session ended (logged off on the server)");
             else if (code && code != FREERDP_ERROR_SUCCESS)
                 g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the RDP connection broke: %s",
                             freerdp_get_last_error_string(code));

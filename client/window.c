@@ -45,6 +45,7 @@ typedef struct {
     bool quit;
     bool redraw;
     char *status;            /* shown in the title: "connection lost, reconnecting" */
+    bool status_stays;       /* why RDP went away: kept until RDP is back */
     Uint32 reconnect_at;     /* ticks; 0: none pending */
     Uint32 close_at;         /* ticks; 0: none pending */
     Uint32 next_state_poll;
@@ -358,6 +359,7 @@ static void fall_back_to_vnc(Win *w, const char *why)
     g_autofree char *msg = g_strdup_printf("RDP %s — showing VNC", why);
     vd_warn("%s", msg);
     set_status(w, msg);
+    w->status_stays = true;
     g_autoptr(GError) err = NULL;
     if (!w->session && !start_session(w, false, &err)) {
         vd_warn("%s", err->message);
@@ -393,6 +395,7 @@ static void swap_to_pending(Win *w)
     printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
            w->opts->title, fw, fh, ms);
     fflush(stdout);
+    w->status_stays = false;
     set_status(w, NULL);
     offer_clipboard(w);
     if (old) {
@@ -484,7 +487,10 @@ static void handle_session_events(Win *w)
         case SESSION_EV_CONNECTED:
             w->connected = true;
             w->ever_connected = true;
-            set_status(w, NULL);
+            if (!w->status_stays)
+                set_status(w, NULL);
+            else
+                update_title(w);
             make_texture(w, ev->w, ev->h);
             offer_clipboard(w);
             break;
