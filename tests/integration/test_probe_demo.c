@@ -161,6 +161,7 @@ static void test_probe_demo(void)
 
     guest_xrdp(&h, "start");
     g_autoptr(JsonObject) back = probe_until(&h, "ready", "running", 60000, t0);
+    g_assert_true(json_object_get_boolean_member(back, "connected"));
 
     g_free(harness_ok(&h, "stop", "pdemo", "--force", NULL));
     g_free(g.kernel);
