@@ -7,8 +7,13 @@
 
 #include "rdp_probe.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -349,6 +354,139 @@ static void test_nla(void)
     harness_finish(&h);
 }
 
+/* A TCP relay on 127.0.0.1 in front of a server, whose connections can be
+ * cut at once (a network blip) while it keeps accepting new ones. */
+typedef struct {
+    int listen_fd;
+    unsigned port, upstream;
+    gint cut;   /* atomic: drop the current connections */
+    gint quit;  /* atomic */
+    gint connections;
+    GThread *thread;
+} Relay;
+
+static void relay_pump(Relay *r, int a)
+{
+    struct sockaddr_in up = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->upstream)};
+    up.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(b, (struct sockaddr *)&up, sizeof(up)) != 0) {
+        close(b);
+        close(a);
+        return;
+    }
+    g_atomic_int_inc(&r->connections);
+    char buf[65536];
+    while (!g_atomic_int_get(&r->cut) && !g_atomic_int_get(&r->quit)) {
+        struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+        if (poll(p, 2, 50) <= 0)
+            continue;
+        bool done = false;
+        for (int i = 0; i < 2 && !done; i++) {
+            if (!p[i].revents)
+                continue;
+            ssize_t n = read(p[i].fd, buf, sizeof(buf));
+            done = n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n;
+        }
+        if (done)
+            break;
+    }
+    close(a);
+    close(b);
+}
+
+static gpointer relay_main(gpointer data)
+{
+    Relay *r = data;
+    while (!g_atomic_int_get(&r->quit)) {
+        struct pollfd p = {r->listen_fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int a = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (a < 0)
+            continue;
+        g_atomic_int_set(&r->cut, 0);
+        relay_pump(r, a); /* one connection at a time is all a client needs */
+    }
+    return NULL;
+}
+
+static void relay_start(Relay *r, unsigned upstream)
+{
+    memset(r, 0, sizeof(*r));
+    r->upstream = upstream;
+    r->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    g_assert_cmpint(bind(r->listen_fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(r->listen_fd, 8), ==, 0);
+    getsockname(r->listen_fd, (struct sockaddr *)&a, &len);
+    r->port = ntohs(a.sin_port);
+    r->thread = g_thread_new("relay", relay_main, r);
+}
+
+static void relay_stop(Relay *r)
+{
+    g_atomic_int_set(&r->quit, 1);
+    g_thread_join(r->thread);
+    close(r->listen_fd);
+}
+
+/* A network blip under `vmdesk connect rdp://`: the window stays, says it
+ * reconnects, and shows the desktop again on a new connection. */
+static void test_window_reconnects(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb server, client;
+    xvfb_start_screen(&server, "800x600x24");
+    xvfb_start(&client);
+    g_autofree char *home = g_build_filename(h.root, "shadow", NULL);
+    Shadow s;
+    shadow_start(&s, &server, home, 0, (const char *[]){"-auth", NULL});
+    const char *root[] = {"xsetroot", "-solid", "#336699", NULL};
+    g_free(x_run(server.display, root));
+    Relay relay;
+    relay_start(&relay, s.port);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", relay.port);
+    g_autofree char *log = g_build_filename(h.root, "connect.log", NULL);
+    GPid view = vmdesk_bg(&h, &client, (const char *[]){"connect", url, "--no-audio", NULL}, log);
+    g_autofree char *win = wait_window(client.display, "rdp://", "— RDP — vmdesk", WAIT_MS);
+    if (!win)
+        dump_file("vmdesk connect", log);
+    g_assert_nonnull(win);
+    g_assert_cmpint(g_atomic_int_get(&relay.connections), ==, 1);
+
+    g_atomic_int_set(&relay.cut, 1);
+    /* Back on a second connection, in the same window, without a status. */
+    gint64 deadline = g_get_monotonic_time() + 40 * G_USEC_PER_SEC;
+    g_autofree char *title = NULL;
+    while (g_get_monotonic_time() < deadline) {
+        g_free(title);
+        title = NULL;
+        g_autofree char *id = x_find_window(client.display, "rdp://", &title);
+        if (g_atomic_int_get(&relay.connections) >= 2 && id && !strcmp(id, win) && title &&
+            g_str_has_suffix(title, "— RDP — vmdesk"))
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_test_message("after the blip: %d connections, title %s", g_atomic_int_get(&relay.connections),
+                   title);
+    if (g_atomic_int_get(&relay.connections) < 2)
+        dump_file("vmdesk connect", log);
+    g_assert_cmpint(g_atomic_int_get(&relay.connections), >=, 2);
+    g_assert_true(g_str_has_suffix(title, "— RDP — vmdesk"));
+    g_assert_cmpint(waitpid(view, NULL, WNOHANG), ==, 0); /* still running */
+
+    stop_bg(view);
+    relay_stop(&relay);
+    shadow_stop(&s);
+    xvfb_stop(&client);
+    xvfb_stop(&server);
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -356,5 +494,6 @@ int main(int argc, char **argv)
                     test_screenshot_and_certificate_pinning);
     g_test_add_func("/rdp/shadow/window-keyboard-and-mouse", test_window_keyboard_and_mouse);
     g_test_add_func("/rdp/shadow/nla", test_nla);
+    g_test_add_func("/rdp/shadow/window-reconnects", test_window_reconnects);
     return g_test_run();
 }
