@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,6 +46,12 @@ void harness_init(Harness *h)
     h->guest_dir = g_strdup(gd);
     current = h;
     signal(SIGABRT, on_abort);
+}
+
+void harness_die_with_parent(gpointer data)
+{
+    (void)data;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 GArray *harness_our_pids(Harness *h)

@@ -37,5 +37,7 @@ void harness_create_guest(Harness *h, const char *name, const char *extra_append
                           const char *const *extra_args);
 /* Read the banner through 127.0.0.1:@port within @timeout_ms; the line or NULL. */
 char *harness_read_banner(unsigned port, int timeout_ms);
+/* A GSpawnChildSetupFunc: the child gets SIGKILL when the test dies. */
+void harness_die_with_parent(gpointer data);
 /* Pids of processes whose command line mentions our folders. */
 GArray *harness_our_pids(Harness *h);

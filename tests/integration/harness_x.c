@@ -1,5 +1,7 @@
 #include "harness_x.h"
 
+#include "harness.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <glib-unix.h>
@@ -49,11 +51,6 @@ unsigned free_tcp_port(void)
     return ntohs(a.sin_port);
 }
 
-static void die_with_parent(gpointer data)
-{
-    (void)data;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 static bool xvfb_try_start(Xvfb *x, const char *screen)
 {
@@ -68,7 +65,7 @@ static bool xvfb_try_start(Xvfb *x, const char *screen)
     g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
                                                    G_SPAWN_STDERR_TO_DEV_NULL |
                                                    G_SPAWN_DO_NOT_REAP_CHILD,
-                                                   die_with_parent, NULL, -1, -1, -1, &fds[1], &target, 1,
+                                                   harness_die_with_parent, NULL, -1, -1, -1, &fds[1], &target, 1,
                                                    &x->pid, NULL, NULL, NULL, &err));
     g_assert_no_error(err);
     close(fds[1]);

@@ -59,11 +59,6 @@ static void demo_guest_clear(DemoGuest *g)
     g_free(g->password_file);
 }
 
-static void die_with_parent(gpointer data)
-{
-    (void)data;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 static char *window_title(const char *display, const char *prefix)
 {
@@ -158,7 +153,7 @@ static void test_demo_view(void)
     GPid view;
     g_autoptr(GError) err = NULL;
     g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
-                                                   G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD, harness_die_with_parent,
                                                    NULL, -1, fd, fd, NULL, NULL, 0, &view, NULL,
                                                    NULL, NULL, &err));
     g_assert_no_error(err);

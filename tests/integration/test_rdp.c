@@ -22,11 +22,6 @@
 
 #define WAIT_MS 20000
 
-static void die_with_parent(gpointer data)
-{
-    (void)data;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 /* Start @argv in the background with @env, output to @log; dies with us. */
 static GPid spawn_bg(const char *const *argv, char **env, const char *log)
@@ -37,7 +32,7 @@ static GPid spawn_bg(const char *const *argv, char **env, const char *log)
     g_autoptr(GError) err = NULL;
     g_assert_true(g_spawn_async_with_pipes_and_fds(
         NULL, argv, (const char *const *)env, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-        die_with_parent, NULL, -1, fd, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err));
+        harness_die_with_parent, NULL, -1, fd, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err));
     g_assert_no_error(err);
     close(fd);
     return pid;
