@@ -112,7 +112,8 @@ static UINT on_disp_layout(DispServerContext *disp, const DISPLAY_CONTROL_MONITO
             m = &pdu->Monitors[i];
     if (!m)
         return CHANNEL_RC_OK;
-    srv_log("disp layout %u monitors, primary %ux%u", pdu->NumMonitors, m->Width, m->Height);
+    srv_log("disp layout %u monitors, primary %ux%u scale %u device %u", pdu->NumMonitors,
+            m->Width, m->Height, m->DesktopScaleFactor, m->DeviceScaleFactor);
     g_mutex_lock(&p->lock);
     p->layout_w = m->Width & ~1u; /* even widths, as Windows servers use */
     p->layout_h = m->Height;
@@ -208,6 +209,9 @@ static BOOL on_post_connect(freerdp_peer *client)
     Peer *p = (Peer *)client->context;
     rdpSettings *st = client->settings;
     srv_log("client-connected %ux%u", st->DesktopWidth, st->DesktopHeight);
+    /* TS_UD_CS_CORE's desktopScaleFactor and deviceScaleFactor (the library
+     * keeps its defaults when the client sent none). */
+    srv_log("client-scale %u device %u", st->DesktopScaleFactor, st->DeviceScaleFactor);
     if (st->Username && *st->Username)
         srv_log("logon %s%s%s", st->Domain && *st->Domain ? st->Domain : "",
                 st->Domain && *st->Domain ? "\\" : "", st->Username);

@@ -1,0 +1,556 @@
+/* The world the tests of vmdesk-test-rdp-server run in, the server's log,
+ * the client's window and the recorded tone; see rdp_test_harness.h. */
+#include "rdp_test_harness.h"
+
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+RtWorld rt_world;
+
+/* --- processes --- */
+
+GSubprocess *rt_spawn(const char *const *argv, char **env, const char *out_path,
+                      const char *err_path)
+{
+    /* stdin: /dev/null */
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    if (env)
+        g_subprocess_launcher_set_environ(l, env);
+    if (out_path)
+        g_subprocess_launcher_set_stdout_file_path(l, out_path);
+    if (err_path)
+        g_subprocess_launcher_set_stderr_file_path(l, err_path);
+    g_autoptr(GError) err = NULL;
+    GSubprocess *p = g_subprocess_launcher_spawnv(l, argv, &err);
+    g_assert_no_error(err);
+    return p;
+}
+
+char *rt_run(const char *const *argv, char **env)
+{
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    if (env)
+        g_subprocess_launcher_set_environ(l, env);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &err);
+    g_assert_no_error(err);
+    char *out = NULL;
+    g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &err);
+    g_assert_no_error(err);
+    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0) {
+        g_free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int rt_stop(GSubprocess *p, int sig)
+{
+    if (!p)
+        return -1;
+    if (g_subprocess_get_identifier(p))
+        g_subprocess_send_signal(p, sig);
+    if (!tu_subprocess_wait(p, 10000))
+        return -1;
+    return g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
+}
+
+char *rt_read_text(const char *path)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("");
+    return text;
+}
+
+/* --- the world --- */
+
+static void start_xvfb(void)
+{
+    for (int attempt = 0; attempt < 5 && !rt_world.display; attempt++) {
+        int fds[2];
+        g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, NULL));
+        g_autoptr(GSubprocessLauncher) l =
+            tu_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+        g_subprocess_launcher_take_fd(l, fds[1], 10);
+        const char *argv[] = {"Xvfb", "-displayfd", "10", "-screen", "0", "1280x1024x24",
+                              "-nolisten", "tcp", NULL};
+        g_autoptr(GError) err = NULL;
+        rt_world.xvfb = g_subprocess_launcher_spawnv(l, argv, &err);
+        g_assert_no_error(err);
+        g_clear_object(&l); /* closes our copy of the write end */
+        /* Read through the newline: Xvfb writes the number and the newline
+         * separately and dies if the pipe closed in between. */
+        char buf[32] = {0};
+        size_t got = 0;
+        while (got < sizeof(buf) - 1 && !memchr(buf, '\n', got)) {
+            ssize_t n = read(fds[0], buf + got, sizeof(buf) - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        close(fds[0]);
+        if (got > 0 && memchr(buf, '\n', got)) {
+            rt_world.display = g_strdup_printf(":%d", atoi(buf));
+        } else {
+            rt_stop(rt_world.xvfb, SIGKILL);
+            g_clear_object(&rt_world.xvfb);
+        }
+    }
+    g_assert_nonnull(rt_world.display);
+}
+
+static void start_pulse(void)
+{
+    g_autofree char *sock = g_build_filename(rt_world.run_dir, "pulse", "native", NULL);
+    g_autofree char *log = g_build_filename(rt_world.dir, "pulseaudio.log", NULL);
+    const char *argv[] = {"pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n",
+                          "--use-pid-file=no", "--log-target=stderr",
+                          "-L", "module-null-sink sink_name=vmdesk_null",
+                          "-L", "module-native-protocol-unix auth-anonymous=1", NULL};
+    rt_world.pulse = rt_spawn(argv, rt_world.env, NULL, log);
+    const char *info[] = {"pactl", "info", NULL};
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *out =
+            g_file_test(sock, G_FILE_TEST_EXISTS) ? rt_run(info, rt_world.env) : NULL;
+        if (out && strstr(out, "Default Sink: vmdesk_null"))
+            return;
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *text = rt_read_text(log);
+    g_error("PulseAudio did not come up; its log:\n%s", text);
+}
+
+void rt_world_start(void)
+{
+    rt_world.dir = tu_tmpdir();
+    rt_world.run_dir = g_build_filename(rt_world.dir, "run", NULL);
+    g_assert_cmpint(g_mkdir(rt_world.run_dir, 0700), ==, 0);
+    start_xvfb();
+    g_autofree char *pulse_server = g_strdup_printf("unix:%s/pulse/native", rt_world.run_dir);
+    char **env = g_get_environ();
+    env = g_environ_setenv(env, "DISPLAY", rt_world.display, TRUE);
+    env = g_environ_setenv(env, "HOME", rt_world.dir, TRUE);
+    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", rt_world.run_dir, TRUE);
+    env = g_environ_setenv(env, "PULSE_SERVER", pulse_server, TRUE);
+    env = g_environ_unsetenv(env, "XDG_CONFIG_HOME");
+    rt_world.env = env;
+    start_pulse();
+    rt_world.cert = g_build_filename(rt_world.dir, "cert.pem", NULL);
+    rt_world.key = g_build_filename(rt_world.dir, "key.pem", NULL);
+    const char *req[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                         "-keyout", rt_world.key, "-out", rt_world.cert, "-days", "2",
+                         "-subj", "/CN=localhost", NULL};
+    g_autofree char *out = rt_run(req, NULL);
+    g_assert_nonnull(out);
+}
+
+void rt_world_finish(void)
+{
+    rt_stop(rt_world.pulse, SIGTERM);
+    g_clear_object(&rt_world.pulse);
+    rt_stop(rt_world.xvfb, SIGTERM);
+    g_clear_object(&rt_world.xvfb);
+    tu_rm_rf(rt_world.dir);
+    g_free(rt_world.dir);
+    g_free(rt_world.run_dir);
+    g_free(rt_world.display);
+    g_free(rt_world.cert);
+    g_free(rt_world.key);
+    g_strfreev(rt_world.env);
+    memset(&rt_world, 0, sizeof(rt_world));
+}
+
+/* --- the server and its log --- */
+
+/* The first line in @text from @from on that starts with RT_PREFIX @what
+ * (a glob: * and ? match): the line without the prefix, and the offset
+ * past it in *@end. */
+static char *line_in(const char *text, gsize from, const char *what, gsize *end)
+{
+    g_autofree char *glob = g_strconcat(RT_PREFIX, what, "*", NULL);
+    g_autoptr(GPatternSpec) pattern = g_pattern_spec_new(glob);
+    gsize len = strlen(text);
+    for (gsize at = MIN(from, len); at < len;) {
+        const char *nl = strchr(text + at, '\n');
+        gsize stop = nl ? (gsize)(nl - text) : len;
+        g_autofree char *line = g_strndup(text + at, stop - at);
+        if (g_pattern_spec_match_string(pattern, line)) {
+            if (end)
+                *end = nl ? stop + 1 : stop;
+            return g_strdup(line + strlen(RT_PREFIX));
+        }
+        at = nl ? stop + 1 : len;
+    }
+    return NULL;
+}
+
+char *rt_find_line(const char *log, const char *what)
+{
+    g_autofree char *text = rt_read_text(log);
+    return line_in(text, 0, what, NULL);
+}
+
+G_GNUC_NORETURN static void fail_with_logs(RtSession *s, const char *why)
+{
+    g_autofree char *text = rt_read_text(s->log);
+    g_autofree char *client = s->client_log ? rt_read_text(s->client_log) : g_strdup("");
+    g_error("%s; the server's log:\n%s\n%s:\n%s", why, text,
+            s->client_name ? s->client_name : "client", client);
+}
+
+static char *wait_next(RtSession *s, gsize *mark, const char *what, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        g_autofree char *text = rt_read_text(s->log);
+        char *line = line_in(text, mark ? *mark : 0, what, mark);
+        if (line)
+            return line;
+        if (g_get_monotonic_time() > deadline)
+            return NULL;
+        g_usleep(50 * 1000);
+    }
+}
+
+char *rt_expect_line(RtSession *s, const char *what, int timeout_ms)
+{
+    char *line = wait_next(s, NULL, what, timeout_ms);
+    if (!line) {
+        g_autofree char *why =
+            g_strdup_printf("no \"%s\" line from the server within %d ms", what, timeout_ms);
+        fail_with_logs(s, why);
+    }
+    return line;
+}
+
+gsize rt_log_mark(RtSession *s)
+{
+    g_autofree char *text = rt_read_text(s->log);
+    return strlen(text);
+}
+
+char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms)
+{
+    gsize from = *mark;
+    char *line = wait_next(s, mark, what, timeout_ms);
+    if (!line) {
+        g_autofree char *why = g_strdup_printf(
+            "no \"%s\" line from the server within %d ms after offset %" G_GSIZE_FORMAT, what,
+            timeout_ms, from);
+        fail_with_logs(s, why);
+    }
+    return line;
+}
+
+void rt_server_start(RtSession *s, const char *name, const char *const *args)
+{
+    s->log = g_strdup_printf("%s/%s-server.log", rt_world.dir, name);
+    g_autofree char *err = g_strdup_printf("%s/%s-server.err", rt_world.dir, name);
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)g_getenv("VMDESK_TEST_RDP_SERVER"));
+    g_ptr_array_add(argv, "--port");
+    g_ptr_array_add(argv, "0");
+    for (size_t i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    g_assert_nonnull(argv->pdata[0]);
+    s->server = rt_spawn((const char *const *)argv->pdata, NULL, s->log, err);
+    g_ptr_array_free(argv, TRUE);
+    g_autofree char *line = rt_expect_line(s, "listening 127.0.0.1:", 10000);
+    s->port = (unsigned)atoi(strrchr(line, ':') + 1);
+    g_assert_cmpuint(s->port, >, 0);
+}
+
+int rt_client_stop(RtSession *s)
+{
+    int status = rt_stop(s->client, SIGTERM);
+    g_clear_object(&s->client);
+    return status;
+}
+
+void rt_session_finish(RtSession *s)
+{
+    rt_client_stop(s);
+    g_free(rt_expect_line(s, "disconnected", 10000));
+    g_assert_cmpint(rt_stop(s->server, SIGTERM), ==, 0);
+    g_clear_object(&s->server);
+    g_clear_pointer(&s->log, g_free);
+    g_clear_pointer(&s->client_log, g_free);
+}
+
+/* --- the X side --- */
+
+static void run_x(const char *program, const char *arg0, va_list ap)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)program);
+    for (const char *a = arg0; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, (char *)a);
+    g_ptr_array_add(argv, NULL);
+    g_autofree char *out = rt_run((const char *const *)argv->pdata, rt_world.env);
+    if (!out) {
+        g_autofree char *cmd = g_strjoinv(" ", (char **)argv->pdata);
+        g_error("%s failed", cmd);
+    }
+    g_ptr_array_free(argv, TRUE);
+}
+
+void rt_xdo(const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    run_x("xdotool", arg0, ap);
+    va_end(ap);
+}
+
+void rt_x(const char *program, ...)
+{
+    va_list ap;
+    va_start(ap, program);
+    const char *arg0 = va_arg(ap, const char *);
+    run_x(program, arg0, ap);
+    va_end(ap);
+}
+
+/* From `xwininfo -root -tree`:  0x600008 "TITLE": ("res" "class")  WxH+X+Y  +X+Y */
+static char *find_window(const char *title_prefix, const char *title_part)
+{
+    const char *argv[] = {"xwininfo", "-root", "-tree", NULL};
+    g_autofree char *tree = rt_run(argv, rt_world.env);
+    g_auto(GStrv) lines = g_strsplit(tree ? tree : "", "\n", -1);
+    g_autofree char *needle = g_strdup_printf("\"%s", title_prefix);
+    for (char **l = lines; *l; l++) {
+        const char *q = strstr(*l, needle);
+        if (!q)
+            continue;
+        const char *end = strstr(q + 1, "\":");
+        g_autofree char *title = g_strndup(q + 1, end ? (gsize)(end - q - 1) : strlen(q + 1));
+        if (title_part && !strstr(title, title_part))
+            continue;
+        const char *id = *l + strspn(*l, " ");
+        return g_strndup(id, strcspn(id, " "));
+    }
+    return NULL;
+}
+
+char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_part,
+                     int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        char *win = find_window(title_prefix, title_part);
+        if (win)
+            return win;
+        if (g_get_monotonic_time() > deadline)
+            break;
+        g_usleep(100 * 1000);
+    }
+    const char *argv[] = {"xwininfo", "-root", "-tree", NULL};
+    g_autofree char *tree = rt_run(argv, rt_world.env);
+    g_autofree char *why = g_strdup_printf(
+        "no window titled \"%s...%s\" within %d ms; the windows:\n%s", title_prefix,
+        title_part ? title_part : "", timeout_ms, tree ? tree : "");
+    fail_with_logs(s, why);
+}
+
+bool rt_window_geometry(const char *win, int *x, int *y, int *w, int *h)
+{
+    const char *argv[] = {"xdotool", "getwindowgeometry", "--shell", win, NULL};
+    g_autofree char *out = rt_run(argv, rt_world.env);
+    if (!out)
+        return false;
+    int found = 0;
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        found += sscanf(*l, "X=%d", x) == 1;
+        found += sscanf(*l, "Y=%d", y) == 1;
+        found += sscanf(*l, "WIDTH=%d", w) == 1;
+        found += sscanf(*l, "HEIGHT=%d", h) == 1;
+    }
+    return found == 4;
+}
+
+/* The eight bars of frame @frame_no on a @w x @h picture in @rgb (8-bit
+ * RGB): what is wrong, appended to @why. */
+static void check_bars(const guint8 *rgb, unsigned w, unsigned h, unsigned frame_no,
+                       int tolerance, GString *why)
+{
+    static const guint32 bars[8] = {0xFFFFFF, 0xFFFF00, 0x00FFFF, 0x00FF00,
+                                    0xFF00FF, 0xFF0000, 0x0000FF, 0x000000};
+    unsigned shift = (frame_no * 8) % w;
+    for (unsigned i = 0; i < 8; i++) {
+        /* Bar i's middle, where frame_no's shift puts it. */
+        unsigned x = ((i * w / 8 + w / 16) + w - shift) % w, y = h / 3;
+        const guint8 *px = rgb + ((size_t)y * w + x) * 3;
+        guint32 want = bars[i];
+        int dr = abs(px[0] - (int)(want >> 16)), dg = abs(px[1] - (int)(want >> 8 & 0xFF)),
+            db = abs(px[2] - (int)(want & 0xFF));
+        if (dr > tolerance || dg > tolerance || db > tolerance)
+            g_string_append_printf(why, "bar %u at (%u,%u) is #%02x%02x%02x, not #%06x; ", i, x,
+                                   y, px[0], px[1], px[2], want);
+    }
+}
+
+/* Converts with ImageMagick (@src: "root" grabs the screen) into 8-bit RGB
+ * of @w x @h; false (and why) when that fails or the size differs. */
+static bool load_rgb(const char *program, const char *src, const char *crop, unsigned w,
+                     unsigned h, guint8 **rgb, GString *why)
+{
+    g_autofree char *path = g_build_filename(rt_world.dir, "picture.rgb", NULL);
+    g_autofree char *dest = g_strconcat("rgb:", path, NULL);
+    const char *grab[] = {"import", "-window", "root", "-crop", crop, "-depth", "8", dest, NULL};
+    const char *convert[] = {"convert", src, "-depth", "8", dest, NULL};
+    g_autofree char *out = rt_run(!strcmp(program, "import") ? grab : convert, rt_world.env);
+    gsize len = 0;
+    if (!out || !g_file_get_contents(path, (char **)rgb, &len, NULL)) {
+        g_string_append_printf(why, "%s could not read %s", program, src);
+        return false;
+    }
+    if (len != (gsize)w * h * 3) {
+        g_string_append_printf(why, "the picture has %" G_GSIZE_FORMAT " bytes, not %ux%ux3",
+                               len, w, h);
+        g_clear_pointer(rgb, g_free);
+        return false;
+    }
+    return true;
+}
+
+void rt_expect_bars(const char *win, unsigned w, unsigned h, unsigned frame_no, int tolerance)
+{
+    GString *why = g_string_new(NULL);
+    for (int attempt = 0; attempt < 50; attempt++) {
+        g_string_truncate(why, 0);
+        int x = 0, y = 0, ww = 0, wh = 0;
+        g_autofree guint8 *rgb = NULL;
+        if (!rt_window_geometry(win, &x, &y, &ww, &wh)) {
+            g_string_append_printf(why, "window %s has no geometry", win);
+        } else if ((unsigned)ww != w || (unsigned)wh != h) {
+            g_string_append_printf(why, "window %s is %dx%d, not %ux%u", win, ww, wh, w, h);
+        } else {
+            g_autofree char *crop = g_strdup_printf("%ux%u+%d+%d", w, h, x, y);
+            if (load_rgb("import", "root", crop, w, h, &rgb, why))
+                check_bars(rgb, w, h, frame_no, tolerance, why);
+        }
+        if (why->len == 0)
+            break;
+        g_usleep(200 * 1000);
+    }
+    if (why->len)
+        g_error("the picture is wrong: %s", why->str);
+    g_string_free(why, TRUE);
+}
+
+void rt_expect_bars_in_png(const char *png, unsigned w, unsigned h, unsigned frame_no,
+                           int tolerance)
+{
+    GString *why = g_string_new(NULL);
+    g_autofree guint8 *rgb = NULL;
+    if (load_rgb("convert", png, NULL, w, h, &rgb, why))
+        check_bars(rgb, w, h, frame_no, tolerance, why);
+    if (why->len)
+        g_error("%s is wrong: %s", png, why->str);
+    g_string_free(why, TRUE);
+}
+
+/* --- sound --- */
+
+GSubprocess *rt_recorder_start(const char *path)
+{
+    const char *parec[] = {"parec", "--device=vmdesk_null.monitor", "--format=s16le",
+                           "--rate=44100", "--channels=2", "--raw", NULL};
+    GSubprocess *p = rt_spawn(parec, rt_world.env, path, NULL);
+    /* parec takes up to a second to start its stream, then writes in 64 KiB
+     * pieces: the first piece says it records. A client started before that
+     * may play the tone's beginning to nobody. */
+    for (int i = 0; i < 100; i++) {
+        GStatBuf st;
+        if (g_stat(path, &st) == 0 && st.st_size > 0)
+            return p;
+        g_usleep(100 * 1000);
+    }
+    g_error("parec wrote nothing in 10 s");
+}
+
+static double goertzel(const gint16 *x, size_t n, size_t step, double hz)
+{
+    double k = 2 * cos(2 * G_PI * hz / RT_RATE), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = x[i * step] + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    /* Amplitude of that frequency in sample units. */
+    return 2 * sqrt(MAX(0, s1 * s1 + s2 * s2 - k * s1 * s2)) / (double)n;
+}
+
+/* Loud 20 ms windows of a recording (s16le stereo at RT_RATE): how many, and
+ * the end of the last one in frames. */
+static size_t loud_windows(const gint16 *pcm, size_t frames, size_t *first, size_t *last_end)
+{
+    size_t win = RT_RATE / 50, active = 0;
+    for (size_t w0 = 0; w0 + win <= frames; w0 += win) {
+        double sum = 0;
+        for (size_t i = 0; i < win; i++)
+            sum += (double)pcm[2 * (w0 + i)] * pcm[2 * (w0 + i)];
+        if (sqrt(sum / (double)win) > 0.05 * 32768) {
+            if (!active && first)
+                *first = w0;
+            active++;
+            if (last_end)
+                *last_end = w0 + win;
+        }
+    }
+    return active;
+}
+
+void rt_wait_tone_over(const char *path, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    while (g_get_monotonic_time() < deadline) {
+        gsize len = 0;
+        g_autofree char *raw = NULL;
+        size_t last_end = 0;
+        if (g_file_get_contents(path, &raw, &len, NULL) &&
+            loud_windows((const gint16 *)raw, len / 4, NULL, &last_end) > 0 &&
+            len / 4 > last_end + RT_RATE / 2)
+            return;
+        g_usleep(100 * 1000);
+    }
+}
+
+void rt_expect_tone(const char *path, int hz, int ms)
+{
+    gsize len = 0;
+    g_autofree char *raw = NULL;
+    g_assert_true(g_file_get_contents(path, &raw, &len, NULL));
+    const gint16 *pcm = (const gint16 *)raw;
+    size_t frames = len / 4, first = 0;
+    size_t active = loud_windows(pcm, frames, &first, NULL);
+    double active_ms = active * 20.0;
+    g_test_message("recorded %.2f s; loud for %.0f ms", (double)frames / RT_RATE, active_ms);
+    g_assert_cmpfloat(active_ms, >, ms * 0.8);
+    g_assert_cmpfloat(active_ms, <, ms * 1.1);
+    /* Half a second from the middle of the tone, left channel. */
+    size_t n = RT_RATE / 2, at = first + (size_t)(ms / 2000.0 * RT_RATE) - n / 2;
+    g_assert_cmpuint(at + n, <=, frames);
+    double tone = goertzel(pcm + 2 * at, n, 2, hz);
+    double others[] = {goertzel(pcm + 2 * at, n, 2, hz * 0.75),
+                       goertzel(pcm + 2 * at, n, 2, hz * 1.5), goertzel(pcm + 2 * at, n, 2, 1000)};
+    g_test_message("amplitude at %d Hz: %.0f; at %.0f, %.0f, 1000 Hz: %.0f, %.0f, %.0f", hz, tone,
+                   hz * 0.75, hz * 1.5, others[0], others[1], others[2]);
+    /* The server plays at half scale. */
+    g_assert_cmpfloat(tone, >, 0.3 * 32768);
+    for (size_t i = 0; i < G_N_ELEMENTS(others); i++)
+        g_assert_cmpfloat(others[i], <, tone / 100);
+}

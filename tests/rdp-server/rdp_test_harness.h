@@ -1,0 +1,119 @@
+/* What the tests of vmdesk-test-rdp-server share, whichever client they run
+ * (xfreerdp or vmdesk): one world per test process (a folder, our own Xvfb, a
+ * private PulseAudio whose only sink is a null sink, a certificate), the
+ * server and its log lines, the client's window on the X screen and the
+ * colour bars in it, and the tone recorded from the sink's monitor.
+ *
+ * Test code only; single-threaded callers. Every process started here gets
+ * SIGKILL when the test process dies (tu_launcher_new), so a failed check
+ * leaves nothing running. Failures abort the test with the server's and the
+ * client's logs. */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <stdbool.h>
+
+#define RT_PREFIX "VMDESK-SRV "
+#define RT_RATE 44100
+
+typedef struct {
+    char *dir;          /* everything goes in here; removed at the end */
+    char *run_dir;      /* XDG_RUNTIME_DIR (0700): PulseAudio's socket in pulse/native */
+    char *display;
+    GSubprocess *xvfb;  /* 1280x1024: larger than the desktops the tests use */
+    GSubprocess *pulse;
+    char **env;         /* X clients and xfreerdp: DISPLAY, HOME, XDG_RUNTIME_DIR, PULSE_SERVER */
+    char *cert, *key;   /* PEM pair for the servers */
+} RtWorld;
+
+extern RtWorld rt_world;
+
+/* Starts (or aborts) and ends the world. */
+void rt_world_start(void);
+void rt_world_finish(void);
+
+/* --- processes --- */
+
+/* Starts @argv (PATH searched) with @env (NULL: ours), stdin /dev/null,
+ * stdout and stderr to the files (NULL: inherited). Aborts on failure. */
+GSubprocess *rt_spawn(const char *const *argv, char **env, const char *out_path,
+                      const char *err_path);
+/* Runs @argv to completion; its stdout when it exited 0, else NULL. */
+char *rt_run(const char *const *argv, char **env);
+/* Sends @sig and waits (SIGKILL after 10 s); the exit status, or -1 when it
+ * was killed or did not exit by itself. NULL-safe. */
+int rt_stop(GSubprocess *p, int sig);
+/* A file's contents; "" when it cannot be read. */
+char *rt_read_text(const char *path);
+
+/* --- one server and one client at a time --- */
+
+typedef struct {
+    GSubprocess *server;
+    char *log;               /* the server's stdout */
+    unsigned port;
+    GSubprocess *client;
+    char *client_log;        /* the client's stdout and stderr */
+    const char *client_name; /* "xfreerdp", "vmdesk": for messages */
+} RtSession;
+
+/* Starts the server on a free port with @args (NULL-terminated) and waits
+ * for its listening line; @name names its log files. */
+void rt_server_start(RtSession *s, const char *name, const char *const *args);
+
+/* The first line of @log that starts with RT_PREFIX @what (* and ? in
+ * @what match any text and any character), without the prefix, for the
+ * caller to free; NULL if none. */
+char *rt_find_line(const char *log, const char *what);
+/* Waits up to @timeout_ms for such a line (the caller frees it); aborts
+ * with both logs if none. */
+char *rt_expect_line(RtSession *s, const char *what, int timeout_ms);
+/* The log's current end, for rt_expect_next. */
+gsize rt_log_mark(RtSession *s);
+/* Like rt_expect_line, but only lines after *@mark count; moves *@mark past
+ * the line found, so successive calls check the order of events. */
+char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms);
+
+/* Ends the client with SIGTERM; its exit status, or -1 (killed, or none). */
+int rt_client_stop(RtSession *s);
+/* Ends the client, then the server with SIGTERM: the server must log the end
+ * of the session and exit 0. */
+void rt_session_finish(RtSession *s);
+
+/* --- the X side --- */
+
+/* Runs `xdotool ARGS...` (NULL-terminated) on our display; aborts if it fails. */
+void rt_xdo(const char *arg0, ...) G_GNUC_NULL_TERMINATED;
+/* Runs any X client to completion on our display; aborts if it fails. */
+void rt_x(const char *program, ...) G_GNUC_NULL_TERMINATED;
+/* The id ("0x...", for the caller to free) of the top-level window whose
+ * title starts with @title_prefix and holds @title_part (NULL: any), waiting
+ * up to @timeout_ms; aborts with the session's logs if none. (xwininfo:
+ * xdotool search misses UTF-8 titles.) */
+char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_part,
+                     int timeout_ms);
+/* Where @win is on the screen and its size. */
+bool rt_window_geometry(const char *win, int *x, int *y, int *w, int *h);
+
+/* Window @win is @w x @h and shows the eight bars of frame @frame_no
+ * (lossy codecs: @tolerance per channel), grabbed from the screen
+ * (`import -window root`, cropped to the window). Retries for 10 s while
+ * the picture is on its way, then aborts saying what is wrong. */
+void rt_expect_bars(const char *win, unsigned w, unsigned h, unsigned frame_no, int tolerance);
+/* The same for a PNG file. */
+void rt_expect_bars_in_png(const char *png, unsigned w, unsigned h, unsigned frame_no,
+                           int tolerance);
+
+/* --- sound --- */
+
+/* parec recording the null sink's monitor (s16le stereo at RT_RATE) into
+ * @path; returns once it records. The caller owns it (rt_stop with SIGINT). */
+GSubprocess *rt_recorder_start(const char *path);
+/* Waits until the recording has had a tone and 500 ms of quiet after it,
+ * or @timeout_ms passed. */
+void rt_wait_tone_over(const char *path, int timeout_ms);
+/* The recording holds the tone: loud for @ms (-20 % to +10 %), at @hz near
+ * half scale and at least 100 times weaker at 0.75 @hz, 1.5 @hz and
+ * 1000 Hz. Reports the numbers with g_test_message. */
+void rt_expect_tone(const char *path, int hz, int ms);
