@@ -43,7 +43,7 @@ bool cert_pin_check(const char *file, const char *group, const char *where,
     if (pinned) {
         if (!g_ascii_strcasecmp(pinned, fingerprint))
             return true;
-        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                     "the RDP certificate of %s changed: pinned SHA-256 %s, now %s. Refusing to "
                     "connect: someone may be in between. If the change is expected (the guest "
                     "was reinstalled or its RDP server renewed its key), forget the old "

@@ -75,6 +75,7 @@ struct Rdp {
     char *clip_local;          /* what we offer the server */
     char *clip_remote;         /* the server's text we last passed on */
     unsigned buttons;
+    bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
     GError *verify_error;      /* set when the certificate was refused */
     bool auth_missing;
     bool connected;
@@ -637,7 +638,7 @@ static DWORD check_certificate(Rdp *r, const char *host, UINT16 port, const char
     bool first = false;
     g_clear_error(&r->verify_error);
     if (!r->target.pin_file) {
-        g_set_error(&r->verify_error, VD_ERROR, VD_ERROR_PROTOCOL,
+        g_set_error(&r->verify_error, VD_ERROR, VD_ERROR_FAILED,
                     "no place to pin the certificate of %s", where);
         return 0;
     }
@@ -751,7 +752,7 @@ static GError *connect_error(Rdp *r)
     const char *name = freerdp_get_last_error_name(code);
     const char *text = freerdp_get_last_error_string(code);
     if (r->auth_missing)
-        return g_error_new(VD_ERROR, VD_ERROR_PROTOCOL,
+        return g_error_new(VD_ERROR, VD_ERROR_FAILED,
                            "%s:%u asks for a user name and password before the session (NLA); "
                            "store them with vmdesk credentials",
                            t->host, t->port);
@@ -766,7 +767,7 @@ static GError *connect_error(Rdp *r)
                    (info.protocol & (RDP_PROTOCOL_HYBRID | RDP_PROTOCOL_HYBRID_EX));
         rdp_probe_info_clear(&info);
         if (nla && t->username)
-            return g_error_new(VD_ERROR, VD_ERROR_PROTOCOL,
+            return g_error_new(VD_ERROR, VD_ERROR_FAILED,
                                "%s:%u ended the connection during network level authentication "
                                "(NLA): it most likely refused the user name or password for %s",
                                t->host, t->port, t->username);
@@ -782,11 +783,11 @@ static GError *connect_error(Rdp *r)
     case FREERDP_ERROR_CONNECT_WRONG_PASSWORD:
     case FREERDP_ERROR_CONNECT_NO_OR_MISSING_CREDENTIALS:
     case FREERDP_ERROR_CONNECT_ACCESS_DENIED:
-        return g_error_new(VD_ERROR, VD_ERROR_PROTOCOL,
+        return g_error_new(VD_ERROR, VD_ERROR_FAILED,
                            "%s:%u refused the user name or password%s%s (%s)", t->host, t->port,
                            t->username ? " for " : "", t->username ? t->username : "", name);
     default:
-        return g_error_new(VD_ERROR, VD_ERROR_PROTOCOL, "RDP connection to %s:%u failed: %s (%s)",
+        return g_error_new(VD_ERROR, VD_ERROR_FAILED, "RDP connection to %s:%u failed: %s (%s)",
                            t->host, t->port, text, name);
     }
 }
@@ -800,8 +801,16 @@ static void send_input(Rdp *r, Input *in)
         DWORD sc = in->qnum & 0x7f;
         if (in->qnum & 0x80)
             sc |= KBDEXT;
-        if (in->qnum)
+        if (in->qnum == 0x1d || in->qnum == 0x9d)
+            r->ctrl_down = in->down;
+        if (in->qnum == 0xc6 && !r->ctrl_down) {
+            /* Pause is E1 1D 45 E1 9D C5, all on the key's press; E0 46 (what
+             * QEMU numbers it) is Ctrl+Break. */
+            if (in->down)
+                freerdp_input_send_keyboard_pause_event(input);
+        } else if (in->qnum) {
             freerdp_input_send_keyboard_event_ex(input, in->down, sc);
+        }
         break;
     }
     case IN_POINTER: {
@@ -899,16 +908,16 @@ static bool run(Rdp *r, GError **error)
             UINT32 info = freerdp_error_info(instance);
             UINT32 code = freerdp_get_last_error(r->ctx);
             if (info && info != ERRINFO_LOGOFF_BY_USER && info != ERRINFO_RPC_INITIATED_LOGOFF)
-                g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the RDP server ended the session: %s",
+                g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the RDP server ended the session: %s",
                             freerdp_get_error_info_string(info));
             else if (info)
-                g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                             "the session ended (logged off on the server)");
             else if (code && code != FREERDP_ERROR_SUCCESS)
-                g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the RDP connection broke: %s",
+                g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the RDP connection broke: %s",
                             freerdp_get_last_error_string(code));
             else
-                g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                             "the RDP server closed the connection");
             break;
         }
