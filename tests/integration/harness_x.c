@@ -59,7 +59,9 @@ static bool xvfb_try_start(Xvfb *x, const char *screen)
     /* Xvfb gets the pipe as fd 10. */
     int target = 10;
     g_assert_cmpint(fds[1], !=, target);
-    const char *argv[] = {"Xvfb", "-displayfd", "10", "-screen", "0", screen,
+    /* -noreset: without it the server resets when its last client leaves
+     * (our check below), and a client connecting meanwhile is refused. */
+    const char *argv[] = {"Xvfb", "-displayfd", "10", "-noreset", "-screen", "0", screen,
                           "-nolisten", "tcp", NULL};
     g_autoptr(GError) err = NULL;
     g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |

@@ -83,8 +83,10 @@ static void start_xvfb(void)
         g_autoptr(GSubprocessLauncher) l =
             tu_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
         g_subprocess_launcher_take_fd(l, fds[1], 10);
-        const char *argv[] = {"Xvfb", "-displayfd", "10", "-screen", "0", "1280x1024x24",
-                              "-nolisten", "tcp", NULL};
+        /* -noreset: a client connecting while the server resets after its
+         * last client left would be refused. */
+        const char *argv[] = {"Xvfb", "-displayfd", "10", "-noreset", "-screen", "0",
+                              "1280x1024x24", "-nolisten", "tcp", NULL};
         g_autoptr(GError) err = NULL;
         rt_world.xvfb = g_subprocess_launcher_spawnv(l, argv, &err);
         g_assert_no_error(err);
