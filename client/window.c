@@ -803,6 +803,20 @@ static void poll_vm_state(Win *w)
     }
 }
 
+/* OpenGL on a software rasterizer (Mesa's llvmpipe or softpipe: no GPU, as
+ * under Xvfb or in a VM without 3D) costs about three times SDL's own
+ * software renderer per frame (bench/rdp-frames). */
+static bool gl_is_software(SDL_Renderer *ren)
+{
+    SDL_RendererInfo info;
+    if (SDL_GetRendererInfo(ren, &info) != 0 || strncmp(info.name, "opengl", 6) != 0)
+        return false;
+    typedef const unsigned char *(*GetStringFunc)(unsigned name);
+    GetStringFunc get_string = (GetStringFunc)SDL_GL_GetProcAddress("glGetString");
+    const char *r = get_string ? (const char *)get_string(0x1F01 /* GL_RENDERER */) : NULL;
+    return r && (strstr(r, "llvmpipe") || strstr(r, "softpipe") || strstr(r, "Software Rasterizer"));
+}
+
 bool window_run(const WindowOptions *opts, GError **error)
 {
     Win w = {.opts = opts};
@@ -833,6 +847,12 @@ bool window_run(const WindowOptions *opts, GError **error)
                              768, flags);
     if (w.win)
         w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_ACCELERATED);
+    if (w.ren && gl_is_software(w.ren) && !g_getenv("SDL_RENDER_DRIVER")) {
+        vd_debug("OpenGL renders in software here: using SDL's software renderer");
+        SDL_DestroyRenderer(w.ren);
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+        w.ren = NULL;
+    }
     if (w.win && !w.ren)
         w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_SOFTWARE);
     if (!w.win || !w.ren) {
