@@ -11,14 +11,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SCREENSHOT_TIMEOUT_MS 20000
+#define SCREENSHOT_TIMEOUT_MS 40000
 /* QEMU answers the first request with its copy of the screen before it has
  * refreshed it, then sends the real picture: wait for the updates to settle
  * (quiet this long, or at most SCREENSHOT_SETTLE_MAX_MS after the first). */
 #define SCREENSHOT_QUIET_MS 300
 /* RDP servers that capture a screen (the shadow server, xrdp) may send a
- * complete black picture before their first capture: settle longer. */
+ * complete black picture before their first capture: settle longer. And an
+ * RDP picture is the user's desktop, not the server's login or progress
+ * screen, once the server sent its logon notification (xrdp never does: then
+ * SCREENSHOT_NO_LOGON_MS after the first complete picture) and it is not all
+ * black (an X session before its window manager paints); at most
+ * SCREENSHOT_RDP_MAX_MS after the first complete picture. */
 #define SCREENSHOT_QUIET_RDP_MS 1000
+#define SCREENSHOT_NO_LOGON_MS 5000
+#define SCREENSHOT_RDP_MAX_MS 15000
 #define SCREENSHOT_SETTLE_MAX_MS 3000
 
 /* The VNC target of a VM (its unix socket), starting it first if asked. */
@@ -190,19 +197,23 @@ int cli_connect(int argc, char **argv)
     return ok ? 0 : cli_fail(err);
 }
 
-/* Connect without a window, wait for the first complete frame, save it. */
-static bool screenshot(Session *s, const char *what, int quiet_ms, const char *file,
-                       GError **error)
+/* Connect without a window, wait for the first complete picture that has
+ * settled (for RDP: of the user's desktop), save it. */
+static bool screenshot(Session *s, bool rdp, const char *file, GError **error)
 {
+    const char *what = rdp ? "RDP" : "VNC";
+    gint64 quiet_us = (rdp ? SCREENSHOT_QUIET_RDP_MS : SCREENSHOT_QUIET_MS) * 1000LL;
     bool ok = session_connect(s, error);
     gint64 deadline = g_get_monotonic_time() + SCREENSHOT_TIMEOUT_MS * 1000;
-    bool connected = false;
+    bool connected = false, logon = false;
     gint64 first = 0;
     while (ok) {
         SessionEvent *ev;
         while ((ev = session_next_event(s))) {
             if (ev->type == SESSION_EV_CONNECTED)
                 connected = true;
+            if (ev->type == SESSION_EV_LOGON)
+                logon = true;
             if (ev->type == SESSION_EV_CLOSED) {
                 if (ev->error)
                     g_propagate_error(error, g_steal_pointer(&ev->error));
@@ -218,8 +229,14 @@ static bool screenshot(Session *s, const char *what, int quiet_ms, const char *f
         gint64 now = g_get_monotonic_time();
         if (connected && s->fb.frames > 0 && !first)
             first = now;
-        bool have = first && (now - s->fb.last_damage > quiet_ms * 1000LL ||
-                              now - first > SCREENSHOT_SETTLE_MAX_MS * 1000);
+        bool quiet = now - s->fb.last_damage > quiet_us;
+        bool have;
+        if (rdp)
+            have = first && ((quiet && (logon || now - first > SCREENSHOT_NO_LOGON_MS * 1000LL) &&
+                              !session_fb_all_black(&s->fb)) ||
+                             now - first > SCREENSHOT_RDP_MAX_MS * 1000LL);
+        else
+            have = first && (quiet || now - first > SCREENSHOT_SETTLE_MAX_MS * 1000);
         if (have)
             ok = png_write_xrgb(file, s->fb.pixels, s->fb.width, s->fb.height, s->fb.stride,
                                error);
@@ -298,8 +315,6 @@ int cli_screenshot(int argc, char **argv)
         s = vnc_session_create(&t, NULL, NULL);
         vnc_target_clear(&t);
     }
-    bool rdp = proto == WINDOW_PROTOCOL_RDP;
-    bool ok = screenshot(s, rdp ? "RDP" : "VNC", rdp ? SCREENSHOT_QUIET_RDP_MS : SCREENSHOT_QUIET_MS,
-                         argv[2], &err);
+    bool ok = screenshot(s, proto == WINDOW_PROTOCOL_RDP, argv[2], &err);
     return ok ? 0 : cli_fail(err);
 }

@@ -151,3 +151,14 @@ void session_fb_update_done(Session *s)
         session_post(s, SESSION_EV_FRAME, 0, 0, NULL, NULL);
     }
 }
+
+bool session_fb_all_black(const SessionFramebuffer *fb)
+{
+    for (int y = 0; y < fb->height; y++) {
+        const uint32_t *row = (const uint32_t *)((const uint8_t *)fb->pixels + (size_t)y * fb->stride);
+        for (int x = 0; x < fb->width; x++)
+            if (row[x] & 0xffffff)
+                return false;
+    }
+    return true;
+}

@@ -97,6 +97,9 @@ void session_disconnect_start(Session *s);
 void session_destroy(Session *s);
 /* Next queued event or NULL; caller frees it with session_event_free. */
 SessionEvent *session_next_event(Session *s);
+/* Whether every pixel is black (a server still drawing its desktop). Call
+ * with fb.lock held. */
+bool session_fb_all_black(const SessionFramebuffer *fb);
 /* Take the dirty rectangle (false if none). Call with fb.lock held. */
 bool session_take_dirty(Session *s, int *x, int *y, int *w, int *h);
 

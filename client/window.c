@@ -405,17 +405,6 @@ static void swap_to_pending(Win *w)
     w->reconnect_at = 0;
 }
 
-static bool fb_all_black(const SessionFramebuffer *fb)
-{
-    for (int y = 0; y < fb->height; y++) {
-        const uint32_t *row = (const uint32_t *)((const uint8_t *)fb->pixels + (size_t)y * fb->stride);
-        for (int x = 0; x < fb->width; x++)
-            if (row[x] & 0xffffff)
-                return false;
-    }
-    return true;
-}
-
 /* Whether the pending RDP picture should replace VNC now (see SETTLE_MS). */
 static bool pending_ready(Win *w)
 {
@@ -429,7 +418,7 @@ static bool pending_ready(Win *w)
         return false;
     SessionFramebuffer *fb = &w->pending->fb;
     g_mutex_lock(&fb->lock);
-    bool ready = (now - fb->last_damage) / 1000 >= SETTLE_MS && !fb_all_black(fb);
+    bool ready = (now - fb->last_damage) / 1000 >= SETTLE_MS && !session_fb_all_black(fb);
     g_mutex_unlock(&fb->lock);
     return ready;
 }
