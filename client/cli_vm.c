@@ -4,6 +4,7 @@
 #include "error.h"
 #include "paths.h"
 #include "size.h"
+#include "vm_media.h"
 #include "vm_store.h"
 
 #include <stdio.h>
@@ -187,7 +188,20 @@ int cli_show(int argc, char **argv)
         return cli_fail(err);
     g_autoptr(VmStatus) st = vm_status_get(argv[1]);
     g_autoptr(JsonNode) node = cli_vm_json(cfg, st, true);
+    /* A running VM's CD drive as QEMU sees it (the guest may open the tray). */
+    VmCdrom cd = {0};
+    bool have_cd = vm_state_is_active(st->state) && vm_cdrom_query(argv[1], &cd, NULL);
+    if (have_cd) {
+        JsonObject *o = json_object_new();
+        json_object_set_boolean_member(o, "tray-open", cd.tray_open);
+        if (cd.medium)
+            json_object_set_string_member(o, "medium", cd.medium);
+        else
+            json_object_set_null_member(o, "medium");
+        json_object_set_object_member(json_node_get_object(node), "cdrom", o);
+    }
     if (json) {
+        vm_cdrom_clear(&cd);
         cli_print_json(node);
         return 0;
     }
@@ -207,7 +221,12 @@ int cli_show(int argc, char **argv)
     printf("firmware:     %s%s%s\n", vm_firmware_to_string(cfg->firmware),
            cfg->secure_boot ? ", Secure Boot" : "", cfg->tpm ? ", TPM 2.0" : "");
     printf("disk:         %s\n", disk ? disk : "(none)");
-    printf("cd:           %s\n", cfg->iso ? cfg->iso : "(empty)");
+    if (have_cd)
+        printf("cd:           %s (tray %s)\n", cd.medium ? cd.medium : "(empty)",
+               cd.tray_open ? "open" : "closed");
+    else
+        printf("cd:           %s\n", cfg->iso ? cfg->iso : "(empty)");
+    vm_cdrom_clear(&cd);
     if (cfg->kernel)
         printf("kernel:       %s\ninitrd:       %s\nappend:       %s\n", cfg->kernel,
                cfg->initrd ? cfg->initrd : "-", cfg->append ? cfg->append : "");
@@ -311,5 +330,34 @@ int cli_delete(int argc, char **argv)
     printf("Deleted VM \"%s\".\n", argv[1]);
     for (char **k = kept; k && *k; k++)
         printf("Kept disk: %s\n", *k);
+    return 0;
+}
+
+int cli_cdrom(int argc, char **argv)
+{
+    int status;
+    if (!cli_parse("cdrom", "NAME insert PATH | NAME eject",
+                   "Put a CD image (an ISO) in the VM's drive, or take it out: at once while the "
+                   "VM runs, else for its next start. `vmdesk show` gives the drive's state.",
+                   NULL, &argc, &argv, &status) ||
+        !cli_expect_args("cdrom", argc, 2, 3, &status))
+        return status;
+    const char *name = argv[1], *verb = argv[2];
+    bool insert = !strcmp(verb, "insert"), eject = !strcmp(verb, "eject");
+    if ((!insert && !eject) || (insert && argc != 4) || (eject && argc != 3)) {
+        fprintf(stderr, "vmdesk cdrom: write vmdesk cdrom NAME insert PATH or vmdesk cdrom NAME "
+                        "eject (see vmdesk cdrom --help)\n");
+        return 2;
+    }
+    GError *err = NULL;
+    bool live = false;
+    if (insert ? !vm_cdrom_insert(name, argv[3], &live, &err) : !vm_cdrom_eject(name, &live, &err))
+        return cli_fail(err);
+    g_autofree char *abs = insert ? g_canonicalize_filename(argv[3], NULL) : NULL;
+    if (insert)
+        printf("%s: %s is in the CD drive%s\n", name, abs,
+               live ? "" : " (from the next start)");
+    else
+        printf("%s: the CD drive is empty%s\n", name, live ? "" : " (from the next start)");
     return 0;
 }

@@ -363,6 +363,65 @@ static void test_uefi_tpm(void)
     harness_finish(&h);
 }
 
+static JsonObject *show_cdrom(Harness *h, const char *name)
+{
+    g_autoptr(JsonObject) show = harness_show(h, name);
+    g_assert_true(json_object_has_member(show, "cdrom"));
+    return json_object_ref(json_object_get_object_member(show, "cdrom"));
+}
+
+/* CD media: for the next start while stopped, live through QMP while
+ * running, kept in the config across a restart; bad input refused. */
+static void test_cdrom(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_create_guest(&h, "cd", NULL, NULL);
+    g_autofree char *iso = g_build_filename(h.root, "media.iso", NULL);
+    g_autofree char *other = g_build_filename(h.root, "other.iso", NULL);
+    g_assert_true(g_file_set_contents(iso, "CD001", 5, NULL));
+    g_assert_true(g_file_set_contents(other, "CD002", 5, NULL));
+
+    g_autofree char *out = harness_ok(&h, "cdrom", "cd", "insert", iso, NULL);
+    g_assert_nonnull(strstr(out, "from the next start"));
+    g_free(harness_ok(&h, "start", "cd", NULL));
+    g_autoptr(JsonObject) cd1 = show_cdrom(&h, "cd");
+    g_assert_cmpstr(json_object_get_string_member(cd1, "medium"), ==, iso);
+    g_assert_false(json_object_get_boolean_member(cd1, "tray-open"));
+
+    /* Live: QEMU's drive changes, and the config follows. */
+    g_free(harness_ok(&h, "cdrom", "cd", "eject", NULL));
+    g_autoptr(JsonObject) cd2 = show_cdrom(&h, "cd");
+    g_assert_true(json_object_get_null_member(cd2, "medium"));
+    g_autofree char *out2 = harness_ok(&h, "cdrom", "cd", "insert", other, NULL);
+    g_assert_null(strstr(out2, "next start"));
+    g_autoptr(JsonObject) cd3 = show_cdrom(&h, "cd");
+    g_assert_cmpstr(json_object_get_string_member(cd3, "medium"), ==, other);
+    g_autoptr(JsonObject) show = harness_show(&h, "cd");
+    g_assert_cmpstr(json_object_get_string_member(json_object_get_object_member(show, "config"),
+                                                  "iso"),
+                    ==, other);
+
+    /* Bad input changes nothing. */
+    RunResult r = harness_vmdesk(&h, "cdrom", "cd", "insert", "/no/such.iso", NULL);
+    g_assert_cmpint(r.status, ==, 3);
+    g_assert_nonnull(strstr(r.err, "not a file"));
+    run_result_clear(&r);
+    r = harness_vmdesk(&h, "cdrom", "cd", "open", NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    run_result_clear(&r);
+    g_autoptr(JsonObject) cd4 = show_cdrom(&h, "cd");
+    g_assert_cmpstr(json_object_get_string_member(cd4, "medium"), ==, other);
+
+    /* The medium is still there after a restart. */
+    g_free(harness_ok(&h, "stop", "cd", "--force", NULL));
+    g_free(harness_ok(&h, "start", "cd", NULL));
+    g_autoptr(JsonObject) cd5 = show_cdrom(&h, "cd");
+    g_assert_cmpstr(json_object_get_string_member(cd5, "medium"), ==, other);
+    g_free(harness_ok(&h, "stop", "cd", "--force", NULL));
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -373,5 +432,6 @@ int main(int argc, char **argv)
     g_test_add_func("/lifecycle/bad-input", test_bad_input);
     g_test_add_func("/lifecycle/two-vms", test_two_vms);
     g_test_add_func("/lifecycle/uefi-tpm", test_uefi_tpm);
+    g_test_add_func("/lifecycle/cdrom", test_cdrom);
     return g_test_run();
 }
