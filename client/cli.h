@@ -31,6 +31,7 @@ int cli_credentials(int argc, char **argv);
 int cli_share(int argc, char **argv);
 int cli_certificate(int argc, char **argv);
 int cli_cdrom(int argc, char **argv);
+int cli_disk(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "paths.h"
 #include "size.h"
+#include "vm_disk.h"
 #include "vm_media.h"
 #include "vm_store.h"
 
@@ -359,5 +360,32 @@ int cli_cdrom(int argc, char **argv)
                live ? "" : " (from the next start)");
     else
         printf("%s: the CD drive is empty%s\n", name, live ? "" : " (from the next start)");
+    return 0;
+}
+
+int cli_disk(int argc, char **argv)
+{
+    int status;
+    if (!cli_parse("disk", "NAME resize +SIZE|SIZE",
+                   "Grow a VM's disk by SIZE (+20G) or to SIZE (80G); units K, M, G, T, plain "
+                   "numbers are G. A running guest sees the new size at once (it still has to "
+                   "grow its partition and file system). Disks never shrink.",
+                   NULL, &argc, &argv, &status) ||
+        !cli_expect_args("disk", argc, 3, 3, &status))
+        return status;
+    if (strcmp(argv[2], "resize")) {
+        fprintf(stderr, "vmdesk disk: unknown action \"%s\"; write vmdesk disk NAME resize "
+                        "+SIZE (see vmdesk disk --help)\n",
+                argv[2]);
+        return 2;
+    }
+    GError *err = NULL;
+    bool live = false;
+    uint64_t old_size = 0, new_size = 0;
+    if (!vm_disk_resize(argv[1], argv[3], &live, &old_size, &new_size, &err))
+        return cli_fail(err);
+    g_autofree char *o = vd_size_format(old_size), *n = vd_size_format(new_size);
+    printf("%s: the disk grew from %s to %s%s\n", argv[1], o, n,
+           live ? "; the running guest was told" : "");
     return 0;
 }

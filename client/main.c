@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"connect", cli_connect, "connect rdp://[USER@]HOST[:PORT]", "any RDP or VNC server in a window"},
     {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png", "save the picture, no window"},
     {"cdrom", cli_cdrom, "cdrom NAME insert PATH | eject", "CD media, live or for the next start"},
+    {"disk", cli_disk, "disk NAME resize +SIZE", "grow the disk (live when running)"},
     {"credentials", cli_credentials, "credentials NAME [--user U]", "the guest login RDP uses (kept private)"},
     {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions"},
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},

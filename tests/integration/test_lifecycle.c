@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -422,6 +423,56 @@ static void test_cdrom(void)
     harness_finish(&h);
 }
 
+static uint64_t disk_virtual_size(Harness *h, const char *name)
+{
+    g_autofree char *path =
+        g_build_filename(h->root, "data", "vmdesk", "vms", name, "disk.qcow2", NULL);
+    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", path, NULL};
+    g_autofree char *out = NULL;
+    int st = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &st, NULL));
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
+    return (uint64_t)json_object_get_int_member(json_node_get_object(json_parser_get_root(p)),
+                                                "virtual-size");
+}
+
+/* Disks grow, stopped (qemu-img) and running (QMP block_resize); they never
+ * shrink, and a refusal changes nothing. */
+static void test_disk_resize(void)
+{
+    Harness h;
+    harness_init(&h);
+    const char *disk[] = {"--disk", "64M", NULL};
+    harness_create_guest(&h, "grow", NULL, disk);
+    g_assert_cmpuint(disk_virtual_size(&h, "grow"), ==, 64u << 20);
+    g_autofree char *out = harness_ok(&h, "disk", "grow", "resize", "+32M", NULL);
+    g_assert_nonnull(strstr(out, "from 64M to 96M"));
+    g_assert_cmpuint(disk_virtual_size(&h, "grow"), ==, 96u << 20);
+    RunResult r = harness_vmdesk(&h, "disk", "grow", "resize", "32M", NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_nonnull(strstr(r.err, "only grows disks"));
+    run_result_clear(&r);
+    r = harness_vmdesk(&h, "disk", "grow", "resize", "+lots", NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    run_result_clear(&r);
+    g_assert_cmpuint(disk_virtual_size(&h, "grow"), ==, 96u << 20);
+
+    g_free(harness_ok(&h, "start", "grow", NULL));
+    g_autofree char *live = harness_ok(&h, "disk", "grow", "resize", "128M", NULL);
+    g_assert_nonnull(strstr(live, "the running guest was told"));
+    g_assert_cmpuint(disk_virtual_size(&h, "grow"), ==, 128u << 20);
+    g_free(harness_ok(&h, "stop", "grow", "--force", NULL));
+    /* A VM without a disk says so. */
+    harness_create_guest(&h, "nodisk", NULL, NULL);
+    r = harness_vmdesk(&h, "disk", "nodisk", "resize", "+1G", NULL);
+    g_assert_cmpint(r.status, ==, 3);
+    g_assert_nonnull(strstr(r.err, "has no disk"));
+    run_result_clear(&r);
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -433,5 +484,6 @@ int main(int argc, char **argv)
     g_test_add_func("/lifecycle/two-vms", test_two_vms);
     g_test_add_func("/lifecycle/uefi-tpm", test_uefi_tpm);
     g_test_add_func("/lifecycle/cdrom", test_cdrom);
+    g_test_add_func("/lifecycle/disk-resize", test_disk_resize);
     return g_test_run();
 }
