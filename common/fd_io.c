@@ -1,6 +1,7 @@
 #include "fd_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -44,4 +45,12 @@ int vd_fd_send_all(int fd, const void *data, size_t len, gint64 deadline)
         return n < 0 ? errno : EIO;
     }
     return 0;
+}
+
+void vd_fd_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK))
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
 }

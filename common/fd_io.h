@@ -7,6 +7,9 @@
 #include <glib.h>
 #include <stddef.h>
 
+/* Make @fd non-blocking and close-on-exec. */
+void vd_fd_set_nonblocking(int fd);
+
 /* Wait until @fd has one of @events (POLLIN, POLLOUT) or the deadline passes.
  * Returns the revents (> 0; may be POLLERR or POLLHUP only), 0 when the
  * deadline passed, or -errno when poll failed. EINTR is retried. */

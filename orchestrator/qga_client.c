@@ -38,10 +38,7 @@ QgaClient *qga_client_new_fd(int fd, const char *name)
     c->name = g_strdup(name ? name : "the guest agent");
     c->lines = json_lines_new("the guest agent", QGA_MESSAGE_MAX, handle_message, c);
     g_queue_init(&c->replies);
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0)
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    vd_fd_set_nonblocking(fd);
     return c;
 }
 

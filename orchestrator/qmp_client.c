@@ -34,10 +34,7 @@ QmpClient *qmp_client_new_fd(int fd)
     c->lines = json_lines_new("QMP", QMP_MESSAGE_MAX, handle_message, c);
     g_queue_init(&c->replies);
     c->next_id = 1;
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0)
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    vd_fd_set_nonblocking(fd);
     return c;
 }
 

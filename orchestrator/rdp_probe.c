@@ -306,9 +306,7 @@ bool rdp_probe_classify(const guint8 *d, size_t len, unsigned requested, bool cl
 
 void rdp_probe_exchange(int fd, unsigned requested, gint64 deadline, RdpProbeInfo *info)
 {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0 && !(flags & O_NONBLOCK))
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    vd_fd_set_nonblocking(fd);
     guint8 req[RDP_PROBE_REQUEST_LEN];
     rdp_probe_build_request(requested, req);
     /* A failed send (the server closed at once) is not the verdict yet: what
