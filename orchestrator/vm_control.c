@@ -15,6 +15,18 @@
 #define POLL_US (50 * 1000)
 #define QMP_TIMEOUT_MS 10000
 
+JsonNode *vm_qmp_run(const char *name, const char *command, JsonObject *args, int timeout_ms,
+                     GError **error)
+{
+    g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
+    if (!c) {
+        if (args)
+            json_object_unref(args);
+        return NULL;
+    }
+    return qmp_client_execute(c, command, args, timeout_ms, error);
+}
+
 static bool wait_unlocked(const char *name, int timeout_ms);
 
 static bool check_runnable(const VmConfig *cfg, GError **error)

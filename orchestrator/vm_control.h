@@ -36,3 +36,8 @@ bool vm_wait_state(const char *name, VmState want, int timeout_ms, VmStatus **st
 
 /* Connect to the VM's QMP socket and negotiate; VD_ERROR_STATE if not running. */
 QmpClient *vm_qmp_connect(const char *name, GError **error);
+/* Run one QMP @command (with @args, ownership taken; NULL for none) on the
+ * running VM @name within @timeout_ms; its "return" (caller unrefs) or NULL
+ * with @error. */
+JsonNode *vm_qmp_run(const char *name, const char *command, JsonObject *args, int timeout_ms,
+                     GError **error);

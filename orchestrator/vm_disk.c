@@ -93,14 +93,10 @@ bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *ol
     /* Images are sparse: growing writes only a little metadata. */
     g_autoptr(VmStatus) st = vm_status_get(name);
     if (vm_state_is_active(st->state)) {
-        g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
-        if (!c)
-            return false;
         JsonObject *args = json_object_new();
         json_object_set_string_member(args, "node-name", "disk0");
         json_object_set_int_member(args, "size", (gint64)target);
-        g_autoptr(JsonNode) ret = qmp_client_execute(c, "block_resize", args, QMP_TIMEOUT_MS,
-                                                     error);
+        g_autoptr(JsonNode) ret = vm_qmp_run(name, "block_resize", args, QMP_TIMEOUT_MS, error);
         if (!ret)
             return false;
         *live = true;

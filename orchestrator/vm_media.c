@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define QMP_TIMEOUT_MS 5000
 #define CD_ID "cd0"
+#define QMP_TIMEOUT_MS 5000
 
 void vm_cdrom_clear(VmCdrom *cd)
 {
@@ -19,19 +19,10 @@ void vm_cdrom_clear(VmCdrom *cd)
     memset(cd, 0, sizeof(*cd));
 }
 
-static bool is_running(const char *name)
-{
-    g_autoptr(VmStatus) st = vm_status_get(name);
-    return vm_state_is_active(st->state);
-}
-
 bool vm_cdrom_query(const char *name, VmCdrom *cd, GError **error)
 {
     memset(cd, 0, sizeof(*cd));
-    g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
-    if (!c)
-        return false;
-    g_autoptr(JsonNode) ret = qmp_client_execute(c, "query-block", NULL, QMP_TIMEOUT_MS, error);
+    g_autoptr(JsonNode) ret = vm_qmp_run(name, "query-block", NULL, QMP_TIMEOUT_MS, error);
     if (!ret)
         return false;
     JsonArray *devices = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
@@ -52,9 +43,22 @@ bool vm_cdrom_query(const char *name, VmCdrom *cd, GError **error)
     return false;
 }
 
-/* Record @iso (NULL: none) in the config, as `vmdesk set NAME iso=...`. */
-static bool save_iso(const char *name, const char *iso, bool running, GError **error)
+/* Run @command (@args taken) on the drive when the VM runs (*@live), then
+ * record @iso (NULL: none) in the config, as `vmdesk set NAME iso=...`. */
+static bool change_medium(const char *name, const char *command, JsonObject *args,
+                          const char *iso, bool *live, GError **error)
 {
+    g_autoptr(VmStatus) st = vm_status_get(name);
+    bool running = vm_state_is_active(st->state);
+    *live = false;
+    if (running) {
+        g_autoptr(JsonNode) ret = vm_qmp_run(name, command, args, QMP_TIMEOUT_MS, error);
+        if (!ret)
+            return false;
+        *live = true;
+    } else {
+        json_object_unref(args);
+    }
     g_autoptr(VmConfig) cfg = vm_store_load(name, error);
     if (!cfg)
         return false;
@@ -65,9 +69,10 @@ static bool save_iso(const char *name, const char *iso, bool running, GError **e
 bool vm_cdrom_insert(const char *name, const char *path, bool *live, GError **error)
 {
     *live = false;
-    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
-    if (!cfg)
+    if (!vm_store_exists(name)) {
+        vm_config_free(vm_store_load(name, error)); /* for its "no such VM" */
         return false;
+    }
     g_autofree char *abs = g_canonicalize_filename(path, NULL);
     if (!g_file_test(abs, G_FILE_TEST_IS_REGULAR)) {
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "%s is not a file (an ISO image)", path);
@@ -78,43 +83,18 @@ bool vm_cdrom_insert(const char *name, const char *path, bool *live, GError **er
                     g_strerror(errno));
         return false;
     }
-    bool running = is_running(name);
-    if (running) {
-        g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
-        if (!c)
-            return false;
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "id", CD_ID);
-        json_object_set_string_member(args, "filename", abs);
-        json_object_set_string_member(args, "format", "raw");
-        json_object_set_string_member(args, "read-only-mode", "read-only");
-        g_autoptr(JsonNode) ret =
-            qmp_client_execute(c, "blockdev-change-medium", args, QMP_TIMEOUT_MS, error);
-        if (!ret)
-            return false;
-        *live = true;
-    }
-    return save_iso(name, abs, running, error);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "id", CD_ID);
+    json_object_set_string_member(args, "filename", abs);
+    json_object_set_string_member(args, "format", "raw");
+    json_object_set_string_member(args, "read-only-mode", "read-only");
+    return change_medium(name, "blockdev-change-medium", args, abs, live, error);
 }
 
 bool vm_cdrom_eject(const char *name, bool *live, GError **error)
 {
-    *live = false;
-    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
-    if (!cfg)
-        return false;
-    bool running = is_running(name);
-    if (running) {
-        g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
-        if (!c)
-            return false;
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "id", CD_ID);
-        json_object_set_boolean_member(args, "force", TRUE);
-        g_autoptr(JsonNode) ret = qmp_client_execute(c, "eject", args, QMP_TIMEOUT_MS, error);
-        if (!ret)
-            return false;
-        *live = true;
-    }
-    return save_iso(name, NULL, running, error);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "id", CD_ID);
+    json_object_set_boolean_member(args, "force", TRUE);
+    return change_medium(name, "eject", args, NULL, live, error);
 }
