@@ -1,4 +1,4 @@
-#include "rdp_session.h"
+#include "rdp_session_priv.h"
 
 #include "cert_pin.h"
 #include "error.h"
@@ -33,54 +33,6 @@
 #define RESIZE_INTERVAL_MS 250
 #define CF_UNICODETEXT 13
 
-typedef enum { IN_KEY, IN_POINTER, IN_CLIPBOARD, IN_RESIZE } InputType;
-
-typedef struct {
-    InputType type;
-    unsigned qnum;
-    bool down;
-    int x, y;
-    unsigned buttons;
-    int scale;
-    char *text;
-} Input;
-
-typedef struct Rdp Rdp;
-
-/* FreeRDP's context with ours behind it (FreeRDP allocates ContextSize). */
-typedef struct {
-    rdpContext context;
-    Rdp *rdp;
-} VdContext;
-
-typedef struct {
-    rdpPointer pointer;
-    uint32_t *argb;
-} VdPointer;
-
-struct Rdp {
-    Session *s;
-    RdpTarget target;
-    GAsyncQueue *input;        /* Input* from the main thread */
-    HANDLE wake;               /* winpr event: input queued or stop asked */
-    gint stop;                 /* atomic */
-    /* session thread only: */
-    rdpContext *ctx;
-    DispClientContext *disp;
-    bool disp_ready;           /* the server sent its display-control caps */
-    int resize_w, resize_h, resize_scale;  /* pending resize; 0: none */
-    gint64 last_resize;
-    CliprdrClientContext *clip;
-    bool clip_ready;           /* monitor ready seen: format lists may go */
-    char *clip_local;          /* what we offer the server */
-    char *clip_remote;         /* the server's text we last passed on */
-    unsigned buttons;
-    bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
-    GError *verify_error;      /* set when the certificate was refused */
-    bool auth_missing;
-    bool connected;
-};
-
 void rdp_target_clear(RdpTarget *t)
 {
     g_free(t->host);
@@ -93,6 +45,8 @@ void rdp_target_clear(RdpTarget *t)
     g_free(t->pin_group);
     g_free(t->pin_hint);
     g_strfreev(t->drives);
+    g_free(t->remote_app);
+    g_free(t->remote_app_args);
     memset(t, 0, sizeof(*t));
 }
 
@@ -107,6 +61,8 @@ static void target_copy(RdpTarget *dst, const RdpTarget *src)
     dst->pin_group = g_strdup(src->pin_group);
     dst->pin_hint = g_strdup(src->pin_hint);
     dst->drives = g_strdupv(src->drives);
+    dst->remote_app = g_strdup(src->remote_app);
+    dst->remote_app_args = g_strdup(src->remote_app_args);
 }
 
 bool rdp_target_parse(const char *url, RdpTarget *t, GError **error)
@@ -178,10 +134,6 @@ unsigned rdp_device_scale(unsigned pct)
     return pct < 120 ? 100 : pct < 160 ? 140 : 180;
 }
 
-static Rdp *rdp_of(rdpContext *ctx)
-{
-    return ((VdContext *)ctx)->rdp;
-}
 
 /* --- pictures --- */
 
@@ -485,6 +437,8 @@ static void on_channel_connected(void *data, ChannelConnectedEventArgs *e)
         r->disp = e->pInterface;
         r->disp->custom = r;
         r->disp->DisplayControlCaps = disp_caps;
+    } else if (!strcmp(e->name, RAIL_SVC_CHANNEL_NAME)) {
+        rdp_rail_channel_connected(r, e->pInterface);
     } else if (!strcmp(e->name, CLIPRDR_SVC_CHANNEL_NAME)) {
         CliprdrClientContext *clip = e->pInterface;
         r->clip = clip;
@@ -507,6 +461,8 @@ static void on_channel_disconnected(void *data, ChannelDisconnectedEventArgs *e)
     } else if (!strcmp(e->name, DISP_DVC_CHANNEL_NAME)) {
         r->disp = NULL;
         r->disp_ready = false;
+    } else if (!strcmp(e->name, RAIL_SVC_CHANNEL_NAME)) {
+        rdp_rail_channel_disconnected(r);
     } else if (!strcmp(e->name, CLIPRDR_SVC_CHANNEL_NAME)) {
         r->clip = NULL;
         r->clip_ready = false;
@@ -599,6 +555,8 @@ static BOOL on_post_connect(freerdp *instance)
     ctx->update->EndPaint = on_end_paint;
     ctx->update->DesktopResize = on_desktop_resize;
     ctx->update->SaveSessionInfo = on_save_session_info;
+    if (r->target.remote_app)
+        rdp_rail_register(r, ctx->update);
     int w = (int)ctx->gdi->width, h = (int)ctx->gdi->height;
     session_fb_resize(r->s, w, h);
     /* The first picture: everything FreeRDP has so far. */
@@ -740,6 +698,8 @@ static void configure(Rdp *r, rdpSettings *st)
     g_autofree char *cfg = g_build_filename(g_get_user_data_dir(), "vmdesk", "freerdp", NULL);
     if (vd_mkdir_private(cfg, NULL))
         freerdp_settings_set_string(st, FreeRDP_ConfigPath, cfg);
+    if (t->remote_app)
+        rdp_rail_configure(r, st);
 }
 
 /* Why the connection failed, in the user's words. */
@@ -850,12 +810,16 @@ static void send_input(Rdp *r, Input *in)
         r->resize_h = in->y;
         r->resize_scale = in->scale;
         break;
+    default:
+        rdp_rail_input(r, in);
+        break;
     }
 }
 
-static void input_free(Input *in)
+void rdp_input_free(Input *in)
 {
     g_free(in->text);
+    g_free(in->text2);
     g_free(in);
 }
 
@@ -889,7 +853,7 @@ static bool run(Rdp *r, GError **error)
         Input *in;
         while ((in = g_async_queue_try_pop(r->input))) {
             send_input(r, in);
-            input_free(in);
+            rdp_input_free(in);
         }
         send_resize(r);
         if (g_atomic_int_get(&r->stop))
@@ -1012,6 +976,45 @@ static void rdp_resize(Session *s, int w, int h, int scale_pct)
     queue_input(s, in);
 }
 
+void rdp_session_rail_exec(Session *s, const char *program, const char *args)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_RAIL_EXEC;
+    in->text = g_strdup(program);
+    in->text2 = g_strdup(args);
+    queue_input(s, in);
+}
+
+void rdp_session_rail_command(Session *s, uint32_t id, RdpRailCommand cmd)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_RAIL_COMMAND;
+    in->id = id;
+    in->qnum = cmd;
+    queue_input(s, in);
+}
+
+void rdp_session_rail_move(Session *s, uint32_t id, int x, int y, int w, int h)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_RAIL_MOVE;
+    in->id = id;
+    in->x = x;
+    in->y = y;
+    in->w = w;
+    in->h = h;
+    queue_input(s, in);
+}
+
+void rdp_session_rail_activate(Session *s, uint32_t id, bool active)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_RAIL_ACTIVATE;
+    in->id = id;
+    in->down = active;
+    queue_input(s, in);
+}
+
 static void rdp_finish(Session *s)
 {
     Rdp *r = s->priv;
@@ -1021,6 +1024,7 @@ static void rdp_finish(Session *s)
     g_free(r->clip_local);
     g_free(r->clip_remote);
     g_clear_error(&r->verify_error);
+    rdp_rail_finish(r);
     g_free(r);
 }
 
@@ -1051,7 +1055,7 @@ Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, v
     quiet_freerdp_logs();
     Rdp *r = g_new0(Rdp, 1);
     target_copy(&r->target, target);
-    r->input = g_async_queue_new_full((GDestroyNotify)input_free);
+    r->input = g_async_queue_new_full((GDestroyNotify)rdp_input_free);
     r->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
     Session *s = session_alloc(&rdp_impl, r, notify, data);
     r->s = s;

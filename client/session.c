@@ -9,6 +9,9 @@ void session_event_free(SessionEvent *ev)
     g_free(ev->text);
     g_free(ev->pixels);
     g_clear_error(&ev->error);
+    if (ev->rail)
+        g_free(ev->rail->title);
+    g_free(ev->rail);
     g_free(ev);
 }
 
@@ -82,6 +85,18 @@ void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, in
     ev->x = hot_x;
     ev->y = hot_y;
     ev->pixels = argb;
+    push_event(s, ev);
+}
+
+void session_post_rail(Session *s, SessionEventType type, SessionRailWindow *rail, uint32_t *argb,
+                       int w, int h)
+{
+    SessionEvent *ev = g_new0(SessionEvent, 1);
+    ev->type = type;
+    ev->rail = rail;
+    ev->pixels = argb;
+    ev->w = w;
+    ev->h = h;
     push_event(s, ev);
 }
 

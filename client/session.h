@@ -23,7 +23,43 @@ typedef enum {
     SESSION_EV_STATUS,      /* something the user should see (@text; NULL clears it) */
     SESSION_EV_LOGON,       /* the server says the user's session started (RDP) */
     SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
+    /* RemoteApp (RDP RAIL): windows of the guest's programs, each its own
+     * window here; the framebuffer is the server's whole virtual desktop and
+     * a window shows its own rectangle of it. */
+    SESSION_EV_RAIL_WINDOW, /* window @rail->id was created (@rail->is_new) or changed */
+    SESSION_EV_RAIL_DELETE, /* window @rail->id is gone */
+    SESSION_EV_RAIL_ICON,   /* window @rail->id's icon: @w x @h ARGB words in @pixels */
+    SESSION_EV_RAIL_ACTIVE, /* the server's active window is @rail->id (0: none) */
+    SESSION_EV_RAIL_EXEC,   /* the server's answer to launching @text: started, or @error */
 } SessionEventType;
+
+/* A RemoteApp window's state, as far as the server sent it (@fields). */
+enum {
+    SESSION_RAIL_OWNER = 1 << 0,
+    SESSION_RAIL_TITLE = 1 << 1,
+    SESSION_RAIL_RECT = 1 << 2,   /* @x @y @w @h changed */
+    SESSION_RAIL_SHOW = 1 << 3,
+    SESSION_RAIL_STYLE = 1 << 4,
+};
+
+/* RemoteApp show states (MS-RDPERP TS_WINDOW_ORDER ShowState). */
+enum {
+    SESSION_RAIL_HIDDEN = 0,
+    SESSION_RAIL_MINIMIZED = 2,
+    SESSION_RAIL_MAXIMIZED = 3,
+    SESSION_RAIL_SHOWN = 5,
+};
+
+typedef struct {
+    uint32_t id;
+    uint32_t owner;            /* the window this one belongs to (dialogs, menus); 0: none */
+    unsigned fields;           /* SESSION_RAIL_*: what this event carries */
+    bool is_new;
+    int x, y, w, h;            /* the window's rectangle on the server's desktop */
+    char *title;               /* UTF-8 */
+    int show;                  /* SESSION_RAIL_HIDDEN ... */
+    uint32_t style, ex_style;  /* Windows WS_* and WS_EX_* bits */
+} SessionRailWindow;
 
 typedef struct {
     SessionEventType type;
@@ -32,6 +68,7 @@ typedef struct {
     char *text;
     uint32_t *pixels;
     GError *error;
+    SessionRailWindow *rail;   /* the SESSION_EV_RAIL_* events */
 } SessionEvent;
 
 void session_event_free(SessionEvent *ev);
@@ -131,6 +168,9 @@ Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc no
                        void *notify_data);
 /* Queue an event (ownership of @text and @error moves) and notify. */
 void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error);
+/* Queue a RAIL event of @type (takes @rail, and @argb for an icon). */
+void session_post_rail(Session *s, SessionEventType type, SessionRailWindow *rail, uint32_t *argb,
+                       int w, int h);
 /* Queue a pointer shape (takes @argb: @w x @h 0xAARRGGBB words). */
 void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y);
 /* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. */

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "keymap.h"
+#include "sdl_util.h"
 #include "log.h"
 #include "rdp_probe.h"
 #include "rdp_service.h"
@@ -133,22 +134,10 @@ static void set_status(Win *w, const char *status)
     update_title(w);
 }
 
-/* The display's scale in percent: renderer pixels per window unit (HiDPI
- * under Wayland/macOS), else the toolkit's setting (GDK_SCALE and
- * GDK_DPI_SCALE, which X11 desktops set), else 100. */
+/* The RDP desktop scale: the user's choice, else the display's. */
 static int display_scale_pct(Win *w)
 {
-    if (w->opts->rdp_scale_pct)
-        return w->opts->rdp_scale_pct;
-    int ww, wh, ow, oh;
-    SDL_GetWindowSize(w->win, &ww, &wh);
-    SDL_GetRendererOutputSize(w->ren, &ow, &oh);
-    double s = ww > 0 ? (double)ow / ww : 1;
-    if (s <= 1.01) {
-        const char *gs = g_getenv("GDK_SCALE"), *gd = g_getenv("GDK_DPI_SCALE");
-        s = (gs ? g_ascii_strtod(gs, NULL) : 1) * (gd ? g_ascii_strtod(gd, NULL) : 1);
-    }
-    return CLAMP((int)(s * 100 + 0.5), 100, 500);
+    return w->opts->rdp_scale_pct ? w->opts->rdp_scale_pct : sdl_util_scale_pct(w->win, w->ren);
 }
 
 static Session *new_rdp_session(Win *w)
@@ -311,24 +300,7 @@ static void take_frame(Win *w)
  * else none of ours (a guest that draws its pointer into the picture). */
 static void set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy)
 {
-    static uint32_t clear;
-    if (!argb && cw < 0) { /* the system's arrow */
-        SDL_Cursor *arrow = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_ARROW);
-        if (arrow) {
-            SDL_SetCursor(arrow);
-            if (w->cursor)
-                SDL_FreeCursor(w->cursor);
-            w->cursor = arrow;
-        }
-        return;
-    }
-    SDL_Surface *surf = argb ? SDL_CreateRGBSurfaceWithFormatFrom(argb, cw, ch, 32, cw * 4,
-                                                                   SDL_PIXELFORMAT_ARGB8888)
-                             : SDL_CreateRGBSurfaceWithFormatFrom(&clear, 1, 1, 32, 4,
-                                                                  SDL_PIXELFORMAT_ARGB8888);
-    SDL_Cursor *c = surf ? SDL_CreateColorCursor(surf, argb ? hx : 0, argb ? hy : 0) : NULL;
-    if (surf)
-        SDL_FreeSurface(surf);
+    SDL_Cursor *c = sdl_util_cursor(argb, cw, ch, hx, hy);
     if (!c)
         return;
     SDL_SetCursor(c);
@@ -500,6 +472,11 @@ static void handle_session_events(Win *w)
             set_status(w, ev->text);
             break;
         case SESSION_EV_LOGON:
+        case SESSION_EV_RAIL_WINDOW: /* desktop sessions have no RemoteApp windows */
+        case SESSION_EV_RAIL_DELETE:
+        case SESSION_EV_RAIL_ICON:
+        case SESSION_EV_RAIL_ACTIVE:
+        case SESSION_EV_RAIL_EXEC:
             break;
         case SESSION_EV_CLOSED: {
             bool rdp = is_rdp(w->session);
@@ -543,69 +520,11 @@ static void handle_session_events(Win *w)
     }
 }
 
-/* X keysyms for the keys whose SDL keycode is not already one (used by
- * servers without QEMU's extended key events). */
-static uint32_t keysym_of(SDL_Keycode k)
-{
-    static const struct {
-        SDL_Keycode sdl;
-        uint32_t xk;
-    } map[] = {
-        {SDLK_BACKSPACE, 0xff08}, {SDLK_TAB, 0xff09},     {SDLK_RETURN, 0xff0d},
-        {SDLK_ESCAPE, 0xff1b},    {SDLK_DELETE, 0xffff},  {SDLK_HOME, 0xff50},
-        {SDLK_LEFT, 0xff51},      {SDLK_UP, 0xff52},      {SDLK_RIGHT, 0xff53},
-        {SDLK_DOWN, 0xff54},      {SDLK_PAGEUP, 0xff55},  {SDLK_PAGEDOWN, 0xff56},
-        {SDLK_END, 0xff57},       {SDLK_INSERT, 0xff63},  {SDLK_MENU, 0xff67},
-        {SDLK_APPLICATION, 0xff67}, {SDLK_PAUSE, 0xff13}, {SDLK_PRINTSCREEN, 0xff61},
-        {SDLK_SCROLLLOCK, 0xff14}, {SDLK_NUMLOCKCLEAR, 0xff7f}, {SDLK_CAPSLOCK, 0xffe5},
-        {SDLK_LSHIFT, 0xffe1},    {SDLK_RSHIFT, 0xffe2},  {SDLK_LCTRL, 0xffe3},
-        {SDLK_RCTRL, 0xffe4},     {SDLK_LALT, 0xffe9},    {SDLK_RALT, 0xfe03},
-        {SDLK_LGUI, 0xffeb},      {SDLK_RGUI, 0xffec},    {SDLK_KP_ENTER, 0xff8d},
-        {SDLK_KP_DIVIDE, 0xffaf}, {SDLK_KP_MULTIPLY, 0xffaa}, {SDLK_KP_MINUS, 0xffad},
-        {SDLK_KP_PLUS, 0xffab},   {SDLK_KP_PERIOD, 0xffae}, {SDLK_KP_0, 0xffb0},
-        {SDLK_KP_1, 0xffb1},      {SDLK_KP_2, 0xffb2},    {SDLK_KP_3, 0xffb3},
-        {SDLK_KP_4, 0xffb4},      {SDLK_KP_5, 0xffb5},    {SDLK_KP_6, 0xffb6},
-        {SDLK_KP_7, 0xffb7},      {SDLK_KP_8, 0xffb8},    {SDLK_KP_9, 0xffb9},
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
-        if (map[i].sdl == k)
-            return map[i].xk;
-    if (k >= SDLK_F1 && k <= SDLK_F12)
-        return 0xffbe + (uint32_t)(k - SDLK_F1);
-    if (k > 0 && k < 0x100)
-        return (uint32_t)k; /* Latin-1 keysyms equal the code point */
-    if (k >= 0x100 && !(k & SDLK_SCANCODE_MASK))
-        return 0x01000000u | (uint32_t)k; /* Unicode keysyms */
-    return 0;
-}
-
-/* The keysym as the host's modifiers make it. QEMU uses it to keep the
- * guest's Caps Lock and Num Lock in step with the host ("lock-key-sync"):
- * an unshifted 't' sent while Shift is down would make it toggle Caps Lock. */
-static uint32_t keysym_with_mods(SDL_Keycode sym)
-{
-    SDL_Keymod m = SDL_GetModState();
-    if (sym >= 'a' && sym <= 'z' && (!!(m & KMOD_SHIFT) != !!(m & KMOD_CAPS)))
-        return (uint32_t)(sym - 'a' + 'A');
-    if (!(m & KMOD_NUM)) {
-        static const struct {
-            SDL_Keycode kp;
-            uint32_t xk;
-        } nav[] = {{SDLK_KP_0, 0xff9e}, {SDLK_KP_1, 0xff9c}, {SDLK_KP_2, 0xff99},
-                   {SDLK_KP_3, 0xff9b}, {SDLK_KP_4, 0xff96}, {SDLK_KP_5, 0xff9d},
-                   {SDLK_KP_6, 0xff98}, {SDLK_KP_7, 0xff95}, {SDLK_KP_8, 0xff97},
-                   {SDLK_KP_9, 0xff9a}, {SDLK_KP_PERIOD, 0xff9f}};
-        for (size_t i = 0; i < G_N_ELEMENTS(nav); i++)
-            if (nav[i].kp == sym)
-                return nav[i].xk;
-    }
-    return keysym_of(sym);
-}
 
 static void send_key(Win *w, SDL_Scancode sc, SDL_Keycode sym, bool down)
 {
     if (w->session && w->connected)
-        session_key(w->session, keymap_sdl_to_qnum((int)sc), keysym_with_mods(sym), down);
+        session_key(w->session, keymap_sdl_to_qnum((int)sc), sdl_util_keysym(sym), down);
 }
 
 static void send_ctrl_alt_del(Win *w)
@@ -676,15 +595,6 @@ static void send_pointer(Win *w, int wx, int wy, unsigned extra)
         session_pointer(w->session, x, y, w->buttons | extra);
 }
 
-static unsigned button_bit(Uint8 b)
-{
-    switch (b) {
-    case SDL_BUTTON_LEFT: return SESSION_BUTTON_LEFT;
-    case SDL_BUTTON_MIDDLE: return SESSION_BUTTON_MIDDLE;
-    case SDL_BUTTON_RIGHT: return SESSION_BUTTON_RIGHT;
-    default: return 0;
-    }
-}
 
 /* Give the host's clipboard text to the session when it changed. */
 static void offer_clipboard(Win *w)
@@ -726,12 +636,9 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
             offer_clipboard(w);
         } else if (e->window.event == SDL_WINDOWEVENT_FOCUS_LOST && w->session && w->connected) {
             /* Keys held while focus leaves would stay down in the guest. */
-            const SDL_Scancode mods[] = {SDL_SCANCODE_LCTRL, SDL_SCANCODE_RCTRL,
-                                         SDL_SCANCODE_LALT,  SDL_SCANCODE_RALT,
-                                         SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT,
-                                         SDL_SCANCODE_LGUI,  SDL_SCANCODE_RGUI};
-            for (size_t i = 0; i < G_N_ELEMENTS(mods); i++)
-                send_key(w, mods[i], SDL_GetKeyFromScancode(mods[i]), false);
+            for (size_t i = 0; i < G_N_ELEMENTS(sdl_util_modifiers); i++)
+                send_key(w, sdl_util_modifiers[i],
+                         SDL_GetKeyFromScancode(sdl_util_modifiers[i]), false);
         }
         break;
     case SDL_KEYDOWN:
@@ -745,21 +652,17 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
     case SDL_MOUSEBUTTONDOWN:
         if (!w->grabbed)
             set_grab(w, true);
-        w->buttons |= button_bit(e->button.button);
+        w->buttons |= sdl_util_button_bit(e->button.button);
         send_pointer(w, e->button.x, e->button.y, 0);
         break;
     case SDL_MOUSEBUTTONUP:
-        w->buttons &= ~button_bit(e->button.button);
+        w->buttons &= ~sdl_util_button_bit(e->button.button);
         send_pointer(w, e->button.x, e->button.y, 0);
         break;
     case SDL_MOUSEWHEEL: {
         int mx, my;
         SDL_GetMouseState(&mx, &my);
-        unsigned b = e->wheel.y > 0   ? SESSION_WHEEL_UP
-                     : e->wheel.y < 0 ? SESSION_WHEEL_DOWN
-                     : e->wheel.x > 0 ? SESSION_WHEEL_RIGHT
-                     : e->wheel.x < 0 ? SESSION_WHEEL_LEFT
-                                      : 0;
+        unsigned b = sdl_util_wheel_bits(&e->wheel);
         if (b)
             send_pointer(w, mx, my, b);
         break;
@@ -792,42 +695,14 @@ static void poll_vm_state(Win *w)
     }
 }
 
-/* OpenGL on a software rasterizer (Mesa's llvmpipe or softpipe: no GPU, as
- * under Xvfb or in a VM without 3D) costs about three times SDL's own
- * software renderer per frame (bench/rdp-frames). */
-static bool gl_is_software(SDL_Renderer *ren)
-{
-    SDL_RendererInfo info;
-    if (SDL_GetRendererInfo(ren, &info) != 0 || strncmp(info.name, "opengl", 6) != 0)
-        return false;
-    typedef const unsigned char *(*GetStringFunc)(unsigned name);
-    GetStringFunc get_string = (GetStringFunc)SDL_GL_GetProcAddress("glGetString");
-    const char *r = get_string ? (const char *)get_string(0x1F01 /* GL_RENDERER */) : NULL;
-    return r && (strstr(r, "llvmpipe") || strstr(r, "softpipe") || strstr(r, "Software Rasterizer"));
-}
 
 bool window_run(const WindowOptions *opts, GError **error)
 {
     Win w = {.opts = opts};
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
-    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "cannot open a window: %s (is DISPLAY or WAYLAND_DISPLAY set?)",
-                    SDL_GetError());
+    if (!sdl_util_init(error))
         return false;
-    }
-    /* Without a display SDL may fall back to an invisible driver (offscreen,
-     * dummy): a window nobody sees is an error unless asked for by name. */
-    const char *driver = SDL_GetCurrentVideoDriver();
-    if (driver && (!strcmp(driver, "offscreen") || !strcmp(driver, "dummy")) &&
-        !g_getenv("SDL_VIDEODRIVER")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY do "
-                    "not lead to one); use vmdesk screenshot without a display");
-        SDL_Quit();
-        return false;
-    }
     w.wake_event = SDL_RegisterEvents(1);
     Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
     if (opts->fullscreen)
@@ -835,15 +710,7 @@ bool window_run(const WindowOptions *opts, GError **error)
     w.win = SDL_CreateWindow(opts->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024,
                              768, flags);
     if (w.win)
-        w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_ACCELERATED);
-    if (w.ren && gl_is_software(w.ren) && !g_getenv("SDL_RENDER_DRIVER")) {
-        vd_debug("OpenGL renders in software here: using SDL's software renderer");
-        SDL_DestroyRenderer(w.ren);
-        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
-        w.ren = NULL;
-    }
-    if (w.win && !w.ren)
-        w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_SOFTWARE);
+        w.ren = sdl_util_renderer(w.win);
     if (!w.win || !w.ren) {
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot create the window: %s",
                     SDL_GetError());

@@ -1,0 +1,41 @@
+/* What the SDL windows of the client share: window.c (one desktop session)
+ * and app_window.c (RemoteApp windows). SDL types appear only in these
+ * files. Main thread only. */
+#pragma once
+
+#include <SDL.h>
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* SDL's video and events, refusing the invisible drivers (offscreen, dummy)
+ * unless SDL_VIDEODRIVER names one. */
+bool sdl_util_init(GError **error);
+
+/* A renderer for @win: SDL's accelerated one, unless OpenGL runs on a
+ * software rasterizer (llvmpipe costs about three times SDL's own software
+ * renderer per frame, bench/rdp-frames); then the software one. NULL with
+ * SDL_GetError() on failure. */
+SDL_Renderer *sdl_util_renderer(SDL_Window *win);
+
+/* The X keysym of @sym as the host's modifiers make it (Shift, Caps Lock,
+ * Num Lock), for servers without scancode input; 0 when there is none. */
+uint32_t sdl_util_keysym(SDL_Keycode sym);
+
+/* A pointer from @w x @h ARGB words with hot spot @hx,@hy; NULL @argb:
+ * invisible, or the system's arrow when @w < 0. NULL on failure. */
+SDL_Cursor *sdl_util_cursor(const uint32_t *argb, int w, int h, int hx, int hy);
+
+/* SESSION_BUTTON_* of an SDL mouse button, and SESSION_WHEEL_* of a wheel
+ * event (0 when it did not move). */
+unsigned sdl_util_button_bit(Uint8 button);
+unsigned sdl_util_wheel_bits(const SDL_MouseWheelEvent *e);
+
+/* The display's scale in percent for @win: renderer pixels per window unit
+ * (HiDPI under Wayland), else GDK_SCALE x GDK_DPI_SCALE (X11 desktops), else
+ * 100; 100..500. */
+int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren);
+
+/* The modifier keys, to release them in the guest when the focus leaves
+ * (keys held then would stay down there). */
+extern const SDL_Scancode sdl_util_modifiers[8];
