@@ -33,6 +33,7 @@ int cli_certificate(int argc, char **argv);
 int cli_cdrom(int argc, char **argv);
 int cli_disk(int argc, char **argv);
 int cli_probe(int argc, char **argv);
+int cli_app(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -52,6 +53,12 @@ void cli_print_json(JsonNode *node);
 /* The JSON object for a VM (stable, documented in docs/cli.md); @full adds
  * the whole config. */
 JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full);
+/* connect rdp://... --app: @program (with @args, NULL-terminated) of @t's
+ * server in its own windows; sets @t's remote_app. Returns the exit status. */
+int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s);
+/* Make sure VM @name runs: starts it when @start (printing that it does and
+ * setting *@started), else fails with VD_ERROR_STATE. @started may be NULL. */
+bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error);
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);
 

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "size.h"
+#include "vm_control.h"
 #include "vm_store.h"
 
 #include <stdio.h>
@@ -185,4 +186,32 @@ char *cli_self_exe(void)
 {
     char *p = g_file_read_link("/proc/self/exe", NULL);
     return p ? p : g_strdup("vmdesk");
+}
+
+bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error)
+{
+    if (started)
+        *started = false;
+    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    if (!cfg)
+        return false;
+    g_autoptr(VmStatus) st = vm_status_get(name);
+    if (vm_state_is_active(st->state))
+        return true;
+    if (!start) {
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
+                    "VM \"%s\" is not running (%s); start it with vmdesk start %s", name,
+                    vm_state_to_string(st->state), name);
+        return false;
+    }
+    g_autofree char *self = cli_self_exe();
+    VmStartOptions opts = {.self_exe = self};
+    g_autoptr(VmStatus) now = NULL;
+    printf("Starting VM \"%s\"...\n", name);
+    fflush(stdout);
+    if (!vm_start(name, &opts, &now, error))
+        return false;
+    if (started)
+        *started = true;
+    return true;
 }

@@ -31,25 +31,8 @@
 /* The VNC target of a VM (its unix socket), starting it first if asked. */
 static bool vm_target(const char *name, bool start, VncTarget *t, GError **error)
 {
-    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
-    if (!cfg)
+    if (!cli_vm_ensure_running(name, start, NULL, error))
         return false;
-    g_autoptr(VmStatus) st = vm_status_get(name);
-    if (!vm_state_is_active(st->state)) {
-        if (!start) {
-            g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                        "VM \"%s\" is not running (%s); start it with vmdesk start %s", name,
-                        vm_state_to_string(st->state), name);
-            return false;
-        }
-        g_autofree char *self = cli_self_exe();
-        VmStartOptions opts = {.self_exe = self};
-        g_autoptr(VmStatus) started = NULL;
-        printf("Starting VM \"%s\"...\n", name);
-        fflush(stdout);
-        if (!vm_start(name, &opts, &started, error))
-            return false;
-    }
     memset(t, 0, sizeof(*t));
     t->socket_path = vm_runtime_path(name, "vnc.sock");
     return true;
@@ -122,8 +105,9 @@ static bool parse_connect_scale(const char *s, WindowOptions *opts, GError **err
 int cli_connect(int argc, char **argv)
 {
     gboolean fullscreen = FALSE, no_audio = FALSE;
-    g_autofree char *scale = NULL, *password_file = NULL;
+    g_autofree char *scale = NULL, *password_file = NULL, *app = NULL;
     g_auto(GStrv) drives = NULL;
+    gint linger_s = 20;
     GOptionEntry entries[] = {
         {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "start in full screen", NULL},
         {"scale", 0, 0, G_OPTION_ARG_STRING, &scale,
@@ -135,14 +119,22 @@ int cli_connect(int argc, char **argv)
         {"drive", 0, 0, G_OPTION_ARG_STRING_ARRAY, &drives,
          "RDP: redirect a host folder as drive NAME (repeat)", "NAME=PATH"},
         {"no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "RDP: no sound out or in", NULL},
+        {"app", 0, 0, G_OPTION_ARG_STRING, &app,
+         "RDP: only this program, in its own window (RemoteApp); more arguments go to it",
+         "PROGRAM"},
+        {"linger", 0, 0, G_OPTION_ARG_INT, &linger_s,
+         "with --app: keep the connection this long after the last window (default 20)",
+         "SECONDS"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("connect", "rdp://[USER@]HOST[:PORT] | vnc://HOST[:PORT] | vnc+unix:///PATH",
                    "Show any RDP or VNC server in a window. An RDP server's certificate is "
                    "trusted on first use and pinned; a changed one is refused.",
                    entries, &argc, &argv, &status) ||
-        !cli_expect_args("connect", argc, 1, 1, &status))
+        !cli_expect_args("connect", argc, 1, app ? G_MAXINT : 1, &status))
         return status;
+    if (app && !g_str_has_prefix(argv[1], "rdp://"))
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID, "--app is for rdp:// addresses"));
     GError *err = NULL;
     WindowOptions opts = {.title = argv[1], .fullscreen = fullscreen};
     if (scale && !parse_connect_scale(scale, &opts, &err))
@@ -172,6 +164,13 @@ int cli_connect(int argc, char **argv)
         if (password_file && !cli_read_secret_file(password_file, &r.password, &err)) {
             rdp_target_clear(&r);
             return cli_fail(err);
+        }
+        if (opts.rdp_scale_pct)
+            r.scale_pct = opts.rdp_scale_pct;
+        if (app) {
+            int rc = cli_connect_app(&r, app, argv + 2, MAX(linger_s, 0));
+            rdp_target_clear(&r);
+            return rc;
         }
         opts.rdp = &r;
         opts.protocol = WINDOW_PROTOCOL_RDP;

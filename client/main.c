@@ -26,6 +26,7 @@ static const Command commands[] = {
     {"status", cli_status, "status NAME [--json] [--wait STATE]", "its state, or wait for one"},
     {"view", cli_view, "view NAME [--protocol auto|vnc|rdp]", "the VM in a window (starts it)"},
     {"connect", cli_connect, "connect rdp://[USER@]HOST[:PORT]", "any RDP or VNC server in a window"},
+    {"app", cli_app, "app NAME PROGRAM [ARGS...]", "one guest program in its own window (RemoteApp)"},
     {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png", "save the picture, no window"},
     {"cdrom", cli_cdrom, "cdrom NAME insert PATH | eject", "CD media, live or for the next start"},
     {"disk", cli_disk, "disk NAME resize +SIZE", "grow the disk (live when running)"},

@@ -1,0 +1,228 @@
+/* vmdesk app: one program of the guest in its own window (RDP RemoteApp). */
+#include "app_control.h"
+#include "app_window.h"
+#include "cli.h"
+
+#include "error.h"
+#include "paths.h"
+#include "rdp_probe.h"
+#include "vm_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_S 300
+/* Windows keeps a RemoteApp session about 20 s after its last window: so do
+ * we, and a program started again meanwhile opens at once. */
+#define DEFAULT_LINGER_S 20
+#define LAUNCH_ANSWER_MS 60000
+
+/* One argument of a Windows command line (CommandLineToArgvW's rules):
+ * quoted when it has spaces or quotes, backslashes doubled before a quote. */
+static void append_windows_arg(GString *cmd, const char *arg)
+{
+    if (cmd->len)
+        g_string_append_c(cmd, ' ');
+    if (*arg && !strpbrk(arg, " \t\n\v\"")) {
+        g_string_append(cmd, arg);
+        return;
+    }
+    g_string_append_c(cmd, '"');
+    for (const char *p = arg;; p++) {
+        size_t bs = 0;
+        while (*p == '\\') {
+            bs++;
+            p++;
+        }
+        if (!*p) {
+            for (size_t i = 0; i < bs * 2; i++)
+                g_string_append_c(cmd, '\\');
+            break;
+        }
+        for (size_t i = 0; i < (*p == '"' ? bs * 2 + 1 : bs); i++)
+            g_string_append_c(cmd, '\\');
+        g_string_append_c(cmd, *p);
+    }
+    g_string_append_c(cmd, '"');
+}
+
+/* The guest's path of host file @path: through the redirected drive that
+ * holds it (\\tsclient\NAME\... on Windows, ~/thinclient_drives/NAME/...
+ * under xrdp). A file outside every share is not copied: the user is told
+ * how to share its folder. */
+static char *guest_path(const char *vm, const VmConfig *cfg, const RdpTarget *t, const char *path,
+                        GError **error)
+{
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    if (!g_file_test(abs, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "--file %s: no such file", path);
+        return NULL;
+    }
+    for (char **d = t->drives; d && *d; d++) {
+        const char *eq = strchr(*d, '=');
+        if (!eq)
+            continue;
+        g_autofree char *name = g_strndup(*d, (gsize)(eq - *d));
+        const char *dir = eq + 1;
+        size_t n = strlen(dir);
+        if (strncmp(abs, dir, n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
+            continue;
+        const char *rest = abs[n] == '/' ? abs + n + 1 : "";
+        if (cfg->os == VM_OS_WINDOWS) {
+            g_autofree char *win = g_strdup(rest);
+            g_strdelimit(win, "/", '\\');
+            return g_strdup_printf("\\\\tsclient\\%s%s%s", name, *win ? "\\" : "", win);
+        }
+        return g_strdup_printf("/home/%s/thinclient_drives/%s%s%s", t->username ? t->username : "",
+                               name, *rest ? "/" : "", rest);
+    }
+    g_autofree char *folder = g_path_get_dirname(abs);
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                "--file %s: the file is not in a folder shared with %s, and vmdesk does not copy "
+                "files into the guest; share its folder first: vmdesk share %s %s",
+                path, vm, vm, folder);
+    return NULL;
+}
+
+typedef struct {
+    const char *vm;
+    unsigned port;
+    gint64 last_status;
+} Ready;
+
+/* The readiness check of the status window: the VM runs and its forwarded
+ * port answers an RDP connection request. */
+static bool vm_ready(void *data, char **status, GError **error)
+{
+    Ready *r = data;
+    g_autoptr(VmStatus) st = vm_status_get(r->vm);
+    if (!vm_state_is_active(st->state)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_VM, "VM \"%s\" %s%s%s", r->vm,
+                    st->state == VM_STATE_ERROR ? "failed" : "stopped",
+                    st->reason ? ": " : " before its RDP service answered",
+                    st->reason ? st->reason : "");
+        return false;
+    }
+    RdpProbeInfo info = {0};
+    RdpProbeResult res =
+        rdp_probe("127.0.0.1", r->port, RDP_PROBE_DEFAULT_PROTOCOLS, 1000, &info, NULL);
+    rdp_probe_info_clear(&info);
+    if (res == RDP_PROBE_READY)
+        return true;
+    *status = g_strdup_printf("VM %s, RDP %s", vm_state_to_string(st->state),
+                              res == RDP_PROBE_NO_SERVICE || res == RDP_PROBE_TIMEOUT
+                                  ? "not answering yet"
+                                  : "answering oddly");
+    return false;
+}
+
+/* Run @t's program in this process, or hand it to the process that holds
+ * the connection already (@control). */
+static int run_app(const char *title, RdpTarget *t, const char *wm_class, const char *control,
+                   AppReadyFunc ready, void *ready_data, int timeout_s, int linger_s)
+{
+    GError *err = NULL;
+    AppRequest req = {.program = t->remote_app, .args = t->remote_app_args,
+                      .wm_class = (char *)wm_class, .fd = -1};
+    bool delivered = false;
+    if (control && app_control_send(control, &req, LAUNCH_ANSWER_MS, &delivered, &err)) {
+        printf("%s: %s started in the running RemoteApp session\n", title, t->remote_app);
+        return 0;
+    }
+    if (delivered)
+        return cli_fail(err);
+    AppWindowOptions o = {.title = title,
+                          .rdp = t,
+                          .wm_class = wm_class,
+                          .control_path = control,
+                          .ready = ready,
+                          .ready_data = ready_data,
+                          .ready_timeout_ms = timeout_s * 1000,
+                          .linger_ms = linger_s * 1000};
+    return app_window_run(&o, &err) ? 0 : cli_fail(err);
+}
+
+static char *join_args(char **args, const char *extra)
+{
+    GString *cmd = g_string_new(NULL);
+    for (char **a = args; a && *a; a++)
+        append_windows_arg(cmd, *a);
+    if (extra)
+        append_windows_arg(cmd, extra);
+    return cmd->len ? g_string_free(cmd, FALSE) : (g_string_free(cmd, TRUE), NULL);
+}
+
+int cli_app(int argc, char **argv)
+{
+    g_autofree char *file = NULL, *wm_class = NULL;
+    gint timeout_s = DEFAULT_TIMEOUT_S, linger_s = DEFAULT_LINGER_S;
+    GOptionEntry entries[] = {
+        {"file", 0, 0, G_OPTION_ARG_FILENAME, &file,
+         "open this host file in the program (it must be in a shared folder)", "HOSTPATH"},
+        {"class", 0, 0, G_OPTION_ARG_STRING, &wm_class,
+         "the window class of its windows (a desktop entry's StartupWMClass)", "CLASS"},
+        {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
+         "give up when the guest's RDP service has not answered after this long (default 300)",
+         "SECONDS"},
+        {"linger", 0, 0, G_OPTION_ARG_INT, &linger_s,
+         "keep the connection this long after the last window closed (default 20)", "SECONDS"},
+        G_OPTION_ENTRY_NULL};
+    int status;
+    if (!cli_parse("app", "NAME PROGRAM [ARGS...]",
+                   "Open one program of the guest as its own window (RDP RemoteApp), starting "
+                   "the VM first when it is off; a small window shows the progress until the "
+                   "program's window appears. PROGRAM is a path in the guest, an App Paths "
+                   "alias (winword) or a published program (||alias). Programs of one VM share "
+                   "one RDP connection, which ends a while after the last window closed.",
+                   entries, &argc, &argv, &status) ||
+        !cli_expect_args("app", argc, 2, G_MAXINT, &status))
+        return status;
+    if (timeout_s < 1 || linger_s < 0)
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "--timeout must be at least 1 and --linger at least 0"));
+    const char *vm = argv[1];
+    GError *err = NULL;
+    if (!vd_name_validate(vm, &err))
+        return cli_fail(err);
+    g_autoptr(VmConfig) cfg = vm_store_load(vm, &err);
+    if (!cfg)
+        return cli_fail(err);
+    RdpTarget t;
+    if (!cli_vm_rdp_target(vm, &t, &err))
+        return cli_fail(err);
+    g_autofree char *gfile = file ? guest_path(vm, cfg, &t, file, &err) : NULL;
+    if (file && !gfile) {
+        rdp_target_clear(&t);
+        return cli_fail(err);
+    }
+    bool started = false;
+    if (!cli_vm_ensure_running(vm, true, &started, &err)) {
+        rdp_target_clear(&t);
+        return cli_fail(err);
+    }
+    /* The port may have changed when the VM started. */
+    g_autoptr(VmConfig) now = vm_store_load(vm, NULL);
+    if (now)
+        t.port = now->rdp_port;
+    t.remote_app = g_strdup(argv[2]);
+    t.remote_app_args = join_args(argv + 3, gfile);
+    g_autofree char *cls = wm_class ? g_strdup(wm_class) : g_strdup_printf("vmdesk-%s", vm);
+    g_autofree char *control = vm_runtime_path(vm, "apps.sock");
+    Ready ready = {.vm = vm, .port = t.port};
+    int rc = run_app(vm, &t, cls, control, vm_ready, &ready, timeout_s, linger_s);
+    rdp_target_clear(&t);
+    return rc;
+}
+
+/* vmdesk connect rdp://... --app PROGRAM: RemoteApp from any RDP server. */
+int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s)
+{
+    g_autofree char *root = vd_paths_runtime_root();
+    g_autofree char *control = NULL;
+    if (vd_mkdir_private(root, NULL))
+        control = g_strdup_printf("%s/apps-%s-%u.sock", root, t->host, t->port);
+    t->remote_app = g_strdup(program);
+    t->remote_app_args = join_args(args, NULL);
+    g_autofree char *title = g_strdup_printf("rdp://%s:%u", t->host, t->port);
+    return run_app(title, t, NULL, control, NULL, NULL, DEFAULT_TIMEOUT_S, linger_s);
+}
