@@ -4,8 +4,11 @@
 #include "cli.h"
 
 #include "error.h"
+#include "log.h"
 #include "paths.h"
 #include "rdp_probe.h"
+#include "vnc_session.h"
+#include "window.h"
 #include "vm_store.h"
 
 #include <stdio.h>
@@ -152,9 +155,34 @@ static char *join_args(char **args, const char *extra)
     return cmd->len ? g_string_free(cmd, FALSE) : (g_string_free(cmd, TRUE), NULL);
 }
 
+/* xrdp (Linux guests) has no working RemoteApp: a desktop session whose
+ * shell is the program, in a window of its own; the VM's console shows
+ * while it boots. */
+static int run_desktop_app(const char *vm, RdpTarget *t, const char *wm_class, bool ready_now)
+{
+    if (t->remote_app_args)
+        vd_warn("%s: xrdp starts a session's program without arguments; they are dropped", vm);
+    t->shell = g_strdup(t->remote_app);
+    g_clear_pointer(&t->remote_app, g_free);
+    g_autofree char *base = g_path_get_basename(t->shell);
+    g_autofree char *title = g_strdup_printf("%s (%s)", base, vm);
+    VncTarget vnc = {.socket_path = vm_runtime_path(vm, "vnc.sock")};
+    WindowOptions o = {.title = title,
+                       .vm_name = vm,
+                       .vnc = &vnc,
+                       .rdp = t,
+                       .protocol = ready_now ? WINDOW_PROTOCOL_RDP : WINDOW_PROTOCOL_AUTO,
+                       .wm_class = wm_class,
+                       .close_on_end = true};
+    GError *err = NULL;
+    bool ok = window_run(&o, &err);
+    vnc_target_clear(&vnc);
+    return ok ? 0 : cli_fail(err);
+}
+
 int cli_app(int argc, char **argv)
 {
-    g_autofree char *file = NULL, *wm_class = NULL;
+    g_autofree char *file = NULL, *wm_class = NULL, *mode = NULL;
     gint timeout_s = DEFAULT_TIMEOUT_S, linger_s = DEFAULT_LINGER_S;
     GOptionEntry entries[] = {
         {"file", 0, 0, G_OPTION_ARG_FILENAME, &file,
@@ -166,6 +194,11 @@ int cli_app(int argc, char **argv)
          "SECONDS"},
         {"linger", 0, 0, G_OPTION_ARG_INT, &linger_s,
          "keep the connection this long after the last window closed (default 20)", "SECONDS"},
+        {"mode", 0, 0, G_OPTION_ARG_STRING, &mode,
+         "remoteapp (each window of the program its own), desktop (a session running only "
+         "the program, in one window: for xrdp, which has no working RemoteApp) or auto "
+         "(default: desktop for Linux guests, else remoteapp)",
+         "MODE"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("app", "NAME PROGRAM [ARGS...]",
@@ -182,6 +215,9 @@ int cli_app(int argc, char **argv)
                                     "--timeout must be at least 1 and --linger at least 0"));
     const char *vm = argv[1];
     GError *err = NULL;
+    if (mode && strcmp(mode, "auto") && strcmp(mode, "remoteapp") && strcmp(mode, "desktop"))
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "--mode %s: use auto, remoteapp or desktop", mode));
     if (!vd_name_validate(vm, &err))
         return cli_fail(err);
     g_autoptr(VmConfig) cfg = vm_store_load(vm, &err);
@@ -207,9 +243,19 @@ int cli_app(int argc, char **argv)
     t.remote_app = g_strdup(argv[2]);
     t.remote_app_args = join_args(argv + 3, gfile);
     g_autofree char *cls = wm_class ? g_strdup(wm_class) : g_strdup_printf("vmdesk-%s", vm);
-    g_autofree char *control = vm_runtime_path(vm, "apps.sock");
-    Ready ready = {.vm = vm, .port = t.port};
-    int rc = run_app(vm, &t, cls, control, vm_ready, &ready, timeout_s, linger_s);
+    bool desktop = mode ? !strcmp(mode, "desktop") : cfg->os == VM_OS_LINUX;
+    int rc;
+    if (desktop) {
+        RdpProbeInfo info = {0};
+        bool ready_now = !started && rdp_probe("127.0.0.1", t.port, RDP_PROBE_DEFAULT_PROTOCOLS,
+                                               1000, &info, NULL) == RDP_PROBE_READY;
+        rdp_probe_info_clear(&info);
+        rc = run_desktop_app(vm, &t, cls, ready_now);
+    } else {
+        g_autofree char *control = vm_runtime_path(vm, "apps.sock");
+        Ready ready = {.vm = vm, .port = t.port};
+        rc = run_app(vm, &t, cls, control, vm_ready, &ready, timeout_s, linger_s);
+    }
     rdp_target_clear(&t);
     return rc;
 }

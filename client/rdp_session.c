@@ -47,6 +47,7 @@ void rdp_target_clear(RdpTarget *t)
     g_strfreev(t->drives);
     g_free(t->remote_app);
     g_free(t->remote_app_args);
+    g_free(t->shell);
     memset(t, 0, sizeof(*t));
 }
 
@@ -63,6 +64,7 @@ static void target_copy(RdpTarget *dst, const RdpTarget *src)
     dst->drives = g_strdupv(src->drives);
     dst->remote_app = g_strdup(src->remote_app);
     dst->remote_app_args = g_strdup(src->remote_app_args);
+    dst->shell = g_strdup(src->shell);
 }
 
 bool rdp_target_parse(const char *url, RdpTarget *t, GError **error)
@@ -700,6 +702,8 @@ static void configure(Rdp *r, rdpSettings *st)
         freerdp_settings_set_string(st, FreeRDP_ConfigPath, cfg);
     if (t->remote_app)
         rdp_rail_configure(r, st);
+    if (t->shell)
+        freerdp_settings_set_string(st, FreeRDP_AlternateShell, t->shell);
 }
 
 /* Why the connection failed, in the user's words. */
@@ -844,7 +848,9 @@ static bool run(Rdp *r, GError **error)
             break;
         }
         handles[n++] = r->wake;
-        DWORD timeout = r->resize_w ? RESIZE_INTERVAL_MS : 1000;
+        DWORD timeout = rdp_rail_waiting(r) ? RDP_RAIL_TICK_MS
+                        : r->resize_w          ? RESIZE_INTERVAL_MS
+                                               : 1000;
         if (WaitForMultipleObjects(n, handles, FALSE, timeout) == WAIT_FAILED) {
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "waiting for RDP events failed");
             break;
@@ -856,6 +862,7 @@ static bool run(Rdp *r, GError **error)
             rdp_input_free(in);
         }
         send_resize(r);
+        rdp_rail_tick(r);
         if (g_atomic_int_get(&r->stop))
             break;
         if (!freerdp_check_event_handles(r->ctx) || freerdp_shall_disconnect(instance)) {
@@ -871,7 +878,12 @@ static bool run(Rdp *r, GError **error)
                 break;
             UINT32 info = freerdp_error_info(instance);
             UINT32 code = freerdp_get_last_error(r->ctx);
-            if (info && info != ERRINFO_LOGOFF_BY_USER && info != ERRINFO_RPC_INITIATED_LOGOFF)
+            bool logoff = info == ERRINFO_LOGOFF_BY_USER || info == ERRINFO_RPC_INITIATED_LOGOFF;
+            if (r->target.shell && (logoff || (!info && (!code || code == FREERDP_ERROR_SUCCESS)))) {
+                vd_debug("rdp: the session's program ended");
+                break; /* the program exited: that ends its session */
+            }
+            if (info && !logoff)
                 g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the RDP server ended the session: %s",
                             freerdp_get_error_info_string(info));
             else if (info)

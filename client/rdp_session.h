@@ -31,6 +31,10 @@ typedef struct {
      * framebuffer (@width x @height) is the server's virtual desktop. */
     char *remote_app;
     char *remote_app_args;
+    /* A desktop session whose shell is this program instead of the
+     * server's desktop (xrdp, which has no working RemoteApp, runs only it);
+     * when it exits the session ends without an error. */
+    char *shell;
 } RdpTarget;
 
 void rdp_target_clear(RdpTarget *t);

@@ -487,6 +487,8 @@ static void handle_session_events(Win *w)
             bool vm_going =
                 st && (!vm_state_is_active(st->state) || st->state == VM_STATE_STOPPING);
             g_autofree char *why = g_strdup(ev->error ? ev->error->message : NULL);
+            if (w->opts->close_on_end && !ev->error && w->ever_connected)
+                w->quit = true; /* the session's program ended */
             if (!w->ever_connected && ev->error && !w->opts->vm_name) {
                 /* The first connection failed (wrong password, no server). */
                 w->fatal = g_steal_pointer(&ev->error);
@@ -701,6 +703,10 @@ bool window_run(const WindowOptions *opts, GError **error)
     Win w = {.opts = opts};
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
+    if (opts->wm_class) {
+        g_setenv("SDL_VIDEO_X11_WMCLASS", opts->wm_class, TRUE);
+        g_setenv("SDL_VIDEO_WAYLAND_WMCLASS", opts->wm_class, TRUE);
+    }
     if (!sdl_util_init(error))
         return false;
     w.wake_event = SDL_RegisterEvents(1);

@@ -29,6 +29,8 @@ typedef struct {
     bool fullscreen;
     WindowScale scale;
     int rdp_scale_pct;        /* RDP desktop scale factor; 0: the display's own */
+    const char *wm_class;     /* the window's class (a desktop entry's StartupWMClass), or NULL */
+    bool close_on_end;        /* a session that ends without an error closes the window */
 } WindowOptions;
 
 /* Open the window and run until the user closes it, the VM shuts down, or
