@@ -475,7 +475,7 @@ static void exec_answer(App *a, SessionEvent *ev)
     bool own = req && req->fd < 0;
     if (ev->error)
         vd_warn("%s", ev->error->message);
-    else
+    else if (!a->first_shown)
         set_status(a, "started; waiting for its window");
     app_control_reply(req, ev->error);
     if (ev->error && own && g_hash_table_size(a->windows) == 0) {

@@ -1,4 +1,5 @@
 /* vmdesk app: one program of the guest in its own window (RDP RemoteApp). */
+#include "app_args.h"
 #include "app_control.h"
 #include "app_window.h"
 #include "cli.h"
@@ -19,73 +20,6 @@
  * we, and a program started again meanwhile opens at once. */
 #define DEFAULT_LINGER_S 20
 #define LAUNCH_ANSWER_MS 60000
-
-/* One argument of a Windows command line (CommandLineToArgvW's rules):
- * quoted when it has spaces or quotes, backslashes doubled before a quote. */
-static void append_windows_arg(GString *cmd, const char *arg)
-{
-    if (cmd->len)
-        g_string_append_c(cmd, ' ');
-    if (*arg && !strpbrk(arg, " \t\n\v\"")) {
-        g_string_append(cmd, arg);
-        return;
-    }
-    g_string_append_c(cmd, '"');
-    for (const char *p = arg;; p++) {
-        size_t bs = 0;
-        while (*p == '\\') {
-            bs++;
-            p++;
-        }
-        if (!*p) {
-            for (size_t i = 0; i < bs * 2; i++)
-                g_string_append_c(cmd, '\\');
-            break;
-        }
-        for (size_t i = 0; i < (*p == '"' ? bs * 2 + 1 : bs); i++)
-            g_string_append_c(cmd, '\\');
-        g_string_append_c(cmd, *p);
-    }
-    g_string_append_c(cmd, '"');
-}
-
-/* The guest's path of host file @path: through the redirected drive that
- * holds it (\\tsclient\NAME\... on Windows, ~/thinclient_drives/NAME/...
- * under xrdp). A file outside every share is not copied: the user is told
- * how to share its folder. */
-static char *guest_path(const char *vm, const VmConfig *cfg, const RdpTarget *t, const char *path,
-                        GError **error)
-{
-    g_autofree char *abs = g_canonicalize_filename(path, NULL);
-    if (!g_file_test(abs, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "--file %s: no such file", path);
-        return NULL;
-    }
-    for (char **d = t->drives; d && *d; d++) {
-        const char *eq = strchr(*d, '=');
-        if (!eq)
-            continue;
-        g_autofree char *name = g_strndup(*d, (gsize)(eq - *d));
-        const char *dir = eq + 1;
-        size_t n = strlen(dir);
-        if (strncmp(abs, dir, n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
-            continue;
-        const char *rest = abs[n] == '/' ? abs + n + 1 : "";
-        if (cfg->os == VM_OS_WINDOWS) {
-            g_autofree char *win = g_strdup(rest);
-            g_strdelimit(win, "/", '\\');
-            return g_strdup_printf("\\\\tsclient\\%s%s%s", name, *win ? "\\" : "", win);
-        }
-        return g_strdup_printf("/home/%s/thinclient_drives/%s%s%s", t->username ? t->username : "",
-                               name, *rest ? "/" : "", rest);
-    }
-    g_autofree char *folder = g_path_get_dirname(abs);
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                "--file %s: the file is not in a folder shared with %s, and vmdesk does not copy "
-                "files into the guest; share its folder first: vmdesk share %s %s",
-                path, vm, vm, folder);
-    return NULL;
-}
 
 typedef struct {
     const char *vm;
@@ -143,16 +77,6 @@ static int run_app(const char *title, RdpTarget *t, const char *wm_class, const 
                           .ready_timeout_ms = timeout_s * 1000,
                           .linger_ms = linger_s * 1000};
     return app_window_run(&o, &err) ? 0 : cli_fail(err);
-}
-
-static char *join_args(char **args, const char *extra)
-{
-    GString *cmd = g_string_new(NULL);
-    for (char **a = args; a && *a; a++)
-        append_windows_arg(cmd, *a);
-    if (extra)
-        append_windows_arg(cmd, extra);
-    return cmd->len ? g_string_free(cmd, FALSE) : (g_string_free(cmd, TRUE), NULL);
 }
 
 /* xrdp (Linux guests) has no working RemoteApp: a desktop session whose
@@ -226,7 +150,9 @@ int cli_app(int argc, char **argv)
     RdpTarget t;
     if (!cli_vm_rdp_target(vm, &t, &err))
         return cli_fail(err);
-    g_autofree char *gfile = file ? guest_path(vm, cfg, &t, file, &err) : NULL;
+    g_autofree char *gfile =
+        file ? app_guest_path(vm, cfg->os == VM_OS_WINDOWS, t.drives, t.username, file, &err)
+             : NULL;
     if (file && !gfile) {
         rdp_target_clear(&t);
         return cli_fail(err);
@@ -241,7 +167,7 @@ int cli_app(int argc, char **argv)
     if (now)
         t.port = now->rdp_port;
     t.remote_app = g_strdup(argv[2]);
-    t.remote_app_args = join_args(argv + 3, gfile);
+    t.remote_app_args = app_command_line(argv + 3, gfile);
     g_autofree char *cls = wm_class ? g_strdup(wm_class) : g_strdup_printf("vmdesk-%s", vm);
     bool desktop = mode ? !strcmp(mode, "desktop") : cfg->os == VM_OS_LINUX;
     int rc;
@@ -268,7 +194,7 @@ int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s
     if (vd_mkdir_private(root, NULL))
         control = g_strdup_printf("%s/apps-%s-%u.sock", root, t->host, t->port);
     t->remote_app = g_strdup(program);
-    t->remote_app_args = join_args(args, NULL);
+    t->remote_app_args = app_command_line(args, NULL);
     g_autofree char *title = g_strdup_printf("rdp://%s:%u", t->host, t->port);
     return run_app(title, t, NULL, control, NULL, NULL, DEFAULT_TIMEOUT_S, linger_s);
 }

@@ -2,7 +2,8 @@
  * packages by tools/demo-guest): `vmdesk view` shows the boot over VNC and
  * switches to the RDP desktop by itself, with no black frame between; the RDP
  * desktop follows the window's size (disp); the clipboard works both ways;
- * stopping the guest's RDP server brings VNC back, starting it again RDP.
+ * stopping the guest's RDP server brings VNC back, starting it again RDP;
+ * `vmdesk app` opens one program alone in its own window.
  * The guest side is checked through the QEMU guest agent. */
 #include "harness.h"
 #include "harness_x.h"
@@ -309,6 +310,74 @@ static void test_demo_view(void)
     g_autofree char *t4 = wait_title(x.display, "RUNNING — RDP", STEP_MS * 2);
     g_test_message("after starting xrdp: %s", t4);
     g_assert_nonnull(strstr(t4, "RUNNING — RDP"));
+
+    /* One program alone in its own window: xrdp has no working RemoteApp,
+     * so `vmdesk app` opens a session whose shell is the program (the demo
+     * guest gives each connection its own session). */
+    g_autofree char *app_log = g_build_filename(h.root, "app.log", NULL);
+    int afd = open(app_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const char *app_argv[] = {g_getenv("VMDESK_BIN"), "app", "demo", "/usr/bin/xterm",
+                              "--class", "vmdesk-demo-xterm", NULL};
+    GPid app;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, app_argv, (const char *const *)env,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD, harness_die_with_parent,
+                                                   NULL, -1, afd, afd, NULL, NULL, 0, &app, NULL,
+                                                   NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(afd);
+    g_autofree char *app_win = NULL;
+    g_autofree char *app_title = NULL;
+    g_autofree char *app_png = g_build_filename(h.root, "app.png", NULL);
+    bool white = false;
+    deadline = g_get_monotonic_time() + (gint64)STEP_MS * 2 * 1000;
+    while (!white && g_get_monotonic_time() < deadline) {
+        g_usleep(300 * 1000);
+        if (!app_win) {
+            g_free(app_title);
+            app_title = NULL;
+            app_win = x_find_window(x.display, "xterm (demo)", &app_title);
+            continue;
+        }
+        const char *grab[] = {"import", "-silent", "-window", app_win, app_png, NULL};
+        g_free(x_run(x.display, grab));
+        Image aim = {0};
+        if (image_load_png(app_png, &aim)) {
+            int n = 0; /* xterm's white background, nothing of IceWM */
+            for (int i = 0; i < aim.w * aim.h; i++)
+                n += (aim.px[i] & 0xffffff) == 0xffffff;
+            white = n > aim.w * aim.h / 20;
+        }
+        image_clear(&aim);
+    }
+    if (!white) {
+        g_autofree char *atext = NULL;
+        g_file_get_contents(app_log, &atext, NULL, NULL);
+        g_printerr("vmdesk app showed no xterm (window %s); its output:\n%s\n",
+                   app_win ? app_win : "none", atext);
+    }
+    g_assert_true(white);
+    g_test_message("app window: %s", app_title);
+    const char *cls[] = {"xprop", "-id", app_win, "WM_CLASS", NULL};
+    g_autofree char *wm_class = x_run(x.display, cls);
+    g_assert_nonnull(strstr(wm_class, "\"vmdesk-demo-xterm\""));
+    if (keep) {
+        g_autofree char *k4 = g_build_filename(keep, "demo-app.png", NULL);
+        copy_file(app_png, k4);
+    }
+    /* The program is alone: the desktop session's IceWM is the only one. */
+    const char *ps[] = {"/bin/sh", "-c", "ps -u demo -o args= | grep -c '^icewm '; "
+                        "ps -u demo -o args= | grep -c '^/usr/bin/xterm$'", NULL};
+    g_autofree char *counts = guest_run(agent, ps);
+    g_assert_cmpstr(counts, ==, "1\n1\n");
+    /* The program ends: so does its window, with exit status 0. */
+    const char *quit[] = {"/usr/bin/pkill", "-u", "demo", "-f", "^/usr/bin/xterm$", NULL};
+    g_free(guest_run(agent, quit));
+    int ast = 0, ar = 0;
+    deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while ((ar = waitpid(app, &ast, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(100 * 1000);
+    g_assert_cmpint(ar, ==, app);
+    g_assert_true(WIFEXITED(ast) && WEXITSTATUS(ast) == 0);
 
     /* The VM shuts down: the window says so and closes. */
     g_free(harness_ok(&h, "stop", "demo", "--timeout", "60", NULL));

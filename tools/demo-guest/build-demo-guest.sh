@@ -310,7 +310,14 @@ awk '
 mv "$ini.new" "$ini"
 chmod 644 "$ini"
 grep -q '^\[Xorg\]' "$ini" || { say "no [Xorg] section in xrdp.ini"; exit 1; }
-sed -i 's/^AllowRootLogin=.*/AllowRootLogin=false/' "$root/etc/xrdp/sesman.ini"
+# One session per connection, ended when its connection ends: `vmdesk app`
+# connects with the program as the session's shell (xrdp has no working
+# RemoteApp), which xrdp ignores when it reattaches an existing session;
+# sessions that can never be reattached must not pile up.
+sed -i -e 's/^AllowRootLogin=.*/AllowRootLogin=false/' -e 's/^Policy=.*/Policy=UBC/' \
+    -e 's/^KillDisconnected=.*/KillDisconnected=true/' \
+    -e 's/^DisconnectedTimeLimit=.*/DisconnectedTimeLimit=0/' "$root/etc/xrdp/sesman.ini"
+grep -q '^Policy=UBC' "$root/etc/xrdp/sesman.ini" || { say "no Policy in sesman.ini"; exit 1; }
 put /etc/xrdp/startwm.sh 755 <<'STARTWM'
 #!/bin/sh
 # vmdesk demo guest: the desktop of an xrdp session (run by xrdp-sesman as
