@@ -2,8 +2,9 @@
  * reference RAIL client. Proves the server is a real RAIL peer: the exec and
  * its result, window orders that become X windows where the server put them
  * showing the server's pixels, the icon, server-side moves and titles, the
- * client's moves and close button coming back as RAIL PDUs, an owned dialog,
- * a failed exec and a slow one.
+ * client's moves and close button coming back as RAIL PDUs, maximise and
+ * restore, a window opened later, an owned dialog, a failed exec, a slow
+ * one, and the server ending the session.
  *
  * What xfreerdp 2.11 does that this relies on (see README.md):
  * - without a window manager it dies (BadAtom) on the first popup unless the
@@ -72,8 +73,8 @@ static void rail_notepad(RtSession *s, gsize *mark)
         "remoteapp-requested", "rail channel-open", "rail handshake-sent",
         "rail client-handshake ", "rail client-status 0x", "rail sysparam work-area 0 0 1024 768",
         "rail exec notepad", "rail exec-result notepad ok", "rail desktop hooked",
-        "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
-        "title notepad - vmdesk test",
+        ("rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
+         "title notepad - vmdesk test"),
         "rail window-icon 0x1001 32x32 cache 0:", "rail desktop active 0x1001 zorder 0x1001"};
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
         g_free(rt_expect_next(s, mark, lines[i], i < 3 ? CONNECT_MS : 10000));
@@ -111,6 +112,29 @@ static void rail_notepad(RtSession *s, gsize *mark)
     g_free(rt_expect_next(s, mark, "rail window-update 0x1001 rect 300 200 500 300", 5000));
     expect_window_colour(300, 200, 500, 300, RED);
 
+    /* Maximised to the client's work area, and back. */
+    rt_server_command(s, "maximize 0x1001");
+    g_free(rt_expect_next(s, mark, "rail window-update 0x1001 show maximized rect 0 0 1024 768",
+                          5000));
+    rt_expect_geometry(s, win, 0, 0, 1024, 768, 10000);
+    rt_server_command(s, "restore 0x1001");
+    g_free(rt_expect_next(s, mark, "rail window-update 0x1001 show normal rect 300 200 500 300",
+                          5000));
+    rt_expect_geometry(s, win, 300, 200, 500, 300, 10000);
+
+    /* A window the program opens later: on top, the next colour. */
+    rt_server_command(s, "newwindow second window 40 50 200 100");
+    g_free(rt_expect_next(s, mark, ("rail window-create 0x1002 owner 0x0 rect 40 50 200 100 "
+                                    "colour #40b040 title second window"), 5000));
+    g_free(rt_expect_next(s, mark, "rail desktop active 0x1002 zorder 0x1002 0x1001", 5000));
+    g_autofree char *second = rt_wait_window(s, "second window", NULL, 10000);
+    rt_expect_geometry(s, second, 40, 50, 200, 100, 10000);
+    expect_window_colour(40, 50, 200, 100, GREEN);
+    rt_server_command(s, "close 0x1002");
+    g_free(rt_expect_next(s, mark, "rail window-delete 0x1002", 5000));
+    g_free(rt_expect_next(s, mark, "rail desktop active 0x1001 zorder 0x1001", 5000));
+    rt_wait_window_gone(s, "second window", 10000);
+
     /* Its close button: SC_CLOSE, the window goes. */
     rt_x_close_window(win);
     g_free(rt_expect_next(s, mark, "rail syscommand 0x1001 close", 5000));
@@ -127,10 +151,10 @@ static void rail_dialog(RtSession *s, gsize *mark)
     rt_xfreerdp_start(s, "rail-dialog", KEYS("/app:dialog", "/app-cmd:one two", "/u:x", "/p:x"));
     const char *lines[] = {
         "rail exec dialog", "rail exec-args one two", "rail exec-result dialog ok",
-        "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
-        "title dialog - vmdesk test",
-        "rail window-create 0x1002 owner 0x1001 rect 280 210 320 200 colour #40b040 "
-        "title dialog box - vmdesk test",
+        ("rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
+         "title dialog - vmdesk test"),
+        ("rail window-create 0x1002 owner 0x1001 rect 280 210 320 200 colour #40b040 "
+         "title dialog box - vmdesk test"),
         "rail window-cached-icon 0x1002 cache 0:", "rail desktop active 0x1002 zorder 0x1002 0x1001"};
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
         g_free(rt_expect_next(s, mark, lines[i], i == 0 ? CONNECT_MS : 10000));
@@ -181,7 +205,12 @@ static void rail_slowstart(RtSession *s, gsize *mark)
     g_assert_cmpint(ms, >=, 1800);
     g_autofree char *win = rt_wait_window(s, "slowstart - vmdesk test", NULL, 10000);
     rt_expect_geometry(s, win, 120, 90, 640, 400, 10000);
-    end_client(s, mark);
+    /* The server ends the session; xfreerdp goes with it. */
+    rt_server_command(s, "disconnect");
+    g_free(rt_expect_next(s, mark, "rail disconnecting", 5000));
+    g_free(rt_expect_next(s, mark, "disconnected", 10000));
+    g_assert_true(tu_subprocess_wait(s->client, 20000));
+    g_clear_object(&s->client);
 }
 
 static void test_xfreerdp_rail(void)
