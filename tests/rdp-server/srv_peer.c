@@ -106,6 +106,23 @@ static BOOL on_frame_ack(rdpContext *context, UINT32 frame_id)
 
 /* --- monitor layout (disp) --- */
 
+/* RemoteApp: the library sends the RAIL and window list capability sets in
+ * every Demand Active when the client's info had INFO_RAIL
+ * (RemoteApplicationMode). The support level starts at 0 ("no RemoteApp"),
+ * and the window level is the client's after its Confirm Active (3, which
+ * FreeRDP clients take as "unknown" and then drop window orders). */
+static void rail_caps(Peer *p, rdpSettings *st)
+{
+    if (!p->cfg->rail)
+        return;
+    st->RemoteApplicationSupportLevel = RAIL_LEVEL_SUPPORTED | RAIL_LEVEL_DOCKED_LANGBAR_SUPPORTED |
+                                        RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED;
+    st->RemoteAppLanguageBarSupported = TRUE;
+    st->RemoteWndSupportLevel = WINDOW_LEVEL_SUPPORTED_EX;
+    st->RemoteAppNumIconCaches = 3;
+    st->RemoteAppNumIconCacheEntries = 12;
+}
+
 /* disp thread: post the primary monitor's size to the peer thread. */
 static UINT on_disp_layout(DispServerContext *disp, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
 {
@@ -185,7 +202,9 @@ static void apply_layout(Peer *p, freerdp_peer *client)
     st->DesktopWidth = w;
     st->DesktopHeight = h;
     srv_log("resize %ux%u", w, h);
-    /* Deactivation-reactivation; Activate runs again when the client is back. */
+    /* Deactivation-reactivation; Activate runs again when the client is back.
+     * The library sends the Demand Active itself, without Capabilities. */
+    rail_caps(p, st);
     p->active = false;
     p->awaiting_ack = false;
     client->update->DesktopResize(client->update->context);
@@ -205,18 +224,7 @@ static BOOL on_capabilities(freerdp_peer *client)
     st->ColorDepth = 32;
     /* The tiles are compressed already; bulk compression would only cost time. */
     st->CompressionEnabled = FALSE;
-    /* RemoteApp: the library sends the RAIL and window list capability sets
-     * when the client's info had INFO_RAIL (RemoteApplicationMode); the
-     * support level starts at 0, which tells the client "no RemoteApp". */
-    if (p->cfg->rail) {
-        st->RemoteApplicationSupportLevel = RAIL_LEVEL_SUPPORTED |
-                                            RAIL_LEVEL_DOCKED_LANGBAR_SUPPORTED |
-                                            RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED;
-        st->RemoteAppLanguageBarSupported = TRUE;
-        st->RemoteWndSupportLevel = WINDOW_LEVEL_SUPPORTED_EX;
-        st->RemoteAppNumIconCaches = 3;
-        st->RemoteAppNumIconCacheEntries = 12;
-    }
+    rail_caps(p, st);
     return TRUE;
 }
 

@@ -611,6 +611,7 @@ SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client)
     r->windows = g_ptr_array_new_with_free_func(rail_win_free);
     r->next_id = 0x1001;
     r->stdin_buf = g_string_new(NULL);
+    r->stdin_flags = -1;
     r->event = CreateEvent(NULL, TRUE, FALSE, NULL);
     /* The same handle the library opens in Start (one per static channel);
      * the library closes it in Stop, so we never do. */
@@ -649,8 +650,10 @@ SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client)
     r->started = true;
     /* Commands on stdin, read without blocking the session. */
     int fl = fcntl(STDIN_FILENO, F_GETFL);
-    if (fl >= 0 && fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
+    if (fl >= 0 && fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0) {
+        r->stdin_flags = fl;
         r->stdin_event = CreateFileDescriptorEvent(NULL, TRUE, FALSE, STDIN_FILENO, WINPR_FD_READ);
+    }
     srv_log("rail channel-open");
     return r;
 }
@@ -669,6 +672,8 @@ void srv_rail_destroy(SrvRail *r)
         CloseHandle(r->event);
     if (r->stdin_event)
         CloseHandle(r->stdin_event);
+    if (r->stdin_flags >= 0) /* a terminal's shell would inherit O_NONBLOCK */
+        fcntl(STDIN_FILENO, F_SETFL, r->stdin_flags);
     g_queue_clear_full(&r->events, event_free);
     g_ptr_array_unref(r->windows);
     g_string_free(r->stdin_buf, TRUE);

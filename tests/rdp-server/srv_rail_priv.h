@@ -40,6 +40,7 @@ struct SrvRail {
     char *slow_name;             /* "slowstart" waiting for slow_due */
     gint64 slow_due;
     HANDLE stdin_event;          /* NULL once stdin ended */
+    int stdin_flags;             /* its file status flags before; -1: untouched */
     GString *stdin_buf;
 };
 
