@@ -125,6 +125,7 @@ static UINT on_exec(RailServerContext *ctx, const RAIL_EXEC_ORDER *o)
     g_free(args);
     RailEvent *ev = event_new(EV_EXEC, 0);
     ev->program = program;
+    ev->a = o->flags;
     post(r, ev);
     return CHANNEL_RC_OK;
 }
@@ -304,8 +305,8 @@ static bool open_program(SrvRail *r, const char *name)
     return rail_win_send_desktop(r);
 }
 
-static bool send_exec_result(SrvRail *r, const char *program, UINT16 result, UINT32 raw,
-                             const char *why)
+static bool send_exec_result(SrvRail *r, const char *program, UINT16 flags, UINT16 result,
+                             UINT32 raw, const char *why)
 {
     /* The library refuses an empty name or one over 520 bytes. */
     glong n = 0;
@@ -313,6 +314,7 @@ static bool send_exec_result(SrvRail *r, const char *program, UINT16 result, UIN
     if (!u)
         u = g_utf8_to_utf16("?", -1, NULL, &n, NULL);
     RAIL_EXEC_RESULT_ORDER res = {0};
+    res.flags = flags; /* the Exec's, as Windows echoes them */
     res.execResult = result;
     res.rawResult = raw;
     res.exeOrFile.length = (UINT16)(MIN(n, 260) * 2);
@@ -328,15 +330,16 @@ static bool send_exec_result(SrvRail *r, const char *program, UINT16 result, UIN
     return WTSVirtualChannelManagerCheckFileDescriptor(r->vcm);
 }
 
-static bool handle_exec(SrvRail *r, const char *program)
+static bool handle_exec(SrvRail *r, const char *program, UINT16 flags)
 {
     g_autofree char *name = program_name(program);
     if (g_ascii_strcasecmp(name, "missing") == 0)
-        return send_exec_result(r, program, RAIL_EXEC_E_FILE_NOT_FOUND, 2 /* ERROR_FILE_NOT_FOUND */,
-                                "file-not-found");
+        return send_exec_result(r, program, flags, RAIL_EXEC_E_FILE_NOT_FOUND,
+                                2 /* ERROR_FILE_NOT_FOUND */, "file-not-found");
     if (g_ascii_strcasecmp(name, "forbidden") == 0)
-        return send_exec_result(r, program, RAIL_EXEC_E_NOT_IN_ALLOWLIST, 0, "not-in-allowlist");
-    if (!send_exec_result(r, program, RAIL_EXEC_S_OK, 0, "ok"))
+        return send_exec_result(r, program, flags, RAIL_EXEC_E_NOT_IN_ALLOWLIST, 0,
+                                "not-in-allowlist");
+    if (!send_exec_result(r, program, flags, RAIL_EXEC_S_OK, 0, "ok"))
         return false;
     if (!r->arc_sent) {
         /* Windows opens the session's window list this way. */
@@ -500,7 +503,7 @@ static bool handle_event(SrvRail *r, RailEvent *ev)
     RailWin *win = ev->id ? rail_win_find(r, ev->id) : NULL;
     switch (ev->type) {
     case EV_EXEC:
-        return handle_exec(r, ev->program);
+        return handle_exec(r, ev->program, (UINT16)ev->a);
     case EV_WORKAREA:
         r->work_area = (RECTANGLE_16){(UINT16)ev->a, (UINT16)ev->b, (UINT16)ev->c, (UINT16)ev->d};
         r->have_work_area = true;

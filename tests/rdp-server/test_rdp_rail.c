@@ -3,7 +3,7 @@
  * its result, window orders that become X windows where the server put them
  * showing the server's pixels, the icon, server-side moves and titles, the
  * client's moves and close button coming back as RAIL PDUs, maximise and
- * restore, a window opened later, an owned dialog, a failed exec, a slow
+ * restore, a window opened later, an owned dialog, two failed execs, a slow
  * one, and the server ending the session.
  *
  * What xfreerdp 2.11 does that this relies on (see README.md):
@@ -178,18 +178,26 @@ static void rail_dialog(RtSession *s, gsize *mark)
     end_client(s, mark);
 }
 
-/* missing: the exec fails with "file not found"; xfreerdp says so and quits. */
-static void rail_missing(RtSession *s, gsize *mark)
+/* missing and forbidden: the exec fails; xfreerdp says why (its names are
+ * off by one from 5 on: FILE_NOT_FOUND prints as E_FAIL) and quits. */
+static void rail_failed_exec(RtSession *s, gsize *mark, const char *program, const char *result,
+                             const char *xfreerdp_says)
 {
-    rt_xfreerdp_start(s, "rail-missing", KEYS("/app:missing", "/u:x", "/p:x"));
-    g_free(rt_expect_next(s, mark, "rail exec missing", CONNECT_MS));
-    g_free(rt_expect_next(s, mark, "rail exec-result missing file-not-found", 5000));
+    g_autofree char *app = g_strdup_printf("/app:%s", program);
+    g_autofree char *name = g_strdup_printf("rail-%s", program);
+    rt_xfreerdp_start(s, name, KEYS(app, "/u:x", "/p:x"));
+    g_autofree char *exec = g_strdup_printf("rail exec %s", program);
+    g_autofree char *res = g_strdup_printf("rail exec-result %s %s", program, result);
+    g_free(rt_expect_next(s, mark, exec, CONNECT_MS));
+    g_free(rt_expect_next(s, mark, res, 5000));
     g_assert_true(tu_subprocess_wait(s->client, 20000));
+    g_assert_false(g_subprocess_get_if_exited(s->client) &&
+                   g_subprocess_get_exit_status(s->client) == 0);
     g_clear_object(&s->client);
     g_free(rt_expect_next(s, mark, "disconnected", 10000));
     g_autofree char *log = rt_read_text(s->client_log);
-    if (!strstr(log, "RAIL exec error: execResult=RAIL_EXEC_E_FAIL NtError=0x2"))
-        g_error("xfreerdp did not report the failed exec; its log:\n%s", log);
+    if (!strstr(log, xfreerdp_says))
+        g_error("xfreerdp did not say \"%s\"; its log:\n%s", xfreerdp_says, log);
 }
 
 /* slowstart: the exec succeeds at once, the window comes 2 s later. */
@@ -222,7 +230,10 @@ static void test_xfreerdp_rail(void)
     gsize mark = 0;
     rail_notepad(&s, &mark);
     rail_dialog(&s, &mark);
-    rail_missing(&s, &mark);
+    rail_failed_exec(&s, &mark, "missing", "file-not-found",
+                     "RAIL exec error: execResult=RAIL_EXEC_E_FAIL NtError=0x2");
+    rail_failed_exec(&s, &mark, "forbidden", "not-in-allowlist",
+                     "RAIL exec error: execResult=RAIL_EXEC_E_NOT_IN_ALLOWLIST NtError=0x0");
     rail_slowstart(&s, &mark);
     pretend_ewmh(false);
     rt_session_finish(&s);
