@@ -56,6 +56,7 @@ typedef struct {
     char *cert, *key, *size, *tone, *sam;
     char **reads, **writes;
     int frames;
+    gboolean rail;
 } Options;
 
 static void drive_op_free(gpointer p)
@@ -167,6 +168,7 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
         return false;
     }
     cfg->frames = (unsigned)o->frames;
+    cfg->rail = o->rail;
     return true;
 }
 
@@ -386,6 +388,8 @@ int main(int argc, char **argv)
         {"frames", 0, 0, G_OPTION_ARG_INT, &o.frames,
          "after connect, push N full-screen frames as fast as the client acknowledges", "N"},
         {"sam", 0, 0, G_OPTION_ARG_FILENAME, &o.sam, "NTLM SAM file (turns NLA on)", "FILE"},
+        {"rail", 0, 0, G_OPTION_ARG_NONE, &o.rail,
+         "RemoteApp for clients that ask for it; window commands on stdin", NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) oc = g_option_context_new("- an RDP server for vmdesk's tests");

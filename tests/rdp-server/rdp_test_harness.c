@@ -14,25 +14,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <X11/Xlib.h>
+
 RtWorld rt_world;
 
 /* --- processes --- */
 
-GSubprocess *rt_spawn(const char *const *argv, char **env, const char *out_path,
-                      const char *err_path)
+static GSubprocess *spawn_with(GSubprocessFlags flags, const char *const *argv, char **env,
+                               const char *out_path, const char *err_path)
 {
-    /* stdin: /dev/null */
-    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    /* One file for both: one open file (2>&1). Two opens of the same path
+     * have their own offsets, and the buffered stdout written at exit
+     * overwrites what went to stderr (xfreerdp's errors) before it. */
+    bool merge = out_path && err_path && strcmp(out_path, err_path) == 0;
+    if (merge)
+        flags |= G_SUBPROCESS_FLAGS_STDERR_MERGE;
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(flags);
     if (env)
         g_subprocess_launcher_set_environ(l, env);
     if (out_path)
         g_subprocess_launcher_set_stdout_file_path(l, out_path);
-    if (err_path)
+    if (err_path && !merge)
         g_subprocess_launcher_set_stderr_file_path(l, err_path);
     g_autoptr(GError) err = NULL;
     GSubprocess *p = g_subprocess_launcher_spawnv(l, argv, &err);
     g_assert_no_error(err);
     return p;
+}
+
+GSubprocess *rt_spawn(const char *const *argv, char **env, const char *out_path,
+                      const char *err_path)
+{
+    return spawn_with(G_SUBPROCESS_FLAGS_NONE, argv, env, out_path, err_path);
 }
 
 char *rt_run(const char *const *argv, char **env)
@@ -267,11 +280,48 @@ void rt_server_start(RtSession *s, const char *name, const char *const *args)
         g_ptr_array_add(argv, (char *)args[i]);
     g_ptr_array_add(argv, NULL);
     g_assert_nonnull(argv->pdata[0]);
-    s->server = rt_spawn((const char *const *)argv->pdata, NULL, s->log, err);
+    /* stdin: a pipe for rt_server_command (only --rail reads it) */
+    s->server = spawn_with(G_SUBPROCESS_FLAGS_STDIN_PIPE, (const char *const *)argv->pdata, NULL,
+                           s->log, err);
     g_ptr_array_free(argv, TRUE);
     g_autofree char *line = rt_expect_line(s, "listening 127.0.0.1:", 10000);
     s->port = (unsigned)atoi(strrchr(line, ':') + 1);
     g_assert_cmpuint(s->port, >, 0);
+}
+
+void rt_xfreerdp_start(RtSession *s, const char *name, const char *const *args)
+{
+    s->client_name = "xfreerdp";
+    g_free(s->client_log);
+    s->client_log = g_strdup_printf("%s/%s-xfreerdp.log", rt_world.dir, name);
+    g_autofree char *v = g_strdup_printf("/v:127.0.0.1:%u", s->port);
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, "xfreerdp");
+    g_ptr_array_add(argv, v);
+    g_ptr_array_add(argv, "/cert:ignore");
+    for (size_t i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    s->client = rt_spawn((const char *const *)argv->pdata, rt_world.env, s->client_log,
+                         s->client_log);
+    g_ptr_array_free(argv, TRUE);
+}
+
+void rt_server_command(RtSession *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_autofree char *line = g_strconcat(cmd, "\n", NULL);
+    GOutputStream *in = g_subprocess_get_stdin_pipe(s->server);
+    g_autoptr(GError) err = NULL;
+    if (!g_output_stream_write_all(in, line, strlen(line), NULL, NULL, &err) ||
+        !g_output_stream_flush(in, NULL, &err)) {
+        g_autofree char *why = g_strdup_printf("cannot send \"%s\" to the server: %s", cmd,
+                                               err->message);
+        fail_with_logs(s, why);
+    }
 }
 
 int rt_client_stop(RtSession *s)
@@ -555,4 +605,89 @@ void rt_expect_tone(const char *path, int hz, int ms)
     g_assert_cmpfloat(tone, >, 0.3 * 32768);
     for (size_t i = 0; i < G_N_ELEMENTS(others); i++)
         g_assert_cmpfloat(others[i], <, tone / 100);
+}
+
+/* --- windows of RemoteApp clients --- */
+
+void rt_expect_geometry(RtSession *s, const char *win, int x, int y, int w, int h,
+                        int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    int gx = 0, gy = 0, gw = 0, gh = 0;
+    for (;;) {
+        bool have = rt_window_geometry(win, &gx, &gy, &gw, &gh);
+        if (have && gx == x && gy == y && gw == w && gh == h)
+            return;
+        if (g_get_monotonic_time() > deadline)
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *why = g_strdup_printf("window %s is %dx%d+%d+%d, not %dx%d+%d+%d", win, gw,
+                                           gh, gx, gy, w, h, x, y);
+    fail_with_logs(s, why);
+}
+
+void rt_wait_window_gone(RtSession *s, const char *title_prefix, int timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        g_autofree char *win = find_window(title_prefix, NULL);
+        if (!win)
+            return;
+        if (g_get_monotonic_time() > deadline)
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *why = g_strdup_printf("a window titled \"%s...\" is still there after %d ms",
+                                           title_prefix, timeout_ms);
+    fail_with_logs(s, why);
+}
+
+void rt_x_close_window(const char *win)
+{
+    Display *d = XOpenDisplay(rt_world.display);
+    g_assert_nonnull(d);
+    XEvent ev = {0};
+    ev.xclient.type = ClientMessage;
+    ev.xclient.window = (Window)g_ascii_strtoull(win, NULL, 0);
+    ev.xclient.message_type = XInternAtom(d, "WM_PROTOCOLS", False);
+    ev.xclient.format = 32;
+    ev.xclient.data.l[0] = (long)XInternAtom(d, "WM_DELETE_WINDOW", False);
+    ev.xclient.data.l[1] = CurrentTime;
+    g_assert_true(XSendEvent(d, ev.xclient.window, False, NoEventMask, &ev) != 0);
+    XSync(d, False);
+    XCloseDisplay(d);
+}
+
+bool rt_pixel_at(int x, int y, guint32 *rgb)
+{
+    g_autofree char *path = g_build_filename(rt_world.dir, "pixel.rgb", NULL);
+    g_autofree char *dest = g_strconcat("rgb:", path, NULL);
+    g_autofree char *crop = g_strdup_printf("1x1+%d+%d", x, y);
+    const char *grab[] = {"import", "-window", "root", "-crop", crop, "-depth", "8", dest, NULL};
+    g_autofree char *out = rt_run(grab, rt_world.env);
+    g_autofree guint8 *px = NULL;
+    gsize len = 0;
+    if (!out || !g_file_get_contents(path, (char **)&px, &len, NULL) || len != 3)
+        return false;
+    *rgb = (guint32)px[0] << 16 | (guint32)px[1] << 8 | px[2];
+    return true;
+}
+
+void rt_expect_pixel(int x, int y, guint32 want, int tolerance)
+{
+    guint32 got = 0;
+    bool have = false;
+    for (int attempt = 0; attempt < 50; attempt++) {
+        have = rt_pixel_at(x, y, &got);
+        if (have && abs((int)(got >> 16) - (int)(want >> 16)) <= tolerance &&
+            abs((int)(got >> 8 & 0xFF) - (int)(want >> 8 & 0xFF)) <= tolerance &&
+            abs((int)(got & 0xFF) - (int)(want & 0xFF)) <= tolerance)
+            return;
+        g_usleep(200 * 1000);
+    }
+    if (!have)
+        g_error("cannot grab the screen's pixel at (%d,%d)", x, y);
+    g_error("the screen at (%d,%d) is #%06x, not #%06x (tolerance %d)", x, y, got, want,
+            tolerance);
 }

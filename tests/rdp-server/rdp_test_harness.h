@@ -75,6 +75,14 @@ gsize rt_log_mark(RtSession *s);
  * the line found, so successive calls check the order of events. */
 char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms);
 
+/* Starts `xfreerdp /v:127.0.0.1:PORT /cert:ignore ARGS...` (@args
+ * NULL-terminated) on our display; its output goes to a log named @name. */
+void rt_xfreerdp_start(RtSession *s, const char *name, const char *const *args);
+
+/* Writes one command line (printf-style, without the newline) to the
+ * server's stdin: the --rail window commands. Aborts if it cannot. */
+void rt_server_command(RtSession *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 /* Ends the client with SIGTERM; its exit status, or -1 (killed, or none). */
 int rt_client_stop(RtSession *s);
 /* Ends the client, then the server with SIGTERM: the server must log the end
@@ -95,6 +103,21 @@ char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_p
                      int timeout_ms);
 /* Where @win is on the screen and its size. */
 bool rt_window_geometry(const char *win, int *x, int *y, int *w, int *h);
+/* Waits up to @timeout_ms for @win to be at @x,@y and @w x @h; aborts
+ * with the logs and the geometry it has if not. */
+void rt_expect_geometry(RtSession *s, const char *win, int x, int y, int w, int h,
+                        int timeout_ms);
+/* Waits up to @timeout_ms until no top-level window's title starts with
+ * @title_prefix; aborts with the logs if one stays. */
+void rt_wait_window_gone(RtSession *s, const char *title_prefix, int timeout_ms);
+/* What a window manager does for its close button: a WM_DELETE_WINDOW
+ * client message to @win (xdotool has none). Aborts if X fails. */
+void rt_x_close_window(const char *win);
+/* The screen's pixel at @x,@y (0xRRGGBB), grabbed with `import`. */
+bool rt_pixel_at(int x, int y, guint32 *rgb);
+/* Waits up to 10 s for the pixel at @x,@y to be @want within @tolerance
+ * per channel; aborts saying what it is if not. */
+void rt_expect_pixel(int x, int y, guint32 want, int tolerance);
 
 /* Window @win is @w x @h and shows the eight bars of frame @frame_no
  * (lossy codecs: @tolerance per channel), grabbed from the screen
@@ -117,3 +140,9 @@ void rt_wait_tone_over(const char *path, int timeout_ms);
  * half scale and at least 100 times weaker at 0.75 @hz, 1.5 @hz and
  * 1000 Hz. Reports the numbers with g_test_message. */
 void rt_expect_tone(const char *path, int hz, int ms);
+
+/* --- cases in other files, registered by test_rdp_server.c's main --- */
+
+/* /rdp-server/xfreerdp-rail: RemoteApp (--rail) against xfreerdp /app
+ * (test_rdp_rail.c). */
+void rt_add_rail_tests(void);

@@ -33,6 +33,7 @@ typedef struct {
     GPtrArray *drive_ops;      /* SrvDriveOp*, in command-line order */
     unsigned frames;           /* benchmark frames after connect; 0: none */
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
+    bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
 } SrvConfig;
 
 /* The log sink: prints "VMDESK-SRV " and the message as one line on stdout
@@ -55,11 +56,16 @@ typedef struct SrvPicture SrvPicture;
 SrvPicture *srv_picture_create(void);
 void srv_picture_destroy(SrvPicture *p);
 
-/* Draws frame @frame_no of the test pattern at the peer's desktop size and
+/* Paints a whole @w x @h desktop into @fb (0xFFRRGGBB, @stride_px pixels a row). */
+typedef void (*SrvPaintFn)(void *data, uint32_t *fb, unsigned stride_px, unsigned w, unsigned h);
+
+/* Draws frame @frame_no of the test pattern at the peer's desktop size (or,
+ * when @paint is not NULL, whatever @paint(@paint_data, ...) draws) and
  * sends it whole: RemoteFX surface bits when the client announced RemoteFX,
  * else planar-compressed bitmap updates, between surface frame markers with
  * @frame_id when the client takes them. Peer thread only. */
-bool srv_picture_send(SrvPicture *p, freerdp_peer *client, uint32_t frame_no, uint32_t frame_id);
+bool srv_picture_send(SrvPicture *p, freerdp_peer *client, uint32_t frame_no, uint32_t frame_id,
+                      SrvPaintFn paint, void *paint_data);
 
 /* The codec srv_picture_send uses for @client: "rfx" or "planar". */
 const char *srv_picture_codec(freerdp_peer *client);
@@ -91,6 +97,38 @@ SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops);
 /* Closes the channel. Accepts NULL. Peer thread. */
 void srv_drive_destroy(SrvDrive *d);
 
+/* --- RemoteApp (srv_rail.c) --- */
+
+typedef struct SrvRail SrvRail;
+
+/* Opens the rail static channel on @vcm for @client (borrowed; its context
+ * must outlive the result) and starts the library's RAIL thread. Reads
+ * commands from stdin (one a line; see README.md) when stdin is readable.
+ * NULL (logged) when the channel cannot be opened or the library lacks the
+ * window-order senders. Peer thread. */
+SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client);
+/* Stops the RAIL thread. Accepts NULL. Peer thread. */
+void srv_rail_destroy(SrvRail *r);
+/* The client is (re)activated: the first time, send the server handshake. */
+void srv_rail_activated(SrvRail *r);
+/* Adds the handles to wait on (RAIL events, stdin) to @handles from index
+ * *@n (room for 2 more), updating *@n. */
+void srv_rail_add_handles(SrvRail *r, HANDLE *handles, DWORD *n);
+/* How long the peer may wait before srv_rail_dispatch has timed work
+ * (a slow program's window): ms, or INFINITE. */
+DWORD srv_rail_timeout_ms(SrvRail *r);
+/* Does what the client's RAIL PDUs, stdin commands and timers asked for:
+ * exec results, window orders, logging. False when the session must end
+ * (the connection failed, or a `disconnect` command). Peer thread. */
+bool srv_rail_dispatch(SrvRail *r);
+/* Whether the desktop changed since the last call (windows moved, opened,
+ * closed): the peer then sends a new picture painted by srv_rail_paint. */
+bool srv_rail_take_redraw(SrvRail *r);
+/* SrvPaintFn for @data = the SrvRail: the background colour
+ * (SRV_RAIL_BACKGROUND) with the visible windows on it, bottom to top. */
+void srv_rail_paint(void *data, uint32_t *fb, unsigned stride_px, unsigned w, unsigned h);
+#define SRV_RAIL_BACKGROUND 0x203050u
+
 /* --- WTS API with fixes for libfreerdp-server2's rdpdr server (srv_wts.c) --- */
 
 /* Registers FreeRDP's server WTS API (in place of
@@ -102,3 +140,8 @@ bool srv_wts_install(void);
 void srv_wts_watch_rdpdr(HANDLE channel);
 /* Stop repairing @channel; it is about to be closed. */
 void srv_wts_unwatch_rdpdr(HANDLE channel);
+/* Hands every RAIL Exec PDU body read on @channel (the rail static channel)
+ * to @on_exec(@data, body, length) on the reading thread, before the
+ * library's parser (which mixes the fields up) sees it. NULL stops it. */
+void srv_wts_watch_rail(HANDLE channel, void (*on_exec)(void *data, const BYTE *body, size_t len),
+                        void *data);

@@ -15,6 +15,9 @@
 #include <winpr/synch.h>
 
 #define ACK_TIMEOUT_MS 5000
+/* MS-RDPERP 2.2.1.1.2 wndSupportLevel; FreeRDP 2 keeps the constant private.
+ * FreeRDP clients accept every window order field only at this level. */
+#define WINDOW_LEVEL_SUPPORTED_EX 0x00000002
 
 typedef struct {
     rdpContext base;             /* FreeRDP's part; must come first */
@@ -24,6 +27,7 @@ typedef struct {
     SrvPicture *picture;
     SrvSound *sound;
     SrvDrive *drive;
+    SrvRail *rail;               /* RemoteApp clients with --rail */
     DispServerContext *disp;
     bool disp_tried;
     UINT32 disp_channel_id;      /* its dynamic channel, once opened */
@@ -101,6 +105,23 @@ static BOOL on_frame_ack(rdpContext *context, UINT32 frame_id)
 }
 
 /* --- monitor layout (disp) --- */
+
+/* RemoteApp: the library sends the RAIL and window list capability sets in
+ * every Demand Active when the client's info had INFO_RAIL
+ * (RemoteApplicationMode). The support level starts at 0 ("no RemoteApp"),
+ * and the window level is the client's after its Confirm Active (3, which
+ * FreeRDP clients take as "unknown" and then drop window orders). */
+static void rail_caps(Peer *p, rdpSettings *st)
+{
+    if (!p->cfg->rail)
+        return;
+    st->RemoteApplicationSupportLevel = RAIL_LEVEL_SUPPORTED | RAIL_LEVEL_DOCKED_LANGBAR_SUPPORTED |
+                                        RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED;
+    st->RemoteAppLanguageBarSupported = TRUE;
+    st->RemoteWndSupportLevel = WINDOW_LEVEL_SUPPORTED_EX;
+    st->RemoteAppNumIconCaches = 3;
+    st->RemoteAppNumIconCacheEntries = 12;
+}
 
 /* disp thread: post the primary monitor's size to the peer thread. */
 static UINT on_disp_layout(DispServerContext *disp, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
@@ -181,7 +202,9 @@ static void apply_layout(Peer *p, freerdp_peer *client)
     st->DesktopWidth = w;
     st->DesktopHeight = h;
     srv_log("resize %ux%u", w, h);
-    /* Deactivation-reactivation; Activate runs again when the client is back. */
+    /* Deactivation-reactivation; Activate runs again when the client is back.
+     * The library sends the Demand Active itself, without Capabilities. */
+    rail_caps(p, st);
     p->active = false;
     p->awaiting_ack = false;
     client->update->DesktopResize(client->update->context);
@@ -201,6 +224,7 @@ static BOOL on_capabilities(freerdp_peer *client)
     st->ColorDepth = 32;
     /* The tiles are compressed already; bulk compression would only cost time. */
     st->CompressionEnabled = FALSE;
+    rail_caps(p, st);
     return TRUE;
 }
 
@@ -219,6 +243,15 @@ static BOOL on_post_connect(freerdp_peer *client)
         p->sound = srv_sound_create(p->vcm, &p->base, p->cfg->tone_hz, p->cfg->tone_ms);
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpdr"))
         p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops);
+    if (st->RemoteApplicationMode) {
+        srv_log("remoteapp-requested");
+        if (!p->cfg->rail)
+            srv_warn("the client asks for RemoteApp; start the server with --rail");
+        else if (!WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rail"))
+            srv_warn("the client asks for RemoteApp but did not join the rail channel");
+        else
+            p->rail = srv_rail_create(p->vcm, client);
+    }
     return TRUE;
 }
 
@@ -230,6 +263,7 @@ static BOOL on_activate(freerdp_peer *client)
     p->active = true;
     p->redraw = true;
     p->awaiting_ack = false;
+    srv_rail_activated(p->rail);
     return TRUE;
 }
 
@@ -269,7 +303,8 @@ static bool send_pictures(Peer *p, freerdp_peer *client)
     }
     p->redraw = false;
     uint32_t id = p->next_frame_id++;
-    if (!srv_picture_send(p->picture, client, p->frame_no, id))
+    if (!srv_picture_send(p->picture, client, p->frame_no, id, p->rail ? srv_rail_paint : NULL,
+                          p->rail))
         return false;
     if (acks_expected(p, client)) {
         p->awaiting_ack = true;
@@ -312,6 +347,7 @@ static void peer_context_free(freerdp_peer *client, rdpContext *context)
         disp_server_context_free(p->disp);
     srv_sound_destroy(p->sound);
     srv_drive_destroy(p->drive);
+    srv_rail_destroy(p->rail);
     if (p->vcm)
         WTSCloseServer(p->vcm);
     if (p->wake)
@@ -384,11 +420,12 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
         handles[n++] = WTSVirtualChannelManagerGetEventHandle(p->vcm);
         handles[n++] = stop;
         handles[n++] = p->wake;
-        DWORD timeout = INFINITE;
+        srv_rail_add_handles(p->rail, handles, &n);
+        DWORD timeout = srv_rail_timeout_ms(p->rail);
         if (pictures_due(p))
             timeout = 0;
         else if (p->awaiting_ack)
-            timeout = 100; /* to notice a missing acknowledge */
+            timeout = MIN(timeout, 100); /* to notice a missing acknowledge */
         if (WaitForMultipleObjects(n, handles, FALSE, timeout) == WAIT_FAILED)
             break;
         if (WaitForSingleObject(stop, 0) == WAIT_OBJECT_0)
@@ -401,6 +438,10 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
             WTSVirtualChannelManagerGetDrdynvcState(p->vcm) == DRDYNVC_STATE_READY)
             open_disp(p);
         apply_layout(p, client);
+        if (!srv_rail_dispatch(p->rail))
+            break;
+        if (srv_rail_take_redraw(p->rail))
+            p->redraw = true;
         if (!send_pictures(p, client))
             break;
     }

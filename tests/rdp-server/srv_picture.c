@@ -233,12 +233,16 @@ static bool send_planar(SrvPicture *p, freerdp_peer *client)
     return true;
 }
 
-bool srv_picture_send(SrvPicture *p, freerdp_peer *client, uint32_t frame_no, uint32_t frame_id)
+bool srv_picture_send(SrvPicture *p, freerdp_peer *client, uint32_t frame_no, uint32_t frame_id,
+                      SrvPaintFn paint, void *paint_data)
 {
     rdpSettings *st = client->settings;
     if (!ensure_size(p, st->DesktopWidth, st->DesktopHeight))
         return false;
-    draw(p, frame_no);
+    if (paint)
+        paint(paint_data, p->fb, p->stride_px, p->w, p->h);
+    else
+        draw(p, frame_no);
     rdpUpdate *update = client->update;
     bool markers = st->SurfaceFrameMarkerEnabled;
     SURFACE_FRAME_MARKER fm = {.frameAction = SURFACECMD_FRAMEACTION_BEGIN, .frameId = frame_id};

@@ -11,8 +11,14 @@
  *    Length bytes made of empty PAKID_CORE_DEVICE_REPLY headers, which the
  *    library reads and ignores.
  *
- * Replies are matched to requests by CompletionId, seen on the way out. The
- * WTS API table is process-wide (WinPR keeps one), hence the module state. */
+ * Replies are matched to requests by CompletionId, seen on the way out.
+ *
+ * On the rail channel the library's Exec parser writes program, working
+ * folder and arguments all into the program field (the last non-empty one
+ * wins); the shim hands the raw Exec body to srv_rail.c first. The library
+ * reads each RAIL PDU as a 4-byte header, then the body.
+ *
+ * The WTS API table is process-wide (WinPR keeps one), hence the module state. */
 #include "srv.h"
 
 #include <string.h>
@@ -30,6 +36,14 @@ static WTS_VIRTUAL_CHANNEL_WRITE_FN real_write;
 static GMutex lock;
 static HANDLE watched;             /* the rdpdr channel, or NULL */
 static GHashTable *pending;        /* CompletionId -> MajorFunction, of watched */
+static HANDLE rail_watched;        /* the rail channel, or NULL */
+static void (*rail_on_exec)(void *data, const BYTE *body, size_t len);
+static void *rail_data;
+static bool rail_body_next;        /* the next read on it is a PDU body */
+static uint16_t rail_order;        /* the order type of that body */
+
+#define RAIL_HEADER 4
+#define RAIL_ORDER_EXEC 0x0001
 
 static uint32_t le32(const BYTE *p)
 {
@@ -53,10 +67,34 @@ static BOOL WINAPI shim_write(HANDLE channel, PCHAR buffer, ULONG length, PULONG
     return real_write(channel, buffer, length, written);
 }
 
+/* A read on the rail channel: remember the header's order type, hand an
+ * Exec body over. */
+static void rail_read(const BYTE *b, ULONG size, ULONG got)
+{
+    g_mutex_lock(&lock);
+    void (*on_exec)(void *, const BYTE *, size_t) = NULL;
+    if (!rail_body_next && size == RAIL_HEADER && got == RAIL_HEADER) {
+        rail_order = le16(b);
+        rail_body_next = le16(b + 2) > RAIL_HEADER;
+    } else if (rail_body_next) {
+        rail_body_next = false;
+        if (rail_order == RAIL_ORDER_EXEC)
+            on_exec = rail_on_exec;
+    }
+    void *data = rail_data;
+    g_mutex_unlock(&lock);
+    if (on_exec)
+        on_exec(data, b, got);
+}
+
 static BOOL WINAPI shim_read(HANDLE channel, ULONG timeout, PCHAR buffer, ULONG size, PULONG got)
 {
     BOOL ok = real_read(channel, timeout, buffer, size, got);
     BYTE *b = (BYTE *)buffer;
+    if (ok && buffer && got && channel && channel == rail_watched) {
+        rail_read(b, size, *got);
+        return ok;
+    }
     if (!ok || !buffer || !got || *got < IO_HEADER || le16(b) != RDPDR_CTYP_CORE ||
         le16(b + 2) != PAKID_CORE_DEVICE_IOCOMPLETION)
         return ok;
@@ -112,5 +150,16 @@ void srv_wts_unwatch_rdpdr(HANDLE channel)
         watched = NULL;
         g_hash_table_remove_all(pending);
     }
+    g_mutex_unlock(&lock);
+}
+
+void srv_wts_watch_rail(HANDLE channel, void (*on_exec)(void *data, const BYTE *body, size_t len),
+                        void *data)
+{
+    g_mutex_lock(&lock);
+    rail_watched = on_exec ? channel : NULL;
+    rail_on_exec = on_exec;
+    rail_data = data;
+    rail_body_next = false;
     g_mutex_unlock(&lock);
 }

@@ -35,19 +35,7 @@
 
 static void xfreerdp_start(RtSession *s, const char *name, const char *const *args)
 {
-    s->client_name = "xfreerdp";
-    s->client_log = g_strdup_printf("%s/%s-xfreerdp.log", rt_world.dir, name);
-    g_autofree char *v = g_strdup_printf("/v:127.0.0.1:%u", s->port);
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, "xfreerdp");
-    g_ptr_array_add(argv, v);
-    g_ptr_array_add(argv, "/cert:ignore");
-    for (size_t i = 0; args[i]; i++)
-        g_ptr_array_add(argv, (char *)args[i]);
-    g_ptr_array_add(argv, NULL);
-    s->client = rt_spawn((const char *const *)argv->pdata, rt_world.env, s->client_log,
-                         s->client_log);
-    g_ptr_array_free(argv, TRUE);
+    rt_xfreerdp_start(s, name, args);
 }
 
 /* --- vmdesk --- */
@@ -596,6 +584,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-server/xfreerdp/default", test_xfreerdp_default);
     g_test_add_func("/rdp-server/xfreerdp/frames-and-resize", test_xfreerdp_frames_and_resize);
     g_test_add_func("/rdp-server/xfreerdp/nla", test_xfreerdp_nla);
+    rt_add_rail_tests();
     g_test_add_func("/rdp-server/vmdesk/picture-keys-mouse", test_vmdesk_picture_keys_mouse);
     g_test_add_func("/rdp-server/vmdesk/sound", test_vmdesk_sound);
     g_test_add_func("/rdp-server/vmdesk/no-sound-server", test_vmdesk_no_sound_server);

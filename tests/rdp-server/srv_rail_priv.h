@@ -1,0 +1,71 @@
+/* What srv_rail.c (the channel, programs, commands) and srv_rail_win.c
+ * (windows, window orders, painting) share. Peer thread unless said. */
+#pragma once
+
+#include "srv.h"
+
+#include <freerdp/rail.h>
+#include <freerdp/server/rail.h>
+#include <freerdp/window.h>
+
+typedef struct {
+    uint32_t id, owner;          /* owner 0: a top-level window */
+    char *title;                 /* UTF-8 */
+    int x, y, w, h;              /* window rect on the desktop, as shown */
+    int nx, ny, nw, nh;          /* the normal (restored) rect */
+    uint8_t show;                /* WINDOW_SHOW, WINDOW_SHOW_MINIMIZED, WINDOW_SHOW_MAXIMIZED */
+    uint32_t style, ex_style;
+    uint32_t colour;             /* 0xRRGGBB, from the window's number */
+    uint16_t icon_entry;         /* its icon in the client's icon cache 0 */
+} RailWin;
+
+struct SrvRail {
+    freerdp_peer *client;        /* borrowed */
+    HANDLE vcm;
+    RailServerContext *ctx;
+    HANDLE channel;              /* our handle on "rail" (the library's too; it closes it) */
+    bool started;
+    HANDLE event;                /* manual-reset: events queued */
+    GMutex lock;                 /* guards events and exec_* (RAIL thread) */
+    GQueue events;
+    char *exec_program, *exec_dir, *exec_args; /* the last Exec body, parsed */
+    GPtrArray *windows;          /* RailWin*, z-order: index 0 is the top */
+    uint32_t next_id;
+    uint32_t active;             /* 0: none */
+    uint16_t next_icon;
+    RECTANGLE_16 work_area;      /* the client's (SPI_SET_WORK_AREA) */
+    bool have_work_area;
+    bool handshake_sent, arc_sent, arc_completed;
+    bool redraw;
+    char *slow_name;             /* "slowstart" waiting for slow_due */
+    gint64 slow_due;
+    HANDLE stdin_event;          /* NULL once stdin ended */
+    int stdin_flags;             /* its file status flags before; -1: untouched */
+    GString *stdin_buf;
+};
+
+/* --- srv_rail_win.c --- */
+
+void rail_win_free(gpointer data);
+/* A new window on top of the others (not yet announced), owned by @owner
+ * (0: none); popup style when owned. */
+RailWin *rail_win_new(SrvRail *r, uint32_t owner, const char *title, int x, int y, int w, int h);
+RailWin *rail_win_find(SrvRail *r, uint32_t id);
+/* Top-level windows open. */
+guint rail_win_count_top(SrvRail *r);
+/* Sends the window's creation, its icon, and repaints; logs them. */
+bool rail_win_announce(SrvRail *r, RailWin *w);
+bool rail_win_move(SrvRail *r, RailWin *w, int x, int y, int width, int height);
+bool rail_win_set_title(SrvRail *r, RailWin *w, const char *title);
+/* WINDOW_SHOW (restore), WINDOW_SHOW_MINIMIZED or WINDOW_SHOW_MAXIMIZED (the work area). */
+bool rail_win_show(SrvRail *r, RailWin *w, uint8_t show);
+/* Deletes @w and the windows it owns (frees them); the desktop order follows. */
+bool rail_win_close(SrvRail *r, RailWin *w);
+/* Puts @w on top and makes it the active window (no order sent). */
+void rail_win_raise(SrvRail *r, RailWin *w);
+/* MonitoredDesktop: the active window and the z-order. */
+bool rail_win_send_desktop(SrvRail *r);
+/* MonitoredDesktop with "hooked, window list begins" (the first exec). */
+bool rail_win_send_arc_began(SrvRail *r);
+/* Get AppID response for window @id. */
+bool rail_win_send_appid(SrvRail *r, uint32_t id);
