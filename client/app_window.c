@@ -473,14 +473,14 @@ static void exec_answer(App *a, SessionEvent *ev)
 {
     AppRequest *req = g_queue_pop_head(&a->launches);
     bool own = req && req->fd < 0;
-    if (ev->error)
-        vd_warn("%s", ev->error->message);
-    else if (!a->first_shown)
-        set_status(a, "started; waiting for its window");
     app_control_reply(req, ev->error);
     if (ev->error && own && g_hash_table_size(a->windows) == 0) {
-        a->fatal = g_steal_pointer(&ev->error);
+        a->fatal = g_steal_pointer(&ev->error); /* said once, as the exit's reason */
         a->quit = true;
+    } else if (ev->error) {
+        vd_warn("%s", ev->error->message);
+    } else if (!a->first_shown) {
+        set_status(a, "started; waiting for its window");
     }
 }
 

@@ -146,3 +146,6 @@ void rt_expect_tone(const char *path, int hz, int ms);
 /* /rdp-server/xfreerdp-rail: RemoteApp (--rail) against xfreerdp /app
  * (test_rdp_rail.c). */
 void rt_add_rail_tests(void);
+/* /rdp-server/vmdesk/rail: RemoteApp (--rail) against vmdesk connect --app
+ * (test_rdp_rail_vmdesk.c). */
+void rt_add_vmdesk_rail_tests(void);

@@ -1,0 +1,188 @@
+/* RemoteApp in vmdesk: `vmdesk connect rdp://... --app PROGRAM` against
+ * vmdesk-test-rdp-server --rail (the server xfreerdp /app accepts, see
+ * test_rdp_rail.c). Each server window becomes a window of its own at the
+ * server's place and size, with its title, picture and icon; the server's
+ * moves and titles are followed, the user's moves, focus, keys, clicks and
+ * close button go back; a second launch joins the running connection
+ * through the control socket, its owned dialog stays with its owner; failed
+ * launches say why; the connection ends a while after the last window. */
+#include "rdp_test_harness.h"
+#include "test_util.h"
+
+#include <string.h>
+
+#define CONNECT_MS 20000
+#define RED 0xD04040u   /* the server's colour for window 0x1001 */
+#define GREEN 0x40B040u /* ... 0x1002 */
+#define TOLERANCE 40
+
+static char **app_env(void)
+{
+    g_autofree char *data = g_build_filename(rt_world.dir, "app-data", NULL);
+    g_autofree char *run = g_build_filename(rt_world.dir, "app-run", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(data, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(run, 0700), ==, 0);
+    char **env = g_strdupv(rt_world.env);
+    env = g_environ_setenv(env, "XDG_DATA_HOME", data, TRUE);
+    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", run, TRUE);
+    const char *unset[] = {"PULSE_SERVER", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY",
+                           "GDK_SCALE", "GDK_DPI_SCALE", "SDL_VIDEODRIVER", "WLOG_LEVEL"};
+    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
+        env = g_environ_unsetenv(env, unset[i]);
+    return g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
+}
+
+static GPtrArray *app_argv(RtSession *s, const char *program)
+{
+    const char *bin = g_getenv("VMDESK_BIN");
+    g_assert_nonnull(bin);
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(argv, g_strdup(bin));
+    g_ptr_array_add(argv, g_strdup("connect"));
+    g_ptr_array_add(argv, g_strdup_printf("rdp://127.0.0.1:%u", s->port));
+    g_ptr_array_add(argv, g_strdup("--no-audio"));
+    g_ptr_array_add(argv, g_strdup("--linger"));
+    g_ptr_array_add(argv, g_strdup("3"));
+    g_ptr_array_add(argv, g_strdup("--app"));
+    g_ptr_array_add(argv, g_strdup(program));
+    g_ptr_array_add(argv, NULL);
+    return argv;
+}
+
+/* `vmdesk connect ... --app PROGRAM` to completion: exit status, output. */
+static int app_run(RtSession *s, char **env, const char *program, char **out)
+{
+    g_autoptr(GPtrArray) argv = app_argv(s, program);
+    g_autoptr(GSubprocessLauncher) l =
+        tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_subprocess_launcher_set_environ(l, env);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocess) p =
+        g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
+    g_assert_no_error(err);
+    g_subprocess_communicate_utf8(p, NULL, NULL, out, NULL, &err);
+    g_assert_no_error(err);
+    return g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
+}
+
+static void expect_colour(int x, int y, int w, int h, guint32 rgb)
+{
+    rt_expect_pixel(x + w / 2, y + h / 2, rgb, TOLERANCE);
+    rt_expect_pixel(x + w / 2, y + 12, (rgb >> 1) & 0x7F7F7F, TOLERANCE);
+}
+
+static char *xprop(const char *win, const char *prop)
+{
+    const char *argv[] = {"xprop", "-id", win, prop, NULL};
+    char *out = rt_run(argv, rt_world.env);
+    return out ? out : g_strdup("");
+}
+
+static void test_vmdesk_rail(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail", NULL};
+    rt_server_start(&s, "vmdesk-rail", args);
+    g_auto(GStrv) env = app_env();
+    gsize mark = 0;
+
+    /* notepad: one window where the server put it, its picture and icon. */
+    s.client_name = "vmdesk";
+    s.client_log = g_strdup_printf("%s/vmdesk-rail-vmdesk.log", rt_world.dir);
+    g_autoptr(GPtrArray) argv = app_argv(&s, "notepad");
+    s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
+    const char *lines[] = {"remoteapp-requested", "rail client-handshake ", "rail exec notepad",
+                           "rail exec-result notepad ok",
+                           "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 "};
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        g_free(rt_expect_next(&s, &mark, lines[i], CONNECT_MS));
+    g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
+    rt_expect_geometry(&s, win, 120, 90, 640, 400, 10000);
+    expect_colour(120, 90, 640, 400, RED);
+    g_autofree char *icon = xprop(win, "_NET_WM_ICON");
+    g_assert_nonnull(strstr(icon, "32 x 32")); /* xprop's summary of the icon */
+    /* The progress window is gone once the program's window shows. */
+    rt_wait_window_gone(&s, "notepad — ", 10000);
+    g_autofree char *log = rt_read_text(s.client_log);
+    g_assert_nonnull(strstr(log, "window \"notepad - vmdesk test\" shown, "));
+
+    /* The server moves and renames it. */
+    rt_server_command(&s, "move 0x1001 200 150 500 300");
+    rt_expect_geometry(&s, win, 200, 150, 500, 300, 10000);
+    expect_colour(200, 150, 500, 300, RED);
+    rt_server_command(&s, "title 0x1001 renamed by the server");
+    g_autofree char *renamed = rt_wait_window(&s, "renamed by the server", NULL, 10000);
+    g_assert_cmpstr(renamed, ==, win);
+
+    /* The user: focus, a move (as a window manager makes it), a click and a key. */
+    rt_xdo("windowfocus", win, NULL);
+    g_free(rt_expect_next(&s, &mark, "rail activate 0x1001 1", 5000));
+    rt_xdo("windowmove", win, "300", "200", NULL);
+    g_free(rt_expect_next(&s, &mark, "rail window-move 0x1001 300 200 500 300", 5000));
+    g_free(rt_expect_next(&s, &mark, "rail window-update 0x1001 rect 300 200 500 300", 5000));
+    rt_expect_geometry(&s, win, 300, 200, 500, 300, 10000);
+    rt_xdo("mousemove", "--window", win, "50", "60", NULL);
+    rt_xdo("click", "1", NULL);
+    g_free(rt_expect_next(&s, &mark, "input mouse 350 260 0x9000", 5000));
+    rt_xdo("key", "--window", win, "a", NULL);
+    g_free(rt_expect_next(&s, &mark, "input key 0x1e down", 5000));
+
+    /* A second program joins the same connection through the control
+     * socket: a window and a dialog it owns, which stays with it. */
+    g_autofree char *out = NULL;
+    int status = app_run(&s, env, "dialog", &out);
+    g_test_message("second launch: %s", out);
+    g_assert_cmpint(status, ==, 0);
+    g_assert_nonnull(strstr(out, "started in the running RemoteApp session"));
+    g_free(rt_expect_next(&s, &mark, "rail exec dialog", 5000));
+    g_autofree char *owner_line =
+        rt_expect_next(&s, &mark, "rail window-create 0x1002 owner 0x0 ", 5000);
+    g_autofree char *popup_line =
+        rt_expect_next(&s, &mark, "rail window-create 0x1003 owner 0x1002 ", 5000);
+    g_autofree char *server_log = rt_read_text(s.log);
+    g_assert_null(strstr(strstr(server_log, "client-connected") + 1, "client-connected"));
+    g_autofree char *main_win = rt_wait_window(&s, "dialog - vmdesk test", NULL, 10000);
+    g_autofree char *popup_title = g_strdup(strstr(popup_line, "title ") + 6);
+    g_autofree char *popup = rt_wait_window(&s, popup_title, NULL, 10000);
+    g_autofree char *transient = xprop(popup, "WM_TRANSIENT_FOR");
+    g_assert_nonnull(strstr(transient, main_win + 2)); /* "window id # 0x..." */
+    /* Its close button: SC_CLOSE; the server deletes both windows. */
+    rt_x_close_window(main_win);
+    g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1002 close", 5000));
+    g_free(rt_expect_next(&s, &mark, "rail window-delete 0x1002", 5000));
+    rt_wait_window_gone(&s, "dialog - vmdesk test", 10000);
+    rt_wait_window_gone(&s, popup_title, 10000);
+
+    /* A launch the server refuses: the reason, and the exit status. */
+    g_clear_pointer(&out, g_free);
+    status = app_run(&s, env, "missing", &out);
+    g_test_message("missing: %s", out);
+    g_assert_cmpint(status, ==, 3);
+    g_assert_nonnull(strstr(out, "not found in the guest"));
+
+    /* The last window closes: the connection ends --linger (3 s) later, by itself. */
+    rt_x_close_window(win);
+    g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1001 close", 5000));
+    g_free(rt_expect_next(&s, &mark, "rail last-window-closed", 5000));
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(tu_subprocess_wait(s.client, 20000));
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    g_test_message("vmdesk ended %" G_GINT64_FORMAT " ms after the last window closed", ms);
+    g_assert_cmpint(ms, >=, 2500);
+    g_assert_cmpint(g_subprocess_get_exit_status(s.client), ==, 0);
+    g_clear_object(&s.client);
+    g_free(rt_expect_next(&s, &mark, "disconnected", 10000));
+
+    /* A first launch the server refuses ends that process with the reason. */
+    g_clear_pointer(&out, g_free);
+    status = app_run(&s, env, "forbidden", &out);
+    g_test_message("forbidden: %s", out);
+    g_assert_cmpint(status, ==, 1);
+    g_assert_nonnull(strstr(out, "allow list"));
+    rt_session_finish(&s);
+}
+
+void rt_add_vmdesk_rail_tests(void)
+{
+    g_test_add_func("/rdp-server/vmdesk/rail", test_vmdesk_rail);
+}
