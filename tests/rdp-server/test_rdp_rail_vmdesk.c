@@ -4,11 +4,13 @@
  * server's place and size, with its title, picture and icon; the server's
  * moves and titles are followed, the user's moves, focus, keys, clicks and
  * close button go back; a second launch joins the running connection
- * through the control socket, its owned dialog stays with its owner; failed
+ * through the control socket, its owned dialog stays with its owner; a
+ * shared folder is there as in the desktop; failed
  * launches say why; the connection ends a while after the last window. */
 #include "rdp_test_harness.h"
 #include "test_util.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define CONNECT_MS 20000
@@ -32,7 +34,7 @@ static char **app_env(void)
     return g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
 }
 
-static GPtrArray *app_argv(RtSession *s, const char *program)
+static GPtrArray *app_argv(RtSession *s, const char *program, const char *drive)
 {
     const char *bin = g_getenv("VMDESK_BIN");
     g_assert_nonnull(bin);
@@ -43,6 +45,10 @@ static GPtrArray *app_argv(RtSession *s, const char *program)
     g_ptr_array_add(argv, g_strdup("--no-audio"));
     g_ptr_array_add(argv, g_strdup("--linger"));
     g_ptr_array_add(argv, g_strdup("3"));
+    if (drive) {
+        g_ptr_array_add(argv, g_strdup("--drive"));
+        g_ptr_array_add(argv, g_strdup(drive));
+    }
     g_ptr_array_add(argv, g_strdup("--app"));
     g_ptr_array_add(argv, g_strdup(program));
     g_ptr_array_add(argv, NULL);
@@ -52,7 +58,7 @@ static GPtrArray *app_argv(RtSession *s, const char *program)
 /* `vmdesk connect ... --app PROGRAM` to completion: exit status, output. */
 static int app_run(RtSession *s, char **env, const char *program, char **out)
 {
-    g_autoptr(GPtrArray) argv = app_argv(s, program);
+    g_autoptr(GPtrArray) argv = app_argv(s, program, NULL);
     g_autoptr(GSubprocessLauncher) l =
         tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
     g_subprocess_launcher_set_environ(l, env);
@@ -81,7 +87,14 @@ static char *xprop(const char *win, const char *prop)
 static void test_vmdesk_rail(void)
 {
     RtSession s = {0};
-    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail", NULL};
+    /* A shared folder works in RemoteApp as in the desktop. */
+    g_autofree char *share = g_build_filename(rt_world.dir, "rail-share", NULL);
+    g_assert_cmpint(g_mkdir(share, 0700), ==, 0);
+    g_autofree char *hello = g_build_filename(share, "hello.txt", NULL);
+    tu_write_file(hello, "hello from the host\n");
+    g_autofree char *drive = g_strdup_printf("share=%s", share);
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
+                          "--drive-read", "share/hello.txt", NULL};
     rt_server_start(&s, "vmdesk-rail", args);
     g_auto(GStrv) env = app_env();
     gsize mark = 0;
@@ -89,7 +102,7 @@ static void test_vmdesk_rail(void)
     /* notepad: one window where the server put it, its picture and icon. */
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-vmdesk.log", rt_world.dir);
-    g_autoptr(GPtrArray) argv = app_argv(&s, "notepad");
+    g_autoptr(GPtrArray) argv = app_argv(&s, "notepad", drive);
     s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
     const char *lines[] = {"remoteapp-requested", "rail client-handshake ", "rail exec notepad",
                            "rail exec-result notepad ok",
@@ -103,6 +116,7 @@ static void test_vmdesk_rail(void)
     g_assert_nonnull(strstr(icon, "32 x 32")); /* xprop's summary of the icon */
     /* The progress window is gone once the program's window shows. */
     rt_wait_window_gone(&s, "notepad — ", 10000);
+    g_free(rt_expect_line(&s, "rdpdr read share/hello.txt: hello from the host", 10000));
     g_autofree char *log = rt_read_text(s.client_log);
     g_assert_nonnull(strstr(log, "window \"notepad - vmdesk test\" shown, "));
 
