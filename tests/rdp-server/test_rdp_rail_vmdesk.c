@@ -159,7 +159,8 @@ static void test_vmdesk_rail(void)
     g_autofree char *popup_title = g_strdup(strstr(popup_line, "title ") + 6);
     g_autofree char *popup = rt_wait_window(&s, popup_title, NULL, 10000);
     g_autofree char *transient = xprop(popup, "WM_TRANSIENT_FOR");
-    g_assert_nonnull(strstr(transient, main_win + 2)); /* "window id # 0x..." */
+    if (!strstr(transient, main_win + 2)) /* "window id # 0x..." */
+        g_error("the dialog %s is not transient for its owner %s: %s", popup, main_win, transient);
     /* Its close button: SC_CLOSE; the server deletes both windows. */
     rt_x_close_window(main_win);
     g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1002 close", 5000));
@@ -187,9 +188,12 @@ static void test_vmdesk_rail(void)
     g_clear_object(&s.client);
     g_free(rt_expect_next(&s, &mark, "disconnected", 10000));
 
-    /* A first launch the server refuses ends that process with the reason. */
+    /* A first launch the server refuses ends that process with the reason.
+     * (On a HiDPI display: the scale goes to the server as in the desktop.) */
     g_clear_pointer(&out, g_free);
-    status = app_run(&s, env, "forbidden", &out);
+    g_auto(GStrv) hidpi = g_environ_setenv(g_strdupv(env), "GDK_SCALE", "2", TRUE);
+    status = app_run(&s, hidpi, "forbidden", &out);
+    g_free(rt_expect_next(&s, &mark, "client-scale 200 device 180", 5000));
     g_test_message("forbidden: %s", out);
     g_assert_cmpint(status, ==, 1);
     g_assert_nonnull(strstr(out, "allow list"));
