@@ -259,6 +259,10 @@ int cli_show(int argc, char **argv)
     else
         printf("cd:           %s\n", cfg->iso ? cfg->iso : "(empty)");
     vm_cdrom_clear(&cd);
+    for (unsigned i = 0; cfg->cds && cfg->cds[i]; i++)
+        printf("cd%u:          %s\n", i + 1, cfg->cds[i]);
+    if (cfg->virtio)
+        printf("virtio:       on (virtio disk and net for Windows)\n");
     if (cfg->kernel)
         printf("kernel:       %s\ninitrd:       %s\nappend:       %s\n", cfg->kernel,
                cfg->initrd ? cfg->initrd : "-", cfg->append ? cfg->append : "");

@@ -40,17 +40,20 @@ bool guest_tools_attach(const char *name, const char *packages_dir, GuestToolsAt
     g_autoptr(VmStatus) st = vm_status_get(name);
     bool running = vm_state_is_active(st->state);
     unsigned own = extra_cd_index(cfg, iso);
-    if (running && own) {
-        /* The file was replaced: reopen it in its drive. */
+    bool in_cd0 = cfg->iso && !strcmp(cfg->iso, iso);
+    if (running && (own || in_cd0)) {
+        /* The file was replaced: reopen it in its drive. Forced: a guest
+         * that mounted the CD locks the tray, and this is our own disc. */
         JsonObject *args = json_object_new();
         g_autofree char *id = g_strdup_printf("cd%u", own);
         json_object_set_string_member(args, "id", id);
         json_object_set_string_member(args, "filename", iso);
         json_object_set_string_member(args, "format", "raw");
         json_object_set_string_member(args, "read-only-mode", "read-only");
+        json_object_set_boolean_member(args, "force", TRUE);
         g_autoptr(JsonNode) ret =
             vm_qmp_run(name, "blockdev-change-medium", args, QMP_TIMEOUT_MS, error);
-        *how = GUEST_TOOLS_LIVE_OWN;
+        *how = own ? GUEST_TOOLS_LIVE_OWN : GUEST_TOOLS_LIVE_CD0;
         return ret != NULL;
     }
     if (running) {

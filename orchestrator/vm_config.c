@@ -313,6 +313,12 @@ static bool list_add(char ***list, const char *key, const char *value, GError **
                                       : validate_qemu_arg(value, error);
     if (!ok)
         return false;
+    if (!strcmp(key, "cd") && *list && g_strv_length(*list) >= VM_EXTRA_CDS_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: at most %d extra CD drives (the SATA controller has six ports)",
+                    VM_EXTRA_CDS_MAX);
+        return false;
+    }
     GStrvBuilder *b = g_strv_builder_new();
     if (*list)
         g_strv_builder_addv(b, (const char **)*list);

@@ -126,23 +126,27 @@ if [ -n "$missing" ]; then
     files=$(media_files)
     if [ -n "$files" ]; then
         log "installing from the tools media: $(echo "$files" | sed 's|.*/||' | tr '\n' ' ')"
-        # Word splitting on newlines only: paths on the media have no spaces
-        # in their names, but be safe with IFS.
+        # $files splits on newlines only, without globbing: one word a path.
         old_ifs=$IFS
         IFS='
 '
+        set -f
         if [ "$family" = debian ]; then
             # dpkg installs them in one go (the order among them is dpkg's
             # business); dependencies outside the media must be installed.
+            # shellcheck disable=SC2086
             DEBIAN_FRONTEND=noninteractive dpkg -i $files >>"$LOG" 2>&1 ||
                 die "dpkg -i failed (see $LOG): the media lacks a dependency this guest does not have"
         elif command -v dnf >/dev/null 2>&1; then
+            # shellcheck disable=SC2086
             dnf install -y --disablerepo='*' $files >>"$LOG" 2>&1 ||
                 die "dnf install from the media failed (see $LOG)"
         else
+            # shellcheck disable=SC2086
             rpm -Uvh $files >>"$LOG" 2>&1 || die "rpm -U from the media failed (see $LOG)"
         fi
         IFS=$old_ifs
+        set +f
     fi
     still=
     for p in $missing; do
@@ -192,7 +196,9 @@ if [ "$have_systemd" = 1 ]; then
     fi
     # The agent's unit starts from udev when QEMU's channel exists.
     if ! systemctl is-active --quiet qemu-guest-agent 2>/dev/null; then
-        systemctl start qemu-guest-agent 2>/dev/null && log "started qemu-guest-agent" || true
+        if systemctl start qemu-guest-agent 2>/dev/null; then
+            log "started qemu-guest-agent"
+        fi
     fi
 else
     pidof xrdp >/dev/null || { xrdp-sesman && xrdp && log "started xrdp (no systemd)"; }
