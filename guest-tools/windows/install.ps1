@@ -12,7 +12,9 @@
     - a logon task mapping each redirected drive \\tsclient\NAME to NAME:
       (map-drives.ps1; a share that is not a letter goes to Z:);
     - a task that resyncs the clock when the host wakes from sleep;
-    - no sleep or hibernation in the guest.
+    - no sleep or hibernation in the guest;
+    - no automatic logon left over from the answer file (Winlogon
+      AutoAdminLogon off, DefaultPassword removed).
   Idempotent: every step checks first and logs only what it changed, to
   C:\ProgramData\vmdesk\tools-install.log. Writes the marker
   C:\ProgramData\vmdesk\tools-installed (and HKLM\SOFTWARE\vmdesk Tools) that
@@ -213,6 +215,13 @@ if (-not (Test-Path $powerStamp)) {
     & powercfg.exe /change monitor-timeout-ac 0 | Out-Null
     Set-Content -Path $powerStamp -Value 'powercfg: no sleep, no hibernation'
     Write-Log 'turned off sleep, hibernation and the monitor timeout'
+}
+
+# --- the answer file's one automatic logon: no password left behind ---------
+$winlogon = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon'
+Remove-RegValue $winlogon 'DefaultPassword'
+if ((Get-ItemProperty -Path $winlogon -Name 'AutoAdminLogon' -ErrorAction SilentlyContinue).AutoAdminLogon -eq '1') {
+    Set-RegValue $winlogon 'AutoAdminLogon' '0' 'String'
 }
 
 # --- marker -------------------------------------------------------------------
