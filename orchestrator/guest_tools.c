@@ -107,7 +107,9 @@ static char *read_guest_file(QgaClient *c, const char *path, int timeout_ms, GEr
     g_autoptr(JsonNode) r = qga_client_execute(c, "guest-file-read", args, timeout_ms, error);
     args = json_object_new();
     json_object_set_int_member(args, "handle", handle);
-    g_autoptr(JsonNode) closed = qga_client_execute(c, "guest-file-close", args, timeout_ms, NULL);
+    JsonNode *closed = qga_client_execute(c, "guest-file-close", args, timeout_ms, NULL);
+    if (closed)
+        json_node_unref(closed);
     g_autofree char *b64 = member(r, "buf-b64");
     if (!b64) {
         if (r)
