@@ -54,15 +54,20 @@ static int install(const char *name, const char *packages, bool run)
         printf("%s: guest tools installed\n", name);
         return 0;
     }
-    if (windows)
+    if (windows) {
         printf("In the guest, as administrator: powershell -ExecutionPolicy Bypass -File "
                "X:\\windows\\install.ps1\n  (X: the VMDESK_TOOLS CD; it logs to "
                "C:\\ProgramData\\vmdesk\\tools-install.log)\n");
+        return 0;
+    }
+    printf("In the guest, as root: mount -o ro /dev/disk/by-label/VMDESK_TOOLS /mnt && "
+           "sh /mnt/linux/install.sh\n");
+    if (how == GUEST_TOOLS_NEXT_START)
+        printf("  (once it runs; with its guest agent: vmdesk tools %s install --run)\n", name);
+    else if (guest_tools_agent_answers(name, 2000))
+        printf("  or from here, through the guest agent: vmdesk tools %s install --run\n", name);
     else
-        printf("In the guest, as root: mount -o ro /dev/disk/by-label/VMDESK_TOOLS /mnt && "
-               "sh /mnt/linux/install.sh\n  or from here, through the guest agent: vmdesk "
-               "tools %s install --run\n",
-               name);
+        printf("  (no guest agent answers, so --run cannot do it from here)\n");
     return 0;
 }
 

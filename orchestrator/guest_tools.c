@@ -176,6 +176,13 @@ bool guest_tools_status(const char *name, int timeout_ms, GuestToolsStatus *st, 
     return true;
 }
 
+bool guest_tools_agent_answers(const char *name, int timeout_ms)
+{
+    g_autofree char *sock = vm_runtime_path(name, "qga.sock");
+    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, NULL);
+    return c && qga_client_sync(c, timeout_ms, NULL);
+}
+
 /* Run @argv in the guest; true when it exited 0 (its output dropped). */
 static bool guest_ok(QgaClient *c, const char *const *argv, int timeout_ms)
 {

@@ -52,6 +52,9 @@ void guest_tools_status_clear(GuestToolsStatus *st);
  * (VD_ERROR_STATE); an agent that does not answer is st->agent false. */
 bool guest_tools_status(const char *name, int timeout_ms, GuestToolsStatus *st, GError **error);
 
+/* Does the running VM's guest agent answer a sync within @timeout_ms? */
+bool guest_tools_agent_answers(const char *name, int timeout_ms);
+
 /* In a running Linux guest, through the agent: mount the tools CD (by its
  * label, else the first /dev/srN holding linux/install.sh) on
  * GUEST_TOOLS_LINUX_MOUNT, run `sh linux/install.sh --media MOUNT` as root
