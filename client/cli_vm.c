@@ -145,9 +145,11 @@ int cli_create(int argc, char **argv)
     if (!vm_store_create(cfg, &opts, &err))
         return cli_fail(err);
     if (!cli_unattend_finish(cfg, un, &err)) {
-        /* Nothing half made is left: the VM goes again. */
+        /* Nothing half made is left: the VM goes again (its credentials
+         * first: they may name a secret-service entry). */
+        bool forgot = false;
+        credentials_forget(name, &forgot, NULL);
         vm_store_delete(name, false, NULL, NULL);
-        credentials_forget(name, NULL, NULL);
         return cli_fail(err);
     }
     g_autofree char *dir = vd_paths_vm_dir(name);
