@@ -34,6 +34,7 @@ int cli_cdrom(int argc, char **argv);
 int cli_disk(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 int cli_app(int argc, char **argv);
+int cli_tools(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -69,3 +70,27 @@ bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error);
 void cli_url_rdp_pin(RdpTarget *t);
 /* First line of @path (a password): wiped from memory after copying. */
 bool cli_read_secret_file(const char *path, char **out, GError **error);
+
+/* create's hands-off Windows options (cli_unattend.c). Owned strings. */
+typedef struct {
+    gboolean unattended;
+    char *virtio_iso;   /* made absolute by cli_unattend_prepare */
+    char *user, *locale, *keyboard, *timezone;
+    /* set by cli_unattend_prepare: */
+    char *tools_dir;    /* the guest-tools folder */
+    char *password;     /* generated; wiped by cli_unattend_clear */
+    char *xml;          /* the rendered answer file; wiped likewise */
+    gsize xml_len;
+} CliUnattend;
+
+void cli_unattend_clear(CliUnattend *u);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliUnattend, cli_unattend_clear)
+/* Before anything is created: check the ISOs and the options (VD_ERROR_INVALID,
+ * exit 2), find the guest tools and xorriso, generate the password and render
+ * the answer file. Without --unattended only --virtio-iso is checked. */
+bool cli_unattend_prepare(const char *name, bool windows, const char *iso, CliUnattend *u,
+                          GError **error);
+/* After vm_store_create: build the tools and answer-file ISOs in the VM's
+ * folder, attach them as extra CDs, store the account through the
+ * credentials module and say what the first boot does. */
+bool cli_unattend_finish(VmConfig *cfg, CliUnattend *u, GError **error);

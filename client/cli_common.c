@@ -150,6 +150,13 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         json_builder_set_member_name(b, "disk-format");
         json_builder_add_string_value(b, cfg->disk_format);
         add_opt_string(b, "iso", cfg->iso);
+        json_builder_set_member_name(b, "cds");
+        json_builder_begin_array(b);
+        for (char **c = cfg->cds; c && *c; c++)
+            json_builder_add_string_value(b, *c);
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "virtio");
+        json_builder_add_boolean_value(b, cfg->virtio);
         add_opt_string(b, "kernel", cfg->kernel);
         add_opt_string(b, "initrd", cfg->initrd);
         add_opt_string(b, "append", cfg->append);

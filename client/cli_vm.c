@@ -1,6 +1,7 @@
 /* vmdesk create | list | show | set | delete */
 #include "cli.h"
 
+#include "credentials.h"
 #include "error.h"
 #include "paths.h"
 #include "size.h"
@@ -24,6 +25,7 @@ int cli_create(int argc, char **argv)
     g_auto(GStrv) qemu_args = NULL, forwards = NULL;
     int cpus = 0, rdp_port = 0;
     gboolean tpm = FALSE;
+    g_auto(CliUnattend) unattend = {0};
     GOptionEntry entries[] = {
         {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
         {"memory", 0, 0, G_OPTION_ARG_STRING, &memory, "RAM (default 4G)", "SIZE"},
@@ -51,6 +53,18 @@ int cli_create(int argc, char **argv)
          "host port forwarded to the guest's 3389 (default: a free one from 47101)", "PORT"},
         {"forward", 0, 0, G_OPTION_ARG_STRING_ARRAY, &forwards,
          "extra tcp forward 127.0.0.1:HOSTPORT -> guest GUESTPORT (repeat)", "HOSTPORT:GUESTPORT"},
+        {"virtio-iso", 0, 0, G_OPTION_ARG_FILENAME, &unattend.virtio_iso,
+         "the virtio-win drivers ISO: attached as a CD; Windows gets virtio disk and net", "PATH"},
+        {"unattended", 0, 0, G_OPTION_ARG_NONE, &unattend.unattended,
+         "install Windows hands-off (answer file, account, guest tools at first logon)", NULL},
+        {"user", 0, 0, G_OPTION_ARG_STRING, &unattend.user,
+         "--unattended: the local account (default: your user name)", "NAME"},
+        {"locale", 0, 0, G_OPTION_ARG_STRING, &unattend.locale,
+         "--unattended: Setup's language and the locale (default en-US)", "LL-CC"},
+        {"keyboard", 0, 0, G_OPTION_ARG_STRING, &unattend.keyboard,
+         "--unattended: keyboard, de-DE or 0407:00000407 (default: the locale's)", "KB"},
+        {"timezone", 0, 0, G_OPTION_ARG_STRING, &unattend.timezone,
+         "--unattended: Windows time zone name (default UTC)", "TZ"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("create", "NAME", "Create a VM.", entries, &argc, &argv, &status) ||
@@ -59,10 +73,15 @@ int cli_create(int argc, char **argv)
 
     GError *err = NULL;
     const char *name = argv[1];
+    CliUnattend *un = &unattend;
     if (!vd_name_validate(name, &err))
         return cli_fail(err);
     g_autoptr(VmConfig) cfg = vm_config_new(name);
     bool windows = os && !g_ascii_strcasecmp(os, "windows");
+    /* Everything the hands-off installation needs is checked before anything
+     * is created. */
+    if (!cli_unattend_prepare(name, windows, iso, un, &err))
+        return cli_fail(err);
     g_autofree char *abs_iso = absolute(iso), *abs_kernel = absolute(kernel),
                     *abs_initrd = absolute(initrd), *abs_import = absolute(import_disk);
     g_autofree char *cpus_s = cpus ? g_strdup_printf("%d", cpus) : NULL;
@@ -83,6 +102,7 @@ int cli_create(int argc, char **argv)
         {"accel", accel},
         {"performance", perf},
         {"rdp-port", port_s},
+        {"virtio", un->virtio_iso ? "on" : NULL},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
         if (!sets[i].value)
@@ -98,6 +118,11 @@ int cli_create(int argc, char **argv)
     }
     for (char **f = forwards; f && *f; f++) {
         g_autofree char *a = g_strdup_printf("forward+=%s", *f);
+        if (!vm_config_set(cfg, a, false, NULL, &err))
+            return cli_fail(err);
+    }
+    if (un->virtio_iso) {
+        g_autofree char *a = g_strdup_printf("cd+=%s", un->virtio_iso);
         if (!vm_config_set(cfg, a, false, NULL, &err))
             return cli_fail(err);
     }
@@ -119,6 +144,14 @@ int cli_create(int argc, char **argv)
     }
     if (!vm_store_create(cfg, &opts, &err))
         return cli_fail(err);
+    if (!cli_unattend_finish(cfg, un, &err)) {
+        /* Nothing half made is left: the VM goes again (its credentials
+         * first: they may name a secret-service entry). */
+        bool forgot = false;
+        credentials_forget(name, &forgot, NULL);
+        vm_store_delete(name, false, NULL, NULL);
+        return cli_fail(err);
+    }
     g_autofree char *dir = vd_paths_vm_dir(name);
     g_autofree char *mem = vd_size_format(cfg->memory);
     printf("Created VM \"%s\" (%s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
@@ -228,6 +261,10 @@ int cli_show(int argc, char **argv)
     else
         printf("cd:           %s\n", cfg->iso ? cfg->iso : "(empty)");
     vm_cdrom_clear(&cd);
+    for (unsigned i = 0; cfg->cds && cfg->cds[i]; i++)
+        printf("cd%u:          %s\n", i + 1, cfg->cds[i]);
+    if (cfg->virtio)
+        printf("virtio:       on (virtio disk and net for Windows)\n");
     if (cfg->kernel)
         printf("kernel:       %s\ninitrd:       %s\nappend:       %s\n", cfg->kernel,
                cfg->initrd ? cfg->initrd : "-", cfg->append ? cfg->append : "");

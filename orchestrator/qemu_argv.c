@@ -220,12 +220,14 @@ static void add_network(Args *a, const VmConfig *cfg)
     }
     arg_opts(a, "-netdev", o);
     /* Windows Setup has no virtio-net driver until virtio-win is installed. */
-    arg2(a, "-device", cfg->os == VM_OS_WINDOWS ? "e1000e,netdev=net0" : "virtio-net-pci,netdev=net0");
+    bool in_box = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
+    arg2(a, "-device", in_box ? "e1000e,netdev=net0" : "virtio-net-pci,netdev=net0");
 }
 
 static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 {
-    bool windows = cfg->os == VM_OS_WINDOWS;
+    /* Windows without virtio-win drivers: devices Setup drives in-box. */
+    bool windows = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
     if (cfg->disk) {
         g_autofree char *path = g_path_is_absolute(cfg->disk)
                                     ? g_strdup(cfg->disk)
@@ -241,6 +243,16 @@ static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
         arg2(a, "-device", "ide-cd,id=cd0,bus=ide.1,drive=cd0-media,bootindex=2");
     } else {
         arg2(a, "-device", "ide-cd,id=cd0,bus=ide.1,bootindex=2");
+    }
+    /* Extra CDs (virtio drivers, guest tools, answer file): not bootable. */
+    for (unsigned i = 0; cfg->cds && cfg->cds[i]; i++) {
+        g_autofree char *node = g_strdup_printf("cd%u-media", i + 1);
+        blockdev(a, node, cfg->cds[i], "raw", true);
+        QemuOpts *o = qemu_opts_new("ide-cd");
+        qemu_opts_addf(o, "id", "cd%u", i + 1);
+        qemu_opts_addf(o, "bus", "ide.%u", i + 2);
+        qemu_opts_add(o, "drive", node);
+        arg_opts(a, "-device", o);
     }
 }
 

@@ -39,6 +39,7 @@ void vm_config_free(VmConfig *cfg)
     g_strfreev(cfg->forwards);
     g_strfreev(cfg->qemu_args);
     g_strfreev(cfg->shares);
+    g_strfreev(cfg->cds);
     g_free(cfg);
 }
 
@@ -175,6 +176,17 @@ static bool validate_share(const char *value, GError **error)
     return true;
 }
 
+/* An extra CD image: an absolute path without control characters. */
+static bool validate_cd(const char *value, GError **error)
+{
+    if (value[0] != '/' || has_control_chars(value)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: \"%s\" is not an absolute path of a CD image", value);
+        return false;
+    }
+    return true;
+}
+
 typedef enum { KEY_SCALAR, KEY_LIST } KeyKind;
 
 typedef struct {
@@ -190,6 +202,7 @@ static const KeyInfo keys[] = {
     {"firmware", KEY_SCALAR, true},
     {"tpm", KEY_SCALAR, true},
     {"secure-boot", KEY_SCALAR, true},
+    {"virtio", KEY_SCALAR, true},
     {"accel", KEY_SCALAR, false},
     {"performance", KEY_SCALAR, false},
     {"disk", KEY_SCALAR, true},
@@ -202,6 +215,7 @@ static const KeyInfo keys[] = {
     {"forward", KEY_LIST, true},
     {"qemu-arg", KEY_LIST, false},
     {"share", KEY_LIST, false},
+    {"cd", KEY_LIST, true},
 };
 
 const char *const *vm_config_keys(void)
@@ -249,6 +263,8 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
         return parse_bool(key, value, &cfg->tpm, error);
     } else if (!strcmp(key, "secure-boot")) {
         return parse_bool(key, value, &cfg->secure_boot, error);
+    } else if (!strcmp(key, "virtio")) {
+        return parse_bool(key, value, &cfg->virtio, error);
     } else if (!strcmp(key, "accel")) {
         if (!parse_enum(key, value, accel_names, &e, error))
             return false;
@@ -293,9 +309,16 @@ static bool list_add(char ***list, const char *key, const char *value, GError **
 {
     bool ok = !strcmp(key, "forward")  ? validate_forward(value, error)
               : !strcmp(key, "share") ? validate_share(value, error)
+              : !strcmp(key, "cd")    ? validate_cd(value, error)
                                       : validate_qemu_arg(value, error);
     if (!ok)
         return false;
+    if (!strcmp(key, "cd") && *list && g_strv_length(*list) >= VM_EXTRA_CDS_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: at most %d extra CD drives (the SATA controller has six ports)",
+                    VM_EXTRA_CDS_MAX);
+        return false;
+    }
     GStrvBuilder *b = g_strv_builder_new();
     if (*list)
         g_strv_builder_addv(b, (const char **)*list);
@@ -310,6 +333,7 @@ static char ***list_field(VmConfig *cfg, const char *key)
 {
     return !strcmp(key, "forward") ? &cfg->forwards
            : !strcmp(key, "share") ? &cfg->shares
+           : !strcmp(key, "cd")    ? &cfg->cds
                                    : &cfg->qemu_args;
 }
 
@@ -385,6 +409,12 @@ bool vm_config_validate(const VmConfig *cfg, GError **error)
                     "Secure Boot needs UEFI firmware: set firmware=uefi or secure-boot=off");
         return false;
     }
+    if (cfg->cds && g_strv_length(cfg->cds) > VM_EXTRA_CDS_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: at most %d extra CD drives (the SATA controller has six ports)",
+                    VM_EXTRA_CDS_MAX);
+        return false;
+    }
     /* QEMU cannot start with two forwards from one host port. */
     for (char **f = cfg->forwards; f && *f; f++) {
         for (char **g = cfg->forwards; g != f; g++) {
@@ -419,6 +449,9 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     g_key_file_set_string(kf, GROUP, "firmware", vm_firmware_to_string(cfg->firmware));
     g_key_file_set_string(kf, GROUP, "tpm", cfg->tpm ? "on" : "off");
     g_key_file_set_string(kf, GROUP, "secure-boot", cfg->secure_boot ? "on" : "off");
+    /* Only when on: configs from before the key stay byte for byte the same. */
+    if (cfg->virtio)
+        g_key_file_set_string(kf, GROUP, "virtio", "on");
     g_key_file_set_string(kf, GROUP, "accel", vm_accel_to_string(cfg->accel));
     g_key_file_set_string(kf, GROUP, "performance", vm_perf_to_string(cfg->performance));
     if (cfg->disk)
@@ -443,6 +476,9 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     if (cfg->shares)
         g_key_file_set_string_list(kf, GROUP, "share", (const char *const *)cfg->shares,
                                    g_strv_length(cfg->shares));
+    if (cfg->cds)
+        g_key_file_set_string_list(kf, GROUP, "cd", (const char *const *)cfg->cds,
+                                   g_strv_length(cfg->cds));
     return g_key_file_to_data(kf, len, NULL);
 }
 

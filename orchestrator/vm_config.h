@@ -13,6 +13,10 @@ typedef enum { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI } VmFirmware;
 typedef enum { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG } VmAccel;
 typedef enum { VM_PERF_STANDARD, VM_PERF_POWERSAVE, VM_PERF_TURBO } VmPerf;
 
+/* Extra CD drives beside cd0: the q35 AHCI controller has six ports, the
+ * disk and cd0 take two. */
+#define VM_EXTRA_CDS_MAX 4
+
 typedef struct {
     char *name;
     VmOs os;
@@ -21,11 +25,16 @@ typedef struct {
     VmFirmware firmware;
     bool tpm;
     bool secure_boot;     /* UEFI only: Secure Boot firmware with Microsoft keys */
+    bool virtio;          /* Windows with the virtio-win drivers: virtio disk and net
+                             (else SATA and e1000e, which Setup drives in-box) */
     VmAccel accel;
     VmPerf performance;
     char *disk;           /* main disk image, relative to the VM folder or absolute; NULL: none */
     char *disk_format;    /* "qcow2" or "raw" */
     char *iso;            /* absolute path of the CD image, NULL: empty drive */
+    char **cds;           /* more CD images, absolute, NULL-terminated: drives cd1, cd2, ...
+                             (at most VM_EXTRA_CDS_MAX; the virtio drivers, the guest
+                             tools, the answer file) */
     char *kernel;         /* direct kernel boot, all three NULL when unused */
     char *initrd;
     char *append;
@@ -53,7 +62,7 @@ VmConfig *vm_config_load(const char *path, GError **error);
 char *vm_config_to_data(const VmConfig *cfg, gsize *len);
 bool vm_config_save(const VmConfig *cfg, const char *path, GError **error);
 
-/* Apply one `KEY=VALUE` (or `KEY+=VALUE` for list keys: forward, qemu-arg, share)
+/* Apply one `KEY=VALUE` (or `KEY+=VALUE` for list keys: forward, qemu-arg, share, cd)
  * with the same validation create uses. @running says whether the VM runs;
  * keys that are unsafe to change then are refused with VD_ERROR_STATE.
  * On success *@next_start is set when the change applies at the next start. */

@@ -35,7 +35,7 @@ static const ArgvCase cases[] = {
     {"linux-uefi-tcg", VM_ACCEL_TCG}, {"linux-kernel-bios", VM_ACCEL_TCG},
     {"windows-kvm", VM_ACCEL_KVM},    {"windows-tcg", VM_ACCEL_TCG},
     {"comma-path", VM_ACCEL_TCG},     {"powersave", VM_ACCEL_TCG},
-    {"turbo", VM_ACCEL_KVM},
+    {"turbo", VM_ACCEL_KVM},          {"windows-unattended", VM_ACCEL_TCG},
 };
 
 static VmConfig *load_case(const char *name)
@@ -266,6 +266,23 @@ static void test_case_semantics(void)
     g_auto(GStrv) tu = build_case(&cases[6]);
     g_assert_cmpstr(opt_value(tu, "-smp"), ==, "8");
     g_assert_cmpstr(opt_value(tu, "-cpu"), ==, "host");
+
+    /* Windows with virtio-win: virtio disk and net; extra CDs on ports 2-4,
+     * read-only, not bootable; cd0 still boots the installer. */
+    g_auto(GStrv) wu = build_case(&cases[7]);
+    g_assert_true(has_pair(wu, "-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
+    g_assert_true(has_pair(wu, "-device", "virtio-net-pci,netdev=net0"));
+    g_assert_false(any_contains(wu, "e1000e"));
+    g_assert_false(any_contains(wu, "ide-hd"));
+    g_assert_true(has_pair(wu, "-device", "ide-cd,id=cd0,bus=ide.1,drive=cd0-media,bootindex=2"));
+    g_assert_true(has_pair(wu, "-blockdev", "driver=file,filename=/srv/iso/virtio-win-0.1.240.iso,"
+                                            "node-name=cd1-media-file,read-only=on"));
+    g_assert_true(has_pair(wu, "-device", "ide-cd,id=cd1,bus=ide.2,drive=cd1-media"));
+    g_assert_true(has_pair(wu, "-device", "ide-cd,id=cd2,bus=ide.3,drive=cd2-media"));
+    g_assert_true(has_pair(wu, "-device", "ide-cd,id=cd3,bus=ide.4,drive=cd3-media"));
+    g_assert_true(has_pair(wu, "-blockdev", "driver=raw,file=cd3-media-file,node-name=cd3-media,"
+                                            "read-only=on"));
+    g_assert_true(has_pair(wu, "-device", "tpm-crb,tpmdev=tpm0"));
 }
 
 static void test_vcpus(void)
@@ -551,6 +568,12 @@ static void test_qemu_accepts(gconstpointer data)
         g_free(cfg->iso);
         cfg->iso = i;
     }
+    for (char **cd = cfg->cds; cd && *cd; cd++) {
+        char *i = real_path(files, *cd);
+        write_zeros(i, 64 * 2048);
+        g_free(*cd);
+        *cd = i;
+    }
     g_autofree char *disk = NULL;
     if (cfg->disk) {
         if (g_path_is_absolute(cfg->disk)) {
@@ -662,6 +685,10 @@ static void test_qemu_accepts(gconstpointer data)
         g_assert_cmpstr(node_file(nodes, "disk0-file"), ==, disk);
     if (cfg->iso)
         g_assert_cmpstr(node_file(nodes, "cd0-media-file"), ==, cfg->iso);
+    for (unsigned i = 0; cfg->cds && cfg->cds[i]; i++) {
+        g_autofree char *node = g_strdup_printf("cd%u-media-file", i + 1);
+        g_assert_cmpstr(node_file(nodes, node), ==, cfg->cds[i]);
+    }
     if (code)
         g_assert_cmpstr(node_file(nodes, "fw-code-file"), ==, code);
 

@@ -336,6 +336,31 @@ static void test_set_each_key(void)
     g_assert_cmpstrv(c->forwards, ((const char *const[]){"8080:80", NULL}));
     set_ok(c, "qemu-arg=-S");
     g_assert_cmpstrv(c->qemu_args, ((const char *const[]){"-S", NULL}));
+    set_ok(c, "virtio=on");
+    g_assert_true(c->virtio);
+    set_ok(c, "cd=/srv/iso/virtio-win.iso");
+    set_ok(c, "cd+=/vms/edit/tools.iso");
+    g_assert_cmpstrv(c->cds, ((const char *const[]){"/srv/iso/virtio-win.iso",
+                                                    "/vms/edit/tools.iso", NULL}));
+    set_fails(c, "cd+=relative.iso", false, VD_ERROR_INVALID, "absolute path");
+    set_ok(c, "cd+=/c.iso");
+    set_ok(c, "cd+=/d.iso");
+    set_fails(c, "cd+=/e.iso", false, VD_ERROR_INVALID, "at most 4 extra CD drives");
+    set_fails(c, "cd+=/e.iso", true, VD_ERROR_STATE, "cannot change while the VM runs");
+    set_fails(c, "virtio=off", true, VD_ERROR_STATE, "cannot change while the VM runs");
+    {
+        /* Saved and loaded back the same. */
+        g_autofree char *data = vm_config_to_data(c, NULL);
+        g_autoptr(GError) err = NULL;
+        g_autoptr(VmConfig) back = vm_config_from_data(data, strlen(data), "test", &err);
+        g_assert_no_error(err);
+        g_assert_true(back->virtio);
+        g_assert_cmpstrv(back->cds, (const char *const *)c->cds);
+    }
+    set_ok(c, "cd=");
+    g_assert_null(c->cds);
+    set_ok(c, "virtio=off");
+    g_assert_false(c->virtio);
 
     /* Empty values clear optional scalars (in an order validation allows). */
     set_ok(c, "iso=");
@@ -349,7 +374,7 @@ static void test_set_each_key(void)
 
     /* Every key the table advertises was covered above. */
     const char *const *keys = vm_config_keys();
-    g_assert_cmpuint(g_strv_length((char **)keys), ==, 18);
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, 20);
     g_assert_true(g_strv_contains(keys, "secure-boot"));
     g_assert_true(g_strv_contains(keys, "qemu-arg"));
 }

@@ -1,0 +1,229 @@
+/* integration-guest-tools: the Linux guest tools in a real Debian guest (the
+ * demo guest: systemd, xrdp, qemu-guest-agent), booted by vmdesk on QEMU
+ * (TCG) from a qcow2 overlay of the demo guest's disk (the original stays
+ * as it is). What it proves:
+ *
+ *   - with xrdp and xorgxrdp purged in the guest (guest-exec dpkg --purge)
+ *     the probe says not ready, `vmdesk tools status` says the tools are not
+ *     installed and the RDP service not running;
+ *   - `vmdesk tools NAME install --packages DIR --run` builds the tools ISO
+ *     (VMDESK_TOOLS, with xrdp and xorgxrdp .debs from the demo guest's
+ *     cache), puts it in the running VM's CD drive (QMP), mounts it in the
+ *     guest and runs linux/install.sh through the guest agent; the installer
+ *     installs the packages from the CD, not from the network (the guest has
+ *     no route to a mirror anyway: QEMU user networking, no DNS name works
+ *     for apt without the host's proxy);
+ *   - then `vmdesk probe` reports ready (an X.224 confirm from the new xrdp),
+ *     `vmdesk tools status` reports the marker, xrdp running, the agent's
+ *     version and the OS, and xrdp is in the group ssl-cert;
+ *   - a second run changes nothing (idempotent). */
+#include "harness.h"
+#include "qga_client.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#define BOOT_MS 300000
+#define VM "gtools"
+
+static char *env_value(char **lines, const char *key)
+{
+    g_autofree char *prefix = g_strdup_printf("%s=", key);
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, prefix))
+            return g_shell_unquote(*l + strlen(prefix), NULL);
+    g_error("guest.env has no %s", key);
+}
+
+static double since(gint64 t0)
+{
+    return (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* `vmdesk probe VM --json` until its result is @want, within @timeout_ms. */
+static void probe_until(Harness *h, const char *want, int timeout_ms, gint64 t0)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    g_autofree char *last = NULL;
+    while (g_get_monotonic_time() < deadline) {
+        RunResult r = harness_vmdesk(h, "probe", VM, "--json", "--timeout", "1500", NULL);
+        g_autoptr(JsonParser) p = json_parser_new();
+        if (!json_parser_load_from_data(p, r.out, -1, NULL))
+            g_error("vmdesk probe --json printed no JSON: %s%s", r.out, r.err);
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        const char *res = json_object_get_string_member(o, "result");
+        if (g_strcmp0(res, last)) {
+            g_test_message("%6.1f s: probe %s (%s)", since(t0), res,
+                           json_object_get_string_member(o, "detail"));
+            g_free(last);
+            last = g_strdup(res);
+        }
+        bool done = !strcmp(res, want);
+        if (done)
+            g_assert_cmpint(r.status, ==, !strcmp(want, "ready") ? 0 : 5);
+        run_result_clear(&r);
+        if (done)
+            return;
+        g_usleep(1000 * 1000);
+    }
+    g_error("the probe did not say %s within %d ms (last: %s)", want, timeout_ms, last);
+}
+
+/* `vmdesk tools VM status --json`, parsed (caller unrefs). */
+static JsonObject *tools_status(Harness *h)
+{
+    RunResult r = harness_vmdesk(h, "tools", VM, "status", "--json", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    json_parser_load_from_data(p, r.out, -1, &err);
+    g_assert_no_error(err);
+    run_result_clear(&r);
+    return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+}
+
+static JsonObject *obj(JsonObject *o, const char *m)
+{
+    return json_object_get_object_member(o, m);
+}
+
+/* Run @argv in the guest through its agent; returns stdout, asserts exit 0. */
+static char *guest_run(Harness *h, const char *const *argv)
+{
+    g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", VM, "qga.sock", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, &err);
+    g_assert_no_error(err);
+    QgaExecResult r;
+    if (!qga_client_exec(c, argv[0], argv, 180000, &r, &err))
+        g_error("%s in the guest: %s", argv[0], err->message);
+    if (r.exit_code != 0)
+        g_error("%s in the guest exited %d: %s%s", argv[0], r.exit_code, r.out, r.err);
+    char *out = g_strdup(r.out);
+    qga_exec_result_clear(&r);
+    return out;
+}
+
+/* A folder of links to the demo guest's cached .debs of @names. */
+static char *packages_dir(Harness *h, const char *debs, const char *const *names)
+{
+    char *dir = g_build_filename(h->root, "packages", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_autoptr(GDir) d = g_dir_open(debs, 0, NULL);
+    g_assert_nonnull(d);
+    const char *f;
+    int found = 0;
+    while ((f = g_dir_read_name(d))) {
+        for (int i = 0; names[i]; i++) {
+            g_autofree char *prefix = g_strdup_printf("%s_", names[i]);
+            if (!g_str_has_prefix(f, prefix) || !g_str_has_suffix(f, ".deb"))
+                continue;
+            g_autofree char *src = g_build_filename(debs, f, NULL);
+            g_autofree char *dst = g_build_filename(dir, f, NULL);
+            g_assert_cmpint(symlink(src, dst), ==, 0);
+            found++;
+        }
+    }
+    g_assert_cmpint(found, ==, (int)g_strv_length((char **)names));
+    return dir;
+}
+
+static void test_linux_install(void)
+{
+    Harness h;
+    harness_init(&h);
+    const char *dir = g_getenv("VMDESK_DEMO_GUEST_DIR");
+    g_assert_nonnull(dir);
+    g_autofree char *env_path = g_build_filename(dir, "guest.env", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(env_path, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autofree char *kernel = env_value(lines, "KERNEL"), *initrd = env_value(lines, "INITRD"),
+                    *disk = env_value(lines, "DISK"), *append = env_value(lines, "APPEND");
+
+    /* An overlay: the guest writes there, the demo guest's disk stays intact. */
+    g_autofree char *overlay = g_build_filename(h.root, "overlay.qcow2", NULL);
+    const char *qemu_img[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", disk, "-F",
+                              "qcow2", overlay, NULL};
+    int wait = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)qemu_img, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               NULL, NULL, &wait, NULL));
+    g_assert_cmpint(wait, ==, 0);
+    g_free(harness_ok(&h, "create", VM, "--os", "linux", "--memory", "1G", "--cpus", "2",
+                      "--disk", "0", "--kernel", kernel, "--initrd", initrd, "--append", append,
+                      NULL));
+    g_autofree char *disk_set = g_strdup_printf("disk=%s", overlay);
+    g_free(harness_ok(&h, "set", VM, disk_set, NULL));
+
+    gint64 t0 = g_get_monotonic_time();
+    g_free(harness_ok(&h, "start", VM, NULL));
+    probe_until(&h, "ready", BOOT_MS, t0);
+
+    /* No RDP server in the guest any more. */
+    const char *purge[] = {"dpkg", "--purge", "xrdp", "xorgxrdp", NULL};
+    g_free(guest_run(&h, purge));
+    g_test_message("%6.1f s: xrdp and xorgxrdp purged in the guest", since(t0));
+    probe_until(&h, "no-service", 60000, t0);
+    g_autoptr(JsonObject) before = tools_status(&h);
+    g_assert_true(json_object_get_boolean_member(obj(before, "guest-agent"), "answered"));
+    g_assert_false(json_object_get_boolean_member(obj(before, "tools"), "installed"));
+    g_assert_cmpstr(json_object_get_string_member(obj(before, "rdp-service"), "state"), ==,
+                    "stopped");
+
+    /* The tools, with the .debs the guest lacks. */
+    const char *names[] = {"xrdp", "xorgxrdp", NULL};
+    g_autofree char *debs = g_build_filename(dir, "debs", NULL);
+    g_autofree char *pkgs = packages_dir(&h, debs, names);
+    gint64 t1 = g_get_monotonic_time();
+    RunResult r = harness_vmdesk(&h, "tools", VM, "install", "--packages", pkgs, "--run", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "in the CD drive now"));
+    g_assert_nonnull(strstr(r.out, "installing from the tools media: xorgxrdp_"));
+    g_assert_null(strstr(r.out, "falling back"));
+    g_assert_nonnull(strstr(r.out, "added the xrdp user to ssl-cert"));
+    run_result_clear(&r);
+    g_test_message("%6.1f s: tools installed in %.1f s", since(t0), since(t1));
+
+    /* The tools CD as the VM sees it. */
+    g_autoptr(JsonObject) show = harness_show(&h, VM);
+    g_autofree char *iso = g_build_filename(h.root, "data", "vmdesk", "vms", VM, "tools.iso", NULL);
+    g_assert_cmpstr(json_object_get_string_member(obj(show, "cdrom"), "medium"), ==, iso);
+
+    probe_until(&h, "ready", 120000, t0);
+    g_autoptr(JsonObject) after = tools_status(&h);
+    JsonObject *tools = obj(after, "tools");
+    g_assert_true(json_object_get_boolean_member(tools, "installed"));
+    g_assert_cmpstr(json_object_get_string_member(tools, "marker"), ==,
+                    "vmdesk-tools 1 linux debian");
+    g_assert_cmpstr(json_object_get_string_member(obj(after, "rdp-service"), "state"), ==,
+                    "running");
+    g_assert_cmpstr(json_object_get_string_member(obj(after, "os"), "id"), ==, "debian");
+    g_assert_nonnull(json_object_get_string_member(obj(after, "guest-agent"), "version"));
+    const char *groups[] = {"id", "-nG", "xrdp", NULL};
+    g_autofree char *g = guest_run(&h, groups);
+    g_assert_nonnull(strstr(g, "ssl-cert"));
+
+    /* Again: nothing to do. */
+    r = harness_vmdesk(&h, "tools", VM, "install", "--run", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "packages already installed"));
+    g_assert_null(strstr(r.out, "installing"));
+    g_assert_null(strstr(r.out, "started xrdp"));
+    run_result_clear(&r);
+    probe_until(&h, "ready", 30000, t0);
+
+    /* The text form. */
+    g_autofree char *st = harness_ok(&h, "tools", VM, "status", NULL);
+    g_assert_nonnull(strstr(st, "tools:       installed"));
+    g_assert_nonnull(strstr(st, "rdp service: running (xrdp is active)"));
+
+    g_free(harness_ok(&h, "stop", VM, "--force", NULL));
+    harness_finish(&h);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/guest-tools/linux-install", test_linux_install);
+    return g_test_run();
+}
