@@ -20,9 +20,15 @@
 # change to /var/log/vmdesk-tools.log; writes the marker
 # /var/lib/vmdesk-tools/installed that `vmdesk tools NAME status` reads.
 #
-# Usage (as root): sh install.sh [--media DIR] [--undo]
-#   --media DIR  the mounted tools media (default: the folder above this script)
-#   --undo       remove the marker, the fstab line and the mount (packages stay)
+# Usage (as root): sh install.sh [--media DIR] [--app-sessions] [--undo]
+#   --media DIR     the mounted tools media (default: the folder above this script)
+#   --app-sessions  one xrdp session per connection, ended with it (sesman.ini
+#                   Policy=UBC, KillDisconnected=true): `vmdesk app` then opens
+#                   a program alone (xrdp has no working RemoteApp; it runs the
+#                   program as a new session's shell, and ignores it when it
+#                   reattaches an existing session). A desktop session then ends
+#                   when its window closes.
+#   --undo          remove the marker, the fstab line and the mount (packages stay)
 set -eu
 
 TOOLS_VERSION=1
@@ -35,10 +41,12 @@ FSTAB_LINE="$SHARE_TAG $SHARE_DIR 9p trans=virtio,version=9p2000.L,nofail,_netde
 
 media=
 undo=0
+app_sessions=0
 while [ $# -gt 0 ]; do
     case $1 in
     --media) media=${2:?--media needs a folder}; shift 2 ;;
     --undo) undo=1; shift ;;
+    --app-sessions) app_sessions=1; shift ;;
     -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -181,6 +189,17 @@ if [ "$family" = debian ] && getent group ssl-cert >/dev/null; then
     fi
 fi
 
+sesman_changed=
+SESMAN_INI=/etc/xrdp/sesman.ini
+if [ "$app_sessions" = 1 ] && [ -f "$SESMAN_INI" ]; then
+    if ! grep -q '^Policy=UBC$' "$SESMAN_INI" || ! grep -q '^KillDisconnected=true$' "$SESMAN_INI"; then
+        sed -i -e 's/^Policy=.*/Policy=UBC/' -e 's/^KillDisconnected=.*/KillDisconnected=true/' \
+            -e 's/^DisconnectedTimeLimit=.*/DisconnectedTimeLimit=0/' "$SESMAN_INI"
+        sesman_changed=1
+        log "xrdp: one session per connection (Policy=UBC, KillDisconnected=true) for vmdesk app"
+    fi
+fi
+
 have_systemd=0
 [ -d /run/systemd/system ] && have_systemd=1
 if [ "$have_systemd" = 1 ]; then
@@ -191,7 +210,7 @@ if [ "$have_systemd" = 1 ]; then
     done
     # Restart after the group change or a fresh install; a running xrdp with
     # nothing changed is left alone.
-    if ! systemctl is-active --quiet xrdp || [ -n "$missing" ]; then
+    if ! systemctl is-active --quiet xrdp || [ -n "$missing" ] || [ -n "$sesman_changed" ]; then
         systemctl restart xrdp-sesman xrdp && log "started xrdp"
     fi
     # The agent's unit starts from udev when QEMU's channel exists.
