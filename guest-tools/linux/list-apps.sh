@@ -267,7 +267,8 @@ fi | {
         case $prog in
         /*) [ -x "$R$prog" ] || continue; path=$prog ;;
         *) path=$(command -v "$prog" 2>/dev/null) || continue
-            case $path in /*) ;; *) continue ;; esac ;;
+            case $path in /*) ;; *) continue ;; esac
+            [ -n "$R" ] && path=${path#"$R"} ;;
         esac
         printf '%s,"program":"%s"' "$json" "$(json_str "$path")"
         f=
