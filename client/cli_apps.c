@@ -10,7 +10,6 @@
 #include "vm_control.h"
 #include "vm_store.h"
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,26 +97,6 @@ static void set_opt_string(JsonObject *o, const char *member, const char *v)
         json_object_set_null_member(o, member);
 }
 
-/* The icon's format and size, or NULL format when it does not decode. */
-static char *icon_info(GBytes *data, int *w, int *h)
-{
-    *w = *h = 0;
-    if (!data)
-        return NULL;
-    g_autoptr(GdkPixbufLoader) l = gdk_pixbuf_loader_new();
-    gsize len = 0;
-    const guchar *bytes = g_bytes_get_data(data, &len);
-    bool ok = len && gdk_pixbuf_loader_write(l, bytes, len, NULL);
-    ok = gdk_pixbuf_loader_close(l, NULL) && ok;
-    GdkPixbuf *pix = ok ? gdk_pixbuf_loader_get_pixbuf(l) : NULL;
-    GdkPixbufFormat *f = pix ? gdk_pixbuf_loader_get_format(l) : NULL;
-    if (!f)
-        return NULL;
-    *w = gdk_pixbuf_get_width(pix);
-    *h = gdk_pixbuf_get_height(pix);
-    return gdk_pixbuf_format_get_name(f);
-}
-
 static int apps_list(const char *name, GPtrArray *apps, bool json)
 {
     g_auto(GStrv) ids = desktop_entry_assign_ids(apps);
@@ -128,7 +107,7 @@ static int apps_list(const char *name, GPtrArray *apps, bool json)
     for (guint i = 0; i < apps->len; i++) {
         const GuestApp *app = g_ptr_array_index(apps, i);
         int w, h;
-        g_autofree char *format = icon_info(app->icon_data, &w, &h);
+        g_autofree char *format = desktop_entry_probe_icon(app->icon_data, &w, &h);
         g_autofree char *file_id = g_strdup_printf("vmdesk-%s-%s", safe_vm, ids[i]);
         const char *want[] = {file_id, NULL};
         g_auto(GStrv) installed = desktop_entry_find(name, want);

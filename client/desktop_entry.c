@@ -112,15 +112,38 @@ static void on_size_prepared(GdkPixbufLoader *l, int w, int h, gpointer data)
     gdk_pixbuf_loader_set_size(l, MAX(1, (int)(w * k + 0.5)), MAX(1, (int)(h * k + 0.5)));
 }
 
+/* A loader for the format the first bytes show. gdk-pixbuf guesses the type
+ * with the shared MIME database, found through XDG_DATA_DIRS; the formats
+ * guests give are recognised here without it. */
+static GdkPixbufLoader *loader_for(const guchar *b, gsize len)
+{
+    static const struct {
+        const char *magic, *type;
+        gsize n;
+    } magics[] = {{"\x89PNG", "png", 4}, {"\0\0\1\0", "ico", 4}, {"/* XPM */", "xpm", 9}};
+    for (size_t i = 0; i < G_N_ELEMENTS(magics); i++)
+        if (len >= magics[i].n && !memcmp(b, magics[i].magic, magics[i].n))
+            return gdk_pixbuf_loader_new_with_type(magics[i].type, NULL);
+    g_autofree char *head = g_strndup((const char *)b, MIN(len, (gsize)512));
+    if (strstr(head, "<svg"))
+        return gdk_pixbuf_loader_new_with_type("svg", NULL);
+    return gdk_pixbuf_loader_new();
+}
+
 /* Decode @data; *@vector says whether it is scalable (SVG). */
 static GdkPixbuf *load(GBytes *data, int size, bool *vector, GError **error)
 {
     LoadSize ls = {size};
-    g_autoptr(GdkPixbufLoader) l = gdk_pixbuf_loader_new();
-    g_signal_connect(l, "size-prepared", G_CALLBACK(on_size_prepared), &ls);
-    g_autoptr(GError) err = NULL;
     gsize len = 0;
     const guchar *bytes = g_bytes_get_data(data, &len);
+    g_autoptr(GdkPixbufLoader) l = loader_for(bytes, len);
+    if (!l) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "the icon is no image vmdesk can read (no image loader for it)");
+        return NULL;
+    }
+    g_signal_connect(l, "size-prepared", G_CALLBACK(on_size_prepared), &ls);
+    g_autoptr(GError) err = NULL;
     bool ok = len && gdk_pixbuf_loader_write(l, bytes, len, &err);
     /* Always close: a loader left open warns when finalized. */
     bool closed = gdk_pixbuf_loader_close(l, ok ? &err : NULL);
@@ -149,6 +172,27 @@ static GdkPixbuf *fit_square(GdkPixbuf *src, int size)
                      (size - sw) / 2.0, (size - sh) / 2.0, (double)sw / w, (double)sh / h,
                      GDK_INTERP_HYPER);
     return out;
+}
+
+char *desktop_entry_probe_icon(GBytes *data, int *width, int *height)
+{
+    *width = *height = 0;
+    if (!data)
+        return NULL;
+    gsize len = 0;
+    const guchar *bytes = g_bytes_get_data(data, &len);
+    g_autoptr(GdkPixbufLoader) l = loader_for(bytes, len);
+    if (!l)
+        return NULL;
+    bool ok = len && gdk_pixbuf_loader_write(l, bytes, len, NULL);
+    ok = gdk_pixbuf_loader_close(l, NULL) && ok;
+    GdkPixbuf *pix = ok ? gdk_pixbuf_loader_get_pixbuf(l) : NULL;
+    GdkPixbufFormat *f = pix ? gdk_pixbuf_loader_get_format(l) : NULL;
+    if (!f)
+        return NULL;
+    *width = gdk_pixbuf_get_width(pix);
+    *height = gdk_pixbuf_get_height(pix);
+    return gdk_pixbuf_format_get_name(f);
 }
 
 GPtrArray *desktop_entry_render_icon(GBytes *data, int **sizes_out, GError **error)
@@ -291,7 +335,7 @@ bool desktop_entry_install(const char *vm, const GuestApp *app, const char *app_
 
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_TYPE, "Application");
-    g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_VERSION, "1.5");
+    g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_VERSION, "1.4");
     g_autofree char *name = g_strdup_printf("%s (%s)", app->name, vm);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_NAME, name);
     if (app->generic_name)

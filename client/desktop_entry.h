@@ -46,6 +46,10 @@ char *desktop_entry_exec_line(const char *vmdesk, const char *vm, const char *pr
 char *desktop_entry_apps_dir(void);
 char *desktop_entry_icons_dir(void);
 
+/* The format gdk-pixbuf names @data's image ("png", "svg", "xpm", "ico"...;
+ * caller frees) and its natural size, or NULL when it does not decode. */
+char *desktop_entry_probe_icon(GBytes *data, int *width, int *height);
+
 /* The icon's PNG images at the sizes above, from @data (PNG, XPM, ICO, SVG:
  * whatever gdk-pixbuf reads). Returns GBytes* (PNG) in the order of
  * *@sizes_out (0-terminated, caller frees), or NULL with VD_ERROR_INVALID when
