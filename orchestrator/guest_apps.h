@@ -20,6 +20,9 @@
 
 /* Most applications one listing may hold (a guard against runaway output). */
 #define GUEST_APPS_MAX 4096
+/* Longest line: one application with its icon in base64 (the Linux script
+ * sends icons up to 1 MiB). */
+#define GUEST_APPS_LINE_MAX (4u << 20)
 /* Time the script may take in the guest (a Windows guest extracting icons,
  * a Linux guest on TCG). */
 #define GUEST_APPS_TIMEOUT_MS 120000

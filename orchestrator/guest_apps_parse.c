@@ -130,6 +130,15 @@ static GuestApp *parse_app(JsonObject *o, unsigned line, GError **error)
     return g_steal_pointer(&app);
 }
 
+/* Keeps the line's object (one per feed). */
+static bool take_object(JsonObject *msg, void *user_data, GError **error)
+{
+    JsonObject **got = user_data;
+    if (!*got)
+        *got = json_object_ref(msg);
+    return true;
+}
+
 GPtrArray *guest_apps_parse(const char *out, gsize len, char **os, GError **error)
 {
     if (os)
@@ -161,18 +170,18 @@ GPtrArray *guest_apps_parse(const char *out, gsize len, char **os, GError **erro
             malformed(error, line, "not UTF-8");
             return NULL;
         }
-        g_autoptr(JsonParser) parser = json_parser_new();
+        /* Through JsonLines: strict JSON, nesting capped (json-glib alone
+         * recurses without a limit). */
+        JsonObject *got = NULL;
         g_autoptr(GError) perr = NULL;
-        if (!json_parser_load_from_data(parser, text, -1, &perr)) {
-            malformed(error, line, "not JSON (%s)", perr->message);
+        g_autoptr(JsonLines) jl =
+            json_lines_new("the discovery script", GUEST_APPS_LINE_MAX, take_object, &got);
+        g_autofree char *with_nl = g_strconcat(text, "\n", NULL);
+        if (!json_lines_feed(jl, with_nl, strlen(with_nl), &perr)) {
+            malformed(error, line, "not a JSON object (%s)", perr->message);
             return NULL;
         }
-        JsonNode *root = json_parser_get_root(parser);
-        if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-            malformed(error, line, "not a JSON object");
-            return NULL;
-        }
-        JsonObject *o = json_node_get_object(root);
+        g_autoptr(JsonObject) o = got;
         gint64 v = 0;
         if (!header) {
             if (!json_member_int(o, "vmdesk-list-apps", &v) || v != 1) {

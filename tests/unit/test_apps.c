@@ -260,7 +260,7 @@ static void test_parse_malformed(void)
         const char *error;
     } cases[] = {
         {"", 0, "the discovery script printed nothing"},
-        {"sh: 1: awk: not found\n", 0, "line 1: not JSON"},
+        {"sh: 1: awk: not found\n", 0, "line 1: not a JSON object (the discovery script sent malformed JSON"},
         {"[1,2]\n", 0, "line 1: not a JSON object"},
         {"{\"vmdesk-list-apps\":2}\n{\"end\":0}\n", 0, "header is missing"},
         {HDR, 0, "cut short after 0 applications (no end line)"},
@@ -289,9 +289,9 @@ static void test_parse_malformed(void)
         {HDR "{\"id\":\"a\",\"name\":\"A\",\"program\":\"p\",\"icon-data\":[]}\n", 0,
          "\"icon-data\" is not a string"},
         {HDR "{\"id\":\"a\",\"name\":\"\xff\xfe\",\"program\":\"p\"}\n", 0, "line 2: not UTF-8"},
-        {HDR "{\"id\":\"a\",\"name\":\"A\",\"program\":\"p\"\n", 0, "line 2: not JSON"},
+        {HDR "{\"id\":\"a\",\"name\":\"A\",\"program\":\"p\"\n", 0, "line 2: not a JSON object (the discovery script sent malformed JSON"},
         {HDR "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
-         0, "line 2: not JSON"},
+         0, "line 2: not a JSON object (the discovery script sent malformed JSON"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) err = NULL;
