@@ -64,7 +64,7 @@ static bool start_and_wait_agent(const char *name, int timeout_s, GError **error
 static GPtrArray *list_apps(const char *name, bool start, int timeout_s, GError **error)
 {
     if (start && !vm_store_exists(name)) {
-        g_autoptr(VmConfig) cfg = vm_store_load(name, error); /* the usual "no VM" error */
+        vm_config_free(vm_store_load(name, error)); /* fails: the usual "no VM" error */
         return NULL;
     }
     if (start && !start_and_wait_agent(name, timeout_s, error))
@@ -211,7 +211,7 @@ static int apps_remove(const char *name, const char *const *which)
     g_auto(GStrv) paths = desktop_entry_find(name, all ? NULL : which);
     if (!*paths && !vm_store_exists(name)) {
         GError *err = NULL;
-        g_autoptr(VmConfig) cfg = vm_store_load(name, &err);
+        vm_config_free(vm_store_load(name, &err)); /* fails: the usual "no VM" error */
         return cli_fail(err);
     }
     for (const char *const *w = which; !all && *w; w++) {
