@@ -33,7 +33,7 @@ static const Command commands[] = {
     {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions"},
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
     {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
-    {"apps", cli_apps, "apps list|install|remove NAME [PROGRAM...]", "guest applications as menu entries"},
+    {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries"},
     {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
     {"__supervise", cli_supervise, NULL, NULL},
 };
