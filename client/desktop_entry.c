@@ -70,18 +70,29 @@ char *desktop_entry_exec_quote(const char *arg)
     return g_string_free(s, FALSE);
 }
 
-char *desktop_entry_exec_line(const char *vmdesk, const char *vm, const char *program,
-                              const char *const *args)
+char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const char *vm,
+                              const char *program, const char *const *args)
 {
     GString *s = g_string_new(NULL);
-    const char *fixed[] = {vmdesk, "app", vm, program};
-    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
-        g_autofree char *q = desktop_entry_exec_quote(fixed[i]);
+    g_autoptr(GPtrArray) words = g_ptr_array_new();
+    g_ptr_array_add(words, (char *)vmdesk);
+    g_ptr_array_add(words, (char *)"app");
+    g_ptr_array_add(words, (char *)"--class");
+    g_ptr_array_add(words, (char *)wm_class);
+    /* A guest argument that looks like an option must not be taken for one
+     * of vmdesk's: "--" ends the options (GLib keeps it in argv then). */
+    bool dash = vm[0] == '-' || program[0] == '-';
+    for (const char *const *a = args; a && *a; a++)
+        dash |= (*a)[0] == '-';
+    if (dash)
+        g_ptr_array_add(words, (char *)"--");
+    g_ptr_array_add(words, (char *)vm);
+    g_ptr_array_add(words, (char *)program);
+    for (const char *const *a = args; a && *a; a++)
+        g_ptr_array_add(words, (char *)*a);
+    for (guint i = 0; i < words->len; i++) {
+        g_autofree char *q = desktop_entry_exec_quote(g_ptr_array_index(words, i));
         g_string_append_printf(s, "%s%s", i ? " " : "", q);
-    }
-    for (const char *const *a = args; a && *a; a++) {
-        g_autofree char *q = desktop_entry_exec_quote(*a);
-        g_string_append_printf(s, " %s", q);
     }
     g_string_append(s, " %F");
     return g_string_free(s, FALSE);
@@ -344,7 +355,7 @@ bool desktop_entry_install(const char *vm, const GuestApp *app, const char *app_
                                             : g_strdup_printf("%s in the virtual machine %s",
                                                               app->name, vm);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_COMMENT, comment);
-    g_autofree char *exec = desktop_entry_exec_line(vmdesk, vm, app->program,
+    g_autofree char *exec = desktop_entry_exec_line(vmdesk, file_id, vm, app->program,
                                                     (const char *const *)app->args);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_EXEC, exec);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_TRY_EXEC, vmdesk);

@@ -1,13 +1,14 @@
 /* Desktop menu entries for a guest's applications (freedesktop Desktop Entry
  * and Icon Theme specifications), so that each starts with one click as
- * `vmdesk app VM PROGRAM %F`:
+ * `vmdesk app --class vmdesk-VM-APPID VM PROGRAM %F`:
  *
  *   $XDG_DATA_HOME/applications/vmdesk-VM-APPID.desktop
  *   $XDG_DATA_HOME/icons/hicolor/SIZExSIZE/apps/vmdesk-VM-APPID.png
  *
  * APPID is the guest's id made safe for a file name (desktop_entry_sanitize);
- * the entry's StartupWMClass is "vmdesk-VM-APPID" too (the RemoteApp window
- * sets that class, so the desktop groups the window under its entry), and its
+ * the entry's StartupWMClass is "vmdesk-VM-APPID" too, and Exec passes it
+ * as `--class` (the program's windows set that class, so the desktop groups
+ * them under the entry), and its
  * X-Vmdesk-VM / X-Vmdesk-Program / X-Vmdesk-App-Id keys let `remove` find
  * exactly vmdesk's own entries. Files are written atomically (temporary file,
  * rename), 0644. Blocking; any thread, but two processes installing for one
@@ -38,9 +39,12 @@ char **desktop_entry_assign_ids(GPtrArray *apps);
  * escaping (GKeyFile adds that). Caller frees. */
 char *desktop_entry_exec_quote(const char *arg);
 
-/* The Exec value: @vmdesk app @vm @program @args... %F, each quoted. */
-char *desktop_entry_exec_line(const char *vmdesk, const char *vm, const char *program,
-                              const char *const *args);
+/* The Exec value, each word quoted:
+ *   @vmdesk app --class @wm_class [--] @vm @program @args... %F
+ * ("--" when an argument starts with '-', so that it is not taken for an
+ * option of vmdesk's). */
+char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const char *vm,
+                              const char *program, const char *const *args);
 
 /* "$XDG_DATA_HOME/applications" and "$XDG_DATA_HOME/icons/hicolor". Caller frees. */
 char *desktop_entry_apps_dir(void);

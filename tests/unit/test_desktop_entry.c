@@ -152,6 +152,15 @@ static void test_quote(void)
         g_autofree char *got = desktop_entry_exec_quote(q[i].in);
         g_assert_cmpstr(got, ==, q[i].out);
     }
+    /* "--" before the VM only when a guest argument looks like an option. */
+    const char *plain[] = {"/n", NULL}, *dashed[] = {"--new-window", NULL};
+    g_autofree char *e1 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x", "d", "/x",
+                                                  plain);
+    g_assert_cmpstr(e1, ==, "/usr/bin/vmdesk app --class vmdesk-d-x d /x /n %F");
+    g_autofree char *e2 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x", "d", "/x",
+                                                  dashed);
+    g_assert_cmpstr(e2, ==, "/usr/bin/vmdesk app --class vmdesk-d-x -- d /x --new-window %F");
+
     g_autofree char *s1 = desktop_entry_sanitize("Word/../x y\\z");
     g_assert_cmpstr(s1, ==, "Word_.._x_y_z");
     g_autofree char *s2 = desktop_entry_sanitize(".hidden");
@@ -254,7 +263,8 @@ static void test_exec_launch(void)
     g_list_free_full(files, g_object_unref);
     gsize len = 0;
     g_autofree char *got = wait_file(record, &len);
-    g_autofree char *want = g_strjoin("\n", recorder, "app", "win 11",
+    g_autofree char *want = g_strjoin("\n", recorder, "app", "--class", "vmdesk-win_11-Word",
+                                      "win 11",
                                       "C:\\Program Files\\My Office\\WINWORD.EXE", args[0],
                                       args[1], args[2], args[3], f1, f2, "END\n", NULL);
     g_assert_cmpstr(got, ==, want);
@@ -269,7 +279,8 @@ static void test_exec_launch(void)
         g_error("gio launch: %s", r.output);
     vd_run_result_clear(&r);
     g_autofree char *got2 = wait_file(record, &len);
-    g_autofree char *want2 = g_strjoin("\n", recorder, "app", "win 11",
+    g_autofree char *want2 = g_strjoin("\n", recorder, "app", "--class", "vmdesk-win_11-Word",
+                                       "win 11",
                                        "C:\\Program Files\\My Office\\WINWORD.EXE", args[0],
                                        args[1], args[2], args[3], f1, "END\n", NULL);
     g_assert_cmpstr(got2, ==, want2);
