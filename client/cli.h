@@ -35,6 +35,7 @@ int cli_disk(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_tools(int argc, char **argv);
+int cli_apps(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);

@@ -106,11 +106,17 @@ static int run_desktop_app(const char *vm, RdpTarget *t, const char *wm_class, b
 
 int cli_app(int argc, char **argv)
 {
-    g_autofree char *file = NULL, *wm_class = NULL, *mode = NULL;
-    gint timeout_s = DEFAULT_TIMEOUT_S, linger_s = DEFAULT_LINGER_S;
+    g_autofree char *wm_class = NULL, *mode = NULL;
+    g_auto(GStrv) files = NULL;
+    gint timeout_s = DEFAULT_TIMEOUT_S, linger_s = DEFAULT_LINGER_S, nargs = -1;
     GOptionEntry entries[] = {
-        {"file", 0, 0, G_OPTION_ARG_FILENAME, &file,
-         "open this host file in the program (it must be in a shared folder)", "HOSTPATH"},
+        {"file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+         "open this host file in the program (it must be in a shared folder; repeatable)",
+         "HOSTPATH"},
+        {"program-args", 0, 0, G_OPTION_ARG_INT, &nargs,
+         "only the first N ARGS are the program's; the rest are host files to open, as with "
+         "--file (how desktop entries pass the files they are given)",
+         "N"},
         {"class", 0, 0, G_OPTION_ARG_STRING, &wm_class,
          "the window class of its windows (a desktop entry's StartupWMClass)", "CLASS"},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
@@ -131,9 +137,19 @@ int cli_app(int argc, char **argv)
                    "program's window appears. PROGRAM is a path in the guest, an App Paths "
                    "alias (winword) or a published program (||alias). Programs of one VM share "
                    "one RDP connection, which ends a while after the last window closed.",
-                   entries, &argc, &argv, &status) ||
-        !cli_expect_args("app", argc, 2, G_MAXINT, &status))
+                   entries, &argc, &argv, &status))
         return status;
+    /* GLib leaves the "--" that ends the options (desktop entries put one
+     * before guest arguments that look like options). */
+    if (argc > 1 && !strcmp(argv[1], "--")) {
+        memmove(argv + 1, argv + 2, (size_t)(argc - 1) * sizeof(char *));
+        argc--;
+    }
+    if (!cli_expect_args("app", argc, 2, G_MAXINT, &status))
+        return status;
+    if (nargs > argc - 3)
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "--program-args %d: there are only %d ARGS", nargs, argc - 3));
     if (timeout_s < 1 || linger_s < 0)
         return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
                                     "--timeout must be at least 1 and --linger at least 0"));
@@ -150,13 +166,27 @@ int cli_app(int argc, char **argv)
     RdpTarget t;
     if (!cli_vm_rdp_target(vm, &t, &err))
         return cli_fail(err);
-    g_autofree char *gfile =
-        file ? app_guest_path(vm, cfg->os == VM_OS_WINDOWS, t.drives, t.username, file, &err)
-             : NULL;
-    if (file && !gfile) {
-        rdp_target_clear(&t);
-        return cli_fail(err);
+    /* The program's arguments, then each host file as the guest sees it. */
+    g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+    int own = nargs < 0 ? argc - 3 : nargs;
+    for (int i = 0; i < own; i++)
+        g_ptr_array_add(words, g_strdup(argv[3 + i]));
+    g_autoptr(GPtrArray) host = g_ptr_array_new();
+    for (char **f = files; f && *f; f++)
+        if (**f) /* an empty --file= is no file */
+            g_ptr_array_add(host, *f);
+    for (int i = 3 + own; i < argc; i++)
+        g_ptr_array_add(host, argv[i]);
+    for (guint i = 0; i < host->len; i++) {
+        char *g = app_guest_path(vm, cfg->os == VM_OS_WINDOWS, t.drives, t.username,
+                                 g_ptr_array_index(host, i), &err);
+        if (!g) {
+            rdp_target_clear(&t);
+            return cli_fail(err);
+        }
+        g_ptr_array_add(words, g);
     }
+    g_ptr_array_add(words, NULL);
     bool started = false;
     if (!cli_vm_ensure_running(vm, true, &started, &err)) {
         rdp_target_clear(&t);
@@ -167,7 +197,7 @@ int cli_app(int argc, char **argv)
     if (now)
         t.port = now->rdp_port;
     t.remote_app = g_strdup(argv[2]);
-    t.remote_app_args = app_command_line(argv + 3, gfile);
+    t.remote_app_args = app_command_line((char **)words->pdata, NULL);
     g_autofree char *cls = wm_class ? g_strdup(wm_class) : g_strdup_printf("vmdesk-%s", vm);
     bool desktop = mode ? !strcmp(mode, "desktop") : cfg->os == VM_OS_LINUX;
     int rc;

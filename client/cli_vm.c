@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "credentials.h"
+#include "desktop_entry.h"
 #include "error.h"
 #include "paths.h"
 #include "size.h"
@@ -366,6 +367,14 @@ int cli_delete(int argc, char **argv)
     if (!vm_store_delete(argv[1], keep, &kept, &err))
         return cli_fail(err);
     printf("Deleted VM \"%s\".\n", argv[1]);
+    /* Its menu entries would start a VM that is gone. */
+    guint entries_removed = 0;
+    g_autoptr(GError) e = NULL;
+    if (!desktop_entry_remove_vm(argv[1], &entries_removed, &e))
+        fprintf(stderr, "vmdesk: warning: its menu entries stay: %s (vmdesk apps remove %s)\n",
+                e->message, argv[1]);
+    else if (entries_removed)
+        printf("Removed its %u menu entries.\n", entries_removed);
     for (char **k = kept; k && *k; k++)
         printf("Kept disk: %s\n", *k);
     return 0;

@@ -35,6 +35,7 @@ static const Command commands[] = {
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
     {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
     {"tools", cli_tools, "tools NAME install | status [--json]", "guest tools: attach the CD, ask the agent"},
+    {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries"},
     {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
     {"__supervise", cli_supervise, NULL, NULL},
 };

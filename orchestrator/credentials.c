@@ -90,6 +90,12 @@ static bool in_secret_service(GKeyFile *kf, const char *vm, bool *yes, GError **
     return true;
 }
 
+char *credentials_user(const char *vm)
+{
+    g_autoptr(GKeyFile) kf = read_file(vm, NULL);
+    return kf ? g_key_file_get_string(kf, GROUP, "user", NULL) : NULL;
+}
+
 bool credentials_load(const char *vm, Credentials *c, GError **error)
 {
     memset(c, 0, sizeof(*c));

@@ -30,6 +30,10 @@ void credentials_clear(Credentials *c);
  * or cannot give now (none reachable, no answer in time) is an error that
  * says what to do. */
 bool credentials_load(const char *vm, Credentials *c, GError **error);
+/* Only the user name stored for @vm (caller frees), without touching the
+ * password or the secret service; NULL when none is stored or the file is
+ * unreadable (no error: callers use it as a hint). */
+char *credentials_user(const char *vm);
 /* Store @c: the password in the secret service when one is reachable, else
  * (or when it fails or does not answer in time: then with a warning) in the
  * file. *@stored_in (may be NULL) says where it went. Fails only when the

@@ -339,6 +339,13 @@ static bool not_finished(const char *path, int timeout_ms, gint64 pid, GError **
 bool qga_client_exec(QgaClient *c, const char *path, const char *const *argv, int timeout_ms,
                      QgaExecResult *result, GError **error)
 {
+    return qga_client_exec_input(c, path, argv, NULL, NULL, 0, timeout_ms, result, error);
+}
+
+bool qga_client_exec_input(QgaClient *c, const char *path, const char *const *argv,
+                           const char *const *env, const void *input, gsize input_len,
+                           int timeout_ms, QgaExecResult *result, GError **error)
+{
     memset(result, 0, sizeof(*result));
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_autoptr(JsonObject) args = json_object_new();
@@ -348,6 +355,17 @@ bool qga_client_exec(QgaClient *c, const char *path, const char *const *argv, in
         json_array_add_string_element(arg, *a);
     json_object_set_array_member(args, "arg", arg);
     json_object_set_boolean_member(args, "capture-output", TRUE);
+    if (env) {
+        JsonArray *e = json_array_new();
+        for (const char *const *kv = env; *kv; kv++)
+            json_array_add_string_element(e, *kv);
+        json_object_set_array_member(args, "env", e);
+    }
+    if (input) {
+        /* Even empty: the program then reads EOF at once, not the agent's stdin. */
+        g_autofree char *b64 = g_base64_encode(input, input_len);
+        json_object_set_string_member(args, "input-data", b64);
+    }
     g_autoptr(JsonObject) refusal = NULL;
     g_autoptr(JsonNode) started =
         execute_raw(c, "guest-exec", args, deadline, timeout_ms, &refusal, error);

@@ -76,3 +76,15 @@ void qga_exec_result_clear(QgaExecResult *r);
  * not end in time (it goes on running in the guest: the agent cannot kill it). */
 bool qga_client_exec(QgaClient *c, const char *path, const char *const *argv, int timeout_ms,
                      QgaExecResult *result, GError **error);
+
+/* qga_client_exec() with @input_len bytes of @input (borrowed; may hold NULs)
+ * given to the program as its standard input (guest-exec's input-data: the
+ * agent writes them, then closes the pipe), and @env (NULL-terminated
+ * "KEY=VALUE" strings, borrowed; NULL: the agent's environment) as its whole
+ * environment. This is how a script runs in the guest without being
+ * installed there: `sh -s` reads it from stdin. The agent holds the input in
+ * memory and the message carries it in base64: keep it to a few MiB. Same
+ * errors as qga_client_exec(). */
+bool qga_client_exec_input(QgaClient *c, const char *path, const char *const *argv,
+                           const char *const *env, const void *input, gsize input_len,
+                           int timeout_ms, QgaExecResult *result, GError **error);

@@ -166,6 +166,26 @@ static void test_sync_ping_exec(void)
     g_assert_cmpstr(r.err, ==, "oops\n");
     qga_exec_result_clear(&r);
 
+    /* A script on standard input (input-data), in an environment of ours. */
+    static const char script[] = "printf '%s|%s|%s' \"$1\" \"$VMDESK_X\" \"$(cat)\"\n";
+    const char *s_args[] = {"sh", "-c", script, "sh", "arg one", NULL};
+    const char *s_env[] = {"VMDESK_X=x y", "PATH=/usr/bin:/bin", NULL};
+    g_assert_true(qga_client_exec_input(c, "/bin/sh", s_args, s_env, "input\n", 6, 5000, &r,
+                                        &err));
+    g_assert_no_error(err);
+    g_assert_cmpint(r.exit_code, ==, 0);
+    g_assert_cmpmem(r.out, r.out_len, "arg one|x y|input", 17);
+    qga_exec_result_clear(&r);
+    /* sh -s: the whole script comes on standard input. */
+    static const char body[] = "a=$1\nfor w in \"$@\"; do printf '<%s>' \"$w\"; done\n"
+                               "printf ' %s' \"$a\"\n";
+    const char *sh_s[] = {"sh", "-s", "--", "x", "y z", NULL};
+    g_assert_true(qga_client_exec_input(c, "/bin/sh", sh_s, NULL, body, strlen(body), 5000, &r,
+                                        &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(r.out, ==, "<x><y z> x");
+    qga_exec_result_clear(&r);
+
     const char *kill_args[] = {"sh", "-c", "kill -9 $$", NULL};
     g_assert_true(qga_client_exec(c, "/bin/sh", kill_args, 5000, &r, &err));
     g_assert_cmpint(r.signal, ==, 9);

@@ -216,6 +216,51 @@ static void test_exec(void)
     JsonArray *arg = json_object_get_array_member(args, "arg");
     g_assert_cmpuint(json_array_get_length(arg), ==, 2);
     g_assert_cmpstr(json_array_get_string_element(arg, 1), ==, "echo hi; echo oops >&2; exit 3");
+    /* Without input and env (qga_client_exec), neither member is sent. */
+    g_assert_null(strstr(g_ptr_array_index(a.requests, 1), "input-data"));
+    g_assert_null(strstr(g_ptr_array_index(a.requests, 1), "\"env\""));
+    agent_finish(&a);
+}
+
+/* guest-exec with standard input and an environment: input-data in base64,
+ * env as "KEY=VALUE" strings. */
+static void test_exec_input(void)
+{
+    static const Step steps[] = {
+        {"guest-sync-delimited", SYNC_OK},
+        {"guest-exec", "{\"return\": {\"pid\": 5}}\n"},
+        {"guest-exec-status", "{\"return\": {\"exited\": true, \"exitcode\": 0, \"out-data\": "
+                              "\"b2s=\"}}\n"},
+        {NULL, NULL},
+    };
+    Agent a;
+    g_autoptr(QgaClient) c = agent_start(&a, steps);
+    g_autoptr(GError) err = NULL;
+    QgaExecResult r;
+    const char *argv[] = {"sh", "-s", "--", "demo", NULL};
+    const char *env[] = {"LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
+    static const char script[] = "echo ok\n\0tail";
+    g_assert_true(qga_client_exec_input(c, "/bin/sh", argv, env, script, sizeof(script) - 1,
+                                        5000, &r, &err));
+    g_assert_no_error(err);
+    g_assert_cmpstr(r.out, ==, "ok");
+    qga_exec_result_clear(&r);
+    g_clear_pointer(&c, qga_client_destroy);
+
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, g_ptr_array_index(a.requests, 1), -1, NULL));
+    JsonObject *args =
+        json_object_get_object_member(json_node_get_object(json_parser_get_root(p)), "arguments");
+    gsize n = 0;
+    g_autofree guchar *in = g_base64_decode(json_object_get_string_member(args, "input-data"), &n);
+    g_assert_cmpmem(in, n, script, sizeof(script) - 1);
+    JsonArray *e = json_object_get_array_member(args, "env");
+    g_assert_cmpuint(json_array_get_length(e), ==, 2);
+    g_assert_cmpstr(json_array_get_string_element(e, 0), ==, "LC_ALL=C");
+    g_assert_cmpstr(json_array_get_string_element(e, 1), ==, "PATH=/usr/bin:/bin");
+    JsonArray *arg = json_object_get_array_member(args, "arg");
+    g_assert_cmpuint(json_array_get_length(arg), ==, 3);
+    g_assert_cmpstr(json_array_get_string_element(arg, 0), ==, "-s");
     agent_finish(&a);
 }
 
@@ -498,6 +543,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qga/sync-skips-stale", test_sync_skips_stale);
     g_test_add_func("/qga/implicit-sync", test_implicit_sync);
     g_test_add_func("/qga/exec", test_exec);
+    g_test_add_func("/qga/exec-input", test_exec_input);
     g_test_add_func("/qga/refusals", test_refusals);
     g_test_add_func("/qga/timeout-then-resync", test_timeout_then_resync);
     g_test_add_func("/qga/no-agent-silence", test_no_agent_silence);
