@@ -48,6 +48,20 @@ GSubprocess *rt_spawn(const char *const *argv, char **env, const char *out_path,
     return spawn_with(G_SUBPROCESS_FLAGS_NONE, argv, env, out_path, err_path);
 }
 
+int rt_run_all(const char *const *argv, char **env, char **out)
+{
+    g_autoptr(GSubprocessLauncher) l =
+        tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    if (env)
+        g_subprocess_launcher_set_environ(l, env);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &err);
+    g_assert_no_error(err);
+    g_subprocess_communicate_utf8(p, NULL, NULL, out, NULL, &err);
+    g_assert_no_error(err);
+    return g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
+}
+
 char *rt_run(const char *const *argv, char **env)
 {
     g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |

@@ -39,6 +39,9 @@ void rt_world_finish(void);
  * stdout and stderr to the files (NULL: inherited). Aborts on failure. */
 GSubprocess *rt_spawn(const char *const *argv, char **env, const char *out_path,
                       const char *err_path);
+/* Runs @argv to completion with @env (NULL: ours): its exit status (-1:
+ * killed), its stdout and stderr together in *@out (the caller frees). */
+int rt_run_all(const char *const *argv, char **env, char **out);
 /* Runs @argv to completion; its stdout when it exited 0, else NULL. */
 char *rt_run(const char *const *argv, char **env);
 /* Sends @sig and waits (SIGKILL after 10 s); the exit status, or -1 when it

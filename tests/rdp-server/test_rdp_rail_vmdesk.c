@@ -59,16 +59,7 @@ static GPtrArray *app_argv(RtSession *s, const char *program, const char *drive)
 static int app_run(RtSession *s, char **env, const char *program, char **out)
 {
     g_autoptr(GPtrArray) argv = app_argv(s, program, NULL);
-    g_autoptr(GSubprocessLauncher) l =
-        tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-    g_subprocess_launcher_set_environ(l, env);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GSubprocess) p =
-        g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
-    g_assert_no_error(err);
-    g_subprocess_communicate_utf8(p, NULL, NULL, out, NULL, &err);
-    g_assert_no_error(err);
-    return g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
+    return rt_run_all((const char *const *)argv->pdata, env, out);
 }
 
 static void expect_colour(int x, int y, int w, int h, guint32 rgb)

@@ -113,19 +113,11 @@ static int vmdesk_cmd(char **env, char **out, const char *arg0, ...)
         g_ptr_array_add(argv, (char *)a);
     va_end(ap);
     g_ptr_array_add(argv, NULL);
-    g_autoptr(GSubprocessLauncher) l =
-        tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-    g_subprocess_launcher_set_environ(l, env);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GSubprocess) p =
-        g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
-    g_assert_no_error(err);
-    g_subprocess_communicate_utf8(p, NULL, NULL, out, NULL, &err);
-    g_assert_no_error(err);
+    int status = rt_run_all((const char *const *)argv->pdata, env, out);
     g_autofree char *cmd = g_strjoinv(" ", (char **)argv->pdata + 1);
     g_test_message("vmdesk %s:\n%s", cmd, *out);
     g_ptr_array_free(argv, TRUE);
-    return g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : -1;
+    return status;
 }
 
 /* --- the checks both clients pass --- */
