@@ -36,6 +36,9 @@ typedef struct {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     int x, y, w, h;            /* the server's rectangle */
+    bool has_vis;              /* the server said what of it is visible: */
+    int vis_x, vis_y, vis_box[4]; /* (SessionRailWindow) */
+    SDL_Rect shown;            /* the part shown here, on the desktop */
     int tex_w, tex_h;
     int show;
     uint32_t style, ex_style;
@@ -219,17 +222,34 @@ static AppWin *win_of_sdl(Uint32 window_id)
     return sw ? SDL_GetWindowData(sw, "vmdesk-app") : NULL;
 }
 
+/* What of the window is shown here: its rectangle, cut to the bounding
+ * box of what the server says is visible (Windows 10 and 11 surround their
+ * windows with invisible resize borders, which would show as black frames). */
+static void update_shown(AppWin *aw)
+{
+    SDL_Rect r = {aw->x, aw->y, MAX(aw->w, 1), MAX(aw->h, 1)};
+    if (aw->has_vis) {
+        SDL_Rect v = {aw->vis_x + aw->vis_box[0], aw->vis_y + aw->vis_box[1],
+                      aw->vis_box[2] - aw->vis_box[0], aw->vis_box[3] - aw->vis_box[1]};
+        SDL_Rect cut;
+        if (SDL_IntersectRect(&r, &v, &cut))
+            r = cut;
+    }
+    aw->shown = r;
+}
+
 /* Copy the window's part of the desktop picture into its texture. */
 static void copy_area(AppWin *aw, int dx, int dy, int dw, int dh)
 {
     SessionFramebuffer *fb = &aw->app->session->fb;
-    /* @dx.. are desktop coordinates; clip to the window and the desktop */
-    int x0 = MAX(dx, MAX(aw->x, 0)), y0 = MAX(dy, MAX(aw->y, 0));
-    int x1 = MIN(dx + dw, MIN(aw->x + aw->tex_w, fb->width));
-    int y1 = MIN(dy + dh, MIN(aw->y + aw->tex_h, fb->height));
+    const SDL_Rect *sh = &aw->shown;
+    /* @dx.. are desktop coordinates; clip to what is shown and the desktop */
+    int x0 = MAX(dx, MAX(sh->x, 0)), y0 = MAX(dy, MAX(sh->y, 0));
+    int x1 = MIN(dx + dw, MIN(sh->x + aw->tex_w, fb->width));
+    int y1 = MIN(dy + dh, MIN(sh->y + aw->tex_h, fb->height));
     if (!aw->tex || x1 <= x0 || y1 <= y0)
         return;
-    SDL_Rect r = {x0 - aw->x, y0 - aw->y, x1 - x0, y1 - y0};
+    SDL_Rect r = {x0 - sh->x, y0 - sh->y, x1 - x0, y1 - y0};
     SDL_UpdateTexture(aw->tex, &r, (const uint8_t *)fb->pixels + (size_t)y0 * fb->stride + x0 * 4,
                       fb->stride);
     aw->redraw = true;
@@ -237,9 +257,14 @@ static void copy_area(AppWin *aw, int dx, int dy, int dw, int dh)
 
 static void make_texture(AppWin *aw)
 {
-    int w = MAX(aw->w, 1), h = MAX(aw->h, 1);
-    if (aw->tex && aw->tex_w == w && aw->tex_h == h)
+    int w = aw->shown.w, h = aw->shown.h;
+    if (aw->tex && aw->tex_w == w && aw->tex_h == h) {
+        SessionFramebuffer *fb = &aw->app->session->fb;
+        g_mutex_lock(&fb->lock);
+        copy_area(aw, aw->shown.x, aw->shown.y, w, h); /* moved: what is there now */
+        g_mutex_unlock(&fb->lock);
         return;
+    }
     if (aw->tex)
         SDL_DestroyTexture(aw->tex);
     aw->tex = SDL_CreateTexture(aw->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING, w, h);
@@ -255,7 +280,7 @@ static void make_texture(AppWin *aw)
         }
         SessionFramebuffer *fb = &aw->app->session->fb;
         g_mutex_lock(&fb->lock);
-        copy_area(aw, aw->x, aw->y, w, h);
+        copy_area(aw, aw->shown.x, aw->shown.y, w, h);
         g_mutex_unlock(&fb->lock);
     }
 }
@@ -283,14 +308,29 @@ static void win_render(AppWin *aw)
 
 static void place(AppWin *aw)
 {
-    aw->asked_x = aw->x;
-    aw->asked_y = aw->y;
-    SDL_SetWindowPosition(aw->win, aw->x, aw->y);
+    update_shown(aw);
+    aw->asked_x = aw->shown.x;
+    aw->asked_y = aw->shown.y;
+    SDL_SetWindowPosition(aw->win, aw->shown.x, aw->shown.y);
     int cw, ch;
     SDL_GetWindowSize(aw->win, &cw, &ch);
-    if (cw != aw->w || ch != aw->h)
-        SDL_SetWindowSize(aw->win, MAX(aw->w, 1), MAX(aw->h, 1));
+    if (cw != aw->shown.w || ch != aw->shown.h)
+        SDL_SetWindowSize(aw->win, aw->shown.w, aw->shown.h);
     make_texture(aw);
+}
+
+/* The server's visibility fields of @rw, kept (they may come alone). */
+static bool take_visibility(AppWin *aw, const SessionRailWindow *rw)
+{
+    if (rw->fields & SESSION_RAIL_VIS_OFFSET) {
+        aw->vis_x = rw->vis_x;
+        aw->vis_y = rw->vis_y;
+    }
+    if (rw->fields & SESSION_RAIL_VISIBILITY) {
+        memcpy(aw->vis_box, rw->vis_box, sizeof(aw->vis_box));
+        aw->has_vis = true;
+    }
+    return rw->fields & (SESSION_RAIL_VIS_OFFSET | SESSION_RAIL_VISIBILITY);
 }
 
 static void apply_show(AppWin *aw)
@@ -339,7 +379,10 @@ static AppWin *win_create(App *a, const SessionRailWindow *rw)
         flags |= SDL_WINDOW_POPUP_MENU | SDL_WINDOW_SKIP_TASKBAR; /* menus, tooltips: exact place */
     else if (aw->ex_style & WS_EX_TOOLWINDOW_BIT)
         flags |= SDL_WINDOW_UTILITY | SDL_WINDOW_SKIP_TASKBAR;
-    aw->win = SDL_CreateWindow(aw->title, aw->x, aw->y, aw->w, aw->h, flags);
+    take_visibility(aw, rw);
+    update_shown(aw);
+    aw->win = SDL_CreateWindow(aw->title, aw->shown.x, aw->shown.y, aw->shown.w, aw->shown.h,
+                               flags);
     if (aw->win)
         aw->ren = sdl_util_renderer(aw->win);
     if (!aw->win || !aw->ren) {
@@ -354,8 +397,8 @@ static AppWin *win_create(App *a, const SessionRailWindow *rw)
     set_wm_class(aw->win, a->next_class ? a->next_class : a->opts->wm_class);
     if (owner)
         SDL_SetWindowModalFor(aw->win, owner->win);
-    aw->asked_x = aw->x;
-    aw->asked_y = aw->y;
+    aw->asked_x = aw->shown.x;
+    aw->asked_y = aw->shown.y;
     make_texture(aw);
     apply_show(aw);
     aw->redraw = true;
@@ -397,6 +440,7 @@ static void rail_window(App *a, const SessionRailWindow *rw)
         aw->style = rw->style;
         aw->ex_style = rw->ex_style;
     }
+    bool vis = take_visibility(aw, rw);
     if (rw->fields & SESSION_RAIL_RECT) {
         if (rw->x != INT32_MIN) {
             aw->x = rw->x;
@@ -406,6 +450,8 @@ static void rail_window(App *a, const SessionRailWindow *rw)
             aw->w = rw->w;
             aw->h = rw->h;
         }
+    }
+    if (rw->fields & SESSION_RAIL_RECT || vis) {
         /* A minimized Windows window moves far off the screen: leave ours. */
         if (aw->show != SESSION_RAIL_MINIMIZED)
             place(aw);
@@ -604,7 +650,7 @@ static void send_pointer(App *a, AppWin *aw, int wx, int wy, unsigned extra)
     int ww, wh, ow, oh;
     SDL_GetWindowSize(aw->win, &ww, &wh);
     SDL_GetRendererOutputSize(aw->ren, &ow, &oh);
-    int x = aw->x + (ww ? wx * ow / ww : wx), y = aw->y + (wh ? wy * oh / wh : wy);
+    int x = aw->shown.x + (ww ? wx * ow / ww : wx), y = aw->shown.y + (wh ? wy * oh / wh : wy);
     session_pointer(a->session, x, y, a->buttons | extra);
 }
 
@@ -623,17 +669,28 @@ static void window_event(App *a, AppWin *aw, const SDL_WindowEvent *e)
         /* The desktop's window manager moved it (not us): tell the server. */
         if ((e->data1 != aw->asked_x || e->data2 != aw->asked_y) && s &&
             aw->show != SESSION_RAIL_MINIMIZED) {
-            aw->x = aw->asked_x = e->data1;
-            aw->y = aw->asked_y = e->data2;
+            int dx = e->data1 - aw->asked_x, dy = e->data2 - aw->asked_y;
+            aw->x += dx;
+            aw->y += dy;
+            aw->vis_x += dx;
+            aw->vis_y += dy;
+            update_shown(aw);
+            aw->asked_x = e->data1;
+            aw->asked_y = e->data2;
             rdp_session_rail_move(s, aw->id, aw->x, aw->y, aw->w, aw->h);
         }
         break;
     case SDL_WINDOWEVENT_SIZE_CHANGED: {
         int ow, oh;
         SDL_GetRendererOutputSize(aw->ren, &ow, &oh);
-        if ((ow != aw->w || oh != aw->h) && s && aw->decorated) {
-            aw->w = ow;
-            aw->h = oh;
+        if ((ow != aw->shown.w || oh != aw->shown.h) && s && aw->decorated) {
+            aw->w += ow - aw->shown.w;
+            aw->h += oh - aw->shown.h;
+            if (aw->has_vis) {
+                aw->vis_box[2] += ow - aw->shown.w;
+                aw->vis_box[3] += oh - aw->shown.h;
+            }
+            update_shown(aw);
             rdp_session_rail_move(s, aw->id, aw->x, aw->y, aw->w, aw->h);
             make_texture(aw);
         }

@@ -90,6 +90,26 @@ static BOOL on_window(rdpContext *ctx, const WINDOW_ORDER_INFO *info, const WIND
         w->ex_style = ws->extendedStyle;
         w->fields |= SESSION_RAIL_STYLE;
     }
+    if (f & WINDOW_ORDER_FIELD_VIS_OFFSET) {
+        w->vis_x = ws->visibleOffsetX;
+        w->vis_y = ws->visibleOffsetY;
+        w->fields |= SESSION_RAIL_VIS_OFFSET;
+    }
+    if ((f & WINDOW_ORDER_FIELD_VISIBILITY) && ws->numVisibilityRects > 0 && ws->visibilityRects) {
+        const RECTANGLE_16 *v = ws->visibilityRects;
+        int *box = w->vis_box;
+        box[0] = v[0].left;
+        box[1] = v[0].top;
+        box[2] = v[0].right;
+        box[3] = v[0].bottom;
+        for (UINT32 i = 1; i < ws->numVisibilityRects; i++) {
+            box[0] = MIN(box[0], v[i].left);
+            box[1] = MIN(box[1], v[i].top);
+            box[2] = MAX(box[2], v[i].right);
+            box[3] = MAX(box[3], v[i].bottom);
+        }
+        w->fields |= SESSION_RAIL_VISIBILITY;
+    }
     vd_debug("rdp: rail window 0x%x%s fields 0x%x", w->id, w->is_new ? " (new)" : "", f);
     session_post_rail(r->s, SESSION_EV_RAIL_WINDOW, w, NULL, 0, 0);
     return TRUE;

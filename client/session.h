@@ -40,6 +40,8 @@ enum {
     SESSION_RAIL_RECT = 1 << 2,   /* @x @y @w @h changed */
     SESSION_RAIL_SHOW = 1 << 3,
     SESSION_RAIL_STYLE = 1 << 4,
+    SESSION_RAIL_VIS_OFFSET = 1 << 5, /* @vis_x @vis_y changed */
+    SESSION_RAIL_VISIBILITY = 1 << 6, /* @vis_box changed */
 };
 
 /* RemoteApp show states (MS-RDPERP TS_WINDOW_ORDER ShowState). */
@@ -59,6 +61,12 @@ typedef struct {
     char *title;               /* UTF-8 */
     int show;                  /* SESSION_RAIL_HIDDEN ... */
     uint32_t style, ex_style;  /* Windows WS_* and WS_EX_* bits */
+    /* What of the window is visible: the bounding box (left, top, right,
+     * bottom; right and bottom one past) of the server's visibility region,
+     * relative to @vis_x @vis_y on the desktop. Windows 10 and 11 windows
+     * have invisible resize borders outside it. */
+    int vis_x, vis_y;
+    int vis_box[4];
 } SessionRailWindow;
 
 typedef struct {

@@ -128,6 +128,8 @@ bool srv_rail_take_redraw(SrvRail *r);
  * (SRV_RAIL_BACKGROUND) with the visible windows on it, bottom to top. */
 void srv_rail_paint(void *data, uint32_t *fb, unsigned stride_px, unsigned w, unsigned h);
 #define SRV_RAIL_BACKGROUND 0x203050u
+/* A window's invisible resize border (program "framed"). */
+#define SRV_RAIL_INVISIBLE 0xFF00FFu
 
 /* --- WTS API with fixes for libfreerdp-server2's rdpdr server (srv_wts.c) --- */
 

@@ -294,6 +294,11 @@ static bool open_program(SrvRail *r, const char *name)
     int cascade = 30 * (int)rail_win_count_top(r);
     g_autofree char *title = g_strdup_printf("%s - vmdesk test", name);
     RailWin *main_win = rail_win_new(r, 0, title, 120 + cascade, 90 + cascade, 640, 400);
+    if (strcmp(name, "framed") == 0) {
+        main_win->margin = 8;
+        srv_log("rail window-visible 0x%x %d 0 %d %d", main_win->id, main_win->margin,
+                main_win->w - main_win->margin, main_win->h - main_win->margin);
+    }
     if (!rail_win_announce(r, main_win))
         return false;
     if (strcmp(name, "dialog") == 0) {

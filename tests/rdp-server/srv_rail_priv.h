@@ -17,6 +17,9 @@ typedef struct {
     uint32_t style, ex_style;
     uint32_t colour;             /* 0xRRGGBB, from the window's number */
     uint16_t icon_entry;         /* its icon in the client's icon cache 0 */
+    int margin;                  /* invisible resize border left, right and bottom (Windows
+                                    10 and 11 have 7-8 px): outside the visibility region,
+                                    painted #ff00ff so that a client showing it is caught */
 } RailWin;
 
 struct SrvRail {

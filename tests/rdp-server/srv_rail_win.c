@@ -135,8 +135,10 @@ static bool send_state(SrvRail *r, RailWin *w, uint32_t fields, bool is_new)
     st.windowRects = &whole;
     st.visibleOffsetX = w->x;
     st.visibleOffsetY = w->y;
+    RECTANGLE_16 visible = {(UINT16)w->margin, 0, (UINT16)MAX(w->w - w->margin, w->margin),
+                            (UINT16)MAX(w->h - w->margin, 0)};
     st.numVisibilityRects = 1;
-    st.visibilityRects = &whole;
+    st.visibilityRects = &visible;
     rdpWindowUpdate *wu = r->client->update->window;
     rdpContext *ctx = r->client->context;
     bool ok = begin(r);
@@ -392,6 +394,13 @@ static void paint_window(const RailWin *w, uint32_t *fb, unsigned stride, unsign
     fill(fb, stride, dw, dh, w->x, w->y + w->h - 1, w->w, 1, 0);
     fill(fb, stride, dw, dh, w->x, w->y, 1, w->h, 0);
     fill(fb, stride, dw, dh, w->x + w->w - 1, w->y, 1, w->h, 0);
+    if (w->margin > 0) { /* the invisible border, where it is not visible */
+        fill(fb, stride, dw, dh, w->x, w->y, w->margin, w->h, SRV_RAIL_INVISIBLE);
+        fill(fb, stride, dw, dh, w->x + w->w - w->margin, w->y, w->margin, w->h,
+             SRV_RAIL_INVISIBLE);
+        fill(fb, stride, dw, dh, w->x, w->y + w->h - w->margin, w->w, w->margin,
+             SRV_RAIL_INVISIBLE);
+    }
 }
 
 void srv_rail_paint(void *data, uint32_t *fb, unsigned stride_px, unsigned w, unsigned h)

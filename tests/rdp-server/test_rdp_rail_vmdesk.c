@@ -159,6 +159,24 @@ static void test_vmdesk_rail(void)
     rt_wait_window_gone(&s, "dialog - vmdesk test", 10000);
     rt_wait_window_gone(&s, popup_title, 10000);
 
+    /* A window with Windows 10's invisible borders: only its visible part
+     * is a window here, and moving it moves the whole window there. */
+    status = app_run(&s, env, "framed", &out);
+    g_assert_cmpint(status, ==, 0);
+    g_free(rt_expect_next(&s, &mark, "rail window-visible 0x1004 8 0 632 392", 5000));
+    g_autofree char *framed_line =
+        rt_expect_next(&s, &mark, "rail window-create 0x1004 owner 0x0 ", 5000);
+    int fx = 0, fy = 0;
+    g_assert_cmpint(sscanf(strstr(framed_line, "rect ") + 5, "%d %d", &fx, &fy), ==, 2);
+    g_autofree char *framed = rt_wait_window(&s, "framed - vmdesk test", NULL, 10000);
+    rt_expect_geometry(&s, framed, fx + 8, fy, 624, 392, 10000);
+    rt_expect_pixel(fx + 8, fy + 200, 0xA050C0, TOLERANCE); /* its colour, not #ff00ff */
+    rt_xdo("windowmove", framed, "400", "300", NULL);
+    g_free(rt_expect_next(&s, &mark, "rail window-move 0x1004 392 300 640 400", 5000));
+    rt_expect_geometry(&s, framed, 400, 300, 624, 392, 10000);
+    rt_server_command(&s, "close 0x1004");
+    rt_wait_window_gone(&s, "framed - vmdesk test", 10000);
+
     /* A launch the server refuses: the reason, and the exit status. */
     g_clear_pointer(&out, g_free);
     status = app_run(&s, env, "missing", &out);
