@@ -154,7 +154,9 @@ int cli_supervise(int argc, char **argv)
 {
     g_autofree char *accel = NULL, *reason = NULL;
     int lock_fd = -1;
+    gboolean disposable = FALSE;
     GOptionEntry entries[] = {
+        {"disposable", 0, 0, G_OPTION_ARG_NONE, &disposable, "a throw-away run", NULL},
         {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "kvm or tcg", "A"},
         {"accel-reason", 0, 0, G_OPTION_ARG_STRING, &reason, "why", "TEXT"},
         {"lock-fd", 0, 0, G_OPTION_ARG_INT, &lock_fd, "the VM's lock, held", "FD"},
@@ -164,7 +166,8 @@ int cli_supervise(int argc, char **argv)
                    &argv, &status) ||
         !cli_expect_args("__supervise", argc, 1, 1, &status))
         return status;
-    SupervisorOptions opts = {.name = argv[1], .accel_reason = reason, .lock_fd = lock_fd};
+    SupervisorOptions opts = {.name = argv[1], .accel_reason = reason, .lock_fd = lock_fd,
+                              .disposable = disposable};
     GError *err = NULL;
     if (!accel || !vm_accel_from_string(accel, &opts.accel, &err) ||
         opts.accel == VM_ACCEL_AUTO) {

@@ -118,7 +118,7 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
     g_subprocess_launcher_take_fd(l, lock, 3);
     const char *argv[] = {opts->self_exe, "__supervise", name, "--accel",
                           vm_accel_to_string(accel), "--accel-reason", reason, "--lock-fd", "3",
-                          NULL};
+                          opts->disposable ? "--disposable" : NULL, NULL};
     g_autoptr(GSubprocess) sup = g_subprocess_launcher_spawnv(l, argv, error);
     if (!sup) {
         g_prefix_error(error, "cannot start the VM's supervisor: ");

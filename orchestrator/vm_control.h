@@ -14,6 +14,7 @@ typedef struct {
     bool accel_override;       /* use @accel instead of the config's */
     VmAccel accel;
     int timeout_ms;            /* for STARTING -> RUNNING; 0: 120 s */
+    bool disposable;           /* a throw-away run: see SupervisorOptions.disposable */
 } VmStartOptions;
 
 /* Start the VM and return once QEMU runs (state RUNNING or PAUSED), with
