@@ -5,6 +5,7 @@
 
 #include "rdp_session.h"
 #include "vm_config.h"
+#include "vm_overlay.h"
 #include "vm_state.h"
 
 #include <glib.h>
@@ -33,6 +34,9 @@ int cli_certificate(int argc, char **argv);
 int cli_cdrom(int argc, char **argv);
 int cli_disk(int argc, char **argv);
 int cli_probe(int argc, char **argv);
+int cli_overlay(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
+int cli_disposable(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -52,6 +56,15 @@ void cli_print_json(JsonNode *node);
 /* The JSON object for a VM (stable, documented in docs/cli.md); @full adds
  * the whole config. */
 JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full);
+/* The overlay status and snapshot list as documented in docs/cli.md
+ * (caller unrefs), and as text for show and overlay status (cli_storage.c).
+ * @st is a VmOverlayStatus, @list holds VmSnapshot (vm_overlay.h,
+ * vm_snapshot.h). */
+JsonNode *cli_overlay_json(const VmOverlayStatus *st);
+void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
+JsonNode *cli_snapshots_json(GPtrArray *list);
+void cli_snapshots_print(GPtrArray *list);
+
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);
 

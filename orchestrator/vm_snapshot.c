@@ -375,7 +375,7 @@ static bool write_restore_intent(Ctx *c, const char *tag, GError **error)
 
 static bool offline_restore(Ctx *c, const char *tag, GError **error)
 {
-    const char *argv[] = {"qemu-img", "snapshot", "-a", tag, "-f", "qcow2", c->disk, NULL};
+    const char *argv[] = {"qemu-img", "snapshot", "-a", tag, c->disk, NULL};
     if (!restore_side(c, tag, error) ||
         !vm_store_run_qemu_img(argv, c->disk, "qemu-img snapshot -a", error))
         return false;
@@ -388,7 +388,7 @@ static bool offline_restore(Ctx *c, const char *tag, GError **error)
 static bool offline_op(Ctx *c, Op op, const char *tag, GError **error)
 {
     const char *flag = op == OP_SAVE ? "-c" : op == OP_RESTORE ? "-a" : "-d";
-    const char *argv[] = {"qemu-img", "snapshot", flag, tag, "-f", "qcow2", c->disk, NULL};
+    const char *argv[] = {"qemu-img", "snapshot", flag, tag, c->disk, NULL};
     g_autofree char *side = g_build_filename(c->snaps, tag, NULL);
     switch (op) {
     case OP_SAVE:
