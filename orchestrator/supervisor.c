@@ -1,5 +1,6 @@
 #include "supervisor.h"
 
+#include "disk_space.h"
 #include "error.h"
 #include "firmware.h"
 #include "log.h"
@@ -410,7 +411,10 @@ static bool start_qemu(Supervisor *s, GError **error)
 static bool setup_disposable(Supervisor *s, GError **error)
 {
     g_autofree char *dir = g_build_filename(s->vm_dir, VM_DISPOSABLE_DIR, NULL);
-    if (!vd_mkdir_private(dir, error))
+    uint64_t need = disk_space_tree_size(s->uefi_vars) + disk_space_tree_size(s->tpm_dir) +
+                    (1u << 20);
+    if (!disk_space_check(s->vm_dir, need, "a disposable run", error) ||
+        !vd_mkdir_private(dir, error))
         return false;
     g_autofree char *disk = vm_store_disk_path(s->cfg);
     if (disk) {

@@ -109,7 +109,11 @@ bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *ol
     } else {
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, target);
         const char *argv[] = {"qemu-img", "resize", "-f", format, path, size, NULL};
-        if (!vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img resize", error))
+        g_autofree char *dir = g_path_get_dirname(path);
+        /* Growing a qcow2 image writes a larger L1 table and refcounts only. */
+        if (!disk_space_check(dir, (target - current) / 8192 + (1u << 20), "growing the disk",
+                              error) ||
+            !vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img resize", error))
             return false;
     }
     if (old_size)

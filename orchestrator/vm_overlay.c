@@ -160,8 +160,9 @@ static bool finish_intent(const VmConfig *cfg)
     return ok;
 }
 
-/* The steps after the intent is on disk; each is safe to redo. */
-static bool run_intent(const VmConfig *cfg, VmOverlayAction a, GError **error)
+/* The steps after the intent is on disk; each is safe to redo. @redo: an
+ * interrupted attempt is being completed. */
+static bool run_intent(const VmConfig *cfg, VmOverlayAction a, bool redo, GError **error)
 {
     g_autofree char *overlay = vm_store_disk_path(cfg);
     if (a == VM_OVERLAY_COMMIT) {
@@ -170,9 +171,9 @@ static bool run_intent(const VmConfig *cfg, VmOverlayAction a, GError **error)
         const char *argv[] = {"qemu-img", "commit", "-q", "-d", "-f", "qcow2", overlay, NULL};
         if (!vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img commit", error))
             return false;
-        /* A qcow2 base killed in a former attempt may have leaked clusters:
+        /* A qcow2 base whose commit was killed may have leaked clusters:
          * harmless, but reclaim them. */
-        g_autofree char *fmt = probe_format(cfg->base, NULL);
+        g_autofree char *fmt = redo ? probe_format(cfg->base, NULL) : NULL;
         if (fmt && !strcmp(fmt, "qcow2")) {
             const char *check[] = {"qemu-img", "check", "-q", "-r", "leaks", "-f", "qcow2",
                                    cfg->base, NULL};
@@ -230,7 +231,7 @@ bool vm_overlay_recover_locked(const VmConfig *cfg, char **what, GError **error)
         return false;
     }
     vd_info("completing the %s of VM \"%s\"'s overlay that was interrupted", action, cfg->name);
-    if (!run_intent(cfg, a, error)) {
+    if (!run_intent(cfg, a, true, error)) {
         g_prefix_error(error, "completing the interrupted %s: ", action);
         return false;
     }
@@ -393,7 +394,7 @@ bool vm_overlay_apply_locked(const VmConfig *cfg, VmOverlayAction action, GError
     } else if (!disk_space_check(dir, MIB, "a new empty overlay", error)) {
         return false;
     }
-    return write_intent(cfg, action, error) && run_intent(cfg, action, error);
+    return write_intent(cfg, action, error) && run_intent(cfg, action, false, error);
 }
 
 bool vm_overlay_apply(const char *name, VmOverlayAction action, GError **error)
