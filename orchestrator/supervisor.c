@@ -52,6 +52,7 @@ typedef struct {
     guint kill_timer;
     GMainLoop *loop;
     bool saw_shutdown;
+    VmState before_snapshot;  /* the state a snapshot job interrupted */
     bool clean_exit;          /* QEMU ended normally: STOPPED follows the on-shutdown policy */
     char *tpm_dir;            /* swtpm's state folder */
     char *uefi_vars;          /* the variable store QEMU uses */
@@ -248,6 +249,24 @@ static void on_event(const char *event, JsonObject *data, void *user_data)
             if (s->powerdown_timer)
                 g_source_remove(s->powerdown_timer);
             s->powerdown_timer = g_timeout_add_seconds(POWERDOWN_GRACE_S, powerdown_expired, s);
+        }
+    } else if (!strcmp(event, "JOB_STATUS_CHANGE") && data) {
+        /* vmdesk's live snapshot jobs (vm_snapshot.c): SNAPSHOTTING while
+         * one runs, then the state it interrupted. */
+        const char *id = json_object_get_string_member_with_default(data, "id", "");
+        const char *js = json_object_get_string_member_with_default(data, "status", "");
+        if (!g_str_has_prefix(id, VM_SNAPSHOT_JOB_PREFIX))
+            return;
+        if (!strcmp(js, "running") && (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED)) {
+            s->before_snapshot = st;
+            g_autofree char *why = g_strdup_printf(
+                "%s a snapshot", g_str_has_suffix(id, "save")   ? "saving"
+                                 : g_str_has_suffix(id, "load") ? "loading"
+                                                                : "deleting");
+            publish(s, VM_STATE_SNAPSHOTTING, why);
+        } else if ((!strcmp(js, "concluded") || !strcmp(js, "null")) &&
+                   st == VM_STATE_SNAPSHOTTING) {
+            publish(s, s->before_snapshot, NULL);
         }
     } else if (!strcmp(event, "RESET")) {
         vd_info("the guest reset");

@@ -271,7 +271,9 @@ static bool run_job(QmpClient *q, const char *command, JsonObject *args, GError 
                 g_strdup(json_object_get_string_member_with_default(j, "error", NULL));
             JsonObject *d = json_object_new();
             json_object_set_string_member(d, "id", job);
-            g_autoptr(JsonNode) dr = qmp_client_execute(q, "job-dismiss", d, QMP_TIMEOUT_MS, NULL);
+            JsonNode *dr = qmp_client_execute(q, "job-dismiss", d, QMP_TIMEOUT_MS, NULL);
+            if (dr)
+                json_node_unref(dr);
             if (err) {
                 g_set_error(error, VD_ERROR, VD_ERROR_VM, "QEMU's %s failed: %s", command, err);
                 return false;
@@ -286,10 +288,13 @@ static bool run_job(QmpClient *q, const char *command, JsonObject *args, GError 
     }
 }
 
-static JsonObject *job_args(const char *tag, bool vmstate)
+/* Job ids start with VM_SNAPSHOT_JOB_PREFIX: the supervisor publishes
+ * SNAPSHOTTING while such a job runs. */
+static JsonObject *job_args(const char *what, const char *tag, bool vmstate)
 {
     JsonObject *o = json_object_new();
-    json_object_set_string_member(o, "job-id", "vmdesk-snapshot");
+    g_autofree char *id = g_strconcat(VM_SNAPSHOT_JOB_PREFIX, what, NULL);
+    json_object_set_string_member(o, "job-id", id);
     json_object_set_string_member(o, "tag", tag);
     if (vmstate)
         json_object_set_string_member(o, "vmstate", "disk0");
@@ -341,7 +346,7 @@ static bool live_op(Ctx *c, Op op, const char *tag, GError **error)
         return false;
     bool ok;
     if (op == OP_DELETE) {
-        ok = run_job(q, "snapshot-delete", job_args(tag, false), error);
+        ok = run_job(q, "snapshot-delete", job_args("delete", tag, false), error);
     } else {
         /* Paused, so the UEFI variables and TPM state copied now belong to
          * the same moment as the VM state. */
@@ -349,9 +354,9 @@ static bool live_op(Ctx *c, Op op, const char *tag, GError **error)
             return false;
         if (op == OP_SAVE)
             ok = save_side(c, tag, error) &&
-                 run_job(q, "snapshot-save", job_args(tag, true), error);
+                 run_job(q, "snapshot-save", job_args("save", tag, true), error);
         else
-            ok = run_job(q, "snapshot-load", job_args(tag, true), error);
+            ok = run_job(q, "snapshot-load", job_args("load", tag, true), error);
         if (!ok && op == OP_SAVE) {
             g_autofree char *side = g_build_filename(c->snaps, tag, NULL);
             vm_files_remove_tree(side);
@@ -464,10 +469,15 @@ static bool run_op(const char *name, Op op, const char *tag, bool force, bool *l
     if (op == OP_SAVE) {
         g_autofree char *vars = g_build_filename(c.dir, VM_UEFI_VARS_FILE, NULL);
         g_autofree char *tpm = g_build_filename(c.dir, VM_TPM_DIR, NULL);
-        uint64_t need = disk_space_tree_size(vars) + disk_space_tree_size(tpm) + 16 * MIB;
-        if (lock < 0)
-            need += c.cfg->memory; /* the VM state, at most about the RAM */
-        if (!disk_space_check(c.dir, need, "the snapshot", error))
+        /* The copies go to the VM folder; the snapshot's metadata and, for
+         * a live one, the VM state (at most about the RAM) into the disk. */
+        uint64_t copies = disk_space_tree_size(vars) + disk_space_tree_size(tpm) + MIB;
+        uint64_t in_disk = 16 * MIB + (lock < 0 ? c.cfg->memory : 0);
+        g_autofree char *disk_dir = g_path_get_dirname(c.disk);
+        bool same_fs = disk_space_free(disk_dir) == disk_space_free(c.dir);
+        if (same_fs ? !disk_space_check(c.dir, copies + in_disk, "the snapshot", error)
+                    : !disk_space_check(c.dir, copies, "the snapshot", error) ||
+                          !disk_space_check(disk_dir, in_disk, "the snapshot", error))
             goto out;
     }
     if (op == OP_RESTORE && !force) {

@@ -23,6 +23,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* QMP job ids of live snapshot operations: this prefix and save, load or
+ * delete. */
+#define VM_SNAPSHOT_JOB_PREFIX "vmdesk-snapshot-"
+
 typedef struct {
     char *tag;
     char *id;

@@ -87,6 +87,12 @@ static void test_live(void)
     g_assert_cmpstr(state2, ==, "RUNNING");
     /* The restored guest runs on: its shell answers. */
     st_guest_shell(&h, "sn", "echo ALIVE-$((6*7))", "ALIVE-42", 30000);
+    /* The supervisor showed the snapshot jobs as SNAPSHOTTING. */
+    g_autofree char *sup_path = st_vm_path(&h, "sn", "logs/supervisor.log");
+    g_autofree char *sup = NULL;
+    g_assert_true(g_file_get_contents(sup_path, &sup, NULL, NULL));
+    g_assert_nonnull(strstr(sup, "-> SNAPSHOTTING: saving a snapshot"));
+    g_assert_nonnull(strstr(sup, "-> SNAPSHOTTING: loading a snapshot"));
     g_free(harness_ok(&h, "stop", "sn", NULL));
     g_autofree char *back = st_first_line(disk);
     g_assert_cmpstr(back, ==, "S1");
@@ -234,6 +240,11 @@ static void test_import_export(void)
         g_free(harness_ok(&h, "disk", "ie", "import", out, NULL));
         assert_same_image(raw, disk);
     }
+    /* create --base IMAGE without --overlay: a qcow2 copy of IMAGE. */
+    g_free(harness_ok(&h, "create", "cp", "--os", "other", "--firmware", "bios", "--disk", "0",
+                      "--base", raw, NULL));
+    g_autofree char *cp_disk = st_vm_path(&h, "cp", "disk.qcow2");
+    assert_same_image(raw, cp_disk);
     g_autofree char *exists = g_build_filename(h.root, "out.raw", NULL);
     const char *again[] = {"disk", "ie", "export", exists, "--format", "raw", NULL};
     expect_status(&h, 2, "exists", again);
