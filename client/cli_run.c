@@ -4,6 +4,7 @@
 #include "error.h"
 #include "supervisor.h"
 #include "vm_control.h"
+#include "vm_overlay.h"
 #include "vm_store.h"
 
 #include <stdio.h>
@@ -51,6 +52,10 @@ int cli_start(int argc, char **argv)
     if (!vm_start(argv[1], &opts, &st, &err))
         return cli_fail(err);
     print_endpoints(argv[1], st);
+    if (vm_overlay_decision_pending(argv[1]))
+        printf("Note: the last shutdown's changes still wait for an answer (on-shutdown=ask); "
+               "this run adds to them. See vmdesk overlay %s status\n",
+               argv[1]);
     return 0;
 }
 
