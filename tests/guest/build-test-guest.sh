@@ -6,7 +6,7 @@
 #   OUTDIR/vmlinux     uncompressed kernel ELF (PVH entry; boot with -kernel)
 #   OUTDIR/vmlinuz     the bzImage it was extracted from (fallback)
 #   OUTDIR/initrd.img  gzip'd newc cpio: Debian's static busybox, the kernel
-#                      modules for virtio-net on PCI + ACPI power button +
+#                      modules for virtio-net and virtio-blk on PCI + ACPI power button +
 #                      evdev + QEMU's USB tablet on xHCI (usb-tablet on
 #                      qemu-xhci), and tests/guest/init as /init
 #   OUTDIR/guest.env   shell-sourcable: KERNEL=, INITRD=, APPEND=, ...
