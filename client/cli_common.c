@@ -148,6 +148,9 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         add_opt_string(b, "disk", disk);
         json_builder_set_member_name(b, "disk-format");
         json_builder_add_string_value(b, cfg->disk_format);
+        add_opt_string(b, "base", cfg->base);
+        json_builder_set_member_name(b, "on-shutdown");
+        json_builder_add_string_value(b, vm_on_shutdown_to_string(cfg->on_shutdown));
         add_opt_string(b, "iso", cfg->iso);
         add_opt_string(b, "kernel", cfg->kernel);
         add_opt_string(b, "initrd", cfg->initrd);
