@@ -284,11 +284,71 @@ static void test_disposable(void)
     harness_finish(&h);
 }
 
+static void write_at(const char *path, goffset off, const char *text)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpuint(len, >=, (gsize)off + strlen(text));
+    memcpy(data + off, text, strlen(text));
+    g_assert_true(g_file_set_contents(path, data, (gssize)len, NULL));
+}
+
+static char *read_at(const char *path, goffset off, gsize n)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpuint(len, >=, (gsize)off + n);
+    return g_strndup(data + off, n);
+}
+
+/* The UEFI variables and the TPM state follow the overlay: commit makes the
+ * live ones the committed ones, discard brings those back. */
+static void test_uefi_tpm_state(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *base = g_build_filename(h.root, "base.qcow2", NULL);
+    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, "64M", NULL};
+    g_assert_cmpint(st_run(mk, NULL), ==, 0);
+    g_free(harness_ok(&h, "create", "fw", "--os", "other", "--firmware", "uefi", "--tpm",
+                      "--disk", "0", "--base", base, "--overlay", NULL));
+    g_autofree char *vars = st_vm_path(&h, "fw", "uefi-vars.fd");
+    g_autofree char *tpm_file = st_vm_path(&h, "fw", "tpm/tpm2-00.permall");
+    g_autofree char *tpm_new = st_vm_path(&h, "fw", "tpm/extra");
+
+    write_at(vars, 0x83f00, "VARS-ONE");
+    g_assert_true(g_file_set_contents(tpm_file, "TPM-ONE", -1, NULL));
+    g_autofree char *out = harness_ok(&h, "overlay", "fw", "status", NULL);
+    g_assert_nonnull(strstr(out, "UEFI variables"));
+    g_assert_nonnull(strstr(out, "TPM state"));
+    g_free(harness_ok(&h, "overlay", "fw", "commit", NULL));
+    g_autofree char *committed = st_vm_path(&h, "fw", "base-state/uefi-vars.fd");
+    g_autofree char *c1 = read_at(committed, 0x83f00, 8);
+    g_assert_cmpstr(c1, ==, "VARS-ONE");
+
+    write_at(vars, 0x83f00, "VARS-TWO");
+    g_assert_true(g_file_set_contents(tpm_file, "TPM-TWO", -1, NULL));
+    g_assert_true(g_file_set_contents(tpm_new, "new", -1, NULL));
+    g_free(harness_ok(&h, "overlay", "fw", "discard", NULL));
+    g_autofree char *v = read_at(vars, 0x83f00, 8);
+    g_assert_cmpstr(v, ==, "VARS-ONE");
+    g_autofree char *t = NULL;
+    g_assert_true(g_file_get_contents(tpm_file, &t, NULL, NULL));
+    g_assert_cmpstr(t, ==, "TPM-ONE");
+    g_assert_false(g_file_test(tpm_new, G_FILE_TEST_EXISTS));
+    g_autofree char *out2 = harness_ok(&h, "overlay", "fw", "status", NULL);
+    g_assert_null(strstr(out2, "UEFI variables"));
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/storage/overlay/policies", test_policies);
     g_test_add_func("/storage/overlay/kill-during-commit", test_kill_during_commit);
     g_test_add_func("/storage/overlay/disposable", test_disposable);
+    g_test_add_func("/storage/overlay/uefi-tpm-state", test_uefi_tpm_state);
     return g_test_run();
 }

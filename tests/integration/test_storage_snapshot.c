@@ -184,6 +184,23 @@ static void test_uefi_vars(void)
     g_autofree char *m2 = read_vars_mark(vars);
     g_assert_cmpstr(m2, ==, "VMDESK-A");
     g_free(harness_ok(&h, "stop", "uv", "--force", NULL));
+
+    /* Stopped: the live snapshot's copies of the TPM state and variables
+     * come back (swtpm wrote its state while the VM ran). */
+    g_autofree char *permall = st_vm_path(&h, "uv", "tpm/tpm2-00.permall");
+    g_autofree char *saved_permall = st_vm_path(&h, "uv", "snapshots/on/tpm/tpm2-00.permall");
+    g_autofree char *want = NULL, *got = NULL;
+    gsize want_len = 0, got_len = 0;
+    g_assert_true(g_file_get_contents(saved_permall, &want, &want_len, NULL));
+    g_assert_cmpuint(want_len, >, 0);
+    g_assert_true(g_file_set_contents(permall, "garbage", -1, NULL));
+    write_vars_mark(vars, "VMDESK-D");
+    g_free(harness_ok(&h, "snapshot", "uv", "restore", "on", "--force", NULL));
+    g_assert_true(g_file_get_contents(permall, &got, &got_len, NULL));
+    g_assert_cmpuint(got_len, ==, want_len);
+    g_assert_true(memcmp(got, want, want_len) == 0);
+    g_autofree char *m3 = read_vars_mark(vars);
+    g_assert_cmpstr(m3, ==, "VMDESK-A");
     harness_finish(&h);
 }
 
