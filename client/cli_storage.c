@@ -87,8 +87,9 @@ void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *
 int cli_overlay(int argc, char **argv)
 {
     gboolean json = FALSE;
-    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output (status)", NULL},
-                              G_OPTION_ENTRY_NULL};
+    GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output (status)", NULL},
+        G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("overlay", "NAME status [--json] | commit | discard | keep",
                    "A VM's overlay on its read-only base (vmdesk create --base IMAGE --overlay): "

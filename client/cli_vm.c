@@ -125,7 +125,8 @@ int cli_create(int argc, char **argv)
         return cli_fail(err);
     }
     if (import_disk && base) {
-        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--import-disk and --base exclude each other");
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--import-disk and --base exclude each other");
         return cli_fail(err);
     }
     if ((overlay || on_shutdown) && !(base && overlay)) {
