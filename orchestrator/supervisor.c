@@ -467,10 +467,9 @@ static void finish_stop(Supervisor *s)
     g_autofree char *done = NULL;
     g_autoptr(GError) err = NULL;
     if (!s->opts->disposable && s->cfg->base && s->cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP) {
-        g_autofree char *what = g_strdup_printf("%s; on-shutdown=%s", reason,
+        g_autofree char *what = g_strdup_printf("%s; applying on-shutdown=%s", reason,
                                                 vm_on_shutdown_to_string(s->cfg->on_shutdown));
-        if (s->status->state != VM_STATE_STOPPING)
-            publish(s, VM_STATE_STOPPING, what);
+        publish(s, VM_STATE_STOPPING, what);
         if (!vm_overlay_on_shutdown_locked(s->cfg, &done, &err)) {
             vd_err("on-shutdown=%s failed: %s", vm_on_shutdown_to_string(s->cfg->on_shutdown),
                    err->message);
