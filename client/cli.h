@@ -5,6 +5,7 @@
 
 #include "rdp_session.h"
 #include "vm_config.h"
+#include "vm_overlay.h"
 #include "vm_state.h"
 
 #include <glib.h>
@@ -36,6 +37,9 @@ int cli_probe(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_tools(int argc, char **argv);
 int cli_apps(int argc, char **argv);
+int cli_overlay(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
+int cli_disposable(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -61,6 +65,15 @@ int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s
 /* Make sure VM @name runs: starts it when @start (printing that it does and
  * setting *@started), else fails with VD_ERROR_STATE. @started may be NULL. */
 bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error);
+/* The overlay status and snapshot list as documented in docs/cli.md
+ * (caller unrefs), and as text for show and overlay status (cli_storage.c).
+ * @st is a VmOverlayStatus, @list holds VmSnapshot (vm_overlay.h,
+ * vm_snapshot.h). */
+JsonNode *cli_overlay_json(const VmOverlayStatus *st);
+void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
+JsonNode *cli_snapshots_json(GPtrArray *list);
+void cli_snapshots_print(GPtrArray *list);
+
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);
 

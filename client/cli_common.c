@@ -149,6 +149,9 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         add_opt_string(b, "disk", disk);
         json_builder_set_member_name(b, "disk-format");
         json_builder_add_string_value(b, cfg->disk_format);
+        add_opt_string(b, "base", cfg->base);
+        json_builder_set_member_name(b, "on-shutdown");
+        json_builder_add_string_value(b, vm_on_shutdown_to_string(cfg->on_shutdown));
         add_opt_string(b, "iso", cfg->iso);
         json_builder_set_member_name(b, "cds");
         json_builder_begin_array(b);

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "supervisor.h"
 #include "vm_control.h"
+#include "vm_overlay.h"
 #include "vm_store.h"
 
 #include <stdio.h>
@@ -51,6 +52,10 @@ int cli_start(int argc, char **argv)
     if (!vm_start(argv[1], &opts, &st, &err))
         return cli_fail(err);
     print_endpoints(argv[1], st);
+    if (vm_overlay_decision_pending(argv[1]))
+        printf("Note: the last shutdown's changes still wait for an answer (on-shutdown=ask); "
+               "this run adds to them. See vmdesk overlay %s status\n",
+               argv[1]);
     return 0;
 }
 
@@ -154,7 +159,9 @@ int cli_supervise(int argc, char **argv)
 {
     g_autofree char *accel = NULL, *reason = NULL;
     int lock_fd = -1;
+    gboolean disposable = FALSE;
     GOptionEntry entries[] = {
+        {"disposable", 0, 0, G_OPTION_ARG_NONE, &disposable, "a throw-away run", NULL},
         {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "kvm or tcg", "A"},
         {"accel-reason", 0, 0, G_OPTION_ARG_STRING, &reason, "why", "TEXT"},
         {"lock-fd", 0, 0, G_OPTION_ARG_INT, &lock_fd, "the VM's lock, held", "FD"},
@@ -164,7 +171,8 @@ int cli_supervise(int argc, char **argv)
                    &argv, &status) ||
         !cli_expect_args("__supervise", argc, 1, 1, &status))
         return status;
-    SupervisorOptions opts = {.name = argv[1], .accel_reason = reason, .lock_fd = lock_fd};
+    SupervisorOptions opts = {.name = argv[1], .accel_reason = reason, .lock_fd = lock_fd,
+                              .disposable = disposable};
     GError *err = NULL;
     if (!accel || !vm_accel_from_string(accel, &opts.accel, &err) ||
         opts.accel == VM_ACCEL_AUTO) {

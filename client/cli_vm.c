@@ -8,6 +8,8 @@
 #include "size.h"
 #include "vm_disk.h"
 #include "vm_media.h"
+#include "vm_overlay.h"
+#include "vm_snapshot.h"
 #include "vm_store.h"
 
 #include <stdio.h>
@@ -22,10 +24,11 @@ int cli_create(int argc, char **argv)
 {
     g_autofree char *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
                     *secure_boot = NULL, *kernel = NULL, *initrd = NULL, *append = NULL,
-                    *import_disk = NULL, *accel = NULL, *perf = NULL;
+                    *import_disk = NULL, *accel = NULL, *perf = NULL, *base = NULL,
+                    *on_shutdown = NULL;
     g_auto(GStrv) qemu_args = NULL, forwards = NULL;
     int cpus = 0, rdp_port = 0;
-    gboolean tpm = FALSE;
+    gboolean tpm = FALSE, overlay = FALSE;
     g_auto(CliUnattend) unattend = {0};
     GOptionEntry entries[] = {
         {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
@@ -45,6 +48,15 @@ int cli_create(int argc, char **argv)
         {"append", 0, 0, G_OPTION_ARG_STRING, &append, "direct kernel boot: command line", "ARGS"},
         {"import-disk", 0, 0, G_OPTION_ARG_FILENAME, &import_disk,
          "convert this image (any format qemu-img reads) into the VM's disk", "PATH"},
+        {"base", 0, 0, G_OPTION_ARG_FILENAME, &base,
+         "the disk starts as a copy of this image; with --overlay it stays in place, read-only "
+         "for the VM, under a qcow2 overlay",
+         "IMAGE"},
+        {"overlay", 0, 0, G_OPTION_ARG_NONE, &overlay,
+         "with --base: the guest writes into an overlay (vmdesk overlay commit|discard)", NULL},
+        {"on-shutdown", 0, 0, G_OPTION_ARG_STRING, &on_shutdown,
+         "with --overlay: keep (default), commit, discard or ask when the guest shuts down",
+         "POLICY"},
         {"qemu-arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &qemu_args,
          "extra QEMU argument, appended last (repeat for more)", "ARG"},
         {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "auto (default), kvm or tcg", "ACCEL"},
@@ -84,7 +96,8 @@ int cli_create(int argc, char **argv)
     if (!cli_unattend_prepare(name, windows, iso, un, &err))
         return cli_fail(err);
     g_autofree char *abs_iso = absolute(iso), *abs_kernel = absolute(kernel),
-                    *abs_initrd = absolute(initrd), *abs_import = absolute(import_disk);
+                    *abs_initrd = absolute(initrd), *abs_import = absolute(import_disk),
+                    *abs_base = absolute(base);
     g_autofree char *cpus_s = cpus ? g_strdup_printf("%d", cpus) : NULL;
     g_autofree char *port_s = rdp_port ? g_strdup_printf("%d", rdp_port) : NULL;
     struct {
@@ -104,6 +117,7 @@ int cli_create(int argc, char **argv)
         {"performance", perf},
         {"rdp-port", port_s},
         {"virtio", un->virtio_iso ? "on" : NULL},
+        {"on-shutdown", on_shutdown},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
         if (!sets[i].value)
@@ -127,12 +141,23 @@ int cli_create(int argc, char **argv)
         if (!vm_config_set(cfg, a, false, NULL, &err))
             return cli_fail(err);
     }
-    VmCreateOptions opts = {.disk_size = 64ull << 30, .import_disk = abs_import};
+    VmCreateOptions opts = {.disk_size = 64ull << 30, .import_disk = abs_import,
+                            .base = abs_base, .overlay = overlay};
     if (disk && !vd_size_parse(disk, 'G', &opts.disk_size, &err))
         return cli_fail(err);
-    if (import_disk && disk) {
+    if ((import_disk || base) && disk && opts.disk_size) {
         g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
-                    "--disk and --import-disk exclude each other: an imported disk keeps its size");
+                    "--disk and --import-disk/--base exclude each other: the image keeps its size");
+        return cli_fail(err);
+    }
+    if (import_disk && base) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--import-disk and --base exclude each other");
+        return cli_fail(err);
+    }
+    if ((overlay || on_shutdown) && !(base && overlay)) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--overlay needs --base IMAGE, and --on-shutdown needs both");
         return cli_fail(err);
     }
     if (cfg->rdp_port) {
@@ -235,6 +260,17 @@ int cli_show(int argc, char **argv)
             json_object_set_null_member(o, "medium");
         json_object_set_object_member(json_node_get_object(node), "cdrom", o);
     }
+    /* The overlay (an interrupted commit is completed first) and the snapshots. */
+    g_autoptr(VmOverlayStatus) ov = NULL;
+    if (cfg->base && !vm_overlay_status(argv[1], &ov, NULL))
+        ov = NULL;
+    g_autoptr(GPtrArray) snaps = NULL;
+    if (cfg->disk && !g_strcmp0(cfg->disk_format, "qcow2"))
+        snaps = vm_snapshot_list(argv[1], NULL);
+    if (ov)
+        json_object_set_member(json_node_get_object(node), "overlay", cli_overlay_json(ov));
+    if (snaps)
+        json_object_set_member(json_node_get_object(node), "snapshots", cli_snapshots_json(snaps));
     if (json) {
         vm_cdrom_clear(&cd);
         cli_print_json(node);
@@ -256,6 +292,19 @@ int cli_show(int argc, char **argv)
     printf("firmware:     %s%s%s\n", vm_firmware_to_string(cfg->firmware),
            cfg->secure_boot ? ", Secure Boot" : "", cfg->tpm ? ", TPM 2.0" : "");
     printf("disk:         %s\n", disk ? disk : "(none)");
+    if (ov) {
+        printf("overlay:\n");
+        cli_overlay_print(cfg->name, ov, "  ");
+    }
+    if (snaps && snaps->len) {
+        printf("snapshots:\n");
+        for (guint i = 0; i < snaps->len; i++) {
+            VmSnapshot *sn = g_ptr_array_index(snaps, i);
+            g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(sn->date);
+            g_autofree char *d = t ? g_date_time_format(t, "%F %T") : g_strdup("?");
+            printf("  %-20s %s %s\n", sn->tag, d, sn->vm_state_size ? "live" : "disk only");
+        }
+    }
     if (have_cd)
         printf("cd:           %s (tray %s)\n", cd.medium ? cd.medium : "(empty)",
                cd.tray_open ? "open" : "closed");
@@ -411,27 +460,56 @@ int cli_cdrom(int argc, char **argv)
 
 int cli_disk(int argc, char **argv)
 {
+    g_autofree char *format = NULL;
+    GOptionEntry entries[] = {
+        {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+         "export: qcow2 (default), raw, vmdk or vhdx", "FORMAT"},
+        G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse("disk", "NAME resize +SIZE|SIZE",
-                   "Grow a VM's disk by SIZE (+20G) or to SIZE (80G); units K, M, G, T, plain "
-                   "numbers are G. A running guest sees the new size at once (it still has to "
-                   "grow its partition and file system). Disks never shrink.",
-                   NULL, &argc, &argv, &status) ||
+    if (!cli_parse("disk", "NAME resize +SIZE|SIZE | import PATH | export PATH [--format F]",
+                   "resize: grow a VM's disk by SIZE (+20G) or to SIZE (80G); units K, M, G, T, "
+                   "plain numbers are G. A running guest sees the new size at once (it still "
+                   "has to grow its partition and file system). Disks never shrink.\n"
+                   "import: replace the stopped VM's disk by an image of any format qemu-img "
+                   "reads (converted to qcow2; the old disk and its snapshots are gone).\n"
+                   "export: write the stopped VM's disk (base and overlay merged) to PATH as "
+                   "qcow2, raw, vmdk or vhdx.\nBoth check the free space first (exit 7).",
+                   entries, &argc, &argv, &status) ||
         !cli_expect_args("disk", argc, 3, 3, &status))
         return status;
-    if (strcmp(argv[2], "resize")) {
-        fprintf(stderr, "vmdesk disk: unknown action \"%s\"; write vmdesk disk NAME resize "
-                        "+SIZE (see vmdesk disk --help)\n",
-                argv[2]);
+    const char *name = argv[1], *verb = argv[2], *arg = argv[3];
+    GError *err = NULL;
+    if (format && strcmp(verb, "export")) {
+        fprintf(stderr, "vmdesk disk: --format is for export only\n");
         return 2;
     }
-    GError *err = NULL;
+    if (!strcmp(verb, "import")) {
+        if (!vm_disk_import(name, arg, &err))
+            return cli_fail(err);
+        g_autofree char *abs = g_canonicalize_filename(arg, NULL);
+        printf("%s: the disk is now a qcow2 copy of %s\n", name, abs);
+        return 0;
+    }
+    if (!strcmp(verb, "export")) {
+        const char *f = format ? format : "qcow2";
+        if (!vm_disk_export(name, arg, f, &err))
+            return cli_fail(err);
+        g_autofree char *abs = g_canonicalize_filename(arg, NULL);
+        printf("%s: the disk was exported to %s (%s)\n", name, abs, f);
+        return 0;
+    }
+    if (strcmp(verb, "resize")) {
+        fprintf(stderr, "vmdesk disk: unknown action \"%s\"; write resize, import or export (see "
+                        "vmdesk disk --help)\n",
+                verb);
+        return 2;
+    }
     bool live = false;
     uint64_t old_size = 0, new_size = 0;
-    if (!vm_disk_resize(argv[1], argv[3], &live, &old_size, &new_size, &err))
+    if (!vm_disk_resize(name, arg, &live, &old_size, &new_size, &err))
         return cli_fail(err);
     g_autofree char *o = vd_size_format(old_size), *n = vd_size_format(new_size);
-    printf("%s: the disk grew from %s to %s%s\n", argv[1], o, n,
+    printf("%s: the disk grew from %s to %s%s\n", name, o, n,
            live ? "; the running guest was told" : "");
     return 0;
 }

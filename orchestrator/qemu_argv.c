@@ -139,7 +139,8 @@ static void add_firmware(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
                         "firmware=bios");
         return;
     }
-    g_autofree char *vars = g_build_filename(env->vm_dir, UEFI_VARS_FILE, NULL);
+    g_autofree char *vars = env->uefi_vars ? g_strdup(env->uefi_vars)
+                                           : g_build_filename(env->vm_dir, UEFI_VARS_FILE, NULL);
     blockdev(a, "fw-code", env->ovmf_code, "raw", true);
     blockdev(a, "fw-vars", vars, "raw", false);
     if (cfg->secure_boot) {

@@ -13,6 +13,7 @@ typedef struct {
     unsigned host_cpus;       /* for performance=turbo */
     const char *ovmf_code;    /* UEFI code image (read-only); NULL for BIOS */
     int supervisor_qmp_fd;    /* fd of the supervisor's private QMP socket in QEMU, or -1 */
+    const char *uefi_vars;    /* the UEFI variable store; NULL: vm_dir/uefi-vars.fd */
 } QemuArgvEnv;
 
 /* Paths that the argv names, so the supervisor and clients agree on them.

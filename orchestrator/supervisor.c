@@ -1,5 +1,6 @@
 #include "supervisor.h"
 
+#include "disk_space.h"
 #include "error.h"
 #include "firmware.h"
 #include "log.h"
@@ -8,6 +9,9 @@
 #include "qmp_client.h"
 #include "spawn.h"
 #include "vm_state.h"
+#include "vm_files.h"
+#include "vm_overlay.h"
+#include "vm_snapshot.h"
 #include "vm_store.h"
 
 #include <errno.h>
@@ -48,6 +52,10 @@ typedef struct {
     guint kill_timer;
     GMainLoop *loop;
     bool saw_shutdown;
+    VmState before_snapshot;  /* the state a snapshot job interrupted */
+    bool clean_exit;          /* QEMU ended normally: STOPPED follows the on-shutdown policy */
+    char *tpm_dir;            /* swtpm's state folder */
+    char *uefi_vars;          /* the variable store QEMU uses */
     char *shutdown_reason;
     bool powersave;
 } Supervisor;
@@ -149,7 +157,7 @@ static bool wait_for_socket(const char *path, GSubprocess *proc, int timeout_ms)
 
 static bool start_swtpm(Supervisor *s, GError **error)
 {
-    g_autofree char *state = g_build_filename(s->vm_dir, "tpm", NULL);
+    const char *state = s->tpm_dir;
     g_autofree char *sock = g_build_filename(s->runtime_dir, "swtpm.sock", NULL);
     g_autofree char *log = g_build_filename(s->vm_dir, "logs", "swtpm.log", NULL);
     g_autofree char *state_opt = g_strdup_printf("dir=%s,mode=0600", state);
@@ -242,6 +250,24 @@ static void on_event(const char *event, JsonObject *data, void *user_data)
                 g_source_remove(s->powerdown_timer);
             s->powerdown_timer = g_timeout_add_seconds(POWERDOWN_GRACE_S, powerdown_expired, s);
         }
+    } else if (!strcmp(event, "JOB_STATUS_CHANGE") && data) {
+        /* vmdesk's live snapshot jobs (vm_snapshot.c): SNAPSHOTTING while
+         * one runs, then the state it interrupted. */
+        const char *id = json_object_get_string_member_with_default(data, "id", "");
+        const char *js = json_object_get_string_member_with_default(data, "status", "");
+        if (!g_str_has_prefix(id, VM_SNAPSHOT_JOB_PREFIX))
+            return;
+        if (!strcmp(js, "running") && (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED)) {
+            s->before_snapshot = st;
+            g_autofree char *why = g_strdup_printf(
+                "%s a snapshot", g_str_has_suffix(id, "save")   ? "saving"
+                                 : g_str_has_suffix(id, "load") ? "loading"
+                                                                : "deleting");
+            publish(s, VM_STATE_SNAPSHOTTING, why);
+        } else if ((!strcmp(js, "concluded") || !strcmp(js, "null")) &&
+                   st == VM_STATE_SNAPSHOTTING) {
+            publish(s, s->before_snapshot, NULL);
+        }
     } else if (!strcmp(event, "RESET")) {
         vd_info("the guest reset");
     } else if (!strcmp(event, "GUEST_PANICKED")) {
@@ -296,7 +322,8 @@ static void on_qemu_exit(GObject *src, GAsyncResult *res, gpointer data)
     log_append(s->qemu_log, line);
     bool clean = s->saw_shutdown || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (clean) {
-        publish(s, VM_STATE_STOPPED, s->shutdown_reason ? s->shutdown_reason : "QEMU ended");
+        /* STOPPED once swtpm has ended and the on-shutdown policy ran. */
+        s->clean_exit = true;
     } else {
         g_strfreev(s->status->log_tail);
         s->status->log_tail = log_tail(s->qemu_log, LOG_TAIL_LINES);
@@ -321,11 +348,10 @@ static bool ensure_uefi_vars(Supervisor *s, char **code, GError **error)
     g_autofree char *tmpl = NULL;
     if (!firmware_find_ovmf(s->cfg->secure_boot, code, &tmpl, error))
         return false;
-    g_autofree char *vars = g_build_filename(s->vm_dir, VM_UEFI_VARS_FILE, NULL);
-    if (g_file_test(vars, G_FILE_TEST_EXISTS))
+    if (g_file_test(s->uefi_vars, G_FILE_TEST_EXISTS))
         return true;
-    vd_warn("%s is missing; starting from a fresh copy of %s", vars, tmpl);
-    return vm_store_copy_uefi_vars(tmpl, vars, error);
+    vd_warn("%s is missing; starting from a fresh copy of %s", s->uefi_vars, tmpl);
+    return vm_store_copy_uefi_vars(tmpl, s->uefi_vars, error);
 }
 
 static bool start_qemu(Supervisor *s, GError **error)
@@ -346,6 +372,7 @@ static bool start_qemu(Supervisor *s, GError **error)
         .host_cpus = g_get_num_processors(),
         .ovmf_code = code,
         .supervisor_qmp_fd = QMP_FD_IN_QEMU,
+        .uefi_vars = s->uefi_vars,
     };
     g_auto(GStrv) argv = qemu_argv_build(s->cfg, &env, error);
     if (!argv) {
@@ -397,6 +424,63 @@ static bool start_qemu(Supervisor *s, GError **error)
     return true;
 }
 
+/* A disposable run: a qcow2 overlay on the VM's disk and copies of its
+ * UEFI variables and TPM state, all in VM_DISPOSABLE_DIR; QEMU is pointed at
+ * them. */
+static bool setup_disposable(Supervisor *s, GError **error)
+{
+    g_autofree char *dir = g_build_filename(s->vm_dir, VM_DISPOSABLE_DIR, NULL);
+    uint64_t need = disk_space_tree_size(s->uefi_vars) + disk_space_tree_size(s->tpm_dir) +
+                    (1u << 20);
+    if (!disk_space_check(s->vm_dir, need, "a disposable run", error) ||
+        !vd_mkdir_private(dir, error))
+        return false;
+    g_autofree char *disk = vm_store_disk_path(s->cfg);
+    if (disk) {
+        g_autofree char *top = g_build_filename(dir, "disk.qcow2", NULL);
+        const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", disk, "-F",
+                              s->cfg->disk_format, top, NULL};
+        if (!vd_run_check(argv, 60000, "creating the disposable overlay", error))
+            return false;
+        g_free(s->cfg->disk);
+        s->cfg->disk = g_steal_pointer(&top);
+        g_free(s->cfg->disk_format);
+        s->cfg->disk_format = g_strdup("qcow2");
+    }
+    g_autofree char *vars = g_build_filename(dir, VM_UEFI_VARS_FILE, NULL);
+    g_autofree char *tpm = g_build_filename(dir, VM_TPM_DIR, NULL);
+    if (!vm_files_replace(s->uefi_vars, vars, error) || !vm_files_replace(s->tpm_dir, tpm, error))
+        return false;
+    g_free(s->uefi_vars);
+    s->uefi_vars = g_steal_pointer(&vars);
+    g_free(s->tpm_dir);
+    s->tpm_dir = g_steal_pointer(&tpm);
+    vd_info("disposable run: disk, UEFI variables and TPM state are throw-away copies in %s",
+            dir);
+    return true;
+}
+
+/* After QEMU: a clean stop runs the on-shutdown policy, then STOPPED. */
+static void finish_stop(Supervisor *s)
+{
+    const char *reason = s->shutdown_reason ? s->shutdown_reason : "QEMU ended";
+    g_autofree char *done = NULL;
+    g_autoptr(GError) err = NULL;
+    if (!s->opts->disposable && s->cfg->base && s->cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP) {
+        g_autofree char *what = g_strdup_printf("%s; applying on-shutdown=%s", reason,
+                                                vm_on_shutdown_to_string(s->cfg->on_shutdown));
+        publish(s, VM_STATE_STOPPING, what);
+        if (!vm_overlay_on_shutdown_locked(s->cfg, &done, &err)) {
+            vd_err("on-shutdown=%s failed: %s", vm_on_shutdown_to_string(s->cfg->on_shutdown),
+                   err->message);
+            done = g_strdup_printf("on-shutdown=%s failed (%s); the overlay is kept",
+                                   vm_on_shutdown_to_string(s->cfg->on_shutdown), err->message);
+        }
+    }
+    g_autofree char *text = done ? g_strdup_printf("%s; %s", reason, done) : g_strdup(reason);
+    publish(s, VM_STATE_STOPPED, text);
+}
+
 int supervisor_main(const SupervisorOptions *opts)
 {
     Supervisor s = {.opts = opts};
@@ -410,6 +494,7 @@ int supervisor_main(const SupervisorOptions *opts)
     vd_log_to_file(sup_log, NULL);
     s.loop = g_main_loop_new(NULL, FALSE);
 
+    char *disposable_dir = g_build_filename(s.vm_dir, VM_DISPOSABLE_DIR, NULL);
     s.status = vm_status_new(VM_STATE_STARTING);
     s.status->supervisor_pid = getpid();
     s.status->accel = g_strdup(vm_accel_to_string(opts->accel));
@@ -423,6 +508,13 @@ int supervisor_main(const SupervisorOptions *opts)
     if (!s.cfg)
         goto fail;
     remove_sockets(&s);
+    s.uefi_vars = g_build_filename(s.vm_dir, VM_UEFI_VARS_FILE, NULL);
+    s.tpm_dir = g_build_filename(s.vm_dir, VM_TPM_DIR, NULL);
+    vm_files_remove_tree(disposable_dir); /* left by a run that crashed */
+    if (!vm_overlay_recover_locked(s.cfg, NULL, &err) ||
+        !vm_snapshot_recover_locked(s.cfg->name, &err) ||
+        (opts->disposable && !setup_disposable(&s, &err)))
+        goto fail;
     guint sig[3] = {g_unix_signal_add(SIGTERM, on_signal, &s),
                     g_unix_signal_add(SIGINT, on_signal, &s),
                     g_unix_signal_add(SIGHUP, on_signal, &s)};
@@ -432,9 +524,14 @@ int supervisor_main(const SupervisorOptions *opts)
         goto fail;
 
     g_main_loop_run(s.loop);
-    rc = s.status->state == VM_STATE_STOPPED ? 0 : 1;
     for (int i = 0; i < 3; i++)
         g_source_remove(sig[i]);
+    stop_child(s.swtpm, 3000);
+    if (opts->disposable)
+        vm_files_remove_tree(disposable_dir);
+    if (s.clean_exit && s.cfg)
+        finish_stop(&s);
+    rc = s.status->state == VM_STATE_STOPPED ? 0 : 1;
     goto out;
 
 fail:
@@ -461,6 +558,9 @@ out:
     if (s.kill_timer)
         g_source_remove(s.kill_timer);
     stop_child(s.swtpm, 3000);
+    if (opts->disposable)
+        vm_files_remove_tree(disposable_dir);
+    g_free(disposable_dir);
     remove_sockets(&s);
     qmp_client_destroy(s.qmp);
     g_clear_object(&s.qemu);
@@ -469,6 +569,8 @@ out:
     vm_status_free(s.status);
     g_main_loop_unref(s.loop);
     g_free(s.shutdown_reason);
+    g_free(s.uefi_vars);
+    g_free(s.tpm_dir);
     g_free(s.vm_dir);
     g_free(s.runtime_dir);
     g_free(s.state_path);

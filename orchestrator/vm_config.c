@@ -32,6 +32,7 @@ void vm_config_free(VmConfig *cfg)
     g_free(cfg->name);
     g_free(cfg->disk);
     g_free(cfg->disk_format);
+    g_free(cfg->base);
     g_free(cfg->iso);
     g_free(cfg->kernel);
     g_free(cfg->initrd);
@@ -47,11 +48,13 @@ static const char *const os_names[] = {"linux", "windows", "other", NULL};
 static const char *const fw_names[] = {"bios", "uefi", NULL};
 static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
 static const char *const perf_names[] = {"standard", "powersave", "turbo", NULL};
+static const char *const on_shutdown_names[] = {"keep", "commit", "discard", "ask", NULL};
 
 const char *vm_os_to_string(VmOs os) { return os_names[os]; }
 const char *vm_firmware_to_string(VmFirmware fw) { return fw_names[fw]; }
 const char *vm_accel_to_string(VmAccel accel) { return accel_names[accel]; }
 const char *vm_perf_to_string(VmPerf perf) { return perf_names[perf]; }
+const char *vm_on_shutdown_to_string(VmOnShutdown v) { return on_shutdown_names[v]; }
 
 static bool parse_enum(const char *key, const char *value, const char *const *names, int *out,
                        GError **error)
@@ -207,6 +210,8 @@ static const KeyInfo keys[] = {
     {"performance", KEY_SCALAR, false},
     {"disk", KEY_SCALAR, true},
     {"disk-format", KEY_SCALAR, true},
+    {"base", KEY_SCALAR, true},
+    {"on-shutdown", KEY_SCALAR, false},
     {"iso", KEY_SCALAR, false},
     {"kernel", KEY_SCALAR, false},
     {"initrd", KEY_SCALAR, false},
@@ -283,6 +288,17 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
         }
         g_free(cfg->disk_format);
         cfg->disk_format = g_strdup(value);
+    } else if (!strcmp(key, "base")) {
+        if (*value && !g_path_is_absolute(value)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "base: \"%s\" is not an absolute path",
+                        value);
+            return false;
+        }
+        return parse_path(key, value, &cfg->base, error);
+    } else if (!strcmp(key, "on-shutdown")) {
+        if (!parse_enum(key, value, on_shutdown_names, &e, error))
+            return false;
+        cfg->on_shutdown = (VmOnShutdown)e;
     } else if (!strcmp(key, "iso")) {
         return parse_path(key, value, &cfg->iso, error);
     } else if (!strcmp(key, "kernel")) {
@@ -404,6 +420,11 @@ bool vm_config_validate(const VmConfig *cfg, GError **error)
                     "append is the command line of a direct kernel boot: set kernel=PATH too");
         return false;
     }
+    if (cfg->base && (!cfg->disk || g_strcmp0(cfg->disk_format, "qcow2"))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "base needs a qcow2 overlay as the disk (disk-format=qcow2)");
+        return false;
+    }
     if (cfg->secure_boot && cfg->firmware != VM_FIRMWARE_UEFI) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "Secure Boot needs UEFI firmware: set firmware=uefi or secure-boot=off");
@@ -457,6 +478,10 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     if (cfg->disk)
         g_key_file_set_string(kf, GROUP, "disk", cfg->disk);
     g_key_file_set_string(kf, GROUP, "disk-format", cfg->disk_format);
+    if (cfg->base)
+        g_key_file_set_string(kf, GROUP, "base", cfg->base);
+    if (cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP)
+        g_key_file_set_string(kf, GROUP, "on-shutdown", vm_on_shutdown_to_string(cfg->on_shutdown));
     if (cfg->iso)
         g_key_file_set_string(kf, GROUP, "iso", cfg->iso);
     if (cfg->kernel)

@@ -12,6 +12,14 @@ typedef enum { VM_OS_LINUX, VM_OS_WINDOWS, VM_OS_OTHER } VmOs;
 typedef enum { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI } VmFirmware;
 typedef enum { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG } VmAccel;
 typedef enum { VM_PERF_STANDARD, VM_PERF_POWERSAVE, VM_PERF_TURBO } VmPerf;
+/* What the supervisor does with an overlay (and the UEFI variables and TPM
+ * state beside it) when the guest has shut down: see vm_overlay.h. */
+typedef enum {
+    VM_ON_SHUTDOWN_KEEP,
+    VM_ON_SHUTDOWN_COMMIT,
+    VM_ON_SHUTDOWN_DISCARD,
+    VM_ON_SHUTDOWN_ASK
+} VmOnShutdown;
 
 /* Extra CD drives beside cd0: the q35 AHCI controller has six ports, the
  * disk and cd0 take two. */
@@ -31,6 +39,9 @@ typedef struct {
     VmPerf performance;
     char *disk;           /* main disk image, relative to the VM folder or absolute; NULL: none */
     char *disk_format;    /* "qcow2" or "raw" */
+    char *base;           /* absolute path of the read-only base image when @disk is a
+                             qcow2 overlay on it (vmdesk create --base --overlay); NULL: none */
+    VmOnShutdown on_shutdown; /* overlay policy, config key on-shutdown */
     char *iso;            /* absolute path of the CD image, NULL: empty drive */
     char **cds;           /* more CD images, absolute, NULL-terminated: drives cd1, cd2, ...
                              (at most VM_EXTRA_CDS_MAX; the virtio drivers, the guest
@@ -53,6 +64,7 @@ const char *vm_os_to_string(VmOs os);
 const char *vm_firmware_to_string(VmFirmware fw);
 const char *vm_accel_to_string(VmAccel accel);
 const char *vm_perf_to_string(VmPerf perf);
+const char *vm_on_shutdown_to_string(VmOnShutdown v);
 bool vm_accel_from_string(const char *s, VmAccel *out, GError **error);
 
 /* Parse and validate a config file's contents; @origin names it in errors. */

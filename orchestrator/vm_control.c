@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -118,7 +119,7 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
     g_subprocess_launcher_take_fd(l, lock, 3);
     const char *argv[] = {opts->self_exe, "__supervise", name, "--accel",
                           vm_accel_to_string(accel), "--accel-reason", reason, "--lock-fd", "3",
-                          NULL};
+                          opts->disposable ? "--disposable" : NULL, NULL};
     g_autoptr(GSubprocess) sup = g_subprocess_launcher_spawnv(l, argv, error);
     if (!sup) {
         g_prefix_error(error, "cannot start the VM's supervisor: ");
@@ -195,6 +196,20 @@ static bool qmp_simple(QmpClient *c, const char *cmd, GError **error)
     return r != NULL;
 }
 
+/* QEMU has ended and the supervisor still works: it applies the VM's
+ * on-shutdown policy (an overlay commit can take minutes). Wait for it. */
+static bool wait_policy(const char *name)
+{
+    for (;;) {
+        g_autoptr(VmStatus) st = vm_status_get(name);
+        bool qemu_gone = st->qemu_pid > 0 && kill(st->qemu_pid, 0) < 0 && errno == ESRCH;
+        if (st->state != VM_STATE_STOPPING || !qemu_gone)
+            return !vm_lock_is_held(name);
+        if (wait_unlocked(name, 1000))
+            return true;
+    }
+}
+
 bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError **error)
 {
     g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
@@ -204,7 +219,7 @@ bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError *
     if (!force) {
         if (!qmp_simple(c, "system_powerdown", error))
             return false;
-        if (wait_unlocked(name, timeout_s * 1000))
+        if (wait_unlocked(name, timeout_s * 1000) || wait_policy(name))
             return true;
         vd_warn("the guest did not power off within %d s; forcing it off", timeout_s);
         *forced = true;
@@ -216,7 +231,7 @@ bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError *
         g_propagate_error(error, g_steal_pointer(&local));
         return false;
     }
-    if (!wait_unlocked(name, 30000)) {
+    if (!wait_unlocked(name, 30000) && !wait_policy(name)) {
         g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
                     "VM \"%s\" is still shutting down after 30 s; see vmdesk status %s", name, name);
         return false;

@@ -14,6 +14,7 @@ typedef struct {
     bool accel_override;       /* use @accel instead of the config's */
     VmAccel accel;
     int timeout_ms;            /* for STARTING -> RUNNING; 0: 120 s */
+    bool disposable;           /* a throw-away run: see SupervisorOptions.disposable */
 } VmStartOptions;
 
 /* Start the VM and return once QEMU runs (state RUNNING or PAUSED), with
@@ -22,7 +23,9 @@ typedef struct {
 bool vm_start(const char *name, const VmStartOptions *opts, VmStatus **status, GError **error);
 
 /* ACPI power-down, then wait up to @timeout_s for the guest to power off;
- * after that (or at once with @force) end QEMU. *@forced tells which. */
+ * after that (or at once with @force) end QEMU. *@forced tells which. Once
+ * QEMU has ended it also waits, without a limit, for the supervisor to
+ * finish the on-shutdown policy (an overlay commit). */
 bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError **error);
 
 bool vm_pause(const char *name, GError **error);

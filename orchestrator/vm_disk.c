@@ -1,15 +1,21 @@
 #include "vm_disk.h"
 
+#include "disk_space.h"
 #include "error.h"
+#include "paths.h"
 #include "size.h"
 #include "spawn.h"
 #include "vm_control.h"
+#include "vm_files.h"
 #include "vm_state.h"
 #include "vm_store.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define QEMU_IMG_TIMEOUT_MS 60000
 #define QMP_TIMEOUT_MS 10000
@@ -103,7 +109,11 @@ bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *ol
     } else {
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, target);
         const char *argv[] = {"qemu-img", "resize", "-f", format, path, size, NULL};
-        if (!vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img resize", error))
+        g_autofree char *dir = g_path_get_dirname(path);
+        /* Growing a qcow2 image writes a larger L1 table and refcounts only. */
+        if (!disk_space_check(dir, (target - current) / 8192 + (1u << 20), "growing the disk",
+                              error) ||
+            !vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img resize", error))
             return false;
     }
     if (old_size)
@@ -111,4 +121,107 @@ bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *ol
     if (new_size)
         *new_size = target;
     return true;
+}
+
+static int lock_stopped(const char *name, const char *what, GError **error)
+{
+    int lock = vm_lock_acquire(name, NULL);
+    if (lock < 0)
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
+                    "VM \"%s\" is running; %s needs it stopped (vmdesk stop %s)", name, what,
+                    name);
+    return lock;
+}
+
+bool vm_disk_import(const char *name, const char *path, GError **error)
+{
+    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    if (!cfg)
+        return false;
+    if (cfg->base) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "VM \"%s\"'s disk is an overlay on %s; importing would cut it off its base "
+                    "(create a new VM with --import-disk instead)",
+                    name, cfg->base);
+        return false;
+    }
+    g_autofree char *src = g_canonicalize_filename(path, NULL);
+    uint64_t need = 0;
+    if (!disk_space_measure(src, NULL, "qcow2", &need, error))
+        return false;
+    int lock = lock_stopped(name, "importing a disk", error);
+    if (lock < 0)
+        return false;
+    g_autofree char *dir = vd_paths_vm_dir(name);
+    g_autofree char *disk = cfg->disk ? vm_store_disk_path(cfg)
+                                      : g_build_filename(dir, VM_DISK_FILE, NULL);
+    g_autofree char *disk_dir = g_path_get_dirname(disk);
+    g_autofree char *tmp = g_strconcat(disk, ".part", NULL);
+    const char *argv[] = {"qemu-img", "convert", "-O", "qcow2", src, tmp, NULL};
+    bool ok = disk_space_check(disk_dir, need, "the imported disk", error);
+    if (ok && !(ok = vm_store_run_qemu_img(argv, tmp, "importing the disk", error)))
+        g_unlink(tmp);
+    if (ok && g_rename(tmp, disk) < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "rename %s: %s", tmp, g_strerror(errno));
+        g_unlink(tmp);
+        ok = false;
+    }
+    if (ok) {
+        vm_files_sync_dir(disk_dir);
+        g_autofree char *snaps = g_build_filename(dir, VM_SNAPSHOT_DIR, NULL);
+        vm_files_remove_tree(snaps);
+        if (!cfg->disk)
+            cfg->disk = g_strdup(VM_DISK_FILE);
+        g_free(cfg->disk_format);
+        cfg->disk_format = g_strdup("qcow2");
+        ok = vm_store_save(cfg, error);
+    }
+    close(lock);
+    return ok;
+}
+
+bool vm_disk_export(const char *name, const char *path, const char *format, GError **error)
+{
+    static const char *const formats[] = {"qcow2", "raw", "vmdk", "vhdx", NULL};
+    if (!g_strv_contains(formats, format)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "--format %s: export writes qcow2, raw, vmdk or vhdx", format);
+        return false;
+    }
+    g_autofree char *fmt = NULL;
+    g_autofree char *disk = disk_path(name, &fmt, error);
+    if (!disk)
+        return false;
+    g_autofree char *dst = g_canonicalize_filename(path, NULL);
+    g_autofree char *dst_dir = g_path_get_dirname(dst);
+    if (g_file_test(dst, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS, "%s exists; remove it or pick another name",
+                    dst);
+        return false;
+    }
+    if (!g_file_test(dst_dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "there is no folder %s", dst_dir);
+        return false;
+    }
+    int lock = lock_stopped(name, "exporting the disk", error);
+    if (lock < 0)
+        return false;
+    uint64_t need = 0;
+    g_autofree char *base = g_path_get_basename(dst);
+    g_autofree char *tmp_name = g_strdup_printf(".%s.vmdesk-part", base);
+    g_autofree char *tmp = g_build_filename(dst_dir, tmp_name, NULL);
+    const char *argv[] = {"qemu-img", "convert", "-f", fmt, "-O", format, disk, tmp, NULL};
+    bool ok = disk_space_measure(disk, fmt, format, &need, error) &&
+              disk_space_check(dst_dir, need, "the exported disk", error);
+    if (ok && !(ok = vm_store_run_qemu_img(argv, tmp, "exporting the disk", error)))
+        g_unlink(tmp);
+    if (ok && g_rename(tmp, dst) < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "rename %s: %s", tmp, g_strerror(errno));
+        g_unlink(tmp);
+        ok = false;
+    }
+    if (ok)
+        vm_files_sync_dir(dst_dir);
+    close(lock);
+    return ok;
 }

@@ -1,5 +1,6 @@
 #include "vm_store.h"
 
+#include "disk_space.h"
 #include "error.h"
 #include "firmware.h"
 #include "keyfile.h"
@@ -7,6 +8,8 @@
 #include "paths.h"
 #include "size.h"
 #include "spawn.h"
+#include "vm_files.h"
+#include "vm_overlay.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -187,44 +190,22 @@ static bool check_file(const char *what, const char *path, GError **error)
     return true;
 }
 
-static bool check_space(const char *dir, uint64_t need, const char *what, GError **error)
+bool vm_store_run_qemu_img(const char *const *argv, const char *path, const char *what,
+                           GError **error)
 {
-    struct statvfs sv;
-    if (statvfs(dir, &sv) < 0)
-        return true; /* cannot tell; the write itself will report */
-    uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
-    if (avail < need) {
-        g_autofree char *a = vd_size_format(avail & ~((1ull << 20) - 1));
-        g_autofree char *n = vd_size_format((need + (1ull << 20) - 1) & ~((1ull << 20) - 1));
-        g_set_error(error, VD_ERROR, VD_ERROR_NO_SPACE,
-                    "not enough disk space for %s: %s needed, %s free in %s; free some space",
-                    what, n, a, dir);
+    if (!vd_run_check(argv, 24 * 3600 * 1000, what, error))
         return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
     }
     return true;
 }
 
-/* Bytes a converted image may need: the source's allocated size. */
-static uint64_t allocated_size(const char *path)
-{
-    GStatBuf st;
-    if (g_stat(path, &st) < 0)
-        return 0;
-    return (uint64_t)st.st_blocks * 512;
-}
-
 static void remove_tree(const char *path)
 {
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *e;
-    while (d && (e = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(path, e, NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-            remove_tree(p);
-        else
-            g_unlink(p);
-    }
-    g_rmdir(path);
+    vm_files_remove_tree(path);
 }
 
 bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
@@ -239,7 +220,8 @@ bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
     }
     if (!check_file("ISO", cfg->iso, error) || !check_file("kernel", cfg->kernel, error) ||
         !check_file("initrd", cfg->initrd, error) ||
-        !check_file("disk image", opts->import_disk, error))
+        !check_file("disk image", opts->import_disk, error) ||
+        !check_file("disk image", opts->base, error))
         return false;
 
     g_autofree char *code = NULL, *vars = NULL;
@@ -274,13 +256,17 @@ bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
     if (!vd_mkdir_private(logs, error))
         goto fail;
 
-    if (opts->import_disk) {
-        if (!check_space(dir, allocated_size(opts->import_disk), "the imported disk", error))
+    const char *copy_from = opts->import_disk ? opts->import_disk
+                            : opts->base && !opts->overlay ? opts->base
+                                                             : NULL;
+    uint64_t need = 0;
+    if (copy_from) {
+        if (!disk_space_measure(copy_from, NULL, "qcow2", &need, error) ||
+            !disk_space_check(dir, need, "the imported disk", error))
             goto fail;
         g_autofree char *tmp = g_strconcat(disk, ".part", NULL);
-        const char *argv[] = {"qemu-img", "convert", "-p", "-O", "qcow2", opts->import_disk,
-                              tmp, NULL};
-        if (!vd_run_check(argv, 24 * 3600 * 1000, "importing the disk", error)) {
+        const char *argv[] = {"qemu-img", "convert", "-O", "qcow2", copy_from, tmp, NULL};
+        if (!vm_store_run_qemu_img(argv, tmp, "importing the disk", error)) {
             g_unlink(tmp);
             goto fail;
         }
@@ -289,14 +275,14 @@ bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
             g_unlink(tmp);
             goto fail;
         }
-    } else if (opts->disk_size) {
+    } else if (opts->disk_size && !opts->base) {
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, opts->disk_size);
         const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", disk, size, NULL};
-        if (!check_space(dir, 1 << 20, "the new disk", error) ||
+        if (!disk_space_check(dir, 1 << 20, "the new disk", error) ||
             !vd_run_check(argv, 60 * 1000, "creating the disk", error))
             goto fail;
     }
-    if (opts->import_disk || opts->disk_size) {
+    if (copy_from || (opts->disk_size && !opts->base)) {
         g_free(cfg->disk);
         cfg->disk = g_strdup(VM_DISK_FILE);
         g_free(cfg->disk_format);
@@ -306,6 +292,12 @@ bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
         goto fail;
     if (cfg->tpm && !vd_mkdir_private(tpm, error))
         goto fail;
+    if (opts->base && opts->overlay) {
+        g_free(cfg->base);
+        cfg->base = g_canonicalize_filename(opts->base, NULL);
+        if (!vm_overlay_create_locked(cfg, dir, error))
+            goto fail;
+    }
     if (!vm_store_save(cfg, error))
         goto fail;
     return true;

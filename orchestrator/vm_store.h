@@ -13,12 +13,19 @@
 #define VM_CONFIG_FILE "vm.conf"
 #define VM_DISK_FILE "disk.qcow2"
 #define VM_UEFI_VARS_FILE "uefi-vars.fd"
+#define VM_TPM_DIR "tpm"
+#define VM_SNAPSHOT_DIR "snapshots"     /* UEFI vars and TPM copies per snapshot tag */
+#define VM_BASE_STATE_DIR "base-state"  /* committed UEFI vars and TPM of an overlay VM */
+#define VM_DISPOSABLE_DIR "disposable"  /* a disposable run's throw-away disk, vars, TPM */
 #define VM_RDP_PORT_FIRST 47101u
 #define VM_RDP_PORT_LAST 47999u
 
 typedef struct {
     uint64_t disk_size;        /* 0: no disk */
     const char *import_disk;   /* convert this image into the VM's disk instead */
+    const char *base;          /* absolute: the VM's disk is copied from this image, or with
+                                  @overlay is a qcow2 overlay on it (the base stays read-only) */
+    bool overlay;
 } VmCreateOptions;
 
 bool vm_store_exists(const char *name);
@@ -52,6 +59,11 @@ char *vm_store_port_owner(unsigned port, const char *except_vm);
 char *vm_store_disk_owner(const char *disk_path, const char *except_vm);
 /* The absolute path of @cfg's disk (NULL when none). */
 char *vm_store_disk_path(const VmConfig *cfg);
+
+/* Run @argv (qemu-img ...) for @what and fsync @path afterwards (qemu-img
+ * does not), so a rename that follows is durable. */
+bool vm_store_run_qemu_img(const char *const *argv, const char *path, const char *what,
+                           GError **error);
 
 /* --- runtime: lock and state --- */
 

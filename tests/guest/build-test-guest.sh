@@ -6,7 +6,7 @@
 #   OUTDIR/vmlinux     uncompressed kernel ELF (PVH entry; boot with -kernel)
 #   OUTDIR/vmlinuz     the bzImage it was extracted from (fallback)
 #   OUTDIR/initrd.img  gzip'd newc cpio: Debian's static busybox, the kernel
-#                      modules for virtio-net on PCI + ACPI power button +
+#                      modules for virtio-net and virtio-blk on PCI + ACPI power button +
 #                      evdev + QEMU's USB tablet on xHCI (usb-tablet on
 #                      qemu-xhci), and tests/guest/init as /init
 #   OUTDIR/guest.env   shell-sourcable: KERNEL=, INITRD=, APPEND=, ...
@@ -54,6 +54,9 @@ APPEND_DEFAULT="console=ttyS0 quiet"
 # tablet shows up. /init reports the tablet's left clicks on ttyS0.
 WANTED="usbhid:USB_HID hid_generic:HID_GENERIC xhci_pci:USB_XHCI_PCI"
 WANTED="$WANTED virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET button:ACPI_BUTTON evdev:INPUT_EVDEV"
+# virtio-blk: /init reports (and with vmdesk.disk-mark= writes) the first
+# sector of the VM's disk, /dev/vda, for the storage tests.
+WANTED="$WANTED virtio_blk:VIRTIO_BLK"
 # Drivers /init loads only when a PCI device they handle is present. A
 # PVH-booted vmlinux gets no VGA text console (no boot screen_info), so tty1
 # is only visible on QEMU's standard VGA (-vga std, -device VGA,

@@ -372,9 +372,43 @@ static void test_set_each_key(void)
     g_assert_null(c->initrd);
     g_assert_null(c->append);
 
+    /* An overlay's base needs a qcow2 disk; on-shutdown is its policy. */
+    GError *err = NULL;
+    g_assert_false(vm_config_set(c, "base=/srv/base.img", false, NULL, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_clear_error(&err);
+    set_ok(c, "disk-format=qcow2");
+    set_ok(c, "base=/srv/base.img");
+    g_assert_cmpstr(c->base, ==, "/srv/base.img");
+    g_assert_false(vm_config_set(c, "base=relative.img", false, NULL, &err));
+    g_clear_error(&err);
+    g_assert_false(vm_config_set(c, "base=/srv/other.img", true, NULL, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_STATE);
+    g_clear_error(&err);
+    for (int i = 0; i < 4; i++) {
+        const char *v[] = {"keep", "commit", "discard", "ask"};
+        g_autofree char *a = g_strdup_printf("on-shutdown=%s", v[i]);
+        bool later = false;
+        g_assert_true(vm_config_set(c, a, true, &later, NULL));
+        g_assert_true(later);
+        g_assert_cmpstr(vm_on_shutdown_to_string(c->on_shutdown), ==, v[i]);
+    }
+    g_assert_false(vm_config_set(c, "on-shutdown=later", false, NULL, &err));
+    g_clear_error(&err);
+    {
+        gsize len = 0;
+        g_autofree char *data = vm_config_to_data(c, &len);
+        g_autoptr(VmConfig) back = vm_config_from_data(data, len, "round trip", NULL);
+        g_assert_nonnull(back);
+        g_assert_cmpstr(back->base, ==, "/srv/base.img");
+        g_assert_cmpint(back->on_shutdown, ==, VM_ON_SHUTDOWN_ASK);
+    }
+    set_ok(c, "base=");
+    g_assert_null(c->base);
+
     /* Every key the table advertises was covered above. */
     const char *const *keys = vm_config_keys();
-    g_assert_cmpuint(g_strv_length((char **)keys), ==, 20);
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, 22); /* + cd, virtio, base, on-shutdown */
     g_assert_true(g_strv_contains(keys, "secure-boot"));
     g_assert_true(g_strv_contains(keys, "qemu-arg"));
 }

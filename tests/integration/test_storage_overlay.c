@@ -1,0 +1,354 @@
+/* Overlays on the real test guest (TCG): the guest writes a marker into its
+ * disk's first sector at boot (vmdesk.disk-mark=, tests/guest/init), and the
+ * on-shutdown policy commits, discards or asks; a kill -9 in the middle of a
+ * commit leaves a chain that qemu-img check accepts and that vmdesk
+ * completes; a disposable run leaves the disk as it was. */
+#include "storage_harness.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define BOOT_MS 90000
+
+static void boot_and_stop(Harness *h, const char *name, const char *wait_for)
+{
+    g_free(harness_ok(h, "start", name, "--accel", "tcg", NULL));
+    st_wait_serial(h, name, wait_for, BOOT_MS);
+    st_wait_serial(h, name, "VMDESK-GUEST-READY", BOOT_MS);
+    g_free(harness_ok(h, "stop", name, NULL));
+    g_autofree char *st = st_state(h, name);
+    g_assert_cmpstr(st, ==, "STOPPED");
+}
+
+static void set_append(Harness *h, const char *name, const char *mark)
+{
+    g_autofree char *a = g_strdup_printf("append=console=ttyS0 quiet%s%s",
+                                         mark ? " vmdesk.disk-mark=" : "", mark ? mark : "");
+    g_free(harness_ok(h, "set", name, a, NULL));
+}
+
+static JsonObject *overlay_json(Harness *h, const char *name)
+{
+    g_autofree char *out = harness_ok(h, "overlay", name, "status", "--json", NULL);
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
+    return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+}
+
+static void test_policies(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *base = g_build_filename(h.root, "base.raw", NULL);
+    st_make_raw(base, "BASE", 16 << 20);
+    const char *extra[] = {"--base", base, "--overlay", "--on-shutdown", "commit", NULL};
+    harness_create_guest(&h, "ov", "vmdesk.disk-mark=NEW1", extra);
+    g_autofree char *overlay = st_vm_path(&h, "ov", "overlay.qcow2");
+    g_assert_true(g_file_test(overlay, G_FILE_TEST_EXISTS));
+
+    /* commit: the guest read the base and wrote NEW1 into the overlay; at
+     * shutdown it went into the base, and the overlay is empty again. */
+    boot_and_stop(&h, "ov", "VMDESK-DISK-WROTE NEW1");
+    st_wait_serial(&h, "ov", "VMDESK-DISK-READ BASE", 1000);
+    g_autoptr(JsonObject) show = harness_show(&h, "ov");
+    g_assert_nonnull(strstr(json_object_get_string_member(show, "reason"), "committed"));
+    g_autofree char *l1 = st_first_line(base);
+    g_assert_cmpstr(l1, ==, "NEW1");
+    g_autoptr(JsonObject) o1 = overlay_json(&h, "ov");
+    g_assert_cmpint(json_object_get_int_member(o1, "changed-bytes"), ==, 0);
+    g_assert_false(json_object_get_boolean_member(o1, "pending"));
+
+    /* discard: NEW2 is written into the overlay and thrown away. */
+    g_free(harness_ok(&h, "set", "ov", "on-shutdown=discard", NULL));
+    set_append(&h, "ov", "NEW2");
+    boot_and_stop(&h, "ov", "VMDESK-DISK-WROTE NEW2");
+    st_wait_serial(&h, "ov", "VMDESK-DISK-READ NEW1", 1000);
+    g_autofree char *l2 = st_first_line(base);
+    g_assert_cmpstr(l2, ==, "NEW1");
+    g_autofree char *l2o = st_first_line(overlay);
+    g_assert_cmpstr(l2o, ==, "NEW1");
+
+    /* ask, with no window open: the next boot sees NEW1 (the discard held),
+     * writes NEW3; the overlay is kept and the question waits. */
+    g_free(harness_ok(&h, "set", "ov", "on-shutdown=ask", NULL));
+    set_append(&h, "ov", "NEW3");
+    boot_and_stop(&h, "ov", "VMDESK-DISK-WROTE NEW3");
+    st_wait_serial(&h, "ov", "VMDESK-DISK-READ NEW1", 1000);
+    g_autofree char *l3 = st_first_line(base);
+    g_assert_cmpstr(l3, ==, "NEW1");
+    g_autofree char *l3o = st_first_line(overlay);
+    g_assert_cmpstr(l3o, ==, "NEW3");
+    g_autoptr(JsonObject) o3 = overlay_json(&h, "ov");
+    g_assert_true(json_object_get_boolean_member(o3, "pending"));
+    g_assert_cmpint(json_object_get_int_member(o3, "changed-bytes"), >, 0);
+    g_autofree char *text = harness_ok(&h, "overlay", "ov", "status", NULL);
+    g_assert_nonnull(strstr(text, "pending:"));
+    g_assert_nonnull(strstr(text, "vmdesk overlay ov commit"));
+    g_assert_nonnull(strstr(text, "vmdesk overlay ov discard"));
+    g_autofree char *shown = harness_ok(&h, "show", "ov", NULL);
+    g_assert_nonnull(strstr(shown, "pending:"));
+
+    /* Answering commits; the question is gone. */
+    g_free(harness_ok(&h, "overlay", "ov", "commit", NULL));
+    g_autofree char *l4 = st_first_line(base);
+    g_assert_cmpstr(l4, ==, "NEW3");
+    g_autoptr(JsonObject) o4 = overlay_json(&h, "ov");
+    g_assert_false(json_object_get_boolean_member(o4, "pending"));
+    g_assert_cmpint(json_object_get_int_member(o4, "changed-bytes"), ==, 0);
+
+    /* Commit and discard need the VM stopped; status works while it runs. */
+    g_free(harness_ok(&h, "start", "ov", "--accel", "tcg", NULL));
+    RunResult r = harness_vmdesk(&h, "overlay", "ov", "commit", NULL);
+    g_assert_cmpint(r.status, ==, 4);
+    run_result_clear(&r);
+    g_autoptr(JsonObject) o5 = overlay_json(&h, "ov");
+    g_assert_cmpstr(json_object_get_string_member(o5, "on-shutdown"), ==, "ask");
+    g_free(harness_ok(&h, "stop", "ov", "--force", NULL));
+    harness_finish(&h);
+}
+
+static int pid_of_child(int parent, const char *comm)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    const char *e;
+    while (d && (e = g_dir_read_name(d))) {
+        if (!g_ascii_isdigit(*e))
+            continue;
+        g_autofree char *p = g_strdup_printf("/proc/%s/stat", e);
+        g_autofree char *stat = NULL;
+        if (!g_file_get_contents(p, &stat, NULL, NULL))
+            continue;
+        char *close = strrchr(stat, ')');
+        int ppid = 0;
+        if (close && sscanf(close + 2, "%*c %d", &ppid) == 1 && ppid == parent &&
+            strstr(stat, comm))
+            return atoi(e);
+    }
+    return 0;
+}
+
+/* Write @pattern over [@from_mib, @to_mib) of qcow2 image @path with
+ * qemu-io, in 128 MiB requests (qemu-io's buffer is one request). */
+static void qemu_io_fill(const char *path, int pattern, int from_mib, int to_mib)
+{
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(a, g_strdup("qemu-io"));
+    for (int m = from_mib; m < to_mib; m += 128) {
+        g_ptr_array_add(a, g_strdup("-c"));
+        g_ptr_array_add(a, g_strdup_printf("write -P 0x%x %dM 128M", pattern, m));
+    }
+    g_ptr_array_add(a, g_strdup(path));
+    g_ptr_array_add(a, NULL);
+    g_assert_cmpint(st_run((const char *const *)a->pdata, NULL), ==, 0);
+    g_ptr_array_unref(a);
+}
+
+static goffset file_size(const char *path)
+{
+    GStatBuf st;
+    return g_stat(path, &st) == 0 ? (goffset)st.st_size : -1;
+}
+
+/* Bytes below @limit that image @path itself holds (qemu-img map). */
+static guint64 data_bytes(const char *path, guint64 limit)
+{
+    const char *argv[] = {"qemu-img", "map", "-U", "--output=json", path, NULL};
+    g_autofree char *out = NULL;
+    g_assert_cmpint(st_run(argv, &out), ==, 0);
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
+    JsonArray *a = json_node_get_array(json_parser_get_root(p));
+    guint64 total = 0;
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        guint64 start = (guint64)json_object_get_int_member(o, "start");
+        guint64 len = (guint64)json_object_get_int_member(o, "length");
+        if (json_object_get_boolean_member(o, "data") && start < limit)
+            total += MIN(len, limit - start);
+    }
+    return total;
+}
+
+static void test_kill_during_commit(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *base = g_build_filename(h.root, "base.qcow2", NULL);
+    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, "2G", NULL};
+    g_assert_cmpint(st_run(mk, NULL), ==, 0);
+    qemu_io_fill(base, 0x11, 1536, 2048);
+    const char *extra[] = {"--base", base, "--overlay", NULL};
+    harness_create_guest(&h, "kc", NULL, extra);
+    g_autofree char *overlay = st_vm_path(&h, "kc", "overlay.qcow2");
+    g_autofree char *intent = st_vm_path(&h, "kc", "overlay.intent");
+    /* 1.5 GiB of new data in the overlay: a commit takes a while. */
+    qemu_io_fill(overlay, 0x5a, 0, 1536);
+
+    goffset base_size0 = file_size(base);
+    const char *bin = g_getenv("VMDESK_BIN");
+    const char *argv[] = {bin, "overlay", "kc", "commit", NULL};
+    GPid pid;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, h.env, G_SPAWN_DO_NOT_REAP_CHILD,
+                                harness_die_with_parent, NULL, &pid, &err));
+    /* Wait for qemu-img commit to be under way, let it write, kill -9. */
+    int img = 0;
+    for (int i = 0; i < 400 && !img; i++) {
+        img = g_file_test(intent, G_FILE_TEST_EXISTS) ? pid_of_child(pid, "(qemu-img)") : 0;
+        if (!img)
+            g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(img, >, 0);
+    /* Midway: once qemu-img has written 256 MiB of the 1.5 GiB into the
+     * base's file (its metadata may still be in qemu-img's cache). */
+    for (int i = 0; i < 3000 && file_size(base) < base_size0 + (256 << 20); i++)
+        g_usleep(2 * 1000);
+    g_assert_cmpint(file_size(base), >=, base_size0 + (256 << 20));
+    g_assert_cmpint(kill(img, 0), ==, 0); /* qemu-img commit still at work */
+    g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+    int ws = 0;
+    g_assert_cmpint(waitpid(pid, &ws, 0), ==, pid);
+    g_assert_true(WIFSIGNALED(ws));
+    /* qemu-img dies with vmdesk (PR_SET_PDEATHSIG). */
+    for (int i = 0; i < 100 && kill(img, 0) == 0; i++)
+        g_usleep(20 * 1000);
+    g_assert_true(g_file_test(intent, G_FILE_TEST_EXISTS)); /* interrupted, not finished */
+
+    /* The chain is sound and reads as the new data (the overlay holds it
+     * all); the base may have leaked clusters (exit 3), nothing worse. */
+    const char *c_base[] = {"qemu-img", "check", "-q", base, NULL};
+    const char *c_ov[] = {"qemu-img", "check", "-q", overlay, NULL};
+    int rb = st_run(c_base, NULL);
+    g_assert_true(rb == 0 || rb == 3);
+    g_test_message("killed during the commit: the base's file had grown by %.0f MiB, %.0f MiB of "
+                   "the 1536 were in its metadata; qemu-img check of the base: exit %d",
+                   (double)(file_size(base) - base_size0) / (1 << 20),
+                   (double)data_bytes(base, 1536ull << 20) / (1 << 20), rb);
+    g_assert_cmpint(st_run(c_ov, NULL), ==, 0);
+    const char *r_chain[] = {"qemu-io", "-r", "-c", "read -P 0x5a 0 1024M", "-c",
+                             "read -P 0x5a 1024M 512M", "-c", "read -P 0x11 1536M 512M",
+                             overlay, NULL};
+    g_autofree char *rout = NULL;
+    g_assert_cmpint(st_run(r_chain, &rout), ==, 0);
+    g_assert_null(strstr(rout, "failed"));
+    g_assert_nonnull(strstr(rout, "read 536870912/536870912 bytes at offset 1610612736"));
+
+    /* status completes the commit; the base holds the data, nothing leaks. */
+    g_autofree char *st = harness_ok(&h, "overlay", "kc", "status", NULL);
+    g_assert_nonnull(strstr(st, "interrupted commit was completed"));
+    g_assert_false(g_file_test(intent, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(st_run(c_base, NULL), ==, 0);
+    g_assert_cmpint(st_run(c_ov, NULL), ==, 0);
+    const char *r_base[] = {"qemu-io", "-r", "-c", "read -P 0x5a 0 1024M", "-c",
+                            "read -P 0x5a 1024M 512M", "-c", "read -P 0x11 1536M 512M", base,
+                            NULL};
+    g_autofree char *bout = NULL;
+    g_assert_cmpint(st_run(r_base, &bout), ==, 0);
+    g_assert_null(strstr(bout, "failed"));
+    g_autoptr(JsonObject) o = overlay_json(&h, "kc");
+    g_assert_cmpint(json_object_get_int_member(o, "changed-bytes"), ==, 0);
+    harness_finish(&h);
+}
+
+static void test_disposable(void)
+{
+    Harness h;
+    harness_init(&h);
+    const char *extra[] = {NULL};
+    harness_create_guest(&h, "dp", "vmdesk.disk-mark=TMP", extra);
+    g_autofree char *disk = st_vm_path(&h, "dp", "disk.qcow2");
+    g_autofree char *seed = g_build_filename(h.root, "seed.raw", NULL);
+    st_make_raw(seed, "KEEP", 8 << 20);
+    g_free(harness_ok(&h, "disk", "dp", "import", seed, NULL));
+    g_autofree char *l0 = st_first_line(disk);
+    g_assert_cmpstr(l0, ==, "KEEP");
+
+    g_autofree char *out = harness_ok(&h, "disposable", "dp", "--no-window", NULL);
+    g_assert_nonnull(strstr(out, "disposable"));
+    st_wait_serial(&h, "dp", "VMDESK-DISK-WROTE TMP", BOOT_MS);
+    st_wait_serial(&h, "dp", "VMDESK-DISK-READ KEEP", 1000);
+    g_autofree char *ddir = st_vm_path(&h, "dp", "disposable");
+    g_assert_true(g_file_test(ddir, G_FILE_TEST_IS_DIR));
+    /* A disposable run takes no snapshots. */
+    RunResult r = harness_vmdesk(&h, "snapshot", "dp", "save", "x", NULL);
+    g_assert_cmpint(r.status, ==, 4);
+    run_result_clear(&r);
+    st_wait_serial(&h, "dp", "VMDESK-GUEST-READY", BOOT_MS);
+    g_free(harness_ok(&h, "stop", "dp", NULL));
+    g_autofree char *l1 = st_first_line(disk);
+    g_assert_cmpstr(l1, ==, "KEEP");
+    g_assert_false(g_file_test(ddir, G_FILE_TEST_EXISTS));
+    harness_finish(&h);
+}
+
+static void write_at(const char *path, goffset off, const char *text)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpuint(len, >=, (gsize)off + strlen(text));
+    memcpy(data + off, text, strlen(text));
+    g_assert_true(g_file_set_contents(path, data, (gssize)len, NULL));
+}
+
+static char *read_at(const char *path, goffset off, gsize n)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpuint(len, >=, (gsize)off + n);
+    return g_strndup(data + off, n);
+}
+
+/* The UEFI variables and the TPM state follow the overlay: commit makes the
+ * live ones the committed ones, discard brings those back. */
+static void test_uefi_tpm_state(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *base = g_build_filename(h.root, "base.qcow2", NULL);
+    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, "64M", NULL};
+    g_assert_cmpint(st_run(mk, NULL), ==, 0);
+    g_free(harness_ok(&h, "create", "fw", "--os", "other", "--firmware", "uefi", "--tpm",
+                      "--disk", "0", "--base", base, "--overlay", NULL));
+    g_autofree char *vars = st_vm_path(&h, "fw", "uefi-vars.fd");
+    g_autofree char *tpm_file = st_vm_path(&h, "fw", "tpm/tpm2-00.permall");
+    g_autofree char *tpm_new = st_vm_path(&h, "fw", "tpm/extra");
+
+    write_at(vars, 0x83f00, "VARS-ONE");
+    g_assert_true(g_file_set_contents(tpm_file, "TPM-ONE", -1, NULL));
+    g_autofree char *out = harness_ok(&h, "overlay", "fw", "status", NULL);
+    g_assert_nonnull(strstr(out, "UEFI variables"));
+    g_assert_nonnull(strstr(out, "TPM state"));
+    g_free(harness_ok(&h, "overlay", "fw", "commit", NULL));
+    g_autofree char *committed = st_vm_path(&h, "fw", "base-state/uefi-vars.fd");
+    g_autofree char *c1 = read_at(committed, 0x83f00, 8);
+    g_assert_cmpstr(c1, ==, "VARS-ONE");
+
+    write_at(vars, 0x83f00, "VARS-TWO");
+    g_assert_true(g_file_set_contents(tpm_file, "TPM-TWO", -1, NULL));
+    g_assert_true(g_file_set_contents(tpm_new, "new", -1, NULL));
+    g_free(harness_ok(&h, "overlay", "fw", "discard", NULL));
+    g_autofree char *v = read_at(vars, 0x83f00, 8);
+    g_assert_cmpstr(v, ==, "VARS-ONE");
+    g_autofree char *t = NULL;
+    g_assert_true(g_file_get_contents(tpm_file, &t, NULL, NULL));
+    g_assert_cmpstr(t, ==, "TPM-ONE");
+    g_assert_false(g_file_test(tpm_new, G_FILE_TEST_EXISTS));
+    g_autofree char *out2 = harness_ok(&h, "overlay", "fw", "status", NULL);
+    g_assert_null(strstr(out2, "UEFI variables"));
+    harness_finish(&h);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/storage/overlay/policies", test_policies);
+    g_test_add_func("/storage/overlay/kill-during-commit", test_kill_during_commit);
+    g_test_add_func("/storage/overlay/disposable", test_disposable);
+    g_test_add_func("/storage/overlay/uefi-tpm-state", test_uefi_tpm_state);
+    return g_test_run();
+}
