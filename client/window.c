@@ -6,6 +6,8 @@
 #include "log.h"
 #include "rdp_probe.h"
 #include "rdp_service.h"
+#include "size.h"
+#include "vm_overlay.h"
 #include "vm_state.h"
 #include "vm_store.h"
 
@@ -677,6 +679,46 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
     }
 }
 
+/* on-shutdown=ask: the guest shut down with changes in its overlay, and the
+ * supervisor left the question for us (README, Disks). Enter commits them
+ * into the base, Escape keeps them for later; nothing is lost either way. */
+static void ask_overlay(Win *w)
+{
+    const char *name = w->opts->vm_name;
+    if (!vm_overlay_decision_pending(name))
+        return;
+    g_autoptr(VmOverlayStatus) st = NULL;
+    g_autoptr(GError) err = NULL;
+    if (!vm_overlay_status(name, &st, &err))
+        return;
+    g_autofree char *changed = vd_size_format(st->changed_bytes);
+    g_autofree char *text = g_strdup_printf(
+        "The guest of %s shut down. Its overlay holds %s of changes%s.\n\n"
+        "Commit them into the base image %s, discard them, or keep the overlay and decide "
+        "later (vmdesk overlay %s commit | discard)?",
+        name, changed,
+        st->vars_changed || st->tpm_changed ? " (and new UEFI variables or TPM state)" : "",
+        st->base, name);
+    const SDL_MessageBoxButtonData buttons[] = {
+        {SDL_MESSAGEBOX_BUTTON_ESCAPEKEY_DEFAULT, VM_OVERLAY_KEEP, "Keep for later"},
+        {0, VM_OVERLAY_DISCARD, "Discard"},
+        {SDL_MESSAGEBOX_BUTTON_RETURNKEY_DEFAULT, VM_OVERLAY_COMMIT, "Commit"},
+    };
+    g_autofree char *title = g_strdup_printf("%s: keep the changes? — vmdesk", name);
+    const SDL_MessageBoxData box = {SDL_MESSAGEBOX_INFORMATION, w->win, title, text,
+                                    (int)G_N_ELEMENTS(buttons), buttons, NULL};
+    int choice = VM_OVERLAY_KEEP;
+    if (SDL_ShowMessageBox(&box, &choice) != 0 || choice < 0)
+        choice = VM_OVERLAY_KEEP;
+    if (!vm_overlay_apply(name, (VmOverlayAction)choice, &err)) {
+        vd_warn("%s: %s; the overlay is kept (vmdesk overlay %s status)", name, err->message,
+                name);
+        return;
+    }
+    printf("%s: the overlay's changes: %s\n", name,
+           vm_overlay_action_to_string((VmOverlayAction)choice));
+}
+
 static void poll_vm_state(Win *w)
 {
     g_autoptr(VmStatus) st = vm_status_get(w->opts->vm_name);
@@ -692,6 +734,8 @@ static void poll_vm_state(Win *w)
                             st->reason ? ": " : "", st->reason ? st->reason : "");
         printf("%s: %s\n", w->opts->vm_name, msg);
         set_status(w, msg);
+        if (st->state == VM_STATE_STOPPED)
+            ask_overlay(w);
         w->close_at = SDL_GetTicks() + 1500;
         w->reconnect_at = 0;
     }

@@ -2,10 +2,14 @@
  * disk's first sector at boot (vmdesk.disk-mark=, tests/guest/init), and the
  * on-shutdown policy commits, discards or asks; a kill -9 in the middle of a
  * commit leaves a chain that qemu-img check accepts and that vmdesk
- * completes; a disposable run leaves the disk as it was. */
+ * completes; a disposable run leaves the disk as it was; with a vmdesk window
+ * open, on-shutdown=ask asks there. */
+#include "harness_x.h"
 #include "storage_harness.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +111,59 @@ static void test_policies(void)
     g_autoptr(JsonObject) o5 = overlay_json(&h, "ov");
     g_assert_cmpstr(json_object_get_string_member(o5, "on-shutdown"), ==, "ask");
     g_free(harness_ok(&h, "stop", "ov", "--force", NULL));
+    harness_finish(&h);
+}
+
+/* on-shutdown=ask with `vmdesk view` open: when the guest shuts down, the
+ * window asks; Enter commits the guest's changes into the base. */
+static void test_ask_in_window(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *base = g_build_filename(h.root, "base.raw", NULL);
+    st_make_raw(base, "BASE", 16 << 20);
+    const char *extra[] = {"--base", base, "--overlay", "--on-shutdown", "ask", NULL};
+    harness_create_guest(&h, "aw", "vmdesk.disk-mark=NEW5", extra);
+    Xvfb x;
+    xvfb_start(&x);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
+    g_autofree char *log = g_build_filename(h.root, "view.log", NULL);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "view", "aw", "--protocol", "vnc", NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD,
+                                                   harness_die_with_parent, NULL, -1, fd, fd,
+                                                   NULL, NULL, 0, &view, NULL, NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(fd);
+    st_wait_serial(&h, "aw", "VMDESK-DISK-WROTE NEW5", BOOT_MS);
+    g_free(harness_ok(&h, "stop", "aw", NULL));
+    /* The question, in the window's own dialog. */
+    g_autofree char *box = wait_window(x.display, "aw: keep the changes?", NULL, 30000);
+    if (!box) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        g_error("no question in the window; its output:\n%s", text);
+    }
+    const char *focus[] = {"xdotool", "windowfocus", "--sync", box, "key", "Return", NULL};
+    g_free(x_run(x.display, focus));
+    int status = 0, r = 0;
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while ((r = waitpid(view, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(100 * 1000);
+    g_assert_cmpint(r, ==, view);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "aw: the overlay's changes: commit"));
+    g_autofree char *l = st_first_line(base);
+    g_assert_cmpstr(l, ==, "NEW5");
+    g_autoptr(JsonObject) o = overlay_json(&h, "aw");
+    g_assert_false(json_object_get_boolean_member(o, "pending"));
+    g_assert_cmpint(json_object_get_int_member(o, "changed-bytes"), ==, 0);
+    xvfb_stop(&x);
     harness_finish(&h);
 }
 
@@ -347,6 +404,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/storage/overlay/policies", test_policies);
+    g_test_add_func("/storage/overlay/ask-in-window", test_ask_in_window);
     g_test_add_func("/storage/overlay/kill-during-commit", test_kill_during_commit);
     g_test_add_func("/storage/overlay/disposable", test_disposable);
     g_test_add_func("/storage/overlay/uefi-tpm-state", test_uefi_tpm_state);
