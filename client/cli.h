@@ -33,6 +33,7 @@ int cli_certificate(int argc, char **argv);
 int cli_cdrom(int argc, char **argv);
 int cli_disk(int argc, char **argv);
 int cli_probe(int argc, char **argv);
+int cli_fetch(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);

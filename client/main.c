@@ -33,6 +33,7 @@ static const Command commands[] = {
     {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions"},
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
     {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
+    {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]", "download an ISO (resumable, verified)"},
     {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
     {"__supervise", cli_supervise, NULL, NULL},
 };
