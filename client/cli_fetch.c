@@ -7,6 +7,7 @@
 #include "fetch.h"
 #include "fetch_catalog.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,28 @@ typedef struct {
     bool tty;   /* stderr is a terminal: draw a progress bar */
     bool drawn; /* a bar is on the current line */
 } Ui;
+
+/* Set by SIGINT/SIGTERM: the transfer stops and saves its state. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
+static bool is_cancelled(void *user_data)
+{
+    return interrupted != 0;
+}
+
+/* The first Ctrl-C stops cleanly (state saved); a second one kills at once. */
+static void catch_interrupts(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static void clear_bar(Ui *ui)
 {
@@ -241,13 +264,17 @@ int cli_fetch(int argc, char **argv)
         .connections = connections,
         .progress = on_progress,
         .note = on_note,
+        .cancelled = is_cancelled,
         .user_data = &ui,
     };
     FetchResult res;
+    catch_interrupts();
     bool ok = fetch_run(&req, &res, &err);
     fetch_catalog_target_clear(&target);
-    if (!ok)
-        return cli_fail(err);
+    if (!ok) {
+        status = cli_fail(err);
+        return interrupted ? 128 + interrupted : status;
+    }
     g_autofree char *size = fetch_format_bytes(res.size);
     if (res.already) {
         printf("already downloaded: %s (%s, SHA-256 %s matches)\n", path, size, res.sha256);

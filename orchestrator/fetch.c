@@ -295,11 +295,17 @@ static size_t conn_write(char *data, size_t size, size_t nmemb, void *userdata)
         if (n < 0) {
             int e = errno;
             g_autofree char *dir = g_path_get_dirname(f->part_path);
-            if (e == ENOSPC || e == EDQUOT)
+            if ((e == ENOSPC || e == EDQUOT) && f->ranges)
                 g_set_error(&f->error, VD_ERROR, VD_ERROR_NO_SPACE,
                             "%s: the disk is full (%s); %s is kept: free some space in %s and "
                             "run the command again to resume",
                             f->part_path, g_strerror(e), f->part_path, dir);
+            else if (e == ENOSPC || e == EDQUOT)
+                g_set_error(&f->error, VD_ERROR, VD_ERROR_NO_SPACE,
+                            "%s: the disk is full (%s) after %" PRIu64 " bytes; the partial "
+                            "download was deleted (this server cannot resume one): free some "
+                            "space in %s and run the command again",
+                            f->part_path, g_strerror(e), c->cur + off, dir);
             else
                 g_set_error(&f->error, VD_ERROR, VD_ERROR_FAILED, "cannot write %s: %s",
                             f->part_path, g_strerror(e));
@@ -409,6 +415,17 @@ static bool transfer(Fetch *f)
             conn_done(f, (Conn *)priv, rc);
         }
         tick(f);
+        if (f->req->cancelled && f->req->cancelled(f->req->user_data) && !f->error) {
+            if (f->ranges)
+                g_set_error(&f->error, VD_ERROR, VD_ERROR_FAILED,
+                            "interrupted; %s is kept: run the same command again to resume",
+                            f->part_path);
+            else
+                g_set_error(&f->error, VD_ERROR, VD_ERROR_FAILED,
+                            "interrupted; the partial download was deleted (this server "
+                            "cannot resume one)");
+            break;
+        }
         if (running)
             curl_multi_poll(f->multi, NULL, 0, 100, NULL);
     }
@@ -745,7 +762,7 @@ bool fetch_run(const FetchRequest *req, FetchResult *res, GError **error)
         report(&f, true);
         if (!moved) {
             save_state(&f);
-            if (f.drop_state) {
+            if (f.drop_state || !f.ranges) {
                 unlink(f.state_path);
                 unlink(f.part_path);
             }

@@ -36,6 +36,9 @@ typedef struct {
     int connections;            /* 1..FETCH_MAX_CONNECTIONS */
     FetchProgressFunc progress; /* at most 5 calls a second, then one with finished; may be NULL */
     FetchNoteFunc note;         /* may be NULL */
+    /* Polled about 10 times a second during the transfer: true stops it, the
+     * state is saved (VD_ERROR_FAILED, "interrupted"). May be NULL. */
+    bool (*cancelled)(void *user_data);
     void *user_data;
 } FetchRequest;
 

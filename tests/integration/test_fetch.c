@@ -2,11 +2,14 @@
  * nginx (Debian's nginx-light, started here with a private config, prefix,
  * temp folders and pid file, one process, no daemon) serving a 64 MiB random
  * file, once at full speed and once under `limit_rate`, and Python's
- * http.server, which ignores Range. Covers a full verified download, parallel
- * byte ranges (nginx's access log), resume after `kill -9`, a wrong checksum,
- * a changed remote file, HTTP 404, connection refused, a non-HTTP scheme, a
+ * http.server, which ignores Range, plus a few lines of Python that stream
+ * 64 MiB without a Content-Length. Covers a full verified download, parallel
+ * byte ranges (nginx's access log), resume after `kill -9`, Ctrl-C, a wrong
+ * checksum, a changed remote file, HTTP 404, connection refused, a non-HTTP
+ * scheme, a self-signed HTTPS server (refused: verification stays on), a
  * server without ranges, a full disk (a 16 MiB tmpfs mounted here: needs
- * root) and the catalog through VMDESK_FETCH_MIRROR. Each case tags its URL
+ * root), before writing and while writing an unannounced size, and the
+ * catalog through VMDESK_FETCH_MIRROR. Each case tags its URL
  * with ?case=NAME so its lines in the access log can be told apart. Both
  * servers die with the test (PR_SET_PDEATHSIG); the tmpfs is unmounted even
  * when an assertion fails. */
@@ -36,8 +39,8 @@ static char *root;      /* everything of this test */
 static char *www;       /* the servers' document root */
 static char *access_log;
 static char big_sha[65];
-static unsigned nginx_port, python_port;
-static GSubprocess *nginx, *python;
+static unsigned nginx_port, tls_port, python_port, stream_port;
+static GSubprocess *nginx, *python, *stream;
 static char *mnt;       /* the tmpfs mount point while mounted, else NULL */
 
 /* ---- helpers ---- */
@@ -90,6 +93,20 @@ static void start_nginx(void)
     g_assert_cmpint(g_mkdir_with_parents(prefix, 0700), ==, 0);
     access_log = g_build_filename(prefix, "access.log", NULL);
     nginx_port = free_port();
+    tls_port = free_port();
+    /* A self-signed certificate: vmdesk must refuse it. */
+    g_autofree char *cert = g_build_filename(prefix, "cert.pem", NULL);
+    g_autofree char *key = g_build_filename(prefix, "key.pem", NULL);
+    const char *openssl[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                             "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                             "/CN=127.0.0.1", NULL};
+    int wait = 0;
+    g_autoptr(GError) oerr = NULL;
+    g_spawn_sync(NULL, (char **)openssl, NULL,
+                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                 NULL, NULL, NULL, NULL, &wait, &oerr);
+    g_assert_no_error(oerr);
+    g_assert_true(g_spawn_check_wait_status(wait, NULL));
     g_autofree char *conf = g_strdup_printf(
         "daemon off;\n"
         "master_process off;\n"
@@ -112,8 +129,14 @@ static void start_nginx(void)
         "    root %4$s;\n"
         "    location /slow/ { alias %4$s/; limit_rate " SLOW_RATE "; }\n"
         "  }\n"
+        "  server {\n"
+        "    listen 127.0.0.1:%5$u ssl;\n"
+        "    ssl_certificate %6$s;\n"
+        "    ssl_certificate_key %7$s;\n"
+        "    root %4$s;\n"
+        "  }\n"
         "}\n",
-        prefix, access_log, nginx_port, www);
+        prefix, access_log, nginx_port, www, tls_port, cert, key);
     g_autofree char *conf_path = g_build_filename(prefix, "nginx.conf", NULL);
     tu_write_file(conf_path, conf);
     g_autofree char *err_log = g_build_filename(prefix, "error.log", NULL);
@@ -137,6 +160,38 @@ static void start_python(void)
                                          "127.0.0.1", "--directory", www, port, NULL);
     g_assert_no_error(err);
     wait_port(python_port, python, "python3 -m http.server");
+}
+
+/* HTTP/1.0, no Content-Length, no ranges: 64 MiB until the connection closes. */
+static const char stream_py[] =
+    "import http.server, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    protocol_version = 'HTTP/1.0'\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200)\n"
+    "        self.send_header('Content-Type', 'application/octet-stream')\n"
+    "        self.end_headers()\n"
+    "        chunk = b'x' * 65536\n"
+    "        try:\n"
+    "            for _ in range(1024):\n"
+    "                self.wfile.write(chunk)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    def log_message(self, *args):\n"
+    "        pass\n"
+    "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n";
+
+static void start_stream(void)
+{
+    stream_port = free_port();
+    g_autofree char *script = g_build_filename(root, "stream.py", NULL);
+    tu_write_file(script, stream_py);
+    g_autofree char *port = g_strdup_printf("%u", stream_port);
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_autoptr(GError) err = NULL;
+    stream = g_subprocess_launcher_spawn(l, &err, "python3", script, port, NULL);
+    g_assert_no_error(err);
+    wait_port(stream_port, stream, "the streaming test server");
 }
 
 static void stop_server(GSubprocess **p)
@@ -380,6 +435,37 @@ static void test_resume(void)
     g_assert_cmpuint(log_bytes(lines), <, BIG_SIZE + BIG_SIZE / 2);
 }
 
+/* Ctrl-C: the transfer stops, the state is saved, exit status 130. */
+static void test_interrupt(void)
+{
+    g_autofree char *dir = out_dir("interrupt");
+    g_autofree char *u = url(nginx_port, "slow/big.bin", "interrupt");
+    g_autofree char *state = g_build_filename(dir, "big.bin.part.json", NULL);
+    g_autoptr(GSubprocessLauncher) l =
+        tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(
+        l, &err, g_getenv("VMDESK_BIN"), "fetch", u, "--connections", "2", "-o", dir, NULL);
+    g_assert_no_error(err);
+    uint64_t done = 0;
+    for (int i = 0; i < 300 && done < (4u << 20); i++) {
+        g_usleep(50 * 1000);
+        done = state_done_bytes(state);
+    }
+    g_assert_cmpuint(done, >=, 4u << 20);
+    g_subprocess_send_signal(p, SIGINT);
+    g_assert_true(tu_subprocess_wait(p, 10000));
+    g_autofree char *text = tu_subprocess_stderr(p);
+    g_test_message("%s", text);
+    g_assert_true(g_subprocess_get_if_exited(p));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 130);
+    g_assert_nonnull(strstr(text, "interrupted"));
+    g_assert_false(exists(dir, "big.bin"));
+    g_assert_true(exists(dir, "big.bin.part"));
+    /* The saved state covers at least what it had before the signal. */
+    g_assert_cmpuint(state_done_bytes(state), >=, done);
+}
+
 static void test_wrong_checksum_and_change(void)
 {
     g_autofree char *dir = out_dir("checksum");
@@ -447,6 +533,14 @@ static void test_errors(void)
     g_assert_cmpint(r.status, ==, 1);
     g_assert_nonnull(strstr(r.err, "Connection refused"));
     g_assert_nonnull(strstr(r.err, refused));
+    run_clear(&r);
+
+    /* HTTPS with a certificate nobody vouches for: refused, nothing written. */
+    g_autofree char *tls = g_strdup_printf("https://127.0.0.1:%u/big.bin", tls_port);
+    r = VMDESK(NULL, tls, "-o", dir);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_nonnull(strstr(r.err, "certificate"));
+    g_assert_nonnull(strstr(r.err, tls));
     run_clear(&r);
 
     r = VMDESK(NULL, "ftp://127.0.0.1/x.iso", "-o", dir);
@@ -522,7 +616,30 @@ static void test_disk_full(void)
     /* Nothing but the probe asked the server. */
     g_autoptr(GArray) lines = log_lines("diskfull");
     g_assert_cmpuint(lines->len, ==, 1);
+
+    /* No size announced: no check before; the write that finds the disk full
+     * fails clearly, and without ranges nothing is worth keeping. */
+    g_autofree char *su = g_strdup_printf("http://127.0.0.1:%u/stream.iso", stream_port);
+    r = VMDESK(NULL, su, "-o", dir);
+    g_assert_cmpint(r.status, ==, 7);
+    g_assert_nonnull(strstr(r.err, "does not say how large"));
+    g_assert_nonnull(strstr(r.err, "the disk is full"));
+    g_assert_nonnull(strstr(r.err, "deleted"));
+    run_clear(&r);
+    g_autoptr(GDir) d2 = g_dir_open(dir, 0, NULL);
+    g_assert_null(g_dir_read_name(d2));
     unmount_tmpfs();
+
+    /* With room, the same stream arrives whole (its size learnt at the end). */
+    g_autofree char *dir2 = out_dir("stream");
+    r = VMDESK(NULL, su, "-o", dir2);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "64.0 MiB"));
+    run_clear(&r);
+    g_autofree char *got = g_build_filename(dir2, "stream.iso", NULL);
+    struct stat st;
+    g_assert_cmpint(stat(got, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, BIG_SIZE);
 }
 
 static void test_catalog_mirror(void)
@@ -656,10 +773,12 @@ int main(int argc, char **argv)
     signal(SIGABRT, on_abort);
     start_nginx();
     start_python();
+    start_stream();
     g_test_add_func("/fetch/checksum-list-and-ranges", test_checksum_list_and_ranges);
     g_test_add_func("/fetch/full", test_full);
     g_test_add_func("/fetch/parallel", test_parallel);
     g_test_add_func("/fetch/resume", test_resume);
+    g_test_add_func("/fetch/interrupt", test_interrupt);
     g_test_add_func("/fetch/wrong-checksum-and-change", test_wrong_checksum_and_change);
     g_test_add_func("/fetch/errors", test_errors);
     g_test_add_func("/fetch/no-ranges", test_no_ranges);
@@ -669,6 +788,7 @@ int main(int argc, char **argv)
     unmount_tmpfs();
     stop_server(&nginx);
     stop_server(&python);
+    stop_server(&stream);
     tu_rm_rf(root);
     return status;
 }
