@@ -48,6 +48,7 @@ struct Fetch {
     CURLM *multi;
     Conn conns[FETCH_MAX_CONNECTIONS];
     int nconns;
+    FetchHasher *hasher;      /* SHA-256 as the file fills, when one is expected */
     GError *error;            /* the first failure; ends the transfer */
     bool drop_state;          /* the remote file changed: the next run starts over */
     uint64_t transferred;
@@ -128,39 +129,6 @@ bool fetch_sha256_valid(const char *hex)
     return true;
 }
 
-bool fetch_sha256_file(const char *path, char out[65], GError **error)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        g_set_error(error, VD_ERROR, e == ENOENT ? VD_ERROR_NOT_FOUND : VD_ERROR_FAILED,
-                    "cannot read %s: %s", path, g_strerror(e));
-        return false;
-    }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    enum { BUF = 1 << 20 };
-    g_autofree guchar *buf = g_malloc(BUF);
-    for (;;) {
-        ssize_t n = read(fd, buf, BUF);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot read %s: %s", path,
-                        g_strerror(e));
-            return false;
-        }
-        if (n == 0)
-            break;
-        g_checksum_update(sum, buf, n);
-    }
-    close(fd);
-    g_strlcpy(out, g_checksum_get_string(sum), 65);
-    return true;
-}
-
 /* ---- progress and state ---- */
 
 static uint64_t bytes_done(Fetch *f)
@@ -219,12 +187,27 @@ static void report(Fetch *f, bool finished)
     f->req->progress(&p, f->req->user_data);
 }
 
+/* Let the hasher read what is complete from byte 0 on. */
+static void feed_hasher(Fetch *f)
+{
+    if (!f->hasher)
+        return;
+    g_autoptr(GArray) all = in_flight(f);
+    for (guint i = 0; i < f->state.done->len; i++) {
+        FetchRange r = g_array_index(f->state.done, FetchRange, i);
+        fetch_ranges_add(all, r.start, r.end);
+    }
+    if (all->len && g_array_index(all, FetchRange, 0).start == 0)
+        fetch_hasher_advance(f->hasher, g_array_index(all, FetchRange, 0).end);
+}
+
 static void tick(Fetch *f)
 {
     gint64 now = g_get_monotonic_time();
     if (now - f->last_progress >= PROGRESS_US) {
         f->last_progress = now;
         report(f, false);
+        feed_hasher(f);
     }
     if (now - f->last_save >= SAVE_US) {
         f->last_save = now;
@@ -625,7 +608,9 @@ static bool finish(Fetch *f, FetchResult *res, GError **error)
     }
     if (f->req->sha256) {
         char have[65];
-        if (!fetch_sha256_file(f->part_path, have, error))
+        bool hashed = fetch_hasher_finish(f->hasher, f->state.size, have, error);
+        f->hasher = NULL;
+        if (!hashed)
             return false;
         if (g_ascii_strcasecmp(have, f->req->sha256)) {
             g_autofree char *lower = g_ascii_strdown(f->req->sha256, -1);
@@ -663,6 +648,7 @@ static void fetch_free(Fetch *f)
             curl_easy_cleanup(f->conns[i].easy);
         fetch_headers_clear(&f->conns[i].headers);
     }
+    fetch_hasher_cancel(f->hasher);
     if (f->multi)
         curl_multi_cleanup(f->multi);
     curl_slist_free_all(f->if_range);
@@ -755,7 +741,9 @@ bool fetch_run(const FetchRequest *req, FetchResult *res, GError **error)
     load_resume_state(&f, &probe);
     res->resumed_from = fetch_ranges_total(f.state.done);
     plan_pieces(&f, req->connections);
-    if (check_space(&f, error) && open_part(&f, error) && setup_connections(&f, error)) {
+    if (check_space(&f, error) && open_part(&f, error) && setup_connections(&f, error) &&
+        (!req->sha256 || (f.hasher = fetch_hasher_start(f.fd, error)))) {
+        feed_hasher(&f); /* a resumed beginning is hashed while the rest comes */
         save_state(&f);
         f.last_save = f.last_progress = g_get_monotonic_time();
         bool moved = transfer(&f);

@@ -96,3 +96,21 @@ bool fetch_probe(const char *url, FetchProbe *p, GError **error);
 
 /* libcurl's global initialisation, once per process (thread-safe). */
 void fetch_curl_init(void);
+
+/* ---- SHA-256 while downloading (fetch_hash.c) ---- */
+
+/* Hashes the .part on its own thread as its beginning fills up, so that
+ * verification ends shortly after the last byte arrives. */
+typedef struct FetchHasher FetchHasher;
+
+/* Start hashing the file behind @fd (duplicated; the caller keeps its own)
+ * from offset 0, as far as fetch_hasher_advance allows. Main thread. */
+FetchHasher *fetch_hasher_start(int fd, GError **error);
+/* Bytes [0, @ready) of the file are written: the thread may hash them. Never
+ * blocks. */
+void fetch_hasher_advance(FetchHasher *h, uint64_t ready);
+/* Hash up to @size, wait for the thread, and put the digest (lowercase hex)
+ * in @out. Frees @h. Fails when the file cannot be read. */
+bool fetch_hasher_finish(FetchHasher *h, uint64_t size, char out[65], GError **error);
+/* Stop the thread without a result and free @h. NULL is fine. */
+void fetch_hasher_cancel(FetchHasher *h);
