@@ -6,8 +6,10 @@
  * Last-Modified) and which byte ranges are complete, so a rerun continues
  * where an interrupted one stopped. The final name appears only through
  * rename() once the whole file is there and its SHA-256, when one is
- * expected, matched. Everything runs on the calling thread; no global state
- * beyond libcurl's one-time initialisation. */
+ * expected, matched. The transfer runs on the calling thread; when a digest
+ * is expected, a helper thread hashes the .part as its beginning fills up and
+ * is joined before fetch_run returns. No global state beyond libcurl's
+ * one-time initialisation. */
 #pragma once
 
 #include <glib.h>
