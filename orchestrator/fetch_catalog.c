@@ -109,67 +109,6 @@ void fetch_catalog_target_clear(FetchCatalogTarget *t)
     memset(t, 0, sizeof(*t));
 }
 
-static bool is_hex64(const char *s, size_t len)
-{
-    if (len != 64)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!g_ascii_isxdigit(s[i]))
-            return false;
-    return true;
-}
-
-/* One line of a checksum list: the name and digest it gives, or false. */
-static bool parse_line(const char *line, char **name, char **hex)
-{
-    if (g_str_has_prefix(line, "SHA256 (")) {
-        const char *end = strstr(line, ") = ");
-        if (!end || !is_hex64(end + 4, strlen(end + 4)))
-            return false;
-        *name = g_strndup(line + 8, (gsize)(end - line - 8));
-        *hex = g_ascii_strdown(end + 4, -1);
-        return true;
-    }
-    if (strlen(line) < 66 || !is_hex64(line, 64) || line[64] != ' ')
-        return false;
-    const char *n = line + 65;
-    if (*n == ' ' || *n == '*')
-        n++;
-    if (!*n)
-        return false;
-    *name = g_strdup(n);
-    *hex = g_ascii_strdown(line, 64);
-    return true;
-}
-
-bool fetch_checksum_list_find(const char *text, const char *pattern, char **name,
-                              char **sha256)
-{
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    char *best = NULL, *best_hex = NULL;
-    for (char **l = lines; *l; l++) {
-        g_strchomp(*l);
-        char *n = NULL, *h = NULL;
-        if (!parse_line(*l, &n, &h))
-            continue;
-        /* "./name" in some lists. */
-        const char *base = g_str_has_prefix(n, "./") ? n + 2 : n;
-        if (g_pattern_match_simple(pattern, base) && (!best || strverscmp(base, best) > 0)) {
-            g_free(best);
-            g_free(best_hex);
-            best = g_strdup(base);
-            best_hex = g_steal_pointer(&h);
-        }
-        g_free(n);
-        g_free(h);
-    }
-    if (!best)
-        return false;
-    *name = best;
-    *sha256 = best_hex;
-    return true;
-}
-
 bool fetch_catalog_resolve(const FetchCatalogEntry *e, FetchCatalogTarget *t, GError **error)
 {
     memset(t, 0, sizeof(*t));
