@@ -155,6 +155,14 @@ static void save_state(Fetch *f)
         return;
     g_autoptr(GArray) extra = in_flight(f);
     g_autoptr(GError) err = NULL;
+    /* The bytes on disk before the state that claims them: after a power
+     * loss a resume must not trust ranges that never reached the disk. */
+    if (fdatasync(f->fd) < 0 && errno != EINVAL) {
+        int e = errno;
+        note(f, "cannot flush %s, the download state is not updated: %s", f->part_path,
+             g_strerror(e));
+        return;
+    }
     /* Not fatal: at worst a resume downloads some bytes again. */
     if (!fetch_state_save(f->state_path, &f->state, extra, &err))
         note(f, "cannot save the download state: %s", err->message);

@@ -37,6 +37,8 @@ CURL *fetch_easy_new(const char *url, char *errbuf)
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Fewer, larger writes into the .part (curl -o uses 100 KiB). */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "vmdesk-fetch");
     return e;
 }
