@@ -171,14 +171,15 @@ static void save_state(Fetch *f)
 static void report(Fetch *f, bool finished)
 {
     gint64 now = g_get_monotonic_time();
-    /* The rate over the last RATE_SAMPLES ticks (about 3 s). */
+    /* The rate over the last RATE_SAMPLES ticks (about 3 s): against the
+     * oldest sample, which the new one then replaces. */
     unsigned slot = f->nsamples % RATE_SAMPLES;
     unsigned oldest = f->nsamples >= RATE_SAMPLES ? slot : 0;
+    double dt = f->nsamples ? (now - f->sample_t[oldest]) / 1e6 : 0;
+    double rate = dt > 0 ? (f->transferred - f->sample_b[oldest]) / dt : 0;
     f->sample_t[slot] = now;
     f->sample_b[slot] = f->transferred;
     f->nsamples++;
-    double dt = (now - f->sample_t[oldest]) / 1e6;
-    double rate = dt > 0 ? (f->transferred - f->sample_b[oldest]) / dt : 0;
     if (finished || f->nsamples <= 1) {
         double all = (now - f->t0) / 1e6;
         rate = all > 0 ? f->transferred / all : 0;

@@ -1,29 +1,31 @@
-/* integration-fetch: `vmdesk fetch` against real HTTP servers on 127.0.0.1:
- * nginx (Debian's nginx-light, started here with a private config, prefix,
- * temp folders and pid file, one process, no daemon) serving a 64 MiB random
- * file, once at full speed and once under `limit_rate`, and Python's
- * http.server, which ignores Range, plus a few lines of Python that stream
- * 64 MiB without a Content-Length. Covers a full verified download, parallel
- * byte ranges (nginx's access log), resume after `kill -9`, Ctrl-C, a wrong
- * checksum, a changed remote file, HTTP 404, connection refused, a non-HTTP
- * scheme, a self-signed HTTPS server (refused: verification stays on), a
- * server without ranges, a full disk (a 16 MiB tmpfs mounted here: needs
- * root), before writing and while writing an unannounced size, and the
- * catalog through VMDESK_FETCH_MIRROR. Each case tags its URL
- * with ?case=NAME so its lines in the access log can be told apart. Both
- * servers die with the test (PR_SET_PDEATHSIG); the tmpfs is unmounted even
- * when an assertion fails. */
+/* integration-fetch: `vmdesk fetch` against real HTTP servers on 127.0.0.1
+ * (fetch_servers.h): nginx serving a 64 MiB random file at full speed, under
+ * `limit_rate` and over TLS with a self-signed certificate; python3's
+ * http.server, which ignores Range; a stream without a Content-Length.
+ * Covers a full verified download, parallel byte ranges (nginx's access
+ * log), resume after `kill -9`, the progress bar on a pty (none off a
+ * terminal), Ctrl-C, a wrong checksum, a changed remote file, HTTP 404,
+ * connection refused, non-HTTP schemes, HTTPS without a trusted certificate
+ * (refused), a server without ranges, a full disk (a 16 MiB tmpfs mounted
+ * here: needs root) before writing and while writing a stream, and the
+ * catalog through VMDESK_FETCH_MIRROR. Each case tags its URL with
+ * ?case=NAME so its lines in the access log can be told apart. The servers
+ * die with the test; the tmpfs is unmounted even when an assertion fails. */
 #include "fetch.h"
 #include "fetch_catalog.h"
 #include "fetch_priv.h"
+#include "fetch_servers.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -32,176 +34,14 @@
 #include <unistd.h>
 
 #define BIG_SIZE (64u << 20)
-/* Per connection: 64 MiB over one connection take 8 s. */
-#define SLOW_RATE "8m"
 
 static char *root;      /* everything of this test */
 static char *www;       /* the servers' document root */
-static char *access_log;
 static char big_sha[65];
-static unsigned nginx_port, tls_port, python_port, stream_port;
-static GSubprocess *nginx, *python, *stream;
+static FetchServers srv;
 static char *mnt;       /* the tmpfs mount point while mounted, else NULL */
 
 /* ---- helpers ---- */
-
-static unsigned free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    g_assert_cmpint(bind(s, (struct sockaddr *)&a, sizeof(a)), ==, 0);
-    socklen_t len = sizeof(a);
-    g_assert_cmpint(getsockname(s, (struct sockaddr *)&a, &len), ==, 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-static bool port_answers(unsigned port)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-    close(s);
-    return ok;
-}
-
-static void wait_port(unsigned port, GSubprocess *p, const char *what)
-{
-    for (int i = 0; i < 200; i++) {
-        if (port_answers(port))
-            return;
-        g_assert_nonnull(g_subprocess_get_identifier(p)); /* still running */
-        g_usleep(50 * 1000);
-    }
-    g_error("%s does not answer on 127.0.0.1:%u", what, port);
-}
-
-static char *find_sbin(const char *name)
-{
-    char *p = g_find_program_in_path(name);
-    if (!p && g_file_test("/usr/sbin/nginx", G_FILE_TEST_IS_EXECUTABLE))
-        p = g_strdup("/usr/sbin/nginx");
-    if (!p)
-        g_error("%s is not installed (tools/install-deps installs nginx-light)", name);
-    return p;
-}
-
-static void start_nginx(void)
-{
-    g_autofree char *prefix = g_build_filename(root, "nginx", NULL);
-    g_assert_cmpint(g_mkdir_with_parents(prefix, 0700), ==, 0);
-    access_log = g_build_filename(prefix, "access.log", NULL);
-    nginx_port = free_port();
-    tls_port = free_port();
-    /* A self-signed certificate: vmdesk must refuse it. */
-    g_autofree char *cert = g_build_filename(prefix, "cert.pem", NULL);
-    g_autofree char *key = g_build_filename(prefix, "key.pem", NULL);
-    const char *openssl[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                             "-keyout", key, "-out", cert, "-days", "2", "-subj",
-                             "/CN=127.0.0.1", NULL};
-    int wait = 0;
-    g_autoptr(GError) oerr = NULL;
-    g_spawn_sync(NULL, (char **)openssl, NULL,
-                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                 NULL, NULL, NULL, NULL, &wait, &oerr);
-    g_assert_no_error(oerr);
-    g_assert_true(g_spawn_check_wait_status(wait, NULL));
-    g_autofree char *conf = g_strdup_printf(
-        "daemon off;\n"
-        "master_process off;\n"
-        "pid %1$s/nginx.pid;\n"
-        "error_log %1$s/error.log;\n"
-        "events { worker_connections 256; }\n"
-        "http {\n"
-        "  log_format fetch '$request_method $request_uri $status \"$http_range\" "
-        "$body_bytes_sent';\n"
-        "  access_log %2$s fetch;\n"
-        "  client_body_temp_path %1$s/tmp-body;\n"
-        "  proxy_temp_path %1$s/tmp-proxy;\n"
-        "  fastcgi_temp_path %1$s/tmp-fastcgi;\n"
-        "  uwsgi_temp_path %1$s/tmp-uwsgi;\n"
-        "  scgi_temp_path %1$s/tmp-scgi;\n"
-        "  types { }\n"
-        "  default_type application/octet-stream;\n"
-        "  server {\n"
-        "    listen 127.0.0.1:%3$u;\n"
-        "    root %4$s;\n"
-        "    location /slow/ { alias %4$s/; limit_rate " SLOW_RATE "; }\n"
-        "  }\n"
-        "  server {\n"
-        "    listen 127.0.0.1:%5$u ssl;\n"
-        "    ssl_certificate %6$s;\n"
-        "    ssl_certificate_key %7$s;\n"
-        "    root %4$s;\n"
-        "  }\n"
-        "}\n",
-        prefix, access_log, nginx_port, www, tls_port, cert, key);
-    g_autofree char *conf_path = g_build_filename(prefix, "nginx.conf", NULL);
-    tu_write_file(conf_path, conf);
-    g_autofree char *err_log = g_build_filename(prefix, "error.log", NULL);
-    g_autofree char *bin = find_sbin("nginx");
-    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_autoptr(GError) err = NULL;
-    nginx = g_subprocess_launcher_spawn(l, &err, bin, "-e", err_log, "-p", prefix, "-c",
-                                        conf_path, NULL);
-    g_assert_no_error(err);
-    wait_port(nginx_port, nginx, "nginx");
-}
-
-static void start_python(void)
-{
-    python_port = free_port();
-    g_autofree char *port = g_strdup_printf("%u", python_port);
-    g_autoptr(GSubprocessLauncher) l =
-        tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-    g_autoptr(GError) err = NULL;
-    python = g_subprocess_launcher_spawn(l, &err, "python3", "-m", "http.server", "--bind",
-                                         "127.0.0.1", "--directory", www, port, NULL);
-    g_assert_no_error(err);
-    wait_port(python_port, python, "python3 -m http.server");
-}
-
-/* HTTP/1.0, no Content-Length, no ranges: 64 MiB until the connection closes. */
-static const char stream_py[] =
-    "import http.server, sys\n"
-    "class H(http.server.BaseHTTPRequestHandler):\n"
-    "    protocol_version = 'HTTP/1.0'\n"
-    "    def do_GET(self):\n"
-    "        self.send_response(200)\n"
-    "        self.send_header('Content-Type', 'application/octet-stream')\n"
-    "        self.end_headers()\n"
-    "        chunk = b'x' * 65536\n"
-    "        try:\n"
-    "            for _ in range(1024):\n"
-    "                self.wfile.write(chunk)\n"
-    "        except OSError:\n"
-    "            pass\n"
-    "    def log_message(self, *args):\n"
-    "        pass\n"
-    "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n";
-
-static void start_stream(void)
-{
-    stream_port = free_port();
-    g_autofree char *script = g_build_filename(root, "stream.py", NULL);
-    tu_write_file(script, stream_py);
-    g_autofree char *port = g_strdup_printf("%u", stream_port);
-    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_autoptr(GError) err = NULL;
-    stream = g_subprocess_launcher_spawn(l, &err, "python3", script, port, NULL);
-    g_assert_no_error(err);
-    wait_port(stream_port, stream, "the streaming test server");
-}
-
-static void stop_server(GSubprocess **p)
-{
-    if (!*p)
-        return;
-    g_subprocess_send_signal(*p, SIGTERM);
-    tu_subprocess_wait(*p, 5000);
-    g_clear_object(p);
-}
 
 typedef struct {
     int status;
@@ -281,7 +121,7 @@ static GArray *log_lines(const char *tag)
 {
     GArray *a = g_array_new(FALSE, TRUE, sizeof(LogLine));
     g_autofree char *text = NULL;
-    g_file_get_contents(access_log, &text, NULL, NULL);
+    g_file_get_contents(srv.access_log, &text, NULL, NULL);
     g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
     g_autofree char *needle = g_strdup_printf("?case=%s ", tag);
     for (char **l = lines; *l; l++) {
@@ -316,10 +156,11 @@ static uint64_t log_bytes(GArray *lines)
 static void test_full(void)
 {
     g_autofree char *dir = out_dir("full");
-    g_autofree char *u = url(nginx_port, "big.bin", "full");
+    g_autofree char *u = url(srv.nginx_port, "big.bin", "full");
     Run r = VMDESK(NULL, u, "--sha256", big_sha, "-o", dir);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "verified"));
+    g_assert_null(strchr(r.err, '\r')); /* no progress bar off a terminal */
     assert_sha(dir, "big.bin", big_sha);
     g_assert_false(exists(dir, "big.bin.part"));
     g_assert_false(exists(dir, "big.bin.part.json"));
@@ -341,7 +182,7 @@ static void test_full(void)
 static void test_parallel(void)
 {
     g_autofree char *dir = out_dir("parallel");
-    g_autofree char *u = url(nginx_port, "big.bin", "parallel");
+    g_autofree char *u = url(srv.nginx_port, "big.bin", "parallel");
     Run r = VMDESK(NULL, u, "--sha256", big_sha, "--connections", "4", "-o", dir);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "4 connections"));
@@ -373,7 +214,7 @@ static uint64_t state_done_bytes(const char *state_path)
 static void test_resume(void)
 {
     g_autofree char *dir = out_dir("resume");
-    g_autofree char *u = url(nginx_port, "slow/big.bin", "resume");
+    g_autofree char *u = url(srv.nginx_port, "slow/big.bin", "resume");
     g_autofree char *state = g_build_filename(dir, "big.bin.part.json", NULL);
     g_autoptr(GSubprocessLauncher) l =
         tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
@@ -435,11 +276,61 @@ static void test_resume(void)
     g_assert_cmpuint(log_bytes(lines), <, BIG_SIZE + BIG_SIZE / 2);
 }
 
+/* On a terminal (a pty as stderr): a bar with percent, bytes, rate and ETA,
+ * redrawn at most about 5 times a second. */
+static void test_progress(void)
+{
+    g_autofree char *dir = out_dir("progress");
+    g_autofree char *u = url(srv.nginx_port, "slow/big.bin", "progress");
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    g_assert_cmpint(master, >=, 0);
+    g_assert_cmpint(grantpt(master), ==, 0);
+    g_assert_cmpint(unlockpt(master), ==, 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    g_assert_cmpint(slave, >=, 0);
+    GSubprocessLauncher *l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_subprocess_launcher_take_stderr_fd(l, slave);
+    g_autoptr(GError) err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(
+        l, &err, g_getenv("VMDESK_BIN"), "fetch", u, "--connections", "4", "-o", dir, NULL);
+    g_object_unref(l); /* closes our copy of the pty's slave side */
+    g_assert_no_error(err);
+    GString *text = g_string_new(NULL);
+    char buf[4096];
+    for (;;) {
+        struct pollfd pfd = {.fd = master, .events = POLLIN};
+        if (poll(&pfd, 1, 30000) <= 0)
+            break;
+        ssize_t n = read(master, buf, sizeof(buf));
+        if (n <= 0)
+            break; /* EIO once vmdesk, the last holder of the slave, ended */
+        g_string_append_len(text, buf, n);
+    }
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    close(master);
+    g_assert_true(tu_subprocess_wait(p, 10000));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+    guint redraws = 0;
+    for (const char *q = text->str; (q = strstr(q, "\r\033[K[")); q++)
+        redraws++;
+    const char *last = g_strrstr(text->str, "\r\033[K[");
+    g_test_message("%u redraws in %.1f s; last: %s", redraws, secs, last ? last : "");
+    g_assert_nonnull(strstr(text->str, "% "));
+    g_assert_nonnull(strstr(text->str, "MiB / 64.0 MiB"));
+    g_assert_nonnull(strstr(text->str, "MiB/s"));
+    g_assert_nonnull(strstr(text->str, "ETA 0:"));
+    g_assert_cmpuint(redraws, >=, 3);
+    g_assert_cmpuint(redraws, <=, (guint)(secs * 5) + 2);
+    g_string_free(text, TRUE);
+    assert_sha(dir, "big.bin", big_sha);
+}
+
 /* Ctrl-C: the transfer stops, the state is saved, exit status 130. */
 static void test_interrupt(void)
 {
     g_autofree char *dir = out_dir("interrupt");
-    g_autofree char *u = url(nginx_port, "slow/big.bin", "interrupt");
+    g_autofree char *u = url(srv.nginx_port, "slow/big.bin", "interrupt");
     g_autofree char *state = g_build_filename(dir, "big.bin.part.json", NULL);
     g_autoptr(GSubprocessLauncher) l =
         tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -470,7 +361,7 @@ static void test_wrong_checksum_and_change(void)
 {
     g_autofree char *dir = out_dir("checksum");
     g_autofree char *file = g_build_filename(www, "small.bin", NULL);
-    g_autofree char *u = url(nginx_port, "small.bin", "checksum");
+    g_autofree char *u = url(srv.nginx_port, "small.bin", "checksum");
     /* 4 MiB of a pattern; its digest computed here. */
     g_autofree char *data = g_malloc(4 << 20);
     for (guint i = 0; i < (4u << 20); i++)
@@ -521,14 +412,14 @@ static void test_wrong_checksum_and_change(void)
 static void test_errors(void)
 {
     g_autofree char *dir = out_dir("errors");
-    g_autofree char *u404 = url(nginx_port, "no-such.iso", "404");
+    g_autofree char *u404 = url(srv.nginx_port, "no-such.iso", "404");
     Run r = VMDESK(NULL, u404, "-o", dir);
     g_assert_cmpint(r.status, ==, 3);
     g_assert_nonnull(strstr(r.err, "404"));
     g_assert_nonnull(strstr(r.err, u404));
     run_clear(&r);
 
-    g_autofree char *refused = g_strdup_printf("http://127.0.0.1:%u/x.iso", free_port());
+    g_autofree char *refused = g_strdup_printf("http://127.0.0.1:%u/x.iso", fetch_servers_free_port());
     r = VMDESK(NULL, refused, "-o", dir);
     g_assert_cmpint(r.status, ==, 1);
     g_assert_nonnull(strstr(r.err, "Connection refused"));
@@ -536,7 +427,7 @@ static void test_errors(void)
     run_clear(&r);
 
     /* HTTPS with a certificate nobody vouches for: refused, nothing written. */
-    g_autofree char *tls = g_strdup_printf("https://127.0.0.1:%u/big.bin", tls_port);
+    g_autofree char *tls = g_strdup_printf("https://127.0.0.1:%u/big.bin", srv.tls_port);
     r = VMDESK(NULL, tls, "-o", dir);
     g_assert_cmpint(r.status, ==, 1);
     g_assert_nonnull(strstr(r.err, "certificate"));
@@ -551,7 +442,7 @@ static void test_errors(void)
     g_assert_cmpint(r.status, ==, 2);
     run_clear(&r);
 
-    g_autofree char *u = url(nginx_port, "big.bin", "errors");
+    g_autofree char *u = url(srv.nginx_port, "big.bin", "errors");
     r = VMDESK(NULL, u, "--connections", "17", "-o", dir);
     g_assert_cmpint(r.status, ==, 2);
     run_clear(&r);
@@ -565,7 +456,7 @@ static void test_errors(void)
 static void test_no_ranges(void)
 {
     g_autofree char *dir = out_dir("noranges");
-    g_autofree char *u = g_strdup_printf("http://127.0.0.1:%u/big.bin", python_port);
+    g_autofree char *u = g_strdup_printf("http://127.0.0.1:%u/big.bin", srv.python_port);
     Run r = VMDESK(NULL, u, "--sha256", big_sha, "--connections", "4", "-o", dir);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.err, "one connection"));
@@ -604,7 +495,7 @@ static void test_disk_full(void)
     g_assert_true(g_spawn_check_wait_status(wait, NULL));
     mnt = g_strdup(dir);
 
-    g_autofree char *u = url(nginx_port, "big.bin", "diskfull");
+    g_autofree char *u = url(srv.nginx_port, "big.bin", "diskfull");
     Run r = VMDESK(NULL, u, "--sha256", big_sha, "-o", dir);
     g_assert_cmpint(r.status, ==, 7);
     g_assert_nonnull(strstr(r.err, "not enough disk space"));
@@ -619,7 +510,7 @@ static void test_disk_full(void)
 
     /* No size announced: no check before; the write that finds the disk full
      * fails clearly, and without ranges nothing is worth keeping. */
-    g_autofree char *su = g_strdup_printf("http://127.0.0.1:%u/stream.iso", stream_port);
+    g_autofree char *su = g_strdup_printf("http://127.0.0.1:%u/stream.iso", srv.stream_port);
     r = VMDESK(NULL, su, "-o", dir);
     g_assert_cmpint(r.status, ==, 7);
     g_assert_nonnull(strstr(r.err, "does not say how large"));
@@ -657,7 +548,7 @@ static void test_catalog_mirror(void)
         "2222222222222222222222222222222222222222222222222222222222222222");
     g_autofree char *sums_path = g_build_filename(mirror_dir, "SHA256SUMS", NULL);
     tu_write_file(sums_path, sums);
-    g_autofree char *mirror = g_strdup_printf("http://127.0.0.1:%u/mirror", nginx_port);
+    g_autofree char *mirror = g_strdup_printf("http://127.0.0.1:%u/mirror", srv.nginx_port);
 
     g_autofree char *dir = out_dir("catalog");
     Run r = VMDESK(mirror, "debian-12-netinst", "-o", dir);
@@ -714,45 +605,6 @@ static void test_catalog_mirror(void)
     run_clear(&r);
 }
 
-/* Pure helpers behind the above: checksum lists and byte-range sets. */
-static void test_checksum_list_and_ranges(void)
-{
-    const char *list = "-----BEGIN PGP SIGNED MESSAGE-----\n"
-                       "# Fedora-Workstation-40-1.14-x86_64.iso: 2295853056 bytes\n"
-                       "SHA256 (Fedora-Workstation-Live-x86_64-40-1.14.iso) = "
-                       "DFA1E3E4A1E0A2C3E8F2AB0D1C3F6A9B8E7D6C5B4A39281706F5E4D3C2B1A098\n"
-                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
-                       "*ubuntu-24.04.2-desktop-amd64.iso\n"
-                       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
-                       "*ubuntu-24.04.10-desktop-amd64.iso\n";
-    char *name = NULL, *sha = NULL;
-    g_assert_true(fetch_checksum_list_find(list, "Fedora-Workstation-Live-x86_64-40-1.14.iso",
-                                           &name, &sha));
-    g_assert_cmpstr(sha, ==, "dfa1e3e4a1e0a2c3e8f2ab0d1c3f6a9b8e7d6c5b4a39281706f5e4d3c2b1a098");
-    g_free(name);
-    g_free(sha);
-    g_assert_true(fetch_checksum_list_find(list, "ubuntu-24.04*-desktop-amd64.iso", &name, &sha));
-    g_assert_cmpstr(name, ==, "ubuntu-24.04.10-desktop-amd64.iso"); /* version order */
-    g_assert_cmpstr(sha, ==, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
-    g_free(name);
-    g_free(sha);
-    g_assert_false(fetch_checksum_list_find(list, "debian-*.iso", &name, &sha));
-
-    g_autoptr(GArray) r = g_array_new(FALSE, FALSE, sizeof(FetchRange));
-    fetch_ranges_add(r, 10, 20);
-    fetch_ranges_add(r, 30, 40);
-    fetch_ranges_add(r, 20, 25);
-    fetch_ranges_add(r, 5, 5);
-    g_assert_cmpuint(r->len, ==, 2);
-    g_assert_cmpuint(fetch_ranges_total(r), ==, 25);
-    g_autoptr(GArray) m = fetch_ranges_missing(r, 50);
-    g_assert_cmpuint(m->len, ==, 3); /* [0,10) [25,30) [40,50) */
-    g_assert_cmpuint(g_array_index(m, FetchRange, 1).start, ==, 25);
-    g_assert_cmpuint(fetch_ranges_total(m), ==, 25);
-    fetch_ranges_add(r, 0, 50);
-    g_assert_cmpuint(r->len, ==, 1);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -771,13 +623,11 @@ int main(int argc, char **argv)
     }
     g_assert_true(fetch_sha256_file(big, big_sha, NULL));
     signal(SIGABRT, on_abort);
-    start_nginx();
-    start_python();
-    start_stream();
-    g_test_add_func("/fetch/checksum-list-and-ranges", test_checksum_list_and_ranges);
+    fetch_servers_start(&srv, root, www);
     g_test_add_func("/fetch/full", test_full);
     g_test_add_func("/fetch/parallel", test_parallel);
     g_test_add_func("/fetch/resume", test_resume);
+    g_test_add_func("/fetch/progress", test_progress);
     g_test_add_func("/fetch/interrupt", test_interrupt);
     g_test_add_func("/fetch/wrong-checksum-and-change", test_wrong_checksum_and_change);
     g_test_add_func("/fetch/errors", test_errors);
@@ -786,9 +636,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fetch/catalog-mirror", test_catalog_mirror);
     int status = g_test_run();
     unmount_tmpfs();
-    stop_server(&nginx);
-    stop_server(&python);
-    stop_server(&stream);
+    fetch_servers_stop(&srv);
     tu_rm_rf(root);
     return status;
 }
