@@ -41,6 +41,7 @@ struct Fetch {
     char *data_url;           /* after redirects */
     struct curl_slist *if_range;
     int fd;
+    bool part_created;        /* this run made the .part (nothing in it yet) */
     bool ranges;
     bool size_known;
     FetchState state;         /* url, size, validators, completed ranges */
@@ -472,7 +473,7 @@ static bool same_validator(const char *a, const char *b)
 /* Decide between resuming and starting over; fills f->state.done. */
 static void load_resume_state(Fetch *f, const FetchProbe *p)
 {
-    bool have_part = g_file_test(f->part_path, G_FILE_TEST_EXISTS);
+    bool have_part = !f->part_created;
     FetchState old;
     fetch_state_init(&old);
     g_autoptr(GError) err = NULL;
@@ -510,7 +511,8 @@ static void load_resume_state(Fetch *f, const FetchProbe *p)
     if (why || why_buf) {
         note(f, "starting over: %s is not a part of this download (%s)", f->part_path,
              why ? why : why_buf);
-        unlink(f->part_path);
+        if (ftruncate(f->fd, 0) < 0)
+            note(f, "cannot empty %s: %s", f->part_path, g_strerror(errno));
         unlink(f->state_path);
     } else if (!have_part) {
         unlink(f->state_path); /* a stray state without data */
@@ -526,7 +528,7 @@ static bool check_space(Fetch *f, GError **error)
     g_autofree char *dir = g_path_get_dirname(f->part_path);
     uint64_t allocated = 0;
     struct stat st;
-    if (stat(f->part_path, &st) == 0)
+    if (fstat(f->fd, &st) == 0)
         allocated = (uint64_t)st.st_blocks * 512;
     uint64_t need = f->state.size > allocated ? f->state.size - allocated : 0;
     struct statvfs vfs;
@@ -548,39 +550,48 @@ static bool check_space(Fetch *f, GError **error)
     return true;
 }
 
-static bool open_part(Fetch *f, GError **error)
+/* Open (or create) the .part and lock it before anything is decided about
+ * it: a second `vmdesk fetch` to the same PATH stops here instead of
+ * truncating or overwriting the first one's data. */
+static bool lock_part(Fetch *f, GError **error)
 {
-    bool existed = g_file_test(f->part_path, G_FILE_TEST_EXISTS);
+    f->part_created = !g_file_test(f->part_path, G_FILE_TEST_EXISTS);
     f->fd = open(f->part_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f->fd < 0) {
         int e = errno;
         g_set_error(error, VD_ERROR, e == ENOENT ? VD_ERROR_NOT_FOUND : VD_ERROR_FAILED,
-                    "cannot create %s: %s", f->part_path, g_strerror(e));
+                    "cannot create %s: %s%s", f->part_path, g_strerror(e),
+                    e == ENOENT ? " (does the folder exist?)" : "");
         return false;
     }
     if (flock(f->fd, LOCK_EX | LOCK_NB) < 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "another download is writing %s; wait for it or stop it", f->part_path);
+                    "another vmdesk fetch is writing %s; wait for it or stop it", f->part_path);
+        f->part_created = false; /* theirs */
         return false;
     }
-    if (!existed || !f->ranges) {
-        if (ftruncate(f->fd, 0) < 0) {
-            int e = errno;
-            g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot truncate %s: %s",
-                        f->part_path, g_strerror(e));
-            return false;
-        }
-    }
-    if (f->size_known && f->state.size > 0) {
-        int e = posix_fallocate(f->fd, 0, (off_t)f->state.size);
-        if (e) {
-            g_autofree char *n = fetch_format_bytes(f->state.size);
-            g_set_error(error, VD_ERROR, e == ENOSPC ? VD_ERROR_NO_SPACE : VD_ERROR_FAILED,
-                        "cannot reserve %s for %s: %s", n, f->part_path, g_strerror(e));
-            if (!existed)
-                unlink(f->part_path);
-            return false;
-        }
+    return true;
+}
+
+/* Giving up before any data was written: a .part this run made goes. */
+static void drop_created_part(Fetch *f)
+{
+    if (f->part_created)
+        unlink(f->part_path);
+}
+
+/* The full size, reserved at once: pieces land in place, and the space
+ * cannot run out half way. */
+static bool reserve_part(Fetch *f, GError **error)
+{
+    if (!f->size_known || f->state.size == 0)
+        return true;
+    int e = posix_fallocate(f->fd, 0, (off_t)f->state.size);
+    if (e) {
+        g_autofree char *n = fetch_format_bytes(f->state.size);
+        g_set_error(error, VD_ERROR, e == ENOSPC ? VD_ERROR_NO_SPACE : VD_ERROR_FAILED,
+                    "cannot reserve %s for %s: %s", n, f->part_path, g_strerror(e));
+        return false;
     }
     return true;
 }
@@ -747,11 +758,18 @@ bool fetch_run(const FetchRequest *req, FetchResult *res, GError **error)
         note(&f, "the server does not say how large the file is: no free-space check");
 
     bool ok = false;
-    load_resume_state(&f, &probe);
-    res->resumed_from = fetch_ranges_total(f.state.done);
-    plan_pieces(&f, req->connections);
-    if (check_space(&f, error) && open_part(&f, error) && setup_connections(&f, error) &&
-        (!req->sha256 || (f.hasher = fetch_hasher_start(f.fd, error)))) {
+    bool ready = lock_part(&f, error);
+    if (ready) {
+        load_resume_state(&f, &probe);
+        res->resumed_from = fetch_ranges_total(f.state.done);
+        plan_pieces(&f, req->connections);
+        ready = check_space(&f, error) && reserve_part(&f, error) &&
+                setup_connections(&f, error) &&
+                (!req->sha256 || (f.hasher = fetch_hasher_start(f.fd, error)));
+        if (!ready)
+            drop_created_part(&f);
+    }
+    if (ready) {
         feed_hasher(&f); /* a resumed beginning is hashed while the rest comes */
         save_state(&f);
         f.last_save = f.last_progress = g_get_monotonic_time();

@@ -344,6 +344,15 @@ static void test_interrupt(void)
         done = state_done_bytes(state);
     }
     g_assert_cmpuint(done, >=, 4u << 20);
+    /* A second download to the same file while this one runs: refused, and
+     * it neither truncates nor removes the first one's .part (another URL
+     * would otherwise mean "starting over"). */
+    g_autofree char *other = url(srv.nginx_port, "big.bin", "interrupt-other");
+    Run r = VMDESK(NULL, other, "-o", dir);
+    g_assert_cmpint(r.status, ==, 1);
+    g_assert_nonnull(strstr(r.err, "another vmdesk fetch is writing"));
+    run_clear(&r);
+    g_assert_cmpuint(state_done_bytes(state), >=, done);
     g_subprocess_send_signal(p, SIGINT);
     g_assert_true(tu_subprocess_wait(p, 10000));
     g_autofree char *text = tu_subprocess_stderr(p);
