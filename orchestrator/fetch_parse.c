@@ -1,10 +1,74 @@
-/* Parsers of what servers send for downloads: response header lines,
- * Content-Range values and checksum lists (SHA256SUMS, Fedora's CHECKSUM).
- * Pure functions of their input, fuzzed by tests/fuzz/fuzz_fetch.c. */
+/* Parsers of what servers send for downloads (response header lines,
+ * Content-Range values, checksum lists such as SHA256SUMS and Fedora's
+ * CHECKSUM; fuzzed by tests/fuzz/fuzz_fetch.c) and of what users give
+ * (URLs, digests). Pure functions of their input. */
 #include "fetch_catalog.h"
 #include "fetch_priv.h"
 
+#include "error.h"
+
+#include <inttypes.h>
 #include <string.h>
+
+char *fetch_format_bytes(uint64_t n)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024)
+        return g_strdup_printf("%" PRIu64 " bytes", n);
+    double v = (double)n / 1024;
+    unsigned u = 0;
+    while (v >= 1024 && u + 1 < G_N_ELEMENTS(units)) {
+        v /= 1024;
+        u++;
+    }
+    return g_strdup_printf("%.1f %s", v, units[u]);
+}
+
+bool fetch_url_check(const char *url, GError **error)
+{
+    g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+    const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+    if (!uri || !scheme) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "\"%s\" is not a URL", url);
+        return false;
+    }
+    if (g_ascii_strcasecmp(scheme, "http") && g_ascii_strcasecmp(scheme, "https")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "%s: the %s scheme is not supported (only http:// and https://)", url,
+                    scheme);
+        return false;
+    }
+    if (!g_uri_get_host(uri) || !*g_uri_get_host(uri)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the URL names no host", url);
+        return false;
+    }
+    return true;
+}
+
+char *fetch_url_file_name(const char *url, GError **error)
+{
+    g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+    const char *path = uri ? g_uri_get_path(uri) : NULL;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    g_autofree char *name = g_uri_unescape_string(slash ? slash + 1 : path ? path : "", "/");
+    if (!name || !*name || !strcmp(name, ".") || !strcmp(name, "..")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "%s: the URL does not end in a file name; choose one with -o PATH", url);
+        return NULL;
+    }
+    return g_steal_pointer(&name);
+}
+
+bool fetch_sha256_valid(const char *hex)
+{
+    if (!hex || strlen(hex) != 64)
+        return false;
+    for (const char *p = hex; *p; p++)
+        if (!g_ascii_isxdigit(*p))
+            return false;
+    return true;
+}
+
 
 void fetch_headers_init(FetchHeaders *h)
 {
