@@ -638,7 +638,8 @@ static bool setup_connections(Fetch *f, GError **error)
         curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
         curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, fetch_headers_cb);
         curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, &c->headers);
-        /* Each connection its own TCP stream, also over HTTP/2. */
+        /* HTTP/1.1: each range its own TCP connection (HTTP/2 would put
+         * them all on one, which is what several connections are to avoid). */
         curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     }
     if (!f->multi || (f->nconns && !f->conns[f->nconns - 1].easy)) {
