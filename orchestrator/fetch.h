@@ -71,7 +71,8 @@ bool fetch_run(const FetchRequest *req, FetchResult *res, GError **error);
  * is NUL-terminated, caller frees. Same errors as fetch_run. */
 bool fetch_get_text(const char *url, size_t max_bytes, char **out, GError **error);
 
-/* Only http:// and https:// URLs with a host are accepted (VD_ERROR_INVALID). */
+/* Only http:// and https:// URLs with a host and without a password are
+ * accepted (VD_ERROR_INVALID). */
 bool fetch_url_check(const char *url, GError **error);
 
 /* The file name a URL's path ends in, percent-decoded ("x.iso" for

@@ -38,6 +38,14 @@ bool fetch_url_check(const char *url, GError **error)
                     scheme);
         return false;
     }
+    const char *userinfo = g_uri_get_userinfo(uri);
+    if (userinfo && strchr(userinfo, ':')) {
+        /* It would sit in the shell's history, in ps and in the state file. */
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "the URL contains a password; vmdesk takes no passwords on the command "
+                    "line (download from a URL without one)");
+        return false;
+    }
     if (!g_uri_get_host(uri) || !*g_uri_get_host(uri)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the URL names no host", url);
         return false;

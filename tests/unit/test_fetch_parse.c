@@ -93,6 +93,10 @@ static void test_urls_and_sizes(void)
     g_assert_false(fetch_url_check("file:///etc/passwd", NULL));
     g_assert_false(fetch_url_check("/tmp/x.iso", NULL));
     g_assert_false(fetch_url_check("http:///x.iso", NULL));
+    g_assert_false(fetch_url_check("https://me:secret@h/x.iso", &err));
+    g_assert_nonnull(strstr(err->message, "password"));
+    g_assert_null(strstr(err->message, "secret"));
+    g_clear_error(&err);
 
     g_autofree char *a = fetch_url_file_name("https://h/a/b/My%20Disk.iso?x=1#f", NULL);
     g_assert_cmpstr(a, ==, "My Disk.iso");
