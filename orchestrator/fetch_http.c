@@ -56,7 +56,8 @@ void fetch_set_curl_error(GError **error, CURL *easy, CURLcode rc, const char *e
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
         g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
-                    "%s: timed out (%s); run the command again to resume", url, detail);
+                    "%s: timed out (%s); run the command again (a download that had begun "
+                    "resumes)", url, detail);
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:

@@ -5,7 +5,8 @@
  * Covers a full verified download, parallel byte ranges (nginx's access
  * log), resume after `kill -9`, the progress bar on a pty (none off a
  * terminal), Ctrl-C, a wrong checksum, a changed remote file, HTTP 404,
- * connection refused, non-HTTP schemes, HTTPS without a trusted certificate
+ * connection refused, a server that never answers (timeout after 60 s),
+ * non-HTTP schemes, HTTPS without a trusted certificate
  * (refused), a server without ranges, a full disk (a 16 MiB tmpfs mounted
  * here: needs root) before writing and while writing a stream, and the
  * catalog through VMDESK_FETCH_MIRROR. Each case tags its URL with
@@ -462,6 +463,30 @@ static void test_errors(void)
     g_assert_null(g_dir_read_name(d)); /* nothing written by any of these */
 }
 
+/* A server that takes the connection and never answers: after 60 s without
+ * a byte, a timeout (exit 5) naming the URL. */
+static void test_stall(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    g_assert_cmpint(bind(s, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(s, 4), ==, 0); /* the kernel accepts; nobody reads */
+    socklen_t len = sizeof(a);
+    g_assert_cmpint(getsockname(s, (struct sockaddr *)&a, &len), ==, 0);
+    g_autofree char *dir = out_dir("stall");
+    g_autofree char *u = g_strdup_printf("http://127.0.0.1:%u/x.iso", ntohs(a.sin_port));
+    gint64 t0 = g_get_monotonic_time();
+    Run r = VMDESK(NULL, u, "-o", dir);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    close(s);
+    g_assert_cmpint(r.status, ==, 5);
+    g_assert_nonnull(strstr(r.err, "timed out"));
+    g_assert_nonnull(strstr(r.err, u));
+    g_assert_cmpfloat(secs, >=, 59);
+    g_assert_cmpfloat(secs, <, 90);
+    run_clear(&r);
+}
+
 static void test_no_ranges(void)
 {
     g_autofree char *dir = out_dir("noranges");
@@ -641,6 +666,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fetch/wrong-checksum-and-change", test_wrong_checksum_and_change);
     g_test_add_func("/fetch/errors", test_errors);
     g_test_add_func("/fetch/no-ranges", test_no_ranges);
+    g_test_add_func("/fetch/stall", test_stall);
     g_test_add_func("/fetch/disk-full", test_disk_full);
     g_test_add_func("/fetch/catalog-mirror", test_catalog_mirror);
     int status = g_test_run();
