@@ -40,6 +40,7 @@ int cli_apps(int argc, char **argv);
 int cli_overlay(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
 int cli_disposable(int argc, char **argv);
+int cli_fetch(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);

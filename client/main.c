@@ -39,6 +39,7 @@ static const Command commands[] = {
     {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
     {"tools", cli_tools, "tools NAME install | status [--json]", "guest tools: attach the CD, ask the agent"},
     {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries"},
+    {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]", "download an ISO (resumable, verified)"},
     {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
     {"__supervise", cli_supervise, NULL, NULL},
 };
