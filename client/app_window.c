@@ -832,8 +832,9 @@ static void app_loop(App *a)
             g_get_monotonic_time() - a->connected_at > FIRST_WINDOW_TIMEOUT_MS * 1000ll) {
             a->fatal = g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
                                    "%s: the server accepted the RemoteApp session but sent no "
-                                   "window for %s within %d s (its RemoteApp support may be "
-                                   "incomplete; vmdesk view shows the whole desktop)",
+                                   "window for %s within %d s; its RemoteApp support may be "
+                                   "missing or incomplete (xrdp 0.9 never starts it: for Linux "
+                                   "guests vmdesk app uses --mode desktop)",
                                    a->opts->title, a->opts->rdp->remote_app,
                                    FIRST_WINDOW_TIMEOUT_MS / 1000);
             a->quit = true;

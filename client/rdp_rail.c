@@ -351,30 +351,9 @@ static UINT on_ignored_appid(RailClientContext *rail, const RAIL_GET_APPID_RESP_
     return CHANNEL_RC_OK;
 }
 
-/* xrdp (0.9) sends its handshake only after the client's first launch
- * request, against MS-RDPERP's order: when the server has said nothing this
- * long after the channel opened, begin ourselves. Its late handshake then
- * finds the program started. */
-#define SERVER_SILENT_MS 1500
-
-bool rdp_rail_waiting(Rdp *r)
-{
-    return r->rail && !r->rail_started;
-}
-
-void rdp_rail_tick(Rdp *r)
-{
-    if (!rdp_rail_waiting(r) || !r->connected ||
-        g_get_monotonic_time() - r->rail_open_at < SERVER_SILENT_MS * 1000)
-        return;
-    vd_debug("rdp: the server sent no RemoteApp handshake: starting the program first");
-    start(r);
-}
-
 void rdp_rail_channel_connected(Rdp *r, RailClientContext *rail)
 {
     r->rail = rail;
-    r->rail_open_at = g_get_monotonic_time();
     rail->custom = r;
     rail->ServerExecuteResult = on_exec_result;
     rail->ServerSystemParam = on_ignored_sysparam;

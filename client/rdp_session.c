@@ -848,9 +848,7 @@ static bool run(Rdp *r, GError **error)
             break;
         }
         handles[n++] = r->wake;
-        DWORD timeout = rdp_rail_waiting(r) ? RDP_RAIL_TICK_MS
-                        : r->resize_w          ? RESIZE_INTERVAL_MS
-                                               : 1000;
+        DWORD timeout = r->resize_w ? RESIZE_INTERVAL_MS : 1000;
         if (WaitForMultipleObjects(n, handles, FALSE, timeout) == WAIT_FAILED) {
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "waiting for RDP events failed");
             break;
@@ -862,7 +860,6 @@ static bool run(Rdp *r, GError **error)
             rdp_input_free(in);
         }
         send_resize(r);
-        rdp_rail_tick(r);
         if (g_atomic_int_get(&r->stop))
             break;
         if (!freerdp_check_event_handles(r->ctx) || freerdp_shall_disconnect(instance)) {

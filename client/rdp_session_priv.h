@@ -72,7 +72,6 @@ struct Rdp {
     /* RemoteApp (rdp_rail.c) */
     RailClientContext *rail;
     bool rail_started;         /* the handshake is done: programs may be launched */
-    gint64 rail_open_at;       /* monotonic us when the channel opened */
     GQueue rail_waiting;       /* Input* launches queued before the handshake */
     GHashTable *rail_icons;    /* cache id << 16 | entry -> GBytes (w, h, ARGB) */
 };
@@ -91,12 +90,6 @@ void rdp_rail_register(Rdp *r, rdpUpdate *update);
 /* The rail channel came or went. */
 void rdp_rail_channel_connected(Rdp *r, RailClientContext *rail);
 void rdp_rail_channel_disconnected(Rdp *r);
-/* Called by the session loop at least every RDP_RAIL_TICK_MS while
- * rdp_rail_waiting(): starts the programs of servers that wait for the
- * client to begin. */
-#define RDP_RAIL_TICK_MS 250
-bool rdp_rail_waiting(Rdp *r);
-void rdp_rail_tick(Rdp *r);
 /* An IN_RAIL_* input from the main thread. */
 void rdp_rail_input(Rdp *r, Input *in);
 /* Free what rdp_rail.c holds (any thread, once the session ended). */
