@@ -693,11 +693,12 @@ static void ask_overlay(Win *w)
         return;
     g_autofree char *changed = vd_size_format(st->changed_bytes);
     g_autofree char *text = g_strdup_printf(
-        "The guest of %s shut down. Its overlay holds %s of changes%s.\n\n"
-        "Commit them into the base image %s, discard them, or keep the overlay and decide "
-        "later (vmdesk overlay %s commit | discard)?",
+        /* SDL's X11 dialog does not wrap lines */
+        "The guest of %s shut down.\nIts overlay holds %s of changes%s.\n\n"
+        "Commit them into the base image\n%s,\ndiscard them, or keep the overlay and decide "
+        "later\n(vmdesk overlay %s commit | discard)?",
         name, changed,
-        st->vars_changed || st->tpm_changed ? " (and new UEFI variables or TPM state)" : "",
+        st->vars_changed || st->tpm_changed ? "\n(and new UEFI variables or TPM state)" : "",
         st->base, name);
     const SDL_MessageBoxButtonData buttons[] = {
         {SDL_MESSAGEBOX_BUTTON_ESCAPEKEY_DEFAULT, VM_OVERLAY_KEEP, "Keep for later"},
