@@ -140,8 +140,7 @@ static void test_vmdesk_rail(void)
     g_assert_cmpint(status, ==, 0);
     g_assert_nonnull(strstr(out, "started in the running RemoteApp session"));
     g_free(rt_expect_next(&s, &mark, "rail exec dialog", 5000));
-    g_autofree char *owner_line =
-        rt_expect_next(&s, &mark, "rail window-create 0x1002 owner 0x0 ", 5000);
+    g_free(rt_expect_next(&s, &mark, "rail window-create 0x1002 owner 0x0 ", 5000));
     g_autofree char *popup_line =
         rt_expect_next(&s, &mark, "rail window-create 0x1003 owner 0x1002 ", 5000);
     g_autofree char *server_log = rt_read_text(s.log);
