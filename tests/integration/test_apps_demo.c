@@ -10,50 +10,12 @@
  *   - the busybox test guest (no agent inside): a clear error naming the
  *     guest agent to install. */
 #include "harness.h"
+#include "harness_demo.h"
 
 #include <string.h>
 #include <sys/wait.h>
 
 #define BOOT_S "400"
-
-typedef struct {
-    char *kernel, *initrd, *disk, *append, *user, *password_file;
-} DemoGuest;
-
-static char *env_value(char **lines, const char *key)
-{
-    g_autofree char *prefix = g_strdup_printf("%s=", key);
-    for (char **l = lines; *l; l++)
-        if (g_str_has_prefix(*l, prefix))
-            return g_shell_unquote(*l + strlen(prefix), NULL);
-    g_error("guest.env has no %s", key);
-}
-
-static void demo_guest_load(DemoGuest *g)
-{
-    const char *dir = g_getenv("VMDESK_DEMO_GUEST_DIR");
-    g_assert_nonnull(dir);
-    g_autofree char *path = g_build_filename(dir, "guest.env", NULL);
-    g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    g->kernel = env_value(lines, "KERNEL");
-    g->initrd = env_value(lines, "INITRD");
-    g->disk = env_value(lines, "DISK");
-    g->append = env_value(lines, "APPEND");
-    g->user = env_value(lines, "USER");
-    g->password_file = env_value(lines, "PASSWORD_FILE");
-}
-
-static void demo_guest_clear(DemoGuest *g)
-{
-    g_free(g->kernel);
-    g_free(g->initrd);
-    g_free(g->disk);
-    g_free(g->append);
-    g_free(g->user);
-    g_free(g->password_file);
-}
 
 static char *data_path(Harness *h, const char *a, const char *b, const char *c)
 {
