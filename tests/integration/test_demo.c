@@ -6,9 +6,9 @@
  * `vmdesk app` opens one program alone in its own window.
  * The guest side is checked through the QEMU guest agent. */
 #include "harness.h"
+#include "harness_demo.h"
 #include "harness_x.h"
 
-#include "qga_client.h"
 #include "vm_store.h"
 
 #include <fcntl.h>
@@ -20,46 +20,6 @@
 
 #define BOOT_MS 240000
 #define STEP_MS 30000
-
-typedef struct {
-    char *kernel, *initrd, *disk, *append, *user, *password_file;
-} DemoGuest;
-
-static char *env_value(char **lines, const char *key)
-{
-    g_autofree char *prefix = g_strdup_printf("%s=", key);
-    for (char **l = lines; *l; l++)
-        if (g_str_has_prefix(*l, prefix))
-            return g_shell_unquote(*l + strlen(prefix), NULL);
-    g_error("guest.env has no %s", key);
-}
-
-static void demo_guest_load(DemoGuest *g)
-{
-    const char *dir = g_getenv("VMDESK_DEMO_GUEST_DIR");
-    g_assert_nonnull(dir);
-    g_autofree char *path = g_build_filename(dir, "guest.env", NULL);
-    g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    g->kernel = env_value(lines, "KERNEL");
-    g->initrd = env_value(lines, "INITRD");
-    g->disk = env_value(lines, "DISK");
-    g->append = env_value(lines, "APPEND");
-    g->user = env_value(lines, "USER");
-    g->password_file = env_value(lines, "PASSWORD_FILE");
-}
-
-static void demo_guest_clear(DemoGuest *g)
-{
-    g_free(g->kernel);
-    g_free(g->initrd);
-    g_free(g->disk);
-    g_free(g->append);
-    g_free(g->user);
-    g_free(g->password_file);
-}
-
 
 static char *window_title(const char *display, const char *prefix)
 {
@@ -94,31 +54,13 @@ static bool all_black(const Image *im)
     return true;
 }
 
-/* Run @argv in the guest through its agent; stdout, asserting exit 0. */
-static char *guest_run(const char *agent_path, const char *const *argv)
-{
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QgaClient) c = qga_client_connect_unix(agent_path, &err);
-    g_assert_no_error(err);
-    g_assert_true(qga_client_sync(c, 5000, &err));
-    QgaExecResult r = {0};
-    g_assert_true(qga_client_exec(c, argv[0], argv, STEP_MS, &r, &err));
-    g_assert_no_error(err);
-    if (r.exit_code != 0)
-        g_printerr("%s in the guest: exit %d, %s\n", argv[0], r.exit_code, r.err ? r.err : "");
-    g_assert_cmpint(r.exit_code, ==, 0);
-    char *out = g_strdup(r.out ? r.out : "");
-    qga_exec_result_clear(&r);
-    return out;
-}
-
 /* A shell command in the user's xrdp X session (display :10). */
 static char *guest_x(const char *agent, const char *user, const char *cmd)
 {
     g_autofree char *script = g_strdup_printf(
         "export DISPLAY=:10 XAUTHORITY=/home/%s/.Xauthority; %s", user, cmd);
     const char *argv[] = {"/bin/sh", "-c", script, NULL};
-    return guest_run(agent, argv);
+    return demo_guest_run(agent, argv, STEP_MS);
 }
 
 static char *wait_title(const char *display, const char *part, int timeout_ms)
@@ -243,7 +185,7 @@ static void test_demo_view(void)
         copy_file(rdp_png, k2);
     }
 
-    g_autofree char *agent = g_build_filename(h.root, "run", "vmdesk", "demo", "qga.sock", NULL);
+    g_autofree char *agent = demo_guest_agent_socket(&h, "demo");
     /* The desktop follows the window (disp): 1200x800 pixels. */
     const char *size[] = {"xdotool", "windowsize", win, "1200", "800", NULL};
     g_free(x_run(x.display, size));
@@ -299,14 +241,14 @@ static void test_demo_view(void)
 
     /* The guest's RDP server goes away: VNC comes back, with the reason. */
     const char *stop[] = {"/bin/systemctl", "stop", "xrdp", NULL};
-    g_free(guest_run(agent, stop));
+    g_free(demo_guest_run(agent, stop, STEP_MS));
     g_autofree char *t3 = wait_title(x.display, "RUNNING — VNC", STEP_MS);
     g_test_message("after stopping xrdp: %s", t3);
     g_assert_nonnull(strstr(t3, "— VNC"));
     g_assert_nonnull(strstr(t3, "RDP connection lost"));
     /* ... and RDP again once it is back. */
     const char *start[] = {"/bin/systemctl", "start", "xrdp", NULL};
-    g_free(guest_run(agent, start));
+    g_free(demo_guest_run(agent, start, STEP_MS));
     g_autofree char *t4 = wait_title(x.display, "RUNNING — RDP", STEP_MS * 2);
     g_test_message("after starting xrdp: %s", t4);
     g_assert_nonnull(strstr(t4, "RUNNING — RDP"));
@@ -367,11 +309,11 @@ static void test_demo_view(void)
     /* The program is alone: the desktop session's IceWM is the only one. */
     const char *ps[] = {"/bin/sh", "-c", "ps -u demo -o args= | grep -c '^icewm '; "
                         "ps -u demo -o args= | grep -c '^/usr/bin/xterm$'", NULL};
-    g_autofree char *counts = guest_run(agent, ps);
+    g_autofree char *counts = demo_guest_run(agent, ps, STEP_MS);
     g_assert_cmpstr(counts, ==, "1\n1\n");
     /* The program ends: so does its window, with exit status 0. */
     const char *quit[] = {"/usr/bin/pkill", "-u", "demo", "-f", "^/usr/bin/xterm$", NULL};
-    g_free(guest_run(agent, quit));
+    g_free(demo_guest_run(agent, quit, STEP_MS));
     int ast = 0, ar = 0;
     deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
     while ((ar = waitpid(app, &ast, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)

@@ -18,22 +18,13 @@
  *     version and the OS, and xrdp is in the group ssl-cert;
  *   - a second run changes nothing (idempotent). */
 #include "harness.h"
-#include "qga_client.h"
+#include "harness_demo.h"
 
 #include <string.h>
 #include <sys/stat.h>
 
 #define BOOT_MS 300000
 #define VM "gtools"
-
-static char *env_value(char **lines, const char *key)
-{
-    g_autofree char *prefix = g_strdup_printf("%s=", key);
-    for (char **l = lines; *l; l++)
-        if (g_str_has_prefix(*l, prefix))
-            return g_shell_unquote(*l + strlen(prefix), NULL);
-    g_error("guest.env has no %s", key);
-}
 
 static double since(gint64 t0)
 {
@@ -87,21 +78,12 @@ static JsonObject *obj(JsonObject *o, const char *m)
     return json_object_get_object_member(o, m);
 }
 
-/* Run @argv in the guest through its agent; returns stdout, asserts exit 0. */
+/* Run @argv in the guest through its agent, within 180 s (dpkg --purge on a
+ * guest under TCG); returns stdout, asserts exit 0. */
 static char *guest_run(Harness *h, const char *const *argv)
 {
-    g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", VM, "qga.sock", NULL);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, &err);
-    g_assert_no_error(err);
-    QgaExecResult r;
-    if (!qga_client_exec(c, argv[0], argv, 180000, &r, &err))
-        g_error("%s in the guest: %s", argv[0], err->message);
-    if (r.exit_code != 0)
-        g_error("%s in the guest exited %d: %s%s", argv[0], r.exit_code, r.out, r.err);
-    char *out = g_strdup(r.out);
-    qga_exec_result_clear(&r);
-    return out;
+    g_autofree char *sock = demo_guest_agent_socket(h, VM);
+    return demo_guest_run(sock, argv, 180000);
 }
 
 /* A folder of links to the demo guest's cached .debs of @names. */
@@ -134,24 +116,20 @@ static void test_linux_install(void)
     harness_init(&h);
     const char *dir = g_getenv("VMDESK_DEMO_GUEST_DIR");
     g_assert_nonnull(dir);
-    g_autofree char *env_path = g_build_filename(dir, "guest.env", NULL);
-    g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(env_path, &text, NULL, NULL));
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    g_autofree char *kernel = env_value(lines, "KERNEL"), *initrd = env_value(lines, "INITRD"),
-                    *disk = env_value(lines, "DISK"), *append = env_value(lines, "APPEND");
+    DemoGuest dg;
+    demo_guest_load(&dg);
 
     /* An overlay: the guest writes there, the demo guest's disk stays intact. */
     g_autofree char *overlay = g_build_filename(h.root, "overlay.qcow2", NULL);
-    const char *qemu_img[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", disk, "-F",
+    const char *qemu_img[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", dg.disk, "-F",
                               "qcow2", overlay, NULL};
     int wait = 0;
     g_assert_true(g_spawn_sync(NULL, (char **)qemu_img, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
                                NULL, NULL, &wait, NULL));
     g_assert_cmpint(wait, ==, 0);
     g_free(harness_ok(&h, "create", VM, "--os", "linux", "--memory", "1G", "--cpus", "2",
-                      "--disk", "0", "--kernel", kernel, "--initrd", initrd, "--append", append,
-                      NULL));
+                      "--disk", "0", "--kernel", dg.kernel, "--initrd", dg.initrd, "--append",
+                      dg.append, NULL));
     g_autofree char *disk_set = g_strdup_printf("disk=%s", overlay);
     g_free(harness_ok(&h, "set", VM, disk_set, NULL));
 
@@ -218,6 +196,7 @@ static void test_linux_install(void)
     g_assert_nonnull(strstr(st, "rdp service: running (xrdp is active)"));
 
     g_free(harness_ok(&h, "stop", VM, "--force", NULL));
+    demo_guest_clear(&dg);
     harness_finish(&h);
 }
 

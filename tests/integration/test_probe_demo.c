@@ -11,24 +11,11 @@
  *     yet", exit 5) and the agent "RDP service not running";
  *   - xrdp started again: READY again. */
 #include "harness.h"
-#include "qga_client.h"
+#include "harness_demo.h"
 
 #include <string.h>
 
 #define BOOT_MS 300000
-
-typedef struct {
-    char *kernel, *initrd, *disk, *append;
-} DemoGuest;
-
-static char *env_value(char **lines, const char *key)
-{
-    g_autofree char *prefix = g_strdup_printf("%s=", key);
-    for (char **l = lines; *l; l++)
-        if (g_str_has_prefix(*l, prefix))
-            return g_shell_unquote(*l + strlen(prefix), NULL);
-    g_error("guest.env has no %s", key);
-}
 
 /* `vmdesk probe NAME --json`, parsed; *@status is its exit status. */
 static JsonObject *probe_json(Harness *h, const char *name, int *status)
@@ -109,30 +96,17 @@ static void probe_text_until(Harness *h, int status, const char *start, const ch
 /* systemctl VERB xrdp in the guest, through the agent. */
 static void guest_xrdp(Harness *h, const char *verb)
 {
-    g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", "pdemo", "qga.sock", NULL);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, &err);
-    g_assert_no_error(err);
-    QgaExecResult r;
+    g_autofree char *sock = demo_guest_agent_socket(h, "pdemo");
     const char *argv[] = {"systemctl", verb, "xrdp", NULL};
-    g_assert_true(qga_client_exec(c, "systemctl", argv, 30000, &r, &err));
-    g_assert_no_error(err);
-    g_assert_cmpint(r.exit_code, ==, 0);
-    qga_exec_result_clear(&r);
+    g_free(demo_guest_run(sock, argv, 30000));
 }
 
 static void test_probe_demo(void)
 {
     Harness h;
     harness_init(&h);
-    const char *dir = g_getenv("VMDESK_DEMO_GUEST_DIR");
-    g_assert_nonnull(dir);
-    g_autofree char *env_path = g_build_filename(dir, "guest.env", NULL);
-    g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(env_path, &text, NULL, NULL));
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    DemoGuest g = {env_value(lines, "KERNEL"), env_value(lines, "INITRD"),
-                   env_value(lines, "DISK"), env_value(lines, "APPEND")};
+    DemoGuest g;
+    demo_guest_load(&g);
     g_free(harness_ok(&h, "create", "pdemo", "--os", "linux", "--memory", "1G", "--cpus", "2",
                       "--kernel", g.kernel, "--initrd", g.initrd, "--append", g.append,
                       "--import-disk", g.disk, NULL));
@@ -164,10 +138,7 @@ static void test_probe_demo(void)
     g_assert_true(json_object_get_boolean_member(back, "connected"));
 
     g_free(harness_ok(&h, "stop", "pdemo", "--force", NULL));
-    g_free(g.kernel);
-    g_free(g.initrd);
-    g_free(g.disk);
-    g_free(g.append);
+    demo_guest_clear(&g);
     harness_finish(&h);
 }
 
