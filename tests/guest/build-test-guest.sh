@@ -16,9 +16,10 @@
 # needed): the kernel is the package linux-image-amd64 depends on, busybox is
 # busybox-static. The initramfs is made without root.
 #
-# Cached: when all outputs exist and are newer than this script and the init
-# script, nothing is done. Set VMDESK_GUEST_FORCE=1 to rebuild anyway (the
-# .debs in OUTDIR/debs are still reused; delete them to fetch new ones).
+# Cached: when all outputs exist and were built from this script's and the
+# init's content (their SHA-256 is recorded in guest.env), nothing is done.
+# Set VMDESK_GUEST_FORCE=1 to rebuild anyway (the .debs in OUTDIR/debs are
+# still reused; delete them to fetch new ones).
 #
 # Needs: apt-get, apt-cache, dpkg-deb, cpio, gzip, grep (with -P), xz (or
 # whichever decompressor the kernel image uses), flock (optional).
@@ -65,13 +66,16 @@ WANTED_PCI="bochs:DRM_BOCHS"
 
 OUTPUTS=(vmlinux vmlinuz initrd.img guest.env)
 
+# The recipe's content (this script and the init), not timestamps, decides
+# whether a build is current: a fresh checkout of unchanged files reuses it.
+RECIPE_SHA256=$(cat "$SELF" "$INIT_SRC" | sha256sum | cut -d' ' -f1)
+
 up_to_date() {
     local f
     for f in "${OUTPUTS[@]}"; do
         [ -s "$OUT/$f" ] || return 1
-        [ "$OUT/$f" -nt "$SELF" ] || return 1
-        [ "$OUT/$f" -nt "$INIT_SRC" ] || return 1
     done
+    grep -qx "RECIPE_SHA256='$RECIPE_SHA256'" "$OUT/guest.env"
 }
 
 if [ "${VMDESK_GUEST_FORCE:-0}" != 1 ] && up_to_date; then
@@ -426,6 +430,7 @@ done
     echo "GUEST_POINTER_READY_LINE='VMDESK-POINTER-READY'"
     echo "GUEST_POINTER_PREFIX='VMDESK-POINTER '"
     echo "GUEST_MODULES=$(shq "${ALL_MODULES[*]:-}")"
+    echo "RECIPE_SHA256='$RECIPE_SHA256'"
 } >"$WORK/guest.env"
 mv -f "$WORK/guest.env" "$OUT/guest.env"
 

@@ -36,7 +36,8 @@
 # of OUTDIR (or to $SUDO_UID under sudo), so create OUTDIR as the user who
 # runs vmdesk. Takes about 2-3 minutes and ~2 GiB of space in OUTDIR.
 #
-# Cached: when all outputs exist and are newer than this script, nothing is
+# Cached: when all outputs exist and were built by this script's content
+# (its SHA-256 is recorded in guest.env), nothing is
 # done. Set VMDESK_GUEST_FORCE=1 to rebuild anyway (with a new password; the
 # .debs in OUTDIR/debs are still reused). Concurrent runs on one OUTDIR are
 # serialised with flock; the build happens in OUTDIR/.work.* and the outputs
@@ -82,12 +83,17 @@ PACKAGES=(
 
 OUTPUTS=(disk.qcow2 vmlinuz initrd.img password guest.env)
 
+# The recipe's content, not its timestamp, decides whether a build is
+# current: a fresh checkout (a git worktree, a CI clone) of an unchanged
+# script must reuse the guest it built.
+RECIPE_SHA256=$(sha256sum "$SELF" | cut -d' ' -f1)
+
 up_to_date() {
     local f
     for f in "${OUTPUTS[@]}"; do
         [ -s "$OUT/$f" ] || return 1
-        [ "$OUT/$f" -nt "$SELF" ] || return 1
     done
+    grep -qx "RECIPE_SHA256='$RECIPE_SHA256'" "$OUT/guest.env"
 }
 
 if [ "${VMDESK_GUEST_FORCE:-0}" != 1 ] && up_to_date; then
@@ -478,6 +484,7 @@ shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
     echo "KERNEL_VERSION=$(shq "$KVER")"
     echo "GUEST_PORT=3389"
     echo "GUEST_HOSTNAME=$(shq "$HOSTNAME_GUEST")"
+    echo "RECIPE_SHA256='$RECIPE_SHA256'"
 } >"$STAGE/guest.env"
 chmod 644 "$STAGE/guest.env" "$STAGE/disk.qcow2"
 chmod 600 "$STAGE/password"
