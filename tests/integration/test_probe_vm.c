@@ -94,9 +94,40 @@ static void test_probe_vm(void)
     harness_finish(&h);
 }
 
+/* `vmdesk app` on a VM that is off and whose guest never serves RDP (the
+ * test guest's port 3389 gives a banner): it starts the VM, waits with its
+ * progress window (SDL's dummy video driver here), and gives up after
+ * --timeout with exit 5 and what to look at; the VM keeps running. */
+static void test_app_never_ready(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_create_guest(&h, "app", NULL, NULL);
+    h.env = g_environ_setenv(h.env, "SDL_VIDEODRIVER", "dummy", TRUE);
+    gint64 t0 = g_get_monotonic_time();
+    RunResult r = harness_vmdesk(&h, "app", "app", "notepad", "--mode", "remoteapp",
+                                 "--timeout", "20", NULL);
+    double s = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    g_test_message("exit %d after %.1f s: %s%s", r.status, s, r.out, r.err);
+    g_assert_cmpint(r.status, ==, 5);
+    g_assert_nonnull(strstr(r.out, "Starting VM \"app\""));
+    g_assert_nonnull(strstr(r.out, "app: waiting for the guest"));
+    g_assert_nonnull(strstr(r.out, "app: VM RUNNING, RDP answering oddly"));
+    g_assert_nonnull(strstr(r.err, "the guest's RDP service did not answer within 20 s"));
+    g_assert_nonnull(strstr(r.err, "vmdesk probe app"));
+    g_assert_cmpfloat(s, >=, 19);
+    g_assert_cmpfloat(s, <, 60);
+    run_result_clear(&r);
+    g_autoptr(JsonObject) show = harness_show(&h, "app");
+    g_assert_cmpstr(json_object_get_string_member(show, "state"), ==, "RUNNING");
+    g_free(harness_ok(&h, "stop", "app", "--force", NULL));
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/probe-vm/boot-to-banner", test_probe_vm);
+    g_test_add_func("/probe-vm/app-never-ready", test_app_never_ready);
     return g_test_run();
 }
