@@ -388,7 +388,9 @@ static bool pending_ready(Win *w)
     gint64 waited = (now - w->pending_complete_at) / 1000;
     if (waited >= MAX_WAIT_MS)
         return true;
-    if (!w->pending_logon && waited < NO_LOGON_MS)
+    /* A session whose shell is one program (vmdesk app on xrdp) has no
+     * login screen to skip: its first still, not black picture is it. */
+    if (!w->pending_logon && waited < NO_LOGON_MS && !w->opts->rdp->shell)
         return false;
     SessionFramebuffer *fb = &w->pending->fb;
     g_mutex_lock(&fb->lock);
