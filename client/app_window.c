@@ -462,16 +462,23 @@ static void rail_window(App *a, const SessionRailWindow *rw)
     }
 }
 
+/* No window left and no launch under way: the connection ends @linger_ms
+ * from now unless a program starts again. */
+static void maybe_linger(App *a)
+{
+    if (g_hash_table_size(a->windows) == 0 && g_queue_is_empty(&a->launches) && !a->linger_at) {
+        vd_debug("app: no window left; the connection ends in %d ms", a->opts->linger_ms);
+        a->linger_at = SDL_GetTicks() + (Uint32)MAX(a->opts->linger_ms, 1);
+    }
+}
+
 static void rail_delete(App *a, uint32_t id)
 {
     if (!g_hash_table_remove(a->windows, GUINT_TO_POINTER(id)))
         return;
     if (a->focused == id)
         a->focused = 0;
-    if (g_hash_table_size(a->windows) == 0 && g_queue_is_empty(&a->launches)) {
-        vd_debug("app: last window closed; the connection ends in %d ms", a->opts->linger_ms);
-        a->linger_at = SDL_GetTicks() + (Uint32)MAX(a->opts->linger_ms, 1);
-    }
+    maybe_linger(a);
 }
 
 static void rail_icon(App *a, uint32_t id, uint32_t *argb, int w, int h)
@@ -528,6 +535,10 @@ static void exec_answer(App *a, SessionEvent *ev)
     } else if (!a->first_shown) {
         set_status(a, "started; waiting for its window");
     }
+    /* A launch answered after the last window had closed (failed, or one
+     * that opens no window): the connection is idle again. */
+    if (a->ever_window)
+        maybe_linger(a);
 }
 
 /* --- events --- */
