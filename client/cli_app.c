@@ -8,9 +8,9 @@
 #include "log.h"
 #include "paths.h"
 #include "rdp_probe.h"
+#include "vm_store.h"
 #include "vnc_session.h"
 #include "window.h"
-#include "vm_store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +24,6 @@
 typedef struct {
     const char *vm;
     unsigned port;
-    gint64 last_status;
 } Ready;
 
 /* The readiness check of the status window: the VM runs and its forwarded
