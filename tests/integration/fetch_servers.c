@@ -42,15 +42,6 @@ static void wait_port(unsigned port, GSubprocess *p, const char *what)
     g_error("%s does not answer on 127.0.0.1:%u", what, port);
 }
 
-static char *find_sbin(const char *name)
-{
-    char *p = g_find_program_in_path(name);
-    if (!p && g_file_test("/usr/sbin/nginx", G_FILE_TEST_IS_EXECUTABLE))
-        p = g_strdup("/usr/sbin/nginx");
-    if (!p)
-        g_error("%s is not installed (tools/install-deps installs nginx-light)", name);
-    return p;
-}
 
 static void start_nginx(FetchServers *s, const char *root, const char *www)
 {
@@ -105,7 +96,7 @@ static void start_nginx(FetchServers *s, const char *root, const char *www)
     g_autofree char *conf_path = g_build_filename(prefix, "nginx.conf", NULL);
     tu_write_file(conf_path, conf);
     g_autofree char *err_log = g_build_filename(prefix, "error.log", NULL);
-    g_autofree char *bin = find_sbin("nginx");
+    g_autofree char *bin = tu_find_program("nginx", "nginx-light");
     g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_autoptr(GError) err = NULL;
     s->nginx = g_subprocess_launcher_spawn(l, &err, bin, "-e", err_log, "-p", prefix, "-c",

@@ -26,22 +26,6 @@
 static char *root;   /* temp folder: bin/, agent folders, XDG folders */
 static char *bin;    /* stand-in programs */
 
-/* A program in PATH or in the sbin folders, where Debian puts qemu-ga. */
-static char *find_program(const char *name)
-{
-    char *p = g_find_program_in_path(name);
-    for (const char *const *d = (const char *const[]){"/usr/sbin", "/sbin", NULL}; !p && *d; d++) {
-        char *c = g_build_filename(*d, name, NULL);
-        if (g_file_test(c, G_FILE_TEST_IS_EXECUTABLE))
-            p = c;
-        else
-            g_free(c);
-    }
-    if (!p)
-        g_error("%s is not installed (tools/install-deps installs qemu-guest-agent)", name);
-    return p;
-}
-
 typedef struct {
     GSubprocess *proc;
     char *dir;
@@ -55,7 +39,7 @@ static void agent_start(Agent *a, const char *socket)
     a->dir = g_strdup_printf("%s/agent%d", root, n++);
     g_assert_cmpint(g_mkdir_with_parents(a->dir, 0700), ==, 0);
     a->socket = socket ? g_strdup(socket) : g_build_filename(a->dir, "qga.sock", NULL);
-    g_autofree char *qga = find_program("qemu-ga");
+    g_autofree char *qga = tu_find_program("qemu-ga", "qemu-guest-agent");
     g_autofree char *pidfile = g_build_filename(a->dir, "qga.pid", NULL);
     g_autofree char *log = g_build_filename(a->dir, "qga.log", NULL);
     g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);

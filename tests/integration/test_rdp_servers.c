@@ -63,21 +63,6 @@ static unsigned free_port(void)
     return ntohs(a.sin_port);
 }
 
-static char *find_program(const char *name)
-{
-    char *p = g_find_program_in_path(name);
-    for (const char *const *d = (const char *const[]){"/usr/sbin", "/sbin", NULL}; !p && *d; d++) {
-        char *c = g_build_filename(*d, name, NULL);
-        if (g_file_test(c, G_FILE_TEST_IS_EXECUTABLE))
-            p = c;
-        else
-            g_free(c);
-    }
-    if (!p)
-        g_error("%s is not installed (run tools/install-deps)", name);
-    return p;
-}
-
 static bool port_accepts(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -243,7 +228,7 @@ static void xrdp_start(Server *srv, const char *name, const char *security_layer
     tu_write_file(conf, out->str);
     g_string_free(out, TRUE);
 
-    g_autofree char *xrdp = find_program("xrdp");
+    g_autofree char *xrdp = tu_find_program("xrdp", "xrdp");
     g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
     g_subprocess_launcher_set_cwd(l, dir);

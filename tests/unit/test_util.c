@@ -87,3 +87,18 @@ bool tu_have_program(const char *program)
     g_autofree char *path = g_find_program_in_path(program);
     return path != NULL;
 }
+
+char *tu_find_program(const char *name, const char *package)
+{
+    char *p = g_find_program_in_path(name);
+    for (const char *const *d = (const char *const[]){"/usr/sbin", "/sbin", NULL}; !p && *d; d++) {
+        char *c = g_build_filename(*d, name, NULL);
+        if (g_file_test(c, G_FILE_TEST_IS_EXECUTABLE))
+            p = c;
+        else
+            g_free(c);
+    }
+    if (!p)
+        g_error("%s is not installed (tools/install-deps installs %s)", name, package);
+    return p;
+}

@@ -29,3 +29,8 @@ char *tu_subprocess_stderr(GSubprocess *p);
 
 /* Is @program in PATH? */
 bool tu_have_program(const char *program);
+
+/* The path of @name: in PATH, else in /usr/sbin or /sbin (where Debian puts
+ * daemons such as qemu-ga, xrdp and nginx). Aborts the test, naming Debian
+ * package @package, when it is not installed. Caller frees. */
+char *tu_find_program(const char *name, const char *package);
