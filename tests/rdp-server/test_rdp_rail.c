@@ -190,9 +190,9 @@ static void rail_failed_exec(RtSession *s, gsize *mark, const char *program, con
     g_autofree char *res = g_strdup_printf("rail exec-result %s %s", program, result);
     g_free(rt_expect_next(s, mark, exec, CONNECT_MS));
     g_free(rt_expect_next(s, mark, res, 5000));
+    /* It quits by itself. (Its exit status is 0 or not depending on whether
+     * the server's disconnect or its own abort comes first: not checked.) */
     g_assert_true(tu_subprocess_wait(s->client, 20000));
-    g_assert_false(g_subprocess_get_if_exited(s->client) &&
-                   g_subprocess_get_exit_status(s->client) == 0);
     g_clear_object(&s->client);
     g_free(rt_expect_next(s, mark, "disconnected", 10000));
     g_autofree char *log = rt_read_text(s->client_log);
