@@ -940,88 +940,54 @@ static void rdp_disconnect_start(Session *s)
     SetEvent(r->wake);
 }
 
-static void queue_input(Session *s, Input *in)
+/* Queue a copy of @in (its strings move with it) and wake the session thread. */
+static void queue_input(Session *s, Input in)
 {
     Rdp *r = s->priv;
-    g_async_queue_push(r->input, in);
+    g_async_queue_push(r->input, g_memdup2(&in, sizeof(in)));
     SetEvent(r->wake);
 }
 
 static void rdp_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
 {
     (void)keysym;
-    Input *in = g_new0(Input, 1);
-    in->type = IN_KEY;
-    in->qnum = qnum;
-    in->down = down;
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_KEY, .qnum = qnum, .down = down});
 }
 
 static void rdp_pointer(Session *s, int x, int y, unsigned buttons)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_POINTER;
-    in->x = x;
-    in->y = y;
-    in->buttons = buttons;
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_POINTER, .x = x, .y = y, .buttons = buttons});
 }
 
 static void rdp_clipboard(Session *s, const char *utf8)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_CLIPBOARD;
-    in->text = g_strdup(utf8);
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_CLIPBOARD, .text = g_strdup(utf8)});
 }
 
 static void rdp_resize(Session *s, int w, int h, int scale_pct)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_RESIZE;
-    in->x = w;
-    in->y = h;
-    in->scale = scale_pct;
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_RESIZE, .x = w, .y = h, .scale = scale_pct});
 }
 
 void rdp_session_rail_exec(Session *s, const char *program, const char *args)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_RAIL_EXEC;
-    in->text = g_strdup(program);
-    in->text2 = g_strdup(args);
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_RAIL_EXEC, .text = g_strdup(program),
+                           .text2 = g_strdup(args)});
 }
 
 void rdp_session_rail_command(Session *s, uint32_t id, RdpRailCommand cmd)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_RAIL_COMMAND;
-    in->id = id;
-    in->qnum = cmd;
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_RAIL_COMMAND, .id = id, .qnum = cmd});
 }
 
 void rdp_session_rail_move(Session *s, uint32_t id, int x, int y, int w, int h)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_RAIL_MOVE;
-    in->id = id;
-    in->x = x;
-    in->y = y;
-    in->w = w;
-    in->h = h;
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_RAIL_MOVE, .id = id, .x = x, .y = y, .w = w, .h = h});
 }
 
 void rdp_session_rail_activate(Session *s, uint32_t id, bool active)
 {
-    Input *in = g_new0(Input, 1);
-    in->type = IN_RAIL_ACTIVATE;
-    in->id = id;
-    in->down = active;
-    queue_input(s, in);
+    queue_input(s, (Input){.type = IN_RAIL_ACTIVATE, .id = id, .down = active});
 }
 
 static void rdp_finish(Session *s)
