@@ -573,15 +573,8 @@ static void connect_session(App *a)
 
 static void offer_clipboard(App *a)
 {
-    if (!a->session || !a->connected || !SDL_HasClipboardText())
-        return;
-    char *t = SDL_GetClipboardText();
-    if (t && g_strcmp0(t, a->clip_offered)) {
-        session_clipboard(a->session, t);
-        g_free(a->clip_offered);
-        a->clip_offered = g_strdup(t);
-    }
-    SDL_free(t);
+    if (a->session && a->connected)
+        sdl_util_offer_clipboard(a->session, &a->clip_offered, false);
 }
 
 static void session_events(App *a)

@@ -161,6 +161,21 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren)
     return CLAMP((int)(s * 100 + 0.5), 100, 500);
 }
 
+bool sdl_util_offer_clipboard(Session *s, char **offered, bool force)
+{
+    if (!SDL_HasClipboardText())
+        return false;
+    char *t = SDL_GetClipboardText();
+    bool give = t && (force || g_strcmp0(t, *offered));
+    if (give) {
+        session_clipboard(s, t);
+        g_free(*offered);
+        *offered = g_strdup(t);
+    }
+    SDL_free(t);
+    return give;
+}
+
 const SDL_Scancode sdl_util_modifiers[8] = {
     SDL_SCANCODE_LCTRL,  SDL_SCANCODE_RCTRL,  SDL_SCANCODE_LALT, SDL_SCANCODE_RALT,
     SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT, SDL_SCANCODE_LGUI, SDL_SCANCODE_RGUI,

@@ -36,6 +36,14 @@ unsigned sdl_util_wheel_bits(const SDL_MouseWheelEvent *e);
  * 100; 100..500. */
 int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren);
 
+/* Give the host's clipboard text to session @s when it differs from
+ * *@offered (or always when @force), remembering it in *@offered; true
+ * when it was given. SDL 2.26
+ * on X11 hears of other programs' copies only when it owned the clipboard,
+ * so callers also look on focus and now and then. */
+typedef struct Session Session;
+bool sdl_util_offer_clipboard(Session *s, char **offered, bool force);
+
 /* The modifier keys, to release them in the guest when the focus leaves
  * (keys held then would stay down there). */
 extern const SDL_Scancode sdl_util_modifiers[8];

@@ -605,16 +605,10 @@ static void send_pointer(Win *w, int wx, int wy, unsigned extra)
 /* Give the host's clipboard text to the session when it changed. */
 static void offer_clipboard(Win *w)
 {
-    if (!w->session || !w->connected || !SDL_HasClipboardText())
+    if (!w->session || !w->connected)
         return;
-    char *t = SDL_GetClipboardText();
-    if (t && (w->clip_session != w->session || g_strcmp0(t, w->clip_offered))) {
-        session_clipboard(w->session, t);
-        g_free(w->clip_offered);
-        w->clip_offered = g_strdup(t);
+    if (sdl_util_offer_clipboard(w->session, &w->clip_offered, w->clip_session != w->session))
         w->clip_session = w->session;
-    }
-    SDL_free(t);
 }
 
 static void handle_sdl_event(Win *w, const SDL_Event *e)
