@@ -41,7 +41,9 @@ INIT_SRC="$SCRIPT_DIR/init"
 [ -f "$INIT_SRC" ] || die "missing $INIT_SRC"
 
 mkdir -p "$1"
-OUT=$(cd "$1" && pwd)
+# The real folder: guest.env names it, and must stay right when a symlink
+# that led here goes away.
+OUT=$(cd "$1" && pwd -P)
 DEBS="$OUT/debs"
 
 # Kernel command line the guest is meant to be booted with.

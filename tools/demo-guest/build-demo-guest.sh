@@ -62,7 +62,9 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
 
 mkdir -p "$1" || die "cannot create $1"
-OUT=$(cd "$1" && pwd)
+# The real folder: guest.env names it, and must stay right when a symlink
+# that led here goes away.
+OUT=$(cd "$1" && pwd -P)
 DEBS="$OUT/debs"
 
 SUITE=bookworm
