@@ -121,10 +121,23 @@ if [ "${VMDESK_GUEST_FORCE:-0}" != 1 ] && up_to_date; then
     exit 0
 fi
 
+# A build killed with SIGKILL leaves mmdebstrap's /proc, /sys and /dev mounts
+# in its chroot; rm --one-file-system stays out of them, and this takes them
+# away (deepest first; lazily, as something may still hold them).
+unmount_below() {
+    local dir m
+    dir=$(realpath -e "$1") || return 0
+    awk -v p="$dir/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+        while read -r m; do
+            umount -l "$m" || log "warning: cannot unmount $m"
+        done
+}
+
 # Leftovers of builds that were killed (we hold the lock: none is running).
 for d in "$OUT"/.work.*; do
     [ -d "$d" ] || continue
     log "removing the leftovers of an interrupted build: $d"
+    unmount_below "$d"
     rm -rf --one-file-system "$d"
 done
 
@@ -132,7 +145,10 @@ START=$SECONDS
 WORK=$(mktemp -d "$OUT/.work.XXXXXX")
 # (apt's _apt user reads the chroot inside; the password file is 0600)
 chmod 755 "$WORK"
-cleanup() { rm -rf --one-file-system "$WORK"; }
+cleanup() {
+    unmount_below "$WORK"
+    rm -rf --one-file-system "$WORK"
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
