@@ -657,6 +657,40 @@ void rt_wait_window_gone(RtSession *s, const char *title_prefix, int timeout_ms)
     fail_with_logs(s, why);
 }
 
+/* A window that went away answers BadWindow: a state, not a reason to exit. */
+static int ignore_x_error(Display *d, XErrorEvent *e)
+{
+    (void)d;
+    (void)e;
+    return 0;
+}
+
+void rt_wait_window_viewable(RtSession *s, const char *win, int timeout_ms)
+{
+    Display *d = XOpenDisplay(rt_world.display);
+    g_assert_nonnull(d);
+    int (*old_handler)(Display *, XErrorEvent *) = XSetErrorHandler(ignore_x_error);
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    int state = -1;
+    for (;;) {
+        XWindowAttributes attr;
+        state = XGetWindowAttributes(d, (Window)g_ascii_strtoull(win, NULL, 0), &attr)
+                    ? attr.map_state
+                    : -1;
+        if (state == IsViewable || g_get_monotonic_time() > deadline)
+            break;
+        g_usleep(50 * 1000);
+    }
+    XCloseDisplay(d);
+    XSetErrorHandler(old_handler);
+    if (state == IsViewable)
+        return;
+    g_autofree char *why =
+        g_strdup_printf("window %s is not viewable after %d ms (map state %d, -1: gone)", win,
+                        timeout_ms, state);
+    fail_with_logs(s, why);
+}
+
 void rt_x_close_window(const char *win)
 {
     Display *d = XOpenDisplay(rt_world.display);

@@ -104,6 +104,11 @@ void rt_x(const char *program, ...) G_GNUC_NULL_TERMINATED;
  * xdotool search misses UTF-8 titles.) */
 char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_part,
                      int timeout_ms);
+/* Waits up to @timeout_ms for @win to be mapped and viewable: from then on
+ * a window manager has read its hints. (rt_wait_window also finds windows
+ * not yet mapped, whose properties may still be being set.) Aborts with the
+ * logs if it stays unmapped. */
+void rt_wait_window_viewable(RtSession *s, const char *win, int timeout_ms);
 /* Where @win is on the screen and its size. */
 bool rt_window_geometry(const char *win, int *x, int *y, int *w, int *h);
 /* Waits up to @timeout_ms for @win to be at @x,@y and @w x @h; aborts

@@ -103,6 +103,7 @@ static void test_vmdesk_rail(void)
     g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
     rt_expect_geometry(&s, win, 120, 90, 640, 400, 10000);
     expect_colour(120, 90, 640, 400, RED);
+    rt_wait_window_viewable(&s, win, 10000);
     g_autofree char *icon = xprop(win, "_NET_WM_ICON");
     g_assert_nonnull(strstr(icon, "32 x 32")); /* xprop's summary of the icon */
     /* The progress window is gone once the program's window shows. */
@@ -148,6 +149,7 @@ static void test_vmdesk_rail(void)
     g_autofree char *main_win = rt_wait_window(&s, "dialog - vmdesk test", NULL, 10000);
     g_autofree char *popup_title = g_strdup(strstr(popup_line, "title ") + 6);
     g_autofree char *popup = rt_wait_window(&s, popup_title, NULL, 10000);
+    rt_wait_window_viewable(&s, popup, 10000); /* its hints are all set before it maps */
     g_autofree char *transient = xprop(popup, "WM_TRANSIENT_FOR");
     if (!strstr(transient, main_win + 2)) /* "window id # 0x..." */
         g_error("the dialog %s is not transient for its owner %s: %s", popup, main_win, transient);
