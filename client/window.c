@@ -12,7 +12,9 @@
 #include "vm_store.h"
 
 #include <SDL.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RECONNECT_DELAY_MS 1000
 #define STATE_POLL_MS 500
@@ -678,6 +680,21 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
 /* on-shutdown=ask: the guest shut down with changes in its overlay, and the
  * supervisor left the question for us (README, Disks). Enter commits them
  * into the base, Escape keeps them for later; nothing is lost either way. */
+/* What a SIGTERM or SIGINT during the overlay question says on its way out:
+ * SDL's message box runs its own X event loop, which never sees the SDL_QUIT
+ * SDL's signal handler queues, so the question would block the signal. */
+static char ask_interrupted_msg[512];
+
+/* Keeping is the answer that touches nothing: the process can just end, and
+ * the question stays for `vmdesk overlay NAME status`. */
+static void on_signal_while_asking(int sig)
+{
+    (void)sig;
+    ssize_t r = write(STDOUT_FILENO, ask_interrupted_msg, strlen(ask_interrupted_msg));
+    (void)r;
+    _exit(0);
+}
+
 static void ask_overlay(Win *w)
 {
     const char *name = w->opts->vm_name;
@@ -705,7 +722,18 @@ static void ask_overlay(Win *w)
     const SDL_MessageBoxData box = {SDL_MESSAGEBOX_INFORMATION, w->win, title, text,
                                     (int)G_N_ELEMENTS(buttons), buttons, NULL};
     int choice = VM_OVERLAY_KEEP;
-    if (SDL_ShowMessageBox(&box, &choice) != 0 || choice < 0)
+    g_snprintf(ask_interrupted_msg, sizeof ask_interrupted_msg,
+               "%s: interrupted while asking; the overlay is kept (vmdesk overlay %s status)\n",
+               name, name);
+    fflush(stdout);
+    struct sigaction ours = {.sa_handler = on_signal_while_asking}, old_term, old_int;
+    sigemptyset(&ours.sa_mask);
+    sigaction(SIGTERM, &ours, &old_term);
+    sigaction(SIGINT, &ours, &old_int);
+    int shown = SDL_ShowMessageBox(&box, &choice);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    if (shown != 0 || choice < 0)
         choice = VM_OVERLAY_KEEP;
     if (!vm_overlay_apply(name, (VmOverlayAction)choice, &err)) {
         vd_warn("%s: %s; the overlay is kept (vmdesk overlay %s status)", name, err->message,

@@ -114,8 +114,57 @@ static void test_policies(void)
     harness_finish(&h);
 }
 
+/* `vmdesk view VM --protocol vnc` under @env, its output in @log. */
+static GPid spawn_view(char **env, const char *vm, const char *log)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "view", vm, "--protocol", "vnc", NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD,
+                                                   harness_die_with_parent, NULL, -1, fd, fd,
+                                                   NULL, NULL, 0, &view, NULL, NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(fd);
+    return view;
+}
+
+/* The question's window, or the test fails with the view's output. */
+static char *wait_question(const char *display, const char *vm, const char *log)
+{
+    g_autofree char *title = g_strdup_printf("%s: keep the changes?", vm);
+    char *box = wait_window(display, title, NULL, 30000);
+    if (!box) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        g_error("no question in the window; its output:\n%s", text);
+    }
+    return box;
+}
+
+/* Waits up to @seconds for @pid to end; it must end with exit status 0. */
+static void expect_exit_0(GPid pid, int seconds, const char *log)
+{
+    int status = 0, r = 0;
+    gint64 deadline = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+    while ((r = waitpid(pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(100 * 1000);
+    if (r != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        if (r == 0)
+            kill(pid, SIGKILL);
+        g_error("vmdesk view did not exit 0 within %d s (wait %d, status 0x%x); its output:\n%s",
+                seconds, r, status, text);
+    }
+}
+
 /* on-shutdown=ask with `vmdesk view` open: when the guest shuts down, the
- * window asks; Enter commits the guest's changes into the base. */
+ * window asks; Enter commits the guest's changes into the base. A SIGTERM
+ * while it asks ends the view at once and keeps the overlay, the question
+ * left for `vmdesk overlay NAME status`. */
 static void test_ask_in_window(void)
 {
     Harness h;
@@ -128,33 +177,15 @@ static void test_ask_in_window(void)
     xvfb_start(&x);
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
     g_autofree char *log = g_build_filename(h.root, "view.log", NULL);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    const char *argv[] = {g_getenv("VMDESK_BIN"), "view", "aw", "--protocol", "vnc", NULL};
-    GPid view;
-    g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
-                                                   G_SPAWN_DO_NOT_REAP_CHILD,
-                                                   harness_die_with_parent, NULL, -1, fd, fd,
-                                                   NULL, NULL, 0, &view, NULL, NULL, NULL, &err));
-    g_assert_no_error(err);
-    close(fd);
+    GPid view = spawn_view(env, "aw", log);
     st_wait_serial(&h, "aw", "VMDESK-DISK-WROTE NEW5", BOOT_MS);
+    st_wait_serial(&h, "aw", "VMDESK-GUEST-READY", BOOT_MS); /* it powers off on ACPI */
     g_free(harness_ok(&h, "stop", "aw", NULL));
     /* The question, in the window's own dialog. */
-    g_autofree char *box = wait_window(x.display, "aw: keep the changes?", NULL, 30000);
-    if (!box) {
-        g_autofree char *text = NULL;
-        g_file_get_contents(log, &text, NULL, NULL);
-        g_error("no question in the window; its output:\n%s", text);
-    }
+    g_autofree char *box = wait_question(x.display, "aw", log);
     const char *focus[] = {"xdotool", "windowfocus", "--sync", box, "key", "Return", NULL};
     g_free(x_run(x.display, focus));
-    int status = 0, r = 0;
-    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    while ((r = waitpid(view, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
-        g_usleep(100 * 1000);
-    g_assert_cmpint(r, ==, view);
-    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    expect_exit_0(view, 30, log);
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "aw: the overlay's changes: commit"));
@@ -163,6 +194,24 @@ static void test_ask_in_window(void)
     g_autoptr(JsonObject) o = overlay_json(&h, "aw");
     g_assert_false(json_object_get_boolean_member(o, "pending"));
     g_assert_cmpint(json_object_get_int_member(o, "changed-bytes"), ==, 0);
+
+    /* SIGTERM while the question is up. */
+    set_append(&h, "aw", "NEW6");
+    view = spawn_view(env, "aw", log);
+    st_wait_serial(&h, "aw", "VMDESK-DISK-WROTE NEW6", BOOT_MS);
+    st_wait_serial(&h, "aw", "VMDESK-GUEST-READY", BOOT_MS); /* it powers off on ACPI */
+    g_free(harness_ok(&h, "stop", "aw", NULL));
+    g_free(wait_question(x.display, "aw", log));
+    g_assert_cmpint(kill(view, SIGTERM), ==, 0);
+    expect_exit_0(view, 5, log);
+    g_autofree char *text2 = NULL;
+    g_assert_true(g_file_get_contents(log, &text2, NULL, NULL));
+    g_assert_nonnull(strstr(text2, "aw: interrupted while asking; the overlay is kept"));
+    g_autofree char *l2 = st_first_line(base);
+    g_assert_cmpstr(l2, ==, "NEW5");
+    g_autoptr(JsonObject) o2 = overlay_json(&h, "aw");
+    g_assert_true(json_object_get_boolean_member(o2, "pending"));
+    g_assert_cmpint(json_object_get_int_member(o2, "changed-bytes"), >, 0);
     xvfb_stop(&x);
     harness_finish(&h);
 }
