@@ -621,6 +621,20 @@ void rt_expect_tone(const char *path, int hz, int ms)
         g_assert_cmpfloat(others[i], <, tone / 100);
 }
 
+/* The client's PulseAudio stream buffers up to half a second more than the
+ * server knows of: the recording goes on until the tone has been over a while. */
+void rt_expect_sound(RtSession *s, GSubprocess *recorder, const char *rec, int hz, int ms)
+{
+    g_autofree char *formats = rt_expect_line(s, "rdpsnd formats ", 10000);
+    g_assert_cmpint(atoi(formats + strlen("rdpsnd formats ")), >, 0);
+    g_free(rt_expect_line(s, "rdpsnd format 44100 16 2", 1000));
+    g_autofree char *played = g_strdup_printf("rdpsnd played %d", ms);
+    g_free(rt_expect_line(s, played, ms + 10000));
+    rt_wait_tone_over(rec, 15000);
+    rt_stop(recorder, SIGINT);
+    rt_expect_tone(rec, hz, ms);
+}
+
 /* --- windows of RemoteApp clients --- */
 
 void rt_expect_geometry(RtSession *s, const char *win, int x, int y, int w, int h,

@@ -148,6 +148,10 @@ void rt_wait_tone_over(const char *path, int timeout_ms);
  * half scale and at least 100 times weaker at 0.75 @hz, 1.5 @hz and
  * 1000 Hz. Reports the numbers with g_test_message. */
 void rt_expect_tone(const char *path, int hz, int ms);
+/* A server started with --sound-tone @hz:@ms: it offered formats, the
+ * client chose 44.1 kHz 16-bit stereo, and the tone played, heard in the
+ * recording at @rec (@recorder is stopped here). */
+void rt_expect_sound(RtSession *s, GSubprocess *recorder, const char *rec, int hz, int ms);
 
 /* --- cases in other files, registered by test_rdp_server.c's main --- */
 

@@ -5,7 +5,7 @@
  * moves and titles are followed, the user's moves, focus, keys, clicks and
  * close button go back; a second launch joins the running connection
  * through the control socket, its owned dialog stays with its owner; a
- * shared folder is there as in the desktop; failed
+ * shared folder and sound are there as in the desktop; failed
  * launches say why; the connection ends a while after the last window. */
 #include "rdp_test_harness.h"
 #include "test_util.h"
@@ -17,6 +17,8 @@
 #define RED 0xD04040u   /* the server's colour for window 0x1001 */
 #define GREEN 0x40B040u /* ... 0x1002 */
 #define TOLERANCE 40
+#define TONE_HZ 660
+#define TONE_MS 1200
 
 static char **app_env(void)
 {
@@ -34,7 +36,8 @@ static char **app_env(void)
     return g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
 }
 
-static GPtrArray *app_argv(RtSession *s, const char *program, const char *drive)
+static GPtrArray *app_argv_with(RtSession *s, const char *program, const char *drive,
+                                bool audio)
 {
     const char *bin = g_getenv("VMDESK_BIN");
     g_assert_nonnull(bin);
@@ -42,7 +45,8 @@ static GPtrArray *app_argv(RtSession *s, const char *program, const char *drive)
     g_ptr_array_add(argv, g_strdup(bin));
     g_ptr_array_add(argv, g_strdup("connect"));
     g_ptr_array_add(argv, g_strdup_printf("rdp://127.0.0.1:%u", s->port));
-    g_ptr_array_add(argv, g_strdup("--no-audio"));
+    if (!audio)
+        g_ptr_array_add(argv, g_strdup("--no-audio"));
     g_ptr_array_add(argv, g_strdup("--linger"));
     g_ptr_array_add(argv, g_strdup("3"));
     if (drive) {
@@ -53,6 +57,11 @@ static GPtrArray *app_argv(RtSession *s, const char *program, const char *drive)
     g_ptr_array_add(argv, g_strdup(program));
     g_ptr_array_add(argv, NULL);
     return argv;
+}
+
+static GPtrArray *app_argv(RtSession *s, const char *program, const char *drive)
+{
+    return app_argv_with(s, program, drive, false);
 }
 
 /* `vmdesk connect ... --app PROGRAM` to completion: exit status, output. */
@@ -210,7 +219,36 @@ static void test_vmdesk_rail(void)
     rt_session_finish(&s);
 }
 
+/* Sound in RemoteApp as in the desktop: while notepad's window is open,
+ * the server's tone reaches the user's PulseAudio (found through
+ * XDG_RUNTIME_DIR as on a desktop). */
+static void test_vmdesk_rail_sound(void)
+{
+    g_autofree char *tone = g_strdup_printf("%d:%d", TONE_HZ, TONE_MS);
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
+                          "--sound-tone", tone, NULL};
+    rt_server_start(&s, "vmdesk-rail-sound", args);
+    g_autofree char *rec = g_build_filename(rt_world.dir, "vmdesk-rail-tone.raw", NULL);
+    g_autoptr(GSubprocess) recorder = rt_recorder_start(rec);
+    g_auto(GStrv) env = g_environ_setenv(app_env(), "XDG_RUNTIME_DIR", rt_world.run_dir, TRUE);
+    s.client_name = "vmdesk";
+    s.client_log = g_strdup_printf("%s/vmdesk-rail-sound.log", rt_world.dir);
+    g_autoptr(GPtrArray) argv = app_argv_with(&s, "notepad", NULL, true);
+    s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
+    g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, CONNECT_MS);
+    rt_expect_sound(&s, recorder, rec, TONE_HZ, TONE_MS);
+    g_autofree char *log = rt_read_text(s.client_log);
+    g_assert_null(strstr(log, "no sound server"));
+    rt_x_close_window(win);
+    g_assert_true(tu_subprocess_wait(s.client, 20000));
+    g_assert_cmpint(g_subprocess_get_exit_status(s.client), ==, 0);
+    g_clear_object(&s.client);
+    rt_session_finish(&s);
+}
+
 void rt_add_vmdesk_rail_tests(void)
 {
     g_test_add_func("/rdp-server/vmdesk/rail", test_vmdesk_rail);
+    g_test_add_func("/rdp-server/vmdesk/rail-sound", test_vmdesk_rail_sound);
 }

@@ -187,21 +187,6 @@ static void expect_drive_ops(RtSession *s, const char *drive, const char *dir)
     g_assert_cmpstr(written, ==, WRITTEN);
 }
 
-/* The client took PCM 44.1 kHz stereo, and the sink's monitor heard the
- * tone. The client's PulseAudio stream buffers up to half a second more
- * than the server knows of: record until the tone has been over a while. */
-static void expect_sound(RtSession *s, GSubprocess *recorder, const char *rec)
-{
-    g_autofree char *formats = rt_expect_line(s, "rdpsnd formats ", 10000);
-    g_assert_cmpint(atoi(formats + strlen("rdpsnd formats ")), >, 0);
-    g_free(rt_expect_line(s, "rdpsnd format 44100 16 2", 1000));
-    g_autofree char *played = g_strdup_printf("rdpsnd played %d", TONE_MS);
-    g_free(rt_expect_line(s, played, TONE_MS + 10000));
-    rt_wait_tone_over(rec, 15000);
-    rt_stop(recorder, SIGINT);
-    rt_expect_tone(rec, TONE_HZ, TONE_MS);
-}
-
 /* `xdotool ARGS...` (NULL-terminated in @xdo): the server logs the key-down
  * scancodes @downs in this order, then the key-ups @ups in any order. */
 static void press(RtSession *s, const char *const *xdo, const char *const *downs,
@@ -321,7 +306,7 @@ static void test_xfreerdp_default(void)
     g_free(rt_expect_line(&s, "logon x", 1000));
     g_assert_cmpint(expect_activated(&s, 1024, 768), ==, 40); /* rfx */
     expect_drive_ops(&s, "share", share);
-    expect_sound(&s, recorder, rec);
+    rt_expect_sound(&s, recorder, rec, TONE_HZ, TONE_MS);
 
     g_autofree char *win = rt_wait_window(&s, "FreeRDP", NULL, 10000);
     rt_expect_bars(win, 1024, 768, 0, 40);
@@ -402,7 +387,7 @@ static void test_vmdesk_sound(void)
     vmdesk_start(&s, "vmdesk-sound", env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     expect_activated(&s, 1024, 768);
-    expect_sound(&s, recorder, rec);
+    rt_expect_sound(&s, recorder, rec, TONE_HZ, TONE_MS);
     g_autofree char *log = rt_read_text(s.client_log);
     g_assert_null(strstr(log, "no sound server"));
     vmdesk_stop(&s);
