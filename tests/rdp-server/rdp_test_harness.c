@@ -679,7 +679,8 @@ static int ignore_x_error(Display *d, XErrorEvent *e)
     return 0;
 }
 
-void rt_wait_window_viewable(RtSession *s, const char *win, int timeout_ms)
+/* Waits for @win's map state to be IsViewable (@viewable) or not. */
+static void wait_map_state(RtSession *s, const char *win, bool viewable, int timeout_ms)
 {
     Display *d = XOpenDisplay(rt_world.display);
     g_assert_nonnull(d);
@@ -691,18 +692,28 @@ void rt_wait_window_viewable(RtSession *s, const char *win, int timeout_ms)
         state = XGetWindowAttributes(d, (Window)g_ascii_strtoull(win, NULL, 0), &attr)
                     ? attr.map_state
                     : -1;
-        if (state == IsViewable || g_get_monotonic_time() > deadline)
+        if ((state == IsViewable) == viewable || g_get_monotonic_time() > deadline)
             break;
         g_usleep(50 * 1000);
     }
     XCloseDisplay(d);
     XSetErrorHandler(old_handler);
-    if (state == IsViewable)
+    if ((state == IsViewable) == viewable)
         return;
     g_autofree char *why =
-        g_strdup_printf("window %s is not viewable after %d ms (map state %d, -1: gone)", win,
-                        timeout_ms, state);
+        g_strdup_printf("window %s is %sviewable after %d ms (map state %d, -1: gone)", win,
+                        viewable ? "not " : "still ", timeout_ms, state);
     fail_with_logs(s, why);
+}
+
+void rt_wait_window_viewable(RtSession *s, const char *win, int timeout_ms)
+{
+    wait_map_state(s, win, true, timeout_ms);
+}
+
+void rt_wait_window_unmapped(RtSession *s, const char *win, int timeout_ms)
+{
+    wait_map_state(s, win, false, timeout_ms);
 }
 
 void rt_x_close_window(const char *win)

@@ -109,6 +109,9 @@ char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_p
  * not yet mapped, whose properties may still be being set.) Aborts with the
  * logs if it stays unmapped. */
 void rt_wait_window_viewable(RtSession *s, const char *win, int timeout_ms);
+/* Waits up to @timeout_ms for @win not to be viewable (unmapped: hidden, or
+ * iconified by a window manager; or gone). Aborts with the logs if it stays. */
+void rt_wait_window_unmapped(RtSession *s, const char *win, int timeout_ms);
 /* Where @win is on the screen and its size. */
 bool rt_window_geometry(const char *win, int *x, int *y, int *w, int *h);
 /* Waits up to @timeout_ms for @win to be at @x,@y and @w x @h; aborts

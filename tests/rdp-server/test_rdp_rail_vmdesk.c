@@ -6,11 +6,14 @@
  * close button go back; a second launch joins the running connection
  * through the control socket, its owned dialog stays with its owner; a
  * shared folder and sound are there as in the desktop; failed
- * launches say why; the connection ends a while after the last window. */
+ * launches say why; the connection ends a while after the last window.
+ * Under a window manager (rail-wm), minimize and restore go both ways. */
 #include "rdp_test_harness.h"
 #include "test_util.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CONNECT_MS 20000
@@ -247,8 +250,104 @@ static void test_vmdesk_rail_sound(void)
     rt_session_finish(&s);
 }
 
+/* Waits until a window manager runs on our display (wmctrl -m answers). */
+static void wait_for_wm(RtSession *s, GSubprocess *wm)
+{
+    for (int i = 0; i < 100; i++) {
+        const char *argv[] = {"wmctrl", "-m", NULL};
+        g_autofree char *out = rt_run(argv, rt_world.env);
+        if (out && strstr(out, "Name: Openbox"))
+            return;
+        g_assert_nonnull(g_subprocess_get_identifier(wm)); /* still running */
+        g_usleep(100 * 1000);
+    }
+    (void)s;
+    g_error("openbox did not come up within 10 s");
+}
+
+/* The server's "rail window-update ID show STATE rect X Y W H" line that
+ * follows *@mark; its rectangle. */
+static void expect_show(RtSession *s, gsize *mark, const char *id, const char *state, int *x,
+                        int *y, int *w, int *h)
+{
+    g_autofree char *what = g_strdup_printf("rail window-update %s show %s rect ", id, state);
+    g_autofree char *line = rt_expect_next(s, mark, what, 5000);
+    g_assert_cmpint(sscanf(strstr(line, " rect ") + 6, "%d %d %d %d", x, y, w, h), ==, 4);
+}
+
+/* Under a window manager (openbox; the other cases run on a bare Xvfb): the
+ * user's minimize and restore (a taskbar's activate) go to the server as
+ * SysCommands, and the window follows the state the server answers with;
+ * the server's own minimize, restore and maximize iconify, bring back and
+ * resize the window without echoing a SysCommand. */
+static void test_vmdesk_rail_wm(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail", NULL};
+    rt_server_start(&s, "vmdesk-rail-wm", args);
+    g_autofree char *wm_log = g_build_filename(rt_world.dir, "openbox.log", NULL);
+    const char *wm_argv[] = {"openbox", "--sm-disable", NULL};
+    g_autoptr(GSubprocess) wm = rt_spawn(wm_argv, rt_world.env, wm_log, wm_log);
+    wait_for_wm(&s, wm);
+    g_auto(GStrv) env = app_env();
+    s.client_name = "vmdesk";
+    s.client_log = g_strdup_printf("%s/vmdesk-rail-wm.log", rt_world.dir);
+    g_autoptr(GPtrArray) argv = app_argv(&s, "notepad", NULL);
+    s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
+    gsize mark = 0;
+    g_free(rt_expect_next(&s, &mark, "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 ",
+                          CONNECT_MS));
+    g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
+    rt_wait_window_viewable(&s, win, 10000);
+    rt_expect_geometry(&s, win, 120, 90, 640, 400, 10000);
+    int x, y, w, h;
+
+    /* The user minimizes it, and brings it back from the taskbar. */
+    rt_xdo("windowminimize", "--sync", win, NULL);
+    g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1001 minimize", 5000));
+    expect_show(&s, &mark, "0x1001", "minimized", &x, &y, &w, &h);
+    rt_wait_window_unmapped(&s, win, 5000);
+    rt_x("wmctrl", "-i", "-a", win, NULL);
+    g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1001 restore", 5000));
+    expect_show(&s, &mark, "0x1001", "normal", &x, &y, &w, &h);
+    rt_wait_window_viewable(&s, win, 5000);
+    rt_expect_geometry(&s, win, 120, 90, 640, 400, 10000);
+    expect_colour(120, 90, 640, 400, RED);
+
+    /* The server minimizes, restores and maximizes it (a borderless window
+     * is maximized by the program's own title bar, drawn by the server; the
+     * window manager cannot resize it): no SysCommand comes back. */
+    gsize server_from = mark;
+    rt_server_command(&s, "minimize 0x1001");
+    rt_wait_window_unmapped(&s, win, 5000);
+    rt_server_command(&s, "restore 0x1001");
+    rt_wait_window_viewable(&s, win, 5000);
+    expect_colour(120, 90, 640, 400, RED);
+    rt_server_command(&s, "maximize 0x1001");
+    expect_show(&s, &mark, "0x1001", "maximized", &x, &y, &w, &h);
+    g_assert_cmpint(w, ==, 1024); /* the work area vmdesk gave: the whole desktop here */
+    rt_expect_geometry(&s, win, x, y, w, h, 10000);
+    expect_colour(x, y, w, h, RED);
+    rt_server_command(&s, "restore 0x1001");
+    expect_show(&s, &mark, "0x1001", "normal", &x, &y, &w, &h);
+    rt_expect_geometry(&s, win, 120, 90, 640, 400, 10000);
+    g_autofree char *server_log = rt_read_text(s.log);
+    g_autofree char *last = g_strdup(server_log + server_from);
+    g_assert_nonnull(strstr(last, "show minimized"));
+    g_assert_null(strstr(last, "rail syscommand"));
+
+    rt_x_close_window(win);
+    g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1001 close", 5000));
+    g_assert_true(tu_subprocess_wait(s.client, 20000));
+    g_assert_cmpint(g_subprocess_get_exit_status(s.client), ==, 0);
+    g_clear_object(&s.client);
+    rt_stop(wm, SIGTERM);
+    rt_session_finish(&s);
+}
+
 void rt_add_vmdesk_rail_tests(void)
 {
     g_test_add_func("/rdp-server/vmdesk/rail", test_vmdesk_rail);
     g_test_add_func("/rdp-server/vmdesk/rail-sound", test_vmdesk_rail_sound);
+    g_test_add_func("/rdp-server/vmdesk/rail-wm", test_vmdesk_rail_wm);
 }
