@@ -34,6 +34,7 @@ typedef struct {
     unsigned frames;           /* benchmark frames after connect; 0: none */
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
+    char *clipboard;           /* text the server puts on the clipboard (UTF-8); NULL: none */
 } SrvConfig;
 
 /* The log sink: prints "VMDESK-SRV " and the message as one line on stdout
@@ -42,6 +43,10 @@ void srv_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 /* Errors and library trouble for people: "vmdesk-test-rdp-server: MSG" on stderr. */
 void srv_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* Bytes as one log line (newly allocated): printable ASCII as is, \\ \n \r
+ * \t escaped, any other byte as \xNN. Any thread. */
+char *srv_escape(const guint8 *b, size_t n);
 
 /* Runs one client session on the calling thread until the client leaves or
  * @stop (a WinPR event) is set; logs "disconnected" at the end. Takes
@@ -96,6 +101,19 @@ typedef struct SrvDrive SrvDrive;
 SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops);
 /* Closes the channel. Accepts NULL. Peer thread. */
 void srv_drive_destroy(SrvDrive *d);
+
+/* --- clipboard (srv_clip.c) --- */
+
+typedef struct SrvClip SrvClip;
+
+/* Opens the cliprdr channel on @vcm and starts the library's cliprdr thread.
+ * Once the client's first format list arrives it logs "clipboard ready" and,
+ * when @text (UTF-8, copied) is not NULL, announces CF_UNICODETEXT and serves
+ * @text to the client's requests; text the client announces is fetched and
+ * logged. NULL (logged) when the channel cannot be opened. Peer thread. */
+SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text);
+/* Stops the cliprdr thread and closes the channel. Accepts NULL. Peer thread. */
+void srv_clip_destroy(SrvClip *c);
 
 /* --- RemoteApp (srv_rail.c) --- */
 
