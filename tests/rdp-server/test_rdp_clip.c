@@ -1,0 +1,167 @@
+/* The clipboard (cliprdr) against vmdesk-test-rdp-server --clipboard TEXT:
+ * the server's text lands on the host's X clipboard (read with xclip -o),
+ * and text copied on the host (an xclip serving it) reaches the server,
+ * which logs it. xfreerdp proves the server and the checks; vmdesk's
+ * desktop window and its RemoteApp windows are what they test. */
+#include "rdp_test_harness.h"
+#include "test_util.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#define CONNECT_MS 20000
+#define SERVER_TEXT "from the server 41"
+#define HOST_TEXT "from the host 42\nsecond line, \"quoted\""
+#define HOST_LOGGED "from the host 42\\nsecond line, \"quoted\""
+
+/* The host's clipboard text (xclip -o), NULL when there is none. The
+ * timeout: a clipboard owner that never answers must not hang the test. */
+static char *host_clipboard(void)
+{
+    const char *argv[] = {"timeout", "5", "xclip", "-o", "-selection", "clipboard", NULL};
+    return rt_run(argv, rt_world.env);
+}
+
+/* Waits up to @timeout_ms for the host clipboard to hold @want; aborts with
+ * the session's logs and what it held if not. */
+static void expect_host_clipboard(RtSession *s, const char *want, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    g_autofree char *have = NULL;
+    for (;;) {
+        g_free(have);
+        have = host_clipboard();
+        if (!g_strcmp0(have, want))
+            return;
+        if (g_get_monotonic_time() > end)
+            break;
+        g_usleep(200 * 1000);
+    }
+    g_autofree char *srv = rt_read_text(s->log);
+    g_autofree char *cli = rt_read_text(s->client_log);
+    g_error("the host clipboard holds %s%s%s, not \"%s\", after %d ms\nserver:\n%s\n%s:\n%s",
+            have ? "\"" : "", have ? have : "nothing", have ? "\"" : "", want, timeout_ms, srv,
+            s->client_name, cli);
+}
+
+/* Copies @text on the host: an xclip that owns the clipboard and serves
+ * it until stopped (-quiet: in the foreground, so it can be stopped; its
+ * output goes to a file, not to a pipe of ours). Returns once the
+ * clipboard holds it. */
+static GSubprocess *host_copy(RtSession *s, const char *name, const char *text)
+{
+    g_autofree char *file = g_strdup_printf("%s/%s-copied.txt", rt_world.dir, name);
+    g_autofree char *log = g_strdup_printf("%s/%s-xclip.log", rt_world.dir, name);
+    tu_write_file(file, text);
+    const char *argv[] = {"xclip", "-quiet", "-selection", "clipboard", "-i", file, NULL};
+    GSubprocess *p = rt_spawn(argv, rt_world.env, log, log);
+    expect_host_clipboard(s, text, 5000);
+    return p;
+}
+
+/* xfreerdp +clipboard: the server's text on the host, the host's text on
+ * the server. */
+static void test_xfreerdp_clipboard(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key,
+                          "--clipboard", SERVER_TEXT, NULL};
+    rt_server_start(&s, "xfreerdp-clip", args);
+    const char *cargs[] = {"/u:x", "/p:x", "+clipboard", NULL};
+    rt_xfreerdp_start(&s, "xfreerdp-clip", cargs);
+    g_free(rt_expect_line(&s, "clipboard ready", CONNECT_MS));
+    expect_host_clipboard(&s, SERVER_TEXT, 10000);
+    g_free(rt_expect_line(&s, "clipboard served 18", 1000));
+    gsize mark = rt_log_mark(&s);
+    g_autoptr(GSubprocess) xclip = host_copy(&s, "xfreerdp-clip", HOST_TEXT);
+    g_free(rt_expect_next(&s, &mark, "clipboard from-client " HOST_LOGGED, 10000));
+    rt_stop(xclip, SIGTERM);
+    rt_session_finish(&s);
+}
+
+/* vmdesk's environment: the world's display, a private XDG_DATA_HOME and
+ * XDG_RUNTIME_DIR, no session bus, no scale. */
+static char **clip_env(void)
+{
+    g_autofree char *data = g_build_filename(rt_world.dir, "clip-data", NULL);
+    g_autofree char *run = g_build_filename(rt_world.dir, "clip-run", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(data, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(run, 0700), ==, 0);
+    char **env = g_strdupv(rt_world.env);
+    env = g_environ_setenv(env, "XDG_DATA_HOME", data, TRUE);
+    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", run, TRUE);
+    const char *unset[] = {"PULSE_SERVER", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY",
+                           "GDK_SCALE", "GDK_DPI_SCALE", "SDL_VIDEODRIVER", "WLOG_LEVEL"};
+    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
+        env = g_environ_unsetenv(env, unset[i]);
+    return g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
+}
+
+/* `vmdesk connect rdp://127.0.0.1:PORT --no-audio [--app PROGRAM]` in the
+ * background. */
+static void vmdesk_start(RtSession *s, const char *name, const char *program)
+{
+    const char *bin = g_getenv("VMDESK_BIN");
+    g_assert_nonnull(bin);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
+    const char *argv[] = {bin, "connect", url, "--no-audio", program ? "--app" : NULL, program,
+                          NULL};
+    g_auto(GStrv) env = clip_env();
+    s->client_name = "vmdesk";
+    s->client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
+    s->client = rt_spawn(argv, env, s->client_log, s->client_log);
+}
+
+/* The text both ways through the window @win: the server's text is on the
+ * host once connected; text copied on the host goes to the server when the
+ * user comes to the window. */
+static void expect_both_ways(RtSession *s, const char *name, const char *win)
+{
+    expect_host_clipboard(s, SERVER_TEXT, 10000);
+    g_free(rt_expect_line(s, "clipboard served 18", 1000));
+    gsize mark = rt_log_mark(s);
+    g_autoptr(GSubprocess) xclip = host_copy(s, name, HOST_TEXT);
+    rt_xdo("windowfocus", "--sync", win, NULL);
+    g_free(rt_expect_next(s, &mark, "clipboard from-client " HOST_LOGGED, 10000));
+    rt_stop(xclip, SIGTERM);
+}
+
+/* The desktop window. */
+static void test_vmdesk_clipboard(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "800x600",
+                          "--clipboard", SERVER_TEXT, NULL};
+    rt_server_start(&s, "vmdesk-clip", args);
+    vmdesk_start(&s, "vmdesk-clip", NULL);
+    g_free(rt_expect_line(&s, "clipboard ready", CONNECT_MS));
+    g_autofree char *prefix = g_strdup_printf("rdp://127.0.0.1:%u ", s.port);
+    g_autofree char *win = rt_wait_window(&s, prefix, "RDP", CONNECT_MS);
+    expect_both_ways(&s, "vmdesk-clip", win);
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+}
+
+/* RemoteApp: notepad's window (app_window.c, its own clipboard handling). */
+static void test_vmdesk_rail_clipboard(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
+                          "--clipboard", SERVER_TEXT, NULL};
+    rt_server_start(&s, "vmdesk-rail-clip", args);
+    vmdesk_start(&s, "vmdesk-rail-clip", "notepad");
+    g_free(rt_expect_line(&s, "clipboard ready", CONNECT_MS));
+    g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, CONNECT_MS);
+    rt_wait_window_viewable(&s, win, 10000);
+    expect_both_ways(&s, "vmdesk-rail-clip", win);
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+}
+
+void rt_add_clip_tests(void)
+{
+    g_test_add_func("/rdp-server/xfreerdp/clipboard", test_xfreerdp_clipboard);
+    g_test_add_func("/rdp-server/vmdesk/clipboard", test_vmdesk_clipboard);
+    g_test_add_func("/rdp-server/vmdesk/rail-clipboard", test_vmdesk_rail_clipboard);
+}
