@@ -114,6 +114,10 @@ typedef struct SrvClip SrvClip;
 SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text);
 /* Stops the cliprdr thread and closes the channel. Accepts NULL. Peer thread. */
 void srv_clip_destroy(SrvClip *c);
+/* A new copy on the server: @text (UTF-8, copied) becomes the clipboard's
+ * and is announced (once the channel is ready); logs "clipboard copied N".
+ * Any thread but the cliprdr one. */
+void srv_clip_copy(SrvClip *c, const char *text);
 
 /* --- RemoteApp (srv_rail.c) --- */
 
@@ -127,6 +131,9 @@ typedef struct SrvRail SrvRail;
 SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client);
 /* Stops the RAIL thread. Accepts NULL. Peer thread. */
 void srv_rail_destroy(SrvRail *r);
+/* The clipboard the `copy` command puts text on (borrowed; NULL: none, the
+ * command is refused). Accepts a NULL @r. Peer thread. */
+void srv_rail_set_clip(SrvRail *r, SrvClip *clip);
 /* The client is (re)activated: the first time, send the server handshake. */
 void srv_rail_activated(SrvRail *r);
 /* Adds the handles to wait on (RAIL events, stdin) to @handles from index

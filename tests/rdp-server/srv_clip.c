@@ -5,8 +5,9 @@
  * is ready. We then announce CF_UNICODETEXT when there is a --clipboard text
  * and serve it when the client asks; whenever the client announces text
  * (CF_UNICODETEXT, else CF_TEXT) we ask for it and log it. Only text: other
- * formats are refused. Every callback runs on the library's cliprdr thread,
- * which is the only one that touches the state after Start. */
+ * formats are refused. Every callback runs on the library's cliprdr thread;
+ * the peer thread may put a new text on the clipboard (srv_clip_copy, the
+ * RemoteApp `copy` command): the lock guards what both touch. */
 #include "srv.h"
 
 #include <string.h>
@@ -16,11 +17,12 @@
 
 struct SrvClip {
     CliprdrServerContext *ctx;
-    char *text;           /* the server's clipboard text, UTF-8; NULL: none */
     bool started;         /* Start succeeded: Stop joins the thread */
+    GMutex lock;          /* guards text and ready */
+    char *text;           /* the server's clipboard text, UTF-8; NULL: none */
     bool ready;           /* the client's first format list came */
-    bool announce_due;    /* announce our text once the client's data is in */
-    UINT32 requested;     /* the format we asked the client for; 0: none pending */
+    bool announce_due;    /* announce our text once the client's data is in (cliprdr thread) */
+    UINT32 requested;     /* the format we asked the client for; 0: none pending (cliprdr thread) */
 };
 
 static UINT announce(SrvClip *c)
@@ -62,11 +64,13 @@ static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMA
         else if (id == CF_TEXT && !want)
             want = id;
     }
+    g_mutex_lock(&c->lock);
     if (!c->ready) {
         c->ready = true;
         srv_log("clipboard ready");
         c->announce_due = c->text != NULL;
     }
+    g_mutex_unlock(&c->lock);
     if (want) {
         /* Our own announcement waits for the answer: a client may no
          * longer serve its text once the server owns the clipboard. */
@@ -97,9 +101,12 @@ static UINT on_client_data_request(CliprdrServerContext *ctx,
                                          .msgFlags = CB_RESPONSE_FAIL};
     g_autofree gunichar2 *utf16 = NULL;
     glong n = 0;
-    if (req->requestedFormatId == CF_UNICODETEXT && c->text) {
+    g_mutex_lock(&c->lock);
+    g_autofree char *text = g_strdup(c->text);
+    g_mutex_unlock(&c->lock);
+    if (req->requestedFormatId == CF_UNICODETEXT && text) {
         /* Windows text: CRLF line ends, NUL-terminated UTF-16LE. */
-        g_auto(GStrv) lines = g_strsplit(c->text, "\n", -1);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
         g_autofree char *crlf = g_strjoinv("\r\n", lines);
         utf16 = g_utf8_to_utf16(crlf, -1, NULL, &n, NULL);
         if (utf16) {
@@ -112,7 +119,7 @@ static UINT on_client_data_request(CliprdrServerContext *ctx,
     if (rc != CHANNEL_RC_OK)
         srv_warn("cliprdr: sending the text failed (error %u)", rc);
     else if (resp.msgFlags == CB_RESPONSE_OK)
-        srv_log("clipboard served %ld", g_utf8_strlen(c->text, -1));
+        srv_log("clipboard served %ld", g_utf8_strlen(text, -1));
     else
         srv_log("clipboard refused 0x%x", req->requestedFormatId);
     return rc;
@@ -149,9 +156,22 @@ static UINT on_client_data_response(CliprdrServerContext *ctx,
     return c->announce_due ? announce(c) : CHANNEL_RC_OK;
 }
 
+void srv_clip_copy(SrvClip *c, const char *text)
+{
+    g_mutex_lock(&c->lock);
+    g_free(c->text);
+    c->text = g_strdup(text);
+    bool ready = c->ready; /* before that, the first format list announces it */
+    g_mutex_unlock(&c->lock);
+    srv_log("clipboard copied %ld", g_utf8_strlen(text, -1));
+    if (ready)
+        announce(c);
+}
+
 SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text)
 {
     SrvClip *c = g_new0(SrvClip, 1);
+    g_mutex_init(&c->lock);
     c->text = text && *text ? g_strdup(text) : NULL;
     c->ctx = cliprdr_server_context_new(vcm);
     if (!c->ctx) {
@@ -191,5 +211,6 @@ void srv_clip_destroy(SrvClip *c)
         cliprdr_server_context_free(c->ctx);
     }
     g_free(c->text);
+    g_mutex_clear(&c->lock);
     g_free(c);
 }

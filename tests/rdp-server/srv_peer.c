@@ -254,6 +254,7 @@ static BOOL on_post_connect(freerdp_peer *client)
             srv_warn("the client asks for RemoteApp but did not join the rail channel");
         else
             p->rail = srv_rail_create(p->vcm, client);
+        srv_rail_set_clip(p->rail, p->clip);
     }
     return TRUE;
 }

@@ -14,6 +14,7 @@
 #define SERVER_TEXT "from the server 41"
 #define HOST_TEXT "from the host 42\nsecond line, \"quoted\""
 #define HOST_LOGGED "from the host 42\\nsecond line, \"quoted\""
+#define SERVER_TEXT_2 "copied on the server 43"
 
 /* The host's clipboard text (xclip -o), NULL when there is none. The
  * timeout: a clipboard owner that never answers must not hang the test. */
@@ -218,9 +219,20 @@ static void test_vmdesk_rail_clipboard(void)
     g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, CONNECT_MS);
     rt_wait_window_viewable(&s, win, 10000);
     g_autoptr(GSubprocess) xclip = expect_both_ways(&s, "vmdesk-rail-clip", win);
+    /* A copy on the server (the server's `copy` command) takes the host's
+     * clipboard; after it, the host's earlier copy, copied again, is news
+     * to the server. */
+    gsize mark = rt_log_mark(&s);
+    rt_server_command(&s, "copy " SERVER_TEXT_2);
+    expect_host_clipboard(&s, SERVER_TEXT_2, 10000);
+    g_free(rt_expect_next(&s, &mark, "clipboard served 23", 1000));
+    g_assert_true(tu_subprocess_wait(xclip, 5000)); /* vmdesk took the clipboard */
+    g_autoptr(GSubprocess) again = host_copy(&s, "vmdesk-rail-clip-3", SERVER_TEXT);
+    refocus(win);
+    g_free(rt_expect_next(&s, &mark, "clipboard from-client " SERVER_TEXT, 10000));
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
-    rt_stop(xclip, SIGTERM);
+    rt_stop(again, SIGTERM);
 }
 
 void rt_add_clip_tests(void)
