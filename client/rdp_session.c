@@ -362,6 +362,9 @@ static UINT clip_server_data_response(CliprdrClientContext *clip,
     }
     g_free(r->clip_remote);
     r->clip_remote = g_strdup(lf);
+    /* The server's clipboard is its own now: the host's earlier text,
+     * copied again, is news to it. */
+    g_clear_pointer(&r->clip_local, g_free);
     session_post(r->s, SESSION_EV_CLIPBOARD, 0, 0, lf, NULL);
     return CHANNEL_RC_OK;
 }
@@ -375,6 +378,9 @@ static void clip_set_local(Rdp *r, char *text)
     }
     g_free(r->clip_local);
     r->clip_local = text;
+    /* The server's clipboard holds ours from now on: its earlier text,
+     * copied again on the host, must go back to it. */
+    g_clear_pointer(&r->clip_remote, g_free);
     if (r->clip && r->clip_ready)
         clip_send_format_list(r);
 }

@@ -62,8 +62,8 @@ struct Rdp {
     gint64 last_resize;
     CliprdrClientContext *clip;
     bool clip_ready;           /* monitor ready seen: format lists may go */
-    char *clip_local;          /* what we offer the server */
-    char *clip_remote;         /* the server's text we last passed on */
+    char *clip_local;          /* what we offer the server; NULL once the server copied since */
+    char *clip_remote;         /* the server's text we last passed on; NULL once we offered since */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
     GError *verify_error;      /* set when the certificate was refused */

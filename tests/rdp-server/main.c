@@ -49,11 +49,32 @@ void srv_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+char *srv_escape(const guint8 *b, size_t n)
+{
+    GString *s = g_string_sized_new(n + 16);
+    for (size_t i = 0; i < n; i++) {
+        guint8 c = b[i];
+        if (c == '\\')
+            g_string_append(s, "\\\\");
+        else if (c == '\n')
+            g_string_append(s, "\\n");
+        else if (c == '\r')
+            g_string_append(s, "\\r");
+        else if (c == '\t')
+            g_string_append(s, "\\t");
+        else if (c >= 0x20 && c < 0x7F)
+            g_string_append_c(s, (char)c);
+        else
+            g_string_append_printf(s, "\\x%02x", c);
+    }
+    return g_string_free(s, FALSE);
+}
+
 /* --- command line --- */
 
 typedef struct {
     int port;
-    char *cert, *key, *size, *tone, *sam;
+    char *cert, *key, *size, *tone, *sam, *clipboard;
     char **reads, **writes;
     int frames;
     gboolean rail;
@@ -169,6 +190,12 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
     }
     cfg->frames = (unsigned)o->frames;
     cfg->rail = o->rail;
+    if (o->clipboard && !g_utf8_validate(o->clipboard, -1, NULL)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--clipboard: the text is not UTF-8");
+        return false;
+    }
+    cfg->clipboard = g_strdup(o->clipboard);
     return true;
 }
 
@@ -177,6 +204,7 @@ static void config_clear(SrvConfig *cfg)
     g_free(cfg->cert_file);
     g_free(cfg->key_file);
     g_free(cfg->sam_file);
+    g_free(cfg->clipboard);
     if (cfg->drive_ops)
         g_ptr_array_unref(cfg->drive_ops);
     memset(cfg, 0, sizeof(*cfg));
@@ -390,6 +418,8 @@ int main(int argc, char **argv)
         {"sam", 0, 0, G_OPTION_ARG_FILENAME, &o.sam, "NTLM SAM file (turns NLA on)", "FILE"},
         {"rail", 0, 0, G_OPTION_ARG_NONE, &o.rail,
          "RemoteApp for clients that ask for it; window commands on stdin", NULL},
+        {"clipboard", 0, 0, G_OPTION_ARG_STRING, &o.clipboard,
+         "open the clipboard channel and put TEXT on it (\"\": no text of ours)", "TEXT"},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) oc = g_option_context_new("- an RDP server for vmdesk's tests");
@@ -431,6 +461,7 @@ int main(int argc, char **argv)
     g_free(o.size);
     g_free(o.tone);
     g_free(o.sam);
+    g_free(o.clipboard);
     g_strfreev(o.reads);
     g_strfreev(o.writes);
     return status;

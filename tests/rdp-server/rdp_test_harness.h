@@ -164,3 +164,7 @@ void rt_add_rail_tests(void);
 /* /rdp-server/vmdesk/rail: RemoteApp (--rail) against vmdesk connect --app
  * (test_rdp_rail_vmdesk.c). */
 void rt_add_vmdesk_rail_tests(void);
+/* /rdp-server/xfreerdp/clipboard, /rdp-server/vmdesk/clipboard and
+ * /rdp-server/vmdesk/rail-clipboard: the clipboard both ways
+ * (test_rdp_clip.c). */
+void rt_add_clip_tests(void);

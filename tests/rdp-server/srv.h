@@ -34,6 +34,7 @@ typedef struct {
     unsigned frames;           /* benchmark frames after connect; 0: none */
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
+    char *clipboard;           /* text the server puts on the clipboard (UTF-8); NULL: none */
 } SrvConfig;
 
 /* The log sink: prints "VMDESK-SRV " and the message as one line on stdout
@@ -42,6 +43,10 @@ void srv_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 /* Errors and library trouble for people: "vmdesk-test-rdp-server: MSG" on stderr. */
 void srv_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* Bytes as one log line (newly allocated): printable ASCII as is, \\ \n \r
+ * \t escaped, any other byte as \xNN. Any thread. */
+char *srv_escape(const guint8 *b, size_t n);
 
 /* Runs one client session on the calling thread until the client leaves or
  * @stop (a WinPR event) is set; logs "disconnected" at the end. Takes
@@ -97,6 +102,23 @@ SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops);
 /* Closes the channel. Accepts NULL. Peer thread. */
 void srv_drive_destroy(SrvDrive *d);
 
+/* --- clipboard (srv_clip.c) --- */
+
+typedef struct SrvClip SrvClip;
+
+/* Opens the cliprdr channel on @vcm and starts the library's cliprdr thread.
+ * Once the client's first format list arrives it logs "clipboard ready" and,
+ * when @text (UTF-8, copied) is not NULL, announces CF_UNICODETEXT and serves
+ * @text to the client's requests; text the client announces is fetched and
+ * logged. NULL (logged) when the channel cannot be opened. Peer thread. */
+SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text);
+/* Stops the cliprdr thread and closes the channel. Accepts NULL. Peer thread. */
+void srv_clip_destroy(SrvClip *c);
+/* A new copy on the server: @text (UTF-8, copied) becomes the clipboard's
+ * and is announced (once the channel is ready); logs "clipboard copied N".
+ * Any thread but the cliprdr one. */
+void srv_clip_copy(SrvClip *c, const char *text);
+
 /* --- RemoteApp (srv_rail.c) --- */
 
 typedef struct SrvRail SrvRail;
@@ -109,6 +131,9 @@ typedef struct SrvRail SrvRail;
 SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client);
 /* Stops the RAIL thread. Accepts NULL. Peer thread. */
 void srv_rail_destroy(SrvRail *r);
+/* The clipboard the `copy` command puts text on (borrowed; NULL: none, the
+ * command is refused). Accepts a NULL @r. Peer thread. */
+void srv_rail_set_clip(SrvRail *r, SrvClip *clip);
 /* The client is (re)activated: the first time, send the server handshake. */
 void srv_rail_activated(SrvRail *r);
 /* Adds the handles to wait on (RAIL events, stdin) to @handles from index

@@ -38,28 +38,6 @@ static const SrvDriveOp *job_op(Job *j)
     return g_ptr_array_index(j->ops, j->next);
 }
 
-/* Bytes as one log line: printable ASCII as is, \\ \n \r \t, else \xNN. */
-static char *escape(const guint8 *b, size_t n)
-{
-    GString *s = g_string_sized_new(n + 16);
-    for (size_t i = 0; i < n; i++) {
-        guint8 c = b[i];
-        if (c == '\\')
-            g_string_append(s, "\\\\");
-        else if (c == '\n')
-            g_string_append(s, "\\n");
-        else if (c == '\r')
-            g_string_append(s, "\\r");
-        else if (c == '\t')
-            g_string_append(s, "\\t");
-        else if (c >= 0x20 && c < 0x7F)
-            g_string_append_c(s, (char)c);
-        else
-            g_string_append_printf(s, "\\x%02x", c);
-    }
-    return g_string_free(s, FALSE);
-}
-
 static void job_start_next(Job *j);
 
 static void job_failed(Job *j, const char *what, UINT32 status)
@@ -131,7 +109,7 @@ static void on_read(RdpdrServerContext *ctx, void *data, UINT32 status, const ch
         ctx->DriveReadFile(ctx, j, j->device_id, j->file_id, READ_PIECE, j->data->len) ==
             CHANNEL_RC_OK)
         return;
-    g_autofree char *text = escape(j->data->data, j->data->len);
+    g_autofree char *text = srv_escape(j->data->data, j->data->len);
     srv_log("rdpdr read %s/%s: %s", j->device, job_op(j)->path, text);
     job_close(j);
 }

@@ -27,6 +27,7 @@ typedef struct {
     SrvPicture *picture;
     SrvSound *sound;
     SrvDrive *drive;
+    SrvClip *clip;               /* with --clipboard */
     SrvRail *rail;               /* RemoteApp clients with --rail */
     DispServerContext *disp;
     bool disp_tried;
@@ -243,6 +244,8 @@ static BOOL on_post_connect(freerdp_peer *client)
         p->sound = srv_sound_create(p->vcm, &p->base, p->cfg->tone_hz, p->cfg->tone_ms);
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpdr"))
         p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops);
+    if (p->cfg->clipboard && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "cliprdr"))
+        p->clip = srv_clip_create(p->vcm, &p->base, p->cfg->clipboard);
     if (st->RemoteApplicationMode) {
         srv_log("remoteapp-requested");
         if (!p->cfg->rail)
@@ -251,6 +254,7 @@ static BOOL on_post_connect(freerdp_peer *client)
             srv_warn("the client asks for RemoteApp but did not join the rail channel");
         else
             p->rail = srv_rail_create(p->vcm, client);
+        srv_rail_set_clip(p->rail, p->clip);
     }
     return TRUE;
 }
@@ -347,6 +351,7 @@ static void peer_context_free(freerdp_peer *client, rdpContext *context)
         disp_server_context_free(p->disp);
     srv_sound_destroy(p->sound);
     srv_drive_destroy(p->drive);
+    srv_clip_destroy(p->clip);
     srv_rail_destroy(p->rail);
     if (p->vcm)
         WTSCloseServer(p->vcm);

@@ -460,12 +460,22 @@ static bool run_command(SrvRail *r, const char *line)
             g_string_free(title, TRUE);
             ok = rail_win_announce(r, win) && rail_win_send_desktop(r);
         }
+    } else if (strcmp(cmd, "copy") == 0) {
+        /* the text: everything after the command */
+        const char *text = line + strspn(line, " \t") + strlen(cmd);
+        text += strspn(text, " \t");
+        if (!r->clip)
+            why = "no clipboard: start the server with --clipboard";
+        else if (!*text)
+            why = "write copy TEXT";
+        else
+            srv_clip_copy(r->clip, text);
     } else if (strcmp(cmd, "disconnect") == 0) {
         srv_log("rail disconnecting");
         return false;
     } else {
         why = "unknown command (move, title, close, minimize, maximize, restore, activate, "
-              "newwindow, disconnect)";
+              "newwindow, copy, disconnect)";
     }
     if (why)
         srv_log("rail command-failed %s: %s", line, why);
@@ -664,6 +674,12 @@ SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client)
     }
     srv_log("rail channel-open");
     return r;
+}
+
+void srv_rail_set_clip(SrvRail *r, SrvClip *clip)
+{
+    if (r)
+        r->clip = clip;
 }
 
 void srv_rail_destroy(SrvRail *r)

@@ -45,6 +45,7 @@ struct SrvRail {
     HANDLE stdin_event;          /* NULL once stdin ended */
     int stdin_flags;             /* its file status flags before; -1: untouched */
     GString *stdin_buf;
+    SrvClip *clip;               /* borrowed, for the `copy` command; NULL: none */
 };
 
 /* --- srv_rail_win.c --- */
