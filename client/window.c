@@ -681,9 +681,6 @@ static void handle_sdl_event(Win *w, const SDL_Event *e)
     }
 }
 
-/* on-shutdown=ask: the guest shut down with changes in its overlay, and the
- * supervisor left the question for us (README, Disks). Enter commits them
- * into the base, Escape keeps them for later; nothing is lost either way. */
 /* What a SIGTERM or SIGINT during the overlay question says on its way out:
  * SDL's message box runs its own X event loop, which never sees the SDL_QUIT
  * SDL's signal handler queues, so the question would block the signal. */
@@ -699,6 +696,9 @@ static void on_signal_while_asking(int sig)
     _exit(0);
 }
 
+/* on-shutdown=ask: the guest shut down with changes in its overlay, and the
+ * supervisor left the question for us (README, Disks). Enter commits them
+ * into the base, Escape keeps them for later; nothing is lost either way. */
 static void ask_overlay(Win *w)
 {
     const char *name = w->opts->vm_name;
