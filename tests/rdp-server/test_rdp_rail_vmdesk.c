@@ -251,7 +251,7 @@ static void test_vmdesk_rail_sound(void)
 }
 
 /* Waits until a window manager runs on our display (wmctrl -m answers). */
-static void wait_for_wm(RtSession *s, GSubprocess *wm)
+static void wait_for_wm(GSubprocess *wm)
 {
     for (int i = 0; i < 100; i++) {
         const char *argv[] = {"wmctrl", "-m", NULL};
@@ -261,7 +261,6 @@ static void wait_for_wm(RtSession *s, GSubprocess *wm)
         g_assert_nonnull(g_subprocess_get_identifier(wm)); /* still running */
         g_usleep(100 * 1000);
     }
-    (void)s;
     g_error("openbox did not come up within 10 s");
 }
 
@@ -288,7 +287,7 @@ static void test_vmdesk_rail_wm(void)
     g_autofree char *wm_log = g_build_filename(rt_world.dir, "openbox.log", NULL);
     const char *wm_argv[] = {"openbox", "--sm-disable", NULL};
     g_autoptr(GSubprocess) wm = rt_spawn(wm_argv, rt_world.env, wm_log, wm_log);
-    wait_for_wm(&s, wm);
+    wait_for_wm(wm);
     g_auto(GStrv) env = app_env();
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-wm.log", rt_world.dir);
