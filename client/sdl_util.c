@@ -1,6 +1,7 @@
 #include "sdl_util.h"
 
 #include "error.h"
+#include "host_clipboard.h"
 #include "log.h"
 #include "session.h"
 
@@ -163,16 +164,15 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren)
 
 bool sdl_util_offer_clipboard(Session *s, char **offered, bool force)
 {
-    if (!SDL_HasClipboardText())
+    g_autofree char *t = NULL;
+    if (host_clipboard_read(&t) != HOST_CLIPBOARD_TEXT)
         return false;
-    char *t = SDL_GetClipboardText();
-    bool give = t && (force || g_strcmp0(t, *offered));
+    bool give = force || g_strcmp0(t, *offered);
     if (give) {
         session_clipboard(s, t);
         g_free(*offered);
-        *offered = g_strdup(t);
+        *offered = g_steal_pointer(&t);
     }
-    SDL_free(t);
     return give;
 }
 

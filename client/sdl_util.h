@@ -38,9 +38,10 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren);
 
 /* Give the host's clipboard text to session @s when it differs from
  * *@offered (or always when @force), remembering it in *@offered; true
- * when it was given. SDL 2.26
- * on X11 hears of other programs' copies only when it owned the clipboard,
- * so callers also look on focus and now and then. */
+ * when it was given. SDL 2.26 on X11 hears of other programs' copies only
+ * when it owned the clipboard, so callers also look on focus and now and
+ * then; the text is read by host_clipboard.c, which never takes the
+ * clipboard (an owner slower than 100 ms: its text comes at a later call). */
 typedef struct Session Session;
 bool sdl_util_offer_clipboard(Session *s, char **offered, bool force);
 

@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CONNECT_MS 20000
@@ -15,6 +16,7 @@
 #define HOST_TEXT "from the host 42\nsecond line, \"quoted\""
 #define HOST_LOGGED "from the host 42\\nsecond line, \"quoted\""
 #define SERVER_TEXT_2 "copied on the server 43"
+#define HUNG_TEXT "copied by a program that hangs 44"
 
 /* The host's clipboard text (xclip -o), NULL when there is none. The
  * timeout: a clipboard owner that never answers must not hang the test. */
@@ -154,8 +156,8 @@ static void vmdesk_start(RtSession *s, const char *name, const char *program)
 }
 
 /* The user goes to another window (here: the root window, there is no
- * window manager) and comes back to @win. */
-static void refocus(const char *win)
+ * window manager). */
+static void focus_root(void)
 {
     const char *argv[] = {"xwininfo", "-root", NULL};
     g_autofree char *info = rt_run(argv, rt_world.env);
@@ -164,6 +166,12 @@ static void refocus(const char *win)
     g_assert_nonnull(id);
     g_autofree char *root = g_strndup(id + 11, strcspn(id + 11, " \n"));
     rt_xdo("windowfocus", "--sync", root, NULL);
+}
+
+/* ... and comes back to @win. */
+static void refocus(const char *win)
+{
+    focus_root();
     rt_xdo("windowfocus", "--sync", win, NULL);
 }
 
@@ -230,9 +238,27 @@ static void test_vmdesk_rail_clipboard(void)
     g_autoptr(GSubprocess) again = host_copy(&s, "vmdesk-rail-clip-3", SERVER_TEXT);
     refocus(win);
     g_free(rt_expect_next(&s, &mark, "clipboard from-client " SERVER_TEXT, 10000));
+
+    /* A program that hangs while it holds the clipboard: vmdesk's looks at
+     * the clipboard (on focus, then every 1.5 s) never take it away (SDL
+     * 2.26's getter would, empty, after 1 s), and once the program answers
+     * again its text goes to the server. The copy is made while the focus
+     * is elsewhere, so that vmdesk first looks while the program hangs. */
+    focus_root();
+    g_autoptr(GSubprocess) hung = host_copy(&s, "vmdesk-rail-clip-hung", HUNG_TEXT);
+    g_assert_true(tu_subprocess_wait(again, 5000)); /* the new copy replaced it */
+    int hung_pid = atoi(g_subprocess_get_identifier(hung));
+    g_assert_cmpint(kill(hung_pid, SIGSTOP), ==, 0);
+    mark = rt_log_mark(&s);
+    rt_xdo("windowfocus", "--sync", win, NULL);
+    g_usleep(4 * G_USEC_PER_SEC); /* the look on focus and two polls */
+    g_assert_cmpint(kill(hung_pid, SIGCONT), ==, 0);
+    g_free(rt_expect_next(&s, &mark, "clipboard from-client " HUNG_TEXT, 10000));
+    expect_host_clipboard(&s, HUNG_TEXT, 2000);
+    g_assert_nonnull(g_subprocess_get_identifier(hung)); /* still the owner: it runs */
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
-    rt_stop(again, SIGTERM);
+    rt_stop(hung, SIGTERM);
 }
 
 void rt_add_clip_tests(void)
