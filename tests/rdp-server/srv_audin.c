@@ -8,7 +8,8 @@
  *
  * What we hear: the first channel of 1.5 s of samples from the start of the
  * stream; the last second of it is analysed (the first half second may hold
- * the recorder's start-up): its RMS level, the strongest frequency between
+ * the recorder's start-up): its RMS level around its mean (the DC part,
+ * logged apart), its range, the strongest frequency between
  * 100 and 5000 Hz (10 Hz steps), and the amplitudes at --microphone's HZ and
  * at 0.75 and 1.5 times it (Goertzel filters), so that a test can tell a tone
  * from silence or noise.
@@ -74,10 +75,18 @@ static void analyse(SrvAudin *a)
     size_t skip = (size_t)a->rate * SKIP_MS / 1000;
     const gint16 *x = (const gint16 *)a->pcm->data + skip;
     size_t n = a->pcm->len - skip;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += (double)x[i] * x[i];
-    double level = sqrt(sum / (double)n);
+    double sum = 0, sum2 = 0;
+    gint16 lo = G_MAXINT16, hi = G_MININT16;
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i];
+        sum2 += (double)x[i] * x[i];
+        lo = MIN(lo, x[i]);
+        hi = MAX(hi, x[i]);
+    }
+    /* The level without the DC part: libfreerdp 2.11 hands us digital
+     * silence as a constant -32768. */
+    double dc = sum / (double)n;
+    double level = sqrt(MAX(0, sum2 / (double)n - dc * dc));
     unsigned peak_hz = 0;
     double peak = -1;
     for (unsigned f = SCAN_LO; f <= SCAN_HI; f += SCAN_STEP) {
@@ -90,9 +99,10 @@ static void analyse(SrvAudin *a)
     double tone = a->hz ? goertzel(x, n, a->rate, a->hz) : 0;
     double low = a->hz ? goertzel(x, n, a->rate, a->hz * 0.75) : 0;
     double high = a->hz ? goertzel(x, n, a->rate, a->hz * 1.5) : 0;
-    srv_log("audin heard %u ms peak-hz %u level %.0f tone %u %.0f low %.0f high %.0f",
+    srv_log("audin heard %u ms peak-hz %u level %.0f tone %u %.0f low %.0f high %.0f dc %.0f "
+            "min %d max %d",
             (unsigned)((guint64)a->pcm->len * 1000 / a->rate), peak_hz, level, a->hz, tone, low,
-            high);
+            high, dc, lo, hi);
 }
 
 /* audin thread: the client's formats are in; choose one before Open. */
