@@ -180,6 +180,7 @@ static void test_vmdesk_rail_microphone(void)
     server_start(&s, "vmdesk-rail-mic", true);
     vmdesk_start(&s, "vmdesk-rail-mic", "notepad");
     g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, CONNECT_MS);
+    rt_wait_window_viewable(&s, win, 10000);
     Heard h = expect_audin(&s, "vmdesk --app");
     vmdesk_finish(&s);
     unload_sine(sine);
