@@ -37,6 +37,7 @@ struct SrvAudin {
     gint64 opening_at;          /* when the formats came (Open goes out): monotonic us */
     unsigned rate, channels;    /* the chosen format */
     bool got_samples, heard;
+    size_t fixed;               /* samples of -32768 taken for 0 */
     GArray *pcm;                /* gint16, the first channel only */
 };
 
@@ -83,8 +84,7 @@ static void analyse(SrvAudin *a)
         lo = MIN(lo, x[i]);
         hi = MAX(hi, x[i]);
     }
-    /* The level without the DC part: libfreerdp 2.11 hands us digital
-     * silence as a constant -32768. */
+    /* The level without the DC part. */
     double dc = sum / (double)n;
     double level = sqrt(MAX(0, sum2 / (double)n - dc * dc));
     unsigned peak_hz = 0;
@@ -100,9 +100,9 @@ static void analyse(SrvAudin *a)
     double low = a->hz ? goertzel(x, n, a->rate, a->hz * 0.75) : 0;
     double high = a->hz ? goertzel(x, n, a->rate, a->hz * 1.5) : 0;
     srv_log("audin heard %u ms peak-hz %u level %.0f tone %u %.0f low %.0f high %.0f dc %.0f "
-            "min %d max %d",
+            "min %d max %d fixed %zu",
             (unsigned)((guint64)a->pcm->len * 1000 / a->rate), peak_hz, level, a->hz, tone, low,
-            high, dc, lo, hi);
+            high, dc, lo, hi, a->fixed);
 }
 
 /* audin thread: the client's formats are in; choose one before Open. */
@@ -168,6 +168,12 @@ static UINT on_samples(audin_server_context *ctx, const AUDIO_FORMAT *format, wS
     for (size_t i = 0; i < nframes && a->pcm->len < want; i++) {
         const BYTE *s = p + i * 2 * ch;
         gint16 v = (gint16)(s[0] | s[1] << 8);
+        if (v == G_MININT16) {
+            /* libfreerdp 2.11's decoder hands us a 0 on the wire as -32768
+             * (README.md, quirks): back to 0. */
+            v = 0;
+            a->fixed++;
+        }
         g_array_append_val(a->pcm, v);
     }
     if (a->pcm->len >= want) {
