@@ -77,6 +77,7 @@ typedef struct {
     char *cert, *key, *size, *tone, *sam, *clipboard;
     char **reads, **writes;
     int frames;
+    int mic_hz;
     gboolean rail;
 } Options;
 
@@ -189,6 +190,12 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
         return false;
     }
     cfg->frames = (unsigned)o->frames;
+    if (o->mic_hz && (o->mic_hz < 100 || o->mic_hz > 5000)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--microphone %d: 100-5000 Hz", o->mic_hz);
+        return false;
+    }
+    cfg->mic_hz = (unsigned)o->mic_hz;
     cfg->rail = o->rail;
     if (o->clipboard && !g_utf8_validate(o->clipboard, -1, NULL)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -409,6 +416,8 @@ int main(int argc, char **argv)
         {"size", 0, 0, G_OPTION_ARG_STRING, &o.size, "desktop size (default 1024x768; "
          "\"client\": the client's)", "WxH"},
         {"sound-tone", 0, 0, G_OPTION_ARG_STRING, &o.tone, "play a sine over rdpsnd", "HZ:MS"},
+        {"microphone", 0, 0, G_OPTION_ARG_INT, &o.mic_hz,
+         "open audin (the client's microphone) and measure a HZ tone in what it sends", "HZ"},
         {"drive-read", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.reads,
          "read a file on the client's redirected drive NAME and log it", "NAME/RELPATH"},
         {"drive-write", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.writes,

@@ -168,3 +168,7 @@ void rt_add_vmdesk_rail_tests(void);
  * /rdp-server/vmdesk/rail-clipboard: the clipboard both ways
  * (test_rdp_clip.c). */
 void rt_add_clip_tests(void);
+/* /rdp-server/xfreerdp/microphone, /rdp-server/vmdesk/microphone and
+ * /rdp-server/vmdesk/rail-microphone: a sine source recorded by the client
+ * and heard by the server over audin (test_rdp_audin.c). */
+void rt_add_audin_tests(void);

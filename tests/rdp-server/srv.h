@@ -6,7 +6,7 @@
  *
  * Threads: the main thread owns the listener and the signals; one peer thread
  * runs the one client session (srv_peer_run); the library's channel threads
- * (rdpsnd, rdpdr, disp) call our channel callbacks; the tone has a thread of
+ * (rdpsnd, rdpdr, disp, audin) call our channel callbacks; the tone has a thread of
  * its own. See README.md beside this file for the flags and the log lines. */
 #pragma once
 
@@ -35,6 +35,7 @@ typedef struct {
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
     char *clipboard;           /* text the server puts on the clipboard (UTF-8); NULL: none */
+    unsigned mic_hz;           /* --microphone: open audin and measure this tone; 0: no audin */
 } SrvConfig;
 
 /* The log sink: prints "VMDESK-SRV " and the message as one line on stdout
@@ -90,6 +91,19 @@ typedef struct SrvSound SrvSound;
 SrvSound *srv_sound_create(HANDLE vcm, rdpContext *context, unsigned hz, unsigned ms);
 /* Stops the tone and closes the channel. Accepts NULL. Peer thread. */
 void srv_sound_destroy(SrvSound *s);
+
+/* --- sound in, the client's microphone (srv_audin.c) --- */
+
+typedef struct SrvAudin SrvAudin;
+
+/* Opens the audin dynamic channel on @vcm (drdynvc must be ready) and starts
+ * the library's audin thread: once the client's formats arrive it logs them,
+ * picks PCM 16-bit and, from the samples, logs what it heard, with the
+ * amplitude at @hz. NULL (logged) when the channel cannot be opened. Peer
+ * thread. */
+SrvAudin *srv_audin_create(HANDLE vcm, rdpContext *context, unsigned hz);
+/* Stops the audin thread and closes the channel. Accepts NULL. Peer thread. */
+void srv_audin_destroy(SrvAudin *a);
 
 /* --- redirected drives (srv_drive.c) --- */
 

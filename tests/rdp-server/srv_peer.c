@@ -28,6 +28,8 @@ typedef struct {
     SrvSound *sound;
     SrvDrive *drive;
     SrvClip *clip;               /* with --clipboard */
+    SrvAudin *audin;             /* with --microphone */
+    bool audin_tried;
     SrvRail *rail;               /* RemoteApp clients with --rail */
     DispServerContext *disp;
     bool disp_tried;
@@ -350,6 +352,7 @@ static void peer_context_free(freerdp_peer *client, rdpContext *context)
     if (p->disp)
         disp_server_context_free(p->disp);
     srv_sound_destroy(p->sound);
+    srv_audin_destroy(p->audin);
     srv_drive_destroy(p->drive);
     srv_clip_destroy(p->clip);
     srv_rail_destroy(p->rail);
@@ -442,6 +445,12 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
         if (!p->disp_tried && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc") &&
             WTSVirtualChannelManagerGetDrdynvcState(p->vcm) == DRDYNVC_STATE_READY)
             open_disp(p);
+        if (p->cfg->mic_hz && !p->audin_tried &&
+            WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc") &&
+            WTSVirtualChannelManagerGetDrdynvcState(p->vcm) == DRDYNVC_STATE_READY) {
+            p->audin_tried = true;
+            p->audin = srv_audin_create(p->vcm, &p->base, p->cfg->mic_hz);
+        }
         apply_layout(p, client);
         if (!srv_rail_dispatch(p->rail))
             break;
