@@ -160,6 +160,25 @@ static void start_pulse(void)
     g_error("PulseAudio did not come up; its log:\n%s", text);
 }
 
+char **rt_vmdesk_env(const char *name, const char *run_dir, bool debug)
+{
+    g_autofree char *data_name = g_strdup_printf("%s-data", name);
+    g_autofree char *run_name = g_strdup_printf("%s-run", name);
+    g_autofree char *data = g_build_filename(rt_world.dir, data_name, NULL);
+    g_autofree char *run = run_dir ? g_strdup(run_dir) : g_build_filename(rt_world.dir, run_name, NULL);
+    g_assert_cmpint(g_mkdir_with_parents(data, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(run, 0700), ==, 0);
+    char **env = g_strdupv(rt_world.env);
+    env = g_environ_setenv(env, "XDG_DATA_HOME", data, TRUE);
+    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", run, TRUE);
+    const char *unset[] = {"PULSE_SERVER", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY",
+                           "GDK_SCALE",    "GDK_DPI_SCALE",            "SDL_VIDEODRIVER",
+                           "VMDESK_DEBUG", "WLOG_LEVEL"};
+    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
+        env = g_environ_unsetenv(env, unset[i]);
+    return debug ? g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE) : env;
+}
+
 void rt_world_start(void)
 {
     rt_world.dir = tu_tmpdir();

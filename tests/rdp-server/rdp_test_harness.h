@@ -50,6 +50,15 @@ int rt_stop(GSubprocess *p, int sig);
 /* A file's contents; "" when it cannot be read. */
 char *rt_read_text(const char *path);
 
+/* vmdesk's environment: our display; a private XDG_DATA_HOME (@name-data in
+ * the world's folder: VMs, pinned certificates, credentials); @run_dir as
+ * XDG_RUNTIME_DIR (rt_world.run_dir: PulseAudio found there as on a
+ * desktop), or with NULL a private @name-run without a sound server; no
+ * PULSE_SERVER, no session bus (credentials go to their 0600 file), no
+ * scale, no SDL driver forced; VMDESK_DEBUG=1 when @debug. Both folders
+ * 0700. The caller frees it (g_strfreev). */
+char **rt_vmdesk_env(const char *name, const char *run_dir, bool debug);
+
 /* --- one server and one client at a time --- */
 
 typedef struct {

@@ -114,22 +114,6 @@ static void test_xfreerdp_microphone(void)
     expect_tone(&h);
 }
 
-/* vmdesk's environment: the world's display and PulseAudio, found through
- * XDG_RUNTIME_DIR as on a desktop (no PULSE_SERVER), a private
- * XDG_DATA_HOME, no session bus. */
-static char **mic_env(void)
-{
-    g_autofree char *data = g_build_filename(rt_world.dir, "mic-data", NULL);
-    g_assert_cmpint(g_mkdir_with_parents(data, 0700), ==, 0);
-    char **env = g_strdupv(rt_world.env);
-    env = g_environ_setenv(env, "XDG_DATA_HOME", data, TRUE);
-    const char *unset[] = {"PULSE_SERVER", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY",
-                           "GDK_SCALE", "GDK_DPI_SCALE", "SDL_VIDEODRIVER", "WLOG_LEVEL"};
-    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
-        env = g_environ_unsetenv(env, unset[i]);
-    return g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
-}
-
 /* `vmdesk connect rdp://127.0.0.1:PORT [--app PROGRAM]`, sound on. */
 static void vmdesk_start(RtSession *s, const char *name, const char *program)
 {
@@ -137,7 +121,7 @@ static void vmdesk_start(RtSession *s, const char *name, const char *program)
     g_assert_nonnull(bin);
     g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
     const char *argv[] = {bin, "connect", url, program ? "--app" : NULL, program, NULL};
-    g_auto(GStrv) env = mic_env();
+    g_auto(GStrv) env = rt_vmdesk_env("mic", rt_world.run_dir, true);
     s->client_name = "vmdesk";
     s->client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
     s->client = rt_spawn(argv, env, s->client_log, s->client_log);

@@ -23,22 +23,6 @@
 #define TONE_HZ 660
 #define TONE_MS 1200
 
-static char **app_env(void)
-{
-    g_autofree char *data = g_build_filename(rt_world.dir, "app-data", NULL);
-    g_autofree char *run = g_build_filename(rt_world.dir, "app-run", NULL);
-    g_assert_cmpint(g_mkdir_with_parents(data, 0700), ==, 0);
-    g_assert_cmpint(g_mkdir_with_parents(run, 0700), ==, 0);
-    char **env = g_strdupv(rt_world.env);
-    env = g_environ_setenv(env, "XDG_DATA_HOME", data, TRUE);
-    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", run, TRUE);
-    const char *unset[] = {"PULSE_SERVER", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY",
-                           "GDK_SCALE", "GDK_DPI_SCALE", "SDL_VIDEODRIVER", "WLOG_LEVEL"};
-    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
-        env = g_environ_unsetenv(env, unset[i]);
-    return g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
-}
-
 static GPtrArray *app_argv_with(RtSession *s, const char *program, const char *drive,
                                 bool audio)
 {
@@ -99,7 +83,7 @@ static void test_vmdesk_rail(void)
     const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
                           "--drive-read", "share/hello.txt", NULL};
     rt_server_start(&s, "vmdesk-rail", args);
-    g_auto(GStrv) env = app_env();
+    g_auto(GStrv) env = rt_vmdesk_env("app", NULL, true);
     gsize mark = 0;
 
     /* notepad: one window where the server put it, its picture and icon. */
@@ -234,7 +218,7 @@ static void test_vmdesk_rail_sound(void)
     rt_server_start(&s, "vmdesk-rail-sound", args);
     g_autofree char *rec = g_build_filename(rt_world.dir, "vmdesk-rail-tone.raw", NULL);
     g_autoptr(GSubprocess) recorder = rt_recorder_start(rec);
-    g_auto(GStrv) env = g_environ_setenv(app_env(), "XDG_RUNTIME_DIR", rt_world.run_dir, TRUE);
+    g_auto(GStrv) env = rt_vmdesk_env("app", rt_world.run_dir, true);
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-sound.log", rt_world.dir);
     g_autoptr(GPtrArray) argv = app_argv_with(&s, "notepad", NULL, true);
@@ -288,7 +272,7 @@ static void test_vmdesk_rail_wm(void)
     const char *wm_argv[] = {"openbox", "--sm-disable", NULL};
     g_autoptr(GSubprocess) wm = rt_spawn(wm_argv, rt_world.env, wm_log, wm_log);
     wait_for_wm(wm);
-    g_auto(GStrv) env = app_env();
+    g_auto(GStrv) env = rt_vmdesk_env("app", NULL, true);
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-wm.log", rt_world.dir);
     g_autoptr(GPtrArray) argv = app_argv(&s, "notepad", NULL);

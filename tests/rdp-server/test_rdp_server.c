@@ -40,25 +40,6 @@ static void xfreerdp_start(RtSession *s, const char *name, const char *const *ar
 
 /* --- vmdesk --- */
 
-/* vmdesk's environment: the world's display, a private XDG_DATA_HOME (VMs,
- * pinned certificates, credentials), @run_dir as XDG_RUNTIME_DIR (0700;
- * PulseAudio at pulse/native in it, found as on a desktop: no PULSE_SERVER),
- * no session bus (credentials go to their 0600 file), no scale set. */
-static char **vmdesk_env(const char *run_dir)
-{
-    g_autofree char *data = g_build_filename(rt_world.dir, "data", NULL);
-    g_assert_cmpint(g_mkdir_with_parents(data, 0700), ==, 0);
-    char **env = g_strdupv(rt_world.env);
-    env = g_environ_setenv(env, "XDG_DATA_HOME", data, TRUE);
-    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", run_dir, TRUE);
-    const char *unset[] = {"PULSE_SERVER", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY",
-                           "GDK_SCALE",    "GDK_DPI_SCALE",            "SDL_VIDEODRIVER",
-                           "VMDESK_DEBUG", "WLOG_LEVEL"};
-    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
-        env = g_environ_unsetenv(env, unset[i]);
-    return env;
-}
-
 static const char *vmdesk_bin(void)
 {
     const char *bin = g_getenv("VMDESK_BIN");
@@ -363,7 +344,7 @@ static void test_vmdesk_picture_keys_mouse(void)
 {
     RtSession s = {0};
     server_start_with(&s, "vmdesk-input", server_args("--size", "800x600", NULL));
-    g_auto(GStrv) env = vmdesk_env(rt_world.run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     vmdesk_start(&s, "vmdesk-input", env, KEYS("--no-audio"));
     g_free(rt_expect_line(&s, "client-connected 800x600", CONNECT_MS));
     int tolerance = expect_activated(&s, 800, 600);
@@ -383,7 +364,7 @@ static void test_vmdesk_sound(void)
     server_start_with(&s, "vmdesk-sound", server_args("--sound-tone", tone, NULL));
     g_autofree char *rec = g_build_filename(rt_world.dir, "vmdesk-tone.raw", NULL);
     g_autoptr(GSubprocess) recorder = rt_recorder_start(rec);
-    g_auto(GStrv) env = vmdesk_env(rt_world.run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     vmdesk_start(&s, "vmdesk-sound", env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     expect_activated(&s, 1024, 768);
@@ -407,7 +388,7 @@ static void test_vmdesk_no_sound_server(void)
     g_assert_cmpint(g_mkdir(run_dir, 0700), ==, 0);
     RtSession s = {0};
     server_start_with(&s, "vmdesk-no-sound", server_args(NULL));
-    g_auto(GStrv) env = vmdesk_env(run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", run_dir, false);
     vmdesk_start(&s, "vmdesk-no-sound", env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     int tolerance = expect_activated(&s, 1024, 768);
@@ -428,7 +409,7 @@ static void test_vmdesk_drives(void)
     GPtrArray *sargs = server_args(NULL);
     add_drive_ops(sargs, "share");
     server_start_with(&s, "vmdesk-drives", sargs);
-    g_auto(GStrv) env = vmdesk_env(rt_world.run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     g_autofree char *drive = g_strdup_printf("share=%s", share);
     vmdesk_start(&s, "vmdesk-drives", env, KEYS("--no-audio", "--drive", drive));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
@@ -454,7 +435,7 @@ static void test_vmdesk_vm_share_nla(void)
     GPtrArray *sargs = server_args("--sam", sam, NULL);
     add_drive_ops(sargs, "Z");
     server_start_with(&s, "vmdesk-vm", sargs);
-    g_auto(GStrv) env = vmdesk_env(rt_world.run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     g_autofree char *port = g_strdup_printf("%u", s.port);
     g_autofree char *shot = g_build_filename(rt_world.dir, "vm-shot.png", NULL);
     g_autofree char *out = NULL;
@@ -499,7 +480,7 @@ static void test_vmdesk_dynamic_resolution(void)
 {
     RtSession s = {0};
     server_start_with(&s, "vmdesk-resize", server_args("--size", "client", NULL));
-    g_auto(GStrv) env = vmdesk_env(rt_world.run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     vmdesk_start(&s, "vmdesk-resize", env, KEYS("--no-audio"));
     /* The window opens at 1024x768. */
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
@@ -523,7 +504,7 @@ static void test_vmdesk_hidpi(void)
 {
     RtSession s = {0};
     server_start_with(&s, "vmdesk-hidpi", server_args("--size", "client", NULL));
-    g_auto(GStrv) env = vmdesk_env(rt_world.run_dir);
+    g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     vmdesk_start(&s, "vmdesk-hidpi", env, KEYS("--no-audio", "--scale", "150"));
     gsize mark = 0;
     g_free(rt_expect_next(&s, &mark, "client-connected 1024x768", CONNECT_MS));
