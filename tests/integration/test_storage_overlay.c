@@ -161,6 +161,21 @@ static void expect_exit_0(GPid pid, int seconds, const char *log)
     }
 }
 
+/* `vmdesk view aw` boots the guest, which writes @mark into its overlay;
+ * once it is up, it is stopped, and the window asks what to do with the
+ * changes: the view's pid, and the question's window in *@box. */
+static GPid view_until_question(Harness *h, const char *display, char **env, const char *mark,
+                                const char *log, char **box)
+{
+    GPid view = spawn_view(env, "aw", log);
+    g_autofree char *wrote = g_strdup_printf("VMDESK-DISK-WROTE %s", mark);
+    st_wait_serial(h, "aw", wrote, BOOT_MS);
+    st_wait_serial(h, "aw", "VMDESK-GUEST-READY", BOOT_MS); /* it powers off on ACPI */
+    g_free(harness_ok(h, "stop", "aw", NULL));
+    *box = wait_question(display, "aw", log);
+    return view;
+}
+
 /* on-shutdown=ask with `vmdesk view` open: when the guest shuts down, the
  * window asks; Enter commits the guest's changes into the base. A SIGTERM
  * while it asks ends the view at once and keeps the overlay, the question
@@ -177,12 +192,8 @@ static void test_ask_in_window(void)
     xvfb_start(&x);
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
     g_autofree char *log = g_build_filename(h.root, "view.log", NULL);
-    GPid view = spawn_view(env, "aw", log);
-    st_wait_serial(&h, "aw", "VMDESK-DISK-WROTE NEW5", BOOT_MS);
-    st_wait_serial(&h, "aw", "VMDESK-GUEST-READY", BOOT_MS); /* it powers off on ACPI */
-    g_free(harness_ok(&h, "stop", "aw", NULL));
-    /* The question, in the window's own dialog. */
-    g_autofree char *box = wait_question(x.display, "aw", log);
+    g_autofree char *box = NULL;
+    GPid view = view_until_question(&h, x.display, env, "NEW5", log, &box);
     const char *focus[] = {"xdotool", "windowfocus", "--sync", box, "key", "Return", NULL};
     g_free(x_run(x.display, focus));
     expect_exit_0(view, 30, log);
@@ -197,11 +208,8 @@ static void test_ask_in_window(void)
 
     /* SIGTERM while the question is up. */
     set_append(&h, "aw", "NEW6");
-    view = spawn_view(env, "aw", log);
-    st_wait_serial(&h, "aw", "VMDESK-DISK-WROTE NEW6", BOOT_MS);
-    st_wait_serial(&h, "aw", "VMDESK-GUEST-READY", BOOT_MS); /* it powers off on ACPI */
-    g_free(harness_ok(&h, "stop", "aw", NULL));
-    g_free(wait_question(x.display, "aw", log));
+    g_autofree char *box2 = NULL;
+    view = view_until_question(&h, x.display, env, "NEW6", log, &box2);
     g_assert_cmpint(kill(view, SIGTERM), ==, 0);
     expect_exit_0(view, 5, log);
     g_autofree char *text2 = NULL;
