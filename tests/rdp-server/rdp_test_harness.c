@@ -179,6 +179,23 @@ char **rt_vmdesk_env(const char *name, const char *run_dir, bool debug)
     return debug ? g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE) : env;
 }
 
+void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *const *args)
+{
+    const char *bin = g_getenv("VMDESK_BIN");
+    g_assert_nonnull(bin);
+    s->client_name = "vmdesk";
+    s->client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)bin);
+    g_ptr_array_add(argv, "connect");
+    g_ptr_array_add(argv, url);
+    for (size_t i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    s->client = rt_spawn((const char *const *)argv->pdata, env, s->client_log, s->client_log);
+}
+
 void rt_world_start(void)
 {
     rt_world.dir = tu_tmpdir();

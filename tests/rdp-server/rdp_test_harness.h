@@ -70,6 +70,11 @@ typedef struct {
     const char *client_name; /* "xfreerdp", "vmdesk": for messages */
 } RtSession;
 
+/* Starts `vmdesk connect rdp://127.0.0.1:PORT ARGS...` (@args
+ * NULL-terminated; VMDESK_BIN) with @env (rt_vmdesk_env) in the background
+ * as the session's client; its output goes to a log named @name. */
+void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *const *args);
+
 /* Starts the server on a free port with @args (NULL-terminated) and waits
  * for its listening line; @name names its log files. */
 void rt_server_start(RtSession *s, const char *name, const char *const *args);

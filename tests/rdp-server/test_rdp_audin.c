@@ -117,14 +117,9 @@ static void test_xfreerdp_microphone(void)
 /* `vmdesk connect rdp://127.0.0.1:PORT [--app PROGRAM]`, sound on. */
 static void vmdesk_start(RtSession *s, const char *name, const char *program)
 {
-    const char *bin = g_getenv("VMDESK_BIN");
-    g_assert_nonnull(bin);
-    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
-    const char *argv[] = {bin, "connect", url, program ? "--app" : NULL, program, NULL};
+    const char *args[] = {program ? "--app" : NULL, program, NULL};
     g_auto(GStrv) env = rt_vmdesk_env("mic", rt_world.run_dir, true);
-    s->client_name = "vmdesk";
-    s->client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
-    s->client = rt_spawn(argv, env, s->client_log, s->client_log);
+    rt_vmdesk_start(s, name, env, args);
 }
 
 /* Ends vmdesk (it exits 0 on SIGTERM) and the session. */

@@ -126,15 +126,9 @@ static void test_xfreerdp_clipboard(void)
  * background. */
 static void vmdesk_start(RtSession *s, const char *name, const char *program)
 {
-    const char *bin = g_getenv("VMDESK_BIN");
-    g_assert_nonnull(bin);
-    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
-    const char *argv[] = {bin, "connect", url, "--no-audio", program ? "--app" : NULL, program,
-                          NULL};
+    const char *args[] = {"--no-audio", program ? "--app" : NULL, program, NULL};
     g_auto(GStrv) env = rt_vmdesk_env("clip", NULL, true);
-    s->client_name = "vmdesk";
-    s->client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
-    s->client = rt_spawn(argv, env, s->client_log, s->client_log);
+    rt_vmdesk_start(s, name, env, args);
 }
 
 /* The user goes to another window (here: the root window, there is no

@@ -47,23 +47,6 @@ static const char *vmdesk_bin(void)
     return bin;
 }
 
-/* `vmdesk connect rdp://127.0.0.1:PORT ARGS...` in the background. */
-static void vmdesk_start(RtSession *s, const char *name, char **env, const char *const *args)
-{
-    s->client_name = "vmdesk";
-    s->client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
-    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)vmdesk_bin());
-    g_ptr_array_add(argv, "connect");
-    g_ptr_array_add(argv, url);
-    for (size_t i = 0; args[i]; i++)
-        g_ptr_array_add(argv, (char *)args[i]);
-    g_ptr_array_add(argv, NULL);
-    s->client = rt_spawn((const char *const *)argv->pdata, env, s->client_log, s->client_log);
-    g_ptr_array_free(argv, TRUE);
-}
-
 /* vmdesk's window: no decorations (no window manager), its title starts
  * with the address and says RDP once connected. */
 static char *vmdesk_window(RtSession *s)
@@ -345,7 +328,7 @@ static void test_vmdesk_picture_keys_mouse(void)
     RtSession s = {0};
     server_start_with(&s, "vmdesk-input", server_args("--size", "800x600", NULL));
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
-    vmdesk_start(&s, "vmdesk-input", env, KEYS("--no-audio"));
+    rt_vmdesk_start(&s, "vmdesk-input", env, KEYS("--no-audio"));
     g_free(rt_expect_line(&s, "client-connected 800x600", CONNECT_MS));
     int tolerance = expect_activated(&s, 800, 600);
     g_autofree char *win = vmdesk_window(&s);
@@ -365,7 +348,7 @@ static void test_vmdesk_sound(void)
     g_autofree char *rec = g_build_filename(rt_world.dir, "vmdesk-tone.raw", NULL);
     g_autoptr(GSubprocess) recorder = rt_recorder_start(rec);
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
-    vmdesk_start(&s, "vmdesk-sound", env, KEYS(NULL));
+    rt_vmdesk_start(&s, "vmdesk-sound", env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     expect_activated(&s, 1024, 768);
     rt_expect_sound(&s, recorder, rec, TONE_HZ, TONE_MS);
@@ -389,7 +372,7 @@ static void test_vmdesk_no_sound_server(void)
     RtSession s = {0};
     server_start_with(&s, "vmdesk-no-sound", server_args(NULL));
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", run_dir, false);
-    vmdesk_start(&s, "vmdesk-no-sound", env, KEYS(NULL));
+    rt_vmdesk_start(&s, "vmdesk-no-sound", env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     int tolerance = expect_activated(&s, 1024, 768);
     g_autofree char *win = vmdesk_window(&s);
@@ -411,7 +394,7 @@ static void test_vmdesk_drives(void)
     server_start_with(&s, "vmdesk-drives", sargs);
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
     g_autofree char *drive = g_strdup_printf("share=%s", share);
-    vmdesk_start(&s, "vmdesk-drives", env, KEYS("--no-audio", "--drive", drive));
+    rt_vmdesk_start(&s, "vmdesk-drives", env, KEYS("--no-audio", "--drive", drive));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     expect_drive_ops(&s, "share", share);
     vmdesk_stop(&s);
@@ -481,7 +464,7 @@ static void test_vmdesk_dynamic_resolution(void)
     RtSession s = {0};
     server_start_with(&s, "vmdesk-resize", server_args("--size", "client", NULL));
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
-    vmdesk_start(&s, "vmdesk-resize", env, KEYS("--no-audio"));
+    rt_vmdesk_start(&s, "vmdesk-resize", env, KEYS("--no-audio"));
     /* The window opens at 1024x768. */
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     int tolerance = expect_activated(&s, 1024, 768);
@@ -505,7 +488,7 @@ static void test_vmdesk_hidpi(void)
     RtSession s = {0};
     server_start_with(&s, "vmdesk-hidpi", server_args("--size", "client", NULL));
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
-    vmdesk_start(&s, "vmdesk-hidpi", env, KEYS("--no-audio", "--scale", "150"));
+    rt_vmdesk_start(&s, "vmdesk-hidpi", env, KEYS("--no-audio", "--scale", "150"));
     gsize mark = 0;
     g_free(rt_expect_next(&s, &mark, "client-connected 1024x768", CONNECT_MS));
     g_free(rt_expect_next(&s, &mark, "client-scale 150 device 140", 1000));
@@ -520,7 +503,7 @@ static void test_vmdesk_hidpi(void)
     g_clear_pointer(&s.client_log, g_free);
 
     char **env2 = g_environ_setenv(g_strdupv(env), "GDK_SCALE", "2", TRUE);
-    vmdesk_start(&s, "vmdesk-hidpi-gdk", env2, KEYS("--no-audio"));
+    rt_vmdesk_start(&s, "vmdesk-hidpi-gdk", env2, KEYS("--no-audio"));
     g_strfreev(env2);
     g_free(rt_expect_next(&s, &mark, "client-connected 1024x768", CONNECT_MS));
     g_free(rt_expect_next(&s, &mark, "client-scale 200 device 180", 1000));
