@@ -47,7 +47,6 @@ bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error)
     t->pin_hint = g_strdup_printf("vmdesk certificate %s --forget", name);
     t->drives = g_strdupv(cfg->shares);
     t->audio = true;
-    t->no_logon_notice = cfg->os == VM_OS_LINUX;
     return true;
 }
 

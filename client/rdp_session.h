@@ -35,10 +35,6 @@ typedef struct {
      * server's desktop (xrdp, which has no working RemoteApp, runs only it);
      * when it exits the session ends without an error. */
     char *shell;
-    /* The server never sends the logon notification (xrdp, the RDP server
-     * of --os linux guests): with the login given, its first still picture
-     * is the session, nothing to wait for. Only read by the window. */
-    bool no_logon_notice;
 } RdpTarget;
 
 void rdp_target_clear(RdpTarget *t);

@@ -29,8 +29,7 @@
  * picture is the server's login or progress screen), it is not all black
  * (an X session before its window manager paints) and it has been still
  * for SETTLE_MS. Servers that never send the notification are shown
- * NO_LOGON_MS after their first complete picture (at once when the VM's
- * OS says the server is xrdp, which never does); nothing waits longer
+ * NO_LOGON_MS after their first complete picture; nothing waits longer
  * than MAX_WAIT_MS after it. */
 #define SETTLE_MS 300
 #define CLIPBOARD_POLL_MS 1500
@@ -391,12 +390,9 @@ static bool pending_ready(Win *w)
     gint64 waited = (now - w->pending_complete_at) / 1000;
     if (waited >= MAX_WAIT_MS)
         return true;
-    /* A session whose shell is one program (vmdesk app on xrdp), or on a
-     * server known to send no logon notification (a Linux guest's xrdp, to
-     * which the window gives the login), has no login screen to skip: its
-     * first still, not black picture is it. */
-    if (!w->pending_logon && waited < NO_LOGON_MS && !w->opts->rdp->shell &&
-        !w->opts->rdp->no_logon_notice)
+    /* A session whose shell is one program (vmdesk app on xrdp) has no
+     * login screen to skip: its first still, not black picture is it. */
+    if (!w->pending_logon && waited < NO_LOGON_MS && !w->opts->rdp->shell)
         return false;
     SessionFramebuffer *fb = &w->pending->fb;
     g_mutex_lock(&fb->lock);
