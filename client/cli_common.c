@@ -150,6 +150,7 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         json_builder_set_member_name(b, "disk-format");
         json_builder_add_string_value(b, cfg->disk_format);
         add_opt_string(b, "base", cfg->base);
+        add_opt_string(b, "base-format", cfg->base ? cfg->base_format : NULL);
         json_builder_set_member_name(b, "on-shutdown");
         json_builder_add_string_value(b, vm_on_shutdown_to_string(cfg->on_shutdown));
         add_opt_string(b, "iso", cfg->iso);

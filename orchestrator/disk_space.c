@@ -88,7 +88,7 @@ static bool measure_as(const char *src, const char *src_format, const char *out_
 bool disk_space_measure(const char *src, const char *src_format, const char *out_format,
                         uint64_t *bytes, GError **error)
 {
-    if (g_access(src, R_OK) < 0) {
+    if (!g_str_has_prefix(src, "json:") && g_access(src, R_OK) < 0) {
         int e = errno;
         g_set_error(error, VD_ERROR, e == ENOENT ? VD_ERROR_NOT_FOUND : VD_ERROR_INVALID,
                     "the image %s cannot be read: %s", src, g_strerror(e));
@@ -105,11 +105,11 @@ bool disk_space_measure(const char *src, const char *src_format, const char *out
     return true;
 }
 
-uint64_t disk_space_allocated(const char *path)
+uint64_t disk_space_allocated(const char *path, const char *format)
 {
-    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", path, NULL};
+    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", "-f", format, path, NULL};
     g_autoptr(JsonParser) p = json_parser_new();
-    JsonObject *o = run_json(argv, "qemu-img info", p, NULL);
+    JsonObject *o = format ? run_json(argv, "qemu-img info", p, NULL) : NULL;
     gint64 v = o ? json_object_get_int_member_with_default(o, "actual-size", -1) : -1;
     if (v >= 0)
         return (uint64_t)v;

@@ -3,6 +3,8 @@
 #include "error.h"
 #include "qemu_opts.h"
 
+#include <json-glib/json-glib.h>
+
 #include <string.h>
 
 #define UEFI_VARS_FILE "uefi-vars.fd"
@@ -69,9 +71,11 @@ static void chardev_socket(Args *a, const char *id, const char *path, const char
     arg_opts(a, "-chardev", o);
 }
 
-/* A file node plus a format node on top: "-blockdev file" "-blockdev fmt". */
-static void blockdev(Args *a, const char *node, const char *path, const char *format,
-                     bool read_only)
+/* A file node plus a format node on top: "-blockdev file" "-blockdev fmt".
+ * @backing: for a qcow2 overlay, the node name of its backing, so that QEMU
+ * never reads the backing's file name or format from the overlay's header. */
+static void blockdev_backed(Args *a, const char *node, const char *path, const char *format,
+                            bool read_only, const char *backing)
 {
     g_autofree char *file_node = g_strdup_printf("%s-file", node);
     QemuOpts *o = qemu_opts_new(NULL);
@@ -91,7 +95,50 @@ static void blockdev(Args *a, const char *node, const char *path, const char *fo
         qemu_opts_add(o, "read-only", "on");
     else
         qemu_opts_add(o, "discard", "unmap");
+    if (backing)
+        qemu_opts_add(o, "backing", backing);
     arg_opts(a, "-blockdev", o);
+}
+
+static void blockdev(Args *a, const char *node, const char *path, const char *format,
+                     bool read_only)
+{
+    blockdev_backed(a, node, path, format, read_only, NULL);
+}
+
+/* The read-only base of an overlay, in its recorded format. A qcow2 base gets
+ * "backing": null, which only QEMU's JSON form of -blockdev can say. */
+static void blockdev_base(Args *a, const char *node, const char *path, const char *format)
+{
+    if (strcmp(format, "qcow2")) {
+        blockdev(a, node, path, format, true);
+        return;
+    }
+    g_autofree char *file_node = g_strdup_printf("%s-file", node);
+    QemuOpts *o = qemu_opts_new(NULL);
+    qemu_opts_add(o, "driver", "file");
+    qemu_opts_add(o, "filename", path);
+    qemu_opts_add(o, "node-name", file_node);
+    qemu_opts_add(o, "read-only", "on");
+    arg_opts(a, "-blockdev", o);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, "qcow2");
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, file_node);
+    json_builder_set_member_name(b, "node-name");
+    json_builder_add_string_value(b, node);
+    json_builder_set_member_name(b, "read-only");
+    json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "backing");
+    json_builder_add_null_value(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonGenerator) g = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    json_generator_set_root(g, root);
+    arg(a, "-blockdev");
+    g_ptr_array_add(a->argv, json_generator_to_data(g, NULL));
 }
 
 static void add_cpu(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
@@ -233,7 +280,24 @@ static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
         g_autofree char *path = g_path_is_absolute(cfg->disk)
                                     ? g_strdup(cfg->disk)
                                     : g_build_filename(env->vm_dir, cfg->disk, NULL);
-        blockdev(a, "disk0", path, cfg->disk_format, false);
+        /* The guest's device always uses node disk0: the disposable top when
+         * there is one, else the VM's disk. An overlay's base and a
+         * disposable top's backing are named explicitly (vm_image.h). */
+        const char *disk_node = env->disk_top ? "disk0-vm" : "disk0";
+        if (cfg->base && !cfg->base_format) {
+            if (!a->error)
+                g_set_error(&a->error, VD_ERROR, VD_ERROR_INVALID,
+                            "the format of the base %s is not recorded; set base-format=raw "
+                            "(or qcow2)",
+                            cfg->base);
+        } else if (cfg->base) {
+            blockdev_base(a, "disk0-base", cfg->base, cfg->base_format);
+            blockdev_backed(a, disk_node, path, cfg->disk_format, false, "disk0-base");
+        } else {
+            blockdev(a, disk_node, path, cfg->disk_format, false);
+        }
+        if (env->disk_top)
+            blockdev_backed(a, "disk0", env->disk_top, "qcow2", false, disk_node);
         /* Windows Setup cannot see virtio-blk without drivers: SATA (AHCI) until then. */
         arg2(a, "-device", windows ? "ide-hd,drive=disk0,bus=ide.0,bootindex=1"
                                    : "virtio-blk-pci,drive=disk0,bootindex=1");

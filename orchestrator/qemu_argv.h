@@ -14,6 +14,8 @@ typedef struct {
     const char *ovmf_code;    /* UEFI code image (read-only); NULL for BIOS */
     int supervisor_qmp_fd;    /* fd of the supervisor's private QMP socket in QEMU, or -1 */
     const char *uefi_vars;    /* the UEFI variable store; NULL: vm_dir/uefi-vars.fd */
+    const char *disk_top;     /* a disposable run's qcow2 overlay on the VM's disk (the guest
+                                 writes there, its backing named explicitly); NULL: none */
 } QemuArgvEnv;
 
 /* Paths that the argv names, so the supervisor and clients agree on them.

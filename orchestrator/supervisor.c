@@ -10,6 +10,7 @@
 #include "spawn.h"
 #include "vm_state.h"
 #include "vm_files.h"
+#include "vm_image.h"
 #include "vm_overlay.h"
 #include "vm_snapshot.h"
 #include "vm_store.h"
@@ -55,6 +56,7 @@ typedef struct {
     VmState before_snapshot;  /* the state a snapshot job interrupted */
     bool clean_exit;          /* QEMU ended normally: STOPPED follows the on-shutdown policy */
     char *tpm_dir;            /* swtpm's state folder */
+    char *disk_top;           /* a disposable run's overlay on the disk, or NULL */
     char *uefi_vars;          /* the variable store QEMU uses */
     char *shutdown_reason;
     bool powersave;
@@ -373,6 +375,7 @@ static bool start_qemu(Supervisor *s, GError **error)
         .ovmf_code = code,
         .supervisor_qmp_fd = QMP_FD_IN_QEMU,
         .uefi_vars = s->uefi_vars,
+        .disk_top = s->disk_top,
     };
     g_auto(GStrv) argv = qemu_argv_build(s->cfg, &env, error);
     if (!argv) {
@@ -437,15 +440,18 @@ static bool setup_disposable(Supervisor *s, GError **error)
         return false;
     g_autofree char *disk = vm_store_disk_path(s->cfg);
     if (disk) {
+        /* -u and the size: qemu-img does not open the disk (whose chain QEMU
+         * gets explicitly, qemu_argv.c), so no header chooses anything. */
+        uint64_t size = 0;
+        if (!vm_image_virtual_size(disk, s->cfg->disk_format, &size, error))
+            return false;
+        g_autofree char *bytes = g_strdup_printf("%" G_GUINT64_FORMAT, size);
         g_autofree char *top = g_build_filename(dir, "disk.qcow2", NULL);
-        const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", disk, "-F",
-                              s->cfg->disk_format, top, NULL};
+        const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk, "-F",
+                              s->cfg->disk_format, top, bytes, NULL};
         if (!vd_run_check(argv, 60000, "creating the disposable overlay", error))
             return false;
-        g_free(s->cfg->disk);
-        s->cfg->disk = g_steal_pointer(&top);
-        g_free(s->cfg->disk_format);
-        s->cfg->disk_format = g_strdup("qcow2");
+        s->disk_top = g_steal_pointer(&top);
     }
     g_autofree char *vars = g_build_filename(dir, VM_UEFI_VARS_FILE, NULL);
     g_autofree char *tpm = g_build_filename(dir, VM_TPM_DIR, NULL);
@@ -571,6 +577,7 @@ out:
     g_free(s.shutdown_reason);
     g_free(s.uefi_vars);
     g_free(s.tpm_dir);
+    g_free(s.disk_top);
     g_free(s.vm_dir);
     g_free(s.runtime_dir);
     g_free(s.state_path);

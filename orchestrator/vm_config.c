@@ -33,6 +33,7 @@ void vm_config_free(VmConfig *cfg)
     g_free(cfg->disk);
     g_free(cfg->disk_format);
     g_free(cfg->base);
+    g_free(cfg->base_format);
     g_free(cfg->iso);
     g_free(cfg->kernel);
     g_free(cfg->initrd);
@@ -211,6 +212,7 @@ static const KeyInfo keys[] = {
     {"disk", KEY_SCALAR, true},
     {"disk-format", KEY_SCALAR, true},
     {"base", KEY_SCALAR, true},
+    {"base-format", KEY_SCALAR, true},
     {"on-shutdown", KEY_SCALAR, false},
     {"iso", KEY_SCALAR, false},
     {"kernel", KEY_SCALAR, false},
@@ -288,6 +290,14 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
         }
         g_free(cfg->disk_format);
         cfg->disk_format = g_strdup(value);
+    } else if (!strcmp(key, "base-format")) {
+        if (strcmp(value, "qcow2") && strcmp(value, "raw")) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "base-format: \"%s\" is not raw or qcow2", value);
+            return false;
+        }
+        g_free(cfg->base_format);
+        cfg->base_format = g_strdup(value);
     } else if (!strcmp(key, "base")) {
         if (*value && !g_path_is_absolute(value)) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "base: \"%s\" is not an absolute path",
@@ -480,6 +490,8 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     g_key_file_set_string(kf, GROUP, "disk-format", cfg->disk_format);
     if (cfg->base)
         g_key_file_set_string(kf, GROUP, "base", cfg->base);
+    if (cfg->base && cfg->base_format)
+        g_key_file_set_string(kf, GROUP, "base-format", cfg->base_format);
     if (cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP)
         g_key_file_set_string(kf, GROUP, "on-shutdown", vm_on_shutdown_to_string(cfg->on_shutdown));
     if (cfg->iso)

@@ -41,6 +41,10 @@ typedef struct {
     char *disk_format;    /* "qcow2" or "raw" */
     char *base;           /* absolute path of the read-only base image when @disk is a
                              qcow2 overlay on it (vmdesk create --base --overlay); NULL: none */
+    char *base_format;    /* "raw" or "qcow2": the base's format, recorded when the user handed
+                             the base in (config key base-format). A guest writes the base's
+                             bytes through commits, so its format is never probed again. NULL
+                             only in configs made before the key existed (vm_store_load fills it) */
     VmOnShutdown on_shutdown; /* overlay policy, config key on-shutdown */
     char *iso;            /* absolute path of the CD image, NULL: empty drive */
     char **cds;           /* more CD images, absolute, NULL-terminated: drives cd1, cd2, ...

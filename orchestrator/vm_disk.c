@@ -7,6 +7,7 @@
 #include "spawn.h"
 #include "vm_control.h"
 #include "vm_files.h"
+#include "vm_image.h"
 #include "vm_state.h"
 #include "vm_store.h"
 
@@ -20,57 +21,39 @@
 #define QEMU_IMG_TIMEOUT_MS 60000
 #define QMP_TIMEOUT_MS 10000
 
-static char *disk_path(const char *name, char **format, GError **error)
+/* The VM's disk: its path and format, and @chain (when not NULL) the
+ * json: image name that names its whole chain explicitly (vm_image.h). */
+static char *disk_path(const char *name, char **format, char **chain, GError **error)
 {
     g_autoptr(VmConfig) cfg = vm_store_load(name, error);
     if (!cfg)
         return NULL;
-    char *path = vm_store_disk_path(cfg);
+    g_autofree char *path = vm_store_disk_path(cfg);
     if (!path) {
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "VM \"%s\" has no disk", name);
         return NULL;
     }
+    if (chain && !(*chain = vm_image_chain_spec(cfg, path, error)))
+        return NULL;
     if (format)
         *format = g_strdup(cfg->disk_format);
-    return path;
+    return g_steal_pointer(&path);
 }
 
 bool vm_disk_size(const char *name, uint64_t *bytes, GError **error)
 {
     g_autofree char *format = NULL;
-    g_autofree char *path = disk_path(name, &format, error);
-    if (!path)
-        return false;
-    /* -U: QEMU may hold the image's lock; reading its header is safe. */
-    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", "-f", format, path, NULL};
-    VdRunResult r = {0};
-    if (!vd_run(argv, QEMU_IMG_TIMEOUT_MS, &r, error))
-        return false;
-    bool ok = false;
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
-        json_parser_load_from_data(p, r.output, -1, NULL) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-        JsonObject *o = json_node_get_object(json_parser_get_root(p));
-        gint64 v = json_object_get_int_member_with_default(o, "virtual-size", -1);
-        if (v >= 0) {
-            *bytes = (uint64_t)v;
-            ok = true;
-        }
-    }
-    if (!ok)
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "qemu-img info %s failed: %s", path,
-                    g_strstrip(r.output ? r.output : ""));
-    vd_run_result_clear(&r);
-    return ok;
+    g_autofree char *path = disk_path(name, &format, NULL, error);
+    /* -U inside: QEMU may hold the image's lock; reading its header is safe. */
+    return path && vm_image_virtual_size(path, format, bytes, error);
 }
 
 bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *old_size,
                     uint64_t *new_size, GError **error)
 {
     *live = false;
-    g_autofree char *format = NULL;
-    g_autofree char *path = disk_path(name, &format, error);
+    g_autofree char *chain = NULL;
+    g_autofree char *path = disk_path(name, NULL, &chain, error);
     if (!path)
         return false;
     bool grow_by = spec[0] == '+';
@@ -108,7 +91,7 @@ bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *ol
         *live = true;
     } else {
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, target);
-        const char *argv[] = {"qemu-img", "resize", "-f", format, path, size, NULL};
+        const char *argv[] = {"qemu-img", "resize", chain, size, NULL};
         g_autofree char *dir = g_path_get_dirname(path);
         /* Growing a qcow2 image writes a larger L1 table and refcounts only. */
         if (!disk_space_check(dir, (target - current) / 8192 + (1u << 20), "growing the disk",
@@ -188,8 +171,8 @@ bool vm_disk_export(const char *name, const char *path, const char *format, GErr
                     "--format %s: export writes qcow2, raw, vmdk or vhdx", format);
         return false;
     }
-    g_autofree char *fmt = NULL;
-    g_autofree char *disk = disk_path(name, &fmt, error);
+    g_autofree char *chain = NULL;
+    g_autofree char *disk = disk_path(name, NULL, &chain, error);
     if (!disk)
         return false;
     g_autofree char *dst = g_canonicalize_filename(path, NULL);
@@ -210,8 +193,8 @@ bool vm_disk_export(const char *name, const char *path, const char *format, GErr
     g_autofree char *base = g_path_get_basename(dst);
     g_autofree char *tmp_name = g_strdup_printf(".%s.vmdesk-part", base);
     g_autofree char *tmp = g_build_filename(dst_dir, tmp_name, NULL);
-    const char *argv[] = {"qemu-img", "convert", "-f", fmt, "-O", format, disk, tmp, NULL};
-    bool ok = disk_space_measure(disk, fmt, format, &need, error) &&
+    const char *argv[] = {"qemu-img", "convert", "-O", format, chain, tmp, NULL};
+    bool ok = disk_space_measure(chain, NULL, format, &need, error) &&
               disk_space_check(dst_dir, need, "the exported disk", error);
     if (ok && !(ok = vm_store_run_qemu_img(argv, tmp, "exporting the disk", error)))
         g_unlink(tmp);

@@ -7,6 +7,7 @@
 #include "paths.h"
 #include "spawn.h"
 #include "vm_files.h"
+#include "vm_image.h"
 #include "vm_store.h"
 
 #include <errno.h>
@@ -62,35 +63,20 @@ static JsonNode *qemu_img_json(const char *const *argv, GError **error)
     return root;
 }
 
-/* The format qemu-img sees for @path ("raw", "qcow2"...). */
-static char *probe_format(const char *path, GError **error)
-{
-    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", path, NULL};
-    g_autoptr(JsonNode) n = qemu_img_json(argv, error);
-    if (!n)
-        return NULL;
-    const char *f = JSON_NODE_HOLDS_OBJECT(n) ? json_object_get_string_member_with_default(
-                                                    json_node_get_object(n), "format", NULL)
-                                              : NULL;
-    if (!f) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "qemu-img cannot tell the format of %s",
-                    path);
-        return NULL;
-    }
-    return g_strdup(f);
-}
-
 /* A new empty overlay at @overlay on @cfg->base: made as @overlay.new,
- * fsynced, renamed over. */
+ * fsynced, renamed over. The base's format is the recorded one, and -u with
+ * the size keeps qemu-img from opening the base at all. */
 static bool recreate_overlay(const VmConfig *cfg, const char *overlay, GError **error)
 {
-    g_autofree char *fmt = probe_format(cfg->base, error);
-    if (!fmt)
+    uint64_t size = 0;
+    if (!vm_image_base_format_check(cfg, error) ||
+        !vm_image_virtual_size(cfg->base, cfg->base_format, &size, error))
         return false;
     g_autofree char *tmp = g_strconcat(overlay, ".new", NULL);
+    g_autofree char *bytes = g_strdup_printf("%" G_GUINT64_FORMAT, size);
     g_unlink(tmp);
-    const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", cfg->base, "-F",
-                          fmt, tmp, NULL};
+    const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", cfg->base,
+                          "-F", cfg->base_format, tmp, bytes, NULL};
     if (!vm_store_run_qemu_img(argv, tmp, "creating the overlay", error)) {
         g_unlink(tmp);
         return false;
@@ -110,7 +96,10 @@ static bool sync_state(const VmConfig *cfg, bool to_base, GError **error);
 bool vm_overlay_create_locked(VmConfig *cfg, const char *vm_dir, GError **error)
 {
     g_autofree char *overlay = g_build_filename(vm_dir, VM_OVERLAY_FILE, NULL);
-    if (!disk_space_check(vm_dir, MIB, "the overlay", error) ||
+    g_free(cfg->base_format);
+    cfg->base_format = NULL;
+    if (!vm_image_probe_user_file(cfg->base, "the base", &cfg->base_format, error) ||
+        !disk_space_check(vm_dir, MIB, "the overlay", error) ||
         !recreate_overlay(cfg, overlay, error))
         return false;
     g_free(cfg->disk);
@@ -167,16 +156,18 @@ static bool run_intent(const VmConfig *cfg, VmOverlayAction a, bool redo, GError
     g_autofree char *overlay = vm_store_disk_path(cfg);
     if (a == VM_OVERLAY_COMMIT) {
         /* -d: leave the overlay as it is, so that a crash in the middle can
-         * be redone from the same data. */
-        const char *argv[] = {"qemu-img", "commit", "-q", "-d", "-f", "qcow2", overlay, NULL};
-        if (!vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img commit", error))
+         * be redone from the same data.
+         * The chain is named explicitly: the overlay's header does not choose
+         * the base's format. */
+        g_autofree char *chain = vm_image_chain_spec(cfg, overlay, error);
+        const char *argv[] = {"qemu-img", "commit", "-q", "-d", chain, NULL};
+        if (!chain || !vd_run_check(argv, QEMU_IMG_TIMEOUT_MS, "qemu-img commit", error))
             return false;
         /* A qcow2 base whose commit was killed may have leaked clusters:
          * harmless, but reclaim them. */
-        g_autofree char *fmt = redo ? probe_format(cfg->base, NULL) : NULL;
-        if (fmt && !strcmp(fmt, "qcow2")) {
-            const char *check[] = {"qemu-img", "check", "-q", "-r", "leaks", "-f", "qcow2",
-                                   cfg->base, NULL};
+        if (redo && !strcmp(cfg->base_format, "qcow2")) {
+            g_autofree char *base = vm_image_spec(cfg->base, "qcow2");
+            const char *check[] = {"qemu-img", "check", "-q", "-r", "leaks", base, NULL};
             VdRunResult r = {0};
             if (vd_run(check, QEMU_IMG_TIMEOUT_MS, &r, NULL))
                 vd_run_result_clear(&r);
@@ -257,10 +248,11 @@ static char *base_sharer(const VmConfig *cfg)
 }
 
 /* Guest bytes the overlay itself holds: qemu-img map's depth-0 extents. */
-static uint64_t changed_bytes(const char *overlay)
+static uint64_t changed_bytes(const VmConfig *cfg, const char *overlay)
 {
-    const char *argv[] = {"qemu-img", "map", "-U", "--output=json", "-f", "qcow2", overlay, NULL};
-    g_autoptr(JsonNode) n = qemu_img_json(argv, NULL);
+    g_autofree char *chain = vm_image_chain_spec(cfg, overlay, NULL);
+    const char *argv[] = {"qemu-img", "map", "-U", "--output=json", chain, NULL};
+    g_autoptr(JsonNode) n = chain ? qemu_img_json(argv, NULL) : NULL;
     uint64_t total = 0;
     if (!n || !JSON_NODE_HOLDS_ARRAY(n))
         return 0;
@@ -327,12 +319,13 @@ bool vm_overlay_status(const char *name, VmOverlayStatus **out, GError **error)
             return false;
     }
     st->base = g_strdup(cfg->base);
-    st->base_format = probe_format(cfg->base, NULL);
-    st->base_allocated = disk_space_allocated(cfg->base);
+    st->base_format = g_strdup(cfg->base_format);
+    st->base_allocated = disk_space_allocated(cfg->base, cfg->base_format);
     st->overlay = vm_store_disk_path(cfg);
-    st->overlay_allocated = disk_space_allocated(st->overlay);
-    st->changed_bytes = changed_bytes(st->overlay);
-    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", st->overlay, NULL};
+    st->overlay_allocated = disk_space_allocated(st->overlay, "qcow2");
+    st->changed_bytes = changed_bytes(cfg, st->overlay);
+    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", "-f", "qcow2", st->overlay,
+                          NULL};
     g_autoptr(JsonNode) info = qemu_img_json(argv, NULL);
     if (info && JSON_NODE_HOLDS_OBJECT(info))
         st->virtual_size = (uint64_t)json_object_get_int_member_with_default(
@@ -384,7 +377,7 @@ bool vm_overlay_apply_locked(const VmConfig *cfg, VmOverlayAction action, GError
         g_autofree char *base_dir = g_path_get_dirname(cfg->base);
         g_autofree char *vars = vm_file(cfg, VM_UEFI_VARS_FILE, NULL);
         g_autofree char *tpm = vm_file(cfg, VM_TPM_DIR, NULL);
-        uint64_t data = changed_bytes(overlay);
+        uint64_t data = changed_bytes(cfg, overlay);
         uint64_t state = disk_space_tree_size(vars) + disk_space_tree_size(tpm) + MIB;
         bool same_fs = disk_space_free(base_dir) == disk_space_free(dir);
         if (same_fs ? !disk_space_check(dir, data + state, "committing the overlay", error)

@@ -8,6 +8,7 @@
 #include "spawn.h"
 #include "vm_control.h"
 #include "vm_files.h"
+#include "vm_image.h"
 #include "vm_store.h"
 
 #include <errno.h>
@@ -38,6 +39,7 @@ typedef struct {
     char *dir;    /* VM folder */
     char *disk;   /* absolute */
     char *snaps;  /* VM_SNAPSHOT_DIR */
+    char *chain;  /* the disk with its backing named explicitly (vm_image.h) */
 } Ctx;
 
 static void ctx_clear(Ctx *c)
@@ -46,6 +48,7 @@ static void ctx_clear(Ctx *c)
     g_free(c->dir);
     g_free(c->disk);
     g_free(c->snaps);
+    g_free(c->chain);
 }
 
 static bool ctx_init(Ctx *c, const char *name, GError **error)
@@ -64,7 +67,8 @@ static bool ctx_init(Ctx *c, const char *name, GError **error)
                     name, c->disk ? "a raw disk" : "no disk", name);
         return false;
     }
-    return true;
+    c->chain = vm_image_chain_spec(c->cfg, c->disk, error);
+    return c->chain != NULL;
 }
 
 static bool tag_validate(const char *tag, GError **error)
@@ -380,7 +384,7 @@ static bool write_restore_intent(Ctx *c, const char *tag, GError **error)
 
 static bool offline_restore(Ctx *c, const char *tag, GError **error)
 {
-    const char *argv[] = {"qemu-img", "snapshot", "-a", tag, c->disk, NULL};
+    const char *argv[] = {"qemu-img", "snapshot", "-a", tag, c->chain, NULL};
     if (!restore_side(c, tag, error) ||
         !vm_store_run_qemu_img(argv, c->disk, "qemu-img snapshot -a", error))
         return false;
@@ -393,7 +397,7 @@ static bool offline_restore(Ctx *c, const char *tag, GError **error)
 static bool offline_op(Ctx *c, Op op, const char *tag, GError **error)
 {
     const char *flag = op == OP_SAVE ? "-c" : op == OP_RESTORE ? "-a" : "-d";
-    const char *argv[] = {"qemu-img", "snapshot", flag, tag, c->disk, NULL};
+    const char *argv[] = {"qemu-img", "snapshot", flag, tag, c->chain, NULL};
     g_autofree char *side = g_build_filename(c->snaps, tag, NULL);
     switch (op) {
     case OP_SAVE:

@@ -9,6 +9,7 @@
 #include "size.h"
 #include "spawn.h"
 #include "vm_files.h"
+#include "vm_image.h"
 #include "vm_overlay.h"
 
 #include <arpa/inet.h>
@@ -34,6 +35,23 @@ bool vm_store_exists(const char *name)
     return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
+/* A config from before base-format: record the format the overlay's header
+ * names for the base, when that can be trusted (vm_image.h); else leave it
+ * unknown, and every disk operation says how to set it. */
+static void adopt_legacy_base_format(VmConfig *cfg)
+{
+    g_autofree char *overlay = vm_store_disk_path(cfg);
+    cfg->base_format = overlay ? vm_image_legacy_base_format(overlay, cfg->base) : NULL;
+    g_autoptr(GError) err = NULL;
+    if (!cfg->base_format)
+        vd_warn("VM \"%s\": the format of its base %s is not recorded and its overlay's "
+                   "header cannot be trusted; set it: vmdesk set %s base-format=raw (or qcow2)",
+                   cfg->name, cfg->base, cfg->name);
+    else if (!vm_store_save(cfg, &err))
+        vd_warn("VM \"%s\": cannot record base-format=%s: %s", cfg->name, cfg->base_format,
+                   err->message);
+}
+
 VmConfig *vm_store_load(const char *name, GError **error)
 {
     if (!vd_name_validate(name, error))
@@ -54,6 +72,8 @@ VmConfig *vm_store_load(const char *name, GError **error)
         vm_config_free(cfg);
         return NULL;
     }
+    if (cfg && cfg->base && !cfg->base_format)
+        adopt_legacy_base_format(cfg);
     return cfg;
 }
 

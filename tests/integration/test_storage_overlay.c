@@ -457,6 +457,116 @@ static void test_uefi_tpm_state(void)
     harness_finish(&h);
 }
 
+/* The hole the hardening issue opened with, reproduced the way it was
+ * found: the guest writes into its disk a qcow2 header whose backing file is
+ * a host file; commits put those bytes into the raw base (on-shutdown=commit
+ * in the supervisor, then vmdesk overlay commit, which the window's Commit
+ * also runs). The next boots must still see the raw base: never the host
+ * file, whose text must not appear in the guest. Export, offline snapshots
+ * and resize name the chain explicitly too. A config from before base-format
+ * whose overlay header was already poisoned is refused at start, not
+ * guessed, until the user records the format. */
+static void test_guest_planted_header(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *base = g_build_filename(h.root, "base.raw", NULL);
+    st_make_raw(base, "BASE", 16 << 20);
+    g_autofree char *secret = g_build_filename(h.root, "host-secret.txt", NULL);
+    g_assert_true(g_file_set_contents(secret, "HOSTSECRET-CONTENT\n", -1, NULL));
+    /* What the guest will write: a small qcow2 image backed by the secret,
+     * gzip'd and base64'd to travel through its serial shell. */
+    g_autofree char *evil = g_build_filename(h.root, "evil.qcow2", NULL);
+    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
+                        "-u", "-b", secret, "-F", "raw", evil, "1M", NULL};
+    g_assert_cmpint(st_run(mk, NULL), ==, 0);
+    g_autofree char *raw = NULL;
+    gsize raw_len = 0;
+    g_assert_true(g_file_get_contents(evil, &raw, &raw_len, NULL));
+    g_autoptr(GZlibCompressor) z = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+    guint8 gz[8192];
+    gsize rd = 0, wr = 0;
+    g_assert_cmpint(g_converter_convert(G_CONVERTER(z), raw, raw_len, gz, sizeof(gz),
+                                        G_CONVERTER_INPUT_AT_END, &rd, &wr, NULL),
+                    ==, G_CONVERTER_FINISHED);
+    g_autofree char *b64 = g_base64_encode(gz, wr);
+    g_assert_cmpuint(strlen(b64), <, 1000); /* one line for the guest's tty */
+
+    const char *extra[] = {"--base", base, "--overlay", "--on-shutdown", "commit", NULL};
+    harness_create_guest(&h, "pl", NULL, extra);
+    g_autofree char *conf = st_vm_path(&h, "pl", "vm.conf");
+    g_autofree char *conf_text = NULL;
+    g_assert_true(g_file_get_contents(conf, &conf_text, NULL, NULL));
+    g_assert_nonnull(strstr(conf_text, "base-format=raw"));
+
+    g_free(harness_ok(&h, "start", "pl", "--accel", "tcg", NULL));
+    st_wait_serial(&h, "pl", "VMDESK-GUEST-READY", BOOT_MS);
+    g_autofree char *plant = g_strdup_printf(
+        "echo %s | base64 -d | gunzip | dd of=/dev/vda conv=fsync 2>/dev/null && "
+        "echo PLANTED-$((40+2))",
+        b64);
+    st_guest_shell(&h, "pl", plant, "PLANTED-42", 30000);
+    g_free(harness_ok(&h, "stop", "pl", NULL)); /* on-shutdown=commit */
+    /* The base now holds the guest's qcow2 header... */
+    g_autofree char *head = NULL;
+    g_assert_true(g_file_get_contents(base, &head, NULL, NULL));
+    g_assert_cmpint(memcmp(head, "QFI\xfb", 4), ==, 0);
+    /* ...and the new overlay still names it as raw. */
+    g_autofree char *overlay = st_vm_path(&h, "pl", "overlay.qcow2");
+    const char *info[] = {"qemu-img", "info", "--output=json", "-f", "qcow2", overlay, NULL};
+    g_autofree char *info_out = NULL;
+    g_assert_cmpint(st_run(info, &info_out), ==, 0);
+    g_assert_nonnull(strstr(info_out, "\"backing-filename-format\": \"raw\""));
+
+    /* Export, an offline snapshot and a resize never open the host file:
+     * the exported disk starts with the planted header, not the secret. */
+    g_autofree char *out = g_build_filename(h.root, "export.raw", NULL);
+    g_free(harness_ok(&h, "disk", "pl", "export", out, "--format", "raw", NULL));
+    g_autofree char *exported = NULL;
+    g_assert_true(g_file_get_contents(out, &exported, NULL, NULL));
+    g_assert_cmpint(memcmp(exported, "QFI\xfb", 4), ==, 0);
+    g_free(harness_ok(&h, "snapshot", "pl", "save", "s1", NULL));
+    g_free(harness_ok(&h, "disk", "pl", "resize", "+1M", NULL));
+
+    /* The next boot reads the raw base: the header's bytes, never the
+     * secret's text. */
+    g_free(harness_ok(&h, "start", "pl", "--accel", "tcg", NULL));
+    st_wait_serial(&h, "pl", "VMDESK-GUEST-READY", BOOT_MS);
+    g_free(harness_ok(&h, "stop", "pl", NULL));
+    g_autofree char *serial_path = st_vm_path(&h, "pl", "logs/serial.log");
+    g_autofree char *serial = NULL;
+    g_assert_true(g_file_get_contents(serial_path, &serial, NULL, NULL));
+    g_assert_nonnull(strstr(serial, "VMDESK-DISK-READ QFI"));
+    g_assert_null(strstr(serial, "HOSTSECRET"));
+    /* The CLI commit (and the window's) recreates the overlay the same way. */
+    g_free(harness_ok(&h, "overlay", "pl", "commit", NULL));
+    g_autofree char *info_out2 = NULL;
+    g_assert_cmpint(st_run(info, &info_out2), ==, 0);
+    g_assert_nonnull(strstr(info_out2, "\"backing-filename-format\": \"raw\""));
+    g_autoptr(JsonObject) st = overlay_json(&h, "pl");
+    g_assert_cmpstr(json_object_get_string_member(st, "base-format"), ==, "raw");
+
+    /* A config from before base-format, whose overlay the old code recreated
+     * from a probe of the poisoned base: refused, with the way out. */
+    const char *poison[] = {"qemu-img", "rebase", "-q", "-u", "-f", "qcow2", "-b", base, "-F",
+                            "qcow2", overlay, NULL};
+    g_assert_cmpint(st_run(poison, NULL), ==, 0);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_assert_true(g_key_file_load_from_file(kf, conf, G_KEY_FILE_KEEP_COMMENTS, NULL));
+    g_assert_true(g_key_file_remove_key(kf, "vm", "base-format", NULL));
+    g_assert_true(g_key_file_save_to_file(kf, conf, NULL));
+    RunResult r = harness_vmdesk(&h, "start", "pl", "--accel", "tcg", NULL);
+    g_assert_cmpint(r.status, !=, 0);
+    g_assert_nonnull(strstr(r.err, "base-format"));
+    run_result_clear(&r);
+    g_free(harness_ok(&h, "set", "pl", "base-format=raw", NULL));
+    g_free(harness_ok(&h, "overlay", "pl", "discard", NULL));
+    g_autofree char *info_out3 = NULL;
+    g_assert_cmpint(st_run(info, &info_out3), ==, 0);
+    g_assert_nonnull(strstr(info_out3, "\"backing-filename-format\": \"raw\""));
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -465,5 +575,6 @@ int main(int argc, char **argv)
     g_test_add_func("/storage/overlay/kill-during-commit", test_kill_during_commit);
     g_test_add_func("/storage/overlay/disposable", test_disposable);
     g_test_add_func("/storage/overlay/uefi-tpm-state", test_uefi_tpm_state);
+    g_test_add_func("/storage/overlay/guest-planted-header", test_guest_planted_header);
     return g_test_run();
 }

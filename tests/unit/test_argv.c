@@ -721,6 +721,130 @@ static void test_qemu_accepts(gconstpointer data)
     tu_rm_rf(tmp);
 }
 
+/* --- an overlay's chain, named explicitly --- */
+
+typedef enum { CHAIN_PLANTED, CHAIN_QCOW2_BASE, CHAIN_DISPOSABLE } ChainCase;
+
+/* The "drv" of block node @node in query-named-block-nodes' answer. */
+static const char *node_driver(JsonNode *nodes, const char *node)
+{
+    JsonArray *a = json_node_get_array(nodes);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        if (!g_strcmp0(json_object_get_string_member_with_default(o, "node-name", ""), node))
+            return json_object_get_string_member_with_default(o, "drv", NULL);
+    }
+    return NULL;
+}
+
+static void mk_image(const char *const *argv)
+{
+    g_autoptr(GError) err = NULL;
+    g_assert_true(vd_run_check(argv, 10000, "qemu-img create", &err));
+    g_assert_no_error(err);
+}
+
+/* The hole this closes: a guest writes a qcow2 header naming a host file
+ * into its disk, a commit puts it into a raw base, and a probe of the base
+ * (or the overlay's header, which the old code wrote from that probe) makes
+ * QEMU open the host file as the guest's disk. With the base's format taken
+ * from the config and the overlay's backing named on the command line, QEMU
+ * opens the base as raw and never touches the host file, whatever the
+ * headers say. CHAIN_QCOW2_BASE: a qcow2 base gets "backing": null (QEMU's
+ * JSON -blockdev); CHAIN_DISPOSABLE: a throw-away top on the overlay. */
+static void test_overlay_chain(gconstpointer data)
+{
+    ChainCase which = GPOINTER_TO_INT(data);
+    g_assert_true(tu_have_program("qemu-system-x86_64"));
+    g_autofree char *tmp = tu_tmpdir();
+    g_autofree char *run = g_build_filename(tmp, "run", NULL);
+    g_autofree char *logs = g_build_filename(tmp, "logs", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(run, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(logs, 0700), ==, 0);
+    g_autofree char *secret = g_build_filename(tmp, "host-secret", NULL);
+    g_autofree char *base = g_build_filename(tmp, which == CHAIN_QCOW2_BASE ? "base.qcow2"
+                                                                             : "base,raw", NULL);
+    g_autofree char *overlay = g_build_filename(tmp, "overlay.qcow2", NULL);
+    g_autofree char *top = g_build_filename(tmp, "top.qcow2", NULL);
+    write_zeros(secret, 1 << 20);
+    const char *base_fmt = which == CHAIN_QCOW2_BASE ? "qcow2" : "raw";
+    if (which == CHAIN_QCOW2_BASE) {
+        const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, "1M", NULL};
+        mk_image(mk);
+    } else {
+        /* The "raw" base's bytes are a qcow2 image backed by the secret. */
+        const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", secret, "-F",
+                            "raw", base, "1M", NULL};
+        mk_image(mk);
+    }
+    /* The overlay's header claims qcow2 for the base, as the old probe did. */
+    const char *mk_ov[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", base, "-F",
+                           "qcow2", overlay, "1M", NULL};
+    mk_image(mk_ov);
+    if (which == CHAIN_DISPOSABLE) {
+        const char *mk_top[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", overlay,
+                                "-F", "qcow2", top, "1M", NULL};
+        mk_image(mk_top);
+    }
+
+    g_autoptr(VmConfig) cfg = vm_config_new("chain");
+    cfg->firmware = VM_FIRMWARE_BIOS;
+    cfg->memory = 64 << 20;
+    cfg->disk = g_strdup(overlay);
+    cfg->base = g_strdup(base);
+    cfg->base_format = g_strdup(base_fmt);
+    QemuArgvEnv env = {.qemu_binary = "qemu-system-x86_64", .vm_dir = tmp, .runtime_dir = run,
+                       .accel = VM_ACCEL_TCG, .host_cpus = 1, .supervisor_qmp_fd = -1,
+                       .disk_top = which == CHAIN_DISPOSABLE ? top : NULL};
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) built = qemu_argv_build(cfg, &env, &err);
+    g_assert_no_error(err);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_addv(b, (const char **)built);
+    g_strv_builder_add(b, "-S");
+    g_auto(GStrv) argv = g_strv_builder_end(b);
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocess) qemu = g_subprocess_launcher_spawnv(l, (const char *const *)argv, &err);
+    g_assert_no_error(err);
+    g_autofree char *qmp_path = g_build_filename(run, "qmp.sock", NULL);
+    g_autoptr(QmpClient) qmp = qmp_client_connect_unix(qmp_path, 20000, &err);
+    if (!qmp || !qmp_client_handshake(qmp, 10000, &err)) {
+        tu_subprocess_wait(qemu, 5000);
+        g_autofree char *text = tu_subprocess_stderr(qemu);
+        g_autofree char *line = g_strjoinv(" ", argv);
+        g_error("QEMU refused the chain: %s\n%s\nargv: %s", err ? err->message : "?", text,
+                line);
+    }
+    g_autoptr(JsonNode) nodes = qmp_client_execute(qmp, "query-named-block-nodes", NULL, 10000,
+                                                   &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(node_driver(nodes, "disk0-base"), ==, base_fmt);
+    g_assert_cmpstr(node_file(nodes, "disk0-base-file"), ==, base);
+    const char *vm_node = which == CHAIN_DISPOSABLE ? "disk0-vm" : "disk0";
+    g_assert_cmpstr(node_driver(nodes, vm_node), ==, "qcow2");
+    g_assert_cmpstr(node_file(nodes, vm_node), ==, overlay);
+    if (which == CHAIN_DISPOSABLE)
+        g_assert_cmpstr(node_file(nodes, "disk0"), ==, top);
+    /* No node of any name reads the host file. */
+    JsonArray *a = json_node_get_array(nodes);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        g_assert_cmpstr(json_object_get_string_member_with_default(o, "file", ""), !=, secret);
+    }
+    g_autoptr(JsonNode) q = qmp_client_execute(qmp, "quit", NULL, 10000, &err);
+    g_assert_nonnull(q);
+    g_assert_no_error(err);
+    g_assert_true(tu_subprocess_wait(qemu, 10000));
+    g_assert_cmpint(g_subprocess_get_exit_status(qemu), ==, 0);
+
+    /* Without a recorded base format the argv is refused, not guessed. */
+    g_clear_pointer(&cfg->base_format, g_free);
+    g_assert_null(qemu_argv_build(cfg, &env, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "base-format"));
+    tu_rm_rf(tmp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -739,5 +863,11 @@ int main(int argc, char **argv)
         g_autofree char *real = g_strdup_printf("/argv/qemu-accepts/%s", cases[i].name);
         g_test_add_data_func(real, &cases[i], test_qemu_accepts);
     }
+    g_test_add_data_func("/argv/overlay-chain/planted-header", GINT_TO_POINTER(CHAIN_PLANTED),
+                         test_overlay_chain);
+    g_test_add_data_func("/argv/overlay-chain/qcow2-base", GINT_TO_POINTER(CHAIN_QCOW2_BASE),
+                         test_overlay_chain);
+    g_test_add_data_func("/argv/overlay-chain/disposable", GINT_TO_POINTER(CHAIN_DISPOSABLE),
+                         test_overlay_chain);
     return g_test_run();
 }

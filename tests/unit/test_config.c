@@ -380,6 +380,16 @@ static void test_set_each_key(void)
     set_ok(c, "disk-format=qcow2");
     set_ok(c, "base=/srv/base.img");
     g_assert_cmpstr(c->base, ==, "/srv/base.img");
+    /* The base's format, recorded at create; only raw or qcow2, only stopped. */
+    set_ok(c, "base-format=raw");
+    g_assert_cmpstr(c->base_format, ==, "raw");
+    g_assert_false(vm_config_set(c, "base-format=vmdk", false, NULL, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_false(vm_config_set(c, "base-format=qcow2", true, NULL, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_STATE);
+    g_clear_error(&err);
+    g_assert_cmpstr(c->base_format, ==, "raw");
     g_assert_false(vm_config_set(c, "base=relative.img", false, NULL, &err));
     g_clear_error(&err);
     g_assert_false(vm_config_set(c, "base=/srv/other.img", true, NULL, &err));
@@ -401,6 +411,7 @@ static void test_set_each_key(void)
         g_autoptr(VmConfig) back = vm_config_from_data(data, len, "round trip", NULL);
         g_assert_nonnull(back);
         g_assert_cmpstr(back->base, ==, "/srv/base.img");
+        g_assert_cmpstr(back->base_format, ==, "raw");
         g_assert_cmpint(back->on_shutdown, ==, VM_ON_SHUTDOWN_ASK);
     }
     set_ok(c, "base=");
@@ -408,7 +419,7 @@ static void test_set_each_key(void)
 
     /* Every key the table advertises was covered above. */
     const char *const *keys = vm_config_keys();
-    g_assert_cmpuint(g_strv_length((char **)keys), ==, 22); /* + cd, virtio, base, on-shutdown */
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, 23); /* + cd, virtio, base, base-format, on-shutdown */
     g_assert_true(g_strv_contains(keys, "secure-boot"));
     g_assert_true(g_strv_contains(keys, "qemu-arg"));
 }
