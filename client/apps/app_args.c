@@ -1,6 +1,6 @@
-#include "app_args.h"
+#include "apps/app_args.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <string.h>
 

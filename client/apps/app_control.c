@@ -1,8 +1,8 @@
-#include "app_control.h"
+#include "apps/app_control.h"
 
-#include "error.h"
-#include "fd_io.h"
-#include "log.h"
+#include "common/error.h"
+#include "common/fd_io.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

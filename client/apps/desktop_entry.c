@@ -1,9 +1,9 @@
-#include "desktop_entry.h"
+#include "apps/desktop_entry.h"
 
-#include "error.h"
-#include "keyfile.h"
-#include "log.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  * VM race (last writer wins). No global state. */
 #pragma once
 
-#include "guest_apps.h"
+#include "guest/guest_apps.h"
 
 #include <glib.h>
 #include <stdbool.h>

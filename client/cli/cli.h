@@ -3,10 +3,10 @@
  * cli_fail(), to stderr. Main thread only. */
 #pragma once
 
-#include "rdp_session.h"
-#include "vm_config.h"
-#include "vm_overlay.h"
-#include "vm_state.h"
+#include "session/rdp/rdp_session.h"
+#include "storage/vm_overlay.h"
+#include "vm/vm_config.h"
+#include "vm/vm_state.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>

@@ -1,16 +1,16 @@
 /* vmdesk app: one program of the guest in its own window (RDP RemoteApp). */
-#include "app_args.h"
-#include "app_control.h"
-#include "app_window.h"
-#include "cli.h"
+#include "apps/app_args.h"
+#include "apps/app_control.h"
+#include "cli/cli.h"
+#include "ui/app_window.h"
 
-#include "error.h"
-#include "log.h"
-#include "paths.h"
-#include "rdp_probe.h"
-#include "vm_store.h"
-#include "vnc_session.h"
-#include "window.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "session/rdp/rdp_probe.h"
+#include "session/vnc/vnc_session.h"
+#include "ui/window.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

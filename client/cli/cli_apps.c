@@ -1,14 +1,14 @@
 /* vmdesk apps list | install | remove: a guest's applications (asked through
  * its guest agent, orchestrator/guest_apps.h) and desktop menu entries for
  * them (desktop_entry.h). */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "desktop_entry.h"
-#include "error.h"
-#include "guest_apps.h"
-#include "qga_client.h"
-#include "vm_control.h"
-#include "vm_store.h"
+#include "apps/desktop_entry.h"
+#include "common/error.h"
+#include "guest/guest_apps.h"
+#include "guest/qga_client.h"
+#include "vm/vm_control.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,9 @@
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "size.h"
-#include "vm_control.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/size.h"
+#include "vm/vm_control.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -1,11 +1,11 @@
 /* vmdesk doctor: can this host run VMs, and how well? */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "accel.h"
-#include "firmware.h"
-#include "paths.h"
-#include "size.h"
-#include "spawn.h"
+#include "common/paths.h"
+#include "common/size.h"
+#include "common/spawn.h"
+#include "qemu/accel.h"
+#include "qemu/firmware.h"
 
 #include <stdio.h>
 #include <sys/statvfs.h>

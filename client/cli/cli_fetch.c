@@ -1,11 +1,11 @@
 /* vmdesk fetch: download an installer ISO (a URL or a catalog entry) with
  * several connections, resumably, verified by SHA-256 before it gets its
  * final name (orchestrator/fetch.h, orchestrator/fetch_catalog.h). */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "fetch.h"
-#include "fetch_catalog.h"
+#include "common/error.h"
+#include "fetch/fetch.h"
+#include "fetch/fetch_catalog.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,13 +1,13 @@
 /* vmdesk probe: is RDP ready on a VM's forwarded port, or on any HOST:PORT?
  * One X.224 connection request (orchestrator/rdp_probe.h); for a VM also the
  * guest agent's word on its RDP service (orchestrator/rdp_service.h). */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "paths.h"
-#include "rdp_probe.h"
-#include "rdp_service.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "guest/rdp_service.h"
+#include "session/rdp/rdp_probe.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

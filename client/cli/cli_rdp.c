@@ -1,11 +1,11 @@
 /* vmdesk credentials | share | certificate: what RDP sessions to a VM use. */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "cert_pin.h"
-#include "credentials.h"
-#include "error.h"
-#include "paths.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "session/rdp/cert_pin.h"
+#include "vm/credentials.h"
+#include "vm/vm_store.h"
 
 #include <errno.h>
 #include <stdio.h>

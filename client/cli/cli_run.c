@@ -1,11 +1,11 @@
 /* vmdesk start | stop | pause | resume | status | __supervise */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "supervisor.h"
-#include "vm_control.h"
-#include "vm_overlay.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "storage/vm_overlay.h"
+#include "vm/supervisor.h"
+#include "vm/vm_control.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

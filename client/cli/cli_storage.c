@@ -1,12 +1,12 @@
 /* vmdesk overlay | snapshot | disposable: a VM's disk state */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "size.h"
-#include "vm_control.h"
-#include "vm_overlay.h"
-#include "vm_snapshot.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/size.h"
+#include "storage/vm_overlay.h"
+#include "storage/vm_snapshot.h"
+#include "vm/vm_control.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

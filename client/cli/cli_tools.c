@@ -1,9 +1,9 @@
 /* vmdesk tools NAME install [--packages DIR] [--run] | status [--json] */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "guest_tools.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "guest/guest_tools.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* vmdesk create --os windows --unattended: the answer file, the tools and
  * answer-file ISOs, the account's password (issue 6). */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "credentials.h"
-#include "error.h"
-#include "paths.h"
-#include "tools_iso.h"
-#include "unattend.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "guest/tools_iso.h"
+#include "guest/unattend.h"
+#include "vm/credentials.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

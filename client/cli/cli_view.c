@@ -1,12 +1,12 @@
 /* vmdesk view | connect | screenshot */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "error.h"
-#include "png_writer.h"
-#include "vm_control.h"
-#include "vm_store.h"
-#include "vnc_session.h"
-#include "window.h"
+#include "common/error.h"
+#include "session/vnc/vnc_session.h"
+#include "ui/png_writer.h"
+#include "ui/window.h"
+#include "vm/vm_control.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

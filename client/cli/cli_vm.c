@@ -1,16 +1,16 @@
 /* vmdesk create | list | show | set | delete */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "credentials.h"
-#include "desktop_entry.h"
-#include "error.h"
-#include "paths.h"
-#include "size.h"
-#include "vm_disk.h"
-#include "vm_media.h"
-#include "vm_overlay.h"
-#include "vm_snapshot.h"
-#include "vm_store.h"
+#include "apps/desktop_entry.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "common/size.h"
+#include "storage/vm_disk.h"
+#include "storage/vm_overlay.h"
+#include "storage/vm_snapshot.h"
+#include "vm/credentials.h"
+#include "vm/vm_media.h"
+#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* vmdesk: run a VM and use it from the Linux desktop. Command dispatch only. */
-#include "cli.h"
-#include "error.h"
+#include "cli/cli.h"
+#include "common/error.h"
 
 #include <locale.h>
 #include <stdio.h>

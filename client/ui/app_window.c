@@ -1,10 +1,10 @@
-#include "app_window.h"
+#include "ui/app_window.h"
 
-#include "app_control.h"
-#include "error.h"
-#include "keymap.h"
-#include "log.h"
-#include "sdl_util.h"
+#include "apps/app_control.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "ui/keymap.h"
+#include "ui/sdl_util.h"
 
 #include <SDL.h>
 #include <SDL_syswm.h>

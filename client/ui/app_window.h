@@ -8,7 +8,7 @@
  * only; no SDL type leaves app_window.c. */
 #pragma once
 
-#include "rdp_session.h"
+#include "session/rdp/rdp_session.h"
 
 #include <glib.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
-#include "host_clipboard.h"
+#include "ui/host_clipboard.h"
 
-#include "log.h"
+#include "common/log.h"
 
 #include <SDL.h>
 #include <X11/Xatom.h>

@@ -4,7 +4,7 @@
  * Keys whose qnum QEMU's qnum->QKeyCode table leaves unmapped are left out
  * (INTERNATIONAL6, Katakana, Zenkaku/Hankaku, keypad parentheses, WWW, AC_SEARCH, brightness,
  * keyboard backlight, eject, APP1/2, rewind, fast forward). */
-#include "keymap.h"
+#include "ui/keymap.h"
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
-#include "png_writer.h"
+#include "ui/png_writer.h"
 
-#include "error.h"
-#include "keyfile.h"
+#include "common/error.h"
+#include "common/keyfile.h"
 
 #include <png.h>
 #include <string.h>

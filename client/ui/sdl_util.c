@@ -1,9 +1,9 @@
-#include "sdl_util.h"
+#include "ui/sdl_util.h"
 
-#include "error.h"
-#include "host_clipboard.h"
-#include "log.h"
-#include "session.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "session/session.h"
+#include "ui/host_clipboard.h"
 
 #include <string.h>
 

@@ -1,15 +1,15 @@
-#include "window.h"
+#include "ui/window.h"
 
-#include "error.h"
-#include "keymap.h"
-#include "sdl_util.h"
-#include "log.h"
-#include "rdp_probe.h"
-#include "rdp_service.h"
-#include "size.h"
-#include "vm_overlay.h"
-#include "vm_state.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/size.h"
+#include "guest/rdp_service.h"
+#include "session/rdp/rdp_probe.h"
+#include "storage/vm_overlay.h"
+#include "ui/keymap.h"
+#include "ui/sdl_util.h"
+#include "vm/vm_state.h"
+#include "vm/vm_store.h"
 
 #include <SDL.h>
 #include <signal.h>

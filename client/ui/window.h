@@ -3,8 +3,8 @@
  * No SDL type leaves window.c. */
 #pragma once
 
-#include "rdp_session.h"
-#include "vnc_session.h"
+#include "session/rdp/rdp_session.h"
+#include "session/vnc/vnc_session.h"
 
 #include <glib.h>
 #include <stdbool.h>

@@ -1,8 +1,8 @@
 /* Downloads: the transfer loop over curl multi, the .part file and its
  * resume state, verification and the final rename (fetch.h). */
-#include "fetch_priv.h"
+#include "fetch/fetch_priv.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

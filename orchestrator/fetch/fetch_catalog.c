@@ -2,10 +2,10 @@
  * are the projects' own download folders; point releases change file names,
  * so entries that move name a pattern and take name and digest from the
  * project's checksum list in the same folder. */
-#include "fetch_catalog.h"
+#include "fetch/fetch_catalog.h"
 
-#include "error.h"
-#include "fetch.h"
+#include "common/error.h"
+#include "fetch/fetch.h"
 
 #include <string.h>
 

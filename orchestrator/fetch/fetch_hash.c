@@ -1,9 +1,9 @@
 /* SHA-256 of downloads: OpenSSL's implementation (SHA-NI/AVX2 where the CPU
  * has them: about ten times GLib's GChecksum), over a whole file or, on a
  * thread of its own, over a .part while it is being written (fetch_priv.h). */
-#include "fetch_priv.h"
+#include "fetch/fetch_priv.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* The HTTP side of downloads: libcurl handles with our settings, response
  * headers, error messages, the Range probe and small GETs (fetch_priv.h). */
-#include "fetch_priv.h"
+#include "fetch/fetch_priv.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,10 +2,10 @@
  * Content-Range values, checksum lists such as SHA256SUMS and Fedora's
  * CHECKSUM; fuzzed by tests/fuzz/fuzz_fetch.c) and of what users give
  * (URLs, digests). Pure functions of their input. */
-#include "fetch_catalog.h"
-#include "fetch_priv.h"
+#include "fetch/fetch_catalog.h"
+#include "fetch/fetch_priv.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * download owns its state. */
 #pragma once
 
-#include "fetch.h"
+#include "fetch/fetch.h"
 
 #include <glib.h>
 #include <stdbool.h>

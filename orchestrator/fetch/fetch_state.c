@@ -1,8 +1,8 @@
 /* Byte-range sets and the resume state file of a download (fetch_priv.h). */
-#include "fetch_priv.h"
+#include "fetch/fetch_priv.h"
 
-#include "error.h"
-#include "keyfile.h"
+#include "common/error.h"
+#include "common/keyfile.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>

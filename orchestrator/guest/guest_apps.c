@@ -1,9 +1,9 @@
-#include "guest_apps.h"
+#include "guest/guest_apps.h"
 
-#include "credentials.h"
-#include "error.h"
-#include "json_lines.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "qemu/json_lines.h"
+#include "vm/credentials.h"
+#include "vm/vm_store.h"
 
 #include <string.h>
 

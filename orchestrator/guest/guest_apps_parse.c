@@ -1,9 +1,9 @@
 /* guest_apps_parse(): the discovery script's output, read strictly. Pure (no
  * I/O), so the fuzz targets link it alone (tests/fuzz/fuzz_guest_apps.c). */
-#include "guest_apps.h"
+#include "guest/guest_apps.h"
 
-#include "error.h"
-#include "json_lines.h"
+#include "common/error.h"
+#include "qemu/json_lines.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
-#include "guest_tools.h"
+#include "guest/guest_tools.h"
 
-#include "error.h"
-#include "paths.h"
-#include "tools_iso.h"
-#include "vm_control.h"
-#include "vm_media.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "guest/tools_iso.h"
+#include "vm/vm_control.h"
+#include "vm/vm_media.h"
+#include "vm/vm_store.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

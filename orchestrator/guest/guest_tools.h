@@ -4,8 +4,8 @@
  * deadlines; any thread; no global state. */
 #pragma once
 
-#include "qga_client.h"
-#include "rdp_service.h"
+#include "guest/qga_client.h"
+#include "guest/rdp_service.h"
 
 #include <glib.h>
 #include <stdbool.h>

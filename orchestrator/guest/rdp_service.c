@@ -1,7 +1,7 @@
-#include "rdp_service_priv.h"
+#include "guest/rdp_service_priv.h"
 
-#include "error.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "vm/vm_store.h"
 
 #include <string.h>
 

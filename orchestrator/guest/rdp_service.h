@@ -11,8 +11,8 @@
  * Blocking with one deadline; any thread; no global state. */
 #pragma once
 
-#include "qga_client.h"
-#include "vm_config.h"
+#include "guest/qga_client.h"
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * programs it runs in the guest. Pure functions. */
 #pragma once
 
-#include "rdp_service.h"
+#include "guest/rdp_service.h"
 
 /* The units asked about on Linux guests, in the order systemctl answers. */
 extern const char *const rdp_service_linux_units[];

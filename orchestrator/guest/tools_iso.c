@@ -1,7 +1,7 @@
-#include "tools_iso.h"
+#include "guest/tools_iso.h"
 
-#include "error.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>

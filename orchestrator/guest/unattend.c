@@ -1,6 +1,6 @@
-#include "unattend.h"
+#include "guest/unattend.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <string.h>
 #include <sys/random.h>

@@ -1,10 +1,10 @@
-#include "accel.h"
+#include "qemu/accel.h"
 
-#include "error.h"
-#include "keyfile.h"
-#include "log.h"
-#include "paths.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>

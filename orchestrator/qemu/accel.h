@@ -7,7 +7,7 @@
  * is cached per boot in $XDG_RUNTIME_DIR/vmdesk/kvm-probe. Blocking. */
 #pragma once
 
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <stdbool.h>

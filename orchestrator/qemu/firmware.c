@@ -1,6 +1,6 @@
-#include "firmware.h"
+#include "qemu/firmware.h"
 
-#include "error.h"
+#include "common/error.h"
 
 static const char *const dirs[] = {"/usr/share/OVMF", "/usr/share/edk2/ovmf",
                                    "/usr/share/edk2/x64", "/usr/share/qemu", NULL};

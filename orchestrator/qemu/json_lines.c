@@ -1,6 +1,6 @@
-#include "json_lines.h"
+#include "qemu/json_lines.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-#include "qemu_argv.h"
+#include "qemu/qemu_argv.h"
 
-#include "error.h"
-#include "qemu_opts.h"
+#include "common/error.h"
+#include "qemu/qemu_opts.h"
 
 #include <string.h>
 

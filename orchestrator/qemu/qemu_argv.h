@@ -3,7 +3,7 @@
  * No I/O: golden-file tests in tests/golden pin its output. */
 #pragma once
 
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 typedef struct {
     const char *qemu_binary;  /* "qemu-system-x86_64" or a full path */

@@ -1,6 +1,6 @@
-#include "qemu_opts.h"
+#include "qemu/qemu_opts.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <string.h>
 

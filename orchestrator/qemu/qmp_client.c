@@ -1,8 +1,8 @@
-#include "qmp_client.h"
+#include "qemu/qmp_client.h"
 
-#include "error.h"
-#include "fd_io.h"
-#include "json_lines.h"
+#include "common/error.h"
+#include "common/fd_io.h"
+#include "qemu/json_lines.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
-#include "disk_space.h"
+#include "storage/disk_space.h"
 
-#include "error.h"
-#include "size.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/size.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

@@ -1,14 +1,14 @@
-#include "vm_disk.h"
+#include "storage/vm_disk.h"
 
-#include "disk_space.h"
-#include "error.h"
-#include "paths.h"
-#include "size.h"
-#include "spawn.h"
-#include "vm_control.h"
-#include "vm_files.h"
-#include "vm_state.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "common/size.h"
+#include "common/spawn.h"
+#include "storage/disk_space.h"
+#include "vm/vm_control.h"
+#include "vm/vm_files.h"
+#include "vm/vm_state.h"
+#include "vm/vm_store.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>

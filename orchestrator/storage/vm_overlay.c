@@ -1,13 +1,13 @@
-#include "vm_overlay.h"
+#include "storage/vm_overlay.h"
 
-#include "disk_space.h"
-#include "error.h"
-#include "keyfile.h"
-#include "log.h"
-#include "paths.h"
-#include "spawn.h"
-#include "vm_files.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/spawn.h"
+#include "storage/disk_space.h"
+#include "vm/vm_files.h"
+#include "vm/vm_store.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

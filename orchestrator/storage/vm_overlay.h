@@ -21,7 +21,7 @@
  * VD_ERROR_STATE while the VM runs. */
 #pragma once
 
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <stdbool.h>

@@ -1,14 +1,14 @@
-#include "vm_snapshot.h"
+#include "storage/vm_snapshot.h"
 
-#include "disk_space.h"
-#include "error.h"
-#include "keyfile.h"
-#include "log.h"
-#include "paths.h"
-#include "spawn.h"
-#include "vm_control.h"
-#include "vm_files.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/spawn.h"
+#include "storage/disk_space.h"
+#include "vm/vm_control.h"
+#include "vm/vm_files.h"
+#include "vm/vm_store.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

@@ -1,10 +1,10 @@
-#include "credentials.h"
+#include "vm/credentials.h"
 
-#include "error.h"
-#include "keyfile.h"
-#include "keyring.h"
-#include "log.h"
-#include "paths.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "vm/keyring.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

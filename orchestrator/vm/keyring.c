@@ -1,7 +1,7 @@
-#include "keyring.h"
+#include "vm/keyring.h"
 
-#include "error.h"
-#include "log.h"
+#include "common/error.h"
+#include "common/log.h"
 
 #include <gio/gio.h>
 #include <libsecret/secret.h>

@@ -5,7 +5,7 @@
  * outlives it: children get PR_SET_PDEATHSIG. */
 #pragma once
 
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 #include <stdbool.h>
 

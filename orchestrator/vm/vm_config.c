@@ -1,9 +1,9 @@
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
-#include "error.h"
-#include "keyfile.h"
-#include "paths.h"
-#include "size.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/paths.h"
+#include "common/size.h"
 
 #include <string.h>
 

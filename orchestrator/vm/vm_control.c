@@ -1,10 +1,10 @@
-#include "vm_control.h"
+#include "vm/vm_control.h"
 
-#include "accel.h"
-#include "error.h"
-#include "log.h"
-#include "paths.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "qemu/accel.h"
+#include "vm/vm_store.h"
 
 #include <errno.h>
 #include <gio/gio.h>

@@ -3,9 +3,9 @@
  * VM's QMP socket or watches its published state. */
 #pragma once
 
-#include "qmp_client.h"
-#include "vm_config.h"
-#include "vm_state.h"
+#include "qemu/qmp_client.h"
+#include "vm/vm_config.h"
+#include "vm/vm_state.h"
 
 #include <stdbool.h>
 

@@ -1,8 +1,8 @@
-#include "vm_files.h"
+#include "vm/vm_files.h"
 
-#include "error.h"
-#include "keyfile.h"
-#include "paths.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-#include "vm_media.h"
+#include "vm/vm_media.h"
 
-#include "error.h"
-#include "vm_control.h"
-#include "vm_state.h"
-#include "vm_store.h"
+#include "common/error.h"
+#include "vm/vm_control.h"
+#include "vm/vm_state.h"
+#include "vm/vm_store.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

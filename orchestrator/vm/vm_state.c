@@ -1,7 +1,7 @@
-#include "vm_state.h"
+#include "vm/vm_state.h"
 
-#include "error.h"
-#include "keyfile.h"
+#include "common/error.h"
+#include "common/keyfile.h"
 
 #include <string.h>
 

@@ -1,15 +1,15 @@
-#include "vm_store.h"
+#include "vm/vm_store.h"
 
-#include "disk_space.h"
-#include "error.h"
-#include "firmware.h"
-#include "keyfile.h"
-#include "log.h"
-#include "paths.h"
-#include "size.h"
-#include "spawn.h"
-#include "vm_files.h"
-#include "vm_overlay.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/size.h"
+#include "common/spawn.h"
+#include "qemu/firmware.h"
+#include "storage/disk_space.h"
+#include "storage/vm_overlay.h"
+#include "vm/vm_files.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -3,8 +3,8 @@
  * but two processes editing one VM's config race (last writer wins). */
 #pragma once
 
-#include "vm_config.h"
-#include "vm_state.h"
+#include "vm/vm_config.h"
+#include "vm/vm_state.h"
 
 #include <glib.h>
 #include <stdbool.h>

@@ -11,8 +11,8 @@
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/fetch by unit-fuzz-replay. */
-#include "fetch_catalog.h"
-#include "fetch_priv.h"
+#include "fetch/fetch_catalog.h"
+#include "fetch/fetch_priv.h"
 #include "fuzz_common.h"
 
 #include <stddef.h>

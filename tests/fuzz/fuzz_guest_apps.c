@@ -11,9 +11,9 @@
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus by unit-fuzz-replay. */
+#include "common/error.h"
 #include "fuzz_common.h"
-#include "error.h"
-#include "guest_apps.h"
+#include "guest/guest_apps.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
  * or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON and clang;
  * replayed over tests/fuzz/corpus/rdp-probe by unit-fuzz-replay. */
 #include "fuzz_common.h"
-#include "rdp_probe_priv.h"
+#include "session/rdp/rdp_probe_priv.h"
 
 #include <fcntl.h>
 #include <stddef.h>

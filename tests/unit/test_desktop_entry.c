@@ -13,9 +13,9 @@
  *   - remove leaves nothing behind (entries, every icon size, no trace in
  *     the caches), and only the named VM's entries go (VM "t" vs "t-x");
  *   - a broken icon gives an entry without an Icon key and a warning. */
-#include "desktop_entry.h"
-#include "error.h"
-#include "spawn.h"
+#include "apps/desktop_entry.h"
+#include "common/error.h"
+#include "common/spawn.h"
 #include "test_util.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>

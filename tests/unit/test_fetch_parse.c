@@ -3,10 +3,10 @@
  * URLs and file names, sizes for people, and the resume state file's round
  * trip. The downloads themselves are tested against real servers in
  * tests/integration/test_fetch.c. */
-#include "error.h"
-#include "fetch.h"
-#include "fetch_catalog.h"
-#include "fetch_priv.h"
+#include "common/error.h"
+#include "fetch/fetch.h"
+#include "fetch/fetch_catalog.h"
+#include "fetch/fetch_priv.h"
 #include "test_util.h"
 
 #include <string.h>

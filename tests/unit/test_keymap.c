@@ -2,7 +2,7 @@
  * by SDL's own names, for collisions, and against Linux's key codes: for the
  * original XT keys the Linux KEY_ code is the set-1 scancode, so it is a
  * second, independent source for most of the table. */
-#include "keymap.h"
+#include "ui/keymap.h"
 
 #include <SDL2/SDL_scancode.h>
 #include <glib.h>

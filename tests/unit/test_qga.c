@@ -4,9 +4,9 @@
  * commands, guest-exec, timeouts and resynchronization, a silent channel (no
  * agent in the guest) and EOF. The real qemu-ga is in
  * tests/integration/test_qga.c. */
-#include "error.h"
-#include "qga_client.h"
-#include "rdp_service_priv.h"
+#include "common/error.h"
+#include "guest/qga_client.h"
+#include "guest/rdp_service_priv.h"
 #include "test_util.h"
 
 #include <errno.h>

@@ -3,8 +3,8 @@
  * recorded from freerdp-shadow-cli 2.11 and xrdp 0.9.21), and its deadline,
  * against fake servers on 127.0.0.1 run by threads of this test. The real
  * RDP servers are in tests/integration/test_rdp_probe.c. */
-#include "error.h"
-#include "rdp_probe_priv.h"
+#include "common/error.h"
+#include "session/rdp/rdp_probe_priv.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>

@@ -1,8 +1,8 @@
 /* unit-state: the VM state machine of ARCHITECTURE.md ("VM states") and the
  * published state file (orchestrator/vm_state.c). */
-#include "error.h"
+#include "common/error.h"
 #include "test_util.h"
-#include "vm_state.h"
+#include "vm/vm_state.h"
 
 #include <string.h>
 #include <sys/stat.h>

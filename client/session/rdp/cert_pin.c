@@ -1,8 +1,8 @@
-#include "cert_pin.h"
+#include "session/rdp/cert_pin.h"
 
-#include "error.h"
-#include "keyfile.h"
-#include "paths.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/paths.h"
 
 #include <errno.h>
 

@@ -1,7 +1,7 @@
-#include "rdp_probe_priv.h"
+#include "session/rdp/rdp_probe_priv.h"
 
-#include "error.h"
-#include "fd_io.h"
+#include "common/error.h"
+#include "common/fd_io.h"
 
 #include <errno.h>
 #include <fcntl.h>

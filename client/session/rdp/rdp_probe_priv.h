@@ -3,7 +3,7 @@
  * the exchange over a socket that is already connected. */
 #pragma once
 
-#include "rdp_probe.h"
+#include "session/rdp/rdp_probe.h"
 
 #include <stddef.h>
 

@@ -4,10 +4,10 @@
  * session thread and reaches the main thread as SESSION_EV_RAIL_* events;
  * the pictures stay the ordinary desktop updates (the server's virtual
  * desktop), which the main thread cuts into windows. */
-#include "rdp_session_priv.h"
+#include "session/rdp/rdp_session_priv.h"
 
-#include "error.h"
-#include "log.h"
+#include "common/error.h"
+#include "common/log.h"
 
 #include <freerdp/codec/color.h>
 #include <freerdp/rail.h>

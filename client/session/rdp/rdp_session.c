@@ -1,10 +1,10 @@
-#include "rdp_session_priv.h"
+#include "session/rdp/rdp_session_priv.h"
 
-#include "cert_pin.h"
-#include "error.h"
-#include "log.h"
-#include "paths.h"
-#include "rdp_probe.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "session/rdp/cert_pin.h"
+#include "session/rdp/rdp_probe.h"
 
 #include <freerdp/channels/channels.h>
 #include <freerdp/client/channels.h>

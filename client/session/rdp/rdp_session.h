@@ -6,7 +6,7 @@
  * and threads. */
 #pragma once
 
-#include "session.h"
+#include "session/session.h"
 
 typedef struct {
     char *host;

@@ -4,7 +4,7 @@
  * the RDP module includes this header. */
 #pragma once
 
-#include "rdp_session.h"
+#include "session/rdp/rdp_session.h"
 
 #include <freerdp/client/cliprdr.h>
 #include <freerdp/client/disp.h>

@@ -1,7 +1,7 @@
-#include "vnc_session.h"
+#include "session/vnc/vnc_session.h"
 
-#include "error.h"
-#include "log.h"
+#include "common/error.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -2,7 +2,7 @@
  * any VNC server over TCP. See session.h for the life cycle and threads. */
 #pragma once
 
-#include "session.h"
+#include "session/session.h"
 
 typedef struct {
     char *host;            /* TCP host, or NULL with @socket_path */
