@@ -68,8 +68,8 @@ int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s
 bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error);
 /* The overlay status and snapshot list as documented in docs/cli.md
  * (caller unrefs), and as text for show and overlay status (cli_storage.c).
- * @st is a VmOverlayStatus, @list holds VmSnapshot (vm_overlay.h,
- * vm_snapshot.h). */
+ * @st is a VmOverlayStatus, @list holds VmSnapshot (storage/vm_overlay.h,
+ * storage/vm_snapshot.h). */
 JsonNode *cli_overlay_json(const VmOverlayStatus *st);
 void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
 JsonNode *cli_snapshots_json(GPtrArray *list);

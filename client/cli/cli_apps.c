@@ -1,6 +1,6 @@
 /* vmdesk apps list | install | remove: a guest's applications (asked through
- * its guest agent, orchestrator/guest_apps.h) and desktop menu entries for
- * them (desktop_entry.h). */
+ * its guest agent, orchestrator/guest/guest_apps.h) and desktop menu entries for
+ * them (apps/desktop_entry.h). */
 #include "cli/cli.h"
 
 #include "apps/desktop_entry.h"

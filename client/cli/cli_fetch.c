@@ -1,6 +1,6 @@
 /* vmdesk fetch: download an installer ISO (a URL or a catalog entry) with
  * several connections, resumably, verified by SHA-256 before it gets its
- * final name (orchestrator/fetch.h, orchestrator/fetch_catalog.h). */
+ * final name (orchestrator/fetch/fetch.h, orchestrator/fetch/fetch_catalog.h). */
 #include "cli/cli.h"
 
 #include "common/error.h"

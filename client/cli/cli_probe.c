@@ -1,6 +1,6 @@
 /* vmdesk probe: is RDP ready on a VM's forwarded port, or on any HOST:PORT?
- * One X.224 connection request (orchestrator/rdp_probe.h); for a VM also the
- * guest agent's word on its RDP service (orchestrator/rdp_service.h). */
+ * One X.224 connection request (client/session/rdp/rdp_probe.h); for a VM also the
+ * guest agent's word on its RDP service (orchestrator/guest/rdp_service.h). */
 #include "cli/cli.h"
 
 #include "common/error.h"

@@ -1,7 +1,8 @@
 /* A remote-display session: one interface, one implementation per protocol
- * (vnc_session.c, rdp_session.c). A session runs its protocol library on its
- * own thread and only posts events; the main thread owns the window and
- * reads the framebuffer under its lock (STYLE.md, Sessions and threads).
+ * (session/vnc/vnc_session.c, session/rdp/rdp_session.c). A session runs its
+ * protocol library on its own thread and only posts events; the main thread
+ * owns the window and reads the framebuffer under its lock (STYLE.md,
+ * Sessions and threads).
  *
  * Life: session_*_create -> session_connect (starts the thread) -> events ...
  * -> session_disconnect_start (idempotent, any time) -> wait for

@@ -2,7 +2,7 @@
  * window here, at the position, size and stacking the server gives, with
  * the server's title and icon; moves, resizes, minimize, maximize and close
  * go back to the server. One RDP connection serves every program of a VM:
- * later launches arrive through the app control socket (app_control.h), and
+ * later launches arrive through the app control socket (apps/app_control.h), and
  * the connection ends @linger_ms after the last window closed. Before the
  * server answers, a small status window shows the progress. Main thread
  * only; no SDL type leaves app_window.c. */

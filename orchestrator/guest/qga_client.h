@@ -1,7 +1,7 @@
 /* A client for the QEMU guest agent (qemu-ga in the guest, reached through
  * the VM's virtio-serial channel, $XDG_RUNTIME_DIR/vmdesk/NAME/qga.sock).
  *
- * The agent speaks QMP's JSON lines (json_lines.h) without greeting, ids or
+ * The agent speaks QMP's JSON lines (qemu/json_lines.h) without greeting, ids or
  * events, and the channel outlives any one client: bytes of an earlier
  * client's exchange may still be in it. So every client first synchronizes
  * with guest-sync-delimited (a 0xFF byte to reset the agent's parser, a

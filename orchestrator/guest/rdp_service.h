@@ -1,8 +1,8 @@
 /* Does the guest run its RDP service? Asked through the guest agent
- * (qga_client.h), as a second opinion beside the RDP probe (rdp_probe.h):
- * the probe says whether the forwarded port completes an RDP handshake, the
- * agent says whether the service is up in the guest (and so whether waiting
- * makes sense). The question depends on the guest's OS (VmConfig.os):
+ * (qga_client.h), as a second opinion beside the RDP probe
+ * (client/session/rdp/rdp_probe.h): the probe says whether the forwarded
+ * port completes an RDP handshake, the agent says whether the service is up
+ * in the guest (and so whether waiting makes sense). The question depends on the guest's OS (VmConfig.os):
  *
  *   linux, other: systemctl is-active xrdp gnome-remote-desktop
  *                 (then pidof xrdp gnome-remote-desktop-daemon without systemd)

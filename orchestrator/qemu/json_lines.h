@@ -1,7 +1,7 @@
 /* Line-delimited JSON as QEMU speaks it on its QMP monitor and its guest
  * agent: one JSON object per line, checked in strict JSON terms before
  * json-glib parses it, with a size cap. Shared by qmp_client.c and
- * qga_client.c. Pure: bytes in, messages out, no I/O. Not thread-safe: one
+ * guest/qga_client.c. Pure: bytes in, messages out, no I/O. Not thread-safe: one
  * thread owns a JsonLines.
  *
  * The guest agent's guest-sync-delimited answers with a 0xFF byte before its

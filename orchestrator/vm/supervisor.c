@@ -251,7 +251,7 @@ static void on_event(const char *event, JsonObject *data, void *user_data)
             s->powerdown_timer = g_timeout_add_seconds(POWERDOWN_GRACE_S, powerdown_expired, s);
         }
     } else if (!strcmp(event, "JOB_STATUS_CHANGE") && data) {
-        /* vmdesk's live snapshot jobs (vm_snapshot.c): SNAPSHOTTING while
+        /* vmdesk's live snapshot jobs (storage/vm_snapshot.c): SNAPSHOTTING while
          * one runs, then the state it interrupted. */
         const char *id = json_object_get_string_member_with_default(data, "id", "");
         const char *js = json_object_get_string_member_with_default(data, "status", "");

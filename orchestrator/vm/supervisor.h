@@ -22,6 +22,6 @@ typedef struct {
 /* Run the supervisor in this process until QEMU has ended. Before QEMU
  * starts it completes an interrupted overlay commit or discard and removes
  * a leftover disposable run; after a clean shutdown it applies the VM's
- * on-shutdown policy (vm_overlay.h) before it publishes STOPPED. Returns the exit
+ * on-shutdown policy (storage/vm_overlay.h) before it publishes STOPPED. Returns the exit
  * status for the process: 0 when the VM ended normally, 1 otherwise. */
 int supervisor_main(const SupervisorOptions *opts);

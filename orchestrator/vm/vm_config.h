@@ -13,7 +13,7 @@ typedef enum { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI } VmFirmware;
 typedef enum { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG } VmAccel;
 typedef enum { VM_PERF_STANDARD, VM_PERF_POWERSAVE, VM_PERF_TURBO } VmPerf;
 /* What the supervisor does with an overlay (and the UEFI variables and TPM
- * state beside it) when the guest has shut down: see vm_overlay.h. */
+ * state beside it) when the guest has shut down: see storage/vm_overlay.h. */
 typedef enum {
     VM_ON_SHUTDOWN_KEEP,
     VM_ON_SHUTDOWN_COMMIT,

@@ -1,5 +1,5 @@
 /* libFuzzer harness for what servers send `vmdesk fetch`
- * (orchestrator/fetch_parse.c):
+ * (orchestrator/fetch/fetch_parse.c):
  *
  *  1. The input as response header lines, fed one line at a time the way
  *     libcurl calls its header function; any Content-Range found, and the

@@ -1,5 +1,5 @@
 /* libFuzzer harness for what a guest's discovery script prints
- * (orchestrator/guest_apps_parse.c): JSON lines from inside the guest, so
+ * (orchestrator/guest/guest_apps_parse.c): JSON lines from inside the guest, so
  * outside input.
  *
  *  1. guest_apps_parse() on the input: it either fails with

@@ -1,5 +1,5 @@
 /* libFuzzer harness for the RDP probe's input side: what a server answers to
- * our X.224 Connection Request (orchestrator/rdp_probe.c).
+ * our X.224 Connection Request (client/session/rdp/rdp_probe.c).
  *
  *  1. rdp_probe_classify() on the whole input, then on growing prefixes the
  *     way the probe reads (4 bytes, then what it asks for): the verdict must

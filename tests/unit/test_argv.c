@@ -1,4 +1,4 @@
-/* unit-argv: the QEMU command line (orchestrator/qemu_argv.c, qemu_opts.c).
+/* unit-argv: the QEMU command line (orchestrator/qemu/qemu_argv.c, qemu_opts.c).
  *
  * Golden files: tests/golden/NAME.argv holds the argv built from
  * tests/data/NAME.conf, one argument per line. VMDESK_UPDATE_GOLDEN=1

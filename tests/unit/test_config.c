@@ -1,5 +1,5 @@
 /* unit-config: parsing, validating, serializing and editing a VM's config
- * (orchestrator/vm_config.c). */
+ * (orchestrator/vm/vm_config.c). */
 #include "common/error.h"
 #include "test_util.h"
 #include "vm/vm_config.h"

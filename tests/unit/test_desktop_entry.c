@@ -1,5 +1,5 @@
 /* unit-desktop-entry: the menu entries `vmdesk apps install` writes
- * (client/desktop_entry.c), in a private XDG_DATA_HOME:
+ * (client/apps/desktop_entry.c), in a private XDG_DATA_HOME:
  *
  *   - every entry passes desktop-file-validate (desktop-file-utils);
  *   - icons land in hicolor/SIZExSIZE/apps/ at the sizes the source allows

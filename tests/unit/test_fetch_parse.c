@@ -1,4 +1,4 @@
-/* unit-fetch-parse: the pure parts of `vmdesk fetch` (orchestrator/fetch_*.c):
+/* unit-fetch-parse: the pure parts of `vmdesk fetch` (orchestrator/fetch/fetch_*.c):
  * checksum lists, byte-range sets, Content-Range values and header lines,
  * URLs and file names, sizes for people, and the resume state file's round
  * trip. The downloads themselves are tested against real servers in

@@ -1,5 +1,5 @@
-/* unit-qga: the guest-agent client (orchestrator/qga_client.c) and the RDP
- * service question (orchestrator/rdp_service.c) against a scripted fake
+/* unit-qga: the guest-agent client (orchestrator/guest/qga_client.c) and the RDP
+ * service question (orchestrator/guest/rdp_service.c) against a scripted fake
  * agent on a socket pair: synchronization past stale bytes and answers,
  * commands, guest-exec, timeouts and resynchronization, a silent channel (no
  * agent in the guest) and EOF. The real qemu-ga is in

@@ -1,4 +1,4 @@
-/* unit-qmp: the QMP client (orchestrator/qmp_client.c), against the real
+/* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c), against the real
  * QEMU (-machine none, as QEMU's own tests/qtest/qmp-test.c does) and against
  * a fake server on a socketpair whose bytes the test writes. */
 #include "common/error.h"

@@ -2,7 +2,7 @@
  * server offers it), keyboard by scancode, absolute mouse and wheel,
  * clipboard text (cliprdr), dynamic resolution (disp), sound out and in
  * (rdpsnd, audin through PulseAudio), redirected drives (rdpdr) and trust on
- * first use for the server's certificate. See session.h for the life cycle
+ * first use for the server's certificate. See session/session.h for the life cycle
  * and threads. */
 #pragma once
 

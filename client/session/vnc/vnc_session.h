@@ -1,5 +1,5 @@
 /* The VNC session (libvncclient): QEMU's VNC server over its unix socket, or
- * any VNC server over TCP. See session.h for the life cycle and threads. */
+ * any VNC server over TCP. See session/session.h for the life cycle and threads. */
 #pragma once
 
 #include "session/session.h"
