@@ -36,7 +36,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE_INTERVAL_S = 0.3
 PROBE_TIMEOUT_S = 1.0
 # TPKT + X.224 Connection Request + RDP_NEG_REQ asking for TLS | NLA | NLA-ex
-# (orchestrator/rdp_probe.c, RDP_PROBE_DEFAULT_PROTOCOLS).
+# (client/session/rdp/rdp_probe.c, RDP_PROBE_DEFAULT_PROTOCOLS).
 PROBE_REQUEST = bytes([3, 0, 0, 19, 14, 0xE0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 0x0B, 0, 0, 0])
 
 

@@ -1,4 +1,4 @@
-#include "fd_io.h"
+#include "common/fd_io.h"
 
 #include <errno.h>
 #include <fcntl.h>

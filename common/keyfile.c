@@ -1,4 +1,4 @@
-#include "keyfile.h"
+#include "common/keyfile.h"
 
 bool vd_file_write_atomic(const char *path, const char *data, gssize len, int mode,
                           GError **error)

@@ -1,6 +1,6 @@
-#include "paths.h"
+#include "common/paths.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

@@ -1,6 +1,6 @@
-#include "size.h"
+#include "common/size.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <stdlib.h>

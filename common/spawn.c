@@ -1,6 +1,6 @@
-#include "spawn.h"
+#include "common/spawn.h"
 
-#include "error.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # list-apps.sh [USER...]: the applications installed in this Linux system, as
-# JSON lines, for `vmdesk apps` (orchestrator/guest_apps.c parses them).
+# JSON lines, for `vmdesk apps` (orchestrator/guest/guest_apps.c parses them).
 #
 # vmdesk runs it through the QEMU guest agent without installing it: the
 # agent starts `sh -s -- USER...` and writes this script to its standard

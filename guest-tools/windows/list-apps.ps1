@@ -1,5 +1,5 @@
 # list-apps.ps1: the applications installed in this Windows system, as JSON
-# lines, for `vmdesk apps` (orchestrator/guest_apps.c parses them; the format
+# lines, for `vmdesk apps` (orchestrator/guest/guest_apps.c parses them; the format
 # is the one guest-tools/linux/list-apps.sh prints).
 #
 # vmdesk runs it through the QEMU guest agent without installing it:

@@ -8,10 +8,10 @@
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus by unit-fuzz-replay. */
+#include "common/error.h"
 #include "fuzz_common.h"
-#include "error.h"
-#include "qemu_argv.h"
-#include "vm_config.h"
+#include "qemu/qemu_argv.h"
+#include "vm/vm_config.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* libFuzzer harness for what servers send `vmdesk fetch`
- * (orchestrator/fetch_parse.c):
+ * (orchestrator/fetch/fetch_parse.c):
  *
  *  1. The input as response header lines, fed one line at a time the way
  *     libcurl calls its header function; any Content-Range found, and the
@@ -11,8 +11,8 @@
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/fetch by unit-fuzz-replay. */
-#include "fetch_catalog.h"
-#include "fetch_priv.h"
+#include "fetch/fetch_catalog.h"
+#include "fetch/fetch_priv.h"
 #include "fuzz_common.h"
 
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* libFuzzer harness for what a guest's discovery script prints
- * (orchestrator/guest_apps_parse.c): JSON lines from inside the guest, so
+ * (orchestrator/guest/guest_apps_parse.c): JSON lines from inside the guest, so
  * outside input.
  *
  *  1. guest_apps_parse() on the input: it either fails with
@@ -11,9 +11,9 @@
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus by unit-fuzz-replay. */
+#include "common/error.h"
 #include "fuzz_common.h"
-#include "error.h"
-#include "guest_apps.h"
+#include "guest/guest_apps.h"
 
 #include <stddef.h>
 #include <stdint.h>

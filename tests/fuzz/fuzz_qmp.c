@@ -10,9 +10,9 @@
  * Any GLib critical or warning aborts (a wrong-typed member must never reach
  * json-glib's checked getters). Built as a fuzzer with VMDESK_FUZZ=ON and
  * clang; replayed over tests/fuzz/corpus by unit-fuzz-replay. */
+#include "common/error.h"
 #include "fuzz_common.h"
-#include "error.h"
-#include "qmp_client.h"
+#include "qemu/qmp_client.h"
 
 #include <errno.h>
 #include <fcntl.h>

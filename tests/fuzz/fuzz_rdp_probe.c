@@ -1,5 +1,5 @@
 /* libFuzzer harness for the RDP probe's input side: what a server answers to
- * our X.224 Connection Request (orchestrator/rdp_probe.c).
+ * our X.224 Connection Request (client/session/rdp/rdp_probe.c).
  *
  *  1. rdp_probe_classify() on the whole input, then on growing prefixes the
  *     way the probe reads (4 bytes, then what it asks for): the verdict must
@@ -12,7 +12,7 @@
  * or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON and clang;
  * replayed over tests/fuzz/corpus/rdp-probe by unit-fuzz-replay. */
 #include "fuzz_common.h"
-#include "rdp_probe_priv.h"
+#include "session/rdp/rdp_probe_priv.h"
 
 #include <fcntl.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 #include "harness_demo.h"
 
-#include "qga_client.h"
+#include "guest/qga_client.h"
 
 #include <string.h>
 

@@ -25,10 +25,10 @@
  * a fresh process (this binary with --load VM) so each one gets the bus its
  * environment names. Every process started dies with the test
  * (PR_SET_PDEATHSIG). */
-#include "credentials.h"
-#include "error.h"
-#include "keyring.h"
+#include "common/error.h"
 #include "test_util.h"
+#include "vm/credentials.h"
+#include "vm/keyring.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,7 @@
 #include "harness_demo.h"
 #include "harness_x.h"
 
-#include "vm_store.h"
+#include "vm/vm_store.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -12,9 +12,9 @@
  * catalog through VMDESK_FETCH_MIRROR. Each case tags its URL with
  * ?case=NAME so its lines in the access log can be told apart. The servers
  * die with the test; the tmpfs is unmounted even when an assertion fails. */
-#include "fetch.h"
-#include "fetch_catalog.h"
-#include "fetch_priv.h"
+#include "fetch/fetch.h"
+#include "fetch/fetch_catalog.h"
+#include "fetch/fetch_priv.h"
 #include "fetch_servers.h"
 #include "test_util.h"
 

@@ -11,7 +11,7 @@
  *     guest: "unknown (no guest agent answered within 1000 ms ...)";
  *   - a stopped VM: "nothing listens ... (VM "NAME" is not running)". */
 #include "harness.h"
-#include "rdp_probe.h"
+#include "session/rdp/rdp_probe.h"
 
 #include <string.h>
 

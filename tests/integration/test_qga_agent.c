@@ -6,12 +6,12 @@
  * stand-ins for systemctl and sc.exe first in the agent's PATH (the agent
  * runs programs with its own environment). No VM needed. Every qemu-ga dies
  * with the test (PR_SET_PDEATHSIG). */
-#include "error.h"
-#include "paths.h"
-#include "qga_client.h"
-#include "rdp_service.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "guest/qga_client.h"
+#include "guest/rdp_service.h"
 #include "test_util.h"
-#include "vm_store.h"
+#include "vm/vm_store.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

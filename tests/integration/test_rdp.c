@@ -5,7 +5,7 @@
 #include "harness.h"
 #include "harness_x.h"
 
-#include "rdp_probe.h"
+#include "session/rdp/rdp_probe.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

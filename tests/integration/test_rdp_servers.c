@@ -12,8 +12,8 @@
  * and `vmdesk probe HOST:PORT` on them (lines and exit statuses). Prints the
  * probe's answer times (g_test_message; run with --verbose to see them).
  * Every process it starts dies with it (PR_SET_PDEATHSIG). */
-#include "error.h"
-#include "rdp_probe.h"
+#include "common/error.h"
+#include "session/rdp/rdp_probe.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>

@@ -14,10 +14,10 @@
  *     swtpm and the supervisor are started and inspected);
  *   - once the tools are in, the answer file's CD goes from the config and
  *     the disk (guest_tools_forget_unattend). */
-#include "credentials.h"
-#include "guest_tools.h"
+#include "common/spawn.h"
+#include "guest/guest_tools.h"
 #include "harness.h"
-#include "spawn.h"
+#include "vm/credentials.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

@@ -5,8 +5,8 @@
 #include "harness.h"
 #include "harness_x.h"
 
-#include "qmp_client.h"
-#include "vnc_session.h"
+#include "qemu/qmp_client.h"
+#include "session/vnc/vnc_session.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

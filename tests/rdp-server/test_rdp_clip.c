@@ -191,7 +191,7 @@ static void test_vmdesk_clipboard(void)
     rt_stop(xclip, SIGTERM);
 }
 
-/* RemoteApp: notepad's window (app_window.c, its own clipboard handling). */
+/* RemoteApp: notepad's window (client/ui/app_window.c, its own clipboard handling). */
 static void test_vmdesk_rail_clipboard(void)
 {
     RtSession s = {0};

@@ -1,6 +1,6 @@
 /* What `vmdesk app` sends: Windows command lines and guest paths. */
-#include "app_args.h"
-#include "error.h"
+#include "apps/app_args.h"
+#include "common/error.h"
 
 #include <glib/gstdio.h>
 

@@ -10,8 +10,8 @@
  *     decodable;
  *   - guest_apps_parse() on malformed output: a clear error with the line,
  *     never a crash. */
-#include "error.h"
-#include "guest_apps.h"
+#include "common/error.h"
+#include "guest/guest_apps.h"
 #include "test_util.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>

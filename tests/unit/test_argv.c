@@ -1,4 +1,4 @@
-/* unit-argv: the QEMU command line (orchestrator/qemu_argv.c, qemu_opts.c).
+/* unit-argv: the QEMU command line (orchestrator/qemu/qemu_argv.c, qemu_opts.c).
  *
  * Golden files: tests/golden/NAME.argv holds the argv built from
  * tests/data/NAME.conf, one argument per line. VMDESK_UPDATE_GOLDEN=1
@@ -7,15 +7,15 @@
  * Each case is also started in the real QEMU with -S (no guest code runs):
  * every path replaced by a real temporary file, the supervisor's fd 3 a real
  * socketpair, then QMP checks what QEMU made of our options and quits. */
-#include "accel.h"
-#include "error.h"
-#include "firmware.h"
-#include "qemu_argv.h"
-#include "qemu_opts.h"
-#include "qmp_client.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/spawn.h"
+#include "qemu/accel.h"
+#include "qemu/firmware.h"
+#include "qemu/qemu_argv.h"
+#include "qemu/qemu_opts.h"
+#include "qemu/qmp_client.h"
 #include "test_util.h"
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

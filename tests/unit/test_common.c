@@ -1,10 +1,10 @@
 /* unit-common: names, sizes, atomic files, private folders, exit statuses,
  * running helper programs (common/). */
-#include "error.h"
-#include "keyfile.h"
-#include "paths.h"
-#include "size.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/paths.h"
+#include "common/size.h"
+#include "common/spawn.h"
 #include "test_util.h"
 
 #include <gio/gio.h>

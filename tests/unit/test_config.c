@@ -1,8 +1,8 @@
 /* unit-config: parsing, validating, serializing and editing a VM's config
- * (orchestrator/vm_config.c). */
-#include "error.h"
+ * (orchestrator/vm/vm_config.c). */
+#include "common/error.h"
 #include "test_util.h"
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* unit-desktop-entry: the menu entries `vmdesk apps install` writes
- * (client/desktop_entry.c), in a private XDG_DATA_HOME:
+ * (client/apps/desktop_entry.c), in a private XDG_DATA_HOME:
  *
  *   - every entry passes desktop-file-validate (desktop-file-utils);
  *   - icons land in hicolor/SIZExSIZE/apps/ at the sizes the source allows
@@ -13,9 +13,9 @@
  *   - remove leaves nothing behind (entries, every icon size, no trace in
  *     the caches), and only the named VM's entries go (VM "t" vs "t-x");
  *   - a broken icon gives an entry without an Icon key and a warning. */
-#include "desktop_entry.h"
-#include "error.h"
-#include "spawn.h"
+#include "apps/desktop_entry.h"
+#include "common/error.h"
+#include "common/spawn.h"
 #include "test_util.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>

@@ -1,12 +1,12 @@
-/* unit-fetch-parse: the pure parts of `vmdesk fetch` (orchestrator/fetch_*.c):
+/* unit-fetch-parse: the pure parts of `vmdesk fetch` (orchestrator/fetch/fetch_*.c):
  * checksum lists, byte-range sets, Content-Range values and header lines,
  * URLs and file names, sizes for people, and the resume state file's round
  * trip. The downloads themselves are tested against real servers in
  * tests/integration/test_fetch.c. */
-#include "error.h"
-#include "fetch.h"
-#include "fetch_catalog.h"
-#include "fetch_priv.h"
+#include "common/error.h"
+#include "fetch/fetch.h"
+#include "fetch/fetch_catalog.h"
+#include "fetch/fetch_priv.h"
 #include "test_util.h"
 
 #include <string.h>

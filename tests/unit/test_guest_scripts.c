@@ -19,8 +19,8 @@
  *   Not exercised: running them, cmdlet parameters, types, pipelines.
  *
  *   The Linux installer: sh -n (dash), bash --posix -n, shellcheck -s sh. */
-#include "error.h"
-#include "spawn.h"
+#include "common/error.h"
+#include "common/spawn.h"
 
 #include <string.h>
 

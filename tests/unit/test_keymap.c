@@ -1,8 +1,8 @@
-/* unit-keymap: SDL scancodes to QEMU key numbers (client/keymap.c), checked
+/* unit-keymap: SDL scancodes to QEMU key numbers (client/ui/keymap.c), checked
  * by SDL's own names, for collisions, and against Linux's key codes: for the
  * original XT keys the Linux KEY_ code is the set-1 scancode, so it is a
  * second, independent source for most of the table. */
-#include "keymap.h"
+#include "ui/keymap.h"
 
 #include <SDL2/SDL_scancode.h>
 #include <glib.h>
@@ -120,7 +120,7 @@ static void test_distinct(void)
         g_assert_cmpuint(keymap_sdl_to_qnum(aliases[i].sdl), ==,
                          keymap_sdl_to_qnum((int)aliases[i].code));
     }
-    /* Change detectors: the table in client/keymap.c has 160 keys. */
+    /* Change detectors: the table in client/ui/keymap.c has 160 keys. */
     g_assert_cmpuint(mapped, ==, 160);
     g_assert_cmpuint(distinct, ==, 160 - G_N_ELEMENTS(aliases));
 }

@@ -1,12 +1,12 @@
-/* unit-qga: the guest-agent client (orchestrator/qga_client.c) and the RDP
- * service question (orchestrator/rdp_service.c) against a scripted fake
+/* unit-qga: the guest-agent client (orchestrator/guest/qga_client.c) and the RDP
+ * service question (orchestrator/guest/rdp_service.c) against a scripted fake
  * agent on a socket pair: synchronization past stale bytes and answers,
  * commands, guest-exec, timeouts and resynchronization, a silent channel (no
  * agent in the guest) and EOF. The real qemu-ga is in
  * tests/integration/test_qga.c. */
-#include "error.h"
-#include "qga_client.h"
-#include "rdp_service_priv.h"
+#include "common/error.h"
+#include "guest/qga_client.h"
+#include "guest/rdp_service_priv.h"
 #include "test_util.h"
 
 #include <errno.h>

@@ -1,8 +1,8 @@
-/* unit-qmp: the QMP client (orchestrator/qmp_client.c), against the real
+/* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c), against the real
  * QEMU (-machine none, as QEMU's own tests/qtest/qmp-test.c does) and against
  * a fake server on a socketpair whose bytes the test writes. */
-#include "error.h"
-#include "qmp_client.h"
+#include "common/error.h"
+#include "qemu/qmp_client.h"
 #include "test_util.h"
 
 #include <errno.h>

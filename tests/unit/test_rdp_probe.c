@@ -1,10 +1,10 @@
-/* unit-rdp-probe: the RDP readiness probe (orchestrator/rdp_probe.c): the
+/* unit-rdp-probe: the RDP readiness probe (client/session/rdp/rdp_probe.c): the
  * request it sends, how it reads every kind of answer (real servers' bytes
  * recorded from freerdp-shadow-cli 2.11 and xrdp 0.9.21), and its deadline,
  * against fake servers on 127.0.0.1 run by threads of this test. The real
  * RDP servers are in tests/integration/test_rdp_probe.c. */
-#include "error.h"
-#include "rdp_probe_priv.h"
+#include "common/error.h"
+#include "session/rdp/rdp_probe_priv.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>

@@ -1,8 +1,8 @@
 /* unit-state: the VM state machine of ARCHITECTURE.md ("VM states") and the
- * published state file (orchestrator/vm_state.c). */
-#include "error.h"
+ * published state file (orchestrator/vm/vm_state.c). */
+#include "common/error.h"
 #include "test_util.h"
-#include "vm_state.h"
+#include "vm/vm_state.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -80,7 +80,7 @@ static const VmState drawn[][2] = {
     E(SNAPSHOTTING, RUNNING),
 };
 
-/* Edges the page implies and the supervisor takes (orchestrator/supervisor.c):
+/* Edges the page implies and the supervisor takes (orchestrator/vm/supervisor.c):
  * QEMU started with -S or stopped by itself (STOP event without our pause),
  * a guest that powers off by itself (QEMU ends without STOPPING), a guest
  * that ignores the ACPI power button, a shutdown in the middle of a pause or

@@ -3,9 +3,9 @@
  * xmllint and GMarkup, the expected components and values, and a golden
  * file tests/golden/autounattend-de-DE.xml with the password replaced by
  * @PASSWORD@; VMDESK_UPDATE_GOLDEN=1 rewrites it). */
-#include "error.h"
-#include "spawn.h"
-#include "unattend.h"
+#include "common/error.h"
+#include "common/spawn.h"
+#include "guest/unattend.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

@@ -1,0 +1,111 @@
+/* The vmdesk command line: one function per command, each returning the
+ * process exit status (README.md, "Exit codes"). Errors are printed once, by
+ * cli_fail(), to stderr. Main thread only. */
+#pragma once
+
+#include "session/rdp/rdp_session.h"
+#include "storage/vm_overlay.h"
+#include "vm/vm_config.h"
+#include "vm/vm_state.h"
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+typedef int (*CliCommandFunc)(int argc, char **argv);
+
+int cli_create(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_show(int argc, char **argv);
+int cli_set(int argc, char **argv);
+int cli_delete(int argc, char **argv);
+int cli_start(int argc, char **argv);
+int cli_stop(int argc, char **argv);
+int cli_pause(int argc, char **argv);
+int cli_resume(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_doctor(int argc, char **argv);
+int cli_view(int argc, char **argv);
+int cli_connect(int argc, char **argv);
+int cli_screenshot(int argc, char **argv);
+int cli_supervise(int argc, char **argv);
+int cli_credentials(int argc, char **argv);
+int cli_share(int argc, char **argv);
+int cli_certificate(int argc, char **argv);
+int cli_cdrom(int argc, char **argv);
+int cli_disk(int argc, char **argv);
+int cli_probe(int argc, char **argv);
+int cli_app(int argc, char **argv);
+int cli_tools(int argc, char **argv);
+int cli_apps(int argc, char **argv);
+int cli_overlay(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
+int cli_disposable(int argc, char **argv);
+int cli_fetch(int argc, char **argv);
+
+/* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
+int cli_fail(GError *error);
+/* Parse options for command @cmd; prints usage errors. Returns false on error
+ * (*@status set). @params is the positional part shown in --help. */
+bool cli_parse(const char *cmd, const char *params, const char *summary, GOptionEntry *entries,
+               int *argc, char ***argv, int *status);
+/* cli_parse + cli_expect_args for commands whose one option is --json and
+ * that take exactly @nargs positional arguments. */
+bool cli_parse_json_flag(const char *cmd, const char *params, const char *summary, int nargs,
+                         int *argc, char ***argv, gboolean *json, int *status);
+/* Exactly @n positional arguments after the command name (argv[1..n]). */
+bool cli_expect_args(const char *cmd, int argc, int min, int max, int *status);
+
+/* Print @node as pretty JSON on stdout. */
+void cli_print_json(JsonNode *node);
+/* The JSON object for a VM (stable, documented in docs/cli.md); @full adds
+ * the whole config. */
+JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full);
+/* connect rdp://... --app: @program (with @args, NULL-terminated) of @t's
+ * server in its own windows; sets @t's remote_app. Returns the exit status. */
+int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s);
+/* Make sure VM @name runs: starts it when @start (printing that it does and
+ * setting *@started), else fails with VD_ERROR_STATE. @started may be NULL. */
+bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error);
+/* The overlay status and snapshot list as documented in docs/cli.md
+ * (caller unrefs), and as text for show and overlay status (cli_storage.c).
+ * @st is a VmOverlayStatus, @list holds VmSnapshot (storage/vm_overlay.h,
+ * storage/vm_snapshot.h). */
+JsonNode *cli_overlay_json(const VmOverlayStatus *st);
+void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
+JsonNode *cli_snapshots_json(GPtrArray *list);
+void cli_snapshots_print(GPtrArray *list);
+
+/* The absolute path of the vmdesk binary. */
+char *cli_self_exe(void);
+
+/* The RDP target of VM @name: 127.0.0.1 and its forwarded port, its stored
+ * credentials, its certificate pin, shared folders and sound. */
+bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error);
+/* Pin an rdp:// target's certificate in the known-hosts file (per host:port). */
+void cli_url_rdp_pin(RdpTarget *t);
+/* First line of @path (a password): wiped from memory after copying. */
+bool cli_read_secret_file(const char *path, char **out, GError **error);
+
+/* create's hands-off Windows options (cli_unattend.c). Owned strings. */
+typedef struct {
+    gboolean unattended;
+    char *virtio_iso;   /* made absolute by cli_unattend_prepare */
+    char *user, *locale, *keyboard, *timezone;
+    /* set by cli_unattend_prepare: */
+    char *tools_dir;    /* the guest-tools folder */
+    char *password;     /* generated; wiped by cli_unattend_clear */
+    char *xml;          /* the rendered answer file; wiped likewise */
+    gsize xml_len;
+} CliUnattend;
+
+void cli_unattend_clear(CliUnattend *u);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliUnattend, cli_unattend_clear)
+/* Before anything is created: check the ISOs and the options (VD_ERROR_INVALID,
+ * exit 2), find the guest tools and xorriso, generate the password and render
+ * the answer file. Without --unattended only --virtio-iso is checked. */
+bool cli_unattend_prepare(const char *name, bool windows, const char *iso, CliUnattend *u,
+                          GError **error);
+/* After vm_store_create: build the tools and answer-file ISOs in the VM's
+ * folder, attach them as extra CDs, store the account through the
+ * credentials module and say what the first boot does. */
+bool cli_unattend_finish(VmConfig *cfg, CliUnattend *u, GError **error);

@@ -1,0 +1,228 @@
+#include "cli/cli.h"
+
+#include "common/error.h"
+#include "common/size.h"
+#include "vm/vm_control.h"
+#include "vm/vm_store.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+int cli_fail(GError *error)
+{
+    int status = vd_error_exit_status(error);
+    fprintf(stderr, "vmdesk: error: %s\n", error->message);
+    g_error_free(error);
+    return status ? status : 1;
+}
+
+bool cli_parse(const char *cmd, const char *params, const char *summary, GOptionEntry *entries,
+               int *argc, char ***argv, int *status)
+{
+    g_autofree char *prg = g_strdup_printf("vmdesk %s", cmd);
+    g_set_prgname(prg);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+    g_option_context_set_summary(ctx, summary);
+    if (entries)
+        g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_strict_posix(ctx, FALSE);
+    GError *err = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        fprintf(stderr, "vmdesk %s: %s (see vmdesk %s --help)\n", cmd, err->message, cmd);
+        g_error_free(err);
+        *status = 2;
+        return false;
+    }
+    return true;
+}
+
+bool cli_parse_json_flag(const char *cmd, const char *params, const char *summary, int nargs,
+                         int *argc, char ***argv, gboolean *json, int *status)
+{
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, json, "JSON output", NULL},
+                              G_OPTION_ENTRY_NULL};
+    return cli_parse(cmd, params, summary, entries, argc, argv, status) &&
+           cli_expect_args(cmd, *argc, nargs, nargs, status);
+}
+
+bool cli_expect_args(const char *cmd, int argc, int min, int max, int *status)
+{
+    int n = argc - 1;
+    if (n >= min && n <= max)
+        return true;
+    fprintf(stderr, "vmdesk %s: %s (see vmdesk %s --help)\n", cmd,
+            n < min ? "missing arguments" : "too many arguments", cmd);
+    *status = 2;
+    return false;
+}
+
+void cli_print_json(JsonNode *node)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, node);
+    g_autofree char *s = json_generator_to_data(gen, NULL);
+    printf("%s\n", s);
+}
+
+static void add_endpoint(JsonBuilder *b, const char *member, const char *key, const char *path)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, key);
+    json_builder_add_string_value(b, path);
+    json_builder_end_object(b);
+}
+
+static void add_opt_string(JsonBuilder *b, const char *member, const char *v)
+{
+    json_builder_set_member_name(b, member);
+    if (v)
+        json_builder_add_string_value(b, v);
+    else
+        json_builder_add_null_value(b);
+}
+
+JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    bool active = vm_state_is_active(st->state);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, cfg->name);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, vm_state_to_string(st->state));
+    add_opt_string(b, "reason", st->reason);
+    add_opt_string(b, "accelerator", active ? st->accel : NULL);
+    add_opt_string(b, "accelerator-reason", active ? st->accel_reason : NULL);
+    unsigned port = active && st->rdp_port ? st->rdp_port : cfg->rdp_port;
+    json_builder_set_member_name(b, "rdp");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "host");
+    json_builder_add_string_value(b, "127.0.0.1");
+    json_builder_set_member_name(b, "port");
+    json_builder_add_int_value(b, port);
+    json_builder_end_object(b);
+    g_autofree char *vnc = vm_runtime_path(cfg->name, "vnc.sock");
+    add_endpoint(b, "vnc", "socket", vnc);
+    if (full) {
+        g_autofree char *qmp = vm_runtime_path(cfg->name, "qmp.sock");
+        g_autofree char *qga = vm_runtime_path(cfg->name, "qga.sock");
+        g_autofree char *serial = vm_runtime_path(cfg->name, "serial.sock");
+        add_endpoint(b, "qmp", "socket", qmp);
+        add_endpoint(b, "guest-agent", "socket", qga);
+        add_endpoint(b, "serial", "socket", serial);
+        json_builder_set_member_name(b, "forwards");
+        json_builder_begin_array(b);
+        for (char **f = cfg->forwards; f && *f; f++) {
+            g_auto(GStrv) hp = g_strsplit(*f, ":", 2);
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "host");
+            json_builder_add_string_value(b, "127.0.0.1");
+            json_builder_set_member_name(b, "port");
+            json_builder_add_int_value(b, atoi(hp[0]));
+            json_builder_set_member_name(b, "guest-port");
+            json_builder_add_int_value(b, hp[1] ? atoi(hp[1]) : 0);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+
+        json_builder_set_member_name(b, "config");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "os");
+        json_builder_add_string_value(b, vm_os_to_string(cfg->os));
+        json_builder_set_member_name(b, "memory-bytes");
+        json_builder_add_int_value(b, (gint64)cfg->memory);
+        json_builder_set_member_name(b, "cpus");
+        json_builder_add_int_value(b, cfg->cpus);
+        json_builder_set_member_name(b, "firmware");
+        json_builder_add_string_value(b, vm_firmware_to_string(cfg->firmware));
+        json_builder_set_member_name(b, "tpm");
+        json_builder_add_boolean_value(b, cfg->tpm);
+        json_builder_set_member_name(b, "secure-boot");
+        json_builder_add_boolean_value(b, cfg->secure_boot);
+        json_builder_set_member_name(b, "accel");
+        json_builder_add_string_value(b, vm_accel_to_string(cfg->accel));
+        json_builder_set_member_name(b, "performance");
+        json_builder_add_string_value(b, vm_perf_to_string(cfg->performance));
+        g_autofree char *disk = vm_store_disk_path(cfg);
+        add_opt_string(b, "disk", disk);
+        json_builder_set_member_name(b, "disk-format");
+        json_builder_add_string_value(b, cfg->disk_format);
+        add_opt_string(b, "base", cfg->base);
+        add_opt_string(b, "base-format", cfg->base ? cfg->base_format : NULL);
+        json_builder_set_member_name(b, "on-shutdown");
+        json_builder_add_string_value(b, vm_on_shutdown_to_string(cfg->on_shutdown));
+        add_opt_string(b, "iso", cfg->iso);
+        json_builder_set_member_name(b, "cds");
+        json_builder_begin_array(b);
+        for (char **c = cfg->cds; c && *c; c++)
+            json_builder_add_string_value(b, *c);
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "virtio");
+        json_builder_add_boolean_value(b, cfg->virtio);
+        add_opt_string(b, "kernel", cfg->kernel);
+        add_opt_string(b, "initrd", cfg->initrd);
+        add_opt_string(b, "append", cfg->append);
+        json_builder_set_member_name(b, "qemu-args");
+        json_builder_begin_array(b);
+        for (char **q = cfg->qemu_args; q && *q; q++)
+            json_builder_add_string_value(b, *q);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+
+        json_builder_set_member_name(b, "process");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "supervisor-pid");
+        json_builder_add_int_value(b, active ? st->supervisor_pid : 0);
+        json_builder_set_member_name(b, "qemu-pid");
+        json_builder_add_int_value(b, active ? st->qemu_pid : 0);
+        add_opt_string(b, "qemu-version", st->qemu_version);
+        json_builder_set_member_name(b, "since");
+        json_builder_add_int_value(b, st->since / G_USEC_PER_SEC);
+        json_builder_set_member_name(b, "exit-status");
+        json_builder_add_int_value(b, st->exit_status);
+        json_builder_set_member_name(b, "log-tail");
+        json_builder_begin_array(b);
+        for (char **l = st->log_tail; l && *l; l++)
+            json_builder_add_string_value(b, *l);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+char *cli_self_exe(void)
+{
+    char *p = g_file_read_link("/proc/self/exe", NULL);
+    return p ? p : g_strdup("vmdesk");
+}
+
+bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error)
+{
+    if (started)
+        *started = false;
+    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    if (!cfg)
+        return false;
+    g_autoptr(VmStatus) st = vm_status_get(name);
+    if (vm_state_is_active(st->state))
+        return true;
+    if (!start) {
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
+                    "VM \"%s\" is not running (%s); start it with vmdesk start %s", name,
+                    vm_state_to_string(st->state), name);
+        return false;
+    }
+    g_autofree char *self = cli_self_exe();
+    VmStartOptions opts = {.self_exe = self};
+    g_autoptr(VmStatus) now = NULL;
+    printf("Starting VM \"%s\"...\n", name);
+    fflush(stdout);
+    if (!vm_start(name, &opts, &now, error))
+        return false;
+    if (started)
+        *started = true;
+    return true;
+}

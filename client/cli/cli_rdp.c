@@ -1,0 +1,307 @@
+/* vmdesk credentials | share | certificate: what RDP sessions to a VM use. */
+#include "cli/cli.h"
+
+#include "common/error.h"
+#include "common/paths.h"
+#include "session/rdp/cert_pin.h"
+#include "vm/credentials.h"
+#include "vm/vm_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define PIN_GROUP_VM "rdp"
+
+char *cli_known_hosts_path(void)
+{
+    g_autofree char *root = vd_paths_data_root();
+    return g_build_filename(root, "known-rdp-hosts", NULL);
+}
+
+static char *vm_pin_path(const char *vm)
+{
+    g_autofree char *dir = vd_paths_vm_dir(vm);
+    return g_build_filename(dir, "rdp-certificate", NULL);
+}
+
+bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error)
+{
+    memset(t, 0, sizeof(*t));
+    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    if (!cfg)
+        return false;
+    Credentials c;
+    if (!credentials_load(name, &c, error))
+        return false;
+    t->host = g_strdup("127.0.0.1");
+    t->port = cfg->rdp_port;
+    t->username = g_steal_pointer(&c.user);
+    t->password = g_steal_pointer(&c.password);
+    t->domain = g_steal_pointer(&c.domain);
+    credentials_clear(&c);
+    t->pin_file = vm_pin_path(name);
+    t->pin_group = g_strdup(PIN_GROUP_VM);
+    t->pin_hint = g_strdup_printf("vmdesk certificate %s --forget", name);
+    t->drives = g_strdupv(cfg->shares);
+    t->audio = true;
+    return true;
+}
+
+void cli_url_rdp_pin(RdpTarget *t)
+{
+    t->pin_file = cli_known_hosts_path();
+    t->pin_group = g_strdup_printf("%s:%u", t->host, t->port);
+    t->pin_hint = g_strdup_printf("vmdesk certificate rdp://%s:%u --forget", t->host, t->port);
+}
+
+/* A line from stdin; with a terminal, prompted and (for secrets) not echoed. */
+static char *read_line(const char *prompt, bool secret, GError **error)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios old;
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        fflush(stderr);
+        if (secret && tcgetattr(STDIN_FILENO, &old) == 0) {
+            struct termios quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)ECHO;
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        } else {
+            secret = false;
+        }
+    }
+    char buf[1024];
+    char *got = fgets(buf, sizeof(buf), stdin);
+    if (tty && secret) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!got) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "no %s given on standard input",
+                    secret ? "password" : "answer");
+        return NULL;
+    }
+    buf[strcspn(buf, "\r\n")] = 0;
+    char *line = g_strdup(buf);
+    memset(buf, 0, sizeof(buf));
+    return line;
+}
+
+bool cli_read_secret_file(const char *path, char **out, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &data, &len, error))
+        return false;
+    data[strcspn(data, "\r\n")] = 0;
+    *out = g_strdup(data);
+    memset(data, 0, len);
+    return true;
+}
+
+int cli_credentials(int argc, char **argv)
+{
+    g_autofree char *user = NULL, *domain = NULL, *password_file = NULL;
+    gboolean show = FALSE, forget = FALSE;
+    GOptionEntry entries[] = {
+        {"user", 0, 0, G_OPTION_ARG_STRING, &user, "the guest user (asked when missing)", "USER"},
+        {"domain", 0, 0, G_OPTION_ARG_STRING, &domain, "Windows domain (rarely needed)", "DOMAIN"},
+        {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
+         "read the password from this file's first line (else asked, or read from standard "
+         "input)",
+         "FILE"},
+        {"show", 0, 0, G_OPTION_ARG_NONE, &show,
+         "print the stored user and where the password is (never the password)", NULL},
+        {"forget", 0, 0, G_OPTION_ARG_NONE, &forget,
+         "remove the stored credentials (from the file and the secret service)", NULL},
+        G_OPTION_ENTRY_NULL};
+    int status;
+    if (!cli_parse("credentials", "NAME",
+                   "Set the user name and password vmdesk logs in with over RDP. The password "
+                   "goes to the desktop's secret service (org.freedesktop.secrets: GNOME "
+                   "Keyring, KeePassXC...) when one runs on the D-Bus session bus "
+                   "(DBUS_SESSION_BUS_ADDRESS), else, like the user name, to a file in the VM's "
+                   "folder readable by you only (mode 0600); a secret service that does not "
+                   "answer within a few seconds (a locked keyring) gets a warning and the file. "
+                   "The password never appears in a command line or a log.",
+                   entries, &argc, &argv, &status) ||
+        !cli_expect_args("credentials", argc, 1, 1, &status))
+        return status;
+    const char *name = argv[1];
+    GError *err = NULL;
+    g_autoptr(VmConfig) cfg = vm_store_load(name, &err);
+    if (!cfg)
+        return cli_fail(err);
+    if (forget) {
+        bool removed;
+        if (!credentials_forget(name, &removed, &err))
+            return cli_fail(err);
+        printf(removed ? "Forgot the credentials of %s.\n" : "%s has no stored credentials.\n",
+               name);
+        return 0;
+    }
+    if (show) {
+        Credentials c;
+        if (!credentials_load(name, &c, &err))
+            return cli_fail(err);
+        if (!c.user) {
+            printf("%s has no stored credentials; set them with vmdesk credentials %s\n", name,
+                   name);
+        } else {
+            g_autofree char *where = credentials_password_location(name, c.password_in);
+            printf("user: %s%s%s\npassword: %s\nstored in: %s\n", c.domain ? c.domain : "",
+                   c.domain ? "\\" : "", c.user, c.password ? "set" : "none", where);
+        }
+        credentials_clear(&c);
+        return 0;
+    }
+    Credentials c = {0};
+    if (!user && !(user = read_line("Guest user: ", false, &err)))
+        return cli_fail(err);
+    if (!*user)
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID, "the user name is empty"));
+    c.user = g_steal_pointer(&user);
+    c.domain = g_steal_pointer(&domain);
+    g_autofree char *prompt = g_strdup_printf("Password for %s: ", c.user);
+    bool ok = password_file ? cli_read_secret_file(password_file, &c.password, &err)
+                            : (c.password = read_line(prompt, true, &err)) != NULL;
+    CredentialsStore where = CREDENTIALS_IN_FILE;
+    ok = ok && credentials_save(name, &c, &where, &err);
+    g_autofree char *path = credentials_path(name);
+    if (ok && where == CREDENTIALS_IN_SECRET_SERVICE) {
+        g_autofree char *place = credentials_password_location(name, where);
+        printf("Stored the credentials of %s for user %s: the password in %s, the user in %s "
+               "(mode 0600).\n",
+               name, c.user, place, path);
+    } else if (ok) {
+        printf("Stored the credentials of %s for user %s in %s (mode 0600).\n", name, c.user,
+               path);
+    }
+    credentials_clear(&c);
+    return ok ? 0 : cli_fail(err);
+}
+
+int cli_share(int argc, char **argv)
+{
+    g_autofree char *letter = NULL, *remove = NULL;
+    gboolean list = FALSE;
+    GOptionEntry entries[] = {
+        {"as", 0, 0, G_OPTION_ARG_STRING, &letter, "the guest's drive letter (default Z)",
+         "LETTER"},
+        {"remove", 0, 0, G_OPTION_ARG_STRING, &remove, "stop sharing the folder at LETTER",
+         "LETTER"},
+        {"list", 0, 0, G_OPTION_ARG_NONE, &list, "show the shared folders", NULL},
+        G_OPTION_ENTRY_NULL};
+    int status;
+    if (!cli_parse("share", "NAME [PATH]",
+                   "Share a host folder with the VM: its RDP sessions redirect it as a drive "
+                   "(\\\\tsclient\\LETTER), which the guest tools map to LETTER: at logon. "
+                   "Applies to the next RDP connection.",
+                   entries, &argc, &argv, &status) ||
+        !cli_expect_args("share", argc, 1, 2, &status))
+        return status;
+    const char *name = argv[1];
+    GError *err = NULL;
+    g_autoptr(VmConfig) cfg = vm_store_load(name, &err);
+    if (!cfg)
+        return cli_fail(err);
+    if (list || (argc == 2 && !remove)) {
+        if (!cfg->shares)
+            printf("%s shares no folder; add one with vmdesk share %s PATH\n", name, name);
+        for (char **s = cfg->shares; s && *s; s++)
+            printf("%c: %s\n", g_ascii_toupper((*s)[0]), *s + 2);
+        return 0;
+    }
+    GStrvBuilder *b = g_strv_builder_new();
+    bool found = false;
+    const char *drop = remove ? remove : letter ? letter : "Z";
+    for (char **s = cfg->shares; s && *s; s++) {
+        if (g_ascii_toupper((*s)[0]) == g_ascii_toupper(drop[0]) && strlen(drop) == 1)
+            found = true;
+        else
+            g_strv_builder_add(b, *s);
+    }
+    g_auto(GStrv) kept = g_strv_builder_end(b);
+    g_strv_builder_unref(b);
+    if (remove && !found) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_NOT_FOUND, "%s shares nothing as %s:", name, remove);
+        return cli_fail(err);
+    }
+    g_strfreev(cfg->shares);
+    cfg->shares = g_steal_pointer(&kept);
+    if (!remove) {
+        g_autofree char *abs = g_canonicalize_filename(argv[2], NULL);
+        if (!g_file_test(abs, G_FILE_TEST_IS_DIR)) {
+            g_set_error(&err, VD_ERROR, VD_ERROR_NOT_FOUND, "%s is not a folder", argv[2]);
+            return cli_fail(err);
+        }
+        g_autofree char *value = g_strdup_printf("share+=%c=%s", g_ascii_toupper(drop[0]), abs);
+        if (strlen(drop) != 1 || !vm_config_set(cfg, value, false, NULL, &err)) {
+            if (!err)
+                g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--as %s: give one drive letter",
+                            drop);
+            return cli_fail(err);
+        }
+        printf("%s: %s is shared as %c: from the next RDP connection\n", name, abs,
+               g_ascii_toupper(drop[0]));
+    } else {
+        printf("%s: %c: is no longer shared (from the next RDP connection)\n", name,
+               g_ascii_toupper(drop[0]));
+    }
+    if (!vm_store_save(cfg, &err))
+        return cli_fail(err);
+    return 0;
+}
+
+int cli_certificate(int argc, char **argv)
+{
+    gboolean forget = FALSE;
+    GOptionEntry entries[] = {{"forget", 0, 0, G_OPTION_ARG_NONE, &forget,
+                               "forget the pinned certificate: the next connection trusts the "
+                               "one it sees",
+                               NULL},
+                              G_OPTION_ENTRY_NULL};
+    int status;
+    if (!cli_parse("certificate", "NAME | rdp://HOST[:PORT]",
+                   "Show the RDP certificate vmdesk pinned on first use, or forget it after a "
+                   "legitimate change (a reinstalled guest).",
+                   entries, &argc, &argv, &status) ||
+        !cli_expect_args("certificate", argc, 1, 1, &status))
+        return status;
+    GError *err = NULL;
+    g_autofree char *file = NULL, *group = NULL;
+    if (strstr(argv[1], "://")) {
+        RdpTarget t;
+        if (!rdp_target_parse(argv[1], &t, &err))
+            return cli_fail(err);
+        cli_url_rdp_pin(&t);
+        file = g_strdup(t.pin_file);
+        group = g_strdup(t.pin_group);
+        rdp_target_clear(&t);
+    } else {
+        g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
+        if (!cfg)
+            return cli_fail(err);
+        file = vm_pin_path(argv[1]);
+        group = g_strdup(PIN_GROUP_VM);
+    }
+    if (forget) {
+        bool removed;
+        if (!cert_pin_forget(file, group, &removed, &err))
+            return cli_fail(err);
+        printf(removed ? "Forgot the certificate of %s: the next connection pins the one it "
+                         "sees.\n"
+                       : "No certificate of %s was pinned.\n",
+               argv[1]);
+        return 0;
+    }
+    g_autofree char *pin = cert_pin_get(file, group);
+    if (pin)
+        printf("%s: SHA-256 %s\n", argv[1], pin);
+    else
+        printf("%s: no certificate pinned yet (the first RDP connection pins it)\n", argv[1]);
+    return 0;
+}

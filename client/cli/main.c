@@ -1,0 +1,81 @@
+/* vmdesk: run a VM and use it from the Linux desktop. Command dispatch only. */
+#include "cli/cli.h"
+#include "common/error.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    CliCommandFunc func;
+    const char *synopsis; /* NULL: internal, not listed */
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)"},
+    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints"},
+    {"show", cli_show, "show NAME [--json]", "a VM's config and live state"},
+    {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)"},
+    {"delete", cli_delete, "delete NAME [--keep-disks]", "remove a stopped VM"},
+    {"start", cli_start, "start NAME [--accel A]", "boot the VM; returns once QEMU runs"},
+    {"stop", cli_stop, "stop NAME [--force] [--timeout S]", "ACPI power-down, forced after S s"},
+    {"pause", cli_pause, "pause NAME", "freeze the VM's CPUs"},
+    {"resume", cli_resume, "resume NAME", "continue a paused VM"},
+    {"status", cli_status, "status NAME [--json] [--wait STATE]", "its state, or wait for one"},
+    {"view", cli_view, "view NAME [--protocol auto|vnc|rdp]", "the VM in a window (starts it)"},
+    {"connect", cli_connect, "connect rdp://[USER@]HOST[:PORT]", "any RDP or VNC server in a window"},
+    {"app", cli_app, "app NAME PROGRAM [ARGS...]", "one guest program in its own window (RemoteApp)"},
+    {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png", "save the picture, no window"},
+    {"cdrom", cli_cdrom, "cdrom NAME insert PATH | eject", "CD media, live or for the next start"},
+    {"disk", cli_disk, "disk NAME resize|import|export ...", "grow, replace or copy out the disk"},
+    {"overlay", cli_overlay, "overlay NAME status|commit|discard", "the overlay on a read-only base"},
+    {"snapshot", cli_snapshot, "snapshot NAME save|restore|list|delete", "disk + UEFI vars + TPM, live or offline"},
+    {"disposable", cli_disposable, "disposable NAME [view options]", "run on a throw-away overlay"},
+    {"credentials", cli_credentials, "credentials NAME [--user U]", "the guest login RDP uses (kept private)"},
+    {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions"},
+    {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
+    {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
+    {"tools", cli_tools, "tools NAME install | status [--json]", "guest tools: attach the CD, ask the agent"},
+    {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries"},
+    {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]", "download an ISO (resumable, verified)"},
+    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
+    {"__supervise", cli_supervise, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: vmdesk COMMAND [ARGS...]\n\n"
+                 "Run a virtual machine and use it from the Linux desktop.\n\nCommands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (commands[i].synopsis)
+            fprintf(out, "  %-38s %s\n", commands[i].synopsis, commands[i].summary);
+    fprintf(out, "\n`vmdesk COMMAND --help` describes a command's options.\n"
+                 "Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 wrong VM "
+                 "state,\n5 timeout, 6 QEMU failed, 7 not enough disk space.\n");
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("vmdesk " VMDESK_VERSION "\n");
+        return 0;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].func(argc - 1, argv + 1);
+    fprintf(stderr, "vmdesk: error: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,70 @@
+/* The RDP session: FreeRDP 2.11 as a library (GDI rendering, GFX when the
+ * server offers it), keyboard by scancode, absolute mouse and wheel,
+ * clipboard text (cliprdr), dynamic resolution (disp), sound out and in
+ * (rdpsnd, audin through PulseAudio), redirected drives (rdpdr) and trust on
+ * first use for the server's certificate. See session/session.h for the life cycle
+ * and threads. */
+#pragma once
+
+#include "session/session.h"
+
+typedef struct {
+    char *host;
+    unsigned port;             /* default 3389 */
+    char *username;            /* NULL: the server asks (xrdp shows its login) */
+    char *password;            /* never logged, never in argv; wiped on clear */
+    char *domain;
+    /* Trust on first use: the server's SHA-256 fingerprint is pinned in
+     * @pin_file (a keyfile) under group @pin_group; a different one later
+     * is refused. */
+    char *pin_file;
+    char *pin_group;
+    char *pin_hint;            /* how to forget the pin, for the error message */
+    char **drives;             /* "NAME=PATH" redirected folders, NULL-terminated */
+    bool audio;                /* rdpsnd + audin (skipped with a warning without a sound server) */
+    bool auto_reconnect;       /* FreeRDP's reconnect after a network blip */
+    int width, height;         /* first desktop size; 0: 1024x768 */
+    int scale_pct;             /* desktop scale factor, 100..500; 0: 100 */
+    /* RemoteApp: launch this program (a path, an App Paths alias or a
+     * "||alias" published program) with @remote_app_args instead of a
+     * desktop; its windows come as SESSION_EV_RAIL_* events, and the
+     * framebuffer (@width x @height) is the server's virtual desktop. */
+    char *remote_app;
+    char *remote_app_args;
+    /* A desktop session whose shell is this program instead of the
+     * server's desktop (xrdp, which has no working RemoteApp, runs only it);
+     * when it exits the session ends without an error. */
+    char *shell;
+} RdpTarget;
+
+void rdp_target_clear(RdpTarget *t);
+
+/* Parse "rdp://[USER@]HOST[:PORT]" ([IPv6] in brackets). */
+bool rdp_target_parse(const char *url, RdpTarget *t, GError **error);
+
+/* A session for @target (copied). Does not connect yet. */
+Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data);
+
+/* The device scale factor RDP allows (100, 140 or 180) nearest @pct. */
+unsigned rdp_device_scale(unsigned pct);
+
+/* --- RemoteApp (main thread; the session was created with remote_app) --- */
+
+/* Window commands (MS-RDPERP Client System Command). */
+typedef enum {
+    RDP_RAIL_CLOSE = 0xF060,
+    RDP_RAIL_MINIMIZE = 0xF020,
+    RDP_RAIL_MAXIMIZE = 0xF030,
+    RDP_RAIL_RESTORE = 0xF120,
+} RdpRailCommand;
+
+/* Launch another program in the same session (after the first one's
+ * handshake; queued until then). The answer comes as SESSION_EV_RAIL_EXEC. */
+void rdp_session_rail_exec(Session *s, const char *program, const char *args);
+/* Ask the server to close, minimize, maximize or restore window @id. */
+void rdp_session_rail_command(Session *s, uint32_t id, RdpRailCommand cmd);
+/* The user moved or resized window @id here: its new rectangle on the
+ * server's desktop. */
+void rdp_session_rail_move(Session *s, uint32_t id, int x, int y, int w, int h);
+/* Window @id got (or lost) the keyboard focus here. */
+void rdp_session_rail_activate(Session *s, uint32_t id, bool active);

@@ -1,0 +1,98 @@
+/* Internals of the RDP session shared by its files: rdp_session.c (the
+ * connection, pictures, input, clipboard, display control, sound, drives)
+ * and rdp_rail.c (RemoteApp). FreeRDP types are fine here: nothing outside
+ * the RDP module includes this header. */
+#pragma once
+
+#include "session/rdp/rdp_session.h"
+
+#include <freerdp/client/cliprdr.h>
+#include <freerdp/client/disp.h>
+#include <freerdp/client/rail.h>
+#include <freerdp/freerdp.h>
+#include <freerdp/graphics.h>
+
+typedef enum {
+    IN_KEY,
+    IN_POINTER,
+    IN_CLIPBOARD,
+    IN_RESIZE,
+    IN_RAIL_EXEC,      /* @text program, @text2 arguments */
+    IN_RAIL_COMMAND,   /* @id, @qnum: SC_CLOSE, SC_MINIMIZE, ... */
+    IN_RAIL_MOVE,      /* @id to @x @y @w @h */
+    IN_RAIL_ACTIVATE,  /* @id, @down: activated or not */
+} InputType;
+
+typedef struct {
+    InputType type;
+    unsigned qnum;
+    bool down;
+    int x, y, w, h;
+    unsigned buttons;
+    int scale;
+    uint32_t id;
+    char *text;
+    char *text2;
+} Input;
+
+typedef struct Rdp Rdp;
+
+/* FreeRDP's context with ours behind it (FreeRDP allocates ContextSize). */
+typedef struct {
+    rdpContext context;
+    Rdp *rdp;
+} VdContext;
+
+typedef struct {
+    rdpPointer pointer;
+    uint32_t *argb;
+} VdPointer;
+
+struct Rdp {
+    Session *s;
+    RdpTarget target;
+    GAsyncQueue *input;        /* Input* from the main thread */
+    HANDLE wake;               /* winpr event: input queued or stop asked */
+    gint stop;                 /* atomic */
+    /* session thread only: */
+    rdpContext *ctx;
+    DispClientContext *disp;
+    bool disp_ready;           /* the server sent its display-control caps */
+    int resize_w, resize_h, resize_scale;  /* pending resize; 0: none */
+    gint64 last_resize;
+    CliprdrClientContext *clip;
+    bool clip_ready;           /* monitor ready seen: format lists may go */
+    char *clip_local;          /* what we offer the server; NULL once the server copied since */
+    char *clip_remote;         /* the server's text we last passed on; NULL once we offered since */
+    unsigned buttons;
+    bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
+    GError *verify_error;      /* set when the certificate was refused */
+    bool auth_missing;
+    bool connected;
+    /* RemoteApp (rdp_rail.c) */
+    RailClientContext *rail;
+    bool rail_started;         /* the handshake is done: programs may be launched */
+    GQueue rail_waiting;       /* Input* launches queued before the handshake */
+    GHashTable *rail_icons;    /* cache id << 16 | entry -> GBytes (w, h, ARGB) */
+};
+
+static inline Rdp *rdp_of(rdpContext *ctx)
+{
+    return ((VdContext *)ctx)->rdp;
+}
+
+/* --- rdp_rail.c (session thread) --- */
+
+/* RemoteApp settings for a target with a program. */
+void rdp_rail_configure(Rdp *r, rdpSettings *st);
+/* The window-order callbacks (after gdi_init). */
+void rdp_rail_register(Rdp *r, rdpUpdate *update);
+/* The rail channel came or went. */
+void rdp_rail_channel_connected(Rdp *r, RailClientContext *rail);
+void rdp_rail_channel_disconnected(Rdp *r);
+/* An IN_RAIL_* input from the main thread. */
+void rdp_rail_input(Rdp *r, Input *in);
+/* Free what rdp_rail.c holds (any thread, once the session ended). */
+void rdp_rail_finish(Rdp *r);
+
+void rdp_input_free(Input *in);

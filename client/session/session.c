@@ -1,0 +1,179 @@
+#include "session/session.h"
+
+#include <string.h>
+
+void session_event_free(SessionEvent *ev)
+{
+    if (!ev)
+        return;
+    g_free(ev->text);
+    g_free(ev->pixels);
+    g_clear_error(&ev->error);
+    if (ev->rail)
+        g_free(ev->rail->title);
+    g_free(ev->rail);
+    g_free(ev);
+}
+
+Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc notify,
+                       void *notify_data)
+{
+    Session *s = g_new0(Session, 1);
+    s->impl = impl;
+    s->priv = priv;
+    s->events = g_async_queue_new_full((GDestroyNotify)session_event_free);
+    s->notify = notify;
+    s->notify_data = notify_data;
+    g_mutex_init(&s->fb.lock);
+    return s;
+}
+
+bool session_connect(Session *s, GError **error)
+{
+    return s->impl->connect(s, error);
+}
+
+void session_disconnect_start(Session *s)
+{
+    if (s)
+        s->impl->disconnect_start(s);
+}
+
+void session_destroy(Session *s)
+{
+    if (!s)
+        return;
+    s->impl->disconnect_start(s);
+    if (s->thread)
+        g_thread_join(s->thread);
+    s->impl->finish(s);
+    g_async_queue_unref(s->events);
+    g_free(s->fb.pixels);
+    g_mutex_clear(&s->fb.lock);
+    g_free(s);
+}
+
+SessionEvent *session_next_event(Session *s)
+{
+    return g_async_queue_try_pop(s->events);
+}
+
+static void push_event(Session *s, SessionEvent *ev)
+{
+    g_async_queue_push(s->events, ev);
+    if (s->notify)
+        s->notify(s->notify_data);
+}
+
+void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error)
+{
+    SessionEvent *ev = g_new0(SessionEvent, 1);
+    ev->type = type;
+    ev->w = w;
+    ev->h = h;
+    ev->text = text;
+    ev->error = error;
+    push_event(s, ev);
+}
+
+void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y)
+{
+    SessionEvent *ev = g_new0(SessionEvent, 1);
+    ev->type = SESSION_EV_CURSOR;
+    ev->w = w;
+    ev->h = h;
+    ev->x = hot_x;
+    ev->y = hot_y;
+    ev->pixels = argb;
+    push_event(s, ev);
+}
+
+void session_post_rail(Session *s, SessionEventType type, SessionRailWindow *rail, uint32_t *argb,
+                       int w, int h)
+{
+    SessionEvent *ev = g_new0(SessionEvent, 1);
+    ev->type = type;
+    ev->rail = rail;
+    ev->pixels = argb;
+    ev->w = w;
+    ev->h = h;
+    push_event(s, ev);
+}
+
+void session_fb_resize(Session *s, int w, int h)
+{
+    g_mutex_lock(&s->fb.lock);
+    g_free(s->fb.pixels);
+    s->fb.width = w;
+    s->fb.height = h;
+    s->fb.stride = w * 4;
+    s->fb.pixels = g_malloc0((gsize)w * (gsize)h * 4 + 4);
+    s->fb.dirty_x0 = s->fb.dirty_y0 = s->fb.dirty_x1 = s->fb.dirty_y1 = 0;
+    s->fb.frames = 0;
+    s->fb.covered = 0;
+    g_mutex_unlock(&s->fb.lock);
+}
+
+void session_fb_damage(Session *s, int x, int y, int w, int h)
+{
+    SessionFramebuffer *fb = &s->fb;
+    int x1 = MIN(x + w, fb->width), y1 = MIN(y + h, fb->height);
+    x = MAX(x, 0);
+    y = MAX(y, 0);
+    if (x >= x1 || y >= y1)
+        return;
+    fb->covered += (uint64_t)(x1 - x) * (uint64_t)(y1 - y);
+    fb->last_damage = g_get_monotonic_time();
+    if (fb->dirty_x1 == 0) {
+        fb->dirty_x0 = x;
+        fb->dirty_y0 = y;
+        fb->dirty_x1 = x1;
+        fb->dirty_y1 = y1;
+    } else {
+        fb->dirty_x0 = MIN(fb->dirty_x0, x);
+        fb->dirty_y0 = MIN(fb->dirty_y0, y);
+        fb->dirty_x1 = MAX(fb->dirty_x1, x1);
+        fb->dirty_y1 = MAX(fb->dirty_y1, y1);
+    }
+}
+
+bool session_take_dirty(Session *s, int *x, int *y, int *w, int *h)
+{
+    SessionFramebuffer *fb = &s->fb;
+    fb->frame_posted = false;
+    if (fb->dirty_x1 == 0)
+        return false;
+    *x = fb->dirty_x0;
+    *y = fb->dirty_y0;
+    *w = fb->dirty_x1 - fb->dirty_x0;
+    *h = fb->dirty_y1 - fb->dirty_y0;
+    fb->dirty_x0 = fb->dirty_y0 = fb->dirty_x1 = fb->dirty_y1 = 0;
+    return true;
+}
+
+void session_fb_update_done(Session *s)
+{
+    SessionFramebuffer *fb = &s->fb;
+    /* The first update after connecting or a resize may hold only
+     * pseudo-rectangles; a picture is complete once every pixel came. */
+    if (fb->frames || fb->covered >= (uint64_t)fb->width * (uint64_t)fb->height)
+        fb->frames++;
+    /* One FRAME event per complete update, not per rectangle: the window
+     * then draws whole frames (no tearing) and presents once per update. */
+    if (fb->dirty_x1 && !fb->frame_posted) {
+        fb->frame_posted = true;
+        /* Posting takes no fb lock, so doing it under the lock is safe. */
+        session_post(s, SESSION_EV_FRAME, 0, 0, NULL, NULL);
+    }
+}
+
+bool session_fb_all_black(const SessionFramebuffer *fb)
+{
+    for (int y = 0; y < fb->height; y++) {
+        const uint32_t *row = (const uint32_t *)((const uint8_t *)fb->pixels + (size_t)y * fb->stride);
+        for (int x = 0; x < fb->width; x++)
+            if (row[x] & 0xffffff)
+                return false;
+    }
+    return true;
+}

@@ -1,0 +1,484 @@
+#include "session/vnc/vnc_session.h"
+
+#include "common/error.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <rfb/rfbclient.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+typedef enum { IN_KEY, IN_POINTER, IN_CLIPBOARD } InputType;
+
+typedef struct {
+    InputType type;
+    unsigned qnum;
+    uint32_t keysym;
+    bool down;
+    int x, y;
+    unsigned buttons;
+    char *text;
+} Input;
+
+typedef struct {
+    VncTarget target;
+    GAsyncQueue *input;     /* Input* from the main thread */
+    int wake_fd;            /* eventfd: input queued or stop asked */
+    gint stop;              /* atomic */
+    rfbClient *client;      /* session thread only */
+    bool ext_keys_checked;
+} Vnc;
+
+static char client_tag;      /* address used as libvncclient's client-data tag */
+static GPrivate last_error = G_PRIVATE_INIT(g_free);  /* last rfbClientErr message */
+static GPrivate last_log = G_PRIVATE_INIT(g_free);    /* last rfbClientLog message */
+
+void vnc_target_clear(VncTarget *t)
+{
+    g_free(t->host);
+    g_free(t->socket_path);
+    if (t->password)
+        memset(t->password, 0, strlen(t->password));
+    g_free(t->password);
+    memset(t, 0, sizeof(*t));
+}
+
+bool vnc_target_parse(const char *url, VncTarget *t, GError **error)
+{
+    memset(t, 0, sizeof(*t));
+    if (g_str_has_prefix(url, "vnc+unix://")) {
+        const char *path = url + strlen("vnc+unix://");
+        if (*path != '/') {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "%s: write vnc+unix:///absolute/path/to/socket", url);
+            return false;
+        }
+        t->socket_path = g_strdup(path);
+        return true;
+    }
+    if (!g_str_has_prefix(url, "vnc://")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "%s is not a VNC address; write vnc://HOST[:PORT] or vnc+unix:///PATH", url);
+        return false;
+    }
+    const char *rest = url + strlen("vnc://");
+    g_autofree char *hostport = g_strndup(rest, strcspn(rest, "/"));
+    const char *colon = strrchr(hostport, ':');
+    if (hostport[0] == '[') { /* [::1]:5900 */
+        const char *close = strchr(hostport, ']');
+        if (!close) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: unbalanced [", url);
+            return false;
+        }
+        t->host = g_strndup(hostport + 1, (gsize)(close - hostport - 1));
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else {
+        t->host = colon ? g_strndup(hostport, (gsize)(colon - hostport)) : g_strdup(hostport);
+    }
+    t->port = 5900;
+    if (colon) {
+        guint64 p;
+        if (!g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &p, NULL)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not a port", url,
+                        colon + 1);
+            vnc_target_clear(t);
+            return false;
+        }
+        t->port = p < 100 ? 5900 + (int)p : (int)p;
+    }
+    if (!*t->host) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s has no host", url);
+        vnc_target_clear(t);
+        return false;
+    }
+    return true;
+}
+
+static void input_free(Input *in)
+{
+    g_free(in->text);
+    g_free(in);
+}
+
+/* libvncclient logs through two global function pointers: route them to our
+ * log, and keep the last error of this thread for the failure message. */
+static void log_info(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void log_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static void log_info(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    vd_debug("libvncclient: %s", g_strchomp(msg));
+    g_private_replace(&last_log, msg);
+}
+
+static void log_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_strchomp(msg);
+    vd_debug("libvncclient error: %s", msg);
+    g_private_replace(&last_error, msg);
+}
+
+static Session *session_of(rfbClient *c)
+{
+    return rfbClientGetClientData(c, &client_tag);
+}
+
+static rfbBool on_malloc_fb(rfbClient *c)
+{
+    Session *s = session_of(c);
+    free(c->frameBuffer);
+    c->frameBuffer = calloc((size_t)c->width * (size_t)c->height, 4);
+    if (!c->frameBuffer)
+        return FALSE;
+    bool first = s->fb.pixels == NULL;
+    session_fb_resize(s, c->width, c->height);
+    if (!first)
+        session_post(s, SESSION_EV_RESIZED, c->width, c->height, NULL, NULL);
+    return TRUE;
+}
+
+/* Copy the changed rectangle from libvncclient's buffer to the shared one. */
+static void on_update(rfbClient *c, int x, int y, int w, int h)
+{
+    Session *s = session_of(c);
+    g_mutex_lock(&s->fb.lock);
+    if (s->fb.width == c->width && s->fb.height == c->height) {
+        int x1 = MIN(x + w, c->width), y1 = MIN(y + h, c->height);
+        x = MAX(x, 0);
+        y = MAX(y, 0);
+        for (int row = y; row < y1; row++)
+            memcpy(s->fb.pixels + (size_t)row * c->width + x,
+                   (uint32_t *)c->frameBuffer + (size_t)row * c->width + x,
+                   (size_t)(x1 - x) * 4);
+        session_fb_damage(s, x, y, x1 - x, y1 - y);
+    }
+    g_mutex_unlock(&s->fb.lock);
+}
+
+static void on_finished(rfbClient *c)
+{
+    Session *s = session_of(c);
+    g_mutex_lock(&s->fb.lock);
+    session_fb_update_done(s);
+    g_mutex_unlock(&s->fb.lock);
+}
+
+static void on_cut_text(rfbClient *c, const char *text, int len)
+{
+    /* RFB cut text is Latin-1. */
+    g_autofree char *utf8 = g_convert(text, len, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
+    if (utf8)
+        session_post(session_of(c), SESSION_EV_CLIPBOARD, 0, 0, g_steal_pointer(&utf8), NULL);
+}
+
+/* The server's pointer shape (rich cursor): shown as the window's own
+ * pointer, so it moves without network lag and there is only one. */
+static void on_cursor_shape(rfbClient *c, int xhot, int yhot, int w, int h, int bpp)
+{
+    if (w <= 0 || h <= 0 || w > 512 || h > 512 || bpp != 4 || !c->rcSource)
+        return;
+    uint32_t *argb = g_new(uint32_t, (gsize)w * h);
+    const uint32_t *src = (const uint32_t *)c->rcSource;
+    for (int i = 0; i < w * h; i++) {
+        bool opaque = c->rcMask ? c->rcMask[i] != 0 : true;
+        argb[i] = opaque ? 0xff000000u | (src[i] & 0xffffff) : 0;
+    }
+    session_post_cursor(session_of(c), argb, w, h, xhot, yhot);
+}
+
+static char *on_password(rfbClient *c)
+{
+    Vnc *v = session_of(c)->priv;
+    /* libvncclient frees what we return. */
+    return strdup(v->target.password ? v->target.password : "");
+}
+
+static void send_input(Vnc *v, Input *in)
+{
+    rfbClient *c = v->client;
+    switch (in->type) {
+    case IN_KEY:
+        /* QEMU's extended key event carries the physical key, so the guest's
+         * layout decides the character; other servers get the keysym. */
+        if (!in->qnum || !SendExtendedKeyEvent(c, in->keysym, in->qnum, in->down))
+            if (in->keysym)
+                SendKeyEvent(c, in->keysym, in->down);
+        break;
+    case IN_POINTER: {
+        int mask = 0;
+        if (in->buttons & SESSION_BUTTON_LEFT)
+            mask |= rfbButton1Mask;
+        if (in->buttons & SESSION_BUTTON_MIDDLE)
+            mask |= rfbButton2Mask;
+        if (in->buttons & SESSION_BUTTON_RIGHT)
+            mask |= rfbButton3Mask;
+        int wheel = 0;
+        if (in->buttons & SESSION_WHEEL_UP)
+            wheel = rfbButton4Mask;
+        else if (in->buttons & SESSION_WHEEL_DOWN)
+            wheel = rfbButton5Mask;
+        else if (in->buttons & SESSION_WHEEL_LEFT)
+            wheel = 1 << 5;
+        else if (in->buttons & SESSION_WHEEL_RIGHT)
+            wheel = 1 << 6;
+        if (wheel) {
+            SendPointerEvent(c, in->x, in->y, mask | wheel);
+        }
+        SendPointerEvent(c, in->x, in->y, mask);
+        break;
+    }
+    case IN_CLIPBOARD: {
+        gsize len = 0;
+        g_autofree char *latin1 =
+            g_convert_with_fallback(in->text, -1, "ISO-8859-1", "UTF-8", "?", NULL, &len, NULL);
+        if (latin1)
+            SendClientCutText(c, latin1, (int)len);
+        break;
+    }
+    }
+}
+
+static void drain_wake(int fd)
+{
+    uint64_t n;
+    while (read(fd, &n, sizeof(n)) == sizeof(n))
+        ;
+}
+
+/* Connect and hand shake; NULL with @error set on failure. */
+static rfbClient *open_client(Session *s, const char *where, GError **error)
+{
+    Vnc *v = s->priv;
+    rfbClient *c = rfbGetClient(8, 3, 4);
+    /* Pixels as 0x00RRGGBB words: what the window's texture and PNGs use. */
+    c->format.redShift = 16;
+    c->format.greenShift = 8;
+    c->format.blueShift = 0;
+    c->canHandleNewFBSize = TRUE;
+    c->appData.encodingsString = "tight zrle ultra copyrect hextile zlib corre rre raw";
+    c->appData.compressLevel = 1;
+    c->appData.qualityLevel = 9;
+    c->appData.useRemoteCursor = TRUE;
+    c->GotCursorShape = on_cursor_shape;
+    c->connectTimeout = 10;
+    c->MallocFrameBuffer = on_malloc_fb;
+    c->GotFrameBufferUpdate = on_update;
+    c->FinishedFrameBufferUpdate = on_finished;
+    c->GotXCutText = on_cut_text;
+    c->GetPassword = on_password;
+    rfbClientSetClientData(c, &client_tag, s);
+    c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
+    c->serverPort = v->target.socket_path ? 0 : v->target.port;
+    g_private_replace(&last_error, NULL);
+    g_private_replace(&last_log, NULL);
+    /* rfbInitClient frees the client itself when it fails. */
+    if (!rfbInitClient(c, NULL, NULL)) {
+        const char *why = g_private_get(&last_error);
+        if (!why)
+            why = g_private_get(&last_log);
+        bool auth = why && (strstr(why, "uthentication") || strstr(why, "password"));
+        if (why && (g_str_has_prefix(why, "ConnectClientTo") || strstr(why, "Unable to connect"))) {
+            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
+                        "nothing accepts VNC connections at %s; is the server running?", where);
+            return NULL;
+        }
+        g_set_error(error, VD_ERROR, auth ? VD_ERROR_INVALID : VD_ERROR_FAILED,
+                    "cannot connect to the VNC server at %s%s%s%s", where, why ? ": " : "",
+                    why ? why : "", auth ? " (wrong password?)" : "");
+        return NULL;
+    }
+    return c;
+}
+
+static void close_client(rfbClient *c)
+{
+    if (c->sock != RFB_INVALID_SOCKET)
+        close(c->sock);
+    c->sock = RFB_INVALID_SOCKET;
+    free(c->frameBuffer);
+    c->frameBuffer = NULL;
+    rfbClientCleanup(c);
+}
+
+/* Serve the connection until it ends or we are asked to stop. Returns false
+ * with @error when it broke; *@resync when it broke in a way a fresh
+ * connection mends (see below). */
+static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync, GError **error)
+{
+    Vnc *v = s->priv;
+    *resync = false;
+    while (!g_atomic_int_get(&v->stop)) {
+        struct pollfd p[2] = {{.fd = c->sock, .events = POLLIN},
+                              {.fd = v->wake_fd, .events = POLLIN}};
+        int r = c->buffered ? 1 : poll(p, 2, 500);
+        if (r < 0 && errno != EINTR) {
+            g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "poll: %s", g_strerror(errno));
+            return false;
+        }
+        if (p[1].revents & POLLIN)
+            drain_wake(v->wake_fd);
+        Input *in;
+        while ((in = g_async_queue_try_pop(v->input))) {
+            send_input(v, in);
+            input_free(in);
+        }
+        if (c->buffered || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            g_private_replace(&last_error, NULL);
+            if (!HandleRFBServerMessage(c)) {
+                const char *log = g_private_get(&last_log);
+                const char *why = g_private_get(&last_error);
+                if (!why && log && strstr(log, "too large"))
+                    why = log;
+                /* QEMU may send a rectangle of the new size before the
+                 * resize when the guest switches modes; libvncclient then
+                 * stops mid-message. The stream cannot be resynced, a new
+                 * connection can. */
+                *resync = why && strstr(why, "Rect too large");
+                g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                            "the VNC connection to %s was lost%s%s", where, why ? ": " : "",
+                            why ? why : "");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static gpointer vnc_thread(gpointer data)
+{
+    Session *s = data;
+    Vnc *v = s->priv;
+    g_autofree char *where = v->target.socket_path
+                                 ? g_strdup(v->target.socket_path)
+                                 : g_strdup_printf("%s:%d", v->target.host, v->target.port);
+    GError *err = NULL;
+    int resyncs = 0;
+    gint64 window_start = g_get_monotonic_time();
+    for (;;) {
+        rfbClient *c = open_client(s, where, &err);
+        if (!c)
+            break;
+        v->client = c;
+        session_post(s, SESSION_EV_CONNECTED, c->width, c->height, NULL, NULL);
+        bool resync = false;
+        bool ok = run_client(s, c, where, &resync, &err);
+        v->client = NULL;
+        close_client(c);
+        if (ok || !resync)
+            break;
+        /* At most a few quick resyncs a minute; after that, report it. */
+        if (g_get_monotonic_time() - window_start > 60 * G_USEC_PER_SEC) {
+            window_start = g_get_monotonic_time();
+            resyncs = 0;
+        }
+        if (++resyncs > 5)
+            break;
+        vd_debug("reconnecting after: %s", err->message);
+        g_clear_error(&err);
+    }
+    session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, err);
+    return NULL;
+}
+
+static bool vnc_connect(Session *s, GError **error)
+{
+    s->thread = g_thread_try_new("vnc", vnc_thread, s, error);
+    return s->thread != NULL;
+}
+
+static void wake(Vnc *v)
+{
+    uint64_t one = 1;
+    if (write(v->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        vd_debug("eventfd write: %s", g_strerror(errno));
+}
+
+static void vnc_disconnect_start(Session *s)
+{
+    Vnc *v = s->priv;
+    g_atomic_int_set(&v->stop, 1);
+    wake(v);
+}
+
+static void queue_input(Session *s, Input *in)
+{
+    Vnc *v = s->priv;
+    g_async_queue_push(v->input, in);
+    wake(v);
+}
+
+static void vnc_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_KEY;
+    in->qnum = qnum;
+    in->keysym = keysym;
+    in->down = down;
+    queue_input(s, in);
+}
+
+static void vnc_pointer(Session *s, int x, int y, unsigned buttons)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_POINTER;
+    in->x = x;
+    in->y = y;
+    in->buttons = buttons;
+    queue_input(s, in);
+}
+
+static void vnc_clipboard(Session *s, const char *utf8)
+{
+    Input *in = g_new0(Input, 1);
+    in->type = IN_CLIPBOARD;
+    in->text = g_strdup(utf8);
+    queue_input(s, in);
+}
+
+static void vnc_finish(Session *s)
+{
+    Vnc *v = s->priv;
+    g_async_queue_unref(v->input);
+    close(v->wake_fd);
+    vnc_target_clear(&v->target);
+    g_free(v);
+}
+
+static const SessionImpl vnc_impl = {
+    .protocol = "vnc",
+    .connect = vnc_connect,
+    .disconnect_start = vnc_disconnect_start,
+    .key = vnc_key,
+    .pointer = vnc_pointer,
+    .clipboard = vnc_clipboard,
+    .finish = vnc_finish,
+};
+
+Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        rfbClientLog = log_info;
+        rfbClientErr = log_error;
+        g_once_init_leave(&once, 1);
+    }
+    Vnc *v = g_new0(Vnc, 1);
+    v->target.host = g_strdup(target->host);
+    v->target.port = target->port;
+    v->target.socket_path = g_strdup(target->socket_path);
+    v->target.password = g_strdup(target->password);
+    v->input = g_async_queue_new_full((GDestroyNotify)input_free);
+    v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return session_alloc(&vnc_impl, v, notify, data);
+}

@@ -1,0 +1,21 @@
+/* The VNC session (libvncclient): QEMU's VNC server over its unix socket, or
+ * any VNC server over TCP. See session/session.h for the life cycle and threads. */
+#pragma once
+
+#include "session/session.h"
+
+typedef struct {
+    char *host;            /* TCP host, or NULL with @socket_path */
+    int port;              /* TCP port (5900 + display) */
+    char *socket_path;     /* unix socket (QEMU's -vnc unix:PATH) */
+    char *password;        /* VNC password or NULL; never logged */
+} VncTarget;
+
+void vnc_target_clear(VncTarget *t);
+
+/* Parse "vnc://HOST[:PORT]" (PORT < 100 is a display number: 5900 + PORT)
+ * and "vnc+unix:///PATH". */
+bool vnc_target_parse(const char *url, VncTarget *t, GError **error);
+
+/* A session for @target (copied). Does not connect yet. */
+Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data);

@@ -1,0 +1,369 @@
+#include "qemu/qemu_argv.h"
+
+#include "common/error.h"
+#include "qemu/qemu_opts.h"
+
+#include <json-glib/json-glib.h>
+
+#include <string.h>
+
+#define UEFI_VARS_FILE "uefi-vars.fd"
+
+char *qemu_argv_runtime_path(const QemuArgvEnv *env, const char *name)
+{
+    return g_build_filename(env->runtime_dir, name, NULL);
+}
+
+unsigned qemu_argv_vcpus(const VmConfig *cfg, unsigned host_cpus)
+{
+    switch (cfg->performance) {
+    case VM_PERF_POWERSAVE:
+        return MAX(1u, cfg->cpus / 2);
+    case VM_PERF_TURBO:
+        return MAX(cfg->cpus, host_cpus);
+    case VM_PERF_STANDARD:
+        break;
+    }
+    return cfg->cpus;
+}
+
+typedef struct {
+    GPtrArray *argv;
+    GError *error;
+} Args;
+
+static void arg(Args *a, const char *s)
+{
+    g_ptr_array_add(a->argv, g_strdup(s));
+}
+
+static void arg2(Args *a, const char *opt, const char *value)
+{
+    arg(a, opt);
+    arg(a, value);
+}
+
+/* Append "@opt <finished opts>", remembering the first error. */
+static void arg_opts(Args *a, const char *opt, QemuOpts *o)
+{
+    GError *e = NULL;
+    char *s = qemu_opts_finish(o, &e);
+    if (!s) {
+        if (!a->error)
+            a->error = e;
+        else
+            g_error_free(e);
+        return;
+    }
+    arg(a, opt);
+    g_ptr_array_add(a->argv, s);
+}
+
+static void chardev_socket(Args *a, const char *id, const char *path, const char *logfile)
+{
+    QemuOpts *o = qemu_opts_new("socket");
+    qemu_opts_add(o, "id", id);
+    qemu_opts_add(o, "path", path);
+    qemu_opts_add(o, "server", "on");
+    qemu_opts_add(o, "wait", "off");
+    if (logfile)
+        qemu_opts_add(o, "logfile", logfile);
+    arg_opts(a, "-chardev", o);
+}
+
+/* A file node plus a format node on top: "-blockdev file" "-blockdev fmt".
+ * @backing: for a qcow2 overlay, the node name of its backing, so that QEMU
+ * never reads the backing's file name or format from the overlay's header. */
+static void blockdev_backed(Args *a, const char *node, const char *path, const char *format,
+                            bool read_only, const char *backing)
+{
+    g_autofree char *file_node = g_strdup_printf("%s-file", node);
+    QemuOpts *o = qemu_opts_new(NULL);
+    qemu_opts_add(o, "driver", "file");
+    qemu_opts_add(o, "filename", path);
+    qemu_opts_add(o, "node-name", file_node);
+    if (read_only)
+        qemu_opts_add(o, "read-only", "on");
+    else
+        qemu_opts_add(o, "discard", "unmap");
+    arg_opts(a, "-blockdev", o);
+    o = qemu_opts_new(NULL);
+    qemu_opts_add(o, "driver", format);
+    qemu_opts_add(o, "file", file_node);
+    qemu_opts_add(o, "node-name", node);
+    if (read_only)
+        qemu_opts_add(o, "read-only", "on");
+    else
+        qemu_opts_add(o, "discard", "unmap");
+    if (backing)
+        qemu_opts_add(o, "backing", backing);
+    arg_opts(a, "-blockdev", o);
+}
+
+static void blockdev(Args *a, const char *node, const char *path, const char *format,
+                     bool read_only)
+{
+    blockdev_backed(a, node, path, format, read_only, NULL);
+}
+
+/* The read-only base of an overlay, in its recorded format. A qcow2 base gets
+ * "backing": null, which only QEMU's JSON form of -blockdev can say. */
+static void blockdev_base(Args *a, const char *node, const char *path, const char *format)
+{
+    if (strcmp(format, "qcow2")) {
+        blockdev(a, node, path, format, true);
+        return;
+    }
+    g_autofree char *file_node = g_strdup_printf("%s-file", node);
+    QemuOpts *o = qemu_opts_new(NULL);
+    qemu_opts_add(o, "driver", "file");
+    qemu_opts_add(o, "filename", path);
+    qemu_opts_add(o, "node-name", file_node);
+    qemu_opts_add(o, "read-only", "on");
+    arg_opts(a, "-blockdev", o);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "driver");
+    json_builder_add_string_value(b, "qcow2");
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, file_node);
+    json_builder_set_member_name(b, "node-name");
+    json_builder_add_string_value(b, node);
+    json_builder_set_member_name(b, "read-only");
+    json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "backing");
+    json_builder_add_null_value(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonGenerator) g = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    json_generator_set_root(g, root);
+    arg(a, "-blockdev");
+    g_ptr_array_add(a->argv, json_generator_to_data(g, NULL));
+}
+
+static void add_cpu(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
+{
+    bool kvm = env->accel == VM_ACCEL_KVM;
+    QemuOpts *o = qemu_opts_new(kvm ? "host" : "max");
+    if (kvm && cfg->os == VM_OS_WINDOWS) {
+        /* Hyper-V enlightenments: Windows runs markedly faster and keeps time
+         * under KVM with these. TCG does not implement them. */
+        static const char *const hv[] = {
+            "hv-relaxed", "hv-vapic", "hv-spinlocks=0x1fff", "hv-vpindex", "hv-runtime",
+            "hv-time", "hv-synic", "hv-stimer", "hv-frequencies", "hv-reset",
+            "hv-tlbflush", "hv-ipi", NULL};
+        for (int i = 0; hv[i]; i++)
+            qemu_opts_flag(o, hv[i]);
+    }
+    arg_opts(a, "-cpu", o);
+}
+
+static void add_machine(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
+{
+    QemuOpts *o = qemu_opts_new("q35");
+    qemu_opts_add(o, "vmport", "off");
+    if (cfg->firmware == VM_FIRMWARE_UEFI) {
+        if (cfg->secure_boot)
+            qemu_opts_add(o, "smm", "on");
+        qemu_opts_add(o, "pflash0", "fw-code");
+        qemu_opts_add(o, "pflash1", "fw-vars");
+    }
+    arg_opts(a, "-machine", o);
+    if (env->accel == VM_ACCEL_KVM)
+        arg2(a, "-accel", "kvm");
+    else
+        arg2(a, "-accel", "tcg,thread=multi");
+}
+
+static void add_firmware(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
+{
+    if (cfg->firmware != VM_FIRMWARE_UEFI)
+        return;
+    if (!env->ovmf_code) {
+        if (!a->error)
+            g_set_error(&a->error, VD_ERROR, VD_ERROR_NOT_FOUND,
+                        "UEFI firmware (OVMF) was not found; install the ovmf package or set "
+                        "firmware=bios");
+        return;
+    }
+    g_autofree char *vars = env->uefi_vars ? g_strdup(env->uefi_vars)
+                                           : g_build_filename(env->vm_dir, UEFI_VARS_FILE, NULL);
+    blockdev(a, "fw-code", env->ovmf_code, "raw", true);
+    blockdev(a, "fw-vars", vars, "raw", false);
+    if (cfg->secure_boot) {
+        /* Only SMM code may write the Secure Boot variables; OVMF's SMM
+         * build does not support S3 suspend, so the chipset must not offer it. */
+        arg2(a, "-global", "driver=cfi.pflash01,property=secure,value=on");
+        arg2(a, "-global", "ICH9-LPC.disable_s3=1");
+    }
+}
+
+static void add_tpm(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
+{
+    if (!cfg->tpm)
+        return;
+    g_autofree char *sock = qemu_argv_runtime_path(env, "swtpm.sock");
+    QemuOpts *o = qemu_opts_new("socket");
+    qemu_opts_add(o, "id", "tpm-chr");
+    qemu_opts_add(o, "path", sock);
+    arg_opts(a, "-chardev", o);
+    arg2(a, "-tpmdev", "emulator,id=tpm0,chardev=tpm-chr");
+    arg2(a, "-device", "tpm-crb,tpmdev=tpm0");
+}
+
+static void add_monitors(Args *a, const QemuArgvEnv *env)
+{
+    g_autofree char *qmp = qemu_argv_runtime_path(env, "qmp.sock");
+    chardev_socket(a, "qmp", qmp, NULL);
+    arg2(a, "-mon", "chardev=qmp,mode=control");
+    if (env->supervisor_qmp_fd >= 0) {
+        /* The supervisor's own monitor: a connected socket QEMU inherits, so
+         * no other process can take it and events reach the supervisor first. */
+        QemuOpts *o = qemu_opts_new("socket");
+        qemu_opts_add(o, "id", "qmp-supervisor");
+        qemu_opts_addf(o, "fd", "%d", env->supervisor_qmp_fd);
+        arg_opts(a, "-chardev", o);
+        arg2(a, "-mon", "chardev=qmp-supervisor,mode=control");
+    }
+}
+
+static void add_devices(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
+{
+    arg2(a, "-device", "qemu-xhci,id=usb");
+    arg2(a, "-device", "usb-tablet,bus=usb.0");
+    /* Linux has virtio-gpu drivers; Windows has none in-box and an unknown OS
+     * may have none: the standard VGA works everywhere. */
+    arg2(a, "-device", cfg->os == VM_OS_LINUX ? "virtio-vga" : "VGA,vgamem_mb=64");
+
+    g_autofree char *vnc = qemu_argv_runtime_path(env, "vnc.sock");
+    QemuOpts *o = qemu_opts_new(NULL);
+    g_autofree char *vnc_unix = g_strdup_printf("unix:%s", vnc);
+    /* -vnc's first field is positional: build "unix:PATH" escaped. */
+    g_autofree char *vnc_esc = qemu_opts_escape(vnc_unix);
+    qemu_opts_flag(o, vnc_esc);
+    qemu_opts_add(o, "power-control", "off");
+    arg_opts(a, "-vnc", o);
+    arg2(a, "-display", "none");
+
+    g_autofree char *qga = qemu_argv_runtime_path(env, "qga.sock");
+    chardev_socket(a, "qga", qga, NULL);
+    arg2(a, "-device", "virtio-serial-pci,id=vser");
+    arg2(a, "-device", "virtserialport,bus=vser.0,chardev=qga,name=org.qemu.guest_agent.0");
+
+    g_autofree char *serial = qemu_argv_runtime_path(env, "serial.sock");
+    g_autofree char *serial_log = g_build_filename(env->vm_dir, "logs", "serial.log", NULL);
+    chardev_socket(a, "serial0", serial, serial_log);
+    arg2(a, "-serial", "chardev:serial0");
+}
+
+static void add_network(Args *a, const VmConfig *cfg)
+{
+    QemuOpts *o = qemu_opts_new("user");
+    qemu_opts_add(o, "id", "net0");
+    if (cfg->rdp_port)
+        qemu_opts_addf(o, "hostfwd", "tcp:127.0.0.1:%u-:3389", cfg->rdp_port);
+    for (char **f = cfg->forwards; f && *f; f++) {
+        g_auto(GStrv) hp = g_strsplit(*f, ":", 2);
+        qemu_opts_addf(o, "hostfwd", "tcp:127.0.0.1:%s-:%s", hp[0], hp[1] ? hp[1] : "");
+    }
+    arg_opts(a, "-netdev", o);
+    /* Windows Setup has no virtio-net driver until virtio-win is installed. */
+    bool in_box = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
+    arg2(a, "-device", in_box ? "e1000e,netdev=net0" : "virtio-net-pci,netdev=net0");
+}
+
+static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
+{
+    /* Windows without virtio-win drivers: devices Setup drives in-box. */
+    bool windows = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
+    if (cfg->disk) {
+        g_autofree char *path = g_path_is_absolute(cfg->disk)
+                                    ? g_strdup(cfg->disk)
+                                    : g_build_filename(env->vm_dir, cfg->disk, NULL);
+        /* The guest's device always uses node disk0: the disposable top when
+         * there is one, else the VM's disk. An overlay's base and a
+         * disposable top's backing are named explicitly (storage/vm_image.h). */
+        const char *disk_node = env->disk_top ? "disk0-vm" : "disk0";
+        if (cfg->base && !cfg->base_format) {
+            if (!a->error)
+                g_set_error(&a->error, VD_ERROR, VD_ERROR_INVALID,
+                            "the format of the base %s is not recorded; set base-format=raw "
+                            "(or qcow2)",
+                            cfg->base);
+        } else if (cfg->base) {
+            blockdev_base(a, "disk0-base", cfg->base, cfg->base_format);
+            blockdev_backed(a, disk_node, path, cfg->disk_format, false, "disk0-base");
+        } else {
+            blockdev(a, disk_node, path, cfg->disk_format, false);
+        }
+        if (env->disk_top)
+            blockdev_backed(a, "disk0", env->disk_top, "qcow2", false, disk_node);
+        /* Windows Setup cannot see virtio-blk without drivers: SATA (AHCI) until then. */
+        arg2(a, "-device", windows ? "ide-hd,drive=disk0,bus=ide.0,bootindex=1"
+                                   : "virtio-blk-pci,drive=disk0,bootindex=1");
+    }
+    /* Always a CD drive, so media can be inserted while the VM runs. */
+    if (cfg->iso) {
+        blockdev(a, "cd0-media", cfg->iso, "raw", true);
+        arg2(a, "-device", "ide-cd,id=cd0,bus=ide.1,drive=cd0-media,bootindex=2");
+    } else {
+        arg2(a, "-device", "ide-cd,id=cd0,bus=ide.1,bootindex=2");
+    }
+    /* Extra CDs (virtio drivers, guest tools, answer file): not bootable. */
+    for (unsigned i = 0; cfg->cds && cfg->cds[i]; i++) {
+        g_autofree char *node = g_strdup_printf("cd%u-media", i + 1);
+        blockdev(a, node, cfg->cds[i], "raw", true);
+        QemuOpts *o = qemu_opts_new("ide-cd");
+        qemu_opts_addf(o, "id", "cd%u", i + 1);
+        qemu_opts_addf(o, "bus", "ide.%u", i + 2);
+        qemu_opts_add(o, "drive", node);
+        arg_opts(a, "-device", o);
+    }
+}
+
+static void add_kernel(Args *a, const VmConfig *cfg)
+{
+    if (!cfg->kernel)
+        return;
+    arg2(a, "-kernel", cfg->kernel);
+    if (cfg->initrd)
+        arg2(a, "-initrd", cfg->initrd);
+    if (cfg->append)
+        arg2(a, "-append", cfg->append);
+}
+
+char **qemu_argv_build(const VmConfig *cfg, const QemuArgvEnv *env, GError **error)
+{
+    Args a = {.argv = g_ptr_array_new_with_free_func(g_free)};
+    g_autofree char *name_opt = g_strdup_printf("%s,process=vmdesk-%s", cfg->name, cfg->name);
+
+    arg(&a, env->qemu_binary ? env->qemu_binary : "qemu-system-x86_64");
+    arg2(&a, "-name", name_opt);
+    arg(&a, "-no-user-config");
+    arg(&a, "-nodefaults");
+    add_machine(&a, cfg, env);
+    add_cpu(&a, cfg, env);
+    g_autofree char *smp = g_strdup_printf("%u", qemu_argv_vcpus(cfg, env->host_cpus));
+    arg2(&a, "-smp", smp);
+    g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT "M", cfg->memory >> 20);
+    arg2(&a, "-m", mem);
+    arg2(&a, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    arg2(&a, "-rtc", cfg->os == VM_OS_WINDOWS ? "base=localtime,driftfix=slew" : "base=utc");
+    add_firmware(&a, cfg, env);
+    add_tpm(&a, cfg, env);
+    add_monitors(&a, env);
+    add_devices(&a, cfg, env);
+    add_network(&a, cfg);
+    add_storage(&a, cfg, env);
+    add_kernel(&a, cfg);
+    for (char **q = cfg->qemu_args; q && *q; q++)
+        arg(&a, *q);
+
+    if (a.error) {
+        g_propagate_error(error, a.error);
+        g_ptr_array_unref(a.argv);
+        return NULL;
+    }
+    g_ptr_array_add(a.argv, NULL);
+    return (char **)g_ptr_array_free(a.argv, FALSE);
+}

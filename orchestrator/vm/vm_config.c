@@ -1,0 +1,610 @@
+#include "vm/vm_config.h"
+
+#include "common/error.h"
+#include "common/keyfile.h"
+#include "common/paths.h"
+#include "common/size.h"
+
+#include <string.h>
+
+#define GROUP "vm"
+#define MEMORY_MIN (64ull << 20)
+#define CPUS_MAX 255u
+
+VmConfig *vm_config_new(const char *name)
+{
+    VmConfig *cfg = g_new0(VmConfig, 1);
+    cfg->name = g_strdup(name);
+    cfg->os = VM_OS_LINUX;
+    cfg->memory = 4ull << 30;
+    cfg->cpus = 2;
+    cfg->firmware = VM_FIRMWARE_UEFI;
+    cfg->accel = VM_ACCEL_AUTO;
+    cfg->performance = VM_PERF_STANDARD;
+    cfg->disk_format = g_strdup("qcow2");
+    return cfg;
+}
+
+void vm_config_free(VmConfig *cfg)
+{
+    if (!cfg)
+        return;
+    g_free(cfg->name);
+    g_free(cfg->disk);
+    g_free(cfg->disk_format);
+    g_free(cfg->base);
+    g_free(cfg->base_format);
+    g_free(cfg->iso);
+    g_free(cfg->kernel);
+    g_free(cfg->initrd);
+    g_free(cfg->append);
+    g_strfreev(cfg->forwards);
+    g_strfreev(cfg->qemu_args);
+    g_strfreev(cfg->shares);
+    g_strfreev(cfg->cds);
+    g_free(cfg);
+}
+
+static const char *const os_names[] = {"linux", "windows", "other", NULL};
+static const char *const fw_names[] = {"bios", "uefi", NULL};
+static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
+static const char *const perf_names[] = {"standard", "powersave", "turbo", NULL};
+static const char *const on_shutdown_names[] = {"keep", "commit", "discard", "ask", NULL};
+
+const char *vm_os_to_string(VmOs os) { return os_names[os]; }
+const char *vm_firmware_to_string(VmFirmware fw) { return fw_names[fw]; }
+const char *vm_accel_to_string(VmAccel accel) { return accel_names[accel]; }
+const char *vm_perf_to_string(VmPerf perf) { return perf_names[perf]; }
+const char *vm_on_shutdown_to_string(VmOnShutdown v) { return on_shutdown_names[v]; }
+
+static bool parse_enum(const char *key, const char *value, const char *const *names, int *out,
+                       GError **error)
+{
+    for (int i = 0; names[i]; i++) {
+        if (g_ascii_strcasecmp(value, names[i]) == 0) {
+            *out = i;
+            return true;
+        }
+    }
+    g_autofree char *choices = g_strjoinv("|", (char **)names);
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not one of %s", key, value,
+                choices);
+    return false;
+}
+
+bool vm_accel_from_string(const char *s, VmAccel *out, GError **error)
+{
+    int v;
+    if (!parse_enum("accel", s, accel_names, &v, error))
+        return false;
+    *out = (VmAccel)v;
+    return true;
+}
+
+static bool parse_bool(const char *key, const char *value, bool *out, GError **error)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1", NULL};
+    static const char *const no[] = {"false", "no", "off", "0", NULL};
+    for (int i = 0; yes[i]; i++) {
+        if (g_ascii_strcasecmp(value, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+        if (g_ascii_strcasecmp(value, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not on or off", key, value);
+    return false;
+}
+
+static bool parse_uint(const char *key, const char *value, unsigned min, unsigned max,
+                       unsigned *out, GError **error)
+{
+    guint64 v = 0;
+    if (!g_ascii_string_to_unsigned(value, 10, min, max, &v, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not a number from %u to %u",
+                    key, value, min, max);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+static bool has_control_chars(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* A path value: non-empty, no control characters; relative paths are kept
+ * (disk is relative to the VM folder), the CLI makes user paths absolute. */
+static bool parse_path(const char *key, const char *value, char **out, GError **error)
+{
+    if (has_control_chars(value)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the path contains a control character",
+                    key);
+        return false;
+    }
+    g_free(*out);
+    *out = *value ? g_strdup(value) : NULL;
+    return true;
+}
+
+static bool parse_port(const char *key, const char *value, unsigned *out, GError **error)
+{
+    return parse_uint(key, value, 1024, 65535, out, error);
+}
+
+/* "HOSTPORT:GUESTPORT", tcp, host side bound to 127.0.0.1. */
+static bool validate_forward(const char *value, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(value, ":", -1);
+    unsigned host, guest;
+    if (g_strv_length(parts) != 2 || !parse_port("forward", parts[0], &host, NULL) ||
+        !parse_uint("forward", parts[1], 1, 65535, &guest, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "forward: \"%s\" is not HOSTPORT:GUESTPORT (host port 1024-65535), "
+                    "for example 8080:80",
+                    value);
+        return false;
+    }
+    return true;
+}
+
+static bool validate_qemu_arg(const char *value, GError **error)
+{
+    if (!*value || has_control_chars(value)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "qemu-arg: an extra QEMU argument must be non-empty text without control "
+                    "characters");
+        return false;
+    }
+    return true;
+}
+
+/* "Z=/absolute/path": a drive letter and a host folder. */
+static bool validate_share(const char *value, GError **error)
+{
+    const char *eq = strchr(value, '=');
+    if (!eq || eq - value != 1 || !g_ascii_isalpha(value[0]) || eq[1] != '/' ||
+        has_control_chars(value)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "share: \"%s\" is not LETTER=/absolute/path, for example Z=/home/me/Documents",
+                    value);
+        return false;
+    }
+    return true;
+}
+
+/* An extra CD image: an absolute path without control characters. */
+static bool validate_cd(const char *value, GError **error)
+{
+    if (value[0] != '/' || has_control_chars(value)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: \"%s\" is not an absolute path of a CD image", value);
+        return false;
+    }
+    return true;
+}
+
+typedef enum { KEY_SCALAR, KEY_LIST } KeyKind;
+
+typedef struct {
+    const char *name;
+    KeyKind kind;
+    bool unsafe_running; /* refused while the VM runs */
+} KeyInfo;
+
+static const KeyInfo keys[] = {
+    {"os", KEY_SCALAR, false},
+    {"memory", KEY_SCALAR, false},
+    {"cpus", KEY_SCALAR, false},
+    {"firmware", KEY_SCALAR, true},
+    {"tpm", KEY_SCALAR, true},
+    {"secure-boot", KEY_SCALAR, true},
+    {"virtio", KEY_SCALAR, true},
+    {"accel", KEY_SCALAR, false},
+    {"performance", KEY_SCALAR, false},
+    {"disk", KEY_SCALAR, true},
+    {"disk-format", KEY_SCALAR, true},
+    {"base", KEY_SCALAR, true},
+    {"base-format", KEY_SCALAR, true},
+    {"on-shutdown", KEY_SCALAR, false},
+    {"iso", KEY_SCALAR, false},
+    {"kernel", KEY_SCALAR, false},
+    {"initrd", KEY_SCALAR, false},
+    {"append", KEY_SCALAR, false},
+    {"rdp-port", KEY_SCALAR, true},
+    {"forward", KEY_LIST, true},
+    {"qemu-arg", KEY_LIST, false},
+    {"share", KEY_LIST, false},
+    {"cd", KEY_LIST, true},
+};
+
+const char *const *vm_config_keys(void)
+{
+    static const char *names[G_N_ELEMENTS(keys) + 1];
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        names[i] = keys[i].name;
+    return names;
+}
+
+static const KeyInfo *find_key(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError **error)
+{
+    int e;
+    if (!strcmp(key, "os")) {
+        if (!parse_enum(key, value, os_names, &e, error))
+            return false;
+        cfg->os = (VmOs)e;
+    } else if (!strcmp(key, "memory")) {
+        uint64_t bytes;
+        if (!vd_size_parse(value, 'M', &bytes, error)) {
+            g_prefix_error(error, "memory: ");
+            return false;
+        }
+        if (bytes < MEMORY_MIN || bytes % (1 << 20)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "memory: %s is not a whole number of MiB of at least 64M", value);
+            return false;
+        }
+        cfg->memory = bytes;
+    } else if (!strcmp(key, "cpus")) {
+        return parse_uint(key, value, 1, CPUS_MAX, &cfg->cpus, error);
+    } else if (!strcmp(key, "firmware")) {
+        if (!parse_enum(key, value, fw_names, &e, error))
+            return false;
+        cfg->firmware = (VmFirmware)e;
+    } else if (!strcmp(key, "tpm")) {
+        return parse_bool(key, value, &cfg->tpm, error);
+    } else if (!strcmp(key, "secure-boot")) {
+        return parse_bool(key, value, &cfg->secure_boot, error);
+    } else if (!strcmp(key, "virtio")) {
+        return parse_bool(key, value, &cfg->virtio, error);
+    } else if (!strcmp(key, "accel")) {
+        if (!parse_enum(key, value, accel_names, &e, error))
+            return false;
+        cfg->accel = (VmAccel)e;
+    } else if (!strcmp(key, "performance")) {
+        if (!parse_enum(key, value, perf_names, &e, error))
+            return false;
+        cfg->performance = (VmPerf)e;
+    } else if (!strcmp(key, "disk")) {
+        return parse_path(key, value, &cfg->disk, error);
+    } else if (!strcmp(key, "disk-format")) {
+        if (strcmp(value, "qcow2") && strcmp(value, "raw")) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "disk-format: \"%s\" is not qcow2 or raw", value);
+            return false;
+        }
+        g_free(cfg->disk_format);
+        cfg->disk_format = g_strdup(value);
+    } else if (!strcmp(key, "base-format")) {
+        if (strcmp(value, "qcow2") && strcmp(value, "raw")) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "base-format: \"%s\" is not raw or qcow2", value);
+            return false;
+        }
+        g_free(cfg->base_format);
+        cfg->base_format = g_strdup(value);
+    } else if (!strcmp(key, "base")) {
+        if (*value && !g_path_is_absolute(value)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "base: \"%s\" is not an absolute path",
+                        value);
+            return false;
+        }
+        return parse_path(key, value, &cfg->base, error);
+    } else if (!strcmp(key, "on-shutdown")) {
+        if (!parse_enum(key, value, on_shutdown_names, &e, error))
+            return false;
+        cfg->on_shutdown = (VmOnShutdown)e;
+    } else if (!strcmp(key, "iso")) {
+        return parse_path(key, value, &cfg->iso, error);
+    } else if (!strcmp(key, "kernel")) {
+        return parse_path(key, value, &cfg->kernel, error);
+    } else if (!strcmp(key, "initrd")) {
+        return parse_path(key, value, &cfg->initrd, error);
+    } else if (!strcmp(key, "append")) {
+        if (has_control_chars(value)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "append: the kernel command line contains a control character");
+            return false;
+        }
+        g_free(cfg->append);
+        cfg->append = *value ? g_strdup(value) : NULL;
+    } else if (!strcmp(key, "rdp-port")) {
+        return parse_port(key, value, &cfg->rdp_port, error);
+    } else {
+        g_assert_not_reached();
+    }
+    return true;
+}
+
+static bool list_add(char ***list, const char *key, const char *value, GError **error)
+{
+    bool ok = !strcmp(key, "forward")  ? validate_forward(value, error)
+              : !strcmp(key, "share") ? validate_share(value, error)
+              : !strcmp(key, "cd")    ? validate_cd(value, error)
+                                      : validate_qemu_arg(value, error);
+    if (!ok)
+        return false;
+    if (!strcmp(key, "cd") && *list && g_strv_length(*list) >= VM_EXTRA_CDS_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: at most %d extra CD drives (the SATA controller has six ports)",
+                    VM_EXTRA_CDS_MAX);
+        return false;
+    }
+    GStrvBuilder *b = g_strv_builder_new();
+    if (*list)
+        g_strv_builder_addv(b, (const char **)*list);
+    g_strv_builder_add(b, value);
+    g_strfreev(*list);
+    *list = g_strv_builder_end(b);
+    g_strv_builder_unref(b);
+    return true;
+}
+
+static char ***list_field(VmConfig *cfg, const char *key)
+{
+    return !strcmp(key, "forward") ? &cfg->forwards
+           : !strcmp(key, "share") ? &cfg->shares
+           : !strcmp(key, "cd")    ? &cfg->cds
+                                   : &cfg->qemu_args;
+}
+
+bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *next_start,
+                   GError **error)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "\"%s\" is not KEY=VALUE (for example memory=8G)", assignment);
+        return false;
+    }
+    bool append = eq[-1] == '+';
+    g_autofree char *key = g_strndup(assignment, (gsize)(eq - assignment) - (append ? 1 : 0));
+    const char *value = eq + 1;
+    const KeyInfo *info = find_key(key);
+    if (!info) {
+        g_autofree char *all = g_strjoinv(", ", (char **)vm_config_keys());
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "unknown setting \"%s\"; settings are: %s",
+                    key, all);
+        return false;
+    }
+    /* The file is UTF-8 (GKeyFile): a value it cannot hold would make the
+     * saved config unreadable. */
+    if (!g_utf8_validate(value, -1, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the value is not valid UTF-8", key);
+        return false;
+    }
+    if (append && info->kind != KEY_LIST) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "%s holds one value; use %s=VALUE, not +=", key, key);
+        return false;
+    }
+    if (running && info->unsafe_running) {
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
+                    "%s cannot change while the VM runs; stop it first (vmdesk stop %s)", key,
+                    cfg->name);
+        return false;
+    }
+    if (info->kind == KEY_LIST) {
+        char ***list = list_field(cfg, key);
+        if (!append) {
+            g_clear_pointer(list, g_strfreev);
+            if (*value && !list_add(list, key, value, error))
+                return false;
+        } else if (!list_add(list, key, value, error)) {
+            return false;
+        }
+    } else if (!set_scalar(cfg, key, value, error)) {
+        return false;
+    }
+    if (next_start)
+        *next_start = running;
+    return vm_config_validate(cfg, error);
+}
+
+bool vm_config_validate(const VmConfig *cfg, GError **error)
+{
+    if (!vd_name_validate(cfg->name, error))
+        return false;
+    if (cfg->initrd && !cfg->kernel) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "initrd needs a kernel: set kernel=PATH too (direct kernel boot)");
+        return false;
+    }
+    if (cfg->append && !cfg->kernel) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "append is the command line of a direct kernel boot: set kernel=PATH too");
+        return false;
+    }
+    if (cfg->base && (!cfg->disk || g_strcmp0(cfg->disk_format, "qcow2"))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "base needs a qcow2 overlay as the disk (disk-format=qcow2)");
+        return false;
+    }
+    if (cfg->secure_boot && cfg->firmware != VM_FIRMWARE_UEFI) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "Secure Boot needs UEFI firmware: set firmware=uefi or secure-boot=off");
+        return false;
+    }
+    if (cfg->cds && g_strv_length(cfg->cds) > VM_EXTRA_CDS_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cd: at most %d extra CD drives (the SATA controller has six ports)",
+                    VM_EXTRA_CDS_MAX);
+        return false;
+    }
+    /* QEMU cannot start with two forwards from one host port. */
+    for (char **f = cfg->forwards; f && *f; f++) {
+        for (char **g = cfg->forwards; g != f; g++) {
+            if (atoi(*g) == atoi(*f)) {
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                            "forward %s and forward %s use the same host port", *g, *f);
+                return false;
+            }
+        }
+    }
+    if (cfg->rdp_port) {
+        for (char **f = cfg->forwards; f && *f; f++) {
+            if ((unsigned)atoi(*f) == cfg->rdp_port) {
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                            "forward %s uses host port %u, which is the RDP port", *f,
+                            cfg->rdp_port);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+char *vm_config_to_data(const VmConfig *cfg, gsize *len)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *mem = vd_size_format(cfg->memory);
+    g_key_file_set_string(kf, GROUP, "name", cfg->name);
+    g_key_file_set_string(kf, GROUP, "os", vm_os_to_string(cfg->os));
+    g_key_file_set_string(kf, GROUP, "memory", mem);
+    g_key_file_set_integer(kf, GROUP, "cpus", (int)cfg->cpus);
+    g_key_file_set_string(kf, GROUP, "firmware", vm_firmware_to_string(cfg->firmware));
+    g_key_file_set_string(kf, GROUP, "tpm", cfg->tpm ? "on" : "off");
+    g_key_file_set_string(kf, GROUP, "secure-boot", cfg->secure_boot ? "on" : "off");
+    /* Only when on: configs from before the key stay byte for byte the same. */
+    if (cfg->virtio)
+        g_key_file_set_string(kf, GROUP, "virtio", "on");
+    g_key_file_set_string(kf, GROUP, "accel", vm_accel_to_string(cfg->accel));
+    g_key_file_set_string(kf, GROUP, "performance", vm_perf_to_string(cfg->performance));
+    if (cfg->disk)
+        g_key_file_set_string(kf, GROUP, "disk", cfg->disk);
+    g_key_file_set_string(kf, GROUP, "disk-format", cfg->disk_format);
+    if (cfg->base)
+        g_key_file_set_string(kf, GROUP, "base", cfg->base);
+    if (cfg->base && cfg->base_format)
+        g_key_file_set_string(kf, GROUP, "base-format", cfg->base_format);
+    if (cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP)
+        g_key_file_set_string(kf, GROUP, "on-shutdown", vm_on_shutdown_to_string(cfg->on_shutdown));
+    if (cfg->iso)
+        g_key_file_set_string(kf, GROUP, "iso", cfg->iso);
+    if (cfg->kernel)
+        g_key_file_set_string(kf, GROUP, "kernel", cfg->kernel);
+    if (cfg->initrd)
+        g_key_file_set_string(kf, GROUP, "initrd", cfg->initrd);
+    if (cfg->append)
+        g_key_file_set_string(kf, GROUP, "append", cfg->append);
+    if (cfg->rdp_port)
+        g_key_file_set_integer(kf, GROUP, "rdp-port", (int)cfg->rdp_port);
+    if (cfg->forwards)
+        g_key_file_set_string_list(kf, GROUP, "forward", (const char *const *)cfg->forwards,
+                                   g_strv_length(cfg->forwards));
+    if (cfg->qemu_args)
+        g_key_file_set_string_list(kf, GROUP, "qemu-arg", (const char *const *)cfg->qemu_args,
+                                   g_strv_length(cfg->qemu_args));
+    if (cfg->shares)
+        g_key_file_set_string_list(kf, GROUP, "share", (const char *const *)cfg->shares,
+                                   g_strv_length(cfg->shares));
+    if (cfg->cds)
+        g_key_file_set_string_list(kf, GROUP, "cd", (const char *const *)cfg->cds,
+                                   g_strv_length(cfg->cds));
+    return g_key_file_to_data(kf, len, NULL);
+}
+
+VmConfig *vm_config_from_data(const char *data, gsize len, const char *origin, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s is malformed: %s", origin,
+                    local->message);
+        return NULL;
+    }
+    /* GLib 2.74 warns about its own overwritten GError (and leaks it) when a
+     * value holds an invalid escape and ends in a lone backslash: refuse a
+     * lone trailing backslash before GKeyFile unescapes anything. */
+    g_auto(GStrv) raw_keys = g_key_file_get_keys(kf, GROUP, NULL, NULL);
+    for (char **k = raw_keys; k && *k; k++) {
+        g_autofree char *raw = g_key_file_get_value(kf, GROUP, *k, NULL);
+        gsize n = raw ? strlen(raw) : 0, slashes = 0;
+        while (slashes < n && raw[n - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "%s: the value of \"%s\" ends with a lone backslash", origin, *k);
+            return NULL;
+        }
+    }
+    g_autofree char *name = g_key_file_get_string(kf, GROUP, "name", NULL);
+    if (!name) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s has no [vm] name= entry", origin);
+        return NULL;
+    }
+    g_autoptr(VmConfig) cfg = vm_config_new(name);
+    /* A missing secure-boot/tpm key means off, not the create defaults. */
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        if (strcmp(*g, GROUP)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: unknown section [%s]", origin, *g);
+            return NULL;
+        }
+    }
+    g_auto(GStrv) names = g_key_file_get_keys(kf, GROUP, NULL, NULL);
+    for (char **k = names; k && *k; k++) {
+        if (!strcmp(*k, "name"))
+            continue;
+        const KeyInfo *info = find_key(*k);
+        if (!info) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "%s: unknown key \"%s\"; fix the file or recreate the VM", origin, *k);
+            return NULL;
+        }
+        if (info->kind == KEY_LIST) {
+            g_auto(GStrv) vals = g_key_file_get_string_list(kf, GROUP, *k, NULL, &local);
+            if (!vals || local)
+                goto bad_value;
+            for (char **v = vals; *v; v++)
+                if (!list_add(list_field(cfg, *k), *k, *v, &local))
+                    goto bad_value;
+        } else {
+            /* GKeyFile returns a value and sets an error for an invalid
+             * escape sequence: the error wins. */
+            g_autofree char *v = g_key_file_get_string(kf, GROUP, *k, &local);
+            if (!v || local || !set_scalar(cfg, *k, v, &local))
+                goto bad_value;
+        }
+        continue;
+    bad_value:
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: %s", origin, local->message);
+        return NULL;
+    }
+    if (!vm_config_validate(cfg, &local)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: %s", origin, local->message);
+        return NULL;
+    }
+    return g_steal_pointer(&cfg);
+}
+
+VmConfig *vm_config_load(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &data, &len, error))
+        return NULL;
+    return vm_config_from_data(data, len, path, error);
+}
+
+bool vm_config_save(const VmConfig *cfg, const char *path, GError **error)
+{
+    gsize len = 0;
+    g_autofree char *data = vm_config_to_data(cfg, &len);
+    return vd_file_write_atomic(path, data, (gssize)len, 0600, error);
+}
