@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/fd_io.h"
+#include "common/json_build.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -105,10 +106,7 @@ static AppRequest *parse_request(const char *line)
 
 static void send_json(int fd, JsonBuilder *b)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
+    g_autofree char *text = vd_json_builder_to_string(b);
     g_autofree char *line = g_strconcat(text, "\n", NULL);
     vd_fd_send_all(fd, line, strlen(line), g_get_monotonic_time() + READ_TIMEOUT_US);
 }

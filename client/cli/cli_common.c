@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "common/size.h"
 #include "vm/vm_control.h"
 #include "vm/vm_store.h"
@@ -58,10 +59,7 @@ bool cli_expect_args(const char *cmd, int argc, int min, int max, int *status)
 
 void cli_print_json(JsonNode *node)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, node);
-    g_autofree char *s = json_generator_to_data(gen, NULL);
+    g_autofree char *s = vd_json_node_to_string(node, TRUE);
     printf("%s\n", s);
 }
 
@@ -74,15 +72,6 @@ static void add_endpoint(JsonBuilder *b, const char *member, const char *key, co
     json_builder_end_object(b);
 }
 
-static void add_opt_string(JsonBuilder *b, const char *member, const char *v)
-{
-    json_builder_set_member_name(b, member);
-    if (v)
-        json_builder_add_string_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
 JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -92,9 +81,9 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
     json_builder_add_string_value(b, cfg->name);
     json_builder_set_member_name(b, "state");
     json_builder_add_string_value(b, vm_state_to_string(st->state));
-    add_opt_string(b, "reason", st->reason);
-    add_opt_string(b, "accelerator", active ? st->accel : NULL);
-    add_opt_string(b, "accelerator-reason", active ? st->accel_reason : NULL);
+    vd_json_add_string_or_null(b, "reason", st->reason);
+    vd_json_add_string_or_null(b, "accelerator", active ? st->accel : NULL);
+    vd_json_add_string_or_null(b, "accelerator-reason", active ? st->accel_reason : NULL);
     unsigned port = active && st->rdp_port ? st->rdp_port : cfg->rdp_port;
     json_builder_set_member_name(b, "rdp");
     json_builder_begin_object(b);
@@ -146,14 +135,14 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         json_builder_set_member_name(b, "performance");
         json_builder_add_string_value(b, vm_perf_to_string(cfg->performance));
         g_autofree char *disk = vm_store_disk_path(cfg);
-        add_opt_string(b, "disk", disk);
+        vd_json_add_string_or_null(b, "disk", disk);
         json_builder_set_member_name(b, "disk-format");
         json_builder_add_string_value(b, cfg->disk_format);
-        add_opt_string(b, "base", cfg->base);
-        add_opt_string(b, "base-format", cfg->base ? cfg->base_format : NULL);
+        vd_json_add_string_or_null(b, "base", cfg->base);
+        vd_json_add_string_or_null(b, "base-format", cfg->base ? cfg->base_format : NULL);
         json_builder_set_member_name(b, "on-shutdown");
         json_builder_add_string_value(b, vm_on_shutdown_to_string(cfg->on_shutdown));
-        add_opt_string(b, "iso", cfg->iso);
+        vd_json_add_string_or_null(b, "iso", cfg->iso);
         json_builder_set_member_name(b, "cds");
         json_builder_begin_array(b);
         for (char **c = cfg->cds; c && *c; c++)
@@ -161,9 +150,9 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         json_builder_end_array(b);
         json_builder_set_member_name(b, "virtio");
         json_builder_add_boolean_value(b, cfg->virtio);
-        add_opt_string(b, "kernel", cfg->kernel);
-        add_opt_string(b, "initrd", cfg->initrd);
-        add_opt_string(b, "append", cfg->append);
+        vd_json_add_string_or_null(b, "kernel", cfg->kernel);
+        vd_json_add_string_or_null(b, "initrd", cfg->initrd);
+        vd_json_add_string_or_null(b, "append", cfg->append);
         json_builder_set_member_name(b, "qemu-args");
         json_builder_begin_array(b);
         for (char **q = cfg->qemu_args; q && *q; q++)
@@ -177,7 +166,7 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         json_builder_add_int_value(b, active ? st->supervisor_pid : 0);
         json_builder_set_member_name(b, "qemu-pid");
         json_builder_add_int_value(b, active ? st->qemu_pid : 0);
-        add_opt_string(b, "qemu-version", st->qemu_version);
+        vd_json_add_string_or_null(b, "qemu-version", st->qemu_version);
         json_builder_set_member_name(b, "since");
         json_builder_add_int_value(b, st->since / G_USEC_PER_SEC);
         json_builder_set_member_name(b, "exit-status");

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "fetch/fetch.h"
 #include "fetch/fetch_catalog.h"
 
@@ -114,15 +115,6 @@ static void print_list_text(void)
     }
 }
 
-static void add_opt_string(JsonBuilder *b, const char *member, const char *v)
-{
-    json_builder_set_member_name(b, member);
-    if (v)
-        json_builder_add_string_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
 static void print_list_json(void)
 {
     size_t n;
@@ -130,7 +122,7 @@ static void print_list_json(void)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     const char *mirror = g_getenv("VMDESK_FETCH_MIRROR");
-    add_opt_string(b, "mirror", mirror && *mirror ? mirror : NULL);
+    vd_json_add_string_or_null(b, "mirror", mirror && *mirror ? mirror : NULL);
     json_builder_set_member_name(b, "isos");
     json_builder_begin_array(b);
     for (size_t i = 0; i < n; i++) {
@@ -138,25 +130,25 @@ static void print_list_json(void)
         g_autofree char *checksum =
             folder && e[i].checksum_file ? g_strconcat(folder, e[i].checksum_file, NULL) : NULL;
         json_builder_begin_object(b);
-        add_opt_string(b, "id", e[i].id);
-        add_opt_string(b, "name", e[i].name);
-        add_opt_string(b, "folder", folder);
-        add_opt_string(b, "file", e[i].manual_page ? NULL : e[i].file);
+        vd_json_add_string_or_null(b, "id", e[i].id);
+        vd_json_add_string_or_null(b, "name", e[i].name);
+        vd_json_add_string_or_null(b, "folder", folder);
+        vd_json_add_string_or_null(b, "file", e[i].manual_page ? NULL : e[i].file);
         json_builder_set_member_name(b, "approx-size-bytes");
         if (e[i].approx_size)
             json_builder_add_int_value(b, (gint64)e[i].approx_size);
         else
             json_builder_add_null_value(b);
-        add_opt_string(b, "verification", e[i].manual_page    ? NULL
+        vd_json_add_string_or_null(b, "verification", e[i].manual_page    ? NULL
                                           : e[i].sha256        ? "fixed"
                                           : e[i].checksum_file ? "checksum-list"
                                                                : "none");
-        add_opt_string(b, "sha256", e[i].sha256);
-        add_opt_string(b, "checksum-url", checksum);
+        vd_json_add_string_or_null(b, "sha256", e[i].sha256);
+        vd_json_add_string_or_null(b, "checksum-url", checksum);
         json_builder_set_member_name(b, "downloadable");
         json_builder_add_boolean_value(b, e[i].manual_page == NULL);
-        add_opt_string(b, "manual-page", e[i].manual_page);
-        add_opt_string(b, "note", e[i].note);
+        vd_json_add_string_or_null(b, "manual-page", e[i].manual_page);
+        vd_json_add_string_or_null(b, "note", e[i].note);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "common/paths.h"
 #include "guest/rdp_service.h"
 #include "session/rdp/rdp_probe.h"
@@ -160,26 +161,17 @@ static void print_text(const Target *t, const RdpProbeInfo *info, int timeout_ms
     }
 }
 
-static void add_string_or_null(JsonBuilder *b, const char *member, const char *value)
-{
-    json_builder_set_member_name(b, member);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
 static void print_json(const Target *t, unsigned requested, const RdpProbeInfo *info,
                        const RdpServiceInfo *agent)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_or_null(b, "vm", t->vm);
-    add_string_or_null(b, "host", t->host);
+    vd_json_add_string_or_null(b, "vm", t->vm);
+    vd_json_add_string_or_null(b, "host", t->host);
     json_builder_set_member_name(b, "port");
     json_builder_add_int_value(b, t->port);
-    add_string_or_null(b, "address", info->address);
-    add_string_or_null(b, "result", rdp_probe_result_to_string(info->result));
+    vd_json_add_string_or_null(b, "address", info->address);
+    vd_json_add_string_or_null(b, "result", rdp_probe_result_to_string(info->result));
     json_builder_set_member_name(b, "ready");
     json_builder_add_boolean_value(b, info->result == RDP_PROBE_READY);
     json_builder_set_member_name(b, "connected");
@@ -195,8 +187,8 @@ static void print_json(const Target *t, unsigned requested, const RdpProbeInfo *
     bool ready = info->result == RDP_PROBE_READY;
     json_builder_set_member_name(b, "negotiated");
     json_builder_add_boolean_value(b, ready && info->negotiated);
-    add_string_or_null(b, "protocol", ready ? rdp_probe_protocol_id(info->protocol) : NULL);
-    add_string_or_null(b, "protocol-name", ready ? rdp_probe_protocol_name(info->protocol) : NULL);
+    vd_json_add_string_or_null(b, "protocol", ready ? rdp_probe_protocol_id(info->protocol) : NULL);
+    vd_json_add_string_or_null(b, "protocol-name", ready ? rdp_probe_protocol_name(info->protocol) : NULL);
     json_builder_set_member_name(b, "server-flags");
     json_builder_add_int_value(b, ready ? info->server_flags : 0);
     json_builder_set_member_name(b, "failure-code");
@@ -204,15 +196,15 @@ static void print_json(const Target *t, unsigned requested, const RdpProbeInfo *
         json_builder_add_int_value(b, info->failure_code);
     else
         json_builder_add_null_value(b);
-    add_string_or_null(b, "detail", info->detail);
+    vd_json_add_string_or_null(b, "detail", info->detail);
     json_builder_set_member_name(b, "elapsed-ms");
     json_builder_add_double_value(b, (double)info->elapsed_us / 1000.0);
     json_builder_set_member_name(b, "guest-agent");
     if (agent) {
         json_builder_begin_object(b);
-        add_string_or_null(b, "rdp-service", rdp_service_state_to_string(agent->state));
-        add_string_or_null(b, "service", agent->service);
-        add_string_or_null(b, "detail", agent->detail);
+        vd_json_add_string_or_null(b, "rdp-service", rdp_service_state_to_string(agent->state));
+        vd_json_add_string_or_null(b, "service", agent->service);
+        vd_json_add_string_or_null(b, "detail", agent->detail);
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "guest/guest_tools.h"
 #include "vm/vm_store.h"
 
@@ -71,15 +72,6 @@ static int install(const char *name, const char *packages, bool run)
     return 0;
 }
 
-static void add_string(JsonBuilder *b, const char *member, const char *v)
-{
-    json_builder_set_member_name(b, member);
-    if (v)
-        json_builder_add_string_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
 static int status(const char *name, bool json)
 {
     GError *err = NULL;
@@ -94,30 +86,30 @@ static int status(const char *name, bool json)
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        add_string(b, "vm", name);
+        vd_json_add_string_or_null(b, "vm", name);
         json_builder_set_member_name(b, "guest-agent");
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "answered");
         json_builder_add_boolean_value(b, st.agent);
-        add_string(b, "version", st.agent_version);
-        add_string(b, "detail", st.agent ? NULL : st.agent_detail);
+        vd_json_add_string_or_null(b, "version", st.agent_version);
+        vd_json_add_string_or_null(b, "detail", st.agent ? NULL : st.agent_detail);
         json_builder_end_object(b);
         json_builder_set_member_name(b, "os");
         if (st.os_id || st.os_pretty_name) {
             json_builder_begin_object(b);
-            add_string(b, "id", st.os_id);
-            add_string(b, "pretty-name", st.os_pretty_name);
-            add_string(b, "version", st.os_version);
-            add_string(b, "kernel-release", st.kernel_release);
+            vd_json_add_string_or_null(b, "id", st.os_id);
+            vd_json_add_string_or_null(b, "pretty-name", st.os_pretty_name);
+            vd_json_add_string_or_null(b, "version", st.os_version);
+            vd_json_add_string_or_null(b, "kernel-release", st.kernel_release);
             json_builder_end_object(b);
         } else {
             json_builder_add_null_value(b);
         }
         json_builder_set_member_name(b, "rdp-service");
         json_builder_begin_object(b);
-        add_string(b, "state", rdp_service_state_to_string(st.rdp.state));
-        add_string(b, "service", st.rdp.service);
-        add_string(b, "detail", st.rdp.detail);
+        vd_json_add_string_or_null(b, "state", rdp_service_state_to_string(st.rdp.state));
+        vd_json_add_string_or_null(b, "service", st.rdp.service);
+        vd_json_add_string_or_null(b, "detail", st.rdp.detail);
         json_builder_end_object(b);
         json_builder_set_member_name(b, "tools");
         json_builder_begin_object(b);
@@ -126,8 +118,8 @@ static int status(const char *name, bool json)
             json_builder_add_null_value(b);
         else
             json_builder_add_boolean_value(b, st.tools == 1);
-        add_string(b, "marker", st.tools_marker);
-        add_string(b, "detail", st.tools_detail);
+        vd_json_add_string_or_null(b, "marker", st.tools_marker);
+        vd_json_add_string_or_null(b, "detail", st.tools_detail);
         json_builder_end_object(b);
         json_builder_set_member_name(b, "answer-file-removed");
         json_builder_add_boolean_value(b, removed);

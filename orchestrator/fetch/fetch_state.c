@@ -2,6 +2,7 @@
 #include "fetch/fetch_priv.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "common/keyfile.h"
 
 #include <json-glib/json-glib.h>
@@ -130,15 +131,6 @@ bool fetch_state_load(const char *path, FetchState *st, GError **error)
     return true;
 }
 
-static void add_string_or_null(JsonBuilder *b, const char *member, const char *v)
-{
-    json_builder_set_member_name(b, member);
-    if (v)
-        json_builder_add_string_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
 bool fetch_state_save(const char *path, const FetchState *st, const GArray *extra,
                       GError **error)
 {
@@ -153,11 +145,11 @@ bool fetch_state_save(const char *path, const FetchState *st, const GArray *extr
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_or_null(b, "url", st->url);
+    vd_json_add_string_or_null(b, "url", st->url);
     json_builder_set_member_name(b, "size");
     json_builder_add_int_value(b, (gint64)st->size);
-    add_string_or_null(b, "etag", st->etag);
-    add_string_or_null(b, "last-modified", st->last_modified);
+    vd_json_add_string_or_null(b, "etag", st->etag);
+    vd_json_add_string_or_null(b, "last-modified", st->last_modified);
     json_builder_set_member_name(b, "done");
     json_builder_begin_array(b);
     for (guint i = 0; i < all->len; i++) {
@@ -171,9 +163,6 @@ bool fetch_state_save(const char *path, const FetchState *st, const GArray *extr
     json_builder_set_member_name(b, "done-bytes");
     json_builder_add_int_value(b, (gint64)fetch_ranges_total(all));
     json_builder_end_object(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
+    g_autofree char *text = vd_json_builder_to_string(b);
     return vd_file_write_atomic(path, text, -1, 0644, error);
 }

@@ -1,6 +1,7 @@
 #include "qemu/qemu_argv.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "qemu/qemu_opts.h"
 
 #include <json-glib/json-glib.h>
@@ -134,11 +135,8 @@ static void blockdev_base(Args *a, const char *node, const char *path, const cha
     json_builder_set_member_name(b, "backing");
     json_builder_add_null_value(b);
     json_builder_end_object(b);
-    g_autoptr(JsonGenerator) g = json_generator_new();
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(g, root);
     arg(a, "-blockdev");
-    g_ptr_array_add(a->argv, json_generator_to_data(g, NULL));
+    g_ptr_array_add(a->argv, vd_json_builder_to_string(b));
 }
 
 static void add_cpu(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)

@@ -1,6 +1,7 @@
 #include "storage/vm_image.h"
 
 #include "common/error.h"
+#include "common/json_build.h"
 #include "common/spawn.h"
 
 #include <json-glib/json-glib.h>
@@ -42,11 +43,10 @@ static JsonNode *layer(const char *path, const char *format, JsonNode *backing)
     return json_builder_get_root(b);
 }
 
+/* "json:" and @root's text; takes ownership of @root. */
 static char *to_spec(JsonNode *root)
 {
-    g_autoptr(JsonGenerator) g = json_generator_new();
-    json_generator_set_root(g, root);
-    g_autofree char *text = json_generator_to_data(g, NULL);
+    g_autofree char *text = vd_json_node_to_string(root, FALSE);
     json_node_unref(root);
     return g_strconcat("json:", text, NULL);
 }

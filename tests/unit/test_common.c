@@ -1,6 +1,7 @@
 /* unit-common: names, sizes, atomic files, private folders, exit statuses,
  * running helper programs (common/). */
 #include "common/error.h"
+#include "common/json_build.h"
 #include "common/keyfile.h"
 #include "common/paths.h"
 #include "common/size.h"
@@ -416,9 +417,24 @@ static void test_describe_wait_status(void)
     g_assert_cmpstr(c, ==, "was not reaped");
 }
 
+static void test_json_build(void)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    vd_json_add_string_or_null(b, "a", "x\"y");
+    vd_json_add_string_or_null(b, "b", NULL);
+    json_builder_end_object(b);
+    g_autofree char *text = vd_json_builder_to_string(b);
+    g_assert_cmpstr(text, ==, "{\"a\":\"x\\\"y\",\"b\":null}");
+    g_autoptr(JsonNode) n = json_from_string("[1]", NULL);
+    g_autofree char *pretty = vd_json_node_to_string(n, TRUE);
+    g_assert_cmpstr(pretty, ==, "[\n  1\n]");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/common/json/build", test_json_build);
     g_test_add_func("/common/name/accept", test_name_accept);
     g_test_add_func("/common/name/reject", test_name_reject);
     g_test_add_func("/common/size/parse-good", test_size_parse_good);
