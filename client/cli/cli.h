@@ -105,7 +105,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliUnattend, cli_unattend_clear)
  * the answer file. Without --unattended only --virtio-iso is checked. */
 bool cli_unattend_prepare(const char *name, bool windows, const char *iso, CliUnattend *u,
                           GError **error);
-/* After vm_store_create: build the tools and answer-file ISOs in the VM's
+/* After vm_create: build the tools and answer-file ISOs in the VM's
  * folder, attach them as extra CDs, store the account through the
  * credentials module and say what the first boot does. */
 bool cli_unattend_finish(VmConfig *cfg, CliUnattend *u, GError **error);

@@ -3,8 +3,8 @@
 
 #include "common/error.h"
 #include "common/paths.h"
+#include "secrets/credentials.h"
 #include "session/rdp/cert_pin.h"
-#include "vm/credentials.h"
 #include "vm/vm_store.h"
 
 #include <errno.h>

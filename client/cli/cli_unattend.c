@@ -6,7 +6,7 @@
 #include "common/paths.h"
 #include "guest/tools_iso.h"
 #include "guest/unattend.h"
-#include "vm/credentials.h"
+#include "secrets/credentials.h"
 #include "vm/vm_store.h"
 
 #include <stdio.h>

@@ -5,11 +5,12 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "common/size.h"
+#include "secrets/credentials.h"
 #include "storage/vm_disk.h"
+#include "storage/vm_media.h"
 #include "storage/vm_overlay.h"
 #include "storage/vm_snapshot.h"
-#include "vm/credentials.h"
-#include "vm/vm_media.h"
+#include "vm/vm_create.h"
 #include "vm/vm_store.h"
 
 #include <stdio.h>
@@ -168,7 +169,7 @@ int cli_create(int argc, char **argv)
             return cli_fail(err);
         }
     }
-    if (!vm_store_create(cfg, &opts, &err))
+    if (!vm_create(cfg, &opts, &err))
         return cli_fail(err);
     if (!cli_unattend_finish(cfg, un, &err)) {
         /* Nothing half made is left: the VM goes again (its credentials

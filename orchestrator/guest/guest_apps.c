@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 #include "qemu/json_lines.h"
-#include "vm/credentials.h"
+#include "secrets/credentials.h"
 #include "vm/vm_store.h"
 
 #include <string.h>

@@ -3,8 +3,8 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "guest/tools_iso.h"
+#include "storage/vm_media.h"
 #include "vm/vm_control.h"
-#include "vm/vm_media.h"
 #include "vm/vm_store.h"
 
 #include <glib/gstdio.h>

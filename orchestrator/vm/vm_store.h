@@ -20,14 +20,6 @@
 #define VM_RDP_PORT_FIRST 47101u
 #define VM_RDP_PORT_LAST 47999u
 
-typedef struct {
-    uint64_t disk_size;        /* 0: no disk */
-    const char *import_disk;   /* convert this image into the VM's disk instead */
-    const char *base;          /* absolute: the VM's disk is copied from this image, or with
-                                  @overlay is a qcow2 overlay on it (the base stays read-only) */
-    bool overlay;
-} VmCreateOptions;
-
 bool vm_store_exists(const char *name);
 char *vm_store_config_path(const char *name);
 /* VD_ERROR_NOT_FOUND (with a hint) when there is no such VM. */
@@ -35,11 +27,6 @@ VmConfig *vm_store_load(const char *name, GError **error);
 bool vm_store_save(const VmConfig *cfg, GError **error);
 /* Sorted names of all VMs. */
 char **vm_store_list(GError **error);
-
-/* Create the VM: folder, disk (new qcow2 or imported), UEFI vars copy, TPM
- * folder, a free RDP port, then the config. On failure nothing is left
- * behind. @cfg->rdp_port 0 means pick one; @cfg is updated. */
-bool vm_store_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error);
 
 /* Give a VM its own copy of OVMF's variable store @vars_template at @dest
  * (written atomically, 0600). */

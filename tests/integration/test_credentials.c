@@ -26,9 +26,9 @@
  * environment names. Every process started dies with the test
  * (PR_SET_PDEATHSIG). */
 #include "common/error.h"
+#include "secrets/credentials.h"
+#include "secrets/keyring.h"
 #include "test_util.h"
-#include "vm/credentials.h"
-#include "vm/keyring.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,7 +17,7 @@
 #include "common/spawn.h"
 #include "guest/guest_tools.h"
 #include "harness.h"
-#include "vm/credentials.h"
+#include "secrets/credentials.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

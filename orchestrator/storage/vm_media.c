@@ -1,4 +1,4 @@
-#include "vm/vm_media.h"
+#include "storage/vm_media.h"
 
 #include "common/error.h"
 #include "vm/vm_control.h"

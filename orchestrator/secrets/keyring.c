@@ -1,4 +1,4 @@
-#include "vm/keyring.h"
+#include "secrets/keyring.h"
 
 #include "common/error.h"
 #include "common/log.h"

@@ -1,10 +1,10 @@
-#include "vm/credentials.h"
+#include "secrets/credentials.h"
 
 #include "common/error.h"
 #include "common/keyfile.h"
 #include "common/log.h"
 #include "common/paths.h"
-#include "vm/keyring.h"
+#include "secrets/keyring.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
