@@ -226,7 +226,8 @@ static void test_exec_launch(void)
     g_assert_nonnull(info);
     g_assert_cmpstr(g_app_info_get_name(G_APP_INFO(info)), ==, "Word (win 11)");
     g_assert_cmpstr(g_desktop_app_info_get_startup_wm_class(info), ==, "vmdesk-win_11-Word");
-    g_assert_cmpstr(g_desktop_app_info_get_string(info, "X-Vmdesk-VM"), ==, "win 11");
+    g_autofree char *vm = g_desktop_app_info_get_string(info, "X-Vmdesk-VM");
+    g_assert_cmpstr(vm, ==, "win 11");
     g_autofree char *prog = g_desktop_app_info_get_string(info, "X-Vmdesk-Program");
     g_assert_cmpstr(prog, ==, "C:\\Program Files\\My Office\\WINWORD.EXE");
 
