@@ -3,6 +3,7 @@
 
 #include "apps/desktop_entry.h"
 #include "common/error.h"
+#include "common/json_build.h"
 #include "common/paths.h"
 #include "common/size.h"
 #include "secrets/credentials.h"
@@ -29,7 +30,7 @@ int cli_create(int argc, char **argv)
                     *on_shutdown = NULL;
     g_auto(GStrv) qemu_args = NULL, forwards = NULL;
     int cpus = 0, rdp_port = 0;
-    gboolean tpm = FALSE, overlay = FALSE;
+    gboolean tpm = FALSE, overlay = FALSE, sparse = FALSE;
     g_auto(CliUnattend) unattend = {0};
     GOptionEntry entries[] = {
         {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
@@ -37,6 +38,10 @@ int cli_create(int argc, char **argv)
         {"cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "virtual CPUs (default 2)", "N"},
         {"disk", 0, 0, G_OPTION_ARG_STRING, &disk, "new qcow2 disk size (default 64G; 0 for none)",
          "SIZE"},
+        {"sparse", 0, 0, G_OPTION_ARG_NONE, &sparse,
+         "allow a --disk SIZE larger than the free space (the image grows as the guest writes; a "
+         "full host disk then pauses the VM)",
+         NULL},
         {"iso", 0, 0, G_OPTION_ARG_FILENAME, &iso, "CD image to boot/install from", "PATH"},
         {"firmware", 0, 0, G_OPTION_ARG_STRING, &firmware,
          "uefi (default) or bios (default with --kernel)", "FW"},
@@ -143,7 +148,8 @@ int cli_create(int argc, char **argv)
             return cli_fail(err);
     }
     VmCreateOptions opts = {.disk_size = 64ull << 30, .import_disk = abs_import,
-                            .base = abs_base, .overlay = overlay};
+                            .base = abs_base, .overlay = overlay,
+                            .overcommit = sparse || !disk};
     if (disk && !vd_size_parse(disk, 'G', &opts.disk_size, &err))
         return cli_fail(err);
     if ((import_disk || base) && disk && opts.disk_size) {
@@ -210,7 +216,23 @@ int cli_list(int argc, char **argv)
         g_autoptr(GError) e = NULL;
         g_autoptr(VmConfig) cfg = vm_store_load(*n, &e);
         if (!cfg) {
-            fprintf(stderr, "vmdesk: warning: %s\n", e->message);
+            /* A VM whose config is damaged stays in the list, in ERROR
+             * with the reason, running or not. */
+            g_autoptr(VmStatus) st = vm_status_get(*n);
+            if (json) {
+                json_builder_begin_object(b);
+                vd_json_add_string_or_null(b, "name", *n);
+                vd_json_add_string_or_null(b, "state", vm_state_to_string(VM_STATE_ERROR));
+                vd_json_add_string_or_null(b, "reason", e->message);
+                json_builder_set_member_name(b, "running");
+                json_builder_add_boolean_value(b, vm_state_is_active(st->state));
+                json_builder_end_object(b);
+            } else {
+                printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(VM_STATE_ERROR),
+                       "-", "-", "-");
+                fprintf(stderr, "vmdesk: %s: %s%s\n", *n, e->message,
+                        vm_state_is_active(st->state) ? " (its QEMU still runs)" : "");
+            }
             continue;
         }
         g_autoptr(VmStatus) st = vm_status_get(*n);

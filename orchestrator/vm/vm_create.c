@@ -104,7 +104,13 @@ bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
     } else if (opts->disk_size && !opts->base) {
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, opts->disk_size);
         const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", disk, size, NULL};
-        if (!disk_space_check(dir, 1 << 20, "the new disk", error) ||
+        /* The image is sparse, but a guest that fills a disk larger than the
+         * host's free space pauses on a full host disk: only on request. */
+        uint64_t room = opts->overcommit ? 1 << 20 : opts->disk_size;
+        if (!disk_space_check(dir, room, opts->overcommit ? "the new disk"
+                                                           : "the new disk (--sparse allows a "
+                                                             "larger one)",
+                              error) ||
             !vd_run_check(argv, 60 * 1000, "creating the disk", error))
             goto fail;
     }

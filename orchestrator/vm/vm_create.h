@@ -15,6 +15,8 @@ typedef struct {
     const char *base;          /* absolute: the VM's disk is copied from this image, or with
                                   @overlay is a qcow2 overlay on it (the base stays read-only) */
     bool overlay;
+    bool overcommit;           /* a new disk may be larger than the free space (sparse); else
+                                  VD_ERROR_NO_SPACE (exit 7) with the numbers */
 } VmCreateOptions;
 
 /* Create the VM: folder, disk (new qcow2 or imported), UEFI vars copy, TPM

@@ -6,6 +6,7 @@
 #include "common/paths.h"
 #include "common/size.h"
 #include "common/spawn.h"
+#include "common/test_hook.h"
 #include "storage/vm_image.h"
 #include "vm/vm_files.h"
 
@@ -214,11 +215,14 @@ bool vm_store_delete(const char *name, bool keep_disks, char ***kept, GError **e
     g_autoptr(VmConfig) cfg = vm_store_load(name, error);
     if (!cfg)
         return false;
-    if (vm_lock_is_held(name)) {
+    /* The lock for the whole delete: a start cannot begin halfway through. */
+    int lock = vm_lock_acquire(name, NULL);
+    if (lock < 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_STATE,
                     "VM \"%s\" is running; stop it first (vmdesk stop %s)", name, name);
         return false;
     }
+    vd_test_delay("VMDESK_TEST_DELETE_DELAY_MS");
     g_autofree char *dir = vd_paths_vm_dir(name);
     g_autofree char *rt = vd_paths_runtime_dir(name);
     GPtrArray *keep = g_ptr_array_new();
@@ -237,7 +241,8 @@ bool vm_store_delete(const char *name, bool keep_disks, char ***kept, GError **e
     } else {
         vm_files_remove_tree(dir);
     }
-    vm_files_remove_tree(rt);
+    vm_files_remove_tree(rt); /* with the lock file, which we hold until here */
+    close(lock);
     g_ptr_array_add(keep, NULL);
     char **k = (char **)g_ptr_array_free(keep, FALSE);
     if (kept)
