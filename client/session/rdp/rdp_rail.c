@@ -294,10 +294,10 @@ static UINT start(Rdp *r)
     if ((rc = send_exec(r, r->target.remote_app, r->target.remote_app_args)) != CHANNEL_RC_OK)
         return rc;
     r->rail_started = true;
-    Input *in;
+    SessionInput *in;
     while ((in = g_queue_pop_head(&r->rail_waiting))) {
         send_exec(r, in->text, in->text2);
-        rdp_input_free(in);
+        session_input_free(in);
     }
     return CHANNEL_RC_OK;
 }
@@ -373,14 +373,14 @@ void rdp_rail_channel_disconnected(Rdp *r)
     r->rail_started = false;
 }
 
-void rdp_rail_input(Rdp *r, Input *in)
+void rdp_rail_input(Rdp *r, SessionInput *in)
 {
-    if (in->type == IN_RAIL_EXEC) {
+    if (in->type == RDP_INPUT_RAIL_EXEC) {
         if (r->rail && r->rail_started) {
             send_exec(r, in->text, in->text2);
         } else {
-            Input *copy = g_new0(Input, 1);
-            copy->type = IN_RAIL_EXEC;
+            SessionInput *copy = g_new0(SessionInput, 1);
+            copy->type = RDP_INPUT_RAIL_EXEC;
             copy->text = g_steal_pointer(&in->text);
             copy->text2 = g_steal_pointer(&in->text2);
             g_queue_push_tail(&r->rail_waiting, copy);
@@ -390,12 +390,12 @@ void rdp_rail_input(Rdp *r, Input *in)
     if (!r->rail || !r->rail_started)
         return;
     switch (in->type) {
-    case IN_RAIL_COMMAND: {
+    case RDP_INPUT_RAIL_COMMAND: {
         RAIL_SYSCOMMAND_ORDER c = {.windowId = in->id, .command = (UINT16)in->qnum};
         r->rail->ClientSystemCommand(r->rail, &c);
         break;
     }
-    case IN_RAIL_MOVE: {
+    case RDP_INPUT_RAIL_MOVE: {
         RAIL_WINDOW_MOVE_ORDER m = {.windowId = in->id,
                                     .left = (INT16)in->x,
                                     .top = (INT16)in->y,
@@ -404,7 +404,7 @@ void rdp_rail_input(Rdp *r, Input *in)
         r->rail->ClientWindowMove(r->rail, &m);
         break;
     }
-    case IN_RAIL_ACTIVATE: {
+    case RDP_INPUT_RAIL_ACTIVATE: {
         RAIL_ACTIVATE_ORDER a = {.windowId = in->id, .enabled = in->down};
         r->rail->ClientActivate(r->rail, &a);
         break;
@@ -416,8 +416,9 @@ void rdp_rail_input(Rdp *r, Input *in)
 
 void rdp_rail_finish(Rdp *r)
 {
-    Input *in;
+    SessionInput *in;
     while ((in = g_queue_pop_head(&r->rail_waiting)))
-        rdp_input_free(in);
+        session_input_free(in);
     g_clear_pointer(&r->rail_icons, g_hash_table_unref);
 }
+

@@ -762,11 +762,11 @@ static GError *connect_error(Rdp *r)
     }
 }
 
-static void send_input(Rdp *r, Input *in)
+static void send_input(Rdp *r, SessionInput *in)
 {
     rdpInput *input = r->ctx->input;
     switch (in->type) {
-    case IN_KEY: {
+    case SESSION_INPUT_KEY: {
         /* QEMU numbers: 0x80 | code for E0-prefixed keys. */
         DWORD sc = in->qnum & 0x7f;
         if (in->qnum & 0x80)
@@ -783,7 +783,7 @@ static void send_input(Rdp *r, Input *in)
         }
         break;
     }
-    case IN_POINTER: {
+    case SESSION_INPUT_POINTER: {
         UINT16 x = (UINT16)CLAMP(in->x, 0, 65535), y = (UINT16)CLAMP(in->y, 0, 65535);
         static const struct {
             unsigned bit;
@@ -812,12 +812,12 @@ static void send_input(Rdp *r, Input *in)
                                            x, y);
         break;
     }
-    case IN_CLIPBOARD:
+    case SESSION_INPUT_CLIPBOARD:
         clip_set_local(r, g_steal_pointer(&in->text));
         break;
-    case IN_RESIZE:
-        r->resize_w = in->x;
-        r->resize_h = in->y;
+    case SESSION_INPUT_RESIZE:
+        r->resize_w = in->w;
+        r->resize_h = in->h;
         r->resize_scale = in->scale;
         break;
     default:
@@ -826,17 +826,10 @@ static void send_input(Rdp *r, Input *in)
     }
 }
 
-void rdp_input_free(Input *in)
-{
-    g_free(in->text);
-    g_free(in->text2);
-    g_free(in);
-}
-
 /* client_auto_reconnect_ex asks between attempts whether to go on. */
 static BOOL reconnect_continue(freerdp *instance)
 {
-    return !g_atomic_int_get(&rdp_of(instance->context)->stop);
+    return !session_stopping(rdp_of(instance->context)->s);
 }
 
 static bool run(Rdp *r, GError **error)
@@ -846,7 +839,7 @@ static bool run(Rdp *r, GError **error)
         *error = connect_error(r);
         return false;
     }
-    while (!g_atomic_int_get(&r->stop)) {
+    while (!session_stopping(r->s)) {
         HANDLE handles[MAXIMUM_WAIT_OBJECTS];
         DWORD n = freerdp_get_event_handles(r->ctx, handles, MAXIMUM_WAIT_OBJECTS - 1);
         if (!n) {
@@ -859,17 +852,17 @@ static bool run(Rdp *r, GError **error)
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "waiting for RDP events failed");
             break;
         }
-        ResetEvent(r->wake);
-        Input *in;
-        while ((in = g_async_queue_try_pop(r->input))) {
+        session_wake_clear(r->s);
+        SessionInput *in;
+        while ((in = session_input_pop(r->s))) {
             send_input(r, in);
-            rdp_input_free(in);
+            session_input_free(in);
         }
         send_resize(r);
-        if (g_atomic_int_get(&r->stop))
+        if (session_stopping(r->s))
             break;
         if (!freerdp_check_event_handles(r->ctx) || freerdp_shall_disconnect(instance)) {
-            if (r->target.auto_reconnect && !g_atomic_int_get(&r->stop)) {
+            if (r->target.auto_reconnect && !session_stopping(r->s)) {
                 session_post(r->s, SESSION_EV_STATUS, 0, 0,
                              g_strdup("connection lost — reconnecting"), NULL);
                 if (client_auto_reconnect_ex(instance, reconnect_continue)) {
@@ -877,7 +870,7 @@ static bool run(Rdp *r, GError **error)
                     continue;
                 }
             }
-            if (g_atomic_int_get(&r->stop))
+            if (session_stopping(r->s))
                 break;
             UINT32 info = freerdp_error_info(instance);
             UINT32 code = freerdp_get_last_error(r->ctx);
@@ -905,9 +898,10 @@ static bool run(Rdp *r, GError **error)
     return *error == NULL;
 }
 
-static gpointer rdp_thread(gpointer data)
+/* The session thread: a FreeRDP client for the target, connected and served
+ * until it ends or we ask it to. */
+static GError *rdp_run(Session *s)
 {
-    Session *s = data;
     Rdp *r = s->priv;
     GError *err = NULL;
     RDP_CLIENT_ENTRY_POINTS entry = {
@@ -927,79 +921,38 @@ static gpointer rdp_thread(gpointer data)
         freerdp_client_context_free(r->ctx);
         r->ctx = NULL;
     }
-    if (g_atomic_int_get(&r->stop))
+    if (session_stopping(s))
         g_clear_error(&err); /* we asked */
-    session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, err);
-    return NULL;
-}
-
-static bool rdp_connect(Session *s, GError **error)
-{
-    s->thread = g_thread_try_new("rdp", rdp_thread, s, error);
-    return s->thread != NULL;
-}
-
-static void rdp_disconnect_start(Session *s)
-{
-    Rdp *r = s->priv;
-    g_atomic_int_set(&r->stop, 1);
-    SetEvent(r->wake);
-}
-
-/* Queue a copy of @in (its strings move with it) and wake the session thread. */
-static void queue_input(Session *s, Input in)
-{
-    Rdp *r = s->priv;
-    g_async_queue_push(r->input, g_memdup2(&in, sizeof(in)));
-    SetEvent(r->wake);
-}
-
-static void rdp_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
-{
-    (void)keysym;
-    queue_input(s, (Input){.type = IN_KEY, .qnum = qnum, .down = down});
-}
-
-static void rdp_pointer(Session *s, int x, int y, unsigned buttons)
-{
-    queue_input(s, (Input){.type = IN_POINTER, .x = x, .y = y, .buttons = buttons});
-}
-
-static void rdp_clipboard(Session *s, const char *utf8)
-{
-    queue_input(s, (Input){.type = IN_CLIPBOARD, .text = g_strdup(utf8)});
-}
-
-static void rdp_resize(Session *s, int w, int h, int scale_pct)
-{
-    queue_input(s, (Input){.type = IN_RESIZE, .x = w, .y = h, .scale = scale_pct});
+    return err;
 }
 
 void rdp_session_rail_exec(Session *s, const char *program, const char *args)
 {
-    queue_input(s, (Input){.type = IN_RAIL_EXEC, .text = g_strdup(program),
-                           .text2 = g_strdup(args)});
+    session_input_push(s, &(SessionInput){.type = RDP_INPUT_RAIL_EXEC,
+                                          .text = g_strdup(program),
+                                          .text2 = g_strdup(args)});
 }
 
 void rdp_session_rail_command(Session *s, uint32_t id, RdpRailCommand cmd)
 {
-    queue_input(s, (Input){.type = IN_RAIL_COMMAND, .id = id, .qnum = cmd});
+    session_input_push(s, &(SessionInput){.type = RDP_INPUT_RAIL_COMMAND, .id = id, .qnum = cmd});
 }
 
 void rdp_session_rail_move(Session *s, uint32_t id, int x, int y, int w, int h)
 {
-    queue_input(s, (Input){.type = IN_RAIL_MOVE, .id = id, .x = x, .y = y, .w = w, .h = h});
+    session_input_push(s, &(SessionInput){
+                              .type = RDP_INPUT_RAIL_MOVE, .id = id, .x = x, .y = y, .w = w, .h = h});
 }
 
 void rdp_session_rail_activate(Session *s, uint32_t id, bool active)
 {
-    queue_input(s, (Input){.type = IN_RAIL_ACTIVATE, .id = id, .down = active});
+    session_input_push(
+        s, &(SessionInput){.type = RDP_INPUT_RAIL_ACTIVATE, .id = id, .down = active});
 }
 
 static void rdp_finish(Session *s)
 {
     Rdp *r = s->priv;
-    g_async_queue_unref(r->input);
     CloseHandle(r->wake);
     rdp_target_clear(&r->target);
     g_free(r->clip_local);
@@ -1011,12 +964,8 @@ static void rdp_finish(Session *s)
 
 static const SessionImpl rdp_impl = {
     .protocol = "rdp",
-    .connect = rdp_connect,
-    .disconnect_start = rdp_disconnect_start,
-    .key = rdp_key,
-    .pointer = rdp_pointer,
-    .clipboard = rdp_clipboard,
-    .resize = rdp_resize,
+    .can_resize = true,
+    .run = rdp_run,
     .finish = rdp_finish,
 };
 
@@ -1036,9 +985,9 @@ Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, v
     quiet_freerdp_logs();
     Rdp *r = g_new0(Rdp, 1);
     target_copy(&r->target, target);
-    r->input = g_async_queue_new_full((GDestroyNotify)rdp_input_free);
-    r->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
     Session *s = session_alloc(&rdp_impl, r, notify, data);
     r->s = s;
+    /* The session's wake-up, as a handle FreeRDP's wait takes. */
+    r->wake = CreateFileDescriptorEvent(NULL, TRUE, FALSE, session_wake_fd(s), WINPR_FD_READ);
     return s;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "session/rdp/rdp_session.h"
+#include "session/session_priv.h"
 
 #include <freerdp/client/cliprdr.h>
 #include <freerdp/client/disp.h>
@@ -12,28 +13,13 @@
 #include <freerdp/freerdp.h>
 #include <freerdp/graphics.h>
 
-typedef enum {
-    IN_KEY,
-    IN_POINTER,
-    IN_CLIPBOARD,
-    IN_RESIZE,
-    IN_RAIL_EXEC,      /* @text program, @text2 arguments */
-    IN_RAIL_COMMAND,   /* @id, @qnum: SC_CLOSE, SC_MINIMIZE, ... */
-    IN_RAIL_MOVE,      /* @id to @x @y @w @h */
-    IN_RAIL_ACTIVATE,  /* @id, @down: activated or not */
-} InputType;
-
-typedef struct {
-    InputType type;
-    unsigned qnum;
-    bool down;
-    int x, y, w, h;
-    unsigned buttons;
-    int scale;
-    uint32_t id;
-    char *text;
-    char *text2;
-} Input;
+/* The RDP session's own inputs, after the session base's. */
+enum {
+    RDP_INPUT_RAIL_EXEC = SESSION_INPUT_PROTOCOL, /* @text program, @text2 arguments */
+    RDP_INPUT_RAIL_COMMAND,   /* @id, @qnum: SC_CLOSE, SC_MINIMIZE, ... */
+    RDP_INPUT_RAIL_MOVE,      /* @id to @x @y @w @h */
+    RDP_INPUT_RAIL_ACTIVATE,  /* @id, @down: activated or not */
+};
 
 typedef struct Rdp Rdp;
 
@@ -51,9 +37,7 @@ typedef struct {
 struct Rdp {
     Session *s;
     RdpTarget target;
-    GAsyncQueue *input;        /* Input* from the main thread */
-    HANDLE wake;               /* winpr event: input queued or stop asked */
-    gint stop;                 /* atomic */
+    HANDLE wake;               /* the session's wake fd, for FreeRDP's wait */
     /* session thread only: */
     rdpContext *ctx;
     DispClientContext *disp;
@@ -72,7 +56,7 @@ struct Rdp {
     /* RemoteApp (rdp_rail.c) */
     RailClientContext *rail;
     bool rail_started;         /* the handshake is done: programs may be launched */
-    GQueue rail_waiting;       /* Input* launches queued before the handshake */
+    GQueue rail_waiting;       /* SessionInput* launches queued before the handshake */
     GHashTable *rail_icons;    /* cache id << 16 | entry -> GBytes (w, h, ARGB) */
 };
 
@@ -90,9 +74,7 @@ void rdp_rail_register(Rdp *r, rdpUpdate *update);
 /* The rail channel came or went. */
 void rdp_rail_channel_connected(Rdp *r, RailClientContext *rail);
 void rdp_rail_channel_disconnected(Rdp *r);
-/* An IN_RAIL_* input from the main thread. */
-void rdp_rail_input(Rdp *r, Input *in);
+/* An RDP_INPUT_RAIL_* input from the main thread (may take its strings). */
+void rdp_rail_input(Rdp *r, SessionInput *in);
 /* Free what rdp_rail.c holds (any thread, once the session ended). */
 void rdp_rail_finish(Rdp *r);
-
-void rdp_input_free(Input *in);
