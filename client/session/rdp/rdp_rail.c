@@ -3,7 +3,9 @@
  * window orders that describe the server's windows. Everything runs on the
  * session thread and reaches the main thread as SESSION_EV_RAIL_* events;
  * the pictures stay the ordinary desktop updates (the server's virtual
- * desktop), which the main thread cuts into windows. */
+ * desktop), which the main thread cuts into windows. The main thread's
+ * calls (rdp_session_rail_*, at the end) queue inputs for the session thread,
+ * which rdp_input.c hands back here. */
 #include "session/rdp/rdp_session_priv.h"
 
 #include "common/error.h"
@@ -422,3 +424,28 @@ void rdp_rail_finish(Rdp *r)
     g_clear_pointer(&r->rail_icons, g_hash_table_unref);
 }
 
+/* --- the main thread's calls (rdp_session.h) --- */
+
+void rdp_session_rail_exec(Session *s, const char *program, const char *args)
+{
+    session_input_push(s, &(SessionInput){.type = RDP_INPUT_RAIL_EXEC,
+                                          .text = g_strdup(program),
+                                          .text2 = g_strdup(args)});
+}
+
+void rdp_session_rail_command(Session *s, uint32_t id, RdpRailCommand cmd)
+{
+    session_input_push(s, &(SessionInput){.type = RDP_INPUT_RAIL_COMMAND, .id = id, .qnum = cmd});
+}
+
+void rdp_session_rail_move(Session *s, uint32_t id, int x, int y, int w, int h)
+{
+    session_input_push(s, &(SessionInput){
+                              .type = RDP_INPUT_RAIL_MOVE, .id = id, .x = x, .y = y, .w = w, .h = h});
+}
+
+void rdp_session_rail_activate(Session *s, uint32_t id, bool active)
+{
+    session_input_push(
+        s, &(SessionInput){.type = RDP_INPUT_RAIL_ACTIVATE, .id = id, .down = active});
+}
