@@ -10,7 +10,22 @@
  * -> session_disconnect_start (idempotent, any time) -> wait for
  * SESSION_EV_CLOSED -> session_destroy from the main loop. No library type
  * (libvncclient, FreeRDP, SDL) appears here.
- */
+ *
+ * Teardown: which destroy, where. No main loop may wait for a protocol
+ * thread, which can sit in a connect or a read for seconds.
+ *  - The session posted SESSION_EV_CLOSED (its thread's last act), or was
+ *    never connected, or session_connect failed: session_destroy. It joins a
+ *    thread that has ended, so it returns at once. This is the normal path
+ *    (the window's session and pending session, RemoteApp windows).
+ *  - A live session the main loop no longer wants (the VNC session behind a
+ *    finished switch to RDP): session_destroy_later. It never waits.
+ *  - A live session at the very end of a program, a command without a main
+ *    loop (vmdesk screenshot) or a test: session_disconnect_start, then
+ *    session_destroy, which blocks until the thread has ended. That is the
+ *    right call there (nothing is left to keep responsive, and the process
+ *    must not exit under a running protocol thread); it may take as long as a
+ *    connection attempt in progress (RDP: up to its 10 s connect timeout).
+ * Never destroy a session from inside its own callbacks (@notify). */
 #pragma once
 
 #include <glib.h>
@@ -131,9 +146,12 @@ struct Session {
     GAsyncQueue *input;        /* SessionInput* for the session thread */
     int wake_fd;               /* eventfd: input queued or stop asked */
     gint stop;                 /* atomic: the thread should end */
+    GThread *thread;
+    GMutex lock;               /* guards what follows, and posting events */
     SessionNotifyFunc notify;
     void *notify_data;
-    GThread *thread;
+    bool ended;                /* the thread posted CLOSED */
+    bool orphaned;             /* session_destroy_later: the thread frees it */
 };
 
 /* Pointer buttons for session_pointer. */
@@ -155,9 +173,16 @@ bool session_connect(Session *s, GError **error);
 /* Ask the session thread to end; it posts SESSION_EV_CLOSED once it has.
  * Idempotent, never waits, any thread. Accepts NULL. */
 void session_disconnect_start(Session *s);
-/* Joins the thread (the session must have posted CLOSED or never connected)
- * and frees everything. Accepts NULL. */
+/* Free the session, joining its thread first (after session_disconnect_start).
+ * Waits for a thread that has not ended: see Teardown above for where that is
+ * right. Main thread; accepts NULL. */
 void session_destroy(Session *s);
+/* Be rid of a session without waiting: asks its thread to end and gives the
+ * session to it, which frees it once it has ended (at once, if it has). Takes
+ * ownership of @s: the caller must not touch it again, no event of it is read
+ * and @notify is not called any more once this returns. Main thread; accepts
+ * NULL. */
+void session_destroy_later(Session *s);
 /* Next queued event or NULL; caller frees it with session_event_free. */
 SessionEvent *session_next_event(Session *s);
 /* Whether every pixel is black (a server still drawing its desktop). Call
