@@ -1,6 +1,15 @@
-#include "session/session.h"
+/* The session base: what both protocols share. The session thread (started
+ * here, running the protocol's @run), the input queue with its stop flag and
+ * wake-up, the events for the main thread, the framebuffer, and teardown
+ * (session.h, Teardown). */
+#include "session/session_priv.h"
 
+#include "common/log.h"
+
+#include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 void session_event_free(SessionEvent *ev)
 {
@@ -15,6 +24,15 @@ void session_event_free(SessionEvent *ev)
     g_free(ev);
 }
 
+void session_input_free(SessionInput *in)
+{
+    if (!in)
+        return;
+    g_free(in->text);
+    g_free(in->text2);
+    g_free(in);
+}
+
 Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc notify,
                        void *notify_data)
 {
@@ -22,35 +40,145 @@ Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc no
     s->impl = impl;
     s->priv = priv;
     s->events = g_async_queue_new_full((GDestroyNotify)session_event_free);
+    s->input = g_async_queue_new_full((GDestroyNotify)session_input_free);
+    s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->notify = notify;
     s->notify_data = notify_data;
     g_mutex_init(&s->fb.lock);
+    g_mutex_init(&s->lock);
     return s;
+}
+
+/* Free what the session holds; its thread has ended. */
+static void session_free(Session *s)
+{
+    s->impl->finish(s);
+    g_async_queue_unref(s->events);
+    g_async_queue_unref(s->input);
+    close(s->wake_fd);
+    g_free(s->fb.pixels);
+    g_mutex_clear(&s->fb.lock);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+}
+
+static gpointer session_thread(gpointer data)
+{
+    Session *s = data;
+    GError *err = s->impl->run(s);
+    session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, err);
+    g_mutex_lock(&s->lock);
+    s->ended = true;
+    bool orphaned = s->orphaned;
+    g_mutex_unlock(&s->lock);
+    if (orphaned) {
+        /* session_destroy_later gave the session to this thread. */
+        g_thread_unref(s->thread);
+        session_free(s);
+    }
+    return NULL;
 }
 
 bool session_connect(Session *s, GError **error)
 {
-    return s->impl->connect(s, error);
+    s->thread = g_thread_try_new(s->impl->protocol, session_thread, s, error);
+    return s->thread != NULL;
+}
+
+static void wake(Session *s)
+{
+    uint64_t one = 1;
+    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        vd_debug("eventfd write: %s", g_strerror(errno));
 }
 
 void session_disconnect_start(Session *s)
 {
-    if (s)
-        s->impl->disconnect_start(s);
+    if (!s)
+        return;
+    g_atomic_int_set(&s->stop, 1);
+    wake(s);
 }
 
 void session_destroy(Session *s)
 {
     if (!s)
         return;
-    s->impl->disconnect_start(s);
+    session_disconnect_start(s);
     if (s->thread)
         g_thread_join(s->thread);
-    s->impl->finish(s);
-    g_async_queue_unref(s->events);
-    g_free(s->fb.pixels);
-    g_mutex_clear(&s->fb.lock);
-    g_free(s);
+    session_free(s);
+}
+
+void session_destroy_later(Session *s)
+{
+    if (!s)
+        return;
+    session_disconnect_start(s);
+    g_mutex_lock(&s->lock);
+    s->notify = NULL;
+    s->orphaned = s->thread && !s->ended;
+    bool orphaned = s->orphaned;
+    g_mutex_unlock(&s->lock);
+    if (!orphaned)
+        session_destroy(s); /* no thread, or one that has ended: no wait */
+}
+
+bool session_stopping(Session *s)
+{
+    return g_atomic_int_get(&s->stop);
+}
+
+int session_wake_fd(Session *s)
+{
+    return s->wake_fd;
+}
+
+void session_wake_clear(Session *s)
+{
+    uint64_t n;
+    while (read(s->wake_fd, &n, sizeof(n)) == sizeof(n))
+        ;
+}
+
+void session_input_push(Session *s, const SessionInput *in)
+{
+    g_async_queue_push(s->input, g_memdup2(in, sizeof(*in)));
+    wake(s);
+}
+
+SessionInput *session_input_pop(Session *s)
+{
+    return g_async_queue_try_pop(s->input);
+}
+
+void session_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_KEY,
+                                          .qnum = qnum,
+                                          .keysym = keysym,
+                                          .down = down});
+}
+
+void session_pointer(Session *s, int x, int y, unsigned buttons)
+{
+    session_input_push(
+        s, &(SessionInput){.type = SESSION_INPUT_POINTER, .x = x, .y = y, .buttons = buttons});
+}
+
+void session_clipboard(Session *s, const char *utf8)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_CLIPBOARD,
+                                          .text = g_strdup(utf8)});
+}
+
+void session_resize(Session *s, int w, int h, int scale_pct)
+{
+    if (s->impl->can_resize)
+        session_input_push(s, &(SessionInput){.type = SESSION_INPUT_RESIZE,
+                                              .w = w,
+                                              .h = h,
+                                              .scale = scale_pct});
 }
 
 SessionEvent *session_next_event(Session *s)
@@ -60,9 +188,16 @@ SessionEvent *session_next_event(Session *s)
 
 static void push_event(Session *s, SessionEvent *ev)
 {
-    g_async_queue_push(s->events, ev);
-    if (s->notify)
-        s->notify(s->notify_data);
+    /* Under the lock: session_destroy_later may be turning @notify off. */
+    g_mutex_lock(&s->lock);
+    if (s->orphaned) {
+        session_event_free(ev); /* nobody reads them any more */
+    } else {
+        g_async_queue_push(s->events, ev);
+        if (s->notify)
+            s->notify(s->notify_data);
+    }
+    g_mutex_unlock(&s->lock);
 }
 
 void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error)

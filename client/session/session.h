@@ -2,12 +2,30 @@
  * (session/vnc/vnc_session.c, session/rdp/rdp_session.c). A session runs its
  * protocol library on its own thread and only posts events; the main thread
  * owns the window and reads the framebuffer under its lock (STYLE.md,
- * Sessions and threads).
+ * Sessions and threads). What both protocols share (the thread, the input
+ * queue, the stop flag and the wake-up, the events, the framebuffer) is
+ * session.c's; session/session_priv.h is its side for the protocols.
  *
  * Life: session_*_create -> session_connect (starts the thread) -> events ...
  * -> session_disconnect_start (idempotent, any time) -> wait for
  * SESSION_EV_CLOSED -> session_destroy from the main loop. No library type
- * (libvncclient, FreeRDP, SDL) appears here. */
+ * (libvncclient, FreeRDP, SDL) appears here.
+ *
+ * Teardown: which destroy, where. No main loop may wait for a protocol
+ * thread, which can sit in a connect or a read for seconds.
+ *  - The session posted SESSION_EV_CLOSED (its thread's last act), or was
+ *    never connected, or session_connect failed: session_destroy. It joins a
+ *    thread that has ended, so it returns at once. This is the normal path
+ *    (the window's session and pending session, RemoteApp windows).
+ *  - A live session the main loop no longer wants (the VNC session behind a
+ *    finished switch to RDP): session_destroy_later. It never waits.
+ *  - A live session at the very end of a program, a command without a main
+ *    loop (vmdesk screenshot) or a test: session_disconnect_start, then
+ *    session_destroy, which blocks until the thread has ended. That is the
+ *    right call there (nothing is left to keep responsive, and the process
+ *    must not exit under a running protocol thread); it may take as long as a
+ *    connection attempt in progress (RDP: up to its 10 s connect timeout).
+ * Never destroy a session from inside its own callbacks (@notify). */
 #pragma once
 
 #include <glib.h>
@@ -80,6 +98,8 @@ typedef struct {
     SessionRailWindow *rail;   /* the SESSION_EV_RAIL_* events */
 } SessionEvent;
 
+/* Free an event taken with session_next_event, and what it holds. Accepts
+ * NULL. */
 void session_event_free(SessionEvent *ev);
 
 /* The desktop's pixels: 32-bit XRGB (0x00RRGGBB in host order), @stride bytes
@@ -99,32 +119,42 @@ typedef struct {
 
 typedef struct Session Session;
 
-/* Called on the session thread after an event is queued: wake the main loop. */
+/* Called on the session thread after an event is queued: wake the main loop.
+ * It must not call back into the session. */
 typedef void (*SessionNotifyFunc)(void *data);
 
+/* A protocol's side of a session: a const table, one per protocol. */
 typedef struct {
-    const char *protocol;                                   /* "vnc", "rdp" */
-    bool (*connect)(Session *s, GError **error);            /* start the thread */
-    void (*disconnect_start)(Session *s);                   /* ask the thread to end */
-    void (*key)(Session *s, unsigned qnum, uint32_t keysym, bool down);
-    void (*pointer)(Session *s, int x, int y, unsigned buttons);
-    void (*clipboard)(Session *s, const char *utf8);
-    /* Ask the server for a @w x @h desktop at @scale_pct (NULL: cannot). */
-    void (*resize)(Session *s, int w, int h, int scale_pct);
-    void (*finish)(Session *s);                             /* free the impl's state */
+    const char *protocol;       /* "vnc", "rdp"; also the thread's name */
+    bool can_resize;            /* the server's desktop follows session_resize */
+    /* The session thread's body: connect, serve the connection (inputs from
+     * session_input_pop) until session_stopping(), disconnect. Returns why it
+     * ended, or NULL when we asked or it ended normally; the base then posts
+     * SESSION_EV_CLOSED with that error. */
+    GError *(*run)(Session *s);
+    /* Free the protocol's state (@priv). After the thread ended, on the
+     * thread that destroys the session. */
+    void (*finish)(Session *s);
 } SessionImpl;
 
+/* Read @impl->protocol and @fb; the rest is session.c's. */
 struct Session {
     const SessionImpl *impl;
     void *priv;
+    SessionFramebuffer fb;
     GAsyncQueue *events;       /* SessionEvent* for the main thread */
+    GAsyncQueue *input;        /* SessionInput* for the session thread */
+    int wake_fd;               /* eventfd: input queued or stop asked */
+    gint stop;                 /* atomic: the thread should end */
+    GThread *thread;
+    GMutex lock;               /* guards what follows, and posting events */
     SessionNotifyFunc notify;
     void *notify_data;
-    SessionFramebuffer fb;
-    GThread *thread;
+    bool ended;                /* the thread posted CLOSED */
+    bool orphaned;             /* session_destroy_later: the thread frees it */
 };
 
-/* Pointer buttons for SessionImpl.pointer. */
+/* Pointer buttons for session_pointer. */
 enum {
     SESSION_BUTTON_LEFT = 1 << 0,
     SESSION_BUTTON_MIDDLE = 1 << 1,
@@ -136,11 +166,23 @@ enum {
 };
 
 /* --- for the main thread --- */
+
+/* Start the session thread (it connects); events follow. False with @error
+ * when no thread can be started: then destroy the session. */
 bool session_connect(Session *s, GError **error);
+/* Ask the session thread to end; it posts SESSION_EV_CLOSED once it has.
+ * Idempotent, never waits, any thread. Accepts NULL. */
 void session_disconnect_start(Session *s);
-/* Joins the thread (the session must have posted CLOSED or never connected)
- * and frees everything. Accepts NULL. */
+/* Free the session, joining its thread first (after session_disconnect_start).
+ * Waits for a thread that has not ended: see Teardown above for where that is
+ * right. Main thread; accepts NULL. */
 void session_destroy(Session *s);
+/* Be rid of a session without waiting: asks its thread to end and gives the
+ * session to it, which frees it once it has ended (at once, if it has). Takes
+ * ownership of @s: the caller must not touch it again, no event of it is read
+ * and @notify is not called any more once this returns. Main thread; accepts
+ * NULL. */
+void session_destroy_later(Session *s);
 /* Next queued event or NULL; caller frees it with session_event_free. */
 SessionEvent *session_next_event(Session *s);
 /* Whether every pixel is black (a server still drawing its desktop). Call
@@ -149,44 +191,20 @@ bool session_fb_all_black(const SessionFramebuffer *fb);
 /* Take the dirty rectangle (false if none). Call with fb.lock held. */
 bool session_take_dirty(Session *s, int *x, int *y, int *w, int *h);
 
-static inline void session_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
-{
-    s->impl->key(s, qnum, keysym, down);
-}
-static inline void session_pointer(Session *s, int x, int y, unsigned buttons)
-{
-    s->impl->pointer(s, x, y, buttons);
-}
-static inline void session_clipboard(Session *s, const char *utf8)
-{
-    s->impl->clipboard(s, utf8);
-}
+/* Input for the server, queued for the session thread in order (never
+ * waits; main thread). A key: QEMU's number @qnum (0x80 | code for E0 keys)
+ * and the X keysym (VNC servers without QEMU's extended key event use it). */
+void session_key(Session *s, unsigned qnum, uint32_t keysym, bool down);
+/* The pointer at @x,@y on the desktop with SESSION_BUTTON_* / SESSION_WHEEL_*
+ * @buttons (a wheel bit is one notch). */
+void session_pointer(Session *s, int x, int y, unsigned buttons);
+/* The host's clipboard is now @utf8 (copied). */
+void session_clipboard(Session *s, const char *utf8);
 /* Whether the protocol can change the remote desktop's size. */
 static inline bool session_can_resize(Session *s)
 {
-    return s->impl->resize != NULL;
+    return s->impl->can_resize;
 }
-static inline void session_resize(Session *s, int w, int h, int scale_pct)
-{
-    if (s->impl->resize)
-        s->impl->resize(s, w, h, scale_pct);
-}
-
-/* --- for implementations (session thread) --- */
-Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc notify,
-                       void *notify_data);
-/* Queue an event (ownership of @text and @error moves) and notify. */
-void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error);
-/* Queue a RAIL event of @type (takes @rail, and @argb for an icon). */
-void session_post_rail(Session *s, SessionEventType type, SessionRailWindow *rail, uint32_t *argb,
-                       int w, int h);
-/* Queue a pointer shape (takes @argb: @w x @h 0xAARRGGBB words). */
-void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y);
-/* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. */
-void session_fb_resize(Session *s, int w, int h);
-/* Mark a changed rectangle. Call with fb.lock held. */
-void session_fb_damage(Session *s, int x, int y, int w, int h);
-/* A server update is complete: count it (frames counts only once every pixel
- * has arrived since the last resize) and post one FRAME event if anything
- * changed and none is pending. Call with fb.lock held. */
-void session_fb_update_done(Session *s);
+/* Ask the server for a @w x @h desktop at @scale_pct (nothing when it
+ * cannot: see session_can_resize). */
+void session_resize(Session *s, int w, int h, int scale_pct);

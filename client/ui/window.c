@@ -374,10 +374,7 @@ static void swap_to_pending(Win *w)
     w->status_stays = false;
     set_status(w, NULL);
     offer_clipboard(w);
-    if (old) {
-        session_disconnect_start(old);
-        session_destroy(old); /* the VNC thread ends promptly */
-    }
+    session_destroy_later(old); /* its thread ends and frees it: nothing waits */
     w->reconnect_at = 0;
 }
 

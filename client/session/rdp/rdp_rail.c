@@ -3,7 +3,9 @@
  * window orders that describe the server's windows. Everything runs on the
  * session thread and reaches the main thread as SESSION_EV_RAIL_* events;
  * the pictures stay the ordinary desktop updates (the server's virtual
- * desktop), which the main thread cuts into windows. */
+ * desktop), which the main thread cuts into windows. The main thread's
+ * calls (rdp_session_rail_*, at the end) queue inputs for the session thread,
+ * which rdp_input.c hands back here. */
 #include "session/rdp/rdp_session_priv.h"
 
 #include "common/error.h"
@@ -294,10 +296,10 @@ static UINT start(Rdp *r)
     if ((rc = send_exec(r, r->target.remote_app, r->target.remote_app_args)) != CHANNEL_RC_OK)
         return rc;
     r->rail_started = true;
-    Input *in;
+    SessionInput *in;
     while ((in = g_queue_pop_head(&r->rail_waiting))) {
         send_exec(r, in->text, in->text2);
-        rdp_input_free(in);
+        session_input_free(in);
     }
     return CHANNEL_RC_OK;
 }
@@ -373,14 +375,14 @@ void rdp_rail_channel_disconnected(Rdp *r)
     r->rail_started = false;
 }
 
-void rdp_rail_input(Rdp *r, Input *in)
+void rdp_rail_input(Rdp *r, SessionInput *in)
 {
-    if (in->type == IN_RAIL_EXEC) {
+    if (in->type == RDP_INPUT_RAIL_EXEC) {
         if (r->rail && r->rail_started) {
             send_exec(r, in->text, in->text2);
         } else {
-            Input *copy = g_new0(Input, 1);
-            copy->type = IN_RAIL_EXEC;
+            SessionInput *copy = g_new0(SessionInput, 1);
+            copy->type = RDP_INPUT_RAIL_EXEC;
             copy->text = g_steal_pointer(&in->text);
             copy->text2 = g_steal_pointer(&in->text2);
             g_queue_push_tail(&r->rail_waiting, copy);
@@ -390,12 +392,12 @@ void rdp_rail_input(Rdp *r, Input *in)
     if (!r->rail || !r->rail_started)
         return;
     switch (in->type) {
-    case IN_RAIL_COMMAND: {
+    case RDP_INPUT_RAIL_COMMAND: {
         RAIL_SYSCOMMAND_ORDER c = {.windowId = in->id, .command = (UINT16)in->qnum};
         r->rail->ClientSystemCommand(r->rail, &c);
         break;
     }
-    case IN_RAIL_MOVE: {
+    case RDP_INPUT_RAIL_MOVE: {
         RAIL_WINDOW_MOVE_ORDER m = {.windowId = in->id,
                                     .left = (INT16)in->x,
                                     .top = (INT16)in->y,
@@ -404,7 +406,7 @@ void rdp_rail_input(Rdp *r, Input *in)
         r->rail->ClientWindowMove(r->rail, &m);
         break;
     }
-    case IN_RAIL_ACTIVATE: {
+    case RDP_INPUT_RAIL_ACTIVATE: {
         RAIL_ACTIVATE_ORDER a = {.windowId = in->id, .enabled = in->down};
         r->rail->ClientActivate(r->rail, &a);
         break;
@@ -416,8 +418,34 @@ void rdp_rail_input(Rdp *r, Input *in)
 
 void rdp_rail_finish(Rdp *r)
 {
-    Input *in;
+    SessionInput *in;
     while ((in = g_queue_pop_head(&r->rail_waiting)))
-        rdp_input_free(in);
+        session_input_free(in);
     g_clear_pointer(&r->rail_icons, g_hash_table_unref);
+}
+
+/* --- the main thread's calls (rdp_session.h) --- */
+
+void rdp_session_rail_exec(Session *s, const char *program, const char *args)
+{
+    session_input_push(s, &(SessionInput){.type = RDP_INPUT_RAIL_EXEC,
+                                          .text = g_strdup(program),
+                                          .text2 = g_strdup(args)});
+}
+
+void rdp_session_rail_command(Session *s, uint32_t id, RdpRailCommand cmd)
+{
+    session_input_push(s, &(SessionInput){.type = RDP_INPUT_RAIL_COMMAND, .id = id, .qnum = cmd});
+}
+
+void rdp_session_rail_move(Session *s, uint32_t id, int x, int y, int w, int h)
+{
+    session_input_push(s, &(SessionInput){
+                              .type = RDP_INPUT_RAIL_MOVE, .id = id, .x = x, .y = y, .w = w, .h = h});
+}
+
+void rdp_session_rail_activate(Session *s, uint32_t id, bool active)
+{
+    session_input_push(
+        s, &(SessionInput){.type = RDP_INPUT_RAIL_ACTIVATE, .id = id, .down = active});
 }

@@ -1,9 +1,10 @@
 /* The RDP session: FreeRDP 2.11 as a library (GDI rendering, GFX when the
  * server offers it), keyboard by scancode, absolute mouse and wheel,
  * clipboard text (cliprdr), dynamic resolution (disp), sound out and in
- * (rdpsnd, audin through PulseAudio), redirected drives (rdpdr) and trust on
- * first use for the server's certificate. See session/session.h for the life cycle
- * and threads. */
+ * (rdpsnd, audin through PulseAudio), redirected drives (rdpdr), RemoteApp
+ * (rail) and trust on first use for the server's certificate. See
+ * session/session.h for the life cycle, threads and teardown; the files and
+ * what each is for are listed in session/rdp/rdp_session_priv.h. */
 #pragma once
 
 #include "session/session.h"
@@ -37,18 +38,26 @@ typedef struct {
     char *shell;
 } RdpTarget;
 
+/* Free what @t holds (the password wiped first) and zero it. Any thread. */
 void rdp_target_clear(RdpTarget *t);
 
-/* Parse "rdp://[USER@]HOST[:PORT]" ([IPv6] in brackets). */
+/* Parse "rdp://[USER@]HOST[:PORT]" ([IPv6] in brackets, "DOMAIN\USER" allowed)
+ * into @t, which the caller clears. False with @error (VD_ERROR_INVALID) on a
+ * malformed address or a password in it; @t then holds nothing. Any thread. */
 bool rdp_target_parse(const char *url, RdpTarget *t, GError **error);
 
-/* A session for @target (copied). Does not connect yet. */
+/* A session for @target (copied: the caller keeps and clears its own). Does
+ * not connect yet (session_connect); never fails. @notify (may be NULL) is
+ * called with @data on the session thread after each event. Main thread. */
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data);
 
-/* The device scale factor RDP allows (100, 140 or 180) nearest @pct. */
+/* The device scale factor RDP allows (100, 140 or 180) nearest @pct. Any
+ * thread. */
 unsigned rdp_device_scale(unsigned pct);
 
-/* --- RemoteApp (main thread; the session was created with remote_app) --- */
+/* --- RemoteApp (main thread; the session was created with remote_app) ---
+ * Each call queues its request for the session thread and never waits; the
+ * strings are copied. Nothing is sent before the rail handshake. */
 
 /* Window commands (MS-RDPERP Client System Command). */
 typedef enum {

@@ -1,39 +1,42 @@
-/* Internals of the RDP session shared by its files: rdp_session.c (the
- * connection, pictures, input, clipboard, display control, sound, drives)
- * and rdp_rail.c (RemoteApp). FreeRDP types are fine here: nothing outside
- * the RDP module includes this header. */
+/* Internals of the RDP session, shared by its files. FreeRDP types are fine
+ * here: nothing outside session/rdp/ includes this header.
+ *
+ *   rdp_session.c    the session thread and the connection: settings,
+ *                    FreeRDP's callbacks, channels, sound, drives, errors
+ *   rdp_target.c     the connection target (RdpTarget)
+ *   rdp_picture.c    pictures: GDI and GFX surfaces into the framebuffer
+ *   rdp_pointer.c    the pointer's shape
+ *   rdp_clipboard.c  clipboard text (cliprdr)
+ *   rdp_display.c    display control (disp): the desktop's size and scale
+ *   rdp_cert.c       the server's certificate against its pin (cert_pin.c)
+ *   rdp_input.c      the session's inputs onto the wire
+ *   rdp_rail.c       RemoteApp (rail)
+ *
+ * rdp_session.c calls into the others; rdp_input.c hands inputs on to the
+ * clipboard, display control and RemoteApp. None calls back: what they share
+ * is the state below and the session base's input queue
+ * (session/session_priv.h).
+ *
+ * Everything here runs on the session thread unless it says otherwise. */
 #pragma once
 
 #include "session/rdp/rdp_session.h"
+#include "session/session_priv.h"
 
 #include <freerdp/client/cliprdr.h>
 #include <freerdp/client/disp.h>
 #include <freerdp/client/rail.h>
+#include <freerdp/client/rdpgfx.h>
 #include <freerdp/freerdp.h>
 #include <freerdp/graphics.h>
 
-typedef enum {
-    IN_KEY,
-    IN_POINTER,
-    IN_CLIPBOARD,
-    IN_RESIZE,
-    IN_RAIL_EXEC,      /* @text program, @text2 arguments */
-    IN_RAIL_COMMAND,   /* @id, @qnum: SC_CLOSE, SC_MINIMIZE, ... */
-    IN_RAIL_MOVE,      /* @id to @x @y @w @h */
-    IN_RAIL_ACTIVATE,  /* @id, @down: activated or not */
-} InputType;
-
-typedef struct {
-    InputType type;
-    unsigned qnum;
-    bool down;
-    int x, y, w, h;
-    unsigned buttons;
-    int scale;
-    uint32_t id;
-    char *text;
-    char *text2;
-} Input;
+/* The RDP session's own inputs, after the session base's. */
+enum {
+    RDP_INPUT_RAIL_EXEC = SESSION_INPUT_PROTOCOL, /* @text program, @text2 arguments */
+    RDP_INPUT_RAIL_COMMAND,   /* @id, @qnum: SC_CLOSE, SC_MINIMIZE, ... */
+    RDP_INPUT_RAIL_MOVE,      /* @id to @x @y @w @h */
+    RDP_INPUT_RAIL_ACTIVATE,  /* @id, @down: activated or not */
+};
 
 typedef struct Rdp Rdp;
 
@@ -43,37 +46,36 @@ typedef struct {
     Rdp *rdp;
 } VdContext;
 
-typedef struct {
-    rdpPointer pointer;
-    uint32_t *argb;
-} VdPointer;
-
+/* The session's @priv. */
 struct Rdp {
     Session *s;
     RdpTarget target;
-    GAsyncQueue *input;        /* Input* from the main thread */
-    HANDLE wake;               /* winpr event: input queued or stop asked */
-    gint stop;                 /* atomic */
+    HANDLE wake;               /* the session's wake fd, for FreeRDP's wait */
     /* session thread only: */
     rdpContext *ctx;
+    /* display control (rdp_display.c) */
     DispClientContext *disp;
     bool disp_ready;           /* the server sent its display-control caps */
     int resize_w, resize_h, resize_scale;  /* pending resize; 0: none */
     gint64 last_resize;
+    /* clipboard (rdp_clipboard.c) */
     CliprdrClientContext *clip;
     bool clip_ready;           /* monitor ready seen: format lists may go */
     char *clip_local;          /* what we offer the server; NULL once the server copied since */
     char *clip_remote;         /* the server's text we last passed on; NULL once we offered since */
+    /* input (rdp_input.c) */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
+    /* certificate (rdp_cert.c) */
     GError *verify_error;      /* set when the certificate was refused */
+    /* connection (rdp_session.c) */
     bool auth_missing;
     bool connected;
     /* RemoteApp (rdp_rail.c) */
     RailClientContext *rail;
     bool rail_started;         /* the handshake is done: programs may be launched */
-    GQueue rail_waiting;       /* Input* launches queued before the handshake */
-    GHashTable *rail_icons;    /* cache id << 16 | entry -> GBytes (w, h, ARGB) */
+    GQueue rail_waiting;       /* SessionInput* launches queued before the handshake */
+    GHashTable *rail_icons;    /* cache id << 16 | entry -> Icon (w, h, ARGB) */
 };
 
 static inline Rdp *rdp_of(rdpContext *ctx)
@@ -81,7 +83,61 @@ static inline Rdp *rdp_of(rdpContext *ctx)
     return ((VdContext *)ctx)->rdp;
 }
 
-/* --- rdp_rail.c (session thread) --- */
+/* --- rdp_target.c (any thread) --- */
+
+/* Copy @src into @dst (its strings duplicated). */
+void rdp_target_copy(RdpTarget *dst, const RdpTarget *src);
+
+/* --- rdp_picture.c --- */
+
+/* After connecting: FreeRDP's GDI (if not yet), the paint callbacks, and the
+ * session's framebuffer sized (*@width x *@height) and filled with the first
+ * picture. False when the GDI cannot be set up. */
+bool rdp_picture_start(Rdp *r, int *width, int *height);
+/* The graphics pipeline channel came or went: GFX surfaces draw into the GDI. */
+void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx);
+void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx);
+/* After disconnecting: free the GDI. */
+void rdp_picture_stop(Rdp *r);
+
+/* --- rdp_pointer.c --- */
+
+/* Register our pointer type with FreeRDP (after connecting). */
+void rdp_pointer_register(Rdp *r);
+
+/* --- rdp_clipboard.c --- */
+
+/* The cliprdr channel came or went. */
+void rdp_clipboard_connected(Rdp *r, CliprdrClientContext *clip);
+void rdp_clipboard_disconnected(Rdp *r);
+/* The host's clipboard is @text (takes it): offer it to the server. */
+void rdp_clipboard_set_local(Rdp *r, char *text);
+/* Free the clipboard's texts (any thread, once the session ended). */
+void rdp_clipboard_finish(Rdp *r);
+
+/* --- rdp_display.c --- */
+
+/* The disp channel came or went. */
+void rdp_display_connected(Rdp *r, DispClientContext *disp);
+void rdp_display_disconnected(Rdp *r);
+/* The window wants a @w x @h desktop at @scale_pct: kept until it may go. */
+void rdp_display_request(Rdp *r, int w, int h, int scale_pct);
+/* Send the pending request if the server takes one and it is time. */
+void rdp_display_send(Rdp *r);
+/* How long the session's loop may sleep: shorter while a request waits. */
+unsigned rdp_display_wait_ms(Rdp *r);
+
+/* --- rdp_cert.c --- */
+
+/* Set FreeRDP's certificate callbacks on @instance (when the client is made). */
+void rdp_cert_register(freerdp *instance);
+
+/* --- rdp_input.c --- */
+
+/* Send what the session's input queue holds, in order. */
+void rdp_input_flush(Rdp *r);
+
+/* --- rdp_rail.c --- */
 
 /* RemoteApp settings for a target with a program. */
 void rdp_rail_configure(Rdp *r, rdpSettings *st);
@@ -90,9 +146,7 @@ void rdp_rail_register(Rdp *r, rdpUpdate *update);
 /* The rail channel came or went. */
 void rdp_rail_channel_connected(Rdp *r, RailClientContext *rail);
 void rdp_rail_channel_disconnected(Rdp *r);
-/* An IN_RAIL_* input from the main thread. */
-void rdp_rail_input(Rdp *r, Input *in);
+/* An RDP_INPUT_RAIL_* input (may take its strings). */
+void rdp_rail_input(Rdp *r, SessionInput *in);
 /* Free what rdp_rail.c holds (any thread, once the session ended). */
 void rdp_rail_finish(Rdp *r);
-
-void rdp_input_free(Input *in);

@@ -1,4 +1,8 @@
+/* The VNC session: libvncclient on the session thread, its picture copied
+ * into the session's framebuffer, inputs from the session's queue. */
 #include "session/vnc/vnc_session.h"
+
+#include "session/session_priv.h"
 
 #include "common/error.h"
 #include "common/log.h"
@@ -8,26 +12,10 @@
 #include <rfb/rfbclient.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
-
-typedef enum { IN_KEY, IN_POINTER, IN_CLIPBOARD } InputType;
-
-typedef struct {
-    InputType type;
-    unsigned qnum;
-    uint32_t keysym;
-    bool down;
-    int x, y;
-    unsigned buttons;
-    char *text;
-} Input;
 
 typedef struct {
     VncTarget target;
-    GAsyncQueue *input;     /* Input* from the main thread */
-    int wake_fd;            /* eventfd: input queued or stop asked */
-    gint stop;              /* atomic */
     rfbClient *client;      /* session thread only */
     bool ext_keys_checked;
 } Vnc;
@@ -95,12 +83,6 @@ bool vnc_target_parse(const char *url, VncTarget *t, GError **error)
         return false;
     }
     return true;
-}
-
-static void input_free(Input *in)
-{
-    g_free(in->text);
-    g_free(in);
 }
 
 /* libvncclient logs through two global function pointers: route them to our
@@ -204,18 +186,18 @@ static char *on_password(rfbClient *c)
     return strdup(v->target.password ? v->target.password : "");
 }
 
-static void send_input(Vnc *v, Input *in)
+static void send_input(Vnc *v, SessionInput *in)
 {
     rfbClient *c = v->client;
     switch (in->type) {
-    case IN_KEY:
+    case SESSION_INPUT_KEY:
         /* QEMU's extended key event carries the physical key, so the guest's
          * layout decides the character; other servers get the keysym. */
         if (!in->qnum || !SendExtendedKeyEvent(c, in->keysym, in->qnum, in->down))
             if (in->keysym)
                 SendKeyEvent(c, in->keysym, in->down);
         break;
-    case IN_POINTER: {
+    case SESSION_INPUT_POINTER: {
         int mask = 0;
         if (in->buttons & SESSION_BUTTON_LEFT)
             mask |= rfbButton1Mask;
@@ -238,7 +220,7 @@ static void send_input(Vnc *v, Input *in)
         SendPointerEvent(c, in->x, in->y, mask);
         break;
     }
-    case IN_CLIPBOARD: {
+    case SESSION_INPUT_CLIPBOARD: {
         gsize len = 0;
         g_autofree char *latin1 =
             g_convert_with_fallback(in->text, -1, "ISO-8859-1", "UTF-8", "?", NULL, &len, NULL);
@@ -246,14 +228,9 @@ static void send_input(Vnc *v, Input *in)
             SendClientCutText(c, latin1, (int)len);
         break;
     }
+    default:
+        break; /* no resizing: VNC servers choose their size */
     }
-}
-
-static void drain_wake(int fd)
-{
-    uint64_t n;
-    while (read(fd, &n, sizeof(n)) == sizeof(n))
-        ;
 }
 
 /* Connect and hand shake; NULL with @error set on failure. */
@@ -318,20 +295,20 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
 {
     Vnc *v = s->priv;
     *resync = false;
-    while (!g_atomic_int_get(&v->stop)) {
+    while (!session_stopping(s)) {
         struct pollfd p[2] = {{.fd = c->sock, .events = POLLIN},
-                              {.fd = v->wake_fd, .events = POLLIN}};
+                              {.fd = session_wake_fd(s), .events = POLLIN}};
         int r = c->buffered ? 1 : poll(p, 2, 500);
         if (r < 0 && errno != EINTR) {
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "poll: %s", g_strerror(errno));
             return false;
         }
         if (p[1].revents & POLLIN)
-            drain_wake(v->wake_fd);
-        Input *in;
-        while ((in = g_async_queue_try_pop(v->input))) {
+            session_wake_clear(s);
+        SessionInput *in;
+        while ((in = session_input_pop(s))) {
             send_input(v, in);
-            input_free(in);
+            session_input_free(in);
         }
         if (c->buffered || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             g_private_replace(&last_error, NULL);
@@ -355,9 +332,9 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
     return true;
 }
 
-static gpointer vnc_thread(gpointer data)
+/* The session thread: connect, serve, and reconnect after a resync. */
+static GError *vnc_run(Session *s)
 {
-    Session *s = data;
     Vnc *v = s->priv;
     g_autofree char *where = v->target.socket_path
                                  ? g_strdup(v->target.socket_path)
@@ -387,81 +364,20 @@ static gpointer vnc_thread(gpointer data)
         vd_debug("reconnecting after: %s", err->message);
         g_clear_error(&err);
     }
-    session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, err);
-    return NULL;
-}
-
-static bool vnc_connect(Session *s, GError **error)
-{
-    s->thread = g_thread_try_new("vnc", vnc_thread, s, error);
-    return s->thread != NULL;
-}
-
-static void wake(Vnc *v)
-{
-    uint64_t one = 1;
-    if (write(v->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        vd_debug("eventfd write: %s", g_strerror(errno));
-}
-
-static void vnc_disconnect_start(Session *s)
-{
-    Vnc *v = s->priv;
-    g_atomic_int_set(&v->stop, 1);
-    wake(v);
-}
-
-static void queue_input(Session *s, Input *in)
-{
-    Vnc *v = s->priv;
-    g_async_queue_push(v->input, in);
-    wake(v);
-}
-
-static void vnc_key(Session *s, unsigned qnum, uint32_t keysym, bool down)
-{
-    Input *in = g_new0(Input, 1);
-    in->type = IN_KEY;
-    in->qnum = qnum;
-    in->keysym = keysym;
-    in->down = down;
-    queue_input(s, in);
-}
-
-static void vnc_pointer(Session *s, int x, int y, unsigned buttons)
-{
-    Input *in = g_new0(Input, 1);
-    in->type = IN_POINTER;
-    in->x = x;
-    in->y = y;
-    in->buttons = buttons;
-    queue_input(s, in);
-}
-
-static void vnc_clipboard(Session *s, const char *utf8)
-{
-    Input *in = g_new0(Input, 1);
-    in->type = IN_CLIPBOARD;
-    in->text = g_strdup(utf8);
-    queue_input(s, in);
+    return err;
 }
 
 static void vnc_finish(Session *s)
 {
     Vnc *v = s->priv;
-    g_async_queue_unref(v->input);
-    close(v->wake_fd);
     vnc_target_clear(&v->target);
     g_free(v);
 }
 
 static const SessionImpl vnc_impl = {
     .protocol = "vnc",
-    .connect = vnc_connect,
-    .disconnect_start = vnc_disconnect_start,
-    .key = vnc_key,
-    .pointer = vnc_pointer,
-    .clipboard = vnc_clipboard,
+    .can_resize = false,
+    .run = vnc_run,
     .finish = vnc_finish,
 };
 
@@ -478,7 +394,5 @@ Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, v
     v->target.port = target->port;
     v->target.socket_path = g_strdup(target->socket_path);
     v->target.password = g_strdup(target->password);
-    v->input = g_async_queue_new_full((GDestroyNotify)input_free);
-    v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     return session_alloc(&vnc_impl, v, notify, data);
 }

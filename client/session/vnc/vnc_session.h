@@ -1,5 +1,6 @@
 /* The VNC session (libvncclient): QEMU's VNC server over its unix socket, or
- * any VNC server over TCP. See session/session.h for the life cycle and threads. */
+ * any VNC server over TCP. See session/session.h for the life cycle, threads
+ * and teardown. */
 #pragma once
 
 #include "session/session.h"
@@ -11,11 +12,16 @@ typedef struct {
     char *password;        /* VNC password or NULL; never logged */
 } VncTarget;
 
+/* Free what @t holds (the password wiped first) and zero it. Any thread. */
 void vnc_target_clear(VncTarget *t);
 
 /* Parse "vnc://HOST[:PORT]" (PORT < 100 is a display number: 5900 + PORT)
- * and "vnc+unix:///PATH". */
+ * and "vnc+unix:///PATH" into @t, which the caller clears. False with @error
+ * (VD_ERROR_INVALID) on a malformed address; @t then holds nothing. Any
+ * thread. */
 bool vnc_target_parse(const char *url, VncTarget *t, GError **error);
 
-/* A session for @target (copied). Does not connect yet. */
+/* A session for @target (copied: the caller keeps and clears its own). Does
+ * not connect yet (session_connect); never fails. @notify (may be NULL) is
+ * called with @data on the session thread after each event. Main thread. */
 Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data);

@@ -1,0 +1,98 @@
+/* Pictures of the RDP session: FreeRDP's GDI draws the server's updates (and
+ * its GFX surfaces, when the server offers the graphics pipeline) into its
+ * own buffer; at the end of each paint the changed rectangles are copied into
+ * the session's framebuffer. Session thread. */
+#include "session/rdp/rdp_session_priv.h"
+
+#include <freerdp/gdi/gdi.h>
+#include <freerdp/gdi/gfx.h>
+
+#include <string.h>
+
+static BOOL on_begin_paint(rdpContext *ctx)
+{
+    HGDI_WND hwnd = ctx->gdi->primary->hdc->hwnd;
+    hwnd->invalid->null = TRUE;
+    hwnd->ninvalid = 0;
+    return TRUE;
+}
+
+/* Copy what changed from FreeRDP's picture into the session's framebuffer:
+ * only the invalid rectangles. */
+static BOOL on_end_paint(rdpContext *ctx)
+{
+    Rdp *r = rdp_of(ctx);
+    rdpGdi *gdi = ctx->gdi;
+    HGDI_WND hwnd = gdi->primary->hdc->hwnd;
+    if (hwnd->invalid->null || hwnd->ninvalid <= 0)
+        return TRUE;
+    SessionFramebuffer *fb = &r->s->fb;
+    g_mutex_lock(&fb->lock);
+    if (fb->width == (int)gdi->width && fb->height == (int)gdi->height) {
+        for (int i = 0; i < hwnd->ninvalid; i++) {
+            GDI_RGN *rg = &hwnd->cinvalid[i];
+            int x0 = MAX(rg->x, 0), y0 = MAX(rg->y, 0);
+            int x1 = MIN(rg->x + rg->w, fb->width), y1 = MIN(rg->y + rg->h, fb->height);
+            if (x1 <= x0 || y1 <= y0)
+                continue;
+            for (int y = y0; y < y1; y++)
+                memcpy((uint8_t *)fb->pixels + (size_t)y * fb->stride + (size_t)x0 * 4,
+                       gdi->primary_buffer + (size_t)y * gdi->stride + (size_t)x0 * 4,
+                       (size_t)(x1 - x0) * 4);
+            session_fb_damage(r->s, x0, y0, x1 - x0, y1 - y0);
+        }
+        session_fb_update_done(r->s);
+    }
+    g_mutex_unlock(&fb->lock);
+    hwnd->invalid->null = TRUE;
+    hwnd->ninvalid = 0;
+    return TRUE;
+}
+
+static BOOL on_desktop_resize(rdpContext *ctx)
+{
+    Rdp *r = rdp_of(ctx);
+    UINT32 w = freerdp_settings_get_uint32(ctx->settings, FreeRDP_DesktopWidth);
+    UINT32 h = freerdp_settings_get_uint32(ctx->settings, FreeRDP_DesktopHeight);
+    if (!gdi_resize(ctx->gdi, w, h))
+        return FALSE;
+    session_fb_resize(r->s, (int)w, (int)h);
+    session_post(r->s, SESSION_EV_RESIZED, (int)w, (int)h, NULL, NULL);
+    return TRUE;
+}
+
+bool rdp_picture_start(Rdp *r, int *width, int *height)
+{
+    rdpContext *ctx = r->ctx;
+    if (!ctx->gdi && !gdi_init(ctx->instance, PIXEL_FORMAT_BGRX32))
+        return false;
+    ctx->update->BeginPaint = on_begin_paint;
+    ctx->update->EndPaint = on_end_paint;
+    ctx->update->DesktopResize = on_desktop_resize;
+    int w = (int)ctx->gdi->width, h = (int)ctx->gdi->height;
+    *width = w;
+    *height = h;
+    session_fb_resize(r->s, w, h);
+    /* The first picture: everything FreeRDP has so far. */
+    g_mutex_lock(&r->s->fb.lock);
+    for (int y = 0; y < h; y++)
+        memcpy((uint8_t *)r->s->fb.pixels + (size_t)y * r->s->fb.stride,
+               ctx->gdi->primary_buffer + (size_t)y * ctx->gdi->stride, (size_t)w * 4);
+    g_mutex_unlock(&r->s->fb.lock);
+    return true;
+}
+
+void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx)
+{
+    gdi_graphics_pipeline_init(r->ctx->gdi, gfx);
+}
+
+void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx)
+{
+    gdi_graphics_pipeline_uninit(r->ctx->gdi, gfx);
+}
+
+void rdp_picture_stop(Rdp *r)
+{
+    gdi_free(r->ctx->instance);
+}
