@@ -1,5 +1,6 @@
 /* A QMP (QEMU Machine Protocol) client: JSON objects over a stream socket,
- * one per line. Commands are synchronous with a timeout; replies are matched
+ * one per line (a qemu/json_channel.h channel, as for the guest agent).
+ * Commands are synchronous with a timeout; replies are matched
  * by id; asynchronous events go to one handler. Messages larger than
  * QMP_MESSAGE_MAX are a protocol error. Not thread-safe: one thread owns a
  * client. Errors are VD_ERROR_PROTOCOL (framing, EOF), VD_ERROR_TIMEOUT, or
@@ -18,7 +19,8 @@ typedef struct QmpClient QmpClient;
 /* @data is borrowed for the call. The handler must not call back into @c. */
 typedef void (*QmpEventFunc)(const char *event, JsonObject *data, void *user_data);
 
-/* Wrap a connected stream socket; takes ownership of @fd. */
+/* Wrap a connected stream socket; takes ownership of @fd (-1: none, for
+ * qmp_client_feed()). */
 QmpClient *qmp_client_new_fd(int fd);
 /* Connect to a unix socket, retrying until @timeout_ms while it does not exist
  * yet or refuses (QEMU is still starting). */

@@ -418,9 +418,11 @@ static void test_fake_error_classes(void)
         {"{\"class\": \"GenericError\", \"desc\": \"boom\"}", VD_ERROR_VM,
          "QEMU refused cmd: boom"},
         {"{\"class\": \"KVMMissingCap\"}", VD_ERROR_VM, "QEMU refused cmd: KVMMissingCap"},
-        {"\"not an object\"", VD_ERROR_VM, "QEMU refused cmd: "},
-        {"{\"class\": 7, \"desc\": [\"x\"]}", VD_ERROR_VM, "QEMU refused cmd: "},
-        {"{\"class\": {\"a\": 1}, \"desc\": null}", VD_ERROR_VM, "QEMU refused cmd: "},
+        {"\"not an object\"", VD_ERROR_VM, "QEMU refused cmd: no reason given"},
+        {"{\"class\": 7, \"desc\": [\"x\"]}", VD_ERROR_VM,
+         "QEMU refused cmd: no reason given"},
+        {"{\"class\": {\"a\": 1}, \"desc\": null}", VD_ERROR_VM,
+         "QEMU refused cmd: no reason given"},
     };
     Fake f;
     fake_init(&f);
