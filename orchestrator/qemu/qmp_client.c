@@ -131,7 +131,12 @@ bool qmp_client_handshake(QmpClient *c, int timeout_ms, GError **error)
         if (!json_channel_wait_read(c->ch, deadline, "the greeting", error))
             return false;
     }
-    g_autoptr(JsonNode) r = qmp_client_execute(c, "qmp_capabilities", NULL, timeout_ms, error);
+    g_autoptr(JsonObject) refusal = NULL;
+    g_autoptr(JsonNode) r = qmp_client_call(c, "qmp_capabilities", NULL, timeout_ms, &refusal,
+                                            error);
+    if (refusal)
+        g_set_error(error, VD_ERROR, VD_ERROR_VM, "QEMU refused qmp_capabilities: %s",
+                    json_channel_refusal_reason(refusal));
     return r != NULL;
 }
 
@@ -150,17 +155,11 @@ static JsonObject *take_reply(QmpClient *c, const char *id)
     return NULL;
 }
 
-static int map_error_class(const char *cls)
-{
-    if (!g_strcmp0(cls, "CommandNotFound") || !g_strcmp0(cls, "DeviceNotFound"))
-        return VD_ERROR_NOT_FOUND;
-    return VD_ERROR_VM;
-}
-
-JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args,
-                             int timeout_ms, GError **error)
+JsonNode *qmp_client_call(QmpClient *c, const char *command, JsonObject *args, int timeout_ms,
+                          JsonObject **refusal, GError **error)
 {
     g_autoptr(JsonObject) owned_args = args;
+    *refusal = NULL;
     if (!json_channel_check(c->ch, error))
         return NULL;
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -182,8 +181,7 @@ JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args
     }
     if (json_object_has_member(reply, "error")) {
         JsonObject *e = json_member_object(reply, "error");
-        g_set_error(error, VD_ERROR, map_error_class(json_member_string(e, "class")),
-                    "QEMU refused %s: %s", command, json_channel_refusal_reason(e));
+        *refusal = e ? json_object_ref(e) : json_object_new();
         return NULL;
     }
     return json_node_copy(json_object_get_member(reply, "return"));

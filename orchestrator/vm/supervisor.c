@@ -7,6 +7,7 @@
 #include "qemu/firmware.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 #include "storage/disk_space.h"
 #include "storage/vm_image.h"
 #include "storage/vm_overlay.h"
@@ -411,19 +412,15 @@ static bool start_qemu(Supervisor *s, GError **error)
         return false;
     s->status->qemu_version = g_strdup(qmp_client_qemu_version(s->qmp));
     qmp_client_set_event_handler(s->qmp, on_event, s);
-    g_autoptr(JsonNode) st = qmp_client_execute(s->qmp, "query-status", NULL, 5000, error);
-    if (!st)
+    QmpStatus st;
+    if (!qmp_cmd_query_status(s->qmp, 5000, &st, error))
         return false;
-    const char *status = JSON_NODE_HOLDS_OBJECT(st)
-                             ? json_object_get_string_member_with_default(
-                                   json_node_get_object(st), "status", "")
-                             : "";
     s->qmp_watch = g_unix_fd_add(qmp_client_get_fd(s->qmp), G_IO_IN | G_IO_HUP | G_IO_ERR,
                                  on_qmp_input, s);
-    if (!strcmp(status, "running"))
+    if (!strcmp(st.status, "running"))
         publish(s, VM_STATE_RUNNING, NULL);
     else
-        publish(s, VM_STATE_PAUSED, status);
+        publish(s, VM_STATE_PAUSED, st.status);
     return true;
 }
 

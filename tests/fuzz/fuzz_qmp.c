@@ -5,7 +5,7 @@
  *     events, same outcome).
  *  2. The input as a server's whole answer on a socketpair: handshake, then
  *     commands until the stream breaks, which exercises reply matching and
- *     error mapping.
+ *     error mapping (qmp_cmd.c).
  *
  * Any GLib critical or warning aborts (a wrong-typed member must never reach
  * json-glib's checked getters). Built as a fuzzer with VMDESK_FUZZ=ON and
@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "fuzz_common.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,7 @@ static void fuzz_socket(const uint8_t *data, size_t size)
                 args = json_object_new();
                 json_object_set_string_member(args, "x", "y");
             }
-            JsonNode *r = qmp_client_execute(c, cmds[i], args, 1000, &err);
+            JsonNode *r = qmp_cmd_execute(c, cmds[i], args, 1000, &err);
             if (!r != (err != NULL))
                 abort();
             if (r)

@@ -1,8 +1,10 @@
-/* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c), against the real
- * QEMU (-machine none, as QEMU's own tests/qtest/qmp-test.c does) and against
- * a fake server on a socketpair whose bytes the test writes. */
+/* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c) and the mapping
+ * of QEMU's refusals (qemu/qmp_cmd.c), against the real QEMU (-machine none,
+ * as QEMU's own tests/qtest/qmp-test.c does) and against a fake server on a
+ * socketpair whose bytes the test writes. */
 #include "common/error.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 #include "test_util.h"
 
 #include <errno.h>
@@ -72,7 +74,7 @@ static const char *status_of(QmpClient *c)
 {
     static char status[32];
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(c, "query-status", NULL, 5000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(c, "query-status", NULL, 5000, &err);
     g_assert_no_error(err);
     g_assert_true(JSON_NODE_HOLDS_OBJECT(r));
     g_strlcpy(status, json_object_get_string_member(json_node_get_object(r), "status"),
@@ -106,14 +108,14 @@ static void test_real_qemu(void)
     events_init(&ev);
     qmp_client_set_event_handler(c, on_event, &ev);
 
-    g_autoptr(JsonNode) st = qmp_client_execute(c, "query-status", NULL, 5000, &err);
+    g_autoptr(JsonNode) st = qmp_cmd_execute(c, "query-status", NULL, 5000, &err);
     g_assert_no_error(err);
     JsonObject *so = json_node_get_object(st);
     g_assert_cmpstr(json_object_get_string_member(so, "status"), ==, "running");
     g_assert_true(json_object_get_boolean_member(so, "running"));
 
     /* A command QEMU does not have: NOT_FOUND, with QEMU's own words. */
-    g_assert_null(qmp_client_execute(c, "no-such-command", NULL, 5000, &err));
+    g_assert_null(qmp_cmd_execute(c, "no-such-command", NULL, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(err->message, "The command no-such-command has not been found"));
     g_clear_error(&err);
@@ -121,7 +123,7 @@ static void test_real_qemu(void)
     /* Bad arguments: QEMU's GenericError maps to VD_ERROR_VM. */
     JsonObject *args = json_object_new();
     json_object_set_int_member(args, "bogus", 1);
-    g_assert_null(qmp_client_execute(c, "query-status", args, 5000, &err));
+    g_assert_null(qmp_cmd_execute(c, "query-status", args, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_VM);
     g_assert_nonnull(strstr(err->message, "bogus"));
     g_clear_error(&err);
@@ -129,16 +131,16 @@ static void test_real_qemu(void)
     /* Arguments reach QEMU intact. */
     args = json_object_new();
     json_object_set_string_member(args, "command-line", "info version");
-    g_autoptr(JsonNode) hmp = qmp_client_execute(c, "human-monitor-command", args, 5000, &err);
+    g_autoptr(JsonNode) hmp = qmp_cmd_execute(c, "human-monitor-command", args, 5000, &err);
     g_assert_no_error(err);
     g_assert_true(g_str_has_prefix(json_node_get_string(hmp), "7."));
 
-    g_autoptr(JsonNode) r1 = qmp_client_execute(c, "stop", NULL, 5000, &err);
+    g_autoptr(JsonNode) r1 = qmp_cmd_execute(c, "stop", NULL, 5000, &err);
     g_assert_no_error(err);
     g_assert_nonnull(r1);
     g_assert_true(wait_event(c, &ev, "STOP"));
     g_assert_cmpstr(status_of(c), ==, "paused");
-    g_autoptr(JsonNode) r2 = qmp_client_execute(c, "cont", NULL, 5000, &err);
+    g_autoptr(JsonNode) r2 = qmp_cmd_execute(c, "cont", NULL, 5000, &err);
     g_assert_no_error(err);
     g_assert_nonnull(r2);
     g_assert_true(wait_event(c, &ev, "RESUME"));
@@ -147,7 +149,7 @@ static void test_real_qemu(void)
     g_assert_cmpstr(g_ptr_array_index(ev.names, 0), ==, "STOP");
     g_assert_cmpstr(g_ptr_array_index(ev.names, 1), ==, "RESUME");
 
-    g_autoptr(JsonNode) q = qmp_client_execute(c, "quit", NULL, 5000, &err);
+    g_autoptr(JsonNode) q = qmp_cmd_execute(c, "quit", NULL, 5000, &err);
     g_assert_no_error(err);
     g_assert_nonnull(q);
     /* QEMU then reports why it shuts down and closes the monitor. */
@@ -163,7 +165,7 @@ static void test_real_qemu(void)
     g_assert_false(open);
     g_assert_true(events_have(&ev, "SHUTDOWN:host-qmp-quit"));
     /* Broken for good: no wait for a timeout. */
-    g_assert_null(qmp_client_execute(c, "query-status", NULL, 5000, &err));
+    g_assert_null(qmp_cmd_execute(c, "query-status", NULL, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
 
     g_assert_true(tu_subprocess_wait(qemu, 5000));
@@ -262,7 +264,7 @@ static void test_fake_handshake(void)
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "command-line", "info \"quoted\"\n,x");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "human-monitor-command", args, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "human-monitor-command", args, 2000, &err);
     g_assert_no_error(err);
     g_assert_cmpstr(json_node_get_string(r), ==, "done");
     g_autoptr(JsonObject) req = srv_read_request(&f);
@@ -326,7 +328,7 @@ static void test_fake_tiny_writes(void)
                                "\"id\": \"vd-2\"}\r\n";
     Writer w2 = {.fd = f.srv, .data = more, .len = sizeof(more) - 1, .chunk = 1, .delay_us = 20};
     t = g_thread_new("writer", writer_thread, &w2);
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "stop", NULL, 5000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "stop", NULL, 5000, &err);
     g_thread_join(t);
     g_assert_no_error(err);
     g_assert_cmpstr(json_object_get_string_member(json_node_get_object(r), "status"), ==,
@@ -353,7 +355,7 @@ static void test_fake_events_before_reply(void)
                   "{\"return\": {}, \"id\": \"vd-2\"}\n"
                   "{\"event\": \"AFTER\"}\n");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "system_powerdown", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "system_powerdown", NULL, 2000, &err);
     g_assert_no_error(err);
     g_assert_true(JSON_NODE_HOLDS_OBJECT(r));
     /* Everything read so far was dispatched, in order; data only when an object. */
@@ -383,14 +385,14 @@ static void test_fake_id_mismatch(void)
                   "{\"return\": {\"who\": \"late\"}, \"id\": \"vd-1\"}\n"
                   "{\"return\": {\"who\": \"me\"}, \"id\": \"vd-2\"}\n");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "query-name", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "query-name", NULL, 2000, &err);
     g_assert_no_error(err);
     g_assert_cmpstr(json_object_get_string_member(json_node_get_object(r), "who"), ==, "me");
 
     /* Only stray replies: no answer for us. */
     srv_write(&f, "{\"return\": {}, \"id\": \"vd-99\"}\n");
     gint64 t0 = g_get_monotonic_time();
-    g_assert_null(qmp_client_execute(f.c, "query-name", NULL, 200, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-name", NULL, 200, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
     g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 1000);
     g_clear_error(&err);
@@ -398,7 +400,7 @@ static void test_fake_id_mismatch(void)
     /* An answer without an id (QEMU could not parse the request) is ours. */
     srv_write(&f, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
                   "invalid keyword\"}}\n");
-    g_assert_null(qmp_client_execute(f.c, "query-name", NULL, 2000, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-name", NULL, 2000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_VM);
     g_assert_cmpstr(err->message, ==, "QEMU refused query-name: JSON parse error, invalid keyword");
     fake_clear(&f);
@@ -432,7 +434,7 @@ static void test_fake_error_classes(void)
             g_strdup_printf("{\"error\": %s, \"id\": \"vd-%zu\"}\n", t[i].error, i + 2);
         srv_write(&f, reply);
         g_autoptr(GError) err = NULL;
-        g_assert_null(qmp_client_execute(f.c, "cmd", NULL, 2000, &err));
+        g_assert_null(qmp_cmd_execute(f.c, "cmd", NULL, 2000, &err));
         g_assert_error(err, VD_ERROR, t[i].code);
         g_assert_cmpstr(err->message, ==, t[i].message);
     }
@@ -463,7 +465,7 @@ static void test_fake_malformed(void)
         srv_write(&f, bad[i]);
         g_autoptr(GError) err = NULL;
         gint64 t0 = g_get_monotonic_time();
-        if (qmp_client_execute(f.c, "query-status", NULL, 2000, &err))
+        if (qmp_cmd_execute(f.c, "query-status", NULL, 2000, &err))
             g_error("malformed message #%zu was accepted", i);
         g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
         g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 1000);
@@ -471,7 +473,7 @@ static void test_fake_malformed(void)
         /* The stream cannot be resynchronized: every later call fails at
          * once with the same error, even if good bytes follow. */
         srv_write(&f, "{\"return\": {}, \"id\": \"vd-3\"}\n");
-        g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 2000, &err));
+        g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 2000, &err));
         g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
         g_clear_error(&err);
         g_assert_false(qmp_client_feed(f.c, "{}\n", 3, &err));
@@ -512,7 +514,7 @@ static void test_fake_odd_types(void)
                   "{\"return\": {}, \"id\": [\"vd-2\"]}\n"
                   "{\"return\": \"mine\", \"id\": \"vd-2\"}\n");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "x", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "x", NULL, 2000, &err);
     g_assert_no_error(err);
     /* Odd ids are nobody's; the string one is ours. */
     g_assert_cmpstr(json_node_get_string(r), ==, "mine");
@@ -529,7 +531,7 @@ static void test_fake_eof(void)
     shutdown(f.srv, SHUT_WR); /* QEMU's side ends; our request still goes out */
     g_autoptr(GError) err = NULL;
     gint64 t0 = g_get_monotonic_time();
-    g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 5000, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
     g_assert_nonnull(strstr(err->message, "closed"));
     g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 1000);
@@ -541,7 +543,7 @@ static void test_fake_eof(void)
     fake_handshake(&f);
     srv_write(&f, "{\"return\": {}, \"id\": \"vd-2\"}\r\n{\"event\": \"SHUTDOWN\"}\r\n");
     shutdown(f.srv, SHUT_WR);
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "quit", NULL, 5000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "quit", NULL, 5000, &err);
     g_assert_no_error(err);
     g_assert_nonnull(r);
     g_assert_false(qmp_client_read_events(f.c, &err));
@@ -576,7 +578,7 @@ static void test_fake_timeout(void)
     fake_init(&f);
     fake_handshake(&f);
     t0 = g_get_monotonic_time();
-    g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 300, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 300, &err));
     ms = (g_get_monotonic_time() - t0) / 1000;
     g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
     g_assert_nonnull(strstr(err->message, "query-status"));
@@ -585,7 +587,7 @@ static void test_fake_timeout(void)
     g_clear_error(&err);
     /* A timeout is not a broken stream: the next command works. */
     srv_write(&f, "{\"return\": {}, \"id\": \"vd-2\"}\n{\"return\": 3, \"id\": \"vd-3\"}\n");
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "query-status", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "query-status", NULL, 2000, &err);
     g_assert_no_error(err);
     g_assert_cmpint(json_node_get_int(r), ==, 3);
     fake_clear(&f);
@@ -610,7 +612,7 @@ static void oversized_over_socket(bool newline_at_end)
     Writer w = {.fd = f.srv, .data = big, .len = len, .chunk = 1u << 16};
     GThread *t = g_thread_new("writer", writer_thread, &w);
     g_autoptr(GError) err = NULL;
-    g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 10000, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 10000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
     g_assert_nonnull(strstr(err->message, "larger than"));
     size_t at_failure = (size_t)g_atomic_int_get(&w.written);
