@@ -1,10 +1,12 @@
 /* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c) and the mapping
  * of QEMU's refusals (qemu/qmp_cmd.c), against the real QEMU (-machine none,
  * as QEMU's own tests/qtest/qmp-test.c does) and against a fake server on a
- * socketpair whose bytes the test writes. */
+ * socketpair whose bytes the test writes. The typed commands against the
+ * real QEMU are in test_qmp_cmd.c, the other half of unit-qmp. */
 #include "common/error.h"
 #include "qemu/qmp_client.h"
 #include "qemu/qmp_cmd.h"
+#include "test_qmp.h"
 #include "test_util.h"
 
 #include <errno.h>
@@ -70,34 +72,13 @@ static bool wait_event(QmpClient *c, Events *ev, const char *name)
     return events_have(ev, name);
 }
 
-static const char *status_of(QmpClient *c)
-{
-    static char status[32];
-    g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_cmd_execute(c, "query-status", NULL, 5000, &err);
-    g_assert_no_error(err);
-    g_assert_true(JSON_NODE_HOLDS_OBJECT(r));
-    g_strlcpy(status, json_object_get_string_member(json_node_get_object(r), "status"),
-              sizeof(status));
-    return status;
-}
-
 static void test_real_qemu(void)
 {
-    g_assert_true(tu_have_program("qemu-system-x86_64")); /* no skip: CI installs it */
-    g_autofree char *dir = tu_tmpdir();
-    g_autofree char *sock = g_build_filename(dir, "qmp.sock", NULL);
-    g_autofree char *qmp_opt = g_strdup_printf("unix:%s,server=on,wait=off", sock);
+    TqQemu q;
+    tq_qemu_init(&q);
+    tq_qemu_start(&q, NULL);
+    QmpClient *c = q.c;
     g_autoptr(GError) err = NULL;
-    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_autoptr(GSubprocess) qemu =
-        g_subprocess_launcher_spawn(l, &err, "qemu-system-x86_64", "-machine", "none",
-                                    "-nodefaults", "-display", "none", "-accel", "tcg", "-qmp",
-                                    qmp_opt, NULL);
-    g_assert_no_error(err);
-
-    g_autoptr(QmpClient) c = qmp_client_connect_unix(sock, 10000, &err);
-    g_assert_no_error(err);
     g_assert_null(qmp_client_qemu_version(c));
     g_assert_true(qmp_client_handshake(c, 10000, &err));
     g_assert_no_error(err);
@@ -108,11 +89,10 @@ static void test_real_qemu(void)
     events_init(&ev);
     qmp_client_set_event_handler(c, on_event, &ev);
 
-    g_autoptr(JsonNode) st = qmp_cmd_execute(c, "query-status", NULL, 5000, &err);
-    g_assert_no_error(err);
-    JsonObject *so = json_node_get_object(st);
-    g_assert_cmpstr(json_object_get_string_member(so, "status"), ==, "running");
-    g_assert_true(json_object_get_boolean_member(so, "running"));
+    bool running = false;
+    g_autofree char *st = tq_status(c, &running);
+    g_assert_cmpstr(st, ==, "running");
+    g_assert_true(running);
 
     /* A command QEMU does not have: NOT_FOUND, with QEMU's own words. */
     g_assert_null(qmp_cmd_execute(c, "no-such-command", NULL, 5000, &err));
@@ -135,23 +115,27 @@ static void test_real_qemu(void)
     g_assert_no_error(err);
     g_assert_true(g_str_has_prefix(json_node_get_string(hmp), "7."));
 
-    g_autoptr(JsonNode) r1 = qmp_cmd_execute(c, "stop", NULL, 5000, &err);
+    g_assert_true(qmp_cmd_stop(c, 5000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(r1);
     g_assert_true(wait_event(c, &ev, "STOP"));
-    g_assert_cmpstr(status_of(c), ==, "paused");
-    g_autoptr(JsonNode) r2 = qmp_cmd_execute(c, "cont", NULL, 5000, &err);
+    g_autofree char *paused = tq_status(c, &running);
+    g_assert_cmpstr(paused, ==, "paused");
+    g_assert_false(running);
+    g_assert_true(qmp_cmd_cont(c, 5000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(r2);
     g_assert_true(wait_event(c, &ev, "RESUME"));
-    g_assert_cmpstr(status_of(c), ==, "running");
-    g_assert_cmpuint(ev.names->len, ==, 2);
+    g_autofree char *resumed = tq_status(c, NULL);
+    g_assert_cmpstr(resumed, ==, "running");
+    g_assert_true(qmp_cmd_system_powerdown(c, 5000, &err));
+    g_assert_no_error(err);
+    g_assert_true(wait_event(c, &ev, "POWERDOWN"));
+    g_assert_cmpuint(ev.names->len, ==, 3);
     g_assert_cmpstr(g_ptr_array_index(ev.names, 0), ==, "STOP");
     g_assert_cmpstr(g_ptr_array_index(ev.names, 1), ==, "RESUME");
+    g_assert_cmpstr(g_ptr_array_index(ev.names, 2), ==, "POWERDOWN");
 
-    g_autoptr(JsonNode) q = qmp_cmd_execute(c, "quit", NULL, 5000, &err);
+    g_assert_true(qmp_cmd_quit(c, 5000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(q);
     /* QEMU then reports why it shuts down and closes the monitor. */
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     bool open = true;
@@ -165,16 +149,12 @@ static void test_real_qemu(void)
     g_assert_false(open);
     g_assert_true(events_have(&ev, "SHUTDOWN:host-qmp-quit"));
     /* Broken for good: no wait for a timeout. */
-    g_assert_null(qmp_cmd_execute(c, "query-status", NULL, 5000, &err));
+    QmpStatus after;
+    g_assert_false(qmp_cmd_query_status(c, 5000, &after, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
-
-    g_assert_true(tu_subprocess_wait(qemu, 5000));
-    g_autofree char *text = tu_subprocess_stderr(qemu);
-    g_assert_cmpstr(text, ==, "");
-    g_assert_true(g_subprocess_get_if_exited(qemu));
-    g_assert_cmpint(g_subprocess_get_exit_status(qemu), ==, 0);
+    tq_qemu_assert_ended(&q);
     events_clear(&ev);
-    tu_rm_rf(dir);
+    tq_qemu_clear(&q);
 }
 
 static void test_connect_missing(void)
@@ -784,5 +764,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/feed/split-everywhere", test_feed_split_everywhere);
     g_test_add_func("/qmp/feed/size-cap", test_feed_size_cap);
     g_test_add_func("/qmp/feed/deep-nesting", test_feed_deep_nesting);
+    tq_add_cmd_tests();
     return g_test_run();
 }
