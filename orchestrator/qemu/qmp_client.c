@@ -1,6 +1,7 @@
 #include "qemu/qmp_client.h"
 
 #include "common/error.h"
+#include "common/log.h"
 #include "qemu/json_channel.h"
 
 #include <errno.h>
@@ -12,7 +13,7 @@ struct QmpClient {
     guint64 next_id;
     char *version;
     bool greeted;
-    QmpEventFunc event_func;
+    const QmpEventHandler *events;
     void *event_data;
 };
 
@@ -54,9 +55,9 @@ QmpClient *qmp_client_connect_unix(const char *path, int timeout_ms, GError **er
     return qmp_client_new_fd(fd);
 }
 
-void qmp_client_set_event_handler(QmpClient *c, QmpEventFunc func, void *user_data)
+void qmp_client_set_event_table(QmpClient *c, const QmpEventHandler *table, void *user_data)
 {
-    c->event_func = func;
+    c->events = table;
     c->event_data = user_data;
 }
 
@@ -85,6 +86,17 @@ static void parse_greeting(QmpClient *c, JsonObject *qmp)
     c->greeted = true;
 }
 
+/* The table's handler for @event: its row, else the closing row's. */
+static void dispatch_event(QmpClient *c, const char *event, JsonObject *data)
+{
+    vd_debug("QMP event %s", event);
+    const QmpEventHandler *h = c->events;
+    while (h && h->name && strcmp(h->name, event))
+        h++;
+    if (h && h->func)
+        h->func(event, data, c->event_data);
+}
+
 /* One message from QEMU (json_lines.h checked and parsed it). */
 static bool handle_message(JsonObject *obj, void *user_data, GError **error)
 {
@@ -102,8 +114,7 @@ static bool handle_message(JsonObject *obj, void *user_data, GError **error)
             g_set_error_literal(error, VD_ERROR, VD_ERROR_PROTOCOL, "QMP event without a name");
             return false;
         }
-        if (c->event_func)
-            c->event_func(ev, json_member_object(obj, "data"), c->event_data);
+        dispatch_event(c, ev, json_member_object(obj, "data"));
     } else if (json_object_has_member(obj, "return") || json_object_has_member(obj, "error")) {
         g_queue_push_tail(&c->replies, json_object_ref(obj));
     } else {

@@ -1,7 +1,7 @@
 /* A QMP (QEMU Machine Protocol) client: the session on a JSON channel
  * (qemu/json_channel.h): the greeting and capability negotiation, requests
  * with ids and their replies matched by id, and asynchronous events
- * handed to one handler. Messages larger than QMP_MESSAGE_MAX are
+ * dispatched from a table by name. Messages larger than QMP_MESSAGE_MAX are
  * a protocol error. Commands themselves, with their arguments, results and
  * QEMU's error classes mapped to our codes, are in qemu/qmp_cmd.h.
  *
@@ -24,6 +24,14 @@ typedef struct QmpClient QmpClient;
  * client. */
 typedef void (*QmpEventFunc)(const char *event, JsonObject *data, void *user_data);
 
+/* A row of an event table: events named @name go to @func. The row whose
+ * @name is NULL ends the table; its @func (NULL: none) gets every event
+ * that no row names. */
+typedef struct {
+    const char *name;
+    QmpEventFunc func;
+} QmpEventHandler;
+
 /* Wrap a connected stream socket; takes ownership of @fd (-1: none, for
  * qmp_client_feed()). Never fails. */
 QmpClient *qmp_client_new_fd(int fd);
@@ -44,10 +52,11 @@ bool qmp_client_handshake(QmpClient *c, int timeout_ms, GError **error);
  * before the handshake. */
 const char *qmp_client_qemu_version(QmpClient *c);
 
-/* Events from now on go to @func (NULL: dropped) with @user_data. They are
- * dispatched while the client reads: during commands and
- * qmp_client_read_events(). */
-void qmp_client_set_event_handler(QmpClient *c, QmpEventFunc func, void *user_data);
+/* Dispatch events from now on through @table (borrowed: it must outlive its
+ * use, usually a static const array), each handler getting @user_data.
+ * NULL drops events. Events are dispatched while the client reads: during
+ * commands and qmp_client_read_events(). */
+void qmp_client_set_event_table(QmpClient *c, const QmpEventHandler *table, void *user_data);
 
 /* Send @command with @args (ownership taken; NULL for none) and wait up to
  * @timeout_ms for its reply. Returns the reply's "return" member (caller

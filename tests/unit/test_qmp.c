@@ -39,6 +39,9 @@ static void on_event(const char *event, JsonObject *data, void *user_data)
                                       : g_strdup(event));
 }
 
+/* Every event to on_event. */
+static const QmpEventHandler record_all[] = {{NULL, on_event}};
+
 static void events_init(Events *ev)
 {
     ev->names = g_ptr_array_new_with_free_func(g_free);
@@ -87,7 +90,7 @@ static void test_real_qemu(void)
 
     Events ev;
     events_init(&ev);
-    qmp_client_set_event_handler(c, on_event, &ev);
+    qmp_client_set_event_table(c, record_all, &ev);
 
     bool running = false;
     g_autofree char *st = tq_status(c, &running);
@@ -294,7 +297,7 @@ static void test_fake_tiny_writes(void)
     GThread *t = g_thread_new("writer", writer_thread, &w);
     Events ev;
     events_init(&ev);
-    qmp_client_set_event_handler(f.c, on_event, &ev);
+    qmp_client_set_event_table(f.c, record_all, &ev);
     g_autoptr(GError) err = NULL;
     g_assert_true(qmp_client_handshake(f.c, 5000, &err));
     g_assert_no_error(err);
@@ -326,7 +329,7 @@ static void test_fake_events_before_reply(void)
     fake_handshake(&f);
     Events ev;
     events_init(&ev);
-    qmp_client_set_event_handler(f.c, on_event, &ev);
+    qmp_client_set_event_table(f.c, record_all, &ev);
     srv_write(&f, "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\n"
                   "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": "
                   "\"guest-shutdown\"}, \"timestamp\": {\"seconds\": 2, \"microseconds\": 0}}\n"
@@ -346,7 +349,7 @@ static void test_fake_events_before_reply(void)
     g_assert_cmpstr(g_ptr_array_index(ev.names, 3), ==, "AFTER");
     g_assert_cmpint(ev.with_data, ==, 1);
     /* Without a handler, events are dropped quietly. */
-    qmp_client_set_event_handler(f.c, NULL, NULL);
+    qmp_client_set_event_table(f.c, NULL, NULL);
     srv_write(&f, "{\"event\": \"RESUME\"}\n");
     g_assert_true(qmp_client_read_events(f.c, &err));
     g_assert_no_error(err);
@@ -620,7 +623,7 @@ static QmpClient *feed_client(Events *ev)
 {
     QmpClient *c = qmp_client_new_fd(-1);
     events_init(ev);
-    qmp_client_set_event_handler(c, on_event, ev);
+    qmp_client_set_event_table(c, record_all, ev);
     return c;
 }
 

@@ -1,7 +1,8 @@
 /* unit-qmp, second file: the typed commands (orchestrator/qemu/qmp_cmd.c)
  * against the real QEMU (-machine none, with block nodes on images in the
  * test's folder), and against answers written ahead on a socketpair for
- * what the real QEMU never answers: answers of the wrong shape. */
+ * what the real QEMU never answers: answers of the wrong shape. And the
+ * event table (qmp_client_set_event_table). */
 #include "common/error.h"
 #include "qemu/qmp_client.h"
 #include "qemu/qmp_cmd.h"
@@ -165,6 +166,15 @@ static bool disk_has_snapshot(const char *disk, const char *tag)
     return strstr(out, word) != NULL;
 }
 
+/* JOB_STATUS_CHANGE events as "ID:STATUS" in the GPtrArray @user_data. */
+static void on_job_status(const char *event, JsonObject *data, void *user_data)
+{
+    JsonNode *id = json_object_get_member(data, "id");
+    JsonNode *status = json_object_get_member(data, "status");
+    g_ptr_array_add(user_data, g_strdup_printf("%s:%s", json_node_get_string(id),
+                                               json_node_get_string(status)));
+}
+
 /* Start the snapshot job @job and wait for it, as storage/vm_snapshot.c does. */
 static bool run_job(QmpClient *c, const QmpSnapshotJob *job, GError **error)
 {
@@ -175,6 +185,10 @@ static bool run_job(QmpClient *c, const QmpSnapshotJob *job, GError **error)
 /* Snapshot jobs on a qcow2 node: save, a load that fails, load, delete. */
 static void test_cmd_snapshot_jobs(void)
 {
+    static const QmpEventHandler job_events[] = {
+        {"JOB_STATUS_CHANGE", on_job_status},
+        {NULL, NULL},
+    };
     static const char *const disks[] = {"disk0", NULL};
     TqQemu q;
     tq_qemu_init(&q);
@@ -189,10 +203,16 @@ static void test_cmd_snapshot_jobs(void)
     const char *const extra[] = {"-blockdev", file, "-blockdev",
                                  "driver=qcow2,file=disk0-file,node-name=disk0", NULL};
     start_negotiated(&q, extra);
+    g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func(g_free);
+    qmp_client_set_event_table(q.c, job_events, log);
 
     QmpSnapshotJob save = {QMP_SNAPSHOT_SAVE, "snap-save", "t1", "disk0", disks};
     g_assert_true(run_job(q.c, &save, &err));
     g_assert_no_error(err);
+    /* QEMU's events, through the table, as the supervisor sees them. */
+    g_assert_true(g_ptr_array_find_with_equal_func(log, "snap-save:running", g_str_equal, NULL));
+    g_assert_true(
+        g_ptr_array_find_with_equal_func(log, "snap-save:concluded", g_str_equal, NULL));
     g_assert_true(disk_has_snapshot(disk, "t1"));
     /* Dismissed once concluded. */
     g_autoptr(JsonNode) jobs = qmp_cmd_execute(q.c, "query-jobs", NULL, 5000, &err);
@@ -228,6 +248,65 @@ static void test_cmd_snapshot_jobs(void)
     g_assert_cmpstr(err->message, ==, "QEMU's no-such-job did not finish");
     g_clear_error(&err);
     quit(&q);
+}
+
+/* --- the event table --- */
+
+/* Handlers that log "TAG:EVENT" in the GPtrArray @user_data. */
+static void log_event(GPtrArray *log, const char *tag, const char *event)
+{
+    g_ptr_array_add(log, g_strdup_printf("%s:%s", tag, event));
+}
+
+static void on_stop(const char *event, JsonObject *data, void *user_data)
+{
+    log_event(user_data, "stop", event);
+}
+
+static void on_job(const char *event, JsonObject *data, void *user_data)
+{
+    g_assert_nonnull(data); /* its data object */
+    log_event(user_data, "job", event);
+}
+
+static void on_other(const char *event, JsonObject *data, void *user_data)
+{
+    log_event(user_data, "other", event);
+}
+
+static void test_cmd_event_table(void)
+{
+    static const QmpEventHandler with_rest[] = {
+        {"STOP", on_stop},
+        {"JOB_STATUS_CHANGE", on_job},
+        {NULL, on_other},
+    };
+    static const QmpEventHandler named_only[] = {
+        {"STOP", on_stop},
+        {NULL, NULL},
+    };
+    static const char events[] = "{\"event\": \"RESUME\"}\n"
+                                 "{\"event\": \"STOP\"}\n"
+                                 "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"id\": \"j\"}}\n"
+                                 "{\"event\": \"STOPPED\"}\n";
+    g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(QmpClient) c = qmp_client_new_fd(-1);
+    g_autoptr(GError) err = NULL;
+    /* Each event to the row of its whole name; the others to the last row. */
+    qmp_client_set_event_table(c, with_rest, log);
+    g_assert_true(qmp_client_feed(c, events, strlen(events), &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(log->len, ==, 4);
+    g_assert_cmpstr(g_ptr_array_index(log, 0), ==, "other:RESUME");
+    g_assert_cmpstr(g_ptr_array_index(log, 1), ==, "stop:STOP");
+    g_assert_cmpstr(g_ptr_array_index(log, 2), ==, "job:JOB_STATUS_CHANGE");
+    g_assert_cmpstr(g_ptr_array_index(log, 3), ==, "other:STOPPED");
+    /* Without a handler in the last row, the others are dropped. */
+    g_ptr_array_set_size(log, 0);
+    qmp_client_set_event_table(c, named_only, log);
+    g_assert_true(qmp_client_feed(c, events, strlen(events), &err));
+    g_assert_cmpuint(log->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(log, 0), ==, "stop:STOP");
 }
 
 /* --- answers written ahead --- */
@@ -304,4 +383,5 @@ void tq_add_cmd_tests(void)
     g_test_add_func("/qmp/cmd/drives", test_cmd_drives);
     g_test_add_func("/qmp/cmd/snapshot-jobs", test_cmd_snapshot_jobs);
     g_test_add_func("/qmp/cmd/answers", test_cmd_answers);
+    g_test_add_func("/qmp/cmd/event-table", test_cmd_event_table);
 }
