@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "guest/tools_iso.h"
+#include "qemu/qmp_cmd.h"
 #include "storage/vm_media.h"
 #include "vm/vm_control.h"
 #include "vm/vm_store.h"
@@ -44,17 +45,10 @@ bool guest_tools_attach(const char *name, const char *packages_dir, GuestToolsAt
     if (running && (own || in_cd0)) {
         /* The file was replaced: reopen it in its drive. Forced: a guest
          * that mounted the CD locks the tray, and this is our own disc. */
-        JsonObject *args = json_object_new();
         g_autofree char *id = g_strdup_printf("cd%u", own);
-        json_object_set_string_member(args, "id", id);
-        json_object_set_string_member(args, "filename", iso);
-        json_object_set_string_member(args, "format", "raw");
-        json_object_set_string_member(args, "read-only-mode", "read-only");
-        json_object_set_boolean_member(args, "force", TRUE);
-        g_autoptr(JsonNode) ret =
-            vm_qmp_run(name, "blockdev-change-medium", args, QMP_TIMEOUT_MS, error);
         *how = own ? GUEST_TOOLS_LIVE_OWN : GUEST_TOOLS_LIVE_CD0;
-        return ret != NULL;
+        g_autoptr(QmpClient) q = vm_qmp_connect(name, error);
+        return q && qmp_cmd_change_medium(q, id, iso, true, QMP_TIMEOUT_MS, error);
     }
     if (running) {
         /* No drive can be added to a running VM's SATA controller: cd0. */
@@ -267,12 +261,9 @@ bool guest_tools_forget_unattend(const char *name, bool *removed, GError **error
     if (n) {
         g_autoptr(VmStatus) st = vm_status_get(name);
         if (vm_state_is_active(st->state)) {
-            JsonObject *args = json_object_new();
             g_autofree char *id = g_strdup_printf("cd%u", n);
-            json_object_set_string_member(args, "id", id);
-            json_object_set_boolean_member(args, "force", TRUE);
-            g_autoptr(JsonNode) ret = vm_qmp_run(name, "eject", args, QMP_TIMEOUT_MS, error);
-            if (!ret)
+            g_autoptr(QmpClient) q = vm_qmp_connect(name, error);
+            if (!q || !qmp_cmd_eject(q, id, true, QMP_TIMEOUT_MS, error))
                 return false;
         }
         /* Directly, not through `set`: cd cannot change while running, but

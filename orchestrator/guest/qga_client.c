@@ -1,16 +1,11 @@
 #include "guest/qga_client.h"
 
 #include "common/error.h"
-#include "common/fd_io.h"
+#include "qemu/json_channel.h"
 #include "qemu/json_lines.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 /* The agent writes this byte before its answer to guest-sync-delimited, and
  * we write it before the command so that the agent drops any half command
@@ -18,15 +13,13 @@
 #define QGA_SYNC_BYTE 0xFF
 
 struct QgaClient {
-    int fd;
+    JsonChannel *ch;       /* the socket, framing, broken state */
+    JsonLines *lines;      /* the channel's framing (borrowed), for resynchronizing */
     char *name;            /* "the guest agent" or "the guest agent on PATH" */
-    JsonLines *lines;
     GQueue replies;        /* JsonObject* answers not yet claimed */
     bool synced;           /* the next answer is for the next command */
     bool syncing;          /* waiting for the answer to sync_id */
     gint64 sync_id;
-    bool broken;
-    GError *broken_error;
 };
 
 static bool handle_message(JsonObject *msg, void *user_data, GError **error);
@@ -34,11 +27,10 @@ static bool handle_message(JsonObject *msg, void *user_data, GError **error);
 QgaClient *qga_client_new_fd(int fd, const char *name)
 {
     QgaClient *c = g_new0(QgaClient, 1);
-    c->fd = fd;
     c->name = g_strdup(name ? name : "the guest agent");
     c->lines = json_lines_new("the guest agent", QGA_MESSAGE_MAX, handle_message, c);
+    c->ch = json_channel_new(fd, c->name, c->lines);
     g_queue_init(&c->replies);
-    vd_fd_set_nonblocking(fd);
     return c;
 }
 
@@ -46,62 +38,30 @@ void qga_client_destroy(QgaClient *c)
 {
     if (!c)
         return;
-    if (c->fd >= 0)
-        close(c->fd);
-    json_lines_destroy(c->lines);
+    json_channel_destroy(c->ch);
     g_queue_clear_full(&c->replies, (GDestroyNotify)json_object_unref);
-    g_clear_error(&c->broken_error);
     g_free(c->name);
     g_free(c);
 }
 
 QgaClient *qga_client_connect_unix(const char *path, GError **error)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path)) {
+    int fd = json_channel_connect_unix(path, 0);
+    if (fd == -ENAMETOOLONG)
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "socket path too long: %s", path);
+    else if (fd == -ENOENT)
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
+                    "no guest agent: %s does not exist (is the VM running?)", path);
+    else if (fd == -ECONNREFUSED)
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
+                    "no guest agent: nothing listens on %s", path);
+    else if (fd < 0)
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                    "cannot connect to the guest agent socket %s: %s", path, g_strerror(-fd));
+    if (fd < 0)
         return NULL;
-    }
-    strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "socket: %s", g_strerror(errno));
-        return NULL;
-    }
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        int e = errno;
-        close(fd);
-        if (e == ENOENT)
-            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "no guest agent: %s does not exist (is the VM running?)", path);
-        else if (e == ECONNREFUSED)
-            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "no guest agent: nothing listens on %s", path);
-        else
-            g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                        "cannot connect to the guest agent socket %s: %s", path, g_strerror(e));
-        return NULL;
-    }
     g_autofree char *name = g_strdup_printf("the guest agent on %s", path);
     return qga_client_new_fd(fd, name);
-}
-
-static bool fail_with(QgaClient *c, GError **error, GError *e)
-{
-    if (!c->broken) {
-        c->broken = true;
-        c->broken_error = g_error_copy(e);
-    }
-    g_propagate_error(error, e);
-    return false;
-}
-
-static bool check_broken(QgaClient *c, GError **error)
-{
-    if (!c->broken)
-        return true;
-    g_set_error_literal(error, VD_ERROR, c->broken_error->code, c->broken_error->message);
-    return false;
 }
 
 static bool handle_message(JsonObject *msg, void *user_data, GError **error)
@@ -127,80 +87,22 @@ static bool handle_message(JsonObject *msg, void *user_data, GError **error)
     return true;
 }
 
-/* Read what is there; false on EOF or a framing error (client broken). */
-static bool read_some(QgaClient *c, GError **error)
+/* Send @command (@args borrowed), after the sync byte with @delimit. */
+static bool send_command(QgaClient *c, const char *command, JsonObject *args, bool delimit,
+                         gint64 deadline, GError **error)
 {
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(c->fd, buf, sizeof(buf));
-        if (n > 0) {
-            GError *local = NULL;
-            if (!json_lines_feed(c->lines, buf, (gsize)n, &local))
-                return fail_with(c, error, local);
-            continue;
-        }
-        if (n == 0)
-            return fail_with(c, error,
-                             g_error_new(VD_ERROR, VD_ERROR_PROTOCOL, "%s closed the connection",
-                                         c->name));
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return true;
-        return fail_with(c, error,
-                         g_error_new(VD_ERROR, VD_ERROR_PROTOCOL, "reading from %s: %s", c->name,
-                                     g_strerror(errno)));
-    }
-}
-
-/* Wait for input and read it. False with VD_ERROR_TIMEOUT (client intact)
- * or a broken client's error. */
-static bool wait_and_read(QgaClient *c, gint64 deadline, const char *what, GError **error)
-{
-    int r = vd_fd_wait(c->fd, POLLIN, deadline);
-    if (r == 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "%s did not answer %s in time", c->name,
-                    what);
-        return false;
-    }
-    if (r < 0)
-        return fail_with(c, error,
-                         g_error_new(VD_ERROR, VD_ERROR_PROTOCOL, "poll: %s", g_strerror(-r)));
-    return read_some(c, error);
-}
-
-static bool send_bytes(QgaClient *c, const char *data, gsize len, gint64 deadline,
-                       GError **error)
-{
-    int e = vd_fd_send_all(c->fd, data, len, deadline);
-    if (e == ETIMEDOUT) {
-        /* A part may have gone out: the agent's parser needs a reset. */
-        c->synced = false;
-        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "%s did not take a command in time",
-                    c->name);
-        return false;
-    }
-    if (e)
-        return fail_with(c, error,
-                         g_error_new(VD_ERROR, VD_ERROR_PROTOCOL, "writing to %s: %s", c->name,
-                                     g_strerror(e)));
-    return true;
-}
-
-static char *request_line(const char *command, JsonObject *args, bool sync_byte)
-{
-    g_autoptr(JsonObject) req = json_object_new();
-    json_object_set_string_member(req, "execute", command);
-    if (args)
-        json_object_set_object_member(req, "arguments", json_object_ref(args));
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), req);
-    g_autofree char *text = json_to_string(node, FALSE);
-    return g_strdup_printf("%s%s\n", sync_byte ? "\xff" : "", text);
+    if (json_channel_send_request(c->ch, delimit ? "\xff" : NULL, command, args, NULL, deadline,
+                                  error))
+        return true;
+    /* A part may have gone out before a timeout: the agent's parser needs
+     * a reset. (Any other failure broke the channel for good.) */
+    c->synced = false;
+    return false;
 }
 
 static bool sync_by(QgaClient *c, gint64 deadline, int timeout_ms, GError **error)
 {
-    if (!check_broken(c, error))
+    if (!json_channel_check(c->ch, error))
         return false;
     /* Whatever was buffered is from before the sync and can only be stale. */
     g_queue_clear_full(&c->replies, (GDestroyNotify)json_object_unref);
@@ -210,12 +112,11 @@ static bool sync_by(QgaClient *c, gint64 deadline, int timeout_ms, GError **erro
     json_lines_skip_to(c->lines, QGA_SYNC_BYTE);
     g_autoptr(JsonObject) args = json_object_new();
     json_object_set_int_member(args, "id", c->sync_id);
-    g_autofree char *line = request_line("guest-sync-delimited", args, true);
-    if (!send_bytes(c, line, strlen(line), deadline, error))
+    if (!send_command(c, "guest-sync-delimited", args, true, deadline, error))
         return false;
     while (!c->synced) {
         g_autoptr(GError) local = NULL;
-        if (!wait_and_read(c, deadline, "guest-sync-delimited", &local)) {
+        if (!json_channel_wait_read(c->ch, deadline, "guest-sync-delimited", &local)) {
             if (g_error_matches(local, VD_ERROR, VD_ERROR_TIMEOUT))
                 g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
                             "no guest agent answered within %d ms (%s: is qemu-guest-agent "
@@ -242,16 +143,15 @@ static JsonNode *execute_raw(QgaClient *c, const char *command, JsonObject *args
                              GError **error)
 {
     *refusal = NULL;
-    if (!check_broken(c, error))
+    if (!json_channel_check(c->ch, error))
         return NULL;
     if (!c->synced && !sync_by(c, deadline, timeout_ms, error))
         return NULL;
-    g_autofree char *line = request_line(command, args, false);
-    if (!send_bytes(c, line, strlen(line), deadline, error))
+    if (!send_command(c, command, args, false, deadline, error))
         return NULL;
     while (g_queue_is_empty(&c->replies)) {
         g_autoptr(GError) local = NULL;
-        if (!wait_and_read(c, deadline, command, &local)) {
+        if (!json_channel_wait_read(c->ch, deadline, command, &local)) {
             /* A late answer must not be taken for the next command's. */
             if (g_error_matches(local, VD_ERROR, VD_ERROR_TIMEOUT))
                 c->synced = false;
@@ -268,14 +168,6 @@ static JsonNode *execute_raw(QgaClient *c, const char *command, JsonObject *args
     return json_node_copy(json_object_get_member(reply, "return"));
 }
 
-/* The agent's reason in @refusal: its "desc", else its "class". */
-static const char *refusal_reason(JsonObject *refusal)
-{
-    const char *desc = json_member_string(refusal, "desc");
-    const char *cls = json_member_string(refusal, "class");
-    return desc && *desc ? desc : cls && *cls ? cls : "no reason given";
-}
-
 static JsonNode *execute_by(QgaClient *c, const char *command, JsonObject *args,
                             gint64 deadline, int timeout_ms, GError **error)
 {
@@ -286,7 +178,7 @@ static JsonNode *execute_by(QgaClient *c, const char *command, JsonObject *args,
                        ? VD_ERROR_NOT_FOUND
                        : VD_ERROR_VM;
         g_set_error(error, VD_ERROR, code, "the guest agent refused %s: %s", command,
-                    refusal_reason(refusal));
+                    json_channel_refusal_reason(refusal));
     }
     return r;
 }
@@ -372,7 +264,7 @@ bool qga_client_exec_input(QgaClient *c, const char *path, const char *const *ar
     if (refusal) {
         /* The agent's words say why: "Failed to execute child process “x”
          * (No such file or directory)"; on Windows, CreateProcess's. */
-        const char *why = refusal_reason(refusal);
+        const char *why = json_channel_refusal_reason(refusal);
         bool missing = strstr(why, "No such file") || strstr(why, "cannot find the file");
         g_set_error(error, VD_ERROR, missing ? VD_ERROR_NOT_FOUND : VD_ERROR_VM,
                     "cannot run %s in the guest: %s", path, why);

@@ -1,14 +1,16 @@
 /* A client for the QEMU guest agent (qemu-ga in the guest, reached through
  * the VM's virtio-serial channel, $XDG_RUNTIME_DIR/vmdesk/NAME/qga.sock).
  *
- * The agent speaks QMP's JSON lines (qemu/json_lines.h) without greeting, ids or
- * events, and the channel outlives any one client: bytes of an earlier
- * client's exchange may still be in it. So every client first synchronizes
- * with guest-sync-delimited (a 0xFF byte to reset the agent's parser, a
- * random id, and the agent's 0xFF before its answer: what came before is
- * dropped, and answers with another id are stale). Commands then get their
- * answers in order; after a command timed out, the next one resynchronizes
- * first so that a late answer is never taken for its own.
+ * The agent speaks QMP's JSON lines without greeting, ids or events; the
+ * socket, the framing and the broken state are a qemu/json_channel.h
+ * channel, as for the QMP client. The virtio-serial channel outlives any one
+ * client: bytes of an earlier client's exchange may still be in it. So
+ * every client first synchronizes with guest-sync-delimited (a 0xFF byte to
+ * reset the agent's parser, a random id, and the agent's 0xFF before its
+ * answer: what came before is dropped, and answers with another id are
+ * stale). Commands then get their answers in order; after a command timed
+ * out, the next one resynchronizes first so that a late answer is never
+ * taken for its own.
  *
  * Blocking with deadlines. Not thread-safe: one thread owns a client.
  * Errors: VD_ERROR_NOT_FOUND when nothing listens on the socket, and

@@ -1,27 +1,19 @@
 #include "qemu/qmp_client.h"
 
 #include "common/error.h"
-#include "common/fd_io.h"
-#include "qemu/json_lines.h"
+#include "common/log.h"
+#include "qemu/json_channel.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 struct QmpClient {
-    int fd;
-    JsonLines *lines;      /* framing of what QEMU sends */
+    JsonChannel *ch;
     GQueue replies;        /* JsonObject* replies (return/error) not yet claimed */
     guint64 next_id;
     char *version;
     bool greeted;
-    bool broken;           /* EOF or protocol error seen; further use fails */
-    GError *broken_error;
-    QmpEventFunc event_func;
+    const QmpEventHandler *events;
     void *event_data;
 };
 
@@ -30,11 +22,11 @@ static bool handle_message(JsonObject *obj, void *user_data, GError **error);
 QmpClient *qmp_client_new_fd(int fd)
 {
     QmpClient *c = g_new0(QmpClient, 1);
-    c->fd = fd;
-    c->lines = json_lines_new("QMP", QMP_MESSAGE_MAX, handle_message, c);
+    /* "QEMU did not answer query-status in time", "QMP sent malformed JSON". */
+    c->ch = json_channel_new(fd, "QEMU",
+                             json_lines_new("QMP", QMP_MESSAGE_MAX, handle_message, c));
     g_queue_init(&c->replies);
     c->next_id = 1;
-    vd_fd_set_nonblocking(fd);
     return c;
 }
 
@@ -42,80 +34,41 @@ void qmp_client_destroy(QmpClient *c)
 {
     if (!c)
         return;
-    if (c->fd >= 0)
-        close(c->fd);
-    json_lines_destroy(c->lines);
+    json_channel_destroy(c->ch);
     g_queue_clear_full(&c->replies, (GDestroyNotify)json_object_unref);
     g_free(c->version);
-    g_clear_error(&c->broken_error);
     g_free(c);
 }
 
 QmpClient *qmp_client_connect_unix(const char *path, int timeout_ms, GError **error)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path)) {
+    int fd = json_channel_connect_unix(path, timeout_ms);
+    if (fd == -ENAMETOOLONG) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "socket path too long: %s", path);
         return NULL;
     }
-    strcpy(addr.sun_path, path);
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    for (;;) {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "socket: %s", g_strerror(errno));
-            return NULL;
-        }
-        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
-            return qmp_client_new_fd(fd);
-        int e = errno;
-        close(fd);
-        if ((e != ENOENT && e != ECONNREFUSED) || g_get_monotonic_time() >= deadline) {
-            g_set_error(error, VD_ERROR, e == ENOENT ? VD_ERROR_NOT_FOUND : VD_ERROR_VM,
-                        "cannot connect to QMP socket %s: %s", path, g_strerror(e));
-            return NULL;
-        }
-        g_usleep(20 * 1000);
+    if (fd < 0) {
+        g_set_error(error, VD_ERROR, fd == -ENOENT ? VD_ERROR_NOT_FOUND : VD_ERROR_VM,
+                    "cannot connect to QMP socket %s: %s", path, g_strerror(-fd));
+        return NULL;
     }
+    return qmp_client_new_fd(fd);
 }
 
-void qmp_client_set_event_handler(QmpClient *c, QmpEventFunc func, void *user_data)
+void qmp_client_set_event_table(QmpClient *c, const QmpEventHandler *table, void *user_data)
 {
-    c->event_func = func;
+    c->events = table;
     c->event_data = user_data;
 }
 
 int qmp_client_get_fd(QmpClient *c)
 {
-    return c->fd;
+    return json_channel_get_fd(c->ch);
 }
 
 const char *qmp_client_qemu_version(QmpClient *c)
 {
     return c->version;
-}
-
-/* Mark the client broken with @e (taken): a stream with a framing error
- * cannot be resynced. */
-static bool fail_with(QmpClient *c, GError **error, GError *e)
-{
-    if (!c->broken) {
-        c->broken = true;
-        c->broken_error = g_error_copy(e);
-    }
-    g_propagate_error(error, e);
-    return false;
-}
-
-static bool fail(QmpClient *c, GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-
-static bool fail(QmpClient *c, GError **error, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    return fail_with(c, error, g_error_new_literal(VD_ERROR, code, msg));
 }
 
 static void parse_greeting(QmpClient *c, JsonObject *qmp)
@@ -131,6 +84,17 @@ static void parse_greeting(QmpClient *c, JsonObject *qmp)
                                      v[0], v[1], v[2]);
     }
     c->greeted = true;
+}
+
+/* The table's handler for @event: its row, else the closing row's. */
+static void dispatch_event(QmpClient *c, const char *event, JsonObject *data)
+{
+    vd_debug("QMP event %s", event);
+    const QmpEventHandler *h = c->events;
+    while (h && h->name && strcmp(h->name, event))
+        h++;
+    if (h && h->func)
+        h->func(event, data, c->event_data);
 }
 
 /* One message from QEMU (json_lines.h checked and parsed it). */
@@ -150,8 +114,7 @@ static bool handle_message(JsonObject *obj, void *user_data, GError **error)
             g_set_error_literal(error, VD_ERROR, VD_ERROR_PROTOCOL, "QMP event without a name");
             return false;
         }
-        if (c->event_func)
-            c->event_func(ev, json_member_object(obj, "data"), c->event_data);
+        dispatch_event(c, ev, json_member_object(obj, "data"));
     } else if (json_object_has_member(obj, "return") || json_object_has_member(obj, "error")) {
         g_queue_push_tail(&c->replies, json_object_ref(obj));
     } else {
@@ -164,76 +127,27 @@ static bool handle_message(JsonObject *obj, void *user_data, GError **error)
 
 bool qmp_client_feed(QmpClient *c, const char *data, size_t len, GError **error)
 {
-    if (c->broken) {
-        g_set_error_literal(error, VD_ERROR, c->broken_error->code, c->broken_error->message);
-        return false;
-    }
-    GError *local = NULL;
-    if (!json_lines_feed(c->lines, data, len, &local))
-        return fail_with(c, error, local);
-    return true;
-}
-
-/* Read once (after poll says readable, or opportunistically). Returns false on
- * EOF or error; true if nothing (more) is available. */
-static bool read_some(QmpClient *c, GError **error)
-{
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(c->fd, buf, sizeof(buf));
-        if (n > 0) {
-            if (!qmp_client_feed(c, buf, (size_t)n, error))
-                return false;
-            continue;
-        }
-        if (n == 0)
-            return fail(c, error, VD_ERROR_PROTOCOL, "QEMU closed the QMP connection");
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return true;
-        return fail(c, error, VD_ERROR_PROTOCOL, "reading QMP: %s", g_strerror(errno));
-    }
+    return json_channel_feed(c->ch, data, len, error);
 }
 
 bool qmp_client_read_events(QmpClient *c, GError **error)
 {
-    return read_some(c, error);
-}
-
-static bool wait_fd(QmpClient *c, short events, gint64 deadline, const char *what, GError **error)
-{
-    int r = vd_fd_wait(c->fd, events, deadline);
-    if (r > 0)
-        return true;
-    if (r == 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "QEMU did not answer %s in time", what);
-        return false;
-    }
-    return fail(c, error, VD_ERROR_PROTOCOL, "poll: %s", g_strerror(-r));
-}
-
-static bool write_all(QmpClient *c, const char *data, gsize len, gint64 deadline,
-                      const char *what, GError **error)
-{
-    int e = vd_fd_send_all(c->fd, data, len, deadline);
-    if (e == ETIMEDOUT) {
-        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "QEMU did not take %s in time", what);
-        return false;
-    }
-    if (e)
-        return fail(c, error, VD_ERROR_PROTOCOL, "writing QMP: %s", g_strerror(e));
-    return true;
+    return json_channel_read(c->ch, error);
 }
 
 bool qmp_client_handshake(QmpClient *c, int timeout_ms, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     while (!c->greeted) {
-        if (!wait_fd(c, POLLIN, deadline, "the greeting", error) || !read_some(c, error))
+        if (!json_channel_wait_read(c->ch, deadline, "the greeting", error))
             return false;
     }
-    g_autoptr(JsonNode) r = qmp_client_execute(c, "qmp_capabilities", NULL, timeout_ms, error);
+    g_autoptr(JsonObject) refusal = NULL;
+    g_autoptr(JsonNode) r = qmp_client_call(c, "qmp_capabilities", NULL, timeout_ms, &refusal,
+                                            error);
+    if (refusal)
+        g_set_error(error, VD_ERROR, VD_ERROR_VM, "QEMU refused qmp_capabilities: %s",
+                    json_channel_refusal_reason(refusal));
     return r != NULL;
 }
 
@@ -252,40 +166,22 @@ static JsonObject *take_reply(QmpClient *c, const char *id)
     return NULL;
 }
 
-static int map_error_class(const char *cls)
-{
-    if (!g_strcmp0(cls, "CommandNotFound") || !g_strcmp0(cls, "DeviceNotFound"))
-        return VD_ERROR_NOT_FOUND;
-    return VD_ERROR_VM;
-}
-
-JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args,
-                             int timeout_ms, GError **error)
+JsonNode *qmp_client_call(QmpClient *c, const char *command, JsonObject *args, int timeout_ms,
+                          JsonObject **refusal, GError **error)
 {
     g_autoptr(JsonObject) owned_args = args;
-    if (c->broken) {
-        g_set_error_literal(error, VD_ERROR, c->broken_error->code, c->broken_error->message);
+    *refusal = NULL;
+    if (!json_channel_check(c->ch, error))
         return NULL;
-    }
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_autofree char *id = g_strdup_printf("vd-%" G_GUINT64_FORMAT, c->next_id++);
-    g_autoptr(JsonObject) req = json_object_new();
-    json_object_set_string_member(req, "execute", command);
-    if (owned_args)
-        json_object_set_object_member(req, "arguments", g_steal_pointer(&owned_args));
-    json_object_set_string_member(req, "id", id);
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), req);
-    g_autofree char *text = json_to_string(node, FALSE);
-    g_autofree char *line = g_strconcat(text, "\n", NULL);
-    if (!write_all(c, line, strlen(line), deadline, command, error))
+    if (!json_channel_send_request(c->ch, NULL, command, owned_args, id, deadline, error))
         return NULL;
 
     g_autoptr(JsonObject) reply = NULL;
     while (!(reply = take_reply(c, id))) {
-        if (!wait_fd(c, POLLIN, deadline, command, error))
-            return NULL;
         g_autoptr(GError) local = NULL;
-        if (!read_some(c, &local)) {
+        if (!json_channel_wait_read(c->ch, deadline, command, &local)) {
             /* The reply may have come just before the end of the stream
              * (QEMU closes the monitor right after answering quit). */
             if ((reply = take_reply(c, id)))
@@ -296,10 +192,7 @@ JsonNode *qmp_client_execute(QmpClient *c, const char *command, JsonObject *args
     }
     if (json_object_has_member(reply, "error")) {
         JsonObject *e = json_member_object(reply, "error");
-        const char *cls = json_member_string(e, "class") ? json_member_string(e, "class") : "";
-        const char *desc = json_member_string(e, "desc");
-        g_set_error(error, VD_ERROR, map_error_class(cls), "QEMU refused %s: %s", command,
-                    desc && *desc ? desc : cls);
+        *refusal = e ? json_object_ref(e) : json_object_new();
         return NULL;
     }
     return json_node_copy(json_object_get_member(reply, "return"));

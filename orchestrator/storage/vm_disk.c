@@ -4,6 +4,7 @@
 #include "common/paths.h"
 #include "common/size.h"
 #include "common/spawn.h"
+#include "qemu/qmp_cmd.h"
 #include "storage/disk_space.h"
 #include "storage/vm_image.h"
 #include "vm/vm_control.h"
@@ -11,7 +12,6 @@
 #include "vm/vm_state.h"
 #include "vm/vm_store.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -82,11 +82,8 @@ bool vm_disk_resize(const char *name, const char *spec, bool *live, uint64_t *ol
     /* Images are sparse: growing writes only a little metadata. */
     g_autoptr(VmStatus) st = vm_status_get(name);
     if (vm_state_is_active(st->state)) {
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "node-name", "disk0");
-        json_object_set_int_member(args, "size", (gint64)target);
-        g_autoptr(JsonNode) ret = vm_qmp_run(name, "block_resize", args, QMP_TIMEOUT_MS, error);
-        if (!ret)
+        g_autoptr(QmpClient) q = vm_qmp_connect(name, error);
+        if (!q || !qmp_cmd_block_resize(q, "disk0", target, QMP_TIMEOUT_MS, error))
             return false;
         *live = true;
     } else {

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/spawn.h"
+#include "qemu/qmp_cmd.h"
 #include "storage/disk_space.h"
 #include "storage/vm_image.h"
 #include "vm/vm_control.h"
@@ -251,76 +252,31 @@ static bool restore_side(Ctx *c, const char *tag, GError **error)
 
 /* --- live: QMP jobs --- */
 
-static bool run_job(QmpClient *q, const char *command, JsonObject *args, GError **error)
-{
-    const char *id = json_object_get_string_member(args, "job-id");
-    g_autofree char *job = g_strdup(id);
-    g_autoptr(JsonNode) r = qmp_client_execute(q, command, args, QMP_TIMEOUT_MS, error);
-    if (!r)
-        return false;
-    gint64 deadline = g_get_monotonic_time() + (gint64)JOB_TIMEOUT_MS * 1000;
-    for (;;) {
-        g_autoptr(JsonNode) jobs = qmp_client_execute(q, "query-jobs", NULL, QMP_TIMEOUT_MS, error);
-        if (!jobs)
-            return false;
-        JsonArray *a = JSON_NODE_HOLDS_ARRAY(jobs) ? json_node_get_array(jobs) : NULL;
-        for (guint i = 0; a && i < json_array_get_length(a); i++) {
-            JsonObject *j = json_array_get_object_element(a, i);
-            if (!j || g_strcmp0(json_object_get_string_member_with_default(j, "id", ""), job))
-                continue;
-            const char *status = json_object_get_string_member_with_default(j, "status", "");
-            if (strcmp(status, "concluded"))
-                break;
-            g_autofree char *err =
-                g_strdup(json_object_get_string_member_with_default(j, "error", NULL));
-            JsonObject *d = json_object_new();
-            json_object_set_string_member(d, "id", job);
-            JsonNode *dr = qmp_client_execute(q, "job-dismiss", d, QMP_TIMEOUT_MS, NULL);
-            if (dr)
-                json_node_unref(dr);
-            if (err) {
-                g_set_error(error, VD_ERROR, VD_ERROR_VM, "QEMU's %s failed: %s", command, err);
-                return false;
-            }
-            return true;
-        }
-        if (g_get_monotonic_time() > deadline) {
-            g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "QEMU's %s did not finish", command);
-            return false;
-        }
-        g_usleep(50 * 1000);
-    }
-}
-
-/* Job ids start with VM_SNAPSHOT_JOB_PREFIX: the supervisor publishes
+/* Run snapshot job @op ("save", "load", "delete") on the VM's disk to its
+ * end. Job ids start with VM_SNAPSHOT_JOB_PREFIX: the supervisor publishes
  * SNAPSHOTTING while such a job runs. */
-static JsonObject *job_args(const char *what, const char *tag, bool vmstate)
+static bool run_job(QmpClient *q, QmpSnapshotOp op, const char *what, const char *tag,
+                    GError **error)
 {
-    JsonObject *o = json_object_new();
+    static const char *const disks[] = {"disk0", NULL};
     g_autofree char *id = g_strconcat(VM_SNAPSHOT_JOB_PREFIX, what, NULL);
-    json_object_set_string_member(o, "job-id", id);
-    json_object_set_string_member(o, "tag", tag);
-    if (vmstate)
-        json_object_set_string_member(o, "vmstate", "disk0");
-    JsonArray *devs = json_array_new();
-    json_array_add_string_element(devs, "disk0");
-    json_object_set_array_member(o, "devices", devs);
-    return o;
-}
-
-static bool qmp_simple(QmpClient *q, const char *cmd, GError **error)
-{
-    g_autoptr(JsonNode) r = qmp_client_execute(q, cmd, NULL, QMP_TIMEOUT_MS, error);
-    return r != NULL;
+    QmpSnapshotJob job = {
+        .op = op,
+        .job_id = id,
+        .tag = tag,
+        .vmstate = op == QMP_SNAPSHOT_DELETE ? NULL : "disk0",
+        .devices = disks,
+    };
+    return qmp_cmd_snapshot_start(q, &job, QMP_TIMEOUT_MS, error) &&
+           qmp_cmd_job_wait(q, id, QMP_TIMEOUT_MS, JOB_TIMEOUT_MS, error);
 }
 
 static bool qmp_running(QmpClient *q, bool *running, GError **error)
 {
-    g_autoptr(JsonNode) st = qmp_client_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, error);
-    if (!st || !JSON_NODE_HOLDS_OBJECT(st))
+    QmpStatus st;
+    if (!qmp_cmd_query_status(q, QMP_TIMEOUT_MS, &st, error))
         return false;
-    *running = json_object_get_boolean_member_with_default(json_node_get_object(st), "running",
-                                                           FALSE);
+    *running = st.running;
     return true;
 }
 
@@ -350,24 +306,23 @@ static bool live_op(Ctx *c, Op op, const char *tag, GError **error)
         return false;
     bool ok;
     if (op == OP_DELETE) {
-        ok = run_job(q, "snapshot-delete", job_args("delete", tag, false), error);
+        ok = run_job(q, QMP_SNAPSHOT_DELETE, "delete", tag, error);
     } else {
         /* Paused, so the UEFI variables and TPM state copied now belong to
          * the same moment as the VM state. */
-        if (was_running && !qmp_simple(q, "stop", error))
+        if (was_running && !qmp_cmd_stop(q, QMP_TIMEOUT_MS, error))
             return false;
         if (op == OP_SAVE)
-            ok = save_side(c, tag, error) &&
-                 run_job(q, "snapshot-save", job_args("save", tag, true), error);
+            ok = save_side(c, tag, error) && run_job(q, QMP_SNAPSHOT_SAVE, "save", tag, error);
         else
-            ok = run_job(q, "snapshot-load", job_args("load", tag, true), error);
+            ok = run_job(q, QMP_SNAPSHOT_LOAD, "load", tag, error);
         if (!ok && op == OP_SAVE) {
             g_autofree char *side = g_build_filename(c->snaps, tag, NULL);
             vm_files_remove_tree(side);
         }
         bool now = false;
         if (was_running && qmp_running(q, &now, NULL) && !now)
-            qmp_simple(q, "cont", ok ? error : NULL);
+            qmp_cmd_cont(q, QMP_TIMEOUT_MS, ok ? error : NULL);
     }
     if (ok && op == OP_DELETE) {
         g_autofree char *side = g_build_filename(c->snaps, tag, NULL);

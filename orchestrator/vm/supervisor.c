@@ -5,8 +5,10 @@
 #include "common/paths.h"
 #include "common/spawn.h"
 #include "qemu/firmware.h"
+#include "qemu/json_lines.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 #include "storage/disk_space.h"
 #include "storage/vm_image.h"
 #include "storage/vm_overlay.h"
@@ -226,56 +228,90 @@ static gboolean powerdown_expired(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void on_event(const char *event, JsonObject *data, void *user_data)
+/* --- QMP events, dispatched from the table below --- */
+
+static void on_stop(const char *event, JsonObject *data, void *user_data)
 {
     Supervisor *s = user_data;
     VmState st = s->status->state;
-    vd_debug("QMP event %s", event);
-    if (!strcmp(event, "STOP")) {
-        if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
-            publish(s, VM_STATE_PAUSED, NULL);
-    } else if (!strcmp(event, "RESUME")) {
-        if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
-            publish(s, VM_STATE_RUNNING, NULL);
-    } else if (!strcmp(event, "SHUTDOWN")) {
-        bool guest = data && json_object_get_boolean_member_with_default(data, "guest", false);
-        const char *reason = data ? json_object_get_string_member_with_default(data, "reason", NULL)
-                                  : NULL;
-        s->saw_shutdown = true;
-        g_free(s->shutdown_reason);
-        s->shutdown_reason = g_strdup(shutdown_text(reason, guest));
-        publish(s, VM_STATE_STOPPING, s->shutdown_reason);
-    } else if (!strcmp(event, "POWERDOWN")) {
-        if (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED) {
-            publish(s, VM_STATE_STOPPING, "ACPI power-down requested");
-            if (s->powerdown_timer)
-                g_source_remove(s->powerdown_timer);
-            s->powerdown_timer = g_timeout_add_seconds(POWERDOWN_GRACE_S, powerdown_expired, s);
-        }
-    } else if (!strcmp(event, "JOB_STATUS_CHANGE") && data) {
-        /* vmdesk's live snapshot jobs (storage/vm_snapshot.c): SNAPSHOTTING while
-         * one runs, then the state it interrupted. */
-        const char *id = json_object_get_string_member_with_default(data, "id", "");
-        const char *js = json_object_get_string_member_with_default(data, "status", "");
-        if (!g_str_has_prefix(id, VM_SNAPSHOT_JOB_PREFIX))
-            return;
-        if (!strcmp(js, "running") && (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED)) {
-            s->before_snapshot = st;
-            g_autofree char *why = g_strdup_printf(
-                "%s a snapshot", g_str_has_suffix(id, "save")   ? "saving"
-                                 : g_str_has_suffix(id, "load") ? "loading"
-                                                                : "deleting");
-            publish(s, VM_STATE_SNAPSHOTTING, why);
-        } else if ((!strcmp(js, "concluded") || !strcmp(js, "null")) &&
-                   st == VM_STATE_SNAPSHOTTING) {
-            publish(s, s->before_snapshot, NULL);
-        }
-    } else if (!strcmp(event, "RESET")) {
-        vd_info("the guest reset");
-    } else if (!strcmp(event, "GUEST_PANICKED")) {
-        vd_warn("the guest panicked");
+    if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
+        publish(s, VM_STATE_PAUSED, NULL);
+}
+
+static void on_resume(const char *event, JsonObject *data, void *user_data)
+{
+    Supervisor *s = user_data;
+    VmState st = s->status->state;
+    if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
+        publish(s, VM_STATE_RUNNING, NULL);
+}
+
+static void on_shutdown(const char *event, JsonObject *data, void *user_data)
+{
+    Supervisor *s = user_data;
+    bool guest = false;
+    json_member_bool(data, "guest", &guest);
+    s->saw_shutdown = true;
+    g_free(s->shutdown_reason);
+    s->shutdown_reason = g_strdup(shutdown_text(json_member_string(data, "reason"), guest));
+    publish(s, VM_STATE_STOPPING, s->shutdown_reason);
+}
+
+static void on_powerdown(const char *event, JsonObject *data, void *user_data)
+{
+    Supervisor *s = user_data;
+    VmState st = s->status->state;
+    if (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED) {
+        publish(s, VM_STATE_STOPPING, "ACPI power-down requested");
+        if (s->powerdown_timer)
+            g_source_remove(s->powerdown_timer);
+        s->powerdown_timer = g_timeout_add_seconds(POWERDOWN_GRACE_S, powerdown_expired, s);
     }
 }
+
+/* vmdesk's live snapshot jobs (storage/vm_snapshot.c): SNAPSHOTTING while
+ * one runs, then the state it interrupted. */
+static void on_job_status_change(const char *event, JsonObject *data, void *user_data)
+{
+    Supervisor *s = user_data;
+    VmState st = s->status->state;
+    const char *id = json_member_string(data, "id");
+    const char *js = json_member_string(data, "status");
+    if (!id || !js || !g_str_has_prefix(id, VM_SNAPSHOT_JOB_PREFIX))
+        return;
+    if (!strcmp(js, "running") && (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED)) {
+        s->before_snapshot = st;
+        g_autofree char *why = g_strdup_printf(
+            "%s a snapshot", g_str_has_suffix(id, "save")   ? "saving"
+                             : g_str_has_suffix(id, "load") ? "loading"
+                                                            : "deleting");
+        publish(s, VM_STATE_SNAPSHOTTING, why);
+    } else if ((!strcmp(js, "concluded") || !strcmp(js, "null")) &&
+               st == VM_STATE_SNAPSHOTTING) {
+        publish(s, s->before_snapshot, NULL);
+    }
+}
+
+static void on_reset(const char *event, JsonObject *data, void *user_data)
+{
+    vd_info("the guest reset");
+}
+
+static void on_guest_panicked(const char *event, JsonObject *data, void *user_data)
+{
+    vd_warn("the guest panicked");
+}
+
+static const QmpEventHandler qmp_events[] = {
+    {"STOP", on_stop},
+    {"RESUME", on_resume},
+    {"SHUTDOWN", on_shutdown},
+    {"POWERDOWN", on_powerdown},
+    {"JOB_STATUS_CHANGE", on_job_status_change},
+    {"RESET", on_reset},
+    {"GUEST_PANICKED", on_guest_panicked},
+    {NULL, NULL},
+};
 
 static gboolean on_qmp_input(int fd, GIOCondition cond, gpointer data)
 {
@@ -410,20 +446,16 @@ static bool start_qemu(Supervisor *s, GError **error)
     if (!qmp_client_handshake(s->qmp, HANDSHAKE_TIMEOUT_MS, error))
         return false;
     s->status->qemu_version = g_strdup(qmp_client_qemu_version(s->qmp));
-    qmp_client_set_event_handler(s->qmp, on_event, s);
-    g_autoptr(JsonNode) st = qmp_client_execute(s->qmp, "query-status", NULL, 5000, error);
-    if (!st)
+    qmp_client_set_event_table(s->qmp, qmp_events, s);
+    QmpStatus st;
+    if (!qmp_cmd_query_status(s->qmp, 5000, &st, error))
         return false;
-    const char *status = JSON_NODE_HOLDS_OBJECT(st)
-                             ? json_object_get_string_member_with_default(
-                                   json_node_get_object(st), "status", "")
-                             : "";
     s->qmp_watch = g_unix_fd_add(qmp_client_get_fd(s->qmp), G_IO_IN | G_IO_HUP | G_IO_ERR,
                                  on_qmp_input, s);
-    if (!strcmp(status, "running"))
+    if (!strcmp(st.status, "running"))
         publish(s, VM_STATE_RUNNING, NULL);
     else
-        publish(s, VM_STATE_PAUSED, status);
+        publish(s, VM_STATE_PAUSED, st.status);
     return true;
 }
 

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "qemu/accel.h"
+#include "qemu/qmp_cmd.h"
 #include "vm/vm_store.h"
 
 #include <errno.h>
@@ -15,18 +16,6 @@
 
 #define POLL_US (50 * 1000)
 #define QMP_TIMEOUT_MS 10000
-
-JsonNode *vm_qmp_run(const char *name, const char *command, JsonObject *args, int timeout_ms,
-                     GError **error)
-{
-    g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
-    if (!c) {
-        if (args)
-            json_object_unref(args);
-        return NULL;
-    }
-    return qmp_client_execute(c, command, args, timeout_ms, error);
-}
 
 static bool wait_unlocked(const char *name, int timeout_ms);
 
@@ -190,12 +179,6 @@ static bool wait_unlocked(const char *name, int timeout_ms)
     return true;
 }
 
-static bool qmp_simple(QmpClient *c, const char *cmd, GError **error)
-{
-    g_autoptr(JsonNode) r = qmp_client_execute(c, cmd, NULL, QMP_TIMEOUT_MS, error);
-    return r != NULL;
-}
-
 /* QEMU has ended and the supervisor still works: it applies the VM's
  * on-shutdown policy (an overlay commit can take minutes). Wait for it. */
 static bool wait_policy(const char *name)
@@ -217,7 +200,7 @@ bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError *
         return false;
     *forced = force;
     if (!force) {
-        if (!qmp_simple(c, "system_powerdown", error))
+        if (!qmp_cmd_system_powerdown(c, QMP_TIMEOUT_MS, error))
             return false;
         if (wait_unlocked(name, timeout_s * 1000) || wait_policy(name))
             return true;
@@ -226,7 +209,7 @@ bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError *
     }
     g_autoptr(GError) local = NULL;
     /* quit makes QEMU exit; the connection may drop before the reply. */
-    if (!qmp_simple(c, "quit", &local) && vm_lock_is_held(name) &&
+    if (!qmp_cmd_quit(c, QMP_TIMEOUT_MS, &local) && vm_lock_is_held(name) &&
         !g_error_matches(local, VD_ERROR, VD_ERROR_PROTOCOL)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return false;
@@ -239,22 +222,26 @@ bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError *
     return true;
 }
 
-static bool change_run_state(const char *name, const char *cmd, VmState want, GError **error)
+/* Pause (stop) or resume (cont) the VM, then wait until its supervisor
+ * saw QEMU's STOP or RESUME. */
+static bool change_run_state(const char *name, bool run, GError **error)
 {
     g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
-    if (!c || !qmp_simple(c, cmd, error))
+    if (!c)
         return false;
-    return vm_wait_state(name, want, 10000, NULL, error);
+    if (run ? !qmp_cmd_cont(c, QMP_TIMEOUT_MS, error) : !qmp_cmd_stop(c, QMP_TIMEOUT_MS, error))
+        return false;
+    return vm_wait_state(name, run ? VM_STATE_RUNNING : VM_STATE_PAUSED, 10000, NULL, error);
 }
 
 bool vm_pause(const char *name, GError **error)
 {
-    return change_run_state(name, "stop", VM_STATE_PAUSED, error);
+    return change_run_state(name, false, error);
 }
 
 bool vm_resume(const char *name, GError **error)
 {
-    return change_run_state(name, "cont", VM_STATE_RUNNING, error);
+    return change_run_state(name, true, error);
 }
 
 bool vm_wait_state(const char *name, VmState want, int timeout_ms, VmStatus **status,

@@ -37,10 +37,7 @@ bool vm_resume(const char *name, GError **error);
 bool vm_wait_state(const char *name, VmState want, int timeout_ms, VmStatus **status,
                    GError **error);
 
-/* Connect to the VM's QMP socket and negotiate; VD_ERROR_STATE if not running. */
+/* Connect to the VM's QMP socket and negotiate; a client of its own (caller
+ * destroys) for the typed calls of qemu/qmp_cmd.h. VD_ERROR_NOT_FOUND for
+ * no such VM, VD_ERROR_STATE if it is not running. */
 QmpClient *vm_qmp_connect(const char *name, GError **error);
-/* Run one QMP @command (with @args, ownership taken; NULL for none) on the
- * running VM @name within @timeout_ms; its "return" (caller unrefs) or NULL
- * with @error. */
-JsonNode *vm_qmp_run(const char *name, const char *command, JsonObject *args, int timeout_ms,
-                     GError **error);

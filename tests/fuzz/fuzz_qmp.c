@@ -5,7 +5,7 @@
  *     events, same outcome).
  *  2. The input as a server's whole answer on a socketpair: handshake, then
  *     commands until the stream breaks, which exercises reply matching and
- *     error mapping.
+ *     error mapping (qmp_cmd.c).
  *
  * Any GLib critical or warning aborts (a wrong-typed member must never reach
  * json-glib's checked getters). Built as a fuzzer with VMDESK_FUZZ=ON and
@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "fuzz_common.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,14 @@ static void on_event(const char *event, JsonObject *data, void *user_data)
     g_string_append_printf(log, "%s/%u;", event, data ? json_object_get_size(data) : 0u);
 }
 
+/* Every event to on_event, through a table as the supervisor's. */
+static const QmpEventHandler events[] = {{NULL, on_event}};
+
 static bool feed_all(const uint8_t *data, size_t size, size_t chunk, GString *log,
                      char **version)
 {
     QmpClient *c = qmp_client_new_fd(-1);
-    qmp_client_set_event_handler(c, on_event, log);
+    qmp_client_set_event_table(c, events, log);
     bool ok = true;
     for (size_t off = 0; ok && off < size; off += chunk) {
         GError *err = NULL;
@@ -93,7 +97,7 @@ static void fuzz_socket(const uint8_t *data, size_t size)
     shutdown(sv[1], SHUT_WR);
     QmpClient *c = qmp_client_new_fd(sv[0]);
     GString *log = g_string_new(NULL);
-    qmp_client_set_event_handler(c, on_event, log);
+    qmp_client_set_event_table(c, events, log);
     GError *err = NULL;
     if (qmp_client_handshake(c, 1000, &err)) {
         static const char *const cmds[] = {"query-status", "stop", "quit", "query-name"};
@@ -103,7 +107,7 @@ static void fuzz_socket(const uint8_t *data, size_t size)
                 args = json_object_new();
                 json_object_set_string_member(args, "x", "y");
             }
-            JsonNode *r = qmp_client_execute(c, cmds[i], args, 1000, &err);
+            JsonNode *r = qmp_cmd_execute(c, cmds[i], args, 1000, &err);
             if (!r != (err != NULL))
                 abort();
             if (r)

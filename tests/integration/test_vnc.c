@@ -6,6 +6,7 @@
 #include "harness_x.h"
 
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 #include "session/vnc/vnc_session.h"
 
 #include <arpa/inet.h>
@@ -47,12 +48,8 @@ static void qmp_screendump(Harness *h, const char *vm, const char *file)
     g_autoptr(QmpClient) c = qmp_client_connect_unix(sock, 5000, &err);
     g_assert_no_error(err);
     g_assert_true(qmp_client_handshake(c, 5000, &err));
-    JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "filename", file);
-    json_object_set_string_member(args, "format", "png");
-    g_autoptr(JsonNode) r = qmp_client_execute(c, "screendump", args, 10000, &err);
+    g_assert_true(qmp_cmd_screendump(c, file, 10000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(r);
 }
 
 /* Wait until the session's picture is @w x @h, complete and quiet. */

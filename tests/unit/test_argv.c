@@ -14,6 +14,7 @@
 #include "qemu/qemu_argv.h"
 #include "qemu/qemu_opts.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
 #include "test_util.h"
 #include "vm/vm_config.h"
 
@@ -672,14 +673,13 @@ static void test_qemu_accepts(gconstpointer data)
     g_assert_true(qmp_client_handshake(qmp, 10000, &err));
     g_assert_no_error(err);
 
-    g_autoptr(JsonNode) st = qmp_client_execute(sup, "query-status", NULL, 10000, &err);
+    QmpStatus st;
+    g_assert_true(qmp_cmd_query_status(sup, 10000, &st, &err));
     g_assert_no_error(err);
-    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(st), "status"), ==,
-                    "prelaunch");
+    g_assert_cmpstr(st.status, ==, "prelaunch");
 
     /* QEMU read the escaped paths back to the very same files. */
-    g_autoptr(JsonNode) nodes = qmp_client_execute(qmp, "query-named-block-nodes", NULL, 10000,
-                                                   &err);
+    g_autoptr(JsonNode) nodes = qmp_cmd_execute(qmp, "query-named-block-nodes", NULL, 10000, &err);
     g_assert_no_error(err);
     if (disk)
         g_assert_cmpstr(node_file(nodes, "disk0-file"), ==, disk);
@@ -692,12 +692,12 @@ static void test_qemu_accepts(gconstpointer data)
     if (code)
         g_assert_cmpstr(node_file(nodes, "fw-code-file"), ==, code);
 
-    g_autoptr(JsonNode) cpus = qmp_client_execute(qmp, "query-cpus-fast", NULL, 10000, &err);
+    g_autoptr(JsonNode) cpus = qmp_cmd_execute(qmp, "query-cpus-fast", NULL, 10000, &err);
     g_assert_no_error(err);
     g_assert_cmpuint(json_array_get_length(json_node_get_array(cpus)), ==,
                      qemu_argv_vcpus(cfg, 8));
 
-    g_autoptr(JsonNode) kvm = qmp_client_execute(qmp, "query-kvm", NULL, 10000, &err);
+    g_autoptr(JsonNode) kvm = qmp_cmd_execute(qmp, "query-kvm", NULL, 10000, &err);
     g_assert_no_error(err);
     g_assert_cmpint(json_object_get_boolean_member(json_node_get_object(kvm), "enabled"), ==,
                     c->accel == VM_ACCEL_KVM);
@@ -710,9 +710,8 @@ static void test_qemu_accepts(gconstpointer data)
     g_autofree char *serial_log = g_build_filename(logs, "serial.log", NULL);
     g_assert_true(g_file_test(serial_log, G_FILE_TEST_IS_REGULAR));
 
-    g_autoptr(JsonNode) q = qmp_client_execute(qmp, "quit", NULL, 10000, &err);
+    g_assert_true(qmp_cmd_quit(qmp, 10000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(q);
     g_assert_true(tu_subprocess_wait(qemu, 10000));
     g_assert_true(g_subprocess_get_if_exited(qemu));
     g_assert_cmpint(g_subprocess_get_exit_status(qemu), ==, 0);
@@ -815,8 +814,7 @@ static void test_overlay_chain(gconstpointer data)
         g_error("QEMU refused the chain: %s\n%s\nargv: %s", err ? err->message : "?", text,
                 line);
     }
-    g_autoptr(JsonNode) nodes = qmp_client_execute(qmp, "query-named-block-nodes", NULL, 10000,
-                                                   &err);
+    g_autoptr(JsonNode) nodes = qmp_cmd_execute(qmp, "query-named-block-nodes", NULL, 10000, &err);
     g_assert_no_error(err);
     g_assert_cmpstr(node_driver(nodes, "disk0-base"), ==, base_fmt);
     g_assert_cmpstr(node_file(nodes, "disk0-base-file"), ==, base);
@@ -831,8 +829,7 @@ static void test_overlay_chain(gconstpointer data)
         JsonObject *o = json_array_get_object_element(a, i);
         g_assert_cmpstr(json_object_get_string_member_with_default(o, "file", ""), !=, secret);
     }
-    g_autoptr(JsonNode) q = qmp_client_execute(qmp, "quit", NULL, 10000, &err);
-    g_assert_nonnull(q);
+    g_assert_true(qmp_cmd_quit(qmp, 10000, &err));
     g_assert_no_error(err);
     g_assert_true(tu_subprocess_wait(qemu, 10000));
     g_assert_cmpint(g_subprocess_get_exit_status(qemu), ==, 0);

@@ -1,8 +1,12 @@
-/* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c), against the real
- * QEMU (-machine none, as QEMU's own tests/qtest/qmp-test.c does) and against
- * a fake server on a socketpair whose bytes the test writes. */
+/* unit-qmp: the QMP client (orchestrator/qemu/qmp_client.c) and the mapping
+ * of QEMU's refusals (qemu/qmp_cmd.c), against the real QEMU (-machine none,
+ * as QEMU's own tests/qtest/qmp-test.c does) and against a fake server on a
+ * socketpair whose bytes the test writes. The typed commands against the
+ * real QEMU are in test_qmp_cmd.c, the other half of unit-qmp. */
 #include "common/error.h"
 #include "qemu/qmp_client.h"
+#include "qemu/qmp_cmd.h"
+#include "test_qmp.h"
 #include "test_util.h"
 
 #include <errno.h>
@@ -34,6 +38,9 @@ static void on_event(const char *event, JsonObject *data, void *user_data)
     g_ptr_array_add(ev->names, reason ? g_strdup_printf("%s:%s", event, reason)
                                       : g_strdup(event));
 }
+
+/* Every event to on_event. */
+static const QmpEventHandler record_all[] = {{NULL, on_event}};
 
 static void events_init(Events *ev)
 {
@@ -68,34 +75,13 @@ static bool wait_event(QmpClient *c, Events *ev, const char *name)
     return events_have(ev, name);
 }
 
-static const char *status_of(QmpClient *c)
-{
-    static char status[32];
-    g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(c, "query-status", NULL, 5000, &err);
-    g_assert_no_error(err);
-    g_assert_true(JSON_NODE_HOLDS_OBJECT(r));
-    g_strlcpy(status, json_object_get_string_member(json_node_get_object(r), "status"),
-              sizeof(status));
-    return status;
-}
-
 static void test_real_qemu(void)
 {
-    g_assert_true(tu_have_program("qemu-system-x86_64")); /* no skip: CI installs it */
-    g_autofree char *dir = tu_tmpdir();
-    g_autofree char *sock = g_build_filename(dir, "qmp.sock", NULL);
-    g_autofree char *qmp_opt = g_strdup_printf("unix:%s,server=on,wait=off", sock);
+    TqQemu q;
+    tq_qemu_init(&q);
+    tq_qemu_start(&q, NULL);
+    QmpClient *c = q.c;
     g_autoptr(GError) err = NULL;
-    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_autoptr(GSubprocess) qemu =
-        g_subprocess_launcher_spawn(l, &err, "qemu-system-x86_64", "-machine", "none",
-                                    "-nodefaults", "-display", "none", "-accel", "tcg", "-qmp",
-                                    qmp_opt, NULL);
-    g_assert_no_error(err);
-
-    g_autoptr(QmpClient) c = qmp_client_connect_unix(sock, 10000, &err);
-    g_assert_no_error(err);
     g_assert_null(qmp_client_qemu_version(c));
     g_assert_true(qmp_client_handshake(c, 10000, &err));
     g_assert_no_error(err);
@@ -104,16 +90,15 @@ static void test_real_qemu(void)
 
     Events ev;
     events_init(&ev);
-    qmp_client_set_event_handler(c, on_event, &ev);
+    qmp_client_set_event_table(c, record_all, &ev);
 
-    g_autoptr(JsonNode) st = qmp_client_execute(c, "query-status", NULL, 5000, &err);
-    g_assert_no_error(err);
-    JsonObject *so = json_node_get_object(st);
-    g_assert_cmpstr(json_object_get_string_member(so, "status"), ==, "running");
-    g_assert_true(json_object_get_boolean_member(so, "running"));
+    bool running = false;
+    g_autofree char *st = tq_status(c, &running);
+    g_assert_cmpstr(st, ==, "running");
+    g_assert_true(running);
 
     /* A command QEMU does not have: NOT_FOUND, with QEMU's own words. */
-    g_assert_null(qmp_client_execute(c, "no-such-command", NULL, 5000, &err));
+    g_assert_null(qmp_cmd_execute(c, "no-such-command", NULL, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
     g_assert_nonnull(strstr(err->message, "The command no-such-command has not been found"));
     g_clear_error(&err);
@@ -121,7 +106,7 @@ static void test_real_qemu(void)
     /* Bad arguments: QEMU's GenericError maps to VD_ERROR_VM. */
     JsonObject *args = json_object_new();
     json_object_set_int_member(args, "bogus", 1);
-    g_assert_null(qmp_client_execute(c, "query-status", args, 5000, &err));
+    g_assert_null(qmp_cmd_execute(c, "query-status", args, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_VM);
     g_assert_nonnull(strstr(err->message, "bogus"));
     g_clear_error(&err);
@@ -129,27 +114,31 @@ static void test_real_qemu(void)
     /* Arguments reach QEMU intact. */
     args = json_object_new();
     json_object_set_string_member(args, "command-line", "info version");
-    g_autoptr(JsonNode) hmp = qmp_client_execute(c, "human-monitor-command", args, 5000, &err);
+    g_autoptr(JsonNode) hmp = qmp_cmd_execute(c, "human-monitor-command", args, 5000, &err);
     g_assert_no_error(err);
     g_assert_true(g_str_has_prefix(json_node_get_string(hmp), "7."));
 
-    g_autoptr(JsonNode) r1 = qmp_client_execute(c, "stop", NULL, 5000, &err);
+    g_assert_true(qmp_cmd_stop(c, 5000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(r1);
     g_assert_true(wait_event(c, &ev, "STOP"));
-    g_assert_cmpstr(status_of(c), ==, "paused");
-    g_autoptr(JsonNode) r2 = qmp_client_execute(c, "cont", NULL, 5000, &err);
+    g_autofree char *paused = tq_status(c, &running);
+    g_assert_cmpstr(paused, ==, "paused");
+    g_assert_false(running);
+    g_assert_true(qmp_cmd_cont(c, 5000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(r2);
     g_assert_true(wait_event(c, &ev, "RESUME"));
-    g_assert_cmpstr(status_of(c), ==, "running");
-    g_assert_cmpuint(ev.names->len, ==, 2);
+    g_autofree char *resumed = tq_status(c, NULL);
+    g_assert_cmpstr(resumed, ==, "running");
+    g_assert_true(qmp_cmd_system_powerdown(c, 5000, &err));
+    g_assert_no_error(err);
+    g_assert_true(wait_event(c, &ev, "POWERDOWN"));
+    g_assert_cmpuint(ev.names->len, ==, 3);
     g_assert_cmpstr(g_ptr_array_index(ev.names, 0), ==, "STOP");
     g_assert_cmpstr(g_ptr_array_index(ev.names, 1), ==, "RESUME");
+    g_assert_cmpstr(g_ptr_array_index(ev.names, 2), ==, "POWERDOWN");
 
-    g_autoptr(JsonNode) q = qmp_client_execute(c, "quit", NULL, 5000, &err);
+    g_assert_true(qmp_cmd_quit(c, 5000, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(q);
     /* QEMU then reports why it shuts down and closes the monitor. */
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     bool open = true;
@@ -163,16 +152,12 @@ static void test_real_qemu(void)
     g_assert_false(open);
     g_assert_true(events_have(&ev, "SHUTDOWN:host-qmp-quit"));
     /* Broken for good: no wait for a timeout. */
-    g_assert_null(qmp_client_execute(c, "query-status", NULL, 5000, &err));
+    QmpStatus after;
+    g_assert_false(qmp_cmd_query_status(c, 5000, &after, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
-
-    g_assert_true(tu_subprocess_wait(qemu, 5000));
-    g_autofree char *text = tu_subprocess_stderr(qemu);
-    g_assert_cmpstr(text, ==, "");
-    g_assert_true(g_subprocess_get_if_exited(qemu));
-    g_assert_cmpint(g_subprocess_get_exit_status(qemu), ==, 0);
+    tq_qemu_assert_ended(&q);
     events_clear(&ev);
-    tu_rm_rf(dir);
+    tq_qemu_clear(&q);
 }
 
 static void test_connect_missing(void)
@@ -262,7 +247,7 @@ static void test_fake_handshake(void)
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "command-line", "info \"quoted\"\n,x");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "human-monitor-command", args, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "human-monitor-command", args, 2000, &err);
     g_assert_no_error(err);
     g_assert_cmpstr(json_node_get_string(r), ==, "done");
     g_autoptr(JsonObject) req = srv_read_request(&f);
@@ -312,7 +297,7 @@ static void test_fake_tiny_writes(void)
     GThread *t = g_thread_new("writer", writer_thread, &w);
     Events ev;
     events_init(&ev);
-    qmp_client_set_event_handler(f.c, on_event, &ev);
+    qmp_client_set_event_table(f.c, record_all, &ev);
     g_autoptr(GError) err = NULL;
     g_assert_true(qmp_client_handshake(f.c, 5000, &err));
     g_assert_no_error(err);
@@ -326,7 +311,7 @@ static void test_fake_tiny_writes(void)
                                "\"id\": \"vd-2\"}\r\n";
     Writer w2 = {.fd = f.srv, .data = more, .len = sizeof(more) - 1, .chunk = 1, .delay_us = 20};
     t = g_thread_new("writer", writer_thread, &w2);
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "stop", NULL, 5000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "stop", NULL, 5000, &err);
     g_thread_join(t);
     g_assert_no_error(err);
     g_assert_cmpstr(json_object_get_string_member(json_node_get_object(r), "status"), ==,
@@ -344,7 +329,7 @@ static void test_fake_events_before_reply(void)
     fake_handshake(&f);
     Events ev;
     events_init(&ev);
-    qmp_client_set_event_handler(f.c, on_event, &ev);
+    qmp_client_set_event_table(f.c, record_all, &ev);
     srv_write(&f, "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\n"
                   "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": "
                   "\"guest-shutdown\"}, \"timestamp\": {\"seconds\": 2, \"microseconds\": 0}}\n"
@@ -353,7 +338,7 @@ static void test_fake_events_before_reply(void)
                   "{\"return\": {}, \"id\": \"vd-2\"}\n"
                   "{\"event\": \"AFTER\"}\n");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "system_powerdown", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "system_powerdown", NULL, 2000, &err);
     g_assert_no_error(err);
     g_assert_true(JSON_NODE_HOLDS_OBJECT(r));
     /* Everything read so far was dispatched, in order; data only when an object. */
@@ -364,7 +349,7 @@ static void test_fake_events_before_reply(void)
     g_assert_cmpstr(g_ptr_array_index(ev.names, 3), ==, "AFTER");
     g_assert_cmpint(ev.with_data, ==, 1);
     /* Without a handler, events are dropped quietly. */
-    qmp_client_set_event_handler(f.c, NULL, NULL);
+    qmp_client_set_event_table(f.c, NULL, NULL);
     srv_write(&f, "{\"event\": \"RESUME\"}\n");
     g_assert_true(qmp_client_read_events(f.c, &err));
     g_assert_no_error(err);
@@ -383,14 +368,14 @@ static void test_fake_id_mismatch(void)
                   "{\"return\": {\"who\": \"late\"}, \"id\": \"vd-1\"}\n"
                   "{\"return\": {\"who\": \"me\"}, \"id\": \"vd-2\"}\n");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "query-name", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "query-name", NULL, 2000, &err);
     g_assert_no_error(err);
     g_assert_cmpstr(json_object_get_string_member(json_node_get_object(r), "who"), ==, "me");
 
     /* Only stray replies: no answer for us. */
     srv_write(&f, "{\"return\": {}, \"id\": \"vd-99\"}\n");
     gint64 t0 = g_get_monotonic_time();
-    g_assert_null(qmp_client_execute(f.c, "query-name", NULL, 200, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-name", NULL, 200, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
     g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 1000);
     g_clear_error(&err);
@@ -398,7 +383,7 @@ static void test_fake_id_mismatch(void)
     /* An answer without an id (QEMU could not parse the request) is ours. */
     srv_write(&f, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
                   "invalid keyword\"}}\n");
-    g_assert_null(qmp_client_execute(f.c, "query-name", NULL, 2000, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-name", NULL, 2000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_VM);
     g_assert_cmpstr(err->message, ==, "QEMU refused query-name: JSON parse error, invalid keyword");
     fake_clear(&f);
@@ -418,9 +403,11 @@ static void test_fake_error_classes(void)
         {"{\"class\": \"GenericError\", \"desc\": \"boom\"}", VD_ERROR_VM,
          "QEMU refused cmd: boom"},
         {"{\"class\": \"KVMMissingCap\"}", VD_ERROR_VM, "QEMU refused cmd: KVMMissingCap"},
-        {"\"not an object\"", VD_ERROR_VM, "QEMU refused cmd: "},
-        {"{\"class\": 7, \"desc\": [\"x\"]}", VD_ERROR_VM, "QEMU refused cmd: "},
-        {"{\"class\": {\"a\": 1}, \"desc\": null}", VD_ERROR_VM, "QEMU refused cmd: "},
+        {"\"not an object\"", VD_ERROR_VM, "QEMU refused cmd: no reason given"},
+        {"{\"class\": 7, \"desc\": [\"x\"]}", VD_ERROR_VM,
+         "QEMU refused cmd: no reason given"},
+        {"{\"class\": {\"a\": 1}, \"desc\": null}", VD_ERROR_VM,
+         "QEMU refused cmd: no reason given"},
     };
     Fake f;
     fake_init(&f);
@@ -430,7 +417,7 @@ static void test_fake_error_classes(void)
             g_strdup_printf("{\"error\": %s, \"id\": \"vd-%zu\"}\n", t[i].error, i + 2);
         srv_write(&f, reply);
         g_autoptr(GError) err = NULL;
-        g_assert_null(qmp_client_execute(f.c, "cmd", NULL, 2000, &err));
+        g_assert_null(qmp_cmd_execute(f.c, "cmd", NULL, 2000, &err));
         g_assert_error(err, VD_ERROR, t[i].code);
         g_assert_cmpstr(err->message, ==, t[i].message);
     }
@@ -461,7 +448,7 @@ static void test_fake_malformed(void)
         srv_write(&f, bad[i]);
         g_autoptr(GError) err = NULL;
         gint64 t0 = g_get_monotonic_time();
-        if (qmp_client_execute(f.c, "query-status", NULL, 2000, &err))
+        if (qmp_cmd_execute(f.c, "query-status", NULL, 2000, &err))
             g_error("malformed message #%zu was accepted", i);
         g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
         g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 1000);
@@ -469,7 +456,7 @@ static void test_fake_malformed(void)
         /* The stream cannot be resynchronized: every later call fails at
          * once with the same error, even if good bytes follow. */
         srv_write(&f, "{\"return\": {}, \"id\": \"vd-3\"}\n");
-        g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 2000, &err));
+        g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 2000, &err));
         g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
         g_clear_error(&err);
         g_assert_false(qmp_client_feed(f.c, "{}\n", 3, &err));
@@ -510,7 +497,7 @@ static void test_fake_odd_types(void)
                   "{\"return\": {}, \"id\": [\"vd-2\"]}\n"
                   "{\"return\": \"mine\", \"id\": \"vd-2\"}\n");
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "x", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "x", NULL, 2000, &err);
     g_assert_no_error(err);
     /* Odd ids are nobody's; the string one is ours. */
     g_assert_cmpstr(json_node_get_string(r), ==, "mine");
@@ -527,7 +514,7 @@ static void test_fake_eof(void)
     shutdown(f.srv, SHUT_WR); /* QEMU's side ends; our request still goes out */
     g_autoptr(GError) err = NULL;
     gint64 t0 = g_get_monotonic_time();
-    g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 5000, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 5000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
     g_assert_nonnull(strstr(err->message, "closed"));
     g_assert_cmpint((g_get_monotonic_time() - t0) / 1000, <, 1000);
@@ -539,7 +526,7 @@ static void test_fake_eof(void)
     fake_handshake(&f);
     srv_write(&f, "{\"return\": {}, \"id\": \"vd-2\"}\r\n{\"event\": \"SHUTDOWN\"}\r\n");
     shutdown(f.srv, SHUT_WR);
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "quit", NULL, 5000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "quit", NULL, 5000, &err);
     g_assert_no_error(err);
     g_assert_nonnull(r);
     g_assert_false(qmp_client_read_events(f.c, &err));
@@ -574,7 +561,7 @@ static void test_fake_timeout(void)
     fake_init(&f);
     fake_handshake(&f);
     t0 = g_get_monotonic_time();
-    g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 300, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 300, &err));
     ms = (g_get_monotonic_time() - t0) / 1000;
     g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
     g_assert_nonnull(strstr(err->message, "query-status"));
@@ -583,7 +570,7 @@ static void test_fake_timeout(void)
     g_clear_error(&err);
     /* A timeout is not a broken stream: the next command works. */
     srv_write(&f, "{\"return\": {}, \"id\": \"vd-2\"}\n{\"return\": 3, \"id\": \"vd-3\"}\n");
-    g_autoptr(JsonNode) r = qmp_client_execute(f.c, "query-status", NULL, 2000, &err);
+    g_autoptr(JsonNode) r = qmp_cmd_execute(f.c, "query-status", NULL, 2000, &err);
     g_assert_no_error(err);
     g_assert_cmpint(json_node_get_int(r), ==, 3);
     fake_clear(&f);
@@ -608,7 +595,7 @@ static void oversized_over_socket(bool newline_at_end)
     Writer w = {.fd = f.srv, .data = big, .len = len, .chunk = 1u << 16};
     GThread *t = g_thread_new("writer", writer_thread, &w);
     g_autoptr(GError) err = NULL;
-    g_assert_null(qmp_client_execute(f.c, "query-status", NULL, 10000, &err));
+    g_assert_null(qmp_cmd_execute(f.c, "query-status", NULL, 10000, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
     g_assert_nonnull(strstr(err->message, "larger than"));
     size_t at_failure = (size_t)g_atomic_int_get(&w.written);
@@ -636,7 +623,7 @@ static QmpClient *feed_client(Events *ev)
 {
     QmpClient *c = qmp_client_new_fd(-1);
     events_init(ev);
-    qmp_client_set_event_handler(c, on_event, ev);
+    qmp_client_set_event_table(c, record_all, ev);
     return c;
 }
 
@@ -780,5 +767,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/feed/split-everywhere", test_feed_split_everywhere);
     g_test_add_func("/qmp/feed/size-cap", test_feed_size_cap);
     g_test_add_func("/qmp/feed/deep-nesting", test_feed_deep_nesting);
+    tq_add_cmd_tests();
     return g_test_run();
 }
