@@ -1,6 +1,6 @@
 /* The vmdesk window: one SDL2 window showing one live session, with the
  * keyboard, mouse, clipboard and scaling users expect. Main thread only.
- * No SDL type leaves window.c. */
+ * No SDL type leaves the window's files (window*.c, window_priv.h). */
 #pragma once
 
 #include "session/rdp/rdp_session.h"
