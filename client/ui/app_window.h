@@ -5,7 +5,7 @@
  * later launches arrive through the app control socket (apps/app_control.h), and
  * the connection ends @linger_ms after the last window closed. Before the
  * server answers, a small status window shows the progress. Main thread
- * only; no SDL type leaves app_window.c. */
+ * only; no SDL type leaves app_window*.c. */
 #pragma once
 
 #include "session/rdp/rdp_session.h"
