@@ -221,7 +221,7 @@ static void handle_session_events(Win *w)
         case SESSION_EV_CONNECTED:
             w->connected = true;
             w->ever_connected = true;
-            if (!w->status_stays)
+            if (!switch_status_stays(&w->sw))
                 window_set_status(w, NULL);
             else
                 window_update_title(w);
@@ -294,6 +294,7 @@ static void handle_session_events(Win *w)
 bool window_run(const WindowOptions *opts, GError **error)
 {
     Win w = {.opts = opts};
+    switch_init(&w.sw, opts->rdp && opts->rdp->shell);
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
     if (opts->wm_class) {

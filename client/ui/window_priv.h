@@ -2,14 +2,15 @@
  *   window.c         its life and main loop, the session on screen, drawing
  *   window_input.c   keyboard, pointer, hotkeys, clipboard, SDL's events
  *   window_switch.c  the session switch in auto mode: probe thread, the
- *                    pending RDP session, swap and fall-back
+ *                    pending RDP session, swap and fall-back (decided by
+ *                    switch.c)
  *   window_vm.c      the VM behind the window: state in the title, close on
  *                    shutdown, the overlay question
  * Main thread only, except where a field says otherwise. */
 #pragma once
 
-#include "guest/rdp_service.h"
 #include "session/session.h"
+#include "ui/switch.h"
 #include "ui/window.h"
 
 #include <SDL.h>
@@ -32,7 +33,6 @@ typedef struct {
     bool quit;
     bool redraw;
     char *status;            /* shown in the title: "connection lost, reconnecting" */
-    bool status_stays;       /* why RDP went away: kept until RDP is back */
     Uint32 reconnect_at;     /* ticks; 0: none pending */
     Uint32 close_at;         /* ticks; 0: none pending */
     Uint32 next_state_poll;
@@ -56,12 +56,8 @@ typedef struct {
     gint probe_on;           /* atomic: probe now */
     gint probe_ready;        /* atomic: it answered */
     gint probe_quit;         /* atomic */
-    gint agent_state;        /* atomic RdpServiceState the agent last told */
-    RdpServiceState agent_shown;
-    Uint32 probe_resume_at;  /* ticks; 0: not waiting to resume */
-    gint64 rdp_ready_at;     /* monotonic us when the probe answered */
-    bool pending_logon;      /* the pending session's server sent its logon notification */
-    gint64 pending_complete_at; /* monotonic us of its first complete picture; 0: none */
+    gint agent_state;        /* atomic SwitchRdpService the agent last told */
+    Switch sw;               /* the switch's state (switch.h) */
 } Win;
 
 /* window.c */

@@ -1,29 +1,21 @@
 /* The session switch in the desktop window (auto mode; ARCHITECTURE.md,
  * "The session switch"): the probe thread that asks the RDP port and the
  * guest agent, the pending RDP session connecting behind the VNC picture,
- * the swap to it and the fall-back to VNC. */
+ * the swap to it and the fall-back to VNC. What to do and when is decided
+ * by switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
+#include "guest/rdp_service.h"
 #include "session/rdp/rdp_probe.h"
+#include "ui/switch.h"
 #include "ui/window_priv.h"
 
 #include <stdio.h>
 
 #define PROBE_INTERVAL_MS 300
 #define PROBE_TIMEOUT_MS 1000
-/* After RDP failed or dropped: probe again after this long. */
-#define PROBE_BACKOFF_MS 3000
 /* The guest agent is asked less often: it runs a program in the guest. */
 #define AGENT_INTERVAL_MS 3000
-/* When the RDP picture replaces VNC: once it is complete, the server has
- * said the user's session runs (its logon notification; before it, the
- * picture is the server's login or progress screen), it is not all black
- * (an X session before its window manager paints) and it has been still
- * for SETTLE_MS. Servers that never send the notification are shown
- * NO_LOGON_MS after their first complete picture; nothing waits longer
- * than MAX_WAIT_MS after it. */
-#define SETTLE_MS 300
-#define NO_LOGON_MS 5000
-#define MAX_WAIT_MS 15000
+#define AGENT_TIMEOUT_MS 1000
 
 static void probe_set(Win *w, bool on)
 {
@@ -44,9 +36,12 @@ static gpointer probe_main(gpointer data)
             g_get_monotonic_time() >= next_agent) {
             /* A second opinion for the title: is the service up in the guest? */
             RdpServiceInfo si = {0};
-            RdpServiceState st = rdp_service_running(w->opts->vm_name, 1000, &si);
+            RdpServiceState rs = rdp_service_running(w->opts->vm_name, AGENT_TIMEOUT_MS, &si);
             vd_debug("guest agent: %s", si.detail ? si.detail : "");
             rdp_service_info_clear(&si);
+            SwitchRdpService st = rs == RDP_SERVICE_RUNNING   ? SWITCH_RDP_SERVICE_RUNNING
+                                  : rs == RDP_SERVICE_STOPPED ? SWITCH_RDP_SERVICE_STOPPED
+                                                              : SWITCH_RDP_SERVICE_UNKNOWN;
             if (g_atomic_int_get(&w->agent_state) != (gint)st) {
                 g_atomic_int_set(&w->agent_state, (gint)st);
                 window_notify(w);
@@ -85,37 +80,32 @@ void window_switch_stop(Win *w)
     }
 }
 
-/* RDP on screen failed or dropped in auto mode: VNC again, and probe anew. */
-static void fall_back_to_vnc(Win *w, const char *why)
+/* RDP failed or dropped: show @msg (switch.c's) and VNC again; switch.c
+ * has set when the probe starts over. */
+static void fall_back_to_vnc(Win *w, const char *msg)
 {
-    g_autofree char *msg = g_strdup_printf("RDP %s — showing VNC", why);
     vd_warn("%s", msg);
     window_set_status(w, msg);
-    w->status_stays = true;
     g_autoptr(GError) err = NULL;
     if (!w->session && !window_start_session(w, false, &err)) {
         vd_warn("%s", err->message);
         w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
     }
-    w->probe_resume_at = SDL_GetTicks() + PROBE_BACKOFF_MS;
 }
 
 void window_switch_rdp_lost(Win *w, const char *why)
 {
-    g_autofree char *msg =
-        g_strdup_printf("connection lost%s%s", why ? ": " : "", why ? why : "");
+    g_autofree char *msg = switch_rdp_lost(&w->sw, why, g_get_monotonic_time());
     fall_back_to_vnc(w, msg);
 }
 
-/* The pending RDP session has a complete picture: show it instead of VNC.
- * The texture is filled before anything is presented: no black frame. */
+/* The pending RDP session's picture goes on screen instead of VNC. The
+ * texture is filled before anything is presented: no black frame. */
 static void swap_to_pending(Win *w)
 {
     Session *old = w->session;
     w->session = g_steal_pointer(&w->pending);
     w->clip_session = NULL;
-    w->pending_logon = false;
-    w->pending_complete_at = 0;
     w->connected = true;
     w->ever_connected = true;
     int fw, fh;
@@ -130,11 +120,10 @@ static void swap_to_pending(Win *w)
         window_set_cursor(w, c->pixels, c->w, c->h, c->x, c->y);
         g_clear_pointer(&w->pending_cursor, session_event_free);
     }
-    gint64 ms = (g_get_monotonic_time() - w->rdp_ready_at) / 1000;
+    gint64 ms = switch_swapped(&w->sw, g_get_monotonic_time());
     printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
            w->opts->title, fw, fh, ms);
     fflush(stdout);
-    w->status_stays = false;
     window_set_status(w, NULL);
     window_offer_clipboard(w);
     if (old) {
@@ -144,24 +133,14 @@ static void swap_to_pending(Win *w)
     w->reconnect_at = 0;
 }
 
-/* Whether the pending RDP picture should replace VNC now (see SETTLE_MS). */
-static bool pending_ready(Win *w)
+/* switch_pending_ready's look at the pending picture. */
+static void look_at_pending(void *data, SwitchPicture *out)
 {
-    if (!w->pending || !w->pending_complete_at)
-        return false;
-    gint64 now = g_get_monotonic_time();
-    gint64 waited = (now - w->pending_complete_at) / 1000;
-    if (waited >= MAX_WAIT_MS)
-        return true;
-    /* A session whose shell is one program (vmdesk app on xrdp) has no
-     * login screen to skip: its first still, not black picture is it. */
-    if (!w->pending_logon && waited < NO_LOGON_MS && !w->opts->rdp->shell)
-        return false;
-    SessionFramebuffer *fb = &w->pending->fb;
+    SessionFramebuffer *fb = &((Win *)data)->pending->fb;
     g_mutex_lock(&fb->lock);
-    bool ready = (now - fb->last_damage) / 1000 >= SETTLE_MS && !session_fb_all_black(fb);
+    out->last_damage = fb->last_damage;
+    out->all_black = session_fb_all_black(fb);
     g_mutex_unlock(&fb->lock);
-    return ready;
 }
 
 static void handle_pending_events(Win *w)
@@ -175,13 +154,12 @@ static void handle_pending_events(Win *w)
             int dx, dy, dw, dh;
             g_mutex_lock(&w->pending->fb.lock);
             session_take_dirty(w->pending, &dx, &dy, &dw, &dh);
-            if (w->pending->fb.frames > 0 && !w->pending_complete_at)
-                w->pending_complete_at = g_get_monotonic_time();
+            switch_pending_picture(&w->sw, w->pending->fb.frames > 0, g_get_monotonic_time());
             g_mutex_unlock(&w->pending->fb.lock);
             break;
         }
         case SESSION_EV_LOGON:
-            w->pending_logon = true;
+            switch_pending_logon(&w->sw);
             break;
         case SESSION_EV_CURSOR:
             g_clear_pointer(&w->pending_cursor, session_event_free);
@@ -191,15 +169,12 @@ static void handle_pending_events(Win *w)
             SDL_SetClipboardText(ev->text);
             break;
         case SESSION_EV_CLOSED: {
-            g_autofree char *why = g_strdup_printf(
-                "failed: %s", ev->error ? ev->error->message : "the connection closed");
+            g_autofree char *msg = switch_pending_closed(
+                &w->sw, ev->error ? ev->error->message : NULL, g_get_monotonic_time());
             session_event_free(ev);
-            session_destroy(w->pending);
-            w->pending = NULL;
-            w->pending_logon = false;
-            w->pending_complete_at = 0;
+            g_clear_pointer(&w->pending, session_destroy);
             g_clear_pointer(&w->pending_cursor, session_event_free);
-            fall_back_to_vnc(w, why);
+            fall_back_to_vnc(w, msg);
             return;
         }
         default:
@@ -216,30 +191,26 @@ void window_switch_events(Win *w)
 
 void window_switch_step(Win *w)
 {
-    if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) && !w->close_at) {
+    gint64 now = g_get_monotonic_time();
+    if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) &&
+        switch_rdp_answered(&w->sw, w->close_at != 0, now)) {
         /* RDP answers: connect behind the VNC picture. */
-        w->rdp_ready_at = g_get_monotonic_time();
         window_set_status(w, "RDP ready — connecting");
         w->pending = window_new_rdp_session(w);
         g_autoptr(GError) err = NULL;
         if (!session_connect(w->pending, &err)) {
-            session_destroy(w->pending);
-            w->pending = NULL;
-            fall_back_to_vnc(w, err->message);
+            g_clear_pointer(&w->pending, session_destroy); /* never connected */
+            g_autofree char *msg = switch_pending_failed(&w->sw, err->message, now);
+            fall_back_to_vnc(w, msg);
         }
     }
-    RdpServiceState agent = (RdpServiceState)g_atomic_int_get(&w->agent_state);
-    if (agent != w->agent_shown && !w->pending && !window_is_rdp(w->session)) {
-        w->agent_shown = agent;
-        if (agent == RDP_SERVICE_RUNNING && !w->status)
-            window_set_status(w, "RDP service starting");
-        else if (agent == RDP_SERVICE_STOPPED && !w->status)
-            window_set_status(w, "no RDP service running in the guest");
-    }
-    if (pending_ready(w))
+    SwitchRdpService agent = (SwitchRdpService)g_atomic_int_get(&w->agent_state);
+    const char *said = switch_agent_status(&w->sw, agent, window_is_rdp(w->session),
+                                           w->status != NULL);
+    if (said)
+        window_set_status(w, said);
+    if (switch_pending_ready(&w->sw, g_get_monotonic_time(), look_at_pending, w))
         swap_to_pending(w);
-    if (w->probe_resume_at && SDL_TICKS_PASSED(SDL_GetTicks(), w->probe_resume_at)) {
-        w->probe_resume_at = 0;
+    if (switch_probe_due(&w->sw, g_get_monotonic_time()))
         probe_set(w, true);
-    }
 }
