@@ -293,6 +293,7 @@ static void handle_session_events(Win *w)
 
 bool window_run(const WindowOptions *opts, GError **error)
 {
+    g_return_val_if_fail(!opts->vm_name || opts->vm, false);
     Win w = {.opts = opts};
     switch_init(&w.sw, opts->rdp && opts->rdp->shell);
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");

@@ -4,8 +4,8 @@
  *   window_switch.c  the session switch in auto mode: probe thread, the
  *                    pending RDP session, swap and fall-back (decided by
  *                    switch.c)
- *   window_vm.c      the VM behind the window: state in the title, close on
- *                    shutdown, the overlay question
+ *   window_vm.c      the VM behind the window, through WindowVmHooks: state
+ *                    in the title, close on shutdown, the overlay question
  * Main thread only, except where a field says otherwise. */
 #pragma once
 

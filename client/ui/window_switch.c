@@ -4,7 +4,6 @@
  * the swap to it and the fall-back to VNC. What to do and when is decided
  * by switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
-#include "guest/rdp_service.h"
 #include "session/rdp/rdp_probe.h"
 #include "ui/switch.h"
 #include "ui/window_priv.h"
@@ -30,18 +29,14 @@ static gpointer probe_main(gpointer data)
 {
     Win *w = data;
     const RdpTarget *t = w->opts->rdp;
+    const WindowVmHooks *vm = w->opts->vm_name ? w->opts->vm : NULL;
     gint64 next_agent = 0;
     while (!g_atomic_int_get(&w->probe_quit)) {
-        if (g_atomic_int_get(&w->probe_on) && w->opts->vm_name &&
-            g_get_monotonic_time() >= next_agent) {
+        if (g_atomic_int_get(&w->probe_on) && vm && g_get_monotonic_time() >= next_agent) {
             /* A second opinion for the title: is the service up in the guest? */
-            RdpServiceInfo si = {0};
-            RdpServiceState rs = rdp_service_running(w->opts->vm_name, AGENT_TIMEOUT_MS, &si);
-            vd_debug("guest agent: %s", si.detail ? si.detail : "");
-            rdp_service_info_clear(&si);
-            SwitchRdpService st = rs == RDP_SERVICE_RUNNING   ? SWITCH_RDP_SERVICE_RUNNING
-                                  : rs == RDP_SERVICE_STOPPED ? SWITCH_RDP_SERVICE_STOPPED
-                                                              : SWITCH_RDP_SERVICE_UNKNOWN;
+            g_autofree char *detail = NULL;
+            SwitchRdpService st = vm->rdp_service(vm->data, AGENT_TIMEOUT_MS, &detail);
+            vd_debug("guest agent: %s", detail ? detail : "");
             if (g_atomic_int_get(&w->agent_state) != (gint)st) {
                 g_atomic_int_set(&w->agent_state, (gint)st);
                 window_notify(w);
