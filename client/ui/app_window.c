@@ -182,6 +182,7 @@ static void connect_session(App *a)
     set_status(a, "connecting");
     GError *err = NULL;
     if (!session_connect(a->session, &err)) {
+        g_clear_pointer(&a->session, session_destroy); /* never connected: no CLOSED */
         a->fatal = err;
         a->quit = true;
     }
@@ -440,10 +441,8 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
         g_thread_join(a.ready_thread);
     }
     app_control_destroy(a.control);
-    if (a.session) {
-        session_disconnect_start(a.session);
-        session_destroy(a.session);
-    }
+    /* Destroyed once it reported CLOSED, never joined while it works. */
+    sdl_util_close_sessions(&a.session, 1);
     AppRequest *req;
     GError *gone = g_error_new(VD_ERROR, VD_ERROR_FAILED, "the RemoteApp session ended");
     while ((req = g_queue_pop_head(&a.launches)))

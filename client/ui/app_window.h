@@ -31,5 +31,6 @@ typedef struct {
 } AppWindowOptions;
 
 /* Run until the last window closed and @linger_ms passed, the connection
- * failed, or the first launch failed (then @error says why). */
+ * failed, or the first launch failed (then @error says why). Main thread;
+ * returns once its session reported CLOSED and was destroyed. */
 bool app_window_run(const AppWindowOptions *opts, GError **error);

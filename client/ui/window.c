@@ -89,7 +89,11 @@ bool window_start_session(Win *w, bool rdp, GError **error)
     w->session = rdp ? window_new_rdp_session(w) : vnc_session_create(w->opts->vnc, window_notify, w);
     w->connected = false;
     w->clip_session = NULL; /* a new session gets the clipboard anew */
-    return session_connect(w->session, error);
+    if (session_connect(w->session, error))
+        return true;
+    /* Never connected: it reports no CLOSED, and none is on screen. */
+    g_clear_pointer(&w->session, session_destroy);
+    return false;
 }
 
 /* Where the desktop goes in the window: aspect kept; integer factors when
@@ -320,6 +324,7 @@ bool window_run(const WindowOptions *opts, GError **error)
         SDL_Quit();
         return false;
     }
+    w.closing = g_ptr_array_new();
     SDL_EventState(SDL_CLIPBOARDUPDATE, SDL_ENABLE);
     window_set_cursor(&w, NULL, 0, 0, 0, 0);
     window_update_title(&w);
@@ -369,13 +374,14 @@ bool window_run(const WindowOptions *opts, GError **error)
             window_render(&w);
     }
     window_switch_stop(&w);
-    Session *both[] = {w.pending, w.session};
-    for (size_t i = 0; i < G_N_ELEMENTS(both); i++) {
-        if (both[i]) {
-            session_disconnect_start(both[i]);
-            session_destroy(both[i]); /* joins the thread, which ends promptly */
-        }
-    }
+    /* Every session left ends as session.h says: destroyed once it
+     * reported CLOSED, never joined while its thread still works. */
+    if (w.pending)
+        g_ptr_array_add(w.closing, g_steal_pointer(&w.pending));
+    if (w.session)
+        g_ptr_array_add(w.closing, g_steal_pointer(&w.session));
+    sdl_util_close_sessions((Session **)w.closing->pdata, w.closing->len);
+    g_ptr_array_unref(w.closing);
     g_clear_pointer(&w.pending_cursor, session_event_free);
     if (ok && w.fatal) {
         g_propagate_error(error, w.fatal);

@@ -95,5 +95,6 @@ typedef struct {
 
 /* Open the window and run until the user closes it, the VM shuts down, or
  * the first connection fails (then @error says why, e.g. a wrong password).
- * A connection lost later is shown in the title and retried. Main thread. */
+ * A connection lost later is shown in the title and retried. Main thread;
+ * returns once every session it opened reported CLOSED and was destroyed. */
 bool window_run(const WindowOptions *opts, GError **error);

@@ -28,6 +28,7 @@ typedef struct {
     Uint32 wake_event;
     Session *session;        /* the one on screen */
     Session *pending;        /* RDP connecting behind VNC (auto mode) */
+    GPtrArray *closing;      /* Session*: asked to end, destroyed once they report CLOSED */
     bool connected;          /* the current session got CONNECTED */
     bool ever_connected;
     bool quit;
@@ -71,7 +72,7 @@ void window_set_status(Win *w, const char *status);
 int window_display_scale_pct(Win *w);
 /* A new RDP session (not connected) sized to the window. */
 Session *window_new_rdp_session(Win *w);
-/* Connect a new session as the one on screen. */
+/* Connect a new session as the one on screen; on failure none is. */
 bool window_start_session(Win *w, bool rdp, GError **error);
 /* Where the desktop goes in the window (after a resize). */
 void window_layout(Win *w);

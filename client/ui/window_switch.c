@@ -5,6 +5,7 @@
  * by switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
+#include "ui/sdl_util.h"
 #include "ui/switch.h"
 #include "ui/window_priv.h"
 
@@ -122,8 +123,9 @@ static void swap_to_pending(Win *w)
     window_set_status(w, NULL);
     window_offer_clipboard(w);
     if (old) {
+        /* Destroyed once its thread said CLOSED (window_switch_events). */
         session_disconnect_start(old);
-        session_destroy(old); /* the VNC thread ends promptly */
+        g_ptr_array_add(w->closing, old);
     }
     w->reconnect_at = 0;
 }
@@ -179,9 +181,25 @@ static void handle_pending_events(Win *w)
     }
 }
 
+/* Sessions taken off the screen: nothing of theirs counts any more; each is
+ * destroyed once it reported CLOSED. */
+static void reap_closing(Win *w)
+{
+    for (guint i = 0; i < w->closing->len;) {
+        Session *s = g_ptr_array_index(w->closing, i);
+        if (sdl_util_session_closed(s)) {
+            session_destroy(s);
+            g_ptr_array_remove_index(w->closing, i);
+        } else {
+            i++;
+        }
+    }
+}
+
 void window_switch_events(Win *w)
 {
     handle_pending_events(w);
+    reap_closing(w);
 }
 
 void window_switch_step(Win *w)
