@@ -5,6 +5,7 @@
 
 #include "session/rdp/rdp_session.h"
 #include "storage/vm_overlay.h"
+#include "ui/window.h"
 #include "vm/vm_config.h"
 #include "vm/vm_state.h"
 
@@ -74,6 +75,11 @@ JsonNode *cli_overlay_json(const VmOverlayStatus *st);
 void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
 JsonNode *cli_snapshots_json(GPtrArray *list);
 void cli_snapshots_print(GPtrArray *list);
+
+/* The window's hooks for following VM @name (cli_window.c): its state, its
+ * guest agent, its overlay question. @name is borrowed: it must outlive the
+ * window. */
+WindowVmHooks cli_window_vm_hooks(const char *name);
 
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);

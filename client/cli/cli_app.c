@@ -90,8 +90,10 @@ static int run_desktop_app(const char *vm, RdpTarget *t, const char *wm_class, b
     g_autofree char *base = g_path_get_basename(t->shell);
     g_autofree char *title = g_strdup_printf("%s (%s)", base, vm);
     VncTarget vnc = {.socket_path = vm_runtime_path(vm, "vnc.sock")};
+    WindowVmHooks hooks = cli_window_vm_hooks(vm);
     WindowOptions o = {.title = title,
                        .vm_name = vm,
+                       .vm = &hooks,
                        .vnc = &vnc,
                        .rdp = t,
                        .protocol = ready_now ? WINDOW_PROTOCOL_RDP : WINDOW_PROTOCOL_AUTO,

@@ -62,7 +62,9 @@ int cli_view(int argc, char **argv)
         !cli_expect_args("view", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
-    WindowOptions opts = {.title = argv[1], .vm_name = argv[1], .fullscreen = fullscreen};
+    WindowVmHooks vm = cli_window_vm_hooks(argv[1]);
+    WindowOptions opts = {
+        .title = argv[1], .vm_name = argv[1], .vm = &vm, .fullscreen = fullscreen};
     if ((scale && !window_scale_parse(scale, &opts.scale, &err)) ||
         (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)))
         return cli_fail(err);

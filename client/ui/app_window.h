@@ -5,7 +5,7 @@
  * later launches arrive through the app control socket (apps/app_control.h), and
  * the connection ends @linger_ms after the last window closed. Before the
  * server answers, a small status window shows the progress. Main thread
- * only; no SDL type leaves app_window.c. */
+ * only; no SDL type leaves app_window*.c. */
 #pragma once
 
 #include "session/rdp/rdp_session.h"
@@ -31,5 +31,6 @@ typedef struct {
 } AppWindowOptions;
 
 /* Run until the last window closed and @linger_ms passed, the connection
- * failed, or the first launch failed (then @error says why). */
+ * failed, or the first launch failed (then @error says why). Main thread;
+ * returns once its session reported CLOSED and was destroyed. */
 bool app_window_run(const AppWindowOptions *opts, GError **error);

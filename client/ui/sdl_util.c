@@ -180,3 +180,34 @@ const SDL_Scancode sdl_util_modifiers[8] = {
     SDL_SCANCODE_LCTRL,  SDL_SCANCODE_RCTRL,  SDL_SCANCODE_LALT, SDL_SCANCODE_RALT,
     SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT, SDL_SCANCODE_LGUI, SDL_SCANCODE_RGUI,
 };
+
+bool sdl_util_session_closed(Session *s)
+{
+    SessionEvent *ev;
+    bool closed = false;
+    while (!closed && (ev = session_next_event(s))) {
+        closed = ev->type == SESSION_EV_CLOSED;
+        session_event_free(ev);
+    }
+    return closed;
+}
+
+void sdl_util_close_sessions(Session **sessions, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        session_disconnect_start(sessions[i]);
+    for (;;) {
+        bool open = false;
+        for (size_t i = 0; i < n; i++) {
+            if (sessions[i] && sdl_util_session_closed(sessions[i]))
+                g_clear_pointer(&sessions[i], session_destroy);
+            open = open || sessions[i] != NULL;
+        }
+        if (!open)
+            return;
+        /* A session's notify wakes this (its own event type); what else
+         * arrives is for a window that is closing. */
+        SDL_Event e;
+        SDL_WaitEventTimeout(&e, 50);
+    }
+}

@@ -45,6 +45,19 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren);
 typedef struct Session Session;
 bool sdl_util_offer_clipboard(Session *s, char **offered, bool force);
 
+/* Drop the events session @s (asked to end) queued; true once one of them
+ * was SESSION_EV_CLOSED: destroy @s then. Main thread; never blocks. */
+bool sdl_util_session_closed(Session *s);
+
+/* Ask each of the @n sessions in @sessions (NULL entries are skipped) to
+ * end, wait until each reported SESSION_EV_CLOSED and destroy it, setting
+ * its entry to NULL: session.h's teardown, for a window that is closing.
+ * Their other events, and SDL's events meanwhile, are dropped. Every
+ * session must have been connected (one that never was cannot report
+ * CLOSED: destroy it directly). Main thread; returns once their threads
+ * ended. */
+void sdl_util_close_sessions(Session **sessions, size_t n);
+
 /* The modifier keys, to release them in the guest when the focus leaves
  * (keys held then would stay down there). */
 extern const SDL_Scancode sdl_util_modifiers[8];

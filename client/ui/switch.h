@@ -1,0 +1,111 @@
+/* The session switch (ARCHITECTURE.md, "The session switch") as decisions:
+ * when the desktop window in auto mode connects RDP behind the VNC picture,
+ * when that RDP picture replaces VNC, what the title says meanwhile, and what
+ * happens when RDP fails or drops (VNC again, the probe later). Pure logic on
+ * the events the window reports and on g_get_monotonic_time() timestamps
+ * (@now, microseconds): no SDL, no session, no thread. The window
+ * (window_switch.c) drives it from its main loop, which is the only thread
+ * that may call these functions on one Switch. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+/* After RDP failed or dropped: probe again after this long. */
+#define SWITCH_PROBE_BACKOFF_MS 3000
+/* When the RDP picture replaces VNC: once it is complete, the server has
+ * said the user's session runs (its logon notification; before it, the
+ * picture is the server's login or progress screen), it is not all black
+ * (an X session before its window manager paints) and it has been still
+ * for SWITCH_SETTLE_MS. Servers that never send the notification are shown
+ * SWITCH_NO_LOGON_MS after their first complete picture; nothing waits
+ * longer than SWITCH_MAX_WAIT_MS after it. */
+#define SWITCH_SETTLE_MS 300
+#define SWITCH_NO_LOGON_MS 5000
+#define SWITCH_MAX_WAIT_MS 15000
+
+/* What the guest agent says of the guest's RDP service. */
+typedef enum {
+    SWITCH_RDP_SERVICE_UNKNOWN, /* no agent, or it could not tell */
+    SWITCH_RDP_SERVICE_RUNNING,
+    SWITCH_RDP_SERVICE_STOPPED,
+} SwitchRdpService;
+
+/* Embedded in the window; set up by switch_init, nothing to free. Fields are
+ * switch.c's: read them through the functions below. */
+typedef struct {
+    bool shell;                 /* the RDP session's shell is one program */
+    bool pending;               /* an RDP session connects behind the picture */
+    bool pending_logon;         /* its server sent its logon notification */
+    gint64 pending_complete_at; /* its first complete picture; 0: none yet */
+    gint64 rdp_ready_at;        /* when the probe said RDP answers */
+    bool status_stays;          /* why RDP went away: kept in the title until RDP is back */
+    gint64 probe_resume_at;     /* probe again then; 0: not waiting */
+    SwitchRdpService agent_shown;
+} Switch;
+
+/* The pending session's picture, read under its framebuffer's lock. */
+typedef struct {
+    gint64 last_damage; /* when it last changed */
+    bool all_black;
+} SwitchPicture;
+
+/* Fills @out with the pending picture's state; called by
+ * switch_pending_ready only when the picture decides (looking costs a scan
+ * of a black picture). */
+typedef void (*SwitchLookFunc)(void *data, SwitchPicture *out);
+
+/* Nothing pending. @shell: the RDP session's shell is one program (vmdesk
+ * app on xrdp): it has no login screen to wait past, so its first still,
+ * not black picture is shown without waiting for a logon notification. */
+void switch_init(Switch *sw, bool shell);
+
+/* The probe says RDP answers. Returns true when the window should connect
+ * RDP behind the picture now (then it is pending), false while the window
+ * is closing (@closing). */
+bool switch_rdp_answered(Switch *sw, bool closing, gint64 now);
+
+/* The pending session's picture changed; @complete: every pixel of it has
+ * arrived (its framebuffer counts frames). */
+void switch_pending_picture(Switch *sw, bool complete, gint64 now);
+
+/* The pending session's server sent its logon notification. */
+void switch_pending_logon(Switch *sw);
+
+/* Whether the pending picture should replace the one on screen now: a
+ * complete picture, still for SWITCH_SETTLE_MS and not all black, of a
+ * session that is up (logon notification, a shell session, or
+ * SWITCH_NO_LOGON_MS since the first complete picture); or anything
+ * SWITCH_MAX_WAIT_MS after that. @look tells the picture's state (@data is
+ * passed to it). False when nothing is pending. */
+bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data);
+
+/* The pending session is on screen now. Returns how long after the probe
+ * said RDP answers, in ms. */
+gint64 switch_swapped(Switch *sw, gint64 now);
+
+/* The pending session could not start (@error says why), or ended before
+ * it was shown (switch_pending_closed; @error NULL: the server closed the
+ * connection). Nothing is pending then; the probe resumes
+ * SWITCH_PROBE_BACKOFF_MS from @now. Returns the title's status, which stays
+ * until RDP is back (caller frees). */
+char *switch_pending_failed(Switch *sw, const char *error, gint64 now);
+char *switch_pending_closed(Switch *sw, const char *error, gint64 now);
+
+/* The RDP session on screen closed (@error: why, or NULL): the window shows
+ * VNC again and the probe resumes SWITCH_PROBE_BACKOFF_MS from @now. Returns
+ * the title's status, as above (caller frees). */
+char *switch_rdp_lost(Switch *sw, const char *error, gint64 now);
+
+/* Whether a status set by the three functions above still stands (the title
+ * keeps it when VNC connects again). */
+bool switch_status_stays(const Switch *sw);
+
+/* Whether the probe should start again now; true once per fall-back. */
+bool switch_probe_due(Switch *sw, gint64 now);
+
+/* The guest agent's latest answer, while VNC is on screen (@rdp_shown
+ * false). Returns the title's status for a new answer when the title has
+ * none (@has_status false), else NULL (static string). */
+const char *switch_agent_status(Switch *sw, SwitchRdpService agent, bool rdp_shown,
+                                bool has_status);

@@ -1,0 +1,229 @@
+/* The session switch in the desktop window (auto mode; ARCHITECTURE.md,
+ * "The session switch"): the probe thread that asks the RDP port and the
+ * guest agent, the pending RDP session connecting behind the VNC picture,
+ * the swap to it and the fall-back to VNC. What to do and when is decided
+ * by switch.c; this file does it with the window's sessions and SDL. */
+#include "common/log.h"
+#include "session/rdp/rdp_probe.h"
+#include "ui/sdl_util.h"
+#include "ui/switch.h"
+#include "ui/window_priv.h"
+
+#include <stdio.h>
+
+#define PROBE_INTERVAL_MS 300
+#define PROBE_TIMEOUT_MS 1000
+/* The guest agent is asked less often: it runs a program in the guest. */
+#define AGENT_INTERVAL_MS 3000
+#define AGENT_TIMEOUT_MS 1000
+
+static void probe_set(Win *w, bool on)
+{
+    if (w->probe_thread)
+        g_atomic_int_set(&w->probe_on, on);
+}
+
+/* The probe thread: asks for an X.224 connection confirm on the RDP port
+ * every PROBE_INTERVAL_MS while probing is on (a TCP connect alone proves
+ * nothing under user networking). */
+static gpointer probe_main(gpointer data)
+{
+    Win *w = data;
+    const RdpTarget *t = w->opts->rdp;
+    const WindowVmHooks *vm = w->opts->vm_name ? w->opts->vm : NULL;
+    gint64 next_agent = 0;
+    while (!g_atomic_int_get(&w->probe_quit)) {
+        if (g_atomic_int_get(&w->probe_on) && vm && g_get_monotonic_time() >= next_agent) {
+            /* A second opinion for the title: is the service up in the guest? */
+            g_autofree char *detail = NULL;
+            SwitchRdpService st = vm->rdp_service(vm->data, AGENT_TIMEOUT_MS, &detail);
+            vd_debug("guest agent: %s", detail ? detail : "");
+            if (g_atomic_int_get(&w->agent_state) != (gint)st) {
+                g_atomic_int_set(&w->agent_state, (gint)st);
+                window_notify(w);
+            }
+            next_agent = g_get_monotonic_time() + AGENT_INTERVAL_MS * 1000LL;
+        }
+        if (g_atomic_int_get(&w->probe_on)) {
+            RdpProbeInfo info = {0};
+            RdpProbeResult r = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS,
+                                         PROBE_TIMEOUT_MS, &info, NULL);
+            vd_debug("rdp probe %s:%u: %s (%s)", t->host, t->port,
+                     rdp_probe_result_to_string(r), info.detail ? info.detail : "");
+            rdp_probe_info_clear(&info);
+            if (r == RDP_PROBE_READY && g_atomic_int_compare_and_exchange(&w->probe_on, 1, 0)) {
+                g_atomic_int_set(&w->probe_ready, 1);
+                window_notify(w);
+            }
+        }
+        g_usleep(PROBE_INTERVAL_MS * 1000);
+    }
+    return NULL;
+}
+
+void window_switch_start(Win *w)
+{
+    w->probe_on = 1;
+    w->probe_thread = g_thread_new("rdp-probe", probe_main, w);
+}
+
+void window_switch_stop(Win *w)
+{
+    if (w->probe_thread) {
+        g_atomic_int_set(&w->probe_quit, 1);
+        g_thread_join(w->probe_thread);
+        w->probe_thread = NULL;
+    }
+}
+
+/* RDP failed or dropped: show @msg (switch.c's) and VNC again; switch.c
+ * has set when the probe starts over. */
+static void fall_back_to_vnc(Win *w, const char *msg)
+{
+    vd_warn("%s", msg);
+    window_set_status(w, msg);
+    g_autoptr(GError) err = NULL;
+    if (!w->session && !window_start_session(w, false, &err)) {
+        vd_warn("%s", err->message);
+        w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
+    }
+}
+
+void window_switch_rdp_lost(Win *w, const char *why)
+{
+    g_autofree char *msg = switch_rdp_lost(&w->sw, why, g_get_monotonic_time());
+    fall_back_to_vnc(w, msg);
+}
+
+/* The pending RDP session's picture goes on screen instead of VNC. The
+ * texture is filled before anything is presented: no black frame. */
+static void swap_to_pending(Win *w)
+{
+    Session *old = w->session;
+    w->session = g_steal_pointer(&w->pending);
+    w->clip_session = NULL;
+    w->connected = true;
+    w->ever_connected = true;
+    int fw, fh;
+    g_mutex_lock(&w->session->fb.lock);
+    fw = w->session->fb.width;
+    fh = w->session->fb.height;
+    g_mutex_unlock(&w->session->fb.lock);
+    window_make_texture(w, fw, fh);
+    window_render(w);
+    if (w->pending_cursor) {
+        SessionEvent *c = w->pending_cursor;
+        window_set_cursor(w, c->pixels, c->w, c->h, c->x, c->y);
+        g_clear_pointer(&w->pending_cursor, session_event_free);
+    }
+    gint64 ms = switch_swapped(&w->sw, g_get_monotonic_time());
+    printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
+           w->opts->title, fw, fh, ms);
+    fflush(stdout);
+    window_set_status(w, NULL);
+    window_offer_clipboard(w);
+    if (old) {
+        /* Destroyed once its thread said CLOSED (window_switch_events). */
+        session_disconnect_start(old);
+        g_ptr_array_add(w->closing, old);
+    }
+    w->reconnect_at = 0;
+}
+
+/* switch_pending_ready's look at the pending picture. */
+static void look_at_pending(void *data, SwitchPicture *out)
+{
+    SessionFramebuffer *fb = &((Win *)data)->pending->fb;
+    g_mutex_lock(&fb->lock);
+    out->last_damage = fb->last_damage;
+    out->all_black = session_fb_all_black(fb);
+    g_mutex_unlock(&fb->lock);
+}
+
+static void handle_pending_events(Win *w)
+{
+    SessionEvent *ev;
+    while (w->pending && (ev = session_next_event(w->pending))) {
+        switch (ev->type) {
+        case SESSION_EV_FRAME: {
+            /* Taking the dirty rectangle re-arms FRAME events; the swap
+             * uploads the whole picture anyway. */
+            int dx, dy, dw, dh;
+            g_mutex_lock(&w->pending->fb.lock);
+            session_take_dirty(w->pending, &dx, &dy, &dw, &dh);
+            switch_pending_picture(&w->sw, w->pending->fb.frames > 0, g_get_monotonic_time());
+            g_mutex_unlock(&w->pending->fb.lock);
+            break;
+        }
+        case SESSION_EV_LOGON:
+            switch_pending_logon(&w->sw);
+            break;
+        case SESSION_EV_CURSOR:
+            g_clear_pointer(&w->pending_cursor, session_event_free);
+            w->pending_cursor = ev;
+            continue;
+        case SESSION_EV_CLIPBOARD:
+            SDL_SetClipboardText(ev->text);
+            break;
+        case SESSION_EV_CLOSED: {
+            g_autofree char *msg = switch_pending_closed(
+                &w->sw, ev->error ? ev->error->message : NULL, g_get_monotonic_time());
+            session_event_free(ev);
+            g_clear_pointer(&w->pending, session_destroy);
+            g_clear_pointer(&w->pending_cursor, session_event_free);
+            fall_back_to_vnc(w, msg);
+            return;
+        }
+        default:
+            break;
+        }
+        session_event_free(ev);
+    }
+}
+
+/* Sessions taken off the screen: nothing of theirs counts any more; each is
+ * destroyed once it reported CLOSED. */
+static void reap_closing(Win *w)
+{
+    for (guint i = 0; i < w->closing->len;) {
+        Session *s = g_ptr_array_index(w->closing, i);
+        if (sdl_util_session_closed(s)) {
+            session_destroy(s);
+            g_ptr_array_remove_index(w->closing, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+void window_switch_events(Win *w)
+{
+    handle_pending_events(w);
+    reap_closing(w);
+}
+
+void window_switch_step(Win *w)
+{
+    gint64 now = g_get_monotonic_time();
+    if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) &&
+        switch_rdp_answered(&w->sw, w->close_at != 0, now)) {
+        /* RDP answers: connect behind the VNC picture. */
+        window_set_status(w, "RDP ready — connecting");
+        w->pending = window_new_rdp_session(w);
+        g_autoptr(GError) err = NULL;
+        if (!session_connect(w->pending, &err)) {
+            g_clear_pointer(&w->pending, session_destroy); /* never connected */
+            g_autofree char *msg = switch_pending_failed(&w->sw, err->message, now);
+            fall_back_to_vnc(w, msg);
+        }
+    }
+    SwitchRdpService agent = (SwitchRdpService)g_atomic_int_get(&w->agent_state);
+    const char *said = switch_agent_status(&w->sw, agent, window_is_rdp(w->session),
+                                           w->status != NULL);
+    if (said)
+        window_set_status(w, said);
+    if (switch_pending_ready(&w->sw, g_get_monotonic_time(), look_at_pending, w))
+        swap_to_pending(w);
+    if (switch_probe_due(&w->sw, g_get_monotonic_time()))
+        probe_set(w, true);
+}

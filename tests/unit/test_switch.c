@@ -1,0 +1,252 @@
+/* unit-switch: the session switch's decisions (client/ui/switch.c), each
+ * rule on made-up timestamps: no SDL, no session, no server. */
+#include "ui/switch.h"
+
+#include <glib.h>
+
+#define MS 1000LL /* timestamps are microseconds */
+#define T0 (1000000 * MS) /* any monotonic time */
+
+/* The pending picture as switch_pending_ready sees it. */
+typedef struct {
+    SwitchPicture pic;
+    int looks;
+} Picture;
+
+static void look(void *data, SwitchPicture *out)
+{
+    Picture *p = data;
+    p->looks++;
+    *out = p->pic;
+}
+
+/* A switch with RDP pending since T0 and its first complete picture at
+ * T0 + 1 s (returned). */
+static gint64 pending_with_picture(Switch *sw, bool shell)
+{
+    switch_init(sw, shell);
+    g_assert_true(switch_rdp_answered(sw, false, T0));
+    gint64 complete = T0 + 1000 * MS;
+    switch_pending_picture(sw, true, complete);
+    return complete;
+}
+
+static void test_nothing_pending(void)
+{
+    Switch sw;
+    switch_init(&sw, false);
+    Picture p = {.pic = {.last_damage = 0}};
+    g_assert_false(switch_pending_ready(&sw, T0 + 60000 * MS, look, &p));
+    g_assert_cmpint(p.looks, ==, 0);
+    g_assert_false(switch_status_stays(&sw));
+    g_assert_false(switch_probe_due(&sw, T0));
+}
+
+/* Until every pixel has arrived there is nothing to show, however long. */
+static void test_incomplete_picture(void)
+{
+    Switch sw;
+    switch_init(&sw, false);
+    g_assert_true(switch_rdp_answered(&sw, false, T0));
+    switch_pending_logon(&sw);
+    switch_pending_picture(&sw, false, T0 + 10 * MS);
+    Picture p = {.pic = {.last_damage = T0}};
+    g_assert_false(switch_pending_ready(&sw, T0 + 60000 * MS, look, &p));
+    g_assert_cmpint(p.looks, ==, 0);
+    /* The clock starts at the first complete picture, not a later one. */
+    switch_pending_picture(&sw, true, T0 + 100 * MS);
+    switch_pending_picture(&sw, true, T0 + 20000 * MS);
+    g_assert_true(switch_pending_ready(&sw, T0 + 100 * MS + SWITCH_MAX_WAIT_MS * MS, look, &p));
+}
+
+/* Swap only on a still, not black picture of a session that is up. */
+static void test_still_non_black_logged_on(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    switch_pending_logon(&sw);
+    gint64 now = c + 2000 * MS;
+    Picture p = {.pic = {.last_damage = now - (SWITCH_SETTLE_MS - 1) * MS}};
+    g_assert_false(switch_pending_ready(&sw, now, look, &p)); /* not still long enough */
+    p.pic.last_damage = now - SWITCH_SETTLE_MS * MS;
+    p.pic.all_black = true;
+    g_assert_false(switch_pending_ready(&sw, now, look, &p)); /* still, but black */
+    p.pic.all_black = false;
+    g_assert_true(switch_pending_ready(&sw, now, look, &p));
+    g_assert_cmpint(p.looks, ==, 3);
+}
+
+/* A picture that keeps changing is never taken before the last resort. */
+static void test_no_swap_while_changing(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    switch_pending_logon(&sw);
+    Picture p = {0};
+    for (gint64 t = c; t < c + SWITCH_MAX_WAIT_MS * MS; t += 100 * MS) {
+        p.pic.last_damage = t - 100 * MS; /* changed 100 ms ago, every time */
+        g_assert_false(switch_pending_ready(&sw, t, look, &p));
+    }
+    /* It settles: shown. */
+    gint64 t = c + 6000 * MS;
+    p.pic.last_damage = t - 400 * MS;
+    g_assert_true(switch_pending_ready(&sw, t, look, &p));
+}
+
+/* Before the logon notification the picture is the server's login or
+ * progress screen: waited past, SWITCH_NO_LOGON_MS at most. */
+static void test_logon_wait_and_timeout(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    Picture p = {.pic = {.last_damage = c}};
+    g_assert_false(switch_pending_ready(&sw, c + (SWITCH_NO_LOGON_MS - 1) * MS, look, &p));
+    g_assert_cmpint(p.looks, ==, 0); /* not even looked at */
+    /* A server that never says it: shown after the wait, when still and not black. */
+    g_assert_true(switch_pending_ready(&sw, c + SWITCH_NO_LOGON_MS * MS, look, &p));
+    p.pic.all_black = true;
+    g_assert_false(switch_pending_ready(&sw, c + SWITCH_NO_LOGON_MS * MS, look, &p));
+
+    /* The notification ends the wait at once. */
+    c = pending_with_picture(&sw, false);
+    switch_pending_logon(&sw);
+    p = (Picture){.pic = {.last_damage = c}};
+    g_assert_true(switch_pending_ready(&sw, c + SWITCH_SETTLE_MS * MS, look, &p));
+
+    /* A session whose shell is one program has no login screen. */
+    c = pending_with_picture(&sw, true);
+    g_assert_true(switch_pending_ready(&sw, c + SWITCH_SETTLE_MS * MS, look, &p));
+}
+
+/* Nothing waits longer than SWITCH_MAX_WAIT_MS after the first complete
+ * picture: black or changing, it is shown then. */
+static void test_max_wait(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    gint64 now = c + SWITCH_MAX_WAIT_MS * MS;
+    Picture p = {.pic = {.last_damage = now, .all_black = true}};
+    g_assert_false(switch_pending_ready(&sw, now - 1 * MS, look, &p));
+    g_assert_true(switch_pending_ready(&sw, now, look, &p));
+}
+
+static void test_swapped(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    g_assert_cmpint(switch_swapped(&sw, c + 2500 * MS), ==, 3500);
+    /* Nothing pending any more. */
+    Picture p = {0};
+    g_assert_false(switch_pending_ready(&sw, c + 60000 * MS, look, &p));
+    g_assert_false(switch_status_stays(&sw));
+    g_assert_false(switch_probe_due(&sw, c + 60000 * MS));
+}
+
+/* A window that is closing starts nothing. */
+static void test_answered_while_closing(void)
+{
+    Switch sw;
+    switch_init(&sw, false);
+    g_assert_false(switch_rdp_answered(&sw, true, T0));
+    switch_pending_picture(&sw, true, T0);
+    switch_pending_logon(&sw);
+    Picture p = {0};
+    g_assert_false(switch_pending_ready(&sw, T0 + 60000 * MS, look, &p));
+}
+
+/* The RDP session on screen drops: VNC with the reason, which stays, and
+ * the probe starts over SWITCH_PROBE_BACKOFF_MS later, once. */
+static void test_rdp_drop(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    switch_swapped(&sw, c);
+    gint64 t = c + 60000 * MS;
+    g_autofree char *msg = switch_rdp_lost(&sw, "the server closed the connection", t);
+    g_assert_cmpstr(msg, ==, "RDP connection lost: the server closed the connection — showing VNC");
+    g_assert_true(switch_status_stays(&sw));
+    g_assert_false(switch_probe_due(&sw, t));
+    g_assert_false(switch_probe_due(&sw, t + (SWITCH_PROBE_BACKOFF_MS - 1) * MS));
+    g_assert_true(switch_probe_due(&sw, t + SWITCH_PROBE_BACKOFF_MS * MS));
+    g_assert_false(switch_probe_due(&sw, t + 2 * SWITCH_PROBE_BACKOFF_MS * MS));
+    g_autofree char *plain = switch_rdp_lost(&sw, NULL, t);
+    g_assert_cmpstr(plain, ==, "RDP connection lost — showing VNC");
+    /* RDP back on screen: the reason goes. */
+    g_assert_true(switch_rdp_answered(&sw, false, t + 5000 * MS));
+    g_assert_true(switch_status_stays(&sw));
+    switch_swapped(&sw, t + 6000 * MS);
+    g_assert_false(switch_status_stays(&sw));
+}
+
+/* The pending session fails before it is shown: nothing pending, VNC stays
+ * with the reason, the probe starts over. */
+static void test_pending_failure(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    switch_pending_logon(&sw);
+    gint64 t = c + 100 * MS;
+    g_autofree char *msg = switch_pending_closed(&sw, "TLS handshake failed", t);
+    g_assert_cmpstr(msg, ==, "RDP failed: TLS handshake failed — showing VNC");
+    g_assert_true(switch_status_stays(&sw));
+    Picture p = {0};
+    g_assert_false(switch_pending_ready(&sw, t + 60000 * MS, look, &p));
+    g_assert_true(switch_probe_due(&sw, t + SWITCH_PROBE_BACKOFF_MS * MS));
+
+    /* The next attempt starts from nothing: no logon, no picture yet. */
+    g_assert_true(switch_rdp_answered(&sw, false, t + 4000 * MS));
+    switch_pending_picture(&sw, true, t + 5000 * MS);
+    p.pic.last_damage = t;
+    g_assert_false(switch_pending_ready(&sw, t + 5000 * MS + SWITCH_SETTLE_MS * MS, look, &p));
+    g_autofree char *closed = switch_pending_closed(&sw, NULL, t + 6000 * MS);
+    g_assert_cmpstr(closed, ==, "RDP failed: the connection closed — showing VNC");
+
+    /* One that could not even start. */
+    g_assert_true(switch_rdp_answered(&sw, false, t + 10000 * MS));
+    g_autofree char *failed = switch_pending_failed(&sw, "cannot create a thread", t + 10000 * MS);
+    g_assert_cmpstr(failed, ==, "RDP cannot create a thread — showing VNC");
+    g_assert_false(switch_pending_ready(&sw, t + 60000 * MS, look, &p));
+    g_assert_false(switch_probe_due(&sw, t + 10000 * MS));
+    g_assert_true(switch_probe_due(&sw, t + (10000 + SWITCH_PROBE_BACKOFF_MS) * MS));
+}
+
+/* What the guest agent says shows in the title while VNC is on screen and
+ * the title says nothing else; each answer once. */
+static void test_agent_status(void)
+{
+    Switch sw;
+    switch_init(&sw, false);
+    g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_UNKNOWN, false, false));
+    g_assert_cmpstr(switch_agent_status(&sw, SWITCH_RDP_SERVICE_RUNNING, false, false), ==,
+                    "RDP service starting");
+    g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_RUNNING, false, false));
+    g_assert_cmpstr(switch_agent_status(&sw, SWITCH_RDP_SERVICE_STOPPED, false, false), ==,
+                    "no RDP service running in the guest");
+    /* Another status in the title: not replaced, and the answer is taken. */
+    g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_RUNNING, false, true));
+    g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_RUNNING, false, false));
+    /* RDP on screen or pending: the agent's answer waits. */
+    g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_STOPPED, true, false));
+    g_assert_true(switch_rdp_answered(&sw, false, T0));
+    g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_STOPPED, false, false));
+    g_free(switch_pending_closed(&sw, NULL, T0));
+    g_assert_cmpstr(switch_agent_status(&sw, SWITCH_RDP_SERVICE_STOPPED, false, false), ==,
+                    "no RDP service running in the guest");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/switch/nothing-pending", test_nothing_pending);
+    g_test_add_func("/switch/incomplete-picture", test_incomplete_picture);
+    g_test_add_func("/switch/still-non-black-logged-on", test_still_non_black_logged_on);
+    g_test_add_func("/switch/no-swap-while-changing", test_no_swap_while_changing);
+    g_test_add_func("/switch/logon-wait-and-timeout", test_logon_wait_and_timeout);
+    g_test_add_func("/switch/max-wait", test_max_wait);
+    g_test_add_func("/switch/swapped", test_swapped);
+    g_test_add_func("/switch/answered-while-closing", test_answered_while_closing);
+    g_test_add_func("/switch/rdp-drop", test_rdp_drop);
+    g_test_add_func("/switch/pending-failure", test_pending_failure);
+    g_test_add_func("/switch/agent-status", test_agent_status);
+    return g_test_run();
+}
