@@ -3,13 +3,13 @@
 #include "common/error.h"
 #include "common/size.h"
 #include "common/spawn.h"
+#include "storage/vm_image.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 
 #define MEASURE_TIMEOUT_MS (10 * 60 * 1000)
 #define MIB (1ull << 20)
@@ -42,19 +42,12 @@ bool disk_space_check(const char *dir, uint64_t need, const char *what, GError *
 static JsonObject *run_json(const char *const *argv, const char *what, JsonParser *p,
                             GError **error)
 {
-    VdRunResult r = {0};
-    if (!vd_run(argv, MEASURE_TIMEOUT_MS, &r, error))
-        return NULL;
-    JsonObject *o = NULL;
-    if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
-        json_parser_load_from_data(p, r.output, -1, NULL) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        o = json_node_get_object(json_parser_get_root(p));
-    else
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s failed: %s", what,
-                    g_strstrip(r.output ? r.output : ""));
-    vd_run_result_clear(&r);
-    return o;
+    JsonNode *n = vm_image_run_json(argv, MEASURE_TIMEOUT_MS, p, error);
+    if (n && JSON_NODE_HOLDS_OBJECT(n))
+        return json_node_get_object(n);
+    if (n)
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s printed no JSON object", what);
+    return NULL;
 }
 
 static bool measure_as(const char *src, const char *src_format, const char *out_format,

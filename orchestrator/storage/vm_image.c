@@ -79,25 +79,35 @@ char *vm_image_chain_spec(const VmConfig *cfg, const char *disk, GError **error)
     return to_spec(layer(disk, cfg->disk_format, base));
 }
 
+JsonNode *vm_image_run_json(const char *const *argv, int timeout_ms, JsonParser *p,
+                            GError **error)
+{
+    VdRunResult r = {0};
+    if (!vd_run(argv, timeout_ms, &r, error))
+        return NULL;
+    JsonNode *root = NULL;
+    if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
+        json_parser_load_from_data(p, r.output, -1, NULL))
+        root = json_parser_get_root(p);
+    else
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "%s %s failed: %s", argv[0], argv[1],
+                    g_strstrip(r.output ? r.output : ""));
+    vd_run_result_clear(&r);
+    return root;
+}
+
 /* qemu-img info of @path (as @format; NULL: probed) as a JSON object, which
  * stays valid as long as @p. */
 static JsonObject *info(const char *path, const char *format, JsonParser *p, GError **error)
 {
     const char *argv[] = {"qemu-img", "info", "-U", "--output=json", format ? "-f" : path,
                           format, format ? path : NULL, NULL};
-    VdRunResult r = {0};
-    if (!vd_run(argv, INFO_TIMEOUT_MS, &r, error))
+    JsonNode *n = vm_image_run_json(argv, INFO_TIMEOUT_MS, p, error);
+    if (n && !JSON_NODE_HOLDS_OBJECT(n)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "qemu-img info %s printed no object", path);
         return NULL;
-    JsonObject *o = NULL;
-    if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
-        json_parser_load_from_data(p, r.output, -1, NULL) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        o = json_node_get_object(json_parser_get_root(p));
-    else
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "qemu-img info %s failed: %s", path,
-                    g_strstrip(r.output ? r.output : ""));
-    vd_run_result_clear(&r);
-    return o;
+    }
+    return n ? json_node_get_object(n) : NULL;
 }
 
 bool vm_image_virtual_size(const char *path, const char *format, uint64_t *bytes,

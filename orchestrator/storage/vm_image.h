@@ -15,6 +15,7 @@
 #include "vm/vm_config.h"
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,6 +52,12 @@ bool vm_image_probe_user_file(const char *path, const char *what, char **format,
  * cannot be trusted: the header says qcow2 while the base, read as qcow2,
  * names a backing file (what a guest-written header looks like). */
 char *vm_image_legacy_base_format(const char *overlay, const char *base);
+
+/* Run qemu-img @argv (an --output=json form) for at most @timeout_ms and parse
+ * what it prints: the root node, owned by @p. NULL with VD_ERROR_FAILED and
+ * qemu-img's own message when it fails or prints no JSON. */
+JsonNode *vm_image_run_json(const char *const *argv, int timeout_ms, JsonParser *p,
+                            GError **error);
 
 /* Whether @format may be recorded for a base or a disk: "raw" or "qcow2". */
 bool vm_image_format_known(const char *format);

@@ -14,7 +14,6 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define INTENT_FILE "overlay.intent"
@@ -48,19 +47,9 @@ static char *vm_file(const VmConfig *cfg, const char *a, const char *b)
 
 static JsonNode *qemu_img_json(const char *const *argv, GError **error)
 {
-    VdRunResult r = {0};
-    if (!vd_run(argv, 10 * 60 * 1000, &r, error))
-        return NULL;
-    JsonNode *root = NULL;
     g_autoptr(JsonParser) p = json_parser_new();
-    if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
-        json_parser_load_from_data(p, r.output, -1, NULL))
-        root = json_node_copy(json_parser_get_root(p));
-    else
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "%s %s failed: %s", argv[0], argv[1],
-                    g_strstrip(r.output ? r.output : ""));
-    vd_run_result_clear(&r);
-    return root;
+    JsonNode *n = vm_image_run_json(argv, 10 * 60 * 1000, p, error);
+    return n ? json_node_copy(n) : NULL;
 }
 
 /* A new empty overlay at @overlay on @cfg->base: made as @overlay.new,
@@ -324,12 +313,8 @@ bool vm_overlay_status(const char *name, VmOverlayStatus **out, GError **error)
     st->overlay = vm_store_disk_path(cfg);
     st->overlay_allocated = disk_space_allocated(st->overlay, "qcow2");
     st->changed_bytes = changed_bytes(cfg, st->overlay);
-    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", "-f", "qcow2", st->overlay,
-                          NULL};
-    g_autoptr(JsonNode) info = qemu_img_json(argv, NULL);
-    if (info && JSON_NODE_HOLDS_OBJECT(info))
-        st->virtual_size = (uint64_t)json_object_get_int_member_with_default(
-            json_node_get_object(info), "virtual-size", 0);
+    if (!vm_image_virtual_size(st->overlay, "qcow2", &st->virtual_size, NULL))
+        st->virtual_size = 0;
     g_autofree char *vars = vm_file(cfg, VM_UEFI_VARS_FILE, NULL);
     g_autofree char *vars0 = vm_file(cfg, VM_BASE_STATE_DIR, VM_UEFI_VARS_FILE);
     g_autofree char *tpm = vm_file(cfg, VM_TPM_DIR, NULL);
