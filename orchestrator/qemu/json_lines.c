@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_check.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -105,8 +106,10 @@ static bool handle_line(JsonLines *j, const char *line, gsize len, GError **erro
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) perr = NULL;
     if (!json_parser_load_from_data(parser, line, (gssize)len, &perr)) {
+        /* json-glib's message quotes the peer's bytes, cut anywhere. */
+        g_autofree char *message = vd_text_quote(perr->message, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "%s sent malformed JSON: %s", j->peer,
-                    perr->message);
+                    message);
         return false;
     }
     JsonNode *root = json_parser_get_root(parser);
