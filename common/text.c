@@ -28,6 +28,12 @@ static gsize char_at(const char *p, gsize avail, gunichar *ch)
     return (gsize)(g_utf8_next_char(p) - p);
 }
 
+gsize vd_text_char_len(const char *s, gsize len)
+{
+    gunichar ch;
+    return char_at(s, len, &ch);
+}
+
 gsize vd_text_cut(const char *s, gsize len, gsize max)
 {
     if (len <= max)

@@ -17,6 +17,10 @@
  * could not be handed such a value unambiguously. */
 const char *vd_text_find_control(const char *s);
 
+/* The length in bytes of the character at @s (@len > 0 bytes left): its
+ * UTF-8 sequence, or 1 for a byte that starts no valid sequence. */
+gsize vd_text_char_len(const char *s, gsize len);
+
 /* The length of the longest prefix of @s (@len bytes) that is at most @max
  * bytes long and does not end inside a UTF-8 character. A byte that is not
  * part of a valid UTF-8 sequence counts as a character of its own, so any

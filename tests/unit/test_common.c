@@ -50,10 +50,14 @@ static void test_name_reject(void)
         {"a\nb", "control character"},
         {"a\001b", "control character"},
         {"a\x7f", "control character"},
-        {"a b", "contains ' '"},
-        {"a,b", "contains ','"},
-        {"caf\xc3\xa9", "contains"},
-        {"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw", "49 characters"},
+        {"a b", "contains \" \""},
+        {"a,b", "contains \",\""},
+        /* the whole character, not its first byte; a bad byte escaped */
+        {"caf\xc3\xa9", "contains \"\xc3\xa9\""},
+        {"a\xf0\x9f\x98\x80", "contains \"\xf0\x9f\x98\x80\""},
+        {"a\xff", "contains \"\\xff\""},
+        {"a\x1b[2J", "\"a\\x1b[2J\" contains a control character"},
+        {"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw", "49 bytes long"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) err = NULL;
@@ -62,6 +66,13 @@ static void test_name_reject(void)
         if (!strstr(err->message, bad[i].in_message))
             g_error("name #%zu: message \"%s\" lacks \"%s\"", i, err->message,
                     bad[i].in_message);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        /* Every message is UTF-8 without control characters. */
+        g_autoptr(GError) err = NULL;
+        vd_name_validate(bad[i].name, &err);
+        g_assert_true(g_utf8_validate(err->message, -1, NULL));
+        g_assert_null(vd_text_find_control(err->message));
     }
     g_autoptr(GError) err = NULL;
     g_assert_false(vd_name_validate(NULL, &err));
@@ -401,7 +412,7 @@ static void test_run_check(void)
     g_assert_false(vd_run_check(bad, 5000, "qemu-img create", &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_FAILED);
     g_assert_cmpstr(err->message, ==,
-                    "qemu-img create failed: sh exited with status 2: first\ndisk full");
+                    "qemu-img create failed: sh exited with status 2: \"first\\ndisk full\"");
     g_clear_error(&err);
 
     const char *quiet[] = {"false", NULL};
@@ -468,6 +479,11 @@ static void test_text_cut(void)
         g_assert_true(g_utf8_validate(s->str, (gssize)cut, NULL));
     }
     g_string_free(s, TRUE);
+    g_assert_cmpuint(vd_text_char_len("a", 1), ==, 1);
+    g_assert_cmpuint(vd_text_char_len("\xc3\xa9z", 3), ==, 2);
+    g_assert_cmpuint(vd_text_char_len("\xf0\x9f\x98\x80", 4), ==, 4);
+    g_assert_cmpuint(vd_text_char_len("\xf0\x9f\x98\x80", 3), ==, 1); /* cut short */
+    g_assert_cmpuint(vd_text_char_len("\xff", 1), ==, 1);
     /* 2- and 3-byte characters at the edge. */
     g_assert_cmpuint(vd_text_cut("a\xc3\xa9", 3, 2), ==, 1);
     g_assert_cmpuint(vd_text_cut("a\xe2\x80\xa6", 4, 3), ==, 1);
