@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/size.h"
 #include "common/spawn.h"
+#include "common/text.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -50,9 +51,10 @@ static JsonObject *run_json(const char *const *argv, const char *what, JsonParse
         json_parser_load_from_data(p, r.output, -1, NULL) &&
         JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
         o = json_node_get_object(json_parser_get_root(p));
-    else
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s failed: %s", what,
-                    g_strstrip(r.output ? r.output : ""));
+    else {
+        g_autofree char *said = vd_text_quote(r.output ? g_strstrip(r.output) : "", -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s failed: %s", what, said);
+    }
     vd_run_result_clear(&r);
     return o;
 }

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/json_build.h"
 #include "common/spawn.h"
+#include "common/text.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -93,9 +94,10 @@ static JsonObject *info(const char *path, const char *format, JsonParser *p, GEr
         json_parser_load_from_data(p, r.output, -1, NULL) &&
         JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
         o = json_node_get_object(json_parser_get_root(p));
-    else
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "qemu-img info %s failed: %s", path,
-                    g_strstrip(r.output ? r.output : ""));
+    else {
+        g_autofree char *said = vd_text_quote(r.output ? g_strstrip(r.output) : "", -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "qemu-img info %s failed: %s", path, said);
+    }
     vd_run_result_clear(&r);
     return o;
 }
@@ -131,10 +133,12 @@ bool vm_image_probe_user_file(const char *path, const char *what, char **format,
         return false;
     }
     if (backing) {
+        /* The name is the image's bytes: anything. */
+        g_autofree char *q = vd_text_quote(backing, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "%s %s has a backing file of its own (%s); make it stand alone first: "
                     "qemu-img convert -O qcow2 %s NEW.qcow2",
-                    what, path, backing, path);
+                    what, path, q, path);
         return false;
     }
     *format = g_strdup(f);

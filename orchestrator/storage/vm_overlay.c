@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/spawn.h"
+#include "common/text.h"
 #include "storage/disk_space.h"
 #include "storage/vm_image.h"
 #include "vm/vm_files.h"
@@ -56,9 +57,12 @@ static JsonNode *qemu_img_json(const char *const *argv, GError **error)
     if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
         json_parser_load_from_data(p, r.output, -1, NULL))
         root = json_node_copy(json_parser_get_root(p));
-    else
+    else {
+        /* qemu-img may echo what the guest wrote (a backing file name). */
+        g_autofree char *said = vd_text_quote(r.output ? g_strstrip(r.output) : "", -1);
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "%s %s failed: %s", argv[0], argv[1],
-                    g_strstrip(r.output ? r.output : ""));
+                    said);
+    }
     vd_run_result_clear(&r);
     return root;
 }
