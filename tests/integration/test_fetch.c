@@ -428,17 +428,8 @@ static void test_damaged_state(void)
     g_autofree char *u = url(srv.nginx_port, "big.bin", "damaged");
     g_autofree char *part = g_build_filename(dir, "big.bin.part", NULL);
     g_autofree char *state = g_build_filename(dir, "big.bin.part.json", NULL);
-    g_autofree char *deep_json = NULL;
-    {
-        GString *d = g_string_new(NULL);
-        g_string_append_printf(d, "{\"url\":\"%s\",\"size\":%u,\"done\":", u, BIG_SIZE);
-        for (int i = 0; i < 100000; i++)
-            g_string_append_c(d, '[');
-        for (int i = 0; i < 100000; i++)
-            g_string_append_c(d, ']');
-        g_string_append_c(d, '}');
-        deep_json = g_string_free(d, FALSE);
-    }
+    g_autofree char *head = g_strdup_printf("{\"url\":\"%s\",\"size\":%u,\"done\":", u, BIG_SIZE);
+    g_autofree char *deep_json = tu_deep_json(head, 100000, "}");
     g_autofree char *typed_json = g_strdup_printf(
         "{\"url\":\"%s\",\"size\":%u,\"done\":[[0,1024],[\"a\",{}]]}", u, BIG_SIZE);
     const struct {

@@ -170,12 +170,7 @@ static void test_state_round_trip(void)
  * makes criticals fatal); the FetchState is left empty. */
 static void test_state_hostile(void)
 {
-    GString *deep = g_string_new("{\"url\":\"u\",\"size\":10,\"done\":");
-    for (int i = 0; i < 100000; i++)
-        g_string_append_c(deep, '[');
-    for (int i = 0; i < 100000; i++)
-        g_string_append_c(deep, ']');
-    g_string_append_c(deep, '}');
+    g_autofree char *deep = tu_deep_json("{\"url\":\"u\",\"size\":10,\"done\":", 100000, "}");
     GString *huge = g_string_new("{\"url\":\"u\",\"size\":10,\"done\":[], \"x\":\"");
     for (int i = 0; i < (1 << 20); i++)
         g_string_append_c(huge, 'x');
@@ -185,7 +180,7 @@ static void test_state_hostile(void)
         const char *text;
         const char *why;
     } bad[] = {
-        {deep->str, "nested too deeply"},
+        {deep, "nested too deeply"},
         {huge->str, "larger than 1 MiB"},
         {"{\"url\":\"u\",\"size\":10,\"done\":[[\"a\",{}]]}", "range 0 is not a pair"},
         {"{\"url\":\"u\",\"size\":10,\"done\":[[0,5],[[],1]]}", "range 1 is not a pair"},
@@ -240,7 +235,6 @@ static void test_state_hostile(void)
     g_assert_null(st.etag);
     g_assert_cmpuint(fetch_ranges_total(st.done), ==, 10);
     fetch_state_clear(&st);
-    g_string_free(deep, TRUE);
     g_string_free(huge, TRUE);
     tu_rm_rf(dir);
 }
