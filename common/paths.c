@@ -1,6 +1,7 @@
 #include "common/paths.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -17,30 +18,36 @@ bool vd_name_validate(const char *name, GError **error)
     size_t len = strlen(name);
     if (len > 48) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "VM name is %zu characters long; use at most 48", len);
+                    "VM name is %zu bytes long; use at most 48 characters", len);
         return false;
     }
+    g_autofree char *quoted = vd_text_quote(name, -1);
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (g_ascii_isalnum(c) || c == '_' || c == '-' || c == '.')
             continue;
+        /* The whole character (or the one bad byte), never a part of one. */
+        gsize n = vd_text_char_len(p, len - (gsize)(p - name));
+        g_autofree char *what = vd_text_quote(p, (gssize)n);
         if (c == '/')
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "VM name \"%s\" contains a slash; use letters, digits, '.', '-' and '_'",
-                        name);
+                        "VM name %s contains a slash; use letters, digits, '.', '-' and '_'",
+                        quoted);
         else if (c < 0x20 || c == 0x7f)
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "VM name contains a control character; use letters, digits, '.', '-' and '_'");
+                        "VM name %s contains a control character; use letters, digits, '.', '-' "
+                        "and '_'",
+                        quoted);
         else
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "VM name \"%s\" contains '%c'; use letters, digits, '.', '-' and '_'",
-                        name, c);
+                        "VM name %s contains %s; use letters, digits, '.', '-' and '_'", quoted,
+                        what);
         return false;
     }
     if (!g_ascii_isalnum(name[0]) || strstr(name, "..")) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "VM name \"%s\" must start with a letter or digit and must not contain \"..\"",
-                    name);
+                    "VM name %s must start with a letter or digit and must not contain \"..\"",
+                    quoted);
         return false;
     }
     return true;

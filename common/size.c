@@ -1,6 +1,7 @@
 #include "common/size.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -40,15 +41,16 @@ bool vd_size_parse(const char *text, char default_unit, uint64_t *bytes, GError 
             goto bad;
     }
     if (shift > 0 && n > (G_MAXUINT64 >> shift)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "size \"%s\" is too large", text);
+        g_autofree char *q = vd_text_quote(text, -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "size %s is too large", q);
         return false;
     }
     *bytes = n << shift;
     return true;
-bad:
+bad:;
+    g_autofree char *q = vd_text_quote(text ? text : "", -1);
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                "\"%s\" is not a size; write a number with a unit, like 512M, 4G or 1T",
-                text ? text : "");
+                "%s is not a size; write a number with a unit, like 512M, 4G or 1T", q);
     return false;
 }
 

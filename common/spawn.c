@@ -1,6 +1,7 @@
 #include "common/spawn.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,8 +128,10 @@ bool vd_run_check(const char *const *argv, int timeout_ms, const char *what, GEr
         g_strchomp(r.output);
         g_autofree char *how = r.timed_out ? g_strdup_printf("did not finish in %d s", timeout_ms / 1000)
                                            : vd_describe_wait_status(r.wait_status);
+        /* The output may echo what a guest wrote (qemu-img on its disk). */
+        g_autofree char *said = *r.output ? vd_text_quote(r.output, -1) : g_strdup("");
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "%s failed: %s %s%s%s", what, argv[0], how,
-                    *r.output ? ": " : "", r.output);
+                    *said ? ": " : "", said);
     }
     vd_run_result_clear(&r);
     return ok;

@@ -3,6 +3,7 @@
 #include "fetch/fetch_priv.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -411,24 +412,42 @@ static bool same_validator(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
-/* Decide between resuming and starting over; fills f->state.done. */
-static void load_resume_state(Fetch *f, const FetchProbe *p)
+/* @a -> @b for a message, each quoted or "(none)". */
+static char *validator_change(const char *a, const char *b)
+{
+    g_autofree char *qa = vd_text_quote(a, -1), *qb = vd_text_quote(b, -1);
+    return g_strdup_printf("%s -> %s", qa, qb);
+}
+
+/* Decide between resuming and starting over; fills f->state.done. A .part
+ * whose state file is there but damaged is left alone: which of its bytes
+ * are good is unknown, and starting over would throw them away. */
+static bool load_resume_state(Fetch *f, const FetchProbe *p, GError **error)
 {
     bool have_part = !f->part_created;
     FetchState old;
     fetch_state_init(&old);
     g_autoptr(GError) err = NULL;
     bool have_state = have_part && fetch_state_load(f->state_path, &old, &err);
+    if (have_part && !have_state && !g_error_matches(err, VD_ERROR, VD_ERROR_NOT_FOUND)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "cannot resume %s: %s. Nothing was changed; delete %s and %s to download "
+                    "again",
+                    f->part_path, err->message, f->part_path, f->state_path);
+        fetch_state_clear(&old);
+        return false;
+    }
     const char *why = NULL;
     g_autofree char *why_buf = NULL;
     if (!have_part) {
         why = NULL;
     } else if (!have_state) {
-        why = "it has no usable download state";
+        why = "it has no download state";
     } else if (!f->ranges) {
         why = "the server cannot send the rest (no byte ranges)";
     } else if (strcmp(old.url, f->req->url)) {
-        why_buf = g_strdup_printf("it came from another URL (%s)", old.url);
+        g_autofree char *url = vd_text_quote(old.url, -1);
+        why_buf = g_strdup_printf("it came from another URL (%s)", url);
     } else if (old.size != p->size) {
         why_buf = g_strdup_printf("the file on the server changed size (%" PRIu64 " -> %" PRIu64
                                   " bytes)", old.size, p->size);
@@ -436,12 +455,10 @@ static void load_resume_state(Fetch *f, const FetchProbe *p)
                                      : !same_validator(old.last_modified, p->last_modified) &&
                                            (old.last_modified || p->last_modified)) {
         bool by_etag = old.etag || p->etag;
-        why_buf = g_strdup_printf("the file on the server changed (%s %s -> %s)",
-                                  by_etag ? "ETag" : "Last-Modified",
-                                  by_etag ? (old.etag ? old.etag : "none")
-                                          : (old.last_modified ? old.last_modified : "none"),
-                                  by_etag ? (p->etag ? p->etag : "none")
-                                          : (p->last_modified ? p->last_modified : "none"));
+        g_autofree char *change = by_etag ? validator_change(old.etag, p->etag)
+                                          : validator_change(old.last_modified, p->last_modified);
+        why_buf = g_strdup_printf("the file on the server changed (%s %s)",
+                                  by_etag ? "ETag" : "Last-Modified", change);
     } else {
         /* Resume. */
         g_array_append_vals(f->state.done, old.done->data, old.done->len);
@@ -459,6 +476,7 @@ static void load_resume_state(Fetch *f, const FetchProbe *p)
         unlink(f->state_path); /* a stray state without data */
     }
     fetch_state_clear(&old);
+    return true;
 }
 
 /* Free space for what the .part still needs, before anything is written. */
@@ -700,9 +718,8 @@ bool fetch_run(const FetchRequest *req, FetchResult *res, GError **error)
         note(&f, "the server does not say how large the file is: no free-space check");
 
     bool ok = false;
-    bool ready = lock_part(&f, error);
+    bool ready = lock_part(&f, error) && load_resume_state(&f, &probe, error);
     if (ready) {
-        load_resume_state(&f, &probe);
         res->resumed_from = fetch_ranges_total(f.state.done);
         plan_pieces(&f, req->connections);
         ready = check_space(&f, error) && reserve_part(&f, error) &&

@@ -3,6 +3,7 @@
 #include "fetch/fetch_priv.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -88,8 +89,9 @@ void fetch_set_curl_error(GError **error, CURL *easy, CURLcode rc, const char *e
 
 void fetch_set_http_error(GError **error, long status, const char *reason, const char *url)
 {
-    g_autofree char *what = g_strdup_printf("HTTP %ld%s%s", status, reason && *reason ? " " : "",
-                                            reason ? reason : "");
+    /* The reason phrase is the server's text: quoted. */
+    g_autofree char *q = reason && *reason ? vd_text_quote(reason, -1) : g_strdup("");
+    g_autofree char *what = g_strdup_printf("HTTP %ld%s%s", status, *q ? " " : "", q);
     if (status == 404 || status == 410)
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
                     "%s: the server answered %s (no such file there; check the URL)", url, what);
@@ -150,9 +152,10 @@ bool fetch_probe(const char *url, FetchProbe *p, GError **error)
     } else if (status >= 400) {
         fetch_set_http_error(error, status, h.reason, url);
     } else if (status != 200 && status != 206) {
+        g_autofree char *reason = vd_text_quote(h.reason ? h.reason : "", -1);
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                     "%s: unexpected answer HTTP %ld %s (expected 200 or 206)", url, status,
-                    h.reason ? h.reason : "");
+                    reason);
     } else {
         uint64_t s, en, total = 0;
         bool total_known = false;

@@ -115,9 +115,12 @@ size_t fetch_headers_cb(char *buf, size_t size, size_t n, void *userdata)
         return len;
     *colon = '\0';
     const char *value = g_strstrip(colon + 1);
-    if (!g_ascii_strcasecmp(line, "etag"))
+    /* The validators go into the state file, which is JSON text: one that
+     * is not UTF-8 is ignored, as if the server had sent none. */
+    bool text = g_utf8_validate(value, -1, NULL);
+    if (!g_ascii_strcasecmp(line, "etag") && text)
         g_free(h->etag), h->etag = g_strdup(value);
-    else if (!g_ascii_strcasecmp(line, "last-modified"))
+    else if (!g_ascii_strcasecmp(line, "last-modified") && text)
         g_free(h->last_modified), h->last_modified = g_strdup(value);
     else if (!g_ascii_strcasecmp(line, "content-range"))
         g_free(h->content_range), h->content_range = g_strdup(value);

@@ -35,11 +35,22 @@ typedef struct {
 void fetch_state_init(FetchState *st);
 /* Frees the members; @st may be reused after fetch_state_init. */
 void fetch_state_clear(FetchState *st);
-/* Read @path into @st (initialised by the caller). VD_ERROR_INVALID when the
- * file is not a state file of ours (ranges outside the size, bad JSON). */
+/* Parse the @len bytes of a state file at @data into @st (initialised by the
+ * caller, left empty on failure); @origin names the file in errors. The text
+ * comes from disk, so anything is refused cleanly: VD_ERROR_INVALID ("ORIGIN
+ * is not a vmdesk download state: why") for more than 1 MiB, invalid UTF-8,
+ * anything but strict JSON, nesting deeper than a state has (checked before
+ * json-glib, which would recurse without a limit), a member of the wrong
+ * type, a range that is not two integers within the size. Pure. */
+bool fetch_state_parse(const char *data, gsize len, const char *origin, FetchState *st,
+                       GError **error);
+/* Read @path into @st as fetch_state_parse() does. VD_ERROR_NOT_FOUND when
+ * there is no such file, VD_ERROR_FAILED when it cannot be read. */
 bool fetch_state_load(const char *path, FetchState *st, GError **error);
-/* Write @st, plus the ranges in @extra (may be NULL: in-flight progress), to
- * @path atomically. */
+/* The text of a state file: @st plus the ranges in @extra (may be NULL:
+ * in-flight progress). Newly allocated. */
+char *fetch_state_to_data(const FetchState *st, const GArray *extra);
+/* Write fetch_state_to_data() to @path atomically. */
 bool fetch_state_save(const char *path, const FetchState *st, const GArray *extra,
                       GError **error);
 

@@ -1,6 +1,7 @@
 #include "guest/guest_apps.h"
 
 #include "common/error.h"
+#include "common/text.h"
 #include "qemu/json_lines.h"
 #include "secrets/credentials.h"
 #include "vm/vm_store.h"
@@ -30,15 +31,15 @@ const char *guest_apps_script(VmOs os, gsize *len)
     return (const char *)guest_apps_linux_script;
 }
 
-/* The first lines of @text (a program's stderr) for a message. Caller frees. */
+/* What a program printed (@text, its stderr) as the tail of a message:
+ * ": " and its beginning quoted, or "" when it printed nothing. Caller frees. */
 static char *head_of(const char *text, gsize len)
 {
-    g_autofree char *s = g_strndup(text, MIN(len, (gsize)400));
-    g_strstrip(s);
-    for (char *c = s; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-    return g_steal_pointer(&s);
+    g_autofree char *s = g_strstrip(g_strndup(text, len));
+    if (!*s)
+        return g_strdup("");
+    g_autofree char *q = vd_text_quote(s, -1);
+    return g_strconcat(": ", q, NULL);
 }
 
 GPtrArray *guest_apps_query(QgaClient *c, VmOs os, const char *const *users, int timeout_ms,
@@ -82,11 +83,11 @@ GPtrArray *guest_apps_query(QgaClient *c, VmOs os, const char *const *users, int
                         "the guest's application list is larger than the guest agent passes "
                         "on (it cut the output)");
         else if (r.signal)
-            g_set_error(error, VD_ERROR, VD_ERROR_VM, "%s was killed by signal %d in the guest%s%s",
-                        what, r.signal, *said ? ": " : "", said);
+            g_set_error(error, VD_ERROR, VD_ERROR_VM, "%s was killed by signal %d in the guest%s",
+                        what, r.signal, said);
         else
-            g_set_error(error, VD_ERROR, VD_ERROR_VM, "%s failed in the guest (exit status %d)%s%s",
-                        what, r.exit_code, *said ? ": " : "", said);
+            g_set_error(error, VD_ERROR, VD_ERROR_VM, "%s failed in the guest (exit status %d)%s",
+                        what, r.exit_code, said);
         qga_exec_result_clear(&r);
         return NULL;
     }

@@ -3,6 +3,7 @@
 #include "guest/guest_apps.h"
 
 #include "common/error.h"
+#include "common/text.h"
 #include "qemu/json_lines.h"
 
 #include <string.h>
@@ -120,7 +121,8 @@ static GuestApp *parse_app(JsonObject *o, unsigned line, GError **error)
     }
     if (icon_data && *icon_data) {
         if (!is_base64(icon_data)) {
-            malformed(error, line, "the icon data of \"%s\" is not base64", app->name);
+            g_autofree char *name = vd_text_quote(app->name, -1);
+            malformed(error, line, "the icon data of %s is not base64", name);
             return NULL;
         }
         gsize n = 0;
@@ -185,9 +187,9 @@ GPtrArray *guest_apps_parse(const char *out, gsize len, char **os, GError **erro
         gint64 v = 0;
         if (!header) {
             if (!json_member_int(o, "vmdesk-list-apps", &v) || v != 1) {
-                g_autofree char *start = g_strndup(text, 120);
+                g_autofree char *start = vd_text_quote(text, -1);
                 malformed(error, line,
-                          "the discovery script's header is missing; the guest printed \"%s\"",
+                          "the discovery script's header is missing; the guest printed %s",
                           start);
                 return NULL;
             }

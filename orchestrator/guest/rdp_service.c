@@ -1,6 +1,7 @@
 #include "guest/rdp_service_priv.h"
 
 #include "common/error.h"
+#include "common/text.h"
 #include "vm/vm_store.h"
 
 #include <string.h>
@@ -94,12 +95,12 @@ static int ms_left(gint64 deadline)
     return (int)CLAMP(left, 1, G_MAXINT);
 }
 
-/* The first line of @text, for a detail. Caller frees. */
+/* The first line of what the guest printed, quoted for a detail. Caller frees. */
 static char *first_line(const char *text)
 {
     const char *nl = strpbrk(text, "\r\n");
-    char *s = g_strndup(text, nl ? (gsize)(nl - text) : strlen(text));
-    return g_strstrip(s);
+    g_autofree char *s = g_strndup(text, nl ? (gsize)(nl - text) : strlen(text));
+    return vd_text_quote(g_strstrip(s), -1);
 }
 
 static RdpServiceState query_linux(QgaClient *c, gint64 deadline, RdpServiceInfo *info)

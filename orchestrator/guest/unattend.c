@@ -1,6 +1,7 @@
 #include "guest/unattend.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <string.h>
 #include <sys/random.h>
@@ -25,15 +26,15 @@ bool unattend_validate_user(const char *user, GError **error)
         why = "Windows forbids \\ / [ ] : ; | = , + * ? < > \" in account names";
     else if (user[strspn(user, ". ")] == '\0')
         why = "it is only dots and spaces";
-    for (const char *s = user; !why && *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            why = "it contains a control character";
+    if (!why && vd_text_find_control(user))
+        why = "it contains a control character";
     for (int i = 0; !why && builtin[i]; i++)
         if (!g_ascii_strcasecmp(user, builtin[i]))
             why = "that is a built-in Windows account";
     if (why) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "--user \"%s\" cannot be a Windows account: %s",
-                    user, why);
+        g_autofree char *q = vd_text_quote(user, -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "--user %s cannot be a Windows account: %s",
+                    q, why);
         return false;
     }
     return true;
@@ -70,8 +71,9 @@ static bool is_tag(const char *s)
 bool unattend_validate_locale(const char *what, const char *locale, GError **error)
 {
     if (!is_tag(locale)) {
+        g_autofree char *q = vd_text_quote(locale, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "%s \"%s\" is not a locale like de-DE, en-US or sr-Latn-RS", what, locale);
+                    "%s %s is not a locale like de-DE, en-US or sr-Latn-RS", what, q);
         return false;
     }
     return true;
@@ -83,10 +85,11 @@ bool unattend_validate_keyboard(const char *keyboard, GError **error)
     bool hex = strlen(keyboard) == 13 && keyboard[4] == ':' && all(keyboard, 4, is_xdigit) &&
                all(keyboard + 5, 8, is_xdigit);
     if (!hex && !is_tag(keyboard)) {
+        g_autofree char *q = vd_text_quote(keyboard, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "--keyboard \"%s\" is neither a locale like de-DE nor an input locale like "
+                    "--keyboard %s is neither a locale like de-DE nor an input locale like "
                     "0407:00000407",
-                    keyboard);
+                    q);
         return false;
     }
     return true;
@@ -99,10 +102,11 @@ bool unattend_validate_timezone(const char *tz, GError **error)
     for (size_t i = 0; ok && i < n; i++)
         ok = g_ascii_isalnum(tz[i]) || strchr(" ().+-_", tz[i]);
     if (!ok) {
+        g_autofree char *q = vd_text_quote(tz, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "--timezone \"%s\" is not a Windows time zone name like \"W. Europe Standard "
+                    "--timezone %s is not a Windows time zone name like \"W. Europe Standard "
                     "Time\" (tzutil /l lists them)",
-                    tz);
+                    q);
         return false;
     }
     return true;
@@ -210,8 +214,8 @@ static bool validate(const UnattendParams *p, GError **error)
     }
     g_autofree char *cn = unattend_computer_name(p->computer_name ? p->computer_name : "");
     if (!p->computer_name || strcmp(cn, p->computer_name)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "\"%s\" is not a computer name",
-                    p->computer_name ? p->computer_name : "");
+        g_autofree char *q = vd_text_quote(p->computer_name ? p->computer_name : "", -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s is not a computer name", q);
         return false;
     }
     return unattend_validate_user(p->user, error) &&

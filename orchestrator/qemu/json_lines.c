@@ -1,6 +1,8 @@
 #include "qemu/json_lines.h"
 
 #include "common/error.h"
+#include "common/json_check.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -89,83 +91,13 @@ bool json_member_bool(JsonObject *o, const char *name, bool *value)
 /* QEMU nests its JSON a few levels deep; its own parser stops at 1024. */
 #define JSON_NESTING_MAX 1024
 
-/* The value of the 4 hex digits at @s, or -1. */
-static int hex4(const char *s)
-{
-    int v = 0;
-    for (int k = 0; k < 4; k++) {
-        int d = g_ascii_xdigit_value(s[k]);
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* json-glib 1.6 parses nested arrays and objects by recursion without a
- * limit (a line of "[[[[..." overflows the stack), and its lexer is laxer
- * than JSON: single-quoted strings, comments, and escapes such as a short
- * "\u12" that swallow the closing quote, and it ignores what follows the
- * first value. So before parsing, check the line in strict JSON terms,
- * which all QEMU sends: strings with valid escapes and paired surrogates,
- * no quote or slash outside strings, one value per line, and no deeper
- * nesting than JSON_NESTING_MAX. Returns why not, or NULL. */
-static const char *check_json_line(const char *s, gsize len)
-{
-    int depth = 0;
-    bool done = false; /* the first object or array ended */
-    for (gsize i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (done && !g_ascii_isspace(ch))
-            return "a line holds more than one message";
-        if (ch == '[' || ch == '{') {
-            if (++depth > JSON_NESTING_MAX)
-                return "it is nested too deeply";
-        } else if (ch == ']' || ch == '}') {
-            done = --depth == 0;
-        } else if (ch == '\'' || ch == '/' || ch == '\0') {
-            return "it has a character outside a string that JSON does not allow there";
-        } else if (ch == '"') {
-            for (i++;; i++) {
-                if (i >= len)
-                    return "a string is not terminated";
-                ch = (unsigned char)s[i];
-                if (ch == '"')
-                    break;
-                if (ch < 0x20)
-                    return "a string contains a control character";
-                if (ch != '\\')
-                    continue;
-                if (++i >= len)
-                    return "a string is not terminated";
-                if (strchr("\"\\/bfnrt", s[i]) && s[i])
-                    continue;
-                int hi = s[i] == 'u' && len - i > 4 ? hex4(s + i + 1) : -1;
-                if (hi < 0)
-                    return "a string contains an invalid escape";
-                i += 4;
-                if (hi >= 0xdc00 && hi <= 0xdfff)
-                    return "a string contains an unpaired surrogate";
-                if (hi >= 0xd800 && hi <= 0xdbff) {
-                    int lo = len - i > 6 && s[i + 1] == '\\' && s[i + 2] == 'u' ? hex4(s + i + 3)
-                                                                                 : -1;
-                    if (lo < 0xdc00 || lo > 0xdfff)
-                        return "a string contains an unpaired surrogate";
-                    i += 6;
-                }
-            }
-        }
-    }
-    return NULL;
-}
-
 static bool handle_line(JsonLines *j, const char *line, gsize len, GError **error)
 {
     while (len && g_ascii_isspace(line[len - 1]))
         len--;
     if (len == 0)
         return true;
-    const char *why = check_json_line(line, len);
+    const char *why = vd_json_check_strict(line, len, JSON_NESTING_MAX);
     if (why) {
         g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "%s sent malformed JSON: %s", j->peer,
                     why);
@@ -174,8 +106,10 @@ static bool handle_line(JsonLines *j, const char *line, gsize len, GError **erro
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) perr = NULL;
     if (!json_parser_load_from_data(parser, line, (gssize)len, &perr)) {
+        /* json-glib's message quotes the peer's bytes, cut anywhere. */
+        g_autofree char *message = vd_text_quote(perr->message, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "%s sent malformed JSON: %s", j->peer,
-                    perr->message);
+                    message);
         return false;
     }
     JsonNode *root = json_parser_get_root(parser);

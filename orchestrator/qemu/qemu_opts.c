@@ -1,6 +1,7 @@
 #include "qemu/qemu_opts.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -31,12 +32,10 @@ void qemu_opts_add(QemuOpts *o, const char *key, const char *value)
 {
     if (o->error)
         return;
-    for (const char *p = value; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            g_set_error(&o->error, VD_ERROR, VD_ERROR_INVALID,
-                        "the value of QEMU option %s contains a control character", key);
-            return;
-        }
+    if (vd_text_find_control(value)) {
+        g_set_error(&o->error, VD_ERROR, VD_ERROR_INVALID,
+                    "the value of QEMU option %s contains a control character", key);
+        return;
     }
     g_autofree char *esc = qemu_opts_escape(value);
     if (o->str->len)

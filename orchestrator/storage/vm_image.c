@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/json_build.h"
 #include "common/spawn.h"
+#include "common/text.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -89,9 +90,12 @@ JsonNode *vm_image_run_json(const char *const *argv, int timeout_ms, JsonParser 
     if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0 &&
         json_parser_load_from_data(p, r.output, -1, NULL))
         root = json_parser_get_root(p);
-    else
+    else {
+        /* qemu-img may echo what a guest wrote (a backing file name). */
+        g_autofree char *said = vd_text_quote(r.output ? g_strstrip(r.output) : "", -1);
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "%s %s failed: %s", argv[0], argv[1],
-                    g_strstrip(r.output ? r.output : ""));
+                    said);
+    }
     vd_run_result_clear(&r);
     return root;
 }
@@ -141,10 +145,12 @@ bool vm_image_probe_user_file(const char *path, const char *what, char **format,
         return false;
     }
     if (backing) {
+        /* The name is the image's bytes: anything. */
+        g_autofree char *q = vd_text_quote(backing, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "%s %s has a backing file of its own (%s); make it stand alone first: "
                     "qemu-img convert -O qcow2 %s NEW.qcow2",
-                    what, path, backing, path);
+                    what, path, q, path);
         return false;
     }
     *format = g_strdup(f);

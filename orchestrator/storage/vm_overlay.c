@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/spawn.h"
+#include "common/text.h"
 #include "storage/disk_space.h"
 #include "storage/vm_image.h"
 #include "vm/vm_files.h"

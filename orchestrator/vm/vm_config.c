@@ -4,6 +4,7 @@
 #include "common/keyfile.h"
 #include "common/paths.h"
 #include "common/size.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -57,6 +58,29 @@ const char *vm_accel_to_string(VmAccel accel) { return accel_names[accel]; }
 const char *vm_perf_to_string(VmPerf perf) { return perf_names[perf]; }
 const char *vm_on_shutdown_to_string(VmOnShutdown v) { return on_shutdown_names[v]; }
 
+/* "KEY: "VALUE" WHAT", the value quoted (it may be anything the user or the
+ * file held). Returns false. */
+static bool bad_value(GError **error, const char *key, const char *value, const char *what)
+{
+    g_autofree char *q = vd_text_quote(value, -1);
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: %s %s", key, q, what);
+    return false;
+}
+
+/* What every value must be, whatever its key: UTF-8 (vm.conf is UTF-8) and
+ * free of control characters, the rule of the QEMU argv builder
+ * (vd_text_find_control), so that what set and create accept also starts. */
+static bool check_value(const char *key, const char *value, GError **error)
+{
+    if (!g_utf8_validate(value, -1, NULL))
+        return bad_value(error, key, value, "is not valid UTF-8");
+    if (vd_text_find_control(value))
+        return bad_value(error, key, value,
+                         "contains a control character, which QEMU could not be given; use "
+                         "printable text");
+    return true;
+}
+
 static bool parse_enum(const char *key, const char *value, const char *const *names, int *out,
                        GError **error)
 {
@@ -67,9 +91,8 @@ static bool parse_enum(const char *key, const char *value, const char *const *na
         }
     }
     g_autofree char *choices = g_strjoinv("|", (char **)names);
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not one of %s", key, value,
-                choices);
-    return false;
+    g_autofree char *what = g_strdup_printf("is not one of %s", choices);
+    return bad_value(error, key, value, what);
 }
 
 bool vm_accel_from_string(const char *s, VmAccel *out, GError **error)
@@ -95,8 +118,7 @@ static bool parse_bool(const char *key, const char *value, bool *out, GError **e
             return true;
         }
     }
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not on or off", key, value);
-    return false;
+    return bad_value(error, key, value, "is not on or off");
 }
 
 static bool parse_uint(const char *key, const char *value, unsigned min, unsigned max,
@@ -104,31 +126,18 @@ static bool parse_uint(const char *key, const char *value, unsigned min, unsigne
 {
     guint64 v = 0;
     if (!g_ascii_string_to_unsigned(value, 10, min, max, &v, NULL)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: \"%s\" is not a number from %u to %u",
-                    key, value, min, max);
-        return false;
+        g_autofree char *what = g_strdup_printf("is not a number from %u to %u", min, max);
+        return bad_value(error, key, value, what);
     }
     *out = (unsigned)v;
     return true;
 }
 
-static bool has_control_chars(const char *s)
+/* A path or text value (checked by check_value); empty clears it. Relative
+ * paths are kept (disk is relative to the VM folder), the CLI makes user
+ * paths absolute. */
+static bool set_or_clear(const char *value, char **out)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return true;
-    return false;
-}
-
-/* A path value: non-empty, no control characters; relative paths are kept
- * (disk is relative to the VM folder), the CLI makes user paths absolute. */
-static bool parse_path(const char *key, const char *value, char **out, GError **error)
-{
-    if (has_control_chars(value)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the path contains a control character",
-                    key);
-        return false;
-    }
     g_free(*out);
     *out = *value ? g_strdup(value) : NULL;
     return true;
@@ -145,22 +154,17 @@ static bool validate_forward(const char *value, GError **error)
     g_auto(GStrv) parts = g_strsplit(value, ":", -1);
     unsigned host, guest;
     if (g_strv_length(parts) != 2 || !parse_port("forward", parts[0], &host, NULL) ||
-        !parse_uint("forward", parts[1], 1, 65535, &guest, NULL)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "forward: \"%s\" is not HOSTPORT:GUESTPORT (host port 1024-65535), "
-                    "for example 8080:80",
-                    value);
-        return false;
-    }
+        !parse_uint("forward", parts[1], 1, 65535, &guest, NULL))
+        return bad_value(error, "forward", value,
+                         "is not HOSTPORT:GUESTPORT (host port 1024-65535), for example 8080:80");
     return true;
 }
 
 static bool validate_qemu_arg(const char *value, GError **error)
 {
-    if (!*value || has_control_chars(value)) {
+    if (!*value) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "qemu-arg: an extra QEMU argument must be non-empty text without control "
-                    "characters");
+                    "qemu-arg: an extra QEMU argument must be non-empty text");
         return false;
     }
     return true;
@@ -170,24 +174,17 @@ static bool validate_qemu_arg(const char *value, GError **error)
 static bool validate_share(const char *value, GError **error)
 {
     const char *eq = strchr(value, '=');
-    if (!eq || eq - value != 1 || !g_ascii_isalpha(value[0]) || eq[1] != '/' ||
-        has_control_chars(value)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "share: \"%s\" is not LETTER=/absolute/path, for example Z=/home/me/Documents",
-                    value);
-        return false;
-    }
+    if (!eq || eq - value != 1 || !g_ascii_isalpha(value[0]) || eq[1] != '/')
+        return bad_value(error, "share", value,
+                         "is not LETTER=/absolute/path, for example Z=/home/me/Documents");
     return true;
 }
 
-/* An extra CD image: an absolute path without control characters. */
+/* An extra CD image: an absolute path. */
 static bool validate_cd(const char *value, GError **error)
 {
-    if (value[0] != '/' || has_control_chars(value)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "cd: \"%s\" is not an absolute path of a CD image", value);
-        return false;
-    }
+    if (value[0] != '/')
+        return bad_value(error, "cd", value, "is not an absolute path of a CD image");
     return true;
 }
 
@@ -244,6 +241,8 @@ static const KeyInfo *find_key(const char *name)
 static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError **error)
 {
     int e;
+    if (!check_value(key, value, error))
+        return false;
     if (!strcmp(key, "os")) {
         if (!parse_enum(key, value, os_names, &e, error))
             return false;
@@ -254,11 +253,8 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
             g_prefix_error(error, "memory: ");
             return false;
         }
-        if (bytes < MEMORY_MIN || bytes % (1 << 20)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "memory: %s is not a whole number of MiB of at least 64M", value);
-            return false;
-        }
+        if (bytes < MEMORY_MIN || bytes % (1 << 20))
+            return bad_value(error, key, value, "is not a whole number of MiB of at least 64M");
         cfg->memory = bytes;
     } else if (!strcmp(key, "cpus")) {
         return parse_uint(key, value, 1, CPUS_MAX, &cfg->cpus, error);
@@ -281,48 +277,33 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
             return false;
         cfg->performance = (VmPerf)e;
     } else if (!strcmp(key, "disk")) {
-        return parse_path(key, value, &cfg->disk, error);
+        return set_or_clear(value, &cfg->disk);
     } else if (!strcmp(key, "disk-format")) {
-        if (strcmp(value, "qcow2") && strcmp(value, "raw")) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "disk-format: \"%s\" is not qcow2 or raw", value);
-            return false;
-        }
+        if (strcmp(value, "qcow2") && strcmp(value, "raw"))
+            return bad_value(error, key, value, "is not qcow2 or raw");
         g_free(cfg->disk_format);
         cfg->disk_format = g_strdup(value);
     } else if (!strcmp(key, "base-format")) {
-        if (strcmp(value, "qcow2") && strcmp(value, "raw")) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "base-format: \"%s\" is not raw or qcow2", value);
-            return false;
-        }
+        if (strcmp(value, "qcow2") && strcmp(value, "raw"))
+            return bad_value(error, key, value, "is not raw or qcow2");
         g_free(cfg->base_format);
         cfg->base_format = g_strdup(value);
     } else if (!strcmp(key, "base")) {
-        if (*value && !g_path_is_absolute(value)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "base: \"%s\" is not an absolute path",
-                        value);
-            return false;
-        }
-        return parse_path(key, value, &cfg->base, error);
+        if (*value && !g_path_is_absolute(value))
+            return bad_value(error, key, value, "is not an absolute path");
+        return set_or_clear(value, &cfg->base);
     } else if (!strcmp(key, "on-shutdown")) {
         if (!parse_enum(key, value, on_shutdown_names, &e, error))
             return false;
         cfg->on_shutdown = (VmOnShutdown)e;
     } else if (!strcmp(key, "iso")) {
-        return parse_path(key, value, &cfg->iso, error);
+        return set_or_clear(value, &cfg->iso);
     } else if (!strcmp(key, "kernel")) {
-        return parse_path(key, value, &cfg->kernel, error);
+        return set_or_clear(value, &cfg->kernel);
     } else if (!strcmp(key, "initrd")) {
-        return parse_path(key, value, &cfg->initrd, error);
+        return set_or_clear(value, &cfg->initrd);
     } else if (!strcmp(key, "append")) {
-        if (has_control_chars(value)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "append: the kernel command line contains a control character");
-            return false;
-        }
-        g_free(cfg->append);
-        cfg->append = *value ? g_strdup(value) : NULL;
+        return set_or_clear(value, &cfg->append);
     } else if (!strcmp(key, "rdp-port")) {
         return parse_port(key, value, &cfg->rdp_port, error);
     } else {
@@ -333,6 +314,8 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
 
 static bool list_add(char ***list, const char *key, const char *value, GError **error)
 {
+    if (!check_value(key, value, error))
+        return false;
     bool ok = !strcmp(key, "forward")  ? validate_forward(value, error)
               : !strcmp(key, "share") ? validate_share(value, error)
               : !strcmp(key, "cd")    ? validate_cd(value, error)
@@ -368,8 +351,9 @@ bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *ne
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) {
+        g_autofree char *q = vd_text_quote(assignment, -1);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "\"%s\" is not KEY=VALUE (for example memory=8G)", assignment);
+                    "%s is not KEY=VALUE (for example memory=8G)", q);
         return false;
     }
     bool append = eq[-1] == '+';
@@ -378,14 +362,9 @@ bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *ne
     const KeyInfo *info = find_key(key);
     if (!info) {
         g_autofree char *all = g_strjoinv(", ", (char **)vm_config_keys());
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "unknown setting \"%s\"; settings are: %s",
-                    key, all);
-        return false;
-    }
-    /* The file is UTF-8 (GKeyFile): a value it cannot hold would make the
-     * saved config unreadable. */
-    if (!g_utf8_validate(value, -1, NULL)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: the value is not valid UTF-8", key);
+        g_autofree char *q = vd_text_quote(key, -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "unknown setting %s; settings are: %s", q,
+                    all);
         return false;
     }
     if (append && info->kind != KEY_LIST) {
@@ -524,22 +503,31 @@ VmConfig *vm_config_from_data(const char *data, gsize len, const char *origin, G
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) local = NULL;
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s is malformed: %s", origin,
-                    local->message);
+        /* GLib's message quotes the offending line as it is. */
+        g_autofree char *why = vd_text_quote(local->message, -1);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s is malformed: %s", origin, why);
         return NULL;
     }
     /* GLib 2.74 warns about its own overwritten GError (and leaks it) when a
      * value holds an invalid escape and ends in a lone backslash: refuse a
-     * lone trailing backslash before GKeyFile unescapes anything. */
+     * lone trailing backslash before GKeyFile unescapes anything. And GLib's
+     * message for a value that is not UTF-8 quotes its bytes: check that
+     * here too. */
     g_auto(GStrv) raw_keys = g_key_file_get_keys(kf, GROUP, NULL, NULL);
     for (char **k = raw_keys; k && *k; k++) {
         g_autofree char *raw = g_key_file_get_value(kf, GROUP, *k, NULL);
         gsize n = raw ? strlen(raw) : 0, slashes = 0;
         while (slashes < n && raw[n - 1 - slashes] == '\\')
             slashes++;
+        g_autofree char *quoted = vd_text_quote(*k, -1);
         if (slashes % 2) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "%s: the value of \"%s\" ends with a lone backslash", origin, *k);
+                        "%s: the value of %s ends with a lone backslash", origin, quoted);
+            return NULL;
+        }
+        const char *key = find_key(*k) || !strcmp(*k, "name") ? *k : quoted;
+        if (raw && !check_value(key, raw, &local)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: %s", origin, local->message);
             return NULL;
         }
     }
@@ -553,7 +541,8 @@ VmConfig *vm_config_from_data(const char *data, gsize len, const char *origin, G
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     for (char **g = groups; *g; g++) {
         if (strcmp(*g, GROUP)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: unknown section [%s]", origin, *g);
+            g_autofree char *q = vd_text_quote(*g, -1);
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: unknown section %s", origin, q);
             return NULL;
         }
     }
@@ -563,8 +552,9 @@ VmConfig *vm_config_from_data(const char *data, gsize len, const char *origin, G
             continue;
         const KeyInfo *info = find_key(*k);
         if (!info) {
+            g_autofree char *q = vd_text_quote(*k, -1);
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                        "%s: unknown key \"%s\"; fix the file or recreate the VM", origin, *k);
+                        "%s: unknown key %s; fix the file or recreate the VM", origin, q);
             return NULL;
         }
         if (info->kind == KEY_LIST) {

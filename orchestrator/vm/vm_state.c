@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/keyfile.h"
+#include "common/text.h"
 
 #include <string.h>
 
@@ -23,10 +24,11 @@ bool vm_state_from_string(const char *s, VmState *out, GError **error)
             return true;
         }
     }
+    g_autofree char *q = vd_text_quote(s ? s : "", -1);
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                "\"%s\" is not a VM state; states are STOPPED, STARTING, RUNNING, PAUSING, "
+                "%s is not a VM state; states are STOPPED, STARTING, RUNNING, PAUSING, "
                 "PAUSED, RESUMING, STOPPING, SNAPSHOTTING and ERROR",
-                s ? s : "");
+                q);
     return false;
 }
 

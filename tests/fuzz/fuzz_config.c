@@ -1,8 +1,9 @@
 /* libFuzzer harness for VM config files (vm.conf) and `vmdesk set` input.
  *
- *  1. vm_config_from_data() on the input. A refusal is VD_ERROR_INVALID and
- *     names the file; an accepted config validates, serializes to text that
- *     loads back to the same text, and yields a QEMU argv.
+ *  1. vm_config_from_data() on the input. A refusal is VD_ERROR_INVALID,
+ *     names the file and shows what it quotes escaped and cut
+ *     (fuzz_check_message); an accepted config validates, serializes to text
+ *     that loads back to the same text, and yields a QEMU argv.
  *  2. Each line of the input as a `vmdesk set` assignment on a fresh config,
  *     alternately for a stopped and a running VM: the same promises.
  *
@@ -75,6 +76,8 @@ static void fuzz_file(const uint8_t *data, size_t size)
     } else if (!g_error_matches(err, VD_ERROR, VD_ERROR_INVALID) ||
                !strstr(err->message, ORIGIN)) {
         abort();
+    } else {
+        fuzz_check_message(err);
     }
     g_clear_error(&err);
 }
@@ -94,6 +97,8 @@ static void fuzz_set(const uint8_t *data, size_t size)
         } else if (!g_error_matches(err, VD_ERROR, VD_ERROR_INVALID) &&
                    !g_error_matches(err, VD_ERROR, VD_ERROR_STATE)) {
             abort();
+        } else {
+            fuzz_check_message(err);
         }
         g_clear_error(&err);
     }

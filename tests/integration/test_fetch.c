@@ -6,7 +6,8 @@
  * log), resume after `kill -9`, the progress bar on a pty (none off a
  * terminal), Ctrl-C, a wrong checksum, a changed remote file, HTTP 404,
  * connection refused, a server that never answers (timeout after 60 s),
- * non-HTTP schemes, HTTPS without a trusted certificate
+ * non-HTTP schemes, a damaged state file beside a .part (refused, both kept),
+ * HTTPS without a trusted certificate
  * (refused), a server without ranges, a full disk (a 16 MiB tmpfs mounted
  * here: needs root) before writing and while writing a stream, and the
  * catalog through VMDESK_FETCH_MIRROR. Each case tags its URL with
@@ -419,6 +420,42 @@ static void test_wrong_checksum_and_change(void)
     run_clear(&r);
 }
 
+/* A damaged state file beside a .part: refused (exit 2) with what to do,
+ * and neither file is touched; json-glib never sees the deep nesting. */
+static void test_damaged_state(void)
+{
+    g_autofree char *dir = out_dir("damaged");
+    g_autofree char *u = url(srv.nginx_port, "big.bin", "damaged");
+    g_autofree char *part = g_build_filename(dir, "big.bin.part", NULL);
+    g_autofree char *state = g_build_filename(dir, "big.bin.part.json", NULL);
+    g_autofree char *head = g_strdup_printf("{\"url\":\"%s\",\"size\":%u,\"done\":", u, BIG_SIZE);
+    g_autofree char *deep_json = tu_deep_json(head, 100000, "}");
+    g_autofree char *typed_json = g_strdup_printf(
+        "{\"url\":\"%s\",\"size\":%u,\"done\":[[0,1024],[\"a\",{}]]}", u, BIG_SIZE);
+    const struct {
+        const char *json, *why;
+    } cases[] = {
+        {deep_json, "nested too deeply"},
+        {typed_json, "not a pair of byte offsets"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_assert_true(g_file_set_contents(part, "some downloaded bytes", -1, NULL));
+        g_assert_true(g_file_set_contents(state, cases[i].json, -1, NULL));
+        Run r = VMDESK(NULL, u, "-o", dir);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_nonnull(strstr(r.err, cases[i].why));
+        g_assert_nonnull(strstr(r.err, "Nothing was changed; delete"));
+        g_assert_null(strstr(r.err, "CRITICAL"));
+        run_clear(&r);
+        g_autofree char *part_now = NULL, *state_now = NULL;
+        g_assert_true(g_file_get_contents(part, &part_now, NULL, NULL));
+        g_assert_true(g_file_get_contents(state, &state_now, NULL, NULL));
+        g_assert_cmpstr(part_now, ==, "some downloaded bytes");
+        g_assert_cmpstr(state_now, ==, cases[i].json);
+        g_assert_false(exists(dir, "big.bin"));
+    }
+}
+
 static void test_errors(void)
 {
     g_autofree char *dir = out_dir("errors");
@@ -664,6 +701,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fetch/progress", test_progress);
     g_test_add_func("/fetch/interrupt", test_interrupt);
     g_test_add_func("/fetch/wrong-checksum-and-change", test_wrong_checksum_and_change);
+    g_test_add_func("/fetch/damaged-state", test_damaged_state);
     g_test_add_func("/fetch/errors", test_errors);
     g_test_add_func("/fetch/no-ranges", test_no_ranges);
     g_test_add_func("/fetch/stall", test_stall);

@@ -11,6 +11,7 @@
  *   - guest_apps_parse() on malformed output: a clear error with the line,
  *     never a crash. */
 #include "common/error.h"
+#include "common/text.h"
 #include "guest/guest_apps.h"
 #include "test_util.h"
 
@@ -301,7 +302,31 @@ static void test_parse_malformed(void)
             g_error("case %zu: wanted \"%s\", got %s", i, cases[i].error,
                     err ? err->message : "success");
         g_test_message("case %zu: %s", i, err->message);
+        /* What the guest printed shows escaped, and cut between characters. */
+        g_assert_true(g_utf8_validate(err->message, -1, NULL));
+        g_assert_null(vd_text_find_control(err->message));
     }
+
+    /* A long first line of 4-byte characters and escape sequences: the
+     * message quotes its beginning, cut at a character boundary. */
+    GString *line = g_string_new("{\"x\":\"\\u001b[2J");
+    for (int k = 0; k < 5000; k++)
+        g_string_append(line, "\xf0\x9f\x98\x80");
+    g_string_append(line, "\"}\n{\"end\":0}\n");
+    g_autoptr(GError) long_err = NULL;
+    g_assert_null(guest_apps_parse(line->str, line->len, NULL, &long_err));
+    g_assert_nonnull(strstr(long_err->message, "header is missing"));
+    g_assert_true(g_utf8_validate(long_err->message, -1, NULL));
+    g_assert_nonnull(strstr(long_err->message, "\"{\\\"x\\\":\\\"\\\\u001b[2J\xf0\x9f\x98\x80"));
+    g_assert_cmpuint(strlen(long_err->message), <, 600);
+    g_string_free(line, TRUE);
+    /* json-glib's own message quotes the line cut inside a character. */
+    static const char glib_cut[] =
+        HDR "{\"url\":\"ps\",\"etag\":\"\\\"278f000p-62o/lf\\u00e9 \\ud83d\\ude00.is "
+            "\\ud83d\\ude00.\\ud83d\\ude0037095\":50331648}\n";
+    g_autoptr(GError) cut_err = NULL;
+    g_assert_null(guest_apps_parse(glib_cut, sizeof(glib_cut) - 1, NULL, &cut_err));
+    g_assert_true(g_utf8_validate(cut_err->message, -1, NULL));
 
     static const char nul[] = HDR "{\"id\":\"a\",\"na\0me\":\"A\",\"program\":\"p\"}\n{\"end\":1}\n";
     g_autoptr(GError) nul_err = NULL;

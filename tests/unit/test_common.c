@@ -2,10 +2,12 @@
  * running helper programs (common/). */
 #include "common/error.h"
 #include "common/json_build.h"
+#include "common/json_check.h"
 #include "common/keyfile.h"
 #include "common/paths.h"
 #include "common/size.h"
 #include "common/spawn.h"
+#include "common/text.h"
 #include "test_util.h"
 
 #include <gio/gio.h>
@@ -48,10 +50,14 @@ static void test_name_reject(void)
         {"a\nb", "control character"},
         {"a\001b", "control character"},
         {"a\x7f", "control character"},
-        {"a b", "contains ' '"},
-        {"a,b", "contains ','"},
-        {"caf\xc3\xa9", "contains"},
-        {"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw", "49 characters"},
+        {"a b", "contains \" \""},
+        {"a,b", "contains \",\""},
+        /* the whole character, not its first byte; a bad byte escaped */
+        {"caf\xc3\xa9", "contains \"\xc3\xa9\""},
+        {"a\xf0\x9f\x98\x80", "contains \"\xf0\x9f\x98\x80\""},
+        {"a\xff", "contains \"\\xff\""},
+        {"a\x1b[2J", "\"a\\x1b[2J\" contains a control character"},
+        {"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw", "49 bytes long"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) err = NULL;
@@ -60,6 +66,13 @@ static void test_name_reject(void)
         if (!strstr(err->message, bad[i].in_message))
             g_error("name #%zu: message \"%s\" lacks \"%s\"", i, err->message,
                     bad[i].in_message);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        /* Every message is UTF-8 without control characters. */
+        g_autoptr(GError) err = NULL;
+        vd_name_validate(bad[i].name, &err);
+        g_assert_true(g_utf8_validate(err->message, -1, NULL));
+        g_assert_null(vd_text_find_control(err->message));
     }
     g_autoptr(GError) err = NULL;
     g_assert_false(vd_name_validate(NULL, &err));
@@ -399,7 +412,7 @@ static void test_run_check(void)
     g_assert_false(vd_run_check(bad, 5000, "qemu-img create", &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_FAILED);
     g_assert_cmpstr(err->message, ==,
-                    "qemu-img create failed: sh exited with status 2: first\ndisk full");
+                    "qemu-img create failed: sh exited with status 2: \"first\\ndisk full\"");
     g_clear_error(&err);
 
     const char *quiet[] = {"false", NULL};
@@ -431,10 +444,164 @@ static void test_json_build(void)
     g_assert_cmpstr(pretty, ==, "[\n  1\n]");
 }
 
+/* --- vd_text_*: outside text in messages --- */
+
+static void test_text_find_control(void)
+{
+    g_assert_null(vd_text_find_control(""));
+    g_assert_null(vd_text_find_control("plain text, caf\xc3\xa9 \xf0\x9f\x98\x80 ~"));
+    const char *vt = "\v8080:80";
+    g_assert_true(vd_text_find_control(vt) == vt);
+    const char *del = "ab\x7f";
+    g_assert_true(vd_text_find_control(del) == del + 2);
+    g_assert_nonnull(vd_text_find_control("a\tb"));
+    g_assert_nonnull(vd_text_find_control("a\x1b[31m"));
+    /* Bytes of UTF-8 characters are not control characters. */
+    g_assert_null(vd_text_find_control("\xc2\xa0\xe2\x80\xa6"));
+}
+
+static void test_text_cut(void)
+{
+    g_assert_cmpuint(vd_text_cut("abc", 3, 200), ==, 3);
+    g_assert_cmpuint(vd_text_cut("abcdef", 6, 4), ==, 4);
+    /* A 4-byte character is never split: it stays whole or goes. */
+    GString *s = g_string_new(NULL);
+    for (gsize before = 190; before <= 200; before++) {
+        g_string_truncate(s, 0);
+        for (gsize i = 0; i < before; i++)
+            g_string_append_c(s, 'a');
+        g_string_append(s, "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"); /* U+1F600 */
+        gsize want = before;
+        while (want + 4 <= 200)
+            want += 4;
+        gsize cut = vd_text_cut(s->str, s->len, 200);
+        g_assert_cmpuint(cut, ==, want);
+        g_assert_true(g_utf8_validate(s->str, (gssize)cut, NULL));
+    }
+    g_string_free(s, TRUE);
+    g_assert_cmpuint(vd_text_char_len("a", 1), ==, 1);
+    g_assert_cmpuint(vd_text_char_len("\xc3\xa9z", 3), ==, 2);
+    g_assert_cmpuint(vd_text_char_len("\xf0\x9f\x98\x80", 4), ==, 4);
+    g_assert_cmpuint(vd_text_char_len("\xf0\x9f\x98\x80", 3), ==, 1); /* cut short */
+    g_assert_cmpuint(vd_text_char_len("\xff", 1), ==, 1);
+    /* 2- and 3-byte characters at the edge. */
+    g_assert_cmpuint(vd_text_cut("a\xc3\xa9", 3, 2), ==, 1);
+    g_assert_cmpuint(vd_text_cut("a\xe2\x80\xa6", 4, 3), ==, 1);
+    /* Invalid bytes count one each; a truncated sequence is bytes too. */
+    g_assert_cmpuint(vd_text_cut("\xff\xfe\xfd", 3, 2), ==, 2);
+    g_assert_cmpuint(vd_text_cut("a\xf0\x9f\x98", 4, 3), ==, 3);
+}
+
+static void test_text_quote(void)
+{
+    static const struct {
+        const char *in;
+        gssize len;
+        const char *out;
+    } cases[] = {
+        {"plain", -1, "\"plain\""},
+        {"", -1, "\"\""},
+        {"\v8080:80", -1, "\"\\x0b8080:80\""},
+        {"a\nb\tc\rd\x1b[31m\x7f", -1, "\"a\\nb\\tc\\rd\\x1b[31m\\x7f\""},
+        {"say \"hi\" C:\\x", -1, "\"say \\\"hi\\\" C:\\\\x\""},
+        {"caf\xc3\xa9 \xf0\x9f\x98\x80", -1, "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""},
+        /* invalid UTF-8: a lone continuation byte, a cut sequence, an
+         * overlong '/', a surrogate, 0xff */
+        {"a\x80z", -1, "\"a\\x80z\""},
+        {"\xc3(", -1, "\"\\xc3(\""},
+        {"\xc0\xaf", -1, "\"\\xc0\\xaf\""},
+        {"\xed\xa0\x80", -1, "\"\\xed\\xa0\\x80\""},
+        {"\xff", -1, "\"\\xff\""},
+        /* C1 control characters (CSI) */
+        {"\xc2\x9b" "2J", -1, "\"\\u009b2J\""},
+        /* a NUL inside the given length */
+        {"a\0b", 3, "\"a\\x00b\""},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *q = vd_text_quote(cases[i].in, cases[i].len);
+        if (strcmp(q, cases[i].out))
+            g_error("quote #%zu: got %s, want %s", i, q, cases[i].out);
+    }
+    g_autofree char *none = vd_text_quote(NULL, -1);
+    g_assert_cmpstr(none, ==, "(none)");
+}
+
+/* Whatever comes in, what goes out is short, valid UTF-8 without control
+ * characters, and shows the input's beginning up to a character boundary. */
+static void assert_quote_safe(const char *in, gsize len)
+{
+    g_autofree char *q = vd_text_quote(in, (gssize)len);
+    g_assert_true(g_utf8_validate(q, -1, NULL));
+    g_assert_null(vd_text_find_control(q));
+    for (const char *p = q; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        g_assert_false(c >= 0x80 && c < 0xa0);
+    }
+    /* Each shown byte takes at most 4 ("\xNN"), plus quotes and the tail. */
+    g_assert_cmpuint(strlen(q), <=, 4 * VD_TEXT_QUOTE_MAX + 64);
+    if (len > VD_TEXT_QUOTE_MAX) {
+        g_autofree char *tail = g_strdup_printf("\"\u2026 (%zu bytes)", len);
+        g_assert_true(g_str_has_suffix(q, tail));
+    }
+}
+
+static void test_text_quote_hostile(void)
+{
+    /* 1 MiB of text with a 4-byte character across the cut. */
+    gsize big = 1u << 20;
+    char *text = g_malloc(big + 1);
+    memset(text, 'x', big);
+    text[big] = 0;
+    memcpy(text + 198, "\xf0\x9f\x98\x80", 4);
+    g_autofree char *q = vd_text_quote(text, -1);
+    g_autofree char *want = g_strdup_printf("\"%.198s\"\u2026 (1048576 bytes)", text);
+    g_assert_cmpstr(q, ==, want);
+    assert_quote_safe(text, big);
+    /* 1 MiB of random bytes, and many short random strings. */
+    for (gsize i = 0; i < big; i++)
+        text[i] = (char)g_test_rand_int_range(0, 256);
+    assert_quote_safe(text, big);
+    for (int round = 0; round < 2000; round++) {
+        gsize len = (gsize)g_test_rand_int_range(0, 260);
+        for (gsize i = 0; i < len; i++)
+            text[i] = (char)g_test_rand_int_range(0, 256);
+        assert_quote_safe(text, len);
+    }
+    g_free(text);
+}
+
+/* --- vd_json_check_strict --- */
+
+static const char *check_strict(const char *s, int max_depth)
+{
+    return vd_json_check_strict(s, strlen(s), max_depth);
+}
+
+static void test_json_check_strict(void)
+{
+    g_assert_null(check_strict("{\"a\":[1,{\"b\":\"\\u00e9\"}]}\n", 3));
+    g_assert_cmpstr(check_strict("{\"a\":[1,{\"b\":2}]}", 2), ==, "it is nested too deeply");
+    g_assert_nonnull(check_strict("{} {}", 4));
+    g_assert_nonnull(check_strict("]]][[[", 4));
+    g_assert_nonnull(check_strict("{'a':1}", 4));
+    g_assert_nonnull(check_strict("[\"\\u12\"]", 4));
+    /* 4 million brackets: refused at the limit, in constant stack. */
+    gsize n = 4u << 20;
+    char *deep = g_malloc(n);
+    memset(deep, '[', n);
+    g_assert_cmpstr(vd_json_check_strict(deep, n, 1024), ==, "it is nested too deeply");
+    g_free(deep);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/common/json/build", test_json_build);
+    g_test_add_func("/common/json/check-strict", test_json_check_strict);
+    g_test_add_func("/common/text/find-control", test_text_find_control);
+    g_test_add_func("/common/text/cut", test_text_cut);
+    g_test_add_func("/common/text/quote", test_text_quote);
+    g_test_add_func("/common/text/quote-hostile", test_text_quote_hostile);
     g_test_add_func("/common/name/accept", test_name_accept);
     g_test_add_func("/common/name/reject", test_name_reject);
     g_test_add_func("/common/size/parse-good", test_size_parse_good);

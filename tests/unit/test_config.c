@@ -1,6 +1,8 @@
 /* unit-config: parsing, validating, serializing and editing a VM's config
  * (orchestrator/vm/vm_config.c). */
 #include "common/error.h"
+#include "common/text.h"
+#include "qemu/qemu_argv.h"
 #include "test_util.h"
 #include "vm/vm_config.h"
 
@@ -108,7 +110,7 @@ static void test_parse_bad(void)
         {"[vm]\nos=linux\n", "name="},
         {"[other]\nname=x\n", "name="},
         {"[vm]\nname=x\nmemroy=4G\n", "\"memroy\""},
-        {"[vm]\nname=x\n[network]\nmode=user\n", "[network]"},
+        {"[vm]\nname=x\n[network]\nmode=user\n", "section \"network\""},
         {"[vm]\nname=x\nmemory=4Q\n", "memory"},
         {"[vm]\nname=x\nmemory=32M\n", "memory"},
         {"[vm]\nname=x\nmemory=65537K\n", "memory"},
@@ -494,7 +496,8 @@ static void test_set_bad(void)
     set_fails(c, "append=x\ty", false, VD_ERROR_INVALID, "control character");
     set_fails(c, "kernel=/boot/a\nb", false, VD_ERROR_INVALID, "kernel");
     /* vm.conf is UTF-8: a value it could not hold back is refused. */
-    set_fails(c, "kernel=/boot/vmlinuz-\xff", false, VD_ERROR_INVALID, "kernel: the value is not valid UTF-8");
+    set_fails(c, "kernel=/boot/vmlinuz-\xff", false, VD_ERROR_INVALID,
+              "kernel: \"/boot/vmlinuz-\\xff\" is not valid UTF-8");
     set_fails(c, "qemu-arg+=-name\xc3", false, VD_ERROR_INVALID, "qemu-arg");
     g_autoptr(VmConfig) bios = vm_config_new("bios");
     set_ok(bios, "firmware=bios");
@@ -534,6 +537,151 @@ static void test_set_running(void)
     set_fails(c, "memory=1Q", true, VD_ERROR_INVALID, "memory");
 }
 
+/* A value for each key that set accepts on a fresh config. */
+static const char *good_value(const char *key)
+{
+    static const char *const values[][2] = {
+        {"os", "linux"},           {"memory", "4G"},          {"cpus", "2"},
+        {"firmware", "uefi"},      {"tpm", "on"},             {"secure-boot", "off"},
+        {"virtio", "on"},          {"accel", "kvm"},          {"performance", "turbo"},
+        {"disk", "/vms/d.qcow2"},  {"disk-format", "qcow2"},  {"base", "/srv/base.img"},
+        {"base-format", "raw"},    {"on-shutdown", "keep"},   {"iso", "/srv/x.iso"},
+        {"kernel", "/boot/k"},     {"initrd", "/boot/i"},     {"append", "quiet"},
+        {"rdp-port", "47200"},     {"forward", "8080:80"},    {"qemu-arg", "-S"},
+        {"share", "Z=/home/me"},   {"cd", "/srv/drivers.iso"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++)
+        if (!strcmp(values[i][0], key))
+            return values[i][1];
+    g_error("no good value for %s", key);
+}
+
+/* A QEMU command line for @c: what the start builds. */
+static bool builds_argv(const VmConfig *c, GError **error)
+{
+    QemuArgvEnv env = {.qemu_binary = "qemu-system-x86_64", .vm_dir = "/vms/t",
+                       .runtime_dir = "/run/t", .accel = VM_ACCEL_TCG, .host_cpus = 8,
+                       .ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd", .supervisor_qmp_fd = 3};
+    g_auto(GStrv) argv = qemu_argv_build(c, &env, error);
+    return argv != NULL;
+}
+
+/* Every key refuses a control character anywhere in its value at set and
+ * create (exit 2), by the rule the QEMU argv builder applies at start (where
+ * "\v8080:80" used to fail, exit 6); and so does a config file. */
+static void test_set_control_chars(void)
+{
+    /* The control character before, inside or after a good value. */
+    static const struct {
+        const char *ctl;
+        int at; /* 0: before, 1: after the first byte, -1: at the end */
+    } where[] = {{"\v", 0}, {"\x1b", -1}, {"\x7f", 1}, {"\t", 0}, {"\n", -1}, {"\x01", 1}};
+    for (const char *const *k = vm_config_keys(); *k; k++) {
+        const char *good = good_value(*k);
+        for (size_t w = 0; w < G_N_ELEMENTS(where); w++) {
+            gsize at = where[w].at < 0 ? strlen(good) : (gsize)where[w].at;
+            g_autofree char *head = g_strndup(good, at);
+            g_autofree char *bad = g_strconcat(head, where[w].ctl, good + at, NULL);
+            g_autofree char *a = g_strdup_printf("%s=%s", *k, bad);
+            g_autoptr(VmConfig) c = vm_config_new("ctl");
+            g_autoptr(GError) err = NULL;
+            if (vm_config_set(c, a, false, NULL, &err)) {
+                g_autoptr(GError) start_err = NULL;
+                g_error("%s=%s was accepted (the start says: %s)", *k, bad,
+                        builds_argv(c, &start_err) ? "fine" : start_err->message);
+            }
+            g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+            if (!strstr(err->message, "control character") || !strstr(err->message, *k))
+                g_error("%s: message \"%s\"", a, err->message);
+            /* The message shows the value escaped, never the raw byte. */
+            g_assert_null(vd_text_find_control(err->message));
+        }
+        /* The good value itself is fine, and starts. */
+        g_autofree char *a = g_strdup_printf("%s=%s", *k, good);
+        g_autoptr(VmConfig) c = vm_config_new("ctl");
+        if (!strcmp(*k, "initrd") || !strcmp(*k, "append"))
+            set_ok(c, "kernel=/boot/k");
+        if (!strcmp(*k, "base")) {
+            set_ok(c, "disk=/vms/d.qcow2");
+            set_ok(c, "base-format=raw");
+        }
+        set_ok(c, a);
+        g_autoptr(GError) err = NULL;
+        if (!builds_argv(c, &err))
+            g_error("%s: %s", a, err->message);
+    }
+    g_autoptr(VmConfig) c = vm_config_new("ctl");
+    set_fails(c, "forward+=\v8080:80", false, VD_ERROR_INVALID,
+              "forward: \"\\x0b8080:80\" contains a control character");
+    set_fails(c, "rdp-port=\v47200", false, VD_ERROR_INVALID, "rdp-port: \"\\x0b47200\"");
+    set_fails(c, "cpus=\v3", false, VD_ERROR_INVALID, "cpus: \"\\x0b3\"");
+    g_assert_null(c->forwards);
+    g_assert_cmpuint(c->rdp_port, ==, 0);
+
+    /* The file: the same rule, naming the file and the key. */
+    static const char *const files[] = {
+        "[vm]\nname=x\nforward=\v8080:80\n",
+        "[vm]\nname=x\nrdp-port=\v47200\n",
+        "[vm]\nname=x\ncpus=\v3\n",
+        "[vm]\nname=x\nforward=8080:80;\v8081:81;\n",
+        "[vm]\nname=x\nshare=Z=/a\x1b[2Jb\n",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(VmConfig) bad = load(files[i], &err);
+        if (bad)
+            g_error("file #%zu was accepted", i);
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        g_assert_nonnull(strstr(err->message, ORIGIN));
+        g_assert_nonnull(strstr(err->message, "control character"));
+        g_assert_null(vd_text_find_control(err->message));
+    }
+}
+
+/* Messages about bad values show them escaped and cut: binary garbage and
+ * 1 MiB lines from a file or the command line never reach the terminal raw. */
+static void test_messages_hostile(void)
+{
+    GString *big = g_string_new(NULL);
+    for (int i = 0; i < (1 << 20); i++)
+        g_string_append_c(big, (char)('a' + i % 26));
+    g_autofree char *garbage = g_strdup("\xff\xfe\x1b[31m\xc3\x28\xe2\x82\x01");
+    const char *values[] = {big->str, garbage};
+    static const char *const keys[] = {"os", "memory", "cpus", "tpm", "disk-format",
+                                       "base", "forward", "share", "cd", "colour"};
+    for (size_t v = 0; v < G_N_ELEMENTS(values); v++) {
+        for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+            g_autofree char *a = g_strdup_printf("%s=%s", keys[k], values[v]);
+            g_autoptr(VmConfig) c = vm_config_new("msg");
+            g_autoptr(GError) err = NULL;
+            g_assert_false(vm_config_set(c, a, false, NULL, &err));
+            g_assert_true(g_utf8_validate(err->message, -1, NULL));
+            g_assert_null(vd_text_find_control(err->message));
+            if (strlen(err->message) > 1200)
+                g_error("%s: a message of %zu bytes", keys[k], strlen(err->message));
+        }
+        /* Whole lines and keys from a file. */
+        char *lines[] = {
+            g_strdup_printf("[vm]\nname=x\n%s\n", values[v]),
+            g_strdup_printf("[vm]\nname=x\n%s=1\n", values[v]),
+            g_strdup_printf("[vm]\nname=x\nkernel=/k\nappend=%s\n", values[v]),
+            g_strdup_printf("[%s]\nname=x\n", values[v]),
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
+            g_autoptr(GError) err = NULL;
+            g_autoptr(VmConfig) c = load(lines[i], &err);
+            g_free(lines[i]);
+            if (!c) {
+                g_assert_true(g_utf8_validate(err->message, -1, NULL));
+                g_assert_null(vd_text_find_control(err->message));
+                if (strlen(err->message) > 1200)
+                    g_error("file #%zu: a message of %zu bytes", i, strlen(err->message));
+            }
+        }
+    }
+    g_string_free(big, TRUE);
+}
+
 static void test_enums(void)
 {
     g_assert_cmpstr(vm_os_to_string(VM_OS_WINDOWS), ==, "windows");
@@ -562,6 +710,8 @@ int main(int argc, char **argv)
     g_test_add_func("/config/set/lists", test_set_lists);
     g_test_add_func("/config/set/bad", test_set_bad);
     g_test_add_func("/config/set/running", test_set_running);
+    g_test_add_func("/config/set/control-chars", test_set_control_chars);
+    g_test_add_func("/config/messages-hostile", test_messages_hostile);
     g_test_add_func("/config/enums", test_enums);
     return g_test_run();
 }

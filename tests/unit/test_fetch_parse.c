@@ -165,6 +165,80 @@ static void test_state_round_trip(void)
     tu_rm_rf(dir);
 }
 
+/* State files from disk that are not ours: each refused with a reason, no
+ * crash (json-glib recurses per nesting level) and no GLib critical (GTest
+ * makes criticals fatal); the FetchState is left empty. */
+static void test_state_hostile(void)
+{
+    g_autofree char *deep = tu_deep_json("{\"url\":\"u\",\"size\":10,\"done\":", 100000, "}");
+    GString *huge = g_string_new("{\"url\":\"u\",\"size\":10,\"done\":[], \"x\":\"");
+    for (int i = 0; i < (1 << 20); i++)
+        g_string_append_c(huge, 'x');
+    g_string_append(huge, "\"}");
+    static const char *const base = "{\"url\":\"u\",\"size\":10,\"done\":";
+    const struct {
+        const char *text;
+        const char *why;
+    } bad[] = {
+        {deep, "nested too deeply"},
+        {huge->str, "larger than 1 MiB"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[\"a\",{}]]}", "range 0 is not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[0,5],[[],1]]}", "range 1 is not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[1.5,2]]}", "not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[true,2]]}", "not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[0,null]]}", "not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[0,1,2]]}", "not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[7]}", "not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[-1,2]]}", "not a pair"},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[[5,2]]}", "outside the file"},
+        {"{\"url\":\"u\",\"size\":\"10\",\"done\":[]}", "\"size\""},
+        {"{\"url\":\"u\",\"size\":10.0,\"done\":[]}", "\"size\""},
+        {"{\"url\":\"u\",\"size\":10,\"done-bytes\":\"x\",\"done\":[]}", "\"done-bytes\""},
+        {"{\"url\":5,\"size\":10,\"done\":[]}", "\"url\""},
+        {"{\"url\":\"u\",\"etag\":[],\"size\":10,\"done\":[]}", "\"etag\""},
+        {"{\"url\":\"u\",\"last-modified\":{},\"size\":10,\"done\":[]}", "\"last-modified\""},
+        {"{\"url\":\"u\",\"size\":10,\"done\":{}}", "\"done\""},
+        {"{\"url\":\"u\",\"size\":10}", "\"done\""},
+        {"{\"url\":\"u\",\"size\":10,\"done\":[]} {}", "more than one value"},
+        {"]{\"url\":\"u\",\"size\":10,\"done\":[]}", "never opened"},
+        {"{\"url\":'u',\"size\":10,\"done\":[]}", "outside a string"},
+        {"{\"url\":\"\xff\",\"size\":10,\"done\":[]}", "not UTF-8"},
+        {"", "not a JSON object"},
+    };
+    g_autofree char *dir = tu_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "x.iso.part.json", NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        tu_write_file(path, bad[i].text);
+        FetchState st;
+        fetch_state_init(&st);
+        g_autoptr(GError) err = NULL;
+        g_assert_false(fetch_state_load(path, &st, &err));
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        if (!strstr(err->message, bad[i].why) || !strstr(err->message, "download state"))
+            g_error("state #%zu: \"%s\" lacks \"%s\"", i, err->message, bad[i].why);
+        g_assert_null(st.url);
+        g_assert_cmpuint(st.done->len, ==, 0);
+        fetch_state_clear(&st);
+    }
+    /* No file at all is told apart: that is a .part without a state. */
+    FetchState st;
+    fetch_state_init(&st);
+    g_autoptr(GError) err = NULL;
+    g_assert_false(fetch_state_load("/nonexistent/x.part.json", &st, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+    fetch_state_clear(&st);
+    /* Unknown members are ignored; nulls are absent validators. */
+    g_autofree char *ok_text = g_strconcat(base, "[[0,4],[4,10]],\"etag\":null,\"new\":{}}", NULL);
+    tu_write_file(path, ok_text);
+    fetch_state_init(&st);
+    g_assert_true(fetch_state_load(path, &st, NULL));
+    g_assert_null(st.etag);
+    g_assert_cmpuint(fetch_ranges_total(st.done), ==, 10);
+    fetch_state_clear(&st);
+    g_string_free(huge, TRUE);
+    tu_rm_rf(dir);
+}
+
 static void test_catalog(void)
 {
     size_t n = 0;
@@ -202,6 +276,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fetch-parse/content-range-and-headers", test_content_range_and_headers);
     g_test_add_func("/fetch-parse/urls-and-sizes", test_urls_and_sizes);
     g_test_add_func("/fetch-parse/state-round-trip", test_state_round_trip);
+    g_test_add_func("/fetch-parse/state-hostile", test_state_hostile);
     g_test_add_func("/fetch-parse/catalog", test_catalog);
     return g_test_run();
 }

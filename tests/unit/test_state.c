@@ -1,6 +1,7 @@
 /* unit-state: the VM state machine of ARCHITECTURE.md ("VM states") and the
  * published state file (orchestrator/vm/vm_state.c). */
 #include "common/error.h"
+#include "common/text.h"
 #include "test_util.h"
 #include "vm/vm_state.h"
 
@@ -56,8 +57,10 @@ static void test_from_string_bad(void)
             g_error("\"%s\" was read as %s", bad[i], vm_state_to_string(s));
         g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
         g_assert_cmpint(s, ==, VM_STATE_PAUSED);
-        g_autofree char *quoted = g_strdup_printf("\"%s\"", bad[i]);
+        /* The value shown quoted, a newline escaped. */
+        g_autofree char *quoted = vd_text_quote(bad[i], -1);
         g_assert_nonnull(strstr(err->message, quoted));
+        g_assert_null(strchr(err->message, '\n'));
         g_assert_nonnull(strstr(err->message, "SNAPSHOTTING"));
     }
     VmState s;

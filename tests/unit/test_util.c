@@ -39,6 +39,17 @@ void tu_write_file(const char *path, const char *text)
     g_assert_no_error(err);
 }
 
+char *tu_deep_json(const char *before, int depth, const char *after)
+{
+    GString *s = g_string_new(before);
+    for (int i = 0; i < depth; i++)
+        g_string_append_c(s, '[');
+    for (int i = 0; i < depth; i++)
+        g_string_append_c(s, ']');
+    g_string_append(s, after);
+    return g_string_free(s, FALSE);
+}
+
 static void die_with_parent(gpointer data)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -16,6 +16,10 @@ void tu_rm_rf(const char *path);
 /* Write @text to @path, creating or truncating it; aborts the test on failure. */
 void tu_write_file(const char *path, const char *text);
 
+/* @before, @depth '[' then as many ']', and @after: JSON nested deeper than
+ * any parser should recurse. Caller frees. */
+char *tu_deep_json(const char *before, int depth, const char *after);
+
 /* A launcher whose children get SIGKILL when the test process dies, so a
  * failed assertion never leaves a QEMU behind. @flags as for GSubprocess. */
 GSubprocessLauncher *tu_launcher_new(GSubprocessFlags flags);
