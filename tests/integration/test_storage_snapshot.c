@@ -280,8 +280,12 @@ static void test_import_export(void)
     g_autofree char *vmdir = st_vm_path(&h, "tiny", NULL);
     g_assert_cmpint(g_mkdir_with_parents(vmdir, 0700), ==, 0);
     g_assert_cmpint(mount("tmpfs", vmdir, "tmpfs", 0, "size=4m,mode=0700"), ==, 0);
+    /* A 1G disk on 4M: refused unless asked for as sparse (issue 20). */
+    const char *no_room[] = {"create", "tiny", "--os", "other", "--memory", "128M", "--disk",
+                             "1G", "--firmware", "bios", NULL};
+    expect_status(&h, 7, "--sparse allows", no_room);
     g_free(harness_ok(&h, "create", "tiny", "--os", "other", "--memory", "128M", "--disk", "1G",
-                      "--firmware", "bios", NULL));
+                      "--sparse", "--firmware", "bios", NULL));
     guint before = count_entries(vmdir);
     g_autofree char *tiny_disk = st_vm_path(&h, "tiny", "disk.qcow2");
     const char *ti[] = {"qemu-img", "info", tiny_disk, NULL};
