@@ -6,3 +6,7 @@
 
 /* Sleep for the milliseconds in environment variable @var (0-60000), if set. */
 void vd_test_delay(const char *var);
+
+/* Kill this process with SIGKILL (no cleanup, as a crash would) if
+ * environment variable @var is set to @step, the name of the point reached. */
+void vd_test_crash(const char *var, const char *step);

@@ -67,8 +67,12 @@ static void chardev_socket(Args *a, const char *id, const char *path, const char
     qemu_opts_add(o, "path", path);
     qemu_opts_add(o, "server", "on");
     qemu_opts_add(o, "wait", "off");
-    if (logfile)
+    if (logfile) {
+        /* Append: a start must never empty the log of the runs before it
+         * (on a full file system nothing new could be written either). */
         qemu_opts_add(o, "logfile", logfile);
+        qemu_opts_add(o, "logappend", "on");
+    }
     arg_opts(a, "-chardev", o);
 }
 

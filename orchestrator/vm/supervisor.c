@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/spawn.h"
+#include "common/test_hook.h"
 #include "qemu/firmware.h"
 #include "qemu/json_lines.h"
 #include "qemu/qemu_argv.h"
@@ -61,6 +62,8 @@ typedef struct {
     char *disk_top;           /* a disposable run's overlay on the disk, or NULL */
     char *uefi_vars;          /* the variable store QEMU uses */
     char *shutdown_reason;
+    char *io_error;           /* why the next STOP pauses: QEMU's BLOCK_IO_ERROR */
+    goffset qemu_log_start;   /* where this run begins in the (appended) qemu.log */
     bool powersave;
 } Supervisor;
 
@@ -81,13 +84,17 @@ static void publish(Supervisor *s, VmState state, const char *reason)
         vd_err("cannot write the state file: %s", err->message);
 }
 
-static char **log_tail(const char *path, int lines)
+/* The last @lines lines of @path from byte @from on (the logs are appended
+ * to, run after run: only this run's part counts). */
+static char **log_tail(const char *path, goffset start, int lines)
 {
     g_autofree char *data = NULL;
-    if (!g_file_get_contents(path, &data, NULL, NULL))
+    gsize len = 0;
+    if (!g_file_get_contents(path, &data, &len, NULL))
         return g_new0(char *, 1);
-    g_strchomp(data);
-    g_auto(GStrv) all = g_strsplit(data, "\n", -1);
+    char *text = start >= 0 && (gsize)start <= len ? data + start : data;
+    g_strchomp(text);
+    g_auto(GStrv) all = g_strsplit(text, "\n", -1);
     guint n = g_strv_length(all);
     guint from = n > (guint)lines ? n - (guint)lines : 0;
     GStrvBuilder *b = g_strv_builder_new();
@@ -117,12 +124,14 @@ static void child_setup(gpointer data)
         setpriority(PRIO_PROCESS, 0, 10);
 }
 
-/* The child's stdout and stderr go to @log_path, which starts with @header. */
+/* The child's stdout and stderr are appended to @log_path (never truncated:
+ * it keeps the runs before, and on a full file system a new start must not
+ * lose them), after @header. */
 static GSubprocessLauncher *launcher_new(const char *log_path, const char *header, bool nice)
 {
     GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_INHERIT);
     g_subprocess_launcher_set_child_setup(l, child_setup, GINT_TO_POINTER(nice), NULL);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
         if (header && write(fd, header, strlen(header)) < 0)
             vd_warn("cannot write %s: %s", log_path, g_strerror(errno));
@@ -177,7 +186,7 @@ static bool start_swtpm(Supervisor *s, GError **error)
         return false;
     }
     if (!wait_for_socket(sock, s->swtpm, 5000)) {
-        g_auto(GStrv) tail = log_tail(log, 5);
+        g_auto(GStrv) tail = log_tail(log, 0, 5);
         g_autofree char *t = g_strjoinv("; ", tail);
         g_set_error(error, VD_ERROR, VD_ERROR_VM, "swtpm did not start: %s", t);
         return false;
@@ -230,12 +239,41 @@ static gboolean powerdown_expired(gpointer data)
 
 /* --- QMP events, dispatched from the table below --- */
 
+/* QEMU pauses the VM on a write error it is told to stop for (werror's
+ * default, enospc: a full host file system). BLOCK_IO_ERROR comes before the
+ * STOP it causes; keep its reason for that STOP. */
+static void on_block_io_error(const char *event, JsonObject *data, void *user_data)
+{
+    Supervisor *s = user_data;
+    const char *action = json_member_string(data, "action");
+    const char *why = json_member_string(data, "reason");
+    bool nospace = false;
+    json_member_bool(data, "nospace", &nospace);
+    vd_warn("I/O error on the VM's %s (%s): %s; QEMU's action: %s",
+            json_member_string(data, "device") ? json_member_string(data, "device") : "disk",
+            json_member_string(data, "operation") ? json_member_string(data, "operation") : "?",
+            why ? why : "unknown", action ? action : "?");
+    if (g_strcmp0(action, "stop"))
+        return;
+    g_autofree char *disk = s->disk_top ? g_strdup(s->disk_top) : vm_store_disk_path(s->cfg);
+    g_free(s->io_error);
+    if (nospace && disk)
+        s->io_error = vm_files_no_space_text(disk, NULL);
+    else
+        s->io_error = g_strdup_printf("I/O error on %s: %s", disk ? disk : "the disk",
+                                      why ? why : "unknown");
+    /* More errors can come while it is paused already: say the latest. */
+    if (s->status->state == VM_STATE_PAUSED)
+        publish(s, VM_STATE_PAUSED, s->io_error);
+}
+
 static void on_stop(const char *event, JsonObject *data, void *user_data)
 {
     Supervisor *s = user_data;
     VmState st = s->status->state;
+    g_autofree char *why = g_steal_pointer(&s->io_error);
     if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
-        publish(s, VM_STATE_PAUSED, NULL);
+        publish(s, VM_STATE_PAUSED, why);
 }
 
 static void on_resume(const char *event, JsonObject *data, void *user_data)
@@ -303,6 +341,7 @@ static void on_guest_panicked(const char *event, JsonObject *data, void *user_da
 }
 
 static const QmpEventHandler qmp_events[] = {
+    {"BLOCK_IO_ERROR", on_block_io_error},
     {"STOP", on_stop},
     {"RESUME", on_resume},
     {"SHUTDOWN", on_shutdown},
@@ -364,7 +403,7 @@ static void on_qemu_exit(GObject *src, GAsyncResult *res, gpointer data)
         s->clean_exit = true;
     } else {
         g_strfreev(s->status->log_tail);
-        s->status->log_tail = log_tail(s->qemu_log, LOG_TAIL_LINES);
+        s->status->log_tail = log_tail(s->qemu_log, s->qemu_log_start, LOG_TAIL_LINES);
         g_autofree char *reason = g_strdup_printf("QEMU %s unexpectedly", how);
         publish(s, VM_STATE_ERROR, reason);
     }
@@ -422,8 +461,10 @@ static bool start_qemu(Supervisor *s, GError **error)
     g_autofree char *line = quote_argv(argv);
     vd_info("starting: %s", line);
 
-    g_autofree char *old = g_strconcat(s->qemu_log, ".1", NULL);
-    g_rename(s->qemu_log, old);
+    /* Both logs are appended to (logappend=on for serial.log): mark where
+     * this run begins. */
+    g_autofree char *serial_log = g_build_filename(s->vm_dir, "logs", "serial.log", NULL);
+    log_append(serial_log, SUPERVISOR_LOG_START);
     g_autofree char *header = g_strdup_printf("vmdesk: %s\n", line);
     g_autoptr(GSubprocessLauncher) l =
         launcher_new(s->qemu_log, header, s->cfg->performance == VM_PERF_POWERSAVE);
@@ -440,6 +481,7 @@ static bool start_qemu(Supervisor *s, GError **error)
     }
     s->status->qemu_pid = atoi(g_subprocess_get_identifier(s->qemu));
     vm_status_save(s->status, s->state_path, NULL);
+    vd_test_crash("VMDESK_TEST_SUPERVISOR_CRASH", "qemu-spawned");
     g_subprocess_wait_async(s->qemu, NULL, on_qemu_exit, s);
 
     s->qmp = qmp_client_new_fd(sv[0]);
@@ -526,6 +568,8 @@ int supervisor_main(const SupervisorOptions *opts)
     s.runtime_dir = vd_paths_runtime_dir(opts->name);
     s.state_path = g_build_filename(s.runtime_dir, "state", NULL);
     s.qemu_log = g_build_filename(s.vm_dir, "logs", "qemu.log", NULL);
+    GStatBuf sb;
+    s.qemu_log_start = g_stat(s.qemu_log, &sb) == 0 ? (goffset)sb.st_size : 0;
     g_autofree char *logs = g_build_filename(s.vm_dir, "logs", NULL);
     g_autofree char *sup_log = g_build_filename(logs, "supervisor.log", NULL);
     vd_mkdir_private(logs, NULL);
@@ -586,7 +630,7 @@ fail:
         log_append(s.qemu_log, line);
     }
     g_strfreev(s.status->log_tail);
-    s.status->log_tail = log_tail(s.qemu_log, LOG_TAIL_LINES);
+    s.status->log_tail = log_tail(s.qemu_log, s.qemu_log_start, LOG_TAIL_LINES);
     publish(&s, VM_STATE_ERROR, err->message);
 out:
     if (s.qmp_watch)
@@ -607,6 +651,7 @@ out:
     vm_status_free(s.status);
     g_main_loop_unref(s.loop);
     g_free(s.shutdown_reason);
+    g_free(s.io_error);
     g_free(s.uefi_vars);
     g_free(s.tpm_dir);
     g_free(s.disk_top);

@@ -25,3 +25,7 @@ typedef struct {
  * on-shutdown policy (storage/vm_overlay.h) before it publishes STOPPED. Returns the exit
  * status for the process: 0 when the VM ended normally, 1 otherwise. */
 int supervisor_main(const SupervisorOptions *opts);
+
+/* The line (after "vmdesk DATE TIME: ") with which each start is marked in
+ * the VM's serial.log and qemu.log, which are appended to, never truncated. */
+#define SUPERVISOR_LOG_START "starting QEMU"

@@ -3,8 +3,10 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/spawn.h"
 #include "qemu/accel.h"
 #include "qemu/qmp_cmd.h"
+#include "vm/vm_files.h"
 #include "vm/vm_store.h"
 
 #include <errno.h>
@@ -16,6 +18,8 @@
 
 #define POLL_US (50 * 1000)
 #define QMP_TIMEOUT_MS 10000
+#define RESUME_MIN_FREE (1u << 20)      /* less, and a resume cannot help */
+#define RESUME_SETTLE_US (1000 * 1000)  /* a resume that holds this long held */
 
 static bool wait_unlocked(const char *name, int timeout_ms);
 
@@ -76,6 +80,29 @@ static bool claim_port(VmConfig *cfg, GError **error)
     return vm_store_save(cfg, error);
 }
 
+/* The supervisor ended before it published RUNNING, PAUSED or ERROR (it was
+ * killed, or crashed): say how, with the last lines of its log. */
+static void report_dead_supervisor(const char *name, int wait_status, GError **error)
+{
+    g_autofree char *dir = vd_paths_vm_dir(name);
+    g_autofree char *log = g_build_filename(dir, "logs", "supervisor.log", NULL);
+    g_autofree char *how = vd_describe_wait_status(wait_status);
+    g_autofree char *data = NULL;
+    GString *tail = g_string_new(NULL);
+    if (g_file_get_contents(log, &data, NULL, NULL)) {
+        g_strchomp(data);
+        g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+        guint n = g_strv_length(lines);
+        for (guint i = n > 10 ? n - 10 : 0; i < n; i++)
+            g_string_append_printf(tail, "\n  %s", lines[i]);
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_VM,
+                "the supervisor of VM \"%s\" %s while QEMU started; start it again, and if "
+                "it happens again see %s%s%s",
+                name, how, log, tail->len ? "; its last lines:" : "", tail->str);
+    g_string_free(tail, TRUE);
+}
+
 static void child_setsid(gpointer data)
 {
     setsid();
@@ -110,6 +137,9 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
                           vm_accel_to_string(accel), "--accel-reason", reason, "--lock-fd", "3",
                           opts->disposable ? "--disposable" : NULL, NULL};
     g_autoptr(GSubprocess) sup = g_subprocess_launcher_spawnv(l, argv, error);
+    /* The launcher holds our copy of the lock fd: drop it, so that the lock
+     * is the supervisor's alone and ends with it. */
+    g_clear_object(&l);
     if (!sup) {
         g_prefix_error(error, "cannot start the VM's supervisor: ");
         return false;
@@ -119,6 +149,10 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout * 1000;
     g_autofree char *sup_pid = g_strdup(g_subprocess_get_identifier(sup));
     for (;;) {
+        /* Asked before the state is read: a supervisor that published ERROR
+         * and exited is reported by its state, not as one that died. GLib's
+         * worker reaps it (the identifier goes NULL) without our loop. */
+        bool gone = g_subprocess_get_identifier(sup) == NULL;
         g_autoptr(VmStatus) st = vm_status_load(state_path, NULL);
         bool mine = st && sup_pid && st->supervisor_pid == atoi(sup_pid);
         if (mine && (st->state == VM_STATE_RUNNING || st->state == VM_STATE_PAUSED)) {
@@ -132,10 +166,8 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
                         tail && *tail ? "\nlast lines of qemu.log:\n  " : "", tail ? tail : "");
             return false;
         }
-        if (!vm_lock_is_held(name) && g_subprocess_get_if_exited(sup)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_VM,
-                        "the supervisor of VM \"%s\" ended during start; see its log in %s", name,
-                        "logs/supervisor.log");
+        if (gone) {
+            report_dead_supervisor(name, g_subprocess_get_status(sup), error);
             return false;
         }
         if (g_get_monotonic_time() > deadline) {
@@ -239,8 +271,56 @@ bool vm_pause(const char *name, GError **error)
     return change_run_state(name, false, error);
 }
 
+/* A VM that QEMU paused for a full host file system: with no space back,
+ * cont only pauses it again (QEMU retries the failed write). Say so before,
+ * and tell a re-pause from a resume after. */
+static bool resume_no_space(const char *name, const VmStatus *before, GError **error)
+{
+    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    if (!cfg)
+        return false;
+    g_autofree char *disk = vm_store_disk_path(cfg);
+    uint64_t avail = 0;
+    g_autofree char *now = disk ? vm_files_no_space_text(disk, &avail) : NULL;
+    if (now && avail < RESUME_MIN_FREE) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NO_SPACE,
+                    "VM \"%s\" stays PAUSED: still %s; free space there, then vmdesk resume %s",
+                    name, now, name);
+        return false;
+    }
+    g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
+    if (!c || !qmp_cmd_cont(c, QMP_TIMEOUT_MS, error))
+        return false;
+    gint64 start = g_get_monotonic_time();
+    bool ran = false;
+    for (;;) {
+        g_autoptr(VmStatus) st = vm_status_get(name);
+        gint64 waited = g_get_monotonic_time() - start;
+        if (st->state == VM_STATE_RUNNING)
+            ran = true;
+        if (st->state == VM_STATE_PAUSED && st->since > before->since && st->reason &&
+            g_str_has_prefix(st->reason, VM_NO_SPACE_PREFIX)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_NO_SPACE,
+                        "VM \"%s\" resumed and was paused again at once: %s; the guest needs "
+                        "more space there, then vmdesk resume %s",
+                        name, st->reason, name);
+            return false;
+        }
+        /* RUNNING, and its retried writes did not pause it again. */
+        if (ran && waited > RESUME_SETTLE_US)
+            return true;
+        if (waited > (gint64)10000 * 1000)
+            return vm_wait_state(name, VM_STATE_RUNNING, 0, NULL, error);
+        g_usleep(POLL_US / 5);
+    }
+}
+
 bool vm_resume(const char *name, GError **error)
 {
+    g_autoptr(VmStatus) st = vm_status_get(name);
+    if (st->state == VM_STATE_PAUSED && st->reason &&
+        g_str_has_prefix(st->reason, VM_NO_SPACE_PREFIX))
+        return resume_no_space(name, st, error);
     return change_run_state(name, true, error);
 }
 

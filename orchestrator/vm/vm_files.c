@@ -3,10 +3,13 @@
 #include "common/error.h"
 #include "common/keyfile.h"
 #include "common/paths.h"
+#include "storage/disk_space.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool vm_files_copy(const char *src, const char *dst, GError **error)
@@ -97,4 +100,33 @@ bool vm_files_replace(const char *src, const char *dst, GError **error)
     if (g_file_test(src, G_FILE_TEST_IS_DIR))
         return vm_files_replace_tree(src, dst, error);
     return vm_files_copy(src, dst, error);
+}
+
+/* The top folder of the file system holding @dir: go up while the parent is
+ * on the same device. */
+static char *mount_point(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return g_strdup(dir);
+    char *cur = g_canonicalize_filename(dir, NULL);
+    for (;;) {
+        g_autofree char *up = g_path_get_dirname(cur);
+        struct stat pst;
+        if (!strcmp(up, cur) || stat(up, &pst) < 0 || pst.st_dev != st.st_dev)
+            return cur;
+        g_free(cur);
+        cur = g_steal_pointer(&up);
+    }
+}
+
+char *vm_files_no_space_text(const char *path, uint64_t *free_bytes)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *mount = mount_point(dir);
+    uint64_t avail = disk_space_free(dir);
+    if (free_bytes)
+        *free_bytes = avail;
+    return g_strdup_printf(VM_NO_SPACE_PREFIX "%s (%" G_GUINT64_FORMAT " MiB free)", mount,
+                           avail >> 20);
 }

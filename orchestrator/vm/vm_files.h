@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Copy the file @src to @dst through a temporary file, fsync and rename
  * (mode 0600). */
@@ -26,3 +27,12 @@ void vm_files_remove_tree(const char *path);
 
 /* fsync the folder @dir, so renames in it are durable. */
 void vm_files_sync_dir(const char *dir);
+
+/* The text of a VM paused because the host file system holding image @path
+ * is full: "no space left on MOUNT (N MiB free)", MOUNT being the mount point
+ * of that file system (or @path's folder when it cannot be found). Caller
+ * frees. *@free_bytes (may be NULL) gets the free space now. */
+char *vm_files_no_space_text(const char *path, uint64_t *free_bytes);
+
+/* The prefix of every vm_files_no_space_text, to recognise such a reason. */
+#define VM_NO_SPACE_PREFIX "no space left on "

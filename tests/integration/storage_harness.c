@@ -17,7 +17,10 @@ void st_wait_serial(Harness *h, const char *name, const char *needle, int timeou
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (;;) {
         g_autofree char *text = NULL;
-        if (g_file_get_contents(log, &text, NULL, NULL) && strstr(text, needle))
+        g_file_get_contents(log, &text, NULL, NULL);
+        /* The log is appended to, run after run: look in this run's part. */
+        const char *run = text ? g_strrstr(text, ": starting QEMU\n") : NULL;
+        if (text && strstr(run ? run : text, needle))
             return;
         if (g_get_monotonic_time() > deadline) {
             g_printerr("serial log of %s without \"%s\":\n%s\n", name, needle,

@@ -7,7 +7,8 @@
 
 /* $XDG_DATA_HOME/vmdesk/vms/NAME[/FILE] (caller frees). */
 char *st_vm_path(Harness *h, const char *name, const char *file);
-/* Wait until the VM's serial log holds @needle; asserts within @timeout_ms. */
+/* Wait until the VM's serial log holds @needle after the start of its last
+ * run; asserts within @timeout_ms. */
 void st_wait_serial(Harness *h, const char *name, const char *needle, int timeout_ms);
 /* Run @argv (a program in PATH) to completion; its exit status. Output in
  * *@out when not NULL (caller frees). */
