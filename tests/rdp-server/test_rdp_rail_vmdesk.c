@@ -237,7 +237,7 @@ static void test_vmdesk_rail_sound(void)
 /* Waits until a window manager runs on our display (wmctrl -m answers). */
 static void wait_for_wm(GSubprocess *wm)
 {
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0, n = tu_timeout_ms(10000) / 100; i < n; i++) {
         const char *argv[] = {"wmctrl", "-m", NULL};
         g_autofree char *out = rt_run(argv, rt_world.env);
         if (out && strstr(out, "Name: Openbox"))
@@ -245,7 +245,7 @@ static void wait_for_wm(GSubprocess *wm)
         g_assert_nonnull(g_subprocess_get_identifier(wm)); /* still running */
         g_usleep(100 * 1000);
     }
-    g_error("openbox did not come up within 10 s");
+    g_error("openbox did not come up within %d ms", tu_timeout_ms(10000));
 }
 
 /* The server's "rail window-update ID show STATE rect X Y W H" line that
