@@ -158,6 +158,7 @@ static void test_vmdesk_rail(void)
 
     /* A window with Windows 10's invisible borders: only its visible part
      * is a window here, and moving it moves the whole window there. */
+    g_clear_pointer(&out, g_free);
     status = app_run(&s, env, "framed", &out);
     g_assert_cmpint(status, ==, 0);
     g_free(rt_expect_next(&s, &mark, "rail window-visible 0x1004 8 0 632 392", 5000));
