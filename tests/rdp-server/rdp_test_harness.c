@@ -149,7 +149,7 @@ static void start_pulse(void)
                           "-L", "module-native-protocol-unix auth-anonymous=1", NULL};
     rt_world.pulse = rt_spawn(argv, rt_world.env, NULL, log);
     const char *info[] = {"pactl", "info", NULL};
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0, n = tu_timeout_ms(10000) / 100; i < n; i++) {
         g_autofree char *out =
             g_file_test(sock, G_FILE_TEST_EXISTS) ? rt_run(info, rt_world.env) : NULL;
         if (out && strstr(out, "Default Sink: vmdesk_null"))
@@ -290,6 +290,7 @@ static char *wait_next(RtSession *s, gsize *mark, const char *what, int timeout_
 
 char *rt_expect_line(RtSession *s, const char *what, int timeout_ms)
 {
+    timeout_ms = tu_timeout_ms(timeout_ms);
     char *line = wait_next(s, NULL, what, timeout_ms);
     if (!line) {
         g_autofree char *why =
@@ -308,6 +309,7 @@ gsize rt_log_mark(RtSession *s)
 char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms)
 {
     gsize from = *mark;
+    timeout_ms = tu_timeout_ms(timeout_ms);
     char *line = wait_next(s, mark, what, timeout_ms);
     if (!line) {
         g_autofree char *why = g_strdup_printf(
@@ -449,6 +451,7 @@ static char *find_window(const char *title_prefix, const char *title_part)
 char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_part,
                      int timeout_ms)
 {
+    timeout_ms = tu_timeout_ms(timeout_ms);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (;;) {
         char *win = find_window(title_prefix, title_part);
@@ -531,7 +534,7 @@ static bool load_rgb(const char *program, const char *src, const char *crop, uns
 void rt_expect_bars(const char *win, unsigned w, unsigned h, unsigned frame_no, int tolerance)
 {
     GString *why = g_string_new(NULL);
-    for (int attempt = 0; attempt < 50; attempt++) {
+    for (int attempt = 0, n = tu_timeout_ms(10000) / 200; attempt < n; attempt++) {
         g_string_truncate(why, 0);
         int x = 0, y = 0, ww = 0, wh = 0;
         g_autofree guint8 *rgb = NULL;
@@ -575,13 +578,13 @@ GSubprocess *rt_recorder_start(const char *path)
     /* parec takes up to a second to start its stream, then writes in 64 KiB
      * pieces: the first piece says it records. A client started before that
      * may play the tone's beginning to nobody. */
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0, n = tu_timeout_ms(10000) / 100; i < n; i++) {
         GStatBuf st;
         if (g_stat(path, &st) == 0 && st.st_size > 0)
             return p;
         g_usleep(100 * 1000);
     }
-    g_error("parec wrote nothing in 10 s");
+    g_error("parec wrote nothing in %d ms", tu_timeout_ms(10000));
 }
 
 static double goertzel(const gint16 *x, size_t n, size_t step, double hz)
@@ -618,6 +621,7 @@ static size_t loud_windows(const gint16 *pcm, size_t frames, size_t *first, size
 
 void rt_wait_tone_over(const char *path, int timeout_ms)
 {
+    timeout_ms = tu_timeout_ms(timeout_ms);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     while (g_get_monotonic_time() < deadline) {
         gsize len = 0;
@@ -676,6 +680,7 @@ void rt_expect_sound(RtSession *s, GSubprocess *recorder, const char *rec, int h
 void rt_expect_geometry(RtSession *s, const char *win, int x, int y, int w, int h,
                         int timeout_ms)
 {
+    timeout_ms = tu_timeout_ms(timeout_ms);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     int gx = 0, gy = 0, gw = 0, gh = 0;
     for (;;) {
@@ -693,6 +698,7 @@ void rt_expect_geometry(RtSession *s, const char *win, int x, int y, int w, int 
 
 void rt_wait_window_gone(RtSession *s, const char *title_prefix, int timeout_ms)
 {
+    timeout_ms = tu_timeout_ms(timeout_ms);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (;;) {
         g_autofree char *win = find_window(title_prefix, NULL);
@@ -721,6 +727,7 @@ static void wait_map_state(RtSession *s, const char *win, bool viewable, int tim
     Display *d = XOpenDisplay(rt_world.display);
     g_assert_nonnull(d);
     int (*old_handler)(Display *, XErrorEvent *) = XSetErrorHandler(ignore_x_error);
+    timeout_ms = tu_timeout_ms(timeout_ms);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     int state = -1;
     for (;;) {
@@ -787,7 +794,7 @@ void rt_expect_pixel(int x, int y, guint32 want, int tolerance)
 {
     guint32 got = 0;
     bool have = false;
-    for (int attempt = 0; attempt < 50; attempt++) {
+    for (int attempt = 0, n = tu_timeout_ms(10000) / 200; attempt < n; attempt++) {
         have = rt_pixel_at(x, y, &got);
         if (have && abs((int)(got >> 16) - (int)(want >> 16)) <= tolerance &&
             abs((int)(got >> 8 & 0xFF) - (int)(want >> 8 & 0xFF)) <= tolerance &&

@@ -7,7 +7,8 @@
  * Test code only; single-threaded callers. Every process started here gets
  * SIGKILL when the test process dies (tu_launcher_new), so a failed check
  * leaves nothing running. Failures abort the test with the server's and the
- * client's logs. */
+ * client's logs. Every wait below, whether it takes a timeout or says how
+ * long it waits, lasts tu_timeout_ms() of that (VMDESK_TEST_TIME_SCALE). */
 #pragma once
 
 #include <gio/gio.h>

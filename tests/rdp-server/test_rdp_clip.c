@@ -30,6 +30,7 @@ static char *host_clipboard(void)
  * the session's logs and what it held if not. */
 static void expect_host_clipboard(RtSession *s, const char *want, int timeout_ms)
 {
+    timeout_ms = tu_timeout_ms(timeout_ms);
     gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_autofree char *have = NULL;
     for (;;) {
@@ -84,7 +85,7 @@ static void xfreerdp_copy(RtSession *s, gsize *mark, const char *name, const cha
         }
         g_autofree char *xname = g_strdup_printf("%s-%d", name, attempt);
         *xclip = host_copy(s, xname, text);
-        gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        gint64 end = g_get_monotonic_time() + (gint64)tu_timeout_ms(5000) * 1000;
         while (g_get_monotonic_time() < end) {
             g_autofree char *log = rt_read_text(s->log);
             g_autofree char *line = g_strconcat(RT_PREFIX, want, "\n", NULL);
@@ -227,7 +228,7 @@ static void test_vmdesk_rail_clipboard(void)
     g_assert_cmpint(kill(hung_pid, SIGSTOP), ==, 0);
     mark = rt_log_mark(&s);
     rt_xdo("windowfocus", "--sync", win, NULL);
-    g_usleep(4 * G_USEC_PER_SEC); /* the look on focus and two polls */
+    g_usleep((gulong)tu_timeout_ms(4000) * 1000); /* the look on focus and two polls */
     g_assert_cmpint(kill(hung_pid, SIGCONT), ==, 0);
     g_free(rt_expect_next(&s, &mark, "clipboard from-client " HUNG_TEXT, 10000));
     expect_host_clipboard(&s, HUNG_TEXT, 2000);

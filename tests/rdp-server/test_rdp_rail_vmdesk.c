@@ -158,6 +158,7 @@ static void test_vmdesk_rail(void)
 
     /* A window with Windows 10's invisible borders: only its visible part
      * is a window here, and moving it moves the whole window there. */
+    g_clear_pointer(&out, g_free);
     status = app_run(&s, env, "framed", &out);
     g_assert_cmpint(status, ==, 0);
     g_free(rt_expect_next(&s, &mark, "rail window-visible 0x1004 8 0 632 392", 5000));
@@ -237,7 +238,7 @@ static void test_vmdesk_rail_sound(void)
 /* Waits until a window manager runs on our display (wmctrl -m answers). */
 static void wait_for_wm(GSubprocess *wm)
 {
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0, n = tu_timeout_ms(10000) / 100; i < n; i++) {
         const char *argv[] = {"wmctrl", "-m", NULL};
         g_autofree char *out = rt_run(argv, rt_world.env);
         if (out && strstr(out, "Name: Openbox"))
@@ -245,7 +246,7 @@ static void wait_for_wm(GSubprocess *wm)
         g_assert_nonnull(g_subprocess_get_identifier(wm)); /* still running */
         g_usleep(100 * 1000);
     }
-    g_error("openbox did not come up within 10 s");
+    g_error("openbox did not come up within %d ms", tu_timeout_ms(10000));
 }
 
 /* The server's "rail window-update ID show STATE rect X Y W H" line that

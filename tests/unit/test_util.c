@@ -62,9 +62,21 @@ GSubprocessLauncher *tu_launcher_new(GSubprocessFlags flags)
     return l;
 }
 
+int tu_timeout_ms(int ms)
+{
+    const char *v = g_getenv("VMDESK_TEST_TIME_SCALE");
+    if (!v || !*v)
+        return ms;
+    char *end = NULL;
+    double scale = g_ascii_strtod(v, &end);
+    if (*end || !(scale >= 1 && scale <= 100))
+        g_error("VMDESK_TEST_TIME_SCALE=%s: not a number from 1 to 100", v);
+    return (int)MIN(ms * scale, (double)G_MAXINT);
+}
+
 bool tu_subprocess_wait(GSubprocess *p, int timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gint64 deadline = g_get_monotonic_time() + (gint64)tu_timeout_ms(timeout_ms) * 1000;
     while (g_get_monotonic_time() < deadline) {
         /* GSubprocess reaps from GLib's worker thread; the identifier goes
          * NULL once it did. */

@@ -24,8 +24,15 @@ char *tu_deep_json(const char *before, int depth, const char *after);
  * failed assertion never leaves a QEMU behind. @flags as for GSubprocess. */
 GSubprocessLauncher *tu_launcher_new(GSubprocessFlags flags);
 
-/* Wait up to @timeout_ms for @p to end; SIGKILL it after that. Returns
- * true when it ended by itself. */
+/* @ms times VMDESK_TEST_TIME_SCALE (a number from 1 to 100; unset: 1), for
+ * how long a test waits for something to happen. tools/test-sanitizers sets
+ * it: under ASan every program of ours runs several times slower. Never for
+ * a bound the product promises (a lower bound, a measured time). Aborts the
+ * test on a malformed value. */
+int tu_timeout_ms(int ms);
+
+/* Wait up to tu_timeout_ms(@timeout_ms) for @p to end; SIGKILL it after
+ * that. Returns true when it ended by itself. */
 bool tu_subprocess_wait(GSubprocess *p, int timeout_ms);
 
 /* Everything left on @p's stderr pipe (NULL-safe), for failure messages. */
