@@ -76,13 +76,10 @@ static void chardev_socket(Args *a, const char *id, const char *path, const char
     arg_opts(a, "-chardev", o);
 }
 
-/* A file node plus a format node on top: "-blockdev file" "-blockdev fmt".
- * @backing: for a qcow2 overlay, the node name of its backing, so that QEMU
- * never reads the backing's file name or format from the overlay's header. */
-static void blockdev_backed(Args *a, const char *node, const char *path, const char *format,
-                            bool read_only, const char *backing)
+/* "-blockdev file" for @path, named "@node-file" (returned; caller frees). */
+static char *blockdev_file(Args *a, const char *node, const char *path, bool read_only)
 {
-    g_autofree char *file_node = g_strdup_printf("%s-file", node);
+    char *file_node = g_strdup_printf("%s-file", node);
     QemuOpts *o = qemu_opts_new(NULL);
     qemu_opts_add(o, "driver", "file");
     qemu_opts_add(o, "filename", path);
@@ -92,7 +89,17 @@ static void blockdev_backed(Args *a, const char *node, const char *path, const c
     else
         qemu_opts_add(o, "discard", "unmap");
     arg_opts(a, "-blockdev", o);
-    o = qemu_opts_new(NULL);
+    return file_node;
+}
+
+/* A file node plus a format node on top: "-blockdev file" "-blockdev fmt".
+ * @backing: for a qcow2 overlay, the node name of its backing, so that QEMU
+ * never reads the backing's file name or format from the overlay's header. */
+static void blockdev_backed(Args *a, const char *node, const char *path, const char *format,
+                            bool read_only, const char *backing)
+{
+    g_autofree char *file_node = blockdev_file(a, node, path, read_only);
+    QemuOpts *o = qemu_opts_new(NULL);
     qemu_opts_add(o, "driver", format);
     qemu_opts_add(o, "file", file_node);
     qemu_opts_add(o, "node-name", node);
@@ -119,13 +126,7 @@ static void blockdev_base(Args *a, const char *node, const char *path, const cha
         blockdev(a, node, path, format, true);
         return;
     }
-    g_autofree char *file_node = g_strdup_printf("%s-file", node);
-    QemuOpts *o = qemu_opts_new(NULL);
-    qemu_opts_add(o, "driver", "file");
-    qemu_opts_add(o, "filename", path);
-    qemu_opts_add(o, "node-name", file_node);
-    qemu_opts_add(o, "read-only", "on");
-    arg_opts(a, "-blockdev", o);
+    g_autofree char *file_node = blockdev_file(a, node, path, true);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "driver");
