@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """unit-reference: every command and option of the real program is in the
 manual pages and in the bash, zsh and fish completions, and the completions
-work: run by bash and fish themselves, against a real VM with a real snapshot.
+work: run by bash, fish and an interactive zsh themselves, against a real VM
+with a real snapshot.
 
     test_reference.py VMDESK REFERENCE-DIR
 
@@ -145,19 +146,31 @@ try:
         check(want in fgot[q], f'fish: {q}<Tab> gives {sorted(fgot[q])}, not {want}')
     finish('fish completion')
 
-    # zsh: the script parses, and each command's case lists all its options.
+    # zsh: an interactive zsh (zpty) with compinit, typing Tab.
     zsh_file = os.path.join(REF, 'completions', '_vmdesk')
     r = subprocess.run(['zsh', '-n', zsh_file], capture_output=True, text=True)
     check(r.returncode == 0, f'zsh -n {zsh_file}: {r.stderr}')
-    zsh = open(zsh_file).read()
+    harness = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'zsh_complete.zsh')
+
+    def zsh_tab(line):
+        o = out('zsh', '-f', harness, os.path.join(REF, 'completions'),
+                os.path.dirname(os.path.abspath(VMDESK)), line)
+        return re.sub(r'\x1b\[[0-9;?]*[a-zA-Z]', '', o.replace('\r', ''))
+
+    zq = ['vmdesk '] + [f'vmdesk {c} --' for c in commands] + [
+        'vmdesk start ref', 'vmdesk snapshot refvm ', 'vmdesk snapshot refvm restore ',
+        'vmdesk snapshot --force refvm restore fi', f'vmdesk share refvm {tmp}/some']
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        zgot = dict(zip(zq, pool.map(zsh_tab, zq)))
     for c in commands:
-        m = re.search(rf'^    {c}\)\n(.*?);;', zsh, re.M | re.S)
-        if not m:
-            check(False, f'zsh: no case for {c}')
-            continue
+        check(re.search(rf'\b{c}\b', zgot['vmdesk ']), f'zsh: vmdesk <Tab> does not offer {c}')
         for short, long_, arg in options[c]:
-            check(f"'{long_}{'=' if arg else '['}" in m.group(1), f'zsh: {c} lacks {long_}')
-    check(all(f"'{c}:" in zsh for c in commands), 'zsh: a command is missing')
+            check(long_ in zgot[f'vmdesk {c} --'], f'zsh: vmdesk {c} --<Tab> lacks {long_}')
+    for q, want in [('vmdesk start ref', 'refvm'), ('vmdesk snapshot refvm ', 'restore'),
+                    ('vmdesk snapshot refvm restore ', 'first-tag'),
+                    ('vmdesk snapshot --force refvm restore fi', 'first-tag'),
+                    (f'vmdesk share refvm {tmp}/some', f'{tmp}/somedir')]:
+        check(want in zgot[q], f'zsh: {q}<Tab> gives {zgot[q]!r}, not {want}')
     finish('zsh completion')
 finally:
     subprocess.run([VMDESK, 'delete', 'refvm'], capture_output=True, env=ENV)
