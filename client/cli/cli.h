@@ -1,6 +1,6 @@
 /* The vmdesk command line: one function per command, each returning the
- * process exit status (README.md, "Exit codes"). Errors are printed once, by
- * cli_fail(), to stderr. Main thread only. */
+ * process exit status (docs/commands.md, "Exit status"). Errors are printed
+ * once, by cli_fail(), to stderr. Main thread only. */
 #pragma once
 
 #include "session/rdp/rdp_session.h"
