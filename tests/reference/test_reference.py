@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 VMDESK, REF = sys.argv[1], sys.argv[2]
-ENV = dict(os.environ, LC_ALL='C.UTF-8', ASAN_OPTIONS='detect_leaks=0')
+ENV = dict(os.environ, LC_ALL='C.UTF-8')
 ENV['PATH'] = os.path.dirname(os.path.abspath(VMDESK)) + os.pathsep + ENV.get('PATH', '')
 problems = []
 
