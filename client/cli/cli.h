@@ -42,6 +42,7 @@ int cli_overlay(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
 int cli_disposable(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
+int cli_usb(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -80,6 +81,15 @@ void cli_snapshots_print(GPtrArray *list);
  * guest agent, its overlay question. @name is borrowed: it must outlive the
  * window. */
 WindowVmHooks cli_window_vm_hooks(const char *name);
+
+/* Tell VM @name's supervisor that @who uses it (vm/vm_lease.h): a VM that
+ * idle suspend paused runs again when this returns. Returns the lease's fd,
+ * to be kept open while the VM is in use (closed at exit at the latest), or
+ * -1 when the VM does not run or the supervisor could not be asked (then a
+ * warning says why; the command goes on). */
+int cli_vm_lease(const char *name, const char *who);
+/* "PAUSED (idle)" for a VM that idle suspend paused, else the state's name. */
+const char *cli_state_text(const VmStatus *st);
 
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);

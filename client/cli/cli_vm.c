@@ -12,10 +12,12 @@
 #include "storage/vm_overlay.h"
 #include "storage/vm_snapshot.h"
 #include "vm/vm_create.h"
+#include "vm/vm_lease.h"
 #include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *absolute(const char *path)
 {
@@ -244,7 +246,7 @@ int cli_list(int argc, char **argv)
         g_autofree char *vnc = vm_runtime_path(*n, "vnc.sock");
         g_autofree char *rdp = g_strdup_printf("127.0.0.1:%u",
                                                active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
-        printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(st->state),
+        printf("%-20s %-12s %-6s %-21s %s\n", *n, cli_state_text(st),
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
@@ -305,7 +307,7 @@ int cli_show(int argc, char **argv)
     g_autofree char *qmp = vm_runtime_path(cfg->name, "qmp.sock");
     bool active = vm_state_is_active(st->state);
     printf("name:         %s\n", cfg->name);
-    printf("state:        %s%s%s\n", vm_state_to_string(st->state), st->reason ? " — " : "",
+    printf("state:        %s%s%s\n", cli_state_text(st), st->reason ? " — " : "",
            st->reason ? st->reason : "");
     if (active)
         printf("accelerator:  %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");
@@ -347,6 +349,26 @@ int cli_show(int argc, char **argv)
         printf("forward:      127.0.0.1:%s\n", *f);
     printf("vnc:          %s%s\n", vnc, active ? "" : " (when running)");
     printf("qmp:          %s%s\n", qmp, active ? "" : " (when running)");
+    unsigned index = 0;
+    for (char **s = cfg->shares; s && *s; s++) {
+        VmShare sh;
+        if (!vm_share_parse(*s, &sh))
+            continue;
+        g_autofree char *tag = vm_share_tag(&sh, index++);
+        g_autofree char *drive = sh.read_only ? g_strdup("read-only")
+                                              : g_strdup_printf("RDP drive %c:", sh.letter);
+        if (cfg->os == VM_OS_WINDOWS)
+            printf("share:        %s (%s)\n", sh.path, drive);
+        else
+            printf("share:        %s (%s, 9p tag %s)\n", sh.path, drive, tag);
+    }
+    for (char **u = cfg->usb; u && *u; u++)
+        printf("usb:          %s (at every start; vmdesk usb %s list shows the live ones)\n", *u,
+               cfg->name);
+    if (cfg->idle_suspend) {
+        g_autofree char *d = vm_duration_format(cfg->idle_suspend);
+        printf("idle-suspend: %s (paused when no vmdesk window, app or command used it)\n", d);
+    }
     for (char **q = cfg->qemu_args; q && *q; q++)
         printf("qemu-arg:     %s\n", *q);
     for (char **l = st->log_tail; l && *l; l++)
@@ -371,7 +393,7 @@ int cli_set(int argc, char **argv)
         return cli_fail(err);
     g_autoptr(VmStatus) st = vm_status_get(argv[1]);
     bool running = vm_state_is_active(st->state);
-    bool later = false;
+    bool later = false, reload = false;
     for (int i = 2; i < argc; i++) {
         bool next = false;
         g_autofree char *a = NULL;
@@ -386,7 +408,11 @@ int cli_set(int argc, char **argv)
         }
         if (!vm_config_set(cfg, a, running, &next, &err))
             return cli_fail(err);
-        later |= next;
+        /* The supervisor reads idle-suspend again below: it applies now. */
+        if (g_str_has_prefix(a, "idle-suspend="))
+            reload = running;
+        else
+            later |= next;
         if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
             GArray *ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
             g_array_append_val(ports, cfg->rdp_port);
@@ -416,6 +442,8 @@ int cli_set(int argc, char **argv)
         }
     }
     if (!vm_store_save(cfg, &err))
+        return cli_fail(err);
+    if (reload && !vm_lease_reload(cfg->name, &err))
         return cli_fail(err);
     if (later)
         printf("Saved. The VM is running: the change applies at its next start.\n");
@@ -470,7 +498,13 @@ int cli_cdrom(int argc, char **argv)
     }
     GError *err = NULL;
     bool live = false;
-    if (insert ? !vm_cdrom_insert(name, argv[3], &live, &err) : !vm_cdrom_eject(name, &live, &err))
+    /* No idle pause while the medium changes. */
+    int hold = vm_lease_hold(name, "cdrom", NULL);
+    bool ok = insert ? vm_cdrom_insert(name, argv[3], &live, &err)
+                     : vm_cdrom_eject(name, &live, &err);
+    if (hold >= 0)
+        close(hold);
+    if (!ok)
         return cli_fail(err);
     g_autofree char *abs = insert ? g_canonicalize_filename(argv[3], NULL) : NULL;
     if (insert)
