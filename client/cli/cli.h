@@ -88,6 +88,9 @@ WindowVmHooks cli_window_vm_hooks(const char *name);
  * -1 when the VM does not run or the supervisor could not be asked (then a
  * warning says why; the command goes on). */
 int cli_vm_lease(const char *name, const char *who);
+/* One shared folder as `share --list` and `show` print it: "PATH (RDP drive
+ * Z:, 9p tag vmdesk_share, ...)". Caller frees. */
+char *cli_share_text(const VmShareExport *e);
 /* "PAUSED (idle)" for a VM that idle suspend paused, else the state's name. */
 const char *cli_state_text(const VmStatus *st);
 

@@ -78,12 +78,10 @@ static void add_devices(JsonBuilder *b, const VmConfig *cfg)
 {
     json_builder_set_member_name(b, "shares");
     json_builder_begin_array(b);
-    unsigned index = 0;
-    for (char **s = cfg->shares; s && *s; s++) {
-        VmShare sh;
-        if (!vm_share_parse(*s, &sh))
-            continue;
-        g_autofree char *tag = vm_share_tag(&sh, index++);
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        const VmShareExport *e = g_ptr_array_index(exports, i);
+        const VmShare sh = e->share;
         char letter[2] = {sh.letter, 0};
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "path");
@@ -91,7 +89,7 @@ static void add_devices(JsonBuilder *b, const VmConfig *cfg)
         json_builder_set_member_name(b, "read-only");
         json_builder_add_boolean_value(b, sh.read_only);
         vd_json_add_string_or_null(b, "rdp-drive", sh.read_only ? NULL : letter);
-        vd_json_add_string_or_null(b, "9p-tag", cfg->os == VM_OS_WINDOWS ? NULL : tag);
+        vd_json_add_string_or_null(b, "9p-tag", e->tag);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -197,20 +197,17 @@ int cli_credentials(int argc, char **argv)
     return ok ? 0 : cli_fail(err);
 }
 
-/* How the guest sees share @sh, the @index-th: a drive letter over RDP, and
- * in a guest that is not Windows a 9p export too. */
-static void share_print(const VmConfig *cfg, const VmShare *sh, unsigned index)
+char *cli_share_text(const VmShareExport *e)
 {
-    g_autofree char *tag = vm_share_tag(sh, index);
-    bool nine_p = cfg->os != VM_OS_WINDOWS;
-    if (sh->read_only)
-        printf("%s  read-only, 9p tag %s%s\n", sh->path, tag,
-               index == 0 ? " (/mnt/vmdesk_share with the guest tools)" : "");
-    else if (nine_p)
-        printf("%s  RDP drive %c:, 9p tag %s%s\n", sh->path, sh->letter, tag,
-               index == 0 ? " (/mnt/vmdesk_share with the guest tools)" : "");
-    else
-        printf("%s  RDP drive %c:\n", sh->path, sh->letter);
+    const VmShare *sh = &e->share;
+    g_autofree char *drive = sh->read_only ? g_strdup("read-only")
+                                           : g_strdup_printf("RDP drive %c:", sh->letter);
+    if (!e->tag)
+        return g_strdup_printf("%s (%s)", sh->path, drive);
+    return g_strdup_printf("%s (%s, 9p tag %s%s)", sh->path, drive, e->tag,
+                           !strcmp(e->tag, "vmdesk_share")
+                               ? ", on /mnt/vmdesk_share with the guest tools"
+                               : "");
 }
 
 int cli_share(int argc, char **argv)
@@ -248,11 +245,10 @@ int cli_share(int argc, char **argv)
     if (list || (argc == 2 && !remove)) {
         if (!cfg->shares)
             printf("%s shares no folder; add one with vmdesk share %s PATH\n", name, name);
-        unsigned index = 0;
-        for (char **s = cfg->shares; s && *s; s++) {
-            VmShare sh;
-            if (vm_share_parse(*s, &sh))
-                share_print(cfg, &sh, index++);
+        g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+        for (guint i = 0; i < exports->len; i++) {
+            g_autofree char *text = cli_share_text(g_ptr_array_index(exports, i));
+            printf("%s\n", text);
         }
         return 0;
     }

@@ -349,18 +349,10 @@ int cli_show(int argc, char **argv)
         printf("forward:      127.0.0.1:%s\n", *f);
     printf("vnc:          %s%s\n", vnc, active ? "" : " (when running)");
     printf("qmp:          %s%s\n", qmp, active ? "" : " (when running)");
-    unsigned index = 0;
-    for (char **s = cfg->shares; s && *s; s++) {
-        VmShare sh;
-        if (!vm_share_parse(*s, &sh))
-            continue;
-        g_autofree char *tag = vm_share_tag(&sh, index++);
-        g_autofree char *drive = sh.read_only ? g_strdup("read-only")
-                                              : g_strdup_printf("RDP drive %c:", sh.letter);
-        if (cfg->os == VM_OS_WINDOWS)
-            printf("share:        %s (%s)\n", sh.path, drive);
-        else
-            printf("share:        %s (%s, 9p tag %s)\n", sh.path, drive, tag);
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        g_autofree char *text = cli_share_text(g_ptr_array_index(exports, i));
+        printf("share:        %s\n", text);
     }
     for (char **u = cfg->usb; u && *u; u++)
         printf("usb:          %s (at every start; vmdesk usb %s list shows the live ones)\n", *u,

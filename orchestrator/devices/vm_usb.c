@@ -55,14 +55,18 @@ static char *host_name_of(GPtrArray *host, const VmUsbSpec *spec)
     return d ? usb_host_device_name(d) : NULL;
 }
 
+/* @device parsed into *@spec, and VM @name's config (caller frees). */
+static VmConfig *load(const char *name, const char *device, VmUsbSpec *spec, GError **error)
+{
+    return vm_usb_spec_parse(device, spec, error) ? vm_store_load(name, error) : NULL;
+}
+
 bool vm_usb_attach(const char *name, const char *device, bool keep, VmUsbDevice *out,
                    GError **error)
 {
     memset(out, 0, sizeof(*out));
     VmUsbSpec spec;
-    if (!vm_usb_spec_parse(device, &spec, error))
-        return false;
-    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    g_autoptr(VmConfig) cfg = load(name, device, &spec, error);
     if (!cfg)
         return false;
     bool live = running(name);
@@ -119,9 +123,7 @@ bool vm_usb_attach(const char *name, const char *device, bool keep, VmUsbDevice 
 bool vm_usb_detach(const char *name, const char *device, GError **error)
 {
     VmUsbSpec spec;
-    if (!vm_usb_spec_parse(device, &spec, error))
-        return false;
-    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    g_autoptr(VmConfig) cfg = load(name, device, &spec, error);
     if (!cfg)
         return false;
     g_autofree char *id = vm_usb_spec_device_id(&spec);

@@ -335,14 +335,12 @@ static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
  * is enforced by QEMU (EROFS), whatever the guest mounts. */
 static void add_shares(Args *a, const VmConfig *cfg)
 {
-    if (cfg->os == VM_OS_WINDOWS)
-        return;
-    unsigned index = 0;
-    for (char **e = cfg->shares; e && *e; e++) {
-        VmShare sh;
-        if (!vm_share_parse(*e, &sh))
-            continue; /* vm_config_validate refused it */
-        g_autofree char *tag = vm_share_tag(&sh, index++);
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        const VmShareExport *e = g_ptr_array_index(exports, i);
+        const VmShare sh = e->share;
+        if (!e->tag)
+            continue; /* Windows: RDP drives only */
         QemuOpts *o = qemu_opts_new("local");
         qemu_opts_addf(o, "id", "fs-%c", g_ascii_tolower(sh.letter));
         qemu_opts_add(o, "path", sh.path);
@@ -354,7 +352,7 @@ static void add_shares(Args *a, const VmConfig *cfg)
         arg_opts(a, "-fsdev", o);
         o = qemu_opts_new("virtio-9p-pci");
         qemu_opts_addf(o, "fsdev", "fs-%c", g_ascii_tolower(sh.letter));
-        qemu_opts_add(o, "mount_tag", tag);
+        qemu_opts_add(o, "mount_tag", e->tag);
         arg_opts(a, "-device", o);
     }
 }

@@ -81,6 +81,14 @@ bool vm_share_parse(const char *entry, VmShare *out);
  * Caller frees. */
 char *vm_share_tag(const VmShare *share, unsigned index);
 
+/* How the guest gets each of @cfg's shares: a new array (caller unrefs) of
+ * VmShareExport in config order, entries that do not parse left out. */
+typedef struct {
+    VmShare share;        /* path borrowed from @cfg */
+    char *tag;            /* its 9p mount tag, or NULL for a Windows guest (RDP only) */
+} VmShareExport;
+GPtrArray *vm_config_share_exports(const VmConfig *cfg);
+
 /* A host USB device as the config and `vmdesk usb` name it: by
  * vendor:product ("046d:c52b", hex) or by where it is plugged
  * ("1-2" or "3-1.4": bus, then the port path). */

@@ -34,6 +34,29 @@ char *vm_share_tag(const VmShare *share, unsigned index)
     return g_strdup_printf(SHARE_TAG "_%c", g_ascii_tolower(share->letter));
 }
 
+static void export_free(gpointer p)
+{
+    VmShareExport *e = p;
+    g_free(e->tag);
+    g_free(e);
+}
+
+GPtrArray *vm_config_share_exports(const VmConfig *cfg)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(export_free);
+    for (char **s = cfg->shares; s && *s; s++) {
+        VmShareExport *e = g_new0(VmShareExport, 1);
+        if (!vm_share_parse(*s, &e->share)) {
+            g_free(e);
+            continue;
+        }
+        if (cfg->os != VM_OS_WINDOWS)
+            e->tag = vm_share_tag(&e->share, out->len);
+        g_ptr_array_add(out, e);
+    }
+    return out;
+}
+
 static bool usb_spec_bad(const char *text, GError **error)
 {
     g_autofree char *q = vd_text_quote(text, -1);

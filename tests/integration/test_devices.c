@@ -116,8 +116,8 @@ static void test_devices(void)
     g_free(harness_ok(&h, "share", VM, rw, NULL));
     g_free(harness_ok(&h, "share", VM, ro, "--as", "Y", "--read-only", NULL));
     g_autofree char *shares = harness_ok(&h, "share", VM, "--list", NULL);
-    g_assert_nonnull(strstr(shares, "9p tag vmdesk_share "));
-    g_assert_nonnull(strstr(shares, "read-only, 9p tag vmdesk_share_y"));
+    g_assert_nonnull(strstr(shares, "9p tag vmdesk_share,"));
+    g_assert_nonnull(strstr(shares, "read-only, 9p tag vmdesk_share_y)"));
 
     /* USB: a stopped VM takes a device only with --keep. */
     RunResult r = harness_vmdesk(&h, "usb", VM, "attach", "1-2", NULL);
