@@ -373,8 +373,10 @@ int cli_set(int argc, char **argv)
     int status;
     g_autofree char *keys = g_strjoinv(", ", (char **)vm_config_keys());
     g_autofree char *summary = g_strdup_printf(
-        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward and qemu-arg; KEY= "
-        "clears.",
+        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward, qemu-arg, share, cd "
+        "and usb; KEY= clears. idle-suspend=10m (s, m, h; off by default) pauses the VM when no "
+        "vmdesk window, app or command has used it that long; it applies to a running VM at "
+        "once.",
         keys);
     if (!cli_parse("set", "NAME KEY=VALUE...", summary, NULL, &argc, &argv, &status) ||
         !cli_expect_args("set", argc, 2, G_MAXINT, &status))

@@ -588,7 +588,9 @@ int supervisor_main(const SupervisorOptions *opts)
                     g_unix_signal_add(SIGHUP, on_signal, &s)};
     if (s.cfg->tpm && !start_swtpm(&s, &err))
         goto fail;
-    if (!start_qemu(&s, &err) || !supervisor_idle_start(&s, &err))
+    /* The control socket first: a lease taken as soon as `vmdesk start`
+     * returns (the window that started the VM) must find it. */
+    if (!supervisor_idle_start(&s, &err) || !start_qemu(&s, &err))
         goto fail;
 
     g_main_loop_run(s.loop);
