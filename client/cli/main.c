@@ -35,7 +35,7 @@ static const Command commands[] = {
     {"disposable", cli_disposable, "disposable NAME [view options]", "run on a throw-away overlay"},
     {"credentials", cli_credentials, "credentials NAME [--user U]", "the guest login RDP uses (kept private)"},
     {"share", cli_share, "share NAME PATH [--as Z] [--read-only]", "a host folder: an RDP drive, a 9p mount in Linux"},
-    {"usb", cli_usb, "usb list | NAME attach|detach|list [DEV]", "pass host USB devices through"},
+    {"usb", cli_usb, "usb list | NAME attach|detach DEV|list", "pass host USB devices through"},
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
     {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
     {"tools", cli_tools, "tools NAME install | status [--json]", "guest tools: attach the CD, ask the agent"},
