@@ -3,6 +3,7 @@
  * cli_fail(), to stderr. Main thread only. */
 #pragma once
 
+#include "devices/vm_usb.h"
 #include "session/rdp/rdp_session.h"
 #include "storage/vm_overlay.h"
 #include "ui/window.h"
@@ -91,6 +92,11 @@ int cli_vm_lease(const char *name, const char *who);
 /* One shared folder as `share --list` and `show` print it: "PATH (RDP drive
  * Z:, 9p tag vmdesk_share, ...)". Caller frees. */
 char *cli_share_text(const VmShareExport *e);
+/* A VM's USB devices (devices/vm_usb.h VmUsbDevice) as `usb NAME list`
+ * prints them: a line of text (caller frees) and the JSON array of
+ * docs/cli.md (caller unrefs). */
+char *cli_usb_device_text(const VmUsbDevice *d);
+JsonNode *cli_usb_devices_json(GPtrArray *list);
 /* "PAUSED (idle)" for a VM that idle suspend paused, else the state's name. */
 const char *cli_state_text(const VmStatus *st);
 

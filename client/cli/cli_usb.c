@@ -58,6 +58,37 @@ static const char *device_state(const VmUsbDevice *d)
     return "at the next start";
 }
 
+char *cli_usb_device_text(const VmUsbDevice *d)
+{
+    return g_strdup_printf("%-10s %s%s; %s%s", d->device, device_state(d),
+                           d->kept ? ", kept" : "", d->host_name ? "host: " : "not plugged in",
+                           d->host_name ? d->host_name : "");
+}
+
+JsonNode *cli_usb_devices_json(GPtrArray *list)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        const VmUsbDevice *d = g_ptr_array_index(list, i);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "device");
+        json_builder_add_string_value(b, d->device);
+        json_builder_set_member_name(b, "qemu-id");
+        json_builder_add_string_value(b, d->id);
+        json_builder_set_member_name(b, "keep");
+        json_builder_add_boolean_value(b, d->kept);
+        json_builder_set_member_name(b, "live");
+        json_builder_add_boolean_value(b, d->live);
+        json_builder_set_member_name(b, "attached");
+        json_builder_add_boolean_value(b, d->attached);
+        vd_json_add_string_or_null(b, "host-name", d->host_name);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    return json_builder_get_root(b);
+}
+
 static int vm_list(const char *name, bool json)
 {
     GError *err = NULL;
@@ -65,35 +96,15 @@ static int vm_list(const char *name, bool json)
     if (!list)
         return cli_fail(err);
     if (json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_array(b);
-        for (guint i = 0; i < list->len; i++) {
-            const VmUsbDevice *d = g_ptr_array_index(list, i);
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "device");
-            json_builder_add_string_value(b, d->device);
-            json_builder_set_member_name(b, "qemu-id");
-            json_builder_add_string_value(b, d->id);
-            json_builder_set_member_name(b, "keep");
-            json_builder_add_boolean_value(b, d->kept);
-            json_builder_set_member_name(b, "live");
-            json_builder_add_boolean_value(b, d->live);
-            json_builder_set_member_name(b, "attached");
-            json_builder_add_boolean_value(b, d->attached);
-            vd_json_add_string_or_null(b, "host-name", d->host_name);
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        g_autoptr(JsonNode) root = cli_usb_devices_json(list);
         cli_print_json(root);
         return 0;
     }
     if (!list->len)
         printf("%s has no USB devices; pass one with vmdesk usb %s attach DEVICE\n", name, name);
     for (guint i = 0; i < list->len; i++) {
-        const VmUsbDevice *d = g_ptr_array_index(list, i);
-        printf("%-10s %s%s; %s%s\n", d->device, device_state(d), d->kept ? ", kept" : "",
-               d->host_name ? "host: " : "not plugged in", d->host_name ? d->host_name : "");
+        g_autofree char *text = cli_usb_device_text(g_ptr_array_index(list, i));
+        printf("%s\n", text);
     }
     return 0;
 }

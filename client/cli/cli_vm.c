@@ -296,6 +296,12 @@ int cli_show(int argc, char **argv)
         json_object_set_member(json_node_get_object(node), "overlay", cli_overlay_json(ov));
     if (snaps)
         json_object_set_member(json_node_get_object(node), "snapshots", cli_snapshots_json(snaps));
+    /* Its USB devices: kept ones, and what QEMU has (attached or waiting). */
+    g_autoptr(GPtrArray) usb =
+        cfg->usb || vm_state_is_active(st->state) ? vm_usb_list(argv[1], NULL) : NULL;
+    if (usb)
+        json_object_set_member(json_node_get_object(node), "usb-devices",
+                               cli_usb_devices_json(usb));
     if (json) {
         vm_cdrom_clear(&cd);
         cli_print_json(node);
@@ -354,9 +360,10 @@ int cli_show(int argc, char **argv)
         g_autofree char *text = cli_share_text(g_ptr_array_index(exports, i));
         printf("share:        %s\n", text);
     }
-    for (char **u = cfg->usb; u && *u; u++)
-        printf("usb:          %s (at every start; vmdesk usb %s list shows the live ones)\n", *u,
-               cfg->name);
+    for (guint i = 0; usb && i < usb->len; i++) {
+        g_autofree char *text = cli_usb_device_text(g_ptr_array_index(usb, i));
+        printf("usb:          %s\n", text);
+    }
     if (cfg->idle_suspend) {
         g_autofree char *d = vm_duration_format(cfg->idle_suspend);
         printf("idle-suspend: %s (paused when no vmdesk window, app or command used it)\n", d);

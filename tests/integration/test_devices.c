@@ -169,6 +169,9 @@ static void test_devices(void)
     g_autofree char *usb1 = info_usb(&h);
     g_assert_nonnull(strstr(usb1, "ID: usb-046d-c52b"));
     g_assert_nonnull(strstr(usb1, "ID: usb-1-2"));
+    g_autofree char *shown = harness_ok(&h, "show", VM, NULL);
+    g_assert_nonnull(strstr(shown, "usb:          046d:c52b  waiting for the device"));
+    g_assert_nonnull(strstr(shown, "usb:          1-2        waiting for the device"));
     g_autofree char *list = harness_ok(&h, "usb", VM, "list", "--json", NULL);
     g_autoptr(JsonParser) p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, list, -1, NULL));
