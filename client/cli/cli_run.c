@@ -146,7 +146,7 @@ int cli_status(int argc, char **argv)
         cli_print_json(node);
         return 0;
     }
-    printf("%s%s%s\n", vm_state_to_string(st->state), st->reason ? ": " : "",
+    printf("%s%s%s\n", cli_state_text(st), st->reason ? ": " : "",
            st->reason ? st->reason : "");
     if (vm_state_is_active(st->state))
         printf("accelerator: %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SCREENSHOT_TIMEOUT_MS 40000
 /* QEMU answers the first request with its copy of the screen before it has
@@ -79,7 +80,11 @@ int cli_view(int argc, char **argv)
     }
     opts.vnc = &t;
     opts.rdp = &rdp;
+    /* The window uses the VM as long as it is open: no idle suspend. */
+    int lease = cli_vm_lease(argv[1], "view");
     bool ok = window_run(&opts, &err);
+    if (lease >= 0)
+        close(lease);
     vnc_target_clear(&t);
     rdp_target_clear(&rdp);
     return ok ? 0 : cli_fail(err);

@@ -12,10 +12,12 @@
 #include "storage/vm_overlay.h"
 #include "storage/vm_snapshot.h"
 #include "vm/vm_create.h"
+#include "vm/vm_lease.h"
 #include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *absolute(const char *path)
 {
@@ -244,7 +246,7 @@ int cli_list(int argc, char **argv)
         g_autofree char *vnc = vm_runtime_path(*n, "vnc.sock");
         g_autofree char *rdp = g_strdup_printf("127.0.0.1:%u",
                                                active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
-        printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(st->state),
+        printf("%-20s %-12s %-6s %-21s %s\n", *n, cli_state_text(st),
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
@@ -294,6 +296,12 @@ int cli_show(int argc, char **argv)
         json_object_set_member(json_node_get_object(node), "overlay", cli_overlay_json(ov));
     if (snaps)
         json_object_set_member(json_node_get_object(node), "snapshots", cli_snapshots_json(snaps));
+    /* Its USB devices: kept ones, and what QEMU has (attached or waiting). */
+    g_autoptr(GPtrArray) usb =
+        cfg->usb || vm_state_is_active(st->state) ? vm_usb_list(argv[1], NULL) : NULL;
+    if (usb)
+        json_object_set_member(json_node_get_object(node), "usb-devices",
+                               cli_usb_devices_json(usb));
     if (json) {
         vm_cdrom_clear(&cd);
         cli_print_json(node);
@@ -305,7 +313,7 @@ int cli_show(int argc, char **argv)
     g_autofree char *qmp = vm_runtime_path(cfg->name, "qmp.sock");
     bool active = vm_state_is_active(st->state);
     printf("name:         %s\n", cfg->name);
-    printf("state:        %s%s%s\n", vm_state_to_string(st->state), st->reason ? " — " : "",
+    printf("state:        %s%s%s\n", cli_state_text(st), st->reason ? " — " : "",
            st->reason ? st->reason : "");
     if (active)
         printf("accelerator:  %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");
@@ -347,6 +355,19 @@ int cli_show(int argc, char **argv)
         printf("forward:      127.0.0.1:%s\n", *f);
     printf("vnc:          %s%s\n", vnc, active ? "" : " (when running)");
     printf("qmp:          %s%s\n", qmp, active ? "" : " (when running)");
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        g_autofree char *text = cli_share_text(g_ptr_array_index(exports, i));
+        printf("share:        %s\n", text);
+    }
+    for (guint i = 0; usb && i < usb->len; i++) {
+        g_autofree char *text = cli_usb_device_text(g_ptr_array_index(usb, i));
+        printf("usb:          %s\n", text);
+    }
+    if (cfg->idle_suspend) {
+        g_autofree char *d = vm_duration_format(cfg->idle_suspend);
+        printf("idle-suspend: %s (paused when no vmdesk window, app or command used it)\n", d);
+    }
     for (char **q = cfg->qemu_args; q && *q; q++)
         printf("qemu-arg:     %s\n", *q);
     for (char **l = st->log_tail; l && *l; l++)
@@ -359,8 +380,10 @@ int cli_set(int argc, char **argv)
     int status;
     g_autofree char *keys = g_strjoinv(", ", (char **)vm_config_keys());
     g_autofree char *summary = g_strdup_printf(
-        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward and qemu-arg; KEY= "
-        "clears.",
+        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward, qemu-arg, share, cd "
+        "and usb; KEY= clears. idle-suspend=10m (s, m, h; off by default) pauses the VM when no "
+        "vmdesk window, app or command has used it that long; it applies to a running VM at "
+        "once.",
         keys);
     if (!cli_parse("set", "NAME KEY=VALUE...", summary, NULL, &argc, &argv, &status) ||
         !cli_expect_args("set", argc, 2, G_MAXINT, &status))
@@ -371,7 +394,7 @@ int cli_set(int argc, char **argv)
         return cli_fail(err);
     g_autoptr(VmStatus) st = vm_status_get(argv[1]);
     bool running = vm_state_is_active(st->state);
-    bool later = false;
+    bool later = false, reload = false;
     for (int i = 2; i < argc; i++) {
         bool next = false;
         g_autofree char *a = NULL;
@@ -386,7 +409,11 @@ int cli_set(int argc, char **argv)
         }
         if (!vm_config_set(cfg, a, running, &next, &err))
             return cli_fail(err);
-        later |= next;
+        /* The supervisor reads idle-suspend again below: it applies now. */
+        if (g_str_has_prefix(a, "idle-suspend="))
+            reload = running;
+        else
+            later |= next;
         if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
             GArray *ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
             g_array_append_val(ports, cfg->rdp_port);
@@ -416,6 +443,8 @@ int cli_set(int argc, char **argv)
         }
     }
     if (!vm_store_save(cfg, &err))
+        return cli_fail(err);
+    if (reload && !vm_lease_reload(cfg->name, &err))
         return cli_fail(err);
     if (later)
         printf("Saved. The VM is running: the change applies at its next start.\n");
@@ -470,7 +499,13 @@ int cli_cdrom(int argc, char **argv)
     }
     GError *err = NULL;
     bool live = false;
-    if (insert ? !vm_cdrom_insert(name, argv[3], &live, &err) : !vm_cdrom_eject(name, &live, &err))
+    /* No idle pause while the medium changes. */
+    int hold = vm_lease_hold(name, "cdrom", NULL);
+    bool ok = insert ? vm_cdrom_insert(name, argv[3], &live, &err)
+                     : vm_cdrom_eject(name, &live, &err);
+    if (hold >= 0)
+        close(hold);
+    if (!ok)
         return cli_fail(err);
     g_autofree char *abs = insert ? g_canonicalize_filename(argv[3], NULL) : NULL;
     if (insert)

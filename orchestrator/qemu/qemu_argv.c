@@ -324,6 +324,62 @@ static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
     }
 }
 
+/* Shared folders as virtio-9p exports for guests that are not Windows (which
+ * get them as RDP drives only). security_model=none: the guest works on the
+ * host files as the user QEMU runs as, with the host's permission bits, so
+ * files the guest writes are ordinary files of that user on the host (mapped-xattr
+ * would hide the guest's owners and modes in user.virtfs.* attributes that
+ * host programs ignore, and needs a file system with user xattrs). QEMU's
+ * local backend resolves every path below the export's root without
+ * following symlinks, so a symlink in PATH leads nowhere outside it; readonly
+ * is enforced by QEMU (EROFS), whatever the guest mounts. */
+static void add_shares(Args *a, const VmConfig *cfg)
+{
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        const VmShareExport *e = g_ptr_array_index(exports, i);
+        const VmShare sh = e->share;
+        if (!e->tag)
+            continue; /* Windows: RDP drives only */
+        QemuOpts *o = qemu_opts_new("local");
+        qemu_opts_addf(o, "id", "fs-%c", g_ascii_tolower(sh.letter));
+        qemu_opts_add(o, "path", sh.path);
+        qemu_opts_add(o, "security_model", "none");
+        /* A folder that spans file systems keeps distinct inode numbers. */
+        qemu_opts_add(o, "multidevs", "remap");
+        if (sh.read_only)
+            qemu_opts_add(o, "readonly", "on");
+        arg_opts(a, "-fsdev", o);
+        o = qemu_opts_new("virtio-9p-pci");
+        qemu_opts_addf(o, "fsdev", "fs-%c", g_ascii_tolower(sh.letter));
+        qemu_opts_add(o, "mount_tag", e->tag);
+        arg_opts(a, "-device", o);
+    }
+}
+
+/* Host USB devices passed through from the start, on the xHCI controller. A
+ * device that is absent waits there until it appears (QEMU's usb-host). */
+static void add_usb(Args *a, const VmConfig *cfg)
+{
+    for (char **u = cfg->usb; u && *u; u++) {
+        VmUsbSpec spec;
+        if (!vm_usb_spec_parse(*u, &spec, NULL))
+            continue; /* vm_config_validate refused it */
+        g_autofree char *id = vm_usb_spec_device_id(&spec);
+        QemuOpts *o = qemu_opts_new("usb-host");
+        qemu_opts_add(o, "bus", "usb.0");
+        qemu_opts_add(o, "id", id);
+        if (spec.by_id) {
+            qemu_opts_addf(o, "vendorid", "0x%04x", spec.vendor);
+            qemu_opts_addf(o, "productid", "0x%04x", spec.product);
+        } else {
+            qemu_opts_addf(o, "hostbus", "%u", spec.bus);
+            qemu_opts_add(o, "hostport", spec.port);
+        }
+        arg_opts(a, "-device", o);
+    }
+}
+
 static void add_kernel(Args *a, const VmConfig *cfg)
 {
     if (!cfg->kernel)
@@ -358,6 +414,8 @@ char **qemu_argv_build(const VmConfig *cfg, const QemuArgvEnv *env, GError **err
     add_devices(&a, cfg, env);
     add_network(&a, cfg);
     add_storage(&a, cfg, env);
+    add_shares(&a, cfg);
+    add_usb(&a, cfg);
     add_kernel(&a, cfg);
     for (char **q = cfg->qemu_args; q && *q; q++)
         arg(&a, *q);

@@ -60,6 +60,8 @@ WANTED="$WANTED virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET button:ACPI_BUTTON e
 # virtio-blk: /init reports (and with vmdesk.disk-mark= writes) the first
 # sector of the VM's disk, /dev/vda, for the storage tests.
 WANTED="$WANTED virtio_blk:VIRTIO_BLK"
+# 9p over virtio: the tests mount the VM's shared folders (vmdesk share).
+WANTED="$WANTED 9pnet_virtio:NET_9P_VIRTIO 9p:9P_FS"
 # Drivers /init loads only when a PCI device they handle is present. A
 # PVH-booted vmlinux gets no VGA text console (no boot screen_info), so tty1
 # is only visible on QEMU's standard VGA (-vga std, -device VGA,

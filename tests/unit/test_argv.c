@@ -37,6 +37,7 @@ static const ArgvCase cases[] = {
     {"windows-kvm", VM_ACCEL_KVM},    {"windows-tcg", VM_ACCEL_TCG},
     {"comma-path", VM_ACCEL_TCG},     {"powersave", VM_ACCEL_TCG},
     {"turbo", VM_ACCEL_KVM},          {"windows-unattended", VM_ACCEL_TCG},
+    {"linux-devices", VM_ACCEL_TCG},
 };
 
 static VmConfig *load_case(const char *name)
@@ -256,6 +257,28 @@ static void test_case_semantics(void)
     g_assert_cmpstr(opt_value(cp, "-kernel"), ==, "/srv/boot/vmlinuz,6.1");
     g_assert_cmpstr(opt_value(cp, "-initrd"), ==, "/srv/boot/initrd,6.1.img");
     g_assert_cmpstr(opt_value(cp, "-append"), ==, "console=ttyS0,115200n8");
+
+    g_auto(GStrv) dv = build_case(&cases[8]);
+    g_assert_true(has_pair(dv, "-fsdev", "local,id=fs-z,path=/home/u/Documents,"
+                                         "security_model=none,multidevs=remap"));
+    g_assert_true(has_pair(dv, "-device", "virtio-9p-pci,fsdev=fs-z,mount_tag=vmdesk_share"));
+    g_assert_true(has_pair(dv, "-fsdev", "local,id=fs-y,path=/srv/media,,1,"
+                                         "security_model=none,multidevs=remap,readonly=on"));
+    g_assert_true(has_pair(dv, "-device", "virtio-9p-pci,fsdev=fs-y,mount_tag=vmdesk_share_y"));
+    g_assert_true(has_pair(dv, "-device", "usb-host,bus=usb.0,id=usb-046d-c52b,"
+                                          "vendorid=0x046d,productid=0xc52b"));
+    g_assert_true(has_pair(dv, "-device", "usb-host,bus=usb.0,id=usb-3-1.4,hostbus=3,"
+                                          "hostport=1.4"));
+    /* Windows gets its shares over RDP only: no 9p. */
+    g_autoptr(VmConfig) win = load_case("linux-devices");
+    win->os = VM_OS_WINDOWS;
+    GoldenEnv wg;
+    golden_env_init(&wg, &cases[8], win);
+    g_auto(GStrv) wv = qemu_argv_build(win, &wg.env, NULL);
+    golden_env_clear(&wg);
+    g_assert_nonnull(wv);
+    g_assert_false(any_contains(wv, "9p"));
+    g_assert_false(any_contains(wv, "-fsdev"));
 
     g_auto(GStrv) ps = build_case(&cases[5]);
     g_assert_cmpstr(opt_value(ps, "-smp"), ==, "2");
@@ -575,6 +598,15 @@ static void test_qemu_accepts(gconstpointer data)
         g_free(*cd);
         *cd = i;
     }
+    for (char **sh = cfg->shares; sh && *sh; sh++) {
+        VmShare parsed;
+        g_assert_true(vm_share_parse(*sh, &parsed));
+        g_autofree char *dir = real_path(files, parsed.path);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        char *entry = g_strdup_printf("%.*s%s", (int)(parsed.path - *sh), *sh, dir);
+        g_free(*sh);
+        *sh = entry;
+    }
     g_autofree char *disk = NULL;
     if (cfg->disk) {
         if (g_path_is_absolute(cfg->disk)) {
@@ -701,6 +733,24 @@ static void test_qemu_accepts(gconstpointer data)
     g_assert_no_error(err);
     g_assert_cmpint(json_object_get_boolean_member(json_node_get_object(kvm), "enabled"), ==,
                     c->accel == VM_ACCEL_KVM);
+
+    /* The USB devices wait on the xHCI controller with their filters (none
+     * is on this host, or any USB bus at all). */
+    for (char **u = cfg->usb; u && *u; u++) {
+        VmUsbSpec spec;
+        g_assert_true(vm_usb_spec_parse(*u, &spec, NULL));
+        g_autofree char *id = vm_usb_spec_device_id(&spec);
+        g_autofree char *path = g_strconcat("/machine/peripheral/", id, NULL);
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "path", path);
+        json_object_set_string_member(args, "property", spec.by_id ? "vendorid" : "hostport");
+        g_autoptr(JsonNode) v = qmp_cmd_execute(qmp, "qom-get", args, 10000, &err);
+        g_assert_no_error(err);
+        if (spec.by_id)
+            g_assert_cmpint(json_node_get_int(v), ==, spec.vendor);
+        else
+            g_assert_cmpstr(json_node_get_string(v), ==, spec.port);
+    }
 
     static const char *const sockets[] = {"vnc.sock", "qga.sock", "serial.sock"};
     for (size_t i = 0; i < G_N_ELEMENTS(sockets); i++) {
