@@ -256,13 +256,13 @@ int cli_list(int argc, char **argv)
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
+    if (!json && !*names)
+        printf("No VMs of vmdesk's own yet. Create one with: vmdesk create NAME --iso PATH\n");
     int lv_status = uri ? cli_libvirt_list(uri, json, b, *names != NULL) : 0;
     json_builder_end_object(b);
-    if (json) {
+    if (json && !lv_status) {
         g_autoptr(JsonNode) root = json_builder_get_root(b);
         cli_print_json(root);
-    } else if (!*names) {
-        printf("No VMs of vmdesk's own yet. Create one with: vmdesk create NAME --iso PATH\n");
     }
     return lv_status;
 }
