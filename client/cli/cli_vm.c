@@ -1,5 +1,6 @@
 /* vmdesk create | list | show | set | delete */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "apps/desktop_entry.h"
 #include "common/error.h"
@@ -200,11 +201,18 @@ int cli_create(int argc, char **argv)
 int cli_list(int argc, char **argv)
 {
     gboolean json = FALSE;
+    g_autofree char *connect = NULL;
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
+                              CLI_CONNECT_ENTRY(&connect), G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse_json_flag("list", NULL, "List VMs with their state and endpoints.", 0, &argc,
-                             &argv, &json, &status))
+    if (!cli_parse("list", NULL,
+                   "List VMs with their state and endpoints, and the domains of a libvirt URI "
+                   "beside them.",
+                   entries, &argc, &argv, &status) ||
+        !cli_expect_args("list", argc, 0, 0, &status))
         return status;
     GError *err = NULL;
+    g_autofree char *uri = cli_libvirt_list_uri(connect);
     g_auto(GStrv) names = vm_store_list(&err);
     if (!names)
         return cli_fail(err);
@@ -250,14 +258,15 @@ int cli_list(int argc, char **argv)
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
+    if (!json && !*names)
+        printf("No VMs of vmdesk's own yet. Create one with: vmdesk create NAME --iso PATH\n");
+    int lv_status = uri ? cli_libvirt_list(uri, json, b, *names != NULL) : 0;
     json_builder_end_object(b);
-    if (json) {
+    if (json && !lv_status) {
         g_autoptr(JsonNode) root = json_builder_get_root(b);
         cli_print_json(root);
-    } else if (!*names) {
-        printf("No VMs yet. Create one with: vmdesk create NAME --iso PATH\n");
     }
-    return 0;
+    return lv_status;
 }
 
 int cli_show(int argc, char **argv)
