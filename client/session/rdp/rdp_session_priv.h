@@ -23,6 +23,7 @@
 #include "session/rdp/rdp_session.h"
 #include "session/session_priv.h"
 
+#include <freerdp/client.h>
 #include <freerdp/client/cliprdr.h>
 #include <freerdp/client/disp.h>
 #include <freerdp/client/rail.h>
@@ -40,9 +41,10 @@ enum {
 
 typedef struct Rdp Rdp;
 
-/* FreeRDP's context with ours behind it (FreeRDP allocates ContextSize). */
+/* FreeRDP's client context with ours behind it (FreeRDP allocates
+ * ContextSize; its client code takes the context as an rdpClientContext). */
 typedef struct {
-    rdpContext context;
+    rdpClientContext common;
     Rdp *rdp;
 } VdContext;
 
@@ -94,9 +96,6 @@ void rdp_target_copy(RdpTarget *dst, const RdpTarget *src);
  * session's framebuffer sized (*@width x *@height) and filled with the first
  * picture. False when the GDI cannot be set up. */
 bool rdp_picture_start(Rdp *r, int *width, int *height);
-/* The graphics pipeline channel came or went: GFX surfaces draw into the GDI. */
-void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx);
-void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx);
 /* After disconnecting: free the GDI. */
 void rdp_picture_stop(Rdp *r);
 
