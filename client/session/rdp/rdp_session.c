@@ -18,6 +18,7 @@
 #include <freerdp/event.h>
 #include <freerdp/locale/keyboard.h>
 #include <freerdp/settings.h>
+#include <openssl/provider.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
@@ -421,11 +422,33 @@ static const SessionImpl rdp_impl = {
     .finish = rdp_finish,
 };
 
-/* FreeRDP logs through WLog to stdout: errors only, unless VMDESK_DEBUG. */
-static void quiet_freerdp_logs(void)
+/* NLA authenticates with NTLM, which needs MD4 and RC4. OpenSSL 3 keeps
+ * both in its legacy provider, which it does not load unless its system
+ * configuration says so (Debian's does not). WinPR loads it when the first
+ * connection starts, after FreeRDP has already checked, warned "NTLM support
+ * not available" and decided what it can offer; and whether a library
+ * initialises OpenSSL behind our back is not ours to rely on. So vmdesk loads
+ * it for itself, in its own process, before the first client exists: the
+ * legacy provider for MD4 and RC4 and the default one beside it (OpenSSL
+ * loads the default provider implicitly only while no provider was loaded
+ * explicitly). No system file is read or changed for this. */
+static void load_nla_crypto(void)
+{
+    if (!OSSL_PROVIDER_load(NULL, "default"))
+        vd_warn("OpenSSL's default provider does not load: RDP connections may fail");
+    if (!OSSL_PROVIDER_load(NULL, "legacy"))
+        vd_warn("OpenSSL's legacy provider (MD4, RC4) does not load: RDP servers that ask for "
+                "network level authentication (NLA) will refuse the connection; is libssl3's "
+                "ossl-modules/legacy.so installed?");
+}
+
+/* Once per process, before the first client: OpenSSL's providers for NLA,
+ * and FreeRDP's log (WLog, to stdout) to errors only, unless VMDESK_DEBUG. */
+static void rdp_process_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
+        load_nla_crypto();
         if (!g_getenv("WLOG_LEVEL"))
             WLog_SetLogLevel(WLog_GetRoot(), g_strcmp0(g_getenv("VMDESK_DEBUG"), "1") ? WLOG_FATAL : WLOG_INFO);
         g_once_init_leave(&once, 1);
@@ -434,7 +457,7 @@ static void quiet_freerdp_logs(void)
 
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
-    quiet_freerdp_logs();
+    rdp_process_init();
     Rdp *r = g_new0(Rdp, 1);
     rdp_target_copy(&r->target, target);
     Session *s = session_alloc(&rdp_impl, r, notify, data);
