@@ -128,7 +128,8 @@ unsigned rdp_display_wait_ms(Rdp *r);
 
 /* --- rdp_cert.c --- */
 
-/* Set FreeRDP's certificate callbacks on @instance (when the client is made). */
+/* Hand the server certificate to our pin, not FreeRDP's store (when the client
+ * is made). */
 void rdp_cert_register(freerdp *instance);
 
 /* --- rdp_input.c --- */
