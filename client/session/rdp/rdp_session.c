@@ -17,6 +17,7 @@
 #include <freerdp/client/rdpgfx.h>
 #include <freerdp/event.h>
 #include <freerdp/locale/keyboard.h>
+#include <freerdp/primitives.h>
 #include <freerdp/settings.h>
 #include <openssl/provider.h>
 #include <winpr/synch.h>
@@ -443,12 +444,19 @@ static void load_nla_crypto(void)
 }
 
 /* Once per process, before the first client: OpenSSL's providers for NLA,
- * and FreeRDP's log (WLog, to stdout) to errors only, unless VMDESK_DEBUG. */
+ * FreeRDP's pixel routines, and FreeRDP's log (WLog, to stdout) to errors
+ * only, unless VMDESK_DEBUG. */
 static void rdp_process_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
         load_nla_crypto();
+        /* Left to itself, FreeRDP 3 times its generic and its CPU-optimised
+         * (SSE/AVX/NEON) colour conversions against each other before the
+         * first picture: 150 ms of CPU each, over a second on a busy host.
+         * Without OpenCL (Debian builds none) the optimised ones win; take
+         * them at once. */
+        primitives_set_hints(PRIMITIVES_ONLY_CPU);
         if (!g_getenv("WLOG_LEVEL"))
             WLog_SetLogLevel(WLog_GetRoot(), g_strcmp0(g_getenv("VMDESK_DEBUG"), "1") ? WLOG_FATAL : WLOG_INFO);
         g_once_init_leave(&once, 1);
