@@ -232,8 +232,7 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_uint32(st, FreeRDP_DeviceScaleFactor, rdp_device_scale(scale));
     freerdp_settings_set_bool(st, FreeRDP_SoftwareGdi, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_SupportGraphicsPipeline, TRUE);
-    freerdp_settings_set_bool(st, FreeRDP_GfxH264, FALSE);
-    freerdp_settings_set_bool(st, FreeRDP_GfxAVC444, FALSE);
+    rdp_codec_configure(r, st);
     freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_DynamicResolutionUpdate, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_RedirectClipboard, TRUE);

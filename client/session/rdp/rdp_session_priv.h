@@ -11,6 +11,7 @@
  *   rdp_cert.c       the server's certificate against its pin (cert_pin.c)
  *   rdp_input.c      the session's inputs onto the wire
  *   rdp_rail.c       RemoteApp (rail)
+ *   rdp_codec.c      the graphics pipeline's codecs: H.264 or planar/RemoteFX
  *
  * rdp_session.c calls into the others; rdp_input.c hands inputs on to the
  * clipboard, display control and RemoteApp. None calls back: what they share
@@ -76,6 +77,7 @@ struct Rdp {
     /* RemoteApp (rdp_rail.c) */
     RailClientContext *rail;
     bool rail_started;         /* the handshake is done: programs may be launched */
+    bool rail_hidef;           /* the server's HandshakeEx chose HiDef RemoteApp */
     GQueue rail_waiting;       /* SessionInput* launches queued before the handshake */
     GHashTable *rail_icons;    /* cache id << 16 | entry -> Icon (w, h, ARGB) */
 };
@@ -136,6 +138,15 @@ void rdp_cert_register(freerdp *instance);
 
 /* Send what the session's input queue holds, in order. */
 void rdp_input_flush(Rdp *r);
+
+/* --- rdp_codec.c --- */
+
+/* Whether a session to @host announces H.264, by the rule in rdp_codec.c;
+ * @override ("h264", "planar" or NULL: the rule) is VMDESK_RDP_CODEC. Any
+ * thread. */
+bool rdp_codec_wants_h264(const char *host, const char *override);
+/* Announce the graphics pipeline's codecs by that rule. */
+void rdp_codec_configure(Rdp *r, rdpSettings *st);
 
 /* --- rdp_rail.c --- */
 
