@@ -292,7 +292,7 @@ static void test_shadow_ready(void)
     RdpProbeInfo info = {0};
     g_assert_cmpint(rdp_probe("127.0.0.1", s.shadow.port, DEF, 3000, &info, NULL), ==,
                     RDP_PROBE_READY);
-    /* FreeRDP 2.11 announces extended client data and the graphics pipeline. */
+    /* FreeRDP 3.10 announces extended client data and the graphics pipeline. */
     g_assert_cmpuint(info.server_flags, ==, 0x03);
     g_assert_cmpstr(info.detail, ==, "the server selected TLS");
     rdp_probe_info_clear(&info);
