@@ -309,6 +309,65 @@ static void test_window_keyboard_and_mouse(void)
     harness_finish(&h);
 }
 
+/* The graphics pipeline's codec (session/rdp/rdp_codec.c): to a server on
+ * this machine vmdesk announces no H.264, and FreeRDP 3's shadow server then
+ * sends no AVC; with VMDESK_RDP_CODEC=h264 it announces AVC420/AVC444, gets
+ * AVC and decodes it to the right picture. FreeRDP's GDI names the codec of
+ * each surface command at trace level. */
+static char *screenshot_codecs(Harness *h, const char *url, const char *shot, const char *codec)
+{
+    char **saved = g_strdupv(h->env);
+    h->env = g_environ_setenv(h->env, "VMDESK_DEBUG", "1", TRUE);
+    h->env = g_environ_setenv(h->env, "WLOG_LEVEL", "ERROR", TRUE);
+    h->env = g_environ_setenv(h->env, "WLOG_FILTER", "com.freerdp.gdi:TRACE", TRUE);
+    if (codec)
+        h->env = g_environ_setenv(h->env, "VMDESK_RDP_CODEC", codec, TRUE);
+    RunResult r = harness_vmdesk(h, "screenshot", url, shot, NULL);
+    g_strfreev(h->env);
+    h->env = saved;
+    if (r.status != 0)
+        g_error("vmdesk screenshot (codec %s) failed: %s%s", codec ? codec : "by rule", r.out,
+                r.err);
+    char *all = g_strconcat(r.out, r.err, NULL);
+    run_result_clear(&r);
+    return all;
+}
+
+static void test_codecs(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb x;
+    xvfb_start_screen(&x, "800x600x24");
+    g_autofree char *home = g_build_filename(h.root, "shadow", NULL);
+    Shadow s;
+    shadow_start(&s, &x, home, 0, (const char *[]){"-auth", NULL});
+    const char *root[] = {"xsetroot", "-solid", "#336699", NULL};
+    g_free(x_run(x.display, root));
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
+
+    g_autofree char *local = screenshot_codecs(&h, url, shot, NULL);
+    g_assert_nonnull(strstr(local, "graphics pipeline with planar/RemoteFX"));
+    g_assert_nonnull(strstr(local, "codec="));
+    g_assert_null(strstr(local, "codec=RDPGFX_CODECID_AVC"));
+
+    g_autofree char *avc = screenshot_codecs(&h, url, shot, "h264");
+    if (strstr(avc, "cannot decode H.264"))
+        g_error("this FreeRDP cannot decode H.264 (FreeRDP 3 from bookworm-backports can, "
+                "through FFmpeg): %s", avc);
+    g_assert_nonnull(strstr(avc, "graphics pipeline with H.264"));
+    g_assert_nonnull(strstr(avc, "codec=RDPGFX_CODECID_AVC"));
+    Image im = {0};
+    g_assert_true(image_load_png(shot, &im));
+    assert_colour_near(pixel(&im, 400, 300), ROOT_RGB, "the root window through H.264");
+    image_clear(&im);
+
+    shadow_stop(&s);
+    xvfb_stop(&x);
+    harness_finish(&h);
+}
+
 /* NLA (CredSSP): the shadow server checks an NTLM SAM file. The password
  * reaches vmdesk through a file, never its command line. */
 static void test_nla(void)
@@ -513,6 +572,7 @@ int main(int argc, char **argv)
                     test_screenshot_and_certificate_pinning);
     g_test_add_func("/rdp/shadow/window-keyboard-and-mouse", test_window_keyboard_and_mouse);
     g_test_add_func("/rdp/shadow/nla", test_nla);
+    g_test_add_func("/rdp/shadow/codecs", test_codecs);
     g_test_add_func("/rdp/shadow/window-reconnects", test_window_reconnects);
     return g_test_run();
 }
