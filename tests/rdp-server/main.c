@@ -327,14 +327,21 @@ static int listen_loopback(unsigned port, unsigned *bound, GError **error)
 /* NTLM (NLA with --sam) needs MD4 and RC4, which OpenSSL 3 keeps in its
  * legacy provider; Debian's openssl.cnf does not load it. Loading a
  * provider by hand unloads the implicit default one, so both are loaded,
- * for this process only (no system file is touched). They stay loaded
- * until exit. */
-static void load_openssl_providers(void)
+ * for this process only (no system file is touched), into @providers (2),
+ * unloaded by unload_openssl_providers at the end. */
+static void load_openssl_providers(OSSL_PROVIDER **providers)
 {
     const char *names[] = {"legacy", "default"};
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-        if (!OSSL_PROVIDER_load(NULL, names[i]))
+        if (!(providers[i] = OSSL_PROVIDER_load(NULL, names[i])))
             srv_warn("OpenSSL's %s provider did not load; NLA (--sam) will fail", names[i]);
+}
+
+static void unload_openssl_providers(OSSL_PROVIDER **providers)
+{
+    for (size_t i = 2; i-- > 0;)
+        if (providers[i])
+            OSSL_PROVIDER_unload(providers[i]);
 }
 
 /* FreeRDP's own log goes to stderr, so stdout carries only our lines. */
@@ -463,7 +470,8 @@ int main(int argc, char **argv)
     }
 
     route_wlog_to_stderr();
-    load_openssl_providers();
+    OSSL_PROVIDER *providers[2] = {NULL, NULL};
+    load_openssl_providers(providers);
     winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
     /* The codecs' first use of FreeRDP's primitives would otherwise pick
      * generic or CPU-optimised ones by a benchmark: 2 x 150 ms of work
@@ -489,6 +497,7 @@ int main(int argc, char **argv)
     }
     remove_certificate(&server.cfg, cert_dir);
     config_clear(&server.cfg);
+    unload_openssl_providers(providers);
     g_free(o.cert);
     g_free(o.key);
     g_free(o.size);

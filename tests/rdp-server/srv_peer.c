@@ -483,7 +483,11 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
             break;
         if (!client->CheckFileDescriptor(client))
             break;
-        if (!WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
+        /* Not before the channels are joined (PostConnect): libfreerdp 3.10
+         * opens drdynvc at its first call, once and only once, and a
+         * drdynvc not joined yet stays closed for the session (no disp, no
+         * audin). */
+        if (client->connected && !WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
             break;
         if (!p->disp_tried && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc") &&
             WTSVirtualChannelManagerGetDrdynvcState(p->vcm) == DRDYNVC_STATE_READY)
