@@ -35,6 +35,7 @@ typedef struct {
     SrvRail *rail;               /* RemoteApp clients with --rail */
     DispServerContext *disp;
     bool disp_tried;
+    bool size_sent;              /* --size went out in the first Demand Active */
     UINT32 disp_channel_id;      /* its dynamic channel, once opened */
     bool active;                 /* activated and not in a resize */
     bool redraw;                 /* send the picture again at the next turn */
@@ -226,8 +227,10 @@ static BOOL on_capabilities(freerdp_peer *client)
 {
     Peer *p = (Peer *)client->context;
     rdpSettings *st = client->context->settings;
-    /* Sent in the Demand Active PDU; clients that can resize take it. */
-    if (p->cfg->width) {
+    /* Sent in the Demand Active PDU; clients that can resize take it. Once:
+     * libfreerdp 3 calls this again before every reactivation (a resize). */
+    if (p->cfg->width && !p->size_sent) {
+        p->size_sent = true;
         freerdp_settings_set_uint32(st, FreeRDP_DesktopWidth, p->cfg->width);
         freerdp_settings_set_uint32(st, FreeRDP_DesktopHeight, p->cfg->height);
     }
