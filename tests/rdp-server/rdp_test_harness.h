@@ -24,7 +24,9 @@ typedef struct {
     char *display;
     GSubprocess *xvfb;  /* 1280x1024: larger than the desktops the tests use */
     GSubprocess *pulse;
-    char **env;         /* X clients and xfreerdp: DISPLAY, HOME, XDG_RUNTIME_DIR, PULSE_SERVER */
+    GSubprocess *bus;   /* the session bus xfreerdp3 finds (it would start one of its own) */
+    char **env;         /* X clients and xfreerdp3: DISPLAY, HOME, XDG_RUNTIME_DIR,
+                           PULSE_SERVER, DBUS_SESSION_BUS_ADDRESS */
     char *cert, *key;   /* PEM pair for the servers */
 } RtWorld;
 
@@ -68,7 +70,7 @@ typedef struct {
     unsigned port;
     GSubprocess *client;
     char *client_log;        /* the client's stdout and stderr */
-    const char *client_name; /* "xfreerdp", "vmdesk": for messages */
+    const char *client_name; /* "xfreerdp3", "vmdesk": for messages */
 } RtSession;
 
 /* Starts `vmdesk connect rdp://127.0.0.1:PORT ARGS...` (@args
@@ -93,8 +95,9 @@ gsize rt_log_mark(RtSession *s);
  * the line found, so successive calls check the order of events. */
 char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms);
 
-/* Starts `xfreerdp /v:127.0.0.1:PORT /cert:ignore ARGS...` (@args
- * NULL-terminated) on our display; its output goes to a log named @name. */
+/* Starts `xfreerdp3 /v:127.0.0.1:PORT /cert:ignore ARGS...` (@args
+ * NULL-terminated) on our display, with the world's session bus; its output
+ * goes to a log named @name. */
 void rt_xfreerdp_start(RtSession *s, const char *name, const char *const *args);
 
 /* Writes one command line (printf-style, without the newline) to the

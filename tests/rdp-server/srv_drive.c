@@ -2,7 +2,9 @@
  * announces a drive, the --drive-read and --drive-write operations that name
  * it run one after another (reads first): open, read in 2 KiB pieces (or
  * write), close. Every callback runs on the library's rdpdr thread. The
- * library's parser of Write replies needs srv_wts.c's repair. */
+ * library forgets that it serves drives after the client's capabilities
+ * (on_pdu puts it back), and its parser of Write replies needs srv_wts.c's
+ * repair. */
 #include "srv.h"
 
 #include <string.h>
@@ -22,6 +24,7 @@ struct SrvDrive {
     GPtrArray *ops;              /* SrvDriveOp*, borrowed */
     GPtrArray *jobs;             /* Job*, owned; rdpdr thread until the channel stops */
     bool started;                /* Start succeeded: Stop joins the thread */
+    bool client_drives;          /* the client's capabilities have a drive set */
 };
 
 struct Job {
@@ -167,6 +170,27 @@ static UINT on_drive_delete(RdpdrServerContext *ctx, UINT32 device_id)
     return CHANNEL_RC_OK;
 }
 
+/* rdpdr thread, for each capability set of the client's. */
+static UINT on_caps(RdpdrServerContext *ctx, const RDPDR_CAPABILITY_HEADER *header, size_t size,
+                    const BYTE *data)
+{
+    if (header->CapabilityType == CAP_DRIVE_TYPE)
+        ((SrvDrive *)ctx->data)->client_drives = true;
+    return CHANNEL_RC_OK;
+}
+
+/* rdpdr thread, after each PDU. libfreerdp-server3 3.10 ORs the client's
+ * capability set types (1-5) into a mask of device types (the drive bit is
+ * 8) and clears every device type missing from it: drives always. Without
+ * the bit back, OnDriveCreate is never called. */
+static UINT on_pdu(RdpdrServerContext *ctx, const RDPDR_HEADER *header, UINT error)
+{
+    if (header->Component == RDPDR_CTYP_CORE && header->PacketId == PAKID_CORE_CLIENT_CAPABILITY &&
+        ((SrvDrive *)ctx->data)->client_drives)
+        ctx->supported |= RDPDR_DTYP_FILESYSTEM;
+    return error;
+}
+
 /* Directory operations are not used; the library calls these regardless. */
 static void on_dir_done(RdpdrServerContext *ctx, void *data, UINT32 status)
 {
@@ -205,6 +229,8 @@ SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops)
     ctx->data = d;
     ctx->rdpcontext = context;
     ctx->supported = RDPDR_DTYP_FILESYSTEM; /* drives only */
+    ctx->ReceiveCaps = on_caps;
+    ctx->ReceivePDU = on_pdu;
     ctx->OnDriveCreate = on_drive_create;
     ctx->OnDriveDelete = on_drive_delete;
     ctx->OnDriveOpenFileComplete = on_open;

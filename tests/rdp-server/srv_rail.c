@@ -593,8 +593,7 @@ void srv_rail_activated(SrvRail *r)
     const UINT32 level = client_rail_level(st);
     r->hidef = freerdp_settings_get_bool(st, FreeRDP_HiDefRemoteApp) &&
                (level & RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED);
-    srv_log("rail-hidef %s info %d level 0x%x", r->hidef ? "yes" : "no",
-            freerdp_settings_get_bool(st, FreeRDP_HiDefRemoteApp) ? 1 : 0, level);
+    srv_log("rail-hidef %s", r->hidef ? "yes" : "no");
     /* The client reads it only after its own post-connect (FreeRDP stops
      * reading at activation until then), when its rail plugin listens. */
     UINT rc;
@@ -612,7 +611,7 @@ void srv_rail_activated(SrvRail *r)
     }
     r->handshake_sent = true;
     if (r->hidef)
-        srv_log("rail handshake-ex-sent 0x%x", HANDSHAKE_EX_FLAGS);
+        srv_log("rail handshake-sent ex 0x%x", HANDSHAKE_EX_FLAGS);
     else
         srv_log("rail handshake-sent");
 }

@@ -70,14 +70,14 @@ static void rail_notepad(RtSession *s, gsize *mark)
 {
     rt_xfreerdp_start(s, "rail-notepad", KEYS("/app:notepad", "/u:x", "/p:x"));
     const char *lines[] = {
-        "remoteapp-requested", "rail channel-open", "rail handshake-sent",
+        "remoteapp-requested", "rail channel-open", "rail-hidef yes", "rail handshake-sent ex 0x",
         "rail client-handshake ", "rail client-status 0x", "rail sysparam work-area 0 0 1024 768",
         "rail exec notepad", "rail exec-result notepad ok", "rail desktop hooked",
         ("rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
          "title notepad - vmdesk test"),
         "rail window-icon 0x1001 32x32 cache 0:", "rail desktop active 0x1001 zorder 0x1001"};
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
-        g_free(rt_expect_next(s, mark, lines[i], i < 3 ? CONNECT_MS : 10000));
+        g_free(rt_expect_next(s, mark, lines[i], i < 4 ? CONNECT_MS : 10000));
 
     g_autofree char *win = rt_wait_window(s, "notepad - vmdesk test", NULL, 10000);
     rt_expect_geometry(s, win, 120, 90, 640, 400, 10000);
