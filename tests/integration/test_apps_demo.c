@@ -212,9 +212,6 @@ static void launch_entry(Harness *h, const char *entry_id, const char *user)
 
     /* xterm ends in the guest: so do the window and the vmdesk process. */
     g_autofree char *agent = demo_guest_agent_socket(h, "adem");
-    const char *diag[] = {"/bin/sh", "-c", "ps -eo user,args | grep -v ' \\['; tail -40 /var/log/xrdp-sesman.log; tail -25 /var/log/xrdp.log; ls -la /home/demo; tail -20 /home/demo/.xsession-errors; true", NULL};
-    g_autofree char *dg = demo_guest_run(agent, diag, 30000);
-    g_printerr("DIAG:\n%s\n", dg);
     const char *quit[] = {"/usr/bin/pkill", "-u", user, "-f", "^/usr/bin/xterm$", NULL};
     g_free(demo_guest_run(agent, quit, 30000));
     gint64 t1 = g_get_monotonic_time();
