@@ -122,7 +122,8 @@ static void on_write(RdpdrServerContext *ctx, void *data, UINT32 status, UINT32 
 {
     Job *j = data;
     /* The library saw Length 0 (srv_wts.c's repair); the client's is kept. */
-    written = MAX(written, srv_wts_take_write_length());
+    uint32_t real = srv_wts_take_write_length();
+    written = MAX(written, real);
     if (status != STATUS_SUCCESS)
         job_failed(j, "write", status);
     else
