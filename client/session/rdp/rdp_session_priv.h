@@ -141,10 +141,10 @@ void rdp_input_flush(Rdp *r);
 
 /* --- rdp_codec.c --- */
 
-/* Whether a session to @host announces H.264, by the rule in rdp_codec.c;
- * @override ("h264", "planar" or NULL: the rule) is VMDESK_RDP_CODEC. Any
+/* Whether a session announces H.264, by the rule in rdp_codec.c; @override
+ * ("planar" turns it off; NULL or "h264": the rule) is VMDESK_RDP_CODEC. Any
  * thread. */
-bool rdp_codec_wants_h264(const char *host, const char *override);
+bool rdp_codec_wants_h264(const char *override);
 /* Announce the graphics pipeline's codecs by that rule. */
 void rdp_codec_configure(Rdp *r, rdpSettings *st);
 
