@@ -24,7 +24,7 @@ static char *absolute(const char *path)
 
 int cli_create(int argc, char **argv)
 {
-    g_autofree char *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
+    g_autofree char *arch = NULL, *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
                     *secure_boot = NULL, *kernel = NULL, *initrd = NULL, *append = NULL,
                     *import_disk = NULL, *accel = NULL, *perf = NULL, *base = NULL,
                     *on_shutdown = NULL;
@@ -33,6 +33,8 @@ int cli_create(int argc, char **argv)
     gboolean tpm = FALSE, overlay = FALSE, sparse = FALSE;
     g_auto(CliUnattend) unattend = {0};
     GOptionEntry entries[] = {
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+         "the guest's architecture: x86_64 or aarch64 (default: the host's)", "ARCH"},
         {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
         {"memory", 0, 0, G_OPTION_ARG_STRING, &memory, "RAM (default 4G)", "SIZE"},
         {"cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "virtual CPUs (default 2)", "N"},
@@ -44,7 +46,7 @@ int cli_create(int argc, char **argv)
          NULL},
         {"iso", 0, 0, G_OPTION_ARG_FILENAME, &iso, "CD image to boot/install from", "PATH"},
         {"firmware", 0, 0, G_OPTION_ARG_STRING, &firmware,
-         "uefi (default) or bios (default with --kernel)", "FW"},
+         "uefi (default) or bios (default with --kernel; on aarch64: no firmware)", "FW"},
         {"tpm", 0, 0, G_OPTION_ARG_NONE, &tpm, "a TPM 2.0 (swtpm); default for --os windows",
          NULL},
         {"secure-boot", 0, 0, G_OPTION_ARG_STRING, &secure_boot,
@@ -106,9 +108,12 @@ int cli_create(int argc, char **argv)
                     *abs_base = absolute(base);
     g_autofree char *cpus_s = cpus ? g_strdup_printf("%d", cpus) : NULL;
     g_autofree char *port_s = rdp_port ? g_strdup_printf("%d", rdp_port) : NULL;
+    VmArch host = VM_ARCH_X86_64;
+    vm_arch_host(&host);
     struct {
         const char *key, *value;
     } sets[] = {
+        {"arch", arch ? arch : vm_arch_to_string(host)},
         {"os", os},
         {"memory", memory},
         {"cpus", cpus_s},
@@ -187,8 +192,8 @@ int cli_create(int argc, char **argv)
     }
     g_autofree char *dir = vd_paths_vm_dir(name);
     g_autofree char *mem = vd_size_format(cfg->memory);
-    printf("Created VM \"%s\" (%s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
-           vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
+    printf("Created VM \"%s\" (%s %s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
+           vm_arch_to_string(cfg->arch), vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
            cfg->tpm ? ", TPM 2.0" : "", dir);
     printf("RDP will be forwarded from 127.0.0.1:%u. Start it with: vmdesk start %s\n",
            cfg->rdp_port, name);
@@ -211,7 +216,8 @@ int cli_list(int argc, char **argv)
     json_builder_set_member_name(b, "vms");
     json_builder_begin_array(b);
     if (!json && *names)
-        printf("%-20s %-12s %-6s %-21s %s\n", "NAME", "STATE", "ACCEL", "RDP", "VNC");
+        printf("%-20s %-8s %-12s %-6s %-21s %s\n", "NAME", "ARCH", "STATE", "ACCEL", "RDP",
+               "VNC");
     for (char **n = names; *n; n++) {
         g_autoptr(GError) e = NULL;
         g_autoptr(VmConfig) cfg = vm_store_load(*n, &e);
@@ -228,8 +234,8 @@ int cli_list(int argc, char **argv)
                 json_builder_add_boolean_value(b, vm_state_is_active(st->state));
                 json_builder_end_object(b);
             } else {
-                printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(VM_STATE_ERROR),
-                       "-", "-", "-");
+                printf("%-20s %-8s %-12s %-6s %-21s %s\n", *n, "-",
+                       vm_state_to_string(VM_STATE_ERROR), "-", "-", "-");
                 fprintf(stderr, "vmdesk: %s: %s%s\n", *n, e->message,
                         vm_state_is_active(st->state) ? " (its QEMU still runs)" : "");
             }
@@ -244,7 +250,8 @@ int cli_list(int argc, char **argv)
         g_autofree char *vnc = vm_runtime_path(*n, "vnc.sock");
         g_autofree char *rdp = g_strdup_printf("127.0.0.1:%u",
                                                active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
-        printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(st->state),
+        printf("%-20s %-8s %-12s %-6s %-21s %s\n", *n, vm_arch_to_string(cfg->arch),
+               vm_state_to_string(st->state),
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
@@ -309,6 +316,7 @@ int cli_show(int argc, char **argv)
            st->reason ? st->reason : "");
     if (active)
         printf("accelerator:  %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");
+    printf("arch:         %s\n", vm_arch_to_string(cfg->arch));
     printf("os:           %s\n", vm_os_to_string(cfg->os));
     printf("memory:       %s\n", mem);
     printf("cpus:         %u (performance %s)\n", cfg->cpus, vm_perf_to_string(cfg->performance));

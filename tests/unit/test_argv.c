@@ -495,7 +495,7 @@ static const char *kvm_unusable(void)
     static char *reason;
     if (!probed) {
         AccelKvmProbe p = {0};
-        accel_probe_kvm(NULL, false, &p);
+        accel_probe_kvm(VM_ARCH_X86_64, false, &p);
         if (!p.usable)
             reason = g_strdup_printf("KVM is not usable here: %s", p.reason);
         accel_kvm_probe_clear(&p);
@@ -598,7 +598,7 @@ static void test_qemu_accepts(gconstpointer data)
     g_autofree char *code = NULL;
     if (cfg->firmware == VM_FIRMWARE_UEFI) {
         g_autofree char *tmpl = NULL;
-        g_assert_true(firmware_find_ovmf(cfg->secure_boot, &code, &tmpl, &err));
+        g_assert_true(firmware_find_uefi(cfg->arch, cfg->secure_boot, &code, &tmpl, &err));
         g_assert_no_error(err);
         g_autofree char *vars = g_build_filename(vm_dir, "uefi-vars.fd", NULL);
         const char *cp[] = {"cp", tmpl, vars, NULL};
