@@ -12,6 +12,7 @@ static const QemuArch arches[] = {
         .qemu_package = "qemu-system-x86",
         .machine = "q35",
         .machine_opts = "vmport=off",
+        .hyperv = true,
         .secure_boot_smm = true,
         .has_bios = true,
         .tpm_device = "tpm-crb",
@@ -46,6 +47,7 @@ static const QemuArch arches[] = {
          * Windows on Arm wants. */
         .machine = "virt",
         .machine_opts = "gic-version=max",
+        .hyperv = false,
         /* AAVMF keeps its variables without SMM (there is none on Arm). */
         .secure_boot_smm = false,
         .has_bios = false,

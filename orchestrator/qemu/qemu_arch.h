@@ -15,6 +15,7 @@ typedef struct {
     const char *qemu_package;     /* the Debian package that has it */
     const char *machine;          /* -machine type */
     const char *machine_opts;     /* its options, "k=v,..." (always given) */
+    bool hyperv;                  /* Windows under KVM gets Hyper-V enlightenments */
     bool secure_boot_smm;         /* Secure Boot firmware needs SMM and a secure pflash */
     bool has_bios;                /* firmware=bios boots a BIOS; else it means no firmware
                                      at all (direct kernel boot only) */

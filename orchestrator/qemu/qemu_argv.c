@@ -150,7 +150,7 @@ static void add_cpu(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 {
     bool kvm = env->accel == VM_ACCEL_KVM;
     QemuOpts *o = qemu_opts_new(kvm ? "host" : "max");
-    if (kvm && cfg->os == VM_OS_WINDOWS) {
+    if (kvm && cfg->os == VM_OS_WINDOWS && a->arch->hyperv) {
         /* Hyper-V enlightenments: Windows runs markedly faster and keeps time
          * under KVM with these. TCG does not implement them. */
         static const char *const hv[] = {
