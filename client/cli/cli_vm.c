@@ -113,7 +113,6 @@ int cli_create(int argc, char **argv)
     struct {
         const char *key, *value;
     } sets[] = {
-        {"arch", arch ? arch : vm_arch_to_string(host)},
         {"os", os},
         {"memory", memory},
         {"cpus", cpus_s},
@@ -124,6 +123,8 @@ int cli_create(int argc, char **argv)
         {"kernel", abs_kernel},
         {"initrd", abs_initrd},
         {"append", append},
+        /* After firmware and kernel: a firmware-less aarch64 VM needs its kernel. */
+        {"arch", arch ? arch : vm_arch_to_string(host)},
         {"accel", accel},
         {"performance", perf},
         {"rdp-port", port_s},

@@ -14,8 +14,9 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
-    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)"},
-    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints"},
+    {"create", cli_create, "create NAME [OPTIONS]",
+     "make a new VM, x86_64 or aarch64 (disk, firmware, TPM, port)"},
+    {"list", cli_list, "list [--json]", "VMs with architecture, state, accelerator and endpoints"},
     {"show", cli_show, "show NAME [--json]", "a VM's config and live state"},
     {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)"},
     {"delete", cli_delete, "delete NAME [--keep-disks]", "remove a stopped VM"},
@@ -40,7 +41,8 @@ static const Command commands[] = {
     {"tools", cli_tools, "tools NAME install | status [--json]", "guest tools: attach the CD, ask the agent"},
     {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries"},
     {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]", "download an ISO (resumable, verified)"},
-    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
+    {"doctor", cli_doctor, "doctor [--json]",
+     "can this host run VMs, and how fast? (KVM or TCG per architecture)"},
     {"__supervise", cli_supervise, NULL, NULL},
 };
 
