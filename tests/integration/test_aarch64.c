@@ -4,7 +4,8 @@
  * one boot carries every check: create and list, start, the VNC picture
  * equals QMP screendump, the forwarded port answers, pause and resume, a
  * live snapshot saved and restored, stop by the power key, then the
- * overlay committed into its base. */
+ * overlay committed into its base. A second boot: UEFI (AAVMF) from a disk
+ * image. */
 #include "harness_vnc.h"
 #include "storage_harness.h"
 
@@ -152,9 +153,74 @@ static void test_one_boot(void)
     harness_finish(&h);
 }
 
+/* UEFI from a disk image: an ESP (FAT, made by QEMU's vvfat driver from a
+ * folder) holding the guest's kernel, an EFI application through its EFI
+ * stub, its initrd and a startup.nsh for AAVMF's UEFI Shell (the disk has
+ * no \EFI\BOOT\BOOTAA64.EFI, so the firmware comes to its shell). AAVMF
+ * runs with the VM's own copy of its variables, which it writes. */
+static void test_uefi_disk(void)
+{
+    Harness h;
+    harness_init(&h);
+    const char *guest = g_getenv("VMDESK_TEST_GUEST_ARM64_DIR");
+    g_assert_nonnull(guest);
+    g_autofree char *esp = g_build_filename(h.root, "esp", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(esp, 0700), ==, 0);
+    static const char *const files[] = {"Image", "initrd.img"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *from = g_build_filename(guest, files[i], NULL);
+        g_autofree char *to = g_build_filename(esp, files[i], NULL);
+        const char *cp[] = {"cp", from, to, NULL};
+        g_assert_cmpint(st_run(cp, NULL), ==, 0);
+    }
+    g_autofree char *nsh = g_build_filename(esp, "startup.nsh", NULL);
+    g_assert_true(g_file_set_contents(
+        nsh, "fs0:\r\n\\Image initrd=\\initrd.img console=ttyAMA0\r\n", -1, NULL));
+    g_autofree char *fat = g_strdup_printf("fat:16:%s", esp);
+    g_autofree char *img = g_build_filename(h.root, "esp.qcow2", NULL);
+    const char *conv[] = {"qemu-img", "convert", "-O", "qcow2", fat, img, NULL};
+    g_autofree char *out = NULL;
+    if (st_run(conv, &out))
+        g_error("qemu-img convert %s: %s", fat, out);
+
+    g_free(harness_ok(&h, "create", "efi", "--arch", "aarch64", "--os", "linux", "--memory",
+                      "256M", "--cpus", "2", "--import-disk", img, NULL));
+    g_autoptr(JsonObject) cfg = harness_show(&h, "efi");
+    JsonObject *c = json_object_get_object_member(cfg, "config");
+    g_assert_cmpstr(json_object_get_string_member(c, "firmware"), ==, "uefi");
+    g_autofree char *vars = st_vm_path(&h, "efi", "uefi-vars.fd");
+    g_autofree char *vars0 = NULL;
+    gsize vars_len = 0;
+    g_assert_true(g_file_get_contents(vars, &vars0, &vars_len, NULL));
+    g_assert_cmpuint(vars_len, ==, 64 << 20); /* AAVMF's variable store */
+
+    gint64 t0 = g_get_monotonic_time();
+    g_free(harness_ok(&h, "start", "efi", NULL));
+    st_wait_serial(&h, "efi", "VMDESK-GUEST-READY", BOOT_MS);
+    g_test_message("aarch64 UEFI disk boot ready %.1f s after start",
+                   (g_get_monotonic_time() - t0) / 1e6);
+    g_autoptr(JsonObject) st = harness_show(&h, "efi");
+    unsigned port = (unsigned)json_object_get_int_member(
+        json_object_get_object_member(st, "rdp"), "port");
+    g_autofree char *banner = harness_read_banner(port, 30000);
+    g_assert_cmpstr(banner, ==, "VMDESK-TEST-GUEST ready");
+    /* The kernel came from the firmware: EFI told it so. */
+    g_autofree char *serial = st_vm_path(&h, "efi", "logs/serial.log");
+    g_autofree char *log = NULL;
+    g_assert_true(g_file_get_contents(serial, &log, NULL, NULL));
+    g_assert_nonnull(strstr(log, "EFI stub"));
+    g_free(harness_ok(&h, "stop", "efi", "--force", NULL));
+    /* The firmware kept its state in the VM's own store. */
+    g_autofree char *vars1 = NULL;
+    g_assert_true(g_file_get_contents(vars, &vars1, &vars_len, NULL));
+    g_assert_cmpint(memcmp(vars0, vars1, vars_len), !=, 0);
+    harness_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/aarch64/one-boot", test_one_boot);
+    g_test_add_func("/aarch64/uefi-disk", test_uefi_disk);
     return g_test_run();
 }
