@@ -145,12 +145,12 @@ bool accel_probe_run(VmArch arch, const char *accel, char **reason)
      * uninitialized (clang refuses to compile the jump otherwise). */
     g_autoptr(GError) err = NULL;
     g_autofree char *seen = NULL;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
     bool ok = false;
     if (!g_file_set_contents(fw, (const char *)*spec->image, *spec->len, NULL)) {
         *reason = g_strdup("cannot write the KVM probe firmware");
         goto out;
     }
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
     const char *const head[] = {qemu, "-accel", accel};
     const char *const tail[] = {"-nodefaults", "-no-user-config", "-display", "none",
                                 "-no-reboot", "-m", "32", "-bios", fw, spec->log_option,

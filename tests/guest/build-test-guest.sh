@@ -359,22 +359,18 @@ visit() {
     ORDER+=("$name")
 }
 
-for w in $WANTED; do
-    name=${w%%:*} sym=${w#*:}
+# want MODULE:SYMBOL required|optional
+want() {
+    local name=${1%%:*} sym=${1#*:}
     case "$(kconfig "$sym")" in
         y) log "CONFIG_$sym=y: $name is built in" ;;
         m) visit "$name" ;;
-        *) die "CONFIG_$sym is neither =y nor =m in $KVER: the guest cannot have $name" ;;
+        *) [ "$2" = optional ] || die "CONFIG_$sym is neither =y nor =m in $KVER: the guest cannot have $name"
+           log "CONFIG_$sym is not set: no $name in the guest" ;;
     esac
-done
-for w in $WANTED_OPTIONAL; do
-    name=${w%%:*} sym=${w#*:}
-    case "$(kconfig "$sym")" in
-        y) log "CONFIG_$sym=y: $name is built in" ;;
-        m) visit "$name" ;;
-        *) log "CONFIG_$sym is not set: no $name in the guest" ;;
-    esac
-done
+}
+for w in $WANTED; do want "$w" required; done
+for w in $WANTED_OPTIONAL; do want "$w" optional; done
 BASE_ORDER=("${ORDER[@]}")
 log "modules (load order): ${BASE_ORDER[*]:-none}"
 

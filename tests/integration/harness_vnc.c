@@ -4,6 +4,19 @@
 
 #include "qemu/qmp_client.h"
 #include "qemu/qmp_cmd.h"
+#include "session/vnc/vnc_session.h"
+
+Session *vnc_connect_vm(Harness *h, const char *name)
+{
+    VncTarget t = {.socket_path = g_build_filename(h->root, "run", "vmdesk", name, "vnc.sock",
+                                                   NULL)};
+    Session *s = vnc_session_create(&t, NULL, NULL);
+    vnc_target_clear(&t);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(session_connect(s, &err));
+    g_assert_no_error(err);
+    return s;
+}
 
 /* Pixels that differ, and their bounding box. */
 int vnc_image_diff(const Image *a, const uint32_t *b, int *bw, int *bh)

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+/* A VNC session connected to running VM @name's socket (asserts). */
+Session *vnc_connect_vm(Harness *h, const char *name);
 /* Pixels of @a and @b (same size, 0x00RRGGBB) that differ, and their
  * bounding box's size in *@bw x *@bh. */
 int vnc_image_diff(const Image *a, const uint32_t *b, int *bw, int *bh);

@@ -15,20 +15,6 @@
 
 #define BOOT_MS 240000
 
-static JsonObject *list_entry(Harness *h, const char *name, JsonParser *p)
-{
-    g_autofree char *out = harness_ok(h, "list", "--json", NULL);
-    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
-    JsonArray *a = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
-                                                "vms");
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        JsonObject *o = json_array_get_object_element(a, i);
-        if (!strcmp(json_object_get_string_member(o, "name"), name))
-            return o;
-    }
-    return NULL;
-}
-
 static void test_one_boot(void)
 {
     Harness h;
@@ -50,10 +36,10 @@ static void test_one_boot(void)
     g_assert_nonnull(strstr(created, "aarch64 linux"));
     {
         g_autoptr(JsonParser) p = json_parser_new();
-        g_assert_cmpstr(json_object_get_string_member(list_entry(&h, "pc", p), "arch"), ==,
+        g_assert_cmpstr(json_object_get_string_member(harness_list_entry(&h, "pc", p), "arch"), ==,
                         "x86_64");
         g_autoptr(JsonParser) q = json_parser_new();
-        g_assert_cmpstr(json_object_get_string_member(list_entry(&h, "arm", q), "arch"), ==,
+        g_assert_cmpstr(json_object_get_string_member(harness_list_entry(&h, "arm", q), "arch"), ==,
                         "aarch64");
         g_autofree char *text = harness_ok(&h, "list", NULL);
         g_assert_nonnull(strstr(text, "aarch64"));
@@ -68,13 +54,7 @@ static void test_one_boot(void)
 
     gint64 t0 = g_get_monotonic_time();
     g_free(harness_ok(&h, "start", "arm", NULL));
-    VncTarget t = {.socket_path = g_build_filename(h.root, "run", "vmdesk", "arm", "vnc.sock",
-                                                   NULL)};
-    Session *s = vnc_session_create(&t, NULL, NULL);
-    vnc_target_clear(&t);
-    g_autoptr(GError) err = NULL;
-    g_assert_true(session_connect(s, &err));
-    g_assert_no_error(err);
+    Session *s = vnc_connect_vm(&h, "arm");
 
     g_autoptr(JsonObject) st = harness_show(&h, "arm");
     g_assert_cmpstr(json_object_get_string_member(st, "accelerator"), ==, "tcg");
@@ -114,7 +94,7 @@ static void test_one_boot(void)
 
     /* A live snapshot: the guest changes its disk, the restore brings the
      * mark back and the guest runs on. */
-    g_autofree char *overlay = st_vm_path(&h, "arm", "disk.qcow2");
+    g_autofree char *overlay = st_vm_path(&h, "arm", "overlay.qcow2");
     g_autofree char *saved = harness_ok(&h, "snapshot", "arm", "save", "s1", NULL);
     g_assert_nonnull(strstr(saved, "live"));
     st_guest_shell(&h, "arm",

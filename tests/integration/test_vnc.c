@@ -28,14 +28,7 @@ static Session *start_vm_session(Harness *h, const char *name)
 {
     harness_create_guest(h, name, NULL, NULL);
     g_free(harness_ok(h, "start", name, NULL));
-    VncTarget t = {.socket_path = g_build_filename(h->root, "run", "vmdesk", name, "vnc.sock",
-                                                   NULL)};
-    Session *s = vnc_session_create(&t, NULL, NULL);
-    vnc_target_clear(&t);
-    g_autoptr(GError) err = NULL;
-    g_assert_true(session_connect(s, &err));
-    g_assert_no_error(err);
-    return s;
+    return vnc_connect_vm(h, name);
 }
 
 static void test_qemu_unix_and_resize(void)
