@@ -393,8 +393,18 @@ int cli_set(int argc, char **argv)
         } else {
             a = g_strdup(argv[i]);
         }
+        VmArch was = cfg->arch;
         if (!vm_config_set(cfg, a, running, &next, &err))
             return cli_fail(err);
+        if (cfg->arch != was) {
+            /* The disk's OS and the firmware's variable store belong to one
+             * architecture. */
+            g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                        "arch is chosen at create: %s's disk and UEFI variables are %s's; "
+                        "create another VM with --arch %s",
+                        cfg->name, vm_arch_to_string(was), vm_arch_to_string(cfg->arch));
+            return cli_fail(err);
+        }
         later |= next;
         if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
             GArray *ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
