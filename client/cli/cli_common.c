@@ -109,6 +109,8 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, cfg->name);
+    json_builder_set_member_name(b, "arch");
+    json_builder_add_string_value(b, vm_arch_to_string(cfg->arch));
     json_builder_set_member_name(b, "state");
     json_builder_add_string_value(b, vm_state_to_string(st->state));
     json_builder_set_member_name(b, "idle");

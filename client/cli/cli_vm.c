@@ -27,7 +27,7 @@ static char *absolute(const char *path)
 
 int cli_create(int argc, char **argv)
 {
-    g_autofree char *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
+    g_autofree char *arch = NULL, *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
                     *secure_boot = NULL, *kernel = NULL, *initrd = NULL, *append = NULL,
                     *import_disk = NULL, *accel = NULL, *perf = NULL, *base = NULL,
                     *on_shutdown = NULL;
@@ -36,6 +36,8 @@ int cli_create(int argc, char **argv)
     gboolean tpm = FALSE, overlay = FALSE, sparse = FALSE;
     g_auto(CliUnattend) unattend = {0};
     GOptionEntry entries[] = {
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+         "the guest's architecture: x86_64 or aarch64 (default: the host's)", "ARCH"},
         {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
         {"memory", 0, 0, G_OPTION_ARG_STRING, &memory, "RAM (default 4G)", "SIZE"},
         {"cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "virtual CPUs (default 2)", "N"},
@@ -47,7 +49,7 @@ int cli_create(int argc, char **argv)
          NULL},
         {"iso", 0, 0, G_OPTION_ARG_FILENAME, &iso, "CD image to boot/install from", "PATH"},
         {"firmware", 0, 0, G_OPTION_ARG_STRING, &firmware,
-         "uefi (default) or bios (default with --kernel)", "FW"},
+         "uefi (default) or bios (default with --kernel; on aarch64: no firmware)", "FW"},
         {"tpm", 0, 0, G_OPTION_ARG_NONE, &tpm, "a TPM 2.0 (swtpm); default for --os windows",
          NULL},
         {"secure-boot", 0, 0, G_OPTION_ARG_STRING, &secure_boot,
@@ -109,6 +111,8 @@ int cli_create(int argc, char **argv)
                     *abs_base = absolute(base);
     g_autofree char *cpus_s = cpus ? g_strdup_printf("%d", cpus) : NULL;
     g_autofree char *port_s = rdp_port ? g_strdup_printf("%d", rdp_port) : NULL;
+    VmArch host = VM_ARCH_X86_64;
+    vm_arch_host(&host);
     struct {
         const char *key, *value;
     } sets[] = {
@@ -122,6 +126,8 @@ int cli_create(int argc, char **argv)
         {"kernel", abs_kernel},
         {"initrd", abs_initrd},
         {"append", append},
+        /* After firmware and kernel: a firmware-less aarch64 VM needs its kernel. */
+        {"arch", arch ? arch : vm_arch_to_string(host)},
         {"accel", accel},
         {"performance", perf},
         {"rdp-port", port_s},
@@ -190,8 +196,8 @@ int cli_create(int argc, char **argv)
     }
     g_autofree char *dir = vd_paths_vm_dir(name);
     g_autofree char *mem = vd_size_format(cfg->memory);
-    printf("Created VM \"%s\" (%s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
-           vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
+    printf("Created VM \"%s\" (%s %s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
+           vm_arch_to_string(cfg->arch), vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
            cfg->tpm ? ", TPM 2.0" : "", dir);
     printf("RDP will be forwarded from 127.0.0.1:%u. Start it with: vmdesk start %s\n",
            cfg->rdp_port, name);
@@ -221,7 +227,8 @@ int cli_list(int argc, char **argv)
     json_builder_set_member_name(b, "vms");
     json_builder_begin_array(b);
     if (!json && *names)
-        printf("%-20s %-12s %-6s %-21s %s\n", "NAME", "STATE", "ACCEL", "RDP", "VNC");
+        printf("%-20s %-8s %-12s %-6s %-21s %s\n", "NAME", "ARCH", "STATE", "ACCEL", "RDP",
+               "VNC");
     for (char **n = names; *n; n++) {
         g_autoptr(GError) e = NULL;
         g_autoptr(VmConfig) cfg = vm_store_load(*n, &e);
@@ -238,8 +245,8 @@ int cli_list(int argc, char **argv)
                 json_builder_add_boolean_value(b, vm_state_is_active(st->state));
                 json_builder_end_object(b);
             } else {
-                printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(VM_STATE_ERROR),
-                       "-", "-", "-");
+                printf("%-20s %-8s %-12s %-6s %-21s %s\n", *n, "-",
+                       vm_state_to_string(VM_STATE_ERROR), "-", "-", "-");
                 fprintf(stderr, "vmdesk: %s: %s%s\n", *n, e->message,
                         vm_state_is_active(st->state) ? " (its QEMU still runs)" : "");
             }
@@ -254,7 +261,8 @@ int cli_list(int argc, char **argv)
         g_autofree char *vnc = vm_runtime_path(*n, "vnc.sock");
         g_autofree char *rdp = g_strdup_printf("127.0.0.1:%u",
                                                active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
-        printf("%-20s %-12s %-6s %-21s %s\n", *n, cli_state_text(st),
+        printf("%-20s %-8s %-12s %-6s %-21s %s\n", *n, vm_arch_to_string(cfg->arch),
+               cli_state_text(st),
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
@@ -326,6 +334,7 @@ int cli_show(int argc, char **argv)
            st->reason ? st->reason : "");
     if (active)
         printf("accelerator:  %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");
+    printf("arch:         %s\n", vm_arch_to_string(cfg->arch));
     printf("os:           %s\n", vm_os_to_string(cfg->os));
     printf("memory:       %s\n", mem);
     printf("cpus:         %u (performance %s)\n", cfg->cpus, vm_perf_to_string(cfg->performance));
@@ -416,8 +425,18 @@ int cli_set(int argc, char **argv)
         } else {
             a = g_strdup(argv[i]);
         }
+        VmArch was = cfg->arch;
         if (!vm_config_set(cfg, a, running, &next, &err))
             return cli_fail(err);
+        if (cfg->arch != was) {
+            /* The disk's OS and the firmware's variable store belong to one
+             * architecture. */
+            g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                        "arch is chosen at create: %s's disk and UEFI variables are %s's; "
+                        "create another VM with --arch %s",
+                        cfg->name, vm_arch_to_string(was), vm_arch_to_string(cfg->arch));
+            return cli_fail(err);
+        }
         /* The supervisor reads idle-suspend again below: it applies now. */
         if (g_str_has_prefix(a, "idle-suspend="))
             reload = running;

@@ -10,9 +10,9 @@
  * the manual pages and shell completions (tools/gen-reference), which take
  * each command's options from its own `--help`. */
 static const CliCommand commands[] = {
-    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)",
+    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM, x86_64 or aarch64 (disk, firmware, TPM, port)", NULL, NULL},
+    {"list", cli_list, "list [--json]", "VMs with architecture, state, accelerator and endpoints",
      NULL, NULL},
-    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints", NULL, NULL},
     {"show", cli_show, "show NAME [--json]", "a VM's config and live state",
      .operands = "vm"},
     {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)",
@@ -65,7 +65,8 @@ static const CliCommand commands[] = {
      .verbs = "list install remove", .operands = "verb vm"},
     {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]",
      "download an ISO (resumable, verified)", NULL, NULL},
-    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?", NULL, NULL},
+    {"doctor", cli_doctor, "doctor [--json]",
+     "can this host run VMs, and how fast? (KVM or TCG per architecture)", NULL, NULL},
     {"__supervise", cli_supervise, NULL, NULL, NULL, NULL},
     {"__complete", cli_complete, NULL, NULL, NULL, NULL},
 };

@@ -7,6 +7,7 @@
 #include "common/test_hook.h"
 #include "qemu/firmware.h"
 #include "qemu/json_lines.h"
+#include "qemu/qemu_arch.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp_client.h"
 #include "qemu/qmp_cmd.h"
@@ -425,7 +426,7 @@ static char *quote_argv(char **argv)
 static bool ensure_uefi_vars(Supervisor *s, char **code, GError **error)
 {
     g_autofree char *tmpl = NULL;
-    if (!firmware_find_ovmf(s->cfg->secure_boot, code, &tmpl, error))
+    if (!firmware_find_uefi(s->cfg->arch, s->cfg->secure_boot, code, &tmpl, error))
         return false;
     if (g_file_test(s->uefi_vars, G_FILE_TEST_EXISTS))
         return true;
@@ -444,7 +445,7 @@ static bool start_qemu(Supervisor *s, GError **error)
         return false;
     }
     QemuArgvEnv env = {
-        .qemu_binary = g_getenv("VMDESK_QEMU") ? g_getenv("VMDESK_QEMU") : "qemu-system-x86_64",
+        .qemu_binary = qemu_arch_binary(s->cfg->arch),
         .vm_dir = s->vm_dir,
         .runtime_dir = s->runtime_dir,
         .accel = s->opts->accel,

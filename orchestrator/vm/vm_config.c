@@ -52,12 +52,28 @@ static const char *const fw_names[] = {"bios", "uefi", NULL};
 static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
 static const char *const perf_names[] = {"standard", "powersave", "turbo", NULL};
 static const char *const on_shutdown_names[] = {"keep", "commit", "discard", "ask", NULL};
+static const char *const arch_names[] = {"x86_64", "aarch64", NULL};
 
 const char *vm_os_to_string(VmOs os) { return os_names[os]; }
 const char *vm_firmware_to_string(VmFirmware fw) { return fw_names[fw]; }
 const char *vm_accel_to_string(VmAccel accel) { return accel_names[accel]; }
 const char *vm_perf_to_string(VmPerf perf) { return perf_names[perf]; }
 const char *vm_on_shutdown_to_string(VmOnShutdown v) { return on_shutdown_names[v]; }
+const char *vm_arch_to_string(VmArch arch) { return arch_names[arch]; }
+
+bool vm_arch_host(VmArch *out)
+{
+#if defined(__x86_64__)
+    *out = VM_ARCH_X86_64;
+    return true;
+#elif defined(__aarch64__)
+    *out = VM_ARCH_AARCH64;
+    return true;
+#else
+    (void)out;
+    return false;
+#endif
+}
 
 /* "KEY: "VALUE" WHAT", the value quoted (it may be anything the user or the
  * file held). Returns false. */
@@ -209,6 +225,7 @@ typedef struct {
 } KeyInfo;
 
 static const KeyInfo keys[] = {
+    {"arch", KEY_SCALAR, true},
     {"os", KEY_SCALAR, false},
     {"memory", KEY_SCALAR, false},
     {"cpus", KEY_SCALAR, false},
@@ -257,7 +274,11 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
     int e;
     if (!check_value(key, value, error))
         return false;
-    if (!strcmp(key, "os")) {
+    if (!strcmp(key, "arch")) {
+        if (!parse_enum(key, value, arch_names, &e, error))
+            return false;
+        cfg->arch = (VmArch)e;
+    } else if (!strcmp(key, "os")) {
         if (!parse_enum(key, value, os_names, &e, error))
             return false;
         cfg->os = (VmOs)e;
@@ -444,6 +465,12 @@ bool vm_config_validate(const VmConfig *cfg, GError **error)
                     "Secure Boot needs UEFI firmware: set firmware=uefi or secure-boot=off");
         return false;
     }
+    if (cfg->arch == VM_ARCH_AARCH64 && cfg->firmware == VM_FIRMWARE_BIOS && !cfg->kernel) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "aarch64 VMs have no BIOS: set firmware=uefi, or boot a kernel directly "
+                    "(kernel=PATH; firmware=bios then means no firmware at all)");
+        return false;
+    }
     if (cfg->cds && g_strv_length(cfg->cds) > VM_EXTRA_CDS_MAX) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "cd: at most %d extra CD drives (the SATA controller has six ports)",
@@ -501,6 +528,10 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *mem = vd_size_format(cfg->memory);
     g_key_file_set_string(kf, GROUP, "name", cfg->name);
+    /* Only when not x86_64: configs from before the key stay byte for byte
+     * the same, and a config without it means x86_64. */
+    if (cfg->arch != VM_ARCH_X86_64)
+        g_key_file_set_string(kf, GROUP, "arch", vm_arch_to_string(cfg->arch));
     g_key_file_set_string(kf, GROUP, "os", vm_os_to_string(cfg->os));
     g_key_file_set_string(kf, GROUP, "memory", mem);
     g_key_file_set_integer(kf, GROUP, "cpus", (int)cfg->cpus);

@@ -12,6 +12,9 @@ typedef enum { VM_OS_LINUX, VM_OS_WINDOWS, VM_OS_OTHER } VmOs;
 typedef enum { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI } VmFirmware;
 typedef enum { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG } VmAccel;
 typedef enum { VM_PERF_STANDARD, VM_PERF_POWERSAVE, VM_PERF_TURBO } VmPerf;
+/* The guest's architecture (config key arch): what QEMU emulates, its
+ * machine and devices (qemu/qemu_arch.h). */
+typedef enum { VM_ARCH_X86_64, VM_ARCH_AARCH64 } VmArch;
 /* What the supervisor does with an overlay (and the UEFI variables and TPM
  * state beside it) when the guest has shut down: see storage/vm_overlay.h. */
 typedef enum {
@@ -27,6 +30,7 @@ typedef enum {
 
 typedef struct {
     char *name;
+    VmArch arch;          /* a config without the key is x86_64 (the only one before it) */
     VmOs os;
     uint64_t memory;      /* bytes */
     unsigned cpus;
@@ -122,6 +126,10 @@ const char *vm_firmware_to_string(VmFirmware fw);
 const char *vm_accel_to_string(VmAccel accel);
 const char *vm_perf_to_string(VmPerf perf);
 const char *vm_on_shutdown_to_string(VmOnShutdown v);
+const char *vm_arch_to_string(VmArch arch);
+/* The architecture of the host vmdesk runs on; *@out unchanged and false
+ * when vmdesk runs guests of neither architecture natively. */
+bool vm_arch_host(VmArch *out);
 bool vm_accel_from_string(const char *s, VmAccel *out, GError **error);
 
 /* Parse and validate a config file's contents; @origin names it in errors. */

@@ -176,6 +176,20 @@ char *harness_ok(Harness *h, const char *arg0, ...)
     return r.out;
 }
 
+JsonObject *harness_list_entry(Harness *h, const char *name, JsonParser *p)
+{
+    g_autofree char *out = harness_ok(h, "list", "--json", NULL);
+    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
+    JsonArray *vms = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
+                                                  "vms");
+    for (guint i = 0; i < json_array_get_length(vms); i++) {
+        JsonObject *o = json_array_get_object_element(vms, i);
+        if (!g_strcmp0(json_object_get_string_member(o, "name"), name))
+            return o;
+    }
+    return NULL;
+}
+
 JsonObject *harness_show(Harness *h, const char *name)
 {
     g_autofree char *out = harness_ok(h, "show", name, "--json", NULL);

@@ -30,6 +30,9 @@ RunResult harness_vmdesk_argv(Harness *h, const char *const *args);
 RunResult harness_vmdesk(Harness *h, const char *arg0, ...) G_GNUC_NULL_TERMINATED;
 /* Like harness_vmdesk, asserting exit status 0, returns stdout (caller frees). */
 char *harness_ok(Harness *h, const char *arg0, ...) G_GNUC_NULL_TERMINATED;
+/* VM @name's object in `vmdesk list --json`, parsed into @p (owned by it),
+ * or NULL. */
+JsonObject *harness_list_entry(Harness *h, const char *name, JsonParser *p);
 /* Parsed `vmdesk show NAME --json` (caller unrefs). */
 JsonObject *harness_show(Harness *h, const char *name);
 /* Create a test-guest VM with @extra_append added to the kernel command line. */

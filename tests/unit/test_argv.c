@@ -10,7 +10,9 @@
 #include "common/error.h"
 #include "common/spawn.h"
 #include "qemu/accel.h"
+#include "qemu/accel_priv.h"
 #include "qemu/firmware.h"
+#include "qemu/qemu_arch.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qemu_opts.h"
 #include "qemu/qmp_client.h"
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define AAVMF_CODE "/usr/share/AAVMF/AAVMF_CODE.fd"
 
 typedef struct {
     const char *name;
@@ -38,6 +41,8 @@ static const ArgvCase cases[] = {
     {"comma-path", VM_ACCEL_TCG},     {"powersave", VM_ACCEL_TCG},
     {"turbo", VM_ACCEL_KVM},          {"windows-unattended", VM_ACCEL_TCG},
     {"linux-devices", VM_ACCEL_TCG},
+    {"aarch64-uefi-tcg", VM_ACCEL_TCG}, {"aarch64-kernel", VM_ACCEL_TCG},
+    {"aarch64-windows-tpm", VM_ACCEL_TCG},
 };
 
 static VmConfig *load_case(const char *name)
@@ -63,12 +68,14 @@ static void golden_env_init(GoldenEnv *g, const ArgvCase *c, const VmConfig *cfg
     g->vm_dir = g_strconcat("/vms/", c->name, NULL);
     g->runtime_dir = g_strconcat("/run/vmdesk/", c->name, NULL);
     g->env = (QemuArgvEnv){
-        .qemu_binary = "qemu-system-x86_64",
+        .qemu_binary = qemu_arch_get(cfg->arch)->qemu_binary,
         .vm_dir = g->vm_dir,
         .runtime_dir = g->runtime_dir,
         .accel = c->accel,
         .host_cpus = 8,
-        .ovmf_code = cfg->firmware == VM_FIRMWARE_UEFI ? OVMF_CODE : NULL,
+        .ovmf_code = cfg->firmware != VM_FIRMWARE_UEFI     ? NULL
+                     : cfg->arch == VM_ARCH_AARCH64 ? AAVMF_CODE
+                                                    : OVMF_CODE,
         .supervisor_qmp_fd = 3,
     };
 }
@@ -307,6 +314,48 @@ static void test_case_semantics(void)
     g_assert_true(has_pair(wu, "-blockdev", "driver=raw,file=cd3-media-file,node-name=cd3-media,"
                                             "read-only=on"));
     g_assert_true(has_pair(wu, "-device", "tpm-crb,tpmdev=tpm0"));
+
+    /* aarch64: the virt machine, AAVMF in pflash, no IDE (CDs on
+     * virtio-scsi), no PS/2 (a USB keyboard), virtio-gpu for Linux. */
+    g_auto(GStrv) au = build_case(&cases[8]);
+    g_assert_cmpstr(au[0], ==, "qemu-system-aarch64");
+    g_assert_cmpstr(opt_value(au, "-machine"), ==,
+                    "virt,gic-version=max,pflash0=fw-code,pflash1=fw-vars");
+    g_assert_cmpstr(opt_value(au, "-cpu"), ==, "max");
+    g_assert_true(has_pair(au, "-blockdev", "driver=file,filename=" AAVMF_CODE
+                                            ",node-name=fw-code-file,read-only=on"));
+    g_assert_true(has_pair(au, "-blockdev", "driver=file,filename=/vms/aarch64-uefi-tcg/uefi-vars.fd"
+                                            ",node-name=fw-vars-file,discard=unmap"));
+    g_assert_true(has_pair(au, "-device", "virtio-gpu-pci"));
+    g_assert_true(has_pair(au, "-device", "usb-kbd,bus=usb.0"));
+    g_assert_true(has_pair(au, "-device", "usb-tablet,bus=usb.0"));
+    g_assert_true(has_pair(au, "-device", "virtio-scsi-pci,id=scsi0"));
+    g_assert_true(has_pair(au, "-device", "scsi-cd,id=cd0,bus=scsi0.0,drive=cd0-media,bootindex=2"));
+    g_assert_true(has_pair(au, "-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
+    g_assert_false(any_contains(au, "ide"));
+    g_assert_false(any_contains(au, "VGA"));
+
+    g_auto(GStrv) ak = build_case(&cases[9]);
+    g_assert_cmpstr(opt_value(ak, "-machine"), ==, "virt,gic-version=max");
+    g_assert_false(any_contains(ak, "pflash"));
+    g_assert_cmpstr(opt_value(ak, "-kernel"), ==, "/srv/boot/vmlinuz-6.1.0-27-arm64");
+    g_assert_cmpstr(opt_value(ak, "-append"), ==, "console=ttyAMA0 quiet");
+    g_assert_true(has_pair(ak, "-device", "ramfb"));
+    g_assert_true(has_pair(ak, "-device", "scsi-cd,id=cd0,bus=scsi0.0,bootindex=2"));
+
+    /* Windows on Arm: Secure Boot without SMM, TPM on tpm-tis-device,
+     * NVMe in-box, no Hyper-V flags, extra CDs on the same SCSI bus. */
+    g_auto(GStrv) aw = build_case(&cases[10]);
+    g_assert_cmpstr(opt_value(aw, "-machine"), ==,
+                    "virt,gic-version=max,pflash0=fw-code,pflash1=fw-vars");
+    g_assert_false(any_contains(aw, "smm"));
+    g_assert_false(any_contains(aw, "cfi.pflash01"));
+    g_assert_true(has_pair(aw, "-device", "tpm-tis-device,tpmdev=tpm0"));
+    g_assert_true(has_pair(aw, "-device", "nvme,drive=disk0,serial=disk0,bootindex=1"));
+    g_assert_true(has_pair(aw, "-device", "virtio-net-pci,netdev=net0"));
+    g_assert_true(has_pair(aw, "-device", "ramfb"));
+    g_assert_true(has_pair(aw, "-device", "scsi-cd,id=cd1,bus=scsi0.0,drive=cd1-media"));
+    g_assert_cmpstr(opt_value(aw, "-cpu"), ==, "max");
 }
 
 static void test_vcpus(void)
@@ -518,7 +567,7 @@ static const char *kvm_unusable(void)
     static char *reason;
     if (!probed) {
         AccelKvmProbe p = {0};
-        accel_probe_kvm(NULL, false, &p);
+        accel_probe_kvm(VM_ARCH_X86_64, false, &p);
         if (!p.usable)
             reason = g_strdup_printf("KVM is not usable here: %s", p.reason);
         accel_kvm_probe_clear(&p);
@@ -558,6 +607,7 @@ static void test_qemu_accepts(gconstpointer data)
     /* Missing programs fail: tools/install-deps installs them, and a skip
      * would hide a broken install in CI. */
     g_assert_true(tu_have_program("qemu-system-x86_64"));
+    g_assert_true(tu_have_program("qemu-system-aarch64"));
     if (c->accel == VM_ACCEL_KVM && kvm_unusable()) {
         g_test_skip(kvm_unusable());
         return;
@@ -630,7 +680,7 @@ static void test_qemu_accepts(gconstpointer data)
     g_autofree char *code = NULL;
     if (cfg->firmware == VM_FIRMWARE_UEFI) {
         g_autofree char *tmpl = NULL;
-        g_assert_true(firmware_find_ovmf(cfg->secure_boot, &code, &tmpl, &err));
+        g_assert_true(firmware_find_uefi(cfg->arch, cfg->secure_boot, &code, &tmpl, &err));
         g_assert_no_error(err);
         g_autofree char *vars = g_build_filename(vm_dir, "uefi-vars.fd", NULL);
         const char *cp[] = {"cp", tmpl, vars, NULL};
@@ -655,7 +705,7 @@ static void test_qemu_accepts(gconstpointer data)
     }
 
     QemuArgvEnv env = {
-        .qemu_binary = "qemu-system-x86_64",
+        .qemu_binary = qemu_arch_binary(cfg->arch),
         .vm_dir = vm_dir,
         .runtime_dir = run,
         .accel = c->accel,
@@ -892,6 +942,39 @@ static void test_overlay_chain(gconstpointer data)
     tu_rm_rf(tmp);
 }
 
+/* Both probe firmware images run to the end under TCG: the KVM probe can
+ * only fail because of KVM, never because of its firmware. And KVM is never
+ * offered for a guest of another architecture than the host's. */
+static void test_probe_firmware(void)
+{
+    g_assert_true(tu_have_program("qemu-system-x86_64"));
+    g_assert_true(tu_have_program("qemu-system-aarch64"));
+    for (VmArch arch = VM_ARCH_X86_64; arch <= VM_ARCH_AARCH64; arch++) {
+        g_autofree char *reason = NULL;
+        bool ok = accel_probe_run(arch, "tcg", &reason);
+        g_test_message("%s probe under TCG: %s", vm_arch_to_string(arch), reason);
+        if (!ok)
+            g_error("the %s probe firmware failed under TCG: %s", vm_arch_to_string(arch),
+                    reason);
+    }
+    VmArch host, other;
+    g_assert_true(vm_arch_host(&host));
+    other = host == VM_ARCH_X86_64 ? VM_ARCH_AARCH64 : VM_ARCH_X86_64;
+    AccelKvmProbe p;
+    accel_probe_kvm(other, false, &p);
+    g_assert_false(p.usable);
+    g_assert_nonnull(strstr(p.reason, "host's own architecture"));
+    accel_kvm_probe_clear(&p);
+    VmAccel got;
+    g_autofree char *why = NULL;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(accel_resolve(VM_ACCEL_AUTO, other, &got, &why, &err));
+    g_assert_cmpint(got, ==, VM_ACCEL_TCG);
+    g_assert_nonnull(strstr(why, "software emulation"));
+    g_assert_false(accel_resolve(VM_ACCEL_KVM, other, &got, &why, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_STATE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -904,6 +987,7 @@ int main(int argc, char **argv)
     g_test_add_func("/argv/vcpus", test_vcpus);
     g_test_add_func("/argv/runtime-path", test_runtime_path);
     g_test_add_func("/argv/no-ovmf", test_no_ovmf);
+    g_test_add_func("/accel/probe-firmware", test_probe_firmware);
     g_test_add_func("/argv/control-chars", test_control_chars);
     g_test_add_func("/argv/qemu-opts", test_opts);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -419,9 +419,33 @@ static void test_set_each_key(void)
     set_ok(c, "base=");
     g_assert_null(c->base);
 
+    /* The architecture: only stopped; saved only when not x86_64 (what a
+     * config without the key means); aarch64 has no BIOS to boot a disk. */
+    g_assert_cmpint(c->arch, ==, VM_ARCH_X86_64);
+    {
+        g_autofree char *data = vm_config_to_data(c, NULL);
+        g_assert_null(strstr(data, "arch="));
+    }
+    set_fails(c, "arch=aarch64", true, VD_ERROR_STATE, "cannot change while the VM runs");
+    set_fails(c, "arch=arm64", false, VD_ERROR_INVALID, "x86_64|aarch64");
+    set_ok(c, "arch=aarch64");
+    g_assert_cmpint(c->arch, ==, VM_ARCH_AARCH64);
+    set_ok(c, "secure-boot=off");
+    set_fails(c, "firmware=bios", false, VD_ERROR_INVALID, "aarch64 VMs have no BIOS");
+    set_ok(c, "firmware=uefi");
+    {
+        gsize len = 0;
+        g_autofree char *data = vm_config_to_data(c, &len);
+        g_assert_nonnull(strstr(data, "\narch=aarch64\n"));
+        g_autoptr(VmConfig) back = vm_config_from_data(data, len, "round trip", NULL);
+        g_assert_nonnull(back);
+        g_assert_cmpint(back->arch, ==, VM_ARCH_AARCH64);
+    }
+    set_ok(c, "arch=x86_64");
+
     /* Every key the table advertises was covered above. */
     const char *const *keys = vm_config_keys();
-    g_assert_cmpuint(g_strv_length((char **)keys), ==, 25); /* + usb, idle-suspend: test_devices */
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, 26); /* + usb, idle-suspend: test_devices; arch */
     g_assert_true(g_strv_contains(keys, "secure-boot"));
     g_assert_true(g_strv_contains(keys, "qemu-arg"));
 }
@@ -625,7 +649,7 @@ static const char *good_value(const char *key)
         {"base-format", "raw"},    {"on-shutdown", "keep"},   {"iso", "/srv/x.iso"},
         {"kernel", "/boot/k"},     {"initrd", "/boot/i"},     {"append", "quiet"},
         {"rdp-port", "47200"},     {"forward", "8080:80"},    {"qemu-arg", "-S"},
-        {"share", "Z=/home/me"},   {"cd", "/srv/drivers.iso"},
+        {"share", "Z=/home/me"},   {"cd", "/srv/drivers.iso"},  {"arch", "x86_64"},
         {"usb", "046d:c52b"},      {"idle-suspend", "10m"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(values); i++)
