@@ -2,14 +2,15 @@
  *   window.c         its life and main loop, the session on screen, drawing
  *   window_input.c   keyboard, pointer, hotkeys, clipboard, SDL's events
  *   window_switch.c  the session switch in auto mode: probe thread, the
- *                    pending RDP session, swap and fall-back (decided by
- *                    switch.c)
+ *                    pending RDP session, swap and fall-back, watching the
+ *                    RDP server on screen (decided by switch.c)
  *   window_vm.c      the VM behind the window, through WindowVmHooks: state
  *                    in the title, close on shutdown, the overlay question
  * Main thread only, except where a field says otherwise. */
 #pragma once
 
 #include "session/session.h"
+#include "ui/rdp_watch.h"
 #include "ui/switch.h"
 #include "ui/window.h"
 
@@ -59,6 +60,11 @@ typedef struct {
     gint probe_quit;         /* atomic */
     gint agent_state;        /* atomic SwitchRdpService the agent last told */
     Switch sw;               /* the switch's state (switch.h) */
+    /* Watching the RDP server while its session is on screen (auto mode;
+     * rdp_watch.h): a hung one is dropped for VNC. */
+    RdpWatch *watch;
+    SwitchWatch wt;
+    bool watching;
 } Win;
 
 /* window.c */

@@ -1,7 +1,8 @@
 /* The session switch in the desktop window (auto mode; ARCHITECTURE.md,
  * "The session switch"): the probe thread that asks the RDP port and the
  * guest agent, the pending RDP session connecting behind the VNC picture,
- * the swap to it and the fall-back to VNC. What to do and when is decided
+ * the swap to it, the watch on the RDP server while it is on screen (a hung
+ * one is dropped) and the fall-back to VNC. What to do and when is decided
  * by switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
@@ -65,6 +66,7 @@ void window_switch_start(Win *w)
 {
     w->probe_on = 1;
     w->probe_thread = g_thread_new("rdp-probe", probe_main, w);
+    w->watch = rdp_watch_new(w->opts->rdp->host, w->opts->rdp->port, window_notify, w);
 }
 
 void window_switch_stop(Win *w)
@@ -74,6 +76,14 @@ void window_switch_stop(Win *w)
         g_thread_join(w->probe_thread);
         w->probe_thread = NULL;
     }
+    g_clear_pointer(&w->watch, rdp_watch_free);
+}
+
+static void watch_stop(Win *w)
+{
+    w->watching = false;
+    if (w->watch)
+        rdp_watch_off(w->watch);
 }
 
 /* RDP failed or dropped: show @msg (switch.c's) and VNC again; switch.c
@@ -91,6 +101,7 @@ static void fall_back_to_vnc(Win *w, const char *msg)
 
 void window_switch_rdp_lost(Win *w, const char *why)
 {
+    watch_stop(w);
     g_autofree char *msg = switch_rdp_lost(&w->sw, why, g_get_monotonic_time());
     fall_back_to_vnc(w, msg);
 }
@@ -117,6 +128,8 @@ static void swap_to_pending(Win *w)
         g_clear_pointer(&w->pending_cursor, session_event_free);
     }
     gint64 ms = switch_swapped(&w->sw, g_get_monotonic_time());
+    switch_watch_init(&w->wt, g_get_monotonic_time(), g_get_real_time());
+    w->watching = w->watch != NULL;
     printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
            w->opts->title, fw, fh, ms);
     fflush(stdout);
@@ -202,8 +215,44 @@ void window_switch_events(Win *w)
     reap_closing(w);
 }
 
+/* The RDP session on screen hangs: drop it (its thread ends on its own,
+ * on the closing list) and show VNC; the probe asks again at once. */
+static void drop_hung(Win *w)
+{
+    watch_stop(w);
+    g_autofree char *msg = switch_rdp_hung(&w->sw, &w->wt, g_get_monotonic_time());
+    Session *hung = g_steal_pointer(&w->session);
+    session_disconnect_start(hung);
+    g_ptr_array_add(w->closing, hung);
+    w->connected = false; /* the last RDP picture, dimmed, until VNC shows */
+    w->clip_session = NULL;
+    w->redraw = true;
+    fall_back_to_vnc(w, msg);
+}
+
+/* One step of the watch while RDP is on screen. A VM that is not running
+ * (paused, suspended) answers nothing, and that is no hang: the watch
+ * starts over when it runs again. */
+static void watch_step(Win *w)
+{
+    if (!window_is_rdp(w->session) || w->close_at) {
+        watch_stop(w);
+        return;
+    }
+    if (w->opts->vm_name && g_strcmp0(w->vm_state, "RUNNING")) {
+        switch_watch_init(&w->wt, g_get_monotonic_time(), g_get_real_time());
+        rdp_watch_off(w->watch);
+        return;
+    }
+    static const int area[4] = {0, 0, 64, 64};
+    if (rdp_watch_step(w->watch, &w->wt, w->session, area) == SWITCH_WATCH_HUNG)
+        drop_hung(w);
+}
+
 void window_switch_step(Win *w)
 {
+    if (w->watching)
+        watch_step(w);
     gint64 now = g_get_monotonic_time();
     if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) &&
         switch_rdp_answered(&w->sw, w->close_at != 0, now)) {
