@@ -1,0 +1,118 @@
+/* A hung RDP server under RemoteApp windows (issue 20): `vmdesk connect
+ * --app notepad` against vmdesk-test-rdp-server --rail, then the server is
+ * frozen with SIGSTOP (its connections stay open, new ones sit unanswered
+ * in the listen backlog), then woken with SIGCONT. The window must say
+ * "not answering since" in its title within seconds, dim its picture and
+ * ignore keys (none reaches the server after it wakes); once the server
+ * answers again the title, the picture and the keys are back. The numbers
+ * (time to notice, time to recover) go to the test's messages. */
+#include "rdp_test_harness.h"
+#include "test_util.h"
+
+#include <signal.h>
+#include <string.h>
+
+#define CONNECT_MS 20000
+#define RED 0xD04040u /* the server's colour for window 0x1001 */
+#define DIM 110       /* the window's dimming: 110/255 of each channel */
+#define TOLERANCE 40
+/* The watch's bound (switch.h): about SWITCH_HANG_MS plus two probes, with
+ * room for a busy machine. */
+#define NOTICE_MS 20000
+
+static char *title_of(const char *win)
+{
+    const char *argv[] = {"xprop", "-id", win, "_NET_WM_NAME", NULL};
+    char *out = rt_run(argv, rt_world.env);
+    return out ? out : g_strdup("");
+}
+
+/* Waits for @win's title to hold @part (or, @has false, not to); returns
+ * how long that took in ms, or -1. */
+static gint64 wait_title(const char *win, const char *part, bool has, int timeout_ms)
+{
+    gint64 t0 = g_get_monotonic_time();
+    gint64 deadline = t0 + (gint64)tu_timeout_ms(timeout_ms) * 1000;
+    while (g_get_monotonic_time() < deadline) {
+        g_autofree char *t = title_of(win);
+        if ((strstr(t, part) != NULL) == has)
+            return (g_get_monotonic_time() - t0) / 1000;
+        g_usleep(100 * 1000);
+    }
+    return -1;
+}
+
+static guint32 dimmed(guint32 rgb)
+{
+    return ((rgb >> 16 & 0xFF) * DIM / 255) << 16 | ((rgb >> 8 & 0xFF) * DIM / 255) << 8 |
+           (rgb & 0xFF) * DIM / 255;
+}
+
+static void test_vmdesk_rail_hang(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail", NULL};
+    rt_server_start(&s, "vmdesk-rail-hang", args);
+    g_auto(GStrv) env = rt_vmdesk_env("app-hang", NULL, true);
+    gsize mark = 0;
+    s.client_name = "vmdesk";
+    s.client_log = g_strdup_printf("%s/vmdesk-rail-hang-vmdesk.log", rt_world.dir);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, "--no-audio", "--linger", "3",
+                          "--app", "notepad", NULL};
+    g_assert_nonnull(argv[0]);
+    s.client = rt_spawn(argv, env, s.client_log, s.client_log);
+    g_free(rt_expect_next(&s, &mark, "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 ",
+                          CONNECT_MS));
+    g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
+    rt_wait_window_viewable(&s, win, 10000);
+    rt_expect_pixel(120 + 320, 90 + 200, RED, TOLERANCE);
+    /* A still picture on a working server is no hang: the window asks it to
+     * repaint, and it does. */
+    g_usleep(tu_timeout_ms(8000) * 1000LL);
+    g_autofree char *calm = title_of(win);
+    g_assert_null(strstr(calm, "not answering"));
+
+    /* Frozen: the window notices, says so, dims and ignores keys. */
+    g_subprocess_send_signal(s.server, SIGSTOP);
+    gint64 notice = wait_title(win, "not answering since", true, NOTICE_MS);
+    if (notice < 0)
+        g_error("no \"not answering\" in the window's title %d ms after SIGSTOP: %s", NOTICE_MS,
+                title_of(win));
+    g_test_message("time to notice the hang: %" G_GINT64_FORMAT " ms", notice);
+    g_autofree char *hung = title_of(win);
+    g_test_message("title: %s", g_strstrip(hung));
+    g_assert_nonnull(strstr(hung, "input ignored"));
+    rt_expect_pixel(120 + 320, 90 + 200, dimmed(RED), TOLERANCE / 2);
+    rt_xdo("key", "--window", win, "b", NULL);
+    gsize before_wake = rt_log_mark(&s);
+
+    /* Woken: the title, the picture and the keys come back. */
+    g_subprocess_send_signal(s.server, SIGCONT);
+    gint64 recover = wait_title(win, "not answering", false, NOTICE_MS);
+    if (recover < 0)
+        g_error("the window still says \"not answering\" %d ms after SIGCONT: %s", NOTICE_MS,
+                title_of(win));
+    g_test_message("time to recover: %" G_GINT64_FORMAT " ms", recover);
+    rt_expect_pixel(120 + 320, 90 + 200, RED, TOLERANCE);
+    g_autofree char *log = rt_read_text(s.client_log);
+    g_assert_nonnull(strstr(log, "the RDP server is not answering since"));
+    g_assert_nonnull(strstr(log, "the RDP server answers again"));
+    rt_xdo("key", "--window", win, "a", NULL);
+    g_free(rt_expect_next(&s, &mark, "input key 0x1e down", 5000));
+    /* The key pressed while it hung never reached it. */
+    g_autofree char *server_log = rt_read_text(s.log);
+    g_assert_null(strstr(server_log + before_wake, "input key 0x30 "));
+
+    rt_x_close_window(win);
+    g_free(rt_expect_next(&s, &mark, "rail syscommand 0x1001 close", 5000));
+    g_assert_true(tu_subprocess_wait(s.client, 20000));
+    g_assert_cmpint(g_subprocess_get_exit_status(s.client), ==, 0);
+    g_clear_object(&s.client);
+    rt_session_finish(&s);
+}
+
+void rt_add_hang_tests(void)
+{
+    g_test_add_func("/rdp-server/vmdesk/rail-hang", test_vmdesk_rail_hang);
+}
