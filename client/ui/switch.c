@@ -31,6 +31,13 @@ void switch_pending_logon(Switch *sw)
 
 bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data)
 {
+    if (sw->pending && sw->hung_since) {
+        /* Back from a hang: new pixels, settled. The old ones say nothing. */
+        SwitchPicture pic = {0};
+        look(data, &pic);
+        return pic.last_damage > sw->hung_since &&
+               (now - pic.last_damage) / 1000 >= SWITCH_SETTLE_MS && !pic.all_black;
+    }
     if (!sw->pending || !sw->pending_complete_at)
         return false;
     gint64 waited = (now - sw->pending_complete_at) / 1000;
@@ -47,6 +54,7 @@ bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, voi
 
 static void end_pending(Switch *sw)
 {
+    sw->hung_since = 0;
     sw->pending = false;
     sw->pending_logon = false;
     sw->pending_complete_at = 0;
@@ -190,8 +198,23 @@ bool switch_watch_give_up(const SwitchWatch *wt, gint64 now)
 
 char *switch_rdp_hung(Switch *sw, const SwitchWatch *wt, gint64 now)
 {
+    sw->pending = true;
+    sw->pending_logon = true;
+    sw->pending_complete_at = 0;
+    sw->hung_since = now;
+    sw->rdp_ready_at = now;
+    sw->status_stays = true;
+    sw->probe_resume_at = 0; /* the kept session tells when it is back */
     g_autofree char *why = switch_watch_since(wt);
-    char *msg = fall_back(sw, why, now);
-    sw->probe_resume_at = now; /* at once: it tells when RDP is back */
-    return msg;
+    return g_strdup_printf("RDP %s — showing VNC", why);
+}
+
+bool switch_hung_kept(const Switch *sw)
+{
+    return sw->pending && sw->hung_since;
+}
+
+bool switch_hung_give_up(const Switch *sw, gint64 now)
+{
+    return switch_hung_kept(sw) && (now - sw->hung_since) / 1000 >= SWITCH_HANG_GIVE_UP_MS;
 }

@@ -41,6 +41,8 @@ typedef struct {
     gint64 rdp_ready_at;        /* when the probe said RDP answers */
     bool status_stays;          /* why RDP went away: kept in the title until RDP is back */
     gint64 probe_resume_at;     /* probe again then; 0: not waiting */
+    gint64 hung_since;          /* the pending session is the RDP session that hung then,
+                                 * kept behind VNC until it answers; 0: it is not */
     SwitchRdpService agent_shown;
 } Switch;
 
@@ -76,8 +78,10 @@ void switch_pending_logon(Switch *sw);
  * complete picture, still for SWITCH_SETTLE_MS and not all black, of a
  * session that is up (logon notification, a shell session, or
  * SWITCH_NO_LOGON_MS since the first complete picture); or anything
- * SWITCH_MAX_WAIT_MS after that. @look tells the picture's state (@data is
- * passed to it). False when nothing is pending. */
+ * SWITCH_MAX_WAIT_MS after that. A hung session kept behind VNC
+ * (switch_rdp_hung) is ready once it sent pixels after it hung and they
+ * were still for SWITCH_SETTLE_MS, not all black. @look tells the
+ * picture's state (@data is passed to it). False when nothing is pending. */
 bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data);
 
 /* The pending session is on screen now. Returns how long after the probe
@@ -136,7 +140,8 @@ const char *switch_agent_status(Switch *sw, SwitchRdpService agent, bool rdp_sho
 #define SWITCH_WATCH_PROBE_TIMEOUT_MS 2000
 #define SWITCH_HANG_MS 5000
 #define SWITCH_HANG_PROBES 2
-/* RemoteApp windows (no VNC to show instead) give up after this long. */
+/* A hung server is given up after this long: RemoteApp windows (no VNC to
+ * show instead) end, the desktop window drops the session it kept. */
 #define SWITCH_HANG_GIVE_UP_MS 120000
 
 /* The watch's state; set up by switch_watch_init, nothing to free. Read it
@@ -189,7 +194,18 @@ char *switch_watch_since(const SwitchWatch *wt);
 bool switch_watch_give_up(const SwitchWatch *wt, gint64 now);
 
 /* The desktop window's RDP session hangs (@wt says since when): the window
- * drops it and shows VNC; the probe resumes at once, and RDP comes back as
- * a new connection when it answers. Returns the title's status, which stays
- * until RDP is back (caller frees). */
+ * shows VNC and keeps the session, as the pending one, connected behind the
+ * picture; it goes on screen again once it answers (switch_pending_ready),
+ * its state on the server intact (an xrdp that gives each connection its
+ * own session would otherwise start a new one). The probe stays off
+ * meanwhile. Returns the title's status, which stays until RDP is back
+ * (caller frees). */
 char *switch_rdp_hung(Switch *sw, const SwitchWatch *wt, gint64 now);
+
+/* Whether the pending session is a hung one kept behind VNC. */
+bool switch_hung_kept(const Switch *sw);
+
+/* Whether a kept hung session has been hung SWITCH_HANG_GIVE_UP_MS: then
+ * the window drops it (switch_pending_failed) and connects anew once the
+ * probe says RDP answers. */
+bool switch_hung_give_up(const Switch *sw, gint64 now);

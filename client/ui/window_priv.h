@@ -60,8 +60,8 @@ typedef struct {
     gint probe_quit;         /* atomic */
     gint agent_state;        /* atomic SwitchRdpService the agent last told */
     Switch sw;               /* the switch's state (switch.h) */
-    /* Watching the RDP server while its session is on screen (auto mode;
-     * rdp_watch.h): a hung one is dropped for VNC. */
+    /* Watching the RDP server while its session is on screen, or kept
+     * behind VNC after it hung (auto mode; rdp_watch.h). */
     RdpWatch *watch;
     SwitchWatch wt;
     bool watching;

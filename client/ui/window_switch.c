@@ -2,7 +2,7 @@
  * "The session switch"): the probe thread that asks the RDP port and the
  * guest agent, the pending RDP session connecting behind the VNC picture,
  * the swap to it, the watch on the RDP server while it is on screen (a hung
- * one is dropped) and the fall-back to VNC. What to do and when is decided
+ * one waits behind VNC until it answers) and the fall-back to VNC. What to do and when is decided
  * by switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
@@ -127,11 +127,12 @@ static void swap_to_pending(Win *w)
         window_set_cursor(w, c->pixels, c->w, c->h, c->x, c->y);
         g_clear_pointer(&w->pending_cursor, session_event_free);
     }
+    bool back = switch_hung_kept(&w->sw);
     gint64 ms = switch_swapped(&w->sw, g_get_monotonic_time());
     switch_watch_init(&w->wt, g_get_monotonic_time(), g_get_real_time());
     w->watching = w->watch != NULL;
-    printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
-           w->opts->title, fw, fh, ms);
+    printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after %s\n", w->opts->title, fw,
+           fh, ms, back ? "it stopped answering" : "the RDP service answered");
     fflush(stdout);
     window_set_status(w, NULL);
     window_offer_clipboard(w);
@@ -179,6 +180,8 @@ static void handle_pending_events(Win *w)
             SDL_SetClipboardText(ev->text);
             break;
         case SESSION_EV_CLOSED: {
+            if (switch_hung_kept(&w->sw))
+                watch_stop(w); /* the hung session ended: the probe takes over */
             g_autofree char *msg = switch_pending_closed(
                 &w->sw, ev->error ? ev->error->message : NULL, g_get_monotonic_time());
             session_event_free(ev);
@@ -215,27 +218,40 @@ void window_switch_events(Win *w)
     reap_closing(w);
 }
 
-/* The RDP session on screen hangs: drop it (its thread ends on its own,
- * on the closing list) and show VNC; the probe asks again at once. */
-static void drop_hung(Win *w)
+/* The RDP session on screen hangs: VNC again, and the session waits behind
+ * it as the pending one (switch_rdp_hung) until it answers. */
+static void keep_hung(Win *w)
 {
-    watch_stop(w);
     g_autofree char *msg = switch_rdp_hung(&w->sw, &w->wt, g_get_monotonic_time());
-    Session *hung = g_steal_pointer(&w->session);
-    session_disconnect_start(hung);
-    g_ptr_array_add(w->closing, hung);
+    w->pending = g_steal_pointer(&w->session);
     w->connected = false; /* the last RDP picture, dimmed, until VNC shows */
     w->clip_session = NULL;
     w->redraw = true;
     fall_back_to_vnc(w, msg);
 }
 
-/* One step of the watch while RDP is on screen. A VM that is not running
- * (paused, suspended) answers nothing, and that is no hang: the watch
- * starts over when it runs again. */
+/* A kept hung session that never came back: dropped (its thread ends on its
+ * own, on the closing list); the probe connects anew once RDP answers. */
+static void give_up_hung(Win *w)
+{
+    g_autofree char *since = switch_watch_since(&w->wt);
+    g_autofree char *why = g_strdup_printf("%s; connecting anew once it answers", since);
+    g_autofree char *msg = switch_pending_failed(&w->sw, why, g_get_monotonic_time());
+    session_disconnect_start(w->pending);
+    g_ptr_array_add(w->closing, g_steal_pointer(&w->pending));
+    g_clear_pointer(&w->pending_cursor, session_event_free);
+    watch_stop(w);
+    fall_back_to_vnc(w, msg);
+}
+
+/* One step of the watch on the RDP session on screen, or on the hung one
+ * kept behind VNC. A VM that is not running (paused, suspended) answers
+ * nothing, and that is no hang: the watch starts over when it runs again. */
 static void watch_step(Win *w)
 {
-    if (!window_is_rdp(w->session) || w->close_at) {
+    bool kept = switch_hung_kept(&w->sw);
+    Session *s = kept ? w->pending : w->session;
+    if (!window_is_rdp(s) || w->close_at) {
         watch_stop(w);
         return;
     }
@@ -245,8 +261,11 @@ static void watch_step(Win *w)
         return;
     }
     static const int area[4] = {0, 0, 64, 64};
-    if (rdp_watch_step(w->watch, &w->wt, w->session, area) == SWITCH_WATCH_HUNG)
-        drop_hung(w);
+    SwitchWatchChange change = rdp_watch_step(w->watch, &w->wt, s, area);
+    if (!kept && change == SWITCH_WATCH_HUNG)
+        keep_hung(w);
+    else if (kept && switch_hung_give_up(&w->sw, g_get_monotonic_time()))
+        give_up_hung(w);
 }
 
 void window_switch_step(Win *w)

@@ -335,8 +335,10 @@ static void test_watch_old_probes(void)
     g_assert_cmpint(switch_watch_check(&quiet, T0 + 60000 * MS), ==, SWITCH_WATCH_NONE);
 }
 
-/* The desktop window drops a hung session for VNC: the reason stays in
- * the title and the probe asks again at once. */
+/* The desktop window keeps a hung session behind VNC, as the pending one:
+ * the reason stays in the title, the probe stays off, and it goes on screen
+ * again once it sent new pixels that settled; old pixels, however still,
+ * never bring it back. After SWITCH_HANG_GIVE_UP_MS it is given up. */
 static void test_rdp_hung(void)
 {
     Switch sw;
@@ -347,9 +349,40 @@ static void test_rdp_hung(void)
     gint64 t = c + 30000 * MS;
     g_autofree char *msg = switch_rdp_hung(&sw, &wt, t);
     g_assert_cmpstr(msg, ==, "RDP not answering since 12:03:10 — showing VNC");
+    g_assert_true(switch_hung_kept(&sw));
     g_assert_true(switch_status_stays(&sw));
-    g_assert_true(switch_probe_due(&sw, t));
-    g_assert_false(switch_probe_due(&sw, t + 1 * MS));
+    g_assert_false(switch_probe_due(&sw, t + 60000 * MS));
+    /* The last pixels before the hang, however long ago: not back. */
+    Picture p = {.pic = {.last_damage = t - 5000 * MS}};
+    g_assert_false(switch_pending_ready(&sw, t + 60000 * MS, look, &p));
+    /* New pixels: back once they settled, not black. */
+    gint64 back = t + 70000 * MS;
+    p.pic.last_damage = back;
+    g_assert_false(switch_pending_ready(&sw, back + (SWITCH_SETTLE_MS - 1) * MS, look, &p));
+    p.pic.all_black = true;
+    g_assert_false(switch_pending_ready(&sw, back + SWITCH_SETTLE_MS * MS, look, &p));
+    p.pic.all_black = false;
+    g_assert_true(switch_pending_ready(&sw, back + SWITCH_SETTLE_MS * MS, look, &p));
+    g_assert_false(switch_hung_give_up(&sw, t + (SWITCH_HANG_GIVE_UP_MS - 1) * MS));
+    g_assert_true(switch_hung_give_up(&sw, t + SWITCH_HANG_GIVE_UP_MS * MS));
+    gint64 ms = switch_swapped(&sw, back + SWITCH_SETTLE_MS * MS);
+    g_assert_cmpint(ms, ==, 70000 + SWITCH_SETTLE_MS);
+    g_assert_false(switch_hung_kept(&sw));
+    g_assert_false(switch_status_stays(&sw));
+
+    /* Hung again and never back: given up like a failed session; the probe
+     * starts over and the next session is an ordinary one. */
+    gint64 t2 = back + 100000 * MS;
+    g_free(switch_rdp_hung(&sw, &wt, t2));
+    gint64 gone = t2 + SWITCH_HANG_GIVE_UP_MS * MS;
+    g_assert_true(switch_hung_give_up(&sw, gone));
+    g_free(switch_pending_failed(&sw, "not answering", gone));
+    g_assert_false(switch_hung_kept(&sw));
+    g_assert_false(switch_hung_give_up(&sw, gone + 1000000 * MS));
+    g_assert_true(switch_probe_due(&sw, gone + SWITCH_PROBE_BACKOFF_MS * MS));
+    g_assert_true(switch_rdp_answered(&sw, false, gone + 5000 * MS));
+    p.pic.last_damage = gone;
+    g_assert_false(switch_pending_ready(&sw, gone + 6000 * MS, look, &p)); /* no picture yet */
 }
 
 int main(int argc, char **argv)
