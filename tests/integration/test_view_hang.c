@@ -13,7 +13,6 @@
 
 #include "session/rdp/rdp_probe.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,20 +22,6 @@
 /* The watch's bound (switch.h: about SWITCH_HANG_MS and two probes) with
  * room for a busy machine. */
 #define NOTICE_MS 20000
-
-static GPid spawn_logged(const char *const *argv, char **env, const char *log)
-{
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    g_assert_cmpint(fd, >=, 0);
-    GPid pid;
-    g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async_with_pipes_and_fds(
-        NULL, argv, (const char *const *)env, G_SPAWN_DO_NOT_REAP_CHILD, harness_die_with_parent,
-        NULL, -1, fd, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err));
-    g_assert_no_error(err);
-    close(fd);
-    return pid;
-}
 
 static void dump(const char *what, const char *path)
 {
@@ -72,7 +57,7 @@ static void test_view_hang(void)
     g_autofree char *port_arg = g_strdup_printf("%u", srv_port);
     const char *srv_argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg, NULL};
     g_assert_nonnull(srv_argv[0]);
-    GPid server = spawn_logged(srv_argv, h.env, srv_log);
+    GPid server = harness_spawn(srv_argv, h.env, srv_log);
     RdpProbeResult r = RDP_PROBE_NO_SERVICE;
     for (int i = 0; i < 100 && r != RDP_PROBE_READY; i++) {
         g_usleep(100 * 1000);
@@ -100,7 +85,7 @@ static void test_view_hang(void)
     env = g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
     g_autofree char *log = g_build_filename(h.root, "view.log", NULL);
     const char *view_argv[] = {g_getenv("VMDESK_BIN"), "view", "hang", NULL};
-    GPid view = spawn_logged(view_argv, env, log);
+    GPid view = harness_spawn(view_argv, env, log);
     gint64 ms = 0;
     g_autofree char *t1 = wait_title(x.display, "RUNNING — RDP", STEP_MS, &ms);
     if (!t1) {
