@@ -74,6 +74,18 @@ static void test_view_hang(void)
     g_assert_true(g_file_set_contents(pw, "x\n", -1, NULL));
     g_free(harness_ok(&h, "credentials", "hang", "--user", "x", "--password-file", pw, NULL));
     g_free(harness_ok(&h, "start", "hang", NULL));
+    /* Type only once the shell prompts: what comes before it is lost. */
+    g_autofree char *serial =
+        g_build_filename(h.root, "data", "vmdesk", "vms", "hang", "logs", "serial.log", NULL);
+    gint64 boot_deadline = g_get_monotonic_time() + (gint64)STEP_MS * 1000;
+    for (;;) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(serial, &text, NULL, NULL);
+        if (text && strstr(text, "vmdesk-test-guest:~#"))
+            break;
+        g_assert_cmpint(g_get_monotonic_time(), <, boot_deadline);
+        g_usleep(200 * 1000);
+    }
     g_autofree char *relay = g_strdup_printf(
         "printf '#!/bin/sh\\nexec nc 10.0.2.2 %u\\n' >/bin/vmdesk-banner; echo RELAY-$((40+2))",
         srv_port);
@@ -91,6 +103,7 @@ static void test_view_hang(void)
     if (!t1) {
         dump("vmdesk view", log);
         dump("the RDP server", srv_log);
+        dump("the guest's serial console", serial);
     }
     g_assert_nonnull(t1);
     g_test_message("RDP on screen: %s", t1);
