@@ -61,10 +61,11 @@ typedef struct {
     gint agent_state;        /* atomic SwitchRdpService the agent last told */
     Switch sw;               /* the switch's state (switch.h) */
     /* Watching the RDP server while its session is on screen, or kept
-     * behind VNC after it hung (auto mode; rdp_watch.h). */
+     * behind VNC after it hung (auto mode), or dimmed (RDP mode; rdp_watch.h). */
     RdpWatch *watch;
     SwitchWatch wt;
     bool watching;
+    bool hung;               /* RDP mode: the server hangs; input is ignored */
 } Win;
 
 /* window.c */
@@ -102,8 +103,13 @@ void window_switch_events(Win *w);
 void window_switch_step(Win *w);
 /* The RDP session on screen closed (@why: its error, or NULL): VNC again. */
 void window_switch_rdp_lost(Win *w, const char *why);
-/* End the probe thread (waits up to one probe and one agent question). */
+/* End the probe and watch threads (waits up to one probe and one agent
+ * question). */
 void window_switch_stop(Win *w);
+/* RDP mode (no VNC to show instead): watch the server of the session on
+ * screen; while it hangs, dim the picture, say so in the title and ignore
+ * input; after SWITCH_HANG_GIVE_UP_MS drop it and reconnect. */
+void window_watch_rdp(Win *w);
 
 /* window_vm.c */
 /* Follow the VM's state: the title, and closing the window (asking the

@@ -295,3 +295,60 @@ void window_switch_step(Win *w)
     if (switch_probe_due(&w->sw, g_get_monotonic_time()))
         probe_set(w, true);
 }
+
+/* RDP mode: the hung session stays on screen, dimmed, with the reason in
+ * the title, until it answers; given up, it is dropped for a new one. */
+static void hang_shown(Win *w, bool hung)
+{
+    g_autofree char *since = hung ? switch_watch_since(&w->wt) : NULL;
+    g_autofree char *msg = hung ? g_strdup_printf("RDP %s, input ignored", since) : NULL;
+    printf("%s: %s\n", w->opts->title, hung ? msg : "RDP answers again");
+    fflush(stdout);
+    w->hung = hung;
+    w->redraw = true;
+    window_set_status(w, msg);
+}
+
+void window_watch_rdp(Win *w)
+{
+    if (!w->watch)
+        return;
+    if (!window_is_rdp(w->session) || !w->connected || w->close_at) {
+        watch_stop(w);
+        w->hung = false;
+        return;
+    }
+    gint64 now = g_get_monotonic_time();
+    if (!w->watching || (w->opts->vm_name && g_strcmp0(w->vm_state, "RUNNING"))) {
+        switch_watch_init(&w->wt, now, g_get_real_time());
+        w->watching = !w->opts->vm_name || !g_strcmp0(w->vm_state, "RUNNING");
+        if (!w->watching)
+            rdp_watch_off(w->watch);
+        return;
+    }
+    static const int area[4] = {0, 0, 64, 64};
+    switch (rdp_watch_step(w->watch, &w->wt, w->session, area)) {
+    case SWITCH_WATCH_HUNG:
+        hang_shown(w, true);
+        break;
+    case SWITCH_WATCH_BACK:
+        hang_shown(w, false);
+        break;
+    case SWITCH_WATCH_NONE:
+        break;
+    }
+    if (switch_watch_give_up(&w->wt, now)) {
+        g_autofree char *since = switch_watch_since(&w->wt);
+        g_autofree char *msg = g_strdup_printf("RDP %s — reconnecting", since);
+        vd_warn("%s", msg);
+        session_disconnect_start(w->session);
+        g_ptr_array_add(w->closing, g_steal_pointer(&w->session));
+        watch_stop(w);
+        w->hung = false;
+        w->connected = false;
+        w->clip_session = NULL;
+        w->redraw = true;
+        window_set_status(w, msg);
+        w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
+    }
+}

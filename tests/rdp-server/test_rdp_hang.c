@@ -1,4 +1,5 @@
-/* A hung RDP server under RemoteApp windows (issue 20): `vmdesk connect
+/* A hung RDP server under RemoteApp windows and the desktop window without
+ * VNC (issue 20; `vmdesk view` is integration-view-hang): `vmdesk connect
  * --app notepad` against vmdesk-test-rdp-server --rail, then the server is
  * frozen with SIGSTOP (its connections stay open, new ones sit unanswered
  * in the listen backlog), then woken with SIGCONT. The window must say
@@ -117,7 +118,53 @@ static void test_vmdesk_rail_hang(void)
     rt_session_finish(&s);
 }
 
+/* The desktop window without VNC (vmdesk connect rdp://, and vmdesk app in
+ * desktop mode): the same, on the session's whole picture. */
+static void test_vmdesk_desktop_hang(void)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, NULL};
+    rt_server_start(&s, "vmdesk-desktop-hang", args);
+    g_auto(GStrv) env = rt_vmdesk_env("desktop-hang", NULL, true);
+    const char *vargs[] = {"--no-audio", NULL};
+    rt_vmdesk_start(&s, "vmdesk-desktop-hang", env, vargs);
+    gsize mark = 0;
+    g_free(rt_expect_next(&s, &mark, "activated ", CONNECT_MS));
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u ", s.port);
+    g_autofree char *win = rt_wait_window(&s, url, "RDP", CONNECT_MS);
+    int x, y, w, h;
+    g_assert_true(rt_window_geometry(win, &x, &y, &w, &h));
+    rt_expect_pixel(x + 10, y + 10, 0xFFFFFFu, TOLERANCE); /* the white bar */
+    g_usleep(tu_timeout_ms(8000) * 1000LL);
+    g_autofree char *calm = title_of(win);
+    g_assert_null(strstr(calm, "not answering"));
+
+    g_subprocess_send_signal(s.server, SIGSTOP);
+    gint64 notice = wait_title(win, "not answering since", true, "SIGSTOP");
+    g_test_message("time to notice the hang: %" G_GINT64_FORMAT " ms", notice);
+    g_autofree char *hung = title_of(win);
+    g_test_message("title: %s", g_strstrip(hung));
+    g_assert_nonnull(strstr(hung, "input ignored"));
+    rt_expect_pixel(x + 10, y + 10, dimmed(0xFFFFFFu), TOLERANCE / 2);
+    rt_xdo("key", "--window", win, "b", NULL);
+    gsize before_wake = rt_log_mark(&s);
+
+    g_subprocess_send_signal(s.server, SIGCONT);
+    gint64 recover = wait_title(win, "not answering", false, "SIGCONT");
+    g_test_message("time to recover: %" G_GINT64_FORMAT " ms", recover);
+    rt_expect_pixel(x + 10, y + 10, 0xFFFFFFu, TOLERANCE);
+    g_autofree char *log = rt_read_text(s.client_log);
+    g_assert_nonnull(strstr(log, "RDP answers again"));
+    rt_xdo("key", "--window", win, "a", NULL);
+    g_free(rt_expect_next(&s, &mark, "input key 0x1e down", 5000));
+    g_autofree char *server_log = rt_read_text(s.log);
+    g_assert_null(strstr(server_log + before_wake, "input key 0x30 "));
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+}
+
 void rt_add_hang_tests(void)
 {
     g_test_add_func("/rdp-server/vmdesk/rail-hang", test_vmdesk_rail_hang);
+    g_test_add_func("/rdp-server/vmdesk/desktop-hang", test_vmdesk_desktop_hang);
 }
