@@ -2,8 +2,9 @@
  * "The session switch"): the probe thread that asks the RDP port and the
  * guest agent, the pending RDP session connecting behind the VNC picture,
  * the swap to it, the watch on the RDP server while it is on screen (a hung
- * one waits behind VNC until it answers) and the fall-back to VNC. What to do and when is decided
- * by switch.c; this file does it with the window's sessions and SDL. */
+ * one waits behind VNC until it answers; in RDP mode it stays on screen,
+ * dimmed) and the fall-back to VNC. What to do and when is decided by
+ * switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
 #include "ui/sdl_util.h"
