@@ -51,6 +51,42 @@ static guint32 dimmed(guint32 rgb)
            (rgb & 0xFF) * DIM / 255;
 }
 
+/* The checks both windows share, on @win showing @rgb at @px,@py: a still
+ * picture on a working server is no hang (the window asks it to repaint,
+ * and it does); frozen, the window notices, says so in its title and its
+ * output (@said_hung), dims and ignores keys; woken, the title, the
+ * picture and the keys come back (@said_back), and the key pressed while
+ * it hung never reaches the server. */
+static void hang_and_wake(RtSession *s, gsize *mark, const char *win, int px, int py,
+                          guint32 rgb, const char *said_hung, const char *said_back)
+{
+    g_usleep(tu_timeout_ms(8000) * 1000LL);
+    g_autofree char *calm = title_of(win);
+    g_assert_null(strstr(calm, "not answering"));
+
+    g_subprocess_send_signal(s->server, SIGSTOP);
+    gint64 notice = wait_title(win, "not answering since", true, "SIGSTOP");
+    g_test_message("time to notice the hang: %" G_GINT64_FORMAT " ms", notice);
+    g_autofree char *hung = title_of(win);
+    g_test_message("title: %s", g_strstrip(hung));
+    g_assert_nonnull(strstr(hung, "input ignored"));
+    rt_expect_pixel(px, py, dimmed(rgb), TOLERANCE / 2);
+    rt_xdo("key", "--window", win, "b", NULL);
+    gsize before_wake = rt_log_mark(s);
+
+    g_subprocess_send_signal(s->server, SIGCONT);
+    gint64 recover = wait_title(win, "not answering", false, "SIGCONT");
+    g_test_message("time to recover: %" G_GINT64_FORMAT " ms", recover);
+    rt_expect_pixel(px, py, rgb, TOLERANCE);
+    g_autofree char *log = rt_read_text(s->client_log);
+    g_assert_nonnull(strstr(log, said_hung));
+    g_assert_nonnull(strstr(log, said_back));
+    rt_xdo("key", "--window", win, "a", NULL);
+    g_free(rt_expect_next(s, mark, "input key 0x1e down", 5000));
+    g_autofree char *server_log = rt_read_text(s->log);
+    g_assert_null(strstr(server_log + before_wake, "input key 0x30 "));
+}
+
 static void test_vmdesk_rail_hang(void)
 {
     RtSession s = {0};
@@ -70,36 +106,8 @@ static void test_vmdesk_rail_hang(void)
     g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
     rt_wait_window_viewable(&s, win, 10000);
     rt_expect_pixel(120 + 320, 90 + 200, RED, TOLERANCE);
-    /* A still picture on a working server is no hang: the window asks it to
-     * repaint, and it does. */
-    g_usleep(tu_timeout_ms(8000) * 1000LL);
-    g_autofree char *calm = title_of(win);
-    g_assert_null(strstr(calm, "not answering"));
-
-    /* Frozen: the window notices, says so, dims and ignores keys. */
-    g_subprocess_send_signal(s.server, SIGSTOP);
-    gint64 notice = wait_title(win, "not answering since", true, "SIGSTOP");
-    g_test_message("time to notice the hang: %" G_GINT64_FORMAT " ms", notice);
-    g_autofree char *hung = title_of(win);
-    g_test_message("title: %s", g_strstrip(hung));
-    g_assert_nonnull(strstr(hung, "input ignored"));
-    rt_expect_pixel(120 + 320, 90 + 200, dimmed(RED), TOLERANCE / 2);
-    rt_xdo("key", "--window", win, "b", NULL);
-    gsize before_wake = rt_log_mark(&s);
-
-    /* Woken: the title, the picture and the keys come back. */
-    g_subprocess_send_signal(s.server, SIGCONT);
-    gint64 recover = wait_title(win, "not answering", false, "SIGCONT");
-    g_test_message("time to recover: %" G_GINT64_FORMAT " ms", recover);
-    rt_expect_pixel(120 + 320, 90 + 200, RED, TOLERANCE);
-    g_autofree char *log = rt_read_text(s.client_log);
-    g_assert_nonnull(strstr(log, "the RDP server is not answering since"));
-    g_assert_nonnull(strstr(log, "the RDP server answers again"));
-    rt_xdo("key", "--window", win, "a", NULL);
-    g_free(rt_expect_next(&s, &mark, "input key 0x1e down", 5000));
-    /* The key pressed while it hung never reached it. */
-    g_autofree char *server_log = rt_read_text(s.log);
-    g_assert_null(strstr(server_log + before_wake, "input key 0x30 "));
+    hang_and_wake(&s, &mark, win, 120 + 320, 90 + 200, RED,
+                  "the RDP server is not answering since", "the RDP server answers again");
 
     /* Frozen again, the user closes the window: that ends the run at once
      * (nothing waits for the frozen server), exit status 0. */
@@ -135,30 +143,8 @@ static void test_vmdesk_desktop_hang(void)
     int x, y, w, h;
     g_assert_true(rt_window_geometry(win, &x, &y, &w, &h));
     rt_expect_pixel(x + 10, y + 10, 0xFFFFFFu, TOLERANCE); /* the white bar */
-    g_usleep(tu_timeout_ms(8000) * 1000LL);
-    g_autofree char *calm = title_of(win);
-    g_assert_null(strstr(calm, "not answering"));
-
-    g_subprocess_send_signal(s.server, SIGSTOP);
-    gint64 notice = wait_title(win, "not answering since", true, "SIGSTOP");
-    g_test_message("time to notice the hang: %" G_GINT64_FORMAT " ms", notice);
-    g_autofree char *hung = title_of(win);
-    g_test_message("title: %s", g_strstrip(hung));
-    g_assert_nonnull(strstr(hung, "input ignored"));
-    rt_expect_pixel(x + 10, y + 10, dimmed(0xFFFFFFu), TOLERANCE / 2);
-    rt_xdo("key", "--window", win, "b", NULL);
-    gsize before_wake = rt_log_mark(&s);
-
-    g_subprocess_send_signal(s.server, SIGCONT);
-    gint64 recover = wait_title(win, "not answering", false, "SIGCONT");
-    g_test_message("time to recover: %" G_GINT64_FORMAT " ms", recover);
-    rt_expect_pixel(x + 10, y + 10, 0xFFFFFFu, TOLERANCE);
-    g_autofree char *log = rt_read_text(s.client_log);
-    g_assert_nonnull(strstr(log, "RDP answers again"));
-    rt_xdo("key", "--window", win, "a", NULL);
-    g_free(rt_expect_next(&s, &mark, "input key 0x1e down", 5000));
-    g_autofree char *server_log = rt_read_text(s.log);
-    g_assert_null(strstr(server_log + before_wake, "input key 0x30 "));
+    hang_and_wake(&s, &mark, win, x + 10, y + 10, 0xFFFFFFu, "RDP not answering since",
+                  "RDP answers again");
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
 }
