@@ -56,9 +56,10 @@ int cli_view(int argc, char **argv)
     if (!cli_parse("view", "NAME",
                    "Show a VM in a window, starting it if it is stopped: its screen over VNC "
                    "from the first firmware picture, then its RDP desktop as soon as the "
-                   "guest's RDP service answers (and VNC again if RDP goes away). Closing the "
-                   "window leaves the VM running.\nKeys: Ctrl+Alt+F full screen, Ctrl+Alt+G "
-                   "release the keyboard grab, Ctrl+Alt+End sends Ctrl+Alt+Del.",
+                   "guest's RDP service answers (and VNC again while RDP is gone or stops "
+                   "answering). Closing the window leaves the VM running.\nKeys: Ctrl+Alt+F "
+                   "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
+                   "Ctrl+Alt+Del.",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("view", argc, 1, 1, &status))
         return status;

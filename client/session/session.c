@@ -181,6 +181,15 @@ void session_resize(Session *s, int w, int h, int scale_pct)
                                               .scale = scale_pct});
 }
 
+void session_refresh(Session *s, int x, int y, int w, int h)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_REFRESH,
+                                          .x = x,
+                                          .y = y,
+                                          .w = w,
+                                          .h = h});
+}
+
 SessionEvent *session_next_event(Session *s)
 {
     return g_async_queue_try_pop(s->events);

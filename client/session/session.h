@@ -208,3 +208,8 @@ static inline bool session_can_resize(Session *s)
 /* Ask the server for a @w x @h desktop at @scale_pct (nothing when it
  * cannot: see session_can_resize). */
 void session_resize(Session *s, int w, int h, int scale_pct);
+/* Ask the server to send the pixels of the @w x @h area at @x,@y again
+ * (RDP: a Refresh Rect PDU). Its answer arrives as pixels like any other;
+ * the window uses it to tell a still desktop from a hung server. A server
+ * may ignore it; VNC sessions send nothing. */
+void session_refresh(Session *s, int x, int y, int w, int h);

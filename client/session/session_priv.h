@@ -12,6 +12,7 @@ typedef enum {
     SESSION_INPUT_POINTER,    /* @x @y, @buttons */
     SESSION_INPUT_CLIPBOARD,  /* @text: the host's clipboard, UTF-8 */
     SESSION_INPUT_RESIZE,     /* @w x @h at @scale percent */
+    SESSION_INPUT_REFRESH,    /* send the area @x @y @w @h again */
     SESSION_INPUT_PROTOCOL,   /* the first of a protocol's own kinds */
 } SessionInputType;
 

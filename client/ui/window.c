@@ -210,8 +210,9 @@ void window_render(Win *w)
     SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
     SDL_RenderClear(w->ren);
     if (w->tex) {
-        /* A lost connection dims the last picture until it is back. */
-        Uint8 c = w->connected ? 255 : 110;
+        /* A lost connection or a hung server dims the last picture until
+         * it is back. */
+        Uint8 c = w->connected && !w->hung ? 255 : 110;
         SDL_SetTextureColorMod(w->tex, c, c, c);
         SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
     }
@@ -337,6 +338,8 @@ bool window_run(const WindowOptions *opts, GError **error)
     bool auto_mode = opts->protocol == WINDOW_PROTOCOL_AUTO;
     if (auto_mode)
         window_switch_start(&w);
+    else if (opts->protocol == WINDOW_PROTOCOL_RDP)
+        w.watch = rdp_watch_new(opts->rdp->host, opts->rdp->port, window_notify, &w);
     bool ok = window_start_session(&w, opts->protocol == WINDOW_PROTOCOL_RDP, error);
     while (ok && !w.quit) {
         SDL_Event e;
@@ -361,6 +364,8 @@ bool window_run(const WindowOptions *opts, GError **error)
             w.quit = true;
         if (auto_mode)
             window_switch_step(&w);
+        else
+            window_watch_rdp(&w);
         if (SDL_TICKS_PASSED(now, w.next_clip_poll) &&
             (SDL_GetWindowFlags(w.win) & SDL_WINDOW_INPUT_FOCUS)) {
             window_offer_clipboard(&w);

@@ -40,6 +40,10 @@ void harness_create_guest(Harness *h, const char *name, const char *extra_append
                           const char *const *extra_args);
 /* Read the banner through 127.0.0.1:@port within @timeout_ms; the line or NULL. */
 char *harness_read_banner(unsigned port, int timeout_ms);
+/* Start @argv (found on PATH) in the background with @env, its stdout and
+ * stderr appended to @log; it gets SIGKILL when the test dies. Asserts it
+ * started; the caller reaps it (waitpid). */
+GPid harness_spawn(const char *const *argv, char **env, const char *log);
 /* A GSpawnChildSetupFunc: the child gets SIGKILL when the test dies. */
 void harness_die_with_parent(gpointer data);
 /* Pids of processes whose command line mentions our folders. */

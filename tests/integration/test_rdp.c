@@ -23,21 +23,6 @@
 #define WAIT_MS 20000
 
 
-/* Start @argv in the background with @env, output to @log; dies with us. */
-static GPid spawn_bg(const char *const *argv, char **env, const char *log)
-{
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    g_assert_cmpint(fd, >=, 0);
-    GPid pid;
-    g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async_with_pipes_and_fds(
-        NULL, argv, (const char *const *)env, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-        harness_die_with_parent, NULL, -1, fd, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err));
-    g_assert_no_error(err);
-    close(fd);
-    return pid;
-}
-
 static void stop_bg(GPid pid)
 {
     kill(pid, SIGTERM);
@@ -79,7 +64,7 @@ static void shadow_start(Shadow *s, const Xvfb *x, const char *home, unsigned po
     g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "DISPLAY", x->display, TRUE);
     env = g_environ_setenv(env, "HOME", home, TRUE);
     env = g_environ_setenv(env, "XDG_CONFIG_HOME", home, TRUE);
-    s->pid = spawn_bg((const char *const *)argv->pdata, env, s->log);
+    s->pid = harness_spawn((const char *const *)argv->pdata, env, s->log);
     g_ptr_array_unref(argv);
     /* Ready when it completes an X.224 connection confirm. */
     gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
@@ -114,7 +99,7 @@ static GPid server_desktop(const Xvfb *x, const char *typed, const char *log)
     const char *argv[] = {"xterm", "-geometry", "60x10+40+40", "-bg", "navy", "-fg", "white",
                           "-e", "sh", "-c", cmd, NULL};
     g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "DISPLAY", x->display, TRUE);
-    GPid pid = spawn_bg(argv, env, log);
+    GPid pid = harness_spawn(argv, env, log);
     /* The xterm is there once it maps its window. */
     for (int i = 0; i < 100; i++) {
         const char *tree[] = {"xwininfo", "-root", "-tree", NULL};
@@ -212,7 +197,7 @@ static GPid vmdesk_bg(Harness *h, const Xvfb *x, const char *const *args, const 
         g_ptr_array_add(argv, (char *)args[i]);
     g_ptr_array_add(argv, NULL);
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", x->display, TRUE);
-    GPid pid = spawn_bg((const char *const *)argv->pdata, env, log);
+    GPid pid = harness_spawn((const char *const *)argv->pdata, env, log);
     g_ptr_array_unref(argv);
     return pid;
 }

@@ -190,3 +190,7 @@ void rt_add_clip_tests(void);
  * /rdp-server/vmdesk/rail-microphone: a sine source recorded by the client
  * and heard by the server over audin (test_rdp_audin.c). */
 void rt_add_audin_tests(void);
+/* /rdp-server/vmdesk/rail-hang and desktop-hang: the server frozen with
+ * SIGSTOP and woken under vmdesk connect --app and vmdesk connect
+ * (test_rdp_hang.c). */
+void rt_add_hang_tests(void);

@@ -536,6 +536,7 @@ int main(int argc, char **argv)
     rt_add_vmdesk_rail_tests();
     rt_add_clip_tests();
     rt_add_audin_tests();
+    rt_add_hang_tests();
     int rc = g_test_run();
     rt_world_finish();
     return rc;

@@ -1,6 +1,7 @@
 /* Inputs of the RDP session, from the session's queue onto the wire: keys by
- * scancode (QEMU's numbers), the pointer and its wheels, and the rest handed
- * to the clipboard, display control and RemoteApp. Session thread. */
+ * scancode (QEMU's numbers), the pointer and its wheels, repaint requests
+ * (Refresh Rect), and the rest handed to the clipboard, display control and
+ * RemoteApp. Session thread. */
 #include "session/rdp/rdp_session_priv.h"
 
 #include <freerdp/input.h>
@@ -61,6 +62,16 @@ static void send_input(Rdp *r, SessionInput *in)
     case SESSION_INPUT_RESIZE:
         rdp_display_request(r, in->w, in->h, in->scale);
         break;
+    case SESSION_INPUT_REFRESH: {
+        /* RECTANGLE_16's right and bottom are inclusive. */
+        RECTANGLE_16 area = {(UINT16)CLAMP(in->x, 0, 65535), (UINT16)CLAMP(in->y, 0, 65535),
+                             (UINT16)CLAMP(in->x + in->w - 1, 0, 65535),
+                             (UINT16)CLAMP(in->y + in->h - 1, 0, 65535)};
+        rdpUpdate *update = r->ctx->update;
+        if (update->RefreshRect)
+            update->RefreshRect(r->ctx, 1, &area);
+        break;
+    }
     default:
         rdp_rail_input(r, in);
         break;
