@@ -15,9 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/provider.h>
+
 #include <freerdp/channels/wtsvc.h>
 #include <freerdp/listener.h>
 #include <freerdp/log.h>
+#include <freerdp/primitives.h>
 #include <winpr/ssl.h>
 #include <winpr/synch.h>
 #include <winpr/tools/makecert.h>
@@ -321,6 +324,19 @@ static int listen_loopback(unsigned port, unsigned *bound, GError **error)
     return fd;
 }
 
+/* NTLM (NLA with --sam) needs MD4 and RC4, which OpenSSL 3 keeps in its
+ * legacy provider; Debian's openssl.cnf does not load it. Loading a
+ * provider by hand unloads the implicit default one, so both are loaded,
+ * for this process only (no system file is touched). They stay loaded
+ * until exit. */
+static void load_openssl_providers(void)
+{
+    const char *names[] = {"legacy", "default"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        if (!OSSL_PROVIDER_load(NULL, names[i]))
+            srv_warn("OpenSSL's %s provider did not load; NLA (--sam) will fail", names[i]);
+}
+
 /* FreeRDP's own log goes to stderr, so stdout carries only our lines. */
 static void route_wlog_to_stderr(void)
 {
@@ -447,7 +463,15 @@ int main(int argc, char **argv)
     }
 
     route_wlog_to_stderr();
+    load_openssl_providers();
     winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
+    /* The codecs' first use of FreeRDP's primitives would otherwise pick
+     * generic or CPU-optimised ones by a benchmark: 2 x 150 ms of work
+     * that took 1.3 s on a loaded 2-core machine, on the peer thread,
+     * between the client's activation and its first picture. The
+     * benchmark picks the CPU-optimised ones anyway (Debian's build has no
+     * OpenCL). */
+    primitives_set_hints(PRIMITIVES_ONLY_CPU);
 
     char *cert_dir = NULL;
     int status = 1;

@@ -1,4 +1,4 @@
-/* Clipboard: libfreerdp-server2's cliprdr server on the static "cliprdr"
+/* Clipboard: libfreerdp-server3's cliprdr server on the static "cliprdr"
  * channel. The library's thread sends our capabilities and Monitor Ready as
  * soon as it starts; the client answers with its capabilities (and maybe a
  * temporary folder) and its first format list, and from then on the channel
@@ -28,7 +28,7 @@ struct SrvClip {
 static UINT announce(SrvClip *c)
 {
     CLIPRDR_FORMAT fmt = {.formatId = CF_UNICODETEXT};
-    CLIPRDR_FORMAT_LIST list = {.msgType = CB_FORMAT_LIST, .numFormats = 1, .formats = &fmt};
+    CLIPRDR_FORMAT_LIST list = {.common.msgType = CB_FORMAT_LIST, .numFormats = 1, .formats = &fmt};
     c->announce_due = false;
     UINT rc = c->ctx->ServerFormatList(c->ctx, &list);
     if (rc != CHANNEL_RC_OK)
@@ -50,8 +50,8 @@ static UINT on_temp_dir(CliprdrServerContext *ctx, const CLIPRDR_TEMP_DIRECTORY 
 static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMAT_LIST *list)
 {
     SrvClip *c = ctx->custom;
-    CLIPRDR_FORMAT_LIST_RESPONSE resp = {.msgType = CB_FORMAT_LIST_RESPONSE,
-                                         .msgFlags = CB_RESPONSE_OK};
+    CLIPRDR_FORMAT_LIST_RESPONSE resp = {.common.msgType = CB_FORMAT_LIST_RESPONSE,
+                                         .common.msgFlags = CB_RESPONSE_OK};
     UINT rc = ctx->ServerFormatListResponse(ctx, &resp);
     if (rc != CHANNEL_RC_OK)
         return rc;
@@ -74,8 +74,8 @@ static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMA
     if (want) {
         /* Our own announcement waits for the answer: a client may no
          * longer serve its text once the server owns the clipboard. */
-        CLIPRDR_FORMAT_DATA_REQUEST req = {.msgType = CB_FORMAT_DATA_REQUEST,
-                                           .dataLen = 4, .requestedFormatId = want};
+        CLIPRDR_FORMAT_DATA_REQUEST req = {.common.msgType = CB_FORMAT_DATA_REQUEST,
+                                           .common.dataLen = 4, .requestedFormatId = want};
         c->requested = want;
         rc = ctx->ServerFormatDataRequest(ctx, &req);
         if (rc != CHANNEL_RC_OK)
@@ -88,7 +88,7 @@ static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMA
 static UINT on_client_format_list_response(CliprdrServerContext *ctx,
                                            const CLIPRDR_FORMAT_LIST_RESPONSE *resp)
 {
-    if (resp->msgFlags != CB_RESPONSE_OK)
+    if (resp->common.msgFlags != CB_RESPONSE_OK)
         srv_warn("cliprdr: the client refused our format list");
     return CHANNEL_RC_OK;
 }
@@ -97,8 +97,8 @@ static UINT on_client_data_request(CliprdrServerContext *ctx,
                                    const CLIPRDR_FORMAT_DATA_REQUEST *req)
 {
     SrvClip *c = ctx->custom;
-    CLIPRDR_FORMAT_DATA_RESPONSE resp = {.msgType = CB_FORMAT_DATA_RESPONSE,
-                                         .msgFlags = CB_RESPONSE_FAIL};
+    CLIPRDR_FORMAT_DATA_RESPONSE resp = {.common.msgType = CB_FORMAT_DATA_RESPONSE,
+                                         .common.msgFlags = CB_RESPONSE_FAIL};
     g_autofree gunichar2 *utf16 = NULL;
     glong n = 0;
     g_mutex_lock(&c->lock);
@@ -110,15 +110,15 @@ static UINT on_client_data_request(CliprdrServerContext *ctx,
         g_autofree char *crlf = g_strjoinv("\r\n", lines);
         utf16 = g_utf8_to_utf16(crlf, -1, NULL, &n, NULL);
         if (utf16) {
-            resp.msgFlags = CB_RESPONSE_OK;
-            resp.dataLen = (UINT32)((n + 1) * 2);
+            resp.common.msgFlags = CB_RESPONSE_OK;
+            resp.common.dataLen = (UINT32)((n + 1) * 2);
             resp.requestedFormatData = (const BYTE *)utf16;
         }
     }
     UINT rc = ctx->ServerFormatDataResponse(ctx, &resp);
     if (rc != CHANNEL_RC_OK)
         srv_warn("cliprdr: sending the text failed (error %u)", rc);
-    else if (resp.msgFlags == CB_RESPONSE_OK)
+    else if (resp.common.msgFlags == CB_RESPONSE_OK)
         srv_log("clipboard served %ld", g_utf8_strlen(text, -1));
     else
         srv_log("clipboard refused 0x%x", req->requestedFormatId);
@@ -133,17 +133,17 @@ static UINT on_client_data_response(CliprdrServerContext *ctx,
     c->requested = 0;
     if (!format)
         return CHANNEL_RC_OK;
-    if (resp->msgFlags != CB_RESPONSE_OK) {
+    if (resp->common.msgFlags != CB_RESPONSE_OK) {
         srv_log("clipboard from-client-failed 0x%x", format);
     } else {
         g_autofree char *text = NULL;
         const BYTE *d = resp->requestedFormatData;
         if (format == CF_UNICODETEXT)
             /* Stops at the first NUL. */
-            text = g_utf16_to_utf8((const gunichar2 *)d, (glong)(resp->dataLen / 2), NULL, NULL,
+            text = g_utf16_to_utf8((const gunichar2 *)d, (glong)(resp->common.dataLen / 2), NULL, NULL,
                                    NULL);
         else
-            text = g_strndup((const char *)d, resp->dataLen);
+            text = g_strndup((const char *)d, resp->common.dataLen);
         if (!text) {
             srv_log("clipboard from-client-failed 0x%x", format);
         } else {

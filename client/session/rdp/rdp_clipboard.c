@@ -11,7 +11,7 @@
 static UINT clip_send_format_list(Rdp *r)
 {
     CLIPRDR_FORMAT fmt = {.formatId = CF_UNICODETEXT};
-    CLIPRDR_FORMAT_LIST list = {.msgType = CB_FORMAT_LIST,
+    CLIPRDR_FORMAT_LIST list = {.common.msgType = CB_FORMAT_LIST,
                                 .numFormats = r->clip_local ? 1 : 0,
                                 .formats = &fmt};
     return r->clip->ClientFormatList(r->clip, &list);
@@ -45,14 +45,14 @@ static UINT clip_server_caps(CliprdrClientContext *clip, const CLIPRDR_CAPABILIT
 
 static UINT clip_server_format_list(CliprdrClientContext *clip, const CLIPRDR_FORMAT_LIST *list)
 {
-    CLIPRDR_FORMAT_LIST_RESPONSE resp = {.msgType = CB_FORMAT_LIST_RESPONSE,
-                                         .msgFlags = CB_RESPONSE_OK};
+    CLIPRDR_FORMAT_LIST_RESPONSE resp = {
+        .common = {.msgType = CB_FORMAT_LIST_RESPONSE, .msgFlags = CB_RESPONSE_OK}};
     UINT rc = clip->ClientFormatListResponse(clip, &resp);
     if (rc != CHANNEL_RC_OK)
         return rc;
     for (UINT32 i = 0; i < list->numFormats; i++) {
         if (list->formats[i].formatId == CF_UNICODETEXT) {
-            CLIPRDR_FORMAT_DATA_REQUEST req = {.msgType = CB_FORMAT_DATA_REQUEST,
+            CLIPRDR_FORMAT_DATA_REQUEST req = {.common.msgType = CB_FORMAT_DATA_REQUEST,
                                                .requestedFormatId = CF_UNICODETEXT};
             return clip->ClientFormatDataRequest(clip, &req);
         }
@@ -72,8 +72,8 @@ static UINT clip_server_data_request(CliprdrClientContext *clip,
                                      const CLIPRDR_FORMAT_DATA_REQUEST *req)
 {
     Rdp *r = clip->custom;
-    CLIPRDR_FORMAT_DATA_RESPONSE resp = {.msgType = CB_FORMAT_DATA_RESPONSE,
-                                         .msgFlags = CB_RESPONSE_FAIL};
+    CLIPRDR_FORMAT_DATA_RESPONSE resp = {
+        .common = {.msgType = CB_FORMAT_DATA_RESPONSE, .msgFlags = CB_RESPONSE_FAIL}};
     g_autofree gunichar2 *utf16 = NULL;
     glong n = 0;
     if (req->requestedFormatId == CF_UNICODETEXT && r->clip_local) {
@@ -82,8 +82,8 @@ static UINT clip_server_data_request(CliprdrClientContext *clip,
         g_autofree char *crlf = g_strjoinv("\r\n", lines);
         utf16 = g_utf8_to_utf16(crlf, -1, NULL, &n, NULL);
         if (utf16) {
-            resp.msgFlags = CB_RESPONSE_OK;
-            resp.dataLen = (UINT32)((n + 1) * 2);
+            resp.common.msgFlags = CB_RESPONSE_OK;
+            resp.common.dataLen = (UINT32)((n + 1) * 2);
             resp.requestedFormatData = (const BYTE *)utf16;
         }
     }
@@ -94,10 +94,10 @@ static UINT clip_server_data_response(CliprdrClientContext *clip,
                                       const CLIPRDR_FORMAT_DATA_RESPONSE *resp)
 {
     Rdp *r = clip->custom;
-    if (resp->msgFlags != CB_RESPONSE_OK || resp->dataLen < 2)
+    if (resp->common.msgFlags != CB_RESPONSE_OK || resp->common.dataLen < 2)
         return CHANNEL_RC_OK;
     g_autofree char *text = g_utf16_to_utf8((const gunichar2 *)resp->requestedFormatData,
-                                            (glong)(resp->dataLen / 2), NULL, NULL, NULL);
+                                            (glong)(resp->common.dataLen / 2), NULL, NULL, NULL);
     if (!text)
         return CHANNEL_RC_OK;
     /* Up to the first NUL, with CRLF back to LF. */

@@ -22,7 +22,7 @@ static void send_input(Rdp *r, SessionInput *in)
             if (in->down)
                 freerdp_input_send_keyboard_pause_event(input);
         } else if (in->qnum) {
-            freerdp_input_send_keyboard_event_ex(input, in->down, sc);
+            freerdp_input_send_keyboard_event_ex(input, in->down, FALSE, sc);
         }
         break;
     }

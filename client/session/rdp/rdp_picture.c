@@ -5,7 +5,6 @@
 #include "session/rdp/rdp_session_priv.h"
 
 #include <freerdp/gdi/gdi.h>
-#include <freerdp/gdi/gfx.h>
 
 #include <string.h>
 
@@ -80,16 +79,6 @@ bool rdp_picture_start(Rdp *r, int *width, int *height)
                ctx->gdi->primary_buffer + (size_t)y * ctx->gdi->stride, (size_t)w * 4);
     g_mutex_unlock(&r->s->fb.lock);
     return true;
-}
-
-void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx)
-{
-    gdi_graphics_pipeline_init(r->ctx->gdi, gfx);
-}
-
-void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx)
-{
-    gdi_graphics_pipeline_uninit(r->ctx->gdi, gfx);
 }
 
 void rdp_picture_stop(Rdp *r)

@@ -11,6 +11,7 @@
  *   rdp_cert.c       the server's certificate against its pin (cert_pin.c)
  *   rdp_input.c      the session's inputs onto the wire
  *   rdp_rail.c       RemoteApp (rail)
+ *   rdp_codec.c      the graphics pipeline's codecs: H.264 or planar/RemoteFX
  *
  * rdp_session.c calls into the others; rdp_input.c hands inputs on to the
  * clipboard, display control and RemoteApp. None calls back: what they share
@@ -23,6 +24,7 @@
 #include "session/rdp/rdp_session.h"
 #include "session/session_priv.h"
 
+#include <freerdp/client.h>
 #include <freerdp/client/cliprdr.h>
 #include <freerdp/client/disp.h>
 #include <freerdp/client/rail.h>
@@ -40,9 +42,10 @@ enum {
 
 typedef struct Rdp Rdp;
 
-/* FreeRDP's context with ours behind it (FreeRDP allocates ContextSize). */
+/* FreeRDP's client context with ours behind it (FreeRDP allocates
+ * ContextSize; its client code takes the context as an rdpClientContext). */
 typedef struct {
-    rdpContext context;
+    rdpClientContext common;
     Rdp *rdp;
 } VdContext;
 
@@ -74,6 +77,7 @@ struct Rdp {
     /* RemoteApp (rdp_rail.c) */
     RailClientContext *rail;
     bool rail_started;         /* the handshake is done: programs may be launched */
+    bool rail_hidef;           /* the server's HandshakeEx chose HiDef RemoteApp */
     GQueue rail_waiting;       /* SessionInput* launches queued before the handshake */
     GHashTable *rail_icons;    /* cache id << 16 | entry -> Icon (w, h, ARGB) */
 };
@@ -94,9 +98,6 @@ void rdp_target_copy(RdpTarget *dst, const RdpTarget *src);
  * session's framebuffer sized (*@width x *@height) and filled with the first
  * picture. False when the GDI cannot be set up. */
 bool rdp_picture_start(Rdp *r, int *width, int *height);
-/* The graphics pipeline channel came or went: GFX surfaces draw into the GDI. */
-void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx);
-void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx);
 /* After disconnecting: free the GDI. */
 void rdp_picture_stop(Rdp *r);
 
@@ -129,13 +130,23 @@ unsigned rdp_display_wait_ms(Rdp *r);
 
 /* --- rdp_cert.c --- */
 
-/* Set FreeRDP's certificate callbacks on @instance (when the client is made). */
+/* Hand the server certificate to our pin, not FreeRDP's store (when the client
+ * is made). */
 void rdp_cert_register(freerdp *instance);
 
 /* --- rdp_input.c --- */
 
 /* Send what the session's input queue holds, in order. */
 void rdp_input_flush(Rdp *r);
+
+/* --- rdp_codec.c --- */
+
+/* Whether a session to @host announces H.264, by the rule in rdp_codec.c;
+ * @override ("h264", "planar" or NULL: the rule) is VMDESK_RDP_CODEC. Any
+ * thread. */
+bool rdp_codec_wants_h264(const char *host, const char *override);
+/* Announce the graphics pipeline's codecs by that rule. */
+void rdp_codec_configure(Rdp *r, rdpSettings *st);
 
 /* --- rdp_rail.c --- */
 
