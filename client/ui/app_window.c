@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "ui/app_window_priv.h"
+#include "ui/host_clipboard.h"
 #include "ui/keymap.h"
 #include "ui/sdl_util.h"
 
@@ -221,6 +222,12 @@ static void session_events(App *a)
         case SESSION_EV_FRAME:
             app_window_take_frame(a);
             break;
+        case SESSION_EV_CLIPBOARD_PNG:
+            host_clipboard_offer_png(ev->bytes);
+            break;
+        case SESSION_EV_CLIPBOARD_FILES:
+            host_clipboard_offer_files((const char *const *)ev->paths);
+            break;
         case SESSION_EV_CLIPBOARD:
             g_free(a->clip_offered);
             a->clip_offered = g_strdup(ev->text);
@@ -365,6 +372,7 @@ static void app_loop(App *a)
             } while (!a->quit && SDL_PollEvent(&e));
         }
         session_events(a);
+        host_clipboard_dispatch();
         AppRequest *req;
         while (a->phase != WAIT_READY && (req = app_control_next(a->control)))
             launch(a, req);

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "ui/host_clipboard.h"
 #include "ui/sdl_util.h"
 #include "ui/window_priv.h"
 
@@ -239,6 +240,12 @@ static void handle_session_events(Win *w)
         case SESSION_EV_FRAME:
             take_frame(w);
             break;
+        case SESSION_EV_CLIPBOARD_PNG:
+            host_clipboard_offer_png(ev->bytes);
+            break;
+        case SESSION_EV_CLIPBOARD_FILES:
+            host_clipboard_offer_files((const char *const *)ev->paths);
+            break;
         case SESSION_EV_CLIPBOARD:
             SDL_SetClipboardText(ev->text);
             break;
@@ -348,6 +355,7 @@ bool window_run(const WindowOptions *opts, GError **error)
         }
         handle_session_events(&w);
         window_switch_events(&w);
+        host_clipboard_dispatch();
         Uint32 now = SDL_GetTicks();
         if (opts->vm_name && SDL_TICKS_PASSED(now, w.next_state_poll)) {
             window_vm_poll(&w);

@@ -30,9 +30,16 @@ static GSubprocess *xclip_serve(const char *target, GBytes *data)
     g_assert_true(g_output_stream_write_all(in, g_bytes_get_data(data, NULL),
                                             g_bytes_get_size(data), &n, NULL, &err));
     g_assert_true(g_output_stream_close(in, NULL, &err));
-    /* Owned once TARGETS answers with the target. */
+    /* Owned once TARGETS answers with the target. While we still own the
+     * clipboard we must answer (timeout: an asker nobody answers hangs). */
     for (int i = 0; i < 100; i++) {
-        const char *argv[] = {"xclip", "-o", "-selection", "clipboard", "-t", "TARGETS", NULL};
+        host_clipboard_dispatch();
+        if (host_clipboard_offering()) {
+            g_usleep(10 * 1000);
+            continue;
+        }
+        const char *argv[] = {"timeout", "5", "xclip", "-o", "-selection", "clipboard",
+                              "-t", "TARGETS", NULL};
         g_autofree char *t = x_run(xvfb.display, argv);
         if (t && strstr(t, target))
             return p;
