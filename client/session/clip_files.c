@@ -57,6 +57,8 @@ bool clip_files_name_check(const char *name, GError **error)
         why = "it holds a control character";
     else if (name[0] == '/')
         why = "it is absolute";
+    else if (g_str_has_suffix(name, "/"))
+        why = "it has an empty component";
     else if (strchr(name, ':'))
         why = "it holds ':' (a drive letter or a stream)";
     else if (strchr(name, '\\'))

@@ -108,6 +108,8 @@ static void files_parse_hostile(void)
     expect_refused(slash, 1, 1, "'/'");
     const Desc ctl[] = {{"a\nb", FILE_FLAGS, 0x80, 1}};
     expect_refused(ctl, 1, 1, "control");
+    const Desc trailing[] = {{"docs\\", FILE_FLAGS, 0x80, 1}}; /* found by fuzz-clip */
+    expect_refused(trailing, 1, 1, "empty component");
     const Desc empty[] = {{"", FILE_FLAGS, 0x80, 1}};
     expect_refused(empty, 1, 1, "empty");
     const Desc dup[] = {{"a", FILE_FLAGS, 0x80, 1}, {"a", FILE_FLAGS, 0x80, 1}};
