@@ -164,7 +164,7 @@ static void files(const char *program)
     const char *name = program ? "vmdesk-rail-clip-files" : "vmdesk-clip-files";
     start(&s, name, "files:3:6000000", program); /* 18 MB: chunks of 4 MiB */
     g_autofree char *win = client_window(&s, program);
-    g_autofree char *l1 = rt_expect_line(&s, "clipboard offered-file vmdesk-clip/file-1.bin 6000000 *", CONNECT_MS);
+    g_free(rt_expect_line(&s, "clipboard offered-file vmdesk-clip/file-1.bin 6000000 *", CONNECT_MS));
     g_autoptr(GBytes) uris = wait_paste(&s, "text/uri-list", 60000);
     g_autofree char *text = g_strndup(g_bytes_get_data(uris, NULL), g_bytes_get_size(uris));
     g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
