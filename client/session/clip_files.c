@@ -1,4 +1,5 @@
 #include "session/clip_files.h"
+#include "session/clip_le.h"
 
 #include "common/error.h"
 #include "common/log.h"
@@ -19,18 +20,6 @@
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 int64_t clip_files_filetime_to_unix(uint64_t ft)
 {
@@ -160,7 +149,7 @@ bool clip_files_parse(const uint8_t *data, size_t len, ClipFileList *out, GError
         g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the file list is %zu bytes long", len);
         return false;
     }
-    uint32_t count = get32(data);
+    uint32_t count = clip_le32(data);
     if (count > CLIP_FILES_MAX) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "the file list has %" G_GUINT32_FORMAT " files; at most %d are taken", count,
@@ -183,20 +172,20 @@ bool clip_files_parse(const uint8_t *data, size_t len, ClipFileList *out, GError
         f->name = name;
         if (!clip_files_name_check(name, error))
             goto fail;
-        uint32_t flags = get32(d + FD_OFF_FLAGS);
+        uint32_t flags = clip_le32(d + FD_OFF_FLAGS);
         f->is_dir = (flags & CLIP_FD_ATTRIBUTES) &&
-                    (get32(d + FD_OFF_ATTRIBUTES) & CLIP_FILE_ATTRIBUTE_DIRECTORY);
+                    (clip_le32(d + FD_OFF_ATTRIBUTES) & CLIP_FILE_ATTRIBUTE_DIRECTORY);
         f->has_size = !f->is_dir && (flags & CLIP_FD_FILESIZE);
         if (f->has_size)
-            f->size = (uint64_t)get32(d + FD_OFF_SIZE_HIGH) << 32 | get32(d + FD_OFF_SIZE_LOW);
+            f->size = (uint64_t)clip_le32(d + FD_OFF_SIZE_HIGH) << 32 | clip_le32(d + FD_OFF_SIZE_LOW);
         if (f->size > (uint64_t)G_MAXINT64) {
             g_autofree char *q = vd_text_quote(name, -1);
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "the file %s announces %" G_GUINT64_FORMAT " bytes", q, f->size);
             goto fail;
         }
         if (flags & CLIP_FD_WRITESTIME)
-            f->mtime = clip_files_filetime_to_unix((uint64_t)get32(d + FD_OFF_WRITE_TIME + 4) << 32 |
-                                                   get32(d + FD_OFF_WRITE_TIME));
+            f->mtime = clip_files_filetime_to_unix((uint64_t)clip_le32(d + FD_OFF_WRITE_TIME + 4) << 32 |
+                                                   clip_le32(d + FD_OFF_WRITE_TIME));
     }
     if (!check_tree(out, error))
         goto fail;
@@ -210,7 +199,7 @@ uint8_t *clip_files_build(const ClipFileList *list, size_t *len, GError **error)
 {
     *len = 4 + (size_t)list->n * CLIP_FILE_DESCRIPTOR_SIZE;
     g_autofree uint8_t *buf = g_malloc0(*len);
-    put32(buf, list->n);
+    clip_put_le32(buf, list->n);
     for (guint i = 0; i < list->n; i++) {
         const ClipFile *f = &list->files[i];
         uint8_t *d = buf + 4 + (size_t)i * CLIP_FILE_DESCRIPTOR_SIZE;
@@ -223,20 +212,20 @@ uint8_t *clip_files_build(const ClipFileList *list, size_t *len, GError **error)
             return NULL;
         }
         uint32_t flags = CLIP_FD_ATTRIBUTES | CLIP_FD_SHOWPROGRESSUI;
-        put32(d + FD_OFF_ATTRIBUTES,
+        clip_put_le32(d + FD_OFF_ATTRIBUTES,
               f->is_dir ? CLIP_FILE_ATTRIBUTE_DIRECTORY : CLIP_FILE_ATTRIBUTE_NORMAL);
         if (!f->is_dir) {
             flags |= CLIP_FD_FILESIZE;
-            put32(d + FD_OFF_SIZE_HIGH, (uint32_t)(f->size >> 32));
-            put32(d + FD_OFF_SIZE_LOW, (uint32_t)f->size);
+            clip_put_le32(d + FD_OFF_SIZE_HIGH, (uint32_t)(f->size >> 32));
+            clip_put_le32(d + FD_OFF_SIZE_LOW, (uint32_t)f->size);
         }
         if (f->mtime > 0) {
             uint64_t ft = clip_files_unix_to_filetime(f->mtime);
             flags |= CLIP_FD_WRITESTIME;
-            put32(d + FD_OFF_WRITE_TIME, (uint32_t)ft);
-            put32(d + FD_OFF_WRITE_TIME + 4, (uint32_t)(ft >> 32));
+            clip_put_le32(d + FD_OFF_WRITE_TIME, (uint32_t)ft);
+            clip_put_le32(d + FD_OFF_WRITE_TIME + 4, (uint32_t)(ft >> 32));
         }
-        put32(d + FD_OFF_FLAGS, flags);
+        clip_put_le32(d + FD_OFF_FLAGS, flags);
         for (glong u = 0; u < units; u++) {
             gunichar2 c = name[u] == '/' ? '\\' : name[u];
             d[FD_OFF_NAME + 2 * u] = (uint8_t)c;

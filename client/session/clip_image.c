@@ -1,4 +1,5 @@
 #include "session/clip_image.h"
+#include "session/clip_le.h"
 
 #include "common/error.h"
 
@@ -13,18 +14,6 @@
 #define LCS_SRGB 0x73524742 /* 'sRGB' */
 #define LCS_GM_IMAGES 4
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 void clip_image_clear(ClipImage *img)
 {
@@ -122,7 +111,7 @@ static void dib_decode(const Dib *d, uint8_t *out)
                 v = (uint32_t)row[3 * x] | (uint32_t)row[3 * x + 1] << 8 |
                     (uint32_t)row[3 * x + 2] << 16;
             else
-                v = get32(row + 4 * (size_t)x);
+                v = clip_le32(row + 4 * (size_t)x);
             o[0] = channel_get(&d->r, v);
             o[1] = channel_get(&d->g, v);
             o[2] = channel_get(&d->b, v);
@@ -142,14 +131,14 @@ bool clip_image_from_dib(const uint8_t *data, size_t len, ClipImage *out, GError
     memset(out, 0, sizeof(*out));
     if (len < DIB_HEADER)
         return refuse(error, "its bitmap is %zu bytes long", len);
-    uint32_t hsize = get32(data);
+    uint32_t hsize = clip_le32(data);
     if (hsize != DIB_HEADER && hsize != 52 && hsize != 56 && hsize != 108 && hsize != DIBV5_HEADER)
         return refuse(error, "its bitmap header size %" G_GUINT32_FORMAT " is unknown", hsize);
     if (len < hsize)
         return refuse(error, "its bitmap header is cut short");
-    int32_t sw = (int32_t)get32(data + 4), sh = (int32_t)get32(data + 8);
+    int32_t sw = (int32_t)clip_le32(data + 4), sh = (int32_t)clip_le32(data + 8);
     uint32_t planes = data[12] | data[13] << 8, bpp = data[14] | data[15] << 8;
-    uint32_t compression = get32(data + 16), colors = get32(data + 32);
+    uint32_t compression = clip_le32(data + 16), colors = clip_le32(data + 32);
     if (sw <= 0 || sh == 0 || sh == INT32_MIN)
         return refuse(error, "its size is %" G_GINT32_FORMAT " x %" G_GINT32_FORMAT, sw, sh);
     Dib d = {.w = (uint32_t)sw, .h = (uint32_t)(sh < 0 ? -sh : sh), .bottom_up = sh > 0,
@@ -177,7 +166,7 @@ bool clip_image_from_dib(const uint8_t *data, size_t len, ClipImage *out, GError
             n = 4;
         }
         for (int i = 0; i < n; i++)
-            masks[i] = get32(m + 4 * i);
+            masks[i] = clip_le32(m + 4 * i);
     } else if (bpp == 16) {
         masks[0] = 0x7c00, masks[1] = 0x03e0, masks[2] = 0x001f;
     } else if (bpp > 16) {
@@ -231,22 +220,22 @@ uint8_t *clip_image_to_dib(const ClipImage *img, bool v5, size_t *len)
     size_t pixels = (size_t)img->width * img->height * 4;
     *len = hsize + pixels;
     uint8_t *buf = g_malloc0(*len);
-    put32(buf, (uint32_t)hsize);
-    put32(buf + 4, img->width);
-    put32(buf + 8, img->height); /* bottom up */
+    clip_put_le32(buf, (uint32_t)hsize);
+    clip_put_le32(buf + 4, img->width);
+    clip_put_le32(buf + 8, img->height); /* bottom up */
     buf[12] = 1;
     buf[14] = 32;
-    put32(buf + 16, v5 ? BI_BITFIELDS : BI_RGB);
-    put32(buf + 20, (uint32_t)pixels);
-    put32(buf + 24, 2835); /* 72 dpi */
-    put32(buf + 28, 2835);
+    clip_put_le32(buf + 16, v5 ? BI_BITFIELDS : BI_RGB);
+    clip_put_le32(buf + 20, (uint32_t)pixels);
+    clip_put_le32(buf + 24, 2835); /* 72 dpi */
+    clip_put_le32(buf + 28, 2835);
     if (v5) {
-        put32(buf + 40, 0x00ff0000);
-        put32(buf + 44, 0x0000ff00);
-        put32(buf + 48, 0x000000ff);
-        put32(buf + 52, 0xff000000);
-        put32(buf + 56, LCS_SRGB);
-        put32(buf + 108, LCS_GM_IMAGES);
+        clip_put_le32(buf + 40, 0x00ff0000);
+        clip_put_le32(buf + 44, 0x0000ff00);
+        clip_put_le32(buf + 48, 0x000000ff);
+        clip_put_le32(buf + 52, 0xff000000);
+        clip_put_le32(buf + 56, LCS_SRGB);
+        clip_put_le32(buf + 108, LCS_GM_IMAGES);
     }
     uint8_t *o = buf + hsize;
     for (uint32_t y = 0; y < img->height; y++) {

@@ -223,10 +223,8 @@ static void session_events(App *a)
             app_window_take_frame(a);
             break;
         case SESSION_EV_CLIPBOARD_PNG:
-            host_clipboard_offer_png(ev->bytes);
-            break;
         case SESSION_EV_CLIPBOARD_FILES:
-            host_clipboard_offer_files((const char *const *)ev->paths);
+            sdl_util_clipboard_offer(ev->bytes, ev->paths);
             break;
         case SESSION_EV_CLIPBOARD:
             g_free(a->clip_offered);

@@ -192,6 +192,14 @@ bool sdl_util_offer_clipboard(Session *s, char **offered, bool force)
     return give;
 }
 
+void sdl_util_clipboard_offer(GBytes *png, char **paths)
+{
+    if (png)
+        host_clipboard_offer_png(png);
+    else if (paths)
+        host_clipboard_offer_files((const char *const *)paths);
+}
+
 const SDL_Scancode sdl_util_modifiers[8] = {
     SDL_SCANCODE_LCTRL,  SDL_SCANCODE_RCTRL,  SDL_SCANCODE_LALT, SDL_SCANCODE_RALT,
     SDL_SCANCODE_LSHIFT, SDL_SCANCODE_RSHIFT, SDL_SCANCODE_LGUI, SDL_SCANCODE_RGUI,

@@ -241,10 +241,8 @@ static void handle_session_events(Win *w)
             take_frame(w);
             break;
         case SESSION_EV_CLIPBOARD_PNG:
-            host_clipboard_offer_png(ev->bytes);
-            break;
         case SESSION_EV_CLIPBOARD_FILES:
-            host_clipboard_offer_files((const char *const *)ev->paths);
+            sdl_util_clipboard_offer(ev->bytes, ev->paths);
             break;
         case SESSION_EV_CLIPBOARD:
             SDL_SetClipboardText(ev->text);

@@ -74,20 +74,6 @@ static GSubprocess *host_serve(const char *name, const char *target, const char 
     return rt_spawn(argv, rt_world.env, log, log);
 }
 
-/* The user goes to another window (the root: no window manager) and back
- * to @win, where vmdesk looks at the host's clipboard. */
-static void focus_away_and_back(const char *win)
-{
-    const char *argv[] = {"xwininfo", "-root", NULL};
-    g_autofree char *info = rt_run(argv, rt_world.env);
-    g_assert_nonnull(info);
-    const char *id = strstr(info, "Window id: ");
-    g_assert_nonnull(id);
-    g_autofree char *root = g_strndup(id + 11, strcspn(id + 11, " \n"));
-    rt_xdo("windowfocus", "--sync", root, NULL);
-    rt_xdo("windowfocus", "--sync", win, NULL);
-}
-
 static void start(RtSession *s, const char *name, const char *offer, const char *program)
 {
     const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "800x600",
@@ -132,7 +118,7 @@ static void pictures(const char *program)
     gsize mark = rt_log_mark(&s);
     GSubprocess *xclip = host_serve(name, "image/png", file);
     g_usleep(300 * 1000);
-    focus_away_and_back(win);
+    rt_clip_refocus(win);
     g_autofree char *pattern = g_strdup_printf("clipboard from-client-picture 97x61 %s", want);
     g_free(rt_expect_next(&s, &mark, pattern, 15000));
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
@@ -204,7 +190,7 @@ static void files(const char *program)
     gsize mark = rt_log_mark(&s);
     GSubprocess *xclip = host_serve(name, "text/uri-list", list);
     g_usleep(300 * 1000);
-    focus_away_and_back(win);
+    rt_clip_refocus(win);
     g_autofree char *base = g_path_get_basename(src);
     g_autofree char *pattern = g_strdup_printf("clipboard from-client-file %s 9000000 %s", base, sum);
     g_free(rt_expect_next(&s, &mark, pattern, 30000));
