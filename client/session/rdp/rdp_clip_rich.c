@@ -12,7 +12,8 @@
  *    folder made (clip_stage.h), each file fetched in RANGE chunks of
  *    CHUNK bytes, written under a partial name and renamed when complete;
  *    progress goes out as SESSION_EV_STATUS; once all is there the paths go
- *    to the host (SESSION_EV_CLIPBOARD_FILES). A server that lies about a
+ *    to the host (SESSION_EV_CLIPBOARD_FILES). A new copy on either side
+ *    cancels the fetch (the partial file and the folder are removed). A server that lies about a
  *    size, or sends a bad list, gets its copy refused with a log line; the
  *    session goes on. */
 #include "common/log.h"
@@ -37,6 +38,8 @@
 
 static void clear_local(Rdp *r)
 {
+    /* A new copy on the host ends the fetch of the server's files. */
+    rdp_clip_rich_cancel(r, "the host copied something else");
     g_clear_pointer(&r->clip_local_png, g_bytes_unref);
     clip_file_list_clear(&r->clip_local_files);
     g_clear_pointer(&r->clip_local_sources, g_strfreev);
@@ -58,9 +61,9 @@ void rdp_clip_rich_cancel(Rdp *r, const char *why)
 
 void rdp_clip_rich_finish(Rdp *r)
 {
-    clear_local(r);
-    clip_stage_destroy(r->clip_stage);
+    clip_stage_destroy(r->clip_stage); /* first: no status event after the end */
     r->clip_stage = NULL;
+    clear_local(r);
     clip_stage_destroy(r->clip_done);
     r->clip_done = NULL;
 }
@@ -352,7 +355,6 @@ void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
             vd_warn("clipboard: the server's file list is refused: %s", err->message);
             return;
         }
-        rdp_clip_rich_cancel(r, r->clip_stage ? "the server copied something else" : NULL);
         r->clip_stage = clip_stage_create(NULL, &l, &err);
         clip_file_list_clear(&l);
         if (!r->clip_stage) {

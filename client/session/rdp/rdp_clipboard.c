@@ -61,6 +61,8 @@ static UINT clip_server_format_list(CliprdrClientContext *clip, const CLIPRDR_FO
     if (rc != CHANNEL_RC_OK)
         return rc;
     Rdp *r = clip->custom;
+    /* A new copy on the server ends the fetch of its earlier files. */
+    rdp_clip_rich_cancel(r, "the server copied something else");
     r->clip_requested = rdp_clip_rich_choose(r, list);
     if (r->clip_requested) {
         CLIPRDR_FORMAT_DATA_REQUEST req = {.common.msgType = CB_FORMAT_DATA_REQUEST,
