@@ -162,8 +162,8 @@ bool clip_image_from_dib(const uint8_t *data, size_t len, ClipImage *out, GError
             if (len - off < (size_t)n * 4)
                 return refuse(error, "its colour masks are cut short");
             off += (size_t)n * 4;
-        } else if (hsize >= 56) {
-            n = 4;
+        } else {
+            n = hsize >= 56 ? 4 : 3; /* in the header: only what it holds */
         }
         for (int i = 0; i < n; i++)
             masks[i] = clip_le32(m + 4 * i);
