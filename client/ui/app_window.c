@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "ui/app_window_priv.h"
+#include "ui/host_clipboard.h"
 #include "ui/keymap.h"
 #include "ui/sdl_util.h"
 #include "ui/window_icon.h"
@@ -222,6 +223,10 @@ static void session_events(App *a)
             break;
         case SESSION_EV_FRAME:
             app_window_take_frame(a);
+            break;
+        case SESSION_EV_CLIPBOARD_PNG:
+        case SESSION_EV_CLIPBOARD_FILES:
+            sdl_util_clipboard_offer(ev->bytes, ev->paths);
             break;
         case SESSION_EV_CLIPBOARD:
             g_free(a->clip_offered);
@@ -446,6 +451,7 @@ static void app_loop(App *a)
         session_events(a);
         if (a->session && a->connected)
             watch_step(a);
+        host_clipboard_dispatch();
         AppRequest *req;
         while (a->phase != WAIT_READY && (req = app_control_next(a->control)))
             launch(a, req);

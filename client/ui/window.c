@@ -6,6 +6,7 @@
 #include "common/app_id.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "ui/host_clipboard.h"
 #include "ui/sdl_util.h"
 #include "ui/window_icon.h"
 #include "ui/window_priv.h"
@@ -242,6 +243,10 @@ static void handle_session_events(Win *w)
         case SESSION_EV_FRAME:
             take_frame(w);
             break;
+        case SESSION_EV_CLIPBOARD_PNG:
+        case SESSION_EV_CLIPBOARD_FILES:
+            sdl_util_clipboard_offer(ev->bytes, ev->paths);
+            break;
         case SESSION_EV_CLIPBOARD:
             SDL_SetClipboardText(ev->text);
             break;
@@ -355,6 +360,7 @@ bool window_run(const WindowOptions *opts, GError **error)
         }
         handle_session_events(&w);
         window_switch_events(&w);
+        host_clipboard_dispatch();
         Uint32 now = SDL_GetTicks();
         if (opts->vm_name && SDL_TICKS_PASSED(now, w.next_state_poll)) {
             window_vm_poll(&w);

@@ -1,6 +1,7 @@
 /* vmdesk-test-rdp-server: command line, listening socket, signals, and the
  * one peer thread. See srv.h for the threads and README.md for the flags. */
 #include "srv.h"
+#include "srv_clip_rich.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,7 +78,7 @@ char *srv_escape(const guint8 *b, size_t n)
 
 typedef struct {
     int port;
-    char *cert, *key, *size, *tone, *sam, *clipboard;
+    char *cert, *key, *size, *tone, *sam, *clipboard, *clipboard_offer;
     char **reads, **writes;
     int frames;
     int mic_hz;
@@ -206,6 +207,15 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
         return false;
     }
     cfg->clipboard = g_strdup(o->clipboard);
+    if (o->clipboard_offer) {
+        SrvClipRich *check = srv_clip_rich_new(o->clipboard_offer, error);
+        if (!check)
+            return false;
+        srv_clip_rich_free(check);
+        cfg->clipboard_offer = g_strdup(o->clipboard_offer);
+        if (!cfg->clipboard)
+            cfg->clipboard = g_strdup(""); /* the channel, without text of ours */
+    }
     return true;
 }
 
@@ -215,6 +225,7 @@ static void config_clear(SrvConfig *cfg)
     g_free(cfg->key_file);
     g_free(cfg->sam_file);
     g_free(cfg->clipboard);
+    g_free(cfg->clipboard_offer);
     if (cfg->drive_ops)
         g_ptr_array_unref(cfg->drive_ops);
     memset(cfg, 0, sizeof(*cfg));
@@ -452,6 +463,10 @@ int main(int argc, char **argv)
          "RemoteApp for clients that ask for it; window commands on stdin", NULL},
         {"clipboard", 0, 0, G_OPTION_ARG_STRING, &o.clipboard,
          "open the clipboard channel and put TEXT on it (\"\": no text of ours)", "TEXT"},
+        {"clipboard-offer", 0, 0, G_OPTION_ARG_STRING, &o.clipboard_offer,
+         "open the clipboard channel and put a picture or files on it: picture:WxH, "
+         "files:N:SIZE, or hostile:dotdot|absolute|drive|long|count|more|less|picture "
+         "(srv_clip_rich.c); the client's pictures and files are fetched and logged", "SPEC"},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) oc = g_option_context_new("- an RDP server for vmdesk's tests");
@@ -504,6 +519,7 @@ int main(int argc, char **argv)
     g_free(o.tone);
     g_free(o.sam);
     g_free(o.clipboard);
+    g_free(o.clipboard_offer);
     g_strfreev(o.reads);
     g_strfreev(o.writes);
     return status;

@@ -186,6 +186,11 @@ void rt_add_vmdesk_rail_tests(void);
  * /rdp-server/vmdesk/rail-clipboard: the clipboard both ways
  * (test_rdp_clip.c). */
 void rt_add_clip_tests(void);
+/* The user goes to another window (the root) and back to @win, where vmdesk
+ * looks at the host's clipboard (test_rdp_clip.c). */
+void rt_clip_refocus(const char *win);
+/* Clipboard pictures and files (test_rdp_clip_rich.c). */
+void rt_add_clip_rich_tests(void);
 /* /rdp-server/xfreerdp/microphone, /rdp-server/vmdesk/microphone and
  * /rdp-server/vmdesk/rail-microphone: a sine source recorded by the client
  * and heard by the server over audin (test_rdp_audin.c). */

@@ -35,6 +35,7 @@ typedef struct {
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
     char *clipboard;           /* text the server puts on the clipboard (UTF-8); NULL: none */
+    char *clipboard_offer;     /* --clipboard-offer: a picture or files instead; NULL: none */
     unsigned mic_hz;           /* --microphone: open audin and measure this tone; 0: no audin */
 } SrvConfig;
 
@@ -124,8 +125,11 @@ typedef struct SrvClip SrvClip;
  * Once the client's first format list arrives it logs "clipboard ready" and,
  * when @text (UTF-8, copied) is not NULL, announces CF_UNICODETEXT and serves
  * @text to the client's requests; text the client announces is fetched and
- * logged. NULL (logged) when the channel cannot be opened. Peer thread. */
-SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text);
+ * logged. @offer (--clipboard-offer, NULL: none) puts a picture or files
+ * there instead, and the client's pictures and files are fetched and logged
+ * (srv_clip_rich.c). NULL (logged) when the channel cannot be opened. Peer
+ * thread. */
+SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text, const char *offer);
 /* Stops the cliprdr thread and closes the channel. Accepts NULL. Peer thread. */
 void srv_clip_destroy(SrvClip *c);
 /* A new copy on the server: @text (UTF-8, copied) becomes the clipboard's

@@ -262,7 +262,7 @@ static BOOL on_post_connect(freerdp_peer *client)
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpdr"))
         p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops);
     if (p->cfg->clipboard && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "cliprdr"))
-        p->clip = srv_clip_create(p->vcm, &p->base, p->cfg->clipboard);
+        p->clip = srv_clip_create(p->vcm, &p->base, p->cfg->clipboard, p->cfg->clipboard_offer);
     if (freerdp_settings_get_bool(st, FreeRDP_RemoteApplicationMode)) {
         srv_log("remoteapp-requested");
         if (!p->cfg->rail)

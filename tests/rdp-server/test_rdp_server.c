@@ -535,6 +535,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-server/vmdesk/hidpi", test_vmdesk_hidpi);
     rt_add_vmdesk_rail_tests();
     rt_add_clip_tests();
+    rt_add_clip_rich_tests();
     rt_add_audin_tests();
     rt_add_hang_tests();
     int rc = g_test_run();

@@ -59,6 +59,14 @@ static void send_input(Rdp *r, SessionInput *in)
     case SESSION_INPUT_CLIPBOARD:
         rdp_clipboard_set_local(r, g_steal_pointer(&in->text));
         break;
+    case SESSION_INPUT_CLIPBOARD_PNG:
+        rdp_clip_rich_set_png(r, g_steal_pointer(&in->bytes));
+        rdp_clipboard_offer_rich(r);
+        break;
+    case SESSION_INPUT_CLIPBOARD_FILES:
+        rdp_clip_rich_set_files(r, g_steal_pointer(&in->paths));
+        rdp_clipboard_offer_rich(r);
+        break;
     case SESSION_INPUT_RESIZE:
         rdp_display_request(r, in->w, in->h, in->scale);
         break;

@@ -466,6 +466,7 @@ Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, v
 {
     rdp_process_init();
     Rdp *r = g_new0(Rdp, 1);
+    r->clip_src_fd = -1; /* the clipboard reads no host file yet */
     rdp_target_copy(&r->target, target);
     Session *s = session_alloc(&rdp_impl, r, notify, data);
     r->s = s;

@@ -26,6 +26,8 @@
 
 #include <freerdp/client.h>
 #include <freerdp/client/cliprdr.h>
+#include "session/clip_files.h"
+#include "session/clip_stage.h"
 #include <freerdp/client/disp.h>
 #include <freerdp/client/rail.h>
 #include <freerdp/client/rdpgfx.h>
@@ -66,6 +68,20 @@ struct Rdp {
     bool clip_ready;           /* monitor ready seen: format lists may go */
     char *clip_local;          /* what we offer the server; NULL once the server copied since */
     char *clip_remote;         /* the server's text we last passed on; NULL once we offered since */
+    UINT32 clip_requested;     /* the format of our data request going on */
+    /* clipboard pictures and files (rdp_clip_rich.c) */
+    GBytes *clip_local_png;    /* the host's picture we offer */
+    ClipFileList clip_local_files;  /* the host's files we offer ... */
+    char **clip_local_sources; /* ... read from these paths */
+    int clip_src_fd;           /* the one being read (-1: none) */
+    guint clip_src_index;
+    UINT32 clip_png_id, clip_files_id; /* the server's ids of "PNG", "FileGroupDescriptorW" */
+    ClipStage *clip_stage;     /* the server's files being fetched */
+    ClipStage *clip_done;      /* the last complete copy, on the host's clipboard */
+    guint clip_stage_index;
+    uint64_t clip_stage_pos;
+    UINT32 clip_stream, clip_asked; /* the last contents request (0 asked: a size) */
+    gint64 clip_progress_at;
     /* input (rdp_input.c) */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
@@ -115,6 +131,29 @@ void rdp_clipboard_disconnected(Rdp *r);
 void rdp_clipboard_set_local(Rdp *r, char *text);
 /* Free the clipboard's texts (any thread, once the session ended). */
 void rdp_clipboard_finish(Rdp *r);
+/* Send our format list for the picture or files now set (rdp_clip_rich.c). */
+void rdp_clipboard_offer_rich(Rdp *r);
+
+/* --- rdp_clip_rich.c --- */
+
+void rdp_clip_rich_connected(Rdp *r, CliprdrClientContext *clip);
+/* The host's picture (takes @png) or files (takes @paths) to offer; the
+ * text offered before is dropped. */
+void rdp_clip_rich_set_png(Rdp *r, GBytes *png);
+void rdp_clip_rich_set_files(Rdp *r, char **paths);
+void rdp_clip_rich_drop_local(Rdp *r);
+bool rdp_clip_rich_has_local(Rdp *r);
+/* Our formats (at most 3) into @fmts. */
+guint rdp_clip_rich_formats(Rdp *r, CLIPRDR_FORMAT *fmts);
+/* The data of our format @id (caller frees), NULL if we have none. */
+uint8_t *rdp_clip_rich_data(Rdp *r, UINT32 id, size_t *len);
+/* The format to ask of the server's list (files, then pictures), or 0. */
+UINT32 rdp_clip_rich_choose(Rdp *r, const CLIPRDR_FORMAT_LIST *list);
+/* The server's data for format @id, chosen above. */
+void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len);
+/* Stop fetching the server's files (@why logged; NULL: quietly). */
+void rdp_clip_rich_cancel(Rdp *r, const char *why);
+void rdp_clip_rich_finish(Rdp *r);
 
 /* --- rdp_display.c --- */
 
