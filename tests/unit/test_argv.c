@@ -317,7 +317,7 @@ static void test_case_semantics(void)
 
     /* aarch64: the virt machine, AAVMF in pflash, no IDE (CDs on
      * virtio-scsi), no PS/2 (a USB keyboard), virtio-gpu for Linux. */
-    g_auto(GStrv) au = build_case(&cases[8]);
+    g_auto(GStrv) au = build_case(&cases[9]);
     g_assert_cmpstr(au[0], ==, "qemu-system-aarch64");
     g_assert_cmpstr(opt_value(au, "-machine"), ==,
                     "virt,gic-version=max,pflash0=fw-code,pflash1=fw-vars");
@@ -335,7 +335,7 @@ static void test_case_semantics(void)
     g_assert_false(any_contains(au, "ide"));
     g_assert_false(any_contains(au, "VGA"));
 
-    g_auto(GStrv) ak = build_case(&cases[9]);
+    g_auto(GStrv) ak = build_case(&cases[10]);
     g_assert_cmpstr(opt_value(ak, "-machine"), ==, "virt,gic-version=max");
     g_assert_false(any_contains(ak, "pflash"));
     g_assert_cmpstr(opt_value(ak, "-kernel"), ==, "/srv/boot/vmlinuz-6.1.0-27-arm64");
@@ -345,7 +345,7 @@ static void test_case_semantics(void)
 
     /* Windows on Arm: Secure Boot without SMM, TPM on tpm-tis-device,
      * NVMe in-box, no Hyper-V flags, extra CDs on the same SCSI bus. */
-    g_auto(GStrv) aw = build_case(&cases[10]);
+    g_auto(GStrv) aw = build_case(&cases[11]);
     g_assert_cmpstr(opt_value(aw, "-machine"), ==,
                     "virt,gic-version=max,pflash0=fw-code,pflash1=fw-vars");
     g_assert_false(any_contains(aw, "smm"));
