@@ -429,7 +429,7 @@ static void test_vmdesk_vm_share_nla(void)
     g_assert_cmpint(vmdesk_cmd(env, &out, "share", "t", share, "--as", "Z", NULL), ==, 0);
     g_clear_pointer(&out, g_free);
     g_assert_cmpint(vmdesk_cmd(env, &out, "share", "t", "--list", NULL), ==, 0);
-    g_autofree char *listed = g_strdup_printf("Z: %s\n", share);
+    g_autofree char *listed = g_strdup_printf("%s (RDP drive Z:", share);
     g_assert_nonnull(strstr(out, listed));
     g_clear_pointer(&out, g_free);
 
