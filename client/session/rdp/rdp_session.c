@@ -23,6 +23,7 @@
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -432,14 +433,28 @@ static const SessionImpl rdp_impl = {
  * legacy provider for MD4 and RC4 and the default one beside it (OpenSSL
  * loads the default provider implicitly only while no provider was loaded
  * explicitly). No system file is read or changed for this. */
+static OSSL_PROVIDER *nla_default, *nla_legacy;
+
+/* At exit, before OpenSSL's own clean-up (atexit runs last registered
+ * first): the providers go back as they came, nothing is left behind. */
+static void unload_nla_crypto(void)
+{
+    if (nla_legacy)
+        OSSL_PROVIDER_unload(nla_legacy);
+    if (nla_default)
+        OSSL_PROVIDER_unload(nla_default);
+    nla_legacy = nla_default = NULL;
+}
+
 static void load_nla_crypto(void)
 {
-    if (!OSSL_PROVIDER_load(NULL, "default"))
+    if (!(nla_default = OSSL_PROVIDER_load(NULL, "default")))
         vd_warn("OpenSSL's default provider does not load: RDP connections may fail");
-    if (!OSSL_PROVIDER_load(NULL, "legacy"))
+    if (!(nla_legacy = OSSL_PROVIDER_load(NULL, "legacy")))
         vd_warn("OpenSSL's legacy provider (MD4, RC4) does not load: RDP servers that ask for "
                 "network level authentication (NLA) will refuse the connection; is libssl3's "
                 "ossl-modules/legacy.so installed?");
+    atexit(unload_nla_crypto);
 }
 
 /* Once per process, before the first client: OpenSSL's providers for NLA,
