@@ -16,3 +16,14 @@ static inline void clip_put_le32(uint8_t *p, uint32_t v)
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
 }
+
+static inline uint64_t clip_le64(const uint8_t *p)
+{
+    return (uint64_t)clip_le32(p) | (uint64_t)clip_le32(p + 4) << 32;
+}
+
+static inline void clip_put_le64(uint8_t *p, uint64_t v)
+{
+    clip_put_le32(p, (uint32_t)v);
+    clip_put_le32(p + 4, (uint32_t)(v >> 32));
+}

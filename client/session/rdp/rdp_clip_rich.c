@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "session/clip_files.h"
 #include "session/clip_image.h"
+#include "session/clip_le.h"
 #include "session/clip_stage.h"
 #include "session/rdp/rdp_session_priv.h"
 
@@ -150,7 +151,7 @@ static UINT server_file_request(CliprdrClientContext *clip,
         .common = {.msgType = CB_FILECONTENTS_RESPONSE, .msgFlags = CB_RESPONSE_FAIL},
         .streamId = req->streamId};
     g_autofree uint8_t *buf = NULL;
-    uint64_t size = 0;
+    uint8_t size[8]; /* a CB_FILECONTENTS_SIZE answer: 64 bits, little-endian */
     if (req->listIndex >= r->clip_local_files.n ||
         r->clip_local_files.files[req->listIndex].is_dir)
         goto send;
@@ -169,10 +170,10 @@ static UINT server_file_request(CliprdrClientContext *clip,
         struct stat st;
         if (fstat(r->clip_src_fd, &st) < 0)
             goto send;
-        size = (uint64_t)st.st_size;
+        clip_put_le64(size, (uint64_t)st.st_size);
         resp.common.msgFlags = CB_RESPONSE_OK;
-        resp.cbRequested = 8;
-        resp.requestedData = (const BYTE *)&size; /* little-endian hosts only (x86, arm) */
+        resp.cbRequested = sizeof(size);
+        resp.requestedData = size;
     } else if (req->dwFlags & FILECONTENTS_RANGE) {
         off_t pos = (off_t)((uint64_t)req->nPositionHigh << 32 | req->nPositionLow);
         size_t want = MIN(req->cbRequested, (UINT32)(16u << 20));
@@ -290,10 +291,7 @@ static UINT server_file_response(CliprdrClientContext *clip,
             rdp_clip_rich_cancel(r, "the server's file size answer is not 8 bytes");
             return CHANNEL_RC_OK;
         }
-        uint64_t size = 0;
-        for (int k = 7; k >= 0; k--)
-            size = size << 8 | resp->requestedData[k];
-        if (!clip_stage_set_size(r->clip_stage, size, &err)) {
+        if (!clip_stage_set_size(r->clip_stage, clip_le64(resp->requestedData), &err)) {
             rdp_clip_rich_cancel(r, err->message);
             return CHANNEL_RC_OK;
         }
