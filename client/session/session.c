@@ -7,8 +7,10 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 void session_event_free(SessionEvent *ev)
@@ -48,9 +50,24 @@ Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc no
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->notify = notify;
     s->notify_data = notify_data;
+    s->fb.memfd = -1;
     g_mutex_init(&s->fb.lock);
     g_mutex_init(&s->lock);
     return s;
+}
+
+/* Free the framebuffer's pixels, allocated or mapped. */
+static void fb_release(SessionFramebuffer *fb)
+{
+    if (fb->map_len)
+        munmap(fb->pixels, fb->map_len);
+    else
+        g_free(fb->pixels);
+    if (fb->memfd >= 0)
+        close(fb->memfd);
+    fb->pixels = NULL;
+    fb->map_len = 0;
+    fb->memfd = -1;
 }
 
 /* Free what the session holds; its thread has ended. */
@@ -60,7 +77,7 @@ static void session_free(Session *s)
     g_async_queue_unref(s->events);
     g_async_queue_unref(s->input);
     close(s->wake_fd);
-    g_free(s->fb.pixels);
+    fb_release(&s->fb);
     g_mutex_clear(&s->fb.lock);
     g_mutex_clear(&s->lock);
     g_free(s);
@@ -269,17 +286,51 @@ void session_post_rail(Session *s, SessionEventType type, SessionRailWindow *rai
     push_event(s, ev);
 }
 
+/* @len bytes of zeros in a memfd sealed against shrinking (a mapping of it
+ * in the window process can never fault), mapped here. Like g_malloc, it
+ * aborts when there is no memory. */
+static uint32_t *fb_alloc_shared(SessionFramebuffer *fb, size_t len)
+{
+    int fd = memfd_create("vmdesk-framebuffer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, (off_t)len) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+        g_error("shared framebuffer of %zu bytes: %s", len, g_strerror(errno));
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        g_error("mapping the shared framebuffer: %s", g_strerror(errno));
+    fb->memfd = fd;
+    fb->map_len = len;
+    return p;
+}
+
+static void fb_reset(SessionFramebuffer *fb, int w, int h)
+{
+    fb->width = w;
+    fb->height = h;
+    fb->stride = w * 4;
+    fb->dirty_x0 = fb->dirty_y0 = fb->dirty_x1 = fb->dirty_y1 = 0;
+    fb->frames = 0;
+    fb->covered = 0;
+    fb->generation++;
+}
+
 void session_fb_resize(Session *s, int w, int h)
 {
     g_mutex_lock(&s->fb.lock);
-    g_free(s->fb.pixels);
-    s->fb.width = w;
-    s->fb.height = h;
-    s->fb.stride = w * 4;
-    s->fb.pixels = g_malloc0((gsize)w * (gsize)h * 4 + 4);
-    s->fb.dirty_x0 = s->fb.dirty_y0 = s->fb.dirty_x1 = s->fb.dirty_y1 = 0;
-    s->fb.frames = 0;
-    s->fb.covered = 0;
+    fb_release(&s->fb);
+    size_t len = (size_t)w * (size_t)h * 4 + 4;
+    s->fb.pixels = s->fb_shared ? fb_alloc_shared(&s->fb, len) : g_malloc0(len);
+    fb_reset(&s->fb, w, h);
+    g_mutex_unlock(&s->fb.lock);
+}
+
+void session_fb_adopt(Session *s, uint32_t *pixels, size_t map_len, int w, int h)
+{
+    g_mutex_lock(&s->fb.lock);
+    fb_release(&s->fb);
+    s->fb.pixels = pixels;
+    s->fb.map_len = map_len;
+    fb_reset(&s->fb, w, h);
     g_mutex_unlock(&s->fb.lock);
 }
 

@@ -119,6 +119,11 @@ typedef struct {
     uint64_t frames;        /* updates received since the picture was complete */
     uint64_t covered;       /* pixels received since the last resize (until complete) */
     gint64 last_damage;     /* g_get_monotonic_time() of the last change */
+    /* Shared memory (session/helper/): @pixels maps @map_len bytes instead
+     * of being allocated; in the helper, @memfd (else -1) is behind it. */
+    size_t map_len;
+    int memfd;
+    unsigned generation;    /* counts reallocations */
 } SessionFramebuffer;
 
 typedef struct Session Session;
@@ -156,6 +161,7 @@ struct Session {
     void *notify_data;
     bool ended;                /* the thread posted CLOSED */
     bool orphaned;             /* session_destroy_later: the thread frees it */
+    bool fb_shared;            /* the framebuffer lives in a sealed memfd (helper side) */
 };
 
 /* Pointer buttons for session_pointer. */

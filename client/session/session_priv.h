@@ -73,8 +73,14 @@ void session_post_clipboard(Session *s, SessionEventType type, GBytes *bytes, ch
 
 /* --- the framebuffer (session thread) --- */
 
-/* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. */
+/* Reallocate the framebuffer to @w x @h (black). Takes fb.lock. With
+ * @s->fb_shared (the session helper), the pixels live in a sealed memfd
+ * (fb.memfd) the window process maps. */
 void session_fb_resize(Session *s, int w, int h);
+/* Make the framebuffer @w x @h pixels at @pixels, a shared mapping of
+ * @map_len bytes (takes it: munmap'ed with the session or the next one).
+ * The window side of the session helper. Takes fb.lock. */
+void session_fb_adopt(Session *s, uint32_t *pixels, size_t map_len, int w, int h);
 /* Mark a changed rectangle. Call with fb.lock held. */
 void session_fb_damage(Session *s, int x, int y, int w, int h);
 /* A server update is complete: count it (frames counts only once every pixel

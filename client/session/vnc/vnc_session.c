@@ -1,8 +1,13 @@
-/* The VNC session: libvncclient on the session thread, its picture copied
- * into the session's framebuffer, inputs from the session's queue. */
+/* The VNC session: libvncclient on the session thread, drawing into the
+ * session's framebuffer (shared memory in the helper), inputs from the
+ * session's queue. vnc_session_create gives the window a confined session
+ * (session/helper/); the helper runs this file's local session on the
+ * socket the window connected (vnc_helper.c). */
 #include "session/vnc/vnc_session.h"
 
+#include "session/helper/helper.h"
 #include "session/session_priv.h"
+#include "session/vnc/vnc_priv.h"
 
 #include "common/error.h"
 #include "common/log.h"
@@ -16,6 +21,8 @@
 
 typedef struct {
     VncTarget target;
+    char *where;            /* the server, for messages */
+    int fd;                 /* the connected socket (helper), or -1: connect @target */
     rfbClient *client;      /* session thread only */
     bool ext_keys_checked;
 } Vnc;
@@ -119,12 +126,20 @@ static Session *session_of(rfbClient *c)
 static rfbBool on_malloc_fb(rfbClient *c)
 {
     Session *s = session_of(c);
-    free(c->frameBuffer);
-    c->frameBuffer = calloc((size_t)c->width * (size_t)c->height, 4);
-    if (!c->frameBuffer)
-        return FALSE;
+    if (c->frameBuffer != (uint8_t *)s->fb.pixels)
+        free(c->frameBuffer);
+    c->frameBuffer = NULL;
     bool first = s->fb.pixels == NULL;
     session_fb_resize(s, c->width, c->height);
+    if (s->fb_shared) {
+        /* The library draws straight into the shared memory the window
+         * maps: no copy per frame. */
+        c->frameBuffer = (uint8_t *)s->fb.pixels;
+    } else {
+        c->frameBuffer = calloc((size_t)c->width * (size_t)c->height, 4);
+        if (!c->frameBuffer)
+            return FALSE;
+    }
     if (!first)
         session_post(s, SESSION_EV_RESIZED, c->width, c->height, NULL, NULL);
     return TRUE;
@@ -139,7 +154,7 @@ static void on_update(rfbClient *c, int x, int y, int w, int h)
         int x1 = MIN(x + w, c->width), y1 = MIN(y + h, c->height);
         x = MAX(x, 0);
         y = MAX(y, 0);
-        for (int row = y; row < y1; row++)
+        for (int row = y; c->frameBuffer != (uint8_t *)s->fb.pixels && row < y1; row++)
             memcpy(s->fb.pixels + (size_t)row * c->width + x,
                    (uint32_t *)c->frameBuffer + (size_t)row * c->width + x,
                    (size_t)(x1 - x) * 4);
@@ -255,8 +270,16 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     c->GotXCutText = on_cut_text;
     c->GetPassword = on_password;
     rfbClientSetClientData(c, &client_tag, s);
-    c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
-    c->serverPort = v->target.socket_path ? 0 : v->target.port;
+    if (v->fd >= 0) {
+        /* Connected by the window process: libvncclient only talks. */
+        c->sock = v->fd;
+        v->fd = -1;
+        c->listenSpecified = TRUE;
+        c->serverHost = strdup(where);
+    } else {
+        c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
+        c->serverPort = v->target.socket_path ? 0 : v->target.port;
+    }
     g_private_replace(&last_error, NULL);
     g_private_replace(&last_log, NULL);
     /* rfbInitClient frees the client itself when it fails. */
@@ -278,12 +301,13 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     return c;
 }
 
-static void close_client(rfbClient *c)
+static void close_client(Session *s, rfbClient *c)
 {
     if (c->sock != RFB_INVALID_SOCKET)
         close(c->sock);
     c->sock = RFB_INVALID_SOCKET;
-    free(c->frameBuffer);
+    if (c->frameBuffer != (uint8_t *)s->fb.pixels)
+        free(c->frameBuffer);
     c->frameBuffer = NULL;
     rfbClientCleanup(c);
 }
@@ -336,9 +360,7 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
 static GError *vnc_run(Session *s)
 {
     Vnc *v = s->priv;
-    g_autofree char *where = v->target.socket_path
-                                 ? g_strdup(v->target.socket_path)
-                                 : g_strdup_printf("%s:%d", v->target.host, v->target.port);
+    const char *where = v->where;
     GError *err = NULL;
     int resyncs = 0;
     gint64 window_start = g_get_monotonic_time();
@@ -351,9 +373,14 @@ static GError *vnc_run(Session *s)
         bool resync = false;
         bool ok = run_client(s, c, where, &resync, &err);
         v->client = NULL;
-        close_client(c);
+        close_client(s, c);
         if (ok || !resync)
             break;
+        if (s->fb_shared) {
+            /* The helper has one socket: the window connects again. */
+            err->domain = HELPER_RESYNC;
+            break;
+        }
         /* At most a few quick resyncs a minute; after that, report it. */
         if (g_get_monotonic_time() - window_start > 60 * G_USEC_PER_SEC) {
             window_start = g_get_monotonic_time();
@@ -371,6 +398,9 @@ static void vnc_finish(Session *s)
 {
     Vnc *v = s->priv;
     vnc_target_clear(&v->target);
+    g_free(v->where);
+    if (v->fd >= 0)
+        close(v->fd);
     g_free(v);
 }
 
@@ -381,7 +411,21 @@ static const SessionImpl vnc_impl = {
     .finish = vnc_finish,
 };
 
-Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data)
+char *vnc_target_where(const VncTarget *t)
+{
+    return t->socket_path ? g_strdup(t->socket_path) : g_strdup_printf("%s:%d", t->host, t->port);
+}
+
+static void vnc_target_copy(VncTarget *to, const VncTarget *from)
+{
+    to->host = g_strdup(from->host);
+    to->port = from->port;
+    to->socket_path = g_strdup(from->socket_path);
+    to->password = g_strdup(from->password);
+}
+
+Session *vnc_session_create_local(const VncTarget *target, const char *where, int fd,
+                                  bool shared_fb, SessionNotifyFunc notify, void *data)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
@@ -390,9 +434,35 @@ Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, v
         g_once_init_leave(&once, 1);
     }
     Vnc *v = g_new0(Vnc, 1);
-    v->target.host = g_strdup(target->host);
-    v->target.port = target->port;
-    v->target.socket_path = g_strdup(target->socket_path);
-    v->target.password = g_strdup(target->password);
-    return session_alloc(&vnc_impl, v, notify, data);
+    vnc_target_copy(&v->target, target);
+    v->where = where ? g_strdup(where) : vnc_target_where(target);
+    v->fd = fd;
+    Session *s = session_alloc(&vnc_impl, v, notify, data);
+    s->fb_shared = shared_fb;
+    return s;
+}
+
+static int connect_target(void *data, GError **error)
+{
+    return vnc_connect(data, error);
+}
+
+static void free_target(void *data)
+{
+    vnc_target_clear(data);
+    g_free(data);
+}
+
+Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data)
+{
+    VncTarget *t = g_new0(VncTarget, 1);
+    vnc_target_copy(t, target);
+    g_autofree char *where = vnc_target_where(target);
+    HelperSpec spec = {.protocol = "vnc",
+                       .where = where,
+                       .password = target->password,
+                       .connect = connect_target,
+                       .connect_data = t,
+                       .free_connect_data = free_target};
+    return helper_session_create(&spec, notify, data);
 }

@@ -1,0 +1,57 @@
+/* The session helper: each connection's protocol library runs in a process
+ * of its own (vmdesk re-executed as `vmdesk __session-helper PROTOCOL`), confined
+ * (confine.h) before it reads a byte from the server. The window process
+ * connects the socket, starts the helper with it, and relays: pictures
+ * through a shared-memory framebuffer the library draws into, the rest
+ * through a checked message channel (helper_proto.h). It treats the helper as
+ * hostile, and a helper that dies is a lost connection. docs/security.md
+ * says what this protects. */
+#pragma once
+
+#include "session/session.h"
+
+/* The window side. Connects the server socket for a protocol: a connected
+ * socket, or -1 with @error (the user's message: "nothing accepts VNC
+ * connections at ..."). Called on the session thread. */
+typedef int (*HelperConnectFunc)(void *data, GError **error);
+
+typedef struct {
+    const char *protocol;       /* "vnc" */
+    const char *where;          /* the server, for messages: "127.0.0.1:5901" */
+    const char *password;       /* or NULL; goes to the helper over the channel only */
+    HelperConnectFunc connect;
+    void *connect_data;         /* taken: freed with @free_connect_data */
+    GDestroyNotify free_connect_data;
+} HelperSpec;
+
+/* A session whose protocol runs in a helper process (@spec copied). Does not
+ * connect yet (session_connect); never fails. @notify (may be NULL) is
+ * called with @data on the session thread after each event. Main thread. */
+Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify, void *data);
+
+/* The helper side. The descriptors it is started with. */
+enum { HELPER_FD_CHANNEL = 3, HELPER_FD_SERVER = 4 };
+
+/* What the window sent first: where the server is, the password. */
+typedef struct {
+    char *where;
+    char *password;
+} HelperConfig;
+
+void helper_config_clear(HelperConfig *c);
+
+/* Start of `vmdesk __session-helper PROTOCOL`: close every other descriptor,
+ * read the configuration, confine the process (unless
+ * VMDESK_UNSAFE_NO_CONFINE=1, for the escape test's control run). False with
+ * @error when it must not go on. Main thread, before any other thread. */
+bool helper_begin(HelperConfig *config, GError **error);
+
+/* Relay the local session @s (created with fb_shared, connected) over the
+ * channel until the window closes it or the session ends; destroys @s.
+ * Returns the process's exit status. */
+int helper_serve(Session *s);
+
+/* Whether the error that ended a session is one a fresh connection mends
+ * (VNC: a stream that cannot be resynced); the window reconnects then. */
+GQuark helper_resync_quark(void);
+#define HELPER_RESYNC helper_resync_quark()

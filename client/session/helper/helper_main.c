@@ -1,0 +1,273 @@
+/* The helper side of a confined session (helper.h): start-up, confinement,
+ * and the relay between the local session and the window's channel. */
+#include "session/helper/helper.h"
+
+#include "session/helper/confine.h"
+#include "session/helper/helper_escape.h"
+#include "session/helper/helper_proto.h"
+#include "session/session_priv.h"
+
+#include "common/error.h"
+#include "common/fd_io.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(vmdesk-helper-resync, helper_resync)
+
+void helper_config_clear(HelperConfig *c)
+{
+    g_free(c->where);
+    if (c->password)
+        memset(c->password, 0, strlen(c->password));
+    g_free(c->password);
+    memset(c, 0, sizeof(*c));
+}
+
+static bool read_config(HelperConfig *config, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + HELPER_MSG_TIMEOUT_MS * 1000;
+    if (vd_fd_wait(HELPER_FD_CHANNEL, POLLIN, deadline) <= 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "no configuration from the window");
+        return false;
+    }
+    HelperMsg m;
+    if (helper_msg_recv(HELPER_FD_CHANNEL, &m, error) != HELPER_RECV_OK)
+        return false;
+    HelperReader r;
+    helper_reader_init(&r, m.payload, m.len);
+    config->where = helper_get_str(&r, 4096);
+    config->password = helper_get_str(&r, 4096);
+    bool ok = m.type == HELPER_MSG_CONFIG && config->where && helper_reader_done(&r);
+    if (m.payload)
+        memset(m.payload, 0, m.len); /* the password */
+    helper_msg_clear(&m);
+    if (!ok)
+        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "bad configuration from the window");
+    return ok;
+}
+
+bool helper_begin(HelperConfig *config, GError **error)
+{
+    memset(config, 0, sizeof(*config));
+    /* Only the descriptors the window gave: channel and server socket. */
+    close_range(HELPER_FD_SERVER + 1, ~0U, 0);
+    if (fcntl(HELPER_FD_CHANNEL, F_GETFD) < 0 || fcntl(HELPER_FD_SERVER, F_GETFD) < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "__session-helper is started by vmdesk itself, with its descriptors");
+        return false;
+    }
+    fcntl(HELPER_FD_CHANNEL, F_SETFD, FD_CLOEXEC);
+    fcntl(HELPER_FD_SERVER, F_SETFD, FD_CLOEXEC);
+    if (!read_config(config, error))
+        return false;
+    if (g_strcmp0(g_getenv("VMDESK_UNSAFE_NO_CONFINE"), "1") == 0) {
+        vd_warn("the session helper runs UNCONFINED (VMDESK_UNSAFE_NO_CONFINE=1)");
+        return true;
+    }
+    /* Read-only: what glibc and GLib load late (iconv modules, locales).
+     * Read-write: nothing yet (VNC shares no folder; RDP drives later). */
+    static const char *const read_only[] = {"/usr", "/etc/localtime", NULL};
+    ConfinePolicy policy = {.read_only = read_only};
+    ConfineReport report;
+    if (!confine_apply(&policy, &report, error))
+        return false;
+    g_autofree char *what = confine_describe(&report);
+    if (report.landlock_abi)
+        vd_debug("session helper confined: %s", what);
+    else
+        vd_warn("session helper confined: %s", what);
+    return true;
+}
+
+typedef struct {
+    Session *s;
+    int notify_fd;         /* eventfd the session's notify writes */
+    unsigned sent_generation;
+    bool sent_fb;
+    GByteArray *buf;
+} Relay;
+
+static bool send_msg(Relay *r, int pass_fd)
+{
+    g_autoptr(GError) err = NULL;
+    if (helper_msg_send(HELPER_FD_CHANNEL, r->buf, pass_fd, &err))
+        return true;
+    vd_debug("%s", err->message);
+    return false;
+}
+
+/* Before any event: the window maps the current framebuffer first. */
+static bool sync_fb(Relay *r)
+{
+    SessionFramebuffer *fb = &r->s->fb;
+    bool ok = true;
+    g_mutex_lock(&fb->lock);
+    if (fb->pixels && fb->memfd >= 0 && (!r->sent_fb || fb->generation != r->sent_generation)) {
+        helper_msg_begin(r->buf, HELPER_MSG_FB);
+        helper_put_u32(r->buf, (uint32_t)fb->width);
+        helper_put_u32(r->buf, (uint32_t)fb->height);
+        ok = send_msg(r, fb->memfd);
+        r->sent_fb = true;
+        r->sent_generation = fb->generation;
+    }
+    g_mutex_unlock(&fb->lock);
+    return ok;
+}
+
+static bool send_update(Relay *r)
+{
+    SessionFramebuffer *fb = &r->s->fb;
+    int x, y, w, h;
+    g_mutex_lock(&fb->lock);
+    bool dirty = session_take_dirty(r->s, &x, &y, &w, &h);
+    bool complete = fb->frames > 0;
+    g_mutex_unlock(&fb->lock);
+    if (!dirty)
+        return true;
+    helper_msg_begin(r->buf, HELPER_MSG_UPDATE);
+    helper_put_i32(r->buf, x);
+    helper_put_i32(r->buf, y);
+    helper_put_i32(r->buf, w);
+    helper_put_i32(r->buf, h);
+    helper_put_u8(r->buf, complete);
+    return send_msg(r, -1);
+}
+
+/* Relay one event; false once the session has ended or the window left. */
+static bool relay_event(Relay *r, SessionEvent *ev)
+{
+    if (!sync_fb(r))
+        return false;
+    switch (ev->type) {
+    case SESSION_EV_FRAME:
+        return send_update(r);
+    case SESSION_EV_CONNECTED:
+    case SESSION_EV_RESIZED:
+    case SESSION_EV_CLIPBOARD:
+    case SESSION_EV_STATUS:
+    case SESSION_EV_LOGON:
+        helper_msg_begin(r->buf, HELPER_MSG_EVENT);
+        helper_put_u32(r->buf, ev->type);
+        helper_put_str(r->buf, ev->text);
+        if (!send_msg(r, -1))
+            return false;
+        if (ev->type == SESSION_EV_CONNECTED)
+            helper_escape_try(); /* a test's exploited library; nothing otherwise */
+        return true;
+    case SESSION_EV_CURSOR: {
+        int n = ev->pixels ? ev->w * ev->h : 0;
+        helper_msg_begin(r->buf, HELPER_MSG_CURSOR);
+        helper_put_i32(r->buf, ev->w);
+        helper_put_i32(r->buf, ev->h);
+        helper_put_i32(r->buf, ev->x);
+        helper_put_i32(r->buf, ev->y);
+        helper_put_u32(r->buf, (uint32_t)n);
+        helper_put_bytes(r->buf, ev->pixels, (size_t)n * 4);
+        return send_msg(r, -1);
+    }
+    case SESSION_EV_CLOSED:
+        helper_msg_begin(r->buf, HELPER_MSG_CLOSED);
+        helper_put_u32(r->buf, ev->error ? (uint32_t)ev->error->code : 0);
+        helper_put_u8(r->buf, ev->error && ev->error->domain == HELPER_RESYNC);
+        helper_put_str(r->buf, ev->error ? ev->error->message : NULL);
+        send_msg(r, -1);
+        return false;
+    default:
+        return true; /* not relayed yet (RemoteApp, clipboard files) */
+    }
+}
+
+/* One message from the window: input for the server. */
+static void relay_input(Relay *r, const HelperMsg *m)
+{
+    HelperReader rd;
+    helper_reader_init(&rd, m->payload, m->len);
+    switch (m->type) {
+    case HELPER_MSG_KEY: {
+        uint32_t qnum = helper_get_u32(&rd), keysym = helper_get_u32(&rd);
+        bool down = helper_get_u8(&rd);
+        if (helper_reader_done(&rd))
+            session_key(r->s, qnum, keysym, down);
+        break;
+    }
+    case HELPER_MSG_POINTER: {
+        int x = helper_get_i32(&rd), y = helper_get_i32(&rd);
+        unsigned buttons = helper_get_u32(&rd);
+        if (helper_reader_done(&rd))
+            session_pointer(r->s, x, y, buttons);
+        break;
+    }
+    case HELPER_MSG_CLIP_TEXT: {
+        g_autofree char *text = helper_get_str(&rd, HELPER_MSG_MAX);
+        if (text && helper_reader_done(&rd))
+            session_clipboard(r->s, text);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void on_event(void *data)
+{
+    Relay *r = data;
+    uint64_t one = 1;
+    if (write(r->notify_fd, &one, sizeof(one)) < 0)
+        vd_debug("helper eventfd: %s", g_strerror(errno));
+}
+
+int helper_serve(Session *s)
+{
+    Relay r = {.s = s, .buf = g_byte_array_new()};
+    r.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    /* The notify hook is read under the session's lock. */
+    g_mutex_lock(&s->lock);
+    s->notify = on_event;
+    s->notify_data = &r;
+    g_mutex_unlock(&s->lock);
+    on_event(&r); /* events queued before the hook */
+    bool running = true;
+    while (running) {
+        struct pollfd p[2] = {{.fd = HELPER_FD_CHANNEL, .events = POLLIN},
+                              {.fd = r.notify_fd, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents & POLLIN) {
+            uint64_t n;
+            if (read(r.notify_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+                break;
+            SessionEvent *ev;
+            while (running && (ev = session_next_event(s))) {
+                running = relay_event(&r, ev);
+                session_event_free(ev);
+            }
+        }
+        if (running && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            HelperMsg m;
+            g_autoptr(GError) err = NULL;
+            HelperRecv got = helper_msg_recv(HELPER_FD_CHANNEL, &m, &err);
+            if (got != HELPER_RECV_OK) {
+                running = false; /* the window closed the session, or left */
+                if (err)
+                    vd_debug("%s", err->message);
+            } else {
+                relay_input(&r, &m);
+                helper_msg_clear(&m);
+            }
+        }
+    }
+    session_disconnect_start(s);
+    session_destroy(s);
+    close(r.notify_fd);
+    g_byte_array_unref(r.buf);
+    return 0;
+}

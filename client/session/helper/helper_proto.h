@@ -1,0 +1,87 @@
+/* The session helper's wire format, both directions of one unix stream
+ * socket pair: a header (u32 type, u32 payload length, host byte order: both
+ * ends are the same program on the same machine), then the payload. A
+ * shared-memory descriptor travels with its header (SCM_RIGHTS). Strings are
+ * a u32 length and UTF-8 bytes without NUL (length 0xffffffff: none).
+ *
+ * The window process reads with a hostile helper in mind: lengths are capped
+ * (HELPER_MSG_MAX), every field is read through a HelperReader that fails
+ * instead of reading past the end, and a message must be used up exactly.
+ * What the fields mean, and their checks, are helper_window.c's (window side)
+ * and helper_main.c's (helper side). Any thread. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HELPER_MSG_MAX (16u << 20) /* payload bytes: a 16 MiB clipboard */
+#define HELPER_STR_NONE 0xffffffffu
+
+typedef enum {
+    /* window -> helper */
+    HELPER_MSG_CONFIG = 1,    /* str where, str password */
+    HELPER_MSG_KEY,           /* u32 qnum, u32 keysym, u8 down */
+    HELPER_MSG_POINTER,       /* i32 x, i32 y, u32 buttons */
+    HELPER_MSG_CLIP_TEXT,     /* str text (both directions) */
+    /* helper -> window */
+    HELPER_MSG_FB = 0x40,     /* u32 width, u32 height; a sealed memfd */
+    HELPER_MSG_UPDATE,        /* i32 x, y, w, h (changed area), u8 complete */
+    HELPER_MSG_EVENT,         /* u32 SessionEventType, str text */
+    HELPER_MSG_CURSOR,        /* i32 w, h, hot_x, hot_y, u32 count, count ARGB words */
+    HELPER_MSG_CLOSED,        /* u32 VdError code (0: asked), str message */
+} HelperMsgType;
+
+/* Building a message: begin, put fields, send. */
+void helper_msg_begin(GByteArray *b, uint32_t type);
+void helper_put_u32(GByteArray *b, uint32_t v);
+void helper_put_i32(GByteArray *b, int32_t v);
+void helper_put_u8(GByteArray *b, uint8_t v);
+void helper_put_str(GByteArray *b, const char *s); /* NULL: none */
+void helper_put_bytes(GByteArray *b, const void *data, size_t len);
+/* Send the message in @b (and @pass_fd when >= 0) on the blocking socket
+ * @fd. False with @error when the peer is gone. */
+bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error);
+
+/* A received message. @fd is -1, or a descriptor that came with it (the
+ * receiver owns it, close-on-exec). */
+typedef struct {
+    uint32_t type;
+    uint8_t *payload;
+    size_t len;
+    int fd;
+} HelperMsg;
+
+void helper_msg_clear(HelperMsg *m);
+
+typedef enum {
+    HELPER_RECV_OK,
+    HELPER_RECV_EOF,      /* the peer closed the socket between messages */
+    HELPER_RECV_ERROR,    /* @error: broken framing, oversize, I/O error, stalled */
+} HelperRecv;
+
+/* Read one message from @fd; call it once @fd polls readable. A message
+ * must arrive whole within HELPER_MSG_TIMEOUT_MS of its first byte: a peer
+ * that stalls mid-message is broken. */
+#define HELPER_MSG_TIMEOUT_MS 10000
+HelperRecv helper_msg_recv(int fd, HelperMsg *m, GError **error);
+
+/* Reading a payload: each get fails (sets @bad, returns 0 or NULL) rather
+ * than read past the end. */
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos;
+    bool bad;
+} HelperReader;
+
+void helper_reader_init(HelperReader *r, const uint8_t *p, size_t len);
+uint32_t helper_get_u32(HelperReader *r);
+int32_t helper_get_i32(HelperReader *r);
+uint8_t helper_get_u8(HelperReader *r);
+/* A string of at most @max bytes, valid UTF-8 without NUL: newly allocated,
+ * or NULL (none, or @bad). */
+char *helper_get_str(HelperReader *r, size_t max);
+/* @n bytes in place, or NULL (@bad). */
+const uint8_t *helper_get_bytes(HelperReader *r, size_t n);
+/* Whether every field read well and nothing is left over. */
+bool helper_reader_done(const HelperReader *r);

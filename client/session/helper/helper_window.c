@@ -1,0 +1,265 @@
+/* The window side of a confined session (helper.h): a SessionImpl whose
+ * thread connects the server socket, starts the helper with it, feeds it
+ * the input queue and applies what it sends (helper_window_apply.c). A
+ * helper that dies or breaks the protocol ends the session with an error;
+ * it is always reaped, its framebuffer unmapped with the session. */
+#include "session/helper/helper.h"
+
+#include "session/helper/helper_proto.h"
+#include "session/helper/helper_window_priv.h"
+#include "session/session_priv.h"
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct {
+    char *protocol;
+    char *where;
+    char *password;
+    HelperConnectFunc connect;
+    void *connect_data;
+    GDestroyNotify free_connect_data;
+} Helper;
+
+/* The helper's environment: vmdesk's own settings and the locale, nothing
+ * else (no display, bus or agent addresses). */
+static char **helper_env(void)
+{
+    GPtrArray *env = g_ptr_array_new();
+    for (char **e = environ; *e; e++)
+        if (g_str_has_prefix(*e, "VMDESK_") || g_str_has_prefix(*e, "LANG=") ||
+            g_str_has_prefix(*e, "LC_") || g_str_has_prefix(*e, "G_MESSAGES_DEBUG="))
+            g_ptr_array_add(env, g_strdup(*e));
+    g_ptr_array_add(env, NULL);
+    return (char **)g_ptr_array_free(env, FALSE);
+}
+
+/* Start `vmdesk __session-helper PROTOCOL` with @chan and @server as its
+ * descriptors 3 and 4, /dev/null as stdin and stdout. */
+static pid_t spawn_helper(Helper *h, int chan, int server, GError **error)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, chan, HELPER_FD_CHANNEL);
+    posix_spawn_file_actions_adddup2(&fa, server, HELPER_FD_SERVER);
+    char *argv[] = {"vmdesk", "__session-helper", h->protocol, NULL};
+    g_auto(GStrv) env = helper_env();
+    pid_t pid;
+    int r = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r != 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot start the %s session helper: %s",
+                    h->protocol, g_strerror(r));
+        return -1;
+    }
+    return pid;
+}
+
+/* Reap the helper: it leaves once the channel closes; kill it if it does
+ * not within a second (a hung or hostile one). Returns the wait status. */
+static int reap_helper(pid_t pid)
+{
+    int status = 0;
+    for (int i = 0; i < 100; i++) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return status;
+        g_usleep(10 * 1000);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return status;
+}
+
+static bool send_input(int chan, GByteArray *b, const SessionInput *in)
+{
+    switch (in->type) {
+    case SESSION_INPUT_KEY:
+        helper_msg_begin(b, HELPER_MSG_KEY);
+        helper_put_u32(b, in->qnum);
+        helper_put_u32(b, in->keysym);
+        helper_put_u8(b, in->down);
+        break;
+    case SESSION_INPUT_POINTER:
+        helper_msg_begin(b, HELPER_MSG_POINTER);
+        helper_put_i32(b, in->x);
+        helper_put_i32(b, in->y);
+        helper_put_u32(b, in->buttons);
+        break;
+    case SESSION_INPUT_CLIPBOARD:
+        if (!in->text || strlen(in->text) > HELPER_MSG_MAX - 4)
+            return true;
+        helper_msg_begin(b, HELPER_MSG_CLIP_TEXT);
+        helper_put_str(b, in->text);
+        break;
+    default:
+        return true; /* not relayed yet */
+    }
+    return helper_msg_send(chan, b, -1, NULL);
+}
+
+/* Relay between the session and a started helper until either ends. */
+static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    while (!session_stopping(s)) {
+        struct pollfd p[2] = {{.fd = chan, .events = POLLIN},
+                              {.fd = session_wake_fd(s), .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            g_set_error(broken, VD_ERROR, VD_ERROR_FAILED, "poll: %s", g_strerror(errno));
+            return;
+        }
+        if (p[1].revents & POLLIN) {
+            session_wake_clear(s);
+            SessionInput *in;
+            bool ok = true;
+            while ((in = session_input_pop(s))) {
+                ok = ok && send_input(chan, b, in);
+                session_input_free(in);
+            }
+            if (!ok)
+                return; /* the helper is gone: the read below says how */
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            HelperMsg m;
+            HelperRecv got = helper_msg_recv(chan, &m, broken);
+            if (got != HELPER_RECV_OK)
+                return;
+            bool ok = helper_window_apply(s, &m, closed, broken);
+            helper_msg_clear(&m);
+            if (!ok)
+                return;
+        }
+    }
+}
+
+/* One helper for one connection. Returns why it ended (NULL: asked). */
+static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
+{
+    GError *err = NULL;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        close(server);
+        return g_error_new(VD_ERROR, VD_ERROR_FAILED, "socketpair: %s", g_strerror(errno));
+    }
+    pid_t pid = spawn_helper(h, sv[1], server, &err);
+    close(sv[1]);
+    close(server);
+    if (pid < 0) {
+        close(sv[0]);
+        return err;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CONFIG);
+    helper_put_str(b, h->where);
+    helper_put_str(b, h->password);
+    HelperClosed closed = {0};
+    GError *broken = NULL;
+    bool sent = helper_msg_send(sv[0], b, -1, NULL);
+    memset(b->data, 0, b->len); /* the password */
+    if (sent)
+        relay(s, sv[0], &closed, &broken);
+    if (broken)
+        kill(pid, SIGKILL); /* it broke the protocol: no second chance */
+    close(sv[0]);
+    int status = reap_helper(pid);
+    *resync = closed.resync;
+    if (session_stopping(s)) {
+        g_clear_error(&broken);
+        g_clear_error(&closed.error);
+        return NULL;
+    }
+    if (broken) {
+        vd_warn("%s session to %s: %s", h->protocol, h->where, broken->message);
+        g_clear_error(&closed.error);
+        err = g_error_new(VD_ERROR, VD_ERROR_PROTOCOL,
+                          "the %s connection to %s was lost: its helper process misbehaved (%s)",
+                          h->protocol, h->where, broken->message);
+        g_error_free(broken);
+        return err;
+    }
+    if (closed.seen)
+        return closed.error;
+    g_autofree char *how = vd_describe_wait_status(status);
+    return g_error_new(VD_ERROR, VD_ERROR_FAILED,
+                       "the %s connection to %s was lost: its helper process %s", h->protocol,
+                       h->where, how);
+}
+
+static GError *helper_run(Session *s)
+{
+    Helper *h = s->priv;
+    int resyncs = 0;
+    gint64 window_start = g_get_monotonic_time();
+    for (;;) {
+        GError *err = NULL;
+        int server = h->connect(h->connect_data, &err);
+        if (server < 0)
+            return err;
+        bool resync = false;
+        err = serve_once(s, h, server, &resync);
+        if (!err || !resync || session_stopping(s))
+            return err;
+        /* A stream that cannot be resynced (VNC: QEMU changing modes): a
+         * new connection mends it; at most a few a minute. */
+        if (g_get_monotonic_time() - window_start > 60 * G_USEC_PER_SEC) {
+            window_start = g_get_monotonic_time();
+            resyncs = 0;
+        }
+        if (++resyncs > 5)
+            return err;
+        vd_debug("reconnecting after: %s", err->message);
+        g_error_free(err);
+    }
+}
+
+static void helper_finish(Session *s)
+{
+    Helper *h = s->priv;
+    g_free(h->protocol);
+    g_free(h->where);
+    if (h->password)
+        memset(h->password, 0, strlen(h->password));
+    g_free(h->password);
+    if (h->free_connect_data)
+        h->free_connect_data(h->connect_data);
+    g_free(h);
+}
+
+static const SessionImpl helper_vnc_impl = {
+    .protocol = "vnc",
+    .can_resize = false,
+    .run = helper_run,
+    .finish = helper_finish,
+};
+
+Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify, void *data)
+{
+    g_assert(g_str_equal(spec->protocol, "vnc")); /* RDP follows */
+    Helper *h = g_new0(Helper, 1);
+    h->protocol = g_strdup(spec->protocol);
+    h->where = g_strdup(spec->where);
+    h->password = g_strdup(spec->password);
+    h->connect = spec->connect;
+    h->connect_data = spec->connect_data;
+    h->free_connect_data = spec->free_connect_data;
+    return session_alloc(&helper_vnc_impl, h, notify, data);
+}
