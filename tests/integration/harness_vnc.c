@@ -6,6 +6,13 @@
 #include "qemu/qmp_cmd.h"
 #include "session/vnc/vnc_session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 Session *vnc_connect_vm(Harness *h, const char *name)
 {
     VncTarget t = {.socket_path = g_build_filename(h->root, "run", "vmdesk", name, "vnc.sock",
@@ -104,3 +111,46 @@ void vnc_assert_matches_screendump(Harness *h, const char *vm, Session *s)
     g_assert_cmpint(bh, <=, 16);
 }
 
+void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile, unsigned port)
+{
+    x->port = port ? port : free_tcp_port();
+    g_autofree char *port_s = g_strdup_printf("%u", x->port);
+    /* Display numbers collide less when derived from the free port. */
+    x->display = g_strdup_printf(":%u", 100 + x->port % 500);
+    GPtrArray *argv = g_ptr_array_new();
+    const char *base[] = {"Xvnc", x->display, "-geometry", "800x600", "-depth", "24", "-rfbport",
+                          port_s, "-localhost", "-nolisten", "tcp", "-SecurityTypes", security,
+                          NULL};
+    for (int i = 0; base[i]; i++)
+        g_ptr_array_add(argv, (char *)base[i]);
+    if (pwfile) {
+        g_ptr_array_add(argv, (char *)"-PasswordFile");
+        g_ptr_array_add(argv, (char *)pwfile);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, h->env,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &x->pid, &err));
+    g_assert_no_error(err);
+    g_ptr_array_free(argv, TRUE);
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)x->port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        close(fd);
+        if (!up)
+            g_usleep(100 * 1000);
+    }
+    g_assert_true(up);
+}
+
+void xvnc_stop(Xvnc *x)
+{
+    kill(x->pid, SIGTERM);
+    waitpid(x->pid, NULL, 0);
+    g_free(x->display);
+}

@@ -1,5 +1,6 @@
-/* VNC checks shared by the integration tests (test_vnc.c, test_aarch64.c):
- * a session's picture settling, and equal to QEMU's screendump. */
+/* VNC checks shared by the integration tests (test_vnc.c, test_aarch64.c,
+ * test_confine.c): a session's picture settling, and equal to QEMU's
+ * screendump; TigerVNC's Xvnc as a server. */
 #pragma once
 
 #include "harness.h"
@@ -20,3 +21,15 @@ void vnc_wait_settled(Session *s, int w, int h, GArray *sizes, int timeout_ms);
 /* The client's picture equals QMP screendump of VM @vm at the same moment
  * (one 8x16 character cell may differ: the text cursor blinks). */
 void vnc_assert_matches_screendump(Harness *h, const char *vm, Session *s);
+
+typedef struct {
+    GPid pid;
+    unsigned port;
+    char *display;
+} Xvnc;
+
+/* Start TigerVNC's Xvnc on loopback @port (0: a free one); @security "None"
+ * or "VncAuth" (with @pwfile). Waits until it listens. */
+void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile, unsigned port);
+/* Stop it and wait for it. */
+void xvnc_stop(Xvnc *x);

@@ -245,59 +245,6 @@ static void test_window_typing(void)
     harness_finish(&h);
 }
 
-typedef struct {
-    GPid pid;
-    unsigned port;
-    char *display;
-} Xvnc;
-
-/* Start TigerVNC's Xvnc on loopback @port (0: a free one); @security "None"
- * or "VncAuth" (with @pwfile). Waits until it listens. */
-static void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile,
-                       unsigned port)
-{
-    x->port = port ? port : free_tcp_port();
-    g_autofree char *port_s = g_strdup_printf("%u", x->port);
-    /* Display numbers collide less when derived from the free port. */
-    x->display = g_strdup_printf(":%u", 100 + x->port % 500);
-    GPtrArray *argv = g_ptr_array_new();
-    const char *base[] = {"Xvnc", x->display, "-geometry", "800x600", "-depth", "24", "-rfbport",
-                          port_s, "-localhost", "-nolisten", "tcp", "-SecurityTypes", security,
-                          NULL};
-    for (int i = 0; base[i]; i++)
-        g_ptr_array_add(argv, (char *)base[i]);
-    if (pwfile) {
-        g_ptr_array_add(argv, (char *)"-PasswordFile");
-        g_ptr_array_add(argv, (char *)pwfile);
-    }
-    g_ptr_array_add(argv, NULL);
-    g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, h->env,
-                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                    G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &x->pid, &err));
-    g_assert_no_error(err);
-    g_ptr_array_free(argv, TRUE);
-    bool up = false;
-    for (int i = 0; i < 100 && !up; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)x->port)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        up = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(fd);
-        if (!up)
-            g_usleep(100 * 1000);
-    }
-    g_assert_true(up);
-}
-
-static void xvnc_stop(Xvnc *x)
-{
-    kill(x->pid, SIGTERM);
-    waitpid(x->pid, NULL, 0);
-    g_free(x->display);
-}
-
 /* Clipboard text both ways, with a server that supports it (QEMU 7.2's VNC
  * server needs a clipboard agent in the guest). */
 static void test_xvnc_clipboard(void)
@@ -451,6 +398,8 @@ static void test_xvnc_password(void)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "__session-helper"))
+        return vnc_helper_main(); /* the session's helper is this program re-executed */
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vnc/qemu-unix-socket-and-resolution-changes", test_qemu_unix_and_resize);
     g_test_add_func("/vnc/qemu-tcp", test_qemu_tcp);

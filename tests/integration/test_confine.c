@@ -1,0 +1,197 @@
+/* The confined session helper (client/session/helper/) against TigerVNC's
+ * Xvnc: an exploited library gets nothing (each attempt denied, and allowed
+ * in the control run without confinement, so the test can fail), and a
+ * helper that is killed or crashes mid-session is a lost connection the
+ * window recovers from within 5 s, leaving no zombie and no mapping. */
+#include "harness.h"
+#include "harness_vnc.h"
+#include "harness_x.h"
+
+#include "session/vnc/vnc_session.h"
+
+#include <dirent.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const attempts[] = {"read-secret", "socket",        "connect", "write-home",
+                                       "ptrace-parent", "read-other-vm", "exec"};
+
+/* What the helper said about @attempt: "ALLOWED", "denied" or NULL. */
+static const char *outcome(const char *err, const char *attempt)
+{
+    g_autofree char *line = g_strdup_printf("vmdesk helper escape: %s: ", attempt);
+    const char *p = strstr(err, line);
+    if (!p)
+        return NULL;
+    p += strlen(line);
+    return g_str_has_prefix(p, "ALLOWED") ? "ALLOWED" : g_str_has_prefix(p, "denied") ? "denied"
+                                                                                      : NULL;
+}
+
+static RunResult screenshot_escaping(Harness *h, const char *url, const char *shot,
+                                     const char *spec, bool confined)
+{
+    char **saved = h->env;
+    h->env = g_environ_setenv(g_strdupv(saved), "VMDESK_TEST_HELPER_ESCAPE", spec, TRUE);
+    if (!confined)
+        h->env = g_environ_setenv(h->env, "VMDESK_UNSAFE_NO_CONFINE", "1", TRUE);
+    RunResult r = harness_vmdesk(h, "screenshot", url, shot, NULL);
+    g_strfreev(h->env);
+    h->env = saved;
+    return r;
+}
+
+static void test_escape(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvnc x;
+    xvnc_start(&h, &x, "None", NULL, 0);
+    /* A secret in the user's home, outside anything shared, and another VM's
+     * folder. */
+    g_autofree char *home = g_build_filename(h.root, "home", NULL);
+    g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
+    g_autofree char *written = g_build_filename(home, "written.txt", NULL);
+    g_autofree char *other = g_build_filename(h.root, "data", "vmdesk", "vms", "other", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(home, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
+    g_autofree char *other_file = g_build_filename(other, "vm.conf", NULL);
+    g_assert_true(g_file_set_contents(other_file, "[vm]\n", -1, NULL));
+    /* Another port to connect to: Xvnc's own. */
+    g_autofree char *spec = g_strdup_printf("%s:%s:%s:%u", secret, written, other, x.port);
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
+    g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
+
+    RunResult conf = screenshot_escaping(&h, url, shot, spec, true);
+    g_test_message("confined helper:\n%s", conf.err);
+    g_assert_cmpint(conf.status, ==, 0); /* and the session still works */
+    g_assert_true(g_file_test(shot, G_FILE_TEST_EXISTS));
+    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
+        g_assert_cmpstr(outcome(conf.err, attempts[i]), ==, "denied");
+    g_assert_false(g_file_test(written, G_FILE_TEST_EXISTS));
+    run_result_clear(&conf);
+
+    /* The control run: the same attempts succeed without confinement. */
+    RunResult open = screenshot_escaping(&h, url, shot, spec, false);
+    g_test_message("unconfined helper:\n%s", open.err);
+    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
+        g_assert_cmpstr(outcome(open.err, attempts[i]), ==, "ALLOWED");
+    g_assert_true(g_file_test(written, G_FILE_TEST_EXISTS));
+    run_result_clear(&open);
+    xvnc_stop(&x);
+    harness_finish(&h);
+}
+
+/* The helper process of @parent (`vmdesk __session-helper ...`), or 0. */
+static pid_t find_helper(pid_t parent)
+{
+    pid_t found = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && !found && (e = readdir(d))) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
+        g_autofree char *stat = NULL;
+        if (!g_file_get_contents(stat_path, &stat, NULL, NULL) || !strrchr(stat, ')'))
+            continue;
+        char state;
+        int ppid;
+        if (sscanf(strrchr(stat, ')') + 1, " %c %d", &state, &ppid) != 2 || ppid != parent)
+            continue;
+        g_autofree char *cmd_path = g_strdup_printf("/proc/%d/cmdline", pid);
+        g_autofree char *cmd = NULL;
+        gsize len = 0;
+        if (g_file_get_contents(cmd_path, &cmd, &len, NULL) && len > strlen(cmd) + 1 &&
+            !strcmp(cmd + strlen(cmd) + 1, "__session-helper"))
+            found = pid;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Shared framebuffers mapped in @pid. */
+static int framebuffer_maps(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/maps", pid);
+    g_autofree char *maps = NULL;
+    g_assert_true(g_file_get_contents(path, &maps, NULL, NULL));
+    int n = 0;
+    for (const char *p = maps; (p = strstr(p, "memfd:vmdesk-framebuffer")); p++)
+        n++;
+    return n;
+}
+
+/* Kill the window's helper with @sig: the window says the connection was
+ * lost and is back on the picture, with a new helper, within 5 s. */
+static void crash_and_recover(const char *display, pid_t view, int sig)
+{
+    pid_t helper = find_helper(view);
+    g_assert_cmpint(helper, >, 0);
+    g_assert_cmpint(framebuffer_maps(view), ==, 1);
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(kill(helper, sig), ==, 0);
+    g_autofree char *lost = wait_window(display, "vnc://", "connection lost", 5000);
+    g_assert_nonnull(lost);
+    pid_t again = 0;
+    bool back = false;
+    while (!back && g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC) {
+        g_usleep(50 * 1000);
+        g_autofree char *title = NULL;
+        g_autofree char *id = x_find_window(display, "vnc://", &title);
+        again = find_helper(view);
+        back = again && again != helper && id && title && strstr(title, "— VNC — vmdesk") &&
+               !strstr(title, "connection lost") && framebuffer_maps(view) == 1;
+    }
+    g_test_message("signal %d: back after %.2f s", sig,
+                   (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+    g_assert_true(back);
+    /* Reaped (no zombie), and the old picture unmapped (checked above: one
+     * framebuffer mapping, the new helper's). */
+    g_autofree char *old = g_strdup_printf("/proc/%d", helper);
+    g_assert_false(g_file_test(old, G_FILE_TEST_EXISTS));
+}
+
+static void test_helper_crash(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb xv;
+    xvfb_start(&xv);
+    Xvnc x;
+    xvnc_start(&h, &x, "None", NULL, 0);
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", xv.display, TRUE);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &view, &err));
+    g_assert_no_error(err);
+    g_autofree char *w = wait_window(xv.display, "vnc://", "— VNC — vmdesk", 20000);
+    g_assert_nonnull(w);
+    crash_and_recover(xv.display, view, SIGKILL);
+    crash_and_recover(xv.display, view, SIGSEGV);
+    g_assert_cmpint(waitpid(view, NULL, WNOHANG), ==, 0); /* the window lived through it */
+    kill(view, SIGTERM);
+    waitpid(view, NULL, 0);
+    xvnc_stop(&x);
+    xvfb_stop(&xv);
+    harness_finish(&h);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "__session-helper"))
+        return vnc_helper_main(); /* the session's helper is this program re-executed */
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/confine/escape-denied", test_escape);
+    g_test_add_func("/confine/helper-crash", test_helper_crash);
+    return g_test_run();
+}
