@@ -1,0 +1,123 @@
+/* libFuzzer harness for the window side of the session helper's protocol
+ * (client/session/helper/helper_window_apply.c): what a helper process, run
+ * by a protocol library a guest may have taken over, sends the window.
+ *
+ * The input is a sequence of messages, each [u8 descriptor][u32 type]
+ * [u32 length][payload], the length cut to what is left. The descriptor
+ * byte picks what travels with the message: nothing, a sealed memfd of
+ * 64x64 pixels, an unsealed one, or /dev/null. After each message the
+ * session must hold: a framebuffer no larger than its mapping, a dirty
+ * rectangle inside it, events whose sizes are the mapped ones and whose
+ * pointer shapes are within limits.
+ *
+ * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
+ * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
+#include "fuzz_common.h"
+#include "session/helper/helper_window_priv.h"
+#include "session/session_priv.h"
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int sealed = -1, unsealed = -1, devnull = -1;
+
+static int make_memfd(bool seal)
+{
+    int fd = memfd_create("fuzz-framebuffer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, 64 * 64 * 4) != 0)
+        abort();
+    if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0)
+        abort();
+    return fd;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    sealed = make_memfd(true);
+    unsealed = make_memfd(false);
+    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fuzz_common_initialize();
+}
+
+static GError *no_run(Session *s)
+{
+    return NULL;
+}
+
+static void no_finish(Session *s)
+{
+}
+
+static const SessionImpl fuzz_impl = {.protocol = "fuzz", .run = no_run, .finish = no_finish};
+
+static void check_session(Session *s)
+{
+    SessionFramebuffer *fb = &s->fb;
+    if (fb->pixels) {
+        if (fb->width < 1 || fb->height < 1 || fb->stride != fb->width * 4 ||
+            (size_t)fb->stride * (size_t)fb->height > fb->map_len)
+            abort();
+        if (fb->dirty_x1 && (fb->dirty_x0 < 0 || fb->dirty_y0 < 0 || fb->dirty_x1 > fb->width ||
+                             fb->dirty_y1 > fb->height))
+            abort();
+        /* Read every pixel, as the window's texture upload does. */
+        volatile uint32_t sum = 0;
+        for (int i = 0; i < fb->width * fb->height; i++)
+            sum += fb->pixels[i];
+    }
+    SessionEvent *ev;
+    while ((ev = session_next_event(s))) {
+        if ((ev->type == SESSION_EV_CONNECTED || ev->type == SESSION_EV_RESIZED) &&
+            (!fb->pixels || ev->w != fb->width || ev->h != fb->height))
+            abort();
+        if (ev->type == SESSION_EV_CURSOR && ev->pixels &&
+            (ev->w < 1 || ev->h < 1 || ev->w > 512 || ev->h > 512 || ev->x >= ev->w ||
+             ev->y >= ev->h))
+            abort();
+        if (ev->text && !g_utf8_validate(ev->text, -1, NULL))
+            abort();
+        session_event_free(ev);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    Session *s = session_alloc(&fuzz_impl, NULL, NULL, NULL);
+    HelperClosed closed = {0};
+    size_t pos = 0;
+    while (size - pos >= 9) {
+        uint8_t which = data[pos];
+        HelperMsg m = {.fd = -1};
+        memcpy(&m.type, data + pos + 1, 4);
+        uint32_t len;
+        memcpy(&len, data + pos + 5, 4);
+        pos += 9;
+        m.len = MIN((size_t)len, size - pos);
+        m.payload = g_memdup2(data + pos, m.len);
+        pos += m.len;
+        int fds[] = {-1, sealed, unsealed, devnull};
+        if (fds[which % 4] >= 0)
+            m.fd = dup(fds[which % 4]);
+        GError *err = NULL;
+        bool ok = helper_window_apply(s, &m, &closed, &err);
+        helper_msg_clear(&m);
+        if (!ok) {
+            fuzz_check_message(err);
+            g_error_free(err);
+        } else if (err) {
+            abort();
+        }
+        check_session(s);
+    }
+    g_clear_error(&closed.error);
+    session_destroy(s);
+    return 0;
+}
