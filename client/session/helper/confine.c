@@ -136,6 +136,16 @@ static const int allowed[] = {
     SCMP_SYS(sched_getaffinity), SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(getcwd),
 };
 
+/* Allow @syscall when argument @arg compares to @a (masked by @mask for
+ * SCMP_CMP_MASKED_EQ). */
+static int allow_if(scmp_filter_ctx ctx, int syscall, unsigned arg, enum scmp_compare op,
+                    scmp_datum_t mask, scmp_datum_t a)
+{
+    struct scmp_arg_cmp cmp = {
+        .arg = arg, .op = op, .datum_a = op == SCMP_CMP_MASKED_EQ ? mask : a, .datum_b = a};
+    return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &cmp);
+}
+
 static bool apply_seccomp(GError **error)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
@@ -151,22 +161,17 @@ static bool apply_seccomp(GError **error)
     if (r == 0)
         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                             SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+        r = allow_if(ctx, SCMP_SYS(clone), 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
     /* Signals to itself only (abort, thread cancellation). */
     if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                             SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+        r = allow_if(ctx, SCMP_SYS(tgkill), 0, SCMP_CMP_EQ, 0, (scmp_datum_t)getpid());
     /* Naming its threads; isatty() and FIONREAD on its own descriptors. */
     if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                             SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+        r = allow_if(ctx, SCMP_SYS(prctl), 0, SCMP_CMP_EQ, 0, PR_SET_NAME);
     if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, TCGETS));
+        r = allow_if(ctx, SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, 0, TCGETS);
     if (r == 0)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                             SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+        r = allow_if(ctx, SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, 0, FIONREAD);
     if (r == 0)
         r = seccomp_load(ctx);
     seccomp_release(ctx);
