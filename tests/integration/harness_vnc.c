@@ -154,3 +154,22 @@ void xvnc_stop(Xvnc *x)
     waitpid(x->pid, NULL, 0);
     g_free(x->display);
 }
+
+GPid vnc_window_start(Harness *h, const Xvfb *xv, unsigned port, char **window_id)
+{
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", port);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", xv->display, TRUE);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, NULL};
+    GPid view;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &view, &err));
+    g_assert_no_error(err);
+    char *w = wait_window(xv->display, "vnc://", "— VNC — vmdesk", 20000);
+    g_assert_nonnull(w);
+    if (window_id)
+        *window_id = w;
+    else
+        g_free(w);
+    return view;
+}

@@ -33,3 +33,6 @@ typedef struct {
 void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile, unsigned port);
 /* Stop it and wait for it. */
 void xvnc_stop(Xvnc *x);
+/* Start `vmdesk connect vnc://127.0.0.1:@port` on Xvfb @xv and wait for its
+ * window (its id in *@window_id, may be NULL). Returns the pid, unreaped. */
+GPid vnc_window_start(Harness *h, const Xvfb *xv, unsigned port, char **window_id);

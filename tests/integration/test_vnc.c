@@ -312,16 +312,8 @@ static void test_window_reconnect(void)
     xvfb_start(&xv);
     Xvnc x;
     xvnc_start(&h, &x, "None", NULL, 0);
-    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
-    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", xv.display, TRUE);
-    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, NULL};
-    GPid view;
-    g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                &view, &err));
-    g_assert_no_error(err);
-    g_autofree char *w1 = wait_window(xv.display, "vnc://", "— VNC — vmdesk", 20000);
-    g_assert_nonnull(w1);
+    g_autofree char *w1 = NULL;
+    GPid view = vnc_window_start(&h, &xv, x.port, &w1);
     /* vmdesk's own icon and window class: the taskbar groups the window
      * under vmdesk's desktop entry (io.github.vmdesk.Vmdesk.desktop). */
     const char *props[] = {"xprop", "-id", w1, "WM_CLASS", "_NET_WM_ICON", NULL};
