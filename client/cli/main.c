@@ -1,7 +1,6 @@
 /* vmdesk: run a VM and use it from the Linux desktop. Command dispatch only. */
 #include "cli/cli.h"
 #include "common/error.h"
-#include "session/vnc/vnc_session.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -86,16 +85,6 @@ static void usage(FILE *out)
                  "state,\n5 timeout, 6 QEMU failed, 7 not enough disk space.\n");
 }
 
-/* `vmdesk __session-helper PROTOCOL`: a session's confined helper process,
- * started by vmdesk itself (session/helper/helper.h). */
-static int session_helper(int argc, char **argv)
-{
-    if (argc == 2 && !strcmp(argv[1], "vnc"))
-        return vnc_helper_main();
-    fprintf(stderr, "vmdesk: __session-helper is started by vmdesk itself\n");
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
@@ -104,8 +93,6 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "__session-helper"))
-        return session_helper(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return 0;

@@ -199,8 +199,6 @@ static void test_uefi_disk(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "__session-helper"))
-        return vnc_helper_main(); /* the session's helper is this program re-executed */
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/aarch64/one-boot", test_one_boot);
     g_test_add_func("/aarch64/uefi-disk", test_uefi_disk);

@@ -86,7 +86,7 @@ static void test_escape(void)
     harness_finish(&h);
 }
 
-/* The helper process of @parent (`vmdesk __session-helper ...`), or 0. */
+/* The helper process of @parent (`vmdesk-session-helper vnc`), or 0. */
 static pid_t find_helper(pid_t parent)
 {
     pid_t found = 0;
@@ -107,8 +107,8 @@ static pid_t find_helper(pid_t parent)
         g_autofree char *cmd_path = g_strdup_printf("/proc/%d/cmdline", pid);
         g_autofree char *cmd = NULL;
         gsize len = 0;
-        if (g_file_get_contents(cmd_path, &cmd, &len, NULL) && len > strlen(cmd) + 1 &&
-            !strcmp(cmd + strlen(cmd) + 1, "__session-helper"))
+        if (g_file_get_contents(cmd_path, &cmd, &len, NULL) && len > 0 &&
+            !strcmp(cmd, "vmdesk-session-helper"))
             found = pid;
     }
     if (d)
@@ -179,8 +179,6 @@ static void test_helper_crash(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "__session-helper"))
-        return vnc_helper_main(); /* the session's helper is this program re-executed */
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/confine/escape-denied", test_escape);
     g_test_add_func("/confine/helper-crash", test_helper_crash);

@@ -390,8 +390,6 @@ static void test_xvnc_password(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "__session-helper"))
-        return vnc_helper_main(); /* the session's helper is this program re-executed */
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vnc/qemu-unix-socket-and-resolution-changes", test_qemu_unix_and_resize);
     g_test_add_func("/vnc/qemu-tcp", test_qemu_tcp);

@@ -1,5 +1,6 @@
 /* The session helper: each connection's protocol library runs in a process
- * of its own (vmdesk re-executed as `vmdesk __session-helper PROTOCOL`), confined
+ * of its own (`vmdesk-session-helper PROTOCOL`, vmdesk's code in a program
+ * that links only the protocol library, so it starts fast), confined
  * (confine.h) before it reads a byte from the server. The window process
  * connects the socket, starts the helper with it, and relays: pictures
  * through a shared-memory framebuffer the library draws into, the rest
@@ -40,7 +41,7 @@ typedef struct {
 
 void helper_config_clear(HelperConfig *c);
 
-/* Start of `vmdesk __session-helper PROTOCOL`: close every other descriptor,
+/* Start of `vmdesk-session-helper PROTOCOL`: close every other descriptor,
  * read the configuration, confine the process (unless
  * VMDESK_UNSAFE_NO_CONFINE=1, for the escape test's control run). False with
  * @error when it must not go on. Main thread, before any other thread. */

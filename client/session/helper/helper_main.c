@@ -59,7 +59,7 @@ bool helper_begin(HelperConfig *config, GError **error)
     close_range(HELPER_FD_SERVER + 1, ~0U, 0);
     if (fcntl(HELPER_FD_CHANNEL, F_GETFD) < 0 || fcntl(HELPER_FD_SERVER, F_GETFD) < 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "__session-helper is started by vmdesk itself, with its descriptors");
+                    "vmdesk-session-helper is started by vmdesk itself, with its descriptors");
         return false;
     }
     fcntl(HELPER_FD_CHANNEL, F_SETFD, FD_CLOEXEC);

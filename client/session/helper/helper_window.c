@@ -47,7 +47,26 @@ static char **helper_env(void)
     return (char **)g_ptr_array_free(env, FALSE);
 }
 
-/* Start `vmdesk __session-helper PROTOCOL` with @chan and @server as its
+/* The helper program: $VMDESK_SESSION_HELPER (the tests' own programs are
+ * not vmdesk), else the one beside the running program (the build tree),
+ * else the installed one. */
+static char *helper_path(void)
+{
+    const char *env = g_getenv("VMDESK_SESSION_HELPER");
+    if (env && *env)
+        return g_strdup(env);
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    if (exe) {
+        g_autofree char *dir = g_path_get_dirname(exe);
+        char *beside = g_build_filename(dir, "vmdesk-session-helper", NULL);
+        if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+            return beside;
+        g_free(beside);
+    }
+    return g_strdup(VMDESK_HELPER_INSTALLED);
+}
+
+/* Start `vmdesk-session-helper PROTOCOL` with @chan and @server as its
  * descriptors 3 and 4, /dev/null as stdin and stdout. */
 static pid_t spawn_helper(Helper *h, int chan, int server, GError **error)
 {
@@ -57,14 +76,16 @@ static pid_t spawn_helper(Helper *h, int chan, int server, GError **error)
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, chan, HELPER_FD_CHANNEL);
     posix_spawn_file_actions_adddup2(&fa, server, HELPER_FD_SERVER);
-    char *argv[] = {"vmdesk", "__session-helper", h->protocol, NULL};
+    g_autofree char *path = helper_path();
+    char *argv[] = {"vmdesk-session-helper", h->protocol, NULL};
     g_auto(GStrv) env = helper_env();
     pid_t pid;
-    int r = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env);
+    int r = posix_spawn(&pid, path, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     if (r != 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot start the %s session helper: %s",
-                    h->protocol, g_strerror(r));
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                    "cannot start the %s session helper %s: %s (is vmdesk installed whole?)",
+                    h->protocol, path, g_strerror(r));
         return -1;
     }
     return pid;

@@ -1,4 +1,4 @@
-/* `vmdesk __session-helper vnc`: libvncclient confined, on the socket the
+/* `vmdesk-session-helper vnc`: libvncclient confined, on the socket the
  * window connected (session/helper/helper.h). */
 #include "session/vnc/vnc_priv.h"
 

@@ -26,7 +26,7 @@ bool vnc_target_parse(const char *url, VncTarget *t, GError **error);
  * called with @data on the session thread after each event. Main thread. */
 Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data);
 
-/* The body of `vmdesk __session-helper vnc` (session/helper/helper.h): run
+/* The body of `vmdesk-session-helper vnc` (session/helper/helper.h): run
  * the session's libvncclient confined, for the window process that started
  * it. Returns the exit status. */
 int vnc_helper_main(void);
