@@ -1,0 +1,178 @@
+/* The session helper's parts that need no server (client/session/helper/):
+ * the wire format over a real socket pair with a real memfd, the window
+ * side's checks on a framebuffer shared with a helper-side session, and the
+ * confinement itself in a forked child. The whole helper against real VNC
+ * servers: integration-confine, integration-vnc. */
+#include "common/error.h"
+#include "session/helper/confine.h"
+#include "session/helper/helper_proto.h"
+#include "session/helper/helper_window_priv.h"
+#include "session/session_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static GError *no_run(Session *s)
+{
+    return NULL;
+}
+
+static void no_finish(Session *s)
+{
+}
+
+static const SessionImpl test_impl = {.protocol = "test", .run = no_run, .finish = no_finish};
+
+static void test_roundtrip(void)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    int memfd = memfd_create("t", MFD_CLOEXEC);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_EVENT);
+    helper_put_u32(b, 7);
+    helper_put_str(b, "Grüße");
+    helper_put_str(b, NULL);
+    helper_put_i32(b, -5);
+    g_assert_true(helper_msg_send(sv[0], b, memfd, NULL));
+    HelperMsg m;
+    g_autoptr(GError) err = NULL;
+    g_assert_cmpint(helper_msg_recv(sv[1], &m, &err), ==, HELPER_RECV_OK);
+    g_assert_cmpuint(m.type, ==, HELPER_MSG_EVENT);
+    struct stat a, c;
+    g_assert_cmpint(fstat(memfd, &a), ==, 0);
+    g_assert_cmpint(fstat(m.fd, &c), ==, 0);
+    g_assert_cmpuint(a.st_ino, ==, c.st_ino); /* the same memfd came across */
+    HelperReader r;
+    helper_reader_init(&r, m.payload, m.len);
+    g_assert_cmpuint(helper_get_u32(&r), ==, 7);
+    g_autofree char *s = helper_get_str(&r, 100);
+    g_assert_cmpstr(s, ==, "Grüße");
+    g_assert_null(helper_get_str(&r, 100));
+    g_assert_cmpint(helper_get_i32(&r), ==, -5);
+    g_assert_true(helper_reader_done(&r));
+    g_assert_cmpint(helper_get_u8(&r), ==, 0); /* past the end: bad, not a read */
+    g_assert_false(helper_reader_done(&r));
+    helper_msg_clear(&m);
+    close(memfd);
+
+    /* Oversize, then cut short, then the end. */
+    uint32_t big[2] = {HELPER_MSG_UPDATE, HELPER_MSG_MAX + 1};
+    g_assert_cmpint(write(sv[0], big, sizeof(big)), ==, sizeof(big));
+    g_assert_cmpint(helper_msg_recv(sv[1], &m, &err), ==, HELPER_RECV_ERROR);
+    g_assert_nonnull(strstr(err->message, "at most"));
+    g_clear_error(&err);
+    uint32_t part[3] = {HELPER_MSG_UPDATE, 100, 1};
+    g_assert_cmpint(write(sv[0], part, sizeof(part)), ==, sizeof(part));
+    close(sv[0]);
+    g_assert_cmpint(helper_msg_recv(sv[1], &m, &err), ==, HELPER_RECV_ERROR);
+    g_assert_nonnull(strstr(err->message, "cut short"));
+    g_clear_error(&err);
+    g_assert_cmpint(helper_msg_recv(sv[1], &m, &err), ==, HELPER_RECV_EOF);
+    close(sv[1]);
+}
+
+static HelperMsg fb_msg(int fd, uint32_t w, uint32_t h, GByteArray *b)
+{
+    helper_msg_begin(b, HELPER_MSG_FB);
+    helper_put_u32(b, w);
+    helper_put_u32(b, h);
+    return (HelperMsg){.type = HELPER_MSG_FB, .payload = b->data + 8, .len = b->len - 8, .fd = fd};
+}
+
+/* The helper side's framebuffer, mapped by the window side: the same
+ * pixels, no copy; claims beyond the memfd are refused. */
+static void test_shared_framebuffer(void)
+{
+    Session *helper = session_alloc(&test_impl, NULL, NULL, NULL);
+    helper->fb_shared = true;
+    session_fb_resize(helper, 64, 48);
+    g_assert_cmpint(helper->fb.memfd, >=, 0);
+    int seals = fcntl(helper->fb.memfd, F_GET_SEALS);
+    g_assert_true(seals & F_SEAL_SHRINK);
+
+    Session *win = session_alloc(&test_impl, NULL, NULL, NULL);
+    HelperClosed closed = {0};
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GError) err = NULL;
+    HelperMsg too_big = fb_msg(helper->fb.memfd, 64, 49, b);
+    g_assert_false(helper_window_apply(win, &too_big, &closed, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+    g_clear_error(&err);
+    g_assert_null(win->fb.pixels);
+    HelperMsg ok = fb_msg(helper->fb.memfd, 64, 48, b);
+    g_assert_true(helper_window_apply(win, &ok, &closed, &err));
+    g_assert_no_error(err);
+    helper->fb.pixels[47 * 64 + 63] = 0x00abcdef;
+    g_assert_cmphex(win->fb.pixels[47 * 64 + 63], ==, 0x00abcdef);
+
+    /* An update inside counts; one outside is refused. */
+    helper_msg_begin(b, HELPER_MSG_UPDATE);
+    int32_t rect[4] = {0, 0, 64, 48};
+    helper_put_bytes(b, rect, sizeof(rect));
+    helper_put_u8(b, 1);
+    HelperMsg upd = {.type = HELPER_MSG_UPDATE, .payload = b->data + 8, .len = b->len - 8, .fd = -1};
+    g_assert_true(helper_window_apply(win, &upd, &closed, &err));
+    g_assert_cmpuint(win->fb.frames, ==, 1);
+    rect[2] = 65;
+    memcpy(b->data + 16, &rect[2], 4);
+    g_assert_false(helper_window_apply(win, &upd, &closed, &err));
+    g_clear_error(&err);
+
+    /* An unsealed memfd could be truncated under the window's mapping. */
+    int loose = memfd_create("loose", MFD_CLOEXEC);
+    g_assert_cmpint(ftruncate(loose, 64 * 48 * 4), ==, 0);
+    HelperMsg unsealed = fb_msg(loose, 64, 48, b);
+    g_assert_false(helper_window_apply(win, &unsealed, &closed, &err));
+    g_assert_nonnull(strstr(err->message, "sealed"));
+    close(loose);
+    session_destroy(win);
+    session_destroy(helper);
+}
+
+/* confine_apply in a child: what it may still do, and what not. */
+static void test_confine(void)
+{
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        static const char *const ro[] = {"/usr", NULL};
+        ConfinePolicy policy = {.read_only = ro};
+        ConfineReport rep;
+        if (!confine_apply(&policy, &rep, NULL))
+            _exit(10);
+        int fail = 0;
+        if (socket(AF_UNIX, SOCK_STREAM, 0) >= 0 || errno != EPERM)
+            fail |= 1;
+        if (fork() >= 0) /* a child would exit at once; none may come */
+            fail |= 2;
+        char *argv[] = {"/bin/true", NULL};
+        execve(argv[0], argv, argv + 1);
+        fail |= 4; /* reached only when execve failed: good */
+        if (rep.landlock_abi && open("/etc/hostname", O_RDONLY) >= 0)
+            fail |= 8;
+        if (open("/usr/share/dict/../../lib/os-release", O_RDONLY) < 0 &&
+            open("/usr/lib/os-release", O_RDONLY) < 0)
+            fail |= 16;
+        _exit(fail == 4 ? 0 : 20 + fail);
+    }
+    int st;
+    g_assert_cmpint(waitpid(pid, &st, 0), ==, pid);
+    g_assert_true(WIFEXITED(st));
+    g_assert_cmpint(WEXITSTATUS(st), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/helper/wire-roundtrip", test_roundtrip);
+    g_test_add_func("/helper/shared-framebuffer", test_shared_framebuffer);
+    g_test_add_func("/helper/confine", test_confine);
+    return g_test_run();
+}
