@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -64,6 +66,12 @@ bool helper_begin(HelperConfig *config, GError **error)
     }
     fcntl(HELPER_FD_CHANNEL, F_SETFD, FD_CLOEXEC);
     fcntl(HELPER_FD_SERVER, F_SETFD, FD_CLOEXEC);
+    /* Never outlive the window's session thread that started it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the window process is gone");
+        return false;
+    }
     if (!read_config(config, error))
         return false;
     if (g_strcmp0(g_getenv("VMDESK_UNSAFE_NO_CONFINE"), "1") == 0) {

@@ -54,6 +54,7 @@ bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error)
 {
     uint32_t len = b->len - HEADER_LEN;
     memcpy(b->data + 4, &len, sizeof(len));
+    gint64 deadline = g_get_monotonic_time() + HELPER_MSG_TIMEOUT_MS * 1000;
     size_t done = 0;
     while (done < b->len) {
         struct iovec iov = {.iov_base = b->data + done, .iov_len = b->len - done};
@@ -74,6 +75,8 @@ bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error)
         }
         ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN && vd_fd_wait(fd, POLLOUT, deadline) > 0)
             continue;
         if (n <= 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "session helper channel: %s",

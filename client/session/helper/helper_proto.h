@@ -39,8 +39,9 @@ void helper_put_i32(GByteArray *b, int32_t v);
 void helper_put_u8(GByteArray *b, uint8_t v);
 void helper_put_str(GByteArray *b, const char *s); /* NULL: none */
 void helper_put_bytes(GByteArray *b, const void *data, size_t len);
-/* Send the message in @b (and @pass_fd when >= 0) on the blocking socket
- * @fd. False with @error when the peer is gone. */
+/* Send the message in @b (and @pass_fd when >= 0) on the socket @fd
+ * (blocking or not). False with @error when the peer is gone, or takes no
+ * byte for HELPER_MSG_TIMEOUT_MS (a hung peer). */
 bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error);
 
 /* A received message. @fd is -1, or a descriptor that came with it (the

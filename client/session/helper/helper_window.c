@@ -10,6 +10,7 @@
 #include "session/session_priv.h"
 
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "common/log.h"
 #include "common/spawn.h"
 
@@ -184,6 +185,8 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
     pid_t pid = spawn_helper(h, sv[1], server, &err);
     close(sv[1]);
     close(server);
+    /* A hung helper must not block this thread in a send for good. */
+    vd_fd_set_nonblocking(sv[0]);
     if (pid < 0) {
         close(sv[0]);
         return err;
