@@ -35,15 +35,20 @@ typedef struct {
     GDestroyNotify free_connect_data;
 } Helper;
 
-/* The helper's environment: vmdesk's own settings and the locale, nothing
- * else (no display, bus or agent addresses). */
+/* The helper's environment: the settings it reads (logging, the test
+ * hooks, the unconfined control run) and the locale, nothing else (no
+ * display, bus or agent addresses, no home). */
 static char **helper_env(void)
 {
+    static const char *const keep[] = {"VMDESK_DEBUG=", "VMDESK_TEST_", "VMDESK_UNSAFE_NO_CONFINE=",
+                                       "LANG=", "LC_", "G_MESSAGES_DEBUG="};
     GPtrArray *env = g_ptr_array_new();
     for (char **e = environ; *e; e++)
-        if (g_str_has_prefix(*e, "VMDESK_") || g_str_has_prefix(*e, "LANG=") ||
-            g_str_has_prefix(*e, "LC_") || g_str_has_prefix(*e, "G_MESSAGES_DEBUG="))
-            g_ptr_array_add(env, g_strdup(*e));
+        for (size_t i = 0; i < G_N_ELEMENTS(keep); i++)
+            if (g_str_has_prefix(*e, keep[i])) {
+                g_ptr_array_add(env, g_strdup(*e));
+                break;
+            }
     g_ptr_array_add(env, NULL);
     return (char **)g_ptr_array_free(env, FALSE);
 }
