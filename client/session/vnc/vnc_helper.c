@@ -15,8 +15,7 @@ int vnc_helper_main(void)
         helper_config_clear(&cfg);
         return 1;
     }
-    VncTarget t = {.password = cfg.password};
-    Session *s = vnc_session_create_local(&t, cfg.where, HELPER_FD_SERVER, true, NULL, NULL);
+    Session *s = vnc_session_create_local(cfg.where, cfg.password, HELPER_FD_SERVER);
     helper_config_clear(&cfg);
     if (!session_connect(s, &err)) {
         vd_err("VNC session helper: %s", err->message);

@@ -8,12 +8,11 @@
 /* "PATH" or "HOST:PORT", for messages. Caller frees. */
 char *vnc_target_where(const VncTarget *t);
 
-/* libvncclient in this process: on @fd (a connected socket, taken) or, with
- * @fd -1, connecting to @target itself; @where (or @target's) names the
- * server in messages. @shared_fb: the framebuffer lives in a sealed memfd
- * the library draws into (the helper). */
-Session *vnc_session_create_local(const VncTarget *target, const char *where, int fd,
-                                  bool shared_fb, SessionNotifyFunc notify, void *data);
+/* libvncclient in this process (the helper) on @fd, a connected socket
+ * (taken), with @password (copied; may be NULL); @where names the server in
+ * messages. The framebuffer lives in a sealed memfd the library draws into.
+ * Not connected yet (session_connect); no notify (helper_serve sets it). */
+Session *vnc_session_create_local(const char *where, const char *password, int fd);
 
 /* Connect to @target (unix socket, or TCP with a 10 s timeout): the socket,
  * or -1 with @error ("nothing accepts VNC connections at ..." when nothing

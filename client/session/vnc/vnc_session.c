@@ -1,8 +1,8 @@
-/* The VNC session: libvncclient on the session thread, drawing into the
- * session's framebuffer (shared memory in the helper), inputs from the
- * session's queue. vnc_session_create gives the window a confined session
- * (session/helper/); the helper runs this file's local session on the
- * socket the window connected (vnc_helper.c). */
+/* The VNC session: vnc_session_create gives the window a confined session
+ * (session/helper/) whose helper process runs this file's local session:
+ * libvncclient on the session thread, on the socket the window connected,
+ * drawing straight into the shared framebuffer, inputs from the session's
+ * queue (vnc_helper.c). */
 #include "session/vnc/vnc_session.h"
 
 #include "session/helper/helper.h"
@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 typedef struct {
-    VncTarget target;
+    char *password;         /* or NULL; never logged */
     char *where;            /* the server, for messages */
-    int fd;                 /* the connected socket (helper), or -1: connect @target */
+    int fd;                 /* the connected socket, until libvncclient takes it */
     rfbClient *client;      /* session thread only */
     bool ext_keys_checked;
 } Vnc;
@@ -126,26 +126,17 @@ static Session *session_of(rfbClient *c)
 static rfbBool on_malloc_fb(rfbClient *c)
 {
     Session *s = session_of(c);
-    if (c->frameBuffer != (uint8_t *)s->fb.pixels)
-        free(c->frameBuffer);
-    c->frameBuffer = NULL;
     bool first = s->fb.pixels == NULL;
     session_fb_resize(s, c->width, c->height);
-    if (s->fb_shared) {
-        /* The library draws straight into the shared memory the window
-         * maps: no copy per frame. */
-        c->frameBuffer = (uint8_t *)s->fb.pixels;
-    } else {
-        c->frameBuffer = calloc((size_t)c->width * (size_t)c->height, 4);
-        if (!c->frameBuffer)
-            return FALSE;
-    }
+    /* The library draws straight into the shared memory the window maps:
+     * no copy per frame. The session owns it (never freed by us). */
+    c->frameBuffer = (uint8_t *)s->fb.pixels;
     if (!first)
         session_post(s, SESSION_EV_RESIZED, c->width, c->height, NULL, NULL);
     return TRUE;
 }
 
-/* Copy the changed rectangle from libvncclient's buffer to the shared one. */
+/* libvncclient drew a rectangle into the framebuffer: mark it. */
 static void on_update(rfbClient *c, int x, int y, int w, int h)
 {
     Session *s = session_of(c);
@@ -154,10 +145,6 @@ static void on_update(rfbClient *c, int x, int y, int w, int h)
         int x1 = MIN(x + w, c->width), y1 = MIN(y + h, c->height);
         x = MAX(x, 0);
         y = MAX(y, 0);
-        for (int row = y; c->frameBuffer != (uint8_t *)s->fb.pixels && row < y1; row++)
-            memcpy(s->fb.pixels + (size_t)row * c->width + x,
-                   (uint32_t *)c->frameBuffer + (size_t)row * c->width + x,
-                   (size_t)(x1 - x) * 4);
         session_fb_damage(s, x, y, x1 - x, y1 - y);
     }
     g_mutex_unlock(&s->fb.lock);
@@ -198,7 +185,7 @@ static char *on_password(rfbClient *c)
 {
     Vnc *v = session_of(c)->priv;
     /* libvncclient frees what we return. */
-    return strdup(v->target.password ? v->target.password : "");
+    return strdup(v->password ? v->password : "");
 }
 
 static void send_input(Vnc *v, SessionInput *in)
@@ -270,16 +257,12 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     c->GotXCutText = on_cut_text;
     c->GetPassword = on_password;
     rfbClientSetClientData(c, &client_tag, s);
-    if (v->fd >= 0) {
-        /* Connected by the window process: libvncclient only talks. */
-        c->sock = v->fd;
-        v->fd = -1;
-        c->listenSpecified = TRUE;
-        c->serverHost = strdup(where);
-    } else {
-        c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
-        c->serverPort = v->target.socket_path ? 0 : v->target.port;
-    }
+    /* Connected by the window process: libvncclient only talks (with
+     * listenSpecified it connects nothing). */
+    c->sock = v->fd;
+    v->fd = -1;
+    c->listenSpecified = TRUE;
+    c->serverHost = strdup(where);
     g_private_replace(&last_error, NULL);
     g_private_replace(&last_log, NULL);
     /* rfbInitClient frees the client itself when it fails. */
@@ -301,14 +284,12 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     return c;
 }
 
-static void close_client(Session *s, rfbClient *c)
+static void close_client(rfbClient *c)
 {
     if (c->sock != RFB_INVALID_SOCKET)
         close(c->sock);
     c->sock = RFB_INVALID_SOCKET;
-    if (c->frameBuffer != (uint8_t *)s->fb.pixels)
-        free(c->frameBuffer);
-    c->frameBuffer = NULL;
+    c->frameBuffer = NULL; /* the session's */
     rfbClientCleanup(c);
 }
 
@@ -356,48 +337,32 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
     return true;
 }
 
-/* The session thread: connect, serve, and reconnect after a resync. */
+/* The session thread: hand shake and serve the one connection. A broken
+ * stream that a new connection mends ends with HELPER_RESYNC: the window
+ * process connects again (the helper cannot). */
 static GError *vnc_run(Session *s)
 {
     Vnc *v = s->priv;
-    const char *where = v->where;
     GError *err = NULL;
-    int resyncs = 0;
-    gint64 window_start = g_get_monotonic_time();
-    for (;;) {
-        rfbClient *c = open_client(s, where, &err);
-        if (!c)
-            break;
-        v->client = c;
-        session_post(s, SESSION_EV_CONNECTED, c->width, c->height, NULL, NULL);
-        bool resync = false;
-        bool ok = run_client(s, c, where, &resync, &err);
-        v->client = NULL;
-        close_client(s, c);
-        if (ok || !resync)
-            break;
-        if (s->fb_shared) {
-            /* The helper has one socket: the window connects again. */
-            err->domain = HELPER_RESYNC;
-            break;
-        }
-        /* At most a few quick resyncs a minute; after that, report it. */
-        if (g_get_monotonic_time() - window_start > 60 * G_USEC_PER_SEC) {
-            window_start = g_get_monotonic_time();
-            resyncs = 0;
-        }
-        if (++resyncs > 5)
-            break;
-        vd_debug("reconnecting after: %s", err->message);
-        g_clear_error(&err);
-    }
+    rfbClient *c = open_client(s, v->where, &err);
+    if (!c)
+        return err;
+    v->client = c;
+    session_post(s, SESSION_EV_CONNECTED, c->width, c->height, NULL, NULL);
+    bool resync = false;
+    if (!run_client(s, c, v->where, &resync, &err) && resync)
+        err->domain = HELPER_RESYNC;
+    v->client = NULL;
+    close_client(c);
     return err;
 }
 
 static void vnc_finish(Session *s)
 {
     Vnc *v = s->priv;
-    vnc_target_clear(&v->target);
+    if (v->password)
+        memset(v->password, 0, strlen(v->password));
+    g_free(v->password);
     g_free(v->where);
     if (v->fd >= 0)
         close(v->fd);
@@ -424,8 +389,7 @@ static void vnc_target_copy(VncTarget *to, const VncTarget *from)
     to->password = g_strdup(from->password);
 }
 
-Session *vnc_session_create_local(const VncTarget *target, const char *where, int fd,
-                                  bool shared_fb, SessionNotifyFunc notify, void *data)
+Session *vnc_session_create_local(const char *where, const char *password, int fd)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
@@ -434,11 +398,11 @@ Session *vnc_session_create_local(const VncTarget *target, const char *where, in
         g_once_init_leave(&once, 1);
     }
     Vnc *v = g_new0(Vnc, 1);
-    vnc_target_copy(&v->target, target);
-    v->where = where ? g_strdup(where) : vnc_target_where(target);
+    v->password = g_strdup(password);
+    v->where = g_strdup(where);
     v->fd = fd;
-    Session *s = session_alloc(&vnc_impl, v, notify, data);
-    s->fb_shared = shared_fb;
+    Session *s = session_alloc(&vnc_impl, v, NULL, NULL);
+    s->fb_shared = true;
     return s;
 }
 
