@@ -235,7 +235,7 @@ static void send_input(Vnc *v, SessionInput *in)
     }
 }
 
-/* Connect and hand shake; NULL with @error set on failure. */
+/* Hand shake on the connected socket; NULL with @error set on failure. */
 static rfbClient *open_client(Session *s, const char *where, GError **error)
 {
     Vnc *v = s->priv;
@@ -250,7 +250,6 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     c->appData.qualityLevel = 9;
     c->appData.useRemoteCursor = TRUE;
     c->GotCursorShape = on_cursor_shape;
-    c->connectTimeout = 10;
     c->MallocFrameBuffer = on_malloc_fb;
     c->GotFrameBufferUpdate = on_update;
     c->FinishedFrameBufferUpdate = on_finished;
@@ -271,11 +270,6 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
         if (!why)
             why = g_private_get(&last_log);
         bool auth = why && (strstr(why, "uthentication") || strstr(why, "password"));
-        if (why && (g_str_has_prefix(why, "ConnectClientTo") || strstr(why, "Unable to connect"))) {
-            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "nothing accepts VNC connections at %s; is the server running?", where);
-            return NULL;
-        }
         g_set_error(error, VD_ERROR, auth ? VD_ERROR_INVALID : VD_ERROR_FAILED,
                     "cannot connect to the VNC server at %s%s%s%s", where, why ? ": " : "",
                     why ? why : "", auth ? " (wrong password?)" : "");
