@@ -9,6 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* LeakSanitizer's check at exit stops the world with clone and ptrace,
+ * which the confinement forbids: in a sanitizer build it would only fail.
+ * (A hook LSan reads; in other builds nothing calls it.) */
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void)
+{
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
