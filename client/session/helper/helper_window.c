@@ -172,8 +172,8 @@ static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
                 return;
             bool ok = helper_window_apply(s, &m, closed, broken);
             helper_msg_clear(&m);
-            if (!ok)
-                return;
+            if (!ok || closed->seen)
+                return; /* the session ended: the helper is reaped next */
         }
     }
 }
