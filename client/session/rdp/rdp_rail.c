@@ -48,7 +48,8 @@ void rdp_rail_configure(Rdp *r, rdpSettings *st)
      * the windows here are cut out of it: the legacy desktop updates carry
      * it; GFX surfaces in RemoteApp mode would need per-window mapping. */
     freerdp_settings_set_bool(st, FreeRDP_SupportGraphicsPipeline, FALSE);
-    freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, FALSE);
+    /* Display control stays: a monitor added or removed on the host sends
+     * the new layout (rdp_display.c); the windows never resize the desktop. */
     freerdp_settings_set_uint32(st, FreeRDP_PerformanceFlags,
                                 PERF_DISABLE_WALLPAPER | PERF_DISABLE_FULLWINDOWDRAG);
 }
