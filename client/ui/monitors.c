@@ -182,10 +182,10 @@ bool monitors_parse_selection(const char *spec, guint32 *mask, GError **error)
     }
     *mask = 0;
     g_auto(GStrv) parts = g_strsplit(spec ? spec : "", ",", -1);
-    for (int i = 0; parts[i]; i++) {
+    for (int i = 0; !parts[0] || parts[i]; i++) {
         guint64 v = 0;
-        if (!g_ascii_string_to_unsigned(g_strstrip(parts[i]), 10, 1, RDP_MONITORS_MAX, &v,
-                                        NULL)) {
+        if (!parts[i] || !g_ascii_string_to_unsigned(g_strstrip(parts[i]), 10, 1,
+                                                     RDP_MONITORS_MAX, &v, NULL)) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                         "--monitors %s: write all, or monitor numbers from 1 to %d separated by "
                         "commas (VMDESK_DEBUG=1 logs the monitors found)",

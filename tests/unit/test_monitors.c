@@ -4,7 +4,9 @@
  * checks before it connects, and Windows needs), each monitor its own
  * pixel size and scale; a valid host layout keeps its shape; windows map
  * to their monitor both ways. */
+#include "common/error.h"
 #include "session/rdp/rdp_monitors.h"
+#include "ui/monitors.h"
 
 #include <glib.h>
 
@@ -256,6 +258,48 @@ static void test_windows_keep_their_monitor(void)
     g_assert_cmpint(rdp_monitors_find_remote(k, 2, -500, -500, 10, 10), ==, 0);
 }
 
+/* The host's side (ui/monitors.c): the scale rule and --monitors. */
+static void test_scale_rule(void)
+{
+    /* The user's scale first, then the desktop's, then the density. */
+    g_assert_cmpint(monitors_scale_pct(150, 200, 1920, 254), ==, 150);
+    g_assert_cmpint(monitors_scale_pct(0, 200, 1920, 508), ==, 200);
+    g_assert_cmpint(monitors_scale_pct(0, 100, 1920, 254), ==, 200); /* 192 dpi */
+    g_assert_cmpint(monitors_scale_pct(0, 100, 1920, 508), ==, 100); /* 96 dpi */
+    g_assert_cmpint(monitors_scale_pct(0, 100, 3840, 597), ==, 150); /* 27" 4K: 163 dpi */
+    g_assert_cmpint(monitors_scale_pct(0, 100, 2560, 597), ==, 100); /* 27" 1440p: 109 dpi */
+    g_assert_cmpint(monitors_scale_pct(0, 100, 1920, 0), ==, 100);   /* no physical size */
+    g_assert_cmpint(monitors_scale_pct(0, 100, 8000, 100), ==, 500);
+}
+
+static void test_selection(void)
+{
+    guint32 mask = 0;
+    g_assert_true(monitors_parse_selection("all", &mask, NULL));
+    g_assert_cmphex(mask, ==, G_MAXUINT32);
+    g_assert_true(monitors_parse_selection("1,3", &mask, NULL));
+    g_assert_cmphex(mask, ==, 0x5);
+    const char *bad[] = {"", "0", "17", "1,,2", "x", "1;2", "-1"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GError *err = NULL;
+        g_assert_false(monitors_parse_selection(bad[i], &mask, &err));
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        g_error_free(err);
+    }
+    /* Keep 2 and 3 of three: the first kept becomes primary. */
+    RdpMonitor m[] = {MON(0, 0, 1920, 1080), MON(1920, 0, 1920, 1080), MON(3840, 0, 1280, 1024)};
+    m[0].primary = true;
+    g_assert_cmpint(monitors_select(m, 3, 0x6), ==, 2);
+    g_assert_cmpint(m[0].x, ==, 1920);
+    g_assert_true(m[0].primary);
+    g_assert_cmpint(m[1].x, ==, 3840);
+    rdp_monitors_layout(m, 2);
+    expect_at(&m[0], 0, 0, 1920, 1080);
+    expect_at(&m[1], 1920, 0, 1280, 1024);
+    /* Numbers beyond the monitors there are: all of them. */
+    g_assert_cmpint(monitors_select(m, 2, 0x10), ==, 2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -268,5 +312,7 @@ int main(int argc, char **argv)
     g_test_add_func("/monitors/sizes-and-scales", test_sizes_and_scales);
     g_test_add_func("/monitors/random", test_random);
     g_test_add_func("/monitors/windows-keep-their-monitor", test_windows_keep_their_monitor);
+    g_test_add_func("/monitors/scale-rule", test_scale_rule);
+    g_test_add_func("/monitors/selection", test_selection);
     return g_test_run();
 }
