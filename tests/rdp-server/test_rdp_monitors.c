@@ -119,6 +119,39 @@ static void test_three_gap_removed(void)
     finish(&s, (const char *const[]){"A", "B", NULL});
 }
 
+/* The desktop window with --monitors all over two monitors 100 px apart:
+ * one window over both, the server's layout has the gap closed, and a
+ * click on the second monitor lands on the server's second monitor. */
+static void test_desktop(void)
+{
+    set_monitor("A", "1920/508x1080/286+0+0", true);
+    set_monitor("B", "1920/254x1080/143+2020+0", false);
+    RtSession s = {0};
+    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
+                              NULL};
+    rt_server_start(&s, "monitors-desktop", srv_args);
+    g_auto(GStrv) env = rt_vmdesk_env("monitors-desktop", NULL, true);
+    const char *args[] = {"--no-audio", "--monitors", "all", NULL};
+    rt_vmdesk_start(&s, "vmdesk-monitors-desktop", env, args);
+    gsize mark = 0;
+    const char *lines[] = {
+        "client-connected 3840x1080",
+        "client-monitor 0 0 0 1920x1080 scale 100 device 100 mm 508x286 primary",
+        "client-monitor 1 1920 0 1920x1080 scale 200 device 180 mm 254x143",
+        "activated 3840x1080 ",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        g_free(rt_expect_next(&s, &mark, lines[i], CONNECT_MS));
+    g_autofree char *win = rt_wait_window(&s, "rdp://127.0.0.1", NULL, 10000);
+    rt_expect_geometry(&s, win, 0, 0, 3940, 1080, 10000);
+    /* The picture is drawn per monitor once it has the layout's size. */
+    g_usleep(1000 * 1000);
+    rt_xdo("mousemove", "2120", "50", NULL);
+    rt_xdo("click", "1", NULL);
+    g_free(rt_expect_next(&s, &mark, "input mouse 2020 50 0x9000", 5000));
+    finish(&s, (const char *const[]){"A", "B", NULL});
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -127,6 +160,7 @@ int main(int argc, char **argv)
     rt_world_start();
     g_test_add_func("/rdp-monitors/two", test_two);
     g_test_add_func("/rdp-monitors/three-gap-removed", test_three_gap_removed);
+    g_test_add_func("/rdp-monitors/desktop", test_desktop);
     int rc = g_test_run();
     rt_world_finish();
     return rc;
