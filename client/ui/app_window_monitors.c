@@ -31,6 +31,21 @@ static void take(App *a, const RdpMonitor *m, int n)
     rdp_monitors_bounds(m, n, &a->fb_x, &a->fb_y, &w, &h);
 }
 
+/* Field by field: the structs' padding is not ours to compare. */
+static bool same(const RdpMonitor *m, int n, const RdpMonitor *k, int nk)
+{
+    if (n != nk)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (m[i].x != k[i].x || m[i].y != k[i].y || m[i].w != k[i].w || m[i].h != k[i].h ||
+            m[i].rx != k[i].rx || m[i].ry != k[i].ry || m[i].rw != k[i].rw ||
+            m[i].rh != k[i].rh || m[i].desktop_scale != k[i].desktop_scale ||
+            m[i].phys_w != k[i].phys_w || m[i].phys_h != k[i].phys_h ||
+            m[i].rprimary != k[i].rprimary)
+            return false;
+    return true;
+}
+
 void app_window_monitors_init(App *a)
 {
     if (!a->monitors)
@@ -45,7 +60,7 @@ void app_window_monitors_step(App *a)
         return;
     RdpMonitor m[RDP_MONITORS_MAX];
     int n = current(a, m);
-    if (n == a->n_mons && !memcmp(m, a->mons, (size_t)n * sizeof(RdpMonitor)))
+    if (same(m, n, a->mons, a->n_mons))
         return;
     printf("%s: the host's monitors changed: %d now\n", a->opts->title, n);
     fflush(stdout);
