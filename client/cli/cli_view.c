@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "session/vnc/vnc_session.h"
+#include "ui/monitors.h"
 #include "ui/png_writer.h"
 #include "ui/window.h"
 #include "vm/vm_control.h"
@@ -42,7 +43,7 @@ static bool vm_target(const char *name, bool start, VncTarget *t, GError **error
 int cli_view(int argc, char **argv)
 {
     gboolean fullscreen = FALSE;
-    g_autofree char *scale = NULL, *protocol = NULL;
+    g_autofree char *scale = NULL, *protocol = NULL, *monitors = NULL;
     GOptionEntry entries[] = {
         {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "start in full screen (Ctrl+Alt+F)",
          NULL},
@@ -51,6 +52,10 @@ int cli_view(int argc, char **argv)
         {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol,
          "auto (default: VNC until the guest's RDP service answers, then RDP), vnc or rdp",
          "PROTO"},
+        {"monitors", 0, 0, G_OPTION_ARG_STRING, &monitors,
+         "RDP: full screen over all monitors or these (1,2: numbered from 1 in the order of "
+         "xrandr --listmonitors), each a monitor of the remote desktop at its own scale",
+         "all|N,N"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("view", "NAME",
@@ -68,7 +73,8 @@ int cli_view(int argc, char **argv)
     WindowOptions opts = {
         .title = argv[1], .vm_name = argv[1], .vm = &vm, .fullscreen = fullscreen};
     if ((scale && !window_scale_parse(scale, &opts.scale, &err)) ||
-        (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)))
+        (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)) ||
+        (monitors && !monitors_parse_selection(monitors, &opts.monitors, &err)))
         return cli_fail(err);
     /* Start first: the RDP port may change when the stored one was taken. */
     VncTarget t;
@@ -113,7 +119,7 @@ static bool parse_connect_scale(const char *s, WindowOptions *opts, GError **err
 int cli_connect(int argc, char **argv)
 {
     gboolean fullscreen = FALSE, no_audio = FALSE;
-    g_autofree char *scale = NULL, *password_file = NULL, *app = NULL;
+    g_autofree char *scale = NULL, *password_file = NULL, *app = NULL, *monitors = NULL;
     g_auto(GStrv) drives = NULL;
     gint linger_s = 20;
     GOptionEntry entries[] = {
@@ -133,6 +139,10 @@ int cli_connect(int argc, char **argv)
         {"linger", 0, 0, G_OPTION_ARG_INT, &linger_s,
          "with --app: keep the connection this long after the last window (default 20)",
          "SECONDS"},
+        {"monitors", 0, 0, G_OPTION_ARG_STRING, &monitors,
+         "RDP: full screen over all monitors or these (1,2: numbered from 1 in the order of "
+         "xrandr --listmonitors), each a monitor of the remote desktop at its own scale",
+         "all|N,N"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("connect", "rdp://[USER@]HOST[:PORT] | vnc://HOST[:PORT] | vnc+unix:///PATH",
@@ -145,8 +155,13 @@ int cli_connect(int argc, char **argv)
         return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID, "--app is for rdp:// addresses"));
     GError *err = NULL;
     WindowOptions opts = {.title = argv[1], .fullscreen = fullscreen};
-    if (scale && !parse_connect_scale(scale, &opts, &err))
+    if ((scale && !parse_connect_scale(scale, &opts, &err)) ||
+        (monitors && !monitors_parse_selection(monitors, &opts.monitors, &err)))
         return cli_fail(err);
+    if (monitors && app)
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "--monitors is for the desktop window; RemoteApp windows "
+                                    "(--app) use every monitor by themselves"));
     bool ok;
     if (g_str_has_prefix(argv[1], "rdp://")) {
         RdpTarget r;

@@ -13,6 +13,7 @@
 #include "ui/window_icon.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define READY_POLL_MS 500
 /* A server that answered the launch but never sent a window for it. */
@@ -122,20 +123,6 @@ static gpointer ready_main(gpointer data)
     return NULL;
 }
 
-/* The whole screen (all displays): the server's virtual desktop. */
-static void screen_bounds(SDL_Rect *all)
-{
-    *all = (SDL_Rect){0, 0, 0, 0};
-    int n = SDL_GetNumVideoDisplays();
-    for (int i = 0; i < n; i++) {
-        SDL_Rect r;
-        if (SDL_GetDisplayBounds(i, &r) == 0)
-            SDL_UnionRect(all, &r, all);
-    }
-    if (all->w <= 0 || all->h <= 0)
-        *all = (SDL_Rect){0, 0, 1920, 1080};
-}
-
 /* --- launches --- */
 
 static void launch(App *a, AppRequest *req)
@@ -172,13 +159,11 @@ static void exec_answer(App *a, SessionEvent *ev)
 
 static void connect_session(App *a)
 {
-    SDL_Rect all;
-    screen_bounds(&all);
+    /* The server's desktop: every monitor of the host's, each its own. */
+    app_window_monitors_init(a);
     RdpTarget t = *a->opts->rdp;
-    t.width = all.x + all.w;
-    t.height = all.y + all.h;
-    if (!t.scale_pct && a->status_win)
-        t.scale_pct = sdl_util_scale_pct(a->status_win, a->status_ren);
+    memcpy(t.monitors, a->mons, sizeof(t.monitors));
+    t.n_monitors = a->n_mons;
     a->session = rdp_session_create(&t, notify, a);
     a->phase = WAIT_CONNECT;
     set_status(a, "connecting");
@@ -347,6 +332,10 @@ static void sdl_event(App *a, const SDL_Event *e)
     case SDL_CLIPBOARDUPDATE:
         app_window_offer_clipboard(a);
         return;
+    case SDL_DISPLAYEVENT:
+        if (a->monitors)
+            monitors_sdl_event(a->monitors);
+        return;
     default:
         return;
     }
@@ -449,6 +438,7 @@ static void app_loop(App *a)
             } while (!a->quit && SDL_PollEvent(&e));
         }
         session_events(a);
+        app_window_monitors_step(a);
         if (a->session && a->connected)
             watch_step(a);
         host_clipboard_dispatch();
@@ -539,6 +529,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
         app_control_reply(req, gone);
     g_error_free(gone);
     g_hash_table_destroy(a.windows);
+    monitors_destroy(a.monitors);
     app_window_status_close(&a);
     if (a.cursor)
         SDL_FreeCursor(a.cursor);

@@ -10,6 +10,7 @@
 #include "apps/app_control.h"
 #include "session/session.h"
 #include "ui/app_window.h"
+#include "ui/monitors.h"
 #include "ui/rdp_watch.h"
 
 #include <SDL.h>
@@ -85,6 +86,12 @@ struct App {
     RdpWatch *watch;
     SwitchWatch wt;
     char *hang;                /* "not answering since 12:03:10"; NULL: it answers */
+    /* The host's monitors and the server's layout of them (app_window_monitors.c):
+     * windows are placed through it, each on its monitor. */
+    Monitors *monitors;
+    RdpMonitor mons[RDP_MONITORS_MAX];
+    int n_mons;
+    int fb_x, fb_y;            /* the server's desktop's top left (the framebuffer's 0,0) */
 };
 
 /* app_window.c */
@@ -95,7 +102,19 @@ void app_window_status_close(App *a);
 /* Give the host's clipboard text to the session when it changed. */
 void app_window_offer_clipboard(App *a);
 
+/* app_window_monitors.c */
+/* The host's monitors now, laid out for the server, into App.mons. */
+void app_window_monitors_init(App *a);
+/* Follow the host's monitors: a changed layout goes to the server and the
+ * windows move with their monitors. Main loop, each turn. */
+void app_window_monitors_step(App *a);
+/* The server's rectangle @r on the host's desktop, and back. */
+SDL_Rect app_window_to_host(const App *a, SDL_Rect r);
+SDL_Rect app_window_to_remote(const App *a, SDL_Rect r);
+
 /* app_window_rail.c */
+/* Put @aw where the server has it, on its monitor (after a layout change). */
+void app_window_win_place(AppWin *aw);
 /* WM_CLASS @cls (NULL: leave SDL's) for @win, on X11. */
 void app_window_set_wm_class(SDL_Window *win, const char *cls);
 /* Our window of SDL window @window_id, or NULL (the status window, ...). */

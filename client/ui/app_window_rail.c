@@ -53,7 +53,10 @@ static void update_shown(AppWin *aw)
 static void copy_area(AppWin *aw, int dx, int dy, int dw, int dh)
 {
     SessionFramebuffer *fb = &aw->app->session->fb;
-    const SDL_Rect *sh = &aw->shown;
+    /* The framebuffer's 0,0 is the server's desktop's top left. */
+    const SDL_Rect shown_fb = {aw->shown.x - aw->app->fb_x, aw->shown.y - aw->app->fb_y,
+                               aw->shown.w, aw->shown.h};
+    const SDL_Rect *sh = &shown_fb;
     /* @dx.. are desktop coordinates; clip to what is shown and the desktop */
     int x0 = MAX(dx, MAX(sh->x, 0)), y0 = MAX(dy, MAX(sh->y, 0));
     int x1 = MIN(dx + dw, MIN(sh->x + aw->tex_w, fb->width));
@@ -72,7 +75,8 @@ static void make_texture(AppWin *aw)
     if (aw->tex && aw->tex_w == w && aw->tex_h == h) {
         SessionFramebuffer *fb = &aw->app->session->fb;
         g_mutex_lock(&fb->lock);
-        copy_area(aw, aw->shown.x, aw->shown.y, w, h); /* moved: what is there now */
+        /* moved: what is there now */
+        copy_area(aw, aw->shown.x - aw->app->fb_x, aw->shown.y - aw->app->fb_y, w, h);
         g_mutex_unlock(&fb->lock);
         return;
     }
@@ -91,7 +95,7 @@ static void make_texture(AppWin *aw)
         }
         SessionFramebuffer *fb = &aw->app->session->fb;
         g_mutex_lock(&fb->lock);
-        copy_area(aw, aw->shown.x, aw->shown.y, w, h);
+        copy_area(aw, aw->shown.x - aw->app->fb_x, aw->shown.y - aw->app->fb_y, w, h);
         g_mutex_unlock(&fb->lock);
     }
 }
@@ -129,16 +133,17 @@ void app_window_win_render(AppWin *aw)
     }
 }
 
-static void place(AppWin *aw)
+void app_window_win_place(AppWin *aw)
 {
     update_shown(aw);
-    aw->asked_x = aw->shown.x;
-    aw->asked_y = aw->shown.y;
-    SDL_SetWindowPosition(aw->win, aw->shown.x, aw->shown.y);
+    SDL_Rect h = app_window_to_host(aw->app, aw->shown);
+    aw->asked_x = h.x;
+    aw->asked_y = h.y;
+    SDL_SetWindowPosition(aw->win, h.x, h.y);
     int cw, ch;
     SDL_GetWindowSize(aw->win, &cw, &ch);
-    if (cw != aw->shown.w || ch != aw->shown.h)
-        SDL_SetWindowSize(aw->win, aw->shown.w, aw->shown.h);
+    if (cw != h.w || ch != h.h)
+        SDL_SetWindowSize(aw->win, h.w, h.h);
     make_texture(aw);
 }
 
@@ -204,8 +209,8 @@ static AppWin *win_create(App *a, const SessionRailWindow *rw)
         flags |= SDL_WINDOW_UTILITY | SDL_WINDOW_SKIP_TASKBAR;
     take_visibility(aw, rw);
     update_shown(aw);
-    aw->win = SDL_CreateWindow(aw->title, aw->shown.x, aw->shown.y, aw->shown.w, aw->shown.h,
-                               flags);
+    SDL_Rect host = app_window_to_host(a, aw->shown);
+    aw->win = SDL_CreateWindow(aw->title, host.x, host.y, host.w, host.h, flags);
     if (aw->win)
         aw->ren = sdl_util_renderer(aw->win);
     if (!aw->win || !aw->ren) {
@@ -220,8 +225,8 @@ static AppWin *win_create(App *a, const SessionRailWindow *rw)
     app_window_set_wm_class(aw->win, a->next_class ? a->next_class : a->opts->wm_class);
     if (owner)
         SDL_SetWindowModalFor(aw->win, owner->win);
-    aw->asked_x = aw->shown.x;
-    aw->asked_y = aw->shown.y;
+    aw->asked_x = host.x;
+    aw->asked_y = host.y;
     if (a->hang)
         app_window_win_retitle(aw);
     make_texture(aw);
@@ -279,7 +284,7 @@ void app_window_rail_window(App *a, const SessionRailWindow *rw)
     if (rw->fields & SESSION_RAIL_RECT || vis) {
         /* A minimized Windows window moves far off the screen: leave ours. */
         if (aw->show != SESSION_RAIL_MINIMIZED)
-            place(aw);
+            app_window_win_place(aw);
     }
     if (rw->fields & SESSION_RAIL_SHOW) {
         aw->show = rw->show;
@@ -360,7 +365,11 @@ void app_window_win_event(App *a, AppWin *aw, const SDL_WindowEvent *e)
         /* The desktop's window manager moved it (not us): tell the server. */
         if ((e->data1 != aw->asked_x || e->data2 != aw->asked_y) && s &&
             aw->show != SESSION_RAIL_MINIMIZED) {
-            int dx = e->data1 - aw->asked_x, dy = e->data2 - aw->asked_y;
+            /* Where it went on the server's desktop: through the monitor
+             * it is on now. */
+            SDL_Rect to = app_window_to_remote(
+                a, (SDL_Rect){e->data1, e->data2, aw->shown.w, aw->shown.h});
+            int dx = to.x - aw->shown.x, dy = to.y - aw->shown.y;
             aw->x += dx;
             aw->y += dy;
             aw->vis_x += dx;

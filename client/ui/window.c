@@ -83,6 +83,8 @@ Session *window_new_rdp_session(Win *w)
     RdpTarget t = *w->opts->rdp;
     SDL_GetRendererOutputSize(w->ren, &t.width, &t.height);
     t.scale_pct = window_display_scale_pct(w);
+    memcpy(t.monitors, w->mons, sizeof(t.monitors));
+    t.n_monitors = w->n_mons;
     t.auto_reconnect = w->opts->protocol != WINDOW_PROTOCOL_AUTO;
     return rdp_session_create(&t, window_notify, w);
 }
@@ -137,7 +139,7 @@ void window_layout(Win *w)
 
 static void fit_window_to(Win *w, int fw, int fh)
 {
-    if (SDL_GetWindowFlags(w->win) & (SDL_WINDOW_FULLSCREEN | SDL_WINDOW_MAXIMIZED))
+    if (w->n_mons || SDL_GetWindowFlags(w->win) & (SDL_WINDOW_FULLSCREEN | SDL_WINDOW_MAXIMIZED))
         return;
     /* Renderer pixels per window unit (2 on a HiDPI display). */
     int ww, wh, ow, oh;
@@ -215,7 +217,8 @@ void window_render(Win *w)
          * it is back. */
         Uint8 c = w->connected && !w->hung ? 255 : 110;
         SDL_SetTextureColorMod(w->tex, c, c, c);
-        SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
+        if (!window_monitors_render(w))
+            SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
     }
     SDL_RenderPresent(w->ren);
     w->redraw = false;
@@ -320,8 +323,12 @@ bool window_run(const WindowOptions *opts, GError **error)
     Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
     if (opts->fullscreen)
         flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
-    w.win = SDL_CreateWindow(opts->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024,
-                             768, flags);
+    SDL_Rect at = {SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024, 768};
+    /* Over several monitors: one borderless window covering them (SDL 2's
+     * full screen covers one). */
+    if (window_monitors_init(&w, &at))
+        flags = SDL_WINDOW_BORDERLESS | SDL_WINDOW_ALLOW_HIGHDPI;
+    w.win = SDL_CreateWindow(opts->title, at.x, at.y, at.w, at.h, flags);
     if (w.win) {
         window_icon_set(w.win);
         w.ren = sdl_util_renderer(w.win);

@@ -89,6 +89,9 @@ typedef struct {
     bool fullscreen;
     WindowScale scale;
     int rdp_scale_pct;        /* RDP desktop scale factor; 0: the display's own */
+    /* Full screen over these host monitors (bit N-1: monitor N, as
+     * ui/monitors.h lists them), each its own monitor for RDP; 0: none. */
+    guint32 monitors;
     const char *wm_class;     /* the window's class (a desktop entry's StartupWMClass), or NULL */
     bool close_on_end;        /* a session that ends without an error closes the window */
 } WindowOptions;

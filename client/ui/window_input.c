@@ -59,6 +59,8 @@ static bool hotkey(Win *w, const SDL_KeyboardEvent *k)
 /* Window coordinates -> desktop pixels. */
 static bool to_desktop(Win *w, int wx, int wy, int *x, int *y)
 {
+    if (window_monitors_point(w, wx, wy, x, y))
+        return true;
     if (!w->tex || w->dst.w <= 0 || w->dst.h <= 0)
         return false;
     int ww, wh, ow, oh;
@@ -100,7 +102,7 @@ void window_handle_sdl_event(Win *w, const SDL_Event *e)
             window_layout(w);
             w->redraw = true;
             /* RDP follows the window: a new desktop size instead of scaling. */
-            if (w->session && w->connected && session_can_resize(w->session)) {
+            if (w->session && w->connected && session_can_resize(w->session) && !w->n_mons) {
                 int ow, oh;
                 SDL_GetRendererOutputSize(w->ren, &ow, &oh);
                 session_resize(w->session, ow, oh, window_display_scale_pct(w));

@@ -66,6 +66,11 @@ typedef struct {
     SwitchWatch wt;
     bool watching;
     bool hung;               /* RDP mode: the server hangs; input is ignored */
+    /* --monitors (window_monitors.c): the chosen host monitors, laid out
+     * for the server; 0: none (one window's size). */
+    RdpMonitor mons[RDP_MONITORS_MAX];
+    int n_mons;
+    int mon_origin_x, mon_origin_y; /* the window's place: the monitors' top left */
 } Win;
 
 /* window.c */
@@ -88,6 +93,17 @@ void window_make_texture(Win *w, int fw, int fh);
 void window_render(Win *w);
 /* The guest's pointer shape (NULL @argb: none of ours). */
 void window_set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy);
+
+/* window_monitors.c */
+/* --monitors: the chosen monitors into w->mons, laid out; *@bounds gets
+ * where the window goes. False without --monitors. */
+bool window_monitors_init(Win *w, SDL_Rect *bounds);
+/* Draw each monitor's part of the picture on its monitor: false (nothing
+ * drawn) until the picture has the layout's size. */
+bool window_monitors_render(Win *w);
+/* Window coordinates -> desktop pixels through the monitor under them;
+ * false as above. */
+bool window_monitors_point(Win *w, int wx, int wy, int *x, int *y);
 
 /* window_input.c */
 void window_handle_sdl_event(Win *w, const SDL_Event *e);

@@ -113,7 +113,8 @@ static void start_xvfb(void)
         /* -noreset: a client connecting while the server resets after its
          * last client left would be refused. */
         const char *argv[] = {"Xvfb", "-displayfd", "10", "-noreset", "-screen", "0",
-                              "1280x1024x24", "-nolisten", "tcp", NULL};
+                              rt_world.screen ? rt_world.screen : "1280x1024x24",
+                              "-nolisten", "tcp", NULL};
         g_autoptr(GError) err = NULL;
         rt_world.xvfb = g_subprocess_launcher_spawnv(l, argv, &err);
         g_assert_no_error(err);

@@ -23,6 +23,7 @@ typedef struct {
     char *run_dir;      /* XDG_RUNTIME_DIR (0700): PulseAudio's socket in pulse/native */
     char *display;
     GSubprocess *xvfb;  /* 1280x1024: larger than the desktops the tests use */
+    const char *screen; /* Xvfb's screen instead (WxHxD), set before rt_world_start */
     GSubprocess *pulse;
     GSubprocess *bus;   /* the session bus xfreerdp3 finds (it would start one of its own) */
     char **env;         /* X clients and xfreerdp3: DISPLAY, HOME, XDG_RUNTIME_DIR,

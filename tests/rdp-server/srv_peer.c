@@ -132,21 +132,36 @@ static void rail_caps(Peer *p, rdpSettings *st)
     freerdp_settings_set_uint32(st, FreeRDP_RemoteAppNumIconCacheEntries, 12);
 }
 
-/* disp thread: post the primary monitor's size to the peer thread. */
+/* disp thread: post the layout's bounding box (one monitor: its size) to
+ * the peer thread. */
 static UINT on_disp_layout(DispServerContext *disp, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU *pdu)
 {
     Peer *p = disp->custom;
     const DISPLAY_CONTROL_MONITOR_LAYOUT *m = NULL;
-    for (UINT32 i = 0; i < pdu->NumMonitors; i++)
-        if (!m || (pdu->Monitors[i].Flags & DISPLAY_CONTROL_MONITOR_PRIMARY))
-            m = &pdu->Monitors[i];
+    INT64 x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    for (UINT32 i = 0; i < pdu->NumMonitors; i++) {
+        const DISPLAY_CONTROL_MONITOR_LAYOUT *o = &pdu->Monitors[i];
+        if (!m || (o->Flags & DISPLAY_CONTROL_MONITOR_PRIMARY))
+            m = o;
+        x0 = MIN(x0, o->Left);
+        y0 = MIN(y0, o->Top);
+        x1 = MAX(x1, (INT64)o->Left + o->Width);
+        y1 = MAX(y1, (INT64)o->Top + o->Height);
+    }
     if (!m)
         return CHANNEL_RC_OK;
     srv_log("disp layout %u monitors, primary %ux%u scale %u device %u", pdu->NumMonitors,
             m->Width, m->Height, m->DesktopScaleFactor, m->DeviceScaleFactor);
+    for (UINT32 i = 0; i < pdu->NumMonitors; i++) {
+        const DISPLAY_CONTROL_MONITOR_LAYOUT *o = &pdu->Monitors[i];
+        srv_log("disp monitor %u %d %d %ux%u scale %u device %u mm %ux%u%s", i, o->Left, o->Top,
+                o->Width, o->Height, o->DesktopScaleFactor, o->DeviceScaleFactor,
+                o->PhysicalWidth, o->PhysicalHeight,
+                o->Flags & DISPLAY_CONTROL_MONITOR_PRIMARY ? " primary" : "");
+    }
     g_mutex_lock(&p->lock);
-    p->layout_w = m->Width & ~1u; /* even widths, as Windows servers use */
-    p->layout_h = m->Height;
+    p->layout_w = (unsigned)CLAMP(x1 - x0, 0, 16384) & ~1u; /* even widths, as Windows servers use */
+    p->layout_h = (unsigned)CLAMP(y1 - y0, 0, 16384);
     g_mutex_unlock(&p->lock);
     SetEvent(p->wake);
     return CHANNEL_RC_OK;
@@ -252,6 +267,17 @@ static BOOL on_post_connect(freerdp_peer *client)
      * keeps its defaults when the client sent none). */
     srv_log("client-scale %u device %u", freerdp_settings_get_uint32(st, FreeRDP_DesktopScaleFactor),
             freerdp_settings_get_uint32(st, FreeRDP_DeviceScaleFactor));
+    /* TS_UD_CS_MONITOR (and _EX: each monitor's scale), when the client
+     * sent several monitors. */
+    UINT32 monitors = freerdp_settings_get_uint32(st, FreeRDP_MonitorCount);
+    for (UINT32 i = 0; i < monitors; i++) {
+        const rdpMonitor *m = freerdp_settings_get_pointer_array(st, FreeRDP_MonitorDefArray, i);
+        if (m)
+            srv_log("client-monitor %u %d %d %dx%d scale %u device %u mm %ux%u%s", i, m->x, m->y,
+                    m->width, m->height, m->attributes.desktopScaleFactor,
+                    m->attributes.deviceScaleFactor, m->attributes.physicalWidth,
+                    m->attributes.physicalHeight, m->is_primary ? " primary" : "");
+    }
     const char *user = freerdp_settings_get_string(st, FreeRDP_Username);
     const char *domain = freerdp_settings_get_string(st, FreeRDP_Domain);
     if (user && *user)

@@ -70,6 +70,9 @@ static void send_input(Rdp *r, SessionInput *in)
     case SESSION_INPUT_RESIZE:
         rdp_display_request(r, in->w, in->h, in->scale);
         break;
+    case RDP_INPUT_MONITORS:
+        rdp_display_monitors(r, in->bytes);
+        break;
     case SESSION_INPUT_REFRESH: {
         /* RECTANGLE_16's right and bottom are inclusive. */
         RECTANGLE_16 area = {(UINT16)CLAMP(in->x, 0, 65535), (UINT16)CLAMP(in->y, 0, 65535),

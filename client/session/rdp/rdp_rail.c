@@ -48,7 +48,8 @@ void rdp_rail_configure(Rdp *r, rdpSettings *st)
      * the windows here are cut out of it: the legacy desktop updates carry
      * it; GFX surfaces in RemoteApp mode would need per-window mapping. */
     freerdp_settings_set_bool(st, FreeRDP_SupportGraphicsPipeline, FALSE);
-    freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, FALSE);
+    /* Display control stays: a monitor added or removed on the host sends
+     * the new layout (rdp_display.c); the windows never resize the desktop. */
     freerdp_settings_set_uint32(st, FreeRDP_PerformanceFlags,
                                 PERF_DISABLE_WALLPAPER | PERF_DISABLE_FULLWINDOWDRAG);
 }
@@ -295,11 +296,18 @@ static UINT start(Rdp *r)
     RAIL_SYSPARAM_ORDER sp = {0};
     sp.params = SPI_MASK_SET_HIGH_CONTRAST | SPI_MASK_SET_MOUSE_BUTTON_SWAP |
                 SPI_MASK_SET_KEYBOARD_PREF | SPI_MASK_SET_DRAG_FULL_WINDOWS |
-                SPI_MASK_SET_KEYBOARD_CUES | SPI_MASK_SET_WORK_AREA;
+                SPI_MASK_SET_KEYBOARD_CUES;
     sp.highContrast.flags = 0x7E;
-    sp.workArea.right = (UINT16)freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth);
-    sp.workArea.bottom = (UINT16)freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight);
     if ((rc = rail->ClientSystemParam(rail, &sp)) != CHANNEL_RC_OK)
+        return rc;
+    if (!r->n_monitors) {
+        RdpMonitor desk = {.rw = (int)freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth),
+                           .rh = (int)freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight)};
+        rc = rdp_rail_work_areas(r, &desk, 1);
+    } else {
+        rc = rdp_rail_work_areas(r, r->monitors, r->n_monitors);
+    }
+    if (rc != CHANNEL_RC_OK)
         return rc;
     if ((rc = send_exec(r, r->target.remote_app, r->target.remote_app_args)) != CHANNEL_RC_OK)
         return rc;
@@ -308,6 +316,27 @@ static UINT start(Rdp *r)
     while ((in = g_queue_pop_head(&r->rail_waiting))) {
         send_exec(r, in->text, in->text2);
         session_input_free(in);
+    }
+    return CHANNEL_RC_OK;
+}
+
+UINT rdp_rail_work_areas(Rdp *r, const RdpMonitor *m, int n)
+{
+    if (!r->rail)
+        return CHANNEL_RC_OK;
+    /* One work area a monitor, each its whole monitor (the host's own
+     * panels stay outside the server's windows' maximised size only where
+     * the host's window manager keeps them out). RECTANGLE_16 carries the
+     * signed coordinates of monitors left of or above the primary. */
+    for (int i = 0; i < n; i++) {
+        RAIL_SYSPARAM_ORDER sp = {.params = SPI_MASK_SET_WORK_AREA};
+        sp.workArea.left = (UINT16)(INT16)m[i].rx;
+        sp.workArea.top = (UINT16)(INT16)m[i].ry;
+        sp.workArea.right = (UINT16)(INT16)(m[i].rx + m[i].rw);
+        sp.workArea.bottom = (UINT16)(INT16)(m[i].ry + m[i].rh);
+        UINT rc = r->rail->ClientSystemParam(r->rail, &sp);
+        if (rc != CHANNEL_RC_OK)
+            return rc;
     }
     return CHANNEL_RC_OK;
 }

@@ -228,9 +228,10 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_uint32(st, FreeRDP_DesktopWidth, (UINT32)(t->width ? t->width : 1024) & ~1u);
     freerdp_settings_set_uint32(st, FreeRDP_DesktopHeight, (UINT32)(t->height ? t->height : 768));
     freerdp_settings_set_uint32(st, FreeRDP_ColorDepth, 32);
-    unsigned scale = (unsigned)CLAMP(t->scale_pct ? t->scale_pct : 100, 100, 500);
+    unsigned scale = rdp_desktop_scale(t->scale_pct);
     freerdp_settings_set_uint32(st, FreeRDP_DesktopScaleFactor, scale);
     freerdp_settings_set_uint32(st, FreeRDP_DeviceScaleFactor, rdp_device_scale(scale));
+    rdp_display_configure(r, st);
     freerdp_settings_set_bool(st, FreeRDP_SoftwareGdi, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_SupportGraphicsPipeline, TRUE);
     rdp_codec_configure(r, st);

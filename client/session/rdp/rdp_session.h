@@ -9,6 +9,7 @@
  * what each is for are listed in session/rdp/rdp_session_priv.h. */
 #pragma once
 
+#include "session/rdp/rdp_monitors.h"
 #include "session/session.h"
 
 typedef struct {
@@ -28,6 +29,11 @@ typedef struct {
     bool auto_reconnect;       /* FreeRDP's reconnect after a network blip */
     int width, height;         /* first desktop size; 0: 1024x768 */
     int scale_pct;             /* desktop scale factor, 100..500; 0: 100 */
+    /* Several monitors: the host's (the server's half is filled when the
+     * session is made, rdp_monitors_layout), sent as the client's monitor
+     * layout instead of @width x @height and @scale_pct; 0: one monitor. */
+    RdpMonitor monitors[RDP_MONITORS_MAX];
+    int n_monitors;
     /* RemoteApp: launch this program (a path, an App Paths alias or a
      * "||alias" published program) with @remote_app_args instead of a
      * desktop; its windows come as SESSION_EV_RAIL_* events, and the
@@ -53,9 +59,10 @@ bool rdp_target_parse(const char *url, RdpTarget *t, GError **error);
  * called with @data on the session thread after each event. Main thread. */
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data);
 
-/* The device scale factor RDP allows (100, 140 or 180) nearest @pct. Any
- * thread. */
-unsigned rdp_device_scale(unsigned pct);
+/* The host's monitors changed: send @n (at most RDP_MONITORS_MAX) of @m as
+ * the new layout (copied; the server's half filled here), through display
+ * control once the server takes it. Main thread. */
+void rdp_session_set_monitors(Session *s, const RdpMonitor *m, int n);
 
 /* --- RemoteApp (main thread; the session was created with remote_app) ---
  * Each call queues its request for the session thread and never waits; the

@@ -7,7 +7,8 @@
  *   rdp_picture.c    pictures: GDI and GFX surfaces into the framebuffer
  *   rdp_pointer.c    the pointer's shape
  *   rdp_clipboard.c  clipboard text (cliprdr)
- *   rdp_display.c    display control (disp): the desktop's size and scale
+ *   rdp_display.c    display control (disp): the desktop's size and scale,
+ *                    the monitor layout (made by rdp_monitors.c, pure)
  *   rdp_cert.c       the server's certificate against its pin (cert_pin.c)
  *   rdp_input.c      the session's inputs onto the wire
  *   rdp_rail.c       RemoteApp (rail)
@@ -40,6 +41,7 @@ enum {
     RDP_INPUT_RAIL_COMMAND,   /* @id, @qnum: SC_CLOSE, SC_MINIMIZE, ... */
     RDP_INPUT_RAIL_MOVE,      /* @id to @x @y @w @h */
     RDP_INPUT_RAIL_ACTIVATE,  /* @id, @down: activated or not */
+    RDP_INPUT_MONITORS,       /* @bytes: RdpMonitor[], laid out */
 };
 
 typedef struct Rdp Rdp;
@@ -63,6 +65,10 @@ struct Rdp {
     bool disp_ready;           /* the server sent its display-control caps */
     int resize_w, resize_h, resize_scale;  /* pending resize; 0: none */
     gint64 last_resize;
+    RdpMonitor monitors_pending[RDP_MONITORS_MAX]; /* a layout to send */
+    int n_monitors_pending;    /* 0: none */
+    RdpMonitor monitors[RDP_MONITORS_MAX]; /* the layout sent last */
+    int n_monitors;            /* 0: one monitor, the desktop's size */
     /* clipboard (rdp_clipboard.c) */
     CliprdrClientContext *clip;
     bool clip_ready;           /* monitor ready seen: format lists may go */
@@ -162,6 +168,11 @@ void rdp_display_connected(Rdp *r, DispClientContext *disp);
 void rdp_display_disconnected(Rdp *r);
 /* The window wants a @w x @h desktop at @scale_pct: kept until it may go. */
 void rdp_display_request(Rdp *r, int w, int h, int scale_pct);
+/* Several monitors in the settings before connecting (RdpTarget's). */
+void rdp_display_configure(Rdp *r, rdpSettings *st);
+/* The host's monitors changed: @monitors (RdpMonitor[], laid out) replace
+ * any pending request. */
+void rdp_display_monitors(Rdp *r, GBytes *monitors);
 /* Send the pending request if the server takes one and it is time. */
 void rdp_display_send(Rdp *r);
 /* How long the session's loop may sleep: shorter while a request waits. */
@@ -198,5 +209,8 @@ void rdp_rail_channel_connected(Rdp *r, RailClientContext *rail);
 void rdp_rail_channel_disconnected(Rdp *r);
 /* An RDP_INPUT_RAIL_* input (may take its strings). */
 void rdp_rail_input(Rdp *r, SessionInput *in);
+/* The work areas (SPI_SETWORKAREA): one a monitor of @m (laid out), once
+ * the rail channel is up. */
+UINT rdp_rail_work_areas(Rdp *r, const RdpMonitor *m, int n);
 /* Free what rdp_rail.c holds (any thread, once the session ended). */
 void rdp_rail_finish(Rdp *r);

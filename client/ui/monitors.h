@@ -1,0 +1,49 @@
+/* The host's monitors, for RDP's monitor layout (session/rdp/rdp_monitors.h):
+ * where each is, its size in pixels, its physical size and its scale, and
+ * when they change. On X11 they come from RandR 1.5's monitor list (what
+ * `xrandr --listmonitors` shows: a desktop's monitors, and those defined with
+ * `xrandr --setmonitor`, which SDL 2.26 does not see: it lists outputs);
+ * elsewhere (Wayland) from SDL's displays. Main thread. */
+#pragma once
+
+#include "session/rdp/rdp_monitors.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef struct Monitors Monitors;
+
+/* Start following the host's monitors (on X11 its own connection, asking
+ * for RandR's change notices). Never fails: without X it asks SDL, whose
+ * video must be initialised. */
+Monitors *monitors_create(void);
+void monitors_destroy(Monitors *mon);
+
+/* The host's monitors now into @out (at most RDP_MONITORS_MAX): how many (at
+ * least 1; a 1920x1080 one when none can be found). Each gets its scale by
+ * the rule of monitors_scale_pct with @user_pct (0: none) and
+ * @desktop_pct. */
+int monitors_list(Monitors *mon, RdpMonitor *out, int user_pct, int desktop_pct);
+
+/* Whether the monitors changed since the last call (reads RandR's notices
+ * on X11; SDL's display events the caller passes to monitors_sdl_event). */
+bool monitors_changed(Monitors *mon);
+/* An SDL_DISPLAYEVENT arrived (Wayland and X11 outputs). */
+void monitors_sdl_event(Monitors *mon);
+
+/* The scale rule (docs/devices.md, "Scales"): @user_pct when the user gave
+ * one; else the desktop's own (@desktop_pct: the window's pixels per unit,
+ * or GDK_SCALE x GDK_DPI_SCALE on X11) when above 100; else, X11 having no
+ * per-monitor scale, the monitor's density as Windows picks a scale:
+ * its dots per inch (@px_w pixels over @mm_w mm) over 96, rounded down to
+ * a 25 % step, within 100..500; 100 without a physical size. Pure. */
+int monitors_scale_pct(int user_pct, int desktop_pct, int px_w, int mm_w);
+
+/* --monitors: "all" or a list of monitor numbers from 1, in the order
+ * monitors_list gives ("1,3"). *@mask gets bit N-1 for monitor N (all bits
+ * for "all"). False with @error (VD_ERROR_INVALID) on anything else. Pure. */
+bool monitors_parse_selection(const char *spec, guint32 *mask, GError **error);
+/* Keep the monitors of @m[0..@n) that @mask selects, in order: how many
+ * remain (a number beyond @n selects nothing; none left keeps them all).
+ * When the primary is dropped, the first kept one becomes primary. Pure. */
+int monitors_select(RdpMonitor *m, int n, guint32 mask);
