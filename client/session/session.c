@@ -163,6 +163,11 @@ void session_clipboard_png(Session *s, GBytes *png)
                                           .bytes = g_bytes_ref(png)});
 }
 
+void session_clip_cancel(Session *s)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_CLIP_CANCEL});
+}
+
 void session_resize(Session *s, int w, int h, int scale_pct)
 {
     if (s->impl->can_resize)

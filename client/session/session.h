@@ -43,6 +43,9 @@ typedef enum {
     SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y;
                                no @pixels: hidden, or the system's arrow when @w < 0 */
     SESSION_EV_STATUS,      /* something the user should see (@text; NULL clears it) */
+    SESSION_EV_CLIP_PROGRESS, /* a copy of the server's files runs: @text says how far;
+                               NULL: it ended (done, failed or cancelled). While it runs,
+                               session_clip_cancel() stops it */
     SESSION_EV_LOGON,       /* the server says the user's session started (RDP) */
     SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
     /* RemoteApp (RDP RAIL): windows of the guest's programs, each its own
@@ -201,6 +204,10 @@ void session_clipboard(Session *s, const char *utf8);
  * ignores them. */
 void session_clipboard_files(Session *s, const char *const *paths);
 void session_clipboard_png(Session *s, GBytes *png);
+/* Stop the copy of the server's files that SESSION_EV_CLIP_PROGRESS shows:
+ * its partial files are removed and the server is told; the host clipboard
+ * keeps what it had. Nothing happens when no copy runs. Main thread. */
+void session_clip_cancel(Session *s);
 /* Whether the protocol can change the remote desktop's size. */
 static inline bool session_can_resize(Session *s)
 {

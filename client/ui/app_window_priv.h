@@ -85,6 +85,10 @@ struct App {
     RdpWatch *watch;
     SwitchWatch wt;
     char *hang;                /* "not answering since 12:03:10"; NULL: it answers */
+    /* A copy of the server's files: its progress in every window's title,
+     * Escape in any of them cancels it. */
+    char *copying;             /* "copying 3 files from the server: ..."; NULL: none */
+    bool esc_eaten;
 };
 
 /* app_window.c */
@@ -103,7 +107,8 @@ AppWin *app_window_of_sdl(Uint32 window_id);
 /* Free @p, an AppWin (the GDestroyNotify of App.windows). */
 void app_window_win_destroy(gpointer p);
 void app_window_win_render(AppWin *aw);
-/* Set @aw's title: the server's, and App.hang while the server hangs. */
+/* Set @aw's title: the server's, App.copying while a copy of the server's
+ * files runs, and App.hang while the server hangs. */
 void app_window_win_retitle(AppWin *aw);
 /* The server made or changed window @rw->id, deleted window @id, or sent
  * its icon (@argb: @w x @h ARGB words, borrowed). */

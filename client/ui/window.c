@@ -256,6 +256,10 @@ static void handle_session_events(Win *w)
         case SESSION_EV_STATUS:
             window_set_status(w, ev->text);
             break;
+        case SESSION_EV_CLIP_PROGRESS:
+            w->copying = ev->text != NULL;
+            window_set_status(w, ev->text);
+            break;
         case SESSION_EV_LOGON:
         case SESSION_EV_RAIL_WINDOW: /* desktop sessions have no RemoteApp windows */
         case SESSION_EV_RAIL_DELETE:

@@ -5,8 +5,9 @@
  * Offers (--clipboard-offer SPEC):
  *   picture:WxH     a CF_DIB (24 bits) of a fixed pattern; logs
  *                   "clipboard offered-picture WxH SHA256" (of its RGBA rows)
- *   files:N:SIZE    folder vmdesk-clip with N files of SIZE bytes each
- *                   (FileGroupDescriptorW; contents by FILECONTENTS ranges);
+ *   files:N:SIZE[:MS]  folder vmdesk-clip with N files of SIZE bytes each
+ *                   (FileGroupDescriptorW; contents by FILECONTENTS ranges,
+ *                   each answer MS milliseconds late: a slow server);
  *                   logs "clipboard offered-file NAME SIZE SHA256" for each
  *   hostile:KIND    a bad copy: dotdot, absolute, drive, long (a 256-byte
  *                   name), count (10001 files), more / less (a file that
@@ -31,6 +32,7 @@ struct SrvClipRich {
     char kind[16];          /* "picture", "files", "hostile" */
     char hostile[16];
     unsigned w, h, n;
+    unsigned delay_ms;      /* files: each FILECONTENTS answer this late */
     uint64_t size;
     ClipFileList list;      /* what we offer */
     /* fetching the client's files */
@@ -55,8 +57,8 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     } else if (sscanf(spec, "picture:%ux%u", &r->w, &r->h) == 2 && r->w && r->h &&
                r->w <= 4096 && r->h <= 4096) {
         g_strlcpy(r->kind, "picture", sizeof(r->kind));
-    } else if (sscanf(spec, "files:%u:%" G_GUINT64_FORMAT, &r->n, &size) == 2 && r->n &&
-               r->n <= 1000) {
+    } else if (sscanf(spec, "files:%u:%" G_GUINT64_FORMAT ":%u", &r->n, &size, &r->delay_ms) >= 2 &&
+               r->n && r->n <= 1000 && r->delay_ms <= 60000) {
         g_strlcpy(r->kind, "files", sizeof(r->kind));
         r->size = size;
     } else if (g_str_has_prefix(spec, "hostile:")) {
@@ -84,7 +86,7 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     return r;
 bad:
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--clipboard-offer: %s is not picture:WxH, files:N:SIZE or hostile:KIND", spec);
+                "--clipboard-offer: %s is not picture:WxH, files:N:SIZE[:MS] or hostile:KIND", spec);
     g_free(r);
     return NULL;
 }
@@ -217,6 +219,8 @@ UINT srv_clip_rich_contents(SrvClipRich *r, CliprdrServerContext *ctx,
                           : (req->listIndex >= 1 && req->listIndex < r->list.n ? r->size : 0);
     g_autofree uint8_t *buf = NULL;
     uint64_t size_le = 0;
+    if (r->delay_ms)
+        g_usleep((gulong)r->delay_ms * 1000);
     if (req->dwFlags & FILECONTENTS_SIZE) {
         size_le = lying ? 100 : size;
         resp.cbRequested = 8;

@@ -212,6 +212,110 @@ static void test_rail_files(void)
     files("notepad");
 }
 
+/* The first staging folder's partial file in @run_dir, with its size; NULL
+ * while there is none. */
+static char *partial_file(const char *run_dir, goffset *size)
+{
+    g_autofree char *root = g_build_filename(run_dir, "vmdesk", "clipboard", NULL);
+    g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+        g_autofree char *partial = g_build_filename(root, n, "partial", NULL);
+        g_autoptr(GDir) p = g_dir_open(partial, 0, NULL);
+        const char *f = p ? g_dir_read_name(p) : NULL;
+        if (f) {
+            char *path = g_build_filename(partial, f, NULL);
+            struct stat st;
+            *size = stat(path, &st) == 0 ? st.st_size : 0;
+            return path;
+        }
+    }
+    return NULL;
+}
+
+static bool dir_empty(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    return !d || !g_dir_read_name(d);
+}
+
+/* A large copy from a slow server, cancelled with Escape in the window
+ * whose title shows its progress: the partial file and the staging
+ * folder go, the server is told (its lock on the copy is released), the
+ * Escape is not the guest's, the host clipboard gets nothing, and the
+ * session goes on (the next Escape is the guest's). */
+static void files_cancel(const char *program)
+{
+    RtSession s = {0};
+    const char *name = program ? "vmdesk-rail-clip-cancel" : "vmdesk-clip-cancel";
+    start(&s, name, "files:1:100000000:400", program); /* 25 answers of 4 MiB, 0.4 s each */
+    g_autofree char *win = client_window(&s, program);
+    g_autofree char *locked = rt_expect_line(&s, "clipboard locked *", CONNECT_MS);
+    const char *id = strrchr(locked, ' ') + 1;
+    /* The progress is in the title (of the RemoteApp window, too). */
+    g_autofree char *title_prefix = program ? g_strdup("notepad - vmdesk test")
+                                            : g_strdup_printf("rdp://127.0.0.1:%u ", s.port);
+    g_autofree char *copying = rt_wait_window(&s, title_prefix, "copying 1 file from the server",
+                                              CONNECT_MS);
+    g_assert_cmpstr(copying, ==, win);
+    g_autofree char *run = g_strdup_printf("%s/%s-run", rt_world.dir, name);
+    gint64 end = g_get_monotonic_time() + tu_timeout_ms(20000) * 1000LL;
+    goffset size = 0;
+    g_autofree char *partial = NULL;
+    while (!(partial = partial_file(run, &size)) || size < (4 << 20)) {
+        g_clear_pointer(&partial, g_free);
+        if (g_get_monotonic_time() > end)
+            g_error("no partial file of 4 MiB under %s", run);
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *stage = g_path_get_dirname(partial);
+    g_autofree char *stage_top = g_path_get_dirname(stage);
+    gsize mark = rt_log_mark(&s), esc_mark = mark;
+    rt_clip_refocus(win);
+    rt_xdo("key", "--window", win, "Escape", NULL);
+    g_autofree char *unlocked = g_strdup_printf("clipboard unlocked %s", id);
+    g_free(rt_expect_next(&s, &mark, unlocked, 10000));
+    end = g_get_monotonic_time() + tu_timeout_ms(10000) * 1000LL;
+    while (g_file_test(stage_top, G_FILE_TEST_EXISTS)) {
+        if (g_get_monotonic_time() > end)
+            g_error("the staging folder %s is still there after the cancel", stage_top);
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *clip_root = g_build_filename(run, "vmdesk", "clipboard", NULL);
+    g_assert_true(dir_empty(clip_root));
+    g_autofree char *cli = rt_read_text(s.client_log);
+    g_assert_nonnull(strstr(cli, "the copy of the server's files was cancelled at"));
+    /* The title says no more of it; the guest got no Escape; the host's
+     * clipboard offers no files. */
+    end = g_get_monotonic_time() + tu_timeout_ms(5000) * 1000LL;
+    for (;;) {
+        const char *argv[] = {"xwininfo", "-root", "-tree", NULL};
+        g_autofree char *tree = rt_run(argv, rt_world.env);
+        if (!strstr(tree, "copying 1 file"))
+            break;
+        if (g_get_monotonic_time() > end)
+            g_error("the title still shows the copy:\n%s", tree);
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *srv = rt_read_text(s.log);
+    g_assert_null(strstr(srv + esc_mark, "input key 0x01"));
+    g_assert_null(host_paste("text/uri-list"));
+    /* No copy runs: Escape is the guest's again. */
+    rt_xdo("key", "--window", win, "Escape", NULL);
+    g_free(rt_expect_next(&s, &mark, "input key 0x01 down", 5000));
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+}
+
+static void test_files_cancel(void)
+{
+    files_cancel(NULL);
+}
+
+static void test_rail_files_cancel(void)
+{
+    files_cancel("notepad");
+}
+
 /* Each hostile copy: refused with a log line, nothing on the clipboard,
  * nothing outside the staging folder, the session goes on. */
 static void test_hostile(void)
@@ -252,4 +356,6 @@ void rt_add_clip_rich_tests(void)
     g_test_add_func("/rdp-server/vmdesk/clipboard-files", test_files);
     g_test_add_func("/rdp-server/vmdesk/rail-clipboard-files", test_rail_files);
     g_test_add_func("/rdp-server/vmdesk/clipboard-hostile", test_hostile);
+    g_test_add_func("/rdp-server/vmdesk/clipboard-files-cancel", test_files_cancel);
+    g_test_add_func("/rdp-server/vmdesk/rail-clipboard-files-cancel", test_rail_files_cancel);
 }

@@ -106,6 +106,7 @@ static void test_input_queue(void)
     session_clipboard(s, clip);
     clip[0] = 'X'; /* the session took a copy */
     session_resize(s, 800, 600, 140);
+    session_clip_cancel(s);
     char *program = g_strdup("notepad");
     session_input_push(s, &(SessionInput){.type = SESSION_INPUT_PROTOCOL, .id = 7,
                                           .text = program});
@@ -134,6 +135,9 @@ static void test_input_queue(void)
     g_assert_cmpint(in->w, ==, 800);
     g_assert_cmpint(in->h, ==, 600);
     g_assert_cmpint(in->scale, ==, 140);
+    session_input_free(in);
+    in = session_input_pop(s);
+    g_assert_cmpint(in->type, ==, SESSION_INPUT_CLIP_CANCEL);
     session_input_free(in);
     in = session_input_pop(s);
     g_assert_cmpint(in->type, ==, SESSION_INPUT_PROTOCOL);
