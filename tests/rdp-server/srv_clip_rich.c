@@ -41,6 +41,7 @@ struct SrvClipRich {
     uint64_t from_pos;
     GChecksum *sum;
     UINT32 stream;
+    UINT32 lock;            /* our lock on the client's files being fetched; 0: none */
 };
 
 static uint8_t pattern(guint file, uint64_t pos)
@@ -251,12 +252,33 @@ UINT32 srv_clip_rich_choose(SrvClipRich *r, const CLIPRDR_FORMAT_LIST *list)
     return dib;
 }
 
+/* Where both sides can lock, the client's copy is locked while it is
+ * fetched (as a Windows server does), and let go of at the end. */
+static UINT lock_client(SrvClipRich *r, CliprdrServerContext *ctx)
+{
+    if (!ctx->canLockClipData)
+        return CHANNEL_RC_OK;
+    static UINT32 next = 0x5000;
+    r->lock = ++next;
+    CLIPRDR_LOCK_CLIPBOARD_DATA lock = {.common.msgType = CB_LOCK_CLIPDATA, .clipDataId = r->lock};
+    return ctx->ServerLockClipboardData(ctx, &lock);
+}
+
+static UINT unlock_client(SrvClipRich *r, CliprdrServerContext *ctx)
+{
+    if (!r->lock)
+        return CHANNEL_RC_OK;
+    CLIPRDR_UNLOCK_CLIPBOARD_DATA u = {.common.msgType = CB_UNLOCK_CLIPDATA, .clipDataId = r->lock};
+    r->lock = 0;
+    return ctx->ServerUnlockClipboardData(ctx, &u);
+}
+
 static UINT ask_range(SrvClipRich *r, CliprdrServerContext *ctx)
 {
     while (r->from_index < r->from.n && r->from.files[r->from_index].is_dir)
         r->from_index++;
     if (r->from_index >= r->from.n)
-        return CHANNEL_RC_OK;
+        return unlock_client(r, ctx);
     const ClipFile *f = &r->from.files[r->from_index];
     if (!r->sum)
         r->sum = g_checksum_new(G_CHECKSUM_SHA256);
@@ -275,7 +297,9 @@ static UINT ask_range(SrvClipRich *r, CliprdrServerContext *ctx)
         .dwFlags = FILECONTENTS_RANGE,
         .nPositionLow = (UINT32)r->from_pos,
         .nPositionHigh = (UINT32)(r->from_pos >> 32),
-        .cbRequested = (UINT32)MIN((uint64_t)CHUNK, f->size - r->from_pos)};
+        .cbRequested = (UINT32)MIN((uint64_t)CHUNK, f->size - r->from_pos),
+        .haveClipDataId = r->lock != 0,
+        .clipDataId = r->lock};
     return ctx->ServerFileContentsRequest(ctx, &req);
 }
 
@@ -292,7 +316,9 @@ UINT srv_clip_rich_response(SrvClipRich *r, CliprdrServerContext *ctx, UINT32 ch
         srv_log("clipboard from-client-files %u", r->from.n);
         r->from_index = 0;
         r->from_pos = 0;
-        return ask_range(r, ctx);
+        unlock_client(r, ctx); /* a copy before, not fetched to its end */
+        UINT rc = lock_client(r, ctx);
+        return rc != CHANNEL_RC_OK ? rc : ask_range(r, ctx);
     }
     ClipImage img;
     if (!clip_image_from_dib(data, len, &img, &err)) {
@@ -314,7 +340,7 @@ UINT srv_clip_rich_contents_response(SrvClipRich *r, CliprdrServerContext *ctx,
     if (resp->common.msgFlags != CB_RESPONSE_OK || resp->cbRequested == 0) {
         srv_log("clipboard from-client-file-failed %s", r->from.files[r->from_index].name);
         r->from_index = r->from.n;
-        return CHANNEL_RC_OK;
+        return unlock_client(r, ctx);
     }
     g_checksum_update(r->sum, resp->requestedData, resp->cbRequested);
     r->from_pos += resp->cbRequested;

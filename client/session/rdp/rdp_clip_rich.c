@@ -19,8 +19,10 @@
  *    of the lock taken when the fetch began. A server that lies about a
  *    size, or sends a bad list, gets its copy refused with a log line; the
  *    session goes on.
- *  - A server's own locks on our files are accepted; the files stay
- *    readable until the host copies something else. */
+ *  - A server's own lock on our files names the host's copy of that moment:
+ *    its requests under that lock are served while the host's copy is still
+ *    the same, and refused (CB_RESPONSE_FAIL) once the host copied
+ *    something else, never answered with another copy's bytes. */
 #include "common/log.h"
 #include "session/clip_files.h"
 #include "session/clip_image.h"
@@ -44,6 +46,7 @@
 
 static void clear_local(Rdp *r)
 {
+    r->clip_local_gen++; /* the server's locks on the copy before no longer hold */
     /* A new copy on the host ends the fetch of the server's files. */
     rdp_clip_rich_cancel(r, "the host copied something else");
     g_clear_pointer(&r->clip_local_png, g_bytes_unref);
@@ -104,6 +107,7 @@ void rdp_clip_rich_finish(Rdp *r)
     clear_local(r);
     clip_stage_destroy(r->clip_done);
     r->clip_done = NULL;
+    g_clear_pointer(&r->clip_server_locks, g_hash_table_unref);
 }
 
 bool rdp_clip_rich_has_local(Rdp *r)
@@ -189,6 +193,13 @@ static UINT server_file_request(CliprdrClientContext *clip,
         .streamId = req->streamId};
     g_autofree uint8_t *buf = NULL;
     uint8_t size[8]; /* a CB_FILECONTENTS_SIZE answer: 64 bits, little-endian */
+    gpointer gen = NULL;
+    if (req->haveClipDataId &&
+        (!r->clip_server_locks ||
+         !g_hash_table_lookup_extended(r->clip_server_locks, GUINT_TO_POINTER(req->clipDataId),
+                                       NULL, &gen) ||
+         GPOINTER_TO_UINT(gen) != r->clip_local_gen))
+        goto send; /* a copy the host has replaced since, or no lock of the server's */
     if (req->listIndex >= r->clip_local_files.n ||
         r->clip_local_files.files[req->listIndex].is_dir)
         goto send;
@@ -433,18 +444,23 @@ void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
     session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_PNG, g_bytes_new_take(png, n), NULL);
 }
 
-/* The server locks or unlocks our files' data: accepted (see the top). */
+/* The server locks our copy of now, or lets go of a lock (see the top). */
 static UINT server_lock(CliprdrClientContext *clip, const CLIPRDR_LOCK_CLIPBOARD_DATA *lock)
 {
-    (void)clip;
-    (void)lock;
+    Rdp *r = clip->custom;
+    if (!r->clip_server_locks)
+        r->clip_server_locks = g_hash_table_new(NULL, NULL);
+    if (g_hash_table_size(r->clip_server_locks) < 64) /* a server's, bounded */
+        g_hash_table_insert(r->clip_server_locks, GUINT_TO_POINTER(lock->clipDataId),
+                            GUINT_TO_POINTER(r->clip_local_gen));
     return CHANNEL_RC_OK;
 }
 
 static UINT server_unlock(CliprdrClientContext *clip, const CLIPRDR_UNLOCK_CLIPBOARD_DATA *lock)
 {
-    (void)clip;
-    (void)lock;
+    Rdp *r = clip->custom;
+    if (r->clip_server_locks)
+        g_hash_table_remove(r->clip_server_locks, GUINT_TO_POINTER(lock->clipDataId));
     return CHANNEL_RC_OK;
 }
 

@@ -85,6 +85,8 @@ struct Rdp {
     bool clip_can_lock;        /* the server locks file data on request (CB_CAN_LOCK_CLIPDATA) */
     UINT32 clip_lock_id;       /* the lock of the copy being fetched; 0: none */
     UINT32 clip_lock_seq;
+    guint clip_local_gen;      /* counts the host's copies we offered */
+    GHashTable *clip_server_locks; /* the server's clipDataId -> clip_local_gen it locked */
     /* input (rdp_input.c) */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
