@@ -97,6 +97,32 @@ static char *client_window(RtSession *s, const char *program)
     return rt_wait_window(s, prefix, "RDP", CONNECT_MS);
 }
 
+/* The host copies @png (an xclip serving image/png); the server logs it as
+ * a 97x61 picture whose RGBA rows hash to @want. @win: vmdesk's window, to
+ * come back to (xfreerdp3 hears of the copy by itself: NULL). Returns the
+ * xclip, for the caller to stop once the client is gone. */
+static GSubprocess *host_picture_reaches_server(RtSession *s, const char *name, GBytes *png,
+                                                const char *want, const char *win)
+{
+    g_autofree char *file = g_strdup_printf("%s/%s.png", rt_world.dir, name);
+    g_assert_true(g_file_set_contents(file, g_bytes_get_data(png, NULL), (gssize)g_bytes_get_size(png), NULL));
+    gsize mark = rt_log_mark(s);
+    GSubprocess *xclip = host_serve(name, "image/png", file);
+    if (win) {
+        g_usleep(300 * 1000);
+        rt_clip_refocus(win);
+    }
+    g_autofree char *pattern = g_strdup_printf("clipboard from-client-picture 97x61 %s", want);
+    g_free(rt_expect_next(s, &mark, pattern, 15000));
+    return xclip;
+}
+
+static void stop_xclip(GSubprocess *xclip)
+{
+    rt_stop(xclip, SIGTERM);
+    g_object_unref(xclip);
+}
+
 static void pictures(const char *program)
 {
     RtSession s = {0};
@@ -113,18 +139,10 @@ static void pictures(const char *program)
     g_assert_cmpstr(sum, ==, want);
 
     /* The same picture copied on the host goes back, as CF_DIBV5. */
-    g_autofree char *file = g_strdup_printf("%s/%s.png", rt_world.dir, name);
-    g_assert_true(g_file_set_contents(file, g_bytes_get_data(png, NULL), (gssize)g_bytes_get_size(png), NULL));
-    gsize mark = rt_log_mark(&s);
-    GSubprocess *xclip = host_serve(name, "image/png", file);
-    g_usleep(300 * 1000);
-    rt_clip_refocus(win);
-    g_autofree char *pattern = g_strdup_printf("clipboard from-client-picture 97x61 %s", want);
-    g_free(rt_expect_next(&s, &mark, pattern, 15000));
+    GSubprocess *xclip = host_picture_reaches_server(&s, name, png, want, win);
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
-    rt_stop(xclip, SIGTERM);
-    g_object_unref(xclip);
+    stop_xclip(xclip);
 }
 
 static void test_pictures(void)
@@ -142,6 +160,33 @@ static char *file_sum(const char *path, gsize *len)
     g_autofree char *data = NULL;
     g_assert_true(g_file_get_contents(path, &data, len, NULL));
     return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, *len);
+}
+
+/* The host copies a 9 MB file (an xclip serving text/uri-list); the server
+ * fetches it in 4 MiB ranges and logs its SHA-256. @win as above. */
+static GSubprocess *host_file_reaches_server(RtSession *s, const char *name, const char *win)
+{
+    g_autofree char *src = g_strdup_printf("%s/%s-host.bin", rt_world.dir, name);
+    g_autofree uint8_t *bytes = g_malloc(9000000);
+    for (gsize i = 0; i < 9000000; i++)
+        bytes[i] = (uint8_t)(i * 31 + (i >> 10));
+    g_assert_true(g_file_set_contents(src, (const char *)bytes, 9000000, NULL));
+    gsize len = 0;
+    g_autofree char *sum = file_sum(src, &len);
+    g_autofree char *uri = g_filename_to_uri(src, NULL, NULL);
+    g_autofree char *list = g_strdup_printf("%s/%s-list.txt", rt_world.dir, name);
+    g_autofree char *list_text = g_strdup_printf("%s\r\n", uri);
+    tu_write_file(list, list_text);
+    gsize mark = rt_log_mark(s);
+    GSubprocess *xclip = host_serve(name, "text/uri-list", list);
+    if (win) {
+        g_usleep(300 * 1000);
+        rt_clip_refocus(win);
+    }
+    g_autofree char *base = g_path_get_basename(src);
+    g_autofree char *pattern = g_strdup_printf("clipboard from-client-file %s 9000000 %s", base, sum);
+    g_free(rt_expect_next(s, &mark, pattern, 30000));
+    return xclip;
 }
 
 static void files(const char *program)
@@ -176,28 +221,10 @@ static void files(const char *program)
     g_assert_null(g_dir_read_name(d));
 
     /* Host files go to the server. */
-    g_autofree char *src = g_strdup_printf("%s/%s-host.bin", rt_world.dir, name);
-    g_autofree uint8_t *bytes = g_malloc(9000000);
-    for (gsize i = 0; i < 9000000; i++)
-        bytes[i] = (uint8_t)(i * 31 + (i >> 10));
-    g_assert_true(g_file_set_contents(src, (const char *)bytes, 9000000, NULL));
-    gsize len = 0;
-    g_autofree char *sum = file_sum(src, &len);
-    g_autofree char *uri = g_filename_to_uri(src, NULL, NULL);
-    g_autofree char *list = g_strdup_printf("%s/%s-list.txt", rt_world.dir, name);
-    g_autofree char *list_text = g_strdup_printf("%s\r\n", uri);
-    tu_write_file(list, list_text);
-    gsize mark = rt_log_mark(&s);
-    GSubprocess *xclip = host_serve(name, "text/uri-list", list);
-    g_usleep(300 * 1000);
-    rt_clip_refocus(win);
-    g_autofree char *base = g_path_get_basename(src);
-    g_autofree char *pattern = g_strdup_printf("clipboard from-client-file %s 9000000 %s", base, sum);
-    g_free(rt_expect_next(&s, &mark, pattern, 30000));
+    GSubprocess *xclip = host_file_reaches_server(&s, name, win);
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
-    rt_stop(xclip, SIGTERM);
-    g_object_unref(xclip);
+    stop_xclip(xclip);
     /* The session's staging folder went with it. */
     g_assert_false(g_file_test(stage, G_FILE_TEST_EXISTS));
 }
@@ -210,6 +237,49 @@ static void test_files(void)
 static void test_rail_files(void)
 {
     files("notepad");
+}
+
+/* --- xfreerdp3, the peer: proves the server's picture and file modes --- */
+
+static void xfreerdp_start(RtSession *s, const char *name, const char *offer)
+{
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "800x600",
+                          "--clipboard-offer", offer, NULL};
+    rt_server_start(s, name, args);
+    const char *cargs[] = {"/u:x", "/p:x", "+clipboard", "-sound", NULL};
+    rt_xfreerdp_start(s, name, cargs);
+    g_free(rt_expect_line(s, "clipboard ready", CONNECT_MS));
+}
+
+/* The server's picture on the host through xfreerdp3, and the host's
+ * picture (an xclip serving image/png) on the server. */
+static void test_xfreerdp_pictures(void)
+{
+    RtSession s = {0};
+    xfreerdp_start(&s, "xfreerdp-clip-picture", "picture:97x61");
+    g_autoptr(GBytes) png = wait_paste(&s, "image/png", 15000);
+    g_autofree char *line = rt_expect_line(&s, "clipboard offered-picture 97x61 *", 5000);
+    const char *want = strrchr(line, ' ') + 1;
+    unsigned w, h;
+    g_autofree char *sum = png_sum(png, &w, &h);
+    g_assert_cmpuint(w, ==, 97);
+    g_assert_cmpuint(h, ==, 61);
+    g_assert_cmpstr(sum, ==, want);
+
+    GSubprocess *xclip = host_picture_reaches_server(&s, "xfreerdp-clip-picture", png, want, NULL);
+    rt_session_finish(&s);
+    stop_xclip(xclip);
+}
+
+/* The host's file (an xclip serving text/uri-list) on the server through
+ * xfreerdp3, 9 MB in the server's 4 MiB ranges. */
+static void test_xfreerdp_files(void)
+{
+    RtSession s = {0};
+    xfreerdp_start(&s, "xfreerdp-clip-files", "files:2:6000000");
+    GSubprocess *xclip = host_file_reaches_server(&s, "xfreerdp-clip-files", NULL);
+    rt_session_finish(&s);
+    stop_xclip(xclip);
 }
 
 /* The first staging folder's partial file in @run_dir, with its size; NULL
@@ -351,6 +421,8 @@ static void test_hostile(void)
 
 void rt_add_clip_rich_tests(void)
 {
+    g_test_add_func("/rdp-server/xfreerdp/clipboard-pictures", test_xfreerdp_pictures);
+    g_test_add_func("/rdp-server/xfreerdp/clipboard-files", test_xfreerdp_files);
     g_test_add_func("/rdp-server/vmdesk/clipboard-pictures", test_pictures);
     g_test_add_func("/rdp-server/vmdesk/rail-clipboard-pictures", test_rail_pictures);
     g_test_add_func("/rdp-server/vmdesk/clipboard-files", test_files);
