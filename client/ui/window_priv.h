@@ -66,7 +66,8 @@ typedef struct {
     SwitchWatch wt;
     bool watching;
     bool hung;               /* RDP mode: the server hangs; input is ignored */
-    bool copying;            /* a copy of the server's files runs (its progress is @status) */
+    Session *copying;        /* the session whose copy of the server's files runs (its
+                                progress is @status); NULL: none */
     bool esc_eaten;          /* Escape went down to cancel it: its release is ours too */
 } Win;
 
