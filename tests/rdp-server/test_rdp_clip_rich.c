@@ -252,31 +252,60 @@ static void xfreerdp_start(RtSession *s, const char *name, const char *offer)
 }
 
 /* The server's picture on the host through xfreerdp3, and the host's
- * picture (an xclip serving image/png) on the server. */
+ * picture (an xclip serving image/png) on the server. xfreerdp3 3.10 offers
+ * the server's CF_DIB as image/bmp only, and that without the BMP file
+ * header ("BM..."): the bytes are the DIB itself. */
 static void test_xfreerdp_pictures(void)
 {
     RtSession s = {0};
     xfreerdp_start(&s, "xfreerdp-clip-picture", "picture:97x61");
-    g_autoptr(GBytes) png = wait_paste(&s, "image/png", 15000);
+    g_autoptr(GBytes) bmp = wait_paste(&s, "image/bmp", 15000);
     g_autofree char *line = rt_expect_line(&s, "clipboard offered-picture 97x61 *", 5000);
     const char *want = strrchr(line, ' ') + 1;
-    unsigned w, h;
-    g_autofree char *sum = png_sum(png, &w, &h);
-    g_assert_cmpuint(w, ==, 97);
-    g_assert_cmpuint(h, ==, 61);
+    gsize n = 0;
+    const uint8_t *dib = g_bytes_get_data(bmp, &n);
+    if (n > 14 && dib[0] == 'B' && dib[1] == 'M')
+        dib += 14, n -= 14;
+    ClipImage img;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(clip_image_from_dib(dib, n, &img, &err));
+    g_assert_cmpuint(img.width, ==, 97);
+    g_assert_cmpuint(img.height, ==, 61);
+    g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, img.rgba, 97 * 61 * 4);
     g_assert_cmpstr(sum, ==, want);
+    size_t png_len = 0;
+    uint8_t *png_data = clip_image_to_png(&img, &png_len, &err);
+    clip_image_clear(&img);
+    g_assert_nonnull(png_data);
+    g_autoptr(GBytes) png = g_bytes_new_take(png_data, png_len);
 
     GSubprocess *xclip = host_picture_reaches_server(&s, "xfreerdp-clip-picture", png, want, NULL);
     rt_session_finish(&s);
     stop_xclip(xclip);
 }
 
-/* The host's file (an xclip serving text/uri-list) on the server through
- * xfreerdp3, 9 MB in the server's 4 MiB ranges. */
+/* The server's files on the host through xfreerdp3 (it shows them in a
+ * FUSE folder of its own and reads them on demand, under a lock), and the
+ * host's file (an xclip serving text/uri-list) on the server, 9 MB in the
+ * server's 4 MiB ranges. */
 static void test_xfreerdp_files(void)
 {
     RtSession s = {0};
     xfreerdp_start(&s, "xfreerdp-clip-files", "files:2:6000000");
+    g_autoptr(GBytes) uris = wait_paste(&s, "text/uri-list", 15000);
+    g_free(rt_expect_line(&s, "clipboard locked *", 5000));
+    g_autofree char *text = g_strndup(g_bytes_get_data(uris, NULL), g_bytes_get_size(uris));
+    g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+    g_autofree char *dir = g_filename_from_uri(lines[0], NULL, NULL);
+    g_assert_nonnull(dir);
+    g_assert_true(g_str_has_suffix(dir, "/vmdesk-clip"));
+    for (int i = 1; i <= 2; i++) {
+        g_autofree char *f = g_strdup_printf("%s/file-%d.bin", dir, i);
+        gsize len = 0;
+        g_autofree char *sum = file_sum(f, &len);
+        g_autofree char *pattern = g_strdup_printf("clipboard offered-file vmdesk-clip/file-%d.bin 6000000 %s", i, sum);
+        g_free(rt_expect_line(&s, pattern, 1000));
+    }
     GSubprocess *xclip = host_file_reaches_server(&s, "xfreerdp-clip-files", NULL);
     rt_session_finish(&s);
     stop_xclip(xclip);
