@@ -189,6 +189,27 @@ static GSubprocess *host_file_reaches_server(RtSession *s, const char *name, con
     return xclip;
 }
 
+/* The server's folder vmdesk-clip of @n files of 6000000 bytes, pasted on
+ * the host (text/uri-list): each file's bytes are those the server logged.
+ * Returns the folder's host path. */
+static char *paste_server_files(RtSession *s, int n, int timeout_ms)
+{
+    g_autoptr(GBytes) uris = wait_paste(s, "text/uri-list", timeout_ms);
+    g_autofree char *text = g_strndup(g_bytes_get_data(uris, NULL), g_bytes_get_size(uris));
+    g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+    char *dir = g_filename_from_uri(lines[0], NULL, NULL);
+    g_assert_nonnull(dir);
+    g_assert_true(g_str_has_suffix(dir, "/vmdesk-clip"));
+    for (int i = 1; i <= n; i++) {
+        g_autofree char *f = g_strdup_printf("%s/file-%d.bin", dir, i);
+        gsize len = 0;
+        g_autofree char *sum = file_sum(f, &len);
+        g_autofree char *pattern = g_strdup_printf("clipboard offered-file vmdesk-clip/file-%d.bin 6000000 %s", i, sum);
+        g_free(rt_expect_line(s, pattern, 1000));
+    }
+    return dir;
+}
+
 static void files(const char *program)
 {
     RtSession s = {0};
@@ -196,19 +217,8 @@ static void files(const char *program)
     start(&s, name, "files:3:6000000", program); /* 18 MB: chunks of 4 MiB */
     g_autofree char *win = client_window(&s, program);
     g_free(rt_expect_line(&s, "clipboard offered-file vmdesk-clip/file-1.bin 6000000 *", CONNECT_MS));
-    g_autoptr(GBytes) uris = wait_paste(&s, "text/uri-list", 60000);
-    g_autofree char *text = g_strndup(g_bytes_get_data(uris, NULL), g_bytes_get_size(uris));
-    g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
-    g_autofree char *dir = g_filename_from_uri(lines[0], NULL, NULL);
-    g_assert_nonnull(dir);
+    g_autofree char *dir = paste_server_files(&s, 3, 60000);
     g_assert_true(g_str_has_suffix(dir, "/files/vmdesk-clip"));
-    for (int i = 1; i <= 3; i++) {
-        g_autofree char *f = g_strdup_printf("%s/file-%d.bin", dir, i);
-        gsize len = 0;
-        g_autofree char *sum = file_sum(f, &len);
-        g_autofree char *pattern = g_strdup_printf("clipboard offered-file vmdesk-clip/file-%d.bin 6000000 %s", i, sum);
-        g_free(rt_expect_line(&s, pattern, 1000));
-    }
     /* Private staging; nothing left in partial/. */
     g_autofree char *files_dir = g_path_get_dirname(dir);
     g_autofree char *stage = g_path_get_dirname(files_dir);
@@ -292,20 +302,8 @@ static void test_xfreerdp_files(void)
 {
     RtSession s = {0};
     xfreerdp_start(&s, "xfreerdp-clip-files", "files:2:6000000");
-    g_autoptr(GBytes) uris = wait_paste(&s, "text/uri-list", 15000);
+    g_autofree char *dir = paste_server_files(&s, 2, 15000);
     g_free(rt_expect_line(&s, "clipboard locked *", 5000));
-    g_autofree char *text = g_strndup(g_bytes_get_data(uris, NULL), g_bytes_get_size(uris));
-    g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
-    g_autofree char *dir = g_filename_from_uri(lines[0], NULL, NULL);
-    g_assert_nonnull(dir);
-    g_assert_true(g_str_has_suffix(dir, "/vmdesk-clip"));
-    for (int i = 1; i <= 2; i++) {
-        g_autofree char *f = g_strdup_printf("%s/file-%d.bin", dir, i);
-        gsize len = 0;
-        g_autofree char *sum = file_sum(f, &len);
-        g_autofree char *pattern = g_strdup_printf("clipboard offered-file vmdesk-clip/file-%d.bin 6000000 %s", i, sum);
-        g_free(rt_expect_line(&s, pattern, 1000));
-    }
     GSubprocess *xclip = host_file_reaches_server(&s, "xfreerdp-clip-files", NULL);
     rt_session_finish(&s);
     stop_xclip(xclip);
