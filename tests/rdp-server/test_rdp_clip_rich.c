@@ -302,7 +302,7 @@ static void test_xfreerdp_files(void)
 {
     RtSession s = {0};
     xfreerdp_start(&s, "xfreerdp-clip-files", "files:2:6000000");
-    g_autofree char *dir = paste_server_files(&s, 2, 15000);
+    g_free(paste_server_files(&s, 2, 15000));
     g_free(rt_expect_line(&s, "clipboard locked *", 5000));
     GSubprocess *xclip = host_file_reaches_server(&s, "xfreerdp-clip-files", NULL);
     rt_session_finish(&s);
