@@ -97,17 +97,19 @@ static char *client_window(RtSession *s, const char *program)
     return rt_wait_window(s, prefix, "RDP", CONNECT_MS);
 }
 
-/* The host copies @png (an xclip serving image/png); the server logs it as
- * a 97x61 picture whose RGBA rows hash to @want. @win: vmdesk's window, to
+/* The host copies @picture (an xclip serving it as @target); the server
+ * logs it as a 97x61 picture whose RGBA rows hash to @want. @win: vmdesk's window, to
  * come back to (xfreerdp3 hears of the copy by itself: NULL). Returns the
  * xclip, for the caller to stop once the client is gone. */
-static GSubprocess *host_picture_reaches_server(RtSession *s, const char *name, GBytes *png,
+static GSubprocess *host_picture_reaches_server(RtSession *s, const char *name,
+                                                const char *target, GBytes *picture,
                                                 const char *want, const char *win)
 {
-    g_autofree char *file = g_strdup_printf("%s/%s.png", rt_world.dir, name);
-    g_assert_true(g_file_set_contents(file, g_bytes_get_data(png, NULL), (gssize)g_bytes_get_size(png), NULL));
+    g_autofree char *file = g_strdup_printf("%s/%s.picture", rt_world.dir, name);
+    g_assert_true(g_file_set_contents(file, g_bytes_get_data(picture, NULL),
+                                      (gssize)g_bytes_get_size(picture), NULL));
     gsize mark = rt_log_mark(s);
-    GSubprocess *xclip = host_serve(name, "image/png", file);
+    GSubprocess *xclip = host_serve(name, target, file);
     if (win) {
         g_usleep(300 * 1000);
         rt_clip_refocus(win);
@@ -139,7 +141,7 @@ static void pictures(const char *program)
     g_assert_cmpstr(sum, ==, want);
 
     /* The same picture copied on the host goes back, as CF_DIBV5. */
-    GSubprocess *xclip = host_picture_reaches_server(&s, name, png, want, win);
+    GSubprocess *xclip = host_picture_reaches_server(&s, name, "image/png", png, want, win);
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
     stop_xclip(xclip);
@@ -283,13 +285,21 @@ static void test_xfreerdp_pictures(void)
     g_assert_cmpuint(img.height, ==, 61);
     g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, img.rgba, 97 * 61 * 4);
     g_assert_cmpstr(sum, ==, want);
-    size_t png_len = 0;
-    uint8_t *png_data = clip_image_to_png(&img, &png_len, &err);
+    /* Back as a BMP file (this xfreerdp3 takes no image/png from the host). */
+    size_t dib_len = 0;
+    g_autofree uint8_t *back = clip_image_to_dib(&img, false, &dib_len);
     clip_image_clear(&img);
-    g_assert_nonnull(png_data);
-    g_autoptr(GBytes) png = g_bytes_new_take(png_data, png_len);
+    uint8_t head[14] = {'B', 'M'};
+    uint32_t file_len = (uint32_t)(14 + dib_len), bits_at = 14 + 40;
+    memcpy(head + 2, &file_len, 4);
+    memcpy(head + 10, &bits_at, 4);
+    GByteArray *bmp_file = g_byte_array_new();
+    g_byte_array_append(bmp_file, head, 14);
+    g_byte_array_append(bmp_file, back, (guint)dib_len);
+    g_autoptr(GBytes) picture = g_byte_array_free_to_bytes(bmp_file);
 
-    GSubprocess *xclip = host_picture_reaches_server(&s, "xfreerdp-clip-picture", png, want, NULL);
+    GSubprocess *xclip = host_picture_reaches_server(&s, "xfreerdp-clip-picture", "image/bmp", picture,
+                                                     want, NULL);
     rt_session_finish(&s);
     stop_xclip(xclip);
 }
