@@ -64,7 +64,8 @@ int cli_view(int argc, char **argv)
                    "guest's RDP service answers (and VNC again while RDP is gone or stops "
                    "answering). Closing the window leaves the VM running.\nKeys: Ctrl+Alt+F "
                    "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
-                   "Ctrl+Alt+Del.",
+                   "Ctrl+Alt+Del, Escape cancels a copy of the guest's files while the title "
+                   "shows it.",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("view", argc, 1, 1, &status))
         return status;

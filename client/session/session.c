@@ -52,7 +52,6 @@ Session *session_alloc(const SessionImpl *impl, void *priv, SessionNotifyFunc no
     s->notify_data = notify_data;
     s->fb.memfd = -1;
     g_mutex_init(&s->fb.lock);
-    g_mutex_init(&s->lock);
     return s;
 }
 
@@ -79,7 +78,6 @@ static void session_free(Session *s)
     close(s->wake_fd);
     fb_release(&s->fb);
     g_mutex_clear(&s->fb.lock);
-    g_mutex_clear(&s->lock);
     g_free(s);
 }
 
@@ -88,15 +86,6 @@ static gpointer session_thread(gpointer data)
     Session *s = data;
     GError *err = s->impl->run(s);
     session_post(s, SESSION_EV_CLOSED, 0, 0, NULL, err);
-    g_mutex_lock(&s->lock);
-    s->ended = true;
-    bool orphaned = s->orphaned;
-    g_mutex_unlock(&s->lock);
-    if (orphaned) {
-        /* session_destroy_later gave the session to this thread. */
-        g_thread_unref(s->thread);
-        session_free(s);
-    }
     return NULL;
 }
 
@@ -129,20 +118,6 @@ void session_destroy(Session *s)
     if (s->thread)
         g_thread_join(s->thread);
     session_free(s);
-}
-
-void session_destroy_later(Session *s)
-{
-    if (!s)
-        return;
-    session_disconnect_start(s);
-    g_mutex_lock(&s->lock);
-    s->notify = NULL;
-    s->orphaned = s->thread && !s->ended;
-    bool orphaned = s->orphaned;
-    g_mutex_unlock(&s->lock);
-    if (!orphaned)
-        session_destroy(s); /* no thread, or one that has ended: no wait */
 }
 
 bool session_stopping(Session *s)
@@ -205,6 +180,11 @@ void session_clipboard_png(Session *s, GBytes *png)
                                           .bytes = g_bytes_ref(png)});
 }
 
+void session_clip_cancel(Session *s)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_CLIP_CANCEL});
+}
+
 void session_resize(Session *s, int w, int h, int scale_pct)
 {
     if (s->impl->can_resize)
@@ -230,16 +210,9 @@ SessionEvent *session_next_event(Session *s)
 
 static void push_event(Session *s, SessionEvent *ev)
 {
-    /* Under the lock: session_destroy_later may be turning @notify off. */
-    g_mutex_lock(&s->lock);
-    if (s->orphaned) {
-        session_event_free(ev); /* nobody reads them any more */
-    } else {
-        g_async_queue_push(s->events, ev);
-        if (s->notify)
-            s->notify(s->notify_data);
-    }
-    g_mutex_unlock(&s->lock);
+    g_async_queue_push(s->events, ev);
+    if (s->notify)
+        s->notify(s->notify_data);
 }
 
 void session_post(Session *s, SessionEventType type, int w, int h, char *text, GError *error)

@@ -18,7 +18,8 @@
  *    thread that has ended, so it returns at once. This is the normal path
  *    (the window's session and pending session, RemoteApp windows).
  *  - A live session the main loop no longer wants (the VNC session behind a
- *    finished switch to RDP): session_destroy_later. It never waits.
+ *    finished switch to RDP): session_disconnect_start, then kept on the
+ *    window's closing list and destroyed once it posts SESSION_EV_CLOSED.
  *  - A live session at the very end of a program, a command without a main
  *    loop (vmdesk screenshot) or a test: session_disconnect_start, then
  *    session_destroy, which blocks until the thread has ended. That is the
@@ -42,6 +43,9 @@ typedef enum {
     SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y;
                                no @pixels: hidden, or the system's arrow when @w < 0 */
     SESSION_EV_STATUS,      /* something the user should see (@text; NULL clears it) */
+    SESSION_EV_CLIP_PROGRESS, /* a copy of the server's files runs: @text says how far;
+                               NULL: it ended (done, failed or cancelled). While it runs,
+                               session_clip_cancel() stops it */
     SESSION_EV_LOGON,       /* the server says the user's session started (RDP) */
     SESSION_EV_CLOSED,      /* the thread ended; @error says why (NULL: we asked) */
     /* RemoteApp (RDP RAIL): windows of the guest's programs, each its own
@@ -156,11 +160,8 @@ struct Session {
     int wake_fd;               /* eventfd: input queued or stop asked */
     gint stop;                 /* atomic: the thread should end */
     GThread *thread;
-    GMutex lock;               /* guards what follows, and posting events */
-    SessionNotifyFunc notify;
+    SessionNotifyFunc notify;  /* set once, at session_alloc */
     void *notify_data;
-    bool ended;                /* the thread posted CLOSED */
-    bool orphaned;             /* session_destroy_later: the thread frees it */
     bool fb_shared;            /* the framebuffer lives in a sealed memfd (helper side) */
 };
 
@@ -187,12 +188,6 @@ void session_disconnect_start(Session *s);
  * Waits for a thread that has not ended: see Teardown above for where that is
  * right. Main thread; accepts NULL. */
 void session_destroy(Session *s);
-/* Be rid of a session without waiting: asks its thread to end and gives the
- * session to it, which frees it once it has ended (at once, if it has). Takes
- * ownership of @s: the caller must not touch it again, no event of it is read
- * and @notify is not called any more once this returns. Main thread; accepts
- * NULL. */
-void session_destroy_later(Session *s);
 /* Next queued event or NULL; caller frees it with session_event_free. */
 SessionEvent *session_next_event(Session *s);
 /* Whether every pixel is black (a server still drawing its desktop). Call
@@ -215,6 +210,10 @@ void session_clipboard(Session *s, const char *utf8);
  * ignores them. */
 void session_clipboard_files(Session *s, const char *const *paths);
 void session_clipboard_png(Session *s, GBytes *png);
+/* Stop the copy of the server's files that SESSION_EV_CLIP_PROGRESS shows:
+ * its partial files are removed and the server is told; the host clipboard
+ * keeps what it had. Nothing happens when no copy runs. Main thread. */
+void session_clip_cancel(Session *s);
 /* Whether the protocol can change the remote desktop's size. */
 static inline bool session_can_resize(Session *s)
 {

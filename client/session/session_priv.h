@@ -13,6 +13,7 @@ typedef enum {
     SESSION_INPUT_CLIPBOARD,  /* @text: the host's clipboard, UTF-8 */
     SESSION_INPUT_CLIPBOARD_FILES, /* @paths: the host's copied files */
     SESSION_INPUT_CLIPBOARD_PNG,   /* @bytes: the host's picture, image/png */
+    SESSION_INPUT_CLIP_CANCEL,     /* stop the copy of the server's files */
     SESSION_INPUT_RESIZE,     /* @w x @h at @scale percent */
     SESSION_INPUT_REFRESH,    /* send the area @x @y @w @h again */
     SESSION_INPUT_PROTOCOL,   /* the first of a protocol's own kinds */

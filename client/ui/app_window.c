@@ -190,6 +190,17 @@ void app_window_offer_clipboard(App *a)
         sdl_util_offer_clipboard(a->session, &a->clip_offered, false);
 }
 
+static void retitle_all(App *a)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, a->windows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        app_window_win_retitle(v);
+        ((AppWin *)v)->redraw = true;
+    }
+}
+
 static void session_events(App *a)
 {
     SessionEvent *ev;
@@ -231,6 +242,13 @@ static void session_events(App *a)
         case SESSION_EV_STATUS:
             if (ev->text)
                 vd_warn("%s", ev->text);
+            break;
+        case SESSION_EV_CLIP_PROGRESS:
+            if (g_strcmp0(a->copying, ev->text)) {
+                g_free(a->copying);
+                a->copying = g_strdup(ev->text);
+                retitle_all(a);
+            }
             break;
         case SESSION_EV_RAIL_WINDOW:
             app_window_rail_window(a, ev->rail);
@@ -297,7 +315,8 @@ static void sdl_event(App *a, const SDL_Event *e)
         return;
     case SDL_KEYDOWN:
     case SDL_KEYUP:
-        if (a->session && a->connected && app_window_of_sdl(e->key.windowID))
+        if (a->session && a->connected && app_window_of_sdl(e->key.windowID) &&
+            !sdl_util_copy_cancel_key(a->session, a->copying != NULL, &a->esc_eaten, &e->key))
             session_key(a->session, keymap_sdl_to_qnum((int)e->key.keysym.scancode),
                         sdl_util_keysym(e->key.keysym.sym), e->type == SDL_KEYDOWN);
         return;
@@ -343,16 +362,6 @@ static void sdl_event(App *a, const SDL_Event *e)
 
 /* --- a hung server --- */
 
-static void retitle_all(App *a)
-{
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, a->windows);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        app_window_win_retitle(v);
-        ((AppWin *)v)->redraw = true;
-    }
-}
 
 /* One step of the watch while connected: the server is asked to repaint
  * a window it shows (any area will do; one of a window surely has pixels). */
@@ -540,6 +549,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
     g_free(a.next_class);
     g_free(a.clip_offered);
     g_free(a.hang);
+    g_free(a.copying);
     g_mutex_clear(&a.lock);
     if (a.fatal) {
         g_propagate_error(error, a.fatal);

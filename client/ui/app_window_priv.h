@@ -92,6 +92,10 @@ struct App {
     RdpMonitor mons[RDP_MONITORS_MAX];
     int n_mons;
     int fb_x, fb_y;            /* the server's desktop's top left (the framebuffer's 0,0) */
+    /* A copy of the server's files: its progress in every window's title,
+     * Escape in any of them cancels it. */
+    char *copying;             /* "copying 3 files from the server: ..."; NULL: none */
+    bool esc_eaten;
 };
 
 /* app_window.c */
@@ -122,7 +126,8 @@ AppWin *app_window_of_sdl(Uint32 window_id);
 /* Free @p, an AppWin (the GDestroyNotify of App.windows). */
 void app_window_win_destroy(gpointer p);
 void app_window_win_render(AppWin *aw);
-/* Set @aw's title: the server's, and App.hang while the server hangs. */
+/* Set @aw's title: the server's, App.copying while a copy of the server's
+ * files runs, and App.hang while the server hangs. */
 void app_window_win_retitle(AppWin *aw);
 /* The server made or changed window @rw->id, deleted window @id, or sent
  * its icon (@argb: @w x @h ARGB words, borrowed). */

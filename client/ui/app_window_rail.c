@@ -102,10 +102,16 @@ static void make_texture(AppWin *aw)
 
 void app_window_win_retitle(AppWin *aw)
 {
-    g_autofree char *t = aw->app->hang ? g_strdup_printf("%s — %s, input ignored", aw->title,
-                                                         aw->app->hang)
-                                       : NULL;
-    SDL_SetWindowTitle(aw->win, t ? t : aw->title);
+    App *a = aw->app;
+    g_autofree char *t = g_strdup_printf("%s%s%s%s%s", aw->title, a->copying ? " — " : "",
+                                         a->copying ? a->copying : "", a->hang ? " — " : "",
+                                         a->hang ? a->hang : "");
+    if (a->hang) {
+        char *with = g_strconcat(t, ", input ignored", NULL);
+        g_free(t);
+        t = with;
+    }
+    SDL_SetWindowTitle(aw->win, t);
 }
 
 void app_window_win_render(AppWin *aw)

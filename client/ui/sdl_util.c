@@ -94,6 +94,23 @@ static uint32_t keysym_of(SDL_Keycode k)
 /* The keysym as the host's modifiers make it. QEMU uses it to keep the
  * guest's Caps Lock and Num Lock in step with the host ("lock-key-sync"):
  * an unshifted 't' sent while Shift is down would make it toggle Caps Lock. */
+bool sdl_util_copy_cancel_key(Session *s, bool copying, bool *eaten, const SDL_KeyboardEvent *k)
+{
+    if (k->keysym.scancode != SDL_SCANCODE_ESCAPE)
+        return false;
+    if (k->type == SDL_KEYDOWN && copying && s) {
+        if (!k->repeat)
+            session_clip_cancel(s);
+        *eaten = true;
+        return true;
+    }
+    if (k->type == SDL_KEYUP && *eaten) {
+        *eaten = false;
+        return true;
+    }
+    return false;
+}
+
 uint32_t sdl_util_keysym(SDL_Keycode sym)
 {
     SDL_Keymod m = SDL_GetModState();

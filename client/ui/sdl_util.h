@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+typedef struct Session Session;
+
 /* SDL's video and events, refusing the invisible drivers (offscreen, dummy)
  * unless SDL_VIDEODRIVER names one. */
 bool sdl_util_init(GError **error);
@@ -21,6 +23,12 @@ SDL_Renderer *sdl_util_renderer(SDL_Window *win);
 /* The X keysym of @sym as the host's modifiers make it (Shift, Caps Lock,
  * Num Lock), for servers without scancode input; 0 when there is none. */
 uint32_t sdl_util_keysym(SDL_Keycode sym);
+
+/* Escape while a copy of the server's files runs (@copying, shown in the
+ * title): the copy is cancelled (session_clip_cancel) and the key, down and
+ * up, is ours, not the guest's; @eaten remembers the down. Returns true when
+ * the key was ours. Main thread. */
+bool sdl_util_copy_cancel_key(Session *s, bool copying, bool *eaten, const SDL_KeyboardEvent *k);
 
 /* A pointer from @w x @h ARGB words with hot spot @hx,@hy; NULL @argb:
  * invisible, or the system's arrow when @w < 0. NULL on failure. */
@@ -42,7 +50,6 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren);
  * when it owned the clipboard, so callers also look on focus and now and
  * then; the text is read by host_clipboard.c, which never takes the
  * clipboard (an owner slower than 100 ms: its text comes at a later call). */
-typedef struct Session Session;
 bool sdl_util_offer_clipboard(Session *s, char **offered, bool force);
 
 /* The server's picture (@png, image/png) or files (@paths) offered on the

@@ -259,6 +259,10 @@ static void handle_session_events(Win *w)
         case SESSION_EV_STATUS:
             window_set_status(w, ev->text);
             break;
+        case SESSION_EV_CLIP_PROGRESS:
+            w->copying = ev->text ? w->session : NULL;
+            window_set_status(w, ev->text);
+            break;
         case SESSION_EV_LOGON:
         case SESSION_EV_RAIL_WINDOW: /* desktop sessions have no RemoteApp windows */
         case SESSION_EV_RAIL_DELETE:
@@ -267,6 +271,7 @@ static void handle_session_events(Win *w)
         case SESSION_EV_RAIL_EXEC:
             break;
         case SESSION_EV_CLOSED: {
+            w->copying = NULL; /* its copy, if any, ended with it */
             bool rdp = window_is_rdp(w->session);
             bool auto_mode = w->opts->protocol == WINDOW_PROTOCOL_AUTO;
             /* A VM that shut down closes its sockets: that is said once, by

@@ -122,6 +122,9 @@ void window_handle_sdl_event(Win *w, const SDL_Event *e)
         break;
     case SDL_KEYDOWN:
     case SDL_KEYUP:
+        if (sdl_util_copy_cancel_key(w->session, w->copying && w->copying == w->session,
+                                     &w->esc_eaten, &e->key))
+            break;
         if (!hotkey(w, &e->key))
             send_key(w, e->key.keysym.scancode, e->key.keysym.sym, e->type == SDL_KEYDOWN);
         break;

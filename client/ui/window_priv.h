@@ -71,6 +71,9 @@ typedef struct {
     RdpMonitor mons[RDP_MONITORS_MAX];
     int n_mons;
     int mon_origin_x, mon_origin_y; /* the window's place: the monitors' top left */
+    Session *copying;        /* the session whose copy of the server's files runs (its
+                                progress is @status); NULL: none */
+    bool esc_eaten;          /* Escape went down to cancel it: its release is ours too */
 } Win;
 
 /* window.c */

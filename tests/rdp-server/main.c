@@ -1,5 +1,6 @@
 /* vmdesk-test-rdp-server: command line, listening socket, signals, and the
  * one peer thread. See srv.h for the threads and README.md for the flags. */
+#include "common/nla_crypto.h"
 #include "srv.h"
 #include "srv_clip_rich.h"
 
@@ -16,7 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/provider.h>
 
 #include <freerdp/channels/wtsvc.h>
 #include <freerdp/listener.h>
@@ -335,26 +335,6 @@ static int listen_loopback(unsigned port, unsigned *bound, GError **error)
     return fd;
 }
 
-/* NTLM (NLA with --sam) needs MD4 and RC4, which OpenSSL 3 keeps in its
- * legacy provider; Debian's openssl.cnf does not load it. Loading a
- * provider by hand unloads the implicit default one, so both are loaded,
- * for this process only (no system file is touched), into @providers (2),
- * unloaded by unload_openssl_providers at the end. */
-static void load_openssl_providers(OSSL_PROVIDER **providers)
-{
-    const char *names[] = {"legacy", "default"};
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-        if (!(providers[i] = OSSL_PROVIDER_load(NULL, names[i])))
-            srv_warn("OpenSSL's %s provider did not load; NLA (--sam) will fail", names[i]);
-}
-
-static void unload_openssl_providers(OSSL_PROVIDER **providers)
-{
-    for (size_t i = 2; i-- > 0;)
-        if (providers[i])
-            OSSL_PROVIDER_unload(providers[i]);
-}
-
 /* FreeRDP's own log goes to stderr, so stdout carries only our lines. */
 static void route_wlog_to_stderr(void)
 {
@@ -465,7 +445,7 @@ int main(int argc, char **argv)
          "open the clipboard channel and put TEXT on it (\"\": no text of ours)", "TEXT"},
         {"clipboard-offer", 0, 0, G_OPTION_ARG_STRING, &o.clipboard_offer,
          "open the clipboard channel and put a picture or files on it: picture:WxH, "
-         "files:N:SIZE, or hostile:dotdot|absolute|drive|long|count|more|less|picture "
+         "files:N:SIZE[:MS], or hostile:dotdot|absolute|drive|long|count|more|less|picture "
          "(srv_clip_rich.c); the client's pictures and files are fetched and logged", "SPEC"},
         G_OPTION_ENTRY_NULL,
     };
@@ -485,8 +465,9 @@ int main(int argc, char **argv)
     }
 
     route_wlog_to_stderr();
-    OSSL_PROVIDER *providers[2] = {NULL, NULL};
-    load_openssl_providers(providers);
+    if (!nla_crypto_load(&err))
+        srv_warn("%s; NLA (--sam) will fail", err->message);
+    g_clear_error(&err);
     winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
     /* The codecs' first use of FreeRDP's primitives would otherwise pick
      * generic or CPU-optimised ones by a benchmark: 2 x 150 ms of work
@@ -512,7 +493,6 @@ int main(int argc, char **argv)
     }
     remove_certificate(&server.cfg, cert_dir);
     config_clear(&server.cfg);
-    unload_openssl_providers(providers);
     g_free(o.cert);
     g_free(o.key);
     g_free(o.size);

@@ -189,6 +189,22 @@ static UINT on_client_data_response(CliprdrServerContext *ctx,
     return c->announce_due ? announce(c) : CHANNEL_RC_OK;
 }
 
+/* A client that fetches our files locks them first and unlocks them when
+ * it is done, or has given up (a cancelled copy). */
+static UINT on_client_lock(CliprdrServerContext *ctx, const CLIPRDR_LOCK_CLIPBOARD_DATA *lock)
+{
+    (void)ctx;
+    srv_log("clipboard locked %u", lock->clipDataId);
+    return CHANNEL_RC_OK;
+}
+
+static UINT on_client_unlock(CliprdrServerContext *ctx, const CLIPRDR_UNLOCK_CLIPBOARD_DATA *lock)
+{
+    (void)ctx;
+    srv_log("clipboard unlocked %u", lock->clipDataId);
+    return CHANNEL_RC_OK;
+}
+
 static UINT on_client_contents_request(CliprdrServerContext *ctx,
                                        const CLIPRDR_FILE_CONTENTS_REQUEST *req)
 {
@@ -240,10 +256,13 @@ SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text, cons
     ctx->ClientFormatDataResponse = on_client_data_response;
     ctx->ClientFileContentsRequest = on_client_contents_request;
     ctx->ClientFileContentsResponse = on_client_contents_response;
+    ctx->ClientLockClipboardData = on_client_lock;
+    ctx->ClientUnlockClipboardData = on_client_unlock;
     /* Files by their contents, both ways. */
     ctx->hasHugeFileSupport = TRUE;
     ctx->streamFileClipEnabled = TRUE;
     ctx->fileClipNoFilePaths = TRUE;
+    ctx->canLockClipData = TRUE;
     UINT rc = ctx->Start(ctx);
     if (rc != CHANNEL_RC_OK) {
         srv_warn("cliprdr: the channel did not start (error %u)", rc);

@@ -5,8 +5,9 @@
  * Offers (--clipboard-offer SPEC):
  *   picture:WxH     a CF_DIB (24 bits) of a fixed pattern; logs
  *                   "clipboard offered-picture WxH SHA256" (of its RGBA rows)
- *   files:N:SIZE    folder vmdesk-clip with N files of SIZE bytes each
- *                   (FileGroupDescriptorW; contents by FILECONTENTS ranges);
+ *   files:N:SIZE[:MS]  folder vmdesk-clip with N files of SIZE bytes each
+ *                   (FileGroupDescriptorW; contents by FILECONTENTS ranges,
+ *                   each answer MS milliseconds late: a slow server);
  *                   logs "clipboard offered-file NAME SIZE SHA256" for each
  *   hostile:KIND    a bad copy: dotdot, absolute, drive, long (a 256-byte
  *                   name), count (10001 files), more / less (a file that
@@ -31,6 +32,7 @@ struct SrvClipRich {
     char kind[16];          /* "picture", "files", "hostile" */
     char hostile[16];
     unsigned w, h, n;
+    unsigned delay_ms;      /* files: each FILECONTENTS answer this late */
     uint64_t size;
     ClipFileList list;      /* what we offer */
     /* fetching the client's files */
@@ -39,6 +41,7 @@ struct SrvClipRich {
     uint64_t from_pos;
     GChecksum *sum;
     UINT32 stream;
+    UINT32 lock;            /* our lock on the client's files being fetched; 0: none */
 };
 
 static uint8_t pattern(guint file, uint64_t pos)
@@ -55,8 +58,8 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     } else if (sscanf(spec, "picture:%ux%u", &r->w, &r->h) == 2 && r->w && r->h &&
                r->w <= 4096 && r->h <= 4096) {
         g_strlcpy(r->kind, "picture", sizeof(r->kind));
-    } else if (sscanf(spec, "files:%u:%" G_GUINT64_FORMAT, &r->n, &size) == 2 && r->n &&
-               r->n <= 1000) {
+    } else if (sscanf(spec, "files:%u:%" G_GUINT64_FORMAT ":%u", &r->n, &size, &r->delay_ms) >= 2 &&
+               r->n && r->n <= 1000 && r->delay_ms <= 60000) {
         g_strlcpy(r->kind, "files", sizeof(r->kind));
         r->size = size;
     } else if (g_str_has_prefix(spec, "hostile:")) {
@@ -84,7 +87,7 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     return r;
 bad:
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--clipboard-offer: %s is not picture:WxH, files:N:SIZE or hostile:KIND", spec);
+                "--clipboard-offer: %s is not picture:WxH, files:N:SIZE[:MS] or hostile:KIND", spec);
     g_free(r);
     return NULL;
 }
@@ -217,6 +220,8 @@ UINT srv_clip_rich_contents(SrvClipRich *r, CliprdrServerContext *ctx,
                           : (req->listIndex >= 1 && req->listIndex < r->list.n ? r->size : 0);
     g_autofree uint8_t *buf = NULL;
     uint64_t size_le = 0;
+    if (r->delay_ms)
+        g_usleep((gulong)r->delay_ms * 1000);
     if (req->dwFlags & FILECONTENTS_SIZE) {
         size_le = lying ? 100 : size;
         resp.cbRequested = 8;
@@ -247,12 +252,33 @@ UINT32 srv_clip_rich_choose(SrvClipRich *r, const CLIPRDR_FORMAT_LIST *list)
     return dib;
 }
 
+/* Where both sides can lock, the client's copy is locked while it is
+ * fetched (as a Windows server does), and let go of at the end. */
+static UINT lock_client(SrvClipRich *r, CliprdrServerContext *ctx)
+{
+    if (!ctx->canLockClipData)
+        return CHANNEL_RC_OK;
+    static UINT32 next = 0x5000;
+    r->lock = ++next;
+    CLIPRDR_LOCK_CLIPBOARD_DATA lock = {.common.msgType = CB_LOCK_CLIPDATA, .clipDataId = r->lock};
+    return ctx->ServerLockClipboardData(ctx, &lock);
+}
+
+static UINT unlock_client(SrvClipRich *r, CliprdrServerContext *ctx)
+{
+    if (!r->lock)
+        return CHANNEL_RC_OK;
+    CLIPRDR_UNLOCK_CLIPBOARD_DATA u = {.common.msgType = CB_UNLOCK_CLIPDATA, .clipDataId = r->lock};
+    r->lock = 0;
+    return ctx->ServerUnlockClipboardData(ctx, &u);
+}
+
 static UINT ask_range(SrvClipRich *r, CliprdrServerContext *ctx)
 {
     while (r->from_index < r->from.n && r->from.files[r->from_index].is_dir)
         r->from_index++;
     if (r->from_index >= r->from.n)
-        return CHANNEL_RC_OK;
+        return unlock_client(r, ctx);
     const ClipFile *f = &r->from.files[r->from_index];
     if (!r->sum)
         r->sum = g_checksum_new(G_CHECKSUM_SHA256);
@@ -271,7 +297,9 @@ static UINT ask_range(SrvClipRich *r, CliprdrServerContext *ctx)
         .dwFlags = FILECONTENTS_RANGE,
         .nPositionLow = (UINT32)r->from_pos,
         .nPositionHigh = (UINT32)(r->from_pos >> 32),
-        .cbRequested = (UINT32)MIN((uint64_t)CHUNK, f->size - r->from_pos)};
+        .cbRequested = (UINT32)MIN((uint64_t)CHUNK, f->size - r->from_pos),
+        .haveClipDataId = r->lock != 0,
+        .clipDataId = r->lock};
     return ctx->ServerFileContentsRequest(ctx, &req);
 }
 
@@ -288,7 +316,9 @@ UINT srv_clip_rich_response(SrvClipRich *r, CliprdrServerContext *ctx, UINT32 ch
         srv_log("clipboard from-client-files %u", r->from.n);
         r->from_index = 0;
         r->from_pos = 0;
-        return ask_range(r, ctx);
+        unlock_client(r, ctx); /* a copy before, not fetched to its end */
+        UINT rc = lock_client(r, ctx);
+        return rc != CHANNEL_RC_OK ? rc : ask_range(r, ctx);
     }
     ClipImage img;
     if (!clip_image_from_dib(data, len, &img, &err)) {
@@ -310,7 +340,7 @@ UINT srv_clip_rich_contents_response(SrvClipRich *r, CliprdrServerContext *ctx,
     if (resp->common.msgFlags != CB_RESPONSE_OK || resp->cbRequested == 0) {
         srv_log("clipboard from-client-file-failed %s", r->from.files[r->from_index].name);
         r->from_index = r->from.n;
-        return CHANNEL_RC_OK;
+        return unlock_client(r, ctx);
     }
     g_checksum_update(r->sum, resp->requestedData, resp->cbRequested);
     r->from_pos += resp->cbRequested;

@@ -1,7 +1,7 @@
 /* unit-session: the session base (client/session/session.c) with a fake
  * protocol, no server: the one input queue both protocols read, the stop flag
  * and the wake-up, the session thread and its CLOSED event, and teardown
- * (session_destroy after CLOSED, session_destroy_later of a live session). */
+ * (session_destroy after CLOSED). */
 #include "session/session_priv.h"
 
 #include "common/error.h"
@@ -11,10 +11,6 @@
 
 /* The fake protocol's state, owned by the test (the session's @priv). */
 typedef struct {
-    GMutex lock;
-    GCond cond;
-    bool hold;              /* after the stop, wait for @released before ending */
-    bool released;
     GError *fail;           /* run ends at once with this error */
     GAsyncQueue *seen;      /* SessionInput* the session thread took */
     gint finished;          /* atomic: finish ran */
@@ -42,10 +38,6 @@ static GError *fake_run(Session *s)
         while ((in = session_input_pop(s)))
             g_async_queue_push(f->seen, in);
     }
-    g_mutex_lock(&f->lock);
-    while (f->hold && !f->released)
-        g_cond_wait(&f->cond, &f->lock);
-    g_mutex_unlock(&f->lock);
     return NULL;
 }
 
@@ -79,8 +71,6 @@ static void fake_notify(void *data)
 static Fake *fake_new(void)
 {
     Fake *f = g_new0(Fake, 1);
-    g_mutex_init(&f->lock);
-    g_cond_init(&f->cond);
     f->seen = g_async_queue_new_full((GDestroyNotify)session_input_free);
     return f;
 }
@@ -89,17 +79,7 @@ static void fake_free(Fake *f)
 {
     g_async_queue_unref(f->seen);
     g_clear_error(&f->fail);
-    g_cond_clear(&f->cond);
-    g_mutex_clear(&f->lock);
     g_free(f);
-}
-
-static void fake_release(Fake *f)
-{
-    g_mutex_lock(&f->lock);
-    f->released = true;
-    g_cond_signal(&f->cond);
-    g_mutex_unlock(&f->lock);
 }
 
 /* The next event, waiting up to 5 s for it. */
@@ -113,14 +93,6 @@ static SessionEvent *next_event(Session *s)
     return ev;
 }
 
-/* Wait up to 5 s for @flag. */
-static void wait_flag(gint *flag)
-{
-    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    while (!g_atomic_int_get(flag) && g_get_monotonic_time() < deadline)
-        g_usleep(1000);
-    g_assert_true(g_atomic_int_get(flag));
-}
 
 /* The main thread's inputs arrive in order, as they were given, and wake. */
 static void test_input_queue(void)
@@ -134,6 +106,7 @@ static void test_input_queue(void)
     session_clipboard(s, clip);
     clip[0] = 'X'; /* the session took a copy */
     session_resize(s, 800, 600, 140);
+    session_clip_cancel(s);
     char *program = g_strdup("notepad");
     session_input_push(s, &(SessionInput){.type = SESSION_INPUT_PROTOCOL, .id = 7,
                                           .text = program});
@@ -162,6 +135,9 @@ static void test_input_queue(void)
     g_assert_cmpint(in->w, ==, 800);
     g_assert_cmpint(in->h, ==, 600);
     g_assert_cmpint(in->scale, ==, 140);
+    session_input_free(in);
+    in = session_input_pop(s);
+    g_assert_cmpint(in->type, ==, SESSION_INPUT_CLIP_CANCEL);
     session_input_free(in);
     in = session_input_pop(s);
     g_assert_cmpint(in->type, ==, SESSION_INPUT_PROTOCOL);
@@ -228,7 +204,6 @@ static void test_run_and_close(void)
     g_assert_true(f->finish_thread == g_thread_self());
     session_disconnect_start(NULL);
     session_destroy(NULL);
-    session_destroy_later(NULL);
     fake_free(f);
 }
 
@@ -247,59 +222,6 @@ static void test_run_error(void)
     fake_free(f);
 }
 
-/* session_destroy_later of a live session returns while its thread still
- * runs; the thread frees the session when it ends, and notifies no more. */
-static void test_destroy_later_live(void)
-{
-    Fake *f = fake_new();
-    f->hold = true;
-    Session *s = session_alloc(&fake_impl, f, fake_notify, f);
-    g_assert_true(session_connect(s, NULL));
-    SessionEvent *ev = next_event(s);
-    g_assert_cmpint(ev->type, ==, SESSION_EV_CONNECTED);
-    session_event_free(ev);
-    session_key(s, 0x1e, 'a', true);
-    session_input_free(g_async_queue_timeout_pop(f->seen, 5 * G_USEC_PER_SEC));
-    int notified = g_atomic_int_get(&f->notified);
-
-    session_destroy_later(s); /* the thread is held: this must not wait for it */
-    g_assert_false(g_atomic_int_get(&f->finished));
-    fake_release(f);
-    wait_flag(&f->finished);
-    g_assert_true(f->finish_thread != g_thread_self());
-    g_assert_cmpint(g_atomic_int_get(&f->notified), ==, notified); /* no CLOSED notify */
-    fake_free(f); /* the thread touches no more of it after finish */
-}
-
-/* Once the thread has ended, session_destroy_later frees at once, here. */
-static void test_destroy_later_closed(void)
-{
-    Fake *f = fake_new();
-    Session *s = session_alloc(&fake_impl, f, NULL, NULL);
-    g_assert_true(session_connect(s, NULL));
-    session_disconnect_start(s);
-    bool closed = false;
-    while (!closed) {
-        SessionEvent *ev = next_event(s);
-        closed = ev->type == SESSION_EV_CLOSED;
-        session_event_free(ev);
-    }
-    /* CLOSED is posted just before the thread marks its end. */
-    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    bool ended = false;
-    while (!ended && g_get_monotonic_time() < deadline) {
-        g_mutex_lock(&s->lock);
-        ended = s->ended;
-        g_mutex_unlock(&s->lock);
-        g_usleep(1000);
-    }
-    g_assert_true(ended);
-    session_destroy_later(s);
-    g_assert_true(g_atomic_int_get(&f->finished));
-    g_assert_true(f->finish_thread == g_thread_self());
-    fake_free(f);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -307,7 +229,5 @@ int main(int argc, char **argv)
     g_test_add_func("/session/no-resize", test_no_resize);
     g_test_add_func("/session/run-and-close", test_run_and_close);
     g_test_add_func("/session/run-error", test_run_error);
-    g_test_add_func("/session/destroy-later-live", test_destroy_later_live);
-    g_test_add_func("/session/destroy-later-closed", test_destroy_later_closed);
     return g_test_run();
 }

@@ -11,11 +11,18 @@
  *  - Files, server to host: its list is checked (clip_files.h), a staging
  *    folder made (clip_stage.h), each file fetched in RANGE chunks of
  *    CHUNK bytes, written under a partial name and renamed when complete;
- *    progress goes out as SESSION_EV_STATUS; once all is there the paths go
- *    to the host (SESSION_EV_CLIPBOARD_FILES). A new copy on either side
- *    cancels the fetch (the partial file and the folder are removed). A server that lies about a
+ *    progress goes out as SESSION_EV_CLIP_PROGRESS; once all is there the
+ *    paths go to the host (SESSION_EV_CLIPBOARD_FILES). The user (Escape,
+ *    session_clip_cancel) or a new copy on either side cancels the fetch:
+ *    the partial file and the folder are removed, and a server that can
+ *    lock its clipboard data (CB_CAN_LOCK_CLIPDATA) is told by the unlock
+ *    of the lock taken when the fetch began. A server that lies about a
  *    size, or sends a bad list, gets its copy refused with a log line; the
- *    session goes on. */
+ *    session goes on.
+ *  - A server's own lock on our files names the host's copy of that moment:
+ *    its requests under that lock are served while the host's copy is still
+ *    the same, and refused (CB_RESPONSE_FAIL) once the host copied
+ *    something else, never answered with another copy's bytes. */
 #include "common/log.h"
 #include "session/clip_files.h"
 #include "session/clip_image.h"
@@ -39,6 +46,7 @@
 
 static void clear_local(Rdp *r)
 {
+    r->clip_local_gen++; /* the server's locks on the copy before no longer hold */
     /* A new copy on the host ends the fetch of the server's files. */
     rdp_clip_rich_cancel(r, "the host copied something else");
     g_clear_pointer(&r->clip_local_png, g_bytes_unref);
@@ -49,6 +57,19 @@ static void clear_local(Rdp *r)
     r->clip_src_fd = -1;
 }
 
+/* The server may let go of the data we locked for the fetch. */
+static void unlock_server(Rdp *r)
+{
+    if (!r->clip_lock_id)
+        return;
+    if (r->clip && r->clip_ready) {
+        CLIPRDR_UNLOCK_CLIPBOARD_DATA u = {.common.msgType = CB_UNLOCK_CLIPDATA,
+                                           .clipDataId = r->clip_lock_id};
+        r->clip->ClientUnlockClipboardData(r->clip, &u);
+    }
+    r->clip_lock_id = 0;
+}
+
 void rdp_clip_rich_cancel(Rdp *r, const char *why)
 {
     if (!r->clip_stage)
@@ -57,16 +78,36 @@ void rdp_clip_rich_cancel(Rdp *r, const char *why)
         vd_warn("clipboard: the server's files are not copied: %s", why);
     clip_stage_destroy(r->clip_stage);
     r->clip_stage = NULL;
-    session_post(r->s, SESSION_EV_STATUS, 0, 0, NULL, NULL);
+    unlock_server(r);
+    session_post(r->s, SESSION_EV_CLIP_PROGRESS, 0, 0, NULL, NULL);
+}
+
+void rdp_clip_rich_user_cancel(Rdp *r)
+{
+    if (!r->clip_stage)
+        return;
+    uint64_t done, total;
+    clip_stage_progress(r->clip_stage, &done, &total);
+    g_autofree char *d = g_format_size(done), *t = g_format_size(total);
+    vd_info("clipboard: the copy of the server's files was cancelled at %s of %s; its partial "
+            "files are removed", d, t);
+    rdp_clip_rich_cancel(r, NULL);
+}
+
+void rdp_clip_rich_server_caps(Rdp *r, UINT32 flags)
+{
+    r->clip_can_lock = (flags & CB_CAN_LOCK_CLIPDATA) != 0;
 }
 
 void rdp_clip_rich_finish(Rdp *r)
 {
-    clip_stage_destroy(r->clip_stage); /* first: no status event after the end */
+    clip_stage_destroy(r->clip_stage); /* first: no progress event after the end */
     r->clip_stage = NULL;
+    r->clip_lock_id = 0; /* the channel is gone, and the lock with it */
     clear_local(r);
     clip_stage_destroy(r->clip_done);
     r->clip_done = NULL;
+    g_clear_pointer(&r->clip_server_locks, g_hash_table_unref);
 }
 
 bool rdp_clip_rich_has_local(Rdp *r)
@@ -152,6 +193,13 @@ static UINT server_file_request(CliprdrClientContext *clip,
         .streamId = req->streamId};
     g_autofree uint8_t *buf = NULL;
     uint8_t size[8]; /* a CB_FILECONTENTS_SIZE answer: 64 bits, little-endian */
+    gpointer gen = NULL;
+    if (req->haveClipDataId &&
+        (!r->clip_server_locks ||
+         !g_hash_table_lookup_extended(r->clip_server_locks, GUINT_TO_POINTER(req->clipDataId),
+                                       NULL, &gen) ||
+         GPOINTER_TO_UINT(gen) != r->clip_local_gen))
+        goto send; /* a copy the host has replaced since, or no lock of the server's */
     if (req->listIndex >= r->clip_local_files.n ||
         r->clip_local_files.files[req->listIndex].is_dir)
         goto send;
@@ -211,6 +259,8 @@ static UINT ask_range(Rdp *r)
         .nPositionLow = (UINT32)pos,
         .nPositionHigh = (UINT32)(pos >> 32),
         .cbRequested = (UINT32)MIN((uint64_t)CHUNK, clip_stage_missing(r->clip_stage)),
+        .haveClipDataId = r->clip_lock_id != 0,
+        .clipDataId = r->clip_lock_id,
     };
     r->clip_asked = req.cbRequested;
     return r->clip->ClientFileContentsRequest(r->clip, &req);
@@ -225,10 +275,13 @@ static void post_progress(Rdp *r, bool force)
     uint64_t done, total;
     clip_stage_progress(r->clip_stage, &done, &total);
     g_autofree char *d = g_format_size(done), *t = g_format_size(total);
-    session_post(r->s, SESSION_EV_STATUS, 0, 0,
-                 g_strdup_printf("copying %u files from the server: %s of %s (a new copy "
-                                 "cancels)",
-                                 clip_stage_list(r->clip_stage)->n, d, t),
+    const ClipFileList *l = clip_stage_list(r->clip_stage);
+    guint n = 0;
+    for (guint i = 0; i < l->n; i++)
+        n += !l->files[i].is_dir;
+    session_post(r->s, SESSION_EV_CLIP_PROGRESS, 0, 0,
+                 g_strdup_printf("copying %u file%s from the server: %s of %s (Esc cancels)", n,
+                                 n == 1 ? "" : "s", d, t),
                  NULL);
 }
 
@@ -245,7 +298,8 @@ static UINT request_next(Rdp *r)
         clip_stage_destroy(r->clip_done); /* the copy before: its paste is over */
         r->clip_done = r->clip_stage;
         r->clip_stage = NULL;
-        session_post(r->s, SESSION_EV_STATUS, 0, 0, NULL, NULL);
+        unlock_server(r);
+        session_post(r->s, SESSION_EV_CLIP_PROGRESS, 0, 0, NULL, NULL);
         session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_FILES, NULL, paths);
         return CHANNEL_RC_OK;
     }
@@ -259,7 +313,9 @@ static UINT request_next(Rdp *r)
                                              .streamId = ++r->clip_stream,
                                              .listIndex = r->clip_stage_index,
                                              .dwFlags = FILECONTENTS_SIZE,
-                                             .cbRequested = 8};
+                                             .cbRequested = 8,
+                                             .haveClipDataId = r->clip_lock_id != 0,
+                                             .clipDataId = r->clip_lock_id};
         r->clip_asked = 0;
         return r->clip->ClientFileContentsRequest(r->clip, &req);
     }
@@ -360,6 +416,13 @@ void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
             return;
         }
         r->clip_stage_index = 0;
+        if (r->clip_can_lock) {
+            /* Ask the server to keep this copy's data until we unlock it. */
+            r->clip_lock_id = ++r->clip_lock_seq ? r->clip_lock_seq : ++r->clip_lock_seq;
+            CLIPRDR_LOCK_CLIPBOARD_DATA lock = {.common.msgType = CB_LOCK_CLIPDATA,
+                                                .clipDataId = r->clip_lock_id};
+            r->clip->ClientLockClipboardData(r->clip, &lock);
+        }
         post_progress(r, true);
         request_next(r);
         return;
@@ -381,8 +444,31 @@ void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
     session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_PNG, g_bytes_new_take(png, n), NULL);
 }
 
+/* The server locks our copy of now, or lets go of a lock (see the top). */
+static UINT server_lock(CliprdrClientContext *clip, const CLIPRDR_LOCK_CLIPBOARD_DATA *lock)
+{
+    Rdp *r = clip->custom;
+    if (!r->clip_server_locks)
+        r->clip_server_locks = g_hash_table_new(NULL, NULL);
+    if (g_hash_table_size(r->clip_server_locks) < 64) /* a server's, bounded */
+        g_hash_table_insert(r->clip_server_locks, GUINT_TO_POINTER(lock->clipDataId),
+                            GUINT_TO_POINTER(r->clip_local_gen));
+    return CHANNEL_RC_OK;
+}
+
+static UINT server_unlock(CliprdrClientContext *clip, const CLIPRDR_UNLOCK_CLIPBOARD_DATA *lock)
+{
+    Rdp *r = clip->custom;
+    if (r->clip_server_locks)
+        g_hash_table_remove(r->clip_server_locks, GUINT_TO_POINTER(lock->clipDataId));
+    return CHANNEL_RC_OK;
+}
+
 void rdp_clip_rich_connected(Rdp *r, CliprdrClientContext *clip)
 {
+    (void)r;
+    clip->ServerLockClipboardData = server_lock;
+    clip->ServerUnlockClipboardData = server_unlock;
     clip->ServerFileContentsRequest = server_file_request;
     clip->ServerFileContentsResponse = server_file_response;
 }

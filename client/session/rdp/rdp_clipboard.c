@@ -35,7 +35,7 @@ static UINT clip_monitor_ready(CliprdrClientContext *clip, const CLIPRDR_MONITOR
         .version = CB_CAPS_VERSION_2,
         /* Files by their contents (no paths on the host's disk to share). */
         .generalFlags = CB_USE_LONG_FORMAT_NAMES | CB_STREAM_FILECLIP_ENABLED |
-                        CB_FILECLIP_NO_FILE_PATHS,
+                        CB_FILECLIP_NO_FILE_PATHS | CB_CAN_LOCK_CLIPDATA,
     };
     CLIPRDR_CAPABILITIES caps = {.cCapabilitiesSets = 1,
                                  .capabilitySets = (CLIPRDR_CAPABILITY_SET *)&general};
@@ -48,8 +48,12 @@ static UINT clip_monitor_ready(CliprdrClientContext *clip, const CLIPRDR_MONITOR
 
 static UINT clip_server_caps(CliprdrClientContext *clip, const CLIPRDR_CAPABILITIES *caps)
 {
-    (void)clip;
-    (void)caps;
+    Rdp *r = clip->custom;
+    /* FreeRDP hands on the general set only, as the first. */
+    const CLIPRDR_CAPABILITY_SET *set = caps->cCapabilitiesSets ? caps->capabilitySets : NULL;
+    if (set && set->capabilitySetType == CB_CAPSTYPE_GENERAL &&
+        set->capabilitySetLength >= CB_CAPSTYPE_GENERAL_LEN)
+        rdp_clip_rich_server_caps(r, ((const CLIPRDR_GENERAL_CAPABILITY_SET *)set)->generalFlags);
     return CHANNEL_RC_OK;
 }
 

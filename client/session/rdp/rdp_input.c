@@ -67,6 +67,9 @@ static void send_input(Rdp *r, SessionInput *in)
         rdp_clip_rich_set_files(r, g_steal_pointer(&in->paths));
         rdp_clipboard_offer_rich(r);
         break;
+    case SESSION_INPUT_CLIP_CANCEL:
+        rdp_clip_rich_user_cancel(r);
+        break;
     case SESSION_INPUT_RESIZE:
         rdp_display_request(r, in->w, in->h, in->scale);
         break;

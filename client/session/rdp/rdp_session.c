@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/nla_crypto.h"
 #include "common/paths.h"
 #include "session/rdp/rdp_probe.h"
 
@@ -19,7 +20,6 @@
 #include <freerdp/locale/keyboard.h>
 #include <freerdp/primitives.h>
 #include <freerdp/settings.h>
-#include <openssl/provider.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
@@ -424,40 +424,6 @@ static const SessionImpl rdp_impl = {
     .finish = rdp_finish,
 };
 
-/* NLA authenticates with NTLM, which needs MD4 and RC4. OpenSSL 3 keeps
- * both in its legacy provider, which it does not load unless its system
- * configuration says so (Debian's does not). WinPR loads it when the first
- * connection starts, after FreeRDP has already checked, warned "NTLM support
- * not available" and decided what it can offer; and whether a library
- * initialises OpenSSL behind our back is not ours to rely on. So vmdesk loads
- * it for itself, in its own process, before the first client exists: the
- * legacy provider for MD4 and RC4 and the default one beside it (OpenSSL
- * loads the default provider implicitly only while no provider was loaded
- * explicitly). No system file is read or changed for this. */
-static OSSL_PROVIDER *nla_default, *nla_legacy;
-
-/* At exit, before OpenSSL's own clean-up (atexit runs last registered
- * first): the providers go back as they came, nothing is left behind. */
-static void unload_nla_crypto(void)
-{
-    if (nla_legacy)
-        OSSL_PROVIDER_unload(nla_legacy);
-    if (nla_default)
-        OSSL_PROVIDER_unload(nla_default);
-    nla_legacy = nla_default = NULL;
-}
-
-static void load_nla_crypto(void)
-{
-    if (!(nla_default = OSSL_PROVIDER_load(NULL, "default")))
-        vd_warn("OpenSSL's default provider does not load: RDP connections may fail");
-    if (!(nla_legacy = OSSL_PROVIDER_load(NULL, "legacy")))
-        vd_warn("OpenSSL's legacy provider (MD4, RC4) does not load: RDP servers that ask for "
-                "network level authentication (NLA) will refuse the connection; is libssl3's "
-                "ossl-modules/legacy.so installed?");
-    atexit(unload_nla_crypto);
-}
-
 /* Once per process, before the first client: OpenSSL's providers for NLA,
  * FreeRDP's pixel routines, and FreeRDP's log (WLog, to stdout) to errors
  * only, unless VMDESK_DEBUG. */
@@ -465,7 +431,9 @@ static void rdp_process_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
-        load_nla_crypto();
+        g_autoptr(GError) err = NULL;
+        if (!nla_crypto_load(&err))
+            vd_warn("%s", err->message);
         /* Left to itself, FreeRDP 3 times its generic and its CPU-optimised
          * (SSE/AVX/NEON) colour conversions against each other before the
          * first picture: 150 ms of CPU each, over a second on a busy host.

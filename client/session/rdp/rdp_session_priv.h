@@ -88,6 +88,11 @@ struct Rdp {
     uint64_t clip_stage_pos;
     UINT32 clip_stream, clip_asked; /* the last contents request (0 asked: a size) */
     gint64 clip_progress_at;
+    bool clip_can_lock;        /* the server locks file data on request (CB_CAN_LOCK_CLIPDATA) */
+    UINT32 clip_lock_id;       /* the lock of the copy being fetched; 0: none */
+    UINT32 clip_lock_seq;
+    guint clip_local_gen;      /* counts the host's copies we offered */
+    GHashTable *clip_server_locks; /* the server's clipDataId -> clip_local_gen it locked */
     /* input (rdp_input.c) */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
@@ -159,6 +164,10 @@ UINT32 rdp_clip_rich_choose(Rdp *r, const CLIPRDR_FORMAT_LIST *list);
 void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len);
 /* Stop fetching the server's files (@why logged; NULL: quietly). */
 void rdp_clip_rich_cancel(Rdp *r, const char *why);
+/* The user stopped the copy of the server's files (session_clip_cancel). */
+void rdp_clip_rich_user_cancel(Rdp *r);
+/* The server's clipboard capabilities (its general flags). */
+void rdp_clip_rich_server_caps(Rdp *r, UINT32 flags);
 void rdp_clip_rich_finish(Rdp *r);
 
 /* --- rdp_display.c --- */
