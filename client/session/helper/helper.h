@@ -47,7 +47,12 @@ void helper_config_clear(HelperConfig *c);
  * @error when it must not go on. Main thread, before any other thread. */
 bool helper_begin(HelperConfig *config, GError **error);
 
-/* Relay the local session @s (created with fb_shared, connected) over the
+/* The notify hook (session_alloc's) of the helper's local session: wakes
+ * helper_serve. Valid after helper_begin. */
+void helper_session_notify(void *unused);
+
+/* Relay the local session @s (created with fb_shared and
+ * helper_session_notify, connected) over the
  * channel until the window closes it or the session ends; destroys @s.
  * Returns the process's exit status. */
 int helper_serve(Session *s);

@@ -54,6 +54,9 @@ static bool read_config(HelperConfig *config, GError **error)
     return ok;
 }
 
+/* Written by the local session's notify hook, read by helper_serve. */
+static int wake_fd = -1;
+
 bool helper_begin(HelperConfig *config, GError **error)
 {
     memset(config, 0, sizeof(*config));
@@ -66,6 +69,13 @@ bool helper_begin(HelperConfig *config, GError **error)
     }
     fcntl(HELPER_FD_CHANNEL, F_SETFD, FD_CLOEXEC);
     fcntl(HELPER_FD_SERVER, F_SETFD, FD_CLOEXEC);
+    /* Before the session exists: its notify hook (helper_session_notify) is
+     * fixed when it is made and may run on its thread at once. */
+    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "eventfd: %s", g_strerror(errno));
+        return false;
+    }
     /* Never outlive the window's session thread that started it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) {
@@ -95,7 +105,6 @@ bool helper_begin(HelperConfig *config, GError **error)
 
 typedef struct {
     Session *s;
-    int notify_fd;         /* eventfd the session's notify writes */
     unsigned sent_generation;
     bool sent_fb;
     GByteArray *buf;
@@ -222,28 +231,21 @@ static void relay_input(Relay *r, const HelperMsg *m)
     }
 }
 
-static void on_event(void *data)
+void helper_session_notify(void *unused)
 {
-    Relay *r = data;
+    (void)unused;
     uint64_t one = 1;
-    if (write(r->notify_fd, &one, sizeof(one)) < 0)
+    if (write(wake_fd, &one, sizeof(one)) < 0)
         vd_debug("helper eventfd: %s", g_strerror(errno));
 }
 
 int helper_serve(Session *s)
 {
     Relay r = {.s = s, .buf = g_byte_array_new()};
-    r.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    /* The notify hook is read under the session's lock. */
-    g_mutex_lock(&s->lock);
-    s->notify = on_event;
-    s->notify_data = &r;
-    g_mutex_unlock(&s->lock);
-    on_event(&r); /* events queued before the hook */
     bool running = true;
     while (running) {
         struct pollfd p[2] = {{.fd = HELPER_FD_CHANNEL, .events = POLLIN},
-                              {.fd = r.notify_fd, .events = POLLIN}};
+                              {.fd = wake_fd, .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -251,7 +253,7 @@ int helper_serve(Session *s)
         }
         if (p[1].revents & POLLIN) {
             uint64_t n;
-            if (read(r.notify_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+            if (read(wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
                 break;
             SessionEvent *ev;
             while (running && (ev = session_next_event(s))) {
@@ -275,7 +277,8 @@ int helper_serve(Session *s)
     }
     session_disconnect_start(s);
     session_destroy(s);
-    close(r.notify_fd);
+    close(wake_fd);
+    wake_fd = -1;
     g_byte_array_unref(r.buf);
     return 0;
 }

@@ -15,7 +15,8 @@ int vnc_helper_main(void)
         helper_config_clear(&cfg);
         return 1;
     }
-    Session *s = vnc_session_create_local(cfg.where, cfg.password, HELPER_FD_SERVER);
+    Session *s = vnc_session_create_local(cfg.where, cfg.password, HELPER_FD_SERVER,
+                                          helper_session_notify, NULL);
     helper_config_clear(&cfg);
     if (!session_connect(s, &err)) {
         vd_err("VNC session helper: %s", err->message);

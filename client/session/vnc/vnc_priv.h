@@ -11,8 +11,10 @@ char *vnc_target_where(const VncTarget *t);
 /* libvncclient in this process (the helper) on @fd, a connected socket
  * (taken), with @password (copied; may be NULL); @where names the server in
  * messages. The framebuffer lives in a sealed memfd the library draws into.
- * Not connected yet (session_connect); no notify (helper_serve sets it). */
-Session *vnc_session_create_local(const char *where, const char *password, int fd);
+ * Not connected yet (session_connect); @notify as session_alloc's
+ * (helper_session_notify in the helper). */
+Session *vnc_session_create_local(const char *where, const char *password, int fd,
+                                  SessionNotifyFunc notify, void *data);
 
 /* Connect to @target (unix socket, or TCP with a 10 s timeout): the socket,
  * or -1 with @error ("nothing accepts VNC connections at ..." when nothing

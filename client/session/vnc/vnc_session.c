@@ -383,7 +383,8 @@ static void vnc_target_copy(VncTarget *to, const VncTarget *from)
     to->password = g_strdup(from->password);
 }
 
-Session *vnc_session_create_local(const char *where, const char *password, int fd)
+Session *vnc_session_create_local(const char *where, const char *password, int fd,
+                                  SessionNotifyFunc notify, void *data)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
@@ -395,7 +396,7 @@ Session *vnc_session_create_local(const char *where, const char *password, int f
     v->password = g_strdup(password);
     v->where = g_strdup(where);
     v->fd = fd;
-    Session *s = session_alloc(&vnc_impl, v, NULL, NULL);
+    Session *s = session_alloc(&vnc_impl, v, notify, data);
     s->fb_shared = true;
     return s;
 }
