@@ -4,7 +4,10 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "common/size.h"
+#include "qemu/accel.h"
 #include "qemu/qmp_cmd.h"
+#include "storage/vm_media.h"
+#include "vm/vm_create.h"
 #include "vm/vm_control.h"
 #include "vm/vm_state.h"
 #include "vm/vm_store.h"
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SCREEN_FILE "screen.png"
 #define SCREENDUMP_TIMEOUT_MS 5000
@@ -281,4 +285,99 @@ char *mgr_ops_describe_delete(const char *name)
     if (cfg && cfg->iso)
         g_string_append_printf(s, " The CD image %s stays.", cfg->iso);
     return g_string_free(s, FALSE);
+}
+
+/* --- a new VM --- */
+
+void mgr_new_vm_spec_free(MgrNewVmSpec *spec)
+{
+    if (!spec)
+        return;
+    g_free(spec->name);
+    g_free(spec->os);
+    g_free(spec->iso);
+    g_free(spec);
+}
+
+void mgr_ops_host_limits(guint *memory_gib, guint *cpus)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    guint64 bytes = pages > 0 && page > 0 ? (guint64)pages * (guint64)page : 4ull << 30;
+    *memory_gib = MAX(1, (guint)(bytes >> 30));
+    *cpus = MAX(1, g_get_num_processors());
+}
+
+static bool create_vm(const MgrNewVmSpec *spec, GError **error)
+{
+    if (!vd_name_validate(spec->name, error))
+        return false;
+    if (vm_store_exists(spec->name)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS, "a VM named \"%s\" exists already",
+                    spec->name);
+        return false;
+    }
+    g_autofree char *iso = spec->iso ? g_canonicalize_filename(spec->iso, NULL) : NULL;
+    if (iso && !vm_media_check_iso(iso, error))
+        return false;
+    g_autoptr(VmConfig) cfg = vm_config_new(spec->name);
+    bool windows = !g_strcmp0(spec->os, "windows");
+    g_autofree char *os = g_strdup_printf("os=%s", spec->os);
+    g_autofree char *mem = g_strdup_printf("memory=%uG", spec->memory_gib);
+    g_autofree char *cpus = g_strdup_printf("cpus=%u", spec->cpus);
+    g_autofree char *cd = iso ? g_strdup_printf("iso=%s", iso) : NULL;
+    const char *sets[] = {os, mem, cpus, "firmware=uefi", windows ? "tpm=on" : NULL,
+                          windows ? "secure-boot=on" : NULL, cd};
+    for (size_t i = 0; i < G_N_ELEMENTS(sets); i++)
+        if (sets[i] && !vm_config_set(cfg, sets[i], false, NULL, error))
+            return false;
+    VmCreateOptions opts = {.disk_size = (guint64)spec->disk_gib << 30};
+    return vm_create(cfg, &opts, error);
+}
+
+static void create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    GError *err = NULL;
+    if (create_vm(data, &err))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, err);
+}
+
+void mgr_ops_create_async(MgrNewVmSpec *spec, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    g_task_set_task_data(task, spec, (GDestroyNotify)mgr_new_vm_spec_free);
+    g_task_run_in_thread(task, create_thread);
+}
+
+bool mgr_ops_create_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void accel_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    AccelKvmProbe p = {0};
+    accel_probe_kvm(g_getenv("VMDESK_QEMU"), true, &p);
+    char *text = p.usable
+                     ? g_strdup("KVM works here: the VM runs at nearly the host's speed.")
+                     : g_strdup_printf("KVM does not work here (%s): the VM runs with software "
+                                       "emulation (TCG), which is several times slower. Fine "
+                                       "for light work; an installation takes long.",
+                                       p.reason ? p.reason : "no reason given");
+    accel_kvm_probe_clear(&p);
+    g_task_return_pointer(task, text, g_free);
+}
+
+void mgr_ops_accel_text_async(GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    g_task_run_in_thread(task, accel_thread);
+}
+
+char *mgr_ops_accel_text_finish(GAsyncResult *res)
+{
+    return g_task_propagate_pointer(G_TASK(res), NULL);
 }

@@ -65,4 +65,36 @@ char *mgr_ops_describe_delete(const char *name);
  * one beside the manager's own executable, else "vmdesk" from PATH. */
 char *mgr_ops_vmdesk_path(void);
 
+
+/* --- a new VM --- */
+
+typedef struct {
+    char *name;
+    char *os;          /* "linux", "windows", "other" */
+    char *iso;         /* the installer CD image, or NULL */
+    guint memory_gib;
+    guint cpus;
+    guint disk_gib;
+} MgrNewVmSpec;
+
+void mgr_new_vm_spec_free(MgrNewVmSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MgrNewVmSpec, mgr_new_vm_spec_free)
+
+/* What this host allows: its memory in GiB and its processors. */
+void mgr_ops_host_limits(guint *memory_gib, guint *cpus);
+
+/* Create the VM of @spec (ownership taken) in a worker thread, as `vmdesk
+ * create` does: the name and the CD image are checked, and the free space,
+ * before anything is written; on failure nothing is left. Windows gets UEFI
+ * with Secure Boot and a TPM. */
+void mgr_ops_create_async(MgrNewVmSpec *spec, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer data);
+bool mgr_ops_create_finish(GAsyncResult *res, GError **error);
+
+/* What the accelerator will be, said plainly (probes KVM: up to a few
+ * seconds, in a worker thread). */
+void mgr_ops_accel_text_async(GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer data);
+char *mgr_ops_accel_text_finish(GAsyncResult *res);
+
 G_END_DECLS

@@ -3,7 +3,7 @@
 struct _MgrVmCard {
     GtkBox parent;
     MgrVm *vm;
-    GtkStack *screen_stack;
+    GtkWidget *placeholder;
     GtkPicture *screen;
     GtkLabel *name_label, *state_label, *accel_label, *reason_label;
     GtkSpinner *spinner;
@@ -46,7 +46,9 @@ static void update(MgrVmCard *card)
 
     GdkTexture *t = mgr_vm_get_screen(vm);
     gtk_picture_set_paintable(card->screen, GDK_PAINTABLE(t));
-    gtk_stack_set_visible_child_name(card->screen_stack, t ? "picture" : "none");
+    /* Only the one shown is visible, to accessibility too. */
+    gtk_widget_set_visible(GTK_WIDGET(card->screen), t != NULL);
+    gtk_widget_set_visible(card->placeholder, t == NULL);
 }
 
 static void on_notify(GObject *obj, GParamSpec *pspec, gpointer data)
@@ -69,7 +71,7 @@ static void mgr_vm_card_class_init(MgrVmCardClass *klass)
     G_OBJECT_CLASS(klass)->dispose = mgr_vm_card_dispose;
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/vmdesk/Manager/mgr_vm_card.ui");
-    gtk_widget_class_bind_template_child(wc, MgrVmCard, screen_stack);
+    gtk_widget_class_bind_template_child(wc, MgrVmCard, placeholder);
     gtk_widget_class_bind_template_child(wc, MgrVmCard, screen);
     gtk_widget_class_bind_template_child(wc, MgrVmCard, name_label);
     gtk_widget_class_bind_template_child(wc, MgrVmCard, state_label);

@@ -1,5 +1,6 @@
 #include "manager/mgr_window.h"
 
+#include "manager/mgr_new_vm.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_vm_card.h"
 
@@ -168,6 +169,11 @@ static void act_delete(GtkWidget *w, const char *action, GVariant *param)
     gtk_window_present(GTK_WINDOW(d));
 }
 
+static void act_new_vm(GtkWidget *w, const char *action, GVariant *param)
+{
+    gtk_window_present(GTK_WINDOW(mgr_new_vm_new(GTK_WINDOW(w))));
+}
+
 /* --- the grid --- */
 
 static GtkWidget *create_card(gpointer item, gpointer data)
@@ -203,6 +209,7 @@ static void mgr_window_class_init(MgrWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, MgrWindow, toasts);
     gtk_widget_class_bind_template_child(wc, MgrWindow, stack);
     gtk_widget_class_bind_template_child(wc, MgrWindow, grid);
+    gtk_widget_class_install_action(wc, "win.new-vm", NULL, act_new_vm);
     gtk_widget_class_install_action(wc, "win.start", "s", act_start);
     gtk_widget_class_install_action(wc, "win.open", "s", act_open);
     gtk_widget_class_install_action(wc, "win.pause", "s", act_pause);

@@ -1,0 +1,439 @@
+#!/usr/bin/python3
+"""vmdesk-manager end to end: the real GTK 4 program on an Xvfb, driven through
+AT-SPI (pyatspi) inside the session bus of dbus-run-session, against real QEMU
+running the test guest in a private vmdesk home.
+
+Covers: both VMs listed with their state; Start really starts the VM (QEMU runs,
+vmdesk agrees) and the state label follows; the card's picture is the VM's real
+screen (compared with our own QMP screendump, and as drawn on the X screen);
+Open runs `vmdesk view NAME` (its window appears); Pause/Resume; Force off (the
+label follows, the window closes with its VM); Delete says what it deletes and
+removes the VM; a bad start is shown as a readable error.
+
+Run by ctest through `dbus-run-session -- /usr/bin/python3 test_manager.py`
+(Debian's python3: pyatspi and GdkPixbuf come from Debian packages).
+Environment: VMDESK_BIN, VMDESK_MANAGER_BIN, VMDESK_TEST_GUEST_DIR; with
+VMDESK_MANAGER_SCREENSHOT=PATH the grid with a running VM is saved there."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import gi
+
+gi.require_version("GdkPixbuf", "2.0")
+from gi.repository import GdkPixbuf  # noqa: E402
+import pyatspi  # noqa: E402
+
+VMDESK = os.environ["VMDESK_BIN"]
+MANAGER = os.environ["VMDESK_MANAGER_BIN"]
+GUEST = os.environ["VMDESK_TEST_GUEST_DIR"]
+SCALE = float(os.environ.get("VMDESK_TEST_TIME_SCALE", "1"))
+
+children = []
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def wait_for(what, fn, timeout):
+    deadline = time.monotonic() + timeout * SCALE
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            fail(f"timed out after {timeout * SCALE:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+# --- the private world ---------------------------------------------------------
+
+root = tempfile.mkdtemp(prefix="vmdesk-mgr-")
+env = dict(os.environ)
+env["XDG_DATA_HOME"] = os.path.join(root, "data")
+env["XDG_RUNTIME_DIR"] = os.path.join(root, "run")
+env["XDG_CONFIG_HOME"] = os.path.join(root, "config")
+env["XDG_CACHE_HOME"] = os.path.join(root, "cache")
+env["GSETTINGS_BACKEND"] = "memory"
+env["G_DEBUG"] = "fatal-criticals"     # a GTK or GLib critical fails the test
+env["GDK_BACKEND"] = "x11"
+env["GSK_RENDERER"] = "cairo"   # no GPU here; cairo draws the same pictures every run
+os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+
+
+def vmdesk(*args, check=True):
+    r = subprocess.run([VMDESK, *args], env=env, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        fail(f"vmdesk {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+    return r
+
+
+def show(name):
+    return json.loads(vmdesk("show", name, "--json").stdout)
+
+
+def start_x():
+    """Xvfb on a free display (-displayfd tells which), -noreset."""
+    rfd, wfd = os.pipe()
+    x = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-noreset", "-nolisten", "tcp",
+                          "-screen", "0", "1280x800x24"], pass_fds=[wfd],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children.append(x)
+    os.close(wfd)
+    num = b""
+    while not num.endswith(b"\n"):
+        chunk = os.read(rfd, 16)
+        if not chunk:
+            fail("Xvfb did not start")
+        num += chunk
+    os.close(rfd)
+    env["DISPLAY"] = ":" + num.decode().strip()
+    log(f"Xvfb on {env['DISPLAY']}")
+
+
+def create_guest(name):
+    vmdesk("create", name, "--os", "other", "--memory", "256M", "--cpus", "1", "--disk", "0",
+           "--kernel", os.path.join(GUEST, "vmlinux"), "--initrd",
+           os.path.join(GUEST, "initrd.img"), "--append", "console=tty0 console=ttyS0")
+
+
+# --- AT-SPI ----------------------------------------------------------------------
+
+
+def find_app():
+    for app in pyatspi.Registry.getDesktop(0):
+        if app is not None and app.name == "vmdesk-manager":
+            return app
+    return None
+
+
+def find_all(node, pred, out=None, depth=0):
+    out = [] if out is None else out
+    if node is None or depth > 60:
+        return out
+    try:
+        if pred(node):
+            out.append(node)
+        for child in node:
+            find_all(child, pred, out, depth + 1)
+    except Exception:  # a widget that went away while we walked
+        pass
+    return out
+
+
+def dump(node, depth=0):
+    """The accessible tree under @node, for the log of a failure."""
+    try:
+        states = ",".join(pyatspi.stateToString(st) for st in node.getState().getStates())
+        log("  " * depth + f"{node.getRoleName()} '{node.name}' ({states})")
+        for child in node:
+            dump(child, depth + 1)
+    except Exception as e:
+        log("  " * depth + f"(gone: {e})")
+
+
+def find(app, role, name):
+    hits = find_all(app, lambda n: n.getRole() == role and n.name == name)
+    return hits[0] if hits else None
+
+
+def showing(node):
+    """GTK 4.8 sets VISIBLE (not SHOWING) and leaves hidden widgets out."""
+    return node.getState().contains(pyatspi.STATE_VISIBLE)
+
+
+def click(app, name, role=pyatspi.ROLE_PUSH_BUTTON, timeout=20):
+    """Press the showing, enabled button @name through its Action interface."""
+    def ready():
+        b = [n for n in find_all(app, lambda n: n.getRole() == role and n.name == name)
+             if showing(n) and n.getState().contains(pyatspi.STATE_SENSITIVE)]
+        return b[0] if b else None
+    b = wait_for(f"button '{name}'", ready, timeout)
+    action = b.queryAction()
+    for i in range(action.nActions):
+        if action.getName(i) in ("click", "press", "activate"):
+            action.doAction(i)
+            break
+    else:
+        action.doAction(0)
+    log(f"clicked '{name}'")
+
+
+def card_labels(app, vm):
+    """The texts of the labels in @vm's card (name, state, accelerator, reason)."""
+    name = [n for n in find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and n.name == vm)
+            if showing(n)]
+    if not name:
+        return []
+    box = name[0].parent
+    return [n.name for n in find_all(box, lambda n: n.getRole() == pyatspi.ROLE_LABEL)
+            if showing(n)]
+
+
+def wait_state(app, vm, text, timeout):
+    wait_for(f"{vm} to show '{text}'", lambda: text in card_labels(app, vm), timeout)
+    log(f"{vm} shows '{text}': {card_labels(app, vm)}")
+
+
+# --- pictures ----------------------------------------------------------------------
+
+
+def qmp_screendump(name, path):
+    """Our own screendump through the VM's QMP socket (QEMU serves one client
+    at a time: retry while the manager holds it)."""
+    sock_path = os.path.join(env["XDG_RUNTIME_DIR"], "vmdesk", name, "qmp.sock")
+    for _ in range(50):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        try:
+            s.connect(sock_path)
+            f = s.makefile("rw")
+            json.loads(f.readline())  # greeting
+            for cmd in ({"execute": "qmp_capabilities"},
+                        {"execute": "screendump", "arguments": {"filename": path, "format": "png"}}):
+                f.write(json.dumps(cmd) + "\n")
+                f.flush()
+                while True:
+                    reply = json.loads(f.readline())
+                    if "return" in reply or "error" in reply:
+                        break
+                if "error" in reply:
+                    fail(f"QMP {cmd['execute']}: {reply['error']}")
+            return
+        except (OSError, ValueError):
+            time.sleep(0.2)
+        finally:
+            s.close()
+    fail("cannot reach the VM's QMP socket")
+
+
+def pixels(pb):
+    return pb.get_width(), pb.get_height(), pb.get_n_channels(), pb.get_rowstride(), \
+        pb.get_pixels()
+
+
+def same_fraction(a, b):
+    """The fraction of pixels (RGB) equal in the two pictures of one size."""
+    wa, ha, na, ra, pa = pixels(a)
+    wb, hb, nb, rb, pb_ = pixels(b)
+    if (wa, ha) != (wb, hb):
+        return 0.0
+    same = 0
+    for y in range(ha):
+        for x in range(0, wa, 2):  # every other column is plenty
+            ia, ib = y * ra + x * na, y * rb + x * nb
+            if pa[ia:ia + 3] == pb_[ib:ib + 3]:
+                same += 1
+    return same / (ha * ((wa + 1) // 2))
+
+
+def mean_diff(a, b):
+    """Mean absolute difference per channel of two pictures of one size."""
+    wa, ha, na, ra, pa = pixels(a)
+    _, _, nb, rb, pb_ = pixels(b)
+    total = 0
+    for y in range(ha):
+        for x in range(wa):
+            ia, ib = y * ra + x * na, y * rb + x * nb
+            total += sum(abs(pa[ia + c] - pb_[ib + c]) for c in range(3))
+    return total / (wa * ha * 3)
+
+
+def x_screenshot(path):
+    subprocess.run(["import", "-window", "root", path], env=env, check=True)
+
+
+# --- the test ------------------------------------------------------------------
+
+
+def main():
+    start_x()
+    create_guest("t1")
+    create_guest("t2")
+    vm_dir = os.path.join(env["XDG_DATA_HOME"], "vmdesk", "vms", "t1")
+
+    t0 = time.monotonic()
+    mgr = subprocess.Popen([MANAGER], env=env)
+    children.append(mgr)
+    app = wait_for("the manager on the accessibility bus", find_app, 60)
+    wait_for("the two VMs", lambda: card_labels(app, "t1") and card_labels(app, "t2"), 30)
+    log(f"manager up with both VMs in {time.monotonic() - t0:.1f} s")
+    wait_state(app, "t1", "Stopped", 10)
+    wait_state(app, "t2", "Stopped", 10)
+
+    # A VM created while the manager runs appears by itself.
+    create_guest("t3")
+    wait_for("t3 to appear", lambda: card_labels(app, "t3"), 20)
+
+    # A start that fails is shown as a readable error: t2's kernel is gone.
+    t2_cfg = os.path.join(env["XDG_DATA_HOME"], "vmdesk", "vms", "t2", "vm.conf")
+    moved_kernel = os.path.join(root, "vmlinux-t2")
+    shutil.copy(os.path.join(GUEST, "vmlinux"), moved_kernel)
+    vmdesk("set", "t2", f"kernel={moved_kernel}")
+    os.unlink(moved_kernel)
+    click(app, "Start t2")
+    err = wait_for("the start error", lambda: [
+        n for n in find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                            "cannot be read" in n.name and moved_kernel in n.name)], 30)
+    log(f"error shown: {err[0].name}")
+    click(app, "Close")
+    assert os.path.exists(t2_cfg)
+
+    # Start: the VM really runs, and the label follows the supervisor.
+    click(app, "Start t1")
+    wait_state(app, "t1", "Running", 180)
+    st = show("t1")
+    qemu_pid = st.get("process", {}).get("qemu-pid", 0)
+    log(f"vmdesk show t1: state {st['state']}, QEMU pid {qemu_pid}")
+    if st["state"] != "RUNNING":
+        fail(f"vmdesk says t1 is {st['state']}")
+    with open(f"/proc/{qemu_pid}/cmdline", "rb") as f:
+        if b"qemu-system" not in f.read():
+            fail(f"pid {qemu_pid} is no QEMU")
+    labels = card_labels(app, "t1")
+    if not any(lbl.startswith("TCG") or lbl == "KVM" for lbl in labels):
+        fail(f"no accelerator on t1's card: {labels}")
+
+    # The picture is the VM's real screen: the saved one equals our own
+    # screendump (the guest's console changes while it boots: retry).
+    screen = os.path.join(vm_dir, "screen.png")
+    ours = os.path.join(root, "ours.png")
+
+    def screens_match():
+        if not os.path.exists(screen):
+            return None
+        qmp_screendump("t1", ours)
+        a = GdkPixbuf.Pixbuf.new_from_file(screen)
+        b = GdkPixbuf.Pixbuf.new_from_file(ours)
+        f = same_fraction(a, b)
+        log(f"saved screen vs QMP screendump: {f:.4f} of pixels equal "
+            f"({a.get_width()}x{a.get_height()})")
+        return f >= 0.995
+    wait_for("the manager's picture to match QEMU's screen", screens_match, 60)
+
+    # ... and it is what the window draws: the card's picture on the X screen
+    # against QEMU's screen scaled to the same size.
+    pic = wait_for("t1's picture", lambda: [
+        n for n in find_all(app, lambda n: n.name == "Screen of t1") if showing(n)], 20)[0]
+    ext = pic.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    log(f"picture at {ext.x},{ext.y} {ext.width}x{ext.height} in the window")
+    shot = os.path.join(root, "x.png")
+    time.sleep(1)
+    x_screenshot(shot)
+    if os.environ.get("VMDESK_MANAGER_SCREENSHOT"):
+        shutil.copy(shot, os.environ["VMDESK_MANAGER_SCREENSHOT"])
+    # Without a window manager the window sits at the screen's origin.
+    full = GdkPixbuf.Pixbuf.new_from_file(shot)
+    crop = full.new_subpixbuf(ext.x, ext.y, ext.width, ext.height)
+    qmp_screendump("t1", ours)
+    q = GdkPixbuf.Pixbuf.new_from_file(ours)
+    # content-fit contain: the picture keeps QEMU's aspect inside its area.
+    s = min(ext.width / q.get_width(), ext.height / q.get_height())
+    w, h = round(q.get_width() * s), round(q.get_height() * s)
+    drawn = crop.new_subpixbuf((ext.width - w) // 2, (ext.height - h) // 2, w, h)
+    scaled = q.scale_simple(w, h, GdkPixbuf.InterpType.BILINEAR)
+    black = scaled.copy()
+    black.fill(0x000000ff)
+    d_screen, d_black = mean_diff(drawn, scaled), mean_diff(black, scaled)
+    log(f"drawn picture vs QEMU's screen: mean difference {d_screen:.2f} "
+        f"(a black picture: {d_black:.2f})")
+    if not (d_screen < 12 and d_screen < d_black / 2):
+        fail("the window does not show the VM's screen")
+
+    # Open: `vmdesk view t1` runs as a process of its own, with its window.
+    click(app, "Open its window t1")
+
+    def view_window():
+        tree = subprocess.run(["xwininfo", "-root", "-tree"], env=env, capture_output=True,
+                              text=True).stdout
+        return [line for line in tree.splitlines() if "t1" in line and "vmdesk" in line.lower()]
+    log(f"vmdesk view window: {wait_for('the view window', view_window, 60)[0].strip()}")
+
+    # Pause and resume.
+    click(app, "Pause t1")
+    wait_state(app, "t1", "Paused", 30)
+    if show("t1")["state"] != "PAUSED":
+        fail("vmdesk does not say PAUSED")
+    click(app, "Resume t1")
+    wait_state(app, "t1", "Running", 30)
+
+    # Force off: the label follows, the view window goes with its VM, and the
+    # last picture stays on the card.
+    click(app, "Force off t1")
+    wait_state(app, "t1", "Stopped", 60)
+    if show("t1")["state"] != "STOPPED":
+        fail("vmdesk does not say STOPPED")
+    wait_for("the view window to close", lambda: not view_window(), 30)
+    wait_for("t1's last picture", lambda: [
+        n for n in find_all(app, lambda n: n.name == "Screen of t1") if showing(n)], 10)
+
+    # Delete says what goes, and removes it.
+    click(app, "Delete t1")
+    body = wait_for("the delete confirmation", lambda: [
+        n.name for n in find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                                 n.name.startswith("This removes the folder"))], 10)[0]
+    log(f"confirmation: {body}")
+    if vm_dir not in body or "menu entries" not in body:
+        fail("the confirmation does not say what is deleted")
+    click(app, "Delete")
+    wait_for("t1 to leave the grid", lambda: not card_labels(app, "t1"), 30)
+    if os.path.exists(vm_dir):
+        fail(f"{vm_dir} is still there")
+    if "t1" in vmdesk("list").stdout:
+        fail("vmdesk still lists t1")
+    log("PASS")
+
+
+def cleanup():
+    for p in reversed(children):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    # Anything of ours still running (a VM left by a failure) goes too.
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                mine = root.encode() in f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                mine = mine or root.encode() in f.read()
+        except OSError:
+            continue
+        if mine:
+            log(f"left behind: pid {pid}")
+            os.kill(int(pid), signal.SIGKILL)
+            leftovers.append(pid)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+leftovers = []
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError:
+        app = find_app()
+        if app:
+            log("the manager's accessible tree:")
+            dump(app)
+        raise
+    finally:
+        cleanup()
+    if leftovers:
+        sys.exit("processes were left behind")
