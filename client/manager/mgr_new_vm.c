@@ -117,13 +117,16 @@ static void mgr_new_vm_init(MgrNewVm *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     self->cancel = g_cancellable_new();
-    guint mem, cpus;
-    mgr_ops_host_limits(&mem, &cpus);
+    guint mem, cpus, disk;
+    mgr_ops_host_limits(&mem, &cpus, &disk);
     /* Up to all the host has; the defaults leave it some. */
     gtk_spin_button_set_range(self->memory_spin, 1, mem);
     gtk_spin_button_set_value(self->memory_spin, MIN(4, MAX(1, mem / 2)));
     gtk_spin_button_set_range(self->cpus_spin, 1, cpus);
     gtk_spin_button_set_value(self->cpus_spin, MIN(2, cpus));
+    /* A new disk must fit in the free space (vm_create checks it again). */
+    gtk_spin_button_set_range(self->disk_spin, 1, MAX(1, disk));
+    gtk_spin_button_set_value(self->disk_spin, MIN(64, MAX(1, disk)));
     mgr_ops_accel_text_async(self->cancel, accel_done, self);
 }
 

@@ -6,6 +6,7 @@
 #include "common/size.h"
 #include "qemu/accel.h"
 #include "qemu/qmp_cmd.h"
+#include "storage/disk_space.h"
 #include "storage/vm_media.h"
 #include "vm/vm_create.h"
 #include "vm/vm_control.h"
@@ -231,23 +232,6 @@ GdkTexture *mgr_ops_screen_finish(GAsyncResult *res, GError **error)
 
 /* --- delete --- */
 
-static guint64 tree_size(const char *path)
-{
-    GStatBuf sb;
-    if (g_lstat(path, &sb) < 0)
-        return 0;
-    if (!S_ISDIR(sb.st_mode))
-        return S_ISREG(sb.st_mode) ? (guint64)sb.st_blocks * 512 : 0;
-    guint64 sum = 0;
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *e;
-    while (d && (e = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(path, e, NULL);
-        sum += tree_size(p);
-    }
-    return sum;
-}
-
 static int cmp_names(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -256,7 +240,7 @@ static int cmp_names(gconstpointer a, gconstpointer b)
 char *mgr_ops_describe_delete(const char *name)
 {
     g_autofree char *dir = vd_paths_vm_dir(name);
-    g_autofree char *total = vd_size_format(tree_size(dir));
+    g_autofree char *total = vd_size_format(disk_space_tree_size(dir));
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "This removes the folder %s (%s on disk) with everything in it:",
                            dir, total);
@@ -270,7 +254,7 @@ char *mgr_ops_describe_delete(const char *name)
     for (guint i = 0; i < names->len; i++) {
         const char *n = names->pdata[i];
         g_autofree char *p = g_build_filename(dir, n, NULL);
-        g_autofree char *size = vd_size_format(tree_size(p));
+        g_autofree char *size = vd_size_format(disk_space_tree_size(p));
         bool folder = g_file_test(p, G_FILE_TEST_IS_DIR);
         g_string_append_printf(s, "%s %s%s (%s)", i ? "," : "", n, folder ? "/" : "", size);
     }
@@ -299,8 +283,16 @@ void mgr_new_vm_spec_free(MgrNewVmSpec *spec)
     g_free(spec);
 }
 
-void mgr_ops_host_limits(guint *memory_gib, guint *cpus)
+void mgr_ops_host_limits(guint *memory_gib, guint *cpus, guint *disk_gib)
 {
+    g_autofree char *store = vd_paths_vms_dir();
+    /* The store may not exist yet: its nearest existing parent holds it. */
+    while (!g_file_test(store, G_FILE_TEST_IS_DIR) && strcmp(store, "/")) {
+        char *up = g_path_get_dirname(store);
+        g_free(store);
+        store = up;
+    }
+    *disk_gib = (guint)MIN(disk_space_free(store) >> 30, G_MAXUINT);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     guint64 bytes = pages > 0 && page > 0 ? (guint64)pages * (guint64)page : 4ull << 30;
     *memory_gib = MAX(1, (guint)(bytes >> 30));

@@ -80,8 +80,9 @@ typedef struct {
 void mgr_new_vm_spec_free(MgrNewVmSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MgrNewVmSpec, mgr_new_vm_spec_free)
 
-/* What this host allows: its memory in GiB and its processors. */
-void mgr_ops_host_limits(guint *memory_gib, guint *cpus);
+/* What this host allows: its memory and the free space where VMs are stored
+ * (GiB), and its processors. */
+void mgr_ops_host_limits(guint *memory_gib, guint *cpus, guint *disk_gib);
 
 /* Create the VM of @spec (ownership taken) in a worker thread, as `vmdesk
  * create` does: the name and the CD image are checked, and the free space,

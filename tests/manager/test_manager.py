@@ -171,6 +171,23 @@ def click(app, name, role=pyatspi.ROLE_PUSH_BUTTON, timeout=20):
     log(f"clicked '{name}'")
 
 
+def set_text(app, name, text):
+    """Fill the entry @name (an AdwEntryRow: its text is the child with
+    EditableText) through AT-SPI."""
+    def entry():
+        rows = [n for n in find_all(app, lambda n: n.name == name) if showing(n)]
+        for row in rows:
+            for n in find_all(row, lambda n: n.getRole() == pyatspi.ROLE_TEXT) or [row]:
+                try:
+                    return n.queryEditableText()
+                except NotImplementedError:
+                    pass
+        return None
+    e = wait_for(f"entry '{name}'", entry, 20)
+    e.setTextContents(text)
+    log(f"typed '{text}' into '{name}'")
+
+
 def card_labels(app, vm):
     """The texts of the labels in @vm's card (name, state, accelerator, reason)."""
     name = [n for n in find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and n.name == vm)
@@ -276,6 +293,36 @@ def main():
     # A VM created while the manager runs appears by itself.
     create_guest("t3")
     wait_for("t3 to appear", lambda: card_labels(app, "t3"), 20)
+
+    # The assistant: a file that is no CD image is refused in the dialog with
+    # nothing made; a real one makes the VM, which appears in the grid.
+    bad_iso = os.path.join(root, "bad.iso")
+    with open(bad_iso, "wb") as f:
+        f.write(os.urandom(64 * 1024))
+    good_iso = os.path.join(root, "good.iso")
+    os.makedirs(os.path.join(root, "cd"))
+    with open(os.path.join(root, "cd", "README"), "w") as f:
+        f.write("an installer\n")
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", good_iso,
+                    os.path.join(root, "cd")], check=True, capture_output=True)
+    click(app, "New virtual machine")
+    set_text(app, "Name", "made")
+    set_text(app, "Installer CD image (ISO)", bad_iso)
+    click(app, "Create")
+    err = wait_for("the bad ISO's error", lambda: [
+        n.name for n in find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                                 "is not a CD image" in n.name)], 30)[0]
+    log(f"assistant says: {err}")
+    made_dir = os.path.join(env["XDG_DATA_HOME"], "vmdesk", "vms", "made")
+    if os.path.exists(made_dir):
+        fail("a refused VM left its folder")
+    set_text(app, "Installer CD image (ISO)", good_iso)
+    click(app, "Create")
+    wait_for("the made VM in the grid", lambda: "Stopped" in card_labels(app, "made"), 60)
+    made = show("made")
+    log(f"made: {made['config']['os'] if 'config' in made else made}")
+    if vmdesk("show", "made").stdout.find(good_iso) < 0:
+        fail("the made VM has not got the CD image")
 
     # A start that fails is shown as a readable error: t2's kernel is gone.
     t2_cfg = os.path.join(env["XDG_DATA_HOME"], "vmdesk", "vms", "t2", "vm.conf")
