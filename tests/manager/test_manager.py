@@ -154,10 +154,22 @@ def showing(node):
     return node.getState().contains(pyatspi.STATE_VISIBLE)
 
 
-def click(app, name, role=pyatspi.ROLE_PUSH_BUTTON, timeout=20):
-    """Press the showing, enabled button @name through its Action interface."""
+def window(app, title):
+    """The top-level window (or dialog) of @app titled @title, or showing a
+    heading @title (AdwMessageDialog), or None."""
+    for w in app:
+        if w is not None and (w.name == title or find_all(
+                w, lambda n: n.getRole() == pyatspi.ROLE_LABEL and n.name == title)):
+            return w
+    return None
+
+
+def click(app, name, role=pyatspi.ROLE_PUSH_BUTTON, timeout=20, within=None):
+    """Press the showing, enabled button @name (in the window @within, a title,
+    when given) through its Action interface."""
     def ready():
-        b = [n for n in find_all(app, lambda n: n.getRole() == role and n.name == name)
+        top = window(app, within) if within else app
+        b = [n for n in find_all(top, lambda n: n.getRole() == role and n.name == name)
              if showing(n) and n.getState().contains(pyatspi.STATE_SENSITIVE)]
         return b[0] if b else None
     b = wait_for(f"button '{name}'", ready, timeout)
@@ -335,7 +347,7 @@ def main():
         n for n in find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
                             "cannot be read" in n.name and moved_kernel in n.name)], 30)
     log(f"error shown: {err[0].name}")
-    click(app, "Close")
+    click(app, "Close", within="Could not start t2")
     assert os.path.exists(t2_cfg)
 
     # Start: the VM really runs, and the label follows the supervisor.
