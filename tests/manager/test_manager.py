@@ -169,7 +169,9 @@ def click(app, name, role=pyatspi.ROLE_PUSH_BUTTON, timeout=20, within=None):
     when given) through its Action interface."""
     def ready():
         top = window(app, within) if within else app
-        b = [n for n in find_all(top, lambda n: n.getRole() == role and n.name == name)
+        # AdwMessageDialog's response buttons are named twice ("Close Close").
+        names = (name, f"{name} {name}")
+        b = [n for n in find_all(top, lambda n: n.getRole() == role and n.name in names)
              if showing(n) and n.getState().contains(pyatspi.STATE_SENSITIVE)]
         return b[0] if b else None
     b = wait_for(f"button '{name}'", ready, timeout)
@@ -446,7 +448,7 @@ def main():
     log(f"confirmation: {body}")
     if vm_dir not in body or "menu entries" not in body:
         fail("the confirmation does not say what is deleted")
-    click(app, "Delete")
+    click(app, "Delete", within="Delete t1?")
     wait_for("t1 to leave the grid", lambda: not card_labels(app, "t1"), 30)
     if os.path.exists(vm_dir):
         fail(f"{vm_dir} is still there")
