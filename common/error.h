@@ -20,5 +20,5 @@ typedef enum {
     VD_ERROR_NO_SPACE,       /* not enough disk space; exit 7 */
 } VdErrorCode;
 
-/* Process exit status for @error (0 when NULL), as documented in README.md. */
+/* Process exit status for @error (0 when NULL), as documented in docs/commands.md, "Exit status". */
 int vd_error_exit_status(const GError *error);

@@ -1,6 +1,6 @@
 /* The vmdesk command line: one function per command, each returning the
- * process exit status (README.md, "Exit codes"). Errors are printed once, by
- * cli_fail(), to stderr. Main thread only. */
+ * process exit status (docs/commands.md, "Exit status"). Errors are printed
+ * once, by cli_fail(), to stderr. Main thread only. */
 #pragma once
 
 #include "session/rdp/rdp_session.h"
@@ -13,6 +13,19 @@
 #include <json-glib/json-glib.h>
 
 typedef int (*CliCommandFunc)(int argc, char **argv);
+
+/* A command of the vmdesk program (main.c's table). */
+typedef struct {
+    const char *name;
+    CliCommandFunc func;
+    const char *synopsis; /* NULL: internal, not listed */
+    const char *summary;
+    /* For the manual and the completions: the command's verbs, space-separated
+     * ("save restore list delete"), and what its operands are, in order:
+     * "vm" (a VM name), "verb", "file", "dir", "snapshot" (a tag of the VM's). */
+    const char *verbs;
+    const char *operands;
+} CliCommand;
 
 int cli_create(int argc, char **argv);
 int cli_list(int argc, char **argv);
@@ -42,6 +55,13 @@ int cli_overlay(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
 int cli_disposable(int argc, char **argv);
 int cli_fetch(int argc, char **argv);
+/* Hidden, for the shell completions: `__complete vms` prints the VM names,
+ * `__complete snapshots NAME` the VM's snapshot tags, one a line; nothing
+ * (status 0) when there is nothing to offer (cli_complete.c). */
+int cli_complete(int argc, char **argv);
+/* Hidden, for tools/gen-reference: the @n commands of @commands as JSON
+ * (name, synopsis, summary, verbs, operands) on stdout. */
+int cli_reference(const CliCommand *commands, size_t n);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);

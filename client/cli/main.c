@@ -6,42 +6,66 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    const char *name;
-    CliCommandFunc func;
-    const char *synopsis; /* NULL: internal, not listed */
-    const char *summary;
-} Command;
-
-static const Command commands[] = {
-    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)"},
-    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints"},
-    {"show", cli_show, "show NAME [--json]", "a VM's config and live state"},
-    {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)"},
-    {"delete", cli_delete, "delete NAME [--keep-disks]", "remove a stopped VM"},
-    {"start", cli_start, "start NAME [--accel A]", "boot the VM; returns once QEMU runs"},
-    {"stop", cli_stop, "stop NAME [--force] [--timeout S]", "ACPI power-down, forced after S s"},
-    {"pause", cli_pause, "pause NAME", "freeze the VM's CPUs"},
-    {"resume", cli_resume, "resume NAME", "continue a paused VM"},
-    {"status", cli_status, "status NAME [--json] [--wait STATE]", "its state, or wait for one"},
-    {"view", cli_view, "view NAME [--protocol auto|vnc|rdp]", "the VM in a window (starts it)"},
-    {"connect", cli_connect, "connect rdp://[USER@]HOST[:PORT]", "any RDP or VNC server in a window"},
-    {"app", cli_app, "app NAME PROGRAM [ARGS...]", "one guest program in its own window (RemoteApp)"},
-    {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png", "save the picture, no window"},
-    {"cdrom", cli_cdrom, "cdrom NAME insert PATH | eject", "CD media, live or for the next start"},
-    {"disk", cli_disk, "disk NAME resize|import|export ...", "grow, replace or copy out the disk"},
-    {"overlay", cli_overlay, "overlay NAME status|commit|discard", "the overlay on a read-only base"},
-    {"snapshot", cli_snapshot, "snapshot NAME save|restore|list|delete", "disk + UEFI vars + TPM, live or offline"},
-    {"disposable", cli_disposable, "disposable NAME [view options]", "run on a throw-away overlay"},
-    {"credentials", cli_credentials, "credentials NAME [--user U]", "the guest login RDP uses (kept private)"},
-    {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions"},
-    {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate"},
-    {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]", "is RDP ready? (RDP handshake, guest agent)"},
-    {"tools", cli_tools, "tools NAME install | status [--json]", "guest tools: attach the CD, ask the agent"},
-    {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries"},
-    {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]", "download an ISO (resumable, verified)"},
-    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?"},
-    {"__supervise", cli_supervise, NULL, NULL},
+/* The command reference: `vmdesk --help`, and through `vmdesk __reference`
+ * the manual pages and shell completions (tools/gen-reference), which take
+ * each command's options from its own `--help`. */
+static const CliCommand commands[] = {
+    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)",
+     NULL, NULL},
+    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints", NULL, NULL},
+    {"show", cli_show, "show NAME [--json]", "a VM's config and live state",
+     .operands = "vm"},
+    {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)",
+     .operands = "vm"},
+    {"delete", cli_delete, "delete NAME [--keep-disks]", "remove a stopped VM",
+     .operands = "vm"},
+    {"start", cli_start, "start NAME [--accel A]", "boot the VM; returns once QEMU runs",
+     .operands = "vm"},
+    {"stop", cli_stop, "stop NAME [--force] [--timeout S]", "ACPI power-down, forced after S s",
+     .operands = "vm"},
+    {"pause", cli_pause, "pause NAME", "freeze the VM's CPUs",
+     .operands = "vm"},
+    {"resume", cli_resume, "resume NAME", "continue a paused VM",
+     .operands = "vm"},
+    {"status", cli_status, "status NAME [--json] [--wait STATE]", "its state, or wait for one",
+     .operands = "vm"},
+    {"view", cli_view, "view NAME [--protocol auto|vnc|rdp]", "the VM in a window (starts it)",
+     .operands = "vm"},
+    {"connect", cli_connect, "connect rdp://[USER@]HOST[:PORT]",
+     "any RDP or VNC server in a window", NULL, NULL},
+    {"app", cli_app, "app NAME PROGRAM [ARGS...]",
+     "one guest program in its own window (RemoteApp)", .operands = "vm"},
+    {"screenshot", cli_screenshot, "screenshot NAME|URL FILE.png", "save the picture, no window",
+     .operands = "vm file"},
+    {"cdrom", cli_cdrom, "cdrom NAME insert PATH | eject", "CD media, live or for the next start",
+     .verbs = "insert eject", .operands = "vm verb file"},
+    {"disk", cli_disk, "disk NAME resize|import|export ...", "grow, replace or copy out the disk",
+     .verbs = "resize import export", .operands = "vm verb file"},
+    {"overlay", cli_overlay, "overlay NAME status|commit|discard",
+     "the overlay on a read-only base", .verbs = "status commit discard keep",
+     .operands = "vm verb"},
+    {"snapshot", cli_snapshot, "snapshot NAME save|restore|list|delete",
+     "disk + UEFI vars + TPM, live or offline", .verbs = "save restore list delete",
+     .operands = "vm verb snapshot"},
+    {"disposable", cli_disposable, "disposable NAME [view options]", "run on a throw-away overlay",
+     .operands = "vm"},
+    {"credentials", cli_credentials, "credentials NAME [--user U]",
+     "the guest login RDP uses (kept private)", .operands = "vm"},
+    {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions",
+     .operands = "vm dir"},
+    {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate",
+     .operands = "vm"},
+    {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]",
+     "is RDP ready? (RDP handshake, guest agent)", .operands = "vm"},
+    {"tools", cli_tools, "tools NAME install | status [--json]",
+     "guest tools: attach the CD, ask the agent", .verbs = "install status", .operands = "vm verb"},
+    {"apps", cli_apps, "apps list|install|remove NAME", "guest applications, as menu entries",
+     .verbs = "list install remove", .operands = "verb vm"},
+    {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]",
+     "download an ISO (resumable, verified)", NULL, NULL},
+    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?", NULL, NULL},
+    {"__supervise", cli_supervise, NULL, NULL, NULL, NULL},
+    {"__complete", cli_complete, NULL, NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
@@ -68,6 +92,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(cmd, "__reference"))
+        return cli_reference(commands, G_N_ELEMENTS(commands));
     if (!strcmp(cmd, "--version")) {
         printf("vmdesk " VMDESK_VERSION "\n");
         return 0;

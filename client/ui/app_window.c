@@ -9,6 +9,7 @@
 #include "ui/app_window_priv.h"
 #include "ui/keymap.h"
 #include "ui/sdl_util.h"
+#include "ui/window_icon.h"
 
 #include <stdio.h>
 
@@ -418,6 +419,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
                                     SDL_WINDOWPOS_CENTERED, STATUS_W, STATUS_H,
                                     SDL_WINDOW_ALLOW_HIGHDPI | SDL_WINDOW_UTILITY);
     if (a.status_win) {
+        window_icon_set(a.status_win);
         app_window_set_wm_class(a.status_win, opts->wm_class);
         a.status_ren = sdl_util_renderer(a.status_win);
     }

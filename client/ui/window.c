@@ -3,9 +3,11 @@
  * window have files of their own (window_priv.h lists them). */
 #include "ui/window.h"
 
+#include "common/app_id.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "ui/sdl_util.h"
+#include "ui/window_icon.h"
 #include "ui/window_priv.h"
 
 #include <string.h>
@@ -302,10 +304,10 @@ bool window_run(const WindowOptions *opts, GError **error)
     switch_init(&w.sw, opts->rdp && opts->rdp->shell);
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
-    if (opts->wm_class) {
-        g_setenv("SDL_VIDEO_X11_WMCLASS", opts->wm_class, TRUE);
-        g_setenv("SDL_VIDEO_WAYLAND_WMCLASS", opts->wm_class, TRUE);
-    }
+    /* VM windows group under vmdesk's desktop entry unless told otherwise. */
+    const char *wm_class = opts->wm_class ? opts->wm_class : VMDESK_APP_ID;
+    g_setenv("SDL_VIDEO_X11_WMCLASS", wm_class, TRUE);
+    g_setenv("SDL_VIDEO_WAYLAND_WMCLASS", wm_class, TRUE);
     if (!sdl_util_init(error))
         return false;
     w.wake_event = SDL_RegisterEvents(1);
@@ -314,8 +316,10 @@ bool window_run(const WindowOptions *opts, GError **error)
         flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
     w.win = SDL_CreateWindow(opts->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024,
                              768, flags);
-    if (w.win)
+    if (w.win) {
+        window_icon_set(w.win);
         w.ren = sdl_util_renderer(w.win);
+    }
     if (!w.win || !w.ren) {
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot create the window: %s",
                     SDL_GetError());

@@ -43,7 +43,7 @@ static void on_signal_while_asking(int sig)
 }
 
 /* on-shutdown=ask: the guest shut down with changes in its overlay, and the
- * supervisor left the question for us (README, Disks). Enter commits them
+ * supervisor left the question for us (docs/storage.md). Enter commits them
  * into the base, Escape keeps them for later; nothing is lost either way. */
 static void ask_overlay(Win *w)
 {

@@ -155,6 +155,22 @@ static void log_append(const char *log_path, const char *line)
     }
 }
 
+/* Logs are appended to across runs: one that has grown past LOG_ROTATE_BYTES
+ * becomes NAME.1 (replacing the one before) when a run starts, so a VM's logs
+ * hold this run and at least the one before it, in at most twice that size. */
+#define LOG_ROTATE_BYTES (8 * 1024 * 1024)
+
+static void log_rotate(const char *logs_dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(logs_dir, name, NULL);
+    GStatBuf sb;
+    if (g_stat(path, &sb) != 0 || sb.st_size <= LOG_ROTATE_BYTES)
+        return;
+    g_autofree char *old = g_strconcat(path, ".1", NULL);
+    if (rename(path, old) != 0)
+        vd_warn("cannot rotate %s: %s", path, g_strerror(errno));
+}
+
 static bool wait_for_socket(const char *path, GSubprocess *proc, int timeout_ms)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -568,9 +584,12 @@ int supervisor_main(const SupervisorOptions *opts)
     s.runtime_dir = vd_paths_runtime_dir(opts->name);
     s.state_path = g_build_filename(s.runtime_dir, "state", NULL);
     s.qemu_log = g_build_filename(s.vm_dir, "logs", "qemu.log", NULL);
+    g_autofree char *logs = g_build_filename(s.vm_dir, "logs", NULL);
+    static const char *const rotated[] = {"qemu.log", "serial.log", "swtpm.log", "supervisor.log"};
+    for (size_t i = 0; i < G_N_ELEMENTS(rotated); i++)
+        log_rotate(logs, rotated[i]);
     GStatBuf sb;
     s.qemu_log_start = g_stat(s.qemu_log, &sb) == 0 ? (goffset)sb.st_size : 0;
-    g_autofree char *logs = g_build_filename(s.vm_dir, "logs", NULL);
     g_autofree char *sup_log = g_build_filename(logs, "supervisor.log", NULL);
     vd_mkdir_private(logs, NULL);
     vd_log_to_file(sup_log, NULL);

@@ -450,7 +450,7 @@ static void test_xvnc_clipboard(void)
 }
 
 /* A server that goes away: the window stays, says so, and reconnects when
- * the server is back. */
+ * the server is back. The window has vmdesk's icon and class. */
 static void test_window_reconnect(void)
 {
     Harness h;
@@ -469,6 +469,12 @@ static void test_window_reconnect(void)
     g_assert_no_error(err);
     g_autofree char *w1 = wait_window(xv.display, "vnc://", "— VNC — vmdesk", 20000);
     g_assert_nonnull(w1);
+    /* vmdesk's own icon and window class: the taskbar groups the window
+     * under vmdesk's desktop entry (io.github.vmdesk.Vmdesk.desktop). */
+    const char *props[] = {"xprop", "-id", w1, "WM_CLASS", "_NET_WM_ICON", NULL};
+    g_autofree char *prop = x_run(xv.display, props);
+    g_assert_nonnull(strstr(prop, "WM_CLASS(STRING) = \"io.github.vmdesk.Vmdesk\""));
+    g_assert_nonnull(strstr(prop, "Icon (64 x 64)"));
 
     unsigned port = x.port;
     xvnc_stop(&x);
