@@ -208,9 +208,12 @@ static void screen_thread(GTask *task, gpointer source, gpointer data, GCancella
         g_task_return_error(task, err);
         return;
     }
-    GdkTexture *t = gdk_texture_new_from_filename(path, &err);
-    if (t)
-        g_task_return_pointer(task, t, g_object_unref);
+    /* The card shows a thumbnail: scaled here, so that neither the card's
+     * natural size nor the drawing follows the guest's resolution. */
+    g_autoptr(GdkPixbuf) pb =
+        gdk_pixbuf_new_from_file_at_scale(path, MGR_SCREEN_WIDTH, MGR_SCREEN_HEIGHT, TRUE, &err);
+    if (pb)
+        g_task_return_pointer(task, gdk_texture_new_for_pixbuf(pb), g_object_unref);
     else
         g_task_return_error(task, err);
 }

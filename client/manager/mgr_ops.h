@@ -49,8 +49,13 @@ void mgr_vm_info_clear(MgrVmInfo *info);
  * with it). Caller frees. */
 char *mgr_ops_screen_path(const char *name);
 
+/* The size of the cards' pictures (the screen scaled to fit, aspect kept). */
+#define MGR_SCREEN_WIDTH 288
+#define MGR_SCREEN_HEIGHT 216
+
 /* Ask the running VM's QEMU for a screendump (PNG, written beside the last
- * one and renamed over it), in a worker thread; the picture as a texture.
+ * one and renamed over it), in a worker thread; the picture, scaled to fit
+ * MGR_SCREEN_WIDTH x MGR_SCREEN_HEIGHT, as a texture.
  * With @saved_only, only load the last picture saved (for a stopped VM). */
 void mgr_ops_screen_async(const char *name, bool saved_only, GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer data);
