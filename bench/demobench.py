@@ -467,7 +467,7 @@ class DemoBench:
         return {"vmdesk": run([self.vmdesk, "--version"]),
                 "vmdesk_commit": run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
                 "vmdesk_built": built(self.vmdesk),
-                "xfreerdp": run(["dpkg-query", "-W", "-f", "${Version}", "freerdp2-x11"]),
+                "xfreerdp": run(["dpkg-query", "-W", "-f", "${Version}", "freerdp3-x11"]),
                 "qemu": run(["qemu-system-x86_64", "--version"])}
 
     @staticmethod

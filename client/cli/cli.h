@@ -3,6 +3,7 @@
  * once, by cli_fail(), to stderr. Main thread only. */
 #pragma once
 
+#include "devices/vm_usb.h"
 #include "session/rdp/rdp_session.h"
 #include "storage/vm_overlay.h"
 #include "ui/window.h"
@@ -62,6 +63,7 @@ int cli_complete(int argc, char **argv);
 /* Hidden, for tools/gen-reference: the @n commands of @commands as JSON
  * (name, synopsis, summary, verbs, operands) on stdout. */
 int cli_reference(const CliCommand *commands, size_t n);
+int cli_usb(int argc, char **argv);
 
 /* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
@@ -100,6 +102,23 @@ void cli_snapshots_print(GPtrArray *list);
  * guest agent, its overlay question. @name is borrowed: it must outlive the
  * window. */
 WindowVmHooks cli_window_vm_hooks(const char *name);
+
+/* Tell VM @name's supervisor that @who uses it (vm/vm_lease.h): a VM that
+ * idle suspend paused runs again when this returns. Returns the lease's fd,
+ * to be kept open while the VM is in use (closed at exit at the latest), or
+ * -1 when the VM does not run or the supervisor could not be asked (then a
+ * warning says why; the command goes on). */
+int cli_vm_lease(const char *name, const char *who);
+/* One shared folder as `share --list` and `show` print it: "PATH (RDP drive
+ * Z:, 9p tag vmdesk_share, ...)". Caller frees. */
+char *cli_share_text(const VmShareExport *e);
+/* A VM's USB devices (devices/vm_usb.h VmUsbDevice) as `usb NAME list`
+ * prints them: a line of text (caller frees) and the JSON array of
+ * docs/cli.md (caller unrefs). */
+char *cli_usb_device_text(const VmUsbDevice *d);
+JsonNode *cli_usb_devices_json(GPtrArray *list);
+/* "PAUSED (idle)" for a VM that idle suspend paused, else the state's name. */
+const char *cli_state_text(const VmStatus *st);
 
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_S 300
 /* Windows keeps a RemoteApp session about 20 s after its last window: so do
@@ -193,6 +194,8 @@ int cli_app(int argc, char **argv)
         rdp_target_clear(&t);
         return cli_fail(err);
     }
+    /* The app session uses the VM while it runs: no idle suspend. */
+    int lease = cli_vm_lease(vm, "app");
     /* The port may have changed when the VM started. */
     g_autoptr(VmConfig) now = vm_store_load(vm, NULL);
     if (now)
@@ -213,6 +216,8 @@ int cli_app(int argc, char **argv)
         Ready ready = {.vm = vm, .port = t.port};
         rc = run_app(vm, &t, cls, control, vm_ready, &ready, timeout_s, linger_s);
     }
+    if (lease >= 0)
+        close(lease);
     rdp_target_clear(&t);
     return rc;
 }

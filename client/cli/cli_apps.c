@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define APPS_SUMMARY                                                                              \
     "The applications installed in a guest, found through its QEMU guest agent (Linux: "     \
@@ -69,7 +70,11 @@ static GPtrArray *list_apps(const char *name, bool start, int timeout_s, GError 
     }
     if (start && !start_and_wait_agent(name, timeout_s, error))
         return NULL;
-    return guest_apps_list(name, GUEST_APPS_TIMEOUT_MS, error);
+    int lease = cli_vm_lease(name, "apps");
+    GPtrArray *apps = guest_apps_list(name, GUEST_APPS_TIMEOUT_MS, error);
+    if (lease >= 0)
+        close(lease);
+    return apps;
 }
 
 static bool app_matches(const GuestApp *app, const char *file_id, const char *want)

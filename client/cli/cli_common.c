@@ -4,6 +4,7 @@
 #include "common/json_build.h"
 #include "common/size.h"
 #include "vm/vm_control.h"
+#include "vm/vm_lease.h"
 #include "vm/vm_store.h"
 
 #include <stdio.h>
@@ -72,6 +73,35 @@ static void add_endpoint(JsonBuilder *b, const char *member, const char *key, co
     json_builder_end_object(b);
 }
 
+/* The config's shares, USB devices and idle-suspend (docs/cli.md). */
+static void add_devices(JsonBuilder *b, const VmConfig *cfg)
+{
+    json_builder_set_member_name(b, "shares");
+    json_builder_begin_array(b);
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        const VmShareExport *e = g_ptr_array_index(exports, i);
+        const VmShare sh = e->share;
+        char letter[2] = {sh.letter, 0};
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, sh.path);
+        json_builder_set_member_name(b, "read-only");
+        json_builder_add_boolean_value(b, sh.read_only);
+        vd_json_add_string_or_null(b, "rdp-drive", sh.read_only ? NULL : letter);
+        vd_json_add_string_or_null(b, "9p-tag", e->tag);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "usb");
+    json_builder_begin_array(b);
+    for (char **u = cfg->usb; u && *u; u++)
+        json_builder_add_string_value(b, *u);
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "idle-suspend-seconds");
+    json_builder_add_int_value(b, cfg->idle_suspend);
+}
+
 JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -79,8 +109,12 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, cfg->name);
+    json_builder_set_member_name(b, "arch");
+    json_builder_add_string_value(b, vm_arch_to_string(cfg->arch));
     json_builder_set_member_name(b, "state");
     json_builder_add_string_value(b, vm_state_to_string(st->state));
+    json_builder_set_member_name(b, "idle");
+    json_builder_add_boolean_value(b, st->state == VM_STATE_PAUSED && st->idle);
     vd_json_add_string_or_null(b, "reason", st->reason);
     vd_json_add_string_or_null(b, "accelerator", active ? st->accel : NULL);
     vd_json_add_string_or_null(b, "accelerator-reason", active ? st->accel_reason : NULL);
@@ -158,6 +192,7 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
         for (char **q = cfg->qemu_args; q && *q; q++)
             json_builder_add_string_value(b, *q);
         json_builder_end_array(b);
+        add_devices(b, cfg);
         json_builder_end_object(b);
 
         json_builder_set_member_name(b, "process");
@@ -180,6 +215,21 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full)
     }
     json_builder_end_object(b);
     return json_builder_get_root(b);
+}
+
+int cli_vm_lease(const char *name, const char *who)
+{
+    g_autoptr(GError) err = NULL;
+    int fd = vm_lease_use(name, who, &err);
+    if (fd < 0 && !g_error_matches(err, VD_ERROR, VD_ERROR_STATE))
+        fprintf(stderr, "vmdesk: warning: %s\n", err->message);
+    return fd;
+}
+
+const char *cli_state_text(const VmStatus *st)
+{
+    return st->state == VM_STATE_PAUSED && st->idle ? "PAUSED (idle)"
+                                                    : vm_state_to_string(st->state);
 }
 
 char *cli_self_exe(void)

@@ -6,6 +6,7 @@
 #include "common/spawn.h"
 #include "qemu/accel.h"
 #include "qemu/firmware.h"
+#include "qemu/qemu_arch.h"
 
 #include <stdio.h>
 #include <sys/statvfs.h>
@@ -55,12 +56,49 @@ static char *program_version(const char *prog, const char *flag)
     return out;
 }
 
+/* One architecture's checks: its QEMU, KVM or TCG, its UEFI firmware. Only
+ * the host's own architecture's QEMU is required. */
+static void check_arch(Doctor *d, VmArch arch)
+{
+    const QemuArch *a = qemu_arch_get(arch);
+    const char *name = vm_arch_to_string(arch);
+    VmArch host;
+    bool native = vm_arch_host(&host) && host == arch;
+    /* x86_64 keeps the ids it had before there were two architectures. */
+    const char *suffix = arch == VM_ARCH_X86_64 ? "" : name;
+    g_autofree char *id_qemu = g_strconcat("qemu", *suffix ? "-" : "", suffix, NULL);
+    g_autofree char *id_kvm = g_strconcat("kvm", *suffix ? "-" : "", suffix, NULL);
+    g_autofree char *id_uefi = g_strconcat("uefi", *suffix ? "-" : "", suffix, NULL);
+
+    g_autofree char *qemu = program_version(qemu_arch_binary(arch), "--version");
+    g_autofree char *no_qemu = g_strdup_printf("%s not found: no %s VMs; sudo apt install %s",
+                                               qemu_arch_binary(arch), name, a->qemu_package);
+    check(d, id_qemu, qemu != NULL, native, qemu ? qemu : no_qemu);
+
+    AccelKvmProbe kvm;
+    accel_probe_kvm(arch, false, &kvm);
+    g_autofree char *kvm_detail =
+        g_strdup_printf("%s guests: %s; %s", name, kvm.usable ? "KVM" : "TCG", kvm.reason);
+    check(d, id_kvm, kvm.usable, false, kvm_detail);
+    accel_kvm_probe_clear(&kvm);
+
+    g_autofree char *code = NULL, *vars = NULL, *sb_code = NULL, *sb_vars = NULL;
+    g_autoptr(GError) err = NULL;
+    bool uefi = firmware_find_uefi(arch, false, &code, &vars, &err);
+    bool sb = uefi && firmware_find_uefi(arch, true, &sb_code, &sb_vars, NULL);
+    g_autofree char *fw = uefi ? g_strdup_printf("%s%s%s", code, sb ? "; Secure Boot: " : "",
+                                                 sb ? sb_code : "")
+                               : g_strdup(err->message);
+    check(d, id_uefi, uefi, false, fw);
+}
+
 int cli_doctor(int argc, char **argv)
 {
     gboolean json = FALSE;
     int status;
     if (!cli_parse_json_flag("doctor", NULL,
-                             "Check that this host can run VMs: KVM, QEMU, firmware, TPM, "
+                             "Check that this host can run VMs: per architecture (x86_64, "
+                             "aarch64) QEMU, KVM or TCG and the UEFI firmware; qemu-img, TPM, "
                              "resources.",
                              0, &argc, &argv, &json, &status))
         return status;
@@ -70,31 +108,12 @@ int cli_doctor(int argc, char **argv)
     json_builder_set_member_name(b, "checks");
     json_builder_begin_array(b);
 
-    g_autofree char *qemu = program_version(g_getenv("VMDESK_QEMU") ? g_getenv("VMDESK_QEMU")
-                                                                    : "qemu-system-x86_64",
-                                            "--version");
-    check(&d, "qemu", qemu != NULL, true,
-          qemu ? qemu : "qemu-system-x86_64 not found: sudo apt install qemu-system-x86");
+    check_arch(&d, VM_ARCH_X86_64);
+    check_arch(&d, VM_ARCH_AARCH64);
     g_autofree char *img = program_version("qemu-img", "--version");
     check(&d, "qemu-img", img != NULL, true,
           img ? img : "qemu-img not found: sudo apt install qemu-utils");
 
-    AccelKvmProbe kvm;
-    accel_probe_kvm(g_getenv("VMDESK_QEMU"), false, &kvm);
-    g_autofree char *kvm_detail =
-        g_strdup_printf("%s%s", kvm.reason,
-                        kvm.usable ? "" : "; VMs will use software emulation (TCG), slowly");
-    check(&d, "kvm", kvm.usable, false, kvm_detail);
-    accel_kvm_probe_clear(&kvm);
-
-    g_autofree char *code = NULL, *vars = NULL, *sb_code = NULL, *sb_vars = NULL;
-    bool uefi = firmware_find_ovmf(false, &code, &vars, NULL);
-    bool sb = firmware_find_ovmf(true, &sb_code, &sb_vars, NULL);
-    g_autofree char *fw = uefi ? g_strdup_printf("%s%s%s", code, sb ? "; Secure Boot: " : "",
-                                                 sb ? sb_code : "")
-                               : g_strdup("OVMF not found: sudo apt install ovmf (or use "
-                                          "--firmware bios)");
-    check(&d, "uefi", uefi, false, fw);
     g_autofree char *swtpm = program_version("swtpm", "--version");
     check(&d, "swtpm", swtpm != NULL, false,
           swtpm ? swtpm : "swtpm not found, VMs cannot have a TPM: sudo apt install swtpm");

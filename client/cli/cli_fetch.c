@@ -99,16 +99,17 @@ static void print_list_text(void)
     const char *mirror = g_getenv("VMDESK_FETCH_MIRROR");
     if (mirror && *mirror)
         printf("(VMDESK_FETCH_MIRROR: downloads come from %s)\n", mirror);
-    printf("%-24s %-10s %s\n", "ID", "SIZE", "NAME / SOURCE");
+    printf("%-26s %-8s %-10s %s\n", "ID", "ARCH", "SIZE", "NAME / SOURCE");
     for (size_t i = 0; i < n; i++) {
         g_autofree char *size = e[i].approx_size ? fetch_format_bytes(e[i].approx_size) : NULL;
         g_autofree char *size_col = size ? g_strdup_printf("~%s", size) : g_strdup("?");
-        printf("%-24s %-10s %s\n", e[i].id, size_col, e[i].name);
+        printf("%-26s %-8s %-10s %s\n", e[i].id, e[i].arch ? e[i].arch : "any", size_col,
+               e[i].name);
         g_autofree char *folder = fetch_catalog_folder(&e[i]);
         if (e[i].manual_page)
-            printf("%-35s manual download: %s\n", "", e[i].manual_page);
+            printf("%-46s manual download: %s\n", "", e[i].manual_page);
         else
-            printf("%-35s %s%s (%s)\n", "", folder, e[i].file,
+            printf("%-46s %s%s (%s)\n", "", folder, e[i].file,
                    e[i].sha256          ? "fixed SHA-256"
                    : e[i].checksum_file ? "SHA-256 from the folder's checksum list"
                                         : "not verified");
@@ -132,6 +133,7 @@ static void print_list_json(void)
         json_builder_begin_object(b);
         vd_json_add_string_or_null(b, "id", e[i].id);
         vd_json_add_string_or_null(b, "name", e[i].name);
+        vd_json_add_string_or_null(b, "arch", e[i].arch);
         vd_json_add_string_or_null(b, "folder", folder);
         vd_json_add_string_or_null(b, "file", e[i].manual_page ? NULL : e[i].file);
         json_builder_set_member_name(b, "approx-size-bytes");

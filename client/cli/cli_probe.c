@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PROBE_DEFAULT_TIMEOUT_MS 2000
 /* The agent's answer must not hold up a readiness check for long. */
@@ -249,9 +250,13 @@ int cli_probe(int argc, char **argv)
     Target t;
     if (!parse_target(argv[1], &t, &err))
         return cli_fail(err);
+    /* Asking about a VM uses it: one that idle suspend paused runs again first. */
+    int lease = t.vm_running ? cli_vm_lease(t.vm, "probe") : -1;
     RdpProbeInfo info = {0};
     RdpProbeResult r = rdp_probe(t.host, t.port, requested, timeout_ms, &info, &err);
     if (r == RDP_PROBE_ERROR) {
+        if (lease >= 0)
+            close(lease);
         rdp_probe_info_clear(&info);
         target_clear(&t);
         return cli_fail(err);
@@ -263,6 +268,8 @@ int cli_probe(int argc, char **argv)
         print_json(&t, requested, &info, t.vm ? &agent : NULL);
     else
         print_text(&t, &info, timeout_ms, t.vm ? &agent : NULL);
+    if (lease >= 0)
+        close(lease);
     rdp_service_info_clear(&agent);
     rdp_probe_info_clear(&info);
     target_clear(&t);

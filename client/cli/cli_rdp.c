@@ -45,7 +45,20 @@ bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error)
     t->pin_file = vm_pin_path(name);
     t->pin_group = g_strdup(PIN_GROUP_VM);
     t->pin_hint = g_strdup_printf("vmdesk certificate %s --forget", name);
-    t->drives = g_strdupv(cfg->shares);
+    /* RDP drives: the read-write shares. FreeRDP's drive redirection cannot
+     * make a drive read-only, so read-only shares go to 9p only. */
+    GStrvBuilder *drives = g_strv_builder_new();
+    for (char **e = cfg->shares; e && *e; e++) {
+        VmShare sh;
+        if (vm_share_parse(*e, &sh) && !sh.read_only) {
+            g_autofree char *d = g_strdup_printf("%c=%s", sh.letter, sh.path);
+            g_strv_builder_add(drives, d);
+        }
+    }
+    t->drives = g_strv_builder_end(drives);
+    g_strv_builder_unref(drives);
+    if (!*t->drives)
+        g_clear_pointer(&t->drives, g_strfreev);
     t->audio = true;
     return true;
 }
@@ -184,22 +197,43 @@ int cli_credentials(int argc, char **argv)
     return ok ? 0 : cli_fail(err);
 }
 
+char *cli_share_text(const VmShareExport *e)
+{
+    const VmShare *sh = &e->share;
+    g_autofree char *drive = sh->read_only ? g_strdup("read-only")
+                                           : g_strdup_printf("RDP drive %c:", sh->letter);
+    if (!e->tag)
+        return g_strdup_printf("%s (%s)", sh->path, drive);
+    return g_strdup_printf("%s (%s, 9p tag %s%s)", sh->path, drive, e->tag,
+                           !strcmp(e->tag, "vmdesk_share")
+                               ? ", on /mnt/vmdesk_share with the guest tools"
+                               : "");
+}
+
 int cli_share(int argc, char **argv)
 {
     g_autofree char *letter = NULL, *remove = NULL;
-    gboolean list = FALSE;
+    gboolean list = FALSE, read_only = FALSE;
     GOptionEntry entries[] = {
         {"as", 0, 0, G_OPTION_ARG_STRING, &letter, "the guest's drive letter (default Z)",
          "LETTER"},
+        {"read-only", 0, 0, G_OPTION_ARG_NONE, &read_only,
+         "the guest cannot change the folder (QEMU enforces it on the 9p export; guests "
+         "that are not Windows only, since RDP drives cannot be read-only)",
+         NULL},
         {"remove", 0, 0, G_OPTION_ARG_STRING, &remove, "stop sharing the folder at LETTER",
          "LETTER"},
         {"list", 0, 0, G_OPTION_ARG_NONE, &list, "show the shared folders", NULL},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("share", "NAME [PATH]",
-                   "Share a host folder with the VM: its RDP sessions redirect it as a drive "
-                   "(\\\\tsclient\\LETTER), which the guest tools map to LETTER: at logon. "
-                   "Applies to the next RDP connection.",
+                   "Share a host folder with the VM. Its RDP sessions redirect it as a drive "
+                   "(\\\\tsclient\\LETTER), which the guest tools map to LETTER: at logon; "
+                   "from the next RDP connection. A guest that is not Windows also gets it as "
+                   "a virtio-9p export from the VM's next start (QEMU cannot add one to a "
+                   "running VM): the first share has the tag vmdesk_share, which the Linux "
+                   "guest tools mount on /mnt/vmdesk_share, the others vmdesk_share_LETTER. "
+                   "The guest reaches nothing outside the folder (symlinks included).",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("share", argc, 1, 2, &status))
         return status;
@@ -211,9 +245,19 @@ int cli_share(int argc, char **argv)
     if (list || (argc == 2 && !remove)) {
         if (!cfg->shares)
             printf("%s shares no folder; add one with vmdesk share %s PATH\n", name, name);
-        for (char **s = cfg->shares; s && *s; s++)
-            printf("%c: %s\n", g_ascii_toupper((*s)[0]), *s + 2);
+        g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+        for (guint i = 0; i < exports->len; i++) {
+            g_autofree char *text = cli_share_text(g_ptr_array_index(exports, i));
+            printf("%s\n", text);
+        }
         return 0;
+    }
+    if (read_only && cfg->os == VM_OS_WINDOWS) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--read-only: %s is a Windows guest, which gets shares as RDP drives only, "
+                    "and RDP drive redirection cannot make a drive read-only",
+                    name);
+        return cli_fail(err);
     }
     GStrvBuilder *b = g_strv_builder_new();
     bool found = false;
@@ -232,24 +276,35 @@ int cli_share(int argc, char **argv)
     }
     g_strfreev(cfg->shares);
     cfg->shares = g_steal_pointer(&kept);
+    g_autoptr(VmStatus) st = vm_status_get(name);
+    const char *when = vm_state_is_active(st->state) ? "the next start" : "its start";
     if (!remove) {
         g_autofree char *abs = g_canonicalize_filename(argv[2], NULL);
         if (!g_file_test(abs, G_FILE_TEST_IS_DIR)) {
             g_set_error(&err, VD_ERROR, VD_ERROR_NOT_FOUND, "%s is not a folder", argv[2]);
             return cli_fail(err);
         }
-        g_autofree char *value = g_strdup_printf("share+=%c=%s", g_ascii_toupper(drop[0]), abs);
+        g_autofree char *value = g_strdup_printf("share+=%c%s=%s", g_ascii_toupper(drop[0]),
+                                                 read_only ? ":ro" : "", abs);
         if (strlen(drop) != 1 || !vm_config_set(cfg, value, false, NULL, &err)) {
             if (!err)
                 g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--as %s: give one drive letter",
                             drop);
             return cli_fail(err);
         }
-        printf("%s: %s is shared as %c: from the next RDP connection\n", name, abs,
-               g_ascii_toupper(drop[0]));
+        if (read_only)
+            printf("%s: %s is shared read-only over 9p from %s\n", name, abs, when);
+        else if (cfg->os != VM_OS_WINDOWS)
+            printf("%s: %s is shared as %c: from the next RDP connection, and over 9p from "
+                   "%s\n",
+                   name, abs, g_ascii_toupper(drop[0]), when);
+        else
+            printf("%s: %s is shared as %c: from the next RDP connection\n", name, abs,
+                   g_ascii_toupper(drop[0]));
     } else {
-        printf("%s: %c: is no longer shared (from the next RDP connection)\n", name,
-               g_ascii_toupper(drop[0]));
+        printf("%s: %c: is no longer shared (from the next RDP connection%s)\n", name,
+               g_ascii_toupper(drop[0]),
+               cfg->os != VM_OS_WINDOWS ? "; over 9p from the next start" : "");
     }
     if (!vm_store_save(cfg, &err))
         return cli_fail(err);

@@ -1,5 +1,6 @@
 /* vmdesk start | stop | pause | resume | status | __supervise */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "common/error.h"
 #include "storage/vm_overlay.h"
@@ -27,9 +28,10 @@ static void print_endpoints(const char *name, const VmStatus *st)
 
 int cli_start(int argc, char **argv)
 {
-    g_autofree char *accel = NULL;
+    g_autofree char *accel = NULL, *connect = NULL, *uri = NULL;
     int timeout = 0;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"accel", 0, 0, G_OPTION_ARG_STRING, &accel,
          "kvm, tcg or auto for this start (default: the VM's accel setting)", "ACCEL"},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "give up after S seconds (default 120)",
@@ -41,6 +43,10 @@ int cli_start(int argc, char **argv)
         !cli_expect_args("start", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri)
+        return cli_libvirt_start(uri, argv[1]);
     g_autofree char *self = cli_self_exe();
     VmStartOptions opts = {.self_exe = self, .timeout_ms = timeout * 1000};
     if (accel) {
@@ -62,8 +68,10 @@ int cli_start(int argc, char **argv)
 int cli_stop(int argc, char **argv)
 {
     gboolean force = FALSE;
+    g_autofree char *connect = NULL, *uri = NULL;
     int timeout = 60;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"force", 0, 0, G_OPTION_ARG_NONE, &force, "end QEMU now, like pulling the plug", NULL},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
          "seconds to wait for the guest to power off before forcing (default 60)", "S"},
@@ -79,6 +87,10 @@ int cli_stop(int argc, char **argv)
         g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--timeout must not be negative");
         return cli_fail(err);
     }
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri)
+        return cli_libvirt_stop(uri, argv[1], force, timeout);
     if (!vm_stop(argv[1], force, timeout, &forced, &err))
         return cli_fail(err);
     printf("VM \"%s\" is STOPPED%s.\n", argv[1], forced ? " (forced off)" : "");
@@ -88,12 +100,18 @@ int cli_stop(int argc, char **argv)
 static int pause_resume(int argc, char **argv, bool pause)
 {
     const char *cmd = pause ? "pause" : "resume";
+    g_autofree char *connect = NULL, *uri = NULL;
+    GOptionEntry entries[] = {CLI_CONNECT_ENTRY(&connect), G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse(cmd, "NAME", pause ? "Pause a running VM." : "Resume a paused VM.", NULL,
+    if (!cli_parse(cmd, "NAME", pause ? "Pause a running VM." : "Resume a paused VM.", entries,
                    &argc, &argv, &status) ||
         !cli_expect_args(cmd, argc, 1, 1, &status))
         return status;
     GError *err = NULL;
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri)
+        return cli_libvirt_pause(uri, argv[1], pause);
     if (!(pause ? vm_pause(argv[1], &err) : vm_resume(argv[1], &err)))
         return cli_fail(err);
     printf("VM \"%s\" is %s.\n", argv[1], pause ? "PAUSED" : "RUNNING");
@@ -113,9 +131,10 @@ int cli_resume(int argc, char **argv)
 int cli_status(int argc, char **argv)
 {
     gboolean json = FALSE;
-    g_autofree char *wait = NULL;
+    g_autofree char *wait = NULL, *connect = NULL, *uri = NULL;
     int timeout = 60;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
         {"wait", 0, 0, G_OPTION_ARG_STRING, &wait, "wait until the VM is in STATE (any case)",
          "STATE"},
@@ -128,6 +147,15 @@ int cli_status(int argc, char **argv)
         !cli_expect_args("status", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri && wait) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--wait is not there yet for libvirt domains (issue 16)");
+        return cli_fail(err);
+    }
+    if (uri)
+        return cli_libvirt_status(uri, argv[1], json);
     VmState want = VM_STATE_STOPPED;
     if (wait && !vm_state_from_string(wait, &want, &err))
         return cli_fail(err);
@@ -146,7 +174,7 @@ int cli_status(int argc, char **argv)
         cli_print_json(node);
         return 0;
     }
-    printf("%s%s%s\n", vm_state_to_string(st->state), st->reason ? ": " : "",
+    printf("%s%s%s\n", cli_state_text(st), st->reason ? ": " : "",
            st->reason ? st->reason : "");
     if (vm_state_is_active(st->state))
         printf("accelerator: %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SCREENSHOT_TIMEOUT_MS 40000
 /* QEMU answers the first request with its copy of the screen before it has
@@ -55,9 +56,10 @@ int cli_view(int argc, char **argv)
     if (!cli_parse("view", "NAME",
                    "Show a VM in a window, starting it if it is stopped: its screen over VNC "
                    "from the first firmware picture, then its RDP desktop as soon as the "
-                   "guest's RDP service answers (and VNC again if RDP goes away). Closing the "
-                   "window leaves the VM running.\nKeys: Ctrl+Alt+F full screen, Ctrl+Alt+G "
-                   "release the keyboard grab, Ctrl+Alt+End sends Ctrl+Alt+Del.",
+                   "guest's RDP service answers (and VNC again while RDP is gone or stops "
+                   "answering). Closing the window leaves the VM running.\nKeys: Ctrl+Alt+F "
+                   "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
+                   "Ctrl+Alt+Del.",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("view", argc, 1, 1, &status))
         return status;
@@ -79,7 +81,11 @@ int cli_view(int argc, char **argv)
     }
     opts.vnc = &t;
     opts.rdp = &rdp;
+    /* The window uses the VM as long as it is open: no idle suspend. */
+    int lease = cli_vm_lease(argv[1], "view");
     bool ok = window_run(&opts, &err);
+    if (lease >= 0)
+        close(lease);
     vnc_target_clear(&t);
     rdp_target_clear(&rdp);
     return ok ? 0 : cli_fail(err);

@@ -1,5 +1,6 @@
 /* vmdesk create | list | show | set | delete */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "apps/desktop_entry.h"
 #include "common/error.h"
@@ -12,10 +13,12 @@
 #include "storage/vm_overlay.h"
 #include "storage/vm_snapshot.h"
 #include "vm/vm_create.h"
+#include "vm/vm_lease.h"
 #include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *absolute(const char *path)
 {
@@ -24,7 +27,7 @@ static char *absolute(const char *path)
 
 int cli_create(int argc, char **argv)
 {
-    g_autofree char *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
+    g_autofree char *arch = NULL, *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
                     *secure_boot = NULL, *kernel = NULL, *initrd = NULL, *append = NULL,
                     *import_disk = NULL, *accel = NULL, *perf = NULL, *base = NULL,
                     *on_shutdown = NULL;
@@ -33,6 +36,8 @@ int cli_create(int argc, char **argv)
     gboolean tpm = FALSE, overlay = FALSE, sparse = FALSE;
     g_auto(CliUnattend) unattend = {0};
     GOptionEntry entries[] = {
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+         "the guest's architecture: x86_64 or aarch64 (default: the host's)", "ARCH"},
         {"os", 0, 0, G_OPTION_ARG_STRING, &os, "windows, linux (default) or other", "OS"},
         {"memory", 0, 0, G_OPTION_ARG_STRING, &memory, "RAM (default 4G)", "SIZE"},
         {"cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "virtual CPUs (default 2)", "N"},
@@ -44,7 +49,7 @@ int cli_create(int argc, char **argv)
          NULL},
         {"iso", 0, 0, G_OPTION_ARG_FILENAME, &iso, "CD image to boot/install from", "PATH"},
         {"firmware", 0, 0, G_OPTION_ARG_STRING, &firmware,
-         "uefi (default) or bios (default with --kernel)", "FW"},
+         "uefi (default) or bios (default with --kernel; on aarch64: no firmware)", "FW"},
         {"tpm", 0, 0, G_OPTION_ARG_NONE, &tpm, "a TPM 2.0 (swtpm); default for --os windows",
          NULL},
         {"secure-boot", 0, 0, G_OPTION_ARG_STRING, &secure_boot,
@@ -106,6 +111,8 @@ int cli_create(int argc, char **argv)
                     *abs_base = absolute(base);
     g_autofree char *cpus_s = cpus ? g_strdup_printf("%d", cpus) : NULL;
     g_autofree char *port_s = rdp_port ? g_strdup_printf("%d", rdp_port) : NULL;
+    VmArch host = VM_ARCH_X86_64;
+    vm_arch_host(&host);
     struct {
         const char *key, *value;
     } sets[] = {
@@ -119,6 +126,8 @@ int cli_create(int argc, char **argv)
         {"kernel", abs_kernel},
         {"initrd", abs_initrd},
         {"append", append},
+        /* After firmware and kernel: a firmware-less aarch64 VM needs its kernel. */
+        {"arch", arch ? arch : vm_arch_to_string(host)},
         {"accel", accel},
         {"performance", perf},
         {"rdp-port", port_s},
@@ -187,8 +196,8 @@ int cli_create(int argc, char **argv)
     }
     g_autofree char *dir = vd_paths_vm_dir(name);
     g_autofree char *mem = vd_size_format(cfg->memory);
-    printf("Created VM \"%s\" (%s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
-           vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
+    printf("Created VM \"%s\" (%s %s, %s RAM, %u CPUs, %s firmware%s) in %s\n", name,
+           vm_arch_to_string(cfg->arch), vm_os_to_string(cfg->os), mem, cfg->cpus, vm_firmware_to_string(cfg->firmware),
            cfg->tpm ? ", TPM 2.0" : "", dir);
     printf("RDP will be forwarded from 127.0.0.1:%u. Start it with: vmdesk start %s\n",
            cfg->rdp_port, name);
@@ -198,11 +207,18 @@ int cli_create(int argc, char **argv)
 int cli_list(int argc, char **argv)
 {
     gboolean json = FALSE;
+    g_autofree char *connect = NULL;
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
+                              CLI_CONNECT_ENTRY(&connect), G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse_json_flag("list", NULL, "List VMs with their state and endpoints.", 0, &argc,
-                             &argv, &json, &status))
+    if (!cli_parse("list", NULL,
+                   "List VMs with their state and endpoints, and the domains of a libvirt URI "
+                   "beside them.",
+                   entries, &argc, &argv, &status) ||
+        !cli_expect_args("list", argc, 0, 0, &status))
         return status;
     GError *err = NULL;
+    g_autofree char *uri = cli_libvirt_list_uri(connect);
     g_auto(GStrv) names = vm_store_list(&err);
     if (!names)
         return cli_fail(err);
@@ -211,7 +227,8 @@ int cli_list(int argc, char **argv)
     json_builder_set_member_name(b, "vms");
     json_builder_begin_array(b);
     if (!json && *names)
-        printf("%-20s %-12s %-6s %-21s %s\n", "NAME", "STATE", "ACCEL", "RDP", "VNC");
+        printf("%-20s %-8s %-12s %-6s %-21s %s\n", "NAME", "ARCH", "STATE", "ACCEL", "RDP",
+               "VNC");
     for (char **n = names; *n; n++) {
         g_autoptr(GError) e = NULL;
         g_autoptr(VmConfig) cfg = vm_store_load(*n, &e);
@@ -228,8 +245,8 @@ int cli_list(int argc, char **argv)
                 json_builder_add_boolean_value(b, vm_state_is_active(st->state));
                 json_builder_end_object(b);
             } else {
-                printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(VM_STATE_ERROR),
-                       "-", "-", "-");
+                printf("%-20s %-8s %-12s %-6s %-21s %s\n", *n, "-",
+                       vm_state_to_string(VM_STATE_ERROR), "-", "-", "-");
                 fprintf(stderr, "vmdesk: %s: %s%s\n", *n, e->message,
                         vm_state_is_active(st->state) ? " (its QEMU still runs)" : "");
             }
@@ -244,18 +261,20 @@ int cli_list(int argc, char **argv)
         g_autofree char *vnc = vm_runtime_path(*n, "vnc.sock");
         g_autofree char *rdp = g_strdup_printf("127.0.0.1:%u",
                                                active && st->rdp_port ? st->rdp_port : cfg->rdp_port);
-        printf("%-20s %-12s %-6s %-21s %s\n", *n, vm_state_to_string(st->state),
+        printf("%-20s %-8s %-12s %-6s %-21s %s\n", *n, vm_arch_to_string(cfg->arch),
+               cli_state_text(st),
                active && st->accel ? st->accel : "-", rdp, active ? vnc : "-");
     }
     json_builder_end_array(b);
+    if (!json && !*names)
+        printf("No VMs of vmdesk's own yet. Create one with: vmdesk create NAME --iso PATH\n");
+    int lv_status = uri ? cli_libvirt_list(uri, json, b, *names != NULL) : 0;
     json_builder_end_object(b);
-    if (json) {
+    if (json && !lv_status) {
         g_autoptr(JsonNode) root = json_builder_get_root(b);
         cli_print_json(root);
-    } else if (!*names) {
-        printf("No VMs yet. Create one with: vmdesk create NAME --iso PATH\n");
     }
-    return 0;
+    return lv_status;
 }
 
 int cli_show(int argc, char **argv)
@@ -294,6 +313,12 @@ int cli_show(int argc, char **argv)
         json_object_set_member(json_node_get_object(node), "overlay", cli_overlay_json(ov));
     if (snaps)
         json_object_set_member(json_node_get_object(node), "snapshots", cli_snapshots_json(snaps));
+    /* Its USB devices: kept ones, and what QEMU has (attached or waiting). */
+    g_autoptr(GPtrArray) usb =
+        cfg->usb || vm_state_is_active(st->state) ? vm_usb_list(argv[1], NULL) : NULL;
+    if (usb)
+        json_object_set_member(json_node_get_object(node), "usb-devices",
+                               cli_usb_devices_json(usb));
     if (json) {
         vm_cdrom_clear(&cd);
         cli_print_json(node);
@@ -305,10 +330,11 @@ int cli_show(int argc, char **argv)
     g_autofree char *qmp = vm_runtime_path(cfg->name, "qmp.sock");
     bool active = vm_state_is_active(st->state);
     printf("name:         %s\n", cfg->name);
-    printf("state:        %s%s%s\n", vm_state_to_string(st->state), st->reason ? " — " : "",
+    printf("state:        %s%s%s\n", cli_state_text(st), st->reason ? " — " : "",
            st->reason ? st->reason : "");
     if (active)
         printf("accelerator:  %s (%s)\n", st->accel, st->accel_reason ? st->accel_reason : "");
+    printf("arch:         %s\n", vm_arch_to_string(cfg->arch));
     printf("os:           %s\n", vm_os_to_string(cfg->os));
     printf("memory:       %s\n", mem);
     printf("cpus:         %u (performance %s)\n", cfg->cpus, vm_perf_to_string(cfg->performance));
@@ -347,6 +373,19 @@ int cli_show(int argc, char **argv)
         printf("forward:      127.0.0.1:%s\n", *f);
     printf("vnc:          %s%s\n", vnc, active ? "" : " (when running)");
     printf("qmp:          %s%s\n", qmp, active ? "" : " (when running)");
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        g_autofree char *text = cli_share_text(g_ptr_array_index(exports, i));
+        printf("share:        %s\n", text);
+    }
+    for (guint i = 0; usb && i < usb->len; i++) {
+        g_autofree char *text = cli_usb_device_text(g_ptr_array_index(usb, i));
+        printf("usb:          %s\n", text);
+    }
+    if (cfg->idle_suspend) {
+        g_autofree char *d = vm_duration_format(cfg->idle_suspend);
+        printf("idle-suspend: %s (paused when no vmdesk window, app or command used it)\n", d);
+    }
     for (char **q = cfg->qemu_args; q && *q; q++)
         printf("qemu-arg:     %s\n", *q);
     for (char **l = st->log_tail; l && *l; l++)
@@ -359,8 +398,10 @@ int cli_set(int argc, char **argv)
     int status;
     g_autofree char *keys = g_strjoinv(", ", (char **)vm_config_keys());
     g_autofree char *summary = g_strdup_printf(
-        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward and qemu-arg; KEY= "
-        "clears.",
+        "Change a VM's settings. KEYs: %s.\nKEY+=VALUE appends to forward, qemu-arg, share, cd "
+        "and usb; KEY= clears. idle-suspend=10m (s, m, h; off by default) pauses the VM when no "
+        "vmdesk window, app or command has used it that long; it applies to a running VM at "
+        "once.",
         keys);
     if (!cli_parse("set", "NAME KEY=VALUE...", summary, NULL, &argc, &argv, &status) ||
         !cli_expect_args("set", argc, 2, G_MAXINT, &status))
@@ -371,7 +412,7 @@ int cli_set(int argc, char **argv)
         return cli_fail(err);
     g_autoptr(VmStatus) st = vm_status_get(argv[1]);
     bool running = vm_state_is_active(st->state);
-    bool later = false;
+    bool later = false, reload = false;
     for (int i = 2; i < argc; i++) {
         bool next = false;
         g_autofree char *a = NULL;
@@ -384,9 +425,23 @@ int cli_set(int argc, char **argv)
         } else {
             a = g_strdup(argv[i]);
         }
+        VmArch was = cfg->arch;
         if (!vm_config_set(cfg, a, running, &next, &err))
             return cli_fail(err);
-        later |= next;
+        if (cfg->arch != was) {
+            /* The disk's OS and the firmware's variable store belong to one
+             * architecture. */
+            g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                        "arch is chosen at create: %s's disk and UEFI variables are %s's; "
+                        "create another VM with --arch %s",
+                        cfg->name, vm_arch_to_string(was), vm_arch_to_string(cfg->arch));
+            return cli_fail(err);
+        }
+        /* The supervisor reads idle-suspend again below: it applies now. */
+        if (g_str_has_prefix(a, "idle-suspend="))
+            reload = running;
+        else
+            later |= next;
         if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
             GArray *ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
             g_array_append_val(ports, cfg->rdp_port);
@@ -416,6 +471,8 @@ int cli_set(int argc, char **argv)
         }
     }
     if (!vm_store_save(cfg, &err))
+        return cli_fail(err);
+    if (reload && !vm_lease_reload(cfg->name, &err))
         return cli_fail(err);
     if (later)
         printf("Saved. The VM is running: the change applies at its next start.\n");
@@ -470,7 +527,13 @@ int cli_cdrom(int argc, char **argv)
     }
     GError *err = NULL;
     bool live = false;
-    if (insert ? !vm_cdrom_insert(name, argv[3], &live, &err) : !vm_cdrom_eject(name, &live, &err))
+    /* No idle pause while the medium changes. */
+    int hold = vm_lease_hold(name, "cdrom", NULL);
+    bool ok = insert ? vm_cdrom_insert(name, argv[3], &live, &err)
+                     : vm_cdrom_eject(name, &live, &err);
+    if (hold >= 0)
+        close(hold);
+    if (!ok)
         return cli_fail(err);
     g_autofree char *abs = insert ? g_canonicalize_filename(argv[3], NULL) : NULL;
     if (insert)

@@ -10,9 +10,9 @@
  * the manual pages and shell completions (tools/gen-reference), which take
  * each command's options from its own `--help`. */
 static const CliCommand commands[] = {
-    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM (disk, firmware, TPM, port)",
+    {"create", cli_create, "create NAME [OPTIONS]", "make a new VM, x86_64 or aarch64 (disk, firmware, TPM, port)", NULL, NULL},
+    {"list", cli_list, "list [--json]", "VMs with architecture, state, accelerator and endpoints",
      NULL, NULL},
-    {"list", cli_list, "list [--json]", "VMs with state, accelerator and endpoints", NULL, NULL},
     {"show", cli_show, "show NAME [--json]", "a VM's config and live state",
      .operands = "vm"},
     {"set", cli_set, "set NAME KEY=VALUE...", "change settings (KEY+=VALUE appends to lists)",
@@ -51,8 +51,10 @@ static const CliCommand commands[] = {
      .operands = "vm"},
     {"credentials", cli_credentials, "credentials NAME [--user U]",
      "the guest login RDP uses (kept private)", .operands = "vm"},
-    {"share", cli_share, "share NAME PATH [--as Z]", "a host folder as a drive in RDP sessions",
-     .operands = "vm dir"},
+    {"share", cli_share, "share NAME PATH [--as Z] [--read-only]",
+     "a host folder: an RDP drive, a 9p mount in Linux", .operands = "vm dir"},
+    {"usb", cli_usb, "usb list | NAME attach|detach DEV|list", "pass host USB devices through",
+     .verbs = "attach detach list", .operands = "vm verb"},
     {"certificate", cli_certificate, "certificate NAME [--forget]", "the pinned RDP certificate",
      .operands = "vm"},
     {"probe", cli_probe, "probe NAME|HOST:PORT [--timeout MS]",
@@ -63,7 +65,8 @@ static const CliCommand commands[] = {
      .verbs = "list install remove", .operands = "verb vm"},
     {"fetch", cli_fetch, "fetch URL|ID [--sha256 HEX] [-o PATH]",
      "download an ISO (resumable, verified)", NULL, NULL},
-    {"doctor", cli_doctor, "doctor [--json]", "can this host run VMs, and how fast?", NULL, NULL},
+    {"doctor", cli_doctor, "doctor [--json]",
+     "can this host run VMs, and how fast? (KVM or TCG per architecture)", NULL, NULL},
     {"__supervise", cli_supervise, NULL, NULL, NULL, NULL},
     {"__complete", cli_complete, NULL, NULL, NULL, NULL},
 };
@@ -75,7 +78,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
         if (commands[i].synopsis)
             fprintf(out, "  %-38s %s\n", commands[i].synopsis, commands[i].summary);
-    fprintf(out, "\n`vmdesk COMMAND --help` describes a command's options.\n"
+    fprintf(out, "\n`vmdesk COMMAND --help` describes a command's options. list, start, stop, "
+                 "pause,\nresume and status also reach libvirt's domains: --connect URI (or "
+                 "$VMDESK_CONNECT).\n"
                  "Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 wrong VM "
                  "state,\n5 timeout, 6 QEMU failed, 7 not enough disk space.\n");
 }

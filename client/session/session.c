@@ -18,6 +18,8 @@ void session_event_free(SessionEvent *ev)
     g_free(ev->text);
     g_free(ev->pixels);
     g_clear_error(&ev->error);
+    g_clear_pointer(&ev->bytes, g_bytes_unref);
+    g_strfreev(ev->paths);
     if (ev->rail)
         g_free(ev->rail->title);
     g_free(ev->rail);
@@ -30,6 +32,8 @@ void session_input_free(SessionInput *in)
         return;
     g_free(in->text);
     g_free(in->text2);
+    g_strfreev(in->paths);
+    g_clear_pointer(&in->bytes, g_bytes_unref);
     g_free(in);
 }
 
@@ -172,6 +176,18 @@ void session_clipboard(Session *s, const char *utf8)
                                           .text = g_strdup(utf8)});
 }
 
+void session_clipboard_files(Session *s, const char *const *paths)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_CLIPBOARD_FILES,
+                                          .paths = g_strdupv((char **)paths)});
+}
+
+void session_clipboard_png(Session *s, GBytes *png)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_CLIPBOARD_PNG,
+                                          .bytes = g_bytes_ref(png)});
+}
+
 void session_resize(Session *s, int w, int h, int scale_pct)
 {
     if (s->impl->can_resize)
@@ -179,6 +195,15 @@ void session_resize(Session *s, int w, int h, int scale_pct)
                                               .w = w,
                                               .h = h,
                                               .scale = scale_pct});
+}
+
+void session_refresh(Session *s, int x, int y, int w, int h)
+{
+    session_input_push(s, &(SessionInput){.type = SESSION_INPUT_REFRESH,
+                                          .x = x,
+                                          .y = y,
+                                          .w = w,
+                                          .h = h});
 }
 
 SessionEvent *session_next_event(Session *s)
@@ -208,6 +233,15 @@ void session_post(Session *s, SessionEventType type, int w, int h, char *text, G
     ev->h = h;
     ev->text = text;
     ev->error = error;
+    push_event(s, ev);
+}
+
+void session_post_clipboard(Session *s, SessionEventType type, GBytes *bytes, char **paths)
+{
+    SessionEvent *ev = g_new0(SessionEvent, 1);
+    ev->type = type;
+    ev->bytes = bytes;
+    ev->paths = paths;
     push_event(s, ev);
 }
 

@@ -37,6 +37,8 @@ typedef enum {
     SESSION_EV_RESIZED,     /* the desktop is now @w x @h (framebuffer reallocated) */
     SESSION_EV_FRAME,       /* pixels changed: take them with session_take_dirty() */
     SESSION_EV_CLIPBOARD,   /* the server's clipboard is @text (UTF-8) */
+    SESSION_EV_CLIPBOARD_PNG,   /* the server copied a picture: @bytes, image/png */
+    SESSION_EV_CLIPBOARD_FILES, /* the server's copied files are staged, complete: @paths */
     SESSION_EV_CURSOR,      /* pointer shape: @w x @h ARGB words in @pixels, hot spot @x,@y;
                                no @pixels: hidden, or the system's arrow when @w < 0 */
     SESSION_EV_STATUS,      /* something the user should see (@text; NULL clears it) */
@@ -96,6 +98,8 @@ typedef struct {
     uint32_t *pixels;
     GError *error;
     SessionRailWindow *rail;   /* the SESSION_EV_RAIL_* events */
+    GBytes *bytes;             /* SESSION_EV_CLIPBOARD_PNG */
+    char **paths;              /* SESSION_EV_CLIPBOARD_FILES: absolute host paths */
 } SessionEvent;
 
 /* Free an event taken with session_next_event, and what it holds. Accepts
@@ -200,6 +204,11 @@ void session_key(Session *s, unsigned qnum, uint32_t keysym, bool down);
 void session_pointer(Session *s, int x, int y, unsigned buttons);
 /* The host's clipboard is now @utf8 (copied). */
 void session_clipboard(Session *s, const char *utf8);
+/* The host's clipboard is now the files at the absolute @paths, or the
+ * picture @png (image/png); both copied. A protocol without them (VNC)
+ * ignores them. */
+void session_clipboard_files(Session *s, const char *const *paths);
+void session_clipboard_png(Session *s, GBytes *png);
 /* Whether the protocol can change the remote desktop's size. */
 static inline bool session_can_resize(Session *s)
 {
@@ -208,3 +217,8 @@ static inline bool session_can_resize(Session *s)
 /* Ask the server for a @w x @h desktop at @scale_pct (nothing when it
  * cannot: see session_can_resize). */
 void session_resize(Session *s, int w, int h, int scale_pct);
+/* Ask the server to send the pixels of the @w x @h area at @x,@y again
+ * (RDP: a Refresh Rect PDU). Its answer arrives as pixels like any other;
+ * the window uses it to tell a still desktop from a hung server. A server
+ * may ignore it; VNC sessions send nothing. */
+void session_refresh(Session *s, int x, int y, int w, int h);

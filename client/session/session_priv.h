@@ -11,7 +11,10 @@ typedef enum {
     SESSION_INPUT_KEY,        /* @qnum, @keysym, @down */
     SESSION_INPUT_POINTER,    /* @x @y, @buttons */
     SESSION_INPUT_CLIPBOARD,  /* @text: the host's clipboard, UTF-8 */
+    SESSION_INPUT_CLIPBOARD_FILES, /* @paths: the host's copied files */
+    SESSION_INPUT_CLIPBOARD_PNG,   /* @bytes: the host's picture, image/png */
     SESSION_INPUT_RESIZE,     /* @w x @h at @scale percent */
+    SESSION_INPUT_REFRESH,    /* send the area @x @y @w @h again */
     SESSION_INPUT_PROTOCOL,   /* the first of a protocol's own kinds */
 } SessionInputType;
 
@@ -26,6 +29,8 @@ typedef struct {
     uint32_t id;
     char *text;               /* owned */
     char *text2;              /* owned */
+    char **paths;             /* owned */
+    GBytes *bytes;            /* owned */
 } SessionInput;
 
 /* A session of protocol @impl whose state is @priv (takes it: @impl->finish
@@ -63,6 +68,8 @@ void session_post_rail(Session *s, SessionEventType type, SessionRailWindow *rai
                        int w, int h);
 /* Queue a pointer shape (takes @argb: @w x @h 0xAARRGGBB words). */
 void session_post_cursor(Session *s, uint32_t *argb, int w, int h, int hot_x, int hot_y);
+/* Queue SESSION_EV_CLIPBOARD_PNG (takes @bytes) or _FILES (takes @paths). */
+void session_post_clipboard(Session *s, SessionEventType type, GBytes *bytes, char **paths);
 
 /* --- the framebuffer (session thread) --- */
 

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "ui/app_window_priv.h"
+#include "ui/host_clipboard.h"
 #include "ui/keymap.h"
 #include "ui/sdl_util.h"
 #include "ui/window_icon.h"
@@ -210,6 +211,7 @@ static void session_events(App *a)
     while (a->session && (ev = session_next_event(a->session))) {
         switch (ev->type) {
         case SESSION_EV_CONNECTED:
+            switch_watch_init(&a->wt, g_get_monotonic_time(), g_get_real_time());
             a->connected = true;
             a->phase = RUNNING;
             a->connected_at = g_get_monotonic_time();
@@ -221,6 +223,10 @@ static void session_events(App *a)
             break;
         case SESSION_EV_FRAME:
             app_window_take_frame(a);
+            break;
+        case SESSION_EV_CLIPBOARD_PNG:
+        case SESSION_EV_CLIPBOARD_FILES:
+            sdl_util_clipboard_offer(ev->bytes, ev->paths);
             break;
         case SESSION_EV_CLIPBOARD:
             g_free(a->clip_offered);
@@ -267,6 +273,7 @@ static void session_events(App *a)
             session_destroy(a->session);
             a->session = NULL;
             a->connected = false;
+            rdp_watch_off(a->watch);
             a->quit = true;
             continue;
         }
@@ -274,9 +281,24 @@ static void session_events(App *a)
     }
 }
 
+/* Keys and the pointer. */
+static bool is_input(Uint32 type)
+{
+    return type == SDL_KEYDOWN || type == SDL_KEYUP || type == SDL_MOUSEMOTION ||
+           type == SDL_MOUSEBUTTONDOWN || type == SDL_MOUSEBUTTONUP || type == SDL_MOUSEWHEEL;
+}
+
 static void sdl_event(App *a, const SDL_Event *e)
 {
     AppWin *aw = NULL;
+    if (a->hang && is_input(e->type))
+        return; /* ignored, not queued for a server that may wake much later: the titles say so */
+    if (a->hang && e->type == SDL_WINDOWEVENT && e->window.event == SDL_WINDOWEVENT_CLOSE) {
+        /* Closing a window of a hung server: the user gives up on it. */
+        printf("%s: closed while the RDP server was %s\n", a->opts->title, a->hang);
+        a->quit = true;
+        return;
+    }
     switch (e->type) {
     case SDL_QUIT: /* a signal: the last window closing does not quit (hint below) */
         a->quit = true;
@@ -330,6 +352,67 @@ static void sdl_event(App *a, const SDL_Event *e)
     }
 }
 
+/* --- a hung server --- */
+
+static void retitle_all(App *a)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, a->windows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        app_window_win_retitle(v);
+        ((AppWin *)v)->redraw = true;
+    }
+}
+
+/* One step of the watch while connected: the server is asked to repaint
+ * a window it shows (any area will do; one of a window surely has pixels). */
+static void watch_step(App *a)
+{
+    int area[4] = {0, 0, 64, 64};
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, a->windows);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        AppWin *aw = v;
+        if (aw->presented && aw->show != SESSION_RAIL_MINIMIZED) {
+            area[0] = MAX(aw->shown.x, 0);
+            area[1] = MAX(aw->shown.y, 0);
+            area[2] = MIN(aw->shown.w, 64);
+            area[3] = MIN(aw->shown.h, 64);
+            break;
+        }
+    }
+    switch (rdp_watch_step(a->watch, &a->wt, a->session, area)) {
+    case SWITCH_WATCH_HUNG:
+        a->hang = switch_watch_since(&a->wt);
+        printf("%s: the RDP server is %s: its windows are dimmed and ignore input until it "
+               "answers\n", a->opts->title, a->hang);
+        fflush(stdout);
+        if (a->status_win)
+            set_status(a, a->hang);
+        retitle_all(a);
+        break;
+    case SWITCH_WATCH_BACK:
+        printf("%s: the RDP server answers again\n", a->opts->title);
+        fflush(stdout);
+        g_clear_pointer(&a->hang, g_free);
+        retitle_all(a);
+        break;
+    case SWITCH_WATCH_NONE:
+        break;
+    }
+    if (switch_watch_give_up(&a->wt, g_get_monotonic_time())) {
+        a->fatal = g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                               "%s: the RDP server is %s (%d s): giving up. Its programs may "
+                               "still run in the guest's session; starting one again connects "
+                               "anew",
+                               a->opts->title, a->hang,
+                               (SWITCH_HANG_GIVE_UP_MS + SWITCH_HANG_MS) / 1000);
+        a->quit = true;
+    }
+}
+
 static void ready_check(App *a)
 {
     int state = g_atomic_int_get(&a->ready_state);
@@ -366,6 +449,9 @@ static void app_loop(App *a)
             } while (!a->quit && SDL_PollEvent(&e));
         }
         session_events(a);
+        if (a->session && a->connected)
+            watch_step(a);
+        host_clipboard_dispatch();
         AppRequest *req;
         while (a->phase != WAIT_READY && (req = app_control_next(a->control)))
             launch(a, req);
@@ -413,6 +499,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
         return false;
     }
     a.wake_event = SDL_RegisterEvents(1);
+    a.watch = rdp_watch_new(opts->rdp->host, opts->rdp->port, notify, &a);
     a.windows = g_hash_table_new_full(NULL, NULL, NULL, app_window_win_destroy);
     SDL_EventState(SDL_CLIPBOARDUPDATE, SDL_ENABLE);
     a.status_win = SDL_CreateWindow(opts->rdp->remote_app, SDL_WINDOWPOS_CENTERED,
@@ -442,6 +529,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
         g_atomic_int_set(&a.ready_quit, 1);
         g_thread_join(a.ready_thread);
     }
+    g_clear_pointer(&a.watch, rdp_watch_free);
     app_control_destroy(a.control);
     /* Destroyed once it reported CLOSED, never joined while it works. */
     sdl_util_close_sessions(&a.session, 1);
@@ -460,6 +548,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
     g_clear_error(&a.ready_error);
     g_free(a.next_class);
     g_free(a.clip_offered);
+    g_free(a.hang);
     g_mutex_clear(&a.lock);
     if (a.fatal) {
         g_propagate_error(error, a.fatal);

@@ -10,6 +10,7 @@
 #include "apps/app_control.h"
 #include "session/session.h"
 #include "ui/app_window.h"
+#include "ui/rdp_watch.h"
 
 #include <SDL.h>
 #include <glib.h>
@@ -79,6 +80,11 @@ struct App {
     GError *fatal;
     char *clip_offered;
     Uint32 next_clip_poll;
+    /* Watching the server while connected (rdp_watch.h): while it hangs
+     * the windows are dimmed, say @hang in their titles and ignore input. */
+    RdpWatch *watch;
+    SwitchWatch wt;
+    char *hang;                /* "not answering since 12:03:10"; NULL: it answers */
 };
 
 /* app_window.c */
@@ -97,6 +103,8 @@ AppWin *app_window_of_sdl(Uint32 window_id);
 /* Free @p, an AppWin (the GDestroyNotify of App.windows). */
 void app_window_win_destroy(gpointer p);
 void app_window_win_render(AppWin *aw);
+/* Set @aw's title: the server's, and App.hang while the server hangs. */
+void app_window_win_retitle(AppWin *aw);
 /* The server made or changed window @rw->id, deleted window @id, or sent
  * its icon (@argb: @w x @h ARGB words, borrowed). */
 void app_window_rail_window(App *a, const SessionRailWindow *rw);

@@ -96,12 +96,24 @@ static void make_texture(AppWin *aw)
     }
 }
 
+void app_window_win_retitle(AppWin *aw)
+{
+    g_autofree char *t = aw->app->hang ? g_strdup_printf("%s — %s, input ignored", aw->title,
+                                                         aw->app->hang)
+                                       : NULL;
+    SDL_SetWindowTitle(aw->win, t ? t : aw->title);
+}
+
 void app_window_win_render(AppWin *aw)
 {
     SDL_SetRenderDrawColor(aw->ren, 0, 0, 0, 255);
     SDL_RenderClear(aw->ren);
-    if (aw->tex)
+    if (aw->tex) {
+        /* A server that does not answer: its last picture, dimmed. */
+        Uint8 c = aw->app->hang ? 110 : 255;
+        SDL_SetTextureColorMod(aw->tex, c, c, c);
         SDL_RenderCopy(aw->ren, aw->tex, NULL, NULL);
+    }
     SDL_RenderPresent(aw->ren);
     aw->redraw = false;
     if (!aw->presented && aw->tex) {
@@ -210,6 +222,8 @@ static AppWin *win_create(App *a, const SessionRailWindow *rw)
         SDL_SetWindowModalFor(aw->win, owner->win);
     aw->asked_x = aw->shown.x;
     aw->asked_y = aw->shown.y;
+    if (a->hang)
+        app_window_win_retitle(aw);
     make_texture(aw);
     apply_show(aw);
     aw->redraw = true;
@@ -245,7 +259,7 @@ void app_window_rail_window(App *a, const SessionRailWindow *rw)
     if (rw->fields & SESSION_RAIL_TITLE) {
         g_free(aw->title);
         aw->title = g_strdup(rw->title);
-        SDL_SetWindowTitle(aw->win, aw->title);
+        app_window_win_retitle(aw);
     }
     if (rw->fields & SESSION_RAIL_STYLE) {
         aw->style = rw->style;

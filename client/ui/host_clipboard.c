@@ -1,10 +1,10 @@
 #include "ui/host_clipboard.h"
 
 #include "common/log.h"
+#include "session/clip_files.h"
+#include "ui/host_clipboard_priv.h"
 
 #include <SDL.h>
-#include <X11/Xatom.h>
-#include <X11/Xlib.h>
 #include <poll.h>
 #include <string.h>
 
@@ -13,19 +13,10 @@
  * up (a new one may then go). */
 #define ANSWER_WAIT_MS 100
 #define GIVE_UP_MS 10000
+/* The most a picture read in INCR chunks may grow to. */
+#define INCR_READ_MAX (256u << 20)
 
-/* One reader per process, on its own X connection: SDL's main loop answers
- * for SDL's own window (when the server's text is on the clipboard) while
- * this one waits for nothing. */
-static struct {
-    bool tried;       /* X11 was looked for */
-    Display *d;       /* NULL: not X11 (Wayland): SDL's getter is used */
-    Window win;       /* receives the text */
-    Atom clipboard, utf8, prop, incr;
-    bool pending;     /* a conversion was asked for */
-    Atom target;      /* ... of this type */
-    gint64 asked_at;
-} hc;
+HostClipboardX hc = {.late_result = HOST_CLIPBOARD_WAITING};
 
 static void open_x(void)
 {
@@ -38,12 +29,32 @@ static void open_x(void)
         vd_debug("clipboard: cannot open the X display; SDL's getter is used");
         return;
     }
+    XSetWindowAttributes attrs = {.event_mask = PropertyChangeMask};
     hc.win = XCreateWindow(hc.d, DefaultRootWindow(hc.d), 0, 0, 1, 1, 0, CopyFromParent,
-                           InputOnly, CopyFromParent, 0, NULL);
+                           InputOnly, CopyFromParent, CWEventMask, &attrs);
     hc.clipboard = XInternAtom(hc.d, "CLIPBOARD", False);
     hc.utf8 = XInternAtom(hc.d, "UTF8_STRING", False);
     hc.prop = XInternAtom(hc.d, "VMDESK_CLIPBOARD", False);
     hc.incr = XInternAtom(hc.d, "INCR", False);
+    hc.targets = XInternAtom(hc.d, "TARGETS", False);
+    hc.uri_list = XInternAtom(hc.d, "text/uri-list", False);
+    hc.gnome_files = XInternAtom(hc.d, "x-special/gnome-copied-files", False);
+    hc.png = XInternAtom(hc.d, "image/png", False);
+    hc.timestamp = XInternAtom(hc.d, "TIMESTAMP", False);
+}
+
+bool host_clipboard_x_open(void)
+{
+    if (!hc.tried)
+        open_x();
+    return hc.d != NULL;
+}
+
+void host_clipboard_data_clear(HostClipboardData *d)
+{
+    g_clear_pointer(&d->text, g_free);
+    g_clear_pointer(&d->paths, g_strfreev);
+    g_clear_pointer(&d->png, g_bytes_unref);
 }
 
 static void ask(Atom target)
@@ -55,11 +66,59 @@ static void ask(Atom target)
     hc.asked_at = g_get_monotonic_time();
 }
 
-/* The text of the answer @ev, or NULL; may ask again for Latin-1 text. */
-static HostClipboardResult take_answer(const XSelectionEvent *ev, char **text)
+/* The richest target of a TARGETS answer we take. */
+static Atom pick_target(const Atom *atoms, unsigned long n)
+{
+    const Atom order[] = {hc.gnome_files, hc.uri_list, hc.png, hc.utf8, XA_STRING};
+    for (size_t o = 0; o < G_N_ELEMENTS(order); o++)
+        for (unsigned long i = 0; i < n; i++)
+            if (atoms[i] == order[o])
+                return order[o];
+    return None;
+}
+
+/* What the bytes of an answer for hc.target are. */
+static HostClipboardResult take_bytes(Atom type, int format, const unsigned char *data,
+                                      unsigned long n, HostClipboardData *out)
+{
+    if (format != 8)
+        return HOST_CLIPBOARD_NONE;
+    if (hc.target == hc.gnome_files || hc.target == hc.uri_list) {
+        g_autoptr(GError) err = NULL;
+        out->paths = clip_files_from_uri_list((const char *)data, n, hc.target == hc.gnome_files,
+                                              &err);
+        if (out->paths)
+            return HOST_CLIPBOARD_FILES;
+        vd_debug("clipboard: %s; its text is taken instead", err->message);
+        ask(hc.utf8);
+        return HOST_CLIPBOARD_WAITING;
+    }
+    if (hc.target == hc.png) {
+        out->png = g_bytes_new(data, n);
+        return HOST_CLIPBOARD_PNG;
+    }
+    if (type == hc.utf8) {
+        out->text = g_utf8_make_valid((const char *)data, (gssize)n);
+        return HOST_CLIPBOARD_TEXT;
+    }
+    if (type == XA_STRING) {
+        out->text = g_convert((const char *)data, (gssize)n, "UTF-8", "ISO-8859-1", NULL, NULL,
+                              NULL);
+        return out->text ? HOST_CLIPBOARD_TEXT : HOST_CLIPBOARD_NONE;
+    }
+    return HOST_CLIPBOARD_NONE;
+}
+
+/* The answer @ev to our request; may ask again (the chosen target, or
+ * Latin-1 text) or start an INCR read. */
+static HostClipboardResult take_answer(const XSelectionEvent *ev, HostClipboardData *out)
 {
     hc.pending = false;
     if (ev->property == None) {
+        if (hc.target == hc.targets) { /* no TARGETS: an old program, text only */
+            ask(hc.utf8);
+            return HOST_CLIPBOARD_WAITING;
+        }
         if (hc.target == hc.utf8) { /* an old program: Latin-1 STRING only */
             ask(XA_STRING);
             return HOST_CLIPBOARD_WAITING;
@@ -72,38 +131,92 @@ static HostClipboardResult take_answer(const XSelectionEvent *ev, char **text)
     unsigned char *data = NULL;
     HostClipboardResult r = HOST_CLIPBOARD_NONE;
     if (XGetWindowProperty(hc.d, hc.win, hc.prop, 0, G_MAXINT / 4, True, AnyPropertyType, &type,
-                           &format, &n, &after, &data) == Success &&
-        data) {
-        if (type == hc.incr)
-            vd_debug("clipboard: the host's text is too large (INCR); not passed on");
-        else if (format == 8 && type == hc.utf8) {
-            *text = g_utf8_make_valid((const char *)data, (gssize)n);
-            r = HOST_CLIPBOARD_TEXT;
-        } else if (format == 8 && type == XA_STRING) {
-            *text = g_convert((const char *)data, (gssize)n, "UTF-8", "ISO-8859-1", NULL, NULL,
-                              NULL);
-            r = *text ? HOST_CLIPBOARD_TEXT : HOST_CLIPBOARD_NONE;
-        }
+                           &format, &n, &after, &data) != Success || !data)
+        return r;
+    if (hc.target == hc.targets) {
+        Atom t = format == 32 ? pick_target((const Atom *)data, n) : None;
         XFree(data);
+        if (t == None)
+            return HOST_CLIPBOARD_NONE;
+        ask(t);
+        return HOST_CLIPBOARD_WAITING;
     }
+    if (type == hc.incr) {
+        /* Deleting the property (done) asks the owner for the first chunk. */
+        XFree(data);
+        if (hc.target != hc.png) {
+            vd_debug("clipboard: the host's text is too large (INCR); not passed on");
+            return HOST_CLIPBOARD_NONE;
+        }
+        hc.incr_buf = g_byte_array_new();
+        hc.pending = true;
+        hc.asked_at = g_get_monotonic_time();
+        return HOST_CLIPBOARD_WAITING;
+    }
+    r = take_bytes(type, format, data, n, out);
+    XFree(data);
     return r;
 }
 
-/* The answer to the pending request if it is there within @wait_ms. */
-static HostClipboardResult harvest(int wait_ms, char **text)
+/* One chunk of an INCR read (PropertyNotify NewValue on our property). */
+static HostClipboardResult take_chunk(HostClipboardData *out)
+{
+    Atom type;
+    int format;
+    unsigned long n, after;
+    unsigned char *data = NULL;
+    if (XGetWindowProperty(hc.d, hc.win, hc.prop, 0, G_MAXINT / 4, True, AnyPropertyType, &type,
+                           &format, &n, &after, &data) != Success)
+        return HOST_CLIPBOARD_WAITING;
+    hc.asked_at = g_get_monotonic_time();
+    HostClipboardResult r = HOST_CLIPBOARD_WAITING;
+    if (n == 0) { /* the end */
+        hc.pending = false;
+        out->png = g_byte_array_free_to_bytes(g_steal_pointer(&hc.incr_buf));
+        r = HOST_CLIPBOARD_PNG;
+    } else if (hc.incr_buf->len + (guint64)n > INCR_READ_MAX) {
+        vd_warn("clipboard: the host's picture is larger than %u MiB; not passed on",
+                INCR_READ_MAX >> 20);
+        g_clear_pointer(&hc.incr_buf, g_byte_array_unref);
+        hc.pending = false;
+        r = HOST_CLIPBOARD_NONE;
+    } else {
+        g_byte_array_append(hc.incr_buf, data, (guint)n);
+    }
+    if (data)
+        XFree(data);
+    return r;
+}
+
+HostClipboardResult host_clipboard_x_event(XEvent *ev, HostClipboardData *out)
+{
+    if (ev->type == SelectionNotify && ev->xselection.requestor == hc.win && hc.pending &&
+        !hc.incr_buf)
+        return take_answer(&ev->xselection, out);
+    if (ev->type == PropertyNotify && ev->xproperty.window == hc.win &&
+        ev->xproperty.atom == hc.prop && ev->xproperty.state == PropertyNewValue && hc.incr_buf)
+        return take_chunk(out);
+    host_clipboard_owner_event(ev);
+    return HOST_CLIPBOARD_WAITING;
+}
+
+/* The answer to the pending request if it is there within @wait_ms (an
+ * INCR read going on gets up to 1 s more). */
+static HostClipboardResult harvest(int wait_ms, HostClipboardData *out)
 {
     gint64 end = g_get_monotonic_time() + (gint64)wait_ms * 1000;
+    gint64 incr_end = g_get_monotonic_time() + G_USEC_PER_SEC;
     for (;;) {
         while (XPending(hc.d)) {
             XEvent ev;
             XNextEvent(hc.d, &ev);
-            if (ev.type == SelectionNotify && ev.xselection.requestor == hc.win) {
-                HostClipboardResult r = take_answer(&ev.xselection, text);
-                if (r != HOST_CLIPBOARD_WAITING)
-                    return r;
-            }
+            HostClipboardResult r = host_clipboard_x_event(&ev, out);
+            if (r != HOST_CLIPBOARD_WAITING)
+                return r;
         }
-        gint64 left = (end - g_get_monotonic_time()) / 1000;
+        if (!hc.pending)
+            return HOST_CLIPBOARD_NONE;
+        gint64 left = ((hc.incr_buf ? incr_end : end) - g_get_monotonic_time()) / 1000;
         if (left <= 0)
             return HOST_CLIPBOARD_WAITING;
         struct pollfd p = {.fd = ConnectionNumber(hc.d), .events = POLLIN};
@@ -111,30 +224,54 @@ static HostClipboardResult harvest(int wait_ms, char **text)
     }
 }
 
-HostClipboardResult host_clipboard_read(char **text)
+HostClipboardResult host_clipboard_read_any(HostClipboardData *out)
 {
-    *text = NULL;
-    if (!hc.tried)
-        open_x();
-    if (!hc.d) {
+    memset(out, 0, sizeof(*out));
+    if (!host_clipboard_x_open()) {
         if (!SDL_HasClipboardText())
             return HOST_CLIPBOARD_NONE;
         char *t = SDL_GetClipboardText();
-        *text = t ? g_strdup(t) : NULL;
+        out->text = t ? g_strdup(t) : NULL;
         SDL_free(t);
-        return *text ? HOST_CLIPBOARD_TEXT : HOST_CLIPBOARD_NONE;
+        return out->text ? HOST_CLIPBOARD_TEXT : HOST_CLIPBOARD_NONE;
+    }
+    if (hc.late_result != HOST_CLIPBOARD_WAITING) {
+        *out = hc.late;
+        memset(&hc.late, 0, sizeof(hc.late));
+        HostClipboardResult r = hc.late_result;
+        hc.late_result = HOST_CLIPBOARD_WAITING;
+        return r;
     }
     if (hc.pending) {
-        HostClipboardResult r = harvest(0, text);
+        HostClipboardResult r = harvest(0, out);
         if (r != HOST_CLIPBOARD_WAITING)
             return r;
         if (g_get_monotonic_time() - hc.asked_at < GIVE_UP_MS * 1000LL)
             return HOST_CLIPBOARD_WAITING; /* a slow or hung owner: no second request */
         vd_debug("clipboard: the owner never answered; asking again");
         hc.pending = false;
+        g_clear_pointer(&hc.incr_buf, g_byte_array_unref);
     }
-    if (XGetSelectionOwner(hc.d, hc.clipboard) == None)
-        return HOST_CLIPBOARD_NONE;
-    ask(hc.utf8);
-    return harvest(ANSWER_WAIT_MS, text);
+    Window owner = XGetSelectionOwner(hc.d, hc.clipboard);
+    if (owner == None || owner == hc.win)
+        return HOST_CLIPBOARD_NONE; /* nothing, or what the server gave us */
+    ask(hc.targets);
+    return harvest(ANSWER_WAIT_MS, out);
+}
+
+HostClipboardResult host_clipboard_read(char **text)
+{
+    HostClipboardData d;
+    HostClipboardResult r = host_clipboard_read_any(&d);
+    *text = NULL;
+    if (r == HOST_CLIPBOARD_TEXT) {
+        *text = g_steal_pointer(&d.text);
+    } else if (r == HOST_CLIPBOARD_FILES) {
+        *text = g_strjoinv("\n", d.paths);
+        r = HOST_CLIPBOARD_TEXT;
+    } else if (r == HOST_CLIPBOARD_PNG) {
+        r = HOST_CLIPBOARD_NONE;
+    }
+    host_clipboard_data_clear(&d);
+    return r;
 }

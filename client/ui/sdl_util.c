@@ -164,16 +164,40 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren)
 
 bool sdl_util_offer_clipboard(Session *s, char **offered, bool force)
 {
-    g_autofree char *t = NULL;
-    if (host_clipboard_read(&t) != HOST_CLIPBOARD_TEXT)
-        return false;
-    bool give = force || g_strcmp0(t, *offered);
-    if (give) {
-        session_clipboard(s, t);
-        g_free(*offered);
-        *offered = g_steal_pointer(&t);
+    HostClipboardData d;
+    HostClipboardResult r = host_clipboard_read_any(&d);
+    /* What tells one copy from the next: the text, the paths, the PNG's hash. */
+    g_autofree char *key = NULL;
+    if (r == HOST_CLIPBOARD_TEXT) {
+        key = g_steal_pointer(&d.text);
+    } else if (r == HOST_CLIPBOARD_FILES) {
+        g_autofree char *joined = g_strjoinv("\n", d.paths);
+        key = g_strconcat("files:", joined, NULL);
+    } else if (r == HOST_CLIPBOARD_PNG) {
+        g_autofree char *sum = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, d.png);
+        key = g_strconcat("png:", sum, NULL);
     }
+    bool give = key && (force || g_strcmp0(key, *offered));
+    if (give) {
+        if (r == HOST_CLIPBOARD_TEXT)
+            session_clipboard(s, key);
+        else if (r == HOST_CLIPBOARD_FILES)
+            session_clipboard_files(s, (const char *const *)d.paths);
+        else
+            session_clipboard_png(s, d.png);
+        g_free(*offered);
+        *offered = g_steal_pointer(&key);
+    }
+    host_clipboard_data_clear(&d);
     return give;
+}
+
+void sdl_util_clipboard_offer(GBytes *png, char **paths)
+{
+    if (png)
+        host_clipboard_offer_png(png);
+    else if (paths)
+        host_clipboard_offer_files((const char *const *)paths);
 }
 
 const SDL_Scancode sdl_util_modifiers[8] = {

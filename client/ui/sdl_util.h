@@ -45,6 +45,10 @@ int sdl_util_scale_pct(SDL_Window *win, SDL_Renderer *ren);
 typedef struct Session Session;
 bool sdl_util_offer_clipboard(Session *s, char **offered, bool force);
 
+/* The server's picture (@png, image/png) or files (@paths) offered on the
+ * host's clipboard (host_clipboard.h); both borrowed, one of them NULL. */
+void sdl_util_clipboard_offer(GBytes *png, char **paths);
+
 /* Drop the events session @s (asked to end) queued; true once one of them
  * was SESSION_EV_CLOSED: destroy @s then. Main thread; never blocks. */
 bool sdl_util_session_closed(Session *s);

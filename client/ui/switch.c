@@ -31,6 +31,13 @@ void switch_pending_logon(Switch *sw)
 
 bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data)
 {
+    if (sw->pending && sw->hung_since) {
+        /* Back from a hang: new pixels, settled. The old ones say nothing. */
+        SwitchPicture pic = {0};
+        look(data, &pic);
+        return pic.last_damage > sw->hung_since &&
+               (now - pic.last_damage) / 1000 >= SWITCH_SETTLE_MS && !pic.all_black;
+    }
     if (!sw->pending || !sw->pending_complete_at)
         return false;
     gint64 waited = (now - sw->pending_complete_at) / 1000;
@@ -47,6 +54,7 @@ bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, voi
 
 static void end_pending(Switch *sw)
 {
+    sw->hung_since = 0;
     sw->pending = false;
     sw->pending_logon = false;
     sw->pending_complete_at = 0;
@@ -114,4 +122,99 @@ const char *switch_agent_status(Switch *sw, SwitchRdpService agent, bool rdp_sho
     if (agent == SWITCH_RDP_SERVICE_STOPPED)
         return "no RDP service running in the guest";
     return NULL;
+}
+
+/* --- a hung RDP server --- */
+
+void switch_watch_init(SwitchWatch *wt, gint64 now, gint64 wall)
+{
+    *wt = (SwitchWatch){.heard = now, .heard_wall = wall};
+}
+
+SwitchWatchChange switch_watch_heard(SwitchWatch *wt, gint64 when, gint64 wall)
+{
+    if (when <= wt->heard)
+        return SWITCH_WATCH_NONE;
+    wt->heard = when;
+    wt->heard_wall = wall;
+    wt->asked = 0;
+    wt->silent_probes = 0;
+    if (!wt->hung_at)
+        return SWITCH_WATCH_NONE;
+    wt->hung_at = 0;
+    return SWITCH_WATCH_BACK;
+}
+
+void switch_watch_probe_silent(SwitchWatch *wt, gint64 started)
+{
+    /* A probe older than the last sign of life says nothing about now. */
+    if (started >= wt->heard)
+        wt->silent_probes++;
+}
+
+static bool quiet_since(gint64 then, gint64 now)
+{
+    return (now - then) / 1000 >= SWITCH_WATCH_QUIET_MS;
+}
+
+bool switch_watch_ask(SwitchWatch *wt, gint64 now)
+{
+    if (!quiet_since(wt->heard, now) || (wt->asked && !quiet_since(wt->asked, now)))
+        return false;
+    wt->asked = now;
+    return true;
+}
+
+bool switch_watch_probing(const SwitchWatch *wt, gint64 now)
+{
+    return wt->hung_at || quiet_since(wt->heard, now);
+}
+
+SwitchWatchChange switch_watch_check(SwitchWatch *wt, gint64 now)
+{
+    if (wt->hung_at || !wt->asked || (now - wt->heard) / 1000 < SWITCH_HANG_MS ||
+        wt->silent_probes < SWITCH_HANG_PROBES)
+        return SWITCH_WATCH_NONE;
+    wt->hung_at = now;
+    return SWITCH_WATCH_HUNG;
+}
+
+bool switch_watch_hung(const SwitchWatch *wt)
+{
+    return wt->hung_at != 0;
+}
+
+char *switch_watch_since(const SwitchWatch *wt)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(wt->heard_wall / G_USEC_PER_SEC);
+    g_autofree char *hms = t ? g_date_time_format(t, "%H:%M:%S") : NULL;
+    return g_strdup_printf("not answering since %s", hms ? hms : "?");
+}
+
+bool switch_watch_give_up(const SwitchWatch *wt, gint64 now)
+{
+    return wt->hung_at && (now - wt->hung_at) / 1000 >= SWITCH_HANG_GIVE_UP_MS;
+}
+
+char *switch_rdp_hung(Switch *sw, const SwitchWatch *wt, gint64 now)
+{
+    sw->pending = true;
+    sw->pending_logon = true;
+    sw->pending_complete_at = 0;
+    sw->hung_since = now;
+    sw->rdp_ready_at = now;
+    sw->status_stays = true;
+    sw->probe_resume_at = 0; /* the kept session tells when it is back */
+    g_autofree char *why = switch_watch_since(wt);
+    return g_strdup_printf("RDP %s — showing VNC", why);
+}
+
+bool switch_hung_kept(const Switch *sw)
+{
+    return sw->pending && sw->hung_since;
+}
+
+bool switch_hung_give_up(const Switch *sw, gint64 now)
+{
+    return switch_hung_kept(sw) && (now - sw->hung_since) / 1000 >= SWITCH_HANG_GIVE_UP_MS;
 }

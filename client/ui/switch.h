@@ -41,6 +41,8 @@ typedef struct {
     gint64 rdp_ready_at;        /* when the probe said RDP answers */
     bool status_stays;          /* why RDP went away: kept in the title until RDP is back */
     gint64 probe_resume_at;     /* probe again then; 0: not waiting */
+    gint64 hung_since;          /* the pending session is the RDP session that hung then,
+                                 * kept behind VNC until it answers; 0: it is not */
     SwitchRdpService agent_shown;
 } Switch;
 
@@ -76,8 +78,10 @@ void switch_pending_logon(Switch *sw);
  * complete picture, still for SWITCH_SETTLE_MS and not all black, of a
  * session that is up (logon notification, a shell session, or
  * SWITCH_NO_LOGON_MS since the first complete picture); or anything
- * SWITCH_MAX_WAIT_MS after that. @look tells the picture's state (@data is
- * passed to it). False when nothing is pending. */
+ * SWITCH_MAX_WAIT_MS after that. A hung session kept behind VNC
+ * (switch_rdp_hung) is ready once it sent pixels after it hung and they
+ * were still for SWITCH_SETTLE_MS, not all black. @look tells the
+ * picture's state (@data is passed to it). False when nothing is pending. */
 bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data);
 
 /* The pending session is on screen now. Returns how long after the probe
@@ -109,3 +113,99 @@ bool switch_probe_due(Switch *sw, gint64 now);
  * none (@has_status false), else NULL (static string). */
 const char *switch_agent_status(Switch *sw, SwitchRdpService agent, bool rdp_shown,
                                 bool has_status);
+
+/* --- a hung RDP server (ARCHITECTURE.md, "A hung RDP server") ---
+ * While an RDP session is on screen (the desktop window in auto mode, and
+ * RemoteApp windows) the window watches its server. A still desktop sends
+ * nothing for as long as it stays still, so silence alone proves nothing:
+ * the window asks twice for something only a working server sends. Once the
+ * session has been silent SWITCH_WATCH_QUIET_MS, it asks the session to
+ * repaint a small area (RDP Refresh Rect, answered with its pixels), again
+ * every SWITCH_WATCH_QUIET_MS; and the readiness probe asks for an X.224
+ * Connection Confirm on a new connection every SWITCH_WATCH_PROBE_MS, each
+ * with SWITCH_WATCH_PROBE_TIMEOUT_MS to answer. TCP-level checks (keepalive,
+ * unacknowledged bytes) cannot tell: under QEMU's user networking the
+ * connection ends in QEMU's slirp on the host, which acknowledges for a
+ * guest that no longer reads.
+ *
+ * The server is hung when neither question is answered: nothing arrived
+ * on the session for SWITCH_HANG_MS though it was asked to repaint, and
+ * the last SWITCH_HANG_PROBES probes got no answer in time. Any answer ends
+ * it: pixels on the session, or any reply of the probe (a Connection
+ * Confirm, a refusal, a closed connection), so neither a server that
+ * ignores Refresh Rect nor one that takes one client at a time is taken for
+ * hung while the other question is answered. */
+#define SWITCH_WATCH_QUIET_MS 2000
+#define SWITCH_WATCH_PROBE_MS 1000
+#define SWITCH_WATCH_PROBE_TIMEOUT_MS 2000
+#define SWITCH_HANG_MS 5000
+#define SWITCH_HANG_PROBES 2
+/* A hung server is given up after this long: RemoteApp windows (no VNC to
+ * show instead) end, the desktop window drops the session it kept. */
+#define SWITCH_HANG_GIVE_UP_MS 120000
+
+/* The watch's state; set up by switch_watch_init, nothing to free. Read it
+ * through the functions below. Timestamps are g_get_monotonic_time(); the
+ * _wall ones g_get_real_time(), for the title. */
+typedef struct {
+    gint64 heard;        /* the server's last sign of life */
+    gint64 heard_wall;
+    gint64 asked;        /* the session was last asked to repaint; 0: not since @heard */
+    int silent_probes;   /* probes in a row, started after @heard, without an answer */
+    gint64 hung_at;      /* found hung then; 0: it is not */
+} SwitchWatch;
+
+typedef enum {
+    SWITCH_WATCH_NONE, /* nothing changed */
+    SWITCH_WATCH_HUNG, /* it stopped answering (said once) */
+    SWITCH_WATCH_BACK, /* it answers again after a hang (said once) */
+} SwitchWatchChange;
+
+/* Start watching at @now (the session just went on screen: that counts as
+ * a sign of life). */
+void switch_watch_init(SwitchWatch *wt, gint64 now, gint64 wall);
+
+/* A sign of life at @when (@wall): pixels arrived on the session, or the
+ * probe got a reply. Older news than the last is ignored. Returns BACK when
+ * the server was hung. */
+SwitchWatchChange switch_watch_heard(SwitchWatch *wt, gint64 when, gint64 wall);
+
+/* A probe started at @started got no answer in time. */
+void switch_watch_probe_silent(SwitchWatch *wt, gint64 started);
+
+/* Whether the session should be asked to repaint now (then it counts as
+ * asked): silent SWITCH_WATCH_QUIET_MS, and not asked in that time. */
+bool switch_watch_ask(SwitchWatch *wt, gint64 now);
+
+/* Whether the probe should be asking: the session is silent
+ * SWITCH_WATCH_QUIET_MS, or the server is hung (to see it come back). */
+bool switch_watch_probing(const SwitchWatch *wt, gint64 now);
+
+/* HUNG once the server is hung (see above), else NONE. */
+SwitchWatchChange switch_watch_check(SwitchWatch *wt, gint64 now);
+
+bool switch_watch_hung(const SwitchWatch *wt);
+
+/* "not answering since 12:03:10" (local time of the last sign of life);
+ * caller frees. */
+char *switch_watch_since(const SwitchWatch *wt);
+
+/* Whether a hung server has been hung SWITCH_HANG_GIVE_UP_MS. */
+bool switch_watch_give_up(const SwitchWatch *wt, gint64 now);
+
+/* The desktop window's RDP session hangs (@wt says since when): the window
+ * shows VNC and keeps the session, as the pending one, connected behind the
+ * picture; it goes on screen again once it answers (switch_pending_ready),
+ * its state on the server intact (an xrdp that gives each connection its
+ * own session would otherwise start a new one). The probe stays off
+ * meanwhile. Returns the title's status, which stays until RDP is back
+ * (caller frees). */
+char *switch_rdp_hung(Switch *sw, const SwitchWatch *wt, gint64 now);
+
+/* Whether the pending session is a hung one kept behind VNC. */
+bool switch_hung_kept(const Switch *sw);
+
+/* Whether a kept hung session has been hung SWITCH_HANG_GIVE_UP_MS: then
+ * the window drops it (switch_pending_failed) and connects anew once the
+ * probe says RDP answers. */
+bool switch_hung_give_up(const Switch *sw, gint64 now);

@@ -6,6 +6,7 @@
 #include "common/app_id.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "ui/host_clipboard.h"
 #include "ui/sdl_util.h"
 #include "ui/window_icon.h"
 #include "ui/window_priv.h"
@@ -210,8 +211,9 @@ void window_render(Win *w)
     SDL_SetRenderDrawColor(w->ren, 0, 0, 0, 255);
     SDL_RenderClear(w->ren);
     if (w->tex) {
-        /* A lost connection dims the last picture until it is back. */
-        Uint8 c = w->connected ? 255 : 110;
+        /* A lost connection or a hung server dims the last picture until
+         * it is back. */
+        Uint8 c = w->connected && !w->hung ? 255 : 110;
         SDL_SetTextureColorMod(w->tex, c, c, c);
         SDL_RenderCopy(w->ren, w->tex, NULL, &w->dst);
     }
@@ -240,6 +242,10 @@ static void handle_session_events(Win *w)
             break;
         case SESSION_EV_FRAME:
             take_frame(w);
+            break;
+        case SESSION_EV_CLIPBOARD_PNG:
+        case SESSION_EV_CLIPBOARD_FILES:
+            sdl_util_clipboard_offer(ev->bytes, ev->paths);
             break;
         case SESSION_EV_CLIPBOARD:
             SDL_SetClipboardText(ev->text);
@@ -337,6 +343,8 @@ bool window_run(const WindowOptions *opts, GError **error)
     bool auto_mode = opts->protocol == WINDOW_PROTOCOL_AUTO;
     if (auto_mode)
         window_switch_start(&w);
+    else if (opts->protocol == WINDOW_PROTOCOL_RDP)
+        w.watch = rdp_watch_new(opts->rdp->host, opts->rdp->port, window_notify, &w);
     bool ok = window_start_session(&w, opts->protocol == WINDOW_PROTOCOL_RDP, error);
     while (ok && !w.quit) {
         SDL_Event e;
@@ -352,6 +360,7 @@ bool window_run(const WindowOptions *opts, GError **error)
         }
         handle_session_events(&w);
         window_switch_events(&w);
+        host_clipboard_dispatch();
         Uint32 now = SDL_GetTicks();
         if (opts->vm_name && SDL_TICKS_PASSED(now, w.next_state_poll)) {
             window_vm_poll(&w);
@@ -361,6 +370,8 @@ bool window_run(const WindowOptions *opts, GError **error)
             w.quit = true;
         if (auto_mode)
             window_switch_step(&w);
+        else
+            window_watch_rdp(&w);
         if (SDL_TICKS_PASSED(now, w.next_clip_poll) &&
             (SDL_GetWindowFlags(w.win) & SDL_WINDOW_INPUT_FOCUS)) {
             window_offer_clipboard(&w);

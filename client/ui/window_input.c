@@ -7,7 +7,8 @@
 
 static void send_key(Win *w, SDL_Scancode sc, SDL_Keycode sym, bool down)
 {
-    if (w->session && w->connected)
+    /* A hung server's session ignores input (its title says so). */
+    if (w->session && w->connected && !w->hung)
         session_key(w->session, keymap_sdl_to_qnum((int)sc), sdl_util_keysym(sym), down);
 }
 
@@ -75,7 +76,7 @@ static bool to_desktop(Win *w, int wx, int wy, int *x, int *y)
 static void send_pointer(Win *w, int wx, int wy, unsigned extra)
 {
     int x, y;
-    if (w->session && w->connected && to_desktop(w, wx, wy, &x, &y))
+    if (w->session && w->connected && !w->hung && to_desktop(w, wx, wy, &x, &y))
         session_pointer(w->session, x, y, w->buttons | extra);
 }
 

@@ -2,14 +2,15 @@
  *   window.c         its life and main loop, the session on screen, drawing
  *   window_input.c   keyboard, pointer, hotkeys, clipboard, SDL's events
  *   window_switch.c  the session switch in auto mode: probe thread, the
- *                    pending RDP session, swap and fall-back (decided by
- *                    switch.c)
+ *                    pending RDP session, swap and fall-back, watching the
+ *                    RDP server on screen (decided by switch.c)
  *   window_vm.c      the VM behind the window, through WindowVmHooks: state
  *                    in the title, close on shutdown, the overlay question
  * Main thread only, except where a field says otherwise. */
 #pragma once
 
 #include "session/session.h"
+#include "ui/rdp_watch.h"
 #include "ui/switch.h"
 #include "ui/window.h"
 
@@ -59,6 +60,12 @@ typedef struct {
     gint probe_quit;         /* atomic */
     gint agent_state;        /* atomic SwitchRdpService the agent last told */
     Switch sw;               /* the switch's state (switch.h) */
+    /* Watching the RDP server while its session is on screen, or kept
+     * behind VNC after it hung (auto mode), or dimmed (RDP mode; rdp_watch.h). */
+    RdpWatch *watch;
+    SwitchWatch wt;
+    bool watching;
+    bool hung;               /* RDP mode: the server hangs; input is ignored */
 } Win;
 
 /* window.c */
@@ -96,8 +103,13 @@ void window_switch_events(Win *w);
 void window_switch_step(Win *w);
 /* The RDP session on screen closed (@why: its error, or NULL): VNC again. */
 void window_switch_rdp_lost(Win *w, const char *why);
-/* End the probe thread (waits up to one probe and one agent question). */
+/* End the probe and watch threads (waits up to one probe and one agent
+ * question). */
 void window_switch_stop(Win *w);
+/* RDP mode (no VNC to show instead): watch the server of the session on
+ * screen; while it hangs, dim the picture, say so in the title and ignore
+ * input; after SWITCH_HANG_GIVE_UP_MS drop it and reconnect. */
+void window_watch_rdp(Win *w);
 
 /* window_vm.c */
 /* Follow the VM's state: the title, and closing the window (asking the

@@ -1,8 +1,10 @@
 /* The session switch in the desktop window (auto mode; ARCHITECTURE.md,
  * "The session switch"): the probe thread that asks the RDP port and the
  * guest agent, the pending RDP session connecting behind the VNC picture,
- * the swap to it and the fall-back to VNC. What to do and when is decided
- * by switch.c; this file does it with the window's sessions and SDL. */
+ * the swap to it, the watch on the RDP server while it is on screen (a hung
+ * one waits behind VNC until it answers; in RDP mode it stays on screen,
+ * dimmed) and the fall-back to VNC. What to do and when is decided by
+ * switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
 #include "ui/sdl_util.h"
@@ -65,6 +67,7 @@ void window_switch_start(Win *w)
 {
     w->probe_on = 1;
     w->probe_thread = g_thread_new("rdp-probe", probe_main, w);
+    w->watch = rdp_watch_new(w->opts->rdp->host, w->opts->rdp->port, window_notify, w);
 }
 
 void window_switch_stop(Win *w)
@@ -74,6 +77,14 @@ void window_switch_stop(Win *w)
         g_thread_join(w->probe_thread);
         w->probe_thread = NULL;
     }
+    g_clear_pointer(&w->watch, rdp_watch_free);
+}
+
+static void watch_stop(Win *w)
+{
+    w->watching = false;
+    if (w->watch)
+        rdp_watch_off(w->watch);
 }
 
 /* RDP failed or dropped: show @msg (switch.c's) and VNC again; switch.c
@@ -91,6 +102,7 @@ static void fall_back_to_vnc(Win *w, const char *msg)
 
 void window_switch_rdp_lost(Win *w, const char *why)
 {
+    watch_stop(w);
     g_autofree char *msg = switch_rdp_lost(&w->sw, why, g_get_monotonic_time());
     fall_back_to_vnc(w, msg);
 }
@@ -116,9 +128,12 @@ static void swap_to_pending(Win *w)
         window_set_cursor(w, c->pixels, c->w, c->h, c->x, c->y);
         g_clear_pointer(&w->pending_cursor, session_event_free);
     }
+    bool back = switch_hung_kept(&w->sw);
     gint64 ms = switch_swapped(&w->sw, g_get_monotonic_time());
-    printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after the RDP service answered\n",
-           w->opts->title, fw, fh, ms);
+    switch_watch_init(&w->wt, g_get_monotonic_time(), g_get_real_time());
+    w->watching = w->watch != NULL;
+    printf("%s: showing RDP (%dx%d), %" G_GINT64_FORMAT " ms after %s\n", w->opts->title, fw,
+           fh, ms, back ? "it stopped answering" : "the RDP service answered");
     fflush(stdout);
     window_set_status(w, NULL);
     window_offer_clipboard(w);
@@ -166,6 +181,8 @@ static void handle_pending_events(Win *w)
             SDL_SetClipboardText(ev->text);
             break;
         case SESSION_EV_CLOSED: {
+            if (switch_hung_kept(&w->sw))
+                watch_stop(w); /* the hung session ended: the probe takes over */
             g_autofree char *msg = switch_pending_closed(
                 &w->sw, ev->error ? ev->error->message : NULL, g_get_monotonic_time());
             session_event_free(ev);
@@ -202,8 +219,60 @@ void window_switch_events(Win *w)
     reap_closing(w);
 }
 
+/* The RDP session on screen hangs: VNC again, and the session waits behind
+ * it as the pending one (switch_rdp_hung) until it answers. */
+static void keep_hung(Win *w)
+{
+    g_autofree char *msg = switch_rdp_hung(&w->sw, &w->wt, g_get_monotonic_time());
+    w->pending = g_steal_pointer(&w->session);
+    w->connected = false; /* the last RDP picture, dimmed, until VNC shows */
+    w->clip_session = NULL;
+    w->redraw = true;
+    fall_back_to_vnc(w, msg);
+}
+
+/* A kept hung session that never came back: dropped (its thread ends on its
+ * own, on the closing list); the probe connects anew once RDP answers. */
+static void give_up_hung(Win *w)
+{
+    g_autofree char *since = switch_watch_since(&w->wt);
+    g_autofree char *why = g_strdup_printf("%s; connecting anew once it answers", since);
+    g_autofree char *msg = switch_pending_failed(&w->sw, why, g_get_monotonic_time());
+    session_disconnect_start(w->pending);
+    g_ptr_array_add(w->closing, g_steal_pointer(&w->pending));
+    g_clear_pointer(&w->pending_cursor, session_event_free);
+    watch_stop(w);
+    fall_back_to_vnc(w, msg);
+}
+
+/* One step of the watch on the RDP session on screen, or on the hung one
+ * kept behind VNC. A VM that is not running (paused, suspended) answers
+ * nothing, and that is no hang: the watch starts over when it runs again. */
+static void watch_step(Win *w)
+{
+    bool kept = switch_hung_kept(&w->sw);
+    Session *s = kept ? w->pending : w->session;
+    if (!window_is_rdp(s) || w->close_at) {
+        watch_stop(w);
+        return;
+    }
+    if (w->opts->vm_name && g_strcmp0(w->vm_state, "RUNNING")) {
+        switch_watch_init(&w->wt, g_get_monotonic_time(), g_get_real_time());
+        rdp_watch_off(w->watch);
+        return;
+    }
+    static const int area[4] = {0, 0, 64, 64};
+    SwitchWatchChange change = rdp_watch_step(w->watch, &w->wt, s, area);
+    if (!kept && change == SWITCH_WATCH_HUNG)
+        keep_hung(w);
+    else if (kept && switch_hung_give_up(&w->sw, g_get_monotonic_time()))
+        give_up_hung(w);
+}
+
 void window_switch_step(Win *w)
 {
+    if (w->watching)
+        watch_step(w);
     gint64 now = g_get_monotonic_time();
     if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) &&
         switch_rdp_answered(&w->sw, w->close_at != 0, now)) {
@@ -226,4 +295,61 @@ void window_switch_step(Win *w)
         swap_to_pending(w);
     if (switch_probe_due(&w->sw, g_get_monotonic_time()))
         probe_set(w, true);
+}
+
+/* RDP mode: the hung session stays on screen, dimmed, with the reason in
+ * the title, until it answers; given up, it is dropped for a new one. */
+static void hang_shown(Win *w, bool hung)
+{
+    g_autofree char *since = hung ? switch_watch_since(&w->wt) : NULL;
+    g_autofree char *msg = hung ? g_strdup_printf("RDP %s, input ignored", since) : NULL;
+    printf("%s: %s\n", w->opts->title, hung ? msg : "RDP answers again");
+    fflush(stdout);
+    w->hung = hung;
+    w->redraw = true;
+    window_set_status(w, msg);
+}
+
+void window_watch_rdp(Win *w)
+{
+    if (!w->watch)
+        return;
+    if (!window_is_rdp(w->session) || !w->connected || w->close_at) {
+        watch_stop(w);
+        w->hung = false;
+        return;
+    }
+    gint64 now = g_get_monotonic_time();
+    if (!w->watching || (w->opts->vm_name && g_strcmp0(w->vm_state, "RUNNING"))) {
+        switch_watch_init(&w->wt, now, g_get_real_time());
+        w->watching = !w->opts->vm_name || !g_strcmp0(w->vm_state, "RUNNING");
+        if (!w->watching)
+            rdp_watch_off(w->watch);
+        return;
+    }
+    static const int area[4] = {0, 0, 64, 64};
+    switch (rdp_watch_step(w->watch, &w->wt, w->session, area)) {
+    case SWITCH_WATCH_HUNG:
+        hang_shown(w, true);
+        break;
+    case SWITCH_WATCH_BACK:
+        hang_shown(w, false);
+        break;
+    case SWITCH_WATCH_NONE:
+        break;
+    }
+    if (switch_watch_give_up(&w->wt, now)) {
+        g_autofree char *since = switch_watch_since(&w->wt);
+        g_autofree char *msg = g_strdup_printf("RDP %s — reconnecting", since);
+        vd_warn("%s", msg);
+        session_disconnect_start(w->session);
+        g_ptr_array_add(w->closing, g_steal_pointer(&w->session));
+        watch_stop(w);
+        w->hung = false;
+        w->connected = false;
+        w->clip_session = NULL;
+        w->redraw = true;
+        window_set_status(w, msg);
+        w->reconnect_at = SDL_GetTicks() + RECONNECT_DELAY_MS;
+    }
 }

@@ -15,6 +15,7 @@ static const FetchCatalogEntry catalog[] = {
     {
         .id = "debian-12-netinst",
         .name = "Debian 12 (bookworm) network installer, amd64",
+        .arch = "x86_64",
         .folder_url = "https://cdimage.debian.org/cdimage/archive/latest-oldstable/amd64/iso-cd/",
         .file = "debian-12.*-amd64-netinst.iso",
         .checksum_file = "SHA256SUMS",
@@ -22,8 +23,19 @@ static const FetchCatalogEntry catalog[] = {
         .note = "the latest Debian 12 point release; name and SHA-256 from SHA256SUMS",
     },
     {
+        .id = "debian-12-netinst-arm64",
+        .name = "Debian 12 (bookworm) network installer, arm64",
+        .arch = "aarch64",
+        .folder_url = "https://cdimage.debian.org/cdimage/archive/latest-oldstable/arm64/iso-cd/",
+        .file = "debian-12.*-arm64-netinst.iso",
+        .checksum_file = "SHA256SUMS",
+        .approx_size = 530 * MIB,
+        .note = "the latest Debian 12 point release; name and SHA-256 from SHA256SUMS",
+    },
+    {
         .id = "ubuntu-24.04-desktop",
         .name = "Ubuntu 24.04 LTS Desktop, amd64",
+        .arch = "x86_64",
         .folder_url = "https://releases.ubuntu.com/24.04/",
         .file = "ubuntu-24.04*-desktop-amd64.iso",
         .checksum_file = "SHA256SUMS",
@@ -33,6 +45,7 @@ static const FetchCatalogEntry catalog[] = {
     {
         .id = "ubuntu-24.04-server",
         .name = "Ubuntu 24.04 LTS Server, amd64",
+        .arch = "x86_64",
         .folder_url = "https://releases.ubuntu.com/24.04/",
         .file = "ubuntu-24.04*-live-server-amd64.iso",
         .checksum_file = "SHA256SUMS",
@@ -40,8 +53,19 @@ static const FetchCatalogEntry catalog[] = {
         .note = "the latest 24.04 point release; name and SHA-256 from SHA256SUMS",
     },
     {
+        .id = "ubuntu-24.04-server-arm64",
+        .name = "Ubuntu 24.04 LTS Server, arm64",
+        .arch = "aarch64",
+        .folder_url = "https://cdimage.ubuntu.com/releases/24.04/release/",
+        .file = "ubuntu-24.04*-live-server-arm64.iso",
+        .checksum_file = "SHA256SUMS",
+        .approx_size = 2700 * MIB,
+        .note = "the latest 24.04 point release; name and SHA-256 from SHA256SUMS",
+    },
+    {
         .id = "fedora-workstation-40",
         .name = "Fedora Workstation 40 Live, x86_64",
+        .arch = "x86_64",
         .folder_url = "https://archives.fedoraproject.org/pub/archive/fedora/linux/releases/40/"
                       "Workstation/x86_64/iso/",
         .file = "Fedora-Workstation-Live-x86_64-40-1.14.iso",
@@ -61,14 +85,25 @@ static const FetchCatalogEntry catalog[] = {
     {
         .id = "windows-11",
         .name = "Windows 11 (x64)",
+        .arch = "x86_64",
         .manual_page = "https://www.microsoft.com/software-download/windows11",
         .approx_size = 5600 * MIB,
         .note = "Microsoft hands out Windows ISOs only through short-lived links made for "
                 "each visitor on its download page",
     },
     {
+        .id = "windows-11-arm64",
+        .name = "Windows 11 on Arm (arm64)",
+        .arch = "aarch64",
+        .manual_page = "https://www.microsoft.com/software-download/windows11arm64",
+        .approx_size = 5500 * MIB,
+        .note = "Microsoft hands out Windows ISOs only through short-lived links made for "
+                "each visitor on its download page",
+    },
+    {
         .id = "windows-10",
         .name = "Windows 10 (x64)",
+        .arch = "x86_64",
         .manual_page = "https://www.microsoft.com/software-download/windows10",
         .approx_size = 5800 * MIB,
         .note = "Microsoft hands out Windows ISOs only through short-lived links made for "

@@ -11,6 +11,8 @@
 typedef struct {
     const char *id;            /* "debian-12-netinst" */
     const char *name;          /* for people */
+    const char *arch;          /* the guest architecture it installs: "x86_64", "aarch64",
+                                  or NULL for any (drivers) */
     const char *folder_url;    /* official folder, ends in '/' (NULL for manual entries) */
     const char *file;          /* file name, or a pattern with '*' looked up in the checksum
                                   list (the highest version wins) */

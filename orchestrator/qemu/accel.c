@@ -1,5 +1,8 @@
 #include "qemu/accel.h"
 
+#include "qemu/accel_priv.h"
+#include "qemu/qemu_arch.h"
+
 #include "common/error.h"
 #include "common/keyfile.h"
 #include "common/log.h"
@@ -15,10 +18,33 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* isa-debug-exit turns the value v written by the firmware into exit status
- * (v << 1) | 1: 0x21 (all stages passed) -> 67. */
-#define PROBE_EXIT_OK 67
 #define PROBE_TIMEOUT_MS 2000
+
+/* How each architecture's probe firmware runs and says it got to the end. */
+typedef struct {
+    const unsigned char *const *image;
+    const unsigned int *len;
+    const char *const *machine_args; /* between the accelerator and -bios */
+    const char *log_option;          /* where the firmware writes its stages */
+    const char *log_device;          /* a -device for it, or NULL */
+    int exit_ok;                     /* QEMU's exit status when it finished */
+    const char *stages_ok;           /* ... and the stages written, or NULL */
+} ProbeSpec;
+
+static const unsigned char *const fw_x86_64 = accel_probe_fw;
+
+static const ProbeSpec probes[] = {
+    /* isa-debug-exit turns the value v written by the firmware into exit
+     * status (v << 1) | 1: 0x21 (all stages passed) -> 67. */
+    [VM_ARCH_X86_64] = {&fw_x86_64, &accel_probe_fw_len,
+                        (const char *const[]){"-machine", "pc", NULL}, "-debugcon",
+                        "isa-debug-exit,iobase=0xf4,iosize=1", 67, NULL},
+    /* PSCI SYSTEM_OFF ends QEMU with 0; the UART shows E, the exception
+     * level (1 under KVM), K. */
+    [VM_ARCH_AARCH64] = {&accel_probe_fw_aarch64, &accel_probe_fw_aarch64_len,
+                         (const char *const[]){"-machine", "virt,gic-version=max", "-cpu", "max", NULL},
+                         "-serial", NULL, 0, "K"},
+};
 
 void accel_kvm_probe_clear(AccelKvmProbe *p)
 {
@@ -39,31 +65,41 @@ static char *cache_path(void)
     return g_build_filename(root, "kvm-probe", NULL);
 }
 
-static bool cache_read(const char *key, AccelKvmProbe *out)
+/* One group per architecture ("kvm" for x86_64, as before there were two). */
+static const char *cache_group(VmArch arch)
+{
+    return arch == VM_ARCH_X86_64 ? "kvm" : "kvm-aarch64";
+}
+
+static bool cache_read(VmArch arch, const char *key, AccelKvmProbe *out)
 {
     g_autofree char *path = cache_path();
+    const char *group = cache_group(arch);
     g_autoptr(GKeyFile) kf = g_key_file_new();
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
         return false;
-    g_autofree char *k = g_key_file_get_string(kf, "kvm", "key", NULL);
+    g_autofree char *k = g_key_file_get_string(kf, group, "key", NULL);
     if (g_strcmp0(k, key))
         return false;
-    out->usable = g_key_file_get_boolean(kf, "kvm", "usable", NULL);
-    out->reason = g_key_file_get_string(kf, "kvm", "reason", NULL);
+    out->usable = g_key_file_get_boolean(kf, group, "usable", NULL);
+    out->reason = g_key_file_get_string(kf, group, "reason", NULL);
     out->cached = true;
     return out->reason != NULL;
 }
 
-static void cache_write(const char *key, const AccelKvmProbe *p)
+static void cache_write(VmArch arch, const char *key, const AccelKvmProbe *p)
 {
     g_autofree char *root = vd_paths_runtime_root();
     g_autofree char *path = cache_path();
+    const char *group = cache_group(arch);
     if (!vd_mkdir_private(root, NULL))
         return;
+    /* Keep the other architecture's answer. */
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_key_file_set_string(kf, "kvm", "key", key);
-    g_key_file_set_boolean(kf, "kvm", "usable", p->usable);
-    g_key_file_set_string(kf, "kvm", "reason", p->reason);
+    g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL);
+    g_key_file_set_string(kf, group, "key", key);
+    g_key_file_set_boolean(kf, group, "usable", p->usable);
+    g_key_file_set_string(kf, group, "reason", p->reason);
     vd_keyfile_save(kf, path, NULL);
 }
 
@@ -93,8 +129,10 @@ static bool kvm_device_ok(char **reason)
     return true;
 }
 
-static bool kvm_functional(const char *qemu, char **reason)
+bool accel_probe_run(VmArch arch, const char *accel, char **reason)
 {
+    const ProbeSpec *spec = &probes[arch];
+    const char *qemu = qemu_arch_binary(arch);
     g_autofree char *dir = g_dir_make_tmp("vmdesk-kvm-probe-XXXXXX", NULL);
     if (!dir) {
         *reason = g_strdup("cannot create a temporary folder for the KVM probe");
@@ -107,17 +145,30 @@ static bool kvm_functional(const char *qemu, char **reason)
      * uninitialized (clang refuses to compile the jump otherwise). */
     g_autoptr(GError) err = NULL;
     g_autofree char *seen = NULL;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
     bool ok = false;
-    if (!g_file_set_contents(fw, (const char *)accel_probe_fw, accel_probe_fw_len, NULL)) {
+    if (!g_file_set_contents(fw, (const char *)*spec->image, *spec->len, NULL)) {
         *reason = g_strdup("cannot write the KVM probe firmware");
         goto out;
     }
-    const char *argv[] = {qemu, "-accel", "kvm", "-machine", "pc", "-nodefaults", "-no-user-config",
-                          "-display", "none", "-no-reboot", "-m", "32", "-bios", fw, "-device",
-                          "isa-debug-exit,iobase=0xf4,iosize=1", "-debugcon", debugcon, NULL};
+    const char *const head[] = {qemu, "-accel", accel};
+    const char *const tail[] = {"-nodefaults", "-no-user-config", "-display", "none",
+                                "-no-reboot", "-m", "32", "-bios", fw, spec->log_option,
+                                debugcon};
+    for (size_t i = 0; i < G_N_ELEMENTS(head); i++)
+        g_ptr_array_add(argv, (char *)head[i]);
+    for (int i = 0; spec->machine_args[i]; i++)
+        g_ptr_array_add(argv, (char *)spec->machine_args[i]);
+    for (size_t i = 0; i < G_N_ELEMENTS(tail); i++)
+        g_ptr_array_add(argv, (char *)tail[i]);
+    if (spec->log_device) {
+        g_ptr_array_add(argv, "-device");
+        g_ptr_array_add(argv, (char *)spec->log_device);
+    }
+    g_ptr_array_add(argv, NULL);
     VdRunResult r;
     gint64 t0 = g_get_monotonic_time();
-    if (!vd_run(argv, PROBE_TIMEOUT_MS, &r, &err)) {
+    if (!vd_run((const char *const *)argv->pdata, PROBE_TIMEOUT_MS, &r, &err)) {
         *reason = g_strdup_printf("cannot run the KVM probe: %s", err->message);
         goto out;
     }
@@ -128,7 +179,8 @@ static bool kvm_functional(const char *qemu, char **reason)
             "/dev/kvm opens but does not run guests: a test guest made no progress in %d ms "
             "(stages reached: \"%s\"); a nested or paravirtual KVM may be in the way",
             ms, seen ? seen : "");
-    } else if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == PROBE_EXIT_OK) {
+    } else if (WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == spec->exit_ok &&
+               (!spec->stages_ok || (seen && strstr(seen, spec->stages_ok)))) {
         *reason = g_strdup_printf("/dev/kvm works (a test guest ran to the end in %d ms)", ms);
         ok = true;
     } else {
@@ -146,10 +198,17 @@ out:
     return ok;
 }
 
-void accel_probe_kvm(const char *qemu_binary, bool use_cache, AccelKvmProbe *out)
+void accel_probe_kvm(VmArch arch, bool use_cache, AccelKvmProbe *out)
 {
     memset(out, 0, sizeof(*out));
-    const char *qemu = qemu_binary ? qemu_binary : "qemu-system-x86_64";
+    const char *qemu = qemu_arch_binary(arch);
+    VmArch host;
+    if (!vm_arch_host(&host) || host != arch) {
+        out->reason = g_strdup_printf("KVM runs only guests of the host's own architecture, "
+                                      "and this is not an %s host",
+                                      vm_arch_to_string(arch));
+        return;
+    }
     if (!kvm_device_ok(&out->reason))
         return;
     g_autofree char *qemu_path = g_find_program_in_path(qemu);
@@ -159,16 +218,15 @@ void accel_probe_kvm(const char *qemu_binary, bool use_cache, AccelKvmProbe *out
     g_autofree char *bid = boot_id();
     g_autofree char *key = g_strdup_printf("%s %s %lld", bid ? bid : "?", qemu_path ? qemu_path : qemu,
                                            (long long)st.st_mtime);
-    if (use_cache && cache_read(key, out))
+    if (use_cache && cache_read(arch, key, out))
         return;
     accel_kvm_probe_clear(out);
-    out->usable = kvm_functional(qemu, &out->reason);
+    out->usable = accel_probe_run(arch, "kvm", &out->reason);
     if (use_cache)
-        cache_write(key, out);
+        cache_write(arch, key, out);
 }
 
-bool accel_resolve(VmAccel wanted, const char *qemu_binary, VmAccel *out, char **reason,
-                   GError **error)
+bool accel_resolve(VmAccel wanted, VmArch arch, VmAccel *out, char **reason, GError **error)
 {
     if (wanted == VM_ACCEL_TCG) {
         *out = VM_ACCEL_TCG;
@@ -176,7 +234,7 @@ bool accel_resolve(VmAccel wanted, const char *qemu_binary, VmAccel *out, char *
         return true;
     }
     AccelKvmProbe p;
-    accel_probe_kvm(qemu_binary, true, &p);
+    accel_probe_kvm(arch, true, &p);
     if (p.usable) {
         *out = VM_ACCEL_KVM;
         *reason = g_steal_pointer(&p.reason);

@@ -1,9 +1,7 @@
 #include "qemu/firmware.h"
 
 #include "common/error.h"
-
-static const char *const dirs[] = {"/usr/share/OVMF", "/usr/share/edk2/ovmf",
-                                   "/usr/share/edk2/x64", "/usr/share/qemu", NULL};
+#include "qemu/qemu_arch.h"
 
 static char *find_in(const char *dir, const char *const *names)
 {
@@ -16,25 +14,20 @@ static char *find_in(const char *dir, const char *const *names)
     return NULL;
 }
 
-bool firmware_find_ovmf(bool secure_boot, char **code, char **vars_template, GError **error)
+bool firmware_find_uefi(VmArch arch, bool secure_boot, char **code, char **vars_template,
+                        GError **error)
 {
-    static const char *const code_plain[] = {"OVMF_CODE_4M.fd", "OVMF_CODE.fd", NULL};
-    static const char *const code_sb[] = {"OVMF_CODE_4M.secboot.fd", "OVMF_CODE.secboot.fd",
-                                          NULL};
-    static const char *const vars_plain[] = {"OVMF_VARS_4M.fd", "OVMF_VARS.fd", NULL};
-    static const char *const vars_sb[] = {"OVMF_VARS_4M.ms.fd", "OVMF_VARS.ms.fd",
-                                          "OVMF_VARS.secboot.fd", NULL};
-    const char *env = g_getenv("VMDESK_OVMF_DIR");
-    const char *search[G_N_ELEMENTS(dirs) + 1];
-    int n = 0;
+    const QemuArch *a = qemu_arch_get(arch);
+    const char *env = g_getenv(a->firmware_env);
+    g_autoptr(GPtrArray) search = g_ptr_array_new();
     if (env && *env)
-        search[n++] = env;
-    for (int i = 0; dirs[i]; i++)
-        search[n++] = dirs[i];
-    search[n] = NULL;
-    for (int i = 0; search[i]; i++) {
-        char *c = find_in(search[i], secure_boot ? code_sb : code_plain);
-        char *v = c ? find_in(search[i], secure_boot ? vars_sb : vars_plain) : NULL;
+        g_ptr_array_add(search, (char *)env);
+    for (int i = 0; a->firmware_dirs[i]; i++)
+        g_ptr_array_add(search, (char *)a->firmware_dirs[i]);
+    for (guint i = 0; i < search->len; i++) {
+        const char *dir = g_ptr_array_index(search, i);
+        char *c = find_in(dir, secure_boot ? a->code_sb : a->code_plain);
+        char *v = c ? find_in(dir, secure_boot ? a->vars_sb : a->vars_plain) : NULL;
         if (c && v) {
             *code = c;
             *vars_template = v;
@@ -44,8 +37,10 @@ bool firmware_find_ovmf(bool secure_boot, char **code, char **vars_template, GEr
         g_free(v);
     }
     g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                "UEFI firmware%s was not found in /usr/share/OVMF; install the ovmf package "
-                "(sudo apt install ovmf) or use --firmware bios",
-                secure_boot ? " with Secure Boot" : "");
+                "UEFI firmware for %s (%s)%s was not found in %s; install the %s package "
+                "(sudo apt install %s)%s",
+                vm_arch_to_string(arch), a->firmware_name,
+                secure_boot ? " with Secure Boot" : "", a->firmware_dirs[0], a->firmware_package,
+                a->firmware_package, a->has_bios ? " or use --firmware bios" : "");
     return false;
 }

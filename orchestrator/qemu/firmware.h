@@ -1,10 +1,16 @@
-/* Locating the UEFI firmware (OVMF) that Debian's ovmf package installs. */
+/* Locating the UEFI firmware Debian installs for each architecture: OVMF
+ * (package ovmf) for x86_64, AAVMF (package qemu-efi-aarch64) for aarch64.
+ * The file names and folders are in the architecture table (qemu_arch.c). */
 #pragma once
+
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <stdbool.h>
 
-/* Find the code image and the variable-store template. With @secure_boot,
+/* Find @arch's code image and variable-store template. With @secure_boot,
  * the Secure Boot build and the template with Microsoft's keys enrolled.
- * $VMDESK_OVMF_DIR, when set, is searched first. Caller frees both. */
-bool firmware_find_ovmf(bool secure_boot, char **code, char **vars_template, GError **error);
+ * The folder the table's environment variable names ($VMDESK_OVMF_DIR,
+ * $VMDESK_AAVMF_DIR), when set, is searched first. Caller frees both. */
+bool firmware_find_uefi(VmArch arch, bool secure_boot, char **code, char **vars_template,
+                        GError **error);

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/json_build.h"
+#include "qemu/qemu_arch.h"
 #include "qemu/qemu_opts.h"
 
 #include <json-glib/json-glib.h>
@@ -31,6 +32,7 @@ unsigned qemu_argv_vcpus(const VmConfig *cfg, unsigned host_cpus)
 typedef struct {
     GPtrArray *argv;
     GError *error;
+    const QemuArch *arch; /* the VM's row of the architecture table */
 } Args;
 
 static void arg(Args *a, const char *s)
@@ -148,7 +150,7 @@ static void add_cpu(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 {
     bool kvm = env->accel == VM_ACCEL_KVM;
     QemuOpts *o = qemu_opts_new(kvm ? "host" : "max");
-    if (kvm && cfg->os == VM_OS_WINDOWS) {
+    if (kvm && cfg->os == VM_OS_WINDOWS && a->arch->hyperv) {
         /* Hyper-V enlightenments: Windows runs markedly faster and keeps time
          * under KVM with these. TCG does not implement them. */
         static const char *const hv[] = {
@@ -163,10 +165,10 @@ static void add_cpu(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 
 static void add_machine(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 {
-    QemuOpts *o = qemu_opts_new("q35");
-    qemu_opts_add(o, "vmport", "off");
+    QemuOpts *o = qemu_opts_new(a->arch->machine);
+    qemu_opts_flag(o, a->arch->machine_opts);
     if (cfg->firmware == VM_FIRMWARE_UEFI) {
-        if (cfg->secure_boot)
+        if (cfg->secure_boot && a->arch->secure_boot_smm)
             qemu_opts_add(o, "smm", "on");
         qemu_opts_add(o, "pflash0", "fw-code");
         qemu_opts_add(o, "pflash1", "fw-vars");
@@ -185,15 +187,16 @@ static void add_firmware(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
     if (!env->ovmf_code) {
         if (!a->error)
             g_set_error(&a->error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "UEFI firmware (OVMF) was not found; install the ovmf package or set "
-                        "firmware=bios");
+                        "UEFI firmware (%s) was not found; install the %s package%s",
+                        a->arch->firmware_name, a->arch->firmware_package,
+                        a->arch->has_bios ? " or set firmware=bios" : "");
         return;
     }
     g_autofree char *vars = env->uefi_vars ? g_strdup(env->uefi_vars)
                                            : g_build_filename(env->vm_dir, UEFI_VARS_FILE, NULL);
     blockdev(a, "fw-code", env->ovmf_code, "raw", true);
     blockdev(a, "fw-vars", vars, "raw", false);
-    if (cfg->secure_boot) {
+    if (cfg->secure_boot && a->arch->secure_boot_smm) {
         /* Only SMM code may write the Secure Boot variables; OVMF's SMM
          * build does not support S3 suspend, so the chipset must not offer it. */
         arg2(a, "-global", "driver=cfi.pflash01,property=secure,value=on");
@@ -211,7 +214,8 @@ static void add_tpm(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
     qemu_opts_add(o, "path", sock);
     arg_opts(a, "-chardev", o);
     arg2(a, "-tpmdev", "emulator,id=tpm0,chardev=tpm-chr");
-    arg2(a, "-device", "tpm-crb,tpmdev=tpm0");
+    g_autofree char *dev = g_strdup_printf("%s,tpmdev=tpm0", a->arch->tpm_device);
+    arg2(a, "-device", dev);
 }
 
 static void add_monitors(Args *a, const QemuArgvEnv *env)
@@ -234,9 +238,10 @@ static void add_devices(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
 {
     arg2(a, "-device", "qemu-xhci,id=usb");
     arg2(a, "-device", "usb-tablet,bus=usb.0");
-    /* Linux has virtio-gpu drivers; Windows has none in-box and an unknown OS
-     * may have none: the standard VGA works everywhere. */
-    arg2(a, "-device", cfg->os == VM_OS_LINUX ? "virtio-vga" : "VGA,vgamem_mb=64");
+    if (a->arch->usb_keyboard)
+        arg2(a, "-device", "usb-kbd,bus=usb.0");
+    arg2(a, "-device",
+         cfg->os == VM_OS_LINUX ? a->arch->display_virtio : a->arch->display_compat);
 
     g_autofree char *vnc = qemu_argv_runtime_path(env, "vnc.sock");
     QemuOpts *o = qemu_opts_new(NULL);
@@ -272,7 +277,27 @@ static void add_network(Args *a, const VmConfig *cfg)
     arg_opts(a, "-netdev", o);
     /* Windows Setup has no virtio-net driver until virtio-win is installed. */
     bool in_box = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
-    arg2(a, "-device", in_box ? "e1000e,netdev=net0" : "virtio-net-pci,netdev=net0");
+    g_autofree char *nic =
+        g_strdup_printf("%s,netdev=net0", in_box ? a->arch->nic_in_box : "virtio-net-pci");
+    arg2(a, "-device", nic);
+}
+
+/* CD drive @index (id cdN) with media node @node (NULL: empty); drive 0
+ * boots second, after the disk. On the x86_64 AHCI bus the disk is port 0,
+ * so drive N is port N + 1. */
+static void add_cd(Args *a, unsigned index, const char *node)
+{
+    QemuOpts *o = qemu_opts_new(a->arch->cd_device);
+    qemu_opts_addf(o, "id", "cd%u", index);
+    if (a->arch->cd_bus_shared)
+        qemu_opts_add(o, "bus", a->arch->cd_bus_prefix);
+    else
+        qemu_opts_addf(o, "bus", "%s%u", a->arch->cd_bus_prefix, index + 1);
+    if (node)
+        qemu_opts_add(o, "drive", node);
+    if (index == 0)
+        qemu_opts_add(o, "bootindex", "2");
+    arg_opts(a, "-device", o);
 }
 
 static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
@@ -301,25 +326,76 @@ static void add_storage(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
         }
         if (env->disk_top)
             blockdev_backed(a, "disk0", env->disk_top, "qcow2", false, disk_node);
-        /* Windows Setup cannot see virtio-blk without drivers: SATA (AHCI) until then. */
-        arg2(a, "-device", windows ? "ide-hd,drive=disk0,bus=ide.0,bootindex=1"
-                                   : "virtio-blk-pci,drive=disk0,bootindex=1");
+        /* Windows Setup cannot see virtio-blk without drivers: a disk it
+         * drives in-box until then. */
+        arg2(a, "-device", windows ? a->arch->disk_in_box : "virtio-blk-pci,drive=disk0,bootindex=1");
     }
-    /* Always a CD drive, so media can be inserted while the VM runs. */
-    if (cfg->iso) {
+    /* Always a CD drive, so media can be inserted while the VM runs; extra
+     * CDs (virtio drivers, guest tools, answer file) are not bootable. */
+    if (a->arch->cd_controller)
+        arg2(a, "-device", a->arch->cd_controller);
+    if (cfg->iso)
         blockdev(a, "cd0-media", cfg->iso, "raw", true);
-        arg2(a, "-device", "ide-cd,id=cd0,bus=ide.1,drive=cd0-media,bootindex=2");
-    } else {
-        arg2(a, "-device", "ide-cd,id=cd0,bus=ide.1,bootindex=2");
-    }
-    /* Extra CDs (virtio drivers, guest tools, answer file): not bootable. */
+    add_cd(a, 0, cfg->iso ? "cd0-media" : NULL);
     for (unsigned i = 0; cfg->cds && cfg->cds[i]; i++) {
         g_autofree char *node = g_strdup_printf("cd%u-media", i + 1);
         blockdev(a, node, cfg->cds[i], "raw", true);
-        QemuOpts *o = qemu_opts_new("ide-cd");
-        qemu_opts_addf(o, "id", "cd%u", i + 1);
-        qemu_opts_addf(o, "bus", "ide.%u", i + 2);
-        qemu_opts_add(o, "drive", node);
+        add_cd(a, i + 1, node);
+    }
+}
+
+/* Shared folders as virtio-9p exports for guests that are not Windows (which
+ * get them as RDP drives only). security_model=none: the guest works on the
+ * host files as the user QEMU runs as, with the host's permission bits, so
+ * files the guest writes are ordinary files of that user on the host (mapped-xattr
+ * would hide the guest's owners and modes in user.virtfs.* attributes that
+ * host programs ignore, and needs a file system with user xattrs). QEMU's
+ * local backend resolves every path below the export's root without
+ * following symlinks, so a symlink in PATH leads nowhere outside it; readonly
+ * is enforced by QEMU (EROFS), whatever the guest mounts. */
+static void add_shares(Args *a, const VmConfig *cfg)
+{
+    g_autoptr(GPtrArray) exports = vm_config_share_exports(cfg);
+    for (guint i = 0; i < exports->len; i++) {
+        const VmShareExport *e = g_ptr_array_index(exports, i);
+        const VmShare sh = e->share;
+        if (!e->tag)
+            continue; /* Windows: RDP drives only */
+        QemuOpts *o = qemu_opts_new("local");
+        qemu_opts_addf(o, "id", "fs-%c", g_ascii_tolower(sh.letter));
+        qemu_opts_add(o, "path", sh.path);
+        qemu_opts_add(o, "security_model", "none");
+        /* A folder that spans file systems keeps distinct inode numbers. */
+        qemu_opts_add(o, "multidevs", "remap");
+        if (sh.read_only)
+            qemu_opts_add(o, "readonly", "on");
+        arg_opts(a, "-fsdev", o);
+        o = qemu_opts_new("virtio-9p-pci");
+        qemu_opts_addf(o, "fsdev", "fs-%c", g_ascii_tolower(sh.letter));
+        qemu_opts_add(o, "mount_tag", e->tag);
+        arg_opts(a, "-device", o);
+    }
+}
+
+/* Host USB devices passed through from the start, on the xHCI controller. A
+ * device that is absent waits there until it appears (QEMU's usb-host). */
+static void add_usb(Args *a, const VmConfig *cfg)
+{
+    for (char **u = cfg->usb; u && *u; u++) {
+        VmUsbSpec spec;
+        if (!vm_usb_spec_parse(*u, &spec, NULL))
+            continue; /* vm_config_validate refused it */
+        g_autofree char *id = vm_usb_spec_device_id(&spec);
+        QemuOpts *o = qemu_opts_new("usb-host");
+        qemu_opts_add(o, "bus", "usb.0");
+        qemu_opts_add(o, "id", id);
+        if (spec.by_id) {
+            qemu_opts_addf(o, "vendorid", "0x%04x", spec.vendor);
+            qemu_opts_addf(o, "productid", "0x%04x", spec.product);
+        } else {
+            qemu_opts_addf(o, "hostbus", "%u", spec.bus);
+            qemu_opts_add(o, "hostport", spec.port);
+        }
         arg_opts(a, "-device", o);
     }
 }
@@ -337,10 +413,10 @@ static void add_kernel(Args *a, const VmConfig *cfg)
 
 char **qemu_argv_build(const VmConfig *cfg, const QemuArgvEnv *env, GError **error)
 {
-    Args a = {.argv = g_ptr_array_new_with_free_func(g_free)};
+    Args a = {.argv = g_ptr_array_new_with_free_func(g_free), .arch = qemu_arch_get(cfg->arch)};
     g_autofree char *name_opt = g_strdup_printf("%s,process=vmdesk-%s", cfg->name, cfg->name);
 
-    arg(&a, env->qemu_binary ? env->qemu_binary : "qemu-system-x86_64");
+    arg(&a, env->qemu_binary ? env->qemu_binary : a.arch->qemu_binary);
     arg2(&a, "-name", name_opt);
     arg(&a, "-no-user-config");
     arg(&a, "-nodefaults");
@@ -358,6 +434,8 @@ char **qemu_argv_build(const VmConfig *cfg, const QemuArgvEnv *env, GError **err
     add_devices(&a, cfg, env);
     add_network(&a, cfg);
     add_storage(&a, cfg, env);
+    add_shares(&a, cfg);
+    add_usb(&a, cfg);
     add_kernel(&a, cfg);
     for (char **q = cfg->qemu_args; q && *q; q++)
         arg(&a, *q);

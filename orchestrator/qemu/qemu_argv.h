@@ -6,12 +6,14 @@
 #include "vm/vm_config.h"
 
 typedef struct {
-    const char *qemu_binary;  /* "qemu-system-x86_64" or a full path */
+    const char *qemu_binary;  /* a name in PATH or a full path; NULL: the architecture's
+                                 default (qemu_arch.h) */
     const char *vm_dir;       /* data folder: disk (when relative), vars, logs */
     const char *runtime_dir;  /* socket folder */
     VmAccel accel;            /* resolved: VM_ACCEL_KVM or VM_ACCEL_TCG */
     unsigned host_cpus;       /* for performance=turbo */
-    const char *ovmf_code;    /* UEFI code image (read-only); NULL for BIOS */
+    const char *ovmf_code;    /* UEFI code image (read-only; OVMF or AAVMF, for the VM's
+                                 architecture); NULL for BIOS */
     int supervisor_qmp_fd;    /* fd of the supervisor's private QMP socket in QEMU, or -1 */
     const char *uefi_vars;    /* the UEFI variable store; NULL: vm_dir/uefi-vars.fd */
     const char *disk_top;     /* a disposable run's qcow2 overlay on the VM's disk (the guest

@@ -271,3 +271,113 @@ bool qmp_cmd_screendump(QmpClient *c, const char *filename, int timeout_ms, GErr
     json_object_set_string_member(args, "format", "png");
     return run(c, "screendump", args, timeout_ms, error);
 }
+
+/* --- host USB devices --- */
+
+bool qmp_cmd_usb_host_add(QmpClient *c, const char *id, const VmUsbSpec *spec, int timeout_ms,
+                          GError **error)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "driver", "usb-host");
+    json_object_set_string_member(args, "bus", "usb.0");
+    json_object_set_string_member(args, "id", id);
+    if (spec->by_id) {
+        json_object_set_int_member(args, "vendorid", spec->vendor);
+        json_object_set_int_member(args, "productid", spec->product);
+    } else {
+        json_object_set_int_member(args, "hostbus", spec->bus);
+        json_object_set_string_member(args, "hostport", spec->port);
+    }
+    return run(c, "device_add", args, timeout_ms, error);
+}
+
+bool qmp_cmd_device_del(QmpClient *c, const char *id, int timeout_ms, GError **error)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "id", id);
+    return run(c, "device_del", args, timeout_ms, error);
+}
+
+static void usb_host_free(gpointer p)
+{
+    QmpUsbHost *h = p;
+    g_free(h->id);
+    g_free(h);
+}
+
+/* qom-get @property of @path: its value (caller unrefs) or NULL. */
+static JsonNode *qom_get(QmpClient *c, const char *path, const char *property, int timeout_ms,
+                         GError **error)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", property);
+    return qmp_cmd_execute(c, "qom-get", args, timeout_ms, error);
+}
+
+static bool qom_get_uint(QmpClient *c, const char *path, const char *property, int timeout_ms,
+                         unsigned *out, GError **error)
+{
+    g_autoptr(JsonNode) v = qom_get(c, path, property, timeout_ms, error);
+    if (!v)
+        return false;
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64 ||
+        json_node_get_int(v) < 0 || json_node_get_int(v) > G_MAXUINT16)
+        return wrong_answer("qom-get", "a number", error);
+    *out = (unsigned)json_node_get_int(v);
+    return true;
+}
+
+/* The filter and state of the usb-host at @path into @h. */
+static bool usb_host_read(QmpClient *c, const char *path, int timeout_ms, QmpUsbHost *h,
+                          GError **error)
+{
+    unsigned vendor = 0, product = 0, bus = 0;
+    if (!qom_get_uint(c, path, "vendorid", timeout_ms, &vendor, error) ||
+        !qom_get_uint(c, path, "productid", timeout_ms, &product, error) ||
+        !qom_get_uint(c, path, "hostbus", timeout_ms, &bus, error))
+        return false;
+    g_autoptr(JsonNode) port = qom_get(c, path, "hostport", timeout_ms, error);
+    g_autoptr(JsonNode) attached = port ? qom_get(c, path, "attached", timeout_ms, error) : NULL;
+    if (!attached)
+        return false;
+    if (!JSON_NODE_HOLDS_VALUE(port) || json_node_get_value_type(port) != G_TYPE_STRING ||
+        !JSON_NODE_HOLDS_VALUE(attached) || json_node_get_value_type(attached) != G_TYPE_BOOLEAN)
+        return wrong_answer("qom-get", "a usb-host's hostport and attached", error);
+    h->attached = json_node_get_boolean(attached);
+    h->spec.by_id = vendor || product;
+    h->spec.vendor = vendor;
+    h->spec.product = product;
+    h->spec.bus = bus;
+    g_strlcpy(h->spec.port, json_node_get_string(port), sizeof(h->spec.port));
+    return true;
+}
+
+GPtrArray *qmp_cmd_usb_host_list(QmpClient *c, int timeout_ms, GError **error)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "path", "/machine/peripheral");
+    g_autoptr(JsonNode) r = qmp_cmd_execute(c, "qom-list", args, timeout_ms, error);
+    if (!r)
+        return NULL;
+    if (!JSON_NODE_HOLDS_ARRAY(r)) {
+        wrong_answer("qom-list", "a list", error);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(usb_host_free);
+    JsonArray *list = json_node_get_array(r);
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonNode *n = json_array_get_element(list, i);
+        JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        const char *name = json_member_string(o, "name");
+        if (!name || g_strcmp0(json_member_string(o, "type"), "child<usb-host>"))
+            continue;
+        QmpUsbHost *h = g_new0(QmpUsbHost, 1);
+        h->id = g_strdup(name);
+        g_ptr_array_add(out, h);
+        g_autofree char *path = g_strconcat("/machine/peripheral/", name, NULL);
+        if (!usb_host_read(c, path, timeout_ms, h, error))
+            return NULL;
+    }
+    return g_steal_pointer(&out);
+}

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "qemu/qmp_client.h"
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -116,3 +117,25 @@ bool qmp_cmd_snapshot_start(QmpClient *c, const QmpSnapshotJob *job, int timeout
 /* screendump: QEMU writes the first console's picture to @filename (a path
  * QEMU can write; borrowed) as PNG. */
 bool qmp_cmd_screendump(QmpClient *c, const char *filename, int timeout_ms, GError **error);
+
+/* --- host USB devices (usb-host on the xHCI controller "usb") --- */
+
+/* device_add usb-host with id @id and @spec's filter (vendorid/productid, or
+ * hostbus/hostport) on bus usb.0. QEMU accepts a filter that matches no
+ * device now, and attaches the device when it appears. */
+bool qmp_cmd_usb_host_add(QmpClient *c, const char *id, const VmUsbSpec *spec, int timeout_ms,
+                          GError **error);
+/* device_del @id (any device; USB devices go at once). DeviceNotFound is
+ * VD_ERROR_NOT_FOUND. */
+bool qmp_cmd_device_del(QmpClient *c, const char *id, int timeout_ms, GError **error);
+
+typedef struct {
+    char *id;          /* QEMU's device id */
+    VmUsbSpec spec;    /* its filter */
+    bool attached;     /* a host device matched and the guest has it */
+} QmpUsbHost;
+
+/* The usb-host devices that have an id (qom-list /machine/peripheral, then
+ * qom-get of each filter), as a new array of QmpUsbHost (caller unrefs;
+ * elements freed with it). */
+GPtrArray *qmp_cmd_usb_host_list(QmpClient *c, int timeout_ms, GError **error);

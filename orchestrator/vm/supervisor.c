@@ -7,6 +7,7 @@
 #include "common/test_hook.h"
 #include "qemu/firmware.h"
 #include "qemu/json_lines.h"
+#include "qemu/qemu_arch.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp_client.h"
 #include "qemu/qmp_cmd.h"
@@ -14,6 +15,7 @@
 #include "storage/vm_image.h"
 #include "storage/vm_overlay.h"
 #include "storage/vm_snapshot.h"
+#include "vm/supervisor_priv.h"
 #include "vm/vm_files.h"
 #include "vm/vm_state.h"
 #include "vm/vm_store.h"
@@ -38,36 +40,10 @@
 #define LOG_TAIL_LINES 20
 
 static const char *const runtime_sockets[] = {"qmp.sock", "vnc.sock", "qga.sock", "serial.sock",
-                                              "swtpm.sock", NULL};
+                                              "swtpm.sock", "control.sock", NULL};
 
-typedef struct {
-    const SupervisorOptions *opts;
-    VmConfig *cfg;
-    char *vm_dir;
-    char *runtime_dir;
-    char *state_path;
-    char *qemu_log;
-    VmStatus *status;
-    GSubprocess *qemu;
-    GSubprocess *swtpm;
-    QmpClient *qmp;
-    guint qmp_watch;
-    guint powerdown_timer;
-    guint kill_timer;
-    GMainLoop *loop;
-    bool saw_shutdown;
-    VmState before_snapshot;  /* the state a snapshot job interrupted */
-    bool clean_exit;          /* QEMU ended normally: STOPPED follows the on-shutdown policy */
-    char *tpm_dir;            /* swtpm's state folder */
-    char *disk_top;           /* a disposable run's overlay on the disk, or NULL */
-    char *uefi_vars;          /* the variable store QEMU uses */
-    char *shutdown_reason;
-    char *io_error;           /* why the next STOP pauses: QEMU's BLOCK_IO_ERROR */
-    goffset qemu_log_start;   /* where this run begins in the (appended) qemu.log */
-    bool powersave;
-} Supervisor;
 
-static void publish(Supervisor *s, VmState state, const char *reason)
+void supervisor_publish(Supervisor *s, VmState state, const char *reason)
 {
     if (s->status->state != state && !vm_state_transition_valid(s->status->state, state))
         vd_warn("unexpected state change %s -> %s", vm_state_to_string(s->status->state),
@@ -249,7 +225,7 @@ static gboolean powerdown_expired(gpointer data)
     Supervisor *s = data;
     s->powerdown_timer = 0;
     if (s->status->state == VM_STATE_STOPPING && !s->saw_shutdown)
-        publish(s, VM_STATE_RUNNING, "the guest ignored the ACPI power-down request");
+        supervisor_publish(s, VM_STATE_RUNNING, "the guest ignored the ACPI power-down request");
     return G_SOURCE_REMOVE;
 }
 
@@ -280,7 +256,7 @@ static void on_block_io_error(const char *event, JsonObject *data, void *user_da
                                       why ? why : "unknown");
     /* More errors can come while it is paused already: say the latest. */
     if (s->status->state == VM_STATE_PAUSED)
-        publish(s, VM_STATE_PAUSED, s->io_error);
+        supervisor_publish(s, VM_STATE_PAUSED, s->io_error);
 }
 
 static void on_stop(const char *event, JsonObject *data, void *user_data)
@@ -288,16 +264,27 @@ static void on_stop(const char *event, JsonObject *data, void *user_data)
     Supervisor *s = user_data;
     VmState st = s->status->state;
     g_autofree char *why = g_steal_pointer(&s->io_error);
-    if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
-        publish(s, VM_STATE_PAUSED, why);
+    bool idle = s->idle_pausing && !why;
+    s->idle_pausing = false;
+    if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING) {
+        s->status->idle = idle;
+        supervisor_publish(s, VM_STATE_PAUSED,
+                           idle ? "idle: no vmdesk window, app or command used it" : why);
+    }
 }
 
 static void on_resume(const char *event, JsonObject *data, void *user_data)
 {
     Supervisor *s = user_data;
     VmState st = s->status->state;
-    if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING)
-        publish(s, VM_STATE_RUNNING, NULL);
+    if (st != VM_STATE_STOPPING && st != VM_STATE_SNAPSHOTTING) {
+        bool was_idle = s->status->idle;
+        s->status->idle = false;
+        supervisor_idle_touch(s);
+        supervisor_publish(s, VM_STATE_RUNNING, NULL);
+        if (was_idle)
+            supervisor_idle_fix_clock(s);
+    }
 }
 
 static void on_shutdown(const char *event, JsonObject *data, void *user_data)
@@ -308,7 +295,7 @@ static void on_shutdown(const char *event, JsonObject *data, void *user_data)
     s->saw_shutdown = true;
     g_free(s->shutdown_reason);
     s->shutdown_reason = g_strdup(shutdown_text(json_member_string(data, "reason"), guest));
-    publish(s, VM_STATE_STOPPING, s->shutdown_reason);
+    supervisor_publish(s, VM_STATE_STOPPING, s->shutdown_reason);
 }
 
 static void on_powerdown(const char *event, JsonObject *data, void *user_data)
@@ -316,7 +303,7 @@ static void on_powerdown(const char *event, JsonObject *data, void *user_data)
     Supervisor *s = user_data;
     VmState st = s->status->state;
     if (st == VM_STATE_RUNNING || st == VM_STATE_PAUSED) {
-        publish(s, VM_STATE_STOPPING, "ACPI power-down requested");
+        supervisor_publish(s, VM_STATE_STOPPING, "ACPI power-down requested");
         if (s->powerdown_timer)
             g_source_remove(s->powerdown_timer);
         s->powerdown_timer = g_timeout_add_seconds(POWERDOWN_GRACE_S, powerdown_expired, s);
@@ -339,10 +326,10 @@ static void on_job_status_change(const char *event, JsonObject *data, void *user
             "%s a snapshot", g_str_has_suffix(id, "save")   ? "saving"
                              : g_str_has_suffix(id, "load") ? "loading"
                                                             : "deleting");
-        publish(s, VM_STATE_SNAPSHOTTING, why);
+        supervisor_publish(s, VM_STATE_SNAPSHOTTING, why);
     } else if ((!strcmp(js, "concluded") || !strcmp(js, "null")) &&
                st == VM_STATE_SNAPSHOTTING) {
-        publish(s, s->before_snapshot, NULL);
+        supervisor_publish(s, s->before_snapshot, NULL);
     }
 }
 
@@ -421,7 +408,7 @@ static void on_qemu_exit(GObject *src, GAsyncResult *res, gpointer data)
         g_strfreev(s->status->log_tail);
         s->status->log_tail = log_tail(s->qemu_log, s->qemu_log_start, LOG_TAIL_LINES);
         g_autofree char *reason = g_strdup_printf("QEMU %s unexpectedly", how);
-        publish(s, VM_STATE_ERROR, reason);
+        supervisor_publish(s, VM_STATE_ERROR, reason);
     }
     g_main_loop_quit(s->loop);
 }
@@ -439,7 +426,7 @@ static char *quote_argv(char **argv)
 static bool ensure_uefi_vars(Supervisor *s, char **code, GError **error)
 {
     g_autofree char *tmpl = NULL;
-    if (!firmware_find_ovmf(s->cfg->secure_boot, code, &tmpl, error))
+    if (!firmware_find_uefi(s->cfg->arch, s->cfg->secure_boot, code, &tmpl, error))
         return false;
     if (g_file_test(s->uefi_vars, G_FILE_TEST_EXISTS))
         return true;
@@ -458,7 +445,7 @@ static bool start_qemu(Supervisor *s, GError **error)
         return false;
     }
     QemuArgvEnv env = {
-        .qemu_binary = g_getenv("VMDESK_QEMU") ? g_getenv("VMDESK_QEMU") : "qemu-system-x86_64",
+        .qemu_binary = qemu_arch_binary(s->cfg->arch),
         .vm_dir = s->vm_dir,
         .runtime_dir = s->runtime_dir,
         .accel = s->opts->accel,
@@ -511,9 +498,9 @@ static bool start_qemu(Supervisor *s, GError **error)
     s->qmp_watch = g_unix_fd_add(qmp_client_get_fd(s->qmp), G_IO_IN | G_IO_HUP | G_IO_ERR,
                                  on_qmp_input, s);
     if (!strcmp(st.status, "running"))
-        publish(s, VM_STATE_RUNNING, NULL);
+        supervisor_publish(s, VM_STATE_RUNNING, NULL);
     else
-        publish(s, VM_STATE_PAUSED, st.status);
+        supervisor_publish(s, VM_STATE_PAUSED, st.status);
     return true;
 }
 
@@ -565,7 +552,7 @@ static void finish_stop(Supervisor *s)
     if (!s->opts->disposable && s->cfg->base && s->cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP) {
         g_autofree char *what = g_strdup_printf("%s; applying on-shutdown=%s", reason,
                                                 vm_on_shutdown_to_string(s->cfg->on_shutdown));
-        publish(s, VM_STATE_STOPPING, what);
+        supervisor_publish(s, VM_STATE_STOPPING, what);
         if (!vm_overlay_on_shutdown_locked(s->cfg, &done, &err)) {
             vd_err("on-shutdown=%s failed: %s", vm_on_shutdown_to_string(s->cfg->on_shutdown),
                    err->message);
@@ -574,12 +561,12 @@ static void finish_stop(Supervisor *s)
         }
     }
     g_autofree char *text = done ? g_strdup_printf("%s; %s", reason, done) : g_strdup(reason);
-    publish(s, VM_STATE_STOPPED, text);
+    supervisor_publish(s, VM_STATE_STOPPED, text);
 }
 
 int supervisor_main(const SupervisorOptions *opts)
 {
-    Supervisor s = {.opts = opts};
+    Supervisor s = {.opts = opts, .control_fd = -1};
     s.vm_dir = vd_paths_vm_dir(opts->name);
     s.runtime_dir = vd_paths_runtime_dir(opts->name);
     s.state_path = g_build_filename(s.runtime_dir, "state", NULL);
@@ -604,7 +591,7 @@ int supervisor_main(const SupervisorOptions *opts)
     s.cfg = vm_store_load(opts->name, &err);
     if (s.cfg)
         s.status->rdp_port = s.cfg->rdp_port;
-    publish(&s, VM_STATE_STARTING, NULL);
+    supervisor_publish(&s, VM_STATE_STARTING, NULL);
     int rc = 1;
     if (!s.cfg)
         goto fail;
@@ -621,10 +608,13 @@ int supervisor_main(const SupervisorOptions *opts)
                     g_unix_signal_add(SIGHUP, on_signal, &s)};
     if (s.cfg->tpm && !start_swtpm(&s, &err))
         goto fail;
-    if (!start_qemu(&s, &err))
+    /* The control socket first: a lease taken as soon as `vmdesk start`
+     * returns (the window that started the VM) must find it. */
+    if (!supervisor_idle_start(&s, &err) || !start_qemu(&s, &err))
         goto fail;
 
     g_main_loop_run(s.loop);
+    supervisor_idle_stop(&s);
     for (int i = 0; i < 3; i++)
         g_source_remove(sig[i]);
     stop_child(s.swtpm, 3000);
@@ -650,8 +640,9 @@ fail:
     }
     g_strfreev(s.status->log_tail);
     s.status->log_tail = log_tail(s.qemu_log, s.qemu_log_start, LOG_TAIL_LINES);
-    publish(&s, VM_STATE_ERROR, err->message);
+    supervisor_publish(&s, VM_STATE_ERROR, err->message);
 out:
+    supervisor_idle_stop(&s);
     if (s.qmp_watch)
         g_source_remove(s.qmp_watch);
     if (s.powerdown_timer)

@@ -42,6 +42,7 @@ void vm_config_free(VmConfig *cfg)
     g_strfreev(cfg->forwards);
     g_strfreev(cfg->qemu_args);
     g_strfreev(cfg->shares);
+    g_strfreev(cfg->usb);
     g_strfreev(cfg->cds);
     g_free(cfg);
 }
@@ -51,12 +52,28 @@ static const char *const fw_names[] = {"bios", "uefi", NULL};
 static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
 static const char *const perf_names[] = {"standard", "powersave", "turbo", NULL};
 static const char *const on_shutdown_names[] = {"keep", "commit", "discard", "ask", NULL};
+static const char *const arch_names[] = {"x86_64", "aarch64", NULL};
 
 const char *vm_os_to_string(VmOs os) { return os_names[os]; }
 const char *vm_firmware_to_string(VmFirmware fw) { return fw_names[fw]; }
 const char *vm_accel_to_string(VmAccel accel) { return accel_names[accel]; }
 const char *vm_perf_to_string(VmPerf perf) { return perf_names[perf]; }
 const char *vm_on_shutdown_to_string(VmOnShutdown v) { return on_shutdown_names[v]; }
+const char *vm_arch_to_string(VmArch arch) { return arch_names[arch]; }
+
+bool vm_arch_host(VmArch *out)
+{
+#if defined(__x86_64__)
+    *out = VM_ARCH_X86_64;
+    return true;
+#elif defined(__aarch64__)
+    *out = VM_ARCH_AARCH64;
+    return true;
+#else
+    (void)out;
+    return false;
+#endif
+}
 
 /* "KEY: "VALUE" WHAT", the value quoted (it may be anything the user or the
  * file held). Returns false. */
@@ -170,13 +187,24 @@ static bool validate_qemu_arg(const char *value, GError **error)
     return true;
 }
 
-/* "Z=/absolute/path": a drive letter and a host folder. */
+/* "Z=/absolute/path" or "Z:ro=/absolute/path": a drive letter and a host folder. */
 static bool validate_share(const char *value, GError **error)
 {
-    const char *eq = strchr(value, '=');
-    if (!eq || eq - value != 1 || !g_ascii_isalpha(value[0]) || eq[1] != '/')
+    VmShare sh;
+    if (!vm_share_parse(value, &sh))
         return bad_value(error, "share", value,
-                         "is not LETTER=/absolute/path, for example Z=/home/me/Documents");
+                         "is not LETTER=/absolute/path or LETTER:ro=/absolute/path, for "
+                         "example Z=/home/me/Documents");
+    return true;
+}
+
+static bool validate_usb(const char *value, GError **error)
+{
+    VmUsbSpec spec;
+    if (!vm_usb_spec_parse(value, &spec, error)) {
+        g_prefix_error(error, "usb: ");
+        return false;
+    }
     return true;
 }
 
@@ -197,6 +225,7 @@ typedef struct {
 } KeyInfo;
 
 static const KeyInfo keys[] = {
+    {"arch", KEY_SCALAR, true},
     {"os", KEY_SCALAR, false},
     {"memory", KEY_SCALAR, false},
     {"cpus", KEY_SCALAR, false},
@@ -220,6 +249,8 @@ static const KeyInfo keys[] = {
     {"qemu-arg", KEY_LIST, false},
     {"share", KEY_LIST, false},
     {"cd", KEY_LIST, true},
+    {"usb", KEY_LIST, false},
+    {"idle-suspend", KEY_SCALAR, false},
 };
 
 const char *const *vm_config_keys(void)
@@ -243,7 +274,11 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
     int e;
     if (!check_value(key, value, error))
         return false;
-    if (!strcmp(key, "os")) {
+    if (!strcmp(key, "arch")) {
+        if (!parse_enum(key, value, arch_names, &e, error))
+            return false;
+        cfg->arch = (VmArch)e;
+    } else if (!strcmp(key, "os")) {
         if (!parse_enum(key, value, os_names, &e, error))
             return false;
         cfg->os = (VmOs)e;
@@ -306,6 +341,11 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
         return set_or_clear(value, &cfg->append);
     } else if (!strcmp(key, "rdp-port")) {
         return parse_port(key, value, &cfg->rdp_port, error);
+    } else if (!strcmp(key, "idle-suspend")) {
+        if (!vm_duration_parse(value, &cfg->idle_suspend, error)) {
+            g_prefix_error(error, "idle-suspend: ");
+            return false;
+        }
     } else {
         g_assert_not_reached();
     }
@@ -319,6 +359,7 @@ static bool list_add(char ***list, const char *key, const char *value, GError **
     bool ok = !strcmp(key, "forward")  ? validate_forward(value, error)
               : !strcmp(key, "share") ? validate_share(value, error)
               : !strcmp(key, "cd")    ? validate_cd(value, error)
+              : !strcmp(key, "usb")   ? validate_usb(value, error)
                                       : validate_qemu_arg(value, error);
     if (!ok)
         return false;
@@ -343,6 +384,7 @@ static char ***list_field(VmConfig *cfg, const char *key)
     return !strcmp(key, "forward") ? &cfg->forwards
            : !strcmp(key, "share") ? &cfg->shares
            : !strcmp(key, "cd")    ? &cfg->cds
+           : !strcmp(key, "usb")   ? &cfg->usb
                                    : &cfg->qemu_args;
 }
 
@@ -378,21 +420,25 @@ bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *ne
                     cfg->name);
         return false;
     }
-    if (info->kind == KEY_LIST) {
-        char ***list = list_field(cfg, key);
-        if (!append) {
+    /* A refused list value leaves the list as it was. */
+    char ***list = info->kind == KEY_LIST ? list_field(cfg, key) : NULL;
+    g_auto(GStrv) before = list ? g_strdupv(*list) : NULL;
+    bool ok;
+    if (!list) {
+        ok = set_scalar(cfg, key, value, error);
+    } else {
+        if (!append)
             g_clear_pointer(list, g_strfreev);
-            if (*value && !list_add(list, key, value, error))
-                return false;
-        } else if (!list_add(list, key, value, error)) {
-            return false;
-        }
-    } else if (!set_scalar(cfg, key, value, error)) {
-        return false;
+        ok = (!append && !*value) || list_add(list, key, value, error);
     }
-    if (next_start)
+    ok = ok && vm_config_validate(cfg, error);
+    if (!ok && list) {
+        g_strfreev(*list);
+        *list = g_steal_pointer(&before);
+    }
+    if (ok && next_start)
         *next_start = running;
-    return vm_config_validate(cfg, error);
+    return ok;
 }
 
 bool vm_config_validate(const VmConfig *cfg, GError **error)
@@ -419,11 +465,40 @@ bool vm_config_validate(const VmConfig *cfg, GError **error)
                     "Secure Boot needs UEFI firmware: set firmware=uefi or secure-boot=off");
         return false;
     }
+    if (cfg->arch == VM_ARCH_AARCH64 && cfg->firmware == VM_FIRMWARE_BIOS && !cfg->kernel) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "aarch64 VMs have no BIOS: set firmware=uefi, or boot a kernel directly "
+                    "(kernel=PATH; firmware=bios then means no firmware at all)");
+        return false;
+    }
     if (cfg->cds && g_strv_length(cfg->cds) > VM_EXTRA_CDS_MAX) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
                     "cd: at most %d extra CD drives (the SATA controller has six ports)",
                     VM_EXTRA_CDS_MAX);
         return false;
+    }
+    /* Each letter names one drive, one 9p export; each device one usb-host. */
+    for (char **a = cfg->shares; a && *a; a++) {
+        for (char **b = cfg->shares; b != a; b++) {
+            VmShare x, y;
+            if (vm_share_parse(*a, &x) && vm_share_parse(*b, &y) && x.letter == y.letter) {
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                            "share %s and share %s use the same letter %c:", *b, *a, x.letter);
+                return false;
+            }
+        }
+    }
+    for (char **a = cfg->usb; a && *a; a++) {
+        for (char **b = cfg->usb; b != a; b++) {
+            VmUsbSpec x, y;
+            if (!vm_usb_spec_parse(*a, &x, NULL) || !vm_usb_spec_parse(*b, &y, NULL))
+                continue;
+            g_autofree char *sx = vm_usb_spec_to_string(&x), *sy = vm_usb_spec_to_string(&y);
+            if (!strcmp(sx, sy)) {
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "usb %s is listed twice", sx);
+                return false;
+            }
+        }
     }
     /* QEMU cannot start with two forwards from one host port. */
     for (char **f = cfg->forwards; f && *f; f++) {
@@ -453,6 +528,10 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *mem = vd_size_format(cfg->memory);
     g_key_file_set_string(kf, GROUP, "name", cfg->name);
+    /* Only when not x86_64: configs from before the key stay byte for byte
+     * the same, and a config without it means x86_64. */
+    if (cfg->arch != VM_ARCH_X86_64)
+        g_key_file_set_string(kf, GROUP, "arch", vm_arch_to_string(cfg->arch));
     g_key_file_set_string(kf, GROUP, "os", vm_os_to_string(cfg->os));
     g_key_file_set_string(kf, GROUP, "memory", mem);
     g_key_file_set_integer(kf, GROUP, "cpus", (int)cfg->cpus);
@@ -495,6 +574,13 @@ char *vm_config_to_data(const VmConfig *cfg, gsize *len)
     if (cfg->cds)
         g_key_file_set_string_list(kf, GROUP, "cd", (const char *const *)cfg->cds,
                                    g_strv_length(cfg->cds));
+    if (cfg->usb)
+        g_key_file_set_string_list(kf, GROUP, "usb", (const char *const *)cfg->usb,
+                                   g_strv_length(cfg->usb));
+    if (cfg->idle_suspend) {
+        g_autofree char *idle = vm_duration_format(cfg->idle_suspend);
+        g_key_file_set_string(kf, GROUP, "idle-suspend", idle);
+    }
     return g_key_file_to_data(kf, len, NULL);
 }
 

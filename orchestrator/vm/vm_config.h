@@ -12,6 +12,9 @@ typedef enum { VM_OS_LINUX, VM_OS_WINDOWS, VM_OS_OTHER } VmOs;
 typedef enum { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI } VmFirmware;
 typedef enum { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG } VmAccel;
 typedef enum { VM_PERF_STANDARD, VM_PERF_POWERSAVE, VM_PERF_TURBO } VmPerf;
+/* The guest's architecture (config key arch): what QEMU emulates, its
+ * machine and devices (qemu/qemu_arch.h). */
+typedef enum { VM_ARCH_X86_64, VM_ARCH_AARCH64 } VmArch;
 /* What the supervisor does with an overlay (and the UEFI variables and TPM
  * state beside it) when the guest has shut down: see storage/vm_overlay.h. */
 typedef enum {
@@ -27,6 +30,7 @@ typedef enum {
 
 typedef struct {
     char *name;
+    VmArch arch;          /* a config without the key is x86_64 (the only one before it) */
     VmOs os;
     uint64_t memory;      /* bytes */
     unsigned cpus;
@@ -56,9 +60,62 @@ typedef struct {
     unsigned rdp_port;    /* host side of hostfwd=tcp:127.0.0.1:PORT-:3389 */
     char **forwards;      /* extra forwards "HOSTPORT:GUESTPORT" (tcp), NULL-terminated */
     char **qemu_args;     /* extra arguments appended last, NULL-terminated */
-    char **shares;        /* host folders RDP sessions redirect: "NAME=/abs/path", NAME a
-                             drive letter (the guest maps \\tsclient\NAME to NAME:) */
+    char **shares;        /* shared host folders: "L=/abs/path" or "L:ro=/abs/path", L a
+                             drive letter. RDP sessions redirect the read-write ones as
+                             drives (the guest maps \\tsclient\L to L:); a guest that is
+                             not Windows also gets each as a virtio-9p export
+                             (vm_share_tag), read-only ones enforced by QEMU */
+    char **usb;           /* host USB devices passed through from the start (usb-host):
+                             "VVVV:PPPP" (vendor:product, hex) or "BUS-PORT[.PORT...]" */
+    unsigned idle_suspend; /* seconds without a vmdesk user before the supervisor pauses
+                              the VM; 0: never (config key idle-suspend, "10m", "off") */
 } VmConfig;
+
+/* One entry of VmConfig.shares, split (pointers into @entry, which must
+ * outlive them). False when @entry is not "L=/path" or "L:ro=/path". */
+typedef struct {
+    char letter;          /* upper case */
+    bool read_only;
+    const char *path;
+} VmShare;
+bool vm_share_parse(const char *entry, VmShare *out);
+/* The 9p mount tag of the @index-th share (from 0) of a guest that is not
+ * Windows: "vmdesk_share" for the first (the tag the Linux guest tools mount
+ * on /mnt/vmdesk_share), "vmdesk_share_l" (its letter) for the others.
+ * Caller frees. */
+char *vm_share_tag(const VmShare *share, unsigned index);
+
+/* How the guest gets each of @cfg's shares: a new array (caller unrefs) of
+ * VmShareExport in config order, entries that do not parse left out. */
+typedef struct {
+    VmShare share;        /* path borrowed from @cfg */
+    char *tag;            /* its 9p mount tag, or NULL for a Windows guest (RDP only) */
+} VmShareExport;
+GPtrArray *vm_config_share_exports(const VmConfig *cfg);
+
+/* A host USB device as the config and `vmdesk usb` name it: by
+ * vendor:product ("046d:c52b", hex) or by where it is plugged
+ * ("1-2" or "3-1.4": bus, then the port path). */
+typedef struct {
+    bool by_id;
+    unsigned vendor, product;  /* by_id */
+    unsigned bus;              /* !by_id */
+    char port[32];             /* !by_id: "2", "1.4" */
+} VmUsbSpec;
+/* Parse @text; VD_ERROR_INVALID naming both forms when it is neither. */
+bool vm_usb_spec_parse(const char *text, VmUsbSpec *out, GError **error);
+/* The canonical text of @spec ("046d:c52b", "1-2.3"); caller frees. Two
+ * texts name the same device when their canonical forms are equal. */
+char *vm_usb_spec_to_string(const VmUsbSpec *spec);
+/* The QEMU device id vmdesk gives the usb-host of @spec ("usb-046d-c52b",
+ * "usb-1-2.3"); caller frees. */
+char *vm_usb_spec_device_id(const VmUsbSpec *spec);
+
+/* "10m" -> 600: a number with s, m or h (no unit: seconds); "off" or "0" is
+ * 0. VD_ERROR_INVALID otherwise, or above a week. */
+bool vm_duration_parse(const char *text, unsigned *seconds, GError **error);
+/* 600 -> "10m", 90 -> "90s", 0 -> "off"; caller frees. */
+char *vm_duration_format(unsigned seconds);
 
 VmConfig *vm_config_new(const char *name);
 void vm_config_free(VmConfig *cfg);
@@ -69,6 +126,10 @@ const char *vm_firmware_to_string(VmFirmware fw);
 const char *vm_accel_to_string(VmAccel accel);
 const char *vm_perf_to_string(VmPerf perf);
 const char *vm_on_shutdown_to_string(VmOnShutdown v);
+const char *vm_arch_to_string(VmArch arch);
+/* The architecture of the host vmdesk runs on; *@out unchanged and false
+ * when vmdesk runs guests of neither architecture natively. */
+bool vm_arch_host(VmArch *out);
 bool vm_accel_from_string(const char *s, VmAccel *out, GError **error);
 
 /* Parse and validate a config file's contents; @origin names it in errors. */
@@ -78,7 +139,7 @@ VmConfig *vm_config_load(const char *path, GError **error);
 char *vm_config_to_data(const VmConfig *cfg, gsize *len);
 bool vm_config_save(const VmConfig *cfg, const char *path, GError **error);
 
-/* Apply one `KEY=VALUE` (or `KEY+=VALUE` for list keys: forward, qemu-arg, share, cd)
+/* Apply one `KEY=VALUE` (or `KEY+=VALUE` for list keys: forward, qemu-arg, share, cd, usb)
  * with the same validation create uses. @running says whether the VM runs;
  * keys that are unsafe to change then are refused with VD_ERROR_STATE.
  * On success *@next_start is set when the change applies at the next start. */

@@ -120,8 +120,8 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
     VmAccel accel;
     g_autofree char *reason = NULL;
     if (!check_runnable(cfg, error) || !claim_port(cfg, error) ||
-        !accel_resolve(opts->accel_override ? opts->accel : cfg->accel, g_getenv("VMDESK_QEMU"),
-                       &accel, &reason, error)) {
+        !accel_resolve(opts->accel_override ? opts->accel : cfg->accel, cfg->arch, &accel,
+                       &reason, error)) {
         close(lock);
         return false;
     }

@@ -52,7 +52,7 @@ bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
 
     g_autofree char *code = NULL, *vars = NULL;
     if (cfg->firmware == VM_FIRMWARE_UEFI &&
-        !firmware_find_ovmf(cfg->secure_boot, &code, &vars, error))
+        !firmware_find_uefi(cfg->arch, cfg->secure_boot, &code, &vars, error))
         return false;
     if (cfg->tpm && !g_find_program_in_path("swtpm")) {
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,

@@ -109,6 +109,8 @@ bool vm_status_save(const VmStatus *st, const char *path, GError **error)
     g_key_file_set_integer(kf, G, "qemu-pid", st->qemu_pid);
     g_key_file_set_integer(kf, G, "rdp-port", (int)st->rdp_port);
     g_key_file_set_integer(kf, G, "exit-status", st->exit_status);
+    if (st->idle)
+        g_key_file_set_boolean(kf, G, "idle", TRUE);
     if (st->log_tail)
         g_key_file_set_string_list(kf, G, "log-tail", (const char *const *)st->log_tail,
                                    g_strv_length(st->log_tail));
@@ -137,6 +139,7 @@ VmStatus *vm_status_load(const char *path, GError **error)
     st->qemu_pid = g_key_file_get_integer(kf, G, "qemu-pid", NULL);
     st->rdp_port = (unsigned)g_key_file_get_integer(kf, G, "rdp-port", NULL);
     st->exit_status = g_key_file_get_integer(kf, G, "exit-status", NULL);
+    st->idle = g_key_file_get_boolean(kf, G, "idle", NULL);
     st->log_tail = g_key_file_get_string_list(kf, G, "log-tail", NULL, NULL);
     return st;
 }

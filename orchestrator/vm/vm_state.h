@@ -39,6 +39,7 @@ typedef struct {
     unsigned rdp_port;     /* the forward QEMU actually has */
     int exit_status;       /* QEMU's wait status once it ended, -1 before */
     char **log_tail;       /* last lines of qemu.log when it died (ERROR) */
+    bool idle;             /* PAUSED by idle suspend: the next user resumes it */
 } VmStatus;
 
 VmStatus *vm_status_new(VmState state);

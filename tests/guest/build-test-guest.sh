@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# build-test-guest.sh OUTDIR
+# build-test-guest.sh OUTDIR [ARCH]
 #
-# Builds the tiny Linux guest that vmdesk's tests boot under QEMU:
+# Builds the tiny Linux guest that vmdesk's tests boot under QEMU, for the
+# Debian architecture ARCH: amd64 (the default) or arm64. arm64 needs the
+# architecture in dpkg (dpkg --add-architecture arm64; apt-get update, as
+# tools/install-deps does): the packages come through multiarch
+# `apt-get download`, and nothing of them runs on the host (busybox's applet
+# list comes from the host's own busybox-static of the same version).
 #
-#   OUTDIR/vmlinux     uncompressed kernel ELF (PVH entry; boot with -kernel)
-#   OUTDIR/vmlinuz     the bzImage it was extracted from (fallback)
+#   OUTDIR/vmlinux     amd64: uncompressed kernel ELF (PVH entry; boot with -kernel)
+#   OUTDIR/vmlinuz     amd64: the bzImage it was extracted from (fallback)
+#   OUTDIR/Image       arm64: the uncompressed kernel Image (an EFI application
+#                      too: its EFI stub boots it from UEFI)
 #   OUTDIR/initrd.img  gzip'd newc cpio: Debian's static busybox, the kernel
 #                      modules for virtio-net and virtio-blk on PCI + ACPI power button +
 #                      evdev + QEMU's USB tablet on xHCI (usb-tablet on
-#                      qemu-xhci), and tests/guest/init as /init
+#                      qemu-xhci), and tests/guest/init as /init; arm64 adds the
+#                      power key of the virt machine (gpio-keys) and virtio-gpu
 #   OUTDIR/guest.env   shell-sourcable: KERNEL=, INITRD=, APPEND=, ...
 #   OUTDIR/debs/       the downloaded .debs (downloaded once, then reused)
 #
@@ -30,10 +38,12 @@ prog=$(basename "$0")
 log() { printf '%s: %s\n' "$prog" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-    echo "usage: $prog OUTDIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then
+    echo "usage: $prog OUTDIR [amd64|arm64]" >&2
     exit 2
 fi
+ARCH=${2:-amd64}
+HOST_ARCH=$(dpkg --print-architecture)
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
@@ -46,8 +56,23 @@ mkdir -p "$1"
 OUT=$(cd "$1" && pwd -P)
 DEBS="$OUT/debs"
 
+# Per architecture: the serial console, the kernel's outputs, the QEMU
+# line guest.env shows, and the drivers (below).
+case "$ARCH" in
+    amd64)
+        SERIAL=ttyS0
+        OUTPUTS=(vmlinux vmlinuz initrd.img guest.env)
+        BOOT_HINT="qemu-system-x86_64 -machine q35 -accel tcg"
+        ;;
+    arm64)
+        SERIAL=ttyAMA0
+        OUTPUTS=(Image initrd.img guest.env)
+        BOOT_HINT="qemu-system-aarch64 -machine virt -cpu max -accel tcg"
+        ;;
+    *) die "unknown architecture $ARCH (amd64 or arm64)" ;;
+esac
 # Kernel command line the guest is meant to be booted with.
-APPEND_DEFAULT="console=ttyS0 quiet"
+APPEND_DEFAULT="console=$SERIAL quiet"
 
 # Drivers the guest needs: MODULE:CONFIG_SYMBOL. Each is included (with its
 # dependencies) only when the kernel config has it =m; =y means built in.
@@ -60,17 +85,29 @@ WANTED="$WANTED virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET button:ACPI_BUTTON e
 # virtio-blk: /init reports (and with vmdesk.disk-mark= writes) the first
 # sector of the VM's disk, /dev/vda, for the storage tests.
 WANTED="$WANTED virtio_blk:VIRTIO_BLK"
+# 9p over virtio: the tests mount the VM's shared folders (vmdesk share).
+WANTED="$WANTED 9pnet_virtio:NET_9P_VIRTIO 9p:9P_FS"
 # Drivers /init loads only when a PCI device they handle is present. A
 # PVH-booted vmlinux gets no VGA text console (no boot screen_info), so tty1
 # is only visible on QEMU's standard VGA (-vga std, -device VGA,
 # bochs-display) through the bochs DRM driver + fbcon.
 WANTED_PCI="bochs:DRM_BOCHS"
-
-OUTPUTS=(vmlinux vmlinuz initrd.img guest.env)
+# Drivers taken when the kernel has them (others are skipped with a note).
+WANTED_OPTIONAL=""
+if [ "$ARCH" = arm64 ]; then
+    # The virt machine: no ACPI without firmware (its power key is a GPIO
+    # key, with UEFI an ACPI button), no standard VGA (virtio-gpu, whose
+    # DRM driver gives fbcon on tty1).
+    WANTED="usbhid:USB_HID hid_generic:HID_GENERIC xhci_pci:USB_XHCI_PCI"
+    WANTED="$WANTED virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET evdev:INPUT_EVDEV"
+    WANTED="$WANTED virtio_blk:VIRTIO_BLK gpio_keys:KEYBOARD_GPIO virtio_gpu:DRM_VIRTIO_GPU"
+    WANTED_OPTIONAL="button:ACPI_BUTTON"
+    WANTED_PCI=""
+fi
 
 # The recipe's content (this script and the init), not timestamps, decides
 # whether a build is current: a fresh checkout of unchanged files reuses it.
-RECIPE_SHA256=$(cat "$SELF" "$INIT_SRC" | sha256sum | cut -d' ' -f1)
+RECIPE_SHA256=$( (cat "$SELF" "$INIT_SRC"; echo "$ARCH") | sha256sum | cut -d' ' -f1)
 
 up_to_date() {
     local f
@@ -147,24 +184,38 @@ download() {
     rmdir "$tmp"
 }
 
-KDEB=$(newest_deb 'linux-image-[0-9]*-amd64_*.deb') || true
+if [ "$ARCH" != "$HOST_ARCH" ] && ! dpkg --print-foreign-architectures | grep -qx "$ARCH"; then
+    die "dpkg does not know the architecture $ARCH: dpkg --add-architecture $ARCH && apt-get update (tools/install-deps does)"
+fi
+KDEB=$(newest_deb "linux-image-[0-9]*-${ARCH}_*_$ARCH.deb") || true
 if [ -z "$KDEB" ]; then
     resolve_kernel() {
-        apt-cache depends linux-image-amd64 2>/dev/null |
-            sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+        apt-cache depends "linux-image-$ARCH:$ARCH" 2>/dev/null |
+            sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\)\(:[a-z0-9]*\)\{0,1\}$/\1/p' |
+            head -n 1
     }
     kpkg=$(resolve_kernel)
     if [ -z "$kpkg" ] && apt_update; then
         kpkg=$(resolve_kernel)
     fi
-    [ -n "$kpkg" ] || die "cannot resolve linux-image-amd64 (apt-cache depends); run apt-get update?"
-    log "downloading $kpkg"
-    KDEB=$(download "$kpkg")
+    [ -n "$kpkg" ] || die "cannot resolve linux-image-$ARCH (apt-cache depends); run apt-get update?"
+    log "downloading $kpkg:$ARCH"
+    KDEB=$(download "$kpkg:$ARCH")
 fi
-BBDEB=$(newest_deb 'busybox-static_*.deb') || true
+BBDEB=$(newest_deb "busybox-static_*_$ARCH.deb") || true
 if [ -z "$BBDEB" ]; then
-    log "downloading busybox-static"
-    BBDEB=$(download busybox-static)
+    log "downloading busybox-static:$ARCH"
+    BBDEB=$(download "busybox-static:$ARCH")
+fi
+# The host's busybox of the same version lists the applets (the guest's
+# may not run here).
+HOST_BBDEB=$BBDEB
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+    HOST_BBDEB=$(newest_deb "busybox-static_*_$HOST_ARCH.deb") || true
+    if [ -z "$HOST_BBDEB" ]; then
+        log "downloading busybox-static:$HOST_ARCH (for its applet list)"
+        HOST_BBDEB=$(download "busybox-static:$HOST_ARCH")
+    fi
 fi
 log "kernel:  ${KDEB##*/}"
 log "busybox: ${BBDEB##*/}"
@@ -221,6 +272,17 @@ BZh|bzip2|bzip2 -dcq
     return 1
 }
 
+if [ "$ARCH" = arm64 ]; then
+    # Debian's arm64 vmlinuz is a gzip'd Image; the Image itself is what
+    # UEFI runs (EFI stub) and what QEMU loads.
+    if [ "$(head -c 2 "$BZIMAGE" | od -An -tx1 | tr -d ' \n')" = 1f8b ]; then
+        gzip -dc "$BZIMAGE" >"$WORK/Image"
+    else
+        cp "$BZIMAGE" "$WORK/Image"
+    fi
+    [ "$(tail -c +57 "$WORK/Image" | head -c 4)" = "$(printf 'ARM\x64')" ] ||
+        die "$BZIMAGE is not an arm64 Image"
+else
 log "extracting vmlinux (kernel compression: $(grep -o '^CONFIG_KERNEL_[A-Z0-9]*=y' "$KCONFIG" | sed 's/CONFIG_KERNEL_//; s/=y//' | tr '\n' ' '))"
 extract_vmlinux "$BZIMAGE" "$WORK/vmlinux" ||
     die "could not find a decompressible ELF kernel in $BZIMAGE"
@@ -231,6 +293,7 @@ if command -v readelf >/dev/null 2>&1; then
         log "warning: no PVH entry note found in vmlinux"
 fi
 cp "$BZIMAGE" "$WORK/vmlinuz"
+fi
 
 # --------------------------------------------------------------------------
 # Kernel modules
@@ -298,14 +361,18 @@ visit() {
     ORDER+=("$name")
 }
 
-for w in $WANTED; do
-    name=${w%%:*} sym=${w#*:}
+# want MODULE:SYMBOL required|optional
+want() {
+    local name=${1%%:*} sym=${1#*:}
     case "$(kconfig "$sym")" in
         y) log "CONFIG_$sym=y: $name is built in" ;;
         m) visit "$name" ;;
-        *) die "CONFIG_$sym is neither =y nor =m in $KVER: the guest cannot have $name" ;;
+        *) [ "$2" = optional ] || die "CONFIG_$sym is neither =y nor =m in $KVER: the guest cannot have $name"
+           log "CONFIG_$sym is not set: no $name in the guest" ;;
     esac
-done
+}
+for w in $WANTED; do want "$w" required; done
+for w in $WANTED_OPTIONAL; do want "$w" optional; done
 BASE_ORDER=("${ORDER[@]}")
 log "modules (load order): ${BASE_ORDER[*]:-none}"
 
@@ -349,8 +416,12 @@ BB="$WORK/busybox/bin/busybox"
 [ -x "$BB" ] || die "no bin/busybox in ${BBDEB##*/}"
 cp "$BB" "$ROOT/bin/busybox"
 chmod 755 "$ROOT/bin/busybox"
-# Applet symlinks at the paths busybox itself reports (runs the amd64 static
-# binary on the build host, which is amd64 too).
+# Applet symlinks at the paths busybox itself reports: the host's own
+# busybox-static of the same version when the guest's cannot run here.
+if [ "$HOST_BBDEB" != "$BBDEB" ]; then
+    dpkg-deb -x "$HOST_BBDEB" "$WORK/busybox-host"
+    BB="$WORK/busybox-host/bin/busybox"
+fi
 napplets=0
 while IFS= read -r a; do
     case "$a" in
@@ -374,6 +445,7 @@ done
 printf '%s\n' "${BASE_ORDER[@]}" >"$ROOT/etc/vmdesk-modules"
 printf '%s\n' "${PCI_LINES[@]}" >"$ROOT/etc/vmdesk-modules-pci"
 echo "$KVER" >"$ROOT/etc/vmdesk-kernel-version"
+echo "$SERIAL" >"$ROOT/etc/vmdesk-serial"
 echo "root:x:0:0:root:/root:/bin/sh" >"$ROOT/etc/passwd"
 echo "root:x:0:" >"$ROOT/etc/group"
 
@@ -408,25 +480,30 @@ cpio --help 2>/dev/null | grep -q -- --reproducible && cpio_opts+=(--reproducibl
 shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
 rm -f "$OUT/guest.env"
-for f in vmlinux vmlinuz initrd.img; do
-    mv -f "$WORK/$f" "$OUT/$f"
+for f in "${OUTPUTS[@]}"; do
+    [ "$f" = guest.env ] || mv -f "$WORK/$f" "$OUT/$f"
 done
 {
     echo "# Generated by tests/guest/build-test-guest.sh; source it."
-    echo "# Boot: qemu-system-x86_64 -machine q35 -accel tcg -kernel \"\$KERNEL\" -initrd \"\$INITRD\" -append \"\$APPEND\""
+    echo "# Boot: $BOOT_HINT -kernel \"\$KERNEL\" -initrd \"\$INITRD\" -append \"\$APPEND\""
     echo "#       -netdev user,id=n0,hostfwd=tcp:127.0.0.1:PORT-:\$GUEST_PORT -device virtio-net-pci,netdev=n0"
     echo "# Add vmdesk.acpi=ignore to APPEND to make the guest ignore the ACPI power button."
     echo "# tty1 shows on QEMU's std VGA (bochs DRM) with either kernel; on other display"
     echo "# devices only KERNEL_BZIMAGE (VGA text console) shows it."
-    echo "KERNEL=$(shq "$OUT/vmlinux")"
-    echo "KERNEL_BZIMAGE=$(shq "$OUT/vmlinuz")"
+    if [ "$ARCH" = arm64 ]; then
+        echo "KERNEL=$(shq "$OUT/Image")"
+    else
+        echo "KERNEL=$(shq "$OUT/vmlinux")"
+        echo "KERNEL_BZIMAGE=$(shq "$OUT/vmlinuz")"
+    fi
+    echo "ARCH=$(shq "$ARCH")"
     echo "INITRD=$(shq "$OUT/initrd.img")"
     echo "APPEND=$(shq "$APPEND_DEFAULT")"
     echo "KERNEL_VERSION=$(shq "$KVER")"
     echo "GUEST_PORT=3389"
     echo "GUEST_BANNER='VMDESK-TEST-GUEST ready'"
     echo "GUEST_READY_LINE='VMDESK-GUEST-READY'"
-    echo "# On ttyS0, before the READY line when a QEMU USB Tablet is attached:"
+    echo "# On $SERIAL, before the READY line when a QEMU USB Tablet is attached:"
     echo "# VMDESK-POINTER-READY, then per left-button press of the tablet:"
     echo "# VMDESK-POINTER <abs x> <abs y> (the tablet's 0..32767 coordinates)."
     echo "GUEST_POINTER_READY_LINE='VMDESK-POINTER-READY'"
@@ -436,4 +513,8 @@ done
 } >"$WORK/guest.env"
 mv -f "$WORK/guest.env" "$OUT/guest.env"
 
-log "built $OUT: vmlinux $(stat -c %s "$OUT/vmlinux") B, vmlinuz $(stat -c %s "$OUT/vmlinuz") B, initrd.img $(stat -c %s "$OUT/initrd.img") B"
+sizes=
+for f in "${OUTPUTS[@]}"; do
+    sizes="$sizes $f $(stat -c %s "$OUT/$f") B"
+done
+log "built $OUT ($ARCH):$sizes"

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -176,6 +177,20 @@ char *harness_ok(Harness *h, const char *arg0, ...)
     return r.out;
 }
 
+JsonObject *harness_list_entry(Harness *h, const char *name, JsonParser *p)
+{
+    g_autofree char *out = harness_ok(h, "list", "--json", NULL);
+    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
+    JsonArray *vms = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
+                                                  "vms");
+    for (guint i = 0; i < json_array_get_length(vms); i++) {
+        JsonObject *o = json_array_get_object_element(vms, i);
+        if (!g_strcmp0(json_object_get_string_member(o, "name"), name))
+            return o;
+    }
+    return NULL;
+}
+
 JsonObject *harness_show(Harness *h, const char *name)
 {
     g_autofree char *out = harness_ok(h, "show", name, "--json", NULL);
@@ -247,4 +262,18 @@ char *harness_read_banner(unsigned port, int timeout_ms)
         g_usleep(100 * 1000);
     }
     return NULL;
+}
+
+GPid harness_spawn(const char *const *argv, char **env, const char *log)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    GPid pid;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async_with_pipes_and_fds(
+        NULL, argv, (const char *const *)env, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+        harness_die_with_parent, NULL, -1, fd, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &err));
+    g_assert_no_error(err);
+    close(fd);
+    return pid;
 }

@@ -79,6 +79,12 @@ void st_make_raw(const char *path, const char *word, gsize size)
 void st_guest_shell(Harness *h, const char *name, const char *command, const char *done,
                     int timeout_ms)
 {
+    g_free(st_guest_shell_output(h, name, command, done, timeout_ms));
+}
+
+char *st_guest_shell_output(Harness *h, const char *name, const char *command, const char *done,
+                            int timeout_ms)
+{
     g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", name, "serial.sock", NULL);
     g_autoptr(GSocketClient) c = g_socket_client_new();
     g_autoptr(GSocketAddress) a = g_unix_socket_address_new(sock);
@@ -101,7 +107,7 @@ void st_guest_shell(Harness *h, const char *name, const char *command, const cha
             g_string_append_len(got, buf, n);
         }
     }
-    g_string_free(got, TRUE);
+    return g_string_free(got, FALSE);
 }
 
 char *st_state(Harness *h, const char *name)

@@ -22,5 +22,9 @@ void st_make_raw(const char *path, const char *word, gsize size);
  * for its output line @done (asserts within @timeout_ms). */
 void st_guest_shell(Harness *h, const char *name, const char *command, const char *done,
                     int timeout_ms);
+/* st_guest_shell(), returning what the console printed (the echoed command
+ * included) up to @done (caller frees). */
+char *st_guest_shell_output(Harness *h, const char *name, const char *command, const char *done,
+                            int timeout_ms);
 /* The VM's state from vmdesk show --json. */
 char *st_state(Harness *h, const char *name);

@@ -29,20 +29,6 @@ static char *vm_file(Harness *h, const char *name, const char *file)
     return g_build_filename(h->root, "data", "vmdesk", "vms", name, file, NULL);
 }
 
-static JsonObject *list_entry(Harness *h, const char *name, JsonParser *p)
-{
-    g_autofree char *out = harness_ok(h, "list", "--json", NULL);
-    g_assert_true(json_parser_load_from_data(p, out, -1, NULL));
-    JsonArray *vms = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
-                                                  "vms");
-    for (guint i = 0; i < json_array_get_length(vms); i++) {
-        JsonObject *o = json_array_get_object_element(vms, i);
-        if (!g_strcmp0(json_object_get_string_member(o, "name"), name))
-            return o;
-    }
-    return NULL;
-}
-
 static void test_damaged_config_listed(void)
 {
     Harness h;
@@ -54,7 +40,7 @@ static void test_damaged_config_listed(void)
     g_assert_true(g_file_set_contents(conf, "[vm]\nname=dmg\nmemory=lots\n", -1, NULL));
 
     g_autoptr(JsonParser) p = json_parser_new();
-    JsonObject *o = list_entry(&h, "dmg", p);
+    JsonObject *o = harness_list_entry(&h, "dmg", p);
     g_assert_nonnull(o); /* it used to vanish from the list */
     g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "ERROR");
     g_assert_nonnull(strstr(json_object_get_string_member(o, "reason"), "memory"));

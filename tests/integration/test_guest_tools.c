@@ -16,7 +16,15 @@
  *   - then `vmdesk probe` reports ready (an X.224 confirm from the new xrdp),
  *     `vmdesk tools status` reports the marker, xrdp running, the agent's
  *     version and the OS, and xrdp is in the group ssl-cert;
- *   - a second run changes nothing (idempotent). */
+ *   - a second run changes nothing (idempotent);
+ *   - the VM's shared folder (vmdesk share: a 9p export, tag vmdesk_share) is
+ *     mounted by install.sh on /mnt/vmdesk_share: the guest reads a host
+ *     file there and writes one back;
+ *   - idle suspend (vmdesk set idle-suspend=2s on the running VM) pauses it
+ *     as PAUSED (idle); after a pause long enough to put the guest's clock
+ *     several seconds behind, `vmdesk probe` resumes it and the guest's clock
+ *     (guest-get-time through the agent) is within 2 s of the host's. */
+#include "guest/qga_client.h"
 #include "harness.h"
 #include "harness_demo.h"
 
@@ -110,6 +118,53 @@ static char *packages_dir(Harness *h, const char *debs, const char *const *names
     return dir;
 }
 
+/* The guest's clock minus the host's, in seconds (guest-get-time). */
+static double clock_offset(Harness *h)
+{
+    g_autofree char *sock = demo_guest_agent_socket(h, VM);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, &err);
+    g_assert_no_error(err);
+    g_assert_true(qga_client_sync(c, 10000, &err));
+    gint64 before = g_get_real_time();
+    g_autoptr(JsonNode) t = qga_client_execute(c, "guest-get-time", NULL, 10000, &err);
+    gint64 after = g_get_real_time();
+    g_assert_no_error(err);
+    double guest = (double)json_node_get_int(t) / 1e9;
+    return guest - (double)(before + after) / 2 / 1e6;
+}
+
+/* Idle suspend on the running VM, a pause long enough to leave the guest's
+ * clock behind, a probe that resumes it, the clock corrected. */
+static void idle_suspend_clock(Harness *h, gint64 t0)
+{
+    g_test_message("%6.1f s: clock offset before %.3f s", since(t0), clock_offset(h));
+    g_free(harness_ok(h, "set", VM, "idle-suspend=2s", NULL));
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    for (;;) {
+        g_autoptr(JsonObject) o = harness_show(h, VM);
+        if (json_object_get_boolean_member(o, "idle"))
+            break;
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(250 * 1000);
+    }
+    g_autofree char *st = harness_ok(h, "status", VM, NULL);
+    g_assert_true(g_str_has_prefix(st, "PAUSED (idle)"));
+    g_test_message("%6.1f s: PAUSED (idle)", since(t0));
+    g_usleep(8 * G_USEC_PER_SEC);
+    /* The probe uses the VM: the supervisor resumes it and sets its clock. */
+    RunResult r = harness_vmdesk(h, "probe", VM, "--timeout", "5000", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    run_result_clear(&r);
+    g_autoptr(JsonObject) o = harness_show(h, VM);
+    g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "RUNNING");
+    double off = clock_offset(h);
+    g_test_message("%6.1f s: resumed; guest clock offset %.3f s", since(t0), off);
+    g_assert_cmpfloat(off, <, 2.0);
+    g_assert_cmpfloat(off, >, -2.0);
+    g_free(harness_ok(h, "set", VM, "idle-suspend=off", NULL));
+}
+
 static void test_linux_install(void)
 {
     Harness h;
@@ -132,6 +187,12 @@ static void test_linux_install(void)
                       dg.append, NULL));
     g_autofree char *disk_set = g_strdup_printf("disk=%s", overlay);
     g_free(harness_ok(&h, "set", VM, disk_set, NULL));
+    /* A shared folder: a 9p export in this Linux guest. */
+    g_autofree char *share = g_build_filename(h.root, "shared", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(share, 0700), ==, 0);
+    g_autofree char *host_file = g_build_filename(share, "from-host.txt", NULL);
+    g_assert_true(g_file_set_contents(host_file, "HOST-SAYS-42\n", -1, NULL));
+    g_free(harness_ok(&h, "share", VM, share, NULL));
 
     gint64 t0 = g_get_monotonic_time();
     g_free(harness_ok(&h, "start", VM, NULL));
@@ -159,6 +220,7 @@ static void test_linux_install(void)
     g_assert_nonnull(strstr(r.out, "installing from the tools media: xorgxrdp_"));
     g_assert_null(strstr(r.out, "falling back"));
     g_assert_nonnull(strstr(r.out, "added the xrdp user to ssl-cert"));
+    g_assert_nonnull(strstr(r.out, "mounted the VM's shared folder on /mnt/vmdesk_share"));
     run_result_clear(&r);
     g_test_message("%6.1f s: tools installed in %.1f s", since(t0), since(t1));
 
@@ -190,10 +252,24 @@ static void test_linux_install(void)
     run_result_clear(&r);
     probe_until(&h, "ready", 30000, t0);
 
+    /* The shared folder, mounted by install.sh: read and written by the guest. */
+    const char *cat[] = {"cat", "/mnt/vmdesk_share/from-host.txt", NULL};
+    g_autofree char *read_back = guest_run(&h, cat);
+    g_assert_cmpstr(read_back, ==, "HOST-SAYS-42\n");
+    const char *write[] = {"sh", "-c", "echo GUEST-SAYS-43 > /mnt/vmdesk_share/from-guest.txt",
+                           NULL};
+    g_free(guest_run(&h, write));
+    g_autofree char *guest_file = g_build_filename(share, "from-guest.txt", NULL);
+    g_autofree char *written = NULL;
+    g_assert_true(g_file_get_contents(guest_file, &written, NULL, NULL));
+    g_assert_cmpstr(written, ==, "GUEST-SAYS-43\n");
+
     /* The text form. */
     g_autofree char *st = harness_ok(&h, "tools", VM, "status", NULL);
     g_assert_nonnull(strstr(st, "tools:       installed"));
     g_assert_nonnull(strstr(st, "rdp service: running (xrdp is active)"));
+
+    idle_suspend_clock(&h, t0);
 
     g_free(harness_ok(&h, "stop", VM, "--force", NULL));
     demo_guest_clear(&dg);

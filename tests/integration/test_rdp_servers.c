@@ -1,7 +1,7 @@
 /* integration-rdp-servers: the RDP readiness probe against real RDP servers
  * on 127.0.0.1, no VM needed:
  *
- *   freerdp-shadow-cli (FreeRDP 2.11) sharing our own Xvfb, as it comes
+ *   freerdp-shadow-cli3 (FreeRDP 3.10) sharing our own Xvfb, as it comes
  *     (-auth: no NLA) and restricted to /sec:tls;
  *   xrdp 0.9 run by us (--nodaemon, a config copy in a temporary folder with
  *     our port on 127.0.0.1, our own certificate, no fork, logs in the
@@ -163,7 +163,7 @@ static void shadow_start(Server *srv, const char *name, const char *extra)
     g_autofree char *port = g_strdup_printf("/port:%u", srv->port);
     g_autoptr(GError) err = NULL;
     /* @extra may be NULL: it then ends the list. */
-    srv->proc = g_subprocess_launcher_spawn(l, &err, "freerdp-shadow-cli",
+    srv->proc = g_subprocess_launcher_spawn(l, &err, "freerdp-shadow-cli3",
                                             "/bind-address:127.0.0.1", port, "-auth", extra,
                                             NULL);
     g_assert_no_error(err);
@@ -292,7 +292,7 @@ static void test_shadow_ready(void)
     RdpProbeInfo info = {0};
     g_assert_cmpint(rdp_probe("127.0.0.1", s.shadow.port, DEF, 3000, &info, NULL), ==,
                     RDP_PROBE_READY);
-    /* FreeRDP 2.11 announces extended client data and the graphics pipeline. */
+    /* FreeRDP 3.10 announces extended client data and the graphics pipeline. */
     g_assert_cmpuint(info.server_flags, ==, 0x03);
     g_assert_cmpstr(info.detail, ==, "the server selected TLS");
     rdp_probe_info_clear(&info);

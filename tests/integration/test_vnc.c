@@ -3,10 +3,9 @@
  * password authentication. The window runs under its own Xvfb; keys come
  * from xdotool (XTEST), as from a real keyboard. */
 #include "harness.h"
+#include "harness_vnc.h"
 #include "harness_x.h"
 
-#include "qemu/qmp_client.h"
-#include "qemu/qmp_cmd.h"
 #include "session/vnc/vnc_session.h"
 
 #include <arpa/inet.h>
@@ -23,106 +22,13 @@
 
 #define BOOT_MS 60000
 
-/* Pixels that differ, and their bounding box. */
-static int image_diff(const Image *a, const uint32_t *b, int *bw, int *bh)
-{
-    int n = 0, x0 = a->w, y0 = a->h, x1 = -1, y1 = -1;
-    for (int y = 0; y < a->h; y++)
-        for (int x = 0; x < a->w; x++)
-            if ((a->px[y * a->w + x] ^ b[y * a->w + x]) & 0xffffff) {
-                n++;
-                x0 = MIN(x0, x);
-                y0 = MIN(y0, y);
-                x1 = MAX(x1, x);
-                y1 = MAX(y1, y);
-            }
-    *bw = n ? x1 - x0 + 1 : 0;
-    *bh = n ? y1 - y0 + 1 : 0;
-    return n;
-}
-
-static void qmp_screendump(Harness *h, const char *vm, const char *file)
-{
-    g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", vm, "qmp.sock", NULL);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QmpClient) c = qmp_client_connect_unix(sock, 5000, &err);
-    g_assert_no_error(err);
-    g_assert_true(qmp_client_handshake(c, 5000, &err));
-    g_assert_true(qmp_cmd_screendump(c, file, 10000, &err));
-    g_assert_no_error(err);
-}
-
-/* Wait until the session's picture is @w x @h, complete and quiet. */
-static void wait_settled(Session *s, int w, int h, GArray *sizes, int timeout_ms)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    gint64 since = 0;
-    for (;;) {
-        SessionEvent *ev;
-        while ((ev = session_next_event(s))) {
-            if (ev->type == SESSION_EV_CLOSED)
-                g_error("the session closed: %s", ev->error ? ev->error->message : "(no error)");
-            if (ev->type == SESSION_EV_CONNECTED || ev->type == SESSION_EV_RESIZED) {
-                int wh[2] = {ev->w, ev->h};
-                if (sizes)
-                    g_array_append_vals(sizes, wh, 2);
-            }
-            session_event_free(ev);
-        }
-        g_mutex_lock(&s->fb.lock);
-        bool there = s->fb.width == w && s->fb.height == h && s->fb.frames > 0;
-        g_mutex_unlock(&s->fb.lock);
-        /* The console's cursor blinks, so the picture is never still: give
-         * the guest a moment to finish drawing once the size is right. */
-        if (there && !since)
-            since = g_get_monotonic_time();
-        if (!there)
-            since = 0;
-        if (since && g_get_monotonic_time() - since > 1500 * 1000)
-            return;
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(20 * 1000);
-    }
-}
-
-/* The client's picture equals QMP screendump of the same moment. The
- * guest's text cursor blinks: one character cell (8x16) may differ. */
-static void assert_matches_screendump(Harness *h, const char *vm, Session *s)
-{
-    g_autofree char *dump = g_build_filename(h->root, "screendump.png", NULL);
-    int tries = 0, n = 0, bw = 0, bh = 0;
-    do {
-        qmp_screendump(h, vm, dump);
-        Image im = {0};
-        g_assert_true(image_load_png(dump, &im));
-        g_mutex_lock(&s->fb.lock);
-        g_assert_cmpint(im.w, ==, s->fb.width);
-        g_assert_cmpint(im.h, ==, s->fb.height);
-        n = image_diff(&im, s->fb.pixels, &bw, &bh);
-        g_mutex_unlock(&s->fb.lock);
-        image_clear(&im);
-        if (n)
-            g_usleep(300 * 1000); /* let an update in flight arrive */
-    } while (n && ++tries < 5);
-    g_test_message("screendump vs client: %d pixels differ (box %dx%d)", n, bw, bh);
-    g_assert_cmpint(bw, <=, 8);
-    g_assert_cmpint(bh, <=, 16);
-}
-
 /* Create and start test-guest VM @name, and connect a session to its VNC
  * socket at once (so it sees the firmware's mode first). */
 static Session *start_vm_session(Harness *h, const char *name)
 {
     harness_create_guest(h, name, NULL, NULL);
     g_free(harness_ok(h, "start", name, NULL));
-    VncTarget t = {.socket_path = g_build_filename(h->root, "run", "vmdesk", name, "vnc.sock",
-                                                   NULL)};
-    Session *s = vnc_session_create(&t, NULL, NULL);
-    vnc_target_clear(&t);
-    g_autoptr(GError) err = NULL;
-    g_assert_true(session_connect(s, &err));
-    g_assert_no_error(err);
-    return s;
+    return vnc_connect_vm(h, name);
 }
 
 static void test_qemu_unix_and_resize(void)
@@ -132,13 +38,13 @@ static void test_qemu_unix_and_resize(void)
     /* SeaBIOS's text mode first, then the kernel's 1280x800. */
     Session *s = start_vm_session(&h, "screen");
     g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(int));
-    wait_settled(s, 1280, 800, sizes, BOOT_MS);
+    vnc_wait_settled(s, 1280, 800, sizes, BOOT_MS);
     g_assert_cmpuint(sizes->len, >=, 4); /* connected at one size, resized to another */
     g_test_message("sizes seen: %dx%d first, %dx%d last", g_array_index(sizes, int, 0),
                    g_array_index(sizes, int, 1), g_array_index(sizes, int, sizes->len - 2),
                    g_array_index(sizes, int, sizes->len - 1));
     g_assert_cmpint(g_array_index(sizes, int, 0), !=, 1280);
-    assert_matches_screendump(&h, "screen", s);
+    vnc_assert_matches_screendump(&h, "screen", s);
 
     /* `vmdesk screenshot NAME` saves the same picture. */
     g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
@@ -147,7 +53,7 @@ static void test_qemu_unix_and_resize(void)
     g_assert_true(image_load_png(shot, &im));
     int bw, bh;
     g_mutex_lock(&s->fb.lock);
-    int n = image_diff(&im, s->fb.pixels, &bw, &bh);
+    int n = vnc_image_diff(&im, s->fb.pixels, &bw, &bh);
     g_mutex_unlock(&s->fb.lock);
     g_assert_cmpint(bw, <=, 8);
     g_assert_cmpint(bh, <=, 16);
@@ -197,7 +103,7 @@ static void test_qemu_pointer(void)
     Harness h;
     harness_init(&h);
     Session *s = start_vm_session(&h, "mouse");
-    wait_settled(s, 1280, 800, NULL, BOOT_MS);
+    vnc_wait_settled(s, 1280, 800, NULL, BOOT_MS);
     g_assert_true(serial_has(&h, "mouse", "VMDESK-POINTER-READY", BOOT_MS));
     const int clicks[][2] = {{640, 400}, {100, 700}, {1279, 0}};
     for (size_t i = 0; i < G_N_ELEMENTS(clicks); i++) {
@@ -237,8 +143,8 @@ static void test_qemu_tcp(void)
     vnc_target_clear(&t);
     g_autoptr(GError) err = NULL;
     g_assert_true(session_connect(s, &err));
-    wait_settled(s, 1280, 800, NULL, BOOT_MS);
-    assert_matches_screendump(&h, "tcp", s);
+    vnc_wait_settled(s, 1280, 800, NULL, BOOT_MS);
+    vnc_assert_matches_screendump(&h, "tcp", s);
     session_destroy(s);
     /* The URL form through the command line. */
     g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", port);
@@ -405,7 +311,7 @@ static void test_xvnc_clipboard(void)
     vnc_target_clear(&t);
     g_autoptr(GError) err = NULL;
     g_assert_true(session_connect(s, &err));
-    wait_settled(s, 800, 600, NULL, 20000);
+    vnc_wait_settled(s, 800, 600, NULL, 20000);
 
     /* Server -> us: an X program in the server's display copies text. */
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);

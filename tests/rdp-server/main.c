@@ -1,6 +1,7 @@
 /* vmdesk-test-rdp-server: command line, listening socket, signals, and the
  * one peer thread. See srv.h for the threads and README.md for the flags. */
 #include "srv.h"
+#include "srv_clip_rich.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,9 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/provider.h>
+
 #include <freerdp/channels/wtsvc.h>
 #include <freerdp/listener.h>
 #include <freerdp/log.h>
+#include <freerdp/primitives.h>
 #include <winpr/ssl.h>
 #include <winpr/synch.h>
 #include <winpr/tools/makecert.h>
@@ -74,7 +78,7 @@ char *srv_escape(const guint8 *b, size_t n)
 
 typedef struct {
     int port;
-    char *cert, *key, *size, *tone, *sam, *clipboard;
+    char *cert, *key, *size, *tone, *sam, *clipboard, *clipboard_offer;
     char **reads, **writes;
     int frames;
     int mic_hz;
@@ -203,6 +207,15 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
         return false;
     }
     cfg->clipboard = g_strdup(o->clipboard);
+    if (o->clipboard_offer) {
+        SrvClipRich *check = srv_clip_rich_new(o->clipboard_offer, error);
+        if (!check)
+            return false;
+        srv_clip_rich_free(check);
+        cfg->clipboard_offer = g_strdup(o->clipboard_offer);
+        if (!cfg->clipboard)
+            cfg->clipboard = g_strdup(""); /* the channel, without text of ours */
+    }
     return true;
 }
 
@@ -212,6 +225,7 @@ static void config_clear(SrvConfig *cfg)
     g_free(cfg->key_file);
     g_free(cfg->sam_file);
     g_free(cfg->clipboard);
+    g_free(cfg->clipboard_offer);
     if (cfg->drive_ops)
         g_ptr_array_unref(cfg->drive_ops);
     memset(cfg, 0, sizeof(*cfg));
@@ -319,6 +333,26 @@ static int listen_loopback(unsigned port, unsigned *bound, GError **error)
     }
     *bound = ntohs(sa.sin_port);
     return fd;
+}
+
+/* NTLM (NLA with --sam) needs MD4 and RC4, which OpenSSL 3 keeps in its
+ * legacy provider; Debian's openssl.cnf does not load it. Loading a
+ * provider by hand unloads the implicit default one, so both are loaded,
+ * for this process only (no system file is touched), into @providers (2),
+ * unloaded by unload_openssl_providers at the end. */
+static void load_openssl_providers(OSSL_PROVIDER **providers)
+{
+    const char *names[] = {"legacy", "default"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        if (!(providers[i] = OSSL_PROVIDER_load(NULL, names[i])))
+            srv_warn("OpenSSL's %s provider did not load; NLA (--sam) will fail", names[i]);
+}
+
+static void unload_openssl_providers(OSSL_PROVIDER **providers)
+{
+    for (size_t i = 2; i-- > 0;)
+        if (providers[i])
+            OSSL_PROVIDER_unload(providers[i]);
 }
 
 /* FreeRDP's own log goes to stderr, so stdout carries only our lines. */
@@ -429,6 +463,10 @@ int main(int argc, char **argv)
          "RemoteApp for clients that ask for it; window commands on stdin", NULL},
         {"clipboard", 0, 0, G_OPTION_ARG_STRING, &o.clipboard,
          "open the clipboard channel and put TEXT on it (\"\": no text of ours)", "TEXT"},
+        {"clipboard-offer", 0, 0, G_OPTION_ARG_STRING, &o.clipboard_offer,
+         "open the clipboard channel and put a picture or files on it: picture:WxH, "
+         "files:N:SIZE, or hostile:dotdot|absolute|drive|long|count|more|less|picture "
+         "(srv_clip_rich.c); the client's pictures and files are fetched and logged", "SPEC"},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) oc = g_option_context_new("- an RDP server for vmdesk's tests");
@@ -447,7 +485,16 @@ int main(int argc, char **argv)
     }
 
     route_wlog_to_stderr();
+    OSSL_PROVIDER *providers[2] = {NULL, NULL};
+    load_openssl_providers(providers);
     winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
+    /* The codecs' first use of FreeRDP's primitives would otherwise pick
+     * generic or CPU-optimised ones by a benchmark: 2 x 150 ms of work
+     * that took 1.3 s on a loaded 2-core machine, on the peer thread,
+     * between the client's activation and its first picture. The
+     * benchmark picks the CPU-optimised ones anyway (Debian's build has no
+     * OpenCL). */
+    primitives_set_hints(PRIMITIVES_ONLY_CPU);
 
     char *cert_dir = NULL;
     int status = 1;
@@ -465,12 +512,14 @@ int main(int argc, char **argv)
     }
     remove_certificate(&server.cfg, cert_dir);
     config_clear(&server.cfg);
+    unload_openssl_providers(providers);
     g_free(o.cert);
     g_free(o.key);
     g_free(o.size);
     g_free(o.tone);
     g_free(o.sam);
     g_free(o.clipboard);
+    g_free(o.clipboard_offer);
     g_strfreev(o.reads);
     g_strfreev(o.writes);
     return status;

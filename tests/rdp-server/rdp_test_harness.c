@@ -160,6 +160,29 @@ static void start_pulse(void)
     g_error("PulseAudio did not come up; its log:\n%s", text);
 }
 
+/* A session bus of the world's own for xfreerdp3: with DISPLAY set and no
+ * bus, it autolaunches a dbus-daemon that outlives it (and
+ * dbus-run-session, which would end it, passes no SIGTERM on to the
+ * client the tests stop). Ended with the world. */
+static void start_bus(void)
+{
+    g_autofree char *path = g_build_filename(rt_world.dir, "bus", NULL);
+    g_autofree char *address = g_strdup_printf("--address=unix:path=%s", path);
+    g_autofree char *log = g_build_filename(rt_world.dir, "dbus-daemon.log", NULL);
+    const char *argv[] = {"dbus-daemon", "--session", "--nofork", "--nopidfile", address, NULL};
+    rt_world.bus = rt_spawn(argv, NULL, log, log);
+    for (int i = 0, n = tu_timeout_ms(10000) / 50; i < n; i++) {
+        if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+            g_autofree char *value = g_strdup_printf("unix:path=%s", path);
+            rt_world.env = g_environ_setenv(rt_world.env, "DBUS_SESSION_BUS_ADDRESS", value, TRUE);
+            return;
+        }
+        g_usleep(50 * 1000);
+    }
+    g_autofree char *text = rt_read_text(log);
+    g_error("dbus-daemon did not come up; its log:\n%s", text);
+}
+
 char **rt_vmdesk_env(const char *name, const char *run_dir, bool debug)
 {
     g_autofree char *data_name = g_strdup_printf("%s-data", name);
@@ -210,6 +233,7 @@ void rt_world_start(void)
     env = g_environ_setenv(env, "PULSE_SERVER", pulse_server, TRUE);
     env = g_environ_unsetenv(env, "XDG_CONFIG_HOME");
     rt_world.env = env;
+    start_bus();
     start_pulse();
     rt_world.cert = g_build_filename(rt_world.dir, "cert.pem", NULL);
     rt_world.key = g_build_filename(rt_world.dir, "key.pem", NULL);
@@ -224,6 +248,8 @@ void rt_world_finish(void)
 {
     rt_stop(rt_world.pulse, SIGTERM);
     g_clear_object(&rt_world.pulse);
+    rt_stop(rt_world.bus, SIGTERM);
+    g_clear_object(&rt_world.bus);
     rt_stop(rt_world.xvfb, SIGTERM);
     g_clear_object(&rt_world.xvfb);
     tu_rm_rf(rt_world.dir);
@@ -343,12 +369,12 @@ void rt_server_start(RtSession *s, const char *name, const char *const *args)
 
 void rt_xfreerdp_start(RtSession *s, const char *name, const char *const *args)
 {
-    s->client_name = "xfreerdp";
+    s->client_name = "xfreerdp3";
     g_free(s->client_log);
-    s->client_log = g_strdup_printf("%s/%s-xfreerdp.log", rt_world.dir, name);
+    s->client_log = g_strdup_printf("%s/%s-xfreerdp3.log", rt_world.dir, name);
     g_autofree char *v = g_strdup_printf("/v:127.0.0.1:%u", s->port);
     GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, "xfreerdp");
+    g_ptr_array_add(argv, "xfreerdp3");
     g_ptr_array_add(argv, v);
     g_ptr_array_add(argv, "/cert:ignore");
     for (size_t i = 0; args[i]; i++)

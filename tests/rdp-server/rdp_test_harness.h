@@ -24,7 +24,9 @@ typedef struct {
     char *display;
     GSubprocess *xvfb;  /* 1280x1024: larger than the desktops the tests use */
     GSubprocess *pulse;
-    char **env;         /* X clients and xfreerdp: DISPLAY, HOME, XDG_RUNTIME_DIR, PULSE_SERVER */
+    GSubprocess *bus;   /* the session bus xfreerdp3 finds (it would start one of its own) */
+    char **env;         /* X clients and xfreerdp3: DISPLAY, HOME, XDG_RUNTIME_DIR,
+                           PULSE_SERVER, DBUS_SESSION_BUS_ADDRESS */
     char *cert, *key;   /* PEM pair for the servers */
 } RtWorld;
 
@@ -68,7 +70,7 @@ typedef struct {
     unsigned port;
     GSubprocess *client;
     char *client_log;        /* the client's stdout and stderr */
-    const char *client_name; /* "xfreerdp", "vmdesk": for messages */
+    const char *client_name; /* "xfreerdp3", "vmdesk": for messages */
 } RtSession;
 
 /* Starts `vmdesk connect rdp://127.0.0.1:PORT ARGS...` (@args
@@ -93,8 +95,9 @@ gsize rt_log_mark(RtSession *s);
  * the line found, so successive calls check the order of events. */
 char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms);
 
-/* Starts `xfreerdp /v:127.0.0.1:PORT /cert:ignore ARGS...` (@args
- * NULL-terminated) on our display; its output goes to a log named @name. */
+/* Starts `xfreerdp3 /v:127.0.0.1:PORT /cert:ignore ARGS...` (@args
+ * NULL-terminated) on our display, with the world's session bus; its output
+ * goes to a log named @name. */
 void rt_xfreerdp_start(RtSession *s, const char *name, const char *const *args);
 
 /* Writes one command line (printf-style, without the newline) to the
@@ -183,7 +186,16 @@ void rt_add_vmdesk_rail_tests(void);
  * /rdp-server/vmdesk/rail-clipboard: the clipboard both ways
  * (test_rdp_clip.c). */
 void rt_add_clip_tests(void);
+/* The user goes to another window (the root) and back to @win, where vmdesk
+ * looks at the host's clipboard (test_rdp_clip.c). */
+void rt_clip_refocus(const char *win);
+/* Clipboard pictures and files (test_rdp_clip_rich.c). */
+void rt_add_clip_rich_tests(void);
 /* /rdp-server/xfreerdp/microphone, /rdp-server/vmdesk/microphone and
  * /rdp-server/vmdesk/rail-microphone: a sine source recorded by the client
  * and heard by the server over audin (test_rdp_audin.c). */
 void rt_add_audin_tests(void);
+/* /rdp-server/vmdesk/rail-hang and desktop-hang: the server frozen with
+ * SIGSTOP and woken under vmdesk connect --app and vmdesk connect
+ * (test_rdp_hang.c). */
+void rt_add_hang_tests(void);

@@ -1,5 +1,5 @@
-/* vmdesk-test-rdp-server: a small real RDP server on libfreerdp-server2 (FreeRDP
- * 2.11) that vmdesk's RDP client tests connect to. It serves a test picture,
+/* vmdesk-test-rdp-server: a small real RDP server on libfreerdp-server3 (FreeRDP
+ * 3.10) that vmdesk's RDP client tests connect to. It serves a test picture,
  * plays a tone over rdpsnd, reads and writes files on the client's redirected
  * drives over rdpdr, follows the client's monitor layout (disp) and logs all
  * of it, and every input event, as machine-readable lines on stdout.
@@ -35,6 +35,7 @@ typedef struct {
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
     char *clipboard;           /* text the server puts on the clipboard (UTF-8); NULL: none */
+    char *clipboard_offer;     /* --clipboard-offer: a picture or files instead; NULL: none */
     unsigned mic_hz;           /* --microphone: open audin and measure this tone; 0: no audin */
 } SrvConfig;
 
@@ -124,8 +125,11 @@ typedef struct SrvClip SrvClip;
  * Once the client's first format list arrives it logs "clipboard ready" and,
  * when @text (UTF-8, copied) is not NULL, announces CF_UNICODETEXT and serves
  * @text to the client's requests; text the client announces is fetched and
- * logged. NULL (logged) when the channel cannot be opened. Peer thread. */
-SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text);
+ * logged. @offer (--clipboard-offer, NULL: none) puts a picture or files
+ * there instead, and the client's pictures and files are fetched and logged
+ * (srv_clip_rich.c). NULL (logged) when the channel cannot be opened. Peer
+ * thread. */
+SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text, const char *offer);
 /* Stops the cliprdr thread and closes the channel. Accepts NULL. Peer thread. */
 void srv_clip_destroy(SrvClip *c);
 /* A new copy on the server: @text (UTF-8, copied) becomes the clipboard's
@@ -170,19 +174,17 @@ void srv_rail_paint(void *data, uint32_t *fb, unsigned stride_px, unsigned w, un
 /* A window's invisible resize border (program "framed"). */
 #define SRV_RAIL_INVISIBLE 0xFF00FFu
 
-/* --- WTS API with fixes for libfreerdp-server2's rdpdr server (srv_wts.c) --- */
+/* --- WTS API with a fix for libfreerdp-server3's rdpdr server (srv_wts.c) --- */
 
 /* Registers FreeRDP's server WTS API (in place of
  * WTSRegisterWtsApiFunctionTable(FreeRDP_InitWtsApi())), wrapped so that the
- * replies to Close and Write requests on the watched rdpdr channel reach the
- * library in a form its parser takes. Once, in main, before any channel. */
+ * replies to Write requests on the watched rdpdr channel reach the library
+ * in a form its parser takes. Once, in main, before any channel. */
 bool srv_wts_install(void);
 /* Repair replies on @channel (the rdpdr static channel) from now on. */
 void srv_wts_watch_rdpdr(HANDLE channel);
 /* Stop repairing @channel; it is about to be closed. */
 void srv_wts_unwatch_rdpdr(HANDLE channel);
-/* Hands every RAIL Exec PDU body read on @channel (the rail static channel)
- * to @on_exec(@data, body, length) on the reading thread, before the
- * library's parser (which mixes the fields up) sees it. NULL stops it. */
-void srv_wts_watch_rail(HANDLE channel, void (*on_exec)(void *data, const BYTE *body, size_t len),
-                        void *data);
+/* The Length of the Write reply being parsed (the library was shown 0),
+ * once; 0 when none. The rdpdr thread, in its write completion. */
+uint32_t srv_wts_take_write_length(void);

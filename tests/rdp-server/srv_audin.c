@@ -1,10 +1,11 @@
-/* Sound in (the client's microphone): libfreerdp-server2's audin server
+/* Sound in (the client's microphone): libfreerdp-server3's audin server
  * (MS-RDPEAI) on the "AUDIO_INPUT" dynamic channel. Opened once drdynvc is
  * ready; the library's thread waits for the client to accept the channel,
  * exchanges versions, sends our formats (PCM 16-bit, 44.1 and 22.05 kHz,
  * stereo and mono) and hands us the client's, which are the ones of ours it
- * can record. We take the first PCM 16-bit one in our order, the library
- * sends Open, the client answers with its result and then streams samples.
+ * can record. We take the first PCM 16-bit one in our order and send Open
+ * (the library's own choice would index its list, not the client's); the
+ * client answers with its result and then streams samples.
  *
  * What we hear: the first channel of 1.5 s of samples from the start of the
  * stream; the last second of it is analysed (the first half second may hold
@@ -35,9 +36,10 @@ struct SrvAudin {
     audin_server_context *ctx;
     unsigned hz;                /* the tone to measure */
     gint64 opening_at;          /* when the formats came (Open goes out): monotonic us */
-    unsigned rate, channels;    /* the chosen format */
+    unsigned rate, channels;    /* the chosen format; rate 0: none yet */
+    UINT32 format_no;           /* its index in the client's list */
     bool got_samples, heard;
-    size_t fixed;               /* samples of -32768 taken for 0 */
+    size_t fixed;               /* samples of -32768 (full scale) */
     GArray *pcm;                /* gint16, the first channel only */
 };
 
@@ -105,15 +107,16 @@ static void analyse(SrvAudin *a)
             high, dc, lo, hi, a->fixed);
 }
 
-/* audin thread: the client's formats are in; choose one before Open. */
-static UINT on_opening(audin_server_context *ctx)
+/* audin thread: the client's formats are in (the ones of ours it can
+ * record); choose one and send Open. */
+static UINT on_formats(audin_server_context *ctx, const SNDIN_FORMATS *formats)
 {
-    SrvAudin *a = ctx->data;
-    srv_log("audin formats %zu", ctx->num_client_formats);
+    SrvAudin *a = ctx->userdata;
+    srv_log("audin formats %u", formats->NumFormats);
     SSIZE_T pick = -1;
     for (size_t o = 0; o < G_N_ELEMENTS(offered) && pick < 0; o++) {
-        for (size_t i = 0; i < ctx->num_client_formats; i++) {
-            const AUDIO_FORMAT *f = &ctx->client_formats[i];
+        for (UINT32 i = 0; i < formats->NumFormats; i++) {
+            const AUDIO_FORMAT *f = &formats->SoundFormats[i];
             if (f->wFormatTag == WAVE_FORMAT_PCM && f->wBitsPerSample == 16 &&
                 f->nSamplesPerSec == offered[o].rate && f->nChannels == offered[o].channels) {
                 pick = (SSIZE_T)i;
@@ -123,57 +126,67 @@ static UINT on_opening(audin_server_context *ctx)
     }
     if (pick < 0) {
         srv_log("audin no-format");
-        return ERROR_INVALID_DATA;
+        return CHANNEL_RC_OK;
     }
-    const AUDIO_FORMAT *f = &ctx->client_formats[pick];
+    const AUDIO_FORMAT *f = &formats->SoundFormats[pick];
     a->rate = f->nSamplesPerSec;
     a->channels = f->nChannels;
-    ctx->frames_per_packet = (int)(a->rate * PACKET_MS / 1000);
-    UINT rc = ctx->SelectFormat(ctx, (size_t)pick);
+    /* initialFormat indexes the client's list (MS-RDPEAI 2.2.2.3). */
+    SNDIN_OPEN open = {.FramesPerPacket = a->rate * PACKET_MS / 1000,
+                       .initialFormat = (UINT32)pick};
+    fill_pcm(&open.captureFormat, a->rate, (UINT16)a->channels);
+    a->format_no = (UINT32)pick;
+    a->opening_at = g_get_monotonic_time();
+    UINT rc = ctx->SendOpen(ctx, &open);
     if (rc != CHANNEL_RC_OK) {
-        srv_warn("audin: selecting format %zd failed (error %u)", pick, rc);
+        srv_warn("audin: sending Open failed (error %u)", rc);
         return rc;
     }
     srv_log("audin format %u %u %u", a->rate, f->wBitsPerSample, a->channels);
-    a->opening_at = g_get_monotonic_time();
+    return CHANNEL_RC_OK;
+}
+
+/* audin thread: the client confirms the format it records in. */
+static UINT on_format_change(audin_server_context *ctx, const SNDIN_FORMATCHANGE *change)
+{
+    SrvAudin *a = ctx->userdata;
+    if (change->NewFormat != a->format_no)
+        srv_warn("audin: the client changed to format %u, not %u", change->NewFormat,
+                 a->format_no);
     return CHANNEL_RC_OK;
 }
 
 /* audin thread: the client opened its recorder (0: it did). */
-static UINT on_open_result(audin_server_context *ctx, UINT32 result)
+static UINT on_open_reply(audin_server_context *ctx, const SNDIN_OPEN_REPLY *reply)
 {
-    SrvAudin *a = ctx->data;
-    srv_log("audin open-result 0x%08x %u ms", result,
+    SrvAudin *a = ctx->userdata;
+    srv_log("audin open-result 0x%08x %u ms", reply->Result,
             (unsigned)((g_get_monotonic_time() - a->opening_at) / 1000));
     return CHANNEL_RC_OK;
 }
 
-/* audin thread: PCM 16-bit in the chosen format's channels. */
-static UINT on_samples(audin_server_context *ctx, const AUDIO_FORMAT *format, wStream *buf,
-                       size_t nframes)
+/* audin thread: PCM 16-bit in the chosen format's channels, as the client
+ * sent it (the library hands the Data PDU over undecoded). */
+static UINT on_data(audin_server_context *ctx, const SNDIN_DATA *data)
 {
-    SrvAudin *a = ctx->data;
-    if (a->heard)
+    SrvAudin *a = ctx->userdata;
+    if (a->heard || !a->rate)
         return CHANNEL_RC_OK;
-    unsigned ch = MAX(1u, format->nChannels);
-    size_t have = Stream_GetRemainingLength(buf) / (2 * ch);
-    nframes = MIN(nframes, have);
+    wStream *buf = data->Data;
+    unsigned ch = MAX(1u, a->channels);
+    size_t nframes = Stream_GetRemainingLength(buf) / (2 * ch);
     if (!a->got_samples) {
         a->got_samples = true;
         srv_log("audin first-samples %u ms",
                 (unsigned)((g_get_monotonic_time() - a->opening_at) / 1000));
     }
-    const BYTE *p = Stream_Pointer(buf);
+    const BYTE *p = Stream_ConstPointer(buf);
     size_t want = (size_t)a->rate * HEAR_MS / 1000;
     for (size_t i = 0; i < nframes && a->pcm->len < want; i++) {
         const BYTE *s = p + i * 2 * ch;
         gint16 v = (gint16)(s[0] | s[1] << 8);
-        if (v == G_MININT16) {
-            /* libfreerdp 2.11's decoder hands us a 0 on the wire as -32768
-             * (README.md, quirks): back to 0. */
-            v = 0;
-            a->fixed++;
-        }
+        if (v == G_MININT16)
+            a->fixed++; /* full scale; counted (see the "audin heard" line) */
         g_array_append_val(a->pcm, v);
     }
     if (a->pcm->len >= want) {
@@ -195,20 +208,21 @@ SrvAudin *srv_audin_create(HANDLE vcm, rdpContext *context, unsigned hz)
         return NULL;
     }
     audin_server_context *ctx = a->ctx;
-    ctx->data = a;
+    ctx->userdata = a;
     ctx->rdpcontext = context;
-    /* audin_server_context_free() frees this array: it must be the heap's. */
-    ctx->server_formats = audio_formats_new(G_N_ELEMENTS(offered));
-    if (!ctx->server_formats) {
+    /* The library sends these (copied) after the version exchange. */
+    AUDIO_FORMAT formats[G_N_ELEMENTS(offered)];
+    for (size_t i = 0; i < G_N_ELEMENTS(offered); i++)
+        fill_pcm(&formats[i], offered[i].rate, offered[i].channels);
+    if (!audin_server_set_formats(ctx, G_N_ELEMENTS(offered), formats)) {
+        srv_warn("audin: the library refused our formats");
         srv_audin_destroy(a);
         return NULL;
     }
-    ctx->num_server_formats = G_N_ELEMENTS(offered);
-    for (size_t i = 0; i < G_N_ELEMENTS(offered); i++)
-        fill_pcm(&ctx->server_formats[i], offered[i].rate, offered[i].channels);
-    ctx->Opening = on_opening;
-    ctx->OpenResult = on_open_result;
-    ctx->ReceiveSamples = on_samples;
+    ctx->ReceiveFormats = on_formats;
+    ctx->ReceiveFormatChange = on_format_change;
+    ctx->OpenReply = on_open_reply;
+    ctx->Data = on_data;
     if (!ctx->Open(ctx)) {
         srv_warn("audin: the channel did not open");
         srv_audin_destroy(a);

@@ -1,4 +1,4 @@
-/* Clipboard: libfreerdp-server2's cliprdr server on the static "cliprdr"
+/* Clipboard: libfreerdp-server3's cliprdr server on the static "cliprdr"
  * channel. The library's thread sends our capabilities and Monitor Ready as
  * soon as it starts; the client answers with its capabilities (and maybe a
  * temporary folder) and its first format list, and from then on the channel
@@ -9,6 +9,7 @@
  * the peer thread may put a new text on the clipboard (srv_clip_copy, the
  * RemoteApp `copy` command): the lock guards what both touch. */
 #include "srv.h"
+#include "srv_clip_rich.h"
 
 #include <string.h>
 
@@ -23,12 +24,19 @@ struct SrvClip {
     bool ready;           /* the client's first format list came */
     bool announce_due;    /* announce our text once the client's data is in (cliprdr thread) */
     UINT32 requested;     /* the format we asked the client for; 0: none pending (cliprdr thread) */
+    SrvClipRich *rich;    /* pictures and files (srv_clip_rich.c; cliprdr thread) */
+    UINT32 rich_requested; /* the client's picture or files we asked for */
 };
 
 static UINT announce(SrvClip *c)
 {
     CLIPRDR_FORMAT fmt = {.formatId = CF_UNICODETEXT};
-    CLIPRDR_FORMAT_LIST list = {.msgType = CB_FORMAT_LIST, .numFormats = 1, .formats = &fmt};
+    CLIPRDR_FORMAT_LIST list = {.common.msgType = CB_FORMAT_LIST, .numFormats = 1, .formats = &fmt};
+    CLIPRDR_FORMAT rich[1];
+    if (c->rich && srv_clip_rich_formats(c->rich, rich)) { /* instead of the text */
+        list.numFormats = 1;
+        list.formats = rich;
+    }
     c->announce_due = false;
     UINT rc = c->ctx->ServerFormatList(c->ctx, &list);
     if (rc != CHANNEL_RC_OK)
@@ -50,12 +58,13 @@ static UINT on_temp_dir(CliprdrServerContext *ctx, const CLIPRDR_TEMP_DIRECTORY 
 static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMAT_LIST *list)
 {
     SrvClip *c = ctx->custom;
-    CLIPRDR_FORMAT_LIST_RESPONSE resp = {.msgType = CB_FORMAT_LIST_RESPONSE,
-                                         .msgFlags = CB_RESPONSE_OK};
+    CLIPRDR_FORMAT_LIST_RESPONSE resp = {.common.msgType = CB_FORMAT_LIST_RESPONSE,
+                                         .common.msgFlags = CB_RESPONSE_OK};
     UINT rc = ctx->ServerFormatListResponse(ctx, &resp);
     if (rc != CHANNEL_RC_OK)
         return rc;
     srv_log("clipboard client-formats %u", list->numFormats);
+    c->rich_requested = srv_clip_rich_choose(c->rich, list);
     UINT32 want = 0;
     for (UINT32 i = 0; i < list->numFormats; i++) {
         UINT32 id = list->formats[i].formatId;
@@ -68,14 +77,21 @@ static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMA
     if (!c->ready) {
         c->ready = true;
         srv_log("clipboard ready");
-        c->announce_due = c->text != NULL;
+        c->announce_due = c->text != NULL || srv_clip_rich_formats(c->rich, (CLIPRDR_FORMAT[1]){0});
     }
     g_mutex_unlock(&c->lock);
+    if (c->rich_requested) {
+        CLIPRDR_FORMAT_DATA_REQUEST req = {.common.msgType = CB_FORMAT_DATA_REQUEST,
+                                           .common.dataLen = 4,
+                                           .requestedFormatId = c->rich_requested & 0x7fffffffu};
+        c->requested = req.requestedFormatId;
+        return ctx->ServerFormatDataRequest(ctx, &req);
+    }
     if (want) {
         /* Our own announcement waits for the answer: a client may no
          * longer serve its text once the server owns the clipboard. */
-        CLIPRDR_FORMAT_DATA_REQUEST req = {.msgType = CB_FORMAT_DATA_REQUEST,
-                                           .dataLen = 4, .requestedFormatId = want};
+        CLIPRDR_FORMAT_DATA_REQUEST req = {.common.msgType = CB_FORMAT_DATA_REQUEST,
+                                           .common.dataLen = 4, .requestedFormatId = want};
         c->requested = want;
         rc = ctx->ServerFormatDataRequest(ctx, &req);
         if (rc != CHANNEL_RC_OK)
@@ -88,7 +104,7 @@ static UINT on_client_format_list(CliprdrServerContext *ctx, const CLIPRDR_FORMA
 static UINT on_client_format_list_response(CliprdrServerContext *ctx,
                                            const CLIPRDR_FORMAT_LIST_RESPONSE *resp)
 {
-    if (resp->msgFlags != CB_RESPONSE_OK)
+    if (resp->common.msgFlags != CB_RESPONSE_OK)
         srv_warn("cliprdr: the client refused our format list");
     return CHANNEL_RC_OK;
 }
@@ -97,28 +113,36 @@ static UINT on_client_data_request(CliprdrServerContext *ctx,
                                    const CLIPRDR_FORMAT_DATA_REQUEST *req)
 {
     SrvClip *c = ctx->custom;
-    CLIPRDR_FORMAT_DATA_RESPONSE resp = {.msgType = CB_FORMAT_DATA_RESPONSE,
-                                         .msgFlags = CB_RESPONSE_FAIL};
+    CLIPRDR_FORMAT_DATA_RESPONSE resp = {.common.msgType = CB_FORMAT_DATA_RESPONSE,
+                                         .common.msgFlags = CB_RESPONSE_FAIL};
     g_autofree gunichar2 *utf16 = NULL;
     glong n = 0;
     g_mutex_lock(&c->lock);
     g_autofree char *text = g_strdup(c->text);
     g_mutex_unlock(&c->lock);
+    size_t rich_len = 0;
+    g_autofree uint8_t *rich = srv_clip_rich_data(c->rich, req->requestedFormatId, &rich_len);
+    if (rich) {
+        resp.common.msgFlags = CB_RESPONSE_OK;
+        resp.common.dataLen = (UINT32)rich_len;
+        resp.requestedFormatData = rich;
+        return ctx->ServerFormatDataResponse(ctx, &resp);
+    }
     if (req->requestedFormatId == CF_UNICODETEXT && text) {
         /* Windows text: CRLF line ends, NUL-terminated UTF-16LE. */
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
         g_autofree char *crlf = g_strjoinv("\r\n", lines);
         utf16 = g_utf8_to_utf16(crlf, -1, NULL, &n, NULL);
         if (utf16) {
-            resp.msgFlags = CB_RESPONSE_OK;
-            resp.dataLen = (UINT32)((n + 1) * 2);
+            resp.common.msgFlags = CB_RESPONSE_OK;
+            resp.common.dataLen = (UINT32)((n + 1) * 2);
             resp.requestedFormatData = (const BYTE *)utf16;
         }
     }
     UINT rc = ctx->ServerFormatDataResponse(ctx, &resp);
     if (rc != CHANNEL_RC_OK)
         srv_warn("cliprdr: sending the text failed (error %u)", rc);
-    else if (resp.msgFlags == CB_RESPONSE_OK)
+    else if (resp.common.msgFlags == CB_RESPONSE_OK)
         srv_log("clipboard served %ld", g_utf8_strlen(text, -1));
     else
         srv_log("clipboard refused 0x%x", req->requestedFormatId);
@@ -133,17 +157,26 @@ static UINT on_client_data_response(CliprdrServerContext *ctx,
     c->requested = 0;
     if (!format)
         return CHANNEL_RC_OK;
-    if (resp->msgFlags != CB_RESPONSE_OK) {
+    if (c->rich_requested && resp->common.msgFlags == CB_RESPONSE_OK) {
+        UINT32 chosen = c->rich_requested;
+        c->rich_requested = 0;
+        UINT rc = srv_clip_rich_response(c->rich, ctx, chosen, resp->requestedFormatData,
+                                         resp->common.dataLen);
+        if (rc != CHANNEL_RC_OK)
+            return rc;
+        return c->announce_due ? announce(c) : CHANNEL_RC_OK;
+    }
+    if (resp->common.msgFlags != CB_RESPONSE_OK) {
         srv_log("clipboard from-client-failed 0x%x", format);
     } else {
         g_autofree char *text = NULL;
         const BYTE *d = resp->requestedFormatData;
         if (format == CF_UNICODETEXT)
             /* Stops at the first NUL. */
-            text = g_utf16_to_utf8((const gunichar2 *)d, (glong)(resp->dataLen / 2), NULL, NULL,
+            text = g_utf16_to_utf8((const gunichar2 *)d, (glong)(resp->common.dataLen / 2), NULL, NULL,
                                    NULL);
         else
-            text = g_strndup((const char *)d, resp->dataLen);
+            text = g_strndup((const char *)d, resp->common.dataLen);
         if (!text) {
             srv_log("clipboard from-client-failed 0x%x", format);
         } else {
@@ -154,6 +187,20 @@ static UINT on_client_data_response(CliprdrServerContext *ctx,
         }
     }
     return c->announce_due ? announce(c) : CHANNEL_RC_OK;
+}
+
+static UINT on_client_contents_request(CliprdrServerContext *ctx,
+                                       const CLIPRDR_FILE_CONTENTS_REQUEST *req)
+{
+    SrvClip *c = ctx->custom;
+    return srv_clip_rich_contents(c->rich, ctx, req);
+}
+
+static UINT on_client_contents_response(CliprdrServerContext *ctx,
+                                        const CLIPRDR_FILE_CONTENTS_RESPONSE *resp)
+{
+    SrvClip *c = ctx->custom;
+    return srv_clip_rich_contents_response(c->rich, ctx, resp);
 }
 
 void srv_clip_copy(SrvClip *c, const char *text)
@@ -168,10 +215,11 @@ void srv_clip_copy(SrvClip *c, const char *text)
         announce(c);
 }
 
-SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text)
+SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text, const char *offer)
 {
     SrvClip *c = g_new0(SrvClip, 1);
     g_mutex_init(&c->lock);
+    c->rich = srv_clip_rich_new(offer, NULL); /* checked on the command line */
     c->text = text && *text ? g_strdup(text) : NULL;
     c->ctx = cliprdr_server_context_new(vcm);
     if (!c->ctx) {
@@ -190,6 +238,12 @@ SrvClip *srv_clip_create(HANDLE vcm, rdpContext *context, const char *text)
     ctx->ClientFormatListResponse = on_client_format_list_response;
     ctx->ClientFormatDataRequest = on_client_data_request;
     ctx->ClientFormatDataResponse = on_client_data_response;
+    ctx->ClientFileContentsRequest = on_client_contents_request;
+    ctx->ClientFileContentsResponse = on_client_contents_response;
+    /* Files by their contents, both ways. */
+    ctx->hasHugeFileSupport = TRUE;
+    ctx->streamFileClipEnabled = TRUE;
+    ctx->fileClipNoFilePaths = TRUE;
     UINT rc = ctx->Start(ctx);
     if (rc != CHANNEL_RC_OK) {
         srv_warn("cliprdr: the channel did not start (error %u)", rc);
@@ -211,6 +265,7 @@ void srv_clip_destroy(SrvClip *c)
         cliprdr_server_context_free(c->ctx);
     }
     g_free(c->text);
+    srv_clip_rich_free(c->rich);
     g_mutex_clear(&c->lock);
     g_free(c);
 }

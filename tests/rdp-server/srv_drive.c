@@ -1,8 +1,10 @@
-/* Redirected drives: libfreerdp-server2's rdpdr server. When the client
+/* Redirected drives: libfreerdp-server3's rdpdr server. When the client
  * announces a drive, the --drive-read and --drive-write operations that name
  * it run one after another (reads first): open, read in 2 KiB pieces (or
  * write), close. Every callback runs on the library's rdpdr thread. The
- * library's Close and Write replies need srv_wts.c's repairs. */
+ * library forgets that it serves drives after the client's capabilities
+ * (on_pdu puts it back), and its parser of Write replies needs srv_wts.c's
+ * repair. */
 #include "srv.h"
 
 #include <string.h>
@@ -11,16 +13,18 @@
 #include <freerdp/server/rdpdr.h>
 #include <winpr/nt.h>
 
-#define READ_PIECE 2048          /* a reply must fit the library's 4 KiB read buffer */
+#define READ_PIECE 2048
 #define READ_MAX (64 * 1024)
 
 typedef struct Job Job;
 
 struct SrvDrive {
     RdpdrServerContext *ctx;
-    HANDLE channel;
+    HANDLE channel;              /* the library's handle (it closes it), watched by srv_wts.c */
     GPtrArray *ops;              /* SrvDriveOp*, borrowed */
     GPtrArray *jobs;             /* Job*, owned; rdpdr thread until the channel stops */
+    bool started;                /* Start succeeded: Stop joins the thread */
+    bool client_drives;          /* the client's capabilities have a drive set */
 };
 
 struct Job {
@@ -117,6 +121,9 @@ static void on_read(RdpdrServerContext *ctx, void *data, UINT32 status, const ch
 static void on_write(RdpdrServerContext *ctx, void *data, UINT32 status, UINT32 written)
 {
     Job *j = data;
+    /* The library saw Length 0 (srv_wts.c's repair); the client's is kept. */
+    uint32_t real = srv_wts_take_write_length();
+    written = MAX(written, real);
     if (status != STATUS_SUCCESS)
         job_failed(j, "write", status);
     else
@@ -133,9 +140,12 @@ static void on_close(RdpdrServerContext *ctx, void *data, UINT32 status)
     job_start_next(j);
 }
 
-static void on_drive_create(RdpdrServerContext *ctx, UINT32 device_id, const char *name)
+static UINT on_drive_create(RdpdrServerContext *ctx, const RdpdrDevice *device)
 {
     SrvDrive *d = ctx->data;
+    /* PreferredDosName: 8 bytes, NUL-padded, not always terminated. */
+    g_autofree char *name = g_strndup(device->PreferredDosName, sizeof(device->PreferredDosName));
+    UINT32 device_id = device->DeviceId;
     srv_log("rdpdr device drive %s id %u", name, device_id);
     Job *j = g_new0(Job, 1);
     j->drive = d;
@@ -152,11 +162,34 @@ static void on_drive_create(RdpdrServerContext *ctx, UINT32 device_id, const cha
         }
     g_ptr_array_add(d->jobs, j);
     job_start_next(j);
+    return CHANNEL_RC_OK;
 }
 
-static void on_drive_delete(RdpdrServerContext *ctx, UINT32 device_id)
+static UINT on_drive_delete(RdpdrServerContext *ctx, UINT32 device_id)
 {
     srv_log("rdpdr device-removed id %u", device_id);
+    return CHANNEL_RC_OK;
+}
+
+/* rdpdr thread, for each capability set of the client's. */
+static UINT on_caps(RdpdrServerContext *ctx, const RDPDR_CAPABILITY_HEADER *header, size_t size,
+                    const BYTE *data)
+{
+    if (header->CapabilityType == CAP_DRIVE_TYPE)
+        ((SrvDrive *)ctx->data)->client_drives = true;
+    return CHANNEL_RC_OK;
+}
+
+/* rdpdr thread, after each PDU. libfreerdp-server3 3.10 ORs the client's
+ * capability set types (1-5) into a mask of device types (the drive bit is
+ * 8) and clears every device type missing from it: drives always. Without
+ * the bit back, OnDriveCreate is never called. */
+static UINT on_pdu(RdpdrServerContext *ctx, const RDPDR_HEADER *header, UINT error)
+{
+    if (header->Component == RDPDR_CTYP_CORE && header->PacketId == PAKID_CORE_CLIENT_CAPABILITY &&
+        ((SrvDrive *)ctx->data)->client_drives)
+        ctx->supported |= RDPDR_DTYP_FILESYSTEM;
+    return error;
 }
 
 /* Directory operations are not used; the library calls these regardless. */
@@ -196,7 +229,9 @@ SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops)
     RdpdrServerContext *ctx = d->ctx;
     ctx->data = d;
     ctx->rdpcontext = context;
-    ctx->supportsDrives = TRUE;
+    ctx->supported = RDPDR_DTYP_FILESYSTEM; /* drives only */
+    ctx->ReceiveCaps = on_caps;
+    ctx->ReceivePDU = on_pdu;
     ctx->OnDriveCreate = on_drive_create;
     ctx->OnDriveDelete = on_drive_delete;
     ctx->OnDriveOpenFileComplete = on_open;
@@ -214,6 +249,7 @@ SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops)
         srv_drive_destroy(d);
         return NULL;
     }
+    d->started = true;
     return d;
 }
 
@@ -221,14 +257,14 @@ void srv_drive_destroy(SrvDrive *d)
 {
     if (!d)
         return;
-    if (d->ctx) {
-        d->ctx->Stop(d->ctx); /* joins the channel thread */
-        rdpdr_server_context_free(d->ctx);
-    }
-    if (d->channel) {
-        /* The library never closes its channel handle. */
+    if (d->channel)
         srv_wts_unwatch_rdpdr(d->channel);
-        WTSVirtualChannelClose(d->channel);
+    if (d->ctx) {
+        /* Joins the channel thread and closes the channel: the one static
+         * channel object, the same handle as d->channel. */
+        if (d->started)
+            d->ctx->Stop(d->ctx);
+        rdpdr_server_context_free(d->ctx);
     }
     g_ptr_array_unref(d->jobs);
     g_free(d);

@@ -9,13 +9,15 @@
 
 #include <freerdp/channels/wtsvc.h>
 #include <freerdp/constants.h>
+#include <freerdp/crypto/certificate.h>
+#include <freerdp/crypto/privatekey.h>
 #include <freerdp/input.h>
 #include <freerdp/server/disp.h>
 #include <freerdp/update.h>
 #include <winpr/synch.h>
 
 #define ACK_TIMEOUT_MS 5000
-/* MS-RDPERP 2.2.1.1.2 wndSupportLevel; FreeRDP 2 keeps the constant private.
+/* MS-RDPERP 2.2.1.1.2 wndSupportLevel (FreeRDP keeps the constant private).
  * FreeRDP clients accept every window order field only at this level. */
 #define WINDOW_LEVEL_SUPPORTED_EX 0x00000002
 
@@ -33,6 +35,7 @@ typedef struct {
     SrvRail *rail;               /* RemoteApp clients with --rail */
     DispServerContext *disp;
     bool disp_tried;
+    bool size_sent;              /* --size went out in the first Demand Active */
     UINT32 disp_channel_id;      /* its dynamic channel, once opened */
     bool active;                 /* activated and not in a resize */
     bool redraw;                 /* send the picture again at the next turn */
@@ -56,7 +59,7 @@ static BOOL on_sync(rdpInput *input, UINT32 flags)
     return TRUE;
 }
 
-static BOOL on_key(rdpInput *input, UINT16 flags, UINT16 code)
+static BOOL on_key(rdpInput *input, UINT16 flags, UINT8 code)
 {
     const char *prefix = (flags & KBD_FLAGS_EXTENDED) ? "e0" : (flags & KBD_FLAGS_EXTENDED1) ? "e1"
                                                                                                : "";
@@ -111,19 +114,22 @@ static BOOL on_frame_ack(rdpContext *context, UINT32 frame_id)
 
 /* RemoteApp: the library sends the RAIL and window list capability sets in
  * every Demand Active when the client's info had INFO_RAIL
- * (RemoteApplicationMode). The support level starts at 0 ("no RemoteApp"),
- * and the window level is the client's after its Confirm Active (3, which
- * FreeRDP clients take as "unknown" and then drop window orders). */
+ * (RemoteApplicationMode). The window level defaults to 3 and is the
+ * client's after its Confirm Active; the protocol knows 0-2 and FreeRDP
+ * clients take 3 as "unknown" and drop window orders. HandshakeEx in the
+ * support level offers HiDef RemoteApp (srv_rail.c sends the HandshakeEx PDU
+ * when the client can take it). */
 static void rail_caps(Peer *p, rdpSettings *st)
 {
     if (!p->cfg->rail)
         return;
-    st->RemoteApplicationSupportLevel = RAIL_LEVEL_SUPPORTED | RAIL_LEVEL_DOCKED_LANGBAR_SUPPORTED |
-                                        RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED;
-    st->RemoteAppLanguageBarSupported = TRUE;
-    st->RemoteWndSupportLevel = WINDOW_LEVEL_SUPPORTED_EX;
-    st->RemoteAppNumIconCaches = 3;
-    st->RemoteAppNumIconCacheEntries = 12;
+    freerdp_settings_set_uint32(st, FreeRDP_RemoteApplicationSupportLevel,
+                                RAIL_LEVEL_SUPPORTED | RAIL_LEVEL_DOCKED_LANGBAR_SUPPORTED |
+                                    RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED);
+    freerdp_settings_set_bool(st, FreeRDP_RemoteAppLanguageBarSupported, TRUE);
+    freerdp_settings_set_uint32(st, FreeRDP_RemoteWndSupportLevel, WINDOW_LEVEL_SUPPORTED_EX);
+    freerdp_settings_set_uint32(st, FreeRDP_RemoteAppNumIconCaches, 3);
+    freerdp_settings_set_uint32(st, FreeRDP_RemoteAppNumIconCacheEntries, 12);
 }
 
 /* disp thread: post the primary monitor's size to the peer thread. */
@@ -199,18 +205,20 @@ static void apply_layout(Peer *p, freerdp_peer *client)
     unsigned w = p->layout_w, h = p->layout_h;
     p->layout_w = p->layout_h = 0;
     g_mutex_unlock(&p->lock);
-    rdpSettings *st = client->settings;
-    if (!w || !h || (w == st->DesktopWidth && h == st->DesktopHeight) || !st->DesktopResize)
+    rdpSettings *st = client->context->settings;
+    if (!w || !h || !freerdp_settings_get_bool(st, FreeRDP_DesktopResize) ||
+        (w == freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth) &&
+         h == freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight)))
         return;
-    st->DesktopWidth = w;
-    st->DesktopHeight = h;
+    freerdp_settings_set_uint32(st, FreeRDP_DesktopWidth, w);
+    freerdp_settings_set_uint32(st, FreeRDP_DesktopHeight, h);
     srv_log("resize %ux%u", w, h);
     /* Deactivation-reactivation; Activate runs again when the client is back.
      * The library sends the Demand Active itself, without Capabilities. */
     rail_caps(p, st);
     p->active = false;
     p->awaiting_ack = false;
-    client->update->DesktopResize(client->update->context);
+    client->context->update->DesktopResize(client->context);
 }
 
 /* --- connection sequence --- */
@@ -218,15 +226,18 @@ static void apply_layout(Peer *p, freerdp_peer *client)
 static BOOL on_capabilities(freerdp_peer *client)
 {
     Peer *p = (Peer *)client->context;
-    rdpSettings *st = client->settings;
-    /* Sent in the Demand Active PDU; clients that can resize take it. */
-    if (p->cfg->width) {
-        st->DesktopWidth = p->cfg->width;
-        st->DesktopHeight = p->cfg->height;
+    rdpSettings *st = client->context->settings;
+    /* Sent in the Demand Active PDU; clients that can resize take it. Once:
+     * libfreerdp 3 calls this again before every reactivation (a resize). */
+    if (p->cfg->width && !p->size_sent) {
+        p->size_sent = true;
+        freerdp_settings_set_uint32(st, FreeRDP_DesktopWidth, p->cfg->width);
+        freerdp_settings_set_uint32(st, FreeRDP_DesktopHeight, p->cfg->height);
     }
-    st->ColorDepth = 32;
-    /* The tiles are compressed already; bulk compression would only cost time. */
-    st->CompressionEnabled = FALSE;
+    freerdp_settings_set_uint32(st, FreeRDP_ColorDepth, 32);
+    /* The tiles are compressed already; bulk compression would only cost
+     * time (and RemoteApp's window orders go out uncompressed, srv_rail_win.c). */
+    freerdp_settings_set_bool(st, FreeRDP_CompressionEnabled, FALSE);
     rail_caps(p, st);
     return TRUE;
 }
@@ -234,21 +245,25 @@ static BOOL on_capabilities(freerdp_peer *client)
 static BOOL on_post_connect(freerdp_peer *client)
 {
     Peer *p = (Peer *)client->context;
-    rdpSettings *st = client->settings;
-    srv_log("client-connected %ux%u", st->DesktopWidth, st->DesktopHeight);
+    rdpSettings *st = client->context->settings;
+    srv_log("client-connected %ux%u", freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth),
+            freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight));
     /* TS_UD_CS_CORE's desktopScaleFactor and deviceScaleFactor (the library
      * keeps its defaults when the client sent none). */
-    srv_log("client-scale %u device %u", st->DesktopScaleFactor, st->DeviceScaleFactor);
-    if (st->Username && *st->Username)
-        srv_log("logon %s%s%s", st->Domain && *st->Domain ? st->Domain : "",
-                st->Domain && *st->Domain ? "\\" : "", st->Username);
+    srv_log("client-scale %u device %u", freerdp_settings_get_uint32(st, FreeRDP_DesktopScaleFactor),
+            freerdp_settings_get_uint32(st, FreeRDP_DeviceScaleFactor));
+    const char *user = freerdp_settings_get_string(st, FreeRDP_Username);
+    const char *domain = freerdp_settings_get_string(st, FreeRDP_Domain);
+    if (user && *user)
+        srv_log("logon %s%s%s", domain && *domain ? domain : "", domain && *domain ? "\\" : "",
+                user);
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpsnd"))
         p->sound = srv_sound_create(p->vcm, &p->base, p->cfg->tone_hz, p->cfg->tone_ms);
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpdr"))
         p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops);
     if (p->cfg->clipboard && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "cliprdr"))
-        p->clip = srv_clip_create(p->vcm, &p->base, p->cfg->clipboard);
-    if (st->RemoteApplicationMode) {
+        p->clip = srv_clip_create(p->vcm, &p->base, p->cfg->clipboard, p->cfg->clipboard_offer);
+    if (freerdp_settings_get_bool(st, FreeRDP_RemoteApplicationMode)) {
         srv_log("remoteapp-requested");
         if (!p->cfg->rail)
             srv_warn("the client asks for RemoteApp; start the server with --rail");
@@ -264,8 +279,9 @@ static BOOL on_post_connect(freerdp_peer *client)
 static BOOL on_activate(freerdp_peer *client)
 {
     Peer *p = (Peer *)client->context;
-    rdpSettings *st = client->settings;
-    srv_log("activated %ux%u %s", st->DesktopWidth, st->DesktopHeight, srv_picture_codec(client));
+    rdpSettings *st = client->context->settings;
+    srv_log("activated %ux%u %s", freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth),
+            freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight), srv_picture_codec(client));
     p->active = true;
     p->redraw = true;
     p->awaiting_ack = false;
@@ -277,8 +293,9 @@ static BOOL on_activate(freerdp_peer *client)
 
 static bool acks_expected(Peer *p, freerdp_peer *client)
 {
-    return !p->acks_off && client->settings->FrameAcknowledge > 0 &&
-           client->settings->SurfaceFrameMarkerEnabled;
+    const rdpSettings *st = client->context->settings;
+    return !p->acks_off && freerdp_settings_get_uint32(st, FreeRDP_FrameAcknowledge) > 0 &&
+           freerdp_settings_get_bool(st, FreeRDP_SurfaceFrameMarkerEnabled);
 }
 
 /* Sends what is due; false when the connection failed. */
@@ -364,39 +381,69 @@ static void peer_context_free(freerdp_peer *client, rdpContext *context)
     g_mutex_clear(&p->lock);
 }
 
-static void configure(freerdp_peer *client, const SrvConfig *cfg)
+/* The server's settings for @client; false (logged) when the certificate
+ * or key cannot be loaded or a setting is refused. */
+static bool configure(freerdp_peer *client, const SrvConfig *cfg)
 {
-    rdpSettings *st = client->settings;
-    freerdp_settings_set_string(st, FreeRDP_CertificateFile, cfg->cert_file);
-    freerdp_settings_set_string(st, FreeRDP_PrivateKeyFile, cfg->key_file);
-    st->RdpSecurity = FALSE;
-    st->TlsSecurity = TRUE;
-    st->NlaSecurity = cfg->sam_file != NULL;
-    if (cfg->sam_file)
-        freerdp_settings_set_string(st, FreeRDP_NtlmSamFile, cfg->sam_file);
-    st->ColorDepth = 32;
-    st->RemoteFxCodec = TRUE;
-    st->NSCodec = FALSE;
-    st->SupportGraphicsPipeline = FALSE;
-    st->SurfaceFrameMarkerEnabled = TRUE;
-    st->FrameMarkerCommandEnabled = TRUE;
-    st->RefreshRect = TRUE;
-    st->SuppressOutput = TRUE;
-    st->DesktopResize = TRUE;
+    rdpSettings *st = client->context->settings;
+    /* The settings own the certificate and the key once set. */
+    rdpCertificate *cert = freerdp_certificate_new_from_file(cfg->cert_file);
+    rdpPrivateKey *key = freerdp_key_new_from_file(cfg->key_file);
+    if (!cert || !key) {
+        srv_warn("cannot load the certificate %s or the key %s", cfg->cert_file, cfg->key_file);
+        freerdp_certificate_free(cert);
+        freerdp_key_free(key);
+        return false;
+    }
+    bool ok = freerdp_settings_set_pointer_len(st, FreeRDP_RdpServerCertificate, cert, 1);
+    if (!ok)
+        freerdp_certificate_free(cert);
+    if (!freerdp_settings_set_pointer_len(st, FreeRDP_RdpServerRsaKey, key, 1)) {
+        freerdp_key_free(key);
+        ok = false;
+    }
+    const struct {
+        FreeRDP_Settings_Keys_Bool key;
+        BOOL value;
+    } bools[] = {
+        {FreeRDP_RdpSecurity, FALSE},
+        {FreeRDP_TlsSecurity, TRUE},
+        {FreeRDP_NlaSecurity, cfg->sam_file != NULL},
+        {FreeRDP_RemoteFxCodec, TRUE},
+        {FreeRDP_NSCodec, FALSE},
+        {FreeRDP_SupportGraphicsPipeline, FALSE},
+        {FreeRDP_SurfaceFrameMarkerEnabled, TRUE},
+        {FreeRDP_FrameMarkerCommandEnabled, TRUE},
+        {FreeRDP_RefreshRect, TRUE},
+        {FreeRDP_SuppressOutput, TRUE},
+        {FreeRDP_DesktopResize, TRUE},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bools); i++)
+        ok = ok && freerdp_settings_set_bool(st, bools[i].key, bools[i].value);
+    ok = ok && freerdp_settings_set_uint32(st, FreeRDP_ColorDepth, 32);
     /* Our multifragment limit: RemoteFX frames go out whole. */
-    st->MultifragMaxRequestSize = 0xFFFFFF;
+    ok = ok && freerdp_settings_set_uint32(st, FreeRDP_MultifragMaxRequestSize, 0xFFFFFF);
+    if (ok && cfg->sam_file)
+        ok = freerdp_settings_set_string(st, FreeRDP_NtlmSamFile, cfg->sam_file);
+    if (!ok) {
+        srv_warn("FreeRDP refused the server settings");
+        return false;
+    }
 
     client->Capabilities = on_capabilities;
     client->PostConnect = on_post_connect;
     client->Activate = on_activate;
-    client->input->SynchronizeEvent = on_sync;
-    client->input->KeyboardEvent = on_key;
-    client->input->UnicodeKeyboardEvent = on_unicode;
-    client->input->MouseEvent = on_mouse;
-    client->input->ExtendedMouseEvent = on_xmouse;
-    client->update->RefreshRect = on_refresh_rect;
-    client->update->SuppressOutput = on_suppress_output;
-    client->update->SurfaceFrameAcknowledge = on_frame_ack;
+    rdpInput *input = client->context->input;
+    input->SynchronizeEvent = on_sync;
+    input->KeyboardEvent = on_key;
+    input->UnicodeKeyboardEvent = on_unicode;
+    input->MouseEvent = on_mouse;
+    input->ExtendedMouseEvent = on_xmouse;
+    rdpUpdate *update = client->context->update;
+    update->RefreshRect = on_refresh_rect;
+    update->SuppressOutput = on_suppress_output;
+    update->SurfaceFrameAcknowledge = on_frame_ack;
+    return true;
 }
 
 bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
@@ -411,8 +458,7 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
         return false;
     }
     Peer *p = (Peer *)client->context;
-    configure(client, cfg);
-    if (!client->Initialize(client)) {
+    if (!configure(client, cfg) || !client->Initialize(client)) {
         srv_warn("cannot start a session for %s (certificate or key unusable?)",
                  client->hostname);
         freerdp_peer_context_free(client);
@@ -440,7 +486,11 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
             break;
         if (!client->CheckFileDescriptor(client))
             break;
-        if (!WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
+        /* Not before the channels are joined (PostConnect): libfreerdp 3.10
+         * opens drdynvc at its first call, once and only once, and a
+         * drdynvc not joined yet stays closed for the session (no disp, no
+         * audin). */
+        if (client->connected && !WTSVirtualChannelManagerCheckFileDescriptor(p->vcm))
             break;
         if (!p->disp_tried && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "drdynvc") &&
             WTSVirtualChannelManagerGetDrdynvcState(p->vcm) == DRDYNVC_STATE_READY)

@@ -19,8 +19,6 @@
 #include <winpr/stream.h>
 
 #define TILE 64
-/* MS-RDPBCGR's capability set type; FreeRDP 2 keeps its constant private. */
-#define CAPSET_BITMAP_CODECS 0x001D
 #define TILE_BUF (TILE * TILE * 4 + 1024) /* planar output never exceeds this for one tile */
 
 struct SrvPicture {
@@ -104,7 +102,7 @@ static bool ensure_size(SrvPicture *p, unsigned w, unsigned h)
         release_buffers(p);
         return false;
     }
-    p->rfx->mode = RLGR3;
+    rfx_context_set_mode(p->rfx, RLGR3);
     rfx_context_set_pixel_format(p->rfx, PIXEL_FORMAT_BGRX32);
     return true;
 }
@@ -152,17 +150,17 @@ static void draw(SrvPicture *p, uint32_t frame_no)
 
 const char *srv_picture_codec(freerdp_peer *client)
 {
-    rdpSettings *st = client->settings;
-    /* The library leaves RemoteFxCodec as the server set it when the client
-     * sent no codecs capability at all. */
-    bool rfx = st->RemoteFxCodec && st->ReceivedCapabilities &&
-               st->ReceivedCapabilities[CAPSET_BITMAP_CODECS] && st->SurfaceCommandsEnabled;
+    const rdpSettings *st = client->context->settings;
+    /* The library turns RemoteFxCodec off when the client sent no codecs
+     * capability; RemoteFX goes out as a stream surface bits command. */
+    bool rfx = freerdp_settings_get_bool(st, FreeRDP_RemoteFxCodec) &&
+               freerdp_settings_get_bool(st, FreeRDP_SurfaceCommandsEnabled);
     return rfx ? "rfx" : "planar";
 }
 
 static bool send_rfx(SrvPicture *p, freerdp_peer *client)
 {
-    rdpSettings *st = client->settings;
+    const rdpSettings *st = client->context->settings;
     RFX_RECT rect = {0, 0, (UINT16)p->w, (UINT16)p->h};
     Stream_SetPosition(p->rfx_out, 0);
     if (!rfx_compose_message(p->rfx, p->rfx_out, &rect, 1, (const BYTE *)p->fb, p->w, p->h,
@@ -175,17 +173,17 @@ static bool send_rfx(SrvPicture *p, freerdp_peer *client)
     cmd.destRight = p->w;
     cmd.destBottom = p->h;
     cmd.bmp.bpp = 32;
-    cmd.bmp.codecID = (UINT16)st->RemoteFxCodecId;
+    cmd.bmp.codecID = (UINT16)freerdp_settings_get_uint32(st, FreeRDP_RemoteFxCodecId);
     cmd.bmp.width = (UINT16)p->w;
     cmd.bmp.height = (UINT16)p->h;
     cmd.bmp.bitmapDataLength = (UINT32)Stream_GetPosition(p->rfx_out);
     cmd.bmp.bitmapData = Stream_Buffer(p->rfx_out);
-    return client->update->SurfaceBits(client->update->context, &cmd);
+    return client->context->update->SurfaceBits(client->context, &cmd);
 }
 
 static bool send_planar(SrvPicture *p, freerdp_peer *client)
 {
-    rdpUpdate *update = client->update;
+    rdpUpdate *update = client->context->update;
     size_t k = 0;
     for (unsigned ty = 0; ty < p->h; ty += TILE) {
         for (unsigned tx = 0; tx < p->w; tx += TILE, k++) {
@@ -216,7 +214,8 @@ static bool send_planar(SrvPicture *p, freerdp_peer *client)
         }
     }
     /* As many tiles per update as the client's reassembly buffer takes. */
-    UINT32 limit = client->settings->MultifragMaxRequestSize;
+    UINT32 limit =
+        freerdp_settings_get_uint32(client->context->settings, FreeRDP_MultifragMaxRequestSize);
     size_t budget = limit > 4096 ? limit - 1024 : 3072;
     size_t first = 0;
     while (first < k) {
@@ -224,9 +223,9 @@ static bool send_planar(SrvPicture *p, freerdp_peer *client)
         while (last < k && (last == first || used + p->tiles[last].bitmapLength + 32 <= budget))
             used += p->tiles[last++].bitmapLength + 32;
         BITMAP_UPDATE bu = {0};
-        bu.number = bu.count = (UINT32)(last - first);
+        bu.number = (UINT32)(last - first);
         bu.rectangles = &p->tiles[first];
-        if (!update->BitmapUpdate(update->context, &bu))
+        if (!update->BitmapUpdate(client->context, &bu))
             return false;
         first = last;
     }
@@ -236,22 +235,23 @@ static bool send_planar(SrvPicture *p, freerdp_peer *client)
 bool srv_picture_send(SrvPicture *p, freerdp_peer *client, uint32_t frame_no, uint32_t frame_id,
                       SrvPaintFn paint, void *paint_data)
 {
-    rdpSettings *st = client->settings;
-    if (!ensure_size(p, st->DesktopWidth, st->DesktopHeight))
+    const rdpSettings *st = client->context->settings;
+    if (!ensure_size(p, freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth),
+                     freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight)))
         return false;
     if (paint)
         paint(paint_data, p->fb, p->stride_px, p->w, p->h);
     else
         draw(p, frame_no);
-    rdpUpdate *update = client->update;
-    bool markers = st->SurfaceFrameMarkerEnabled;
+    rdpUpdate *update = client->context->update;
+    bool markers = freerdp_settings_get_bool(st, FreeRDP_SurfaceFrameMarkerEnabled);
     SURFACE_FRAME_MARKER fm = {.frameAction = SURFACECMD_FRAMEACTION_BEGIN, .frameId = frame_id};
-    if (markers && !update->SurfaceFrameMarker(update->context, &fm))
+    if (markers && !update->SurfaceFrameMarker(client->context, &fm))
         return false;
     bool ok = strcmp(srv_picture_codec(client), "rfx") == 0 ? send_rfx(p, client)
                                                              : send_planar(p, client);
     fm.frameAction = SURFACECMD_FRAMEACTION_END;
-    if (ok && markers && !update->SurfaceFrameMarker(update->context, &fm))
+    if (ok && markers && !update->SurfaceFrameMarker(client->context, &fm))
         return false;
     return ok;
 }

@@ -1,6 +1,9 @@
 /* RemoteApp (RAIL, MS-RDPERP): the rail static channel through
- * libfreerdp-server2's RAIL server, the test programs, and their windows as
- * window orders (MS-RDPERP 2.2.1.3) painted onto the desktop surface.
+ * libfreerdp-server3's RAIL server, the test programs, and their windows as
+ * window orders (MS-RDPERP 2.2.1.3, srv_rail_orders.c) painted onto the
+ * desktop surface. HiDef RemoteApp (MS-RDPERP 1.3.3.1, "Enhanced
+ * RemoteApp") is offered: the HandshakeEx PDU with the HiDef flag goes out
+ * in place of the Handshake when the client said it supports it.
  *
  * Threads: the library's RAIL thread runs the Client* callbacks; they log at
  * once and queue what needs an answer. Everything else (exec results,
@@ -23,6 +26,14 @@
 #include <winpr/synch.h>
 
 #define SLOWSTART_MS 2000
+/* MS-RDPBCGR's capability set type of the Remote Programs set (FreeRDP
+ * keeps its constant private). */
+#define CAPSET_TYPE_RAIL 0x0017
+/* What the HandshakeEx PDU says the server does: HiDef (Enhanced
+ * RemoteApp), the extended system parameters and SnapArrange. */
+#define HANDSHAKE_EX_FLAGS                                                                    \
+    (TS_RAIL_ORDER_HANDSHAKEEX_FLAGS_HIDEF | TS_RAIL_ORDER_HANDSHAKE_EX_FLAGS_EXTENDED_SPI_SUPPORTED | \
+     TS_RAIL_ORDER_HANDSHAKE_EX_FLAGS_SNAP_ARRANGE_SUPPORTED)
 
 /* --- events from the RAIL thread --- */
 
@@ -58,40 +69,6 @@ static RailEvent *event_new(EvType type, uint32_t id)
     return ev;
 }
 
-/* --- the Exec PDU, parsed by us (srv_wts.c hands it over) --- */
-
-/* UTF-16LE of @bytes bytes at @p as UTF-8 (never NULL). */
-static char *utf16_field(const BYTE *p, size_t bytes)
-{
-    size_t n = bytes / 2;
-    gunichar2 *u = g_new(gunichar2, n + 1);
-    for (size_t i = 0; i < n; i++)
-        u[i] = (gunichar2)(p[2 * i] | p[2 * i + 1] << 8);
-    char *s = g_utf16_to_utf8(u, (glong)n, NULL, NULL, NULL);
-    g_free(u);
-    return s ? s : g_strdup("?");
-}
-
-/* RAIL thread, just before the library parses the same body. */
-static void on_exec_body(void *data, const BYTE *b, size_t len)
-{
-    SrvRail *r = data;
-    if (len < 8)
-        return;
-    size_t exe = (size_t)(b[2] | b[3] << 8), dir = (size_t)(b[4] | b[5] << 8),
-           args = (size_t)(b[6] | b[7] << 8);
-    if (8 + exe + dir + args > len)
-        return;
-    g_mutex_lock(&r->lock);
-    g_free(r->exec_program);
-    g_free(r->exec_dir);
-    g_free(r->exec_args);
-    r->exec_program = utf16_field(b + 8, exe);
-    r->exec_dir = utf16_field(b + 8 + exe, dir);
-    r->exec_args = utf16_field(b + 8 + exe + dir, args);
-    g_mutex_unlock(&r->lock);
-}
-
 /* --- client PDUs (RAIL thread) --- */
 
 static UINT on_handshake(RailServerContext *ctx, const RAIL_HANDSHAKE_ORDER *o)
@@ -109,22 +86,16 @@ static UINT on_client_status(RailServerContext *ctx, const RAIL_CLIENT_STATUS_OR
 static UINT on_exec(RailServerContext *ctx, const RAIL_EXEC_ORDER *o)
 {
     SrvRail *r = ctx->custom;
-    g_mutex_lock(&r->lock);
-    char *program = r->exec_program, *dir = r->exec_dir, *args = r->exec_args;
-    r->exec_program = r->exec_dir = r->exec_args = NULL;
-    g_mutex_unlock(&r->lock);
-    if (!program) /* our parse failed: the library's (mixed-up) field */
-        program = g_strdup(o->RemoteApplicationProgram ? o->RemoteApplicationProgram : "");
+    const char *program = o->RemoteApplicationProgram ? o->RemoteApplicationProgram : "";
+    const char *dir = o->RemoteApplicationWorkingDir, *args = o->RemoteApplicationArguments;
     srv_log("rail exec %s", program);
     if (dir && *dir)
         srv_log("rail exec-dir %s", dir);
     if (args && *args)
         srv_log("rail exec-args %s", args);
     srv_log("rail exec-flags 0x%x", o->flags);
-    g_free(dir);
-    g_free(args);
     RailEvent *ev = event_new(EV_EXEC, 0);
-    ev->program = program;
+    ev->program = g_strdup(program);
     ev->a = o->flags;
     post(r, ev);
     return CHANNEL_RC_OK;
@@ -596,31 +567,57 @@ bool srv_rail_take_redraw(SrvRail *r)
     return true;
 }
 
+/* The RAIL support level of the client's own capability set (its Confirm
+ * Active), not the one the library keeps: that one always has
+ * RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED in RemoteApp mode. 0 when absent. */
+static UINT32 client_rail_level(const rdpSettings *st)
+{
+    const UINT32 *sizes = freerdp_settings_get_pointer(st, FreeRDP_ReceivedCapabilityDataSizes);
+    BYTE *const *caps = freerdp_settings_get_pointer(st, FreeRDP_ReceivedCapabilityData);
+    if (!sizes || !caps ||
+        freerdp_settings_get_uint32(st, FreeRDP_ReceivedCapabilitiesSize) <= CAPSET_TYPE_RAIL ||
+        !caps[CAPSET_TYPE_RAIL] || sizes[CAPSET_TYPE_RAIL] < 4)
+        return 0;
+    const BYTE *data = caps[CAPSET_TYPE_RAIL];
+    return (UINT32)data[0] | (UINT32)data[1] << 8 | (UINT32)data[2] << 16 |
+           (UINT32)data[3] << 24;
+}
+
 void srv_rail_activated(SrvRail *r)
 {
     if (!r || r->handshake_sent)
         return;
+    /* HiDef RemoteApp needs both: INFO_HIDEF_RAIL_SUPPORTED in the client's
+     * info, and HandshakeEx in its RAIL capability set (ours has it). */
+    const rdpSettings *st = r->client->context->settings;
+    const UINT32 level = client_rail_level(st);
+    r->hidef = freerdp_settings_get_bool(st, FreeRDP_HiDefRemoteApp) &&
+               (level & RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED);
+    srv_log("rail-hidef %s", r->hidef ? "yes" : "no");
     /* The client reads it only after its own post-connect (FreeRDP stops
      * reading at activation until then), when its rail plugin listens. */
-    RAIL_HANDSHAKE_ORDER hs = {.buildNumber = 0x1DB0};
-    UINT rc = r->ctx->ServerHandshake(r->ctx, &hs);
+    UINT rc;
+    if (r->hidef) {
+        RAIL_HANDSHAKE_EX_ORDER hs = {.buildNumber = 0x1DB0,
+                                      .railHandshakeFlags = HANDSHAKE_EX_FLAGS};
+        rc = r->ctx->ServerHandshakeEx(r->ctx, &hs);
+    } else {
+        RAIL_HANDSHAKE_ORDER hs = {.buildNumber = 0x1DB0};
+        rc = r->ctx->ServerHandshake(r->ctx, &hs);
+    }
     if (rc != CHANNEL_RC_OK) {
         srv_warn("rail: sending the handshake failed (error %u)", rc);
         return;
     }
     r->handshake_sent = true;
-    srv_log("rail handshake-sent");
+    if (r->hidef)
+        srv_log("rail handshake-sent ex 0x%x", HANDSHAKE_EX_FLAGS);
+    else
+        srv_log("rail handshake-sent");
 }
 
 SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client)
 {
-    rdpWindowUpdate *wu = client->update->window;
-    if (!wu || !wu->WindowCreate || !wu->WindowUpdate || !wu->WindowIcon ||
-        !wu->WindowCachedIcon || !wu->WindowDelete || !wu->MonitoredDesktop ||
-        !client->update->BeginPaint || !client->update->EndPaint) {
-        srv_warn("rail: this libfreerdp has no window-order senders (update->window); no RemoteApp");
-        return NULL;
-    }
     SrvRail *r = g_new0(SrvRail, 1);
     r->client = client;
     r->vcm = vcm;
@@ -631,16 +628,12 @@ SrvRail *srv_rail_create(HANDLE vcm, freerdp_peer *client)
     r->stdin_buf = g_string_new(NULL);
     r->stdin_flags = -1;
     r->event = CreateEvent(NULL, TRUE, FALSE, NULL);
-    /* The same handle the library opens in Start (one per static channel);
-     * the library closes it in Stop, so we never do. */
-    r->channel = WTSVirtualChannelOpen(vcm, WTS_CURRENT_SESSION, "rail");
     r->ctx = rail_server_context_new(vcm);
-    if (!r->event || !r->channel || !r->ctx) {
+    if (!r->event || !r->ctx) {
         srv_warn("rail: cannot open the channel");
         srv_rail_destroy(r);
         return NULL;
     }
-    srv_wts_watch_rail(r->channel, on_exec_body, r);
     RailServerContext *ctx = r->ctx;
     ctx->custom = r;
     ctx->rdpcontext = client->context;
@@ -691,7 +684,6 @@ void srv_rail_destroy(SrvRail *r)
             r->ctx->Stop(r->ctx); /* joins the thread, closes the channel */
         rail_server_context_free(r->ctx);
     }
-    srv_wts_watch_rail(NULL, NULL, NULL);
     if (r->event)
         CloseHandle(r->event);
     if (r->stdin_event)
@@ -701,9 +693,6 @@ void srv_rail_destroy(SrvRail *r)
     g_queue_clear_full(&r->events, event_free);
     g_ptr_array_unref(r->windows);
     g_string_free(r->stdin_buf, TRUE);
-    g_free(r->exec_program);
-    g_free(r->exec_dir);
-    g_free(r->exec_args);
     g_free(r->slow_name);
     g_mutex_clear(&r->lock);
     g_free(r);

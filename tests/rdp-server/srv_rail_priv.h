@@ -1,5 +1,6 @@
-/* What srv_rail.c (the channel, programs, commands) and srv_rail_win.c
- * (windows, window orders, painting) share. Peer thread unless said. */
+/* What srv_rail.c (the channel, programs, commands), srv_rail_win.c
+ * (windows, painting) and srv_rail_orders.c (window orders on the wire)
+ * share. Peer thread unless said. */
 #pragma once
 
 #include "srv.h"
@@ -26,12 +27,10 @@ struct SrvRail {
     freerdp_peer *client;        /* borrowed */
     HANDLE vcm;
     RailServerContext *ctx;
-    HANDLE channel;              /* our handle on "rail" (the library's too; it closes it) */
     bool started;
     HANDLE event;                /* manual-reset: events queued */
-    GMutex lock;                 /* guards events and exec_* (RAIL thread) */
+    GMutex lock;                 /* guards events (RAIL thread) */
     GQueue events;
-    char *exec_program, *exec_dir, *exec_args; /* the last Exec body, parsed */
     GPtrArray *windows;          /* RailWin*, z-order: index 0 is the top */
     uint32_t next_id;
     uint32_t active;             /* 0: none */
@@ -39,6 +38,7 @@ struct SrvRail {
     RECTANGLE_16 work_area;      /* the client's (SPI_SET_WORK_AREA) */
     bool have_work_area;
     bool handshake_sent, arc_sent, arc_completed;
+    bool hidef;                  /* HiDef RemoteApp: HandshakeEx went out */
     bool redraw;
     char *slow_name;             /* "slowstart" waiting for slow_due */
     gint64 slow_due;
@@ -73,3 +73,17 @@ bool rail_win_send_desktop(SrvRail *r);
 bool rail_win_send_arc_began(SrvRail *r);
 /* Get AppID response for window @id. */
 bool rail_win_send_appid(SrvRail *r, uint32_t id);
+
+/* --- srv_rail_orders.c: one window order, sent at once as a fast-path
+ * Orders update (libfreerdp 3.10's own senders drop small orders). False
+ * (logged) when it could not be sent. --- */
+
+/* WindowCreate (WINDOW_ORDER_STATE_NEW in @oi) or WindowUpdate. */
+bool rail_order_window(rdpContext *ctx, const WINDOW_ORDER_INFO *oi, const WINDOW_STATE_ORDER *st);
+/* WindowIcon: @icon is 32 bpp. */
+bool rail_order_icon(rdpContext *ctx, const WINDOW_ORDER_INFO *oi, const ICON_INFO *icon);
+bool rail_order_cached_icon(rdpContext *ctx, const WINDOW_ORDER_INFO *oi, uint16_t entry,
+                            uint8_t cache);
+bool rail_order_delete(rdpContext *ctx, const WINDOW_ORDER_INFO *oi);
+bool rail_order_desktop(rdpContext *ctx, const WINDOW_ORDER_INFO *oi,
+                        const MONITORED_DESKTOP_ORDER *md);

@@ -1,7 +1,7 @@
 /* RemoteApp windows: their state, the window orders that announce them
- * (FreeRDP's server update->window senders, checked in srv_rail_create),
- * the MonitoredDesktop order (active window, z-order), a generated 32x32
- * icon per window, and the desktop they are painted on. Peer thread only.
+ * (written by srv_rail_orders.c), the MonitoredDesktop order (active
+ * window, z-order), a generated 32x32 icon per window, and the desktop
+ * they are painted on. Peer thread only.
  *
  * A window's picture: its colour, a title bar (the top TITLE_BAR rows) at
  * half that intensity, a 1-pixel black frame, and white grid lines in the
@@ -87,17 +87,6 @@ void rail_win_raise(SrvRail *r, RailWin *w)
 
 /* --- orders --- */
 
-static bool begin(SrvRail *r)
-{
-    return r->client->update->BeginPaint(r->client->context);
-}
-
-static bool end(SrvRail *r, bool ok)
-{
-    bool sent = r->client->update->EndPaint(r->client->context);
-    return ok && sent;
-}
-
 #define RECT_FIELDS                                                                            \
     (WINDOW_ORDER_FIELD_CLIENT_AREA_OFFSET | WINDOW_ORDER_FIELD_CLIENT_AREA_SIZE |             \
      WINDOW_ORDER_FIELD_WND_OFFSET | WINDOW_ORDER_FIELD_WND_CLIENT_DELTA |                     \
@@ -139,11 +128,7 @@ static bool send_state(SrvRail *r, RailWin *w, uint32_t fields, bool is_new)
                             (UINT16)MAX(w->h - w->margin, 0)};
     st.numVisibilityRects = 1;
     st.visibilityRects = &visible;
-    rdpWindowUpdate *wu = r->client->update->window;
-    rdpContext *ctx = r->client->context;
-    bool ok = begin(r);
-    ok = ok && (is_new ? wu->WindowCreate(ctx, &oi, &st) : wu->WindowUpdate(ctx, &oi, &st));
-    ok = end(r, ok);
+    bool ok = rail_order_window(r->client->context, &oi, &st);
     g_free(title);
     r->redraw = true;
     return ok;
@@ -164,7 +149,8 @@ static bool send_icon(SrvRail *r, RailWin *w)
             px[2] = c >> 16 & 0xFF;
             px[3] = 0xFF;
         }
-    UINT32 entries = r->client->settings->RemoteAppNumIconCacheEntries;
+    UINT32 entries = freerdp_settings_get_uint32(r->client->context->settings,
+                                                 FreeRDP_RemoteAppNumIconCacheEntries);
     ICON_INFO info = {0};
     info.cacheId = entries ? 0 : NO_CACHE;
     info.cacheEntry = entries ? r->next_icon++ % entries : 0xFFFF;
@@ -174,12 +160,10 @@ static bool send_icon(SrvRail *r, RailWin *w)
     info.cbBitsColor = sizeof(color);
     info.bitsMask = mask;
     info.bitsColor = color;
-    WINDOW_ICON_ORDER io = {.iconInfo = &info};
     WINDOW_ORDER_INFO oi = {.windowId = w->id,
                             .fieldFlags = WINDOW_ORDER_TYPE_WINDOW | WINDOW_ORDER_ICON |
                                           WINDOW_ORDER_FIELD_ICON_BIG};
-    bool ok = begin(r);
-    ok = end(r, ok && r->client->update->window->WindowIcon(r->client->context, &oi, &io));
+    bool ok = rail_order_icon(r->client->context, &oi, &info);
     w->icon_entry = (uint16_t)info.cacheEntry;
     if (ok)
         srv_log("rail window-icon 0x%x %dx%d cache %u:%u", w->id, ICON_SIZE, ICON_SIZE,
@@ -191,12 +175,10 @@ static bool send_icon(SrvRail *r, RailWin *w)
 static bool send_cached_icon(SrvRail *r, RailWin *w, RailWin *owner)
 {
     w->icon_entry = owner->icon_entry;
-    WINDOW_CACHED_ICON_ORDER co = {.cachedIcon = {.cacheEntry = owner->icon_entry, .cacheId = 0}};
     WINDOW_ORDER_INFO oi = {.windowId = w->id,
                             .fieldFlags = WINDOW_ORDER_TYPE_WINDOW | WINDOW_ORDER_CACHED_ICON |
                                           WINDOW_ORDER_FIELD_ICON_BIG};
-    bool ok = begin(r);
-    ok = end(r, ok && r->client->update->window->WindowCachedIcon(r->client->context, &oi, &co));
+    bool ok = rail_order_cached_icon(r->client->context, &oi, owner->icon_entry, 0);
     if (ok)
         srv_log("rail window-cached-icon 0x%x cache 0:%u", w->id, owner->icon_entry);
     return ok;
@@ -211,7 +193,8 @@ bool rail_win_announce(SrvRail *r, RailWin *w)
     srv_log("rail window-create 0x%x owner 0x%x rect %d %d %d %d colour #%06x title %s", w->id,
             w->owner, w->x, w->y, w->w, w->h, w->colour, w->title);
     RailWin *owner = w->owner ? rail_win_find(r, w->owner) : NULL;
-    if (owner && r->client->settings->RemoteAppNumIconCacheEntries)
+    if (owner && freerdp_settings_get_uint32(r->client->context->settings,
+                                             FreeRDP_RemoteAppNumIconCacheEntries))
         return send_cached_icon(r, w, owner);
     return send_icon(r, w);
 }
@@ -247,8 +230,9 @@ bool rail_win_set_title(SrvRail *r, RailWin *w, const char *title)
 bool rail_win_show(SrvRail *r, RailWin *w, uint8_t show)
 {
     if (show == WINDOW_SHOW_MAXIMIZED) {
-        rdpSettings *st = r->client->settings;
-        RECTANGLE_16 a = {0, 0, (UINT16)st->DesktopWidth, (UINT16)st->DesktopHeight};
+        const rdpSettings *st = r->client->context->settings;
+        RECTANGLE_16 a = {0, 0, (UINT16)freerdp_settings_get_uint32(st, FreeRDP_DesktopWidth),
+                          (UINT16)freerdp_settings_get_uint32(st, FreeRDP_DesktopHeight)};
         if (r->have_work_area && r->work_area.right > r->work_area.left &&
             r->work_area.bottom > r->work_area.top)
             a = r->work_area;
@@ -288,9 +272,7 @@ static bool delete_one(SrvRail *r, RailWin *w)
     }
     WINDOW_ORDER_INFO oi = {.windowId = w->id,
                             .fieldFlags = WINDOW_ORDER_TYPE_WINDOW | WINDOW_ORDER_STATE_DELETED};
-    bool ok = begin(r);
-    ok = end(r, ok && r->client->update->window->WindowDelete(r->client->context, &oi));
-    if (!ok)
+    if (!rail_order_delete(r->client->context, &oi))
         return false;
     srv_log("rail window-delete 0x%x", w->id);
     if (r->active == w->id)
@@ -326,8 +308,7 @@ static bool send_desktop(SrvRail *r, uint32_t fields, bool with_windows)
     WINDOW_ORDER_INFO oi = {.fieldFlags = WINDOW_ORDER_TYPE_DESKTOP | fields};
     if (with_windows)
         oi.fieldFlags |= WINDOW_ORDER_FIELD_DESKTOP_ACTIVE_WND | WINDOW_ORDER_FIELD_DESKTOP_ZORDER;
-    bool ok = begin(r);
-    ok = end(r, ok && r->client->update->window->MonitoredDesktop(r->client->context, &oi, &md));
+    bool ok = rail_order_desktop(r->client->context, &oi, &md);
     if (ok && with_windows)
         srv_log("rail desktop active 0x%x zorder%s", r->active, zorder->str);
     g_string_free(zorder, TRUE);

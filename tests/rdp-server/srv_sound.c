@@ -1,4 +1,4 @@
-/* Sound out: libfreerdp-server2's rdpsnd server on the static "rdpsnd"
+/* Sound out: libfreerdp-server3's rdpsnd server on the static "rdpsnd"
  * channel. We offer PCM 16-bit stereo at 44.1 and 22.05 kHz; the client
  * answers with the formats it can play; we pick the first of ours it has and
  * stream a sine from a thread of ours in 100 ms blocks, each sent just before
@@ -17,7 +17,7 @@
 #define BLOCK_MS 100
 #define PREROLL_MS 300              /* silence first: clients lose audio opening their device */
 #define LEAD_MS 60                  /* how far ahead of the client's playback we send */
-/* MS-RDPEA's version from which Wave2 PDUs exist (private in FreeRDP 2). */
+/* MS-RDPEA's version from which Wave2 PDUs exist (private in FreeRDP). */
 #define RDPSND_VERSION_WIN_8 0x08
 
 struct SrvSound {

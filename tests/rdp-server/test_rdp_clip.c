@@ -145,8 +145,8 @@ static void focus_root(void)
     rt_xdo("windowfocus", "--sync", root, NULL);
 }
 
-/* ... and comes back to @win. */
-static void refocus(const char *win)
+/* ... and comes back to @win (rdp_test_harness.h). */
+void rt_clip_refocus(const char *win)
 {
     focus_root();
     rt_xdo("windowfocus", "--sync", win, NULL);
@@ -163,13 +163,13 @@ static GSubprocess *expect_both_ways(RtSession *s, const char *name, const char 
     g_free(rt_expect_line(s, "clipboard served 18", 1000));
     gsize mark = rt_log_mark(s);
     g_autoptr(GSubprocess) xclip = host_copy(s, name, HOST_TEXT);
-    refocus(win);
+    rt_clip_refocus(win);
     g_free(rt_expect_next(s, &mark, "clipboard from-client " HOST_LOGGED, 10000));
     /* The server's clipboard holds the host's text now: the server's
      * earlier text copied again on the host is news to it. */
     g_autofree char *again_name = g_strdup_printf("%s-again", name);
     GSubprocess *again = host_copy(s, again_name, SERVER_TEXT);
-    refocus(win);
+    rt_clip_refocus(win);
     g_free(rt_expect_next(s, &mark, "clipboard from-client " SERVER_TEXT, 10000));
     g_assert_true(tu_subprocess_wait(xclip, 5000)); /* the new copy replaced it */
     return again;
@@ -213,7 +213,7 @@ static void test_vmdesk_rail_clipboard(void)
     g_free(rt_expect_next(&s, &mark, "clipboard served 23", 1000));
     g_assert_true(tu_subprocess_wait(xclip, 5000)); /* vmdesk took the clipboard */
     g_autoptr(GSubprocess) again = host_copy(&s, "vmdesk-rail-clip-3", SERVER_TEXT);
-    refocus(win);
+    rt_clip_refocus(win);
     g_free(rt_expect_next(&s, &mark, "clipboard from-client " SERVER_TEXT, 10000));
 
     /* A program that hangs while it holds the clipboard: vmdesk's looks at

@@ -68,16 +68,16 @@ static void end_client(RtSession *s, gsize *mark)
  * the server moves and renames it, the client moves it, then closes it. */
 static void rail_notepad(RtSession *s, gsize *mark)
 {
-    rt_xfreerdp_start(s, "rail-notepad", KEYS("/app:notepad", "/u:x", "/p:x"));
+    rt_xfreerdp_start(s, "rail-notepad", KEYS("/app:program:notepad", "/u:x", "/p:x"));
     const char *lines[] = {
-        "remoteapp-requested", "rail channel-open", "rail handshake-sent",
+        "remoteapp-requested", "rail channel-open", "rail-hidef yes", "rail handshake-sent ex 0x",
         "rail client-handshake ", "rail client-status 0x", "rail sysparam work-area 0 0 1024 768",
         "rail exec notepad", "rail exec-result notepad ok", "rail desktop hooked",
         ("rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
          "title notepad - vmdesk test"),
         "rail window-icon 0x1001 32x32 cache 0:", "rail desktop active 0x1001 zorder 0x1001"};
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
-        g_free(rt_expect_next(s, mark, lines[i], i < 3 ? CONNECT_MS : 10000));
+        g_free(rt_expect_next(s, mark, lines[i], i < 4 ? CONNECT_MS : 10000));
 
     g_autofree char *win = rt_wait_window(s, "notepad - vmdesk test", NULL, 10000);
     rt_expect_geometry(s, win, 120, 90, 640, 400, 10000);
@@ -148,7 +148,7 @@ static void rail_notepad(RtSession *s, gsize *mark)
  * closing the owner closes both. */
 static void rail_dialog(RtSession *s, gsize *mark)
 {
-    rt_xfreerdp_start(s, "rail-dialog", KEYS("/app:dialog", "/app-cmd:one two", "/u:x", "/p:x"));
+    rt_xfreerdp_start(s, "rail-dialog", KEYS("/app:program:dialog,cmd:one two", "/u:x", "/p:x"));
     const char *lines[] = {
         "rail exec dialog", "rail exec-args one two", "rail exec-result dialog ok",
         ("rail window-create 0x1001 owner 0x0 rect 120 90 640 400 colour #d04040 "
@@ -183,7 +183,7 @@ static void rail_dialog(RtSession *s, gsize *mark)
 static void rail_failed_exec(RtSession *s, gsize *mark, const char *program, const char *result,
                              const char *xfreerdp_says)
 {
-    g_autofree char *app = g_strdup_printf("/app:%s", program);
+    g_autofree char *app = g_strdup_printf("/app:program:%s", program);
     g_autofree char *name = g_strdup_printf("rail-%s", program);
     rt_xfreerdp_start(s, name, KEYS(app, "/u:x", "/p:x"));
     g_autofree char *exec = g_strdup_printf("rail exec %s", program);
@@ -203,7 +203,7 @@ static void rail_failed_exec(RtSession *s, gsize *mark, const char *program, con
 /* slowstart: the exec succeeds at once, the window comes 2 s later. */
 static void rail_slowstart(RtSession *s, gsize *mark)
 {
-    rt_xfreerdp_start(s, "rail-slow", KEYS("/app:slowstart", "/u:x", "/p:x"));
+    rt_xfreerdp_start(s, "rail-slow", KEYS("/app:program:slowstart", "/u:x", "/p:x"));
     g_free(rt_expect_next(s, mark, "rail exec-result slowstart ok", CONNECT_MS));
     gint64 t0 = g_get_monotonic_time();
     g_free(rt_expect_next(s, mark, "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 ",

@@ -429,7 +429,7 @@ static void test_vmdesk_vm_share_nla(void)
     g_assert_cmpint(vmdesk_cmd(env, &out, "share", "t", share, "--as", "Z", NULL), ==, 0);
     g_clear_pointer(&out, g_free);
     g_assert_cmpint(vmdesk_cmd(env, &out, "share", "t", "--list", NULL), ==, 0);
-    g_autofree char *listed = g_strdup_printf("Z: %s\n", share);
+    g_autofree char *listed = g_strdup_printf("%s (RDP drive Z:", share);
     g_assert_nonnull(strstr(out, listed));
     g_clear_pointer(&out, g_free);
 
@@ -535,7 +535,9 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-server/vmdesk/hidpi", test_vmdesk_hidpi);
     rt_add_vmdesk_rail_tests();
     rt_add_clip_tests();
+    rt_add_clip_rich_tests();
     rt_add_audin_tests();
+    rt_add_hang_tests();
     int rc = g_test_run();
     rt_world_finish();
     return rc;

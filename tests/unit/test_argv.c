@@ -10,7 +10,9 @@
 #include "common/error.h"
 #include "common/spawn.h"
 #include "qemu/accel.h"
+#include "qemu/accel_priv.h"
 #include "qemu/firmware.h"
+#include "qemu/qemu_arch.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qemu_opts.h"
 #include "qemu/qmp_client.h"
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define AAVMF_CODE "/usr/share/AAVMF/AAVMF_CODE.fd"
 
 typedef struct {
     const char *name;
@@ -37,6 +40,9 @@ static const ArgvCase cases[] = {
     {"windows-kvm", VM_ACCEL_KVM},    {"windows-tcg", VM_ACCEL_TCG},
     {"comma-path", VM_ACCEL_TCG},     {"powersave", VM_ACCEL_TCG},
     {"turbo", VM_ACCEL_KVM},          {"windows-unattended", VM_ACCEL_TCG},
+    {"linux-devices", VM_ACCEL_TCG},
+    {"aarch64-uefi-tcg", VM_ACCEL_TCG}, {"aarch64-kernel", VM_ACCEL_TCG},
+    {"aarch64-windows-tpm", VM_ACCEL_TCG},
 };
 
 static VmConfig *load_case(const char *name)
@@ -62,12 +68,14 @@ static void golden_env_init(GoldenEnv *g, const ArgvCase *c, const VmConfig *cfg
     g->vm_dir = g_strconcat("/vms/", c->name, NULL);
     g->runtime_dir = g_strconcat("/run/vmdesk/", c->name, NULL);
     g->env = (QemuArgvEnv){
-        .qemu_binary = "qemu-system-x86_64",
+        .qemu_binary = qemu_arch_get(cfg->arch)->qemu_binary,
         .vm_dir = g->vm_dir,
         .runtime_dir = g->runtime_dir,
         .accel = c->accel,
         .host_cpus = 8,
-        .ovmf_code = cfg->firmware == VM_FIRMWARE_UEFI ? OVMF_CODE : NULL,
+        .ovmf_code = cfg->firmware != VM_FIRMWARE_UEFI     ? NULL
+                     : cfg->arch == VM_ARCH_AARCH64 ? AAVMF_CODE
+                                                    : OVMF_CODE,
         .supervisor_qmp_fd = 3,
     };
 }
@@ -257,6 +265,28 @@ static void test_case_semantics(void)
     g_assert_cmpstr(opt_value(cp, "-initrd"), ==, "/srv/boot/initrd,6.1.img");
     g_assert_cmpstr(opt_value(cp, "-append"), ==, "console=ttyS0,115200n8");
 
+    g_auto(GStrv) dv = build_case(&cases[8]);
+    g_assert_true(has_pair(dv, "-fsdev", "local,id=fs-z,path=/home/u/Documents,"
+                                         "security_model=none,multidevs=remap"));
+    g_assert_true(has_pair(dv, "-device", "virtio-9p-pci,fsdev=fs-z,mount_tag=vmdesk_share"));
+    g_assert_true(has_pair(dv, "-fsdev", "local,id=fs-y,path=/srv/media,,1,"
+                                         "security_model=none,multidevs=remap,readonly=on"));
+    g_assert_true(has_pair(dv, "-device", "virtio-9p-pci,fsdev=fs-y,mount_tag=vmdesk_share_y"));
+    g_assert_true(has_pair(dv, "-device", "usb-host,bus=usb.0,id=usb-046d-c52b,"
+                                          "vendorid=0x046d,productid=0xc52b"));
+    g_assert_true(has_pair(dv, "-device", "usb-host,bus=usb.0,id=usb-3-1.4,hostbus=3,"
+                                          "hostport=1.4"));
+    /* Windows gets its shares over RDP only: no 9p. */
+    g_autoptr(VmConfig) win = load_case("linux-devices");
+    win->os = VM_OS_WINDOWS;
+    GoldenEnv wg;
+    golden_env_init(&wg, &cases[8], win);
+    g_auto(GStrv) wv = qemu_argv_build(win, &wg.env, NULL);
+    golden_env_clear(&wg);
+    g_assert_nonnull(wv);
+    g_assert_false(any_contains(wv, "9p"));
+    g_assert_false(any_contains(wv, "-fsdev"));
+
     g_auto(GStrv) ps = build_case(&cases[5]);
     g_assert_cmpstr(opt_value(ps, "-smp"), ==, "2");
     g_assert_true(has_pair(ps, "-device", "VGA,vgamem_mb=64"));
@@ -284,6 +314,48 @@ static void test_case_semantics(void)
     g_assert_true(has_pair(wu, "-blockdev", "driver=raw,file=cd3-media-file,node-name=cd3-media,"
                                             "read-only=on"));
     g_assert_true(has_pair(wu, "-device", "tpm-crb,tpmdev=tpm0"));
+
+    /* aarch64: the virt machine, AAVMF in pflash, no IDE (CDs on
+     * virtio-scsi), no PS/2 (a USB keyboard), virtio-gpu for Linux. */
+    g_auto(GStrv) au = build_case(&cases[9]);
+    g_assert_cmpstr(au[0], ==, "qemu-system-aarch64");
+    g_assert_cmpstr(opt_value(au, "-machine"), ==,
+                    "virt,gic-version=max,pflash0=fw-code,pflash1=fw-vars");
+    g_assert_cmpstr(opt_value(au, "-cpu"), ==, "max");
+    g_assert_true(has_pair(au, "-blockdev", "driver=file,filename=" AAVMF_CODE
+                                            ",node-name=fw-code-file,read-only=on"));
+    g_assert_true(has_pair(au, "-blockdev", "driver=file,filename=/vms/aarch64-uefi-tcg/uefi-vars.fd"
+                                            ",node-name=fw-vars-file,discard=unmap"));
+    g_assert_true(has_pair(au, "-device", "virtio-gpu-pci"));
+    g_assert_true(has_pair(au, "-device", "usb-kbd,bus=usb.0"));
+    g_assert_true(has_pair(au, "-device", "usb-tablet,bus=usb.0"));
+    g_assert_true(has_pair(au, "-device", "virtio-scsi-pci,id=scsi0"));
+    g_assert_true(has_pair(au, "-device", "scsi-cd,id=cd0,bus=scsi0.0,drive=cd0-media,bootindex=2"));
+    g_assert_true(has_pair(au, "-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
+    g_assert_false(any_contains(au, "ide"));
+    g_assert_false(any_contains(au, "VGA"));
+
+    g_auto(GStrv) ak = build_case(&cases[10]);
+    g_assert_cmpstr(opt_value(ak, "-machine"), ==, "virt,gic-version=max");
+    g_assert_false(any_contains(ak, "pflash"));
+    g_assert_cmpstr(opt_value(ak, "-kernel"), ==, "/srv/boot/vmlinuz-6.1.0-27-arm64");
+    g_assert_cmpstr(opt_value(ak, "-append"), ==, "console=ttyAMA0 quiet");
+    g_assert_true(has_pair(ak, "-device", "ramfb"));
+    g_assert_true(has_pair(ak, "-device", "scsi-cd,id=cd0,bus=scsi0.0,bootindex=2"));
+
+    /* Windows on Arm: Secure Boot without SMM, TPM on tpm-tis-device,
+     * NVMe in-box, no Hyper-V flags, extra CDs on the same SCSI bus. */
+    g_auto(GStrv) aw = build_case(&cases[11]);
+    g_assert_cmpstr(opt_value(aw, "-machine"), ==,
+                    "virt,gic-version=max,pflash0=fw-code,pflash1=fw-vars");
+    g_assert_false(any_contains(aw, "smm"));
+    g_assert_false(any_contains(aw, "cfi.pflash01"));
+    g_assert_true(has_pair(aw, "-device", "tpm-tis-device,tpmdev=tpm0"));
+    g_assert_true(has_pair(aw, "-device", "nvme,drive=disk0,serial=disk0,bootindex=1"));
+    g_assert_true(has_pair(aw, "-device", "virtio-net-pci,netdev=net0"));
+    g_assert_true(has_pair(aw, "-device", "ramfb"));
+    g_assert_true(has_pair(aw, "-device", "scsi-cd,id=cd1,bus=scsi0.0,drive=cd1-media"));
+    g_assert_cmpstr(opt_value(aw, "-cpu"), ==, "max");
 }
 
 static void test_vcpus(void)
@@ -495,7 +567,7 @@ static const char *kvm_unusable(void)
     static char *reason;
     if (!probed) {
         AccelKvmProbe p = {0};
-        accel_probe_kvm(NULL, false, &p);
+        accel_probe_kvm(VM_ARCH_X86_64, false, &p);
         if (!p.usable)
             reason = g_strdup_printf("KVM is not usable here: %s", p.reason);
         accel_kvm_probe_clear(&p);
@@ -535,6 +607,7 @@ static void test_qemu_accepts(gconstpointer data)
     /* Missing programs fail: tools/install-deps installs them, and a skip
      * would hide a broken install in CI. */
     g_assert_true(tu_have_program("qemu-system-x86_64"));
+    g_assert_true(tu_have_program("qemu-system-aarch64"));
     if (c->accel == VM_ACCEL_KVM && kvm_unusable()) {
         g_test_skip(kvm_unusable());
         return;
@@ -575,6 +648,15 @@ static void test_qemu_accepts(gconstpointer data)
         g_free(*cd);
         *cd = i;
     }
+    for (char **sh = cfg->shares; sh && *sh; sh++) {
+        VmShare parsed;
+        g_assert_true(vm_share_parse(*sh, &parsed));
+        g_autofree char *dir = real_path(files, parsed.path);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        char *entry = g_strdup_printf("%.*s%s", (int)(parsed.path - *sh), *sh, dir);
+        g_free(*sh);
+        *sh = entry;
+    }
     g_autofree char *disk = NULL;
     if (cfg->disk) {
         if (g_path_is_absolute(cfg->disk)) {
@@ -598,7 +680,7 @@ static void test_qemu_accepts(gconstpointer data)
     g_autofree char *code = NULL;
     if (cfg->firmware == VM_FIRMWARE_UEFI) {
         g_autofree char *tmpl = NULL;
-        g_assert_true(firmware_find_ovmf(cfg->secure_boot, &code, &tmpl, &err));
+        g_assert_true(firmware_find_uefi(cfg->arch, cfg->secure_boot, &code, &tmpl, &err));
         g_assert_no_error(err);
         g_autofree char *vars = g_build_filename(vm_dir, "uefi-vars.fd", NULL);
         const char *cp[] = {"cp", tmpl, vars, NULL};
@@ -623,7 +705,7 @@ static void test_qemu_accepts(gconstpointer data)
     }
 
     QemuArgvEnv env = {
-        .qemu_binary = "qemu-system-x86_64",
+        .qemu_binary = qemu_arch_binary(cfg->arch),
         .vm_dir = vm_dir,
         .runtime_dir = run,
         .accel = c->accel,
@@ -701,6 +783,24 @@ static void test_qemu_accepts(gconstpointer data)
     g_assert_no_error(err);
     g_assert_cmpint(json_object_get_boolean_member(json_node_get_object(kvm), "enabled"), ==,
                     c->accel == VM_ACCEL_KVM);
+
+    /* The USB devices wait on the xHCI controller with their filters (none
+     * is on this host, or any USB bus at all). */
+    for (char **u = cfg->usb; u && *u; u++) {
+        VmUsbSpec spec;
+        g_assert_true(vm_usb_spec_parse(*u, &spec, NULL));
+        g_autofree char *id = vm_usb_spec_device_id(&spec);
+        g_autofree char *path = g_strconcat("/machine/peripheral/", id, NULL);
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "path", path);
+        json_object_set_string_member(args, "property", spec.by_id ? "vendorid" : "hostport");
+        g_autoptr(JsonNode) v = qmp_cmd_execute(qmp, "qom-get", args, 10000, &err);
+        g_assert_no_error(err);
+        if (spec.by_id)
+            g_assert_cmpint(json_node_get_int(v), ==, spec.vendor);
+        else
+            g_assert_cmpstr(json_node_get_string(v), ==, spec.port);
+    }
 
     static const char *const sockets[] = {"vnc.sock", "qga.sock", "serial.sock"};
     for (size_t i = 0; i < G_N_ELEMENTS(sockets); i++) {
@@ -842,6 +942,39 @@ static void test_overlay_chain(gconstpointer data)
     tu_rm_rf(tmp);
 }
 
+/* Both probe firmware images run to the end under TCG: the KVM probe can
+ * only fail because of KVM, never because of its firmware. And KVM is never
+ * offered for a guest of another architecture than the host's. */
+static void test_probe_firmware(void)
+{
+    g_assert_true(tu_have_program("qemu-system-x86_64"));
+    g_assert_true(tu_have_program("qemu-system-aarch64"));
+    for (VmArch arch = VM_ARCH_X86_64; arch <= VM_ARCH_AARCH64; arch++) {
+        g_autofree char *reason = NULL;
+        bool ok = accel_probe_run(arch, "tcg", &reason);
+        g_test_message("%s probe under TCG: %s", vm_arch_to_string(arch), reason);
+        if (!ok)
+            g_error("the %s probe firmware failed under TCG: %s", vm_arch_to_string(arch),
+                    reason);
+    }
+    VmArch host, other;
+    g_assert_true(vm_arch_host(&host));
+    other = host == VM_ARCH_X86_64 ? VM_ARCH_AARCH64 : VM_ARCH_X86_64;
+    AccelKvmProbe p;
+    accel_probe_kvm(other, false, &p);
+    g_assert_false(p.usable);
+    g_assert_nonnull(strstr(p.reason, "host's own architecture"));
+    accel_kvm_probe_clear(&p);
+    VmAccel got;
+    g_autofree char *why = NULL;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(accel_resolve(VM_ACCEL_AUTO, other, &got, &why, &err));
+    g_assert_cmpint(got, ==, VM_ACCEL_TCG);
+    g_assert_nonnull(strstr(why, "software emulation"));
+    g_assert_false(accel_resolve(VM_ACCEL_KVM, other, &got, &why, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_STATE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -854,6 +987,7 @@ int main(int argc, char **argv)
     g_test_add_func("/argv/vcpus", test_vcpus);
     g_test_add_func("/argv/runtime-path", test_runtime_path);
     g_test_add_func("/argv/no-ovmf", test_no_ovmf);
+    g_test_add_func("/accel/probe-firmware", test_probe_firmware);
     g_test_add_func("/argv/control-chars", test_control_chars);
     g_test_add_func("/argv/qemu-opts", test_opts);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -419,11 +419,112 @@ static void test_set_each_key(void)
     set_ok(c, "base=");
     g_assert_null(c->base);
 
+    /* The architecture: only stopped; saved only when not x86_64 (what a
+     * config without the key means); aarch64 has no BIOS to boot a disk. */
+    g_assert_cmpint(c->arch, ==, VM_ARCH_X86_64);
+    {
+        g_autofree char *data = vm_config_to_data(c, NULL);
+        g_assert_null(strstr(data, "arch="));
+    }
+    set_fails(c, "arch=aarch64", true, VD_ERROR_STATE, "cannot change while the VM runs");
+    set_fails(c, "arch=arm64", false, VD_ERROR_INVALID, "x86_64|aarch64");
+    set_ok(c, "arch=aarch64");
+    g_assert_cmpint(c->arch, ==, VM_ARCH_AARCH64);
+    set_ok(c, "secure-boot=off");
+    set_fails(c, "firmware=bios", false, VD_ERROR_INVALID, "aarch64 VMs have no BIOS");
+    set_ok(c, "firmware=uefi");
+    {
+        gsize len = 0;
+        g_autofree char *data = vm_config_to_data(c, &len);
+        g_assert_nonnull(strstr(data, "\narch=aarch64\n"));
+        g_autoptr(VmConfig) back = vm_config_from_data(data, len, "round trip", NULL);
+        g_assert_nonnull(back);
+        g_assert_cmpint(back->arch, ==, VM_ARCH_AARCH64);
+    }
+    set_ok(c, "arch=x86_64");
+
     /* Every key the table advertises was covered above. */
     const char *const *keys = vm_config_keys();
-    g_assert_cmpuint(g_strv_length((char **)keys), ==, 23); /* + cd, virtio, base, base-format, on-shutdown */
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, 26); /* + usb, idle-suspend: test_devices; arch */
     g_assert_true(g_strv_contains(keys, "secure-boot"));
     g_assert_true(g_strv_contains(keys, "qemu-arg"));
+}
+
+/* Shares (read-only ones and their 9p tags), USB devices, idle-suspend. */
+static void test_devices(void)
+{
+    g_autoptr(VmConfig) c = vm_config_new("dev");
+    set_ok(c, "share+=Z=/home/me/Documents");
+    set_ok(c, "share+=y:ro=/srv/media,1");
+    VmShare a, b;
+    g_assert_true(vm_share_parse(c->shares[0], &a));
+    g_assert_true(vm_share_parse(c->shares[1], &b));
+    g_assert_cmpint(a.letter, ==, 'Z');
+    g_assert_false(a.read_only);
+    g_assert_cmpstr(a.path, ==, "/home/me/Documents");
+    g_assert_cmpint(b.letter, ==, 'Y');
+    g_assert_true(b.read_only);
+    g_assert_cmpstr(b.path, ==, "/srv/media,1");
+    g_autofree char *ta = vm_share_tag(&a, 0), *tb = vm_share_tag(&b, 1);
+    g_assert_cmpstr(ta, ==, "vmdesk_share");
+    g_assert_cmpstr(tb, ==, "vmdesk_share_y");
+    set_fails(c, "share+=z=/other", false, VD_ERROR_INVALID, "same letter Z:");
+    set_fails(c, "share+=X:rw=/srv", false, VD_ERROR_INVALID, "LETTER:ro=/absolute/path");
+    set_fails(c, "share+=X:ro=srv", false, VD_ERROR_INVALID, "share");
+
+    set_ok(c, "usb+=046D:C52B");
+    set_ok(c, "usb+=3-1.4");
+    set_fails(c, "usb+=046d:c52b", false, VD_ERROR_INVALID, "listed twice");
+    set_fails(c, "usb+=46d", false, VD_ERROR_INVALID, "VENDOR:PRODUCT");
+    set_fails(c, "usb+=1-2-3", false, VD_ERROR_INVALID, "BUS-PORT");
+    set_fails(c, "usb+=0-1", false, VD_ERROR_INVALID, "usb");
+    set_fails(c, "usb+=1-0", false, VD_ERROR_INVALID, "usb");
+    set_fails(c, "usb+=1-1.2.3.4.5.6.7.8", false, VD_ERROR_INVALID, "usb");
+    set_fails(c, "usb+=12345:1", false, VD_ERROR_INVALID, "usb");
+    VmUsbSpec u;
+    g_assert_true(vm_usb_spec_parse(c->usb[0], &u, NULL));
+    g_autofree char *canon = vm_usb_spec_to_string(&u), *id = vm_usb_spec_device_id(&u);
+    g_assert_cmpstr(canon, ==, "046d:c52b");
+    g_assert_cmpstr(id, ==, "usb-046d-c52b");
+    g_assert_true(vm_usb_spec_parse(c->usb[1], &u, NULL));
+    g_assert_false(u.by_id);
+    g_assert_cmpuint(u.bus, ==, 3);
+    g_assert_cmpstr(u.port, ==, "1.4");
+
+    /* idle-suspend: off by default, durations with units, refused nonsense. */
+    g_assert_cmpuint(c->idle_suspend, ==, 0);
+    set_ok(c, "idle-suspend=10m");
+    g_assert_cmpuint(c->idle_suspend, ==, 600);
+    set_ok(c, "idle-suspend=90");
+    g_assert_cmpuint(c->idle_suspend, ==, 90);
+    set_ok(c, "idle-suspend=2h");
+    g_assert_cmpuint(c->idle_suspend, ==, 7200);
+    set_fails(c, "idle-suspend=soon", false, VD_ERROR_INVALID, "not a duration");
+    set_fails(c, "idle-suspend=-1m", false, VD_ERROR_INVALID, "not a duration");
+    set_fails(c, "idle-suspend=8000h", false, VD_ERROR_INVALID, "at most a week");
+    g_autofree char *f1 = vm_duration_format(600), *f2 = vm_duration_format(90),
+                    *f3 = vm_duration_format(0);
+    g_assert_cmpstr(f1, ==, "10m");
+    g_assert_cmpstr(f2, ==, "90s");
+    g_assert_cmpstr(f3, ==, "off");
+
+    /* All of it survives the file; a running VM takes them (no refusal). */
+    gsize len = 0;
+    g_autofree char *text = vm_config_to_data(c, &len);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VmConfig) back = vm_config_from_data(text, len, "t", &err);
+    g_assert_no_error(err);
+    g_assert_cmpstrv(back->shares, (const char *const *)c->shares);
+    g_assert_cmpstrv(back->usb, (const char *const *)c->usb);
+    g_assert_cmpuint(back->idle_suspend, ==, 7200);
+    bool later = false;
+    g_assert_true(vm_config_set(c, "idle-suspend=off", true, &later, &err));
+    g_assert_no_error(err);
+    g_assert_true(vm_config_set(c, "usb=", true, &later, &err));
+    g_assert_no_error(err);
+    g_assert_null(c->usb);
+    g_autofree char *off = vm_config_to_data(c, &len);
+    g_assert_null(strstr(off, "idle-suspend"));
 }
 
 static void test_set_lists(void)
@@ -548,7 +649,8 @@ static const char *good_value(const char *key)
         {"base-format", "raw"},    {"on-shutdown", "keep"},   {"iso", "/srv/x.iso"},
         {"kernel", "/boot/k"},     {"initrd", "/boot/i"},     {"append", "quiet"},
         {"rdp-port", "47200"},     {"forward", "8080:80"},    {"qemu-arg", "-S"},
-        {"share", "Z=/home/me"},   {"cd", "/srv/drivers.iso"},
+        {"share", "Z=/home/me"},   {"cd", "/srv/drivers.iso"},  {"arch", "x86_64"},
+        {"usb", "046d:c52b"},      {"idle-suspend", "10m"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(values); i++)
         if (!strcmp(values[i][0], key))
@@ -713,5 +815,6 @@ int main(int argc, char **argv)
     g_test_add_func("/config/set/control-chars", test_set_control_chars);
     g_test_add_func("/config/messages-hostile", test_messages_hostile);
     g_test_add_func("/config/enums", test_enums);
+    g_test_add_func("/config/devices", test_devices);
     return g_test_run();
 }

@@ -252,6 +252,14 @@ static void test_catalog(void)
         g_assert_true(e[i].manual_page || e[i].sha256 || e[i].checksum_file || e[i].note);
     }
     g_assert_nonnull(fetch_catalog_find("DEBIAN-12-netinst"));
+    /* Both architectures: Debian's arm64 netinst from its own folder, the
+     * Windows on Arm page. */
+    const FetchCatalogEntry *arm = fetch_catalog_find("debian-12-netinst-arm64");
+    g_assert_cmpstr(arm->arch, ==, "aarch64");
+    g_assert_nonnull(strstr(arm->folder_url, "/arm64/"));
+    g_assert_cmpstr(fetch_catalog_find("debian-12-netinst")->arch, ==, "x86_64");
+    g_assert_cmpstr(fetch_catalog_find("windows-11-arm64")->arch, ==, "aarch64");
+    g_assert_nonnull(fetch_catalog_find("windows-11-arm64")->manual_page);
     g_assert_null(fetch_catalog_find("debian"));
     const FetchCatalogEntry *win = fetch_catalog_find("windows-11");
     FetchCatalogTarget t;

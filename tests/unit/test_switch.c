@@ -234,8 +234,160 @@ static void test_agent_status(void)
                     "no RDP service running in the guest");
 }
 
+/* --- a hung RDP server --- */
+
+/* 12:03:10 UTC, in µs of real time (the tests run with TZ=UTC). */
+#define WALL0 ((gint64)(12 * 3600 + 3 * 60 + 10) * G_USEC_PER_SEC)
+
+/* A still desktop on a working server: asked to repaint after
+ * SWITCH_WATCH_QUIET_MS, once per that much, and its answer (pixels) keeps
+ * it from ever counting as hung, however long it stays still. */
+static void test_watch_still_desktop(void)
+{
+    SwitchWatch wt;
+    switch_watch_init(&wt, T0, WALL0);
+    g_assert_false(switch_watch_ask(&wt, T0 + (SWITCH_WATCH_QUIET_MS - 1) * MS));
+    g_assert_false(switch_watch_probing(&wt, T0 + (SWITCH_WATCH_QUIET_MS - 1) * MS));
+    gint64 t = T0 + SWITCH_WATCH_QUIET_MS * MS;
+    g_assert_true(switch_watch_ask(&wt, t));
+    g_assert_false(switch_watch_ask(&wt, t + 100 * MS)); /* asked already */
+    g_assert_true(switch_watch_probing(&wt, t));
+    for (int i = 0; i < 100; i++) {
+        /* Its repaint arrives 50 ms after each question. */
+        g_assert_cmpint(switch_watch_heard(&wt, t + 50 * MS, WALL0), ==, SWITCH_WATCH_NONE);
+        g_assert_false(switch_watch_probing(&wt, t + 60 * MS));
+        t += SWITCH_WATCH_QUIET_MS * MS + 50 * MS;
+        g_assert_cmpint(switch_watch_check(&wt, t), ==, SWITCH_WATCH_NONE);
+        g_assert_true(switch_watch_ask(&wt, t));
+    }
+    g_assert_false(switch_watch_hung(&wt));
+}
+
+/* A server that ignores repaint requests but answers the probe (or refuses
+ * a second connection: a reply too) is not hung. */
+static void test_watch_probe_answers(void)
+{
+    SwitchWatch wt;
+    switch_watch_init(&wt, T0, WALL0);
+    gint64 t = T0;
+    for (int i = 0; i < 60; i++) {
+        t += 1000 * MS;
+        switch_watch_ask(&wt, t);
+        if (switch_watch_probing(&wt, t))
+            switch_watch_heard(&wt, t + 10 * MS, WALL0); /* the probe's reply */
+        g_assert_cmpint(switch_watch_check(&wt, t + 20 * MS), ==, SWITCH_WATCH_NONE);
+    }
+}
+
+/* Neither answers: hung once SWITCH_HANG_MS passed since the last sign of
+ * life with the session asked and SWITCH_HANG_PROBES probes silent; said
+ * once; the title names the last sign of life; back at the first answer. */
+static void test_watch_hang_and_back(void)
+{
+    SwitchWatch wt;
+    switch_watch_init(&wt, T0, WALL0);
+    gint64 t = T0 + SWITCH_WATCH_QUIET_MS * MS;
+    g_assert_true(switch_watch_ask(&wt, t));
+    /* Silence alone, without the probe's verdict, is not enough. */
+    gint64 late = T0 + SWITCH_HANG_MS * MS;
+    g_assert_cmpint(switch_watch_check(&wt, late), ==, SWITCH_WATCH_NONE);
+    for (int i = 0; i < SWITCH_HANG_PROBES - 1; i++)
+        switch_watch_probe_silent(&wt, t + i * SWITCH_WATCH_PROBE_MS * MS);
+    g_assert_cmpint(switch_watch_check(&wt, late), ==, SWITCH_WATCH_NONE);
+    switch_watch_probe_silent(&wt, t + SWITCH_HANG_PROBES * SWITCH_WATCH_PROBE_MS * MS);
+    /* ... nor the probes without SWITCH_HANG_MS of silence. */
+    g_assert_cmpint(switch_watch_check(&wt, late - 1 * MS), ==, SWITCH_WATCH_NONE);
+    g_assert_cmpint(switch_watch_check(&wt, late), ==, SWITCH_WATCH_HUNG);
+    g_assert_cmpint(switch_watch_check(&wt, late + 1000 * MS), ==, SWITCH_WATCH_NONE);
+    g_assert_true(switch_watch_hung(&wt));
+    g_assert_true(switch_watch_probing(&wt, late)); /* to see it come back */
+    g_autofree char *since = switch_watch_since(&wt);
+    g_assert_cmpstr(since, ==, "not answering since 12:03:10");
+    /* RemoteApp gives up SWITCH_HANG_GIVE_UP_MS after finding it hung. */
+    g_assert_false(switch_watch_give_up(&wt, late + (SWITCH_HANG_GIVE_UP_MS - 1) * MS));
+    g_assert_true(switch_watch_give_up(&wt, late + SWITCH_HANG_GIVE_UP_MS * MS));
+    /* Old news changes nothing; the first new answer ends the hang. */
+    g_assert_cmpint(switch_watch_heard(&wt, T0 - 1 * MS, WALL0), ==, SWITCH_WATCH_NONE);
+    g_assert_cmpint(switch_watch_heard(&wt, late + 2000 * MS, WALL0 + 7 * G_USEC_PER_SEC), ==,
+                    SWITCH_WATCH_BACK);
+    g_assert_false(switch_watch_hung(&wt));
+    g_assert_false(switch_watch_give_up(&wt, late + SWITCH_HANG_GIVE_UP_MS * 2 * MS));
+    g_assert_cmpint(switch_watch_heard(&wt, late + 3000 * MS, WALL0), ==, SWITCH_WATCH_NONE);
+}
+
+/* Probes that started before the last sign of life say nothing about now. */
+static void test_watch_old_probes(void)
+{
+    SwitchWatch wt;
+    switch_watch_init(&wt, T0, WALL0);
+    gint64 t = T0 + 10000 * MS;
+    switch_watch_heard(&wt, t, WALL0);
+    for (int i = 0; i < 5; i++)
+        switch_watch_probe_silent(&wt, t - 1 * MS);
+    gint64 late = t + 60000 * MS;
+    g_assert_true(switch_watch_ask(&wt, late - 10000 * MS));
+    g_assert_cmpint(switch_watch_check(&wt, late), ==, SWITCH_WATCH_NONE);
+    /* ... and the session never asked: no verdict either. */
+    SwitchWatch quiet;
+    switch_watch_init(&quiet, T0, WALL0);
+    for (int i = 0; i < 5; i++)
+        switch_watch_probe_silent(&quiet, T0 + i * MS);
+    g_assert_cmpint(switch_watch_check(&quiet, T0 + 60000 * MS), ==, SWITCH_WATCH_NONE);
+}
+
+/* The desktop window keeps a hung session behind VNC, as the pending one:
+ * the reason stays in the title, the probe stays off, and it goes on screen
+ * again once it sent new pixels that settled; old pixels, however still,
+ * never bring it back. After SWITCH_HANG_GIVE_UP_MS it is given up. */
+static void test_rdp_hung(void)
+{
+    Switch sw;
+    gint64 c = pending_with_picture(&sw, false);
+    switch_swapped(&sw, c);
+    SwitchWatch wt;
+    switch_watch_init(&wt, c, WALL0);
+    gint64 t = c + 30000 * MS;
+    g_autofree char *msg = switch_rdp_hung(&sw, &wt, t);
+    g_assert_cmpstr(msg, ==, "RDP not answering since 12:03:10 — showing VNC");
+    g_assert_true(switch_hung_kept(&sw));
+    g_assert_true(switch_status_stays(&sw));
+    g_assert_false(switch_probe_due(&sw, t + 60000 * MS));
+    /* The last pixels before the hang, however long ago: not back. */
+    Picture p = {.pic = {.last_damage = t - 5000 * MS}};
+    g_assert_false(switch_pending_ready(&sw, t + 60000 * MS, look, &p));
+    /* New pixels: back once they settled, not black. */
+    gint64 back = t + 70000 * MS;
+    p.pic.last_damage = back;
+    g_assert_false(switch_pending_ready(&sw, back + (SWITCH_SETTLE_MS - 1) * MS, look, &p));
+    p.pic.all_black = true;
+    g_assert_false(switch_pending_ready(&sw, back + SWITCH_SETTLE_MS * MS, look, &p));
+    p.pic.all_black = false;
+    g_assert_true(switch_pending_ready(&sw, back + SWITCH_SETTLE_MS * MS, look, &p));
+    g_assert_false(switch_hung_give_up(&sw, t + (SWITCH_HANG_GIVE_UP_MS - 1) * MS));
+    g_assert_true(switch_hung_give_up(&sw, t + SWITCH_HANG_GIVE_UP_MS * MS));
+    gint64 ms = switch_swapped(&sw, back + SWITCH_SETTLE_MS * MS);
+    g_assert_cmpint(ms, ==, 70000 + SWITCH_SETTLE_MS);
+    g_assert_false(switch_hung_kept(&sw));
+    g_assert_false(switch_status_stays(&sw));
+
+    /* Hung again and never back: given up like a failed session; the probe
+     * starts over and the next session is an ordinary one. */
+    gint64 t2 = back + 100000 * MS;
+    g_free(switch_rdp_hung(&sw, &wt, t2));
+    gint64 gone = t2 + SWITCH_HANG_GIVE_UP_MS * MS;
+    g_assert_true(switch_hung_give_up(&sw, gone));
+    g_free(switch_pending_failed(&sw, "not answering", gone));
+    g_assert_false(switch_hung_kept(&sw));
+    g_assert_false(switch_hung_give_up(&sw, gone + 1000000 * MS));
+    g_assert_true(switch_probe_due(&sw, gone + SWITCH_PROBE_BACKOFF_MS * MS));
+    g_assert_true(switch_rdp_answered(&sw, false, gone + 5000 * MS));
+    p.pic.last_damage = gone;
+    g_assert_false(switch_pending_ready(&sw, gone + 6000 * MS, look, &p)); /* no picture yet */
+}
+
 int main(int argc, char **argv)
 {
+    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/switch/nothing-pending", test_nothing_pending);
     g_test_add_func("/switch/incomplete-picture", test_incomplete_picture);
@@ -248,5 +400,10 @@ int main(int argc, char **argv)
     g_test_add_func("/switch/rdp-drop", test_rdp_drop);
     g_test_add_func("/switch/pending-failure", test_pending_failure);
     g_test_add_func("/switch/agent-status", test_agent_status);
+    g_test_add_func("/switch/watch-still-desktop", test_watch_still_desktop);
+    g_test_add_func("/switch/watch-probe-answers", test_watch_probe_answers);
+    g_test_add_func("/switch/watch-hang-and-back", test_watch_hang_and_back);
+    g_test_add_func("/switch/watch-old-probes", test_watch_old_probes);
+    g_test_add_func("/switch/rdp-hung", test_rdp_hung);
     return g_test_run();
 }

@@ -1,6 +1,7 @@
-/* The RDP server's certificate: FreeRDP asks whether to accept it, and the
- * answer is our pin (session/rdp/cert_pin.c, trust on first use), never
- * FreeRDP's own certificate store. A refusal is kept in @verify_error for the
+/* The RDP server's certificate: FreeRDP hands it over whole (external
+ * certificate management) and the answer is our pin (session/rdp/cert_pin.c,
+ * trust on first use), never FreeRDP's own certificate store or the system's
+ * certificate authorities. A refusal is kept in @verify_error for the
  * connection's error message. Session thread. */
 #include "session/rdp/rdp_session_priv.h"
 
@@ -8,8 +9,11 @@
 #include "common/log.h"
 #include "session/rdp/cert_pin.h"
 
-static DWORD check_certificate(Rdp *r, const char *host, UINT16 port, const char *subject,
-                               const char *fingerprint)
+#include <freerdp/crypto/certificate.h>
+#include <freerdp/settings.h>
+
+static bool check_certificate(Rdp *r, const char *host, UINT16 port, const char *subject,
+                              const char *fingerprint)
 {
     g_autofree char *where = g_strdup_printf("%s:%u", host, port);
     bool first = false;
@@ -17,43 +21,48 @@ static DWORD check_certificate(Rdp *r, const char *host, UINT16 port, const char
     if (!r->target.pin_file) {
         g_set_error(&r->verify_error, VD_ERROR, VD_ERROR_FAILED,
                     "no place to pin the certificate of %s", where);
-        return 0;
+        return false;
     }
     if (!cert_pin_check(r->target.pin_file, r->target.pin_group, where, fingerprint, subject,
                         r->target.pin_hint, &first, &r->verify_error))
-        return 0;
+        return false;
     if (first)
         vd_info("trusting %s's RDP certificate on first use (SHA-256 %s)", where, fingerprint);
-    return 2; /* accepted for this session; FreeRDP's own store stays out of it */
+    return true;
 }
 
-static DWORD on_verify_certificate(freerdp *instance, const char *host, UINT16 port,
-                                   const char *common_name, const char *subject,
-                                   const char *issuer, const char *fingerprint, DWORD flags)
+/* @data: the server's certificate (PEM, @length bytes, from the server:
+ * hostile). 1 accepts it for this connection (and its reconnections), 0
+ * refuses. The fingerprint is FreeRDP's (SHA-256 of the DER, hex pairs with
+ * colons), as pinned by earlier versions. */
+static int on_verify_x509(freerdp *instance, const BYTE *data, size_t length, const char *host,
+                          UINT16 port, DWORD flags)
 {
-    (void)common_name;
-    (void)issuer;
     (void)flags;
-    return check_certificate(rdp_of(instance->context), host, port, subject, fingerprint);
-}
-
-static DWORD on_verify_changed_certificate(freerdp *instance, const char *host, UINT16 port,
-                                           const char *common_name, const char *subject,
-                                           const char *issuer, const char *fingerprint,
-                                           const char *old_subject, const char *old_issuer,
-                                           const char *old_fingerprint, DWORD flags)
-{
-    (void)common_name;
-    (void)issuer;
-    (void)old_subject;
-    (void)old_issuer;
-    (void)old_fingerprint;
-    (void)flags;
-    return check_certificate(rdp_of(instance->context), host, port, subject, fingerprint);
+    Rdp *r = rdp_of(instance->context);
+    g_autofree char *pem = g_strndup((const char *)data, length);
+    rdpCertificate *cert = freerdp_certificate_new_from_pem(pem);
+    char *fingerprint = cert ? freerdp_certificate_get_fingerprint(cert) : NULL;
+    char *subject = cert ? freerdp_certificate_get_subject(cert) : NULL;
+    bool ok = false;
+    if (!fingerprint) {
+        g_clear_error(&r->verify_error);
+        g_set_error(&r->verify_error, VD_ERROR, VD_ERROR_FAILED,
+                    "%s:%u sent a certificate that cannot be read", host, port);
+    } else {
+        ok = check_certificate(r, host, port, subject ? subject : "", fingerprint);
+    }
+    free(fingerprint);
+    free(subject);
+    freerdp_certificate_free(cert);
+    return ok ? 1 : 0;
 }
 
 void rdp_cert_register(freerdp *instance)
 {
-    instance->VerifyCertificateEx = on_verify_certificate;
-    instance->VerifyChangedCertificateEx = on_verify_changed_certificate;
+    freerdp_settings_set_bool(instance->context->settings, FreeRDP_ExternalCertificateManagement,
+                              TRUE);
+    instance->VerifyX509Certificate = on_verify_x509;
+    instance->VerifyCertificateEx = NULL;
+    instance->VerifyChangedCertificateEx = NULL;
 }

@@ -1,6 +1,7 @@
 /* Inputs of the RDP session, from the session's queue onto the wire: keys by
- * scancode (QEMU's numbers), the pointer and its wheels, and the rest handed
- * to the clipboard, display control and RemoteApp. Session thread. */
+ * scancode (QEMU's numbers), the pointer and its wheels, repaint requests
+ * (Refresh Rect), and the rest handed to the clipboard, display control and
+ * RemoteApp. Session thread. */
 #include "session/rdp/rdp_session_priv.h"
 
 #include <freerdp/input.h>
@@ -22,7 +23,7 @@ static void send_input(Rdp *r, SessionInput *in)
             if (in->down)
                 freerdp_input_send_keyboard_pause_event(input);
         } else if (in->qnum) {
-            freerdp_input_send_keyboard_event_ex(input, in->down, sc);
+            freerdp_input_send_keyboard_event_ex(input, in->down, FALSE, sc);
         }
         break;
     }
@@ -58,9 +59,27 @@ static void send_input(Rdp *r, SessionInput *in)
     case SESSION_INPUT_CLIPBOARD:
         rdp_clipboard_set_local(r, g_steal_pointer(&in->text));
         break;
+    case SESSION_INPUT_CLIPBOARD_PNG:
+        rdp_clip_rich_set_png(r, g_steal_pointer(&in->bytes));
+        rdp_clipboard_offer_rich(r);
+        break;
+    case SESSION_INPUT_CLIPBOARD_FILES:
+        rdp_clip_rich_set_files(r, g_steal_pointer(&in->paths));
+        rdp_clipboard_offer_rich(r);
+        break;
     case SESSION_INPUT_RESIZE:
         rdp_display_request(r, in->w, in->h, in->scale);
         break;
+    case SESSION_INPUT_REFRESH: {
+        /* RECTANGLE_16's right and bottom are inclusive. */
+        RECTANGLE_16 area = {(UINT16)CLAMP(in->x, 0, 65535), (UINT16)CLAMP(in->y, 0, 65535),
+                             (UINT16)CLAMP(in->x + in->w - 1, 0, 65535),
+                             (UINT16)CLAMP(in->y + in->h - 1, 0, 65535)};
+        rdpUpdate *update = r->ctx->update;
+        if (update->RefreshRect)
+            update->RefreshRect(r->ctx, 1, &area);
+        break;
+    }
     default:
         rdp_rail_input(r, in);
         break;

@@ -5,7 +5,6 @@
 #include "session/rdp/rdp_session_priv.h"
 
 #include <freerdp/gdi/gdi.h>
-#include <freerdp/gdi/gfx.h>
 
 #include <string.h>
 
@@ -49,13 +48,25 @@ static BOOL on_end_paint(rdpContext *ctx)
     return TRUE;
 }
 
+/* FreeRDP 3 fills a new GDI picture with white (0xff bytes); the session's
+ * pictures start black, as a screen does, until the server draws: a white
+ * window would look like a finished picture to the session switch and to
+ * the user (xrdp draws nothing until its session has started). */
+static void clear_black(rdpGdi *gdi)
+{
+    memset(gdi->primary_buffer, 0, (size_t)gdi->stride * (size_t)gdi->height);
+}
+
 static BOOL on_desktop_resize(rdpContext *ctx)
 {
     Rdp *r = rdp_of(ctx);
     UINT32 w = freerdp_settings_get_uint32(ctx->settings, FreeRDP_DesktopWidth);
     UINT32 h = freerdp_settings_get_uint32(ctx->settings, FreeRDP_DesktopHeight);
+    bool same = (UINT32)ctx->gdi->width == w && (UINT32)ctx->gdi->height == h;
     if (!gdi_resize(ctx->gdi, w, h))
         return FALSE;
+    if (!same)
+        clear_black(ctx->gdi); /* a new picture; the same size keeps the old one */
     session_fb_resize(r->s, (int)w, (int)h);
     session_post(r->s, SESSION_EV_RESIZED, (int)w, (int)h, NULL, NULL);
     return TRUE;
@@ -64,8 +75,11 @@ static BOOL on_desktop_resize(rdpContext *ctx)
 bool rdp_picture_start(Rdp *r, int *width, int *height)
 {
     rdpContext *ctx = r->ctx;
-    if (!ctx->gdi && !gdi_init(ctx->instance, PIXEL_FORMAT_BGRX32))
-        return false;
+    if (!ctx->gdi) {
+        if (!gdi_init(ctx->instance, PIXEL_FORMAT_BGRX32))
+            return false;
+        clear_black(ctx->gdi);
+    }
     ctx->update->BeginPaint = on_begin_paint;
     ctx->update->EndPaint = on_end_paint;
     ctx->update->DesktopResize = on_desktop_resize;
@@ -80,16 +94,6 @@ bool rdp_picture_start(Rdp *r, int *width, int *height)
                ctx->gdi->primary_buffer + (size_t)y * ctx->gdi->stride, (size_t)w * 4);
     g_mutex_unlock(&r->s->fb.lock);
     return true;
-}
-
-void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx)
-{
-    gdi_graphics_pipeline_init(r->ctx->gdi, gfx);
-}
-
-void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx)
-{
-    gdi_graphics_pipeline_uninit(r->ctx->gdi, gfx);
 }
 
 void rdp_picture_stop(Rdp *r)

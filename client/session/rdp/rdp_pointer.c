@@ -34,7 +34,7 @@ static void pointer_free(rdpContext *ctx, rdpPointer *pointer)
     g_clear_pointer(&((VdPointer *)pointer)->argb, g_free);
 }
 
-static BOOL pointer_set(rdpContext *ctx, const rdpPointer *pointer)
+static BOOL pointer_set(rdpContext *ctx, rdpPointer *pointer)
 {
     const VdPointer *p = (const VdPointer *)pointer;
     Session *s = rdp_of(ctx)->s;

@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-/* Windows names its window-list support levels; FreeRDP 2 has no macros. */
+/* Windows names its window-list support levels; FreeRDP has no macros. */
 #define WINDOW_LEVEL_SUPPORTED 0x1
 #define WINDOW_LEVEL_SUPPORTED_EX 0x2
 #define ICON_CACHE_UNCACHED 0xFF
@@ -31,6 +31,14 @@ void rdp_rail_configure(Rdp *r, rdpSettings *st)
     if (t->remote_app_args)
         freerdp_settings_set_string(st, FreeRDP_RemoteApplicationCmdLine, t->remote_app_args);
     freerdp_settings_set_bool(st, FreeRDP_RemoteAppLanguageBarSupported, FALSE);
+    /* HiDef RemoteApp (MS-RDPERP 1.3.3, "Enhanced RemoteApp"): asked for in
+     * the client info (INFO_HIDEF_RAIL_SUPPORTED) and by announcing the
+     * HandshakeEx PDU in the Remote Programs capability set; the server's
+     * HandshakeEx says whether it runs it (on_handshake_ex). */
+    freerdp_settings_set_bool(st, FreeRDP_HiDefRemoteApp, TRUE);
+    freerdp_settings_set_uint32(st, FreeRDP_RemoteApplicationSupportMask,
+                                freerdp_settings_get_uint32(st, FreeRDP_RemoteApplicationSupportMask) |
+                                    RAIL_LEVEL_SUPPORTED | RAIL_LEVEL_HANDSHAKE_EX_SUPPORTED);
     freerdp_settings_set_uint32(st, FreeRDP_RemoteWndSupportLevel,
                                 WINDOW_LEVEL_SUPPORTED | WINDOW_LEVEL_SUPPORTED_EX);
     freerdp_settings_set_uint32(st, FreeRDP_RemoteAppNumIconCaches, 3);
@@ -310,10 +318,13 @@ static UINT on_handshake(RailClientContext *rail, const RAIL_HANDSHAKE_ORDER *h)
     return start(rail->custom);
 }
 
+/* HandshakeEx: the server takes HiDef RemoteApp if it sets the flag. */
 static UINT on_handshake_ex(RailClientContext *rail, const RAIL_HANDSHAKE_EX_ORDER *h)
 {
-    (void)h;
-    return start(rail->custom);
+    Rdp *r = rail->custom;
+    r->rail_hidef = (h->railHandshakeFlags & TS_RAIL_ORDER_HANDSHAKEEX_FLAGS_HIDEF) != 0;
+    vd_debug("rdp: rail handshake ex, HiDef RemoteApp %s", r->rail_hidef ? "on" : "off");
+    return start(r);
 }
 
 static UINT on_ignored_sysparam(RailClientContext *rail, const RAIL_SYSPARAM_ORDER *sp)
@@ -373,6 +384,7 @@ void rdp_rail_channel_disconnected(Rdp *r)
         r->rail->custom = NULL;
     r->rail = NULL;
     r->rail_started = false;
+    r->rail_hidef = false;
 }
 
 void rdp_rail_input(Rdp *r, SessionInput *in)

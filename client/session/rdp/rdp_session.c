@@ -1,4 +1,4 @@
-/* The RDP session (FreeRDP 2): its thread and the connection. The settings
+/* The RDP session (FreeRDP 3): its thread and the connection. The settings
  * made from the target, FreeRDP's connection callbacks, the channels (routed
  * to the files of their concern), sound and drives, the errors in the user's
  * words, and the loop that serves the connection: FreeRDP's events, the
@@ -17,10 +17,13 @@
 #include <freerdp/client/rdpgfx.h>
 #include <freerdp/event.h>
 #include <freerdp/locale/keyboard.h>
+#include <freerdp/primitives.h>
 #include <freerdp/settings.h>
+#include <openssl/provider.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,13 +33,14 @@
 
 /* --- channels --- */
 
-static void on_channel_connected(void *data, ChannelConnectedEventArgs *e)
+/* FreeRDP's client code takes the channels it knows (the graphics pipeline
+ * into the GDI); ours go to the files of their concern. */
+static void on_channel_connected(void *data, const ChannelConnectedEventArgs *e)
 {
     rdpContext *ctx = data;
     Rdp *r = rdp_of(ctx);
-    if (!strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME))
-        rdp_picture_gfx_connected(r, e->pInterface);
-    else if (!strcmp(e->name, DISP_DVC_CHANNEL_NAME))
+    freerdp_client_OnChannelConnectedEventHandler(data, e);
+    if (!strcmp(e->name, DISP_DVC_CHANNEL_NAME))
         rdp_display_connected(r, e->pInterface);
     else if (!strcmp(e->name, RAIL_SVC_CHANNEL_NAME))
         rdp_rail_channel_connected(r, e->pInterface);
@@ -44,13 +48,12 @@ static void on_channel_connected(void *data, ChannelConnectedEventArgs *e)
         rdp_clipboard_connected(r, e->pInterface);
 }
 
-static void on_channel_disconnected(void *data, ChannelDisconnectedEventArgs *e)
+static void on_channel_disconnected(void *data, const ChannelDisconnectedEventArgs *e)
 {
     rdpContext *ctx = data;
     Rdp *r = rdp_of(ctx);
-    if (!strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME))
-        rdp_picture_gfx_disconnected(r, e->pInterface);
-    else if (!strcmp(e->name, DISP_DVC_CHANNEL_NAME))
+    freerdp_client_OnChannelDisconnectedEventHandler(data, e);
+    if (!strcmp(e->name, DISP_DVC_CHANNEL_NAME))
         rdp_display_disconnected(r);
     else if (!strcmp(e->name, RAIL_SVC_CHANNEL_NAME))
         rdp_rail_channel_disconnected(r);
@@ -86,10 +89,10 @@ static bool sound_server_available(void)
 
 static BOOL add_channel(rdpSettings *st, bool dynamic, const char *name, const char *arg)
 {
-    const char *p[] = {name, arg};
+    const char *const p[] = {name, arg};
     size_t n = arg ? 2 : 1;
-    return dynamic ? freerdp_client_add_dynamic_channel(st, n, (char **)p)
-                   : freerdp_client_add_static_channel(st, n, (char **)p);
+    return dynamic ? freerdp_client_add_dynamic_channel(st, n, p)
+                   : freerdp_client_add_static_channel(st, n, p);
 }
 
 static BOOL on_pre_connect(freerdp *instance)
@@ -118,12 +121,13 @@ static BOOL on_pre_connect(freerdp *instance)
     for (char **d = r->target.drives; d && *d; d++) {
         const char *eq = strchr(*d, '=');
         g_autofree char *name = g_strndup(*d, (gsize)(eq - *d));
-        const char *p[] = {"drive", name, eq + 1};
+        const char *const p[] = {"drive", name, eq + 1};
         freerdp_settings_set_bool(st, FreeRDP_DeviceRedirection, TRUE);
-        if (!freerdp_client_add_device_channel(st, 3, (char **)p))
+        if (!freerdp_client_add_device_channel(st, 3, p))
             return FALSE;
     }
-    return freerdp_client_load_addins(ctx->channels, st);
+    /* FreeRDP loads the channels named here after PreConnect (LoadChannels). */
+    return TRUE;
 }
 
 /* Save Session Info: Windows and xrdp send it once the user's session runs
@@ -161,12 +165,18 @@ static void on_post_disconnect(freerdp *instance)
     rdp_picture_stop(rdp_of(ctx));
 }
 
-static BOOL on_authenticate(freerdp *instance, char **user, char **password, char **domain)
+/* FreeRDP asks before every TLS or standard RDP security connection, and
+ * before NLA when it lacks a user name or password. Never prompt on a
+ * terminal: without NLA the server asks (xrdp shows its login); NLA without
+ * credentials ends here, and the window or the command says what to do. */
+static BOOL on_authenticate(freerdp *instance, char **user, char **password, char **domain,
+                            rdp_auth_reason reason)
 {
     (void)user;
     (void)password;
     (void)domain;
-    /* Never prompt on a terminal: the window or the command says what to do. */
+    if (reason == AUTH_TLS || reason == AUTH_RDP)
+        return TRUE;
     rdp_of(instance->context)->auth_missing = true;
     return FALSE;
 }
@@ -185,7 +195,14 @@ static BOOL client_new(freerdp *instance, rdpContext *ctx)
     instance->PreConnect = on_pre_connect;
     instance->PostConnect = on_post_connect;
     instance->PostDisconnect = on_post_disconnect;
-    instance->Authenticate = on_authenticate;
+    instance->Authenticate = NULL;
+    instance->AuthenticateEx = on_authenticate;
+    /* FreeRDP's terminal defaults, which would prompt or block: not ours. */
+    instance->GatewayAuthenticate = NULL;
+    instance->ChooseSmartcard = NULL;
+    instance->PresentGatewayMessage = NULL;
+    instance->GetAccessToken = NULL;
+    instance->RetryDialog = NULL;
     rdp_cert_register(instance);
     instance->LogonErrorInfo = on_logon_error;
     return TRUE;
@@ -216,8 +233,7 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_uint32(st, FreeRDP_DeviceScaleFactor, rdp_device_scale(scale));
     freerdp_settings_set_bool(st, FreeRDP_SoftwareGdi, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_SupportGraphicsPipeline, TRUE);
-    freerdp_settings_set_bool(st, FreeRDP_GfxH264, FALSE);
-    freerdp_settings_set_bool(st, FreeRDP_GfxAVC444, FALSE);
+    rdp_codec_configure(r, st);
     freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_DynamicResolutionUpdate, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_RedirectClipboard, TRUE);
@@ -324,7 +340,7 @@ static bool run(Rdp *r, GError **error)
         rdp_display_send(r);
         if (session_stopping(r->s))
             break;
-        if (!freerdp_check_event_handles(r->ctx) || freerdp_shall_disconnect(instance)) {
+        if (!freerdp_check_event_handles(r->ctx) || freerdp_shall_disconnect_context(r->ctx)) {
             if (r->target.auto_reconnect && !session_stopping(r->s)) {
                 session_post(r->s, SESSION_EV_STATUS, 0, 0,
                              g_strdup("connection lost — reconnecting"), NULL);
@@ -407,11 +423,54 @@ static const SessionImpl rdp_impl = {
     .finish = rdp_finish,
 };
 
-/* FreeRDP logs through WLog to stdout: errors only, unless VMDESK_DEBUG. */
-static void quiet_freerdp_logs(void)
+/* NLA authenticates with NTLM, which needs MD4 and RC4. OpenSSL 3 keeps
+ * both in its legacy provider, which it does not load unless its system
+ * configuration says so (Debian's does not). WinPR loads it when the first
+ * connection starts, after FreeRDP has already checked, warned "NTLM support
+ * not available" and decided what it can offer; and whether a library
+ * initialises OpenSSL behind our back is not ours to rely on. So vmdesk loads
+ * it for itself, in its own process, before the first client exists: the
+ * legacy provider for MD4 and RC4 and the default one beside it (OpenSSL
+ * loads the default provider implicitly only while no provider was loaded
+ * explicitly). No system file is read or changed for this. */
+static OSSL_PROVIDER *nla_default, *nla_legacy;
+
+/* At exit, before OpenSSL's own clean-up (atexit runs last registered
+ * first): the providers go back as they came, nothing is left behind. */
+static void unload_nla_crypto(void)
+{
+    if (nla_legacy)
+        OSSL_PROVIDER_unload(nla_legacy);
+    if (nla_default)
+        OSSL_PROVIDER_unload(nla_default);
+    nla_legacy = nla_default = NULL;
+}
+
+static void load_nla_crypto(void)
+{
+    if (!(nla_default = OSSL_PROVIDER_load(NULL, "default")))
+        vd_warn("OpenSSL's default provider does not load: RDP connections may fail");
+    if (!(nla_legacy = OSSL_PROVIDER_load(NULL, "legacy")))
+        vd_warn("OpenSSL's legacy provider (MD4, RC4) does not load: RDP servers that ask for "
+                "network level authentication (NLA) will refuse the connection; is libssl3's "
+                "ossl-modules/legacy.so installed?");
+    atexit(unload_nla_crypto);
+}
+
+/* Once per process, before the first client: OpenSSL's providers for NLA,
+ * FreeRDP's pixel routines, and FreeRDP's log (WLog, to stdout) to errors
+ * only, unless VMDESK_DEBUG. */
+static void rdp_process_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
+        load_nla_crypto();
+        /* Left to itself, FreeRDP 3 times its generic and its CPU-optimised
+         * (SSE/AVX/NEON) colour conversions against each other before the
+         * first picture: 150 ms of CPU each, over a second on a busy host.
+         * Without OpenCL (Debian builds none) the optimised ones win; take
+         * them at once. */
+        primitives_set_hints(PRIMITIVES_ONLY_CPU);
         if (!g_getenv("WLOG_LEVEL"))
             WLog_SetLogLevel(WLog_GetRoot(), g_strcmp0(g_getenv("VMDESK_DEBUG"), "1") ? WLOG_FATAL : WLOG_INFO);
         g_once_init_leave(&once, 1);
@@ -420,8 +479,9 @@ static void quiet_freerdp_logs(void)
 
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
-    quiet_freerdp_logs();
+    rdp_process_init();
     Rdp *r = g_new0(Rdp, 1);
+    r->clip_src_fd = -1; /* the clipboard reads no host file yet */
     rdp_target_copy(&r->target, target);
     Session *s = session_alloc(&rdp_impl, r, notify, data);
     r->s = s;

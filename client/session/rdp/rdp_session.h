@@ -1,8 +1,10 @@
-/* The RDP session: FreeRDP 2.11 as a library (GDI rendering, GFX when the
- * server offers it), keyboard by scancode, absolute mouse and wheel,
- * clipboard text (cliprdr), dynamic resolution (disp), sound out and in
- * (rdpsnd, audin through PulseAudio), redirected drives (rdpdr), RemoteApp
- * (rail) and trust on first use for the server's certificate. See
+/* The RDP session: FreeRDP 3.10 as a library (GDI rendering, GFX when the
+ * server offers it, H.264 by the rule in rdp_codec.c), keyboard by scancode,
+ * absolute mouse and wheel, clipboard text (cliprdr), dynamic resolution
+ * (disp), sound out and in (rdpsnd, audin through PulseAudio), redirected
+ * drives (rdpdr), RemoteApp (rail, HiDef when the server offers it), NLA
+ * (OpenSSL's legacy provider loaded in-process) and trust on first use for
+ * the server's certificate. See
  * session/session.h for the life cycle, threads and teardown; the files and
  * what each is for are listed in session/rdp/rdp_session_priv.h. */
 #pragma once

@@ -11,6 +11,7 @@
  *   rdp_cert.c       the server's certificate against its pin (cert_pin.c)
  *   rdp_input.c      the session's inputs onto the wire
  *   rdp_rail.c       RemoteApp (rail)
+ *   rdp_codec.c      the graphics pipeline's codecs: H.264 or planar/RemoteFX
  *
  * rdp_session.c calls into the others; rdp_input.c hands inputs on to the
  * clipboard, display control and RemoteApp. None calls back: what they share
@@ -23,7 +24,10 @@
 #include "session/rdp/rdp_session.h"
 #include "session/session_priv.h"
 
+#include <freerdp/client.h>
 #include <freerdp/client/cliprdr.h>
+#include "session/clip_files.h"
+#include "session/clip_stage.h"
 #include <freerdp/client/disp.h>
 #include <freerdp/client/rail.h>
 #include <freerdp/client/rdpgfx.h>
@@ -40,9 +44,10 @@ enum {
 
 typedef struct Rdp Rdp;
 
-/* FreeRDP's context with ours behind it (FreeRDP allocates ContextSize). */
+/* FreeRDP's client context with ours behind it (FreeRDP allocates
+ * ContextSize; its client code takes the context as an rdpClientContext). */
 typedef struct {
-    rdpContext context;
+    rdpClientContext common;
     Rdp *rdp;
 } VdContext;
 
@@ -63,6 +68,20 @@ struct Rdp {
     bool clip_ready;           /* monitor ready seen: format lists may go */
     char *clip_local;          /* what we offer the server; NULL once the server copied since */
     char *clip_remote;         /* the server's text we last passed on; NULL once we offered since */
+    UINT32 clip_requested;     /* the format of our data request going on */
+    /* clipboard pictures and files (rdp_clip_rich.c) */
+    GBytes *clip_local_png;    /* the host's picture we offer */
+    ClipFileList clip_local_files;  /* the host's files we offer ... */
+    char **clip_local_sources; /* ... read from these paths */
+    int clip_src_fd;           /* the one being read (-1: none) */
+    guint clip_src_index;
+    UINT32 clip_png_id, clip_files_id; /* the server's ids of "PNG", "FileGroupDescriptorW" */
+    ClipStage *clip_stage;     /* the server's files being fetched */
+    ClipStage *clip_done;      /* the last complete copy, on the host's clipboard */
+    guint clip_stage_index;
+    uint64_t clip_stage_pos;
+    UINT32 clip_stream, clip_asked; /* the last contents request (0 asked: a size) */
+    gint64 clip_progress_at;
     /* input (rdp_input.c) */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
@@ -74,6 +93,7 @@ struct Rdp {
     /* RemoteApp (rdp_rail.c) */
     RailClientContext *rail;
     bool rail_started;         /* the handshake is done: programs may be launched */
+    bool rail_hidef;           /* the server's HandshakeEx chose HiDef RemoteApp */
     GQueue rail_waiting;       /* SessionInput* launches queued before the handshake */
     GHashTable *rail_icons;    /* cache id << 16 | entry -> Icon (w, h, ARGB) */
 };
@@ -94,9 +114,6 @@ void rdp_target_copy(RdpTarget *dst, const RdpTarget *src);
  * session's framebuffer sized (*@width x *@height) and filled with the first
  * picture. False when the GDI cannot be set up. */
 bool rdp_picture_start(Rdp *r, int *width, int *height);
-/* The graphics pipeline channel came or went: GFX surfaces draw into the GDI. */
-void rdp_picture_gfx_connected(Rdp *r, RdpgfxClientContext *gfx);
-void rdp_picture_gfx_disconnected(Rdp *r, RdpgfxClientContext *gfx);
 /* After disconnecting: free the GDI. */
 void rdp_picture_stop(Rdp *r);
 
@@ -114,6 +131,29 @@ void rdp_clipboard_disconnected(Rdp *r);
 void rdp_clipboard_set_local(Rdp *r, char *text);
 /* Free the clipboard's texts (any thread, once the session ended). */
 void rdp_clipboard_finish(Rdp *r);
+/* Send our format list for the picture or files now set (rdp_clip_rich.c). */
+void rdp_clipboard_offer_rich(Rdp *r);
+
+/* --- rdp_clip_rich.c --- */
+
+void rdp_clip_rich_connected(Rdp *r, CliprdrClientContext *clip);
+/* The host's picture (takes @png) or files (takes @paths) to offer; the
+ * text offered before is dropped. */
+void rdp_clip_rich_set_png(Rdp *r, GBytes *png);
+void rdp_clip_rich_set_files(Rdp *r, char **paths);
+void rdp_clip_rich_drop_local(Rdp *r);
+bool rdp_clip_rich_has_local(Rdp *r);
+/* Our formats (at most 3) into @fmts. */
+guint rdp_clip_rich_formats(Rdp *r, CLIPRDR_FORMAT *fmts);
+/* The data of our format @id (caller frees), NULL if we have none. */
+uint8_t *rdp_clip_rich_data(Rdp *r, UINT32 id, size_t *len);
+/* The format to ask of the server's list (files, then pictures), or 0. */
+UINT32 rdp_clip_rich_choose(Rdp *r, const CLIPRDR_FORMAT_LIST *list);
+/* The server's data for format @id, chosen above. */
+void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len);
+/* Stop fetching the server's files (@why logged; NULL: quietly). */
+void rdp_clip_rich_cancel(Rdp *r, const char *why);
+void rdp_clip_rich_finish(Rdp *r);
 
 /* --- rdp_display.c --- */
 
@@ -129,13 +169,23 @@ unsigned rdp_display_wait_ms(Rdp *r);
 
 /* --- rdp_cert.c --- */
 
-/* Set FreeRDP's certificate callbacks on @instance (when the client is made). */
+/* Hand the server certificate to our pin, not FreeRDP's store (when the client
+ * is made). */
 void rdp_cert_register(freerdp *instance);
 
 /* --- rdp_input.c --- */
 
 /* Send what the session's input queue holds, in order. */
 void rdp_input_flush(Rdp *r);
+
+/* --- rdp_codec.c --- */
+
+/* Whether a session announces H.264, by the rule in rdp_codec.c; @override
+ * ("planar" turns it off; NULL or "h264": the rule) is VMDESK_RDP_CODEC. Any
+ * thread. */
+bool rdp_codec_wants_h264(const char *override);
+/* Announce the graphics pipeline's codecs by that rule. */
+void rdp_codec_configure(Rdp *r, rdpSettings *st);
 
 /* --- rdp_rail.c --- */
 

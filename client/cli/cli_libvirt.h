@@ -1,0 +1,35 @@
+/* The commands on libvirt's domains (issue 16): `--connect URI` on list,
+ * start, stop, pause, resume and status (cli_libvirt.c). Main thread only. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+
+/* The --connect option every such command takes; @uri is the command's. */
+#define CLI_CONNECT_ENTRY(uri)                                                                 \
+    {"connect", 0, 0, G_OPTION_ARG_STRING, (uri),                                              \
+     "a libvirt domain at this URI (qemu:///system, qemu+ssh://HOST/system), or \"vmdesk\" " \
+     "for vmdesk's own VM (default: $VMDESK_CONNECT, else $LIBVIRT_DEFAULT_URI, else vmdesk)", \
+     "URI"}
+
+/* Whose is @name: sets *@uri (owned) to the libvirt URI when it means a
+ * libvirt domain, NULL for vmdesk's own VM. @connect is the --connect value
+ * (may be NULL: the default URI). With only a default URI, a name vmdesk has
+ * is vmdesk's unless libvirt has it too: then it fails (VD_ERROR_INVALID)
+ * rather than guess. */
+bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError **error);
+
+/* The libvirt URI `list` shows beside vmdesk's VMs (owned), or NULL. */
+char *cli_libvirt_list_uri(const char *connect);
+/* Add the domains of @uri to list's output: table rows (the last column
+ * says libvirt's and where) or, with @json, a "libvirt" member of @b's open
+ * object. Returns the exit status. */
+int cli_libvirt_list(const char *uri, bool json, JsonBuilder *b, bool header_printed);
+
+/* start, stop, pause, resume and status of libvirt domain @name at @uri;
+ * each returns the exit status, having printed what happened. */
+int cli_libvirt_start(const char *uri, const char *name);
+int cli_libvirt_stop(const char *uri, const char *name, bool force, int timeout_s);
+int cli_libvirt_pause(const char *uri, const char *name, bool pause);
+int cli_libvirt_status(const char *uri, const char *name, bool json);

@@ -1,0 +1,388 @@
+/* Clipboard pictures and files in the RDP session (cliprdr, MS-RDPECLIP),
+ * beside rdp_clipboard.c's text. The parsing, the checks and the staging
+ * folder are FreeRDP-free units (session/clip_*.c); this file moves their
+ * bytes over the channel. Session thread.
+ *
+ *  - Pictures: the host's image/png is offered as CF_DIB, CF_DIBV5 and the
+ *    registered "PNG"; the server's "PNG", CF_DIBV5 or CF_DIB (that order)
+ *    comes to the host as image/png, checked first (clip_image.h).
+ *  - Files, host to server: "FileGroupDescriptorW" built from the host's
+ *    paths; CB_FILECONTENTS_SIZE and _RANGE requests read the files.
+ *  - Files, server to host: its list is checked (clip_files.h), a staging
+ *    folder made (clip_stage.h), each file fetched in RANGE chunks of
+ *    CHUNK bytes, written under a partial name and renamed when complete;
+ *    progress goes out as SESSION_EV_STATUS; once all is there the paths go
+ *    to the host (SESSION_EV_CLIPBOARD_FILES). A new copy on either side
+ *    cancels the fetch (the partial file and the folder are removed). A server that lies about a
+ *    size, or sends a bad list, gets its copy refused with a log line; the
+ *    session goes on. */
+#include "common/log.h"
+#include "session/clip_files.h"
+#include "session/clip_image.h"
+#include "session/clip_le.h"
+#include "session/clip_stage.h"
+#include "session/rdp/rdp_session_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CF_DIB_ID 8
+#define CF_DIBV5_ID 17
+/* The ids we give our registered formats in our lists. */
+#define OUR_PNG_ID 0xC0A0
+#define OUR_FILES_ID 0xC0A1
+#define CHUNK (4u << 20)
+#define PROGRESS_EVERY_US (250 * 1000)
+
+static void clear_local(Rdp *r)
+{
+    /* A new copy on the host ends the fetch of the server's files. */
+    rdp_clip_rich_cancel(r, "the host copied something else");
+    g_clear_pointer(&r->clip_local_png, g_bytes_unref);
+    clip_file_list_clear(&r->clip_local_files);
+    g_clear_pointer(&r->clip_local_sources, g_strfreev);
+    if (r->clip_src_fd >= 0)
+        close(r->clip_src_fd);
+    r->clip_src_fd = -1;
+}
+
+void rdp_clip_rich_cancel(Rdp *r, const char *why)
+{
+    if (!r->clip_stage)
+        return;
+    if (why)
+        vd_warn("clipboard: the server's files are not copied: %s", why);
+    clip_stage_destroy(r->clip_stage);
+    r->clip_stage = NULL;
+    session_post(r->s, SESSION_EV_STATUS, 0, 0, NULL, NULL);
+}
+
+void rdp_clip_rich_finish(Rdp *r)
+{
+    clip_stage_destroy(r->clip_stage); /* first: no status event after the end */
+    r->clip_stage = NULL;
+    clear_local(r);
+    clip_stage_destroy(r->clip_done);
+    r->clip_done = NULL;
+}
+
+bool rdp_clip_rich_has_local(Rdp *r)
+{
+    return r->clip_local_png || r->clip_local_files.n;
+}
+
+guint rdp_clip_rich_formats(Rdp *r, CLIPRDR_FORMAT *fmts)
+{
+    guint n = 0;
+    if (r->clip_local_png) {
+        fmts[n++] = (CLIPRDR_FORMAT){.formatId = CF_DIB_ID};
+        fmts[n++] = (CLIPRDR_FORMAT){.formatId = CF_DIBV5_ID};
+        fmts[n++] = (CLIPRDR_FORMAT){.formatId = OUR_PNG_ID, .formatName = "PNG"};
+    } else if (r->clip_local_files.n) {
+        fmts[n++] = (CLIPRDR_FORMAT){.formatId = OUR_FILES_ID,
+                                     .formatName = "FileGroupDescriptorW"};
+    }
+    return n;
+}
+
+void rdp_clip_rich_drop_local(Rdp *r)
+{
+    clear_local(r);
+}
+
+void rdp_clip_rich_set_png(Rdp *r, GBytes *png)
+{
+    g_clear_pointer(&r->clip_local, g_free);
+    clear_local(r);
+    r->clip_local_png = png;
+}
+
+void rdp_clip_rich_set_files(Rdp *r, char **paths)
+{
+    g_clear_pointer(&r->clip_local, g_free);
+    clear_local(r);
+    g_autoptr(GError) err = NULL;
+    if (!clip_files_collect((const char *const *)paths, &r->clip_local_files,
+                            &r->clip_local_sources, &err))
+        vd_warn("clipboard: the host's files are not offered to the server: %s", err->message);
+    g_strfreev(paths);
+}
+
+/* The data of our format @id, or NULL; *@len its size. */
+uint8_t *rdp_clip_rich_data(Rdp *r, UINT32 id, size_t *len)
+{
+    g_autoptr(GError) err = NULL;
+    if (r->clip_local_png && (id == CF_DIB_ID || id == CF_DIBV5_ID)) {
+        ClipImage img;
+        gsize n = 0;
+        const uint8_t *png = g_bytes_get_data(r->clip_local_png, &n);
+        if (!clip_image_from_png(png, n, &img, &err)) {
+            vd_warn("clipboard: the host's picture is not sent: %s", err->message);
+            return NULL;
+        }
+        uint8_t *dib = clip_image_to_dib(&img, id == CF_DIBV5_ID, len);
+        clip_image_clear(&img);
+        return dib;
+    }
+    if (r->clip_local_png && id == OUR_PNG_ID) {
+        gsize n = 0;
+        const void *png = g_bytes_get_data(r->clip_local_png, &n);
+        *len = n;
+        return g_memdup2(png, n);
+    }
+    if (r->clip_local_files.n && id == OUR_FILES_ID) {
+        uint8_t *list = clip_files_build(&r->clip_local_files, len, &err);
+        if (!list)
+            vd_warn("clipboard: the host's files are not sent: %s", err->message);
+        return list;
+    }
+    return NULL;
+}
+
+/* The server asks for a size or a range of one of our files. */
+static UINT server_file_request(CliprdrClientContext *clip,
+                                const CLIPRDR_FILE_CONTENTS_REQUEST *req)
+{
+    Rdp *r = clip->custom;
+    CLIPRDR_FILE_CONTENTS_RESPONSE resp = {
+        .common = {.msgType = CB_FILECONTENTS_RESPONSE, .msgFlags = CB_RESPONSE_FAIL},
+        .streamId = req->streamId};
+    g_autofree uint8_t *buf = NULL;
+    uint8_t size[8]; /* a CB_FILECONTENTS_SIZE answer: 64 bits, little-endian */
+    if (req->listIndex >= r->clip_local_files.n ||
+        r->clip_local_files.files[req->listIndex].is_dir)
+        goto send;
+    if (r->clip_src_fd < 0 || r->clip_src_index != req->listIndex) {
+        if (r->clip_src_fd >= 0)
+            close(r->clip_src_fd);
+        r->clip_src_fd = open(r->clip_local_sources[req->listIndex], O_RDONLY | O_CLOEXEC);
+        r->clip_src_index = req->listIndex;
+        if (r->clip_src_fd < 0) {
+            vd_warn("clipboard: cannot read %s: %s", r->clip_local_sources[req->listIndex],
+                    g_strerror(errno));
+            goto send;
+        }
+    }
+    if (req->dwFlags & FILECONTENTS_SIZE) {
+        struct stat st;
+        if (fstat(r->clip_src_fd, &st) < 0)
+            goto send;
+        clip_put_le64(size, (uint64_t)st.st_size);
+        resp.common.msgFlags = CB_RESPONSE_OK;
+        resp.cbRequested = sizeof(size);
+        resp.requestedData = size;
+    } else if (req->dwFlags & FILECONTENTS_RANGE) {
+        off_t pos = (off_t)((uint64_t)req->nPositionHigh << 32 | req->nPositionLow);
+        size_t want = MIN(req->cbRequested, (UINT32)(16u << 20));
+        buf = g_malloc(want ? want : 1);
+        size_t got = 0;
+        while (got < want) {
+            ssize_t n = pread(r->clip_src_fd, buf + got, want - got, pos + (off_t)got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        resp.common.msgFlags = CB_RESPONSE_OK;
+        resp.cbRequested = (UINT32)got;
+        resp.requestedData = buf;
+    }
+send:
+    return clip->ClientFileContentsResponse(clip, &resp);
+}
+
+/* --- the server's files --- */
+
+static UINT request_next(Rdp *r);
+
+static UINT ask_range(Rdp *r)
+{
+    guint i = r->clip_stage_index;
+    uint64_t pos = r->clip_stage_pos;
+    CLIPRDR_FILE_CONTENTS_REQUEST req = {
+        .common.msgType = CB_FILECONTENTS_REQUEST,
+        .streamId = ++r->clip_stream,
+        .listIndex = i,
+        .dwFlags = FILECONTENTS_RANGE,
+        .nPositionLow = (UINT32)pos,
+        .nPositionHigh = (UINT32)(pos >> 32),
+        .cbRequested = (UINT32)MIN((uint64_t)CHUNK, clip_stage_missing(r->clip_stage)),
+    };
+    r->clip_asked = req.cbRequested;
+    return r->clip->ClientFileContentsRequest(r->clip, &req);
+}
+
+static void post_progress(Rdp *r, bool force)
+{
+    gint64 now = g_get_monotonic_time();
+    if (!force && now - r->clip_progress_at < PROGRESS_EVERY_US)
+        return;
+    r->clip_progress_at = now;
+    uint64_t done, total;
+    clip_stage_progress(r->clip_stage, &done, &total);
+    g_autofree char *d = g_format_size(done), *t = g_format_size(total);
+    session_post(r->s, SESSION_EV_STATUS, 0, 0,
+                 g_strdup_printf("copying %u files from the server: %s of %s (a new copy "
+                                 "cancels)",
+                                 clip_stage_list(r->clip_stage)->n, d, t),
+                 NULL);
+}
+
+/* Start the next file, or hand the paths to the host when all are there. */
+static UINT request_next(Rdp *r)
+{
+    const ClipFileList *l = clip_stage_list(r->clip_stage);
+    g_autoptr(GError) err = NULL;
+    while (r->clip_stage_index < l->n && l->files[r->clip_stage_index].is_dir)
+        r->clip_stage_index++;
+    if (r->clip_stage_index >= l->n) {
+        char **paths = clip_stage_paths(r->clip_stage);
+        vd_info("clipboard: %u files from the server are on the host clipboard", l->n);
+        clip_stage_destroy(r->clip_done); /* the copy before: its paste is over */
+        r->clip_done = r->clip_stage;
+        r->clip_stage = NULL;
+        session_post(r->s, SESSION_EV_STATUS, 0, 0, NULL, NULL);
+        session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_FILES, NULL, paths);
+        return CHANNEL_RC_OK;
+    }
+    if (!clip_stage_begin(r->clip_stage, r->clip_stage_index, &err)) {
+        rdp_clip_rich_cancel(r, err->message);
+        return CHANNEL_RC_OK;
+    }
+    r->clip_stage_pos = 0;
+    if (!l->files[r->clip_stage_index].has_size) {
+        CLIPRDR_FILE_CONTENTS_REQUEST req = {.common.msgType = CB_FILECONTENTS_REQUEST,
+                                             .streamId = ++r->clip_stream,
+                                             .listIndex = r->clip_stage_index,
+                                             .dwFlags = FILECONTENTS_SIZE,
+                                             .cbRequested = 8};
+        r->clip_asked = 0;
+        return r->clip->ClientFileContentsRequest(r->clip, &req);
+    }
+    if (clip_stage_missing(r->clip_stage) == 0)
+        goto complete;
+    return ask_range(r);
+complete:
+    if (!clip_stage_end(r->clip_stage, &err)) {
+        rdp_clip_rich_cancel(r, err->message);
+        return CHANNEL_RC_OK;
+    }
+    r->clip_stage_index++;
+    return request_next(r);
+}
+
+static UINT server_file_response(CliprdrClientContext *clip,
+                                 const CLIPRDR_FILE_CONTENTS_RESPONSE *resp)
+{
+    Rdp *r = clip->custom;
+    g_autoptr(GError) err = NULL;
+    if (!r->clip_stage || resp->streamId != r->clip_stream)
+        return CHANNEL_RC_OK; /* a cancelled copy's answer */
+    if (resp->common.msgFlags != CB_RESPONSE_OK) {
+        rdp_clip_rich_cancel(r, "the server refused to send a file");
+        return CHANNEL_RC_OK;
+    }
+    if (r->clip_asked == 0) { /* a size */
+        if (resp->cbRequested != 8) {
+            rdp_clip_rich_cancel(r, "the server's file size answer is not 8 bytes");
+            return CHANNEL_RC_OK;
+        }
+        if (!clip_stage_set_size(r->clip_stage, clip_le64(resp->requestedData), &err)) {
+            rdp_clip_rich_cancel(r, err->message);
+            return CHANNEL_RC_OK;
+        }
+    } else {
+        if (resp->cbRequested > r->clip_asked) {
+            rdp_clip_rich_cancel(r, "the server sent more of a file than was asked");
+            return CHANNEL_RC_OK;
+        }
+        if (resp->cbRequested == 0) {
+            /* The end came early: fewer bytes than announced. */
+            clip_stage_end(r->clip_stage, &err);
+            rdp_clip_rich_cancel(r, err ? err->message : "a file ended early");
+            return CHANNEL_RC_OK;
+        }
+        if (!clip_stage_write(r->clip_stage, resp->requestedData, resp->cbRequested, &err)) {
+            rdp_clip_rich_cancel(r, err->message);
+            return CHANNEL_RC_OK;
+        }
+        r->clip_stage_pos += resp->cbRequested;
+        post_progress(r, false);
+    }
+    if (clip_stage_missing(r->clip_stage) > 0)
+        return ask_range(r);
+    if (!clip_stage_end(r->clip_stage, &err)) {
+        rdp_clip_rich_cancel(r, err->message);
+        return CHANNEL_RC_OK;
+    }
+    r->clip_stage_index++;
+    return request_next(r);
+}
+
+/* What to ask of a server's format list: its files, a picture, or 0. */
+UINT32 rdp_clip_rich_choose(Rdp *r, const CLIPRDR_FORMAT_LIST *list)
+{
+    UINT32 dib = 0, dibv5 = 0, png = 0, files = 0;
+    for (UINT32 i = 0; i < list->numFormats; i++) {
+        const CLIPRDR_FORMAT *f = &list->formats[i];
+        if (f->formatId == CF_DIB_ID)
+            dib = f->formatId;
+        else if (f->formatId == CF_DIBV5_ID)
+            dibv5 = f->formatId;
+        else if (f->formatName && !strcmp(f->formatName, "PNG"))
+            png = f->formatId;
+        else if (f->formatName && !strcmp(f->formatName, "FileGroupDescriptorW"))
+            files = f->formatId;
+    }
+    r->clip_files_id = files;
+    r->clip_png_id = png;
+    return files ? files : png ? png : dibv5 ? dibv5 : dib;
+}
+
+/* The server's data for format @id, which rdp_clip_rich_choose picked. */
+void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
+{
+    g_autoptr(GError) err = NULL;
+    if (id == r->clip_files_id && id) {
+        ClipFileList l;
+        if (!clip_files_parse(data, len, &l, &err)) {
+            vd_warn("clipboard: the server's file list is refused: %s", err->message);
+            return;
+        }
+        r->clip_stage = clip_stage_create(NULL, &l, &err);
+        clip_file_list_clear(&l);
+        if (!r->clip_stage) {
+            vd_warn("clipboard: the server's files are not copied: %s", err->message);
+            return;
+        }
+        r->clip_stage_index = 0;
+        post_progress(r, true);
+        request_next(r);
+        return;
+    }
+    ClipImage img;
+    bool ok = id == r->clip_png_id && id ? clip_image_from_png(data, len, &img, &err)
+                                          : clip_image_from_dib(data, len, &img, &err);
+    if (!ok) {
+        vd_warn("clipboard: the server's picture is refused: %s", err->message);
+        return;
+    }
+    size_t n = 0;
+    uint8_t *png = clip_image_to_png(&img, &n, &err);
+    clip_image_clear(&img);
+    if (!png) {
+        vd_warn("clipboard: %s", err->message);
+        return;
+    }
+    session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_PNG, g_bytes_new_take(png, n), NULL);
+}
+
+void rdp_clip_rich_connected(Rdp *r, CliprdrClientContext *clip)
+{
+    clip->ServerFileContentsRequest = server_file_request;
+    clip->ServerFileContentsResponse = server_file_response;
+}

@@ -1,0 +1,90 @@
+/* Connections to libvirt and its errors as vmdesk's. */
+#include "libvirt/lv_conn_priv.h"
+
+#include "common/error.h"
+
+#include <string.h>
+
+char *lv_uri_default(void)
+{
+    const char *vars[] = {"VMDESK_CONNECT", "LIBVIRT_DEFAULT_URI"};
+    for (size_t i = 0; i < G_N_ELEMENTS(vars); i++) {
+        const char *v = g_getenv(vars[i]);
+        if (v && *v)
+            return g_strdup(v);
+    }
+    return NULL;
+}
+
+bool lv_uri_is_vmdesk(const char *s)
+{
+    return s && !strcmp(s, "vmdesk");
+}
+
+/* libvirt prints every error on stderr unless told otherwise; vmdesk reports
+ * each error once, where it is handled. */
+static void quiet(void *opaque, virErrorPtr err)
+{
+    (void)opaque;
+    (void)err;
+}
+
+static gpointer setup_once(gpointer data)
+{
+    (void)data;
+    virSetErrorFunc(NULL, quiet);
+    return GINT_TO_POINTER(virEventRegisterDefaultImpl() == 0);
+}
+
+void lv_set_error(GError **error, const char *what, ...)
+{
+    va_list ap;
+    va_start(ap, what);
+    g_autofree char *prefix = g_strdup_vprintf(what, ap);
+    va_end(ap);
+    virErrorPtr e = virGetLastError();
+    int code = VD_ERROR_FAILED;
+    if (e && (e->code == VIR_ERR_NO_DOMAIN))
+        code = VD_ERROR_NOT_FOUND;
+    else if (e && e->code == VIR_ERR_OPERATION_INVALID)
+        code = VD_ERROR_STATE;
+    g_set_error(error, VD_ERROR, code, "%s: %s", prefix,
+                e && e->message ? e->message : "libvirt gave no reason");
+}
+
+LvConn *lv_conn_open(const char *uri, GError **error)
+{
+    static GOnce once = G_ONCE_INIT;
+    if (!GPOINTER_TO_INT(g_once(&once, setup_once, NULL))) {
+        lv_set_error(error, "cannot set up libvirt's event loop");
+        return NULL;
+    }
+    if (!uri || !*uri || lv_uri_is_vmdesk(uri)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "no libvirt URI given (--connect qemu:///system, qemu+ssh://HOST/system ...)");
+        return NULL;
+    }
+    virConnectPtr conn = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
+    if (!conn) {
+        lv_set_error(error, "cannot connect to libvirt at %s", uri);
+        return NULL;
+    }
+    LvConn *c = g_new0(LvConn, 1);
+    c->conn = conn;
+    c->uri = g_strdup(uri);
+    return c;
+}
+
+void lv_conn_close(LvConn *c)
+{
+    if (!c)
+        return;
+    virConnectClose(c->conn);
+    g_free(c->uri);
+    g_free(c);
+}
+
+const char *lv_conn_uri(const LvConn *c)
+{
+    return c->uri;
+}
