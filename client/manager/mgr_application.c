@@ -1,5 +1,7 @@
 #include "manager/mgr_application.h"
 
+#include "common/app_id.h"
+
 #include "manager/mgr_vm_list.h"
 #include "manager/mgr_window.h"
 
@@ -14,7 +16,7 @@ static void on_about(GSimpleAction *a, GVariant *p, gpointer data)
 {
     GtkWindow *win = gtk_application_get_active_window(GTK_APPLICATION(data));
     adw_show_about_window(win, "application-name", "vmdesk Manager", "application-icon",
-                          MGR_APPLICATION_ID, "version", VMDESK_VERSION, "license-type",
+                          VMDESK_APP_ID, "version", VMDESK_VERSION, "license-type",
                           GTK_LICENSE_GPL_2_0, "comments",
                           "Run, watch and manage the virtual machines of vmdesk", NULL);
 }
@@ -57,7 +59,9 @@ static void mgr_application_startup(GApplication *gapp)
     g_action_map_add_action_entries(G_ACTION_MAP(gapp), entries, G_N_ELEMENTS(entries), gapp);
     const char *quit[] = {"<Control>q", NULL};
     gtk_application_set_accels_for_action(GTK_APPLICATION(gapp), "app.quit", quit);
-    gtk_window_set_default_icon_name(MGR_APPLICATION_ID);
+    /* vmdesk's icon: the manager has an id of its own (its desktop entry
+     * is shown in menus, vmdesk's is not) but no icon of its own. */
+    gtk_window_set_default_icon_name(VMDESK_APP_ID);
 }
 
 static void mgr_application_dispose(GObject *obj)

@@ -353,8 +353,11 @@ bool mgr_ops_create_finish(GAsyncResult *res, GError **error)
 
 static void accel_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
+    /* The assistant makes guests of the host's architecture. */
+    VmArch arch = VM_ARCH_X86_64;
+    vm_arch_host(&arch);
     AccelKvmProbe p = {0};
-    accel_probe_kvm(g_getenv("VMDESK_QEMU"), true, &p);
+    accel_probe_kvm(arch, true, &p);
     char *text = p.usable
                      ? g_strdup("KVM works here: the VM runs at nearly the host's speed.")
                      : g_strdup_printf("KVM does not work here (%s): the VM runs with software "
