@@ -2,6 +2,7 @@
 
 #include "common/app_id.h"
 
+#include "manager/mgr_notify.h"
 #include "manager/mgr_vm_list.h"
 #include "manager/mgr_window.h"
 
@@ -35,8 +36,11 @@ static void mgr_application_activate(GApplication *gapp)
         return;
     }
     g_autoptr(GError) err = NULL;
-    if (!app->list)
+    if (!app->list) {
         app->list = mgr_vm_list_new(&err);
+        if (app->list)
+            mgr_notify_follow(gapp, app->list);
+    }
     if (!app->list) {
         /* Nothing to show without the store: say why in a window of its own. */
         GtkWidget *d = adw_message_dialog_new(NULL, "Cannot read the virtual machines",
@@ -59,6 +63,7 @@ static void mgr_application_startup(GApplication *gapp)
     g_action_map_add_action_entries(G_ACTION_MAP(gapp), entries, G_N_ELEMENTS(entries), gapp);
     const char *quit[] = {"<Control>q", NULL};
     gtk_application_set_accels_for_action(GTK_APPLICATION(gapp), "app.quit", quit);
+    mgr_notify_add_actions(gapp);
     /* vmdesk's icon: the manager has an id of its own (its desktop entry
      * is shown in menus, vmdesk's is not) but no icon of its own. */
     gtk_window_set_default_icon_name(VMDESK_APP_ID);

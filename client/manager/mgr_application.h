@@ -1,5 +1,6 @@
 /* The vmdesk-manager application (io.github.vmdesk.Manager): one window over
- * the VM store, app.about and app.quit. A second start presents the first
+ * the VM store, app.about, app.quit and the notifications' actions
+ * (mgr_notify.h). A second start presents the first
  * one's window (GApplication uniqueness on the session bus). */
 #pragma once
 

@@ -8,6 +8,7 @@
 #include "qemu/qmp_cmd.h"
 #include "storage/disk_space.h"
 #include "storage/vm_media.h"
+#include "storage/vm_overlay.h"
 #include "vm/vm_create.h"
 #include "vm/vm_control.h"
 #include "vm/vm_state.h"
@@ -23,8 +24,11 @@
 
 const char *mgr_op_verb(MgrOp op)
 {
-    static const char *const verbs[] = {"start", "pause", "resume", "shut down", "force off",
-                                        "delete"};
+    static const char *const verbs[] = {"start",           "pause",
+                                        "resume",          "shut down",
+                                        "force off",       "delete",
+                                        "commit the changes of", "discard the changes of",
+                                        "keep the changes of"};
     return verbs[op];
 }
 
@@ -90,6 +94,9 @@ static void op_thread(GTask *task, gpointer source, gpointer data, GCancellable 
     case MGR_OP_SHUTDOWN: ok = vm_stop(t->name, false, MGR_SHUTDOWN_TIMEOUT_S, &forced, &err); break;
     case MGR_OP_FORCE_OFF: ok = vm_stop(t->name, true, 0, &forced, &err); break;
     case MGR_OP_DELETE: ok = delete_vm(t->name, &err); break;
+    case MGR_OP_OVERLAY_COMMIT: ok = vm_overlay_apply(t->name, VM_OVERLAY_COMMIT, &err); break;
+    case MGR_OP_OVERLAY_DISCARD: ok = vm_overlay_apply(t->name, VM_OVERLAY_DISCARD, &err); break;
+    case MGR_OP_OVERLAY_KEEP: ok = vm_overlay_apply(t->name, VM_OVERLAY_KEEP, &err); break;
     }
     if (ok)
         g_task_return_boolean(task, TRUE);
@@ -153,6 +160,7 @@ void mgr_ops_read_state(const char *name, MgrVmInfo *out)
         return;
     }
     out->phase = phase_of(st->state);
+    out->overlay_pending = vm_overlay_decision_pending(name);
     out->state_text = g_strdup(state_text(st->state));
     out->reason = g_strdup(st->state == VM_STATE_RUNNING ? NULL : st->reason);
     if (vm_state_is_active(st->state) && st->accel)

@@ -19,11 +19,16 @@ typedef enum {
     MGR_OP_SHUTDOWN,    /* ACPI power-down; forced after MGR_SHUTDOWN_TIMEOUT_S */
     MGR_OP_FORCE_OFF,
     MGR_OP_DELETE,      /* the VM's folder with its disks, and its menu entries */
+    /* The stopped VM's overlay (vm_overlay_apply); each answers the question
+     * its last shutdown left open. */
+    MGR_OP_OVERLAY_COMMIT,
+    MGR_OP_OVERLAY_DISCARD,
+    MGR_OP_OVERLAY_KEEP,
 } MgrOp;
 
 #define MGR_SHUTDOWN_TIMEOUT_S 60
 
-/* "start", "shut down"... for messages ("Could not %s VM NAME"). */
+/* "start", "shut down"... for messages ("Could not %s NAME"). */
 const char *mgr_op_verb(MgrOp op);
 
 /* Run @op on VM @name in a worker thread; @callback runs on the calling
@@ -41,6 +46,7 @@ typedef struct {
     char *state_text;
     char *reason;
     char *accel;
+    bool overlay_pending;
 } MgrVmInfo;
 void mgr_ops_read_state(const char *name, MgrVmInfo *out);
 void mgr_vm_info_clear(MgrVmInfo *info);

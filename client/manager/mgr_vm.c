@@ -9,12 +9,13 @@ struct _MgrVm {
     char *accel;
     GdkTexture *screen;
     bool busy;
+    bool overlay_pending;
 };
 
 G_DEFINE_FINAL_TYPE(MgrVm, mgr_vm, G_TYPE_OBJECT)
 
 enum { PROP_0, PROP_NAME, PROP_PHASE, PROP_STATE_TEXT, PROP_REASON, PROP_ACCEL, PROP_SCREEN,
-       PROP_BUSY, N_PROPS };
+       PROP_BUSY, PROP_OVERLAY_PENDING, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
 static void mgr_vm_finalize(GObject *obj)
@@ -39,6 +40,7 @@ static void mgr_vm_get_property(GObject *obj, guint id, GValue *value, GParamSpe
     case PROP_ACCEL: g_value_set_string(value, vm->accel); break;
     case PROP_SCREEN: g_value_set_object(value, vm->screen); break;
     case PROP_BUSY: g_value_set_boolean(value, vm->busy); break;
+    case PROP_OVERLAY_PENDING: g_value_set_boolean(value, vm->overlay_pending); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(obj, id, pspec);
     }
 }
@@ -69,6 +71,7 @@ static void mgr_vm_class_init(MgrVmClass *klass)
     props[PROP_ACCEL] = g_param_spec_string("accel", NULL, NULL, NULL, ro);
     props[PROP_SCREEN] = g_param_spec_object("screen", NULL, NULL, GDK_TYPE_TEXTURE, ro);
     props[PROP_BUSY] = g_param_spec_boolean("busy", NULL, NULL, FALSE, ro);
+    props[PROP_OVERLAY_PENDING] = g_param_spec_boolean("overlay-pending", NULL, NULL, FALSE, ro);
     g_object_class_install_properties(oc, N_PROPS, props);
 }
 
@@ -116,6 +119,11 @@ bool mgr_vm_get_busy(MgrVm *vm)
     return vm->busy;
 }
 
+bool mgr_vm_get_overlay_pending(MgrVm *vm)
+{
+    return vm->overlay_pending;
+}
+
 /* Replace *@field by a copy of @value; true when it changed. */
 static bool set_str(char **field, const char *value)
 {
@@ -155,4 +163,12 @@ void mgr_vm_set_busy(MgrVm *vm, bool busy)
         return;
     vm->busy = busy;
     g_object_notify_by_pspec(G_OBJECT(vm), props[PROP_BUSY]);
+}
+
+void mgr_vm_set_overlay_pending(MgrVm *vm, bool pending)
+{
+    if (vm->overlay_pending == pending)
+        return;
+    vm->overlay_pending = pending;
+    g_object_notify_by_pspec(G_OBJECT(vm), props[PROP_OVERLAY_PENDING]);
 }

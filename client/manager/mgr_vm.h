@@ -1,6 +1,6 @@
 /* One VM as the manager's views see it: a GObject with properties and
  * notify signals (name, state, reason, accelerator, the last picture of its
- * screen, whether an operation runs). The list (mgr_vm_list.h) fills it from
+ * screen, whether an operation runs, whether its overlay question is open). The list (mgr_vm_list.h) fills it from
  * the orchestrator; views only read it. Main thread only. */
 #pragma once
 
@@ -37,11 +37,14 @@ const char *mgr_vm_get_accel(MgrVm *vm);
 GdkTexture *mgr_vm_get_screen(MgrVm *vm);
 /* An operation started from this manager runs (start, stop, delete...). */
 bool mgr_vm_get_busy(MgrVm *vm);
+/* Its last shutdown left the overlay question (on-shutdown=ask) open. */
+bool mgr_vm_get_overlay_pending(MgrVm *vm);
 
 /* Setters for the list; each notifies only on a change. Strings borrowed. */
 void mgr_vm_set_state(MgrVm *vm, MgrVmPhase phase, const char *state_text, const char *reason,
                       const char *accel);
 void mgr_vm_set_screen(MgrVm *vm, GdkTexture *screen);
 void mgr_vm_set_busy(MgrVm *vm, bool busy);
+void mgr_vm_set_overlay_pending(MgrVm *vm, bool pending);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
 
 #include "common/paths.h"
 #include "manager/mgr_ops.h"
+#include "storage/vm_overlay.h"
 #include "vm/vm_store.h"
 
 #include <string.h>
@@ -87,6 +88,7 @@ void mgr_vm_list_refresh(MgrVmList *list, const char *name)
     MgrVmInfo info;
     mgr_ops_read_state(name, &info);
     mgr_vm_set_state(vm, info.phase, info.state_text, info.reason, info.accel);
+    mgr_vm_set_overlay_pending(vm, info.overlay_pending);
     /* A picture at once when it starts to run or pauses (the last one then
      * holds), not only at the next tick. */
     if (info.phase != before && (info.phase == MGR_VM_RUNNING || info.phase == MGR_VM_PAUSED))
@@ -157,6 +159,8 @@ static void on_data_event(GFileMonitor *m, GFile *file, GFile *other, GFileMonit
     g_autofree char *base = event_name(file, other, ev);
     if (!strcmp(base, VM_CONFIG_FILE))
         mgr_vm_list_rescan(data);
+    else if (!strcmp(base, VM_OVERLAY_PENDING_FILE))
+        mgr_vm_list_refresh(data, g_object_get_data(G_OBJECT(m), "vm-name"));
 }
 
 static void watch_data(MgrVmList *list, const char *name)
@@ -165,8 +169,10 @@ static void watch_data(MgrVmList *list, const char *name)
         return;
     g_autofree char *dir = vd_paths_vm_dir(name);
     GFileMonitor *m = watch_dir(dir, G_CALLBACK(on_data_event), list);
-    if (m)
-        g_hash_table_insert(list->data_monitors, g_strdup(name), m);
+    if (!m)
+        return;
+    g_object_set_data_full(G_OBJECT(m), "vm-name", g_strdup(name), g_free);
+    g_hash_table_insert(list->data_monitors, g_strdup(name), m);
 }
 
 static void on_store_event(GFileMonitor *m, GFile *file, GFile *other, GFileMonitorEvent ev,

@@ -1,7 +1,7 @@
 /* All VMs of the store as a GListModel of MgrVm, kept current by events,
  * not by reading every VM's files in a loop: inotify (GFileMonitor) on the
  * store's folder and on each VM's folder (VMs created, deleted, configs
- * changed) and on each VM's runtime folder, where its supervisor publishes
+ * changed, the overlay question asked or answered) and on each VM's runtime folder, where its supervisor publishes
  * every state change (vm/vm_state.h). Running VMs' screens are refreshed
  * every MGR_SCREEN_INTERVAL_MS through QMP screendump in worker threads; a
  * failed screendump also rereads the VM's state (a supervisor that was

@@ -5,10 +5,13 @@ running the test guest in a private vmdesk home.
 
 Covers: both VMs listed with their state; Start really starts the VM (QEMU runs,
 vmdesk agrees) and the state label follows; the card's picture is the VM's real
-screen (compared with our own QMP screendump, and as drawn on the X screen);
+screen (compared with our own QMP screendump, and as drawn on the X screen:
+the console's text pixels where QEMU has them);
 Open runs `vmdesk view NAME` (its window appears); Pause/Resume; Force off (the
 label follows, the window closes with its VM); Delete says what it deletes and
-removes the VM; a bad start is shown as a readable error.
+removes the VM; a bad start is shown as a readable error; the overlay question
+after an on-shutdown=ask shutdown is answered with Commit in the notification
+(notification-daemon, a real notification server) while the window is closed.
 
 Run by ctest through `dbus-run-session -- /usr/bin/python3 test_manager.py`
 (Debian's python3: pyatspi and GdkPixbuf come from Debian packages).
@@ -35,6 +38,9 @@ VMDESK = os.environ["VMDESK_BIN"]
 MANAGER = os.environ["VMDESK_MANAGER_BIN"]
 GUEST = os.environ["VMDESK_TEST_GUEST_DIR"]
 SCALE = float(os.environ.get("VMDESK_TEST_TIME_SCALE", "1"))
+MANAGER_INTERVAL_S = 3  # MGR_SCREEN_INTERVAL_MS
+THUMB_W, THUMB_H = 288, 216  # MGR_SCREEN_WIDTH, MGR_SCREEN_HEIGHT
+DEBUG_DIR = os.environ.get("VMDESK_MANAGER_DEBUG_DIR")
 
 children = []
 
@@ -270,20 +276,159 @@ def same_fraction(a, b):
     return same / (ha * ((wa + 1) // 2))
 
 
-def mean_diff(a, b):
-    """Mean absolute difference per channel of two pictures of one size."""
-    wa, ha, na, ra, pa = pixels(a)
-    _, _, nb, rb, pb_ = pixels(b)
-    total = 0
-    for y in range(ha):
-        for x in range(wa):
-            ia, ib = y * ra + x * na, y * rb + x * nb
-            total += sum(abs(pa[ia + c] - pb_[ib + c]) for c in range(3))
-    return total / (wa * ha * 3)
+def luma(p, i):
+    return (p[i] * 3 + p[i + 1] * 6 + p[i + 2]) // 10
+
+
+def text_diff(drawn, ref):
+    """Mean absolute difference of @drawn from @ref (one size) over @ref's
+    text (bright) pixels and over its dark ones, and the text's share."""
+    w, h, nr, rr, pr = pixels(ref)
+    _, _, nd, rd, pd = pixels(drawn)
+    text = dark = nt = nk = 0
+    for y in range(h):
+        for x in range(w):
+            ir, i_d = y * rr + x * nr, y * rd + x * nd
+            d = sum(abs(pr[ir + c] - pd[i_d + c]) for c in range(3)) / 3
+            if luma(pr, ir) > 60:
+                text += d
+                nt += 1
+            else:
+                dark += d
+                nk += 1
+    return (text / nt if nt else 0.0), (dark / nk if nk else 0.0), nt / (w * h)
+
+
+def compare_drawn(full, q, ext):
+    """Whether the X screen @full shows QEMU's screen @q in the picture's
+    place @ext (content-fit contain: QEMU's aspect inside that area; the
+    place from AT-SPI give or take 2 pixels of rounding)."""
+    # The manager's way: QEMU's screen fit into the thumbnail's size by
+    # gdk-pixbuf (bilinear), then fit into the picture's area when drawn.
+    t = min(THUMB_W / q.get_width(), THUMB_H / q.get_height())
+    thumb = q.scale_simple(round(q.get_width() * t), round(q.get_height() * t),
+                           GdkPixbuf.InterpType.BILINEAR)
+    s = min(ext.width / thumb.get_width(), ext.height / thumb.get_height())
+    w, h = round(thumb.get_width() * s), round(thumb.get_height() * s)
+    scaled = thumb.scale_simple(w, h, GdkPixbuf.InterpType.BILINEAR)
+    x0, y0 = ext.x + (ext.width - w) // 2, ext.y + (ext.height - h) // 2
+
+    def at(dx, dy):
+        if 0 <= x0 + dx and x0 + dx + w <= full.get_width() and 0 <= y0 + dy and \
+                y0 + dy + h <= full.get_height():
+            return text_diff(full.new_subpixbuf(x0 + dx, y0 + dy, w, h), scaled)
+        return None
+    near = [d for d in (at(dx, dy) for dx in (-2, 0, 2) for dy in (-2, 0, 2)) if d]
+    d_text, d_dark, share = min(near)
+    if DEBUG_DIR:
+        scaled.savev(os.path.join(DEBUG_DIR, "ref.png"), "png", [], [])
+        full.new_subpixbuf(x0, y0, w, h).savev(os.path.join(DEBUG_DIR, "drawn.png"), "png",
+                                                [], [])
+    # The same picture 8 pixels off: its text lands on black.
+    shifted = [d for d in (at(8, 0), at(0, 8)) if d]
+    d_shift = min(d[0] for d in shifted) if shifted else 255.0
+    # A black card: as far from the text as the text is bright.
+    black = scaled.copy()
+    black.fill(0x000000ff)
+    d_black = text_diff(black, scaled)[0]
+    log(f"drawn picture vs QEMU's screen: text {d_text:.1f}, background {d_dark:.1f} "
+        f"(text is {share:.1%} of it; a black card {d_black:.1f}, shifted 8 px {d_shift:.1f})")
+    if share < 0.005:
+        log("too little text on the guest's screen to compare yet")
+        return False
+    return d_text < 25 and d_dark < 8 and d_text < d_black / 3 and d_text < d_shift / 2
 
 
 def x_screenshot(path):
     subprocess.run(["import", "-window", "root", path], env=env, check=True)
+
+
+# --- the overlay question ----------------------------------------------------------
+
+
+def serial_has(name, needle):
+    log_path = os.path.join(env["XDG_DATA_HOME"], "vmdesk", "vms", name, "logs", "serial.log")
+    try:
+        with open(log_path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return False
+    run = text.rfind(": starting QEMU\n")
+    return needle in text[run if run >= 0 else 0:]
+
+
+def notification_button(label):
+    """The button @label of a notification shown by notification-daemon."""
+    for a in pyatspi.Registry.getDesktop(0):
+        if a is not None and a.name == "notification-daemon":
+            hits = [n for n in find_all(a, lambda n: n.getRole() == pyatspi.ROLE_PUSH_BUTTON and
+                                        n.name == label) if showing(n)]
+            if hits:
+                return hits[0]
+    return None
+
+
+def overlay_question(app, mgr):
+    """on-shutdown=ask: the guest writes into its overlay and shuts down; the
+    manager asks in a notification (a real notification server,
+    notification-daemon, on this session bus), the manager's window is
+    closed, and Commit in the notification writes the guest's data into the
+    base; then the manager, holding nothing any more, exits by itself."""
+    daemon = subprocess.Popen(["/usr/lib/notification-daemon/notification-daemon"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children.append(daemon)
+    base = os.path.join(root, "base.raw")
+    with open(base, "wb") as f:
+        f.write(b"BASE\n".ljust(16 << 20, b"\0"))
+    vmdesk("create", "ov", "--os", "other", "--memory", "256M", "--cpus", "1", "--disk", "0",
+           "--kernel", os.path.join(GUEST, "vmlinux"), "--initrd",
+           os.path.join(GUEST, "initrd.img"), "--append",
+           "console=tty0 console=ttyS0 vmdesk.disk-mark=NEW1",
+           "--base", base, "--overlay", "--on-shutdown", "ask")
+    wait_state(app, "ov", "Stopped", 20)
+    click(app, "Start ov")
+    wait_state(app, "ov", "Running", 180)
+    wait_for("the guest to write into its overlay",
+             lambda: serial_has("ov", "VMDESK-DISK-WROTE NEW1"), 180)
+    wait_for("the guest to be ready", lambda: serial_has("ov", "VMDESK-GUEST-READY"), 180)
+    click(app, "Shut down ov")
+    wait_state(app, "ov", "Stopped", 120)
+    status = json.loads(vmdesk("overlay", "ov", "status", "--json").stdout)
+    if not status["pending"]:
+        fail(f"the shutdown left no question: {status}")
+    for label in ("Discard", "Keep"):
+        wait_for(f"the notification's {label}", lambda: notification_button(label), 30)
+    commit = wait_for("the notification's Commit", lambda: notification_button("Commit"), 30)
+
+    # The window closes; the question holds the manager.
+    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    children.append(wm)
+    wait_for("the manager's window closed", lambda: subprocess.run(
+        ["wmctrl", "-c", "vmdesk Manager"], env=env, capture_output=True).returncode == 0 and
+        not [w for w in app if w is not None and w.name == "vmdesk Manager"], 20)
+    time.sleep(1)
+    if mgr.poll() is not None:
+        fail("the manager exited with the overlay question open")
+    with open(base, "rb") as f:
+        if not f.read(5) == b"BASE\n":
+            fail("the base changed before the answer")
+    action = commit.queryAction()
+    action.doAction(0)
+    log("clicked the notification's Commit")
+
+    def committed():
+        with open(base, "rb") as f:
+            return f.read(5) == b"NEW1\n"
+    wait_for("the guest's data in the base", committed, 60)
+    status = json.loads(vmdesk("overlay", "ov", "status", "--json").stdout)
+    log(f"overlay after Commit: pending {status['pending']}, changed {status['changed-bytes']}")
+    if status["pending"] or status["changed-bytes"]:
+        fail("the commit left the question or the overlay's data")
+    wait_for("the notification to go", lambda: not notification_button("Commit"), 20)
+    wait_for("the manager to exit, nothing held", lambda: mgr.poll() is not None, 20)
+    if mgr.returncode != 0:
+        fail(f"the manager exited with {mgr.returncode}")
 
 
 # --- the test ------------------------------------------------------------------
@@ -385,38 +530,36 @@ def main():
     wait_for("the manager's picture to match QEMU's screen", screens_match, 60)
 
     # ... and it is what the window draws: the card's picture on the X screen
-    # against QEMU's screen scaled to the same size.
+    # against QEMU's screen at the same moment, scaled to the same size. The
+    # guest's console is mostly black, so a black card would be close on
+    # average: the comparison is made on the console's text, the pixels that
+    # are bright in QEMU's screen, and on the black around them, and the text
+    # must be where QEMU has it (the same text shifted by a few pixels fails).
     pic = wait_for("t1's picture", lambda: [
         n for n in find_all(app, lambda n: n.name == "Screen of t1") if showing(n)], 20)[0]
     ext = pic.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
     log(f"picture at {ext.x},{ext.y} {ext.width}x{ext.height} in the window")
     shot = os.path.join(root, "x.png")
-    time.sleep(1)
-    x_screenshot(shot)
+    before = os.path.join(root, "before.png")
+
+    def drawn_matches():
+        # A screen that stays still over two refreshes of the card: what the
+        # card shows now is what QEMU shows now.
+        qmp_screendump("t1", before)
+        time.sleep(MANAGER_INTERVAL_S * 2 + 0.5)
+        x_screenshot(shot)
+        qmp_screendump("t1", ours)
+        a = GdkPixbuf.Pixbuf.new_from_file(before)
+        q = GdkPixbuf.Pixbuf.new_from_file(ours)
+        # (a blinking cursor is no change)
+        if same_fraction(a, q) < 0.998:
+            log("the guest's screen changed meanwhile; again")
+            return None
+        full = GdkPixbuf.Pixbuf.new_from_file(shot)
+        return compare_drawn(full, q, ext)
+    wait_for("the window to draw the VM's screen", drawn_matches, 120)
     if os.environ.get("VMDESK_MANAGER_SCREENSHOT"):
         shutil.copy(shot, os.environ["VMDESK_MANAGER_SCREENSHOT"])
-    # Without a window manager the window sits at the screen's origin.
-    full = GdkPixbuf.Pixbuf.new_from_file(shot)
-    qmp_screendump("t1", ours)
-    q = GdkPixbuf.Pixbuf.new_from_file(ours)
-    # content-fit contain: the picture keeps QEMU's aspect inside its area.
-    s = min(ext.width / q.get_width(), ext.height / q.get_height())
-    w, h = round(q.get_width() * s), round(q.get_height() * s)
-    scaled = q.scale_simple(w, h, GdkPixbuf.InterpType.BILINEAR)
-    black = scaled.copy()
-    black.fill(0x000000ff)
-    # The picture's place from AT-SPI, give or take a few pixels of rounding.
-    x0, y0 = ext.x + (ext.width - w) // 2, ext.y + (ext.height - h) // 2
-    d_screen = min(
-        mean_diff(full.new_subpixbuf(x0 + dx, y0 + dy, w, h), scaled)
-        for dx in (-2, 0, 2) for dy in (-2, 0, 2)
-        if 0 <= x0 + dx and x0 + dx + w <= full.get_width() and 0 <= y0 + dy and
-        y0 + dy + h <= full.get_height())
-    d_black = mean_diff(black, scaled)
-    log(f"drawn picture vs QEMU's screen: mean difference {d_screen:.2f} "
-        f"(a black picture: {d_black:.2f})")
-    if not (d_screen < 12 and d_screen < d_black / 2):
-        fail("the window does not show the VM's screen")
 
     # Open: `vmdesk view t1` runs as a process of its own, with its window.
     click(app, "Open its window t1")
@@ -459,6 +602,8 @@ def main():
         fail(f"{vm_dir} is still there")
     if "t1" in vmdesk("list").stdout:
         fail("vmdesk still lists t1")
+
+    overlay_question(app, mgr)
     log("PASS")
 
 
