@@ -321,6 +321,10 @@ def compare_drawn(full, q, ext):
     near = [d for d in (at(dx, dy) for dx in (-2, 0, 2) for dy in (-2, 0, 2)) if d]
     d_text, d_dark, share = min(near)
     if DEBUG_DIR:
+        best = min((d[0], dx, dy) for dx in range(-12, 13, 3) for dy in range(-12, 13, 3)
+                   for d in [at(dx, dy)] if d)
+        log(f"debug: best text difference {best[0]:.1f} at offset {best[1]},{best[2]}")
+        full.savev(os.path.join(DEBUG_DIR, "x.png"), "png", [], [])
         scaled.savev(os.path.join(DEBUG_DIR, "ref.png"), "png", [], [])
         full.new_subpixbuf(x0, y0, w, h).savev(os.path.join(DEBUG_DIR, "drawn.png"), "png",
                                                 [], [])
