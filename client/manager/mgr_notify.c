@@ -64,12 +64,13 @@ static void answered(Notifier *nt, const char *name)
     g_application_release(nt->app);
 }
 
-static void on_overlay_pending(MgrVm *vm, GParamSpec *pspec, gpointer data)
+static void on_overlay_pending(MgrVm *vm, GParamSpec *pspec, gpointer app)
 {
+    Notifier *nt = notifier_of(app);
     if (mgr_vm_get_overlay_pending(vm))
-        ask(data, mgr_vm_get_name(vm), NULL);
+        ask(nt, mgr_vm_get_name(vm), NULL);
     else
-        answered(data, mgr_vm_get_name(vm));
+        answered(nt, mgr_vm_get_name(vm));
 }
 
 static bool active(MgrVmPhase p)
@@ -77,9 +78,9 @@ static bool active(MgrVmPhase p)
     return p == MGR_VM_STARTING || p == MGR_VM_RUNNING || p == MGR_VM_PAUSED || p == MGR_VM_BUSY;
 }
 
-static void on_phase(MgrVm *vm, GParamSpec *pspec, gpointer data)
+static void on_phase(MgrVm *vm, GParamSpec *pspec, gpointer app)
 {
-    Notifier *nt = data;
+    Notifier *nt = notifier_of(app);
     MgrVmPhase was = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(vm), "mgr-notify-phase"));
     MgrVmPhase now = mgr_vm_get_phase(vm);
     g_object_set_data(G_OBJECT(vm), "mgr-notify-phase", GINT_TO_POINTER(now));

@@ -37,13 +37,15 @@ static void op_done(GObject *src, GAsyncResult *res, gpointer data)
     bool ok = mgr_ops_run_finish(res, &err);
     MgrWindow *win = call->win;
     if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        MgrVm *vm = mgr_vm_list_find(win->list, call->name);
-        if (vm)
-            mgr_vm_set_busy(vm, false);
+        /* The state this operation led to is read while the VM still
+         * counts as busy: it is no news for the notifications. */
         if (call->op == MGR_OP_DELETE)
             mgr_vm_list_rescan(win->list);
         else
             mgr_vm_list_refresh(win->list, call->name);
+        MgrVm *vm = mgr_vm_list_find(win->list, call->name);
+        if (vm)
+            mgr_vm_set_busy(vm, false);
         if (!ok) {
             g_autofree char *title =
                 g_strdup_printf("Could not %s %s", mgr_op_verb(call->op), call->name);
