@@ -1,3 +1,5 @@
+#define G_LOG_DOMAIN "vmdesk-manager"
+
 #include "manager/mgr_notify.h"
 
 #include "manager/mgr_ops.h"
@@ -51,6 +53,7 @@ static void ask(Notifier *nt, const char *name, const char *problem)
     add_answer(n, "Keep", name, "keep");
     g_autofree char *id = mgr_notify_overlay_id(name);
     g_application_send_notification(nt->app, id, n);
+    g_debug("asked about the overlay of %s%s%s", name, problem ? ": " : "", problem ? problem : "");
     if (g_hash_table_add(nt->asked, g_strdup(name)))
         g_application_hold(nt->app);
 }
@@ -151,7 +154,9 @@ static void answer_done(GObject *src, GAsyncResult *res, gpointer data)
     Answer *a = data;
     g_autoptr(GError) err = NULL;
     Notifier *nt = notifier_of(a->app);
-    if (!mgr_ops_run_finish(res, &err) && nt)
+    bool ok = mgr_ops_run_finish(res, &err);
+    g_debug("overlay answer for %s: %s", a->name, ok ? "done" : err->message);
+    if (!ok && nt)
         ask(nt, a->name, err->message);
     else if (nt)
         mgr_vm_list_refresh(nt->list, a->name); /* the question is gone: answered() */
@@ -175,6 +180,7 @@ static void on_overlay_answer(GSimpleAction *action, GVariant *param, gpointer d
         op = MGR_OP_OVERLAY_KEEP;
     else
         return; /* not one of our buttons */
+    g_debug("overlay answer for %s: %s", name, answer);
     Answer *a = g_new0(Answer, 1);
     a->app = g_object_ref(app);
     a->name = g_strdup(name);

@@ -74,6 +74,7 @@ env["XDG_CONFIG_HOME"] = os.path.join(root, "config")
 env["XDG_CACHE_HOME"] = os.path.join(root, "cache")
 env["GSETTINGS_BACKEND"] = "memory"
 env["G_DEBUG"] = "fatal-criticals"     # a GTK or GLib critical fails the test
+env["G_MESSAGES_DEBUG"] = "vmdesk-manager"  # the manager's notifications in the log
 env["GDK_BACKEND"] = "x11"
 env["GSK_RENDERER"] = "cairo"   # no GPU here; cairo draws the same pictures every run
 os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
@@ -417,7 +418,14 @@ def overlay_question(app, mgr):
     def committed():
         with open(base, "rb") as f:
             return f.read(5) == b"NEW1\n"
-    wait_for("the guest's data in the base", committed, 60)
+    try:
+        wait_for("the guest's data in the base", committed, 60)
+    except AssertionError:
+        for a in pyatspi.Registry.getDesktop(0):
+            if a is not None and a.name == "notification-daemon":
+                log("notification-daemon's accessible tree:")
+                dump(a)
+        raise
     status = json.loads(vmdesk("overlay", "ov", "status", "--json").stdout)
     log(f"overlay after Commit: pending {status['pending']}, changed {status['changed-bytes']}")
     if status["pending"] or status["changed-bytes"]:
