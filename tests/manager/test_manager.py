@@ -411,9 +411,13 @@ def overlay_question(app, mgr):
     with open(base, "rb") as f:
         if not f.read(5) == b"BASE\n":
             fail("the base changed before the answer")
-    action = commit.queryAction()
-    action.doAction(0)
-    log("clicked the notification's Commit")
+    # notification-daemon acts on its buttons' button-release-event, not on
+    # "clicked" (which AT-SPI's action emits): a real pointer click there,
+    # where AT-SPI places the button (GTK 3 gives screen coordinates).
+    ext = commit.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    subprocess.run(["xdotool", "mousemove", str(ext.x + ext.width // 2),
+                    str(ext.y + ext.height // 2), "click", "1"], env=env, check=True)
+    log(f"clicked the notification's Commit at {ext.x},{ext.y} {ext.width}x{ext.height}")
 
     def committed():
         with open(base, "rb") as f:
