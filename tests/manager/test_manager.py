@@ -11,7 +11,9 @@ Open runs `vmdesk view NAME` (its window appears); Pause/Resume; Force off (the
 label follows, the window closes with its VM); Delete says what it deletes and
 removes the VM; a bad start is shown as a readable error; the overlay question
 after an on-shutdown=ask shutdown is answered with Commit in the notification
-(notification-daemon, a real notification server) while the window is closed.
+(notification-daemon, a real notification server; a pointer click, as it
+acts on button-release-event) while the window is closed, and the manager
+then exits by itself.
 
 Run by ctest through `dbus-run-session -- /usr/bin/python3 test_manager.py`
 (Debian's python3: pyatspi and GdkPixbuf come from Debian packages).
