@@ -7,6 +7,7 @@
 #include "vm/vm_store.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,4 +84,31 @@ bool vm_cdrom_insert(const char *name, const char *path, bool *live, GError **er
 bool vm_cdrom_eject(const char *name, bool *live, GError **error)
 {
     return change_medium(name, NULL, live, error);
+}
+
+bool vm_media_check_iso(const char *path, GError **error)
+{
+    g_autoptr(GFile) f = g_file_new_for_path(path);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GFileInputStream) in = g_file_read(f, NULL, &e);
+    if (!in) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "the CD image %s cannot be read: %s",
+                    path, e->message);
+        return false;
+    }
+    char id[5] = {0};
+    gsize got = 0;
+    /* The first volume descriptor sits at sector 16 (2048-byte sectors);
+     * its identifier follows its type byte. */
+    if (!g_seekable_seek(G_SEEKABLE(in), 16 * 2048 + 1, G_SEEK_SET, NULL, NULL) ||
+        !g_input_stream_read_all(G_INPUT_STREAM(in), id, sizeof(id), &got, NULL, NULL) ||
+        got != sizeof(id) ||
+        (memcmp(id, "CD001", sizeof(id)) && memcmp(id, "BEA01", sizeof(id)))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "%s is not a CD image (no ISO 9660 or UDF volume descriptor); choose the "
+                    "installer's .iso file",
+                    path);
+        return false;
+    }
+    return true;
 }

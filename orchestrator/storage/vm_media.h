@@ -19,3 +19,9 @@ bool vm_cdrom_query(const char *name, VmCdrom *cd, GError **error);
  * *@live: the running guest got it now (else at the next start). */
 bool vm_cdrom_insert(const char *name, const char *path, bool *live, GError **error);
 bool vm_cdrom_eject(const char *name, bool *live, GError **error);
+
+/* Is @path a CD image: a readable file with an ISO 9660 ("CD001") or UDF
+ * ("BEA01") volume descriptor at byte 32769? VD_ERROR_NOT_FOUND when it
+ * cannot be read, VD_ERROR_INVALID (naming the file) when it is something
+ * else. Reads 6 bytes; any thread. */
+bool vm_media_check_iso(const char *path, GError **error);

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #define INTENT_FILE "overlay.intent"
-#define PENDING_FILE "overlay.pending"
 #define QEMU_IMG_TIMEOUT_MS (24 * 3600 * 1000)
 #define MIB (1ull << 20)
 
@@ -131,7 +130,7 @@ static bool write_intent(const VmConfig *cfg, VmOverlayAction a, GError **error)
 static bool finish_intent(const VmConfig *cfg)
 {
     g_autofree char *path = vm_file(cfg, INTENT_FILE, NULL);
-    g_autofree char *pending = vm_file(cfg, PENDING_FILE, NULL);
+    g_autofree char *pending = vm_file(cfg, VM_OVERLAY_PENDING_FILE, NULL);
     g_autofree char *dir = vd_paths_vm_dir(cfg->name);
     g_unlink(pending);
     bool ok = g_unlink(path) == 0 || errno == ENOENT;
@@ -291,7 +290,7 @@ static bool trees_differ(const char *a, const char *b)
 bool vm_overlay_decision_pending(const char *name)
 {
     g_autofree char *dir = vd_paths_vm_dir(name);
-    g_autofree char *path = g_build_filename(dir, PENDING_FILE, NULL);
+    g_autofree char *path = g_build_filename(dir, VM_OVERLAY_PENDING_FILE, NULL);
     return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
@@ -323,7 +322,7 @@ bool vm_overlay_status(const char *name, VmOverlayStatus **out, GError **error)
     st->vars_changed = g_file_test(vars0, G_FILE_TEST_EXISTS) && trees_differ(vars, vars0);
     st->tpm_changed = g_file_test(tpm0, G_FILE_TEST_EXISTS) && trees_differ(tpm, tpm0);
     st->policy = cfg->on_shutdown;
-    g_autofree char *pending = vm_file(cfg, PENDING_FILE, NULL);
+    g_autofree char *pending = vm_file(cfg, VM_OVERLAY_PENDING_FILE, NULL);
     GStatBuf sb;
     if (g_stat(pending, &sb) == 0) {
         st->pending = true;
@@ -338,7 +337,7 @@ bool vm_overlay_apply_locked(const VmConfig *cfg, VmOverlayAction action, GError
     if (!need_overlay(cfg, error) || !vm_overlay_recover_locked(cfg, NULL, error))
         return false;
     if (action == VM_OVERLAY_KEEP) {
-        g_autofree char *pending = vm_file(cfg, PENDING_FILE, NULL);
+        g_autofree char *pending = vm_file(cfg, VM_OVERLAY_PENDING_FILE, NULL);
         g_unlink(pending);
         return true;
     }
@@ -404,7 +403,7 @@ bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, GError **er
     case VM_ON_SHUTDOWN_KEEP:
         return true;
     case VM_ON_SHUTDOWN_ASK: {
-        g_autofree char *pending = vm_file(cfg, PENDING_FILE, NULL);
+        g_autofree char *pending = vm_file(cfg, VM_OVERLAY_PENDING_FILE, NULL);
         g_autofree char *text = g_strdup_printf(
             "# The guest shut down; answer with vmdesk overlay %s commit | discard | keep\n",
             cfg->name);

@@ -28,6 +28,9 @@
 #include <stdint.h>
 
 #define VM_OVERLAY_FILE "overlay.qcow2"
+/* In the VM's folder while an on-shutdown=ask question waits (watchers
+ * such as vmdesk-manager follow it). */
+#define VM_OVERLAY_PENDING_FILE "overlay.pending"
 
 typedef enum { VM_OVERLAY_KEEP, VM_OVERLAY_COMMIT, VM_OVERLAY_DISCARD } VmOverlayAction;
 

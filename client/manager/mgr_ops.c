@@ -1,0 +1,389 @@
+#include "manager/mgr_ops.h"
+
+#include "apps/desktop_entry.h"
+#include "common/error.h"
+#include "common/paths.h"
+#include "common/size.h"
+#include "qemu/accel.h"
+#include "qemu/qmp_cmd.h"
+#include "storage/disk_space.h"
+#include "storage/vm_media.h"
+#include "storage/vm_overlay.h"
+#include "vm/vm_create.h"
+#include "vm/vm_control.h"
+#include "vm/vm_state.h"
+#include "vm/vm_store.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCREEN_FILE "screen.png"
+#define SCREENDUMP_TIMEOUT_MS 5000
+
+const char *mgr_op_verb(MgrOp op)
+{
+    static const char *const verbs[] = {"start",           "pause",
+                                        "resume",          "shut down",
+                                        "force off",       "delete",
+                                        "commit the changes of", "discard the changes of",
+                                        "keep the changes of"};
+    return verbs[op];
+}
+
+char *mgr_ops_vmdesk_path(void)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    if (self) {
+        g_autofree char *dir = g_path_get_dirname(self);
+        char *beside = g_build_filename(dir, "vmdesk", NULL);
+        if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+            return beside;
+        g_free(beside);
+    }
+    char *found = g_find_program_in_path("vmdesk");
+    return found ? found : g_strdup("vmdesk");
+}
+
+/* --- operations --- */
+
+typedef struct {
+    MgrOp op;
+    char *name;
+} OpTask;
+
+static void op_task_free(gpointer p)
+{
+    OpTask *t = p;
+    g_free(t->name);
+    g_free(t);
+}
+
+static bool delete_vm(const char *name, GError **error)
+{
+    if (!vm_store_delete(name, false, NULL, error))
+        return false;
+    /* Its menu entries would start a VM that is gone; the VM is deleted
+     * either way, so a failure here is only reported. */
+    guint removed = 0;
+    g_autoptr(GError) e = NULL;
+    if (!desktop_entry_remove_vm(name, &removed, &e)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                    "VM \"%s\" is deleted, but its menu entries stay: %s", name, e->message);
+        return false;
+    }
+    return true;
+}
+
+static void op_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    OpTask *t = data;
+    GError *err = NULL;
+    bool ok = false, forced = false;
+    switch (t->op) {
+    case MGR_OP_START: {
+        g_autofree char *self = mgr_ops_vmdesk_path();
+        VmStartOptions opts = {.self_exe = self};
+        g_autoptr(VmStatus) st = NULL;
+        ok = vm_start(t->name, &opts, &st, &err);
+        break;
+    }
+    case MGR_OP_PAUSE: ok = vm_pause(t->name, &err); break;
+    case MGR_OP_RESUME: ok = vm_resume(t->name, &err); break;
+    case MGR_OP_SHUTDOWN: ok = vm_stop(t->name, false, MGR_SHUTDOWN_TIMEOUT_S, &forced, &err); break;
+    case MGR_OP_FORCE_OFF: ok = vm_stop(t->name, true, 0, &forced, &err); break;
+    case MGR_OP_DELETE: ok = delete_vm(t->name, &err); break;
+    case MGR_OP_OVERLAY_COMMIT: ok = vm_overlay_apply(t->name, VM_OVERLAY_COMMIT, &err); break;
+    case MGR_OP_OVERLAY_DISCARD: ok = vm_overlay_apply(t->name, VM_OVERLAY_DISCARD, &err); break;
+    case MGR_OP_OVERLAY_KEEP: ok = vm_overlay_apply(t->name, VM_OVERLAY_KEEP, &err); break;
+    }
+    if (ok)
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, err);
+}
+
+void mgr_ops_run_async(MgrOp op, const char *name, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    OpTask *t = g_new0(OpTask, 1);
+    t->op = op;
+    t->name = g_strdup(name);
+    g_task_set_task_data(task, t, op_task_free);
+    g_task_set_source_tag(task, mgr_ops_run_async);
+    g_task_run_in_thread(task, op_thread);
+}
+
+bool mgr_ops_run_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* --- state --- */
+
+static MgrVmPhase phase_of(VmState s)
+{
+    switch (s) {
+    case VM_STATE_STOPPED: return MGR_VM_STOPPED;
+    case VM_STATE_STARTING: return MGR_VM_STARTING;
+    case VM_STATE_RUNNING: return MGR_VM_RUNNING;
+    case VM_STATE_PAUSED: return MGR_VM_PAUSED;
+    case VM_STATE_ERROR: return MGR_VM_FAILED;
+    default: return MGR_VM_BUSY;
+    }
+}
+
+static const char *state_text(VmState s)
+{
+    static const char *const texts[] = {
+        [VM_STATE_STOPPED] = "Stopped",   [VM_STATE_STARTING] = "Starting",
+        [VM_STATE_RUNNING] = "Running",   [VM_STATE_PAUSING] = "Pausing",
+        [VM_STATE_PAUSED] = "Paused",     [VM_STATE_RESUMING] = "Resuming",
+        [VM_STATE_STOPPING] = "Shutting down", [VM_STATE_SNAPSHOTTING] = "Saving a snapshot",
+        [VM_STATE_ERROR] = "Failed",
+    };
+    return texts[s];
+}
+
+void mgr_ops_read_state(const char *name, MgrVmInfo *out)
+{
+    memset(out, 0, sizeof(*out));
+    g_autoptr(GError) e = NULL;
+    g_autoptr(VmConfig) cfg = vm_store_load(name, &e);
+    g_autoptr(VmStatus) st = vm_status_get(name);
+    if (!cfg) {
+        out->phase = MGR_VM_FAILED;
+        out->state_text = g_strdup("Damaged");
+        out->reason = g_strdup(e->message);
+        return;
+    }
+    out->phase = phase_of(st->state);
+    out->overlay_pending = vm_overlay_decision_pending(name);
+    out->state_text = g_strdup(state_text(st->state));
+    out->reason = g_strdup(st->state == VM_STATE_RUNNING ? NULL : st->reason);
+    if (vm_state_is_active(st->state) && st->accel)
+        out->accel = g_strdup(!g_ascii_strcasecmp(st->accel, "kvm") ? "KVM"
+                              : !g_ascii_strcasecmp(st->accel, "tcg")
+                                  ? "TCG (software emulation)"
+                                  : st->accel);
+}
+
+void mgr_vm_info_clear(MgrVmInfo *info)
+{
+    g_free(info->state_text);
+    g_free(info->reason);
+    g_free(info->accel);
+    memset(info, 0, sizeof(*info));
+}
+
+/* --- screen --- */
+
+char *mgr_ops_screen_path(const char *name)
+{
+    g_autofree char *dir = vd_paths_vm_dir(name);
+    return g_build_filename(dir, SCREEN_FILE, NULL);
+}
+
+static bool screendump(const char *name, const char *path, GError **error)
+{
+    g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
+    if (!c)
+        return false;
+    g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+    if (!qmp_cmd_screendump(c, tmp, SCREENDUMP_TIMEOUT_MS, error)) {
+        g_unlink(tmp);
+        return false;
+    }
+    if (g_rename(tmp, path) < 0) {
+        int e = errno;
+        g_unlink(tmp);
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot save the screen of VM \"%s\" as %s: %s",
+                    name, path, g_strerror(e));
+        return false;
+    }
+    return true;
+}
+
+static void screen_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    const char *name = g_task_get_task_data(task);
+    bool saved_only = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(task), "saved-only"));
+    g_autofree char *path = mgr_ops_screen_path(name);
+    GError *err = NULL;
+    if (!saved_only && !screendump(name, path, &err)) {
+        g_task_return_error(task, err);
+        return;
+    }
+    /* The card shows a thumbnail: scaled here, so that neither the card's
+     * natural size nor the drawing follows the guest's resolution. */
+    g_autoptr(GdkPixbuf) pb =
+        gdk_pixbuf_new_from_file_at_scale(path, MGR_SCREEN_WIDTH, MGR_SCREEN_HEIGHT, TRUE, &err);
+    if (pb)
+        g_task_return_pointer(task, gdk_texture_new_for_pixbuf(pb), g_object_unref);
+    else
+        g_task_return_error(task, err);
+}
+
+void mgr_ops_screen_async(const char *name, bool saved_only, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    g_task_set_task_data(task, g_strdup(name), g_free);
+    g_object_set_data(G_OBJECT(task), "saved-only", GINT_TO_POINTER(saved_only));
+    g_task_set_source_tag(task, mgr_ops_screen_async);
+    g_task_run_in_thread(task, screen_thread);
+}
+
+GdkTexture *mgr_ops_screen_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* --- delete --- */
+
+static int cmp_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *mgr_ops_describe_delete(const char *name)
+{
+    g_autofree char *dir = vd_paths_vm_dir(name);
+    g_autofree char *total = vd_size_format(disk_space_tree_size(dir));
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "This removes the folder %s (%s on disk) with everything in it:",
+                           dir, total);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *e;
+    while (d && (e = g_dir_read_name(d)))
+        if (strcmp(e, SCREEN_FILE))
+            g_ptr_array_add(names, g_strdup(e));
+    g_ptr_array_sort(names, cmp_names);
+    for (guint i = 0; i < names->len; i++) {
+        const char *n = names->pdata[i];
+        g_autofree char *p = g_build_filename(dir, n, NULL);
+        g_autofree char *size = vd_size_format(disk_space_tree_size(p));
+        bool folder = g_file_test(p, G_FILE_TEST_IS_DIR);
+        g_string_append_printf(s, "%s %s%s (%s)", i ? "," : "", n, folder ? "/" : "", size);
+    }
+    g_string_append(s, ". Its desktop menu entries go too.");
+    g_autoptr(VmConfig) cfg = vm_store_load(name, NULL);
+    g_autofree char *disk = cfg ? vm_store_disk_path(cfg) : NULL;
+    if (disk && !g_str_has_prefix(disk, dir))
+        g_string_append_printf(s, " The disk image %s is outside that folder and stays.",
+                               disk);
+    if (cfg && cfg->base)
+        g_string_append_printf(s, " The base image %s stays.", cfg->base);
+    if (cfg && cfg->iso)
+        g_string_append_printf(s, " The CD image %s stays.", cfg->iso);
+    return g_string_free(s, FALSE);
+}
+
+/* --- a new VM --- */
+
+void mgr_new_vm_spec_free(MgrNewVmSpec *spec)
+{
+    if (!spec)
+        return;
+    g_free(spec->name);
+    g_free(spec->os);
+    g_free(spec->iso);
+    g_free(spec);
+}
+
+void mgr_ops_host_limits(guint *memory_gib, guint *cpus, guint *disk_gib)
+{
+    g_autofree char *store = vd_paths_vms_dir();
+    /* The store may not exist yet: its nearest existing parent holds it. */
+    while (!g_file_test(store, G_FILE_TEST_IS_DIR) && strcmp(store, "/")) {
+        char *up = g_path_get_dirname(store);
+        g_free(store);
+        store = up;
+    }
+    *disk_gib = (guint)MIN(disk_space_free(store) >> 30, G_MAXUINT);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    guint64 bytes = pages > 0 && page > 0 ? (guint64)pages * (guint64)page : 4ull << 30;
+    *memory_gib = MAX(1, (guint)(bytes >> 30));
+    *cpus = MAX(1, g_get_num_processors());
+}
+
+static bool create_vm(const MgrNewVmSpec *spec, GError **error)
+{
+    if (!vd_name_validate(spec->name, error))
+        return false;
+    if (vm_store_exists(spec->name)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS, "a VM named \"%s\" exists already",
+                    spec->name);
+        return false;
+    }
+    g_autofree char *iso = spec->iso ? g_canonicalize_filename(spec->iso, NULL) : NULL;
+    if (iso && !vm_media_check_iso(iso, error))
+        return false;
+    g_autoptr(VmConfig) cfg = vm_config_new(spec->name);
+    bool windows = !g_strcmp0(spec->os, "windows");
+    g_autofree char *os = g_strdup_printf("os=%s", spec->os);
+    g_autofree char *mem = g_strdup_printf("memory=%uG", spec->memory_gib);
+    g_autofree char *cpus = g_strdup_printf("cpus=%u", spec->cpus);
+    g_autofree char *cd = iso ? g_strdup_printf("iso=%s", iso) : NULL;
+    const char *sets[] = {os, mem, cpus, "firmware=uefi", windows ? "tpm=on" : NULL,
+                          windows ? "secure-boot=on" : NULL, cd};
+    for (size_t i = 0; i < G_N_ELEMENTS(sets); i++)
+        if (sets[i] && !vm_config_set(cfg, sets[i], false, NULL, error))
+            return false;
+    VmCreateOptions opts = {.disk_size = (guint64)spec->disk_gib << 30};
+    return vm_create(cfg, &opts, error);
+}
+
+static void create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    GError *err = NULL;
+    if (create_vm(data, &err))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, err);
+}
+
+void mgr_ops_create_async(MgrNewVmSpec *spec, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    g_task_set_task_data(task, spec, (GDestroyNotify)mgr_new_vm_spec_free);
+    g_task_run_in_thread(task, create_thread);
+}
+
+bool mgr_ops_create_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void accel_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    /* The assistant makes guests of the host's architecture. */
+    VmArch arch = VM_ARCH_X86_64;
+    vm_arch_host(&arch);
+    AccelKvmProbe p = {0};
+    accel_probe_kvm(arch, true, &p);
+    char *text = p.usable
+                     ? g_strdup("KVM works here: the VM runs at nearly the host's speed.")
+                     : g_strdup_printf("KVM does not work here (%s): the VM runs with software "
+                                       "emulation (TCG), which is several times slower. Fine "
+                                       "for light work; an installation takes long.",
+                                       p.reason ? p.reason : "no reason given");
+    accel_kvm_probe_clear(&p);
+    g_task_return_pointer(task, text, g_free);
+}
+
+void mgr_ops_accel_text_async(GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
+    g_task_run_in_thread(task, accel_thread);
+}
+
+char *mgr_ops_accel_text_finish(GAsyncResult *res)
+{
+    return g_task_propagate_pointer(G_TASK(res), NULL);
+}

@@ -1,0 +1,112 @@
+/* The manager's calls into the orchestrator (the same code as the vmdesk
+ * command): reading a VM's published state, the blocking operations of a
+ * VM's life run in GTask threads, its screen through QMP screendump, and
+ * what a delete removes. No GTK widget here; only this file and
+ * mgr_vm_list.c include orchestrator headers. */
+#pragma once
+
+#include "manager/mgr_vm.h"
+
+#include <gio/gio.h>
+#include <stdbool.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+    MGR_OP_START,
+    MGR_OP_PAUSE,
+    MGR_OP_RESUME,
+    MGR_OP_SHUTDOWN,    /* ACPI power-down; forced after MGR_SHUTDOWN_TIMEOUT_S */
+    MGR_OP_FORCE_OFF,
+    MGR_OP_DELETE,      /* the VM's folder with its disks, and its menu entries */
+    /* The stopped VM's overlay (vm_overlay_apply); each answers the question
+     * its last shutdown left open. */
+    MGR_OP_OVERLAY_COMMIT,
+    MGR_OP_OVERLAY_DISCARD,
+    MGR_OP_OVERLAY_KEEP,
+} MgrOp;
+
+#define MGR_SHUTDOWN_TIMEOUT_S 60
+
+/* "start", "shut down"... for messages ("Could not %s NAME"). */
+const char *mgr_op_verb(MgrOp op);
+
+/* Run @op on VM @name in a worker thread; @callback runs on the calling
+ * thread's main context. The operation itself is not cancellable (a start
+ * half done is worse than one finished); @cancellable only drops the answer. */
+void mgr_ops_run_async(MgrOp op, const char *name, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer data);
+bool mgr_ops_run_finish(GAsyncResult *res, GError **error);
+
+/* The VM's state as its supervisor published it (a small file read and a
+ * lock test; any thread). A config that does not load is MGR_VM_FAILED with
+ * the reason. Fills the strings (caller frees them). */
+typedef struct {
+    MgrVmPhase phase;
+    char *state_text;
+    char *reason;
+    char *accel;
+    bool overlay_pending;
+} MgrVmInfo;
+void mgr_ops_read_state(const char *name, MgrVmInfo *out);
+void mgr_vm_info_clear(MgrVmInfo *info);
+
+/* The path of the VM's last screen picture (a PNG in its folder, deleted
+ * with it). Caller frees. */
+char *mgr_ops_screen_path(const char *name);
+
+/* The size of the cards' pictures (the screen scaled to fit, aspect kept). */
+#define MGR_SCREEN_WIDTH 288
+#define MGR_SCREEN_HEIGHT 216
+
+/* Ask the running VM's QEMU for a screendump (PNG, written beside the last
+ * one and renamed over it), in a worker thread; the picture, scaled to fit
+ * MGR_SCREEN_WIDTH x MGR_SCREEN_HEIGHT, as a texture.
+ * With @saved_only, only load the last picture saved (for a stopped VM). */
+void mgr_ops_screen_async(const char *name, bool saved_only, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer data);
+GdkTexture *mgr_ops_screen_finish(GAsyncResult *res, GError **error);
+
+/* What deleting VM @name removes, in a sentence or two for the confirmation
+ * ("The folder ... with disk.qcow2 (2.0 GiB), ..."). Blocking but short
+ * (stats a folder). Caller frees. */
+char *mgr_ops_describe_delete(const char *name);
+
+/* The vmdesk program the manager runs (`vmdesk view`, the supervisor): the
+ * one beside the manager's own executable, else "vmdesk" from PATH. */
+char *mgr_ops_vmdesk_path(void);
+
+
+/* --- a new VM --- */
+
+typedef struct {
+    char *name;
+    char *os;          /* "linux", "windows", "other" */
+    char *iso;         /* the installer CD image, or NULL */
+    guint memory_gib;
+    guint cpus;
+    guint disk_gib;
+} MgrNewVmSpec;
+
+void mgr_new_vm_spec_free(MgrNewVmSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MgrNewVmSpec, mgr_new_vm_spec_free)
+
+/* What this host allows: its memory and the free space where VMs are stored
+ * (GiB), and its processors. */
+void mgr_ops_host_limits(guint *memory_gib, guint *cpus, guint *disk_gib);
+
+/* Create the VM of @spec (ownership taken) in a worker thread, as `vmdesk
+ * create` does: the name and the CD image are checked, and the free space,
+ * before anything is written; on failure nothing is left. Windows gets UEFI
+ * with Secure Boot and a TPM. */
+void mgr_ops_create_async(MgrNewVmSpec *spec, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer data);
+bool mgr_ops_create_finish(GAsyncResult *res, GError **error);
+
+/* What the accelerator will be, said plainly (probes KVM: up to a few
+ * seconds, in a worker thread). */
+void mgr_ops_accel_text_async(GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer data);
+char *mgr_ops_accel_text_finish(GAsyncResult *res);
+
+G_END_DECLS

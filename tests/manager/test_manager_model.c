@@ -1,0 +1,232 @@
+/* unit-manager-model: vmdesk-manager's model without a display or a VM. The
+ * VM list follows the store and the published state through inotify alone
+ * (VMs made and deleted behind its back, a supervisor's state files written
+ * while a lock is held as the supervisor holds it), and the operations of
+ * mgr_ops.h run in worker threads: delete (and what it says it deletes) and
+ * create with a file that is no CD image, then with a real ISO. */
+#include "common/error.h"
+#include "common/paths.h"
+#include "manager/mgr_ops.h"
+#include "manager/mgr_vm_list.h"
+#include "test_util.h"
+#include "vm/vm_create.h"
+#include "vm/vm_store.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static char *tmp;
+
+typedef bool (*Cond)(gpointer data);
+
+/* Run the main loop until @cond holds; fail after 10 s. */
+static void spin_until(Cond cond, gpointer data, const char *what)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)tu_timeout_ms(10000) * 1000;
+    while (!cond(data)) {
+        if (g_get_monotonic_time() > deadline)
+            g_error("timed out waiting for %s", what);
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(5000);
+    }
+}
+
+static bool has_n(gpointer data)
+{
+    GListModel *m = ((gpointer *)data)[0];
+    return g_list_model_get_n_items(m) == GPOINTER_TO_UINT(((gpointer *)data)[1]);
+}
+
+static void wait_count(MgrVmList *list, guint n)
+{
+    gpointer d[] = {mgr_vm_list_get_model(list), GUINT_TO_POINTER(n)};
+    g_autofree char *what = g_strdup_printf("%u VMs in the list", n);
+    spin_until(has_n, d, what);
+}
+
+static bool has_state(gpointer data)
+{
+    MgrVm *vm = ((gpointer *)data)[0];
+    return !strcmp(mgr_vm_get_state_text(vm), ((gpointer *)data)[1]);
+}
+
+static void wait_state(MgrVm *vm, const char *text)
+{
+    gpointer d[] = {vm, (gpointer)text};
+    g_autofree char *what = g_strdup_printf("state %s", text);
+    spin_until(has_state, d, what);
+}
+
+static void make_vm(const char *name)
+{
+    g_autoptr(VmConfig) cfg = vm_config_new(name);
+    g_assert_true(vm_config_set(cfg, "firmware=bios", false, NULL, NULL));
+    VmCreateOptions opts = {0};
+    g_autoptr(GError) err = NULL;
+    g_assert_true(vm_create(cfg, &opts, &err));
+    g_assert_no_error(err);
+}
+
+static void publish(const char *name, VmState state, const char *reason)
+{
+    g_autoptr(VmStatus) st = vm_status_new(state);
+    st->reason = g_strdup(reason);
+    st->accel = g_strdup("tcg");
+    st->supervisor_pid = getpid();
+    g_autofree char *path = vm_runtime_path(name, "state");
+    g_autoptr(GError) err = NULL;
+    g_assert_true(vm_status_save(st, path, &err));
+    g_assert_no_error(err);
+}
+
+typedef struct {
+    bool done, ok;
+    GError *error;
+} Result;
+
+static void op_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Result *r = data;
+    r->ok = mgr_ops_run_finish(res, &r->error);
+    r->done = true;
+}
+
+static void create_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Result *r = data;
+    r->ok = mgr_ops_create_finish(res, &r->error);
+    r->done = true;
+}
+
+static bool result_done(gpointer data)
+{
+    return ((Result *)data)->done;
+}
+
+static void test_follow_store_and_state(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MgrVmList) list = mgr_vm_list_new(&err);
+    g_assert_no_error(err);
+    GListModel *model = mgr_vm_list_get_model(list);
+    g_assert_cmpuint(g_list_model_get_n_items(model), ==, 0);
+
+    /* Made behind the list's back (as `vmdesk create` in a terminal). */
+    make_vm("beta");
+    make_vm("alpha");
+    wait_count(list, 2);
+    g_autoptr(MgrVm) first = g_list_model_get_item(model, 0);
+    g_assert_cmpstr(mgr_vm_get_name(first), ==, "alpha");
+    MgrVm *vm = mgr_vm_list_find(list, "alpha");
+    g_assert_true(vm == first);
+    g_assert_cmpstr(mgr_vm_get_state_text(vm), ==, "Stopped");
+    g_assert_null(mgr_vm_get_accel(vm));
+
+    /* The supervisor's published states, with its lock held. */
+    int lock = vm_lock_acquire("alpha", &err);
+    g_assert_no_error(err);
+    publish("alpha", VM_STATE_STARTING, NULL);
+    wait_state(vm, "Starting");
+    g_assert_cmpint(mgr_vm_get_phase(vm), ==, MGR_VM_STARTING);
+    publish("alpha", VM_STATE_RUNNING, NULL);
+    wait_state(vm, "Running");
+    g_assert_cmpstr(mgr_vm_get_accel(vm), ==, "TCG (software emulation)");
+    publish("alpha", VM_STATE_PAUSED, "no space left on /data (3 MiB free)");
+    wait_state(vm, "Paused");
+    g_assert_cmpstr(mgr_vm_get_reason(vm), ==, "no space left on /data (3 MiB free)");
+    publish("alpha", VM_STATE_STOPPED, "the guest powered off");
+    close(lock);
+    wait_state(vm, "Stopped");
+    g_assert_cmpstr(mgr_vm_get_reason(vm), ==, "the guest powered off");
+    g_assert_null(mgr_vm_get_accel(vm));
+
+    /* Deleted behind its back. */
+    g_assert_true(vm_store_delete("beta", false, NULL, &err));
+    wait_count(list, 1);
+
+    /* Deleted through the manager's operation, which says what goes. */
+    g_autofree char *dir = vd_paths_vm_dir("alpha");
+    g_autofree char *what = mgr_ops_describe_delete("alpha");
+    g_test_message("%s", what);
+    g_assert_nonnull(strstr(what, dir));
+    g_assert_nonnull(strstr(what, "vm.conf"));
+    g_assert_nonnull(strstr(what, "menu entries"));
+    Result r = {0};
+    mgr_ops_run_async(MGR_OP_DELETE, "alpha", NULL, op_done, &r);
+    spin_until(result_done, &r, "the delete");
+    g_assert_no_error(r.error);
+    g_assert_true(r.ok);
+    wait_count(list, 0);
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+}
+
+static void test_create(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(MgrVmList) list = mgr_vm_list_new(&err);
+    g_assert_no_error(err);
+    g_autofree char *bad = g_build_filename(tmp, "bad.iso", NULL);
+    tu_write_file(bad, "no CD image at all");
+    MgrNewVmSpec spec = {.name = "gamma", .os = "linux", .iso = bad, .memory_gib = 1,
+                         .cpus = 1, .disk_gib = 1};
+    MgrNewVmSpec *s = g_memdup2(&spec, sizeof(spec));
+    s->name = g_strdup(spec.name), s->os = g_strdup(spec.os), s->iso = g_strdup(bad);
+    Result r = {0};
+    mgr_ops_create_async(s, NULL, create_done, &r);
+    spin_until(result_done, &r, "the refused create");
+    g_assert_false(r.ok);
+    g_assert_error(r.error, VD_ERROR, VD_ERROR_INVALID);
+    g_assert_nonnull(strstr(r.error->message, "is not a CD image"));
+    g_clear_error(&r.error);
+    g_autofree char *dir = vd_paths_vm_dir("gamma");
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+
+    g_autofree char *cd = g_build_filename(tmp, "cd", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(cd, 0700), ==, 0);
+    g_autofree char *readme = g_build_filename(cd, "README", NULL);
+    tu_write_file(readme, "an installer\n");
+    g_autofree char *iso = g_build_filename(tmp, "good.iso", NULL);
+    const char *argv[] = {"xorriso", "-as", "mkisofs", "-quiet", "-o", iso, cd, NULL};
+    int wait = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &wait, NULL));
+    g_assert_true(g_spawn_check_wait_status(wait, NULL));
+    s = g_memdup2(&spec, sizeof(spec));
+    s->name = g_strdup(spec.name), s->os = g_strdup(spec.os), s->iso = g_strdup(iso);
+    r = (Result){0};
+    mgr_ops_create_async(s, NULL, create_done, &r);
+    spin_until(result_done, &r, "the create");
+    g_assert_no_error(r.error);
+    wait_count(list, 1);
+    g_autoptr(VmConfig) cfg = vm_store_load("gamma", &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(cfg->iso, ==, iso);
+    g_assert_cmpuint(cfg->memory, ==, 1ull << 30);
+    g_assert_cmpuint(cfg->cpus, ==, 1);
+
+    /* A second VM of that name is refused with the reason. */
+    s = g_memdup2(&spec, sizeof(spec));
+    s->name = g_strdup(spec.name), s->os = g_strdup(spec.os), s->iso = NULL;
+    r = (Result){0};
+    mgr_ops_create_async(s, NULL, create_done, &r);
+    spin_until(result_done, &r, "the second create");
+    g_assert_error(r.error, VD_ERROR, VD_ERROR_EXISTS);
+    g_clear_error(&r.error);
+    g_assert_true(vm_store_delete("gamma", false, NULL, NULL));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmp = tu_tmpdir();
+    g_autofree char *data = g_build_filename(tmp, "data", NULL);
+    g_autofree char *run = g_build_filename(tmp, "run", NULL);
+    g_setenv("XDG_DATA_HOME", data, TRUE);
+    g_setenv("XDG_RUNTIME_DIR", run, TRUE);
+    g_test_add_func("/manager/model/follow", test_follow_store_and_state);
+    g_test_add_func("/manager/model/create", test_create);
+    int rc = g_test_run();
+    tu_rm_rf(tmp);
+    g_free(tmp);
+    return rc;
+}
