@@ -116,13 +116,17 @@ int cli_libvirt_pause(const char *uri, const char *name, bool pause)
     return 0;
 }
 
-int cli_libvirt_status(const char *uri, const char *name, bool json)
+int cli_libvirt_status(const char *uri, const char *name, bool json, const char *wait,
+                       int timeout_s)
 {
     GError *err = NULL;
-    VmState state = VM_STATE_ERROR;
+    VmState state = VM_STATE_ERROR, want = VM_STATE_STOPPED;
     const char *word = NULL;
+    if (wait && !vm_state_from_string(wait, &want, &err))
+        return cli_fail(err);
     g_autoptr(LvConn) c = lv_conn_open(uri, &err);
-    if (!c || !lv_domain_state(c, name, &state, &word, &err))
+    if (!c || (wait && !lv_domain_wait(c, name, want, timeout_s, &err)) ||
+        !lv_domain_state(c, name, &state, &word, &err))
         return cli_fail(err);
     if (!json) {
         printf("%s (libvirt domain on %s: %s)\n", vm_state_to_string(state), uri, word);

@@ -2,6 +2,8 @@
  * start, stop, pause, resume and status (cli_libvirt.c). Main thread only. */
 #pragma once
 
+#include "ui/window.h"
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
@@ -32,4 +34,12 @@ int cli_libvirt_list(const char *uri, bool json, JsonBuilder *b, bool header_pri
 int cli_libvirt_start(const char *uri, const char *name);
 int cli_libvirt_stop(const char *uri, const char *name, bool force, int timeout_s);
 int cli_libvirt_pause(const char *uri, const char *name, bool pause);
-int cli_libvirt_status(const char *uri, const char *name, bool json);
+/* With @wait (a state word), status first waits for that state through
+ * libvirt's events, up to @timeout_s seconds. */
+int cli_libvirt_status(const char *uri, const char *name, bool json, const char *wait,
+                       int timeout_s);
+
+/* view: domain @name in vmdesk's window with @opts (title, scale, full
+ * screen; the rest is filled here), started first when it is shut off. VNC
+ * through libvirt, the state from libvirt's events (cli_libvirt_view.c). */
+int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts);

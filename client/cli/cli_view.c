@@ -1,6 +1,7 @@
 /* vmdesk view | connect | screenshot */
 #include "cli/cli.h"
 
+#include "cli/cli_libvirt.h"
 #include "common/error.h"
 #include "session/vnc/vnc_session.h"
 #include "ui/png_writer.h"
@@ -42,7 +43,7 @@ static bool vm_target(const char *name, bool start, VncTarget *t, GError **error
 int cli_view(int argc, char **argv)
 {
     gboolean fullscreen = FALSE;
-    g_autofree char *scale = NULL, *protocol = NULL;
+    g_autofree char *scale = NULL, *protocol = NULL, *connect = NULL, *uri = NULL;
     GOptionEntry entries[] = {
         {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "start in full screen (Ctrl+Alt+F)",
          NULL},
@@ -51,6 +52,7 @@ int cli_view(int argc, char **argv)
         {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol,
          "auto (default: VNC until the guest's RDP service answers, then RDP), vnc or rdp",
          "PROTO"},
+        CLI_CONNECT_ENTRY(&connect),
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("view", "NAME",
@@ -70,6 +72,12 @@ int cli_view(int argc, char **argv)
     if ((scale && !window_scale_parse(scale, &opts.scale, &err)) ||
         (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)))
         return cli_fail(err);
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri) {
+        opts.vm = NULL;
+        return cli_libvirt_view(uri, argv[1], &opts);
+    }
     /* Start first: the RDP port may change when the stored one was taken. */
     VncTarget t;
     if (!vm_target(argv[1], true, &t, &err))

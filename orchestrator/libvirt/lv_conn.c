@@ -88,3 +88,11 @@ const char *lv_conn_uri(const LvConn *c)
 {
     return c->uri;
 }
+
+virDomainPtr lv_lookup(LvConn *c, const char *name, GError **error)
+{
+    virDomainPtr d = virDomainLookupByName(c->conn, name);
+    if (!d)
+        lv_set_error(error, "no domain \"%s\" on %s", name, c->uri);
+    return d;
+}

@@ -28,6 +28,7 @@ void vnc_target_clear(VncTarget *t)
 {
     g_free(t->host);
     g_free(t->socket_path);
+    g_free(t->label);
     if (t->password)
         memset(t->password, 0, strlen(t->password));
     g_free(t->password);
@@ -237,6 +238,9 @@ static void send_input(Vnc *v, SessionInput *in)
 static rfbClient *open_client(Session *s, const char *where, GError **error)
 {
     Vnc *v = s->priv;
+    int fd = -1;
+    if (v->target.open_fd && (fd = v->target.open_fd(v->target.open_data, error)) < 0)
+        return NULL;
     rfbClient *c = rfbGetClient(8, 3, 4);
     /* Pixels as 0x00RRGGBB words: what the window's texture and PNGs use. */
     c->format.redShift = 16;
@@ -255,8 +259,17 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     c->GotXCutText = on_cut_text;
     c->GetPassword = on_password;
     rfbClientSetClientData(c, &client_tag, s);
-    c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
-    c->serverPort = v->target.socket_path ? 0 : v->target.port;
+    if (fd >= 0) {
+        /* Connected already: libvncclient skips its connect for a socket it
+         * "accepted" (listenSpecified), and owns it from here on. */
+        c->sock = fd;
+        c->listenSpecified = TRUE;
+        c->serverHost = strdup(where);
+        c->serverPort = 0;
+    } else {
+        c->serverHost = strdup(v->target.socket_path ? v->target.socket_path : v->target.host);
+        c->serverPort = v->target.socket_path ? 0 : v->target.port;
+    }
     g_private_replace(&last_error, NULL);
     g_private_replace(&last_log, NULL);
     /* rfbInitClient frees the client itself when it fails. */
@@ -336,9 +349,10 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
 static GError *vnc_run(Session *s)
 {
     Vnc *v = s->priv;
-    g_autofree char *where = v->target.socket_path
-                                 ? g_strdup(v->target.socket_path)
-                                 : g_strdup_printf("%s:%d", v->target.host, v->target.port);
+    g_autofree char *where = v->target.open_fd        ? g_strdup(v->target.label)
+                             : v->target.socket_path ? g_strdup(v->target.socket_path)
+                                                     : g_strdup_printf("%s:%d", v->target.host,
+                                                                       v->target.port);
     GError *err = NULL;
     int resyncs = 0;
     gint64 window_start = g_get_monotonic_time();
@@ -359,7 +373,7 @@ static GError *vnc_run(Session *s)
             window_start = g_get_monotonic_time();
             resyncs = 0;
         }
-        if (++resyncs > 5)
+        if (++resyncs > 5 || session_stopping(s))
             break;
         vd_debug("reconnecting after: %s", err->message);
         g_clear_error(&err);
@@ -394,5 +408,8 @@ Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, v
     v->target.port = target->port;
     v->target.socket_path = g_strdup(target->socket_path);
     v->target.password = g_strdup(target->password);
+    v->target.open_fd = target->open_fd;
+    v->target.open_data = target->open_data;
+    v->target.label = g_strdup(target->label ? target->label : "the VNC server");
     return session_alloc(&vnc_impl, v, notify, data);
 }
