@@ -59,7 +59,8 @@ int cli_view(int argc, char **argv)
                    "Show a VM in a window, starting it if it is stopped: its screen over VNC "
                    "from the first firmware picture, then its RDP desktop as soon as the "
                    "guest's RDP service answers (and VNC again while RDP is gone or stops "
-                   "answering). Closing the window leaves the VM running.\nKeys: Ctrl+Alt+F "
+                   "answering). Closing the window leaves the VM running. With --connect, a "
+                   "libvirt domain over VNC through libvirt (no port opened).\nKeys: Ctrl+Alt+F "
                    "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
                    "Ctrl+Alt+Del.",
                    entries, &argc, &argv, &status) ||

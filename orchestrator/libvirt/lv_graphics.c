@@ -79,8 +79,27 @@ static bool vnc_index(LvConn *c, virDomainPtr d, int *index, GError **error)
     return ok;
 }
 
+/* virDomainOpenGraphicsFD hands over a file descriptor, which only a
+ * connection over this host's unix socket can carry (SSH cannot). */
+static bool local_only(LvConn *c, GError **error)
+{
+    /* Local: no host (qemu:///system) and no transport but unix. */
+    g_autoptr(GUri) u = g_uri_parse(c->uri, G_URI_FLAGS_NON_DNS, NULL);
+    const char *plus = u ? strchr(g_uri_get_scheme(u), '+') : NULL;
+    const char *host = u ? g_uri_get_host(u) : NULL;
+    if (u && (!host || !*host) && (!plus || !strcmp(plus, "+unix")))
+        return true;
+    g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+                "showing a domain on another host (%s) is not there yet: libvirt hands its "
+                "display over as a file descriptor, which an SSH connection cannot carry",
+                c->uri);
+    return false;
+}
+
 bool lv_domain_check_vnc(LvConn *c, const char *name, GError **error)
 {
+    if (!local_only(c, error))
+        return false;
     virDomainPtr d = lv_lookup(c, name, error);
     int index = -1;
     bool ok = d && vnc_index(c, d, &index, error);
@@ -91,6 +110,8 @@ bool lv_domain_check_vnc(LvConn *c, const char *name, GError **error)
 
 int lv_domain_open_vnc(LvConn *c, const char *name, GError **error)
 {
+    if (!local_only(c, error))
+        return -1;
     virDomainPtr d = lv_lookup(c, name, error);
     if (!d)
         return -1;

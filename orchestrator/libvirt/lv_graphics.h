@@ -13,8 +13,9 @@
  * a domain description. */
 bool lv_graphics_vnc_index(const char *xml, int *index, char **first_type, GError **error);
 
-/* Whether domain @name has a VNC display: VD_ERROR_NOT_FOUND (saying what
- * it has instead) when it has none. */
+/* Whether domain @name has a VNC display vmdesk can reach: VD_ERROR_NOT_FOUND
+ * (saying what it has instead) when it has none, VD_ERROR_FAILED on a
+ * connection to another host (qemu+ssh://: no file descriptors through SSH). */
 bool lv_domain_check_vnc(LvConn *c, const char *name, GError **error);
 
 /* A connected socket to domain @name's VNC server, authentication already

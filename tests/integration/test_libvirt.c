@@ -7,6 +7,9 @@
  * `vmdesk view` shows the domain through libvirt (no VNC port or socket:
  * virDomainOpenGraphicsFD): its picture equals libvirt's screenshot, its
  * title follows libvirt's state events, it closes when the domain stops.
+ * Through an sshd on 127.0.0.1 (its own keys and config in the test's
+ * folder): list and status over qemu+ssh://, view refused clearly, an
+ * unreachable host and a refused key each a clear error.
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
 #include "harness_vnc.h"
@@ -317,6 +320,99 @@ static void view_checks(Harness *h, Libvirt *lv)
     xvfb_stop(&x);
 }
 
+typedef struct {
+    char *dir;
+    char *key, *other_key; /* the accepted client key, and one sshd refuses */
+    unsigned port;
+    int pid;
+} Sshd;
+
+static void keygen(const char *path)
+{
+    const char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path, NULL};
+    g_free(run_ok(argv));
+}
+
+/* sshd on 127.0.0.1 only, public keys only, for root (libvirtd's user). */
+static void sshd_start(Sshd *sd, Harness *h)
+{
+    sd->dir = g_build_filename(h->root, "ssh", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(sd->dir, 0700), ==, 0);
+    g_autofree char *host = g_build_filename(sd->dir, "host", NULL);
+    sd->key = g_build_filename(sd->dir, "id", NULL);
+    sd->other_key = g_build_filename(sd->dir, "other", NULL);
+    keygen(host);
+    keygen(sd->key);
+    keygen(sd->other_key);
+    g_autofree char *pub_path = g_strdup_printf("%s.pub", sd->key);
+    g_autofree char *pub = NULL;
+    g_assert_true(g_file_get_contents(pub_path, &pub, NULL, NULL));
+    g_autofree char *auth = g_build_filename(sd->dir, "authorized_keys", NULL);
+    g_assert_true(g_file_set_contents(auth, pub, -1, NULL));
+    g_autofree char *pidf = g_build_filename(sd->dir, "sshd.pid", NULL);
+    sd->port = free_tcp_port();
+    g_autofree char *conf = g_build_filename(sd->dir, "sshd_config", NULL);
+    g_autofree char *conf_text = g_strdup_printf(
+        "ListenAddress 127.0.0.1\nPort %u\nHostKey %s\nAuthorizedKeysFile %s\n"
+        "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile %s\n",
+        sd->port, host, auth, pidf);
+    g_assert_true(g_file_set_contents(conf, conf_text, -1, NULL));
+    /* Its privilege separation folder, as the package's service makes it. */
+    g_mkdir_with_parents("/run/sshd", 0755);
+    g_autofree char *log = g_build_filename(sd->dir, "sshd.log", NULL);
+    const char *argv[] = {"/usr/sbin/sshd", "-f", conf, "-E", log, NULL};
+    g_free(run_ok(argv));
+    sd->pid = read_pid(pidf, 10000);
+}
+
+static void sshd_stop(Sshd *sd)
+{
+    stop_daemon(sd->pid);
+    g_free(sd->dir);
+    g_free(sd->key);
+    g_free(sd->other_key);
+}
+
+/* libvirtd's socket through the sshd (nc on the far side). */
+static char *ssh_uri(Libvirt *lv, Sshd *sd, unsigned port, const char *key)
+{
+    g_autofree char *sock = g_build_filename(lv->sock_dir, "libvirt-sock", NULL);
+    return g_strdup_printf("qemu+ssh://root@127.0.0.1:%u/system?socket=%s&keyfile=%s&no_verify=1",
+                           port ? port : sd->port, sock, key);
+}
+
+static void check_fails(RunResult r, int status, const char *message);
+
+/* The same libvirtd over qemu+ssh://. */
+static void ssh_checks(Harness *h, Libvirt *lv)
+{
+    Sshd sd = {0};
+    sshd_start(&sd, h);
+    g_autofree char *uri = ssh_uri(lv, &sd, 0, sd.key);
+    g_autofree char *list = harness_ok(h, "list", "--connect", uri, NULL);
+    g_autofree char *mark = g_strdup_printf("libvirt %s (shut off)", uri);
+    if (!strstr(list, mark))
+        g_error("list over SSH does not show \"%s\":\n%s", mark, list);
+    g_autofree char *st = harness_ok(h, "status", DOMAIN, "--connect", uri, "--json", NULL);
+    g_assert_nonnull(strstr(st, "\"libvirt-state\" : \"shut off\""));
+    check_fails(harness_vmdesk(h, "status", "no-such-domain", "--connect", uri, NULL), 3,
+                "no domain \"no-such-domain\"");
+    /* view needs a file descriptor from libvirtd, which SSH cannot carry:
+     * refused before anything starts. */
+    check_fails(harness_vmdesk(h, "view", DOMAIN, "--connect", uri, NULL), 1,
+                "cannot carry");
+    g_autofree char *state = domstate(lv);
+    g_assert_cmpstr(state, ==, "shut off");
+    /* Nobody at that port; a key the server does not take. */
+    g_autofree char *closed = ssh_uri(lv, &sd, free_tcp_port(), sd.key);
+    check_fails(harness_vmdesk(h, "list", "--connect", closed, NULL), 1, "Connection refused");
+    g_autofree char *refused = ssh_uri(lv, &sd, 0, sd.other_key);
+    check_fails(harness_vmdesk(h, "status", DOMAIN, "--connect", refused, NULL), 1,
+                "Permission denied (publickey)");
+    sshd_stop(&sd);
+}
+
 static void check_fails(RunResult r, int status, const char *message)
 {
     if (r.status != status || !strstr(r.err, message))
@@ -416,6 +512,7 @@ int main(void)
     g_assert_cmpstr(headless_state, ==, "shut off");
     check_fails(harness_vmdesk(&h, "view", "no-such-domain", "--connect", lv.uri, NULL), 3,
                 "no domain \"no-such-domain\"");
+    ssh_checks(&h, &lv);
     /* A default URI reaches a name only libvirt has. */
     const char *st_default[] = {"status", "no-such-domain", NULL};
     check_fails(vmdesk_env(&h, "LIBVIRT_DEFAULT_URI", lv.uri, st_default), 3, "no domain");
