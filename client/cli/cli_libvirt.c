@@ -18,7 +18,9 @@ bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError 
         *uri = g_strdup(connect);
         return true;
     }
-    g_autofree char *def = lv_uri_default();
+    g_autofree char *def = NULL;
+    if (!lv_uri_default(&def, error))
+        return false;
     if (!def)
         return true;
     if (!vm_store_exists(name)) {
@@ -40,11 +42,16 @@ bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError 
     return true;
 }
 
-char *cli_libvirt_list_uri(const char *connect)
+bool cli_libvirt_list_uri(const char *connect, char **uri, GError **error)
 {
+    *uri = NULL;
     if (lv_uri_is_vmdesk(connect))
-        return NULL;
-    return connect && *connect ? g_strdup(connect) : lv_uri_default();
+        return true;
+    if (connect && *connect) {
+        *uri = g_strdup(connect);
+        return true;
+    }
+    return lv_uri_default(uri, error);
 }
 
 int cli_libvirt_list(const char *uri, bool json, JsonBuilder *b, bool header_printed)

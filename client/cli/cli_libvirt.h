@@ -12,7 +12,8 @@
 #define CLI_CONNECT_ENTRY(uri)                                                                 \
     {"connect", 0, 0, G_OPTION_ARG_STRING, (uri),                                              \
      "a libvirt domain at this URI (qemu:///system, qemu+ssh://HOST/system), or \"vmdesk\" " \
-     "for vmdesk's own VM (default: $VMDESK_CONNECT, else $LIBVIRT_DEFAULT_URI, else vmdesk)", \
+     "for vmdesk's own VM (default: $VMDESK_CONNECT, else connect= in [libvirt] of "        \
+     "~/.config/vmdesk/vmdesk.conf, else $LIBVIRT_DEFAULT_URI, else vmdesk)",                 \
      "URI"}
 
 /* Whose is @name: sets *@uri (owned) to the libvirt URI when it means a
@@ -22,8 +23,9 @@
  * rather than guess. */
 bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError **error);
 
-/* The libvirt URI `list` shows beside vmdesk's VMs (owned), or NULL. */
-char *cli_libvirt_list_uri(const char *connect);
+/* The libvirt URI `list` shows beside vmdesk's VMs (*@uri, owned), or NULL;
+ * false when the default cannot be read. */
+bool cli_libvirt_list_uri(const char *connect, char **uri, GError **error);
 /* Add the domains of @uri to list's output: table rows (the last column
  * says libvirt's and where) or, with @json, a "libvirt" member of @b's open
  * object. Returns the exit status. */
