@@ -18,7 +18,9 @@ bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError 
         *uri = g_strdup(connect);
         return true;
     }
-    g_autofree char *def = lv_uri_default();
+    g_autofree char *def = NULL;
+    if (!lv_uri_default(&def, error))
+        return false;
     if (!def)
         return true;
     if (!vm_store_exists(name)) {
@@ -40,11 +42,16 @@ bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError 
     return true;
 }
 
-char *cli_libvirt_list_uri(const char *connect)
+bool cli_libvirt_list_uri(const char *connect, char **uri, GError **error)
 {
+    *uri = NULL;
     if (lv_uri_is_vmdesk(connect))
-        return NULL;
-    return connect && *connect ? g_strdup(connect) : lv_uri_default();
+        return true;
+    if (connect && *connect) {
+        *uri = g_strdup(connect);
+        return true;
+    }
+    return lv_uri_default(uri, error);
 }
 
 int cli_libvirt_list(const char *uri, bool json, JsonBuilder *b, bool header_printed)
@@ -116,13 +123,17 @@ int cli_libvirt_pause(const char *uri, const char *name, bool pause)
     return 0;
 }
 
-int cli_libvirt_status(const char *uri, const char *name, bool json)
+int cli_libvirt_status(const char *uri, const char *name, bool json, const char *wait,
+                       int timeout_s)
 {
     GError *err = NULL;
-    VmState state = VM_STATE_ERROR;
+    VmState state = VM_STATE_ERROR, want = VM_STATE_STOPPED;
     const char *word = NULL;
+    if (wait && !vm_state_from_string(wait, &want, &err))
+        return cli_fail(err);
     g_autoptr(LvConn) c = lv_conn_open(uri, &err);
-    if (!c || !lv_domain_state(c, name, &state, &word, &err))
+    if (!c || (wait && !lv_domain_wait(c, name, want, timeout_s, &err)) ||
+        !lv_domain_state(c, name, &state, &word, &err))
         return cli_fail(err);
     if (!json) {
         printf("%s (libvirt domain on %s: %s)\n", vm_state_to_string(state), uri, word);

@@ -2,6 +2,8 @@
  * start, stop, pause, resume and status (cli_libvirt.c). Main thread only. */
 #pragma once
 
+#include "ui/window.h"
+
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
@@ -10,7 +12,8 @@
 #define CLI_CONNECT_ENTRY(uri)                                                                 \
     {"connect", 0, 0, G_OPTION_ARG_STRING, (uri),                                              \
      "a libvirt domain at this URI (qemu:///system, qemu+ssh://HOST/system), or \"vmdesk\" " \
-     "for vmdesk's own VM (default: $VMDESK_CONNECT, else $LIBVIRT_DEFAULT_URI, else vmdesk)", \
+     "for vmdesk's own VM (default: $VMDESK_CONNECT, else connect= in [libvirt] of "        \
+     "~/.config/vmdesk/vmdesk.conf, else $LIBVIRT_DEFAULT_URI, else vmdesk)",                 \
      "URI"}
 
 /* Whose is @name: sets *@uri (owned) to the libvirt URI when it means a
@@ -20,8 +23,9 @@
  * rather than guess. */
 bool cli_libvirt_pick(const char *connect, const char *name, char **uri, GError **error);
 
-/* The libvirt URI `list` shows beside vmdesk's VMs (owned), or NULL. */
-char *cli_libvirt_list_uri(const char *connect);
+/* The libvirt URI `list` shows beside vmdesk's VMs (*@uri, owned), or NULL;
+ * false when the default cannot be read. */
+bool cli_libvirt_list_uri(const char *connect, char **uri, GError **error);
 /* Add the domains of @uri to list's output: table rows (the last column
  * says libvirt's and where) or, with @json, a "libvirt" member of @b's open
  * object. Returns the exit status. */
@@ -32,4 +36,12 @@ int cli_libvirt_list(const char *uri, bool json, JsonBuilder *b, bool header_pri
 int cli_libvirt_start(const char *uri, const char *name);
 int cli_libvirt_stop(const char *uri, const char *name, bool force, int timeout_s);
 int cli_libvirt_pause(const char *uri, const char *name, bool pause);
-int cli_libvirt_status(const char *uri, const char *name, bool json);
+/* With @wait (a state word), status first waits for that state through
+ * libvirt's events, up to @timeout_s seconds. */
+int cli_libvirt_status(const char *uri, const char *name, bool json, const char *wait,
+                       int timeout_s);
+
+/* view: domain @name in vmdesk's window with @opts (title, scale, full
+ * screen; the rest is filled here), started first when it is shut off. VNC
+ * through libvirt, the state from libvirt's events (cli_libvirt_view.c). */
+int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts);

@@ -149,13 +149,8 @@ int cli_status(int argc, char **argv)
     GError *err = NULL;
     if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
         return cli_fail(err);
-    if (uri && wait) {
-        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
-                    "--wait is not there yet for libvirt domains (issue 16)");
-        return cli_fail(err);
-    }
     if (uri)
-        return cli_libvirt_status(uri, argv[1], json);
+        return cli_libvirt_status(uri, argv[1], json, wait, timeout);
     VmState want = VM_STATE_STOPPED;
     if (wait && !vm_state_from_string(wait, &want, &err))
         return cli_fail(err);

@@ -1,6 +1,7 @@
 /* vmdesk view | connect | screenshot */
 #include "cli/cli.h"
 
+#include "cli/cli_libvirt.h"
 #include "common/error.h"
 #include "session/vnc/vnc_session.h"
 #include "ui/monitors.h"
@@ -43,7 +44,8 @@ static bool vm_target(const char *name, bool start, VncTarget *t, GError **error
 int cli_view(int argc, char **argv)
 {
     gboolean fullscreen = FALSE;
-    g_autofree char *scale = NULL, *protocol = NULL, *monitors = NULL;
+    g_autofree char *scale = NULL, *protocol = NULL, *monitors = NULL, *connect = NULL,
+                    *uri = NULL;
     GOptionEntry entries[] = {
         {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "start in full screen (Ctrl+Alt+F)",
          NULL},
@@ -56,13 +58,15 @@ int cli_view(int argc, char **argv)
          "RDP: full screen over all monitors or these (1,2: numbered from 1 in the order of "
          "xrandr --listmonitors), each a monitor of the remote desktop at its own scale",
          "all|N,N"},
+        CLI_CONNECT_ENTRY(&connect),
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("view", "NAME",
                    "Show a VM in a window, starting it if it is stopped: its screen over VNC "
                    "from the first firmware picture, then its RDP desktop as soon as the "
                    "guest's RDP service answers (and VNC again while RDP is gone or stops "
-                   "answering). Closing the window leaves the VM running.\nKeys: Ctrl+Alt+F "
+                   "answering). Closing the window leaves the VM running. With --connect, a "
+                   "libvirt domain over VNC through libvirt (no port opened).\nKeys: Ctrl+Alt+F "
                    "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
                    "Ctrl+Alt+Del, Escape cancels a copy of the guest's files while the title "
                    "shows it.",
@@ -77,6 +81,12 @@ int cli_view(int argc, char **argv)
         (protocol && !window_protocol_parse(protocol, &opts.protocol, &err)) ||
         (monitors && !monitors_parse_selection(monitors, &opts.monitors, &err)))
         return cli_fail(err);
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri) {
+        opts.vm = NULL;
+        return cli_libvirt_view(uri, argv[1], &opts);
+    }
     /* Start first: the RDP port may change when the stored one was taken. */
     VncTarget t;
     if (!vm_target(argv[1], true, &t, &err))

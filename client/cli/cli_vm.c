@@ -218,7 +218,9 @@ int cli_list(int argc, char **argv)
         !cli_expect_args("list", argc, 0, 0, &status))
         return status;
     GError *err = NULL;
-    g_autofree char *uri = cli_libvirt_list_uri(connect);
+    g_autofree char *uri = NULL;
+    if (!cli_libvirt_list_uri(connect, &uri, &err))
+        return cli_fail(err);
     g_auto(GStrv) names = vm_store_list(&err);
     if (!names)
         return cli_fail(err);

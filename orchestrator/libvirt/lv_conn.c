@@ -5,15 +5,46 @@
 
 #include <string.h>
 
-char *lv_uri_default(void)
+char *lv_config_path(void)
 {
-    const char *vars[] = {"VMDESK_CONNECT", "LIBVIRT_DEFAULT_URI"};
-    for (size_t i = 0; i < G_N_ELEMENTS(vars); i++) {
-        const char *v = g_getenv(vars[i]);
-        if (v && *v)
-            return g_strdup(v);
+    return g_build_filename(g_get_user_config_dir(), "vmdesk", "vmdesk.conf", NULL);
+}
+
+/* connect= in [libvirt] of vmdesk's config file: NULL when the file or the
+ * key is not there (or empty). */
+static bool uri_from_config(char **uri, GError **error)
+{
+    *uri = NULL;
+    g_autofree char *path = lv_config_path();
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    GError *e = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+        bool missing = g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+        if (!missing)
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: %s", path, e->message);
+        g_error_free(e);
+        return missing;
     }
-    return NULL;
+    g_autofree char *v = g_key_file_get_string(kf, "libvirt", "connect", NULL);
+    if (v && *g_strstrip(v))
+        *uri = g_steal_pointer(&v);
+    return true;
+}
+
+bool lv_uri_default(char **uri, GError **error)
+{
+    *uri = NULL;
+    const char *v = g_getenv("VMDESK_CONNECT");
+    if (v && *v) {
+        *uri = g_strdup(v);
+        return true;
+    }
+    if (!uri_from_config(uri, error))
+        return false;
+    v = g_getenv("LIBVIRT_DEFAULT_URI");
+    if (!*uri && v && *v)
+        *uri = g_strdup(v);
+    return true;
 }
 
 bool lv_uri_is_vmdesk(const char *s)
@@ -87,4 +118,12 @@ void lv_conn_close(LvConn *c)
 const char *lv_conn_uri(const LvConn *c)
 {
     return c->uri;
+}
+
+virDomainPtr lv_lookup(LvConn *c, const char *name, GError **error)
+{
+    virDomainPtr d = virDomainLookupByName(c->conn, name);
+    if (!d)
+        lv_set_error(error, "no domain \"%s\" on %s", name, c->uri);
+    return d;
 }

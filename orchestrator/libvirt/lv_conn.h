@@ -8,10 +8,14 @@
 
 typedef struct LvConn LvConn;
 
-/* The libvirt URI vmdesk uses when no --connect is given: $VMDESK_CONNECT,
- * else $LIBVIRT_DEFAULT_URI, else NULL (vmdesk's own VMs only). Newly
- * allocated. An empty variable counts as unset. */
-char *lv_uri_default(void);
+/* The libvirt URI vmdesk uses when no --connect is given (*@uri, newly
+ * allocated, or NULL: vmdesk's own VMs only): $VMDESK_CONNECT, else
+ * connect= in the [libvirt] group of vmdesk's config file (lv_config_path),
+ * else $LIBVIRT_DEFAULT_URI. Empty values count as unset. False with @error
+ * (VD_ERROR_INVALID) when the config file is there but unreadable. */
+bool lv_uri_default(char **uri, GError **error);
+/* $XDG_CONFIG_HOME/vmdesk/vmdesk.conf (newly allocated). */
+char *lv_config_path(void);
 
 /* Whether @s is the word that selects vmdesk's own VMs ("vmdesk") rather than
  * a libvirt URI: `--connect vmdesk` overrides a default URI. */

@@ -75,14 +75,6 @@ GPtrArray *lv_domain_list(LvConn *c, GError **error)
     return list;
 }
 
-static virDomainPtr lookup(LvConn *c, const char *name, GError **error)
-{
-    virDomainPtr d = virDomainLookupByName(c->conn, name);
-    if (!d)
-        lv_set_error(error, "no domain \"%s\" on %s", name, c->uri);
-    return d;
-}
-
 bool lv_domain_exists(LvConn *c, const char *name, bool *exists, GError **error)
 {
     virDomainPtr d = virDomainLookupByName(c->conn, name);
@@ -110,7 +102,7 @@ static bool get_state(virDomainPtr d, int *state, GError **error)
 bool lv_domain_state(LvConn *c, const char *name, VmState *state, const char **libvirt_state,
                      GError **error)
 {
-    virDomainPtr d = lookup(c, name, error);
+    virDomainPtr d = lv_lookup(c, name, error);
     if (!d)
         return false;
     int s = VIR_DOMAIN_NOSTATE;
@@ -128,7 +120,7 @@ bool lv_domain_state(LvConn *c, const char *name, VmState *state, const char **l
 static bool lifecycle(LvConn *c, const char *name, int (*op)(virDomainPtr), const char *what,
                       GError **error)
 {
-    virDomainPtr d = lookup(c, name, error);
+    virDomainPtr d = lv_lookup(c, name, error);
     if (!d)
         return false;
     bool ok = op(d) == 0;
@@ -153,47 +145,73 @@ bool lv_domain_resume(LvConn *c, const char *name, GError **error)
     return lifecycle(c, name, virDomainResume, "resume", error);
 }
 
+int lv_event_state(int event, int detail)
+{
+    switch (event) {
+    case VIR_DOMAIN_EVENT_STARTED:
+    case VIR_DOMAIN_EVENT_RESUMED:
+        return VIR_DOMAIN_RUNNING;
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+        return VIR_DOMAIN_PAUSED;
+    case VIR_DOMAIN_EVENT_PMSUSPENDED:
+        return VIR_DOMAIN_PMSUSPENDED;
+    case VIR_DOMAIN_EVENT_SHUTDOWN:
+        /* The guest finished its shutdown; QEMU may still run a moment. */
+        return VIR_DOMAIN_SHUTDOWN;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        return detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ? VIR_DOMAIN_CRASHED
+                                                          : VIR_DOMAIN_SHUTOFF;
+    case VIR_DOMAIN_EVENT_CRASHED:
+        return VIR_DOMAIN_CRASHED;
+    default: /* defined, undefined: the state did not change */
+        return -1;
+    }
+}
+
 typedef struct {
-    bool stopped, timed_out;
-} StopWait;
+    VmState want;
+    bool reached, timed_out;
+} StateWait;
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
     (void)conn;
     (void)dom;
-    (void)detail;
-    if (event == VIR_DOMAIN_EVENT_STOPPED)
-        ((StopWait *)opaque)->stopped = true;
+    StateWait *w = opaque;
+    int s = lv_event_state(event, detail);
+    if (s >= 0 && lv_state_to_vm(s) == w->want)
+        w->reached = true;
     return 0;
 }
 
 static void on_timeout(int timer, void *opaque)
 {
     (void)timer;
-    ((StopWait *)opaque)->timed_out = true;
+    ((StateWait *)opaque)->timed_out = true;
 }
 
-/* Wait for @d's stopped event (libvirt's event loop, no polling), up to
- * @timeout_s seconds. *@stopped tells whether it came. */
-static bool wait_stopped(LvConn *c, virDomainPtr d, int timeout_s, bool *stopped,
-                         GError **error)
+/* Wait until @d is in @want as libvirt's lifecycle events tell (its event
+ * loop, no polling), up to @timeout_s seconds. *@reached tells whether it
+ * got there. */
+static bool wait_state(LvConn *c, virDomainPtr d, VmState want, int timeout_s, bool *reached,
+                       GError **error)
 {
-    StopWait w = {0};
+    StateWait w = {.want = want};
     int cb = virConnectDomainEventRegisterAny(c->conn, d, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                               VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), &w, NULL);
     if (cb < 0) {
         lv_set_error(error, "cannot follow domain \"%s\"'s events", virDomainGetName(d));
         return false;
     }
-    int timer = virEventAddTimeout(timeout_s * 1000, on_timeout, &w, NULL);
+    int timer = virEventAddTimeout(MAX(timeout_s, 0) * 1000, on_timeout, &w, NULL);
     bool ok = timer >= 0;
     if (!ok)
         lv_set_error(error, "cannot set a timer in libvirt's event loop");
-    /* The event may have come before the callback was registered. */
+    /* The state may have been reached before the callback was registered. */
     int s = VIR_DOMAIN_NOSTATE;
-    if (ok && (ok = get_state(d, &s, error)) && s == VIR_DOMAIN_SHUTOFF)
-        w.stopped = true;
-    while (ok && !w.stopped && !w.timed_out) {
+    if (ok && (ok = get_state(d, &s, error)) && lv_state_to_vm(s) == want)
+        w.reached = true;
+    while (ok && !w.reached && !w.timed_out) {
         if (virEventRunDefaultImpl() < 0) {
             lv_set_error(error, "libvirt's event loop failed");
             ok = false;
@@ -202,7 +220,24 @@ static bool wait_stopped(LvConn *c, virDomainPtr d, int timeout_s, bool *stopped
     if (timer >= 0)
         virEventRemoveTimeout(timer);
     virConnectDomainEventDeregisterAny(c->conn, cb);
-    *stopped = w.stopped;
+    *reached = w.reached;
+    return ok;
+}
+
+bool lv_domain_wait(LvConn *c, const char *name, VmState want, int timeout_s, GError **error)
+{
+    virDomainPtr d = lv_lookup(c, name, error);
+    if (!d)
+        return false;
+    bool reached = false;
+    bool ok = wait_state(c, d, want, timeout_s, &reached, error);
+    virDomainFree(d);
+    if (ok && !reached) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
+                    "domain \"%s\" on %s was not %s within %d s", name, c->uri,
+                    vm_state_to_string(want), timeout_s);
+        ok = false;
+    }
     return ok;
 }
 
@@ -210,7 +245,7 @@ bool lv_domain_stop(LvConn *c, const char *name, bool force, int timeout_s, bool
                     GError **error)
 {
     *forced = false;
-    virDomainPtr d = lookup(c, name, error);
+    virDomainPtr d = lv_lookup(c, name, error);
     if (!d)
         return false;
     bool ok = true, stopped = false;
@@ -219,7 +254,7 @@ bool lv_domain_stop(LvConn *c, const char *name, bool force, int timeout_s, bool
         if (!ok)
             lv_set_error(error, "cannot shut domain \"%s\" down on %s", name, c->uri);
         else
-            ok = wait_stopped(c, d, timeout_s, &stopped, error);
+            ok = wait_state(c, d, VM_STATE_STOPPED, timeout_s, &stopped, error);
     }
     if (ok && !stopped) {
         *forced = true;

@@ -41,6 +41,15 @@ bool lv_domain_stop(LvConn *c, const char *name, bool force, int timeout_s, bool
 bool lv_domain_pause(LvConn *c, const char *name, GError **error);
 bool lv_domain_resume(LvConn *c, const char *name, GError **error);
 
+/* Wait until @name is in @want, following libvirt's lifecycle events (no
+ * polling), up to @timeout_s seconds: VD_ERROR_TIMEOUT if it is not. */
+bool lv_domain_wait(LvConn *c, const char *name, VmState want, int timeout_s, GError **error);
+
+/* libvirt's virDomainState after lifecycle event @event (virDomainEventType)
+ * with @detail, or -1 when the event does not change the state (defined,
+ * undefined). */
+int lv_event_state(int event, int detail);
+
 /* vmdesk's state for libvirt's virDomainState @s, and libvirt's word for it. */
 VmState lv_state_to_vm(int s);
 const char *lv_state_name(int s);

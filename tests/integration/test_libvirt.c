@@ -4,17 +4,30 @@
  * vmdesk list/start/pause/resume/status/stop --connect URI must really
  * change it, as `virsh domstate` sees it; a name vmdesk and libvirt both
  * have is never guessed; bad input gets clear errors and exit codes.
+ * `vmdesk view` shows the domain through libvirt (no VNC port or socket:
+ * virDomainOpenGraphicsFD): its picture equals libvirt's screenshot, its
+ * title follows libvirt's state events, it closes when the domain stops.
+ * Through an sshd on 127.0.0.1 (its own keys and config in the test's
+ * folder): list and status over qemu+ssh://, view refused clearly, an
+ * unreachable host and a refused key each a clear error.
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
+#include "harness_vnc.h"
+#include "harness_x.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define DOMAIN "vmdesk-it-libvirt"
+/* Defined beside it, without graphics: nothing to view. */
+#define HEADLESS "vmdesk-it-headless"
 
 typedef struct {
     char *dir;      /* libvirt-qemu's folder: kernel, initrd, console log */
@@ -117,11 +130,22 @@ static void libvirt_stop(Libvirt *lv)
     g_free(lv->uri);
 }
 
-static void define_domain(Libvirt *lv)
+/* A domain of that name left defined by a run that died (libvirtd keeps
+ * definitions in /etc/libvirt/qemu) goes first. */
+static void undefine_stale(Libvirt *lv, const char *name)
 {
+    const char *argv[] = {"virsh", "-c", lv->uri, "undefine", name, NULL};
+    g_spawn_sync(NULL, (char **)argv, NULL,
+                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                 NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
+static void define_domain(Libvirt *lv, const char *name, bool graphics)
+{
+    undefine_stale(lv, name);
     g_autofree char *xml = g_strdup_printf(
         "<domain type='qemu'>\n"
-        "  <name>" DOMAIN "</name>\n"
+        "  <name>%s</name>\n"
         "  <memory unit='MiB'>256</memory>\n"
         "  <vcpu>1</vcpu>\n"
         "  <os><type arch='x86_64' machine='pc'>hvm</type>\n"
@@ -132,10 +156,16 @@ static void define_domain(Libvirt *lv)
         "  <devices>\n"
         "    <interface type='user'><model type='virtio'/></interface>\n"
         "    <serial type='file'><source path='%s/console.log'/><target port='0'/></serial>\n"
+        "%s"
         "  </devices>\n"
         "</domain>\n",
-        lv->dir, lv->dir, lv->dir);
-    g_autofree char *path = g_build_filename(lv->sock_dir, "domain.xml", NULL);
+        name, lv->dir, lv->dir, lv->dir,
+        /* VNC that listens nowhere: only libvirt hands out connections. */
+        graphics ? "    <graphics type='vnc'><listen type='none'/></graphics>\n"
+                   "    <video><model type='vga'/></video>\n"
+                 : "");
+    g_autofree char *file = g_strdup_printf("%s.xml", name);
+    g_autofree char *path = g_build_filename(lv->sock_dir, file, NULL);
     g_assert_true(g_file_set_contents(path, xml, -1, NULL));
     const char *argv[] = {"virsh", "-c", lv->uri, "define", path, NULL};
     g_free(run_ok(argv));
@@ -164,6 +194,231 @@ static RunResult vmdesk_env(Harness *h, const char *var, const char *value,
     return r;
 }
 
+/* @file (PNG) as an image; asserts. */
+static void load_png(const char *file, Image *im)
+{
+    if (!image_load_png(file, im))
+        g_error("cannot read %s", file);
+}
+
+/* A binary PPM (P6, maxval 255: what QEMU's screendump writes) as an image. */
+static void load_ppm(const char *file, Image *im)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
+    int w = 0, h = 0, max = 0, off = 0;
+    g_assert_cmpint(sscanf(data, "P6 %d %d %d%n", &w, &h, &max, &off), ==, 3);
+    g_assert_cmpint(max, ==, 255);
+    g_assert_true(w > 0 && h > 0 && (gsize)off + 1 + (gsize)w * h * 3 <= len);
+    const guint8 *p = (const guint8 *)data + off + 1;
+    im->w = w;
+    im->h = h;
+    im->px = g_new(uint32_t, (gsize)w * h);
+    for (int i = 0; i < w * h; i++, p += 3)
+        im->px[i] = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+/* The picture in window @win equals libvirt's screenshot of the domain
+ * (virsh screenshot: QEMU's screendump through libvirt), centred in the
+ * window at scale 1; one 8x16 character cell may differ (the console's
+ * cursor blinks), and both are taken again a few times for that. */
+static void assert_view_matches(Libvirt *lv, Harness *h, const char *display, const char *win)
+{
+    g_autofree char *ppm = g_build_filename(h->root, "libvirt-shot", NULL);
+    g_autofree char *grab = g_build_filename(h->root, "view.png", NULL);
+    int n = -1, bw = 0, bh = 0;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        const char *shot[] = {"virsh", "-c", lv->uri, "screenshot", DOMAIN, ppm, NULL};
+        g_free(run_ok(shot));
+        const char *imp[] = {"import", "-silent", "-window", win, grab, NULL};
+        g_free(x_run(display, imp));
+        Image want = {0}, got = {0};
+        /* libvirt 9 asks QEMU for PNG when it can, else PPM. */
+        g_autofree char *head = NULL;
+        g_assert_true(g_file_get_contents(ppm, &head, NULL, NULL));
+        if (g_str_has_prefix(head, "\x89PNG"))
+            load_png(ppm, &want);
+        else
+            load_ppm(ppm, &want);
+        load_png(grab, &got);
+        g_assert_cmpint(got.w, >=, want.w);
+        g_assert_cmpint(got.h, >=, want.h);
+        int ox = (got.w - want.w) / 2, oy = (got.h - want.h) / 2;
+        uint32_t *part = g_new(uint32_t, (gsize)want.w * want.h);
+        for (int y = 0; y < want.h; y++)
+            memcpy(part + (size_t)y * want.w, got.px + (size_t)(y + oy) * got.w + ox,
+                   (size_t)want.w * 4);
+        n = vnc_image_diff(&want, part, &bw, &bh);
+        g_test_message("view vs libvirt's screenshot (%dx%d): %d pixels differ in %dx%d",
+                       want.w, want.h, n, bw, bh);
+        g_free(part);
+        image_clear(&want);
+        image_clear(&got);
+        if (bw <= 8 && bh <= 16)
+            return;
+        g_usleep(500 * 1000);
+    }
+    g_error("vmdesk view's picture is not libvirt's: %d pixels differ in %dx%d", n, bw, bh);
+}
+
+static int wait_exit(GPid pid, int timeout_s)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    int status = 0, r;
+    while ((r = waitpid(pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(100 * 1000);
+    if (r != pid)
+        g_error("process %d did not end within %d s", (int)pid, timeout_s);
+    return status;
+}
+
+/* vmdesk view on the running domain: picture, events, closing on stop. */
+static void view_checks(Harness *h, Libvirt *lv)
+{
+    Xvfb x;
+    xvfb_start(&x);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", x.display, TRUE);
+    g_autofree char *view_log = g_build_filename(h->root, "view.log", NULL);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", lv->uri,
+                          "--scale", "1", NULL};
+    GPid view = harness_spawn(argv, env, view_log);
+    g_autofree char *win = wait_window(x.display, DOMAIN, "RUNNING — VNC", 60000);
+    if (!win) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(view_log, &text, NULL, NULL);
+        g_error("no window \"%s ... RUNNING — VNC\"; view's output:\n%s", DOMAIN,
+                text ? text : "");
+    }
+    assert_view_matches(lv, h, x.display, win);
+
+    /* State events: `status --wait` returns on libvirt's event, and the
+     * window's title (which only events update) follows. */
+    g_autofree char *wait_log = g_build_filename(h->root, "wait.log", NULL);
+    const char *wait_argv[] = {g_getenv("VMDESK_BIN"), "status", DOMAIN, "--connect", lv->uri,
+                               "--wait", "paused", "--timeout", "60", NULL};
+    GPid waiter = harness_spawn(wait_argv, h->env, wait_log);
+    g_usleep(1000 * 1000);
+    const char *suspend[] = {"virsh", "-c", lv->uri, "suspend", DOMAIN, NULL};
+    g_free(run_ok(suspend));
+    int ws = wait_exit(waiter, 30);
+    g_autofree char *wait_out = NULL;
+    g_file_get_contents(wait_log, &wait_out, NULL, NULL);
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || !strstr(wait_out, "PAUSED"))
+        g_error("status --wait paused: wait status 0x%x, output: %s", ws, wait_out);
+    g_autofree char *paused = wait_window(x.display, DOMAIN, "PAUSED", 10000);
+    g_assert_nonnull(paused);
+    const char *resume[] = {"virsh", "-c", lv->uri, "resume", DOMAIN, NULL};
+    g_free(run_ok(resume));
+    g_autofree char *running = wait_window(x.display, DOMAIN, "RUNNING", 10000);
+    g_assert_nonnull(running);
+
+    /* The domain shuts down: the window closes by itself, without error. */
+    g_autofree char *stop = harness_ok(h, "stop", DOMAIN, "--connect", lv->uri, "--timeout",
+                                       "60", NULL);
+    g_assert_null(strstr(stop, "forced"));
+    int vs = wait_exit(view, 20);
+    if (!WIFEXITED(vs) || WEXITSTATUS(vs) != 0) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(view_log, &text, NULL, NULL);
+        g_error("view ended with wait status 0x%x; its output:\n%s", vs, text ? text : "");
+    }
+    xvfb_stop(&x);
+}
+
+typedef struct {
+    char *dir;
+    char *key, *other_key; /* the accepted client key, and one sshd refuses */
+    unsigned port;
+    int pid;
+} Sshd;
+
+static void keygen(const char *path)
+{
+    const char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path, NULL};
+    g_free(run_ok(argv));
+}
+
+/* sshd on 127.0.0.1 only, public keys only, for root (libvirtd's user). */
+static void sshd_start(Sshd *sd, Harness *h)
+{
+    sd->dir = g_build_filename(h->root, "ssh", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(sd->dir, 0700), ==, 0);
+    g_autofree char *host = g_build_filename(sd->dir, "host", NULL);
+    sd->key = g_build_filename(sd->dir, "id", NULL);
+    sd->other_key = g_build_filename(sd->dir, "other", NULL);
+    keygen(host);
+    keygen(sd->key);
+    keygen(sd->other_key);
+    g_autofree char *pub_path = g_strdup_printf("%s.pub", sd->key);
+    g_autofree char *pub = NULL;
+    g_assert_true(g_file_get_contents(pub_path, &pub, NULL, NULL));
+    g_autofree char *auth = g_build_filename(sd->dir, "authorized_keys", NULL);
+    g_assert_true(g_file_set_contents(auth, pub, -1, NULL));
+    g_autofree char *pidf = g_build_filename(sd->dir, "sshd.pid", NULL);
+    sd->port = free_tcp_port();
+    g_autofree char *conf = g_build_filename(sd->dir, "sshd_config", NULL);
+    g_autofree char *conf_text = g_strdup_printf(
+        "ListenAddress 127.0.0.1\nPort %u\nHostKey %s\nAuthorizedKeysFile %s\n"
+        "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile %s\n",
+        sd->port, host, auth, pidf);
+    g_assert_true(g_file_set_contents(conf, conf_text, -1, NULL));
+    /* Its privilege separation folder, as the package's service makes it. */
+    g_mkdir_with_parents("/run/sshd", 0755);
+    g_autofree char *log = g_build_filename(sd->dir, "sshd.log", NULL);
+    const char *argv[] = {"/usr/sbin/sshd", "-f", conf, "-E", log, NULL};
+    g_free(run_ok(argv));
+    sd->pid = read_pid(pidf, 10000);
+}
+
+static void sshd_stop(Sshd *sd)
+{
+    stop_daemon(sd->pid);
+    g_free(sd->dir);
+    g_free(sd->key);
+    g_free(sd->other_key);
+}
+
+/* libvirtd's socket through the sshd (nc on the far side). */
+static char *ssh_uri(Libvirt *lv, Sshd *sd, unsigned port, const char *key)
+{
+    g_autofree char *sock = g_build_filename(lv->sock_dir, "libvirt-sock", NULL);
+    return g_strdup_printf("qemu+ssh://root@127.0.0.1:%u/system?socket=%s&keyfile=%s&no_verify=1",
+                           port ? port : sd->port, sock, key);
+}
+
+static void check_fails(RunResult r, int status, const char *message);
+
+/* The same libvirtd over qemu+ssh://. */
+static void ssh_checks(Harness *h, Libvirt *lv)
+{
+    Sshd sd = {0};
+    sshd_start(&sd, h);
+    g_autofree char *uri = ssh_uri(lv, &sd, 0, sd.key);
+    g_autofree char *list = harness_ok(h, "list", "--connect", uri, NULL);
+    g_autofree char *mark = g_strdup_printf("libvirt %s (shut off)", uri);
+    if (!strstr(list, mark))
+        g_error("list over SSH does not show \"%s\":\n%s", mark, list);
+    g_autofree char *st = harness_ok(h, "status", DOMAIN, "--connect", uri, "--json", NULL);
+    g_assert_nonnull(strstr(st, "\"libvirt-state\" : \"shut off\""));
+    check_fails(harness_vmdesk(h, "status", "no-such-domain", "--connect", uri, NULL), 3,
+                "no domain \"no-such-domain\"");
+    /* view needs a file descriptor from libvirtd, which SSH cannot carry:
+     * refused before anything starts. */
+    check_fails(harness_vmdesk(h, "view", DOMAIN, "--connect", uri, NULL), 1,
+                "cannot carry");
+    g_autofree char *state = domstate(lv);
+    g_assert_cmpstr(state, ==, "shut off");
+    /* Nobody at that port; a key the server does not take. */
+    g_autofree char *closed = ssh_uri(lv, &sd, free_tcp_port(), sd.key);
+    check_fails(harness_vmdesk(h, "list", "--connect", closed, NULL), 1, "Connection refused");
+    g_autofree char *refused = ssh_uri(lv, &sd, 0, sd.other_key);
+    check_fails(harness_vmdesk(h, "status", DOMAIN, "--connect", refused, NULL), 1,
+                "Permission denied (publickey)");
+    sshd_stop(&sd);
+}
+
 static void check_fails(RunResult r, int status, const char *message)
 {
     if (r.status != status || !strstr(r.err, message))
@@ -180,7 +435,8 @@ int main(void)
     h.env = g_environ_unsetenv(h.env, "VMDESK_CONNECT");
     Libvirt lv = {0};
     libvirt_start(&lv, h.guest_dir);
-    define_domain(&lv);
+    define_domain(&lv, DOMAIN, true);
+    define_domain(&lv, HEADLESS, false);
     /* A vmdesk VM of the same name: both are listed, each marked. */
     harness_create_guest(&h, DOMAIN, NULL, NULL);
 
@@ -193,8 +449,9 @@ int main(void)
     JsonObject *lvo = json_object_get_object_member(root, "libvirt");
     g_assert_cmpstr(json_object_get_string_member(lvo, "uri"), ==, lv.uri);
     JsonArray *doms = json_object_get_array_member(lvo, "domains");
-    g_assert_cmpuint(json_array_get_length(doms), ==, 1);
-    JsonObject *d0 = json_array_get_object_element(doms, 0);
+    /* Sorted by name: the headless one first. */
+    g_assert_cmpuint(json_array_get_length(doms), ==, 2);
+    JsonObject *d0 = json_array_get_object_element(doms, 1);
     g_assert_cmpstr(json_object_get_string_member(d0, "name"), ==, DOMAIN);
     g_assert_cmpstr(json_object_get_string_member(d0, "state"), ==, "STOPPED");
     g_assert_cmpstr(json_object_get_string_member(d0, "libvirt-state"), ==, "shut off");
@@ -231,11 +488,10 @@ int main(void)
     g_autofree char *s3 = domstate(&lv);
     g_assert_cmpstr(s3, ==, "running");
 
-    /* A booted guest powers off on ACPI's button: a clean stop, not forced. */
+    /* A booted guest in vmdesk's window; it powers off on ACPI's button (a
+     * clean stop, not forced), and the window closes. */
     wait_guest_ready(&lv);
-    g_autofree char *stop = harness_ok(&h, "stop", DOMAIN, "--connect", lv.uri, "--timeout",
-                                       "60", NULL);
-    g_assert_null(strstr(stop, "forced"));
+    view_checks(&h, &lv);
     g_autofree char *s4 = domstate(&lv);
     g_assert_cmpstr(s4, ==, "shut off");
     check_fails(harness_vmdesk(&h, "stop", DOMAIN, "--connect", lv.uri, NULL), 4,
@@ -254,12 +510,23 @@ int main(void)
     g_autofree char *bad_uri = g_strdup_printf("qemu:///system?socket=%s/none", lv.sock_dir);
     check_fails(harness_vmdesk(&h, "list", "--connect", bad_uri, NULL), 1,
                 "cannot connect to libvirt at");
+    /* Nothing to show: a clear error, and the domain was not started. */
+    check_fails(harness_vmdesk(&h, "view", HEADLESS, "--connect", lv.uri, NULL), 3,
+                "has no VNC display");
+    const char *hs[] = {"virsh", "-c", lv.uri, "domstate", HEADLESS, NULL};
+    g_autofree char *headless_state = g_strstrip(run_ok(hs));
+    g_assert_cmpstr(headless_state, ==, "shut off");
+    check_fails(harness_vmdesk(&h, "view", "no-such-domain", "--connect", lv.uri, NULL), 3,
+                "no domain \"no-such-domain\"");
+    ssh_checks(&h, &lv);
     /* A default URI reaches a name only libvirt has. */
     const char *st_default[] = {"status", "no-such-domain", NULL};
     check_fails(vmdesk_env(&h, "LIBVIRT_DEFAULT_URI", lv.uri, st_default), 3, "no domain");
 
     const char *undef[] = {"virsh", "-c", lv.uri, "undefine", DOMAIN, NULL};
     g_free(run_ok(undef));
+    const char *undef2[] = {"virsh", "-c", lv.uri, "undefine", HEADLESS, NULL};
+    g_free(run_ok(undef2));
     g_free(harness_ok(&h, "delete", DOMAIN, NULL));
     libvirt_stop(&lv);
     harness_finish(&h);

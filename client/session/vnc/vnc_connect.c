@@ -71,6 +71,8 @@ static int connect_tcp(const char *host, int port, int *err, GError **error)
 
 int vnc_connect(const VncTarget *target, GError **error)
 {
+    if (target->open_fd)
+        return target->open_fd(target->open_data, error);
     g_autofree char *where = vnc_target_where(target);
     int err = 0;
     int fd = target->socket_path ? connect_unix(target->socket_path, &err)

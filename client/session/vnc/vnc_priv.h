@@ -5,7 +5,7 @@
 
 #include "session/vnc/vnc_session.h"
 
-/* "PATH" or "HOST:PORT", for messages. Caller frees. */
+/* "PATH", "HOST:PORT" or the label of an @open_fd target, for messages. Caller frees. */
 char *vnc_target_where(const VncTarget *t);
 
 /* libvncclient in this process (the helper) on @fd, a connected socket

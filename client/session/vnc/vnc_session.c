@@ -35,6 +35,7 @@ void vnc_target_clear(VncTarget *t)
 {
     g_free(t->host);
     g_free(t->socket_path);
+    g_free(t->label);
     if (t->password)
         memset(t->password, 0, strlen(t->password));
     g_free(t->password);
@@ -372,6 +373,8 @@ static const SessionImpl vnc_impl = {
 
 char *vnc_target_where(const VncTarget *t)
 {
+    if (t->open_fd)
+        return g_strdup(t->label ? t->label : "the VNC server");
     return t->socket_path ? g_strdup(t->socket_path) : g_strdup_printf("%s:%d", t->host, t->port);
 }
 
@@ -381,6 +384,9 @@ static void vnc_target_copy(VncTarget *to, const VncTarget *from)
     to->port = from->port;
     to->socket_path = g_strdup(from->socket_path);
     to->password = g_strdup(from->password);
+    to->open_fd = from->open_fd;
+    to->open_data = from->open_data;
+    to->label = g_strdup(from->label);
 }
 
 Session *vnc_session_create_local(const char *where, const char *password, int fd,

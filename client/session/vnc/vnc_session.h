@@ -10,6 +10,14 @@ typedef struct {
     int port;              /* TCP port (5900 + display) */
     char *socket_path;     /* unix socket (QEMU's -vnc unix:PATH) */
     char *password;        /* VNC password or NULL; never logged */
+    /* Or neither host nor socket: a connected socket from @open_fd, asked
+     * afresh for each connection (a libvirt domain's display, which libvirt
+     * hands over as a socket). Returns the fd, which the session then owns,
+     * or -1 with @error. Called on the session thread with @open_data, which
+     * the caller keeps alive until the window or session is gone. */
+    int (*open_fd)(void *open_data, GError **error);
+    void *open_data;
+    char *label;           /* with @open_fd: what messages call the server */
 } VncTarget;
 
 /* Free what @t holds (the password wiped first) and zero it. Any thread. */
