@@ -28,7 +28,7 @@
 #define SWITCH_SETTLE_MS 300
 #define SWITCH_NO_LOGON_MS 5000
 #define SWITCH_MAX_WAIT_MS 15000
-#define SWITCH_DESKTOP_ASK_MS 200
+#define SWITCH_DESKTOP_ASK_MS 300
 
 /* What the guest agent says of the desktop of the RDP user's session. */
 typedef enum {

@@ -7,7 +7,8 @@
 # manager runs on that display (the root window's _NET_SUPPORTING_WM_CHECK,
 # which every EWMH window manager sets once it manages the screen: IceWM,
 # Xfwm, Openbox, Mutter, KWin...), then writes the display's number to
-# $XDG_RUNTIME_DIR/vmdesk-session-up and ends.
+# ~/.cache/vmdesk/session-up and ends. (In the home folder, not in
+# $XDG_RUNTIME_DIR: xrdp sessions have none without libpam-systemd.)
 #
 # vmdesk's desktop window reads that file through the guest agent while an
 # RDP session connects behind its VNC picture (client/ui/switch.h): before
@@ -20,19 +21,21 @@
 # Needs xprop (x11-utils); without it, it does nothing.
 set -u
 
-dir=${XDG_RUNTIME_DIR:-/run/user/$(id -u)}
-[ -n "${DISPLAY:-}" ] && [ -d "$dir" ] && [ -w "$dir" ] || exit 0
+[ -n "${DISPLAY:-}" ] && [ -n "${HOME:-}" ] || exit 0
 command -v xprop >/dev/null 2>&1 || exit 0
+dir=$HOME/.cache/vmdesk
+mkdir -p "$dir" && chmod 700 "$dir" || exit 0
 display=${DISPLAY#*:}
 display=${display%%.*}
 case $display in '' | *[!0-9]*) exit 0 ;; esac
 
-marker=$dir/vmdesk-session-up
-fifo=$dir/vmdesk-session-up.$$
+marker=$dir/session-up
+fifo=$dir/session-up.$$
 rm -f "$marker" "$fifo"
 mkfifo -m 600 "$fifo" || exit 0
-# xprop -spy prints the property now and at each change: no polling.
-xprop -root -notype -spy _NET_SUPPORTING_WM_CHECK >"$fifo" 2>/dev/null &
+# xprop -spy prints the property now and at each change: no polling
+# (line-buffered through the fifo: stdbuf).
+stdbuf -oL xprop -root -notype -spy _NET_SUPPORTING_WM_CHECK >"$fifo" 2>/dev/null &
 spy=$!
 while read -r line; do
     case $line in

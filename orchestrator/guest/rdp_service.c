@@ -215,12 +215,13 @@ RdpServiceState rdp_service_running(const char *name, int timeout_ms, RdpService
 /* --- the user's desktop --- */
 
 /* Run by sh as root with the user's name as $1: exit 0 when the guest tools'
- * session-up.sh marked the desktop of the user's X session as up, after
- * that session's X server made its socket (an older mark is an earlier
- * session's); 1 while not; 3 for a user the guest does not know. */
+ * session-up.sh marked the desktop of the user's X session as up
+ * (~/.cache/vmdesk/session-up) after that session's X server made its
+ * socket (an older mark is an earlier session's); 1 while not; 3 for a user
+ * the guest does not know. */
 static const char desktop_script[] =
-    "u=$(id -u -- \"$1\" 2>/dev/null) || exit 3\n"
-    "m=/run/user/$u/vmdesk-session-up\n"
+    "h=$(getent passwd -- \"$1\" | cut -d: -f6) && [ -n \"$h\" ] || exit 3\n"
+    "m=$h/.cache/vmdesk/session-up\n"
     "[ -f \"$m\" ] && read -r d <\"$m\" || exit 1\n"
     "case $d in '' | *[!0-9]*) exit 1 ;; esac\n"
     "[ -S \"/tmp/.X11-unix/X$d\" ] && [ \"$m\" -nt \"/tmp/.X11-unix/X$d\" ] || exit 1\n";

@@ -203,7 +203,7 @@ static void test_demo_view(void)
     /* The switch knew the desktop was up from the guest tools' session-up.sh
      * (switch.h): it marked the session's display once IceWM ran. */
     g_autofree char *mark_cmd =
-        g_strdup_printf("cat /run/user/$(id -u %s)/vmdesk-session-up", g.user);
+        g_strdup_printf("cat ~%s/.cache/vmdesk/session-up", g.user);
     g_autofree char *mark = guest_x(agent, g.user, mark_cmd);
     g_assert_cmpstr(g_strstrip(mark), ==, "10");
     g_assert_nonnull(strstr(text, "the session's desktop is up"));
