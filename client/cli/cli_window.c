@@ -1,6 +1,6 @@
 /* The desktop window's view of a VM (WindowVmHooks, ui/window.h) filled with
  * the orchestrator's calls: its state from the store, the guest agent's
- * answers about the RDP service and the user's desktop, the overlay question. client/ui includes no
+ * answer about the RDP service, the overlay question. client/ui includes no
  * orchestrator header; this file is where the two meet. */
 #include "cli/cli.h"
 
@@ -34,15 +34,6 @@ static SwitchRdpService hook_rdp_service(void *data, int timeout_ms, char **deta
                                        : SWITCH_RDP_SERVICE_UNKNOWN;
 }
 
-/* Probe thread too: rdp_desktop_up keeps no state either. */
-static SwitchDesktop hook_desktop_up(void *data, const char *user, int timeout_ms, char **detail)
-{
-    RdpDesktopState st = rdp_desktop_up(data, user, timeout_ms, detail);
-    return st == RDP_DESKTOP_UP         ? SWITCH_DESKTOP_UP
-           : st == RDP_DESKTOP_STARTING ? SWITCH_DESKTOP_STARTING
-                                        : SWITCH_DESKTOP_UNKNOWN;
-}
-
 static bool hook_overlay_pending(void *data)
 {
     return vm_overlay_decision_pending(data);
@@ -73,7 +64,6 @@ WindowVmHooks cli_window_vm_hooks(const char *name)
         .data = (void *)name,
         .status = hook_status,
         .rdp_service = hook_rdp_service,
-        .desktop_up = hook_desktop_up,
         .overlay_pending = hook_overlay_pending,
         .overlay_info = hook_overlay_info,
         .overlay_answer = hook_overlay_answer,

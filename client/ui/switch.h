@@ -13,29 +13,16 @@
 
 /* After RDP failed or dropped: probe again after this long. */
 #define SWITCH_PROBE_BACKOFF_MS 3000
-/* When the RDP picture replaces VNC: once it is complete, the user's
- * session is known to run, it is not all black (an X session before its
- * window manager paints) and it has been still for SWITCH_SETTLE_MS. The
- * session is known to run when the server sent its logon notification
- * (Windows; before it, the picture is the server's login or progress
- * screen) or the guest agent says the session's desktop is up (xrdp sends
- * no notification: the guest tools' session-up.sh marks the session once
- * its window manager runs, asked every SWITCH_DESKTOP_ASK_MS; before it,
- * the picture is a starting X session that goes black again before the
- * window manager draws). Without either, the picture is shown
- * SWITCH_NO_LOGON_MS after it was first complete; nothing waits longer
- * than SWITCH_MAX_WAIT_MS after that. */
+/* When the RDP picture replaces VNC: once it is complete, the server has
+ * said the user's session runs (its logon notification; before it, the
+ * picture is the server's login or progress screen), it is not all black
+ * (an X session before its window manager paints) and it has been still
+ * for SWITCH_SETTLE_MS. Servers that never send the notification are shown
+ * SWITCH_NO_LOGON_MS after their first complete picture; nothing waits
+ * longer than SWITCH_MAX_WAIT_MS after it. */
 #define SWITCH_SETTLE_MS 300
 #define SWITCH_NO_LOGON_MS 5000
 #define SWITCH_MAX_WAIT_MS 15000
-#define SWITCH_DESKTOP_ASK_MS 300
-
-/* What the guest agent says of the desktop of the RDP user's session. */
-typedef enum {
-    SWITCH_DESKTOP_UNKNOWN,  /* no agent, a Windows guest, an unknown user */
-    SWITCH_DESKTOP_STARTING, /* not up (yet), or no guest tools to say so */
-    SWITCH_DESKTOP_UP,
-} SwitchDesktop;
 
 /* What the guest agent says of the guest's RDP service. */
 typedef enum {
@@ -49,7 +36,7 @@ typedef enum {
 typedef struct {
     bool shell;                 /* the RDP session's shell is one program */
     bool pending;               /* an RDP session connects behind the picture */
-    bool pending_logon;         /* its session is known to run (switch_pending_logon) */
+    bool pending_logon;         /* its server sent its logon notification */
     gint64 pending_complete_at; /* its first complete picture; 0: none yet */
     gint64 rdp_ready_at;        /* when the probe said RDP answers */
     bool status_stays;          /* why RDP went away: kept in the title until RDP is back */
@@ -84,13 +71,12 @@ bool switch_rdp_answered(Switch *sw, bool closing, gint64 now);
  * arrived (its framebuffer counts frames). */
 void switch_pending_picture(Switch *sw, bool complete, gint64 now);
 
-/* The pending session's user session runs: its server sent its logon
- * notification, or the guest agent says its desktop is up. */
+/* The pending session's server sent its logon notification. */
 void switch_pending_logon(Switch *sw);
 
 /* Whether the pending picture should replace the one on screen now: a
  * complete picture, still for SWITCH_SETTLE_MS and not all black, of a
- * session that is up (switch_pending_logon, a shell session, or
+ * session that is up (logon notification, a shell session, or
  * SWITCH_NO_LOGON_MS since the first complete picture); or anything
  * SWITCH_MAX_WAIT_MS after that. A hung session kept behind VNC
  * (switch_rdp_hung) is ready once it sent pixels after it hung and they

@@ -67,12 +67,6 @@ typedef struct {
      * one sentence for the debug log or NULL (the caller of the hook frees
      * it). Called on the window's probe thread (auto mode), every few s. */
     SwitchRdpService (*rdp_service)(void *data, int timeout_ms, char **detail);
-    /* Whether the desktop of @user's session is up in the guest, as the
-     * guest tools tell the guest agent (switch.h, SwitchDesktop); UNKNOWN
-     * when it cannot tell. Blocks up to about @timeout_ms; *@detail as
-     * above. Probe thread, every SWITCH_DESKTOP_ASK_MS while an RDP session
-     * connects behind the picture. NULL: never asked. */
-    SwitchDesktop (*desktop_up)(void *data, const char *user, int timeout_ms, char **detail);
     /* Whether the VM's last shutdown left an on-shutdown=ask question
      * unanswered. Never fails. Main thread, once the VM shut down. */
     bool (*overlay_pending)(void *data);

@@ -59,12 +59,6 @@ typedef struct {
     gint probe_ready;        /* atomic: it answered */
     gint probe_quit;         /* atomic */
     gint agent_state;        /* atomic SwitchRdpService the agent last told */
-    /* The agent's desktop question for the pending session, which is the
-     * @desktop_gen th: @desktop_ask (atomic) is the generation to ask
-     * about (0: none), @desktop_up (atomic) the last one it said UP for. */
-    int desktop_gen;
-    gint desktop_ask;
-    gint desktop_up;
     Switch sw;               /* the switch's state (switch.h) */
     /* Watching the RDP server while its session is on screen, or kept
      * behind VNC after it hung (auto mode), or dimmed (RDP mode; rdp_watch.h). */

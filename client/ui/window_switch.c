@@ -25,26 +25,9 @@ static void probe_set(Win *w, bool on)
         g_atomic_int_set(&w->probe_on, on);
 }
 
-/* While an RDP session connects behind the picture: is its user's desktop
- * up in the guest (switch.h)? The answer counts for the session asked about. */
-static void ask_desktop(Win *w, const WindowVmHooks *vm)
-{
-    gint gen = g_atomic_int_get(&w->desktop_ask);
-    if (!gen || g_atomic_int_get(&w->desktop_up) == gen)
-        return;
-    g_autofree char *detail = NULL;
-    SwitchDesktop st = vm->desktop_up(vm->data, w->opts->rdp->username, AGENT_TIMEOUT_MS, &detail);
-    vd_debug("guest agent, desktop: %s", detail ? detail : "");
-    if (st == SWITCH_DESKTOP_UP) {
-        g_atomic_int_set(&w->desktop_up, gen);
-        window_notify(w);
-    }
-}
-
 /* The probe thread: asks for an X.224 connection confirm on the RDP port
  * every PROBE_INTERVAL_MS while probing is on (a TCP connect alone proves
- * nothing under user networking), and the guest agent whether the pending
- * session's desktop is up every SWITCH_DESKTOP_ASK_MS while it connects. */
+ * nothing under user networking). */
 static gpointer probe_main(gpointer data)
 {
     Win *w = data;
@@ -75,10 +58,7 @@ static gpointer probe_main(gpointer data)
                 window_notify(w);
             }
         }
-        if (vm && vm->desktop_up)
-            ask_desktop(w, vm);
-        g_usleep((g_atomic_int_get(&w->desktop_ask) ? SWITCH_DESKTOP_ASK_MS : PROBE_INTERVAL_MS) *
-                 1000);
+        g_usleep(PROBE_INTERVAL_MS * 1000);
     }
     return NULL;
 }
@@ -298,7 +278,6 @@ void window_switch_step(Win *w)
         switch_rdp_answered(&w->sw, w->close_at != 0, now)) {
         /* RDP answers: connect behind the VNC picture. */
         window_set_status(w, "RDP ready — connecting");
-        w->desktop_gen++;
         w->pending = window_new_rdp_session(w);
         g_autoptr(GError) err = NULL;
         if (!session_connect(w->pending, &err)) {
@@ -312,11 +291,6 @@ void window_switch_step(Win *w)
                                            w->status != NULL);
     if (said)
         window_set_status(w, said);
-    /* A session kept after it hung has its desktop: nothing to ask. */
-    bool ask = w->pending && !switch_hung_kept(&w->sw);
-    g_atomic_int_set(&w->desktop_ask, ask ? w->desktop_gen : 0);
-    if (ask && g_atomic_int_get(&w->desktop_up) == w->desktop_gen)
-        switch_pending_logon(&w->sw);
     if (switch_pending_ready(&w->sw, g_get_monotonic_time(), look_at_pending, w))
         swap_to_pending(w);
     if (switch_probe_due(&w->sw, g_get_monotonic_time()))

@@ -11,10 +11,6 @@
 #     /mnt/vmdesk_share when the VM offers one (an fstab line, nofail);
 #     folders shared over RDP (vmdesk share) appear in the session under
 #     ~/thinclient_drives (xrdp's FUSE mount; fuse3 is installed for it);
-#   - session-up.sh as SESSION_UP, started by every X session through
-#     /etc/X11/Xsession.d/95vmdesk-session-up: it tells vmdesk (through the
-#     guest agent) when the session's window manager runs, so the desktop
-#     window swaps from VNC to RDP then and not a few seconds later;
 #
 # It never downloads anything itself: it installs the packages it finds on
 # the tools media (MEDIA/packages/debian/*.deb, MEDIA/packages/fedora/*.rpm)
@@ -32,8 +28,7 @@
 #                   program as a new session's shell, and ignores it when it
 #                   reattaches an existing session). A desktop session then ends
 #                   when its window closes.
-#   --undo          remove the marker, the fstab line, the mount and the session
-#                   hook (packages stay)
+#   --undo          remove the marker, the fstab line and the mount (packages stay)
 set -eu
 
 TOOLS_VERSION=1
@@ -43,8 +38,6 @@ MARKER=$MARKER_DIR/installed
 SHARE_TAG=vmdesk_share
 SHARE_DIR=/mnt/vmdesk_share
 FSTAB_LINE="$SHARE_TAG $SHARE_DIR 9p trans=virtio,version=9p2000.L,nofail,_netdev 0 0"
-SESSION_UP=/usr/local/libexec/vmdesk-session-up
-SESSION_HOOK=/etc/X11/Xsession.d/95vmdesk-session-up
 
 media=
 undo=0
@@ -95,10 +88,6 @@ if [ "$undo" = 1 ]; then
     if grep -q " $SHARE_DIR " /proc/mounts 2>/dev/null; then
         umount "$SHARE_DIR" && log "unmounted $SHARE_DIR"
     fi
-    if [ -e "$SESSION_HOOK" ] || [ -e "$SESSION_UP" ]; then
-        rm -f "$SESSION_HOOK" "$SESSION_UP"
-        log "removed $SESSION_HOOK and $SESSION_UP"
-    fi
     if [ -e "$MARKER" ]; then
         rm -f "$MARKER"
         log "removed $MARKER (packages stay installed)"
@@ -116,8 +105,7 @@ installed() { # installed PACKAGE
 }
 
 wanted="xrdp xorgxrdp qemu-guest-agent fuse3"
-[ "$family" = debian ] && wanted="$wanted ssl-cert x11-utils"
-[ "$family" = fedora ] && wanted="$wanted xprop"
+[ "$family" = debian ] && wanted="$wanted ssl-cert"
 missing=
 for p in $wanted; do
     installed "$p" || missing="$missing $p"
@@ -233,24 +221,6 @@ if [ "$have_systemd" = 1 ]; then
     fi
 else
     pidof xrdp >/dev/null || { xrdp-sesman && xrdp && log "started xrdp (no systemd)"; }
-fi
-
-# --- session hook -------------------------------------------------------------
-# session-up.sh from the media, started in the background by each X session
-# (Xsession sources the hook with the session's DISPLAY). Fedora's Xsession
-# has no Xsession.d: there it is not hooked, and vmdesk waits a few seconds.
-if [ -d /etc/X11/Xsession.d ]; then
-    if ! cmp -s "$media/linux/session-up.sh" "$SESSION_UP" 2>/dev/null; then
-        mkdir -p "$(dirname "$SESSION_UP")"
-        cp "$media/linux/session-up.sh" "$SESSION_UP"
-        chmod 755 "$SESSION_UP"
-        log "installed $SESSION_UP"
-    fi
-    hook="[ -x $SESSION_UP ] && $SESSION_UP </dev/null >/dev/null 2>&1 &"
-    if [ "$(cat "$SESSION_HOOK" 2>/dev/null)" != "$hook" ]; then
-        printf '%s\n' "$hook" >"$SESSION_HOOK"
-        log "hooked $SESSION_UP into X sessions ($SESSION_HOOK)"
-    fi
 fi
 
 # --- shared folder (9p) -------------------------------------------------------

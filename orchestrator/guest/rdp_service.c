@@ -177,89 +177,21 @@ RdpServiceState rdp_service_query(QgaClient *c, VmOs os, int timeout_ms, RdpServ
     return query_by(c, os, g_get_monotonic_time() + (gint64)timeout_ms * 1000, info);
 }
 
-/* The agent of the running VM @name, connected (not synchronized), and its
- * OS in *@os; NULL with the reason in *@why (a new string). */
-static QgaClient *agent_of(const char *name, VmOs *os, char **why)
-{
-    g_autoptr(GError) err = NULL;
-    g_autoptr(VmConfig) cfg = vm_store_load(name, &err);
-    if (!cfg) {
-        *why = g_strdup(err->message);
-        return NULL;
-    }
-    *os = cfg->os;
-    /* The supervisor removes the socket when QEMU ends. */
-    g_autofree char *path = vm_runtime_path(name, "qga.sock");
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        *why = g_strdup_printf("no guest agent: VM \"%s\" is not running", name);
-        return NULL;
-    }
-    QgaClient *c = qga_client_connect_unix(path, &err);
-    if (!c)
-        *why = g_strdup(err->message);
-    return c;
-}
-
 RdpServiceState rdp_service_running(const char *name, int timeout_ms, RdpServiceInfo *info)
 {
     rdp_service_info_clear(info);
-    VmOs os = VM_OS_LINUX;
-    char *why = NULL;
-    g_autoptr(QgaClient) c = agent_of(name, &os, &why);
-    if (!c)
-        return set(info, RDP_SERVICE_UNKNOWN, NULL, why);
-    /* The local steps above take microseconds; the deadline is the agent's. */
-    return query_by(c, os, g_get_monotonic_time() + (gint64)timeout_ms * 1000, info);
-}
-
-/* --- the user's desktop --- */
-
-/* Run by sh as root with the user's name as $1: exit 0 when the guest tools'
- * session-up.sh marked the desktop of the user's X session as up
- * (~/.cache/vmdesk/session-up) after that session's X server made its
- * socket (an older mark is an earlier session's); 1 while not; 3 for a user
- * the guest does not know. */
-static const char desktop_script[] =
-    "h=$(getent passwd -- \"$1\" | cut -d: -f6) && [ -n \"$h\" ] || exit 3\n"
-    "m=$h/.cache/vmdesk/session-up\n"
-    "[ -f \"$m\" ] && read -r d <\"$m\" || exit 1\n"
-    "case $d in '' | *[!0-9]*) exit 1 ;; esac\n"
-    "[ -S \"/tmp/.X11-unix/X$d\" ] && [ \"$m\" -nt \"/tmp/.X11-unix/X$d\" ] || exit 1\n";
-
-RdpDesktopState rdp_desktop_parse_exit(int code)
-{
-    return code == 0 ? RDP_DESKTOP_UP : code == 1 ? RDP_DESKTOP_STARTING : RDP_DESKTOP_UNKNOWN;
-}
-
-RdpDesktopState rdp_desktop_up(const char *name, const char *user, int timeout_ms, char **detail)
-{
-    *detail = NULL;
-    if (!user || !*user) {
-        *detail = g_strdup("no user name to ask about");
-        return RDP_DESKTOP_UNKNOWN;
-    }
-    VmOs os = VM_OS_LINUX;
-    g_autoptr(QgaClient) c = agent_of(name, &os, detail);
-    if (!c)
-        return RDP_DESKTOP_UNKNOWN;
-    if (os == VM_OS_WINDOWS) {
-        /* Windows sends its logon notification: nothing to ask. */
-        *detail = g_strdup("not asked on a Windows guest");
-        return RDP_DESKTOP_UNKNOWN;
-    }
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_autoptr(GError) err = NULL;
-    QgaExecResult r;
-    const char *argv[] = {"sh", "-c", desktop_script, "sh", user, NULL};
-    if (!qga_client_sync(c, ms_left(deadline), &err) ||
-        !qga_client_exec(c, "/bin/sh", argv, ms_left(deadline), &r, &err)) {
-        *detail = g_strdup(err->message);
-        return RDP_DESKTOP_UNKNOWN;
-    }
-    RdpDesktopState st = rdp_desktop_parse_exit(r.exit_code);
-    qga_exec_result_clear(&r);
-    *detail = g_strdup(st == RDP_DESKTOP_UP         ? "the session's desktop is up"
-                       : st == RDP_DESKTOP_STARTING ? "no desktop up for the user yet"
-                                                    : "the guest does not know the user");
-    return st;
+    g_autoptr(VmConfig) cfg = vm_store_load(name, &err);
+    if (!cfg)
+        return set(info, RDP_SERVICE_UNKNOWN, NULL, g_strdup(err->message));
+    /* The supervisor removes the socket when QEMU ends. */
+    g_autofree char *path = vm_runtime_path(name, "qga.sock");
+    if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        return set(info, RDP_SERVICE_UNKNOWN, NULL,
+                   g_strdup_printf("no guest agent: VM \"%s\" is not running", name));
+    g_autoptr(QgaClient) c = qga_client_connect_unix(path, &err);
+    if (!c)
+        return set(info, RDP_SERVICE_UNKNOWN, NULL, g_strdup(err->message));
+    /* The local steps above take microseconds; the deadline is the agent's. */
+    return query_by(c, cfg->os, g_get_monotonic_time() + (gint64)timeout_ms * 1000, info);
 }

@@ -45,18 +45,3 @@ RdpServiceState rdp_service_query(QgaClient *c, VmOs os, int timeout_ms, RdpServ
  * @timeout_ms (about a second keeps a readiness loop fast; it bounds the
  * exchange with the agent, after reading the config and connecting). */
 RdpServiceState rdp_service_running(const char *name, int timeout_ms, RdpServiceInfo *info);
-
-/* Whether the desktop of @user's RDP session is up in the running VM @name,
- * as the guest tools' session-up.sh (guest-tools/linux) leaves it marked for
- * the guest agent once the session's window manager runs. Asked on Linux
- * guests only; Windows, no agent, no user, a user the guest does not know:
- * UNKNOWN. A guest without the guest tools' hook stays STARTING. *@detail:
- * one sentence for the debug log (caller frees). Blocks up to about
- * @timeout_ms; any thread. */
-typedef enum {
-    RDP_DESKTOP_UNKNOWN,
-    RDP_DESKTOP_STARTING,
-    RDP_DESKTOP_UP,
-} RdpDesktopState;
-
-RdpDesktopState rdp_desktop_up(const char *name, const char *user, int timeout_ms, char **detail);

@@ -18,7 +18,3 @@ RdpServiceState rdp_service_parse_systemctl(const char *out, const char *const *
  * line ends): RUNNING, or STOPPED for STOPPED and the *_PENDING states;
  * UNKNOWN without a STATE line ("[SC] OpenService FAILED 1060: ..."). */
 RdpServiceState rdp_service_parse_sc_query(const char *out);
-
-/* The exit status of the desktop question's script: 0 UP, 1 STARTING,
- * anything else UNKNOWN. */
-RdpDesktopState rdp_desktop_parse_exit(int code);

@@ -438,16 +438,6 @@ static void test_parse_systemctl(void)
                     ==, RDP_SERVICE_UNKNOWN);
 }
 
-/* The desktop question's script exits 0 (up), 1 (not yet), 3 (no such user). */
-static void test_desktop_parse_exit(void)
-{
-    g_assert_cmpint(rdp_desktop_parse_exit(0), ==, RDP_DESKTOP_UP);
-    g_assert_cmpint(rdp_desktop_parse_exit(1), ==, RDP_DESKTOP_STARTING);
-    g_assert_cmpint(rdp_desktop_parse_exit(3), ==, RDP_DESKTOP_UNKNOWN);
-    g_assert_cmpint(rdp_desktop_parse_exit(127), ==, RDP_DESKTOP_UNKNOWN);
-    g_assert_cmpint(rdp_desktop_parse_exit(-1), ==, RDP_DESKTOP_UNKNOWN);
-}
-
 /* What sc.exe query TermService prints, around its STATE line. */
 #define SC_HEAD                                                                                   \
     "\r\nSERVICE_NAME: TermService\r\n"                                                          \
@@ -562,7 +552,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qga/connect-unix", test_connect_unix);
     g_test_add_func("/rdp-service/parse-systemctl", test_parse_systemctl);
     g_test_add_func("/rdp-service/parse-sc-query", test_parse_sc_query);
-    g_test_add_func("/rdp-service/desktop-parse-exit", test_desktop_parse_exit);
     g_test_add_func("/rdp-service/query-windows", test_query_windows);
     g_test_add_func("/rdp-service/query-linux-fallback", test_query_linux_fallback);
     g_test_add_func("/rdp-service/query-no-agent", test_query_no_agent);

@@ -83,19 +83,14 @@ PACKAGES=(
     xclip x11-utils fuse3
 )
 # fuse3: xrdp's chansrv mounts the client's redirected drives with FUSE
-# (~/thinclient_drives), and xrdp only recommends it. x11-utils: xprop, which
-# the guest tools' session-up.sh (installed below) waits with.
-SESSION_UP_SRC=$(cd "$SCRIPT_DIR/../.." && pwd)/guest-tools/linux/session-up.sh
-[ -r "$SESSION_UP_SRC" ] || die "missing $SESSION_UP_SRC"
-
+# (~/thinclient_drives), and xrdp only recommends it.
 
 OUTPUTS=(disk.qcow2 vmlinuz initrd.img password guest.env)
 
 # The recipe's content, not its timestamp, decides whether a build is
 # current: a fresh checkout (a git worktree, a CI clone) of an unchanged
 # script must reuse the guest it built.
-# The guest tools' session-up.sh goes into the guest: it is part of the recipe.
-RECIPE_SHA256=$(cat "$SELF" "$SESSION_UP_SRC" | sha256sum | cut -d' ' -f1)
+RECIPE_SHA256=$(sha256sum "$SELF" | cut -d' ' -f1)
 
 up_to_date() {
     local f
@@ -397,14 +392,6 @@ put /etc/X11/icewm/startup 755 <<STARTUP
 $XTERM -geometry 90x26+60+50 &
 STARTUP
 
-say "session-up (the guest tools' signal that the desktop is up)"
-# As guest-tools/linux/install.sh installs it: started by every X session
-# through Xsession.d (startwm.sh runs /etc/X11/Xsession).
-put /usr/local/libexec/vmdesk-session-up 755 <"$VMDESK_DEMO_SESSION_UP"
-echo '[ -x /usr/local/libexec/vmdesk-session-up ] && /usr/local/libexec/vmdesk-session-up </dev/null >/dev/null 2>&1 &' |
-    put /etc/X11/Xsession.d/95vmdesk-session-up 644
-[ -x "$root/etc/X11/Xsession" ] || { say "no /etc/X11/Xsession"; exit 1; }
-
 say "qemu-guest-agent"
 # Nothing to enable: the unit has no [Install]; udev starts it when QEMU's
 # virtio-serial port org.qemu.guest_agent.0 shows up. Check that rule.
@@ -434,7 +421,6 @@ chmod 755 "$WORK/essential.sh" "$WORK/customize.sh"
 mkdir -p "$DEBS"
 export VMDESK_DEMO_PROG=$prog VMDESK_DEMO_HOSTNAME=$HOSTNAME_GUEST VMDESK_DEMO_USER=$GUEST_USER
 export VMDESK_DEMO_PASSWORD_FILE="$WORK/password" VMDESK_DEMO_DEBS=$DEBS VMDESK_DEMO_WORK=$WORK
-export VMDESK_DEMO_SESSION_UP=$SESSION_UP_SRC
 
 # Documentation and the kernel modules of hardware a QEMU guest never has
 # (sound, wireless, media, big GPUs, InfiniBand, ...): ~300 MiB less.
