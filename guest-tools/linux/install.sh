@@ -10,7 +10,7 @@
 #   - the VM's shared folder: a 9p mount of the tag vmdesk_share on
 #     /mnt/vmdesk_share when the VM offers one (an fstab line, nofail);
 #     folders shared over RDP (vmdesk share) appear in the session under
-#     ~/thinclient_drives (xrdp's FUSE mount) without anything installed.
+#     ~/thinclient_drives (xrdp's FUSE mount; fuse3 is installed for it);
 #
 # It never downloads anything itself: it installs the packages it finds on
 # the tools media (MEDIA/packages/debian/*.deb, MEDIA/packages/fedora/*.rpm)
@@ -104,7 +104,7 @@ installed() { # installed PACKAGE
     fi
 }
 
-wanted="xrdp xorgxrdp qemu-guest-agent"
+wanted="xrdp xorgxrdp qemu-guest-agent fuse3"
 [ "$family" = debian ] && wanted="$wanted ssl-cert"
 missing=
 for p in $wanted; do

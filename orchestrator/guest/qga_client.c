@@ -55,6 +55,12 @@ QgaClient *qga_client_connect_unix(const char *path, GError **error)
     else if (fd == -ECONNREFUSED)
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
                     "no guest agent: nothing listens on %s", path);
+    else if (fd == -EAGAIN)
+        /* QEMU serves one client at a time, and notices a client that left
+         * only once the guest's agent reads its port. */
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
+                    "the guest agent socket %s takes no more clients now (another one "
+                    "holds it, or the guest's agent is not running yet)", path);
     else if (fd < 0)
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                     "cannot connect to the guest agent socket %s: %s", path, g_strerror(-fd));

@@ -27,14 +27,18 @@ int json_channel_connect_unix(const char *path, int retry_ms)
     strcpy(addr.sun_path, path);
     gint64 deadline = g_get_monotonic_time() + (gint64)retry_ms * 1000;
     for (;;) {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* Non-blocking: a server that accepts no more (QEMU's chardev with
+         * a client, its backlog full) gives EAGAIN instead of a connect()
+         * that waits for ever. */
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
             return -errno;
         if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
             return fd;
         int e = errno;
         close(fd);
-        if ((e != ENOENT && e != ECONNREFUSED) || g_get_monotonic_time() >= deadline)
+        if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) ||
+            g_get_monotonic_time() >= deadline)
             return -e;
         g_usleep(CONNECT_RETRY_US);
     }

@@ -22,8 +22,10 @@ typedef struct JsonChannel JsonChannel;
 
 /* Connect a stream socket to the unix socket at @path. While the socket
  * does not exist yet or nobody accepts on it (ENOENT, ECONNREFUSED: its
- * server is still starting), try again every 20 ms until @retry_ms passed;
- * 0 tries once. Returns the connected socket (close-on-exec), or -errno:
+ * server is still starting; EAGAIN: its backlog is full, it serves another
+ * client), try again every 20 ms until @retry_ms passed; 0 tries once.
+ * Never blocks longer. Returns the connected socket (close-on-exec,
+ * non-blocking), or -errno:
  * -ENAMETOOLONG when @path does not fit a socket address, else socket()'s
  * or the last connect()'s. The caller words the error in its own terms.
  * Any thread. */

@@ -101,6 +101,7 @@ if [ "$ARCH" = arm64 ]; then
     WANTED="usbhid:USB_HID hid_generic:HID_GENERIC xhci_pci:USB_XHCI_PCI"
     WANTED="$WANTED virtio_pci:VIRTIO_PCI virtio_net:VIRTIO_NET evdev:INPUT_EVDEV"
     WANTED="$WANTED virtio_blk:VIRTIO_BLK gpio_keys:KEYBOARD_GPIO virtio_gpu:DRM_VIRTIO_GPU"
+    WANTED="$WANTED 9pnet_virtio:NET_9P_VIRTIO 9p:9P_FS"
     WANTED_OPTIONAL="button:ACPI_BUTTON"
     WANTED_PCI=""
 fi

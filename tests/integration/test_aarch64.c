@@ -2,7 +2,8 @@
  * arm64 test guest (tests/guest/build-test-guest.sh OUTDIR arm64, Debian's
  * arm64 kernel and busybox) on QEMU's virt machine. aarch64 TCG is slow, so
  * one boot carries every check: create and list, start, the VNC picture
- * equals QMP screendump, the forwarded port answers, pause and resume, a
+ * equals QMP screendump, the forwarded port answers, a shared folder over
+ * virtio-9p (read a host file, write one back), pause and resume, a
  * live snapshot saved and restored, stop by the power key, then the
  * overlay committed into its base. A second boot: UEFI (AAVMF) from a disk
  * image. */
@@ -10,6 +11,8 @@
 #include "storage_harness.h"
 
 #include "session/vnc/vnc_session.h"
+
+#include <glib/gstdio.h>
 
 #include <string.h>
 
@@ -52,6 +55,13 @@ static void test_one_boot(void)
     g_assert_nonnull(strstr(r.err, "aarch64 VMs have no BIOS"));
     run_result_clear(&r);
 
+    /* A shared folder: virtio-9p on the virt machine's PCIe. */
+    g_autofree char *folder = g_build_filename(h.root, "share", NULL);
+    g_assert_cmpint(g_mkdir(folder, 0755), ==, 0);
+    g_autofree char *host_file = g_build_filename(folder, "host.txt", NULL);
+    g_assert_true(g_file_set_contents(host_file, "HOST-TEXT-17\n", -1, NULL));
+    g_free(harness_ok(&h, "share", "arm", folder, NULL));
+
     gint64 t0 = g_get_monotonic_time();
     g_free(harness_ok(&h, "start", "arm", NULL));
     Session *s = vnc_connect_vm(&h, "arm");
@@ -77,6 +87,21 @@ static void test_one_boot(void)
         json_object_get_object_member(st, "rdp"), "port");
     g_autofree char *banner = harness_read_banner(port, 30000);
     g_assert_cmpstr(banner, ==, "VMDESK-TEST-GUEST ready");
+
+    /* The share in the guest: a host file read, one written back. */
+    g_autofree char *out = st_guest_shell_output(
+        &h, "arm",
+        "mkdir -p /mnt/s && mount -t 9p -o trans=virtio,version=9p2000.L vmdesk_share /mnt/s "
+        "&& echo M-$((20+1)); cat /mnt/s/host.txt; echo GUEST-WROTE-5 > /mnt/s/guest.txt "
+        "&& echo W-$((30+1)); umount /mnt/s; echo DONE-$((60+1))",
+        "DONE-61", 60000);
+    g_assert_nonnull(strstr(out, "M-21"));
+    g_assert_nonnull(strstr(out, "HOST-TEXT-17"));
+    g_assert_nonnull(strstr(out, "W-31"));
+    g_autofree char *back_path = g_build_filename(folder, "guest.txt", NULL);
+    g_autofree char *back = NULL;
+    g_assert_true(g_file_get_contents(back_path, &back, NULL, NULL));
+    g_assert_cmpstr(back, ==, "GUEST-WROTE-5\n");
 
     /* virtio-gpu's console: the picture over VNC is QEMU's own. */
     vnc_wait_settled(s, 1280, 800, NULL, BOOT_MS);

@@ -80,8 +80,10 @@ PACKAGES=(
     linux-image-amd64 initramfs-tools systemd-sysv udev dbus
     iproute2 procps less qemu-guest-agent ssl-cert
     xrdp xorgxrdp xauth icewm xterm fonts-dejavu-core xfonts-base
-    xclip x11-utils
+    xclip x11-utils fuse3
 )
+# fuse3: xrdp's chansrv mounts the client's redirected drives with FUSE
+# (~/thinclient_drives), and xrdp only recommends it.
 
 OUTPUTS=(disk.qcow2 vmlinuz initrd.img password guest.env)
 
