@@ -124,6 +124,18 @@ static void on_state_event(GFileMonitor *m, GFile *file, GFile *other, GFileMoni
     mgr_vm_list_refresh(list, name);
 }
 
+/* Watch @dir, one of VM @name's folders, with @cb, once: the monitor is
+ * kept in @table under the name, which it carries as "vm-name". */
+static void watch_vm_dir(MgrVmList *list, GHashTable *table, const char *name, const char *dir,
+                         GCallback cb)
+{
+    GFileMonitor *m = watch_dir(dir, cb, list);
+    if (!m)
+        return;
+    g_object_set_data_full(G_OBJECT(m), "vm-name", g_strdup(name), g_free);
+    g_hash_table_insert(table, g_strdup(name), m);
+}
+
 static void watch_state(MgrVmList *list, const char *name)
 {
     if (g_hash_table_contains(list->state_monitors, name))
@@ -131,11 +143,7 @@ static void watch_state(MgrVmList *list, const char *name)
     g_autofree char *rt = vd_paths_runtime_dir(name);
     if (!g_file_test(rt, G_FILE_TEST_IS_DIR))
         return; /* never started: on_runtime_event adds it at the first start */
-    GFileMonitor *m = watch_dir(rt, G_CALLBACK(on_state_event), list);
-    if (!m)
-        return;
-    g_object_set_data_full(G_OBJECT(m), "vm-name", g_strdup(name), g_free);
-    g_hash_table_insert(list->state_monitors, g_strdup(name), m);
+    watch_vm_dir(list, list->state_monitors, name, rt, G_CALLBACK(on_state_event));
 }
 
 static void on_runtime_event(GFileMonitor *m, GFile *file, GFile *other, GFileMonitorEvent ev,
@@ -168,11 +176,7 @@ static void watch_data(MgrVmList *list, const char *name)
     if (g_hash_table_contains(list->data_monitors, name))
         return;
     g_autofree char *dir = vd_paths_vm_dir(name);
-    GFileMonitor *m = watch_dir(dir, G_CALLBACK(on_data_event), list);
-    if (!m)
-        return;
-    g_object_set_data_full(G_OBJECT(m), "vm-name", g_strdup(name), g_free);
-    g_hash_table_insert(list->data_monitors, g_strdup(name), m);
+    watch_vm_dir(list, list->data_monitors, name, dir, G_CALLBACK(on_data_event));
 }
 
 static void on_store_event(GFileMonitor *m, GFile *file, GFile *other, GFileMonitorEvent ev,
