@@ -20,11 +20,14 @@
 #include "rdp_test_harness.h"
 #include "test_util.h"
 
+#include <arpa/inet.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
 #include <png.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define SCALE 2
@@ -213,6 +216,18 @@ typedef struct {
     char **env; /* X clients on its screen */
 } Xvnc;
 
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 /* Xvnc 640x480 whose root shows a one-pixel checkerboard. */
 static void xvnc_start(Xvnc *x)
 {
@@ -223,7 +238,7 @@ static void xvnc_start(Xvnc *x)
             break;
         }
     }
-    x->port = 5900 + 100 + (unsigned)(getpid() % 3000);
+    x->port = free_port();
     g_autofree char *port = g_strdup_printf("%u", x->port);
     g_autofree char *geometry = g_strdup_printf("%dx%d", VNC_W, VNC_H);
     const char *argv[] = {"Xvnc", x->display, "-geometry", geometry, "-depth", "24",
@@ -410,6 +425,7 @@ static void test_no_seat_xwayland(void)
     rt_world.env = g_environ_setenv(g_strdupv(saved), "DISPLAY", w.display, TRUE);
     RtSession s = {.client_log = log, .client_name = "vmdesk", .log = (char *)log};
     g_autofree char *win = rt_wait_window(&s, "vnc://", NULL, 15000);
+    g_test_message("the window on XWayland: %s", win);
     g_strfreev(rt_world.env);
     rt_world.env = saved;
     g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
@@ -473,10 +489,49 @@ static void remoteapp(Weston *w, bool via_xwayland, const char *name)
                    "colour covers %d,%d %dx%d (pixels at scale 2 = logical %d,%d %dx%d)",
                    via_xwayland ? "XWayland" : "native Wayland", x, y, ww, hh, x / SCALE,
                    y / SCALE, ww / SCALE, hh / SCALE);
-    if (via_xwayland) /* XWayland's windows are drawn at scale 1, enlarged */
+    if (via_xwayland) { /* XWayland's windows are drawn at scale 1, enlarged */
         g_assert_cmpint(abs(ww / SCALE - 500), <=, 2);
+    } else {
+        /* A native window takes the server's size; its place is the
+         * compositor's: measured, not expected. */
+        rt_server_command(&s, "move 0x1001 200 150 500 300");
+        int x1 = 0, y1 = 0, w1 = 0, h1 = 0;
+        bool moved = false;
+        for (int i = 0; i < 40 && !moved; i++) {
+            Shot shot = screenshot(w);
+            moved = find_colour(&shot, RED, &x1, &y1, &w1, &h1) && abs(w1 / SCALE - 500) <= 2;
+            g_free(shot.px);
+            if (!moved)
+                g_usleep(250 * 1000);
+        }
+        g_assert_true(moved);
+        g_test_message("native Wayland: after the server's move to 200,150 500x300 its colour "
+                       "covers logical %d,%d %dx%d",
+                       x1 / SCALE, y1 / SCALE, w1 / SCALE, h1 / SCALE);
+    }
     rt_session_finish(&s);
     g_free(s.client_log);
+}
+
+/* The desktop window (`vmdesk connect vnc://` to a new Xvnc @x) on @w,
+ * native on Wayland (even with XWayland's DISPLAY set, @with_display) and
+ * sharp at scale 2 in weston's screenshot. */
+static GSubprocess *desktop_start(Weston *w, Xvnc *x, const char *name, bool with_display)
+{
+    xvnc_start(x);
+    g_auto(GStrv) env = wayland_env(w, name, with_display);
+    g_autofree char *log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
+    GSubprocess *v = vmdesk_vnc(x, env, log);
+    expect_in_log(log, "video driver: wayland", 10000);
+    expect_sharp_desktop(w);
+    return v;
+}
+
+static void desktop_stop(GSubprocess *v, Xvnc *x)
+{
+    g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
+    g_object_unref(v);
+    xvnc_stop(x);
 }
 
 /* Seat and XWayland: the desktop window native and sharp at scale 2, the
@@ -486,13 +541,7 @@ static void test_desktop(void)
     Weston w = {0};
     weston_start(&w, true, true);
     Xvnc x = {0};
-    xvnc_start(&x);
-    /* DISPLAY is set (XWayland): the desktop window still goes native. */
-    g_auto(GStrv) env = wayland_env(&w, "desktop", true);
-    g_autofree char *log = g_strdup_printf("%s/desktop-vmdesk.log", rt_world.dir);
-    GSubprocess *v = vmdesk_vnc(&x, env, log);
-    expect_in_log(log, "video driver: wayland", 10000);
-    expect_sharp_desktop(&w);
+    GSubprocess *v = desktop_start(&w, &x, "desktop", true);
 
     /* Host -> guest: a Wayland program copies, vmdesk (focused) passes it on. */
     GSubprocess *copier = wl_copy(&w, "from the Wayland host");
@@ -504,10 +553,7 @@ static void test_desktop(void)
     expect_text(get_wl, &w, "from the guest", "wl-paste");
     rt_stop(copier, SIGTERM); /* it lost the clipboard to vmdesk: gone already */
     g_object_unref(copier);
-
-    g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
-    g_object_unref(v);
-    xvnc_stop(&x);
+    desktop_stop(v, &x);
     remoteapp(&w, true, "rail-xwayland");
     weston_stop(&w);
 }
@@ -518,15 +564,7 @@ static void test_no_xwayland(void)
     Weston w = {0};
     weston_start(&w, true, false);
     Xvnc x = {0};
-    xvnc_start(&x);
-    g_auto(GStrv) env = wayland_env(&w, "native", false);
-    g_autofree char *log = g_strdup_printf("%s/native-vmdesk.log", rt_world.dir);
-    GSubprocess *v = vmdesk_vnc(&x, env, log);
-    expect_in_log(log, "video driver: wayland", 10000);
-    expect_sharp_desktop(&w);
-    g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
-    g_object_unref(v);
-    xvnc_stop(&x);
+    desktop_stop(desktop_start(&w, &x, "native", false), &x);
     remoteapp(&w, false, "rail-native");
     weston_stop(&w);
 }
