@@ -381,6 +381,29 @@ static GSubprocess *vmdesk_app(RtSession *s, char **env, const char *log)
     return rt_spawn(argv, env, log, log);
 }
 
+/* The RDP tests' X helpers (rt_wait_window, rt_window_geometry...) look at
+ * rt_world's display: point them at XWayland's @display for a while. */
+typedef struct {
+    char **env;
+    char *display;
+} XSwap;
+
+static XSwap x_use(const char *display)
+{
+    XSwap old = {rt_world.env, rt_world.display};
+    rt_world.env = g_environ_setenv(g_strdupv(old.env), "DISPLAY", display, TRUE);
+    rt_world.display = g_strdup(display);
+    return old;
+}
+
+static void x_restore(XSwap old)
+{
+    g_strfreev(rt_world.env);
+    g_free(rt_world.display);
+    rt_world.env = old.env;
+    rt_world.display = old.display;
+}
+
 /* --- the cases --- */
 
 /* No seat, no XWayland: SDL 2.26 would crash; vmdesk says why. */
@@ -421,13 +444,11 @@ static void test_no_seat_xwayland(void)
     g_strfreev(env);
     expect_in_log(log, "video driver: x11", 10000);
     /* The window is on XWayland's screen. */
-    char **saved = rt_world.env;
-    rt_world.env = g_environ_setenv(g_strdupv(saved), "DISPLAY", w.display, TRUE);
+    XSwap saved = x_use(w.display);
     RtSession s = {.client_log = log, .client_name = "vmdesk", .log = (char *)log};
     g_autofree char *win = rt_wait_window(&s, "vnc://", NULL, 15000);
     g_test_message("the window on XWayland: %s", win);
-    g_strfreev(rt_world.env);
-    rt_world.env = saved;
+    x_restore(saved);
     g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
     g_object_unref(v);
     xvnc_stop(&x);
@@ -453,8 +474,7 @@ static void remoteapp(Weston *w, bool via_xwayland, const char *name)
     expect_in_log(s.client_log, "window \"notepad - vmdesk test\" shown", 10000);
     if (via_xwayland) {
         /* Exactly where the server put it, in XWayland's (logical) pixels. */
-        char **saved = rt_world.env;
-        rt_world.env = g_environ_setenv(g_strdupv(saved), "DISPLAY", w->display, TRUE);
+        XSwap saved = x_use(w->display);
         g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
         rt_wait_window_viewable(&s, win, 10000);
         /* weston's X window manager keeps a frame (32 pixels of margin)
@@ -471,8 +491,7 @@ static void remoteapp(Weston *w, bool via_xwayland, const char *name)
         g_assert_cmpint(x0 - 120, <=, 32);
         rt_server_command(&s, "move 0x1001 200 150 500 300");
         rt_expect_geometry(&s, win, x0 + 80, y0 + 60, 500, 300, 10000);
-        g_strfreev(rt_world.env);
-        rt_world.env = saved;
+        x_restore(saved);
     }
     /* On screen: the window's colour, where the compositor shows it. */
     int x = 0, y = 0, ww = 0, hh = 0;
