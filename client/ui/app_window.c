@@ -493,7 +493,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
         g_setenv("SDL_VIDEO_WAYLAND_WMCLASS", opts->wm_class, FALSE);
         g_setenv("SDL_VIDEO_X11_WMCLASS", opts->wm_class, FALSE);
     }
-    if (!sdl_util_init(error)) {
+    if (!sdl_util_init(WAYLAND_FOR_REMOTEAPP, error)) {
         g_mutex_clear(&a.lock);
         return false;
     }

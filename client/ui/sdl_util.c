@@ -4,11 +4,14 @@
 #include "common/log.h"
 #include "session/session.h"
 #include "ui/host_clipboard.h"
+#include "ui/wayland.h"
 
 #include <string.h>
 
-bool sdl_util_init(GError **error)
+bool sdl_util_init(WaylandUse use, GError **error)
 {
+    if (!wayland_select_video_driver(use, error))
+        return false;
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                     "cannot open a window: %s (is DISPLAY or WAYLAND_DISPLAY set?)",
@@ -46,7 +49,14 @@ static bool gl_is_software(SDL_Renderer *ren)
 SDL_Renderer *sdl_util_renderer(SDL_Window *win)
 {
     SDL_Renderer *ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED);
-    if (ren && gl_is_software(ren) && !g_getenv("SDL_RENDER_DRIVER")) {
+    /* Only X11 gives SDL's software renderer a window surface of its own
+     * (XShm). SDL 2.26 on Wayland has none: the software renderer draws
+     * through a texture of the very GL renderer it would replace, and with
+     * that forbidden (the hint below) no renderer is left at all ("Couldn't
+     * find matching render driver"). */
+    const char *driver = SDL_GetCurrentVideoDriver();
+    bool x11 = driver && !strcmp(driver, "x11");
+    if (ren && x11 && gl_is_software(ren) && !g_getenv("SDL_RENDER_DRIVER")) {
         vd_debug("OpenGL renders in software here: using SDL's software renderer");
         SDL_DestroyRenderer(ren);
         SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");

@@ -3,6 +3,8 @@
  * files. Main thread only. */
 #pragma once
 
+#include "ui/wayland.h"
+
 #include <SDL.h>
 #include <glib.h>
 #include <stdbool.h>
@@ -10,14 +12,16 @@
 
 typedef struct Session Session;
 
-/* SDL's video and events, refusing the invisible drivers (offscreen, dummy)
+/* SDL's video and events for windows of kind @use, on the video driver
+ * wayland.h chooses, refusing the invisible drivers (offscreen, dummy)
  * unless SDL_VIDEODRIVER names one. */
-bool sdl_util_init(GError **error);
+bool sdl_util_init(WaylandUse use, GError **error);
 
 /* A renderer for @win: SDL's accelerated one, unless OpenGL runs on a
- * software rasterizer (llvmpipe costs about three times SDL's own software
- * renderer per frame, bench/rdp-frames); then the software one. NULL with
- * SDL_GetError() on failure. */
+ * software rasterizer under X11 (llvmpipe costs about three times SDL's own
+ * software renderer per frame, bench/rdp-frames); then the software one.
+ * On Wayland the accelerated one always (SDL 2.26's software renderer there
+ * draws through it). NULL with SDL_GetError() on failure. */
 SDL_Renderer *sdl_util_renderer(SDL_Window *win);
 
 /* The X keysym of @sym as the host's modifiers make it (Shift, Caps Lock,

@@ -322,7 +322,7 @@ bool window_run(const WindowOptions *opts, GError **error)
     const char *wm_class = opts->wm_class ? opts->wm_class : VMDESK_APP_ID;
     g_setenv("SDL_VIDEO_X11_WMCLASS", wm_class, TRUE);
     g_setenv("SDL_VIDEO_WAYLAND_WMCLASS", wm_class, TRUE);
-    if (!sdl_util_init(error))
+    if (!sdl_util_init(WAYLAND_FOR_DESKTOP, error))
         return false;
     w.wake_event = SDL_RegisterEvents(1);
     Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;

@@ -1,8 +1,10 @@
 /* The user's side of the desktop window: keys (with the window's own
  * hotkeys), the pointer mapped onto the desktop, the host clipboard, and
  * SDL's window events. */
+#include "common/log.h"
 #include "ui/keymap.h"
 #include "ui/sdl_util.h"
+#include "ui/wayland.h"
 #include "ui/window_priv.h"
 
 static void send_key(Win *w, SDL_Scancode sc, SDL_Keycode sym, bool down)
@@ -26,6 +28,8 @@ static void set_grab(Win *w, bool grab)
 {
     w->grabbed = grab;
     SDL_SetWindowKeyboardGrab(w->win, grab ? SDL_TRUE : SDL_FALSE);
+    if (grab && !wayland_has_shortcuts_inhibit())
+        vd_debug("the compositor has no keyboard-shortcuts-inhibit: its own shortcuts stay its own");
     window_update_title(w);
 }
 

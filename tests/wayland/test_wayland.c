@@ -1,0 +1,612 @@
+/* vmdesk on Wayland, under a real compositor: weston 10's headless backend
+ * (pixman renderer, output scale 2), with and without XWayland, with and
+ * without a seat (weston-test-seat.so adds one; the headless backend has
+ * none). Screenshots come from weston's own screenshooter (weston --debug,
+ * weston-screenshooter), the clipboard from wl-clipboard (wl-copy,
+ * wl-paste), the VNC desktop from TigerVNC's Xvnc showing a one-pixel
+ * checkerboard (a picture drawn at scale 1 and enlarged by the compositor
+ * has 2x2 blocks instead), RemoteApp from vmdesk-test-rdp-server --rail.
+ *
+ * /wayland/no-seat          no seat, no XWayland: a clear error, no crash
+ * /wayland/no-seat-xwayland no seat, XWayland: the window goes to XWayland
+ * /wayland/desktop          seat and XWayland: the desktop window native
+ *                           and sharp at scale 2, clipboard text both ways,
+ *                           RemoteApp windows through XWayland where the
+ *                           server puts them
+ * /wayland/no-xwayland      seat, no XWayland: desktop and RemoteApp native
+ *
+ * Uses the RDP tests' world (rdp_test_harness.h: a folder, the server, its
+ * certificate); its Xvfb is not given to vmdesk here. */
+#include "rdp_test_harness.h"
+#include "test_util.h"
+
+#include <arpa/inet.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <png.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SCALE 2
+#define VNC_W 640
+#define VNC_H 480
+#define CONNECT_MS 20000
+#define RED 0xD04040u /* the RDP test server's colour for window 0x1001 */
+
+typedef struct {
+    GSubprocess *proc;
+    char *run_dir;  /* XDG_RUNTIME_DIR of weston (its socket) */
+    char *socket;   /* absolute path: clients' WAYLAND_DISPLAY */
+    char *log;
+    char *display;  /* XWayland's ":N", or NULL */
+    char *shot_dir; /* weston-screenshooter writes here */
+} Weston;
+
+static int serial;
+
+/* Start weston headless at scale 2, with a seat and XWayland as asked. */
+static void weston_start(Weston *w, bool seat, bool xwayland)
+{
+    int n = ++serial;
+    w->run_dir = g_strdup_printf("%s/weston-%d", rt_world.dir, n);
+    w->shot_dir = g_strdup_printf("%s/shots-%d", rt_world.dir, n);
+    g_assert_cmpint(g_mkdir(w->run_dir, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir(w->shot_dir, 0700), ==, 0);
+    w->socket = g_build_filename(w->run_dir, "wayland-test", NULL);
+    w->log = g_strdup_printf("%s/weston-%d.log", rt_world.dir, n);
+    g_autofree char *log_opt = g_strdup_printf("--log=%s", w->log);
+    g_autofree char *seat_opt = g_strdup_printf("--modules=%s", g_getenv("VMDESK_WESTON_SEAT"));
+    GPtrArray *argv = g_ptr_array_new();
+    const char *base[] = {"weston", "--backend=headless-backend.so", "--use-pixman",
+                          "--width=1280", "--height=800", "--scale=2", "--socket=wayland-test",
+                          "--idle-time=0", "--debug", "--no-config", log_opt};
+    for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
+        g_ptr_array_add(argv, (char *)base[i]);
+    if (seat)
+        g_ptr_array_add(argv, seat_opt);
+    if (xwayland)
+        g_ptr_array_add(argv, "--xwayland");
+    g_ptr_array_add(argv, NULL);
+    g_assert_nonnull(g_getenv("VMDESK_WESTON_SEAT"));
+    char **env = g_environ_setenv(g_get_environ(), "XDG_RUNTIME_DIR", w->run_dir, TRUE);
+    env = g_environ_unsetenv(env, "DISPLAY");
+    env = g_environ_unsetenv(env, "WAYLAND_DISPLAY");
+    w->proc = rt_spawn((const char *const *)argv->pdata, env, NULL, NULL);
+    g_strfreev(env);
+    g_ptr_array_free(argv, TRUE);
+    /* Up once its shell runs; XWayland once it says where it listens. */
+    gint64 end = g_get_monotonic_time() + tu_timeout_ms(15000) * 1000LL;
+    for (;;) {
+        g_autofree char *text = rt_read_text(w->log);
+        bool up = strstr(text, "launching '") && g_file_test(w->socket, G_FILE_TEST_EXISTS);
+        const char *x = strstr(text, "xserver listening on display ");
+        if (up && x && !w->display) {
+            x += strlen("xserver listening on display ");
+            w->display = g_strndup(x, strcspn(x, "\n "));
+        }
+        if (up && (!xwayland || w->display))
+            break;
+        if (g_get_monotonic_time() > end)
+            g_error("weston did not come up; its log:\n%s", text);
+        g_usleep(50 * 1000);
+    }
+}
+
+static void weston_stop(Weston *w)
+{
+    g_assert_cmpint(rt_stop(w->proc, SIGTERM), !=, -1);
+    g_clear_object(&w->proc);
+    g_free(w->run_dir);
+    g_free(w->socket);
+    g_free(w->log);
+    g_free(w->display);
+    g_free(w->shot_dir);
+}
+
+/* vmdesk's environment on @w: its Wayland socket, XWayland's DISPLAY when
+ * there is one, a private XDG_RUNTIME_DIR; debug output (the video driver). */
+static char **wayland_env(Weston *w, const char *name, bool with_display)
+{
+    char **env = rt_vmdesk_env(name, NULL, true);
+    env = g_environ_setenv(env, "WAYLAND_DISPLAY", w->socket, TRUE);
+    if (with_display && w->display)
+        env = g_environ_setenv(env, "DISPLAY", w->display, TRUE);
+    else
+        env = g_environ_unsetenv(env, "DISPLAY");
+    return env;
+}
+
+/* --- the picture --- */
+
+typedef struct {
+    int w, h;
+    guint32 *px; /* 0xRRGGBB */
+} Shot;
+
+/* A screenshot of weston's output (its pixels: 2x the logical size). */
+static Shot screenshot(Weston *w)
+{
+    g_autoptr(GDir) before = g_dir_open(w->shot_dir, 0, NULL);
+    while (g_dir_read_name(before))
+        ; /* nothing to keep: each shot has its own second in its name */
+    char **env = g_environ_setenv(g_get_environ(), "WAYLAND_DISPLAY", w->socket, TRUE);
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_environ(l, env);
+    g_subprocess_launcher_set_cwd(l, w->shot_dir);
+    g_strfreev(env);
+    const char *argv[] = {"weston-screenshooter", NULL};
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, argv, &err);
+    g_assert_no_error(err);
+    g_assert_true(tu_subprocess_wait(p, 10000));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+    /* The newest file it wrote. */
+    g_autoptr(GDir) d = g_dir_open(w->shot_dir, 0, NULL);
+    g_autofree char *path = NULL;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *full = g_build_filename(w->shot_dir, name, NULL);
+        if (!path || strcmp(full, path) > 0) {
+            g_free(path);
+            path = g_steal_pointer(&full);
+        }
+    }
+    g_assert_nonnull(path);
+    png_image img = {.version = PNG_IMAGE_VERSION};
+    g_assert_true(png_image_begin_read_from_file(&img, path));
+    img.format = PNG_FORMAT_BGRA;
+    Shot s = {.w = (int)img.width, .h = (int)img.height};
+    s.px = g_new(guint32, (gsize)s.w * s.h);
+    g_assert_true(png_image_finish_read(&img, NULL, s.px, 0, NULL));
+    for (gsize i = 0; i < (gsize)s.w * s.h; i++)
+        s.px[i] &= 0xffffff;
+    g_unlink(path);
+    return s;
+}
+
+/* Pixels of a one-pixel checkerboard: black or white, both neighbours
+ * (right, below) the other colour. A window drawn at scale 1 and enlarged
+ * has none. */
+static int checker_pixels(const Shot *s)
+{
+    int n = 0;
+    for (int y = 0; y + 1 < s->h; y++)
+        for (int x = 0; x + 1 < s->w; x++) {
+            guint32 p = s->px[y * s->w + x];
+            if ((p == 0 || p == 0xffffff) && s->px[y * s->w + x + 1] == (p ^ 0xffffff) &&
+                s->px[(y + 1) * s->w + x] == (p ^ 0xffffff))
+                n++;
+        }
+    return n;
+}
+
+static bool near(guint32 a, guint32 b, int tol)
+{
+    for (int sh = 0; sh < 24; sh += 8)
+        if (abs((int)((a >> sh) & 0xff) - (int)((b >> sh) & 0xff)) > tol)
+            return false;
+    return true;
+}
+
+/* The bounding box of the pixels of colour @rgb; false when there are none. */
+static bool find_colour(const Shot *s, guint32 rgb, int *x, int *y, int *w, int *h)
+{
+    int x0 = s->w, y0 = s->h, x1 = -1, y1 = -1;
+    for (int j = 0; j < s->h; j++)
+        for (int i = 0; i < s->w; i++)
+            if (near(s->px[j * s->w + i], rgb, 12)) {
+                x0 = MIN(x0, i);
+                y0 = MIN(y0, j);
+                x1 = MAX(x1, i);
+                y1 = MAX(y1, j);
+            }
+    *x = x0, *y = y0, *w = x1 - x0 + 1, *h = y1 - y0 + 1;
+    return x1 >= 0;
+}
+
+/* --- the VNC server --- */
+
+typedef struct {
+    GSubprocess *proc;
+    char *display;
+    unsigned port;
+    char **env; /* X clients on its screen */
+} Xvnc;
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&a, &len), ==, 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Xvnc 640x480 whose root shows a one-pixel checkerboard. */
+static void xvnc_start(Xvnc *x)
+{
+    for (int d = 60 + getpid() % 30;; d++) {
+        g_autofree char *lock = g_strdup_printf("/tmp/.X%d-lock", d);
+        if (!g_file_test(lock, G_FILE_TEST_EXISTS)) {
+            x->display = g_strdup_printf(":%d", d);
+            break;
+        }
+    }
+    x->port = free_port();
+    g_autofree char *port = g_strdup_printf("%u", x->port);
+    g_autofree char *geometry = g_strdup_printf("%dx%d", VNC_W, VNC_H);
+    const char *argv[] = {"Xvnc", x->display, "-geometry", geometry, "-depth", "24",
+                          "-rfbport", port, "-localhost", "-SecurityTypes", "None",
+                          "-noreset", NULL};
+    g_autofree char *log = g_strdup_printf("%s/xvnc.log", rt_world.dir);
+    x->proc = rt_spawn(argv, NULL, log, log);
+    x->env = g_environ_setenv(g_strdupv(rt_world.env), "DISPLAY", x->display, TRUE);
+    g_autofree char *xbm = g_build_filename(rt_world.dir, "checker.xbm", NULL);
+    tu_write_file(xbm, "#define c_width 2\n#define c_height 2\n"
+                       "static char c_bits[] = {\n   0x01, 0x02};\n");
+    const char *root[] = {"xsetroot", "-bitmap", xbm, "-fg", "white", "-bg", "black", NULL};
+    for (int i = 0;; i++) {
+        g_autofree char *out = NULL;
+        if (rt_run_all(root, x->env, &out) == 0)
+            break;
+        g_assert_cmpint(i, <, 100);
+        g_usleep(100 * 1000);
+    }
+}
+
+static void xvnc_stop(Xvnc *x)
+{
+    rt_stop(x->proc, SIGTERM);
+    g_clear_object(&x->proc);
+    g_free(x->display);
+    g_strfreev(x->env);
+}
+
+static GSubprocess *vmdesk_vnc(Xvnc *x, char **env, const char *log)
+{
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x->port);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, NULL};
+    g_assert_nonnull(argv[0]);
+    return rt_spawn(argv, env, log, log);
+}
+
+/* Waits for @what in the file @log. */
+static void expect_in_log(const char *log, const char *what, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + tu_timeout_ms(timeout_ms) * 1000LL;
+    for (;;) {
+        g_autofree char *text = rt_read_text(log);
+        if (strstr(text, what))
+            return;
+        if (g_get_monotonic_time() > end)
+            g_error("no \"%s\" in %s:\n%s", what, log, text);
+        g_usleep(50 * 1000);
+    }
+}
+
+/* Waits until the screenshot holds the VNC picture, sharp: @min pixels of
+ * one-pixel checkerboard. */
+static void expect_sharp_desktop(Weston *w)
+{
+    int best = 0;
+    for (int i = 0; i < 40; i++) {
+        Shot s = screenshot(w);
+        g_assert_cmpint(s.w, ==, 1280 * SCALE);
+        best = MAX(best, checker_pixels(&s));
+        g_free(s.px);
+        if (best >= VNC_W * VNC_H * 9 / 10)
+            break;
+        g_usleep(250 * 1000);
+    }
+    g_test_message("one-pixel checkerboard pixels on screen: %d of %d", best, VNC_W * VNC_H);
+    g_assert_cmpint(best, >=, VNC_W * VNC_H * 9 / 10);
+}
+
+/* --- the clipboard --- */
+
+static char *wl_paste(Weston *w)
+{
+    char **env = g_environ_setenv(g_get_environ(), "WAYLAND_DISPLAY", w->socket, TRUE);
+    const char *argv[] = {"wl-paste", "--no-newline", NULL};
+    char *out = NULL;
+    int st = rt_run_all(argv, env, &out);
+    g_strfreev(env);
+    if (st != 0)
+        g_clear_pointer(&out, g_free);
+    return out;
+}
+
+/* wl-copy serving @text until it is stopped (in the foreground: a
+ * background one would outlive the test). */
+static GSubprocess *wl_copy(Weston *w, const char *text)
+{
+    char **env = g_environ_setenv(g_get_environ(), "WAYLAND_DISPLAY", w->socket, TRUE);
+    const char *argv[] = {"wl-copy", "--foreground", text, NULL};
+    GSubprocess *p = rt_spawn(argv, env, "/dev/null", "/dev/null");
+    g_strfreev(env);
+    return p;
+}
+
+static void xvnc_copy(Xvnc *x, const char *text)
+{
+    g_autofree char *script = g_strdup_printf("printf %%s '%s' | xclip -selection clipboard -i",
+                                              text);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    g_autofree char *out = NULL;
+    g_assert_cmpint(rt_run_all(argv, x->env, &out), ==, 0);
+}
+
+static char *xvnc_paste(Xvnc *x)
+{
+    const char *argv[] = {"xclip", "-selection", "clipboard", "-o", NULL};
+    return rt_run(argv, x->env);
+}
+
+static void expect_text(char *(*get)(void *), void *from, const char *want, const char *where)
+{
+    g_autofree char *got = NULL;
+    for (int i = 0; i < 100; i++) {
+        g_free(got);
+        got = get(from);
+        if (!g_strcmp0(got, want))
+            return;
+        g_usleep(100 * 1000);
+    }
+    g_error("%s has \"%s\", not \"%s\"", where, got ? got : "(nothing)", want);
+}
+
+static char *get_wl(void *w)
+{
+    return wl_paste(w);
+}
+
+static char *get_xvnc(void *x)
+{
+    return xvnc_paste(x);
+}
+
+/* --- RemoteApp --- */
+
+static GSubprocess *vmdesk_app(RtSession *s, char **env, const char *log)
+{
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s->port);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, "--no-audio", "--app",
+                          "notepad", NULL};
+    return rt_spawn(argv, env, log, log);
+}
+
+/* The RDP tests' X helpers (rt_wait_window, rt_window_geometry...) look at
+ * rt_world's display: point them at XWayland's @display for a while. */
+typedef struct {
+    char **env;
+    char *display;
+} XSwap;
+
+static XSwap x_use(const char *display)
+{
+    XSwap old = {rt_world.env, rt_world.display};
+    rt_world.env = g_environ_setenv(g_strdupv(old.env), "DISPLAY", display, TRUE);
+    rt_world.display = g_strdup(display);
+    return old;
+}
+
+static void x_restore(XSwap old)
+{
+    g_strfreev(rt_world.env);
+    g_free(rt_world.display);
+    rt_world.env = old.env;
+    rt_world.display = old.display;
+}
+
+/* --- the cases --- */
+
+/* No seat, no XWayland: SDL 2.26 would crash; vmdesk says why. */
+static void test_no_seat(void)
+{
+    Weston w = {0};
+    weston_start(&w, false, false);
+    Xvnc x = {0};
+    xvnc_start(&x);
+    g_auto(GStrv) env = wayland_env(&w, "no-seat", false);
+    for (int asked = 0; asked < 2; asked++) {
+        char **e = asked ? g_environ_setenv(g_strdupv(env), "SDL_VIDEODRIVER", "wayland", TRUE)
+                         : g_strdupv(env);
+        g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
+        const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, NULL};
+        g_autofree char *out = NULL;
+        int st = rt_run_all(argv, e, &out);
+        g_strfreev(e);
+        g_test_message("vmdesk: %s", out);
+        g_assert_cmpint(st, ==, 1);
+        g_assert_nonnull(strstr(out, "offers no seat"));
+    }
+    xvnc_stop(&x);
+    weston_stop(&w);
+}
+
+/* No seat, XWayland there: the window goes to X11 (XWayland). */
+static void test_no_seat_xwayland(void)
+{
+    Weston w = {0};
+    weston_start(&w, false, true);
+    Xvnc x = {0};
+    xvnc_start(&x);
+    char **env = wayland_env(&w, "no-seat-x", true);
+    env = g_environ_setenv(env, "SDL_VIDEODRIVER", "wayland", TRUE);
+    g_autofree char *log = g_strdup_printf("%s/no-seat-x-vmdesk.log", rt_world.dir);
+    GSubprocess *v = vmdesk_vnc(&x, env, log);
+    g_strfreev(env);
+    expect_in_log(log, "video driver: x11", 10000);
+    /* The window is on XWayland's screen. */
+    XSwap saved = x_use(w.display);
+    RtSession s = {.client_log = log, .client_name = "vmdesk", .log = (char *)log};
+    g_autofree char *win = rt_wait_window(&s, "vnc://", NULL, 15000);
+    g_test_message("the window on XWayland: %s", win);
+    x_restore(saved);
+    g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
+    g_object_unref(v);
+    xvnc_stop(&x);
+    weston_stop(&w);
+}
+
+/* RemoteApp on @w: where the server's window 0x1001 (120,90 640x400) is,
+ * and where it is after the server's move (measured: weston decides). */
+static void remoteapp(Weston *w, bool via_xwayland, const char *name)
+{
+    RtSession s = {0};
+    const char *args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail", NULL};
+    rt_server_start(&s, name, args);
+    char **env = wayland_env(w, name, via_xwayland);
+    s.client_name = "vmdesk";
+    s.client_log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
+    s.client = vmdesk_app(&s, env, s.client_log);
+    g_strfreev(env);
+    g_free(rt_expect_line(&s, "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 ",
+                          CONNECT_MS));
+    expect_in_log(s.client_log, via_xwayland ? "video driver: x11" : "video driver: wayland",
+                  5000);
+    expect_in_log(s.client_log, "window \"notepad - vmdesk test\" shown", 10000);
+    if (via_xwayland) {
+        /* Exactly where the server put it, in XWayland's (logical) pixels. */
+        XSwap saved = x_use(w->display);
+        g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
+        rt_wait_window_viewable(&s, win, 10000);
+        /* weston's X window manager keeps a frame (32 pixels of margin)
+         * around the window, at the server's place. */
+        int x0 = 0, y0 = 0, w0 = 0, h0 = 0;
+        g_assert_true(rt_window_geometry(win, &x0, &y0, &w0, &h0));
+        g_test_message("XWayland: 0x1001 asked at 120,90 640x400, is at %d,%d %dx%d", x0, y0,
+                       w0, h0);
+        g_assert_cmpint(w0, ==, 640);
+        g_assert_cmpint(h0, ==, 400);
+        g_assert_cmpint(x0 - 120, ==, y0 - 90);
+        g_assert_cmpint(x0 - 120, >=, 0);
+        g_assert_cmpint(x0 - 120, <=, 32);
+        /* weston's X window manager takes a client's new size but keeps
+         * the place (mutter and KWin follow a client's moves). */
+        rt_server_command(&s, "move 0x1001 200 150 500 300");
+        int x1 = 0, y1 = 0, w1 = 0, h1 = 0;
+        for (int i = 0; i < 100 && w1 != 500; i++) {
+            g_usleep(100 * 1000);
+            g_assert_true(rt_window_geometry(win, &x1, &y1, &w1, &h1));
+        }
+        g_test_message("XWayland: after the server's move to 200,150 500x300 it is at %d,%d "
+                       "%dx%d", x1, y1, w1, h1);
+        g_assert_cmpint(w1, ==, 500);
+        g_assert_cmpint(h1, ==, 300);
+        x_restore(saved);
+    }
+    /* On screen: the window's colour, where the compositor shows it. */
+    int x = 0, y = 0, ww = 0, hh = 0;
+    bool seen = false;
+    for (int i = 0; i < 40 && !seen; i++) {
+        Shot shot = screenshot(w);
+        /* Through XWayland the server has resized it to 500x300 by now:
+         * wait for that picture. */
+        seen = find_colour(&shot, RED, &x, &y, &ww, &hh) && ww > 200 && hh > 100 &&
+               (!via_xwayland || abs(ww / SCALE - 500) <= 4);
+        g_free(shot.px);
+        if (!seen)
+            g_usleep(250 * 1000);
+    }
+    g_assert_true(seen);
+    g_test_message("%s: the server placed 0x1001 at 120,90 640x400 (logical); on screen its "
+                   "colour covers %d,%d %dx%d (pixels at scale 2 = logical %d,%d %dx%d)",
+                   via_xwayland ? "XWayland" : "native Wayland", x, y, ww, hh, x / SCALE,
+                   y / SCALE, ww / SCALE, hh / SCALE);
+    if (!via_xwayland) {
+        /* A native window takes the server's size; its place is the
+         * compositor's: measured, not expected. */
+        rt_server_command(&s, "move 0x1001 200 150 500 300");
+        int x1 = 0, y1 = 0, w1 = 0, h1 = 0;
+        bool moved = false;
+        for (int i = 0; i < 40 && !moved; i++) {
+            Shot shot = screenshot(w);
+            moved = find_colour(&shot, RED, &x1, &y1, &w1, &h1) && abs(w1 / SCALE - 500) <= 2;
+            g_free(shot.px);
+            if (!moved)
+                g_usleep(250 * 1000);
+        }
+        g_assert_true(moved);
+        g_test_message("native Wayland: after the server's move to 200,150 500x300 its colour "
+                       "covers logical %d,%d %dx%d",
+                       x1 / SCALE, y1 / SCALE, w1 / SCALE, h1 / SCALE);
+    }
+    rt_session_finish(&s);
+    g_free(s.client_log);
+}
+
+/* The desktop window (`vmdesk connect vnc://` to a new Xvnc @x) on @w,
+ * native on Wayland (even with XWayland's DISPLAY set, @with_display) and
+ * sharp at scale 2 in weston's screenshot. */
+static GSubprocess *desktop_start(Weston *w, Xvnc *x, const char *name, bool with_display)
+{
+    xvnc_start(x);
+    g_auto(GStrv) env = wayland_env(w, name, with_display);
+    g_autofree char *log = g_strdup_printf("%s/%s-vmdesk.log", rt_world.dir, name);
+    GSubprocess *v = vmdesk_vnc(x, env, log);
+    expect_in_log(log, "video driver: wayland", 10000);
+    expect_sharp_desktop(w);
+    return v;
+}
+
+static void desktop_stop(GSubprocess *v, Xvnc *x)
+{
+    g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
+    g_object_unref(v);
+    xvnc_stop(x);
+}
+
+/* Seat and XWayland: the desktop window native and sharp at scale 2, the
+ * clipboard both ways, RemoteApp windows on XWayland at their place. */
+static void test_desktop(void)
+{
+    Weston w = {0};
+    weston_start(&w, true, true);
+    Xvnc x = {0};
+    GSubprocess *v = desktop_start(&w, &x, "desktop", true);
+
+    /* Host -> guest: a Wayland program copies, vmdesk (focused) passes it on. */
+    GSubprocess *copier = wl_copy(&w, "from the Wayland host");
+    expect_text(get_xvnc, &x, "from the Wayland host", "the VNC server's clipboard");
+    /* Guest -> host: the user clicked into the window once (SDL 2.26 sets
+     * the Wayland clipboard with an input event's serial only). */
+    g_assert_cmpint(kill((pid_t)atoi(g_subprocess_get_identifier(w.proc)), SIGUSR2), ==, 0);
+    xvnc_copy(&x, "from the guest");
+    expect_text(get_wl, &w, "from the guest", "wl-paste");
+    rt_stop(copier, SIGTERM); /* it lost the clipboard to vmdesk: gone already */
+    g_object_unref(copier);
+    desktop_stop(v, &x);
+    remoteapp(&w, true, "rail-xwayland");
+    weston_stop(&w);
+}
+
+/* Seat, no XWayland: the desktop window and RemoteApp windows native. */
+static void test_no_xwayland(void)
+{
+    Weston w = {0};
+    weston_start(&w, true, false);
+    Xvnc x = {0};
+    desktop_stop(desktop_start(&w, &x, "native", false), &x);
+    remoteapp(&w, false, "rail-native");
+    weston_stop(&w);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    rt_world_start();
+    g_test_add_func("/wayland/no-seat", test_no_seat);
+    g_test_add_func("/wayland/no-seat-xwayland", test_no_seat_xwayland);
+    g_test_add_func("/wayland/desktop", test_desktop);
+    g_test_add_func("/wayland/no-xwayland", test_no_xwayland);
+    int rc = g_test_run();
+    rt_world_finish();
+    return rc;
+}
