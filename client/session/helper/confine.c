@@ -116,13 +116,14 @@ static bool apply_landlock(const ConfinePolicy *policy, int abi, GError **error)
 /* What a protocol library, GLib and glibc need on descriptors they were
  * given. Not here, so failing with EPERM: execve, fork (clone without
  * CLONE_THREAD), socket, socketpair, connect, bind, listen, accept, ptrace,
- * process_vm_*, mount, unshare, setns, kill, bpf, keyctl, ... */
+ * process_vm_*, mount, unshare, setns, kill, bpf, keyctl, ... fcntl and
+ * openat are allowed below for some arguments only. */
 static const int allowed[] = {
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64),
     SCMP_SYS(pwrite64), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
     SCMP_SYS(sendmsg), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
-    SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(fcntl), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-    SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(openat), SCMP_SYS(access), SCMP_SYS(faccessat),
+    SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+    SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(access), SCMP_SYS(faccessat),
     SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64),
     SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
     SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
@@ -162,6 +163,18 @@ static bool apply_seccomp(GError **error)
         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     if (r == 0)
         r = allow_if(ctx, SCMP_SYS(clone), 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+    /* fcntl's commands on its own descriptors only: never F_SETOWN(_EX),
+     * F_SETSIG, F_NOTIFY or F_SETLEASE, through which the kernel would send
+     * a signal the helper chose to any process of the user. */
+    static const int fcntl_cmds[] = {F_GETFD,        F_SETFD,     F_GETFL,    F_SETFL,
+                                     F_DUPFD_CLOEXEC, F_GET_SEALS, F_ADD_SEALS};
+    for (size_t i = 0; r == 0 && i < G_N_ELEMENTS(fcntl_cmds); i++)
+        r = allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, 0, (scmp_datum_t)fcntl_cmds[i]);
+    /* Files opened for reading only, whatever Landlock does (a kernel
+     * without it would otherwise leave the user's files writable). */
+    if (r == 0)
+        r = allow_if(ctx, SCMP_SYS(openat), 2, SCMP_CMP_MASKED_EQ,
+                     O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE, 0);
     /* Signals to itself only (abort, thread cancellation). */
     if (r == 0)
         r = allow_if(ctx, SCMP_SYS(tgkill), 0, SCMP_CMP_EQ, 0, (scmp_datum_t)getpid());

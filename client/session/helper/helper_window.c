@@ -76,18 +76,34 @@ static char *helper_path(void)
  * descriptors 3 and 4, /dev/null as stdin and stdout. */
 static pid_t spawn_helper(Helper *h, int chan, int server, GError **error)
 {
+    /* Copies above the helper's numbers first: a descriptor that is already
+     * 0, 1, 3 or 4 would otherwise be overwritten by the actions before it
+     * is duplicated. */
+    int chan_copy = fcntl(chan, F_DUPFD_CLOEXEC, HELPER_FD_SERVER + 1);
+    int server_copy = fcntl(server, F_DUPFD_CLOEXEC, HELPER_FD_SERVER + 1);
+    if (chan_copy < 0 || server_copy < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot start the %s session helper: %s",
+                    h->protocol, g_strerror(errno));
+        if (chan_copy >= 0)
+            close(chan_copy);
+        if (server_copy >= 0)
+            close(server_copy);
+        return -1;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, chan, HELPER_FD_CHANNEL);
-    posix_spawn_file_actions_adddup2(&fa, server, HELPER_FD_SERVER);
+    posix_spawn_file_actions_adddup2(&fa, chan_copy, HELPER_FD_CHANNEL);
+    posix_spawn_file_actions_adddup2(&fa, server_copy, HELPER_FD_SERVER);
     g_autofree char *path = helper_path();
     char *argv[] = {"vmdesk-session-helper", h->protocol, NULL};
     g_auto(GStrv) env = helper_env();
     pid_t pid;
     int r = posix_spawn(&pid, path, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
+    close(chan_copy);
+    close(server_copy);
     if (r != 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
                     "cannot start the %s session helper %s: %s (is vmdesk installed whole?)",

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <limits.h>
+#include <math.h>
 
 unsigned rdp_desktop_scale(int pct)
 {
@@ -134,28 +135,32 @@ void rdp_monitors_layout(RdpMonitor *m, int n)
 
 static long area_in(int x, int y, int w, int h, int mx, int my, int mw, int mh)
 {
-    long ow = (long)MIN(x + w, mx + mw) - MAX(x, mx);
-    long oh = (long)MIN(y + h, my + mh) - MAX(y, my);
+    /* In long: @x, @w and friends may come from the server. */
+    long ow = MIN((long)x + w, (long)mx + mw) - MAX((long)x, (long)mx);
+    long oh = MIN((long)y + h, (long)my + mh) - MAX((long)y, (long)my);
     return ow > 0 && oh > 0 ? ow * oh : 0;
 }
 
-static long dist2(int x, int y, int w, int h, int mx, int my, int mw, int mh)
+/* In double: the square of a server-given distance does not fit a long. */
+static double dist2(int x, int y, int w, int h, int mx, int my, int mw, int mh)
 {
-    long dx = ((long)2 * x + w) - ((long)2 * mx + mw), dy = ((long)2 * y + h) - ((long)2 * my + mh);
+    double dx = ((double)2 * x + w) - ((double)2 * mx + mw);
+    double dy = ((double)2 * y + h) - ((double)2 * my + mh);
     return dx * dx + dy * dy;
 }
 
 static int find(const RdpMonitor *m, int n, bool remote, int x, int y, int w, int h)
 {
     int best = 0;
-    long best_area = 0, best_dist = LONG_MAX;
+    long best_area = 0;
+    double best_dist = HUGE_VAL;
     w = MAX(w, 1);
     h = MAX(h, 1);
     for (int i = 0; i < n; i++) {
         int mx = remote ? m[i].rx : m[i].x, my = remote ? m[i].ry : m[i].y;
         int mw = remote ? m[i].rw : m[i].w, mh = remote ? m[i].rh : m[i].h;
         long a = area_in(x, y, w, h, mx, my, mw, mh);
-        long d = dist2(x, y, w, h, mx, my, mw, mh);
+        double d = dist2(x, y, w, h, mx, my, mw, mh);
         if (a > best_area || (best_area == 0 && a == 0 && d < best_dist)) {
             best = i;
             best_area = a;
@@ -178,7 +183,8 @@ int rdp_monitors_find_host(const RdpMonitor *m, int n, int x, int y, int w, int 
 /* @v from one monitor's span (@from, @from_len) to the other's. */
 static int along(int v, int from, int from_len, int to, int to_len)
 {
-    return to + (int)((long)(v - from) * to_len / MAX(from_len, 1));
+    long r = to + ((long)v - from) * to_len / MAX(from_len, 1);
+    return (int)CLAMP(r, (long)INT_MIN / 2, (long)INT_MAX / 2);
 }
 
 void rdp_monitors_to_host(const RdpMonitor *m, int n, int *x, int *y, int *w, int *h)
