@@ -168,11 +168,84 @@ static void test_confine(void)
     g_assert_cmpint(WEXITSTATUS(st), ==, 0);
 }
 
+/* Both ends send a message larger than the socket's buffers at once, as a
+ * host paste may meet a burst from the helper: the window's end takes the
+ * helper's messages while it waits for room, so both complete; with plain
+ * sends on both ends they would wait on each other until the time limit. */
+typedef struct {
+    int fd;
+    size_t size;
+    bool ok;
+    size_t got;            /* what it read after its send, as the helper's loop */
+} PeerSend;
+
+static gpointer peer_send(gpointer data)
+{
+    PeerSend *p = data;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, 7);
+    g_autofree char *big = g_malloc(p->size);
+    memset(big, 'h', p->size);
+    helper_put_bytes(b, big, p->size);
+    p->ok = helper_msg_send(p->fd, b, -1, NULL); /* blocking, as the helper's */
+    HelperMsg m;
+    if (p->ok && helper_msg_recv(p->fd, &m, NULL) == HELPER_RECV_OK) {
+        p->got = m.len;
+        helper_msg_clear(&m);
+    }
+    return NULL;
+}
+
+typedef struct {
+    int fd;
+    size_t got;
+} DrainCount;
+
+static bool take_one(void *data, GError **error)
+{
+    DrainCount *d = data;
+    HelperMsg m;
+    if (helper_msg_recv(d->fd, &m, error) != HELPER_RECV_OK)
+        return false;
+    d->got += m.len;
+    helper_msg_clear(&m);
+    return true;
+}
+
+static void test_send_while_peer_sends(void)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK); /* the window's end */
+    const size_t size = 4 * 1024 * 1024;
+    PeerSend p = {.fd = sv[1], .size = size};
+    GThread *t = g_thread_new("peer", peer_send, &p);
+    g_usleep(100 * 1000); /* the peer's send is blocked: nobody reads it */
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, 8);
+    g_autofree char *big = g_malloc(size);
+    memset(big, 'w', size);
+    helper_put_bytes(b, big, size);
+    DrainCount d = {.fd = sv[0]};
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GError) err = NULL;
+    g_assert_true(helper_msg_send_draining(sv[0], b, take_one, &d, &err) ||
+                  (g_printerr("%s\n", err ? err->message : "?"), FALSE));
+    g_thread_join(t);
+    g_assert_true(p.ok);
+    g_assert_cmpuint(d.got, ==, size);
+    g_assert_cmpuint(p.got, ==, size);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, HELPER_MSG_TIMEOUT_MS * 1000);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/helper/wire-roundtrip", test_roundtrip);
     g_test_add_func("/helper/shared-framebuffer", test_shared_framebuffer);
     g_test_add_func("/helper/confine", test_confine);
+    g_test_add_func("/helper/send-while-peer-sends", test_send_while_peer_sends);
     return g_test_run();
 }

@@ -50,7 +50,37 @@ void helper_put_str(GByteArray *b, const char *s)
     helper_put_bytes(b, s, n);
 }
 
-bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error)
+/* Wait for room on @fd, taking messages through @drain (if any) meanwhile:
+ * 1 room (or an error the send will tell), 0 the deadline passed, -1 @drain
+ * ended it. */
+static int wait_room(int fd, gint64 *deadline, HelperDrainFunc drain, void *data, GError **error)
+{
+    for (;;) {
+        if (!drain)
+            return vd_fd_wait(fd, POLLOUT, *deadline) > 0;
+        gint64 left_ms = (*deadline - g_get_monotonic_time()) / 1000;
+        if (left_ms <= 0)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = POLLOUT | POLLIN};
+        int r = poll(&p, 1, (int)MIN(left_ms, G_MAXINT));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? 1 : 0;
+        if (p.revents & POLLOUT)
+            return 1;
+        if (p.revents & POLLIN) {
+            if (!drain(data, error))
+                return -1;
+            *deadline = g_get_monotonic_time() + HELPER_MSG_TIMEOUT_MS * 1000;
+            continue;
+        }
+        return 1; /* POLLHUP, POLLERR: the send says which */
+    }
+}
+
+static bool send_msg(int fd, GByteArray *b, int pass_fd, HelperDrainFunc drain, void *data,
+                     GError **error)
 {
     uint32_t len = b->len - HEADER_LEN;
     memcpy(b->data + 4, &len, sizeof(len));
@@ -76,16 +106,33 @@ bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error)
         ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN && vd_fd_wait(fd, POLLOUT, deadline) > 0)
-            continue;
+        if (n < 0 && errno == EAGAIN) {
+            int room = wait_room(fd, &deadline, drain, data, error);
+            if (room < 0)
+                return false;
+            if (room > 0)
+                continue;
+        }
         if (n <= 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "session helper channel: %s",
                         g_strerror(n < 0 ? errno : EPIPE));
             return false;
         }
         done += (size_t)n;
+        deadline = g_get_monotonic_time() + HELPER_MSG_TIMEOUT_MS * 1000;
     }
     return true;
+}
+
+bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error)
+{
+    return send_msg(fd, b, pass_fd, NULL, NULL, error);
+}
+
+bool helper_msg_send_draining(int fd, GByteArray *b, HelperDrainFunc drain, void *data,
+                              GError **error)
+{
+    return send_msg(fd, b, -1, drain, data, error);
 }
 
 void helper_msg_clear(HelperMsg *m)

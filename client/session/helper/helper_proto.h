@@ -44,6 +44,16 @@ void helper_put_bytes(GByteArray *b, const void *data, size_t len);
  * byte for HELPER_MSG_TIMEOUT_MS (a hung peer). */
 bool helper_msg_send(int fd, GByteArray *b, int pass_fd, GError **error);
 
+/* helper_msg_send for a peer that may itself be sending (two blocked
+ * senders would wait on each other): while the message waits for room,
+ * @drain is called each time @fd has something to read, to take one
+ * message. False from @drain ends the send (false; @drain said why in
+ * @error, or the session ended). The peer's time limit counts from the
+ * last progress either way. */
+typedef bool (*HelperDrainFunc)(void *data, GError **error);
+bool helper_msg_send_draining(int fd, GByteArray *b, HelperDrainFunc drain, void *data,
+                              GError **error);
+
 /* A received message. @fd is -1, or a descriptor that came with it (the
  * receiver owns it, close-on-exec). */
 typedef struct {

@@ -130,7 +130,33 @@ static int reap_helper(pid_t pid)
     return status;
 }
 
-static bool send_input(int chan, GByteArray *b, const SessionInput *in)
+/* What the relay's sends need to take the helper's messages meanwhile. */
+typedef struct {
+    Session *s;
+    int chan;
+    HelperClosed *closed;
+    GError **broken;       /* what the helper did wrong, as the relay's reads */
+} Drain;
+
+/* One message from the helper while an input waits for room (the helper may
+ * be blocked sending to us), handled as the relay's reads are. False: the
+ * session ended or broke (@d->broken, @d->closed). */
+static bool drain_one(void *data, GError **unused)
+{
+    (void)unused;
+    Drain *d = data;
+    HelperMsg m;
+    HelperRecv got = helper_msg_recv(d->chan, &m, d->broken);
+    if (got != HELPER_RECV_OK)
+        return false;
+    bool ok = helper_window_apply(d->s, &m, d->closed, d->broken);
+    helper_msg_clear(&m);
+    return ok && !d->closed->seen;
+}
+
+/* False: the helper is gone (a failed send says nothing: the caller's
+ * wait status does), or @d's drain ended the session. */
+static bool send_input(Drain *d, GByteArray *b, const SessionInput *in)
 {
     switch (in->type) {
     case SESSION_INPUT_KEY:
@@ -154,13 +180,14 @@ static bool send_input(int chan, GByteArray *b, const SessionInput *in)
     default:
         return true; /* not relayed yet */
     }
-    return helper_msg_send(chan, b, -1, NULL);
+    return helper_msg_send_draining(d->chan, b, drain_one, d, NULL);
 }
 
 /* Relay between the session and a started helper until either ends. */
 static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
+    Drain d = {.s = s, .chan = chan, .closed = closed, .broken = broken};
     while (!session_stopping(s)) {
         struct pollfd p[2] = {{.fd = chan, .events = POLLIN},
                               {.fd = session_wake_fd(s), .events = POLLIN}};
@@ -175,11 +202,13 @@ static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
             SessionInput *in;
             bool ok = true;
             while ((in = session_input_pop(s))) {
-                ok = ok && send_input(chan, b, in);
+                ok = ok && send_input(&d, b, in);
                 session_input_free(in);
             }
+            /* The helper is gone, broke a rule or ended the session while
+             * we waited to send: @broken or @closed says which. */
             if (!ok)
-                return; /* the helper is gone: the read below says how */
+                return;
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             HelperMsg m;
