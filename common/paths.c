@@ -112,3 +112,16 @@ bool vd_mkdir_private(const char *path, GError **error)
     }
     return true;
 }
+
+char *vd_paths_beside_self(const char *name)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    if (!self)
+        return NULL;
+    g_autofree char *dir = g_path_get_dirname(self);
+    char *beside = g_build_filename(dir, name, NULL);
+    if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+        return beside;
+    g_free(beside);
+    return NULL;
+}

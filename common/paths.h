@@ -17,6 +17,11 @@ char *vd_paths_vm_dir(const char *name);   /* .../vmdesk/vms/NAME */
 char *vd_paths_runtime_root(void);         /* $XDG_RUNTIME_DIR/vmdesk */
 char *vd_paths_runtime_dir(const char *name);
 
+/* The program @name beside the running one (/proc/self/exe's folder: the
+ * build tree, or the folder a package installed both in), when there and
+ * executable; else NULL. Caller frees. */
+char *vd_paths_beside_self(const char *name);
+
 /* mkdir -p @path; the last component gets mode 0700 and must belong to us
  * (an existing folder with looser mode is tightened). */
 bool vd_mkdir_private(const char *path, GError **error);

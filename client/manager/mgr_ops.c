@@ -34,14 +34,9 @@ const char *mgr_op_verb(MgrOp op)
 
 char *mgr_ops_vmdesk_path(void)
 {
-    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-    if (self) {
-        g_autofree char *dir = g_path_get_dirname(self);
-        char *beside = g_build_filename(dir, "vmdesk", NULL);
-        if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
-            return beside;
-        g_free(beside);
-    }
+    char *beside = vd_paths_beside_self("vmdesk");
+    if (beside)
+        return beside;
     char *found = g_find_program_in_path("vmdesk");
     return found ? found : g_strdup("vmdesk");
 }

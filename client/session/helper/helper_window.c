@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/fd_io.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "common/spawn.h"
 
 #include <errno.h>
@@ -61,15 +62,8 @@ static char *helper_path(void)
     const char *env = g_getenv("VMDESK_SESSION_HELPER");
     if (env && *env)
         return g_strdup(env);
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    if (exe) {
-        g_autofree char *dir = g_path_get_dirname(exe);
-        char *beside = g_build_filename(dir, "vmdesk-session-helper", NULL);
-        if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
-            return beside;
-        g_free(beside);
-    }
-    return g_strdup(VMDESK_HELPER_INSTALLED);
+    char *beside = vd_paths_beside_self("vmdesk-session-helper");
+    return beside ? beside : g_strdup(VMDESK_HELPER_INSTALLED);
 }
 
 /* Start `vmdesk-session-helper PROTOCOL` with @chan and @server as its
