@@ -404,9 +404,15 @@ def overlay_question(app, mgr):
     wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     children.append(wm)
-    wait_for("the manager's window closed", lambda: subprocess.run(
-        ["wmctrl", "-c", "vmdesk Manager"], env=env, capture_output=True).returncode == 0 and
-        not [w for w in app if w is not None and w.name == "vmdesk Manager"], 20)
+    def window_closed():
+        # Ask again on every poll while the window is still there: the first
+        # request can come before openbox manages the window, and a request
+        # that closed it can come before AT-SPI has dropped it from the tree.
+        if not [w for w in app if w is not None and w.name == "vmdesk Manager"]:
+            return True
+        subprocess.run(["wmctrl", "-c", "vmdesk Manager"], env=env, capture_output=True)
+        return False
+    wait_for("the manager's window closed", window_closed, 20)
     time.sleep(1)
     if mgr.poll() is not None:
         fail("the manager exited with the overlay question open")
