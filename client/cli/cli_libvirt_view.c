@@ -77,6 +77,16 @@ static bool rdp_side(LvConn *c, const char *name, WindowOptions *opts, RdpTarget
     return true;
 }
 
+/* Whether the guest's RDP service runs is not asked of a domain's agent
+ * yet: the probe of its RDP address alone decides. */
+static SwitchRdpService hook_rdp_service(void *data, int timeout_ms, char **detail)
+{
+    (void)data;
+    (void)timeout_ms;
+    *detail = g_strdup("not asked for a libvirt domain");
+    return SWITCH_RDP_SERVICE_UNKNOWN;
+}
+
 int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts)
 {
     GError *err = NULL;
@@ -94,7 +104,10 @@ int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts)
     g_autofree char *label = g_strdup_printf("libvirt domain \"%s\" on %s", name, uri);
     VncTarget t = {.open_fd = open_vnc, .open_data = &v, .label = label};
     WindowVmHooks hooks = {
-        .data = &v, .status = hook_status, .overlay_pending = hook_overlay_pending};
+        .data = &v,
+        .status = hook_status,
+        .rdp_service = hook_rdp_service,
+        .overlay_pending = hook_overlay_pending};
     RdpTarget rdp;
     g_autoptr(LvRelay) relay = NULL;
     opts->vm = &hooks;

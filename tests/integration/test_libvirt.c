@@ -94,27 +94,29 @@ static void quiet_run(const char *const *argv)
                  NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
+/* On g_error (SIGTRAP), a failed assertion (SIGABRT) or a crash: clean up,
+ * then die of the same signal. */
 static void on_abort(int sig)
 {
-    (void)sig;
     Libvirt *lv = cleanup.lv;
+    cleanup.lv = NULL;
     if (cleanup.rdp_server > 0)
         kill(cleanup.rdp_server, SIGKILL);
     if (cleanup.sshd_pid > 0)
         kill(cleanup.sshd_pid, SIGTERM);
-    if (!lv)
-        return;
     const char *names[] = {DOMAIN, HEADLESS};
-    for (int i = 0; i < 2 && lv->uri; i++) {
+    for (int i = 0; i < 2 && lv && lv->uri; i++) {
         const char *destroy[] = {"virsh", "-c", lv->uri, "destroy", names[i], NULL};
         quiet_run(destroy);
         const char *undefine[] = {"virsh", "-c", lv->uri, "undefine", names[i], NULL};
         quiet_run(undefine);
     }
-    if (lv->libvirtd_pid > 0)
+    if (lv && lv->libvirtd_pid > 0)
         kill(lv->libvirtd_pid, SIGTERM);
-    if (lv->virtlogd_pid > 0)
+    if (lv && lv->virtlogd_pid > 0)
         kill(lv->virtlogd_pid, SIGTERM);
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static char *domstate(Libvirt *lv)
@@ -206,7 +208,7 @@ static void define_domain(Libvirt *lv, const char *name, bool graphics)
         "  <qemu:commandline>\n"
         "    <qemu:arg value='-netdev'/>"
         "<qemu:arg value='user,id=vdnet,hostfwd=tcp:127.0.0.1:%u-:3389'/>\n"
-        "    <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=vdnet'/>\n"
+        "    <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=vdnet,bus=pci.0,addr=0x10'/>\n"
         "  </qemu:commandline>\n"
         "</domain>\n",
         name, lv->dir, lv->dir, lv->dir, lv->dir,
@@ -599,6 +601,8 @@ int main(void)
     Libvirt lv = {0};
     cleanup.lv = &lv;
     signal(SIGABRT, on_abort);
+    signal(SIGTRAP, on_abort);
+    signal(SIGSEGV, on_abort);
     libvirt_start(&lv, h.guest_dir);
     define_domain(&lv, DOMAIN, true);
     define_domain(&lv, HEADLESS, false);
