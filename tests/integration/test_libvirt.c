@@ -521,6 +521,8 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     g_file_get_contents(rdp_log, &view_text, NULL, NULL);
     g_assert_nonnull(strstr(view_text, "(hostfwd), through ssh -W"));
     end_process(view);
+    g_autofree char *probe = harness_ok(h, "probe", DOMAIN, "--connect", uri, NULL);
+    g_assert_true(g_str_has_prefix(probe, "ready: "));
 
     /* RemoteApp over the same path. */
     g_autofree char *app_log = g_build_filename(h->root, "app-ssh.log", NULL);
@@ -572,6 +574,11 @@ static void ssh_checks(Harness *h, Libvirt *lv)
     /* Nothing to show over SSH either: refused before anything starts. */
     check_fails(harness_vmdesk(h, "view", HEADLESS, "--connect", uri, NULL), 3,
                 "has no VNC display");
+    /* probe: a domain that is off is not ready yet (exit 5). */
+    RunResult off = harness_vmdesk(h, "probe", DOMAIN, "--connect", uri, NULL);
+    if (off.status != 5 || !strstr(off.out, "not running"))
+        g_error("probe of a stopped domain: %d %s %s", off.status, off.out, off.err);
+    run_result_clear(&off);
     remote_checks(h, lv, uri);
     g_autofree char *state = domstate(lv);
     g_assert_cmpstr(state, ==, "shut off");

@@ -133,8 +133,7 @@ static void test_vnc_endpoint(void)
     lv_vnc_endpoint_clear(&ep);
     /* What ssh -W cannot reach: a clear error each. */
     const char *unreachable[] = {
-        "<domain><devices><graphics type='vnc'><listen type='none'/></graphics></devices>"
-        "</domain>",
+        "<domain><devices><graphics type='vnc'><listen type='none'/></graphics></devices></domain>",
         "<domain><devices><graphics type='vnc' socket='/v.sock'/></devices></domain>",
         "<domain><devices><graphics type='vnc' port='-1' autoport='yes'/></devices></domain>",
         "<domain><devices><graphics type='spice' port='5900'/></devices></domain>",
@@ -194,12 +193,12 @@ static void test_hostfwd(void)
     g_free(host);
     const char *none[] = {
         "<domain><devices/></domain>",
-        "<domain><qemu:commandline><qemu:arg value='user,hostfwd=udp::1-:3389'/>"
-        "</qemu:commandline></domain>",
-        "<domain><qemu:commandline><qemu:arg value='user,hostfwd=tcp::99999-:3389'/>"
-        "</qemu:commandline></domain>",
-        "<domain><qemu:commandline><qemu:arg value='hostfwd=tcp::1-:33890'/>"
-        "</qemu:commandline></domain>",
+        ("<domain><qemu:commandline><qemu:arg value='user,hostfwd=udp::1-:3389'/>"
+         "</qemu:commandline></domain>"),
+        ("<domain><qemu:commandline><qemu:arg value='user,hostfwd=tcp::99999-:3389'/>"
+         "</qemu:commandline></domain>"),
+        ("<domain><qemu:commandline><qemu:arg value='hostfwd=tcp::1-:33890'/>"
+         "</qemu:commandline></domain>"),
         "not xml",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(none); i++)
