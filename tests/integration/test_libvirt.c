@@ -11,7 +11,8 @@
  * folder): list and status over qemu+ssh://, an unreachable host and a
  * refused key each a clear error; on the booted domain, view through ssh -W
  * (libvirt's picture), the switch to RDP (the guest's port 3389, forwarded
- * by user networking, relayed in the guest to vmdesk-test-rdp-server),
+ * by user networking, relayed in the guest to vmdesk-test-rdp-server; on
+ * this host straight to the forward), probe,
  * `app` as RemoteApp against that server, and `apps install` entries that
  * carry the URI. An aborted run undefines the domains and stops the
  * daemons (SIGABRT handler).
@@ -467,6 +468,7 @@ static void end_process(GPid pid)
  * URI. Leaves the domain shut off. */
 static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
 {
+    gint64 start = g_get_monotonic_time();
     unsigned srv_port = free_tcp_port();
     g_autofree char *srv_log = g_build_filename(h->root, "rdp-server.log", NULL);
     g_autofree char *port_arg = g_strdup_printf("%u", srv_port);
@@ -521,6 +523,20 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     g_file_get_contents(rdp_log, &view_text, NULL, NULL);
     g_assert_nonnull(strstr(view_text, "(hostfwd), through ssh -W"));
     end_process(view);
+    /* On this host, RDP goes straight to the forwarded port. */
+    g_autofree char *local_log = g_build_filename(h->root, "view-local-rdp.log", NULL);
+    const char *local_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", lv->uri,
+                                NULL};
+    view = harness_spawn(local_argv, env, local_log);
+    g_autofree char *lwin = wait_window(x.display, DOMAIN, "RUNNING — RDP", 60000);
+    if (!lwin)
+        dump("view on this host (auto)", local_log);
+    g_assert_nonnull(lwin);
+    g_autofree char *local_text = NULL;
+    g_file_get_contents(local_log, &local_text, NULL, NULL);
+    g_assert_nonnull(strstr(local_text, "(hostfwd)"));
+    g_assert_null(strstr(local_text, "ssh -W"));
+    end_process(view);
     g_autofree char *probe = harness_ok(h, "probe", DOMAIN, "--connect", uri, NULL);
     g_assert_true(g_str_has_prefix(probe, "ready: "));
 
@@ -555,6 +571,8 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     if (!strstr(exec, want) || !strstr(exec, "notepad.exe"))
         g_error("Exec does not carry the URI: %s", exec);
     g_free(harness_ok(h, "stop", DOMAIN, "--connect", uri, "--force", NULL));
+    g_test_message("remote and RDP checks: %" G_GINT64_FORMAT " s",
+                   (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
 }
 
 /* The same libvirtd over qemu+ssh://. */
