@@ -2,6 +2,8 @@
  * start, stop, pause, resume and status (cli_libvirt.c). Main thread only. */
 #pragma once
 
+#include "libvirt/lv_conn.h"
+#include "libvirt/lv_ssh.h"
 #include "ui/window.h"
 
 #include <glib.h>
@@ -41,7 +43,26 @@ int cli_libvirt_pause(const char *uri, const char *name, bool pause);
 int cli_libvirt_status(const char *uri, const char *name, bool json, const char *wait,
                        int timeout_s);
 
+/* The RDP target of running domain @name of @c (the caller clears it):
+ * its address as libvirt finds it (lv_rdp.h), on another host through
+ * *@relay (an SSH relay on 127.0.0.1 the caller frees after the session;
+ * NULL on this host); no user name (the server asks); the certificate
+ * pinned under "libvirt:HOST/UUID" in the known-hosts file
+ * (cli_libvirt_rdp.c). */
+bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, LvRelay **relay,
+                            GError **error);
+
+/* app: program @program (with @args, NULL-terminated) of domain @name as
+ * RemoteApp windows of class @wm_class (NULL: vmdesk-NAME), the domain
+ * started first when it is shut off; waits up to @timeout_s for its RDP
+ * service; the connection ends @linger_s after the last window
+ * (cli_libvirt_app.c). Returns the exit status. */
+int cli_libvirt_app(const char *uri, const char *name, const char *program, char **args,
+                    const char *wm_class, int timeout_s, int linger_s);
+
 /* view: domain @name in vmdesk's window with @opts (title, scale, full
- * screen; the rest is filled here), started first when it is shut off. VNC
- * through libvirt, the state from libvirt's events (cli_libvirt_view.c). */
+ * screen, protocol; the rest is filled here), started first when it is
+ * shut off. VNC through libvirt (or SSH), RDP once its service answers when
+ * libvirt tells its address, the state from libvirt's events
+ * (cli_libvirt_view.c). */
 int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts);

@@ -66,7 +66,9 @@ int cli_view(int argc, char **argv)
                    "from the first firmware picture, then its RDP desktop as soon as the "
                    "guest's RDP service answers (and VNC again while RDP is gone or stops "
                    "answering). Closing the window leaves the VM running. With --connect, a "
-                   "libvirt domain over VNC through libvirt (no port opened).\nKeys: Ctrl+Alt+F "
+                   "libvirt domain: VNC through libvirt (no port opened) or, over qemu+ssh://, "
+                   "through ssh -W to its VNC listener; RDP at the address its port forward, "
+                   "guest agent or DHCP lease gives (through ssh -W over qemu+ssh://).\nKeys: Ctrl+Alt+F "
                    "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
                    "Ctrl+Alt+Del, Escape cancels a copy of the guest's files while the title "
                    "shows it.",

@@ -8,12 +8,19 @@
  * virDomainOpenGraphicsFD): its picture equals libvirt's screenshot, its
  * title follows libvirt's state events, it closes when the domain stops.
  * Through an sshd on 127.0.0.1 (its own keys and config in the test's
- * folder): list and status over qemu+ssh://, view refused clearly, an
- * unreachable host and a refused key each a clear error.
+ * folder): list and status over qemu+ssh://, an unreachable host and a
+ * refused key each a clear error; on the booted domain, view through ssh -W
+ * (libvirt's picture), the switch to RDP (the guest's port 3389, forwarded
+ * by user networking, relayed in the guest to vmdesk-test-rdp-server; on
+ * this host straight to the forward), probe,
+ * `app` as RemoteApp against that server, and `apps install` entries that
+ * carry the URI. An aborted run undefines the domains and stops the
+ * daemons (SIGABRT handler).
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
 #include "harness_vnc.h"
 #include "harness_x.h"
+#include "storage_harness.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -71,6 +78,46 @@ static void stop_daemon(int pid)
         g_usleep(200000);
     }
     g_assert_false(kill(pid, 0) == 0);
+}
+
+/* What an aborted run must not leave behind: the domains stay defined in
+ * /etc/libvirt/qemu, the daemons would keep running. */
+static struct {
+    Libvirt *lv;
+    int sshd_pid;
+    GPid rdp_server;
+} cleanup;
+
+static void quiet_run(const char *const *argv)
+{
+    g_spawn_sync(NULL, (char **)argv, NULL,
+                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                 NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* On g_error (SIGTRAP), a failed assertion (SIGABRT) or a crash: clean up,
+ * then die of the same signal. */
+static void on_abort(int sig)
+{
+    Libvirt *lv = cleanup.lv;
+    cleanup.lv = NULL;
+    if (cleanup.rdp_server > 0)
+        kill(cleanup.rdp_server, SIGKILL);
+    if (cleanup.sshd_pid > 0)
+        kill(cleanup.sshd_pid, SIGTERM);
+    const char *names[] = {DOMAIN, HEADLESS};
+    for (int i = 0; i < 2 && lv && lv->uri; i++) {
+        const char *destroy[] = {"virsh", "-c", lv->uri, "destroy", names[i], NULL};
+        quiet_run(destroy);
+        const char *undefine[] = {"virsh", "-c", lv->uri, "undefine", names[i], NULL};
+        quiet_run(undefine);
+    }
+    if (lv && lv->libvirtd_pid > 0)
+        kill(lv->libvirtd_pid, SIGTERM);
+    if (lv && lv->virtlogd_pid > 0)
+        kill(lv->virtlogd_pid, SIGTERM);
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static char *domstate(Libvirt *lv)
@@ -135,16 +182,14 @@ static void libvirt_stop(Libvirt *lv)
 static void undefine_stale(Libvirt *lv, const char *name)
 {
     const char *argv[] = {"virsh", "-c", lv->uri, "undefine", name, NULL};
-    g_spawn_sync(NULL, (char **)argv, NULL,
-                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                 NULL, NULL, NULL, NULL, NULL, NULL);
+    quiet_run(argv);
 }
 
 static void define_domain(Libvirt *lv, const char *name, bool graphics)
 {
     undefine_stale(lv, name);
     g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'>\n"
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
         "  <name>%s</name>\n"
         "  <memory unit='MiB'>256</memory>\n"
         "  <vcpu>1</vcpu>\n"
@@ -154,16 +199,26 @@ static void define_domain(Libvirt *lv, const char *name, bool graphics)
         "  <features><acpi/></features>\n"
         "  <on_poweroff>destroy</on_poweroff>\n"
         "  <devices>\n"
-        "    <interface type='user'><model type='virtio'/></interface>\n"
-        "    <serial type='file'><source path='%s/console.log'/><target port='0'/></serial>\n"
+        /* The shell on a socket the test types into, logged to a file. */
+        "    <serial type='unix'><source mode='bind' path='%s/console.sock'/>"
+        "<log file='%s/console.log'/><target port='0'/></serial>\n"
         "%s"
         "  </devices>\n"
+        /* User networking with the guest's RDP port forwarded to 127.0.0.1
+         * (libvirt 9 ignores <portForward> there): vmdesk finds it here. */
+        "  <qemu:commandline>\n"
+        "    <qemu:arg value='-netdev'/>"
+        "<qemu:arg value='user,id=vdnet,hostfwd=tcp:127.0.0.1:%u-:3389'/>\n"
+        "    <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=vdnet,bus=pci.0,addr=0x10'/>\n"
+        "  </qemu:commandline>\n"
         "</domain>\n",
-        name, lv->dir, lv->dir, lv->dir,
-        /* VNC that listens nowhere: only libvirt hands out connections. */
-        graphics ? "    <graphics type='vnc'><listen type='none'/></graphics>\n"
+        name, lv->dir, lv->dir, lv->dir, lv->dir,
+        /* VNC on 127.0.0.1 (virt-manager's default), reached here through
+         * libvirt's file descriptor and over SSH through ssh -W. */
+        graphics ? "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n"
                    "    <video><model type='vga'/></video>\n"
-                 : "");
+                 : "",
+        free_tcp_port());
     g_autofree char *file = g_strdup_printf("%s.xml", name);
     g_autofree char *path = g_build_filename(lv->sock_dir, file, NULL);
     g_assert_true(g_file_set_contents(path, xml, -1, NULL));
@@ -370,11 +425,13 @@ static void sshd_start(Sshd *sd, Harness *h)
     const char *argv[] = {"/usr/sbin/sshd", "-f", conf, "-E", log, NULL};
     g_free(run_ok(argv));
     sd->pid = read_pid(pidf, 10000);
+    cleanup.sshd_pid = sd->pid;
 }
 
 static void sshd_stop(Sshd *sd)
 {
     stop_daemon(sd->pid);
+    cleanup.sshd_pid = 0;
     g_free(sd->dir);
     g_free(sd->key);
     g_free(sd->other_key);
@@ -390,6 +447,134 @@ static char *ssh_uri(Libvirt *lv, Sshd *sd, unsigned port, const char *key)
 
 static void check_fails(RunResult r, int status, const char *message);
 
+static void dump(const char *what, const char *path)
+{
+    g_autofree char *text = NULL;
+    g_file_get_contents(path, &text, NULL, NULL);
+    g_printerr("--- %s:\n%s\n", what, text ? text : "(none)");
+}
+
+static void end_process(GPid pid)
+{
+    kill(pid, SIGTERM);
+    wait_exit(pid, 20);
+}
+
+/* Over qemu+ssh://@uri, on the booted domain: view shows libvirt's picture
+ * through ssh -W to its VNC listener, switches to RDP once the guest's RDP
+ * port answers (relayed inside the guest to vmdesk-test-rdp-server, reached
+ * through an SSH relay of vmdesk's on 127.0.0.1); app opens a RemoteApp
+ * window against that server; apps install writes entries that carry the
+ * URI. Leaves the domain shut off. */
+static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
+{
+    gint64 start = g_get_monotonic_time();
+    unsigned srv_port = free_tcp_port();
+    g_autofree char *srv_log = g_build_filename(h->root, "rdp-server.log", NULL);
+    g_autofree char *port_arg = g_strdup_printf("%u", srv_port);
+    const char *srv_argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg, "--rail",
+                              NULL};
+    g_assert_nonnull(srv_argv[0]);
+    GPid server = harness_spawn(srv_argv, h->env, srv_log);
+    cleanup.rdp_server = server;
+    g_free(harness_ok(h, "start", DOMAIN, "--connect", uri, NULL));
+    wait_guest_ready(lv);
+    /* The guest's port 3389 (busybox nc -e vmdesk-banner) relays to the
+     * server on the host, through user networking's 10.0.2.2. */
+    g_autofree char *sock = g_build_filename(lv->dir, "console.sock", NULL);
+    g_autofree char *relay = g_strdup_printf(
+        "printf '#!/bin/sh\\nexec nc 10.0.2.2 %u\\n' >/bin/vmdesk-banner; echo RELAY-$((40+2))",
+        srv_port);
+    g_free(st_serial_shell(sock, relay, "RELAY-42", 60000));
+
+    Xvfb x;
+    xvfb_start(&x);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", x.display, TRUE);
+    env = g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
+    /* VNC through ssh -W: the picture is libvirt's. */
+    g_autofree char *vnc_log = g_build_filename(h->root, "view-ssh-vnc.log", NULL);
+    const char *vnc_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", uri,
+                              "--protocol", "vnc", "--scale", "1", NULL};
+    gint64 t0 = g_get_monotonic_time();
+    GPid view = harness_spawn(vnc_argv, env, vnc_log);
+    g_autofree char *win = wait_window(x.display, DOMAIN, "RUNNING — VNC", 60000);
+    if (!win)
+        dump("view over SSH (VNC)", vnc_log);
+    g_assert_nonnull(win);
+    g_test_message("view over SSH: VNC window after %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    assert_view_matches(lv, h, x.display, win);
+    end_process(view);
+
+    /* auto: VNC, then RDP once the relayed port answers. */
+    g_autofree char *rdp_log = g_build_filename(h->root, "view-ssh-rdp.log", NULL);
+    const char *rdp_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", uri, NULL};
+    t0 = g_get_monotonic_time();
+    view = harness_spawn(rdp_argv, env, rdp_log);
+    g_autofree char *rwin = wait_window(x.display, DOMAIN, "RUNNING — RDP", 60000);
+    if (!rwin) {
+        dump("view over SSH (auto)", rdp_log);
+        dump("the RDP server", srv_log);
+    }
+    g_assert_nonnull(rwin);
+    g_test_message("view over SSH: RDP window after %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    g_autofree char *view_text = NULL;
+    g_file_get_contents(rdp_log, &view_text, NULL, NULL);
+    g_assert_nonnull(strstr(view_text, "(hostfwd), through ssh -W"));
+    end_process(view);
+    /* On this host, RDP goes straight to the forwarded port. */
+    g_autofree char *local_log = g_build_filename(h->root, "view-local-rdp.log", NULL);
+    const char *local_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", lv->uri,
+                                NULL};
+    view = harness_spawn(local_argv, env, local_log);
+    g_autofree char *lwin = wait_window(x.display, DOMAIN, "RUNNING — RDP", 60000);
+    if (!lwin)
+        dump("view on this host (auto)", local_log);
+    g_assert_nonnull(lwin);
+    g_autofree char *local_text = NULL;
+    g_file_get_contents(local_log, &local_text, NULL, NULL);
+    g_assert_nonnull(strstr(local_text, "(hostfwd)"));
+    g_assert_null(strstr(local_text, "ssh -W"));
+    end_process(view);
+    g_autofree char *probe = harness_ok(h, "probe", DOMAIN, "--connect", uri, NULL);
+    g_assert_true(g_str_has_prefix(probe, "ready: "));
+
+    /* RemoteApp over the same path. */
+    g_autofree char *app_log = g_build_filename(h->root, "app-ssh.log", NULL);
+    const char *app_argv[] = {g_getenv("VMDESK_BIN"), "app", DOMAIN, "notepad", "--connect",
+                              uri, "--linger", "1", NULL};
+    GPid app = harness_spawn(app_argv, env, app_log);
+    g_autofree char *awin = wait_window(x.display, "notepad - vmdesk test", NULL, 60000);
+    if (!awin) {
+        dump("app over SSH", app_log);
+        dump("the RDP server", srv_log);
+    }
+    g_assert_nonnull(awin);
+    end_process(app);
+    xvfb_stop(&x);
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
+    cleanup.rdp_server = 0;
+
+    /* Menu entries that reach the domain later. */
+    g_autofree char *inst =
+        harness_ok(h, "apps", "install", DOMAIN, "C:\\Windows\\notepad.exe", "--connect", uri,
+                   NULL);
+    g_autofree char *entry = g_build_filename(h->root, "data", "applications",
+                                              "vmdesk-" DOMAIN "-notepad.exe.desktop", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_file(kf, entry, G_KEY_FILE_NONE, NULL))
+        g_error("no entry %s; apps install said:\n%s", entry, inst);
+    g_autofree char *exec = g_key_file_get_string(kf, "Desktop Entry", "Exec", NULL);
+    g_autofree char *want = g_strdup_printf("--connect \"%s\"", uri);
+    if (!strstr(exec, want) || !strstr(exec, "notepad.exe"))
+        g_error("Exec does not carry the URI: %s", exec);
+    g_free(harness_ok(h, "stop", DOMAIN, "--connect", uri, "--force", NULL));
+    g_test_message("remote and RDP checks: %" G_GINT64_FORMAT " s",
+                   (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+}
+
 /* The same libvirtd over qemu+ssh://. */
 static void ssh_checks(Harness *h, Libvirt *lv)
 {
@@ -404,10 +589,15 @@ static void ssh_checks(Harness *h, Libvirt *lv)
     g_assert_nonnull(strstr(st, "\"libvirt-state\" : \"shut off\""));
     check_fails(harness_vmdesk(h, "status", "no-such-domain", "--connect", uri, NULL), 3,
                 "no domain \"no-such-domain\"");
-    /* view needs a file descriptor from libvirtd, which SSH cannot carry:
-     * refused before anything starts. */
-    check_fails(harness_vmdesk(h, "view", DOMAIN, "--connect", uri, NULL), 1,
-                "cannot carry");
+    /* Nothing to show over SSH either: refused before anything starts. */
+    check_fails(harness_vmdesk(h, "view", HEADLESS, "--connect", uri, NULL), 3,
+                "has no VNC display");
+    /* probe: a domain that is off is not ready yet (exit 5). */
+    RunResult off = harness_vmdesk(h, "probe", DOMAIN, "--connect", uri, NULL);
+    if (off.status != 5 || !strstr(off.out, "not running"))
+        g_error("probe of a stopped domain: %d %s %s", off.status, off.out, off.err);
+    run_result_clear(&off);
+    remote_checks(h, lv, uri);
     g_autofree char *state = domstate(lv);
     g_assert_cmpstr(state, ==, "shut off");
     /* Nobody at that port; a key the server does not take. */
@@ -434,6 +624,10 @@ int main(void)
     h.env = g_environ_unsetenv(h.env, "LIBVIRT_DEFAULT_URI");
     h.env = g_environ_unsetenv(h.env, "VMDESK_CONNECT");
     Libvirt lv = {0};
+    cleanup.lv = &lv;
+    signal(SIGABRT, on_abort);
+    signal(SIGTRAP, on_abort);
+    signal(SIGSEGV, on_abort);
     libvirt_start(&lv, h.guest_dir);
     define_domain(&lv, DOMAIN, true);
     define_domain(&lv, HEADLESS, false);
@@ -528,6 +722,7 @@ int main(void)
     const char *undef2[] = {"virsh", "-c", lv.uri, "undefine", HEADLESS, NULL};
     g_free(run_ok(undef2));
     g_free(harness_ok(&h, "delete", DOMAIN, NULL));
+    cleanup.lv = NULL;
     libvirt_stop(&lv);
     harness_finish(&h);
     return 0;
