@@ -55,6 +55,7 @@ typedef struct {
     /* The readiness probe (auto mode): a thread that asks the RDP port every
      * PROBE_INTERVAL_MS while probing is on, and wakes us when it answers. */
     GThread *probe_thread;
+    GThread *agent_thread;   /* asks the guest agent while probing (VMs only) */
     gint probe_on;           /* atomic: probe now */
     gint probe_ready;        /* atomic: it answered */
     gint probe_quit;         /* atomic */
