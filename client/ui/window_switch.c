@@ -203,6 +203,10 @@ static void handle_pending_events(Win *w)
         case SESSION_EV_LOGON:
             switch_pending_logon(&w->sw);
             break;
+        case SESSION_EV_RESIZED:
+            vd_debug("pending resized: +%" G_GINT64_FORMAT " ms, %dx%d",
+                     (g_get_monotonic_time() - w->sw.rdp_ready_at) / 1000, ev->w, ev->h);
+            break;
         case SESSION_EV_CURSOR: {
             guint32 sum = 0;
             for (int i = 0; ev->pixels && i < ev->w * ev->h; i++)
