@@ -148,6 +148,7 @@ static void swap_to_pending(Win *w)
     fh = w->session->fb.height;
     g_mutex_unlock(&w->session->fb.lock);
     window_make_texture(w, fw, fh);
+    w->held_black = false;
     window_render(w);
     if (w->pending_cursor) {
         SessionEvent *c = w->pending_cursor;
@@ -314,6 +315,7 @@ void window_switch_step(Win *w)
 {
     if (w->watching)
         watch_step(w);
+    window_release_held(w);
     gint64 now = g_get_monotonic_time();
     if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) &&
         switch_rdp_answered(&w->sw, w->close_at != 0, now)) {
