@@ -36,7 +36,7 @@ typedef enum {
 typedef struct {
     bool shell;                 /* the RDP session's shell is one program */
     bool no_logon_notice;       /* the server never sends the logon notification */
-    gint64 hold_black_until;    /* all-black pictures of the new session are not shown
+    gint64 hold_black_until;    /* darkened pictures of the new session are not shown
                                  * until then; 0: shown */
     bool pending;               /* an RDP session connects behind the picture */
     bool pending_logon;         /* its server sent its logon notification */
@@ -65,7 +65,7 @@ typedef void (*SwitchLookFunc)(void *data, SwitchPicture *out);
  * not black picture is shown without waiting for a logon notification.
  * @no_logon_notice: the server never sends one (xrdp on a Linux guest,
  * which gets the login from the window): the same, and for
- * SWITCH_NO_LOGON_MS after the swap all-black pictures are not shown (xrdp
+ * SWITCH_NO_LOGON_MS after the swap darkened pictures are not shown (xrdp
  * sessions go black again between the background and the desktop). */
 void switch_init(Switch *sw, bool shell, bool no_logon_notice);
 
@@ -95,9 +95,11 @@ bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, voi
  * said RDP answers, in ms. */
 gint64 switch_swapped(Switch *sw, gint64 now);
 
-/* Whether an all-black picture of the session on screen is kept off the
- * screen now (the last picture stays): SWITCH_NO_LOGON_MS after a swap
- * without a logon notification on a server that never sends one. */
+/* Whether a darkened picture of the session on screen (less of it lit than
+ * SWITCH_HOLD_LIT of the picture swapped to) is kept off the screen now,
+ * the last picture staying: SWITCH_NO_LOGON_MS after a swap without a logon
+ * notification on a server that never sends one. */
+#define SWITCH_HOLD_LIT 0.9
 bool switch_hold_black(const Switch *sw, gint64 now);
 
 /* The pending session could not start (@error says why), or ended before

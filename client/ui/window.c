@@ -177,16 +177,17 @@ void window_make_texture(Win *w, int fw, int fh)
     w->redraw = true;
 }
 
-/* After a swap to an xrdp session, its all-black moments between the
- * background and the desktop stay off the screen (switch_hold_black): the
- * last picture stays until the session draws again. */
+/* After a swap to an xrdp session, its black moment between the background
+ * and the desktop stays off the screen (switch_hold_black): while less of
+ * the picture is lit than SWITCH_HOLD_LIT of what was at the swap (the black
+ * comes in strips), the last picture stays, until the session has drawn. */
 static bool hold_black(Win *w, const SessionFramebuffer *fb)
 {
     if (!window_is_rdp(w->session) || !switch_hold_black(&w->sw, g_get_monotonic_time()) ||
-        !session_fb_all_black(fb))
+        session_fb_lit_share(fb) >= w->swap_lit * SWITCH_HOLD_LIT)
         return false;
     if (!w->held_black)
-        vd_debug("an all-black RDP picture kept off the screen");
+        vd_debug("a darkened RDP picture kept off the screen");
     w->held_black = true;
     return true;
 }

@@ -67,7 +67,8 @@ typedef struct {
     SwitchWatch wt;
     bool watching;
     bool hung;               /* RDP mode: the server hangs; input is ignored */
-    bool held_black;         /* an all-black picture kept off the screen (switch_hold_black) */
+    bool held_black;         /* a darkened picture kept off the screen (switch_hold_black) */
+    double swap_lit;         /* session_fb_lit_share of the picture swapped to */
     /* --monitors (window_monitors.c): the chosen host monitors, laid out
      * for the server; 0: none (one window's size). */
     RdpMonitor mons[RDP_MONITORS_MAX];

@@ -146,6 +146,7 @@ static void swap_to_pending(Win *w)
     g_mutex_lock(&w->session->fb.lock);
     fw = w->session->fb.width;
     fh = w->session->fb.height;
+    w->swap_lit = session_fb_lit_share(&w->session->fb);
     g_mutex_unlock(&w->session->fb.lock);
     window_make_texture(w, fw, fh);
     w->held_black = false;
