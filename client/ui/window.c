@@ -233,6 +233,9 @@ void window_release_held(Win *w)
 {
     if (!w->held_black || switch_hold_black(&w->sw, g_get_monotonic_time()))
         return;
+    w->held_black = false;
+    if (!w->session) /* RDP went away meanwhile: its successor draws anew */
+        return;
     SessionFramebuffer *fb = &w->session->fb;
     g_mutex_lock(&fb->lock);
     if (w->tex && fb->width == w->tex_w && fb->height == w->tex_h) {
@@ -240,7 +243,6 @@ void window_release_held(Win *w)
         w->redraw = true;
     }
     g_mutex_unlock(&fb->lock);
-    w->held_black = false;
 }
 
 void window_render(Win *w)
