@@ -44,6 +44,9 @@ typedef struct {
      * server's desktop (xrdp, which has no working RemoteApp, runs only it);
      * when it exits the session ends without an error. */
     char *shell;
+    /* The server never sends the logon notification (xrdp, the RDP server
+     * of --os linux guests): only read by the desktop window's switch. */
+    bool no_logon_notice;
 } RdpTarget;
 
 /* Free what @t holds (the password wiped first) and zero it. Any thread. */
