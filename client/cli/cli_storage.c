@@ -1,5 +1,6 @@
 /* vmdesk overlay | snapshot | disposable: a VM's disk state */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "common/error.h"
 #include "common/size.h"
@@ -184,7 +185,9 @@ void cli_snapshots_print(GPtrArray *list)
 int cli_snapshot(int argc, char **argv)
 {
     gboolean json = FALSE, force = FALSE;
+    g_autofree char *connect = NULL, *uri = NULL;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output (list)", NULL},
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "restore even though unsaved state is lost (restore)", NULL},
@@ -196,7 +199,8 @@ int cli_snapshot(int argc, char **argv)
                    "the VM runs they hold its memory too (live); while it is stopped, the disk "
                    "only. restore refuses to destroy unsaved state without --force: a running "
                    "VM, or a stopped one whose disk or UEFI variables changed since the last "
-                   "snapshot save or restore.",
+                   "snapshot save or restore. A libvirt domain (--connect) gets libvirt's own "
+                   "snapshots (internal, with its memory while it runs).",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("snapshot", argc, 2, 3, &status))
         return status;
@@ -210,6 +214,10 @@ int cli_snapshot(int argc, char **argv)
                         "list | delete TAG (see vmdesk snapshot --help)\n");
         return 2;
     }
+    if (!cli_libvirt_pick(connect, name, &uri, &err))
+        return cli_fail(err);
+    if (uri)
+        return cli_libvirt_snapshot(uri, name, verb, tag, force, json);
     if (list) {
         g_autoptr(GPtrArray) l = vm_snapshot_list(name, &err);
         if (!l)

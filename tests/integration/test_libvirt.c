@@ -12,6 +12,7 @@
  * unreachable host and a refused key each a clear error.
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
+#include "harness_libvirt.h"
 #include "harness_vnc.h"
 #include "harness_x.h"
 
@@ -29,115 +30,11 @@
 /* Defined beside it, without graphics: nothing to view. */
 #define HEADLESS "vmdesk-it-headless"
 
-typedef struct {
-    char *dir;      /* libvirt-qemu's folder: kernel, initrd, console log */
-    char *sock_dir; /* libvirtd's private control socket */
-    char *uri;
-    int libvirtd_pid, virtlogd_pid; /* 0: not ours */
-} Libvirt;
-
-static char *run_ok(const char *const *argv)
-{
-    g_autofree char *out = NULL, *err = NULL;
-    int status = 0;
-    g_autoptr(GError) e = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                               &err, &status, &e);
-    if (!ok || !g_spawn_check_wait_status(status, NULL))
-        g_error("%s failed: %s %s", argv[0], e ? e->message : "", err ? err : "");
-    return g_steal_pointer(&out);
-}
-
-static int read_pid(const char *path, int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 50) {
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(path, &text, NULL, NULL) && atoi(text) > 0)
-            return atoi(text);
-        g_usleep(50000);
-    }
-    g_error("no pid in %s", path);
-}
-
-static void stop_daemon(int pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        g_usleep(50000);
-    if (kill(pid, 0) == 0) {
-        kill(pid, SIGKILL);
-        g_usleep(200000);
-    }
-    g_assert_false(kill(pid, 0) == 0);
-}
-
 static char *domstate(Libvirt *lv)
 {
     const char *argv[] = {"virsh", "-c", lv->uri, "domstate", DOMAIN, NULL};
     char *s = run_ok(argv);
     return g_strstrip(s);
-}
-
-static void libvirt_start(Libvirt *lv, const char *guest_dir)
-{
-    lv->sock_dir = g_dir_make_tmp("vmdesk-lvd-XXXXXX", NULL);
-    lv->dir = g_dir_make_tmp("vmdesk-lvq-XXXXXX", NULL);
-    g_assert_nonnull(lv->sock_dir);
-    g_assert_nonnull(lv->dir);
-    /* QEMU runs as libvirt-qemu: the folder of its files is that user's. */
-    struct passwd *pw = getpwnam("libvirt-qemu");
-    g_assert_nonnull(pw);
-    g_assert_cmpint(chown(lv->dir, pw->pw_uid, pw->pw_gid), ==, 0);
-    g_assert_cmpint(chmod(lv->dir, 0750), ==, 0);
-    const char *files[] = {"vmlinuz", "initrd.img"};
-    for (int i = 0; i < 2; i++) {
-        g_autofree char *from = g_build_filename(guest_dir, files[i], NULL);
-        g_autofree char *to = g_build_filename(lv->dir, files[i], NULL);
-        const char *cp[] = {"cp", from, to, NULL};
-        g_free(run_ok(cp));
-    }
-    /* virtlogd: the one the qemu driver talks to, at its fixed socket. */
-    if (!g_file_test("/run/libvirt/virtlogd-sock", G_FILE_TEST_EXISTS)) {
-        g_autofree char *pidf = g_build_filename(lv->sock_dir, "virtlogd.pid", NULL);
-        const char *argv[] = {"virtlogd", "-d", "-p", pidf, NULL};
-        g_free(run_ok(argv));
-        lv->virtlogd_pid = read_pid(pidf, 10000);
-    }
-    g_autofree char *conf = g_build_filename(lv->sock_dir, "libvirtd.conf", NULL);
-    g_autofree char *conf_text =
-        g_strdup_printf("unix_sock_dir = \"%s\"\nauth_unix_rw = \"none\"\n", lv->sock_dir);
-    g_assert_true(g_file_set_contents(conf, conf_text, -1, NULL));
-    g_autofree char *pidf = g_build_filename(lv->sock_dir, "libvirtd.pid", NULL);
-    const char *argv[] = {"libvirtd", "-d", "-f", conf, "-p", pidf, NULL};
-    g_free(run_ok(argv));
-    lv->libvirtd_pid = read_pid(pidf, 20000);
-    g_autofree char *sock = g_build_filename(lv->sock_dir, "libvirt-sock", NULL);
-    for (int i = 0; i < 400 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
-        g_usleep(50000);
-    lv->uri = g_strdup_printf("qemu:///system?socket=%s", sock);
-}
-
-static void libvirt_stop(Libvirt *lv)
-{
-    stop_daemon(lv->libvirtd_pid);
-    stop_daemon(lv->virtlogd_pid);
-    const char *rm1[] = {"rm", "-rf", lv->dir, lv->sock_dir, NULL};
-    g_free(run_ok(rm1));
-    g_free(lv->dir);
-    g_free(lv->sock_dir);
-    g_free(lv->uri);
-}
-
-/* A domain of that name left defined by a run that died (libvirtd keeps
- * definitions in /etc/libvirt/qemu) goes first. */
-static void undefine_stale(Libvirt *lv, const char *name)
-{
-    const char *argv[] = {"virsh", "-c", lv->uri, "undefine", name, NULL};
-    g_spawn_sync(NULL, (char **)argv, NULL,
-                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                 NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 static void define_domain(Libvirt *lv, const char *name, bool graphics)
@@ -194,31 +91,6 @@ static RunResult vmdesk_env(Harness *h, const char *var, const char *value,
     return r;
 }
 
-/* @file (PNG) as an image; asserts. */
-static void load_png(const char *file, Image *im)
-{
-    if (!image_load_png(file, im))
-        g_error("cannot read %s", file);
-}
-
-/* A binary PPM (P6, maxval 255: what QEMU's screendump writes) as an image. */
-static void load_ppm(const char *file, Image *im)
-{
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
-    int w = 0, h = 0, max = 0, off = 0;
-    g_assert_cmpint(sscanf(data, "P6 %d %d %d%n", &w, &h, &max, &off), ==, 3);
-    g_assert_cmpint(max, ==, 255);
-    g_assert_true(w > 0 && h > 0 && (gsize)off + 1 + (gsize)w * h * 3 <= len);
-    const guint8 *p = (const guint8 *)data + off + 1;
-    im->w = w;
-    im->h = h;
-    im->px = g_new(uint32_t, (gsize)w * h);
-    for (int i = 0; i < w * h; i++, p += 3)
-        im->px[i] = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
 /* The picture in window @win equals libvirt's screenshot of the domain
  * (virsh screenshot: QEMU's screendump through libvirt), centred in the
  * window at scale 1; one 8x16 character cell may differ (the console's
@@ -235,13 +107,8 @@ static void assert_view_matches(Libvirt *lv, Harness *h, const char *display, co
         g_free(x_run(display, imp));
         Image want = {0}, got = {0};
         /* libvirt 9 asks QEMU for PNG when it can, else PPM. */
-        g_autofree char *head = NULL;
-        g_assert_true(g_file_get_contents(ppm, &head, NULL, NULL));
-        if (g_str_has_prefix(head, "\x89PNG"))
-            load_png(ppm, &want);
-        else
-            load_ppm(ppm, &want);
-        load_png(grab, &got);
+        load_screenshot(ppm, &want);
+        load_screenshot(grab, &got);
         g_assert_cmpint(got.w, >=, want.w);
         g_assert_cmpint(got.h, >=, want.h);
         int ox = (got.w - want.w) / 2, oy = (got.h - want.h) / 2;
@@ -435,6 +302,8 @@ int main(void)
     h.env = g_environ_unsetenv(h.env, "VMDESK_CONNECT");
     Libvirt lv = {0};
     libvirt_start(&lv, h.guest_dir);
+    const char *const domains[] = {DOMAIN, HEADLESS, NULL};
+    libvirt_reaper_start(&lv, domains, NULL);
     define_domain(&lv, DOMAIN, true);
     define_domain(&lv, HEADLESS, false);
     /* A vmdesk VM of the same name: both are listed, each marked. */
