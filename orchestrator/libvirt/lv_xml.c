@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+/* The network card's slot on the root bus of q35 and virt (add_network). */
+#define NIC_SLOT "0x1c"
 
 typedef struct {
     xmlTextWriterPtr w;
@@ -373,6 +375,11 @@ static void add_network(Xml *x, const VmConfig *cfg)
     bool in_box = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
     o = qemu_opts_new(in_box ? x->arch->nic_in_box : "virtio-net-pci");
     qemu_opts_add(o, "netdev", "vmdesk-net0");
+    /* libvirt gives its own devices fixed addresses, which QEMU may create
+     * after this one: a slot of the root bus libvirt never hands out by
+     * itself (it fills pcie.0 upwards from 1 with root ports). */
+    qemu_opts_add(o, "bus", "pcie.0");
+    qemu_opts_add(o, "addr", NIC_SLOT);
     qemu_arg2(x, "-device", o);
 }
 

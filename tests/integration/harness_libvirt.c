@@ -89,8 +89,14 @@ void libvirt_start(Libvirt *lv, const char *guest_dir)
     g_free(run_ok(argv));
     lv->libvirtd_pid = read_pid(pidf, 20000);
     g_autofree char *sock = g_build_filename(lv->sock_dir, "libvirt-sock", NULL);
-    for (int i = 0; i < 400 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
+    /* libvirtd probes every hypervisor driver first: slow on a busy host. */
+    for (int i = 0; i < 1800 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++) {
+        if (kill(lv->libvirtd_pid, 0) != 0)
+            g_error("libvirtd (pid %d) ended without making %s", lv->libvirtd_pid, sock);
         g_usleep(50000);
+    }
+    if (!g_file_test(sock, G_FILE_TEST_EXISTS))
+        g_error("libvirtd made no socket %s in 90 s", sock);
     lv->uri = g_strdup_printf("qemu:///system?socket=%s", sock);
 }
 

@@ -157,7 +157,7 @@ static void test_semantics(void)
     g_assert_nonnull(strstr(wx, "<backend type=\"emulator\" version=\"2.0\"/>"));
     g_assert_nonnull(strstr(wx, "<relaxed state=\"on\"/>"));
     g_assert_nonnull(strstr(wx, "<target dev=\"sda\" bus=\"sata\"/>")); /* in-box disk */
-    g_assert_nonnull(strstr(wx, "<qemu:arg value=\"e1000e,netdev=vmdesk-net0\"/>"));
+    g_assert_nonnull(strstr(wx, "<qemu:arg value=\"e1000e,netdev=vmdesk-net0,bus=pcie.0,addr=0x1c\"/>"));
     g_assert_nonnull(strstr(wx, "<clock offset=\"localtime\">"));
 
     g_autoptr(VmConfig) lin = load_case("linux-kernel-bios");
