@@ -297,6 +297,7 @@ int main(void)
     check_bad_input(&h, &lv, engine);
 
     g_autofree char *stop = harness_ok(&h, "stop", DOMAIN, "--connect", lv.uri, "--force", NULL);
+    g_assert_nonnull(strstr(stop, "STOPPED"));
     check_fails(harness_vmdesk(&h, "screenshot", DOMAIN, "x.png", "--connect", lv.uri, NULL), 4,
                 "is not running");
     libvirt_stop(&lv);
