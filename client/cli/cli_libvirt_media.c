@@ -201,13 +201,7 @@ int cli_libvirt_snapshot(const char *uri, const char *name, const char *verb, co
         if (!l)
             return cli_fail(err);
         if (json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "snapshots");
-            json_builder_add_value(b, snapshots_json(l));
-            json_builder_end_object(b);
-            g_autoptr(JsonNode) n = json_builder_get_root(b);
-            cli_print_json(n);
+            cli_snapshot_list_json(snapshots_json(l));
         } else if (l->len) {
             snapshots_print(l, "", true);
         } else {
@@ -223,8 +217,6 @@ int cli_libvirt_snapshot(const char *uri, const char *name, const char *verb, co
                         : lv_snapshot_delete(c, name, tag, &err);
     if (!ok)
         return cli_fail(err);
-    printf("%s: snapshot \"%s\" %s%s\n", name, tag,
-           save ? "saved" : restore ? "restored" : "deleted",
-           live ? (save ? " (live: with the VM's memory)" : " (live)") : "");
+    cli_snapshot_done(name, verb, tag, live);
     return 0;
 }

@@ -223,13 +223,7 @@ int cli_snapshot(int argc, char **argv)
         if (!l)
             return cli_fail(err);
         if (json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "snapshots");
-            json_builder_add_value(b, cli_snapshots_json(l));
-            json_builder_end_object(b);
-            g_autoptr(JsonNode) n = json_builder_get_root(b);
-            cli_print_json(n);
+            cli_snapshot_list_json(cli_snapshots_json(l));
         } else if (l->len) {
             cli_snapshots_print(l);
         } else {
@@ -244,10 +238,27 @@ int cli_snapshot(int argc, char **argv)
                         : vm_snapshot_delete(name, tag, &live, &err);
     if (!ok)
         return cli_fail(err);
-    printf("%s: snapshot \"%s\" %s%s\n", name, tag,
-           save ? "saved" : restore ? "restored" : "deleted",
-           live ? (save ? " (live: with the VM's memory)" : " (live)") : "");
+    cli_snapshot_done(name, verb, tag, live);
     return 0;
+}
+
+void cli_snapshot_list_json(JsonNode *list)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "snapshots");
+    json_builder_add_value(b, list);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) n = json_builder_get_root(b);
+    cli_print_json(n);
+}
+
+void cli_snapshot_done(const char *name, const char *verb, const char *tag, bool live)
+{
+    bool save = !strcmp(verb, "save");
+    printf("%s: snapshot \"%s\" %s%s\n", name, tag,
+           save ? "saved" : !strcmp(verb, "restore") ? "restored" : "deleted",
+           live ? (save ? " (live: with the VM's memory)" : " (live)") : "");
 }
 
 int cli_disposable(int argc, char **argv)

@@ -363,17 +363,8 @@ static void add_usb(Xml *x, const VmConfig *cfg)
 /* The user-mode network with its forwards, as -netdev/-device arguments. */
 static void add_network(Xml *x, const VmConfig *cfg)
 {
-    QemuOpts *o = qemu_opts_new("user");
-    qemu_opts_add(o, "id", "vmdesk-net0");
-    if (cfg->rdp_port)
-        qemu_opts_addf(o, "hostfwd", "tcp:127.0.0.1:%u-:3389", cfg->rdp_port);
-    for (char **f = cfg->forwards; f && *f; f++) {
-        g_auto(GStrv) hp = g_strsplit(*f, ":", 2);
-        qemu_opts_addf(o, "hostfwd", "tcp:127.0.0.1:%s-:%s", hp[0], hp[1] ? hp[1] : "");
-    }
-    qemu_arg2(x, "-netdev", o);
-    bool in_box = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
-    o = qemu_opts_new(in_box ? x->arch->nic_in_box : "virtio-net-pci");
+    qemu_arg2(x, "-netdev", qemu_argv_netdev_user(cfg, "vmdesk-net0"));
+    QemuOpts *o = qemu_opts_new(qemu_argv_nic_model(cfg));
     qemu_opts_add(o, "netdev", "vmdesk-net0");
     /* libvirt gives its own devices fixed addresses, which QEMU may create
      * after this one: a slot of the root bus libvirt never hands out by
