@@ -10,7 +10,9 @@
  *   machine, disk and CD;
  * - a CD goes in and out while it runs (virsh domblklist sees it);
  * - snapshot save, list, restore and delete (virsh snapshot-list agrees);
- * - bad input: each a clear error and exit status, nothing left defined.
+ * - bad input: each a clear error and exit status, nothing left defined;
+ * - a Windows domain starts with libvirt's Secure Boot firmware, its own
+ *   UEFI variables and swtpm.
  * The reaper undefines everything and stops the daemons even on abort. */
 #include "harness.h"
 #include "harness_libvirt.h"
@@ -27,6 +29,8 @@
 /* Names bad input must not leave defined. */
 #define BAD_POOL_DOMAIN "vmdesk-it-lvcreate-nopool"
 #define BAD_APPEND_DOMAIN "vmdesk-it-lvcreate-badappend"
+/* A Windows machine: UEFI with Secure Boot and its own variables, TPM. */
+#define WIN_DOMAIN "vmdesk-it-lvcreate-win"
 
 static void check_fails(RunResult r, int status, const char *message)
 {
@@ -239,6 +243,25 @@ static void check_bad_input(Harness *h, Libvirt *lv, const char *engine)
                 "no domain \"no-such-domain\"");
 }
 
+/* A Windows domain starts under libvirt: the firmware libvirt picked is the
+ * Secure Boot build with a variable store of the domain's own, and libvirt
+ * runs swtpm. It is pulled off again at once (no Windows to boot). */
+static void check_windows(Harness *h, Libvirt *lv, const char *engine)
+{
+    g_free(harness_ok(h, "create", WIN_DOMAIN, "--engine", engine, "--os", "windows", "--disk",
+                      "0", "--memory", "512M", "--accel", "tcg", NULL));
+    g_free(harness_ok(h, "start", WIN_DOMAIN, "--connect", lv->uri, NULL));
+    g_autofree char *xml = virsh(lv, "dumpxml", WIN_DOMAIN, NULL);
+    const char *want[] = {"secure='yes'", "/var/lib/libvirt/qemu/nvram/" WIN_DOMAIN "_VARS.fd",
+                          "<tpm model='tpm-crb'>", "<smm state='on'/>"};
+    for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
+        if (!strstr(xml, want[i]))
+            g_error("the running Windows domain has no \"%s\":\n%s", want[i], xml);
+    g_autofree char *show = harness_ok(h, "show", WIN_DOMAIN, "--connect", lv->uri, NULL);
+    g_assert_nonnull(strstr(show, "firmware:     uefi, Secure Boot, TPM 2.0\n"));
+    g_free(harness_ok(h, "stop", WIN_DOMAIN, "--connect", lv->uri, "--force", NULL));
+}
+
 int main(void)
 {
     Harness h;
@@ -248,7 +271,7 @@ int main(void)
     Libvirt lv = {0};
     gint64 t0 = g_get_monotonic_time();
     libvirt_start(&lv, h.guest_dir);
-    const char *const domains[] = {DOMAIN, BAD_POOL_DOMAIN, BAD_APPEND_DOMAIN, NULL};
+    const char *const domains[] = {DOMAIN, BAD_POOL_DOMAIN, BAD_APPEND_DOMAIN, WIN_DOMAIN, NULL};
     const char *const pools[] = {POOL, NULL};
     libvirt_reaper_start(&lv, domains, pools);
     for (int i = 0; domains[i]; i++)
@@ -295,6 +318,7 @@ int main(void)
     check_cdrom(&h, &lv);
     check_snapshots(&h, &lv);
     check_bad_input(&h, &lv, engine);
+    check_windows(&h, &lv, engine);
 
     g_autofree char *stop = harness_ok(&h, "stop", DOMAIN, "--connect", lv.uri, "--force", NULL);
     g_assert_nonnull(strstr(stop, "STOPPED"));
