@@ -105,6 +105,10 @@ bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError *
 JsonNode *cli_overlay_json(const VmOverlayStatus *st);
 void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
 JsonNode *cli_snapshots_json(GPtrArray *list);
+/* `snapshot list --json`: {"snapshots": @list} on stdout (takes @list). */
+void cli_snapshot_list_json(JsonNode *list);
+/* What snapshot @verb (save, restore, delete) did to @tag of @name. */
+void cli_snapshot_done(const char *name, const char *verb, const char *tag, bool live);
 void cli_snapshots_print(GPtrArray *list);
 
 /* The window's hooks for following VM @name (cli_window.c): its state, its

@@ -5,6 +5,7 @@
 #include "libvirt/lv_conn.h"
 #include "libvirt/lv_ssh.h"
 #include "ui/window.h"
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -66,3 +67,24 @@ int cli_libvirt_app(const char *uri, const char *name, const char *program, char
  * libvirt tells its address, the state from libvirt's events
  * (cli_libvirt_view.c). */
 int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts);
+
+/* create --engine @engine: *@libvirt set when it names libvirt ("libvirt" or
+ * "libvirt:URI"; NULL or "vmdesk": vmdesk's own), *@uri (owned) the URI, the
+ * default URI when none is given. VD_ERROR_INVALID for another engine or
+ * when libvirt has no URI. */
+bool cli_libvirt_engine(const char *engine, bool *libvirt, char **uri, GError **error);
+/* create's work for a libvirt domain: @cfg (rdp-port 0: a free one is
+ * picked) defined on @uri with a new disk volume of @disk_size bytes (0:
+ * none) in @pool (NULL: "default"). Returns the exit status, having printed
+ * what was made (cli_libvirt_create.c). */
+int cli_libvirt_create(const char *uri, VmConfig *cfg, uint64_t disk_size, const char *pool);
+
+/* show, screenshot, cdrom and snapshot of libvirt domain @name at @uri, with
+ * the output vmdesk gives for its own VMs (cli_libvirt_media.c); each
+ * returns the exit status. @path NULL ejects the CD; @verb is list, save,
+ * restore or delete. */
+int cli_libvirt_show(const char *uri, const char *name, bool json);
+int cli_libvirt_screenshot(const char *uri, const char *name, const char *file);
+int cli_libvirt_cdrom(const char *uri, const char *name, const char *path);
+int cli_libvirt_snapshot(const char *uri, const char *name, const char *verb, const char *tag,
+                         bool force, bool json);

@@ -294,8 +294,10 @@ static bool screenshot(Session *s, bool rdp, const char *file, GError **error)
 
 int cli_screenshot(int argc, char **argv)
 {
-    g_autofree char *password_file = NULL, *protocol = NULL, *size = NULL;
+    g_autofree char *password_file = NULL, *protocol = NULL, *size = NULL, *connect = NULL,
+                    *uri = NULL;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
          "the password (first line of the file)", "FILE"},
         {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol,
@@ -313,6 +315,15 @@ int cli_screenshot(int argc, char **argv)
     GError *err = NULL;
     const char *target = argv[1];
     bool url = strstr(target, "://") != NULL;
+    /* A libvirt domain: libvirt's own screenshot (QEMU's screendump). */
+    if (!url && !cli_libvirt_pick(connect, target, &uri, &err))
+        return cli_fail(err);
+    if (uri && (protocol || password_file || size))
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "--protocol, --password-file and --size are not for a "
+                                    "libvirt domain (libvirt takes its picture itself)"));
+    if (uri)
+        return cli_libvirt_screenshot(uri, target, argv[2]);
     WindowProtocol proto = WINDOW_PROTOCOL_VNC;
     if (protocol && (!window_protocol_parse(protocol, &proto, &err) ||
                      (proto == WINDOW_PROTOCOL_AUTO &&

@@ -14,10 +14,11 @@
  * by user networking, relayed in the guest to vmdesk-test-rdp-server; on
  * this host straight to the forward), probe,
  * `app` as RemoteApp against that server, and `apps install` entries that
- * carry the URI. An aborted run undefines the domains and stops the
- * daemons (SIGABRT handler).
+ * carry the URI. An aborted or killed run undefines the domains and stops
+ * the daemons (harness_libvirt.c's reaper; harness.c's kills sshd).
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
+#include "harness_libvirt.h"
 #include "harness_vnc.h"
 #include "harness_x.h"
 #include "storage_harness.h"
@@ -36,153 +37,11 @@
 /* Defined beside it, without graphics: nothing to view. */
 #define HEADLESS "vmdesk-it-headless"
 
-typedef struct {
-    char *dir;      /* libvirt-qemu's folder: kernel, initrd, console log */
-    char *sock_dir; /* libvirtd's private control socket */
-    char *uri;
-    int libvirtd_pid, virtlogd_pid; /* 0: not ours */
-} Libvirt;
-
-static char *run_ok(const char *const *argv)
-{
-    g_autofree char *out = NULL, *err = NULL;
-    int status = 0;
-    g_autoptr(GError) e = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                               &err, &status, &e);
-    if (!ok || !g_spawn_check_wait_status(status, NULL))
-        g_error("%s failed: %s %s", argv[0], e ? e->message : "", err ? err : "");
-    return g_steal_pointer(&out);
-}
-
-static int read_pid(const char *path, int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 50) {
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(path, &text, NULL, NULL) && atoi(text) > 0)
-            return atoi(text);
-        g_usleep(50000);
-    }
-    g_error("no pid in %s", path);
-}
-
-static void stop_daemon(int pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        g_usleep(50000);
-    if (kill(pid, 0) == 0) {
-        kill(pid, SIGKILL);
-        g_usleep(200000);
-    }
-    g_assert_false(kill(pid, 0) == 0);
-}
-
-/* What an aborted run must not leave behind: the domains stay defined in
- * /etc/libvirt/qemu, the daemons would keep running. */
-static struct {
-    Libvirt *lv;
-    int sshd_pid;
-    GPid rdp_server;
-} cleanup;
-
-static void quiet_run(const char *const *argv)
-{
-    g_spawn_sync(NULL, (char **)argv, NULL,
-                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                 NULL, NULL, NULL, NULL, NULL, NULL);
-}
-
-/* On g_error (SIGTRAP), a failed assertion (SIGABRT) or a crash: clean up,
- * then die of the same signal. */
-static void on_abort(int sig)
-{
-    Libvirt *lv = cleanup.lv;
-    cleanup.lv = NULL;
-    if (cleanup.rdp_server > 0)
-        kill(cleanup.rdp_server, SIGKILL);
-    if (cleanup.sshd_pid > 0)
-        kill(cleanup.sshd_pid, SIGTERM);
-    const char *names[] = {DOMAIN, HEADLESS};
-    for (int i = 0; i < 2 && lv && lv->uri; i++) {
-        const char *destroy[] = {"virsh", "-c", lv->uri, "destroy", names[i], NULL};
-        quiet_run(destroy);
-        const char *undefine[] = {"virsh", "-c", lv->uri, "undefine", names[i], NULL};
-        quiet_run(undefine);
-    }
-    if (lv && lv->libvirtd_pid > 0)
-        kill(lv->libvirtd_pid, SIGTERM);
-    if (lv && lv->virtlogd_pid > 0)
-        kill(lv->virtlogd_pid, SIGTERM);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 static char *domstate(Libvirt *lv)
 {
     const char *argv[] = {"virsh", "-c", lv->uri, "domstate", DOMAIN, NULL};
     char *s = run_ok(argv);
     return g_strstrip(s);
-}
-
-static void libvirt_start(Libvirt *lv, const char *guest_dir)
-{
-    lv->sock_dir = g_dir_make_tmp("vmdesk-lvd-XXXXXX", NULL);
-    lv->dir = g_dir_make_tmp("vmdesk-lvq-XXXXXX", NULL);
-    g_assert_nonnull(lv->sock_dir);
-    g_assert_nonnull(lv->dir);
-    /* QEMU runs as libvirt-qemu: the folder of its files is that user's. */
-    struct passwd *pw = getpwnam("libvirt-qemu");
-    g_assert_nonnull(pw);
-    g_assert_cmpint(chown(lv->dir, pw->pw_uid, pw->pw_gid), ==, 0);
-    g_assert_cmpint(chmod(lv->dir, 0750), ==, 0);
-    const char *files[] = {"vmlinuz", "initrd.img"};
-    for (int i = 0; i < 2; i++) {
-        g_autofree char *from = g_build_filename(guest_dir, files[i], NULL);
-        g_autofree char *to = g_build_filename(lv->dir, files[i], NULL);
-        const char *cp[] = {"cp", from, to, NULL};
-        g_free(run_ok(cp));
-    }
-    /* virtlogd: the one the qemu driver talks to, at its fixed socket. */
-    if (!g_file_test("/run/libvirt/virtlogd-sock", G_FILE_TEST_EXISTS)) {
-        g_autofree char *pidf = g_build_filename(lv->sock_dir, "virtlogd.pid", NULL);
-        const char *argv[] = {"virtlogd", "-d", "-p", pidf, NULL};
-        g_free(run_ok(argv));
-        lv->virtlogd_pid = read_pid(pidf, 10000);
-    }
-    g_autofree char *conf = g_build_filename(lv->sock_dir, "libvirtd.conf", NULL);
-    g_autofree char *conf_text =
-        g_strdup_printf("unix_sock_dir = \"%s\"\nauth_unix_rw = \"none\"\n", lv->sock_dir);
-    g_assert_true(g_file_set_contents(conf, conf_text, -1, NULL));
-    g_autofree char *pidf = g_build_filename(lv->sock_dir, "libvirtd.pid", NULL);
-    const char *argv[] = {"libvirtd", "-d", "-f", conf, "-p", pidf, NULL};
-    g_free(run_ok(argv));
-    lv->libvirtd_pid = read_pid(pidf, 20000);
-    g_autofree char *sock = g_build_filename(lv->sock_dir, "libvirt-sock", NULL);
-    for (int i = 0; i < 400 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
-        g_usleep(50000);
-    lv->uri = g_strdup_printf("qemu:///system?socket=%s", sock);
-}
-
-static void libvirt_stop(Libvirt *lv)
-{
-    stop_daemon(lv->libvirtd_pid);
-    stop_daemon(lv->virtlogd_pid);
-    const char *rm1[] = {"rm", "-rf", lv->dir, lv->sock_dir, NULL};
-    g_free(run_ok(rm1));
-    g_free(lv->dir);
-    g_free(lv->sock_dir);
-    g_free(lv->uri);
-}
-
-/* A domain of that name left defined by a run that died (libvirtd keeps
- * definitions in /etc/libvirt/qemu) goes first. */
-static void undefine_stale(Libvirt *lv, const char *name)
-{
-    const char *argv[] = {"virsh", "-c", lv->uri, "undefine", name, NULL};
-    quiet_run(argv);
 }
 
 static void define_domain(Libvirt *lv, const char *name, bool graphics)
@@ -249,31 +108,6 @@ static RunResult vmdesk_env(Harness *h, const char *var, const char *value,
     return r;
 }
 
-/* @file (PNG) as an image; asserts. */
-static void load_png(const char *file, Image *im)
-{
-    if (!image_load_png(file, im))
-        g_error("cannot read %s", file);
-}
-
-/* A binary PPM (P6, maxval 255: what QEMU's screendump writes) as an image. */
-static void load_ppm(const char *file, Image *im)
-{
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
-    int w = 0, h = 0, max = 0, off = 0;
-    g_assert_cmpint(sscanf(data, "P6 %d %d %d%n", &w, &h, &max, &off), ==, 3);
-    g_assert_cmpint(max, ==, 255);
-    g_assert_true(w > 0 && h > 0 && (gsize)off + 1 + (gsize)w * h * 3 <= len);
-    const guint8 *p = (const guint8 *)data + off + 1;
-    im->w = w;
-    im->h = h;
-    im->px = g_new(uint32_t, (gsize)w * h);
-    for (int i = 0; i < w * h; i++, p += 3)
-        im->px[i] = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
 /* The picture in window @win equals libvirt's screenshot of the domain
  * (virsh screenshot: QEMU's screendump through libvirt), centred in the
  * window at scale 1; one 8x16 character cell may differ (the console's
@@ -290,13 +124,8 @@ static void assert_view_matches(Libvirt *lv, Harness *h, const char *display, co
         g_free(x_run(display, imp));
         Image want = {0}, got = {0};
         /* libvirt 9 asks QEMU for PNG when it can, else PPM. */
-        g_autofree char *head = NULL;
-        g_assert_true(g_file_get_contents(ppm, &head, NULL, NULL));
-        if (g_str_has_prefix(head, "\x89PNG"))
-            load_png(ppm, &want);
-        else
-            load_ppm(ppm, &want);
-        load_png(grab, &got);
+        load_screenshot(ppm, &want);
+        load_screenshot(grab, &got);
         g_assert_cmpint(got.w, >=, want.w);
         g_assert_cmpint(got.h, >=, want.h);
         int ox = (got.w - want.w) / 2, oy = (got.h - want.h) / 2;
@@ -425,13 +254,11 @@ static void sshd_start(Sshd *sd, Harness *h)
     const char *argv[] = {"/usr/sbin/sshd", "-f", conf, "-E", log, NULL};
     g_free(run_ok(argv));
     sd->pid = read_pid(pidf, 10000);
-    cleanup.sshd_pid = sd->pid;
 }
 
 static void sshd_stop(Sshd *sd)
 {
     stop_daemon(sd->pid);
-    cleanup.sshd_pid = 0;
     g_free(sd->dir);
     g_free(sd->key);
     g_free(sd->other_key);
@@ -476,7 +303,6 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
                               NULL};
     g_assert_nonnull(srv_argv[0]);
     GPid server = harness_spawn(srv_argv, h->env, srv_log);
-    cleanup.rdp_server = server;
     g_free(harness_ok(h, "start", DOMAIN, "--connect", uri, NULL));
     wait_guest_ready(lv);
     /* The guest's port 3389 (busybox nc -e vmdesk-banner) relays to the
@@ -555,7 +381,6 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     xvfb_stop(&x);
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
-    cleanup.rdp_server = 0;
 
     /* Menu entries that reach the domain later. */
     g_autofree char *inst =
@@ -624,11 +449,9 @@ int main(void)
     h.env = g_environ_unsetenv(h.env, "LIBVIRT_DEFAULT_URI");
     h.env = g_environ_unsetenv(h.env, "VMDESK_CONNECT");
     Libvirt lv = {0};
-    cleanup.lv = &lv;
-    signal(SIGABRT, on_abort);
-    signal(SIGTRAP, on_abort);
-    signal(SIGSEGV, on_abort);
     libvirt_start(&lv, h.guest_dir);
+    const char *const domains[] = {DOMAIN, HEADLESS, NULL};
+    libvirt_reaper_start(&lv, domains, NULL);
     define_domain(&lv, DOMAIN, true);
     define_domain(&lv, HEADLESS, false);
     /* A vmdesk VM of the same name: both are listed, each marked. */
@@ -722,7 +545,6 @@ int main(void)
     const char *undef2[] = {"virsh", "-c", lv.uri, "undefine", HEADLESS, NULL};
     g_free(run_ok(undef2));
     g_free(harness_ok(&h, "delete", DOMAIN, NULL));
-    cleanup.lv = NULL;
     libvirt_stop(&lv);
     harness_finish(&h);
     return 0;
