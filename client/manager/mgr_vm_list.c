@@ -281,6 +281,18 @@ static gboolean on_screen_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+void mgr_vm_list_set_screens_shown(MgrVmList *list, bool shown)
+{
+    if (shown == (list->screen_timer != 0))
+        return;
+    if (!shown) {
+        g_clear_handle_id(&list->screen_timer, g_source_remove);
+        return;
+    }
+    on_screen_tick(list);
+    list->screen_timer = g_timeout_add(MGR_SCREEN_INTERVAL_MS, on_screen_tick, list);
+}
+
 MgrVmList *mgr_vm_list_new(GError **error)
 {
     g_autofree char *store = vd_paths_vms_dir();
