@@ -1,5 +1,6 @@
 #include "ui/host_clipboard.h"
 
+#include "common/error.h"
 #include "common/log.h"
 #include "session/clip_files.h"
 #include "ui/host_clipboard_priv.h"
@@ -39,6 +40,10 @@ GBytes *host_clipboard_encode(const char *const *paths, GBytes *png, HostClipboa
 HostClipboardResult host_clipboard_decode(HostClipboardKind kind, const void *data, size_t n,
                                           HostClipboardData *out, GError **error)
 {
+    if (!n) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "the host's clipboard gave no data");
+        return HOST_CLIPBOARD_NONE;
+    }
     if (kind == HC_KIND_PNG) {
         out->png = g_bytes_new(data, n);
         return HOST_CLIPBOARD_PNG;

@@ -323,6 +323,7 @@ static bool ask(HostClipboardKind kind)
         vd_warn("clipboard: cannot make a pipe: %s", g_strerror(errno));
         return false;
     }
+    vd_debug("clipboard: reading the host's %s", host_clipboard_mime[kind]);
     wl_data_offer_receive(wl.selection->offer, host_clipboard_mime[kind], fds[1]);
     wl_display_flush(wl.display);
     close(fds[1]);
@@ -351,6 +352,8 @@ static HostClipboardResult harvest(int wait_ms, HostClipboardData *out)
             continue;
         }
         if (n == 0) { /* the owner closed: all there */
+            vd_debug("clipboard: the host's %s: %u bytes", host_clipboard_mime[wl.read_kind],
+                     wl.read_buf->len);
             g_autoptr(GError) err = NULL;
             HostClipboardResult r = host_clipboard_decode(wl.read_kind, wl.read_buf->data,
                                                           wl.read_buf->len, out, &err);
@@ -426,6 +429,7 @@ static void source_target(void *data, struct wl_data_source *src, const char *ty
 /* A program pastes: its pipe gets our bytes as dispatch() can write them. */
 static void source_send(void *data, struct wl_data_source *src, const char *type, int fd)
 {
+    vd_debug("clipboard: a program pastes our %s", type);
     GBytes *bytes = NULL;
     for (HostClipboardKind k = 0; k < HC_KIND_N && !bytes; k++)
         if (!strcmp(type, host_clipboard_mime[k]) || (k == HC_KIND_TEXT && !strcmp(type, "text/plain")))
@@ -447,6 +451,7 @@ static void source_send(void *data, struct wl_data_source *src, const char *type
  * finish. */
 static void source_cancelled(void *data, struct wl_data_source *src)
 {
+    vd_debug("clipboard: another program copied; our offer ends");
     drop_offer();
 }
 
