@@ -52,6 +52,27 @@ HostClipboardResult host_clipboard_decode(HostClipboardKind kind, const void *da
     return out->paths ? HOST_CLIPBOARD_FILES : HOST_CLIPBOARD_NONE;
 }
 
+void host_clipboard_keep_late(HostClipboardData *late, HostClipboardResult *result,
+                              HostClipboardData *got, HostClipboardResult r)
+{
+    host_clipboard_data_clear(late);
+    *late = *got;
+    *result = r;
+}
+
+HostClipboardResult host_clipboard_take_late(HostClipboardData *late,
+                                             HostClipboardResult *result,
+                                             HostClipboardData *out)
+{
+    HostClipboardResult r = *result;
+    if (r != HOST_CLIPBOARD_WAITING) {
+        *out = *late;
+        memset(late, 0, sizeof(*late));
+        *result = HOST_CLIPBOARD_WAITING;
+    }
+    return r;
+}
+
 HostClipboardResult host_clipboard_sdl_text(HostClipboardData *out)
 {
     if (!SDL_HasClipboardText())
@@ -272,15 +293,11 @@ HostClipboardResult host_clipboard_read_any(HostClipboardData *out)
     if (!host_clipboard_x_open())
         return host_clipboard_wl_ready() ? host_clipboard_wl_read_any(out)
                                          : host_clipboard_sdl_text(out);
-    if (hc.late_result != HOST_CLIPBOARD_WAITING) {
-        *out = hc.late;
-        memset(&hc.late, 0, sizeof(hc.late));
-        HostClipboardResult r = hc.late_result;
-        hc.late_result = HOST_CLIPBOARD_WAITING;
+    HostClipboardResult r = host_clipboard_take_late(&hc.late, &hc.late_result, out);
+    if (r != HOST_CLIPBOARD_WAITING)
         return r;
-    }
     if (hc.pending) {
-        HostClipboardResult r = harvest(0, out);
+        r = harvest(0, out);
         if (r != HOST_CLIPBOARD_WAITING)
             return r;
         if (g_get_monotonic_time() - hc.asked_at < GIVE_UP_MS * 1000LL)

@@ -226,11 +226,8 @@ void host_clipboard_dispatch(void)
             XNextEvent(hc.d, &ev);
             HostClipboardData out = {0};
             HostClipboardResult r = host_clipboard_x_event(&ev, &out);
-            if (r != HOST_CLIPBOARD_WAITING) { /* a late answer: the next read takes it */
-                host_clipboard_data_clear(&hc.late);
-                hc.late = out;
-                hc.late_result = r;
-            }
+            if (r != HOST_CLIPBOARD_WAITING) /* a late answer: the next read takes it */
+                host_clipboard_keep_late(&hc.late, &hc.late_result, &out, r);
         }
         gint64 now = g_get_monotonic_time();
         for (GSList *l = own.transfers, *next; l; l = next) {

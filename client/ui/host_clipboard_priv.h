@@ -31,6 +31,15 @@ GBytes *host_clipboard_encode(const char *const *paths, GBytes *png, HostClipboa
 HostClipboardResult host_clipboard_decode(HostClipboardKind kind, const void *data, size_t n,
                                           HostClipboardData *out, GError **error);
 
+/* An answer that came between reads (@late of kind *@result, WAITING:
+ * none): keep replaces it, take gives it to the next read (WAITING when
+ * there is none). */
+void host_clipboard_keep_late(HostClipboardData *late, HostClipboardResult *result,
+                              HostClipboardData *got, HostClipboardResult r);
+HostClipboardResult host_clipboard_take_late(HostClipboardData *late,
+                                             HostClipboardResult *result,
+                                             HostClipboardData *out);
+
 /* SDL's text getter (what Wayland reads text with). */
 HostClipboardResult host_clipboard_sdl_text(HostClipboardData *out);
 

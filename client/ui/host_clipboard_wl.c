@@ -382,15 +382,11 @@ static HostClipboardResult harvest(int wait_ms, HostClipboardData *out)
 HostClipboardResult host_clipboard_wl_read_any(HostClipboardData *out)
 {
     pump();
-    if (wl.late_result != HOST_CLIPBOARD_WAITING) {
-        *out = wl.late;
-        memset(&wl.late, 0, sizeof(wl.late));
-        HostClipboardResult r = wl.late_result;
-        wl.late_result = HOST_CLIPBOARD_WAITING;
+    HostClipboardResult r = host_clipboard_take_late(&wl.late, &wl.late_result, out);
+    if (r != HOST_CLIPBOARD_WAITING)
         return r;
-    }
     if (wl.read_fd >= 0) {
-        HostClipboardResult r = harvest(0, out);
+        r = harvest(0, out);
         if (r != HOST_CLIPBOARD_WAITING)
             return r;
         if (g_get_monotonic_time() - wl.asked_at < GIVE_UP_MS * 1000LL)
@@ -534,11 +530,8 @@ void host_clipboard_wl_dispatch(void)
     if (wl.read_fd >= 0) { /* a late answer: the next read takes it */
         HostClipboardData out = {0};
         HostClipboardResult r = harvest(0, &out);
-        if (r != HOST_CLIPBOARD_WAITING) {
-            host_clipboard_data_clear(&wl.late);
-            wl.late = out;
-            wl.late_result = r;
-        }
+        if (r != HOST_CLIPBOARD_WAITING)
+            host_clipboard_keep_late(&wl.late, &wl.late_result, &out, r);
     }
     gint64 end = g_get_monotonic_time() + DISPATCH_MAX_MS * 1000;
     for (;;) {

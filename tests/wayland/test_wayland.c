@@ -26,7 +26,6 @@
  * Uses the RDP tests' world (rdp_test_harness.h: a folder, the server, its
  * certificate); its Xvfb is not given to vmdesk here. */
 #include "rdp_test_harness.h"
-#include "session/clip_image.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>
@@ -501,21 +500,6 @@ static void test_clipboard_files(void)
     weston_stop(&w);
 }
 
-/* The SHA-256 of a PNG's RGBA rows, and its size. */
-static char *png_sum(GBytes *png, unsigned *w, unsigned *h)
-{
-    ClipImage img;
-    g_autoptr(GError) err = NULL;
-    gsize n = 0;
-    const uint8_t *p = g_bytes_get_data(png, &n);
-    g_assert_true(clip_image_from_png(p, n, &img, &err));
-    *w = img.width;
-    *h = img.height;
-    char *sum = bytes_sum(img.rgba, (gsize)img.width * img.height * 4);
-    clip_image_clear(&img);
-    return sum;
-}
-
 /* The server's 97x61 picture pasted with wl-paste (image/png, its pixels
  * those the server logged). The other way: as for files. */
 static void test_clipboard_pictures(void)
@@ -528,7 +512,7 @@ static void test_clipboard_pictures(void)
     const char *want = strrchr(line, ' ') + 1;
     g_autoptr(GBytes) png = wait_wl_paste(&w, &s, "image/png");
     unsigned pw = 0, ph = 0;
-    g_autofree char *sum = png_sum(png, &pw, &ph);
+    g_autofree char *sum = rt_png_sum(png, &pw, &ph);
     g_assert_cmpuint(pw, ==, 97);
     g_assert_cmpuint(ph, ==, 61);
     g_assert_cmpstr(sum, ==, want);
