@@ -54,7 +54,8 @@ HostClipboardResult host_clipboard_read(char **text);
  * another program copies something, or vmdesk offers something else. False
  * when there is neither an X display nor a Wayland connection
  * (host_clipboard_use_window), or the display refused (another program
- * took the clipboard at once; a compositor refusing the claim). Does not take @paths / @png (copies / refs them). */
+ * took the clipboard at once; a compositor refusing the claim). Does not
+ * take @paths / @png (copies / refs them). */
 bool host_clipboard_offer_files(const char *const *paths);
 bool host_clipboard_offer_png(GBytes *png);
 /* Whether vmdesk still owns the clipboard with such an offer. */

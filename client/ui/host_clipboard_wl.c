@@ -9,7 +9,10 @@
  * keyboard focus, and a selection set through either cancels the other's
  * source, so they never hold the clipboard at once: the server's text goes
  * through SDL (SDL_SetClipboardText), its files and pictures through here,
- * and the last copy wins, as on X11.
+ * and the last copy wins, as on X11. weston 10 and wlroots answer only
+ * the newest offer of a selection, which is SDL's device's (they make one
+ * per device, newest device first): there a read of ours comes back empty
+ * and SDL's text is taken instead (docs/wayland.md).
  *
  * Our offers carry a marker type naming this process: an offer with it is
  * our own, never read back (SDL's getter would wait on this very thread for
@@ -428,7 +431,8 @@ static void source_send(void *data, struct wl_data_source *src, const char *type
     vd_debug("clipboard: a program pastes our %s", type);
     GBytes *bytes = NULL;
     for (HostClipboardKind k = 0; k < HC_KIND_N && !bytes; k++)
-        if (!strcmp(type, host_clipboard_mime[k]) || (k == HC_KIND_TEXT && !strcmp(type, "text/plain")))
+        if (!strcmp(type, host_clipboard_mime[k]) ||
+            (k == HC_KIND_TEXT && !strcmp(type, "text/plain")))
             bytes = host_clipboard_encode((const char *const *)wl.paths, wl.png, k);
     if (!bytes || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         close(fd);

@@ -66,8 +66,8 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     } else if (g_str_has_prefix(spec, "hostile:")) {
         g_strlcpy(r->kind, "hostile", sizeof(r->kind));
         g_strlcpy(r->hostile, spec + 8, sizeof(r->hostile));
-        const char *kinds[] = {"dotdot", "absolute", "drive", "long", "nul", "count", "more", "less",
-                               "picture"};
+        const char *kinds[] = {"dotdot", "absolute", "drive", "long", "nul",
+                               "count",  "more",     "less",  "picture"};
         bool known = false;
         for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
             known |= !strcmp(r->hostile, kinds[i]);
