@@ -506,6 +506,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
                                     SDL_WINDOW_ALLOW_HIGHDPI | SDL_WINDOW_UTILITY);
     if (a.status_win) {
         window_icon_set(a.status_win);
+        host_clipboard_use_window(a.status_win);
         app_window_set_wm_class(a.status_win, opts->wm_class);
         a.status_ren = sdl_util_renderer(a.status_win);
     }

@@ -1,5 +1,6 @@
 #include "ui/host_clipboard.h"
 
+#include "common/error.h"
 #include "common/log.h"
 #include "session/clip_files.h"
 #include "ui/host_clipboard_priv.h"
@@ -17,6 +18,70 @@
 #define INCR_READ_MAX (256u << 20)
 
 HostClipboardX hc = {.late_result = HOST_CLIPBOARD_WAITING};
+
+const char *const host_clipboard_mime[HC_KIND_N] = {
+    [HC_KIND_GNOME_FILES] = "x-special/gnome-copied-files",
+    [HC_KIND_URI_LIST] = "text/uri-list",
+    [HC_KIND_PNG] = "image/png",
+    [HC_KIND_TEXT] = "text/plain;charset=utf-8",
+};
+
+GBytes *host_clipboard_encode(const char *const *paths, GBytes *png, HostClipboardKind kind)
+{
+    if (kind == HC_KIND_PNG)
+        return png ? g_bytes_ref(png) : NULL;
+    if (!paths)
+        return NULL;
+    char *s = kind == HC_KIND_TEXT ? g_strjoinv("\n", (char **)paths)
+                                   : clip_files_to_uri_list(paths, kind == HC_KIND_GNOME_FILES);
+    return g_bytes_new_take(s, strlen(s));
+}
+
+HostClipboardResult host_clipboard_decode(HostClipboardKind kind, const void *data, size_t n,
+                                          HostClipboardData *out, GError **error)
+{
+    if (!n) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "the host's clipboard gave no data");
+        return HOST_CLIPBOARD_NONE;
+    }
+    if (kind == HC_KIND_PNG) {
+        out->png = g_bytes_new(data, n);
+        return HOST_CLIPBOARD_PNG;
+    }
+    out->paths = clip_files_from_uri_list(data, n, kind == HC_KIND_GNOME_FILES, error);
+    return out->paths ? HOST_CLIPBOARD_FILES : HOST_CLIPBOARD_NONE;
+}
+
+void host_clipboard_keep_late(HostClipboardData *late, HostClipboardResult *result,
+                              HostClipboardData *got, HostClipboardResult r)
+{
+    host_clipboard_data_clear(late);
+    *late = *got;
+    *result = r;
+}
+
+HostClipboardResult host_clipboard_take_late(HostClipboardData *late,
+                                             HostClipboardResult *result,
+                                             HostClipboardData *out)
+{
+    HostClipboardResult r = *result;
+    if (r != HOST_CLIPBOARD_WAITING) {
+        *out = *late;
+        memset(late, 0, sizeof(*late));
+        *result = HOST_CLIPBOARD_WAITING;
+    }
+    return r;
+}
+
+HostClipboardResult host_clipboard_sdl_text(HostClipboardData *out)
+{
+    if (!SDL_HasClipboardText())
+        return HOST_CLIPBOARD_NONE;
+    char *t = SDL_GetClipboardText();
+    out->text = t ? g_strdup(t) : NULL;
+    SDL_free(t);
+    return out->text ? HOST_CLIPBOARD_TEXT : HOST_CLIPBOARD_NONE;
+}
 
 static void open_x(void)
 {
@@ -37,9 +102,9 @@ static void open_x(void)
     hc.prop = XInternAtom(hc.d, "VMDESK_CLIPBOARD", False);
     hc.incr = XInternAtom(hc.d, "INCR", False);
     hc.targets = XInternAtom(hc.d, "TARGETS", False);
-    hc.uri_list = XInternAtom(hc.d, "text/uri-list", False);
-    hc.gnome_files = XInternAtom(hc.d, "x-special/gnome-copied-files", False);
-    hc.png = XInternAtom(hc.d, "image/png", False);
+    hc.uri_list = XInternAtom(hc.d, host_clipboard_mime[HC_KIND_URI_LIST], False);
+    hc.gnome_files = XInternAtom(hc.d, host_clipboard_mime[HC_KIND_GNOME_FILES], False);
+    hc.png = XInternAtom(hc.d, host_clipboard_mime[HC_KIND_PNG], False);
     hc.timestamp = XInternAtom(hc.d, "TIMESTAMP", False);
 }
 
@@ -83,19 +148,17 @@ static HostClipboardResult take_bytes(Atom type, int format, const unsigned char
 {
     if (format != 8)
         return HOST_CLIPBOARD_NONE;
-    if (hc.target == hc.gnome_files || hc.target == hc.uri_list) {
+    if (hc.target == hc.gnome_files || hc.target == hc.uri_list || hc.target == hc.png) {
+        HostClipboardKind kind = hc.target == hc.png           ? HC_KIND_PNG
+                                 : hc.target == hc.gnome_files ? HC_KIND_GNOME_FILES
+                                                               : HC_KIND_URI_LIST;
         g_autoptr(GError) err = NULL;
-        out->paths = clip_files_from_uri_list((const char *)data, n, hc.target == hc.gnome_files,
-                                              &err);
-        if (out->paths)
-            return HOST_CLIPBOARD_FILES;
+        HostClipboardResult r = host_clipboard_decode(kind, data, n, out, &err);
+        if (r != HOST_CLIPBOARD_NONE)
+            return r;
         vd_debug("clipboard: %s; its text is taken instead", err->message);
         ask(hc.utf8);
         return HOST_CLIPBOARD_WAITING;
-    }
-    if (hc.target == hc.png) {
-        out->png = g_bytes_new(data, n);
-        return HOST_CLIPBOARD_PNG;
     }
     if (type == hc.utf8) {
         out->text = g_utf8_make_valid((const char *)data, (gssize)n);
@@ -227,23 +290,14 @@ static HostClipboardResult harvest(int wait_ms, HostClipboardData *out)
 HostClipboardResult host_clipboard_read_any(HostClipboardData *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!host_clipboard_x_open()) {
-        if (!SDL_HasClipboardText())
-            return HOST_CLIPBOARD_NONE;
-        char *t = SDL_GetClipboardText();
-        out->text = t ? g_strdup(t) : NULL;
-        SDL_free(t);
-        return out->text ? HOST_CLIPBOARD_TEXT : HOST_CLIPBOARD_NONE;
-    }
-    if (hc.late_result != HOST_CLIPBOARD_WAITING) {
-        *out = hc.late;
-        memset(&hc.late, 0, sizeof(hc.late));
-        HostClipboardResult r = hc.late_result;
-        hc.late_result = HOST_CLIPBOARD_WAITING;
+    if (!host_clipboard_x_open())
+        return host_clipboard_wl_ready() ? host_clipboard_wl_read_any(out)
+                                         : host_clipboard_sdl_text(out);
+    HostClipboardResult r = host_clipboard_take_late(&hc.late, &hc.late_result, out);
+    if (r != HOST_CLIPBOARD_WAITING)
         return r;
-    }
     if (hc.pending) {
-        HostClipboardResult r = harvest(0, out);
+        r = harvest(0, out);
         if (r != HOST_CLIPBOARD_WAITING)
             return r;
         if (g_get_monotonic_time() - hc.asked_at < GIVE_UP_MS * 1000LL)

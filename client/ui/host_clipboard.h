@@ -9,7 +9,9 @@
  * later call. It asks for TARGETS first and takes, richest first, a file
  * list (x-special/gnome-copied-files, text/uri-list: Nautilus, Thunar,
  * Dolphin), a picture (image/png, large ones in INCR chunks) or text.
- * Elsewhere (Wayland) SDL's getter is used, for text only. Main thread only. */
+ * On Wayland (host_clipboard_use_window) files and pictures go through a
+ * data device of vmdesk's on SDL's connection, text through SDL's getter;
+ * without either, SDL's getter, for text only. Main thread only. */
 #pragma once
 
 #include <glib.h>
@@ -22,6 +24,14 @@ typedef enum {
     HOST_CLIPBOARD_FILES,   /* files copied in a file manager: their local paths */
     HOST_CLIPBOARD_PNG,     /* a picture: image/png bytes */
 } HostClipboardResult;
+
+struct SDL_Window;
+
+/* On a Wayland desktop, pass files and pictures through the Wayland
+ * connection of SDL's window @win (any window: the connection is SDL's,
+ * one for all). Once per process, after the first window is made; does
+ * nothing on X11 or when the compositor has no seat or data device. */
+void host_clipboard_use_window(struct SDL_Window *win);
 
 /* What a read gave; host_clipboard_data_clear frees it. */
 typedef struct {
@@ -42,8 +52,10 @@ HostClipboardResult host_clipboard_read(char **text);
  * absolute @paths (text/uri-list, x-special/gnome-copied-files, and their
  * paths as text), or the PNG @png (image/png). They are served until
  * another program copies something, or vmdesk offers something else. False
- * when there is no X display (Wayland) or another program took the
- * clipboard at once. Does not take @paths / @png (copies / refs them). */
+ * when there is neither an X display nor a Wayland connection
+ * (host_clipboard_use_window), or the display refused (another program
+ * took the clipboard at once; a compositor refusing the claim). Does not
+ * take @paths / @png (copies / refs them). */
 bool host_clipboard_offer_files(const char *const *paths);
 bool host_clipboard_offer_png(GBytes *png);
 /* Whether vmdesk still owns the clipboard with such an offer. */

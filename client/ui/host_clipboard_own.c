@@ -45,7 +45,7 @@ static void drop_offer(void)
 
 bool host_clipboard_offering(void)
 {
-    return own.owned;
+    return own.owned || host_clipboard_wl_offering();
 }
 
 static Bool is_time_stamp(Display *d, XEvent *ev, XPointer arg)
@@ -80,7 +80,7 @@ static bool claim(void)
 bool host_clipboard_offer_files(const char *const *paths)
 {
     if (!host_clipboard_x_open())
-        return false;
+        return host_clipboard_wl_ready() && host_clipboard_wl_offer(paths, NULL);
     drop_offer();
     own.paths = g_strdupv((char **)paths);
     return claim();
@@ -89,7 +89,7 @@ bool host_clipboard_offer_files(const char *const *paths)
 bool host_clipboard_offer_png(GBytes *png)
 {
     if (!host_clipboard_x_open())
-        return false;
+        return host_clipboard_wl_ready() && host_clipboard_wl_offer(NULL, png);
     drop_offer();
     own.png = g_bytes_ref(png);
     return claim();
@@ -99,18 +99,16 @@ bool host_clipboard_offer_png(GBytes *png)
 static GBytes *offer_as(Atom target, Atom *type)
 {
     *type = target;
-    if (own.png && target == hc.png)
-        return g_bytes_ref(own.png);
-    if (own.paths && (target == hc.uri_list || target == hc.gnome_files)) {
-        char *s = clip_files_to_uri_list((const char *const *)own.paths, target == hc.gnome_files);
-        return g_bytes_new_take(s, strlen(s));
-    }
-    if (own.paths && (target == hc.utf8 || target == XA_STRING)) {
-        *type = hc.utf8;
-        char *s = g_strjoinv("\n", own.paths);
-        return g_bytes_new_take(s, strlen(s));
-    }
-    return NULL;
+    if (target == hc.png)
+        return host_clipboard_encode(NULL, own.png, HC_KIND_PNG);
+    if (target == hc.uri_list || target == hc.gnome_files)
+        return host_clipboard_encode((const char *const *)own.paths, NULL,
+                                     target == hc.gnome_files ? HC_KIND_GNOME_FILES
+                                                              : HC_KIND_URI_LIST);
+    *type = hc.utf8;
+    return target == hc.utf8 || target == XA_STRING
+               ? host_clipboard_encode((const char *const *)own.paths, NULL, HC_KIND_TEXT)
+               : NULL;
 }
 
 static void answer(const XSelectionRequestEvent *req)
@@ -217,8 +215,10 @@ void host_clipboard_owner_event(XEvent *ev)
 
 void host_clipboard_dispatch(void)
 {
-    if (!hc.d)
+    if (!hc.d) {
+        host_clipboard_wl_dispatch();
         return;
+    }
     gint64 end = g_get_monotonic_time() + DISPATCH_MAX_MS * 1000;
     for (;;) {
         while (XPending(hc.d)) {
@@ -226,11 +226,8 @@ void host_clipboard_dispatch(void)
             XNextEvent(hc.d, &ev);
             HostClipboardData out = {0};
             HostClipboardResult r = host_clipboard_x_event(&ev, &out);
-            if (r != HOST_CLIPBOARD_WAITING) { /* a late answer: the next read takes it */
-                host_clipboard_data_clear(&hc.late);
-                hc.late = out;
-                hc.late_result = r;
-            }
+            if (r != HOST_CLIPBOARD_WAITING) /* a late answer: the next read takes it */
+                host_clipboard_keep_late(&hc.late, &hc.late_result, &out, r);
         }
         gint64 now = g_get_monotonic_time();
         for (GSList *l = own.transfers, *next; l; l = next) {

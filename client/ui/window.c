@@ -374,6 +374,7 @@ bool window_run(const WindowOptions *opts, GError **error)
     if (w.win) {
         window_icon_set(w.win);
         w.ren = sdl_util_renderer(w.win);
+        host_clipboard_use_window(w.win);
     }
     if (!w.win || !w.ren) {
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot create the window: %s",

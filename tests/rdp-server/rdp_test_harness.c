@@ -2,6 +2,7 @@
  * the client's window and the recorded tone; see rdp_test_harness.h. */
 #include "rdp_test_harness.h"
 
+#include "session/clip_image.h"
 #include "test_util.h"
 
 #include <fcntl.h>
@@ -833,4 +834,19 @@ void rt_expect_pixel(int x, int y, guint32 want, int tolerance)
         g_error("cannot grab the screen's pixel at (%d,%d)", x, y);
     g_error("the screen at (%d,%d) is #%06x, not #%06x (tolerance %d)", x, y, got, want,
             tolerance);
+}
+
+char *rt_png_sum(GBytes *png, unsigned *w, unsigned *h)
+{
+    ClipImage img;
+    g_autoptr(GError) err = NULL;
+    gsize n = 0;
+    const uint8_t *p = g_bytes_get_data(png, &n);
+    g_assert_true(clip_image_from_png(p, n, &img, &err));
+    *w = img.width;
+    *h = img.height;
+    char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, img.rgba,
+                                            (gsize)img.width * img.height * 4);
+    clip_image_clear(&img);
+    return sum;
 }

@@ -190,6 +190,9 @@ void rt_add_clip_tests(void);
 /* The user goes to another window (the root) and back to @win, where vmdesk
  * looks at the host's clipboard (test_rdp_clip.c). */
 void rt_clip_refocus(const char *win);
+/* The SHA-256 of a PNG's RGBA rows (what the test server logs for a
+ * picture), and its size. */
+char *rt_png_sum(GBytes *png, unsigned *w, unsigned *h);
 /* Clipboard pictures and files (test_rdp_clip_rich.c). */
 void rt_add_clip_rich_tests(void);
 /* /rdp-server/xfreerdp/microphone, /rdp-server/vmdesk/microphone and

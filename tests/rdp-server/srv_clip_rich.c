@@ -11,8 +11,9 @@
  *                   logs "clipboard offered-file NAME SIZE SHA256" for each
  *   hostile:KIND    a bad copy: dotdot, absolute, drive, long (a 256-byte
  *                   name), count (10001 files), more / less (a file that
- *                   sends more / fewer bytes than announced), picture
- *                   (100000 x 100000 pixels)
+ *                   sends more / fewer bytes than announced), nul (the
+ *                   name "nul.txt", a NUL, then "..\escaped.txt"; its 100
+ *                   bytes are sent), picture (100000 x 100000 pixels)
  * From the client: its files are fetched ("clipboard from-client-file NAME
  * SIZE SHA256") or, without files, its CF_DIBV5 / CF_DIB picture
  * ("clipboard from-client-picture WxH SHA256", of RGBA rows, alpha 255 for
@@ -65,8 +66,8 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     } else if (g_str_has_prefix(spec, "hostile:")) {
         g_strlcpy(r->kind, "hostile", sizeof(r->kind));
         g_strlcpy(r->hostile, spec + 8, sizeof(r->hostile));
-        const char *kinds[] = {"dotdot", "absolute", "drive", "long", "count", "more", "less",
-                               "picture"};
+        const char *kinds[] = {"dotdot", "absolute", "drive", "long", "nul",
+                               "count",  "more",     "less",  "picture"};
         bool known = false;
         for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
             known |= !strcmp(r->hostile, kinds[i]);
@@ -162,6 +163,7 @@ static uint8_t *hostile_list(SrvClipRich *r, size_t *len)
     const char *name = !strcmp(r->hostile, "dotdot")     ? "..\\escaped.txt"
                        : !strcmp(r->hostile, "absolute") ? "\\tmp\\escaped.txt"
                        : !strcmp(r->hostile, "drive")    ? "C:\\escaped.txt"
+                       : !strcmp(r->hostile, "nul")      ? "nul.txt"
                                                          : "lying.bin";
     g_autofree char *long_name = NULL;
     if (!strcmp(r->hostile, "long"))
@@ -179,6 +181,10 @@ static uint8_t *hostile_list(SrvClipRich *r, size_t *len)
         glong units = 0;
         g_autofree gunichar2 *u = g_utf8_to_utf16(name, -1, NULL, &units, NULL);
         memcpy(fd + 72, u, (size_t)MIN(units, 259) * 2);
+        if (!strcmp(r->hostile, "nul")) { /* "nul.txt" NUL "..\\escaped.txt" */
+            g_autofree gunichar2 *rest = g_utf8_to_utf16("..\\escaped.txt", -1, NULL, &units, NULL);
+            memcpy(fd + 72 + 8 * 2, rest, (size_t)units * 2);
+        }
     }
     srv_log("clipboard offered-hostile %s", r->hostile);
     return d;
@@ -217,7 +223,9 @@ UINT srv_clip_rich_contents(SrvClipRich *r, CliprdrServerContext *ctx,
     uint64_t pos = (uint64_t)req->nPositionHigh << 32 | req->nPositionLow;
     bool lying = !strcmp(r->hostile, "more") || !strcmp(r->hostile, "less");
     uint64_t size = lying ? (!strcmp(r->hostile, "more") ? 200 : 50)
-                          : (req->listIndex >= 1 && req->listIndex < r->list.n ? r->size : 0);
+                    : !strcmp(r->hostile, "nul")
+                        ? 100
+                        : (req->listIndex >= 1 && req->listIndex < r->list.n ? r->size : 0);
     g_autofree uint8_t *buf = NULL;
     uint64_t size_le = 0;
     if (r->delay_ms)

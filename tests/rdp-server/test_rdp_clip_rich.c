@@ -49,22 +49,6 @@ static GBytes *wait_paste(RtSession *s, const char *target, int timeout_ms)
     }
 }
 
-/* The SHA-256 of a PNG's RGBA rows. */
-static char *png_sum(GBytes *png, unsigned *w, unsigned *h)
-{
-    ClipImage img;
-    g_autoptr(GError) err = NULL;
-    gsize n = 0;
-    const uint8_t *p = g_bytes_get_data(png, &n);
-    g_assert_true(clip_image_from_png(p, n, &img, &err));
-    *w = img.width;
-    *h = img.height;
-    char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, img.rgba,
-                                            (gsize)img.width * img.height * 4);
-    clip_image_clear(&img);
-    return sum;
-}
-
 /* An xclip serving @file as @target on the host's clipboard. */
 static GSubprocess *host_serve(const char *name, const char *target, const char *file)
 {
@@ -135,7 +119,7 @@ static void pictures(const char *program)
     const char *want = strrchr(line, ' ') + 1;
     g_autoptr(GBytes) png = wait_paste(&s, "image/png", 10000);
     unsigned w, h;
-    g_autofree char *sum = png_sum(png, &w, &h);
+    g_autofree char *sum = rt_png_sum(png, &w, &h);
     g_assert_cmpuint(w, ==, 97);
     g_assert_cmpuint(h, ==, 61);
     g_assert_cmpstr(sum, ==, want);
