@@ -98,13 +98,13 @@ bool helper_begin_with(HelperConfig *config, const char *const *read_only,
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the window process is gone");
         return false;
     }
+    verdicts = g_async_queue_new();
     if (!read_config(config, error))
         return false;
     if (g_strcmp0(g_getenv("VMDESK_UNSAFE_NO_CONFINE"), "1") == 0) {
         vd_warn("the session helper runs UNCONFINED (VMDESK_UNSAFE_NO_CONFINE=1)");
         return true;
     }
-    verdicts = g_async_queue_new();
     /* Read-only: what glibc and GLib load late (iconv modules, locales),
      * and what the protocol library names. Read-write: the shares. */
     const char *ro[16] = {"/usr", "/etc/localtime"};
