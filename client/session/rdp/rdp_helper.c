@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "session/helper/helper.h"
 
+#include <winpr/wlog.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -162,6 +164,11 @@ int rdp_helper_main(void)
     /* FreeRDP's client settings want a home; the helper has none to reach
      * (Debian's name for no home, before any thread). */
     g_setenv("HOME", "/nonexistent", TRUE);
+    /* FreeRDP's log (WLog) writes its debug levels to stdout, which is
+     * /dev/null here: all of it goes to stderr, the window's. */
+    wLogAppender *log = WLog_GetLogAppender(WLog_GetRoot());
+    if (log)
+        WLog_ConfigureAppender(log, "outputstream", "stderr");
     RdpTarget t = {0};
     decode_target(cfg.options, &t);
     t.password = g_steal_pointer(&cfg.password);
