@@ -4,6 +4,7 @@
 #include "common/fd_io.h"
 #include "common/json_build.h"
 #include "common/log.h"
+#include "common/unix_socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_LINE 65536
@@ -36,18 +36,6 @@ static void request_free(AppRequest *r)
     g_free(r->args);
     g_free(r->wm_class);
     g_free(r);
-}
-
-static bool make_addr(const char *path, struct sockaddr_un *sa, GError **error)
-{
-    memset(sa, 0, sizeof(*sa));
-    sa->sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sa->sun_path)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the socket path %s is too long", path);
-        return false;
-    }
-    strcpy(sa->sun_path, path);
-    return true;
 }
 
 /* Read one line (without its newline) before @deadline. */
@@ -146,55 +134,23 @@ static gpointer listen_main(gpointer data)
 
 static int try_connect(const char *path)
 {
-    struct sockaddr_un sa;
-    if (!make_addr(path, &sa, NULL))
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
-        return -1;
-    }
-    vd_fd_set_nonblocking(fd);
+    int fd = vd_unix_connect(path, 0);
+    if (fd >= 0)
+        vd_fd_set_nonblocking(fd);
     return fd;
 }
 
 AppControl *app_control_listen(const char *path, AppControlNotify notify, void *data,
                                GError **error)
 {
-    struct sockaddr_un sa;
-    if (!make_addr(path, &sa, error))
+    int fd = vd_unix_listen(path, 8, 0);
+    if (fd == -EADDRINUSE) /* a live session holds it */
         return NULL;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "socket: %s", g_strerror(errno));
-        return NULL;
-    }
-    mode_t old = umask(0077);
-    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    if (rc < 0 && errno == EADDRINUSE) {
-        int other = try_connect(path);
-        if (other >= 0) { /* a live session holds it */
-            close(other);
-            close(fd);
-            umask(old);
-            return NULL;
-        }
-        unlink(path); /* left by a process that died */
-        rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    }
-    umask(old);
-    if (rc < 0 || listen(fd, 8) < 0) {
-        int e = errno;
-        close(fd);
-        if (e == EADDRINUSE) /* another launch won the race: it holds the session */
-            return NULL;
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot listen on %s: %s", path,
-                    g_strerror(e));
+                    fd == -ENAMETOOLONG ? "the path is too long" : g_strerror(-fd));
         return NULL;
     }
-    chmod(path, 0600);
     AppControl *c = g_new0(AppControl, 1);
     c->path = g_strdup(path);
     c->listen_fd = fd;

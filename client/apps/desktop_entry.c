@@ -13,6 +13,7 @@
 
 #define GROUP G_KEY_FILE_DESKTOP_GROUP
 #define KEY_VM "X-Vmdesk-VM"
+#define KEY_CONNECT "X-Vmdesk-Connect"
 #define KEY_PROGRAM "X-Vmdesk-Program"
 #define KEY_APP_ID "X-Vmdesk-App-Id"
 #define KEY_APP_NAME "X-Vmdesk-App-Name"
@@ -70,8 +71,8 @@ char *desktop_entry_exec_quote(const char *arg)
     return g_string_free(s, FALSE);
 }
 
-char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const char *vm,
-                              const char *program, const char *const *args)
+char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const char *connect,
+                              const char *vm, const char *program, const char *const *args)
 {
     GString *s = g_string_new(NULL);
     g_autoptr(GPtrArray) words = g_ptr_array_new();
@@ -84,6 +85,10 @@ char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const ch
     guint nargs = args ? g_strv_length((char **)args) : 0;
     g_autofree char *count = g_strdup_printf("--program-args=%u", nargs);
     g_ptr_array_add(words, count);
+    if (connect) {
+        g_ptr_array_add(words, (char *)"--connect");
+        g_ptr_array_add(words, (char *)connect);
+    }
     /* A guest argument that looks like an option must not be taken for one
      * of vmdesk's: "--" ends the options (GLib keeps it in argv then). */
     bool dash = vm[0] == '-' || program[0] == '-';
@@ -311,8 +316,9 @@ static char *entry_path(const char *file_id)
     return g_build_filename(dir, file, NULL);
 }
 
-bool desktop_entry_install(const char *vm, const GuestApp *app, const char *app_id,
-                           const char *vmdesk, char **path_out, char **warning, GError **error)
+bool desktop_entry_install(const char *vm, const char *connect, const GuestApp *app,
+                           const char *app_id, const char *vmdesk, char **path_out,
+                           char **warning, GError **error)
 {
     if (path_out)
         *path_out = NULL;
@@ -360,7 +366,7 @@ bool desktop_entry_install(const char *vm, const GuestApp *app, const char *app_
                                             : g_strdup_printf("%s in the virtual machine %s",
                                                               app->name, vm);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_COMMENT, comment);
-    g_autofree char *exec = desktop_entry_exec_line(vmdesk, file_id, vm, app->program,
+    g_autofree char *exec = desktop_entry_exec_line(vmdesk, file_id, connect, vm, app->program,
                                                     (const char *const *)app->args);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_EXEC, exec);
     g_key_file_set_string(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_TRY_EXEC, vmdesk);
@@ -381,6 +387,8 @@ bool desktop_entry_install(const char *vm, const GuestApp *app, const char *app_
     g_key_file_set_string_list(kf, GROUP, G_KEY_FILE_DESKTOP_KEY_CATEGORIES,
                                (const char *const *)categories, g_strv_length(categories));
     g_key_file_set_string(kf, GROUP, KEY_VM, vm);
+    if (connect)
+        g_key_file_set_string(kf, GROUP, KEY_CONNECT, connect);
     g_key_file_set_string(kf, GROUP, KEY_PROGRAM, app->program);
     g_key_file_set_string(kf, GROUP, KEY_APP_ID, app->id);
     g_key_file_set_string(kf, GROUP, KEY_APP_NAME, app->name);

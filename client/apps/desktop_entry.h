@@ -40,11 +40,12 @@ char **desktop_entry_assign_ids(GPtrArray *apps);
 char *desktop_entry_exec_quote(const char *arg);
 
 /* The Exec value, each word quoted:
- *   @vmdesk app --class @wm_class [--] @vm @program @args... %F
+ *   @vmdesk app --class @wm_class [--connect @connect] [--] @vm @program @args... %F
+ * (@connect: a libvirt domain's URI, or NULL for vmdesk's own VM)
  * ("--" when an argument starts with '-', so that it is not taken for an
  * option of vmdesk's). */
-char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const char *vm,
-                              const char *program, const char *const *args);
+char *desktop_entry_exec_line(const char *vmdesk, const char *wm_class, const char *connect,
+                              const char *vm, const char *program, const char *const *args);
 
 /* "$XDG_DATA_HOME/applications" and "$XDG_DATA_HOME/icons/hicolor". Caller frees. */
 char *desktop_entry_apps_dir(void);
@@ -60,13 +61,15 @@ char *desktop_entry_probe_icon(GBytes *data, int *width, int *height);
  * the data is no image gdk-pixbuf can read. */
 GPtrArray *desktop_entry_render_icon(GBytes *data, int **sizes_out, GError **error);
 
-/* Write @app's entry for VM @vm as vmdesk-VM-@app_id, its icons (when it has
+/* Write @app's entry for VM @vm (a libvirt domain at URI @connect, which
+ * Exec and X-Vmdesk-Connect then carry; NULL: vmdesk's own) as vmdesk-VM-@app_id, its icons (when it has
  * one that decodes; else a warning in *@warning, caller frees, and no Icon
  * key), running @vmdesk (an absolute path). Replaces an earlier entry of the
  * same name and its icons. *@path_out (may be NULL) gets the entry's path.
  * Does not refresh the caches: see desktop_entry_refresh_caches(). */
-bool desktop_entry_install(const char *vm, const GuestApp *app, const char *app_id,
-                           const char *vmdesk, char **path_out, char **warning, GError **error);
+bool desktop_entry_install(const char *vm, const char *connect, const GuestApp *app,
+                           const char *app_id, const char *vmdesk, char **path_out,
+                           char **warning, GError **error);
 
 /* The paths of VM @vm's entries (X-Vmdesk-VM=@vm) whose program, guest id,
  * file id or name is one of @which (case-insensitive for names; NULL: all).

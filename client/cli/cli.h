@@ -6,6 +6,7 @@
 #include "devices/vm_usb.h"
 #include "session/rdp/rdp_session.h"
 #include "storage/vm_overlay.h"
+#include "ui/app_window.h"
 #include "ui/window.h"
 #include "vm/vm_config.h"
 #include "vm/vm_state.h"
@@ -86,6 +87,14 @@ JsonNode *cli_vm_json(const VmConfig *cfg, const VmStatus *st, bool full);
 /* connect rdp://... --app: @program (with @args, NULL-terminated) of @t's
  * server in its own windows; sets @t's remote_app. Returns the exit status. */
 int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s);
+/* Run @t's RemoteApp program (t->remote_app) in this process, in windows of
+ * class @wm_class (may be NULL), or hand it to the process that holds the
+ * connection already (@control, may be NULL). @ready (may be NULL) is asked
+ * until the server answers, up to @timeout_s; the connection ends @linger_s
+ * after the last window. @title names the source in messages. Returns the
+ * exit status. */
+int cli_app_run(const char *title, RdpTarget *t, const char *wm_class, const char *control,
+                AppReadyFunc ready, void *ready_data, int timeout_s, int linger_s);
 /* Make sure VM @name runs: starts it when @start (printing that it does and
  * setting *@started), else fails with VD_ERROR_STATE. @started may be NULL. */
 bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError **error);
@@ -96,6 +105,10 @@ bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError *
 JsonNode *cli_overlay_json(const VmOverlayStatus *st);
 void cli_overlay_print(const char *name, const VmOverlayStatus *st, const char *indent);
 JsonNode *cli_snapshots_json(GPtrArray *list);
+/* `snapshot list --json`: {"snapshots": @list} on stdout (takes @list). */
+void cli_snapshot_list_json(JsonNode *list);
+/* What snapshot @verb (save, restore, delete) did to @tag of @name. */
+void cli_snapshot_done(const char *name, const char *verb, const char *tag, bool live);
 void cli_snapshots_print(GPtrArray *list);
 
 /* The window's hooks for following VM @name (cli_window.c): its state, its
@@ -128,6 +141,8 @@ char *cli_self_exe(void);
 bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error);
 /* Pin an rdp:// target's certificate in the known-hosts file (per host:port). */
 void cli_url_rdp_pin(RdpTarget *t);
+/* That known-hosts file (a keyfile, one group per pinned server; caller frees). */
+char *cli_known_hosts_path(void);
 /* First line of @path (a password): wiped from memory after copying. */
 bool cli_read_secret_file(const char *path, char **out, GError **error);
 

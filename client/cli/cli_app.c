@@ -2,6 +2,7 @@
 #include "apps/app_args.h"
 #include "apps/app_control.h"
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 #include "ui/app_window.h"
 
 #include "common/error.h"
@@ -53,9 +54,7 @@ static bool vm_ready(void *data, char **status, GError **error)
     return false;
 }
 
-/* Run @t's program in this process, or hand it to the process that holds
- * the connection already (@control). */
-static int run_app(const char *title, RdpTarget *t, const char *wm_class, const char *control,
+int cli_app_run(const char *title, RdpTarget *t, const char *wm_class, const char *control,
                    AppReadyFunc ready, void *ready_data, int timeout_s, int linger_s)
 {
     GError *err = NULL;
@@ -108,7 +107,7 @@ static int run_desktop_app(const char *vm, RdpTarget *t, const char *wm_class, b
 
 int cli_app(int argc, char **argv)
 {
-    g_autofree char *wm_class = NULL, *mode = NULL;
+    g_autofree char *wm_class = NULL, *mode = NULL, *connect = NULL;
     g_auto(GStrv) files = NULL;
     gint timeout_s = DEFAULT_TIMEOUT_S, linger_s = DEFAULT_LINGER_S, nargs = -1;
     GOptionEntry entries[] = {
@@ -131,6 +130,7 @@ int cli_app(int argc, char **argv)
          "the program, in one window: for xrdp, which has no working RemoteApp) or auto "
          "(default: desktop for Linux guests, else remoteapp)",
          "MODE"},
+        CLI_CONNECT_ENTRY(&connect),
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("app", "NAME PROGRAM [ARGS...]",
@@ -157,6 +157,21 @@ int cli_app(int argc, char **argv)
                                     "--timeout must be at least 1 and --linger at least 0"));
     const char *vm = argv[1];
     GError *err = NULL;
+    g_autofree char *uri = NULL;
+    if (!cli_libvirt_pick(connect, vm, &uri, &err))
+        return cli_fail(err);
+    if (uri) {
+        /* No shared folders: host files (--file, or past --program-args) have
+         * no path in the guest. */
+        int own = nargs < 0 ? argc - 3 : nargs;
+        bool host_files = (files && *files && **files) || own < argc - 3;
+        if (host_files || (mode && strcmp(mode, "remoteapp")))
+            return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                        "a libvirt domain's program opens as RemoteApp, "
+                                        "without host files or --mode desktop"));
+        argv[3 + own] = NULL;
+        return cli_libvirt_app(uri, vm, argv[2], argv + 3, wm_class, timeout_s, linger_s);
+    }
     if (mode && strcmp(mode, "auto") && strcmp(mode, "remoteapp") && strcmp(mode, "desktop"))
         return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
                                     "--mode %s: use auto, remoteapp or desktop", mode));
@@ -214,7 +229,7 @@ int cli_app(int argc, char **argv)
     } else {
         g_autofree char *control = vm_runtime_path(vm, "apps.sock");
         Ready ready = {.vm = vm, .port = t.port};
-        rc = run_app(vm, &t, cls, control, vm_ready, &ready, timeout_s, linger_s);
+        rc = cli_app_run(vm, &t, cls, control, vm_ready, &ready, timeout_s, linger_s);
     }
     if (lease >= 0)
         close(lease);
@@ -232,5 +247,5 @@ int cli_connect_app(RdpTarget *t, const char *program, char **args, int linger_s
     t->remote_app = g_strdup(program);
     t->remote_app_args = app_command_line(args, NULL);
     g_autofree char *title = g_strdup_printf("rdp://%s:%u", t->host, t->port);
-    return run_app(title, t, NULL, control, NULL, NULL, DEFAULT_TIMEOUT_S, linger_s);
+    return cli_app_run(title, t, NULL, control, NULL, NULL, DEFAULT_TIMEOUT_S, linger_s);
 }

@@ -2,6 +2,7 @@
  * its guest agent, orchestrator/guest/guest_apps.h) and desktop menu entries for
  * them (apps/desktop_entry.h). */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "apps/desktop_entry.h"
 #include "common/error.h"
@@ -23,7 +24,9 @@
     "given)\n"                                                                                   \
     "  remove NAME [PROGRAM...]     remove them (all of NAME's when none given)\n\n"          \
     "PROGRAM is an application's program path, id or name as `list` shows them. "            \
-    "With --start a stopped VM is started and its guest agent awaited."
+    "With --start a stopped VM is started and its guest agent awaited. With --connect, "    \
+    "install writes entries for the named programs of a libvirt domain, whose Exec carries "  \
+    "the URI."
 
 /* Start @name and wait until its guest agent answers (within @timeout_s). */
 static bool start_and_wait_agent(const char *name, int timeout_s, GError **error)
@@ -196,7 +199,7 @@ static int apps_install(const char *name, GPtrArray *apps, const char *const *wh
         const GuestApp *app = g_ptr_array_index(apps, i);
         g_autofree char *path = NULL, *warning = NULL;
         GError *err = NULL;
-        if (!desktop_entry_install(name, app, ids[i], self, &path, &warning, &err)) {
+        if (!desktop_entry_install(name, NULL, app, ids[i], self, &path, &warning, &err)) {
             desktop_entry_refresh_caches();
             return cli_fail(err);
         }
@@ -242,9 +245,53 @@ static int apps_remove(const char *name, const char *const *which)
     return 0;
 }
 
+/* Entries for the named programs of libvirt domain @name at @uri, whose
+ * Exec runs `vmdesk app --connect URI`. Its guest's own list (through the
+ * guest agent, with icons) is not read yet: each program is named. */
+static int apps_install_libvirt(const char *name, const char *uri, const char *const *which)
+{
+    if (!which || !*which)
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "name the programs to install for libvirt domain \"%s\" "
+                                    "(vmdesk apps install %s PROGRAM... --connect %s): vmdesk "
+                                    "does not list a domain's applications yet",
+                                    name, name, uri));
+    g_autoptr(GPtrArray) apps = g_ptr_array_new_with_free_func((GDestroyNotify)guest_app_free);
+    for (const char *const *w = which; *w; w++) {
+        GuestApp *app = g_new0(GuestApp, 1);
+        const char *base = strrchr(*w, '\\') ? strrchr(*w, '\\') + 1
+                           : strrchr(*w, '/') ? strrchr(*w, '/') + 1
+                                              : *w;
+        app->id = g_strdup(*base ? base : *w);
+        app->name = g_strdup(app->id);
+        if (g_str_has_suffix(app->name, ".exe") || g_str_has_suffix(app->name, ".EXE"))
+            app->name[strlen(app->name) - 4] = 0;
+        app->program = g_strdup(*w);
+        app->args = g_new0(char *, 1);
+        app->mime_types = g_new0(char *, 1);
+        app->categories = g_new0(char *, 1);
+        g_ptr_array_add(apps, app);
+    }
+    g_auto(GStrv) ids = desktop_entry_assign_ids(apps);
+    g_autofree char *self = cli_self_exe();
+    for (guint i = 0; i < apps->len; i++) {
+        const GuestApp *app = g_ptr_array_index(apps, i);
+        g_autofree char *path = NULL, *warning = NULL;
+        GError *err = NULL;
+        if (!desktop_entry_install(name, uri, app, ids[i], self, &path, &warning, &err)) {
+            desktop_entry_refresh_caches();
+            return cli_fail(err);
+        }
+        printf("Installed %s (%s on %s): %s\n", app->name, app->program, uri, path);
+    }
+    desktop_entry_refresh_caches();
+    return 0;
+}
+
 int cli_apps(int argc, char **argv)
 {
     gboolean json = FALSE, start = FALSE;
+    g_autofree char *connect = NULL, *uri = NULL;
     int timeout_s = 300;
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "list: JSON output (docs/cli.md)", NULL},
@@ -252,6 +299,7 @@ int cli_apps(int argc, char **argv)
          "list, install: start the VM when it is stopped and wait for its guest agent", NULL},
         {"timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s,
          "with --start: seconds to wait for the guest agent (default 300)", "S"},
+        CLI_CONNECT_ENTRY(&connect),
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("apps", "list|install|remove NAME [PROGRAM...]", APPS_SUMMARY, entries, &argc,
@@ -283,6 +331,16 @@ int cli_apps(int argc, char **argv)
     if (remove)
         return apps_remove(name, which);
     GError *err = NULL;
+    if (!cli_libvirt_pick(connect, name, &uri, &err))
+        return cli_fail(err);
+    if (uri && install)
+        return apps_install_libvirt(name, uri, which);
+    if (uri)
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "vmdesk does not list a libvirt domain's applications yet; "
+                                    "install names them: vmdesk apps install %s PROGRAM... "
+                                    "--connect %s",
+                                    name, uri));
     g_autoptr(GPtrArray) apps = list_apps(name, start, timeout_s, &err);
     if (!apps)
         return cli_fail(err);

@@ -2,7 +2,10 @@
  * start, stop, pause, resume and status (cli_libvirt.c). Main thread only. */
 #pragma once
 
+#include "libvirt/lv_conn.h"
+#include "libvirt/lv_ssh.h"
 #include "ui/window.h"
+#include "vm/vm_config.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -41,7 +44,47 @@ int cli_libvirt_pause(const char *uri, const char *name, bool pause);
 int cli_libvirt_status(const char *uri, const char *name, bool json, const char *wait,
                        int timeout_s);
 
+/* The RDP target of running domain @name of @c (the caller clears it):
+ * its address as libvirt finds it (lv_rdp.h), on another host through
+ * *@relay (an SSH relay on 127.0.0.1 the caller frees after the session;
+ * NULL on this host); no user name (the server asks); the certificate
+ * pinned under "libvirt:HOST/UUID" in the known-hosts file
+ * (cli_libvirt_rdp.c). */
+bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, LvRelay **relay,
+                            GError **error);
+
+/* app: program @program (with @args, NULL-terminated) of domain @name as
+ * RemoteApp windows of class @wm_class (NULL: vmdesk-NAME), the domain
+ * started first when it is shut off; waits up to @timeout_s for its RDP
+ * service; the connection ends @linger_s after the last window
+ * (cli_libvirt_app.c). Returns the exit status. */
+int cli_libvirt_app(const char *uri, const char *name, const char *program, char **args,
+                    const char *wm_class, int timeout_s, int linger_s);
+
 /* view: domain @name in vmdesk's window with @opts (title, scale, full
- * screen; the rest is filled here), started first when it is shut off. VNC
- * through libvirt, the state from libvirt's events (cli_libvirt_view.c). */
+ * screen, protocol; the rest is filled here), started first when it is
+ * shut off. VNC through libvirt (or SSH), RDP once its service answers when
+ * libvirt tells its address, the state from libvirt's events
+ * (cli_libvirt_view.c). */
 int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts);
+
+/* create --engine @engine: *@libvirt set when it names libvirt ("libvirt" or
+ * "libvirt:URI"; NULL or "vmdesk": vmdesk's own), *@uri (owned) the URI, the
+ * default URI when none is given. VD_ERROR_INVALID for another engine or
+ * when libvirt has no URI. */
+bool cli_libvirt_engine(const char *engine, bool *libvirt, char **uri, GError **error);
+/* create's work for a libvirt domain: @cfg (rdp-port 0: a free one is
+ * picked) defined on @uri with a new disk volume of @disk_size bytes (0:
+ * none) in @pool (NULL: "default"). Returns the exit status, having printed
+ * what was made (cli_libvirt_create.c). */
+int cli_libvirt_create(const char *uri, VmConfig *cfg, uint64_t disk_size, const char *pool);
+
+/* show, screenshot, cdrom and snapshot of libvirt domain @name at @uri, with
+ * the output vmdesk gives for its own VMs (cli_libvirt_media.c); each
+ * returns the exit status. @path NULL ejects the CD; @verb is list, save,
+ * restore or delete. */
+int cli_libvirt_show(const char *uri, const char *name, bool json);
+int cli_libvirt_screenshot(const char *uri, const char *name, const char *file);
+int cli_libvirt_cdrom(const char *uri, const char *name, const char *path);
+int cli_libvirt_snapshot(const char *uri, const char *name, const char *verb, const char *tag,
+                         bool force, bool json);

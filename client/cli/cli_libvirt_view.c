@@ -1,14 +1,19 @@
 /* vmdesk view DOMAIN --connect URI: a libvirt domain in vmdesk's window.
  * Its picture comes through libvirt (virDomainOpenGraphicsFD), its state
  * from libvirt's lifecycle events (lv_watch.c): the window's hooks read what
- * the last event said. */
+ * the last event said. Through qemu+ssh:// the picture comes through an SSH
+ * tunnel to the display's TCP listener (lv_graphics.c), and RDP, when libvirt
+ * tells where it answers, through an SSH relay (cli_libvirt_rdp.c). */
 #include "cli/cli_libvirt.h"
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "libvirt/lv_domain.h"
 #include "libvirt/lv_graphics.h"
 #include "libvirt/lv_watch.h"
+
+#include <string.h>
 
 typedef struct {
     LvConn *conn;
@@ -48,16 +53,46 @@ static bool hook_overlay_pending(void *data)
     return false;
 }
 
+/* The RDP target for @opts->protocol: none for vnc; for auto, none (with
+ * a note) when libvirt tells no address yet; for rdp, an error then. */
+static bool rdp_side(LvConn *c, const char *name, WindowOptions *opts, RdpTarget *t,
+                     LvRelay **relay, GError **error)
+{
+    memset(t, 0, sizeof(*t));
+    *relay = NULL;
+    if (opts->protocol == WINDOW_PROTOCOL_VNC)
+        return true;
+    GError *e = NULL;
+    if (cli_libvirt_rdp_target(c, name, t, relay, &e)) {
+        opts->rdp = t;
+        return true;
+    }
+    if (opts->protocol == WINDOW_PROTOCOL_RDP) {
+        g_propagate_error(error, e);
+        return false;
+    }
+    vd_info("showing VNC only: %s", e->message);
+    g_error_free(e);
+    opts->protocol = WINDOW_PROTOCOL_VNC;
+    return true;
+}
+
+/* Whether the guest's RDP service runs is not asked of a domain's agent
+ * yet: the probe of its RDP address alone decides. */
+static SwitchRdpService hook_rdp_service(void *data, int timeout_ms, char **detail)
+{
+    (void)data;
+    (void)timeout_ms;
+    *detail = g_strdup("not asked for a libvirt domain");
+    return SWITCH_RDP_SERVICE_UNKNOWN;
+}
+
 int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts)
 {
-    if (opts->protocol == WINDOW_PROTOCOL_RDP)
-        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
-                                    "--protocol rdp is not there yet for libvirt domains; "
-                                    "they are shown over VNC"));
     GError *err = NULL;
     g_autoptr(LvConn) c = lv_conn_open(uri, &err);
     /* Nothing is started for a domain vmdesk could not show. */
-    if (!c || !lv_domain_check_vnc(c, name, &err))
+    if (!c || (opts->protocol != WINDOW_PROTOCOL_RDP && !lv_domain_check_vnc(c, name, &err)))
         return cli_fail(err);
     g_autoptr(LvWatch) watch = lv_watch_new(c, name, &err);
     if (!watch)
@@ -69,11 +104,18 @@ int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts)
     g_autofree char *label = g_strdup_printf("libvirt domain \"%s\" on %s", name, uri);
     VncTarget t = {.open_fd = open_vnc, .open_data = &v, .label = label};
     WindowVmHooks hooks = {
-        .data = &v, .status = hook_status, .overlay_pending = hook_overlay_pending};
+        .data = &v,
+        .status = hook_status,
+        .rdp_service = hook_rdp_service,
+        .overlay_pending = hook_overlay_pending};
+    RdpTarget rdp;
+    g_autoptr(LvRelay) relay = NULL;
     opts->vm = &hooks;
-    opts->vnc = &t;
+    opts->vnc = opts->protocol == WINDOW_PROTOCOL_RDP ? NULL : &t;
     opts->rdp = NULL;
-    opts->protocol = WINDOW_PROTOCOL_VNC;
+    if (!rdp_side(c, name, opts, &rdp, &relay, &err))
+        return cli_fail(err);
     bool ok = window_run(opts, &err);
+    rdp_target_clear(&rdp);
     return ok ? 0 : cli_fail(err);
 }

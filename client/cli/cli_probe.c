@@ -2,11 +2,13 @@
  * One X.224 connection request (client/session/rdp/rdp_probe.h); for a VM also the
  * guest agent's word on its RDP service (orchestrator/guest/rdp_service.h). */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "common/error.h"
 #include "common/json_build.h"
 #include "common/paths.h"
 #include "guest/rdp_service.h"
+#include "libvirt/lv_domain.h"
 #include "session/rdp/rdp_probe.h"
 #include "vm/vm_store.h"
 
@@ -215,9 +217,45 @@ static void print_json(const Target *t, unsigned requested, const RdpProbeInfo *
     cli_print_json(root);
 }
 
+/* A libvirt domain's RDP address (cli_libvirt_rdp.c) as @t; over
+ * qemu+ssh:// *@relay joins 127.0.0.1 to it. A domain that is not running
+ * or has no known address yet is "not ready" (*@not_ready, printed here). */
+static bool libvirt_target(const char *uri, const char *name, Target *t, LvRelay **relay,
+                           bool *not_ready, GError **error)
+{
+    memset(t, 0, sizeof(*t));
+    *not_ready = false;
+    g_autoptr(LvConn) c = lv_conn_open(uri, error);
+    bool exists = false;
+    if (!c || !lv_domain_exists(c, name, &exists, error))
+        return false;
+    if (!exists) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "no domain \"%s\" on %s", name, uri);
+        return false;
+    }
+    RdpTarget rt;
+    GError *e = NULL;
+    if (!cli_libvirt_rdp_target(c, name, &rt, relay, &e)) {
+        if (!g_error_matches(e, VD_ERROR, VD_ERROR_STATE) &&
+            !g_error_matches(e, VD_ERROR, VD_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, e);
+            return false;
+        }
+        printf("not ready: %s\n", e->message);
+        g_error_free(e);
+        *not_ready = true;
+        return true;
+    }
+    t->host = g_strdup(rt.host);
+    t->port = rt.port;
+    rdp_target_clear(&rt);
+    return true;
+}
+
 int cli_probe(int argc, char **argv)
 {
     gboolean json = FALSE;
+    g_autofree char *connect = NULL, *uri = NULL;
     int timeout_ms = PROBE_DEFAULT_TIMEOUT_MS;
     g_autofree char *protocols = NULL;
     GOptionEntry entries[] = {
@@ -228,6 +266,7 @@ int cli_probe(int argc, char **argv)
          "security protocols to ask for, from rdp, tls, nla, nla-ex, rdstls, aad "
          "(default tls,nla,nla-ex, as FreeRDP asks)",
          "LIST"},
+        CLI_CONNECT_ENTRY(&connect),
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("probe", "NAME|HOST:PORT",
@@ -235,7 +274,9 @@ int cli_probe(int argc, char **argv)
                    "and reads the answer;\nfor a VM also asks its guest agent whether the RDP "
                    "service runs.\n\nExit status: 0 ready, 5 not ready yet (nothing answers, or "
                    "no answer in time),\n1 refused (the server refuses the protocols asked for) "
-                   "or not RDP, 2 bad usage, 3 no such VM.",
+                   "or not RDP, 2 bad usage, 3 no such VM.\nWith --connect, a libvirt domain's RDP "
+                   "address (its port forward, guest agent or DHCP lease; through ssh -W over "
+                   "qemu+ssh://).",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("probe", argc, 1, 1, &status))
         return status;
@@ -248,8 +289,18 @@ int cli_probe(int argc, char **argv)
     if (protocols && !rdp_probe_protocols_parse(protocols, &requested, &err))
         return cli_fail(err);
     Target t;
-    if (!parse_target(argv[1], &t, &err))
+    g_autoptr(LvRelay) relay = NULL;
+    if (!strchr(argv[1], ':') && !cli_libvirt_pick(connect, argv[1], &uri, &err))
         return cli_fail(err);
+    if (uri) {
+        bool not_ready = false;
+        if (!libvirt_target(uri, argv[1], &t, &relay, &not_ready, &err))
+            return cli_fail(err);
+        if (not_ready)
+            return PROBE_EXIT_NOT_READY;
+    } else if (!parse_target(argv[1], &t, &err)) {
+        return cli_fail(err);
+    }
     /* Asking about a VM uses it: one that idle suspend paused runs again first. */
     int lease = t.vm_running ? cli_vm_lease(t.vm, "probe") : -1;
     RdpProbeInfo info = {0};

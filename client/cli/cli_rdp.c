@@ -60,6 +60,7 @@ bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error)
     if (!*t->drives)
         g_clear_pointer(&t->drives, g_strfreev);
     t->audio = true;
+    t->no_logon_notice = cfg->os == VM_OS_LINUX;
     return true;
 }
 

@@ -1,5 +1,6 @@
 /* vmdesk overlay | snapshot | disposable: a VM's disk state */
 #include "cli/cli.h"
+#include "cli/cli_libvirt.h"
 
 #include "common/error.h"
 #include "common/size.h"
@@ -184,7 +185,9 @@ void cli_snapshots_print(GPtrArray *list)
 int cli_snapshot(int argc, char **argv)
 {
     gboolean json = FALSE, force = FALSE;
+    g_autofree char *connect = NULL, *uri = NULL;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output (list)", NULL},
         {"force", 0, 0, G_OPTION_ARG_NONE, &force,
          "restore even though unsaved state is lost (restore)", NULL},
@@ -196,7 +199,8 @@ int cli_snapshot(int argc, char **argv)
                    "the VM runs they hold its memory too (live); while it is stopped, the disk "
                    "only. restore refuses to destroy unsaved state without --force: a running "
                    "VM, or a stopped one whose disk or UEFI variables changed since the last "
-                   "snapshot save or restore.",
+                   "snapshot save or restore. A libvirt domain (--connect) gets libvirt's own "
+                   "snapshots (internal, with its memory while it runs).",
                    entries, &argc, &argv, &status) ||
         !cli_expect_args("snapshot", argc, 2, 3, &status))
         return status;
@@ -210,18 +214,16 @@ int cli_snapshot(int argc, char **argv)
                         "list | delete TAG (see vmdesk snapshot --help)\n");
         return 2;
     }
+    if (!cli_libvirt_pick(connect, name, &uri, &err))
+        return cli_fail(err);
+    if (uri)
+        return cli_libvirt_snapshot(uri, name, verb, tag, force, json);
     if (list) {
         g_autoptr(GPtrArray) l = vm_snapshot_list(name, &err);
         if (!l)
             return cli_fail(err);
         if (json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "snapshots");
-            json_builder_add_value(b, cli_snapshots_json(l));
-            json_builder_end_object(b);
-            g_autoptr(JsonNode) n = json_builder_get_root(b);
-            cli_print_json(n);
+            cli_snapshot_list_json(cli_snapshots_json(l));
         } else if (l->len) {
             cli_snapshots_print(l);
         } else {
@@ -236,10 +238,27 @@ int cli_snapshot(int argc, char **argv)
                         : vm_snapshot_delete(name, tag, &live, &err);
     if (!ok)
         return cli_fail(err);
-    printf("%s: snapshot \"%s\" %s%s\n", name, tag,
-           save ? "saved" : restore ? "restored" : "deleted",
-           live ? (save ? " (live: with the VM's memory)" : " (live)") : "");
+    cli_snapshot_done(name, verb, tag, live);
     return 0;
+}
+
+void cli_snapshot_list_json(JsonNode *list)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "snapshots");
+    json_builder_add_value(b, list);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) n = json_builder_get_root(b);
+    cli_print_json(n);
+}
+
+void cli_snapshot_done(const char *name, const char *verb, const char *tag, bool live)
+{
+    bool save = !strcmp(verb, "save");
+    printf("%s: snapshot \"%s\" %s%s\n", name, tag,
+           save ? "saved" : !strcmp(verb, "restore") ? "restored" : "deleted",
+           live ? (save ? " (live: with the VM's memory)" : " (live)") : "");
 }
 
 int cli_disposable(int argc, char **argv)

@@ -66,7 +66,9 @@ int cli_view(int argc, char **argv)
                    "from the first firmware picture, then its RDP desktop as soon as the "
                    "guest's RDP service answers (and VNC again while RDP is gone or stops "
                    "answering). Closing the window leaves the VM running. With --connect, a "
-                   "libvirt domain over VNC through libvirt (no port opened).\nKeys: Ctrl+Alt+F "
+                   "libvirt domain: VNC through libvirt (no port opened) or, over qemu+ssh://, "
+                   "through ssh -W to its VNC listener; RDP at the address its port forward, "
+                   "guest agent or DHCP lease gives (through ssh -W over qemu+ssh://).\nKeys: Ctrl+Alt+F "
                    "full screen, Ctrl+Alt+G release the keyboard grab, Ctrl+Alt+End sends "
                    "Ctrl+Alt+Del, Escape cancels a copy of the guest's files while the title "
                    "shows it.",
@@ -292,8 +294,10 @@ static bool screenshot(Session *s, bool rdp, const char *file, GError **error)
 
 int cli_screenshot(int argc, char **argv)
 {
-    g_autofree char *password_file = NULL, *protocol = NULL, *size = NULL;
+    g_autofree char *password_file = NULL, *protocol = NULL, *size = NULL, *connect = NULL,
+                    *uri = NULL;
     GOptionEntry entries[] = {
+        CLI_CONNECT_ENTRY(&connect),
         {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
          "the password (first line of the file)", "FILE"},
         {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol,
@@ -311,6 +315,15 @@ int cli_screenshot(int argc, char **argv)
     GError *err = NULL;
     const char *target = argv[1];
     bool url = strstr(target, "://") != NULL;
+    /* A libvirt domain: libvirt's own screenshot (QEMU's screendump). */
+    if (!url && !cli_libvirt_pick(connect, target, &uri, &err))
+        return cli_fail(err);
+    if (uri && (protocol || password_file || size))
+        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
+                                    "--protocol, --password-file and --size are not for a "
+                                    "libvirt domain (libvirt takes its picture itself)"));
+    if (uri)
+        return cli_libvirt_screenshot(uri, target, argv[2]);
     WindowProtocol proto = WINDOW_PROTOCOL_VNC;
     if (protocol && (!window_protocol_parse(protocol, &proto, &err) ||
                      (proto == WINDOW_PROTOCOL_AUTO &&

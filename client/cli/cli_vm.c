@@ -30,7 +30,7 @@ int cli_create(int argc, char **argv)
     g_autofree char *arch = NULL, *os = NULL, *memory = NULL, *disk = NULL, *iso = NULL, *firmware = NULL,
                     *secure_boot = NULL, *kernel = NULL, *initrd = NULL, *append = NULL,
                     *import_disk = NULL, *accel = NULL, *perf = NULL, *base = NULL,
-                    *on_shutdown = NULL;
+                    *on_shutdown = NULL, *engine = NULL, *pool = NULL;
     g_auto(GStrv) qemu_args = NULL, forwards = NULL;
     int cpus = 0, rdp_port = 0;
     gboolean tpm = FALSE, overlay = FALSE, sparse = FALSE;
@@ -89,6 +89,12 @@ int cli_create(int argc, char **argv)
          "--unattended: keyboard, de-DE or 0407:00000407 (default: the locale's)", "KB"},
         {"timezone", 0, 0, G_OPTION_ARG_STRING, &unattend.timezone,
          "--unattended: Windows time zone name (default UTC)", "TZ"},
+        {"engine", 0, 0, G_OPTION_ARG_STRING, &engine,
+         "vmdesk (default): vmdesk runs it; libvirt[:URI]: a libvirt domain on that URI "
+         "(default: the default URI, see --connect of list) with the same machine",
+         "ENGINE"},
+        {"pool", 0, 0, G_OPTION_ARG_STRING, &pool,
+         "--engine libvirt: the storage pool of the disk volume (default: \"default\")", "POOL"},
         G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("create", "NAME", "Create a VM.", entries, &argc, &argv, &status) ||
@@ -100,6 +106,20 @@ int cli_create(int argc, char **argv)
     CliUnattend *un = &unattend;
     if (!vd_name_validate(name, &err))
         return cli_fail(err);
+    g_autofree char *lv_uri = NULL;
+    bool lv = false;
+    if (!cli_libvirt_engine(engine, &lv, &lv_uri, &err))
+        return cli_fail(err);
+    if (lv && (import_disk || base || overlay || on_shutdown || unattend.unattended || sparse)) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
+                    "--import-disk, --base, --overlay, --on-shutdown, --unattended and --sparse "
+                    "are for vmdesk's own VMs, not --engine libvirt");
+        return cli_fail(err);
+    }
+    if (!lv && pool) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--pool is for --engine libvirt");
+        return cli_fail(err);
+    }
     g_autoptr(VmConfig) cfg = vm_config_new(name);
     bool windows = os && !g_ascii_strcasecmp(os, "windows");
     /* Everything the hands-off installation needs is checked before anything
@@ -155,6 +175,12 @@ int cli_create(int argc, char **argv)
         g_autofree char *a = g_strdup_printf("cd+=%s", un->virtio_iso);
         if (!vm_config_set(cfg, a, false, NULL, &err))
             return cli_fail(err);
+    }
+    if (lv) {
+        uint64_t size = 64ull << 30;
+        if (disk && !vd_size_parse(disk, 'G', &size, &err))
+            return cli_fail(err);
+        return cli_libvirt_create(lv_uri, cfg, size, pool);
     }
     VmCreateOptions opts = {.disk_size = 64ull << 30, .import_disk = abs_import,
                             .base = abs_base, .overlay = overlay,
@@ -282,11 +308,19 @@ int cli_list(int argc, char **argv)
 int cli_show(int argc, char **argv)
 {
     gboolean json = FALSE;
+    g_autofree char *connect = NULL, *uri = NULL;
+    GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
+                              CLI_CONNECT_ENTRY(&connect), G_OPTION_ENTRY_NULL};
     int status;
-    if (!cli_parse_json_flag("show", "NAME", "Show a VM's config and live state.", 1, &argc,
-                             &argv, &json, &status))
+    if (!cli_parse("show", "NAME", "Show a VM's config and live state.", entries, &argc, &argv,
+                   &status) ||
+        !cli_expect_args("show", argc, 1, 1, &status))
         return status;
     GError *err = NULL;
+    if (!cli_libvirt_pick(connect, argv[1], &uri, &err))
+        return cli_fail(err);
+    if (uri)
+        return cli_libvirt_show(uri, argv[1], json);
     g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
     if (!cfg)
         return cli_fail(err);
@@ -513,11 +547,14 @@ int cli_delete(int argc, char **argv)
 
 int cli_cdrom(int argc, char **argv)
 {
+    g_autofree char *connect = NULL, *uri = NULL;
+    GOptionEntry entries[] = {CLI_CONNECT_ENTRY(&connect), G_OPTION_ENTRY_NULL};
     int status;
     if (!cli_parse("cdrom", "NAME insert PATH | NAME eject",
                    "Put a CD image (an ISO) in the VM's drive, or take it out: at once while the "
-                   "VM runs, else for its next start. `vmdesk show` gives the drive's state.",
-                   NULL, &argc, &argv, &status) ||
+                   "VM runs, else for its next start. `vmdesk show` gives the drive's state. "
+                   "For a libvirt domain PATH is a file on the daemon's host.",
+                   entries, &argc, &argv, &status) ||
         !cli_expect_args("cdrom", argc, 2, 3, &status))
         return status;
     const char *name = argv[1], *verb = argv[2];
@@ -528,6 +565,12 @@ int cli_cdrom(int argc, char **argv)
         return 2;
     }
     GError *err = NULL;
+    if (!cli_libvirt_pick(connect, name, &uri, &err))
+        return cli_fail(err);
+    if (uri) {
+        g_autofree char *abs = insert ? g_canonicalize_filename(argv[3], NULL) : NULL;
+        return cli_libvirt_cdrom(uri, name, abs);
+    }
     bool live = false;
     /* No idle pause while the medium changes. */
     int hold = vm_lease_hold(name, "cdrom", NULL);

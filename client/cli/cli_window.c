@@ -22,7 +22,7 @@ static void hook_status(void *data, WindowVmStatus *out)
     out->reason = g_steal_pointer(&st->reason);
 }
 
-/* Runs on the window's probe thread: rdp_service_running keeps no state. */
+/* Runs on the window's agent-probe thread: rdp_service_running keeps no state. */
 static SwitchRdpService hook_rdp_service(void *data, int timeout_ms, char **detail)
 {
     RdpServiceInfo si = {0};

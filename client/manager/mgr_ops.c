@@ -201,32 +201,73 @@ static bool screendump(const char *name, const char *path, GError **error)
     return true;
 }
 
+typedef struct {
+    char *name;
+    bool saved_only;
+    char *shown;   /* the digest of the picture shown now, or NULL */
+} ScreenTask;
+
+static void screen_task_free(gpointer p)
+{
+    ScreenTask *t = p;
+    g_free(t->name);
+    g_free(t->shown);
+    g_free(t);
+}
+
+#define SCREEN_DIGEST_KEY "vmdesk-screen-digest"
+
 static void screen_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-    const char *name = g_task_get_task_data(task);
-    bool saved_only = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(task), "saved-only"));
-    g_autofree char *path = mgr_ops_screen_path(name);
+    ScreenTask *t = data;
+    g_autofree char *path = mgr_ops_screen_path(t->name);
     GError *err = NULL;
-    if (!saved_only && !screendump(name, path, &err)) {
+    if (!t->saved_only && !screendump(t->name, path, &err)) {
         g_task_return_error(task, err);
+        return;
+    }
+    g_autoptr(GBytes) png = NULL;
+    {
+        char *buf;
+        gsize len;
+        if (!g_file_get_contents(path, &buf, &len, &err)) {
+            g_task_return_error(task, err);
+            return;
+        }
+        png = g_bytes_new_take(buf, len);
+    }
+    /* A screen that did not change costs a checksum, not a decode and a
+     * redraw (QEMU writes the same PNG for the same picture). */
+    g_autofree char *digest = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, png);
+    if (!g_strcmp0(digest, t->shown)) {
+        g_task_return_pointer(task, NULL, NULL);
         return;
     }
     /* The card shows a thumbnail: scaled here, so that neither the card's
      * natural size nor the drawing follows the guest's resolution. */
-    g_autoptr(GdkPixbuf) pb =
-        gdk_pixbuf_new_from_file_at_scale(path, MGR_SCREEN_WIDTH, MGR_SCREEN_HEIGHT, TRUE, &err);
-    if (pb)
-        g_task_return_pointer(task, gdk_texture_new_for_pixbuf(pb), g_object_unref);
-    else
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes(png);
+    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_stream_at_scale(in, MGR_SCREEN_WIDTH,
+                                                                  MGR_SCREEN_HEIGHT, TRUE, NULL,
+                                                                  &err);
+    if (!pb) {
+        g_prefix_error(&err, "%s: ", path);
         g_task_return_error(task, err);
+        return;
+    }
+    GdkTexture *tex = gdk_texture_new_for_pixbuf(pb);
+    g_object_set_data_full(G_OBJECT(tex), SCREEN_DIGEST_KEY, g_steal_pointer(&digest), g_free);
+    g_task_return_pointer(task, tex, g_object_unref);
 }
 
-void mgr_ops_screen_async(const char *name, bool saved_only, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer data)
+void mgr_ops_screen_async(const char *name, bool saved_only, GdkTexture *shown,
+                          GCancellable *cancellable, GAsyncReadyCallback callback, gpointer data)
 {
     g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, data);
-    g_task_set_task_data(task, g_strdup(name), g_free);
-    g_object_set_data(G_OBJECT(task), "saved-only", GINT_TO_POINTER(saved_only));
+    ScreenTask *t = g_new0(ScreenTask, 1);
+    t->name = g_strdup(name);
+    t->saved_only = saved_only;
+    t->shown = shown ? g_strdup(g_object_get_data(G_OBJECT(shown), SCREEN_DIGEST_KEY)) : NULL;
+    g_task_set_task_data(task, t, screen_task_free);
     g_task_set_source_tag(task, mgr_ops_screen_async);
     g_task_run_in_thread(task, screen_thread);
 }

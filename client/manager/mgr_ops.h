@@ -62,9 +62,12 @@ char *mgr_ops_screen_path(const char *name);
 /* Ask the running VM's QEMU for a screendump (PNG, written beside the last
  * one and renamed over it), in a worker thread; the picture, scaled to fit
  * MGR_SCREEN_WIDTH x MGR_SCREEN_HEIGHT, as a texture.
- * With @saved_only, only load the last picture saved (for a stopped VM). */
-void mgr_ops_screen_async(const char *name, bool saved_only, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer data);
+ * With @saved_only, only load the last picture saved (for a stopped VM).
+ * @shown is the texture this returned before and the card shows now, or
+ * NULL: when the new picture is the same, the result is NULL without an
+ * error (nothing decoded, nothing to redraw). */
+void mgr_ops_screen_async(const char *name, bool saved_only, GdkTexture *shown,
+                          GCancellable *cancellable, GAsyncReadyCallback callback, gpointer data);
 GdkTexture *mgr_ops_screen_finish(GAsyncResult *res, GError **error);
 
 /* What deleting VM @name removes, in a sentence or two for the confirmation

@@ -248,7 +248,7 @@ static void screen_done(GObject *src, GAsyncResult *res, gpointer data)
         MgrVm *vm = mgr_vm_list_find(job->list, job->name);
         if (vm && t)
             mgr_vm_set_screen(vm, t);
-        else if (vm && mgr_vm_get_phase(vm) == MGR_VM_RUNNING)
+        else if (vm && err && mgr_vm_get_phase(vm) == MGR_VM_RUNNING)
             mgr_vm_list_refresh(job->list, job->name);
     }
     g_object_unref(job->list);
@@ -265,7 +265,8 @@ static void take_screen(MgrVmList *list, MgrVm *vm, bool saved_only)
     ScreenJob *job = g_new0(ScreenJob, 1);
     job->list = g_object_ref(list);
     job->name = g_strdup(name);
-    mgr_ops_screen_async(name, saved_only, list->cancel, screen_done, job);
+    mgr_ops_screen_async(name, saved_only, mgr_vm_get_screen(vm), list->cancel, screen_done,
+                         job);
 }
 
 static gboolean on_screen_tick(gpointer data)
@@ -278,6 +279,18 @@ static gboolean on_screen_tick(gpointer data)
             take_screen(list, vm, false);
     }
     return G_SOURCE_CONTINUE;
+}
+
+void mgr_vm_list_set_screens_shown(MgrVmList *list, bool shown)
+{
+    if (shown == (list->screen_timer != 0))
+        return;
+    if (!shown) {
+        g_clear_handle_id(&list->screen_timer, g_source_remove);
+        return;
+    }
+    on_screen_tick(list);
+    list->screen_timer = g_timeout_add(MGR_SCREEN_INTERVAL_MS, on_screen_tick, list);
 }
 
 MgrVmList *mgr_vm_list_new(GError **error)

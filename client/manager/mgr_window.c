@@ -191,6 +191,42 @@ static void on_items_changed(GListModel *model, guint pos, guint removed, guint 
                                      g_list_model_get_n_items(model) ? "vms" : "empty");
 }
 
+/* --- pictures only while the window is seen --- */
+
+static void update_screens_shown(MgrWindow *win)
+{
+    if (!win->list)
+        return;
+    GdkSurface *s = gtk_native_get_surface(GTK_NATIVE(win));
+    bool minimized = s && GDK_IS_TOPLEVEL(s) &&
+                     (gdk_toplevel_get_state(GDK_TOPLEVEL(s)) & GDK_TOPLEVEL_STATE_MINIMIZED);
+    mgr_vm_list_set_screens_shown(win->list, gtk_widget_get_mapped(GTK_WIDGET(win)) && !minimized);
+}
+
+static void on_surface_state(GObject *surface, GParamSpec *pspec, gpointer data)
+{
+    update_screens_shown(data);
+}
+
+static void mgr_window_realize(GtkWidget *w)
+{
+    GTK_WIDGET_CLASS(mgr_window_parent_class)->realize(w);
+    g_signal_connect_object(gtk_native_get_surface(GTK_NATIVE(w)), "notify::state",
+                            G_CALLBACK(on_surface_state), w, 0);
+}
+
+static void mgr_window_map(GtkWidget *w)
+{
+    GTK_WIDGET_CLASS(mgr_window_parent_class)->map(w);
+    update_screens_shown(MGR_WINDOW(w));
+}
+
+static void mgr_window_unmap(GtkWidget *w)
+{
+    GTK_WIDGET_CLASS(mgr_window_parent_class)->unmap(w);
+    update_screens_shown(MGR_WINDOW(w));
+}
+
 static void mgr_window_dispose(GObject *obj)
 {
     MgrWindow *win = MGR_WINDOW(obj);
@@ -207,6 +243,9 @@ static void mgr_window_class_init(MgrWindowClass *klass)
 {
     G_OBJECT_CLASS(klass)->dispose = mgr_window_dispose;
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+    wc->realize = mgr_window_realize;
+    wc->map = mgr_window_map;
+    wc->unmap = mgr_window_unmap;
     gtk_widget_class_set_template_from_resource(wc, "/io/github/vmdesk/Manager/mgr_window.ui");
     gtk_widget_class_bind_template_child(wc, MgrWindow, toasts);
     gtk_widget_class_bind_template_child(wc, MgrWindow, stack);

@@ -360,6 +360,18 @@ void session_fb_update_done(Session *s)
     }
 }
 
+double session_fb_lit_share(const SessionFramebuffer *fb)
+{
+    long n = 0, lit = 0;
+    for (int y = 0; y < fb->height; y += 4) {
+        const uint32_t *row = (const uint32_t *)((const uint8_t *)fb->pixels + (size_t)y * fb->stride);
+        for (int x = 0; x < fb->width; x += 4, n++)
+            if (row[x] & 0xffffff)
+                lit++;
+    }
+    return n ? (double)lit / (double)n : 0.0;
+}
+
 bool session_fb_all_black(const SessionFramebuffer *fb)
 {
     for (int y = 0; y < fb->height; y++) {

@@ -193,6 +193,9 @@ SessionEvent *session_next_event(Session *s);
 /* Whether every pixel is black (a server still drawing its desktop). Call
  * with fb.lock held. */
 bool session_fb_all_black(const SessionFramebuffer *fb);
+/* The share of pixels that are not black, 0-1, from every 4th pixel of
+ * every 4th row. Call with fb.lock held. */
+double session_fb_lit_share(const SessionFramebuffer *fb);
 /* Take the dirty rectangle (false if none). Call with fb.lock held. */
 bool session_take_dirty(Session *s, int *x, int *y, int *w, int *h);
 

@@ -1,9 +1,9 @@
 /* The session switch's decisions (switch.h); window_switch.c acts on them. */
 #include "ui/switch.h"
 
-void switch_init(Switch *sw, bool shell)
+void switch_init(Switch *sw, bool shell, bool no_logon_notice)
 {
-    *sw = (Switch){.shell = shell};
+    *sw = (Switch){.shell = shell, .no_logon_notice = no_logon_notice};
 }
 
 bool switch_rdp_answered(Switch *sw, bool closing, gint64 now)
@@ -43,13 +43,20 @@ bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, voi
     gint64 waited = (now - sw->pending_complete_at) / 1000;
     if (waited >= SWITCH_MAX_WAIT_MS)
         return true;
-    /* A session whose shell is one program (vmdesk app on xrdp) has no
-     * login screen to skip: its first still, not black picture is it. */
-    if (!sw->pending_logon && waited < SWITCH_NO_LOGON_MS && !sw->shell)
+    /* A session whose shell is one program (vmdesk app on xrdp), or on a
+     * server that never sends the notification (xrdp, given the login), has
+     * no login screen to skip: its first still, not black picture is it. */
+    if (!sw->pending_logon && waited < SWITCH_NO_LOGON_MS && !sw->shell &&
+        !sw->no_logon_notice)
         return false;
     SwitchPicture pic = {0};
     look(data, &pic);
     return (now - pic.last_damage) / 1000 >= SWITCH_SETTLE_MS && !pic.all_black;
+}
+
+bool switch_hold_black(const Switch *sw, gint64 now)
+{
+    return sw->hold_black_until && now < sw->hold_black_until;
 }
 
 static void end_pending(Switch *sw)
@@ -62,6 +69,8 @@ static void end_pending(Switch *sw)
 
 gint64 switch_swapped(Switch *sw, gint64 now)
 {
+    bool hold = sw->no_logon_notice && !sw->pending_logon && !sw->hung_since;
+    sw->hold_black_until = hold ? now + SWITCH_NO_LOGON_MS * 1000LL : 0;
     end_pending(sw);
     sw->status_stays = false;
     return (now - sw->rdp_ready_at) / 1000;

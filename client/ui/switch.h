@@ -35,6 +35,9 @@ typedef enum {
  * switch.c's: read them through the functions below. */
 typedef struct {
     bool shell;                 /* the RDP session's shell is one program */
+    bool no_logon_notice;       /* the server never sends the logon notification */
+    gint64 hold_black_until;    /* darkened pictures of the new session are not shown
+                                 * until then; 0: shown */
     bool pending;               /* an RDP session connects behind the picture */
     bool pending_logon;         /* its server sent its logon notification */
     gint64 pending_complete_at; /* its first complete picture; 0: none yet */
@@ -59,8 +62,12 @@ typedef void (*SwitchLookFunc)(void *data, SwitchPicture *out);
 
 /* Nothing pending. @shell: the RDP session's shell is one program (vmdesk
  * app on xrdp): it has no login screen to wait past, so its first still,
- * not black picture is shown without waiting for a logon notification. */
-void switch_init(Switch *sw, bool shell);
+ * not black picture is shown without waiting for a logon notification.
+ * @no_logon_notice: the server never sends one (xrdp on a Linux guest,
+ * which gets the login from the window): the same, and for
+ * SWITCH_NO_LOGON_MS after the swap darkened pictures are not shown (xrdp
+ * sessions go black again between the background and the desktop). */
+void switch_init(Switch *sw, bool shell, bool no_logon_notice);
 
 /* The probe says RDP answers. Returns true when the window should connect
  * RDP behind the picture now (then it is pending), false while the window
@@ -87,6 +94,13 @@ bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, voi
 /* The pending session is on screen now. Returns how long after the probe
  * said RDP answers, in ms. */
 gint64 switch_swapped(Switch *sw, gint64 now);
+
+/* Whether a darkened picture of the session on screen (less of it lit than
+ * SWITCH_HOLD_LIT of the picture swapped to) is kept off the screen now,
+ * the last picture staying: SWITCH_NO_LOGON_MS after a swap without a logon
+ * notification on a server that never sends one. */
+#define SWITCH_HOLD_LIT 0.9
+bool switch_hold_black(const Switch *sw, gint64 now);
 
 /* The pending session could not start (@error says why), or ended before
  * it was shown (switch_pending_closed; @error NULL: the server closed the

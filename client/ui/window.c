@@ -177,13 +177,34 @@ void window_make_texture(Win *w, int fw, int fh)
     w->redraw = true;
 }
 
+/* After a swap to an xrdp session, its black moment between the background
+ * and the desktop stays off the screen (switch_hold_black): while less of
+ * the picture is lit than SWITCH_HOLD_LIT of what was at the swap (the black
+ * comes in strips), the last picture stays, until the session has drawn. */
+static bool hold_black(Win *w, const SessionFramebuffer *fb)
+{
+    if (!window_is_rdp(w->session) || !switch_hold_black(&w->sw, g_get_monotonic_time()) ||
+        session_fb_lit_share(fb) >= w->swap_lit * SWITCH_HOLD_LIT)
+        return false;
+    if (!w->held_black)
+        vd_debug("a darkened RDP picture kept off the screen");
+    w->held_black = true;
+    return true;
+}
+
 static void take_frame(Win *w)
 {
     SessionFramebuffer *fb = &w->session->fb;
     int x, y, rw, rh;
     g_mutex_lock(&fb->lock);
     if (w->tex && fb->width == w->tex_w && fb->height == w->tex_h &&
-        session_take_dirty(w->session, &x, &y, &rw, &rh)) {
+        session_take_dirty(w->session, &x, &y, &rw, &rh) && !hold_black(w, fb)) {
+        if (w->held_black) { /* what was held back goes too */
+            x = y = 0;
+            rw = fb->width;
+            rh = fb->height;
+            w->held_black = false;
+        }
         SDL_Rect r = {x, y, rw, rh};
         /* Only the dirty rectangle travels to the texture. */
         SDL_UpdateTexture(w->tex, &r, (const uint8_t *)fb->pixels + (size_t)y * fb->stride + x * 4,
@@ -206,6 +227,22 @@ void window_set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy)
     if (w->cursor)
         SDL_FreeCursor(w->cursor);
     w->cursor = c;
+}
+
+void window_release_held(Win *w)
+{
+    if (!w->held_black || switch_hold_black(&w->sw, g_get_monotonic_time()))
+        return;
+    w->held_black = false;
+    if (!w->session) /* RDP went away meanwhile: its successor draws anew */
+        return;
+    SessionFramebuffer *fb = &w->session->fb;
+    g_mutex_lock(&fb->lock);
+    if (w->tex && fb->width == w->tex_w && fb->height == w->tex_h) {
+        SDL_UpdateTexture(w->tex, NULL, fb->pixels, fb->stride);
+        w->redraw = true;
+    }
+    g_mutex_unlock(&fb->lock);
 }
 
 void window_render(Win *w)
@@ -315,7 +352,7 @@ bool window_run(const WindowOptions *opts, GError **error)
 {
     g_return_val_if_fail(!opts->vm_name || opts->vm, false);
     Win w = {.opts = opts};
-    switch_init(&w.sw, opts->rdp && opts->rdp->shell);
+    switch_init(&w.sw, opts->rdp && opts->rdp->shell, opts->rdp && opts->rdp->no_logon_notice);
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
     /* VM windows group under vmdesk's desktop entry unless told otherwise. */

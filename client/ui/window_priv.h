@@ -55,6 +55,7 @@ typedef struct {
     /* The readiness probe (auto mode): a thread that asks the RDP port every
      * PROBE_INTERVAL_MS while probing is on, and wakes us when it answers. */
     GThread *probe_thread;
+    GThread *agent_thread;   /* asks the guest agent while probing (VMs only) */
     gint probe_on;           /* atomic: probe now */
     gint probe_ready;        /* atomic: it answered */
     gint probe_quit;         /* atomic */
@@ -66,6 +67,8 @@ typedef struct {
     SwitchWatch wt;
     bool watching;
     bool hung;               /* RDP mode: the server hangs; input is ignored */
+    bool held_black;         /* a darkened picture kept off the screen (switch_hold_black) */
+    double swap_lit;         /* session_fb_lit_share of the picture swapped to */
     /* --monitors (window_monitors.c): the chosen host monitors, laid out
      * for the server; 0: none (one window's size). */
     RdpMonitor mons[RDP_MONITORS_MAX];
@@ -94,6 +97,9 @@ void window_layout(Win *w);
 /* A @fw x @fh texture filled from the session on screen. */
 void window_make_texture(Win *w, int fw, int fh);
 void window_render(Win *w);
+/* A picture kept off the screen by switch_hold_black goes on it now, whole,
+ * once the hold has ended. Main thread. */
+void window_release_held(Win *w);
 /* The guest's pointer shape (NULL @argb: none of ours). */
 void window_set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy);
 

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#define PROBE_INTERVAL_MS 300
+#define PROBE_INTERVAL_MS 100
 #define PROBE_TIMEOUT_MS 1000
 /* The guest agent is asked less often: it runs a program in the guest. */
 #define AGENT_INTERVAL_MS 3000
@@ -25,6 +25,37 @@ static void probe_set(Win *w, bool on)
         g_atomic_int_set(&w->probe_on, on);
 }
 
+/* Sleeps @ms in steps, returning early when the window closes. */
+static void probe_sleep(Win *w, int ms)
+{
+    for (int left = ms; left > 0 && !g_atomic_int_get(&w->probe_quit); left -= 100)
+        g_usleep(MIN(left, 100) * 1000);
+}
+
+/* The agent thread: while probing, a second opinion for the title (is the
+ * service up in the guest?). Its own thread: under TCG the agent's answer
+ * takes a second or more, which must not hold up the RDP probe. */
+static gpointer agent_main(gpointer data)
+{
+    Win *w = data;
+    const WindowVmHooks *vm = w->opts->vm;
+    while (!g_atomic_int_get(&w->probe_quit)) {
+        if (!g_atomic_int_get(&w->probe_on)) {
+            probe_sleep(w, PROBE_INTERVAL_MS);
+            continue;
+        }
+        g_autofree char *detail = NULL;
+        SwitchRdpService st = vm->rdp_service(vm->data, AGENT_TIMEOUT_MS, &detail);
+        vd_debug("guest agent: %s", detail ? detail : "");
+        if (g_atomic_int_get(&w->agent_state) != (gint)st) {
+            g_atomic_int_set(&w->agent_state, (gint)st);
+            window_notify(w);
+        }
+        probe_sleep(w, AGENT_INTERVAL_MS);
+    }
+    return NULL;
+}
+
 /* The probe thread: asks for an X.224 connection confirm on the RDP port
  * every PROBE_INTERVAL_MS while probing is on (a TCP connect alone proves
  * nothing under user networking). */
@@ -32,26 +63,16 @@ static gpointer probe_main(gpointer data)
 {
     Win *w = data;
     const RdpTarget *t = w->opts->rdp;
-    const WindowVmHooks *vm = w->opts->vm_name ? w->opts->vm : NULL;
-    gint64 next_agent = 0;
+    int last = -1;
     while (!g_atomic_int_get(&w->probe_quit)) {
-        if (g_atomic_int_get(&w->probe_on) && vm && g_get_monotonic_time() >= next_agent) {
-            /* A second opinion for the title: is the service up in the guest? */
-            g_autofree char *detail = NULL;
-            SwitchRdpService st = vm->rdp_service(vm->data, AGENT_TIMEOUT_MS, &detail);
-            vd_debug("guest agent: %s", detail ? detail : "");
-            if (g_atomic_int_get(&w->agent_state) != (gint)st) {
-                g_atomic_int_set(&w->agent_state, (gint)st);
-                window_notify(w);
-            }
-            next_agent = g_get_monotonic_time() + AGENT_INTERVAL_MS * 1000LL;
-        }
         if (g_atomic_int_get(&w->probe_on)) {
             RdpProbeInfo info = {0};
             RdpProbeResult r = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS,
                                          PROBE_TIMEOUT_MS, &info, NULL);
-            vd_debug("rdp probe %s:%u: %s (%s)", t->host, t->port,
-                     rdp_probe_result_to_string(r), info.detail ? info.detail : "");
+            if ((int)r != last) /* every 100 ms: changes only */
+                vd_debug("rdp probe %s:%u: %s (%s)", t->host, t->port,
+                         rdp_probe_result_to_string(r), info.detail ? info.detail : "");
+            last = (int)r;
             rdp_probe_info_clear(&info);
             if (r == RDP_PROBE_READY && g_atomic_int_compare_and_exchange(&w->probe_on, 1, 0)) {
                 g_atomic_int_set(&w->probe_ready, 1);
@@ -67,6 +88,8 @@ void window_switch_start(Win *w)
 {
     w->probe_on = 1;
     w->probe_thread = g_thread_new("rdp-probe", probe_main, w);
+    if (w->opts->vm_name)
+        w->agent_thread = g_thread_new("agent-probe", agent_main, w);
     w->watch = rdp_watch_new(w->opts->rdp->host, w->opts->rdp->port, window_notify, w);
 }
 
@@ -76,6 +99,9 @@ void window_switch_stop(Win *w)
         g_atomic_int_set(&w->probe_quit, 1);
         g_thread_join(w->probe_thread);
         w->probe_thread = NULL;
+        if (w->agent_thread)
+            g_thread_join(w->agent_thread);
+        w->agent_thread = NULL;
     }
     g_clear_pointer(&w->watch, rdp_watch_free);
 }
@@ -120,8 +146,10 @@ static void swap_to_pending(Win *w)
     g_mutex_lock(&w->session->fb.lock);
     fw = w->session->fb.width;
     fh = w->session->fb.height;
+    w->swap_lit = session_fb_lit_share(&w->session->fb);
     g_mutex_unlock(&w->session->fb.lock);
     window_make_texture(w, fw, fh);
+    w->held_black = false;
     window_render(w);
     if (w->pending_cursor) {
         SessionEvent *c = w->pending_cursor;
@@ -166,6 +194,10 @@ static void handle_pending_events(Win *w)
             int dx, dy, dw, dh;
             g_mutex_lock(&w->pending->fb.lock);
             session_take_dirty(w->pending, &dx, &dy, &dw, &dh);
+            vd_debug("pending picture: +%" G_GINT64_FORMAT " ms, frames %u, dirty %dx%d+%d+%d, %s",
+                     (g_get_monotonic_time() - w->sw.rdp_ready_at) / 1000,
+                     (unsigned)w->pending->fb.frames, dw, dh, dx, dy,
+                     session_fb_all_black(&w->pending->fb) ? "all black" : "not all black");
             switch_pending_picture(&w->sw, w->pending->fb.frames > 0, g_get_monotonic_time());
             g_mutex_unlock(&w->pending->fb.lock);
             break;
@@ -173,7 +205,18 @@ static void handle_pending_events(Win *w)
         case SESSION_EV_LOGON:
             switch_pending_logon(&w->sw);
             break;
-        case SESSION_EV_CURSOR:
+        case SESSION_EV_RESIZED:
+            vd_debug("pending resized: +%" G_GINT64_FORMAT " ms, %dx%d",
+                     (g_get_monotonic_time() - w->sw.rdp_ready_at) / 1000, ev->w, ev->h);
+            break;
+        case SESSION_EV_CURSOR: {
+            guint32 sum = 0;
+            for (int i = 0; ev->pixels && i < ev->w * ev->h; i++)
+                sum = sum * 31 + ev->pixels[i];
+            vd_debug("pending cursor: +%" G_GINT64_FORMAT " ms, %dx%d hot %d,%d sum %08x",
+                     (g_get_monotonic_time() - w->sw.rdp_ready_at) / 1000, ev->w, ev->h, ev->x,
+                     ev->y, sum);
+        }
             g_clear_pointer(&w->pending_cursor, session_event_free);
             w->pending_cursor = ev;
             continue;
@@ -273,6 +316,7 @@ void window_switch_step(Win *w)
 {
     if (w->watching)
         watch_step(w);
+    window_release_held(w);
     gint64 now = g_get_monotonic_time();
     if (g_atomic_int_compare_and_exchange(&w->probe_ready, 1, 0) &&
         switch_rdp_answered(&w->sw, w->close_at != 0, now)) {

@@ -2,12 +2,12 @@
 
 #include "common/error.h"
 #include "common/fd_io.h"
+#include "common/unix_socket.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define CONNECT_RETRY_US (20 * 1000)
@@ -21,25 +21,15 @@ struct JsonChannel {
 
 int json_channel_connect_unix(const char *path, int retry_ms)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return -ENAMETOOLONG;
-    strcpy(addr.sun_path, path);
     gint64 deadline = g_get_monotonic_time() + (gint64)retry_ms * 1000;
     for (;;) {
         /* Non-blocking: a server that accepts no more (QEMU's chardev with
          * a client, its backlog full) gives EAGAIN instead of a connect()
          * that waits for ever. */
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-            return -errno;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
-            return fd;
-        int e = errno;
-        close(fd);
-        if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) ||
+        int fd = vd_unix_connect(path, SOCK_NONBLOCK);
+        if (fd >= 0 || (fd != -ENOENT && fd != -ECONNREFUSED && fd != -EAGAIN) ||
             g_get_monotonic_time() >= deadline)
-            return -e;
+            return fd;
         g_usleep(CONNECT_RETRY_US);
     }
 }

@@ -264,21 +264,30 @@ static void add_devices(Args *a, const VmConfig *cfg, const QemuArgvEnv *env)
     arg2(a, "-serial", "chardev:serial0");
 }
 
-static void add_network(Args *a, const VmConfig *cfg)
+QemuOpts *qemu_argv_netdev_user(const VmConfig *cfg, const char *id)
 {
     QemuOpts *o = qemu_opts_new("user");
-    qemu_opts_add(o, "id", "net0");
+    qemu_opts_add(o, "id", id);
     if (cfg->rdp_port)
         qemu_opts_addf(o, "hostfwd", "tcp:127.0.0.1:%u-:3389", cfg->rdp_port);
     for (char **f = cfg->forwards; f && *f; f++) {
         g_auto(GStrv) hp = g_strsplit(*f, ":", 2);
         qemu_opts_addf(o, "hostfwd", "tcp:127.0.0.1:%s-:%s", hp[0], hp[1] ? hp[1] : "");
     }
-    arg_opts(a, "-netdev", o);
+    return o;
+}
+
+const char *qemu_argv_nic_model(const VmConfig *cfg)
+{
     /* Windows Setup has no virtio-net driver until virtio-win is installed. */
     bool in_box = cfg->os == VM_OS_WINDOWS && !cfg->virtio;
-    g_autofree char *nic =
-        g_strdup_printf("%s,netdev=net0", in_box ? a->arch->nic_in_box : "virtio-net-pci");
+    return in_box ? qemu_arch_get(cfg->arch)->nic_in_box : "virtio-net-pci";
+}
+
+static void add_network(Args *a, const VmConfig *cfg)
+{
+    arg_opts(a, "-netdev", qemu_argv_netdev_user(cfg, "net0"));
+    g_autofree char *nic = g_strdup_printf("%s,netdev=net0", qemu_argv_nic_model(cfg));
     arg2(a, "-device", nic);
 }
 

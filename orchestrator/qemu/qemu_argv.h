@@ -3,6 +3,7 @@
  * No I/O: golden-file tests in tests/golden pin its output. */
 #pragma once
 
+#include "qemu/qemu_opts.h"
 #include "vm/vm_config.h"
 
 typedef struct {
@@ -30,3 +31,11 @@ unsigned qemu_argv_vcpus(const VmConfig *cfg, unsigned host_cpus);
 /* Build the argv (NULL-terminated, caller frees with g_strfreev). Fails with
  * VD_ERROR_INVALID when a value cannot be passed to QEMU safely. */
 char **qemu_argv_build(const VmConfig *cfg, const QemuArgvEnv *env, GError **error);
+
+/* The user-mode network of @cfg as -netdev options named @id: the RDP port
+ * and the forwards on 127.0.0.1 (caller finishes it with qemu_opts_finish).
+ * Shared with libvirt/lv_xml.c, which passes them through <qemu:commandline>. */
+QemuOpts *qemu_argv_netdev_user(const VmConfig *cfg, const char *id);
+/* The network card's device: e1000e (or the architecture's in-box one) for
+ * Windows without virtio-win drivers, else virtio-net-pci. Static. */
+const char *qemu_argv_nic_model(const VmConfig *cfg);

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/fd_io.h"
 #include "common/log.h"
+#include "common/unix_socket.h"
 #include "guest/qga_client.h"
 #include "qemu/qmp_cmd.h"
 #include "vm/vm_lease.h"
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define LINE_MAX_BYTES 256
@@ -233,24 +233,12 @@ bool supervisor_idle_start(Supervisor *s, GError **error)
     s->idle_suspend = s->cfg->idle_suspend;
     s->last_use = g_get_monotonic_time();
     g_autofree char *path = g_build_filename(s->runtime_dir, VM_LEASE_SOCKET, NULL);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(a.sun_path)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "the socket path %s is too long", path);
-        return false;
-    }
-    g_strlcpy(a.sun_path, path, sizeof(a.sun_path));
-    g_unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     /* The runtime folder is 0700; the socket is 0600 from the start. */
-    mode_t old = umask(0177);
-    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 16) == 0;
-    umask(old);
-    if (!ok) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot listen on %s: %s", path,
-                    g_strerror(e));
+    int fd = vd_unix_listen(path, 16, SOCK_NONBLOCK);
+    if (fd < 0) {
+        g_set_error(error, VD_ERROR, fd == -ENAMETOOLONG ? VD_ERROR_INVALID : VD_ERROR_FAILED,
+                    "cannot listen on %s: %s", path,
+                    fd == -ENAMETOOLONG ? "the path is too long" : g_strerror(-fd));
         return false;
     }
     s->control_fd = fd;

@@ -2,13 +2,13 @@
 
 #include "common/error.h"
 #include "common/fd_io.h"
+#include "common/unix_socket.h"
 #include "vm/vm_store.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define ANSWER_MAX 1024
@@ -16,20 +16,15 @@
 static int connect_control(const char *name, GError **error)
 {
     g_autofree char *path = vm_runtime_path(name, VM_LEASE_SOCKET);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(a.sun_path)) {
+    int fd = vd_unix_connect(path, 0);
+    if (fd == -ENAMETOOLONG) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "the socket path %s is too long", path);
         return -1;
     }
-    g_strlcpy(a.sun_path, path, sizeof(a.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_STATE,
                     "VM \"%s\" has no supervisor to talk to (%s: %s); is it running?", name, path,
-                    g_strerror(e));
+                    g_strerror(-fd));
         return -1;
     }
     vd_fd_set_nonblocking(fd);

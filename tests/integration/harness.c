@@ -14,19 +14,47 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static Harness *current;
-
-/* A failed assertion aborts the test: take its VMs down with it, so one
- * failure does not leave QEMU running for the rest of the suite. */
-static void on_abort(int sig)
+/* Kill what @h started: its VMs, their supervisors, swtpm. */
+static void kill_ours(Harness *h)
 {
-    if (current) {
-        g_autoptr(GArray) pids = harness_our_pids(current);
-        for (guint i = 0; i < pids->len; i++)
-            kill(g_array_index(pids, int, i), SIGKILL);
+    g_autoptr(GArray) pids = harness_our_pids(h);
+    for (guint i = 0; i < pids->len; i++)
+        kill(g_array_index(pids, int, i), SIGKILL);
+}
+
+/* A test that dies in any way (a failed assertion, ctest's timeout, a
+ * SIGKILL) must not leave its VMs running for the rest of the suite. A
+ * forked reaper holds the read end of a pipe whose write end only the test
+ * holds (close-on-exec, so no VM inherits it): end of file means the test is
+ * gone or finished, and the reaper kills whatever still mentions the test's
+ * folders. */
+static int start_reaper(Harness *h)
+{
+    int p[2];
+    g_assert_cmpint(pipe2(p, O_CLOEXEC), ==, 0);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        /* Hold nothing of the test's but the pipe (not its listening
+         * sockets, not ctest's output pipe beyond the test's own life). */
+        int keep = p[0];
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != keep)
+                close(fd);
+        char c;
+        for (;;) {
+            ssize_t n = read(keep, &c, 1);
+            if (n == 0 || (n < 0 && errno != EINTR))
+                break;
+        }
+        for (int i = 0; i < 3; i++) { /* a supervisor may start QEMU as it dies */
+            kill_ours(h);
+            g_usleep(200 * 1000);
+        }
+        _exit(0);
     }
-    signal(sig, SIG_DFL);
-    raise(sig);
+    close(p[0]);
+    return p[1];
 }
 
 void harness_init(Harness *h)
@@ -45,8 +73,7 @@ void harness_init(Harness *h)
     const char *gd = g_getenv("VMDESK_TEST_GUEST_DIR");
     g_assert_nonnull(gd);
     h->guest_dir = g_strdup(gd);
-    current = h;
-    signal(SIGABRT, on_abort);
+    h->reaper = start_reaper(h);
 }
 
 void harness_die_with_parent(gpointer data)
@@ -107,7 +134,7 @@ void harness_finish(Harness *h)
         g_printerr("left behind: pid %d %s\n", pid, cmd ? cmd : "");
         kill(pid, SIGKILL);
     }
-    current = NULL;
+    close(h->reaper); /* it finds nothing left and exits */
     g_assert_cmpuint(pids->len, ==, 0);
     const char *rm[] = {"rm", "-rf", h->root, NULL};
     g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,

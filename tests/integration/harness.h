@@ -10,6 +10,7 @@ typedef struct {
     char *root;        /* temp folder holding data/ and run/ */
     char **env;        /* environment for vmdesk */
     char *guest_dir;   /* built test guest */
+    int reaper;        /* write end of the pipe that keeps the reaper waiting */
 } Harness;
 
 void harness_init(Harness *h);

@@ -2,7 +2,7 @@
  * qemu-guest-agent, built by tools/demo-guest): where its files are (the
  * guest.env the build writes) and running commands in it through the QEMU
  * guest agent. Like the rest of the harness, they assert: a failure ends the
- * test (SIGABRT, which harness.c turns into killing what the test started).
+ * test, and harness.c's reaper then kills what the test started.
  * Main thread of the test only. */
 #pragma once
 

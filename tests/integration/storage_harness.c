@@ -86,6 +86,11 @@ char *st_guest_shell_output(Harness *h, const char *name, const char *command, c
                             int timeout_ms)
 {
     g_autofree char *sock = g_build_filename(h->root, "run", "vmdesk", name, "serial.sock", NULL);
+    return st_serial_shell(sock, command, done, timeout_ms);
+}
+
+char *st_serial_shell(const char *sock, const char *command, const char *done, int timeout_ms)
+{
     g_autoptr(GSocketClient) c = g_socket_client_new();
     g_autoptr(GSocketAddress) a = g_unix_socket_address_new(sock);
     g_autoptr(GError) err = NULL;

@@ -26,5 +26,7 @@ void st_guest_shell(Harness *h, const char *name, const char *command, const cha
  * included) up to @done (caller frees). */
 char *st_guest_shell_output(Harness *h, const char *name, const char *command, const char *done,
                             int timeout_ms);
+/* The same on the serial console at unix socket @sock (a libvirt domain's). */
+char *st_serial_shell(const char *sock, const char *command, const char *done, int timeout_ms);
 /* The VM's state from vmdesk show --json. */
 char *st_state(Harness *h, const char *name);

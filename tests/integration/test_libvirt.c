@@ -8,12 +8,20 @@
  * virDomainOpenGraphicsFD): its picture equals libvirt's screenshot, its
  * title follows libvirt's state events, it closes when the domain stops.
  * Through an sshd on 127.0.0.1 (its own keys and config in the test's
- * folder): list and status over qemu+ssh://, view refused clearly, an
- * unreachable host and a refused key each a clear error.
+ * folder): list and status over qemu+ssh://, an unreachable host and a
+ * refused key each a clear error; on the booted domain, view through ssh -W
+ * (libvirt's picture), the switch to RDP (the guest's port 3389, forwarded
+ * by user networking, relayed in the guest to vmdesk-test-rdp-server; on
+ * this host straight to the forward), probe,
+ * `app` as RemoteApp against that server, and `apps install` entries that
+ * carry the URI. An aborted or killed run undefines the domains and stops
+ * the daemons (harness_libvirt.c's reaper; harness.c's kills sshd).
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
+#include "harness_libvirt.h"
 #include "harness_vnc.h"
 #include "harness_x.h"
+#include "storage_harness.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -29,50 +37,6 @@
 /* Defined beside it, without graphics: nothing to view. */
 #define HEADLESS "vmdesk-it-headless"
 
-typedef struct {
-    char *dir;      /* libvirt-qemu's folder: kernel, initrd, console log */
-    char *sock_dir; /* libvirtd's private control socket */
-    char *uri;
-    int libvirtd_pid, virtlogd_pid; /* 0: not ours */
-} Libvirt;
-
-static char *run_ok(const char *const *argv)
-{
-    g_autofree char *out = NULL, *err = NULL;
-    int status = 0;
-    g_autoptr(GError) e = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                               &err, &status, &e);
-    if (!ok || !g_spawn_check_wait_status(status, NULL))
-        g_error("%s failed: %s %s", argv[0], e ? e->message : "", err ? err : "");
-    return g_steal_pointer(&out);
-}
-
-static int read_pid(const char *path, int timeout_ms)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 50) {
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(path, &text, NULL, NULL) && atoi(text) > 0)
-            return atoi(text);
-        g_usleep(50000);
-    }
-    g_error("no pid in %s", path);
-}
-
-static void stop_daemon(int pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-        g_usleep(50000);
-    if (kill(pid, 0) == 0) {
-        kill(pid, SIGKILL);
-        g_usleep(200000);
-    }
-    g_assert_false(kill(pid, 0) == 0);
-}
-
 static char *domstate(Libvirt *lv)
 {
     const char *argv[] = {"virsh", "-c", lv->uri, "domstate", DOMAIN, NULL};
@@ -80,71 +44,11 @@ static char *domstate(Libvirt *lv)
     return g_strstrip(s);
 }
 
-static void libvirt_start(Libvirt *lv, const char *guest_dir)
-{
-    lv->sock_dir = g_dir_make_tmp("vmdesk-lvd-XXXXXX", NULL);
-    lv->dir = g_dir_make_tmp("vmdesk-lvq-XXXXXX", NULL);
-    g_assert_nonnull(lv->sock_dir);
-    g_assert_nonnull(lv->dir);
-    /* QEMU runs as libvirt-qemu: the folder of its files is that user's. */
-    struct passwd *pw = getpwnam("libvirt-qemu");
-    g_assert_nonnull(pw);
-    g_assert_cmpint(chown(lv->dir, pw->pw_uid, pw->pw_gid), ==, 0);
-    g_assert_cmpint(chmod(lv->dir, 0750), ==, 0);
-    const char *files[] = {"vmlinuz", "initrd.img"};
-    for (int i = 0; i < 2; i++) {
-        g_autofree char *from = g_build_filename(guest_dir, files[i], NULL);
-        g_autofree char *to = g_build_filename(lv->dir, files[i], NULL);
-        const char *cp[] = {"cp", from, to, NULL};
-        g_free(run_ok(cp));
-    }
-    /* virtlogd: the one the qemu driver talks to, at its fixed socket. */
-    if (!g_file_test("/run/libvirt/virtlogd-sock", G_FILE_TEST_EXISTS)) {
-        g_autofree char *pidf = g_build_filename(lv->sock_dir, "virtlogd.pid", NULL);
-        const char *argv[] = {"virtlogd", "-d", "-p", pidf, NULL};
-        g_free(run_ok(argv));
-        lv->virtlogd_pid = read_pid(pidf, 10000);
-    }
-    g_autofree char *conf = g_build_filename(lv->sock_dir, "libvirtd.conf", NULL);
-    g_autofree char *conf_text =
-        g_strdup_printf("unix_sock_dir = \"%s\"\nauth_unix_rw = \"none\"\n", lv->sock_dir);
-    g_assert_true(g_file_set_contents(conf, conf_text, -1, NULL));
-    g_autofree char *pidf = g_build_filename(lv->sock_dir, "libvirtd.pid", NULL);
-    const char *argv[] = {"libvirtd", "-d", "-f", conf, "-p", pidf, NULL};
-    g_free(run_ok(argv));
-    lv->libvirtd_pid = read_pid(pidf, 20000);
-    g_autofree char *sock = g_build_filename(lv->sock_dir, "libvirt-sock", NULL);
-    for (int i = 0; i < 400 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
-        g_usleep(50000);
-    lv->uri = g_strdup_printf("qemu:///system?socket=%s", sock);
-}
-
-static void libvirt_stop(Libvirt *lv)
-{
-    stop_daemon(lv->libvirtd_pid);
-    stop_daemon(lv->virtlogd_pid);
-    const char *rm1[] = {"rm", "-rf", lv->dir, lv->sock_dir, NULL};
-    g_free(run_ok(rm1));
-    g_free(lv->dir);
-    g_free(lv->sock_dir);
-    g_free(lv->uri);
-}
-
-/* A domain of that name left defined by a run that died (libvirtd keeps
- * definitions in /etc/libvirt/qemu) goes first. */
-static void undefine_stale(Libvirt *lv, const char *name)
-{
-    const char *argv[] = {"virsh", "-c", lv->uri, "undefine", name, NULL};
-    g_spawn_sync(NULL, (char **)argv, NULL,
-                 G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                 NULL, NULL, NULL, NULL, NULL, NULL);
-}
-
 static void define_domain(Libvirt *lv, const char *name, bool graphics)
 {
     undefine_stale(lv, name);
     g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'>\n"
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
         "  <name>%s</name>\n"
         "  <memory unit='MiB'>256</memory>\n"
         "  <vcpu>1</vcpu>\n"
@@ -154,16 +58,26 @@ static void define_domain(Libvirt *lv, const char *name, bool graphics)
         "  <features><acpi/></features>\n"
         "  <on_poweroff>destroy</on_poweroff>\n"
         "  <devices>\n"
-        "    <interface type='user'><model type='virtio'/></interface>\n"
-        "    <serial type='file'><source path='%s/console.log'/><target port='0'/></serial>\n"
+        /* The shell on a socket the test types into, logged to a file. */
+        "    <serial type='unix'><source mode='bind' path='%s/console.sock'/>"
+        "<log file='%s/console.log'/><target port='0'/></serial>\n"
         "%s"
         "  </devices>\n"
+        /* User networking with the guest's RDP port forwarded to 127.0.0.1
+         * (libvirt 9 ignores <portForward> there): vmdesk finds it here. */
+        "  <qemu:commandline>\n"
+        "    <qemu:arg value='-netdev'/>"
+        "<qemu:arg value='user,id=vdnet,hostfwd=tcp:127.0.0.1:%u-:3389'/>\n"
+        "    <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=vdnet,bus=pci.0,addr=0x10'/>\n"
+        "  </qemu:commandline>\n"
         "</domain>\n",
-        name, lv->dir, lv->dir, lv->dir,
-        /* VNC that listens nowhere: only libvirt hands out connections. */
-        graphics ? "    <graphics type='vnc'><listen type='none'/></graphics>\n"
+        name, lv->dir, lv->dir, lv->dir, lv->dir,
+        /* VNC on 127.0.0.1 (virt-manager's default), reached here through
+         * libvirt's file descriptor and over SSH through ssh -W. */
+        graphics ? "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n"
                    "    <video><model type='vga'/></video>\n"
-                 : "");
+                 : "",
+        free_tcp_port());
     g_autofree char *file = g_strdup_printf("%s.xml", name);
     g_autofree char *path = g_build_filename(lv->sock_dir, file, NULL);
     g_assert_true(g_file_set_contents(path, xml, -1, NULL));
@@ -194,31 +108,6 @@ static RunResult vmdesk_env(Harness *h, const char *var, const char *value,
     return r;
 }
 
-/* @file (PNG) as an image; asserts. */
-static void load_png(const char *file, Image *im)
-{
-    if (!image_load_png(file, im))
-        g_error("cannot read %s", file);
-}
-
-/* A binary PPM (P6, maxval 255: what QEMU's screendump writes) as an image. */
-static void load_ppm(const char *file, Image *im)
-{
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
-    int w = 0, h = 0, max = 0, off = 0;
-    g_assert_cmpint(sscanf(data, "P6 %d %d %d%n", &w, &h, &max, &off), ==, 3);
-    g_assert_cmpint(max, ==, 255);
-    g_assert_true(w > 0 && h > 0 && (gsize)off + 1 + (gsize)w * h * 3 <= len);
-    const guint8 *p = (const guint8 *)data + off + 1;
-    im->w = w;
-    im->h = h;
-    im->px = g_new(uint32_t, (gsize)w * h);
-    for (int i = 0; i < w * h; i++, p += 3)
-        im->px[i] = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
 /* The picture in window @win equals libvirt's screenshot of the domain
  * (virsh screenshot: QEMU's screendump through libvirt), centred in the
  * window at scale 1; one 8x16 character cell may differ (the console's
@@ -235,13 +124,8 @@ static void assert_view_matches(Libvirt *lv, Harness *h, const char *display, co
         g_free(x_run(display, imp));
         Image want = {0}, got = {0};
         /* libvirt 9 asks QEMU for PNG when it can, else PPM. */
-        g_autofree char *head = NULL;
-        g_assert_true(g_file_get_contents(ppm, &head, NULL, NULL));
-        if (g_str_has_prefix(head, "\x89PNG"))
-            load_png(ppm, &want);
-        else
-            load_ppm(ppm, &want);
-        load_png(grab, &got);
+        load_screenshot(ppm, &want);
+        load_screenshot(grab, &got);
         g_assert_cmpint(got.w, >=, want.w);
         g_assert_cmpint(got.h, >=, want.h);
         int ox = (got.w - want.w) / 2, oy = (got.h - want.h) / 2;
@@ -390,6 +274,132 @@ static char *ssh_uri(Libvirt *lv, Sshd *sd, unsigned port, const char *key)
 
 static void check_fails(RunResult r, int status, const char *message);
 
+static void dump(const char *what, const char *path)
+{
+    g_autofree char *text = NULL;
+    g_file_get_contents(path, &text, NULL, NULL);
+    g_printerr("--- %s:\n%s\n", what, text ? text : "(none)");
+}
+
+static void end_process(GPid pid)
+{
+    kill(pid, SIGTERM);
+    wait_exit(pid, 20);
+}
+
+/* Over qemu+ssh://@uri, on the booted domain: view shows libvirt's picture
+ * through ssh -W to its VNC listener, switches to RDP once the guest's RDP
+ * port answers (relayed inside the guest to vmdesk-test-rdp-server, reached
+ * through an SSH relay of vmdesk's on 127.0.0.1); app opens a RemoteApp
+ * window against that server; apps install writes entries that carry the
+ * URI. Leaves the domain shut off. */
+static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
+{
+    gint64 start = g_get_monotonic_time();
+    unsigned srv_port = free_tcp_port();
+    g_autofree char *srv_log = g_build_filename(h->root, "rdp-server.log", NULL);
+    g_autofree char *port_arg = g_strdup_printf("%u", srv_port);
+    const char *srv_argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg, "--rail",
+                              NULL};
+    g_assert_nonnull(srv_argv[0]);
+    GPid server = harness_spawn(srv_argv, h->env, srv_log);
+    g_free(harness_ok(h, "start", DOMAIN, "--connect", uri, NULL));
+    wait_guest_ready(lv);
+    /* The guest's port 3389 (busybox nc -e vmdesk-banner) relays to the
+     * server on the host, through user networking's 10.0.2.2. */
+    g_autofree char *sock = g_build_filename(lv->dir, "console.sock", NULL);
+    g_autofree char *relay = g_strdup_printf(
+        "printf '#!/bin/sh\\nexec nc 10.0.2.2 %u\\n' >/bin/vmdesk-banner; echo RELAY-$((40+2))",
+        srv_port);
+    g_free(st_serial_shell(sock, relay, "RELAY-42", 60000));
+
+    Xvfb x;
+    xvfb_start(&x);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", x.display, TRUE);
+    env = g_environ_setenv(env, "VMDESK_DEBUG", "1", TRUE);
+    /* VNC through ssh -W: the picture is libvirt's. */
+    g_autofree char *vnc_log = g_build_filename(h->root, "view-ssh-vnc.log", NULL);
+    const char *vnc_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", uri,
+                              "--protocol", "vnc", "--scale", "1", NULL};
+    gint64 t0 = g_get_monotonic_time();
+    GPid view = harness_spawn(vnc_argv, env, vnc_log);
+    g_autofree char *win = wait_window(x.display, DOMAIN, "RUNNING — VNC", 60000);
+    if (!win)
+        dump("view over SSH (VNC)", vnc_log);
+    g_assert_nonnull(win);
+    g_test_message("view over SSH: VNC window after %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    assert_view_matches(lv, h, x.display, win);
+    end_process(view);
+
+    /* auto: VNC, then RDP once the relayed port answers. */
+    g_autofree char *rdp_log = g_build_filename(h->root, "view-ssh-rdp.log", NULL);
+    const char *rdp_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", uri, NULL};
+    t0 = g_get_monotonic_time();
+    view = harness_spawn(rdp_argv, env, rdp_log);
+    g_autofree char *rwin = wait_window(x.display, DOMAIN, "RUNNING — RDP", 60000);
+    if (!rwin) {
+        dump("view over SSH (auto)", rdp_log);
+        dump("the RDP server", srv_log);
+    }
+    g_assert_nonnull(rwin);
+    g_test_message("view over SSH: RDP window after %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    g_autofree char *view_text = NULL;
+    g_file_get_contents(rdp_log, &view_text, NULL, NULL);
+    g_assert_nonnull(strstr(view_text, "(hostfwd), through ssh -W"));
+    end_process(view);
+    /* On this host, RDP goes straight to the forwarded port. */
+    g_autofree char *local_log = g_build_filename(h->root, "view-local-rdp.log", NULL);
+    const char *local_argv[] = {g_getenv("VMDESK_BIN"), "view", DOMAIN, "--connect", lv->uri,
+                                NULL};
+    view = harness_spawn(local_argv, env, local_log);
+    g_autofree char *lwin = wait_window(x.display, DOMAIN, "RUNNING — RDP", 60000);
+    if (!lwin)
+        dump("view on this host (auto)", local_log);
+    g_assert_nonnull(lwin);
+    g_autofree char *local_text = NULL;
+    g_file_get_contents(local_log, &local_text, NULL, NULL);
+    g_assert_nonnull(strstr(local_text, "(hostfwd)"));
+    g_assert_null(strstr(local_text, "ssh -W"));
+    end_process(view);
+    g_autofree char *probe = harness_ok(h, "probe", DOMAIN, "--connect", uri, NULL);
+    g_assert_true(g_str_has_prefix(probe, "ready: "));
+
+    /* RemoteApp over the same path. */
+    g_autofree char *app_log = g_build_filename(h->root, "app-ssh.log", NULL);
+    const char *app_argv[] = {g_getenv("VMDESK_BIN"), "app", DOMAIN, "notepad", "--connect",
+                              uri, "--linger", "1", NULL};
+    GPid app = harness_spawn(app_argv, env, app_log);
+    g_autofree char *awin = wait_window(x.display, "notepad - vmdesk test", NULL, 60000);
+    if (!awin) {
+        dump("app over SSH", app_log);
+        dump("the RDP server", srv_log);
+    }
+    g_assert_nonnull(awin);
+    end_process(app);
+    xvfb_stop(&x);
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
+
+    /* Menu entries that reach the domain later. */
+    g_autofree char *inst =
+        harness_ok(h, "apps", "install", DOMAIN, "C:\\Windows\\notepad.exe", "--connect", uri,
+                   NULL);
+    g_autofree char *entry = g_build_filename(h->root, "data", "applications",
+                                              "vmdesk-" DOMAIN "-notepad.exe.desktop", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_file(kf, entry, G_KEY_FILE_NONE, NULL))
+        g_error("no entry %s; apps install said:\n%s", entry, inst);
+    g_autofree char *exec = g_key_file_get_string(kf, "Desktop Entry", "Exec", NULL);
+    g_autofree char *want = g_strdup_printf("--connect \"%s\"", uri);
+    if (!strstr(exec, want) || !strstr(exec, "notepad.exe"))
+        g_error("Exec does not carry the URI: %s", exec);
+    g_free(harness_ok(h, "stop", DOMAIN, "--connect", uri, "--force", NULL));
+    g_test_message("remote and RDP checks: %" G_GINT64_FORMAT " s",
+                   (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+}
+
 /* The same libvirtd over qemu+ssh://. */
 static void ssh_checks(Harness *h, Libvirt *lv)
 {
@@ -404,10 +414,15 @@ static void ssh_checks(Harness *h, Libvirt *lv)
     g_assert_nonnull(strstr(st, "\"libvirt-state\" : \"shut off\""));
     check_fails(harness_vmdesk(h, "status", "no-such-domain", "--connect", uri, NULL), 3,
                 "no domain \"no-such-domain\"");
-    /* view needs a file descriptor from libvirtd, which SSH cannot carry:
-     * refused before anything starts. */
-    check_fails(harness_vmdesk(h, "view", DOMAIN, "--connect", uri, NULL), 1,
-                "cannot carry");
+    /* Nothing to show over SSH either: refused before anything starts. */
+    check_fails(harness_vmdesk(h, "view", HEADLESS, "--connect", uri, NULL), 3,
+                "has no VNC display");
+    /* probe: a domain that is off is not ready yet (exit 5). */
+    RunResult off = harness_vmdesk(h, "probe", DOMAIN, "--connect", uri, NULL);
+    if (off.status != 5 || !strstr(off.out, "not running"))
+        g_error("probe of a stopped domain: %d %s %s", off.status, off.out, off.err);
+    run_result_clear(&off);
+    remote_checks(h, lv, uri);
     g_autofree char *state = domstate(lv);
     g_assert_cmpstr(state, ==, "shut off");
     /* Nobody at that port; a key the server does not take. */
@@ -435,6 +450,8 @@ int main(void)
     h.env = g_environ_unsetenv(h.env, "VMDESK_CONNECT");
     Libvirt lv = {0};
     libvirt_start(&lv, h.guest_dir);
+    const char *const domains[] = {DOMAIN, HEADLESS, NULL};
+    libvirt_reaper_start(&lv, domains, NULL);
     define_domain(&lv, DOMAIN, true);
     define_domain(&lv, HEADLESS, false);
     /* A vmdesk VM of the same name: both are listed, each marked. */

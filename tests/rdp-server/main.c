@@ -79,7 +79,8 @@ char *srv_escape(const guint8 *b, size_t n)
 typedef struct {
     int port;
     char *cert, *key, *size, *tone, *sam, *clipboard, *clipboard_offer;
-    char **reads, **writes;
+    char **reads, **writes, **times;
+    int drive_piece;
     int frames;
     int mic_hz;
     gboolean rail;
@@ -179,15 +180,24 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
         cfg->tone_hz = hz;
         cfg->tone_ms = ms;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        char **args = pass == 0 ? o->reads : o->writes;
+    char **kinds[] = {o->reads, o->writes, o->times};
+    for (int pass = 0; pass < 3; pass++) {
+        char **args = kinds[pass];
         for (size_t i = 0; args && args[i]; i++) {
             SrvDriveOp *op = drive_op_parse(args[i], pass == 1, error);
             if (!op)
                 return false;
+            op->timed = pass == 2;
             g_ptr_array_add(cfg->drive_ops, op);
         }
     }
+    if (o->drive_piece < 0 || (o->drive_piece && (o->drive_piece < 512 ||
+                                                   o->drive_piece > 4 * 1024 * 1024))) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--drive-piece %d: give 512 to 4194304 bytes", o->drive_piece);
+        return false;
+    }
+    cfg->drive_piece = o->drive_piece ? (unsigned)o->drive_piece : 65536;
     if (o->frames < 0) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--frames %d: 0 or more",
                     o->frames);
@@ -436,6 +446,11 @@ int main(int argc, char **argv)
          "read a file on the client's redirected drive NAME and log it", "NAME/RELPATH"},
         {"drive-write", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.writes,
          "write TEXT to a file on the client's drive NAME", "NAME/RELPATH=TEXT"},
+        {"drive-time", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.times,
+         "read all of a file on the client's drive NAME; log its size, time and SHA-256",
+         "NAME/RELPATH"},
+        {"drive-piece", 0, 0, G_OPTION_ARG_INT, &o.drive_piece,
+         "bytes per Read request of --drive-time (default 65536)", "BYTES"},
         {"frames", 0, 0, G_OPTION_ARG_INT, &o.frames,
          "after connect, push N full-screen frames as fast as the client acknowledges", "N"},
         {"sam", 0, 0, G_OPTION_ARG_FILENAME, &o.sam, "NTLM SAM file (turns NLA on)", "FILE"},
@@ -502,5 +517,6 @@ int main(int argc, char **argv)
     g_free(o.clipboard_offer);
     g_strfreev(o.reads);
     g_strfreev(o.writes);
+    g_strfreev(o.times);
     return status;
 }

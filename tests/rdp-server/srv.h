@@ -16,11 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* One --drive-read or --drive-write. */
+/* One --drive-read, --drive-write or --drive-time. */
 typedef struct {
     char *drive;   /* the client's device name (its PreferredDosName, 8 chars at most) */
     char *path;    /* relative path inside the drive, '/'-separated */
     char *text;    /* what --drive-write writes; NULL for a read */
+    bool timed;    /* --drive-time: the whole file, timed and hashed, not logged */
 } SrvDriveOp;
 
 /* What the command line asked for. Read-only once the listener runs. */
@@ -31,6 +32,7 @@ typedef struct {
     unsigned width, height;    /* desktop size; 0x0: the client's */
     unsigned tone_hz, tone_ms; /* 0: no tone */
     GPtrArray *drive_ops;      /* SrvDriveOp*, in command-line order */
+    unsigned drive_piece;      /* bytes per Read request of --drive-time */
     unsigned frames;           /* benchmark frames after connect; 0: none */
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
@@ -111,9 +113,10 @@ void srv_audin_destroy(SrvAudin *a);
 typedef struct SrvDrive SrvDrive;
 
 /* Opens the rdpdr channel on @vcm; logs every drive the client announces and
- * runs the @ops (borrowed, SrvDriveOp*) that name it. NULL (logged) when the
- * channel cannot be opened. Peer thread. */
-SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops);
+ * runs the @ops (borrowed, SrvDriveOp*) that name it, timed reads in Read
+ * requests of @piece bytes. NULL (logged) when the channel cannot be opened.
+ * Peer thread. */
+SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops, unsigned piece);
 /* Closes the channel. Accepts NULL. Peer thread. */
 void srv_drive_destroy(SrvDrive *d);
 

@@ -1,7 +1,9 @@
 /* Redirected drives: libfreerdp-server3's rdpdr server. When the client
- * announces a drive, the --drive-read and --drive-write operations that name
- * it run one after another (reads first): open, read in 2 KiB pieces (or
- * write), close. Every callback runs on the library's rdpdr thread. The
+ * announces a drive, the --drive-read, --drive-time and --drive-write
+ * operations that name it run one after another (reads first): open, read in
+ * 2 KiB pieces (or write), close. A timed read (--drive-time) reads the whole
+ * file in pieces of --drive-piece bytes, one request at a time, and logs its
+ * size, time from the open request to the last piece and SHA-256. Every callback runs on the library's rdpdr thread. The
  * library forgets that it serves drives after the client's capabilities
  * (on_pdu puts it back), and its parser of Write replies needs srv_wts.c's
  * repair. */
@@ -25,6 +27,7 @@ struct SrvDrive {
     GPtrArray *jobs;             /* Job*, owned; rdpdr thread until the channel stops */
     bool started;                /* Start succeeded: Stop joins the thread */
     bool client_drives;          /* the client's capabilities have a drive set */
+    unsigned piece;              /* bytes per Read request of a timed read */
 };
 
 struct Job {
@@ -35,6 +38,9 @@ struct Job {
     guint next;                  /* index into ops of the running one */
     UINT32 file_id;
     GByteArray *data;            /* read so far */
+    GChecksum *sum;              /* a timed read's SHA-256 so far */
+    guint64 got;                 /* a timed read's bytes so far */
+    gint64 opened;               /* when a timed read's open was asked (monotonic us) */
 };
 
 static const SrvDriveOp *job_op(Job *j)
@@ -43,6 +49,27 @@ static const SrvDriveOp *job_op(Job *j)
 }
 
 static void job_start_next(Job *j);
+
+static UINT32 job_piece(Job *j)
+{
+    return job_op(j)->timed ? j->drive->piece : READ_PIECE;
+}
+
+/* A timed read's next piece arrived: true when another was asked for. */
+static bool timed_piece(RdpdrServerContext *ctx, Job *j, const char *buf, UINT32 len)
+{
+    g_checksum_update(j->sum, (const guchar *)buf, len);
+    j->got += len;
+    if (len == j->drive->piece &&
+        ctx->DriveReadFile(ctx, j, j->device_id, j->file_id, j->drive->piece, j->got) ==
+            CHANNEL_RC_OK)
+        return true;
+    gint64 us = g_get_monotonic_time() - j->opened;
+    srv_log("rdpdr timed %s/%s %" G_GUINT64_FORMAT " bytes %.1f ms %u-byte pieces sha256 %s",
+            j->device, job_op(j)->path, j->got, (double)us / 1000.0, j->drive->piece,
+            g_checksum_get_string(j->sum));
+    return false;
+}
 
 static void job_failed(Job *j, const char *what, UINT32 status)
 {
@@ -67,6 +94,9 @@ static void job_start_next(Job *j)
         const SrvDriveOp *op = job_op(j);
         g_autofree char *path = g_strconcat("/", op->path, NULL); /* the library makes it \ */
         g_byte_array_set_size(j->data, 0);
+        g_checksum_reset(j->sum);
+        j->got = 0;
+        j->opened = g_get_monotonic_time();
         UINT rc = op->text ? ctx->DriveOpenFile(ctx, j, j->device_id, path,
                                                 GENERIC_READ | GENERIC_WRITE, FILE_OVERWRITE_IF)
                            : ctx->DriveOpenFile(ctx, j, j->device_id, path, GENERIC_READ,
@@ -91,7 +121,7 @@ static void on_open(RdpdrServerContext *ctx, void *data, UINT32 status, UINT32 d
     j->file_id = file_id;
     UINT rc = op->text ? ctx->DriveWriteFile(ctx, j, device_id, file_id, op->text,
                                              (UINT32)strlen(op->text), 0)
-                       : ctx->DriveReadFile(ctx, j, device_id, file_id, READ_PIECE, 0);
+                       : ctx->DriveReadFile(ctx, j, device_id, file_id, job_piece(j), 0);
     if (rc != CHANNEL_RC_OK) {
         job_failed(j, op->text ? "write" : "read", rc);
         job_close(j);
@@ -105,6 +135,11 @@ static void on_read(RdpdrServerContext *ctx, void *data, UINT32 status, const ch
     if (status != STATUS_SUCCESS) {
         job_failed(j, "read", status);
         job_close(j);
+        return;
+    }
+    if (job_op(j)->timed) {
+        if (!timed_piece(ctx, j, buf, len))
+            job_close(j);
         return;
     }
     if (len)
@@ -153,6 +188,7 @@ static UINT on_drive_create(RdpdrServerContext *ctx, const RdpdrDevice *device)
     j->device = g_strdup(name);
     j->ops = g_ptr_array_new();
     j->data = g_byte_array_new();
+    j->sum = g_checksum_new(G_CHECKSUM_SHA256);
     /* Reads first, then writes, each in command-line order. */
     for (int pass = 0; pass < 2; pass++)
         for (guint i = 0; i < d->ops->len; i++) {
@@ -208,13 +244,15 @@ static void job_free(gpointer p)
     g_free(j->device);
     g_ptr_array_unref(j->ops);
     g_byte_array_unref(j->data);
+    g_checksum_free(j->sum);
     g_free(j);
 }
 
-SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops)
+SrvDrive *srv_drive_create(HANDLE vcm, rdpContext *context, GPtrArray *ops, unsigned piece)
 {
     SrvDrive *d = g_new0(SrvDrive, 1);
     d->ops = ops;
+    d->piece = piece;
     d->jobs = g_ptr_array_new_with_free_func(job_free);
     d->ctx = rdpdr_server_context_new(vcm);
     /* The library opens the same channel handle; watching it before the

@@ -286,7 +286,8 @@ static BOOL on_post_connect(freerdp_peer *client)
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpsnd"))
         p->sound = srv_sound_create(p->vcm, &p->base, p->cfg->tone_hz, p->cfg->tone_ms);
     if (WTSVirtualChannelManagerIsChannelJoined(p->vcm, "rdpdr"))
-        p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops);
+        p->drive = srv_drive_create(p->vcm, &p->base, p->cfg->drive_ops,
+                                    p->cfg->drive_piece);
     if (p->cfg->clipboard && WTSVirtualChannelManagerIsChannelJoined(p->vcm, "cliprdr"))
         p->clip = srv_clip_create(p->vcm, &p->base, p->cfg->clipboard, p->cfg->clipboard_offer);
     if (freerdp_settings_get_bool(st, FreeRDP_RemoteApplicationMode)) {

@@ -86,18 +86,34 @@ static int vmdesk_cmd(char **env, char **out, const char *arg0, ...)
 
 /* --- the checks both clients pass --- */
 
-/* A folder to redirect, holding hello.txt. */
+/* big.bin: BIG_SIZE bytes, read whole by --drive-time in BIG_PIECE pieces
+ * (four full ones and a short one). */
+#define BIG_SIZE 4500
+#define BIG_PIECE "1024"
+
+static guint8 *big_bytes(void)
+{
+    guint8 *b = g_malloc(BIG_SIZE);
+    for (int i = 0; i < BIG_SIZE; i++)
+        b[i] = (guint8)(i * 7 + i / 256);
+    return b;
+}
+
+/* A folder to redirect, holding hello.txt and big.bin. */
 static char *make_share(const char *name)
 {
     g_autofree char *dir = g_build_filename(rt_world.dir, name, NULL);
     g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
     g_autofree char *hello = g_build_filename(dir, "hello.txt", NULL);
     tu_write_file(hello, HELLO);
+    g_autofree char *big = g_build_filename(dir, "big.bin", NULL);
+    g_autofree guint8 *bytes = big_bytes();
+    g_assert_true(g_file_set_contents(big, (const char *)bytes, BIG_SIZE, NULL));
     return g_steal_pointer(&dir);
 }
 
-/* The server's work on drive @drive: read hello.txt, write out.txt, read a
- * missing file. Appended to @args as strings it owns. */
+/* The server's work on drive @drive: read hello.txt, time big.bin's read,
+ * write out.txt, read a missing file. Appended to @args as strings it owns. */
 static void add_drive_ops(GPtrArray *args, const char *drive)
 {
     g_ptr_array_add(args, g_strdup("--drive-read"));
@@ -106,6 +122,10 @@ static void add_drive_ops(GPtrArray *args, const char *drive)
     g_ptr_array_add(args, g_strdup_printf("%s/out.txt=" WRITTEN, drive));
     g_ptr_array_add(args, g_strdup("--drive-read"));
     g_ptr_array_add(args, g_strdup_printf("%s/missing.txt", drive));
+    g_ptr_array_add(args, g_strdup("--drive-time"));
+    g_ptr_array_add(args, g_strdup_printf("%s/big.bin", drive));
+    g_ptr_array_add(args, g_strdup("--drive-piece"));
+    g_ptr_array_add(args, g_strdup(BIG_PIECE));
 }
 
 /* The server's base arguments (our certificate) and @extra (NULL-terminated),
@@ -133,7 +153,8 @@ static void server_start_with(RtSession *s, const char *name, GPtrArray *args)
 
 /* The client announced drive @drive on folder @dir, and the server's
  * add_drive_ops went through: the file read (with escapes), the missing
- * file's NTSTATUS, the file written and found in @dir. */
+ * file's NTSTATUS, big.bin read whole (its size and SHA-256), the file
+ * written and found in @dir. */
 static void expect_drive_ops(RtSession *s, const char *drive, const char *dir)
 {
     g_autofree char *device = g_strdup_printf("rdpdr device drive %s id ", drive);
@@ -146,6 +167,12 @@ static void expect_drive_ops(RtSession *s, const char *drive, const char *dir)
     g_free(rt_expect_line(s, read, 10000));
     g_free(rt_expect_line(s, missing, 10000));
     g_free(rt_expect_line(s, wrote, 10000));
+    g_autofree char *timed = g_strdup_printf("rdpdr timed %s/big.bin %d bytes ", drive, BIG_SIZE);
+    g_autofree char *line = rt_expect_line(s, timed, 10000);
+    g_autofree guint8 *bytes = big_bytes();
+    g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, BIG_SIZE);
+    g_autofree char *tail = g_strdup_printf(" ms " BIG_PIECE "-byte pieces sha256 %s", sum);
+    g_assert_nonnull(strstr(line, tail));
     g_autofree char *out_path = g_build_filename(dir, "out.txt", NULL);
     g_autofree char *written = rt_read_text(out_path);
     g_assert_cmpstr(written, ==, WRITTEN);

@@ -126,7 +126,7 @@ static char *install(const char *vm, GuestApp *app, const char *vmdesk, char **w
     g_autoptr(GError) err = NULL;
     char *path = NULL;
     g_autofree char *id = desktop_entry_sanitize(app->id);
-    g_assert_true(desktop_entry_install(vm, app, id, vmdesk, &path, warning, &err));
+    g_assert_true(desktop_entry_install(vm, NULL, app, id, vmdesk, &path, warning, &err));
     g_assert_no_error(err);
     validate(path);
     return path;
@@ -154,12 +154,17 @@ static void test_quote(void)
     }
     /* "--" before the VM only when a guest argument looks like an option. */
     const char *plain[] = {"/n", NULL}, *dashed[] = {"--new-window", NULL};
-    g_autofree char *e1 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x", "d", "/x",
+    g_autofree char *e1 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x", NULL, "d", "/x",
                                                   plain);
     g_assert_cmpstr(e1, ==, "/usr/bin/vmdesk app --class vmdesk-d-x --program-args=1 d /x /n %F");
-    g_autofree char *e2 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x", "d", "/x",
+    g_autofree char *e2 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x", NULL, "d", "/x",
                                                   dashed);
     g_assert_cmpstr(e2, ==, "/usr/bin/vmdesk app --class vmdesk-d-x --program-args=1 -- d /x --new-window %F");
+    /* A libvirt domain's entry reaches it at its URI. */
+    g_autofree char *e3 = desktop_entry_exec_line("/usr/bin/vmdesk", "vmdesk-d-x",
+                                                  "qemu+ssh://me@host/system", "d", "/x", NULL);
+    g_assert_cmpstr(e3, ==, "/usr/bin/vmdesk app --class vmdesk-d-x --program-args=0 --connect "
+                            "qemu+ssh://me@host/system d /x %F");
 
     g_autofree char *s1 = desktop_entry_sanitize("Word/../x y\\z");
     g_assert_cmpstr(s1, ==, "Word_.._x_y_z");
@@ -345,7 +350,7 @@ static void test_icons_and_remove(void)
         g_autofree char *warning = NULL;
         g_autofree char *path = NULL;
         g_autoptr(GError) err = NULL;
-        g_assert_true(desktop_entry_install("t", a, ids[i], "/usr/bin/vmdesk", &path, &warning,
+        g_assert_true(desktop_entry_install("t", NULL, a, ids[i], "/usr/bin/vmdesk", &path, &warning,
                                             &err));
         g_assert_no_error(err);
         validate(path);

@@ -1,10 +1,14 @@
 /* unit-libvirt-parse: what orchestrator/libvirt reads without a daemon:
- * which of a domain description's displays is VNC (lv_graphics.c), the state
+ * which of a domain description's displays is VNC and where it listens
+ * (lv_graphics.c), the ssh argv of a qemu+ssh:// URI (lv_ssh.c), a
+ * domain's RDP port forward (lv_rdp.c), the state
  * each lifecycle event leaves (lv_domain.c), and where the default URI comes
  * from (lv_conn.c). */
 #include "common/error.h"
 #include "libvirt/lv_domain.h"
 #include "libvirt/lv_graphics.h"
+#include "libvirt/lv_rdp.h"
+#include "libvirt/lv_ssh.h"
 #include "test_util.h"
 
 #include <libvirt/libvirt.h>
@@ -107,6 +111,100 @@ static void test_default_uri(void)
     g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+static void test_vnc_endpoint(void)
+{
+    LvVncEndpoint ep;
+    g_autoptr(GError) err = NULL;
+    /* A running domain's description: the port libvirt picked, its listen. */
+    g_assert_true(lv_graphics_vnc_endpoint(
+        "<domain><devices><graphics type='vnc' port='5901' autoport='yes' listen='127.0.0.1'>"
+        "<listen type='address' address='127.0.0.1'/></graphics></devices></domain>",
+        &ep, &err));
+    g_autofree char *t1 = lv_vnc_endpoint_target(&ep, "d", "u", &err);
+    g_assert_cmpstr(t1, ==, "127.0.0.1:5901");
+    lv_vnc_endpoint_clear(&ep);
+    /* A wildcard listener is reached at the host's loopback. */
+    g_assert_true(lv_graphics_vnc_endpoint(
+        "<domain><devices><graphics type='vnc' port='5900'><listen type='address' "
+        "address='::'/></graphics></devices></domain>",
+        &ep, &err));
+    g_autofree char *t2 = lv_vnc_endpoint_target(&ep, "d", "u", &err);
+    g_assert_cmpstr(t2, ==, "[::1]:5900");
+    lv_vnc_endpoint_clear(&ep);
+    /* What ssh -W cannot reach: a clear error each. */
+    const char *unreachable[] = {
+        "<domain><devices><graphics type='vnc'><listen type='none'/></graphics></devices></domain>",
+        "<domain><devices><graphics type='vnc' socket='/v.sock'/></devices></domain>",
+        "<domain><devices><graphics type='vnc' port='-1' autoport='yes'/></devices></domain>",
+        "<domain><devices><graphics type='spice' port='5900'/></devices></domain>",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(unreachable); i++) {
+        g_assert_true(lv_graphics_vnc_endpoint(unreachable[i], &ep, &err));
+        g_autofree char *t = lv_vnc_endpoint_target(&ep, "d", "u", &err);
+        g_assert_null(t);
+        g_assert_error(err, VD_ERROR, VD_ERROR_NOT_FOUND);
+        g_clear_error(&err);
+        lv_vnc_endpoint_clear(&ep);
+    }
+}
+
+static void test_ssh_argv(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) a = lv_ssh_argv("qemu+ssh://root@127.0.0.1:2222/system?socket=/s&keyfile=/k%20"
+                                  "x&no_verify=1",
+                                  "10.0.0.5:3389", &err);
+    g_assert_no_error(err);
+    g_autofree char *joined = g_strjoinv(" ", a);
+    g_assert_cmpstr(joined, ==,
+                    "ssh -T -e none -o LogLevel=ERROR -p 2222 -l root -i /k x -o "
+                    "StrictHostKeyChecking=no -W 10.0.0.5:3389 -- 127.0.0.1");
+    g_auto(GStrv) b = lv_ssh_argv("qemu+ssh://host/system?no_tty=1", "[::1]:5900", &err);
+    g_autofree char *jb = g_strjoinv(" ", b);
+    g_assert_cmpstr(jb, ==, "ssh -T -e none -o LogLevel=ERROR -o BatchMode=yes -W [::1]:5900 -- host");
+    /* Never an option smuggled in as a host or user name; never a local URI. */
+    const char *bad[] = {"qemu+ssh://-oProxyCommand=x/system", "qemu+ssh://-l@host/system",
+                         "qemu:///system", "qemu+tls://host/system", "not a uri"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(GStrv) v = lv_ssh_argv(bad[i], "h:1", &err);
+        g_assert_null(v);
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        g_clear_error(&err);
+    }
+    g_assert_true(lv_uri_is_local("qemu:///system?socket=/x"));
+    g_assert_true(lv_uri_is_local("qemu+unix:///system"));
+    g_assert_false(lv_uri_is_local("qemu+ssh://h/system"));
+    g_assert_true(lv_uri_is_ssh("qemu+libssh2://h/system"));
+}
+
+static void test_hostfwd(void)
+{
+    const char *ns = "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>";
+    g_autofree char *x1 = g_strdup_printf(
+        "%s<qemu:commandline><qemu:arg value='-netdev'/><qemu:arg value='user,id=n,"
+        "hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=tcp::4489-10.0.2.15:3389'/></qemu:commandline>"
+        "</domain>",
+        ns);
+    char *host = NULL;
+    unsigned port = 0;
+    g_assert_true(lv_rdp_hostfwd(x1, 3389, &host, &port));
+    g_assert_cmpstr(host, ==, "127.0.0.1");
+    g_assert_cmpuint(port, ==, 4489);
+    g_free(host);
+    const char *none[] = {
+        "<domain><devices/></domain>",
+        ("<domain><qemu:commandline><qemu:arg value='user,hostfwd=udp::1-:3389'/>"
+         "</qemu:commandline></domain>"),
+        ("<domain><qemu:commandline><qemu:arg value='user,hostfwd=tcp::99999-:3389'/>"
+         "</qemu:commandline></domain>"),
+        ("<domain><qemu:commandline><qemu:arg value='hostfwd=tcp::1-:33890'/>"
+         "</qemu:commandline></domain>"),
+        "not xml",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(none); i++)
+        g_assert_false(lv_rdp_hostfwd(none[i], 3389, &host, &port));
+}
+
 int main(int argc, char **argv)
 {
     /* Before GLib reads it: the config file goes to a folder of our own. */
@@ -117,6 +215,9 @@ int main(int argc, char **argv)
     g_test_add_func("/libvirt/vnc-index-hostile", test_vnc_index_hostile);
     g_test_add_func("/libvirt/event-state", test_event_state);
     g_test_add_func("/libvirt/default-uri", test_default_uri);
+    g_test_add_func("/libvirt/vnc-endpoint", test_vnc_endpoint);
+    g_test_add_func("/libvirt/ssh-argv", test_ssh_argv);
+    g_test_add_func("/libvirt/hostfwd", test_hostfwd);
     int rc = g_test_run();
     rmdir(home);
     return rc;

@@ -24,7 +24,7 @@ static void look(void *data, SwitchPicture *out)
  * T0 + 1 s (returned). */
 static gint64 pending_with_picture(Switch *sw, bool shell)
 {
-    switch_init(sw, shell);
+    switch_init(sw, shell, false);
     g_assert_true(switch_rdp_answered(sw, false, T0));
     gint64 complete = T0 + 1000 * MS;
     switch_pending_picture(sw, true, complete);
@@ -34,7 +34,7 @@ static gint64 pending_with_picture(Switch *sw, bool shell)
 static void test_nothing_pending(void)
 {
     Switch sw;
-    switch_init(&sw, false);
+    switch_init(&sw, false, false);
     Picture p = {.pic = {.last_damage = 0}};
     g_assert_false(switch_pending_ready(&sw, T0 + 60000 * MS, look, &p));
     g_assert_cmpint(p.looks, ==, 0);
@@ -46,7 +46,7 @@ static void test_nothing_pending(void)
 static void test_incomplete_picture(void)
 {
     Switch sw;
-    switch_init(&sw, false);
+    switch_init(&sw, false, false);
     g_assert_true(switch_rdp_answered(&sw, false, T0));
     switch_pending_logon(&sw);
     switch_pending_picture(&sw, false, T0 + 10 * MS);
@@ -118,6 +118,43 @@ static void test_logon_wait_and_timeout(void)
     g_assert_true(switch_pending_ready(&sw, c + SWITCH_SETTLE_MS * MS, look, &p));
 }
 
+/* A server that never sends the notification (xrdp on a Linux guest):
+ * its first still, not black picture is shown at once, and for
+ * SWITCH_NO_LOGON_MS after the swap its all-black pictures are held back
+ * (xrdp's session goes black between the background and the desktop). */
+static void test_no_logon_notice(void)
+{
+    Switch sw;
+    switch_init(&sw, false, true);
+    g_assert_true(switch_rdp_answered(&sw, false, T0));
+    gint64 c = T0 + 1000 * MS;
+    switch_pending_picture(&sw, true, c);
+    Picture p = {.pic = {.last_damage = c, .all_black = true}};
+    g_assert_false(switch_pending_ready(&sw, c + SWITCH_SETTLE_MS * MS, look, &p));
+    p.pic.all_black = false;
+    g_assert_false(switch_pending_ready(&sw, c + (SWITCH_SETTLE_MS - 1) * MS, look, &p));
+    gint64 swap = c + SWITCH_SETTLE_MS * MS;
+    g_assert_true(switch_pending_ready(&sw, swap, look, &p));
+    g_assert_false(switch_hold_black(&sw, swap));
+    g_assert_cmpint(switch_swapped(&sw, swap), ==, 1000 + SWITCH_SETTLE_MS);
+    g_assert_true(switch_hold_black(&sw, swap));
+    g_assert_true(switch_hold_black(&sw, swap + (SWITCH_NO_LOGON_MS - 1) * MS));
+    g_assert_false(switch_hold_black(&sw, swap + SWITCH_NO_LOGON_MS * MS));
+
+    /* With a notification after all, nothing is held back. */
+    g_assert_true(switch_rdp_answered(&sw, false, T0));
+    switch_pending_picture(&sw, true, c);
+    switch_pending_logon(&sw);
+    g_assert_true(switch_pending_ready(&sw, swap, look, &p));
+    switch_swapped(&sw, swap);
+    g_assert_false(switch_hold_black(&sw, swap));
+
+    /* Other servers: nothing held after their swap. */
+    c = pending_with_picture(&sw, false);
+    switch_swapped(&sw, c + SWITCH_NO_LOGON_MS * MS);
+    g_assert_false(switch_hold_black(&sw, c + SWITCH_NO_LOGON_MS * MS));
+}
+
 /* Nothing waits longer than SWITCH_MAX_WAIT_MS after the first complete
  * picture: black or changing, it is shown then. */
 static void test_max_wait(void)
@@ -146,7 +183,7 @@ static void test_swapped(void)
 static void test_answered_while_closing(void)
 {
     Switch sw;
-    switch_init(&sw, false);
+    switch_init(&sw, false, false);
     g_assert_false(switch_rdp_answered(&sw, true, T0));
     switch_pending_picture(&sw, true, T0);
     switch_pending_logon(&sw);
@@ -215,7 +252,7 @@ static void test_pending_failure(void)
 static void test_agent_status(void)
 {
     Switch sw;
-    switch_init(&sw, false);
+    switch_init(&sw, false, false);
     g_assert_null(switch_agent_status(&sw, SWITCH_RDP_SERVICE_UNKNOWN, false, false));
     g_assert_cmpstr(switch_agent_status(&sw, SWITCH_RDP_SERVICE_RUNNING, false, false), ==,
                     "RDP service starting");
@@ -394,6 +431,7 @@ int main(int argc, char **argv)
     g_test_add_func("/switch/still-non-black-logged-on", test_still_non_black_logged_on);
     g_test_add_func("/switch/no-swap-while-changing", test_no_swap_while_changing);
     g_test_add_func("/switch/logon-wait-and-timeout", test_logon_wait_and_timeout);
+    g_test_add_func("/switch/no-logon-notice", test_no_logon_notice);
     g_test_add_func("/switch/max-wait", test_max_wait);
     g_test_add_func("/switch/swapped", test_swapped);
     g_test_add_func("/switch/answered-while-closing", test_answered_while_closing);

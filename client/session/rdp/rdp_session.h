@@ -52,6 +52,9 @@ typedef struct {
     bool confined;
     /* The keyboard layout (a KBD_* id); 0: this host's. */
     unsigned keyboard_layout;
+    /* The server never sends the logon notification (xrdp, the RDP server
+     * of --os linux guests): only read by the desktop window's switch. */
+    bool no_logon_notice;
 } RdpTarget;
 
 /* Free what @t holds (the password wiped first) and zero it. Any thread. */

@@ -1,0 +1,32 @@
+/* Where a libvirt domain's RDP service answers, as seen from the host
+ * libvirt runs on: a user-mode port forward to the guest's port 3389 in the
+ * domain's qemu:commandline (hostfwd=tcp:ADDR:PORT-:3389), else the address
+ * the guest agent reports (virDomainInterfaceAddresses, SRC_AGENT), else
+ * the address of a DHCP lease of libvirt's own networks (SRC_LEASE), port
+ * 3389. On another host it is reached through SSH (lv_ssh.h). Main thread
+ * (or any thread: libvirt's connections are thread-safe). */
+#pragma once
+
+#include "libvirt/lv_conn.h"
+
+#define LV_RDP_GUEST_PORT 3389
+
+/* The first user-mode forward to guest port @guest_port among domain
+ * description @xml's <qemu:commandline> arguments: its host address
+ * (*@host, newly allocated; an empty or wildcard one is 127.0.0.1) and
+ * port. False when there is none or @xml is not XML. Pure. */
+bool lv_rdp_hostfwd(const char *xml, unsigned guest_port, char **host, unsigned *port);
+
+/* Domain @name's RDP address on its host (*@host newly allocated, *@port)
+ * and how it was found (*@how: "hostfwd", "guest agent", "DHCP lease";
+ * static). Not running: VD_ERROR_STATE; none found: VD_ERROR_NOT_FOUND
+ * saying what was tried. */
+bool lv_domain_rdp_address(LvConn *c, const char *name, char **host, unsigned *port,
+                           const char **how, GError **error);
+
+/* Domain @name's UUID (newly allocated), or NULL with @error. */
+char *lv_domain_uuid(LvConn *c, const char *name, GError **error);
+
+/* The host part of libvirt URI @uri, "localhost" when it has none (newly
+ * allocated). */
+char *lv_uri_host(const char *uri);
