@@ -340,6 +340,7 @@ int cli_screenshot(int argc, char **argv)
         if (url)
             cli_url_rdp_pin(&r);
         r.audio = false;
+        r.confined = true; /* a picture needs nothing the helper lacks */
         if (size && sscanf(size, "%dx%d", &r.width, &r.height) != 2) {
             rdp_target_clear(&r);
             return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID, "--size %s: write WxH", size));

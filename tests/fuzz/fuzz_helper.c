@@ -8,7 +8,8 @@
  * 64x64 pixels, an unsealed one, or /dev/null. After each message the
  * session must hold: a framebuffer no larger than its mapping, a dirty
  * rectangle inside it, events whose sizes are the mapped ones and whose
- * pointer shapes are within limits.
+ * pointer shapes are within limits. A certificate question (HELPER_MSG_CERT,
+ * which the window answers itself) reads into strings within their limits.
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
@@ -107,7 +108,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fds[which % 4] >= 0)
             m.fd = dup(fds[which % 4]);
         GError *err = NULL;
-        bool ok = helper_window_apply(s, &m, &closed, &err);
+        HelperCertQuestion q;
+        bool ok = m.type == HELPER_MSG_CERT ? helper_window_read_cert(&m, &q, &err)
+                                            : helper_window_apply(s, &m, &closed, &err);
+        if (m.type == HELPER_MSG_CERT) {
+            if (ok && (q.port > 65535 || !g_utf8_validate(q.host, -1, NULL) ||
+                       !g_utf8_validate(q.subject, -1, NULL) ||
+                       strlen(q.pem) > HELPER_CERT_PEM_MAX))
+                abort();
+            helper_cert_question_clear(&q);
+        }
         helper_msg_clear(&m);
         if (!ok) {
             fuzz_check_message(err);

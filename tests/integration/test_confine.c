@@ -1,5 +1,6 @@
 /* The confined session helper (client/session/helper/) against TigerVNC's
- * Xvnc: an exploited library gets nothing (each attempt denied, and allowed
+ * Xvnc and our RDP test server (tests/rdp-server): an exploited library,
+ * libvncclient or FreeRDP, gets nothing (each attempt denied, and allowed
  * in the control run without confinement, so the test can fail), and a
  * helper that is killed or crashes mid-session is a lost connection the
  * window recovers from within 5 s, leaving no zombie and no mapping. */
@@ -44,29 +45,27 @@ static RunResult screenshot_escaping(Harness *h, const char *url, const char *sh
     return r;
 }
 
-static void test_escape(void)
+/* `vmdesk screenshot @url` with each escape attempt, confined and not:
+ * denied, then ALLOWED. @port is another server's port to connect to. */
+static void escape_attempts(Harness *h, const char *url, unsigned port)
 {
-    Harness h;
-    harness_init(&h);
-    Xvnc x;
-    xvnc_start(&h, &x, "None", NULL, 0);
     /* A secret in the user's home, outside anything shared, and another VM's
      * folder. */
-    g_autofree char *home = g_build_filename(h.root, "home", NULL);
+    g_autofree char *home = g_build_filename(h->root, "home", NULL);
     g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
     g_autofree char *written = g_build_filename(home, "written.txt", NULL);
-    g_autofree char *other = g_build_filename(h.root, "data", "vmdesk", "vms", "other", NULL);
+    g_autofree char *other = g_build_filename(h->root, "data", "vmdesk", "vms", "other", NULL);
+    g_remove(written);
     g_assert_cmpint(g_mkdir_with_parents(home, 0700), ==, 0);
     g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
     g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
     g_autofree char *other_file = g_build_filename(other, "vm.conf", NULL);
     g_assert_true(g_file_set_contents(other_file, "[vm]\n", -1, NULL));
-    /* Another port to connect to: Xvnc's own. */
-    g_autofree char *spec = g_strdup_printf("%s:%s:%s:%u", secret, written, other, x.port);
-    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
-    g_autofree char *shot = g_build_filename(h.root, "shot.png", NULL);
+    g_autofree char *spec = g_strdup_printf("%s:%s:%s:%u", secret, written, other, port);
+    g_autofree char *shot = g_build_filename(h->root, "shot.png", NULL);
+    g_remove(shot);
 
-    RunResult conf = screenshot_escaping(&h, url, shot, spec, true);
+    RunResult conf = screenshot_escaping(h, url, shot, spec, true);
     g_test_message("confined helper:\n%s", conf.err);
     g_assert_cmpint(conf.status, ==, 0); /* and the session still works */
     g_assert_true(g_file_test(shot, G_FILE_TEST_EXISTS));
@@ -76,13 +75,47 @@ static void test_escape(void)
     run_result_clear(&conf);
 
     /* The control run: the same attempts succeed without confinement. */
-    RunResult open = screenshot_escaping(&h, url, shot, spec, false);
+    RunResult open = screenshot_escaping(h, url, shot, spec, false);
     g_test_message("unconfined helper:\n%s", open.err);
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(open.err, attempts[i]), ==, "ALLOWED");
     g_assert_true(g_file_test(written, G_FILE_TEST_EXISTS));
     run_result_clear(&open);
+}
+
+static void test_escape(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvnc x;
+    xvnc_start(&h, &x, "None", NULL, 0);
+    g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
+    escape_attempts(&h, url, x.port); /* another port to connect to: Xvnc's own */
     xvnc_stop(&x);
+    harness_finish(&h);
+}
+
+/* The same against our RDP test server: FreeRDP in the helper. */
+static void test_escape_rdp(void)
+{
+    Harness h;
+    harness_init(&h);
+    unsigned port = free_tcp_port();
+    g_autofree char *log = g_build_filename(h.root, "rdp-server.log", NULL);
+    g_autofree char *port_arg = g_strdup_printf("%u", port);
+    const char *argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg, NULL};
+    g_assert_nonnull(argv[0]);
+    GPid server = harness_spawn(argv, h.env, log);
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(log, &text, NULL, NULL) && strstr(text, "VMDESK-SRV listening"))
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *url = g_strdup_printf("rdp://x@127.0.0.1:%u", port);
+    escape_attempts(&h, url, port);
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
     harness_finish(&h);
 }
 
@@ -181,6 +214,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/confine/escape-denied", test_escape);
+    g_test_add_func("/confine/escape-denied-rdp", test_escape_rdp);
     g_test_add_func("/confine/helper-crash", test_helper_crash);
     return g_test_run();
 }

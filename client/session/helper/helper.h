@@ -16,11 +16,21 @@
  * connections at ..."). Called on the session thread. */
 typedef int (*HelperConnectFunc)(void *data, GError **error);
 
+/* The window side's answer to the server's certificate (PEM, as the helper
+ * says it came; hostile): whether to trust it, else false with @error (the
+ * session's error then). @subject is the helper's word, for messages only.
+ * Called with @connect_data on the session thread. */
+typedef bool (*HelperCertFunc)(void *data, const char *host, unsigned port, const char *subject,
+                               const char *pem, GError **error);
+
 typedef struct {
-    const char *protocol;       /* "vnc" */
+    const char *protocol;       /* "vnc", "rdp" */
     const char *where;          /* the server, for messages: "127.0.0.1:5901" */
     const char *password;       /* or NULL; goes to the helper over the channel only */
+    GBytes *options;            /* or NULL: the protocol's own settings, as its helper
+                                   reads them (borrowed) */
     HelperConnectFunc connect;
+    HelperCertFunc check_cert;  /* NULL: a helper asking is broken */
     void *connect_data;         /* taken: freed with @free_connect_data */
     GDestroyNotify free_connect_data;
 } HelperSpec;
@@ -30,13 +40,21 @@ typedef struct {
  * called with @data on the session thread after each event. Main thread. */
 Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify, void *data);
 
+/* Connect a TCP socket to @host:@port (at most @timeout_s a try): the
+ * socket, or -1 with @error when @host cannot be resolved ("cannot find
+ * the @what ...") or with *@err the errno of the last try. */
+int helper_connect_tcp(const char *host, int port, int timeout_s, const char *what, int *err,
+                       GError **error);
+
 /* The helper side. The descriptors it is started with. */
 enum { HELPER_FD_CHANNEL = 3, HELPER_FD_SERVER = 4 };
 
-/* What the window sent first: where the server is, the password. */
+/* What the window sent first: where the server is, the password, the
+ * protocol's own settings (never NULL after helper_begin). */
 typedef struct {
     char *where;
     char *password;
+    GBytes *options;
 } HelperConfig;
 
 void helper_config_clear(HelperConfig *c);
@@ -46,6 +64,16 @@ void helper_config_clear(HelperConfig *c);
  * VMDESK_UNSAFE_NO_CONFINE=1, for the escape test's control run). False with
  * @error when it must not go on. Main thread, before any other thread. */
 bool helper_begin(HelperConfig *config, GError **error);
+/* helper_begin, with the protocol library's own read-only paths besides /usr
+ * (NULL-terminated; NULL: none) and the session's shared folders,
+ * read-write. */
+bool helper_begin_with(HelperConfig *config, const char *const *read_only,
+                       const char *const *read_write, GError **error);
+
+/* Ask the window whether to trust the server's certificate (@pem) and wait
+ * for its answer: the helper never decides trust. False when the window
+ * refuses it or does not answer. The session thread of the helper. */
+bool helper_check_cert(const char *host, unsigned port, const char *subject, const char *pem);
 
 /* The notify hook (session_alloc's) of the helper's local session: wakes
  * helper_serve. Valid after helper_begin. */

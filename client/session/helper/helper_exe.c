@@ -3,6 +3,7 @@
  * linking only the protocol library and GLib, so it starts in a few ms
  * where vmdesk, linking FreeRDP, SDL, GTK's libraries and libvirt, takes a
  * tenth of a second. */
+#include "session/rdp/rdp_session.h"
 #include "session/vnc/vnc_session.h"
 
 #include <locale.h>
@@ -23,6 +24,8 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     if (argc == 2 && !strcmp(argv[1], "vnc"))
         return vnc_helper_main();
+    if (argc == 2 && !strcmp(argv[1], "rdp"))
+        return rdp_helper_main();
     fprintf(stderr, "vmdesk-session-helper: started by vmdesk itself, for one session\n");
     return 2;
 }

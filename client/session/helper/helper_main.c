@@ -28,6 +28,8 @@ void helper_config_clear(HelperConfig *c)
     if (c->password)
         memset(c->password, 0, strlen(c->password));
     g_free(c->password);
+    if (c->options)
+        g_bytes_unref(c->options);
     memset(c, 0, sizeof(*c));
 }
 
@@ -45,6 +47,9 @@ static bool read_config(HelperConfig *config, GError **error)
     helper_reader_init(&r, m.payload, m.len);
     config->where = helper_get_str(&r, 4096);
     config->password = helper_get_str(&r, 4096);
+    uint32_t n = helper_get_u32(&r);
+    const uint8_t *options = helper_get_bytes(&r, n);
+    config->options = g_bytes_new(options, options ? n : 0);
     bool ok = m.type == HELPER_MSG_CONFIG && config->where && helper_reader_done(&r);
     if (m.payload)
         memset(m.payload, 0, m.len); /* the password */
@@ -56,8 +61,19 @@ static bool read_config(HelperConfig *config, GError **error)
 
 /* Written by the local session's notify hook, read by helper_serve. */
 static int wake_fd = -1;
+/* The channel's writers: helper_serve, and helper_check_cert on the
+ * session thread. */
+static GMutex send_lock;
+/* The window's certificate verdicts, for helper_check_cert. */
+static GAsyncQueue *verdicts;
 
 bool helper_begin(HelperConfig *config, GError **error)
+{
+    return helper_begin_with(config, NULL, NULL, error);
+}
+
+bool helper_begin_with(HelperConfig *config, const char *const *read_only,
+                       const char *const *read_write, GError **error)
 {
     memset(config, 0, sizeof(*config));
     /* Only the descriptors the window gave: channel and server socket. */
@@ -82,16 +98,20 @@ bool helper_begin(HelperConfig *config, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "the window process is gone");
         return false;
     }
+    verdicts = g_async_queue_new();
     if (!read_config(config, error))
         return false;
     if (g_strcmp0(g_getenv("VMDESK_UNSAFE_NO_CONFINE"), "1") == 0) {
         vd_warn("the session helper runs UNCONFINED (VMDESK_UNSAFE_NO_CONFINE=1)");
         return true;
     }
-    /* Read-only: what glibc and GLib load late (iconv modules, locales).
-     * Read-write: nothing yet (VNC shares no folder; RDP drives later). */
-    static const char *const read_only[] = {"/usr", "/etc/localtime", NULL};
-    ConfinePolicy policy = {.read_only = read_only};
+    /* Read-only: what glibc and GLib load late (iconv modules, locales),
+     * and what the protocol library names. Read-write: the shares. */
+    const char *ro[16] = {"/usr", "/etc/localtime"};
+    size_t n = 2;
+    for (const char *const *p = read_only; p && *p && n < G_N_ELEMENTS(ro) - 1; p++)
+        ro[n++] = *p;
+    ConfinePolicy policy = {.read_only = ro, .read_write = read_write};
     ConfineReport report;
     if (!confine_apply(&policy, &report, error))
         return false;
@@ -113,7 +133,10 @@ typedef struct {
 static bool send_msg(Relay *r, int pass_fd)
 {
     g_autoptr(GError) err = NULL;
-    if (helper_msg_send(HELPER_FD_CHANNEL, r->buf, pass_fd, &err))
+    g_mutex_lock(&send_lock);
+    bool ok = helper_msg_send(HELPER_FD_CHANNEL, r->buf, pass_fd, &err);
+    g_mutex_unlock(&send_lock);
+    if (ok)
         return true;
     vd_debug("%s", err->message);
     return false;
@@ -169,6 +192,7 @@ static bool relay_event(Relay *r, SessionEvent *ev)
     case SESSION_EV_CLIPBOARD:
     case SESSION_EV_STATUS:
     case SESSION_EV_LOGON:
+    case SESSION_EV_CLIP_PROGRESS:
         helper_msg_begin(r->buf, HELPER_MSG_EVENT);
         helper_put_u32(r->buf, ev->type);
         helper_put_str(r->buf, ev->text);
@@ -226,9 +250,57 @@ static void relay_input(Relay *r, const HelperMsg *m)
             session_clipboard(r->s, text);
         break;
     }
+    case HELPER_MSG_RESIZE: {
+        int w = helper_get_i32(&rd), h = helper_get_i32(&rd), scale = helper_get_i32(&rd);
+        if (helper_reader_done(&rd))
+            session_resize(r->s, w, h, scale);
+        break;
+    }
+    case HELPER_MSG_REFRESH: {
+        int x = helper_get_i32(&rd), y = helper_get_i32(&rd);
+        int w = helper_get_i32(&rd), h = helper_get_i32(&rd);
+        if (helper_reader_done(&rd))
+            session_refresh(r->s, x, y, w, h);
+        break;
+    }
+    case HELPER_MSG_INPUT: {
+        uint32_t kind = helper_get_u32(&rd), n = helper_get_u32(&rd);
+        const uint8_t *bytes = helper_get_bytes(&rd, n);
+        if (helper_reader_done(&rd))
+            session_input_push(r->s, &(SessionInput){.type = (int)kind,
+                                                     .bytes = n ? g_bytes_new(bytes, n) : NULL});
+        break;
+    }
+    case HELPER_MSG_CERT_VERDICT: {
+        bool trusted = helper_get_u8(&rd);
+        if (helper_reader_done(&rd))
+            g_async_queue_push(verdicts, GINT_TO_POINTER(trusted ? 2 : 1));
+        break;
+    }
     default:
         break;
     }
+}
+
+bool helper_check_cert(const char *host, unsigned port, const char *subject, const char *pem)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CERT);
+    helper_put_str(b, host);
+    helper_put_u32(b, port);
+    helper_put_str(b, subject);
+    helper_put_str(b, pem);
+    g_autoptr(GError) err = NULL;
+    g_mutex_lock(&send_lock);
+    bool sent = helper_msg_send(HELPER_FD_CHANNEL, b, -1, &err);
+    g_mutex_unlock(&send_lock);
+    if (!sent) {
+        vd_debug("%s", err->message);
+        return false;
+    }
+    /* The window answers at once (it reads a file); a minute is plenty. */
+    gpointer v = g_async_queue_timeout_pop(verdicts, 60 * G_USEC_PER_SEC);
+    return GPOINTER_TO_INT(v) == 2;
 }
 
 void helper_session_notify(void *unused)

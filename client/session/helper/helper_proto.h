@@ -20,16 +20,24 @@
 
 typedef enum {
     /* window -> helper */
-    HELPER_MSG_CONFIG = 1,    /* str where, str password */
+    HELPER_MSG_CONFIG = 1,    /* str where, str password, u32 n, n bytes: the
+                                 protocol's own settings (helper.h) */
     HELPER_MSG_KEY,           /* u32 qnum, u32 keysym, u8 down */
     HELPER_MSG_POINTER,       /* i32 x, i32 y, u32 buttons */
     HELPER_MSG_CLIP_TEXT,     /* str text (both directions) */
+    HELPER_MSG_RESIZE,        /* i32 w, h, scale_pct */
+    HELPER_MSG_REFRESH,       /* i32 x, y, w, h */
+    HELPER_MSG_INPUT,         /* u32 kind (SessionInputType), u32 n, n bytes: an
+                                 input that carries bytes or nothing */
+    HELPER_MSG_CERT_VERDICT,  /* u8 trusted: the answer to HELPER_MSG_CERT */
     /* helper -> window */
     HELPER_MSG_FB = 0x40,     /* u32 width, u32 height; a sealed memfd */
     HELPER_MSG_UPDATE,        /* i32 x, y, w, h (changed area), u8 complete */
     HELPER_MSG_EVENT,         /* u32 SessionEventType, str text */
     HELPER_MSG_CURSOR,        /* i32 w, h, hot_x, hot_y, u32 count, count ARGB words */
     HELPER_MSG_CLOSED,        /* u32 VdError code (0: asked), str message */
+    HELPER_MSG_CERT,          /* str host, u32 port, str subject, str PEM: the
+                                 server's certificate, for the window to judge */
 } HelperMsgType;
 
 /* Building a message: begin, put fields, send. */

@@ -31,9 +31,12 @@ typedef struct {
     char *protocol;
     char *where;
     char *password;
+    GBytes *options;
     HelperConnectFunc connect;
+    HelperCertFunc check_cert;
     void *connect_data;
     GDestroyNotify free_connect_data;
+    GError *cert_error;   /* why the window refused the server's certificate */
 } Helper;
 
 /* The helper's environment: the settings it reads (logging, the test
@@ -42,7 +45,8 @@ typedef struct {
 static char **helper_env(void)
 {
     static const char *const keep[] = {"VMDESK_DEBUG=", "VMDESK_TEST_", "VMDESK_UNSAFE_NO_CONFINE=",
-                                       "LANG=", "LC_", "G_MESSAGES_DEBUG="};
+                                       "VMDESK_RDP_CODEC=", "WLOG_", "LANG=", "LC_",
+                                       "G_MESSAGES_DEBUG="};
     GPtrArray *env = g_ptr_array_new();
     for (char **e = environ; *e; e++)
         for (size_t i = 0; i < G_N_ELEMENTS(keep); i++)
@@ -132,20 +136,53 @@ typedef struct {
     GError **broken;       /* what the helper did wrong, as the relay's reads */
 } Drain;
 
-/* One message from the helper while an input waits for room (the helper may
- * be blocked sending to us), handled as the relay's reads are. False: the
- * session ended or broke (@d->broken, @d->closed). */
-static bool drain_one(void *data, GError **unused)
+static bool drain_one(void *data, GError **unused);
+
+/* The server's certificate, which the helper asks the window to judge: the
+ * verdict goes back, a refusal's reason is kept for the session's error. */
+static bool answer_cert(Drain *d, const HelperMsg *m)
 {
-    (void)unused;
-    Drain *d = data;
+    Helper *h = d->s->priv;
+    HelperCertQuestion q;
+    bool read = helper_window_read_cert(m, &q, d->broken);
+    if (read && !h->check_cert)
+        g_set_error(d->broken, VD_ERROR, VD_ERROR_PROTOCOL,
+                    "the session helper asked about a certificate its protocol has none of");
+    if (!read || !h->check_cert) {
+        helper_cert_question_clear(&q);
+        return false;
+    }
+    g_clear_error(&h->cert_error);
+    bool trusted = h->check_cert(h->connect_data, q.host, q.port, q.subject, q.pem,
+                                 &h->cert_error);
+    helper_cert_question_clear(&q);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CERT_VERDICT);
+    helper_put_u8(b, trusted);
+    return helper_msg_send_draining(d->chan, b, drain_one, d, NULL);
+}
+
+/* Take one message from the helper: a question for the window, or what
+ * helper_window_apply checks and applies. False: the session ended or
+ * broke (@d->broken, @d->closed). */
+static bool take_msg(Drain *d)
+{
     HelperMsg m;
     HelperRecv got = helper_msg_recv(d->chan, &m, d->broken);
     if (got != HELPER_RECV_OK)
         return false;
-    bool ok = helper_window_apply(d->s, &m, d->closed, d->broken);
+    bool ok = m.type == HELPER_MSG_CERT ? answer_cert(d, &m)
+                  : helper_window_apply(d->s, &m, d->closed, d->broken);
     helper_msg_clear(&m);
     return ok && !d->closed->seen;
+}
+
+/* One message from the helper while an input waits for room (the helper may
+ * be blocked sending to us), handled as the relay's reads are. */
+static bool drain_one(void *data, GError **unused)
+{
+    (void)unused;
+    return take_msg(data);
 }
 
 /* False: the helper is gone (a failed send says nothing: the caller's
@@ -171,8 +208,31 @@ static bool send_input(Drain *d, GByteArray *b, const SessionInput *in)
         helper_msg_begin(b, HELPER_MSG_CLIP_TEXT);
         helper_put_str(b, in->text);
         break;
-    default:
-        return true; /* not relayed yet */
+    case SESSION_INPUT_RESIZE:
+        helper_msg_begin(b, HELPER_MSG_RESIZE);
+        helper_put_i32(b, in->w);
+        helper_put_i32(b, in->h);
+        helper_put_i32(b, in->scale);
+        break;
+    case SESSION_INPUT_REFRESH:
+        helper_msg_begin(b, HELPER_MSG_REFRESH);
+        helper_put_i32(b, in->x);
+        helper_put_i32(b, in->y);
+        helper_put_i32(b, in->w);
+        helper_put_i32(b, in->h);
+        break;
+    default: {
+        /* A protocol's own input that carries bytes or nothing (RDP: the
+         * monitor layout). */
+        gsize n = 0;
+        const void *p = in->bytes ? g_bytes_get_data(in->bytes, &n) : NULL;
+        if (in->type < SESSION_INPUT_PROTOCOL || in->text || in->paths || n > HELPER_MSG_MAX - 8)
+            return true; /* not relayed yet */
+        helper_msg_begin(b, HELPER_MSG_INPUT);
+        helper_put_u32(b, (uint32_t)in->type);
+        helper_put_u32(b, (uint32_t)n);
+        helper_put_bytes(b, p, n);
+    }
     }
     return helper_msg_send_draining(d->chan, b, drain_one, d, NULL);
 }
@@ -204,16 +264,8 @@ static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
             if (!ok)
                 return;
         }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            HelperMsg m;
-            HelperRecv got = helper_msg_recv(chan, &m, broken);
-            if (got != HELPER_RECV_OK)
-                return;
-            bool ok = helper_window_apply(s, &m, closed, broken);
-            helper_msg_clear(&m);
-            if (!ok || closed->seen)
-                return; /* the session ended: the helper is reaped next */
-        }
+        if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !take_msg(&d))
+            return; /* the session ended: the helper is reaped next */
     }
 }
 
@@ -239,6 +291,10 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
     helper_msg_begin(b, HELPER_MSG_CONFIG);
     helper_put_str(b, h->where);
     helper_put_str(b, h->password);
+    gsize n = 0;
+    const void *options = h->options ? g_bytes_get_data(h->options, &n) : NULL;
+    helper_put_u32(b, (uint32_t)n);
+    helper_put_bytes(b, options, n);
     HelperClosed closed = {0};
     GError *broken = NULL;
     bool sent = helper_msg_send(sv[0], b, -1, NULL);
@@ -254,6 +310,12 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
         g_clear_error(&broken);
         g_clear_error(&closed.error);
         return NULL;
+    }
+    if (h->cert_error) {
+        /* The window refused the certificate: its reason, not the helper's. */
+        g_clear_error(&broken);
+        g_clear_error(&closed.error);
+        return g_steal_pointer(&h->cert_error);
     }
     if (broken) {
         vd_warn("%s session to %s: %s", h->protocol, h->where, broken->message);
@@ -307,6 +369,9 @@ static void helper_finish(Session *s)
     if (h->password)
         memset(h->password, 0, strlen(h->password));
     g_free(h->password);
+    if (h->options)
+        g_bytes_unref(h->options);
+    g_clear_error(&h->cert_error);
     if (h->free_connect_data)
         h->free_connect_data(h->connect_data);
     g_free(h);
@@ -319,15 +384,25 @@ static const SessionImpl helper_vnc_impl = {
     .finish = helper_finish,
 };
 
+static const SessionImpl helper_rdp_impl = {
+    .protocol = "rdp",
+    .can_resize = true,
+    .run = helper_run,
+    .finish = helper_finish,
+};
+
 Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify, void *data)
 {
-    g_assert(g_str_equal(spec->protocol, "vnc")); /* RDP follows */
+    bool rdp = g_str_equal(spec->protocol, "rdp");
+    g_assert(rdp || g_str_equal(spec->protocol, "vnc"));
     Helper *h = g_new0(Helper, 1);
     h->protocol = g_strdup(spec->protocol);
     h->where = g_strdup(spec->where);
     h->password = g_strdup(spec->password);
+    h->options = spec->options ? g_bytes_ref(spec->options) : NULL;
     h->connect = spec->connect;
+    h->check_cert = spec->check_cert;
     h->connect_data = spec->connect_data;
     h->free_connect_data = spec->free_connect_data;
-    return session_alloc(&helper_vnc_impl, h, notify, data);
+    return session_alloc(rdp ? &helper_rdp_impl : &helper_vnc_impl, h, notify, data);
 }

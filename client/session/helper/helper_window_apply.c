@@ -93,6 +93,7 @@ static bool apply_event(Session *s, HelperReader *r, GError **error)
         break;
     case SESSION_EV_STATUS:
     case SESSION_EV_LOGON:
+    case SESSION_EV_CLIP_PROGRESS:
         ok = true;
         session_post(s, type, 0, 0, g_steal_pointer(&text), NULL);
         break;
@@ -141,6 +142,32 @@ static bool apply_closed(HelperReader *r, HelperClosed *closed, GError **error)
         closed->error = g_error_new_literal(VD_ERROR, c, msg ? msg : "the session failed");
     }
     return true;
+}
+
+bool helper_window_read_cert(const HelperMsg *m, HelperCertQuestion *q, GError **error)
+{
+    HelperReader r;
+    helper_reader_init(&r, m->payload, m->len);
+    memset(q, 0, sizeof(*q));
+    q->host = helper_get_str(&r, 1024);
+    uint32_t port = helper_get_u32(&r);
+    q->subject = helper_get_str(&r, STATUS_MAX);
+    q->pem = helper_get_str(&r, HELPER_CERT_PEM_MAX);
+    if (m->type != HELPER_MSG_CERT || m->fd >= 0 || !q->host || !q->pem || port > 65535 ||
+        !helper_reader_done(&r))
+        return bad(error, "a malformed certificate question");
+    q->port = port;
+    if (!q->subject)
+        q->subject = g_strdup("");
+    return true;
+}
+
+void helper_cert_question_clear(HelperCertQuestion *q)
+{
+    g_free(q->host);
+    g_free(q->subject);
+    g_free(q->pem);
+    memset(q, 0, sizeof(*q));
 }
 
 bool helper_window_apply(Session *s, const HelperMsg *m, HelperClosed *closed, GError **error)

@@ -16,6 +16,22 @@ typedef struct {
 #define HELPER_FB_MAX_SIDE 32768
 #define HELPER_FB_MAX_PIXELS (1u << 28)
 
+/* The helper's question about the server's certificate (HELPER_MSG_CERT):
+ * every string valid UTF-8 within its limit. */
+typedef struct {
+    char *host;
+    unsigned port;
+    char *subject;   /* "" when none; for messages only */
+    char *pem;
+} HelperCertQuestion;
+
+#define HELPER_CERT_PEM_MAX (64 * 1024)
+
+/* Read a HELPER_MSG_CERT into @q (cleared with helper_cert_question_clear,
+ * even on failure). False with @error when malformed. */
+bool helper_window_read_cert(const HelperMsg *m, HelperCertQuestion *q, GError **error);
+void helper_cert_question_clear(HelperCertQuestion *q);
+
 /* Check message @m from the helper and apply it to @s: map a framebuffer,
  * damage, post an event, note the end in @closed. False with @error when the
  * message breaks the protocol (the caller kills the helper). Borrows

@@ -7,24 +7,24 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "session/helper/helper.h"
 #include "session/rdp/cert_pin.h"
 
 #include <freerdp/crypto/certificate.h>
 #include <freerdp/settings.h>
 
-static bool check_certificate(Rdp *r, const char *host, UINT16 port, const char *subject,
-                              const char *fingerprint)
+bool rdp_cert_check_pin(const RdpTarget *t, const char *host, unsigned port, const char *subject,
+                        const char *fingerprint, GError **error)
 {
     g_autofree char *where = g_strdup_printf("%s:%u", host, port);
     bool first = false;
-    g_clear_error(&r->verify_error);
-    if (!r->target.pin_file) {
-        g_set_error(&r->verify_error, VD_ERROR, VD_ERROR_FAILED,
-                    "no place to pin the certificate of %s", where);
+    if (!t->pin_file) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "no place to pin the certificate of %s",
+                    where);
         return false;
     }
-    if (!cert_pin_check(r->target.pin_file, r->target.pin_group, where, fingerprint, subject,
-                        r->target.pin_hint, &first, &r->verify_error))
+    if (!cert_pin_check(t->pin_file, t->pin_group, where, fingerprint, subject, t->pin_hint,
+                        &first, error))
         return false;
     if (first)
         vd_info("trusting %s's RDP certificate on first use (SHA-256 %s)", where, fingerprint);
@@ -49,8 +49,13 @@ static int on_verify_x509(freerdp *instance, const BYTE *data, size_t length, co
         g_clear_error(&r->verify_error);
         g_set_error(&r->verify_error, VD_ERROR, VD_ERROR_FAILED,
                     "%s:%u sent a certificate that cannot be read", host, port);
+    } else if (r->server_fd != RDP_CONNECT_HERE) {
+        /* Confined: the window judges the certificate, never the helper. */
+        ok = helper_check_cert(host, port, subject ? subject : "", pem);
     } else {
-        ok = check_certificate(r, host, port, subject ? subject : "", fingerprint);
+        g_clear_error(&r->verify_error);
+        ok = rdp_cert_check_pin(&r->target, host, port, subject ? subject : "", fingerprint,
+                                &r->verify_error);
     }
     free(fingerprint);
     free(subject);

@@ -20,6 +20,7 @@
 #include <freerdp/locale/keyboard.h>
 #include <freerdp/primitives.h>
 #include <freerdp/settings.h>
+#include <freerdp/transport_io.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
@@ -214,6 +215,31 @@ static void client_free(freerdp *instance, rdpContext *ctx)
     (void)ctx;
 }
 
+/* FreeRDP's TCP connect, confined: the socket the window connected, once
+ * (a reconnection or a redirection would need a new one, which the helper
+ * cannot make). */
+static int connect_given(rdpContext *ctx, rdpSettings *st, const char *host, int port,
+                         DWORD timeout)
+{
+    (void)st;
+    (void)host;
+    (void)port;
+    (void)timeout;
+    Rdp *r = rdp_of(ctx);
+    int fd = r->server_fd;
+    r->server_fd = -1;
+    if (fd < 0)
+        freerdp_set_last_error_if_not(ctx, FREERDP_ERROR_CONNECT_FAILED);
+    return fd;
+}
+
+static void configure_confined(Rdp *r)
+{
+    rdpTransportIo io = *freerdp_get_io_callbacks(r->ctx);
+    io.TCPConnect = connect_given;
+    freerdp_set_io_callbacks(r->ctx, &io);
+}
+
 static void configure(Rdp *r, rdpSettings *st)
 {
     const RdpTarget *t = &r->target;
@@ -238,14 +264,20 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_DynamicResolutionUpdate, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_RedirectClipboard, TRUE);
-    freerdp_settings_set_bool(st, FreeRDP_AutoReconnectionEnabled, t->auto_reconnect);
+    freerdp_settings_set_bool(st, FreeRDP_AutoReconnectionEnabled,
+                              t->auto_reconnect && r->server_fd == RDP_CONNECT_HERE);
     freerdp_settings_set_uint32(st, FreeRDP_TcpConnectTimeout, CONNECT_TIMEOUT_MS);
     /* The host's layout: FreeRDP reads it from the X server (xprop), so only
      * where there is one; else US English. */
     freerdp_settings_set_uint32(st, FreeRDP_KeyboardLayout,
-                                g_getenv("DISPLAY") ? freerdp_keyboard_init(0)
-                                                    : KBD_US);
+                                t->keyboard_layout ? t->keyboard_layout : rdp_keyboard_layout());
     freerdp_set_connection_type(st, CONNECTION_TYPE_LAN);
+    if (r->server_fd != RDP_CONNECT_HERE) {
+        configure_confined(r); /* no store, no folder: the window pins */
+        if (t->shell)
+            freerdp_settings_set_string(st, FreeRDP_AlternateShell, t->shell);
+        return;
+    }
     /* FreeRDP's own certificate store is not consulted (certificates are
      * accepted per session after our pin check); point it at our folder so it
      * never reads another client's trust decisions. */
@@ -274,6 +306,12 @@ static GError *connect_error(Rdp *r)
                            t->host, t->port);
     switch (code) {
     case FREERDP_ERROR_CONNECT_TRANSPORT_FAILED: {
+        if (r->server_fd != RDP_CONNECT_HERE) /* the helper makes no socket to probe with */
+            return g_error_new(VD_ERROR, VD_ERROR_FAILED,
+                               "%s:%u ended the connection during the handshake (%s)%s", t->host,
+                               t->port, text,
+                               t->username ? "; a refused user name or password ends NLA so" : "");
+
         /* A server that drops the connection during NLA (FreeRDP's own
          * servers do on a wrong password) looks like a transport failure:
          * tell them apart by asking it what it selects. */
@@ -446,15 +484,31 @@ static void rdp_process_init(void)
     }
 }
 
-Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
+unsigned rdp_keyboard_layout(void)
+{
+    return g_getenv("DISPLAY") ? freerdp_keyboard_init(0) : KBD_US;
+}
+
+Session *rdp_session_create_local(const RdpTarget *target, int fd, SessionNotifyFunc notify,
+                                  void *data)
 {
     rdp_process_init();
     Rdp *r = g_new0(Rdp, 1);
     r->clip_src_fd = -1; /* the clipboard reads no host file yet */
+    r->server_fd = fd;
     rdp_target_copy(&r->target, target);
     Session *s = session_alloc(&rdp_impl, r, notify, data);
+    s->fb_shared = fd != RDP_CONNECT_HERE;
     r->s = s;
     /* The session's wake-up, as a handle FreeRDP's wait takes. */
     r->wake = CreateFileDescriptorEvent(NULL, TRUE, FALSE, session_wake_fd(s), WINPR_FD_READ);
     return s;
+}
+
+Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
+{
+    bool confinable = !target->drives && !target->remote_app && !target->audio;
+    if (target->confined && confinable)
+        return rdp_helper_session_create(target, notify, data);
+    return rdp_session_create_local(target, RDP_CONNECT_HERE, notify, data);
 }

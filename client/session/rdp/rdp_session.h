@@ -44,6 +44,14 @@ typedef struct {
      * server's desktop (xrdp, which has no working RemoteApp, runs only it);
      * when it exits the session ends without an error. */
     char *shell;
+    /* Run FreeRDP confined, in the session helper (session/helper/helper.h):
+     * the window connects the socket and checks the certificate. For a
+     * session that needs nothing the helper cannot do yet: no drives, sound,
+     * RemoteApp, or clipboard pictures and files (rdp_session_create
+     * confines only then). */
+    bool confined;
+    /* The keyboard layout (a KBD_* id); 0: this host's. */
+    unsigned keyboard_layout;
     /* The server never sends the logon notification (xrdp, the RDP server
      * of --os linux guests): only read by the desktop window's switch. */
     bool no_logon_notice;
@@ -51,6 +59,10 @@ typedef struct {
 
 /* Free what @t holds (the password wiped first) and zero it. Any thread. */
 void rdp_target_clear(RdpTarget *t);
+
+/* `vmdesk-session-helper rdp`: FreeRDP confined, on the socket the window
+ * connected (rdp_helper.c). Returns the exit status. */
+int rdp_helper_main(void);
 
 /* Parse "rdp://[USER@]HOST[:PORT]" ([IPv6] in brackets, "DOMAIN\USER" allowed)
  * into @t, which the caller clears. False with @error (VD_ERROR_INVALID) on a

@@ -96,6 +96,10 @@ struct Rdp {
     /* input (rdp_input.c) */
     unsigned buttons;
     bool ctrl_down;            /* either Ctrl key held (Pause vs Ctrl+Break) */
+    /* connection: the socket the window connected (the session helper),
+     * until FreeRDP takes it; -1 once taken; RDP_CONNECT_HERE: FreeRDP
+     * connects itself (in the window process) */
+    int server_fd;
     /* certificate (rdp_cert.c) */
     GError *verify_error;      /* set when the certificate was refused */
     /* connection (rdp_session.c) */
@@ -189,9 +193,33 @@ unsigned rdp_display_wait_ms(Rdp *r);
 
 /* --- rdp_cert.c --- */
 
+/* Whether the certificate with SHA-256 @fingerprint (FreeRDP's form: hex
+ * pairs with colons) of @host:@port is the one pinned for @t (trust on first
+ * use); false with @error otherwise. Any thread. */
+bool rdp_cert_check_pin(const RdpTarget *t, const char *host, unsigned port, const char *subject,
+                        const char *fingerprint, GError **error);
+
 /* Hand the server certificate to our pin, not FreeRDP's store (when the client
  * is made). */
 void rdp_cert_register(freerdp *instance);
+
+/* --- rdp_session.c --- */
+
+#define RDP_CONNECT_HERE (-2)
+
+/* The helper's session: FreeRDP on the connected socket @fd, drawing into
+ * a shared framebuffer; the certificate goes to the window. */
+/* The host's keyboard layout (a KBD_* id): the X server's, else US. */
+unsigned rdp_keyboard_layout(void);
+
+Session *rdp_session_create_local(const RdpTarget *target, int fd, SessionNotifyFunc notify,
+                                  void *data);
+
+/* --- rdp_helper.c --- */
+
+/* The window's side of a confined session for @target (rdp_session_create). */
+Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc notify,
+                                   void *data);
 
 /* --- rdp_input.c --- */
 
