@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/nla_crypto.h"
 #include "common/paths.h"
+#include "common/unix_socket.h"
 #include "session/rdp/rdp_probe.h"
 
 #include <freerdp/channels/channels.h>
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -73,17 +73,11 @@ static bool sound_server_available(void)
     g_autofree char *path = rt ? g_build_filename(rt, "pulse", "native", NULL) : NULL;
     const char *paths[] = {path, "/run/pulse/native"};
     for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
-        if (!paths[i] || strlen(paths[i]) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-            continue;
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        strcpy(a.sun_path, paths[i]);
-        bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(fd);
-        if (ok)
+        int fd = paths[i] ? vd_unix_connect(paths[i], 0) : -1;
+        if (fd >= 0) {
+            close(fd);
             return true;
+        }
     }
     return false;
 }
