@@ -23,7 +23,7 @@ struct _MgrPage {
     GtkToggleButton *policy_keep, *policy_commit, *policy_discard, *policy_ask;
     GtkWidget *overlay_actions_row, *policy_row;
     AdwActionRow *cd_row;
-    GtkCheckButton *share_ro;
+    GtkToggleButton *share_ro;
     GtkLabel *tools_label, *overlay_label;
     GtkTextView *log_view;
 };
@@ -412,7 +412,7 @@ static void act_share_add(GtkWidget *w, const char *action, GVariant *param)
         return;
     }
     run(page, MGR_PAGE_SHARE_ADD, "share the folder", path, NULL,
-        gtk_check_button_get_active(page->share_ro));
+        gtk_toggle_button_get_active(page->share_ro));
 }
 
 static void act_share_remove(GtkWidget *w, const char *action, GVariant *param)
