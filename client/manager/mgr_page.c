@@ -1,5 +1,6 @@
 #include "manager/mgr_page.h"
 
+#include "manager/mgr_chooser.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_page_ops.h"
 
@@ -364,43 +365,18 @@ static void act_cd_insert(GtkWidget *w, const char *action, GVariant *param)
     run(page, MGR_PAGE_CD_INSERT, "insert the CD image", path, NULL, false);
 }
 
-static void chosen(GtkNativeDialog *d, int response, gpointer data)
-{
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
-        g_autofree char *path = f ? g_file_get_path(f) : NULL;
-        if (path)
-            gtk_editable_set_text(GTK_EDITABLE(data), path);
-    }
-    g_object_unref(d);
-}
-
-static void choose(MgrPage *page, const char *title, GtkFileChooserAction how, AdwEntryRow *into)
-{
-    GtkFileChooserNative *d =
-        gtk_file_chooser_native_new(title, GTK_WINDOW(page), how, "Choose", "Cancel");
-    if (how == GTK_FILE_CHOOSER_ACTION_OPEN) {
-        GtkFileFilter *filter = gtk_file_filter_new();
-        gtk_file_filter_set_name(filter, "CD images");
-        gtk_file_filter_add_suffix(filter, "iso");
-        gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), filter);
-        g_object_unref(filter);
-    }
-    g_signal_connect(d, "response", G_CALLBACK(chosen), into);
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
-}
-
 static void act_choose_iso(GtkWidget *w, const char *action, GVariant *param)
 {
     MgrPage *page = MGR_PAGE(w);
-    choose(page, "Choose the CD image", GTK_FILE_CHOOSER_ACTION_OPEN, page->cd_entry);
+    mgr_choose_path(GTK_WINDOW(page), "Choose the CD image", GTK_FILE_CHOOSER_ACTION_OPEN,
+                    GTK_EDITABLE(page->cd_entry));
 }
 
 static void act_choose_folder(GtkWidget *w, const char *action, GVariant *param)
 {
     MgrPage *page = MGR_PAGE(w);
-    choose(page, "Choose the folder to share", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-           page->share_entry);
+    mgr_choose_path(GTK_WINDOW(page), "Choose the folder to share",
+                    GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, GTK_EDITABLE(page->share_entry));
 }
 
 static void act_share_add(GtkWidget *w, const char *action, GVariant *param)

@@ -263,6 +263,10 @@ static bool edit_shares(const char *name, MgrPageOp op, const char *arg, bool re
 
 static bool cd_change(const char *name, const char *path, char **done, GError **error)
 {
+    /* As the assistant: a file that is no CD image is refused (vmdesk cdrom
+     * hands QEMU any file). */
+    if (path && !vm_media_check_iso(path, error))
+        return false;
     bool live = false;
     /* No idle pause while the medium changes. */
     int hold = vm_lease_hold(name, "manager", NULL);
