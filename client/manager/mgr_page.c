@@ -237,8 +237,13 @@ static void op_done(GObject *src, GAsyncResult *res, gpointer data)
         page->info = info;
         fill(page);
     }
-    if (done)
+    if (done) {
         toast(page, done);
+        /* Done with what was typed for it. */
+        AdwEntryRow *typed[] = {page->cd_entry, page->share_entry, page->snapshot_entry};
+        for (size_t i = 0; i < G_N_ELEMENTS(typed); i++)
+            gtk_editable_set_text(GTK_EDITABLE(typed[i]), "");
+    }
     call_end(c, err);
 }
 

@@ -93,7 +93,7 @@ static void read_snapshots(MgrPageInfo *info)
         const VmSnapshot *s = g_ptr_array_index(list, i);
         g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(s->date);
         g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
-        g_autofree char *mem = vd_size_format(s->vm_state_size);
+        g_autofree char *mem = g_format_size_full(s->vm_state_size, G_FORMAT_SIZE_IEC_UNITS);
         MgrSnapshot *m = g_new0(MgrSnapshot, 1);
         m->tag = g_strdup(s->tag);
         m->text = s->vm_state_size
@@ -113,8 +113,8 @@ static void read_overlay(MgrPageInfo *info)
     }
     info->has_overlay = true;
     info->overlay_pending = st->pending;
-    g_autofree char *changed = vd_size_format(st->changed_bytes);
-    g_autofree char *size = vd_size_format(st->overlay_allocated);
+    g_autofree char *changed = g_format_size_full(st->changed_bytes, G_FORMAT_SIZE_IEC_UNITS);
+    g_autofree char *size = g_format_size_full(st->overlay_allocated, G_FORMAT_SIZE_IEC_UNITS);
     info->overlay_text = g_strdup_printf(
         "On %s: %s changed since the last commit (the overlay takes %s)%s%s%s", st->base,
         changed, size, st->vars_changed ? "; UEFI variables changed" : "",
