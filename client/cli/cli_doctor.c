@@ -7,10 +7,10 @@
 #include "qemu/accel.h"
 #include "qemu/firmware.h"
 #include "qemu/qemu_arch.h"
+#include "vm/vm_host.h"
 
 #include <stdio.h>
 #include <sys/statvfs.h>
-#include <sys/sysinfo.h>
 #include <sys/wait.h>
 
 typedef struct {
@@ -118,15 +118,14 @@ int cli_doctor(int argc, char **argv)
     check(&d, "swtpm", swtpm != NULL, false,
           swtpm ? swtpm : "swtpm not found, VMs cannot have a TPM: sudo apt install swtpm");
 
-    struct sysinfo si;
-    sysinfo(&si);
-    guint64 ram = (guint64)si.totalram * si.mem_unit;
-    g_autofree char *ram_s = vd_size_format(ram & ~((1ull << 20) - 1));
-    g_autofree char *cpu = g_strdup_printf("%u host CPUs: give a VM 1 to %u vCPUs",
-                                           g_get_num_processors(), g_get_num_processors());
+    VmHostLimits host;
+    vm_host_limits(&host);
+    g_autofree char *ram_s = vd_size_format(host.memory_total);
+    g_autofree char *cpu =
+        g_strdup_printf("%u host CPUs: give a VM 1 to %u vCPUs", host.cpus, host.cpus);
     check(&d, "cpus", true, false, cpu);
     g_autofree char *mem = g_strdup_printf("%s RAM: give a VM 64M to about %" G_GUINT64_FORMAT "M",
-                                           ram_s, (ram >> 20) * 3 / 4);
+                                           ram_s, host.memory_max >> 20);
     check(&d, "memory", true, false, mem);
 
     g_autofree char *data = vd_paths_data_root();

@@ -253,58 +253,31 @@ int cli_share(int argc, char **argv)
         }
         return 0;
     }
-    if (read_only && cfg->os == VM_OS_WINDOWS) {
-        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
-                    "--read-only: %s is a Windows guest, which gets shares as RDP drives only, "
-                    "and RDP drive redirection cannot make a drive read-only",
-                    name);
-        return cli_fail(err);
-    }
-    GStrvBuilder *b = g_strv_builder_new();
-    bool found = false;
     const char *drop = remove ? remove : letter ? letter : "Z";
-    for (char **s = cfg->shares; s && *s; s++) {
-        if (g_ascii_toupper((*s)[0]) == g_ascii_toupper(drop[0]) && strlen(drop) == 1)
-            found = true;
-        else
-            g_strv_builder_add(b, *s);
-    }
-    g_auto(GStrv) kept = g_strv_builder_end(b);
-    g_strv_builder_unref(b);
-    if (remove && !found) {
-        g_set_error(&err, VD_ERROR, VD_ERROR_NOT_FOUND, "%s shares nothing as %s:", name, remove);
+    if (strlen(drop) != 1) {
+        g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--%s %s: give one drive letter",
+                    remove ? "remove" : "as", drop);
         return cli_fail(err);
     }
-    g_strfreev(cfg->shares);
-    cfg->shares = g_steal_pointer(&kept);
+    char l = g_ascii_toupper(drop[0]);
+    if (remove && !vm_config_share_remove(cfg, l, &err))
+        return cli_fail(err);
     g_autoptr(VmStatus) st = vm_status_get(name);
     const char *when = vm_state_is_active(st->state) ? "the next start" : "its start";
     if (!remove) {
+        if (!vm_config_share_add(cfg, l, argv[2], read_only, &err))
+            return cli_fail(err);
         g_autofree char *abs = g_canonicalize_filename(argv[2], NULL);
-        if (!g_file_test(abs, G_FILE_TEST_IS_DIR)) {
-            g_set_error(&err, VD_ERROR, VD_ERROR_NOT_FOUND, "%s is not a folder", argv[2]);
-            return cli_fail(err);
-        }
-        g_autofree char *value = g_strdup_printf("share+=%c%s=%s", g_ascii_toupper(drop[0]),
-                                                 read_only ? ":ro" : "", abs);
-        if (strlen(drop) != 1 || !vm_config_set(cfg, value, false, NULL, &err)) {
-            if (!err)
-                g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "--as %s: give one drive letter",
-                            drop);
-            return cli_fail(err);
-        }
         if (read_only)
             printf("%s: %s is shared read-only over 9p from %s\n", name, abs, when);
         else if (cfg->os != VM_OS_WINDOWS)
             printf("%s: %s is shared as %c: from the next RDP connection, and over 9p from "
                    "%s\n",
-                   name, abs, g_ascii_toupper(drop[0]), when);
+                   name, abs, l, when);
         else
-            printf("%s: %s is shared as %c: from the next RDP connection\n", name, abs,
-                   g_ascii_toupper(drop[0]));
+            printf("%s: %s is shared as %c: from the next RDP connection\n", name, abs, l);
     } else {
-        printf("%s: %c: is no longer shared (from the next RDP connection%s)\n", name,
-               g_ascii_toupper(drop[0]),
+        printf("%s: %c: is no longer shared (from the next RDP connection%s)\n", name, l,
                cfg->os != VM_OS_WINDOWS ? "; over 9p from the next start" : "");
     }
     if (!vm_store_save(cfg, &err))

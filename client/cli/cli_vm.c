@@ -461,50 +461,13 @@ int cli_set(int argc, char **argv)
         } else {
             a = g_strdup(argv[i]);
         }
-        VmArch was = cfg->arch;
-        if (!vm_config_set(cfg, a, running, &next, &err))
+        if (!vm_store_set(cfg, a, running, &next, &err))
             return cli_fail(err);
-        if (cfg->arch != was) {
-            /* The disk's OS and the firmware's variable store belong to one
-             * architecture. */
-            g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
-                        "arch is chosen at create: %s's disk and UEFI variables are %s's; "
-                        "create another VM with --arch %s",
-                        cfg->name, vm_arch_to_string(was), vm_arch_to_string(cfg->arch));
-            return cli_fail(err);
-        }
         /* The supervisor reads idle-suspend again below: it applies now. */
         if (g_str_has_prefix(a, "idle-suspend="))
             reload = running;
         else
             later |= next;
-        if (g_str_has_prefix(a, "rdp-port=") || g_str_has_prefix(a, "forward")) {
-            GArray *ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
-            g_array_append_val(ports, cfg->rdp_port);
-            for (char **f = cfg->forwards; f && *f; f++) {
-                unsigned p = (unsigned)atoi(*f);
-                g_array_append_val(ports, p);
-            }
-            for (guint k = 0; k < ports->len && !err; k++) {
-                unsigned p = g_array_index(ports, unsigned, k);
-                g_autofree char *owner = vm_store_port_owner(p, cfg->name);
-                if (owner)
-                    g_set_error(&err, VD_ERROR, VD_ERROR_INVALID, "port %u is VM \"%s\"'s already",
-                                p, owner);
-            }
-            g_array_unref(ports);
-            if (err)
-                return cli_fail(err);
-        }
-        if (g_str_has_prefix(a, "disk=") && cfg->disk) {
-            g_autofree char *d = vm_store_disk_path(cfg);
-            g_autofree char *owner = vm_store_disk_owner(d, cfg->name);
-            if (owner) {
-                g_set_error(&err, VD_ERROR, VD_ERROR_INVALID,
-                            "%s is VM \"%s\"'s disk; two VMs never share a disk", d, owner);
-                return cli_fail(err);
-            }
-        }
     }
     if (!vm_store_save(cfg, &err))
         return cli_fail(err);

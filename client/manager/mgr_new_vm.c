@@ -1,5 +1,6 @@
 #include "manager/mgr_new_vm.h"
 
+#include "manager/mgr_chooser.h"
 #include "manager/mgr_ops.h"
 
 struct _MgrNewVm {
@@ -54,29 +55,10 @@ static void act_create(GtkWidget *w, const char *action, GVariant *param)
     mgr_ops_create_async(spec, self->cancel, create_done, self);
 }
 
-static void iso_chosen(GtkNativeDialog *d, int response, gpointer data)
-{
-    MgrNewVm *self = data;
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
-        g_autofree char *path = f ? g_file_get_path(f) : NULL;
-        if (path)
-            gtk_editable_set_text(GTK_EDITABLE(self->iso_row), path);
-    }
-    g_object_unref(d);
-}
-
 static void act_choose_iso(GtkWidget *w, const char *action, GVariant *param)
 {
-    GtkFileChooserNative *d = gtk_file_chooser_native_new(
-        "Choose the CD image", GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_OPEN, "Choose", "Cancel");
-    GtkFileFilter *filter = gtk_file_filter_new();
-    gtk_file_filter_set_name(filter, "CD images");
-    gtk_file_filter_add_suffix(filter, "iso");
-    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), filter);
-    g_object_unref(filter);
-    g_signal_connect(d, "response", G_CALLBACK(iso_chosen), w);
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+    mgr_choose_path(GTK_WINDOW(w), "Choose the CD image", GTK_FILE_CHOOSER_ACTION_OPEN,
+                    GTK_EDITABLE(MGR_NEW_VM(w)->iso_row));
 }
 
 static void accel_done(GObject *src, GAsyncResult *res, gpointer data)

@@ -8,7 +8,7 @@ struct _MgrVmCard {
     GtkLabel *name_label, *state_label, *accel_label, *reason_label;
     GtkSpinner *spinner;
     GtkWidget *start_button, *open_button, *pause_button, *resume_button, *shutdown_button,
-        *force_off_button, *delete_button;
+        *force_off_button, *details_button, *delete_button;
 };
 
 G_DEFINE_FINAL_TYPE(MgrVmCard, mgr_vm_card, GTK_TYPE_BOX)
@@ -84,6 +84,7 @@ static void mgr_vm_card_class_init(MgrVmCardClass *klass)
     gtk_widget_class_bind_template_child(wc, MgrVmCard, resume_button);
     gtk_widget_class_bind_template_child(wc, MgrVmCard, shutdown_button);
     gtk_widget_class_bind_template_child(wc, MgrVmCard, force_off_button);
+    gtk_widget_class_bind_template_child(wc, MgrVmCard, details_button);
     gtk_widget_class_bind_template_child(wc, MgrVmCard, delete_button);
 }
 
@@ -114,7 +115,7 @@ GtkWidget *mgr_vm_card_new(MgrVm *vm)
                                    screen, -1);
     GtkWidget *buttons[] = {card->start_button, card->open_button, card->pause_button,
                             card->resume_button, card->shutdown_button, card->force_off_button,
-                            card->delete_button};
+                            card->details_button, card->delete_button};
     for (size_t i = 0; i < G_N_ELEMENTS(buttons); i++)
         bind_button(buttons[i], name);
     g_signal_connect(vm, "notify", G_CALLBACK(on_notify), card);

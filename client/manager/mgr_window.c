@@ -2,6 +2,7 @@
 
 #include "manager/mgr_new_vm.h"
 #include "manager/mgr_ops.h"
+#include "manager/mgr_page.h"
 #include "manager/mgr_vm_card.h"
 
 struct _MgrWindow {
@@ -171,6 +172,13 @@ static void act_delete(GtkWidget *w, const char *action, GVariant *param)
     gtk_window_present(GTK_WINDOW(d));
 }
 
+static void act_details(GtkWidget *w, const char *action, GVariant *param)
+{
+    MgrVm *vm = mgr_vm_list_find(MGR_WINDOW(w)->list, g_variant_get_string(param, NULL));
+    if (vm)
+        gtk_window_present(GTK_WINDOW(mgr_page_new(GTK_WINDOW(w), vm)));
+}
+
 static void act_new_vm(GtkWidget *w, const char *action, GVariant *param)
 {
     gtk_window_present(GTK_WINDOW(mgr_new_vm_new(GTK_WINDOW(w))));
@@ -257,6 +265,7 @@ static void mgr_window_class_init(MgrWindowClass *klass)
     gtk_widget_class_install_action(wc, "win.resume", "s", act_resume);
     gtk_widget_class_install_action(wc, "win.shutdown", "s", act_shutdown);
     gtk_widget_class_install_action(wc, "win.force-off", "s", act_force_off);
+    gtk_widget_class_install_action(wc, "win.details", "s", act_details);
     gtk_widget_class_install_action(wc, "win.delete", "s", act_delete);
 }
 

@@ -152,3 +152,13 @@ bool vm_config_validate(const VmConfig *cfg, GError **error);
 
 /* Names of all settable keys, NULL-terminated, for --help and errors. */
 const char *const *vm_config_keys(void);
+
+/* Share host folder @path (made absolute; it must be a folder) as drive
+ * @letter of @cfg (replacing what that letter shared), read-only over 9p
+ * with @read_only (refused for Windows guests, whose shares are RDP drives,
+ * which cannot be read-only). The rules of `vmdesk share`. */
+bool vm_config_share_add(VmConfig *cfg, char letter, const char *path, bool read_only,
+                         GError **error);
+/* Stop sharing drive @letter: VD_ERROR_NOT_FOUND when @cfg shares nothing
+ * there. */
+bool vm_config_share_remove(VmConfig *cfg, char letter, GError **error);

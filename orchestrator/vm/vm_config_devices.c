@@ -1,5 +1,6 @@
 /* The values of the config's device keys: shared folders, USB devices, the
- * idle-suspend delay (vm_config.h). Pure functions, no I/O. */
+ * idle-suspend delay (vm_config.h). Pure functions; the only I/O is
+ * vm_config_share_add's check that the folder exists. */
 #include "vm/vm_config.h"
 
 #include "common/error.h"
@@ -172,4 +173,63 @@ char *vm_duration_format(unsigned seconds)
     if (seconds % 60 == 0)
         return g_strdup_printf("%um", seconds / 60);
     return g_strdup_printf("%us", seconds);
+}
+
+/* @cfg->shares without drive @letter's entry; whether it had one. */
+static bool drop_share(VmConfig *cfg, char letter)
+{
+    GStrvBuilder *b = g_strv_builder_new();
+    bool found = false;
+    for (char **s = cfg->shares; s && *s; s++) {
+        if (g_ascii_toupper((*s)[0]) == g_ascii_toupper(letter))
+            found = true;
+        else
+            g_strv_builder_add(b, *s);
+    }
+    g_strfreev(cfg->shares);
+    cfg->shares = g_strv_builder_end(b);
+    g_strv_builder_unref(b);
+    if (!*cfg->shares)
+        g_clear_pointer(&cfg->shares, g_strfreev);
+    return found;
+}
+
+bool vm_config_share_add(VmConfig *cfg, char letter, const char *path, bool read_only,
+                         GError **error)
+{
+    if (read_only && cfg->os == VM_OS_WINDOWS) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "read-only: %s is a Windows guest, which gets shares as RDP drives only, "
+                    "and RDP drive redirection cannot make a drive read-only",
+                    cfg->name);
+        return false;
+    }
+    if (!g_ascii_isalpha(letter)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%c is no drive letter: give one of A-Z",
+                    letter);
+        return false;
+    }
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    if (!g_file_test(abs, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "%s is not a folder", path);
+        return false;
+    }
+    g_auto(GStrv) was = g_strdupv(cfg->shares);
+    drop_share(cfg, letter);
+    g_autofree char *value =
+        g_strdup_printf("share+=%c%s=%s", g_ascii_toupper(letter), read_only ? ":ro" : "", abs);
+    if (vm_config_set(cfg, value, false, NULL, error))
+        return true;
+    g_strfreev(cfg->shares);
+    cfg->shares = g_steal_pointer(&was);
+    return false;
+}
+
+bool vm_config_share_remove(VmConfig *cfg, char letter, GError **error)
+{
+    if (drop_share(cfg, letter))
+        return true;
+    g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "%s shares nothing as %c:", cfg->name,
+                g_ascii_toupper(letter));
+    return false;
 }

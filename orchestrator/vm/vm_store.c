@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -313,4 +314,55 @@ VmStatus *vm_status_get(const char *name)
         }
     }
     return st;
+}
+
+/* @cfg's RDP port and forwards' host ports are no other VM's. */
+static bool ports_own(const VmConfig *cfg, GError **error)
+{
+    g_autoptr(GArray) ports = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    g_array_append_val(ports, cfg->rdp_port);
+    for (char **f = cfg->forwards; f && *f; f++) {
+        unsigned p = (unsigned)atoi(*f);
+        g_array_append_val(ports, p);
+    }
+    for (guint k = 0; k < ports->len; k++) {
+        unsigned p = g_array_index(ports, unsigned, k);
+        g_autofree char *owner = vm_store_port_owner(p, cfg->name);
+        if (owner) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "port %u is VM \"%s\"'s already", p,
+                        owner);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool vm_store_set(VmConfig *cfg, const char *assignment, bool running, bool *next_start,
+                  GError **error)
+{
+    VmArch was = cfg->arch;
+    if (!vm_config_set(cfg, assignment, running, next_start, error))
+        return false;
+    if (cfg->arch != was) {
+        /* The disk's OS and the firmware's variable store belong to one
+         * architecture. */
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "arch is chosen at create: %s's disk and UEFI variables are %s's; "
+                    "create another VM with --arch %s",
+                    cfg->name, vm_arch_to_string(was), vm_arch_to_string(cfg->arch));
+        return false;
+    }
+    if ((g_str_has_prefix(assignment, "rdp-port=") || g_str_has_prefix(assignment, "forward")) &&
+        !ports_own(cfg, error))
+        return false;
+    if (g_str_has_prefix(assignment, "disk=") && cfg->disk) {
+        g_autofree char *d = vm_store_disk_path(cfg);
+        g_autofree char *owner = vm_store_disk_owner(d, cfg->name);
+        if (owner) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "%s is VM \"%s\"'s disk; two VMs never share a disk", d, owner);
+            return false;
+        }
+    }
+    return true;
 }

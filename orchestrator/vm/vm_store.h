@@ -40,6 +40,12 @@ bool vm_store_delete(const char *name, bool keep_disks, char ***kept, GError **e
  * config and bindable on 127.0.0.1 now. */
 bool vm_store_pick_port(const char *for_vm, unsigned *port, GError **error);
 bool vm_store_port_free(unsigned port);
+/* Apply one `vmdesk set` KEY=VALUE to @cfg, VM @cfg->name's config, with
+ * the rules of `vmdesk set`: vm_config_set's (@running, *@next_start as
+ * there), the architecture only at create, and no port or disk of another
+ * VM. @cfg may be changed when it fails: load it again then. */
+bool vm_store_set(VmConfig *cfg, const char *assignment, bool running, bool *next_start,
+                  GError **error);
 /* Another VM whose config uses @port (rdp or forward), or NULL. Caller frees. */
 char *vm_store_port_owner(unsigned port, const char *except_vm);
 /* Another VM whose config names the same disk image, or NULL. Caller frees. */

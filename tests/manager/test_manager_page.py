@@ -1,0 +1,301 @@
+#!/usr/bin/python3
+"""vmdesk-manager's VM page end to end: the real GTK 4 program on an Xvfb,
+driven through AT-SPI (pyatspi) inside dbus-run-session, against real QEMU
+running the test guest in a private vmdesk home (test_manager.py's world and
+helpers).
+
+Covers, on the page opened from a VM's card: memory and processors changed
+and `vmdesk show` agreeing; a bad memory value and one beyond this host's
+range shown as errors with nothing changed; a shared folder added read-only
+and removed; on the running test guest a snapshot saved (with the VM's
+memory), the guest then overwriting its disk's first sector, the snapshot
+restored after the warning (the guest reads its old sector again: memory and
+disk went back) and deleted; a CD image inserted into and ejected from the
+running VM (QEMU's drive says so) and a file that is no CD image refused; the
+serial log shown; the overlay policy changed and the overlay discarded after
+its warning on a second VM.
+
+Environment as test_manager.py; with VMDESK_MANAGER_PAGE_SCREENSHOT=PATH a
+picture of the page (its storage tab on the running VM) is saved there."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_manager as tm  # noqa: E402  (its private world: root, env, Xvfb)
+import pyatspi  # noqa: E402
+
+log, fail, wait_for, click, set_text = tm.log, tm.fail, tm.wait_for, tm.click, tm.set_text
+GUEST = tm.GUEST
+PAGE = "Details of pg"
+
+
+def labels_with(app, text):
+    return [n.name for n in tm.find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                                        text in n.name)]
+
+
+def expect_error(app, title, needle):
+    """The error dialog @title shows a message with @needle; closed."""
+    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, needle), 30)[0]
+    log(f"error shown: {msg}")
+    click(app, "Close", within=title)
+    wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
+    return msg
+
+
+def tab(app, name):
+    """Show the page's tab @name (a button of the view switcher)."""
+    def button():
+        top = tm.window(app, PAGE)
+        hits = [n for n in tm.find_all(top, lambda n: n.name == name and n.getRole() in (
+            pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_RADIO_BUTTON, pyatspi.ROLE_PUSH_BUTTON,
+            pyatspi.ROLE_PAGE_TAB)) if tm.showing(n)]
+        return hits[0] if hits else None
+    b = wait_for(f"the tab '{name}'", button, 20)
+    b.queryAction().doAction(0)
+    log(f"tab '{name}'")
+
+
+def guest_shell(name, command, done, timeout=60):
+    """Run @command in the test guest's shell on its serial console (as the
+    storage tests do); what the console printed up to @done."""
+    sock = os.path.join(tm.env["XDG_RUNTIME_DIR"], "vmdesk", name, "serial.sock")
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    s.settimeout(0.2)
+    s.sendall(f"\n{command}\n".encode())
+    got = b""
+    deadline = time.monotonic() + timeout * tm.SCALE
+    try:
+        while done.encode() not in got:
+            if time.monotonic() > deadline:
+                fail(f"the guest did not print {done}: {got[-400:]!r}")
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                continue
+            if not chunk:
+                fail("the guest's console closed")
+            got += chunk
+    finally:
+        s.close()
+    return got.decode(errors="replace")
+
+
+def entry_text(app, name):
+    """The text in the entry row @name."""
+    for n in tm.find_all(app, lambda n: n.getRole() == pyatspi.ROLE_TEXT and n.name == name):
+        t = n.queryText()
+        return t.getText(0, t.characterCount)
+    return None
+
+
+def config(name):
+    return tm.show(name)["config"]
+
+
+def settings(app):
+    """Memory and processors through the page; bad values change nothing."""
+    def memory_shown():
+        got = entry_text(app, "Memory")
+        log(f"Memory shows {got!r}")
+        return got and got.startswith("256")
+    wait_for("the page to show the VM's memory", memory_shown, 20)
+    set_text(app, "Memory", "384M")
+    set_text(app, "Processors", "2")
+    click(app, "Apply settings")
+    wait_for("vmdesk show to have the new memory and processors",
+             lambda: config("pg")["memory-bytes"] == 384 << 20 and config("pg")["cpus"] == 2, 20)
+    log("vmdesk show: 384M, 2 CPUs")
+    with open(os.path.join(tm.env["XDG_DATA_HOME"], "vmdesk", "vms", "pg", "vm.conf")) as f:
+        before = f.read()
+    set_text(app, "Memory", "lots")
+    set_text(app, "Processors", "1")
+    click(app, "Apply settings")
+    expect_error(app, "Could not save the settings", "memory: ")
+    set_text(app, "Memory", "100000G")
+    click(app, "Apply settings")
+    expect_error(app, "Could not save the settings", "more than this host")
+    with open(os.path.join(tm.env["XDG_DATA_HOME"], "vmdesk", "vms", "pg", "vm.conf")) as f:
+        if f.read() != before:
+            fail("a refused setting changed the config")
+    c = config("pg")
+    if c["memory-bytes"] != 384 << 20 or c["cpus"] != 2:
+        fail(f"a refused setting changed the VM: {c}")
+    # The page shows what is again.
+    wait_for("the page to show the saved memory",
+             lambda: (entry_text(app, "Memory") or "").startswith("384"), 10)
+
+
+def shares(app):
+    folder = os.path.join(tm.root, "shared")
+    os.makedirs(folder)
+    set_text(app, "Folder to share", folder)
+    click(app, "Read-only")
+    click(app, "Share the folder")
+    got = wait_for("the share in vmdesk show", lambda: config("pg")["shares"], 20)
+    log(f"vmdesk show: shares {got}")
+    if got[0]["path"] != folder or not got[0]["read-only"]:
+        fail(f"the share is not {folder} read-only: {got}")
+    click(app, f"Stop sharing {folder}")
+    wait_for("the share to go", lambda: not config("pg")["shares"], 20)
+    set_text(app, "Folder to share", os.path.join(tm.root, "nothing-here"))
+    click(app, "Share the folder")
+    expect_error(app, "Could not share the folder", "is not a folder")
+
+
+def snapshots(app):
+    """On the running guest: save, the guest changes its disk, restore (after
+    the warning) brings the old sector back in the guest, delete."""
+    set_text(app, "New snapshot name", "s1")
+    click(app, "Save a snapshot", timeout=60)
+    wait_for("the snapshot's row", lambda: tm.find(app, pyatspi.ROLE_PUSH_BUTTON, "Restore s1"),
+             180)
+    snaps = tm.show("pg").get("snapshots", [])
+    log(f"vmdesk show: snapshots {snaps}")
+    if [s["tag"] for s in snaps] != ["s1"] or not snaps[0]["live"]:
+        fail(f"no live snapshot s1: {snaps}")
+    guest_shell("pg", "echo CHANGED | dd of=/dev/vda bs=512 count=1 conv=fsync 2>/dev/null; "
+                "echo WROTE-$((40+2))", "WROTE-42")
+    # (the command's echo has $((1+1)), the answer 2)
+    out = guest_shell("pg", "echo READ-$(head -c 7 /dev/vda)-E$((1+1))", "-E2")
+    if "READ-CHANGED-E2" not in out:
+        fail(f"the guest did not change its disk: {out!r}")
+    click(app, "Restore s1")
+    body = wait_for("the restore warning", lambda: labels_with(app, "is lost"), 10)[0]
+    log(f"warning: {body}")
+    click(app, "Restore", within="Restore snapshot s1?")
+    wait_for("the restore to finish", lambda: labels_with(app, "Restored snapshot s1"), 180)
+    if tm.show("pg")["state"] != "RUNNING":
+        fail("the VM does not run after the restore")
+    out = guest_shell("pg", "echo READ-$(head -c 2 /dev/vda)-E$((1+1))", "-E2")
+    log(f"the guest reads: {[ln for ln in out.splitlines() if 'READ-' in ln][-1]!r}")
+    if "READ-S1-E2" not in out:
+        fail(f"the restored guest does not read the snapshot's sector: {out!r}")
+    if os.environ.get("VMDESK_MANAGER_PAGE_SCREENSHOT"):
+        tm.x_screenshot(os.environ["VMDESK_MANAGER_PAGE_SCREENSHOT"])
+    click(app, "Delete s1")
+    wait_for("the snapshot to go", lambda: not tm.show("pg").get("snapshots"), 120)
+    wait_for("its row to go", lambda: not tm.find(app, pyatspi.ROLE_PUSH_BUTTON, "Restore s1"), 20)
+
+
+def cdrom(app):
+    iso = os.path.join(tm.root, "page.iso")
+    os.makedirs(os.path.join(tm.root, "pagecd"))
+    with open(os.path.join(tm.root, "pagecd", "README"), "w") as f:
+        f.write("a CD\n")
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", iso,
+                    os.path.join(tm.root, "pagecd")], check=True, capture_output=True)
+    set_text(app, "CD image (ISO)", iso)
+    click(app, "Insert the CD image")
+    wait_for("QEMU's drive to hold the image",
+             lambda: (tm.show("pg").get("cdrom") or {}).get("medium") == iso, 30)
+    log("vmdesk show: the CD is in the running VM's drive")
+    click(app, "Eject the CD")
+    wait_for("QEMU's drive to be empty",
+             lambda: not (tm.show("pg").get("cdrom") or {}).get("medium"), 30)
+    if config("pg")["iso"]:
+        fail("the config keeps the ejected CD")
+    bad = os.path.join(tm.root, "page-bad.iso")
+    with open(bad, "wb") as f:
+        f.write(os.urandom(64 * 1024))
+    set_text(app, "CD image (ISO)", bad)
+    click(app, "Insert the CD image")
+    expect_error(app, "Could not insert the CD image", "is not a CD image")
+
+
+def logs(app):
+    tab(app, "Logs")
+    click(app, "Show serial.log")
+
+    def shown():
+        views = [n for n in tm.find_all(app, lambda n: n.name == "Log text")]
+        return views and "VMDESK-GUEST-READY" in views[0].queryText().getText(0, -1)
+    wait_for("the serial log in the page", shown, 20)
+    log("the page shows serial.log")
+
+
+def overlay(app):
+    base = os.path.join(tm.root, "base.raw")
+    with open(base, "wb") as f:
+        f.write(b"BASE\n".ljust(16 << 20, b"\0"))
+    tm.vmdesk("create", "ov", "--os", "other", "--memory", "256M", "--cpus", "1", "--disk", "0",
+              "--kernel", os.path.join(GUEST, "vmlinux"), "--initrd",
+              os.path.join(GUEST, "initrd.img"), "--base", base, "--overlay")
+    tm.wait_state(app, "ov", "Stopped", 20)
+    click(app, "Details ov")
+    wait_for("ov's page", lambda: tm.window(app, "Details of ov"), 20)
+    wait_for("the overlay's status", lambda: labels_with(app, f"On {base}"), 20)
+    click(app, "On shutdown: ask", within="Details of ov")
+    wait_for("on-shutdown=ask in vmdesk show", lambda: config("ov")["on-shutdown"] == "ask", 20)
+    log("vmdesk show: on-shutdown ask")
+    click(app, "Discard the changes", within="Details of ov")
+    click(app, "Discard", within="Discard the changes?")
+    wait_for("the discard to finish", lambda: labels_with(app, "Discarded the changes"), 60)
+    if config("ov")["on-shutdown"] != "ask":
+        fail("the discard changed the policy")
+
+
+def main():
+    tm.start_x()
+    vm_dir = os.path.join(tm.env["XDG_DATA_HOME"], "vmdesk", "vms", "pg")
+    tm.vmdesk("create", "pg", "--os", "other", "--memory", "256M", "--cpus", "1", "--disk", "0",
+              "--kernel", os.path.join(GUEST, "vmlinux"), "--initrd",
+              os.path.join(GUEST, "initrd.img"), "--append",
+              "console=tty0 console=ttyS0 vmdesk.disk-mark=S1")
+    seed = os.path.join(tm.root, "seed.raw")
+    with open(seed, "wb") as f:
+        f.write(b"EMPTY\n".ljust(16 << 20, b"\0"))
+    tm.vmdesk("disk", "pg", "import", seed)
+
+    t0 = time.monotonic()
+    mgr = subprocess.Popen([tm.MANAGER], env=tm.env)
+    tm.children.append(mgr)
+    app = wait_for("the manager on the accessibility bus", tm.find_app, 60)
+    tm.wait_state(app, "pg", "Stopped", 30)
+    click(app, "Details pg")
+    wait_for("the page", lambda: tm.window(app, PAGE), 20)
+    log(f"page open in {time.monotonic() - t0:.1f} s")
+
+    settings(app)
+    tab(app, "Storage")
+    shares(app)
+
+    click(app, "Start pg")
+    tm.wait_state(app, "pg", "Running", 180)
+    wait_for("the guest to be ready", lambda: tm.serial_has("pg", "VMDESK-GUEST-READY"), 180)
+    if not tm.serial_has("pg", "VMDESK-DISK-WROTE S1"):
+        fail("the guest did not write its disk mark")
+    snapshots(app)
+    cdrom(app)
+    logs(app)
+    click(app, "Force off pg")
+    tm.wait_state(app, "pg", "Stopped", 60)
+    if not os.path.isdir(vm_dir):
+        fail("the VM's folder went")
+
+    overlay(app)
+    log("PASS")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError:
+        if "DISPLAY" in tm.env:
+            tm.x_screenshot(os.path.join(os.environ.get("VMDESK_MANAGER_DEBUG_DIR", "/tmp"),
+                                         "manager-page-failure.png"))
+        a = tm.find_app()
+        if a:
+            log("the manager's accessible tree:")
+            tm.dump(a)
+        raise
+    finally:
+        tm.cleanup()
+    if tm.leftovers:
+        sys.exit("processes were left behind")
