@@ -464,7 +464,7 @@ static bool menu_change(const MenuTask *t, GError **error)
     if (t->add) {
         g_autofree char *self = mgr_ops_vmdesk_path();
         g_autofree char *warning = NULL;
-        if (!desktop_entry_install(t->name, a->guest, a->app_id, self, NULL, &warning, error))
+        if (!desktop_entry_install(t->name, NULL, a->guest, a->app_id, self, NULL, &warning, error))
             return false;
         if (warning)
             g_warning("%s", warning);
