@@ -4,6 +4,8 @@
 #include "common/error.h"
 #include "libvirt/lv_conn_priv.h"
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,8 +75,22 @@ bool lv_rdp_hostfwd(const char *xml, unsigned guest_port, char **host, unsigned 
     return true;
 }
 
-/* The first IPv4 address (not loopback, not link-local) @d's interfaces
- * have as @source tells, or NULL. */
+char *lv_rdp_guest_address(const char *text)
+{
+    struct in_addr a;
+    if (!text || inet_pton(AF_INET, text, &a) != 1)
+        return NULL;
+    uint32_t v = ntohl(a.s_addr);
+    uint8_t first = v >> 24;
+    if (first == 0 || first == 127 || first >= 224 || (v >> 16) == 0xA9FE) /* 169.254/16 */
+        return NULL;
+    char out[INET_ADDRSTRLEN];
+    return g_strdup(inet_ntop(AF_INET, &a, out, sizeof(out)));
+}
+
+/* The first address @d's interfaces have as @source tells that
+ * lv_rdp_guest_address() accepts, or NULL. What a guest agent says is the
+ * guest's word: only a plain unicast IPv4 address goes on. */
 static char *iface_address(virDomainPtr d, unsigned source)
 {
     virDomainInterfacePtr *ifaces = NULL;
@@ -83,9 +99,8 @@ static char *iface_address(virDomainPtr d, unsigned source)
     for (int i = 0; i < n; i++) {
         for (unsigned j = 0; !found && j < ifaces[i]->naddrs; j++) {
             const virDomainIPAddress *a = &ifaces[i]->addrs[j];
-            if (a->type == VIR_IP_ADDR_TYPE_IPV4 && a->addr &&
-                !g_str_has_prefix(a->addr, "127.") && !g_str_has_prefix(a->addr, "169.254."))
-                found = g_strdup(a->addr);
+            if (a->type == VIR_IP_ADDR_TYPE_IPV4)
+                found = lv_rdp_guest_address(a->addr);
         }
         virDomainInterfaceFree(ifaces[i]);
     }
@@ -109,18 +124,18 @@ bool lv_domain_rdp_address(LvConn *c, const char *name, char **host, unsigned *p
     } else if (xml && lv_rdp_hostfwd(xml, LV_RDP_GUEST_PORT, host, port)) {
         *how = "hostfwd";
         ok = true;
+    } else if ((*host = iface_address(d, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE))) {
+        *how = "DHCP lease"; /* the host's dnsmasq handed it out: asked first */
+        *port = LV_RDP_GUEST_PORT;
+        ok = true;
     } else if ((*host = iface_address(d, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT))) {
         *how = "guest agent";
         *port = LV_RDP_GUEST_PORT;
         ok = true;
-    } else if ((*host = iface_address(d, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE))) {
-        *how = "DHCP lease";
-        *port = LV_RDP_GUEST_PORT;
-        ok = true;
     } else {
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "no address for domain \"%s\"'s RDP service on %s: no guest agent told "
-                    "one, libvirt's networks lease it none, and it has no user-mode forward "
+                    "no address for domain \"%s\"'s RDP service on %s: libvirt's networks "
+                    "lease it none, no guest agent told one, and it has no user-mode forward "
                     "to port %d (<qemu:arg value='...,hostfwd=tcp:127.0.0.1:PORT-:%d'/>)",
                     name, c->uri, LV_RDP_GUEST_PORT, LV_RDP_GUEST_PORT);
     }

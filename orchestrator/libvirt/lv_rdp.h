@@ -1,9 +1,9 @@
 /* Where a libvirt domain's RDP service answers, as seen from the host
  * libvirt runs on: a user-mode port forward to the guest's port 3389 in the
  * domain's qemu:commandline (hostfwd=tcp:ADDR:PORT-:3389), else the address
- * the guest agent reports (virDomainInterfaceAddresses, SRC_AGENT), else
- * the address of a DHCP lease of libvirt's own networks (SRC_LEASE), port
- * 3389. On another host it is reached through SSH (lv_ssh.h). Main thread
+ * of a DHCP lease of libvirt's own networks (virDomainInterfaceAddresses,
+ * SRC_LEASE), else the address the guest agent reports (SRC_AGENT), port
+ * 3389; an address from the guest is hostile (lv_rdp_guest_address). On another host it is reached through SSH (lv_ssh.h). Main thread
  * (or any thread: libvirt's connections are thread-safe). */
 #pragma once
 
@@ -17,8 +17,15 @@
  * port. False when there is none or @xml is not XML. Pure. */
 bool lv_rdp_hostfwd(const char *xml, unsigned guest_port, char **host, unsigned *port);
 
+/* @text as the canonical dotted form of a unicast IPv4 address that is not
+ * "this host" (0/8), loopback (127/8), link-local (169.254/16), multicast or
+ * reserved (224/3, with broadcast), newly allocated; else NULL. Names,
+ * IPv6, paths ("/..." is a unix socket to FreeRDP), "|fd" and any other
+ * text are refused. Pure. */
+char *lv_rdp_guest_address(const char *text);
+
 /* Domain @name's RDP address on its host (*@host newly allocated, *@port)
- * and how it was found (*@how: "hostfwd", "guest agent", "DHCP lease";
+ * and how it was found (*@how: "hostfwd", "DHCP lease", "guest agent";
  * static). Not running: VD_ERROR_STATE; none found: VD_ERROR_NOT_FOUND
  * saying what was tried. */
 bool lv_domain_rdp_address(LvConn *c, const char *name, char **host, unsigned *port,

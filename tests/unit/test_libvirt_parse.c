@@ -205,6 +205,25 @@ static void test_hostfwd(void)
         g_assert_false(lv_rdp_hostfwd(none[i], 3389, &host, &port));
 }
 
+/* A guest agent's word for its address: only plain unicast IPv4 goes on. */
+static void test_guest_address(void)
+{
+    const char *good[][2] = {{"10.0.2.15", "10.0.2.15"},
+                             {"192.168.122.7", "192.168.122.7"},
+                             {"169.253.1.1", "169.253.1.1"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autofree char *a = lv_rdp_guest_address(good[i][0]);
+        g_assert_cmpstr(a, ==, good[i][1]);
+    }
+    const char *bad[] = {"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.9.9.9", "169.254.1.1",
+                         "224.0.0.1", "239.1.1.1", "240.0.0.1", "255.255.255.255", "localhost",
+                         "2130706433", "0177.0.0.1", "010.0.0.1", "10.0.0", "10.0.0.1:22",
+                         "10.0.0.1 ", " 10.0.0.1", "/run/user/1000/bus", "|3", "::1",
+                         "fe80::1", "example.com", "", NULL};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_null(lv_rdp_guest_address(bad[i]));
+}
+
 int main(int argc, char **argv)
 {
     /* Before GLib reads it: the config file goes to a folder of our own. */
@@ -212,6 +231,7 @@ int main(int argc, char **argv)
     g_setenv("XDG_CONFIG_HOME", home, TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/libvirt/vnc-index", test_vnc_index);
+    g_test_add_func("/libvirt/guest-address", test_guest_address);
     g_test_add_func("/libvirt/vnc-index-hostile", test_vnc_index_hostile);
     g_test_add_func("/libvirt/event-state", test_event_state);
     g_test_add_func("/libvirt/default-uri", test_default_uri);
