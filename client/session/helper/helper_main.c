@@ -291,6 +291,8 @@ bool helper_check_cert(const char *host, unsigned port, const char *subject, con
     helper_put_str(b, subject);
     helper_put_str(b, pem);
     g_autoptr(GError) err = NULL;
+    while (g_async_queue_try_pop(verdicts)) /* a late answer to an earlier question */
+        ;
     g_mutex_lock(&send_lock);
     bool sent = helper_msg_send(HELPER_FD_CHANNEL, b, -1, &err);
     g_mutex_unlock(&send_lock);

@@ -159,7 +159,17 @@ static bool answer_cert(Drain *d, const HelperMsg *m)
     g_autoptr(GByteArray) b = g_byte_array_new();
     helper_msg_begin(b, HELPER_MSG_CERT_VERDICT);
     helper_put_u8(b, trusted);
-    return helper_msg_send_draining(d->chan, b, drain_one, d, NULL);
+    if (!helper_msg_send_draining(d->chan, b, drain_one, d, NULL))
+        return false;
+    if (!trusted && !*d->broken) {
+        /* The verdict is sent, but a helper taken over before the check
+         * could ignore it: the session ends here and the helper is killed;
+         * the session's error is the refusal's reason (h->cert_error). */
+        g_set_error(d->broken, VD_ERROR, VD_ERROR_PROTOCOL,
+                    "the window refused the server's certificate");
+        return false;
+    }
+    return true;
 }
 
 /* Take one message from the helper: a question for the window, or what
