@@ -266,6 +266,9 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_uint32(st, FreeRDP_KeyboardLayout,
                                 t->keyboard_layout ? t->keyboard_layout : rdp_keyboard_layout());
     freerdp_set_connection_type(st, CONNECTION_TYPE_LAN);
+    /* TLS or NLA only: legacy RDP security has no certificate for the pin
+     * to check, so a man in the middle could offer it instead of TLS. */
+    freerdp_settings_set_bool(st, FreeRDP_RdpSecurity, FALSE);
     if (r->server_fd != RDP_CONNECT_HERE) {
         configure_confined(r); /* no store, no folder: the window pins */
         if (t->shell)
