@@ -49,7 +49,10 @@ static void show_error(MgrPage *page, const char *title, const char *message)
 
 static void toast(MgrPage *page, const char *text)
 {
-    adw_preferences_window_add_toast(ADW_PREFERENCES_WINDOW(page), adw_toast_new(text));
+    /* A toast's title is Pango markup (libadwaita 1.2): names from the
+     * guest, folders and snapshots are text. */
+    g_autofree char *escaped = g_markup_escape_text(text, -1);
+    adw_preferences_window_add_toast(ADW_PREFERENCES_WINDOW(page), adw_toast_new(escaped));
 }
 
 static void set_busy(MgrPage *page, bool busy)
@@ -520,7 +523,7 @@ static void act_app_launch(GtkWidget *w, const char *action, GVariant *param)
         return;
     const MgrApp *a = g_ptr_array_index(page->apps, i);
     g_autofree char *vmdesk = mgr_ops_vmdesk_path();
-    const char *argv[] = {vmdesk, "app", page->name, "--", a->program, NULL};
+    const char *argv[] = {vmdesk, "app", "--", page->name, a->program, NULL};
     g_autoptr(GError) err = NULL;
     g_autofree char *title = g_strdup_printf("%s ended with an error", a->name);
     g_autoptr(GSubprocess) p = g_subprocess_newv(

@@ -52,7 +52,7 @@ static void op_done(GObject *src, GAsyncResult *res, gpointer data)
                 g_strdup_printf("Could not %s %s", mgr_op_verb(call->op), call->name);
             mgr_window_show_error(win, title, err->message);
         } else if (call->op == MGR_OP_DELETE) {
-            g_autofree char *t = g_strdup_printf("Deleted %s", call->name);
+            g_autofree char *t = g_markup_printf_escaped("Deleted %s", call->name);
             adw_toast_overlay_add_toast(win->toasts, adw_toast_new(t));
         }
     }
