@@ -44,22 +44,21 @@ int vd_unix_listen(const char *path, int backlog, int flags)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (flags & SOCK_NONBLOCK), 0);
     if (fd < 0)
         return -errno;
-    mode_t old = umask(0177);
     int rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
     if (rc < 0 && errno == EADDRINUSE) {
         int other = vd_unix_connect(path, SOCK_NONBLOCK);
         if (other >= 0 || other == -EAGAIN) { /* a live process holds it */
             if (other >= 0)
                 close(other);
-            umask(old);
             close(fd);
             return -EADDRINUSE;
         }
         unlink(path); /* left by a process that died */
         rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
     }
-    umask(old);
-    if (rc < 0 || listen(fd, backlog) < 0) {
+    /* 0600 before it listens, so nobody else ever connects; chmod rather
+     * than umask, which would change the mode of what other threads make. */
+    if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, backlog) < 0) {
         e = errno;
         close(fd);
         return -e;

@@ -10,7 +10,7 @@
  * -errno (-ENAMETOOLONG for a path that does not fit). */
 int vd_unix_connect(const char *path, int flags);
 
-/* Listen at @path with @backlog. The socket file is 0600 from the start. A
+/* Listen at @path with @backlog. The socket file is 0600 before it listens. A
  * socket file left by a process that died is replaced; one that a live
  * process still answers gives -EADDRINUSE. @flags is 0 or SOCK_NONBLOCK.
  * Returns the listening descriptor (close-on-exec) or -errno. */

@@ -233,7 +233,7 @@ bool supervisor_idle_start(Supervisor *s, GError **error)
     s->idle_suspend = s->cfg->idle_suspend;
     s->last_use = g_get_monotonic_time();
     g_autofree char *path = g_build_filename(s->runtime_dir, VM_LEASE_SOCKET, NULL);
-    /* The runtime folder is 0700; the socket is 0600 from the start. */
+    /* The runtime folder is 0700; the socket is 0600 before it listens. */
     int fd = vd_unix_listen(path, 16, SOCK_NONBLOCK);
     if (fd < 0) {
         g_set_error(error, VD_ERROR, fd == -ENAMETOOLONG ? VD_ERROR_INVALID : VD_ERROR_FAILED,
