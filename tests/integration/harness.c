@@ -24,7 +24,7 @@ static void kill_ours(Harness *h)
 
 /* A test that dies in any way (a failed assertion, ctest's timeout, a
  * SIGKILL) must not leave its VMs running for the rest of the suite. A
- * forked reaper holds the read end of a pipe whose write end only the test
+ * reaper (forked before the test makes threads) holds the read end of a pipe whose write end only the test
  * holds (close-on-exec, so no VM inherits it): end of file means the test is
  * gone or finished, and the reaper kills whatever still mentions the test's
  * folders. */
@@ -35,6 +35,10 @@ static int start_reaper(Harness *h)
     pid_t pid = fork();
     g_assert_cmpint(pid, >=, 0);
     if (pid == 0) {
+        /* Twice: ctest's timeout kills the test's children too; a
+         * grandchild whose parent has exited belongs to init. */
+        if (fork() != 0)
+            _exit(0);
         /* Hold nothing of the test's but the pipe (not its listening
          * sockets, not ctest's output pipe beyond the test's own life). */
         int keep = p[0];
@@ -54,6 +58,7 @@ static int start_reaper(Harness *h)
         _exit(0);
     }
     close(p[0]);
+    waitpid(pid, NULL, 0);
     return p[1];
 }
 

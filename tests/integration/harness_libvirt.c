@@ -2,6 +2,7 @@
 #include "harness_libvirt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
 #include <signal.h>
@@ -137,7 +138,7 @@ void libvirt_reaper_start(Libvirt *lv, const char *const *domains, const char *c
 {
     char **doms = g_strdupv((char **)domains), **pls = g_strdupv((char **)pools);
     int fds[2];
-    g_assert_cmpint(pipe(fds), ==, 0);
+    g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
     pid_t pid = fork();
     g_assert_cmpint(pid, >=, 0);
     if (pid == 0) {
