@@ -79,9 +79,9 @@ static void usage(FILE *out)
         if (commands[i].synopsis)
             fprintf(out, "  %-38s %s\n", commands[i].synopsis, commands[i].summary);
     fprintf(out, "\n`vmdesk COMMAND --help` describes a command's options. list, start, stop, "
-                 "pause,\nresume, status, view, show, screenshot, cdrom and snapshot also reach "
-                 "libvirt's\ndomains: --connect URI (or $VMDESK_CONNECT); create --engine "
-                 "libvirt[:URI] defines\none.\n"
+                 "pause,\nresume, status, view, app, apps install, probe, show, screenshot, "
+                 "cdrom and\nsnapshot also reach libvirt's domains: --connect URI (or "
+                 "$VMDESK_CONNECT);\ncreate --engine libvirt[:URI] defines one.\n"
                  "Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 wrong VM "
                  "state,\n5 timeout, 6 QEMU failed, 7 not enough disk space.\n");
 }
