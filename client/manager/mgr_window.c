@@ -3,6 +3,7 @@
 #include "manager/mgr_new_vm.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_page.h"
+#include "manager/mgr_tooltip.h"
 #include "manager/mgr_vm_card.h"
 
 struct _MgrWindow {
@@ -12,6 +13,7 @@ struct _MgrWindow {
     AdwToastOverlay *toasts;
     GtkStack *stack;
     GtkFlowBox *grid;
+    GtkWidget *new_vm_button, *menu_button;
 };
 
 G_DEFINE_FINAL_TYPE(MgrWindow, mgr_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -258,6 +260,8 @@ static void mgr_window_class_init(MgrWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, MgrWindow, toasts);
     gtk_widget_class_bind_template_child(wc, MgrWindow, stack);
     gtk_widget_class_bind_template_child(wc, MgrWindow, grid);
+    gtk_widget_class_bind_template_child(wc, MgrWindow, new_vm_button);
+    gtk_widget_class_bind_template_child(wc, MgrWindow, menu_button);
     gtk_widget_class_install_action(wc, "win.new-vm", NULL, act_new_vm);
     gtk_widget_class_install_action(wc, "win.start", "s", act_start);
     gtk_widget_class_install_action(wc, "win.open", "s", act_open);
@@ -272,6 +276,9 @@ static void mgr_window_class_init(MgrWindowClass *klass)
 static void mgr_window_init(MgrWindow *win)
 {
     gtk_widget_init_template(GTK_WIDGET(win));
+    /* Not in the template: mgr_tooltip.h says why. */
+    mgr_tooltip_set_static(win->new_vm_button, "New virtual machine");
+    mgr_tooltip_set_static(win->menu_button, "Main menu");
     win->cancel = g_cancellable_new();
 }
 
