@@ -14,6 +14,7 @@ struct _MgrWindow {
     GtkStack *stack;
     GtkFlowBox *grid;
     GtkWidget *new_vm_button, *menu_button;
+    AdwStatusPage *empty_page;
 };
 
 G_DEFINE_FINAL_TYPE(MgrWindow, mgr_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -197,8 +198,13 @@ static void on_items_changed(GListModel *model, guint pos, guint removed, guint 
                              gpointer data)
 {
     MgrWindow *win = data;
-    gtk_stack_set_visible_child_name(win->stack,
-                                     g_list_model_get_n_items(model) ? "vms" : "empty");
+    bool empty = !g_list_model_get_n_items(model);
+    /* The icon only once the page is shown: GTK loads it even while the page
+     * is hidden, and this one is an SVG: librsvg and ICU before the first
+     * frame of a window that shows VMs. */
+    if (empty)
+        adw_status_page_set_icon_name(win->empty_page, "io.github.vmdesk.Vmdesk-symbolic");
+    gtk_stack_set_visible_child_name(win->stack, empty ? "empty" : "vms");
 }
 
 /* --- pictures only while the window is seen --- */
@@ -262,6 +268,7 @@ static void mgr_window_class_init(MgrWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, MgrWindow, grid);
     gtk_widget_class_bind_template_child(wc, MgrWindow, new_vm_button);
     gtk_widget_class_bind_template_child(wc, MgrWindow, menu_button);
+    gtk_widget_class_bind_template_child(wc, MgrWindow, empty_page);
     gtk_widget_class_install_action(wc, "win.new-vm", NULL, act_new_vm);
     gtk_widget_class_install_action(wc, "win.start", "s", act_start);
     gtk_widget_class_install_action(wc, "win.open", "s", act_open);
