@@ -292,15 +292,16 @@ void mgr_vm_list_set_screens_shown(MgrVmList *list, bool shown)
         return;
     }
     list->screen_timer = g_timeout_add(MGR_SCREEN_INTERVAL_MS, on_screen_tick, list);
-    /* Running VMs' screens now; the others' saved pictures, those not read
-     * yet (all of them the first time). */
+    /* Running VMs' screens now; for the others without a picture yet (all
+     * of them the first time), a paused VM's screen, the saved picture of
+     * the rest. */
     on_screen_tick(list);
     guint n = g_list_model_get_n_items(G_LIST_MODEL(list->vms));
     for (guint i = 0; i < n; i++) {
         g_autoptr(MgrVm) vm = g_list_model_get_item(G_LIST_MODEL(list->vms), i);
         MgrVmPhase p = mgr_vm_get_phase(vm);
-        if (p != MGR_VM_RUNNING && p != MGR_VM_PAUSED && !mgr_vm_get_screen(vm))
-            take_screen(list, vm, true);
+        if (p != MGR_VM_RUNNING && !mgr_vm_get_screen(vm))
+            take_screen(list, vm, p != MGR_VM_PAUSED);
     }
 }
 
