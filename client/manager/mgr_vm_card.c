@@ -1,5 +1,7 @@
 #include "manager/mgr_vm_card.h"
 
+#include "manager/mgr_tooltip.h"
+
 struct _MgrVmCard {
     GtkBox parent;
     MgrVm *vm;
@@ -94,12 +96,13 @@ static void mgr_vm_card_init(MgrVmCard *card)
 }
 
 /* The button's target is the VM's name; its accessible name says what it
- * does to which VM, as its tooltip says it for sighted users. */
-static void bind_button(GtkWidget *button, const char *name)
+ * does to which VM, as its tooltip says it for sighted users. The tooltip
+ * is set here, not in the template (mgr_tooltip.h says why). */
+static void bind_button(GtkWidget *button, const char *verb, const char *name)
 {
     gtk_actionable_set_action_target(GTK_ACTIONABLE(button), "s", name);
-    g_autofree char *label =
-        g_strdup_printf("%s %s", gtk_widget_get_tooltip_text(button), name);
+    mgr_tooltip_set_static(button, verb);
+    g_autofree char *label = g_strdup_printf("%s %s", verb, name);
     gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                    -1);
 }
@@ -113,11 +116,17 @@ GtkWidget *mgr_vm_card_new(MgrVm *vm)
     g_autofree char *screen = g_strdup_printf("Screen of %s", name);
     gtk_accessible_update_property(GTK_ACCESSIBLE(card->screen), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    screen, -1);
-    GtkWidget *buttons[] = {card->start_button, card->open_button, card->pause_button,
-                            card->resume_button, card->shutdown_button, card->force_off_button,
-                            card->details_button, card->delete_button};
+    const struct {
+        GtkWidget *button;
+        const char *verb;
+    } buttons[] = {
+        {card->start_button, "Start"},         {card->open_button, "Open its window"},
+        {card->pause_button, "Pause"},         {card->resume_button, "Resume"},
+        {card->shutdown_button, "Shut down"},  {card->force_off_button, "Force off"},
+        {card->details_button, "Details"},     {card->delete_button, "Delete"},
+    };
     for (size_t i = 0; i < G_N_ELEMENTS(buttons); i++)
-        bind_button(buttons[i], name);
+        bind_button(buttons[i].button, buttons[i].verb, name);
     g_signal_connect(vm, "notify", G_CALLBACK(on_notify), card);
     update(card);
     return GTK_WIDGET(card);

@@ -91,7 +91,8 @@ void mgr_vm_list_refresh(MgrVmList *list, const char *name)
     mgr_vm_set_overlay_pending(vm, info.overlay_pending);
     /* A picture at once when it starts to run or pauses (the last one then
      * holds), not only at the next tick. */
-    if (info.phase != before && (info.phase == MGR_VM_RUNNING || info.phase == MGR_VM_PAUSED))
+    if (list->screen_timer && info.phase != before &&
+        (info.phase == MGR_VM_RUNNING || info.phase == MGR_VM_PAUSED))
         take_screen(list, vm, false);
     mgr_vm_info_clear(&info);
 }
@@ -202,7 +203,8 @@ static void add_vm(MgrVmList *list, const char *name, guint position)
     watch_data(list, name);
     watch_state(list, name);
     mgr_vm_list_refresh(list, name);
-    if (mgr_vm_get_phase(vm) != MGR_VM_RUNNING && mgr_vm_get_phase(vm) != MGR_VM_PAUSED)
+    if (list->screen_timer && mgr_vm_get_phase(vm) != MGR_VM_RUNNING &&
+        mgr_vm_get_phase(vm) != MGR_VM_PAUSED)
         take_screen(list, vm, true);
 }
 
@@ -289,8 +291,18 @@ void mgr_vm_list_set_screens_shown(MgrVmList *list, bool shown)
         g_clear_handle_id(&list->screen_timer, g_source_remove);
         return;
     }
-    on_screen_tick(list);
     list->screen_timer = g_timeout_add(MGR_SCREEN_INTERVAL_MS, on_screen_tick, list);
+    /* Running VMs' screens now; for the others without a picture yet (all
+     * of them the first time), a paused VM's screen, the saved picture of
+     * the rest. */
+    on_screen_tick(list);
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(list->vms));
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(MgrVm) vm = g_list_model_get_item(G_LIST_MODEL(list->vms), i);
+        MgrVmPhase p = mgr_vm_get_phase(vm);
+        if (p != MGR_VM_RUNNING && !mgr_vm_get_screen(vm))
+            take_screen(list, vm, p != MGR_VM_PAUSED);
+    }
 }
 
 MgrVmList *mgr_vm_list_new(GError **error)
@@ -303,6 +315,5 @@ MgrVmList *mgr_vm_list_new(GError **error)
     list->store_monitor = watch_dir(store, G_CALLBACK(on_store_event), list);
     list->runtime_monitor = watch_dir(runtime, G_CALLBACK(on_runtime_event), list);
     mgr_vm_list_rescan(list);
-    list->screen_timer = g_timeout_add(MGR_SCREEN_INTERVAL_MS, on_screen_tick, list);
     return list;
 }

@@ -4,7 +4,7 @@
  * changed, the overlay question asked or answered) and on each VM's runtime folder, where its supervisor publishes
  * every state change (vm/vm_state.h). Running VMs' screens are refreshed
  * every MGR_SCREEN_INTERVAL_MS through QMP screendump in worker threads
- * while a window shows them; a
+ * while a window shows them (stopped VMs show the picture saved last); a
  * failed screendump also rereads the VM's state (a supervisor that was
  * killed publishes nothing). Main thread only. */
 #pragma once
@@ -32,9 +32,11 @@ MgrVm *mgr_vm_list_find(MgrVmList *list, const char *name);
 void mgr_vm_list_rescan(MgrVmList *list);
 /* Read VM @name's state again now. */
 void mgr_vm_list_refresh(MgrVmList *list, const char *name);
-/* Whether a window shows the running VMs' pictures (so at first): while
- * none does (closed, minimized), no screendumps are taken; when one does
- * again, they are taken at once. */
+/* Whether a window shows the VMs' pictures (not at first: a window says so
+ * once it has drawn its first frame, so that reading and decoding them does
+ * not delay it). While none does (closed, minimized), no screendumps are
+ * taken and no saved pictures read; when one does, the running VMs'
+ * screendumps are taken at once and the saved pictures not read yet are read. */
 void mgr_vm_list_set_screens_shown(MgrVmList *list, bool shown);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include "manager/mgr_new_vm.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_page.h"
+#include "manager/mgr_tooltip.h"
 #include "manager/mgr_vm_card.h"
 
 struct _MgrWindow {
@@ -12,6 +13,9 @@ struct _MgrWindow {
     AdwToastOverlay *toasts;
     GtkStack *stack;
     GtkFlowBox *grid;
+    bool painted;   /* its first frame is drawn */
+    GtkWidget *new_vm_button, *menu_button;
+    AdwStatusPage *empty_page;
 };
 
 G_DEFINE_FINAL_TYPE(MgrWindow, mgr_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -195,8 +199,13 @@ static void on_items_changed(GListModel *model, guint pos, guint removed, guint 
                              gpointer data)
 {
     MgrWindow *win = data;
-    gtk_stack_set_visible_child_name(win->stack,
-                                     g_list_model_get_n_items(model) ? "vms" : "empty");
+    bool empty = !g_list_model_get_n_items(model);
+    /* The icon only once the page is shown: GTK loads it even while the page
+     * is hidden, and this one is an SVG: librsvg and ICU before the first
+     * frame of a window that shows VMs. */
+    if (empty)
+        adw_status_page_set_icon_name(win->empty_page, "io.github.vmdesk.Vmdesk-symbolic");
+    gtk_stack_set_visible_child_name(win->stack, empty ? "empty" : "vms");
 }
 
 /* --- pictures only while the window is seen --- */
@@ -208,7 +217,9 @@ static void update_screens_shown(MgrWindow *win)
     GdkSurface *s = gtk_native_get_surface(GTK_NATIVE(win));
     bool minimized = s && GDK_IS_TOPLEVEL(s) &&
                      (gdk_toplevel_get_state(GDK_TOPLEVEL(s)) & GDK_TOPLEVEL_STATE_MINIMIZED);
-    mgr_vm_list_set_screens_shown(win->list, gtk_widget_get_mapped(GTK_WIDGET(win)) && !minimized);
+    mgr_vm_list_set_screens_shown(win->list, win->painted &&
+                                                 gtk_widget_get_mapped(GTK_WIDGET(win)) &&
+                                                 !minimized);
 }
 
 static void on_surface_state(GObject *surface, GParamSpec *pspec, gpointer data)
@@ -216,11 +227,26 @@ static void on_surface_state(GObject *surface, GParamSpec *pspec, gpointer data)
     update_screens_shown(data);
 }
 
+/* The pictures only after the first frame: the cards' layout does not
+ * depend on them (the screen's box has a fixed size), and reading, decoding
+ * and taking them (QMP screendumps) in worker threads competes for the CPU
+ * with the first frame (bench/manager-launch). */
+static void on_after_paint(GdkFrameClock *clock, gpointer data)
+{
+    MgrWindow *win = data;
+    g_signal_handlers_disconnect_by_func(clock, on_after_paint, win);
+    win->painted = true;
+    update_screens_shown(win);
+}
+
 static void mgr_window_realize(GtkWidget *w)
 {
     GTK_WIDGET_CLASS(mgr_window_parent_class)->realize(w);
     g_signal_connect_object(gtk_native_get_surface(GTK_NATIVE(w)), "notify::state",
                             G_CALLBACK(on_surface_state), w, 0);
+    if (!MGR_WINDOW(w)->painted)
+        g_signal_connect_object(gtk_widget_get_frame_clock(w), "after-paint",
+                                G_CALLBACK(on_after_paint), w, 0);
 }
 
 static void mgr_window_map(GtkWidget *w)
@@ -258,6 +284,9 @@ static void mgr_window_class_init(MgrWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, MgrWindow, toasts);
     gtk_widget_class_bind_template_child(wc, MgrWindow, stack);
     gtk_widget_class_bind_template_child(wc, MgrWindow, grid);
+    gtk_widget_class_bind_template_child(wc, MgrWindow, new_vm_button);
+    gtk_widget_class_bind_template_child(wc, MgrWindow, menu_button);
+    gtk_widget_class_bind_template_child(wc, MgrWindow, empty_page);
     gtk_widget_class_install_action(wc, "win.new-vm", NULL, act_new_vm);
     gtk_widget_class_install_action(wc, "win.start", "s", act_start);
     gtk_widget_class_install_action(wc, "win.open", "s", act_open);
@@ -272,6 +301,9 @@ static void mgr_window_class_init(MgrWindowClass *klass)
 static void mgr_window_init(MgrWindow *win)
 {
     gtk_widget_init_template(GTK_WIDGET(win));
+    /* Not in the template: mgr_tooltip.h says why. */
+    mgr_tooltip_set_static(win->new_vm_button, "New virtual machine");
+    mgr_tooltip_set_static(win->menu_button, "Main menu");
     win->cancel = g_cancellable_new();
 }
 
