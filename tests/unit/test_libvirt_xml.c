@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "libvirt/lv_describe.h"
 #include "libvirt/lv_media.h"
+#include "libvirt/lv_ppm.h"
 #include "libvirt/lv_xml.h"
 #include "test_util.h"
 #include "vm/vm_config.h"
