@@ -26,7 +26,7 @@
     "PROGRAM is an application's program path, id or name as `list` shows them. "            \
     "With --start a stopped VM is started and its guest agent awaited. With --connect, "    \
     "install writes entries for the named programs of a libvirt domain, whose Exec carries "  \
-    "the URI."
+    "the URI, and remove removes them."
 
 /* Start @name and wait until its guest agent answers (within @timeout_s). */
 static bool start_and_wait_agent(const char *name, int timeout_s, GError **error)
