@@ -5,11 +5,15 @@
 
 #define SHOT_MAX_SIDE LV_PPM_MAX_SIDE
 
-/* The next whitespace-separated decimal of a PPM header. */
+/* The next whitespace-separated decimal of a PPM header: whitespace first
+ * ("P62 1 255" is no 2x1 picture). */
 static bool ppm_number(const uint8_t *data, size_t len, size_t *pos, int *out)
 {
+    size_t space = *pos;
     while (*pos < len && g_ascii_isspace(data[*pos]))
         (*pos)++;
+    if (*pos == space)
+        return false;
     long v = 0;
     size_t start = *pos;
     while (*pos < len && g_ascii_isdigit(data[*pos]) && v <= SHOT_MAX_SIDE)
