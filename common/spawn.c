@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,4 +136,36 @@ bool vd_run_check(const char *const *argv, int timeout_ms, const char *what, GEr
     }
     vd_run_result_clear(&r);
     return ok;
+}
+
+static gpointer reap(gpointer data)
+{
+    pid_t pid = GPOINTER_TO_INT(data);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return NULL;
+}
+
+int vd_spawn_tunnel(const char *const *argv, const char *what, GError **error)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "socketpair: %s", g_strerror(errno));
+        return -1;
+    }
+    GPid pid = 0;
+    GError *e = NULL;
+    bool ok = g_spawn_async_with_fds(NULL, (char **)argv, NULL,
+                                     G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                     &pid, sv[1], sv[1], -1, &e);
+    close(sv[1]);
+    if (!ok) {
+        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot run %s to reach %s: %s", argv[0],
+                    what, e->message);
+        g_error_free(e);
+        close(sv[0]);
+        return -1;
+    }
+    g_thread_unref(g_thread_new("vd-tunnel-reap", reap, GINT_TO_POINTER(pid)));
+    return sv[0];
 }

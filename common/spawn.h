@@ -25,3 +25,12 @@ bool vd_run_check(const char *const *argv, int timeout_ms, const char *what, GEr
 
 /* "exited with status 3" / "was killed by signal 9 (Killed)". Caller frees. */
 char *vd_describe_wait_status(int wait_status);
+
+/* Start @argv (argv[0] looked up in PATH) with its standard input and output
+ * one end of a new socket pair, and return the other end (close-on-exec): a
+ * tunnel such as `ssh -W HOST:PORT`, handed to a program that takes a
+ * connected socket, so nothing listens on this host for it. Its standard
+ * error is ours. The caller closes the socket; the process then sees the end
+ * of its input, exits, and is reaped by a thread of ours. Fails (-1, with
+ * @what in the message) only when it cannot be started. Any thread. */
+int vd_spawn_tunnel(const char *const *argv, const char *what, GError **error);

@@ -309,6 +309,17 @@ static bool mkdir_for(const char *path, GError **error)
 
 /* --- entries --- */
 
+char *desktop_entry_file_id(const char *vm, const char *connect, const char *app_id)
+{
+    g_autofree char *safe_vm = desktop_entry_sanitize(vm);
+    g_autofree char *safe_id = desktop_entry_sanitize(app_id);
+    if (!connect)
+        return g_strdup_printf(PREFIX "%s-%s", safe_vm, safe_id);
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, connect, -1);
+    sum[DESKTOP_ENTRY_URI_HASH_LEN] = '\0';
+    return g_strdup_printf(PREFIX "%s-%s-%s", safe_vm, sum, safe_id);
+}
+
 static char *entry_path(const char *file_id)
 {
     g_autofree char *dir = desktop_entry_apps_dir();
@@ -323,9 +334,7 @@ bool desktop_entry_install(const char *vm, const char *connect, const GuestApp *
     if (path_out)
         *path_out = NULL;
     *warning = NULL;
-    g_autofree char *safe_vm = desktop_entry_sanitize(vm);
-    g_autofree char *safe_id = desktop_entry_sanitize(app_id);
-    g_autofree char *file_id = g_strdup_printf(PREFIX "%s-%s", safe_vm, safe_id);
+    g_autofree char *file_id = desktop_entry_file_id(vm, connect, app_id);
 
     /* Icons first: the entry names one only when its files are there. */
     bool have_icon = false;
@@ -422,7 +431,7 @@ static int compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **desktop_entry_find(const char *vm, const char *const *which)
+char **desktop_entry_find(const char *vm, const char *connect, const char *const *which)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     g_autofree char *dir = desktop_entry_apps_dir();
@@ -440,8 +449,9 @@ char **desktop_entry_find(const char *vm, const char *const *which)
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
             continue;
         g_autofree char *owner = g_key_file_get_string(kf, GROUP, KEY_VM, NULL);
+        g_autofree char *uri = g_key_file_get_string(kf, GROUP, KEY_CONNECT, NULL);
         g_autofree char *file_id = g_strndup(file, strlen(file) - strlen(".desktop"));
-        if (!g_strcmp0(owner, vm) && matches(kf, file_id, which))
+        if (!g_strcmp0(owner, vm) && !g_strcmp0(uri, connect) && matches(kf, file_id, which))
             g_strv_builder_add(b, path);
     }
     return g_strv_builder_end(b);
@@ -472,7 +482,7 @@ bool desktop_entry_remove_file(const char *path, GError **error)
 
 bool desktop_entry_remove_vm(const char *vm, guint *removed, GError **error)
 {
-    g_auto(GStrv) paths = desktop_entry_find(vm, NULL);
+    g_auto(GStrv) paths = desktop_entry_find(vm, NULL, NULL);
     guint n = 0;
     for (char **p = paths; *p; p++, n++)
         if (!desktop_entry_remove_file(*p, error))

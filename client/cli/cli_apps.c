@@ -26,7 +26,7 @@
     "PROGRAM is an application's program path, id or name as `list` shows them. "            \
     "With --start a stopped VM is started and its guest agent awaited. With --connect, "    \
     "install writes entries for the named programs of a libvirt domain, whose Exec carries "  \
-    "the URI."
+    "the URI, and remove removes them."
 
 /* Start @name and wait until its guest agent answers (within @timeout_s). */
 static bool start_and_wait_agent(const char *name, int timeout_s, GError **error)
@@ -108,7 +108,6 @@ static void set_opt_string(JsonObject *o, const char *member, const char *v)
 static int apps_list(const char *name, GPtrArray *apps, bool json)
 {
     g_auto(GStrv) ids = desktop_entry_assign_ids(apps);
-    g_autofree char *safe_vm = desktop_entry_sanitize(name);
     g_autoptr(JsonArray) arr = json_array_new();
     if (!json)
         printf("%-24s %-28s %-6s %s\n", "ID", "NAME", "ICON", "PROGRAM");
@@ -116,9 +115,9 @@ static int apps_list(const char *name, GPtrArray *apps, bool json)
         const GuestApp *app = g_ptr_array_index(apps, i);
         int w, h;
         g_autofree char *format = desktop_entry_probe_icon(app->icon_data, &w, &h);
-        g_autofree char *file_id = g_strdup_printf("vmdesk-%s-%s", safe_vm, ids[i]);
+        g_autofree char *file_id = desktop_entry_file_id(name, NULL, ids[i]);
         const char *want[] = {file_id, NULL};
-        g_auto(GStrv) installed = desktop_entry_find(name, want);
+        g_auto(GStrv) installed = desktop_entry_find(name, NULL, want);
         if (!json) {
             g_autofree char *icon = format ? g_strdup_printf("%s", format) : g_strdup("-");
             printf("%-24s %-28s %-6s %s", app->id, app->name, icon, app->program);
@@ -213,21 +212,25 @@ static int apps_install(const char *name, GPtrArray *apps, const char *const *wh
     return 0;
 }
 
-static int apps_remove(const char *name, const char *const *which)
+/* The entries of VM @name, or of libvirt domain @name at @uri (found by
+ * their X-Vmdesk-Connect: the domain need not be reachable to lose them). */
+static int apps_remove(const char *name, const char *uri, const char *const *which)
 {
     bool all = !which || !*which;
-    g_auto(GStrv) paths = desktop_entry_find(name, all ? NULL : which);
-    if (!*paths && !vm_store_exists(name)) {
+    g_auto(GStrv) paths = desktop_entry_find(name, uri, all ? NULL : which);
+    if (!*paths && !uri && !vm_store_exists(name)) {
         GError *err = NULL;
         vm_config_free(vm_store_load(name, &err)); /* fails: the usual "no VM" error */
         return cli_fail(err);
     }
     for (const char *const *w = which; !all && *w; w++) {
         const char *one[] = {*w, NULL};
-        g_auto(GStrv) hit = desktop_entry_find(name, one);
+        g_auto(GStrv) hit = desktop_entry_find(name, uri, one);
         if (!*hit)
             return cli_fail(g_error_new(VD_ERROR, VD_ERROR_NOT_FOUND,
-                                        "VM \"%s\" has no menu entry for \"%s\"", name, *w));
+                                        "%s \"%s\"%s%s has no menu entry for \"%s\"",
+                                        uri ? "libvirt domain" : "VM", name, uri ? " on " : "",
+                                        uri ? uri : "", *w));
     }
     guint n = 0;
     for (char **p = paths; *p; p++, n++) {
@@ -241,7 +244,8 @@ static int apps_remove(const char *name, const char *const *which)
     if (n)
         desktop_entry_refresh_caches();
     else
-        printf("VM \"%s\" has no menu entries.\n", name);
+        printf("%s \"%s\"%s%s has no menu entries.\n", uri ? "libvirt domain" : "VM", name,
+               uri ? " on " : "", uri ? uri : "");
     return 0;
 }
 
@@ -329,7 +333,7 @@ int cli_apps(int argc, char **argv)
         return 2;
     }
     if (remove)
-        return apps_remove(name, which);
+        return apps_remove(name, connect, which);
     GError *err = NULL;
     if (!cli_libvirt_pick(connect, name, &uri, &err))
         return cli_fail(err);

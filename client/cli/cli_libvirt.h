@@ -45,13 +45,11 @@ int cli_libvirt_status(const char *uri, const char *name, bool json, const char 
                        int timeout_s);
 
 /* The RDP target of running domain @name of @c (the caller clears it):
- * its address as libvirt finds it (lv_rdp.h), on another host through
- * *@relay (an SSH relay on 127.0.0.1 the caller frees after the session;
- * NULL on this host); no user name (the server asks); the certificate
- * pinned under "libvirt:HOST/UUID" in the known-hosts file
- * (cli_libvirt_rdp.c). */
-bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, LvRelay **relay,
-                            GError **error);
+ * its address as libvirt finds it (lv_rdp.h), on another host through the
+ * target's tunnel (ssh -W, its login shared: lv_ssh.h), so nothing listens
+ * here; no user name (the server asks); the certificate pinned under
+ * "libvirt:HOST[:PORT]/UUID" in the known-hosts file (cli_libvirt_rdp.c). */
+bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, GError **error);
 
 /* app: program @program (with @args, NULL-terminated) of domain @name as
  * RemoteApp windows of class @wm_class (NULL: vmdesk-NAME), the domain

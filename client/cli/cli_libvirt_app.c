@@ -16,8 +16,7 @@
 typedef struct {
     LvConn *conn;
     const char *name;
-    const char *host;
-    unsigned port;
+    const RdpTarget *rdp;
 } LvReady;
 
 /* The status window's readiness check: the domain runs and its RDP
@@ -36,8 +35,7 @@ static bool domain_ready(void *data, char **status, GError **error)
         return false;
     }
     RdpProbeInfo info = {0};
-    RdpProbeResult res =
-        rdp_probe(r->host, r->port, RDP_PROBE_DEFAULT_PROTOCOLS, 3000, &info, NULL);
+    RdpProbeResult res = rdp_target_probe(r->rdp, 3000, &info);
     rdp_probe_info_clear(&info);
     if (res == RDP_PROBE_READY)
         return true;
@@ -46,7 +44,8 @@ static bool domain_ready(void *data, char **status, GError **error)
 }
 
 /* The control socket of the one process that holds @name's RemoteApp
- * connection: per libvirt host and domain UUID. */
+ * connection: per libvirt host (its port too) and domain UUID, hashed into
+ * a short name so a long host name still fits a socket address. */
 static char *control_path(LvConn *c, const char *name, GError **error)
 {
     g_autofree char *uuid = lv_domain_uuid(c, name, error);
@@ -55,9 +54,17 @@ static char *control_path(LvConn *c, const char *name, GError **error)
     g_autofree char *root = vd_paths_runtime_root();
     if (!vd_mkdir_private(root, error))
         return NULL;
-    g_autofree char *host = lv_uri_host(lv_conn_uri(c));
-    g_strcanon(host, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS ".-", '_');
-    return g_strdup_printf("%s/apps-libvirt-%s-%s.sock", root, host, uuid);
+    g_autofree char *file = lv_domain_socket_name("apps-libvirt", lv_conn_uri(c), uuid);
+    char *path = g_build_filename(root, file, NULL);
+    if (strlen(path) > VD_UNIX_PATH_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "the RemoteApp control socket %s is longer than a unix socket address "
+                    "takes (%d bytes): run vmdesk with XDG_RUNTIME_DIR set to a shorter folder",
+                    path, VD_UNIX_PATH_MAX);
+        g_free(path);
+        return NULL;
+    }
+    return path;
 }
 
 int cli_libvirt_app(const char *uri, const char *name, const char *program, char **args,
@@ -75,9 +82,8 @@ int cli_libvirt_app(const char *uri, const char *name, const char *program, char
         return cli_fail(err);
     /* The address: a guest agent answers only once the guest has booted. */
     RdpTarget t;
-    g_autoptr(LvRelay) relay = NULL;
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-    while (!cli_libvirt_rdp_target(c, name, &t, &relay, &err)) {
+    while (!cli_libvirt_rdp_target(c, name, &t, &err)) {
         if (!g_error_matches(err, VD_ERROR, VD_ERROR_NOT_FOUND) ||
             g_get_monotonic_time() > deadline)
             return cli_fail(err);
@@ -88,7 +94,7 @@ int cli_libvirt_app(const char *uri, const char *name, const char *program, char
     t.remote_app_args = app_command_line(args, NULL);
     g_autofree char *title = g_strdup_printf("%s (libvirt %s)", name, uri);
     g_autofree char *cls = wm_class ? g_strdup(wm_class) : g_strdup_printf("vmdesk-%s", name);
-    LvReady ready = {.conn = c, .name = name, .host = t.host, .port = t.port};
+    LvReady ready = {.conn = c, .name = name, .rdp = &t};
     int rc = cli_app_run(title, &t, cls, control, domain_ready, &ready, timeout_s, linger_s);
     rdp_target_clear(&t);
     return rc;

@@ -9,6 +9,7 @@
 #include "common/size.h"
 #include "libvirt/lv_domain.h"
 #include "libvirt/lv_media.h"
+#include "libvirt/lv_ppm.h"
 #include "libvirt/lv_snapshot.h"
 #include "ui/png_writer.h"
 

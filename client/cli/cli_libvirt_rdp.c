@@ -1,7 +1,8 @@
 /* The RDP side of a libvirt domain: where its RDP service answers (found
  * through libvirt: port forward, guest agent, DHCP lease), reached directly
- * on this host and through an SSH relay on another; its certificate pinned
- * per libvirt host and domain UUID. */
+ * on this host and through an ssh -W tunnel on another (a socket FreeRDP
+ * and the probe are handed: nothing listens here); its certificate pinned
+ * per libvirt host (with its port) and domain UUID. */
 #include "cli/cli_libvirt.h"
 
 #include "cli/cli.h"
@@ -12,11 +13,9 @@
 
 #include <string.h>
 
-bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, LvRelay **relay,
-                            GError **error)
+bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, GError **error)
 {
     memset(t, 0, sizeof(*t));
-    *relay = NULL;
     const char *uri = lv_conn_uri(c);
     g_autofree char *host = NULL;
     unsigned port = 0;
@@ -29,13 +28,12 @@ bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, LvRelay *
     if (lv_uri_is_ssh(uri)) {
         g_autofree char *target = strchr(host, ':') ? g_strdup_printf("[%s]:%u", host, port)
                                                     : g_strdup_printf("%s:%u", host, port);
-        *relay = lv_relay_new(uri, target, error);
-        if (!*relay)
+        t->tunnel = lv_ssh_tunnel_argv(uri, target, error);
+        if (!t->tunnel)
             return false;
-        vd_debug("RDP of domain %s: %s on %s (%s), through ssh -W from 127.0.0.1:%u",
-               name, target, uri, how, lv_relay_port(*relay));
-        t->host = g_strdup("127.0.0.1");
-        t->port = lv_relay_port(*relay);
+        vd_debug("RDP of domain %s: %s on %s (%s), through ssh -W", name, target, uri, how);
+        t->host = g_steal_pointer(&host);
+        t->port = port;
     } else if (lv_uri_is_local(uri)) {
         vd_debug("RDP of domain %s: %s:%u (%s)", name, host, port, how);
         t->host = g_steal_pointer(&host);
@@ -47,7 +45,7 @@ bool cli_libvirt_rdp_target(LvConn *c, const char *name, RdpTarget *t, LvRelay *
                     uri);
         return false;
     }
-    g_autofree char *where = lv_uri_host(uri);
+    g_autofree char *where = lv_uri_host_key(uri);
     t->pin_file = cli_known_hosts_path();
     t->pin_group = g_strdup_printf("libvirt:%s/%s", where, uuid);
     t->pin_hint = g_strdup_printf("remove the group [%s] from %s", t->pin_group, t->pin_file);

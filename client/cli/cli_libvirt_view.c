@@ -56,14 +56,13 @@ static bool hook_overlay_pending(void *data)
 /* The RDP target for @opts->protocol: none for vnc; for auto, none (with
  * a note) when libvirt tells no address yet; for rdp, an error then. */
 static bool rdp_side(LvConn *c, const char *name, WindowOptions *opts, RdpTarget *t,
-                     LvRelay **relay, GError **error)
+                     GError **error)
 {
     memset(t, 0, sizeof(*t));
-    *relay = NULL;
     if (opts->protocol == WINDOW_PROTOCOL_VNC)
         return true;
     GError *e = NULL;
-    if (cli_libvirt_rdp_target(c, name, t, relay, &e)) {
+    if (cli_libvirt_rdp_target(c, name, t, &e)) {
         opts->rdp = t;
         return true;
     }
@@ -109,11 +108,10 @@ int cli_libvirt_view(const char *uri, const char *name, WindowOptions *opts)
         .rdp_service = hook_rdp_service,
         .overlay_pending = hook_overlay_pending};
     RdpTarget rdp;
-    g_autoptr(LvRelay) relay = NULL;
     opts->vm = &hooks;
     opts->vnc = opts->protocol == WINDOW_PROTOCOL_RDP ? NULL : &t;
     opts->rdp = NULL;
-    if (!rdp_side(c, name, opts, &rdp, &relay, &err))
+    if (!rdp_side(c, name, opts, &rdp, &err))
         return cli_fail(err);
     bool ok = window_run(opts, &err);
     rdp_target_clear(&rdp);

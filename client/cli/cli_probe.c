@@ -30,6 +30,7 @@ typedef struct {
     char *vm;        /* NULL for HOST:PORT */
     char *host;
     unsigned port;
+    char **tunnel;   /* a libvirt domain on another host: ssh -W (RdpTarget's) */
     bool vm_running;
 } Target;
 
@@ -37,6 +38,7 @@ static void target_clear(Target *t)
 {
     g_free(t->vm);
     g_free(t->host);
+    g_strfreev(t->tunnel);
 }
 
 /* "HOST:PORT", "[V6ADDR]:PORT", "rdp://HOST:PORT", or a VM's name. */
@@ -218,10 +220,10 @@ static void print_json(const Target *t, unsigned requested, const RdpProbeInfo *
 }
 
 /* A libvirt domain's RDP address (cli_libvirt_rdp.c) as @t; over
- * qemu+ssh:// *@relay joins 127.0.0.1 to it. A domain that is not running
- * or has no known address yet is "not ready" (*@not_ready, printed here). */
-static bool libvirt_target(const char *uri, const char *name, Target *t, LvRelay **relay,
-                           bool *not_ready, GError **error)
+ * qemu+ssh:// through its tunnel. A domain that is not running or has no
+ * known address yet is "not ready" (*@not_ready, printed here). */
+static bool libvirt_target(const char *uri, const char *name, Target *t, bool *not_ready,
+                           GError **error)
 {
     memset(t, 0, sizeof(*t));
     *not_ready = false;
@@ -235,7 +237,7 @@ static bool libvirt_target(const char *uri, const char *name, Target *t, LvRelay
     }
     RdpTarget rt;
     GError *e = NULL;
-    if (!cli_libvirt_rdp_target(c, name, &rt, relay, &e)) {
+    if (!cli_libvirt_rdp_target(c, name, &rt, &e)) {
         if (!g_error_matches(e, VD_ERROR, VD_ERROR_STATE) &&
             !g_error_matches(e, VD_ERROR, VD_ERROR_NOT_FOUND)) {
             g_propagate_error(error, e);
@@ -248,6 +250,7 @@ static bool libvirt_target(const char *uri, const char *name, Target *t, LvRelay
     }
     t->host = g_strdup(rt.host);
     t->port = rt.port;
+    t->tunnel = g_steal_pointer(&rt.tunnel);
     rdp_target_clear(&rt);
     return true;
 }
@@ -289,12 +292,11 @@ int cli_probe(int argc, char **argv)
     if (protocols && !rdp_probe_protocols_parse(protocols, &requested, &err))
         return cli_fail(err);
     Target t;
-    g_autoptr(LvRelay) relay = NULL;
     if (!strchr(argv[1], ':') && !cli_libvirt_pick(connect, argv[1], &uri, &err))
         return cli_fail(err);
     if (uri) {
         bool not_ready = false;
-        if (!libvirt_target(uri, argv[1], &t, &relay, &not_ready, &err))
+        if (!libvirt_target(uri, argv[1], &t, &not_ready, &err))
             return cli_fail(err);
         if (not_ready)
             return PROBE_EXIT_NOT_READY;
@@ -304,7 +306,10 @@ int cli_probe(int argc, char **argv)
     /* Asking about a VM uses it: one that idle suspend paused runs again first. */
     int lease = t.vm_running ? cli_vm_lease(t.vm, "probe") : -1;
     RdpProbeInfo info = {0};
-    RdpProbeResult r = rdp_probe(t.host, t.port, requested, timeout_ms, &info, &err);
+    g_autofree char *address = g_strdup_printf("%s:%u", t.host, t.port);
+    RdpProbeResult r = t.tunnel ? rdp_probe_tunnel((const char *const *)t.tunnel, address,
+                                                   requested, timeout_ms, &info, &err)
+                                : rdp_probe(t.host, t.port, requested, timeout_ms, &info, &err);
     if (r == RDP_PROBE_ERROR) {
         if (lease >= 0)
             close(lease);

@@ -396,7 +396,7 @@ static bool in_menu(const char *vm, const char *app_id)
     g_autofree char *safe = desktop_entry_sanitize(vm);
     g_autofree char *id = g_strdup_printf("vmdesk-%s-%s", safe, app_id);
     const char *which[] = {id, NULL};
-    g_auto(GStrv) found = desktop_entry_find(vm, which);
+    g_auto(GStrv) found = desktop_entry_find(vm, NULL, which);
     return found && *found;
 }
 
@@ -472,7 +472,7 @@ static bool menu_change(const MenuTask *t, GError **error)
         g_autofree char *safe = desktop_entry_sanitize(t->name);
         g_autofree char *id = g_strdup_printf("vmdesk-%s-%s", safe, a->app_id);
         const char *which[] = {id, NULL};
-        g_auto(GStrv) paths = desktop_entry_find(t->name, which);
+        g_auto(GStrv) paths = desktop_entry_find(t->name, NULL, which);
         for (char **p = paths; p && *p; p++)
             if (!desktop_entry_remove_file(*p, error))
                 return false;

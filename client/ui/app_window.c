@@ -498,7 +498,7 @@ bool app_window_run(const AppWindowOptions *opts, GError **error)
         return false;
     }
     a.wake_event = SDL_RegisterEvents(1);
-    a.watch = rdp_watch_new(opts->rdp->host, opts->rdp->port, notify, &a);
+    a.watch = rdp_watch_new(opts->rdp, notify, &a);
     a.windows = g_hash_table_new_full(NULL, NULL, NULL, app_window_win_destroy);
     SDL_EventState(SDL_CLIPBOARDUPDATE, SDL_ENABLE);
     a.status_win = SDL_CreateWindow(opts->rdp->remote_app, SDL_WINDOWPOS_CENTERED,

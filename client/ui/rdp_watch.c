@@ -3,11 +3,10 @@
 #include "ui/rdp_watch.h"
 
 #include "common/log.h"
-#include "session/rdp/rdp_probe.h"
+#include "session/rdp/rdp_session.h"
 
 struct RdpWatch {
-    char *host;
-    unsigned port;
+    RdpTarget target; /* only where it is: host, port, tunnel */
     void (*notify)(void *);
     void *data;
     GThread *thread;
@@ -32,9 +31,8 @@ static gpointer watch_main(gpointer data)
         g_mutex_unlock(&w->lock);
         gint64 started = g_get_monotonic_time();
         RdpProbeInfo info = {0};
-        RdpProbeResult r = rdp_probe(w->host, w->port, RDP_PROBE_DEFAULT_PROTOCOLS,
-                                     SWITCH_WATCH_PROBE_TIMEOUT_MS, &info, NULL);
-        vd_debug("rdp watch %s:%u: %s (%s)", w->host, w->port, rdp_probe_result_to_string(r),
+        RdpProbeResult r = rdp_target_probe(&w->target, SWITCH_WATCH_PROBE_TIMEOUT_MS, &info);
+        vd_debug("rdp watch %s: %s (%s)", info.address, rdp_probe_result_to_string(r),
                  info.detail ? info.detail : "");
         rdp_probe_info_clear(&info);
         g_mutex_lock(&w->lock);
@@ -54,11 +52,12 @@ static gpointer watch_main(gpointer data)
     return NULL;
 }
 
-RdpWatch *rdp_watch_new(const char *host, unsigned port, void (*notify)(void *), void *data)
+RdpWatch *rdp_watch_new(const RdpTarget *t, void (*notify)(void *), void *data)
 {
     RdpWatch *w = g_new0(RdpWatch, 1);
-    w->host = g_strdup(host ? host : "127.0.0.1");
-    w->port = port;
+    w->target.host = g_strdup(t->host ? t->host : "127.0.0.1");
+    w->target.port = t->port;
+    w->target.tunnel = g_strdupv(t->tunnel);
     w->notify = notify;
     w->data = data;
     w->silent = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -80,7 +79,7 @@ void rdp_watch_free(RdpWatch *w)
     g_array_unref(w->silent);
     g_mutex_clear(&w->lock);
     g_cond_clear(&w->cond);
-    g_free(w->host);
+    rdp_target_clear(&w->target);
     g_free(w);
 }
 

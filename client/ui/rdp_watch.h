@@ -7,6 +7,7 @@
  * (app_window.c) share it; what each does about a hang is its own. */
 #pragma once
 
+#include "session/rdp/rdp_session.h"
 #include "session/session.h"
 #include "ui/switch.h"
 
@@ -14,10 +15,10 @@
 
 typedef struct RdpWatch RdpWatch;
 
-/* Start the thread for @host:@port (copied), off. @notify(@data) is called
+/* Start the thread for @t's server (its host, port and tunnel copied), off. @notify(@data) is called
  * on that thread after each probe, to wake the main loop. Never fails.
  * Main thread. */
-RdpWatch *rdp_watch_new(const char *host, unsigned port, void (*notify)(void *), void *data);
+RdpWatch *rdp_watch_new(const RdpTarget *t, void (*notify)(void *), void *data);
 
 /* End the thread (waits for a probe under way: up to
  * SWITCH_WATCH_PROBE_TIMEOUT_MS) and free @w. Accepts NULL. Main thread. */

@@ -394,7 +394,7 @@ bool window_run(const WindowOptions *opts, GError **error)
     if (auto_mode)
         window_switch_start(&w);
     else if (opts->protocol == WINDOW_PROTOCOL_RDP)
-        w.watch = rdp_watch_new(opts->rdp->host, opts->rdp->port, window_notify, &w);
+        w.watch = rdp_watch_new(opts->rdp, window_notify, &w);
     bool ok = window_start_session(&w, opts->protocol == WINDOW_PROTOCOL_RDP, error);
     while (ok && !w.quit) {
         SDL_Event e;

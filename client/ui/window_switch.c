@@ -67,10 +67,9 @@ static gpointer probe_main(gpointer data)
     while (!g_atomic_int_get(&w->probe_quit)) {
         if (g_atomic_int_get(&w->probe_on)) {
             RdpProbeInfo info = {0};
-            RdpProbeResult r = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS,
-                                         PROBE_TIMEOUT_MS, &info, NULL);
+            RdpProbeResult r = rdp_target_probe(t, PROBE_TIMEOUT_MS, &info);
             if ((int)r != last) /* every 100 ms: changes only */
-                vd_debug("rdp probe %s:%u: %s (%s)", t->host, t->port,
+                vd_debug("rdp probe %s: %s (%s)", info.address,
                          rdp_probe_result_to_string(r), info.detail ? info.detail : "");
             last = (int)r;
             rdp_probe_info_clear(&info);
@@ -90,7 +89,7 @@ void window_switch_start(Win *w)
     w->probe_thread = g_thread_new("rdp-probe", probe_main, w);
     if (w->opts->vm_name)
         w->agent_thread = g_thread_new("agent-probe", agent_main, w);
-    w->watch = rdp_watch_new(w->opts->rdp->host, w->opts->rdp->port, window_notify, w);
+    w->watch = rdp_watch_new(w->opts->rdp, window_notify, w);
 }
 
 void window_switch_stop(Win *w)

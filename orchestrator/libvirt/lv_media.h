@@ -25,8 +25,3 @@ bool lv_cdrom_change(LvConn *c, const char *name, const char *path, bool *live, 
  * VD_ERROR_PROTOCOL. */
 bool lv_screenshot(LvConn *c, const char *name, GBytes **data, char **mime, GError **error);
 
-/* Parse binary PPM @data (P6, maxval 255) into *@pixels (0x00RRGGBB,
- * row-major, g_free) of *@w x *@h. VD_ERROR_PROTOCOL when it is not one, is
- * cut short, or is larger than 16384 x 16384. */
-bool lv_ppm_parse(const uint8_t *data, size_t len, uint32_t **pixels, int *w, int *h,
-                  GError **error);

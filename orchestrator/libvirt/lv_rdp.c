@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "libvirt/lv_conn_priv.h"
+#include "libvirt/lv_ssh.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -157,6 +158,26 @@ char *lv_domain_uuid(LvConn *c, const char *name, GError **error)
         lv_set_error(error, "cannot read domain \"%s\"'s UUID on %s", name, c->uri);
     virDomainFree(d);
     return uuid;
+}
+
+char *lv_uri_host_key(const char *uri)
+{
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL);
+    g_autofree char *host = lv_uri_host(uri);
+    int port = u ? g_uri_get_port(u) : -1;
+    if (port <= 0 || (port == 22 && lv_uri_is_ssh(uri)))
+        return g_steal_pointer(&host);
+    return strchr(host, ':') ? g_strdup_printf("[%s]:%d", host, port)
+                             : g_strdup_printf("%s:%d", host, port);
+}
+
+char *lv_domain_socket_name(const char *prefix, const char *uri, const char *uuid)
+{
+    g_autofree char *host = lv_uri_host_key(uri);
+    g_autofree char *key = g_strdup_printf("%s/%s", host, uuid);
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
+    sum[24] = '\0';
+    return g_strdup_printf("%s-%s.sock", prefix, sum);
 }
 
 char *lv_uri_host(const char *uri)

@@ -37,3 +37,14 @@ char *lv_domain_uuid(LvConn *c, const char *name, GError **error);
 /* The host part of libvirt URI @uri, "localhost" when it has none (newly
  * allocated). */
 char *lv_uri_host(const char *uri);
+
+/* Which host @uri reaches, for keys (certificate pins, socket names):
+ * lv_uri_host with the URI's port after a colon ("[ADDR]:PORT" for IPv6)
+ * unless it has none or names SSH's 22, so two hosts behind one address on
+ * different ports are told apart. Newly allocated. */
+char *lv_uri_host_key(const char *uri);
+
+/* "@prefix-HASH.sock": a socket file name for domain @uuid of @uri's host
+ * (HASH: 24 hex digits of the SHA-256 of lv_uri_host_key and @uuid), short
+ * whatever the host name's length. Newly allocated; pure. */
+char *lv_domain_socket_name(const char *prefix, const char *uri, const char *uuid);

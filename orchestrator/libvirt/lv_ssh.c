@@ -2,13 +2,11 @@
 #include "libvirt/lv_ssh.h"
 
 #include "common/error.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/spawn.h"
 
-#include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 bool lv_uri_is_local(const char *uri)
 {
@@ -37,7 +35,7 @@ static char *query_value(GUri *u, const char *key)
     return g_strdup(v);
 }
 
-GStrv lv_ssh_argv(const char *uri, const char *target, GError **error)
+GStrv lv_ssh_argv(const char *uri, const char *target, const char *share_dir, GError **error)
 {
     g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL);
     const char *host = u ? g_uri_get_host(u) : NULL;
@@ -78,121 +76,62 @@ GStrv lv_ssh_argv(const char *uri, const char *target, GError **error)
         g_autofree char *opt = g_strdup_printf("UserKnownHostsFile=%s", known);
         g_strv_builder_add_many(b, "-o", opt, NULL);
     }
+    /* One login per user, host and port: every further tunnel (each RDP
+     * probe, each connection) rides it while it lasts. */
+    g_autofree char *control = lv_ssh_control_path(uri, share_dir);
+    if (control) {
+        g_autofree char *opt = g_strdup_printf("ControlPath=%s", control);
+        g_strv_builder_add_many(b, "-o", "ControlMaster=auto", "-o",
+                                "ControlPersist=" G_STRINGIFY(LV_SSH_PERSIST_S), "-o", opt, NULL);
+    }
     g_strv_builder_add_many(b, "-W", target, "--", host, NULL);
     GStrv argv = g_strv_builder_end(b);
     g_strv_builder_unref(b);
     return argv;
 }
 
-static gpointer reap(gpointer data)
+char *lv_ssh_control_path(const char *uri, const char *dir)
 {
-    pid_t pid = GPOINTER_TO_INT(data);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    return NULL;
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL);
+    if (!u || !dir)
+        return NULL;
+    const char *user = g_uri_get_user(u);
+    g_autofree char *key = g_strdup_printf("%s@%s:%d", user ? user : "", g_uri_get_host(u),
+                                           g_uri_get_port(u) > 0 ? g_uri_get_port(u) : 22);
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
+    sum[LV_SSH_HASH_LEN] = '\0';
+    char *path = g_strdup_printf("%s/ssh-%s", dir, sum);
+    /* ssh binds PATH.XXXXXXXXXXXXXXXX first, then links it to PATH. */
+    if (strlen(path) + 17 > VD_UNIX_PATH_MAX)
+        g_clear_pointer(&path, g_free);
+    return path;
 }
 
-/* ssh with @fd as its standard input and output; @fd stays the caller's. */
-static bool spawn_ssh(const char *uri, const char *target, int fd, GError **error)
+/* vmdesk's runtime folder (0700) for ssh's shared connections, created
+ * here; NULL (each tunnel logs in anew) when it cannot be. */
+static char *share_dir(void)
 {
-    g_auto(GStrv) argv = lv_ssh_argv(uri, target, error);
-    if (!argv)
-        return false;
-    GPid pid = 0;
+    char *dir = vd_paths_runtime_root();
     GError *e = NULL;
-    if (!g_spawn_async_with_fds(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-                                NULL, NULL, &pid, fd, fd, -1, &e)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot run ssh to reach %s on %s: %s",
-                    target, uri, e->message);
+    if (!vd_mkdir_private(dir, &e)) {
+        vd_debug("ssh: no shared connection: %s", e->message);
         g_error_free(e);
-        return false;
+        g_clear_pointer(&dir, g_free);
     }
-    g_thread_unref(g_thread_new("vd-ssh-reap", reap, GINT_TO_POINTER(pid)));
-    return true;
+    return dir;
+}
+
+GStrv lv_ssh_tunnel_argv(const char *uri, const char *target, GError **error)
+{
+    g_autofree char *dir = share_dir();
+    return lv_ssh_argv(uri, target, dir, error);
 }
 
 int lv_ssh_open(const char *uri, const char *target, GError **error)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "socketpair: %s", g_strerror(errno));
+    g_auto(GStrv) argv = lv_ssh_tunnel_argv(uri, target, error);
+    if (!argv)
         return -1;
-    }
-    bool ok = spawn_ssh(uri, target, sv[1], error);
-    close(sv[1]);
-    if (!ok) {
-        close(sv[0]);
-        return -1;
-    }
-    return sv[0];
-}
-
-struct LvRelay {
-    char *uri, *target;
-    int fd;
-    unsigned port;
-    GThread *thread;
-};
-
-static gpointer relay_run(gpointer data)
-{
-    LvRelay *r = data;
-    for (;;) {
-        int c = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (c < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return NULL; /* shut down by lv_relay_free */
-        }
-        GError *e = NULL;
-        if (!spawn_ssh(r->uri, r->target, c, &e)) {
-            g_printerr("vmdesk: %s\n", e->message);
-            g_error_free(e);
-        }
-        close(c);
-    }
-}
-
-LvRelay *lv_relay_new(const char *uri, const char *target, GError **error)
-{
-    g_auto(GStrv) check = lv_ssh_argv(uri, target, error);
-    if (!check)
-        return NULL;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "cannot listen on 127.0.0.1 for the tunnel to %s: %s", target,
-                    g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    LvRelay *r = g_new0(LvRelay, 1);
-    r->uri = g_strdup(uri);
-    r->target = g_strdup(target);
-    r->fd = fd;
-    r->port = ntohs(a.sin_port);
-    r->thread = g_thread_new("vd-lv-relay", relay_run, r);
-    return r;
-}
-
-unsigned lv_relay_port(const LvRelay *r)
-{
-    return r->port;
-}
-
-void lv_relay_free(LvRelay *r)
-{
-    if (!r)
-        return;
-    /* Wakes the accept() with EINVAL. */
-    shutdown(r->fd, SHUT_RDWR);
-    g_thread_join(r->thread);
-    close(r->fd);
-    g_free(r->uri);
-    g_free(r->target);
-    g_free(r);
+    g_autofree char *what = g_strdup_printf("%s on %s", target, uri);
+    return vd_spawn_tunnel((const char *const *)argv, what, error);
 }

@@ -137,35 +137,50 @@ static void clean_up(const Libvirt *lv, char **domains, char **pools)
 void libvirt_reaper_start(Libvirt *lv, const char *const *domains, const char *const *pools)
 {
     char **doms = g_strdupv((char **)domains), **pls = g_strdupv((char **)pools);
-    int fds[2];
-    g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+    int go[2], done[2];
+    g_assert_cmpint(pipe2(go, O_CLOEXEC), ==, 0);
+    g_assert_cmpint(pipe2(done, O_CLOEXEC), ==, 0);
     pid_t pid = fork();
     g_assert_cmpint(pid, >=, 0);
     if (pid == 0) {
-        /* Its own session: a timeout that kills the test's process group
-         * leaves the reaper to do its work. */
+        /* Twice, as harness.c's reaper: ctest's timeout kills the test and
+         * its children; a grandchild whose parent has exited belongs to
+         * init, in its own session (not the test's process group either). */
+        if (fork() != 0)
+            _exit(0);
         setsid();
-        close(fds[1]);
+        /* Hold only the two pipes: not ctest's output pipe, not the test's
+         * sockets. @done's write end closes when the clean-up is over. */
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != go[0] && fd != done[1])
+                close(fd);
         char c;
         ssize_t r;
-        while ((r = read(fds[0], &c, 1)) > 0 || (r < 0 && errno == EINTR))
+        while ((r = read(go[0], &c, 1)) > 0 || (r < 0 && errno == EINTR))
             ;
         clean_up(lv, doms, pls);
         _exit(0);
     }
-    close(fds[0]);
+    close(go[0]);
+    close(done[1]);
+    g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
     g_strfreev(doms);
     g_strfreev(pls);
-    lv->reaper_fd = fds[1];
-    lv->reaper_pid = pid;
+    lv->reaper_fd = go[1];
+    lv->reaper_done_fd = done[0];
 }
 
 void libvirt_stop(Libvirt *lv)
 {
     if (lv->reaper_fd >= 0) {
         close(lv->reaper_fd);
-        int status = 0;
-        g_assert_cmpint(waitpid(lv->reaper_pid, &status, 0), ==, lv->reaper_pid);
+        /* The reaper is not our child: its end of @done closing says it
+         * has cleaned up. */
+        char c;
+        ssize_t r;
+        while ((r = read(lv->reaper_done_fd, &c, 1)) > 0 || (r < 0 && errno == EINTR))
+            ;
+        close(lv->reaper_done_fd);
         g_assert_true(kill(lv->libvirtd_pid, 0) != 0);
     } else {
         stop_daemon(lv->libvirtd_pid);

@@ -17,7 +17,7 @@ typedef struct {
     char *uri;
     int libvirtd_pid, virtlogd_pid; /* 0: not ours */
     int reaper_fd;  /* write end of the reaper's pipe; -1: no reaper */
-    int reaper_pid;
+    int reaper_done_fd; /* read end: closed by the reaper once it has cleaned up */
 } Libvirt;
 
 /* Run @argv (on PATH) to completion, asserting success; its stdout. */

@@ -11,8 +11,10 @@
  * folder): list and status over qemu+ssh://, an unreachable host and a
  * refused key each a clear error; on the booted domain, view through ssh -W
  * (libvirt's picture), the switch to RDP (the guest's port 3389, forwarded
- * by user networking, relayed in the guest to vmdesk-test-rdp-server; on
- * this host straight to the forward), probe,
+ * by user networking, relayed in the guest to vmdesk-test-rdp-server,
+ * reached through ssh -W on a socket pair: vmdesk listens on no TCP port;
+ * on this host straight to the forward), probe (repeated probes ride one
+ * shared SSH login: sshd accepts one login for them),
  * `app` as RemoteApp against that server, and `apps install` entries that
  * carry the URI. An aborted or killed run undefines the domains and stops
  * the daemons (harness_libvirt.c's reaper; harness.c's kills sshd).
@@ -287,13 +289,61 @@ static void end_process(GPid pid)
     wait_exit(pid, 20);
 }
 
+/* The TCP ports process @pid listens on (its sockets that /proc/net/tcp
+ * and tcp6 list in state LISTEN), as "ADDR:PORT" hex words; "" for none. */
+static char *listening(GPid pid)
+{
+    g_autoptr(GHashTable) inodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *fd_dir = g_strdup_printf("/proc/%d/fd", pid);
+    g_autoptr(GDir) d = g_dir_open(fd_dir, 0, NULL);
+    g_assert_nonnull(d);
+    for (const char *n; (n = g_dir_read_name(d));) {
+        g_autofree char *link = g_build_filename(fd_dir, n, NULL);
+        g_autofree char *to = g_file_read_link(link, NULL);
+        if (to && g_str_has_prefix(to, "socket:["))
+            g_hash_table_add(inodes, g_strndup(to + 8, strlen(to) - 9));
+    }
+    GString *found = g_string_new("");
+    const char *tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (int t = 0; t < 2; t++) {
+        g_autofree char *text = NULL;
+        if (!g_file_get_contents(tables[t], &text, NULL, NULL))
+            continue;
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        for (char **l = lines + 1; *l; l++) {
+            g_auto(GStrv) f = g_strsplit_set(g_strstrip(*l), " ", -1);
+            GPtrArray *w = g_ptr_array_new();
+            for (char **x = f; *x; x++)
+                if (**x)
+                    g_ptr_array_add(w, *x);
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+            if (w->len > 9 && !strcmp(w->pdata[3], "0A") &&
+                g_hash_table_contains(inodes, w->pdata[9]))
+                g_string_append_printf(found, "%s ", (char *)w->pdata[1]);
+            g_ptr_array_free(w, TRUE);
+        }
+    }
+    return g_string_free(found, FALSE);
+}
+
+/* sshd's accepted logins so far. */
+static int ssh_logins(const char *sshd_log)
+{
+    g_autofree char *text = NULL;
+    g_file_get_contents(sshd_log, &text, NULL, NULL);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, "Accepted publickey")); p++)
+        n++;
+    return n;
+}
+
 /* Over qemu+ssh://@uri, on the booted domain: view shows libvirt's picture
  * through ssh -W to its VNC listener, switches to RDP once the guest's RDP
  * port answers (relayed inside the guest to vmdesk-test-rdp-server, reached
  * through an SSH relay of vmdesk's on 127.0.0.1); app opens a RemoteApp
  * window against that server; apps install writes entries that carry the
  * URI. Leaves the domain shut off. */
-static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
+static void remote_checks(Harness *h, Libvirt *lv, const char *uri, const char *sshd_log)
 {
     gint64 start = g_get_monotonic_time();
     unsigned srv_port = free_tcp_port();
@@ -348,6 +398,10 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     g_autofree char *view_text = NULL;
     g_file_get_contents(rdp_log, &view_text, NULL, NULL);
     g_assert_nonnull(strstr(view_text, "(hostfwd), through ssh -W"));
+    /* ssh -W's socket is FreeRDP's: no relay any local user could reach. */
+    g_autofree char *ports = listening(view);
+    if (*ports)
+        g_error("vmdesk view listens on TCP %s while it shows a remote domain over RDP", ports);
     end_process(view);
     /* On this host, RDP goes straight to the forwarded port. */
     g_autofree char *local_log = g_build_filename(h->root, "view-local-rdp.log", NULL);
@@ -363,8 +417,20 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     g_assert_nonnull(strstr(local_text, "(hostfwd)"));
     g_assert_null(strstr(local_text, "ssh -W"));
     end_process(view);
-    g_autofree char *probe = harness_ok(h, "probe", DOMAIN, "--connect", uri, NULL);
-    g_assert_true(g_str_has_prefix(probe, "ready: "));
+    /* Each probe is one libvirt connection (libvirt's own ssh) and one
+     * tunnel; the tunnels share one login (ControlMaster). */
+    int logins = ssh_logins(sshd_log);
+    t0 = g_get_monotonic_time();
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *probe = harness_ok(h, "probe", DOMAIN, "--connect", uri, NULL);
+        g_assert_true(g_str_has_prefix(probe, "ready: "));
+    }
+    g_test_message("3 probes over SSH: %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    g_usleep(500 * 1000); /* sshd writes its log line after the login */
+    int probe_logins = ssh_logins(sshd_log) - logins;
+    if (probe_logins > 3 + 1)
+        g_error("3 probes made %d SSH logins: the tunnels do not share one", probe_logins);
 
     /* RemoteApp over the same path. */
     g_autofree char *app_log = g_build_filename(h->root, "app-ssh.log", NULL);
@@ -386,8 +452,15 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     g_autofree char *inst =
         harness_ok(h, "apps", "install", DOMAIN, "C:\\Windows\\notepad.exe", "--connect", uri,
                    NULL);
-    g_autofree char *entry = g_build_filename(h->root, "data", "applications",
-                                              "vmdesk-" DOMAIN "-notepad.exe.desktop", NULL);
+    /* "Installed NAME (PROGRAM on URI): PATH"; the file's name has a hash
+     * of the URI, so vmdesk's own VM of the same name keeps its own. */
+    const char *colon = strstr(inst, "): ");
+    g_assert_nonnull(colon);
+    g_autofree char *entry = g_strstrip(g_strdup(colon + 3));
+    g_autofree char *apps_dir = g_build_filename(h->root, "data", "applications", NULL);
+    g_assert_true(g_str_has_prefix(entry, apps_dir));
+    g_assert_true(g_str_has_prefix(entry + strlen(apps_dir), "/vmdesk-" DOMAIN "-"));
+    g_assert_true(g_str_has_suffix(entry, "-notepad.exe.desktop"));
     g_autoptr(GKeyFile) kf = g_key_file_new();
     if (!g_key_file_load_from_file(kf, entry, G_KEY_FILE_NONE, NULL))
         g_error("no entry %s; apps install said:\n%s", entry, inst);
@@ -395,6 +468,9 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri)
     g_autofree char *want = g_strdup_printf("--connect \"%s\"", uri);
     if (!strstr(exec, want) || !strstr(exec, "notepad.exe"))
         g_error("Exec does not carry the URI: %s", exec);
+    /* Found again by its X-Vmdesk-Connect, without reaching the domain. */
+    g_free(harness_ok(h, "apps", "remove", DOMAIN, "--connect", uri, NULL));
+    g_assert_false(g_file_test(entry, G_FILE_TEST_EXISTS));
     g_free(harness_ok(h, "stop", DOMAIN, "--connect", uri, "--force", NULL));
     g_test_message("remote and RDP checks: %" G_GINT64_FORMAT " s",
                    (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
@@ -422,7 +498,8 @@ static void ssh_checks(Harness *h, Libvirt *lv)
     if (off.status != 5 || !strstr(off.out, "not running"))
         g_error("probe of a stopped domain: %d %s %s", off.status, off.out, off.err);
     run_result_clear(&off);
-    remote_checks(h, lv, uri);
+    g_autofree char *sshd_log = g_build_filename(sd.dir, "sshd.log", NULL);
+    remote_checks(h, lv, uri, sshd_log);
     g_autofree char *state = domstate(lv);
     g_assert_cmpstr(state, ==, "shut off");
     /* Nobody at that port; a key the server does not take. */

@@ -409,7 +409,7 @@ static void test_icons_and_remove(void)
 
     /* Removing some by program, id or name. */
     const char *which[] = {"/usr/bin/a", "svg", "XPM", NULL};
-    g_auto(GStrv) found = desktop_entry_find("t", which);
+    g_auto(GStrv) found = desktop_entry_find("t", NULL, which);
     g_assert_cmpuint(g_strv_length(found), ==, 3);
     for (char **p = found; *p; p++)
         g_assert_true(desktop_entry_remove_file(*p, NULL));
@@ -436,6 +436,55 @@ static void test_icons_and_remove(void)
     g_assert_false(tree_mentions(data_home, "vmdesk-"));
 }
 
+/* A libvirt domain's entries never take the file of vmdesk's own VM of the
+ * same name, nor of a domain of that name on another host: each is found by
+ * its X-Vmdesk-Connect, and deleting the VM leaves the domains' alone. */
+static void test_libvirt_entries(void)
+{
+    const char *a = "qemu+ssh://root@host-a/system", *b = "qemu+ssh://root@host-b/system";
+    g_autoptr(GuestApp) app = app_new("notepad.exe", "notepad", "C:\\Windows\\notepad.exe", NULL,
+                                      NULL);
+    const char *conns[] = {NULL, a, b};
+    char *paths[3];
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *warning = NULL;
+        g_autoptr(GError) err = NULL;
+        g_assert_true(desktop_entry_install("win", conns[i], app, "notepad.exe",
+                                            "/usr/bin/vmdesk", &paths[i], &warning, &err));
+        validate(paths[i]);
+    }
+    g_assert_cmpstr(paths[0], !=, paths[1]);
+    g_assert_cmpstr(paths[1], !=, paths[2]);
+    g_assert_cmpstr(paths[0], !=, paths[2]);
+    g_autofree char *id_a = desktop_entry_file_id("win", a, "notepad.exe");
+    g_assert_true(g_str_has_prefix(id_a, "vmdesk-win-"));
+    g_assert_true(g_str_has_suffix(id_a, "-notepad.exe"));
+    g_assert_cmpuint(strlen(id_a), ==,
+                     strlen("vmdesk-win--notepad.exe") + DESKTOP_ENTRY_URI_HASH_LEN);
+    for (int i = 0; i < 3; i++) {
+        g_auto(GStrv) found = desktop_entry_find("win", conns[i], NULL);
+        g_assert_cmpuint(g_strv_length(found), ==, 1);
+        g_assert_cmpstr(found[0], ==, paths[i]);
+        const char *which[] = {"notepad", NULL};
+        g_auto(GStrv) named = desktop_entry_find("win", conns[i], which);
+        g_assert_cmpuint(g_strv_length(named), ==, 1);
+    }
+    guint removed = 0;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(desktop_entry_remove_vm("win", &removed, &err));
+    g_assert_cmpuint(removed, ==, 1);
+    g_assert_false(g_file_test(paths[0], G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(paths[1], G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(paths[2], G_FILE_TEST_EXISTS));
+    for (int i = 1; i < 3; i++) {
+        g_auto(GStrv) found = desktop_entry_find("win", conns[i], NULL);
+        g_assert_true(desktop_entry_remove_file(found[0], NULL));
+    }
+    g_assert_false(tree_mentions(data_home, "vmdesk-win"));
+    for (int i = 0; i < 3; i++)
+        g_free(paths[i]);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -447,6 +496,7 @@ int main(int argc, char **argv)
     g_test_add_func("/desktop-entry/quote-sanitize", test_quote);
     g_test_add_func("/desktop-entry/exec-launch", test_exec_launch);
     g_test_add_func("/desktop-entry/icons-remove", test_icons_and_remove);
+    g_test_add_func("/desktop-entry/libvirt", test_libvirt_entries);
     int status = g_test_run();
     tu_rm_rf(root);
     return status;

@@ -5,6 +5,7 @@
  * each lifecycle event leaves (lv_domain.c), and where the default URI comes
  * from (lv_conn.c). */
 #include "common/error.h"
+#include "common/paths.h"
 #include "libvirt/lv_domain.h"
 #include "libvirt/lv_graphics.h"
 #include "libvirt/lv_rdp.h"
@@ -153,20 +154,20 @@ static void test_ssh_argv(void)
     g_autoptr(GError) err = NULL;
     g_auto(GStrv) a = lv_ssh_argv("qemu+ssh://root@127.0.0.1:2222/system?socket=/s&keyfile=/k%20"
                                   "x&no_verify=1",
-                                  "10.0.0.5:3389", &err);
+                                  "10.0.0.5:3389", NULL, &err);
     g_assert_no_error(err);
     g_autofree char *joined = g_strjoinv(" ", a);
     g_assert_cmpstr(joined, ==,
                     "ssh -T -e none -o LogLevel=ERROR -p 2222 -l root -i /k x -o "
                     "StrictHostKeyChecking=no -W 10.0.0.5:3389 -- 127.0.0.1");
-    g_auto(GStrv) b = lv_ssh_argv("qemu+ssh://host/system?no_tty=1", "[::1]:5900", &err);
+    g_auto(GStrv) b = lv_ssh_argv("qemu+ssh://host/system?no_tty=1", "[::1]:5900", NULL, &err);
     g_autofree char *jb = g_strjoinv(" ", b);
     g_assert_cmpstr(jb, ==, "ssh -T -e none -o LogLevel=ERROR -o BatchMode=yes -W [::1]:5900 -- host");
     /* Never an option smuggled in as a host or user name; never a local URI. */
     const char *bad[] = {"qemu+ssh://-oProxyCommand=x/system", "qemu+ssh://-l@host/system",
                          "qemu:///system", "qemu+tls://host/system", "not a uri"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        g_auto(GStrv) v = lv_ssh_argv(bad[i], "h:1", &err);
+        g_auto(GStrv) v = lv_ssh_argv(bad[i], "h:1", "/run/x", &err);
         g_assert_null(v);
         g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
         g_clear_error(&err);
@@ -175,6 +176,46 @@ static void test_ssh_argv(void)
     g_assert_true(lv_uri_is_local("qemu+unix:///system"));
     g_assert_false(lv_uri_is_local("qemu+ssh://h/system"));
     g_assert_true(lv_uri_is_ssh("qemu+libssh2://h/system"));
+}
+
+/* One SSH login per user, host and port, its socket named by a short hash
+ * in the given (0700) folder: every tunnel after the first rides it. */
+static void test_ssh_control_path(void)
+{
+    GError *err = NULL;
+    g_auto(GStrv) a = lv_ssh_argv("qemu+ssh://root@h:2222/system", "10.0.0.5:3389", "/run/v",
+                                  &err);
+    g_assert_no_error(err);
+    g_autofree char *joined = g_strjoinv(" ", a);
+    g_autofree char *path = lv_ssh_control_path("qemu+ssh://root@h:2222/system", "/run/v");
+    g_autofree char *want = g_strdup_printf(
+        "ssh -T -e none -o LogLevel=ERROR -p 2222 -l root -o ControlMaster=auto -o "
+        "ControlPersist=%d -o ControlPath=%s -W 10.0.0.5:3389 -- h",
+        LV_SSH_PERSIST_S, path);
+    g_assert_cmpstr(joined, ==, want);
+    g_assert_true(g_str_has_prefix(path, "/run/v/ssh-"));
+    g_assert_cmpuint(strlen(path), ==, strlen("/run/v/ssh-") + LV_SSH_HASH_LEN);
+    /* The port, the user and the host each make another login; no port is 22. */
+    g_autofree char *p22 = lv_ssh_control_path("qemu+ssh://root@h/system", "/run/v");
+    g_autofree char *p22b = lv_ssh_control_path("qemu+ssh://root@h:22/session", "/run/v");
+    g_autofree char *other_port = lv_ssh_control_path("qemu+ssh://root@h:2223/system", "/run/v");
+    g_autofree char *other_user = lv_ssh_control_path("qemu+ssh://u@h:2222/system", "/run/v");
+    g_assert_cmpstr(p22, ==, p22b);
+    g_assert_cmpstr(path, !=, other_port);
+    g_assert_cmpstr(path, !=, other_user);
+    g_assert_cmpstr(p22, !=, path);
+    /* A host name of any length fits; a folder too long for a socket
+     * shares nothing (ssh then logs in per tunnel). */
+    g_autofree char *longhost = g_strdup_printf("qemu+ssh://%0200d/system", 0);
+    g_autofree char *lp = lv_ssh_control_path(longhost, "/run/v");
+    g_assert_nonnull(lp);
+    g_assert_cmpuint(strlen(lp), <=, VD_UNIX_PATH_MAX);
+    g_autofree char *longdir = g_strnfill(90, 'd');
+    g_assert_null(lv_ssh_control_path("qemu+ssh://h/system", longdir));
+    g_assert_null(lv_ssh_control_path("qemu+ssh://h/system", NULL));
+    g_auto(GStrv) b = lv_ssh_argv("qemu+ssh://h/system", "h:1", longdir, &err);
+    g_autofree char *jb = g_strjoinv(" ", b);
+    g_assert_null(strstr(jb, "Control"));
 }
 
 static void test_hostfwd(void)
@@ -206,6 +247,38 @@ static void test_hostfwd(void)
 }
 
 /* A guest agent's word for its address: only plain unicast IPv4 goes on. */
+/* Pins and sockets are per host and port: two hosts behind one address on
+ * different SSH ports are two hosts; SSH's own port is the same as none. */
+static void test_host_key(void)
+{
+    const struct {
+        const char *uri, *key;
+    } cases[] = {
+        {"qemu+ssh://root@h/system", "h"},
+        {"qemu+ssh://root@h:22/system", "h"},
+        {"qemu+ssh://root@h:2222/system?keyfile=/k", "h:2222"},
+        {"qemu+ssh://root@[::1]:2223/system", "[::1]:2223"},
+        {"qemu+tcp://h:16509/system", "h:16509"},
+        {"qemu:///system", "localhost"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *k = lv_uri_host_key(cases[i].uri);
+        g_assert_cmpstr(k, ==, cases[i].key);
+    }
+    const char *uuid = "8e0c1d7a-3b5e-4f4e-9d3c-2a1b0c9d8e7f";
+    g_autofree char *a = lv_domain_socket_name("apps-libvirt", "qemu+ssh://h:2222/system", uuid);
+    g_autofree char *b = lv_domain_socket_name("apps-libvirt", "qemu+ssh://h:2223/system", uuid);
+    g_autofree char *c = lv_domain_socket_name("apps-libvirt", "qemu+ssh://h/system", "x");
+    g_assert_cmpstr(a, !=, b);
+    g_assert_cmpstr(a, !=, c);
+    g_assert_true(g_str_has_prefix(a, "apps-libvirt-") && g_str_has_suffix(a, ".sock"));
+    /* A host name of 250 characters still makes a name that fits. */
+    g_autofree char *hh = g_strnfill(250, 'h');
+    g_autofree char *longuri = g_strdup_printf("qemu+ssh://%s/system", hh);
+    g_autofree char *l = lv_domain_socket_name("apps-libvirt", longuri, uuid);
+    g_assert_cmpuint(strlen(l), ==, strlen(a));
+}
+
 static void test_guest_address(void)
 {
     const char *good[][2] = {{"10.0.2.15", "10.0.2.15"},
@@ -230,6 +303,8 @@ int main(int argc, char **argv)
     g_autofree char *home = g_dir_make_tmp("vmdesk-unit-lv-XXXXXX", NULL);
     g_setenv("XDG_CONFIG_HOME", home, TRUE);
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/libvirt/ssh-control-path", test_ssh_control_path);
+    g_test_add_func("/libvirt/host-key", test_host_key);
     g_test_add_func("/libvirt/vnc-index", test_vnc_index);
     g_test_add_func("/libvirt/guest-address", test_guest_address);
     g_test_add_func("/libvirt/vnc-index-hostile", test_vnc_index_hostile);

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "libvirt/lv_describe.h"
 #include "libvirt/lv_media.h"
+#include "libvirt/lv_ppm.h"
 #include "libvirt/lv_xml.h"
 #include "test_util.h"
 #include "vm/vm_config.h"
@@ -301,7 +302,9 @@ static void test_ppm(void)
     const char *bad[] = {"P6\n2 1\n255\n\xff\x00", "P5\n1 1\n255\n\x00",
                          "P6\n1 1\n65535\n\x00\x00\x00\x00\x00\x00",
                          "P6\n99999 99999\n255\n", "P6\n0 1\n255\n", "P6", "",
-                         "P6\n-1 1\n255\n\x00\x00\x00"};
+                         "P6\n-1 1\n255\n\x00\x00\x00",
+                         /* found by fuzz-lv_ppm: the magic runs into the width */
+                         "P62 1\n255\nabcdef"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
         uint32_t *p = NULL;

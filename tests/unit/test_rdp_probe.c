@@ -607,6 +607,45 @@ static void test_exchange_socketpair(void)
     rdp_probe_info_clear(&info);
 }
 
+/* Through a tunnel (a program whose standard input and output are the
+ * connection, as ssh -W is): nc to the fake servers here. Nothing listens
+ * for the tunnel; a tunnel that ends without an answer is "no service"; one
+ * that cannot start is an error. */
+static void test_tunnel(void)
+{
+    Fake f;
+    fake_start(&f, FAKE_TRICKLE);
+    g_autofree char *port = g_strdup_printf("%u", f.port);
+    const char *nc[] = {"nc", "127.0.0.1", port, NULL};
+    RdpProbeInfo info = {0};
+    g_autoptr(GError) err = NULL;
+    g_assert_cmpint(rdp_probe_tunnel(nc, "10.0.0.5:3389", DEF, 5000, &info, &err), ==,
+                    RDP_PROBE_READY);
+    g_assert_no_error(err);
+    g_assert_cmpstr(info.address, ==, "10.0.0.5:3389");
+    g_assert_true(info.connected);
+    rdp_probe_info_clear(&info);
+    fake_stop(&f);
+    fake_start(&f, FAKE_SSH);
+    g_free(port);
+    port = g_strdup_printf("%u", f.port);
+    nc[2] = port;
+    g_assert_cmpint(rdp_probe_tunnel(nc, "h:1", DEF, 5000, &info, NULL), ==, RDP_PROBE_NOT_RDP);
+    rdp_probe_info_clear(&info);
+    fake_stop(&f);
+    const char *ends[] = {"true", NULL};
+    g_assert_cmpint(rdp_probe_tunnel(ends, "h:1", DEF, 5000, &info, &err), ==,
+                    RDP_PROBE_NO_SERVICE);
+    g_assert_no_error(err);
+    rdp_probe_info_clear(&info);
+    const char *missing[] = {"vmdesk-no-such-tunnel", NULL};
+    g_assert_cmpint(rdp_probe_tunnel(missing, "h:1", DEF, 5000, &info, &err), ==,
+                    RDP_PROBE_ERROR);
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err->message, "vmdesk-no-such-tunnel"));
+    rdp_probe_info_clear(&info);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -623,5 +662,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-probe/bad-input", test_bad_input);
     g_test_add_func("/rdp-probe/names-resolve", test_names_resolve);
     g_test_add_func("/rdp-probe/exchange-socketpair", test_exchange_socketpair);
+    g_test_add_func("/rdp-probe/tunnel", test_tunnel);
     return g_test_run();
 }

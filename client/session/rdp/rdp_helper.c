@@ -71,14 +71,7 @@ static void decode_target(GBytes *options, RdpTarget *t)
 
 static int connect_server(void *data, GError **error)
 {
-    const RdpTarget *t = data;
-    int err = 0;
-    int fd = helper_connect_tcp(t->host, (int)t->port, CONNECT_TIMEOUT_S, "RDP server", &err,
-                                error);
-    if (fd < 0 && !(error && *error))
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot reach an RDP server at %s:%u (%s)",
-                    t->host, t->port, g_strerror(err));
-    return fd;
+    return rdp_target_connect(data, CONNECT_TIMEOUT_S, error);
 }
 
 /* FreeRDP's fingerprint of a PEM certificate (SHA-256 of its DER, hex pairs

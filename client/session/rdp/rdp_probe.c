@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "common/fd_io.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -569,6 +570,31 @@ RdpProbeResult rdp_probe(const char *host, unsigned port, unsigned requested, in
             decide(out, RDP_PROBE_ERROR, g_strdup(local->message));
             g_propagate_error(error, local);
         }
+    }
+    out->elapsed_us = g_get_monotonic_time() - t0;
+    RdpProbeResult result = out->result;
+    rdp_probe_info_clear(&scratch);
+    return result;
+}
+
+RdpProbeResult rdp_probe_tunnel(const char *const *tunnel, const char *address,
+                                unsigned requested, int timeout_ms, RdpProbeInfo *info,
+                                GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    RdpProbeInfo scratch = {0};
+    RdpProbeInfo *out = info ? info : &scratch;
+    rdp_probe_info_clear(out);
+    out->address = g_strdup(address);
+    int fd = vd_spawn_tunnel(tunnel, address, error);
+    if (fd < 0) {
+        decide(out, RDP_PROBE_ERROR, g_strdup_printf("cannot run %s", tunnel[0]));
+    } else {
+        /* The tunnel's end takes anything: whether its far end connected
+         * shows only in the answer (or the tunnel closing without one). */
+        out->connected = true;
+        rdp_probe_exchange(fd, requested, t0 + (gint64)MAX(timeout_ms, 0) * 1000, out);
+        close(fd);
     }
     out->elapsed_us = g_get_monotonic_time() - t0;
     RdpProbeResult result = out->result;

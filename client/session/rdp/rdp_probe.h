@@ -87,6 +87,17 @@ void rdp_probe_info_clear(RdpProbeInfo *info);
 RdpProbeResult rdp_probe(const char *host, unsigned port, unsigned requested_protocols,
                          int timeout_ms, RdpProbeInfo *info, GError **error);
 
+/* rdp_probe through a tunnel: @tunnel (an argv such as `ssh -W HOST:PORT
+ * ...`) is started with one end of a socket pair as its standard input and
+ * output (vd_spawn_tunnel) and the request goes through the other end, so
+ * nothing listens here; @address names the far end in @info. A tunnel that
+ * closes without an answer (ssh could not reach the far end) is
+ * RDP_PROBE_NO_SERVICE; one that cannot be started is RDP_PROBE_ERROR with
+ * @error. */
+RdpProbeResult rdp_probe_tunnel(const char *const *tunnel, const char *address,
+                                unsigned requested, int timeout_ms, RdpProbeInfo *info,
+                                GError **error);
+
 /* "ready", "no-service", "not-rdp", "refused", "timeout", "error". */
 const char *rdp_probe_result_to_string(RdpProbeResult result);
 

@@ -227,6 +227,25 @@ static int connect_given(rdpContext *ctx, rdpSettings *st, const char *host, int
     return fd;
 }
 
+/* FreeRDP's TCP connect through the target's tunnel (ssh -W): a new one
+ * each time, a reconnection's too. */
+static int connect_tunnel(rdpContext *ctx, rdpSettings *st, const char *host, int port,
+                          DWORD timeout)
+{
+    (void)st;
+    (void)host;
+    (void)port;
+    (void)timeout;
+    GError *e = NULL;
+    int fd = rdp_target_connect(&rdp_of(ctx)->target, 0, &e);
+    if (fd < 0) {
+        vd_warn("%s", e->message);
+        g_error_free(e);
+        freerdp_set_last_error_if_not(ctx, FREERDP_ERROR_CONNECT_FAILED);
+    }
+    return fd;
+}
+
 static void configure_confined(Rdp *r)
 {
     rdpTransportIo io = *freerdp_get_io_callbacks(r->ctx);
@@ -275,6 +294,11 @@ static void configure(Rdp *r, rdpSettings *st)
             freerdp_settings_set_string(st, FreeRDP_AlternateShell, t->shell);
         return;
     }
+    if (t->tunnel) {
+        rdpTransportIo io = *freerdp_get_io_callbacks(r->ctx);
+        io.TCPConnect = connect_tunnel;
+        freerdp_set_io_callbacks(r->ctx, &io);
+    }
     /* FreeRDP's own certificate store is not consulted (certificates are
      * accepted per session after our pin check); point it at our folder so it
      * never reads another client's trust decisions. */
@@ -313,8 +337,7 @@ static GError *connect_error(Rdp *r)
          * servers do on a wrong password) looks like a transport failure:
          * tell them apart by asking it what it selects. */
         RdpProbeInfo info = {0};
-        bool nla = rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS, 1000, &info, NULL) ==
-                       RDP_PROBE_READY &&
+        bool nla = rdp_target_probe(t, 1000, &info) == RDP_PROBE_READY &&
                    (info.protocol & (RDP_PROTOCOL_HYBRID | RDP_PROTOCOL_HYBRID_EX));
         rdp_probe_info_clear(&info);
         if (nla && t->username)

@@ -10,11 +10,18 @@
 #pragma once
 
 #include "session/rdp/rdp_monitors.h"
+#include "session/rdp/rdp_probe.h"
 #include "session/session.h"
 
 typedef struct {
     char *host;
     unsigned port;             /* default 3389 */
+    /* A tunnel to @host:@port (`ssh -W HOST:PORT ...`, NULL-terminated
+     * argv): each connection and probe starts it with its standard input
+     * and output one end of a socket pair and takes the other end
+     * (vd_spawn_tunnel), so nothing listens here; @host and @port are then
+     * as the tunnel's far end sees them. NULL: connect to @host:@port. */
+    char **tunnel;
     char *username;            /* NULL: the server asks (xrdp shows its login) */
     char *password;            /* never logged, never in argv; wiped on clear */
     char *domain;
@@ -59,6 +66,15 @@ typedef struct {
 
 /* Free what @t holds (the password wiped first) and zero it. Any thread. */
 void rdp_target_clear(RdpTarget *t);
+
+/* A connected socket to @t's server: through its tunnel when it has one,
+ * else TCP to @host:@port within @timeout_s. The caller closes it. Any
+ * thread. */
+int rdp_target_connect(const RdpTarget *t, int timeout_s, GError **error);
+
+/* rdp_probe of @t's server (RDP_PROBE_DEFAULT_PROTOCOLS), through its tunnel
+ * when it has one (rdp_probe_tunnel). Any thread. */
+RdpProbeResult rdp_target_probe(const RdpTarget *t, int timeout_ms, RdpProbeInfo *info);
 
 /* `vmdesk-session-helper rdp`: FreeRDP confined, on the socket the window
  * connected (rdp_helper.c). Returns the exit status. */

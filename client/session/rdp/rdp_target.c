@@ -4,6 +4,8 @@
 #include "session/rdp/rdp_session_priv.h"
 
 #include "common/error.h"
+#include "common/spawn.h"
+#include "session/helper/helper.h"
 
 #include <string.h>
 
@@ -19,6 +21,7 @@ void rdp_target_clear(RdpTarget *t)
     g_free(t->pin_group);
     g_free(t->pin_hint);
     g_strfreev(t->drives);
+    g_strfreev(t->tunnel);
     g_free(t->remote_app);
     g_free(t->remote_app_args);
     g_free(t->shell);
@@ -36,9 +39,37 @@ void rdp_target_copy(RdpTarget *dst, const RdpTarget *src)
     dst->pin_group = g_strdup(src->pin_group);
     dst->pin_hint = g_strdup(src->pin_hint);
     dst->drives = g_strdupv(src->drives);
+    dst->tunnel = g_strdupv(src->tunnel);
     dst->remote_app = g_strdup(src->remote_app);
     dst->remote_app_args = g_strdup(src->remote_app_args);
     dst->shell = g_strdup(src->shell);
+}
+
+int rdp_target_connect(const RdpTarget *t, int timeout_s, GError **error)
+{
+    if (t->tunnel) {
+        g_autofree char *what = g_strdup_printf("the RDP server at %s:%u", t->host, t->port);
+        return vd_spawn_tunnel((const char *const *)t->tunnel, what, error);
+    }
+    int err = 0;
+    GError *e = NULL;
+    int fd = helper_connect_tcp(t->host, (int)t->port, timeout_s, "RDP server", &err, &e);
+    if (fd < 0 && !e)
+        g_set_error(&e, VD_ERROR, VD_ERROR_FAILED, "cannot reach an RDP server at %s:%u (%s)",
+                    t->host, t->port, g_strerror(err));
+    if (e)
+        g_propagate_error(error, e);
+    return fd;
+}
+
+RdpProbeResult rdp_target_probe(const RdpTarget *t, int timeout_ms, RdpProbeInfo *info)
+{
+    if (!t->tunnel)
+        return rdp_probe(t->host, t->port, RDP_PROBE_DEFAULT_PROTOCOLS, timeout_ms, info, NULL);
+    g_autofree char *address = strchr(t->host, ':') ? g_strdup_printf("[%s]:%u", t->host, t->port)
+                                                    : g_strdup_printf("%s:%u", t->host, t->port);
+    return rdp_probe_tunnel((const char *const *)t->tunnel, address, RDP_PROBE_DEFAULT_PROTOCOLS,
+                            timeout_ms, info, NULL);
 }
 
 bool rdp_target_parse(const char *url, RdpTarget *t, GError **error)
