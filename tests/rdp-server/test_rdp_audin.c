@@ -168,6 +168,9 @@ static void test_vmdesk_microphone_confined(void)
     Heard h = expect_audin(&s, "vmdesk, confined");
     rt_expect_relayed_sound(&s, "source-outputs",
                             "RDP microphone (relayed to the session helper)", 5000);
+    g_autofree char *log = rt_read_text(s.client_log);
+    g_test_message("vmdesk said:\n%s", log);
+    g_assert_null(strstr(log, "dropped"));
     vmdesk_finish(&s);
     unload_sine(sine);
     expect_tone(&h);

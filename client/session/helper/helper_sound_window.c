@@ -26,8 +26,9 @@
 #define PLAY_QUEUE_ITEMS 256
 /* PulseAudio's buffer for the stream: what the guest's sound lags by. */
 #define PLAY_LATENCY_MS 200
-/* Recorded chunks waiting for the session thread, and their length. */
-#define MIC_QUEUE_CHUNKS 32
+/* Recorded sound waiting for the session thread (whole chunks), and a
+ * chunk's length. */
+#define MIC_QUEUE_MS 2000
 #define MIC_CHUNK_MS_MAX 100
 /* At most one log line per this many seconds about dropped sound. */
 #define DROP_LOG_S 5
@@ -71,6 +72,7 @@ struct HelperSound {
     GMutex mic_lock;           /* guards @mic and @mic_dropped */
     GQueue mic;                /* GBytes, oldest first */
     unsigned mic_dropped;
+    gint64 mic_taken;          /* when the session thread last took a chunk */
 };
 
 static bool bad(GError **error, const char *what)
@@ -265,13 +267,15 @@ static gpointer recorder_main(gpointer data)
             break;
         }
         g_mutex_lock(&hs->mic_lock);
-        if (g_queue_get_length(&hs->mic) >= MIC_QUEUE_CHUNKS) {
+        unsigned max = MAX(1u, MIC_QUEUE_MS * hs->mic_format.rate / 1000 *
+                                   helper_sound_frame_bytes(&hs->mic_format) / hs->mic_chunk);
+        if (g_queue_get_length(&hs->mic) >= max) {
             /* The session thread is stuck sending: the oldest goes. */
             g_bytes_unref(g_queue_pop_head(&hs->mic));
             if (hs->mic_dropped++ == 0)
                 vd_warn("%s: the microphone's sound waits too long for the session helper: "
-                        "dropped",
-                        hs->where);
+                        "dropped (a chunk was last sent %" G_GINT64_FORMAT " ms ago)",
+                        hs->where, (g_get_monotonic_time() - hs->mic_taken) / 1000);
         }
         g_queue_push_tail(&hs->mic, g_bytes_new_take(chunk, hs->mic_chunk));
         g_mutex_unlock(&hs->mic_lock);
@@ -367,6 +371,7 @@ static bool apply_mic_open(HelperSound *hs, HelperReader *r, GError **error)
     hs->mic_format = f;
     hs->mic_chunk = frames * helper_sound_frame_bytes(&f);
     hs->mic_dropped = 0;
+    hs->mic_taken = g_get_monotonic_time();
     g_atomic_int_set(&hs->rec_stop, 0);
     hs->recorder = g_thread_new("vd-sound-rec", recorder_main, hs);
     return true;
@@ -432,6 +437,7 @@ bool helper_sound_next_mic(HelperSound *hs, GByteArray *b)
 {
     g_mutex_lock(&hs->mic_lock);
     GBytes *chunk = g_queue_pop_head(&hs->mic);
+    hs->mic_taken = g_get_monotonic_time();
     g_mutex_unlock(&hs->mic_lock);
     if (!chunk)
         return false;
