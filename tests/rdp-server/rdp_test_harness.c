@@ -691,6 +691,57 @@ void rt_expect_tone(const char *path, int hz, int ms)
 
 /* The client's PulseAudio stream buffers up to half a second more than the
  * server knows of: the recording goes on until the tone has been over a while. */
+/* Whether process @pid has a child whose name starts with @name. */
+static bool has_child(int pid, const char *name)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    const char *e;
+    while (d && (e = g_dir_read_name(d))) {
+        g_autofree char *path = g_strdup_printf("/proc/%s/stat", e);
+        g_autofree char *stat = NULL;
+        if (!g_ascii_isdigit(e[0]) || !g_file_get_contents(path, &stat, NULL, NULL))
+            continue;
+        /* "PID (COMM) STATE PPID ...": COMM may hold spaces, not ')' here. */
+        char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+        if (!open || !close || close < open)
+            continue;
+        *close = '\0';
+        int ppid = 0;
+        char state;
+        if (sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == pid &&
+            g_str_has_prefix(open + 1, name))
+            return true;
+    }
+    return false;
+}
+
+void rt_expect_relayed_sound(RtSession *s, const char *list, const char *stream, int timeout_ms)
+{
+    int pid = atoi(g_subprocess_get_identifier(s->client));
+    /* /proc's name of vmdesk-session-helper, cut to 15 bytes. */
+    if (!has_child(pid, "vmdesk-session-"))
+        fail_with_logs(s, "vmdesk runs no session helper");
+    g_autofree char *want_name = g_strdup_printf("media.name = \"%s\"", stream);
+    g_autofree char *want_pid = g_strdup_printf("application.process.id = \"%d\"", pid);
+    gint64 deadline = g_get_monotonic_time() + (gint64)tu_timeout_ms(timeout_ms) * 1000;
+    g_autofree char *last = NULL;
+    for (;;) {
+        const char *argv[] = {"pactl", "list", list, NULL};
+        g_free(last);
+        last = rt_run(argv, rt_world.env);
+        g_auto(GStrv) blocks = g_strsplit(last ? last : "", "\n\n", -1);
+        for (char **b = blocks; *b; b++)
+            if (strstr(*b, want_name) && strstr(*b, want_pid))
+                return;
+        if (g_get_monotonic_time() > deadline)
+            break;
+        g_usleep(100 * 1000);
+    }
+    g_autofree char *why = g_strdup_printf("no %s stream \"%s\" of vmdesk (pid %d); pactl said:\n%s",
+                                           list, stream, pid, last ? last : "(nothing)");
+    fail_with_logs(s, why);
+}
+
 void rt_expect_sound(RtSession *s, GSubprocess *recorder, const char *rec, int hz, int ms)
 {
     g_autofree char *formats = rt_expect_line(s, "rdpsnd formats ", 10000);

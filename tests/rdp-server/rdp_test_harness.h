@@ -170,6 +170,12 @@ void rt_wait_tone_over(const char *path, int timeout_ms);
  * half scale and at least 100 times weaker at 0.75 @hz, 1.5 @hz and
  * 1000 Hz. Reports the numbers with g_test_message. */
 void rt_expect_tone(const char *path, int hz, int ms);
+/* The sound travelled through vmdesk's session helper: vmdesk (@s's
+ * client) runs a `vmdesk-session-helper` child, and the sound server lists
+ * (`pactl list @list`: "sink-inputs" or "source-outputs") a stream named
+ * @stream that vmdesk's own process holds (the helper can reach no sound
+ * server), within @timeout_ms. Aborts saying what it saw otherwise. */
+void rt_expect_relayed_sound(RtSession *s, const char *list, const char *stream, int timeout_ms);
 /* A server started with --sound-tone @hz:@ms: it offered formats, the
  * client chose 44.1 kHz 16-bit stereo, and the tone played, heard in the
  * recording at @rec (@recorder is stopped here). */

@@ -5,6 +5,7 @@
 #include "session/helper/confine.h"
 #include "session/helper/helper_escape.h"
 #include "session/helper/helper_proto.h"
+#include "session/helper/helper_sound.h"
 #include "session/session_priv.h"
 
 #include "common/error.h"
@@ -278,8 +279,21 @@ static void relay_input(Relay *r, const HelperMsg *m)
         break;
     }
     default:
+        if (helper_sound_msg(m->type))
+            helper_sound_input(m); /* the microphone (helper_sound.h) */
         break;
     }
+}
+
+bool helper_sound_send(GByteArray *b)
+{
+    g_autoptr(GError) err = NULL;
+    g_mutex_lock(&send_lock);
+    bool ok = helper_msg_send(HELPER_FD_CHANNEL, b, -1, &err);
+    g_mutex_unlock(&send_lock);
+    if (!ok)
+        vd_debug("%s", err->message);
+    return ok;
 }
 
 bool helper_check_cert(const char *host, unsigned port, const char *subject, const char *pem)

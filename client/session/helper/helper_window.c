@@ -6,6 +6,7 @@
 #include "session/helper/helper.h"
 
 #include "session/helper/helper_proto.h"
+#include "session/helper/helper_sound.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
 
@@ -37,6 +38,7 @@ typedef struct {
     void *connect_data;
     GDestroyNotify free_connect_data;
     GError *cert_error;   /* why the window refused the server's certificate */
+    HelperSound *sound;   /* the current helper's relayed sound */
 } Helper;
 
 /* The helper's environment: the settings it reads (logging, the test
@@ -181,8 +183,10 @@ static bool take_msg(Drain *d)
     HelperRecv got = helper_msg_recv(d->chan, &m, d->broken);
     if (got != HELPER_RECV_OK)
         return false;
+    Helper *h = d->s->priv;
     bool ok = m.type == HELPER_MSG_CERT ? answer_cert(d, &m)
-                  : helper_window_apply(d->s, &m, d->closed, d->broken);
+              : helper_sound_msg(m.type) ? helper_sound_apply(h->sound, &m, d->broken)
+                                         : helper_window_apply(d->s, &m, d->closed, d->broken);
     helper_msg_clear(&m);
     return ok && !d->closed->seen;
 }
@@ -269,6 +273,8 @@ static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
                 ok = ok && send_input(&d, b, in);
                 session_input_free(in);
             }
+            while (ok && helper_sound_next_mic(((Helper *)s->priv)->sound, b))
+                ok = helper_msg_send_draining(chan, b, drain_one, &d, NULL);
             /* The helper is gone, broke a rule or ended the session while
              * we waited to send: @broken or @closed says which. */
             if (!ok)
@@ -309,8 +315,10 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
     GError *broken = NULL;
     bool sent = helper_msg_send(sv[0], b, -1, NULL);
     memset(b->data, 0, b->len); /* the password */
+    h->sound = helper_sound_create(s, h->where);
     if (sent)
         relay(s, sv[0], &closed, &broken);
+    g_clear_pointer(&h->sound, helper_sound_destroy);
     if (broken)
         kill(pid, SIGKILL); /* it broke the protocol: no second chance */
     close(sv[0]);

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "session/helper/helper.h"
+#include "session/rdp/rdp_sound_relay.h"
 
 #include <winpr/wlog.h>
 
@@ -31,6 +32,7 @@ static GBytes *encode_target(const RdpTarget *t)
         g_variant_builder_add(&b, "{sv}", "domain", g_variant_new_string(t->domain));
     if (t->shell)
         g_variant_builder_add(&b, "{sv}", "shell", g_variant_new_string(t->shell));
+    g_variant_builder_add(&b, "{sv}", "audio", g_variant_new_boolean(t->audio));
     g_variant_builder_add(&b, "{sv}", "width", g_variant_new_int32(t->width));
     g_variant_builder_add(&b, "{sv}", "height", g_variant_new_int32(t->height));
     g_variant_builder_add(&b, "{sv}", "scale", g_variant_new_int32(t->scale_pct));
@@ -55,6 +57,9 @@ static void decode_target(GBytes *options, RdpTarget *t)
     g_variant_lookup(v, "username", "s", &t->username);
     g_variant_lookup(v, "domain", "s", &t->domain);
     g_variant_lookup(v, "shell", "s", &t->shell);
+    gboolean audio = FALSE;
+    g_variant_lookup(v, "audio", "b", &audio);
+    t->audio = audio;
     g_variant_lookup(v, "width", "i", &t->width);
     g_variant_lookup(v, "height", "i", &t->height);
     g_variant_lookup(v, "scale", "i", &t->scale_pct);
@@ -128,6 +133,11 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
 {
     RdpTarget *t = g_new0(RdpTarget, 1);
     rdp_target_copy(t, target);
+    /* The window plays and records the helper's sound (rdp_sound_relay.c). */
+    if (t->audio && !rdp_sound_server_available()) {
+        vd_warn("no sound server (PulseAudio or PipeWire) runs: the RDP session has no sound");
+        t->audio = false;
+    }
     g_autofree char *where = g_strdup_printf("%s:%u", t->host, t->port);
     g_autoptr(GBytes) options = encode_target(t);
     HelperSpec spec = {.protocol = "rdp",

@@ -13,6 +13,7 @@
  *   rdp_input.c      the session's inputs onto the wire
  *   rdp_rail.c       RemoteApp (rail)
  *   rdp_codec.c      the graphics pipeline's codecs: H.264 or planar/RemoteFX
+ *   rdp_sound_relay.c sound of a confined session, relayed by the window
  *
  * rdp_session.c calls into the others; rdp_input.c hands inputs on to the
  * clipboard, display control and RemoteApp. None calls back: what they share
