@@ -7,6 +7,7 @@
 
 #include "session/helper/helper_proto.h"
 #include "session/helper/helper_window_priv.h"
+#include "session/clip_stage.h"
 #include "session/session_priv.h"
 
 #include "common/error.h"
@@ -37,6 +38,7 @@ typedef struct {
     void *connect_data;
     GDestroyNotify free_connect_data;
     GError *cert_error;   /* why the window refused the server's certificate */
+    HelperClip clip;      /* RDP: clipboard pictures and files */
 } Helper;
 
 /* The helper's environment: the settings it reads (logging, the test
@@ -138,6 +140,11 @@ typedef struct {
 
 static bool drain_one(void *data, GError **unused);
 
+static Helper *h_of(Drain *d)
+{
+    return d->s->priv;
+}
+
 /* The server's certificate, which the helper asks the window to judge: the
  * verdict goes back, a refusal's reason is kept for the session's error. */
 static bool answer_cert(Drain *d, const HelperMsg *m)
@@ -181,8 +188,17 @@ static bool take_msg(Drain *d)
     HelperRecv got = helper_msg_recv(d->chan, &m, d->broken);
     if (got != HELPER_RECV_OK)
         return false;
-    bool ok = m.type == HELPER_MSG_CERT ? answer_cert(d, &m)
-                  : helper_window_apply(d->s, &m, d->closed, d->broken);
+    bool ok;
+    if (m.type == HELPER_MSG_CERT) {
+        ok = answer_cert(d, &m);
+    } else if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_READ &&
+               !d->closed->seen && g_str_equal(h_of(d)->protocol, "rdp")) {
+        g_autoptr(GByteArray) reply = g_byte_array_new();
+        ok = helper_clip_apply(d->s, &h_of(d)->clip, &m, reply, d->broken) &&
+             (!reply->len || helper_msg_send_draining(d->chan, reply, drain_one, d, NULL));
+    } else {
+        ok = helper_window_apply(d->s, &m, d->closed, d->broken);
+    }
     helper_msg_clear(&m);
     return ok && !d->closed->seen;
 }
@@ -223,6 +239,13 @@ static bool send_input(Drain *d, GByteArray *b, const SessionInput *in)
         helper_put_i32(b, in->w);
         helper_put_i32(b, in->h);
         helper_put_i32(b, in->scale);
+        break;
+    case SESSION_INPUT_CLIPBOARD_PNG:
+    case SESSION_INPUT_CLIPBOARD_FILES:
+    case SESSION_INPUT_CLIP_CANCEL:
+        if (!g_str_equal(h_of(d)->protocol, "rdp") ||
+            !helper_clip_encode_input(&h_of(d)->clip, in, b))
+            return true; /* VNC has neither */
         break;
     case SESSION_INPUT_REFRESH:
         helper_msg_begin(b, HELPER_MSG_REFRESH);
@@ -382,6 +405,18 @@ static void helper_finish(Session *s)
     if (h->options)
         g_bytes_unref(h->options);
     g_clear_error(&h->cert_error);
+    helper_clip_clear(&h->clip);
+    if (h->clip.stage) {
+        /* The staging folder, with whatever the last helper left in it. */
+        g_autofree char *parent = g_path_get_dirname(h->clip.stage);
+        g_autofree char *base = g_path_get_basename(h->clip.stage);
+        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            clip_stage_rm_tree_at(fd, base);
+            close(fd);
+        }
+        g_free(h->clip.stage);
+    }
     if (h->free_connect_data)
         h->free_connect_data(h->connect_data);
     g_free(h);
@@ -414,5 +449,7 @@ Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify,
     h->check_cert = spec->check_cert;
     h->connect_data = spec->connect_data;
     h->free_connect_data = spec->free_connect_data;
+    h->clip.src_fd = -1;
+    h->clip.stage = g_strdup(spec->stage);
     return session_alloc(rdp ? &helper_rdp_impl : &helper_vnc_impl, h, notify, data);
 }

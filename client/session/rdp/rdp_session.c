@@ -449,6 +449,7 @@ static void rdp_finish(Session *s)
     rdp_clipboard_finish(r);
     g_clear_error(&r->verify_error);
     rdp_rail_finish(r);
+    g_free(r->clip_stage_root);
     g_free(r);
 }
 
@@ -504,7 +505,8 @@ Session *rdp_session_create_local(const RdpTarget *target, int fd, SessionNotify
 
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
-    bool confinable = !target->drives && !target->remote_app && !target->audio;
+    /* Sound and RemoteApp are not relayed yet. */
+    bool confinable = !target->remote_app && !target->audio;
     if (target->confined && confinable)
         return rdp_helper_session_create(target, notify, data);
     return rdp_session_create_local(target, RDP_CONNECT_HERE, notify, data);
