@@ -295,7 +295,7 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         if (!send_msg(r, -1))
             return false;
         if (ev->type == SESSION_EV_CONNECTED)
-            helper_escape_try(); /* a test's exploited library; nothing otherwise */
+            helper_escape_try(stage_root); /* a test's exploited library; nothing otherwise */
         return true;
     case SESSION_EV_CURSOR: {
         int n = ev->pixels ? ev->w * ev->h : 0;
