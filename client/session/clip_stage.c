@@ -74,6 +74,17 @@ void clip_stage_rm_tree_at(int dir_fd, const char *name)
     }
 }
 
+void clip_stage_rm_path(const char *path)
+{
+    g_autofree char *parent = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd >= 0) {
+        clip_stage_rm_tree_at(pfd, base);
+        close(pfd);
+    }
+}
+
 void clip_stage_destroy(ClipStage *st)
 {
     if (!st)
@@ -83,15 +94,8 @@ void clip_stage_destroy(ClipStage *st)
         close(st->files_fd);
     if (st->partial_fd >= 0)
         close(st->partial_fd);
-    if (st->dir) {
-        g_autofree char *parent = g_path_get_dirname(st->dir);
-        g_autofree char *base = g_path_get_basename(st->dir);
-        int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (pfd >= 0) {
-            clip_stage_rm_tree_at(pfd, base);
-            close(pfd);
-        }
-    }
+    if (st->dir)
+        clip_stage_rm_path(st->dir);
     clip_file_list_clear(&st->list);
     g_free(st->sizes);
     g_free(st->sized);

@@ -406,17 +406,9 @@ static void helper_finish(Session *s)
         g_bytes_unref(h->options);
     g_clear_error(&h->cert_error);
     helper_clip_clear(&h->clip);
-    if (h->clip.stage) {
-        /* The staging folder, with whatever the last helper left in it. */
-        g_autofree char *parent = g_path_get_dirname(h->clip.stage);
-        g_autofree char *base = g_path_get_basename(h->clip.stage);
-        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            clip_stage_rm_tree_at(fd, base);
-            close(fd);
-        }
-        g_free(h->clip.stage);
-    }
+    if (h->clip.stage) /* with whatever the last helper left in it */
+        clip_stage_rm_path(h->clip.stage);
+    g_free(h->clip.stage);
     if (h->free_connect_data)
         h->free_connect_data(h->connect_data);
     g_free(h);

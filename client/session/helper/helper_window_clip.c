@@ -35,15 +35,8 @@ static bool bad(GError **error, const char *what)
 
 void helper_clip_clear(HelperClip *c)
 {
-    if (c->paste) {
-        g_autofree char *parent = g_path_get_dirname(c->paste);
-        g_autofree char *base = g_path_get_basename(c->paste);
-        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            clip_stage_rm_tree_at(fd, base);
-            close(fd);
-        }
-    }
+    if (c->paste)
+        clip_stage_rm_path(c->paste);
     g_clear_pointer(&c->paste, g_free);
     clip_file_list_clear(&c->files);
     g_clear_pointer(&c->sources, g_strfreev);
@@ -111,14 +104,9 @@ static bool apply_image(Session *s, const HelperMsg *m, HelperReader *r, GError 
         (uint64_t)w * h > CLIP_IMAGE_MAX_PIXELS)
         return bad(error, "a clipboard picture of an impossible size");
     size_t len = (size_t)w * h * 4;
-    int seals = fcntl(m->fd, F_GET_SEALS);
-    struct stat st;
-    if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(m->fd, &st) != 0 ||
-        (uint64_t)st.st_size < len)
+    void *p = helper_map_sealed(m->fd, len);
+    if (!p)
         return bad(error, "a clipboard picture that is not a sealed memfd of its size");
-    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, m->fd, 0);
-    if (p == MAP_FAILED)
-        return bad(error, "a clipboard picture the window cannot map");
     ClipImage img = {.width = w, .height = h, .rgba = g_memdup2(p, len)};
     munmap(p, len);
     g_autoptr(GError) err = NULL;
@@ -217,23 +205,16 @@ static char **take_paste(HelperClip *c, const char *paste, char **names, GError 
     if (holder_fd >= 0)
         close(holder_fd);
     if (!ok) {
-        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-            g_autofree char *base = g_path_get_basename(holder);
-            clip_stage_rm_tree_at(fd, base);
-            close(fd);
-        }
+        clip_stage_rm_path(holder);
         g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
                     "the session helper staged files that are not plain files and folders, or "
                     "not the ones it named");
         return NULL;
     }
     /* The paste before is over (as in-process sessions keep one). */
-    g_autofree char *old = g_steal_pointer(&c->paste);
-    if (old) {
-        HelperClip gone = {.paste = g_steal_pointer(&old), .src_fd = -1};
-        helper_clip_clear(&gone);
-    }
+    if (c->paste)
+        clip_stage_rm_path(c->paste);
+    g_free(c->paste);
     c->paste = g_steal_pointer(&holder);
     guint n = g_strv_length(names);
     char **out = g_new0(char *, n + 1);

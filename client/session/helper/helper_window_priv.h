@@ -16,6 +16,10 @@ typedef struct {
 #define HELPER_FB_MAX_SIDE 32768
 #define HELPER_FB_MAX_PIXELS (1u << 28)
 
+/* Map @len bytes of @fd read-only, when it is a memfd sealed against
+ * shrinking and at least that large: the mapping, or NULL. */
+void *helper_map_sealed(int fd, size_t len);
+
 /* The helper's question about the server's certificate (HELPER_MSG_CERT):
  * every string valid UTF-8 within its limit. */
 typedef struct {
