@@ -8,11 +8,14 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "session/clip_stage.h"
 #include "session/helper/helper.h"
 
 #include <winpr/wlog.h>
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,6 +144,21 @@ static void free_target(void *data)
     g_free(data);
 }
 
+/* Staging folders of windows that died without removing theirs
+ * (stage-PID-*, no such process): removed before a new one is made. */
+static void remove_stale_stages(const char *runtime)
+{
+    g_autoptr(GDir) d = g_dir_open(runtime, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+        int pid = 0;
+        if (sscanf(n, "stage-%d-", &pid) == 1 && pid > 0 && pid != getpid() &&
+            kill(pid, 0) < 0 && errno == ESRCH) {
+            g_autofree char *path = g_build_filename(runtime, n, NULL);
+            clip_stage_rm_path(path);
+        }
+    }
+}
+
 Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
     RdpTarget *t = g_new0(RdpTarget, 1);
@@ -151,6 +169,7 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
     g_autofree char *runtime = vd_paths_runtime_root();
     g_autofree char *stage = g_strdup_printf("%s/stage-%d-XXXXXX", runtime, (int)getpid());
     g_autoptr(GError) err = NULL;
+    remove_stale_stages(runtime);
     if (!vd_mkdir_private(runtime, &err) || !g_mkdtemp_full(stage, 0700)) {
         vd_warn("clipboard: no staging folder for the server's files (%s)",
                 err ? err->message : g_strerror(errno));
