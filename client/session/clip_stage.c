@@ -55,7 +55,7 @@ static int open_parent(int root_fd, const char *name, const char **base)
     return fd;
 }
 
-static void rm_tree_at(int dir_fd, const char *name)
+void clip_stage_rm_tree_at(int dir_fd, const char *name)
 {
     int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
@@ -63,7 +63,7 @@ static void rm_tree_at(int dir_fd, const char *name)
         if (d) {
             for (struct dirent *e; (e = readdir(d));)
                 if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                    rm_tree_at(dirfd(d), e->d_name);
+                    clip_stage_rm_tree_at(dirfd(d), e->d_name);
             closedir(d);
         } else {
             close(fd);
@@ -71,6 +71,17 @@ static void rm_tree_at(int dir_fd, const char *name)
         unlinkat(dir_fd, name, AT_REMOVEDIR);
     } else {
         unlinkat(dir_fd, name, 0);
+    }
+}
+
+void clip_stage_rm_path(const char *path)
+{
+    g_autofree char *parent = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd >= 0) {
+        clip_stage_rm_tree_at(pfd, base);
+        close(pfd);
     }
 }
 
@@ -83,15 +94,8 @@ void clip_stage_destroy(ClipStage *st)
         close(st->files_fd);
     if (st->partial_fd >= 0)
         close(st->partial_fd);
-    if (st->dir) {
-        g_autofree char *parent = g_path_get_dirname(st->dir);
-        g_autofree char *base = g_path_get_basename(st->dir);
-        int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (pfd >= 0) {
-            rm_tree_at(pfd, base);
-            close(pfd);
-        }
-    }
+    if (st->dir)
+        clip_stage_rm_path(st->dir);
     clip_file_list_clear(&st->list);
     g_free(st->sizes);
     g_free(st->sized);

@@ -26,6 +26,11 @@ typedef struct ClipStage ClipStage;
  * made. */
 ClipStage *clip_stage_create(const char *root, const ClipFileList *list, GError **error);
 
+/* Remove @name under @dir_fd and everything in it, following no link. */
+void clip_stage_rm_tree_at(int dir_fd, const char *name);
+/* The same for the absolute @path. */
+void clip_stage_rm_path(const char *path);
+
 /* Remove the staging folder and everything in it, and free @st. NULL is fine. */
 void clip_stage_destroy(ClipStage *st);
 

@@ -86,6 +86,7 @@ Session *window_new_rdp_session(Win *w)
     memcpy(t.monitors, w->mons, sizeof(t.monitors));
     t.n_monitors = w->n_mons;
     t.auto_reconnect = w->opts->protocol != WINDOW_PROTOCOL_AUTO;
+    t.confined = true; /* FreeRDP in the session helper, where it can go */
     return rdp_session_create(&t, window_notify, w);
 }
 

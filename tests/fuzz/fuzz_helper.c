@@ -10,6 +10,10 @@
  * rectangle inside it, events whose sizes are the mapped ones and whose
  * pointer shapes are within limits. A certificate question (HELPER_MSG_CERT,
  * which the window answers itself) reads into strings within their limits.
+ * The RDP desktop's clipboard messages (HELPER_MSG_CLIP_*: a picture, staged
+ * files, a read of the host's files) go to helper_window_clip.c, with no
+ * staging folder and no host file offered: pictures must be within limits,
+ * staged files refused, reads answered with nothing.
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
@@ -85,6 +89,8 @@ static void check_session(Session *s)
             abort();
         if (ev->text && !g_utf8_validate(ev->text, -1, NULL))
             abort();
+        if (ev->type == SESSION_EV_CLIPBOARD_FILES)
+            abort(); /* no staging folder: nothing may be staged */
         session_event_free(ev);
     }
 }
@@ -109,8 +115,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             m.fd = dup(fds[which % 4]);
         GError *err = NULL;
         HelperCertQuestion q;
-        bool ok = m.type == HELPER_MSG_CERT ? helper_window_read_cert(&m, &q, &err)
-                                            : helper_window_apply(s, &m, &closed, &err);
+        bool ok;
+        if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_READ) {
+            HelperClip clip = {.src_fd = -1};
+            GByteArray *reply = g_byte_array_new();
+            ok = helper_clip_apply(s, &clip, &m, reply, &err);
+            /* A read's answer refuses (u8 ok 0 after the header and serial). */
+            if (ok && m.type == HELPER_MSG_CLIP_READ && (reply->len < 13 || reply->data[12]))
+                abort();
+            if (ok && m.type == HELPER_MSG_CLIP_STAGED)
+                abort();
+            g_byte_array_unref(reply);
+            helper_clip_clear(&clip);
+        } else {
+            ok = m.type == HELPER_MSG_CERT ? helper_window_read_cert(&m, &q, &err)
+                                           : helper_window_apply(s, &m, &closed, &err);
+        }
         if (m.type == HELPER_MSG_CERT) {
             if (ok && (q.port > 65535 || !g_utf8_validate(q.host, -1, NULL) ||
                        !g_utf8_validate(q.subject, -1, NULL) ||

@@ -95,27 +95,115 @@ static void test_escape(void)
     harness_finish(&h);
 }
 
-/* The same against our RDP test server: FreeRDP in the helper. */
-static void test_escape_rdp(void)
+/* Our RDP test server on a free port (*@port), listening. */
+static GPid rdp_server_start(Harness *h, unsigned *port)
 {
-    Harness h;
-    harness_init(&h);
-    unsigned port = free_tcp_port();
-    g_autofree char *log = g_build_filename(h.root, "rdp-server.log", NULL);
-    g_autofree char *port_arg = g_strdup_printf("%u", port);
+    *port = free_tcp_port();
+    g_autofree char *log = g_build_filename(h->root, "rdp-server.log", NULL);
+    g_autofree char *port_arg = g_strdup_printf("%u", *port);
     const char *argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg, NULL};
     g_assert_nonnull(argv[0]);
-    GPid server = harness_spawn(argv, h.env, log);
+    g_remove(log);
+    GPid server = harness_spawn(argv, h->env, log);
     for (int i = 0; i < 100; i++) {
         g_autofree char *text = NULL;
         if (g_file_get_contents(log, &text, NULL, NULL) && strstr(text, "VMDESK-SRV listening"))
             break;
         g_usleep(100 * 1000);
     }
+    return server;
+}
+
+/* The same against our RDP test server: FreeRDP in the helper. */
+static void test_escape_rdp(void)
+{
+    Harness h;
+    harness_init(&h);
+    unsigned port;
+    GPid server = rdp_server_start(&h, &port);
     g_autofree char *url = g_strdup_printf("rdp://x@127.0.0.1:%u", port);
     escape_attempts(&h, url, port);
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
+    harness_finish(&h);
+}
+
+/* `vmdesk connect rdp://127.0.0.1:@port --no-audio --drive S=@share` in a
+ * window on @xv, its helper trying to escape (@spec), confined or not,
+ * until its last attempt: what it said on stderr. */
+static char *desktop_escaping(Harness *h, const Xvfb *xv, unsigned port, const char *share,
+                              const char *spec, bool confined)
+{
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", xv->display, TRUE);
+    env = g_environ_setenv(env, "VMDESK_TEST_HELPER_ESCAPE", spec, TRUE);
+    if (!confined)
+        env = g_environ_setenv(env, "VMDESK_UNSAFE_NO_CONFINE", "1", TRUE);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", port);
+    g_autofree char *drive = g_strdup_printf("S=%s", share);
+    g_autofree char *log = g_build_filename(h->root, confined ? "desktop-confined.log"
+                                                              : "desktop-open.log", NULL);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, "--no-audio", "--drive",
+                          drive, NULL};
+    GPid view = harness_spawn(argv, env, log);
+    char *text = NULL;
+    for (int i = 0; i < 300; i++) {
+        g_clear_pointer(&text, g_free);
+        if (g_file_get_contents(log, &text, NULL, NULL) && outcome(text, "exec"))
+            break;
+        g_usleep(100 * 1000);
+    }
+    kill(view, SIGTERM);
+    waitpid(view, NULL, 0);
+    g_assert_nonnull(text);
+    return text;
+}
+
+/* The RDP desktop window: FreeRDP in its helper may write in the share
+ * and in its staging folder, and nothing else; the control run without
+ * confinement can do everything. */
+static void test_escape_rdp_desktop(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb xv;
+    xvfb_start(&xv);
+    unsigned port;
+    GPid server = rdp_server_start(&h, &port);
+    g_autofree char *home = g_build_filename(h.root, "home", NULL);
+    g_autofree char *share = g_build_filename(home, "share", NULL);
+    g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
+    g_autofree char *written = g_build_filename(home, "written.txt", NULL);
+    g_autofree char *shared = g_build_filename(share, "from-helper.txt", NULL);
+    g_autofree char *other = g_build_filename(h.root, "data", "vmdesk", "vms", "other", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(share, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
+    g_autofree char *spec =
+        g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, written, other, port, shared);
+
+    g_autofree char *conf = desktop_escaping(&h, &xv, port, share, spec, true);
+    g_test_message("confined desktop helper:\n%s", conf);
+    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
+        g_assert_cmpstr(outcome(conf, attempts[i]), ==, "denied");
+    g_assert_cmpstr(outcome(conf, "write-share"), ==, "ALLOWED");
+    g_assert_cmpstr(outcome(conf, "write-stage"), ==, "ALLOWED");
+    g_assert_false(g_file_test(written, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(shared, G_FILE_TEST_EXISTS));
+    /* The staging folder went with the session. */
+    g_autofree char *runtime = g_build_filename(h.root, "run", "vmdesk", NULL);
+    g_autoptr(GDir) d = g_dir_open(runtime, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));)
+        g_assert_false(g_str_has_prefix(n, "stage-"));
+    g_remove(shared);
+
+    g_autofree char *open = desktop_escaping(&h, &xv, port, share, spec, false);
+    g_test_message("unconfined desktop helper:\n%s", open);
+    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
+        g_assert_cmpstr(outcome(open, attempts[i]), ==, "ALLOWED");
+    g_assert_true(g_file_test(written, G_FILE_TEST_EXISTS));
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
+    xvfb_stop(&xv);
     harness_finish(&h);
 }
 
@@ -161,25 +249,28 @@ static int framebuffer_maps(pid_t pid)
     return n;
 }
 
-/* Kill the window's helper with @sig: the window says the connection was
- * lost and is back on the picture, with a new helper, within 5 s. */
-static void crash_and_recover(const char *display, pid_t view, int sig)
+/* Kill the window's helper with @sig: the window (titled @prefix..., "—
+ * @proto — vmdesk" when connected) says the connection was lost and is back
+ * on the picture, with a new helper, within 5 s. */
+static void crash_and_recover(const char *display, pid_t view, int sig, const char *prefix,
+                              const char *proto)
 {
+    g_autofree char *connected = g_strdup_printf("— %s — vmdesk", proto);
     pid_t helper = find_helper(view);
     g_assert_cmpint(helper, >, 0);
     g_assert_cmpint(framebuffer_maps(view), ==, 1);
     gint64 t0 = g_get_monotonic_time();
     g_assert_cmpint(kill(helper, sig), ==, 0);
-    g_autofree char *lost = wait_window(display, "vnc://", "connection lost", 5000);
+    g_autofree char *lost = wait_window(display, prefix, "connection lost", 5000);
     g_assert_nonnull(lost);
     pid_t again = 0;
     bool back = false;
     while (!back && g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC) {
         g_usleep(50 * 1000);
         g_autofree char *title = NULL;
-        g_autofree char *id = x_find_window(display, "vnc://", &title);
+        g_autofree char *id = x_find_window(display, prefix, &title);
         again = find_helper(view);
-        back = again && again != helper && id && title && strstr(title, "— VNC — vmdesk") &&
+        back = again && again != helper && id && title && strstr(title, connected) &&
                !strstr(title, "connection lost") && framebuffer_maps(view) == 1;
     }
     g_test_message("signal %d: back after %.2f s", sig,
@@ -200,12 +291,38 @@ static void test_helper_crash(void)
     Xvnc x;
     xvnc_start(&h, &x, "None", NULL, 0);
     GPid view = vnc_window_start(&h, &xv, x.port, NULL);
-    crash_and_recover(xv.display, view, SIGKILL);
-    crash_and_recover(xv.display, view, SIGSEGV);
+    crash_and_recover(xv.display, view, SIGKILL, "vnc://", "VNC");
+    crash_and_recover(xv.display, view, SIGSEGV, "vnc://", "VNC");
     g_assert_cmpint(waitpid(view, NULL, WNOHANG), ==, 0); /* the window lived through it */
     kill(view, SIGTERM);
     waitpid(view, NULL, 0);
     xvnc_stop(&x);
+    xvfb_stop(&xv);
+    harness_finish(&h);
+}
+
+/* The same for the RDP desktop window (`vmdesk connect rdp://... --no-audio`). */
+static void test_helper_crash_rdp(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb xv;
+    xvfb_start(&xv);
+    unsigned port;
+    GPid server = rdp_server_start(&h, &port);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", xv.display, TRUE);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", port);
+    g_autofree char *log = g_build_filename(h.root, "rdp-window.log", NULL);
+    const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, "--no-audio", NULL};
+    GPid view = harness_spawn(argv, env, log);
+    g_free(wait_window(xv.display, "rdp://", "— RDP — vmdesk", 20000));
+    crash_and_recover(xv.display, view, SIGKILL, "rdp://", "RDP");
+    crash_and_recover(xv.display, view, SIGSEGV, "rdp://", "RDP");
+    g_assert_cmpint(waitpid(view, NULL, WNOHANG), ==, 0);
+    kill(view, SIGTERM);
+    waitpid(view, NULL, 0);
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
     xvfb_stop(&xv);
     harness_finish(&h);
 }
@@ -215,6 +332,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/confine/escape-denied", test_escape);
     g_test_add_func("/confine/escape-denied-rdp", test_escape_rdp);
+    g_test_add_func("/confine/escape-denied-rdp-desktop", test_escape_rdp_desktop);
     g_test_add_func("/confine/helper-crash", test_helper_crash);
+    g_test_add_func("/confine/helper-crash-rdp", test_helper_crash_rdp);
     return g_test_run();
 }

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,10 +216,56 @@ void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *con
     g_ptr_array_add(argv, (char *)bin);
     g_ptr_array_add(argv, "connect");
     g_ptr_array_add(argv, url);
-    for (size_t i = 0; args[i]; i++)
+    bool app = false;
+    for (size_t i = 0; args[i]; i++) {
         g_ptr_array_add(argv, (char *)args[i]);
+        app = app || !strcmp(args[i], "--app");
+    }
     g_ptr_array_add(argv, NULL);
+    /* Every desktop session runs FreeRDP in the helper; RemoteApp not yet. */
+    s->expect_helper = !app;
     s->client = rt_spawn((const char *const *)argv->pdata, env, s->client_log, s->client_log);
+}
+
+G_GNUC_NORETURN static void fail_with_logs(RtSession *s, const char *why);
+
+/* The pid of @parent's child `vmdesk-session-helper rdp`, or 0. */
+static pid_t rdp_helper_of(pid_t parent)
+{
+    pid_t found = 0;
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    for (const char *e; d && !found && (e = g_dir_read_name(d));) {
+        pid_t pid = (pid_t)atoi(e);
+        g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
+        g_autofree char *stat = NULL;
+        int ppid = 0;
+        char state;
+        if (pid <= 0 || !g_file_get_contents(stat_path, &stat, NULL, NULL) || !strrchr(stat, ')') ||
+            sscanf(strrchr(stat, ')') + 1, " %c %d", &state, &ppid) != 2 || ppid != parent)
+            continue;
+        g_autofree char *cmd_path = g_strdup_printf("/proc/%d/cmdline", pid);
+        g_autofree char *cmd = NULL;
+        gsize len = 0;
+        static const char want[] = "vmdesk-session-helper\0rdp";
+        if (g_file_get_contents(cmd_path, &cmd, &len, NULL) && len >= sizeof(want) &&
+            !memcmp(cmd, want, sizeof(want)))
+            found = pid;
+    }
+    return found;
+}
+
+/* A connected vmdesk desktop that should be confined is: FreeRDP runs in
+ * its helper, not in the window's process. */
+static void check_confined(RtSession *s, const char *what)
+{
+    if (!s->expect_helper || !s->client || !g_str_has_prefix(what, "client-connected"))
+        return;
+    const char *id = g_subprocess_get_identifier(s->client);
+    pid_t helper = id ? rdp_helper_of((pid_t)atoi(id)) : 0;
+    if (!helper)
+        fail_with_logs(s, "vmdesk's desktop session runs FreeRDP in its own process, not in "
+                          "the confined vmdesk-session-helper");
+    g_test_message("vmdesk's FreeRDP runs in its helper, pid %d", (int)helper);
 }
 
 void rt_world_start(void)
@@ -325,6 +372,7 @@ char *rt_expect_line(RtSession *s, const char *what, int timeout_ms)
             g_strdup_printf("no \"%s\" line from the server within %d ms", what, timeout_ms);
         fail_with_logs(s, why);
     }
+    check_confined(s, what);
     return line;
 }
 
@@ -345,6 +393,7 @@ char *rt_expect_next(RtSession *s, gsize *mark, const char *what, int timeout_ms
             timeout_ms, from);
         fail_with_logs(s, why);
     }
+    check_confined(s, what);
     return line;
 }
 

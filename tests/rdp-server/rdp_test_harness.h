@@ -72,11 +72,17 @@ typedef struct {
     GSubprocess *client;
     char *client_log;        /* the client's stdout and stderr */
     const char *client_name; /* "xfreerdp3", "vmdesk": for messages */
+    /* vmdesk runs FreeRDP in its session helper (a desktop without sound):
+     * each "client-connected" line checks that it does. */
+    bool expect_helper;
 } RtSession;
 
 /* Starts `vmdesk connect rdp://127.0.0.1:PORT ARGS...` (@args
  * NULL-terminated; VMDESK_BIN) with @env (rt_vmdesk_env) in the background
- * as the session's client; its output goes to a log named @name. */
+ * as the session's client; its output goes to a log named @name. A desktop
+ * without sound (--no-audio, no --app) must run FreeRDP confined: once the
+ * server sees the client, the client has a `vmdesk-session-helper rdp`
+ * child (rt_expect_line, rt_expect_next). */
 void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *const *args);
 
 /* Starts the server on a free port with @args (NULL-terminated) and waits

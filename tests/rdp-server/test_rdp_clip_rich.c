@@ -303,24 +303,38 @@ static void test_xfreerdp_files(void)
     stop_xclip(xclip);
 }
 
-/* The first staging folder's partial file in @run_dir, with its size; NULL
- * while there is none. */
-static char *partial_file(const char *run_dir, goffset *size)
+/* The first partial file under @dir (a partial/ folder at most @depth
+ * levels down), with its size; NULL while there is none. */
+static char *partial_under(const char *dir, int depth, goffset *size)
 {
-    g_autofree char *root = g_build_filename(run_dir, "vmdesk", "clipboard", NULL);
-    g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
-    for (const char *n; d && (n = g_dir_read_name(d));) {
-        g_autofree char *partial = g_build_filename(root, n, "partial", NULL);
-        g_autoptr(GDir) p = g_dir_open(partial, 0, NULL);
-        const char *f = p ? g_dir_read_name(p) : NULL;
-        if (f) {
-            char *path = g_build_filename(partial, f, NULL);
-            struct stat st;
-            *size = stat(path, &st) == 0 ? st.st_size : 0;
-            return path;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    for (const char *n; d && depth > 0 && (n = g_dir_read_name(d));) {
+        g_autofree char *sub = g_build_filename(dir, n, NULL);
+        if (!strcmp(n, "partial")) {
+            g_autoptr(GDir) p = g_dir_open(sub, 0, NULL);
+            const char *f = p ? g_dir_read_name(p) : NULL;
+            if (f) {
+                char *path = g_build_filename(sub, f, NULL);
+                struct stat st;
+                *size = stat(path, &st) == 0 ? st.st_size : 0;
+                return path;
+            }
+        } else if (g_file_test(sub, G_FILE_TEST_IS_DIR)) {
+            char *found = partial_under(sub, depth - 1, size);
+            if (found)
+                return found;
         }
     }
     return NULL;
+}
+
+/* The first staging folder's partial file in @run_dir, with its size; NULL
+ * while there is none. In-process sessions stage in vmdesk/clipboard/,
+ * confined ones in their helper's staging folder beside it. */
+static char *partial_file(const char *run_dir, goffset *size)
+{
+    g_autofree char *root = g_build_filename(run_dir, "vmdesk", NULL);
+    return partial_under(root, 3, size);
 }
 
 static bool dir_empty(const char *path)

@@ -370,12 +370,11 @@ static void test_vmdesk_picture_keys_mouse(void)
 #define RELAYED_STREAM "RDP sound (relayed from the session helper)"
 
 /* `vmdesk connect` plays sound by default: PulseAudio found at
- * $XDG_RUNTIME_DIR/pulse/native, the tone in the sink's monitor. Confined
- * (VMDESK_TEST_RDP_CONFINED=1: FreeRDP in the session helper), the same
- * tone, relayed by the window process. */
-static void test_vmdesk_sound(gconstpointer confined)
+ * $XDG_RUNTIME_DIR/pulse/native, the tone in the sink's monitor. FreeRDP
+ * runs in the session helper; the window relays the sound (its stream). */
+static void test_vmdesk_sound(void)
 {
-    const char *name = confined ? "vmdesk-sound-confined" : "vmdesk-sound";
+    const char *name = "vmdesk-sound";
     g_autofree char *tone = g_strdup_printf("%d:%d", TONE_HZ, TONE_MS);
     RtSession s = {0};
     server_start_with(&s, name, server_args("--sound-tone", tone, NULL));
@@ -383,15 +382,11 @@ static void test_vmdesk_sound(gconstpointer confined)
     g_autofree char *rec = g_build_filename(rt_world.dir, rec_name, NULL);
     g_autoptr(GSubprocess) recorder = rt_recorder_start(rec);
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", rt_world.run_dir, false);
-    if (confined)
-        env = g_environ_setenv(env, "VMDESK_TEST_RDP_CONFINED", "1", TRUE);
     rt_vmdesk_start(&s, name, env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     expect_activated(&s, 1024, 768);
-    if (confined) {
-        g_free(rt_expect_line(&s, "rdpsnd playing ", 10000));
-        rt_expect_relayed_sound(&s, "sink-inputs", RELAYED_STREAM, 5000);
-    }
+    g_free(rt_expect_line(&s, "rdpsnd playing ", 10000));
+    rt_expect_relayed_sound(&s, "sink-inputs", RELAYED_STREAM, 5000);
     rt_expect_sound(&s, recorder, rec, TONE_HZ, TONE_MS);
     g_autofree char *log = rt_read_text(s.client_log);
     g_assert_null(strstr(log, "no sound server"));
@@ -402,21 +397,19 @@ static void test_vmdesk_sound(gconstpointer confined)
 /* With no sound server to reach (an empty XDG_RUNTIME_DIR, no PULSE_SERVER)
  * the session still connects and shows the desktop, and vmdesk says why
  * there is no sound. */
-static void test_vmdesk_no_sound_server(gconstpointer confined)
+static void test_vmdesk_no_sound_server(void)
 {
     if (g_file_test("/run/pulse/native", G_FILE_TEST_EXISTS)) {
         g_test_skip("a system-wide PulseAudio (/run/pulse/native) is always reachable");
         return;
     }
-    const char *name = confined ? "vmdesk-no-sound-confined" : "vmdesk-no-sound";
+    const char *name = "vmdesk-no-sound";
     g_autofree char *run_name = g_strdup_printf("run-%s", name);
     g_autofree char *run_dir = g_build_filename(rt_world.dir, run_name, NULL);
     g_assert_cmpint(g_mkdir(run_dir, 0700), ==, 0);
     RtSession s = {0};
     server_start_with(&s, name, server_args(NULL));
     g_auto(GStrv) env = rt_vmdesk_env("vmdesk", run_dir, false);
-    if (confined)
-        env = g_environ_setenv(env, "VMDESK_TEST_RDP_CONFINED", "1", TRUE);
     rt_vmdesk_start(&s, name, env, KEYS(NULL));
     g_free(rt_expect_line(&s, "client-connected 1024x768", CONNECT_MS));
     int tolerance = expect_activated(&s, 1024, 768);
@@ -572,11 +565,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-server/xfreerdp/nla", test_xfreerdp_nla);
     rt_add_rail_tests();
     g_test_add_func("/rdp-server/vmdesk/picture-keys-mouse", test_vmdesk_picture_keys_mouse);
-    g_test_add_data_func("/rdp-server/vmdesk/sound", NULL, test_vmdesk_sound);
-    g_test_add_data_func("/rdp-server/vmdesk/sound-confined", "", test_vmdesk_sound);
-    g_test_add_data_func("/rdp-server/vmdesk/no-sound-server", NULL, test_vmdesk_no_sound_server);
-    g_test_add_data_func("/rdp-server/vmdesk/no-sound-server-confined", "",
-                         test_vmdesk_no_sound_server);
+    g_test_add_func("/rdp-server/vmdesk/sound", test_vmdesk_sound);
+    g_test_add_func("/rdp-server/vmdesk/no-sound-server", test_vmdesk_no_sound_server);
     g_test_add_func("/rdp-server/vmdesk/drives", test_vmdesk_drives);
     g_test_add_func("/rdp-server/vmdesk/vm-share-nla", test_vmdesk_vm_share_nla);
     g_test_add_func("/rdp-server/vmdesk/dynamic-resolution", test_vmdesk_dynamic_resolution);

@@ -147,7 +147,18 @@ static int allow_if(scmp_filter_ctx ctx, int syscall, unsigned arg, enum scmp_co
     return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &cmp);
 }
 
-static bool apply_seccomp(GError **error)
+/* What writing files beneath the read-write folders takes (drives, the
+ * clipboard's staging folder). Allowed only where Landlock keeps the
+ * writes to those folders. */
+static const int writing[] = {
+    SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+    SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync), SCMP_SYS(fchmod), SCMP_SYS(fchmodat), SCMP_SYS(chmod),
+    SCMP_SYS(utimensat), SCMP_SYS(fallocate), SCMP_SYS(statfs), SCMP_SYS(fstatfs),
+    SCMP_SYS(truncate), SCMP_SYS(flock), SCMP_SYS(creat),
+};
+
+static bool apply_seccomp(bool writes, GError **error)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (!ctx) {
@@ -171,10 +182,15 @@ static bool apply_seccomp(GError **error)
     for (size_t i = 0; r == 0 && i < G_N_ELEMENTS(fcntl_cmds); i++)
         r = allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, 0, (scmp_datum_t)fcntl_cmds[i]);
     /* Files opened for reading only, whatever Landlock does (a kernel
-     * without it would otherwise leave the user's files writable). */
-    if (r == 0)
+     * without it would otherwise leave the user's files writable), unless
+     * Landlock keeps the writes beneath the read-write folders. */
+    if (r == 0 && !writes)
         r = allow_if(ctx, SCMP_SYS(openat), 2, SCMP_CMP_MASKED_EQ,
                      O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE, 0);
+    if (r == 0 && writes)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
+    for (size_t i = 0; r == 0 && writes && i < G_N_ELEMENTS(writing); i++)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, writing[i], 0);
     /* Signals to itself only (abort, thread cancellation). */
     if (r == 0)
         r = allow_if(ctx, SCMP_SYS(tgkill), 0, SCMP_CMP_EQ, 0, (scmp_datum_t)getpid());
@@ -211,7 +227,15 @@ bool confine_apply(const ConfinePolicy *policy, ConfineReport *report, GError **
         else
             vd_warn("the session helper runs without Landlock: %s", err->message);
     }
-    if (!apply_seccomp(error))
+    /* Writes only with Landlock on: without it, nothing is written at all
+     * (the shares and the clipboard's files fail, said once here). */
+    bool writes = policy->read_write && *policy->read_write;
+    if (writes && !report->landlock_abi) {
+        vd_warn("the session helper cannot write to the shared folders: this kernel has no "
+                "Landlock to keep its writes there");
+        writes = false;
+    }
+    if (!apply_seccomp(writes, error))
         return false;
     report->seccomp = true;
     return true;

@@ -12,7 +12,8 @@
  *    under @read_only and read-write under @read_write, and nothing else
  *    opens (not $HOME, $XDG_RUNTIME_DIR nor another VM's folder); from ABI 4
  *    no TCP bind or connect, from ABI 6 no signal or abstract unix socket
- *    outside the helper.
+ *    outside the helper. Opening for writing, making, renaming and removing
+ *    files are allowed only when Landlock keeps them beneath @read_write.
  * A protection the kernel lacks is skipped and named in the report; seccomp
  * and no_new_privs are required (every kernel vmdesk runs on has them). */
 #pragma once

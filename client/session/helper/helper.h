@@ -33,6 +33,11 @@ typedef struct {
     HelperCertFunc check_cert;  /* NULL: a helper asking is broken */
     void *connect_data;         /* taken: freed with @free_connect_data */
     GDestroyNotify free_connect_data;
+    /* RDP: the helper's staging folder (0700, empty), the only one it may
+     * write besides the shares: the server's copied files land there, and
+     * the window moves them out (helper_window_clip.c). Taken: removed with
+     * the session. NULL: none. */
+    const char *stage;
 } HelperSpec;
 
 /* A session whose protocol runs in a helper process (@spec copied). Does not
@@ -69,6 +74,21 @@ bool helper_begin(HelperConfig *config, GError **error);
  * read-write. */
 bool helper_begin_with(HelperConfig *config, const char *const *read_only,
                        const char *const *read_write, GError **error);
+
+/* helper_begin_with in two steps, for a helper whose shares come with the
+ * configuration: read it (no confinement yet), then confine. */
+bool helper_begin_read(HelperConfig *config, GError **error);
+bool helper_confine(const char *const *read_only, const char *const *read_write, GError **error);
+
+/* The folder the window gave the helper for the server's copied files (the
+ * session's clip_stage root): staged files are reported by their names
+ * below it. Before helper_serve. */
+void helper_set_stage(const char *dir);
+
+/* Ask the window for bytes of the host's copied file @index (of the list it
+ * last sent): @len from @pos, or with @size its size (8 bytes, LE). NULL
+ * when the window refuses or does not answer. Any thread but helper_serve's. */
+GBytes *helper_clip_read(guint index, uint64_t pos, uint32_t len, bool size);
 
 /* Ask the window whether to trust the server's certificate (@pem) and wait
  * for its answer: the helper never decides trust. False when the window

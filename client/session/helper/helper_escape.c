@@ -35,14 +35,14 @@ static void try_read(const char *path)
     report("read-secret", n > 0, g_strerror(e));
 }
 
-static void try_write(const char *path)
+static void try_write(const char *what, const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ssize_t n = fd >= 0 ? write(fd, "escaped\n", 8) : -1;
     int e = errno;
     if (fd >= 0)
         close(fd);
-    report("write-home", n == 8, g_strerror(e));
+    report(what, n == 8, g_strerror(e));
 }
 
 static void try_socket_and_connect(int port)
@@ -100,18 +100,28 @@ static void try_list(const char *dir)
         closedir(d);
 }
 
-void helper_escape_try(void)
+void helper_escape_try(const char *stage)
 {
     const char *spec = g_getenv("VMDESK_TEST_HELPER_ESCAPE");
     if (!spec)
         return;
-    g_auto(GStrv) f = g_strsplit(spec, ":", 4);
-    if (g_strv_length(f) != 4) {
-        fprintf(stderr, "vmdesk helper escape: VMDESK_TEST_HELPER_ESCAPE is SECRET:WRITE:DIR:PORT\n");
+    g_auto(GStrv) f = g_strsplit(spec, ":", 6);
+    guint n = g_strv_length(f);
+    if (n < 4) {
+        fprintf(stderr, "vmdesk helper escape: VMDESK_TEST_HELPER_ESCAPE is "
+                        "SECRET:WRITE:DIR:PORT[:SHARED[:STAGE]]\n");
         return;
     }
     try_read(f[0]);
-    try_write(f[1]);
+    try_write("write-home", f[1]);
+    /* What the session may write (a share, the staging folder): allowed
+     * confined too, so the test sees the rules are not just "nothing". */
+    if (n > 4 && *f[4])
+        try_write("write-share", f[4]);
+    if (n > 5 && *f[5] && stage) {
+        g_autofree char *path = g_build_filename(stage, f[5], NULL);
+        try_write("write-stage", path);
+    }
     try_socket_and_connect(atoi(f[3]));
     try_ptrace_parent();
     try_list(f[2]);

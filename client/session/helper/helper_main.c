@@ -5,6 +5,7 @@
 #include "session/helper/confine.h"
 #include "session/helper/helper_escape.h"
 #include "session/helper/helper_proto.h"
+#include "session/clip_image.h"
 #include "session/helper/helper_sound.h"
 #include "session/session_priv.h"
 
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(vmdesk-helper-resync, helper_resync)
@@ -67,6 +69,10 @@ static int wake_fd = -1;
 static GMutex send_lock;
 /* The window's certificate verdicts, for helper_check_cert. */
 static GAsyncQueue *verdicts;
+/* The window's answers to helper_clip_read (GBytes: u32 serial, u8 ok,
+ * data), and the folder the helper may write the server's files in. */
+static GAsyncQueue *clip_answers;
+static char *stage_root;
 
 bool helper_begin(HelperConfig *config, GError **error)
 {
@@ -75,6 +81,11 @@ bool helper_begin(HelperConfig *config, GError **error)
 
 bool helper_begin_with(HelperConfig *config, const char *const *read_only,
                        const char *const *read_write, GError **error)
+{
+    return helper_begin_read(config, error) && helper_confine(read_only, read_write, error);
+}
+
+bool helper_begin_read(HelperConfig *config, GError **error)
 {
     memset(config, 0, sizeof(*config));
     /* Only the descriptors the window gave: channel and server socket. */
@@ -100,8 +111,12 @@ bool helper_begin_with(HelperConfig *config, const char *const *read_only,
         return false;
     }
     verdicts = g_async_queue_new();
-    if (!read_config(config, error))
-        return false;
+    clip_answers = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
+    return read_config(config, error);
+}
+
+bool helper_confine(const char *const *read_only, const char *const *read_write, GError **error)
+{
     if (g_strcmp0(g_getenv("VMDESK_UNSAFE_NO_CONFINE"), "1") == 0) {
         vd_warn("the session helper runs UNCONFINED (VMDESK_UNSAFE_NO_CONFINE=1)");
         return true;
@@ -180,6 +195,87 @@ static bool send_update(Relay *r)
     return send_msg(r, -1);
 }
 
+static bool fill_memfd(int fd, const void *data, size_t len)
+{
+    if (ftruncate(fd, (off_t)len) != 0)
+        return false;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return false;
+    memcpy(p, data, len);
+    munmap(p, len);
+    return true;
+}
+
+/* The server's picture (our own PNG, made from its checked DIB) as RGBA
+ * pixels in a sealed memfd: the window makes its own PNG of them. */
+static bool send_clip_image(Relay *r, GBytes *png)
+{
+    ClipImage img;
+    g_autoptr(GError) err = NULL;
+    gsize n = 0;
+    const uint8_t *p = png ? g_bytes_get_data(png, &n) : NULL;
+    if (!p || !clip_image_from_png(p, n, &img, &err)) {
+        vd_warn("clipboard: the server's picture is not passed on: %s",
+                err ? err->message : "none");
+        return true;
+    }
+    size_t len = (size_t)img.width * img.height * 4;
+    int fd = memfd_create("vmdesk-clipboard", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    bool ok = fd >= 0 && fill_memfd(fd, img.rgba, len) &&
+              fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ==
+                  0;
+    bool sent = true;
+    if (ok) {
+        helper_msg_begin(r->buf, HELPER_MSG_CLIP_IMAGE);
+        helper_put_u32(r->buf, img.width);
+        helper_put_u32(r->buf, img.height);
+        sent = send_msg(r, fd);
+    } else {
+        vd_warn("clipboard: the server's picture is not passed on: %s", g_strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    clip_image_clear(&img);
+    return sent;
+}
+
+/* The server's files, staged under STAGE/PASTE/files/: their names. */
+static bool send_clip_staged(Relay *r, char **paths)
+{
+    g_autofree char *paste = NULL;
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    size_t root_len = stage_root ? strlen(stage_root) : 0;
+    for (char **p = paths; p && *p; p++) {
+        /* STAGE/PASTE/files/NAME, as clip_stage_paths makes them. */
+        if (!stage_root || strncmp(*p, stage_root, root_len) || (*p)[root_len] != '/')
+            break;
+        const char *rest = *p + root_len + 1;
+        const char *slash = strchr(rest, '/');
+        if (!slash || !g_str_has_prefix(slash, "/files/"))
+            break;
+        g_autofree char *this_paste = g_strndup(rest, (gsize)(slash - rest));
+        if (paste && strcmp(paste, this_paste))
+            break;
+        if (!paste)
+            paste = g_steal_pointer(&this_paste);
+        g_ptr_array_add(names, g_strdup(slash + strlen("/files/")));
+    }
+    bool ok = true;
+    if (paste && names->len == g_strv_length(paths)) {
+        helper_msg_begin(r->buf, HELPER_MSG_CLIP_STAGED);
+        helper_put_str(r->buf, paste);
+        helper_put_u32(r->buf, names->len);
+        for (guint i = 0; i < names->len; i++)
+            helper_put_str(r->buf, names->pdata[i]);
+        ok = send_msg(r, -1);
+    } else {
+        vd_warn("clipboard: the server's files were staged outside the window's folder");
+    }
+    g_ptr_array_unref(names);
+    return ok;
+}
+
 /* Relay one event; false once the session has ended or the window left. */
 static bool relay_event(Relay *r, SessionEvent *ev)
 {
@@ -200,7 +296,7 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         if (!send_msg(r, -1))
             return false;
         if (ev->type == SESSION_EV_CONNECTED)
-            helper_escape_try(); /* a test's exploited library; nothing otherwise */
+            helper_escape_try(stage_root); /* a test's exploited library; nothing otherwise */
         return true;
     case SESSION_EV_CURSOR: {
         int n = ev->pixels ? ev->w * ev->h : 0;
@@ -213,6 +309,10 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         helper_put_bytes(r->buf, ev->pixels, (size_t)n * 4);
         return send_msg(r, -1);
     }
+    case SESSION_EV_CLIPBOARD_PNG:
+        return send_clip_image(r, ev->bytes);
+    case SESSION_EV_CLIPBOARD_FILES:
+        return send_clip_staged(r, ev->paths);
     case SESSION_EV_CLOSED:
         helper_msg_begin(r->buf, HELPER_MSG_CLOSED);
         helper_put_u32(r->buf, ev->error ? (uint32_t)ev->error->code : 0);
@@ -272,6 +372,27 @@ static void relay_input(Relay *r, const HelperMsg *m)
                                                      .bytes = n ? g_bytes_new(bytes, n) : NULL});
         break;
     }
+    case HELPER_MSG_CLIP_CANCEL:
+        if (helper_reader_done(&rd))
+            session_clip_cancel(r->s);
+        break;
+    case HELPER_MSG_CLIP_PNG:
+    case HELPER_MSG_CLIP_FILES: {
+        uint32_t n = helper_get_u32(&rd);
+        const uint8_t *bytes = helper_get_bytes(&rd, n);
+        if (!helper_reader_done(&rd))
+            break;
+        /* The files come as their list only (no host path): the session
+         * reads their bytes with helper_clip_read. */
+        session_input_push(r->s, &(SessionInput){.type = m->type == HELPER_MSG_CLIP_PNG
+                                                             ? SESSION_INPUT_CLIPBOARD_PNG
+                                                             : SESSION_INPUT_CLIPBOARD_FILES,
+                                                 .bytes = g_bytes_new(bytes, n)});
+        break;
+    }
+    case HELPER_MSG_CLIP_DATA:
+        g_async_queue_push(clip_answers, g_bytes_new(m->payload, m->len));
+        break;
     case HELPER_MSG_CERT_VERDICT: {
         bool trusted = helper_get_u8(&rd);
         if (helper_reader_done(&rd))
@@ -317,6 +438,54 @@ bool helper_check_cert(const char *host, unsigned port, const char *subject, con
     /* The window answers at once (it reads a file); a minute is plenty. */
     gpointer v = g_async_queue_timeout_pop(verdicts, 60 * G_USEC_PER_SEC);
     return GPOINTER_TO_INT(v) == 2;
+}
+
+void helper_set_stage(const char *dir)
+{
+    g_free(stage_root);
+    stage_root = g_strdup(dir);
+}
+
+GBytes *helper_clip_read(guint index, uint64_t pos, uint32_t len, bool size)
+{
+    static gint serials;
+    uint32_t serial = (uint32_t)g_atomic_int_add(&serials, 1);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CLIP_READ);
+    helper_put_u32(b, serial);
+    helper_put_u32(b, index);
+    helper_put_u32(b, (uint32_t)(pos >> 32));
+    helper_put_u32(b, (uint32_t)pos);
+    helper_put_u32(b, len);
+    helper_put_u8(b, size);
+    g_autoptr(GError) err = NULL;
+    g_mutex_lock(&send_lock);
+    bool sent = helper_msg_send(HELPER_FD_CHANNEL, b, -1, &err);
+    g_mutex_unlock(&send_lock);
+    if (!sent) {
+        vd_debug("%s", err->message);
+        return NULL;
+    }
+    /* The window reads a local file; answers to earlier, timed-out
+     * questions are skipped by their serial. */
+    for (;;) {
+        GBytes *a = g_async_queue_timeout_pop(clip_answers, 30 * G_USEC_PER_SEC);
+        if (!a)
+            return NULL;
+        gsize n = 0;
+        const uint8_t *p = g_bytes_get_data(a, &n);
+        HelperReader rd;
+        helper_reader_init(&rd, p, n);
+        uint32_t got = helper_get_u32(&rd);
+        bool ok = helper_get_u8(&rd);
+        uint32_t k = helper_get_u32(&rd);
+        const uint8_t *data = helper_get_bytes(&rd, k);
+        GBytes *out = got == serial && ok && helper_reader_done(&rd) ? g_bytes_new(data, k) : NULL;
+        bool mine = got == serial;
+        g_bytes_unref(a);
+        if (mine)
+            return out;
+    }
 }
 
 void helper_session_notify(void *unused)

@@ -30,6 +30,14 @@ typedef enum {
     HELPER_MSG_INPUT,         /* u32 kind (SessionInputType), u32 n, n bytes: an
                                  input that carries bytes or nothing */
     HELPER_MSG_CERT_VERDICT,  /* u8 trusted: the answer to HELPER_MSG_CERT */
+    /* window -> helper, RDP desktop (0x10-0x1f; 0x20-0x2f are sound's) */
+    HELPER_MSG_CLIP_CANCEL = 0x10, /* stop the copy of the server's files */
+    HELPER_MSG_CLIP_PNG,      /* u32 n, n bytes: the host's picture, image/png */
+    HELPER_MSG_CLIP_FILES,    /* u32 n, n bytes: the host's copied files as a
+                                 FileGroupDescriptorW list (names only: the
+                                 helper never learns a host path) */
+    HELPER_MSG_CLIP_DATA,     /* u32 serial, u8 ok, u32 n, n bytes: the answer to
+                                 HELPER_MSG_CLIP_READ (a size: 8 bytes, LE) */
     /* helper -> window */
     HELPER_MSG_FB = 0x40,     /* u32 width, u32 height; a sealed memfd */
     HELPER_MSG_UPDATE,        /* i32 x, y, w, h (changed area), u8 complete */
@@ -38,6 +46,15 @@ typedef enum {
     HELPER_MSG_CLOSED,        /* u32 VdError code (0: asked), str message */
     HELPER_MSG_CERT,          /* str host, u32 port, str subject, str PEM: the
                                  server's certificate, for the window to judge */
+    /* helper -> window, RDP desktop (0x50-0x5f; 0x60-0x6f are sound's) */
+    HELPER_MSG_CLIP_IMAGE = 0x50, /* u32 width, u32 height; a sealed memfd of
+                                 width * height RGBA pixels: the server's picture */
+    HELPER_MSG_CLIP_STAGED,   /* str paste, u32 n, n str names: the server's files,
+                                 complete in STAGE/paste/files/name (STAGE: the
+                                 folder the window gave, the one it may write) */
+    HELPER_MSG_CLIP_READ,     /* u32 serial, u32 index, u32 pos_hi, pos_lo, u32 len,
+                                 u8 size: bytes of the host's file @index of the
+                                 last HELPER_MSG_CLIP_FILES, or its size */
 } HelperMsgType;
 
 /* Building a message: begin, put fields, send. */

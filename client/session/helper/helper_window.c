@@ -8,6 +8,7 @@
 #include "session/helper/helper_proto.h"
 #include "session/helper/helper_sound.h"
 #include "session/helper/helper_window_priv.h"
+#include "session/clip_stage.h"
 #include "session/session_priv.h"
 
 #include "common/error.h"
@@ -39,6 +40,7 @@ typedef struct {
     GDestroyNotify free_connect_data;
     GError *cert_error;   /* why the window refused the server's certificate */
     HelperSound *sound;   /* the current helper's relayed sound */
+    HelperClip clip;      /* RDP: clipboard pictures and files */
 } Helper;
 
 /* The helper's environment: the settings it reads (logging, the test
@@ -140,6 +142,11 @@ typedef struct {
 
 static bool drain_one(void *data, GError **unused);
 
+static Helper *h_of(Drain *d)
+{
+    return d->s->priv;
+}
+
 /* The server's certificate, which the helper asks the window to judge: the
  * verdict goes back, a refusal's reason is kept for the session's error. */
 static bool answer_cert(Drain *d, const HelperMsg *m)
@@ -183,10 +190,19 @@ static bool take_msg(Drain *d)
     HelperRecv got = helper_msg_recv(d->chan, &m, d->broken);
     if (got != HELPER_RECV_OK)
         return false;
-    Helper *h = d->s->priv;
-    bool ok = m.type == HELPER_MSG_CERT ? answer_cert(d, &m)
-              : helper_sound_msg(m.type) ? helper_sound_apply(h->sound, &m, d->broken)
-                                         : helper_window_apply(d->s, &m, d->closed, d->broken);
+    bool ok;
+    if (m.type == HELPER_MSG_CERT) {
+        ok = answer_cert(d, &m);
+    } else if (helper_sound_msg(m.type)) {
+        ok = helper_sound_apply(h_of(d)->sound, &m, d->broken);
+    } else if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_READ &&
+               !d->closed->seen && g_str_equal(h_of(d)->protocol, "rdp")) {
+        g_autoptr(GByteArray) reply = g_byte_array_new();
+        ok = helper_clip_apply(d->s, &h_of(d)->clip, &m, reply, d->broken) &&
+             (!reply->len || helper_msg_send_draining(d->chan, reply, drain_one, d, NULL));
+    } else {
+        ok = helper_window_apply(d->s, &m, d->closed, d->broken);
+    }
     helper_msg_clear(&m);
     return ok && !d->closed->seen;
 }
@@ -227,6 +243,13 @@ static bool send_input(Drain *d, GByteArray *b, const SessionInput *in)
         helper_put_i32(b, in->w);
         helper_put_i32(b, in->h);
         helper_put_i32(b, in->scale);
+        break;
+    case SESSION_INPUT_CLIPBOARD_PNG:
+    case SESSION_INPUT_CLIPBOARD_FILES:
+    case SESSION_INPUT_CLIP_CANCEL:
+        if (!g_str_equal(h_of(d)->protocol, "rdp") ||
+            !helper_clip_encode_input(&h_of(d)->clip, in, b))
+            return true; /* VNC has neither */
         break;
     case SESSION_INPUT_REFRESH:
         helper_msg_begin(b, HELPER_MSG_REFRESH);
@@ -390,6 +413,10 @@ static void helper_finish(Session *s)
     if (h->options)
         g_bytes_unref(h->options);
     g_clear_error(&h->cert_error);
+    helper_clip_clear(&h->clip);
+    if (h->clip.stage) /* with whatever the last helper left in it */
+        clip_stage_rm_path(h->clip.stage);
+    g_free(h->clip.stage);
     if (h->free_connect_data)
         h->free_connect_data(h->connect_data);
     g_free(h);
@@ -422,5 +449,7 @@ Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify,
     h->check_cert = spec->check_cert;
     h->connect_data = spec->connect_data;
     h->free_connect_data = spec->free_connect_data;
+    h->clip.src_fd = -1;
+    h->clip.stage = g_strdup(spec->stage);
     return session_alloc(rdp ? &helper_rdp_impl : &helper_vnc_impl, h, notify, data);
 }

@@ -21,6 +21,19 @@ static bool bad(GError **error, const char *what)
     return false;
 }
 
+void *helper_map_sealed(int fd, size_t len)
+{
+    /* Sealed against shrinking, or a helper could truncate it under our
+     * mapping and make the window fault. */
+    int seals = fcntl(fd, F_GET_SEALS);
+    struct stat st;
+    if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(fd, &st) != 0 ||
+        (uint64_t)st.st_size < len)
+        return NULL;
+    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 static bool apply_fb(Session *s, const HelperMsg *m, HelperReader *r, GError **error)
 {
     uint32_t w = helper_get_u32(r), h = helper_get_u32(r);
@@ -30,16 +43,9 @@ static bool apply_fb(Session *s, const HelperMsg *m, HelperReader *r, GError **e
         (uint64_t)w * h > HELPER_FB_MAX_PIXELS)
         return bad(error, "a framebuffer of an impossible size");
     size_t len = (size_t)w * h * 4;
-    /* Sealed against shrinking, or a helper could truncate it under our
-     * mapping and make the window fault. */
-    int seals = fcntl(m->fd, F_GET_SEALS);
-    struct stat st;
-    if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(m->fd, &st) != 0 ||
-        (uint64_t)st.st_size < len)
+    void *p = helper_map_sealed(m->fd, len);
+    if (!p)
         return bad(error, "a framebuffer that is not a sealed memfd of its size");
-    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, m->fd, 0);
-    if (p == MAP_FAILED)
-        return bad(error, "a framebuffer the window cannot map");
     session_fb_adopt(s, p, len, (int)w, (int)h);
     return true;
 }

@@ -16,6 +16,10 @@ typedef struct {
 #define HELPER_FB_MAX_SIDE 32768
 #define HELPER_FB_MAX_PIXELS (1u << 28)
 
+/* Map @len bytes of @fd read-only, when it is a memfd sealed against
+ * shrinking and at least that large: the mapping, or NULL. */
+void *helper_map_sealed(int fd, size_t len);
+
 /* The helper's question about the server's certificate (HELPER_MSG_CERT):
  * every string valid UTF-8 within its limit. */
 typedef struct {
@@ -37,3 +41,30 @@ void helper_cert_question_clear(HelperCertQuestion *q);
  * message breaks the protocol (the caller kills the helper). Borrows
  * @m->fd. Session thread of @s. */
 bool helper_window_apply(Session *s, const HelperMsg *m, HelperClosed *closed, GError **error);
+
+/* A confined session's clipboard pictures and files, the window's side
+ * (helper_window_clip.c). */
+#include "session/clip_files.h"
+#include "session/session_priv.h"
+
+typedef struct {
+    char *stage;          /* the only folder the helper may write; NULL: none */
+    char *paste;          /* the last copy of the server's files, moved out of @stage */
+    ClipFileList files;   /* the host's files offered to the server ... */
+    char **sources;       /* ... read from these paths, by the window */
+    int src_fd;           /* the one being read (-1: none) */
+    guint src_index;
+} HelperClip;
+
+/* Remove the last paste and forget the host's files. */
+void helper_clip_clear(HelperClip *c);
+/* The message for a clipboard input @in (a picture, files, a cancel) in @b:
+ * false when @in is none of these or cannot go (said in the log). */
+bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray *b);
+/* Check and apply a clipboard message of the helper's (HELPER_MSG_CLIP_*
+ * from 0x50): a picture, staged files (moved out of @c->stage, checked),
+ * a read of the host's files (its answer in @reply, to send; empty
+ * otherwise). False with @error when it breaks the protocol. Borrows
+ * @m->fd. Session thread. */
+bool helper_clip_apply(Session *s, HelperClip *c, const HelperMsg *m, GByteArray *reply,
+                       GError **error);

@@ -152,6 +152,38 @@ void rdp_clip_rich_set_files(Rdp *r, char **paths)
     g_strfreev(paths);
 }
 
+void rdp_clip_rich_set_list(Rdp *r, GBytes *list)
+{
+    g_clear_pointer(&r->clip_local, g_free);
+    clear_local(r);
+    gsize n = 0;
+    const uint8_t *p = g_bytes_get_data(list, &n);
+    g_autoptr(GError) err = NULL;
+    if (!clip_files_parse(p, n, &r->clip_local_files, &err))
+        vd_warn("clipboard: the host's files are not offered to the server: %s", err->message);
+    g_bytes_unref(list);
+}
+
+/* The window's answer for one of the host's files (confined). */
+static UINT window_file_request(Rdp *r, CliprdrClientContext *clip,
+                                const CLIPRDR_FILE_CONTENTS_REQUEST *req,
+                                CLIPRDR_FILE_CONTENTS_RESPONSE *resp)
+{
+    uint64_t pos = (uint64_t)req->nPositionHigh << 32 | req->nPositionLow;
+    bool size = req->dwFlags & FILECONTENTS_SIZE;
+    g_autoptr(GBytes) data = (size || (req->dwFlags & FILECONTENTS_RANGE))
+                                 ? r->clip_read(req->listIndex, pos, req->cbRequested, size)
+                                 : NULL;
+    gsize n = 0;
+    const void *p = data ? g_bytes_get_data(data, &n) : NULL;
+    if (data && (!size || n == 8)) {
+        resp->common.msgFlags = CB_RESPONSE_OK;
+        resp->cbRequested = (UINT32)n;
+        resp->requestedData = p;
+    }
+    return clip->ClientFileContentsResponse(clip, resp);
+}
+
 /* The data of our format @id, or NULL; *@len its size. */
 uint8_t *rdp_clip_rich_data(Rdp *r, UINT32 id, size_t *len)
 {
@@ -202,6 +234,10 @@ static UINT server_file_request(CliprdrClientContext *clip,
         goto send; /* a copy the host has replaced since, or no lock of the server's */
     if (req->listIndex >= r->clip_local_files.n ||
         r->clip_local_files.files[req->listIndex].is_dir)
+        goto send;
+    if (!r->clip_local_sources && r->clip_read)
+        return window_file_request(r, clip, req, &resp);
+    if (!r->clip_local_sources)
         goto send;
     if (r->clip_src_fd < 0 || r->clip_src_index != req->listIndex) {
         if (r->clip_src_fd >= 0)
@@ -409,7 +445,7 @@ void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
             vd_warn("clipboard: the server's file list is refused: %s", err->message);
             return;
         }
-        r->clip_stage = clip_stage_create(NULL, &l, &err);
+        r->clip_stage = clip_stage_create(r->clip_stage_root, &l, &err);
         clip_file_list_clear(&l);
         if (!r->clip_stage) {
             vd_warn("clipboard: the server's files are not copied: %s", err->message);

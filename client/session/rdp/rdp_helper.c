@@ -7,20 +7,25 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/paths.h"
+#include "session/clip_stage.h"
 #include "session/helper/helper.h"
 #include "session/rdp/rdp_sound_relay.h"
 
 #include <winpr/wlog.h>
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONNECT_TIMEOUT_S 10
 
 /* --- the target as the helper's settings (a{sv}; the password travels
  * apart) --- */
 
-static GBytes *encode_target(const RdpTarget *t)
+static GBytes *encode_target(const RdpTarget *t, const char *stage)
 {
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -39,6 +44,11 @@ static GBytes *encode_target(const RdpTarget *t)
     g_variant_builder_add(&b, "{sv}", "keyboard",
                           g_variant_new_uint32(t->keyboard_layout ? t->keyboard_layout
                                                                   : rdp_keyboard_layout()));
+    if (t->drives)
+        g_variant_builder_add(&b, "{sv}", "drives",
+                              g_variant_new_strv((const char *const *)t->drives, -1));
+    if (stage)
+        g_variant_builder_add(&b, "{sv}", "stage", g_variant_new_string(stage));
     int n = CLAMP(t->n_monitors, 0, RDP_MONITORS_MAX);
     g_variant_builder_add(&b, "{sv}", "monitors",
                           g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, t->monitors,
@@ -47,8 +57,9 @@ static GBytes *encode_target(const RdpTarget *t)
     return g_variant_get_data_as_bytes(v);
 }
 
-/* The window's settings (the helper trusts its window). */
-static void decode_target(GBytes *options, RdpTarget *t)
+/* The window's settings (the helper trusts its window); *@stage the
+ * staging folder, or NULL. */
+static void decode_target(GBytes *options, RdpTarget *t, char **stage)
 {
     g_autoptr(GVariant) v =
         g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARDICT, options, FALSE));
@@ -64,6 +75,8 @@ static void decode_target(GBytes *options, RdpTarget *t)
     g_variant_lookup(v, "height", "i", &t->height);
     g_variant_lookup(v, "scale", "i", &t->scale_pct);
     g_variant_lookup(v, "keyboard", "u", &t->keyboard_layout);
+    g_variant_lookup(v, "drives", "^as", &t->drives);
+    g_variant_lookup(v, "stage", "s", stage);
     g_autoptr(GVariant) mons = g_variant_lookup_value(v, "monitors", G_VARIANT_TYPE_BYTESTRING);
     gsize len = 0;
     const void *m = mons ? g_variant_get_fixed_array(mons, &len, 1) : NULL;
@@ -129,6 +142,21 @@ static void free_target(void *data)
     g_free(data);
 }
 
+/* Staging folders of windows that died without removing theirs
+ * (stage-PID-*, no such process): removed before a new one is made. */
+static void remove_stale_stages(const char *runtime)
+{
+    g_autoptr(GDir) d = g_dir_open(runtime, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+        int pid = 0;
+        if (sscanf(n, "stage-%d-", &pid) == 1 && pid > 0 && pid != getpid() &&
+            kill(pid, 0) < 0 && errno == ESRCH) {
+            g_autofree char *path = g_build_filename(runtime, n, NULL);
+            clip_stage_rm_path(path);
+        }
+    }
+}
+
 Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
     RdpTarget *t = g_new0(RdpTarget, 1);
@@ -139,7 +167,18 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
         t->audio = false;
     }
     g_autofree char *where = g_strdup_printf("%s:%u", t->host, t->port);
-    g_autoptr(GBytes) options = encode_target(t);
+    /* The helper's one writable folder besides the shares: the server's
+     * copied files (the window moves them out, helper_window_clip.c). */
+    g_autofree char *runtime = vd_paths_runtime_root();
+    g_autofree char *stage = g_strdup_printf("%s/stage-%d-XXXXXX", runtime, (int)getpid());
+    g_autoptr(GError) err = NULL;
+    remove_stale_stages(runtime);
+    if (!vd_mkdir_private(runtime, &err) || !g_mkdtemp_full(stage, 0700)) {
+        vd_warn("clipboard: no staging folder for the server's files (%s)",
+                err ? err->message : g_strerror(errno));
+        g_clear_pointer(&stage, g_free);
+    }
+    g_autoptr(GBytes) options = encode_target(t, stage);
     HelperSpec spec = {.protocol = "rdp",
                        .where = where,
                        .password = t->password,
@@ -147,7 +186,8 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
                        .connect = connect_server,
                        .check_cert = check_cert,
                        .connect_data = t,
-                       .free_connect_data = free_target};
+                       .free_connect_data = free_target,
+                       .stage = stage};
     return helper_session_create(&spec, notify, data);
 }
 
@@ -159,11 +199,26 @@ int rdp_helper_main(void)
     g_autoptr(GError) err = NULL;
     /* OpenSSL's configuration (NLA's providers) and nothing else of /etc. */
     static const char *const read_only[] = {"/etc/ssl", NULL};
-    if (!helper_begin_with(&cfg, read_only, NULL, &err)) {
+    RdpTarget t = {0};
+    g_autofree char *stage = NULL;
+    bool ok = helper_begin_read(&cfg, &err);
+    if (ok)
+        decode_target(cfg.options, &t, &stage);
+    /* Read-write: the shares (drives) and the staging folder, nothing else. */
+    g_autoptr(GPtrArray) rw = g_ptr_array_new_with_free_func(g_free);
+    for (char **d = t.drives; d && *d; d++)
+        if (strchr(*d, '='))
+            g_ptr_array_add(rw, g_strdup(strchr(*d, '=') + 1));
+    if (stage)
+        g_ptr_array_add(rw, g_strdup(stage));
+    g_ptr_array_add(rw, NULL);
+    if (!ok || !helper_confine(read_only, (const char *const *)rw->pdata, &err)) {
         vd_err("RDP session helper: %s", err->message);
         helper_config_clear(&cfg);
+        rdp_target_clear(&t);
         return 1;
     }
+    helper_set_stage(stage);
     /* FreeRDP's client settings want a home; the helper has none to reach
      * (Debian's name for no home, before any thread). */
     g_setenv("HOME", "/nonexistent", TRUE);
@@ -172,8 +227,6 @@ int rdp_helper_main(void)
     wLogAppender *log = WLog_GetLogAppender(WLog_GetRoot());
     if (log)
         WLog_ConfigureAppender(log, "outputstream", "stderr");
-    RdpTarget t = {0};
-    decode_target(cfg.options, &t);
     t.password = g_steal_pointer(&cfg.password);
     helper_config_clear(&cfg);
     if (!t.host) {
@@ -182,6 +235,9 @@ int rdp_helper_main(void)
     }
     Session *s = rdp_session_create_local(&t, HELPER_FD_SERVER, helper_session_notify, NULL);
     rdp_target_clear(&t);
+    Rdp *r = s->priv;
+    r->clip_read = helper_clip_read;
+    r->clip_stage_root = g_steal_pointer(&stage);
     if (!session_connect(s, &err)) {
         vd_err("RDP session helper: %s", err->message);
         session_destroy(s);

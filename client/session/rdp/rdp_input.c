@@ -64,7 +64,10 @@ static void send_input(Rdp *r, SessionInput *in)
         rdp_clipboard_offer_rich(r);
         break;
     case SESSION_INPUT_CLIPBOARD_FILES:
-        rdp_clip_rich_set_files(r, g_steal_pointer(&in->paths));
+        if (in->paths)
+            rdp_clip_rich_set_files(r, g_steal_pointer(&in->paths));
+        else if (in->bytes && r->clip_read)
+            rdp_clip_rich_set_list(r, g_steal_pointer(&in->bytes));
         rdp_clipboard_offer_rich(r);
         break;
     case SESSION_INPUT_CLIP_CANCEL:

@@ -459,6 +459,7 @@ static void rdp_finish(Session *s)
     rdp_clipboard_finish(r);
     g_clear_error(&r->verify_error);
     rdp_rail_finish(r);
+    g_free(r->clip_stage_root);
     g_free(r);
 }
 
@@ -514,11 +515,9 @@ Session *rdp_session_create_local(const RdpTarget *target, int fd, SessionNotify
 
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
-    bool confinable = !target->drives && !target->remote_app;
-    /* A test hook until every session is confined: the sound tests run
-     * `vmdesk connect` through the helper with it. */
-    bool confined = target->confined || !g_strcmp0(g_getenv("VMDESK_TEST_RDP_CONFINED"), "1");
-    if (confined && confinable)
+    /* RemoteApp is not relayed yet. */
+    bool confinable = !target->remote_app;
+    if (target->confined && confinable)
         return rdp_helper_session_create(target, notify, data);
     return rdp_session_create_local(target, RDP_CONNECT_HERE, notify, data);
 }

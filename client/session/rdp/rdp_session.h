@@ -52,10 +52,11 @@ typedef struct {
      * when it exits the session ends without an error. */
     char *shell;
     /* Run FreeRDP confined, in the session helper (session/helper/helper.h):
-     * the window connects the socket and checks the certificate. For a
-     * session that needs nothing the helper cannot do yet: no drives, sound,
-     * RemoteApp, or clipboard pictures and files (rdp_session_create
-     * confines only then). */
+     * the window connects the socket and checks the certificate, relays the
+     * clipboard (text, pictures, files) and gives the helper @drives as its
+     * read-write folders. Only for a session that needs nothing the helper
+     * cannot do yet: no sound, no RemoteApp (rdp_session_create confines
+     * only then; else FreeRDP runs in this process). */
     bool confined;
     /* The keyboard layout (a KBD_* id); 0: this host's. */
     unsigned keyboard_layout;

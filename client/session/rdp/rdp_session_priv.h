@@ -79,7 +79,12 @@ struct Rdp {
     /* clipboard pictures and files (rdp_clip_rich.c) */
     GBytes *clip_local_png;    /* the host's picture we offer */
     ClipFileList clip_local_files;  /* the host's files we offer ... */
-    char **clip_local_sources; /* ... read from these paths */
+    char **clip_local_sources; /* ... read from these paths (NULL: by @clip_read) */
+    /* Confined (the session helper): the window reads the host's files for
+     * us (helper_clip_read), and the server's are staged under
+     * @clip_stage_root, the one folder we may write. */
+    GBytes *(*clip_read)(guint index, uint64_t pos, uint32_t len, bool size);
+    char *clip_stage_root;
     int clip_src_fd;           /* the one being read (-1: none) */
     guint clip_src_index;
     UINT32 clip_png_id, clip_files_id; /* the server's ids of "PNG", "FileGroupDescriptorW" */
@@ -157,6 +162,9 @@ void rdp_clip_rich_connected(Rdp *r, CliprdrClientContext *clip);
  * text offered before is dropped. */
 void rdp_clip_rich_set_png(Rdp *r, GBytes *png);
 void rdp_clip_rich_set_files(Rdp *r, char **paths);
+/* The host's files as the window listed them (FileGroupDescriptorW; takes
+ * @list): their bytes come from r->clip_read. */
+void rdp_clip_rich_set_list(Rdp *r, GBytes *list);
 void rdp_clip_rich_drop_local(Rdp *r);
 bool rdp_clip_rich_has_local(Rdp *r);
 /* Our formats (at most 3) into @fmts. */
