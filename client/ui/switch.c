@@ -32,7 +32,7 @@ void switch_pending_logon(Switch *sw)
 /* How long @pic must be still: shorter for a lit picture of xrdp. */
 static int settle_ms(const Switch *sw, const SwitchPicture *pic)
 {
-    return sw->no_logon_notice && !sw->hung_since && pic->lit >= SWITCH_HOLD_LIT
+    return sw->no_logon_notice && !sw->hung_since && pic->lit >= SWITCH_SETTLE_LIT_SHARE
                ? SWITCH_SETTLE_LIT_MS
                : SWITCH_SETTLE_MS;
 }

@@ -21,14 +21,14 @@
  * SWITCH_NO_LOGON_MS after their first complete picture; nothing waits
  * longer than SWITCH_MAX_WAIT_MS after it. */
 #define SWITCH_SETTLE_MS 300
-/* A picture counts as lit when this share of it is not black. */
-#define SWITCH_HOLD_LIT 0.9
 /* On a server that never sends the notification (xrdp), a picture that is
- * lit (SWITCH_HOLD_LIT of it not black: a painted desktop, not a black root
- * or a repaint half done) need only be still this long: xrdp paints in
+ * lit (SWITCH_SETTLE_LIT_SHARE of it not black: a painted desktop, not a
+ * black root or a repaint that lacks a strip: xrdp's strips are a sixth to
+ * a quarter of the picture) need only be still this long: xrdp paints in
  * strips a few tens of ms apart, and a black moment after the swap is held
  * back anyway (switch_hold_black). */
 #define SWITCH_SETTLE_LIT_MS 100
+#define SWITCH_SETTLE_LIT_SHARE 0.97
 #define SWITCH_NO_LOGON_MS 5000
 #define SWITCH_MAX_WAIT_MS 15000
 
@@ -115,6 +115,7 @@ gint64 switch_swapped(Switch *sw, gint64 now);
  * SWITCH_HOLD_LIT of the picture swapped to) is kept off the screen now,
  * the last picture staying: SWITCH_NO_LOGON_MS after a swap without a logon
  * notification on a server that never sends one. */
+#define SWITCH_HOLD_LIT 0.9
 bool switch_hold_black(const Switch *sw, gint64 now);
 
 /* The pending session could not start (@error says why), or ended before

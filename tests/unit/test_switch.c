@@ -169,7 +169,7 @@ static void test_lit_settles_sooner(void)
     g_assert_cmpint(switch_pending_settle_left(&sw, T0, &nothing), ==, -1); /* no picture */
     gint64 c = T0 + 1000 * MS;
     switch_pending_picture(&sw, true, c);
-    Picture p = {.pic = {.last_damage = c, .lit = SWITCH_HOLD_LIT}};
+    Picture p = {.pic = {.last_damage = c, .lit = SWITCH_SETTLE_LIT_SHARE}};
     g_assert_cmpint(switch_pending_settle_left(&sw, c, &p.pic), ==, SWITCH_SETTLE_LIT_MS);
     g_assert_cmpint(switch_pending_settle_left(&sw, c + 40 * MS, &p.pic), ==,
                     SWITCH_SETTLE_LIT_MS - 40);
@@ -178,7 +178,7 @@ static void test_lit_settles_sooner(void)
     g_assert_cmpint(switch_pending_settle_left(&sw, c + SWITCH_SETTLE_LIT_MS * MS, &p.pic), ==,
                     0);
     /* Strips of a repaint: less lit, the whole wait. */
-    p.pic.lit = SWITCH_HOLD_LIT - 0.01;
+    p.pic.lit = SWITCH_SETTLE_LIT_SHARE - 0.01;
     g_assert_false(switch_pending_ready(&sw, c + SWITCH_SETTLE_LIT_MS * MS, look, &p));
     g_assert_cmpint(switch_pending_settle_left(&sw, c + SWITCH_SETTLE_LIT_MS * MS, &p.pic), ==,
                     SWITCH_SETTLE_MS - SWITCH_SETTLE_LIT_MS);
