@@ -485,15 +485,18 @@ class DemoBench:
         return guest_exec(sock, argv, timeout)
 
     def wait_no_session(self, user, timeout=90.0):
-        """Wait until no process of @user runs in the guest (xrdp's session of
-        the last client ended: sesman.ini's KillDisconnected); returns the
+        """Wait until no program of @user's xrdp session runs in the guest (the
+        session of the last client ended: sesman.ini's KillDisconnected); returns the
         seconds waited. Without an answer from the guest agent, waits
         @timeout / 3 seconds instead."""
         t = time.monotonic()
         failures = 0
         while True:
             try:
-                _rc, out = self.guest_run(["/usr/bin/pgrep", "-c", "-u", user], 30)
+                # The session's programs, not the user's systemd, which
+                # logind keeps a while longer.
+                _rc, out = self.guest_run(["/usr/bin/pgrep", "-c", "-u", user,
+                                           "^(Xorg|xrdp-chansrv|icewm.*|xterm)$"], 30)
                 if out.strip() == "0":
                     return time.monotonic() - t
             except (OSError, ValueError) as e:
