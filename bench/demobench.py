@@ -486,7 +486,8 @@ class DemoBench:
 
     def wait_no_session(self, user, timeout=90.0):
         """Wait until no program of @user's xrdp session runs in the guest (the
-        session of the last client ended: sesman.ini's KillDisconnected); returns the
+        session of the last client ended: sesman.ini's KillDisconnected, about 60 s
+        after the client went); returns the
         seconds waited. Without an answer from the guest agent, waits
         @timeout / 3 seconds instead."""
         t = time.monotonic()
