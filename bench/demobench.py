@@ -17,6 +17,7 @@ themselves. This module holds:
 Python 3 stdlib only. The scripts import it from their own folder.
 """
 
+import base64
 import json
 import os
 import platform
@@ -143,6 +144,48 @@ class Prober:
 
     def cancel(self):
         self.stop = True
+
+
+def guest_exec(sock_path, argv, timeout=60.0):
+    """Run @argv in the guest through QEMU's guest agent (its socket
+    @sock_path); returns (exit code, stdout). Raises OSError or ValueError."""
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        f = s.makefile("rwb")
+        sync_id = random.randint(1, 1 << 30)
+
+        def ask(cmd, args, want):
+            f.write(json.dumps({"execute": cmd, "arguments": args}).encode() + b"\n")
+            f.flush()
+            while True:
+                line = f.readline()
+                if not line:
+                    raise OSError("the guest agent closed the connection")
+                line = line.strip().lstrip(b"\xff")
+                if not line:
+                    continue
+                r = json.loads(line)
+                if "error" in r and cmd != "guest-sync-delimited":
+                    raise OSError("guest agent: %s" % r["error"].get("desc"))
+                # Replies to another client's sync may still be queued.
+                if isinstance(r.get("return"), want):
+                    return r["return"]
+
+        # The sync skips what is left of another client's exchange (its
+        # error replies too).
+        while ask("guest-sync-delimited", {"id": sync_id}, int) != sync_id:
+            pass
+        pid = ask("guest-exec", {"path": argv[0], "arg": list(argv[1:]),
+                                 "capture-output": True}, dict)["pid"]
+        while time.monotonic() < deadline:
+            st = ask("guest-exec-status", {"pid": pid}, dict)
+            if st.get("exited"):
+                return st.get("exitcode"), base64.b64decode(st.get("out-data", "")).decode(
+                    errors="replace")
+            time.sleep(0.3)
+    raise OSError("%s did not finish in the guest within %g s" % (argv[0], timeout))
 
 
 class LineReader:
@@ -435,6 +478,38 @@ class DemoBench:
             return json.loads(r.stdout)
         except ValueError:
             return {}
+
+    def guest_run(self, argv, timeout=60.0):
+        """guest_exec() on the demo VM's guest agent."""
+        sock = os.path.join(self.env["XDG_RUNTIME_DIR"], "vmdesk", "demo", "qga.sock")
+        return guest_exec(sock, argv, timeout)
+
+    def wait_no_session(self, user, timeout=90.0):
+        """Wait until no program of @user's xrdp session runs in the guest (the
+        session of the last client ended: sesman.ini's KillDisconnected, about 60 s
+        after the client went); returns the
+        seconds waited. Without an answer from the guest agent, waits
+        @timeout / 3 seconds instead."""
+        t = time.monotonic()
+        failures = 0
+        while True:
+            try:
+                # The session's programs, not the user's systemd, which
+                # logind keeps a while longer.
+                _rc, out = self.guest_run(["/usr/bin/pgrep", "-c", "-u", user,
+                                           "^(Xorg|xrdp-chansrv|icewm.*|xterm)$"], 30)
+                if out.strip() == "0":
+                    return time.monotonic() - t
+            except (OSError, ValueError) as e:
+                failures += 1
+                log("  guest agent: %s" % e)
+                if failures >= 3:
+                    time.sleep(max(0.0, timeout / 3 - (time.monotonic() - t)))
+                    return time.monotonic() - t
+            if time.monotonic() - t > timeout:
+                raise BenchError("the session of %s in the guest did not end within %g s"
+                                 % (user, timeout))
+            time.sleep(1)
 
     def vm_state(self):
         return self.vm_status().get("state") or "?"

@@ -29,6 +29,14 @@ void switch_pending_logon(Switch *sw)
         sw->pending_logon = true;
 }
 
+/* How long @pic must be still: shorter for a lit picture of xrdp. */
+static int settle_ms(const Switch *sw, const SwitchPicture *pic)
+{
+    return sw->no_logon_notice && !sw->hung_since && pic->lit >= SWITCH_SETTLE_LIT_SHARE
+               ? SWITCH_SETTLE_LIT_MS
+               : SWITCH_SETTLE_MS;
+}
+
 bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data)
 {
     if (sw->pending && sw->hung_since) {
@@ -51,7 +59,17 @@ bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, voi
         return false;
     SwitchPicture pic = {0};
     look(data, &pic);
-    return (now - pic.last_damage) / 1000 >= SWITCH_SETTLE_MS && !pic.all_black;
+    return (now - pic.last_damage) / 1000 >= settle_ms(sw, &pic) && !pic.all_black;
+}
+
+int switch_pending_settle_left(const Switch *sw, gint64 now, const SwitchPicture *pic)
+{
+    /* Only stillness missing: the session is up (or needs no sign of it). */
+    if (!sw->pending || !sw->pending_complete_at || sw->hung_since || pic->all_black ||
+        !(sw->pending_logon || sw->shell || sw->no_logon_notice))
+        return -1;
+    gint64 left = settle_ms(sw, pic) - (now - pic->last_damage) / 1000;
+    return (int)CLAMP(left, 0, SWITCH_SETTLE_MS);
 }
 
 bool switch_hold_black(const Switch *sw, gint64 now)

@@ -21,6 +21,14 @@
  * SWITCH_NO_LOGON_MS after their first complete picture; nothing waits
  * longer than SWITCH_MAX_WAIT_MS after it. */
 #define SWITCH_SETTLE_MS 300
+/* On a server that never sends the notification (xrdp), a picture that is
+ * lit (SWITCH_SETTLE_LIT_SHARE of it not black: a painted desktop, not a
+ * black root or a repaint that lacks a strip: xrdp's strips are a sixth to
+ * a quarter of the picture) need only be still this long: xrdp paints in
+ * strips a few tens of ms apart, and a black moment after the swap is held
+ * back anyway (switch_hold_black). */
+#define SWITCH_SETTLE_LIT_MS 100
+#define SWITCH_SETTLE_LIT_SHARE 0.97
 #define SWITCH_NO_LOGON_MS 5000
 #define SWITCH_MAX_WAIT_MS 15000
 
@@ -53,6 +61,7 @@ typedef struct {
 typedef struct {
     gint64 last_damage; /* when it last changed */
     bool all_black;
+    double lit;         /* the share of it not black (sampled) */
 } SwitchPicture;
 
 /* Fills @out with the pending picture's state; called by
@@ -90,6 +99,13 @@ void switch_pending_logon(Switch *sw);
  * were still for SWITCH_SETTLE_MS, not all black. @look tells the
  * picture's state (@data is passed to it). False when nothing is pending. */
 bool switch_pending_ready(const Switch *sw, gint64 now, SwitchLookFunc look, void *data);
+
+/* How long the pending picture @pic must still stay as it is before
+ * switch_pending_ready can take it, in ms (0: now); -1 when nothing is
+ * pending or it waits for something else than stillness. The window's main
+ * loop sleeps no longer than this, so that the swap follows the stillness
+ * at once. */
+int switch_pending_settle_left(const Switch *sw, gint64 now, const SwitchPicture *pic);
 
 /* The pending session is on screen now. Returns how long after the probe
  * said RDP answers, in ms. */

@@ -352,7 +352,7 @@ static void handle_session_events(Win *w)
 bool window_run(const WindowOptions *opts, GError **error)
 {
     g_return_val_if_fail(!opts->vm_name || opts->vm, false);
-    Win w = {.opts = opts};
+    Win w = {.opts = opts, .switch_wait_ms = -1};
     switch_init(&w.sw, opts->rdp && opts->rdp->shell, opts->rdp && opts->rdp->no_logon_notice);
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
@@ -399,7 +399,9 @@ bool window_run(const WindowOptions *opts, GError **error)
     bool ok = window_start_session(&w, opts->protocol == WINDOW_PROTOCOL_RDP, error);
     while (ok && !w.quit) {
         SDL_Event e;
-        if (SDL_WaitEventTimeout(&e, 100)) {
+        /* At most 100 ms, less when the switch waits for a picture to settle. */
+        int wait_ms = w.switch_wait_ms >= 0 ? CLAMP(w.switch_wait_ms, 1, 100) : 100;
+        if (SDL_WaitEventTimeout(&e, wait_ms)) {
             do {
                 if (e.type == w.wake_event) {
                     handle_session_events(&w);

@@ -61,6 +61,8 @@ typedef struct {
     gint probe_quit;         /* atomic */
     gint agent_state;        /* atomic SwitchRdpService the agent last told */
     Switch sw;               /* the switch's state (switch.h) */
+    int switch_wait_ms;      /* the pending picture may be shown in this many ms; -1: no
+                              * such wait (switch_pending_settle_left) */
     /* Watching the RDP server while its session is on screen, or kept
      * behind VNC after it hung (auto mode), or dimmed (RDP mode; rdp_watch.h). */
     RdpWatch *watch;

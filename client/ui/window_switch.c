@@ -179,6 +179,7 @@ static void look_at_pending(void *data, SwitchPicture *out)
     g_mutex_lock(&fb->lock);
     out->last_damage = fb->last_damage;
     out->all_black = session_fb_all_black(fb);
+    out->lit = out->all_black ? 0.0 : session_fb_lit_share(fb);
     g_mutex_unlock(&fb->lock);
 }
 
@@ -336,6 +337,13 @@ void window_switch_step(Win *w)
         window_set_status(w, said);
     if (switch_pending_ready(&w->sw, g_get_monotonic_time(), look_at_pending, w))
         swap_to_pending(w);
+    /* The main loop wakes when the pending picture has been still long enough. */
+    w->switch_wait_ms = -1;
+    if (w->pending && !switch_hung_kept(&w->sw)) {
+        SwitchPicture pic = {0};
+        look_at_pending(w, &pic);
+        w->switch_wait_ms = switch_pending_settle_left(&w->sw, g_get_monotonic_time(), &pic);
+    }
     if (switch_probe_due(&w->sw, g_get_monotonic_time()))
         probe_set(w, true);
 }

@@ -155,6 +155,49 @@ static void test_no_logon_notice(void)
     g_assert_false(switch_hold_black(&sw, c + SWITCH_NO_LOGON_MS * MS));
 }
 
+/* xrdp: a lit picture (a painted background or desktop, not a black root
+ * or a repaint half done) need only be still for SWITCH_SETTLE_LIT_MS; one
+ * less lit for SWITCH_SETTLE_MS; other servers always SWITCH_SETTLE_MS. The
+ * main loop is told how long the stillness still has to last. */
+static void test_lit_settles_sooner(void)
+{
+    Switch sw;
+    switch_init(&sw, false, true);
+    SwitchPicture nothing = {.lit = 1.0};
+    g_assert_cmpint(switch_pending_settle_left(&sw, T0, &nothing), ==, -1);
+    g_assert_true(switch_rdp_answered(&sw, false, T0));
+    g_assert_cmpint(switch_pending_settle_left(&sw, T0, &nothing), ==, -1); /* no picture */
+    gint64 c = T0 + 1000 * MS;
+    switch_pending_picture(&sw, true, c);
+    Picture p = {.pic = {.last_damage = c, .lit = SWITCH_SETTLE_LIT_SHARE}};
+    g_assert_cmpint(switch_pending_settle_left(&sw, c, &p.pic), ==, SWITCH_SETTLE_LIT_MS);
+    g_assert_cmpint(switch_pending_settle_left(&sw, c + 40 * MS, &p.pic), ==,
+                    SWITCH_SETTLE_LIT_MS - 40);
+    g_assert_false(switch_pending_ready(&sw, c + (SWITCH_SETTLE_LIT_MS - 1) * MS, look, &p));
+    g_assert_true(switch_pending_ready(&sw, c + SWITCH_SETTLE_LIT_MS * MS, look, &p));
+    g_assert_cmpint(switch_pending_settle_left(&sw, c + SWITCH_SETTLE_LIT_MS * MS, &p.pic), ==,
+                    0);
+    /* Strips of a repaint: less lit, the whole wait. */
+    p.pic.lit = SWITCH_SETTLE_LIT_SHARE - 0.01;
+    g_assert_false(switch_pending_ready(&sw, c + SWITCH_SETTLE_LIT_MS * MS, look, &p));
+    g_assert_cmpint(switch_pending_settle_left(&sw, c + SWITCH_SETTLE_LIT_MS * MS, &p.pic), ==,
+                    SWITCH_SETTLE_MS - SWITCH_SETTLE_LIT_MS);
+    g_assert_true(switch_pending_ready(&sw, c + SWITCH_SETTLE_MS * MS, look, &p));
+    /* All black: no wait that stillness would end. */
+    p.pic.all_black = true;
+    g_assert_cmpint(switch_pending_settle_left(&sw, c, &p.pic), ==, -1);
+
+    /* A server that sends the notification: the whole wait, lit or not,
+     * and none told before the notification. */
+    c = pending_with_picture(&sw, false);
+    p = (Picture){.pic = {.last_damage = c, .lit = 1.0}};
+    g_assert_cmpint(switch_pending_settle_left(&sw, c, &p.pic), ==, -1);
+    switch_pending_logon(&sw);
+    g_assert_cmpint(switch_pending_settle_left(&sw, c, &p.pic), ==, SWITCH_SETTLE_MS);
+    g_assert_false(switch_pending_ready(&sw, c + SWITCH_SETTLE_LIT_MS * MS, look, &p));
+    g_assert_true(switch_pending_ready(&sw, c + SWITCH_SETTLE_MS * MS, look, &p));
+}
+
 /* Nothing waits longer than SWITCH_MAX_WAIT_MS after the first complete
  * picture: black or changing, it is shown then. */
 static void test_max_wait(void)
@@ -432,6 +475,7 @@ int main(int argc, char **argv)
     g_test_add_func("/switch/no-swap-while-changing", test_no_swap_while_changing);
     g_test_add_func("/switch/logon-wait-and-timeout", test_logon_wait_and_timeout);
     g_test_add_func("/switch/no-logon-notice", test_no_logon_notice);
+    g_test_add_func("/switch/lit-settles-sooner", test_lit_settles_sooner);
     g_test_add_func("/switch/max-wait", test_max_wait);
     g_test_add_func("/switch/swapped", test_swapped);
     g_test_add_func("/switch/answered-while-closing", test_answered_while_closing);
