@@ -226,6 +226,13 @@ def progress(app):
     return bars[0].queryValue().currentValue
 
 
+def debug_shot(name):
+    """With VMDESK_MANAGER_DEBUG_DIR, a picture of the screen there."""
+    d = os.environ.get("VMDESK_MANAGER_DEBUG_DIR")
+    if d:
+        tm.x_screenshot(os.path.join(d, name))
+
+
 def config(name):
     kf = GLib.KeyFile()
     kf.load_from_file(os.path.join(VMS, name, "vm.conf"), GLib.KeyFileFlags.NONE)
@@ -398,6 +405,7 @@ def catalog(app, mirror_dir, digest):
     click(app, "Create")
     wait_for("a third of the download", lambda: (progress(app) or 0) > 0.3, 120)
     log(f"download at {progress(app):.2f}; stopping it")
+    debug_shot("manager-new-vm-download.png")
     click(app, "Stop")
     err = error_text(app, "continues it", 60)
     log(f"assistant says: {err}")
@@ -460,6 +468,7 @@ def disk_image(app):
     choose(app, "Disk image")
     set_text(app, "Disk image", image)
     set_switch(app, "Keep the image as a base", True)
+    debug_shot("manager-new-vm-image.png")
     click(app, "Create")
     wait_for("the assistant to finish", lambda: not tm.window(app, TITLE), 60)
     wait_for("ovl in the grid", lambda: "Stopped" in tm.card_labels(app, "ovl"), 60)
