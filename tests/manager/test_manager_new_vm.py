@@ -153,6 +153,18 @@ def start_keyring():
     log("gnome-keyring-daemon owns org.freedesktop.secrets")
 
 
+def stand_in_iso(name, program):
+    """A small ISO named @name holding a file @program: the test's stand-in
+    for an installer CD (Windows cannot boot here)."""
+    src = os.path.join(tm.root, name + "-src")
+    os.makedirs(src)
+    with open(os.path.join(src, program), "wb") as f:
+        f.write(b"MZ stand-in\n")
+    out = os.path.join(tm.root, name)
+    make_iso(out, src)
+    return out
+
+
 def make_iso(out, folder):
     subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", out, folder], check=True,
                    capture_output=True)
@@ -260,18 +272,8 @@ PASSWORD = "Tr0ub4dor&3-horse"
 
 
 def windows(app, mgr_out):
-    src = os.path.join(tm.root, "win-src")
-    os.makedirs(src)
-    with open(os.path.join(src, "setup.exe"), "wb") as f:
-        f.write(b"MZ stand-in for Windows Setup\n")
-    win_iso = os.path.join(tm.root, "Win11_stand-in.iso")
-    make_iso(win_iso, src)
-    vsrc = os.path.join(tm.root, "virtio-src")
-    os.makedirs(vsrc)
-    with open(os.path.join(vsrc, "virtio-win-guest-tools.exe"), "wb") as f:
-        f.write(b"MZ stand-in\n")
-    virtio_iso = os.path.join(tm.root, "virtio-win.iso")
-    make_iso(virtio_iso, vsrc)
+    win_iso = stand_in_iso("Win11_stand-in.iso", "setup.exe")
+    virtio_iso = stand_in_iso("virtio-win.iso", "virtio-win-guest-tools.exe")
 
     open_assistant(app)
     set_text(app, "Name", "win")
@@ -502,18 +504,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError:
-        if "DISPLAY" in tm.env:
-            tm.x_screenshot(os.path.join(os.environ.get("VMDESK_MANAGER_DEBUG_DIR", "/tmp"),
-                                         "manager-new-vm-failure.png"))
-        a = tm.find_app()
-        if a:
-            log("the manager's accessible tree:")
-            tm.dump(a)
-        raise
-    finally:
-        tm.cleanup()
-    if tm.leftovers:
-        sys.exit("processes were left behind")
+    tm.run(main, "manager-new-vm-failure.png")

@@ -20,7 +20,6 @@ its warning on a second VM.
 Environment as test_manager.py; with VMDESK_MANAGER_PAGE_SCREENSHOT=PATH a
 picture of the page (its storage tab on the running VM) is saved there."""
 
-import json
 import os
 import socket
 import subprocess
@@ -309,18 +308,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError:
-        if "DISPLAY" in tm.env:
-            tm.x_screenshot(os.path.join(os.environ.get("VMDESK_MANAGER_DEBUG_DIR", "/tmp"),
-                                         "manager-page-failure.png"))
-        a = tm.find_app()
-        if a:
-            log("the manager's accessible tree:")
-            tm.dump(a)
-        raise
-    finally:
-        tm.cleanup()
-    if tm.leftovers:
-        sys.exit("processes were left behind")
+    tm.run(main, "manager-page-failure.png")
