@@ -96,10 +96,10 @@ GPtrArray *mgr_ops_catalog_installers(void)
     return out;
 }
 
-void mgr_ops_host_windows_settings(char **locale, char **timezone)
+void mgr_ops_host_windows_settings(char **locale, char **zone)
 {
     *locale = unattend_host_locale();
-    *timezone = unattend_host_timezone();
+    *zone = unattend_host_timezone();
 }
 
 /* --- progress, posted to the main thread --- */

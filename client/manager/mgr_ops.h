@@ -140,7 +140,7 @@ GPtrArray *mgr_ops_catalog_installers(void);
 
 /* This host's locale and time zone in Windows' terms (unattend_setup.h), the
  * hands-off installation's defaults. Caller frees both. */
-void mgr_ops_host_windows_settings(char **locale, char **timezone);
+void mgr_ops_host_windows_settings(char **locale, char **zone);
 
 /* Where the assistant's downloads go (vmdesk's data folder, "downloads"):
  * a stopped download's .part stays there for the next try. Caller frees. */
