@@ -258,8 +258,30 @@ def config(name):
 
 
 def open_assistant(app):
+    """The assistant, its new disk small: the default (up to 64 GiB, what
+    is free) would make the test depend on the free space of this host."""
     click(app, "New virtual machine")
     wait_for("the assistant", lambda: tm.window(app, TITLE), 20)
+    spin = wait_for("the disk size", lambda: [
+        n for n in tm.find_all(app, lambda n: n.name == "Disk size in GiB" and
+                               n.getRole() == pyatspi.ROLE_SPIN_BUTTON)], 10)[0]
+    spin.queryValue().currentValue = 1
+    wait_for("a 1 GiB disk", lambda: spin.queryValue().currentValue == 1, 10)
+
+
+def wait_created(app, timeout, before=None):
+    """Until the assistant closes (its create done); an error (but @before,
+    the one shown before Create, as long as AT-SPI still has it) fails at once."""
+    def done():
+        top = tm.window(app, TITLE)
+        if not top:
+            return True
+        errs = [n.name for n in tm.find_all(top, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                                            n.description == "Error") if tm.showing(n)]
+        if errs and errs[0] != before:
+            fail(f"the assistant says: {errs[0]}")
+        return False
+    wait_for("the assistant to finish", done, timeout)
 
 
 def close_assistant(app):
@@ -327,7 +349,7 @@ def windows(app, mgr_out):
     try:
         # Done when the assistant closes: the card shows as soon as the
         # config is saved, before the CDs and the account are added.
-        wait_for("the assistant to finish", lambda: not tm.window(app, TITLE), 120)
+        wait_created(app, 120, before=err)
         wait_for("win in the grid", lambda: "Stopped" in tm.card_labels(app, "win"), 30)
     finally:
         done.set()
@@ -393,7 +415,7 @@ def windows_fetched_virtio(app, mirror_dir, win_iso):
     set_switch(app, "Download virtio-win", True)
     set_switch(app, "Install hands-off", False)
     click(app, "Create")
-    wait_for("the assistant to finish", lambda: not tm.window(app, TITLE), 60)
+    wait_created(app, 60)
     c = config("win2")
     fetched = os.path.join(DOWNLOADS, "virtio-win.iso")
     log(f"win2: {c}")
@@ -448,7 +470,7 @@ def catalog(app, mirror_dir, digest):
     Mirror.delay = 0
     Mirror.ranges.clear()
     click(app, "Create")
-    wait_for("the assistant to finish", lambda: not tm.window(app, TITLE), 120)
+    wait_created(app, 120, before=err)
     wait_for("deb in the grid", lambda: "Stopped" in tm.card_labels(app, "deb"), 120)
     log(f"Range requests of the resumed run: {Mirror.ranges}")
     size = os.path.getsize(os.path.join(mirror_dir, ISO_NAME))
@@ -483,7 +505,7 @@ def disk_image(app):
     set_text(app, "Disk image", image)
     set_switch(app, "Keep the image as a base", False)
     click(app, "Create")
-    wait_for("the assistant to finish", lambda: not tm.window(app, TITLE), 60)
+    wait_created(app, 60, before=err)
     wait_for("imp in the grid", lambda: "Stopped" in tm.card_labels(app, "imp"), 60)
     c = config("imp")
     disk = os.path.join(VMS, "imp", c.get("disk", ""))  # relative: in the VM's folder
@@ -501,7 +523,7 @@ def disk_image(app):
     set_switch(app, "Keep the image as a base", True)
     debug_shot("manager-new-vm-image.png")
     click(app, "Create")
-    wait_for("the assistant to finish", lambda: not tm.window(app, TITLE), 60)
+    wait_created(app, 60)
     wait_for("ovl in the grid", lambda: "Stopped" in tm.card_labels(app, "ovl"), 60)
     c = config("ovl")
     if c.get("base") != image:
