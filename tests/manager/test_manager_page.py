@@ -235,7 +235,7 @@ def guest_programs(app):
     click(app, "Ask the guest")
     title = "Could not list the programs of pg"
     msg = wait_for(f"the error '{title}'", lambda: tm.window(app, title) and [
-        t for t in labels_with(app, "agent") if t != line], 60)[0]
+        t for t in labels_with(app, "agent") if t != line], 150)[0]  # GUEST_APPS_TIMEOUT_MS: 120 s
     log(f"programs: {msg}")
     click(app, "Close", within=title)
     wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
