@@ -4,6 +4,7 @@
 #pragma once
 
 #include "devices/vm_usb.h"
+#include "guest/unattend_setup.h"
 #include "session/rdp/rdp_session.h"
 #include "storage/vm_overlay.h"
 #include "ui/app_window.h"
@@ -149,23 +150,17 @@ bool cli_read_secret_file(const char *path, char **out, GError **error);
 /* create's hands-off Windows options (cli_unattend.c). Owned strings. */
 typedef struct {
     gboolean unattended;
-    char *virtio_iso;   /* made absolute by cli_unattend_prepare */
-    char *user, *locale, *keyboard, *timezone;
-    /* set by cli_unattend_prepare: */
-    char *tools_dir;    /* the guest-tools folder */
-    char *password;     /* generated; wiped by cli_unattend_clear */
-    char *xml;          /* the rendered answer file; wiped likewise */
-    gsize xml_len;
+    char *virtio_iso;     /* made absolute by cli_unattend_prepare */
+    UnattendSetup setup;  /* --user, --locale, --keyboard, --timezone; the rest by prepare */
 } CliUnattend;
 
 void cli_unattend_clear(CliUnattend *u);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliUnattend, cli_unattend_clear)
 /* Before anything is created: check the ISOs and the options (VD_ERROR_INVALID,
- * exit 2), find the guest tools and xorriso, generate the password and render
- * the answer file. Without --unattended only --virtio-iso is checked. */
+ * exit 2), then unattend_setup_prepare (tools, xorriso, the generated
+ * password, the answer file). Without --unattended only --virtio-iso is checked. */
 bool cli_unattend_prepare(const char *name, bool windows, const char *iso, CliUnattend *u,
                           GError **error);
-/* After vm_create: build the tools and answer-file ISOs in the VM's
- * folder, attach them as extra CDs, store the account through the
- * credentials module and say what the first boot does. */
+/* After vm_create: unattend_setup_apply (the tools and answer-file CDs, the
+ * account through the credentials module), then say what the first boot does. */
 bool cli_unattend_finish(VmConfig *cfg, CliUnattend *u, GError **error);

@@ -5,9 +5,6 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "guest/tools_iso.h"
-#include "guest/unattend.h"
-#include "secrets/credentials.h"
-#include "vm/vm_store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,19 +13,7 @@
 void cli_unattend_clear(CliUnattend *u)
 {
     g_free(u->virtio_iso);
-    g_free(u->user);
-    g_free(u->locale);
-    g_free(u->keyboard);
-    g_free(u->timezone);
-    if (u->xml) {
-        memset(u->xml, 0, u->xml_len);
-        g_free(u->xml);
-    }
-    if (u->password) {
-        memset(u->password, 0, strlen(u->password));
-        g_free(u->password);
-    }
-    g_free(u->tools_dir);
+    unattend_setup_clear(&u->setup);
     memset(u, 0, sizeof(*u));
 }
 
@@ -55,7 +40,8 @@ bool cli_unattend_prepare(const char *name, bool windows, const char *iso, CliUn
         g_free(u->virtio_iso);
         u->virtio_iso = abs;
     }
-    bool any = u->user || u->locale || u->keyboard || u->timezone;
+    UnattendSetup *set = &u->setup;
+    bool any = set->user || set->locale || set->keyboard || set->timezone;
     if (!u->unattended) {
         if (any) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
@@ -75,73 +61,20 @@ bool cli_unattend_prepare(const char *name, bool windows, const char *iso, CliUn
         return false;
     }
     g_autofree char *abs_iso = check_iso("--iso", iso, error);
-    if (!abs_iso)
-        return false;
-    if (!u->user) {
-        const char *me = g_get_user_name();
-        u->user = g_strdup(me && unattend_validate_user(me, NULL) ? me : "vmdesk");
-    }
-    if (!u->locale)
-        u->locale = g_strdup("en-US");
-    if (!u->keyboard)
-        u->keyboard = g_strdup(u->locale);
-    if (!u->timezone)
-        u->timezone = g_strdup("UTC");
-    if (!unattend_validate_user(u->user, error) ||
-        !unattend_validate_locale("--locale", u->locale, error) ||
-        !unattend_validate_keyboard(u->keyboard, error) ||
-        !unattend_validate_timezone(u->timezone, error))
-        return false;
-    u->tools_dir = tools_guest_tools_dir(error);
-    if (!u->tools_dir)
-        return false;
-    g_autofree char *tpl_path = g_build_filename(u->tools_dir, "windows", "autounattend.xml", NULL);
-    g_autofree char *tpl = NULL;
-    if (!g_file_get_contents(tpl_path, &tpl, NULL, error))
-        return false;
-    if (!g_find_program_in_path("xorriso")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "--unattended builds the answer-file and tools CDs with xorriso, which is "
-                    "not installed; sudo apt install xorriso");
-        return false;
-    }
-    u->password = unattend_generate_password();
-    g_autofree char *computer = unattend_computer_name(name);
-    UnattendParams p = {.user = u->user,
-                        .password = u->password,
-                        .locale = u->locale,
-                        .keyboard = u->keyboard,
-                        .timezone = u->timezone,
-                        .computer_name = computer};
-    u->xml = unattend_render(tpl, &p, error);
-    if (!u->xml)
-        return false;
-    u->xml_len = strlen(u->xml);
-    return true;
+    return abs_iso && unattend_setup_prepare(name, set, error);
 }
 
 bool cli_unattend_finish(VmConfig *cfg, CliUnattend *u, GError **error)
 {
     if (!u->unattended)
         return true;
+    const UnattendSetup *set = &u->setup;
+    CredentialsStore where;
+    if (!unattend_setup_apply(cfg, set, &where, error))
+        return false;
     g_autofree char *dir = vd_paths_vm_dir(cfg->name);
     g_autofree char *tools = g_build_filename(dir, TOOLS_ISO_FILE, NULL);
     g_autofree char *answer = g_build_filename(dir, TOOLS_UNATTEND_FILE, NULL);
-    if (!tools_iso_build(tools, u->tools_dir, NULL, error) ||
-        !tools_unattend_iso_build(answer, u->xml, u->xml_len, error))
-        return false;
-    const char *cds[] = {tools, answer};
-    for (size_t i = 0; i < G_N_ELEMENTS(cds); i++) {
-        g_autofree char *a = g_strdup_printf("cd+=%s", cds[i]);
-        if (!vm_config_set(cfg, a, false, NULL, error))
-            return false;
-    }
-    if (!vm_store_save(cfg, error))
-        return false;
-    Credentials c = {.user = u->user, .password = u->password};
-    CredentialsStore where;
-    if (!credentials_save(cfg->name, &c, &where, error))
-        return false;
     g_autofree char *loc = credentials_password_location(cfg->name, where);
     g_autofree char *virtio = u->virtio_iso
                                   ? g_strdup_printf("%s (virtio drivers), ", u->virtio_iso)
@@ -151,7 +84,7 @@ bool cli_unattend_finish(VmConfig *cfg, CliUnattend *u, GError **error)
            "  account \"%s\" (administrator) with a generated password, kept in %s\n"
            "    (RDP logs in with it by itself; vmdesk credentials %s --show says where)\n"
            "  locale %s, keyboard %s, time zone \"%s\", no online account\n",
-           virtio, tools, answer, u->user, loc, cfg->name, u->locale, u->keyboard, u->timezone);
+           virtio, tools, answer, set->user, loc, cfg->name, set->locale, set->keyboard, set->timezone);
     printf("On first boot (vmdesk view %s): Windows Setup partitions the disk (UEFI/GPT)\n"
            "  and installs%s;\n"
            "  Windows logs in once and runs the guest tools from the tools CD: Remote Desktop\n"

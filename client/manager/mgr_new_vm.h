@@ -1,10 +1,14 @@
-/* The new-VM assistant (template mgr_new_vm.ui): name, system (Linux,
- * Windows, other), the installer's CD image, memory, processors and disk
- * within what this host has, and what the accelerator will be, said plainly.
- * Create runs off the main thread (mgr_ops_create_async); an error (a bad
- * name, a file that is no CD image, too little free space) stays in the
- * dialog, and nothing is left half made. The VM appears in the list by
- * itself (the store's folder events). Main thread only. */
+/* The new-VM assistant (template mgr_new_vm.ui): name and system; Windows
+ * from its ISO with virtio-win (chosen or downloaded) and a hands-off
+ * installation (account, password, locale, keyboard, time zone; this host's
+ * by default); Linux and others from a CD image, a download of the catalog
+ * (progress in the window, Stop, resumed by the next Create) or a disk image
+ * (imported, or a base under an overlay); TPM and Secure Boot (on for
+ * Windows); memory, processors and disk within this host's ranges; what the
+ * accelerator will be, said plainly. Create runs off the main thread
+ * (mgr_ops_create_async); an error stays in the dialog, and nothing is left
+ * half made. The VM appears in the list by itself (the store's folder
+ * events). Main thread only. */
 #pragma once
 
 #include <adwaita.h>

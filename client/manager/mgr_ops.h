@@ -1,10 +1,12 @@
 /* The manager's calls into the orchestrator (the same code as the vmdesk
  * command): reading a VM's published state, the blocking operations of a
  * VM's life run in GTask threads, its screen through QMP screendump, and
- * what a delete removes. No GTK widget here; only this file and
- * mgr_vm_list.c include orchestrator headers. */
+ * what a delete removes; a new VM's checks, downloads and creation
+ * (mgr_create.c). No GTK widget here; only mgr_ops.c, mgr_create.c,
+ * mgr_page_ops.c and mgr_vm_list.c include orchestrator headers. */
 #pragma once
 
+#include "guest/unattend_setup.h"
 #include "manager/mgr_vm.h"
 
 #include <gio/gio.h>
@@ -82,26 +84,78 @@ char *mgr_ops_vmdesk_path(void);
 
 /* --- a new VM --- */
 
+typedef enum {
+    MGR_FROM_ISO,      /* @iso (or none) */
+    MGR_FROM_CATALOG,  /* @catalog_id downloaded (fetch_catalog.h), then as an ISO */
+    MGR_FROM_IMAGE,    /* @image imported, or with @image_overlay a base under an overlay */
+} MgrNewVmSource;
+
+/* Called on the main thread while a create works: a sentence for the user
+ * (NULL: none), the download's fraction (negative: no download running) and
+ * its text ("12.0 MiB of 64.0 MiB, 4.0 MiB/s"). Not called once the
+ * create's cancellable is cancelled. */
+typedef void (*MgrCreateProgressFunc)(const char *status, double fraction, const char *bar,
+                                      gpointer data);
+
 typedef struct {
     char *name;
     char *os;          /* "linux", "windows", "other" */
+    MgrNewVmSource source;
     char *iso;         /* the installer CD image, or NULL */
+    char *catalog_id;  /* MGR_FROM_CATALOG */
+    char *image;       /* MGR_FROM_IMAGE */
+    bool image_overlay;
     guint memory_gib;
     guint cpus;
     guint disk_gib;
+    bool tpm, secure_boot;
+    char *virtio_iso;  /* the virtio-win drivers CD, or NULL */
+    bool virtio_fetch; /* download it (the catalog's virtio-win) instead */
+    bool unattended;   /* install Windows hands-off with @unattend's account */
+    UnattendSetup unattend;
+    MgrCreateProgressFunc progress; /* may be NULL */
+    gpointer progress_data;
 } MgrNewVmSpec;
 
 void mgr_new_vm_spec_free(MgrNewVmSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MgrNewVmSpec, mgr_new_vm_spec_free)
 
-/* What this host allows: its memory and the free space where VMs are stored
+/* What this host allows (vm_host.h, the ranges `vmdesk doctor` states):
+ * the most memory a VM should get and the free space where VMs are stored
  * (GiB), and its processors. */
 void mgr_ops_host_limits(guint *memory_gib, guint *cpus, guint *disk_gib);
 
-/* Create the VM of @spec (ownership taken) in a worker thread, as `vmdesk
- * create` does: the name and the CD image are checked, and the free space,
- * before anything is written; on failure nothing is left. Windows gets UEFI
- * with Secure Boot and a TPM. */
+/* A downloadable installer of the catalog (fetch_catalog.h) for this host's
+ * architecture, for the assistant's list. */
+typedef struct {
+    char *id;    /* the catalog ID ("debian-12-netinst") */
+    char *name;  /* for people */
+    char *label; /* the name with its approximate size */
+    char *note;  /* how it is verified, or NULL */
+} MgrCatalogItem;
+
+/* The installers, in the catalog's order (MgrCatalogItem*, freed with the
+ * array). No I/O. */
+GPtrArray *mgr_ops_catalog_installers(void);
+
+/* This host's locale and time zone in Windows' terms (unattend_setup.h), the
+ * hands-off installation's defaults. Caller frees both. */
+void mgr_ops_host_windows_settings(char **locale, char **zone);
+
+/* Where the assistant's downloads go (vmdesk's data folder, "downloads"):
+ * a stopped download's .part stays there for the next try. Caller frees. */
+char *mgr_ops_downloads_dir(void);
+
+/* Create the VM of @spec (ownership taken) in a worker thread, with the
+ * orchestrator code of `vmdesk create`, `vmdesk fetch` and `vmdesk create
+ * --unattended` (mgr_create.c): everything the user named is checked, and the
+ * free space for a new disk, before anything is downloaded or written; a
+ * catalog entry (and virtio-win) is downloaded resumably and verified; then
+ * the VM is made and, for a hands-off installation, its answer-file and
+ * tools CDs and its account (secrets/credentials.h) added. On failure or
+ * when @cancellable is cancelled nothing of the VM is left (a download's
+ * .part is kept for a resume); the error is G_IO_ERROR_CANCELLED when
+ * cancelled. */
 void mgr_ops_create_async(MgrNewVmSpec *spec, GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer data);
 bool mgr_ops_create_finish(GAsyncResult *res, GError **error);

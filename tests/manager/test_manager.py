@@ -652,10 +652,18 @@ def cleanup():
 
 
 leftovers = []
-if __name__ == "__main__":
+
+
+def run(main, failure_png=None):
+    """Run a test's @main: on a failure, a picture of the screen (saved as
+    @failure_png in VMDESK_MANAGER_DEBUG_DIR, else /tmp) and the manager's
+    accessible tree in the log; then everything started goes."""
     try:
         main()
     except AssertionError:
+        if failure_png and "DISPLAY" in env:
+            x_screenshot(os.path.join(os.environ.get("VMDESK_MANAGER_DEBUG_DIR", "/tmp"),
+                                      failure_png))
         app = find_app()
         if app:
             log("the manager's accessible tree:")
@@ -665,3 +673,7 @@ if __name__ == "__main__":
         cleanup()
     if leftovers:
         sys.exit("processes were left behind")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -12,13 +12,14 @@ memory), the guest then overwriting its disk's first sector, the snapshot
 restored after the warning (the guest reads its old sector again: memory and
 disk went back) and deleted; a CD image inserted into and ejected from the
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
-serial log shown; the overlay policy changed and the overlay discarded after
+serial log shown; the Guest Tools line and the Programs tab's "Ask the
+guest" on a guest without an agent (the test guest's case: said so, a
+readable error, no empty list made up); the overlay policy changed and the overlay discarded after
 its warning on a second VM.
 
 Environment as test_manager.py; with VMDESK_MANAGER_PAGE_SCREENSHOT=PATH a
 picture of the page (its storage tab on the running VM) is saved there."""
 
-import json
 import os
 import socket
 import subprocess
@@ -220,6 +221,28 @@ def logs(app):
     log("the page shows serial.log")
 
 
+def guest_programs(app):
+    """The running test guest has no guest agent (tests/guest/init): the
+    Guest Tools line says so, and asking for its programs is a readable
+    error naming the agent, with the Programs list left as it was."""
+    tab(app, "Settings")
+    line = wait_for("the guest tools line", lambda: [
+        t for t in labels_with(app, "guest agent") if "answers" in t], 60)[0]
+    log(f"guest tools: {line}")
+    if not line.startswith("No guest agent answers ("):
+        fail(f"the guest tools line does not say the agent is missing: {line}")
+    tab(app, "Programs")
+    click(app, "Ask the guest")
+    title = "Could not list the programs of pg"
+    msg = wait_for(f"the error '{title}'", lambda: tm.window(app, title) and [
+        t for t in labels_with(app, "agent") if t != line], 150)[0]  # GUEST_APPS_TIMEOUT_MS: 120 s
+    log(f"programs: {msg}")
+    click(app, "Close", within=title)
+    wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
+    if labels_with(app, "The guest reports no programs"):
+        fail("an agent that never answered was taken for an empty list")
+
+
 def overlay(app):
     base = os.path.join(tm.root, "base.raw")
     with open(base, "wb") as f:
@@ -274,6 +297,7 @@ def main():
     snapshots(app)
     cdrom(app)
     logs(app)
+    guest_programs(app)
     click(app, "Force off pg")
     tm.wait_state(app, "pg", "Stopped", 60)
     if not os.path.isdir(vm_dir):
@@ -284,18 +308,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError:
-        if "DISPLAY" in tm.env:
-            tm.x_screenshot(os.path.join(os.environ.get("VMDESK_MANAGER_DEBUG_DIR", "/tmp"),
-                                         "manager-page-failure.png"))
-        a = tm.find_app()
-        if a:
-            log("the manager's accessible tree:")
-            tm.dump(a)
-        raise
-    finally:
-        tm.cleanup()
-    if tm.leftovers:
-        sys.exit("processes were left behind")
+    tm.run(main, "manager-page-failure.png")
