@@ -164,6 +164,7 @@ static void connect_session(App *a)
     RdpTarget t = *a->opts->rdp;
     memcpy(t.monitors, a->mons, sizeof(t.monitors));
     t.n_monitors = a->n_mons;
+    t.confined = true; /* FreeRDP in the session helper, RemoteApp relayed */
     a->session = rdp_session_create(&t, notify, a);
     a->phase = WAIT_CONNECT;
     set_status(a, "connecting");

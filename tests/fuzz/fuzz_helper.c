@@ -13,11 +13,15 @@
  * The RDP desktop's clipboard messages (HELPER_MSG_CLIP_*: a picture, staged
  * files, a read of the host's files) go to helper_window_clip.c, with no
  * staging folder and no host file offered: pictures must be within limits,
- * staged files refused, reads answered with nothing.
+ * staged files refused, reads answered with nothing. RemoteApp's messages
+ * (HELPER_MSG_RAIL_*) go to helper_rail.c: each window event must name a
+ * window, carry only its fields within their limits and a title of valid
+ * UTF-8; icons at most 256 x 256; a failed launch one of our codes.
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
 #include "fuzz_common.h"
+#include "common/error.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
 
@@ -64,6 +68,41 @@ static void no_finish(Session *s)
 
 static const SessionImpl fuzz_impl = {.protocol = "fuzz", .run = no_run, .finish = no_finish};
 
+static bool in(int v, int lo, int hi)
+{
+    return v >= lo && v <= hi;
+}
+
+static void check_rail(const SessionEvent *ev)
+{
+    const SessionRailWindow *w = ev->rail;
+    if (!w)
+        abort();
+    if (ev->type != SESSION_EV_RAIL_ACTIVE && (w->id == 0 || w->id == 0xffffffffu))
+        abort();
+    if (ev->type == SESSION_EV_RAIL_ICON &&
+        (!ev->pixels || !in(ev->w, 1, HELPER_RAIL_ICON_MAX) || !in(ev->h, 1, HELPER_RAIL_ICON_MAX)))
+        abort();
+    if (ev->type != SESSION_EV_RAIL_WINDOW)
+        return;
+    const int c = HELPER_RAIL_COORD_MAX, side = HELPER_RAIL_SIDE_MAX;
+    if ((w->fields & ~HELPER_RAIL_FIELDS) || !(w->fields & SESSION_RAIL_TITLE) != !w->title ||
+        (w->title && (strlen(w->title) > HELPER_RAIL_TITLE_MAX ||
+                      !g_utf8_validate(w->title, -1, NULL))) ||
+        !in(w->show, 0, HELPER_RAIL_SHOW_MAX))
+        abort();
+    if ((w->fields & SESSION_RAIL_RECT) &&
+        (!(w->x == INT32_MIN ? w->y == INT32_MIN : in(w->x, -c, c) && in(w->y, -c, c)) ||
+         !(w->w == -1 ? w->h == -1 : in(w->w, 0, side) && in(w->h, 0, side))))
+        abort();
+    if (!in(w->vis_x, -c, c) || !in(w->vis_y, -c, c) || w->vis_box[0] > w->vis_box[2] ||
+        w->vis_box[1] > w->vis_box[3] || !in(w->vis_box[0], -c, c) || !in(w->vis_box[1], -c, c) ||
+        !in(w->vis_box[2], -c, c) || !in(w->vis_box[3], -c, c))
+        abort();
+    /* What the window computes from them cannot overflow. */
+    pixel_sink += (uint32_t)(w->x + w->w + w->vis_x + w->vis_box[2]);
+}
+
 static void check_session(Session *s)
 {
     SessionFramebuffer *fb = &s->fb;
@@ -91,6 +130,12 @@ static void check_session(Session *s)
             abort();
         if (ev->type == SESSION_EV_CLIPBOARD_FILES)
             abort(); /* no staging folder: nothing may be staged */
+        if (ev->type >= SESSION_EV_RAIL_WINDOW && ev->type <= SESSION_EV_RAIL_ACTIVE)
+            check_rail(ev);
+        if (ev->type == SESSION_EV_RAIL_EXEC &&
+            (!ev->text || (ev->error && (ev->error->domain != VD_ERROR ||
+                                         !in(ev->error->code, VD_ERROR_FAILED, VD_ERROR_NO_SPACE)))))
+            abort();
         session_event_free(ev);
     }
 }
@@ -127,6 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             g_byte_array_unref(reply);
             helper_clip_clear(&clip);
+        } else if (m.type >= HELPER_MSG_RAIL_WINDOW && m.type <= HELPER_MSG_RAIL_WINDOW + 0xf) {
+            ok = helper_rail_apply(s, &m, &err);
         } else {
             ok = m.type == HELPER_MSG_CERT ? helper_window_read_cert(&m, &q, &err)
                                            : helper_window_apply(s, &m, &closed, &err);

@@ -216,14 +216,11 @@ void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *con
     g_ptr_array_add(argv, (char *)bin);
     g_ptr_array_add(argv, "connect");
     g_ptr_array_add(argv, url);
-    bool app = false;
-    for (size_t i = 0; args[i]; i++) {
+    for (size_t i = 0; args[i]; i++)
         g_ptr_array_add(argv, (char *)args[i]);
-        app = app || !strcmp(args[i], "--app");
-    }
     g_ptr_array_add(argv, NULL);
-    /* Every desktop session runs FreeRDP in the helper; RemoteApp not yet. */
-    s->expect_helper = !app;
+    /* Every session, desktop or RemoteApp (--app), runs FreeRDP in the helper. */
+    s->expect_helper = true;
     s->client = rt_spawn((const char *const *)argv->pdata, env, s->client_log, s->client_log);
 }
 
@@ -254,8 +251,8 @@ static pid_t rdp_helper_of(pid_t parent)
     return found;
 }
 
-/* A connected vmdesk desktop that should be confined is: FreeRDP runs in
- * its helper, not in the window's process. */
+/* A connected vmdesk session (a desktop or RemoteApp) that should be
+ * confined is: FreeRDP runs in its helper, not in the window's process. */
 static void check_confined(RtSession *s, const char *what)
 {
     if (!s->expect_helper || !s->client || !g_str_has_prefix(what, "client-connected"))
@@ -263,7 +260,7 @@ static void check_confined(RtSession *s, const char *what)
     const char *id = g_subprocess_get_identifier(s->client);
     pid_t helper = id ? rdp_helper_of((pid_t)atoi(id)) : 0;
     if (!helper)
-        fail_with_logs(s, "vmdesk's desktop session runs FreeRDP in its own process, not in "
+        fail_with_logs(s, "vmdesk's session runs FreeRDP in its own process, not in "
                           "the confined vmdesk-session-helper");
     g_test_message("vmdesk's FreeRDP runs in its helper, pid %d", (int)helper);
 }

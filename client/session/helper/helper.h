@@ -9,7 +9,8 @@
  * says what this protects. */
 #pragma once
 
-#include "session/session.h"
+#include "session/helper/helper_proto.h"
+#include "session/session_priv.h"
 
 /* The window side. Connects the server socket for a protocol: a connected
  * socket, or -1 with @error (the user's message: "nothing accepts VNC
@@ -22,6 +23,11 @@ typedef int (*HelperConnectFunc)(void *data, GError **error);
  * Called with @connect_data on the session thread. */
 typedef bool (*HelperCertFunc)(void *data, const char *host, unsigned port, const char *subject,
                                const char *pem, GError **error);
+
+/* The window side. The message for a protocol's own input @in that
+ * carries more than bytes (RDP: RemoteApp's launches and window commands),
+ * begun and filled in @b; false when @in is none of these. */
+typedef bool (*HelperEncodeFunc)(const SessionInput *in, GByteArray *b);
 
 typedef struct {
     const char *protocol;       /* "vnc", "rdp" */
@@ -38,6 +44,7 @@ typedef struct {
      * the window moves them out (helper_window_clip.c). Taken: removed with
      * the session. NULL: none. */
     const char *stage;
+    HelperEncodeFunc encode_input; /* NULL: no such inputs */
 } HelperSpec;
 
 /* A session whose protocol runs in a helper process (@spec copied). Does not
@@ -84,6 +91,13 @@ bool helper_confine(const char *const *read_only, const char *const *read_write,
  * session's clip_stage root): staged files are reported by their names
  * below it. Before helper_serve. */
 void helper_set_stage(const char *dir);
+
+/* A message of the window's in 0x30-0x3f (RDP: RemoteApp's, helper_proto.h)
+ * for the local session @s; the window is trusted, but a malformed one is
+ * ignored. */
+typedef void (*HelperInputFunc)(Session *s, const HelperMsg *m);
+/* Who reads those messages (NULL: ignored). Before helper_serve. */
+void helper_set_input_hook(HelperInputFunc hook);
 
 /* Ask the window for bytes of the host's copied file @index (of the list it
  * last sent): @len from @pos, or with @size its size (8 bytes, LE). NULL

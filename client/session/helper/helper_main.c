@@ -7,6 +7,7 @@
 #include "session/helper/helper_proto.h"
 #include "session/clip_image.h"
 #include "session/helper/helper_sound.h"
+#include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
 
 #include "common/error.h"
@@ -73,6 +74,8 @@ static GAsyncQueue *verdicts;
  * data), and the folder the helper may write the server's files in. */
 static GAsyncQueue *clip_answers;
 static char *stage_root;
+/* Who reads the window's protocol messages (0x30-0x3f). */
+static HelperInputFunc input_hook;
 
 bool helper_begin(HelperConfig *config, GError **error)
 {
@@ -313,6 +316,12 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         return send_clip_image(r, ev->bytes);
     case SESSION_EV_CLIPBOARD_FILES:
         return send_clip_staged(r, ev->paths);
+    case SESSION_EV_RAIL_WINDOW:
+    case SESSION_EV_RAIL_DELETE:
+    case SESSION_EV_RAIL_ICON:
+    case SESSION_EV_RAIL_ACTIVE:
+    case SESSION_EV_RAIL_EXEC:
+        return !helper_rail_encode_event(ev, r->buf) || send_msg(r, -1);
     case SESSION_EV_CLOSED:
         helper_msg_begin(r->buf, HELPER_MSG_CLOSED);
         helper_put_u32(r->buf, ev->error ? (uint32_t)ev->error->code : 0);
@@ -321,7 +330,7 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         send_msg(r, -1);
         return false;
     default:
-        return true; /* not relayed yet (RemoteApp, clipboard files) */
+        return true;
     }
 }
 
@@ -402,6 +411,9 @@ static void relay_input(Relay *r, const HelperMsg *m)
     default:
         if (helper_sound_msg(m->type))
             helper_sound_input(m); /* the microphone (helper_sound.h) */
+        else if (m->type >= HELPER_MSG_RAIL_EXEC && m->type <= HELPER_MSG_RAIL_EXEC + 0xf &&
+                 input_hook)
+            input_hook(r->s, m); /* RemoteApp's launches and window commands */
         break;
     }
 }
@@ -438,6 +450,11 @@ bool helper_check_cert(const char *host, unsigned port, const char *subject, con
     /* The window answers at once (it reads a file); a minute is plenty. */
     gpointer v = g_async_queue_timeout_pop(verdicts, 60 * G_USEC_PER_SEC);
     return GPOINTER_TO_INT(v) == 2;
+}
+
+void helper_set_input_hook(HelperInputFunc hook)
+{
+    input_hook = hook;
 }
 
 void helper_set_stage(const char *dir)

@@ -38,6 +38,11 @@ typedef enum {
                                  helper never learns a host path) */
     HELPER_MSG_CLIP_DATA,     /* u32 serial, u8 ok, u32 n, n bytes: the answer to
                                  HELPER_MSG_CLIP_READ (a size: 8 bytes, LE) */
+    /* window -> helper, RemoteApp (0x30-0x3f) */
+    HELPER_MSG_RAIL_EXEC = 0x30, /* str program, str arguments: launch another */
+    HELPER_MSG_RAIL_COMMAND,  /* u32 window, u32 command (RdpRailCommand) */
+    HELPER_MSG_RAIL_MOVE,     /* u32 window, i32 x, y, w, h */
+    HELPER_MSG_RAIL_ACTIVATE, /* u32 window, u8 active */
     /* helper -> window */
     HELPER_MSG_FB = 0x40,     /* u32 width, u32 height; a sealed memfd */
     HELPER_MSG_UPDATE,        /* i32 x, y, w, h (changed area), u8 complete */
@@ -55,6 +60,17 @@ typedef enum {
     HELPER_MSG_CLIP_READ,     /* u32 serial, u32 index, u32 pos_hi, pos_lo, u32 len,
                                  u8 size: bytes of the host's file @index of the
                                  last HELPER_MSG_CLIP_FILES, or its size */
+    /* helper -> window, RemoteApp (0x70-0x7f; checks in helper_rail.c) */
+    HELPER_MSG_RAIL_WINDOW = 0x70, /* u32 id, u32 owner, u32 fields, u8 new,
+                                 i32 x, y, w, h, str title, u32 show, u32 style,
+                                 u32 ex_style, i32 vis_x, vis_y, i32 vis_box[4]:
+                                 a SessionRailWindow (absent fields zero, the
+                                 title none) */
+    HELPER_MSG_RAIL_DELETE,   /* u32 id */
+    HELPER_MSG_RAIL_ICON,     /* u32 id, u32 w, u32 h, w * h ARGB words */
+    HELPER_MSG_RAIL_ACTIVE,   /* u32 id (0: none) */
+    HELPER_MSG_RAIL_EXEC_RESULT, /* str program, u32 VdError code (0: started),
+                                 str message */
 } HelperMsgType;
 
 /* Building a message: begin, put fields, send. */

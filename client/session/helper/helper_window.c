@@ -41,6 +41,7 @@ typedef struct {
     GError *cert_error;   /* why the window refused the server's certificate */
     HelperSound *sound;   /* the current helper's relayed sound */
     HelperClip clip;      /* RDP: clipboard pictures and files */
+    HelperEncodeFunc encode_input;
 } Helper;
 
 /* The helper's environment: the settings it reads (logging, the test
@@ -200,6 +201,9 @@ static bool take_msg(Drain *d)
         g_autoptr(GByteArray) reply = g_byte_array_new();
         ok = helper_clip_apply(d->s, &h_of(d)->clip, &m, reply, d->broken) &&
              (!reply->len || helper_msg_send_draining(d->chan, reply, drain_one, d, NULL));
+    } else if (m.type >= HELPER_MSG_RAIL_WINDOW && m.type <= HELPER_MSG_RAIL_WINDOW + 0xf &&
+               !d->closed->seen && g_str_equal(h_of(d)->protocol, "rdp")) {
+        ok = helper_rail_apply(d->s, &m, d->broken);
     } else {
         ok = helper_window_apply(d->s, &m, d->closed, d->broken);
     }
@@ -259,8 +263,11 @@ static bool send_input(Drain *d, GByteArray *b, const SessionInput *in)
         helper_put_i32(b, in->h);
         break;
     default: {
-        /* A protocol's own input that carries bytes or nothing (RDP: the
+        /* A protocol's own input: one of its own messages (RDP:
+         * RemoteApp's), or one that carries bytes or nothing (RDP: the
          * monitor layout). */
+        if (h_of(d)->encode_input && h_of(d)->encode_input(in, b))
+            break;
         gsize n = 0;
         const void *p = in->bytes ? g_bytes_get_data(in->bytes, &n) : NULL;
         if (in->type < SESSION_INPUT_PROTOCOL || in->text || in->paths || n > HELPER_MSG_MAX - 8)
@@ -451,5 +458,6 @@ Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify,
     h->free_connect_data = spec->free_connect_data;
     h->clip.src_fd = -1;
     h->clip.stage = g_strdup(spec->stage);
+    h->encode_input = spec->encode_input;
     return session_alloc(rdp ? &helper_rdp_impl : &helper_vnc_impl, h, notify, data);
 }

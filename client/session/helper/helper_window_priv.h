@@ -68,3 +68,24 @@ bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray 
  * @m->fd. Session thread. */
 bool helper_clip_apply(Session *s, HelperClip *c, const HelperMsg *m, GByteArray *reply,
                        GError **error);
+
+/* RemoteApp's messages (helper_rail.c). The limits: a window's position
+ * within +-HELPER_RAIL_COORD_MAX and its sides within HELPER_RAIL_SIDE_MAX
+ * (sums cannot overflow an int), its title HELPER_RAIL_TITLE_MAX bytes of
+ * UTF-8, its show state a Windows SW_* value, icons at most 256 x 256. */
+#define HELPER_RAIL_COORD_MAX (1 << 20)
+#define HELPER_RAIL_SIDE_MAX (1 << 16)
+#define HELPER_RAIL_TITLE_MAX 2048
+#define HELPER_RAIL_PROGRAM_MAX 4096
+#define HELPER_RAIL_MESSAGE_MAX 8192
+#define HELPER_RAIL_SHOW_MAX 11
+#define HELPER_RAIL_ICON_MAX 256
+#define HELPER_RAIL_FIELDS 0x7fu /* SESSION_RAIL_OWNER ... SESSION_RAIL_VISIBILITY */
+
+/* The helper's side: the SESSION_EV_RAIL_* event @ev as a message in @b,
+ * trimmed to the limits; false when it has none to send (no window id). */
+bool helper_rail_encode_event(const SessionEvent *ev, GByteArray *b);
+/* The window's side: check a HELPER_MSG_RAIL_* message (0x70-0x7f) and post
+ * its event on @s. False with @error when it breaks the protocol. Session
+ * thread. */
+bool helper_rail_apply(Session *s, const HelperMsg *m, GError **error);

@@ -37,6 +37,11 @@ static GBytes *encode_target(const RdpTarget *t, const char *stage)
         g_variant_builder_add(&b, "{sv}", "domain", g_variant_new_string(t->domain));
     if (t->shell)
         g_variant_builder_add(&b, "{sv}", "shell", g_variant_new_string(t->shell));
+    if (t->remote_app)
+        g_variant_builder_add(&b, "{sv}", "remote-app", g_variant_new_string(t->remote_app));
+    if (t->remote_app_args)
+        g_variant_builder_add(&b, "{sv}", "remote-app-args",
+                              g_variant_new_string(t->remote_app_args));
     g_variant_builder_add(&b, "{sv}", "audio", g_variant_new_boolean(t->audio));
     g_variant_builder_add(&b, "{sv}", "width", g_variant_new_int32(t->width));
     g_variant_builder_add(&b, "{sv}", "height", g_variant_new_int32(t->height));
@@ -68,6 +73,8 @@ static void decode_target(GBytes *options, RdpTarget *t, char **stage)
     g_variant_lookup(v, "username", "s", &t->username);
     g_variant_lookup(v, "domain", "s", &t->domain);
     g_variant_lookup(v, "shell", "s", &t->shell);
+    g_variant_lookup(v, "remote-app", "s", &t->remote_app);
+    g_variant_lookup(v, "remote-app-args", "s", &t->remote_app_args);
     gboolean audio = FALSE;
     g_variant_lookup(v, "audio", "b", &audio);
     t->audio = audio;
@@ -136,6 +143,39 @@ static bool check_cert(void *data, const char *host, unsigned port, const char *
     return ok;
 }
 
+/* RemoteApp's launches and window commands (rdp_session_rail_*) as the
+ * helper's messages; rail_input reads them there. */
+static bool encode_input(const SessionInput *in, GByteArray *b)
+{
+    switch (in->type) {
+    case RDP_INPUT_RAIL_EXEC:
+        helper_msg_begin(b, HELPER_MSG_RAIL_EXEC);
+        helper_put_str(b, in->text);
+        helper_put_str(b, in->text2);
+        return true;
+    case RDP_INPUT_RAIL_COMMAND:
+        helper_msg_begin(b, HELPER_MSG_RAIL_COMMAND);
+        helper_put_u32(b, in->id);
+        helper_put_u32(b, in->qnum);
+        return true;
+    case RDP_INPUT_RAIL_MOVE:
+        helper_msg_begin(b, HELPER_MSG_RAIL_MOVE);
+        helper_put_u32(b, in->id);
+        helper_put_i32(b, in->x);
+        helper_put_i32(b, in->y);
+        helper_put_i32(b, in->w);
+        helper_put_i32(b, in->h);
+        return true;
+    case RDP_INPUT_RAIL_ACTIVATE:
+        helper_msg_begin(b, HELPER_MSG_RAIL_ACTIVATE);
+        helper_put_u32(b, in->id);
+        helper_put_u8(b, in->down);
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void free_target(void *data)
 {
     rdp_target_clear(data);
@@ -187,11 +227,53 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
                        .check_cert = check_cert,
                        .connect_data = t,
                        .free_connect_data = free_target,
-                       .stage = stage};
+                       .stage = stage,
+                       .encode_input = encode_input};
     return helper_session_create(&spec, notify, data);
 }
 
 /* --- the helper's side --- */
+
+/* The window's RemoteApp messages (encode_input's), for the local session. */
+static void rail_input(Session *s, const HelperMsg *m)
+{
+    HelperReader rd;
+    helper_reader_init(&rd, m->payload, m->len);
+    uint32_t id;
+    switch (m->type) {
+    case HELPER_MSG_RAIL_EXEC: {
+        g_autofree char *program = helper_get_str(&rd, HELPER_MSG_MAX);
+        g_autofree char *args = helper_get_str(&rd, HELPER_MSG_MAX);
+        if (program && helper_reader_done(&rd))
+            rdp_session_rail_exec(s, program, args);
+        break;
+    }
+    case HELPER_MSG_RAIL_COMMAND: {
+        id = helper_get_u32(&rd);
+        uint32_t cmd = helper_get_u32(&rd);
+        if (helper_reader_done(&rd))
+            rdp_session_rail_command(s, id, (RdpRailCommand)cmd);
+        break;
+    }
+    case HELPER_MSG_RAIL_MOVE: {
+        id = helper_get_u32(&rd);
+        int x = helper_get_i32(&rd), y = helper_get_i32(&rd);
+        int w = helper_get_i32(&rd), h = helper_get_i32(&rd);
+        if (helper_reader_done(&rd))
+            rdp_session_rail_move(s, id, x, y, w, h);
+        break;
+    }
+    case HELPER_MSG_RAIL_ACTIVATE: {
+        id = helper_get_u32(&rd);
+        bool active = helper_get_u8(&rd);
+        if (helper_reader_done(&rd))
+            rdp_session_rail_activate(s, id, active);
+        break;
+    }
+    default:
+        break;
+    }
+}
 
 int rdp_helper_main(void)
 {
@@ -219,6 +301,7 @@ int rdp_helper_main(void)
         return 1;
     }
     helper_set_stage(stage);
+    helper_set_input_hook(rail_input);
     /* FreeRDP's client settings want a home; the helper has none to reach
      * (Debian's name for no home, before any thread). */
     g_setenv("HOME", "/nonexistent", TRUE);

@@ -515,9 +515,7 @@ Session *rdp_session_create_local(const RdpTarget *target, int fd, SessionNotify
 
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
-    /* RemoteApp is not relayed yet. */
-    bool confinable = !target->remote_app;
-    if (target->confined && confinable)
+    if (target->confined)
         return rdp_helper_session_create(target, notify, data);
     return rdp_session_create_local(target, RDP_CONNECT_HERE, notify, data);
 }

@@ -53,10 +53,9 @@ typedef struct {
     char *shell;
     /* Run FreeRDP confined, in the session helper (session/helper/helper.h):
      * the window connects the socket and checks the certificate, relays the
-     * clipboard (text, pictures, files) and gives the helper @drives as its
-     * read-write folders. Only for a session that needs nothing the helper
-     * cannot do yet: no sound, no RemoteApp (rdp_session_create confines
-     * only then; else FreeRDP runs in this process). */
+     * clipboard (text, pictures, files), sound and RemoteApp's windows, and
+     * gives the helper @drives as its read-write folders. false: FreeRDP
+     * runs in this process. */
     bool confined;
     /* The keyboard layout (a KBD_* id); 0: this host's. */
     unsigned keyboard_layout;
@@ -86,7 +85,8 @@ int rdp_helper_main(void);
  * malformed address or a password in it; @t then holds nothing. Any thread. */
 bool rdp_target_parse(const char *url, RdpTarget *t, GError **error);
 
-/* A session for @target (copied: the caller keeps and clears its own). Does
+/* A session for @target (copied: the caller keeps and clears its own), in
+ * the session helper when @target->confined. Does
  * not connect yet (session_connect); never fails. @notify (may be NULL) is
  * called with @data on the session thread after each event. Main thread. */
 Session *rdp_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data);
