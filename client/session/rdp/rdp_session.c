@@ -275,10 +275,12 @@ static void configure(Rdp *r, rdpSettings *st)
     /* TLS or NLA only: legacy RDP security has no certificate for the pin
      * to check, so a man in the middle could offer it instead of TLS. */
     freerdp_settings_set_bool(st, FreeRDP_RdpSecurity, FALSE);
+    if (t->remote_app)
+        rdp_rail_configure(r, st);
+    if (t->shell)
+        freerdp_settings_set_string(st, FreeRDP_AlternateShell, t->shell);
     if (r->server_fd != RDP_CONNECT_HERE) {
         configure_confined(r); /* no store, no folder: the window pins */
-        if (t->shell)
-            freerdp_settings_set_string(st, FreeRDP_AlternateShell, t->shell);
         return;
     }
     if (t->tunnel) {
@@ -292,10 +294,6 @@ static void configure(Rdp *r, rdpSettings *st)
     g_autofree char *cfg = g_build_filename(g_get_user_data_dir(), "vmdesk", "freerdp", NULL);
     if (vd_mkdir_private(cfg, NULL))
         freerdp_settings_set_string(st, FreeRDP_ConfigPath, cfg);
-    if (t->remote_app)
-        rdp_rail_configure(r, st);
-    if (t->shell)
-        freerdp_settings_set_string(st, FreeRDP_AlternateShell, t->shell);
 }
 
 /* Why the connection failed, in the user's words. */
