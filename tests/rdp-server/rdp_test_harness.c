@@ -219,9 +219,15 @@ void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *con
     for (size_t i = 0; args[i]; i++)
         g_ptr_array_add(argv, (char *)args[i]);
     g_ptr_array_add(argv, NULL);
+    rt_vmdesk_spawn(s, (const char *const *)argv->pdata, env);
+}
+
+void rt_vmdesk_spawn(RtSession *s, const char *const *argv, char **env)
+{
     /* Every session, desktop or RemoteApp (--app), runs FreeRDP in the helper. */
     s->expect_helper = true;
-    s->client = rt_spawn((const char *const *)argv->pdata, env, s->client_log, s->client_log);
+    s->helper_checked = false;
+    s->client = rt_spawn(argv, env, s->client_log, s->client_log);
 }
 
 G_GNUC_NORETURN static void fail_with_logs(RtSession *s, const char *why);
@@ -252,11 +258,16 @@ static pid_t rdp_helper_of(pid_t parent)
 }
 
 /* A connected vmdesk session (a desktop or RemoteApp) that should be
- * confined is: FreeRDP runs in its helper, not in the window's process. */
+ * confined is: FreeRDP runs in its helper, not in the window's process.
+ * Checked once, at the first sign of the connection: @what, an expected
+ * line of the server's (NULL: a window of the client's was found). */
 static void check_confined(RtSession *s, const char *what)
 {
-    if (!s->expect_helper || !s->client || !g_str_has_prefix(what, "client-connected"))
+    if (!s->expect_helper || !s->client || s->helper_checked ||
+        (what && !g_str_has_prefix(what, "client-connected") &&
+         !g_str_has_prefix(what, "remoteapp-requested") && !g_str_has_prefix(what, "rail ")))
         return;
+    s->helper_checked = true;
     const char *id = g_subprocess_get_identifier(s->client);
     pid_t helper = id ? rdp_helper_of((pid_t)atoi(id)) : 0;
     if (!helper)
@@ -529,8 +540,10 @@ char *rt_wait_window(RtSession *s, const char *title_prefix, const char *title_p
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (;;) {
         char *win = find_window(title_prefix, title_part);
-        if (win)
+        if (win) {
+            check_confined(s, NULL);
             return win;
+        }
         if (g_get_monotonic_time() > deadline)
             break;
         g_usleep(100 * 1000);

@@ -72,9 +72,12 @@ typedef struct {
     GSubprocess *client;
     char *client_log;        /* the client's stdout and stderr */
     const char *client_name; /* "xfreerdp3", "vmdesk": for messages */
-    /* vmdesk runs FreeRDP in its session helper (a desktop without sound):
-     * each "client-connected" line checks that it does. */
+    /* vmdesk runs FreeRDP in its session helper (every desktop and
+     * RemoteApp session): the first sign of a connected session (an
+     * expected "client-connected", "remoteapp-requested" or "rail ..."
+     * line, or a window of the client's found) checks that it does. */
     bool expect_helper;
+    bool helper_checked;
 } RtSession;
 
 /* Starts `vmdesk connect rdp://127.0.0.1:PORT ARGS...` (@args
@@ -84,6 +87,9 @@ typedef struct {
  * server sees the client, the client has a `vmdesk-session-helper rdp`
  * child (rt_expect_line, rt_expect_next). */
 void rt_vmdesk_start(RtSession *s, const char *name, char **env, const char *const *args);
+/* Start vmdesk with the whole @argv (NULL-terminated) as the session's
+ * client, its output in s->client_log; it must run FreeRDP in its helper. */
+void rt_vmdesk_spawn(RtSession *s, const char *const *argv, char **env);
 
 /* Starts the server on a free port with @args (NULL-terminated) and waits
  * for its listening line; @name names its log files. */

@@ -100,7 +100,7 @@ static void test_vmdesk_rail_hang(void)
     const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, "--no-audio", "--linger", "3",
                           "--app", "notepad", NULL};
     g_assert_nonnull(argv[0]);
-    s.client = rt_spawn(argv, env, s.client_log, s.client_log);
+    rt_vmdesk_spawn(&s, argv, env);
     g_free(rt_expect_next(&s, &mark, "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 ",
                           CONNECT_MS));
     g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);

@@ -90,7 +90,7 @@ static void test_vmdesk_rail(void)
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-vmdesk.log", rt_world.dir);
     g_autoptr(GPtrArray) argv = app_argv(&s, "notepad", drive);
-    s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
+    rt_vmdesk_spawn(&s, (const char *const *)argv->pdata, env);
     const char *lines[] = {"remoteapp-requested", "rail client-handshake ", "rail exec notepad",
                            "rail exec-result notepad ok",
                            "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 "};
@@ -223,7 +223,7 @@ static void test_vmdesk_rail_sound(void)
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-sound.log", rt_world.dir);
     g_autoptr(GPtrArray) argv = app_argv_with(&s, "notepad", NULL, true);
-    s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
+    rt_vmdesk_spawn(&s, (const char *const *)argv->pdata, env);
     g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, CONNECT_MS);
     rt_expect_sound(&s, recorder, rec, TONE_HZ, TONE_MS);
     g_autofree char *log = rt_read_text(s.client_log);
@@ -277,7 +277,7 @@ static void test_vmdesk_rail_wm(void)
     s.client_name = "vmdesk";
     s.client_log = g_strdup_printf("%s/vmdesk-rail-wm.log", rt_world.dir);
     g_autoptr(GPtrArray) argv = app_argv(&s, "notepad", NULL);
-    s.client = rt_spawn((const char *const *)argv->pdata, env, s.client_log, s.client_log);
+    rt_vmdesk_spawn(&s, (const char *const *)argv->pdata, env);
     gsize mark = 0;
     g_free(rt_expect_next(&s, &mark, "rail window-create 0x1001 owner 0x0 rect 120 90 640 400 ",
                           CONNECT_MS));
