@@ -259,13 +259,16 @@ static pid_t rdp_helper_of(pid_t parent)
 
 /* A connected vmdesk session (a desktop or RemoteApp) that should be
  * confined is: FreeRDP runs in its helper, not in the window's process.
- * Checked once, at the first sign of the connection: @what, an expected
- * line of the server's (NULL: a window of the client's was found). */
+ * Checked at each expected "client-connected" line (@what) and once at the
+ * first other sign of the connection: a RemoteApp line, or a window of the
+ * client's found (@what NULL). */
 static void check_confined(RtSession *s, const char *what)
 {
-    if (!s->expect_helper || !s->client || s->helper_checked ||
-        (what && !g_str_has_prefix(what, "client-connected") &&
-         !g_str_has_prefix(what, "remoteapp-requested") && !g_str_has_prefix(what, "rail ")))
+    bool connected = what && g_str_has_prefix(what, "client-connected");
+    bool first_sign = !s->helper_checked &&
+                      (!what || g_str_has_prefix(what, "remoteapp-requested") ||
+                       g_str_has_prefix(what, "rail "));
+    if (!s->expect_helper || !s->client || !(connected || first_sign))
         return;
     s->helper_checked = true;
     const char *id = g_subprocess_get_identifier(s->client);
