@@ -95,13 +95,15 @@ static void test_escape(void)
     harness_finish(&h);
 }
 
-/* Our RDP test server on a free port (*@port), listening. */
-static GPid rdp_server_start(Harness *h, unsigned *port)
+/* Our RDP test server on a free port (*@port), listening; with @rail, a
+ * RemoteApp server. */
+static GPid rdp_server_start(Harness *h, unsigned *port, bool rail)
 {
     *port = free_tcp_port();
     g_autofree char *log = g_build_filename(h->root, "rdp-server.log", NULL);
     g_autofree char *port_arg = g_strdup_printf("%u", *port);
-    const char *argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg, NULL};
+    const char *argv[] = {g_getenv("VMDESK_TEST_RDP_SERVER"), "--port", port_arg,
+                          rail ? "--rail" : NULL, NULL};
     g_assert_nonnull(argv[0]);
     g_remove(log);
     GPid server = harness_spawn(argv, h->env, log);
@@ -120,7 +122,7 @@ static void test_escape_rdp(void)
     Harness h;
     harness_init(&h);
     unsigned port;
-    GPid server = rdp_server_start(&h, &port);
+    GPid server = rdp_server_start(&h, &port, false);
     g_autofree char *url = g_strdup_printf("rdp://x@127.0.0.1:%u", port);
     escape_attempts(&h, url, port);
     kill(server, SIGTERM);
@@ -129,10 +131,11 @@ static void test_escape_rdp(void)
 }
 
 /* `vmdesk connect rdp://127.0.0.1:@port --no-audio --drive S=@share` in a
- * window on @xv, its helper trying to escape (@spec), confined or not,
- * until its last attempt: what it said on stderr. */
+ * window on @xv (RemoteApp windows of @app; NULL: the desktop), its helper
+ * trying to escape (@spec), confined or not, until its last attempt: what
+ * it said on stderr. */
 static char *desktop_escaping(Harness *h, const Xvfb *xv, unsigned port, const char *share,
-                              const char *spec, bool confined)
+                              const char *spec, bool confined, const char *app)
 {
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), "DISPLAY", xv->display, TRUE);
     env = g_environ_setenv(env, "VMDESK_TEST_HELPER_ESCAPE", spec, TRUE);
@@ -143,7 +146,7 @@ static char *desktop_escaping(Harness *h, const Xvfb *xv, unsigned port, const c
     g_autofree char *log = g_build_filename(h->root, confined ? "desktop-confined.log"
                                                               : "desktop-open.log", NULL);
     const char *argv[] = {g_getenv("VMDESK_BIN"), "connect", url, "--no-audio", "--drive",
-                          drive, NULL};
+                          drive, app ? "--app" : NULL, app, NULL};
     GPid view = harness_spawn(argv, env, log);
     char *text = NULL;
     for (int i = 0; i < 300; i++) {
@@ -168,7 +171,7 @@ static void test_escape_rdp_desktop(void)
     Xvfb xv;
     xvfb_start(&xv);
     unsigned port;
-    GPid server = rdp_server_start(&h, &port);
+    GPid server = rdp_server_start(&h, &port, false);
     g_autofree char *home = g_build_filename(h.root, "home", NULL);
     g_autofree char *share = g_build_filename(home, "share", NULL);
     g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
@@ -181,7 +184,7 @@ static void test_escape_rdp_desktop(void)
     g_autofree char *spec =
         g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, written, other, port, shared);
 
-    g_autofree char *conf = desktop_escaping(&h, &xv, port, share, spec, true);
+    g_autofree char *conf = desktop_escaping(&h, &xv, port, share, spec, true, NULL);
     g_test_message("confined desktop helper:\n%s", conf);
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(conf, attempts[i]), ==, "denied");
@@ -196,11 +199,46 @@ static void test_escape_rdp_desktop(void)
         g_assert_false(g_str_has_prefix(n, "stage-"));
     g_remove(shared);
 
-    g_autofree char *open = desktop_escaping(&h, &xv, port, share, spec, false);
+    g_autofree char *open = desktop_escaping(&h, &xv, port, share, spec, false, NULL);
     g_test_message("unconfined desktop helper:\n%s", open);
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(open, attempts[i]), ==, "ALLOWED");
     g_assert_true(g_file_test(written, G_FILE_TEST_EXISTS));
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
+    xvfb_stop(&xv);
+    harness_finish(&h);
+}
+
+/* A RemoteApp session's helper is confined as the desktop's: the same
+ * attempts denied, the share writable (the control run without
+ * confinement is the desktop test's: the same helper program). */
+static void test_escape_rdp_app(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvfb xv;
+    xvfb_start(&xv);
+    unsigned port;
+    GPid server = rdp_server_start(&h, &port, true);
+    g_autofree char *home = g_build_filename(h.root, "home", NULL);
+    g_autofree char *share = g_build_filename(home, "share", NULL);
+    g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
+    g_autofree char *written = g_build_filename(home, "written.txt", NULL);
+    g_autofree char *shared = g_build_filename(share, "from-helper.txt", NULL);
+    g_autofree char *other = g_build_filename(h.root, "data", "vmdesk", "vms", "other", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(share, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
+    g_autofree char *spec =
+        g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, written, other, port, shared);
+    g_autofree char *conf = desktop_escaping(&h, &xv, port, share, spec, true, "notepad");
+    g_test_message("confined RemoteApp helper:\n%s", conf);
+    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
+        g_assert_cmpstr(outcome(conf, attempts[i]), ==, "denied");
+    g_assert_cmpstr(outcome(conf, "write-share"), ==, "ALLOWED");
+    g_assert_false(g_file_test(written, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(shared, G_FILE_TEST_EXISTS));
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
     xvfb_stop(&xv);
@@ -309,7 +347,7 @@ static void test_helper_crash_rdp(void)
     Xvfb xv;
     xvfb_start(&xv);
     unsigned port;
-    GPid server = rdp_server_start(&h, &port);
+    GPid server = rdp_server_start(&h, &port, false);
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", xv.display, TRUE);
     g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", port);
     g_autofree char *log = g_build_filename(h.root, "rdp-window.log", NULL);
@@ -333,6 +371,7 @@ int main(int argc, char **argv)
     g_test_add_func("/confine/escape-denied", test_escape);
     g_test_add_func("/confine/escape-denied-rdp", test_escape_rdp);
     g_test_add_func("/confine/escape-denied-rdp-desktop", test_escape_rdp_desktop);
+    g_test_add_func("/confine/escape-denied-rdp-app", test_escape_rdp_app);
     g_test_add_func("/confine/helper-crash", test_helper_crash);
     g_test_add_func("/confine/helper-crash-rdp", test_helper_crash_rdp);
     return g_test_run();
