@@ -227,6 +227,9 @@ void rt_vmdesk_spawn(RtSession *s, const char *const *argv, char **env)
     /* Every session, desktop or RemoteApp (--app), runs FreeRDP in the helper. */
     s->expect_helper = true;
     s->helper_checked = false;
+    s->app = false;
+    for (size_t i = 0; argv[i]; i++)
+        s->app = s->app || !strcmp(argv[i], "--app");
     s->client = rt_spawn(argv, env, s->client_log, s->client_log);
 }
 
@@ -260,14 +263,15 @@ static pid_t rdp_helper_of(pid_t parent)
 /* A connected vmdesk session (a desktop or RemoteApp) that should be
  * confined is: FreeRDP runs in its helper, not in the window's process.
  * Checked at each expected "client-connected" line (@what) and once at the
- * first other sign of the connection: a RemoteApp line, or a window of the
- * client's found (@what NULL). */
+ * first other sign of the connection: a RemoteApp line, or a RemoteApp
+ * window found (@what NULL; a desktop's window shows before it connects). */
 static void check_confined(RtSession *s, const char *what)
 {
     bool connected = what && g_str_has_prefix(what, "client-connected");
-    bool first_sign = !s->helper_checked &&
-                      (!what || g_str_has_prefix(what, "remoteapp-requested") ||
-                       g_str_has_prefix(what, "rail "));
+    bool app_sign = what ? g_str_has_prefix(what, "remoteapp-requested") ||
+                               g_str_has_prefix(what, "rail ")
+                         : s->app;
+    bool first_sign = !s->helper_checked && app_sign;
     if (!s->expect_helper || !s->client || !(connected || first_sign))
         return;
     s->helper_checked = true;

@@ -75,9 +75,11 @@ typedef struct {
     /* vmdesk runs FreeRDP in its session helper (every desktop and
      * RemoteApp session): the first sign of a connected session (an
      * expected "client-connected", "remoteapp-requested" or "rail ..."
-     * line, or a window of the client's found) checks that it does. */
+     * line, or a RemoteApp window of the client's found) checks that it
+     * does. */
     bool expect_helper;
     bool helper_checked;
+    bool app;                /* the client runs RemoteApp (--app) */
 } RtSession;
 
 /* Starts `vmdesk connect rdp://127.0.0.1:PORT ARGS...` (@args
