@@ -38,6 +38,9 @@ typedef struct {
      * the window moves them out (helper_window_clip.c). Taken: removed with
      * the session. NULL: none. */
     const char *stage;
+    bool sound;                 /* the session plays sound (RDP with audio): only then are
+                                   the helper's sound messages taken, and the microphone
+                                   recorded while it asks; otherwise one is a broken rule */
 } HelperSpec;
 
 /* A session whose protocol runs in a helper process (@spec copied). Does not

@@ -187,7 +187,8 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
                        .check_cert = check_cert,
                        .connect_data = t,
                        .free_connect_data = free_target,
-                       .stage = stage};
+                       .stage = stage,
+                       .sound = t->audio};
     return helper_session_create(&spec, notify, data);
 }
 
