@@ -204,6 +204,17 @@ static void test_ssh_control_path(void)
     g_assert_cmpstr(path, !=, other_port);
     g_assert_cmpstr(path, !=, other_user);
     g_assert_cmpstr(p22, !=, path);
+    /* Nor is a login shared across key files, known_hosts or no_verify. */
+    g_autofree char *key_a = lv_ssh_control_path("qemu+ssh://h/system?keyfile=/a", "/run/v");
+    g_autofree char *key_b = lv_ssh_control_path("qemu+ssh://h/system?keyfile=/b", "/run/v");
+    g_autofree char *lax = lv_ssh_control_path("qemu+ssh://h/system?no_verify=1", "/run/v");
+    g_autofree char *strict = lv_ssh_control_path("qemu+ssh://h/system?no_verify=0", "/run/v");
+    g_autofree char *known = lv_ssh_control_path("qemu+ssh://h/system?known_hosts=/k", "/run/v");
+    g_autofree char *plain = lv_ssh_control_path("qemu+ssh://h/system", "/run/v");
+    g_assert_cmpstr(key_a, !=, key_b);
+    g_assert_cmpstr(lax, !=, strict);
+    g_assert_cmpstr(strict, ==, plain);
+    g_assert_cmpstr(known, !=, plain);
     /* A host name of any length fits; a folder too long for a socket
      * shares nothing (ssh then logs in per tunnel). */
     g_autofree char *longhost = g_strdup_printf("qemu+ssh://%0200d/system", 0);
