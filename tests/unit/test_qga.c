@@ -581,7 +581,7 @@ static void test_reply_parse(void)
     gsize big = QGA_MESSAGE_MAX + 1;
     char *huge = g_malloc(big);
     memset(huge, ' ', big);
-    expect_parse_error(huge, big, "more than 24 MiB");
+    expect_parse_error(huge, big, "more than the 24 MiB");
     g_free(huge);
 }
 
