@@ -29,6 +29,23 @@
     "SSH), the entries' Exec carrying the URI; install names programs there even without "  \
     "an agent (entries without icons)."
 
+/* cli_wait_agent()'s try for VM @data: its socket and a sync. */
+static int try_vm_agent(void *data, GError **last, GError **error)
+{
+    const char *name = data;
+    g_autofree char *sock = vm_runtime_path(name, "qga.sock");
+    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, last);
+    if (c && qga_client_sync(c, 2000, last))
+        return 1;
+    g_autoptr(VmStatus) now = vm_status_get(name);
+    if (!vm_state_is_active(now->state)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE, "VM \"%s\" stopped while booting (%s)",
+                    name, vm_state_to_string(now->state));
+        return -1;
+    }
+    return 0;
+}
+
 /* Start @name and wait until its guest agent answers (within @timeout_s). */
 static bool start_and_wait_agent(const char *name, int timeout_s, GError **error)
 {
@@ -43,26 +60,8 @@ static bool start_and_wait_agent(const char *name, int timeout_s, GError **error
         vm_status_free(started);
         fprintf(stderr, "Started VM \"%s\"; waiting for its guest agent...\n", name);
     }
-    g_autofree char *sock = vm_runtime_path(name, "qga.sock");
-    g_autoptr(GError) last = NULL;
-    while (g_get_monotonic_time() < deadline) {
-        g_clear_error(&last);
-        g_autoptr(QgaClient) c = qga_client_connect_unix(sock, &last);
-        if (c && qga_client_sync(c, 2000, &last))
-            return true;
-        g_autoptr(VmStatus) now = vm_status_get(name);
-        if (!vm_state_is_active(now->state)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_STATE, "VM \"%s\" stopped while booting (%s)",
-                        name, vm_state_to_string(now->state));
-            return false;
-        }
-        g_usleep(500 * 1000);
-    }
-    g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
-                "the guest agent of VM \"%s\" did not answer within %d s of the start (%s); is "
-                "qemu-guest-agent installed in the guest?",
-                name, timeout_s, last ? last->message : "no answer");
-    return false;
+    g_autofree char *who = g_strdup_printf("VM \"%s\"", name);
+    return cli_wait_agent(try_vm_agent, (void *)name, who, deadline, timeout_s, error);
 }
 
 /* The guest's applications, starting the VM first with @start. */

@@ -4,6 +4,7 @@
  * (libvirt/lv_agent.h): on this host or over qemu+ssh://. */
 #include "cli/cli_libvirt.h"
 
+#include "cli/cli.h"
 #include "common/error.h"
 #include "guest/guest_apps.h"
 #include "libvirt/lv_agent.h"
@@ -12,8 +13,37 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct {
+    LvConn *conn;
+    const char *name;
+    QgaClient *agent;
+} AgentWait;
+
+/* cli_wait_agent()'s try for a domain: a sync through libvirt. A domain
+ * with no agent channel fails at once: no waiting can help there. */
+static int try_domain_agent(void *data, GError **last, GError **error)
+{
+    AgentWait *w = data;
+    if (qga_client_sync(w->agent, 2000, last))
+        return 1;
+    if (strstr((*last)->message, LV_AGENT_NO_CHANNEL)) {
+        g_propagate_error(error, g_steal_pointer(last));
+        return -1;
+    }
+    VmState state = VM_STATE_ERROR;
+    const char *word = NULL;
+    if (!lv_domain_state(w->conn, w->name, &state, &word, error))
+        return -1;
+    if (!vm_state_is_active(state)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
+                    "libvirt domain \"%s\" stopped while booting (%s)", w->name, word);
+        return -1;
+    }
+    return 0;
+}
+
 /* Boot shut off domain @name and wait until @agent answers, up to
- * @timeout_s seconds. A domain with no agent channel fails at once. */
+ * @timeout_s seconds. */
 static bool start_and_wait_agent(LvConn *c, const char *name, QgaClient *agent, int timeout_s,
                                  GError **error)
 {
@@ -21,31 +51,9 @@ static bool start_and_wait_agent(LvConn *c, const char *name, QgaClient *agent, 
     if (!lv_domain_start(c, name, error))
         return false;
     fprintf(stderr, "Started libvirt domain \"%s\"; waiting for its guest agent...\n", name);
-    g_autoptr(GError) last = NULL;
-    while (g_get_monotonic_time() < deadline) {
-        g_clear_error(&last);
-        if (qga_client_sync(agent, 2000, &last))
-            return true;
-        if (strstr(last->message, LV_AGENT_NO_CHANNEL)) {
-            g_propagate_error(error, g_steal_pointer(&last));
-            return false;
-        }
-        VmState state = VM_STATE_ERROR;
-        const char *word = NULL;
-        if (!lv_domain_state(c, name, &state, &word, error))
-            return false;
-        if (!vm_state_is_active(state)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                        "libvirt domain \"%s\" stopped while booting (%s)", name, word);
-            return false;
-        }
-        g_usleep(500 * 1000);
-    }
-    g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
-                "the guest agent of libvirt domain \"%s\" did not answer within %d s of the "
-                "start (%s); is qemu-guest-agent installed in the guest?",
-                name, timeout_s, last ? last->message : "no answer");
-    return false;
+    AgentWait w = {c, name, agent};
+    g_autofree char *who = g_strdup_printf("libvirt domain \"%s\"", name);
+    return cli_wait_agent(try_domain_agent, &w, who, deadline, timeout_s, error);
 }
 
 GPtrArray *cli_libvirt_apps(const char *uri, const char *name, bool start, int timeout_s,
