@@ -258,8 +258,9 @@ static int apps_remove(const char *name, const char *uri, const char *const *whi
 
 /* Entries for the named programs of libvirt domain @name at @uri, whose
  * Exec runs `vmdesk app --connect URI`, without the guest's list: for a
- * domain whose guest agent is not there (a Windows VM without the guest
- * tools), each program is taken as named, without an icon. */
+ * domain that is not running or whose guest agent is not there (a Windows
+ * VM without the guest tools), each program is taken as named, without an
+ * icon. */
 static int apps_install_named(const char *name, const char *uri, const char *const *which)
 {
     g_autoptr(GPtrArray) apps = g_ptr_array_new_with_free_func((GDestroyNotify)guest_app_free);
@@ -341,7 +342,7 @@ int cli_apps(int argc, char **argv)
         return cli_fail(err);
     g_autoptr(GPtrArray) apps = uri ? cli_libvirt_apps(uri, name, start, timeout_s, &err)
                                     : list_apps(name, start, timeout_s, &err);
-    if (!apps && uri && install && *which && cli_libvirt_apps_no_agent(err)) {
+    if (!apps && uri && install && *which && cli_libvirt_apps_unreachable(err)) {
         /* Named programs need no list: entries without icons. */
         fprintf(stderr, "vmdesk: note: %s; writing entries for the programs as named\n",
                 err->message);

@@ -95,6 +95,6 @@ int cli_libvirt_snapshot(const char *uri, const char *name, const char *verb, co
  * (lv_agent.h), which name the guest tools to install. */
 GPtrArray *cli_libvirt_apps(const char *uri, const char *name, bool start, int timeout_s,
                             GError **error);
-/* Whether @error says the domain has no guest agent or none answers (so that
- * named programs can still be installed without the list). */
-bool cli_libvirt_apps_no_agent(const GError *error);
+/* Whether @error says the domain is not running, has no guest agent or none
+ * answers: named programs can still be installed without the list. */
+bool cli_libvirt_apps_unreachable(const GError *error);

@@ -81,9 +81,12 @@ GPtrArray *cli_libvirt_apps(const char *uri, const char *name, bool start, int t
     return guest_apps_list_client(agent, NULL, NULL, GUEST_APPS_TIMEOUT_MS, error);
 }
 
-bool cli_libvirt_apps_no_agent(const GError *error)
+bool cli_libvirt_apps_unreachable(const GError *error)
 {
-    return error && error->domain == VD_ERROR &&
-           (error->code == VD_ERROR_NOT_FOUND || error->code == VD_ERROR_TIMEOUT) &&
+    if (!error || error->domain != VD_ERROR)
+        return false;
+    if (error->code == VD_ERROR_STATE)
+        return true;
+    return (error->code == VD_ERROR_NOT_FOUND || error->code == VD_ERROR_TIMEOUT) &&
            g_str_has_prefix(error->message, "no guest agent");
 }

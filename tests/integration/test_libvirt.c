@@ -563,6 +563,11 @@ static void agent_checks(Harness *h, Libvirt *lv, const char *uri)
     check_fails(harness_vmdesk(h, "apps", "list", HEADLESS, "--connect", uri, NULL), 3,
                 "no guest agent: none runs in domain");
     g_free(harness_ok(h, "stop", HEADLESS, "--connect", lv->uri, "--force", NULL));
+    /* Shut off: named programs are still installed as named. */
+    g_autofree char *named =
+        harness_ok(h, "apps", "install", HEADLESS, "/usr/bin/xterm", "--connect", uri, NULL);
+    g_assert_true(g_str_has_prefix(named, "Installed xterm (/usr/bin/xterm on "));
+    g_free(harness_ok(h, "apps", "remove", HEADLESS, "--connect", uri, NULL));
     check_fails(harness_vmdesk(h, "apps", "list", "no-such-domain", "--connect", uri, NULL), 3,
                 "no domain \"no-such-domain\"");
 
