@@ -137,6 +137,15 @@ const char *cli_state_text(const VmStatus *st);
 /* The absolute path of the vmdesk binary. */
 char *cli_self_exe(void);
 
+/* One try of cli_wait_agent(): 1 when the guest agent answered, 0 to try
+ * again (*@last says why not yet), -1 to give up (@error set). */
+typedef int (*CliAgentTry)(void *data, GError **last, GError **error);
+/* Try @try_once with @data every 500 ms until it answers or gives up, or
+ * until @deadline (monotonic µs): then VD_ERROR_TIMEOUT "the guest agent of
+ * @who did not answer within @timeout_s s of the start (last reason) ...". */
+bool cli_wait_agent(CliAgentTry try_once, void *data, const char *who, gint64 deadline,
+                    int timeout_s, GError **error);
+
 /* The RDP target of VM @name: 127.0.0.1 and its forwarded port, its stored
  * credentials, its certificate pin, shared folders and sound. */
 bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error);

@@ -24,9 +24,27 @@
     "given)\n"                                                                                   \
     "  remove NAME [PROGRAM...]     remove them (all of NAME's when none given)\n\n"          \
     "PROGRAM is an application's program path, id or name as `list` shows them. "            \
-    "With --start a stopped VM is started and its guest agent awaited. With --connect, "    \
-    "install writes entries for the named programs of a libvirt domain, whose Exec carries "  \
-    "the URI, and remove removes them."
+    "With --start a stopped VM is started and its guest agent awaited. With --connect URI "  \
+    "the same on a libvirt domain, its guest agent reached through libvirt (here or over "   \
+    "SSH), the entries' Exec carrying the URI; install names programs there even without "  \
+    "an agent (entries without icons)."
+
+/* cli_wait_agent()'s try for VM @data: its socket and a sync. */
+static int try_vm_agent(void *data, GError **last, GError **error)
+{
+    const char *name = data;
+    g_autofree char *sock = vm_runtime_path(name, "qga.sock");
+    g_autoptr(QgaClient) c = qga_client_connect_unix(sock, last);
+    if (c && qga_client_sync(c, 2000, last))
+        return 1;
+    g_autoptr(VmStatus) now = vm_status_get(name);
+    if (!vm_state_is_active(now->state)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_STATE, "VM \"%s\" stopped while booting (%s)",
+                    name, vm_state_to_string(now->state));
+        return -1;
+    }
+    return 0;
+}
 
 /* Start @name and wait until its guest agent answers (within @timeout_s). */
 static bool start_and_wait_agent(const char *name, int timeout_s, GError **error)
@@ -42,26 +60,8 @@ static bool start_and_wait_agent(const char *name, int timeout_s, GError **error
         vm_status_free(started);
         fprintf(stderr, "Started VM \"%s\"; waiting for its guest agent...\n", name);
     }
-    g_autofree char *sock = vm_runtime_path(name, "qga.sock");
-    g_autoptr(GError) last = NULL;
-    while (g_get_monotonic_time() < deadline) {
-        g_clear_error(&last);
-        g_autoptr(QgaClient) c = qga_client_connect_unix(sock, &last);
-        if (c && qga_client_sync(c, 2000, &last))
-            return true;
-        g_autoptr(VmStatus) now = vm_status_get(name);
-        if (!vm_state_is_active(now->state)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_STATE, "VM \"%s\" stopped while booting (%s)",
-                        name, vm_state_to_string(now->state));
-            return false;
-        }
-        g_usleep(500 * 1000);
-    }
-    g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
-                "the guest agent of VM \"%s\" did not answer within %d s of the start (%s); is "
-                "qemu-guest-agent installed in the guest?",
-                name, timeout_s, last ? last->message : "no answer");
-    return false;
+    g_autofree char *who = g_strdup_printf("VM \"%s\"", name);
+    return cli_wait_agent(try_vm_agent, (void *)name, who, deadline, timeout_s, error);
 }
 
 /* The guest's applications, starting the VM first with @start. */
@@ -105,7 +105,8 @@ static void set_opt_string(JsonObject *o, const char *member, const char *v)
         json_object_set_null_member(o, member);
 }
 
-static int apps_list(const char *name, GPtrArray *apps, bool json)
+/* @uri: the libvirt URI of domain @name, or NULL for vmdesk's own VM. */
+static int apps_list(const char *name, const char *uri, GPtrArray *apps, bool json)
 {
     g_auto(GStrv) ids = desktop_entry_assign_ids(apps);
     g_autoptr(JsonArray) arr = json_array_new();
@@ -115,9 +116,9 @@ static int apps_list(const char *name, GPtrArray *apps, bool json)
         const GuestApp *app = g_ptr_array_index(apps, i);
         int w, h;
         g_autofree char *format = desktop_entry_probe_icon(app->icon_data, &w, &h);
-        g_autofree char *file_id = desktop_entry_file_id(name, NULL, ids[i]);
+        g_autofree char *file_id = desktop_entry_file_id(name, uri, ids[i]);
         const char *want[] = {file_id, NULL};
-        g_auto(GStrv) installed = desktop_entry_find(name, NULL, want);
+        g_auto(GStrv) installed = desktop_entry_find(name, uri, want);
         if (!json) {
             g_autofree char *icon = format ? g_strdup_printf("%s", format) : g_strdup("-");
             printf("%-24s %-28s %-6s %s", app->id, app->name, icon, app->program);
@@ -156,6 +157,8 @@ static int apps_list(const char *name, GPtrArray *apps, bool json)
     if (json) {
         g_autoptr(JsonObject) root = json_object_new();
         json_object_set_string_member(root, "vm", name);
+        if (uri)
+            json_object_set_string_member(root, "uri", uri);
         json_object_set_array_member(root, "apps", json_array_ref(arr));
         g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), root);
         cli_print_json(node);
@@ -165,14 +168,14 @@ static int apps_list(const char *name, GPtrArray *apps, bool json)
     return 0;
 }
 
-static int apps_install(const char *name, GPtrArray *apps, const char *const *which)
+static int apps_install(const char *name, const char *uri, GPtrArray *apps,
+                        const char *const *which)
 {
     g_auto(GStrv) ids = desktop_entry_assign_ids(apps);
-    g_autofree char *safe_vm = desktop_entry_sanitize(name);
     g_autoptr(GArray) chosen = g_array_new(FALSE, FALSE, sizeof(guint));
     for (guint i = 0; i < apps->len; i++) {
         const GuestApp *app = g_ptr_array_index(apps, i);
-        g_autofree char *file_id = g_strdup_printf("vmdesk-%s-%s", safe_vm, ids[i]);
+        g_autofree char *file_id = desktop_entry_file_id(name, uri, ids[i]);
         bool take = !which || !*which;
         for (const char *const *w = which; w && *w && !take; w++)
             take = app_matches(app, file_id, *w);
@@ -183,14 +186,15 @@ static int apps_install(const char *name, GPtrArray *apps, const char *const *wh
     for (const char *const *w = which; w && *w; w++) {
         bool found = false;
         for (guint k = 0; k < apps->len && !found; k++) {
-            g_autofree char *file_id = g_strdup_printf("vmdesk-%s-%s", safe_vm, ids[k]);
+            g_autofree char *file_id = desktop_entry_file_id(name, uri, ids[k]);
             found = app_matches(g_ptr_array_index(apps, k), file_id, *w);
         }
         if (!found)
             return cli_fail(g_error_new(VD_ERROR, VD_ERROR_NOT_FOUND,
-                                        "VM \"%s\" has no application \"%s\" (vmdesk apps list "
-                                        "%s shows what it has)",
-                                        name, *w, name));
+                                        "%s \"%s\" has no application \"%s\" (vmdesk apps list "
+                                        "%s%s%s shows what it has)",
+                                        uri ? "libvirt domain" : "VM", name, *w, name,
+                                        uri ? " --connect " : "", uri ? uri : ""));
     }
     g_autofree char *self = cli_self_exe();
     for (guint k = 0; k < chosen->len; k++) {
@@ -198,13 +202,16 @@ static int apps_install(const char *name, GPtrArray *apps, const char *const *wh
         const GuestApp *app = g_ptr_array_index(apps, i);
         g_autofree char *path = NULL, *warning = NULL;
         GError *err = NULL;
-        if (!desktop_entry_install(name, NULL, app, ids[i], self, &path, &warning, &err)) {
+        if (!desktop_entry_install(name, uri, app, ids[i], self, &path, &warning, &err)) {
             desktop_entry_refresh_caches();
             return cli_fail(err);
         }
         if (warning)
             fprintf(stderr, "vmdesk: warning: %s\n", warning);
-        printf("Installed %s (%s): %s\n", app->name, app->program, path);
+        if (uri)
+            printf("Installed %s (%s on %s): %s\n", app->name, app->program, uri, path);
+        else
+            printf("Installed %s (%s): %s\n", app->name, app->program, path);
     }
     desktop_entry_refresh_caches();
     if (!chosen->len)
@@ -250,16 +257,12 @@ static int apps_remove(const char *name, const char *uri, const char *const *whi
 }
 
 /* Entries for the named programs of libvirt domain @name at @uri, whose
- * Exec runs `vmdesk app --connect URI`. Its guest's own list (through the
- * guest agent, with icons) is not read yet: each program is named. */
-static int apps_install_libvirt(const char *name, const char *uri, const char *const *which)
+ * Exec runs `vmdesk app --connect URI`, without the guest's list: for a
+ * domain that is not running or whose guest agent is not there (a Windows
+ * VM without the guest tools), each program is taken as named, without an
+ * icon. */
+static int apps_install_named(const char *name, const char *uri, const char *const *which)
 {
-    if (!which || !*which)
-        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
-                                    "name the programs to install for libvirt domain \"%s\" "
-                                    "(vmdesk apps install %s PROGRAM... --connect %s): vmdesk "
-                                    "does not list a domain's applications yet",
-                                    name, name, uri));
     g_autoptr(GPtrArray) apps = g_ptr_array_new_with_free_func((GDestroyNotify)guest_app_free);
     for (const char *const *w = which; *w; w++) {
         GuestApp *app = g_new0(GuestApp, 1);
@@ -337,16 +340,16 @@ int cli_apps(int argc, char **argv)
     GError *err = NULL;
     if (!cli_libvirt_pick(connect, name, &uri, &err))
         return cli_fail(err);
-    if (uri && install)
-        return apps_install_libvirt(name, uri, which);
-    if (uri)
-        return cli_fail(g_error_new(VD_ERROR, VD_ERROR_INVALID,
-                                    "vmdesk does not list a libvirt domain's applications yet; "
-                                    "install names them: vmdesk apps install %s PROGRAM... "
-                                    "--connect %s",
-                                    name, uri));
-    g_autoptr(GPtrArray) apps = list_apps(name, start, timeout_s, &err);
+    g_autoptr(GPtrArray) apps = uri ? cli_libvirt_apps(uri, name, start, timeout_s, &err)
+                                    : list_apps(name, start, timeout_s, &err);
+    if (!apps && uri && install && *which && cli_libvirt_apps_unreachable(err)) {
+        /* Named programs need no list: entries without icons. */
+        fprintf(stderr, "vmdesk: note: %s; writing entries for the programs as named\n",
+                err->message);
+        g_error_free(err);
+        return apps_install_named(name, uri, which);
+    }
     if (!apps)
         return cli_fail(err);
-    return list ? apps_list(name, apps, json) : apps_install(name, apps, which);
+    return list ? apps_list(name, uri, apps, json) : apps_install(name, uri, apps, which);
 }

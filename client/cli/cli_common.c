@@ -265,3 +265,21 @@ bool cli_vm_ensure_running(const char *name, bool start, bool *started, GError *
         *started = true;
     return true;
 }
+
+bool cli_wait_agent(CliAgentTry try_once, void *data, const char *who, gint64 deadline,
+                    int timeout_s, GError **error)
+{
+    g_autoptr(GError) last = NULL;
+    while (g_get_monotonic_time() < deadline) {
+        g_clear_error(&last);
+        int r = try_once(data, &last, error);
+        if (r)
+            return r > 0;
+        g_usleep(500 * 1000);
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
+                "the guest agent of %s did not answer within %d s of the start (%s); is "
+                "qemu-guest-agent installed in the guest?",
+                who, timeout_s, last ? last->message : "no answer");
+    return false;
+}

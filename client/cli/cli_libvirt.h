@@ -86,3 +86,15 @@ int cli_libvirt_screenshot(const char *uri, const char *name, const char *file);
 int cli_libvirt_cdrom(const char *uri, const char *name, const char *path);
 int cli_libvirt_snapshot(const char *uri, const char *name, const char *verb, const char *tag,
                          bool force, bool json);
+
+/* apps list|install: the applications of domain @name at @uri through its
+ * guest agent by way of libvirt (guest_apps_list_client), the OS as the
+ * agent tells; with @start a shut off domain is booted first and its agent
+ * awaited up to @timeout_s seconds (cli_libvirt_apps.c). Errors: no domain
+ * (VD_ERROR_NOT_FOUND), not running (VD_ERROR_STATE), and the agent's
+ * (lv_agent.h), which name the guest tools to install. */
+GPtrArray *cli_libvirt_apps(const char *uri, const char *name, bool start, int timeout_s,
+                            GError **error);
+/* Whether @error says the domain is not running, has no guest agent or none
+ * answers: named programs can still be installed without the list. */
+bool cli_libvirt_apps_unreachable(const GError *error);

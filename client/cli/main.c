@@ -79,7 +79,7 @@ static void usage(FILE *out)
         if (commands[i].synopsis)
             fprintf(out, "  %-38s %s\n", commands[i].synopsis, commands[i].summary);
     fprintf(out, "\n`vmdesk COMMAND --help` describes a command's options. list, start, stop, "
-                 "pause,\nresume, status, view, app, apps install, probe, show, screenshot, "
+                 "pause,\nresume, status, view, app, apps, probe, show, screenshot, "
                  "cdrom and\nsnapshot also reach libvirt's domains: --connect URI (or "
                  "$VMDESK_CONNECT);\ncreate --engine libvirt[:URI] defines one.\n"
                  "Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 wrong VM "

@@ -1,6 +1,7 @@
 #include "manager/mgr_new_vm.h"
 
 #include "manager/mgr_chooser.h"
+#include "manager/mgr_notify.h"
 #include "manager/mgr_ops.h"
 
 
@@ -8,6 +9,7 @@ struct _MgrNewVm {
     AdwWindow parent;
     GCancellable *cancel; /* the dialog's life */
     GCancellable *job;    /* the running create (a child of @cancel's life), or NULL */
+    char *downloading;    /* the running create's VM when it downloads (notified), or NULL */
     AdwEntryRow *name_row, *iso_row, *image_row, *virtio_row;
     AdwEntryRow *user_row, *password_row, *locale_row, *keyboard_row, *timezone_row;
     GtkToggleButton *os_linux, *os_windows, *os_other;
@@ -127,6 +129,12 @@ static void create_done(GObject *src, GAsyncResult *res, gpointer data)
         return; /* the dialog was closed meanwhile (disposed) */
     g_clear_object(&self->job);
     set_working(self, false);
+    if (self->downloading) {
+        /* The assistant may be behind other windows for the download's
+         * minutes: its end is notified too. */
+        mgr_notify_download(g_application_get_default(), self->downloading, err);
+        g_clear_pointer(&self->downloading, g_free);
+    }
     if (!ok) {
         show_error(self, err->message);
         return;
@@ -180,6 +188,10 @@ static void act_create(GtkWidget *w, const char *action, GVariant *param)
         u->keyboard = value_of(self->keyboard_row);
         u->timezone = value_of(self->timezone_row);
     }
+    g_free(self->downloading);
+    self->downloading = spec->source == MGR_FROM_CATALOG || spec->virtio_fetch
+                            ? g_strdup(spec->name)
+                            : NULL;
     spec->progress = on_progress;
     spec->progress_data = self;
     show_error(self, NULL);
@@ -254,6 +266,7 @@ static void mgr_new_vm_dispose(GObject *obj)
     if (self->job)
         g_cancellable_cancel(self->job);
     g_clear_object(&self->job);
+    g_clear_pointer(&self->downloading, g_free);
     g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
     g_clear_pointer(&self->catalog_buttons, g_ptr_array_unref);

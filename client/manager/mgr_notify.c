@@ -195,3 +195,17 @@ void mgr_notify_add_actions(GApplication *app)
     };
     g_action_map_add_action_entries(G_ACTION_MAP(app), entries, G_N_ELEMENTS(entries), app);
 }
+
+void mgr_notify_download(GApplication *app, const char *name, const GError *error)
+{
+    if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    g_autofree char *title = error ? g_strdup_printf("%s could not be made", name)
+                                   : g_strdup_printf("%s is ready", name);
+    g_autoptr(GNotification) n = g_notification_new(title);
+    g_notification_set_body(n, error ? error->message
+                                     : "Its download finished and was checked; the VM is made.");
+    g_autofree char *id = g_strconcat("download-", name, NULL);
+    g_application_send_notification(app, id, n);
+    g_debug("notified: %s", title);
+}

@@ -6,8 +6,10 @@
 #include "common/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* FILEDESCRIPTORW field offsets (MS-RDPECLIP 2.2.5.2.3.1.1). */
 #define FD_OFF_FLAGS 0
@@ -309,7 +311,9 @@ static bool collect_add(Collect *c, const char *name, const char *source, const 
                   .is_dir = S_ISDIR(st->st_mode),
                   .has_size = !S_ISDIR(st->st_mode),
                   .size = S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size,
-                  .mtime = st->st_mtime};
+                  .mtime = st->st_mtime,
+                  .dev = (uint64_t)st->st_dev,
+                  .ino = (uint64_t)st->st_ino};
     g_array_append_val(c->files, f);
     g_ptr_array_add(c->sources, g_strdup(source));
     return true;
@@ -382,4 +386,19 @@ bool clip_files_collect(const char *const *paths, ClipFileList *out, char ***sou
         g_clear_pointer(sources, g_strfreev);
     }
     return ok;
+}
+
+int clip_files_open_source(const ClipFile *f, const char *source)
+{
+    int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_dev != f->dev ||
+        (uint64_t)st.st_ino != f->ino) {
+        close(fd);
+        errno = ESTALE;
+        return -1;
+    }
+    return fd;
 }

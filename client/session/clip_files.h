@@ -35,6 +35,7 @@ typedef struct {
     bool has_size;   /* the descriptor had FD_FILESIZE */
     uint64_t size;   /* bytes (files only) */
     int64_t mtime;   /* seconds since 1970, 0 when unknown */
+    uint64_t dev, ino; /* the host's file as collected (clip_files_collect), else 0 */
 } ClipFile;
 
 typedef struct {
@@ -75,6 +76,13 @@ char *clip_files_to_uri_list(const char *const *paths, bool gnome);
  * frees with g_strfreev). Fails with VD_ERROR_NOT_FOUND or VD_ERROR_INVALID. */
 bool clip_files_collect(const char *const *paths, ClipFileList *out, char ***sources,
                         GError **error);
+
+/* Open @source, the host's file @f as clip_files_collect found it, to read
+ * for the server: a descriptor, or -1 with errno (ELOOP: a symbolic link
+ * now; ESTALE: another file or no plain file now, e.g. a folder on the
+ * way swapped for a link by a guest writing to a shared folder). Never
+ * follows a link, never blocks on a FIFO. */
+int clip_files_open_source(const ClipFile *f, const char *source);
 
 void clip_file_list_clear(ClipFileList *list);
 

@@ -96,6 +96,51 @@ GPtrArray *guest_apps_query(QgaClient *c, VmOs os, const char *const *users, int
     return apps;
 }
 
+/* @err (taken) with the hint that names the guest tools to install. */
+static void with_hint(GError *err, GError **error)
+{
+    g_set_error(error, VD_ERROR, err->code, "%s. %s", err->message, AGENT_HINT);
+    g_error_free(err);
+}
+
+bool guest_apps_agent_os(QgaClient *c, int timeout_ms, VmOs *os, GError **error)
+{
+    GError *err = NULL;
+    g_autoptr(JsonNode) r = qga_client_execute(c, "guest-get-osinfo", NULL, timeout_ms, &err);
+    if (!r && g_error_matches(err, VD_ERROR, VD_ERROR_NOT_FOUND) && !strstr(err->message, "no guest agent")) {
+        /* An agent older than guest-get-osinfo (QEMU 2.10): not Windows's. */
+        g_error_free(err);
+        *os = VM_OS_LINUX;
+        return true;
+    }
+    if (!r) {
+        g_propagate_error(error, err);
+        return false;
+    }
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(r) ? json_node_get_object(r) : NULL;
+    const char *id = json_member_string(o, "id");
+    const char *kernel = json_member_string(o, "kernel-name");
+    bool windows = !g_strcmp0(id, "mswindows") || (kernel && g_str_has_prefix(kernel, "Windows"));
+    *os = windows ? VM_OS_WINDOWS : VM_OS_LINUX;
+    return true;
+}
+
+GPtrArray *guest_apps_list_client(QgaClient *c, const VmOs *os, const char *const *users,
+                                  int timeout_ms, GError **error)
+{
+    GError *err = NULL;
+    /* Sync first, with a short deadline of its own, so that a guest without
+     * an agent reads as such and not as a script that never ended. */
+    if (!qga_client_sync(c, MIN(timeout_ms, 10000), &err)) {
+        with_hint(err, error);
+        return NULL;
+    }
+    VmOs asked = VM_OS_LINUX;
+    if (!os && !guest_apps_agent_os(c, MIN(timeout_ms, 10000), &asked, error))
+        return NULL;
+    return guest_apps_query(c, os ? *os : asked, users, timeout_ms, error);
+}
+
 GPtrArray *guest_apps_list(const char *name, int timeout_ms, GError **error)
 {
     g_autoptr(VmConfig) cfg = vm_store_load(name, error);
@@ -112,16 +157,11 @@ GPtrArray *guest_apps_list(const char *name, int timeout_ms, GError **error)
     g_autofree char *path = vm_runtime_path(name, "qga.sock");
     GError *err = NULL;
     g_autoptr(QgaClient) c = qga_client_connect_unix(path, &err);
-    /* Sync first, with a short deadline of its own, so that a guest without
-     * an agent reads as such and not as a script that never ended. */
-    if (c)
-        qga_client_sync(c, MIN(timeout_ms, 10000), &err);
-    if (err) {
-        g_set_error(error, VD_ERROR, err->code, "%s. %s", err->message, AGENT_HINT);
-        g_error_free(err);
+    if (!c) {
+        with_hint(err, error);
         return NULL;
     }
     g_autofree char *user = credentials_user(name);
     const char *users[] = {user, NULL};
-    return guest_apps_query(c, cfg->os, user ? users : NULL, timeout_ms, error);
+    return guest_apps_list_client(c, &cfg->os, user ? users : NULL, timeout_ms, error);
 }

@@ -67,6 +67,19 @@ const char *guest_apps_script(VmOs os, gsize *len);
 GPtrArray *guest_apps_query(QgaClient *c, VmOs os, const char *const *users, int timeout_ms,
                             GError **error);
 
+/* What a guest runs, as its agent tells (guest-get-osinfo: "mswindows" or a
+ * "Windows..." kernel is Windows, anything else Linux; an agent without that
+ * command is taken for Linux's). The agent's errors otherwise. */
+bool guest_apps_agent_os(QgaClient *c, int timeout_ms, VmOs *os, GError **error);
+
+/* The listing through @c, a socket's or an exchange's client (a libvirt
+ * domain's: libvirt/lv_agent.h): a short sync first, so that a guest
+ * without an agent fails at once, with an error that names the guest tools
+ * to install; then the OS from *@os (NULL: the agent's word,
+ * guest_apps_agent_os) and guest_apps_query() for @users. */
+GPtrArray *guest_apps_list_client(QgaClient *c, const VmOs *os, const char *const *users,
+                                  int timeout_ms, GError **error);
+
 /* The same for VM @name: its OS from its config, its agent on its qga.sock,
  * the user from `vmdesk credentials` when stored. VD_ERROR_NOT_FOUND for no
  * such VM, VD_ERROR_STATE when it is not running, and when no agent answers

@@ -1,4 +1,5 @@
 #include "guest/qga_client.h"
+#include "guest/qga_client_priv.h"
 
 #include "common/error.h"
 #include "qemu/json_channel.h"
@@ -13,8 +14,11 @@
 #define QGA_SYNC_BYTE 0xFF
 
 struct QgaClient {
-    JsonChannel *ch;       /* the socket, framing, broken state */
+    JsonChannel *ch;       /* the socket, framing, broken state; NULL with an exchange */
     JsonLines *lines;      /* the channel's framing (borrowed), for resynchronizing */
+    QgaExchangeFunc exchange; /* or someone else's transport (qga_client_new_exchange) */
+    void *exchange_data;
+    GDestroyNotify exchange_destroy;
     char *name;            /* "the guest agent" or "the guest agent on PATH" */
     GQueue replies;        /* JsonObject* answers not yet claimed */
     bool synced;           /* the next answer is for the next command */
@@ -34,11 +38,26 @@ QgaClient *qga_client_new_fd(int fd, const char *name)
     return c;
 }
 
+QgaClient *qga_client_new_exchange(QgaExchangeFunc exchange, void *data, GDestroyNotify destroy,
+                                   const char *name)
+{
+    QgaClient *c = g_new0(QgaClient, 1);
+    c->name = g_strdup(name ? name : "the guest agent");
+    c->exchange = exchange;
+    c->exchange_data = data;
+    c->exchange_destroy = destroy;
+    c->synced = true; /* the exchanger synchronizes */
+    g_queue_init(&c->replies);
+    return c;
+}
+
 void qga_client_destroy(QgaClient *c)
 {
     if (!c)
         return;
     json_channel_destroy(c->ch);
+    if (c->exchange_destroy)
+        c->exchange_destroy(c->exchange_data);
     g_queue_clear_full(&c->replies, (GDestroyNotify)json_object_unref);
     g_free(c->name);
     g_free(c);
@@ -93,6 +112,61 @@ static bool handle_message(JsonObject *msg, void *user_data, GError **error)
     return true;
 }
 
+static bool take_reply(JsonObject *msg, void *user_data, GError **error)
+{
+    GPtrArray *got = user_data;
+    (void)error;
+    g_ptr_array_add(got, json_object_ref(msg));
+    return true;
+}
+
+JsonObject *qga_reply_parse(const char *text, gsize len, const char *command, const char *peer,
+                            GError **error)
+{
+    if (len > QGA_MESSAGE_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                    "%s answered %s with %" G_GSIZE_FORMAT " bytes, more than the %u MiB "
+                    "vmdesk takes",
+                    peer, command, len, QGA_MESSAGE_MAX >> 20);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+    g_autoptr(JsonLines) lines = json_lines_new(peer, QGA_MESSAGE_MAX, take_reply, got);
+    GError *local = NULL;
+    if (!json_lines_feed(lines, text, len, &local) || !json_lines_feed(lines, "\n", 1, &local)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "answering %s: %s", command,
+                    local->message);
+        g_error_free(local);
+        return NULL;
+    }
+    JsonObject *r = got->len == 1 ? g_ptr_array_index(got, 0) : NULL;
+    if (!r || (!json_object_has_member(r, "return") && !json_object_has_member(r, "error"))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                    "%s answered %s with %s instead of one object with \"return\" or \"error\"",
+                    peer, command, got->len > 1 ? "several messages" : got->len ? "another object" : "nothing");
+        return NULL;
+    }
+    return json_object_ref(r);
+}
+
+/* @command's answer through the exchange, within @deadline. */
+static JsonObject *exchange_reply(QgaClient *c, const char *command, JsonObject *args,
+                                  gint64 deadline, GError **error)
+{
+    gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+    if (left_ms <= 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "%s did not answer %s in time", c->name,
+                    command);
+        return NULL;
+    }
+    g_autofree char *request = json_request_to_string(command, args, NULL);
+    g_autofree char *text =
+        c->exchange(c->exchange_data, request, (int)MIN(left_ms, G_MAXINT), error);
+    if (!text)
+        return NULL;
+    return qga_reply_parse(text, strlen(text), command, c->name, error);
+}
+
 /* Send @command (@args borrowed), after the sync byte with @delimit. */
 static bool send_command(QgaClient *c, const char *command, JsonObject *args, bool delimit,
                          gint64 deadline, GError **error)
@@ -108,6 +182,12 @@ static bool send_command(QgaClient *c, const char *command, JsonObject *args, bo
 
 static bool sync_by(QgaClient *c, gint64 deadline, int timeout_ms, GError **error)
 {
+    if (c->exchange) {
+        /* The exchanger synchronizes by itself: a guest-ping shows that an
+         * agent answers (even a refusal does). */
+        g_autoptr(JsonObject) r = exchange_reply(c, "guest-ping", NULL, deadline, error);
+        return r != NULL;
+    }
     if (!json_channel_check(c->ch, error))
         return false;
     /* Whatever was buffered is from before the sync and can only be stale. */
@@ -144,11 +224,10 @@ bool qga_client_sync(QgaClient *c, int timeout_ms, GError **error)
 /* Send @command and take its answer: the "return" member, or NULL with
  * *@refusal set to the agent's "error" object (no @error), or NULL with
  * @error set when there was no answer. */
-static JsonNode *execute_raw(QgaClient *c, const char *command, JsonObject *args,
-                             gint64 deadline, int timeout_ms, JsonObject **refusal,
-                             GError **error)
+/* @command's whole answer through the socket. */
+static JsonObject *channel_reply(QgaClient *c, const char *command, JsonObject *args,
+                                 gint64 deadline, int timeout_ms, GError **error)
 {
-    *refusal = NULL;
     if (!json_channel_check(c->ch, error))
         return NULL;
     if (!c->synced && !sync_by(c, deadline, timeout_ms, error))
@@ -165,7 +244,19 @@ static JsonNode *execute_raw(QgaClient *c, const char *command, JsonObject *args
             return NULL;
         }
     }
-    g_autoptr(JsonObject) reply = g_queue_pop_head(&c->replies);
+    return g_queue_pop_head(&c->replies);
+}
+
+static JsonNode *execute_raw(QgaClient *c, const char *command, JsonObject *args,
+                             gint64 deadline, int timeout_ms, JsonObject **refusal,
+                             GError **error)
+{
+    *refusal = NULL;
+    g_autoptr(JsonObject) reply = c->exchange
+                                      ? exchange_reply(c, command, args, deadline, error)
+                                      : channel_reply(c, command, args, deadline, timeout_ms, error);
+    if (!reply)
+        return NULL;
     if (json_object_has_member(reply, "error")) {
         JsonObject *e = json_member_object(reply, "error");
         *refusal = e ? json_object_ref(e) : json_object_new();

@@ -12,6 +12,11 @@
  * out, the next one resynchronizes first so that a late answer is never
  * taken for its own.
  *
+ * The same client also runs over a transport of someone else's that does the
+ * framing and synchronizing itself (qga_client_new_exchange: libvirt's
+ * virDomainQemuAgentCommand, for libvirt's domains), so that everything
+ * built on the client (guest-exec, the application listing) works there too.
+ *
  * Blocking with deadlines. Not thread-safe: one thread owns a client.
  * Errors: VD_ERROR_NOT_FOUND when nothing listens on the socket, and
  * VD_ERROR_TIMEOUT when nothing answers; both messages start with "no guest
@@ -36,6 +41,22 @@ QgaClient *qga_client_new_fd(int fd, const char *name);
 /* Connect to the unix socket at @path (once, no retry: a missing socket means
  * the VM is not running). Does not synchronize yet. */
 QgaClient *qga_client_connect_unix(const char *path, GError **error);
+/* Someone else's transport to an agent, that frames and synchronizes by
+ * itself (libvirt's virDomainQemuAgentCommand: libvirt/lv_agent.h): send
+ * @request, one command as JSON text ({"execute": ..., "arguments": ...}),
+ * and return the agent's whole answer as text (newly allocated; it is
+ * checked as hostile: qga_client_priv.h), within @timeout_ms. A refusal may
+ * come as an answer with "error". NULL with @error when no answer came,
+ * worded for users: VD_ERROR_NOT_FOUND or VD_ERROR_TIMEOUT messages that
+ * start with "no guest agent" when none is there or none answers. */
+typedef char *(*QgaExchangeFunc)(void *data, const char *request, int timeout_ms,
+                                 GError **error);
+
+/* A client whose commands go through @exchange with @data (@destroy, may be
+ * NULL, frees @data with the client). The same calls work on it as on a
+ * socket's client; qga_client_sync() is a guest-ping there. */
+QgaClient *qga_client_new_exchange(QgaExchangeFunc exchange, void *data, GDestroyNotify destroy,
+                                   const char *name);
 void qga_client_destroy(QgaClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QgaClient, qga_client_destroy)
 

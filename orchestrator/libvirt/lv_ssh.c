@@ -96,8 +96,16 @@ char *lv_ssh_control_path(const char *uri, const char *dir)
     if (!u || !dir)
         return NULL;
     const char *user = g_uri_get_user(u);
-    g_autofree char *key = g_strdup_printf("%s@%s:%d", user ? user : "", g_uri_get_host(u),
-                                           g_uri_get_port(u) > 0 ? g_uri_get_port(u) : 22);
+    /* What decides whose key is trusted and which host key is accepted is
+     * part of the name: a login shared by a URI with no_verify=1 or another
+     * key file is never reused by a stricter URI. */
+    g_autofree char *keyfile = query_value(u, "keyfile");
+    g_autofree char *known = query_value(u, "known_hosts");
+    g_autofree char *no_verify = query_value(u, "no_verify");
+    g_autofree char *key = g_strdup_printf(
+        "%s@%s:%d\n%s\n%s\n%s", user ? user : "", g_uri_get_host(u),
+        g_uri_get_port(u) > 0 ? g_uri_get_port(u) : 22, keyfile ? keyfile : "",
+        known ? known : "", no_verify && strcmp(no_verify, "0") ? "no_verify" : "");
     g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
     sum[LV_SSH_HASH_LEN] = '\0';
     char *path = g_strdup_printf("%s/ssh-%s", dir, sum);

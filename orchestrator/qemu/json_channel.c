@@ -137,12 +137,8 @@ bool json_channel_wait_read(JsonChannel *ch, gint64 deadline, const char *what, 
     return json_channel_read(ch, error);
 }
 
-bool json_channel_send_request(JsonChannel *ch, const char *lead, const char *command,
-                               JsonObject *args, const char *id, gint64 deadline,
-                               GError **error)
+char *json_request_to_string(const char *command, JsonObject *args, const char *id)
 {
-    if (!json_channel_check(ch, error))
-        return false;
     g_autoptr(JsonObject) req = json_object_new();
     json_object_set_string_member(req, "execute", command);
     if (args)
@@ -150,7 +146,16 @@ bool json_channel_send_request(JsonChannel *ch, const char *lead, const char *co
     if (id)
         json_object_set_string_member(req, "id", id);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), req);
-    g_autofree char *text = json_to_string(node, FALSE);
+    return json_to_string(node, FALSE);
+}
+
+bool json_channel_send_request(JsonChannel *ch, const char *lead, const char *command,
+                               JsonObject *args, const char *id, gint64 deadline,
+                               GError **error)
+{
+    if (!json_channel_check(ch, error))
+        return false;
+    g_autofree char *text = json_request_to_string(command, args, id);
     g_autofree char *line = g_strconcat(lead ? lead : "", text, "\n", NULL);
     int e = vd_fd_send_all(ch->fd, line, strlen(line), deadline);
     if (e == ETIMEDOUT) {

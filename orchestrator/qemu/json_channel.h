@@ -65,6 +65,11 @@ bool json_channel_read(JsonChannel *ch, GError **error);
  * time" leaves the channel intact; any other failure breaks it. */
 bool json_channel_wait_read(JsonChannel *ch, gint64 deadline, const char *what, GError **error);
 
+/* {"execute": @command, "arguments": @args, "id": @id} as compact JSON text
+ * (no newline), @args and @id borrowed and left out when NULL. Newly
+ * allocated; pure. */
+char *json_request_to_string(const char *command, JsonObject *args, const char *id);
+
 /* Send one request line, {"execute": @command, "arguments": @args,
  * "id": @id}, preceded by the bytes of @lead (NULL: none; the guest agent's
  * 0xFF delimiter). @args and @id are borrowed and left out when NULL.

@@ -128,6 +128,13 @@ bool vm_image_virtual_size(const char *path, const char *format, uint64_t *bytes
     return true;
 }
 
+/* @o's member @name when it is an object, else NULL. */
+static JsonObject *object_member(JsonObject *o, const char *name)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
 bool vm_image_probe_user_file(const char *path, const char *what, char **format,
                               GError **error)
 {
@@ -142,6 +149,15 @@ bool vm_image_probe_user_file(const char *path, const char *what, char **format,
                     "%s %s is a %s image; use a raw or qcow2 one (qemu-img convert -O qcow2 "
                     "converts it)",
                     what, path, f ? f : "unknown");
+        return false;
+    }
+    JsonObject *spec = object_member(o, "format-specific");
+    JsonObject *spec_data = spec ? object_member(spec, "data") : NULL;
+    if (spec_data && json_object_has_member(spec_data, "data-file")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "%s %s keeps its data in another file (a qcow2 data-file); make it stand "
+                    "alone first: qemu-img convert -O qcow2 %s NEW.qcow2",
+                    what, path, path);
         return false;
     }
     if (backing) {

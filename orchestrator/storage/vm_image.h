@@ -42,7 +42,8 @@ bool vm_image_virtual_size(const char *path, const char *format, uint64_t *bytes
 /* What a file the user has just named is (qemu-img info without -f: the one
  * place vmdesk probes, on a file no guest has written yet): its format, which
  * must be raw or qcow2, and no backing file of its own (a base must stand
- * alone, so that a chain never depends on a header). @what names the file in
+ * alone, so that a chain never depends on a header; nor a qcow2 data file).
+ * @what names the file in
  * errors ("the base"). */
 bool vm_image_probe_user_file(const char *path, const char *what, char **format,
                               GError **error);

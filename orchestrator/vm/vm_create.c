@@ -8,6 +8,7 @@
 #include "common/spawn.h"
 #include "qemu/firmware.h"
 #include "storage/disk_space.h"
+#include "storage/vm_image.h"
 #include "storage/vm_overlay.h"
 #include "vm/vm_files.h"
 #include "vm/vm_store.h"
@@ -87,11 +88,17 @@ bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
                                                              : NULL;
     uint64_t need = 0;
     if (copy_from) {
-        if (!disk_space_measure(copy_from, NULL, "qcow2", &need, error) ||
+        /* The user's file, probed once: raw or qcow2 and standing alone (a
+         * crafted image's backing or data file would pull another of the
+         * user's files into the guest's disk); read as that format only. */
+        g_autofree char *from_format = NULL;
+        if (!vm_image_probe_user_file(copy_from, "the disk image", &from_format, error) ||
+            !disk_space_measure(copy_from, from_format, "qcow2", &need, error) ||
             !disk_space_check(dir, need, "the imported disk", error))
             goto fail;
         g_autofree char *tmp = g_strconcat(disk, ".part", NULL);
-        const char *argv[] = {"qemu-img", "convert", "-O", "qcow2", copy_from, tmp, NULL};
+        const char *argv[] = {"qemu-img", "convert", "-f", from_format, "-O", "qcow2",
+                              copy_from, tmp, NULL};
         if (!vm_store_run_qemu_img(argv, tmp, "importing the disk", error)) {
             g_unlink(tmp);
             goto fail;

@@ -17,8 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *const attempts[] = {"read-secret", "socket",        "connect", "write-home",
-                                       "ptrace-parent", "read-other-vm", "exec"};
+static const char *const attempts[] = {
+    "read-secret",   "socket",        "connect",      "write-home",      "ptrace-parent",
+    "read-other-vm", "exec",          "chmod-secret", "utime-secret",    "truncate-secret"};
 
 /* What the helper said about @attempt: "ALLOWED", "denied" or NULL. */
 static const char *outcome(const char *err, const char *attempt)

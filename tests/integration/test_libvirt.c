@@ -16,10 +16,17 @@
  * on this host straight to the forward), probe (repeated probes ride one
  * shared SSH login: sshd accepts one login for them),
  * `app` as RemoteApp against that server, and `apps install` entries that
- * carry the URI. An aborted or killed run undefines the domains and stops
+ * carry the URI. The demo guest (Debian with qemu-guest-agent) as a domain
+ * of its own: `apps list` through its agent by way of libvirt, on this host
+ * and over qemu+ssh://, prints what it prints for vmdesk's VMs, and `apps
+ * install` with no program installs every one listed; a domain without an
+ * agent channel, one whose agent is not running, a paused one and one whose
+ * agent stopped answering each get their clear error and exit status.
+ * An aborted or killed run undefines the domains and stops
  * the daemons (harness_libvirt.c's reaper; harness.c's kills sshd).
  * Starts virtlogd (if none runs) and libvirtd, and stops them again. */
 #include "harness.h"
+#include "harness_demo.h"
 #include "harness_libvirt.h"
 #include "harness_vnc.h"
 #include "harness_x.h"
@@ -36,8 +43,11 @@
 #include <unistd.h>
 
 #define DOMAIN "vmdesk-it-libvirt"
-/* Defined beside it, without graphics: nothing to view. */
+/* Defined beside it, without graphics: nothing to view; a guest agent
+ * channel, but no agent in the guest. */
 #define HEADLESS "vmdesk-it-headless"
+/* The demo guest, its guest agent on libvirt's channel. */
+#define DEMO "vmdesk-it-demo"
 
 static char *domstate(Libvirt *lv)
 {
@@ -63,7 +73,7 @@ static void define_domain(Libvirt *lv, const char *name, bool graphics)
         /* The shell on a socket the test types into, logged to a file. */
         "    <serial type='unix'><source mode='bind' path='%s/console.sock'/>"
         "<log file='%s/console.log'/><target port='0'/></serial>\n"
-        "%s"
+        "%s%s"
         "  </devices>\n"
         /* User networking with the guest's RDP port forwarded to 127.0.0.1
          * (libvirt 9 ignores <portForward> there): vmdesk finds it here. */
@@ -79,6 +89,8 @@ static void define_domain(Libvirt *lv, const char *name, bool graphics)
         graphics ? "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n"
                    "    <video><model type='vga'/></video>\n"
                  : "",
+        graphics ? "" : "    <channel type='unix'><target type='virtio' "
+                        "name='org.qemu.guest_agent.0'/></channel>\n",
         free_tcp_port());
     g_autofree char *file = g_strdup_printf("%s.xml", name);
     g_autofree char *path = g_build_filename(lv->sock_dir, file, NULL);
@@ -448,6 +460,10 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri, const char *
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
 
+    /* No agent channel: a clear error at once, and named programs are still
+     * installed as named. */
+    check_fails(harness_vmdesk(h, "apps", "list", DOMAIN, "--connect", uri, NULL), 3,
+                "has no guest agent channel");
     /* Menu entries that reach the domain later. */
     g_autofree char *inst =
         harness_ok(h, "apps", "install", DOMAIN, "C:\\Windows\\notepad.exe", "--connect", uri,
@@ -473,6 +489,148 @@ static void remote_checks(Harness *h, Libvirt *lv, const char *uri, const char *
     g_assert_false(g_file_test(entry, G_FILE_TEST_EXISTS));
     g_free(harness_ok(h, "stop", DOMAIN, "--connect", uri, "--force", NULL));
     g_test_message("remote and RDP checks: %" G_GINT64_FORMAT " s",
+                   (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+}
+
+/* The demo guest as a domain: a copy of its disk in libvirt-qemu's folder,
+ * direct kernel boot, the guest agent's channel (its socket libvirt's), the
+ * console in a file. */
+static void define_demo(Libvirt *lv)
+{
+    undefine_stale(lv, DEMO);
+    DemoGuest g = {0};
+    demo_guest_load(&g);
+    g_autofree char *disk = g_build_filename(lv->dir, "demo.qcow2", NULL);
+    const char *cp[] = {"cp", "--reflink=auto", g.disk, disk, NULL};
+    g_free(run_ok(cp));
+    struct passwd *pw = getpwnam("libvirt-qemu");
+    g_assert_nonnull(pw);
+    g_assert_cmpint(chown(disk, pw->pw_uid, pw->pw_gid), ==, 0);
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'>\n"
+        "  <name>" DEMO "</name>\n"
+        "  <memory unit='MiB'>1024</memory>\n"
+        "  <vcpu>2</vcpu>\n"
+        "  <os><type arch='x86_64' machine='pc'>hvm</type>\n"
+        "    <kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>\n"
+        "  <features><acpi/></features>\n"
+        "  <on_poweroff>destroy</on_poweroff>\n"
+        "  <devices>\n"
+        "    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='%s'/><target dev='vda' bus='virtio'/></disk>\n"
+        "    <serial type='file'><source path='%s/demo-console.log'/><target port='0'/>"
+        "</serial>\n"
+        "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
+        "</channel>\n"
+        "  </devices>\n"
+        "</domain>\n",
+        g.kernel, g.initrd, g.append, disk, lv->dir);
+    g_autofree char *path = g_build_filename(lv->sock_dir, DEMO ".xml", NULL);
+    g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+    const char *argv[] = {"virsh", "-c", lv->uri, "define", path, NULL};
+    g_free(run_ok(argv));
+    demo_guest_clear(&g);
+}
+
+/* `apps list --json`'s applications as "ID PROGRAM" lines, and its root. */
+static char *json_apps(const char *out, const char *want_uri, guint *n)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, out, -1, NULL))
+        g_error("apps list --json printed no JSON:\n%s", out);
+    JsonObject *root = json_node_get_object(json_parser_get_root(p));
+    g_assert_cmpstr(json_object_get_string_member(root, "vm"), ==, DEMO);
+    g_assert_cmpstr(json_object_get_string_member(root, "uri"), ==, want_uri);
+    JsonArray *apps = json_object_get_array_member(root, "apps");
+    GString *s = g_string_new(NULL);
+    *n = json_array_get_length(apps);
+    for (guint i = 0; i < *n; i++) {
+        JsonObject *a = json_array_get_object_element(apps, i);
+        g_string_append_printf(s, "%s %s\n", json_object_get_string_member(a, "id"),
+                               json_object_get_string_member(a, "program"));
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* apps list and install through the guest agent by way of libvirt, here
+ * (@lv's URI) and over SSH (@uri); the errors of domains without an agent
+ * that answers. Leaves the demo domain shut off. */
+static void agent_checks(Harness *h, Libvirt *lv, const char *uri)
+{
+    gint64 start = g_get_monotonic_time();
+    /* An agent channel with no agent behind it (the busybox guest). */
+    g_free(harness_ok(h, "start", HEADLESS, "--connect", lv->uri, NULL));
+    check_fails(harness_vmdesk(h, "apps", "list", HEADLESS, "--connect", uri, NULL), 3,
+                "no guest agent: none runs in domain");
+    g_free(harness_ok(h, "stop", HEADLESS, "--connect", lv->uri, "--force", NULL));
+    /* Shut off: named programs are still installed as named. */
+    g_autofree char *named =
+        harness_ok(h, "apps", "install", HEADLESS, "/usr/bin/xterm", "--connect", uri, NULL);
+    g_assert_true(g_str_has_prefix(named, "Installed xterm (/usr/bin/xterm on "));
+    g_free(harness_ok(h, "apps", "remove", HEADLESS, "--connect", uri, NULL));
+    check_fails(harness_vmdesk(h, "apps", "list", "no-such-domain", "--connect", uri, NULL), 3,
+                "no domain \"no-such-domain\"");
+
+    define_demo(lv);
+    check_fails(harness_vmdesk(h, "apps", "list", DEMO, "--connect", lv->uri, NULL), 4,
+                "or add --start");
+    /* Booted by apps list itself, which waits for its agent. */
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *table = harness_ok(h, "apps", "list", DEMO, "--connect", lv->uri,
+                                        "--start", "--timeout", "600", NULL);
+    g_test_message("apps list --start of the demo domain: %" G_GINT64_FORMAT " s",
+                   (g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+    if (!g_str_has_prefix(table, "ID ") || !strstr(table, " /usr/bin/xterm"))
+        g_error("apps list of the demo domain on this host:\n%s", table);
+    t0 = g_get_monotonic_time();
+    g_autofree char *local_json =
+        harness_ok(h, "apps", "list", DEMO, "--connect", lv->uri, "--json", NULL);
+    g_autofree char *ssh_json =
+        harness_ok(h, "apps", "list", DEMO, "--connect", uri, "--json", NULL);
+    g_test_message("apps list --json, here then over SSH: %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    guint n_local = 0, n_ssh = 0;
+    g_autofree char *local_apps = json_apps(local_json, lv->uri, &n_local);
+    g_autofree char *ssh_apps = json_apps(ssh_json, uri, &n_ssh);
+    g_assert_cmpstr(local_apps, ==, ssh_apps);
+    g_assert_nonnull(strstr(ssh_json, "\"program\" : \"/usr/bin/xterm\""));
+    g_assert_nonnull(strstr(ssh_json, "\"format\" : "));
+
+    /* install without PROGRAM: every application listed, with its icon. */
+    g_autofree char *inst = harness_ok(h, "apps", "install", DEMO, "--connect", uri, NULL);
+    guint installed = 0;
+    for (const char *p = inst; (p = strstr(p, "Installed ")); p++)
+        installed++;
+    if (installed != n_ssh)
+        g_error("apps install over SSH installed %u of %u:\n%s", installed, n_ssh, inst);
+    g_autofree char *listed = harness_ok(h, "apps", "list", DEMO, "--connect", uri, NULL);
+    g_auto(GStrv) rows = g_strsplit(listed, "\n", -1);
+    for (char **r = rows; *r; r++)
+        if (strstr(*r, "/usr/bin/xterm") && !strstr(*r, "[installed]"))
+            g_error("xterm not marked installed:\n%s", listed);
+    g_autofree char *removed = harness_ok(h, "apps", "remove", DEMO, "--connect", uri, NULL);
+    g_assert_nonnull(strstr(removed, "Removed "));
+
+    /* Paused: not running. */
+    const char *suspend[] = {"virsh", "-c", lv->uri, "suspend", DEMO, NULL};
+    g_free(run_ok(suspend));
+    check_fails(harness_vmdesk(h, "apps", "list", DEMO, "--connect", uri, NULL), 4,
+                "is paused");
+    const char *resume[] = {"virsh", "-c", lv->uri, "resume", DEMO, NULL};
+    g_free(run_ok(resume));
+    /* An agent that stops answering (SIGSTOP, by a program it runs itself):
+     * a timeout, exit status 5. */
+    const char *freeze[] = {
+        "virsh", "-c", lv->uri, "qemu-agent-command", DEMO,
+        "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\","
+        "\"sleep 1; kill -STOP $PPID\"]}}",
+        NULL};
+    g_free(run_ok(freeze));
+    g_usleep(3 * G_USEC_PER_SEC);
+    check_fails(harness_vmdesk(h, "apps", "list", DEMO, "--connect", uri, NULL), 5,
+                "no guest agent answered within");
+    g_free(harness_ok(h, "stop", DEMO, "--connect", lv->uri, "--force", NULL));
+    g_test_message("guest agent checks: %" G_GINT64_FORMAT " s",
                    (g_get_monotonic_time() - start) / G_USEC_PER_SEC);
 }
 
@@ -502,6 +660,7 @@ static void ssh_checks(Harness *h, Libvirt *lv)
     remote_checks(h, lv, uri, sshd_log);
     g_autofree char *state = domstate(lv);
     g_assert_cmpstr(state, ==, "shut off");
+    agent_checks(h, lv, uri);
     /* Nobody at that port; a key the server does not take. */
     g_autofree char *closed = ssh_uri(lv, &sd, free_tcp_port(), sd.key);
     check_fails(harness_vmdesk(h, "list", "--connect", closed, NULL), 1, "Connection refused");
@@ -527,7 +686,7 @@ int main(void)
     h.env = g_environ_unsetenv(h.env, "VMDESK_CONNECT");
     Libvirt lv = {0};
     libvirt_start(&lv, h.guest_dir);
-    const char *const domains[] = {DOMAIN, HEADLESS, NULL};
+    const char *const domains[] = {DOMAIN, HEADLESS, DEMO, NULL};
     libvirt_reaper_start(&lv, domains, NULL);
     define_domain(&lv, DOMAIN, true);
     define_domain(&lv, HEADLESS, false);
@@ -621,6 +780,8 @@ int main(void)
     g_free(run_ok(undef));
     const char *undef2[] = {"virsh", "-c", lv.uri, "undefine", HEADLESS, NULL};
     g_free(run_ok(undef2));
+    const char *undef3[] = {"virsh", "-c", lv.uri, "undefine", DEMO, NULL};
+    g_free(run_ok(undef3));
     g_free(harness_ok(&h, "delete", DOMAIN, NULL));
     libvirt_stop(&lv);
     harness_finish(&h);

@@ -22,7 +22,9 @@ Covers:
   SHA-256 mismatch is a readable error with no VM folder; a download stopped
   halfway (Stop) leaves no VM folder, keeps its .part, and Create resumes it
   (the server sees a Range request from where it stopped) and makes the VM,
-  whose CD is the verified download.
+  whose CD is the verified download. The ends of downloads (made, refused)
+  are notified through a real notification server (notification-daemon); a
+  Stop is not.
 - A VM from a disk image: imported (copied into the VM's folder) and used as
   a base under an overlay (the image stays, the VM's disk is an overlay on
   it); a missing image is a readable error.
@@ -403,7 +405,22 @@ def windows(app, mgr_out):
     return win_iso
 
 
-def windows_fetched_virtio(app, mirror_dir, win_iso):
+def notified(mgr_out, title):
+    """How often the manager notified @title (its log), once
+    notification-daemon (a real notification server on the test's bus) shows
+    it."""
+    def shown():
+        for a in pyatspi.Registry.getDesktop(0):
+            if a is not None and a.name == "notification-daemon":
+                if tm.find_all(a, lambda n: title in (n.name or "")):
+                    return True
+        return False
+    wait_for(f"the notification {title!r}", shown, 30)
+    with open(mgr_out, errors="replace") as f:
+        return f.read().count(f"notified: {title}\n")
+
+
+def windows_fetched_virtio(app, mirror_dir, win_iso, mgr_out):
     """Windows without the hands-off installation, virtio-win downloaded from
     the catalog (its stable link publishes no checksum: not verified)."""
     os.link(stand_in_iso("virtio-win-mirror.iso", "virtio-win-gt-x64.msi"),
@@ -425,10 +442,12 @@ def windows_fetched_virtio(app, mirror_dir, win_iso):
         fail("win2 lacks TPM or Secure Boot")
     if os.path.exists(os.path.join(VMS, "win2", "credentials")):
         fail("win2 got an account without the hands-off installation")
+    if notified(mgr_out, "win2 is ready") != 1:
+        fail("the end of win2's download was not notified once")
     log("Windows VM with a downloaded virtio-win made")
 
 
-def catalog(app, mirror_dir, digest):
+def catalog(app, mirror_dir, digest, mgr_out):
     deb = os.path.join(VMS, "deb")
     final = os.path.join(DOWNLOADS, ISO_NAME)
     # A checksum list that names another digest: a readable error, nothing made.
@@ -444,6 +463,8 @@ def catalog(app, mirror_dir, digest):
         fail("the mismatch error does not say SHA-256")
     if os.path.exists(deb) or os.path.exists(final):
         fail("a refused download left the VM's folder or the file")
+    if notified(mgr_out, "deb could not be made") != 1:
+        fail("the refused download was not notified once")
     # fetch keeps the refused bytes as the .part (a rerun with the right
     # digest checks them again without downloading): gone here, so that the
     # next Create downloads and can be stopped halfway.
@@ -464,6 +485,9 @@ def catalog(app, mirror_dir, digest):
     log(f"assistant says: {err}")
     if os.path.exists(deb):
         fail("a stopped download left the VM's folder")
+    with open(mgr_out, errors="replace") as f:
+        if f.read().count("notified: deb") != 1:
+            fail("a Stop was notified (it is the user's own doing)")
     part = final + ".part"
     if not os.path.exists(part):
         fail(f"{part} was not kept")
@@ -487,6 +511,8 @@ def catalog(app, mirror_dir, digest):
             fail("the download is not the served file")
     if os.path.exists(part):
         fail("the .part stayed after the download completed")
+    if notified(mgr_out, "deb is ready") != 1:
+        fail("the finished download was not notified once")
     log("Linux VM from the catalog made, its download resumed and verified")
 
 
@@ -538,6 +564,10 @@ def disk_image(app):
 def main():
     tm.start_x()
     start_keyring()
+    # A real notification server: the ends of downloads are notified.
+    tm.children.append(subprocess.Popen(
+        ["/usr/lib/notification-daemon/notification-daemon"], env=tm.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     srv, mirror_dir, digest = start_mirror()
     tm.env["VMDESK_FETCH_MIRROR"] = f"http://127.0.0.1:{srv.server_address[1]}/"
     mgr_out = os.path.join(tm.root, "manager.log")
@@ -548,8 +578,8 @@ def main():
     app = wait_for("the manager on the accessibility bus", tm.find_app, 60)
     log(f"manager up in {time.monotonic() - t0:.1f} s")
     win_iso = windows(app, mgr_out)
-    windows_fetched_virtio(app, mirror_dir, win_iso)
-    catalog(app, mirror_dir, digest)
+    windows_fetched_virtio(app, mirror_dir, win_iso, mgr_out)
+    catalog(app, mirror_dir, digest, mgr_out)
     disk_image(app)
     srv.shutdown()
     log("PASS")

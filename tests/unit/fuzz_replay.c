@@ -27,10 +27,12 @@ int fuzz_helper_initialize(int *argc, char ***argv);
 int fuzz_helper_one_input(const uint8_t *data, size_t size);
 int fuzz_lv_ppm_initialize(int *argc, char ***argv);
 int fuzz_lv_ppm_one_input(const uint8_t *data, size_t size);
+int fuzz_qga_reply_initialize(int *argc, char ***argv);
+int fuzz_qga_reply_one_input(const uint8_t *data, size_t size);
 
 static const char *const corpora[] = {"qmp",   "config",      "rdp-probe", "guest-apps",
                                       "fetch", "fetch-state", "clip",      "helper",
-                                      "lv-ppm"};
+                                      "lv-ppm", "qga-reply"};
 
 static int compare_names(gconstpointer a, gconstpointer b)
 {
@@ -54,6 +56,7 @@ static void replay_file(gconstpointer data)
     g_assert_cmpint(fuzz_clip_one_input((const uint8_t *)bytes, len), ==, 0);
     g_assert_cmpint(fuzz_helper_one_input((const uint8_t *)bytes, len), ==, 0);
     g_assert_cmpint(fuzz_lv_ppm_one_input((const uint8_t *)bytes, len), ==, 0);
+    g_assert_cmpint(fuzz_qga_reply_one_input((const uint8_t *)bytes, len), ==, 0);
 }
 
 /* The corpus is there: an empty folder would make this test pass vacuously. */
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
     fuzz_clip_initialize(&argc, &argv);
     fuzz_helper_initialize(&argc, &argv);
     fuzz_lv_ppm_initialize(&argc, &argv);
+    fuzz_qga_reply_initialize(&argc, &argv);
     /* The harnesses make warnings fatal; so does GTest. Keep both. */
     g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
     g_test_add_func("/fuzz-replay/corpus-present", corpus_present);

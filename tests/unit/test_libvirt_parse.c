@@ -3,16 +3,20 @@
  * (lv_graphics.c), the ssh argv of a qemu+ssh:// URI (lv_ssh.c), a
  * domain's RDP port forward (lv_rdp.c), the state
  * each lifecycle event leaves (lv_domain.c), and where the default URI comes
- * from (lv_conn.c). */
+ * from (lv_conn.c), and what libvirt's errors for a guest agent command
+ * mean to vmdesk (lv_agent.c). */
 #include "common/error.h"
 #include "common/paths.h"
+#include "libvirt/lv_agent_priv.h"
 #include "libvirt/lv_domain.h"
 #include "libvirt/lv_graphics.h"
 #include "libvirt/lv_rdp.h"
 #include "libvirt/lv_ssh.h"
 #include "test_util.h"
 
+#include <json-glib/json-glib.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -204,6 +208,17 @@ static void test_ssh_control_path(void)
     g_assert_cmpstr(path, !=, other_port);
     g_assert_cmpstr(path, !=, other_user);
     g_assert_cmpstr(p22, !=, path);
+    /* Nor is a login shared across key files, known_hosts or no_verify. */
+    g_autofree char *key_a = lv_ssh_control_path("qemu+ssh://h/system?keyfile=/a", "/run/v");
+    g_autofree char *key_b = lv_ssh_control_path("qemu+ssh://h/system?keyfile=/b", "/run/v");
+    g_autofree char *lax = lv_ssh_control_path("qemu+ssh://h/system?no_verify=1", "/run/v");
+    g_autofree char *strict = lv_ssh_control_path("qemu+ssh://h/system?no_verify=0", "/run/v");
+    g_autofree char *known = lv_ssh_control_path("qemu+ssh://h/system?known_hosts=/k", "/run/v");
+    g_autofree char *plain = lv_ssh_control_path("qemu+ssh://h/system", "/run/v");
+    g_assert_cmpstr(key_a, !=, key_b);
+    g_assert_cmpstr(lax, !=, strict);
+    g_assert_cmpstr(strict, ==, plain);
+    g_assert_cmpstr(known, !=, plain);
     /* A host name of any length fits; a folder too long for a socket
      * shares nothing (ssh then logs in per tunnel). */
     g_autofree char *longhost = g_strdup_printf("qemu+ssh://%0200d/system", 0);
@@ -297,6 +312,70 @@ static void test_guest_address(void)
         g_assert_null(lv_rdp_guest_address(bad[i]));
 }
 
+/* libvirt 9.0's words for each case (src/qemu/qemu_domain.c
+ * qemuDomainAgentAvailable, qemu_agent.c). */
+static void test_agent_errors(void)
+{
+    struct {
+        int code;
+        const char *message;
+        int want;
+        const char *words;
+    } cases[] = {
+        {VIR_ERR_ARGUMENT_UNSUPPORTED, "argument unsupported: QEMU guest agent is not configured",
+         VD_ERROR_NOT_FOUND, "no guest agent: domain \"d\" on qemu:///system has no guest agent "
+                             "channel"},
+        {VIR_ERR_AGENT_UNRESPONSIVE,
+         "Guest agent is not responding: QEMU guest agent is not connected", VD_ERROR_NOT_FOUND,
+         "no guest agent: none runs in domain \"d\""},
+        {VIR_ERR_AGENT_UNRESPONSIVE,
+         "Guest agent is not responding: Guest agent not available for now", VD_ERROR_TIMEOUT,
+         "no guest agent answered within 7 s in domain \"d\""},
+        {VIR_ERR_OPERATION_INVALID, "Requested operation is not valid: domain is not running",
+         VD_ERROR_STATE, "domain \"d\" on qemu:///system is not running"},
+        {VIR_ERR_NO_DOMAIN, "Domain not found", VD_ERROR_NOT_FOUND, "no domain \"d\""},
+        {VIR_ERR_INTERNAL_ERROR, "internal error: End of file from agent socket",
+         VD_ERROR_FAILED, "End of file from agent socket"},
+        {VIR_ERR_RPC, NULL, VD_ERROR_FAILED, "libvirt gave no reason"},
+        /* A refusal without its reason is no refusal. */
+        {VIR_ERR_INTERNAL_ERROR, "internal error: unable to execute QEMU agent command 'x'",
+         VD_ERROR_FAILED, "unable to execute"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *reply = NULL;
+        g_autoptr(GError) e = lv_agent_error(cases[i].code, cases[i].message, "d",
+                                             "qemu:///system", 7, &reply);
+        g_assert_null(reply);
+        g_assert_nonnull(e);
+        if (e->code != cases[i].want || !strstr(e->message, cases[i].words))
+            g_error("case %zu: %d \"%s\", want %d \"%s\"", i, e->code, e->message,
+                    cases[i].want, cases[i].words);
+    }
+    /* The agent's refusal, passed on by libvirt, back as the agent's answer
+     * (the reason may hold quotes and the marker itself). */
+    const char *refusals[][3] = {
+        {"internal error: unable to execute QEMU agent command 'guest-exec': Failed to execute "
+         "child process \"x\" (No such file or directory)",
+         "GenericError", "Failed to execute child process \"x\" (No such file or directory)"},
+        {"internal error: unable to execute QEMU agent command 'guest-nope': The command "
+         "guest-nope has not been found",
+         "CommandNotFound", "The command guest-nope has not been found"},
+        {"internal error: unable to execute QEMU agent command 'a': b': QEMU agent command 'c': d",
+         "GenericError", "b': QEMU agent command 'c': d"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++) {
+        g_autofree char *reply = NULL;
+        GError *e = lv_agent_error(VIR_ERR_INTERNAL_ERROR, refusals[i][0], "d", "u", 1, &reply);
+        g_assert_null(e);
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_assert_true(json_parser_load_from_data(p, reply, -1, NULL));
+        JsonObject *err = json_object_get_object_member(
+            json_node_get_object(json_parser_get_root(p)), "error");
+        g_assert_cmpstr(json_object_get_string_member(err, "class"), ==, refusals[i][1]);
+        g_assert_cmpstr(json_object_get_string_member(err, "desc"), ==, refusals[i][2]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* Before GLib reads it: the config file goes to a folder of our own. */
@@ -313,6 +392,7 @@ int main(int argc, char **argv)
     g_test_add_func("/libvirt/vnc-endpoint", test_vnc_endpoint);
     g_test_add_func("/libvirt/ssh-argv", test_ssh_argv);
     g_test_add_func("/libvirt/hostfwd", test_hostfwd);
+    g_test_add_func("/libvirt/agent-errors", test_agent_errors);
     int rc = g_test_run();
     rmdir(home);
     return rc;

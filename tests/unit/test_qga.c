@@ -2,10 +2,15 @@
  * service question (orchestrator/guest/rdp_service.c) against a scripted fake
  * agent on a socket pair: synchronization past stale bytes and answers,
  * commands, guest-exec, timeouts and resynchronization, a silent channel (no
- * agent in the guest) and EOF. The real qemu-ga is in
+ * agent in the guest) and EOF; the same client over an exchange (what
+ * libvirt's virDomainQemuAgentCommand gives: libvirt/lv_agent.c) with hostile
+ * answers: too large, malformed, several, of the wrong types. The real
+ * qemu-ga is in
  * tests/integration/test_qga.c. */
 #include "common/error.h"
+#include "guest/guest_apps.h"
 #include "guest/qga_client.h"
+#include "guest/qga_client_priv.h"
 #include "guest/rdp_service_priv.h"
 #include "test_util.h"
 
@@ -537,6 +542,164 @@ static void test_query_no_agent(void)
     agent_finish(&a);
 }
 
+/* --- over an exchange (libvirt's transport) --- */
+
+static void expect_parse_error(const char *text, gsize len, const char *words)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonObject) o = qga_reply_parse(text, len, "guest-ping", "the agent", &err);
+    g_assert_null(o);
+    g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+    if (!strstr(err->message, words))
+        g_error("answer %.60s: \"%s\" lacks \"%s\"", text, err->message, words);
+}
+
+static void test_reply_parse(void)
+{
+    g_autoptr(GError) err = NULL;
+    const char *ok[] = {"{\"return\":{}}", "{\"return\": 7}\n",
+                        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"no\"}}",
+                        /* a bare "error" of another type: still a refusal */
+                        "{\"error\":5}", NULL};
+    for (const char **t = ok; *t; t++) {
+        g_autoptr(JsonObject) o = qga_reply_parse(*t, strlen(*t), "guest-ping", "the agent", &err);
+        g_assert_no_error(err);
+        g_assert_nonnull(o);
+    }
+    expect_parse_error("", 0, "with nothing");
+    expect_parse_error("{\"return\":1}\n{\"return\":2}", 25, "several messages");
+    expect_parse_error("{\"QMP\":{}}", 10, "another object");
+    expect_parse_error("[1,2]", 5, "not an object");
+    expect_parse_error("{\"return\":", 10, "malformed JSON");
+    expect_parse_error("{\"return\":1} x", 14, "malformed JSON");
+    expect_parse_error("{\"return\":\"\xff\xfe\"}", 15, "malformed JSON");
+    expect_parse_error("{\"return\":NaN}", 14, "malformed JSON");
+    expect_parse_error("{\"return\":1}\0{\"x\":1}", 20, "malformed JSON");
+    g_autofree char *deep = tu_deep_json("{\"return\":", 100000, "}");
+    expect_parse_error(deep, strlen(deep), "malformed JSON");
+    /* Too large: refused before any parsing. */
+    gsize big = QGA_MESSAGE_MAX + 1;
+    char *huge = g_malloc(big);
+    memset(huge, ' ', big);
+    expect_parse_error(huge, big, "more than the 24 MiB");
+    g_free(huge);
+}
+
+/* Answers handed out in order, one per command; a NULL answer is a
+ * timeout. Each request is kept. */
+typedef struct {
+    const char *const *answers;
+    guint next;
+    GPtrArray *requests;
+} Exchange;
+
+static char *scripted(void *data, const char *request, int timeout_ms, GError **error)
+{
+    Exchange *x = data;
+    g_assert_cmpint(timeout_ms, >, 0);
+    g_ptr_array_add(x->requests, g_strdup(request));
+    const char *a = x->answers[x->next++];
+    if (!a) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT, "no guest agent answered in time");
+        return NULL;
+    }
+    return g_strdup(a);
+}
+
+static QgaClient *exchange_client(Exchange *x, const char *const *answers)
+{
+    x->answers = answers;
+    x->next = 0;
+    x->requests = g_ptr_array_new_with_free_func(g_free);
+    return qga_client_new_exchange(scripted, x, NULL, "the exchange");
+}
+
+/* exec's answers of the wrong types, each a clear protocol error. */
+static void test_exchange_hostile(void)
+{
+    struct {
+        const char *exec, *status, *words;
+        int code;
+    } cases[] = {
+        {"{\"return\":\"7\"}", NULL, "without a pid", VD_ERROR_PROTOCOL},
+        {"{\"return\":[7]}", NULL, "without a pid", VD_ERROR_PROTOCOL},
+        {"{\"return\":{\"pid\":7}}", "{\"return\":{\"exited\":\"yes\"}}", "without \"exited\"",
+         VD_ERROR_PROTOCOL},
+        {"{\"return\":{\"pid\":7}}", "{\"return\":null}", "without \"exited\"",
+         VD_ERROR_PROTOCOL},
+        {"{\"return\":{\"pid\":7}}", "{\"return\":{\"exited\":true}} {", "malformed JSON",
+         VD_ERROR_PROTOCOL},
+        {"{\"error\":{\"class\":\"GenericError\",\"desc\":\"Failed to execute child process "
+         "\\u201cnope\\u201d (No such file or directory)\"}}",
+         NULL, "cannot run nope in the guest: Failed", VD_ERROR_NOT_FOUND},
+        {"{\"error\":{\"desc\":[1]}}", NULL, "cannot run nope in the guest: no reason given",
+         VD_ERROR_VM},
+        {"{\"return\":{\"pid\":7}}", NULL, "did not finish in the guest", VD_ERROR_TIMEOUT},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *answers[] = {cases[i].exec, cases[i].status, NULL};
+        Exchange x;
+        g_autoptr(QgaClient) c = exchange_client(&x, answers);
+        QgaExecResult r;
+        g_autoptr(GError) err = NULL;
+        const char *argv[] = {"nope", NULL};
+        g_assert_false(qga_client_exec(c, "nope", argv, 2000, &r, &err));
+        g_assert_nonnull(err);
+        if (err->code != cases[i].code || !strstr(err->message, cases[i].words))
+            g_error("case %u: %d \"%s\", want %d \"%s\"", i, err->code, err->message,
+                    cases[i].code, cases[i].words);
+        g_ptr_array_unref(x.requests);
+    }
+}
+
+/* The application listing itself, unchanged, over an exchange: a ping (the
+ * sync), the OS from guest-get-osinfo (a wrong type: Linux), the script. */
+static void test_exchange_apps(void)
+{
+    const char *listing = "{\"vmdesk-list-apps\":1,\"os\":\"linux\"}\n"
+                          "{\"id\":\"xterm.desktop\",\"name\":\"XTerm\",\"program\":\"/usr/bin/"
+                          "xterm\"}\n{\"end\":1}\n";
+    g_autofree char *b64 = g_base64_encode((const guchar *)listing, strlen(listing));
+    g_autofree char *status = g_strdup_printf(
+        "{\"return\":{\"exited\":true,\"exitcode\":0,\"out-data\":\"%s\",\"err-data\":5}}", b64);
+    const char *answers[] = {"{\"return\":{}}", "{\"return\":{\"id\":5,\"kernel-name\":[]}}",
+                             "{\"return\":{\"pid\":9}}", status, NULL};
+    Exchange x;
+    g_autoptr(QgaClient) c = exchange_client(&x, answers);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) apps = guest_apps_list_client(c, NULL, NULL, 5000, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(apps->len, ==, 1);
+    GuestApp *app = g_ptr_array_index(apps, 0);
+    g_assert_cmpstr(app->program, ==, "/usr/bin/xterm");
+    g_assert_true(g_str_has_prefix(g_ptr_array_index(x.requests, 0), "{\"execute\":\"guest-ping\""));
+    g_assert_true(g_str_has_prefix(g_ptr_array_index(x.requests, 1),
+                                   "{\"execute\":\"guest-get-osinfo\""));
+    g_assert_nonnull(strstr(g_ptr_array_index(x.requests, 2), "\"path\":\"/bin/sh\""));
+    g_ptr_array_unref(x.requests);
+
+    /* Windows by the agent's word: the PowerShell script. */
+    const char *win[] = {"{\"return\":{}}", "{\"return\":{\"id\":\"mswindows\"}}",
+                         "{\"error\":{\"desc\":\"not here\"}}", NULL};
+    Exchange y;
+    g_autoptr(QgaClient) w = exchange_client(&y, win);
+    g_autoptr(GPtrArray) none = guest_apps_list_client(w, NULL, NULL, 5000, &err);
+    g_assert_null(none);
+    g_assert_error(err, VD_ERROR, VD_ERROR_VM);
+    g_assert_nonnull(strstr(g_ptr_array_index(y.requests, 2), "\"path\":\"powershell.exe\""));
+    g_ptr_array_unref(y.requests);
+    g_clear_error(&err);
+
+    /* No agent: the error names the guest tools to install. */
+    const char *silent[] = {NULL};
+    Exchange z;
+    g_autoptr(QgaClient) s = exchange_client(&z, silent);
+    g_assert_null(guest_apps_list_client(s, NULL, NULL, 5000, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_TIMEOUT);
+    g_assert_nonnull(strstr(err->message, "qemu-guest-agent"));
+    g_ptr_array_unref(z.requests);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -550,6 +713,9 @@ int main(int argc, char **argv)
     g_test_add_func("/qga/eof", test_eof);
     g_test_add_func("/qga/malformed", test_malformed);
     g_test_add_func("/qga/connect-unix", test_connect_unix);
+    g_test_add_func("/qga/reply-parse", test_reply_parse);
+    g_test_add_func("/qga/exchange-hostile", test_exchange_hostile);
+    g_test_add_func("/qga/exchange-apps", test_exchange_apps);
     g_test_add_func("/rdp-service/parse-systemctl", test_parse_systemctl);
     g_test_add_func("/rdp-service/parse-sc-query", test_parse_sc_query);
     g_test_add_func("/rdp-service/query-windows", test_query_windows);

@@ -149,16 +149,19 @@ static int allow_if(scmp_filter_ctx ctx, int syscall, unsigned arg, enum scmp_co
 
 /* What writing files beneath the read-write folders takes (drives, the
  * clipboard's staging folder). Allowed only where Landlock keeps the
- * writes to those folders. */
+ * writes to those folders: only calls Landlock checks. Never chmod and
+ * its kin (Landlock checks no mode change: any file of the user's could
+ * be opened to others) nor utimensat on a path (the same for times);
+ * truncate(2) by path only from Landlock ABI 3 (Linux 6.2), which checks
+ * it (below). A drive's file loses its read-only attribute and times. */
 static const int writing[] = {
-    SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
-    SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(fsync),
-    SCMP_SYS(fdatasync), SCMP_SYS(fchmod), SCMP_SYS(fchmodat), SCMP_SYS(chmod),
-    SCMP_SYS(utimensat), SCMP_SYS(fallocate), SCMP_SYS(statfs), SCMP_SYS(fstatfs),
-    SCMP_SYS(truncate), SCMP_SYS(flock), SCMP_SYS(creat),
+    SCMP_SYS(mkdir),  SCMP_SYS(mkdirat),  SCMP_SYS(rmdir),     SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),  SCMP_SYS(renameat2),
+    SCMP_SYS(fsync),  SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(statfs),
+    SCMP_SYS(fstatfs), SCMP_SYS(flock),   SCMP_SYS(creat),
 };
 
-static bool apply_seccomp(bool writes, GError **error)
+static bool apply_seccomp(bool writes, int landlock_abi, GError **error)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (!ctx) {
@@ -191,6 +194,11 @@ static bool apply_seccomp(bool writes, GError **error)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
     for (size_t i = 0; r == 0 && writes && i < G_N_ELEMENTS(writing); i++)
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, writing[i], 0);
+    /* futimens (utimensat on a descriptor, no path): on its own files. */
+    if (r == 0 && writes)
+        r = allow_if(ctx, SCMP_SYS(utimensat), 1, SCMP_CMP_EQ, 0, 0);
+    if (r == 0 && writes && landlock_abi >= 3)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(truncate), 0);
     /* Signals to itself only (abort, thread cancellation). */
     if (r == 0)
         r = allow_if(ctx, SCMP_SYS(tgkill), 0, SCMP_CMP_EQ, 0, (scmp_datum_t)getpid());
@@ -235,7 +243,7 @@ bool confine_apply(const ConfinePolicy *policy, ConfineReport *report, GError **
                 "Landlock to keep its writes there");
         writes = false;
     }
-    if (!apply_seccomp(writes, error))
+    if (!apply_seccomp(writes, report->landlock_abi, error))
         return false;
     report->seccomp = true;
     return true;

@@ -44,6 +44,9 @@ typedef struct {
      * the window moves them out (helper_window_clip.c). Taken: removed with
      * the session. NULL: none. */
     const char *stage;
+    bool sound;                 /* the session plays sound (RDP with audio): only then are
+                                   the helper's sound messages taken, and the microphone
+                                   recorded while it asks; otherwise one is a broken rule */
     HelperEncodeFunc encode_input; /* NULL: no such inputs */
 } HelperSpec;
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,18 @@ static void try_write(const char *what, const char *path)
     if (fd >= 0)
         close(fd);
     report(what, n == 8, g_strerror(e));
+}
+
+/* What Landlock does not check (a mode, times) or checks only from ABI 3
+ * (truncate by path): on the user's file, outside every share. */
+static void try_metadata(const char *path)
+{
+    int r = chmod(path, 0666);
+    report("chmod-secret", r == 0, g_strerror(errno));
+    r = utimensat(AT_FDCWD, path, NULL, 0);
+    report("utime-secret", r == 0, g_strerror(errno));
+    r = truncate(path, 0);
+    report("truncate-secret", r == 0, g_strerror(errno));
 }
 
 static void try_socket_and_connect(int port)
@@ -114,6 +127,7 @@ void helper_escape_try(const char *stage)
     }
     try_read(f[0]);
     try_write("write-home", f[1]);
+    try_metadata(f[0]); /* after the read: the control run empties the secret */
     /* What the session may write (a share, the staging folder): allowed
      * confined too, so the test sees the rules are not just "nothing". */
     if (n > 4 && *f[4])

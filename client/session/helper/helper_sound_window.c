@@ -21,9 +21,12 @@
 #include <unistd.h>
 
 /* The player keeps at most this much queued (at the current format's rate)
- * and this many messages; more is dropped. */
-#define PLAY_QUEUE_MS 1000
-#define PLAY_QUEUE_ITEMS 256
+ * and this many messages; more is dropped. Three seconds: the sound
+ * server's stream may take a second or two to open on a loaded machine (a
+ * one-second queue lost the start of a tone in the tests), while the
+ * server paces itself in real time. */
+#define PLAY_QUEUE_MS 3000
+#define PLAY_QUEUE_ITEMS 1024
 /* PulseAudio's buffer for the stream: what the guest's sound lags by. */
 #define PLAY_LATENCY_MS 200
 /* Recorded sound waiting for the session thread (whole chunks), and a

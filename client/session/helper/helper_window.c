@@ -39,7 +39,8 @@ typedef struct {
     void *connect_data;
     GDestroyNotify free_connect_data;
     GError *cert_error;   /* why the window refused the server's certificate */
-    HelperSound *sound;   /* the current helper's relayed sound */
+    bool sound_on;        /* the session has sound (HelperSpec.sound) */
+    HelperSound *sound;   /* the current helper's relayed sound, or NULL */
     HelperClip clip;      /* RDP: clipboard pictures and files */
     HelperEncodeFunc encode_input;
 } Helper;
@@ -139,7 +140,23 @@ typedef struct {
     int chan;
     HelperClosed *closed;
     GError **broken;       /* what the helper did wrong, as the relay's reads */
+    unsigned depth;        /* sends in progress that take messages meanwhile */
 } Drain;
+
+/* A question (a certificate, a piece of a file) is answered while another
+ * answer is being sent, but not deeper: an honest helper waits for its
+ * answer; one that keeps asking without reading would nest the window's
+ * sends (and their buffers) without end. */
+#define DRAIN_ANSWER_DEPTH 1
+
+static bool answer_too_deep(Drain *d)
+{
+    if (d->depth <= DRAIN_ANSWER_DEPTH)
+        return false;
+    g_set_error(d->broken, VD_ERROR, VD_ERROR_PROTOCOL,
+                "the session helper asked again without reading the window's answer");
+    return true;
+}
 
 static bool drain_one(void *data, GError **unused);
 
@@ -193,14 +210,19 @@ static bool take_msg(Drain *d)
         return false;
     bool ok;
     if (m.type == HELPER_MSG_CERT) {
-        ok = answer_cert(d, &m);
+        ok = !answer_too_deep(d) && answer_cert(d, &m);
     } else if (helper_sound_msg(m.type)) {
-        ok = helper_sound_apply(h_of(d)->sound, &m, d->broken);
+        /* A helper of a session without sound never plays nor records. */
+        ok = h_of(d)->sound ? helper_sound_apply(h_of(d)->sound, &m, d->broken)
+                            : (g_set_error(d->broken, VD_ERROR, VD_ERROR_PROTOCOL,
+                                           "the session helper sent sound in a session without"),
+                               false);
     } else if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_READ &&
                !d->closed->seen && g_str_equal(h_of(d)->protocol, "rdp")) {
         g_autoptr(GByteArray) reply = g_byte_array_new();
         ok = helper_clip_apply(d->s, &h_of(d)->clip, &m, reply, d->broken) &&
-             (!reply->len || helper_msg_send_draining(d->chan, reply, drain_one, d, NULL));
+             (!reply->len || (!answer_too_deep(d) &&
+                              helper_msg_send_draining(d->chan, reply, drain_one, d, NULL)));
     } else if (m.type >= HELPER_MSG_RAIL_WINDOW && m.type <= HELPER_MSG_RAIL_WINDOW + 0xf &&
                !d->closed->seen && g_str_equal(h_of(d)->protocol, "rdp")) {
         ok = helper_rail_apply(d->s, &m, d->broken);
@@ -216,7 +238,11 @@ static bool take_msg(Drain *d)
 static bool drain_one(void *data, GError **unused)
 {
     (void)unused;
-    return take_msg(data);
+    Drain *d = data;
+    d->depth++;
+    bool ok = take_msg(d);
+    d->depth--;
+    return ok;
 }
 
 /* False: the helper is gone (a failed send says nothing: the caller's
@@ -237,6 +263,9 @@ static bool send_input(Drain *d, GByteArray *b, const SessionInput *in)
         helper_put_u32(b, in->buttons);
         break;
     case SESSION_INPUT_CLIPBOARD:
+        /* The host copied something else: its earlier files are no longer
+         * the server's to read. */
+        helper_clip_forget_files(&h_of(d)->clip);
         if (!in->text || strlen(in->text) > HELPER_MSG_MAX - 4)
             return true;
         helper_msg_begin(b, HELPER_MSG_CLIP_TEXT);
@@ -303,7 +332,8 @@ static void relay(Session *s, int chan, HelperClosed *closed, GError **broken)
                 ok = ok && send_input(&d, b, in);
                 session_input_free(in);
             }
-            while (ok && helper_sound_next_mic(((Helper *)s->priv)->sound, b))
+            HelperSound *sound = ((Helper *)s->priv)->sound;
+            while (ok && sound && helper_sound_next_mic(sound, b))
                 ok = helper_msg_send_draining(chan, b, drain_one, &d, NULL);
             /* The helper is gone, broke a rule or ended the session while
              * we waited to send: @broken or @closed says which. */
@@ -345,7 +375,8 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
     GError *broken = NULL;
     bool sent = helper_msg_send(sv[0], b, -1, NULL);
     memset(b->data, 0, b->len); /* the password */
-    h->sound = helper_sound_create(s, h->where);
+    if (h->sound_on)
+        h->sound = helper_sound_create(s, h->where);
     if (sent)
         relay(s, sv[0], &closed, &broken);
     g_clear_pointer(&h->sound, helper_sound_destroy);
@@ -450,6 +481,7 @@ Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify,
     Helper *h = g_new0(Helper, 1);
     h->protocol = g_strdup(spec->protocol);
     h->where = g_strdup(spec->where);
+    h->sound_on = spec->sound;
     h->password = g_strdup(spec->password);
     h->options = spec->options ? g_bytes_ref(spec->options) : NULL;
     h->connect = spec->connect;

@@ -38,6 +38,11 @@ void helper_clip_clear(HelperClip *c)
     if (c->paste)
         clip_stage_rm_path(c->paste);
     g_clear_pointer(&c->paste, g_free);
+    helper_clip_forget_files(c);
+}
+
+void helper_clip_forget_files(HelperClip *c)
+{
     clip_file_list_clear(&c->files);
     g_clear_pointer(&c->sources, g_strfreev);
     if (c->src_fd >= 0)
@@ -52,6 +57,7 @@ bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray 
         helper_msg_begin(b, HELPER_MSG_CLIP_CANCEL);
         return true;
     case SESSION_INPUT_CLIPBOARD_PNG: {
+        helper_clip_forget_files(c);
         gsize n = 0;
         const void *png = in->bytes ? g_bytes_get_data(in->bytes, &n) : NULL;
         if (!png || n > HELPER_MSG_MAX - 4) {
@@ -65,11 +71,7 @@ bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray 
         return true;
     }
     case SESSION_INPUT_CLIPBOARD_FILES: {
-        clip_file_list_clear(&c->files);
-        g_clear_pointer(&c->sources, g_strfreev);
-        if (c->src_fd >= 0)
-            close(c->src_fd);
-        c->src_fd = -1;
+        helper_clip_forget_files(c);
         g_autoptr(GError) err = NULL;
         size_t n = 0;
         g_autofree uint8_t *list = NULL;
@@ -269,7 +271,7 @@ static bool apply_read(HelperClip *c, HelperReader *r, GByteArray *reply, GError
     if (ok && (c->src_fd < 0 || c->src_index != index)) {
         if (c->src_fd >= 0)
             close(c->src_fd);
-        c->src_fd = open(c->sources[index], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        c->src_fd = clip_files_open_source(&c->files.files[index], c->sources[index]);
         c->src_index = index;
         if (c->src_fd < 0)
             vd_warn("clipboard: cannot read %s: %s", c->sources[index], g_strerror(errno));

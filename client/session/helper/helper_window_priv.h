@@ -58,6 +58,10 @@ typedef struct {
 
 /* Remove the last paste and forget the host's files. */
 void helper_clip_clear(HelperClip *c);
+
+/* Forget the host's files (the host copied something else): the helper can
+ * no longer have them read. */
+void helper_clip_forget_files(HelperClip *c);
 /* The message for a clipboard input @in (a picture, files, a cancel) in @b:
  * false when @in is none of these or cannot go (said in the log). */
 bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray *b);

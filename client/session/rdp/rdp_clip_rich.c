@@ -242,7 +242,8 @@ static UINT server_file_request(CliprdrClientContext *clip,
     if (r->clip_src_fd < 0 || r->clip_src_index != req->listIndex) {
         if (r->clip_src_fd >= 0)
             close(r->clip_src_fd);
-        r->clip_src_fd = open(r->clip_local_sources[req->listIndex], O_RDONLY | O_CLOEXEC);
+        r->clip_src_fd = clip_files_open_source(&r->clip_local_files.files[req->listIndex],
+                                                r->clip_local_sources[req->listIndex]);
         r->clip_src_index = req->listIndex;
         if (r->clip_src_fd < 0) {
             vd_warn("clipboard: cannot read %s: %s", r->clip_local_sources[req->listIndex],

@@ -228,6 +228,7 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
                        .connect_data = t,
                        .free_connect_data = free_target,
                        .stage = stage,
+                       .sound = t->audio,
                        .encode_input = encode_input};
     return helper_session_create(&spec, notify, data);
 }
