@@ -162,53 +162,81 @@ static char *desktop_escaping(Harness *h, const Xvfb *xv, unsigned port, const c
     return text;
 }
 
+/* An RDP window's escape test: the user's home with a share (the drive)
+ * and a planted secret, another VM's folder, the test server (RemoteApp
+ * with @rail), an Xvfb; @spec is the helper's escape spec. */
+typedef struct {
+    Harness h;
+    Xvfb xv;
+    unsigned port;
+    GPid server;
+    char *share, *written, *shared, *spec;
+} RdpEscape;
+
+static void rdp_escape_start(RdpEscape *e, bool rail)
+{
+    harness_init(&e->h);
+    xvfb_start(&e->xv);
+    e->server = rdp_server_start(&e->h, &e->port, rail);
+    g_autofree char *home = g_build_filename(e->h.root, "home", NULL);
+    g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
+    g_autofree char *other = g_build_filename(e->h.root, "data", "vmdesk", "vms", "other", NULL);
+    e->share = g_build_filename(home, "share", NULL);
+    e->written = g_build_filename(home, "written.txt", NULL);
+    e->shared = g_build_filename(e->share, "from-helper.txt", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(e->share, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
+    e->spec = g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, e->written, other, e->port,
+                              e->shared);
+}
+
+/* What a confined helper said: every attempt denied, the share writable. */
+static void rdp_escape_expect_confined(RdpEscape *e, const char *said)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
+        g_assert_cmpstr(outcome(said, attempts[i]), ==, "denied");
+    g_assert_cmpstr(outcome(said, "write-share"), ==, "ALLOWED");
+    g_assert_false(g_file_test(e->written, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(e->shared, G_FILE_TEST_EXISTS));
+}
+
+static void rdp_escape_finish(RdpEscape *e)
+{
+    kill(e->server, SIGTERM);
+    waitpid(e->server, NULL, 0);
+    xvfb_stop(&e->xv);
+    harness_finish(&e->h);
+    g_free(e->share);
+    g_free(e->written);
+    g_free(e->shared);
+    g_free(e->spec);
+}
+
 /* The RDP desktop window: FreeRDP in its helper may write in the share
  * and in its staging folder, and nothing else; the control run without
  * confinement can do everything. */
 static void test_escape_rdp_desktop(void)
 {
-    Harness h;
-    harness_init(&h);
-    Xvfb xv;
-    xvfb_start(&xv);
-    unsigned port;
-    GPid server = rdp_server_start(&h, &port, false);
-    g_autofree char *home = g_build_filename(h.root, "home", NULL);
-    g_autofree char *share = g_build_filename(home, "share", NULL);
-    g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
-    g_autofree char *written = g_build_filename(home, "written.txt", NULL);
-    g_autofree char *shared = g_build_filename(share, "from-helper.txt", NULL);
-    g_autofree char *other = g_build_filename(h.root, "data", "vmdesk", "vms", "other", NULL);
-    g_assert_cmpint(g_mkdir_with_parents(share, 0700), ==, 0);
-    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
-    g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
-    g_autofree char *spec =
-        g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, written, other, port, shared);
-
-    g_autofree char *conf = desktop_escaping(&h, &xv, port, share, spec, true, NULL);
+    RdpEscape e = {0};
+    rdp_escape_start(&e, false);
+    g_autofree char *conf = desktop_escaping(&e.h, &e.xv, e.port, e.share, e.spec, true, NULL);
     g_test_message("confined desktop helper:\n%s", conf);
-    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
-        g_assert_cmpstr(outcome(conf, attempts[i]), ==, "denied");
-    g_assert_cmpstr(outcome(conf, "write-share"), ==, "ALLOWED");
+    rdp_escape_expect_confined(&e, conf);
     g_assert_cmpstr(outcome(conf, "write-stage"), ==, "ALLOWED");
-    g_assert_false(g_file_test(written, G_FILE_TEST_EXISTS));
-    g_assert_true(g_file_test(shared, G_FILE_TEST_EXISTS));
     /* The staging folder went with the session. */
-    g_autofree char *runtime = g_build_filename(h.root, "run", "vmdesk", NULL);
+    g_autofree char *runtime = g_build_filename(e.h.root, "run", "vmdesk", NULL);
     g_autoptr(GDir) d = g_dir_open(runtime, 0, NULL);
     for (const char *n; d && (n = g_dir_read_name(d));)
         g_assert_false(g_str_has_prefix(n, "stage-"));
-    g_remove(shared);
+    g_remove(e.shared);
 
-    g_autofree char *open = desktop_escaping(&h, &xv, port, share, spec, false, NULL);
+    g_autofree char *open = desktop_escaping(&e.h, &e.xv, e.port, e.share, e.spec, false, NULL);
     g_test_message("unconfined desktop helper:\n%s", open);
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(open, attempts[i]), ==, "ALLOWED");
-    g_assert_true(g_file_test(written, G_FILE_TEST_EXISTS));
-    kill(server, SIGTERM);
-    waitpid(server, NULL, 0);
-    xvfb_stop(&xv);
-    harness_finish(&h);
+    g_assert_true(g_file_test(e.written, G_FILE_TEST_EXISTS));
+    rdp_escape_finish(&e);
 }
 
 /* A RemoteApp session's helper is confined as the desktop's: the same
@@ -216,34 +244,13 @@ static void test_escape_rdp_desktop(void)
  * confinement is the desktop test's: the same helper program). */
 static void test_escape_rdp_app(void)
 {
-    Harness h;
-    harness_init(&h);
-    Xvfb xv;
-    xvfb_start(&xv);
-    unsigned port;
-    GPid server = rdp_server_start(&h, &port, true);
-    g_autofree char *home = g_build_filename(h.root, "home", NULL);
-    g_autofree char *share = g_build_filename(home, "share", NULL);
-    g_autofree char *secret = g_build_filename(home, "secret.txt", NULL);
-    g_autofree char *written = g_build_filename(home, "written.txt", NULL);
-    g_autofree char *shared = g_build_filename(share, "from-helper.txt", NULL);
-    g_autofree char *other = g_build_filename(h.root, "data", "vmdesk", "vms", "other", NULL);
-    g_assert_cmpint(g_mkdir_with_parents(share, 0700), ==, 0);
-    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
-    g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
-    g_autofree char *spec =
-        g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, written, other, port, shared);
-    g_autofree char *conf = desktop_escaping(&h, &xv, port, share, spec, true, "notepad");
+    RdpEscape e = {0};
+    rdp_escape_start(&e, true);
+    g_autofree char *conf =
+        desktop_escaping(&e.h, &e.xv, e.port, e.share, e.spec, true, "notepad");
     g_test_message("confined RemoteApp helper:\n%s", conf);
-    for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
-        g_assert_cmpstr(outcome(conf, attempts[i]), ==, "denied");
-    g_assert_cmpstr(outcome(conf, "write-share"), ==, "ALLOWED");
-    g_assert_false(g_file_test(written, G_FILE_TEST_EXISTS));
-    g_assert_true(g_file_test(shared, G_FILE_TEST_EXISTS));
-    kill(server, SIGTERM);
-    waitpid(server, NULL, 0);
-    xvfb_stop(&xv);
-    harness_finish(&h);
+    rdp_escape_expect_confined(&e, conf);
+    rdp_escape_finish(&e);
 }
 
 /* The helper process of @parent (`vmdesk-session-helper vnc`), or 0. */
