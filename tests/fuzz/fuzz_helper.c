@@ -16,13 +16,18 @@
  * staged files refused, reads answered with nothing. RemoteApp's messages
  * (HELPER_MSG_RAIL_*) go to helper_rail.c: each window event must name a
  * window, carry only its fields within their limits and a title of valid
- * UTF-8; icons at most 256 x 256; a failed launch one of our codes.
+ * UTF-8; icons at most 256 x 256; a failed launch one of our codes. The RDP
+ * probe helper's verdict (HELPER_MSG_PROBE_ANSWER) goes to
+ * rdp_probe_answer_read: a verdict it takes has a result the exchange can
+ * give (never ERROR), fields that agree with it, and a detail sentence of
+ * printable UTF-8 within its limit; one it refuses leaves the info as it was.
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
 #include "fuzz_common.h"
 #include "common/error.h"
 #include "session/helper/helper_window_priv.h"
+#include "session/rdp/rdp_probe_priv.h"
 #include "session/session_priv.h"
 
 #include <fcntl.h>
@@ -140,6 +145,26 @@ static void check_session(Session *s)
     }
 }
 
+/* The probe helper's verdict, read as the window reads it. */
+static bool check_probe_answer(const HelperMsg *m, GError **err)
+{
+    RdpProbeInfo info = {.result = RDP_PROBE_ERROR};
+    bool ok = rdp_probe_answer_read(m, &info, err);
+    if (ok && (info.result >= RDP_PROBE_ERROR || !rdp_probe_detail_ok(info.detail) ||
+               (info.negotiated && info.result != RDP_PROBE_READY) ||
+               (!info.negotiated && (info.protocol || info.server_flags)) ||
+               info.server_flags > 0xff ||
+               (info.failure_code && info.result != RDP_PROBE_REFUSED)))
+        abort();
+    if (!ok && (info.result != RDP_PROBE_ERROR || info.detail))
+        abort();
+    /* What a log line or the terminal gets. */
+    if (ok)
+        pixel_sink += (uint32_t)strlen(info.detail);
+    rdp_probe_info_clear(&info);
+    return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Session *s = session_alloc(&fuzz_impl, NULL, NULL, NULL);
@@ -174,6 +199,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             helper_clip_clear(&clip);
         } else if (m.type >= HELPER_MSG_RAIL_WINDOW && m.type <= HELPER_MSG_RAIL_WINDOW + 0xf) {
             ok = helper_rail_apply(s, &m, &err);
+        } else if (m.type >= HELPER_MSG_PROBE) {
+            ok = check_probe_answer(&m, &err);
         } else {
             ok = m.type == HELPER_MSG_CERT ? helper_window_read_cert(&m, &q, &err)
                                            : helper_window_apply(s, &m, &closed, &err);

@@ -1,7 +1,8 @@
 /* The confined session helper (client/session/helper/) against TigerVNC's
  * Xvnc and our RDP test server (tests/rdp-server): an exploited library,
- * libvncclient or FreeRDP, gets nothing (each attempt denied, and allowed
- * in the control run without confinement, so the test can fail), and a
+ * libvncclient or FreeRDP, or the RDP probe's parser (`vmdesk probe`), gets
+ * nothing (each attempt denied, and allowed in the control run without
+ * confinement, so the test can fail), and a
  * helper that is killed or crashes mid-session is a lost connection the
  * window recovers from within 5 s, leaving no zombie and no mapping. */
 #include "harness.h"
@@ -33,22 +34,27 @@ static const char *outcome(const char *err, const char *attempt)
                                                                                       : NULL;
 }
 
-static RunResult screenshot_escaping(Harness *h, const char *url, const char *shot,
-                                     const char *spec, bool confined)
+/* `vmdesk @args...` with the helper's escape attempts (@spec), confined or
+ * not. */
+static RunResult vmdesk_escaping(Harness *h, const char *const *args, const char *spec,
+                                 bool confined)
 {
     char **saved = h->env;
     h->env = g_environ_setenv(g_strdupv(saved), "VMDESK_TEST_HELPER_ESCAPE", spec, TRUE);
     if (!confined)
         h->env = g_environ_setenv(h->env, "VMDESK_UNSAFE_NO_CONFINE", "1", TRUE);
-    RunResult r = harness_vmdesk(h, "screenshot", url, shot, NULL);
+    RunResult r = harness_vmdesk_argv(h, args);
     g_strfreev(h->env);
     h->env = saved;
     return r;
 }
 
-/* `vmdesk screenshot @url` with each escape attempt, confined and not:
- * denied, then ALLOWED. @port is another server's port to connect to. */
-static void escape_attempts(Harness *h, const char *url, unsigned port)
+/* `vmdesk @args...` with each escape attempt, confined and not: denied,
+ * then ALLOWED. The confined run must still do its work: exit with
+ * @status and, unless NULL, make the file @made. @port is another server's
+ * port to connect to. */
+static void escape_attempts(Harness *h, const char *const *args, int status, const char *made,
+                            unsigned port)
 {
     /* A secret in the user's home, outside anything shared, and another VM's
      * folder. */
@@ -63,25 +69,34 @@ static void escape_attempts(Harness *h, const char *url, unsigned port)
     g_autofree char *other_file = g_build_filename(other, "vm.conf", NULL);
     g_assert_true(g_file_set_contents(other_file, "[vm]\n", -1, NULL));
     g_autofree char *spec = g_strdup_printf("%s:%s:%s:%u", secret, written, other, port);
-    g_autofree char *shot = g_build_filename(h->root, "shot.png", NULL);
-    g_remove(shot);
+    if (made)
+        g_remove(made);
 
-    RunResult conf = screenshot_escaping(h, url, shot, spec, true);
-    g_test_message("confined helper:\n%s", conf.err);
-    g_assert_cmpint(conf.status, ==, 0); /* and the session still works */
-    g_assert_true(g_file_test(shot, G_FILE_TEST_EXISTS));
+    RunResult conf = vmdesk_escaping(h, args, spec, true);
+    g_test_message("confined helper (vmdesk %s):\n%s", args[0], conf.err);
+    g_assert_cmpint(conf.status, ==, status); /* and the command still works */
+    if (made)
+        g_assert_true(g_file_test(made, G_FILE_TEST_EXISTS));
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(conf.err, attempts[i]), ==, "denied");
     g_assert_false(g_file_test(written, G_FILE_TEST_EXISTS));
     run_result_clear(&conf);
 
     /* The control run: the same attempts succeed without confinement. */
-    RunResult open = screenshot_escaping(h, url, shot, spec, false);
-    g_test_message("unconfined helper:\n%s", open.err);
+    RunResult open = vmdesk_escaping(h, args, spec, false);
+    g_test_message("unconfined helper (vmdesk %s):\n%s", args[0], open.err);
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(open.err, attempts[i]), ==, "ALLOWED");
     g_assert_true(g_file_test(written, G_FILE_TEST_EXISTS));
     run_result_clear(&open);
+}
+
+/* `vmdesk screenshot @url`: the session's helper. */
+static void screenshot_escape_attempts(Harness *h, const char *url, unsigned port)
+{
+    g_autofree char *shot = g_build_filename(h->root, "shot.png", NULL);
+    const char *args[] = {"screenshot", url, shot, NULL};
+    escape_attempts(h, args, 0, shot, port);
 }
 
 static void test_escape(void)
@@ -91,7 +106,7 @@ static void test_escape(void)
     Xvnc x;
     xvnc_start(&h, &x, "None", NULL, 0);
     g_autofree char *url = g_strdup_printf("vnc://127.0.0.1:%u", x.port);
-    escape_attempts(&h, url, x.port); /* another port to connect to: Xvnc's own */
+    screenshot_escape_attempts(&h, url, x.port); /* another port to connect to: Xvnc's own */
     xvnc_stop(&x);
     harness_finish(&h);
 }
@@ -125,7 +140,12 @@ static void test_escape_rdp(void)
     unsigned port;
     GPid server = rdp_server_start(&h, &port, false);
     g_autofree char *url = g_strdup_printf("rdp://x@127.0.0.1:%u", port);
-    escape_attempts(&h, url, port);
+    screenshot_escape_attempts(&h, url, port);
+    /* The probe's helper, which reads the server's first answer: `vmdesk
+     * probe` still says the server is ready (exit status 0). */
+    g_autofree char *where = g_strdup_printf("127.0.0.1:%u", port);
+    const char *probe[] = {"probe", where, NULL};
+    escape_attempts(&h, probe, 0, NULL, port);
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
     harness_finish(&h);
@@ -253,8 +273,9 @@ static void test_escape_rdp_app(void)
     rdp_escape_finish(&e);
 }
 
-/* The helper process of @parent (`vmdesk-session-helper vnc`), or 0. */
-static pid_t find_helper(pid_t parent)
+/* The helper process `vmdesk-session-helper @mode` ("vnc", "rdp", "probe")
+ * of @parent, or 0. */
+static pid_t find_helper(pid_t parent, const char *mode)
 {
     pid_t found = 0;
     DIR *d = opendir("/proc");
@@ -275,7 +296,8 @@ static pid_t find_helper(pid_t parent)
         g_autofree char *cmd = NULL;
         gsize len = 0;
         if (g_file_get_contents(cmd_path, &cmd, &len, NULL) && len > 0 &&
-            !strcmp(cmd, "vmdesk-session-helper"))
+            !strcmp(cmd, "vmdesk-session-helper") && len > strlen(cmd) + 1 &&
+            !strcmp(cmd + strlen(cmd) + 1, mode))
             found = pid;
     }
     if (d)
@@ -302,7 +324,8 @@ static void crash_and_recover(const char *display, pid_t view, int sig, const ch
                               const char *proto)
 {
     g_autofree char *connected = g_strdup_printf("— %s — vmdesk", proto);
-    pid_t helper = find_helper(view);
+    g_autofree char *mode = g_ascii_strdown(proto, -1);
+    pid_t helper = find_helper(view, mode);
     g_assert_cmpint(helper, >, 0);
     g_assert_cmpint(framebuffer_maps(view), ==, 1);
     gint64 t0 = g_get_monotonic_time();
@@ -315,7 +338,7 @@ static void crash_and_recover(const char *display, pid_t view, int sig, const ch
         g_usleep(50 * 1000);
         g_autofree char *title = NULL;
         g_autofree char *id = x_find_window(display, prefix, &title);
-        again = find_helper(view);
+        again = find_helper(view, mode);
         back = again && again != helper && id && title && strstr(title, connected) &&
                !strstr(title, "connection lost") && framebuffer_maps(view) == 1;
     }

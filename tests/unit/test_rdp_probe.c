@@ -2,15 +2,25 @@
  * request it sends, how it reads every kind of answer (real servers' bytes
  * recorded from freerdp-shadow-cli 2.11 and xrdp 0.9.21), and its deadline,
  * against fake servers on 127.0.0.1 run by threads of this test. The real
- * RDP servers are in tests/integration/test_rdp_probe.c. */
+ * RDP servers are in tests/integration/test_rdp_probe.c.
+ *
+ * The exchange runs in `vmdesk-probe-helper` (beside $VMDESK_SESSION_HELPER):
+ * the helper must be a confined child of this process, one kept for the
+ * next probe, and one that is killed, hangs or answers garbage (this very
+ * program, started as a helper that misbehaves on purpose) is a probe
+ * error, never a hang, and the next probe works. */
 #include "common/error.h"
 #include "session/rdp/rdp_probe_priv.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -646,8 +656,391 @@ static void test_tunnel(void)
     rdp_probe_info_clear(&info);
 }
 
+/* --- the probe helper --- */
+
+/* This process's live `vmdesk-probe-helper` children. */
+static GArray *probe_helpers(void)
+{
+    GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    const char *e;
+    while (d && (e = g_dir_read_name(d))) {
+        if (!g_ascii_isdigit(*e))
+            continue;
+        g_autofree char *stat_path = g_build_filename("/proc", e, "stat", NULL);
+        g_autofree char *cmd_path = g_build_filename("/proc", e, "cmdline", NULL);
+        g_autofree char *stat = NULL, *cmd = NULL;
+        gsize cmd_len = 0;
+        if (!g_file_get_contents(stat_path, &stat, NULL, NULL) ||
+            !g_file_get_contents(cmd_path, &cmd, &cmd_len, NULL))
+            continue;
+        /* "PID (COMM) STATE PPID ...": COMM may hold anything but ends at the last ')'. */
+        const char *close_paren = strrchr(stat, ')');
+        int ppid = 0;
+        if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1 || ppid != getpid())
+            continue;
+        static const char want[] = "vmdesk-probe-helper";
+        if (cmd_len == sizeof(want) && !memcmp(cmd, want, sizeof(want))) {
+            int pid = atoi(e);
+            g_array_append_val(pids, pid);
+        }
+    }
+    return pids;
+}
+
+/* The value of @field ("Seccomp") in /proc/@pid/status. */
+static char *proc_status(int pid, const char *field)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    g_autofree char *key = g_strdup_printf("\n%s:", field);
+    const char *p = strstr(text, key);
+    if (!p)
+        return NULL;
+    p += strlen(key);
+    return g_strstrip(g_strndup(p, strcspn(p, "\n")));
+}
+
+/* The server's bytes are read by a confined helper, not by this process:
+ * exactly one `vmdesk-probe-helper` child after a probe, with
+ * no_new_privs and a seccomp filter, and the same one serves the next. */
+static void test_helper_confined(void)
+{
+    rdp_probe_helpers_close();
+    g_autoptr(GArray) none = probe_helpers();
+    g_assert_cmpuint(none->len, ==, 0);
+    Fake f;
+    fake_start(&f, FAKE_HTTP);
+    RdpProbeInfo info = {0};
+    g_assert_cmpint(rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, NULL), ==,
+                    RDP_PROBE_NOT_RDP);
+    fake_stop(&f);
+    g_autoptr(GArray) pids = probe_helpers();
+    g_assert_cmpuint(pids->len, ==, 1);
+    int pid = g_array_index(pids, int, 0);
+    g_autofree char *seccomp = proc_status(pid, "Seccomp");
+    g_autofree char *nnp = proc_status(pid, "NoNewPrivs");
+    g_assert_cmpstr(seccomp, ==, "2");
+    g_assert_cmpstr(nnp, ==, "1");
+    fake_start(&f, FAKE_TRICKLE);
+    g_assert_cmpint(rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, NULL), ==,
+                    RDP_PROBE_READY);
+    fake_stop(&f);
+    g_autoptr(GArray) again = probe_helpers();
+    g_assert_cmpuint(again->len, ==, 1);
+    g_assert_cmpint(g_array_index(again, int, 0), ==, pid);
+    rdp_probe_info_clear(&info);
+}
+
+typedef struct {
+    unsigned port;
+    int timeout_ms;
+    RdpProbeResult result;
+    RdpProbeInfo info;
+    GError *error;
+    double ms;
+} ProbeRun;
+
+static gpointer probe_run(gpointer data)
+{
+    ProbeRun *r = data;
+    gint64 t0 = g_get_monotonic_time();
+    r->result = rdp_probe("127.0.0.1", r->port, DEF, r->timeout_ms, &r->info, &r->error);
+    r->ms = ms_since(t0);
+    return NULL;
+}
+
+static void probe_run_clear(ProbeRun *r)
+{
+    rdp_probe_info_clear(&r->info);
+    g_clear_error(&r->error);
+}
+
+/* A probe is READY against the trickling fake server: the helper works. */
+static void assert_probe_works(void)
+{
+    Fake f;
+    fake_start(&f, FAKE_TRICKLE);
+    RdpProbeInfo info = {0};
+    g_autoptr(GError) err = NULL;
+    g_assert_cmpint(rdp_probe("127.0.0.1", f.port, DEF, 3000, &info, &err), ==,
+                    RDP_PROBE_READY);
+    g_assert_no_error(err);
+    fake_stop(&f);
+    rdp_probe_info_clear(&info);
+}
+
+/* The helper killed while the server keeps silent: the probe ends at once
+ * with an error that says so (not at its deadline, not a crash), the
+ * helper is reaped, and the next probe starts a new one. */
+static void test_helper_killed(void)
+{
+    assert_probe_works(); /* a helper is running */
+    Fake f;
+    fake_start(&f, FAKE_SILENT);
+    ProbeRun run = {.port = f.port, .timeout_ms = 10000};
+    GThread *t = g_thread_new("probe", probe_run, &run);
+    /* The request reached the server: the helper has the socket now. */
+    for (int i = 0; i < 300 && __atomic_load_n(&f.request_len, __ATOMIC_ACQUIRE) < RDP_PROBE_REQUEST_LEN; i++)
+        g_usleep(10 * 1000);
+    g_autoptr(GArray) pids = probe_helpers();
+    g_assert_cmpuint(pids->len, ==, 1);
+    int pid = g_array_index(pids, int, 0);
+    g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+    g_thread_join(t);
+    fake_stop(&f);
+    g_test_message("killed helper: %s (%s) in %.1f ms", rdp_probe_result_to_string(run.result),
+                   run.info.detail, run.ms);
+    g_assert_cmpint(run.result, ==, RDP_PROBE_ERROR);
+    g_assert_nonnull(run.error);
+    g_assert_cmpstr(run.info.detail, ==, run.error->message);
+    g_assert_nonnull(strstr(run.error->message, "the probe helper ended without an answer"));
+    g_assert_nonnull(strstr(run.error->message, "signal 9"));
+    g_assert_cmpfloat(run.ms, <, run.timeout_ms);
+    probe_run_clear(&run);
+    /* Reaped: no zombie left. */
+    g_autofree char *proc = g_strdup_printf("/proc/%d", pid);
+    g_assert_false(g_file_test(proc, G_FILE_TEST_EXISTS));
+    assert_probe_works();
+    g_autoptr(GArray) after = probe_helpers();
+    g_assert_cmpuint(after->len, ==, 1);
+    g_assert_cmpint(g_array_index(after, int, 0), !=, pid);
+}
+
+/* Helpers that misbehave: this program, started as `vmdesk-probe-helper`
+ * (a link to it, named so, in a folder given as $VMDESK_SESSION_HELPER's)
+ * with VMDESK_TEST_FAKE_PROBE_HELPER=MODE. Each probe is an error that
+ * names the fault, within the deadline and the helper's grace. */
+static void test_helper_hostile(void)
+{
+    static const struct {
+        const char *mode;
+        const char *error;
+    } t[] = {
+        {"exit", "ended without an answer (it exited with status 3)"},
+        {"hang", "did not answer in time"},
+        {"half", "a message stalled"},
+        {"garbage", "bytes (at most"},
+        {"wrong-type", "a message of type 0x40"},
+        {"fd", "a descriptor came with it"},
+        {"short", "its fields do not add up"},
+        {"trailing", "its fields do not add up"},
+        {"result-error", "result 5"},
+        {"result-big", "result 4294967295"},
+        {"negotiated-refused", "negotiated 1 with result refused"},
+        {"negotiated-2", "negotiated 2"},
+        {"protocol-alone", "a protocol or flags without a negotiation"},
+        {"flags-big", "flags 0x100"},
+        {"failure-ready", "a failure code with result ready"},
+        {"detail-escape", "its sentence is not printable"},
+        {"detail-newline", "its sentence is not printable"},
+        {"detail-bidi", "its sentence is not printable"},
+        {"detail-bad-utf8", "its fields do not add up"},
+        {"detail-empty", "its sentence is not printable"},
+        {"detail-none", "its sentence is not printable"},
+        {"detail-long", "bytes (at most"},
+    };
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *real = g_strdup(g_getenv("VMDESK_SESSION_HELPER"));
+    g_assert_nonnull(real);
+    g_autofree char *dir = tu_tmpdir();
+    g_autofree char *fake = g_build_filename(dir, "vmdesk-probe-helper", NULL);
+    g_autofree char *session = g_build_filename(dir, "vmdesk-session-helper", NULL);
+    g_assert_cmpint(symlink(self, fake), ==, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        rdp_probe_helpers_close();
+        g_setenv("VMDESK_SESSION_HELPER", session, TRUE);
+        g_setenv("VMDESK_TEST_FAKE_PROBE_HELPER", t[i].mode, TRUE);
+        Fake f;
+        fake_start(&f, FAKE_SILENT);
+        ProbeRun run = {.port = f.port, .timeout_ms = 300};
+        probe_run(&run);
+        fake_stop(&f);
+        g_test_message("%s: %s (%s) in %.1f ms", t[i].mode, rdp_probe_result_to_string(run.result),
+                       run.info.detail, run.ms);
+        g_assert_cmpint(run.result, ==, RDP_PROBE_ERROR);
+        g_assert_nonnull(run.error);
+        g_assert_nonnull(strstr(run.error->message, t[i].error));
+        g_assert_true(rdp_probe_detail_ok(run.info.detail));
+        /* The deadline, the helper's grace (1 s) and room for a busy machine. */
+        g_assert_cmpfloat(run.ms, <, tu_timeout_ms(run.timeout_ms + 1000 + 1500));
+        probe_run_clear(&run);
+        g_autoptr(GArray) left = probe_helpers();
+        g_assert_cmpuint(left->len, ==, 0);
+    }
+    g_setenv("VMDESK_SESSION_HELPER", real, TRUE);
+    g_unsetenv("VMDESK_TEST_FAKE_PROBE_HELPER");
+    tu_rm_rf(dir);
+    assert_probe_works();
+}
+
+/* The answer's checks, without a process: what an honest helper sends
+ * passes; each field out of range fails. */
+static void test_answer_read(void)
+{
+    struct {
+        guint32 result;
+        guint8 negotiated;
+        guint32 protocol, flags, failure;
+        const char *detail;
+        bool ok;
+    } t[] = {
+        {RDP_PROBE_READY, 1, RDP_PROTOCOL_HYBRID, 0x1f, 0, "the server selected NLA", true},
+        {RDP_PROBE_READY, 1, 0x40, 0, 0, "the server selected protocol 0x40", true},
+        {RDP_PROBE_READY, 0, 0, 0, 0, "the server does not negotiate", true},
+        {RDP_PROBE_REFUSED, 0, 0, 0, 0xdeadbeef, "refused (code 3735928559)", true},
+        {RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "another service answered: \"caf\u00e9\"", true},
+        {RDP_PROBE_TIMEOUT, 0, 0, 0, 0, "no answer in time", true},
+        {RDP_PROBE_NO_SERVICE, 0, 0, 0, 0, "la connexion a \u00e9t\u00e9 ferm\u00e9e", true},
+        {RDP_PROBE_ERROR, 0, 0, 0, 0, "an error", false},
+        {RDP_PROBE_NOT_RDP, 1, 0, 0, 0, "negotiated", false},
+        {RDP_PROBE_READY, 0, 0, 1, 0, "flags alone", false},
+        {RDP_PROBE_READY, 1, 1, 0x100, 0, "flags too big", false},
+        {RDP_PROBE_TIMEOUT, 0, 0, 0, 1, "failure", false},
+        {RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "tab\there", false},
+        {RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "\u202egnp.exe", false},
+        {RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "\x7f", false},
+        {RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "\xc2\x9b" "31m", false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        helper_msg_begin(b, HELPER_MSG_PROBE_ANSWER);
+        helper_put_u32(b, t[i].result);
+        helper_put_u8(b, t[i].negotiated);
+        helper_put_u32(b, t[i].protocol);
+        helper_put_u32(b, t[i].flags);
+        helper_put_u32(b, t[i].failure);
+        helper_put_str(b, t[i].detail);
+        HelperMsg m = {.type = HELPER_MSG_PROBE_ANSWER, .payload = b->data + 8,
+                       .len = b->len - 8, .fd = -1};
+        RdpProbeInfo info = {.result = RDP_PROBE_ERROR};
+        g_autoptr(GError) err = NULL;
+        bool ok = rdp_probe_answer_read(&m, &info, &err);
+        g_test_message("%zu: %s", i, err ? err->message : "ok");
+        g_assert_cmpint(ok, ==, t[i].ok);
+        if (ok) {
+            g_assert_no_error(err);
+            g_assert_cmpint(info.result, ==, t[i].result);
+            g_assert_cmpuint(info.protocol, ==, t[i].protocol);
+            g_assert_cmpuint(info.server_flags, ==, t[i].flags);
+            g_assert_cmpuint(info.failure_code, ==, t[i].failure);
+            g_assert_cmpstr(info.detail, ==, t[i].detail);
+        } else {
+            g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+            g_assert_cmpint(info.result, ==, RDP_PROBE_ERROR); /* untouched */
+            g_assert_null(info.detail);
+        }
+        rdp_probe_info_clear(&info);
+    }
+}
+
+/* --- this program as a probe helper that misbehaves (test_helper_hostile) --- */
+
+static void put_answer(GByteArray *b, guint32 result, guint8 negotiated, guint32 protocol,
+                       guint32 flags, guint32 failure, const char *detail)
+{
+    helper_msg_begin(b, HELPER_MSG_PROBE_ANSWER);
+    helper_put_u32(b, result);
+    helper_put_u8(b, negotiated);
+    helper_put_u32(b, protocol);
+    helper_put_u32(b, flags);
+    helper_put_u32(b, failure);
+    helper_put_str(b, detail);
+}
+
+static int fake_helper_main(const char *mode)
+{
+    enum { CHAN = 3 };
+    struct pollfd p = {.fd = CHAN, .events = POLLIN};
+    HelperMsg m;
+    if (!mode || poll(&p, 1, 10000) <= 0 || helper_msg_recv(CHAN, &m, NULL) != HELPER_RECV_OK)
+        return 2;
+    helper_msg_clear(&m);
+    GByteArray *b = g_byte_array_new();
+    int pass_fd = -1;
+    if (!strcmp(mode, "exit"))
+        return 3;
+    if (!strcmp(mode, "hang")) {
+        g_usleep(60 * G_USEC_PER_SEC);
+        return 0;
+    }
+    if (!strcmp(mode, "garbage")) {
+        static const char junk[] = "not a message at all, only bytes";
+        g_byte_array_append(b, (const guint8 *)junk, sizeof(junk));
+    } else if (!strcmp(mode, "half")) {
+        put_answer(b, RDP_PROBE_READY, 0, 0, 0, 0, "the server does not negotiate");
+        guint32 len = b->len - 8;
+        memcpy(b->data + 4, &len, 4);
+        g_byte_array_set_size(b, 14);
+    } else if (!strcmp(mode, "wrong-type")) {
+        helper_msg_begin(b, HELPER_MSG_FB);
+        helper_put_u32(b, 64);
+        helper_put_u32(b, 64);
+    } else if (!strcmp(mode, "fd")) {
+        put_answer(b, RDP_PROBE_READY, 0, 0, 0, 0, "the server does not negotiate");
+        pass_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    } else if (!strcmp(mode, "short")) {
+        helper_msg_begin(b, HELPER_MSG_PROBE_ANSWER);
+        helper_put_u32(b, RDP_PROBE_READY);
+    } else if (!strcmp(mode, "trailing")) {
+        put_answer(b, RDP_PROBE_READY, 0, 0, 0, 0, "the server does not negotiate");
+        helper_put_u32(b, 0);
+    } else {
+        static const struct {
+            const char *mode;
+            guint32 result;
+            guint8 negotiated;
+            guint32 protocol, flags, failure;
+            const char *detail;
+        } answers[] = {
+            {"result-error", RDP_PROBE_ERROR, 0, 0, 0, 0, "an error"},
+            {"result-big", G_MAXUINT32, 0, 0, 0, 0, "no such result"},
+            {"negotiated-refused", RDP_PROBE_REFUSED, 1, 0, 0, 1, "refused"},
+            {"negotiated-2", RDP_PROBE_READY, 2, 1, 0, 0, "selected TLS"},
+            {"protocol-alone", RDP_PROBE_READY, 0, RDP_PROTOCOL_SSL, 0, 0, "selected TLS"},
+            {"flags-big", RDP_PROBE_READY, 1, RDP_PROTOCOL_SSL, 0x100, 0, "selected TLS"},
+            {"failure-ready", RDP_PROBE_READY, 0, 0, 0, 1, "refused"},
+            {"detail-escape", RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "\x1b]0;owned\x07\x1b[2J"},
+            {"detail-newline", RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "ok\nvmdesk: all fine"},
+            {"detail-bidi", RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "file\u202egpj.exe"},
+            {"detail-bad-utf8", RDP_PROBE_NOT_RDP, 0, 0, 0, 0, "\xff\xfe"},
+            {"detail-empty", RDP_PROBE_NOT_RDP, 0, 0, 0, 0, ""},
+            {"detail-none", RDP_PROBE_NOT_RDP, 0, 0, 0, 0, NULL},
+        };
+        bool found = false;
+        for (size_t i = 0; i < G_N_ELEMENTS(answers) && !found; i++) {
+            if (strcmp(mode, answers[i].mode))
+                continue;
+            put_answer(b, answers[i].result, answers[i].negotiated, answers[i].protocol,
+                       answers[i].flags, answers[i].failure, answers[i].detail);
+            found = true;
+        }
+        if (!found && !strcmp(mode, "detail-long")) {
+            g_autofree char *detail = g_strnfill(RDP_PROBE_DETAIL_MAX + 1, 'a');
+            put_answer(b, RDP_PROBE_NOT_RDP, 0, 0, 0, 0, detail);
+            found = true;
+        }
+        if (!found)
+            return 4;
+    }
+    /* Raw: the message's length field is what we wrote ("garbage", "half"). */
+    if (!strcmp(mode, "garbage") || !strcmp(mode, "half")) {
+        if (write(CHAN, b->data, b->len) != (ssize_t)b->len)
+            return 5;
+    } else if (!helper_msg_send(CHAN, b, pass_fd, NULL)) {
+        return 5;
+    }
+    g_byte_array_unref(b);
+    g_usleep(60 * G_USEC_PER_SEC); /* the window ends us */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 1 && g_str_has_suffix(argv[0], "vmdesk-probe-helper"))
+        return fake_helper_main(g_getenv("VMDESK_TEST_FAKE_PROBE_HELPER"));
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rdp-probe/request", test_request);
     g_test_add_func("/rdp-probe/classify", test_classify);
@@ -663,5 +1056,9 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-probe/names-resolve", test_names_resolve);
     g_test_add_func("/rdp-probe/exchange-socketpair", test_exchange_socketpair);
     g_test_add_func("/rdp-probe/tunnel", test_tunnel);
+    g_test_add_func("/rdp-probe/answer-read", test_answer_read);
+    g_test_add_func("/rdp-probe/helper-confined", test_helper_confined);
+    g_test_add_func("/rdp-probe/helper-killed", test_helper_killed);
+    g_test_add_func("/rdp-probe/helper-hostile", test_helper_hostile);
     return g_test_run();
 }

@@ -12,6 +12,8 @@
 #include "session/helper/helper_proto.h"
 #include "session/session_priv.h"
 
+#include <sys/types.h>
+
 /* The window side. Connects the server socket for a protocol: a connected
  * socket, or -1 with @error (the user's message: "nothing accepts VNC
  * connections at ..."). Called on the session thread. */
@@ -64,6 +66,20 @@ int helper_connect_tcp(const char *host, int port, int timeout_s, const char *wh
 /* The helper side. The descriptors it is started with. */
 enum { HELPER_FD_CHANNEL = 3, HELPER_FD_SERVER = 4 };
 
+/* The helper programs: a session's (`vmdesk-session-helper vnc|rdp`) and
+ * the RDP probe's (`vmdesk-probe-helper`, session/rdp/rdp_probe.h), which
+ * links no protocol library and so starts faster. */
+#define HELPER_SESSION_PROGRAM "vmdesk-session-helper"
+#define HELPER_PROBE_PROGRAM "vmdesk-probe-helper"
+
+/* The window side. Start helper @program with argument @mode (NULL: none)
+ * and @chan as its descriptor HELPER_FD_CHANNEL and @server (or -1: none)
+ * as HELPER_FD_SERVER, /dev/null as stdin and stdout, the filtered
+ * environment; both descriptors stay the caller's. The child's pid (the
+ * caller reaps it), or -1 with @error. Any thread. */
+pid_t helper_spawn(const char *program, const char *mode, int chan, int server,
+                   GError **error);
+
 /* What the window sent first: where the server is, the password, the
  * protocol's own settings (never NULL after helper_begin). */
 typedef struct {
@@ -84,6 +100,13 @@ bool helper_begin(HelperConfig *config, GError **error);
  * read-write. */
 bool helper_begin_with(HelperConfig *config, const char *const *read_only,
                        const char *const *read_write, GError **error);
+
+/* Start of `vmdesk-probe-helper` (session/rdp/rdp_probe.h): close
+ * every descriptor but the channel, confine the process as helper_begin
+ * does with nothing to read beyond /usr and nothing to write. It reads no
+ * configuration: each request brings its socket. Main thread, before any
+ * other thread. */
+bool helper_begin_probe(GError **error);
 
 /* helper_begin_with in two steps, for a helper whose shares come with the
  * configuration: read it (no confinement yet), then confine. */

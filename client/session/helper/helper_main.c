@@ -2,7 +2,6 @@
  * and the relay between the local session and the window's channel. */
 #include "session/helper/helper.h"
 
-#include "session/helper/confine.h"
 #include "session/helper/helper_escape.h"
 #include "session/helper/helper_proto.h"
 #include "session/clip_image.h"
@@ -116,30 +115,6 @@ bool helper_begin_read(HelperConfig *config, GError **error)
     verdicts = g_async_queue_new();
     clip_answers = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
     return read_config(config, error);
-}
-
-bool helper_confine(const char *const *read_only, const char *const *read_write, GError **error)
-{
-    if (g_strcmp0(g_getenv("VMDESK_UNSAFE_NO_CONFINE"), "1") == 0) {
-        vd_warn("the session helper runs UNCONFINED (VMDESK_UNSAFE_NO_CONFINE=1)");
-        return true;
-    }
-    /* Read-only: what glibc and GLib load late (iconv modules, locales),
-     * and what the protocol library names. Read-write: the shares. */
-    const char *ro[16] = {"/usr", "/etc/localtime"};
-    size_t n = 2;
-    for (const char *const *p = read_only; p && *p && n < G_N_ELEMENTS(ro) - 1; p++)
-        ro[n++] = *p;
-    ConfinePolicy policy = {.read_only = ro, .read_write = read_write};
-    ConfineReport report;
-    if (!confine_apply(&policy, &report, error))
-        return false;
-    g_autofree char *what = confine_describe(&report);
-    if (report.landlock_abi)
-        vd_debug("session helper confined: %s", what);
-    else
-        vd_warn("session helper confined: %s", what);
-    return true;
 }
 
 typedef struct {

@@ -178,7 +178,12 @@ static void take_fds(struct msghdr *mh, HelperMsg *m)
 
 HelperRecv helper_msg_recv(int fd, HelperMsg *m, GError **error)
 {
-    gint64 deadline = g_get_monotonic_time() + HELPER_MSG_TIMEOUT_MS * 1000;
+    return helper_msg_recv_by(fd, m, HELPER_MSG_MAX,
+                              g_get_monotonic_time() + HELPER_MSG_TIMEOUT_MS * 1000, error);
+}
+
+HelperRecv helper_msg_recv_by(int fd, HelperMsg *m, size_t max, gint64 deadline, GError **error)
+{
     memset(m, 0, sizeof(*m));
     m->fd = -1;
     uint8_t header[HEADER_LEN];
@@ -211,9 +216,9 @@ HelperRecv helper_msg_recv(int fd, HelperMsg *m, GError **error)
     uint32_t len;
     memcpy(&m->type, header, 4);
     memcpy(&len, header + 4, 4);
-    if (len > HELPER_MSG_MAX) {
+    if (len > max) {
         g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
-                    "session helper message of %u bytes (at most %u)", len, HELPER_MSG_MAX);
+                    "session helper message of %u bytes (at most %zu)", len, max);
         helper_msg_clear(m);
         return HELPER_RECV_ERROR;
     }

@@ -71,6 +71,14 @@ typedef enum {
     HELPER_MSG_RAIL_ACTIVE,   /* u32 id (0: none) */
     HELPER_MSG_RAIL_EXEC_RESULT, /* str program, u32 VdError code (0: started),
                                  str message */
+    /* The RDP probe's helper (`vmdesk-probe-helper`, 0x80-0x8f),
+     * on a channel of its own. Window -> helper: */
+    HELPER_MSG_PROBE = 0x80,  /* u32 requested protocols, u32 deadline_hi, u32
+                                 deadline_lo (g_get_monotonic_time µs); the
+                                 connected socket */
+    /* helper -> window (checks in session/rdp/rdp_probe_confined.c): */
+    HELPER_MSG_PROBE_ANSWER,  /* u32 RdpProbeResult, u8 negotiated, u32 protocol,
+                                 u32 server_flags, u32 failure_code, str detail */
 } HelperMsgType;
 
 /* Building a message: begin, put fields, send. */
@@ -117,6 +125,10 @@ typedef enum {
  * that stalls mid-message is broken. */
 #define HELPER_MSG_TIMEOUT_MS 10000
 HelperRecv helper_msg_recv(int fd, HelperMsg *m, GError **error);
+/* helper_msg_recv with a payload of at most @max bytes, whole by @deadline
+ * (g_get_monotonic_time µs), for a caller that has a deadline of its own. */
+HelperRecv helper_msg_recv_by(int fd, HelperMsg *m, size_t max, gint64 deadline,
+                              GError **error);
 
 /* Reading a payload: each get fails (sets @bad, returns 0 or NULL) rather
  * than read past the end. */

@@ -14,20 +14,16 @@
 #include "common/error.h"
 #include "common/fd_io.h"
 #include "common/log.h"
-#include "common/paths.h"
 #include "common/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 typedef struct {
     char *protocol;
@@ -44,78 +40,6 @@ typedef struct {
     HelperClip clip;      /* RDP: clipboard pictures and files */
     HelperEncodeFunc encode_input;
 } Helper;
-
-/* The helper's environment: the settings it reads (logging, the test
- * hooks, the unconfined control run) and the locale, nothing else (no
- * display, bus or agent addresses, no home). */
-static char **helper_env(void)
-{
-    static const char *const keep[] = {"VMDESK_DEBUG=", "VMDESK_TEST_", "VMDESK_UNSAFE_NO_CONFINE=",
-                                       "VMDESK_RDP_CODEC=", "WLOG_", "LANG=", "LC_",
-                                       "G_MESSAGES_DEBUG="};
-    GPtrArray *env = g_ptr_array_new();
-    for (char **e = environ; *e; e++)
-        for (size_t i = 0; i < G_N_ELEMENTS(keep); i++)
-            if (g_str_has_prefix(*e, keep[i])) {
-                g_ptr_array_add(env, g_strdup(*e));
-                break;
-            }
-    g_ptr_array_add(env, NULL);
-    return (char **)g_ptr_array_free(env, FALSE);
-}
-
-/* The helper program: $VMDESK_SESSION_HELPER (the tests' own programs are
- * not vmdesk), else the one beside the running program (the build tree),
- * else the installed one. */
-static char *helper_path(void)
-{
-    const char *env = g_getenv("VMDESK_SESSION_HELPER");
-    if (env && *env)
-        return g_strdup(env);
-    char *beside = vd_paths_beside_self("vmdesk-session-helper");
-    return beside ? beside : g_strdup(VMDESK_HELPER_INSTALLED);
-}
-
-/* Start `vmdesk-session-helper PROTOCOL` with @chan and @server as its
- * descriptors 3 and 4, /dev/null as stdin and stdout. */
-static pid_t spawn_helper(Helper *h, int chan, int server, GError **error)
-{
-    /* Copies above the helper's numbers first: a descriptor that is already
-     * 0, 1, 3 or 4 would otherwise be overwritten by the actions before it
-     * is duplicated. */
-    int chan_copy = fcntl(chan, F_DUPFD_CLOEXEC, HELPER_FD_SERVER + 1);
-    int server_copy = fcntl(server, F_DUPFD_CLOEXEC, HELPER_FD_SERVER + 1);
-    if (chan_copy < 0 || server_copy < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot start the %s session helper: %s",
-                    h->protocol, g_strerror(errno));
-        if (chan_copy >= 0)
-            close(chan_copy);
-        if (server_copy >= 0)
-            close(server_copy);
-        return -1;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, chan_copy, HELPER_FD_CHANNEL);
-    posix_spawn_file_actions_adddup2(&fa, server_copy, HELPER_FD_SERVER);
-    g_autofree char *path = helper_path();
-    char *argv[] = {"vmdesk-session-helper", h->protocol, NULL};
-    g_auto(GStrv) env = helper_env();
-    pid_t pid;
-    int r = posix_spawn(&pid, path, &fa, NULL, argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    close(chan_copy);
-    close(server_copy);
-    if (r != 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "cannot start the %s session helper %s: %s (is vmdesk installed whole?)",
-                    h->protocol, path, g_strerror(r));
-        return -1;
-    }
-    return pid;
-}
 
 /* Reap the helper: it leaves once the channel closes; kill it if it does
  * not within a second (a hung or hostile one). Returns the wait status. */
@@ -354,7 +278,7 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
         close(server);
         return g_error_new(VD_ERROR, VD_ERROR_FAILED, "socketpair: %s", g_strerror(errno));
     }
-    pid_t pid = spawn_helper(h, sv[1], server, &err);
+    pid_t pid = helper_spawn(HELPER_SESSION_PROGRAM, h->protocol, sv[1], server, &err);
     close(sv[1]);
     close(server);
     /* A hung helper must not block this thread in a send for good. */

@@ -505,7 +505,7 @@ static RdpProbeResult probe_addresses(GList *addrs, unsigned port, unsigned requ
         switch (connect_by(a->data, port, deadline, &fd, &err)) {
         case CONNECTED:
             out->connected = true;
-            rdp_probe_exchange(fd, requested, deadline, out);
+            rdp_probe_exchange_confined(fd, requested, deadline, out, error);
             close(fd);
             return out->result;
         case CONNECT_RESET: {
@@ -593,7 +593,8 @@ RdpProbeResult rdp_probe_tunnel(const char *const *tunnel, const char *address,
         /* The tunnel's end takes anything: whether its far end connected
          * shows only in the answer (or the tunnel closing without one). */
         out->connected = true;
-        rdp_probe_exchange(fd, requested, t0 + (gint64)MAX(timeout_ms, 0) * 1000, out);
+        rdp_probe_exchange_confined(fd, requested, t0 + (gint64)MAX(timeout_ms, 0) * 1000, out,
+                                    error);
         close(fd);
     }
     out->elapsed_us = g_get_monotonic_time() - t0;

@@ -9,7 +9,10 @@
  * which security protocol it picked; with an RDP Negotiation Failure it
  * refuses what we asked for. Nothing else is sent: no TLS, no credentials.
  *
- * Blocking and synchronous, any thread, no global state. One overall deadline
+ * The window process resolves and connects; the server's bytes are read and
+ * classified in a confined helper process (`vmdesk-probe-helper`,
+ * kept for the next probe), never here, and its verdict is checked as
+ * hostile. Blocking and synchronous, any thread. One overall deadline
  * covers name resolution, connect, send and receive. */
 #pragma once
 
@@ -97,6 +100,11 @@ RdpProbeResult rdp_probe(const char *host, unsigned port, unsigned requested_pro
 RdpProbeResult rdp_probe_tunnel(const char *const *tunnel, const char *address,
                                 unsigned requested, int timeout_ms, RdpProbeInfo *info,
                                 GError **error);
+
+/* `vmdesk-probe-helper`: the probe's exchange with servers, confined
+ * (rdp_probe_helper.c), for the window process that hands it each connected
+ * socket. Returns the exit status. */
+int rdp_probe_helper_main(void);
 
 /* "ready", "no-service", "not-rdp", "refused", "timeout", "error". */
 const char *rdp_probe_result_to_string(RdpProbeResult result);

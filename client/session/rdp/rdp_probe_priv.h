@@ -3,6 +3,7 @@
  * the exchange over a socket that is already connected. */
 #pragma once
 
+#include "session/helper/helper_proto.h"
 #include "session/rdp/rdp_probe.h"
 
 #include <stddef.h>
@@ -32,5 +33,39 @@ bool rdp_probe_classify(const guint8 *data, size_t len, unsigned requested, bool
 
 /* Send the request on the connected stream socket @fd (made non-blocking),
  * read the answer and classify it by @deadline (monotonic µs). Does not close
- * @fd. Sets @info's result and detail; the caller sets address and elapsed. */
+ * @fd. Sets @info's result and detail; the caller sets address and elapsed.
+ * This parses the server's bytes: the probe helper runs it (below); the
+ * window process calls rdp_probe_exchange_confined. */
 void rdp_probe_exchange(int fd, unsigned requested, gint64 deadline, RdpProbeInfo *info);
+
+/* rdp_probe_exchange in `vmdesk-probe-helper` (rdp_probe_helper.c),
+ * asked by the window (rdp_probe_confined.c):
+ * @fd (not closed; the helper gets a copy) goes to an idle helper of this
+ * process, or a new one, whose verdict is checked (rdp_probe_answer_read)
+ * and copied into @info. A helper that cannot start, dies, answers garbage
+ * or has not answered PROBE_HELPER_GRACE_MS after @deadline is killed:
+ * false, @info's result RDP_PROBE_ERROR, its detail and @error saying why.
+ * Any thread; probes on several threads run at once, each in its helper. */
+bool rdp_probe_exchange_confined(int fd, unsigned requested, gint64 deadline, RdpProbeInfo *info,
+                                 GError **error);
+
+/* The longest detail sentence a probe helper may send (it cuts longer ones). */
+#define RDP_PROBE_DETAIL_MAX 512
+
+/* Read the probe helper's answer @m (HELPER_MSG_PROBE_ANSWER: hostile) into
+ * @info's result, negotiated, protocol, server_flags, failure_code and
+ * detail. Every field is range-checked and must agree with the others (no
+ * ERROR, a negotiation only when READY, no protocol or flags without one,
+ * flags of one byte, a failure code only when REFUSED), the detail is
+ * rdp_probe_detail_ok. False with @error (VD_ERROR_PROTOCOL), @info
+ * untouched, otherwise. Any thread. */
+bool rdp_probe_answer_read(const HelperMsg *m, RdpProbeInfo *info, GError **error);
+
+/* Whether @detail may reach a log, a window or a terminal: 1 to
+ * RDP_PROBE_DETAIL_MAX bytes of valid UTF-8, every character printable (no
+ * control, format or unassigned character). */
+bool rdp_probe_detail_ok(const char *detail);
+
+/* End this process's idle probe helpers (tests; a process need not: its
+ * helpers leave when it exits and their channel closes). Any thread. */
+void rdp_probe_helpers_close(void);
