@@ -958,10 +958,10 @@ static int fake_helper_main(const char *mode)
     if (!mode || poll(&p, 1, 10000) <= 0 || helper_msg_recv(CHAN, &m, NULL) != HELPER_RECV_OK)
         return 2;
     helper_msg_clear(&m);
-    GByteArray *b = g_byte_array_new();
-    int pass_fd = -1;
     if (!strcmp(mode, "exit"))
         return 3;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    int pass_fd = -1;
     if (!strcmp(mode, "hang")) {
         g_usleep(60 * G_USEC_PER_SEC);
         return 0;
@@ -1032,7 +1032,6 @@ static int fake_helper_main(const char *mode)
     } else if (!helper_msg_send(CHAN, b, pass_fd, NULL)) {
         return 5;
     }
-    g_byte_array_unref(b);
     g_usleep(60 * G_USEC_PER_SEC); /* the window ends us */
     return 0;
 }
