@@ -876,6 +876,19 @@ static void test_helper_hostile(void)
     assert_probe_works();
 }
 
+/* A HELPER_MSG_PROBE_ANSWER with these fields, honest or not. */
+static void put_answer(GByteArray *b, guint32 result, guint8 negotiated, guint32 protocol,
+                       guint32 flags, guint32 failure, const char *detail)
+{
+    helper_msg_begin(b, HELPER_MSG_PROBE_ANSWER);
+    helper_put_u32(b, result);
+    helper_put_u8(b, negotiated);
+    helper_put_u32(b, protocol);
+    helper_put_u32(b, flags);
+    helper_put_u32(b, failure);
+    helper_put_str(b, detail);
+}
+
 /* The answer's checks, without a process: what an honest helper sends
  * passes; each field out of range fails. */
 static void test_answer_read(void)
@@ -906,13 +919,8 @@ static void test_answer_read(void)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
         g_autoptr(GByteArray) b = g_byte_array_new();
-        helper_msg_begin(b, HELPER_MSG_PROBE_ANSWER);
-        helper_put_u32(b, t[i].result);
-        helper_put_u8(b, t[i].negotiated);
-        helper_put_u32(b, t[i].protocol);
-        helper_put_u32(b, t[i].flags);
-        helper_put_u32(b, t[i].failure);
-        helper_put_str(b, t[i].detail);
+        put_answer(b, t[i].result, t[i].negotiated, t[i].protocol, t[i].flags, t[i].failure,
+                   t[i].detail);
         HelperMsg m = {.type = HELPER_MSG_PROBE_ANSWER, .payload = b->data + 8,
                        .len = b->len - 8, .fd = -1};
         RdpProbeInfo info = {.result = RDP_PROBE_ERROR};
@@ -937,18 +945,6 @@ static void test_answer_read(void)
 }
 
 /* --- this program as a probe helper that misbehaves (test_helper_hostile) --- */
-
-static void put_answer(GByteArray *b, guint32 result, guint8 negotiated, guint32 protocol,
-                       guint32 flags, guint32 failure, const char *detail)
-{
-    helper_msg_begin(b, HELPER_MSG_PROBE_ANSWER);
-    helper_put_u32(b, result);
-    helper_put_u8(b, negotiated);
-    helper_put_u32(b, protocol);
-    helper_put_u32(b, flags);
-    helper_put_u32(b, failure);
-    helper_put_str(b, detail);
-}
 
 static int fake_helper_main(const char *mode)
 {
