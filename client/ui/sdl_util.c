@@ -46,9 +46,20 @@ static bool gl_is_software(SDL_Renderer *ren)
     return r && (strstr(r, "llvmpipe") || strstr(r, "softpipe") || strstr(r, "Software Rasterizer"));
 }
 
+/* Whether the machine has a GPU device node an X client could render with
+ * (a DRM node, or NVIDIA's own driver). Without one OpenGL can only be a
+ * software rasterizer, and asking it (gl_is_software) would load Mesa and
+ * LLVM into the window for nothing: they stay mapped, about 40 MB of its
+ * memory (PSS) and 0.25 s of CPU before it can draw (bench/rdp-frames
+ * --memory, issue 13). */
+static bool has_gpu_device(void)
+{
+    return g_file_test("/dev/dri", G_FILE_TEST_IS_DIR) ||
+           g_file_test("/dev/nvidia0", G_FILE_TEST_EXISTS);
+}
+
 SDL_Renderer *sdl_util_renderer(SDL_Window *win)
 {
-    SDL_Renderer *ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED);
     /* Only X11 gives SDL's software renderer a window surface of its own
      * (XShm). SDL 2.26 on Wayland has none: the software renderer draws
      * through a texture of the very GL renderer it would replace, and with
@@ -56,6 +67,12 @@ SDL_Renderer *sdl_util_renderer(SDL_Window *win)
      * find matching render driver"). */
     const char *driver = SDL_GetCurrentVideoDriver();
     bool x11 = driver && !strcmp(driver, "x11");
+    if (x11 && !has_gpu_device() && !g_getenv("SDL_RENDER_DRIVER")) {
+        vd_debug("no GPU device (/dev/dri, /dev/nvidia0): using SDL's software renderer");
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+        return SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
+    }
+    SDL_Renderer *ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_ACCELERATED);
     if (ren && x11 && gl_is_software(ren) && !g_getenv("SDL_RENDER_DRIVER")) {
         vd_debug("OpenGL renders in software here: using SDL's software renderer");
         SDL_DestroyRenderer(ren);

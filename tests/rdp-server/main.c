@@ -82,6 +82,7 @@ typedef struct {
     char **reads, **writes, **times;
     int drive_piece;
     int frames;
+    int frames_pause;
     int mic_hz;
     gboolean rail;
 } Options;
@@ -204,6 +205,12 @@ static bool parse_config(Options *o, SrvConfig *cfg, GError **error)
         return false;
     }
     cfg->frames = (unsigned)o->frames;
+    if (o->frames_pause < 0 || o->frames_pause > 60000) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--frames-pause %d: 0-60000 ms", o->frames_pause);
+        return false;
+    }
+    cfg->frames_pause_ms = (unsigned)o->frames_pause;
     if (o->mic_hz && (o->mic_hz < 100 || o->mic_hz > 5000)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--microphone %d: 100-5000 Hz", o->mic_hz);
@@ -453,6 +460,8 @@ int main(int argc, char **argv)
          "bytes per Read request of --drive-time (default 65536)", "BYTES"},
         {"frames", 0, 0, G_OPTION_ARG_INT, &o.frames,
          "after connect, push N full-screen frames as fast as the client acknowledges", "N"},
+        {"frames-pause", 0, 0, G_OPTION_ARG_INT, &o.frames_pause,
+         "wait MS after the first picture is acknowledged before the frames", "MS"},
         {"sam", 0, 0, G_OPTION_ARG_FILENAME, &o.sam, "NTLM SAM file (turns NLA on)", "FILE"},
         {"rail", 0, 0, G_OPTION_ARG_NONE, &o.rail,
          "RemoteApp for clients that ask for it; window commands on stdin", NULL},

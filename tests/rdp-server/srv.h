@@ -34,6 +34,7 @@ typedef struct {
     GPtrArray *drive_ops;      /* SrvDriveOp*, in command-line order */
     unsigned drive_piece;      /* bytes per Read request of --drive-time */
     unsigned frames;           /* benchmark frames after connect; 0: none */
+    unsigned frames_pause_ms;  /* pause between the first picture and the frames; 0: none */
     char *sam_file;            /* NTLM SAM file: NLA on; NULL: TLS only */
     bool rail;                 /* RemoteApp (RAIL) for clients that ask for it; stdin commands */
     char *clipboard;           /* text the server puts on the clipboard (UTF-8); NULL: none */

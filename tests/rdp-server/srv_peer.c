@@ -45,6 +45,7 @@ typedef struct {
     uint32_t awaited_id;
     gint64 sent_at;              /* when the awaited frame went out */
     bool acks_off;               /* the client stopped acknowledging: pace by TCP */
+    gint64 pause_t0;             /* --frames-pause began (first picture acknowledged); 0: not yet */
     gint64 bench_t0;             /* first benchmark frame sent; 0: not yet */
     bool bench_done;
     GMutex lock;                 /* guards layout_* (disp thread) */
@@ -325,6 +326,14 @@ static bool acks_expected(Peer *p, freerdp_peer *client)
            freerdp_settings_get_bool(st, FreeRDP_SurfaceFrameMarkerEnabled);
 }
 
+/* Whether the frames wait out --frames-pause (the first picture is
+ * acknowledged, and the client sits still on it). */
+static bool pausing(Peer *p)
+{
+    return p->pause_t0 && !p->bench_t0 &&
+           g_get_monotonic_time() - p->pause_t0 < (gint64)p->cfg->frames_pause_ms * 1000;
+}
+
 /* Sends what is due; false when the connection failed. */
 static bool send_pictures(Peer *p, freerdp_peer *client)
 {
@@ -347,6 +356,15 @@ static bool send_pictures(Peer *p, freerdp_peer *client)
             p->bench_done = true;
             return true;
         }
+        if (!p->bench_t0 && p->cfg->frames_pause_ms) {
+            if (!p->pause_t0) {
+                p->pause_t0 = g_get_monotonic_time();
+                srv_log("frames-pause %u", p->cfg->frames_pause_ms);
+            }
+            if (pausing(p))
+                return true;
+            srv_log("frames-start");
+        }
         if (!p->bench_t0)
             p->bench_t0 = g_get_monotonic_time();
         p->frame_no++;
@@ -368,7 +386,7 @@ static bool send_pictures(Peer *p, freerdp_peer *client)
 static bool pictures_due(Peer *p)
 {
     return p->active && !p->awaiting_ack &&
-           (p->redraw || (!p->bench_done && p->cfg->frames > 0));
+           (p->redraw || (!p->bench_done && p->cfg->frames > 0 && !pausing(p)));
 }
 
 /* --- context and loop --- */
@@ -507,6 +525,8 @@ bool srv_peer_run(freerdp_peer *client, const SrvConfig *cfg, HANDLE stop)
             timeout = 0;
         else if (p->awaiting_ack)
             timeout = MIN(timeout, 100); /* to notice a missing acknowledge */
+        else if (pausing(p))
+            timeout = MIN(timeout, 20);
         if (WaitForMultipleObjects(n, handles, FALSE, timeout) == WAIT_FAILED)
             break;
         if (WaitForSingleObject(stop, 0) == WAIT_OBJECT_0)

@@ -5,7 +5,7 @@
  * connects the socket, starts the helper with it, and relays: pictures
  * through a shared-memory framebuffer the library draws into, the rest
  * through a checked message channel (helper_proto.h). It treats the helper as
- * hostile, and a helper that dies is a lost connection. docs/security.md
+ * hostile, and a helper that dies is a lost connection. docs/SECURITY.md
  * says what this protects. */
 #pragma once
 

@@ -3,7 +3,7 @@
  * audin, session/rdp/rdp_sound_relay.c) but cannot reach the sound server;
  * it sends plain PCM to the window, which plays it through PulseAudio (or
  * PipeWire's pulse server), and the window records the microphone for it
- * when the server asks. docs/security.md says why relayed rather than a
+ * when the server asks. docs/SECURITY.md says why relayed rather than a
  * sound-server socket in the helper.
  *
  * Messages (helper_proto.h's framing; this range is sound's own):
