@@ -286,20 +286,47 @@ static guint64 data_bytes(const char *path, guint64 limit)
     return total;
 }
 
+/* The disk of the kill during a commit: NEW_MIB of new data in the overlay
+ * over a base whose next TAIL_MIB only the base holds; the kill comes once
+ * KILL_MIB of the new data are in the base's file. Enough for the commit to
+ * be under way for a while (hundreds of milliseconds on a quiet machine,
+ * polled every 2 ms), small enough that writing and reading it all back
+ * (four times the disk) stays short. */
+#define NEW_MIB 512
+#define TAIL_MIB 128
+#define KILL_MIB 64
+
+/* Image @path (the overlay, or the base after the commit) reads as the new
+ * data, then the base's own tail, to its end. */
+static void assert_reads_back(const char *path)
+{
+    g_autofree char *new_data = g_strdup_printf("read -P 0x5a 0 %dM", NEW_MIB);
+    g_autofree char *tail = g_strdup_printf("read -P 0x11 %dM %dM", NEW_MIB, TAIL_MIB);
+    const char *argv[] = {"qemu-io", "-r", "-c", new_data, "-c", tail, path, NULL};
+    g_autofree char *out = NULL;
+    g_assert_cmpint(st_run(argv, &out), ==, 0);
+    g_assert_null(strstr(out, "failed"));
+    g_autofree char *last = g_strdup_printf("read %d/%d bytes at offset %d", TAIL_MIB << 20,
+                                            TAIL_MIB << 20, NEW_MIB << 20);
+    if (!strstr(out, last))
+        g_error("qemu-io did not read %s to its end:\n%s", path, out);
+}
+
 static void test_kill_during_commit(void)
 {
     Harness h;
     harness_init(&h);
     g_autofree char *base = g_build_filename(h.root, "base.qcow2", NULL);
-    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, "2G", NULL};
+    g_autofree char *size = g_strdup_printf("%dM", NEW_MIB + TAIL_MIB);
+    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base, size, NULL};
     g_assert_cmpint(st_run(mk, NULL), ==, 0);
-    qemu_io_fill(base, 0x11, 1536, 2048);
+    qemu_io_fill(base, 0x11, NEW_MIB, NEW_MIB + TAIL_MIB);
     const char *extra[] = {"--base", base, "--overlay", NULL};
     harness_create_guest(&h, "kc", NULL, extra);
     g_autofree char *overlay = st_vm_path(&h, "kc", "overlay.qcow2");
     g_autofree char *intent = st_vm_path(&h, "kc", "overlay.intent");
-    /* 1.5 GiB of new data in the overlay: a commit takes a while. */
-    qemu_io_fill(overlay, 0x5a, 0, 1536);
+    /* New data in the overlay: a commit takes a while. */
+    qemu_io_fill(overlay, 0x5a, 0, NEW_MIB);
 
     goffset base_size0 = file_size(base);
     const char *bin = g_getenv("VMDESK_BIN");
@@ -316,11 +343,12 @@ static void test_kill_during_commit(void)
             g_usleep(10 * 1000);
     }
     g_assert_cmpint(img, >, 0);
-    /* Midway: once qemu-img has written 256 MiB of the 1.5 GiB into the
+    /* Midway: once qemu-img has written KILL_MIB of the NEW_MIB into the
      * base's file (its metadata may still be in qemu-img's cache). */
-    for (int i = 0; i < 3000 && file_size(base) < base_size0 + (256 << 20); i++)
+    goffset kill_at = base_size0 + ((goffset)KILL_MIB << 20);
+    for (int i = 0; i < 3000 && file_size(base) < kill_at; i++)
         g_usleep(2 * 1000);
-    g_assert_cmpint(file_size(base), >=, base_size0 + (256 << 20));
+    g_assert_cmpint(file_size(base), >=, kill_at);
     g_assert_cmpint(kill(img, 0), ==, 0); /* qemu-img commit still at work */
     g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
     int ws = 0;
@@ -338,17 +366,11 @@ static void test_kill_during_commit(void)
     int rb = st_run(c_base, NULL);
     g_assert_true(rb == 0 || rb == 3);
     g_test_message("killed during the commit: the base's file had grown by %.0f MiB, %.0f MiB of "
-                   "the 1536 were in its metadata; qemu-img check of the base: exit %d",
+                   "the %d were in its metadata; qemu-img check of the base: exit %d",
                    (double)(file_size(base) - base_size0) / (1 << 20),
-                   (double)data_bytes(base, 1536ull << 20) / (1 << 20), rb);
+                   (double)data_bytes(base, (guint64)NEW_MIB << 20) / (1 << 20), NEW_MIB, rb);
     g_assert_cmpint(st_run(c_ov, NULL), ==, 0);
-    const char *r_chain[] = {"qemu-io", "-r", "-c", "read -P 0x5a 0 1024M", "-c",
-                             "read -P 0x5a 1024M 512M", "-c", "read -P 0x11 1536M 512M",
-                             overlay, NULL};
-    g_autofree char *rout = NULL;
-    g_assert_cmpint(st_run(r_chain, &rout), ==, 0);
-    g_assert_null(strstr(rout, "failed"));
-    g_assert_nonnull(strstr(rout, "read 536870912/536870912 bytes at offset 1610612736"));
+    assert_reads_back(overlay);
 
     /* status completes the commit; the base holds the data, nothing leaks. */
     g_autofree char *st = harness_ok(&h, "overlay", "kc", "status", NULL);
@@ -356,12 +378,7 @@ static void test_kill_during_commit(void)
     g_assert_false(g_file_test(intent, G_FILE_TEST_EXISTS));
     g_assert_cmpint(st_run(c_base, NULL), ==, 0);
     g_assert_cmpint(st_run(c_ov, NULL), ==, 0);
-    const char *r_base[] = {"qemu-io", "-r", "-c", "read -P 0x5a 0 1024M", "-c",
-                            "read -P 0x5a 1024M 512M", "-c", "read -P 0x11 1536M 512M", base,
-                            NULL};
-    g_autofree char *bout = NULL;
-    g_assert_cmpint(st_run(r_base, &bout), ==, 0);
-    g_assert_null(strstr(bout, "failed"));
+    assert_reads_back(base);
     g_autoptr(JsonObject) o = overlay_json(&h, "kc");
     g_assert_cmpint(json_object_get_int_member(o, "changed-bytes"), ==, 0);
     harness_finish(&h);
