@@ -13,7 +13,6 @@
 #include "ui/window_priv.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #define PROBE_INTERVAL_MS 100
 #define PROBE_TIMEOUT_MS 1000
@@ -85,19 +84,11 @@ static gpointer probe_main(gpointer data)
     return NULL;
 }
 
-/* EXPERIMENT (bench/switch-latency, to be removed): VMDESK_TEST_SWITCH_EXP
- * lists what to leave out: noagent, novnc. */
-static bool switch_exp(const char *what)
-{
-    const char *e = g_getenv("VMDESK_TEST_SWITCH_EXP");
-    return e && strstr(e, what);
-}
-
 void window_switch_start(Win *w)
 {
     w->probe_on = 1;
     w->probe_thread = g_thread_new("rdp-probe", probe_main, w);
-    if (w->opts->vm_name && !switch_exp("noagent"))
+    if (w->opts->vm_name)
         w->agent_thread = g_thread_new("agent-probe", agent_main, w);
     w->watch = rdp_watch_new(w->opts->rdp, window_notify, w);
 }
@@ -362,11 +353,7 @@ void window_switch_step(Win *w)
             g_clear_pointer(&w->pending, session_destroy); /* never connected */
             g_autofree char *msg = switch_pending_failed(&w->sw, err->message, now);
             fall_back_to_vnc(w, msg);
-        } else if (switch_exp("novnc") && w->session && !window_is_rdp(w->session)) {
-            vd_debug("experiment: VNC closed while RDP connects, its picture stays");
-            session_disconnect_start(w->session);
-            g_ptr_array_add(w->closing, g_steal_pointer(&w->session));
-        } else if (!switch_exp("vncon")) {
+        } else {
             vnc_rest(w, now);
         }
     }

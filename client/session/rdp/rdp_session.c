@@ -261,11 +261,8 @@ static void configure(Rdp *r, rdpSettings *st)
     freerdp_settings_set_bool(st, FreeRDP_SoftwareGdi, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_SupportGraphicsPipeline, TRUE);
     rdp_codec_configure(r, st);
-    /* EXPERIMENT (bench/switch-latency, to be removed) */
-    const char *exp = g_getenv("VMDESK_TEST_SWITCH_EXP");
-    bool disp = !(exp && strstr(exp, "nodisp"));
-    freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, disp);
-    freerdp_settings_set_bool(st, FreeRDP_DynamicResolutionUpdate, disp);
+    freerdp_settings_set_bool(st, FreeRDP_SupportDisplayControl, TRUE);
+    freerdp_settings_set_bool(st, FreeRDP_DynamicResolutionUpdate, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_RedirectClipboard, TRUE);
     freerdp_settings_set_bool(st, FreeRDP_AutoReconnectionEnabled,
                               t->auto_reconnect && r->server_fd == RDP_CONNECT_HERE);
