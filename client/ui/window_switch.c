@@ -7,6 +7,7 @@
  * switch.c; this file does it with the window's sessions and SDL. */
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
+#include "session/vnc/vnc_session.h"
 #include "ui/sdl_util.h"
 #include "ui/switch.h"
 #include "ui/window_priv.h"
@@ -112,10 +113,33 @@ static void watch_stop(Win *w)
         rdp_watch_off(w->watch);
 }
 
+/* The pending RDP session starts: the VNC session on screen rests, its
+ * picture staying (SWITCH_VNC_REST_MS). */
+static void vnc_rest(Win *w, gint64 now)
+{
+    if (!w->session || window_is_rdp(w->session))
+        return;
+    vnc_session_pause(w->session, true);
+    w->vnc_rest_until = now + SWITCH_VNC_REST_MS * 1000;
+    vd_debug("VNC rests while the RDP session starts");
+}
+
+static void vnc_wake(Win *w)
+{
+    if (!w->vnc_rest_until)
+        return;
+    w->vnc_rest_until = 0;
+    if (w->session && !window_is_rdp(w->session)) {
+        vnc_session_pause(w->session, false);
+        vd_debug("VNC reads updates again");
+    }
+}
+
 /* RDP failed or dropped: show @msg (switch.c's) and VNC again; switch.c
  * has set when the probe starts over. */
 static void fall_back_to_vnc(Win *w, const char *msg)
 {
+    vnc_wake(w);
     vd_warn("%s", msg);
     window_set_status(w, msg);
     g_autoptr(GError) err = NULL;
@@ -137,6 +161,7 @@ void window_switch_rdp_lost(Win *w, const char *why)
 static void swap_to_pending(Win *w)
 {
     Session *old = w->session;
+    w->vnc_rest_until = 0; /* the VNC session closes */
     w->session = g_steal_pointer(&w->pending);
     w->clip_session = NULL;
     w->connected = true;
@@ -328,6 +353,8 @@ void window_switch_step(Win *w)
             g_clear_pointer(&w->pending, session_destroy); /* never connected */
             g_autofree char *msg = switch_pending_failed(&w->sw, err->message, now);
             fall_back_to_vnc(w, msg);
+        } else {
+            vnc_rest(w, now);
         }
     }
     SwitchRdpService agent = (SwitchRdpService)g_atomic_int_get(&w->agent_state);
@@ -335,6 +362,8 @@ void window_switch_step(Win *w)
                                            w->status != NULL);
     if (said)
         window_set_status(w, said);
+    if (w->vnc_rest_until && now >= w->vnc_rest_until)
+        vnc_wake(w);
     if (switch_pending_ready(&w->sw, g_get_monotonic_time(), look_at_pending, w))
         swap_to_pending(w);
     /* The main loop wakes when the pending picture has been still long enough. */

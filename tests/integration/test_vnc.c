@@ -302,6 +302,82 @@ static void test_xvnc_clipboard(void)
     harness_finish(&h);
 }
 
+/* The pixel at @x,@y of the session's picture (XRGB). */
+static uint32_t vnc_pixel(Session *s, int x, int y)
+{
+    g_mutex_lock(&s->fb.lock);
+    uint32_t p = s->fb.pixels ? s->fb.pixels[(size_t)y * (size_t)(s->fb.stride / 4) + (size_t)x] : 0;
+    g_mutex_unlock(&s->fb.lock);
+    return p;
+}
+
+/* Takes the session's events until @deadline (monotonic us) or until the
+ * pixel at 10,10 is @want. */
+static bool vnc_wait_pixel(Session *s, uint32_t want, gint64 deadline)
+{
+    while (g_get_monotonic_time() < deadline) {
+        SessionEvent *ev;
+        while ((ev = session_next_event(s))) {
+            g_assert_cmpint(ev->type, !=, SESSION_EV_CLOSED);
+            session_event_free(ev);
+        }
+        if ((vnc_pixel(s, 10, 10) & 0xffffff) == want)
+            return true;
+        g_usleep(20 * 1000);
+    }
+    return false;
+}
+
+/* vnc_session_pause (the window's switch rests VNC while RDP starts): the
+ * picture keeps what it had while the server's screen changes, inputs still
+ * go out, and resumed, the change arrives. Through the session helper. */
+static void test_xvnc_pause(void)
+{
+    Harness h;
+    harness_init(&h);
+    Xvnc x;
+    xvnc_start(&h, &x, "None", NULL, 0);
+    g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
+    const char *red[] = {"xsetroot", "-solid", "#ff0000", NULL};
+    const char *blue[] = {"xsetroot", "-solid", "#0000ff", NULL};
+    g_autoptr(GError) err = NULL;
+    int st = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)red, env, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &st, &err));
+    VncTarget t = {.host = g_strdup("127.0.0.1"), .port = (int)x.port};
+    Session *s = vnc_session_create(&t, NULL, NULL);
+    vnc_target_clear(&t);
+    g_assert_true(session_connect(s, &err));
+    vnc_wait_settled(s, 800, 600, NULL, 20000);
+    g_assert_true(vnc_wait_pixel(s, 0xff0000, g_get_monotonic_time() + 10 * G_USEC_PER_SEC));
+
+    vnc_session_pause(s, true);
+    g_usleep(300 * 1000); /* the pause reached the helper */
+    g_assert_true(g_spawn_sync(NULL, (char **)blue, env, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &st, &err));
+    /* Paused: the picture stays red (the server's screen is blue). */
+    g_assert_false(vnc_wait_pixel(s, 0x0000ff, g_get_monotonic_time() + 2 * G_USEC_PER_SEC));
+    g_assert_cmphex(vnc_pixel(s, 10, 10) & 0xffffff, ==, 0xff0000);
+    /* Inputs still go out: a pointer move reaches the server. */
+    session_pointer(s, 123, 45, 0);
+    const char *where[] = {"xdotool", "getmouselocation", NULL};
+    g_autofree char *loc = NULL;
+    for (int i = 0; i < 50 && !(loc && strstr(loc, "x:123 y:45")); i++) {
+        g_clear_pointer(&loc, g_free);
+        g_spawn_sync(NULL, (char **)where, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &loc, NULL, &st,
+                     NULL);
+        g_usleep(100 * 1000);
+    }
+    g_assert_nonnull(strstr(loc, "x:123 y:45"));
+
+    /* Resumed: the blue arrives. */
+    vnc_session_pause(s, false);
+    g_assert_true(vnc_wait_pixel(s, 0x0000ff, g_get_monotonic_time() + 10 * G_USEC_PER_SEC));
+    session_destroy(s);
+    xvnc_stop(&x);
+    harness_finish(&h);
+}
+
 /* A server that goes away: the window stays, says so, and reconnects when
  * the server is back. The window has vmdesk's icon and class. */
 static void test_window_reconnect(void)
@@ -397,6 +473,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vnc/window-typing-and-vm-shutdown", test_window_typing);
     g_test_add_func("/vnc/xvnc-password", test_xvnc_password);
     g_test_add_func("/vnc/xvnc-clipboard", test_xvnc_clipboard);
+    g_test_add_func("/vnc/xvnc-pause-and-resume", test_xvnc_pause);
     g_test_add_func("/vnc/window-reconnects", test_window_reconnect);
     return g_test_run();
 }

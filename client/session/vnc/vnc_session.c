@@ -25,7 +25,14 @@ typedef struct {
     int fd;                 /* the connected socket, until libvncclient takes it */
     rfbClient *client;      /* session thread only */
     bool ext_keys_checked;
+    bool paused;            /* session thread: no server message is read (VNC_INPUT_PAUSE) */
 } Vnc;
+
+/* The VNC session's own input (session_input_push): @bytes is one byte, 1
+ * to pause reading updates, 0 to resume (vnc_session_pause). */
+enum {
+    VNC_INPUT_PAUSE = SESSION_INPUT_PROTOCOL,
+};
 
 static char client_tag;      /* address used as libvncclient's client-data tag */
 static GPrivate last_error = G_PRIVATE_INIT(g_free);  /* last rfbClientErr message */
@@ -231,9 +238,21 @@ static void send_input(Vnc *v, SessionInput *in)
             SendClientCutText(c, latin1, (int)len);
         break;
     }
+    case VNC_INPUT_PAUSE: {
+        gsize n = 0;
+        const uint8_t *b = in->bytes ? g_bytes_get_data(in->bytes, &n) : NULL;
+        v->paused = n == 1 && b[0];
+        break;
+    }
     default:
         break; /* no resizing: VNC servers choose their size */
     }
+}
+
+void vnc_session_pause(Session *s, bool paused)
+{
+    uint8_t b = paused;
+    session_input_push(s, &(SessionInput){.type = VNC_INPUT_PAUSE, .bytes = g_bytes_new(&b, 1)});
 }
 
 /* Hand shake on the connected socket; NULL with @error set on failure. */
@@ -296,9 +315,11 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
     Vnc *v = s->priv;
     *resync = false;
     while (!session_stopping(s)) {
-        struct pollfd p[2] = {{.fd = c->sock, .events = POLLIN},
+        /* Paused, the socket is not read: after the update in flight the
+         * server gets no request, so it sends nothing more. */
+        struct pollfd p[2] = {{.fd = v->paused ? -1 : c->sock, .events = POLLIN},
                               {.fd = session_wake_fd(s), .events = POLLIN}};
-        int r = c->buffered ? 1 : poll(p, 2, 500);
+        int r = c->buffered && !v->paused ? 1 : poll(p, 2, 500);
         if (r < 0 && errno != EINTR) {
             g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "poll: %s", g_strerror(errno));
             return false;
@@ -310,6 +331,8 @@ static bool run_client(Session *s, rfbClient *c, const char *where, bool *resync
             send_input(v, in);
             session_input_free(in);
         }
+        if (v->paused)
+            continue;
         if (c->buffered || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             g_private_replace(&last_error, NULL);
             if (!HandleRFBServerMessage(c)) {

@@ -34,6 +34,13 @@ bool vnc_target_parse(const char *url, VncTarget *t, GError **error);
  * called with @data on the session thread after each event. Main thread. */
 Session *vnc_session_create(const VncTarget *target, SessionNotifyFunc notify, void *data);
 
+/* Stop (@paused) or resume reading the server's updates. Paused, the
+ * session asks for no new picture, so the server encodes none, and the
+ * framebuffer keeps the last one; inputs still go out. Resumed, what changed
+ * meanwhile arrives. For the window's switch to RDP: the guest's RDP session
+ * starts faster without the VNC work beside it. Main thread. */
+void vnc_session_pause(Session *s, bool paused);
+
 /* The body of `vmdesk-session-helper vnc` (session/helper/helper.h): run
  * the session's libvncclient confined, for the window process that started
  * it. Returns the exit status. */
