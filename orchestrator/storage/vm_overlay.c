@@ -182,9 +182,14 @@ static bool need_overlay(const VmConfig *cfg, GError **error)
 {
     if (cfg->base)
         return true;
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                "VM \"%s\" has no overlay; make one with vmdesk create NAME --base IMAGE --overlay",
-                cfg->name);
+    g_autofree char *plain = g_strdup_printf(
+        "VM \"%s\" has no overlay: the guest writes into its disk (a VM made from a disk image "
+        "kept as a base has one)",
+        cfg->name);
+    vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
+                        "VM \"%s\" has no overlay; make one with vmdesk create NAME --base IMAGE "
+                        "--overlay",
+                        cfg->name);
     return false;
 }
 
