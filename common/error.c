@@ -2,8 +2,8 @@
 
 #include <gio/gio.h>
 
-/* VD_ERROR is an extended error domain (GLib 2.68): each error carries a
- * field and a plain text beside its message. */
+/* VD_ERROR is an extended error domain (GLib 2.68), registered as "VdError":
+ * each error carries a field and a plain text beside its message. */
 typedef struct {
     char *field;
     char *plain;
@@ -45,15 +45,22 @@ void vd_error_set_worded(GError **error, VdErrorCode code, const char *field, co
     g_propagate_error(error, e);
 }
 
+/* @error's private part; NULL for another domain's (vd_error_get_private
+ * would complain). */
+static VdErrorPrivate *private_of(const GError *error)
+{
+    return error && error->domain == VD_ERROR ? vd_error_get_private(error) : NULL;
+}
+
 const char *vd_error_field(const GError *error)
 {
-    VdErrorPrivate *priv = error ? vd_error_get_private(error) : NULL;
+    VdErrorPrivate *priv = private_of(error);
     return priv ? priv->field : NULL;
 }
 
 const char *vd_error_plain(const GError *error)
 {
-    VdErrorPrivate *priv = error ? vd_error_get_private(error) : NULL;
+    VdErrorPrivate *priv = private_of(error);
     return priv ? priv->plain : NULL;
 }
 
@@ -66,7 +73,7 @@ void vd_error_prefix(GError **error, const char *format, ...)
     g_autofree char *prefix = g_strdup_vprintf(format, ap);
     va_end(ap);
     g_prefix_error(error, "%s", prefix);
-    VdErrorPrivate *priv = vd_error_get_private(*error);
+    VdErrorPrivate *priv = private_of(*error);
     if (priv && priv->plain) {
         char *plain = g_strconcat(prefix, priv->plain, NULL);
         g_free(priv->plain);
