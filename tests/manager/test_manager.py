@@ -68,10 +68,16 @@ def wait_for(what, fn, timeout):
 
 # --- the private world ---------------------------------------------------------
 
+# Private folders under @root, or (VMDESK_MANAGER_WORLD=DIR) the data/ and run/
+# folders of a test that runs a manager test inside its own world (the demo
+# guest's, which integration-apps-demo boots), left to that test. Whatever
+# this test starts carries @root in its environment: cleanup() ends it.
 root = tempfile.mkdtemp(prefix="vmdesk-mgr-")
+WORLD = os.environ.get("VMDESK_MANAGER_WORLD")
 env = dict(os.environ)
-env["XDG_DATA_HOME"] = os.path.join(root, "data")
-env["XDG_RUNTIME_DIR"] = os.path.join(root, "run")
+env["VMDESK_MANAGER_TEST_ROOT"] = root
+env["XDG_DATA_HOME"] = os.path.join(WORLD or root, "data")
+env["XDG_RUNTIME_DIR"] = os.path.join(WORLD or root, "run")
 env["XDG_CONFIG_HOME"] = os.path.join(root, "config")
 env["XDG_CACHE_HOME"] = os.path.join(root, "cache")
 env["GSETTINGS_BACKEND"] = "memory"
@@ -79,7 +85,7 @@ env["G_DEBUG"] = "fatal-criticals"     # a GTK or GLib critical fails the test
 env["G_MESSAGES_DEBUG"] = "vmdesk-manager"  # the manager's notifications in the log
 env["GDK_BACKEND"] = "x11"
 env["GSK_RENDERER"] = "cairo"   # no GPU here; cairo draws the same pictures every run
-os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=bool(WORLD))
 
 
 def vmdesk(*args, check=True):

@@ -12,8 +12,9 @@ memory), the guest then overwriting its disk's first sector, the snapshot
 restored after the warning (the guest reads its old sector again: memory and
 disk went back) and deleted; a CD image inserted into and ejected from the
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
-serial log shown; the Guest Tools line and the Programs tab's "Ask the
-guest" on a guest without an agent (the test guest's case: said so, a
+serial log shown; the Programs tab's "Ask the guest" on the stopped VM (an
+error in the window's words, not the command line's); the Guest Tools line
+and "Ask the guest" on a guest without an agent (the test guest's case: said so, a
 readable error, no empty list made up); the overlay policy changed and the overlay discarded after
 its warning on a second VM.
 
@@ -49,10 +50,10 @@ def expect_error(app, title, needle):
     return msg
 
 
-def tab(app, name):
-    """Show the page's tab @name (a button of the view switcher)."""
+def tab(app, name, page=PAGE):
+    """Show the tab @name (a button of the view switcher) of the page titled @page."""
     def button():
-        top = tm.window(app, PAGE)
+        top = tm.window(app, page)
         hits = [n for n in tm.find_all(top, lambda n: n.name == name and n.getRole() in (
             pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_RADIO_BUTTON, pyatspi.ROLE_PUSH_BUTTON,
             pyatspi.ROLE_PAGE_TAB)) if tm.showing(n)]
@@ -118,7 +119,7 @@ def settings(app):
     set_text(app, "Memory", "lots")
     set_text(app, "Processors", "1")
     click(app, "Apply settings")
-    expect_error(app, "Could not save the settings", "memory: ")
+    expect_error(app, "Could not save the settings", "Memory: ")
     set_text(app, "Memory", "100000G")
     click(app, "Apply settings")
     expect_error(app, "Could not save the settings", "more than this host")
@@ -221,6 +222,18 @@ def logs(app):
     log("the page shows serial.log")
 
 
+def programs_stopped(app):
+    """Asked while the VM is stopped, the Programs tab says so in the
+    window's words (the command line's message names its --start)."""
+    tab(app, "Programs")
+    click(app, "Ask the guest")
+    msg = expect_error(app, "Could not list the programs of pg", "can only be listed")
+    if msg != ('VM "pg" is stopped: its programs can only be listed while it runs; start it '
+               'first'):
+        fail(f"the stopped VM's programs error is not in the window's words: {msg}")
+    tab(app, "Storage")
+
+
 def guest_programs(app):
     """The running test guest has no guest agent (tests/guest/init): the
     Guest Tools line says so, and asking for its programs is a readable
@@ -286,6 +299,7 @@ def main():
     log(f"page open in {time.monotonic() - t0:.1f} s")
 
     settings(app)
+    programs_stopped(app)
     tab(app, "Storage")
     shares(app)
 
