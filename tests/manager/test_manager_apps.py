@@ -187,7 +187,6 @@ def icon_drawn(app, a, shot):
     ext = images[0].queryComponent().getExtents(pyatspi.WINDOW_COORDS)
     full = GdkPixbuf.Pixbuf.new_from_file(shot)
     rw, rh, rn, rr, rp = tm.pixels(ref)
-    fw, fh, fn, fr, fp = tm.pixels(full)
     opaque = [(x, y) for y in range(rh) for x in range(rw) if rp[y * rr + x * rn + 3] > 240]
     if len(opaque) < rw * rh // 8:
         fail(f"{a['name']}'s icon is too transparent to compare")
@@ -195,14 +194,7 @@ def icon_drawn(app, a, shot):
     y0 = ext.y + (ext.height - rh) // 2
 
     def diff(dx, dy):
-        total = 0
-        for x, y in opaque:
-            fx, fy = x0 + dx + x, y0 + dy + y
-            if not (0 <= fx < fw and 0 <= fy < fh):
-                return 255.0
-            i, j = fy * fr + fx * fn, y * rr + x * rn
-            total += sum(abs(fp[i + k] - rp[j + k]) for k in range(3))
-        return total / (3 * len(opaque))
+        return tm.placed_diff(full, ref, opaque, x0 + dx, y0 + dy)
     d, dx, dy = min((diff(dx, dy), dx, dy) for dx in range(-12, 13) for dy in range(-12, 13))
     # The same icon half its width off: what a picture of another shape
     # placed there scores.
