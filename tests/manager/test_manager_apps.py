@@ -304,7 +304,7 @@ def launch(app, a, user):
     time.sleep(1)  # the page hears the end of its process
     title = f"{a['name']} ended with an error"
     if tm.window(app, title):
-        fail(f"the page shows '{title}': {tp.labels_with(app, '')}")
+        fail(f"the page shows '{title}': {tp.labels_with(app, '', within=title)}")
     log("the program ended in the guest: its window went, no error")
 
 

@@ -36,14 +36,17 @@ GUEST = tm.GUEST
 PAGE = "Details of pg"
 
 
-def labels_with(app, text):
-    return [n.name for n in tm.find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
-                                        text in n.name)]
+def labels_with(app, text, within=None):
+    """The labels with @text (in the window titled @within when given)."""
+    top = tm.window(app, within) if within else app
+    return [n.name for n in tm.find_all(top, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                                        text in n.name)] if top else []
 
 
 def expect_error(app, title, needle):
     """The error dialog @title shows a message with @needle; closed."""
-    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, needle), 30)[0]
+    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, needle, within=title),
+                   30)[0]
     log(f"error shown: {msg}")
     click(app, "Close", within=title)
     wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
@@ -247,8 +250,8 @@ def guest_programs(app):
     tab(app, "Programs")
     click(app, "Ask the guest")
     title = "Could not list the programs of pg"
-    msg = wait_for(f"the error '{title}'", lambda: tm.window(app, title) and [
-        t for t in labels_with(app, "agent") if t != line], 150)[0]  # GUEST_APPS_TIMEOUT_MS: 120 s
+    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, "agent", within=title),
+                   150)[0]  # GUEST_APPS_TIMEOUT_MS: 120 s
     log(f"programs: {msg}")
     click(app, "Close", within=title)
     wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
