@@ -2,7 +2,84 @@
 
 #include <gio/gio.h>
 
-G_DEFINE_QUARK(vmdesk-error-quark, vd_error)
+/* VD_ERROR is an extended error domain (GLib 2.68), registered as "VdError":
+ * each error carries a field and a plain text beside its message. */
+typedef struct {
+    char *field;
+    char *plain;
+} VdErrorPrivate;
+
+static void vd_error_private_init(VdErrorPrivate *priv)
+{
+    priv->field = NULL;
+    priv->plain = NULL;
+}
+
+static void vd_error_private_copy(const VdErrorPrivate *src, VdErrorPrivate *dest)
+{
+    dest->field = g_strdup(src->field);
+    dest->plain = g_strdup(src->plain);
+}
+
+static void vd_error_private_clear(VdErrorPrivate *priv)
+{
+    g_clear_pointer(&priv->field, g_free);
+    g_clear_pointer(&priv->plain, g_free);
+}
+
+G_DEFINE_EXTENDED_ERROR(VdError, vd_error)
+
+void vd_error_set_worded(GError **error, VdErrorCode code, const char *field, const char *plain,
+                         const char *format, ...)
+{
+    if (!error)
+        return;
+    va_list ap;
+    va_start(ap, format);
+    g_autofree char *message = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    GError *e = g_error_new_literal(VD_ERROR, code, message);
+    VdErrorPrivate *priv = vd_error_get_private(e);
+    priv->field = g_strdup(field);
+    priv->plain = g_strdup(plain);
+    g_propagate_error(error, e);
+}
+
+/* @error's private part; NULL for another domain's (vd_error_get_private
+ * would complain). */
+static VdErrorPrivate *private_of(const GError *error)
+{
+    return error && error->domain == VD_ERROR ? vd_error_get_private(error) : NULL;
+}
+
+const char *vd_error_field(const GError *error)
+{
+    VdErrorPrivate *priv = private_of(error);
+    return priv ? priv->field : NULL;
+}
+
+const char *vd_error_plain(const GError *error)
+{
+    VdErrorPrivate *priv = private_of(error);
+    return priv ? priv->plain : NULL;
+}
+
+void vd_error_prefix(GError **error, const char *format, ...)
+{
+    if (!error || !*error)
+        return;
+    va_list ap;
+    va_start(ap, format);
+    g_autofree char *prefix = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_prefix_error(error, "%s", prefix);
+    VdErrorPrivate *priv = private_of(*error);
+    if (priv && priv->plain) {
+        char *plain = g_strconcat(prefix, priv->plain, NULL);
+        g_free(priv->plain);
+        priv->plain = plain;
+    }
+}
 
 int vd_error_exit_status(const GError *error)
 {

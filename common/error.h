@@ -20,5 +20,23 @@ typedef enum {
     VD_ERROR_NO_SPACE,       /* not enough disk space; exit 7 */
 } VdErrorCode;
 
+/* An error a front end other than the command line may word its own way.
+ * Its message is the command line's ("--keyboard \"xx\" is neither ..."); it
+ * can also carry @field, the setting or option it is about, named as the
+ * command line's option or vmdesk set's key without dashes ("keyboard",
+ * "memory"), and @plain, the same message with no command-line syntax, which
+ * follows the field's name ("\"xx\" is neither ...") or, without a field,
+ * stands alone. Either may be NULL. Sets *@error as g_set_error does. */
+void vd_error_set_worded(GError **error, VdErrorCode code, const char *field, const char *plain,
+                         const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+/* @error's field and plain text (vd_error_set_worded), or NULL: any error
+ * may be passed, of any domain, or NULL. The strings are @error's. */
+const char *vd_error_field(const GError *error);
+const char *vd_error_plain(const GError *error);
+
+/* g_prefix_error for @error's message and its plain text alike. */
+void vd_error_prefix(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
 /* Process exit status for @error (0 when NULL), as documented in docs/commands.md, "Exit status". */
 int vd_error_exit_status(const GError *error);

@@ -221,7 +221,8 @@ static char *download(Job *job, const char *id, GError **error)
                         "continues it",
                         e->name, path);
         } else {
-            g_propagate_prefixed_error(error, err, "%s could not be downloaded: ", e->name);
+            vd_error_prefix(&err, "%s could not be downloaded: ", e->name);
+            g_propagate_error(error, err);
         }
         g_free(path);
         return NULL;

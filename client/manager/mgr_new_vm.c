@@ -136,7 +136,8 @@ static void create_done(GObject *src, GAsyncResult *res, gpointer data)
         g_clear_pointer(&self->downloading, g_free);
     }
     if (!ok) {
-        show_error(self, err->message);
+        g_autofree char *text = mgr_error_text(err);
+        show_error(self, text);
         return;
     }
     gtk_window_close(GTK_WINDOW(self));

@@ -156,8 +156,10 @@ static void answer_done(GObject *src, GAsyncResult *res, gpointer data)
     Notifier *nt = notifier_of(a->app);
     bool ok = mgr_ops_run_finish(res, &err);
     g_debug("overlay answer for %s: %s", a->name, ok ? "done" : err->message);
-    if (!ok && nt)
-        ask(nt, a->name, err->message);
+    if (!ok && nt) {
+        g_autofree char *text = mgr_error_text(err);
+        ask(nt, a->name, text);
+    }
     else if (nt)
         mgr_vm_list_refresh(nt->list, a->name); /* the question is gone: answered() */
     g_application_release(a->app);
@@ -203,8 +205,9 @@ void mgr_notify_download(GApplication *app, const char *name, const GError *erro
     g_autofree char *title = error ? g_strdup_printf("%s could not be made", name)
                                    : g_strdup_printf("%s is ready", name);
     g_autoptr(GNotification) n = g_notification_new(title);
-    g_notification_set_body(n, error ? error->message
-                                     : "Its download finished and was checked; the VM is made.");
+    g_autofree char *text = error ? mgr_error_text(error) : NULL;
+    g_notification_set_body(n, text ? text
+                                    : "Its download finished and was checked; the VM is made.");
     g_autofree char *id = g_strconcat("download-", name, NULL);
     g_application_send_notification(app, id, n);
     g_debug("notified: %s", title);

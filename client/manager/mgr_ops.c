@@ -32,6 +32,37 @@ const char *mgr_op_verb(MgrOp op)
     return verbs[op];
 }
 
+/* The labels of the fields the assistant and the VM page show, by the
+ * names the orchestrator gives them (the command line's options and vmdesk
+ * set's keys). */
+static const struct {
+    const char *field, *label;
+} field_labels[] = {
+    {"user", "Account name"},
+    {"locale", "Locale"},
+    {"keyboard", "Keyboard"},
+    {"timezone", "Time zone"},
+    {"tpm", "TPM 2.0"},
+    {"memory", "Memory"},
+    {"cpus", "Processors"},
+    {"performance", "Performance"},
+    {"qemu-arg", "Extra QEMU arguments"},
+    {"on-shutdown", "When the guest shuts down"},
+};
+
+char *mgr_error_text(const GError *error)
+{
+    const char *field = vd_error_field(error), *plain = vd_error_plain(error);
+    if (field) {
+        for (size_t i = 0; plain && i < G_N_ELEMENTS(field_labels); i++)
+            if (!strcmp(field, field_labels[i].field))
+                return g_strdup_printf("%s: %s", field_labels[i].label, plain);
+        /* A field the window does not show: the command line's words name it. */
+        return g_strdup(error->message);
+    }
+    return g_strdup(plain ? plain : error->message);
+}
+
 char *mgr_ops_vmdesk_path(void)
 {
     char *beside = vd_paths_beside_self("vmdesk");
@@ -151,7 +182,7 @@ void mgr_ops_read_state(const char *name, MgrVmInfo *out)
     if (!cfg) {
         out->phase = MGR_VM_FAILED;
         out->state_text = g_strdup("Damaged");
-        out->reason = g_strdup(e->message);
+        out->reason = mgr_error_text(e);
         return;
     }
     out->phase = phase_of(st->state);

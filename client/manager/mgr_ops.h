@@ -77,6 +77,12 @@ GdkTexture *mgr_ops_screen_finish(GAsyncResult *res, GError **error);
  * (stats a folder). Caller frees. */
 char *mgr_ops_describe_delete(const char *name);
 
+/* @error as the window says it (never NULL; caller frees): an orchestrator
+ * error about a field the manager shows is worded with the field's label
+ * ("Keyboard: ..."), one with a plain text (common/error.h) by that text, any
+ * other by its message. Any thread. */
+char *mgr_error_text(const GError *error);
+
 /* The vmdesk program the manager runs (`vmdesk view`, the supervisor): the
  * one beside the manager's own executable, else "vmdesk" from PATH. */
 char *mgr_ops_vmdesk_path(void);

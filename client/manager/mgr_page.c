@@ -220,8 +220,10 @@ static bool call_end(Call *c, GError *err)
     bool gone = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     if (!gone && c->exclusive)
         set_busy(c->page, false);
-    if (err && !gone)
-        show_error(c->page, c->title, err->message);
+    if (err && !gone) {
+        g_autofree char *text = mgr_error_text(err);
+        show_error(c->page, c->title, text);
+    }
     g_object_unref(c->page);
     g_free(c->title);
     g_free(c);

@@ -86,7 +86,7 @@ static void read_snapshots(MgrPageInfo *info)
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) list = vm_snapshot_list(info->name, &e);
     if (!list) {
-        info->snapshot_error = g_strdup(e->message);
+        info->snapshot_error = mgr_error_text(e);
         return;
     }
     for (guint i = 0; i < list->len; i++) {
@@ -108,7 +108,7 @@ static void read_overlay(MgrPageInfo *info)
     g_autoptr(GError) e = NULL;
     g_autoptr(VmOverlayStatus) st = NULL;
     if (!vm_overlay_status(info->name, &st, &e)) {
-        info->overlay_text = g_strdup(e->message);
+        info->overlay_text = mgr_error_text(e);
         return;
     }
     info->has_overlay = true;
@@ -190,14 +190,12 @@ static bool within_host(const VmConfig *cfg, GError **error)
         g_autofree char *mem = vd_size_format(cfg->memory);
         g_autofree char *max = vd_size_format(host.memory_max);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "memory: %s is more than this host can give a VM (64M to %s; vmdesk doctor)",
-                    mem, max);
+                    "Memory: %s is more than this host can give a VM (64M to %s)", mem, max);
         return false;
     }
     if (cfg->cpus > host.cpus) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "cpus: %u is more than this host has (1 to %u; vmdesk doctor)", cfg->cpus,
-                    host.cpus);
+                    "Processors: %u is more than this host has (1 to %u)", cfg->cpus, host.cpus);
         return false;
     }
     return true;
@@ -525,8 +523,10 @@ static char *tools_text(const char *name)
         return g_strdup("The VM is not running: start it to ask its guest agent.");
     GuestToolsStatus gt = {0};
     g_autoptr(GError) e = NULL;
-    if (!guest_tools_status(name, TOOLS_TIMEOUT_MS, &gt, &e))
-        return g_strdup_printf("Could not ask the guest: %s", e->message);
+    if (!guest_tools_status(name, TOOLS_TIMEOUT_MS, &gt, &e)) {
+        g_autofree char *text = mgr_error_text(e);
+        return g_strdup_printf("Could not ask the guest: %s", text);
+    }
     GString *s = g_string_new(NULL);
     if (gt.agent)
         g_string_append_printf(s, "Guest agent %s answers", gt.agent_version ? gt.agent_version

@@ -54,7 +54,8 @@ static void op_done(GObject *src, GAsyncResult *res, gpointer data)
         if (!ok) {
             g_autofree char *title =
                 g_strdup_printf("Could not %s %s", mgr_op_verb(call->op), call->name);
-            mgr_window_show_error(win, title, err->message);
+            g_autofree char *text = mgr_error_text(err);
+            mgr_window_show_error(win, title, text);
         } else if (call->op == MGR_OP_DELETE) {
             g_autofree char *t = g_markup_printf_escaped("Deleted %s", call->name);
             adw_toast_overlay_add_toast(win->toasts, adw_toast_new(t));

@@ -382,10 +382,14 @@ static bool transfer(Fetch *f)
 static bool check_existing(const FetchRequest *req, FetchResult *res, GError **error)
 {
     if (!req->sha256) {
-        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
-                    "%s already exists and there is no SHA-256 to check it against; give "
-                    "--sha256, remove it or choose another name with -o",
-                    req->path);
+        g_autofree char *plain = g_strdup_printf("%s already exists and there is no SHA-256 "
+                                                 "to check it against; remove it to download "
+                                                 "it again",
+                                                 req->path);
+        vd_error_set_worded(error, VD_ERROR_EXISTS, NULL, plain,
+                            "%s already exists and there is no SHA-256 to check it against; give "
+                            "--sha256, remove it or choose another name with -o",
+                            req->path);
         return false;
     }
     char have[65];
@@ -593,11 +597,16 @@ static bool finish(Fetch *f, FetchResult *res, GError **error)
             return false;
         if (g_ascii_strcasecmp(have, f->req->sha256)) {
             g_autofree char *lower = g_ascii_strdown(f->req->sha256, -1);
-            g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                        "SHA-256 mismatch for %s: expected %s, got %s. Nothing was saved as "
-                        "%s; the download is kept as %s (a rerun with the right --sha256 "
-                        "checks it again without downloading; delete it to download again)",
-                        f->req->url, lower, have, f->req->path, f->part_path);
+            g_autofree char *plain = g_strdup_printf(
+                "SHA-256 mismatch for %s: expected %s, got %s. Nothing was saved as %s; the "
+                "download is kept as %s (delete it to download again)",
+                f->req->url, lower, have, f->req->path, f->part_path);
+            vd_error_set_worded(error, VD_ERROR_FAILED, NULL, plain,
+                                "SHA-256 mismatch for %s: expected %s, got %s. Nothing was saved "
+                                "as %s; the download is kept as %s (a rerun with the right "
+                                "--sha256 checks it again without downloading; delete it to "
+                                "download again)",
+                                f->req->url, lower, have, f->req->path, f->part_path);
             return false;
         }
         res->verified = true;

@@ -163,10 +163,12 @@ bool fetch_catalog_resolve(const FetchCatalogEntry *e, FetchCatalogTarget *t, GE
             return false;
         }
         if (!fetch_checksum_list_find(list, e->file, &t->file_name, &t->sha256)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "%s lists no file named like %s; the catalog entry %s may be out of "
-                        "date (fetch the URL directly with --sha256)",
-                        t->checksum_url, e->file, e->id);
+            g_autofree char *plain =
+                g_strdup_printf("%s lists no file named like %s; the catalog entry %s may be "
+                                "out of date",
+                                t->checksum_url, e->file, e->id);
+            vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain,
+                                "%s (fetch the URL directly with --sha256)", plain);
             fetch_catalog_target_clear(t);
             return false;
         }

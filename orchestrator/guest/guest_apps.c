@@ -148,10 +148,15 @@ GPtrArray *guest_apps_list(const char *name, int timeout_ms, GError **error)
         return NULL;
     g_autoptr(VmStatus) st = vm_status_get(name);
     if (st->state != VM_STATE_RUNNING) {
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "VM \"%s\" is %s: its applications can only be listed while it runs (vmdesk "
-                    "start %s, or add --start)",
-                    name, vm_state_to_string(st->state), name);
+        const char *state = vm_state_to_string(st->state);
+        g_autofree char *lower = g_ascii_strdown(state, -1);
+        g_autofree char *plain = g_strdup_printf(
+            "VM \"%s\" is %s: its programs can only be listed while it runs; start it first",
+            name, lower);
+        vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain,
+                            "VM \"%s\" is %s: its applications can only be listed while it runs "
+                            "(vmdesk start %s, or add --start)",
+                            name, state, name);
         return NULL;
     }
     g_autofree char *path = vm_runtime_path(name, "qga.sock");

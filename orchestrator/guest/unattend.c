@@ -33,8 +33,8 @@ bool unattend_validate_user(const char *user, GError **error)
             why = "that is a built-in Windows account";
     if (why) {
         g_autofree char *q = vd_text_quote(user, -1);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "--user %s cannot be a Windows account: %s",
-                    q, why);
+        g_autofree char *plain = g_strdup_printf("%s cannot be a Windows account: %s", q, why);
+        vd_error_set_worded(error, VD_ERROR_INVALID, "user", plain, "--user %s", plain);
         return false;
     }
     return true;
@@ -72,8 +72,10 @@ bool unattend_validate_locale(const char *what, const char *locale, GError **err
 {
     if (!is_tag(locale)) {
         g_autofree char *q = vd_text_quote(locale, -1);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "%s %s is not a locale like de-DE, en-US or sr-Latn-RS", what, q);
+        g_autofree char *plain =
+            g_strdup_printf("%s is not a locale like de-DE, en-US or sr-Latn-RS", q);
+        vd_error_set_worded(error, VD_ERROR_INVALID, what + strspn(what, "-"), plain, "%s %s",
+                            what, plain);
         return false;
     }
     return true;
@@ -86,10 +88,9 @@ bool unattend_validate_keyboard(const char *keyboard, GError **error)
                all(keyboard + 5, 8, is_xdigit);
     if (!hex && !is_tag(keyboard)) {
         g_autofree char *q = vd_text_quote(keyboard, -1);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "--keyboard %s is neither a locale like de-DE nor an input locale like "
-                    "0407:00000407",
-                    q);
+        g_autofree char *plain = g_strdup_printf(
+            "%s is neither a locale like de-DE nor an input locale like 0407:00000407", q);
+        vd_error_set_worded(error, VD_ERROR_INVALID, "keyboard", plain, "--keyboard %s", plain);
         return false;
     }
     return true;
@@ -103,10 +104,10 @@ bool unattend_validate_timezone(const char *tz, GError **error)
         ok = g_ascii_isalnum(tz[i]) || strchr(" ().+-_", tz[i]);
     if (!ok) {
         g_autofree char *q = vd_text_quote(tz, -1);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "--timezone %s is not a Windows time zone name like \"W. Europe Standard "
-                    "Time\" (tzutil /l lists them)",
-                    q);
+        g_autofree char *plain = g_strdup_printf("%s is not a Windows time zone name like \"W. "
+                                                 "Europe Standard Time\" (tzutil /l lists them)",
+                                                 q);
+        vd_error_set_worded(error, VD_ERROR_INVALID, "timezone", plain, "--timezone %s", plain);
         return false;
     }
     return true;

@@ -36,11 +36,12 @@ bool firmware_find_uefi(VmArch arch, bool secure_boot, char **code, char **vars_
         g_free(c);
         g_free(v);
     }
-    g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                "UEFI firmware for %s (%s)%s was not found in %s; install the %s package "
-                "(sudo apt install %s)%s",
-                vm_arch_to_string(arch), a->firmware_name,
-                secure_boot ? " with Secure Boot" : "", a->firmware_dirs[0], a->firmware_package,
-                a->firmware_package, a->has_bios ? " or use --firmware bios" : "");
+    g_autofree char *plain = g_strdup_printf(
+        "UEFI firmware for %s (%s)%s was not found in %s; install the %s package "
+        "(sudo apt install %s)",
+        vm_arch_to_string(arch), a->firmware_name, secure_boot ? " with Secure Boot" : "",
+        a->firmware_dirs[0], a->firmware_package, a->firmware_package);
+    vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain, "%s%s", plain,
+                        a->has_bios ? " or use --firmware bios" : "");
     return false;
 }

@@ -182,9 +182,14 @@ static bool need_overlay(const VmConfig *cfg, GError **error)
 {
     if (cfg->base)
         return true;
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                "VM \"%s\" has no overlay; make one with vmdesk create NAME --base IMAGE --overlay",
-                cfg->name);
+    g_autofree char *plain = g_strdup_printf(
+        "VM \"%s\" has no overlay: the guest writes into its disk (a VM made from a disk image "
+        "kept as a base has one)",
+        cfg->name);
+    vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
+                        "VM \"%s\" has no overlay; make one with vmdesk create NAME --base IMAGE "
+                        "--overlay",
+                        cfg->name);
     return false;
 }
 
@@ -382,10 +387,11 @@ bool vm_overlay_apply(const char *name, VmOverlayAction action, GError **error)
         return false;
     int lock = vm_lock_acquire(name, NULL);
     if (lock < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "VM \"%s\" is running; its overlay can be committed or discarded once it is "
-                    "stopped (vmdesk stop %s)",
-                    name, name);
+        g_autofree char *plain = g_strdup_printf(
+            "VM \"%s\" is running; its overlay can be committed or discarded once it is stopped",
+            name);
+        vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain, "%s (vmdesk stop %s)", plain,
+                            name);
         return false;
     }
     bool ok = vm_overlay_apply_locked(cfg, action, error);

@@ -62,10 +62,10 @@ static bool ctx_init(Ctx *c, const char *name, GError **error)
     c->disk = vm_store_disk_path(c->cfg);
     c->snaps = g_build_filename(c->dir, VM_SNAPSHOT_DIR, NULL);
     if (!c->disk || g_strcmp0(c->cfg->disk_format, "qcow2")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "VM \"%s\" has %s; snapshots need a qcow2 disk (vmdesk disk %s import "
-                    "converts one)",
-                    name, c->disk ? "a raw disk" : "no disk", name);
+        g_autofree char *plain = g_strdup_printf("VM \"%s\" has %s; snapshots need a qcow2 disk",
+                                                 name, c->disk ? "a raw disk" : "no disk");
+        vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
+                            "%s (vmdesk disk %s import converts one)", plain, name);
         return false;
     }
     c->chain = vm_image_chain_spec(c->cfg, c->disk, error);
@@ -413,16 +413,19 @@ static bool run_op(const char *name, Op op, const char *tag, bool force, bool *l
         goto out;
     VmSnapshot *found = find(list, tag);
     if (op == OP_SAVE && found) {
-        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
-                    "VM \"%s\" has a snapshot \"%s\" already; delete it first (vmdesk snapshot "
-                    "%s delete %s) or pick another tag",
-                    name, tag, name, tag);
+        g_autofree char *plain = g_strdup_printf(
+            "VM \"%s\" has a snapshot \"%s\" already; delete it first or pick another name",
+            name, tag);
+        vd_error_set_worded(error, VD_ERROR_EXISTS, NULL, plain,
+                            "VM \"%s\" has a snapshot \"%s\" already; delete it first (vmdesk "
+                            "snapshot %s delete %s) or pick another tag",
+                            name, tag, name, tag);
         goto out;
     }
     if (op != OP_SAVE && !found) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "VM \"%s\" has no snapshot \"%s\"; see vmdesk snapshot %s list", name, tag,
-                    name);
+        g_autofree char *plain = g_strdup_printf("VM \"%s\" has no snapshot \"%s\"", name, tag);
+        vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain,
+                            "%s; see vmdesk snapshot %s list", plain, name);
         goto out;
     }
     if (op == OP_SAVE) {
@@ -456,10 +459,14 @@ static bool run_op(const char *name, Op op, const char *tag, bool force, bool *l
     }
     if (lock < 0) {
         if (op == OP_RESTORE && found->vm_state_size == 0) {
-            g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                        "\"%s\" was taken while the VM was stopped (disk only); stop the VM "
-                        "(vmdesk stop %s) to restore it",
-                        tag, name);
+            g_autofree char *plain = g_strdup_printf(
+                "\"%s\" was taken while the VM was stopped (disk only); stop the VM to "
+                "restore it",
+                tag);
+            vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain,
+                                "\"%s\" was taken while the VM was stopped (disk only); stop "
+                                "the VM (vmdesk stop %s) to restore it",
+                                tag, name);
             goto out;
         }
         ok = live_op(&c, op, tag, error);

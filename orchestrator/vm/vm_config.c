@@ -80,7 +80,20 @@ bool vm_arch_host(VmArch *out)
 static bool bad_value(GError **error, const char *key, const char *value, const char *what)
 {
     g_autofree char *q = vd_text_quote(value, -1);
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "%s: %s %s", key, q, what);
+    g_autofree char *plain = g_strdup_printf("%s %s", q, what);
+    vd_error_set_worded(error, VD_ERROR_INVALID, key, plain, "%s: %s", key, plain);
+    return false;
+}
+
+/* The error @error holds, said of @key: "KEY: MESSAGE" (plain: MESSAGE).
+ * Returns false. */
+static bool key_error(GError **error, const char *key)
+{
+    if (!error || !*error)
+        return false;
+    GError *e = g_steal_pointer(error);
+    vd_error_set_worded(error, (VdErrorCode)e->code, key, e->message, "%s: %s", key, e->message);
+    g_error_free(e);
     return false;
 }
 
@@ -180,8 +193,8 @@ static bool validate_forward(const char *value, GError **error)
 static bool validate_qemu_arg(const char *value, GError **error)
 {
     if (!*value) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "qemu-arg: an extra QEMU argument must be non-empty text");
+        vd_error_set_worded(error, VD_ERROR_INVALID, "qemu-arg", "it must be non-empty text",
+                            "qemu-arg: an extra QEMU argument must be non-empty text");
         return false;
     }
     return true;
@@ -201,11 +214,7 @@ static bool validate_share(const char *value, GError **error)
 static bool validate_usb(const char *value, GError **error)
 {
     VmUsbSpec spec;
-    if (!vm_usb_spec_parse(value, &spec, error)) {
-        g_prefix_error(error, "usb: ");
-        return false;
-    }
-    return true;
+    return vm_usb_spec_parse(value, &spec, error) || key_error(error, "usb");
 }
 
 /* An extra CD image: an absolute path. */
@@ -284,10 +293,8 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
         cfg->os = (VmOs)e;
     } else if (!strcmp(key, "memory")) {
         uint64_t bytes;
-        if (!vd_size_parse(value, 'M', &bytes, error)) {
-            g_prefix_error(error, "memory: ");
-            return false;
-        }
+        if (!vd_size_parse(value, 'M', &bytes, error))
+            return key_error(error, key);
         if (bytes < MEMORY_MIN || bytes % (1 << 20))
             return bad_value(error, key, value, "is not a whole number of MiB of at least 64M");
         cfg->memory = bytes;
@@ -342,10 +349,8 @@ static bool set_scalar(VmConfig *cfg, const char *key, const char *value, GError
     } else if (!strcmp(key, "rdp-port")) {
         return parse_port(key, value, &cfg->rdp_port, error);
     } else if (!strcmp(key, "idle-suspend")) {
-        if (!vm_duration_parse(value, &cfg->idle_suspend, error)) {
-            g_prefix_error(error, "idle-suspend: ");
-            return false;
-        }
+        if (!vm_duration_parse(value, &cfg->idle_suspend, error))
+            return key_error(error, key);
     } else {
         g_assert_not_reached();
     }
@@ -415,9 +420,10 @@ bool vm_config_set(VmConfig *cfg, const char *assignment, bool running, bool *ne
         return false;
     }
     if (running && info->unsafe_running) {
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "%s cannot change while the VM runs; stop it first (vmdesk stop %s)", key,
-                    cfg->name);
+        vd_error_set_worded(error, VD_ERROR_STATE, key,
+                            "it cannot change while the VM runs; stop the VM first",
+                            "%s cannot change while the VM runs; stop it first (vmdesk stop %s)",
+                            key, cfg->name);
         return false;
     }
     /* A refused list value leaves the list as it was. */

@@ -247,8 +247,10 @@ bool vm_stop(const char *name, bool force, int timeout_s, bool *forced, GError *
         return false;
     }
     if (!wait_unlocked(name, 30000) && !wait_policy(name)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
-                    "VM \"%s\" is still shutting down after 30 s; see vmdesk status %s", name, name);
+        g_autofree char *plain =
+            g_strdup_printf("VM \"%s\" is still shutting down after 30 s", name);
+        vd_error_set_worded(error, VD_ERROR_TIMEOUT, NULL, plain, "%s; see vmdesk status %s",
+                            plain, name);
         return false;
     }
     return true;
@@ -283,9 +285,12 @@ static bool resume_no_space(const char *name, const VmStatus *before, GError **e
     uint64_t avail = 0;
     g_autofree char *now = disk ? vm_files_no_space_text(disk, &avail) : NULL;
     if (now && avail < RESUME_MIN_FREE) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NO_SPACE,
-                    "VM \"%s\" stays PAUSED: still %s; free space there, then vmdesk resume %s",
-                    name, now, name);
+        g_autofree char *plain = g_strdup_printf(
+            "VM \"%s\" stays paused: still %s; free space there, then resume it", name, now);
+        vd_error_set_worded(error, VD_ERROR_NO_SPACE, NULL, plain,
+                            "VM \"%s\" stays PAUSED: still %s; free space there, then vmdesk "
+                            "resume %s",
+                            name, now, name);
         return false;
     }
     g_autoptr(QmpClient) c = vm_qmp_connect(name, error);
@@ -300,10 +305,14 @@ static bool resume_no_space(const char *name, const VmStatus *before, GError **e
             ran = true;
         if (st->state == VM_STATE_PAUSED && st->since > before->since && st->reason &&
             g_str_has_prefix(st->reason, VM_NO_SPACE_PREFIX)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_NO_SPACE,
-                        "VM \"%s\" resumed and was paused again at once: %s; the guest needs "
-                        "more space there, then vmdesk resume %s",
-                        name, st->reason, name);
+            g_autofree char *plain = g_strdup_printf(
+                "VM \"%s\" resumed and was paused again at once: %s; the guest needs more "
+                "space there, then resume it",
+                name, st->reason);
+            vd_error_set_worded(error, VD_ERROR_NO_SPACE, NULL, plain,
+                                "VM \"%s\" resumed and was paused again at once: %s; the guest "
+                                "needs more space there, then vmdesk resume %s",
+                                name, st->reason, name);
             return false;
         }
         /* RUNNING, and its retried writes did not pause it again. */

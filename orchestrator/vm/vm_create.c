@@ -35,14 +35,30 @@ static bool check_file(const char *what, const char *path, GError **error)
     return true;
 }
 
+/* Room for a new disk in @dir; without @overcommit the command line's message
+ * names --sparse, and the plain text does not. */
+static bool new_disk_fits(const char *dir, uint64_t room, bool overcommit, GError **error)
+{
+    if (overcommit)
+        return disk_space_check(dir, room, "the new disk", error);
+    g_autoptr(GError) plain = NULL, cli = NULL;
+    if (disk_space_check(dir, room, "the new disk", &plain))
+        return true;
+    disk_space_check(dir, room, "the new disk (--sparse allows a larger one)", &cli);
+    vd_error_set_worded(error, cli ? cli->code : plain->code, NULL, plain->message, "%s",
+                        cli ? cli->message : plain->message);
+    return false;
+}
+
 bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
 {
     if (!vm_config_validate(cfg, error))
         return false;
     if (vm_store_exists(cfg->name)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
-                    "a VM named \"%s\" exists already; pick another name or vmdesk delete %s",
-                    cfg->name, cfg->name);
+        g_autofree char *plain =
+            g_strdup_printf("a VM named \"%s\" exists already; pick another name", cfg->name);
+        vd_error_set_worded(error, VD_ERROR_EXISTS, NULL, plain, "%s or vmdesk delete %s", plain,
+                            cfg->name);
         return false;
     }
     if (!check_file("ISO", cfg->iso, error) || !check_file("kernel", cfg->kernel, error) ||
@@ -56,9 +72,11 @@ bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
         !firmware_find_uefi(cfg->arch, cfg->secure_boot, &code, &vars, error))
         return false;
     if (cfg->tpm && !g_find_program_in_path("swtpm")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "a TPM needs swtpm, which is not installed; sudo apt install swtpm, or "
-                    "create the VM without --tpm");
+        vd_error_set_worded(error, VD_ERROR_NOT_FOUND, "tpm",
+                            "it needs swtpm, which is not installed; sudo apt install swtpm, or "
+                            "create the VM without a TPM",
+                            "a TPM needs swtpm, which is not installed; sudo apt install swtpm, "
+                            "or create the VM without --tpm");
         return false;
     }
     if (!cfg->rdp_port && !vm_store_pick_port(cfg->name, &cfg->rdp_port, error))
@@ -69,10 +87,12 @@ bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
     g_autofree char *disk = g_build_filename(dir, VM_DISK_FILE, NULL);
     bool made_dir = !g_file_test(dir, G_FILE_TEST_EXISTS);
     if (!made_dir && g_file_test(disk, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
-                    "%s is left from a deleted VM; move it away, or import it with "
-                    "--import-disk",
-                    disk);
+        g_autofree char *plain = g_strdup_printf(
+            "%s is left from a deleted VM; move it away, or import it as the new VM's disk", disk);
+        vd_error_set_worded(error, VD_ERROR_EXISTS, NULL, plain,
+                            "%s is left from a deleted VM; move it away, or import it with "
+                            "--import-disk",
+                            disk);
         return false;
     }
     if (!vd_mkdir_private(vms, error) || !vd_mkdir_private(dir, error))
@@ -114,10 +134,7 @@ bool vm_create(VmConfig *cfg, const VmCreateOptions *opts, GError **error)
         /* The image is sparse, but a guest that fills a disk larger than the
          * host's free space pauses on a full host disk: only on request. */
         uint64_t room = opts->overcommit ? 1 << 20 : opts->disk_size;
-        if (!disk_space_check(dir, room, opts->overcommit ? "the new disk"
-                                                           : "the new disk (--sparse allows a "
-                                                             "larger one)",
-                              error) ||
+        if (!new_disk_fits(dir, room, opts->overcommit, error) ||
             !vd_run_check(argv, 60 * 1000, "creating the disk", error))
             goto fail;
     }

@@ -57,10 +57,10 @@ VmConfig *vm_store_load(const char *name, GError **error)
         return NULL;
     g_autofree char *path = vm_store_config_path(name);
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "there is no VM named \"%s\"; see vmdesk list, or create it with "
-                    "vmdesk create %s",
-                    name, name);
+        g_autofree char *plain = g_strdup_printf("there is no VM named \"%s\"", name);
+        vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain,
+                            "%s; see vmdesk list, or create it with vmdesk create %s", plain,
+                            name);
         return NULL;
     }
     VmConfig *cfg = vm_config_load(path, error);
@@ -219,8 +219,9 @@ bool vm_store_delete(const char *name, bool keep_disks, char ***kept, GError **e
     /* The lock for the whole delete: a start cannot begin halfway through. */
     int lock = vm_lock_acquire(name, NULL);
     if (lock < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "VM \"%s\" is running; stop it first (vmdesk stop %s)", name, name);
+        g_autofree char *plain = g_strdup_printf("VM \"%s\" is running; stop it first", name);
+        vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain, "%s (vmdesk stop %s)", plain,
+                            name);
         return false;
     }
     vd_test_delay("VMDESK_TEST_DELETE_DELAY_MS");

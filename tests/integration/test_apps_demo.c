@@ -10,6 +10,10 @@
  *     launch`), opens xterm alone in a window of the entry's StartupWMClass,
  *     which goes away with its vmdesk process when xterm ends in the guest;
  *     `apps remove` and `vmdesk delete` remove the entries;
+ *   - on the same boot, vmdesk-manager's Programs tab (tests/manager/
+ *     test_manager_apps.py, run here in this test's world): the programs
+ *     with their icons, an entry added to the menu (the same file `apps
+ *     install` writes, compared below) and removed, a program launched;
  *   - the busybox test guest (no agent inside): a clear error naming the
  *     guest agent to install. */
 #include "harness.h"
@@ -242,6 +246,36 @@ static void launch_entry(Harness *h, const char *entry_id, const char *user)
     xvfb_stop(&x);
 }
 
+/* vmdesk-manager's Programs tab on the running demo VM "adem", driven by
+ * test_manager_apps.py (Debian's python3 and pyatspi inside dbus-run-session,
+ * on an Xvfb of its own) in this test's folders; @listing is `apps list
+ * --json`'s output, which it expects the tab to show. The entry its "Add to
+ * menu" wrote is left as manager-entry.desktop in @h's root. */
+static void manager_programs(Harness *h, const char *listing)
+{
+    g_autofree char *json = g_build_filename(h->root, "apps.json", NULL);
+    g_autofree char *copy = g_build_filename(h->root, "manager-entry.desktop", NULL);
+    g_assert_true(g_file_set_contents(json, listing, -1, NULL));
+    g_auto(GStrv) env = g_strdupv(h->env);
+    env = g_environ_setenv(env, "VMDESK_MANAGER_WORLD", h->root, TRUE);
+    env = g_environ_setenv(env, "VMDESK_MANAGER_VM", "adem", TRUE);
+    env = g_environ_setenv(env, "VMDESK_MANAGER_APPS_JSON", json, TRUE);
+    env = g_environ_setenv(env, "VMDESK_MANAGER_ENTRY_COPY", copy, TRUE);
+    const char *script = g_getenv("VMDESK_MANAGER_APPS_TEST");
+    g_assert_nonnull(script);
+    const char *argv[] = {"dbus-run-session", "--", "/usr/bin/python3", script, NULL};
+    int status = 0;
+    g_autoptr(GError) err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_SEARCH_PATH,
+                               harness_die_with_parent, NULL, NULL, NULL, &status, &err));
+    g_assert_no_error(err);
+    g_test_message("the manager's Programs tab: %.1f s",
+                   (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_true(g_file_test(copy, G_FILE_TEST_EXISTS));
+}
+
 static void test_apps_demo(void)
 {
     Harness h;
@@ -270,7 +304,6 @@ static void test_apps_demo(void)
     g_assert_cmpint(r.status, ==, 0);
     g_autoptr(JsonParser) p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, r.out, -1, NULL));
-    run_result_clear(&r);
     JsonObject *root = json_node_get_object(json_parser_get_root(p));
     g_assert_cmpstr(json_object_get_string_member(root, "vm"), ==, "adem");
     JsonArray *apps = json_object_get_array_member(root, "apps");
@@ -301,6 +334,8 @@ static void test_apps_demo(void)
         g_assert_true(json_object_get_null_member(a, "entry"));
     }
     g_assert_true(xterm);
+    manager_programs(&h, r.out);
+    run_result_clear(&r);
 
     /* One program, then all. */
     g_autofree char *out = harness_ok(&h, "apps", "install", "adem", "/usr/bin/xterm", NULL);
@@ -329,6 +364,17 @@ static void test_apps_demo(void)
             xterm_entry = g_strndup(name, strlen(name) - strlen(".desktop"));
     }
     g_assert_nonnull(xterm_entry);
+    /* The manager's "Add to menu" wrote the same entry. */
+    g_autofree char *cli_file = g_strdup_printf("%s.desktop", xterm_entry);
+    g_autofree char *cli_path = data_path(&h, "applications", cli_file, NULL);
+    g_autofree char *mgr_path = g_build_filename(h.root, "manager-entry.desktop", NULL);
+    g_autofree char *cli_text = NULL, *mgr_text = NULL;
+    g_assert_true(g_file_get_contents(cli_path, &cli_text, NULL, NULL));
+    g_assert_true(g_file_get_contents(mgr_path, &mgr_text, NULL, NULL));
+    if (strcmp(cli_text, mgr_text))
+        g_printerr("vmdesk apps install wrote:\n%s\nthe manager wrote:\n%s\n", cli_text,
+                   mgr_text);
+    g_assert_cmpstr(cli_text, ==, mgr_text);
     for (const char *const *s = (const char *const[]){"16x16", "32x32", "48x48", "64x64",
                                                       "128x128", "256x256", NULL};
          *s; s++) {

@@ -68,10 +68,16 @@ def wait_for(what, fn, timeout):
 
 # --- the private world ---------------------------------------------------------
 
+# Private folders under @root, or (VMDESK_MANAGER_WORLD=DIR) the data/ and run/
+# folders of a test that runs a manager test inside its own world (the demo
+# guest's, which integration-apps-demo boots), left to that test. Whatever
+# this test starts carries @root in its environment: cleanup() ends it.
 root = tempfile.mkdtemp(prefix="vmdesk-mgr-")
+WORLD = os.environ.get("VMDESK_MANAGER_WORLD")
 env = dict(os.environ)
-env["XDG_DATA_HOME"] = os.path.join(root, "data")
-env["XDG_RUNTIME_DIR"] = os.path.join(root, "run")
+env["VMDESK_MANAGER_TEST_ROOT"] = root
+env["XDG_DATA_HOME"] = os.path.join(WORLD or root, "data")
+env["XDG_RUNTIME_DIR"] = os.path.join(WORLD or root, "run")
 env["XDG_CONFIG_HOME"] = os.path.join(root, "config")
 env["XDG_CACHE_HOME"] = os.path.join(root, "cache")
 env["GSETTINGS_BACKEND"] = "memory"
@@ -79,7 +85,7 @@ env["G_DEBUG"] = "fatal-criticals"     # a GTK or GLib critical fails the test
 env["G_MESSAGES_DEBUG"] = "vmdesk-manager"  # the manager's notifications in the log
 env["GDK_BACKEND"] = "x11"
 env["GSK_RENDERER"] = "cairo"   # no GPU here; cairo draws the same pictures every run
-os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
+os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=bool(WORLD))
 
 
 def vmdesk(*args, check=True):
@@ -279,6 +285,22 @@ def same_fraction(a, b):
     return same / (ha * ((wa + 1) // 2))
 
 
+def placed_diff(full, ref, points, x0, y0):
+    """The mean difference per channel between the picture @ref's @points
+    and the picture @full's pixels where @ref lies with its corner at @x0,@y0
+    (255 when it does not fit)."""
+    fw, fh, fn, fr, fp = pixels(full)
+    _, _, rn, rr, rp = pixels(ref)
+    total = 0
+    for x, y in points:
+        fx, fy = x0 + x, y0 + y
+        if not (0 <= fx < fw and 0 <= fy < fh):
+            return 255.0
+        i, j = fy * fr + fx * fn, y * rr + x * rn
+        total += abs(fp[i] - rp[j]) + abs(fp[i + 1] - rp[j + 1]) + abs(fp[i + 2] - rp[j + 2])
+    return total / (3 * len(points))
+
+
 def luma(p, i):
     return (p[i] * 3 + p[i + 1] * 6 + p[i + 2]) // 10
 
@@ -300,7 +322,6 @@ def compare_drawn(full, q, ext):
     w, h = round(thumb.get_width() * s), round(thumb.get_height() * s)
     ref = thumb.scale_simple(w, h, GdkPixbuf.InterpType.BILINEAR)
     _, _, rn, rr, rp = pixels(ref)
-    fw, fh, fn, fr, fp = pixels(full)
     text, dark = [], []
     for y in range(h):
         for x in range(w):
@@ -314,14 +335,7 @@ def compare_drawn(full, q, ext):
     x0, y0 = ext.x + (ext.width - w) // 2, ext.y + (ext.height - h) // 2
 
     def diff(points, dx, dy):
-        total = 0
-        for x, y in points:
-            fx, fy = x0 + dx + x, y0 + dy + y
-            if not (0 <= fx < fw and 0 <= fy < fh):
-                return 255.0
-            i, j = fy * fr + fx * fn, y * rr + x * rn
-            total += abs(fp[i] - rp[j]) + abs(fp[i + 1] - rp[j + 1]) + abs(fp[i + 2] - rp[j + 2])
-        return total / (3 * len(points))
+        return placed_diff(full, ref, points, x0 + dx, y0 + dy)
     # AT-SPI gives the place in GTK's window, whose origin lies a few pixels
     # inside the X window (the frame of client-side decorations): look
     # around it.

@@ -321,6 +321,10 @@ def windows(app, mgr_out):
     click(app, "Create")
     err = error_text(app, "qwerty", 60)
     log(f"assistant says: {err}")
+    # In the window's words: the field as it is labelled, no option of
+    # `vmdesk create --unattended` (whose message names --keyboard).
+    if not err.startswith("Keyboard: ") or "--" in err:
+        fail(f"the keyboard's error is not in the window's words: {err}")
     if os.path.exists(os.path.join(VMS, "win")):
         fail("a refused hands-off VM left its folder")
     set_text(app, "Keyboard", "de-CH")
@@ -461,6 +465,8 @@ def catalog(app, mirror_dir, digest, mgr_out):
     log(f"assistant says: {err}")
     if "SHA-256" not in err and "sha256" not in err.lower():
         fail("the mismatch error does not say SHA-256")
+    if "--sha256" in err:
+        fail(f"the mismatch error names the command line's option: {err}")
     if os.path.exists(deb) or os.path.exists(final):
         fail("a refused download left the VM's folder or the file")
     if notified(mgr_out, "deb could not be made") != 1:

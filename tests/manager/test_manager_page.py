@@ -12,8 +12,9 @@ memory), the guest then overwriting its disk's first sector, the snapshot
 restored after the warning (the guest reads its old sector again: memory and
 disk went back) and deleted; a CD image inserted into and ejected from the
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
-serial log shown; the Guest Tools line and the Programs tab's "Ask the
-guest" on a guest without an agent (the test guest's case: said so, a
+serial log shown; the Programs tab's "Ask the guest" on the stopped VM (an
+error in the window's words, not the command line's); the Guest Tools line
+and "Ask the guest" on a guest without an agent (the test guest's case: said so, a
 readable error, no empty list made up); the overlay policy changed and the overlay discarded after
 its warning on a second VM.
 
@@ -35,24 +36,27 @@ GUEST = tm.GUEST
 PAGE = "Details of pg"
 
 
-def labels_with(app, text):
-    return [n.name for n in tm.find_all(app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
-                                        text in n.name)]
+def labels_with(app, text, within=None):
+    """The labels with @text (in the window titled @within when given)."""
+    top = tm.window(app, within) if within else app
+    return [n.name for n in tm.find_all(top, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                                        text in n.name)] if top else []
 
 
 def expect_error(app, title, needle):
     """The error dialog @title shows a message with @needle; closed."""
-    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, needle), 30)[0]
+    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, needle, within=title),
+                   30)[0]
     log(f"error shown: {msg}")
     click(app, "Close", within=title)
     wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
     return msg
 
 
-def tab(app, name):
-    """Show the page's tab @name (a button of the view switcher)."""
+def tab(app, name, page=PAGE):
+    """Show the tab @name (a button of the view switcher) of the page titled @page."""
     def button():
-        top = tm.window(app, PAGE)
+        top = tm.window(app, page)
         hits = [n for n in tm.find_all(top, lambda n: n.name == name and n.getRole() in (
             pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_RADIO_BUTTON, pyatspi.ROLE_PUSH_BUTTON,
             pyatspi.ROLE_PAGE_TAB)) if tm.showing(n)]
@@ -118,7 +122,7 @@ def settings(app):
     set_text(app, "Memory", "lots")
     set_text(app, "Processors", "1")
     click(app, "Apply settings")
-    expect_error(app, "Could not save the settings", "memory: ")
+    expect_error(app, "Could not save the settings", "Memory: ")
     set_text(app, "Memory", "100000G")
     click(app, "Apply settings")
     expect_error(app, "Could not save the settings", "more than this host")
@@ -221,6 +225,18 @@ def logs(app):
     log("the page shows serial.log")
 
 
+def programs_stopped(app):
+    """Asked while the VM is stopped, the Programs tab says so in the
+    window's words (the command line's message names its --start)."""
+    tab(app, "Programs")
+    click(app, "Ask the guest")
+    msg = expect_error(app, "Could not list the programs of pg", "can only be listed")
+    if msg != ('VM "pg" is stopped: its programs can only be listed while it runs; start it '
+               'first'):
+        fail(f"the stopped VM's programs error is not in the window's words: {msg}")
+    tab(app, "Storage")
+
+
 def guest_programs(app):
     """The running test guest has no guest agent (tests/guest/init): the
     Guest Tools line says so, and asking for its programs is a readable
@@ -234,8 +250,8 @@ def guest_programs(app):
     tab(app, "Programs")
     click(app, "Ask the guest")
     title = "Could not list the programs of pg"
-    msg = wait_for(f"the error '{title}'", lambda: tm.window(app, title) and [
-        t for t in labels_with(app, "agent") if t != line], 150)[0]  # GUEST_APPS_TIMEOUT_MS: 120 s
+    msg = wait_for(f"the error '{title}'", lambda: labels_with(app, "agent", within=title),
+                   150)[0]  # GUEST_APPS_TIMEOUT_MS: 120 s
     log(f"programs: {msg}")
     click(app, "Close", within=title)
     wait_for("the error dialog to close", lambda: not tm.window(app, title), 10)
@@ -286,6 +302,7 @@ def main():
     log(f"page open in {time.monotonic() - t0:.1f} s")
 
     settings(app)
+    programs_stopped(app)
     tab(app, "Storage")
     shares(app)
 

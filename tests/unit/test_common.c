@@ -293,7 +293,38 @@ static void test_exit_status(void)
         g_autoptr(GError) e = g_error_new_literal(other[i].domain, other[i].code, "x");
         g_assert_cmpint(vd_error_exit_status(e), ==, other[i].status);
     }
-    g_assert_cmpuint(VD_ERROR, ==, g_quark_from_static_string("vmdesk-error-quark"));
+    g_assert_cmpstr(g_quark_to_string(VD_ERROR), ==, "VdError");
+}
+
+/* An error worded for front ends: the command line's message unchanged, the
+ * field and plain text beside it, kept by a copy and a prefix; none on other
+ * errors. */
+static void test_error_worded(void)
+{
+    g_autoptr(GError) e = NULL;
+    vd_error_set_worded(&e, VD_ERROR_INVALID, "keyboard", "\"x\" is no keyboard",
+                        "--keyboard %s", "\"x\" is no keyboard");
+    g_assert_error(e, VD_ERROR, VD_ERROR_INVALID);
+    g_assert_cmpstr(e->message, ==, "--keyboard \"x\" is no keyboard");
+    g_assert_cmpstr(vd_error_field(e), ==, "keyboard");
+    g_assert_cmpstr(vd_error_plain(e), ==, "\"x\" is no keyboard");
+    g_autoptr(GError) copy = g_error_copy(e);
+    g_assert_cmpstr(vd_error_field(copy), ==, "keyboard");
+    g_assert_cmpstr(vd_error_plain(copy), ==, "\"x\" is no keyboard");
+    vd_error_prefix(&e, "%s: ", "win");
+    g_assert_cmpstr(e->message, ==, "win: --keyboard \"x\" is no keyboard");
+    g_assert_cmpstr(vd_error_plain(e), ==, "win: \"x\" is no keyboard");
+    vd_error_set_worded(NULL, VD_ERROR_INVALID, "f", "p", "m");
+
+    g_autoptr(GError) plain = g_error_new_literal(VD_ERROR, VD_ERROR_FAILED, "m");
+    g_assert_null(vd_error_field(plain));
+    g_assert_null(vd_error_plain(plain));
+    g_autoptr(GError) io = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "m");
+    g_assert_null(vd_error_field(io));
+    g_assert_null(vd_error_plain(io));
+    vd_error_prefix(&io, "a: ");
+    g_assert_cmpstr(io->message, ==, "a: m");
+    g_assert_null(vd_error_field(NULL));
 }
 
 /* --- vd_run / vd_run_check --- */
@@ -610,6 +641,7 @@ int main(int argc, char **argv)
     g_test_add_func("/common/file/write-atomic", test_write_atomic);
     g_test_add_func("/common/file/mkdir-private", test_mkdir_private);
     g_test_add_func("/common/error/exit-status", test_exit_status);
+    g_test_add_func("/common/error/worded", test_error_worded);
     g_test_add_func("/common/run/status", test_run_status);
     g_test_add_func("/common/run/output", test_run_output);
     g_test_add_func("/common/run/timeout", test_run_timeout);

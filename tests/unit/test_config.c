@@ -605,6 +605,34 @@ static void test_set_bad(void)
     set_fails(bios, "secure-boot=on", false, VD_ERROR_INVALID, "Secure Boot needs UEFI");
 }
 
+/* A bad value's error names its key for the command line ("memory: ...") and
+ * carries the key and the rest for front ends that word it themselves. */
+static void test_set_worded(void)
+{
+    g_autoptr(VmConfig) c = vm_config_new("w");
+    const char *const cases[][3] = {
+        {"memory=lots", "memory", "memory: "},
+        {"memory=63M", "memory", "memory: \"63M\" is not a whole number of MiB"},
+        {"cpus=two", "cpus", "cpus: \"two\""},
+        {"idle-suspend=soon", "idle-suspend", "idle-suspend: "},
+        {"qemu-arg+=", "qemu-arg", "qemu-arg: "},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(vm_config_set(c, cases[i][0], false, NULL, &err));
+        g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+        g_assert_true(g_str_has_prefix(err->message, cases[i][2]));
+        g_assert_cmpstr(vd_error_field(err), ==, cases[i][1]);
+        g_autofree char *cli = g_strdup_printf("%s: ", cases[i][1]);
+        /* The plain text is the message without the key, or (qemu-arg's) its own. */
+        const char *plain = vd_error_plain(err);
+        g_assert_nonnull(plain);
+        g_assert_false(g_str_has_prefix(plain, cli));
+        if (i < 4)
+            g_assert_cmpstr(err->message + strlen(cli), ==, plain);
+    }
+}
+
 static void test_set_running(void)
 {
     g_autoptr(VmConfig) c = vm_config_new("live");
@@ -811,6 +839,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/set/each-key", test_set_each_key);
     g_test_add_func("/config/set/lists", test_set_lists);
     g_test_add_func("/config/set/bad", test_set_bad);
+    g_test_add_func("/config/set/worded", test_set_worded);
     g_test_add_func("/config/set/running", test_set_running);
     g_test_add_func("/config/set/control-chars", test_set_control_chars);
     g_test_add_func("/config/messages-hostile", test_messages_hostile);

@@ -51,6 +51,37 @@ static void test_locales(void)
     g_assert_false(unattend_validate_keyboard("0407:0407", NULL));
     g_assert_false(unattend_validate_keyboard("0407;00000407", NULL));
     g_assert_false(unattend_validate_keyboard("us", NULL));
+    /* The command line's message names the option; the field and plain text
+     * are for front ends that word it themselves (the manager). */
+    const struct {
+        bool (*check)(const char *, GError **);
+        const char *value, *message, *field, *plain;
+    } worded[] = {
+        {unattend_validate_keyboard, "us",
+         "--keyboard \"us\" is neither a locale like de-DE nor an input locale like 0407:00000407",
+         "keyboard", "\"us\" is neither a locale like de-DE nor an input locale like 0407:00000407"},
+        {unattend_validate_timezone, "A&B",
+         "--timezone \"A&B\" is not a Windows time zone name like \"W. Europe Standard Time\" "
+         "(tzutil /l lists them)",
+         "timezone",
+         "\"A&B\" is not a Windows time zone name like \"W. Europe Standard Time\" (tzutil /l "
+         "lists them)"},
+        {unattend_validate_user, "guest",
+         "--user \"guest\" cannot be a Windows account: that is a built-in Windows account",
+         "user", "\"guest\" cannot be a Windows account: that is a built-in Windows account"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(worded); i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(worded[i].check(worded[i].value, &err));
+        g_assert_cmpstr(err->message, ==, worded[i].message);
+        g_assert_cmpstr(vd_error_field(err), ==, worded[i].field);
+        g_assert_cmpstr(vd_error_plain(err), ==, worded[i].plain);
+    }
+    g_autoptr(GError) lerr = NULL;
+    g_assert_false(unattend_validate_locale("--locale", "german", &lerr));
+    g_assert_cmpstr(lerr->message, ==,
+                    "--locale \"german\" is not a locale like de-DE, en-US or sr-Latn-RS");
+    g_assert_cmpstr(vd_error_field(lerr), ==, "locale");
     g_assert_true(unattend_validate_timezone("W. Europe Standard Time", NULL));
     g_assert_true(unattend_validate_timezone("UTC", NULL));
     g_assert_true(unattend_validate_timezone("UTC-11", NULL));
