@@ -72,6 +72,33 @@ char *mgr_ops_vmdesk_path(void)
     return found ? found : g_strdup("vmdesk");
 }
 
+char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
+{
+    static const char prefix[] = "vmdesk: error: ";
+    g_autoptr(GString) out = g_string_new(NULL);
+    const char *last = NULL;
+    g_auto(GStrv) lines = g_strsplit(stderr_text ? stderr_text : "", "\n", -1);
+    for (char **l = lines; *l; l++) {
+        g_strstrip(*l);
+        if (g_str_has_prefix(*l, prefix)) {
+            if (out->len)
+                g_string_append_c(out, '\n');
+            g_string_append(out, *l + strlen(prefix));
+        } else if (**l) {
+            last = *l;
+        }
+    }
+    if (!out->len)
+        g_string_assign(out, last ? last : fallback);
+    if (out->len > 2048) {
+        const char *end = NULL;
+        g_utf8_validate(out->str, 2048, &end);
+        g_string_truncate(out, (gsize)(end - out->str));
+        g_string_append(out, "…");
+    }
+    return g_utf8_make_valid(out->str, -1);
+}
+
 /* --- operations --- */
 
 typedef struct {

@@ -87,6 +87,12 @@ char *mgr_error_text(const GError *error);
  * one beside the manager's own executable, else "vmdesk" from PATH. */
 char *mgr_ops_vmdesk_path(void);
 
+/* What a `vmdesk` child (view, app) that failed wrote to stderr, as the
+ * window says it (caller frees): its "vmdesk: error: " lines without that
+ * prefix, else its last non-empty line (log lines before it are not for the
+ * user), else @fallback. At most 2048 bytes, valid UTF-8. */
+char *mgr_ops_child_error(const char *stderr_text, const char *fallback);
+
 
 /* --- a new VM --- */
 

@@ -508,9 +508,9 @@ static void launch_done(GObject *src, GAsyncResult *res, gpointer data)
     g_autofree char *err_text = NULL;
     if (g_subprocess_communicate_utf8_finish(p, res, NULL, &err_text, NULL) &&
         !g_subprocess_get_successful(p)) {
-        g_strstrip(err_text);
-        g_autoptr(GError) e = g_error_new_literal(
-            G_IO_ERROR, G_IO_ERROR_FAILED, *err_text ? err_text : "vmdesk app ended without saying why");
+        g_autofree char *text =
+            mgr_ops_child_error(err_text, "the program's window ended without saying why");
+        g_autoptr(GError) e = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, text);
         call_end(c, e);
         return;
     }

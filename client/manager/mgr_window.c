@@ -119,11 +119,11 @@ static void view_done(GObject *src, GAsyncResult *res, gpointer data)
     g_autoptr(GError) err = NULL;
     if (g_subprocess_communicate_utf8_finish(p, res, NULL, &err_text, &err) &&
         !g_subprocess_get_successful(p)) {
-        g_strstrip(err_text);
         g_autofree char *title = g_strdup_printf("The window of %s closed with an error",
                                                  call->name);
-        mgr_window_show_error(call->win, title,
-                              *err_text ? err_text : "vmdesk view ended without saying why");
+        g_autofree char *text =
+            mgr_ops_child_error(err_text, "the VM's window ended without saying why");
+        mgr_window_show_error(call->win, title, text);
     }
     g_object_unref(call->win);
     g_free(call->name);

@@ -3,7 +3,8 @@
  * (VMs made and deleted behind its back, a supervisor's state files written
  * while a lock is held as the supervisor holds it), and the operations of
  * mgr_ops.h run in worker threads: delete (and what it says it deletes) and
- * create with a file that is no CD image, then with a real ISO. */
+ * create with a file that is no CD image, then with a real ISO; a failed
+ * child's stderr as the window shows it. */
 #include "common/error.h"
 #include "common/paths.h"
 #include "manager/mgr_ops.h"
@@ -215,6 +216,31 @@ static void test_create(void)
     g_assert_true(vm_store_delete("gamma", false, NULL, NULL));
 }
 
+/* A failed `vmdesk view` or `app` child: its error lines without the CLI's
+ * prefix, never its log lines; the last line when it wrote no error line. */
+static void test_child_error(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"vmdesk: info: connecting\nvmdesk: error: VM \"w\" does not exist\n",
+         "VM \"w\" does not exist"},
+        {"vmdesk: error: a\n  vmdesk: error: b  \n", "a\nb"},
+        {"log 1\nsomething broke\n\n", "something broke"},
+        {"", "fallback"},
+        {NULL, "fallback"},
+        {"\xff\xfe\n", "\xef\xbf\xbd\xef\xbf\xbd"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = mgr_ops_child_error(cases[i].in, "fallback");
+        g_assert_cmpstr(got, ==, cases[i].want);
+    }
+    g_autofree char *lng = g_strnfill(5000, 'x');
+    g_autofree char *in = g_strconcat("vmdesk: error: ", lng, NULL);
+    g_autofree char *got = mgr_ops_child_error(in, "fallback");
+    g_assert_cmpuint(strlen(got), ==, 2048 + strlen("…"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -225,6 +251,7 @@ int main(int argc, char **argv)
     g_setenv("XDG_RUNTIME_DIR", run, TRUE);
     g_test_add_func("/manager/model/follow", test_follow_store_and_state);
     g_test_add_func("/manager/model/create", test_create);
+    g_test_add_func("/manager/model/child-error", test_child_error);
     int rc = g_test_run();
     tu_rm_rf(tmp);
     g_free(tmp);
