@@ -9,23 +9,11 @@
 #include "session/clip_files.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
+#include "test_session_stub.h"
 #include "test_util.h"
 
 #include <string.h>
 #include <sys/stat.h>
-
-static GError *no_run(Session *s)
-{
-    (void)s;
-    return NULL;
-}
-
-static void no_finish(Session *s)
-{
-    (void)s;
-}
-
-static const SessionImpl test_impl = {.protocol = "test", .run = no_run, .finish = no_finish};
 
 typedef struct {
     char *root;       /* the staging root */
@@ -97,7 +85,7 @@ static void apply_broken(Fixture *f, const char *says)
 
 /* A list of two files, "a.bin" (@a bytes) and "d/b.bin" (@b bytes; with
  * @b_sized false its size comes late), and the folder "d". */
-static void paste(Fixture *f, uint64_t a, uint64_t b, bool b_sized)
+static Fixture *paste(Fixture *f, uint64_t a, uint64_t b, bool b_sized)
 {
     ClipFile files[] = {{.name = "a.bin", .has_size = true, .size = a},
                         {.name = "d", .is_dir = true},
@@ -112,28 +100,32 @@ static void paste(Fixture *f, uint64_t a, uint64_t b, bool b_sized)
     helper_msg_begin(f->b, HELPER_MSG_CLIP_PASTE);
     helper_put_u32(f->b, (uint32_t)n);
     helper_put_bytes(f->b, raw, n);
+    return f;
 }
 
-static void file(Fixture *f, uint32_t index, uint64_t size)
+static Fixture *file(Fixture *f, uint32_t index, uint64_t size)
 {
     helper_msg_begin(f->b, HELPER_MSG_CLIP_FILE);
     helper_put_u32(f->b, index);
     helper_put_u32(f->b, (uint32_t)(size >> 32));
     helper_put_u32(f->b, (uint32_t)size);
+    return f;
 }
 
-static void bytes(Fixture *f, size_t n, uint8_t fill)
+static Fixture *bytes(Fixture *f, size_t n, uint8_t fill)
 {
     helper_msg_begin(f->b, HELPER_MSG_CLIP_BYTES);
     helper_put_u32(f->b, (uint32_t)n);
     g_byte_array_set_size(f->b, f->b->len + (guint)n);
     memset(f->b->data + f->b->len - n, fill, n);
+    return f;
 }
 
-static void end(Fixture *f, bool complete)
+static Fixture *end(Fixture *f, bool complete)
 {
     helper_msg_begin(f->b, HELPER_MSG_CLIP_END);
     helper_put_u8(f->b, complete);
+    return f;
 }
 
 static bool refused(Fixture *f)
@@ -150,21 +142,14 @@ static void test_copy(void)
 {
     Fixture f;
     fixture_init(&f, 0);
-    paste(&f, 5, 3, false);
-    apply_ok(&f);
+    apply_ok(paste(&f, 5, 3, false));
     g_assert_nonnull(f.clip.copy);
-    file(&f, 0, 5);
-    apply_ok(&f);
-    bytes(&f, 2, 'a');
-    apply_ok(&f);
-    bytes(&f, 3, 'a');
-    apply_ok(&f);
-    file(&f, 2, 3); /* the size the descriptor lacked */
-    apply_ok(&f);
-    bytes(&f, 3, 'b');
-    apply_ok(&f);
-    end(&f, true);
-    apply_ok(&f);
+    apply_ok(file(&f, 0, 5));
+    apply_ok(bytes(&f, 2, 'a'));
+    apply_ok(bytes(&f, 3, 'a'));
+    apply_ok(file(&f, 2, 3)); /* the size the descriptor lacked */
+    apply_ok(bytes(&f, 3, 'b'));
+    apply_ok(end(&f, true));
     g_assert_false(refused(&f));
     SessionEvent *ev = session_next_event(f.s);
     g_assert_nonnull(ev);
@@ -184,29 +169,21 @@ static void test_copy(void)
     g_assert_cmpint(st.st_mode & 0777, ==, 0700);
 
     /* The next copy replaces it once whole; one given up leaves nothing. */
-    paste(&f, 0, 0, true);
-    apply_ok(&f);
-    file(&f, 0, 0);
-    apply_ok(&f);
-    file(&f, 2, 0);
-    apply_ok(&f);
-    end(&f, true);
-    apply_ok(&f);
+    apply_ok(paste(&f, 0, 0, true));
+    apply_ok(file(&f, 0, 0));
+    apply_ok(file(&f, 2, 0));
+    apply_ok(end(&f, true));
     g_assert_false(g_file_test(paste_dir, G_FILE_TEST_EXISTS));
     session_event_free(ev);
     ev = session_next_event(f.s);
     g_assert_nonnull(ev);
     session_event_free(ev);
     guint before = count_entries(f.root);
-    paste(&f, 10, 10, true);
-    apply_ok(&f);
-    file(&f, 0, 10);
-    apply_ok(&f);
-    bytes(&f, 4, 'x');
-    apply_ok(&f);
+    apply_ok(paste(&f, 10, 10, true));
+    apply_ok(file(&f, 0, 10));
+    apply_ok(bytes(&f, 4, 'x'));
     g_assert_cmpuint(count_entries(f.root), >, before);
-    end(&f, false);
-    apply_ok(&f);
+    apply_ok(end(&f, false));
     g_assert_null(f.clip.copy);
     g_assert_cmpuint(count_entries(f.root), ==, before); /* the copy before stays */
     fixture_finish(&f);
@@ -217,21 +194,15 @@ static void test_more_than_announced(void)
 {
     Fixture f;
     fixture_init(&f, 0);
-    paste(&f, 5, 3, true);
-    apply_ok(&f);
-    file(&f, 0, 5);
-    apply_ok(&f);
-    bytes(&f, 4, 'a');
-    apply_ok(&f);
-    bytes(&f, 2, 'a');
-    apply_broken(&f, "more of");
+    apply_ok(paste(&f, 5, 3, true));
+    apply_ok(file(&f, 0, 5));
+    apply_ok(bytes(&f, 4, 'a'));
+    apply_broken(bytes(&f, 2, 'a'), "more of");
     g_assert_cmpuint(count_entries(f.root), ==, 0);
 
     /* A size other than the one the list announced. */
-    paste(&f, 5, 3, true);
-    apply_ok(&f);
-    file(&f, 0, 6);
-    apply_broken(&f, "announced with 5 bytes");
+    apply_ok(paste(&f, 5, 3, true));
+    apply_broken(file(&f, 0, 6), "announced with 5 bytes");
     g_assert_cmpuint(count_entries(f.root), ==, 0);
     fixture_finish(&f);
 }
@@ -241,42 +212,30 @@ static void test_out_of_turn(void)
 {
     Fixture f;
     fixture_init(&f, 0);
-    bytes(&f, 1, 'a');
-    apply_broken(&f, "outside a file");
-    file(&f, 0, 1);
-    apply_broken(&f, "outside a copy");
-    end(&f, true);
-    apply_broken(&f, "no copy");
+    apply_broken(bytes(&f, 1, 'a'), "outside a file");
+    apply_broken(file(&f, 0, 1), "outside a copy");
+    apply_broken(end(&f, true), "no copy");
 
-    paste(&f, 5, 3, true);
-    apply_ok(&f);
-    file(&f, 0, 5);
-    apply_ok(&f);
-    file(&f, 2, 3); /* the first is not whole */
-    apply_broken(&f, "before the one before");
+    apply_ok(paste(&f, 5, 3, true));
+    apply_ok(file(&f, 0, 5));
+    /* the first is not whole */
+    apply_broken(file(&f, 2, 3), "before the one before");
 
-    paste(&f, 1, 3, true);
-    apply_ok(&f);
-    file(&f, 1, 0); /* a folder */
-    apply_broken(&f, "no file 1");
+    apply_ok(paste(&f, 1, 3, true));
+    /* a folder */
+    apply_broken(file(&f, 1, 0), "no file 1");
 
-    paste(&f, 1, 3, true);
-    apply_ok(&f);
-    file(&f, 0, 1);
-    apply_ok(&f);
-    bytes(&f, 1, 'a');
-    apply_ok(&f);
-    file(&f, 0, 1); /* again */
-    apply_broken(&f, "came already");
+    apply_ok(paste(&f, 1, 3, true));
+    apply_ok(file(&f, 0, 1));
+    apply_ok(bytes(&f, 1, 'a'));
+    /* again */
+    apply_broken(file(&f, 0, 1), "came already");
 
-    paste(&f, 1, 3, true);
-    apply_ok(&f);
-    file(&f, 0, 1);
-    apply_ok(&f);
-    bytes(&f, 1, 'a');
-    apply_ok(&f);
-    end(&f, true); /* d/b.bin never came */
-    apply_broken(&f, "before all its files");
+    apply_ok(paste(&f, 1, 3, true));
+    apply_ok(file(&f, 0, 1));
+    apply_ok(bytes(&f, 1, 'a'));
+    /* d/b.bin never came */
+    apply_broken(end(&f, true), "before all its files");
 
     /* A list the helper should have refused (its own checks are ours). */
     ClipFile bad_files[] = {{.name = "x", .has_size = true, .size = 1}};
@@ -299,50 +258,35 @@ static void test_limit(void)
 {
     Fixture f;
     fixture_init(&f, 1000);
-    paste(&f, 600, 600, true);
-    apply_ok(&f);
+    apply_ok(paste(&f, 600, 600, true));
     g_assert_true(refused(&f));
     g_assert_null(f.clip.copy);
     g_assert_cmpuint(count_entries(f.root), ==, 0);
     /* What the helper sent before it heard: ignored, nothing written. */
-    file(&f, 0, 600);
-    apply_ok(&f);
-    bytes(&f, 600, 'a');
-    apply_ok(&f);
+    apply_ok(file(&f, 0, 600));
+    apply_ok(bytes(&f, 600, 'a'));
     g_assert_cmpuint(count_entries(f.root), ==, 0);
-    end(&f, false);
-    apply_ok(&f);
+    apply_ok(end(&f, false));
 
     /* Within the limit as listed; the late size is beyond it. */
-    paste(&f, 600, 0, false);
-    apply_ok(&f);
+    apply_ok(paste(&f, 600, 0, false));
     g_assert_false(refused(&f));
-    file(&f, 0, 600);
-    apply_ok(&f);
-    bytes(&f, 600, 'a');
-    apply_ok(&f);
-    file(&f, 2, 401);
-    apply_ok(&f);
+    apply_ok(file(&f, 0, 600));
+    apply_ok(bytes(&f, 600, 'a'));
+    apply_ok(file(&f, 2, 401));
     g_assert_true(refused(&f));
     g_assert_null(f.clip.copy);
     g_assert_cmpuint(count_entries(f.root), ==, 0);
-    end(&f, false);
-    apply_ok(&f);
+    apply_ok(end(&f, false));
 
     /* Exactly the limit is fine. */
-    paste(&f, 600, 0, false);
-    apply_ok(&f);
-    file(&f, 0, 600);
-    apply_ok(&f);
-    bytes(&f, 600, 'a');
-    apply_ok(&f);
-    file(&f, 2, 400);
-    apply_ok(&f);
+    apply_ok(paste(&f, 600, 0, false));
+    apply_ok(file(&f, 0, 600));
+    apply_ok(bytes(&f, 600, 'a'));
+    apply_ok(file(&f, 2, 400));
     g_assert_false(refused(&f));
-    bytes(&f, 400, 'b');
-    apply_ok(&f);
-    end(&f, true);
-    apply_ok(&f);
+    apply_ok(bytes(&f, 400, 'b'));
+    apply_ok(end(&f, true));
     SessionEvent *ev = session_next_event(f.s);
     g_assert_nonnull(ev);
     g_assert_cmpint(ev->type, ==, SESSION_EV_CLIPBOARD_FILES);
@@ -356,22 +300,17 @@ static void test_cancel(void)
 {
     Fixture f;
     fixture_init(&f, 0);
-    paste(&f, 10, 3, true);
-    apply_ok(&f);
-    file(&f, 0, 10);
-    apply_ok(&f);
-    bytes(&f, 5, 'a');
-    apply_ok(&f);
+    apply_ok(paste(&f, 10, 3, true));
+    apply_ok(file(&f, 0, 10));
+    apply_ok(bytes(&f, 5, 'a'));
     SessionInput in = {.type = SESSION_INPUT_CLIP_CANCEL};
     g_assert_true(helper_clip_encode_input(&f.clip, &in, f.b));
     g_assert_cmpuint(count_entries(f.root), ==, 0);
-    bytes(&f, 5, 'a');
-    apply_ok(&f);
-    end(&f, false);
-    apply_ok(&f);
+    apply_ok(bytes(&f, 5, 'a'));
+    apply_ok(end(&f, false));
     g_assert_cmpuint(count_entries(f.root), ==, 0);
-    bytes(&f, 1, 'a'); /* after the end: the rule again */
-    apply_broken(&f, "outside a file");
+    /* after the end: the rule again */
+    apply_broken(bytes(&f, 1, 'a'), "outside a file");
     fixture_finish(&f);
 }
 
