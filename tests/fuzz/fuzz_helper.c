@@ -10,10 +10,14 @@
  * rectangle inside it, events whose sizes are the mapped ones and whose
  * pointer shapes are within limits. A certificate question (HELPER_MSG_CERT,
  * which the window answers itself) reads into strings within their limits.
- * The RDP desktop's clipboard messages (HELPER_MSG_CLIP_*: a picture, staged
- * files, a read of the host's files) go to helper_window_clip.c, with no
- * staging folder and no host file offered: pictures must be within limits,
- * staged files refused, reads answered with nothing. RemoteApp's messages
+ * The RDP desktop's clipboard messages (HELPER_MSG_CLIP_*: a picture, a copy
+ * of the server's files streamed, a read of the host's files) go to
+ * helper_window_clip.c, one clipboard state for the whole input, staging in
+ * a folder of the fuzzer's with a cap of FUZZ_STAGE_CAP bytes and no host
+ * file offered: pictures must be within limits, reads answered with
+ * nothing, the staged bytes never beyond the cap, every pasted path inside
+ * the folder, and nothing left in it once the state is cleared; an answer
+ * is a read's or a refusal (HELPER_MSG_CLIP_CANCEL). RemoteApp's messages
  * (HELPER_MSG_RAIL_*) go to helper_rail.c: each window event must name a
  * window, carry only its fields within their limits and a title of valid
  * UTF-8; icons at most 256 x 256; a failed launch one of our codes. The RDP
@@ -30,18 +34,23 @@
 #include "session/rdp/rdp_probe_priv.h"
 #include "session/session_priv.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define FUZZ_STAGE_CAP 4096
+
 static int sealed = -1, unsealed = -1, devnull = -1;
+static char *stage_root; /* the clipboard's staging folder */
 static volatile uint32_t pixel_sink; /* keeps the reads of every pixel */
 
 static int make_memfd(bool seal)
@@ -54,11 +63,20 @@ static int make_memfd(bool seal)
     return fd;
 }
 
+static void remove_stage_root(void)
+{
+    rmdir(stage_root);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     sealed = make_memfd(true);
     unsealed = make_memfd(false);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    stage_root = g_dir_make_tmp("fuzz-helper-stage-XXXXXX", NULL);
+    if (!stage_root)
+        abort();
+    atexit(remove_stage_root);
     return fuzz_common_initialize();
 }
 
@@ -133,8 +151,9 @@ static void check_session(Session *s)
             abort();
         if (ev->text && !g_utf8_validate(ev->text, -1, NULL))
             abort();
-        if (ev->type == SESSION_EV_CLIPBOARD_FILES)
-            abort(); /* no staging folder: nothing may be staged */
+        for (char **p = ev->type == SESSION_EV_CLIPBOARD_FILES ? ev->paths : NULL; p && *p; p++)
+            if (!g_str_has_prefix(*p, stage_root) || (*p)[strlen(stage_root)] != '/')
+                abort(); /* a paste outside the staging folder */
         if (ev->type >= SESSION_EV_RAIL_WINDOW && ev->type <= SESSION_EV_RAIL_ACTIVE)
             check_rail(ev);
         if (ev->type == SESSION_EV_RAIL_EXEC &&
@@ -165,10 +184,47 @@ static bool check_probe_answer(const HelperMsg *m, GError **err)
     return ok;
 }
 
+/* Bytes of the plain files under @fd (a folder, closed here), following no
+ * link; *@entries counts what is there. */
+static uint64_t staged_bytes(int fd, guint *entries)
+{
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    uint64_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        ++*entries;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            n += staged_bytes(openat(dirfd(d), e->d_name,
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+                              entries);
+        else
+            n += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return n;
+}
+
+static uint64_t stage_usage(guint *entries)
+{
+    *entries = 0;
+    return staged_bytes(open(stage_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), entries);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     Session *s = session_alloc(&fuzz_impl, NULL, NULL, NULL);
     HelperClosed closed = {0};
+    /* Two copies at most: the one coming and the last one pasted. */
+    HelperClip clip = {.src_fd = -1, .root = stage_root, .cap = FUZZ_STAGE_CAP};
+    guint entries;
     size_t pos = 0;
     while (size - pos >= 9) {
         uint8_t which = data[pos];
@@ -186,17 +242,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         GError *err = NULL;
         HelperCertQuestion q;
         bool ok;
-        if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_READ) {
-            HelperClip clip = {.src_fd = -1};
+        if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_END) {
             GByteArray *reply = g_byte_array_new();
             ok = helper_clip_apply(s, &clip, &m, reply, &err);
             /* A read's answer refuses (u8 ok 0 after the header and serial). */
             if (ok && m.type == HELPER_MSG_CLIP_READ && (reply->len < 13 || reply->data[12]))
                 abort();
-            if (ok && m.type == HELPER_MSG_CLIP_STAGED)
+            uint32_t reply_type = 0;
+            if (reply->len >= 4)
+                memcpy(&reply_type, reply->data, 4);
+            if (m.type != HELPER_MSG_CLIP_READ && reply->len &&
+                (reply_type != HELPER_MSG_CLIP_CANCEL || reply->len != 8))
                 abort();
             g_byte_array_unref(reply);
-            helper_clip_clear(&clip);
+            if (stage_usage(&entries) > 2 * FUZZ_STAGE_CAP)
+                abort();
         } else if (m.type >= HELPER_MSG_RAIL_WINDOW && m.type <= HELPER_MSG_RAIL_WINDOW + 0xf) {
             ok = helper_rail_apply(s, &m, &err);
         } else if (m.type >= HELPER_MSG_PROBE) {
@@ -221,6 +281,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check_session(s);
     }
+    helper_clip_clear(&clip);
+    stage_usage(&entries);
+    if (entries) /* nothing staged stays */
+        abort();
     g_clear_error(&closed.error);
     session_destroy(s);
     return 0;

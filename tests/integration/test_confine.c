@@ -190,7 +190,7 @@ typedef struct {
     Xvfb xv;
     unsigned port;
     GPid server;
-    char *share, *written, *shared, *spec;
+    char *share, *written, *shared, *staged, *run_file, *spec;
 } RdpEscape;
 
 static void rdp_escape_start(RdpEscape *e, bool rail)
@@ -204,20 +204,32 @@ static void rdp_escape_start(RdpEscape *e, bool rail)
     e->share = g_build_filename(home, "share", NULL);
     e->written = g_build_filename(home, "written.txt", NULL);
     e->shared = g_build_filename(e->share, "from-helper.txt", NULL);
+    /* The window's clipboard staging folder (made, as the window makes it
+     * for a copy) and the runtime folder: the helper may write in neither. */
+    g_autofree char *run = g_build_filename(e->h.root, "run", "vmdesk", NULL);
+    g_autofree char *clip_root = g_build_filename(run, "clipboard", NULL);
+    e->staged = g_build_filename(clip_root, "escape.txt", NULL);
+    e->run_file = g_build_filename(run, "escape.txt", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(clip_root, 0700), ==, 0);
     g_assert_cmpint(g_mkdir_with_parents(e->share, 0700), ==, 0);
     g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
     g_assert_true(g_file_set_contents(secret, "the user's secret\n", -1, NULL));
-    e->spec = g_strdup_printf("%s:%s:%s:%u:%s:escape.txt", secret, e->written, other, e->port,
-                              e->shared);
+    e->spec = g_strdup_printf("%s:%s:%s:%u:%s:%s:%s", secret, e->written, other, e->port,
+                              e->shared, e->staged, e->run_file);
 }
 
-/* What a confined helper said: every attempt denied, the share writable. */
+/* What a confined helper said: every attempt denied, the window's
+ * staging and runtime folders unwritable, the share writable. */
 static void rdp_escape_expect_confined(RdpEscape *e, const char *said)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(said, attempts[i]), ==, "denied");
+    g_assert_cmpstr(outcome(said, "write-stage"), ==, "denied");
+    g_assert_cmpstr(outcome(said, "write-runtime"), ==, "denied");
     g_assert_cmpstr(outcome(said, "write-share"), ==, "ALLOWED");
     g_assert_false(g_file_test(e->written, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(e->staged, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(e->run_file, G_FILE_TEST_EXISTS));
     g_assert_true(g_file_test(e->shared, G_FILE_TEST_EXISTS));
 }
 
@@ -230,12 +242,15 @@ static void rdp_escape_finish(RdpEscape *e)
     g_free(e->share);
     g_free(e->written);
     g_free(e->shared);
+    g_free(e->staged);
+    g_free(e->run_file);
     g_free(e->spec);
 }
 
-/* The RDP desktop window: FreeRDP in its helper may write in the share
- * and in its staging folder, and nothing else; the control run without
- * confinement can do everything. */
+/* The RDP desktop window: FreeRDP in its helper may write in the share,
+ * and nothing else (not the window's clipboard staging folder, where the
+ * window writes the server's files itself, nor the runtime folder); the
+ * control run without confinement can do everything. */
 static void test_escape_rdp_desktop(void)
 {
     RdpEscape e = {0};
@@ -243,19 +258,16 @@ static void test_escape_rdp_desktop(void)
     g_autofree char *conf = desktop_escaping(&e.h, &e.xv, e.port, e.share, e.spec, true, NULL);
     g_test_message("confined desktop helper:\n%s", conf);
     rdp_escape_expect_confined(&e, conf);
-    g_assert_cmpstr(outcome(conf, "write-stage"), ==, "ALLOWED");
-    /* The staging folder went with the session. */
-    g_autofree char *runtime = g_build_filename(e.h.root, "run", "vmdesk", NULL);
-    g_autoptr(GDir) d = g_dir_open(runtime, 0, NULL);
-    for (const char *n; d && (n = g_dir_read_name(d));)
-        g_assert_false(g_str_has_prefix(n, "stage-"));
     g_remove(e.shared);
 
     g_autofree char *open = desktop_escaping(&e.h, &e.xv, e.port, e.share, e.spec, false, NULL);
     g_test_message("unconfined desktop helper:\n%s", open);
     for (size_t i = 0; i < G_N_ELEMENTS(attempts); i++)
         g_assert_cmpstr(outcome(open, attempts[i]), ==, "ALLOWED");
+    g_assert_cmpstr(outcome(open, "write-stage"), ==, "ALLOWED");
+    g_assert_cmpstr(outcome(open, "write-runtime"), ==, "ALLOWED");
     g_assert_true(g_file_test(e.written, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(e.staged, G_FILE_TEST_EXISTS));
     rdp_escape_finish(&e);
 }
 

@@ -13,7 +13,10 @@
  *                   name), count (10001 files), more / less (a file that
  *                   sends more / fewer bytes than announced), nul (the
  *                   name "nul.txt", a NUL, then "..\escaped.txt"; its 100
- *                   bytes are sent), picture (100000 x 100000 pixels)
+ *                   bytes are sent), picture (100000 x 100000 pixels),
+ *                   huge (a file announced with 5 GiB, beyond the
+ *                   client's limit), huge-late (the same size, announced
+ *                   only when asked: no size in the list)
  * From the client: its files are fetched ("clipboard from-client-file NAME
  * SIZE SHA256") or, without files, its CF_DIBV5 / CF_DIB picture
  * ("clipboard from-client-picture WxH SHA256", of RGBA rows, alpha 255 for
@@ -66,8 +69,9 @@ SrvClipRich *srv_clip_rich_new(const char *spec, GError **error)
     } else if (g_str_has_prefix(spec, "hostile:")) {
         g_strlcpy(r->kind, "hostile", sizeof(r->kind));
         g_strlcpy(r->hostile, spec + 8, sizeof(r->hostile));
-        const char *kinds[] = {"dotdot", "absolute", "drive", "long", "nul",
-                               "count",  "more",     "less",  "picture"};
+        const char *kinds[] = {"dotdot", "absolute", "drive",   "long", "nul",
+                               "count",  "more",     "less",    "picture", "huge",
+                               "huge-late"};
         bool known = false;
         for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
             known |= !strcmp(r->hostile, kinds[i]);
@@ -175,8 +179,14 @@ static uint8_t *hostile_list(SrvClipRich *r, size_t *len)
     for (uint32_t i = 0; i < count; i++) {
         uint8_t *fd = d + 4 + (size_t)i * CLIP_FILE_DESCRIPTOR_SIZE;
         uint32_t flags = CLIP_FD_ATTRIBUTES | CLIP_FD_FILESIZE, attrs = 0x80, size = 100;
+        uint32_t size_high = 0;
+        if (g_str_has_prefix(r->hostile, "huge")) /* 5 GiB */
+            size = 1u << 30, size_high = 1;
+        if (!strcmp(r->hostile, "huge-late"))
+            flags &= ~(uint32_t)CLIP_FD_FILESIZE;
         memcpy(fd, &flags, 4);
         memcpy(fd + 36, &attrs, 4);
+        memcpy(fd + 64, &size_high, 4);
         memcpy(fd + 68, &size, 4);
         glong units = 0;
         g_autofree gunichar2 *u = g_utf8_to_utf16(name, -1, NULL, &units, NULL);
@@ -223,8 +233,8 @@ UINT srv_clip_rich_contents(SrvClipRich *r, CliprdrServerContext *ctx,
     uint64_t pos = (uint64_t)req->nPositionHigh << 32 | req->nPositionLow;
     bool lying = !strcmp(r->hostile, "more") || !strcmp(r->hostile, "less");
     uint64_t size = lying ? (!strcmp(r->hostile, "more") ? 200 : 50)
-                    : !strcmp(r->hostile, "nul")
-                        ? 100
+                    : !strcmp(r->hostile, "nul")              ? 100
+                    : g_str_has_prefix(r->hostile, "huge")    ? (uint64_t)5 << 30
                         : (req->listIndex >= 1 && req->listIndex < r->list.n ? r->size : 0);
     g_autofree uint8_t *buf = NULL;
     uint64_t size_le = 0;

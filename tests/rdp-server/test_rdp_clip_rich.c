@@ -329,8 +329,8 @@ static char *partial_under(const char *dir, int depth, goffset *size)
 }
 
 /* The first staging folder's partial file in @run_dir, with its size; NULL
- * while there is none. In-process sessions stage in vmdesk/clipboard/,
- * confined ones in their helper's staging folder beside it. */
+ * while there is none. Sessions stage in vmdesk/clipboard/ (a confined
+ * one's window does, from what its helper streams). */
 static char *partial_file(const char *run_dir, goffset *size)
 {
     g_autofree char *root = g_build_filename(run_dir, "vmdesk", NULL);
@@ -422,12 +422,15 @@ static void test_rail_files_cancel(void)
 }
 
 /* Each hostile copy: refused with a log line, nothing on the clipboard,
- * nothing outside the staging folder, the session goes on. */
+ * nothing outside the staging folder, the session goes on. A copy beyond
+ * the window's limit (5 GiB announced in the list, or only when asked) is
+ * refused by the window, which stages the files: nothing of it stays. */
 static void test_hostile(void)
 {
-    const char *kinds[] = {"dotdot", "absolute", "drive", "long", "count", "more", "less", "picture"};
+    const char *kinds[] = {"dotdot", "absolute", "drive", "long", "count", "more", "less", "picture",
+                           "huge", "huge-late"};
     const char *says[] = {"'..'", "absolute", "drive letter", "longer than 255", "at most",
-                          "more of", "sent 50 bytes", "pixels"};
+                          "more of", "sent 50 bytes", "pixels", "may be staged", "may be staged"};
     for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
         RtSession s = {0};
         g_autofree char *name = g_strdup_printf("vmdesk-clip-hostile-%s", kinds[i]);
@@ -448,6 +451,12 @@ static void test_hostile(void)
         }
         g_autofree char *escaped = g_build_filename(g_get_tmp_dir(), "escaped.txt", NULL);
         g_assert_false(g_file_test(escaped, G_FILE_TEST_EXISTS));
+        /* Nothing staged stays (the window's staging folder is empty). */
+        g_autofree char *clip_root = g_strdup_printf("%s/%s-run/vmdesk/clipboard", rt_world.dir, name);
+        gint64 gone = g_get_monotonic_time() + tu_timeout_ms(5000) * 1000LL;
+        while (!dir_empty(clip_root) && g_get_monotonic_time() < gone)
+            g_usleep(100 * 1000);
+        g_assert_true(dir_empty(clip_root));
         /* Still connected: vmdesk exits 0 on SIGTERM, not with an error. */
         g_assert_cmpint(rt_client_stop(&s), ==, 0);
         rt_session_finish(&s);

@@ -375,7 +375,7 @@ static void stage_files(void)
     g_autofree char *root = tu_tmpdir();
     ClipFileList l = stage_list();
     g_autoptr(GError) err = NULL;
-    ClipStage *st = clip_stage_create(root, &l, &err);
+    ClipStage *st = clip_stage_create(root, &l, 0, &err);
     g_assert_no_error(err);
     clip_file_list_clear(&l);
     uint64_t done, total;
@@ -447,7 +447,7 @@ static void stage_no_escape(void)
     ClipFileList l = {.n = 1, .files = g_new0(ClipFile, 1)};
     l.files[0] = (ClipFile){.name = g_strdup("x/y"), .has_size = true, .size = 1};
     g_autoptr(GError) err = NULL;
-    ClipStage *st = clip_stage_create(root, &l, &err);
+    ClipStage *st = clip_stage_create(root, &l, 0, &err);
     g_assert_no_error(err);
     clip_file_list_clear(&l);
     g_auto(GStrv) paths = clip_stage_paths(st);
@@ -481,12 +481,108 @@ static void stage_no_space(void)
     ClipFileList l = {.n = 1, .files = g_new0(ClipFile, 1)};
     l.files[0] = (ClipFile){.name = g_strdup("huge"), .has_size = true, .size = G_MAXINT64};
     g_autoptr(GError) err = NULL;
-    g_assert_null(clip_stage_create(root, &l, &err));
+    g_assert_null(clip_stage_create(root, &l, 0, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_NO_SPACE);
     clip_file_list_clear(&l);
     g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
     g_assert_null(g_dir_read_name(d)); /* nothing left behind */
     tu_rm_rf(root);
+}
+
+/* The cap: the list's total beyond it is refused up front, a size that
+ * comes late and takes the total beyond it too; exactly the cap is fine. */
+static void stage_cap(void)
+{
+    g_autofree char *root = tu_tmpdir();
+    ClipFileList l = stage_list(); /* 6 + 3 announced, one unsized */
+    g_autoptr(GError) err = NULL;
+    g_assert_null(clip_stage_create(root, &l, 8, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NO_SPACE);
+    g_assert_nonnull(strstr(err->message, "at most 8 bytes may be staged"));
+    g_clear_error(&err);
+    g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
+    g_assert_null(g_dir_read_name(d));
+    ClipStage *st = clip_stage_create(root, &l, 10, &err);
+    g_assert_no_error(err);
+    clip_file_list_clear(&l);
+    g_assert_cmpuint(clip_stage_limit(st), ==, 10);
+    g_assert_true(clip_stage_begin(st, 3, &err));
+    g_assert_false(clip_stage_set_size(st, 2, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_NO_SPACE);
+    g_clear_error(&err);
+    g_assert_false(clip_stage_set_size(st, G_MAXUINT64, &err)); /* no overflow */
+    g_assert_error(err, VD_ERROR, VD_ERROR_NO_SPACE);
+    g_clear_error(&err);
+    g_assert_true(clip_stage_set_size(st, 1, &err));
+    g_assert_true(clip_stage_write(st, (const uint8_t *)"x", 1, &err));
+    g_assert_true(clip_stage_end(st, &err));
+    g_assert_false(clip_stage_complete(st));
+    clip_stage_destroy(st);
+    tu_rm_rf(root);
+}
+
+/* A streamed stage: the same checks, its bytes to a sink, no folder. */
+static bool rec_start(void *data, const uint8_t *list, size_t len, GError **error)
+{
+    (void)error;
+    g_string_append_printf(data, "start %zu %02x;", len, list[0]);
+    return true;
+}
+
+static bool rec_file(void *data, guint index, uint64_t size, GError **error)
+{
+    (void)error;
+    g_string_append_printf(data, "file %u %" G_GUINT64_FORMAT ";", index, size);
+    return true;
+}
+
+static bool rec_write(void *data, const uint8_t *bytes, size_t len, GError **error)
+{
+    (void)error;
+    g_string_append_printf(data, "write %.*s;", (int)len, (const char *)bytes);
+    return true;
+}
+
+static void rec_finish(void *data, bool complete)
+{
+    g_string_append_printf(data, "finish %d;", complete);
+}
+
+static const ClipStageSink recorder = {rec_start, rec_file, rec_write, rec_finish};
+
+static void stage_streamed(void)
+{
+    ClipFileList l = stage_list();
+    g_autoptr(GString) log = g_string_new(NULL);
+    const uint8_t raw[] = {0x42};
+    g_autoptr(GError) err = NULL;
+    ClipStage *st = clip_stage_create_streamed(&l, raw, 1, &recorder, log, &err);
+    g_assert_no_error(err);
+    g_assert_null(clip_stage_paths(st));
+    g_assert_true(clip_stage_begin(st, 0, &err));
+    g_assert_true(clip_stage_write(st, (const uint8_t *)"abcdef", 6, &err));
+    g_assert_true(clip_stage_end(st, &err));
+    g_assert_true(clip_stage_begin(st, 2, &err));
+    g_assert_false(clip_stage_write(st, (const uint8_t *)"1234", 4, &err)); /* more of */
+    g_clear_error(&err);
+    g_assert_true(clip_stage_write(st, (const uint8_t *)"123", 3, &err));
+    g_assert_true(clip_stage_end(st, &err));
+    g_assert_false(clip_stage_begin(st, 2, &err)); /* came already */
+    g_clear_error(&err);
+    g_assert_true(clip_stage_begin(st, 3, &err)); /* unsized: the size first */
+    g_assert_true(clip_stage_set_size(st, 0, &err));
+    g_assert_true(clip_stage_end(st, &err));
+    g_assert_true(clip_stage_complete(st));
+    clip_stage_finish(st);
+    clip_stage_destroy(st);
+    g_assert_cmpstr(log->str, ==,
+                    "start 1 42;file 0 6;write abcdef;file 2 3;write 123;file 3 0;finish 1;");
+    /* One given up tells the sink so. */
+    g_string_truncate(log, 0);
+    st = clip_stage_create_streamed(&l, raw, 1, &recorder, log, &err);
+    clip_stage_destroy(st);
+    g_assert_cmpstr(log->str, ==, "start 1 42;finish 0;");
+    clip_file_list_clear(&l);
 }
 
 int main(int argc, char **argv)
@@ -496,6 +592,8 @@ int main(int argc, char **argv)
     g_test_add_func("/clip/files/parse-hostile", files_parse_hostile);
     g_test_add_func("/clip/files/uri-list", files_uri_list);
     g_test_add_func("/clip/files/collect", files_collect);
+    g_test_add_func("/clip/stage/cap", stage_cap);
+    g_test_add_func("/clip/stage/streamed", stage_streamed);
     g_test_add_func("/clip/image/dib-round-trip", image_dib_round_trip);
     g_test_add_func("/clip/image/dib-depths", image_dib_depths);
     g_test_add_func("/clip/image/dib-hostile", image_dib_hostile);

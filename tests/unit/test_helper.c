@@ -8,6 +8,7 @@
 #include "session/helper/helper_proto.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
+#include "test_session_stub.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +18,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static GError *no_run(Session *s)
-{
-    return NULL;
-}
-
-static void no_finish(Session *s)
-{
-}
-
-static const SessionImpl test_impl = {.protocol = "test", .run = no_run, .finish = no_finish};
 
 static void test_roundtrip(void)
 {

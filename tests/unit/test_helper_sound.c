@@ -5,21 +5,9 @@
 #include "common/error.h"
 #include "session/helper/helper_sound_priv.h"
 #include "session/session_priv.h"
+#include "test_session_stub.h"
 
 #include <string.h>
-
-static GError *no_run(Session *s)
-{
-    (void)s;
-    return NULL;
-}
-
-static void no_finish(Session *s)
-{
-    (void)s;
-}
-
-static const SessionImpl test_impl = {.protocol = "test", .run = no_run, .finish = no_finish};
 
 /* A message of @type whose payload is the u32s in @v (@n of them), then
  * @extra bytes of @pcm_len PCM when @pcm_len. Backed by @b. */

@@ -9,6 +9,7 @@
  * says what this protects. */
 #pragma once
 
+#include "session/clip_stage.h"
 #include "session/helper/helper_proto.h"
 #include "session/session_priv.h"
 
@@ -41,11 +42,6 @@ typedef struct {
     HelperCertFunc check_cert;  /* NULL: a helper asking is broken */
     void *connect_data;         /* taken: freed with @free_connect_data */
     GDestroyNotify free_connect_data;
-    /* RDP: the helper's staging folder (0700, empty), the only one it may
-     * write besides the shares: the server's copied files land there, and
-     * the window moves them out (helper_window_clip.c). Taken: removed with
-     * the session. NULL: none. */
-    const char *stage;
     bool sound;                 /* the session plays sound (RDP with audio): only then are
                                    the helper's sound messages taken, and the microphone
                                    recorded while it asks; otherwise one is a broken rule */
@@ -113,10 +109,12 @@ bool helper_begin_probe(GError **error);
 bool helper_begin_read(HelperConfig *config, GError **error);
 bool helper_confine(const char *const *read_only, const char *const *read_write, GError **error);
 
-/* The folder the window gave the helper for the server's copied files (the
- * session's clip_stage root): staged files are reported by their names
- * below it. Before helper_serve. */
-void helper_set_stage(const char *dir);
+/* Where the helper's streamed clipboard stage sends the server's copied
+ * files (clip_stage_create_streamed, with NULL data): the list, each
+ * file's size and bytes, the end, as HELPER_MSG_CLIP_PASTE, _FILE, _BYTES
+ * and _END; the window stages them (helper_window_clip.c). The helper
+ * itself writes no file but in the shares. The session thread. */
+extern const ClipStageSink helper_clip_sink;
 
 /* A message of the window's in 0x30-0x3f (RDP: RemoteApp's, helper_proto.h)
  * for the local session @s; the window is trusted, but a malformed one is

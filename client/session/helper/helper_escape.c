@@ -113,29 +113,32 @@ static void try_list(const char *dir)
         closedir(d);
 }
 
-void helper_escape_try(const char *stage)
+void helper_escape_try(void)
 {
     const char *spec = g_getenv("VMDESK_TEST_HELPER_ESCAPE");
     if (!spec)
         return;
-    g_auto(GStrv) f = g_strsplit(spec, ":", 6);
+    g_auto(GStrv) f = g_strsplit(spec, ":", 7);
     guint n = g_strv_length(f);
     if (n < 4) {
         fprintf(stderr, "vmdesk helper escape: VMDESK_TEST_HELPER_ESCAPE is "
-                        "SECRET:WRITE:DIR:PORT[:SHARED[:STAGE]]\n");
+                        "SECRET:WRITE:DIR:PORT[:SHARED[:STAGE[:RUN]]]\n");
         return;
     }
     try_read(f[0]);
     try_write("write-home", f[1]);
     try_metadata(f[0]); /* after the read: the control run empties the secret */
-    /* What the session may write (a share, the staging folder): allowed
-     * confined too, so the test sees the rules are not just "nothing". */
+    /* What the session may write (a share): allowed confined too, so the
+     * test sees the rules are not just "nothing". */
     if (n > 4 && *f[4])
         try_write("write-share", f[4]);
-    if (n > 5 && *f[5] && stage) {
-        g_autofree char *path = g_build_filename(stage, f[5], NULL);
-        try_write("write-stage", path);
-    }
+    /* The window's clipboard staging folder and the runtime folder (a
+     * small tmpfs every program of the user shares): the window writes the
+     * server's files there itself, within its limit; the helper may not. */
+    if (n > 5 && *f[5])
+        try_write("write-stage", f[5]);
+    if (n > 6 && *f[6])
+        try_write("write-runtime", f[6]);
     try_socket_and_connect(atoi(f[3]));
     try_ptrace_parent();
     try_list(f[2]);

@@ -70,9 +70,8 @@ static GMutex send_lock;
 /* The window's certificate verdicts, for helper_check_cert. */
 static GAsyncQueue *verdicts;
 /* The window's answers to helper_clip_read (GBytes: u32 serial, u8 ok,
- * data), and the folder the helper may write the server's files in. */
+ * data). */
 static GAsyncQueue *clip_answers;
-static char *stage_root;
 /* Who reads the window's protocol messages (0x30-0x3f). */
 static HelperInputFunc input_hook;
 
@@ -218,42 +217,6 @@ static bool send_clip_image(Relay *r, GBytes *png)
     return sent;
 }
 
-/* The server's files, staged under STAGE/PASTE/files/: their names. */
-static bool send_clip_staged(Relay *r, char **paths)
-{
-    g_autofree char *paste = NULL;
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    size_t root_len = stage_root ? strlen(stage_root) : 0;
-    for (char **p = paths; p && *p; p++) {
-        /* STAGE/PASTE/files/NAME, as clip_stage_paths makes them. */
-        if (!stage_root || strncmp(*p, stage_root, root_len) || (*p)[root_len] != '/')
-            break;
-        const char *rest = *p + root_len + 1;
-        const char *slash = strchr(rest, '/');
-        if (!slash || !g_str_has_prefix(slash, "/files/"))
-            break;
-        g_autofree char *this_paste = g_strndup(rest, (gsize)(slash - rest));
-        if (paste && strcmp(paste, this_paste))
-            break;
-        if (!paste)
-            paste = g_steal_pointer(&this_paste);
-        g_ptr_array_add(names, g_strdup(slash + strlen("/files/")));
-    }
-    bool ok = true;
-    if (paste && names->len == g_strv_length(paths)) {
-        helper_msg_begin(r->buf, HELPER_MSG_CLIP_STAGED);
-        helper_put_str(r->buf, paste);
-        helper_put_u32(r->buf, names->len);
-        for (guint i = 0; i < names->len; i++)
-            helper_put_str(r->buf, names->pdata[i]);
-        ok = send_msg(r, -1);
-    } else {
-        vd_warn("clipboard: the server's files were staged outside the window's folder");
-    }
-    g_ptr_array_unref(names);
-    return ok;
-}
-
 /* Relay one event; false once the session has ended or the window left. */
 static bool relay_event(Relay *r, SessionEvent *ev)
 {
@@ -274,7 +237,7 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         if (!send_msg(r, -1))
             return false;
         if (ev->type == SESSION_EV_CONNECTED)
-            helper_escape_try(stage_root); /* a test's exploited library; nothing otherwise */
+            helper_escape_try(); /* a test's exploited library; nothing otherwise */
         return true;
     case SESSION_EV_CURSOR: {
         int n = ev->pixels ? ev->w * ev->h : 0;
@@ -289,8 +252,6 @@ static bool relay_event(Relay *r, SessionEvent *ev)
     }
     case SESSION_EV_CLIPBOARD_PNG:
         return send_clip_image(r, ev->bytes);
-    case SESSION_EV_CLIPBOARD_FILES:
-        return send_clip_staged(r, ev->paths);
     case SESSION_EV_RAIL_WINDOW:
     case SESSION_EV_RAIL_DELETE:
     case SESSION_EV_RAIL_ICON:
@@ -432,11 +393,78 @@ void helper_set_input_hook(HelperInputFunc hook)
     input_hook = hook;
 }
 
-void helper_set_stage(const char *dir)
+/* --- the server's copied files, streamed to the window (helper_clip_sink) --- */
+
+/* The most bytes of a file one HELPER_MSG_CLIP_BYTES carries. */
+#define CLIP_BYTES_MAX (4u << 20)
+
+static bool clip_send(GByteArray *b, GError **error)
 {
-    g_free(stage_root);
-    stage_root = g_strdup(dir);
+    g_mutex_lock(&send_lock);
+    bool ok = helper_msg_send(HELPER_FD_CHANNEL, b, -1, error);
+    g_mutex_unlock(&send_lock);
+    return ok;
 }
+
+static bool sink_start(void *data, const uint8_t *list, size_t len, GError **error)
+{
+    (void)data;
+    if (len > HELPER_MSG_MAX - 4) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "the server's file list is too long (%zu bytes)", len);
+        return false;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CLIP_PASTE);
+    helper_put_u32(b, (uint32_t)len);
+    helper_put_bytes(b, list, len);
+    return clip_send(b, error);
+}
+
+static bool sink_file(void *data, guint index, uint64_t size, GError **error)
+{
+    (void)data;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CLIP_FILE);
+    helper_put_u32(b, index);
+    helper_put_u32(b, (uint32_t)(size >> 32));
+    helper_put_u32(b, (uint32_t)size);
+    return clip_send(b, error);
+}
+
+static bool sink_write(void *data, const uint8_t *bytes, size_t len, GError **error)
+{
+    (void)data;
+    g_autoptr(GByteArray) b = g_byte_array_sized_new((guint)MIN(len, CLIP_BYTES_MAX) + 16);
+    for (size_t off = 0; off < len;) {
+        size_t n = MIN(len - off, CLIP_BYTES_MAX);
+        helper_msg_begin(b, HELPER_MSG_CLIP_BYTES);
+        helper_put_u32(b, (uint32_t)n);
+        helper_put_bytes(b, bytes + off, n);
+        if (!clip_send(b, error))
+            return false;
+        off += n;
+    }
+    return true;
+}
+
+static void sink_finish(void *data, bool complete)
+{
+    (void)data;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    helper_msg_begin(b, HELPER_MSG_CLIP_END);
+    helper_put_u8(b, complete);
+    g_autoptr(GError) err = NULL;
+    if (!clip_send(b, &err))
+        vd_debug("%s", err->message);
+}
+
+const ClipStageSink helper_clip_sink = {
+    .start = sink_start,
+    .file = sink_file,
+    .write = sink_write,
+    .finish = sink_finish,
+};
 
 GBytes *helper_clip_read(guint index, uint64_t pos, uint32_t len, bool size)
 {

@@ -31,7 +31,8 @@ typedef enum {
                                  input that carries bytes or nothing */
     HELPER_MSG_CERT_VERDICT,  /* u8 trusted: the answer to HELPER_MSG_CERT */
     /* window -> helper, RDP desktop (0x10-0x1f; 0x20-0x2f are sound's) */
-    HELPER_MSG_CLIP_CANCEL = 0x10, /* stop the copy of the server's files */
+    HELPER_MSG_CLIP_CANCEL = 0x10, /* stop the copy of the server's files (the user's
+                                 Escape, or the window refused the copy) */
     HELPER_MSG_CLIP_PNG,      /* u32 n, n bytes: the host's picture, image/png */
     HELPER_MSG_CLIP_FILES,    /* u32 n, n bytes: the host's copied files as a
                                  FileGroupDescriptorW list (names only: the
@@ -54,12 +55,16 @@ typedef enum {
     /* helper -> window, RDP desktop (0x50-0x5f; 0x60-0x6f are sound's) */
     HELPER_MSG_CLIP_IMAGE = 0x50, /* u32 width, u32 height; a sealed memfd of
                                  width * height RGBA pixels: the server's picture */
-    HELPER_MSG_CLIP_STAGED,   /* str paste, u32 n, n str names: the server's files,
-                                 complete in STAGE/paste/files/name (STAGE: the
-                                 folder the window gave, the one it may write) */
+    HELPER_MSG_CLIP_PASTE,    /* u32 n, n bytes: the server's FileGroupDescriptorW
+                                 list as it came: a copy of its files begins (the
+                                 window parses the list again and stages the files) */
     HELPER_MSG_CLIP_READ,     /* u32 serial, u32 index, u32 pos_hi, pos_lo, u32 len,
                                  u8 size: bytes of the host's file @index of the
                                  last HELPER_MSG_CLIP_FILES, or its size */
+    HELPER_MSG_CLIP_FILE,     /* u32 index, u32 size_hi, size_lo: file @index of the
+                                 copy's list begins, with that many bytes */
+    HELPER_MSG_CLIP_BYTES,    /* u32 n, n bytes: the next bytes of that file */
+    HELPER_MSG_CLIP_END,      /* u8 complete: the copy came whole, or is given up */
     /* helper -> window, RemoteApp (0x70-0x7f; checks in helper_rail.c) */
     HELPER_MSG_RAIL_WINDOW = 0x70, /* u32 id, u32 owner, u32 fields, u8 new,
                                  i32 x, y, w, h, str title, u32 show, u32 style,

@@ -8,7 +8,6 @@
 #include "session/helper/helper_proto.h"
 #include "session/helper/helper_sound.h"
 #include "session/helper/helper_window_priv.h"
-#include "session/clip_stage.h"
 #include "session/session_priv.h"
 
 #include "common/error.h"
@@ -141,7 +140,7 @@ static bool take_msg(Drain *d)
                             : (g_set_error(d->broken, VD_ERROR, VD_ERROR_PROTOCOL,
                                            "the session helper sent sound in a session without"),
                                false);
-    } else if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_READ &&
+    } else if (m.type >= HELPER_MSG_CLIP_IMAGE && m.type <= HELPER_MSG_CLIP_END &&
                !d->closed->seen && g_str_equal(h_of(d)->protocol, "rdp")) {
         g_autoptr(GByteArray) reply = g_byte_array_new();
         ok = helper_clip_apply(d->s, &h_of(d)->clip, &m, reply, d->broken) &&
@@ -304,6 +303,7 @@ static GError *serve_once(Session *s, Helper *h, int server, bool *resync)
     if (sent)
         relay(s, sv[0], &closed, &broken);
     g_clear_pointer(&h->sound, helper_sound_destroy);
+    helper_clip_drop_copy(&h->clip); /* a copy of its server's files it had not ended */
     if (broken)
         kill(pid, SIGKILL); /* it broke the protocol: no second chance */
     close(sv[0]);
@@ -376,9 +376,6 @@ static void helper_finish(Session *s)
         g_bytes_unref(h->options);
     g_clear_error(&h->cert_error);
     helper_clip_clear(&h->clip);
-    if (h->clip.stage) /* with whatever the last helper left in it */
-        clip_stage_rm_path(h->clip.stage);
-    g_free(h->clip.stage);
     if (h->free_connect_data)
         h->free_connect_data(h->connect_data);
     g_free(h);
@@ -413,7 +410,6 @@ Session *helper_session_create(const HelperSpec *spec, SessionNotifyFunc notify,
     h->connect_data = spec->connect_data;
     h->free_connect_data = spec->free_connect_data;
     h->clip.src_fd = -1;
-    h->clip.stage = g_strdup(spec->stage);
     h->encode_input = spec->encode_input;
     return session_alloc(rdp ? &helper_rdp_impl : &helper_vnc_impl, h, notify, data);
 }

@@ -1,9 +1,15 @@
 /* The window side of a confined session's clipboard pictures and files
- * (helper_window_priv.h). The helper may write only in its staging folder;
- * the server's files it staged there are moved out, checked (folders and
- * plain files only, nothing linked) and only then offered to the host. The
- * host's files are read here, and only the bytes the server asks for go to
- * the helper: it never learns a host path nor opens a host file. */
+ * (helper_window_priv.h). The helper writes no file: it streams the
+ * server's files (their list, then each file's size and bytes), and the
+ * window stages them itself (clip_stage.h), parsing the list again and
+ * counting every byte: a file no longer than announced, all of them within
+ * the stage's limit. A helper that sends what its own checks would have
+ * refused (a bad list, more than announced, a file out of turn) is cut off
+ * and its copy removed; a copy beyond the limit, or one the file system
+ * has no room for, is refused and removed with a log line, and the helper
+ * told (HELPER_MSG_CLIP_CANCEL). The host's files are read here, and only
+ * the bytes the server asks for go to the helper: it never learns a host
+ * path nor opens a host file. */
 #include "session/helper/helper_window_priv.h"
 
 #include "session/clip_image.h"
@@ -13,12 +19,9 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "common/paths.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* renameat */
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -33,11 +36,16 @@ static bool bad(GError **error, const char *what)
     return false;
 }
 
+void helper_clip_drop_copy(HelperClip *c)
+{
+    g_clear_pointer(&c->copy, clip_stage_destroy);
+    c->dropping = false;
+}
+
 void helper_clip_clear(HelperClip *c)
 {
-    if (c->paste)
-        clip_stage_rm_path(c->paste);
-    g_clear_pointer(&c->paste, g_free);
+    helper_clip_drop_copy(c);
+    g_clear_pointer(&c->done, clip_stage_destroy);
     helper_clip_forget_files(c);
 }
 
@@ -54,6 +62,10 @@ bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray 
 {
     switch (in->type) {
     case SESSION_INPUT_CLIP_CANCEL:
+        /* The user's Escape: what came is removed now; the helper's
+         * messages of the copy are ignored until it ends it. */
+        c->dropping = c->copy != NULL;
+        g_clear_pointer(&c->copy, clip_stage_destroy);
         helper_msg_begin(b, HELPER_MSG_CLIP_CANCEL);
         return true;
     case SESSION_INPUT_CLIPBOARD_PNG: {
@@ -123,135 +135,115 @@ static bool apply_image(Session *s, const HelperMsg *m, HelperReader *r, GError 
     return true;
 }
 
-/* One name component the helper gave: no '/', not "." or "..", not empty. */
-static bool plain_name(const char *name)
+/* The window gives the copy up (@why: beyond the limit, no space, a file
+ * that cannot be written): what came is removed, and the helper told. */
+static bool refuse_copy(HelperClip *c, GByteArray *reply, const GError *why)
 {
-    return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
-           strlen(name) <= CLIP_FILES_COMPONENT_MAX;
+    vd_warn("clipboard: the server's files are not copied: %s", why->message);
+    g_clear_pointer(&c->copy, clip_stage_destroy);
+    c->dropping = true;
+    helper_msg_begin(reply, HELPER_MSG_CLIP_CANCEL);
+    return true;
 }
 
-/* Whether everything under @fd (a folder) is a folder or a plain file with
- * one link: no symbolic link, device, socket or pipe a host program could be
- * led through. Closes @fd. */
-static bool tree_is_plain(int fd, int depth)
+/* A check of the stage failed with @err: the window's refusal when the
+ * copy is too large or the disk full (VD_ERROR_NO_SPACE) or a write failed
+ * (VD_ERROR_FAILED); otherwise what the helper's own checks refuse, so the
+ * helper broke the rule. */
+static bool stage_failed(HelperClip *c, GByteArray *reply, GError *err, GError **error)
 {
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return false;
-    }
-    bool ok = depth < 64;
-    for (struct dirent *e; ok && (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            ok = false;
-        else if (S_ISDIR(st.st_mode))
-            ok = tree_is_plain(openat(dirfd(d), e->d_name,
-                                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
-                               depth + 1);
-        else
-            ok = S_ISREG(st.st_mode) && st.st_nlink == 1;
-    }
-    closedir(d);
-    return ok;
+    if (err->code == VD_ERROR_NO_SPACE || err->code == VD_ERROR_FAILED)
+        return refuse_copy(c, reply, err);
+    g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL, "the session helper sent %s",
+                err->message);
+    return false;
 }
 
-/* Move STAGE/@paste out of the helper's reach (into the host's clipboard
- * folder) and check it there: the absolute paths of @names in its files/,
- * or NULL (refused: removed). */
-static char **take_paste(HelperClip *c, const char *paste, char **names, GError **error)
+/* The server's list: a copy begins (the one before, if any, is over). */
+static bool apply_paste(HelperClip *c, HelperReader *r, GByteArray *reply, GError **error)
 {
-    g_autofree char *runtime = vd_paths_runtime_root();
-    g_autofree char *root = g_build_filename(runtime, "clipboard", NULL);
-    if (!vd_mkdir_private(root, error))
-        return NULL;
-    g_autofree char *holder = g_strdup_printf("%s/paste-%d-XXXXXX", root, (int)getpid());
-    if (!g_mkdtemp_full(holder, 0700)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED, "cannot make a folder in %s: %s", root,
-                    g_strerror(errno));
-        return NULL;
-    }
-    int stage_fd = open(c->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int holder_fd = open(holder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    bool moved = stage_fd >= 0 && holder_fd >= 0 && renameat(stage_fd, paste, holder_fd, "p") == 0;
-    if (stage_fd >= 0) {
-        if (!moved)
-            clip_stage_rm_tree_at(stage_fd, paste);
-        close(stage_fd);
-    }
-    /* Out of the staging folder the helper can no longer change it:
-     * checked now, it stays as checked. */
-    int files_fd = -1;
-    if (moved) {
-        int p_fd = openat(holder_fd, "p", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        files_fd = p_fd >= 0 ? openat(p_fd, "files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                        O_CLOEXEC)
-                             : -1;
-        bool plain = p_fd >= 0 && tree_is_plain(dup(p_fd), 0);
-        if (p_fd >= 0)
-            close(p_fd);
-        if (!plain && files_fd >= 0) {
-            close(files_fd);
-            files_fd = -1;
-        }
-    }
-    bool ok = files_fd >= 0;
-    for (char **n = names; ok && *n; n++) {
-        struct stat st;
-        ok = fstatat(files_fd, *n, &st, AT_SYMLINK_NOFOLLOW) == 0;
-    }
-    if (files_fd >= 0)
-        close(files_fd);
-    if (holder_fd >= 0)
-        close(holder_fd);
-    if (!ok) {
-        clip_stage_rm_path(holder);
-        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
-                    "the session helper staged files that are not plain files and folders, or "
-                    "not the ones it named");
-        return NULL;
-    }
-    /* The paste before is over (as in-process sessions keep one). */
-    if (c->paste)
-        clip_stage_rm_path(c->paste);
-    g_free(c->paste);
-    c->paste = g_steal_pointer(&holder);
-    guint n = g_strv_length(names);
-    char **out = g_new0(char *, n + 1);
-    for (guint i = 0; i < n; i++)
-        out[i] = g_build_filename(c->paste, "p", "files", names[i], NULL);
-    return out;
-}
-
-static bool apply_staged(Session *s, HelperClip *c, HelperReader *r, GError **error)
-{
-    g_autofree char *paste = helper_get_str(r, CLIP_FILES_COMPONENT_MAX);
     uint32_t n = helper_get_u32(r);
-    if (r->bad || !c->stage || !plain_name(paste) || n < 1 || n > CLIP_FILES_MAX)
-        return bad(error, "a malformed list of staged files");
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-    for (uint32_t i = 0; i < n; i++) {
-        char *name = helper_get_str(r, CLIP_FILES_COMPONENT_MAX);
-        if (!plain_name(name) || !g_hash_table_add(seen, name)) {
-            g_free(name);
-            return bad(error, "a staged file's name that is not one plain name");
-        }
-        g_ptr_array_add(names, name);
-    }
+    const uint8_t *list = helper_get_bytes(r, n);
     if (!helper_reader_done(r))
-        return bad(error, "a malformed list of staged files");
-    g_ptr_array_add(names, NULL);
+        return bad(error, "a malformed file list");
+    ClipFileList l;
     g_autoptr(GError) err = NULL;
-    char **paths = take_paste(c, paste, (char **)names->pdata, &err);
-    if (!paths) {
-        /* The helper broke the rule: its session ends. */
-        g_propagate_error(error, g_steal_pointer(&err));
+    if (!clip_files_parse(list, n, &l, &err)) {
+        /* The helper parses it as we do and never sends one it refused. */
+        g_set_error(error, VD_ERROR, VD_ERROR_PROTOCOL,
+                    "the session helper sent a file list that is refused: %s", err->message);
         return false;
     }
-    session_post_clipboard(s, SESSION_EV_CLIPBOARD_FILES, NULL, paths);
+    helper_clip_drop_copy(c);
+    c->copy = clip_stage_create(c->root, &l, c->cap, &err);
+    clip_file_list_clear(&l);
+    return c->copy ? true : refuse_copy(c, reply, err);
+}
+
+/* A file of the copy begins, with its size. */
+static bool apply_file(HelperClip *c, HelperReader *r, GByteArray *reply, GError **error)
+{
+    uint32_t index = helper_get_u32(r);
+    uint32_t hi = helper_get_u32(r), lo = helper_get_u32(r);
+    if (!helper_reader_done(r))
+        return bad(error, "a malformed file start");
+    if (c->dropping)
+        return true;
+    if (!c->copy || clip_stage_is_open(c->copy))
+        return bad(error, "a file outside a copy, or before the one before came whole");
+    g_autoptr(GError) err = NULL;
+    uint64_t size = (uint64_t)hi << 32 | lo;
+    if (!clip_stage_begin(c->copy, index, &err) || !clip_stage_set_size(c->copy, size, &err))
+        return stage_failed(c, reply, err, error);
+    if (size == 0 && !clip_stage_end(c->copy, &err))
+        return stage_failed(c, reply, err, error);
+    return true;
+}
+
+/* The next bytes of the file begun; it ends with its last byte. */
+static bool apply_bytes(HelperClip *c, HelperReader *r, GByteArray *reply, GError **error)
+{
+    uint32_t n = helper_get_u32(r);
+    const uint8_t *bytes = helper_get_bytes(r, n);
+    if (!helper_reader_done(r))
+        return bad(error, "malformed file bytes");
+    if (c->dropping)
+        return true;
+    if (!c->copy || !clip_stage_is_open(c->copy))
+        return bad(error, "file bytes outside a file");
+    g_autoptr(GError) err = NULL;
+    if (!clip_stage_write(c->copy, bytes, n, &err))
+        return stage_failed(c, reply, err, error);
+    if (clip_stage_missing(c->copy) == 0 && !clip_stage_end(c->copy, &err))
+        return stage_failed(c, reply, err, error);
+    return true;
+}
+
+/* The copy's end: whole (every file came: its paths go to the host), or
+ * given up. */
+static bool apply_end(Session *s, HelperClip *c, HelperReader *r, GError **error)
+{
+    bool complete = helper_get_u8(r);
+    if (!helper_reader_done(r))
+        return bad(error, "a malformed copy end");
+    if (c->dropping) {
+        c->dropping = false;
+        return true;
+    }
+    if (!c->copy)
+        return bad(error, "the end of no copy");
+    if (!complete) {
+        helper_clip_drop_copy(c);
+        return true;
+    }
+    if (!clip_stage_complete(c->copy))
+        return bad(error, "a copy's end before all its files came");
+    /* The paste before is over (as in-process sessions keep one). */
+    clip_stage_destroy(c->done);
+    c->done = g_steal_pointer(&c->copy);
+    const ClipFileList *l = clip_stage_list(c->done);
+    vd_info("clipboard: %u files from the server are on the host clipboard", l->n);
+    session_post_clipboard(s, SESSION_EV_CLIPBOARD_FILES, NULL, clip_stage_paths(c->done));
     return true;
 }
 
@@ -309,16 +301,30 @@ bool helper_clip_apply(Session *s, HelperClip *c, const HelperMsg *m, GByteArray
 {
     HelperReader r;
     helper_reader_init(&r, m->payload, m->len);
+    bool ok;
     if (m->fd >= 0 && m->type != HELPER_MSG_CLIP_IMAGE)
         return bad(error, "a descriptor with a message that takes none");
     switch (m->type) {
     case HELPER_MSG_CLIP_IMAGE:
         return apply_image(s, m, &r, error);
-    case HELPER_MSG_CLIP_STAGED:
-        return apply_staged(s, c, &r, error);
     case HELPER_MSG_CLIP_READ:
         return apply_read(c, &r, reply, error);
+    case HELPER_MSG_CLIP_PASTE:
+        ok = apply_paste(c, &r, reply, error);
+        break;
+    case HELPER_MSG_CLIP_FILE:
+        ok = apply_file(c, &r, reply, error);
+        break;
+    case HELPER_MSG_CLIP_BYTES:
+        ok = apply_bytes(c, &r, reply, error);
+        break;
+    case HELPER_MSG_CLIP_END:
+        ok = apply_end(s, c, &r, error);
+        break;
     default:
         return bad(error, "a message of unknown type");
     }
+    if (!ok)
+        helper_clip_drop_copy(c); /* the helper is cut off: nothing of its copy stays */
+    return ok;
 }

@@ -45,19 +45,30 @@ bool helper_window_apply(Session *s, const HelperMsg *m, HelperClosed *closed, G
 /* A confined session's clipboard pictures and files, the window's side
  * (helper_window_clip.c). */
 #include "session/clip_files.h"
+#include "session/clip_stage.h"
 #include "session/session_priv.h"
 
 typedef struct {
-    char *stage;          /* the only folder the helper may write; NULL: none */
-    char *paste;          /* the last copy of the server's files, moved out of @stage */
+    /* The server's files, which the helper streams and the window stages
+     * (clip_stage.h: each file at most its announced size, all within the
+     * stage's limit). */
+    const char *root;     /* where (NULL: the default; tests set their own) */
+    uint64_t cap;         /* the stage's cap (0: CLIP_STAGE_CAP) */
+    ClipStage *copy;      /* the copy coming */
+    ClipStage *done;      /* the last complete copy, on the host's clipboard */
+    bool dropping;        /* the window gave the copy up (refused, or Escape):
+                             the helper's messages of it are ignored until its
+                             HELPER_MSG_CLIP_END or next HELPER_MSG_CLIP_PASTE */
     ClipFileList files;   /* the host's files offered to the server ... */
     char **sources;       /* ... read from these paths, by the window */
     int src_fd;           /* the one being read (-1: none) */
     guint src_index;
 } HelperClip;
 
-/* Remove the last paste and forget the host's files. */
+/* Remove the copy coming and the last paste, and forget the host's files. */
 void helper_clip_clear(HelperClip *c);
+/* Remove the copy coming (its helper is gone). */
+void helper_clip_drop_copy(HelperClip *c);
 
 /* Forget the host's files (the host copied something else): the helper can
  * no longer have them read. */
@@ -66,10 +77,12 @@ void helper_clip_forget_files(HelperClip *c);
  * false when @in is none of these or cannot go (said in the log). */
 bool helper_clip_encode_input(HelperClip *c, const SessionInput *in, GByteArray *b);
 /* Check and apply a clipboard message of the helper's (HELPER_MSG_CLIP_*
- * from 0x50): a picture, staged files (moved out of @c->stage, checked),
- * a read of the host's files (its answer in @reply, to send; empty
- * otherwise). False with @error when it breaks the protocol. Borrows
- * @m->fd. Session thread. */
+ * from 0x50): a picture; a copy of the server's files (its list, a file's
+ * size, its bytes, the end), staged here; a read of the host's files. The
+ * answer, if any, is in @reply, to send (a read's bytes; HELPER_MSG_CLIP_CANCEL
+ * when the window refuses a copy: beyond the limit, no space); empty
+ * otherwise. False with @error when it breaks the protocol (what it staged
+ * of the copy is removed then). Borrows @m->fd. Session thread. */
 bool helper_clip_apply(Session *s, HelperClip *c, const HelperMsg *m, GByteArray *reply,
                        GError **error);
 

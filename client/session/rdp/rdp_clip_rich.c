@@ -10,7 +10,9 @@
  *    paths; CB_FILECONTENTS_SIZE and _RANGE requests read the files.
  *  - Files, server to host: its list is checked (clip_files.h), a staging
  *    folder made (clip_stage.h), each file fetched in RANGE chunks of
- *    CHUNK bytes, written under a partial name and renamed when complete;
+ *    CHUNK bytes, written under a partial name and renamed when complete
+ *    (confined: the stage is streamed, r->clip_sink, and the window writes
+ *    the files, with its own checks and limit);
  *    progress goes out as SESSION_EV_CLIP_PROGRESS; once all is there the
  *    paths go to the host (SESSION_EV_CLIPBOARD_FILES). The user (Escape,
  *    session_clip_cancel) or a new copy on either side cancels the fetch:
@@ -330,14 +332,16 @@ static UINT request_next(Rdp *r)
     while (r->clip_stage_index < l->n && l->files[r->clip_stage_index].is_dir)
         r->clip_stage_index++;
     if (r->clip_stage_index >= l->n) {
-        char **paths = clip_stage_paths(r->clip_stage);
+        clip_stage_finish(r->clip_stage);
+        char **paths = clip_stage_paths(r->clip_stage); /* streamed: none, the window's */
         vd_info("clipboard: %u files from the server are on the host clipboard", l->n);
         clip_stage_destroy(r->clip_done); /* the copy before: its paste is over */
         r->clip_done = r->clip_stage;
         r->clip_stage = NULL;
         unlock_server(r);
         session_post(r->s, SESSION_EV_CLIP_PROGRESS, 0, 0, NULL, NULL);
-        session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_FILES, NULL, paths);
+        if (paths)
+            session_post_clipboard(r->s, SESSION_EV_CLIPBOARD_FILES, NULL, paths);
         return CHANNEL_RC_OK;
     }
     if (!clip_stage_begin(r->clip_stage, r->clip_stage_index, &err)) {
@@ -446,7 +450,9 @@ void rdp_clip_rich_response(Rdp *r, UINT32 id, const uint8_t *data, size_t len)
             vd_warn("clipboard: the server's file list is refused: %s", err->message);
             return;
         }
-        r->clip_stage = clip_stage_create(r->clip_stage_root, &l, &err);
+        r->clip_stage = r->clip_sink
+                            ? clip_stage_create_streamed(&l, data, len, r->clip_sink, NULL, &err)
+                            : clip_stage_create(NULL, &l, 0, &err);
         clip_file_list_clear(&l);
         if (!r->clip_stage) {
             vd_warn("clipboard: the server's files are not copied: %s", err->message);

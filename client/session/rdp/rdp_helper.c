@@ -7,16 +7,11 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "common/paths.h"
-#include "session/clip_stage.h"
 #include "session/helper/helper.h"
 #include "session/rdp/rdp_sound_relay.h"
 
 #include <winpr/wlog.h>
 
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,7 +20,7 @@
 /* --- the target as the helper's settings (a{sv}; the password travels
  * apart) --- */
 
-static GBytes *encode_target(const RdpTarget *t, const char *stage)
+static GBytes *encode_target(const RdpTarget *t)
 {
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -52,8 +47,6 @@ static GBytes *encode_target(const RdpTarget *t, const char *stage)
     if (t->drives)
         g_variant_builder_add(&b, "{sv}", "drives",
                               g_variant_new_strv((const char *const *)t->drives, -1));
-    if (stage)
-        g_variant_builder_add(&b, "{sv}", "stage", g_variant_new_string(stage));
     int n = CLAMP(t->n_monitors, 0, RDP_MONITORS_MAX);
     g_variant_builder_add(&b, "{sv}", "monitors",
                           g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, t->monitors,
@@ -62,9 +55,8 @@ static GBytes *encode_target(const RdpTarget *t, const char *stage)
     return g_variant_get_data_as_bytes(v);
 }
 
-/* The window's settings (the helper trusts its window); *@stage the
- * staging folder, or NULL. */
-static void decode_target(GBytes *options, RdpTarget *t, char **stage)
+/* The window's settings (the helper trusts its window). */
+static void decode_target(GBytes *options, RdpTarget *t)
 {
     g_autoptr(GVariant) v =
         g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARDICT, options, FALSE));
@@ -83,7 +75,6 @@ static void decode_target(GBytes *options, RdpTarget *t, char **stage)
     g_variant_lookup(v, "scale", "i", &t->scale_pct);
     g_variant_lookup(v, "keyboard", "u", &t->keyboard_layout);
     g_variant_lookup(v, "drives", "^as", &t->drives);
-    g_variant_lookup(v, "stage", "s", stage);
     g_autoptr(GVariant) mons = g_variant_lookup_value(v, "monitors", G_VARIANT_TYPE_BYTESTRING);
     gsize len = 0;
     const void *m = mons ? g_variant_get_fixed_array(mons, &len, 1) : NULL;
@@ -182,21 +173,6 @@ static void free_target(void *data)
     g_free(data);
 }
 
-/* Staging folders of windows that died without removing theirs
- * (stage-PID-*, no such process): removed before a new one is made. */
-static void remove_stale_stages(const char *runtime)
-{
-    g_autoptr(GDir) d = g_dir_open(runtime, 0, NULL);
-    for (const char *n; d && (n = g_dir_read_name(d));) {
-        int pid = 0;
-        if (sscanf(n, "stage-%d-", &pid) == 1 && pid > 0 && pid != getpid() &&
-            kill(pid, 0) < 0 && errno == ESRCH) {
-            g_autofree char *path = g_build_filename(runtime, n, NULL);
-            clip_stage_rm_path(path);
-        }
-    }
-}
-
 Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc notify, void *data)
 {
     RdpTarget *t = g_new0(RdpTarget, 1);
@@ -207,18 +183,10 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
         t->audio = false;
     }
     g_autofree char *where = g_strdup_printf("%s:%u", t->host, t->port);
-    /* The helper's one writable folder besides the shares: the server's
-     * copied files (the window moves them out, helper_window_clip.c). */
-    g_autofree char *runtime = vd_paths_runtime_root();
-    g_autofree char *stage = g_strdup_printf("%s/stage-%d-XXXXXX", runtime, (int)getpid());
-    g_autoptr(GError) err = NULL;
-    remove_stale_stages(runtime);
-    if (!vd_mkdir_private(runtime, &err) || !g_mkdtemp_full(stage, 0700)) {
-        vd_warn("clipboard: no staging folder for the server's files (%s)",
-                err ? err->message : g_strerror(errno));
-        g_clear_pointer(&stage, g_free);
-    }
-    g_autoptr(GBytes) options = encode_target(t, stage);
+    /* The server's copied files come to the window as messages; it stages
+     * them itself (helper_window_clip.c): the helper writes no file but in
+     * the shares. */
+    g_autoptr(GBytes) options = encode_target(t);
     HelperSpec spec = {.protocol = "rdp",
                        .where = where,
                        .password = t->password,
@@ -227,7 +195,6 @@ Session *rdp_helper_session_create(const RdpTarget *target, SessionNotifyFunc no
                        .check_cert = check_cert,
                        .connect_data = t,
                        .free_connect_data = free_target,
-                       .stage = stage,
                        .sound = t->audio,
                        .encode_input = encode_input};
     return helper_session_create(&spec, notify, data);
@@ -283,17 +250,14 @@ int rdp_helper_main(void)
     /* OpenSSL's configuration (NLA's providers) and nothing else of /etc. */
     static const char *const read_only[] = {"/etc/ssl", NULL};
     RdpTarget t = {0};
-    g_autofree char *stage = NULL;
     bool ok = helper_begin_read(&cfg, &err);
     if (ok)
-        decode_target(cfg.options, &t, &stage);
-    /* Read-write: the shares (drives) and the staging folder, nothing else. */
+        decode_target(cfg.options, &t);
+    /* Read-write: the shares (drives), nothing else. */
     g_autoptr(GPtrArray) rw = g_ptr_array_new_with_free_func(g_free);
     for (char **d = t.drives; d && *d; d++)
         if (strchr(*d, '='))
             g_ptr_array_add(rw, g_strdup(strchr(*d, '=') + 1));
-    if (stage)
-        g_ptr_array_add(rw, g_strdup(stage));
     g_ptr_array_add(rw, NULL);
     if (!ok || !helper_confine(read_only, (const char *const *)rw->pdata, &err)) {
         vd_err("RDP session helper: %s", err->message);
@@ -301,7 +265,6 @@ int rdp_helper_main(void)
         rdp_target_clear(&t);
         return 1;
     }
-    helper_set_stage(stage);
     helper_set_input_hook(rail_input);
     /* FreeRDP's client settings want a home; the helper has none to reach
      * (Debian's name for no home, before any thread). */
@@ -321,7 +284,7 @@ int rdp_helper_main(void)
     rdp_target_clear(&t);
     Rdp *r = s->priv;
     r->clip_read = helper_clip_read;
-    r->clip_stage_root = g_steal_pointer(&stage);
+    r->clip_sink = &helper_clip_sink;
     if (!session_connect(s, &err)) {
         vd_err("RDP session helper: %s", err->message);
         session_destroy(s);

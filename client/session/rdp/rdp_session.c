@@ -457,7 +457,6 @@ static void rdp_finish(Session *s)
     rdp_clipboard_finish(r);
     g_clear_error(&r->verify_error);
     rdp_rail_finish(r);
-    g_free(r->clip_stage_root);
     g_free(r);
 }
 

@@ -81,10 +81,10 @@ struct Rdp {
     ClipFileList clip_local_files;  /* the host's files we offer ... */
     char **clip_local_sources; /* ... read from these paths (NULL: by @clip_read) */
     /* Confined (the session helper): the window reads the host's files for
-     * us (helper_clip_read), and the server's are staged under
-     * @clip_stage_root, the one folder we may write. */
+     * us (helper_clip_read), and stages the server's, which we stream to it
+     * (@clip_sink: helper_clip_sink); we write no file. */
     GBytes *(*clip_read)(guint index, uint64_t pos, uint32_t len, bool size);
-    char *clip_stage_root;
+    const ClipStageSink *clip_sink;
     int clip_src_fd;           /* the one being read (-1: none) */
     guint clip_src_index;
     UINT32 clip_png_id, clip_files_id; /* the server's ids of "PNG", "FileGroupDescriptorW" */
