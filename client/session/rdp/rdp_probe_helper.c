@@ -68,7 +68,7 @@ int rdp_probe_helper_main(void)
         rdp_probe_exchange(m.fd, requested, (gint64)(hi << 32 | lo), &info);
         helper_msg_clear(&m); /* closes the server's socket */
         if (!tried_escape) {
-            helper_escape_try(NULL); /* a test's exploited parser; nothing otherwise */
+            helper_escape_try(); /* a test's exploited parser; nothing otherwise */
             tried_escape = true;
         }
         bool sent = send_answer(b, &info);
