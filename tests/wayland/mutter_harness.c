@@ -146,7 +146,7 @@ static void remote_start(Mutter *m)
     g_variant_unref(r);
     GVariantBuilder props;
     g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
-    g_variant_builder_add(&props, "{sv}", "remote-desktop-session-id", g_variant_ref(id));
+    g_variant_builder_add(&props, "{sv}", "remote-desktop-session-id", id);
     r = call(m, SC_NAME, "/org/gnome/Mutter/ScreenCast", SC_NAME, "CreateSession",
              g_variant_new("(a{sv})", &props), "(o)");
     g_autofree char *screen_cast = NULL;
@@ -176,7 +176,7 @@ static void remote_start(Mutter *m)
     /* wl-paste says so while the seat has no keyboard. */
     for (int i = 0;; i++) {
         char **env = g_environ_setenv(g_get_environ(), "WAYLAND_DISPLAY", m->socket, TRUE);
-        const char *argv[] = {"wl-paste", NULL};
+        const char *argv[] = {"timeout", "5", "wl-paste", NULL};
         g_autofree char *out = NULL;
         rt_run_all(argv, env, &out);
         g_strfreev(env);
@@ -247,7 +247,7 @@ WlShot mutter_screenshot(void *data)
     g_autofree char *node = g_strdup_printf("path=%u", m->node);
     g_autofree char *location = g_strdup_printf("location=%s", path);
     /* A new consumer of the stream gets the monitor as it is now. */
-    const char *argv[] = {"gst-launch-1.0", "-q", "pipewiresrc", node, "num-buffers=1", "!",
+    const char *argv[] = {"timeout", "20", "gst-launch-1.0", "-q", "pipewiresrc", node, "num-buffers=1", "!",
                           "videoconvert", "!", "pngenc", "compression-level=1", "!",
                           "filesink", location, NULL};
     char **env = g_environ_setenv(g_strdupv(rt_world.env), "XDG_RUNTIME_DIR", m->run_dir, TRUE);
