@@ -1,0 +1,149 @@
+/* vmdesk on Wayland under GNOME's compositor: mutter 43 headless at scale 2
+ * (mutter_harness.h: its input and screenshots through its RemoteDesktop
+ * and ScreenCast D-Bus APIs), the clipboard through wl-clipboard's wl-copy
+ * and wl-paste. Unlike weston 10, mutter answers every wl_data_offer of a
+ * selection (its offers read the compositor's MetaSelection), so files and
+ * pictures copied on the desktop reach the server through vmdesk's second
+ * data device.
+ *
+ * /wayland/mutter-desktop   XWayland there (DISPLAY set): the desktop window
+ *                           native and sharp at scale 2 (Xvnc's checkerboard,
+ *                           as under weston)
+ * /wayland/mutter-files     no XWayland (--no-x11, none runs): the desktop
+ *                           window on the RDP test server, desktop scale 200;
+ *                           the server's files pasted with wl-paste; files
+ *                           copied with wl-copy as text/uri-list and as
+ *                           x-special/gnome-copied-files reach the server
+ * /wayland/mutter-pictures  the server's picture pasted as image/png, and a
+ *                           PNG copied with wl-copy reaching the server */
+#include "mutter_harness.h"
+#include "test_util.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* The desktop window on Xvnc's checkerboard, native though DISPLAY names
+ * XWayland, sharp at scale 2. */
+static void test_desktop(void)
+{
+    Mutter m = {0};
+    mutter_start(&m, true);
+    g_assert_true(mutter_has_xwayland(&m));
+    WlXvnc x = {0};
+    wl_xvnc_start(&x);
+    char **env = wl_env(m.socket, m.display, "mutter-desktop");
+    env = g_environ_setenv(env, "XAUTHORITY", m.xauth, TRUE);
+    g_autofree char *log = g_strdup_printf("%s/mutter-desktop-vmdesk.log", rt_world.dir);
+    GSubprocess *v = wl_vmdesk_vnc(&x, env, log);
+    g_strfreev(env);
+    wl_expect_in_log(log, "video driver: wayland", 10000);
+    wl_expect_sharp_desktop(mutter_screenshot, &m, MUTTER_W * MUTTER_SCALE);
+
+    /* Clipboard text is not checked here: under this headless mutter
+     * wl-copy's text never reached the VNC server (vmdesk logged nothing;
+     * with and without XWayland), and the guest's text never reached
+     * wl-paste (the check hung), while files and pictures copied on the
+     * desktop reach the RDP server (below). Not understood yet
+     * (docs/wayland.md). */
+    g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
+    g_object_unref(v);
+    wl_xvnc_stop(&x);
+    mutter_stop(&m);
+}
+
+/* mutter without XWayland, vmdesk's desktop window on the test server
+ * offering @offer: the window native, the server told the desktop's scale. */
+static void rdp_start(Mutter *m, RtSession *s, const char *name, const char *offer)
+{
+    mutter_start(m, false);
+    g_assert_false(mutter_has_xwayland(m));
+    wl_rich_start(m->socket, s, name, offer);
+    g_free(rt_expect_line(s, "client-scale 200 device 180", 1000));
+}
+
+/* The desktop copies @file as @type (@list: its text), wl-copy serving it;
+ * the server fetches it and logs its SHA-256. */
+static void desktop_file_reaches_server(Mutter *m, RtSession *s, const char *type,
+                                        const char *src, const char *list)
+{
+    gsize len = 0;
+    g_autofree char *sum = wl_file_sum(src, &len);
+    g_autofree char *base = g_path_get_basename(src);
+    gsize mark = rt_log_mark(s);
+    GSubprocess *copier = wl_copy(m->socket, type, list, NULL);
+    g_autofree char *pattern = g_strdup_printf("clipboard from-client-file %s %" G_GSIZE_FORMAT
+                                               " %s", base, len, sum);
+    g_free(rt_expect_next(s, &mark, pattern, 15000));
+    rt_stop(copier, SIGTERM);
+    g_object_unref(copier);
+}
+
+static char *host_file(const char *name, gsize size)
+{
+    char *path = g_strdup_printf("%s/%s", rt_world.dir, name);
+    g_autofree guint8 *bytes = g_malloc(size);
+    for (gsize i = 0; i < size; i++)
+        bytes[i] = (guint8)(i * 31 + (i >> 10));
+    g_assert_true(g_file_set_contents(path, (const char *)bytes, (gssize)size, NULL));
+    return path;
+}
+
+static void test_files(void)
+{
+    Mutter m = {0};
+    RtSession s = {0};
+    rdp_start(&m, &s, "mutter-files", "files:2:300000");
+    g_free(wl_expect_server_files(m.socket, &s));
+
+    /* The other way, which weston 10 cannot do: a file manager's copy. */
+    g_autofree char *one = host_file("from-gnome-1.bin", 1500000);
+    g_autofree char *uri = g_filename_to_uri(one, NULL, NULL);
+    g_autofree char *uri_list = g_strdup_printf("%s\r\n", uri);
+    desktop_file_reaches_server(&m, &s, "text/uri-list", one, uri_list);
+    /* Nautilus's own type alone. */
+    g_autofree char *two = host_file("from-gnome-2.bin", 700000);
+    g_autofree char *uri2 = g_filename_to_uri(two, NULL, NULL);
+    g_autofree char *gnome = g_strdup_printf("copy\n%s", uri2);
+    desktop_file_reaches_server(&m, &s, "x-special/gnome-copied-files", two, gnome);
+
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+    mutter_stop(&m);
+}
+
+static void test_pictures(void)
+{
+    Mutter m = {0};
+    RtSession s = {0};
+    rdp_start(&m, &s, "mutter-pictures", "picture:97x61");
+    g_autoptr(GBytes) png = wl_expect_server_picture(m.socket, &s);
+    g_autofree char *want_line = rt_find_line(s.log, "clipboard offered-picture 97x61 ");
+    const char *want = strrchr(want_line, ' ') + 1;
+
+    /* The same PNG copied on the desktop goes back. */
+    g_autofree char *file = g_strdup_printf("%s/mutter-picture.png", rt_world.dir);
+    g_assert_true(g_file_set_contents(file, g_bytes_get_data(png, NULL),
+                                      (gssize)g_bytes_get_size(png), NULL));
+    gsize mark = rt_log_mark(&s);
+    GSubprocess *copier = wl_copy(m.socket, "image/png", NULL, file);
+    g_autofree char *pattern = g_strdup_printf("clipboard from-client-picture 97x61 %s", want);
+    g_free(rt_expect_next(&s, &mark, pattern, 15000));
+    rt_stop(copier, SIGTERM);
+    g_object_unref(copier);
+
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+    mutter_stop(&m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    rt_world_start();
+    g_test_add_func("/wayland/mutter-desktop", test_desktop);
+    g_test_add_func("/wayland/mutter-files", test_files);
+    g_test_add_func("/wayland/mutter-pictures", test_pictures);
+    int rc = g_test_run();
+    rt_world_finish();
+    return rc;
+}
