@@ -31,12 +31,6 @@
 #define SWITCH_SETTLE_LIT_SHARE 0.97
 #define SWITCH_NO_LOGON_MS 5000
 #define SWITCH_MAX_WAIT_MS 15000
-/* While the pending RDP session starts, the VNC session on screen reads no
- * updates (its last picture stays): QEMU's VNC encoding and our drawing
- * would take CPU from the guest, which starts the user's session then. At
- * most this long; a pending session that fails or closes sooner resumes it. */
-#define SWITCH_VNC_REST_MS 20000
-
 /* What the guest agent says of the guest's RDP service. */
 typedef enum {
     SWITCH_RDP_SERVICE_UNKNOWN, /* no agent, or it could not tell */

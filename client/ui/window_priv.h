@@ -63,7 +63,7 @@ typedef struct {
     Switch sw;               /* the switch's state (switch.h) */
     int switch_wait_ms;      /* the pending picture may be shown in this many ms; -1: no
                               * such wait (switch_pending_settle_left) */
-    gint64 vnc_rest_until;   /* VNC reads no updates until then (SWITCH_VNC_REST_MS); 0: it does */
+    bool vnc_resting;        /* VNC reads no updates while the pending RDP session starts */
     /* Watching the RDP server while its session is on screen, or kept
      * behind VNC after it hung (auto mode), or dimmed (RDP mode; rdp_watch.h). */
     RdpWatch *watch;

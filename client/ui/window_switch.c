@@ -113,22 +113,27 @@ static void watch_stop(Win *w)
         rdp_watch_off(w->watch);
 }
 
-/* The pending RDP session starts: the VNC session on screen rests, its
- * picture staying (SWITCH_VNC_REST_MS). */
-static void vnc_rest(Win *w, gint64 now)
+/* The pending RDP session starts: the VNC session on screen reads no updates
+ * (its last picture stays): QEMU's VNC encoding and our drawing would take
+ * CPU from the guest, which starts the user's session then. It rests until
+ * the swap closes it, or the pending session fails or closes (vnc_wake). No
+ * time limit: after a long rest QEMU's answer to the first new request came
+ * black in integration-demo (a 20 s limit ran out on a loaded host), and the
+ * pending session has its own time-outs. */
+static void vnc_rest(Win *w)
 {
-    if (!w->session || window_is_rdp(w->session))
+    if (!w->session || window_is_rdp(w->session) || w->vnc_resting)
         return;
     vnc_session_pause(w->session, true);
-    w->vnc_rest_until = now + SWITCH_VNC_REST_MS * 1000;
+    w->vnc_resting = true;
     vd_debug("VNC rests while the RDP session starts");
 }
 
 static void vnc_wake(Win *w)
 {
-    if (!w->vnc_rest_until)
+    if (!w->vnc_resting)
         return;
-    w->vnc_rest_until = 0;
+    w->vnc_resting = false;
     if (w->session && !window_is_rdp(w->session)) {
         vnc_session_pause(w->session, false);
         vd_debug("VNC reads updates again");
@@ -161,7 +166,7 @@ void window_switch_rdp_lost(Win *w, const char *why)
 static void swap_to_pending(Win *w)
 {
     Session *old = w->session;
-    w->vnc_rest_until = 0; /* the VNC session closes */
+    w->vnc_resting = false; /* the VNC session closes */
     w->session = g_steal_pointer(&w->pending);
     w->clip_session = NULL;
     w->connected = true;
@@ -354,7 +359,7 @@ void window_switch_step(Win *w)
             g_autofree char *msg = switch_pending_failed(&w->sw, err->message, now);
             fall_back_to_vnc(w, msg);
         } else {
-            vnc_rest(w, now);
+            vnc_rest(w);
         }
     }
     SwitchRdpService agent = (SwitchRdpService)g_atomic_int_get(&w->agent_state);
@@ -362,8 +367,6 @@ void window_switch_step(Win *w)
                                            w->status != NULL);
     if (said)
         window_set_status(w, said);
-    if (w->vnc_rest_until && now >= w->vnc_rest_until)
-        vnc_wake(w);
     if (switch_pending_ready(&w->sw, g_get_monotonic_time(), look_at_pending, w))
         swap_to_pending(w);
     /* The main loop wakes when the pending picture has been still long enough. */
