@@ -78,8 +78,10 @@ static void test_probe_vm(void)
     g_assert_cmpstr(json_object_get_string_member(agent, "rdp-service"), ==, "unknown");
     g_assert_true(g_str_has_prefix(json_object_get_string_member(agent, "detail"),
                                    "no guest agent answered within 1000 ms"));
-    /* The agent's deadline holds: about a second, not more. */
-    g_assert_cmpfloat(ms, <, 3000);
+    /* The agent's 1 s deadline holds: the whole command within 5 s (the
+     * rest is vmdesk's start and its probe helper's on a loaded 2-core
+     * host: 3.3 s once beside another test). */
+    g_assert_cmpfloat(ms, <, 5000);
     run_result_clear(&r);
 
     r = harness_vmdesk(&h, "probe", "probe", NULL);
