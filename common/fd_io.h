@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Make @fd non-blocking and close-on-exec. */
@@ -19,3 +20,10 @@ int vd_fd_wait(int fd, short events, gint64 deadline);
  * for room until the deadline. Returns 0, ETIMEDOUT, or the errno of the
  * failed send or poll. */
 int vd_fd_send_all(int fd, const void *data, size_t len, gint64 deadline);
+
+/* Whether the peer of the connected socket @fd is on this host: a unix
+ * socket connected to a named path, or TCP to 127.0.0.0/8, ::1 or a
+ * v4-mapped loopback address. An unnamed unix peer (a socket pair, e.g.
+ * `ssh -W` or a descriptor libvirt hands over) may lead anywhere: false,
+ * as for every other address and on error. */
+bool vd_fd_peer_is_local(int fd);

@@ -7,6 +7,7 @@
 #include "session/vnc/vnc_session.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -113,6 +114,12 @@ void vnc_assert_matches_screendump(Harness *h, const char *vm, Session *s)
 
 void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile, unsigned port)
 {
+    xvnc_start_logged(h, x, security, pwfile, port, NULL);
+}
+
+void xvnc_start_logged(Harness *h, Xvnc *x, const char *security, const char *pwfile,
+                       unsigned port, const char *log)
+{
     x->port = port ? port : free_tcp_port();
     g_autofree char *port_s = g_strdup_printf("%u", x->port);
     /* Display numbers collide less when derived from the free port. */
@@ -129,11 +136,15 @@ void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile, u
     }
     g_ptr_array_add(argv, NULL);
     g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, h->env,
-                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                    G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &x->pid, &err));
+    int log_fd = log ? open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    g_assert_true(!log || log_fd >= 0);
+    g_assert_true(g_spawn_async_with_fds(
+        NULL, (char **)argv->pdata, h->env,
+        G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | (log ? 0 : G_SPAWN_STDERR_TO_DEV_NULL),
+        NULL, NULL, &x->pid, -1, -1, log_fd, &err));
     g_assert_no_error(err);
+    if (log_fd >= 0)
+        close(log_fd);
     g_ptr_array_free(argv, TRUE);
     bool up = false;
     for (int i = 0; i < 100 && !up; i++) {

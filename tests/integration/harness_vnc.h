@@ -31,6 +31,9 @@ typedef struct {
 /* Start TigerVNC's Xvnc on loopback @port (0: a free one); @security "None"
  * or "VncAuth" (with @pwfile). Waits until it listens. */
 void xvnc_start(Harness *h, Xvnc *x, const char *security, const char *pwfile, unsigned port);
+/* The same with Xvnc's messages (stderr) written to the file @log. */
+void xvnc_start_logged(Harness *h, Xvnc *x, const char *security, const char *pwfile,
+                       unsigned port, const char *log);
 /* Stop it and wait for it. */
 void xvnc_stop(Xvnc *x);
 /* Start `vmdesk connect vnc://127.0.0.1:@port` on Xvfb @xv and wait for its

@@ -423,6 +423,90 @@ static void test_window_reconnect(void)
     harness_finish(&h);
 }
 
+/* The open_fd of a server reached through a socket pair, as `ssh -W` or
+ * libvirt hand one over: nc relays it to Xvnc's port. */
+typedef struct {
+    unsigned port;
+    GPid nc;
+} PairRelay;
+
+static int open_pair_relay(void *data, GError **error)
+{
+    PairRelay *r = data;
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    g_autofree char *port = g_strdup_printf("%u", r->port);
+    const char *argv[] = {"nc", "127.0.0.1", port, NULL};
+    bool ok = g_spawn_async_with_fds(NULL, (char **)argv, NULL,
+                                     G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                     &r->nc, sv[1], sv[1], -1, error);
+    close(sv[1]);
+    if (!ok) {
+        close(sv[0]);
+        return -1;
+    }
+    return sv[0];
+}
+
+/* Xvnc's report of connection @n (1-based), which it writes when that
+ * client leaves: the encodings it sent, by class ("Raw:", "Tight:", ...). */
+static char *xvnc_connection_report(const char *log, int n)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    do {
+        g_autofree char *text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        g_auto(GStrv) parts = g_strsplit(text ? text : "", "Connections: closed", -1);
+        if ((int)g_strv_length(parts) > n) {
+            const char *report = strstr(parts[n - 1], "EncodeManager:");
+            return g_strdup(report ? report : "");
+        }
+        g_usleep(100 * 1000);
+    } while (g_get_monotonic_time() < deadline);
+    g_assert_not_reached();
+}
+
+/* A server on this host gets asked for raw pixels only (nothing to
+ * compress or JPEG-code); one behind a socket pair (maybe another host)
+ * for Tight and the other compressed encodings. Xvnc says which it sent. */
+static void test_xvnc_encodings_by_locality(void)
+{
+    Harness h;
+    harness_init(&h);
+    g_autofree char *log = g_build_filename(h.root, "xvnc.log", NULL);
+    Xvnc x;
+    xvnc_start_logged(&h, &x, "None", NULL, 0, log);
+
+    VncTarget local = {.host = g_strdup("127.0.0.1"), .port = (int)x.port};
+    PairRelay relay = {.port = x.port};
+    VncTarget pair = {.open_fd = open_pair_relay, .open_data = &relay,
+                      .label = g_strdup("a socket pair")};
+    VncTarget *targets[] = {&local, &pair};
+    for (int i = 0; i < 2; i++) {
+        Session *s = vnc_session_create(targets[i], NULL, NULL);
+        vnc_target_clear(targets[i]);
+        g_autoptr(GError) err = NULL;
+        g_assert_true(session_connect(s, &err));
+        vnc_wait_settled(s, 800, 600, NULL, 20000);
+        session_destroy(s);
+        if (i == 1) {
+            kill(relay.nc, SIGTERM);
+            waitpid(relay.nc, NULL, 0);
+        }
+        /* Connection 1 was xvnc_start's check that Xvnc listens. */
+        g_autofree char *report = xvnc_connection_report(log, i + 2);
+        g_test_message("Xvnc on connection %d:%s", i + 2, report);
+        if (i == 0) {
+            g_assert_nonnull(strstr(report, "EncodeManager:   Raw:"));
+            g_assert_null(strstr(report, "Tight"));
+        } else {
+            g_assert_nonnull(strstr(report, "EncodeManager:   Tight:"));
+        }
+    }
+    xvnc_stop(&x);
+    harness_finish(&h);
+}
+
 /* TigerVNC's Xvnc with VNC password authentication. */
 static void test_xvnc_password(void)
 {
@@ -474,6 +558,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vnc/xvnc-password", test_xvnc_password);
     g_test_add_func("/vnc/xvnc-clipboard", test_xvnc_clipboard);
     g_test_add_func("/vnc/xvnc-pause-and-resume", test_xvnc_pause);
+    g_test_add_func("/vnc/xvnc-encodings-by-locality", test_xvnc_encodings_by_locality);
     g_test_add_func("/vnc/window-reconnects", test_window_reconnect);
     return g_test_run();
 }

@@ -1,6 +1,7 @@
 /* unit-common: names, sizes, atomic files, private folders, exit statuses,
  * running helper programs (common/). */
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "common/json_build.h"
 #include "common/json_check.h"
 #include "common/keyfile.h"
@@ -10,13 +11,69 @@
 #include "common/text.h"
 #include "test_util.h"
 
+#include <arpa/inet.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* --- vd_fd_peer_is_local --- */
+
+/* Connect a client of family @family to a fresh listener at @addr; returns
+ * the client and sets *@served to the accepted end. */
+static int connect_pair(struct sockaddr *addr, socklen_t len, int *served)
+{
+    int l = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(l, >=, 0);
+    g_assert_cmpint(bind(l, addr, len), ==, 0);
+    g_assert_cmpint(listen(l, 1), ==, 0);
+    g_assert_cmpint(getsockname(l, addr, &len), ==, 0); /* the port chosen */
+    int c = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(connect(c, addr, len), ==, 0);
+    *served = accept(l, NULL, NULL);
+    g_assert_cmpint(*served, >=, 0);
+    close(l);
+    return c;
+}
+
+static void test_peer_is_local(void)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    g_assert_false(vd_fd_peer_is_local(sv[0])); /* ssh -W, libvirt's fd: anywhere */
+    close(sv[0]);
+    close(sv[1]);
+
+    g_autofree char *dir = g_dir_make_tmp("vd-peer-XXXXXX", NULL);
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    g_snprintf(un.sun_path, sizeof(un.sun_path), "%s/vnc.sock", dir);
+    int served;
+    int c = connect_pair((struct sockaddr *)&un, sizeof(un), &served);
+    g_assert_true(vd_fd_peer_is_local(c));        /* peer: the named listener */
+    g_assert_false(vd_fd_peer_is_local(served));  /* peer: an unnamed client */
+    close(c);
+    close(served);
+    g_unlink(un.sun_path);
+    g_rmdir(dir);
+
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c = connect_pair((struct sockaddr *)&in, sizeof(in), &served);
+    g_assert_true(vd_fd_peer_is_local(c));
+    g_assert_true(vd_fd_peer_is_local(served));
+    close(c);
+    close(served);
+
+    int unconnected = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_false(vd_fd_peer_is_local(unconnected));
+    close(unconnected);
+    g_assert_false(vd_fd_peer_is_local(-1));
+}
 
 /* --- vd_name_validate --- */
 
@@ -627,6 +684,7 @@ static void test_json_check_strict(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/common/fd/peer-is-local", test_peer_is_local);
     g_test_add_func("/common/json/build", test_json_build);
     g_test_add_func("/common/json/check-strict", test_json_check_strict);
     g_test_add_func("/common/text/find-control", test_text_find_control);

@@ -10,6 +10,7 @@
 #include "session/vnc/vnc_priv.h"
 
 #include "common/error.h"
+#include "common/fd_io.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -265,7 +266,22 @@ static rfbClient *open_client(Session *s, const char *where, GError **error)
     c->format.greenShift = 8;
     c->format.blueShift = 0;
     c->canHandleNewFBSize = TRUE;
-    c->appData.encodingsString = "tight zrle ultra copyrect hextile zlib corre rre raw";
+    /* A server on this host (a VM's QEMU on its vnc.sock, a server on a
+     * loopback address) gets raw only: compressing and JPEG-coding pixels
+     * that never leave the machine only burns CPU on both ends (QEMU's VNC
+     * worker shares the cores with the guest's TCG vCPUs), where raw is
+     * lossless and costs a copy. Listing only raw (and copyrect, a copy
+     * inside our own framebuffer) is what gets it: QEMU uses the first
+     * encoding listed, but Xvnc, asked for raw first, still sends TightJPEG
+     * or ZRLE for photo-like areas when the client lists them at all. A
+     * socket pair (ssh -W, a descriptor from libvirt) may lead to another
+     * host: compressed encodings there. */
+    bool local = vd_fd_peer_is_local(v->fd);
+    c->appData.encodingsString =
+        local ? "raw copyrect" : "tight zrle ultra copyrect hextile zlib corre rre raw";
+    vd_info("VNC to %s: %s, so asking for %s", where,
+            local ? "a server on this host" : "a server that may be on another host",
+            c->appData.encodingsString);
     c->appData.compressLevel = 1;
     c->appData.qualityLevel = 9;
     c->appData.useRemoteCursor = TRUE;
