@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "common/size.h"
+#include "common/text.h"
 #include "qemu/accel.h"
 #include "qemu/qmp_cmd.h"
 #include "storage/disk_space.h"
@@ -90,13 +91,15 @@ char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
     }
     if (!out->len)
         g_string_assign(out, last ? last : fallback);
-    if (out->len > 2048) {
-        const char *end = NULL;
-        g_utf8_validate(out->str, 2048, &end);
-        g_string_truncate(out, (gsize)(end - out->str));
-        g_string_append(out, "…");
-    }
-    return g_utf8_make_valid(out->str, -1);
+    /* Valid first, then cut on a character's end: an invalid byte early in
+     * the text must not shorten it. */
+    g_autofree char *valid = g_utf8_make_valid(out->str, (gssize)out->len);
+    gsize len = strlen(valid);
+    gsize keep = vd_text_cut(valid, len, 2048);
+    if (keep == len)
+        return g_steal_pointer(&valid);
+    valid[keep] = '\0';
+    return g_strconcat(valid, "…", NULL);
 }
 
 /* --- operations --- */

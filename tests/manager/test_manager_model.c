@@ -239,6 +239,12 @@ static void test_child_error(void)
     g_autofree char *in = g_strconcat("vmdesk: error: ", lng, NULL);
     g_autofree char *got = mgr_ops_child_error(in, "fallback");
     g_assert_cmpuint(strlen(got), ==, 2048 + strlen("…"));
+    /* An invalid byte early on is replaced, and does not cut the text there. */
+    g_autofree char *bad = g_strconcat("vmdesk: error: ab\xff", lng, NULL);
+    g_autofree char *got_bad = mgr_ops_child_error(bad, "fallback");
+    g_assert_true(g_str_has_prefix(got_bad, "ab\xef\xbf\xbd"));
+    g_assert_true(g_utf8_validate(got_bad, -1, NULL));
+    g_assert_cmpuint(strlen(got_bad), ==, 2048 + strlen("…"));
 }
 
 int main(int argc, char **argv)
