@@ -69,16 +69,23 @@ static void make_vm(const char *name)
     g_assert_no_error(err);
 }
 
-static void publish(const char *name, VmState state, const char *reason)
+static void publish_worded(const char *name, VmState state, const char *reason,
+                           const char *plain)
 {
     g_autoptr(VmStatus) st = vm_status_new(state);
     st->reason = g_strdup(reason);
+    st->reason_plain = g_strdup(plain);
     st->accel = g_strdup("tcg");
     st->supervisor_pid = getpid();
     g_autofree char *path = vm_runtime_path(name, "state");
     g_autoptr(GError) err = NULL;
     g_assert_true(vm_status_save(st, path, &err));
     g_assert_no_error(err);
+}
+
+static void publish(const char *name, VmState state, const char *reason)
+{
+    publish_worded(name, state, reason, NULL);
 }
 
 typedef struct {
@@ -136,10 +143,15 @@ static void test_follow_store_and_state(void)
     publish("alpha", VM_STATE_PAUSED, "no space left on /data (3 MiB free)");
     wait_state(vm, "Paused");
     g_assert_cmpstr(mgr_vm_get_reason(vm), ==, "no space left on /data (3 MiB free)");
-    publish("alpha", VM_STATE_STOPPED, "the guest powered off");
+    /* A reason with the supervisor's plain words: the card shows those. */
+    publish_worded("alpha", VM_STATE_STOPPED,
+                   "the guest powered off; kept the overlay; the question waits in vmdesk "
+                   "overlay status",
+                   "the guest powered off; kept the overlay; the question waits");
     close(lock);
     wait_state(vm, "Stopped");
-    g_assert_cmpstr(mgr_vm_get_reason(vm), ==, "the guest powered off");
+    g_assert_cmpstr(mgr_vm_get_reason(vm), ==,
+                    "the guest powered off; kept the overlay; the question waits");
     g_assert_null(mgr_vm_get_accel(vm));
 
     /* Deleted behind its back. */
