@@ -401,7 +401,8 @@ static bool run_op(const char *name, Op op, const char *tag, bool force, bool *l
                    GError **error)
 {
     *live = false;
-    Ctx c;
+    /* Cleared here: a bad tag returns before ctx_init has run. */
+    Ctx c = {0};
     if (!tag_validate(tag, error) || !ctx_init(&c, name, error)) {
         ctx_clear(&c);
         return false;

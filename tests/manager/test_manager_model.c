@@ -10,6 +10,7 @@
 #include "common/paths.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_vm_list.h"
+#include "storage/vm_snapshot.h"
 #include "test_util.h"
 #include "vm/vm_create.h"
 #include "vm/vm_store.h"
@@ -275,6 +276,13 @@ static void test_start_error(void)
             g_assert_nonnull(strstr(text, "Storage tab"));
         g_assert_true(vm_store_delete("epsilon", false, NULL, NULL));
     }
+    /* The page's "New snapshot name": a name, where the command line says tag. */
+    g_autoptr(GError) e = NULL;
+    bool live;
+    g_assert_false(vm_snapshot_save("epsilon", "no good", &live, &e));
+    g_autofree char *text = mgr_error_text(e);
+    g_assert_true(g_str_has_prefix(text, "snapshot name \"no good\": use 1-48 letters"));
+    g_assert_true(g_str_has_prefix(e->message, "snapshot tag \"no good\": use 1-48 letters"));
 }
 
 /* A failed `vmdesk view` or `app` child: its error lines without the CLI's
