@@ -413,7 +413,7 @@ def overlay_question(app, mgr):
     said = wait_for("ov's reason on its card", lambda: [
         lbl for lbl in card_labels(app, "ov") if "kept the overlay" in lbl], 20)[0]
     log(f"ov's card says: {said}")
-    if "vmdesk" in said or "waits for an answer" not in said:
+    if "vmdesk overlay" in said or "waits for an answer" not in said:
         fail(f"ov's reason is not in the window's words: {said}")
     if "vmdesk overlay status" not in (show("ov").get("reason") or ""):
         fail(f"the command line's reason changed: {show('ov').get('reason')}")
@@ -541,7 +541,8 @@ def main():
                                      pyatspi.ROLE_LABEL and "cannot be read" in n.name and
                                      moved_kernel in n.name)] if window(app, title) else [], 60)
         log(f"error shown: {err[0]}")
-        if "vmdesk" in err[0] or "kernel=" in err[0] or "change the VM's kernel setting" not in err[0]:
+        if ("vmdesk set" in err[0] or "=PATH" in err[0] or
+                "change the VM's kernel setting" not in err[0]):
             fail(f"the error of '{button}' is not in the window's words: {err[0]}")
         click(app, "Close", within=title)
         wait_for(f"'{title}' to close", lambda: not window(app, title), 10)
