@@ -421,8 +421,8 @@ bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, char **done
         if (done)
             *done = g_strdup("kept the overlay; the question waits in vmdesk overlay status");
         if (done_plain)
-            *done_plain = g_strdup("kept the overlay; the question what to do with its changes "
-                                   "waits for an answer");
+            *done_plain = g_strdup("kept the overlay; the question of what to do with its "
+                                   "changes waits for an answer");
         return true;
     }
     case VM_ON_SHUTDOWN_COMMIT:
