@@ -81,6 +81,28 @@ void vd_error_prefix(GError **error, const char *format, ...)
     }
 }
 
+/* @text's lines, each after @prefix. */
+static void append_prefixed(GString *out, const char *prefix, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++)
+        g_string_append_printf(out, "%s%s\n", prefix, *l);
+}
+
+char *vd_error_lines(const GError *error, gboolean words)
+{
+    /* The message as it always was: the lines after its first are a log's
+     * tail or a list, read by people. */
+    GString *out = g_string_new(VD_ERROR_LINE_PREFIX);
+    g_string_append_printf(out, "%s\n", error->message);
+    const char *field = vd_error_field(error), *plain = vd_error_plain(error);
+    if (words && field)
+        append_prefixed(out, VD_ERROR_FIELD_PREFIX, field);
+    if (words && plain)
+        append_prefixed(out, VD_ERROR_PLAIN_PREFIX, plain);
+    return g_string_free(out, FALSE);
+}
+
 int vd_error_exit_status(const GError *error)
 {
     if (!error)

@@ -35,6 +35,20 @@ void vd_error_set_worded(GError **error, VdErrorCode code, const char *field, co
 const char *vd_error_field(const GError *error);
 const char *vd_error_plain(const GError *error);
 
+/* A vmdesk command writes its error on stderr as VD_ERROR_LINE_PREFIX and
+ * the message. A front end that runs a command and shows its error in its
+ * own words (the manager runs vmdesk view and app) sets VD_ERROR_WORDS_ENV
+ * in the command's environment; the command then adds the error's field and
+ * plain text, each line of them after its own prefix. */
+#define VD_ERROR_WORDS_ENV "VMDESK_ERROR_WORDS"
+#define VD_ERROR_LINE_PREFIX "vmdesk: error: "
+#define VD_ERROR_FIELD_PREFIX "vmdesk: error-field: "
+#define VD_ERROR_PLAIN_PREFIX "vmdesk: error-plain: "
+
+/* @error as a command writes it on stderr (see above), with its field and
+ * plain text when @words; each line ends in a newline. Caller frees. */
+char *vd_error_lines(const GError *error, gboolean words);
+
 /* g_prefix_error for @error's message and its plain text alike. */
 void vd_error_prefix(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 

@@ -13,7 +13,8 @@
 int cli_fail(GError *error)
 {
     int status = vd_error_exit_status(error);
-    fprintf(stderr, "vmdesk: error: %s\n", error->message);
+    g_autofree char *lines = vd_error_lines(error, g_getenv(VD_ERROR_WORDS_ENV) != NULL);
+    fputs(lines, stderr);
     g_error_free(error);
     return status ? status : 1;
 }

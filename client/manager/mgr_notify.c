@@ -43,8 +43,8 @@ static void ask(Notifier *nt, const char *name, const char *problem)
                 : g_strdup_printf("%s has shut down: keep the changes it made?", name);
     g_autofree char *body = g_strdup_printf(
         "%s%sCommit writes them into its base image; Discard throws them away; Keep leaves "
-        "them in its overlay for later (vmdesk overlay %s).",
-        problem ? problem : "", problem ? "\n" : "", name);
+        "them in its overlay for later (its Details, Disk Overlay).",
+        problem ? problem : "", problem ? "\n" : "");
     g_autoptr(GNotification) n = g_notification_new(title);
     g_notification_set_body(n, body);
     g_notification_set_priority(n, G_NOTIFICATION_PRIORITY_URGENT);

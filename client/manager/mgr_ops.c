@@ -73,21 +73,57 @@ char *mgr_ops_vmdesk_path(void)
     return found ? found : g_strdup("vmdesk");
 }
 
+/* Append @line to @s, on a line of its own. */
+static void append_line(GString *s, const char *line)
+{
+    if (s->len)
+        g_string_append_c(s, '\n');
+    g_string_append(s, line);
+}
+
+GSubprocess *mgr_ops_spawn_vmdesk(const char *const *args, GError **error)
+{
+    g_autofree char *vmdesk = mgr_ops_vmdesk_path();
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_add(b, vmdesk);
+    g_strv_builder_addv(b, (const char **)args);
+    g_auto(GStrv) argv = g_strv_builder_end(b);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_setenv(l, VD_ERROR_WORDS_ENV, "1", TRUE);
+    return g_subprocess_launcher_spawnv(l, (const char *const *)argv, error);
+}
+
 char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
 {
-    static const char prefix[] = "vmdesk: error: ";
     g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GString) field = g_string_new(NULL);
+    g_autoptr(GString) plain = g_string_new(NULL);
+    const struct {
+        const char *prefix;
+        GString *to;
+    } kinds[] = {{VD_ERROR_LINE_PREFIX, out},
+                 {VD_ERROR_FIELD_PREFIX, field},
+                 {VD_ERROR_PLAIN_PREFIX, plain}};
     const char *last = NULL;
     g_auto(GStrv) lines = g_strsplit(stderr_text ? stderr_text : "", "\n", -1);
     for (char **l = lines; *l; l++) {
         g_strstrip(*l);
-        if (g_str_has_prefix(*l, prefix)) {
-            if (out->len)
-                g_string_append_c(out, '\n');
-            g_string_append(out, *l + strlen(prefix));
-        } else if (**l) {
+        size_t k = 0;
+        while (k < G_N_ELEMENTS(kinds) && !g_str_has_prefix(*l, kinds[k].prefix))
+            k++;
+        if (k < G_N_ELEMENTS(kinds))
+            append_line(kinds[k].to, *l + strlen(kinds[k].prefix));
+        else if (**l)
             last = *l;
-        }
+    }
+    if (out->len && (field->len || plain->len)) {
+        /* The child's error in the window's words (VD_ERROR_WORDS_ENV). */
+        g_autoptr(GError) e = NULL;
+        vd_error_set_worded(&e, VD_ERROR_FAILED, field->len ? field->str : NULL,
+                            plain->len ? plain->str : NULL, "%s", out->str);
+        g_autofree char *text = mgr_error_text(e);
+        g_string_assign(out, text);
     }
     if (!out->len)
         g_string_assign(out, last ? last : fallback);
@@ -218,7 +254,9 @@ void mgr_ops_read_state(const char *name, MgrVmInfo *out)
     out->phase = phase_of(st->state);
     out->overlay_pending = vm_overlay_decision_pending(name);
     out->state_text = g_strdup(state_text(st->state));
-    out->reason = g_strdup(st->state == VM_STATE_RUNNING ? NULL : st->reason);
+    /* The reason in the window's words when the supervisor gave them. */
+    const char *reason = st->reason_plain ? st->reason_plain : st->reason;
+    out->reason = g_strdup(st->state == VM_STATE_RUNNING ? NULL : reason);
     if (vm_state_is_active(st->state) && st->accel)
         out->accel = g_strdup(!g_ascii_strcasecmp(st->accel, "kvm") ? "KVM"
                               : !g_ascii_strcasecmp(st->accel, "tcg")

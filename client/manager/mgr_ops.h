@@ -87,10 +87,17 @@ char *mgr_error_text(const GError *error);
  * one beside the manager's own executable, else "vmdesk" from PATH. */
 char *mgr_ops_vmdesk_path(void);
 
+/* Start `vmdesk ARGS...` (mgr_ops_vmdesk_path) with stdout silenced and
+ * stderr piped, asking for its error in the window's words
+ * (VD_ERROR_WORDS_ENV, read back by mgr_ops_child_error). NULL on error. */
+GSubprocess *mgr_ops_spawn_vmdesk(const char *const *args, GError **error);
+
 /* What a `vmdesk` child (view, app) that failed wrote to stderr, as the
- * window says it (caller frees): its "vmdesk: error: " lines without that
- * prefix, else its last non-empty line (log lines before it are not for the
- * user), else @fallback. At most 2048 bytes, valid UTF-8. */
+ * window says it (caller frees): its error (common/error.h's lines) in the
+ * window's words as mgr_error_text gives them when it wrote its field or
+ * plain text, else its "vmdesk: error: " lines without that prefix, else its
+ * last non-empty line (log lines before it are not for the user), else
+ * @fallback. At most 2048 bytes, valid UTF-8. */
 char *mgr_ops_child_error(const char *stderr_text, const char *fallback);
 
 

@@ -144,9 +144,8 @@ static void fill(MgrPage *page)
     gtk_editable_set_text(GTK_EDITABLE(page->qemu_row), info->qemu_args);
     g_autofree char *max = g_format_size_full(info->memory_max, G_FORMAT_SIZE_IEC_UNITS);
     g_autofree char *range = g_strdup_printf(
-        "This host gives a VM 64 MiB to %s of memory and 1 to %u processors (vmdesk doctor). "
-        "Memory as vmdesk set takes it: 2G, 1536M. A running VM gets the changes at its next "
-        "start.",
+        "This host gives a VM 64 MiB to %s of memory and 1 to %u processors. Memory with its "
+        "unit: 2G, 1536M. A running VM gets the changes at its next start.",
         max, info->cpus_max);
     adw_preferences_group_set_description(page->resources_group, range);
 
@@ -524,12 +523,10 @@ static void act_app_launch(GtkWidget *w, const char *action, GVariant *param)
     if (!page->apps || i >= page->apps->len)
         return;
     const MgrApp *a = g_ptr_array_index(page->apps, i);
-    g_autofree char *vmdesk = mgr_ops_vmdesk_path();
-    const char *argv[] = {vmdesk, "app", "--", page->name, a->program, NULL};
+    const char *args[] = {"app", "--", page->name, a->program, NULL};
     g_autoptr(GError) err = NULL;
     g_autofree char *title = g_strdup_printf("%s ended with an error", a->name);
-    g_autoptr(GSubprocess) p = g_subprocess_newv(
-        argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &err);
+    g_autoptr(GSubprocess) p = mgr_ops_spawn_vmdesk(args, &err);
     if (!p) {
         show_error(page, title, err->message);
         return;

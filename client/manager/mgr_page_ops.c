@@ -541,9 +541,10 @@ static char *tools_text(const char *name)
         g_string_append_printf(s, "The vmdesk guest tools are installed%s%s.",
                                gt.tools_marker ? ": " : "", gt.tools_marker ? gt.tools_marker : "");
     else if (gt.tools == 0)
-        g_string_append_printf(s, "The vmdesk guest tools are not installed%s%s (vmdesk tools %s).",
-                               gt.tools_detail ? ": " : "", gt.tools_detail ? gt.tools_detail : "",
-                               name);
+        g_string_append_printf(s,
+                               "The vmdesk guest tools are not installed%s%s (vmdesk's tools "
+                               "command installs them).",
+                               gt.tools_detail ? ": " : "", gt.tools_detail ? gt.tools_detail : "");
     else
         g_string_append(s, "Whether the vmdesk guest tools are installed is unknown.");
     guest_tools_status_clear(&gt);

@@ -134,12 +134,10 @@ static void act_open(GtkWidget *w, const char *action, GVariant *param)
 {
     MgrWindow *win = MGR_WINDOW(w);
     const char *name = g_variant_get_string(param, NULL);
-    g_autofree char *vmdesk = mgr_ops_vmdesk_path();
-    const char *argv[] = {vmdesk, "view", name, NULL};
+    const char *args[] = {"view", name, NULL};
     g_autoptr(GError) err = NULL;
-    /* stdout is silenced; stderr is kept for the message of a failure. */
-    g_autoptr(GSubprocess) p = g_subprocess_newv(
-        argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &err);
+    /* stderr is kept for the message of a failure. */
+    g_autoptr(GSubprocess) p = mgr_ops_spawn_vmdesk(args, &err);
     if (!p) {
         g_autofree char *title = g_strdup_printf("Could not open %s", name);
         mgr_window_show_error(win, title, err->message);

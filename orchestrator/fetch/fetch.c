@@ -528,8 +528,11 @@ static bool lock_part(Fetch *f, GError **error)
         return false;
     }
     if (flock(f->fd, LOCK_EX | LOCK_NB) < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "another vmdesk fetch is writing %s; wait for it or stop it", f->part_path);
+        g_autofree char *plain = g_strdup_printf(
+            "another download is writing %s; wait for it or stop it", f->part_path);
+        vd_error_set_worded(error, VD_ERROR_FAILED, NULL, plain,
+                            "another vmdesk fetch is writing %s; wait for it or stop it",
+                            f->part_path);
         f->part_created = false; /* theirs */
         return false;
     }

@@ -128,8 +128,10 @@ bool guest_tools_status(const char *name, int timeout_ms, GuestToolsStatus *st, 
         return false;
     g_autoptr(VmStatus) vs = vm_status_get(name);
     if (!vm_state_is_active(vs->state)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "VM \"%s\" is not running; start it first (vmdesk start %s)", name, name);
+        g_autofree char *plain =
+            g_strdup_printf("VM \"%s\" is not running; start it first", name);
+        vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain, "%s (vmdesk start %s)", plain,
+                            name);
         return false;
     }
     g_autofree char *sock = vm_runtime_path(name, "qga.sock");

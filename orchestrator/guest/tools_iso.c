@@ -46,10 +46,12 @@ char *tools_guest_tools_dir(GError **error)
     if (!found) {
         g_ptr_array_add(tried, NULL);
         g_autofree char *list = g_strjoinv(", ", (char **)tried->pdata);
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "the guest tools (a folder with windows/ and linux/) are not installed; "
-                    "looked in %s. Reinstall vmdesk or set VMDESK_GUEST_TOOLS_DIR",
-                    list);
+        g_autofree char *plain = g_strdup_printf(
+            "the guest tools (a folder with windows/ and linux/) are not installed; looked in "
+            "%s. Reinstall vmdesk",
+            list);
+        vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain,
+                            "%s or set VMDESK_GUEST_TOOLS_DIR", plain);
     }
     g_ptr_array_unref(tried);
     return found;

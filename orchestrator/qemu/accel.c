@@ -241,9 +241,14 @@ bool accel_resolve(VmAccel wanted, VmArch arch, VmAccel *out, char **reason, GEr
         return true;
     }
     if (wanted == VM_ACCEL_KVM) {
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "KVM was asked for but is not usable: %s; use --accel tcg or accel=auto",
-                    p.reason);
+        g_autofree char *plain = g_strdup_printf(
+            "KVM was asked for but is not usable: %s; set the VM's accelerator to auto to run "
+            "it with software emulation",
+            p.reason);
+        vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain,
+                            "KVM was asked for but is not usable: %s; use --accel tcg or "
+                            "accel=auto",
+                            p.reason);
         accel_kvm_probe_clear(&p);
         return false;
     }

@@ -14,6 +14,9 @@
 /* password-in=secret-service: the password is in the secret service. */
 #define KEY_PASSWORD_IN "password-in"
 #define IN_SECRET_SERVICE "secret-service"
+/* The plain text's advice (common/error.h): the manager has no place to
+ * store a VM's account, so it names the command without its syntax. */
+#define STORE_AGAIN_PLAIN "store the VM's account again with vmdesk's credentials command"
 
 static void wipe(char *s)
 {
@@ -60,9 +63,13 @@ static GKeyFile *read_file(const char *vm, GError **error)
     bool ok = g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &err);
     explicit_bzero(data, len);
     if (!ok || !g_key_file_has_key(kf, GROUP, "user", NULL)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "%s is malformed%s%s; set the credentials again with vmdesk credentials %s",
-                    path, err ? ": " : "", err ? err->message : "", vm);
+        g_autofree char *plain = g_strdup_printf("%s is malformed%s%s; " STORE_AGAIN_PLAIN,
+                                                 path, err ? ": " : "",
+                                                 err ? err->message : "");
+        vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
+                            "%s is malformed%s%s; set the credentials again with vmdesk "
+                            "credentials %s",
+                            path, err ? ": " : "", err ? err->message : "", vm);
         return NULL;
     }
     return g_steal_pointer(&kf);
@@ -81,10 +88,13 @@ static bool in_secret_service(GKeyFile *kf, const char *vm, bool *yes, GError **
     *yes = in && strcmp(in, IN_SECRET_SERVICE) == 0;
     if (in && !*yes) {
         g_autofree char *path = credentials_path(vm);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "%s is malformed: %s=%s is not a place vmdesk knows; set the credentials "
-                    "again with vmdesk credentials %s",
-                    path, KEY_PASSWORD_IN, in, vm);
+        g_autofree char *plain =
+            g_strdup_printf("%s is malformed: %s=%s is not a place vmdesk knows; " STORE_AGAIN_PLAIN,
+                            path, KEY_PASSWORD_IN, in);
+        vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
+                            "%s is malformed: %s=%s is not a place vmdesk knows; set the "
+                            "credentials again with vmdesk credentials %s",
+                            path, KEY_PASSWORD_IN, in, vm);
         return false;
     }
     return true;
@@ -120,20 +130,28 @@ bool credentials_load(const char *vm, Credentials *c, GError **error)
     c->password_in = CREDENTIALS_IN_SECRET_SERVICE;
     g_autofree char *folder = vd_paths_vm_dir(vm);
     if (!keyring_lookup(vm, folder, c->user, &c->password, &err)) {
-        g_set_error(error, VD_ERROR, same_or_failed(err),
-                    "the password of VM %s is in the desktop's secret service, which cannot give "
-                    "it now: %s; run vmdesk in the desktop session with its keyring unlocked, or "
-                    "set the password again with vmdesk credentials %s",
-                    vm, err->message, vm);
+        g_autofree char *plain = g_strdup_printf(
+            "the password of VM %s is in the desktop's secret service, which cannot give it "
+            "now: %s; unlock the desktop's keyring and try again",
+            vm, err->message);
+        vd_error_set_worded(error, same_or_failed(err), NULL, plain,
+                            "the password of VM %s is in the desktop's secret service, which "
+                            "cannot give it now: %s; run vmdesk in the desktop session with its "
+                            "keyring unlocked, or set the password again with vmdesk "
+                            "credentials %s",
+                            vm, err->message, vm);
         g_error_free(err);
         credentials_clear(c);
         return false;
     }
     if (!c->password) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "the password of VM %s is not in the secret service any more; set it again "
-                    "with vmdesk credentials %s",
-                    vm, vm);
+        g_autofree char *plain = g_strdup_printf(
+            "the password of VM %s is not in the secret service any more; " STORE_AGAIN_PLAIN,
+            vm);
+        vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain,
+                            "the password of VM %s is not in the secret service any more; set "
+                            "it again with vmdesk credentials %s",
+                            vm, vm);
         credentials_clear(c);
         return false;
     }

@@ -61,10 +61,14 @@ bool vm_image_base_format_check(const VmConfig *cfg, GError **error)
 {
     if (vm_image_format_known(cfg->base_format))
         return true;
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                "VM \"%s\"'s config does not say the format of its base %s; set it with "
-                "vmdesk set %s base-format=raw (or qcow2), as you made that image",
-                cfg->name, cfg->base, cfg->name);
+    g_autofree char *plain = g_strdup_printf(
+        "VM \"%s\"'s settings do not say the format of its base image %s; set its base "
+        "format to raw or qcow2, as you made that image",
+        cfg->name, cfg->base);
+    vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
+                        "VM \"%s\"'s config does not say the format of its base %s; set it with "
+                        "vmdesk set %s base-format=raw (or qcow2), as you made that image",
+                        cfg->name, cfg->base, cfg->name);
     return false;
 }
 

@@ -399,10 +399,13 @@ bool vm_overlay_apply(const char *name, VmOverlayAction action, GError **error)
     return ok;
 }
 
-bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, GError **error)
+bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, char **done_plain,
+                                   GError **error)
 {
     if (done)
         *done = NULL;
+    if (done_plain)
+        *done_plain = NULL;
     if (!cfg->base)
         return true;
     switch (cfg->on_shutdown) {
@@ -417,6 +420,9 @@ bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, GError **er
             return false;
         if (done)
             *done = g_strdup("kept the overlay; the question waits in vmdesk overlay status");
+        if (done_plain)
+            *done_plain = g_strdup("kept the overlay; the question of what to do with its "
+                                   "changes waits for an answer");
         return true;
     }
     case VM_ON_SHUTDOWN_COMMIT:

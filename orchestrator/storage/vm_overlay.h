@@ -80,8 +80,11 @@ bool vm_overlay_decision_pending(const char *name);
 
 /* The supervisor's part, with the lock held: after a clean guest shutdown,
  * do what @cfg->on_shutdown says (ask: record the question and keep).
- * *@done describes what happened (caller frees; may be NULL). */
-bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, GError **error);
+ * *@done describes what happened (caller frees; may be NULL), and
+ * *@done_plain the same without command-line syntax when it has some, else
+ * NULL (common/error.h's plain text; caller frees). */
+bool vm_overlay_on_shutdown_locked(const VmConfig *cfg, char **done, char **done_plain,
+                                   GError **error);
 
 /* vm_overlay_apply with the lock held. */
 bool vm_overlay_apply_locked(const VmConfig *cfg, VmOverlayAction action, GError **error);

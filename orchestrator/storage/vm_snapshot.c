@@ -78,11 +78,14 @@ static bool tag_validate(const char *tag, GError **error)
     bool ok = n >= 1 && n <= 48 && g_ascii_isalnum(tag[0]) && !strstr(tag, "..");
     for (size_t i = 0; ok && i < n; i++)
         ok = g_ascii_isalnum(tag[i]) || strchr("._-", tag[i]);
-    if (!ok)
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
-                    "snapshot tag \"%s\": use 1-48 letters, digits, '.', '-', '_', starting with "
-                    "a letter or digit",
-                    tag);
+    if (!ok) {
+        /* The manager calls a tag the snapshot's name. */
+        static const char rule[] =
+            "use 1-48 letters, digits, '.', '-', '_', starting with a letter or digit";
+        g_autofree char *plain = g_strdup_printf("snapshot name \"%s\": %s", tag, rule);
+        vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain, "snapshot tag \"%s\": %s", tag,
+                            rule);
+    }
     return ok;
 }
 
@@ -398,7 +401,8 @@ static bool run_op(const char *name, Op op, const char *tag, bool force, bool *l
                    GError **error)
 {
     *live = false;
-    Ctx c;
+    /* Cleared here: a bad tag returns before ctx_init has run. */
+    Ctx c = {0};
     if (!tag_validate(tag, error) || !ctx_init(&c, name, error)) {
         ctx_clear(&c);
         return false;

@@ -45,6 +45,12 @@ static const char *const runtime_sockets[] = {"qmp.sock", "vnc.sock", "qga.sock"
 
 void supervisor_publish(Supervisor *s, VmState state, const char *reason)
 {
+    supervisor_publish_worded(s, state, reason, NULL);
+}
+
+void supervisor_publish_worded(Supervisor *s, VmState state, const char *reason,
+                               const char *plain)
+{
     if (s->status->state != state && !vm_state_transition_valid(s->status->state, state))
         vd_warn("unexpected state change %s -> %s", vm_state_to_string(s->status->state),
                 vm_state_to_string(state));
@@ -55,6 +61,8 @@ void supervisor_publish(Supervisor *s, VmState state, const char *reason)
     s->status->since = g_get_real_time();
     g_free(s->status->reason);
     s->status->reason = g_strdup(reason);
+    g_free(s->status->reason_plain);
+    s->status->reason_plain = g_strdup(plain);
     g_autoptr(GError) err = NULL;
     if (!vm_status_save(s->status, s->state_path, &err))
         vd_err("cannot write the state file: %s", err->message);
@@ -547,21 +555,27 @@ static bool setup_disposable(Supervisor *s, GError **error)
 static void finish_stop(Supervisor *s)
 {
     const char *reason = s->shutdown_reason ? s->shutdown_reason : "QEMU ended";
-    g_autofree char *done = NULL;
+    g_autofree char *done = NULL, *done_plain = NULL;
     g_autoptr(GError) err = NULL;
     if (!s->opts->disposable && s->cfg->base && s->cfg->on_shutdown != VM_ON_SHUTDOWN_KEEP) {
-        g_autofree char *what = g_strdup_printf("%s; applying on-shutdown=%s", reason,
-                                                vm_on_shutdown_to_string(s->cfg->on_shutdown));
-        supervisor_publish(s, VM_STATE_STOPPING, what);
-        if (!vm_overlay_on_shutdown_locked(s->cfg, &done, &err)) {
-            vd_err("on-shutdown=%s failed: %s", vm_on_shutdown_to_string(s->cfg->on_shutdown),
-                   err->message);
-            done = g_strdup_printf("on-shutdown=%s failed (%s); the overlay is kept",
-                                   vm_on_shutdown_to_string(s->cfg->on_shutdown), err->message);
+        const char *policy = vm_on_shutdown_to_string(s->cfg->on_shutdown);
+        g_autofree char *what = g_strdup_printf("%s; applying on-shutdown=%s", reason, policy);
+        g_autofree char *what_plain =
+            g_strdup_printf("%s; doing what is set for shutdowns: %s", reason, policy);
+        supervisor_publish_worded(s, VM_STATE_STOPPING, what, what_plain);
+        if (!vm_overlay_on_shutdown_locked(s->cfg, &done, &done_plain, &err)) {
+            vd_err("on-shutdown=%s failed: %s", policy, err->message);
+            const char *why = vd_error_plain(err) ? vd_error_plain(err) : err->message;
+            done = g_strdup_printf("on-shutdown=%s failed (%s); the overlay is kept", policy,
+                                   err->message);
+            done_plain = g_strdup_printf("%s, set for shutdowns, failed (%s); the overlay is "
+                                         "kept",
+                                         policy, why);
         }
     }
     g_autofree char *text = done ? g_strdup_printf("%s; %s", reason, done) : g_strdup(reason);
-    supervisor_publish(s, VM_STATE_STOPPED, text);
+    g_autofree char *plain = done_plain ? g_strdup_printf("%s; %s", reason, done_plain) : NULL;
+    supervisor_publish_worded(s, VM_STATE_STOPPED, text, plain);
 }
 
 int supervisor_main(const SupervisorOptions *opts)
@@ -640,7 +654,10 @@ fail:
     }
     g_strfreev(s.status->log_tail);
     s.status->log_tail = log_tail(s.qemu_log, s.qemu_log_start, LOG_TAIL_LINES);
-    supervisor_publish(&s, VM_STATE_ERROR, err->message);
+    /* A plain text after a field's name needs the field's label, which is
+     * the front end's: the message stands for it then. */
+    supervisor_publish_worded(&s, VM_STATE_ERROR, err->message,
+                              vd_error_field(err) ? NULL : vd_error_plain(err));
 out:
     supervisor_idle_stop(&s);
     if (s.qmp_watch)

@@ -49,6 +49,10 @@ typedef struct {
 
 /* Publish @state with @reason in the state file (and the log). */
 void supervisor_publish(Supervisor *s, VmState state, const char *reason);
+/* supervisor_publish with @reason's plain text for the manager (NULL: the
+ * same as @reason), as common/error.h's plain text. */
+void supervisor_publish_worded(Supervisor *s, VmState state, const char *reason,
+                               const char *plain);
 
 /* Listen on the VM's control socket (vm/vm_lease.h) and start the idle
  * clock with the config's idle-suspend. */

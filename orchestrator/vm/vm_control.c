@@ -25,16 +25,26 @@ static bool wait_unlocked(const char *name, int timeout_ms);
 
 static bool check_runnable(const VmConfig *cfg, GError **error)
 {
+    /* The plain text's advice: the manager changes the CD on the VM's page;
+     * a kernel and initrd only the command line sets. */
     struct {
-        const char *what, *path;
-    } files[] = {{"ISO", cfg->iso}, {"kernel", cfg->kernel}, {"initrd", cfg->initrd}};
+        const char *what, *key, *what_plain, *advice;
+    } files[] = {
+        {"ISO", "iso", "CD image", "or eject it or insert another on the VM's Storage tab (CD)"},
+        {"kernel", "kernel", "kernel", "or change the VM's kernel setting"},
+        {"initrd", "initrd", "initrd", "or change the VM's initrd setting"},
+    };
+    const char *paths[] = {cfg->iso, cfg->kernel, cfg->initrd};
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        if (files[i].path && g_access(files[i].path, R_OK) < 0) {
-            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "the %s %s cannot be read (%s); put it back or change it with vmdesk "
-                        "set %s %s=PATH",
-                        files[i].what, files[i].path, g_strerror(errno), cfg->name,
-                        !strcmp(files[i].what, "ISO") ? "iso" : files[i].what);
+        if (paths[i] && g_access(paths[i], R_OK) < 0) {
+            const char *why = g_strerror(errno);
+            g_autofree char *plain = g_strdup_printf("the %s %s cannot be read (%s); put it back, %s",
+                                                     files[i].what_plain, paths[i], why,
+                                                     files[i].advice);
+            vd_error_set_worded(error, VD_ERROR_NOT_FOUND, NULL, plain,
+                                "the %s %s cannot be read (%s); put it back or change it with "
+                                "vmdesk set %s %s=PATH",
+                                files[i].what, paths[i], why, cfg->name, files[i].key);
             return false;
         }
     }
@@ -161,9 +171,15 @@ static bool start_once(const char *name, const VmStartOptions *opts, VmStatus **
         }
         if (mine && (st->state == VM_STATE_ERROR || st->state == VM_STATE_STOPPED)) {
             g_autofree char *tail = st->log_tail ? g_strjoinv("\n  ", st->log_tail) : NULL;
-            g_set_error(error, VD_ERROR, VD_ERROR_VM, "VM \"%s\" failed to start: %s%s%s", name,
-                        st->reason ? st->reason : vm_state_to_string(st->state),
-                        tail && *tail ? "\nlast lines of qemu.log:\n  " : "", tail ? tail : "");
+            const char *tail_head = tail && *tail ? "\nlast lines of qemu.log:\n  " : "";
+            g_autofree char *plain =
+                st->reason_plain ? g_strdup_printf("VM \"%s\" failed to start: %s%s%s", name,
+                                                   st->reason_plain, tail_head, tail ? tail : "")
+                                 : NULL;
+            vd_error_set_worded(error, VD_ERROR_VM, NULL, plain,
+                                "VM \"%s\" failed to start: %s%s%s", name,
+                                st->reason ? st->reason : vm_state_to_string(st->state),
+                                tail_head, tail ? tail : "");
             return false;
         }
         if (gone) {

@@ -81,6 +81,7 @@ void vm_status_free(VmStatus *st)
     if (!st)
         return;
     g_free(st->reason);
+    g_free(st->reason_plain);
     g_free(st->accel);
     g_free(st->accel_reason);
     g_free(st->qemu_version);
@@ -102,6 +103,7 @@ bool vm_status_save(const VmStatus *st, const char *path, GError **error)
     g_key_file_set_string(kf, G, "state", vm_state_to_string(st->state));
     g_key_file_set_int64(kf, G, "since", st->since);
     set_opt(kf, "reason", st->reason);
+    set_opt(kf, "reason-plain", st->reason_plain);
     set_opt(kf, "accel", st->accel);
     set_opt(kf, "accel-reason", st->accel_reason);
     set_opt(kf, "qemu-version", st->qemu_version);
@@ -132,6 +134,7 @@ VmStatus *vm_status_load(const char *path, GError **error)
     VmStatus *st = vm_status_new(state);
     st->since = g_key_file_get_int64(kf, G, "since", NULL);
     st->reason = g_key_file_get_string(kf, G, "reason", NULL);
+    st->reason_plain = g_key_file_get_string(kf, G, "reason-plain", NULL);
     st->accel = g_key_file_get_string(kf, G, "accel", NULL);
     st->accel_reason = g_key_file_get_string(kf, G, "accel-reason", NULL);
     st->qemu_version = g_key_file_get_string(kf, G, "qemu-version", NULL);

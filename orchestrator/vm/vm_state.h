@@ -30,6 +30,8 @@ bool vm_state_is_active(VmState s);
 typedef struct {
     VmState state;
     char *reason;          /* why it is in this state, human-readable; may be NULL */
+    char *reason_plain;    /* @reason without command-line syntax, for the manager
+                            * (common/error.h's plain text); NULL when the same */
     gint64 since;          /* unix time, microseconds */
     char *accel;           /* "kvm" / "tcg" */
     char *accel_reason;

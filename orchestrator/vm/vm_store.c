@@ -275,10 +275,10 @@ int vm_lock_acquire(const char *name, GError **error)
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         close(fd);
-        g_set_error(error, VD_ERROR, VD_ERROR_STATE,
-                    "VM \"%s\" is already running (its supervisor holds %s); see vmdesk "
-                    "status %s",
-                    name, path, name);
+        g_autofree char *plain = g_strdup_printf("VM \"%s\" is already running", name);
+        vd_error_set_worded(error, VD_ERROR_STATE, NULL, plain,
+                            "%s (its supervisor holds %s); see vmdesk status %s", plain, path,
+                            name);
         return -1;
     }
     return fd;
@@ -312,6 +312,7 @@ VmStatus *vm_status_get(const char *name)
             g_free(st->reason);
             st->reason = g_strdup_printf("the VM's supervisor (pid %d) ended while the VM was %s",
                                          st->supervisor_pid, was);
+            g_clear_pointer(&st->reason_plain, g_free);
         }
     }
     return st;

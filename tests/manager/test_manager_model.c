@@ -3,12 +3,14 @@
  * (VMs made and deleted behind its back, a supervisor's state files written
  * while a lock is held as the supervisor holds it), and the operations of
  * mgr_ops.h run in worker threads: delete (and what it says it deletes) and
- * create with a file that is no CD image, then with a real ISO; a failed
- * child's stderr as the window shows it. */
+ * create with a file that is no CD image, then with a real ISO; a start that
+ * fails before QEMU in the window's words; a failed child's stderr as the
+ * window shows it, in its words when it wrote them. */
 #include "common/error.h"
 #include "common/paths.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_vm_list.h"
+#include "storage/vm_snapshot.h"
 #include "test_util.h"
 #include "vm/vm_create.h"
 #include "vm/vm_store.h"
@@ -68,16 +70,23 @@ static void make_vm(const char *name)
     g_assert_no_error(err);
 }
 
-static void publish(const char *name, VmState state, const char *reason)
+static void publish_worded(const char *name, VmState state, const char *reason,
+                           const char *plain)
 {
     g_autoptr(VmStatus) st = vm_status_new(state);
     st->reason = g_strdup(reason);
+    st->reason_plain = g_strdup(plain);
     st->accel = g_strdup("tcg");
     st->supervisor_pid = getpid();
     g_autofree char *path = vm_runtime_path(name, "state");
     g_autoptr(GError) err = NULL;
     g_assert_true(vm_status_save(st, path, &err));
     g_assert_no_error(err);
+}
+
+static void publish(const char *name, VmState state, const char *reason)
+{
+    publish_worded(name, state, reason, NULL);
 }
 
 typedef struct {
@@ -135,10 +144,15 @@ static void test_follow_store_and_state(void)
     publish("alpha", VM_STATE_PAUSED, "no space left on /data (3 MiB free)");
     wait_state(vm, "Paused");
     g_assert_cmpstr(mgr_vm_get_reason(vm), ==, "no space left on /data (3 MiB free)");
-    publish("alpha", VM_STATE_STOPPED, "the guest powered off");
+    /* A reason with the supervisor's plain words: the card shows those. */
+    publish_worded("alpha", VM_STATE_STOPPED,
+                   "the guest powered off; kept the overlay; the question waits in vmdesk "
+                   "overlay status",
+                   "the guest powered off; kept the overlay; the question waits");
     close(lock);
     wait_state(vm, "Stopped");
-    g_assert_cmpstr(mgr_vm_get_reason(vm), ==, "the guest powered off");
+    g_assert_cmpstr(mgr_vm_get_reason(vm), ==,
+                    "the guest powered off; kept the overlay; the question waits");
     g_assert_null(mgr_vm_get_accel(vm));
 
     /* Deleted behind its back. */
@@ -216,6 +230,61 @@ static void test_create(void)
     g_assert_true(vm_store_delete("gamma", false, NULL, NULL));
 }
 
+/* Run @op on @name and return its error (the operation must fail). */
+static GError *op_error(MgrOp op, const char *name)
+{
+    Result r = {0};
+    mgr_ops_run_async(op, name, NULL, op_done, &r);
+    spin_until(result_done, &r, "the operation");
+    g_assert_false(r.ok);
+    g_assert_nonnull(r.error);
+    return r.error;
+}
+
+/* A start that fails before QEMU because its CD image, kernel or initrd is
+ * gone: the window says what to do in the manager (the CD on the VM's
+ * Storage tab), never the command line's vmdesk set; the CLI's message is
+ * unchanged. */
+static void test_start_error(void)
+{
+    static const struct {
+        const char *key, *window_has, *cli_has;
+    } cases[] = {
+        {"iso", "the CD image ", "vmdesk set epsilon iso=PATH"},
+        {"kernel", "change the VM's kernel setting", "vmdesk set epsilon kernel=PATH"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *file = g_build_filename(tmp, "gone", NULL);
+        g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+        g_autoptr(VmConfig) cfg = vm_config_new("epsilon");
+        g_autofree char *kv = g_strdup_printf("%s=%s", cases[i].key, file);
+        g_assert_true(vm_config_set(cfg, "firmware=bios", false, NULL, NULL));
+        g_assert_true(vm_config_set(cfg, kv, false, NULL, NULL));
+        VmCreateOptions opts = {0};
+        g_assert_true(vm_create(cfg, &opts, NULL));
+        g_assert_cmpint(unlink(file), ==, 0);
+
+        g_autoptr(GError) e = op_error(MGR_OP_START, "epsilon");
+        g_autofree char *text = mgr_error_text(e);
+        g_test_message("%s: window: %s; CLI: %s", cases[i].key, text, e->message);
+        g_assert_nonnull(strstr(text, cases[i].window_has));
+        g_assert_nonnull(strstr(text, file));
+        g_assert_null(strstr(text, "vmdesk"));
+        g_assert_null(strstr(text, "="));
+        g_assert_nonnull(strstr(e->message, cases[i].cli_has));
+        if (!strcmp(cases[i].key, "iso"))
+            g_assert_nonnull(strstr(text, "Storage tab"));
+        g_assert_true(vm_store_delete("epsilon", false, NULL, NULL));
+    }
+    /* The page's "New snapshot name": a name, where the command line says tag. */
+    g_autoptr(GError) e = NULL;
+    bool live;
+    g_assert_false(vm_snapshot_save("epsilon", "no good", &live, &e));
+    g_autofree char *text = mgr_error_text(e);
+    g_assert_true(g_str_has_prefix(text, "snapshot name \"no good\": use 1-48 letters"));
+    g_assert_true(g_str_has_prefix(e->message, "snapshot tag \"no good\": use 1-48 letters"));
+}
+
 /* A failed `vmdesk view` or `app` child: its error lines without the CLI's
  * prefix, never its log lines; the last line when it wrote no error line. */
 static void test_child_error(void)
@@ -245,6 +314,28 @@ static void test_child_error(void)
     g_assert_true(g_str_has_prefix(got_bad, "ab\xef\xbf\xbd"));
     g_assert_true(g_utf8_validate(got_bad, -1, NULL));
     g_assert_cmpuint(strlen(got_bad), ==, 2048 + strlen("…"));
+
+    /* A child asked for its error's words (mgr_ops_spawn_vmdesk) writes
+     * them beside the message: the window shows them as it shows its own
+     * operations' errors, with the field's label; the log lines stay out. */
+    g_autoptr(GError) field = NULL, plain = NULL;
+    vd_error_set_worded(&field, VD_ERROR_INVALID, "keyboard", "\"qq\" is no keyboard",
+                        "--keyboard \"qq\" is no keyboard");
+    vd_error_set_worded(&plain, VD_ERROR_NOT_FOUND, NULL, "the CD image /x cannot be read",
+                        "the ISO /x cannot be read; vmdesk set v iso=PATH");
+    const GError *worded[] = {field, plain};
+    for (size_t i = 0; i < G_N_ELEMENTS(worded); i++) {
+        g_autofree char *lines = vd_error_lines(worded[i], TRUE);
+        g_autofree char *err = g_strconcat("vmdesk: info: starting\n", lines, NULL);
+        g_autofree char *child = mgr_ops_child_error(err, "fallback");
+        g_autofree char *own = mgr_error_text(worded[i]);
+        g_assert_cmpstr(child, ==, own);
+    }
+    g_autofree char *shown = mgr_ops_child_error(
+        "vmdesk: error: --keyboard x\nvmdesk: error-field: keyboard\n"
+        "vmdesk: error-plain: x is\nvmdesk: error-plain: no keyboard\n",
+        "fallback");
+    g_assert_cmpstr(shown, ==, "Keyboard: x is\nno keyboard");
 }
 
 int main(int argc, char **argv)
@@ -257,6 +348,7 @@ int main(int argc, char **argv)
     g_setenv("XDG_RUNTIME_DIR", run, TRUE);
     g_test_add_func("/manager/model/follow", test_follow_store_and_state);
     g_test_add_func("/manager/model/create", test_create);
+    g_test_add_func("/manager/model/start-error", test_start_error);
     g_test_add_func("/manager/model/child-error", test_child_error);
     int rc = g_test_run();
     tu_rm_rf(tmp);

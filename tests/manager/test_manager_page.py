@@ -10,7 +10,7 @@ range shown as errors with nothing changed; a shared folder added read-only
 and removed; on the running test guest a snapshot saved (with the VM's
 memory), the guest then overwriting its disk's first sector, the snapshot
 restored after the warning (the guest reads its old sector again: memory and
-disk went back) and deleted; a CD image inserted into and ejected from the
+disk went back) and deleted, a name it cannot take said in the page's words; a CD image inserted into and ejected from the
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
 serial log shown; the Programs tab's "Ask the guest" on the stopped VM (an
 error in the window's words, not the command line's); the Guest Tools line
@@ -156,7 +156,13 @@ def shares(app):
 
 def snapshots(app):
     """On the running guest: save, the guest changes its disk, restore (after
-    the warning) brings the old sector back in the guest, delete."""
+    the warning) brings the old sector back in the guest, delete. A name it
+    cannot take is said in the page's words (a name, not the CLI's tag)."""
+    set_text(app, "New snapshot name", "no good")
+    click(app, "Save a snapshot", timeout=60)
+    msg = expect_error(app, "Could not save the snapshot", "use 1-48 letters")
+    if not msg.startswith('snapshot name "no good"'):
+        fail(f"the bad snapshot name is not said in the page's words: {msg}")
     set_text(app, "New snapshot name", "s1")
     click(app, "Save a snapshot", timeout=60)
     wait_for("the snapshot's row", lambda: tm.find(app, pyatspi.ROLE_PUSH_BUTTON, "Restore s1"),

@@ -384,6 +384,30 @@ static void test_error_worded(void)
     g_assert_null(vd_error_field(NULL));
 }
 
+/* An error as a command writes it on stderr: the message line alone, as it
+ * always was, unless a front end asked for the field and plain text, each
+ * line of them after its prefix. */
+static void test_error_lines(void)
+{
+    g_autoptr(GError) e = NULL;
+    vd_error_set_worded(&e, VD_ERROR_INVALID, "keyboard", "\"x\" is no keyboard\nsee the list",
+                        "--keyboard \"x\" is no keyboard");
+    g_autofree char *cli = vd_error_lines(e, FALSE);
+    g_assert_cmpstr(cli, ==, "vmdesk: error: --keyboard \"x\" is no keyboard\n");
+    g_autofree char *words = vd_error_lines(e, TRUE);
+    g_assert_cmpstr(words, ==,
+                    "vmdesk: error: --keyboard \"x\" is no keyboard\n"
+                    "vmdesk: error-field: keyboard\n"
+                    "vmdesk: error-plain: \"x\" is no keyboard\n"
+                    "vmdesk: error-plain: see the list\n");
+    /* Without words to add, the same line either way; a message's own
+     * lines stay as they are. */
+    g_autoptr(GError) other = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "a\n  b");
+    g_autofree char *o1 = vd_error_lines(other, TRUE), *o2 = vd_error_lines(other, FALSE);
+    g_assert_cmpstr(o1, ==, "vmdesk: error: a\n  b\n");
+    g_assert_cmpstr(o2, ==, o1);
+}
+
 /* --- vd_run / vd_run_check --- */
 
 static void test_run_status(void)
@@ -700,6 +724,7 @@ int main(int argc, char **argv)
     g_test_add_func("/common/file/mkdir-private", test_mkdir_private);
     g_test_add_func("/common/error/exit-status", test_exit_status);
     g_test_add_func("/common/error/worded", test_error_worded);
+    g_test_add_func("/common/error/lines", test_error_lines);
     g_test_add_func("/common/run/status", test_run_status);
     g_test_add_func("/common/run/output", test_run_output);
     g_test_add_func("/common/run/timeout", test_run_timeout);

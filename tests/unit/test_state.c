@@ -180,6 +180,7 @@ static void test_status_round_trip(void)
     g_assert_cmpint(st->since, >, 0);
     st->since = G_GINT64_CONSTANT(1712345678123456);
     st->reason = g_strdup("QEMU was killed by signal 9 (Killed) unexpectedly; see log");
+    st->reason_plain = g_strdup("QEMU was killed; see its log");
     st->accel = g_strdup("tcg");
     st->accel_reason = g_strdup("/dev/kvm: permission denied; using TCG = slow\\n");
     st->qemu_version = g_strdup("7.2.22");
@@ -209,6 +210,7 @@ static void test_status_round_trip(void)
     g_assert_cmpint(back->state, ==, VM_STATE_ERROR);
     g_assert_cmpint(back->since, ==, st->since);
     g_assert_cmpstr(back->reason, ==, st->reason);
+    g_assert_cmpstr(back->reason_plain, ==, st->reason_plain);
     g_assert_cmpstr(back->accel, ==, st->accel);
     g_assert_cmpstr(back->accel_reason, ==, st->accel_reason);
     g_assert_cmpstr(back->qemu_version, ==, st->qemu_version);
@@ -225,6 +227,7 @@ static void test_status_round_trip(void)
     g_assert_no_error(err);
     g_assert_cmpint(bare_back->state, ==, VM_STATE_RUNNING);
     g_assert_null(bare_back->reason);
+    g_assert_null(bare_back->reason_plain);
     g_assert_null(bare_back->accel);
     g_assert_null(bare_back->log_tail);
     g_assert_cmpint(bare_back->exit_status, ==, -1);
