@@ -126,7 +126,8 @@ static double desktop_lit(const Present *p, int dw, int dh)
 
 /* No black frame around the switch, checked on every present of the window
  * (present_watch.c): from RDP answering (@armed_us) to the swap (@swap_us,
- * vmdesk's debug log) the window never goes all black; the swap's picture
+ * vmdesk's debug log; the swap's present is the last one by then) the
+ * window never goes all black; the swap's picture
  * is the lit desktop (the demo guest's is blue all over: less is xrdp's
  * black root or part of a repaint, which comes in strips of a sixth to a
  * quarter of the picture); and for AFTER_SWAP_MS after it, the time in
@@ -137,41 +138,49 @@ static void check_presents(const char *trace, const char *log, gint64 armed_us, 
                            int dw, int dh)
 {
     g_autoptr(GArray) all = read_presents(trace);
-    const Present *swap = NULL;
+    guint swap_i = 0;
+    while (swap_i < all->len && g_array_index(all, Present, swap_i).us <= swap_us)
+        swap_i++;
+    if (!swap_i) {
+        g_printerr("present_watch saw no present of the window (%u in all)\n", all->len);
+        g_assert_cmpuint(swap_i, >, 0);
+    }
+    const Present *swap = &g_array_index(all, Present, --swap_i);
     int before = 0, after = 0;
     double worst = 1.0, worst_band = 0.0;
     GString *why = g_string_new(NULL);
-    for (guint i = 0; i < all->len; i++) {
+    for (guint i = 0; i < swap_i; i++) {
         const Present *p = &g_array_index(all, Present, i);
-        if (p->us > armed_us && p->us <= swap_us) {
-            before++;
-            if (p->lit == 0.0)
-                g_string_append_printf(why, "an all-black present %.0f ms before the swap\n",
-                                       (swap_us - p->us) / 1000.0);
-        }
-        if (p->us <= swap_us)
-            swap = p;
-    }
-    if (!swap) {
-        g_printerr("present_watch saw no present of the window (%u in all)\n", all->len);
-        g_assert_nonnull(swap);
+        if (p->us <= armed_us)
+            continue;
+        before++;
+        if (p->lit == 0.0)
+            g_string_append_printf(why, "an all-black present %.0f ms before the swap\n",
+                                   (swap_us - p->us) / 1000.0);
     }
     double swap_lit = desktop_lit(swap, dw, dh);
     g_test_message("the swap's present: %dx%d, %.1f %% of the %dx%d desktop lit, dark band %.1f %%",
                    swap->w, swap->h, swap_lit * 100, dw, dh, swap->band * 100);
-    if (swap_lit < PRESENT_MIN_LIT)
+    /* What the presents after it are measured against: the swap's picture,
+     * or, when that was already too dark, the least it should have been. */
+    double ref_lit = swap_lit, ref_band = swap->band;
+    if (swap_lit < PRESENT_MIN_LIT) {
         g_string_append_printf(why, "the swap's picture is only %.1f %% lit\n", swap_lit * 100);
-    for (const Present *p = swap + 1; p < &g_array_index(all, Present, all->len); p++) {
+        ref_lit = PRESENT_MIN_LIT;
+        ref_band = 0.0;
+    }
+    for (guint i = swap_i + 1; i < all->len; i++) {
+        const Present *p = &g_array_index(all, Present, i);
         if (p->us > swap_us + (gint64)AFTER_SWAP_MS * 1000)
             break;
         after++;
         double lit = desktop_lit(p, dw, dh);
-        double ratio = swap_lit > 0 ? lit / swap_lit : 0.0;
+        double ratio = lit / ref_lit;
         worst = MIN(worst, ratio);
         worst_band = MAX(worst_band, p->band);
         g_test_message("present +%.0f ms: %dx%d, %.1f %% lit (%.2f of the swap's), dark band %.1f %%",
                        (p->us - swap_us) / 1000.0, p->w, p->h, lit * 100, ratio, p->band * 100);
-        if (ratio < PRESENT_KEEP_LIT || p->band > swap->band + PRESENT_BAND_GROWTH)
+        if (ratio < PRESENT_KEEP_LIT || p->band > ref_band + PRESENT_BAND_GROWTH)
             g_string_append_printf(why,
                                    "a darkened present %.0f ms after the swap: %.1f %% lit "
                                    "(%.2f of the swap's), dark band %.1f %%\n",
