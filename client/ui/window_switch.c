@@ -180,6 +180,9 @@ static void swap_to_pending(Win *w)
     window_make_texture(w, fw, fh);
     w->held_black = false;
     window_render(w);
+    /* When the swap's picture left: integration-demo finds it by this among
+     * the window's presents (same clock), to compare those after it. */
+    vd_debug("swap presented at %" G_GINT64_FORMAT " us (monotonic)", g_get_monotonic_time());
     if (w->pending_cursor) {
         SessionEvent *c = w->pending_cursor;
         window_set_cursor(w, c->pixels, c->w, c->h, c->x, c->y);

@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -20,6 +21,15 @@
 
 #define BOOT_MS 240000
 #define STEP_MS 30000
+/* The presents checked after the swap: as long as vmdesk holds darkened
+ * pictures back after a swap to xrdp (SWITCH_NO_LOGON_MS). */
+#define AFTER_SWAP_MS 5000
+/* The swap's picture: the demo desktop, lit all over. */
+#define PRESENT_MIN_LIT 0.9
+/* Each present after it: at least this share of its lit pixels ... */
+#define PRESENT_KEEP_LIT 0.9
+/* ... and no dark band this much wider (a share of the picture). */
+#define PRESENT_BAND_GROWTH 0.1
 
 static char *window_title(const char *display, const char *prefix)
 {
@@ -76,6 +86,118 @@ static char *wait_title(const char *display, const char *part, int timeout_ms)
     return window_title(display, "demo");
 }
 
+/* One picture the window presented (a line of present_watch.c's trace). */
+typedef struct {
+    gint64 us;     /* CLOCK_MONOTONIC, as g_get_monotonic_time */
+    int w, h;      /* the window's image */
+    double lit;    /* share of it not black */
+    double band;   /* the widest dark band across it (rows or columns), share */
+} Present;
+
+static GArray *read_presents(const char *path)
+{
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(Present));
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return out;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        unsigned long long ns;
+        int x, y;
+        unsigned pw, ph;
+        double rows, cols;
+        Present p;
+        if (sscanf(lines[i], "%llu %d %d %d %d %u %u %lf %lf %lf", &ns, &p.w, &p.h, &x, &y, &pw,
+                   &ph, &p.lit, &rows, &cols) != 10)
+            continue;
+        p.us = (gint64)(ns / 1000);
+        p.band = MAX(rows, cols);
+        g_array_append_val(out, p);
+    }
+    return out;
+}
+
+/* The share of the @dw x @dh desktop lit in @p: the window may be larger
+ * than the desktop, and the letterbox around it is black. */
+static double desktop_lit(const Present *p, int dw, int dh)
+{
+    return MIN(1.0, p->lit * p->w * p->h / ((double)dw * dh));
+}
+
+/* No black frame around the switch, checked on every present of the window
+ * (present_watch.c): from RDP answering (@armed_us) to the swap (@swap_us,
+ * vmdesk's debug log; the swap's present is the last one by then) the
+ * window never goes all black; the swap's picture
+ * is the lit desktop (the demo guest's is blue all over: less is xrdp's
+ * black root or part of a repaint, which comes in strips of a sixth to a
+ * quarter of the picture); and for AFTER_SWAP_MS after it, the time in
+ * which xrdp's session goes black between its background and its desktop,
+ * no present is less lit than PRESENT_KEEP_LIT of the swap's picture or has
+ * a dark band PRESENT_BAND_GROWTH wider than it had. */
+static void check_presents(const char *trace, const char *log, gint64 armed_us, gint64 swap_us,
+                           int dw, int dh)
+{
+    g_autoptr(GArray) all = read_presents(trace);
+    guint swap_i = 0;
+    while (swap_i < all->len && g_array_index(all, Present, swap_i).us <= swap_us)
+        swap_i++;
+    if (!swap_i) {
+        g_printerr("present_watch saw no present of the window (%u in all)\n", all->len);
+        g_assert_cmpuint(swap_i, >, 0);
+    }
+    const Present *swap = &g_array_index(all, Present, --swap_i);
+    int before = 0, after = 0;
+    double worst = 1.0, worst_band = 0.0;
+    GString *why = g_string_new(NULL);
+    for (guint i = 0; i < swap_i; i++) {
+        const Present *p = &g_array_index(all, Present, i);
+        if (p->us <= armed_us)
+            continue;
+        before++;
+        if (p->lit == 0.0)
+            g_string_append_printf(why, "an all-black present %.0f ms before the swap\n",
+                                   (swap_us - p->us) / 1000.0);
+    }
+    double swap_lit = desktop_lit(swap, dw, dh);
+    g_test_message("the swap's present: %dx%d, %.1f %% of the %dx%d desktop lit, dark band %.1f %%",
+                   swap->w, swap->h, swap_lit * 100, dw, dh, swap->band * 100);
+    /* What the presents after it are measured against: the swap's picture,
+     * or, when that was already too dark, the least it should have been. */
+    double ref_lit = swap_lit, ref_band = swap->band;
+    if (swap_lit < PRESENT_MIN_LIT) {
+        g_string_append_printf(why, "the swap's picture is only %.1f %% lit\n", swap_lit * 100);
+        ref_lit = PRESENT_MIN_LIT;
+        ref_band = 0.0;
+    }
+    for (guint i = swap_i + 1; i < all->len; i++) {
+        const Present *p = &g_array_index(all, Present, i);
+        if (p->us > swap_us + (gint64)AFTER_SWAP_MS * 1000)
+            break;
+        after++;
+        double lit = desktop_lit(p, dw, dh);
+        double ratio = lit / ref_lit;
+        worst = MIN(worst, ratio);
+        worst_band = MAX(worst_band, p->band);
+        g_test_message("present +%.0f ms: %dx%d, %.1f %% lit (%.2f of the swap's), dark band %.1f %%",
+                       (p->us - swap_us) / 1000.0, p->w, p->h, lit * 100, ratio, p->band * 100);
+        if (ratio < PRESENT_KEEP_LIT || p->band > ref_band + PRESENT_BAND_GROWTH)
+            g_string_append_printf(why,
+                                   "a darkened present %.0f ms after the swap: %.1f %% lit "
+                                   "(%.2f of the swap's), dark band %.1f %%\n",
+                                   (p->us - swap_us) / 1000.0, lit * 100, ratio, p->band * 100);
+    }
+    g_test_message("presents: %d from RDP answering to the swap, %d in the %d ms after it; "
+                   "the least lit %.2f of the swap's, the widest dark band %.1f %%",
+                   before, after, AFTER_SWAP_MS, worst, worst_band * 100);
+    if (why->len) {
+        g_autofree char *text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        g_printerr("%sthe window's output:\n%s\n", why->str, text ? text : "");
+    }
+    g_assert_cmpuint(why->len, ==, 0);
+    g_string_free(why, TRUE);
+}
+
 static void test_demo_view(void)
 {
     Harness h;
@@ -90,12 +212,19 @@ static void test_demo_view(void)
     Xvfb x;
     xvfb_start(&x);
     g_auto(GStrv) env = g_environ_setenv(g_strdupv(h.env), "DISPLAY", x.display, TRUE);
+    /* The window's presents, seen from outside (present_watch.c), and its
+     * debug log, which says when the swap's picture left. */
+    g_autofree char *trace = g_build_filename(h.root, "presents.txt", NULL);
+    g_auto(GStrv) view_env = g_environ_setenv(g_strdupv(env), "LD_PRELOAD",
+                                              g_getenv("VMDESK_PRESENT_WATCH"), TRUE);
+    view_env = g_environ_setenv(view_env, "VD_PRESENT_TRACE", trace, TRUE);
+    view_env = g_environ_setenv(view_env, "VMDESK_DEBUG", "1", TRUE);
     g_autofree char *log = g_build_filename(h.root, "view.log", NULL);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     const char *argv[] = {g_getenv("VMDESK_BIN"), "view", "demo", NULL};
     GPid view;
     g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)env,
+    g_assert_true(g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)view_env,
                                                    G_SPAWN_DO_NOT_REAP_CHILD, harness_die_with_parent,
                                                    NULL, -1, fd, fd, NULL, NULL, 0, &view, NULL,
                                                    NULL, NULL, &err));
@@ -110,66 +239,44 @@ static void test_demo_view(void)
     g_autofree char *vnc_png = g_build_filename(h.root, "vnc.png", NULL);
     g_autofree char *rdp_png = g_build_filename(h.root, "rdp.png", NULL);
 
-    /* Then RDP by itself. Pictures of the window all along: the boot over
-     * VNC has black moments of its own (firmware, mode switches), but from
-     * the moment RDP answers ("RDP ready" in the title) through the swap and
-     * after it, the window never shows a black frame. */
-    g_autofree char *shot = g_build_filename(h.root, "frame.png", NULL);
+    /* Then RDP by itself, with no black frame: every picture the window
+     * presents from the moment RDP answers ("RDP ready" in the title) is
+     * checked (check_presents), not screenshots now and then. */
     gint64 deadline = g_get_monotonic_time() + (gint64)BOOT_MS * 1000;
-    bool shown = false, rdp = false, armed = false;
-    int frames = 0, after_rdp = 0;
-    while (g_get_monotonic_time() < deadline && after_rdp < 10) {
-        g_autofree char *t = window_title(x.display, "demo");
-        Image im = {0};
-        if (window_shot(x.display, win, shot, &im)) {
-            frames++;
-            bool black = all_black(&im);
-            if (armed && black) {
-                const char *keep = g_getenv("VMDESK_TEST_KEEP");
-                g_autofree char *k = keep ? g_build_filename(keep, "black.png", NULL) : NULL;
-                if (k)
-                    copy_file(shot, k);
-                g_autofree char *text = NULL;
-                g_file_get_contents(log, &text, NULL, NULL);
-                g_printerr("a black frame (title %s); the window's output:\n%s\n", t, text);
-            }
-            g_assert_false(armed && black);
-            shown = shown || !black;
-            if (armed || (t && strstr(t, "RDP"))) {
-                g_test_message("frame %d %s %s", frames, black ? "BLACK" : "ok", t ? t : "");
-                const char *keep = g_getenv("VMDESK_TEST_KEEP_FRAMES");
-                g_autofree char *name = g_strdup_printf("frame-%04d.png", frames);
-                g_autofree char *k = keep ? g_build_filename(keep, name, NULL) : NULL;
-                if (k)
-                    copy_file(shot, k);
-            }
-            /* Armed by the first picture after RDP answered. */
-            armed = armed || (!black && t && (strstr(t, "RDP ready") || strstr(t, "RUNNING — RDP")));
-            g_autofree char *t_after = window_title(x.display, "demo");
-            if (!rdp && !black && t_after && !strstr(t_after, "RUNNING — RDP"))
-                copy_file(shot, vnc_png); /* the last VNC picture */
-        }
-        image_clear(&im);
-        if (!shown)
-            g_usleep(200 * 1000);
-        if (t && strstr(t, "RUNNING — RDP")) {
-            rdp = true;
-            after_rdp++;
-        }
-    }
-    g_test_message("%d pictures of the window taken through the switch", frames);
-    if (!rdp) {
-        g_autofree char *text = NULL;
-        g_file_get_contents(log, &text, NULL, NULL);
-        g_printerr("no switch to RDP; the window's output:\n%s\n", text);
-    }
-    g_assert_true(rdp);
+    gint64 armed_us = 0;
     g_autofree char *text = NULL;
-    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    const char *line = strstr(text, "showing RDP");
+    while (g_get_monotonic_time() < deadline) {
+        g_free(text);
+        text = NULL;
+        g_file_get_contents(log, &text, NULL, NULL);
+        if (text && strstr(text, "showing RDP"))
+            break;
+        g_autofree char *t = window_title(x.display, "demo");
+        if (!armed_us && t && strstr(t, "RDP ready")) {
+            armed_us = g_get_monotonic_time();
+            Image im = {0};
+            g_assert_true(window_shot(x.display, win, vnc_png, &im)); /* VNC while RDP connects */
+            image_clear(&im);
+        }
+        g_usleep(50 * 1000);
+    }
+    const char *line = text ? strstr(text, "showing RDP") : NULL;
+    if (!line)
+        g_printerr("no switch to RDP; the window's output:\n%s\n", text ? text : "");
     g_assert_nonnull(line);
     g_test_message("switch: %.*s", (int)strcspn(line, "\n"), line);
-    g_usleep(2000 * 1000);
+    int dw = 0, dh = 0;
+    g_assert_cmpint(sscanf(line, "showing RDP (%dx%d)", &dw, &dh), ==, 2);
+    const char *at = strstr(text, "swap presented at ");
+    g_assert_nonnull(at);
+    gint64 swap_us = g_ascii_strtoll(at + strlen("swap presented at "), NULL, 10);
+    g_assert_cmpint(swap_us, >, 0);
+    if (!armed_us) /* the title's "RDP ready" came and went between two looks */
+        armed_us = swap_us;
+    gint64 wait_us = swap_us + (gint64)AFTER_SWAP_MS * 1000 + 300000 - g_get_monotonic_time();
+    if (wait_us > 0)
+        g_usleep((gulong)wait_us);
+    check_presents(trace, log, armed_us, swap_us, dw, dh);
     Image im = {0};
     g_assert_true(window_shot(x.display, win, rdp_png, &im));
     g_assert_false(all_black(&im));
@@ -181,8 +288,12 @@ static void test_demo_view(void)
     if (keep) {
         g_autofree char *k1 = g_build_filename(keep, "demo-vnc.png", NULL);
         g_autofree char *k2 = g_build_filename(keep, "demo-rdp.png", NULL);
+        g_autofree char *k3 = g_build_filename(keep, "demo-presents.txt", NULL);
+        g_autofree char *k4 = g_build_filename(keep, "demo-view.log", NULL);
         copy_file(vnc_png, k1);
         copy_file(rdp_png, k2);
+        copy_file(trace, k3);
+        copy_file(log, k4);
     }
 
     g_autofree char *agent = demo_guest_agent_socket(&h, "demo");
