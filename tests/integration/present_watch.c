@@ -1,5 +1,5 @@
 /* What an X11 client puts on the screen, seen from outside (LD_PRELOAD; the
- * same idea as bench/switch-latency's watcher). integration-demo loads it into
+ * same file bench/switch-latency builds into its clients). integration-demo loads it into
  * `vmdesk view` to check every picture the window presents around the
  * VNC-to-RDP switch: vmdesk's presents (SDL's OpenGL renderer on Mesa's
  * software rasteriser, as on Xvfb) reach the X server as one XPutImage or
