@@ -6,7 +6,9 @@
  * they must match the host's monitors, normalised (client/session/rdp/
  * rdp_monitors.c): a gap closed, each monitor's scale from its density (one
  * at 2x). Windows stay on their monitor both ways, and a monitor removed
- * mid-session sends the new layout. */
+ * or added mid-session sends the new layout. The desktop window covers
+ * all monitors or the chosen ones (--monitors 1,3: shaped to them), and a
+ * selection that cannot be met fails before connecting. */
 #include "rdp_test_harness.h"
 #include "test_util.h"
 
