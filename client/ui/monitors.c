@@ -192,17 +192,35 @@ bool monitors_parse_selection(const char *spec, guint32 *mask, GError **error)
                         spec ? spec : "", RDP_MONITORS_MAX);
             return false;
         }
+        if (*mask & (1u << (v - 1))) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                        "--monitors %s: monitor %u is named twice; name each monitor once",
+                        spec, (unsigned)v);
+            return false;
+        }
         *mask |= 1u << (v - 1);
     }
     return true;
 }
 
-int monitors_select(RdpMonitor *m, int n, guint32 mask)
+int monitors_select(RdpMonitor *m, int n, guint32 mask, GError **error)
 {
+    n = MIN(n, RDP_MONITORS_MAX);
+    /* "all" sets every bit; a list only those it names. */
+    if (mask != G_MAXUINT32 && mask >> n) {
+        int missing = n;
+        while (!(mask & (1u << missing)))
+            missing++;
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "--monitors: there is no monitor %d; this desktop has %d (numbered from 1 to "
+                    "%d in the order of xrandr --listmonitors)",
+                    missing + 1, n, n);
+        return -1;
+    }
     RdpMonitor kept[RDP_MONITORS_MAX];
     int k = 0;
     bool primary = false;
-    for (int i = 0; i < n && i < RDP_MONITORS_MAX; i++) {
+    for (int i = 0; i < n; i++) {
         if (!(mask & (1u << i)))
             continue;
         kept[k] = m[i];

@@ -40,10 +40,13 @@ void monitors_sdl_event(Monitors *mon);
 int monitors_scale_pct(int user_pct, int desktop_pct, int px_w, int mm_w);
 
 /* --monitors: "all" or a list of monitor numbers from 1, in the order
- * monitors_list gives ("1,3"). *@mask gets bit N-1 for monitor N (all bits
- * for "all"). False with @error (VD_ERROR_INVALID) on anything else. Pure. */
+ * monitors_list gives ("1,3"), each named once. *@mask gets bit N-1 for
+ * monitor N (all bits for "all"). False with @error (VD_ERROR_INVALID) on
+ * anything else. Pure. */
 bool monitors_parse_selection(const char *spec, guint32 *mask, GError **error);
 /* Keep the monitors of @m[0..@n) that @mask selects, in order: how many
- * remain (a number beyond @n selects nothing; none left keeps them all).
- * When the primary is dropped, the first kept one becomes primary. Pure. */
-int monitors_select(RdpMonitor *m, int n, guint32 mask);
+ * remain (a mask of none keeps them all). -1 with @error (VD_ERROR_INVALID)
+ * when @mask names a monitor beyond @n: a selection must not silently fall
+ * back to other monitors. When the primary is dropped, the first kept one
+ * becomes primary. Pure. */
+int monitors_select(RdpMonitor *m, int n, guint32 mask, GError **error);

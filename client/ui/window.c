@@ -369,10 +369,15 @@ bool window_run(const WindowOptions *opts, GError **error)
     SDL_Rect at = {SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024, 768};
     /* Over several monitors: one borderless window covering them (SDL 2's
      * full screen covers one). */
-    if (window_monitors_init(&w, &at))
+    if (!window_monitors_init(&w, &at, error)) {
+        SDL_Quit();
+        return false;
+    }
+    if (w.n_mons)
         flags = SDL_WINDOW_BORDERLESS | SDL_WINDOW_ALLOW_HIGHDPI;
     w.win = SDL_CreateWindow(opts->title, at.x, at.y, at.w, at.h, flags);
     if (w.win) {
+        window_monitors_shape(&w);
         window_icon_set(w.win);
         w.ren = sdl_util_renderer(w.win);
         host_clipboard_use_window(w.win);

@@ -4,20 +4,30 @@
  * the server's desktop drawn on that monitor, so gaps and overlaps the
  * layout closed on the server's side stay where they are here. Until the
  * RDP picture has the layout's size (VNC, or RDP before it took it), the
- * picture is fitted to the window as usual. */
+ * picture is fitted to the window as usual. On X11 the window is shaped
+ * to the chosen monitors: one it spans but was not chosen (the middle of
+ * --monitors 1,3) stays the desktop's, for what it shows and for the
+ * pointer. */
 #include "common/log.h"
 #include "ui/monitors.h"
 #include "ui/sdl_util.h"
 #include "ui/window_priv.h"
 
-bool window_monitors_init(Win *w, SDL_Rect *bounds)
+#include <SDL_syswm.h>
+#include <X11/Xlib.h>
+#include <X11/extensions/shape.h>
+
+bool window_monitors_init(Win *w, SDL_Rect *bounds, GError **error)
 {
+    w->n_mons = 0;
     if (!w->opts->monitors)
-        return false;
+        return true;
     Monitors *mon = monitors_create();
     int n = monitors_list(mon, w->mons, w->opts->rdp_scale_pct, 0);
     monitors_destroy(mon);
-    n = monitors_select(w->mons, n, w->opts->monitors);
+    n = monitors_select(w->mons, n, w->opts->monitors, error);
+    if (n < 0)
+        return false;
     rdp_monitors_layout(w->mons, n);
     w->n_mons = n;
     *bounds = (SDL_Rect){w->mons[0].x, w->mons[0].y, w->mons[0].w, w->mons[0].h};
@@ -29,6 +39,29 @@ bool window_monitors_init(Win *w, SDL_Rect *bounds)
     vd_debug("window: over %d monitor(s), %d,%d %dx%d", n, bounds->x, bounds->y, bounds->w,
              bounds->h);
     return true;
+}
+
+void window_monitors_shape(Win *w)
+{
+    if (w->n_mons < 2)
+        return;
+    SDL_SysWMinfo info;
+    SDL_VERSION(&info.version);
+    int event, error;
+    if (!SDL_GetWindowWMInfo(w->win, &info) || info.subsystem != SDL_SYSWM_X11 ||
+        !XShapeQueryExtension(info.info.x11.display, &event, &error))
+        return;
+    XRectangle r[RDP_MONITORS_MAX];
+    for (int i = 0; i < w->n_mons; i++)
+        r[i] = (XRectangle){(short)(w->mons[i].x - w->mon_origin_x),
+                            (short)(w->mons[i].y - w->mon_origin_y), (unsigned short)w->mons[i].w,
+                            (unsigned short)w->mons[i].h};
+    /* What it shows, and where it takes the pointer. */
+    XShapeCombineRectangles(info.info.x11.display, info.info.x11.window, ShapeBounding, 0, 0, r,
+                            w->n_mons, ShapeSet, Unsorted);
+    XShapeCombineRectangles(info.info.x11.display, info.info.x11.window, ShapeInput, 0, 0, r,
+                            w->n_mons, ShapeSet, Unsorted);
+    XFlush(info.info.x11.display);
 }
 
 /* Whether the picture is the server's desktop laid out as w->mons. */

@@ -107,9 +107,14 @@ void window_release_held(Win *w);
 void window_set_cursor(Win *w, uint32_t *argb, int cw, int ch, int hx, int hy);
 
 /* window_monitors.c */
-/* --monitors: the chosen monitors into w->mons, laid out; *@bounds gets
- * where the window goes. False without --monitors. */
-bool window_monitors_init(Win *w, SDL_Rect *bounds);
+/* --monitors: the chosen monitors into w->mons, laid out (w->n_mons; 0
+ * without --monitors); *@bounds gets where the window goes. False with
+ * @error when the selection names a monitor the host does not have. */
+bool window_monitors_init(Win *w, SDL_Rect *bounds, GError **error);
+/* On X11, the window's shape (drawn and input) becomes the chosen monitors
+ * alone, so monitors between them are left to the desktop. After the
+ * window's creation; nothing for one monitor or elsewhere. */
+void window_monitors_shape(Win *w);
 /* Draw each monitor's part of the picture on its monitor: false (nothing
  * drawn) until the picture has the layout's size. */
 bool window_monitors_render(Win *w);

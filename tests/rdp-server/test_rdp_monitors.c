@@ -6,10 +6,13 @@
  * they must match the host's monitors, normalised (client/session/rdp/
  * rdp_monitors.c): a gap closed, each monitor's scale from its density (one
  * at 2x). Windows stay on their monitor both ways, and a monitor removed
- * mid-session sends the new layout. */
+ * or added mid-session sends the new layout. The desktop window covers
+ * all monitors or the chosen ones (--monitors 1,3: shaped to them), and a
+ * selection that cannot be met fails before connecting. */
 #include "rdp_test_harness.h"
 #include "test_util.h"
 
+#include <signal.h>
 #include <string.h>
 
 #define CONNECT_MS 20000
@@ -122,7 +125,29 @@ static void test_three_gap_removed(void)
     g_free(rt_expect_next(&s, &after, "activated 3200x1080 ", 5000));
     g_autofree char *log = rt_read_text(s.client_log);
     g_assert_nonnull(strstr(log, "the host's monitors changed: 2 now"));
-    finish(&s, (const char *const[]){"A", "B", NULL});
+    /* The third comes back (a monitor plugged in): three again, as at the
+     * start, and windows go to it again. */
+    gsize added = mark;
+    set_monitor("C", "1920/508x1080/286+3300+0", false);
+    g_free(rt_expect_next(&s, &mark, "disp layout 3 monitors, primary 1920x1080 scale 100 device 100",
+                          10000));
+    g_free(rt_expect_next(&s, &mark, "disp monitor 0 0 0 1920x1080 scale 100 device 100 mm 508x286 primary",
+                          1000));
+    g_free(rt_expect_next(&s, &mark, "disp monitor 1 1920 0 1280x1024 scale 200 device 180 mm 169x135",
+                          1000));
+    g_free(rt_expect_next(&s, &mark, "disp monitor 2 3200 0 1920x1080 scale 100 device 100 mm 508x286",
+                          1000));
+    after = added;
+    g_free(rt_expect_next(&s, &after, "rail sysparam work-area 3200 0 5120 1080", 5000));
+    after = mark;
+    g_free(rt_expect_next(&s, &after, "resize 5120x1080", 5000));
+    g_free(rt_expect_next(&s, &after, "activated 5120x1080 ", 5000));
+    rt_server_command(&s, "move 0x1001 3300 100 500 300");
+    rt_expect_geometry(&s, win, 3400, 100, 500, 300, 10000);
+    g_free(log);
+    log = rt_read_text(s.client_log);
+    g_assert_nonnull(strstr(log, "the host's monitors changed: 3 now"));
+    finish(&s, (const char *const[]){"A", "B", "C", NULL});
 }
 
 /* The desktop window with --monitors all over two monitors 100 px apart:
@@ -158,6 +183,111 @@ static void test_desktop(void)
     finish(&s, (const char *const[]){"A", "B", NULL});
 }
 
+/* The window under the pointer at @x,@y ("0x..." like rt_wait_window's;
+ * the caller frees it). */
+static char *window_at(int x, int y)
+{
+    g_autofree char *sx = g_strdup_printf("%d", x), *sy = g_strdup_printf("%d", y);
+    rt_xdo("mousemove", sx, sy, NULL);
+    const char *argv[] = {"xdotool", "getmouselocation", "--shell", NULL};
+    g_autofree char *out = rt_run(argv, rt_world.env);
+    g_assert_nonnull(out);
+    const char *w = strstr(out, "WINDOW=");
+    g_assert_nonnull(w);
+    guint64 id = g_ascii_strtoull(w + 7, NULL, 10);
+    return g_strdup_printf("0x%" G_GINT64_MODIFIER "x", id);
+}
+
+/* Three monitors, the desktop window on the first and the third only
+ * (--monitors 1,3): the server gets those two side by side, the second
+ * (and the gap before it) closed; the window spans the three but is shaped
+ * to the two chosen, so the second still shows the desktop and takes its
+ * own clicks. */
+static void test_desktop_subset(void)
+{
+    set_monitor("A", "1920/508x1080/286+0+0", true);
+    set_monitor("B", "1280/169x1024/135+2020+0", false);
+    set_monitor("C", "1920/254x1080/143+3300+0", false);
+    /* The root's colour, to tell the desktop from the window's black. */
+    rt_x("xsetroot", "-solid", "#2050a0", NULL);
+    RtSession s = {0};
+    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
+                              NULL};
+    rt_server_start(&s, "monitors-subset", srv_args);
+    g_auto(GStrv) env = rt_vmdesk_env("monitors-subset", NULL, true);
+    const char *args[] = {"--no-audio", "--monitors", "1,3", NULL};
+    rt_vmdesk_start(&s, "vmdesk-monitors-subset", env, args);
+    gsize mark = 0;
+    const char *lines[] = {
+        "client-connected 3840x1080",
+        "client-monitor 0 0 0 1920x1080 scale 100 device 100 mm 508x286 primary",
+        "client-monitor 1 1920 0 1920x1080 scale 200 device 180 mm 254x143",
+        "activated 3840x1080 ",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        g_free(rt_expect_next(&s, &mark, lines[i], CONNECT_MS));
+    g_autofree char *log = rt_read_text(s.log);
+    g_assert_null(strstr(log, "client-monitor 2 "));
+    g_autofree char *win = rt_wait_window(&s, "rdp://127.0.0.1", NULL, 10000);
+    /* Its rectangle runs from A's left to C's right ... */
+    rt_expect_geometry(&s, win, 0, 0, 5220, 1080, 10000);
+    /* ... but B shows the desktop and takes the pointer; A and C are ours. */
+    rt_expect_pixel(2500, 500, 0x2050a0, 8);
+    g_autofree char *on_b = window_at(2500, 500);
+    g_assert_cmpstr(on_b, !=, win);
+    g_autofree char *on_a = window_at(100, 500);
+    g_assert_cmpstr(on_a, ==, win);
+    g_autofree char *on_c = window_at(3400, 50);
+    g_assert_cmpstr(on_c, ==, win);
+    /* A click on C lands on the server's second monitor. */
+    g_usleep(1000 * 1000); /* the picture drawn per monitor (test_desktop) */
+    rt_xdo("click", "1", NULL);
+    g_free(rt_expect_next(&s, &mark, "input mouse 2020 50 0x9000", 5000));
+    finish(&s, (const char *const[]){"A", "B", "C", NULL});
+}
+
+/* Selections that cannot be met fail before any connection, saying why:
+ * a monitor the host does not have (4 of 3), one named twice, no number. */
+static void test_bad_selection(void)
+{
+    set_monitor("A", "1920/508x1080/286+0+0", true);
+    set_monitor("B", "1280/169x1024/135+2020+0", false);
+    set_monitor("C", "1920/254x1080/143+3300+0", false);
+    RtSession s = {0};
+    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
+                              NULL};
+    rt_server_start(&s, "monitors-bad", srv_args);
+    g_auto(GStrv) env = rt_vmdesk_env("monitors-bad", NULL, false);
+    g_autofree char *url = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    const struct {
+        const char *spec, *says;
+    } cases[] = {
+        {"4", "--monitors: there is no monitor 4; this desktop has 3 (numbered from 1 to 3"},
+        {"1,4", "--monitors: there is no monitor 4; this desktop has 3"},
+        {"1,1", "--monitors 1,1: monitor 1 is named twice"},
+        {"x", "--monitors x: write all, or monitor numbers from 1 to 16"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        /* timeout: a vmdesk that connected anyway would stay. */
+        const char *argv[] = {"timeout", "30", g_getenv("VMDESK_BIN"), "connect", url,
+                              "--no-audio", "--monitors", cases[i].spec, NULL};
+        g_autofree char *out = NULL;
+        int rc = rt_run_all(argv, env, &out);
+        g_test_message("--monitors %s: exit %d: %s", cases[i].spec, rc, out);
+        g_assert_cmpint(rc, ==, 2);
+        g_assert_nonnull(strstr(out, cases[i].says));
+    }
+    /* The server saw no client. */
+    g_autofree char *log = rt_read_text(s.log);
+    g_assert_null(strstr(log, RT_PREFIX "client-connected"));
+    g_assert_null(strstr(log, RT_PREFIX "disconnected"));
+    g_assert_cmpint(rt_stop(s.server, SIGTERM), ==, 0);
+    g_clear_object(&s.server);
+    g_free(s.log);
+    for (const char *const *m = (const char *const[]){"A", "B", "C", NULL}; *m; m++)
+        rt_x("xrandr", "--delmonitor", *m, NULL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -167,6 +297,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rdp-monitors/two", test_two);
     g_test_add_func("/rdp-monitors/three-gap-removed", test_three_gap_removed);
     g_test_add_func("/rdp-monitors/desktop", test_desktop);
+    g_test_add_func("/rdp-monitors/desktop-subset", test_desktop_subset);
+    g_test_add_func("/rdp-monitors/bad-selection", test_bad_selection);
     int rc = g_test_run();
     rt_world_finish();
     return rc;

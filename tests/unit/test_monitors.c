@@ -9,6 +9,7 @@
 #include "ui/monitors.h"
 
 #include <glib.h>
+#include <string.h>
 
 /* Two monitors share an edge of at least one pixel. */
 static bool touch(const RdpMonitor *a, const RdpMonitor *b)
@@ -279,7 +280,7 @@ static void test_selection(void)
     g_assert_cmphex(mask, ==, G_MAXUINT32);
     g_assert_true(monitors_parse_selection("1,3", &mask, NULL));
     g_assert_cmphex(mask, ==, 0x5);
-    const char *bad[] = {"", "0", "17", "1,,2", "x", "1;2", "-1"};
+    const char *bad[] = {"", "0", "17", "1,,2", "x", "1;2", "-1", "1,1", "2,1,2"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         GError *err = NULL;
         g_assert_false(monitors_parse_selection(bad[i], &mask, &err));
@@ -289,15 +290,23 @@ static void test_selection(void)
     /* Keep 2 and 3 of three: the first kept becomes primary. */
     RdpMonitor m[] = {MON(0, 0, 1920, 1080), MON(1920, 0, 1920, 1080), MON(3840, 0, 1280, 1024)};
     m[0].primary = true;
-    g_assert_cmpint(monitors_select(m, 3, 0x6), ==, 2);
+    g_assert_cmpint(monitors_select(m, 3, 0x6, NULL), ==, 2);
     g_assert_cmpint(m[0].x, ==, 1920);
     g_assert_true(m[0].primary);
     g_assert_cmpint(m[1].x, ==, 3840);
     rdp_monitors_layout(m, 2);
     expect_at(&m[0], 0, 0, 1920, 1080);
     expect_at(&m[1], 1920, 0, 1280, 1024);
-    /* Numbers beyond the monitors there are: all of them. */
-    g_assert_cmpint(monitors_select(m, 2, 0x10), ==, 2);
+    /* A number beyond the monitors there are: an error naming it, the
+     * monitors untouched. */
+    GError *err = NULL;
+    g_assert_cmpint(monitors_select(m, 2, 0x11, &err), ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "no monitor 5; this desktop has 2"));
+    g_clear_error(&err);
+    g_assert_cmpint(m[0].x, ==, 1920);
+    /* "all" keeps every one however many there are. */
+    g_assert_cmpint(monitors_select(m, 2, G_MAXUINT32, NULL), ==, 2);
 }
 
 int main(int argc, char **argv)
