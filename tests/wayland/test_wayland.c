@@ -362,11 +362,22 @@ static void remoteapp(Weston *w, bool via_xwayland, const char *name)
         g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
         rt_wait_window_viewable(&s, win, 10000);
         /* weston's X window manager keeps a frame (32 pixels of margin)
-         * around the window, at the server's place. */
+         * around the window, at the server's place. In 3 of 15 runs it
+         * was viewable at a place of weston's first (64,64) and at the
+         * server's ~110 ms later (not understood: weston's placement, or
+         * vmdesk's later SDL_SetWindowPosition putting it right): the
+         * place is read until it is the server's (5 s), the first said. */
         int x0 = 0, y0 = 0, w0 = 0, h0 = 0;
+        gint64 t0 = g_get_monotonic_time();
         g_assert_true(rt_window_geometry(win, &x0, &y0, &w0, &h0));
-        g_test_message("XWayland: 0x1001 asked at 120,90 640x400, is at %d,%d %dx%d", x0, y0,
-                       w0, h0);
+        g_test_message("XWayland: 0x1001 asked at 120,90 640x400, first seen at %d,%d %dx%d", x0,
+                       y0, w0, h0);
+        for (int i = 0; i < 50 && !(x0 - 120 == y0 - 90 && x0 >= 120 && x0 <= 152); i++) {
+            g_usleep(100 * 1000);
+            g_assert_true(rt_window_geometry(win, &x0, &y0, &w0, &h0));
+        }
+        g_test_message("XWayland: then at %d,%d %dx%d (%d ms after the first look)", x0, y0, w0,
+                       h0, (int)((g_get_monotonic_time() - t0) / 1000));
         g_assert_cmpint(w0, ==, 640);
         g_assert_cmpint(h0, ==, 400);
         g_assert_cmpint(x0 - 120, ==, y0 - 90);
