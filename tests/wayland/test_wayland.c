@@ -362,7 +362,7 @@ static void remoteapp(Weston *w, bool via_xwayland, const char *name)
         g_autofree char *win = rt_wait_window(&s, "notepad - vmdesk test", NULL, 10000);
         rt_wait_window_viewable(&s, win, 10000);
         /* weston's X window manager keeps a frame (32 pixels of margin)
-         * around the window, at the server's place. In 3 of 15 runs it
+         * around the window, at the server's place. In 3 of 7 runs it
          * was viewable at a place of weston's first (64,64) and at the
          * server's ~110 ms later (not understood: weston's placement, or
          * vmdesk's later SDL_SetWindowPosition putting it right): the
