@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "common/keyfile.h"
 #include "common/paths.h"
+#include "session/session_words.h"
 
 #include <errno.h>
 
@@ -43,7 +44,7 @@ bool cert_pin_check(const char *file, const char *group, const char *where,
     if (pinned) {
         if (!g_ascii_strcasecmp(pinned, fingerprint))
             return true;
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
+        session_words_set(error, VD_ERROR_FAILED, SESSION_WORDS_RDP_CERT_CHANGED,
                     "the RDP certificate of %s changed: pinned SHA-256 %s, now %s. Refusing to "
                     "connect: someone may be in between. If the change is expected (the guest "
                     "was reinstalled or its RDP server renewed its key), forget the old "
