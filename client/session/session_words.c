@@ -1,20 +1,21 @@
 #include "session/session_words.h"
 
-/* Words for a window that is not a terminal: no command-line syntax. The
- * manager offers no place yet to enter a VM's RDP account or to forget its
- * pinned certificate, so the words say where it is done instead. */
+/* Words for a window that is not a terminal: no command-line syntax. A
+ * changed certificate is forgotten on the manager's VM page; the manager has
+ * no place yet to store a VM's account, so those words name the command
+ * without its syntax, as the orchestrator's plain texts do
+ * (orchestrator/secrets/credentials.c). */
 static const char *const plain_words[SESSION_WORDS_COUNT] = {
     [SESSION_WORDS_RDP_CREDENTIALS] =
-        "The VM's remote desktop (RDP) service asks for a user name and password before the "
-        "session starts, and none are stored for this VM. The manager has no place to enter "
-        "them yet: store the guest's account with vmdesk's credentials command in a terminal, "
-        "then open the VM again.",
+        "the VM's remote desktop (RDP) service asks for a user name and password before the "
+        "session, and none are stored for this VM; store the VM's account with vmdesk's "
+        "credentials command, then open the VM again",
     [SESSION_WORDS_RDP_CERT_CHANGED] =
-        "The VM's remote desktop (RDP) service showed a different certificate from the one "
-        "it showed the first time, so the connection was refused: someone may be in between. "
-        "If the change is expected (the guest was reinstalled, or its RDP service made a new "
-        "key), the old certificate has to be forgotten; the manager cannot do that yet: "
-        "vmdesk's certificate command does it, in a terminal.",
+        "the VM's remote desktop (RDP) service showed another certificate than the one it "
+        "showed first, so the connection was refused: someone may be in between. If the "
+        "change is expected (the guest was reinstalled, or its RDP service made a new key), "
+        "forget the old certificate on the VM's page (Settings, Remote Desktop), then open the "
+        "VM again",
 };
 
 const char *session_words_plain(uint32_t code)

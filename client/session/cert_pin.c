@@ -1,4 +1,4 @@
-#include "session/rdp/cert_pin.h"
+#include "session/cert_pin.h"
 
 #include "common/error.h"
 #include "common/keyfile.h"
@@ -18,6 +18,12 @@ static GKeyFile *load(const char *file, GError **error)
         return NULL;
     }
     return kf;
+}
+
+char *cert_pin_vm_path(const char *vm)
+{
+    g_autofree char *dir = vd_paths_vm_dir(vm);
+    return g_build_filename(dir, CERT_PIN_VM_FILE, NULL);
 }
 
 char *cert_pin_get(const char *file, const char *group)
