@@ -50,12 +50,13 @@ bool cert_pin_check(const char *file, const char *group, const char *where,
     if (pinned) {
         if (!g_ascii_strcasecmp(pinned, fingerprint))
             return true;
-        session_words_set(error, VD_ERROR_FAILED, SESSION_WORDS_RDP_CERT_CHANGED,
-                    "the RDP certificate of %s changed: pinned SHA-256 %s, now %s. Refusing to "
-                    "connect: someone may be in between. If the change is expected (the guest "
-                    "was reinstalled or its RDP server renewed its key), forget the old "
-                    "certificate with: %s",
-                    where, pinned, fingerprint, hint);
+        vd_error_set_worded(error, VD_ERROR_FAILED, NULL,
+                            session_words_plain(SESSION_WORDS_RDP_CERT_CHANGED),
+                            "the RDP certificate of %s changed: pinned SHA-256 %s, now %s. "
+                            "Refusing to connect: someone may be in between. If the change is "
+                            "expected (the guest was reinstalled or its RDP server renewed its "
+                            "key), forget the old certificate with: %s",
+                            where, pinned, fingerprint, hint);
         return false;
     }
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();

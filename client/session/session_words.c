@@ -23,18 +23,6 @@ const char *session_words_plain(uint32_t code)
     return code < SESSION_WORDS_COUNT ? plain_words[code] : NULL;
 }
 
-void session_words_set(GError **error, VdErrorCode code, SessionWords words, const char *format,
-                       ...)
-{
-    if (!error)
-        return;
-    va_list ap;
-    va_start(ap, format);
-    g_autofree char *message = g_strdup_vprintf(format, ap);
-    va_end(ap);
-    vd_error_set_worded(error, code, NULL, session_words_plain(words), "%s", message);
-}
-
 SessionWords session_words_of(const GError *error)
 {
     const char *plain = vd_error_plain(error);

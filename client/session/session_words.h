@@ -29,13 +29,9 @@ typedef enum {
  * value out of range (a hostile helper's). */
 const char *session_words_plain(uint32_t code);
 
-/* Set *@error (may be NULL) to an error of @code with the message @format
- * and @code's plain words (vd_error_set_worded). */
-void session_words_set(GError **error, VdErrorCode code, SessionWords words, const char *format,
-                       ...) G_GNUC_PRINTF(4, 5);
-
-/* The code whose words @error carries as they were set (session_words_set),
- * or SESSION_WORDS_NONE; @error may be NULL. */
+/* The code whose words @error carries as they were set (vd_error_set_worded
+ * with session_words_plain(code) as its plain text), or SESSION_WORDS_NONE;
+ * @error may be NULL. */
 SessionWords session_words_of(const GError *error);
 
 /* A new error with @message (may be NULL: "the session failed"), VD_ERROR

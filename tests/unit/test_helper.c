@@ -164,14 +164,15 @@ static void test_closed_words(void)
         const char *plain = session_words_plain(w);
         g_assert_nonnull(plain);
         g_assert_null(strstr(plain, "--"));
-        g_autoptr(GError) e = window_closed(VD_ERROR_FAILED, "store them with vmdesk credentials", w);
+        g_autoptr(GError) e =
+            window_closed(VD_ERROR_FAILED, "store them with vmdesk credentials", w);
         g_assert_error(e, VD_ERROR, VD_ERROR_FAILED);
         g_assert_cmpstr(e->message, ==, "store them with vmdesk credentials");
         g_assert_cmpstr(vd_error_plain(e), ==, plain);
         g_assert_null(vd_error_field(e));
         g_assert_cmpint(session_words_of(e), ==, w);
         g_autoptr(GError) set = NULL;
-        session_words_set(&set, VD_ERROR_TIMEOUT, w, "x %d", 1);
+        vd_error_set_worded(&set, VD_ERROR_TIMEOUT, NULL, plain, "x %d", 1);
         g_assert_error(set, VD_ERROR, VD_ERROR_TIMEOUT);
         g_assert_cmpstr(set->message, ==, "x 1");
         g_assert_cmpint(session_words_of(set), ==, w);
@@ -195,8 +196,8 @@ static void test_closed_words(void)
     }
     /* A helper's plain-looking text is never taken for words: its error
      * has none, and a code out of VdError's range is a plain failure. */
-    g_autoptr(GError) mimic = window_closed(0xdead, session_words_plain(SESSION_WORDS_RDP_CREDENTIALS),
-                                            SESSION_WORDS_NONE);
+    g_autoptr(GError) mimic = window_closed(
+        0xdead, session_words_plain(SESSION_WORDS_RDP_CREDENTIALS), SESSION_WORDS_NONE);
     g_assert_error(mimic, VD_ERROR, VD_ERROR_FAILED);
     g_assert_null(vd_error_plain(mimic));
     /* Ended as asked: no error, whatever the words code. */
@@ -221,7 +222,8 @@ static void test_closed_words(void)
     /* An error whose words were changed after they were set is no longer
      * the table's: no code goes. */
     g_autoptr(GError) prefixed = NULL;
-    session_words_set(&prefixed, VD_ERROR_FAILED, SESSION_WORDS_RDP_CERT_CHANGED, "m");
+    vd_error_set_worded(&prefixed, VD_ERROR_FAILED, NULL,
+                        session_words_plain(SESSION_WORDS_RDP_CERT_CHANGED), "m");
     vd_error_prefix(&prefixed, "p: ");
     g_assert_cmpint(session_words_of(prefixed), ==, SESSION_WORDS_NONE);
     g_assert_cmpint(session_words_of(NULL), ==, SESSION_WORDS_NONE);

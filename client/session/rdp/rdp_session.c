@@ -308,10 +308,11 @@ static GError *connect_error(Rdp *r)
     const char *text = freerdp_get_last_error_string(code);
     if (r->auth_missing) {
         GError *e = NULL;
-        session_words_set(&e, VD_ERROR_FAILED, SESSION_WORDS_RDP_CREDENTIALS,
-                          "%s:%u asks for a user name and password before the session (NLA); "
-                          "store them with vmdesk credentials",
-                          t->host, t->port);
+        vd_error_set_worded(&e, VD_ERROR_FAILED, NULL,
+                            session_words_plain(SESSION_WORDS_RDP_CREDENTIALS),
+                            "%s:%u asks for a user name and password before the session (NLA); "
+                            "store them with vmdesk credentials",
+                            t->host, t->port);
         return e;
     }
     switch (code) {
