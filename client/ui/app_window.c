@@ -108,7 +108,7 @@ static gpointer ready_main(gpointer data)
             g_mutex_lock(&a->lock);
             /* The plain words, for the manager, without the command. */
             g_autofree char *plain = g_strdup_printf(
-                "The guest's remote desktop (RDP) service did not answer within %d s: is it "
+                "the guest's remote desktop (RDP) service did not answer within %d s: is it "
                 "installed and running in the guest?",
                 a->opts->ready_timeout_ms / 1000);
             vd_error_set_worded(
@@ -466,10 +466,11 @@ static void app_loop(App *a)
         if (a->connected && !a->ever_window &&
             g_get_monotonic_time() - a->connected_at > FIRST_WINDOW_TIMEOUT_MS * 1000ll) {
             g_autofree char *plain = g_strdup_printf(
-                "The guest accepted the program's session but showed no window for it within "
+                "the guest accepted the program's session but showed no window for it within "
                 "%d s: its remote desktop service may not run single programs (xrdp 0.9 never "
-                "does); open the VM's whole desktop instead.",
+                "does); open the VM's whole desktop instead",
                 FIRST_WINDOW_TIMEOUT_MS / 1000);
+            g_clear_error(&a->fatal); /* one error: this one */
             vd_error_set_worded(&a->fatal, VD_ERROR_TIMEOUT, NULL, plain,
                                 "%s: the server accepted the RemoteApp session but sent no "
                                 "window for %s within %d s; its RemoteApp support may be "
