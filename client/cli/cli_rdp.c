@@ -4,7 +4,7 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "secrets/credentials.h"
-#include "session/rdp/cert_pin.h"
+#include "session/cert_pin.h"
 #include "vm/vm_store.h"
 
 #include <errno.h>
@@ -13,18 +13,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define PIN_GROUP_VM "rdp"
-
 char *cli_known_hosts_path(void)
 {
     g_autofree char *root = vd_paths_data_root();
     return g_build_filename(root, "known-rdp-hosts", NULL);
-}
-
-static char *vm_pin_path(const char *vm)
-{
-    g_autofree char *dir = vd_paths_vm_dir(vm);
-    return g_build_filename(dir, "rdp-certificate", NULL);
 }
 
 bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error)
@@ -42,8 +34,8 @@ bool cli_vm_rdp_target(const char *name, RdpTarget *t, GError **error)
     t->password = g_steal_pointer(&c.password);
     t->domain = g_steal_pointer(&c.domain);
     credentials_clear(&c);
-    t->pin_file = vm_pin_path(name);
-    t->pin_group = g_strdup(PIN_GROUP_VM);
+    t->pin_file = cert_pin_vm_path(name);
+    t->pin_group = g_strdup(CERT_PIN_VM_GROUP);
     t->pin_hint = g_strdup_printf("vmdesk certificate %s --forget", name);
     /* RDP drives: the read-write shares. FreeRDP's drive redirection cannot
      * make a drive read-only, so read-only shares go to 9p only. */
@@ -314,8 +306,8 @@ int cli_certificate(int argc, char **argv)
         g_autoptr(VmConfig) cfg = vm_store_load(argv[1], &err);
         if (!cfg)
             return cli_fail(err);
-        file = vm_pin_path(argv[1]);
-        group = g_strdup(PIN_GROUP_VM);
+        file = cert_pin_vm_path(argv[1]);
+        group = g_strdup(CERT_PIN_VM_GROUP);
     }
     if (forget) {
         bool removed;

@@ -23,7 +23,8 @@ struct _MgrPage {
     GtkToggleButton *perf_standard, *perf_powersave, *perf_turbo;
     GtkToggleButton *policy_keep, *policy_commit, *policy_discard, *policy_ask;
     GtkWidget *overlay_actions_row, *policy_row;
-    AdwActionRow *cd_row;
+    AdwActionRow *cd_row, *cert_row;
+    GtkWidget *cert_forget;
     GtkToggleButton *share_ro;
     GtkLabel *tools_label, *overlay_label;
     GtkTextView *log_view;
@@ -37,7 +38,7 @@ static const char *const page_actions[] = {
     "page.choose-iso",      "page.choose-folder",   "page.share-add",
     "page.share-remove",    "page.snapshot-save",   "page.snapshot-restore",
     "page.snapshot-delete", "page.apps",            "page.app-launch",
-    "page.app-menu",        "page.log",
+    "page.app-menu",        "page.log",             "page.cert-forget",
 };
 
 static void show_error(MgrPage *page, const char *title, const char *message)
@@ -157,6 +158,12 @@ static void fill(MgrPage *page)
     gtk_toggle_button_set_active(policy[MIN(info->on_shutdown, 3)], TRUE);
 
     adw_action_row_set_subtitle(page->cd_row, info->cd ? info->cd : "Empty");
+
+    g_autofree char *cert = info->certificate
+                                ? g_strdup_printf("SHA-256 %s", info->certificate)
+                                : g_strdup("None yet: the next connection trusts the one it sees");
+    adw_action_row_set_subtitle(page->cert_row, cert);
+    gtk_widget_set_visible(page->cert_forget, info->certificate != NULL);
 
     clear_rows(page, page->shares_group);
     for (guint i = 0; i < info->shares->len; i++) {
@@ -356,6 +363,16 @@ static void act_overlay_discard(GtkWidget *w, const char *action, GVariant *para
             "Everything the guest wrote to its disk since the last commit is lost, and its "
             "UEFI variables and TPM state go back to the committed ones.",
             "Discard");
+}
+
+static void act_cert_forget(GtkWidget *w, const char *action, GVariant *param)
+{
+    confirm(MGR_PAGE(w), MGR_PAGE_CERT_FORGET, "forget the certificate", NULL,
+            "Forget the certificate?",
+            "Do this only when the change is expected: the guest was reinstalled, or its RDP "
+            "service made a new key. The next connection trusts whatever certificate it is "
+            "shown, also one of someone in between.",
+            "Forget");
 }
 
 static void act_cd_eject(GtkWidget *w, const char *action, GVariant *param)
@@ -634,11 +651,14 @@ static void mgr_page_class_init(MgrPageClass *klass)
     CHILD(share_ro);
     CHILD(tools_label);
     CHILD(overlay_label);
+    CHILD(cert_row);
+    CHILD(cert_forget);
     CHILD(log_view);
     gtk_widget_class_install_action(wc, "page.apply", NULL, act_apply);
     gtk_widget_class_install_action(wc, "page.tools", NULL, act_tools);
     gtk_widget_class_install_action(wc, "page.overlay-commit", NULL, act_overlay_commit);
     gtk_widget_class_install_action(wc, "page.overlay-discard", NULL, act_overlay_discard);
+    gtk_widget_class_install_action(wc, "page.cert-forget", NULL, act_cert_forget);
     gtk_widget_class_install_action(wc, "page.cd-eject", NULL, act_cd_eject);
     gtk_widget_class_install_action(wc, "page.cd-insert", NULL, act_cd_insert);
     gtk_widget_class_install_action(wc, "page.choose-iso", NULL, act_choose_iso);

@@ -8,6 +8,7 @@
 #include "common/size.h"
 #include "guest/guest_apps.h"
 #include "guest/guest_tools.h"
+#include "session/cert_pin.h"
 #include "storage/vm_media.h"
 #include "storage/vm_overlay.h"
 #include "storage/vm_snapshot.h"
@@ -56,6 +57,7 @@ void mgr_page_info_free(MgrPageInfo *info)
     g_free(info->snapshot_error);
     g_free(info->overlay_text);
     g_strfreev(info->logs);
+    g_free(info->certificate);
     g_free(info);
 }
 
@@ -171,6 +173,8 @@ static MgrPageInfo *read_info(const char *name, GError **error)
     read_overlay(info);
     info->on_shutdown = cfg->on_shutdown;
     info->logs = read_logs(name);
+    g_autofree char *pin_file = cert_pin_vm_path(name);
+    info->certificate = cert_pin_get(pin_file, CERT_PIN_VM_GROUP);
     VmHostLimits host;
     vm_host_limits(&host);
     info->memory_max = host.memory_max;
@@ -310,6 +314,16 @@ static bool run_op(MgrPageOp op, const char *name, const char *arg, const char *
             return false;
         *done = g_strdup(commit ? "Committed the changes into the base image"
                                 : "Discarded the changes since the last commit");
+        return true;
+    }
+    case MGR_PAGE_CERT_FORGET: {
+        g_autofree char *file = cert_pin_vm_path(name);
+        bool removed = false;
+        if (!cert_pin_forget(file, CERT_PIN_VM_GROUP, &removed, error))
+            return false;
+        *done = g_strdup(removed ? "Forgot the certificate: the next connection pins the one "
+                                   "it sees"
+                                 : "No certificate was pinned");
         return true;
     }
     }

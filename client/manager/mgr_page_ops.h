@@ -41,6 +41,7 @@ typedef struct {
     bool overlay_pending;  /* on-shutdown=ask left a question open */
     guint on_shutdown;     /* 0 keep, 1 commit, 2 discard, 3 ask */
     char **logs;           /* the file names in the VM's logs folder, sorted */
+    char *certificate;     /* the pinned RDP certificate's SHA-256, or NULL */
     /* The host's ranges (vmdesk doctor) for the settings. */
     guint64 memory_max;    /* bytes */
     guint cpus_max;
@@ -66,6 +67,7 @@ typedef enum {
     MGR_PAGE_SNAPSHOT_DELETE,   /* @arg: the tag */
     MGR_PAGE_OVERLAY_COMMIT,
     MGR_PAGE_OVERLAY_DISCARD,
+    MGR_PAGE_CERT_FORGET,   /* the pinned RDP certificate, as `vmdesk certificate --forget` */
 } MgrPageOp;
 
 /* Run @op on VM @name (with @arg, @args, @flag as the op says), then read the

@@ -106,8 +106,13 @@ static gpointer ready_main(gpointer data)
         }
         if (g_get_monotonic_time() > deadline) {
             g_mutex_lock(&a->lock);
-            a->ready_error = g_error_new(
-                VD_ERROR, VD_ERROR_TIMEOUT,
+            /* The plain words, for the manager, without the command. */
+            g_autofree char *plain = g_strdup_printf(
+                "the guest's remote desktop (RDP) service did not answer within %d s: is it "
+                "installed and running in the guest?",
+                a->opts->ready_timeout_ms / 1000);
+            vd_error_set_worded(
+                &a->ready_error, VD_ERROR_TIMEOUT, NULL, plain,
                 "%s: the guest's RDP service did not answer within %d s (%s); is it installed "
                 "and running? (vmdesk probe %s tells more)",
                 a->opts->title, a->opts->ready_timeout_ms / 1000,
@@ -460,13 +465,19 @@ static void app_loop(App *a)
             a->quit = true;
         if (a->connected && !a->ever_window &&
             g_get_monotonic_time() - a->connected_at > FIRST_WINDOW_TIMEOUT_MS * 1000ll) {
-            a->fatal = g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
-                                   "%s: the server accepted the RemoteApp session but sent no "
-                                   "window for %s within %d s; its RemoteApp support may be "
-                                   "missing or incomplete (xrdp 0.9 never starts it: for Linux "
-                                   "guests vmdesk app uses --mode desktop)",
-                                   a->opts->title, a->opts->rdp->remote_app,
-                                   FIRST_WINDOW_TIMEOUT_MS / 1000);
+            g_autofree char *plain = g_strdup_printf(
+                "the guest accepted the program's session but showed no window for it within "
+                "%d s: its remote desktop service may not run single programs (xrdp 0.9 never "
+                "does); open the VM's whole desktop instead",
+                FIRST_WINDOW_TIMEOUT_MS / 1000);
+            g_clear_error(&a->fatal); /* one error: this one */
+            vd_error_set_worded(&a->fatal, VD_ERROR_TIMEOUT, NULL, plain,
+                                "%s: the server accepted the RemoteApp session but sent no "
+                                "window for %s within %d s; its RemoteApp support may be "
+                                "missing or incomplete (xrdp 0.9 never starts it: for Linux "
+                                "guests vmdesk app uses --mode desktop)",
+                                a->opts->title, a->opts->rdp->remote_app,
+                                FIRST_WINDOW_TIMEOUT_MS / 1000);
             a->quit = true;
         }
         if (a->focused && SDL_TICKS_PASSED(now, a->next_clip_poll)) {

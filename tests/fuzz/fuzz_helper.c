@@ -25,6 +25,8 @@
  * rdp_probe_answer_read: a verdict it takes has a result the exchange can
  * give (never ERROR), fields that agree with it, and a detail sentence of
  * printable UTF-8 within its limit; one it refuses leaves the info as it was.
+ * The end of the session (HELPER_MSG_CLOSED) carries plain words only from
+ * the window's own table (session/session_words.h), whatever code it sent.
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
@@ -33,6 +35,7 @@
 #include "session/helper/helper_window_priv.h"
 #include "session/rdp/rdp_probe_priv.h"
 #include "session/session_priv.h"
+#include "session/session_words.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -284,6 +287,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     helper_clip_clear(&clip);
     stage_usage(&entries);
     if (entries) /* nothing staged stays */
+        abort();
+    /* An end of session's plain words are none or the window's own for a
+     * code it knows, whatever the helper sent. */
+    const char *plain = vd_error_plain(closed.error);
+    if (plain && g_strcmp0(plain, session_words_plain(session_words_of(closed.error))))
         abort();
     g_clear_error(&closed.error);
     session_destroy(s);

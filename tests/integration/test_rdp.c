@@ -5,7 +5,9 @@
 #include "harness.h"
 #include "harness_x.h"
 
+#include "common/error.h"
 #include "session/rdp/rdp_probe.h"
+#include "session/session_words.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -131,6 +133,15 @@ static void assert_colour_near(uint32_t got, uint32_t want, const char *what)
     }
 }
 
+/* @err (a command's stderr under VD_ERROR_WORDS_ENV) holds the words of
+ * @words, whole, on one error-plain line. */
+static void assert_plain_words(const char *err, SessionWords words)
+{
+    g_autofree char *line = g_strdup_printf("\n" VD_ERROR_PLAIN_PREFIX "%s\n",
+                                            session_words_plain(words));
+    g_assert_nonnull(strstr(err, line));
+}
+
 static void test_screenshot_and_certificate_pinning(void)
 {
     Harness h;
@@ -170,12 +181,17 @@ static void test_screenshot_and_certificate_pinning(void)
     shadow_stop(&s);
     g_autofree char *home2 = g_build_filename(h.root, "shadow2", NULL);
     shadow_start(&s, &x, home2, s.port, (const char *[]){"-auth", NULL});
+    /* As the manager runs vmdesk: the window's own words follow (the
+     * refusal is the window's, never the helper's). */
+    h.env = g_environ_setenv(h.env, VD_ERROR_WORDS_ENV, "1", TRUE);
     RunResult r = harness_vmdesk(&h, "screenshot", url, shot, NULL);
+    h.env = g_environ_unsetenv(h.env, VD_ERROR_WORDS_ENV);
     g_test_message("changed certificate: %s", r.err);
     g_assert_cmpint(r.status, !=, 0);
     g_assert_nonnull(strstr(r.err, "certificate of 127.0.0.1"));
     g_assert_nonnull(strstr(r.err, "changed"));
     g_assert_nonnull(strstr(r.err, "vmdesk certificate rdp://127.0.0.1"));
+    assert_plain_words(r.err, SESSION_WORDS_RDP_CERT_CHANGED);
     run_result_clear(&r);
     g_free(harness_ok(&h, "certificate", url, "--forget", NULL));
     g_free(harness_ok(&h, "screenshot", url, shot, NULL));
@@ -406,10 +422,16 @@ static void test_nla(void)
     g_assert_nonnull(strstr(r.err, "refused the user name or password for vmtest"));
     run_result_clear(&r);
     g_autofree char *nouser = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
+    /* As the manager runs vmdesk: the helper sends the words' code only,
+     * the window adds its words. */
+    h.env = g_environ_setenv(h.env, VD_ERROR_WORDS_ENV, "1", TRUE);
     r = harness_vmdesk(&h, "screenshot", nouser, shot, NULL);
+    h.env = g_environ_unsetenv(h.env, VD_ERROR_WORDS_ENV);
     g_assert_cmpint(r.status, !=, 0);
     g_test_message("without credentials: %s", r.err);
     g_assert_nonnull(strstr(r.err, "user name and password"));
+    g_assert_nonnull(strstr(r.err, "store them with vmdesk credentials"));
+    assert_plain_words(r.err, SESSION_WORDS_RDP_CREDENTIALS);
     run_result_clear(&r);
 
     shadow_stop(&s);

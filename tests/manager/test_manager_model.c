@@ -10,6 +10,7 @@
 #include "common/paths.h"
 #include "manager/mgr_ops.h"
 #include "manager/mgr_vm_list.h"
+#include "session/session_words.h"
 #include "storage/vm_snapshot.h"
 #include "test_util.h"
 #include "vm/vm_create.h"
@@ -336,6 +337,22 @@ static void test_child_error(void)
         "vmdesk: error-plain: x is\nvmdesk: error-plain: no keyboard\n",
         "fallback");
     g_assert_cmpstr(shown, ==, "Keyboard: x is\nno keyboard");
+
+    /* A session's error, worded by the window from the helper's code
+     * (session/session_words.h): the window's words, not the CLI's. */
+    for (uint32_t w = SESSION_WORDS_NONE + 1; w < SESSION_WORDS_COUNT; w++) {
+        g_autoptr(GError) e = session_words_error(VD_ERROR_FAILED, w, "store them with vmdesk "
+                                                                      "credentials");
+        g_autofree char *lines = vd_error_lines(e, TRUE);
+        g_autofree char *err = g_strconcat("vmdesk: warning: x\n", lines, NULL);
+        g_autofree char *child = mgr_ops_child_error(err, "fallback");
+        g_assert_cmpstr(child, ==, session_words_plain(w));
+        g_assert_null(strstr(child, "vmdesk credentials"));
+    }
+    g_autoptr(GError) unknown = session_words_error(VD_ERROR_FAILED, SESSION_WORDS_COUNT, "cli");
+    g_autofree char *unknown_lines = vd_error_lines(unknown, TRUE);
+    g_autofree char *unknown_shown = mgr_ops_child_error(unknown_lines, "fallback");
+    g_assert_cmpstr(unknown_shown, ==, "cli");
 }
 
 int main(int argc, char **argv)

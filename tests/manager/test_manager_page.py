@@ -12,7 +12,8 @@ memory), the guest then overwriting its disk's first sector, the snapshot
 restored after the warning (the guest reads its old sector again: memory and
 disk went back) and deleted, a name it cannot take said in the page's words; a CD image inserted into and ejected from the
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
-serial log shown; the Programs tab's "Ask the guest" on the stopped VM (an
+serial log shown; a pinned RDP certificate shown and forgotten after its
+warning (the pin file and `vmdesk certificate` agree); the Programs tab's "Ask the guest" on the stopped VM (an
 error in the window's words, not the command line's); the Guest Tools line
 and "Ask the guest" on a guest without an agent (the test guest's case: said so, a
 readable error, no empty list made up); the overlay policy changed and the overlay discarded after
@@ -265,6 +266,27 @@ def guest_programs(app):
         fail("an agent that never answered was taken for an empty list")
 
 
+PIN = "AB:" * 31 + "CD"
+
+
+def certificate(app, vm_dir):
+    """The pin written before the manager started is shown, and forgotten
+    after the warning, as `vmdesk certificate pg --forget` does."""
+    pin_file = os.path.join(vm_dir, "rdp-certificate")
+    wait_for("the pinned certificate", lambda: labels_with(app, f"SHA-256 {PIN}", within=PAGE), 20)
+    click(app, "Forget the certificate", within=PAGE)
+    click(app, "Forget", within="Forget the certificate?")
+    wait_for("the forget to finish", lambda: labels_with(app, "Forgot the certificate"), 30)
+    wait_for("no pin shown", lambda: labels_with(app, "None yet", within=PAGE), 20)
+    with open(pin_file) as f:
+        if PIN in f.read():
+            fail("the pin is still in " + pin_file)
+    shown = tm.vmdesk("certificate", "pg").stdout.strip()
+    log(f"vmdesk certificate pg: {shown}")
+    if PIN in shown:
+        fail("vmdesk certificate still shows the pin")
+
+
 def overlay(app):
     base = os.path.join(tm.root, "base.raw")
     with open(base, "wb") as f:
@@ -297,6 +319,9 @@ def main():
     with open(seed, "wb") as f:
         f.write(b"EMPTY\n".ljust(16 << 20, b"\0"))
     tm.vmdesk("disk", "pg", "import", seed)
+    pin_file = os.path.join(vm_dir, "rdp-certificate")
+    with open(os.open(pin_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(f"[rdp]\nsha256={PIN}\n")
 
     t0 = time.monotonic()
     mgr = subprocess.Popen([tm.MANAGER], env=tm.env)
@@ -308,6 +333,7 @@ def main():
     log(f"page open in {time.monotonic() - t0:.1f} s")
 
     settings(app)
+    certificate(app, vm_dir)
     programs_stopped(app)
     tab(app, "Storage")
     shares(app)

@@ -8,6 +8,7 @@
 #include "session/helper/helper_proto.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
+#include "session/session_words.h"
 #include "test_session_stub.h"
 
 #include <errno.h>
@@ -127,6 +128,107 @@ static void test_shared_framebuffer(void)
 }
 
 /* confine_apply in a child: what it may still do, and what not. */
+/* A HELPER_MSG_CLOSED with @code, @message and @words, as a helper sends it. */
+static HelperMsg closed_msg(GByteArray *b, uint32_t code, const char *message, uint32_t words)
+{
+    helper_msg_begin(b, HELPER_MSG_CLOSED);
+    helper_put_u32(b, code);
+    helper_put_u8(b, 0);
+    helper_put_str(b, message);
+    helper_put_u32(b, words);
+    return (HelperMsg){.type = HELPER_MSG_CLOSED, .payload = b->data + 8, .len = b->len - 8,
+                       .fd = -1};
+}
+
+/* The helper's end of session through the window's checks: its message and
+ * code as they were, and plain words only from the window's own table. */
+static GError *window_closed(uint32_t code, const char *message, uint32_t words)
+{
+    Session *win = session_alloc(&test_impl, NULL, NULL, NULL);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    HelperClosed closed = {0};
+    g_autoptr(GError) err = NULL;
+    HelperMsg m = closed_msg(b, code, message, words);
+    g_assert_true(helper_window_apply(win, &m, &closed, &err));
+    g_assert_no_error(err);
+    g_assert_true(closed.seen);
+    session_destroy(win);
+    return closed.error;
+}
+
+static void test_closed_words(void)
+{
+    /* Every code the window knows: its own words, whatever the helper's
+     * message says; and the helper side finds the code of its error. */
+    for (uint32_t w = SESSION_WORDS_NONE + 1; w < SESSION_WORDS_COUNT; w++) {
+        const char *plain = session_words_plain(w);
+        g_assert_nonnull(plain);
+        g_assert_null(strstr(plain, "--"));
+        g_autoptr(GError) e =
+            window_closed(VD_ERROR_FAILED, "store them with vmdesk credentials", w);
+        g_assert_error(e, VD_ERROR, VD_ERROR_FAILED);
+        g_assert_cmpstr(e->message, ==, "store them with vmdesk credentials");
+        g_assert_cmpstr(vd_error_plain(e), ==, plain);
+        g_assert_null(vd_error_field(e));
+        g_assert_cmpint(session_words_of(e), ==, w);
+        g_autoptr(GError) set = NULL;
+        vd_error_set_worded(&set, VD_ERROR_TIMEOUT, NULL, plain, "x %d", 1);
+        g_assert_error(set, VD_ERROR, VD_ERROR_TIMEOUT);
+        g_assert_cmpstr(set->message, ==, "x 1");
+        g_assert_cmpint(session_words_of(set), ==, w);
+        g_autofree char *lines = vd_error_lines(set, TRUE);
+        g_autofree char *want = g_strdup_printf(VD_ERROR_LINE_PREFIX "x 1\n" VD_ERROR_PLAIN_PREFIX
+                                                "%s\n", plain);
+        g_assert_cmpstr(lines, ==, want);
+    }
+    /* Codes a hostile helper may send: no words, never a crash, the
+     * message unchanged. */
+    const uint32_t hostile[] = {SESSION_WORDS_NONE, SESSION_WORDS_COUNT, SESSION_WORDS_COUNT + 1,
+                                0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff};
+    for (size_t i = 0; i < G_N_ELEMENTS(hostile); i++) {
+        g_assert_null(session_words_plain(hostile[i]));
+        g_autoptr(GError) e = window_closed(VD_ERROR_FAILED, "the helper's own words", hostile[i]);
+        g_assert_cmpstr(e->message, ==, "the helper's own words");
+        g_assert_null(vd_error_plain(e));
+        g_assert_cmpint(session_words_of(e), ==, SESSION_WORDS_NONE);
+        g_autofree char *lines = vd_error_lines(e, TRUE);
+        g_assert_null(strstr(lines, VD_ERROR_PLAIN_PREFIX));
+    }
+    /* A helper's plain-looking text is never taken for words: its error
+     * has none, and a code out of VdError's range is a plain failure. */
+    g_autoptr(GError) mimic = window_closed(
+        0xdead, session_words_plain(SESSION_WORDS_RDP_CREDENTIALS), SESSION_WORDS_NONE);
+    g_assert_error(mimic, VD_ERROR, VD_ERROR_FAILED);
+    g_assert_null(vd_error_plain(mimic));
+    /* Ended as asked: no error, whatever the words code. */
+    g_assert_null(window_closed(0, NULL, SESSION_WORDS_RDP_CREDENTIALS));
+    /* Without its words field (or with bytes after it): malformed. */
+    Session *win = session_alloc(&test_impl, NULL, NULL, NULL);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    HelperClosed closed = {0};
+    g_autoptr(GError) err = NULL;
+    HelperMsg m = closed_msg(b, VD_ERROR_FAILED, "cut", SESSION_WORDS_RDP_CREDENTIALS);
+    m.len -= 4;
+    g_assert_false(helper_window_apply(win, &m, &closed, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_PROTOCOL);
+    g_clear_error(&err);
+    m = closed_msg(b, VD_ERROR_FAILED, "long", SESSION_WORDS_RDP_CREDENTIALS);
+    helper_put_u8(b, 1);
+    m.payload = b->data + 8;
+    m.len = b->len - 8;
+    g_assert_false(helper_window_apply(win, &m, &closed, &err));
+    g_assert_false(closed.seen);
+    session_destroy(win);
+    /* An error whose words were changed after they were set is no longer
+     * the table's: no code goes. */
+    g_autoptr(GError) prefixed = NULL;
+    vd_error_set_worded(&prefixed, VD_ERROR_FAILED, NULL,
+                        session_words_plain(SESSION_WORDS_RDP_CERT_CHANGED), "m");
+    vd_error_prefix(&prefixed, "p: ");
+    g_assert_cmpint(session_words_of(prefixed), ==, SESSION_WORDS_NONE);
+    g_assert_cmpint(session_words_of(NULL), ==, SESSION_WORDS_NONE);
+}
+
 static void test_confine(void)
 {
     pid_t pid = fork();
@@ -235,6 +337,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/helper/wire-roundtrip", test_roundtrip);
     g_test_add_func("/helper/shared-framebuffer", test_shared_framebuffer);
+    g_test_add_func("/helper/closed-words", test_closed_words);
     g_test_add_func("/helper/confine", test_confine);
     g_test_add_func("/helper/send-while-peer-sends", test_send_while_peer_sends);
     return g_test_run();

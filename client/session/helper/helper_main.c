@@ -8,6 +8,7 @@
 #include "session/helper/helper_sound.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/session_priv.h"
+#include "session/session_words.h"
 
 #include "common/error.h"
 #include "common/fd_io.h"
@@ -263,6 +264,8 @@ static bool relay_event(Relay *r, SessionEvent *ev)
         helper_put_u32(r->buf, ev->error ? (uint32_t)ev->error->code : 0);
         helper_put_u8(r->buf, ev->error && ev->error->domain == HELPER_RESYNC);
         helper_put_str(r->buf, ev->error ? ev->error->message : NULL);
+        /* The words are the window's: only their code goes. */
+        helper_put_u32(r->buf, (uint32_t)session_words_of(ev->error));
         send_msg(r, -1);
         return false;
     default:

@@ -49,7 +49,9 @@ typedef enum {
     HELPER_MSG_UPDATE,        /* i32 x, y, w, h (changed area), u8 complete */
     HELPER_MSG_EVENT,         /* u32 SessionEventType, str text */
     HELPER_MSG_CURSOR,        /* i32 w, h, hot_x, hot_y, u32 count, count ARGB words */
-    HELPER_MSG_CLOSED,        /* u32 VdError code (0: asked), str message */
+    HELPER_MSG_CLOSED,        /* u32 VdError code (0: asked), u8 resync, str message,
+                                 u32 SessionWords code (the window's own words for
+                                 the error: session/session_words.h; 0: none) */
     HELPER_MSG_CERT,          /* str host, u32 port, str subject, str PEM: the
                                  server's certificate, for the window to judge */
     /* helper -> window, RDP desktop (0x50-0x5f; 0x60-0x6f are sound's) */

@@ -4,6 +4,7 @@
 #include "session/helper/helper_window_priv.h"
 
 #include "session/session_priv.h"
+#include "session/session_words.h"
 
 #include "common/error.h"
 
@@ -138,15 +139,15 @@ static bool apply_closed(HelperReader *r, HelperClosed *closed, GError **error)
     uint32_t code = helper_get_u32(r);
     bool resync = helper_get_u8(r);
     g_autofree char *msg = helper_get_str(r, 4096);
+    uint32_t words = helper_get_u32(r);
     if (!helper_reader_done(r) || closed->seen)
         return bad(error, "a malformed end of session");
     closed->seen = true;
     closed->resync = resync;
-    if (msg || code) {
-        /* Our codes only; anything else is a plain failure. */
-        int c = code >= VD_ERROR_FAILED && code <= VD_ERROR_NO_SPACE ? (int)code : VD_ERROR_FAILED;
-        closed->error = g_error_new_literal(VD_ERROR, c, msg ? msg : "the session failed");
-    }
+    /* The words of a code this window knows, from its own table; the
+     * helper's text is never a front end's plain words. */
+    if (msg || code)
+        closed->error = session_words_error(code, words, msg);
     return true;
 }
 

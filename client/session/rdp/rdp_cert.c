@@ -1,5 +1,5 @@
 /* The RDP server's certificate: FreeRDP hands it over whole (external
- * certificate management) and the answer is our pin (session/rdp/cert_pin.c,
+ * certificate management) and the answer is our pin (session/cert_pin.c,
  * trust on first use), never FreeRDP's own certificate store or the system's
  * certificate authorities. A refusal is kept in @verify_error for the
  * connection's error message. Session thread. */
@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "session/helper/helper.h"
-#include "session/rdp/cert_pin.h"
+#include "session/cert_pin.h"
 
 #include <freerdp/crypto/certificate.h>
 #include <freerdp/settings.h>

@@ -12,6 +12,7 @@
 #include "common/paths.h"
 #include "session/rdp/rdp_probe.h"
 #include "session/rdp/rdp_sound_relay.h"
+#include "session/session_words.h"
 
 #include <freerdp/channels/channels.h>
 #include <freerdp/client/channels.h>
@@ -305,11 +306,15 @@ static GError *connect_error(Rdp *r)
     UINT32 code = freerdp_get_last_error(r->ctx);
     const char *name = freerdp_get_last_error_name(code);
     const char *text = freerdp_get_last_error_string(code);
-    if (r->auth_missing)
-        return g_error_new(VD_ERROR, VD_ERROR_FAILED,
-                           "%s:%u asks for a user name and password before the session (NLA); "
-                           "store them with vmdesk credentials",
-                           t->host, t->port);
+    if (r->auth_missing) {
+        GError *e = NULL;
+        vd_error_set_worded(&e, VD_ERROR_FAILED, NULL,
+                            session_words_plain(SESSION_WORDS_RDP_CREDENTIALS),
+                            "%s:%u asks for a user name and password before the session (NLA); "
+                            "store them with vmdesk credentials",
+                            t->host, t->port);
+        return e;
+    }
     switch (code) {
     case FREERDP_ERROR_CONNECT_TRANSPORT_FAILED: {
         if (r->server_fd != RDP_CONNECT_HERE) /* the helper makes no socket to probe with */

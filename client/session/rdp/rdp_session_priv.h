@@ -9,7 +9,7 @@
  *   rdp_clipboard.c  clipboard text (cliprdr)
  *   rdp_display.c    display control (disp): the desktop's size and scale,
  *                    the monitor layout (made by rdp_monitors.c, pure)
- *   rdp_cert.c       the server's certificate against its pin (cert_pin.c)
+ *   rdp_cert.c       the server's certificate against its pin (session/cert_pin.c)
  *   rdp_input.c      the session's inputs onto the wire
  *   rdp_rail.c       RemoteApp (rail)
  *   rdp_codec.c      the graphics pipeline's codecs: H.264 or planar/RemoteFX

@@ -14,6 +14,13 @@ bool cert_pin_check(const char *file, const char *group, const char *where,
                     const char *fingerprint, const char *subject, const char *hint,
                     bool *first_use, GError **error);
 
+/* Where a VM's pin is: file @vm's folder's CERT_PIN_VM_FILE, group
+ * CERT_PIN_VM_GROUP (`vmdesk certificate NAME`, the manager's VM page).
+ * Caller frees. */
+#define CERT_PIN_VM_FILE "rdp-certificate"
+#define CERT_PIN_VM_GROUP "rdp"
+char *cert_pin_vm_path(const char *vm);
+
 /* The pinned fingerprint, or NULL. */
 char *cert_pin_get(const char *file, const char *group);
 

@@ -1,8 +1,9 @@
-#include "session/rdp/cert_pin.h"
+#include "session/cert_pin.h"
 
 #include "common/error.h"
 #include "common/keyfile.h"
 #include "common/paths.h"
+#include "session/session_words.h"
 
 #include <errno.h>
 
@@ -17,6 +18,12 @@ static GKeyFile *load(const char *file, GError **error)
         return NULL;
     }
     return kf;
+}
+
+char *cert_pin_vm_path(const char *vm)
+{
+    g_autofree char *dir = vd_paths_vm_dir(vm);
+    return g_build_filename(dir, CERT_PIN_VM_FILE, NULL);
 }
 
 char *cert_pin_get(const char *file, const char *group)
@@ -43,12 +50,13 @@ bool cert_pin_check(const char *file, const char *group, const char *where,
     if (pinned) {
         if (!g_ascii_strcasecmp(pinned, fingerprint))
             return true;
-        g_set_error(error, VD_ERROR, VD_ERROR_FAILED,
-                    "the RDP certificate of %s changed: pinned SHA-256 %s, now %s. Refusing to "
-                    "connect: someone may be in between. If the change is expected (the guest "
-                    "was reinstalled or its RDP server renewed its key), forget the old "
-                    "certificate with: %s",
-                    where, pinned, fingerprint, hint);
+        vd_error_set_worded(error, VD_ERROR_FAILED, NULL,
+                            session_words_plain(SESSION_WORDS_RDP_CERT_CHANGED),
+                            "the RDP certificate of %s changed: pinned SHA-256 %s, now %s. "
+                            "Refusing to connect: someone may be in between. If the change is "
+                            "expected (the guest was reinstalled or its RDP server renewed its "
+                            "key), forget the old certificate with: %s",
+                            where, pinned, fingerprint, hint);
         return false;
     }
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
