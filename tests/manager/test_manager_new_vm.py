@@ -284,8 +284,10 @@ def wait_created(app, timeout, before=None):
         top = tm.window(app, TITLE)
         if not top:
             return True
+        # (an emptied label is the old error cleared by Create, AT-SPI not
+        # yet told it is hidden)
         errs = [n.name for n in tm.find_all(top, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
-                                            n.description == "Error") if tm.showing(n)]
+                                            n.description == "Error") if tm.showing(n) and n.name]
         if errs and errs[0] != before:
             fail(f"the assistant says: {errs[0]}")
         return False
