@@ -99,6 +99,7 @@ static void on_phase(MgrVm *vm, GParamSpec *pspec, gpointer app)
         g_notification_set_body(n, mgr_vm_get_reason(vm));
     g_autofree char *id = g_strconcat("state-", name, NULL);
     g_application_send_notification(nt->app, id, n);
+    g_debug("notified: %s", title);
 }
 
 static void follow_vm(Notifier *nt, MgrVm *vm)

@@ -8,11 +8,16 @@ vmdesk agrees) and the state label follows; the card's picture is the VM's real
 screen (compared with our own QMP screendump, and as drawn on the X screen:
 the console's text pixels where QEMU has them);
 Open runs `vmdesk view NAME` (its window appears); Pause/Resume; Force off (the
-label follows, the window closes with its VM); Delete says what it deletes and
+label follows, the window closes with its VM, and the manager does not notify
+what it asked for); stops it did not ask for notified once with the reason
+`vmdesk show` gives (the guest powering itself off: "stopped"; its QEMU
+killed: "failed"); Delete says what it deletes and
 removes the VM; a bad start is shown as a readable error in the window's
 words, from Start and from Open (vmdesk view's error); the overlay question
 after an on-shutdown=ask shutdown (said on the card in the window's words) is
-answered with Commit in the notification
+answered with Keep (the changes stay in
+the overlay), on a second question with Discard (they go), each leaving the
+base as it was and no question, and on a third with Commit in the notification
 (notification-daemon, a real notification server; a pointer click, as it
 acts on button-release-event) while the window is closed, and the manager
 then exits by itself.
@@ -88,6 +93,27 @@ env["G_MESSAGES_DEBUG"] = "vmdesk-manager"  # the manager's notifications in the
 env["GDK_BACKEND"] = "x11"
 env["GSK_RENDERER"] = "cairo"   # no GPU here; cairo draws the same pictures every run
 os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=bool(WORLD))
+
+
+MANAGER_LOG = os.path.join(root, "manager.log")
+
+
+def start_manager():
+    """The manager, its output in MANAGER_LOG (with G_MESSAGES_DEBUG, what it
+    notified; shown when the test fails)."""
+    with open(MANAGER_LOG, "ab") as out:
+        p = subprocess.Popen([MANAGER], env=env, stdout=out, stderr=subprocess.STDOUT)
+    children.append(p)
+    return p
+
+
+def notified(title):
+    """How often the manager notified @title (its log)."""
+    try:
+        with open(MANAGER_LOG, errors="replace") as f:
+            return f.read().count(f"notified: {title}\n")
+    except OSError:
+        return 0
 
 
 def vmdesk(*args, check=True):
@@ -384,15 +410,26 @@ def notification_button(label):
     return None
 
 
+notification_daemon = []
+
+
+def start_notification_daemon():
+    """notification-daemon, a real notification server, on this session bus
+    (once)."""
+    if not notification_daemon:
+        d = subprocess.Popen(["/usr/lib/notification-daemon/notification-daemon"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        children.append(d)
+        notification_daemon.append(d)
+
+
 def overlay_question(app, mgr):
     """on-shutdown=ask: the guest writes into its overlay and shuts down; the
     manager asks in a notification (a real notification server,
     notification-daemon, on this session bus), the manager's window is
     closed, and Commit in the notification writes the guest's data into the
     base; then the manager, holding nothing any more, exits by itself."""
-    daemon = subprocess.Popen(["/usr/lib/notification-daemon/notification-daemon"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    children.append(daemon)
+    start_notification_daemon()
     base = os.path.join(root, "base.raw")
     with open(base, "wb") as f:
         f.write(b"BASE\n".ljust(16 << 20, b"\0"))
@@ -420,6 +457,7 @@ def overlay_question(app, mgr):
     status = json.loads(vmdesk("overlay", "ov", "status", "--json").stdout)
     if not status["pending"]:
         fail(f"the shutdown left no question: {status}")
+    overlay_keep_and_discard(app, base)
     for label in ("Discard", "Keep"):
         wait_for(f"the notification's {label}", lambda: notification_button(label), 30)
     commit = wait_for("the notification's Commit", lambda: notification_button("Commit"), 30)
@@ -472,6 +510,191 @@ def overlay_question(app, mgr):
         fail(f"the manager exited with {mgr.returncode}")
 
 
+# --- what the manager did not ask for ------------------------------------------------
+
+
+def notification_texts(title):
+    """The texts of the notification @title that notification-daemon shows
+    (its title among them), or None."""
+    for a in pyatspi.Registry.getDesktop(0):
+        if a is None or a.name != "notification-daemon":
+            continue
+        for w in a:
+            texts = [n.name for n in find_all(w, lambda n: n.getRole() == pyatspi.ROLE_LABEL)
+                     if showing(n) and n.name]
+            if title in texts:
+                return texts
+    return None
+
+
+def expect_state_notification(vm, title):
+    """The notification @title is shown, once, its body the reason `vmdesk
+    show` gives."""
+    reason = show(vm).get("reason")
+    texts = wait_for(f"the notification '{title}'", lambda: notification_texts(title), 30)
+    log(f"notification: {texts}; vmdesk show's reason: {reason!r}")
+    if not reason or [t for t in texts if t != title] != [reason]:
+        fail(f"the notification '{title}' does not say the reason {reason!r}: {texts}")
+    if notified(title) != 1:
+        fail(f"the manager notified '{title}' {notified(title)} times")
+
+
+def guest_poweroff(name):
+    """`poweroff -f` in the test guest's shell on its serial console, once
+    the shell answers (it starts after the READY line; what is typed before
+    may be lost); the console is held until QEMU closes it (QEMU drops what
+    it has not yet handed to the guest's UART when the client goes)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.path.join(env["XDG_RUNTIME_DIR"], "vmdesk", name, "serial.sock"))
+    s.settimeout(1)
+    got = b""
+    try:
+        deadline = time.monotonic() + 60 * SCALE
+        # (the command's echo has $((40+2)), the answer 42)
+        while b"SHELL-42" not in got:
+            if time.monotonic() > deadline:
+                fail(f"{name}'s shell does not answer: {got[-300:]!r}")
+            s.sendall(b"\necho SHELL-$((40+2))\n")
+            end = time.monotonic() + 2
+            while b"SHELL-42" not in got and time.monotonic() < end:
+                try:
+                    got += s.recv(4096)
+                except socket.timeout:
+                    pass
+        s.sendall(b"poweroff -f\n")
+        log(f"{name}'s guest: poweroff -f")
+        deadline = time.monotonic() + 60 * SCALE
+        while True:
+            if time.monotonic() > deadline:
+                fail(f"{name}'s QEMU did not end after poweroff -f: {got[-300:]!r}")
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    log(f"{name}'s QEMU closed its console")
+
+
+def unasked_stops(app):
+    """A stop the manager did not ask for is notified, with its reason: the
+    guest powering itself off (from its shell), QEMU killed. The manager's
+    own Force off just before was not."""
+    for title in ("t1 stopped", "t1 failed"):
+        if notified(title):
+            fail(f"the manager notified '{title}' for its own Force off")
+    vmdesk("start", "t1")
+    wait_state(app, "t1", "Running", 180)
+    wait_for("t1's shell", lambda: serial_has("t1", "VMDESK-GUEST-READY"), 180)
+    guest_poweroff("t1")
+    wait_state(app, "t1", "Stopped", 60)
+    expect_state_notification("t1", "t1 stopped")
+
+    vmdesk("start", "t1")
+    wait_state(app, "t1", "Running", 180)
+    pid = show("t1")["process"]["qemu-pid"]
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        if b"qemu-system" not in f.read():
+            fail(f"pid {pid} is no QEMU")
+    os.kill(pid, signal.SIGKILL)
+    log(f"killed t1's QEMU (pid {pid})")
+    wait_state(app, "t1", "Failed", 60)
+    expect_state_notification("t1", "t1 failed")
+
+
+def show_manager_log():
+    try:
+        with open(MANAGER_LOG, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return
+    log("the manager's output (its end):")
+    for line in lines[-150:]:
+        print("  " + line, flush=True)
+
+
+# --- the overlay question's Keep and Discard ---------------------------------------------
+
+
+def click_notification(label):
+    """A pointer click on notification-daemon's button @label (it acts on
+    button-release-event, not on AT-SPI's click)."""
+    b = wait_for(f"the notification's {label}", lambda: notification_button(label), 30)
+    ext = b.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    subprocess.run(["xdotool", "mousemove", str(ext.x + ext.width // 2),
+                    str(ext.y + ext.height // 2), "click", "1"], env=env, check=True)
+    log(f"clicked the notification's {label}")
+
+
+def overlay_status():
+    return json.loads(vmdesk("overlay", "ov", "status", "--json").stdout)
+
+
+def base_unchanged(base):
+    with open(base, "rb") as f:
+        if f.read(5) != b"BASE\n":
+            fail("the base changed")
+
+
+def answered(label):
+    """The answer @label applied: no question left, its notification gone."""
+    wait_for(f"{label} to be applied", lambda: not overlay_status()["pending"], 30)
+    wait_for("the notification to go", lambda: not notification_button(label), 20)
+
+
+def ask_again(app):
+    """A new question with no boot: ov started from the command line and
+    forced off by the manager (QEMU quits cleanly: the policy runs)."""
+    vmdesk("start", "ov")
+    wait_state(app, "ov", "Running", 60)
+    click(app, "Force off ov")
+    wait_state(app, "ov", "Stopped", 60)
+    if not overlay_status()["pending"]:
+        fail("the stop left no question")
+    for label in ("Commit", "Discard", "Keep"):
+        wait_for(f"the notification's {label}", lambda: notification_button(label), 30)
+
+
+def overlay_keep_and_discard(app, base):
+    """On the question the guest's shutdown left: Keep leaves the changes in
+    the overlay; on another question, Discard throws them away; the base
+    stays as it was. Then the guest's data is written into the overlay again
+    (qemu-io, as the guest wrote it) for the question Commit answers."""
+    changed = overlay_status()["changed-bytes"]
+    if not changed:
+        fail("the guest changed nothing in its overlay")
+    click_notification("Keep")
+    answered("Keep")
+    st = overlay_status()
+    log(f"overlay after Keep: pending {st['pending']}, changed {st['changed-bytes']}")
+    if st["changed-bytes"] != changed:
+        fail(f"Keep did not keep the changes ({changed} bytes): {st}")
+    base_unchanged(base)
+
+    ask_again(app)
+    if not overlay_status()["changed-bytes"]:
+        fail("the changes went before Discard")
+    click_notification("Discard")
+    answered("Discard")
+    st = overlay_status()
+    log(f"overlay after Discard: pending {st['pending']}, changed {st['changed-bytes']}")
+    if st["changed-bytes"]:
+        fail(f"Discard left changes: {st}")
+    base_unchanged(base)
+
+    sector = os.path.join(root, "new1.sector")
+    with open(sector, "wb") as f:
+        f.write(b"NEW1\n".ljust(512, b"\0"))
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", f"write -s {sector} 0 512", st["overlay"]],
+                   check=True, capture_output=True)
+    ask_again(app)
+
+
 # --- the test ------------------------------------------------------------------
 
 
@@ -481,9 +704,9 @@ def main():
     create_guest("t2")
     vm_dir = os.path.join(env["XDG_DATA_HOME"], "vmdesk", "vms", "t1")
 
+    start_notification_daemon()
     t0 = time.monotonic()
-    mgr = subprocess.Popen([MANAGER], env=env)
-    children.append(mgr)
+    mgr = start_manager()
     app = wait_for("the manager on the accessibility bus", find_app, 60)
     wait_for("the two VMs", lambda: card_labels(app, "t1") and card_labels(app, "t2"), 30)
     log(f"manager up with both VMs in {time.monotonic() - t0:.1f} s")
@@ -642,6 +865,8 @@ def main():
     wait_for("t1's last picture", lambda: [
         n for n in find_all(app, lambda n: n.name == "Screen of t1") if showing(n)], 10)
 
+    unasked_stops(app)
+
     # Delete says what goes, and removes it.
     click(app, "Delete t1")
     body = wait_for("the delete confirmation", lambda: [
@@ -658,6 +883,9 @@ def main():
         fail("vmdesk still lists t1")
 
     overlay_question(app, mgr)
+    for title in ("t1 stopped", "t1 failed"):
+        if notified(title) != 1:
+            fail(f"the manager notified '{title}' {notified(title)} times, not once")
     log("PASS")
 
 
@@ -705,6 +933,7 @@ def run(main, failure_png=None):
         if app:
             log("the manager's accessible tree:")
             dump(app)
+        show_manager_log()
         raise
     finally:
         cleanup()

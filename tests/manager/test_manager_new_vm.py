@@ -7,6 +7,10 @@ booted (Windows cannot boot here): what is checked is what the assistant
 made.
 
 Covers:
+- The resources offered: the maxima of memory and processors are this
+  host's ranges as `vmdesk doctor` gives them, the disk's the store's free
+  space; the KVM line says doctor's verdict (on a host without a working KVM,
+  its reason and what TCG means).
 - Windows from a small stand-in installer ISO with a chosen virtio-win ISO,
   hands-off: TPM and Secure Boot shown on, the account, locale, keyboard and
   time zone typed in; the VM's config (os, TPM, Secure Boot, virtio, the
@@ -34,7 +38,9 @@ picture of the assistant's Windows page is saved there."""
 
 import hashlib
 import http.server
+import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -278,8 +284,10 @@ def wait_created(app, timeout, before=None):
         top = tm.window(app, TITLE)
         if not top:
             return True
+        # (an emptied label is the old error cleared by Create, AT-SPI not
+        # yet told it is hidden)
         errs = [n.name for n in tm.find_all(top, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
-                                            n.description == "Error") if tm.showing(n)]
+                                            n.description == "Error") if tm.showing(n) and n.name]
         if errs and errs[0] != before:
             fail(f"the assistant says: {errs[0]}")
         return False
@@ -292,6 +300,65 @@ def close_assistant(app):
 
 
 # --- the cases ------------------------------------------------------------------------
+
+
+def store_free_gib():
+    """The free space (GiB) where the VMs go, as the assistant measures it:
+    the store's folder or its nearest existing parent."""
+    d = VMS
+    while not os.path.isdir(d):
+        d = os.path.dirname(d)
+    st = os.statvfs(d)
+    return (st.f_bavail * st.f_frsize) >> 30
+
+
+def host_limits(app):
+    """The resources offered are this host's ranges (vmdesk doctor) and the
+    free space of the store; the KVM line says doctor's verdict, plainly."""
+    doctor = json.loads(subprocess.run([tm.VMDESK, "doctor", "--json"], env=tm.env,
+                                       capture_output=True, text=True).stdout)
+    checks = {c["check"]: c for c in doctor["checks"]}
+    cpus = int(re.search(r"give a VM 1 to (\d+) vCPUs", checks["cpus"]["detail"]).group(1))
+    mem_mib = int(re.search(r"to about (\d+)M", checks["memory"]["detail"]).group(1))
+    click(app, "New virtual machine")
+    wait_for("the assistant", lambda: tm.window(app, TITLE), 20)
+
+    def maximum(name):
+        spin = wait_for(f"the spin button '{name}'", lambda: [
+            n for n in tm.find_all(app, lambda n: n.name == name and
+                                   n.getRole() == pyatspi.ROLE_SPIN_BUTTON)], 10)[0]
+        return spin.queryValue().maximumValue
+    free_before = store_free_gib()
+    got = {n: maximum(n) for n in ("Memory in GiB", "Processors", "Disk size in GiB")}
+    free_after = store_free_gib()
+    log(f"assistant's maxima {got}; doctor: {cpus} vCPUs, {mem_mib}M; "
+        f"free {free_before}-{free_after} GiB")
+    if got["Processors"] != cpus:
+        fail(f"Processors goes to {got['Processors']}, doctor says 1 to {cpus}")
+    if got["Memory in GiB"] != max(1, mem_mib >> 10):
+        fail(f"Memory goes to {got['Memory in GiB']} GiB, doctor says up to {mem_mib}M")
+    if not min(free_before, free_after) <= got["Disk size in GiB"] <= max(1, free_before,
+                                                                        free_after):
+        fail(f"Disk size goes to {got['Disk size in GiB']} GiB, {free_after} GiB are free")
+
+    def accel_text():
+        t = [n.name for n in tm.find_all(tm.window(app, TITLE), lambda n: n.getRole() ==
+                                         pyatspi.ROLE_LABEL and n.name.startswith("KVM "))]
+        return t[0] if t else None  # (not "Checking whether KVM works here…")
+    text = wait_for("the KVM line", accel_text, 60)
+    log(f"assistant: {text}")
+    kvm = checks["kvm"]
+    log(f"doctor: kvm {'ok' if kvm['ok'] else 'not ok'}: {kvm['detail']}")
+    if kvm["ok"]:
+        if not text.startswith("KVM works here"):
+            fail(f"doctor says KVM works, the assistant: {text}")
+    else:
+        # doctor: "x86_64 guests: TCG; WHY: DETAILS"; the assistant: "KVM does
+        # not work here (WHY: DETAILS): ... software emulation (TCG) ..."
+        why = kvm["detail"].split("; ", 1)[1].split(":")[0]
+        if not text.startswith(f"KVM does not work here ({why}") or "TCG" not in text:
+            fail(f"doctor says KVM does not work ({why}); the assistant: {text}")
+    close_assistant(app)
 
 
 PASSWORD = "Tr0ub4dor&3-horse"
@@ -583,6 +650,7 @@ def main():
     tm.children.append(mgr)
     app = wait_for("the manager on the accessibility bus", tm.find_app, 60)
     log(f"manager up in {time.monotonic() - t0:.1f} s")
+    host_limits(app)
     win_iso = windows(app, mgr_out)
     windows_fetched_virtio(app, mirror_dir, win_iso, mgr_out)
     catalog(app, mirror_dir, digest, mgr_out)

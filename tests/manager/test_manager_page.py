@@ -6,7 +6,9 @@ helpers).
 
 Covers, on the page opened from a VM's card: memory and processors changed
 and `vmdesk show` agreeing; a bad memory value and one beyond this host's
-range shown as errors with nothing changed; a shared folder added read-only
+range shown as errors with nothing changed; the performance mode (Turbo,
+Power saving) and extra QEMU arguments saved, arguments that do not parse or
+an empty one shown as errors with vm.conf unchanged; a shared folder added read-only
 and removed; on the running test guest a snapshot saved (with the VM's
 memory), the guest then overwriting its disk's first sector, the snapshot
 restored after the warning (the guest reads its old sector again: memory and
@@ -17,12 +19,14 @@ warning (the pin file and `vmdesk certificate` agree); the Programs tab's "Ask t
 error in the window's words, not the command line's); the Guest Tools line
 and "Ask the guest" on a guest without an agent (the test guest's case: said so, a
 readable error, no empty list made up); the overlay policy changed and the overlay discarded after
-its warning on a second VM.
+its warning on a second VM, then changes (written by qemu-io) committed into
+its base with the page's Commit, leaving the overlay empty.
 
 Environment as test_manager.py; with VMDESK_MANAGER_PAGE_SCREENSHOT=PATH a
 picture of the page (its storage tab on the running VM) is saved there."""
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -136,6 +140,58 @@ def settings(app):
     # The page shows what is again.
     wait_for("the page to show the saved memory",
              lambda: (entry_text(app, "Memory") or "").startswith("384"), 10)
+
+
+def choose(app, name):
+    """Press the toggle button @name (GTK 4.8 shows it as a push button,
+    PRESSED when chosen)."""
+    click(app, name)
+    wait_for(f"'{name}' chosen", lambda: [
+        n for n in tm.find_all(app, lambda n: n.name == name and
+                               n.getRole() == pyatspi.ROLE_PUSH_BUTTON)
+        if tm.showing(n) and n.getState().contains(pyatspi.STATE_PRESSED)], 10)
+
+
+def performance_and_qemu_args(app):
+    """The performance mode and the extra QEMU arguments through the page,
+    `vmdesk show` agreeing; arguments that cannot be parsed, or an empty
+    one, shown as errors with vm.conf unchanged; then back to how they were
+    (the VM boots later in this test)."""
+    conf = os.path.join(tm.env["XDG_DATA_HOME"], "vmdesk", "vms", "pg", "vm.conf")
+    for button, mode in (("Turbo", "turbo"), ("Power saving", "powersave")):
+        choose(app, button)
+        click(app, "Apply settings")
+        wait_for(f"performance {mode} in vmdesk show",
+                 lambda: config("pg")["performance"] == mode, 20)
+        log(f"vmdesk show: performance {mode}")
+    args = "-smbios 'type=1,product=vmdesk page'"
+    set_text(app, "Extra QEMU arguments", args)
+    click(app, "Apply settings")
+    want = ["-smbios", "type=1,product=vmdesk page"]
+    wait_for("the arguments in vmdesk show", lambda: config("pg")["qemu-args"] == want, 20)
+    log(f"vmdesk show: qemu-args {want}")
+    # The page shows them again (quoted), as they were saved.
+    wait_for("the page to show the saved arguments",
+             lambda: shlex.split(entry_text(app, "Extra QEMU arguments") or "") == want, 10)
+    with open(conf) as f:
+        before = f.read()
+    set_text(app, "Extra QEMU arguments", "-smbios 'type=1")
+    click(app, "Apply settings")
+    expect_error(app, "Could not save the settings", "Extra QEMU arguments")
+    set_text(app, "Extra QEMU arguments", "-smbios ''")
+    click(app, "Apply settings")
+    expect_error(app, "Could not save the settings", "empty")
+    with open(conf) as f:
+        if f.read() != before:
+            fail("refused QEMU arguments changed vm.conf")
+    if config("pg")["qemu-args"] != want:
+        fail(f"refused QEMU arguments changed the VM: {config('pg')['qemu-args']}")
+    choose(app, "Standard")
+    set_text(app, "Extra QEMU arguments", "")
+    click(app, "Apply settings")
+    wait_for("standard performance and no arguments in vmdesk show",
+             lambda: config("pg")["performance"] == "standard" and not config("pg")["qemu-args"],
+             20)
 
 
 def shares(app):
@@ -306,6 +362,27 @@ def overlay(app):
     wait_for("the discard to finish", lambda: labels_with(app, "Discarded the changes"), 60)
     if config("ov")["on-shutdown"] != "ask":
         fail("the discard changed the policy")
+    overlay_commit(app, base)
+
+
+def overlay_commit(app, base):
+    """The page's Commit on the stopped VM: the overlay, dirtied by qemu-io,
+    goes into the base and is empty after."""
+    ov = tm.json.loads(tm.vmdesk("overlay", "ov", "status", "--json").stdout)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x4e 0 512", ov["overlay"]],
+                   check=True, capture_output=True)
+    ov = tm.json.loads(tm.vmdesk("overlay", "ov", "status", "--json").stdout)
+    if not ov["changed-bytes"]:
+        fail(f"qemu-io's write is not in the overlay: {ov}")
+    click(app, "Commit the changes", within="Details of ov")
+    wait_for("the commit to finish", lambda: labels_with(app, "Committed the changes"), 60)
+    with open(base, "rb") as f:
+        if f.read(512) != b"N" * 512:
+            fail("the commit did not write the overlay's sector into the base")
+    ov = tm.json.loads(tm.vmdesk("overlay", "ov", "status", "--json").stdout)
+    log(f"overlay after the page's Commit: changed {ov['changed-bytes']}, pending {ov['pending']}")
+    if ov["changed-bytes"]:
+        fail(f"the commit left the overlay's data: {ov}")
 
 
 def main():
@@ -333,6 +410,7 @@ def main():
     log(f"page open in {time.monotonic() - t0:.1f} s")
 
     settings(app)
+    performance_and_qemu_args(app)
     certificate(app, vm_dir)
     programs_stopped(app)
     tab(app, "Storage")
