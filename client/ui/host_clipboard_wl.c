@@ -524,6 +524,9 @@ bool host_clipboard_wl_offer(const char *const *paths, GBytes *png, const char *
         vd_warn("clipboard: the compositor did not let vmdesk take the clipboard; the "
                 "server's copy is not offered");
         drop_offer();
+    } else if (!wl.source && !wl.focused) {
+        vd_debug("clipboard: the window has no keyboard focus and the compositor refused the "
+                 "server's copy (mutter lets only the focused client copy)");
     }
     return wl.source != NULL;
 }
