@@ -8,8 +8,9 @@
  * is enough). Compositors serve a client's devices differently:
  * - mutter (since 40.1, meta-wayland-data-device.c's get_data_device) sends
  *   selections only to a client's newest data device, ours: SDL's device
- *   never hears of a copy again, and SDL's clipboard is blind and dumb
- *   there. So everything, text too, goes through here: the server's text is
+ *   never hears of a copy again (SDL_HasClipboardText stays false), and
+ *   SDL 2.26 sets the selection only after a typed character or a click.
+ *   So everything, text too, goes through here: the server's text is
  *   offered by our device, and the desktop's text is read through it.
  * - weston 10 and wlroots send every selection to every device of the
  *   focused client but answer only the newest offer of a selection, which
