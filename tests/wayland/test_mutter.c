@@ -15,7 +15,8 @@
  *                           window on the RDP test server, desktop scale 200;
  *                           the server's files pasted with wl-paste; files
  *                           copied with wl-copy as text/uri-list and as
- *                           x-special/gnome-copied-files reach the server
+ *                           x-special/gnome-copied-files reach the server,
+ *                           and text copied with wl-copy
  * /wayland/mutter-pictures  the server's picture pasted as image/png, and a
  *                           PNG copied with wl-copy reaching the server */
 #include "mutter_harness.h"
@@ -146,6 +147,13 @@ static void test_files(void)
     g_autofree char *uri2 = g_filename_to_uri(two, NULL, NULL);
     g_autofree char *gnome = g_strdup_printf("copy\n%s", uri2);
     desktop_file_reaches_server(&m, &s, "x-special/gnome-copied-files", two, gnome);
+    /* Plain text, read through vmdesk's data device (SDL's hears nothing
+     * under mutter). */
+    gsize mark = rt_log_mark(&s);
+    GSubprocess *copier = wl_copy(m.socket, NULL, "text from GNOME 44", NULL);
+    g_free(rt_expect_next(&s, &mark, "clipboard from-client text from GNOME 44", 15000));
+    rt_stop(copier, SIGTERM);
+    g_object_unref(copier);
 
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
