@@ -233,7 +233,7 @@ static void session_events(App *a)
         case SESSION_EV_CLIPBOARD:
             g_free(a->clip_offered);
             a->clip_offered = g_strdup(ev->text);
-            SDL_SetClipboardText(ev->text);
+            host_clipboard_offer_text(ev->text);
             break;
         case SESSION_EV_CURSOR: {
             SDL_Cursor *c = sdl_util_cursor(ev->pixels, ev->w, ev->h, ev->x, ev->y);

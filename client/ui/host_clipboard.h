@@ -9,9 +9,11 @@
  * later call. It asks for TARGETS first and takes, richest first, a file
  * list (x-special/gnome-copied-files, text/uri-list: Nautilus, Thunar,
  * Dolphin), a picture (image/png, large ones in INCR chunks) or text.
- * On Wayland (host_clipboard_use_window) files and pictures go through a
- * data device of vmdesk's on SDL's connection, text through SDL's getter;
- * without either, SDL's getter, for text only. Main thread only. */
+ * On Wayland (host_clipboard_use_window) everything, text too, goes
+ * through a data device of vmdesk's on SDL's connection (mutter serves only
+ * a client's newest device), with SDL's getter where the compositor answers
+ * only SDL's offer (weston, wlroots); without either, SDL's getter, for text
+ * only. Main thread only. */
 #pragma once
 
 #include <glib.h>
@@ -58,6 +60,14 @@ HostClipboardResult host_clipboard_read(char **text);
  * take @paths / @png (copies / refs them). */
 bool host_clipboard_offer_files(const char *const *paths);
 bool host_clipboard_offer_png(GBytes *png);
+/* Make the server's @text (UTF-8) the host's clipboard text: through
+ * SDL on X11 (SDL_SetClipboardText), through vmdesk's data device on
+ * Wayland, with the serial of the window's latest keyboard focus, key or
+ * click (SDL 2.26 would wait for a typed character or a click, and mutter
+ * hears only vmdesk's device). False when the display refused it (on
+ * Wayland: mutter lets only the focused client copy). Empty text offers
+ * nothing there. */
+bool host_clipboard_offer_text(const char *text);
 /* Whether vmdesk still owns the clipboard with such an offer. */
 bool host_clipboard_offering(void);
 

@@ -6,6 +6,7 @@
 #include "session/clip_files.h"
 #include "ui/host_clipboard_priv.h"
 
+#include <SDL.h>
 #include <poll.h>
 #include <string.h>
 
@@ -80,7 +81,7 @@ static bool claim(void)
 bool host_clipboard_offer_files(const char *const *paths)
 {
     if (!host_clipboard_x_open())
-        return host_clipboard_wl_ready() && host_clipboard_wl_offer(paths, NULL);
+        return host_clipboard_wl_ready() && host_clipboard_wl_offer(paths, NULL, NULL);
     drop_offer();
     own.paths = g_strdupv((char **)paths);
     return claim();
@@ -89,10 +90,17 @@ bool host_clipboard_offer_files(const char *const *paths)
 bool host_clipboard_offer_png(GBytes *png)
 {
     if (!host_clipboard_x_open())
-        return host_clipboard_wl_ready() && host_clipboard_wl_offer(NULL, png);
+        return host_clipboard_wl_ready() && host_clipboard_wl_offer(NULL, png, NULL);
     drop_offer();
     own.png = g_bytes_ref(png);
     return claim();
+}
+
+bool host_clipboard_offer_text(const char *text)
+{
+    if (!host_clipboard_x_open() && host_clipboard_wl_ready())
+        return *text && host_clipboard_wl_offer(NULL, NULL, text);
+    return SDL_SetClipboardText(text) == 0;
 }
 
 /* What we offer as @target, or NULL. */

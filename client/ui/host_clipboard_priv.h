@@ -40,7 +40,8 @@ HostClipboardResult host_clipboard_take_late(HostClipboardData *late,
                                              HostClipboardResult *result,
                                              HostClipboardData *out);
 
-/* SDL's text getter (what Wayland reads text with). */
+/* SDL's text getter (what Wayland falls back to where the compositor
+ * answers only SDL's offer: weston, wlroots). */
 HostClipboardResult host_clipboard_sdl_text(HostClipboardData *out);
 
 /* The Wayland back end (host_clipboard_wl.c), on SDL's own connection:
@@ -48,7 +49,7 @@ HostClipboardResult host_clipboard_sdl_text(HostClipboardData *out);
  * serving of host_clipboard.h there. */
 bool host_clipboard_wl_ready(void);
 HostClipboardResult host_clipboard_wl_read_any(HostClipboardData *out);
-bool host_clipboard_wl_offer(const char *const *paths, GBytes *png);
+bool host_clipboard_wl_offer(const char *const *paths, GBytes *png, const char *text);
 bool host_clipboard_wl_offering(void);
 void host_clipboard_wl_dispatch(void);
 

@@ -1,18 +1,23 @@
-/* The host's clipboard on Wayland, for what SDL 2 cannot pass: files
- * (x-special/gnome-copied-files, text/uri-list) and pictures (image/png).
+/* The host's clipboard on Wayland: text, files (x-special/gnome-copied-files,
+ * text/uri-list) and pictures (image/png).
  *
- * SDL 2.26 keeps a wl_data_device of its own, for text. This one is a
- * second data device for the same seat on SDL's connection, with its own
- * event queue (SDL never dispatches it) and its own wl_keyboard and
- * wl_pointer, for the serials wl_data_device.set_selection needs. The
- * compositor sends every selection to both devices of a client with the
- * keyboard focus, and a selection set through either cancels the other's
- * source, so they never hold the clipboard at once: the server's text goes
- * through SDL (SDL_SetClipboardText), its files and pictures through here,
- * and the last copy wins, as on X11. weston 10 and wlroots answer only
- * the newest offer of a selection, which is SDL's device's (they make one
- * per device, newest device first): there a read of ours comes back empty
- * and SDL's text is taken instead (docs/wayland.md).
+ * SDL 2.26 keeps a wl_data_device of its own. This one is a second data
+ * device for the same seat on SDL's connection, with its own event queue
+ * (SDL never dispatches it) and its own wl_keyboard and wl_pointer, for the
+ * serials wl_data_device.set_selection needs (the keyboard's enter serial
+ * is enough). Compositors serve a client's devices differently:
+ * - mutter (since 40.1, meta-wayland-data-device.c's get_data_device) sends
+ *   selections only to a client's newest data device, ours: SDL's device
+ *   never hears of a copy again (SDL_HasClipboardText stays false), and
+ *   SDL 2.26 sets the selection only after a typed character or a click.
+ *   So everything, text too, goes through here: the server's text is
+ *   offered by our device, and the desktop's text is read through it.
+ * - weston 10 and wlroots send every selection to every device of the
+ *   focused client but answer only the newest offer of a selection, which
+ *   is SDL's device's (one offer per device, newest device first): there a
+ *   read of ours comes back empty and SDL's text getter is asked instead.
+ * A selection set through either device cancels the other's source, so
+ * the last copy wins, as on X11 (docs/wayland.md).
  *
  * Our offers carry a marker type naming this process: an offer with it is
  * our own, never read back (SDL's getter would wait on this very thread for
@@ -78,8 +83,22 @@ static struct {
     struct wl_data_source *source;
     char **paths;
     GBytes *png;
+    char *text;
     GSList *sends; /* Send * */
 } wl = {.read_fd = -1, .late_result = HOST_CLIPBOARD_WAITING};
+
+/* The types text is offered as: SDL 2's list without Latin-1 STRING
+ * (X clients on XWayland ask for the X names). */
+static const char *const text_types[] = {"text/plain;charset=utf-8", "text/plain",
+                                         "UTF8_STRING", "TEXT"};
+
+static bool is_text_type(const char *type)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(text_types); i++)
+        if (!strcmp(type, text_types[i]))
+            return true;
+    return false;
+}
 
 /* --- offers --- */
 
@@ -120,6 +139,12 @@ static void device_selection(void *data, struct wl_data_device *dev, struct wl_d
 {
     offer_free(wl.selection);
     wl.selection = o ? wl_data_offer_get_user_data(o) : NULL;
+    /* SDL's device hears nothing of it on mutter: the windows are told as
+     * SDL would tell them (our own offer is nothing new). */
+    if (wl.selection && !offer_has(wl.selection, wl.marker)) {
+        SDL_Event e = {.type = SDL_CLIPBOARDUPDATE};
+        SDL_PushEvent(&e);
+    }
 }
 
 /* Drag and drop is SDL's (it takes no drops either): offers dropped. */
@@ -357,6 +382,17 @@ static HostClipboardResult harvest(int wait_ms, HostClipboardData *out)
         if (n == 0) { /* the owner closed: all there */
             vd_debug("clipboard: the host's %s: %u bytes", host_clipboard_mime[wl.read_kind],
                      wl.read_buf->len);
+            if (wl.read_kind == HC_KIND_TEXT) {
+                /* Empty: weston's and wlroots' dead offer (or an empty copy). */
+                HostClipboardResult r = HOST_CLIPBOARD_TEXT;
+                if (wl.read_buf->len)
+                    out->text = g_utf8_make_valid((const char *)wl.read_buf->data,
+                                                  (gssize)wl.read_buf->len);
+                else
+                    r = host_clipboard_sdl_text(out);
+                read_stop();
+                return r;
+            }
             g_autoptr(GError) err = NULL;
             HostClipboardResult r = host_clipboard_decode(wl.read_kind, wl.read_buf->data,
                                                           wl.read_buf->len, out, &err);
@@ -399,7 +435,7 @@ HostClipboardResult host_clipboard_wl_read_any(HostClipboardData *out)
     }
     if (!wl.selection || offer_has(wl.selection, wl.marker))
         return HOST_CLIPBOARD_NONE; /* nothing, or what the server gave us */
-    for (HostClipboardKind k = 0; k < HC_KIND_TEXT; k++)
+    for (HostClipboardKind k = 0; k <= HC_KIND_TEXT; k++)
         if (offer_has(wl.selection, host_clipboard_mime[k]))
             return ask(k) ? harvest(ANSWER_WAIT_MS, out) : HOST_CLIPBOARD_NONE;
     return host_clipboard_sdl_text(out);
@@ -419,6 +455,7 @@ static void drop_offer(void)
     g_clear_pointer(&wl.source, wl_data_source_destroy);
     g_clear_pointer(&wl.paths, g_strfreev);
     g_clear_pointer(&wl.png, g_bytes_unref);
+    g_clear_pointer(&wl.text, g_free);
 }
 
 static void source_target(void *data, struct wl_data_source *src, const char *type)
@@ -430,9 +467,10 @@ static void source_send(void *data, struct wl_data_source *src, const char *type
 {
     vd_debug("clipboard: a program pastes our %s", type);
     GBytes *bytes = NULL;
+    if (wl.text && is_text_type(type))
+        bytes = g_bytes_new(wl.text, strlen(wl.text));
     for (HostClipboardKind k = 0; k < HC_KIND_N && !bytes; k++)
-        if (!strcmp(type, host_clipboard_mime[k]) ||
-            (k == HC_KIND_TEXT && !strcmp(type, "text/plain")))
+        if (k == HC_KIND_TEXT ? is_text_type(type) : !strcmp(type, host_clipboard_mime[k]))
             bytes = host_clipboard_encode((const char *const *)wl.paths, wl.png, k);
     if (!bytes || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
         close(fd);
@@ -461,19 +499,22 @@ static const struct wl_data_source_listener source_listener = {
     .cancelled = source_cancelled,
 };
 
-bool host_clipboard_wl_offer(const char *const *paths, GBytes *png)
+bool host_clipboard_wl_offer(const char *const *paths, GBytes *png, const char *text)
 {
     pump();
     drop_offer();
     wl.paths = paths ? g_strdupv((char **)paths) : NULL;
     wl.png = png ? g_bytes_ref(png) : NULL;
+    wl.text = g_strdup(text);
     wl.source = wl_data_device_manager_create_data_source(wl.manager);
     wl_data_source_add_listener(wl.source, &source_listener, NULL);
-    for (HostClipboardKind k = 0; k < HC_KIND_N; k++)
-        if ((k == HC_KIND_PNG) == (png != NULL))
+    for (HostClipboardKind k = 0; k < HC_KIND_TEXT && paths; k++)
+        if (k != HC_KIND_PNG)
             wl_data_source_offer(wl.source, host_clipboard_mime[k]);
-    if (paths)
-        wl_data_source_offer(wl.source, "text/plain");
+    if (png)
+        wl_data_source_offer(wl.source, host_clipboard_mime[HC_KIND_PNG]);
+    for (size_t i = 0; i < G_N_ELEMENTS(text_types) && (paths || text); i++)
+        wl_data_source_offer(wl.source, text_types[i]);
     wl_data_source_offer(wl.source, wl.marker);
     /* The compositor takes a claim with a serial newer than the current
      * selection's (weston), or only from the focused client (mutter): with
@@ -484,6 +525,9 @@ bool host_clipboard_wl_offer(const char *const *paths, GBytes *png)
         vd_warn("clipboard: the compositor did not let vmdesk take the clipboard; the "
                 "server's copy is not offered");
         drop_offer();
+    } else if (!wl.source && !wl.focused) {
+        vd_debug("clipboard: the window has no keyboard focus and the compositor refused the "
+                 "server's copy (mutter lets only the focused client copy)");
     }
     return wl.source != NULL;
 }

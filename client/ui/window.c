@@ -289,7 +289,7 @@ static void handle_session_events(Win *w)
             sdl_util_clipboard_offer(ev->bytes, ev->paths);
             break;
         case SESSION_EV_CLIPBOARD:
-            SDL_SetClipboardText(ev->text);
+            host_clipboard_offer_text(ev->text);
             break;
         case SESSION_EV_CURSOR:
             window_set_cursor(w, ev->pixels, ev->w, ev->h, ev->x, ev->y);

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "session/rdp/rdp_probe.h"
 #include "session/vnc/vnc_session.h"
+#include "ui/host_clipboard.h"
 #include "ui/sdl_util.h"
 #include "ui/switch.h"
 #include "ui/window_priv.h"
@@ -254,7 +255,7 @@ static void handle_pending_events(Win *w)
             w->pending_cursor = ev;
             continue;
         case SESSION_EV_CLIPBOARD:
-            SDL_SetClipboardText(ev->text);
+            host_clipboard_offer_text(ev->text);
             break;
         case SESSION_EV_CLOSED: {
             if (switch_hung_kept(&w->sw))

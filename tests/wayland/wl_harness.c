@@ -139,8 +139,10 @@ GSubprocess *wl_vmdesk_vnc(WlXvnc *x, char **env, const char *log)
 
 void wl_xvnc_copy(WlXvnc *x, const char *text)
 {
-    g_autofree char *script = g_strdup_printf("printf %%s '%s' | xclip -selection clipboard -i",
-                                              text);
+    /* xclip serves the copy from the background until another client takes
+     * the clipboard: its output must not keep our pipe open. */
+    g_autofree char *script = g_strdup_printf(
+        "printf %%s '%s' | xclip -selection clipboard -i >/dev/null 2>&1", text);
     const char *argv[] = {"sh", "-c", script, NULL};
     g_autofree char *out = NULL;
     g_assert_cmpint(rt_run_all(argv, x->env, &out), ==, 0);
@@ -175,7 +177,7 @@ static char **socket_env(const char *socket)
 char *wl_paste(const char *socket)
 {
     char **env = socket_env(socket);
-    const char *argv[] = {"wl-paste", "--no-newline", NULL};
+    const char *argv[] = {"timeout", "5", "wl-paste", "--no-newline", NULL};
     char *out = NULL;
     int st = rt_run_all(argv, env, &out);
     g_strfreev(env);
