@@ -477,8 +477,9 @@ static void desktop_clipboard_text(Weston *w, WlXvnc *x)
     /* Host -> guest: a Wayland program copies, vmdesk (focused) passes it on. */
     GSubprocess *copier = wl_copy(w->socket, NULL, "from the Wayland host", NULL);
     wl_expect_text(wl_get_xvnc, x, "from the Wayland host", "the VNC server's clipboard");
-    /* Guest -> host: the user clicked into the window once (SDL 2.26 sets
-     * the Wayland clipboard with an input event's serial only). */
+    /* Guest -> host: the user clicked into the window once (as a user
+     * would; vmdesk's own data device claims the selection with the latest
+     * input serial, the keyboard's enter being enough). */
     click(w);
     wl_xvnc_copy(x, "from the guest");
     wl_expect_text(wl_get_paste, w->socket, "from the guest", "wl-paste");
@@ -540,8 +541,9 @@ static void test_no_xwayland(void)
     expect_line(text, "^.*wl_registry@[0-9]+\\.global\\([0-9]+, \"xdg_wm_base\".*$",
                 "weston's globals");
     g_assert_null(find_line(text, "zwp_keyboard_shortcuts_inhibit_manager_v1"));
-    /* Host -> guest: SDL's data device read the host's text from its offer;
-     * guest -> host: SDL's source claimed the selection with the click's
+    /* Host -> guest: the host's text read from an offer (weston serves it
+     * to SDL's device only, so vmdesk falls back to SDL's getter there);
+     * guest -> host: vmdesk's source claimed the selection with an input
      * serial and wl-paste took the text from it. */
     expect_line(text, "^.*-> wl_data_offer@[0-9]+\\.receive\\(\"text/plain;charset=utf-8\", "
                       "fd [0-9]+\\)$",
