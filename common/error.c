@@ -91,10 +91,16 @@ static void append_prefixed(GString *out, const char *prefix, const char *text)
 
 char *vd_error_lines(const GError *error, gboolean words)
 {
-    /* The message as it always was: the lines after its first are a log's
-     * tail or a list, read by people. */
-    GString *out = g_string_new(VD_ERROR_LINE_PREFIX);
-    g_string_append_printf(out, "%s\n", error->message);
+    GString *out = g_string_new(NULL);
+    if (words) {
+        /* For a program: every line after its prefix, so that no line of
+         * a message (a log's tail) can pose as a field or plain line. */
+        append_prefixed(out, VD_ERROR_LINE_PREFIX, error->message);
+    } else {
+        /* The message as it always was: the lines after its first are a
+         * log's tail or a list, read by people. */
+        g_string_append_printf(out, "%s%s\n", VD_ERROR_LINE_PREFIX, error->message);
+    }
     const char *field = vd_error_field(error), *plain = vd_error_plain(error);
     if (words && field)
         append_prefixed(out, VD_ERROR_FIELD_PREFIX, field);

@@ -37,16 +37,23 @@ const char *vd_error_plain(const GError *error);
 
 /* A vmdesk command writes its error on stderr as VD_ERROR_LINE_PREFIX and
  * the message. A front end that runs a command and shows its error in its
- * own words (the manager runs vmdesk view and app) sets VD_ERROR_WORDS_ENV
- * in the command's environment; the command then adds the error's field and
- * plain text, each line of them after its own prefix. */
+ * own words (the manager runs vmdesk view and app) gives the command the
+ * write end of a pipe of its own and sets VD_ERROR_WORDS_ENV in the
+ * command's environment to that descriptor's number (the manager: 3). The
+ * command then writes its error a second time to that pipe, and only there,
+ * with the error's field and plain text: each line of the message, the field
+ * and the plain text after its own prefix. Never on stderr: anything the
+ * command starts (a session helper a guest may own, QEMU) may write to its
+ * stderr, and nothing else writes to that pipe (client/cli/cli_common.c). */
 #define VD_ERROR_WORDS_ENV "VMDESK_ERROR_WORDS"
 #define VD_ERROR_LINE_PREFIX "vmdesk: error: "
 #define VD_ERROR_FIELD_PREFIX "vmdesk: error-field: "
 #define VD_ERROR_PLAIN_PREFIX "vmdesk: error-plain: "
 
-/* @error as a command writes it on stderr (see above), with its field and
- * plain text when @words; each line ends in a newline. Caller frees. */
+/* @error as a command writes it (see above): without @words as on stderr,
+ * the message after VD_ERROR_LINE_PREFIX; with @words as on the words pipe,
+ * each line of the message after that prefix, then the field's and plain
+ * text's lines after theirs. Each line ends in a newline. Caller frees. */
 char *vd_error_lines(const GError *error, gboolean words);
 
 /* g_prefix_error for @error's message and its plain text alike. */

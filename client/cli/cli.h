@@ -67,7 +67,12 @@ int cli_complete(int argc, char **argv);
 int cli_reference(const CliCommand *commands, size_t n);
 int cli_usb(int argc, char **argv);
 
-/* Print "vmdesk: error: MESSAGE" and return the error's exit status. Frees @error. */
+/* Take the pipe VD_ERROR_WORDS_ENV names (common/error.h), when it is one:
+ * close-on-exec from now on, and the variable gone from the environment.
+ * First thing in main(), before any thread. */
+void cli_words_init(void);
+/* Print "vmdesk: error: MESSAGE", and the error's words on the pipe
+ * cli_words_init took, and return the error's exit status. Frees @error. */
 int cli_fail(GError *error);
 /* Parse options for command @cmd; prints usage errors. Returns false on error
  * (*@status set). @params is the positional part shown in --help. */

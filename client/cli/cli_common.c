@@ -7,14 +7,66 @@
 #include "vm/vm_lease.h"
 #include "vm/vm_store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* The pipe for the error's words (common/error.h), or -1. */
+static int words_fd = -1;
+
+void cli_words_init(void)
+{
+    const char *value = g_getenv(VD_ERROR_WORDS_ENV);
+    if (!value)
+        return;
+    guint64 fd = 0;
+    /* A descriptor number past stdin, stdout and stderr, open, and a pipe;
+     * anything else (an old "1", a file, a terminal) means no words. */
+    bool number = g_ascii_string_to_unsigned(value, 10, 3, INT_MAX, &fd, NULL);
+    /* Nothing vmdesk starts (a session helper, QEMU, the supervisor) takes
+     * it for its own. */
+    g_unsetenv(VD_ERROR_WORDS_ENV);
+    if (!number)
+        return;
+    int flags = fcntl((int)fd, F_GETFD);
+    struct stat st;
+    if (flags < 0 || fstat((int)fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+        return;
+    /* Nor does it inherit the pipe: only this process writes to it. */
+    if (fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+        return;
+    words_fd = (int)fd;
+}
+
+/* Write @lines to the words pipe, whole or as far as it takes them. */
+static void write_words(const char *lines)
+{
+    /* A reader that went away ends no command. */
+    signal(SIGPIPE, SIG_IGN);
+    size_t len = strlen(lines), off = 0;
+    while (off < len) {
+        ssize_t n = write(words_fd, lines + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+}
 
 int cli_fail(GError *error)
 {
     int status = vd_error_exit_status(error);
-    g_autofree char *lines = vd_error_lines(error, g_getenv(VD_ERROR_WORDS_ENV) != NULL);
+    g_autofree char *lines = vd_error_lines(error, FALSE);
     fputs(lines, stderr);
+    if (words_fd >= 0) {
+        g_autofree char *words = vd_error_lines(error, TRUE);
+        write_words(words);
+    }
     g_error_free(error);
     return status ? status : 1;
 }

@@ -89,6 +89,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    cli_words_init();
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -16,6 +16,9 @@
 #include "vm/vm_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,20 +84,16 @@ static void append_line(GString *s, const char *line)
     g_string_append(s, line);
 }
 
-GSubprocess *mgr_ops_spawn_vmdesk(const char *const *args, GError **error)
+/* The lines of @text, each without what ends it (a carriage return, spaces). */
+static GStrv text_lines(const char *text)
 {
-    g_autofree char *vmdesk = mgr_ops_vmdesk_path();
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_strv_builder_add(b, vmdesk);
-    g_strv_builder_addv(b, (const char **)args);
-    g_auto(GStrv) argv = g_strv_builder_end(b);
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_subprocess_launcher_setenv(l, VD_ERROR_WORDS_ENV, "1", TRUE);
-    return g_subprocess_launcher_spawnv(l, (const char *const *)argv, error);
+    GStrv lines = g_strsplit(text ? text : "", "\n", -1);
+    for (char **l = lines; *l; l++)
+        g_strchomp(*l);
+    return lines;
 }
 
-char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
+char *mgr_ops_child_error(const char *words, const char *stderr_text, const char *fallback)
 {
     g_autoptr(GString) out = g_string_new(NULL);
     g_autoptr(GString) field = g_string_new(NULL);
@@ -105,18 +104,14 @@ char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
     } kinds[] = {{VD_ERROR_LINE_PREFIX, out},
                  {VD_ERROR_FIELD_PREFIX, field},
                  {VD_ERROR_PLAIN_PREFIX, plain}};
-    const char *last = NULL;
-    g_auto(GStrv) lines = g_strsplit(stderr_text ? stderr_text : "", "\n", -1);
-    for (char **l = lines; *l; l++) {
-        g_strstrip(*l);
-        size_t k = 0;
-        while (k < G_N_ELEMENTS(kinds) && !g_str_has_prefix(*l, kinds[k].prefix))
-            k++;
-        if (k < G_N_ELEMENTS(kinds))
-            append_line(kinds[k].to, *l + strlen(kinds[k].prefix));
-        else if (**l)
-            last = *l;
-    }
+    /* The words pipe: only the child writes to it. */
+    g_auto(GStrv) wlines = text_lines(words);
+    for (char **l = wlines; *l; l++)
+        for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++)
+            if (g_str_has_prefix(*l, kinds[k].prefix)) {
+                append_line(kinds[k].to, *l + strlen(kinds[k].prefix));
+                break;
+            }
     if (out->len && (field->len || plain->len)) {
         /* The child's error in the window's words (VD_ERROR_WORDS_ENV). */
         g_autoptr(GError) e = NULL;
@@ -125,8 +120,20 @@ char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
         g_autofree char *text = mgr_error_text(e);
         g_string_assign(out, text);
     }
-    if (!out->len)
-        g_string_assign(out, last ? last : fallback);
+    if (!out->len) {
+        /* stderr, where a helper or QEMU may write too: a message at most,
+         * from the lines that begin with the command's prefix. */
+        const char *last = NULL;
+        g_auto(GStrv) lines = text_lines(stderr_text);
+        for (char **l = lines; *l; l++) {
+            if (g_str_has_prefix(*l, VD_ERROR_LINE_PREFIX))
+                append_line(out, *l + strlen(VD_ERROR_LINE_PREFIX));
+            else if (*g_strchug(*l))
+                last = *l;
+        }
+        if (!out->len)
+            g_string_assign(out, last ? last : fallback);
+    }
     /* Valid first, then cut on a character's end: an invalid byte early in
      * the text must not shorten it. */
     g_autofree char *valid = g_utf8_make_valid(out->str, (gssize)out->len);
@@ -136,6 +143,146 @@ char *mgr_ops_child_error(const char *stderr_text, const char *fallback)
         return g_steal_pointer(&valid);
     valid[keep] = '\0';
     return g_strconcat(valid, "…", NULL);
+}
+
+/* --- a vmdesk child to its end --- */
+
+enum { CHILD_STDERR, CHILD_WORDS, CHILD_PIPES };
+
+typedef struct {
+    GSubprocess *p;
+    GInputStream *in[CHILD_PIPES];
+    GByteArray *got[CHILD_PIPES];
+    guint8 chunk[CHILD_PIPES][4096];
+    int pending; /* reads and the wait not ended yet */
+    bool ok;
+    char *fallback;
+} ChildRun;
+
+static void child_run_free(gpointer p)
+{
+    ChildRun *c = p;
+    g_clear_object(&c->p);
+    for (int i = 0; i < CHILD_PIPES; i++) {
+        g_clear_object(&c->in[i]);
+        g_byte_array_unref(c->got[i]);
+    }
+    g_free(c->fallback);
+    g_free(c);
+}
+
+/* @b's bytes as text: valid UTF-8, a NUL or an invalid byte replaced. */
+static char *child_text(const GByteArray *b)
+{
+    return b->len ? g_utf8_make_valid((const char *)b->data, (gssize)b->len) : g_strdup("");
+}
+
+static void child_step_done(GTask *task)
+{
+    ChildRun *c = g_task_get_task_data(task);
+    if (--c->pending > 0) {
+        g_object_unref(task);
+        return;
+    }
+    char *text = NULL;
+    if (!c->ok) {
+        g_autofree char *words = child_text(c->got[CHILD_WORDS]);
+        g_autofree char *err = child_text(c->got[CHILD_STDERR]);
+        text = mgr_ops_child_error(words, err, c->fallback);
+    }
+    g_task_return_pointer(task, text, g_free);
+    g_object_unref(task);
+}
+
+static void child_read(GTask *task, int i);
+
+static void child_read_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    GTask *task = data;
+    ChildRun *c = g_task_get_task_data(task);
+    int i = src == G_OBJECT(c->in[CHILD_WORDS]) ? CHILD_WORDS : CHILD_STDERR;
+    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, NULL);
+    if (n <= 0) { /* its end, or an error: what came stays */
+        child_step_done(task);
+        return;
+    }
+    GByteArray *b = c->got[i];
+    if (i == CHILD_STDERR) {
+        /* The last of it: an error is written last. */
+        g_byte_array_append(b, c->chunk[i], (guint)n);
+        if (b->len > MGR_OPS_CHILD_READ_MAX)
+            g_byte_array_remove_range(b, 0, b->len - MGR_OPS_CHILD_READ_MAX);
+    } else if (b->len < MGR_OPS_CHILD_READ_MAX) {
+        /* The first of it; the rest is read and dropped. */
+        g_byte_array_append(b, c->chunk[i],
+                            (guint)MIN((gsize)n, (gsize)(MGR_OPS_CHILD_READ_MAX - b->len)));
+    }
+    child_read(task, i);
+}
+
+static void child_read(GTask *task, int i)
+{
+    ChildRun *c = g_task_get_task_data(task);
+    g_input_stream_read_async(c->in[i], c->chunk[i], sizeof c->chunk[i], G_PRIORITY_DEFAULT,
+                              NULL, child_read_done, task);
+}
+
+static void child_wait_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    GTask *task = data;
+    ChildRun *c = g_task_get_task_data(task);
+    c->ok = g_subprocess_wait_finish(c->p, res, NULL) && g_subprocess_get_successful(c->p);
+    child_step_done(task);
+}
+
+bool mgr_ops_vmdesk_async(const char *const *args, const char *fallback,
+                          GAsyncReadyCallback callback, gpointer data, GError **error)
+{
+    g_autofree char *vmdesk = mgr_ops_vmdesk_path();
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_add(b, vmdesk);
+    g_strv_builder_addv(b, (const char **)args);
+    g_auto(GStrv) argv = g_strv_builder_end(b);
+    /* Close-on-exec both: only the child gets the write end, as its 3. */
+    int fds[2];
+    if (!g_unix_open_pipe(fds, FD_CLOEXEC, error))
+        return false;
+    g_autoptr(GSubprocess) p = NULL;
+    {
+        g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_subprocess_launcher_take_fd(l, fds[1], 3);
+        g_subprocess_launcher_setenv(l, VD_ERROR_WORDS_ENV, "3", TRUE);
+        p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, error);
+        /* The launcher closes our write end: the pipe ends with the child. */
+    }
+    if (!p) {
+        close(fds[0]);
+        return false;
+    }
+    ChildRun *c = g_new0(ChildRun, 1);
+    c->p = g_steal_pointer(&p);
+    c->in[CHILD_STDERR] = g_object_ref(g_subprocess_get_stderr_pipe(c->p));
+    c->in[CHILD_WORDS] = g_unix_input_stream_new(fds[0], TRUE);
+    for (int i = 0; i < CHILD_PIPES; i++)
+        c->got[i] = g_byte_array_new();
+    c->fallback = g_strdup(fallback);
+    c->pending = CHILD_PIPES + 1;
+    GTask *task = g_task_new(NULL, NULL, callback, data);
+    g_task_set_source_tag(task, mgr_ops_vmdesk_async);
+    g_task_set_task_data(task, c, child_run_free);
+    /* One reference for each read and the wait. */
+    for (int i = 0; i < CHILD_PIPES; i++)
+        child_read(g_object_ref(task), i);
+    g_subprocess_wait_async(c->p, NULL, child_wait_done, g_object_ref(task));
+    g_object_unref(task);
+    return true;
+}
+
+char *mgr_ops_vmdesk_finish(GAsyncResult *res)
+{
+    g_return_val_if_fail(g_task_is_valid(res, NULL), NULL);
+    return g_task_propagate_pointer(G_TASK(res), NULL);
 }
 
 /* --- operations --- */

@@ -87,18 +87,33 @@ char *mgr_error_text(const GError *error);
  * one beside the manager's own executable, else "vmdesk" from PATH. */
 char *mgr_ops_vmdesk_path(void);
 
-/* Start `vmdesk ARGS...` (mgr_ops_vmdesk_path) with stdout silenced and
- * stderr piped, asking for its error in the window's words
- * (VD_ERROR_WORDS_ENV, read back by mgr_ops_child_error). NULL on error. */
-GSubprocess *mgr_ops_spawn_vmdesk(const char *const *args, GError **error);
+/* Run `vmdesk ARGS...` (mgr_ops_vmdesk_path) to its end, with stdout
+ * silenced, stderr read and a pipe of its own on its descriptor 3 for its
+ * error's words (VD_ERROR_WORDS_ENV): both pipes are read on the caller's
+ * main context, never blocking it, up to MGR_OPS_CHILD_READ_MAX bytes each
+ * (the last of stderr, the first of the words). @callback gets
+ * mgr_ops_vmdesk_finish's answer when the child has ended and both pipes are
+ * closed. False (and *@error) when it could not be started. Main thread. */
+bool mgr_ops_vmdesk_async(const char *const *args, const char *fallback,
+                          GAsyncReadyCallback callback, gpointer data, GError **error);
+#define MGR_OPS_CHILD_READ_MAX (64 * 1024)
 
-/* What a `vmdesk` child (view, app) that failed wrote to stderr, as the
- * window says it (caller frees): its error (common/error.h's lines) in the
- * window's words as mgr_error_text gives them when it wrote its field or
- * plain text, else its "vmdesk: error: " lines without that prefix, else its
- * last non-empty line (log lines before it are not for the user), else
- * @fallback. At most 2048 bytes, valid UTF-8. */
-char *mgr_ops_child_error(const char *stderr_text, const char *fallback);
+/* NULL when the child of mgr_ops_vmdesk_async ended successfully, else its
+ * error as mgr_ops_child_error gives it (caller frees). */
+char *mgr_ops_vmdesk_finish(GAsyncResult *res);
+
+/* What a `vmdesk` child (view, app) that failed said, as the window says it
+ * (caller frees). @words is what it wrote on its words pipe (may be NULL),
+ * which only the child itself writes: there its error's lines
+ * (common/error.h) in the window's words as mgr_error_text gives them when it
+ * wrote its field or plain text, else its "vmdesk: error: " lines without
+ * that prefix. Without those, @stderr_text (may be NULL), which anything the
+ * child started may have written to, and so only ever a message, never
+ * words: its lines that begin with "vmdesk: error: " without that prefix,
+ * else its last non-empty line (log lines before it are not for the user).
+ * Else @fallback. Either input may hold any bytes. At most 2048 bytes, valid
+ * UTF-8. */
+char *mgr_ops_child_error(const char *words, const char *stderr_text, const char *fallback);
 
 
 /* --- a new VM --- */

@@ -519,13 +519,9 @@ static void act_app_menu(GtkWidget *w, const char *action, GVariant *param)
 
 static void launch_done(GObject *src, GAsyncResult *res, gpointer data)
 {
-    GSubprocess *p = G_SUBPROCESS(src);
     Call *c = data;
-    g_autofree char *err_text = NULL;
-    if (g_subprocess_communicate_utf8_finish(p, res, NULL, &err_text, NULL) &&
-        !g_subprocess_get_successful(p)) {
-        g_autofree char *text =
-            mgr_ops_child_error(err_text, "the program's window ended without saying why");
+    g_autofree char *text = mgr_ops_vmdesk_finish(res);
+    if (text) {
         g_autoptr(GError) e = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, text);
         call_end(c, e);
         return;
@@ -543,14 +539,13 @@ static void act_app_launch(GtkWidget *w, const char *action, GVariant *param)
     const char *args[] = {"app", "--", page->name, a->program, NULL};
     g_autoptr(GError) err = NULL;
     g_autofree char *title = g_strdup_printf("%s ended with an error", a->name);
-    g_autoptr(GSubprocess) p = mgr_ops_spawn_vmdesk(args, &err);
-    if (!p) {
-        show_error(page, title, err->message);
-        return;
-    }
     /* The program's window lives on its own: the page stays usable. */
     Call *c = call_new(page, title, false);
-    g_subprocess_communicate_utf8_async(p, NULL, NULL, launch_done, c);
+    if (!mgr_ops_vmdesk_async(args, "the program's window ended without saying why",
+                              launch_done, c, &err)) {
+        call_end(c, err);
+        return;
+    }
     g_autofree char *t = g_strdup_printf("Starting %s…", a->name);
     toast(page, t);
 }

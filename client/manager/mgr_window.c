@@ -114,15 +114,10 @@ typedef struct {
 static void view_done(GObject *src, GAsyncResult *res, gpointer data)
 {
     ViewCall *call = data;
-    GSubprocess *p = G_SUBPROCESS(src);
-    g_autofree char *err_text = NULL;
-    g_autoptr(GError) err = NULL;
-    if (g_subprocess_communicate_utf8_finish(p, res, NULL, &err_text, &err) &&
-        !g_subprocess_get_successful(p)) {
+    g_autofree char *text = mgr_ops_vmdesk_finish(res);
+    if (text) {
         g_autofree char *title = g_strdup_printf("The window of %s closed with an error",
                                                  call->name);
-        g_autofree char *text =
-            mgr_ops_child_error(err_text, "the VM's window ended without saying why");
         mgr_window_show_error(call->win, title, text);
     }
     g_object_unref(call->win);
@@ -136,17 +131,17 @@ static void act_open(GtkWidget *w, const char *action, GVariant *param)
     const char *name = g_variant_get_string(param, NULL);
     const char *args[] = {"view", name, NULL};
     g_autoptr(GError) err = NULL;
-    /* stderr is kept for the message of a failure. */
-    g_autoptr(GSubprocess) p = mgr_ops_spawn_vmdesk(args, &err);
-    if (!p) {
-        g_autofree char *title = g_strdup_printf("Could not open %s", name);
-        mgr_window_show_error(win, title, err->message);
-        return;
-    }
     ViewCall *call = g_new0(ViewCall, 1);
     call->win = g_object_ref(win);
     call->name = g_strdup(name);
-    g_subprocess_communicate_utf8_async(p, NULL, NULL, view_done, call);
+    if (!mgr_ops_vmdesk_async(args, "the VM's window ended without saying why", view_done, call,
+                              &err)) {
+        g_object_unref(call->win);
+        g_free(call->name);
+        g_free(call);
+        g_autofree char *title = g_strdup_printf("Could not open %s", name);
+        mgr_window_show_error(win, title, err->message);
+    }
 }
 
 /* --- delete, after saying what goes --- */

@@ -6,6 +6,7 @@
 #include "common/app_id.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "ui/host_clipboard.h"
 #include "ui/sdl_util.h"
 #include "ui/window_icon.h"
@@ -316,6 +317,9 @@ static void handle_session_events(Win *w)
              * window_vm_poll, not as a lost connection too. */
             bool vm_going = w->opts->vm_name && window_vm_going(w);
             g_autofree char *why = g_strdup(ev->error ? ev->error->message : NULL);
+            /* One line in the log and the status, whatever the session said. */
+            for (char *c = why; c && (c = (char *)vd_text_find_control(c));)
+                *c = ' ';
             if (w->opts->close_on_end && !ev->error && w->ever_connected)
                 w->quit = true; /* the session's program ended */
             if (!w->ever_connected && ev->error && !w->opts->vm_name) {

@@ -26,12 +26,14 @@
  * give (never ERROR), fields that agree with it, and a detail sentence of
  * printable UTF-8 within its limit; one it refuses leaves the info as it was.
  * The end of the session (HELPER_MSG_CLOSED) carries plain words only from
- * the window's own table (session/session_words.h), whatever code it sent.
+ * the window's own table (session/session_words.h) and only for a code the
+ * helper may make, whatever code it sent, and its message is one line.
  *
  * Any GLib critical or warning aborts. Built as a fuzzer with VMDESK_FUZZ=ON
  * and clang; replayed over tests/fuzz/corpus/helper by unit-fuzz-replay. */
 #include "fuzz_common.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "session/helper/helper_window_priv.h"
 #include "session/rdp/rdp_probe_priv.h"
 #include "session/session_priv.h"
@@ -289,9 +291,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (entries) /* nothing staged stays */
         abort();
     /* An end of session's plain words are none or the window's own for a
-     * code it knows, whatever the helper sent. */
+     * code the helper may make (credentials), whatever the helper sent; its
+     * message is one line, without control characters. */
     const char *plain = vd_error_plain(closed.error);
-    if (plain && g_strcmp0(plain, session_words_plain(session_words_of(closed.error))))
+    if (plain && g_strcmp0(plain, session_words_plain(SESSION_WORDS_RDP_CREDENTIALS)))
+        abort();
+    if (closed.error && vd_text_find_control(closed.error->message))
         abort();
     g_clear_error(&closed.error);
     session_destroy(s);

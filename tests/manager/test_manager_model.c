@@ -286,8 +286,9 @@ static void test_start_error(void)
     g_assert_true(g_str_has_prefix(e->message, "snapshot tag \"no good\": use 1-48 letters"));
 }
 
-/* A failed `vmdesk view` or `app` child: its error lines without the CLI's
- * prefix, never its log lines; the last line when it wrote no error line. */
+/* A failed `vmdesk view` or `app` child, from its stderr alone: its error
+ * lines without the CLI's prefix, never its log lines; the last line when it
+ * wrote no error line. */
 static void test_child_error(void)
 {
     static const struct {
@@ -295,30 +296,37 @@ static void test_child_error(void)
     } cases[] = {
         {"vmdesk: info: connecting\nvmdesk: error: VM \"w\" does not exist\n",
          "VM \"w\" does not exist"},
-        {"vmdesk: error: a\n  vmdesk: error: b  \n", "a\nb"},
+        {"vmdesk: error: a\r\nvmdesk: error: b  \n", "a\nb"},
+        /* Only in the first column. */
+        {"vmdesk: error: a\n  vmdesk: error: b\n", "a"},
         {"log 1\nsomething broke\n\n", "something broke"},
         {"", "fallback"},
         {NULL, "fallback"},
         {"\xff\xfe\n", "\xef\xbf\xbd\xef\xbf\xbd"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *got = mgr_ops_child_error(cases[i].in, "fallback");
+        g_autofree char *got = mgr_ops_child_error(NULL, cases[i].in, "fallback");
         g_assert_cmpstr(got, ==, cases[i].want);
+        g_autofree char *empty = mgr_ops_child_error("", cases[i].in, "fallback");
+        g_assert_cmpstr(empty, ==, cases[i].want);
     }
     g_autofree char *lng = g_strnfill(5000, 'x');
     g_autofree char *in = g_strconcat("vmdesk: error: ", lng, NULL);
-    g_autofree char *got = mgr_ops_child_error(in, "fallback");
+    g_autofree char *got = mgr_ops_child_error(NULL, in, "fallback");
     g_assert_cmpuint(strlen(got), ==, 2048 + strlen("…"));
     /* An invalid byte early on is replaced, and does not cut the text there. */
     g_autofree char *bad = g_strconcat("vmdesk: error: ab\xff", lng, NULL);
-    g_autofree char *got_bad = mgr_ops_child_error(bad, "fallback");
+    g_autofree char *got_bad = mgr_ops_child_error(NULL, bad, "fallback");
     g_assert_true(g_str_has_prefix(got_bad, "ab\xef\xbf\xbd"));
     g_assert_true(g_utf8_validate(got_bad, -1, NULL));
     g_assert_cmpuint(strlen(got_bad), ==, 2048 + strlen("…"));
+    g_autofree char *wbad = g_strconcat("vmdesk: error: ab\xff", lng, NULL);
+    g_autofree char *got_wbad = mgr_ops_child_error(wbad, NULL, "fallback");
+    g_assert_cmpstr(got_wbad, ==, got_bad);
 
-    /* A child asked for its error's words (mgr_ops_spawn_vmdesk) writes
-     * them beside the message: the window shows them as it shows its own
-     * operations' errors, with the field's label; the log lines stay out. */
+    /* A child asked for its error's words (mgr_ops_vmdesk_async) writes
+     * them on its words pipe: the window shows them as it shows its own
+     * operations' errors, with the field's label; stderr's lines stay out. */
     g_autoptr(GError) field = NULL, plain = NULL;
     vd_error_set_worded(&field, VD_ERROR_INVALID, "keyboard", "\"qq\" is no keyboard",
                         "--keyboard \"qq\" is no keyboard");
@@ -327,16 +335,37 @@ static void test_child_error(void)
     const GError *worded[] = {field, plain};
     for (size_t i = 0; i < G_N_ELEMENTS(worded); i++) {
         g_autofree char *lines = vd_error_lines(worded[i], TRUE);
-        g_autofree char *err = g_strconcat("vmdesk: info: starting\n", lines, NULL);
-        g_autofree char *child = mgr_ops_child_error(err, "fallback");
+        g_autofree char *cli = vd_error_lines(worded[i], FALSE);
+        g_autofree char *err = g_strconcat("vmdesk: info: starting\n", cli, NULL);
+        g_autofree char *child = mgr_ops_child_error(lines, err, "fallback");
         g_autofree char *own = mgr_error_text(worded[i]);
         g_assert_cmpstr(child, ==, own);
     }
     g_autofree char *shown = mgr_ops_child_error(
         "vmdesk: error: --keyboard x\nvmdesk: error-field: keyboard\n"
         "vmdesk: error-plain: x is\nvmdesk: error-plain: no keyboard\n",
-        "fallback");
+        "vmdesk: error: --keyboard x\n", "fallback");
     g_assert_cmpstr(shown, ==, "Keyboard: x is\nno keyboard");
+
+    /* Words on stderr are anyone's (a helper a guest owns, a log's tail):
+     * never the window's text. A forged plain line there is no plain text,
+     * nor does it mix with the pipe's words. */
+    const char *forged = "vmdesk: error: the real one\n"
+                         "vmdesk: error-field: keyboard\n"
+                         "vmdesk: error-plain: forget the pinned certificate\n";
+    g_autofree char *f1 = mgr_ops_child_error(NULL, forged, "fallback");
+    g_assert_cmpstr(f1, ==, "the real one");
+    g_autofree char *f2 = mgr_ops_child_error("vmdesk: error: the real one\n", forged, "fallback");
+    g_assert_cmpstr(f2, ==, "the real one");
+    g_assert_null(strstr(f2, "certificate"));
+    /* A message's later lines (a log's tail) on the pipe each have their
+     * prefix: one that looks like a plain line stays in the message. */
+    g_autoptr(GError) tail = NULL;
+    vd_error_set_worded(&tail, VD_ERROR_VM, NULL, NULL, "QEMU failed:\n%sforged",
+                        VD_ERROR_PLAIN_PREFIX);
+    g_autofree char *tail_lines = vd_error_lines(tail, TRUE);
+    g_autofree char *tail_shown = mgr_ops_child_error(tail_lines, NULL, "fallback");
+    g_assert_cmpstr(tail_shown, ==, "QEMU failed:\n" VD_ERROR_PLAIN_PREFIX "forged");
 
     /* A session's error, worded by the window from the helper's code
      * (session/session_words.h): the window's words, not the CLI's. */
@@ -344,15 +373,55 @@ static void test_child_error(void)
         g_autoptr(GError) e = session_words_error(VD_ERROR_FAILED, w, "store them with vmdesk "
                                                                       "credentials");
         g_autofree char *lines = vd_error_lines(e, TRUE);
-        g_autofree char *err = g_strconcat("vmdesk: warning: x\n", lines, NULL);
-        g_autofree char *child = mgr_ops_child_error(err, "fallback");
+        g_autofree char *child = mgr_ops_child_error(lines, "vmdesk: warning: x\n", "fallback");
         g_assert_cmpstr(child, ==, session_words_plain(w));
         g_assert_null(strstr(child, "vmdesk credentials"));
     }
     g_autoptr(GError) unknown = session_words_error(VD_ERROR_FAILED, SESSION_WORDS_COUNT, "cli");
     g_autofree char *unknown_lines = vd_error_lines(unknown, TRUE);
-    g_autofree char *unknown_shown = mgr_ops_child_error(unknown_lines, "fallback");
+    g_autofree char *unknown_shown = mgr_ops_child_error(unknown_lines, NULL, "fallback");
     g_assert_cmpstr(unknown_shown, ==, "cli");
+}
+
+/* A real vmdesk child through mgr_ops_vmdesk_async: its error's words come
+ * from its words pipe, its stderr is read whole, and a child that does not
+ * exist or ends well gives what it should. */
+static void store_result(GObject *src, GAsyncResult *res, gpointer data)
+{
+    *(GAsyncResult **)data = g_object_ref(res);
+}
+
+static char *run_child(const char *const *args)
+{
+    GAsyncResult *res = NULL;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(mgr_ops_vmdesk_async(args, "fallback", store_result, &res, &err));
+    g_assert_no_error(err);
+    while (!res)
+        g_main_context_iteration(NULL, TRUE);
+    char *text = mgr_ops_vmdesk_finish(res);
+    g_object_unref(res);
+    return text;
+}
+
+static void test_child_run(void)
+{
+    /* A VM that exists already: the words from the pipe (the plain text),
+     * not stderr's command-line message ("or vmdesk delete ..."). */
+    const char *create[] = {"create", "words-vm", NULL};
+    g_assert_null(run_child(create));
+    g_autofree char *exists = run_child(create);
+    g_assert_cmpstr(exists, ==, "a VM named \"words-vm\" exists already; pick another name");
+    /* No words: stderr's message. */
+    const char *missing[] = {"view", "nosuchvm-words", NULL};
+    g_autofree char *gone = run_child(missing);
+    g_assert_cmpstr(gone, ==, "there is no VM named \"nosuchvm-words\"");
+    /* A usage error, without the error prefix: its last line. */
+    const char *usage[] = {"list", "--no-such-option", NULL};
+    g_autofree char *said = run_child(usage);
+    g_assert_nonnull(strstr(said, "--no-such-option"));
+    const char *ok[] = {"--version", NULL};
+    g_assert_null(run_child(ok));
 }
 
 int main(int argc, char **argv)
@@ -363,10 +432,17 @@ int main(int argc, char **argv)
     g_autofree char *run = g_build_filename(tmp, "run", NULL);
     g_setenv("XDG_DATA_HOME", data, TRUE);
     g_setenv("XDG_RUNTIME_DIR", run, TRUE);
+    /* The vmdesk the manager runs (mgr_ops_vmdesk_path): the one built. */
+    const char *bin = g_getenv("VMDESK_BIN");
+    g_assert_nonnull(bin);
+    g_autofree char *bin_dir = g_path_get_dirname(bin);
+    g_autofree char *path = g_strconcat(bin_dir, ":", g_getenv("PATH"), NULL);
+    g_setenv("PATH", path, TRUE);
     g_test_add_func("/manager/model/follow", test_follow_store_and_state);
     g_test_add_func("/manager/model/create", test_create);
     g_test_add_func("/manager/model/start-error", test_start_error);
     g_test_add_func("/manager/model/child-error", test_child_error);
+    g_test_add_func("/manager/model/child-run", test_child_run);
     int rc = g_test_run();
     tu_rm_rf(tmp);
     g_free(tmp);

@@ -385,8 +385,8 @@ static void test_error_worded(void)
 }
 
 /* An error as a command writes it on stderr: the message line alone, as it
- * always was, unless a front end asked for the field and plain text, each
- * line of them after its prefix. */
+ * always was; on a front end's words pipe, each line of the message, the
+ * field and the plain text after its prefix. */
 static void test_error_lines(void)
 {
     g_autoptr(GError) e = NULL;
@@ -400,12 +400,14 @@ static void test_error_lines(void)
                     "vmdesk: error-field: keyboard\n"
                     "vmdesk: error-plain: \"x\" is no keyboard\n"
                     "vmdesk: error-plain: see the list\n");
-    /* Without words to add, the same line either way; a message's own
-     * lines stay as they are. */
-    g_autoptr(GError) other = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "a\n  b");
+    /* Without words to add: on stderr a message's own lines stay as they
+     * are; on the pipe each has the prefix, so that a line of it (a log's
+     * tail) never poses as a field or plain line. */
+    g_autoptr(GError) other = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED,
+                                                  "a\nvmdesk: error-plain: b");
     g_autofree char *o1 = vd_error_lines(other, TRUE), *o2 = vd_error_lines(other, FALSE);
-    g_assert_cmpstr(o1, ==, "vmdesk: error: a\n  b\n");
-    g_assert_cmpstr(o2, ==, o1);
+    g_assert_cmpstr(o1, ==, "vmdesk: error: a\nvmdesk: error: vmdesk: error-plain: b\n");
+    g_assert_cmpstr(o2, ==, "vmdesk: error: a\nvmdesk: error-plain: b\n");
 }
 
 /* --- vd_run / vd_run_check --- */

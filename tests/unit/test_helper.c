@@ -159,7 +159,9 @@ static GError *window_closed(uint32_t code, const char *message, uint32_t words)
 static void test_closed_words(void)
 {
     /* Every code the window knows: its own words, whatever the helper's
-     * message says; and the helper side finds the code of its error. */
+     * message says, when the helper may make that code (credentials), none
+     * when only the window makes it (a changed certificate); and the helper
+     * side finds the code of its error. */
     for (uint32_t w = SESSION_WORDS_NONE + 1; w < SESSION_WORDS_COUNT; w++) {
         const char *plain = session_words_plain(w);
         g_assert_nonnull(plain);
@@ -168,9 +170,14 @@ static void test_closed_words(void)
             window_closed(VD_ERROR_FAILED, "store them with vmdesk credentials", w);
         g_assert_error(e, VD_ERROR, VD_ERROR_FAILED);
         g_assert_cmpstr(e->message, ==, "store them with vmdesk credentials");
-        g_assert_cmpstr(vd_error_plain(e), ==, plain);
         g_assert_null(vd_error_field(e));
-        g_assert_cmpint(session_words_of(e), ==, w);
+        if (w == SESSION_WORDS_RDP_CREDENTIALS) {
+            g_assert_cmpstr(vd_error_plain(e), ==, plain);
+            g_assert_cmpint(session_words_of(e), ==, w);
+        } else {
+            g_assert_null(vd_error_plain(e));
+            g_assert_cmpint(session_words_of(e), ==, SESSION_WORDS_NONE);
+        }
         g_autoptr(GError) set = NULL;
         vd_error_set_worded(&set, VD_ERROR_TIMEOUT, NULL, plain, "x %d", 1);
         g_assert_error(set, VD_ERROR, VD_ERROR_TIMEOUT);
@@ -200,6 +207,22 @@ static void test_closed_words(void)
         0xdead, session_words_plain(SESSION_WORDS_RDP_CREDENTIALS), SESSION_WORDS_NONE);
     g_assert_error(mimic, VD_ERROR, VD_ERROR_FAILED);
     g_assert_null(vd_error_plain(mimic));
+    /* A changed certificate is the window's word alone: from the helper,
+     * none. */
+    g_autoptr(GError) cert =
+        window_closed(VD_ERROR_FAILED, "certificate", SESSION_WORDS_RDP_CERT_CHANGED);
+    g_assert_null(vd_error_plain(cert));
+    g_assert_cmpint(session_words_of(cert), ==, SESSION_WORDS_NONE);
+    /* The helper's text is one line: a new line, a carriage return or any
+     * other control character becomes a space, so nothing in it can pose
+     * as a line of its own (a forged "vmdesk: error-plain:" line). */
+    g_autoptr(GError) forged =
+        window_closed(VD_ERROR_FAILED, "lost\n" VD_ERROR_PLAIN_PREFIX "forged\r\tx\x7f",
+                      SESSION_WORDS_RDP_CREDENTIALS);
+    g_assert_cmpstr(forged->message, ==, "lost " VD_ERROR_PLAIN_PREFIX "forged  x ");
+    g_assert_null(strchr(forged->message, '\n'));
+    g_assert_cmpstr(vd_error_plain(forged), ==,
+                    session_words_plain(SESSION_WORDS_RDP_CREDENTIALS));
     /* Ended as asked: no error, whatever the words code. */
     g_assert_null(window_closed(0, NULL, SESSION_WORDS_RDP_CREDENTIALS));
     /* Without its words field (or with bytes after it): malformed. */

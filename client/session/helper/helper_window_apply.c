@@ -7,6 +7,7 @@
 #include "session/session_words.h"
 
 #include "common/error.h"
+#include "common/text.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -144,8 +145,16 @@ static bool apply_closed(HelperReader *r, HelperClosed *closed, GError **error)
         return bad(error, "a malformed end of session");
     closed->seen = true;
     closed->resync = resync;
-    /* The words of a code this window knows, from its own table; the
-     * helper's text is never a front end's plain words. */
+    /* The helper's text goes into logs and onto stderr: one line of it,
+     * whatever it holds, so that it can never pose as a line of its own. */
+    for (char *c = msg; c && (c = (char *)vd_text_find_control(c));)
+        *c = ' ';
+    /* The words of a code the helper may make itself, from the window's own
+     * table; any other code (one the window alone makes, such as a changed
+     * certificate) means no words. The helper's text is never a front end's
+     * plain words. */
+    if (words != SESSION_WORDS_RDP_CREDENTIALS)
+        words = SESSION_WORDS_NONE;
     if (msg || code)
         closed->error = session_words_error(code, words, msg);
     return true;
