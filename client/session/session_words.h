@@ -20,7 +20,8 @@ typedef enum {
      * (NLA), and none were given. Made in the helper. */
     SESSION_WORDS_RDP_CREDENTIALS,
     /* The RDP server's certificate is not the pinned one. Made on the
-     * window's side (session/cert_pin.c). */
+     * window's side (session/cert_pin.c) only: from a helper, no words
+     * (helper_window_apply.c). */
     SESSION_WORDS_RDP_CERT_CHANGED,
     SESSION_WORDS_COUNT, /* not a code: one past the last */
 } SessionWords;

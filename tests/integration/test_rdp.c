@@ -10,8 +10,10 @@
 #include "session/session_words.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -133,13 +135,56 @@ static void assert_colour_near(uint32_t got, uint32_t want, const char *what)
     }
 }
 
-/* @err (a command's stderr under VD_ERROR_WORDS_ENV) holds the words of
- * @words, whole, on one error-plain line. */
-static void assert_plain_words(const char *err, SessionWords words)
+/* Run `vmdesk ARGS...` as the manager runs it (mgr_ops_vmdesk_async): a
+ * pipe as its descriptor 3, named by VD_ERROR_WORDS_ENV. Returns its status
+ * and stderr, and in *@words what it wrote on that pipe (caller frees). */
+static RunResult run_words(Harness *h, char **words, const char *const *args)
 {
-    g_autofree char *line = g_strdup_printf("\n" VD_ERROR_PLAIN_PREFIX "%s\n",
-                                            session_words_plain(words));
-    g_assert_nonnull(strstr(err, line));
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_add(b, g_getenv("VMDESK_BIN"));
+    g_strv_builder_addv(b, (const char **)args);
+    g_auto(GStrv) argv = g_strv_builder_end(b);
+    int fds[2];
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, &err));
+    g_autoptr(GSubprocess) p = NULL;
+    {
+        g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_auto(GStrv) env = g_environ_setenv(g_strdupv(h->env), VD_ERROR_WORDS_ENV, "3", TRUE);
+        g_subprocess_launcher_set_environ(l, env);
+        g_subprocess_launcher_take_fd(l, fds[1], 3);
+        p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, &err);
+    }
+    g_assert_no_error(err);
+    RunResult r = {0};
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &r.out, &r.err, &err));
+    g_assert_no_error(err);
+    r.status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p) : 128;
+    /* The child has ended; only it held the write end (close-on-exec in it,
+     * so nothing it started kept it): the pipe is at its end. */
+    g_autoptr(GString) got = g_string_new(NULL);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            g_string_append_len(got, buf, n);
+    close(fds[0]);
+    *words = g_string_free(g_steal_pointer(&got), FALSE);
+    g_test_message("vmdesk %s -> %d\n%s\nwords:\n%s", args[0], r.status, r.err, *words);
+    return r;
+}
+
+/* @words (a command's words pipe) holds the words of @code, whole, on one
+ * error-plain line, and @err (its stderr) no words at all. */
+static void assert_plain_words(const char *words, const char *err, SessionWords code)
+{
+    g_autofree char *line =
+        g_strdup_printf(VD_ERROR_PLAIN_PREFIX "%s\n", session_words_plain(code));
+    g_assert_nonnull(strstr(words, line));
+    g_assert_true(g_str_has_prefix(words, VD_ERROR_LINE_PREFIX));
+    g_assert_null(strstr(err, VD_ERROR_PLAIN_PREFIX));
+    g_assert_null(strstr(err, VD_ERROR_FIELD_PREFIX));
 }
 
 static void test_screenshot_and_certificate_pinning(void)
@@ -183,15 +228,14 @@ static void test_screenshot_and_certificate_pinning(void)
     shadow_start(&s, &x, home2, s.port, (const char *[]){"-auth", NULL});
     /* As the manager runs vmdesk: the window's own words follow (the
      * refusal is the window's, never the helper's). */
-    h.env = g_environ_setenv(h.env, VD_ERROR_WORDS_ENV, "1", TRUE);
-    RunResult r = harness_vmdesk(&h, "screenshot", url, shot, NULL);
-    h.env = g_environ_unsetenv(h.env, VD_ERROR_WORDS_ENV);
+    g_autofree char *words = NULL;
+    RunResult r = run_words(&h, &words, (const char *[]){"screenshot", url, shot, NULL});
     g_test_message("changed certificate: %s", r.err);
     g_assert_cmpint(r.status, !=, 0);
     g_assert_nonnull(strstr(r.err, "certificate of 127.0.0.1"));
     g_assert_nonnull(strstr(r.err, "changed"));
     g_assert_nonnull(strstr(r.err, "vmdesk certificate rdp://127.0.0.1"));
-    assert_plain_words(r.err, SESSION_WORDS_RDP_CERT_CHANGED);
+    assert_plain_words(words, r.err, SESSION_WORDS_RDP_CERT_CHANGED);
     run_result_clear(&r);
     g_free(harness_ok(&h, "certificate", url, "--forget", NULL));
     g_free(harness_ok(&h, "screenshot", url, shot, NULL));
@@ -424,14 +468,13 @@ static void test_nla(void)
     g_autofree char *nouser = g_strdup_printf("rdp://127.0.0.1:%u", s.port);
     /* As the manager runs vmdesk: the helper sends the words' code only,
      * the window adds its words. */
-    h.env = g_environ_setenv(h.env, VD_ERROR_WORDS_ENV, "1", TRUE);
-    r = harness_vmdesk(&h, "screenshot", nouser, shot, NULL);
-    h.env = g_environ_unsetenv(h.env, VD_ERROR_WORDS_ENV);
+    g_autofree char *words = NULL;
+    r = run_words(&h, &words, (const char *[]){"screenshot", nouser, shot, NULL});
     g_assert_cmpint(r.status, !=, 0);
     g_test_message("without credentials: %s", r.err);
     g_assert_nonnull(strstr(r.err, "user name and password"));
     g_assert_nonnull(strstr(r.err, "store them with vmdesk credentials"));
-    assert_plain_words(r.err, SESSION_WORDS_RDP_CREDENTIALS);
+    assert_plain_words(words, r.err, SESSION_WORDS_RDP_CREDENTIALS);
     run_result_clear(&r);
 
     shadow_stop(&s);
