@@ -159,9 +159,16 @@ static void fill(MgrPage *page)
 
     adw_action_row_set_subtitle(page->cd_row, info->cd ? info->cd : "Empty");
 
-    g_autofree char *cert = info->certificate
-                                ? g_strdup_printf("SHA-256 %s", info->certificate)
-                                : g_strdup("None yet: the next connection trusts the one it sees");
+    /* The subtitle is markup: the file's words are escaped. */
+    g_autofree char *cert = NULL;
+    if (info->certificate)
+        cert = g_markup_printf_escaped("SHA-256 %s", info->certificate);
+    else if (info->certificate_error)
+        cert = g_markup_printf_escaped("Cannot be read, so connections are refused until the "
+                                       "file is repaired or removed: %s",
+                                       info->certificate_error);
+    else
+        cert = g_strdup("None yet: the next connection trusts the one it sees");
     adw_action_row_set_subtitle(page->cert_row, cert);
     gtk_widget_set_visible(page->cert_forget, info->certificate != NULL);
 

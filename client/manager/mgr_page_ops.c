@@ -58,6 +58,7 @@ void mgr_page_info_free(MgrPageInfo *info)
     g_free(info->overlay_text);
     g_strfreev(info->logs);
     g_free(info->certificate);
+    g_free(info->certificate_error);
     g_free(info);
 }
 
@@ -143,6 +144,19 @@ static char **read_logs(const char *name)
     return names;
 }
 
+/* Why @file, a VM's pin file, cannot be read, or NULL (read, or no file).
+ * cert_pin_get says only "no pin"; the connection's cert_pin_check reads the
+ * file the same way and refuses to connect when this fails. */
+static char *pin_file_error(const char *file)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) err = NULL;
+    if (g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, &err) ||
+        g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return NULL;
+    return g_strdup_printf("%s: %s", file, err->message);
+}
+
 static MgrPageInfo *read_info(const char *name, GError **error)
 {
     g_autoptr(VmConfig) cfg = vm_store_load(name, error);
@@ -175,6 +189,8 @@ static MgrPageInfo *read_info(const char *name, GError **error)
     info->logs = read_logs(name);
     g_autofree char *pin_file = cert_pin_vm_path(name);
     info->certificate = cert_pin_get(pin_file, CERT_PIN_VM_GROUP);
+    if (!info->certificate)
+        info->certificate_error = pin_file_error(pin_file);
     VmHostLimits host;
     vm_host_limits(&host);
     info->memory_max = host.memory_max;

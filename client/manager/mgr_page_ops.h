@@ -42,6 +42,8 @@ typedef struct {
     guint on_shutdown;     /* 0 keep, 1 commit, 2 discard, 3 ask */
     char **logs;           /* the file names in the VM's logs folder, sorted */
     char *certificate;     /* the pinned RDP certificate's SHA-256, or NULL */
+    char *certificate_error; /* why the pin file cannot be read (a connection
+                                refuses then), or NULL */
     /* The host's ranges (vmdesk doctor) for the settings. */
     guint64 memory_max;    /* bytes */
     guint cpus_max;

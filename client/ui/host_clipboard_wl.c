@@ -25,6 +25,7 @@
  * writes go through non-blocking pipes: an owner slower than 100 ms is
  * answered by a later call, as on X11 (host_clipboard.h). Main thread only. */
 #include "common/log.h"
+#include "session/helper/helper_proto.h"
 #include "ui/host_clipboard_priv.h"
 
 #include <SDL.h>
@@ -41,7 +42,11 @@
 #define ANSWER_WAIT_MS 100
 #define GIVE_UP_MS 10000
 #define READ_MAX (256u << 20)
+/* The desktop's text goes to the session helper as one string field. */
+#define TEXT_READ_MAX (HELPER_MSG_MAX - 4)
 #define SEND_IDLE_MS 10000
+/* How long one call reads an owner that keeps writing. */
+#define READ_SLICE_MS 20
 #define DISPATCH_MAX_MS 200
 
 /* One wl_data_offer: the types its owner listed. */
@@ -83,7 +88,14 @@ static struct {
     struct wl_data_source *source;
     char **paths;
     GBytes *png;
-    char *text;
+    GBytes *text;  /* UTF-8, no NUL */
+    /* The compositor refused our claim for want of the keyboard focus: the
+     * offer above waits for our next keyboard enter, unless a newer copy
+     * (the server's or the desktop's) comes first. */
+    bool pending;
+    bool claiming; /* inside claim()'s round trip */
+    bool refused;  /* ... and the compositor cancelled the claim */
+    bool reclaiming; /* kb_enter claimed the waiting offer: no answer yet */
     GSList *sends; /* Send * */
 } wl = {.read_fd = -1, .late_result = HOST_CLIPBOARD_WAITING};
 
@@ -135,13 +147,29 @@ static void device_data_offer(void *data, struct wl_data_device *dev, struct wl_
     wl_data_offer_add_listener(o, &offer_listener, of);
 }
 
+static void drop_offer(void);
+
 static void device_selection(void *data, struct wl_data_device *dev, struct wl_data_offer *o)
 {
     offer_free(wl.selection);
     wl.selection = o ? wl_data_offer_get_user_data(o) : NULL;
+    bool ours = wl.selection && offer_has(wl.selection, wl.marker);
+    /* The selection compositors send with the focus, before they heard our
+     * claim from kb_enter: older than the copy we claimed it for. */
+    if (wl.reclaiming && !ours)
+        return;
+    wl.reclaiming = false;
+    /* A copy of the desktop's, seen with the focus, is newer than the
+     * server's copy still waiting for it. (Compositors tell only the
+     * focused client; the selection sent with the focus itself comes
+     * after kb_enter has offered the waiting copy.) */
+    if (wl.pending && wl.focused && !ours)
+        drop_offer();
     /* SDL's device hears nothing of it on mutter: the windows are told as
-     * SDL would tell them (our own offer is nothing new). */
-    if (wl.selection && !offer_has(wl.selection, wl.marker)) {
+     * SDL would tell them (our own offer is nothing new). On weston SDL
+     * pushes one of its own: one is enough, or each copy is read twice. */
+    if (wl.selection && !ours &&
+        SDL_PeepEvents(NULL, 1, SDL_PEEKEVENT, SDL_CLIPBOARDUPDATE, SDL_CLIPBOARDUPDATE) <= 0) {
         SDL_Event e = {.type = SDL_CLIPBOARDUPDATE};
         SDL_PushEvent(&e);
     }
@@ -185,11 +213,22 @@ static void kb_keymap(void *data, struct wl_keyboard *k, uint32_t format, int fd
     close(fd);
 }
 
+static void claim(void);
+
 static void kb_enter(void *data, struct wl_keyboard *k, uint32_t serial, struct wl_surface *s,
                      struct wl_array *keys)
 {
     wl.serial = serial;
     wl.focused = true;
+    /* The server's copy that came without the focus: claimed with this
+     * serial, as SDL 2.26 did at the next input. No round trip here (we are
+     * inside a dispatch): the selection event tells whether it took. */
+    if (wl.pending) {
+        vd_debug("clipboard: the window has the focus; the server's copy is offered now");
+        wl.pending = false;
+        wl.reclaiming = true;
+        claim();
+    }
 }
 
 static void kb_leave(void *data, struct wl_keyboard *k, uint32_t serial, struct wl_surface *s)
@@ -365,18 +404,24 @@ static bool ask(HostClipboardKind kind)
 /* The answer to the read going on if it is complete within @wait_ms. */
 static HostClipboardResult harvest(int wait_ms, HostClipboardData *out)
 {
-    gint64 end = g_get_monotonic_time() + (gint64)wait_ms * 1000;
+    gint64 start = g_get_monotonic_time();
+    gint64 end = start + (gint64)wait_ms * 1000;
+    gint64 busy_end = start + (gint64)MAX(wait_ms, READ_SLICE_MS) * 1000;
     guint8 buf[65536];
     for (;;) {
         ssize_t n = read(wl.read_fd, buf, sizeof(buf));
         if (n > 0) {
-            if (wl.read_buf->len + (guint64)n > READ_MAX) {
+            guint64 max = wl.read_kind == HC_KIND_TEXT ? TEXT_READ_MAX : READ_MAX;
+            if (wl.read_buf->len + (guint64)n > max) {
                 vd_warn("clipboard: the host's copy is larger than %u MiB; not passed on",
-                        READ_MAX >> 20);
+                        (unsigned)(max >> 20));
                 read_stop();
                 return HOST_CLIPBOARD_NONE;
             }
             g_byte_array_append(wl.read_buf, buf, (guint)n);
+            /* An owner that writes on and on: the rest is a later call's. */
+            if (g_get_monotonic_time() >= busy_end)
+                return HOST_CLIPBOARD_WAITING;
             continue;
         }
         if (n == 0) { /* the owner closed: all there */
@@ -455,7 +500,9 @@ static void drop_offer(void)
     g_clear_pointer(&wl.source, wl_data_source_destroy);
     g_clear_pointer(&wl.paths, g_strfreev);
     g_clear_pointer(&wl.png, g_bytes_unref);
-    g_clear_pointer(&wl.text, g_free);
+    g_clear_pointer(&wl.text, g_bytes_unref);
+    wl.pending = false;
+    wl.reclaiming = false;
 }
 
 static void source_target(void *data, struct wl_data_source *src, const char *type)
@@ -468,7 +515,7 @@ static void source_send(void *data, struct wl_data_source *src, const char *type
     vd_debug("clipboard: a program pastes our %s", type);
     GBytes *bytes = NULL;
     if (wl.text && is_text_type(type))
-        bytes = g_bytes_new(wl.text, strlen(wl.text));
+        bytes = g_bytes_ref(wl.text);
     for (HostClipboardKind k = 0; k < HC_KIND_N && !bytes; k++)
         if (k == HC_KIND_TEXT ? is_text_type(type) : !strcmp(type, host_clipboard_mime[k]))
             bytes = host_clipboard_encode((const char *const *)wl.paths, wl.png, k);
@@ -489,6 +536,11 @@ static void source_send(void *data, struct wl_data_source *src, const char *type
  * finish. */
 static void source_cancelled(void *data, struct wl_data_source *src)
 {
+    if (wl.claiming) { /* claim() decides */
+        g_clear_pointer(&wl.source, wl_data_source_destroy);
+        wl.refused = true;
+        return;
+    }
     vd_debug("clipboard: another program copied; our offer ends");
     drop_offer();
 }
@@ -499,35 +551,49 @@ static const struct wl_data_source_listener source_listener = {
     .cancelled = source_cancelled,
 };
 
+/* Claim the clipboard for the offer in wl (a new source, our serial). */
+static void claim(void)
+{
+    wl.source = wl_data_device_manager_create_data_source(wl.manager);
+    wl_data_source_add_listener(wl.source, &source_listener, NULL);
+    for (HostClipboardKind k = 0; k < HC_KIND_TEXT && wl.paths; k++)
+        if (k != HC_KIND_PNG)
+            wl_data_source_offer(wl.source, host_clipboard_mime[k]);
+    if (wl.png)
+        wl_data_source_offer(wl.source, host_clipboard_mime[HC_KIND_PNG]);
+    for (size_t i = 0; i < G_N_ELEMENTS(text_types) && (wl.paths || wl.text); i++)
+        wl_data_source_offer(wl.source, text_types[i]);
+    wl_data_source_offer(wl.source, wl.marker);
+    wl_data_device_set_selection(wl.device, wl.source, wl.serial);
+}
+
 bool host_clipboard_wl_offer(const char *const *paths, GBytes *png, const char *text)
 {
     pump();
     drop_offer();
     wl.paths = paths ? g_strdupv((char **)paths) : NULL;
     wl.png = png ? g_bytes_ref(png) : NULL;
-    wl.text = g_strdup(text);
-    wl.source = wl_data_device_manager_create_data_source(wl.manager);
-    wl_data_source_add_listener(wl.source, &source_listener, NULL);
-    for (HostClipboardKind k = 0; k < HC_KIND_TEXT && paths; k++)
-        if (k != HC_KIND_PNG)
-            wl_data_source_offer(wl.source, host_clipboard_mime[k]);
-    if (png)
-        wl_data_source_offer(wl.source, host_clipboard_mime[HC_KIND_PNG]);
-    for (size_t i = 0; i < G_N_ELEMENTS(text_types) && (paths || text); i++)
-        wl_data_source_offer(wl.source, text_types[i]);
-    wl_data_source_offer(wl.source, wl.marker);
+    wl.text = text ? g_bytes_new(text, strlen(text)) : NULL;
     /* The compositor takes a claim with a serial newer than the current
      * selection's (weston), or only from the focused client (mutter): with
      * the focus, our own offer comes back at once if it took it. */
-    wl_data_device_set_selection(wl.device, wl.source, wl.serial);
+    wl.claiming = true;
+    wl.refused = false;
+    claim();
     wl_display_roundtrip_queue(wl.display, wl.queue);
+    wl.claiming = false;
     if (wl.source && wl.focused && !offer_has(wl.selection, wl.marker)) {
         vd_warn("clipboard: the compositor did not let vmdesk take the clipboard; the "
                 "server's copy is not offered");
         drop_offer();
-    } else if (!wl.source && !wl.focused) {
+    } else if (wl.refused && !wl.focused) {
         vd_debug("clipboard: the window has no keyboard focus and the compositor refused the "
-                 "server's copy (mutter lets only the focused client copy)");
+                 "server's copy (mutter lets only the focused client copy); it is offered "
+                 "when the window gets the focus");
+        wl.pending = true;
+        return true;
+    } else if (wl.refused) {
+        drop_offer();
     }
     return wl.source != NULL;
 }

@@ -63,13 +63,15 @@ static GKeyFile *read_file(const char *vm, GError **error)
     bool ok = g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &err);
     explicit_bzero(data, len);
     if (!ok || !g_key_file_has_key(kf, GROUP, "user", NULL)) {
-        g_autofree char *plain = g_strdup_printf("%s is malformed%s%s; " STORE_AGAIN_PLAIN,
-                                                 path, err ? ": " : "",
-                                                 err ? err->message : "");
+        /* GLib's parse error quotes the offending line word for word, and
+         * that line may be a password: say only what is wrong in general. */
+        const char *why = ok ? "it has no user" : "it is not a key file";
+        g_autofree char *plain = g_strdup_printf("%s is malformed (%s); " STORE_AGAIN_PLAIN,
+                                                 path, why);
         vd_error_set_worded(error, VD_ERROR_INVALID, NULL, plain,
-                            "%s is malformed%s%s; set the credentials again with vmdesk "
+                            "%s is malformed (%s); set the credentials again with vmdesk "
                             "credentials %s",
-                            path, err ? ": " : "", err ? err->message : "", vm);
+                            path, why, vm);
         return NULL;
     }
     return g_steal_pointer(&kf);

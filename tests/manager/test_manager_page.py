@@ -15,7 +15,8 @@ restored after the warning (the guest reads its old sector again: memory and
 disk went back) and deleted, a name it cannot take said in the page's words; a CD image inserted into and ejected from the
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
 serial log shown; a pinned RDP certificate shown and forgotten after its
-warning (the pin file and `vmdesk certificate` agree); the Programs tab's "Ask the guest" on the stopped VM (an
+warning (the pin file and `vmdesk certificate` agree), an unreadable pin file
+shown as such (its words escaped); the Programs tab's "Ask the guest" on the stopped VM (an
 error in the window's words, not the command line's); the Guest Tools line
 and "Ask the guest" on a guest without an agent (the test guest's case: said so, a
 readable error, no empty list made up); the overlay policy changed and the overlay discarded after
@@ -343,6 +344,29 @@ def certificate(app, vm_dir):
         fail("vmdesk certificate still shows the pin")
 
 
+BAD_PIN_LINE = "sha256 <b>not</b> a pin"
+
+
+def unreadable_pin_written(vm_dir):
+    """A pin file GKeyFile cannot read (a connection refuses then); its line
+    has markup in it, which GLib's error quotes."""
+    with open(os.path.join(vm_dir, "rdp-certificate"), "w") as f:
+        f.write(f"[rdp]\n{BAD_PIN_LINE}\n")
+
+
+def unreadable_pin(app, vm_dir):
+    """The page (read again since unreadable_pin_written) says the pin
+    cannot be read, not "None yet", with the file's words as they are."""
+    got = wait_for("the unreadable pin", lambda: labels_with(app, "Cannot be read", within=PAGE),
+                   20)
+    log(f"unreadable pin shown: {got[0]}")
+    if BAD_PIN_LINE not in got[0]:
+        fail(f"the pin file's words are not shown as they are: {got[0]}")
+    if labels_with(app, "None yet", within=PAGE):
+        fail("the page still says no certificate is pinned")
+    os.unlink(os.path.join(vm_dir, "rdp-certificate"))
+
+
 def overlay(app):
     base = os.path.join(tm.root, "base.raw")
     with open(base, "wb") as f:
@@ -412,9 +436,11 @@ def main():
     settings(app)
     performance_and_qemu_args(app)
     certificate(app, vm_dir)
+    unreadable_pin_written(vm_dir)
     programs_stopped(app)
     tab(app, "Storage")
     shares(app)
+    unreadable_pin(app, vm_dir)
 
     click(app, "Start pg")
     tm.wait_state(app, "pg", "Running", 180)

@@ -10,7 +10,9 @@
  *                           native and sharp at scale 2 (Xvnc's checkerboard,
  *                           as under weston); clipboard text both ways with
  *                           Xvnc, twice, no key or click in the window
- * /wayland/mutter-clipboard-text  the same clipboard text without XWayland
+ * /wayland/mutter-clipboard-text  the same clipboard text without XWayland,
+ *                           and the guest's copy made while another window
+ *                           has the focus pasted once vmdesk's has it again
  * /wayland/mutter-files     no XWayland (--no-x11, none runs): the desktop
  *                           window on the RDP test server, desktop scale 200;
  *                           the server's files pasted with wl-paste; files
@@ -45,6 +47,29 @@ static void vnc_text_both_ways(Mutter *m, WlXvnc *x)
     wl_expect_text(wl_get_paste, m->socket, "again from the guest", "wl-paste");
     rt_stop(copier, SIGTERM);
     g_object_unref(copier);
+}
+
+/* The guest copies while another window (weston-flower) has the focus:
+ * mutter refuses vmdesk's claim then, and vmdesk offers the copy once its
+ * window has the focus again (the flower gone), as SDL 2.26 did. */
+static void guest_copies_unfocused(Mutter *m, WlXvnc *x, const char *log)
+{
+    char **env = g_environ_setenv(g_get_environ(), "WAYLAND_DISPLAY", m->socket, TRUE);
+    g_autoptr(GSubprocessLauncher) l = tu_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_subprocess_launcher_set_environ(l, env);
+    g_strfreev(env);
+    g_autoptr(GError) err = NULL;
+    const char *argv[] = {"weston-flower", NULL};
+    GSubprocess *other = g_subprocess_launcher_spawnv(l, argv, &err);
+    g_assert_no_error(err);
+    g_usleep(2 * G_USEC_PER_SEC); /* mapped and focused */
+    wl_xvnc_copy(x, "copied unfocused");
+    wl_expect_in_log(log, "it is offered when the window gets the focus", 10000);
+    rt_stop(other, SIGTERM);
+    g_object_unref(other);
+    wl_expect_in_log(log, "the window has the focus; the server's copy is offered now", 10000);
+    wl_expect_text(wl_get_paste, m->socket, "copied unfocused", "wl-paste");
 }
 
 /* The desktop window on Xvnc's checkerboard, native though DISPLAY names
@@ -87,6 +112,7 @@ static void test_clipboard_text(void)
     wl_expect_in_log(log, "clipboard: files and pictures through a data device", 10000);
     wl_expect_sharp_desktop(mutter_screenshot, &m, MUTTER_W * MUTTER_SCALE);
     vnc_text_both_ways(&m, &x);
+    guest_copies_unfocused(&m, &x, log);
     g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
     g_object_unref(v);
     wl_xvnc_stop(&x);
