@@ -129,19 +129,52 @@ static int list_sdl(RdpMonitor *out)
     return k;
 }
 
+void monitors_from_outputs(RdpMonitor *m, int n, const WaylandOutput *o, int n_out,
+                           int *own_pct)
+{
+    bool taken[RDP_MONITORS_MAX] = {0};
+    n_out = MIN(n_out, RDP_MONITORS_MAX);
+    for (int i = 0; i < n; i++) {
+        int k = wayland_match_output(o, n_out, taken, m[i].x, m[i].y, m[i].w, m[i].h);
+        own_pct[i] = 0;
+        if (k < 0)
+            continue;
+        taken[k] = true;
+        m[i].px_w = o[k].px_w;
+        m[i].px_h = o[k].px_h;
+        m[i].mm_w = o[k].mm_w;
+        m[i].mm_h = o[k].mm_h;
+        own_pct[i] = MAX(o[k].scale, 1) * 100;
+    }
+}
+
 int monitors_list(Monitors *mon, RdpMonitor *out, int user_pct, int desktop_pct)
 {
     int n = mon->dpy ? list_randr(mon, out) : 0;
-    if (n == 0)
+    int own_pct[RDP_MONITORS_MAX] = {0};
+    if (n == 0) {
         n = list_sdl(out);
+        const char *driver = SDL_GetCurrentVideoDriver();
+        if (n > 0 && driver && !strcmp(driver, "wayland")) {
+            WaylandOutput o[RDP_MONITORS_MAX];
+            int n_out = wayland_list_outputs(o, RDP_MONITORS_MAX);
+            monitors_from_outputs(out, n, o, n_out, own_pct);
+        }
+    }
     if (n == 0) {
         out[0] = (RdpMonitor){.w = 1920, .h = 1080, .primary = true};
         n = 1;
     }
     for (int i = 0; i < n; i++) {
-        out[i].scale_pct = monitors_scale_pct(user_pct, desktop_pct, out[i].w, out[i].mm_w);
-        vd_debug("monitors: %d at %d,%d %dx%d (%dx%d mm) %d%%%s", i + 1, out[i].x, out[i].y,
-                 out[i].w, out[i].h, out[i].mm_w, out[i].mm_h, out[i].scale_pct,
+        /* A Wayland output's own scale is the desktop's for it, 100 % too:
+         * the density is guessed only where the desktop says nothing. */
+        out[i].scale_pct = own_pct[i] ? monitors_scale_pct(user_pct, own_pct[i], 0, 0)
+                                      : monitors_scale_pct(user_pct, desktop_pct, out[i].w,
+                                                           out[i].mm_w);
+        vd_debug("monitors: %d at %d,%d %dx%d (%dx%d px, %dx%d mm) %d%%%s%s", i + 1, out[i].x,
+                 out[i].y, out[i].w, out[i].h, out[i].px_w ? out[i].px_w : out[i].w,
+                 out[i].px_h ? out[i].px_h : out[i].h, out[i].mm_w, out[i].mm_h,
+                 out[i].scale_pct, own_pct[i] ? ", its output's scale" : "",
                  out[i].primary ? ", primary" : "");
     }
     return n;
