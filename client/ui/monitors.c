@@ -13,7 +13,8 @@
 
 /* RandR's list is also read this often: a monitor defined or deleted with
  * `xrandr --setmonitor` or `--delmonitor` changes no output and no screen
- * size, and X servers notify nothing for it. */
+ * size, and X servers notify nothing for it. Wayland's outputs too
+ * (poll_wayland). */
 #define POLL_US (1000 * 1000)
 
 struct Monitors {
@@ -23,7 +24,29 @@ struct Monitors {
     gint64 polled_at;
     XRRMonitorInfo *last; /* the list read last (RandR's, freed with XRRFreeMonitors) */
     int n_last;
+    bool wayland; /* SDL runs on Wayland: its outputs are followed too */
+    WaylandOutput wl_last[RDP_MONITORS_MAX];
+    int n_wl_last;
 };
+
+/* Whether the Wayland outputs differ from the ones read last. SDL 2.26
+ * reports no display event when an output's scale or mode changes (its
+ * event is the orientation's, sent only when that changed), so the
+ * outputs are read again every POLL_US, as RandR's list is. */
+static bool poll_wayland(Monitors *mon)
+{
+    WaylandOutput o[RDP_MONITORS_MAX];
+    int n = wayland_list_outputs(o, RDP_MONITORS_MAX);
+    bool same = n == mon->n_wl_last;
+    for (int i = 0; same && i < n; i++) {
+        const WaylandOutput *a = &o[i], *b = &mon->wl_last[i];
+        same = a->x == b->x && a->y == b->y && a->px_w == b->px_w && a->px_h == b->px_h &&
+               a->mm_w == b->mm_w && a->mm_h == b->mm_h && a->scale == b->scale;
+    }
+    memcpy(mon->wl_last, o, (size_t)n * sizeof(*o));
+    mon->n_wl_last = n;
+    return !same;
+}
 
 /* Whether RandR's monitor list differs from the one read last. */
 static bool poll_randr(Monitors *mon)
@@ -48,6 +71,11 @@ Monitors *monitors_create(void)
 {
     Monitors *mon = g_new0(Monitors, 1);
     const char *driver = SDL_GetCurrentVideoDriver();
+    if (driver && !strcmp(driver, "wayland")) {
+        mon->wayland = true;
+        poll_wayland(mon);
+        mon->polled_at = g_get_monotonic_time();
+    }
     if (driver && strcmp(driver, "x11") != 0)
         return mon;
     mon->dpy = XOpenDisplay(NULL);
@@ -195,6 +223,13 @@ bool monitors_changed(Monitors *mon)
         if (now - mon->polled_at >= POLL_US) {
             mon->polled_at = now;
             mon->changed |= poll_randr(mon);
+        }
+    }
+    if (mon->wayland) {
+        gint64 now = g_get_monotonic_time();
+        if (now - mon->polled_at >= POLL_US) {
+            mon->polled_at = now;
+            mon->changed |= poll_wayland(mon);
         }
     }
     bool c = mon->changed;

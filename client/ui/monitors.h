@@ -30,7 +30,9 @@ void monitors_destroy(Monitors *mon);
 int monitors_list(Monitors *mon, RdpMonitor *out, int user_pct, int desktop_pct);
 
 /* Whether the monitors changed since the last call (reads RandR's notices
- * on X11; SDL's display events the caller passes to monitors_sdl_event). */
+ * on X11; SDL's display events the caller passes to monitors_sdl_event; on
+ * X11 and Wayland the list is also read again once a second: SDL 2.26
+ * sends no event for a Wayland output's new scale or mode). */
 bool monitors_changed(Monitors *mon);
 /* An SDL_DISPLAYEVENT arrived (Wayland and X11 outputs). */
 void monitors_sdl_event(Monitors *mon);
