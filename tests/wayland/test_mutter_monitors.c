@@ -9,7 +9,12 @@
  * it gets, each monitor with its own pixels and scale (wl_output.scale,
  * matched to SDL's displays: client/ui/monitors.c), the gap closed.
  *
- * /wayland/mutter-monitors   200 % (device 180) and 100 % side by side
+ * /wayland/mutter-monitors      200 % (device 180) and 100 % side by side
+ * /wayland/mutter-monitors-app  the same for RemoteApp (native windows); then
+ *                               the 1x monitor set to scale 2 through
+ *                               mutter's DisplayConfig D-Bus API (what GNOME
+ *                               Settings does): the new layout, that monitor
+ *                               at 200 %, sent through display control
  *
  * No RemoteDesktop session or PipeWire here: nothing is typed or
  * screenshot, so mutter is started by this file (mutter_harness.c starts it
@@ -57,14 +62,16 @@ G_GNUC_NORETURN static void fail(TwoMonitors *t, const char *why)
  * (monitors.xml), settings in memory, the world's session bus. */
 static void two_start(TwoMonitors *t)
 {
-    t->run_dir = g_strdup_printf("%s/mutter-monitors", rt_world.dir);
-    g_autofree char *config = g_strdup_printf("%s/mutter-monitors-config", rt_world.dir);
+    static int serial;
+    int n = ++serial;
+    t->run_dir = g_strdup_printf("%s/mutter-monitors-%d", rt_world.dir, n);
+    g_autofree char *config = g_strdup_printf("%s/mutter-monitors-%d-config", rt_world.dir, n);
     g_assert_cmpint(g_mkdir(t->run_dir, 0700), ==, 0);
     g_assert_cmpint(g_mkdir(config, 0700), ==, 0);
     g_autofree char *xml = g_build_filename(config, "monitors.xml", NULL);
     tu_write_file(xml, monitors_xml);
     t->socket = g_build_filename(t->run_dir, "wayland-test", NULL);
-    t->log = g_strdup_printf("%s/mutter-monitors.log", rt_world.dir);
+    t->log = g_strdup_printf("%s/mutter-monitors-%d.log", rt_world.dir, n);
     char **env = g_strdupv(rt_world.env);
     env = g_environ_setenv(env, "XDG_RUNTIME_DIR", t->run_dir, TRUE);
     env = g_environ_setenv(env, "XDG_CONFIG_HOME", config, TRUE);
@@ -137,11 +144,81 @@ static void test_monitors(void)
     two_stop(&t);
 }
 
+#define DC_NAME "org.gnome.Mutter.DisplayConfig"
+#define DC_PATH "/org/gnome/Mutter/DisplayConfig"
+
+/* mutter's DisplayConfig: the 1x monitor to @scale, the 2x one kept, both
+ * where they are (ApplyMonitorsConfig, temporary: nothing written). */
+static void set_second_scale(double scale)
+{
+    const char *address = g_environ_getenv(rt_world.env, "DBUS_SESSION_BUS_ADDRESS");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDBusConnection) bus = g_dbus_connection_new_for_address_sync(
+        address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &err);
+    g_assert_no_error(err);
+    g_autoptr(GVariant) state = g_dbus_connection_call_sync(
+        bus, DC_NAME, DC_PATH, DC_NAME, "GetCurrentState", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+        10000, NULL, &err);
+    g_assert_no_error(err);
+    guint32 serial = 0;
+    g_variant_get_child(state, 0, "u", &serial);
+    GVariant *args = g_variant_new_parsed(
+        "(%u, uint32 1, [(0, 0, 2.0, uint32 0, true, [('Meta-0', '2560x1600@60.000', @a{sv} {})]),"
+        " (2560, 0, %d, uint32 0, false, [('Meta-1', '1920x1080@60.000', @a{sv} {})])],"
+        " @a{sv} {})",
+        serial, scale);
+    g_autoptr(GVariant) r = g_dbus_connection_call_sync(bus, DC_NAME, DC_PATH, DC_NAME,
+                                                        "ApplyMonitorsConfig", args, NULL,
+                                                        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &err);
+    g_assert_no_error(err);
+}
+
+static void test_monitors_app(void)
+{
+    TwoMonitors t = {0};
+    two_start(&t);
+    RtSession s = {0};
+    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
+                              "--size", "client", NULL};
+    rt_server_start(&s, "mutter-monitors-app", srv_args);
+    g_auto(GStrv) env = wl_env(t.socket, NULL, "mutter-monitors-app");
+    const char *args[] = {"--no-audio", "--linger", "3", "--app", "notepad", NULL};
+    rt_vmdesk_start(&s, "mutter-monitors-app", env, args);
+    gsize mark = 0;
+    const char *lines[] = {
+        "client-connected 4480x1600",
+        "client-monitor 0 0 0 2560x1600 scale 200 device 180 mm 338x211 primary",
+        "client-monitor 1 2560 0 1920x1080 scale 100 device 100 mm 508x285",
+        "rail window-create 0x1001 ",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        g_free(rt_expect_next(&s, &mark, lines[i], WL_CONNECT_MS));
+    wl_expect_in_log(s.client_log, "video driver: wayland", 5000);
+    g_free(rt_expect_line(&s, "disp ready", 10000));
+
+    /* The user sets the second monitor to 200 % in GNOME's settings. */
+    set_second_scale(2.0);
+    g_free(rt_expect_next(&s, &mark,
+                          "disp layout 2 monitors, primary 2560x1600 scale 200 device 180",
+                          10000));
+    g_free(rt_expect_next(&s, &mark,
+                          "disp monitor 0 0 0 2560x1600 scale 200 device 180 mm 338x211 primary",
+                          1000));
+    g_free(rt_expect_next(&s, &mark, "disp monitor 1 2560 0 1920x1080 scale 200 device 180", 1000));
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+    two_stop(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     rt_world_start();
     g_test_add_func("/wayland/mutter-monitors", test_monitors);
+    g_test_add_func("/wayland/mutter-monitors-app", test_monitors_app);
     int rc = g_test_run();
     rt_world_finish();
     return rc;
