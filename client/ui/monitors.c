@@ -13,7 +13,8 @@
 
 /* RandR's list is also read this often: a monitor defined or deleted with
  * `xrandr --setmonitor` or `--delmonitor` changes no output and no screen
- * size, and X servers notify nothing for it. */
+ * size, and X servers notify nothing for it. Wayland's outputs too
+ * (poll_wayland). */
 #define POLL_US (1000 * 1000)
 
 struct Monitors {
@@ -23,7 +24,29 @@ struct Monitors {
     gint64 polled_at;
     XRRMonitorInfo *last; /* the list read last (RandR's, freed with XRRFreeMonitors) */
     int n_last;
+    bool wayland; /* SDL runs on Wayland: its outputs are followed too */
+    WaylandOutput wl_last[RDP_MONITORS_MAX];
+    int n_wl_last;
 };
+
+/* Whether the Wayland outputs differ from the ones read last. SDL 2.26
+ * reports no display event when an output's scale or mode changes (its
+ * event is the orientation's, sent only when that changed), so the
+ * outputs are read again every POLL_US, as RandR's list is. */
+static bool poll_wayland(Monitors *mon)
+{
+    WaylandOutput o[RDP_MONITORS_MAX];
+    int n = wayland_list_outputs(o, RDP_MONITORS_MAX);
+    bool same = n == mon->n_wl_last;
+    for (int i = 0; same && i < n; i++) {
+        const WaylandOutput *a = &o[i], *b = &mon->wl_last[i];
+        same = a->x == b->x && a->y == b->y && a->px_w == b->px_w && a->px_h == b->px_h &&
+               a->mm_w == b->mm_w && a->mm_h == b->mm_h && a->scale == b->scale;
+    }
+    memcpy(mon->wl_last, o, (size_t)n * sizeof(*o));
+    mon->n_wl_last = n;
+    return !same;
+}
 
 /* Whether RandR's monitor list differs from the one read last. */
 static bool poll_randr(Monitors *mon)
@@ -48,6 +71,11 @@ Monitors *monitors_create(void)
 {
     Monitors *mon = g_new0(Monitors, 1);
     const char *driver = SDL_GetCurrentVideoDriver();
+    if (driver && !strcmp(driver, "wayland")) {
+        mon->wayland = true;
+        poll_wayland(mon);
+        mon->polled_at = g_get_monotonic_time();
+    }
     if (driver && strcmp(driver, "x11") != 0)
         return mon;
     mon->dpy = XOpenDisplay(NULL);
@@ -129,19 +157,52 @@ static int list_sdl(RdpMonitor *out)
     return k;
 }
 
+void monitors_from_outputs(RdpMonitor *m, int n, const WaylandOutput *o, int n_out,
+                           int *own_pct)
+{
+    bool taken[RDP_MONITORS_MAX] = {0};
+    n_out = MIN(n_out, RDP_MONITORS_MAX);
+    for (int i = 0; i < n; i++) {
+        int k = wayland_match_output(o, n_out, taken, m[i].x, m[i].y, m[i].w, m[i].h);
+        own_pct[i] = 0;
+        if (k < 0)
+            continue;
+        taken[k] = true;
+        m[i].px_w = o[k].px_w;
+        m[i].px_h = o[k].px_h;
+        m[i].mm_w = o[k].mm_w;
+        m[i].mm_h = o[k].mm_h;
+        own_pct[i] = MAX(o[k].scale, 1) * 100;
+    }
+}
+
 int monitors_list(Monitors *mon, RdpMonitor *out, int user_pct, int desktop_pct)
 {
     int n = mon->dpy ? list_randr(mon, out) : 0;
-    if (n == 0)
+    int own_pct[RDP_MONITORS_MAX] = {0};
+    if (n == 0) {
         n = list_sdl(out);
+        const char *driver = SDL_GetCurrentVideoDriver();
+        if (n > 0 && driver && !strcmp(driver, "wayland")) {
+            WaylandOutput o[RDP_MONITORS_MAX];
+            int n_out = wayland_list_outputs(o, RDP_MONITORS_MAX);
+            monitors_from_outputs(out, n, o, n_out, own_pct);
+        }
+    }
     if (n == 0) {
         out[0] = (RdpMonitor){.w = 1920, .h = 1080, .primary = true};
         n = 1;
     }
     for (int i = 0; i < n; i++) {
-        out[i].scale_pct = monitors_scale_pct(user_pct, desktop_pct, out[i].w, out[i].mm_w);
-        vd_debug("monitors: %d at %d,%d %dx%d (%dx%d mm) %d%%%s", i + 1, out[i].x, out[i].y,
-                 out[i].w, out[i].h, out[i].mm_w, out[i].mm_h, out[i].scale_pct,
+        /* A Wayland output's own scale is the desktop's for it, 100 % too:
+         * the density is guessed only where the desktop says nothing. */
+        out[i].scale_pct = own_pct[i] ? monitors_scale_pct(user_pct, own_pct[i], 0, 0)
+                                      : monitors_scale_pct(user_pct, desktop_pct, out[i].w,
+                                                           out[i].mm_w);
+        vd_debug("monitors: %d at %d,%d %dx%d (%dx%d px, %dx%d mm) %d%%%s%s", i + 1, out[i].x,
+                 out[i].y, out[i].w, out[i].h, out[i].px_w ? out[i].px_w : out[i].w,
+                 out[i].px_h ? out[i].px_h : out[i].h, out[i].mm_w, out[i].mm_h,
+                 out[i].scale_pct, own_pct[i] ? ", its output's scale" : "",
                  out[i].primary ? ", primary" : "");
     }
     return n;
@@ -162,6 +223,13 @@ bool monitors_changed(Monitors *mon)
         if (now - mon->polled_at >= POLL_US) {
             mon->polled_at = now;
             mon->changed |= poll_randr(mon);
+        }
+    }
+    if (mon->wayland) {
+        gint64 now = g_get_monotonic_time();
+        if (now - mon->polled_at >= POLL_US) {
+            mon->polled_at = now;
+            mon->changed |= poll_wayland(mon);
         }
     }
     bool c = mon->changed;

@@ -3,10 +3,13 @@
  * when they change. On X11 they come from RandR 1.5's monitor list (what
  * `xrandr --listmonitors` shows: a desktop's monitors, and those defined with
  * `xrandr --setmonitor`, which SDL 2.26 does not see: it lists outputs);
- * elsewhere (Wayland) from SDL's displays. Main thread. */
+ * elsewhere from SDL's displays, on Wayland each given its output's own
+ * scale and pixels (wl_output, which SDL 2.26 keeps to itself). Main
+ * thread. */
 #pragma once
 
 #include "session/rdp/rdp_monitors.h"
+#include "ui/wayland.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -22,11 +25,14 @@ void monitors_destroy(Monitors *mon);
 /* The host's monitors now into @out (at most RDP_MONITORS_MAX): how many (at
  * least 1; a 1920x1080 one when none can be found). Each gets its scale by
  * the rule of monitors_scale_pct with @user_pct (0: none) and
- * @desktop_pct. */
+ * @desktop_pct; on Wayland a monitor's own output scale stands for
+ * @desktop_pct and no density is guessed (monitors_from_outputs). */
 int monitors_list(Monitors *mon, RdpMonitor *out, int user_pct, int desktop_pct);
 
 /* Whether the monitors changed since the last call (reads RandR's notices
- * on X11; SDL's display events the caller passes to monitors_sdl_event). */
+ * on X11; SDL's display events the caller passes to monitors_sdl_event; on
+ * X11 and Wayland the list is also read again once a second: SDL 2.26
+ * sends no event for a Wayland output's new scale or mode). */
 bool monitors_changed(Monitors *mon);
 /* An SDL_DISPLAYEVENT arrived (Wayland and X11 outputs). */
 void monitors_sdl_event(Monitors *mon);
@@ -38,6 +44,14 @@ void monitors_sdl_event(Monitors *mon);
  * its dots per inch (@px_w pixels over @mm_w mm) over 96, rounded down to
  * a 25 % step, within 100..500; 100 without a physical size. Pure. */
 int monitors_scale_pct(int user_pct, int desktop_pct, int px_w, int mm_w);
+
+/* Wayland: give each of SDL's displays @m[0..@n) (place and size in the
+ * desktop's logical units) the output of @o[0..@n_out) it is
+ * (wayland_match_output, each output once): its size in pixels (px_w,
+ * px_h), its physical size, and in @own_pct[i] its own scale in percent
+ * (wl_output.scale x 100), 0 for a display no output is left for. Pure. */
+void monitors_from_outputs(RdpMonitor *m, int n, const WaylandOutput *o, int n_out,
+                           int *own_pct);
 
 /* --monitors: "all" or a list of monitor numbers from 1, in the order
  * monitors_list gives ("1,3"), each named once. *@mask gets bit N-1 for

@@ -32,6 +32,17 @@ typedef struct {
     int scale;              /* the largest wl_output scale (1 when none) */
 } WaylandCompositor;
 
+/* One output (monitor) as the compositor describes it through wl_output
+ * (version 2): what SDL 2.26's displays lack, their own scale. */
+typedef struct {
+    int x, y;       /* wl_output.geometry: its place in the compositor's space */
+    int px_w, px_h; /* its current mode in pixels, as shown (a 90/270 rotation
+                     * swaps them) */
+    int mm_w, mm_h; /* its physical size, as shown; 0: unknown */
+    int scale;      /* wl_output.scale: an integer, at least 1 (a fractional
+                     * desktop scale arrives rounded up) */
+} WaylandOutput;
+
 /* What the choice depends on (wayland_choose). */
 typedef struct {
     const char *requested; /* SDL_VIDEODRIVER, or NULL */
@@ -43,6 +54,21 @@ typedef struct {
  * socket) names; *@out is all false (scale 1) when none answers. Opens and
  * closes a connection of its own. */
 void wayland_probe(WaylandCompositor *out);
+
+/* The compositor's outputs now into @out (at most @max), in the order it
+ * announces them (SDL's display order): how many; 0 when no compositor
+ * answers or it has no output. Opens and closes a connection of its own
+ * (two round trips). Main thread. */
+int wayland_list_outputs(WaylandOutput *out, int max);
+
+/* Which of @o[0..@n) is the SDL display at @x,@y @w x @h (SDL 2.26's bounds
+ * on Wayland: the output's place, and its size in its own logical units,
+ * the pixels over the scale), skipping those @taken marks (may be NULL):
+ * the output of exactly that place and size, else of that place, else the
+ * one it overlaps most (its pixels over its scale), else the nearest; the
+ * first of equals. -1 when none is left. Pure: unit-tested. */
+int wayland_match_output(const WaylandOutput *o, int n, const bool *taken, int x, int y, int w,
+                         int h);
 
 /* The SDL video driver for @use in @in: "wayland", "x11", or NULL (leave it
  * to SDL: no Wayland compositor, or the user's SDL_VIDEODRIVER names some

@@ -309,6 +309,108 @@ static void test_selection(void)
     g_assert_cmpint(monitors_select(m, 2, G_MAXUINT32, NULL), ==, 2);
 }
 
+#define OUT(X, Y, PW, PH, S) {.x = (X), .y = (Y), .px_w = (PW), .px_h = (PH), .scale = (S)}
+
+/* GNOME's default (mutter's physical layout mode): places in pixels, SDL's
+ * sizes logical, so a 2x laptop panel (2560x1600) and a 1x screen right of
+ * it leave a gap in SDL's displays; the outputs announced in another order.
+ * Each display gets its own output: pixels, millimetres, scale; the
+ * server's layout has them side by side at 200 and 100 %. */
+static void test_outputs_physical_layout(void)
+{
+    RdpMonitor m[] = {MON(0, 0, 1280, 800), MON(2560, 0, 1920, 1080)};
+    m[0].primary = true;
+    WaylandOutput o[] = {OUT(2560, 0, 1920, 1080, 1), OUT(0, 0, 2560, 1600, 2)};
+    o[0].mm_w = 527;
+    o[0].mm_h = 296;
+    int own[2];
+    monitors_from_outputs(m, 2, o, 2, own);
+    g_assert_cmpint(own[0], ==, 200);
+    g_assert_cmpint(own[1], ==, 100);
+    g_assert_cmpint(m[0].px_w, ==, 2560);
+    g_assert_cmpint(m[0].px_h, ==, 1600);
+    g_assert_cmpint(m[1].px_w, ==, 1920);
+    g_assert_cmpint(m[1].mm_w, ==, 527);
+    g_assert_cmpint(m[1].mm_h, ==, 296);
+    g_assert_cmpint(m[0].mm_w, ==, 0);
+    /* The rule: a 1x output stays 100 % (no density guessed on Wayland);
+     * --scale wins over both. */
+    for (int i = 0; i < 2; i++)
+        m[i].scale_pct = monitors_scale_pct(0, own[i], 0, 0);
+    g_assert_cmpint(m[0].scale_pct, ==, 200);
+    g_assert_cmpint(m[1].scale_pct, ==, 100);
+    g_assert_cmpint(monitors_scale_pct(150, own[0], 0, 0), ==, 150);
+    rdp_monitors_layout(m, 2);
+    check_valid(m, 2);
+    expect_at(&m[0], 0, 0, 2560, 1600);
+    expect_at(&m[1], 2560, 0, 1920, 1080);
+    g_assert_cmpuint(m[0].desktop_scale, ==, 200);
+    g_assert_cmpuint(m[0].device_scale, ==, 180);
+    g_assert_cmpuint(m[1].desktop_scale, ==, 100);
+    g_assert_cmpuint(m[1].device_scale, ==, 100);
+}
+
+/* Logical layout mode (xdg-output: SDL's places and sizes logical), the 1x
+ * screen left of the 2x panel and lower. */
+static void test_outputs_logical_layout(void)
+{
+    RdpMonitor m[] = {MON(0, 200, 1920, 1080), MON(1920, 0, 1280, 800)};
+    WaylandOutput o[] = {OUT(0, 200, 1920, 1080, 1), OUT(1920, 0, 2560, 1600, 2)};
+    int own[2];
+    monitors_from_outputs(m, 2, o, 2, own);
+    g_assert_cmpint(own[0], ==, 100);
+    g_assert_cmpint(own[1], ==, 200);
+    g_assert_cmpint(m[1].px_w, ==, 2560);
+    g_assert_cmpint(m[0].px_w, ==, 1920);
+}
+
+/* A fractional scale (GNOME at 150 % with scale-monitor-framebuffer): the
+ * output's wl_output.scale is 2 (rounded up), SDL's size the logical one
+ * from xdg-output (2880x1800 / 1.5): matched by place all the same. */
+static void test_outputs_fractional(void)
+{
+    RdpMonitor m[] = {MON(0, 0, 1920, 1200), MON(1920, 0, 1920, 1080)};
+    WaylandOutput o[] = {OUT(1920, 0, 1920, 1080, 1), OUT(0, 0, 2880, 1800, 2)};
+    int own[2];
+    monitors_from_outputs(m, 2, o, 2, own);
+    g_assert_cmpint(own[0], ==, 200);
+    g_assert_cmpint(m[0].px_w, ==, 2880);
+    g_assert_cmpint(own[1], ==, 100);
+}
+
+/* Mirrored outputs (same place and size): each display its own one;
+ * exact size beats place alone; without a common place the largest
+ * overlap, then the nearest; a display left without an output keeps the
+ * old rule (own scale 0, no pixel size). */
+static void test_outputs_matching(void)
+{
+    WaylandOutput mirror[] = {OUT(0, 0, 1920, 1080, 1), OUT(0, 0, 1920, 1080, 1)};
+    RdpMonitor m[] = {MON(0, 0, 1920, 1080), MON(0, 0, 1920, 1080), MON(5000, 0, 800, 600)};
+    int own[3];
+    monitors_from_outputs(m, 3, mirror, 2, own);
+    g_assert_cmpint(own[0], ==, 100);
+    g_assert_cmpint(own[1], ==, 100);
+    g_assert_cmpint(own[2], ==, 0);
+    g_assert_cmpint(m[2].px_w, ==, 0);
+
+    WaylandOutput o[] = {OUT(0, 0, 3840, 2160, 1), OUT(0, 0, 3840, 2160, 2),
+                         OUT(3000, 0, 1920, 1080, 1), OUT(9000, 9000, 1024, 768, 3)};
+    /* Same place as two; the size says the 2x one. */
+    g_assert_cmpint(wayland_match_output(o, 4, NULL, 0, 0, 1920, 1080), ==, 1);
+    /* Same place, no size fits: the first of them. */
+    g_assert_cmpint(wayland_match_output(o, 4, NULL, 0, 0, 1000, 1000), ==, 0);
+    /* No common place: overlaps the third most (the first's 1x rect too,
+     * less). */
+    g_assert_cmpint(wayland_match_output(o, 4, NULL, 3500, 10, 1000, 1000), ==, 2);
+    /* Overlaps none: the nearest corner. */
+    g_assert_cmpint(wayland_match_output(o, 4, NULL, 8000, 8000, 100, 100), ==, 3);
+    bool taken[4] = {true, true, true, true};
+    g_assert_cmpint(wayland_match_output(o, 4, taken, 0, 0, 1920, 1080), ==, -1);
+    taken[3] = false;
+    g_assert_cmpint(wayland_match_output(o, 4, taken, 0, 0, 1920, 1080), ==, 3);
+    g_assert_cmpint(wayland_match_output(o, 0, NULL, 0, 0, 1920, 1080), ==, -1);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -323,5 +425,9 @@ int main(int argc, char **argv)
     g_test_add_func("/monitors/windows-keep-their-monitor", test_windows_keep_their_monitor);
     g_test_add_func("/monitors/scale-rule", test_scale_rule);
     g_test_add_func("/monitors/selection", test_selection);
+    g_test_add_func("/monitors/outputs-physical-layout", test_outputs_physical_layout);
+    g_test_add_func("/monitors/outputs-logical-layout", test_outputs_logical_layout);
+    g_test_add_func("/monitors/outputs-fractional", test_outputs_fractional);
+    g_test_add_func("/monitors/outputs-matching", test_outputs_matching);
     return g_test_run();
 }

@@ -1,0 +1,225 @@
+/* Several monitors of different scales on Wayland, under GNOME's
+ * compositor: mutter 43 headless with two virtual monitors, a 2560x1600
+ * one at scale 2 (a laptop panel) and a 1920x1080 one at scale 1 right of
+ * it, set by a monitors.xml of the test's own in mutter's physical layout
+ * mode (GNOME's default: places in pixels, so SDL 2.26's displays, whose
+ * sizes are logical, leave a gap: 0,0 1280x800 and 2560,0 1920x1080).
+ * vmdesk's desktop window with --monitors all, natively on Wayland (no
+ * XWayland), on vmdesk-test-rdp-server: the server logs the monitor layout
+ * it gets, each monitor with its own pixels and scale (wl_output.scale,
+ * matched to SDL's displays: client/ui/monitors.c), the gap closed.
+ *
+ * /wayland/mutter-monitors      200 % (device 180) and 100 % side by side
+ * /wayland/mutter-monitors-app  the same for RemoteApp (native windows); then
+ *                               the 1x monitor set to scale 2 through
+ *                               mutter's DisplayConfig D-Bus API (what GNOME
+ *                               Settings does): the new layout, that monitor
+ *                               at 200 %, sent through display control
+ *
+ * No RemoteDesktop session or PipeWire here: nothing is typed or
+ * screenshot, so mutter is started by this file (mutter_harness.c starts it
+ * with one monitor). */
+#include "wl_harness.h"
+#include "test_util.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+/* mutter --virtual-monitor names its monitors Meta-0, Meta-1... (vendor,
+ * product and serial as its DisplayConfig GetCurrentState shows them). */
+#define SPEC(N)                                                                                    \
+    "<monitorspec><connector>Meta-" #N "</connector><vendor>MetaVendor</vendor>"                 \
+    "<product>MetaVirtualMonitor</product><serial>0x0" #N "</serial></monitorspec>"
+static const char monitors_xml[] =
+    "<monitors version=\"2\">\n"
+    "  <configuration>\n"
+    "    <logicalmonitor>\n"
+    "      <x>0</x><y>0</y><scale>2</scale><primary>yes</primary>\n"
+    "      <monitor>" SPEC(0) "<mode><width>2560</width><height>1600</height>"
+    "<rate>60.000</rate></mode></monitor>\n"
+    "    </logicalmonitor>\n"
+    "    <logicalmonitor>\n"
+    "      <x>2560</x><y>0</y><scale>1</scale>\n"
+    "      <monitor>" SPEC(1) "<mode><width>1920</width><height>1080</height>"
+    "<rate>60.000</rate></mode></monitor>\n"
+    "    </logicalmonitor>\n"
+    "  </configuration>\n"
+    "</monitors>\n";
+
+typedef struct {
+    GSubprocess *mutter;
+    char *run_dir, *socket, *log;
+} TwoMonitors;
+
+G_GNUC_NORETURN static void fail(TwoMonitors *t, const char *why)
+{
+    g_autofree char *text = rt_read_text(t->log);
+    g_error("%s; mutter's log:\n%s", why, text);
+}
+
+/* mutter without XWayland, its own XDG_RUNTIME_DIR and XDG_CONFIG_HOME
+ * (monitors.xml), settings in memory, the world's session bus. */
+static void two_start(TwoMonitors *t)
+{
+    static int serial;
+    int n = ++serial;
+    t->run_dir = g_strdup_printf("%s/mutter-monitors-%d", rt_world.dir, n);
+    g_autofree char *config = g_strdup_printf("%s/mutter-monitors-%d-config", rt_world.dir, n);
+    g_assert_cmpint(g_mkdir(t->run_dir, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir(config, 0700), ==, 0);
+    g_autofree char *xml = g_build_filename(config, "monitors.xml", NULL);
+    tu_write_file(xml, monitors_xml);
+    t->socket = g_build_filename(t->run_dir, "wayland-test", NULL);
+    t->log = g_strdup_printf("%s/mutter-monitors-%d.log", rt_world.dir, n);
+    char **env = g_strdupv(rt_world.env);
+    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", t->run_dir, TRUE);
+    env = g_environ_setenv(env, "XDG_CONFIG_HOME", config, TRUE);
+    env = g_environ_setenv(env, "GSETTINGS_BACKEND", "memory", TRUE);
+    const char *unset[] = {"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "PULSE_SERVER"};
+    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
+        env = g_environ_unsetenv(env, unset[i]);
+    const char *argv[] = {"mutter",           "--headless",        "--wayland",
+                          "--no-x11",         "--virtual-monitor", "2560x1600",
+                          "--virtual-monitor", "1920x1080",        "--wayland-display",
+                          "wayland-test",     NULL};
+    t->mutter = rt_spawn(argv, env, t->log, t->log);
+    g_strfreev(env);
+    gint64 end = g_get_monotonic_time() + tu_timeout_ms(20000) * 1000LL;
+    for (;;) {
+        g_autofree char *text = rt_read_text(t->log);
+        if (strstr(text, "Using Wayland display name") &&
+            g_file_test(t->socket, G_FILE_TEST_EXISTS))
+            break;
+        if (g_get_monotonic_time() > end)
+            fail(t, "mutter did not come up");
+        g_usleep(50 * 1000);
+    }
+}
+
+static void two_stop(TwoMonitors *t)
+{
+    if (rt_stop(t->mutter, SIGTERM) == -1) {
+        g_autofree char *text = rt_read_text(t->log);
+        g_test_message("mutter did not end on SIGTERM (killed); its log:\n%s", text);
+    }
+    g_clear_object(&t->mutter);
+    g_free(t->run_dir);
+    g_free(t->socket);
+    g_free(t->log);
+}
+
+static void test_monitors(void)
+{
+    TwoMonitors t = {0};
+    two_start(&t);
+    RtSession s = {0};
+    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
+                              NULL};
+    rt_server_start(&s, "mutter-monitors", srv_args);
+    g_auto(GStrv) env = wl_env(t.socket, NULL, "mutter-monitors");
+    const char *args[] = {"--no-audio", "--monitors", "all", NULL};
+    rt_vmdesk_start(&s, "mutter-monitors", env, args);
+    /* Each monitor in its own pixels at its own scale; the gap SDL's
+     * logical sizes leave (1280..2560) closed. Physical sizes: mutter's
+     * virtual monitors have none, so 96 dpi at the monitor's scale. */
+    gsize mark = 0;
+    const char *lines[] = {
+        "client-connected 4480x1600",
+        "client-monitor 0 0 0 2560x1600 scale 200 device 180 mm 338x211 primary",
+        "client-monitor 1 2560 0 1920x1080 scale 100 device 100 mm 508x285",
+        "activated 4480x1600 ",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        g_free(rt_expect_next(&s, &mark, lines[i], WL_CONNECT_MS));
+    wl_expect_in_log(s.client_log, "video driver: wayland", 5000);
+    wl_expect_in_log(s.client_log, "monitors: 1 at 0,0 1280x800 (2560x1600 px, 0x0 mm) 200%, "
+                                   "its output's scale, primary",
+                     5000);
+    wl_expect_in_log(s.client_log, "monitors: 2 at 2560,0 1920x1080 (1920x1080 px, 0x0 mm) 100%, "
+                                   "its output's scale",
+                     5000);
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+    two_stop(&t);
+}
+
+#define DC_NAME "org.gnome.Mutter.DisplayConfig"
+#define DC_PATH "/org/gnome/Mutter/DisplayConfig"
+
+/* mutter's DisplayConfig: the 1x monitor to @scale, the 2x one kept, both
+ * where they are (ApplyMonitorsConfig, temporary: nothing written). */
+static void set_second_scale(double scale)
+{
+    const char *address = g_environ_getenv(rt_world.env, "DBUS_SESSION_BUS_ADDRESS");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDBusConnection) bus = g_dbus_connection_new_for_address_sync(
+        address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &err);
+    g_assert_no_error(err);
+    g_autoptr(GVariant) state = g_dbus_connection_call_sync(
+        bus, DC_NAME, DC_PATH, DC_NAME, "GetCurrentState", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+        10000, NULL, &err);
+    g_assert_no_error(err);
+    guint32 serial = 0;
+    g_variant_get_child(state, 0, "u", &serial);
+    GVariant *args = g_variant_new_parsed(
+        "(%u, uint32 1, [(0, 0, 2.0, uint32 0, true, [('Meta-0', '2560x1600@60.000', @a{sv} {})]),"
+        " (2560, 0, %d, uint32 0, false, [('Meta-1', '1920x1080@60.000', @a{sv} {})])],"
+        " @a{sv} {})",
+        serial, scale);
+    g_autoptr(GVariant) r = g_dbus_connection_call_sync(bus, DC_NAME, DC_PATH, DC_NAME,
+                                                        "ApplyMonitorsConfig", args, NULL,
+                                                        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &err);
+    g_assert_no_error(err);
+}
+
+static void test_monitors_app(void)
+{
+    TwoMonitors t = {0};
+    two_start(&t);
+    RtSession s = {0};
+    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
+                              "--size", "client", NULL};
+    rt_server_start(&s, "mutter-monitors-app", srv_args);
+    g_auto(GStrv) env = wl_env(t.socket, NULL, "mutter-monitors-app");
+    const char *args[] = {"--no-audio", "--linger", "3", "--app", "notepad", NULL};
+    rt_vmdesk_start(&s, "mutter-monitors-app", env, args);
+    gsize mark = 0;
+    const char *lines[] = {
+        "client-connected 4480x1600",
+        "client-monitor 0 0 0 2560x1600 scale 200 device 180 mm 338x211 primary",
+        "client-monitor 1 2560 0 1920x1080 scale 100 device 100 mm 508x285",
+        "rail window-create 0x1001 ",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        g_free(rt_expect_next(&s, &mark, lines[i], WL_CONNECT_MS));
+    wl_expect_in_log(s.client_log, "video driver: wayland", 5000);
+    g_free(rt_expect_line(&s, "disp ready", 10000));
+
+    /* The user sets the second monitor to 200 % in GNOME's settings. */
+    set_second_scale(2.0);
+    g_free(rt_expect_next(&s, &mark,
+                          "disp layout 2 monitors, primary 2560x1600 scale 200 device 180",
+                          10000));
+    g_free(rt_expect_next(&s, &mark,
+                          "disp monitor 0 0 0 2560x1600 scale 200 device 180 mm 338x211 primary",
+                          1000));
+    g_free(rt_expect_next(&s, &mark, "disp monitor 1 2560 0 1920x1080 scale 200 device 180", 1000));
+    g_assert_cmpint(rt_client_stop(&s), ==, 0);
+    rt_session_finish(&s);
+    two_stop(&t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    rt_world_start();
+    g_test_add_func("/wayland/mutter-monitors", test_monitors);
+    g_test_add_func("/wayland/mutter-monitors-app", test_monitors_app);
+    int rc = g_test_run();
+    rt_world_finish();
+    return rc;
+}
