@@ -12,6 +12,7 @@
 #define RD_SESSION RD_NAME ".Session"
 #define SC_NAME "org.gnome.Mutter.ScreenCast"
 #define KEY_LEFTSHIFT 42 /* evdev */
+#define BTN_LEFT 0x110
 
 /* The virtual monitor mutter --virtual-monitor makes, at scale 2 (in
  * mutter's physical layout mode integer scales need no experimental
@@ -270,6 +271,18 @@ void mutter_tap_key(Mutter *m)
 {
     remote_call(m, "NotifyKeyboardKeycode", g_variant_new("(ub)", KEY_LEFTSHIFT, TRUE));
     remote_call(m, "NotifyKeyboardKeycode", g_variant_new("(ub)", KEY_LEFTSHIFT, FALSE));
+}
+
+void mutter_key(Mutter *m, guint32 code, bool down)
+{
+    remote_call(m, "NotifyKeyboardKeycode", g_variant_new("(ub)", code, down));
+}
+
+void mutter_click(Mutter *m, double x, double y)
+{
+    remote_call(m, "NotifyPointerMotionAbsolute", g_variant_new("(sdd)", m->stream, x, y));
+    remote_call(m, "NotifyPointerButton", g_variant_new("(ib)", BTN_LEFT, TRUE));
+    remote_call(m, "NotifyPointerButton", g_variant_new("(ib)", BTN_LEFT, FALSE));
 }
 
 bool mutter_has_xwayland(Mutter *m)

@@ -37,5 +37,10 @@ WlShot mutter_screenshot(void *m);
 /* A key pressed and released on the virtual keyboard (Shift: nothing a
  * desktop or a guest acts on), for the focused window's input serial. */
 void mutter_tap_key(Mutter *m);
+/* Evdev key @code pressed (@down) or released on the virtual keyboard. */
+void mutter_key(Mutter *m, guint32 code, bool down);
+/* The virtual pointer moved to (@x, @y) (logical) and its left button
+ * clicked there. */
+void mutter_click(Mutter *m, double x, double y);
 /* Whether XWayland runs under @m (a child process named Xwayland). */
 bool mutter_has_xwayland(Mutter *m);

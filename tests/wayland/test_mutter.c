@@ -12,7 +12,12 @@
  *                           Xvnc, twice, no key or click in the window
  * /wayland/mutter-clipboard-text  the same clipboard text without XWayland,
  *                           and the guest's copy made while another window
- *                           has the focus pasted once vmdesk's has it again
+ *                           has the focus pasted once vmdesk's has it again;
+ *                           then a click takes the keyboard grab: mutter
+ *                           grants vmdesk's keyboard-shortcuts-inhibit
+ *                           (WAYLAND_DEBUG's log, mutter's own), and Super+Up,
+ *                           mutter's maximize before the click, reaches
+ *                           Xvnc after it
  * /wayland/mutter-files     no XWayland (--no-x11, none runs): the desktop
  *                           window on the RDP test server, desktop scale 200;
  *                           the server's files pasted with wl-paste; files
@@ -26,6 +31,10 @@
 
 #include <signal.h>
 #include <string.h>
+
+#define KEY_X 45 /* evdev */
+#define KEY_UP 103
+#define KEY_LEFTMETA 125
 
 /* Clipboard text both ways between the desktop (wl-copy, wl-paste) and the
  * VNC server (xclip on Xvnc), with no key or click in vmdesk's window: its
@@ -96,7 +105,120 @@ static void test_desktop(void)
     mutter_stop(&m);
 }
 
-/* No XWayland: the VNC desktop window's clipboard text both ways. */
+/* The first line of @text matching @pattern (a GRegex), or NULL. */
+static char *find_line(const char *text, const char *pattern)
+{
+    g_autoptr(GRegex) re = g_regex_new(pattern, G_REGEX_MULTILINE, 0, NULL);
+    g_assert_nonnull(re);
+    g_autoptr(GMatchInfo) mi = NULL;
+    return g_regex_match(re, text, 0, &mi) ? g_match_info_fetch(mi, 0) : NULL;
+}
+
+/* X key presses in xev's log @text. */
+static int x_presses(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, "(keysym 0x78, x)")); p++)
+        n++;
+    return n / 2; /* its KeyPress and its KeyRelease */
+}
+
+/* Super+Up on the virtual keyboard, then X: once Xvnc's key log (@keys,
+ * xev's) shows that X (the (@n + 1)th, @n updated), whatever of Super+Up
+ * crossed has too. Returns the log. */
+static char *super_up(Mutter *m, const char *keys, int *n)
+{
+    mutter_key(m, KEY_LEFTMETA, true);
+    mutter_key(m, KEY_UP, true);
+    mutter_key(m, KEY_UP, false);
+    mutter_key(m, KEY_LEFTMETA, false);
+    mutter_key(m, KEY_X, true);
+    mutter_key(m, KEY_X, false);
+    gint64 end = g_get_monotonic_time() + tu_timeout_ms(10000) * 1000LL;
+    for (;;) {
+        char *text = rt_read_text(keys);
+        if (x_presses(text) > *n) {
+            *n = x_presses(text);
+            return text;
+        }
+        if (g_get_monotonic_time() > end)
+            g_error("X never reached Xvnc; its keys:\n%s", text);
+        g_free(text);
+        g_usleep(50 * 1000);
+    }
+}
+
+/* vmdesk's keyboard grab under mutter 43, which has keyboard-shortcuts-
+ * inhibit (weston 10 has not: /wayland/no-xwayland). Before any click,
+ * Super+Up is mutter's (maximize) and never reaches Xvnc; the click takes
+ * the grab: vmdesk (WAYLAND_DEBUG=client in @log) asks mutter to inhibit
+ * its shortcuts on the window's surface, mutter allows it (no GNOME Shell
+ * to ask the user: its default dialog allows, and says so in its log), and
+ * Super+Up then crosses to Xvnc. vmdesk has the keyboard focus already
+ * (SDL asks only then). */
+static void keyboard_grab(Mutter *m, WlXvnc *x, const char *log)
+{
+    g_autofree char *keys = g_strdup_printf("%s/mutter-xvnc-keys.log", rt_world.dir);
+    const char *argv[] = {"xev", "-root", "-event", "keyboard", NULL};
+    GSubprocess *xev = rt_spawn(argv, x->env, keys, keys);
+    /* xev listens once an X it is sent shows (then any late X too). */
+    int xs = 0;
+    for (int i = 1; !xs; i++) {
+        mutter_key(m, KEY_X, true);
+        mutter_key(m, KEY_X, false);
+        for (int j = 0; j < 40 && !xs; j++) {
+            g_usleep(50 * 1000);
+            g_autofree char *text = rt_read_text(keys);
+            xs = x_presses(text);
+        }
+        if (i == 10 && !xs) {
+            g_autofree char *text = rt_read_text(keys);
+            g_error("no key typed reached Xvnc; xev says:\n%s", text);
+        }
+    }
+    g_usleep(500 * 1000);
+    g_autofree char *ready = rt_read_text(keys);
+    xs = x_presses(ready);
+    g_autofree char *before = super_up(m, keys, &xs);
+    g_assert_null(strstr(before, "(keysym 0xff52, Up)"));
+    g_autofree char *vlog = rt_read_text(log);
+    g_assert_null(strstr(vlog, "inhibit_shortcuts("));
+
+    /* mutter centred the window (and Super+Up maximised it): the middle is its. */
+    mutter_click(m, MUTTER_W / 2.0, MUTTER_H / 2.0);
+    wl_expect_in_log(log, "inhibit_shortcuts(new id zwp_keyboard_shortcuts_inhibitor_v1@", 5000);
+    wl_expect_in_log(m->log, "No MetaInhibitShortcutDialog implementation, falling back on "
+                             "allowing", 5000);
+    g_free(vlog);
+    vlog = rt_read_text(log);
+    g_assert_null(strstr(vlog, "the compositor has no keyboard-shortcuts-inhibit"));
+    g_autofree char *global = find_line(
+        vlog, "^.*wl_registry@[0-9]+\\.global\\([0-9]+, "
+              "\"zwp_keyboard_shortcuts_inhibit_manager_v1\", [0-9]+\\)$");
+    g_assert_nonnull(global);
+    g_autofree char *inhibit = find_line(
+        vlog, "^.*-> zwp_keyboard_shortcuts_inhibit_manager_v1@[0-9]+\\.inhibit_shortcuts\\("
+              "new id zwp_keyboard_shortcuts_inhibitor_v1@[0-9]+, (wl_surface@[0-9]+), "
+              "wl_seat@[0-9]+\\)$");
+    g_assert_nonnull(inhibit);
+    g_test_message("the grab: %s", inhibit);
+    /* On the window's own surface, the one its xdg_surface has. */
+    const char *surface = strstr(inhibit, "wl_surface@");
+    g_autofree char *id = g_strndup(surface, strcspn(surface, ","));
+    g_autofree char *window = g_strdup_printf(
+        "^.*-> xdg_wm_base@[0-9]+\\.get_xdg_surface\\(new id xdg_surface@[0-9]+, %s\\)$", id);
+    g_autofree char *toplevel = find_line(vlog, window);
+    if (!toplevel)
+        g_error("%s is no xdg_surface's: %s", id, inhibit);
+
+    g_autofree char *after = super_up(m, keys, &xs);
+    g_assert_nonnull(strstr(after, "(keysym 0xff52, Up)"));
+    rt_stop(xev, SIGTERM);
+    g_object_unref(xev);
+}
+
+/* No XWayland: the VNC desktop window's clipboard text both ways, then its
+ * keyboard grab. */
 static void test_clipboard_text(void)
 {
     Mutter m = {0};
@@ -105,6 +227,7 @@ static void test_clipboard_text(void)
     WlXvnc x = {0};
     wl_xvnc_start(&x);
     char **env = wl_env(m.socket, NULL, "mutter-clipboard-text");
+    env = g_environ_setenv(env, "WAYLAND_DEBUG", "client", TRUE);
     g_autofree char *log = g_strdup_printf("%s/mutter-clipboard-text-vmdesk.log", rt_world.dir);
     GSubprocess *v = wl_vmdesk_vnc(&x, env, log);
     g_strfreev(env);
@@ -113,6 +236,7 @@ static void test_clipboard_text(void)
     wl_expect_sharp_desktop(mutter_screenshot, &m, MUTTER_W * MUTTER_SCALE);
     vnc_text_both_ways(&m, &x);
     guest_copies_unfocused(&m, &x, log);
+    keyboard_grab(&m, &x, log);
     g_assert_cmpint(rt_stop(v, SIGTERM), ==, 0);
     g_object_unref(v);
     wl_xvnc_stop(&x);
