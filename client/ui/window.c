@@ -353,6 +353,25 @@ static void handle_session_events(Win *w)
     }
 }
 
+/* On Wayland the compositor places the window once, at its first size, and
+ * knows no work area to tell us: a first window larger than the output (a
+ * small or 2x screen) is put at the output's corner, its title bar under the
+ * panel, and stays there when the window then shrinks to the desktop's size.
+ * There the first size is kept within 3/4 of the output, 4:3 as before.
+ * (X11 window managers place it on their own, knowing their panels.) */
+static void initial_size_fit(SDL_Rect *at)
+{
+    SDL_Rect b;
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (!driver || strcmp(driver, "wayland") || SDL_GetDisplayUsableBounds(0, &b) || b.w <= 0 ||
+        b.h <= 0)
+        return;
+    int w = MIN(at->w, b.w * 3 / 4), h = MIN(at->h, b.h * 3 / 4);
+    w = MIN(w, h * 4 / 3);
+    at->w = MAX(w, 320);
+    at->h = MAX(w * 3 / 4, 240);
+}
+
 bool window_run(const WindowOptions *opts, GError **error)
 {
     g_return_val_if_fail(!opts->vm_name || opts->vm, false);
@@ -371,6 +390,7 @@ bool window_run(const WindowOptions *opts, GError **error)
     if (opts->fullscreen)
         flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
     SDL_Rect at = {SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1024, 768};
+    initial_size_fit(&at);
     /* Over several monitors: one borderless window covering them (SDL 2's
      * full screen covers one). */
     if (!window_monitors_init(&w, &at, error)) {
