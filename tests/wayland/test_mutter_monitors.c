@@ -174,6 +174,7 @@ static void set_second_scale(double scale)
                                                         "ApplyMonitorsConfig", args, NULL,
                                                         G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &err);
     g_assert_no_error(err);
+    g_assert_nonnull(r);
 }
 
 static void test_monitors_app(void)
