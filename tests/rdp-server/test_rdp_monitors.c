@@ -150,20 +150,18 @@ static void test_three_gap_removed(void)
     finish(&s, (const char *const[]){"A", "B", "C", NULL});
 }
 
-/* The desktop window with --monitors all over two monitors 100 px apart:
- * one window over both, the server's layout has the gap closed, and a
- * click on the second monitor lands on the server's second monitor. */
-static void test_desktop(void)
+/* A desktop session over @monitors (--monitors) on a server named @name:
+ * the two monitors it gets are 1920x1080 side by side, the first at 100 %,
+ * the second at 200 %. Returns the mark after the server's activation. */
+static gsize desktop_connect(RtSession *s, const char *name, const char *monitors)
 {
-    set_monitor("A", "1920/508x1080/286+0+0", true);
-    set_monitor("B", "1920/254x1080/143+2020+0", false);
-    RtSession s = {0};
     const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
                               NULL};
-    rt_server_start(&s, "monitors-desktop", srv_args);
-    g_auto(GStrv) env = rt_vmdesk_env("monitors-desktop", NULL, true);
-    const char *args[] = {"--no-audio", "--monitors", "all", NULL};
-    rt_vmdesk_start(&s, "vmdesk-monitors-desktop", env, args);
+    rt_server_start(s, name, srv_args);
+    g_auto(GStrv) env = rt_vmdesk_env(name, NULL, true);
+    g_autofree char *client = g_strdup_printf("vmdesk-%s", name);
+    const char *args[] = {"--no-audio", "--monitors", monitors, NULL};
+    rt_vmdesk_start(s, client, env, args);
     gsize mark = 0;
     const char *lines[] = {
         "client-connected 3840x1080",
@@ -172,7 +170,19 @@ static void test_desktop(void)
         "activated 3840x1080 ",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
-        g_free(rt_expect_next(&s, &mark, lines[i], CONNECT_MS));
+        g_free(rt_expect_next(s, &mark, lines[i], CONNECT_MS));
+    return mark;
+}
+
+/* The desktop window with --monitors all over two monitors 100 px apart:
+ * one window over both, the server's layout has the gap closed, and a
+ * click on the second monitor lands on the server's second monitor. */
+static void test_desktop(void)
+{
+    set_monitor("A", "1920/508x1080/286+0+0", true);
+    set_monitor("B", "1920/254x1080/143+2020+0", false);
+    RtSession s = {0};
+    gsize mark = desktop_connect(&s, "monitors-desktop", "all");
     g_autofree char *win = rt_wait_window(&s, "rdp://127.0.0.1", NULL, 10000);
     rt_expect_geometry(&s, win, 0, 0, 3940, 1080, 10000);
     /* The picture is drawn per monitor once it has the layout's size. */
@@ -211,21 +221,7 @@ static void test_desktop_subset(void)
     /* The root's colour, to tell the desktop from the window's black. */
     rt_x("xsetroot", "-solid", "#2050a0", NULL);
     RtSession s = {0};
-    const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
-                              NULL};
-    rt_server_start(&s, "monitors-subset", srv_args);
-    g_auto(GStrv) env = rt_vmdesk_env("monitors-subset", NULL, true);
-    const char *args[] = {"--no-audio", "--monitors", "1,3", NULL};
-    rt_vmdesk_start(&s, "vmdesk-monitors-subset", env, args);
-    gsize mark = 0;
-    const char *lines[] = {
-        "client-connected 3840x1080",
-        "client-monitor 0 0 0 1920x1080 scale 100 device 100 mm 508x286 primary",
-        "client-monitor 1 1920 0 1920x1080 scale 200 device 180 mm 254x143",
-        "activated 3840x1080 ",
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
-        g_free(rt_expect_next(&s, &mark, lines[i], CONNECT_MS));
+    gsize mark = desktop_connect(&s, "monitors-subset", "1,3");
     g_autofree char *log = rt_read_text(s.log);
     g_assert_null(strstr(log, "client-monitor 2 "));
     g_autofree char *win = rt_wait_window(&s, "rdp://127.0.0.1", NULL, 10000);
