@@ -44,6 +44,7 @@ typedef struct {
     char *certificate;     /* the pinned RDP certificate's SHA-256, or NULL */
     char *certificate_error; /* why the pin file cannot be read (a connection
                                 refuses then), or NULL */
+    char *account_user;    /* the stored RDP account's user name, or NULL */
     /* The host's ranges (vmdesk doctor) for the settings. */
     guint64 memory_max;    /* bytes */
     guint cpus_max;
@@ -70,6 +71,9 @@ typedef enum {
     MGR_PAGE_OVERLAY_COMMIT,
     MGR_PAGE_OVERLAY_DISCARD,
     MGR_PAGE_CERT_FORGET,   /* the pinned RDP certificate, as `vmdesk certificate --forget` */
+    MGR_PAGE_ACCOUNT_SAVE,  /* @arg: the user ("DOMAIN\\user" gives a domain); @args: {the
+                               password}, wiped when done; as `vmdesk credentials` */
+    MGR_PAGE_ACCOUNT_FORGET, /* as `vmdesk credentials --forget` */
 } MgrPageOp;
 
 /* Run @op on VM @name (with @arg, @args, @flag as the op says), then read the
