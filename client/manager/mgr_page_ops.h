@@ -2,8 +2,9 @@
  * of one VM (its settings, shared folders, CD, snapshots, overlay, logs) read
  * in one go, and each of the page's changes, all in GTask worker threads with
  * the same code and rules as the vmdesk command (`vmdesk set`, share, cdrom,
- * snapshot, overlay, apps, tools). No GTK widget here; with mgr_ops.c and
- * mgr_vm_list.c the only files that include orchestrator headers. */
+ * snapshot, overlay, apps, tools, certificate, credentials). No GTK widget
+ * here; with mgr_ops.c and mgr_vm_list.c the only files that include
+ * orchestrator headers. */
 #pragma once
 
 #include <gio/gio.h>
