@@ -234,7 +234,8 @@ def set_text(app, name, text, secret=False):
     def entry():
         rows = [n for n in find_all(app, lambda n: n.name == name) if showing(n)]
         for row in rows:
-            for n in find_all(row, lambda n: n.getRole() == pyatspi.ROLE_TEXT) or [row]:
+            for n in find_all(row, lambda n: n.getRole() in (pyatspi.ROLE_TEXT,
+                                                            pyatspi.ROLE_PASSWORD_TEXT)) or [row]:
                 try:
                     return n.queryEditableText()
                 except NotImplementedError:
