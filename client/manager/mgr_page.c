@@ -25,6 +25,9 @@ struct _MgrPage {
     GtkWidget *overlay_actions_row, *policy_row;
     AdwActionRow *cd_row, *cert_row;
     GtkWidget *cert_forget;
+    AdwActionRow *account_row;
+    GtkWidget *account_forget;
+    AdwEntryRow *account_user_row, *account_password_row;
     GtkToggleButton *share_ro;
     GtkLabel *tools_label, *overlay_label;
     GtkTextView *log_view;
@@ -39,6 +42,7 @@ static const char *const page_actions[] = {
     "page.share-remove",    "page.snapshot-save",   "page.snapshot-restore",
     "page.snapshot-delete", "page.apps",            "page.app-launch",
     "page.app-menu",        "page.log",             "page.cert-forget",
+    "page.account-save",    "page.account-forget",
 };
 
 static void show_error(MgrPage *page, const char *title, const char *message)
@@ -171,6 +175,12 @@ static void fill(MgrPage *page)
         cert = g_strdup("None yet: the next connection trusts the one it sees");
     adw_action_row_set_subtitle(page->cert_row, cert);
     gtk_widget_set_visible(page->cert_forget, info->certificate != NULL);
+    /* A user name is no markup. */
+    g_autofree char *account = info->account_user
+                                   ? g_markup_printf_escaped("User %s", info->account_user)
+                                   : g_strdup("None");
+    adw_action_row_set_subtitle(page->account_row, account);
+    gtk_widget_set_visible(page->account_forget, info->account_user != NULL);
 
     clear_rows(page, page->shares_group);
     for (guint i = 0; i < info->shares->len; i++) {
@@ -258,7 +268,8 @@ static void op_done(GObject *src, GAsyncResult *res, gpointer data)
     if (done) {
         toast(page, done);
         /* Done with what was typed for it. */
-        AdwEntryRow *typed[] = {page->cd_entry, page->share_entry, page->snapshot_entry};
+        AdwEntryRow *typed[] = {page->cd_entry, page->share_entry, page->snapshot_entry,
+                                page->account_user_row};
         for (size_t i = 0; i < G_N_ELEMENTS(typed); i++)
             gtk_editable_set_text(GTK_EDITABLE(typed[i]), "");
     }
@@ -379,6 +390,37 @@ static void act_cert_forget(GtkWidget *w, const char *action, GVariant *param)
             "Do this only when the change is expected: the guest was reinstalled, or its RDP "
             "service made a new key. The next connection trusts whatever certificate it is "
             "shown, also one of someone in between.",
+            "Forget");
+}
+
+static void act_account_save(GtkWidget *w, const char *action, GVariant *param)
+{
+    MgrPage *page = MGR_PAGE(w);
+    if (page->busy)
+        return;
+    g_autofree char *user = g_strstrip(
+        g_strdup(gtk_editable_get_text(GTK_EDITABLE(page->account_user_row))));
+    GtkEditable *pw_row = GTK_EDITABLE(page->account_password_row);
+    if (!*user || !*gtk_editable_get_text(pw_row)) {
+        show_error(page, "Could not save the account", "Give the user and the password first.");
+        return;
+    }
+    /* The task gets its own copy (wiped when done); the entry's is cleared now. */
+    char *password = g_strdup(gtk_editable_get_text(pw_row));
+    gtk_editable_set_text(pw_row, "");
+    const char *args[] = {password, NULL};
+    run(page, MGR_PAGE_ACCOUNT_SAVE, "save the account", user, args, false);
+    explicit_bzero(password, strlen(password));
+    g_free(password);
+}
+
+static void act_account_forget(GtkWidget *w, const char *action, GVariant *param)
+{
+    confirm(MGR_PAGE(w), MGR_PAGE_ACCOUNT_FORGET, "forget the account", NULL,
+            "Forget the account?",
+            "Its user and password are removed from this computer (also from the keyring). "
+            "A VM whose remote desktop asks for them cannot be opened until an account is "
+            "stored again.",
             "Forget");
 }
 
@@ -655,12 +697,18 @@ static void mgr_page_class_init(MgrPageClass *klass)
     CHILD(overlay_label);
     CHILD(cert_row);
     CHILD(cert_forget);
+    CHILD(account_row);
+    CHILD(account_forget);
+    CHILD(account_user_row);
+    CHILD(account_password_row);
     CHILD(log_view);
     gtk_widget_class_install_action(wc, "page.apply", NULL, act_apply);
     gtk_widget_class_install_action(wc, "page.tools", NULL, act_tools);
     gtk_widget_class_install_action(wc, "page.overlay-commit", NULL, act_overlay_commit);
     gtk_widget_class_install_action(wc, "page.overlay-discard", NULL, act_overlay_discard);
     gtk_widget_class_install_action(wc, "page.cert-forget", NULL, act_cert_forget);
+    gtk_widget_class_install_action(wc, "page.account-save", NULL, act_account_save);
+    gtk_widget_class_install_action(wc, "page.account-forget", NULL, act_account_forget);
     gtk_widget_class_install_action(wc, "page.cd-eject", NULL, act_cd_eject);
     gtk_widget_class_install_action(wc, "page.cd-insert", NULL, act_cd_insert);
     gtk_widget_class_install_action(wc, "page.choose-iso", NULL, act_choose_iso);

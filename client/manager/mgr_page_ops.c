@@ -8,6 +8,7 @@
 #include "common/size.h"
 #include "guest/guest_apps.h"
 #include "guest/guest_tools.h"
+#include "secrets/credentials.h"
 #include "session/cert_pin.h"
 #include "storage/vm_media.h"
 #include "storage/vm_overlay.h"
@@ -58,6 +59,7 @@ void mgr_page_info_free(MgrPageInfo *info)
     g_free(info->overlay_text);
     g_strfreev(info->logs);
     g_free(info->certificate);
+    g_free(info->account_user);
     g_free(info->certificate_error);
     g_free(info);
 }
@@ -191,6 +193,7 @@ static MgrPageInfo *read_info(const char *name, GError **error)
     info->certificate = cert_pin_get(pin_file, CERT_PIN_VM_GROUP);
     if (!info->certificate)
         info->certificate_error = pin_file_error(pin_file);
+    info->account_user = credentials_user(name);
     VmHostLimits host;
     vm_host_limits(&host);
     info->memory_max = host.memory_max;
@@ -297,6 +300,37 @@ static bool cd_change(const char *name, const char *path, char **done, GError **
     return ok;
 }
 
+static bool account_save(const char *name, const char *user, char *password, char **done,
+                         GError **error)
+{
+    g_autofree char *domain = NULL;
+    const char *sep = strchr(user, '\\');
+    if (sep) {
+        domain = g_strndup(user, sep - user);
+        user = sep + 1;
+    }
+    if (!*user || (domain && !*domain)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID,
+                    "the user name is empty: give it as user or DOMAIN\\user");
+        return false;
+    }
+    if (!password || !*password) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID, "the password is empty");
+        return false;
+    }
+    /* The VM must exist: credentials of no VM would make a folder for it. */
+    g_autoptr(VmConfig) cfg = vm_store_load(name, error);
+    if (!cfg)
+        return false;
+    Credentials c = {.user = (char *)user, .password = password, .domain = domain};
+    CredentialsStore where = CREDENTIALS_IN_FILE;
+    if (!credentials_save(name, &c, &where, error))
+        return false;
+    g_autofree char *place = credentials_password_location(name, where);
+    *done = g_strdup_printf("Stored the account of user %s: the password in %s", user, place);
+    return true;
+}
+
 static bool run_op(MgrPageOp op, const char *name, const char *arg, const char *const *args,
                    bool flag, char **done, GError **error)
 {
@@ -342,6 +376,15 @@ static bool run_op(MgrPageOp op, const char *name, const char *arg, const char *
                                  : "No certificate was pinned");
         return true;
     }
+    case MGR_PAGE_ACCOUNT_SAVE:
+        return account_save(name, arg, args && args[0] ? (char *)args[0] : NULL, done, error);
+    case MGR_PAGE_ACCOUNT_FORGET: {
+        bool removed = false;
+        if (!credentials_forget(name, &removed, error))
+            return false;
+        *done = g_strdup(removed ? "Forgot the account" : "No account was stored");
+        return true;
+    }
     }
     return false;
 }
@@ -360,6 +403,9 @@ static void page_task_free(gpointer p)
     PageTask *t = p;
     g_free(t->name);
     g_free(t->arg);
+    /* The account's password is wiped before it goes back to the heap. */
+    for (char **a = t->args; t->op == MGR_PAGE_ACCOUNT_SAVE && a && *a; a++)
+        explicit_bzero(*a, strlen(*a));
     g_strfreev(t->args);
     g_free(t->done);
     g_clear_error(&t->error);

@@ -2,8 +2,9 @@
  * of one VM (its settings, shared folders, CD, snapshots, overlay, logs) read
  * in one go, and each of the page's changes, all in GTask worker threads with
  * the same code and rules as the vmdesk command (`vmdesk set`, share, cdrom,
- * snapshot, overlay, apps, tools). No GTK widget here; with mgr_ops.c and
- * mgr_vm_list.c the only files that include orchestrator headers. */
+ * snapshot, overlay, apps, tools, certificate, credentials). No GTK widget
+ * here; with mgr_ops.c and mgr_vm_list.c the only files that include
+ * orchestrator headers. */
 #pragma once
 
 #include <gio/gio.h>
@@ -44,6 +45,7 @@ typedef struct {
     char *certificate;     /* the pinned RDP certificate's SHA-256, or NULL */
     char *certificate_error; /* why the pin file cannot be read (a connection
                                 refuses then), or NULL */
+    char *account_user;    /* the stored RDP account's user name, or NULL */
     /* The host's ranges (vmdesk doctor) for the settings. */
     guint64 memory_max;    /* bytes */
     guint cpus_max;
@@ -70,6 +72,9 @@ typedef enum {
     MGR_PAGE_OVERLAY_COMMIT,
     MGR_PAGE_OVERLAY_DISCARD,
     MGR_PAGE_CERT_FORGET,   /* the pinned RDP certificate, as `vmdesk certificate --forget` */
+    MGR_PAGE_ACCOUNT_SAVE,  /* @arg: the user ("DOMAIN\\user" gives a domain); @args: {the
+                               password}, wiped when done; as `vmdesk credentials` */
+    MGR_PAGE_ACCOUNT_FORGET, /* as `vmdesk credentials --forget` */
 } MgrPageOp;
 
 /* Run @op on VM @name (with @arg, @args, @flag as the op says), then read the

@@ -1,15 +1,13 @@
 #include "session/session_words.h"
 
-/* Words for a window that is not a terminal: no command-line syntax. A
- * changed certificate is forgotten on the manager's VM page; the manager has
- * no place yet to store a VM's account, so those words name the command
- * without its syntax, as the orchestrator's plain texts do
- * (orchestrator/secrets/credentials.c). */
+/* Words for a window that is not a terminal: no command-line syntax. Both
+ * are mended on the manager's VM page (Settings, Remote Desktop): a changed
+ * certificate is forgotten there, and the VM's account stored there. */
 static const char *const plain_words[SESSION_WORDS_COUNT] = {
     [SESSION_WORDS_RDP_CREDENTIALS] =
         "the VM's remote desktop (RDP) service asks for a user name and password before the "
-        "session, and none are stored for this VM; store the VM's account with vmdesk's "
-        "credentials command, then open the VM again",
+        "session, and none are stored for this VM; enter the VM's account on its page "
+        "(Settings, Remote Desktop), then open the VM again",
     [SESSION_WORDS_RDP_CERT_CHANGED] =
         "the VM's remote desktop (RDP) service showed another certificate than the one it "
         "showed first, so the connection was refused: someone may be in between. If the "

@@ -228,13 +228,14 @@ def click(app, name, role=pyatspi.ROLE_PUSH_BUTTON, timeout=20, within=None):
     log(f"clicked '{name}'")
 
 
-def set_text(app, name, text):
+def set_text(app, name, text, secret=False):
     """Fill the entry @name (an AdwEntryRow: its text is the child with
-    EditableText) through AT-SPI."""
+    EditableText) through AT-SPI; a @secret text is not logged."""
     def entry():
         rows = [n for n in find_all(app, lambda n: n.name == name) if showing(n)]
         for row in rows:
-            for n in find_all(row, lambda n: n.getRole() == pyatspi.ROLE_TEXT) or [row]:
+            for n in find_all(row, lambda n: n.getRole() in (pyatspi.ROLE_TEXT,
+                                                            pyatspi.ROLE_PASSWORD_TEXT)) or [row]:
                 try:
                     return n.queryEditableText()
                 except NotImplementedError:
@@ -242,7 +243,7 @@ def set_text(app, name, text):
         return None
     e = wait_for(f"entry '{name}'", entry, 20)
     e.setTextContents(text)
-    log(f"typed '{text}' into '{name}'")
+    log(f"typed {'a secret' if secret else repr(text)} into '{name}'")
 
 
 def card_labels(app, vm):

@@ -376,6 +376,10 @@ static void test_child_error(void)
         g_autofree char *child = mgr_ops_child_error(lines, "vmdesk: warning: x\n", "fallback");
         g_assert_cmpstr(child, ==, session_words_plain(w));
         g_assert_null(strstr(child, "vmdesk credentials"));
+        /* Each says where on the VM's page it is mended. */
+        g_assert_nonnull(strstr(child, "on the VM's page (Settings, Remote Desktop)") ?:
+                         strstr(child, "on its page (Settings, Remote Desktop)"));
+        g_assert_null(strstr(child, "command"));
     }
     g_autoptr(GError) unknown = session_words_error(VD_ERROR_FAILED, SESSION_WORDS_COUNT, "cli");
     g_autofree char *unknown_lines = vd_error_lines(unknown, TRUE);

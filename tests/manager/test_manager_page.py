@@ -16,7 +16,10 @@ disk went back) and deleted, a name it cannot take said in the page's words; a C
 running VM (QEMU's drive says so) and a file that is no CD image refused; the
 serial log shown; a pinned RDP certificate shown and forgotten after its
 warning (the pin file and `vmdesk certificate` agree), an unreadable pin file
-shown as such (its words escaped); the Programs tab's "Ask the guest" on the stopped VM (an
+shown as such (its words escaped); the VM's RDP account (DOMAIN\\user and a
+password) saved from Settings as `vmdesk credentials` stores it (the 0600
+file, `--show`, the password entry emptied; an empty password refused) and
+forgotten after its warning; the Programs tab's "Ask the guest" on the stopped VM (an
 error in the window's words, not the command line's); the Guest Tools line
 and "Ask the guest" on a guest without an agent (the test guest's case: said so, a
 readable error, no empty list made up); the overlay policy changed and the overlay discarded after
@@ -344,6 +347,84 @@ def certificate(app, vm_dir):
         fail("vmdesk certificate still shows the pin")
 
 
+ACCOUNT_USER = "tester"
+ACCOUNT_DOMAIN = "LAB"
+ACCOUNT_PASSWORD = "pg's pass: \u00e9t\u00e9 & <b>"
+
+
+def text_length(app, name):
+    """How many characters the showing entry row @name holds (its text child,
+    a password's too), without reading them."""
+    for row in [n for n in tm.find_all(app, lambda n: n.name == name) if tm.showing(n)]:
+        for n in tm.find_all(row, lambda n: n.getRole() in (pyatspi.ROLE_TEXT,
+                                                             pyatspi.ROLE_PASSWORD_TEXT)):
+            try:
+                return n.queryText().characterCount
+            except NotImplementedError:
+                pass
+    return None
+
+
+def account(app, vm_dir):
+    """The RDP account (user and password, for NLA and autologon) stored from
+    the Settings tab, as `vmdesk credentials` stores it: shown on the page
+    and by `vmdesk credentials pg --show`, the password in the 0600 file (or
+    in the secret service, the file then saying only so) and gone from the
+    entry; an empty password
+    refused in the page's words; then forgotten after the warning. The
+    password is never printed."""
+    cred_file = os.path.join(vm_dir, "credentials")
+    wait_for("no account shown", lambda: "None" in labels_with(app, "None", within=PAGE), 20)
+    set_text(app, "User", f"{ACCOUNT_DOMAIN}\\{ACCOUNT_USER}")
+    click(app, "Save the account", within=PAGE)
+    expect_error(app, "Could not save the account", "password")
+    if os.path.exists(cred_file):
+        fail("an account without a password was stored")
+
+    set_text(app, "Password", ACCOUNT_PASSWORD, secret=True)
+    click(app, "Save the account", within=PAGE)
+    wait_for("the save to finish", lambda: labels_with(app, "Stored the account of user"), 30)
+    wait_for("the account shown", lambda: labels_with(app, f"User {ACCOUNT_USER}", within=PAGE),
+             20)
+    if text_length(app, "Password") != 0:
+        fail("the password is still in its entry after saving")
+    st = os.stat(cred_file)
+    if st.st_mode & 0o7777 != 0o600 or os.stat(vm_dir).st_mode & 0o7777 != 0o700:
+        fail(f"credentials file mode {st.st_mode & 0o7777:o}, its folder "
+             f"{os.stat(vm_dir).st_mode & 0o7777:o}")
+    with open(cred_file, encoding="utf-8") as f:
+        stored = f.read()
+    if f"user={ACCOUNT_USER}\n" not in stored or f"domain={ACCOUNT_DOMAIN}\n" not in stored:
+        fail("the user or domain typed is not in the credentials file")
+    shown = tm.vmdesk("credentials", "pg", "--show").stdout
+    log("vmdesk credentials pg --show: " + shown.replace("\n", " | "))
+    # dbus-run-session may activate a secret service that takes the password
+    # (then the file only says so) or fails (then the file keeps it).
+    if "stored in: the secret service" in shown:
+        if ACCOUNT_PASSWORD in stored or "password-in=secret-service\n" not in stored:
+            fail("the password went to the secret service but the file does not say only so")
+    elif f"password={ACCOUNT_PASSWORD}\n" not in stored:
+        # GKeyFile escapes nothing of this password; compared, never printed.
+        fail("the password typed is not the one in the credentials file")
+    if (f"user: {ACCOUNT_DOMAIN}\\{ACCOUNT_USER}\n" not in shown or
+            "password: set\n" not in shown):
+        fail("vmdesk credentials does not show the account saved")
+    if ACCOUNT_PASSWORD in shown:
+        fail("vmdesk credentials --show printed the password")
+
+    click(app, "Forget the account", within=PAGE)
+    click(app, "Forget", within="Forget the account?")
+    wait_for("the forget to finish", lambda: labels_with(app, "Forgot the account"), 30)
+    wait_for("no account shown", lambda: not labels_with(app, f"User {ACCOUNT_USER}",
+                                                         within=PAGE), 20)
+    if os.path.exists(cred_file):
+        fail("the credentials file is still there after Forget")
+    shown = tm.vmdesk("credentials", "pg", "--show").stdout
+    log("after forget: " + shown.strip())
+    if "no stored credentials" not in shown:
+        fail("vmdesk credentials still shows an account")
+
+
 BAD_PIN_LINE = "sha256 <b>not</b> a pin"
 
 
@@ -436,6 +517,7 @@ def main():
     settings(app)
     performance_and_qemu_args(app)
     certificate(app, vm_dir)
+    account(app, vm_dir)
     unreadable_pin_written(vm_dir)
     programs_stopped(app)
     tab(app, "Storage")
