@@ -189,18 +189,44 @@ static void remote_start(Mutter *m)
     }
 }
 
-void mutter_start(Mutter *m, bool xwayland)
+/* Its folders (XDG_RUNTIME_DIR, XDG_CONFIG_HOME with @xml as monitors.xml)
+ * and log made, named after @tag; its environment returned. */
+static char **mutter_world(Mutter *m, const char *tag, const char *xml)
 {
     int n = ++serial;
-    m->run_dir = g_strdup_printf("%s/mutter-%d", rt_world.dir, n);
-    g_autofree char *config = g_strdup_printf("%s/mutter-%d-config", rt_world.dir, n);
+    m->run_dir = g_strdup_printf("%s/%s-%d", rt_world.dir, tag, n);
+    g_autofree char *config = g_strdup_printf("%s/%s-%d-config", rt_world.dir, tag, n);
     g_assert_cmpint(g_mkdir(m->run_dir, 0700), ==, 0);
     g_assert_cmpint(g_mkdir(config, 0700), ==, 0);
     g_autofree char *monitors = g_build_filename(config, "monitors.xml", NULL);
-    tu_write_file(monitors, monitors_xml);
+    tu_write_file(monitors, xml);
     m->socket = g_build_filename(m->run_dir, "wayland-test", NULL);
-    m->log = g_strdup_printf("%s/mutter-%d.log", rt_world.dir, n);
-    g_auto(GStrv) env = mutter_env(m, config);
+    m->log = g_strdup_printf("%s/%s-%d.log", rt_world.dir, tag, n);
+    return mutter_env(m, config);
+}
+
+void mutter_start_monitors(Mutter *m, const char *tag, const char *xml,
+                           const char *const *sizes)
+{
+    g_auto(GStrv) env = mutter_world(m, tag, xml);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    const char *head[] = {"mutter", "--headless", "--wayland", "--no-x11", "--wayland-display",
+                          "wayland-test"};
+    for (size_t i = 0; i < G_N_ELEMENTS(head); i++)
+        g_ptr_array_add(argv, (gpointer)head[i]);
+    for (size_t i = 0; sizes[i]; i++) {
+        g_ptr_array_add(argv, "--virtual-monitor");
+        g_ptr_array_add(argv, (gpointer)sizes[i]);
+    }
+    g_ptr_array_add(argv, NULL);
+    m->mutter = rt_spawn((const char *const *)argv->pdata, env, m->log, m->log);
+    wait_mutter(m, false);
+}
+
+void mutter_start(Mutter *m, bool xwayland)
+{
+    g_auto(GStrv) env = mutter_world(m, "mutter", monitors_xml);
+    int n = serial; /* the folders' number, for PipeWire's log */
 
     g_autofree char *pw_log = g_strdup_printf("%s/pipewire-%d.log", rt_world.dir, n);
     const char *pw[] = {"pipewire", NULL};

@@ -31,6 +31,11 @@ typedef struct {
 } Mutter;
 
 void mutter_start(Mutter *m, bool xwayland);
+/* mutter alone (no XWayland, PipeWire or RemoteDesktop session) with one
+ * virtual monitor per entry of @sizes ("WxH", NULL-terminated) and @xml as
+ * its monitors.xml; its files named after @tag. mutter_stop ends it. */
+void mutter_start_monitors(Mutter *m, const char *tag, const char *xml,
+                           const char *const *sizes);
 void mutter_stop(Mutter *m);
 /* A screenshot of the monitor (MUTTER_SCALE times the logical size). */
 WlShot mutter_screenshot(void *m);

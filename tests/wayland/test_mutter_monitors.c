@@ -17,8 +17,8 @@
  *                               at 200 %, sent through display control
  *
  * No RemoteDesktop session or PipeWire here: nothing is typed or
- * screenshot, so mutter is started by this file (mutter_harness.c starts it
- * with one monitor). */
+ * screenshot, so mutter runs alone (mutter_start_monitors). */
+#include "mutter_harness.h"
 #include "wl_harness.h"
 #include "test_util.h"
 
@@ -47,71 +47,16 @@ static const char monitors_xml[] =
     "  </configuration>\n"
     "</monitors>\n";
 
-typedef struct {
-    GSubprocess *mutter;
-    char *run_dir, *socket, *log;
-} TwoMonitors;
-
-G_GNUC_NORETURN static void fail(TwoMonitors *t, const char *why)
+/* mutter without XWayland, a 2x and a 1x virtual monitor (monitors.xml). */
+static void two_start(Mutter *m)
 {
-    g_autofree char *text = rt_read_text(t->log);
-    g_error("%s; mutter's log:\n%s", why, text);
-}
-
-/* mutter without XWayland, its own XDG_RUNTIME_DIR and XDG_CONFIG_HOME
- * (monitors.xml), settings in memory, the world's session bus. */
-static void two_start(TwoMonitors *t)
-{
-    static int serial;
-    int n = ++serial;
-    t->run_dir = g_strdup_printf("%s/mutter-monitors-%d", rt_world.dir, n);
-    g_autofree char *config = g_strdup_printf("%s/mutter-monitors-%d-config", rt_world.dir, n);
-    g_assert_cmpint(g_mkdir(t->run_dir, 0700), ==, 0);
-    g_assert_cmpint(g_mkdir(config, 0700), ==, 0);
-    g_autofree char *xml = g_build_filename(config, "monitors.xml", NULL);
-    tu_write_file(xml, monitors_xml);
-    t->socket = g_build_filename(t->run_dir, "wayland-test", NULL);
-    t->log = g_strdup_printf("%s/mutter-monitors-%d.log", rt_world.dir, n);
-    char **env = g_strdupv(rt_world.env);
-    env = g_environ_setenv(env, "XDG_RUNTIME_DIR", t->run_dir, TRUE);
-    env = g_environ_setenv(env, "XDG_CONFIG_HOME", config, TRUE);
-    env = g_environ_setenv(env, "GSETTINGS_BACKEND", "memory", TRUE);
-    const char *unset[] = {"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "PULSE_SERVER"};
-    for (size_t i = 0; i < G_N_ELEMENTS(unset); i++)
-        env = g_environ_unsetenv(env, unset[i]);
-    const char *argv[] = {"mutter",           "--headless",        "--wayland",
-                          "--no-x11",         "--virtual-monitor", "2560x1600",
-                          "--virtual-monitor", "1920x1080",        "--wayland-display",
-                          "wayland-test",     NULL};
-    t->mutter = rt_spawn(argv, env, t->log, t->log);
-    g_strfreev(env);
-    gint64 end = g_get_monotonic_time() + tu_timeout_ms(20000) * 1000LL;
-    for (;;) {
-        g_autofree char *text = rt_read_text(t->log);
-        if (strstr(text, "Using Wayland display name") &&
-            g_file_test(t->socket, G_FILE_TEST_EXISTS))
-            break;
-        if (g_get_monotonic_time() > end)
-            fail(t, "mutter did not come up");
-        g_usleep(50 * 1000);
-    }
-}
-
-static void two_stop(TwoMonitors *t)
-{
-    if (rt_stop(t->mutter, SIGTERM) == -1) {
-        g_autofree char *text = rt_read_text(t->log);
-        g_test_message("mutter did not end on SIGTERM (killed); its log:\n%s", text);
-    }
-    g_clear_object(&t->mutter);
-    g_free(t->run_dir);
-    g_free(t->socket);
-    g_free(t->log);
+    const char *sizes[] = {"2560x1600", "1920x1080", NULL};
+    mutter_start_monitors(m, "mutter-monitors", monitors_xml, sizes);
 }
 
 static void test_monitors(void)
 {
-    TwoMonitors t = {0};
+    Mutter t = {0};
     two_start(&t);
     RtSession s = {0};
     const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--size", "client",
@@ -141,7 +86,7 @@ static void test_monitors(void)
                      5000);
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
-    two_stop(&t);
+    mutter_stop(&t);
 }
 
 #define DC_NAME "org.gnome.Mutter.DisplayConfig"
@@ -179,7 +124,7 @@ static void set_second_scale(double scale)
 
 static void test_monitors_app(void)
 {
-    TwoMonitors t = {0};
+    Mutter t = {0};
     two_start(&t);
     RtSession s = {0};
     const char *srv_args[] = {"--cert", rt_world.cert, "--key", rt_world.key, "--rail",
@@ -211,7 +156,7 @@ static void test_monitors_app(void)
     g_free(rt_expect_next(&s, &mark, "disp monitor 1 2560 0 1920x1080 scale 200 device 180", 1000));
     g_assert_cmpint(rt_client_stop(&s), ==, 0);
     rt_session_finish(&s);
-    two_stop(&t);
+    mutter_stop(&t);
 }
 
 int main(int argc, char **argv)
